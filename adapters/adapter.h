@@ -1,0 +1,132 @@
+// Interfaces between the gateway core and the adapters to national systems:
+// one interface per capability (identity, population), the call context every
+// operation receives, and the factory through which the config creates
+// adapter instances by name.
+//
+// Every operation is asynchronous: it takes the request, a call context and a
+// completion callback, returns at once, and calls the callback exactly once,
+// from any thread, when the national system has answered or the call failed.
+#ifndef LIENTHONG_ADAPTERS_ADAPTER_H_
+#define LIENTHONG_ADAPTERS_ADAPTER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "lienthong/v1/identity.pb.h"
+#include "lienthong/v1/population.pb.h"
+
+namespace lienthong::adapters {
+
+class HttpClient;  // adapters/common/http/http_client.h
+
+// What an adapter knows about the call it serves.
+struct CallContext {
+  // The national system must have answered by then; the adapter gives up and
+  // fails with DEADLINE_EXCEEDED after it.
+  absl::Time deadline = absl::InfiniteFuture();
+  // The calling provincial system's identity (from its certificate).
+  std::string caller;
+  // Correlates the gateway's logs with the national system's reference.
+  std::string trace_id;
+};
+
+// The answer of a national system, with what the core records about it.
+template <typename T>
+struct Reply {
+  T value;
+  // The national system's own identifier for the exchange, if it gave one.
+  std::string reference;
+};
+
+template <typename T>
+using Callback = absl::AnyInvocable<void(absl::StatusOr<Reply<T>>) &&>;
+
+// VNeID-like identity verification.
+class IdentityAdapter {
+ public:
+  virtual ~IdentityAdapter() = default;
+  // Verifies `request` (already validated by the core). Calls `done` with the
+  // result, or UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL. Thread-safe.
+  virtual void Verify(const lienthong::v1::VerifyIdentityRequest& request,
+                      const CallContext& context,
+                      Callback<lienthong::v1::VerifyIdentityResponse> done) = 0;
+};
+
+// Population-database lookups.
+class PopulationAdapter {
+ public:
+  virtual ~PopulationAdapter() = default;
+  // Fetches the whole record of `request.citizen_id` (already validated). The
+  // core trims it to the caller's grant. Calls `done` with the record, or
+  // NOT_FOUND / UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL. Thread-safe.
+  virtual void Lookup(const lienthong::v1::LookupCitizenRequest& request,
+                      const CallContext& context,
+                      Callback<lienthong::v1::Citizen> done) = 0;
+};
+
+// One configured adapter instance. It offers the capabilities it implements
+// and returns nullptr for the others.
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  virtual IdentityAdapter* identity() { return nullptr; }
+  virtual PopulationAdapter* population() { return nullptr; }
+};
+
+// What the gateway hands an adapter when it creates it. No globals: tests
+// hand in their own.
+struct AdapterContext {
+  // The instance's name in the config, for logs and metrics.
+  std::string instance_name;
+  // Shared event-driven HTTPS client. Outlives every adapter.
+  HttpClient* http = nullptr;
+};
+
+// Creates adapters of one type from their typed config.
+class AdapterFactory {
+ public:
+  virtual ~AdapterFactory() = default;
+  // The type name used in the config, e.g. "c06-population-soap".
+  virtual absl::string_view name() const = 0;
+  // An empty instance of this adapter's config message.
+  virtual std::unique_ptr<google::protobuf::Message> CreateEmptyConfig()
+      const = 0;
+  // Creates an instance. Fails with INVALID_ARGUMENT naming the bad config
+  // field. REQUIRES: `config` has the type CreateEmptyConfig() returns.
+  virtual absl::StatusOr<std::unique_ptr<Adapter>> Create(
+      const google::protobuf::Message& config,
+      const AdapterContext& context) const = 0;
+};
+
+// Base for factories with a typed config: downcasts once, so adapters see
+// only their own config message (Envoy's FactoryBase<ConfigProto>).
+template <typename ConfigProto>
+class FactoryBase : public AdapterFactory {
+ public:
+  std::unique_ptr<google::protobuf::Message> CreateEmptyConfig()
+      const override {
+    return std::make_unique<ConfigProto>();
+  }
+  absl::StatusOr<std::unique_ptr<Adapter>> Create(
+      const google::protobuf::Message& config,
+      const AdapterContext& context) const final {
+    const auto* typed = dynamic_cast<const ConfigProto*>(&config);
+    if (typed == nullptr) {
+      return absl::InternalError("adapter config has the wrong message type");
+    }
+    return CreateTyped(*typed, context);
+  }
+
+ protected:
+  virtual absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
+      const ConfigProto& config, const AdapterContext& context) const = 0;
+};
+
+}  // namespace lienthong::adapters
+
+#endif  // LIENTHONG_ADAPTERS_ADAPTER_H_

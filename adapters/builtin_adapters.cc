@@ -1,0 +1,17 @@
+// The one list of adapters built into Lienthong. A new national system means
+// a new folder under adapters/ and one line here.
+#include "adapters/c06_population/c06_adapter.h"
+#include "adapters/grpc_upstream/grpc_upstream_adapter.h"
+#include "adapters/registry.h"
+#include "adapters/vneid_identity/vneid_adapter.h"
+
+namespace lienthong::adapters {
+
+void RegisterBuiltinAdapters(AdapterRegistry& registry) {
+  // Names are distinct by construction; Register() only fails on a repeat.
+  (void)registry.Register(c06::MakeC06PopulationSoapFactory());
+  (void)registry.Register(vneid::MakeVneidIdentityRestFactory());
+  (void)registry.Register(grpc_upstream::MakeGrpcUpstreamFactory());
+}
+
+}  // namespace lienthong::adapters

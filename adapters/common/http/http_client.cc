@@ -1,0 +1,280 @@
+#include "adapters/common/http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace lienthong::adapters {
+
+absl::string_view HttpResponse::Header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+namespace {
+
+// One transfer: the easy handle with everything it points into.
+struct Transfer {
+  HttpRequest request;
+  HttpCallback done;
+  HttpResponse response;
+  curl_slist* header_list = nullptr;
+  CURL* easy = nullptr;
+  size_t max_bytes = 0;
+  bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (header_list != nullptr) curl_slist_free_all(header_list);
+    if (easy != nullptr) curl_easy_cleanup(easy);
+  }
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (t->response.body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // makes libcurl abort the transfer
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  absl::string_view line(data, n);
+  size_t colon = line.find(':');
+  if (colon != absl::string_view::npos) {
+    t->response.headers.emplace_back(
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  } else if (absl::StartsWith(line, "HTTP/")) {
+    t->response.headers.clear();  // a new response (after 100-continue)
+  }
+  return n;
+}
+
+absl::Status TransferError(const Transfer& t, CURLcode code) {
+  if (t.too_large) {
+    return absl::UnavailableError("upstream reply too large");
+  }
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError("upstream did not answer in time");
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+      return absl::UnavailableError(
+          absl::StrCat("TLS to upstream failed: ", curl_easy_strerror(code)));
+    default:
+      return absl::UnavailableError(
+          absl::StrCat("upstream connection failed: ", curl_easy_strerror(code)));
+  }
+}
+
+}  // namespace
+
+class CurlHttpClient::Impl {
+ public:
+  explicit Impl(const Options& options) : options_(options) {}
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    if (multi_ != nullptr) curl_multi_wakeup(multi_);
+    if (thread_.joinable()) thread_.join();
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+
+  absl::Status Start() {
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(options_.max_cached_connections));
+    thread_ = std::thread([this] { Run(); });
+    return absl::OkStatus();
+  }
+
+  void Send(HttpRequest request, HttpCallback done) {
+    auto t = std::make_unique<Transfer>();
+    t->request = std::move(request);
+    t->done = std::move(done);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        incoming_.push_back(std::move(t));
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (t != nullptr) {  // refused: shutting down
+      std::move(t->done)(absl::CancelledError("HTTP client shutting down"));
+      return;
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::deque<std::unique_ptr<Transfer>> incoming;
+      bool stopping;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        incoming.swap(incoming_);
+        stopping = stopping_;
+      }
+      if (stopping) {
+        for (auto& t : incoming) Finish(std::move(t), absl::CancelledError("HTTP client shutting down"));
+        while (!active_.empty()) {
+          auto it = active_.begin();
+          std::unique_ptr<Transfer> t(it->second);
+          active_.erase(it);
+          curl_multi_remove_handle(multi_, t->easy);
+          Finish(std::move(t), absl::CancelledError("HTTP client shutting down"));
+        }
+        return;
+      }
+      for (auto& t : incoming) Begin(std::move(t));
+
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL* easy = msg->easy_handle;
+        CURLcode code = msg->data.result;
+        auto it = active_.find(easy);
+        std::unique_ptr<Transfer> t(it->second);
+        active_.erase(it);
+        curl_multi_remove_handle(multi_, easy);
+        if (code == CURLE_OK) {
+          curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+          Finish(std::move(t), absl::OkStatus());
+        } else {
+          absl::Status status = TransferError(*t, code);
+          Finish(std::move(t), status);
+        }
+      }
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  void Begin(std::unique_ptr<Transfer> t) {
+    absl::Duration left = t->request.deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      Finish(std::move(t), absl::DeadlineExceededError(
+                               "deadline passed before the upstream call"));
+      return;
+    }
+    CURL* easy = curl_easy_init();
+    if (easy == nullptr) {
+      Finish(std::move(t), absl::InternalError("curl_easy_init failed"));
+      return;
+    }
+    t->easy = easy;
+    t->max_bytes = options_.max_response_bytes;
+    const HttpRequest& r = t->request;
+    curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+    if (r.method == "POST") {
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(r.body.size()));
+    } else if (r.method != "GET") {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    }
+    for (const std::string& h : r.headers) {
+      t->header_list = curl_slist_append(t->header_list, h.c_str());
+    }
+    // No "Expect: 100-continue" round trip for small SOAP bodies.
+    t->header_list = curl_slist_append(t->header_list, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
+    if (!r.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, r.ca_file.c_str());
+    if (!r.client_cert_file.empty()) {
+      curl_easy_setopt(easy, CURLOPT_SSLCERT, r.client_cert_file.c_str());
+      curl_easy_setopt(easy, CURLOPT_SSLKEY, r.client_key_file.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    long timeout_ms = std::max<long>(1, absl::ToInt64Milliseconds(left));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(
+        easy, CURLOPT_CONNECTTIMEOUT_MS,
+        std::min<long>(timeout_ms,
+                       absl::ToInt64Milliseconds(options_.connect_timeout)));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+    curl_multi_add_handle(multi_, easy);
+    active_.emplace(easy, t.release());
+  }
+
+  void Finish(std::unique_ptr<Transfer> t, absl::Status status) {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    HttpCallback done = std::move(t->done);
+    if (status.ok()) {
+      HttpResponse response = std::move(t->response);
+      t.reset();
+      std::move(done)(std::move(response));
+    } else {
+      t.reset();
+      std::move(done)(std::move(status));
+    }
+  }
+
+  const Options options_;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  bool stopping_ = false;
+  std::deque<std::unique_ptr<Transfer>> incoming_;
+  std::atomic<int> in_flight_{0};
+  // Owned transfers by easy handle; touched only on the event thread.
+  std::unordered_map<CURL*, Transfer*> active_;
+};
+
+absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Create(
+    const Options& options) {
+  static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (global != CURLE_OK) return absl::InternalError("curl_global_init failed");
+  auto impl = std::make_unique<Impl>(options);
+  absl::Status started = impl->Start();
+  if (!started.ok()) return started;
+  return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(impl)));
+}
+
+CurlHttpClient::CurlHttpClient(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+CurlHttpClient::~CurlHttpClient() = default;
+
+void CurlHttpClient::Send(HttpRequest request, HttpCallback done) {
+  impl_->Send(std::move(request), std::move(done));
+}
+
+int CurlHttpClient::in_flight() const { return impl_->in_flight(); }
+
+}  // namespace lienthong::adapters

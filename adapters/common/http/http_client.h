@@ -1,0 +1,90 @@
+// HttpClient: the asynchronous HTTPS client adapters use to reach national
+// systems, and CurlHttpClient, its implementation on libcurl's multi
+// interface. One event thread drives every transfer: calls in flight cost
+// memory and a socket, never a thread. Connections are kept and reused.
+#ifndef LIENTHONG_ADAPTERS_COMMON_HTTP_HTTP_CLIENT_H_
+#define LIENTHONG_ADAPTERS_COMMON_HTTP_HTTP_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace lienthong::adapters {
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;
+  // Whole header lines, "Name: value".
+  std::vector<std::string> headers;
+  std::string body;
+  // The transfer is abandoned with DEADLINE_EXCEEDED at this time.
+  absl::Time deadline = absl::InfiniteFuture();
+  // CA bundle the server's certificate must chain to; empty uses the system
+  // store. The server name is always verified.
+  std::string ca_file;
+  // Optional client certificate for mutual TLS.
+  std::string client_cert_file;
+  std::string client_key_file;
+};
+
+struct HttpResponse {
+  long status = 0;
+  // Header names lower-cased.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first value of header `name` (lower case), or empty.
+  absl::string_view Header(absl::string_view name) const;
+};
+
+using HttpCallback =
+    absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Starts the transfer and returns at once. `done` runs exactly once, on the
+  // client's event thread, with the response (any HTTP status) or with
+  // DEADLINE_EXCEEDED (deadline passed), UNAVAILABLE (connection or TLS
+  // failure) or CANCELLED (client shutting down). `done` must not block.
+  // Thread-safe.
+  virtual void Send(HttpRequest request, HttpCallback done) = 0;
+};
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  struct Options {
+    // Largest response body accepted; larger ones fail with UNAVAILABLE.
+    size_t max_response_bytes = 4 << 20;
+    absl::Duration connect_timeout = absl::Seconds(5);
+    // Idle connections kept for reuse.
+    int max_cached_connections = 4096;
+  };
+
+  // Starts the event thread. Fails with INTERNAL if libcurl cannot start.
+  static absl::StatusOr<std::unique_ptr<CurlHttpClient>> Create(
+      const Options& options);
+  // Fails transfers still in flight with CANCELLED and joins the thread.
+  ~CurlHttpClient() override;
+
+  void Send(HttpRequest request, HttpCallback done) override;
+
+  // Transfers started and not yet finished. Thread-safe.
+  int in_flight() const;
+
+  class Impl;
+
+ private:
+  explicit CurlHttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lienthong::adapters
+
+#endif  // LIENTHONG_ADAPTERS_COMMON_HTTP_HTTP_CLIENT_H_

@@ -1,0 +1,179 @@
+#include "adapters/grpc_upstream/grpc_upstream_adapter.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/status/grpc_status.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "lienthong/config/v1/config.pb.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+
+namespace lienthong::adapters::grpc_upstream {
+namespace {
+
+using lienthong::config::v1::GrpcUpstreamConfig;
+
+absl::StatusOr<std::string> ReadFile(absl::string_view field,
+                                     const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": cannot read '", path, "'"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// An upstream status keeps its code; its message is the upstream's own,
+// which is another Lienthong-shaped service and so already safe to pass on.
+absl::Status Relay(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::DeadlineExceededError("gRPC upstream did not answer in time");
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError("gRPC upstream unavailable");
+  }
+  return FromGrpcStatus(status);
+}
+
+// One call's state, alive until gRPC's completion callback: the request is
+// copied because gRPC reads it after the adapter has returned.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+  Callback<Response> done;
+};
+
+std::string Reference(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("lienthong-reference");
+  if (it == trailers.end()) return {};
+  return std::string(it->second.data(), it->second.size());
+}
+
+class GrpcUpstreamAdapter final : public Adapter,
+                                  public IdentityAdapter,
+                                  public PopulationAdapter {
+ public:
+  explicit GrpcUpstreamAdapter(std::shared_ptr<grpc::Channel> channel)
+      : identity_(lienthong::v1::IdentityService::NewStub(channel)),
+        population_(lienthong::v1::PopulationService::NewStub(channel)) {}
+
+  IdentityAdapter* identity() override { return this; }
+  PopulationAdapter* population() override { return this; }
+
+  void Verify(const lienthong::v1::VerifyIdentityRequest& request,
+              const CallContext& context,
+              Callback<lienthong::v1::VerifyIdentityResponse> done) override {
+    auto* call = new Call<lienthong::v1::VerifyIdentityRequest, lienthong::v1::VerifyIdentityResponse>();
+    call->request = request;
+    call->done = std::move(done);
+    call->context.set_deadline(absl::ToChronoTime(context.deadline));
+    identity_->async()->VerifyIdentity(
+        &call->context, &call->request, &call->response, [call](grpc::Status s) {
+          std::unique_ptr<Call<lienthong::v1::VerifyIdentityRequest, lienthong::v1::VerifyIdentityResponse>> owned(call);
+          if (!s.ok()) {
+            std::move(owned->done)(Relay(s));
+            return;
+          }
+          std::string reference = owned->response.reference();
+          std::move(owned->done)(
+              Reply<lienthong::v1::VerifyIdentityResponse>{
+                  std::move(owned->response), std::move(reference)});
+        });
+  }
+
+  void Lookup(const lienthong::v1::LookupCitizenRequest& request,
+              const CallContext& context,
+              Callback<lienthong::v1::Citizen> done) override {
+    auto* call = new Call<lienthong::v1::LookupCitizenRequest, lienthong::v1::Citizen>();
+    call->request = request;
+    call->done = std::move(done);
+    call->context.set_deadline(absl::ToChronoTime(context.deadline));
+    population_->async()->LookupCitizen(
+        &call->context, &call->request, &call->response, [call](grpc::Status s) {
+          std::unique_ptr<Call<lienthong::v1::LookupCitizenRequest, lienthong::v1::Citizen>> owned(call);
+          if (!s.ok()) {
+            std::move(owned->done)(Relay(s));
+            return;
+          }
+          std::move(owned->done)(Reply<lienthong::v1::Citizen>{
+              std::move(owned->response), Reference(owned->context)});
+        });
+  }
+
+ private:
+  std::unique_ptr<lienthong::v1::IdentityService::Stub> identity_;
+  std::unique_ptr<lienthong::v1::PopulationService::Stub> population_;
+};
+
+class Factory final : public FactoryBase<GrpcUpstreamConfig> {
+ public:
+  absl::string_view name() const override { return "grpc-upstream"; }
+
+ protected:
+  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
+      const GrpcUpstreamConfig& config,
+      const AdapterContext& context) const override {
+    if (config.target().empty()) {
+      return absl::InvalidArgumentError("target is required");
+    }
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    bool tls = !config.ca_file().empty() || !config.client_cert_file().empty();
+    if (!tls) {
+      if (!config.insecure_plaintext()) {
+        return absl::InvalidArgumentError(
+            "ca_file is required (or insecure_plaintext: true for a "
+            "plaintext upstream)");
+      }
+      credentials = grpc::InsecureChannelCredentials();
+    } else {
+      grpc::SslCredentialsOptions ssl;
+      if (!config.ca_file().empty()) {
+        auto ca = ReadFile("ca_file", config.ca_file());
+        if (!ca.ok()) return ca.status();
+        ssl.pem_root_certs = *std::move(ca);
+      }
+      if (config.client_cert_file().empty() != config.client_key_file().empty()) {
+        return absl::InvalidArgumentError(
+            "client_cert_file and client_key_file go together");
+      }
+      if (!config.client_cert_file().empty()) {
+        auto cert = ReadFile("client_cert_file", config.client_cert_file());
+        if (!cert.ok()) return cert.status();
+        auto key = ReadFile("client_key_file", config.client_key_file());
+        if (!key.ok()) return key.status();
+        ssl.pem_cert_chain = *std::move(cert);
+        ssl.pem_private_key = *std::move(key);
+      }
+      credentials = grpc::SslCredentials(ssl);
+    }
+    grpc::ChannelArguments args;
+    if (!config.tls_server_name().empty()) {
+      args.SetSslTargetNameOverride(config.tls_server_name());
+    }
+    // A channel of its own per instance, so upstream connections are not
+    // shared with anything else in the process.
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    auto channel =
+        grpc::CreateCustomChannel(config.target(), credentials, args);
+    return std::unique_ptr<Adapter>(new GrpcUpstreamAdapter(std::move(channel)));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AdapterFactory> MakeGrpcUpstreamFactory() {
+  return std::make_unique<Factory>();
+}
+
+}  // namespace lienthong::adapters::grpc_upstream

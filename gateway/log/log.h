@@ -1,0 +1,47 @@
+// Structured logging: one JSON object per line on stderr, so that journald,
+// Loki or a SIEM can parse it. Callers pass personal data only masked
+// (validation::MaskCitizenId); the logger does not know what is personal.
+#ifndef LIENTHONG_GATEWAY_LOG_LOG_H_
+#define LIENTHONG_GATEWAY_LOG_LOG_H_
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+
+namespace lienthong::log {
+
+enum class Level { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+using Field = std::pair<absl::string_view, absl::string_view>;
+
+// Sets the lowest level written. Thread-safe.
+void SetLevel(Level level);
+// Parses "debug", "info", "warning", "error"; returns false otherwise.
+bool ParseLevel(absl::string_view name, Level* level);
+
+// Writes {"ts":..., "level":..., "msg":..., fields...} as one line.
+// Thread-safe; lines from different threads never interleave.
+void Write(Level level, absl::string_view message,
+           std::initializer_list<Field> fields = {});
+
+inline void Info(absl::string_view message,
+                 std::initializer_list<Field> fields = {}) {
+  Write(Level::kInfo, message, fields);
+}
+inline void Warning(absl::string_view message,
+                    std::initializer_list<Field> fields = {}) {
+  Write(Level::kWarning, message, fields);
+}
+inline void Error(absl::string_view message,
+                  std::initializer_list<Field> fields = {}) {
+  Write(Level::kError, message, fields);
+}
+
+// Returns `text` escaped as the inside of a JSON string.
+std::string JsonEscape(absl::string_view text);
+
+}  // namespace lienthong::log
+
+#endif  // LIENTHONG_GATEWAY_LOG_LOG_H_

@@ -1,0 +1,102 @@
+#include "gateway/policy/policy.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "lienthong/v1/population.pb.h"
+
+namespace lienthong::policy {
+
+using google::protobuf::FieldMask;
+using google::protobuf::util::FieldMaskUtil;
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
+    const lienthong::config::v1::GatewayConfig& config) {
+  auto policy = std::shared_ptr<Policy>(new Policy());
+  for (const auto& client : config.clients()) {
+    ClientRules rules;
+    rules.methods.insert(client.methods().begin(), client.methods().end());
+    for (const auto& grant : client.grants()) {
+      rules.grants.push_back(
+          Grant{{grant.purposes().begin(), grant.purposes().end()},
+                {grant.fields().begin(), grant.fields().end()}});
+    }
+    if (!policy->clients_.emplace(client.id(), std::move(rules)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client '", client.id(), "' is listed twice"));
+    }
+  }
+  return std::shared_ptr<const Policy>(std::move(policy));
+}
+
+const Policy::ClientRules* Policy::Find(absl::string_view client) const {
+  auto it = clients_.find(client);
+  return it == clients_.end() ? nullptr : &it->second;
+}
+
+absl::Status Policy::CheckMethod(absl::string_view client,
+                                 absl::string_view method) const {
+  const ClientRules* rules = Find(client);
+  if (rules == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client '", client, "' is not registered"));
+  }
+  if (rules->methods.count(method) == 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client '", client, "' may not call ", method));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FieldMask> Policy::LookupFields(
+    absl::string_view client, absl::string_view purpose,
+    const FieldMask& requested) const {
+  const ClientRules* rules = Find(client);
+  if (rules == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client '", client, "' is not registered"));
+  }
+  std::set<std::string> granted;
+  for (const Grant& grant : rules->grants) {
+    if (grant.purposes.count(std::string(purpose)) ||
+        grant.purposes.count("*")) {
+      granted.insert(grant.fields.begin(), grant.fields.end());
+    }
+  }
+  if (granted.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client '", client, "' has no grant for purpose '", purpose, "'"));
+  }
+  FieldMask result;
+  if (requested.paths_size() == 0) {
+    for (const std::string& field : granted) result.add_paths(field);
+    return result;
+  }
+  std::vector<std::string> denied;
+  for (const std::string& path : requested.paths()) {
+    if (!FieldMaskUtil::GetFieldDescriptors(
+            lienthong::v1::Citizen::descriptor(), path, nullptr)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fields: '", path, "' is not a field of Citizen"));
+    }
+    // A path is covered by a grant of itself or of an enclosing message.
+    bool covered = false;
+    for (const std::string& field : granted) {
+      if (path == field || absl::StartsWith(path, absl::StrCat(field, "."))) {
+        covered = true;
+        break;
+      }
+    }
+    if (!covered) denied.push_back(path);
+    result.add_paths(path);
+  }
+  if (!denied.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client '", client, "' may not receive ", absl::StrJoin(denied, ", "),
+        " for purpose '", purpose, "'"));
+  }
+  return result;
+}
+
+}  // namespace lienthong::policy

@@ -1,0 +1,59 @@
+// Access policy: which provincial system may call which method, and which
+// citizen fields it may receive for which purpose. Deny by default.
+#ifndef LIENTHONG_GATEWAY_POLICY_POLICY_H_
+#define LIENTHONG_GATEWAY_POLICY_POLICY_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::policy {
+
+// Immutable once built; shared by calls in flight, replaced whole on reload.
+class Policy {
+ public:
+  // Builds the policy from the config's client list. Fails with
+  // INVALID_ARGUMENT on a duplicate client id.
+  static absl::StatusOr<std::shared_ptr<const Policy>> FromConfig(
+      const lienthong::config::v1::GatewayConfig& config);
+
+  // OK when `client` may call `method` (a full method name); otherwise
+  // PERMISSION_DENIED naming the client and method. Thread-safe.
+  absl::Status CheckMethod(absl::string_view client,
+                           absl::string_view method) const;
+
+  // Decides which fields of lienthong.v1.Citizen `client` receives for
+  // `purpose`. An empty `requested` mask means every granted field. Returns
+  // the mask to apply, or PERMISSION_DENIED naming the requested fields that
+  // are beyond the grant (callers learn their grant; nothing is trimmed
+  // silently), or INVALID_ARGUMENT for a path that is not a Citizen field.
+  // Thread-safe.
+  absl::StatusOr<google::protobuf::FieldMask> LookupFields(
+      absl::string_view client, absl::string_view purpose,
+      const google::protobuf::FieldMask& requested) const;
+
+ private:
+  struct Grant {
+    std::set<std::string> purposes;  // "*" matches any
+    std::set<std::string> fields;
+  };
+  struct ClientRules {
+    std::set<std::string, std::less<>> methods;
+    std::vector<Grant> grants;
+  };
+  const ClientRules* Find(absl::string_view client) const;
+
+  std::map<std::string, ClientRules, std::less<>> clients_;
+};
+
+}  // namespace lienthong::policy
+
+#endif  // LIENTHONG_GATEWAY_POLICY_POLICY_H_

@@ -1,0 +1,427 @@
+#include "gateway/server/gateway_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/log/log.h"
+#include "gateway/policy/policy.h"
+#include "gateway/status/grpc_status.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/tls/client_identity.h"
+#include "gateway/validation/citizen_id.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+
+namespace lienthong::server {
+
+using lienthong::config::v1::GatewayConfig;
+
+constexpr char kVerifyIdentity[] = "lienthong.v1.IdentityService/VerifyIdentity";
+constexpr char kLookupCitizen[] = "lienthong.v1.PopulationService/LookupCitizen";
+constexpr absl::Duration kDefaultRouteTimeout = absl::Seconds(10);
+
+struct Route {
+  adapters::IdentityAdapter* identity = nullptr;
+  adapters::PopulationAdapter* population = nullptr;
+  std::string adapter_name;
+  absl::Duration timeout = kDefaultRouteTimeout;
+};
+
+// Everything a call needs that a config reload may replace: a call holds a
+// reference for its whole life, so adapters outlive the calls using them.
+class Runtime {
+ public:
+  std::shared_ptr<const policy::Policy> policy;
+  std::map<std::string, Route, std::less<>> routes;
+  std::vector<std::unique_ptr<adapters::Adapter>> adapters;
+
+  const Route* FindRoute(absl::string_view method) const {
+    auto it = routes.find(method);
+    return it == routes.end() ? nullptr : &it->second;
+  }
+};
+
+absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
+    const GatewayConfig& config, const adapters::AdapterRegistry& registry,
+    adapters::HttpClient* http) {
+  auto runtime = std::make_shared<Runtime>();
+  LIENTHONG_ASSIGN_OR_RETURN(runtime->policy,
+                             policy::Policy::FromConfig(config));
+  std::map<std::string, adapters::Adapter*, std::less<>> by_name;
+  for (const auto& instance : config.adapters()) {
+    const adapters::AdapterFactory* factory = registry.Find(instance.type());
+    if (factory == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "adapter '", instance.name(), "': unknown type '", instance.type(),
+          "'"));
+    }
+    std::unique_ptr<google::protobuf::Message> typed =
+        factory->CreateEmptyConfig();
+    if (!instance.config().UnpackTo(typed.get())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "adapter '", instance.name(), "': config is not a ",
+          typed->GetDescriptor()->full_name()));
+    }
+    adapters::AdapterContext context{instance.name(), http};
+    auto adapter = factory->Create(*typed, context);
+    if (!adapter.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "adapter '", instance.name(), "': ", adapter.status().message()));
+    }
+    if (!by_name.emplace(instance.name(), adapter->get()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("adapter name '", instance.name(), "' used twice"));
+    }
+    runtime->adapters.push_back(*std::move(adapter));
+  }
+  for (const auto& r : config.routes()) {
+    auto it = by_name.find(r.adapter());
+    if (it == by_name.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "route ", r.method(), ": no adapter named '", r.adapter(), "'"));
+    }
+    Route route;
+    route.adapter_name = r.adapter();
+    if (r.timeout_ms() > 0) route.timeout = absl::Milliseconds(r.timeout_ms());
+    if (r.method() == kVerifyIdentity) {
+      route.identity = it->second->identity();
+    } else if (r.method() == kLookupCitizen) {
+      route.population = it->second->population();
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("route: unknown method '", r.method(), "'"));
+    }
+    if (route.identity == nullptr && route.population == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "route ", r.method(), ": adapter '", r.adapter(),
+          "' cannot serve this method"));
+    }
+    if (!runtime->routes.emplace(r.method(), std::move(route)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("route ", r.method(), " given twice"));
+    }
+  }
+  return std::shared_ptr<const Runtime>(std::move(runtime));
+}
+
+namespace {
+
+std::string NewTraceId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrFormat("%016x", rng());
+}
+
+absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
+                        absl::Duration route_timeout) {
+  absl::Time route_deadline = absl::Now() + route_timeout;
+  auto client = ctx.deadline();
+  if (client == std::chrono::system_clock::time_point::max()) {
+    return route_deadline;
+  }
+  return std::min(route_deadline, absl::FromChrono(client));
+}
+
+// A procedure code: digits and dots, optionally followed by a provincial
+// suffix ("1.001193", "1.001193.000.00.00.H31").
+absl::Status ValidatePurpose(absl::string_view purpose) {
+  if (purpose.empty()) return absl::InvalidArgumentError("purpose is required");
+  if (purpose.size() > 64 || !absl::ascii_isdigit(purpose[0])) {
+    return absl::InvalidArgumentError(
+        "purpose must be a procedure code such as 1.001193");
+  }
+  for (char c : purpose) {
+    if (!absl::ascii_isalnum(c) && c != '.') {
+      return absl::InvalidArgumentError(
+          "purpose must be a procedure code such as 1.001193");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A dossier code such as 000.00.01.H31-250715-00123. Optional.
+absl::Status ValidateDossierId(absl::string_view dossier) {
+  if (dossier.size() > 64) {
+    return absl::InvalidArgumentError("dossier_id is longer than 64 characters");
+  }
+  for (char c : dossier) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '-') {
+      return absl::InvalidArgumentError(
+          "dossier_id may hold only letters, digits, '.' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("full_name is required");
+  if (name.size() > 400) {
+    return absl::InvalidArgumentError("full_name is too long");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// Shared by the services: the current runtime and the per-call prologue.
+class Services {
+ public:
+  explicit Services(std::shared_ptr<const Runtime> runtime)
+      : runtime_(std::move(runtime)) {}
+
+  std::shared_ptr<const Runtime> runtime() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return runtime_;
+  }
+
+  // Who is calling and may they call `method`; the route to use.
+  struct Admitted {
+    std::shared_ptr<const Runtime> runtime;
+    tls::ClientIdentity caller;
+    const Route* route = nullptr;
+  };
+  absl::StatusOr<Admitted> Admit(const grpc::CallbackServerContext& ctx,
+                                 absl::string_view method) const {
+    Admitted a;
+    a.runtime = runtime();
+    auto auth = ctx.auth_context();
+    if (auth == nullptr) {
+      return absl::UnauthenticatedError("no client certificate");
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(a.caller, tls::IdentityFromAuthContext(*auth));
+    LIENTHONG_RETURN_IF_ERROR(
+        a.runtime->policy->CheckMethod(a.caller.id, method));
+    a.route = a.runtime->FindRoute(method);
+    if (a.route == nullptr) {
+      return absl::UnimplementedError(
+          absl::StrCat("no route is configured for ", method));
+    }
+    return a;
+  }
+
+  static void LogCall(absl::string_view method, const std::string& caller,
+                      const std::string& trace, absl::string_view citizen_id,
+                      const absl::Status& status, absl::Time start) {
+    log::Info("call",
+              {{"method", method},
+               {"caller", caller},
+               {"trace_id", trace},
+               {"citizen", validation::MaskCitizenId(citizen_id)},
+               {"code", absl::StatusCodeToString(status.code())},
+               {"latency_ms",
+                absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                            absl::Now() - start))}});
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Runtime> runtime_;
+};
+
+namespace {
+
+class IdentityServiceImpl final
+    : public lienthong::v1::IdentityService::CallbackService {
+ public:
+  explicit IdentityServiceImpl(const Services* services)
+      : services_(services) {}
+
+  grpc::ServerUnaryReactor* VerifyIdentity(
+      grpc::CallbackServerContext* ctx,
+      const lienthong::v1::VerifyIdentityRequest* request,
+      lienthong::v1::VerifyIdentityResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::Time start = absl::Now();
+    std::string trace = NewTraceId();
+    auto admitted = services_->Admit(*ctx, kVerifyIdentity);
+    absl::Status status = admitted.status();
+    if (status.ok()) status = Validate(*request);
+    if (!status.ok()) {
+      Services::LogCall(kVerifyIdentity,
+                        admitted.ok() ? admitted->caller.id : "", trace,
+                        request->citizen_id(), status, start);
+      reactor->Finish(ToGrpcStatus(status));
+      return reactor;
+    }
+    adapters::CallContext call{CallDeadline(*ctx, admitted->route->timeout),
+                               admitted->caller.id, trace};
+    admitted->route->identity->Verify(
+        *request, call,
+        [reactor, response, admitted = *std::move(admitted), trace, start,
+         citizen_id = request->citizen_id()](
+            absl::StatusOr<adapters::Reply<lienthong::v1::VerifyIdentityResponse>>
+                reply) mutable {
+          absl::Status status = reply.status();
+          if (status.ok()) {
+            *response = std::move(reply->value);
+            if (response->reference().empty()) {
+              response->set_reference(reply->reference);
+            }
+          }
+          Services::LogCall(kVerifyIdentity, admitted.caller.id, trace,
+                            citizen_id, status, start);
+          reactor->Finish(ToGrpcStatus(status));
+        });
+    return reactor;
+  }
+
+ private:
+  static absl::Status Validate(const lienthong::v1::VerifyIdentityRequest& r) {
+    const google::type::Date* dob = r.has_birth_date() ? &r.birth_date() : nullptr;
+    if (dob != nullptr) {
+      LIENTHONG_RETURN_IF_ERROR(validation::ValidateDate(*dob, absl::Now()));
+    }
+    LIENTHONG_RETURN_IF_ERROR(
+        validation::ValidateCitizenId(r.citizen_id(), dob, absl::Now()));
+    LIENTHONG_RETURN_IF_ERROR(ValidateName(r.full_name()));
+    if (!r.purpose().empty()) LIENTHONG_RETURN_IF_ERROR(ValidatePurpose(r.purpose()));
+    return ValidateDossierId(r.dossier_id());
+  }
+
+  const Services* services_;
+};
+
+class PopulationServiceImpl final
+    : public lienthong::v1::PopulationService::CallbackService {
+ public:
+  explicit PopulationServiceImpl(const Services* services)
+      : services_(services) {}
+
+  grpc::ServerUnaryReactor* LookupCitizen(
+      grpc::CallbackServerContext* ctx,
+      const lienthong::v1::LookupCitizenRequest* request,
+      lienthong::v1::Citizen* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::Time start = absl::Now();
+    std::string trace = NewTraceId();
+    auto admitted = services_->Admit(*ctx, kLookupCitizen);
+    absl::Status status = admitted.status();
+    google::protobuf::FieldMask mask;
+    if (status.ok()) status = Validate(*request);
+    if (status.ok()) {
+      auto fields = admitted->runtime->policy->LookupFields(
+          admitted->caller.id, request->purpose(), request->fields());
+      status = fields.status();
+      if (fields.ok()) mask = *std::move(fields);
+    }
+    if (!status.ok()) {
+      Services::LogCall(kLookupCitizen,
+                        admitted.ok() ? admitted->caller.id : "", trace,
+                        request->citizen_id(), status, start);
+      reactor->Finish(ToGrpcStatus(status));
+      return reactor;
+    }
+    adapters::CallContext call{CallDeadline(*ctx, admitted->route->timeout),
+                               admitted->caller.id, trace};
+    admitted->route->population->Lookup(
+        *request, call,
+        [ctx, reactor, response, admitted = *std::move(admitted),
+         mask = std::move(mask), trace, start,
+         citizen_id = request->citizen_id()](
+            absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>>
+                reply) mutable {
+          absl::Status status = reply.status();
+          if (status.ok()) {
+            *response = std::move(reply->value);
+            google::protobuf::util::FieldMaskUtil::TrimMessage(mask, response);
+            if (!reply->reference.empty()) {
+              ctx->AddTrailingMetadata("lienthong-reference", reply->reference);
+            }
+          }
+          Services::LogCall(kLookupCitizen, admitted.caller.id, trace,
+                            citizen_id, status, start);
+          reactor->Finish(ToGrpcStatus(status));
+        });
+    return reactor;
+  }
+
+ private:
+  static absl::Status Validate(const lienthong::v1::LookupCitizenRequest& r) {
+    LIENTHONG_RETURN_IF_ERROR(
+        validation::ValidateCitizenId(r.citizen_id(), nullptr, absl::Now()));
+    LIENTHONG_RETURN_IF_ERROR(ValidatePurpose(r.purpose()));
+    return ValidateDossierId(r.dossier_id());
+  }
+
+  const Services* services_;
+};
+
+}  // namespace
+
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    const GatewayConfig& config, const adapters::AdapterRegistry& registry,
+    adapters::HttpClient* http) {
+  LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, registry, http));
+  const auto& tls_config = config.listener().tls();
+  tls::ServerTlsOptions tls_options;
+  tls_options.cert_file = tls_config.cert_file();
+  tls_options.key_file = tls_config.key_file();
+  tls_options.client_ca_file = tls_config.client_ca_file();
+  tls_options.require_client_cert =
+      !tls_config.has_require_client_cert() || tls_config.require_client_cert();
+  if (!tls_options.require_client_cert &&
+      !tls_config.insecure_allow_no_client_cert()) {
+    return absl::InvalidArgumentError(
+        "listener.tls.require_client_cert: false needs "
+        "insecure_allow_no_client_cert: true as well");
+  }
+  tls_options.refresh_interval_seconds = tls_config.refresh_interval_seconds();
+  LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
+                             tls::MakeServerCredentials(tls_options));
+
+  auto server = std::unique_ptr<GatewayServer>(new GatewayServer());
+  server->services_ = std::make_unique<Services>(std::move(runtime));
+  auto identity = std::make_shared<IdentityServiceImpl>(server->services_.get());
+  auto population =
+      std::make_shared<PopulationServiceImpl>(server->services_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listener().address(), credentials,
+                           &server->port_);
+  builder.RegisterService(identity.get());
+  builder.RegisterService(population.get());
+  server->identity_ = identity;
+  server->population_ = population;
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.listener().address()));
+  }
+  log::Info("gateway listening",
+            {{"address", config.listener().address()},
+             {"port", absl::StrCat(server->port_)},
+             {"client_cert", tls_options.require_client_cert ? "required"
+                                                             : "not required"}});
+  return server;
+}
+
+GatewayServer::~GatewayServer() {
+  Shutdown(absl::ZeroDuration());
+  Wait();
+}
+
+void GatewayServer::Shutdown(absl::Duration grace) {
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+}
+
+void GatewayServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace lienthong::server

@@ -1,0 +1,63 @@
+// GatewayServer: the gRPC front of Lienthong. Terminates mutual TLS, learns
+// who is calling from the client certificate, applies the access policy,
+// validates requests, routes each method to its adapter instance, and answers
+// asynchronously (gRPC callback API) when the national system has.
+#ifndef LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_
+#define LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "adapters/registry.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/server.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::server {
+
+class Runtime;
+class Services;
+
+class GatewayServer {
+ public:
+  // Builds adapters, routes and policy from `config` and starts listening.
+  // Fails with INVALID_ARGUMENT for a config that cannot be served (bad
+  // route, unreadable certificate) and UNAVAILABLE when the address cannot be
+  // bound. REQUIRES: `registry` and `http` outlive the server.
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      const lienthong::config::v1::GatewayConfig& config,
+      const adapters::AdapterRegistry& registry, adapters::HttpClient* http);
+
+  ~GatewayServer();
+
+  // The bound port (useful when the config asked for port 0).
+  int port() const { return port_; }
+
+  // Stops accepting calls, lets calls in flight finish until `grace` has
+  // passed, then cancels the rest. Thread-safe; idempotent.
+  void Shutdown(absl::Duration grace);
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  GatewayServer() = default;
+
+  std::unique_ptr<Services> services_;
+  std::shared_ptr<grpc::Service> identity_;
+  std::shared_ptr<grpc::Service> population_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+// Builds the routing and policy snapshot a config describes: every adapter
+// instance created through `registry`. Fails with INVALID_ARGUMENT naming the
+// bad adapter, route or client. Exposed for tests and config checks.
+absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
+    const lienthong::config::v1::GatewayConfig& config,
+    const adapters::AdapterRegistry& registry, adapters::HttpClient* http);
+
+}  // namespace lienthong::server
+
+#endif  // LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_

@@ -1,0 +1,151 @@
+#include "gateway/tls/client_identity.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
+
+namespace lienthong::tls {
+namespace {
+
+std::string FirstProperty(const grpc::AuthContext& context, const char* name) {
+  auto values = context.FindPropertyValues(name);
+  if (values.empty()) return {};
+  return std::string(values.front().data(), values.front().size());
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& what,
+                                     const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not set"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " '", path, "'"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+std::unique_ptr<X509, X509Deleter> ParseCert(absl::string_view pem) {
+  std::unique_ptr<BIO, BioDeleter> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return std::unique_ptr<X509, X509Deleter>(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
+  auto cert = ParseCert(pem);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError("not a PEM certificate");
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(cert.get(), EVP_sha256(), digest, &length) != 1) {
+    return absl::InternalError("cannot hash certificate");
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
+    const grpc::AuthContext& context) {
+  if (!context.IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError("no verified client certificate");
+  }
+  ClientIdentity identity;
+  identity.id = FirstProperty(context, GRPC_PEER_URI_PROPERTY_NAME);
+  if (identity.id.empty()) {
+    identity.id = FirstProperty(context, GRPC_X509_CN_PROPERTY_NAME);
+  }
+  if (identity.id.empty()) {
+    return absl::UnauthenticatedError(
+        "client certificate has neither a SAN URI nor a subject CN");
+  }
+  std::string pem = FirstProperty(context, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  auto fingerprint = CertificateFingerprint(pem);
+  if (!fingerprint.ok()) {
+    return absl::UnauthenticatedError("client certificate unreadable");
+  }
+  identity.fingerprint_sha256 = *std::move(fingerprint);
+  return identity;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& options) {
+  // Read and check the files once up front: gRPC's file watcher would only
+  // log a failure and then refuse every handshake.
+  auto cert_pem = ReadFile("tls.cert_file", options.cert_file);
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = ReadFile("tls.key_file", options.key_file);
+  if (!key_pem.ok()) return key_pem.status();
+  auto cert = ParseCert(*cert_pem);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls.cert_file '", options.cert_file, "' holds no PEM certificate"));
+  }
+  std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new_mem_buf(
+      key_pem->data(), static_cast<int>(key_pem->size())));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls.key_file '", options.key_file, "' holds no PEM private key"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(
+        "tls.cert_file and tls.key_file do not belong together");
+  }
+  std::string root_path;
+  if (options.require_client_cert) {
+    auto ca_pem = ReadFile("tls.client_ca_file", options.client_ca_file);
+    if (!ca_pem.ok()) return ca_pem.status();
+    if (ParseCert(*ca_pem) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tls.client_ca_file '", options.client_ca_file,
+                       "' holds no PEM certificate"));
+    }
+    root_path = options.client_ca_file;
+  }
+  int refresh = options.refresh_interval_seconds > 0
+                    ? options.refresh_interval_seconds
+                    : 60;
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          options.key_file, options.cert_file, root_path,
+          static_cast<unsigned int>(refresh));
+  grpc::experimental::TlsServerCredentialsOptions tls_options(provider);
+  tls_options.watch_identity_key_cert_pairs();
+  if (options.require_client_cert) {
+    tls_options.watch_root_certs();
+    tls_options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    tls_options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(tls_options);
+}
+
+}  // namespace lienthong::tls

@@ -1,0 +1,115 @@
+#include "gateway/policy/policy.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::policy {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kLookup[] = "lienthong.v1.PopulationService/LookupCitizen";
+constexpr char kVerify[] = "lienthong.v1.IdentityService/VerifyIdentity";
+
+std::shared_ptr<const Policy> MakePolicy() {
+  lienthong::config::v1::GatewayConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        clients {
+          id: "spiffe://lienthong.local/dossier-system"
+          methods: "lienthong.v1.PopulationService/LookupCitizen"
+          methods: "lienthong.v1.IdentityService/VerifyIdentity"
+          grants { purposes: "1.001193" fields: "name" fields: "father" }
+          grants { purposes: "*" fields: "birth_date" }
+        }
+        clients { id: "spiffe://lienthong.local/no-rights" }
+      )pb",
+      &config));
+  auto policy = Policy::FromConfig(config);
+  EXPECT_THAT(policy, IsOk());
+  return *policy;
+}
+
+google::protobuf::FieldMask Mask(std::initializer_list<const char*> paths) {
+  google::protobuf::FieldMask mask;
+  for (const char* p : paths) mask.add_paths(p);
+  return mask;
+}
+
+TEST(PolicyTest, MethodsAreDeniedByDefault) {
+  auto policy = MakePolicy();
+  EXPECT_THAT(policy->CheckMethod("spiffe://lienthong.local/dossier-system",
+                                  kLookup),
+              IsOk());
+  EXPECT_THAT(policy->CheckMethod("spiffe://lienthong.local/no-rights", kVerify),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("may not call")));
+  EXPECT_THAT(policy->CheckMethod("spiffe://elsewhere/unknown", kVerify),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("not registered")));
+}
+
+TEST(PolicyTest, EmptyMaskMeansEveryGrantedFieldForThePurpose) {
+  auto policy = MakePolicy();
+  auto mask = policy->LookupFields("spiffe://lienthong.local/dossier-system",
+                                   "1.001193", {});
+  ASSERT_THAT(mask, IsOk());
+  EXPECT_THAT(mask->paths(), UnorderedElementsAre("name", "father", "birth_date"));
+  auto other = policy->LookupFields("spiffe://lienthong.local/dossier-system",
+                                    "2.000001", {});
+  ASSERT_THAT(other, IsOk());
+  EXPECT_THAT(other->paths(), ElementsAre("birth_date"));
+}
+
+struct FieldCase {
+  const char* purpose;
+  std::initializer_list<const char*> fields;
+  absl::StatusCode code;
+  const char* message;
+};
+
+TEST(PolicyTest, FieldsBeyondTheGrantAreRefusedByName) {
+  const FieldCase kCases[] = {
+      {"1.001193", {"name", "birth_date"}, absl::StatusCode::kOk, ""},
+      {"1.001193", {"name.full"}, absl::StatusCode::kOk, ""},
+      {"2.000001", {"name"}, absl::StatusCode::kPermissionDenied,
+       "may not receive name for purpose '2.000001'"},
+      {"1.001193", {"name", "permanent_address", "spouse"},
+       absl::StatusCode::kPermissionDenied,
+       "may not receive permanent_address, spouse"},
+      {"1.001193", {"no_such_field"}, absl::StatusCode::kInvalidArgument,
+       "'no_such_field' is not a field of Citizen"},
+  };
+  auto policy = MakePolicy();
+  for (const FieldCase& c : kCases) {
+    auto result = policy->LookupFields("spiffe://lienthong.local/dossier-system",
+                                       c.purpose, Mask(c.fields));
+    EXPECT_THAT(result, StatusIs(c.code, HasSubstr(c.message))) << c.purpose;
+  }
+}
+
+TEST(PolicyTest, ClientWithoutGrantsGetsNoFields) {
+  auto policy = MakePolicy();
+  EXPECT_THAT(policy->LookupFields("spiffe://lienthong.local/no-rights",
+                                   "1.001193", {}),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("no grant for purpose")));
+}
+
+TEST(PolicyTest, DuplicateClientIsRejected) {
+  lienthong::config::v1::GatewayConfig config;
+  config.add_clients()->set_id("a");
+  config.add_clients()->set_id("a");
+  EXPECT_THAT(Policy::FromConfig(config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("listed twice")));
+}
+
+}  // namespace
+}  // namespace lienthong::policy
