@@ -1,0 +1,167 @@
+#include "tests/integration/gateway_env.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "tests/testing/subprocess.h"
+
+namespace lienthong::testing {
+namespace {
+
+using lienthong::config::v1::GatewayConfig;
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void AddClient(GatewayConfig& config, const std::string& name,
+               bool all_methods) {
+  auto* client = config.add_clients();
+  client->set_id(ClientId(name));
+  client->set_display_name(name);
+  if (!all_methods) return;
+  client->add_methods("lienthong.v1.IdentityService/VerifyIdentity");
+  client->add_methods("lienthong.v1.PopulationService/LookupCitizen");
+  auto* birth = client->add_grants();
+  birth->add_purposes("1.001193");
+  for (const char* f : {"citizen_id", "name", "birth_date", "gender",
+                        "ethnicity", "ethnicity_code", "nationality",
+                        "hometown", "permanent_address", "father", "mother"}) {
+    birth->add_fields(f);
+  }
+  auto* any = client->add_grants();
+  any->add_purposes("*");
+  for (const char* f : {"name", "birth_date", "gender"}) any->add_fields(f);
+}
+
+}  // namespace
+
+std::string ClientId(const std::string& client) {
+  return absl::StrCat("spiffe://lienthong.local/", client);
+}
+
+GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
+  GatewayConfig config;
+  config.set_node_name("test-gateway");
+  auto* listener = config.mutable_listener();
+  listener->set_address("127.0.0.1:0");
+  listener->mutable_tls()->set_cert_file(TestCert("gateway.pem"));
+  listener->mutable_tls()->set_key_file(TestCert("gateway.key"));
+  listener->mutable_tls()->set_client_ca_file(TestCert("ca.pem"));
+
+  lienthong::config::v1::HttpsUpstream upstream;
+  upstream.set_base_url(sim_url);
+  upstream.set_ca_file(TestCert("ca.pem"));
+
+  lienthong::config::v1::C06PopulationSoapConfig c06;
+  *c06.mutable_upstream() = upstream;
+  c06.set_path("/c06/soap");
+  c06.set_xroad_client("VN/GOV/000.00.00.H31/LIENTHONG");
+  c06.set_api_key("dev-population-key");
+  c06.set_username("lienthong-dev");
+  c06.set_secret("dev-population-secret");
+  c06.set_unit_code("000.00.00.H31");
+  c06.set_officer_code("TEST");
+  auto* population = config.add_adapters();
+  population->set_name("population");
+  population->set_type("c06-population-soap");
+  population->mutable_config()->PackFrom(c06);
+
+  lienthong::config::v1::VneidIdentityRestConfig vneid;
+  *vneid.mutable_upstream() = upstream;
+  vneid.set_token_path("/vneid/oauth2/token");
+  vneid.set_verify_path("/vneid/api/v1/identity/verify");
+  vneid.set_client_id("lienthong-dev");
+  vneid.set_client_secret("dev-vneid-secret");
+  auto* identity = config.add_adapters();
+  identity->set_name("vneid");
+  identity->set_type("vneid-identity-rest");
+  identity->mutable_config()->PackFrom(vneid);
+
+  auto* r1 = config.add_routes();
+  r1->set_method("lienthong.v1.PopulationService/LookupCitizen");
+  r1->set_adapter("population");
+  auto* r2 = config.add_routes();
+  r2->set_method("lienthong.v1.IdentityService/VerifyIdentity");
+  r2->set_adapter("vneid");
+
+  AddClient(config, "dossier-system", true);
+  AddClient(config, "citizen-portal", false);
+  config.mutable_clients(1)->add_methods(
+      "lienthong.v1.IdentityService/VerifyIdentity");
+  AddClient(config, "no-rights", false);
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
+    const EnvOptions& options) {
+  auto env = std::unique_ptr<GatewayEnv>(new GatewayEnv());
+  sim::SimOptions sim_options;
+  sim_options.cert_file = TestCert("sim.pem");
+  sim_options.key_file = TestCert("sim.key");
+  auto sim = sim::SimServer::Start(sim_options);
+  if (!sim.ok()) return sim.status();
+  env->sim_ = *std::move(sim);
+
+  auto http = adapters::CurlHttpClient::Create({});
+  if (!http.ok()) return http.status();
+  env->http_ = *std::move(http);
+  adapters::RegisterBuiltinAdapters(env->registry_);
+
+  GatewayConfig config = SimConfig(env->sim_->base_url());
+  if (options.through_grpc_upstream) {
+    auto inner = server::GatewayServer::Start(config, env->registry_,
+                                              env->http_.get());
+    if (!inner.ok()) return inner.status();
+    env->inner_ = *std::move(inner);
+    lienthong::config::v1::GrpcUpstreamConfig relay;
+    relay.set_target(absl::StrCat("127.0.0.1:", env->inner_->port()));
+    relay.set_ca_file(TestCert("ca.pem"));
+    relay.set_client_cert_file(TestCert("dossier-system.pem"));
+    relay.set_client_key_file(TestCert("dossier-system.key"));
+    config.clear_adapters();
+    auto* adapter = config.add_adapters();
+    adapter->set_name("relay");
+    adapter->set_type("grpc-upstream");
+    adapter->mutable_config()->PackFrom(relay);
+    for (auto& route : *config.mutable_routes()) route.set_adapter("relay");
+  }
+  auto outer =
+      server::GatewayServer::Start(config, env->registry_, env->http_.get());
+  if (!outer.ok()) return outer.status();
+  env->outer_ = *std::move(outer);
+  return env;
+}
+
+GatewayEnv::~GatewayEnv() {
+  if (outer_) outer_->Shutdown(absl::ZeroDuration());
+  if (inner_) inner_->Shutdown(absl::ZeroDuration());
+  outer_.reset();
+  inner_.reset();
+  http_.reset();
+  if (sim_) sim_->Stop();
+}
+
+std::shared_ptr<grpc::Channel> GatewayEnv::Channel(
+    const std::string& client) const {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
+  if (!client.empty()) {
+    ssl.pem_cert_chain = ReadFileOrEmpty(TestCert(client + ".pem"));
+    ssl.pem_private_key = ReadFileOrEmpty(TestCert(client + ".key"));
+  }
+  grpc::ChannelArguments args;
+  // A fresh connection per channel, so each test's certificate is the one
+  // presented.
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port()),
+                                   grpc::SslCredentials(ssl), args);
+}
+
+}  // namespace lienthong::testing

@@ -1,0 +1,64 @@
+// GatewayEnv: a real gateway on 127.0.0.1:0 with mutual TLS, in front of the
+// simulated national systems, for integration tests. Optionally a second
+// gateway sits in between, reached through the "grpc-upstream" adapter, so
+// the same tests run through every adapter.
+//
+//   auto env = GatewayEnv::Start({});
+//   auto stub = lienthong::v1::PopulationService::NewStub(
+//       (*env)->Channel("dossier-system"));
+#ifndef LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_
+#define LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "adapters/common/http/http_client.h"
+#include "adapters/registry.h"
+#include "gateway/server/gateway_server.h"
+#include "grpcpp/channel.h"
+#include "lienthong/config/v1/config.pb.h"
+#include "tests/national_sim/sim_server.h"
+
+namespace lienthong::testing {
+
+struct EnvOptions {
+  // Route both methods through a "grpc-upstream" adapter to an inner
+  // gateway, which calls the simulator.
+  bool through_grpc_upstream = false;
+};
+
+class GatewayEnv {
+ public:
+  static absl::StatusOr<std::unique_ptr<GatewayEnv>> Start(
+      const EnvOptions& options);
+  ~GatewayEnv();
+
+  sim::SimServer& sim() { return *sim_; }
+  int port() const { return outer_->port(); }
+
+  // A channel to the gateway presenting `client`'s certificate from the test
+  // certificates ("dossier-system", "citizen-portal", "no-rights",
+  // "rogue-client"); "" presents none.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& client) const;
+
+  // The config the gateway in front runs (for tests that start their own).
+  static lienthong::config::v1::GatewayConfig SimConfig(
+      const std::string& sim_url);
+
+ private:
+  GatewayEnv() = default;
+
+  std::unique_ptr<sim::SimServer> sim_;
+  std::unique_ptr<adapters::CurlHttpClient> http_;
+  adapters::AdapterRegistry registry_;
+  std::unique_ptr<server::GatewayServer> inner_;
+  std::unique_ptr<server::GatewayServer> outer_;
+};
+
+// The test certificates' client identities.
+std::string ClientId(const std::string& client);
+
+}  // namespace lienthong::testing
+
+#endif  // LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_

@@ -1,0 +1,380 @@
+// End-to-end tests over real mutual TLS on loopback: provincial client ->
+// gateway -> (optionally a second gateway via grpc-upstream) -> simulated
+// national systems.
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "unicode/normalizer2.h"
+#include "unicode/unistr.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"
+#include "tests/national_sim/citizen_generator.h"
+
+namespace lienthong::testing {
+namespace {
+
+using lienthong::v1::Citizen;
+using lienthong::v1::IdentityService;
+using lienthong::v1::LookupCitizenRequest;
+using lienthong::v1::PopulationService;
+using lienthong::v1::VerifyIdentityRequest;
+using lienthong::v1::VerifyIdentityResponse;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A found citizen, a not-found one (last three digits 000..049) and their
+// synthetic records.
+constexpr char kFoundId[] = "033085012345";
+constexpr char kNotFoundId[] = "033085012021";
+
+void SetDeadline(grpc::ClientContext& context, absl::Duration d = absl::Seconds(10)) {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + d));
+}
+
+// `utf8` decomposed (NFD) and lower-cased, as some provincial systems send.
+std::string NfdLower(const std::string& utf8) {
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(error);
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(utf8);
+  text.toLower();
+  icu::UnicodeString decomposed = nfd->normalize(text, error);
+  std::string out;
+  decomposed.toUTF8String(out);
+  return out;
+}
+
+int64_t SimReceived(GatewayEnv& env, sim::System system) {
+  return env.sim().Stats().of(system).received;
+}
+
+class GatewayTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    auto env = GatewayEnv::Start({.through_grpc_upstream = GetParam()});
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *std::move(env);
+  }
+
+  grpc::Status Lookup(const std::string& client, const LookupCitizenRequest& r,
+                      Citizen* out, std::string* reference = nullptr,
+                      absl::Duration deadline = absl::Seconds(10)) {
+    auto stub = PopulationService::NewStub(env_->Channel(client));
+    grpc::ClientContext context;
+    SetDeadline(context, deadline);
+    grpc::Status status = stub->LookupCitizen(&context, r, out);
+    if (reference != nullptr) {
+      auto trailers = context.GetServerTrailingMetadata();
+      auto it = trailers.find("lienthong-reference");
+      if (it != trailers.end()) reference->assign(it->second.data(), it->second.size());
+    }
+    return status;
+  }
+
+  grpc::Status Verify(const std::string& client, const VerifyIdentityRequest& r,
+                      VerifyIdentityResponse* out) {
+    auto stub = IdentityService::NewStub(env_->Channel(client));
+    grpc::ClientContext context;
+    SetDeadline(context);
+    return stub->VerifyIdentity(&context, r, out);
+  }
+
+  static LookupCitizenRequest LookupRequest(const std::string& id) {
+    LookupCitizenRequest r;
+    r.set_citizen_id(id);
+    r.set_purpose("1.001193");
+    r.set_dossier_id("000.00.01.H31-251127-00042");
+    return r;
+  }
+
+  static VerifyIdentityRequest VerifyRequest(const std::string& id,
+                                             const std::string& name) {
+    VerifyIdentityRequest r;
+    r.set_citizen_id(id);
+    r.set_full_name(name);
+    r.set_purpose("1.001193");
+    return r;
+  }
+
+  std::unique_ptr<GatewayEnv> env_;
+};
+
+TEST_P(GatewayTest, LookupReturnsTheGrantedFieldsOfTheRecord) {
+  auto expected = sim::LookupCitizen(kFoundId);
+  ASSERT_TRUE(expected.has_value());
+  Citizen citizen;
+  std::string reference;
+  grpc::Status status =
+      Lookup("dossier-system", LookupRequest(kFoundId), &citizen, &reference);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(citizen.citizen_id(), kFoundId);
+  EXPECT_EQ(citizen.name().family(), expected->family_name);
+  EXPECT_EQ(citizen.name().given(), expected->given_name);
+  EXPECT_EQ(citizen.birth_date().year(), 1985);
+  EXPECT_EQ(citizen.gender(), lienthong::v1::GENDER_MALE);
+  EXPECT_FALSE(citizen.permanent_address().province_code().empty());
+  EXPECT_FALSE(citizen.father().name().full().empty());
+  // Granted for this purpose: yes; not granted: never sent.
+  EXPECT_FALSE(citizen.has_spouse());
+  EXPECT_FALSE(citizen.has_current_address());
+  EXPECT_TRUE(citizen.religion().empty());
+  EXPECT_FALSE(reference.empty());
+}
+
+TEST_P(GatewayTest, LookupWithAMaskReturnsOnlyThoseFields) {
+  LookupCitizenRequest r = LookupRequest(kFoundId);
+  r.mutable_fields()->add_paths("birth_date");
+  Citizen citizen;
+  ASSERT_TRUE(Lookup("dossier-system", r, &citizen).ok());
+  EXPECT_EQ(citizen.birth_date().year(), 1985);
+  EXPECT_FALSE(citizen.has_name());
+  EXPECT_TRUE(citizen.citizen_id().empty());
+}
+
+TEST_P(GatewayTest, FieldsBeyondTheGrantAreRefusedByName) {
+  LookupCitizenRequest r = LookupRequest(kFoundId);
+  r.mutable_fields()->add_paths("name");
+  r.mutable_fields()->add_paths("spouse");
+  int64_t before = SimReceived(*env_, sim::System::kPopulation);
+  Citizen citizen;
+  grpc::Status status = Lookup("dossier-system", r, &citizen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("spouse"));
+  EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), before);
+}
+
+TEST_P(GatewayTest, LookupOfAnUnknownCitizenIsNotFound) {
+  Citizen citizen;
+  grpc::Status status =
+      Lookup("dossier-system", LookupRequest(kNotFoundId), &citizen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), Not(HasSubstr(kNotFoundId)));
+}
+
+TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
+  auto expected = sim::LookupCitizen(kFoundId);
+  ASSERT_TRUE(expected.has_value());
+  VerifyIdentityRequest r = VerifyRequest(kFoundId, expected->FullName());
+  r.mutable_birth_date()->set_year(expected->birth_year);
+  if (!expected->birth_year_only) {
+    r.mutable_birth_date()->set_month(expected->birth_month);
+    r.mutable_birth_date()->set_day(expected->birth_day);
+  }
+  VerifyIdentityResponse response;
+  grpc::Status status = Verify("dossier-system", r, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result(), VerifyIdentityResponse::MATCH);
+  EXPECT_EQ(response.vneid_level(), expected->vneid_level);
+  EXPECT_FALSE(response.reference().empty());
+
+  // The same name decomposed (NFD) and in lower case: still a match.
+  VerifyIdentityRequest nfd = VerifyRequest(kFoundId, NfdLower(expected->FullName()));
+  ASSERT_NE(nfd.full_name(), expected->FullName());
+  VerifyIdentityResponse nfd_response;
+  ASSERT_TRUE(Verify("dossier-system", nfd, &nfd_response).ok());
+  EXPECT_EQ(nfd_response.result(), VerifyIdentityResponse::MATCH);
+}
+
+TEST_P(GatewayTest, VerifyReportsMismatchedFieldsAndNotFound) {
+  auto expected = sim::LookupCitizen(kFoundId);
+  ASSERT_TRUE(expected.has_value());
+  VerifyIdentityRequest r = VerifyRequest(kFoundId, "Trịnh Công Sơn Khác");
+  r.mutable_birth_date()->set_year(1985);
+  VerifyIdentityResponse response;
+  ASSERT_TRUE(Verify("dossier-system", r, &response).ok());
+  EXPECT_EQ(response.result(), VerifyIdentityResponse::MISMATCH);
+  ASSERT_EQ(response.mismatched_fields_size(), 1);
+  EXPECT_EQ(response.mismatched_fields(0), VerifyIdentityResponse::FULL_NAME);
+
+  VerifyIdentityResponse missing;
+  ASSERT_TRUE(Verify("dossier-system", VerifyRequest(kNotFoundId, "Lê Văn Tám"),
+                     &missing)
+                  .ok());
+  EXPECT_EQ(missing.result(), VerifyIdentityResponse::NOT_FOUND);
+}
+
+TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
+  const char* kBadIds[] = {"",           "03308501234",   "0330850123456",
+                           "03308501234X", "999085012345", "033485012345",
+                           "033299012345", "12345678"};
+  int64_t population = SimReceived(*env_, sim::System::kPopulation);
+  int64_t vneid = SimReceived(*env_, sim::System::kVneid);
+  for (const char* id : kBadIds) {
+    Citizen citizen;
+    grpc::Status status = Lookup("dossier-system", LookupRequest(id), &citizen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+    if (*id != '\0') {
+      EXPECT_THAT(status.error_message(), Not(HasSubstr(id)));
+    }
+    VerifyIdentityResponse response;
+    status = Verify("dossier-system", VerifyRequest(id, "Lê Văn Tám"), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+  }
+  // A birth year that disagrees with the ID's digits.
+  VerifyIdentityRequest r = VerifyRequest(kFoundId, "Lê Văn Tám");
+  r.mutable_birth_date()->set_year(1986);
+  VerifyIdentityResponse response;
+  EXPECT_EQ(Verify("dossier-system", r, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), population);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), vneid);
+}
+
+TEST_P(GatewayTest, CallsWithoutAValidClientCertificateMakeNoUpstreamCall) {
+  for (const char* client : {"", "rogue-client"}) {
+    Citizen citizen;
+    grpc::Status status =
+        Lookup(client, LookupRequest(kFoundId), &citizen, nullptr,
+               absl::Seconds(3));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "client '" << client << "': " << status.error_message();
+    VerifyIdentityResponse response;
+    EXPECT_FALSE(Verify(client, VerifyRequest(kFoundId, "Lê Văn Tám"), &response).ok());
+  }
+  EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), 0);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), 0);
+}
+
+TEST_P(GatewayTest, ClientsWithoutRightsAreDenied) {
+  Citizen citizen;
+  grpc::Status status = Lookup("no-rights", LookupRequest(kFoundId), &citizen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = Lookup("citizen-portal", LookupRequest(kFoundId), &citizen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  VerifyIdentityResponse response;
+  EXPECT_EQ(Verify("no-rights", VerifyRequest(kFoundId, "Lê Văn Tám"), &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), 0);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), 0);
+}
+
+TEST_P(GatewayTest, FailingOrMalformedUpstreamGivesACleanError) {
+  struct Case {
+    const char* what;
+    sim::Knobs knobs;
+  };
+  sim::Knobs unavailable;
+  unavailable.error_rate = 1;
+  unavailable.error_kind = sim::ErrorKind::kHttp503;
+  sim::Knobs fault;
+  fault.error_rate = 1;
+  fault.error_kind = sim::ErrorKind::kHttp500;
+  sim::Knobs malformed;
+  malformed.malformed_rate = 1;
+  sim::Knobs dropped;
+  dropped.drop_rate = 1;
+  const Case kCases[] = {{"503", unavailable},
+                         {"SOAP fault", fault},
+                         {"malformed", malformed},
+                         {"dropped", dropped}};
+  auto expected = sim::LookupCitizen(kFoundId);
+  for (const Case& c : kCases) {
+    ASSERT_TRUE(env_->sim().SetKnobs(sim::System::kPopulation, c.knobs).ok());
+    ASSERT_TRUE(env_->sim().SetKnobs(sim::System::kVneid, c.knobs).ok());
+    Citizen citizen;
+    grpc::Status status =
+        Lookup("dossier-system", LookupRequest(kFoundId), &citizen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << c.what;
+    EXPECT_THAT(status.error_message(), Not(HasSubstr(kFoundId))) << c.what;
+    EXPECT_THAT(status.error_message(), Not(HasSubstr(expected->given_name)));
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("<"))) << c.what;
+    VerifyIdentityResponse response;
+    status = Verify("dossier-system",
+                    VerifyRequest(kFoundId, expected->FullName()), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << c.what;
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("{"))) << c.what;
+  }
+}
+
+TEST_P(GatewayTest, TheCallersDeadlineCapsTheUpstreamCall) {
+  sim::Knobs slow;
+  slow.latency_ms = 3000;
+  ASSERT_TRUE(env_->sim().SetKnobs(sim::System::kPopulation, slow).ok());
+  Citizen citizen;
+  absl::Time start = absl::Now();
+  grpc::Status status = Lookup("dossier-system", LookupRequest(kFoundId),
+                               &citizen, nullptr, absl::Milliseconds(400));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+INSTANTIATE_TEST_SUITE_P(Adapters, GatewayTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ThroughGrpcUpstream"
+                                             : "DirectToNationalSystems";
+                         });
+
+// One token serves many concurrent calls; an expired token is replaced.
+TEST(VneidTokenTest, OneRefreshServesConcurrentCallsAndExpiryIsHandled) {
+  auto env = GatewayEnv::Start({});
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto expected = sim::LookupCitizen(kFoundId);
+  auto stub = IdentityService::NewStub((*env)->Channel("dossier-system"));
+  auto verify_many = [&](int n) {
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&] {
+        grpc::ClientContext context;
+        SetDeadline(context);
+        VerifyIdentityRequest r;
+        r.set_citizen_id(kFoundId);
+        r.set_full_name(expected->FullName());
+        VerifyIdentityResponse response;
+        if (stub->VerifyIdentity(&context, r, &response).ok() &&
+            response.result() == VerifyIdentityResponse::MATCH) {
+          ++ok;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    return ok.load();
+  };
+  EXPECT_EQ(verify_many(20), 20);
+  EXPECT_EQ((*env)->sim().Stats().of(sim::System::kVneid).tokens_issued, 1);
+  (*env)->sim().ExpireVneidTokens();
+  EXPECT_EQ(verify_many(5), 5);
+  EXPECT_EQ((*env)->sim().Stats().of(sim::System::kVneid).tokens_issued, 2);
+}
+
+// Standard health checking is on (grpc.health.v1.Health/Check with an empty
+// service name answers SERVING), for authenticated callers.
+TEST(HealthTest, HealthCheckAnswersServing) {
+  auto env = GatewayEnv::Start({});
+  ASSERT_TRUE(env.ok()) << env.status();
+  grpc::GenericStub stub((*env)->Channel("dossier-system"));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::ByteBuffer request;  // HealthCheckRequest{} encodes to no bytes
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   status = s;
+                   done = true;
+                   cv.notify_all();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+}  // namespace
+}  // namespace lienthong::testing
