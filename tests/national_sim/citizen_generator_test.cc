@@ -1,0 +1,190 @@
+#include "tests/national_sim/citizen_generator.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+
+namespace lienthong::sim {
+namespace {
+
+bool IsNfc(const std::string& s) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  return U_SUCCESS(status) &&
+         nfc->isNormalized(icu::UnicodeString::fromUTF8(s), status) &&
+         U_SUCCESS(status);
+}
+
+// The digits decide gender, century and birth year.
+struct DigitCase {
+  const char* id;
+  int gender;
+  int birth_year;
+};
+constexpr DigitCase kDigitCases[] = {
+    {"033085012345", 1, 1985}, {"001185054321", 2, 1985},
+    {"079203123456", 1, 2003}, {"034310999999", 2, 2010},
+    {"096099100050", 1, 1999}, {"002300777777", 2, 2000},
+};
+
+TEST(CitizenGeneratorTest, DigitsDecideGenderCenturyAndYear) {
+  for (const DigitCase& c : kDigitCases) {
+    SCOPED_TRACE(c.id);
+    std::optional<Citizen> citizen = LookupCitizen(c.id);
+    ASSERT_TRUE(citizen.has_value());
+    EXPECT_EQ(citizen->id, c.id);
+    EXPECT_EQ(citizen->gender, c.gender);
+    EXPECT_EQ(citizen->birth_year, c.birth_year);
+    EXPECT_EQ(citizen->BirthDate().substr(0, 4), absl::StrCat(c.birth_year));
+    EXPECT_EQ(citizen->old_id.empty(), c.birth_year >= 2000);
+    EXPECT_NE(citizen->middle_name, c.gender == 1 ? "Thị" : "Văn");
+  }
+}
+
+struct NotFoundCase {
+  const char* id;
+  const char* why;
+};
+constexpr NotFoundCase kNotFound[] = {
+    {"033085012000", "ending 000"},
+    {"033085012049", "ending 049"},
+    {"03308501234", "11 digits"},
+    {"0330850123456", "13 digits"},
+    {"03308501234a", "non-digit"},
+    {"003085012345", "unknown province 003"},
+    {"099085012345", "unknown province 099"},
+    {"033485012345", "gender digit 4"},
+    {"033985012345", "gender digit 9"},
+    {"145123049", "CMND ending 049"},
+    {"", "empty"},
+};
+
+TEST(CitizenGeneratorTest, NotFoundRule) {
+  for (const NotFoundCase& c : kNotFound) {
+    EXPECT_FALSE(LookupCitizen(c.id).has_value()) << c.why;
+  }
+  EXPECT_TRUE(LookupCitizen("033085012050").has_value());
+  EXPECT_TRUE(LookupCitizen("145123050").has_value());
+  EXPECT_FALSE(IsValidCitizenId("033485012345"));
+  EXPECT_TRUE(IsValidCitizenId("033085012000"));  // valid, yet NOT_FOUND
+}
+
+TEST(CitizenGeneratorTest, FivePercentNotFound) {
+  int missing = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (!LookupCitizen(absl::StrFormat("001090%06d", i * 7 + 3))) ++missing;
+  }
+  EXPECT_GT(missing, 30);
+  EXPECT_LT(missing, 70);
+}
+
+TEST(CitizenGeneratorTest, Deterministic) {
+  for (const char* id : {"033085012345", "079203123456", "145123456"}) {
+    std::optional<Citizen> a = LookupCitizen(id), b = LookupCitizen(id);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->FullName(), b->FullName());
+    EXPECT_EQ(a->BirthDate(), b->BirthDate());
+    EXPECT_EQ(a->permanent.commune, b->permanent.commune);
+    EXPECT_EQ(a->old_id, b->old_id);
+    EXPECT_EQ(a->father->id, b->father->id);
+  }
+}
+
+TEST(CitizenGeneratorTest, WellFormedAcrossManyIds) {
+  std::set<std::string> family_names;
+  int legacy = 0, total = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string id = absl::StrFormat("%s%d%02d%06d", kProvinceCodes[i % 63],
+                                     i % 4, (i * 37) % 26, 100050 + i * 811);
+    std::optional<Citizen> c = LookupCitizen(id);
+    if (!c) continue;
+    SCOPED_TRACE(id);
+    ++total;
+    legacy += c->legacy;
+    family_names.insert(c->family_name);
+    EXPECT_TRUE(IsNfc(c->FullName()));
+    EXPECT_GE(c->birth_month, 1);
+    EXPECT_LE(c->birth_month, 12);
+    EXPECT_GE(c->birth_day, 1);
+    EXPECT_LE(c->birth_day, 31);
+    EXPECT_EQ(c->permanent.province.size(), 2u);
+    EXPECT_EQ(c->permanent.commune.size(), 5u);
+    EXPECT_EQ(c->permanent.district.empty(), !c->legacy);
+    EXPECT_EQ(c->household_book.empty(), !c->legacy);
+    EXPECT_GE(c->vneid_level, 0);
+    EXPECT_LE(c->vneid_level, 2);
+    EXPECT_EQ(c->spouse.has_value() && c->marital_status != 2, false);
+    EXPECT_EQ(c->old_id.size(), c->birth_year < 2000 ? 9u : 0u);
+    // Relatives are real records whose names agree with their own IDs.
+    if (c->father) {
+      std::optional<Citizen> father = LookupCitizen(c->father->id);
+      ASSERT_TRUE(father.has_value());
+      EXPECT_EQ(father->FullName(), c->father->full_name);
+      EXPECT_EQ(father->family_name, c->family_name);
+      EXPECT_EQ(father->gender, 1);
+      EXPECT_LT(father->birth_year, c->birth_year);
+    }
+    if (c->mother) {
+      std::optional<Citizen> mother = LookupCitizen(c->mother->id);
+      ASSERT_TRUE(mother.has_value());
+      EXPECT_EQ(mother->FullName(), c->mother->full_name);
+      EXPECT_EQ(mother->gender, 2);
+    }
+    if (c->spouse) {
+      std::optional<Citizen> spouse = LookupCitizen(c->spouse->id);
+      ASSERT_TRUE(spouse.has_value());
+      EXPECT_NE(spouse->gender, c->gender);
+      EXPECT_LE(spouse->birth_year, 2007);
+    }
+  }
+  EXPECT_GT(family_names.size(), 8u);
+  EXPECT_GT(legacy, total / 5);
+  EXPECT_LT(legacy, total / 2);
+}
+
+TEST(CitizenGeneratorTest, CmndMapsToARecordThatKeepsIt) {
+  for (const char* cmnd :
+       {"145123456", "001000050", "999999999", "012345678"}) {
+    SCOPED_TRACE(cmnd);
+    std::optional<Citizen> c = LookupCitizen(cmnd);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->old_id, cmnd);
+    EXPECT_TRUE(IsValidCitizenId(c->id));
+    EXPECT_LT(c->birth_year, 2000);
+    std::optional<Citizen> by_id = LookupCitizen(c->id);
+    ASSERT_TRUE(by_id.has_value());
+    EXPECT_EQ(by_id->old_id, cmnd);
+    EXPECT_EQ(by_id->FullName(), c->FullName());
+  }
+}
+
+TEST(CitizenGeneratorTest, FoldName) {
+  EXPECT_EQ(FoldName("Nguyễn  Văn Đạt "), "NGUYEN VAN DAT");
+  EXPECT_EQ(FoldName("đặng thị hương"), "DANG THI HUONG");
+  EXPECT_EQ(FoldName("Huỳnh Ngọc Quỳnh"), "HUYNH NGOC QUYNH");
+  // Decomposed input folds the same as precomposed.
+  EXPECT_EQ(FoldName("Le\xcc\x82"), "LE");
+  EXPECT_EQ(FoldName("NGUYEN VAN AN"), "NGUYEN VAN AN");
+}
+
+TEST(CitizenGeneratorTest, Matching) {
+  std::optional<Citizen> c = LookupCitizen("033085012345");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(NameMatches(*c, FoldName(c->FullName())));
+  EXPECT_TRUE(NameMatches(*c, c->FullName()));
+  EXPECT_FALSE(NameMatches(*c, "KHONG PHAI TEN NAY"));
+  EXPECT_TRUE(BirthDateMatches(*c, c->BirthDate()));
+  EXPECT_TRUE(BirthDateMatches(*c, "1985"));
+  EXPECT_FALSE(BirthDateMatches(*c, "1986"));
+  EXPECT_FALSE(BirthDateMatches(*c, "19850230"));
+  EXPECT_FALSE(BirthDateMatches(*c, "85"));
+}
+
+}  // namespace
+}  // namespace lienthong::sim

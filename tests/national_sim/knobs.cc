@@ -1,0 +1,130 @@
+#include "tests/national_sim/knobs.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace lienthong::sim {
+namespace {
+
+constexpr absl::string_view kErrorKinds[] = {"http500", "http503", "soap_busy"};
+constexpr absl::string_view kDownModes[] = {"reset", "http503"};
+
+template <typename Enum, size_t N>
+bool EnumFromName(absl::string_view name, const absl::string_view (&names)[N],
+                  Enum& out) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) {
+      out = static_cast<Enum>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::string_view SystemName(System system) {
+  static constexpr absl::string_view kNames[] = {"population", "vneid",
+                                                 "portal"};
+  return kNames[static_cast<int>(system)];
+}
+
+std::optional<System> SystemFromName(absl::string_view name) {
+  for (System s : kAllSystems) {
+    if (SystemName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+absl::Status ValidateKnobs(const Knobs& k) {
+  for (double rate :
+       {k.error_rate, k.malformed_rate, k.drop_rate, k.reject_rate}) {
+    if (!(rate >= 0 && rate <= 1)) {
+      return absl::InvalidArgumentError("rates must be within 0..1");
+    }
+  }
+  if (k.latency_ms < 0 || k.jitter_ms < 0) {
+    return absl::InvalidArgumentError("latency and jitter must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs) {
+  Knobs k = knobs;
+  auto bad = [](absl::string_view field) {
+    return absl::InvalidArgumentError(absl::StrCat("bad value for ", field));
+  };
+  for (auto [field, target] :
+       {std::pair<const char*, int*>{"latency_ms", &k.latency_ms},
+        {"jitter_ms", &k.jitter_ms}}) {
+    if (!JsonHas(json, field)) continue;
+    auto v = JsonNumber(json, field);
+    if (!v || *v < 0 || *v > 3.6e6) return bad(field);
+    *target = static_cast<int>(*v);
+  }
+  for (auto [field, target] :
+       {std::pair<const char*, double*>{"error_rate", &k.error_rate},
+        {"malformed_rate", &k.malformed_rate},
+        {"drop_rate", &k.drop_rate},
+        {"reject_rate", &k.reject_rate}}) {
+    if (!JsonHas(json, field)) continue;
+    auto v = JsonNumber(json, field);
+    if (!v) return bad(field);
+    *target = *v;
+  }
+  for (auto [field, target] :
+       {std::pair<const char*, bool*>{"hang", &k.hang}, {"down", &k.down}}) {
+    if (!JsonHas(json, field)) continue;
+    auto v = JsonBool(json, field);
+    if (!v) return bad(field);
+    *target = *v;
+  }
+  if (JsonHas(json, "error_kind") &&
+      !EnumFromName(JsonText(json, "error_kind"), kErrorKinds, k.error_kind)) {
+    return bad("error_kind");
+  }
+  if (JsonHas(json, "down_mode") &&
+      !EnumFromName(JsonText(json, "down_mode"), kDownModes, k.down_mode)) {
+    return bad("down_mode");
+  }
+  if (JsonHas(json, "retry_after"))
+    k.retry_after = JsonText(json, "retry_after");
+  if (JsonHas(json, "reject_codes")) {
+    std::vector<std::string> codes = JsonTexts(json, "reject_codes");
+    k.reject_codes = std::set<std::string>(codes.begin(), codes.end());
+  }
+  if (absl::Status s = ValidateKnobs(k); !s.ok()) return s;
+  knobs = std::move(k);
+  return absl::OkStatus();
+}
+
+std::string KnobsToJson(const Knobs& k) {
+  std::vector<std::string> codes;
+  for (const auto& c : k.reject_codes) codes.push_back(JsonQuote(c));
+  return absl::StrCat(
+      "{\"latency_ms\":", k.latency_ms, ",\"jitter_ms\":", k.jitter_ms,
+      ",\"error_rate\":", k.error_rate, ",\"error_kind\":\"",
+      kErrorKinds[static_cast<int>(k.error_kind)],
+      "\",\"retry_after\":", JsonQuote(k.retry_after),
+      ",\"malformed_rate\":", k.malformed_rate, ",\"drop_rate\":", k.drop_rate,
+      ",\"hang\":", k.hang ? "true" : "false",
+      ",\"down\":", k.down ? "true" : "false", ",\"down_mode\":\"",
+      kDownModes[static_cast<int>(k.down_mode)], "\",\"reject_codes\":[",
+      absl::StrJoin(codes, ","), "],\"reject_rate\":", k.reject_rate, "}");
+}
+
+std::string StatsToJson(const SystemStats& s) {
+  return absl::StrCat("{\"received\":", s.received,
+                      ",\"answered_ok\":", s.answered_ok,
+                      ",\"answered_client_error\":", s.answered_client_error,
+                      ",\"answered_server_error\":", s.answered_server_error,
+                      ",\"answered_malformed\":", s.answered_malformed,
+                      ",\"dropped\":", s.dropped, ",\"hanging\":", s.hanging,
+                      ",\"auth_failures\":", s.auth_failures,
+                      ",\"tokens_issued\":", s.tokens_issued,
+                      ",\"portal_applied\":", s.portal_applied, "}");
+}
+
+}  // namespace lienthong::sim

@@ -1,0 +1,96 @@
+// The simulated systems, their fault-injection knobs and their counters, with
+// the JSON forms used by the control endpoint (/_sim/knobs, /_sim/stats).
+#ifndef LIENTHONG_TESTS_NATIONAL_SIM_KNOBS_H_
+#define LIENTHONG_TESTS_NATIONAL_SIM_KNOBS_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "tests/national_sim/sim_json.h"
+
+namespace lienthong::sim {
+
+enum class System { kPopulation, kVneid, kPortal };
+constexpr std::array<System, 3> kAllSystems = {System::kPopulation,
+                                               System::kVneid, System::kPortal};
+
+// "population", "vneid", "portal".
+absl::string_view SystemName(System system);
+std::optional<System> SystemFromName(absl::string_view name);
+
+// What an injected error looks like.
+enum class ErrorKind {
+  kHttp500,   // HTTP 500 (population: SOAP fault soap:Server, internal)
+  kHttp503,   // HTTP 503, with Retry-After when Knobs::retry_after is set
+  kSoapBusy,  // population: HTTP 500 fault "He thong dang ban..."; else 503
+};
+// What a system that is down does with a request.
+enum class DownMode {
+  kReset,    // closes the connection with a TCP reset, no answer
+  kHttp503,  // answers HTTP 503
+};
+
+// Fault injection for one system. Rates are probabilities in 0..1, drawn per
+// request. Order of effects: down, hang, then after the latency: drop, error,
+// and for a request that was served, malformed.
+struct Knobs {
+  int latency_ms = 0;  // fixed delay before answering
+  int jitter_ms = 0;   // plus a uniform 0..jitter_ms
+  double error_rate = 0;
+  ErrorKind error_kind = ErrorKind::kHttp503;
+  std::string retry_after;    // Retry-After value on 503 answers; empty: none
+  double malformed_rate = 0;  // HTTP 200 with a truncated body
+  double drop_rate = 0;       // close the connection without answering
+  bool hang = false;  // hold requests until cleared (then serve) or stop
+  bool down = false;
+  DownMode down_mode = DownMode::kReset;
+  // Portal only: items permanently rejected (error_code "400") when their
+  // MaTTHC or MaHoSo is in `reject_codes`, or by a stable hash of the code
+  // (MaHoSo for dossiers) falling under `reject_rate`.
+  std::set<std::string> reject_codes;
+  double reject_rate = 0;
+};
+
+// Counters for one system since start. Every received request ends in
+// exactly one of the answered_*/dropped kinds, or is still pending.
+struct SystemStats {
+  int64_t received = 0;
+  int64_t answered_ok = 0;            // 200 with a well-formed body
+  int64_t answered_client_error = 0;  // 4xx, and SOAP soap:Client faults
+  int64_t answered_server_error = 0;  // injected 500/503, down with 503
+  int64_t answered_malformed = 0;     // 200 with a broken body
+  int64_t dropped = 0;                // closed without answer (drop, down)
+  int64_t hanging = 0;                // held now by `hang`
+  int64_t auth_failures = 0;          // included in answered_client_error
+  int64_t tokens_issued = 0;          // VNeID only
+  int64_t portal_applied = 0;         // portal only: items applied
+};
+
+struct SimStats {
+  std::array<SystemStats, 3> systems;  // indexed by System
+  SystemStats& of(System s) { return systems[static_cast<int>(s)]; }
+  const SystemStats& of(System s) const { return systems[static_cast<int>(s)]; }
+};
+
+// Applies the knob fields present in `json` ("latency_ms", "jitter_ms",
+// "error_rate", "error_kind": "http500"|"http503"|"soap_busy",
+// "retry_after", "malformed_rate", "drop_rate", "hang", "down", "down_mode":
+// "reset"|"http503", "reject_codes": [..], "reject_rate") to `knobs`; other
+// fields are ignored. Fails with INVALID_ARGUMENT, leaving `knobs` unchanged,
+// on a value of the wrong type or out of range.
+absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs);
+
+// Validates ranges (rates in 0..1, times >= 0). INVALID_ARGUMENT otherwise.
+absl::Status ValidateKnobs(const Knobs& knobs);
+
+std::string KnobsToJson(const Knobs& knobs);
+std::string StatsToJson(const SystemStats& stats);
+
+}  // namespace lienthong::sim
+
+#endif  // LIENTHONG_TESTS_NATIONAL_SIM_KNOBS_H_

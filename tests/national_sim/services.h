@@ -1,0 +1,155 @@
+// The three simulated national systems as plain request -> reply handlers,
+// free of any networking (docs/wire-formats.md is the contract):
+// HandlePopulation (SOAP), VneidService (OAuth2 + JSON) and PortalService
+// (JSON with idempotency keys). SimServer puts them on HTTPS.
+#ifndef LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
+#define LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "tests/national_sim/knobs.h"
+
+namespace lienthong::sim {
+
+struct SimRequest {
+  std::string method;                          // "GET", "POST", ...
+  std::string uri;                             // as sent: path and query
+  std::string path;                            // without the query
+  std::string host;                            // Host header
+  std::map<std::string, std::string> headers;  // names lower-case
+  std::string body;
+
+  // The header's value, empty when absent. `name` is lower-case.
+  std::string Header(const std::string& name) const;
+};
+
+struct SimReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool auth_failure = false;
+  bool client_fault = false;  // a 5xx that blames the request (soap:Client)
+};
+
+// A reply with a JSON body.
+SimReply JsonReply(int status, std::string body);
+
+// ---- Population database (SOAP) ---------------------------------------
+
+struct PopulationConfig {
+  std::string user = "lienthong-dev";
+  std::string secret = "dev-population-secret";
+  std::string api_key = "dev-population-key";
+  std::string xroad_client = "VN/GOV/000.00.00.H31/LIENTHONG";
+};
+
+// The Authorization value an adapter sends: "Basic " base64(user ":"
+// hex(sha256(url user timestamp secret))).
+std::string PopulationAuthorization(absl::string_view url,
+                                    absl::string_view user,
+                                    absl::string_view timestamp,
+                                    absl::string_view secret);
+
+// Answers one TraCuuThongTinCongDan call received at `now`, with `reference`
+// as MaTraLoi. A given HoVaTen or birth date that does not match the record
+// answers an empty collection, as for an unknown ID.
+SimReply HandlePopulation(const SimRequest& request,
+                          const PopulationConfig& config, absl::Time now,
+                          absl::string_view reference);
+
+// A SOAP fault; `code` is "soap:Server" or "soap:Client".
+SimReply PopulationFault(int status, absl::string_view code,
+                         absl::string_view message);
+
+// ---- VNeID ---------------------------------------------------------------
+
+struct VneidConfig {
+  std::string client_id = "lienthong-dev";
+  std::string client_secret = "dev-vneid-secret";
+  absl::Duration token_lifetime = absl::Seconds(3600);
+};
+
+// Token issue and identity verification. Thread-safe.
+class VneidService {
+ public:
+  explicit VneidService(VneidConfig config) : config_(std::move(config)) {}
+
+  // Serves /vneid/oauth2/token and /vneid/api/v1/identity/verify (by
+  // `request.path`); `reference` becomes maTraLoi.
+  SimReply Handle(const SimRequest& request, absl::Time now,
+                  absl::string_view reference);
+  // Makes every issued token expired, as if its lifetime had passed.
+  void ExpireTokens();
+  int64_t tokens_issued() const;
+
+ private:
+  SimReply IssueToken(const SimRequest& request, absl::Time now);
+  SimReply Verify(const SimRequest& request, absl::Time now,
+                  absl::string_view reference);
+
+  const VneidConfig config_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> tokens_ ABSL_GUARDED_BY(mu_);
+  int64_t tokens_issued_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// ---- National public service portal -----------------------------------
+
+// One item the portal applied, in the order applied.
+struct AppliedPortalItem {
+  enum class Kind {
+    kCreateProcedure,
+    kUpdateProcedure,
+    kWithdrawProcedure,
+    kDossierStatus
+  };
+  Kind kind;
+  std::string idempotency_key;
+  std::string ma_tthc;    // MaTTHC (dossiers: when sent)
+  std::string ma_ho_so;   // MaHoSo, dossiers only
+  int trang_thai = 0;     // TrangThaiHoSo, dossiers only
+  std::string thoi_gian;  // ThoiGian, dossiers only
+  std::string body;       // the request body as received
+};
+
+// The portal's procedures, dossier statuses and idempotency memory.
+// Thread-safe.
+class PortalService {
+ public:
+  explicit PortalService(std::string api_key) : api_key_(std::move(api_key)) {}
+
+  // Serves /dvcqg/api/...; `knobs` supplies the permanent rejections. A
+  // repeated X-Idempotency-Key gets the first answer and changes nothing.
+  SimReply Handle(const SimRequest& request, const Knobs& knobs);
+  std::vector<AppliedPortalItem> Applied() const;
+  int64_t applied_count() const;
+
+ private:
+  SimReply Apply(const SimRequest& request, const JsonObject& body,
+                 const std::string& key, const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Procedure {
+    std::string body;
+    bool withdrawn = false;
+  };
+  const std::string api_key_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, SimReply> replies_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Procedure> procedures_ ABSL_GUARDED_BY(mu_);
+  std::vector<AppliedPortalItem> applied_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace lienthong::sim
+
+#endif  // LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_

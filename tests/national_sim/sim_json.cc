@@ -1,0 +1,125 @@
+#include "tests/national_sim/sim_json.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace lienthong::sim {
+namespace {
+
+using google::protobuf::Value;
+
+std::string ValueText(const Value& v) {
+  switch (v.kind_case()) {
+    case Value::kStringValue:
+      return v.string_value();
+    case Value::kNumberValue: {
+      double d = v.number_value();
+      if (std::floor(d) == d && std::fabs(d) < 1e15) {
+        return absl::StrCat(static_cast<int64_t>(d));
+      }
+      return absl::StrCat(d);
+    }
+    case Value::kBoolValue:
+      return v.bool_value() ? "true" : "false";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string JsonQuote(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+absl::StatusOr<JsonObject> ParseJsonObject(absl::string_view json) {
+  JsonObject object;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            &object, options);
+  if (!status.ok())
+    return absl::InvalidArgumentError("body is not a JSON object");
+  return object;
+}
+
+bool JsonHas(const JsonObject& o, const std::string& key) {
+  auto it = o.fields().find(key);
+  return it != o.fields().end() && it->second.kind_case() != Value::kNullValue;
+}
+
+std::string JsonText(const JsonObject& o, const std::string& key) {
+  auto it = o.fields().find(key);
+  return it == o.fields().end() ? "" : ValueText(it->second);
+}
+
+std::optional<double> JsonNumber(const JsonObject& o, const std::string& key) {
+  auto it = o.fields().find(key);
+  if (it == o.fields().end()) return std::nullopt;
+  if (it->second.kind_case() == Value::kNumberValue) {
+    return it->second.number_value();
+  }
+  double d;
+  if (it->second.kind_case() == Value::kStringValue &&
+      absl::SimpleAtod(it->second.string_value(), &d)) {
+    return d;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> JsonBool(const JsonObject& o, const std::string& key) {
+  auto it = o.fields().find(key);
+  if (it == o.fields().end() || it->second.kind_case() != Value::kBoolValue) {
+    return std::nullopt;
+  }
+  return it->second.bool_value();
+}
+
+std::vector<std::string> JsonTexts(const JsonObject& o,
+                                   const std::string& key) {
+  std::vector<std::string> out;
+  auto it = o.fields().find(key);
+  if (it == o.fields().end()) return out;
+  if (it->second.kind_case() != Value::kListValue) {
+    if (JsonHas(o, key)) out.push_back(ValueText(it->second));
+    return out;
+  }
+  for (const Value& v : it->second.list_value().values()) {
+    out.push_back(ValueText(v));
+  }
+  return out;
+}
+
+}  // namespace lienthong::sim

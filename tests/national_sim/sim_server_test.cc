@@ -1,0 +1,604 @@
+// SimServer over real TLS on 127.0.0.1:0, called with libcurl.
+#include "tests/national_sim/sim_server.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <memory>
+#include <pugixml.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/national_sim/citizen_generator.h"
+#include "tests/national_sim/self_signed_cert.h"
+#include "tests/national_sim/sim_json.h"
+
+namespace lienthong::sim {
+namespace {
+
+struct Response {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::string body;
+  std::string retry_after;
+};
+
+// One configured easy handle; owns its header list.
+struct Transfer {
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = nullptr;
+  Response response;
+
+  Transfer(const std::string& url, const std::string& ca_file,
+           const std::vector<std::string>& header_lines,
+           const std::string* body) {
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+    for (const std::string& h : header_lines) {
+      headers = curl_slist_append(headers, h.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    if (body != nullptr) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                       static_cast<long>(body->size()));
+      curl_easy_setopt(curl, CURLOPT_COPYPOSTFIELDS, body->c_str());
+    }
+  }
+  ~Transfer() {
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+  }
+  void Collect(CURLcode code) {
+    response.code = code;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  }
+  static size_t OnBody(char* data, size_t size, size_t n, void* out) {
+    static_cast<Response*>(out)->body.append(data, size * n);
+    return size * n;
+  }
+  static size_t OnHeader(char* data, size_t size, size_t n, void* out) {
+    absl::string_view line(data, size * n);
+    if (absl::StartsWithIgnoreCase(line, "Retry-After:")) {
+      static_cast<Response*>(out)->retry_after =
+          std::string(absl::StripAsciiWhitespace(line.substr(12)));
+    }
+    return size * n;
+  }
+};
+
+std::string SoapLookup(const std::string& id, const std::string& name = "",
+                       const std::string& birth = "") {
+  std::string optional;
+  if (!name.empty())
+    optional += absl::StrCat("<ns1:HoVaTen>", name, "</ns1:HoVaTen>");
+  if (!birth.empty()) {
+    optional += absl::StrCat("<ns1:NgayThangNamSinh><ns1:NgayThangNam>", birth,
+                             "</ns1:NgayThangNam></ns1:NgayThangNamSinh>");
+  }
+  // A prefix other than the page's "dc": matching is on local names.
+  return absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+      "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+      "xmlns:ns1=\"http://"
+      "dancuquocgia.bca\"><s:Body><ns1:TraCuuThongTinCongDan>"
+      "<ns1:MaYeuCau>LT-test-1</ns1:MaYeuCau><ns1:MaDVC>000.00.00.H31</"
+      "ns1:MaDVC>"
+      "<ns1:MaCanBo>cb01</ns1:MaCanBo>",
+      id.size() == 9
+          ? absl::StrCat("<ns1:SoCMND>", id, "</ns1:SoCMND>")
+          : absl::StrCat("<ns1:SoDinhDanh>", id, "</ns1:SoDinhDanh>"),
+      optional, "</ns1:TraCuuThongTinCongDan></s:Body></s:Envelope>");
+}
+
+// Headers for the population DB; each field may be spoiled by a test.
+struct PopulationAuth {
+  std::string client = "VN/GOV/000.00.00.H31/LIENTHONG";
+  std::string key = "dev-population-key";
+  std::string user = "lienthong-dev";
+  std::string secret = "dev-population-secret";
+  int64_t clock_skew_s = 0;
+};
+
+const google::protobuf::Struct& Sub(const JsonObject& o,
+                                    const std::string& key) {
+  return o.fields().at(key).struct_value();
+}
+
+class SimServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char dir_template[] = "/tmp/lienthong-sim-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = new std::string(dir_template);
+    auto files = WriteSelfSignedCert(*dir_);
+    ASSERT_TRUE(files.ok()) << files.status();
+    files_ = new CertFiles(*files);
+  }
+  static void TearDownTestSuite() {
+    std::remove(files_->cert_file.c_str());
+    std::remove(files_->key_file.c_str());
+    rmdir(dir_->c_str());
+    delete files_;
+    delete dir_;
+  }
+
+  void SetUp() override {
+    SimOptions options;
+    options.cert_file = files_->cert_file;
+    options.key_file = files_->key_file;
+    auto server = SimServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  Response Call(const std::string& path,
+                const std::vector<std::string>& headers,
+                const std::string* body) {
+    Transfer t(server_->base_url() + path, files_->cert_file, headers, body);
+    t.Collect(curl_easy_perform(t.curl));
+    return t.response;
+  }
+  Response Post(const std::string& path, const std::string& body,
+                std::vector<std::string> headers = {}) {
+    return Call(path, headers, &body);
+  }
+  Response Get(const std::string& path) { return Call(path, {}, nullptr); }
+
+  std::vector<std::string> PopulationHeaders(const PopulationAuth& auth = {}) {
+    std::string timestamp =
+        absl::StrCat(absl::ToUnixSeconds(absl::Now()) + auth.clock_skew_s);
+    return {"Content-Type: text/xml; charset=utf-8",
+            "SOAPAction: \"http://dancuquocgia.bca/TraCuuThongTinCongDan\"",
+            "X-Road-Client: " + auth.client,
+            "X-Api-Key: " + auth.key,
+            "Timestamp: " + timestamp,
+            "Authorization: " +
+                PopulationAuthorization(server_->base_url() + "/c06/soap",
+                                        auth.user, timestamp, auth.secret)};
+  }
+
+  std::string Token() {
+    Response r = Post("/vneid/oauth2/token",
+                      "grant_type=client_credentials&client_id=lienthong-dev&"
+                      "client_secret=dev-vneid-secret");
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto json = ParseJsonObject(r.body);
+    return json.ok() ? JsonText(*json, "access_token") : "";
+  }
+
+  Response Verify(const std::string& token, const std::string& body) {
+    return Post(
+        "/vneid/api/v1/identity/verify", body,
+        {"Content-Type: application/json", "Authorization: Bearer " + token});
+  }
+
+  Response Portal(const std::string& path, const std::string& key,
+                  const std::string& body,
+                  const std::string& api_key = "dev-portal-key") {
+    return Post("/dvcqg/api/" + path, body,
+                {"Content-Type: application/json", "X-Api-Key: " + api_key,
+                 "X-Idempotency-Key: " + key});
+  }
+
+  void SetKnobs(System system, const Knobs& knobs) {
+    ASSERT_TRUE(server_->SetKnobs(system, knobs).ok());
+  }
+
+  static std::string* dir_;
+  static CertFiles* files_;
+  std::unique_ptr<SimServer> server_;
+};
+
+std::string* SimServerTest::dir_ = nullptr;
+CertFiles* SimServerTest::files_ = nullptr;
+
+TEST_F(SimServerTest, PopulationLookupMatchesGenerator) {
+  const std::string id = "033085012345";
+  std::optional<Citizen> expected = LookupCitizen(id);
+  ASSERT_TRUE(expected.has_value());
+  Response r = Post(
+      "/c06/soap",
+      SoapLookup(id, FoldName(expected->FullName()), expected->BirthDate()),
+      PopulationHeaders());
+  ASSERT_EQ(r.status, 200) << r.body;
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(r.body.c_str()));
+  pugi::xml_node response = doc.child("soap:Envelope")
+                                .child("soap:Body")
+                                .child("TraCuuThongTinCongDanResponse");
+  EXPECT_STREQ(response.child_value("MaYeuCau"), "LT-test-1");
+  EXPECT_TRUE(absl::StartsWith(response.child_value("MaTraLoi"), "C06-"));
+  pugi::xml_node c = response.child("CongdanCollection").child("CongDan");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c.child_value("SoDinhDanh"), id);
+  EXPECT_EQ(c.child_value("SoCMND"), expected->old_id);
+  EXPECT_EQ(c.child("HoVaTen").child_value("Ho"), expected->family_name);
+  EXPECT_EQ(c.child("HoVaTen").child_value("Ten"), expected->given_name);
+  EXPECT_STREQ(c.child_value("GioiTinh"), "1");
+  EXPECT_EQ(c.child("NgayThangNamSinh").child_value("NgayThangNam"),
+            expected->BirthDate());
+  EXPECT_EQ(c.child("ThuongTru").child_value("MaPhuongXa"),
+            expected->permanent.commune);
+  EXPECT_EQ(c.child("Cha").child_value("SoDinhDanh"), expected->father->id);
+  EXPECT_EQ(server_->Stats().of(System::kPopulation).answered_ok, 1);
+}
+
+TEST_F(SimServerTest, PopulationNotFoundAndCmnd) {
+  for (const std::string& id :
+       {std::string("033085012012"), std::string("033485012345")}) {
+    Response r = Post("/c06/soap", SoapLookup(id), PopulationHeaders());
+    ASSERT_EQ(r.status, 200) << r.body;
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_string(r.body.c_str()));
+    pugi::xml_node collection = doc.find_node([](pugi::xml_node n) {
+      return absl::string_view(n.name()) == "CongdanCollection";
+    });
+    ASSERT_TRUE(collection) << id;
+    EXPECT_FALSE(collection.child("CongDan")) << id;
+  }
+  // A name that does not match is as good as not found.
+  Response wrong = Post("/c06/soap", SoapLookup("033085012345", "AI DO KHAC"),
+                        PopulationHeaders());
+  EXPECT_FALSE(absl::StrContains(wrong.body, "<CongDan>"));
+
+  Response cmnd =
+      Post("/c06/soap", SoapLookup("145123456"), PopulationHeaders());
+  EXPECT_TRUE(absl::StrContains(cmnd.body, "<SoCMND>145123456</SoCMND>"))
+      << cmnd.body;
+}
+
+TEST_F(SimServerTest, PopulationRejectsBadAuthentication) {
+  struct Case {
+    const char* what;
+    PopulationAuth auth;
+  };
+  std::vector<Case> cases = {{"wrong api key", {}},   {"wrong client", {}},
+                             {"stale timestamp", {}}, {"future timestamp", {}},
+                             {"wrong secret", {}},    {"wrong user", {}}};
+  cases[0].auth.key = "nope";
+  cases[1].auth.client = "VN/GOV/000.00.00.H99/OTHER";
+  cases[2].auth.clock_skew_s = -301;
+  cases[3].auth.clock_skew_s = 400;
+  cases[4].auth.secret = "guess";
+  cases[5].auth.user = "mallory";
+  for (const Case& c : cases) {
+    Response r = Post("/c06/soap", SoapLookup("033085012345"),
+                      PopulationHeaders(c.auth));
+    EXPECT_EQ(r.status, 401) << c.what;
+    EXPECT_TRUE(absl::StrContains(r.body, "soap:Client")) << c.what;
+    EXPECT_TRUE(absl::StrContains(r.body, "Xac thuc khong hop le")) << c.what;
+  }
+  Response none = Post("/c06/soap", SoapLookup("033085012345"));
+  EXPECT_EQ(none.status, 401);
+  SystemStats stats = server_->Stats().of(System::kPopulation);
+  EXPECT_EQ(stats.auth_failures, static_cast<int64_t>(cases.size()) + 1);
+  EXPECT_EQ(stats.answered_client_error, stats.auth_failures);
+}
+
+TEST_F(SimServerTest, VneidVerify) {
+  Response bad = Post("/vneid/oauth2/token",
+                      "grant_type=client_credentials&client_id=lienthong-dev&"
+                      "client_secret=wrong");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_TRUE(absl::StrContains(bad.body, "invalid_client"));
+  std::string token = Token();
+  ASSERT_FALSE(token.empty());
+
+  const std::string id = "001185054321";
+  std::optional<Citizen> c = LookupCitizen(id);
+  ASSERT_TRUE(c.has_value());
+  std::string name = FoldName(c->FullName());
+  struct Case {
+    std::string body;
+    std::string result;
+    std::vector<std::string> mismatched;
+  };
+  std::vector<Case> cases = {
+      {absl::StrCat(R"({"maYeuCau":"LT-1","soDinhDanh":")", id,
+                    R"(","hoVaTen":")", name, R"(","ngaySinh":")",
+                    c->BirthDate(), "\"}"),
+       "KHOP",
+       {}},
+      {absl::StrCat(R"({"maYeuCau":"LT-1","soDinhDanh":")", id,
+                    R"(","hoVaTen":")", name, R"(","ngaySinh":"1985"})"),
+       "KHOP",
+       {}},
+      {absl::StrCat(R"({"maYeuCau":"LT-1","soDinhDanh":")", id,
+                    R"(","hoVaTen":"TRAN VAN SAI","ngaySinh":")",
+                    c->BirthDate(), "\"}"),
+       "KHONG_KHOP",
+       {"hoVaTen"}},
+      {absl::StrCat(R"({"maYeuCau":"LT-1","soDinhDanh":")", id,
+                    R"(","hoVaTen":"TRAN VAN SAI","ngaySinh":"19860101"})"),
+       "KHONG_KHOP",
+       {"hoVaTen", "ngaySinh"}},
+      {R"({"maYeuCau":"LT-1","soDinhDanh":"001185054021","hoVaTen":"X"})",
+       "KHONG_TIM_THAY",
+       {}},
+  };
+  for (const Case& tc : cases) {
+    Response r = Verify(token, tc.body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto json = ParseJsonObject(r.body);
+    ASSERT_TRUE(json.ok()) << r.body;
+    EXPECT_EQ(JsonText(*json, "maYeuCau"), "LT-1");
+    EXPECT_EQ(JsonText(*json, "ma"), "00");
+    EXPECT_TRUE(absl::StartsWith(JsonText(*json, "maTraLoi"), "VNEID-"));
+    const auto& data = Sub(*json, "duLieu");
+    EXPECT_EQ(JsonText(data, "ketQua"), tc.result) << tc.body;
+    EXPECT_EQ(JsonTexts(data, "truongKhongKhop"), tc.mismatched) << tc.body;
+    EXPECT_EQ(JsonText(data, "mucDoDinhDanh"),
+              absl::StrCat(tc.result == "KHONG_TIM_THAY" ? 0 : c->vneid_level));
+  }
+}
+
+TEST_F(SimServerTest, VneidRejectsMissingUnknownAndExpiredTokens) {
+  const std::string body = R"({"maYeuCau":"LT-2","soDinhDanh":"033085012345"})";
+  EXPECT_EQ(Post("/vneid/api/v1/identity/verify", body).status, 401);
+  EXPECT_EQ(Verify("not-a-token", body).status, 401);
+  std::string token = Token();
+  EXPECT_EQ(Verify(token, body).status, 200);
+  server_->ExpireVneidTokens();
+  Response expired = Verify(token, body);
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_TRUE(absl::StrContains(expired.body, "Token khong hop le"));
+  EXPECT_EQ(Verify(Token(), body).status, 200);  // a fresh token works
+  SimStats stats = server_->Stats();
+  EXPECT_EQ(stats.of(System::kVneid).tokens_issued, 2);
+  EXPECT_EQ(stats.of(System::kVneid).auth_failures, 3);
+}
+
+constexpr char kProcedure[] =
+    R"({"MaTTHC":"1.001193.000.00.00.H31","TenTTHC":"Đăng ký khai sinh",)"
+    R"("LinhVuc":"Hộ tịch","CapThucHien":"Cấp xã","MucDo":"TOAN_TRINH",)"
+    R"("CoQuanThucHien":"UBND xã","ThoiHanGiaiQuyet":"1 ngày","PhiLePhi":"0",)"
+    R"("ThanhPhanHoSo":["Tờ khai"],"CanCuPhapLy":["Luật Hộ tịch 2014"]})";
+constexpr char kDossier[] =
+    R"({"MaHoSo":"000.00.01.H31-250715-00123","MaTTHC":"1.001193.000.00.00.H31",)"
+    R"("TrangThaiHoSo":4,"ThoiGian":"20250715093000","NguoiXuLy":"cb01","GhiChu":""})";
+
+TEST_F(SimServerTest, PortalAppliesEachKeyOnce) {
+  Response first = Portal("tthc/them", "k1", kProcedure);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_TRUE(absl::StrContains(first.body, R"("error_code":"0")"))
+      << first.body;
+  Response repeat = Portal("tthc/them", "k1", kProcedure);
+  EXPECT_EQ(repeat.body, first.body);
+  Response exists = Portal("tthc/them", "k2", kProcedure);
+  EXPECT_TRUE(absl::StrContains(exists.body, R"("error_code":"-1")"))
+      << exists.body;
+  EXPECT_TRUE(absl::StrContains(exists.body, "đã tồn tại"));
+  EXPECT_TRUE(absl::StrContains(Portal("tthc/capnhat", "k3", kProcedure).body,
+                                R"("error_code":"0")"));
+  EXPECT_TRUE(
+      absl::StrContains(Portal("hoso/capnhattrangthai", "k4", kDossier).body,
+                        R"("error_code":"0")"));
+  EXPECT_TRUE(
+      absl::StrContains(Portal("hoso/capnhattrangthai", "k4", kDossier).body,
+                        R"("error_code":"0")"));
+  EXPECT_EQ(Portal("tthc/them", "k5", kProcedure, "wrong-key").status, 401);
+
+  std::vector<AppliedPortalItem> applied = server_->PortalApplied();
+  ASSERT_EQ(applied.size(), 3u);
+  EXPECT_EQ(applied[0].kind, AppliedPortalItem::Kind::kCreateProcedure);
+  EXPECT_EQ(applied[0].idempotency_key, "k1");
+  EXPECT_EQ(applied[1].kind, AppliedPortalItem::Kind::kUpdateProcedure);
+  EXPECT_EQ(applied[2].kind, AppliedPortalItem::Kind::kDossierStatus);
+  EXPECT_EQ(applied[2].ma_ho_so, "000.00.01.H31-250715-00123");
+  EXPECT_EQ(applied[2].trang_thai, 4);
+  EXPECT_EQ(server_->Stats().of(System::kPortal).portal_applied, 3);
+}
+
+TEST_F(SimServerTest, PortalRejectsPermanently) {
+  Knobs knobs;
+  knobs.reject_codes = {"000.00.01.H31-250715-00123"};
+  SetKnobs(System::kPortal, knobs);
+  Response r = Portal("hoso/capnhattrangthai", "r1", kDossier);
+  EXPECT_TRUE(absl::StrContains(r.body, R"("error_code":"400")")) << r.body;
+  knobs.reject_codes.clear();
+  SetKnobs(System::kPortal, knobs);
+  // The rejection was the answer to r1: a retry with the same key repeats it.
+  EXPECT_EQ(Portal("hoso/capnhattrangthai", "r1", kDossier).body, r.body);
+  knobs.reject_rate = 1;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_TRUE(absl::StrContains(Portal("tthc/them", "r2", kProcedure).body,
+                                R"("error_code":"400")"));
+  EXPECT_TRUE(server_->PortalApplied().empty());
+}
+
+TEST_F(SimServerTest, ErrorKnobs) {
+  Knobs knobs;
+  knobs.error_rate = 1;
+  knobs.retry_after = "7";
+  SetKnobs(System::kPortal, knobs);
+  Response r = Portal("tthc/them", "e1", kProcedure);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.retry_after, "7");
+  EXPECT_TRUE(server_->PortalApplied().empty());
+
+  knobs.error_kind = ErrorKind::kSoapBusy;
+  SetKnobs(System::kPopulation, knobs);
+  Response busy =
+      Post("/c06/soap", SoapLookup("033085012345"), PopulationHeaders());
+  EXPECT_EQ(busy.status, 500);
+  EXPECT_TRUE(absl::StrContains(busy.body, "<faultstring>He thong dang ban"))
+      << busy.body;
+  SimStats stats = server_->Stats();
+  EXPECT_EQ(stats.of(System::kPortal).answered_server_error, 1);
+  EXPECT_EQ(stats.of(System::kPopulation).answered_server_error, 1);
+}
+
+TEST_F(SimServerTest, MalformedKnobGivesUnparsableBodies) {
+  Knobs knobs;
+  knobs.malformed_rate = 1;
+  SetKnobs(System::kVneid, knobs);
+  SetKnobs(System::kPopulation, knobs);
+  Response token = Post("/vneid/oauth2/token",
+                        "grant_type=client_credentials&client_id=lienthong-dev&"
+                        "client_secret=dev-vneid-secret");
+  EXPECT_EQ(token.status, 200);
+  EXPECT_FALSE(ParseJsonObject(token.body).ok()) << token.body;
+  Response soap =
+      Post("/c06/soap", SoapLookup("033085012345"), PopulationHeaders());
+  EXPECT_EQ(soap.status, 200);
+  pugi::xml_document doc;
+  EXPECT_FALSE(doc.load_string(soap.body.c_str()));
+  EXPECT_EQ(server_->Stats().of(System::kVneid).answered_malformed, 1);
+}
+
+TEST_F(SimServerTest, DropAndDownKnobs) {
+  Knobs knobs;
+  knobs.drop_rate = 1;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_NE(Portal("tthc/them", "d1", kProcedure).code, CURLE_OK);
+  knobs = Knobs{};
+  knobs.down = true;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_NE(Portal("tthc/them", "d2", kProcedure).code, CURLE_OK);
+  knobs.down_mode = DownMode::kHttp503;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_EQ(Portal("tthc/them", "d3", kProcedure).status, 503);
+  SetKnobs(System::kPortal, Knobs{});
+  EXPECT_EQ(Portal("tthc/them", "d4", kProcedure).status, 200);
+  SystemStats stats = server_->Stats().of(System::kPortal);
+  EXPECT_EQ(stats.received, 4);
+  EXPECT_EQ(stats.dropped, 2);
+  EXPECT_EQ(server_->PortalApplied().size(), 1u);
+}
+
+TEST_F(SimServerTest, HangHoldsUntilCleared) {
+  Knobs hang;
+  hang.hang = true;
+  SetKnobs(System::kVneid, hang);
+  Response held;
+  std::thread client([&] {
+    held = Post("/vneid/oauth2/token",
+                "grant_type=client_credentials&client_id=lienthong-dev&"
+                "client_secret=dev-vneid-secret");
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->Stats().of(System::kVneid).hanging < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->Stats().of(System::kVneid).hanging, 1);
+  EXPECT_EQ(held.status, 0);  // not answered yet
+  SetKnobs(System::kVneid, Knobs{});
+  client.join();
+  EXPECT_EQ(held.status, 200);
+  EXPECT_EQ(server_->Stats().of(System::kVneid).hanging, 0);
+}
+
+TEST_F(SimServerTest, StopDropsDelayedAndHeldRequests) {
+  Knobs slow, hang;
+  slow.latency_ms = 60000;
+  hang.hang = true;
+  SetKnobs(System::kPopulation, slow);
+  SetKnobs(System::kVneid, hang);
+  Response delayed, held;
+  std::thread a([&] {
+    delayed =
+        Post("/c06/soap", SoapLookup("033085012345"), PopulationHeaders());
+  });
+  std::thread b([&] {
+    held = Post("/vneid/oauth2/token", "grant_type=client_credentials");
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((server_->Stats().of(System::kPopulation).received < 1 ||
+          server_->Stats().of(System::kVneid).hanging < 1) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server_->Stop();
+  a.join();
+  b.join();
+  EXPECT_NE(delayed.code, CURLE_OK);
+  EXPECT_NE(held.code, CURLE_OK);
+}
+
+TEST_F(SimServerTest, HoldsManySlowRequestsAtOnce) {
+  constexpr int kRequests = 200;
+  Knobs slow;
+  slow.latency_ms = 500;
+  SetKnobs(System::kPopulation, slow);
+  std::vector<std::unique_ptr<Transfer>> transfers;
+  std::string body = SoapLookup("033085012345");
+  CURLM* multi = curl_multi_init();
+  for (int i = 0; i < kRequests; ++i) {
+    transfers.push_back(std::make_unique<Transfer>(
+        server_->base_url() + "/c06/soap", files_->cert_file,
+        PopulationHeaders(), &body));
+    curl_multi_add_handle(multi, transfers.back()->curl);
+  }
+  auto start = std::chrono::steady_clock::now();
+  int running = 1;
+  while (running > 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    curl_multi_perform(multi, &running);
+    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  int left;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    for (auto& t : transfers) {
+      if (t->curl == msg->easy_handle) t->Collect(msg->data.result);
+    }
+  }
+  int ok = 0;
+  for (auto& t : transfers) {
+    ok += t->response.code == CURLE_OK && t->response.status == 200;
+    curl_multi_remove_handle(multi, t->curl);
+  }
+  curl_multi_cleanup(multi);
+  EXPECT_EQ(ok, kRequests);
+  // Served one after another this would take 100 s.
+  EXPECT_LT(seconds, 30) << "took " << seconds << " s";
+}
+
+TEST_F(SimServerTest, ControlEndpoint) {
+  Response set =
+      Post("/_sim/knobs",
+           R"({"system":"portal","error_rate":1,"error_kind":"http500"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(server_->GetKnobs(System::kPortal).error_rate, 1);
+  EXPECT_EQ(server_->GetKnobs(System::kPortal).error_kind, ErrorKind::kHttp500);
+  EXPECT_EQ(Portal("tthc/them", "c1", kProcedure).status, 500);
+  EXPECT_EQ(Post("/_sim/knobs", R"({"system":"nowhere"})").status, 400);
+  EXPECT_EQ(Post("/_sim/knobs", R"({"system":"all","drop_rate":2})").status,
+            400);
+  ASSERT_EQ(
+      Post("/_sim/knobs", R"({"system":"all","reset":true,"latency_ms":1})")
+          .status,
+      200);
+  EXPECT_EQ(server_->GetKnobs(System::kPortal).error_rate, 0);
+  EXPECT_EQ(server_->GetKnobs(System::kVneid).latency_ms, 1);
+
+  Response stats = Get("/_sim/stats");
+  ASSERT_EQ(stats.status, 200);
+  auto json = ParseJsonObject(stats.body);
+  ASSERT_TRUE(json.ok()) << stats.body;
+  const auto& portal = Sub(*json, "portal");
+  EXPECT_EQ(JsonText(Sub(portal, "stats"), "received"), "1");
+  EXPECT_EQ(JsonText(Sub(portal, "stats"), "answered_server_error"), "1");
+  EXPECT_EQ(JsonText(Sub(portal, "knobs"), "latency_ms"), "1");
+}
+
+}  // namespace
+}  // namespace lienthong::sim
