@@ -1,0 +1,26 @@
+// The population database's signed Basic authorization header (see
+// docs/wire-formats.md, "Population database").
+#ifndef LIENTHONG_ADAPTERS_C06_POPULATION_AUTH_H_
+#define LIENTHONG_ADAPTERS_C06_POPULATION_AUTH_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace lienthong::adapters::c06 {
+
+// Returns the Authorization header value
+//   "Basic " + base64(user + ":" + hex(sha256(url + user + timestamp +
+//   secret)))
+// with lower-case hex and padded standard base64. `url` is the full URL as
+// sent ("https://" + Host + path); `timestamp` the Unix seconds in decimal,
+// exactly as in the Timestamp header. Thread-safe.
+// REQUIRES: `user` contains no ':'.
+std::string SignedBasicAuthorization(absl::string_view url,
+                                     absl::string_view user,
+                                     absl::string_view timestamp,
+                                     absl::string_view secret);
+
+}  // namespace lienthong::adapters::c06
+
+#endif  // LIENTHONG_ADAPTERS_C06_POPULATION_AUTH_H_

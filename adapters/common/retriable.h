@@ -1,0 +1,25 @@
+// Marks a failure as worth retrying (MarkRetriable) and reads the mark back
+// (IsRetriable). Adapters decide what is transient (a busy upstream, HTTP
+// 503); the resilience layer reads the mark instead of re-deriving it from
+// status codes. The mark is a status payload under kRetriableTypeUrl, so it
+// travels with the status through StatusOr and copies.
+#ifndef LIENTHONG_ADAPTERS_COMMON_RETRIABLE_H_
+#define LIENTHONG_ADAPTERS_COMMON_RETRIABLE_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace lienthong::adapters {
+
+inline constexpr absl::string_view kRetriableTypeUrl = "lienthong/retriable";
+
+// Returns `status` with the retriable mark added. An OK status is returned
+// unchanged (absl drops payloads on OK). Thread-compatible.
+absl::Status MarkRetriable(absl::Status status);
+
+// Returns true when `status` is not OK and carries the retriable mark.
+bool IsRetriable(const absl::Status& status);
+
+}  // namespace lienthong::adapters
+
+#endif  // LIENTHONG_ADAPTERS_COMMON_RETRIABLE_H_

@@ -1,0 +1,140 @@
+#include "adapters/common/text.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "unicode/locid.h"
+#include "unicode/normalizer2.h"
+#include "unicode/uchar.h"
+#include "unicode/unistr.h"
+#include "unicode/utf8.h"
+
+namespace lienthong::adapters {
+namespace {
+
+// NFD of a character is at most a few code points of at most 4 bytes; this
+// bound rejects absurd input before ICU touches it.
+constexpr size_t kMaxNameBytes = kMaxNameCharacters * 16;
+
+bool IsValidUtf8(absl::string_view s) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  const int32_t length = static_cast<int32_t>(s.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<icu::UnicodeString> Normalize(absl::string_view utf8,
+                                             const icu::Normalizer2* normalizer,
+                                             UErrorCode status) {
+  if (U_FAILURE(status)) {
+    return absl::InternalError("ICU normalizer is not available");
+  }
+  if (!IsValidUtf8(utf8)) {
+    return absl::InvalidArgumentError("text is not valid UTF-8");
+  }
+  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  icu::UnicodeString result = normalizer->normalize(source, status);
+  if (U_FAILURE(status)) {
+    return absl::InternalError("ICU normalization failed");
+  }
+  return result;
+}
+
+bool IsStrippedMark(UChar32 c) { return c >= 0x0300 && c <= 0x036F; }
+
+bool IsAllowedPunctuation(UChar32 c) {
+  return c == '\'' || c == '-' || c == '.';
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FoldName(absl::string_view utf8) {
+  if (utf8.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError("name is longer than 100 characters");
+  }
+  UErrorCode icu_status = U_ZERO_ERROR;
+  // A shared singleton owned by ICU; normalize() is const and thread-safe.
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(icu_status);
+  absl::StatusOr<icu::UnicodeString> decomposed =
+      Normalize(utf8, nfd, icu_status);
+  if (!decomposed.ok()) {
+    if (absl::IsInvalidArgument(decomposed.status())) {
+      return absl::InvalidArgumentError("name is not valid UTF-8");
+    }
+    return decomposed.status();
+  }
+
+  icu::UnicodeString folded;
+  int32_t characters = 0;
+  bool has_letter = false;
+  bool pending_space = false;
+  for (int32_t i = 0; i < decomposed->length();) {
+    const UChar32 c = decomposed->char32At(i);
+    i += U16_LENGTH(c);
+    if (IsStrippedMark(c)) continue;
+    if (u_isUWhiteSpace(c)) {
+      pending_space = !folded.isEmpty();
+      continue;
+    }
+    const bool letter = u_isalpha(c);
+    if (!letter && !IsAllowedPunctuation(c)) {
+      return absl::InvalidArgumentError(
+          "name may contain only letters, spaces and ' - .");
+    }
+    has_letter = has_letter || letter;
+    if (pending_space) {
+      folded.append(static_cast<UChar>(' '));
+      ++characters;
+      pending_space = false;
+    }
+    // Đ/đ do not decompose in Unicode: the bar is not a combining mark.
+    folded.append(c == 0x0110 || c == 0x0111 ? static_cast<UChar32>('D') : c);
+    if (++characters > kMaxNameCharacters) {
+      return absl::InvalidArgumentError("name is longer than 100 characters");
+    }
+  }
+  if (!has_letter) {
+    return absl::InvalidArgumentError(
+        folded.isEmpty() ? "name is empty" : "name must contain a letter");
+  }
+  // The root locale: no Turkish dotless-i or other language-specific rules.
+  folded.toUpper(icu::Locale::getRoot());
+  std::string out;
+  folded.toUTF8String(out);
+  return out;
+}
+
+absl::StatusOr<std::string> NormalizeNfc(absl::string_view utf8) {
+  UErrorCode icu_status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(icu_status);
+  absl::StatusOr<icu::UnicodeString> composed =
+      Normalize(utf8, nfc, icu_status);
+  if (!composed.ok()) return composed.status();
+  std::string out;
+  composed->toUTF8String(out);
+  return out;
+}
+
+NameParts SplitVietnameseName(absl::string_view full) {
+  std::vector<absl::string_view> words =
+      absl::StrSplit(full, absl::ByAnyChar(" \t\n\r\f\v"), absl::SkipEmpty());
+  NameParts parts;
+  if (words.empty()) return parts;
+  parts.given = std::string(words.back());
+  if (words.size() == 1) return parts;
+  parts.family = std::string(words.front());
+  parts.middle = absl::StrJoin(words.begin() + 1, words.end() - 1, " ");
+  return parts;
+}
+
+}  // namespace lienthong::adapters

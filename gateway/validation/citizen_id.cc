@@ -1,0 +1,144 @@
+#include "gateway/validation/citizen_id.h"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace lienthong::validation {
+namespace {
+
+// Province-of-birth codes of the 63 provinces and cities (Circular
+// 59/2021/TT-BCA), sorted for binary search. The 2025 mergers did not
+// reissue IDs, so the old codes stay valid.
+constexpr std::array<int, 63> kProvinceCodes = {
+    1,  2,  4,  6,  8,  10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25,
+    26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44, 45, 46, 48,
+    49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75,
+    77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96};
+
+// Vietnam has kept UTC+7 without daylight saving since 1975; a fixed zone
+// needs no tzdata.
+absl::TimeZone VietnamTimeZone() { return absl::FixedTimeZone(7 * 60 * 60); }
+
+bool AllDigits(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return absl::ascii_isdigit(c); });
+}
+
+int DigitsValue(absl::string_view s) {
+  int value = 0;
+  for (char c : s) value = value * 10 + (c - '0');
+  return value;
+}
+
+// Counts code points, so that a length error reads naturally for non-ASCII
+// input; invalid UTF-8 counts one per stray byte.
+size_t CountCharacters(absl::string_view s) {
+  return std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+}
+
+bool IsLeapYear(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
+absl::Status ValidateCitizenId(absl::string_view id,
+                               const google::type::Date* birth_date,
+                               absl::Time now) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError("citizen_id is required");
+  }
+  const size_t characters = CountCharacters(id);
+  if (characters != 12 && characters != 9) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("citizen_id must have 12 digits (or 9 for an old ID "
+                     "card), got ",
+                     characters, " characters"));
+  }
+  // Also rejects multi-byte characters, such as full-width digits.
+  if (!AllDigits(id)) {
+    return absl::InvalidArgumentError("citizen_id must contain only digits");
+  }
+  if (id.size() == 9) return absl::OkStatus();
+
+  if (!std::binary_search(kProvinceCodes.begin(), kProvinceCodes.end(),
+                          DigitsValue(id.substr(0, 3)))) {
+    return absl::InvalidArgumentError(
+        "citizen_id has an unknown province code");
+  }
+  // 0/1: 1900s, 2/3: 2000s, 4/5: 2100s, ... (even male, odd female).
+  const int century = 1900 + (id[3] - '0') / 2 * 100;
+  const int implied_year = century + DigitsValue(id.substr(4, 2));
+  const int current_year =
+      static_cast<int>(absl::ToCivilYear(now, VietnamTimeZone()).year());
+  if (implied_year > current_year) {
+    return absl::InvalidArgumentError(
+        century > 2000 ? "citizen_id's gender/century digit implies a birth "
+                         "year in the future"
+                       : "citizen_id implies a birth year in the future");
+  }
+  if (birth_date != nullptr && birth_date->year() != 0 &&
+      birth_date->year() != implied_year) {
+    if (birth_date->year() / 100 * 100 != century) {
+      return absl::InvalidArgumentError(
+          "citizen_id's gender/century digit does not agree with "
+          "birth_date's year");
+    }
+    return absl::InvalidArgumentError(
+        "citizen_id's birth year digits do not agree with birth_date's year");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDate(const google::type::Date& date, absl::Time now) {
+  const int year = date.year();
+  const int month = date.month();
+  const int day = date.day();
+  if (year < 1900) {
+    return absl::InvalidArgumentError("date's year must be 1900 or later");
+  }
+  if (month == 0 && day != 0) {
+    return absl::InvalidArgumentError("date has a day but no month");
+  }
+  if (month < 0 || month > 12) {
+    return absl::InvalidArgumentError("date's month must be 1..12");
+  }
+  if (month != 0 && day == 0) {
+    return absl::InvalidArgumentError(
+        "date must have a day, or neither month nor day for a year-only date");
+  }
+  if (month != 0 && (day < 1 || day > DaysInMonth(year, month))) {
+    return absl::InvalidArgumentError("date's day does not exist in its month");
+  }
+  const absl::CivilDay today = absl::ToCivilDay(now, VietnamTimeZone());
+  const bool future = month == 0 ? year > today.year()
+                                 : absl::CivilDay(year, month, day) > today;
+  if (future) {
+    return absl::InvalidArgumentError("date is in the future");
+  }
+  return absl::OkStatus();
+}
+
+std::string MaskCitizenId(absl::string_view id) {
+  if ((id.size() != 12 && id.size() != 9) || !AllDigits(id)) return "***";
+  return absl::StrCat(id.substr(0, 3), std::string(id.size() - 6, '*'),
+                      id.substr(id.size() - 3));
+}
+
+bool IsOldIdCard(absl::string_view id) {
+  return id.size() == 9 && AllDigits(id);
+}
+
+}  // namespace lienthong::validation
