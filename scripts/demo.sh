@@ -43,8 +43,9 @@ done
 cli="$build/gateway/cli/lienthong"
 as() {  # as CLIENT lienthong-args...
   local client=$1; shift
-  "$cli" --server 127.0.0.1:8443 --ca certs/out/ca.pem \
-    --cert "certs/out/$client.pem" --key "certs/out/$client.key" "$@"
+  LIENTHONG_SERVER=127.0.0.1:8443 LIENTHONG_CA=certs/out/ca.pem \
+    LIENTHONG_CERT="certs/out/$client.pem" LIENTHONG_KEY="certs/out/$client.key" \
+    "$cli" "$@"
 }
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 show() {  # show DESCRIPTION CLIENT args... (prints, never stops the demo)
@@ -79,7 +80,7 @@ show "A malformed ID never reaches the national system" dossier-system \
 show "A system with no rights is denied" no-rights \
   lookup --id $id --purpose 1.001193
 show "A certificate from another CA fails the TLS handshake itself" rogue-client \
-  --timeout 3 lookup --id $id --purpose 1.001193
+  lookup --id $id --purpose 1.001193 --timeout 3
 
 printf '\nThe gateway logged one line per call (caller, method, masked ID, code, latency):\n'
 grep '"msg":"call"' var/gateway.log | tail -3

@@ -1,0 +1,86 @@
+#include "gateway/cli/app.h"
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/cli/exit_codes.h"
+#include "gateway/cli/identity_commands.h"
+#include "gateway/cli/population_commands.h"
+#include "gateway/cli/version.h"
+#include "grpc/support/log.h"
+
+namespace lienthong::cli {
+namespace {
+
+constexpr char kRootExamples[] =
+    R"(lienthong verify --id 033085012345 --name "Nguyễn Văn An" --dob 1985-03-12
+lienthong lookup --id 033085012345 --purpose 1.001193 \
+    --dossier 000.00.01.H31-250715-00123 --fields name,permanent_address
+lienthong verify --help)";
+
+constexpr char kRootNotes[] =
+    "Every command talks mutual TLS to the gateway: give --cert and --key\n"
+    "(or LIENTHONG_CERT / LIENTHONG_KEY), and --ca (LIENTHONG_CA) unless the\n"
+    "gateway's certificate chains to a public root. --server defaults to\n"
+    "LIENTHONG_SERVER, else 127.0.0.1:8443.";
+
+// "lienthong verify" for the innermost subcommand the command line selected.
+std::string CommandPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  const CLI::App* current = &app;
+  while (true) {
+    auto selected = current->get_subcommands();
+    if (selected.empty()) break;
+    current = selected.front();
+    absl::StrAppend(&path, " ", current->get_name());
+  }
+  return path;
+}
+
+void DiscardGrpcLog(gpr_log_func_args*) {}
+
+}  // namespace
+
+std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
+  auto app = std::make_unique<CLI::App>(
+      "Lienthong command-line tool: call the provincial integration gateway "
+      "as an operator or developer.",
+      "lienthong");
+  app->set_version_flag("--version", absl::StrCat("lienthong ", kVersion));
+  app->require_subcommand(1);
+  app->footer(HelpFooter(kRootExamples, kRootNotes));
+
+  // The command groups, one file each.
+  RegisterIdentityCommands(*app, context);
+  RegisterPopulationCommands(*app, context);
+  return app;
+}
+
+int RunCli(int argc, const char* const* argv, std::ostream& out,
+           std::ostream& err) {
+  CommandContext context(out, err);
+  std::unique_ptr<CLI::App> app = BuildApp(context);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      // --help or --version.
+      app->exit(e, out, err);
+      return static_cast<int>(ExitCode::kOk);
+    }
+    err << "lienthong: usage: " << e.what() << " (see '" << CommandPath(*app)
+        << " --help')\n";
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  return static_cast<int>(context.exit_code);
+}
+
+void QuietGrpcLogs() {
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) {
+    gpr_set_log_function(DiscardGrpcLog);
+  }
+}
+
+}  // namespace lienthong::cli

@@ -1,0 +1,141 @@
+#include "gateway/cli/args.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/field_mask_util.h"
+
+namespace lienthong::cli {
+namespace {
+
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && absl::c_all_of(s, [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+bool IsLeapYear(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  if (month == 2 && IsLeapYear(year)) return 29;
+  return kDays[month - 1];
+}
+
+// The value is not echoed: a birth date is personal data, and stderr of a
+// script may end up in a log.
+absl::Status DateError(absl::string_view option, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(option, ": ", why));
+}
+
+}  // namespace
+
+absl::StatusOr<google::type::Date> ParseDate(absl::string_view text,
+                                             absl::string_view option) {
+  constexpr absl::string_view kFormats =
+      "expected yyyy-MM-dd, dd/MM/yyyy or yyyy";
+  std::vector<absl::string_view> parts;
+  bool year_first = true;
+  if (text.find('-') != absl::string_view::npos) {
+    parts = absl::StrSplit(text, '-');
+  } else if (text.find('/') != absl::string_view::npos) {
+    parts = absl::StrSplit(text, '/');
+    year_first = false;
+  } else {
+    parts = {text};
+  }
+  if (parts.size() != 1 && parts.size() != 3) {
+    return DateError(option, kFormats);
+  }
+  absl::string_view year_text = year_first ? parts.front() : parts.back();
+  if (year_text.size() != 4 || !AllDigits(year_text)) {
+    return DateError(option,
+                     absl::StrCat(kFormats, " (the year has 4 digits)"));
+  }
+  int year = 0;
+  absl::SimpleAtoi(year_text, &year);
+  if (year < 1) return DateError(option, "year 0000 does not exist");
+  google::type::Date date;
+  date.set_year(year);
+  if (parts.size() == 1) return date;
+
+  absl::string_view month_text = parts[1];
+  absl::string_view day_text = year_first ? parts[2] : parts[0];
+  if (month_text.size() != 2 || day_text.size() != 2 ||
+      !AllDigits(month_text) || !AllDigits(day_text)) {
+    return DateError(option,
+                     absl::StrCat(kFormats, " (month and day have 2 digits)"));
+  }
+  int month = 0;
+  int day = 0;
+  absl::SimpleAtoi(month_text, &month);
+  absl::SimpleAtoi(day_text, &day);
+  if (month < 1 || month > 12) {
+    return DateError(option,
+                     absl::StrCat("month ", month_text, " is not 01..12"));
+  }
+  const int days = DaysInMonth(year, month);
+  if (day < 1 || day > days) {
+    return DateError(option, absl::StrCat("day ", day_text, " is not 01..",
+                                          days, " in that month"));
+  }
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
+absl::Status CheckCitizenId(absl::string_view id, absl::string_view option) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(option, " is empty"));
+  }
+  // Says what is wrong without echoing the ID (personal data).
+  if (!AllDigits(id) || (id.size() != 12 && id.size() != 9)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option,
+        ": expected a 12-digit personal ID number or a 9-digit old ID card "
+        "number, got ",
+        id.size(), " characters", AllDigits(id) ? "" : " (not all digits)"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SplitFieldList(absl::string_view list) {
+  std::vector<std::string> fields;
+  for (absl::string_view piece : absl::StrSplit(list, ',')) {
+    piece = absl::StripAsciiWhitespace(piece);
+    if (piece.empty() || absl::c_linear_search(fields, piece)) continue;
+    fields.emplace_back(piece);
+  }
+  return fields;
+}
+
+absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
+    absl::string_view list, const google::protobuf::Descriptor& message,
+    absl::string_view option) {
+  google::protobuf::FieldMask mask;
+  for (std::string& path : SplitFieldList(list)) {
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(
+            &message, path, nullptr)) {
+      std::vector<std::string> known;
+      for (int i = 0; i < message.field_count(); ++i) {
+        known.push_back(message.field(i)->name());
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat(option, ": unknown field \"", path,
+                       "\"; known: ", absl::StrJoin(known, ",")));
+    }
+    mask.add_paths(std::move(path));
+  }
+  return mask;
+}
+
+}  // namespace lienthong::cli

@@ -1,0 +1,70 @@
+#include "gateway/cli/command.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/cli/output.h"
+
+namespace lienthong::cli {
+namespace {
+
+// A message from the server goes on one line whatever it contains.
+std::string OneLine(absl::string_view message) {
+  std::string line(message);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return line;
+}
+
+}  // namespace
+
+void AddCommonOptions(CLI::App& command, CommonOptions& options) {
+  AddConnectionOptions(command, options.connection);
+  command.add_flag("--json", options.json,
+                   "Print the response as one JSON object (proto field "
+                   "names)");
+}
+
+std::string HelpFooter(absl::string_view examples, absl::string_view notes) {
+  std::string footer = "\nExamples:\n";
+  for (absl::string_view line : absl::StrSplit(examples, '\n')) {
+    if (!line.empty()) absl::StrAppend(&footer, "  ", line, "\n");
+  }
+  if (!notes.empty()) absl::StrAppend(&footer, "\n", notes, "\n");
+  absl::StrAppend(&footer, "\n", kExitCodesHelp);
+  return footer;
+}
+
+ExitCode ReportUsageError(const absl::Status& status, std::ostream& err) {
+  err << "lienthong: usage: " << OneLine(status.message()) << "\n";
+  return ExitCode::kUsage;
+}
+
+ExitCode ReportChannelError(const absl::Status& status, std::ostream& err) {
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    return ReportUsageError(status, err);
+  }
+  err << "lienthong: tls: " << OneLine(status.message()) << "\n";
+  return ExitCode::kConnection;
+}
+
+ExitCode PrintJson(const google::protobuf::Message& response, std::ostream& out,
+                   std::ostream& err) {
+  absl::StatusOr<std::string> json = ToJson(response);
+  if (!json.ok()) {
+    err << "lienthong: " << OneLine(json.status().message()) << "\n";
+    return ExitCode::kOther;
+  }
+  out << *json << "\n";
+  return ExitCode::kOk;
+}
+
+ExitCode ReportRpcError(const grpc::Status& status, std::ostream& err) {
+  err << "lienthong: " << GrpcCodeName(status.error_code()) << ": "
+      << OneLine(status.error_message()) << "\n";
+  return ExitCodeForGrpcCode(status.error_code());
+}
+
+}  // namespace lienthong::cli

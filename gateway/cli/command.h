@@ -1,0 +1,73 @@
+// What every `lienthong` command shares: CommonOptions (connection and
+// --json), CommandContext (the streams and the exit code of one run), the
+// help footer, JSON printing, and the one-line error reports that pick the
+// exit code.
+//
+// A command group (identity, population, later audit and sync) is one file
+// with a `Register...Commands(CLI::App& root, CommandContext& context)` that
+// adds its subcommands; app.cc lists the groups.
+#ifndef LIENTHONG_GATEWAY_CLI_COMMAND_H_
+#define LIENTHONG_GATEWAY_CLI_COMMAND_H_
+
+#include <ostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gateway/cli/connection.h"
+#include "gateway/cli/exit_codes.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/support/status.h"
+
+namespace lienthong::cli {
+
+// Options that every command takes.
+struct CommonOptions {
+  ConnectionOptions connection;
+  // Print the response as one JSON object instead of the readable form.
+  bool json = false;
+};
+
+// State of one `lienthong` run, shared by the registered commands: only the
+// command that the command line selects runs, and sets `exit_code`. Each
+// command keeps its own CommonOptions: CLI11 fills environment defaults into
+// unselected subcommands too, which would overwrite shared storage.
+struct CommandContext {
+  CommandContext(std::ostream& out, std::ostream& err) : out(out), err(err) {}
+
+  std::ostream& out;
+  std::ostream& err;
+  ExitCode exit_code = ExitCode::kOk;
+};
+
+// Adds the connection options and --json to `command`, storing into
+// `options`, which must outlive the parse.
+void AddCommonOptions(CLI::App& command, CommonOptions& options);
+
+// Returns a help footer: "Examples:" with each line of `examples` indented,
+// then `notes` as written, then the exit-code table.
+std::string HelpFooter(absl::string_view examples,
+                       absl::string_view notes = "");
+
+// Prints "lienthong: usage: <message>" on `err`; returns kUsage.
+ExitCode ReportUsageError(const absl::Status& status, std::ostream& err);
+
+// Reports a failure of OpenChannel: INVALID_ARGUMENT is a usage error
+// (kUsage), anything else a TLS set-up problem, printed as
+// "lienthong: tls: <message>" (kConnection).
+ExitCode ReportChannelError(const absl::Status& status, std::ostream& err);
+
+// Prints `response` on `out` as one JSON object on one line (see ToJson).
+// Returns kOk, or kOther after one error line on `err` when protobuf cannot
+// print it.
+ExitCode PrintJson(const google::protobuf::Message& response, std::ostream& out,
+                   std::ostream& err);
+
+// Prints "lienthong: <CODE_NAME>: <message>" on `err`; returns the exit code
+// for the code. REQUIRES: !status.ok().
+ExitCode ReportRpcError(const grpc::Status& status, std::ostream& err);
+
+}  // namespace lienthong::cli
+
+#endif  // LIENTHONG_GATEWAY_CLI_COMMAND_H_

@@ -1,0 +1,87 @@
+#include "gateway/cli/output.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace lienthong::cli {
+
+void KeyValueList::Add(absl::string_view key, absl::string_view value) {
+  if (value.empty()) return;
+  lines_.emplace_back(std::string(key), std::string(value));
+}
+
+std::string KeyValueList::ToString() const {
+  size_t width = 0;
+  for (const auto& [key, value] : lines_) width = std::max(width, key.size());
+  std::string out;
+  for (const auto& [key, value] : lines_) {
+    absl::StrAppend(&out, key, ":", std::string(width - key.size() + 2, ' '),
+                    value, "\n");
+  }
+  return out;
+}
+
+std::string FormatDate(const google::type::Date& date) {
+  const int y = date.year();
+  const int m = date.month();
+  const int d = date.day();
+  if (y == 0) {
+    if (m == 0) return "";
+    return d == 0 ? absl::StrFormat("%02d", m)
+                  : absl::StrFormat("%02d/%02d", d, m);
+  }
+  if (m == 0) return absl::StrFormat("%04d", y);
+  if (d == 0) return absl::StrFormat("%02d/%04d", m, y);
+  return absl::StrFormat("%02d/%02d/%04d", d, m, y);
+}
+
+std::string FormatPersonName(const lienthong::v1::PersonName& name) {
+  if (!name.full().empty()) return name.full();
+  std::vector<absl::string_view> parts;
+  for (const std::string* part :
+       {&name.family(), &name.middle(), &name.given()}) {
+    if (!part->empty()) parts.push_back(*part);
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+std::string FormatAddress(const lienthong::v1::Address& address) {
+  std::vector<std::string> parts;
+  if (!address.detail().empty()) parts.push_back(address.detail());
+  if (!address.commune_code().empty()) {
+    parts.push_back(absl::StrCat("commune ", address.commune_code()));
+  }
+  if (!address.legacy_district_code().empty()) {
+    parts.push_back(
+        absl::StrCat("legacy district ", address.legacy_district_code()));
+  }
+  if (!address.province_code().empty()) {
+    parts.push_back(absl::StrCat("province ", address.province_code()));
+  }
+  if (!address.country().empty() && address.country() != "VN") {
+    parts.push_back(address.country());
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot print the response as JSON: ", status.ToString()));
+  }
+  return json;
+}
+
+}  // namespace lienthong::cli

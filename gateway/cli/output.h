@@ -1,0 +1,56 @@
+// Output formatting shared by the `lienthong` commands: an aligned
+// "key: value" listing (KeyValueList), readable dates, names and addresses of
+// the public API's common types, and one-object JSON of any response.
+#ifndef LIENTHONG_GATEWAY_CLI_OUTPUT_H_
+#define LIENTHONG_GATEWAY_CLI_OUTPUT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/type/date.pb.h"
+#include "lienthong/v1/common.pb.h"
+
+namespace lienthong::cli {
+
+// Lines of "key: value" whose values start in one column. Keys are ASCII, so
+// byte counts are column counts; values (Vietnamese names) are printed as-is.
+class KeyValueList {
+ public:
+  // Adds a line; does nothing when `value` is empty, so that callers can
+  // add every field and only the present ones are printed.
+  void Add(absl::string_view key, absl::string_view value);
+
+  bool empty() const { return lines_.empty(); }
+
+  // Returns the lines, each ending in '\n'.
+  std::string ToString() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> lines_;
+};
+
+// Returns `date` as dd/MM/yyyy, MM/yyyy when the day is 0, yyyy when month
+// and day are 0, dd/MM when the year is 0; "" for the all-zero date.
+std::string FormatDate(const google::type::Date& date);
+
+// Returns the name in display order: `full` when set, else family, middle
+// and given joined by spaces. "" when nothing is set.
+std::string FormatPersonName(const lienthong::v1::PersonName& name);
+
+// Returns the address on one line, present parts only:
+// "detail, commune 12103, legacy district 015, province 33" (the country is
+// added when it is not "VN"). "" when nothing is set.
+std::string FormatAddress(const lienthong::v1::Address& address);
+
+// Returns `message` as one JSON object on one line (protobuf's canonical
+// mapping, but with the proto field names, as --fields takes them).
+// Fails with INTERNAL when protobuf cannot print it. Thread-safe.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
+
+}  // namespace lienthong::cli
+
+#endif  // LIENTHONG_GATEWAY_CLI_OUTPUT_H_

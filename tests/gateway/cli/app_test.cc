@@ -1,0 +1,152 @@
+#include "gateway/cli/app.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result RunLienthong(std::vector<const char*> args) {
+  args.insert(args.begin(), "lienthong");
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = RunCli(static_cast<int>(args.size()), args.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+class AppTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"LIENTHONG_SERVER", "LIENTHONG_CA",
+                             "LIENTHONG_CERT", "LIENTHONG_KEY"}) {
+      unsetenv(name);
+    }
+  }
+  void TearDown() override { SetUp(); }
+};
+
+struct ErrorCase {
+  std::vector<const char*> args;
+  int code;
+  const char* message;
+};
+
+TEST_F(AppTest, BadCommandLinesFailLocallyWithOneLine) {
+  const ErrorCase kCases[] = {
+      {{}, 1, "lienthong: usage: A subcommand is required"},
+      {{"frobnicate"}, 1, "lienthong: usage: "},
+      {{"verify", "--name", "An"}, 1, "--id is required"},
+      {{"verify", "--id", "033085012345"}, 1, "--name is required"},
+      {{"verify", "--id", "033085012345", "--name", "An", "--bogus"},
+       1,
+       "--bogus"},
+      {{"verify", "--id", "033085012345", "--name", "Nguyễn Văn An", "--dob",
+        "1985-13-40"},
+       1,
+       "lienthong: usage: --dob: month 13 is not 01..12"},
+      {{"verify", "--id", "0330850123", "--name", "An"},
+       1,
+       "lienthong: usage: --id: expected a 12-digit"},
+      {{"lookup", "--id", "033085012345", "--purpose", "1.001193"},
+       1,
+       "--dossier is required"},
+      {{"lookup", "--id", "033085012345", "--purpose", "1.001193", "--dossier",
+        "D", "--fields", "name,nmae"},
+       1,
+       "--fields: unknown field \"nmae\""},
+      {{"verify", "--id", "033085012345", "--name", "An"},
+       1,
+       "lienthong: usage: --cert is required (or set LIENTHONG_CERT)"},
+      {{"verify", "--id", "033085012345", "--name", "An", "--cert", "c.pem"},
+       1,
+       "lienthong: usage: --key is required"},
+      {{"verify", "--id", "033085012345", "--name", "An", "--timeout", "abc"},
+       1,
+       "--timeout"},
+      {{"verify", "--id", "033085012345", "--name", "An", "--cert", "c.pem",
+        "--key", "c.key", "--timeout", "0"},
+       1,
+       "lienthong: usage: --timeout 0: must be more than 0"},
+      {{"verify", "--id", "033085012345", "--name", "An", "--cert",
+        "/nonexistent/client.pem", "--key", "/nonexistent/client.key"},
+       2,
+       "lienthong: tls: --cert /nonexistent/client.pem: cannot read: No such "
+       "file or directory"},
+      {{"lookup", "--id", "033085012345", "--purpose", "1.001193", "--dossier",
+        "D", "--ca", "/nonexistent/ca.pem", "--cert", "/nonexistent/client.pem",
+        "--key", "/nonexistent/client.key"},
+       2,
+       "lienthong: tls: --ca /nonexistent/ca.pem: cannot read"},
+  };
+  for (const ErrorCase& c : kCases) {
+    Result r = RunLienthong(c.args);
+    SCOPED_TRACE(r.err);
+    EXPECT_EQ(r.code, c.code);
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_THAT(r.err, StartsWith("lienthong: "));
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_F(AppTest, TlsFilesDefaultFromEnvironment) {
+  setenv("LIENTHONG_CERT", "/nonexistent/env-client.pem", 1);
+  setenv("LIENTHONG_KEY", "/nonexistent/env-client.key", 1);
+  Result r = RunLienthong({"verify", "--id", "033085012345", "--name", "An"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "lienthong: tls: --cert /nonexistent/env-client.pem: cannot read: "
+            "No such file or directory\n");
+  // The command line wins over the environment.
+  r = RunLienthong({"verify", "--id", "033085012345", "--name", "An", "--cert",
+                    "/nonexistent/flag.pem"});
+  EXPECT_THAT(r.err, HasSubstr("--cert /nonexistent/flag.pem"));
+}
+
+TEST_F(AppTest, HelpOnEveryCommandHasExamplesAndExitCodes) {
+  const std::vector<std::vector<const char*>> kHelps = {
+      {"--help"}, {"-h"}, {"verify", "--help"}, {"lookup", "--help"}};
+  for (const auto& args : kHelps) {
+    Result r = RunLienthong(args);
+    SCOPED_TRACE(r.out);
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.err, "");
+    EXPECT_THAT(r.out, HasSubstr("Examples:\n  lienthong "));
+    EXPECT_THAT(r.out, HasSubstr("Exit codes:\n  0  ok\n  1  usage error"));
+    EXPECT_THAT(r.out, HasSubstr("4  PERMISSION_DENIED or UNAUTHENTICATED"));
+  }
+  Result verify = RunLienthong({"verify", "--help"});
+  EXPECT_THAT(verify.out, HasSubstr("Usage: lienthong verify"));
+  EXPECT_THAT(verify.out, HasSubstr("--dob DATE"));
+  EXPECT_THAT(verify.out, HasSubstr("(Env:LIENTHONG_CERT)"));
+  EXPECT_THAT(verify.out, HasSubstr("--server-name NAME"));
+  EXPECT_THAT(verify.out, HasSubstr("--timeout SECONDS=10"));
+  Result lookup = RunLienthong({"lookup", "--help"});
+  EXPECT_THAT(lookup.out, HasSubstr("--fields LIST"));
+  EXPECT_THAT(lookup.out, HasSubstr("lienthong lookup --id"));
+}
+
+TEST_F(AppTest, Version) {
+  Result r = RunLienthong({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "lienthong 0.1.0\n");
+}
+
+}  // namespace
+}  // namespace lienthong::cli

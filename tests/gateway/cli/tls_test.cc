@@ -1,0 +1,470 @@
+// Runs the command functions (RunVerify, RunLookup) against fake
+// IdentityService and PopulationService servers over real mutual TLS on
+// 127.0.0.1:0. The certificates are throwaway ones made with the openssl CLI.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/cli/command.h"
+#include "gateway/cli/exit_codes.h"
+#include "gateway/cli/identity_commands.h"
+#include "gateway/cli/population_commands.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/server_context.h"
+#include "gtest/gtest.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+
+namespace lienthong::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::lienthong::v1::Citizen;
+using ::lienthong::v1::LookupCitizenRequest;
+using ::lienthong::v1::VerifyIdentityRequest;
+using ::lienthong::v1::VerifyIdentityResponse;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Synthetic IDs, each selecting one behaviour of the fakes.
+constexpr char kMatchId[] = "033085012345";
+constexpr char kMismatchId[] = "034190000777";
+constexpr char kUnknownId[] = "001099000404";
+constexpr char kSlowId[] = "001099000999";
+constexpr char kReference[] = "C06-TEST-000042";
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Answers by ID from a fixed table; an ID in `errors` fails with its status.
+const std::map<std::string, grpc::Status>& Errors() {
+  static const auto* errors = new std::map<std::string, grpc::Status>{
+      {"001099000400", {grpc::INVALID_ARGUMENT, "citizen_id is malformed"}},
+      {"001099000403", {grpc::PERMISSION_DENIED, "caller may not verify"}},
+      {"001099000401", {grpc::UNAUTHENTICATED, "no client identity"}},
+      {"001099000503", {grpc::UNAVAILABLE, "VNeID is down"}},
+      {"001099000500", {grpc::INTERNAL, "bug\nwith two lines"}},
+      {"001099000429", {grpc::RESOURCE_EXHAUSTED, "over quota"}},
+  };
+  return *errors;
+}
+
+// Blocks until the caller gives up, so that its deadline always expires.
+grpc::Status WaitForCancel(grpc::ServerContext* context) {
+  while (!context->IsCancelled()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return grpc::Status(grpc::CANCELLED, "caller gave up");
+}
+
+std::string PeerCommonName(const grpc::ServerContext& context) {
+  auto values = context.auth_context()->FindPropertyValues("x509_common_name");
+  if (values.empty()) return "";
+  return std::string(values.front().data(), values.front().size());
+}
+
+class FakeIdentity final : public lienthong::v1::IdentityService::Service {
+ public:
+  grpc::Status VerifyIdentity(grpc::ServerContext* context,
+                              const VerifyIdentityRequest* request,
+                              VerifyIdentityResponse* response) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++calls_;
+      last_request_ = *request;
+      last_peer_ = PeerCommonName(*context);
+    }
+    const std::string& id = request->citizen_id();
+    if (auto it = Errors().find(id); it != Errors().end()) return it->second;
+    if (id == kSlowId) return WaitForCancel(context);
+    if (id == kMatchId) {
+      response->set_result(VerifyIdentityResponse::MATCH);
+      response->set_vneid_level(2);
+      response->set_reference("VNEID-TEST-0001");
+    } else if (id == kMismatchId) {
+      response->set_result(VerifyIdentityResponse::MISMATCH);
+      response->add_mismatched_fields(VerifyIdentityResponse::BIRTH_DATE);
+      response->set_vneid_level(1);
+      response->set_reference("VNEID-TEST-0002");
+    } else {
+      response->set_result(VerifyIdentityResponse::NOT_FOUND);
+      response->set_reference("VNEID-TEST-0003");
+    }
+    return grpc::Status::OK;
+  }
+
+  int calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  VerifyIdentityRequest last_request() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_request_;
+  }
+  std::string last_peer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_peer_;
+  }
+
+ private:
+  std::mutex mu_;
+  int calls_ = 0;
+  VerifyIdentityRequest last_request_;
+  std::string last_peer_;
+};
+
+class FakePopulation final : public lienthong::v1::PopulationService::Service {
+ public:
+  grpc::Status LookupCitizen(grpc::ServerContext* context,
+                             const LookupCitizenRequest* request,
+                             Citizen* citizen) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_request_ = *request;
+    }
+    const std::string& id = request->citizen_id();
+    if (auto it = Errors().find(id); it != Errors().end()) return it->second;
+    if (id == kSlowId) return WaitForCancel(context);
+    context->AddTrailingMetadata(kReferenceMetadataKey, kReference);
+    if (id != kMatchId) {
+      return grpc::Status(grpc::NOT_FOUND, "no citizen has this ID");
+    }
+    citizen->mutable_name()->set_full("Nguyễn Văn An");
+    citizen->mutable_birth_date()->set_year(1985);
+    citizen->mutable_birth_date()->set_month(3);
+    citizen->mutable_birth_date()->set_day(12);
+    citizen->mutable_permanent_address()->set_detail("Thôn Đông Tảo");
+    citizen->mutable_permanent_address()->set_commune_code("12103");
+    citizen->mutable_permanent_address()->set_province_code("33");
+    return grpc::Status::OK;
+  }
+
+  LookupCitizenRequest last_request() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_request_;
+  }
+
+ private:
+  std::mutex mu_;
+  LookupCitizenRequest last_request_;
+};
+
+class CliTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "lienthong_cli_XXXXXX");
+    if (mkdtemp(tmpl.data()) == nullptr) return;
+    dir_ = new fs::path(tmpl);
+    certs_ok_ = MakeCertificates(*dir_);
+  }
+
+  static void TearDownTestSuite() {
+    if (dir_ != nullptr) {
+      std::error_code ignored;
+      fs::remove_all(*dir_, ignored);
+      delete dir_;
+      dir_ = nullptr;
+    }
+  }
+
+  // A CA, a server certificate for localhost / 127.0.0.1, a client
+  // certificate, and a second CA with its own client certificate.
+  static bool MakeCertificates(const fs::path& dir) {
+    std::ofstream(dir / "server.ext")
+        << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        << "extendedKeyUsage=serverAuth\n";
+    std::ofstream(dir / "client.ext")
+        << "subjectAltName=URI:spiffe://lienthong.test/cli-test\n"
+        << "extendedKeyUsage=clientAuth\n";
+    const std::string ec =
+        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    auto ca = [&](const std::string& name) {
+      return absl::StrCat("openssl req -x509 ", ec, " -keyout ", name,
+                          ".key -out ", name, ".pem -days 2 -subj /CN=", name,
+                          " -addext basicConstraints=critical,CA:TRUE"
+                          " -addext keyUsage=critical,keyCertSign,cRLSign");
+    };
+    auto leaf = [&](const std::string& name, const std::string& cn,
+                    const std::string& ca_name, const std::string& ext) {
+      return absl::StrCat(
+          "openssl req -new ", ec, " -keyout ", name, ".key -out ", name,
+          ".csr -subj /CN=", cn, " && openssl x509 -req -in ", name,
+          ".csr -CA ", ca_name, ".pem -CAkey ", ca_name,
+          ".key -CAcreateserial -days 2 -out ", name, ".pem -extfile ", ext);
+    };
+    const std::string script = absl::StrCat(
+        "cd '", dir.string(), "' && { ", ca("ca"), " && ",
+        leaf("server", "localhost", "ca", "server.ext"), " && ",
+        leaf("client", "test-client", "ca", "client.ext"), " && ",
+        ca("other-ca"), " && ",
+        leaf("other-client", "other-client", "other-ca", "client.ext"),
+        "; } > openssl.log 2>&1");
+    return std::system(script.c_str()) == 0;
+  }
+
+  void SetUp() override {
+    if (!certs_ok_) {
+      GTEST_SKIP() << "could not make test certificates with the openssl CLI";
+    }
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = ReadFile(*dir_ / "ca.pem");
+    tls.pem_key_cert_pairs.push_back(
+        {ReadFile(*dir_ / "server.key"), ReadFile(*dir_ / "server.pem")});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
+                             &port_);
+    builder.RegisterService(&identity_);
+    builder.RegisterService(&population_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(port_, 0);
+
+    options_.connection.server = absl::StrCat("127.0.0.1:", port_);
+    options_.connection.ca_file = File("ca.pem");
+    options_.connection.cert_file = File("client.pem");
+    options_.connection.key_file = File("client.key");
+    options_.connection.timeout_seconds = 10;
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now());
+    }
+  }
+
+  static std::string File(const char* name) { return (*dir_ / name).string(); }
+
+  static VerifyArgs Verify(const std::string& id) {
+    VerifyArgs args;
+    args.citizen_id = id;
+    args.full_name = "Nguyễn Văn An";
+    args.birth_date = "12/03/1985";
+    args.purpose = "1.001193";
+    args.dossier_id = "000.00.01.H31-250715-00123";
+    return args;
+  }
+
+  static LookupArgs Lookup(const std::string& id) {
+    return {id, "1.001193", "000.00.01.H31-250715-00123",
+            "name, birth_date,permanent_address"};
+  }
+
+  ExitCode RunVerify(const VerifyArgs& args) {
+    out_.str("");
+    err_.str("");
+    return cli::RunVerify(args, options_, out_, err_);
+  }
+
+  ExitCode RunLookup(const LookupArgs& args) {
+    out_.str("");
+    err_.str("");
+    return cli::RunLookup(args, options_, out_, err_);
+  }
+
+  static inline fs::path* dir_ = nullptr;
+  static inline bool certs_ok_ = false;
+
+  FakeIdentity identity_;
+  FakePopulation population_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  CommonOptions options_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(CliTlsTest, VerifyMatchOverMutualTls) {
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(), "MATCH  (VNeID level 2, reference VNEID-TEST-0001)\n");
+  EXPECT_EQ(err_.str(), "");
+
+  VerifyIdentityRequest sent = identity_.last_request();
+  EXPECT_EQ(sent.citizen_id(), kMatchId);
+  EXPECT_EQ(sent.full_name(), "Nguyễn Văn An");
+  EXPECT_EQ(sent.birth_date().year(), 1985);
+  EXPECT_EQ(sent.birth_date().month(), 3);
+  EXPECT_EQ(sent.birth_date().day(), 12);
+  EXPECT_EQ(sent.purpose(), "1.001193");
+  EXPECT_EQ(sent.dossier_id(), "000.00.01.H31-250715-00123");
+  EXPECT_EQ(identity_.last_peer(), "test-client");
+}
+
+TEST_F(CliTlsTest, VerifyResultsAndTheirExitCodes) {
+  EXPECT_EQ(RunVerify(Verify(kMismatchId)), ExitCode::kOk);
+  EXPECT_EQ(out_.str(),
+            "MISMATCH: birth_date  (VNeID level 1, reference "
+            "VNEID-TEST-0002)\n");
+  EXPECT_EQ(RunVerify(Verify(kUnknownId)), ExitCode::kNotFound);
+  EXPECT_EQ(out_.str(), "NOT_FOUND  (reference VNEID-TEST-0003)\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CliTlsTest, VerifyJsonIsOneObject) {
+  options_.json = true;
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kOk);
+  const std::string out = out_.str();
+  ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
+  VerifyIdentityResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out, &parsed).ok());
+  EXPECT_EQ(parsed.result(), VerifyIdentityResponse::MATCH);
+  EXPECT_EQ(parsed.vneid_level(), 2);
+  EXPECT_EQ(parsed.reference(), "VNEID-TEST-0001");
+}
+
+TEST_F(CliTlsTest, RpcErrorsAreOneLineWithTheirExitCode) {
+  struct Case {
+    const char* id;
+    ExitCode code;
+    const char* line;
+  };
+  const Case kCases[] = {
+      {"001099000400", ExitCode::kInvalidArgument,
+       "lienthong: INVALID_ARGUMENT: citizen_id is malformed\n"},
+      {"001099000403", ExitCode::kAccessDenied,
+       "lienthong: PERMISSION_DENIED: caller may not verify\n"},
+      {"001099000401", ExitCode::kAccessDenied,
+       "lienthong: UNAUTHENTICATED: no client identity\n"},
+      {"001099000503", ExitCode::kConnection,
+       "lienthong: UNAVAILABLE: VNeID is down\n"},
+      {"001099000500", ExitCode::kOther,
+       "lienthong: INTERNAL: bug with two lines\n"},
+      {"001099000429", ExitCode::kOther,
+       "lienthong: RESOURCE_EXHAUSTED: over quota\n"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.line);
+    EXPECT_EQ(RunVerify(Verify(c.id)), c.code);
+    EXPECT_EQ(err_.str(), c.line);
+    EXPECT_EQ(out_.str(), "");
+    EXPECT_EQ(RunLookup(Lookup(c.id)), c.code);
+    EXPECT_EQ(err_.str(), c.line);
+  }
+}
+
+TEST_F(CliTlsTest, DeadlineExceeded) {
+  options_.connection.timeout_seconds = 0.2;
+  EXPECT_EQ(RunVerify(Verify(kSlowId)), ExitCode::kDeadlineExceeded);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: DEADLINE_EXCEEDED: "));
+  EXPECT_EQ(RunLookup(Lookup(kSlowId)), ExitCode::kDeadlineExceeded);
+}
+
+TEST_F(CliTlsTest, LookupPrintsRecordAndReference) {
+  EXPECT_EQ(RunLookup(Lookup(kMatchId)), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "Name:               Nguyễn Văn An\n"
+            "Birth date:         12/03/1985\n"
+            "Permanent address:  Thôn Đông Tảo, commune 12103, province 33\n"
+            "Reference:          C06-TEST-000042\n");
+  EXPECT_EQ(err_.str(), "");
+  LookupCitizenRequest sent = population_.last_request();
+  EXPECT_EQ(sent.citizen_id(), kMatchId);
+  EXPECT_EQ(sent.purpose(), "1.001193");
+  EXPECT_EQ(sent.dossier_id(), "000.00.01.H31-250715-00123");
+  EXPECT_THAT(sent.fields().paths(),
+              ElementsAre("name", "birth_date", "permanent_address"));
+}
+
+TEST_F(CliTlsTest, LookupJsonKeepsStdoutOneObject) {
+  options_.json = true;
+  EXPECT_EQ(RunLookup(Lookup(kMatchId)), ExitCode::kOk);
+  Citizen parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(out_.str(), &parsed).ok());
+  EXPECT_EQ(parsed.name().full(), "Nguyễn Văn An");
+  EXPECT_EQ(err_.str(), "lienthong: reference: C06-TEST-000042\n");
+}
+
+TEST_F(CliTlsTest, LookupNotFound) {
+  EXPECT_EQ(RunLookup(Lookup(kUnknownId)), ExitCode::kNotFound);
+  EXPECT_EQ(err_.str(), "lienthong: NOT_FOUND: no citizen has this ID\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CliTlsTest, ServerNameOverride) {
+  options_.connection.server_name = "localhost";
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kOk) << err_.str();
+  options_.connection.server_name = "gateway.other.example";
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
+}
+
+TEST_F(CliTlsTest, UntrustedServerIsAConnectionError) {
+  options_.connection.ca_file = File("other-ca.pem");
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
+  EXPECT_EQ(identity_.calls(), 0);
+}
+
+TEST_F(CliTlsTest, ServerRejectsClientFromAnotherCa) {
+  options_.connection.cert_file = File("other-client.pem");
+  options_.connection.key_file = File("other-client.key");
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
+  EXPECT_EQ(identity_.calls(), 0);
+}
+
+TEST_F(CliTlsTest, BadTlsFilesFailBeforeConnecting) {
+  struct Case {
+    const char* ca;
+    const char* cert;
+    const char* key;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"ca.pem", "client.pem", "other-client.key",
+       "--key {dir}/other-client.key: does not belong to the certificate in "
+       "{dir}/client.pem"},
+      {"ca.pem", "client.key", "client.key",
+       "--cert {dir}/client.key: no PEM certificate in the file"},
+      {"ca.pem", "client.pem", "client.pem",
+       "--key {dir}/client.pem: no unencrypted PEM private key in the file"},
+      {"server.ext", "client.pem", "client.key",
+       "--ca {dir}/server.ext: no PEM certificate in the file"},
+      {"ca.pem", "missing.pem", "client.key",
+       "--cert {dir}/missing.pem: cannot read: No such file or directory"},
+  };
+  for (const Case& c : kCases) {
+    std::string message = c.message;
+    for (size_t at; (at = message.find("{dir}")) != std::string::npos;) {
+      message.replace(at, 5, dir_->string());
+    }
+    SCOPED_TRACE(message);
+    options_.connection.ca_file = File(c.ca);
+    options_.connection.cert_file = File(c.cert);
+    options_.connection.key_file = File(c.key);
+    EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
+    EXPECT_EQ(err_.str(), absl::StrCat("lienthong: tls: ", message, "\n"));
+  }
+  EXPECT_EQ(identity_.calls(), 0);
+}
+
+TEST_F(CliTlsTest, NothingListeningIsAConnectionError) {
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_->Wait();
+  server_.reset();
+  EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
+}
+
+}  // namespace
+}  // namespace lienthong::cli
