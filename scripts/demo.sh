@@ -60,10 +60,10 @@ missing=033085012021   # the simulator has no citizen with this number
 show "Population lookup for a birth-registration dossier" dossier-system \
   lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00042
 name=$(as dossier-system lookup --id $id --purpose 1.001193 \
-  --dossier 000.00.01.H31-251127-00042 --fields name --json |
+  --dossier 000.00.01.H31-251127-00042 --fields name --json 2>/dev/null |
   sed -n 's/.*"full": *"\([^"]*\)".*/\1/p' | head -1)
 dob=$(as dossier-system lookup --id $id --purpose 1.001193 \
-  --dossier 000.00.01.H31-251127-00042 --fields birth_date --json |
+  --dossier 000.00.01.H31-251127-00042 --fields birth_date --json 2>/dev/null |
   tr -d ' \n' | sed -n 's/.*"year":\([0-9]*\),"month":\([0-9]*\),"day":\([0-9]*\).*/\1-\2-\3/p')
 dob=$(echo "$dob" | awk -F- '{ printf "%04d-%02d-%02d", $1, $2, $3 }')
 show "Identity check with the recorded name and birth date" citizen-portal \
@@ -74,13 +74,13 @@ show "Identity check of an ID the national system does not know" citizen-portal 
   verify --id $missing --name "Lê Văn Tám"
 show "A lookup asking for more than the grant (refused, naming the fields)" dossier-system \
   lookup --id $id --purpose 2.000001 --dossier 000.00.01.H31-251127-00043 \
-  --fields name,permanent_address
+  --fields name,father
 show "A malformed ID never reaches the national system" dossier-system \
-  lookup --id 03308501234 --purpose 1.001193
+  lookup --id 033485012345 --purpose 1.001193 --dossier 000.00.01.H31-251127-00044
 show "A system with no rights is denied" no-rights \
-  lookup --id $id --purpose 1.001193
+  lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00045
 show "A certificate from another CA fails the TLS handshake itself" rogue-client \
-  lookup --id $id --purpose 1.001193 --timeout 3
+  lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00046 --timeout 3
 
 printf '\nThe gateway logged one line per call (caller, method, masked ID, code, latency):\n'
 grep '"msg":"call"' var/gateway.log | tail -3

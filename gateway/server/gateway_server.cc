@@ -185,29 +185,31 @@ class Services {
     return runtime_;
   }
 
-  // Who is calling and may they call `method`; the route to use.
+  // Who is calling, and may they call `method`: `admitted` receives the
+  // caller's identity as soon as it is known (for the log, even when the
+  // call is then refused) and the route when the call may proceed.
   struct Admitted {
     std::shared_ptr<const Runtime> runtime;
     tls::ClientIdentity caller;
     const Route* route = nullptr;
   };
-  absl::StatusOr<Admitted> Admit(const grpc::CallbackServerContext& ctx,
-                                 absl::string_view method) const {
-    Admitted a;
-    a.runtime = runtime();
+  absl::Status Admit(const grpc::CallbackServerContext& ctx,
+                     absl::string_view method, Admitted& admitted) const {
+    admitted.runtime = runtime();
     auto auth = ctx.auth_context();
     if (auth == nullptr) {
       return absl::UnauthenticatedError("no client certificate");
     }
-    LIENTHONG_ASSIGN_OR_RETURN(a.caller, tls::IdentityFromAuthContext(*auth));
+    LIENTHONG_ASSIGN_OR_RETURN(admitted.caller,
+                               tls::IdentityFromAuthContext(*auth));
     LIENTHONG_RETURN_IF_ERROR(
-        a.runtime->policy->CheckMethod(a.caller.id, method));
-    a.route = a.runtime->FindRoute(method);
-    if (a.route == nullptr) {
+        admitted.runtime->policy->CheckMethod(admitted.caller.id, method));
+    admitted.route = admitted.runtime->FindRoute(method);
+    if (admitted.route == nullptr) {
       return absl::UnimplementedError(
           absl::StrCat("no route is configured for ", method));
     }
-    return a;
+    return absl::OkStatus();
   }
 
   static void LogCall(absl::string_view method, const std::string& caller,
@@ -244,21 +246,20 @@ class IdentityServiceImpl final
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     absl::Time start = absl::Now();
     std::string trace = NewTraceId();
-    auto admitted = services_->Admit(*ctx, kVerifyIdentity);
-    absl::Status status = admitted.status();
+    Services::Admitted admitted;
+    absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
     if (status.ok()) status = Validate(*request);
     if (!status.ok()) {
-      Services::LogCall(kVerifyIdentity,
-                        admitted.ok() ? admitted->caller.id : "", trace,
+      Services::LogCall(kVerifyIdentity, admitted.caller.id, trace,
                         request->citizen_id(), status, start);
       reactor->Finish(ToGrpcStatus(status));
       return reactor;
     }
-    adapters::CallContext call{CallDeadline(*ctx, admitted->route->timeout),
-                               admitted->caller.id, trace};
-    admitted->route->identity->Verify(
+    adapters::CallContext call{CallDeadline(*ctx, admitted.route->timeout),
+                               admitted.caller.id, trace};
+    admitted.route->identity->Verify(
         *request, call,
-        [reactor, response, admitted = *std::move(admitted), trace, start,
+        [reactor, response, admitted = std::move(admitted), trace, start,
          citizen_id = request->citizen_id()](
             absl::StatusOr<adapters::Reply<lienthong::v1::VerifyIdentityResponse>>
                 reply) mutable {
@@ -305,28 +306,27 @@ class PopulationServiceImpl final
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     absl::Time start = absl::Now();
     std::string trace = NewTraceId();
-    auto admitted = services_->Admit(*ctx, kLookupCitizen);
-    absl::Status status = admitted.status();
+    Services::Admitted admitted;
+    absl::Status status = services_->Admit(*ctx, kLookupCitizen, admitted);
     google::protobuf::FieldMask mask;
     if (status.ok()) status = Validate(*request);
     if (status.ok()) {
-      auto fields = admitted->runtime->policy->LookupFields(
-          admitted->caller.id, request->purpose(), request->fields());
+      auto fields = admitted.runtime->policy->LookupFields(
+          admitted.caller.id, request->purpose(), request->fields());
       status = fields.status();
       if (fields.ok()) mask = *std::move(fields);
     }
     if (!status.ok()) {
-      Services::LogCall(kLookupCitizen,
-                        admitted.ok() ? admitted->caller.id : "", trace,
+      Services::LogCall(kLookupCitizen, admitted.caller.id, trace,
                         request->citizen_id(), status, start);
       reactor->Finish(ToGrpcStatus(status));
       return reactor;
     }
-    adapters::CallContext call{CallDeadline(*ctx, admitted->route->timeout),
-                               admitted->caller.id, trace};
-    admitted->route->population->Lookup(
+    adapters::CallContext call{CallDeadline(*ctx, admitted.route->timeout),
+                               admitted.caller.id, trace};
+    admitted.route->population->Lookup(
         *request, call,
-        [ctx, reactor, response, admitted = *std::move(admitted),
+        [ctx, reactor, response, admitted = std::move(admitted),
          mask = std::move(mask), trace, start,
          citizen_id = request->citizen_id()](
             absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>>
