@@ -376,5 +376,51 @@ TEST(HealthTest, HealthCheckAnswersServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }
 
+// Server reflection is on, so grpcurl-like tools can list every service.
+// The request and reply are encoded by hand: Debian ships no reflection
+// .proto. ServerReflectionRequest{list_services: ""} is field 7, empty.
+TEST(ReflectionTest, ListsTheLienthongServices) {
+  auto env = GatewayEnv::Start({});
+  ASSERT_TRUE(env.ok()) << env.status();
+  grpc::GenericStub stub((*env)->Channel("dossier-system"));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &cq);
+  void* tag;
+  bool ok;
+  auto step = [&](void* expected) {
+    return cq.Next(&tag, &ok) && tag == expected && ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(1)));
+  grpc::Slice request_bytes(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_bytes, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(2)));
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(3)));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(reply.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  EXPECT_THAT(bytes, HasSubstr("lienthong.v1.PopulationService"));
+  EXPECT_THAT(bytes, HasSubstr("lienthong.v1.IdentityService"));
+  EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(4)));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::testing
