@@ -20,6 +20,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpc/grpc.h"
 #include "grpcpp/server_builder.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
@@ -170,6 +171,37 @@ absl::Status ValidateName(absl::string_view name) {
     return absl::InvalidArgumentError("full_name is too long");
   }
   return absl::OkStatus();
+}
+
+// Protections of the HTTP/2 listener, each with a safe default.
+void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
+                         grpc::ServerBuilder& builder) {
+  auto or_default = [](int value, int fallback) {
+    return value > 0 ? value : fallback;
+  };
+  builder.SetMaxReceiveMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
+  builder.SetMaxSendMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             or_default(limits.max_metadata_bytes(), 16 << 10));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             or_default(limits.max_concurrent_streams(), 100));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      or_default(limits.keepalive_time_seconds(), 120) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      or_default(limits.keepalive_timeout_seconds(), 20) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      or_default(limits.min_client_ping_interval_seconds(), 60) * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      or_default(limits.max_connection_idle_seconds(), 600) * 1000);
+  if (limits.max_connection_age_seconds() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               limits.max_connection_age_seconds() * 1000);
+  }
 }
 
 }  // namespace
@@ -392,6 +424,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listener().address(), credentials,
                            &server->port_);
+  ApplyListenerLimits(config.listener().limits(), builder);
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
   server->identity_ = identity;

@@ -304,6 +304,15 @@ TEST_P(GatewayTest, TheCallersDeadlineCapsTheUpstreamCall) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
+TEST_P(GatewayTest, OversizedRequestsAreRefusedBeforeAnyWork) {
+  LookupCitizenRequest r = LookupRequest(kFoundId);
+  r.set_dossier_id(std::string(2 << 20, 'x'));  // over the 1 MiB default
+  Citizen citizen;
+  grpc::Status status = Lookup("dossier-system", r, &citizen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Adapters, GatewayTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "ThroughGrpcUpstream"
