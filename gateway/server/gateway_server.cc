@@ -217,6 +217,12 @@ class Services {
     return runtime_;
   }
 
+  void set_runtime(std::shared_ptr<const Runtime> runtime) {
+    std::lock_guard<std::mutex> lock(mu_);
+    runtime_.swap(runtime);
+    // The old runtime is released outside the lock, once its last call ends.
+  }
+
   // Who is calling, and may they call `method`: `admitted` receives the
   // caller's identity as soon as it is known (for the log, even when the
   // call is then refused) and the route when the call may proceed.
@@ -413,7 +419,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
                              tls::MakeServerCredentials(tls_options));
 
-  auto server = std::unique_ptr<GatewayServer>(new GatewayServer());
+  auto server =
+      std::unique_ptr<GatewayServer>(new GatewayServer(registry, http));
   server->services_ = std::make_unique<Services>(std::move(runtime));
   auto identity = std::make_shared<IdentityServiceImpl>(server->services_.get());
   auto population =
@@ -440,6 +447,21 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
              {"client_cert", tls_options.require_client_cert ? "required"
                                                              : "not required"}});
   return server;
+}
+
+GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,
+                             adapters::HttpClient* http)
+    : registry_(registry), http_(http) {}
+
+absl::Status GatewayServer::Reload(const GatewayConfig& config) {
+  LIENTHONG_ASSIGN_OR_RETURN(auto runtime,
+                             BuildRuntime(config, registry_, http_));
+  services_->set_runtime(std::move(runtime));
+  log::Info("config reloaded",
+            {{"adapters", absl::StrCat(config.adapters_size())},
+             {"routes", absl::StrCat(config.routes_size())},
+             {"clients", absl::StrCat(config.clients_size())}});
+  return absl::OkStatus();
 }
 
 GatewayServer::~GatewayServer() {

@@ -35,6 +35,13 @@ class GatewayServer {
   // The bound port (useful when the config asked for port 0).
   int port() const { return port_; }
 
+  // Replaces routes, adapters, clients and limits with those of `config`,
+  // atomically: calls in flight finish on the old set, new calls use the new
+  // one. On any error (INVALID_ARGUMENT naming it) the running set stays.
+  // Listener and TLS settings are not reloaded (certificate files are
+  // re-read on their own). Thread-safe.
+  absl::Status Reload(const lienthong::config::v1::GatewayConfig& config);
+
   // Stops accepting calls, lets calls in flight finish until `grace` has
   // passed, then cancels the rest. Thread-safe; idempotent.
   void Shutdown(absl::Duration grace);
@@ -42,8 +49,11 @@ class GatewayServer {
   void Wait();
 
  private:
-  GatewayServer() = default;
+  GatewayServer(const adapters::AdapterRegistry& registry,
+                adapters::HttpClient* http);
 
+  const adapters::AdapterRegistry& registry_;
+  adapters::HttpClient* const http_;
   std::unique_ptr<Services> services_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;

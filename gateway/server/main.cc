@@ -47,6 +47,7 @@ int Run(const std::string& config_path, bool check_only) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto http = adapters::CurlHttpClient::Create({});
@@ -63,7 +64,18 @@ int Run(const std::string& config_path, bool check_only) {
             << std::endl;
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // Reload: a config that fails to load or build leaves the running one.
+    auto fresh = config::LoadConfigFile(config_path, resolver);
+    absl::Status reloaded =
+        fresh.ok() ? (*server)->Reload(*fresh) : fresh.status();
+    if (!reloaded.ok()) {
+      log::Error("config reload refused; the running config stays",
+                 {{"reason", reloaded.message()}});
+    }
+  }
   log::Info("draining",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});

@@ -1,0 +1,131 @@
+#include "tests/integration/gateway_process.h"
+
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace lienthong::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The port at the end of a "... listening on https://127.0.0.1:PORT" or
+// "... listening on port PORT" line.
+int PortFromLine(const std::string& line) {
+  size_t end = line.find_last_of("0123456789");
+  if (end == std::string::npos) return 0;
+  size_t start = line.find_last_not_of("0123456789", end) + 1;
+  int port = 0;
+  if (!absl::SimpleAtoi(line.substr(start, end - start + 1), &port)) return 0;
+  return port;
+}
+
+absl::StatusOr<RunningProcess> StartAndReadPort(
+    const std::vector<std::string>& argv, const std::string& ready,
+    const std::string& log_path) {
+  auto process = Subprocess::Start(argv, log_path);
+  if (!process.ok()) return process.status();
+  auto line = process->WaitForLine(ready, absl::Seconds(30));
+  if (!line.ok()) return line.status();
+  int port = PortFromLine(*line);
+  if (port <= 0) return absl::InternalError(absl::StrCat("no port in: ", *line));
+  return RunningProcess{*std::move(process), port};
+}
+
+constexpr char kDefaultClients[] = R"(clients:
+  - id: spiffe://lienthong.local/dossier-system
+    methods: [lienthong.v1.PopulationService/LookupCitizen]
+    grants:
+      - purposes: ["*"]
+        fields: [name, birth_date]
+)";
+
+}  // namespace
+
+absl::StatusOr<RunningProcess> StartSimProcess(
+    const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> argv = {BinaryPath("tests/national_sim/lienthong-sim"),
+                                   "--listen", "127.0.0.1:0", "--cert",
+                                   TestCert("sim.pem"), "--key",
+                                   TestCert("sim.key")};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  return StartAndReadPort(argv, "listening on", "");
+}
+
+std::string GatewayYaml(int sim_port, const std::string& clients_yaml) {
+  return absl::StrReplaceAll(R"(node_name: process-test
+listener:
+  address: 127.0.0.1:0
+  tls:
+    cert_file: CERTS/gateway.pem
+    key_file: CERTS/gateway.key
+    client_ca_file: CERTS/ca.pem
+adapters:
+  - name: population
+    type: c06-population-soap
+    config:
+      upstream:
+        base_url: https://127.0.0.1:SIMPORT
+        ca_file: CERTS/ca.pem
+      path: /c06/soap
+      xroad_client: VN/GOV/000.00.00.H31/LIENTHONG
+      api_key: dev-population-key
+      username: lienthong-dev
+      secret: dev-population-secret
+      unit_code: 000.00.00.H31
+      officer_code: PROCESS-TEST
+routes:
+  - method: lienthong.v1.PopulationService/LookupCitizen
+    adapter: population
+    timeout_ms: 30000
+CLIENTS
+logging:
+  level: info
+)",
+                             {{"CERTS", BinaryPath("test-certs")},
+                              {"SIMPORT", absl::StrCat(sim_port)},
+                              {"CLIENTS", clients_yaml.empty() ? kDefaultClients
+                                                               : clients_yaml}});
+}
+
+absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_path,
+                                                   const std::string& yaml,
+                                                   const std::string& log_path) {
+  std::ofstream(config_path) << yaml;
+  return StartAndReadPort({BinaryPath("gateway/server/lienthong-gateway"),
+                           "--config", config_path},
+                          "listening on port", log_path);
+}
+
+std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(TestCert("ca.pem"));
+  ssl.pem_cert_chain = ReadFile(TestCert(client + ".pem"));
+  ssl.pem_private_key = ReadFile(TestCert(client + ".key"));
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::SslCredentials(ssl), args);
+}
+
+bool WaitForFileLine(const std::string& path, const std::string& needle,
+                     absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (absl::StrContains(ReadFile(path), needle)) return true;
+    absl::SleepFor(absl::Milliseconds(20));  // polling a log file
+  }
+  return false;
+}
+
+}  // namespace lienthong::testing

@@ -1,0 +1,45 @@
+// The real binaries as separate processes, for tests that measure the
+// gateway process itself (threads, memory) or send it signals.
+#ifndef LIENTHONG_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
+#define LIENTHONG_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/channel.h"
+#include "tests/testing/subprocess.h"
+
+namespace lienthong::testing {
+
+struct RunningProcess {
+  Subprocess process;
+  int port = 0;
+};
+
+// Starts lienthong-sim on a free port with `extra_flags`.
+absl::StatusOr<RunningProcess> StartSimProcess(
+    const std::vector<std::string>& extra_flags = {});
+
+// A gateway config for the simulator at `sim_port` (population route only,
+// the dossier-system client granted name and birth_date); `clients_yaml`
+// replaces the clients section when not empty.
+std::string GatewayYaml(int sim_port, const std::string& clients_yaml = "");
+
+// Writes `yaml` to `config_path` and starts lienthong-gateway on it, its
+// stderr (the JSON log) going to `log_path`.
+absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_path,
+                                                   const std::string& yaml,
+                                                   const std::string& log_path);
+
+// A channel to 127.0.0.1:`port` presenting `client`'s test certificate.
+std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client);
+
+// Waits until `path` holds a line containing `needle` (polling the file).
+bool WaitForFileLine(const std::string& path, const std::string& needle,
+                     absl::Duration timeout);
+
+}  // namespace lienthong::testing
+
+#endif  // LIENTHONG_TESTS_INTEGRATION_GATEWAY_PROCESS_H_
