@@ -206,6 +206,33 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
 
 }  // namespace
 
+// What the gateway records about one call, for the access log (and, with
+// the citizen ID hashed, the audit log).
+struct CallRecord {
+  CallRecord(absl::string_view method, std::string citizen_id,
+             std::string purpose, std::string dossier_id, size_t request_bytes)
+      : method(method),
+        trace_id(NewTraceId()),
+        start(absl::Now()),
+        citizen_id(std::move(citizen_id)),
+        purpose(std::move(purpose)),
+        dossier_id(std::move(dossier_id)),
+        request_bytes(request_bytes) {}
+
+  absl::string_view method;
+  std::string trace_id;
+  absl::Time start;
+  tls::ClientIdentity caller;
+  // The adapter instance that served it; empty when refused before routing.
+  std::string system;
+  std::string citizen_id;  // logged only masked
+  std::string purpose;
+  std::string dossier_id;
+  int attempts = 0;
+  size_t request_bytes = 0;
+  size_t response_bytes = 0;
+};
+
 // Shared by the services: the current runtime and the per-call prologue.
 class Services {
  public:
@@ -250,18 +277,22 @@ class Services {
     return absl::OkStatus();
   }
 
-  static void LogCall(absl::string_view method, const std::string& caller,
-                      const std::string& trace, absl::string_view citizen_id,
-                      const absl::Status& status, absl::Time start) {
-    log::Info("call",
-              {{"method", method},
-               {"caller", caller},
-               {"trace_id", trace},
-               {"citizen", validation::MaskCitizenId(citizen_id)},
+  // Ends a call: writes its access-log line, then releases the answer.
+  void Complete(const CallRecord& call, const absl::Status& status,
+                absl::AnyInvocable<void() &&> release) const {
+    log::Info("access",
+              {{"method", call.method},
+               {"caller", call.caller.id},
+               {"trace_id", call.trace_id},
+               {"system", call.system},
+               {"citizen", validation::MaskCitizenId(call.citizen_id)},
+               {"attempts", absl::StrCat(call.attempts)},
                {"code", absl::StatusCodeToString(status.code())},
-               {"latency_ms",
-                absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                            absl::Now() - start))}});
+               {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                                          absl::Now() - call.start))},
+               {"request_bytes", absl::StrCat(call.request_bytes)},
+               {"response_bytes", absl::StrCat(call.response_bytes)}});
+    std::move(release)();
   }
 
  private:
@@ -282,23 +313,27 @@ class IdentityServiceImpl final
       const lienthong::v1::VerifyIdentityRequest* request,
       lienthong::v1::VerifyIdentityResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::Time start = absl::Now();
-    std::string trace = NewTraceId();
+    auto call = std::make_shared<CallRecord>(
+        kVerifyIdentity, request->citizen_id(), request->purpose(),
+        request->dossier_id(), request->ByteSizeLong());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
+    call->caller = admitted.caller;
     if (status.ok()) status = Validate(*request);
     if (!status.ok()) {
-      Services::LogCall(kVerifyIdentity, admitted.caller.id, trace,
-                        request->citizen_id(), status, start);
-      reactor->Finish(ToGrpcStatus(status));
+      services_->Complete(*call, status, [reactor, status] {
+        reactor->Finish(ToGrpcStatus(status));
+      });
       return reactor;
     }
-    adapters::CallContext call{CallDeadline(*ctx, admitted.route->timeout),
-                               admitted.caller.id, trace};
+    call->system = admitted.route->adapter_name;
+    call->attempts = 1;
+    adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
+                                  admitted.caller.id, call->trace_id};
     admitted.route->identity->Verify(
-        *request, call,
-        [reactor, response, admitted = std::move(admitted), trace, start,
-         citizen_id = request->citizen_id()](
+        *request, context,
+        [services = services_, reactor, response, call,
+         runtime = std::move(admitted.runtime)](
             absl::StatusOr<adapters::Reply<lienthong::v1::VerifyIdentityResponse>>
                 reply) mutable {
           absl::Status status = reply.status();
@@ -307,10 +342,11 @@ class IdentityServiceImpl final
             if (response->reference().empty()) {
               response->set_reference(reply->reference);
             }
+            call->response_bytes = response->ByteSizeLong();
           }
-          Services::LogCall(kVerifyIdentity, admitted.caller.id, trace,
-                            citizen_id, status, start);
-          reactor->Finish(ToGrpcStatus(status));
+          services->Complete(*call, status, [reactor, status] {
+            reactor->Finish(ToGrpcStatus(status));
+          });
         });
     return reactor;
   }
@@ -342,10 +378,12 @@ class PopulationServiceImpl final
       const lienthong::v1::LookupCitizenRequest* request,
       lienthong::v1::Citizen* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::Time start = absl::Now();
-    std::string trace = NewTraceId();
+    auto call = std::make_shared<CallRecord>(
+        kLookupCitizen, request->citizen_id(), request->purpose(),
+        request->dossier_id(), request->ByteSizeLong());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kLookupCitizen, admitted);
+    call->caller = admitted.caller;
     google::protobuf::FieldMask mask;
     if (status.ok()) status = Validate(*request);
     if (status.ok()) {
@@ -355,18 +393,19 @@ class PopulationServiceImpl final
       if (fields.ok()) mask = *std::move(fields);
     }
     if (!status.ok()) {
-      Services::LogCall(kLookupCitizen, admitted.caller.id, trace,
-                        request->citizen_id(), status, start);
-      reactor->Finish(ToGrpcStatus(status));
+      services_->Complete(*call, status, [reactor, status] {
+        reactor->Finish(ToGrpcStatus(status));
+      });
       return reactor;
     }
-    adapters::CallContext call{CallDeadline(*ctx, admitted.route->timeout),
-                               admitted.caller.id, trace};
+    call->system = admitted.route->adapter_name;
+    call->attempts = 1;
+    adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
+                                  admitted.caller.id, call->trace_id};
     admitted.route->population->Lookup(
-        *request, call,
-        [ctx, reactor, response, admitted = std::move(admitted),
-         mask = std::move(mask), trace, start,
-         citizen_id = request->citizen_id()](
+        *request, context,
+        [services = services_, ctx, reactor, response, call,
+         mask = std::move(mask), runtime = std::move(admitted.runtime)](
             absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>>
                 reply) mutable {
           absl::Status status = reply.status();
@@ -376,10 +415,11 @@ class PopulationServiceImpl final
             if (!reply->reference.empty()) {
               ctx->AddTrailingMetadata("lienthong-reference", reply->reference);
             }
+            call->response_bytes = response->ByteSizeLong();
           }
-          Services::LogCall(kLookupCitizen, admitted.caller.id, trace,
-                            citizen_id, status, start);
-          reactor->Finish(ToGrpcStatus(status));
+          services->Complete(*call, status, [reactor, status] {
+            reactor->Finish(ToGrpcStatus(status));
+          });
         });
     return reactor;
   }

@@ -1,0 +1,413 @@
+#include "gateway/config/config_validation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "lienthong/v1/population.pb.h"
+
+namespace lienthong::config {
+namespace internal {
+namespace {
+
+using lienthong::config::v1::GatewayConfig;
+
+constexpr absl::string_view kLogLevels[] = {"debug", "info", "warning",
+                                            "error"};
+// Client.roles beyond calling methods.
+constexpr absl::string_view kKnownRoles[] = {"auditor"};
+
+bool IsPort(absl::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  int value = 0;
+  return absl::SimpleAtoi(port, &value) && value <= 65535;
+}
+
+// "host:port" with a host name or IPv4 address, or "[ipv6]:port".
+bool IsHostPort(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  absl::string_view host = address.substr(0, colon);
+  if (!IsPort(address.substr(colon + 1))) return false;
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return false;
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' &&
+          c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The message name of a packed Any: what follows the last '/' of its URL.
+absl::string_view PackedTypeName(const google::protobuf::Any& any) {
+  absl::string_view url = any.type_url();
+  const size_t slash = url.rfind('/');
+  return slash == absl::string_view::npos ? url : url.substr(slash + 1);
+}
+
+std::string CitizenFieldNames() {
+  const google::protobuf::Descriptor* citizen =
+      lienthong::v1::Citizen::descriptor();
+  std::vector<std::string> names;
+  for (int i = 0; i < citizen->field_count(); ++i) {
+    names.push_back(citizen->field(i)->name());
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+bool IsRatio(double value) { return value >= 0.0 && value <= 1.0; }
+
+class Checker {
+ public:
+  Checker(const GatewayConfig& config, const AdapterConfigResolver& resolver)
+      : config_(config), resolver_(resolver) {}
+
+  std::vector<ConfigProblem> Run() && {
+    CheckListener();
+    CheckAdapters();
+    CheckRoutes();
+    CheckClients();
+    CheckLogging();
+    CheckAdmin();
+    CheckResilience();
+    CheckAudit();
+    return std::move(problems_);
+  }
+
+ private:
+  void Problem(std::string path, std::string message) {
+    problems_.push_back({std::move(path), std::move(message)});
+  }
+
+  // Counts, sizes and durations: every integer field of `message` (limits,
+  // breaker, retry) must be >= 0, where 0 means "the default".
+  void CheckNoNegativeIntegers(const google::protobuf::Message& message,
+                               const std::string& path) {
+    const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+    const google::protobuf::Reflection* reflection = message.GetReflection();
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+      if (field->is_repeated()) continue;
+      int64_t value;
+      if (field->cpp_type() ==
+          google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
+        value = reflection->GetInt32(message, field);
+      } else if (field->cpp_type() ==
+                 google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+        value = reflection->GetInt64(message, field);
+      } else {
+        continue;
+      }
+      if (value < 0) {
+        Problem(absl::StrCat(path, ".", field->name()),
+                "must not be negative (0 means the default)");
+      }
+    }
+  }
+
+  void CheckRatio(const std::string& path, double value) {
+    if (!IsRatio(value)) {
+      Problem(path, "must be between 0 and 1 (0 means the default)");
+    }
+  }
+
+  void CheckListener() {
+    const auto& listener = config_.listener();
+    if (listener.address().empty()) {
+      Problem("listener.address", "required: host:port, e.g. 0.0.0.0:8443");
+    } else if (!IsHostPort(listener.address())) {
+      Problem("listener.address",
+              absl::StrCat("'", listener.address(),
+                           "' is not host:port (e.g. 0.0.0.0:8443, "
+                           "[::]:8443; port 0 picks a free one)"));
+    }
+    if (listener.threads() < 0) {
+      Problem("listener.threads",
+              "must not be negative (0 means gRPC's default)");
+    }
+    const auto& tls = listener.tls();
+    if (tls.cert_file().empty()) {
+      Problem("listener.tls.cert_file",
+              "required: the gateway's PEM certificate chain");
+    }
+    if (tls.key_file().empty()) {
+      Problem("listener.tls.key_file",
+              "required: the gateway's PEM private key");
+    }
+    if (tls.client_ca_file().empty()) {
+      Problem("listener.tls.client_ca_file",
+              "required: the PEM CA bundle that client certificates must "
+              "chain to");
+    }
+    if (tls.has_require_client_cert() && !tls.require_client_cert() &&
+        !tls.insecure_allow_no_client_cert()) {
+      Problem("listener.tls.require_client_cert",
+              "false is refused: without client certificates anyone can reach "
+              "the HTTP/2 parser; set insecure_allow_no_client_cert: true as "
+              "well, and never in production");
+    }
+    if (tls.refresh_interval_seconds() < 0) {
+      Problem("listener.tls.refresh_interval_seconds",
+              "must not be negative (0 means the default, 60)");
+    }
+    CheckNoNegativeIntegers(listener.limits(), "listener.limits");
+  }
+
+  void CheckAdmin() {
+    const auto& admin = config_.admin();
+    if (!admin.disabled() && !admin.address().empty() &&
+        !IsHostPort(admin.address())) {
+      Problem("admin.address",
+              absl::StrCat("'", admin.address(),
+                           "' is not host:port (e.g. 127.0.0.1:9464)"));
+    }
+  }
+
+  void CheckResilience() {
+    CheckRatio("resilience.retry_budget_ratio",
+               config_.resilience().retry_budget_ratio());
+  }
+
+  void CheckAudit() {
+    if (config_.audit().checkpoint_every() < 0) {
+      Problem("audit.checkpoint_every",
+              "must not be negative (0 means the default, 1000)");
+    }
+  }
+
+  void CheckAdapters() {
+    for (int i = 0; i < config_.adapters_size(); ++i) {
+      const auto& adapter = config_.adapters(i);
+      const std::string path = absl::StrCat("adapters[", i, "]");
+      if (adapter.name().empty()) {
+        Problem(path + ".name", "required: routes name the adapter by it");
+      } else if (auto [it, inserted] = adapters_.emplace(adapter.name(), i);
+                 !inserted) {
+        Problem(path + ".name",
+                absl::StrCat("'", adapter.name(),
+                             "' is already the name of adapters[", it->second,
+                             "]"));
+      }
+      if (adapter.max_in_flight() < 0) {
+        Problem(path + ".max_in_flight",
+                "must not be negative (0 means the default, 2000)");
+      }
+      CheckNoNegativeIntegers(adapter.breaker(), path + ".breaker");
+      CheckRatio(path + ".breaker.failure_ratio",
+                 adapter.breaker().failure_ratio());
+      if (adapter.type().empty()) {
+        Problem(path + ".type",
+                "required: the adapter type, e.g. c06-population-soap");
+        continue;
+      }
+      std::unique_ptr<google::protobuf::Message> empty;
+      if (resolver_) empty = resolver_(adapter.type());
+      if (empty == nullptr) {
+        Problem(path + ".type",
+                absl::StrCat("unknown adapter type '", adapter.type(), "'"));
+        continue;
+      }
+      const std::string& want = empty->GetDescriptor()->full_name();
+      if (!adapter.has_config() || adapter.config().type_url().empty()) {
+        Problem(path + ".config",
+                absl::StrCat("required: the settings of the '", adapter.type(),
+                             "' adapter (", want, ")"));
+      } else if (PackedTypeName(adapter.config()) != want) {
+        Problem(path + ".config",
+                absl::StrCat("holds ", PackedTypeName(adapter.config()),
+                             ", but type '", adapter.type(), "' takes ", want));
+      }
+    }
+  }
+
+  void CheckRoutes() {
+    std::map<std::string, int, std::less<>> routed;
+    for (int i = 0; i < config_.routes_size(); ++i) {
+      const auto& route = config_.routes(i);
+      const std::string path = absl::StrCat("routes[", i, "]");
+      CheckMethod(path + ".method", route.method());
+      if (!route.method().empty()) {
+        if (auto [it, inserted] = routed.emplace(route.method(), i);
+            !inserted) {
+          Problem(
+              path + ".method",
+              absl::StrCat("'", route.method(),
+                           "' is already routed by routes[", it->second, "]"));
+        }
+      }
+      if (route.adapter().empty()) {
+        Problem(path + ".adapter",
+                "required: the name of an entry in adapters");
+      } else if (adapters_.count(route.adapter()) == 0) {
+        Problem(path + ".adapter",
+                absl::StrCat("no adapter named '", route.adapter(), "'"));
+      }
+      if (route.timeout_ms() < 0) {
+        Problem(path + ".timeout_ms",
+                "must not be negative (0 means the default, 10000)");
+      }
+      const auto& retry = route.retry();
+      CheckNoNegativeIntegers(retry, path + ".retry");
+      if (retry.initial_backoff_ms() > 0 && retry.max_backoff_ms() > 0 &&
+          retry.initial_backoff_ms() > retry.max_backoff_ms()) {
+        Problem(path + ".retry.initial_backoff_ms",
+                "must not exceed max_backoff_ms");
+      }
+    }
+  }
+
+  void CheckClients() {
+    std::map<std::string, int, std::less<>> ids;
+    const google::protobuf::Descriptor* citizen =
+        lienthong::v1::Citizen::descriptor();
+    for (int i = 0; i < config_.clients_size(); ++i) {
+      const auto& client = config_.clients(i);
+      const std::string path = absl::StrCat("clients[", i, "]");
+      if (client.id().empty()) {
+        Problem(path + ".id",
+                "required: the SAN URI (or subject CN) of the client's "
+                "certificate");
+      } else if (auto [it, inserted] = ids.emplace(client.id(), i); !inserted) {
+        Problem(path + ".id", absl::StrCat("'", client.id(),
+                                           "' is already listed as clients[",
+                                           it->second, "]"));
+      }
+      for (int m = 0; m < client.methods_size(); ++m) {
+        CheckMethod(absl::StrCat(path, ".methods[", m, "]"), client.methods(m));
+      }
+      for (int r = 0; r < client.roles_size(); ++r) {
+        if (std::find(std::begin(kKnownRoles), std::end(kKnownRoles),
+                      client.roles(r)) == std::end(kKnownRoles)) {
+          Problem(absl::StrCat(path, ".roles[", r, "]"),
+                  absl::StrCat("unknown role '", client.roles(r), "' (known: ",
+                               absl::StrJoin(kKnownRoles, ", "), ")"));
+        }
+      }
+      if (client.has_rate_limit()) {
+        const auto& limit = client.rate_limit();
+        if (!(limit.requests_per_second() > 0.0) ||
+            std::isinf(limit.requests_per_second())) {
+          Problem(path + ".rate_limit.requests_per_second",
+                  "must be a positive number (leave rate_limit out for no "
+                  "limit)");
+        }
+        if (limit.burst() < 0) {
+          Problem(path + ".rate_limit.burst",
+                  "must not be negative (0 means one second's worth)");
+        }
+      }
+      for (int g = 0; g < client.grants_size(); ++g) {
+        const auto& grant = client.grants(g);
+        const std::string grant_path = absl::StrCat(path, ".grants[", g, "]");
+        if (grant.purposes().empty()) {
+          Problem(grant_path + ".purposes",
+                  "required: procedure codes such as \"1.001193\", or \"*\" "
+                  "for any purpose");
+        }
+        for (int p = 0; p < grant.purposes_size(); ++p) {
+          if (grant.purposes(p).empty()) {
+            Problem(absl::StrCat(grant_path, ".purposes[", p, "]"),
+                    "empty: write a procedure code, or \"*\" for any purpose");
+          }
+        }
+        if (grant.fields().empty()) {
+          Problem(grant_path + ".fields",
+                  absl::StrCat("required: fields of lienthong.v1.Citizen (",
+                               CitizenFieldNames(), ")"));
+        }
+        for (int f = 0; f < grant.fields_size(); ++f) {
+          if (citizen->FindFieldByName(grant.fields(f)) == nullptr) {
+            Problem(absl::StrCat(grant_path, ".fields[", f, "]"),
+                    absl::StrCat("'", grant.fields(f),
+                                 "' is not a field of lienthong.v1.Citizen "
+                                 "(fields: ",
+                                 CitizenFieldNames(), ")"));
+          }
+        }
+      }
+    }
+  }
+
+  void CheckLogging() {
+    const std::string& level = config_.logging().level();
+    if (level.empty()) return;
+    if (std::find(std::begin(kLogLevels), std::end(kLogLevels), level) ==
+        std::end(kLogLevels)) {
+      Problem("logging.level", absl::StrCat("'", level, "' is not one of ",
+                                            absl::StrJoin(kLogLevels, ", ")));
+    }
+  }
+
+  void CheckMethod(const std::string& path, const std::string& method) {
+    if (method.empty()) {
+      Problem(path, absl::StrCat("required: one of ",
+                                 absl::StrJoin(KnownMethods(), ", ")));
+      return;
+    }
+    const auto& known = KnownMethods();
+    if (std::find(known.begin(), known.end(), method) == known.end()) {
+      Problem(path, absl::StrCat("unknown method '", method, "' (known: ",
+                                 absl::StrJoin(known, ", "), ")"));
+    }
+  }
+
+  const GatewayConfig& config_;
+  const AdapterConfigResolver& resolver_;
+  std::map<std::string, int, std::less<>> adapters_;  // name -> index
+  std::vector<ConfigProblem> problems_;
+};
+
+}  // namespace
+
+std::vector<ConfigProblem> CheckConfig(const GatewayConfig& config,
+                                       const AdapterConfigResolver& resolver) {
+  return Checker(config, resolver).Run();
+}
+
+}  // namespace internal
+
+const std::vector<std::string>& KnownMethods() {
+  static const auto* const kMethods = new std::vector<std::string>{
+      "lienthong.v1.IdentityService/VerifyIdentity",
+      "lienthong.v1.PopulationService/LookupCitizen",
+  };
+  return *kMethods;
+}
+
+absl::Status ValidateConfig(const lienthong::config::v1::GatewayConfig& config,
+                            const AdapterConfigResolver& resolver) {
+  std::vector<internal::ConfigProblem> problems =
+      internal::CheckConfig(config, resolver);
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const auto& problem : problems) {
+    lines.push_back(absl::StrCat(problem.path, ": ", problem.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+}  // namespace lienthong::config

@@ -1,0 +1,751 @@
+#include "gateway/config/yaml_to_proto.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/status/status_macros.h"
+#include "google/protobuf/descriptor.h"
+
+namespace lienthong::config::internal {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::OneofDescriptor;
+using google::protobuf::Reflection;
+
+// Deeper than any sane config; also stops a self-referencing YAML alias.
+constexpr int kMaxDepth = 32;
+// Longest number echoed back in an out-of-range message.
+constexpr size_t kMaxEchoedNumber = 32;
+
+constexpr absl::string_view kAnyFullName = "google.protobuf.Any";
+constexpr absl::string_view kAnyTypeUrlPrefix = "type.googleapis.com/";
+constexpr absl::string_view kStandardTagPrefix = "tag:yaml.org,2002:";
+
+// What a YAML node holds, as far as the messages to operators care.
+enum class Kind { kNull, kMap, kList, kString, kInteger, kNumber, kBoolean };
+
+bool IsIntegerText(absl::string_view text) {
+  if (!text.empty() && (text[0] == '-' || text[0] == '+'))
+    text.remove_prefix(1);
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool IsSpecialFloatText(absl::string_view text) {
+  if (!text.empty() && (text[0] == '-' || text[0] == '+'))
+    text.remove_prefix(1);
+  return text == ".inf" || text == ".Inf" || text == ".INF" || text == ".nan" ||
+         text == ".NaN" || text == ".NAN";
+}
+
+// [-+]? ( digits [. digits?] | . digits ) ( [eE] [-+]? digits )?
+bool IsNumberText(absl::string_view text) {
+  if (IsSpecialFloatText(text)) return true;
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < text.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(text[i])))
+      ++i;
+    return i - start;
+  };
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
+}
+
+// YAML 1.2 core schema booleans; yes/no/on/off are plain strings there.
+std::optional<bool> BooleanFromText(absl::string_view text) {
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  return std::nullopt;
+}
+
+// Quoted and block scalars carry the non-specific tag "!"; plain ones "?".
+bool IsQuoted(const YAML::Node& node) {
+  return node.Tag() == "!" ||
+         node.Tag() == absl::StrCat(kStandardTagPrefix, "str");
+}
+
+Kind KindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return Kind::kMap;
+    case YAML::NodeType::Sequence:
+      return Kind::kList;
+    case YAML::NodeType::Scalar:
+      break;
+    default:
+      return Kind::kNull;
+  }
+  if (IsQuoted(node)) return Kind::kString;
+  const std::string& text = node.Scalar();
+  if (IsIntegerText(text)) return Kind::kInteger;
+  if (IsNumberText(text)) return Kind::kNumber;
+  if (BooleanFromText(text).has_value()) return Kind::kBoolean;
+  return Kind::kString;
+}
+
+absl::string_view Describe(Kind kind) {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kMap:
+      return "a map";
+    case Kind::kList:
+      return "a list";
+    case Kind::kString:
+      return "a string";
+    case Kind::kInteger:
+      return "an integer";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kBoolean:
+      return "a boolean";
+  }
+  return "something else";
+}
+
+std::string Expected(const FieldDescriptor* field) {
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "a string";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return "true or false";
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return "an integer";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return "a number";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return absl::StrCat("a value of ", field->enum_type()->full_name());
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "a map";
+  }
+  return "a value";
+}
+
+std::string EnumValueNames(const EnumDescriptor* type) {
+  std::vector<std::string> names;
+  for (int i = 0; i < type->value_count(); ++i) {
+    names.push_back(type->value(i)->name());
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string KnownKeys(const Descriptor* type) {
+  std::vector<std::string> names;
+  for (int i = 0; i < type->field_count(); ++i) {
+    names.push_back(type->field(i)->name());
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t code_point;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code_point = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code_point = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code_point = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinForLength[extra] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::string JoinPath(absl::string_view base, absl::string_view relative) {
+  if (absl::EndsWith(base, "/")) return absl::StrCat(base, relative);
+  return absl::StrCat(base, "/", relative);
+}
+
+std::string ChildPath(absl::string_view parent, absl::string_view field) {
+  return parent.empty() ? std::string(field) : absl::StrCat(parent, ".", field);
+}
+
+// "listener.tls" or, for the root, "the top level".
+std::string PathName(absl::string_view path) {
+  return path.empty() ? "the top level" : std::string(path);
+}
+
+std::optional<std::string> GetenvLookup(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+class Converter {
+ public:
+  Converter(const YamlToProtoOptions& options, PositionMap* positions)
+      : options_(options), positions_(positions) {}
+
+  absl::Status Root(const YAML::Node& root, Message* message) {
+    if (KindOf(root) == Kind::kNull) return absl::OkStatus();
+    return ParseMessage(root, message, "", 0);
+  }
+
+  absl::Status Error(const YAML::Mark& mark, absl::string_view what) const {
+    if (mark.is_null() || mark.line < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.source_name, ": ", what));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(options_.source_name, ":", mark.line + 1, ":",
+                     mark.column + 1, ": ", what));
+  }
+
+ private:
+  absl::Status FieldError(const YAML::Mark& mark, absl::string_view path,
+                          absl::string_view what) const {
+    return Error(mark, absl::StrCat(PathName(path), ": ", what));
+  }
+
+  absl::Status TypeError(const YAML::Node& node, const YAML::Mark& mark,
+                         absl::string_view path,
+                         absl::string_view expected) const {
+    return FieldError(
+        mark, path,
+        absl::StrCat("expected ", expected, ", got ", Describe(KindOf(node))));
+  }
+
+  void Remember(const std::string& path, const YAML::Mark& mark) {
+    if (positions_ == nullptr || mark.is_null() || mark.line < 0) return;
+    positions_->emplace(path, SourcePosition{mark.line + 1, mark.column + 1});
+  }
+
+  // Explicit tags other than YAML's standard ones (!!str, !!int, ...) would
+  // mean something to some other program; here they are a mistake.
+  absl::Status CheckTag(const YAML::Node& node, const YAML::Mark& mark,
+                        absl::string_view path) const {
+    const std::string& tag = node.Tag();
+    if (tag.empty() || tag == "?" || tag == "!" ||
+        absl::StartsWith(tag, kStandardTagPrefix)) {
+      return absl::OkStatus();
+    }
+    return FieldError(mark, path,
+                      absl::StrCat("YAML tag '", tag, "' is not supported"));
+  }
+
+  // The mark to report for `value`: a null value (`key:`) has no useful
+  // position of its own, so its key's is used.
+  static YAML::Mark MarkOf(const YAML::Node& value, const YAML::Node& key) {
+    if (value.IsNull() || value.Mark().is_null()) return key.Mark();
+    return value.Mark();
+  }
+
+  absl::Status ParseMessage(const YAML::Node& node, Message* message,
+                            const std::string& path, int depth) {
+    return ParseMessageAt(node, node.Mark(), message, path, depth);
+  }
+
+  absl::Status ParseMessageAt(const YAML::Node& node, const YAML::Mark& mark,
+                              Message* message, const std::string& path,
+                              int depth) {
+    if (depth > kMaxDepth) return FieldError(mark, path, "nested too deeply");
+    LIENTHONG_RETURN_IF_ERROR(CheckTag(node, mark, path));
+    if (!node.IsMap()) return TypeError(node, mark, path, "a map");
+    const Descriptor* descriptor = message->GetDescriptor();
+
+    struct Entry {
+      YAML::Node key;
+      YAML::Node value;
+      const FieldDescriptor* field;
+    };
+    std::vector<Entry> entries;
+    std::map<std::string, YAML::Mark> seen;
+    std::map<const OneofDescriptor*, std::string> oneof_member;
+    for (YAML::const_iterator it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (!key.IsScalar()) {
+        return Error(key.Mark(), absl::StrCat("keys in ", PathName(path),
+                                              " must be field names, got ",
+                                              Describe(KindOf(key))));
+      }
+      const std::string& name = key.Scalar();
+      const FieldDescriptor* field = descriptor->FindFieldByName(name);
+      if (field == nullptr) {
+        return Error(key.Mark(), absl::StrCat("unknown key '", name, "' in ",
+                                              PathName(path), " (known keys: ",
+                                              KnownKeys(descriptor), ")"));
+      }
+      auto [previous, inserted] = seen.emplace(name, key.Mark());
+      if (!inserted) {
+        return Error(
+            key.Mark(),
+            absl::StrCat("duplicate key '", name, "' in ", PathName(path),
+                         " (first at line ", previous->second.line + 1, ")"));
+      }
+      if (const OneofDescriptor* oneof = field->real_containing_oneof();
+          oneof != nullptr && !value.IsNull()) {
+        auto [other, first] = oneof_member.emplace(oneof, name);
+        if (!first) {
+          return Error(key.Mark(), absl::StrCat("'", other->second, "' and '",
+                                                name, "' in ", PathName(path),
+                                                " exclude each other (oneof ",
+                                                oneof->name(), "): give one"));
+        }
+      }
+      Remember(ChildPath(path, name), key.Mark());
+      entries.push_back({key, value, field});
+    }
+
+    // Any fields last: they need the sibling `type` already read.
+    for (const Entry& entry : entries) {
+      if (IsAny(entry.field)) continue;
+      LIENTHONG_RETURN_IF_ERROR(ParseField(entry.key, entry.value, message,
+                                           entry.field, path, depth));
+    }
+    for (const Entry& entry : entries) {
+      if (!IsAny(entry.field)) continue;
+      const Entry* type_entry = nullptr;
+      for (const Entry& e : entries) {
+        if (e.field->name() == "type") type_entry = &e;
+      }
+      LIENTHONG_RETURN_IF_ERROR(ParseAny(
+          entry.key, entry.value,
+          type_entry == nullptr ? YAML::Mark::null_mark()
+                                : MarkOf(type_entry->value, type_entry->key),
+          message, entry.field, path, depth));
+    }
+    return absl::OkStatus();
+  }
+
+  static bool IsAny(const FieldDescriptor* field) {
+    return field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+           !field->is_repeated() &&
+           field->message_type()->full_name() == kAnyFullName;
+  }
+
+  absl::Status ParseField(const YAML::Node& key, const YAML::Node& value,
+                          Message* message, const FieldDescriptor* field,
+                          const std::string& parent_path, int depth) {
+    const std::string path = ChildPath(parent_path, field->name());
+    const YAML::Mark mark = MarkOf(value, key);
+    LIENTHONG_RETURN_IF_ERROR(CheckTag(value, mark, path));
+    if (value.IsNull()) return absl::OkStatus();  // "key:" leaves it unset
+    if (field->is_map())
+      return ParseMapField(value, message, field, path, depth);
+    if (field->is_repeated()) {
+      if (!value.IsSequence()) {
+        return TypeError(value, mark, path, "a list");
+      }
+      size_t index = 0;
+      for (YAML::const_iterator it = value.begin(); it != value.end();
+           ++it, ++index) {
+        const YAML::Node item = *it;
+        const std::string item_path = absl::StrCat(path, "[", index, "]");
+        const YAML::Mark item_mark = item.Mark().is_null() ? mark : item.Mark();
+        Remember(item_path, item_mark);
+        LIENTHONG_RETURN_IF_ERROR(CheckTag(item, item_mark, item_path));
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          Message* child = message->GetReflection()->AddMessage(message, field);
+          LIENTHONG_RETURN_IF_ERROR(
+              ParseMessageAt(item, item_mark, child, item_path, depth + 1));
+        } else {
+          LIENTHONG_RETURN_IF_ERROR(
+              ParseScalar(item, item_mark, message, field, item_path));
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      Message* child = message->GetReflection()->MutableMessage(message, field);
+      return ParseMessageAt(value, mark, child, path, depth + 1);
+    }
+    return ParseScalar(value, mark, message, field, path);
+  }
+
+  // A proto map<K, V> written as a YAML map.
+  absl::Status ParseMapField(const YAML::Node& value, Message* message,
+                             const FieldDescriptor* field,
+                             const std::string& path, int depth) {
+    if (!value.IsMap()) return TypeError(value, value.Mark(), path, "a map");
+    const FieldDescriptor* key_field = field->message_type()->map_key();
+    const FieldDescriptor* value_field = field->message_type()->map_value();
+    std::map<std::string, YAML::Mark> seen;
+    for (YAML::const_iterator it = value.begin(); it != value.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node item = it->second;
+      if (!key.IsScalar()) {
+        return TypeError(key, key.Mark(), path, "scalar keys");
+      }
+      auto [previous, inserted] = seen.emplace(key.Scalar(), key.Mark());
+      if (!inserted) {
+        return Error(key.Mark(), absl::StrCat("duplicate key '", key.Scalar(),
+                                              "' in ", path, " (first at line ",
+                                              previous->second.line + 1, ")"));
+      }
+      const std::string item_path = absl::StrCat(path, "[", key.Scalar(), "]");
+      Remember(item_path, key.Mark());
+      Message* entry = message->GetReflection()->AddMessage(message, field);
+      LIENTHONG_RETURN_IF_ERROR(
+          ParseScalar(key, key.Mark(), entry, key_field, item_path));
+      const YAML::Mark item_mark = MarkOf(item, key);
+      LIENTHONG_RETURN_IF_ERROR(CheckTag(item, item_mark, item_path));
+      if (value_field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        Message* child =
+            entry->GetReflection()->MutableMessage(entry, value_field);
+        if (item.IsNull()) continue;
+        LIENTHONG_RETURN_IF_ERROR(
+            ParseMessageAt(item, item_mark, child, item_path, depth + 1));
+      } else {
+        LIENTHONG_RETURN_IF_ERROR(
+            ParseScalar(item, item_mark, entry, value_field, item_path));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // A google.protobuf.Any: the message the resolver names for the sibling
+  // `type`, written inline, then packed.
+  absl::Status ParseAny(const YAML::Node& key, const YAML::Node& value,
+                        const YAML::Mark& type_mark, Message* message,
+                        const FieldDescriptor* field,
+                        const std::string& parent_path, int depth) {
+    const std::string path = ChildPath(parent_path, field->name());
+    const YAML::Mark mark = MarkOf(value, key);
+    LIENTHONG_RETURN_IF_ERROR(CheckTag(value, mark, path));
+    if (value.IsNull()) return absl::OkStatus();
+    const Descriptor* descriptor = message->GetDescriptor();
+    const FieldDescriptor* type_field = descriptor->FindFieldByName("type");
+    if (type_field == nullptr ||
+        type_field->cpp_type() != FieldDescriptor::CPPTYPE_STRING ||
+        type_field->is_repeated()) {
+      return FieldError(key.Mark(), path,
+                        absl::StrCat(descriptor->full_name(),
+                                     " has no string field 'type' that "
+                                     "names this field's message"));
+    }
+    const std::string type =
+        message->GetReflection()->GetString(*message, type_field);
+    const std::string type_path = ChildPath(parent_path, "type");
+    if (type.empty()) {
+      return FieldError(key.Mark(), path,
+                        "needs a 'type' beside it naming the adapter type");
+    }
+    std::unique_ptr<Message> typed;
+    if (options_.any_resolver) typed = options_.any_resolver(type);
+    if (typed == nullptr) {
+      return FieldError(type_mark.is_null() ? key.Mark() : type_mark, type_path,
+                        absl::StrCat("unknown adapter type '", type, "'"));
+    }
+    LIENTHONG_RETURN_IF_ERROR(
+        ParseMessageAt(value, mark, typed.get(), path, depth + 1));
+
+    Message* any = message->GetReflection()->MutableMessage(message, field);
+    const Descriptor* any_descriptor = any->GetDescriptor();
+    const FieldDescriptor* type_url =
+        any_descriptor->FindFieldByName("type_url");
+    const FieldDescriptor* bytes = any_descriptor->FindFieldByName("value");
+    std::string serialized;
+    if (type_url == nullptr || bytes == nullptr ||
+        !typed->SerializeToString(&serialized)) {
+      return absl::InternalError(
+          absl::StrCat(options_.source_name, ": ", path, ": cannot pack ",
+                       typed->GetDescriptor()->full_name()));
+    }
+    any->GetReflection()->SetString(
+        any, type_url,
+        absl::StrCat(kAnyTypeUrlPrefix, typed->GetDescriptor()->full_name()));
+    any->GetReflection()->SetString(any, bytes, std::move(serialized));
+    return absl::OkStatus();
+  }
+
+  // One scalar: a singular field's value, or an item appended to a repeated
+  // field (or a map entry's key or value).
+  absl::Status ParseScalar(const YAML::Node& node, const YAML::Mark& mark,
+                           Message* message, const FieldDescriptor* field,
+                           const std::string& path) {
+    const Reflection* r = message->GetReflection();
+    const bool repeated = field->is_repeated();
+    const Kind kind = KindOf(node);
+    if (kind == Kind::kNull || kind == Kind::kMap || kind == Kind::kList) {
+      return TypeError(node, mark, path, Expected(field));
+    }
+    const std::string& text = node.Scalar();
+    auto out_of_range = [&](absl::string_view range) {
+      std::string shown =
+          text.size() > kMaxEchoedNumber
+              ? absl::StrCat(text.substr(0, kMaxEchoedNumber), "...")
+              : text;
+      return FieldError(mark, path,
+                        absl::StrCat(shown, " is out of range (", range, ")"));
+    };
+
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string value = text;
+        if (field->type() == FieldDescriptor::TYPE_STRING) {
+          auto substituted = SubstituteEnvironment(
+              text, options_.getenv ? options_.getenv : GetenvLookup);
+          if (!substituted.ok()) {
+            return FieldError(mark, path, substituted.status().message());
+          }
+          value = *std::move(substituted);
+          if (!IsValidUtf8(value)) {
+            return FieldError(mark, path, "is not valid UTF-8");
+          }
+          if (absl::EndsWith(field->name(), "_file") && !value.empty() &&
+              value[0] != '/' && !options_.base_dir.empty()) {
+            value = JoinPath(options_.base_dir, value);
+          }
+        }
+        repeated ? r->AddString(message, field, std::move(value))
+                 : r->SetString(message, field, std::move(value));
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        if (kind != Kind::kBoolean) {
+          return TypeError(node, mark, path, Expected(field));
+        }
+        const bool value = *BooleanFromText(text);
+        repeated ? r->AddBool(message, field, value)
+                 : r->SetBool(message, field, value);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64: {
+        if (kind != Kind::kInteger) {
+          return TypeError(node, mark, path, Expected(field));
+        }
+        int64_t value;
+        const bool is32 = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32;
+        const absl::string_view range =
+            is32 ? "-2147483648 to 2147483647"
+                 : "-9223372036854775808 to 9223372036854775807";
+        if (!absl::SimpleAtoi(text, &value)) return out_of_range(range);
+        if (is32) {
+          if (value < std::numeric_limits<int32_t>::min() ||
+              value > std::numeric_limits<int32_t>::max()) {
+            return out_of_range(range);
+          }
+          repeated ? r->AddInt32(message, field, static_cast<int32_t>(value))
+                   : r->SetInt32(message, field, static_cast<int32_t>(value));
+        } else {
+          repeated ? r->AddInt64(message, field, value)
+                   : r->SetInt64(message, field, value);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_UINT32:
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        if (kind != Kind::kInteger) {
+          return TypeError(node, mark, path, Expected(field));
+        }
+        const bool is32 = field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
+        const absl::string_view range =
+            is32 ? "0 to 4294967295" : "0 to 18446744073709551615";
+        uint64_t value;
+        if (text[0] == '-' || !absl::SimpleAtoi(text, &value)) {
+          return out_of_range(range);
+        }
+        if (is32) {
+          if (value > std::numeric_limits<uint32_t>::max()) {
+            return out_of_range(range);
+          }
+          repeated ? r->AddUInt32(message, field, static_cast<uint32_t>(value))
+                   : r->SetUInt32(message, field, static_cast<uint32_t>(value));
+        } else {
+          repeated ? r->AddUInt64(message, field, value)
+                   : r->SetUInt64(message, field, value);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        if (kind != Kind::kInteger && kind != Kind::kNumber) {
+          return TypeError(node, mark, path, Expected(field));
+        }
+        double value;
+        if (IsSpecialFloatText(text)) {
+          const bool negative = text[0] == '-';
+          value = absl::StrContains(absl::AsciiStrToLower(text), "nan")
+                      ? std::numeric_limits<double>::quiet_NaN()
+                      : (negative ? -std::numeric_limits<double>::infinity()
+                                  : std::numeric_limits<double>::infinity());
+        } else if (!absl::SimpleAtod(text, &value) || std::isinf(value)) {
+          return out_of_range("a double");
+        }
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+          repeated ? r->AddDouble(message, field, value)
+                   : r->SetDouble(message, field, value);
+        } else {
+          if (std::isfinite(value) &&
+              std::fabs(value) > std::numeric_limits<float>::max()) {
+            return out_of_range("a float");
+          }
+          repeated ? r->AddFloat(message, field, static_cast<float>(value))
+                   : r->SetFloat(message, field, static_cast<float>(value));
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const EnumDescriptor* type = field->enum_type();
+        const EnumValueDescriptor* value =
+            kind == Kind::kString ? type->FindValueByName(text) : nullptr;
+        if (value == nullptr) {
+          // The value is not echoed: it is a string, and strings can be
+          // secrets pasted into the wrong line.
+          return FieldError(
+              mark, path,
+              absl::StrCat(
+                  "expected one of ", EnumValueNames(type), ", got ",
+                  kind == Kind::kString ? "another string" : Describe(kind)));
+        }
+        repeated ? r->AddEnum(message, field, value)
+                 : r->SetEnum(message, field, value);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
+    }
+    return TypeError(node, mark, path, Expected(field));
+  }
+
+  const YamlToProtoOptions& options_;
+  PositionMap* positions_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> SubstituteEnvironment(
+    absl::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>&
+        lookup) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t dollar = text.find('$', pos);
+    if (dollar == absl::string_view::npos) break;
+    out.append(text.data() + pos, dollar - pos);
+    absl::string_view rest = text.substr(dollar);
+    if (absl::StartsWith(rest, "$${")) {  // escaped: a literal "${"
+      out.append("${");
+      pos = dollar + 3;
+      continue;
+    }
+    if (!absl::StartsWith(rest, "${")) {  // a lone '$' is just a character
+      out.push_back('$');
+      pos = dollar + 1;
+      continue;
+    }
+    const size_t close = rest.find('}');
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          "'${' without a closing '}' (write '$${' for a literal '${')");
+    }
+    const std::string name(rest.substr(2, close - 2));
+    bool valid = !name.empty() &&
+                 !absl::ascii_isdigit(static_cast<unsigned char>(name[0]));
+    for (char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') {
+        valid = false;
+      }
+    }
+    if (!valid) {
+      return absl::InvalidArgumentError(
+          "'${...}' must hold an environment variable name (letters, digits "
+          "and '_'; write '$${' for a literal '${')");
+    }
+    std::optional<std::string> value = lookup(name);
+    if (!value.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable '", name, "' is not set"));
+    }
+    out.append(*value);
+    pos = dollar + close + 1;
+  }
+  if (pos < text.size()) out.append(text.data() + pos, text.size() - pos);
+  return out;
+}
+
+absl::Status ParseYamlIntoMessage(absl::string_view yaml,
+                                  const YamlToProtoOptions& options,
+                                  google::protobuf::Message* message,
+                                  PositionMap* positions) {
+  message->Clear();
+  if (positions != nullptr) positions->clear();
+  Converter converter(options, positions);
+  // yaml-cpp reports errors by exception; none may leave this function.
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.empty()) return absl::OkStatus();
+    if (documents.size() > 1) {
+      return converter.Error(documents[1].Mark(),
+                             "only one YAML document is allowed");
+    }
+    return converter.Root(documents[0], message);
+  } catch (const YAML::ParserException& e) {
+    return converter.Error(e.mark, absl::StrCat("YAML syntax error: ", e.msg));
+  } catch (const YAML::Exception& e) {
+    return converter.Error(e.mark, absl::StrCat("YAML error: ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(
+        options.source_name, ": unexpected error reading YAML: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(
+        absl::StrCat(options.source_name, ": unexpected error reading YAML"));
+  }
+}
+
+}  // namespace lienthong::config::internal
