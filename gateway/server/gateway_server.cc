@@ -440,7 +440,8 @@ class PopulationServiceImpl final
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
-    adapters::HttpClient* http) {
+    adapters::HttpClient* http,
+    const std::vector<grpc::Service*>& extra_services) {
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, registry, http));
   const auto& tls_config = config.listener().tls();
   tls::ServerTlsOptions tls_options;
@@ -474,6 +475,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   ApplyListenerLimits(config.listener().limits(), builder);
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
+  for (grpc::Service* service : extra_services) builder.RegisterService(service);
   server->identity_ = identity;
   server->population_ = population;
   server->server_ = builder.BuildAndStart();

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,9 +27,13 @@ class GatewayServer {
   // Fails with INVALID_ARGUMENT for a config that cannot be served (bad
   // route, unreadable certificate) and UNAVAILABLE when the address cannot be
   // bound. REQUIRES: `registry` and `http` outlive the server.
+  // `extra_services` (may be empty) are served on the same listener, e.g.
+  // the portal synchronisation; they must outlive the server and do their
+  // own authorisation with the helpers in this header.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const lienthong::config::v1::GatewayConfig& config,
-      const adapters::AdapterRegistry& registry, adapters::HttpClient* http);
+      const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
+      const std::vector<grpc::Service*>& extra_services = {});
 
   ~GatewayServer();
 
