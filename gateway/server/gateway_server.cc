@@ -250,6 +250,20 @@ class Services {
     // The old runtime is released outside the lock, once its last call ends.
   }
 
+  // Who is calling (into `caller`, as soon as known), and may they call
+  // `method` under `runtime`'s policy.
+  static absl::Status Authorize(const Runtime& runtime,
+                                const grpc::CallbackServerContext& ctx,
+                                absl::string_view method,
+                                tls::ClientIdentity* caller) {
+    auto auth = ctx.auth_context();
+    if (auth == nullptr) {
+      return absl::UnauthenticatedError("no client certificate");
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
+    return runtime.policy->CheckMethod(caller->id, method);
+  }
+
   // Who is calling, and may they call `method`: `admitted` receives the
   // caller's identity as soon as it is known (for the log, even when the
   // call is then refused) and the route when the call may proceed.
@@ -261,14 +275,8 @@ class Services {
   absl::Status Admit(const grpc::CallbackServerContext& ctx,
                      absl::string_view method, Admitted& admitted) const {
     admitted.runtime = runtime();
-    auto auth = ctx.auth_context();
-    if (auth == nullptr) {
-      return absl::UnauthenticatedError("no client certificate");
-    }
-    LIENTHONG_ASSIGN_OR_RETURN(admitted.caller,
-                               tls::IdentityFromAuthContext(*auth));
     LIENTHONG_RETURN_IF_ERROR(
-        admitted.runtime->policy->CheckMethod(admitted.caller.id, method));
+        Authorize(*admitted.runtime, ctx, method, &admitted.caller));
     admitted.route = admitted.runtime->FindRoute(method);
     if (admitted.route == nullptr) {
       return absl::UnimplementedError(
@@ -489,6 +497,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
              {"client_cert", tls_options.require_client_cert ? "required"
                                                              : "not required"}});
   return server;
+}
+
+absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
+                                      absl::string_view method,
+                                      tls::ClientIdentity* caller) const {
+  return Services::Authorize(*services_->runtime(), ctx, method, caller);
 }
 
 GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,

@@ -12,6 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/registry.h"
+#include "gateway/tls/client_identity.h"
+#include "grpcpp/support/callback_common.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "grpcpp/server.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -36,6 +39,14 @@ class GatewayServer {
       const std::vector<grpc::Service*>& extra_services = {});
 
   ~GatewayServer();
+
+  // Identifies the caller of `ctx` from its client certificate and checks
+  // that the current policy lets it call `method` (a full method name). For
+  // extra services. Fails with UNAUTHENTICATED or PERMISSION_DENIED.
+  // Thread-safe.
+  absl::Status Authorize(const grpc::CallbackServerContext& ctx,
+                         absl::string_view method,
+                         tls::ClientIdentity* caller) const;
 
   // The bound port (useful when the config asked for port 0).
   int port() const { return port_; }
