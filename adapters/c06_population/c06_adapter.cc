@@ -12,6 +12,7 @@
 #include "adapters/c06_population/soap_request.h"
 #include "adapters/c06_population/soap_response.h"
 #include "adapters/common/http/http_client.h"
+#include "adapters/common/retriable.h"
 
 namespace lienthong::adapters::c06 {
 namespace {
@@ -64,7 +65,11 @@ class C06Adapter final : public Adapter, public PopulationAdapter {
       }
       auto reply = ParseLookupResponse(response->status, response->body);
       if (!reply.ok()) {
-        std::move(done)(reply.status());
+        absl::Status status = reply.status();
+        if (IsRetriable(status)) {
+          status = MarkRetriableAfter(status, response->Header("retry-after"));
+        }
+        std::move(done)(status);
         return;
       }
       if (!reply->found) {
@@ -77,15 +82,19 @@ class C06Adapter final : public Adapter, public PopulationAdapter {
   }
 
  private:
-  // Transport failures keep their code, with a message naming the system.
+  // Transport failures keep their code, with a message naming the system;
+  // a failed connection is worth another try.
   static absl::Status UpstreamError(const absl::Status& status) {
     if (status.code() == absl::StatusCode::kDeadlineExceeded) {
       return absl::DeadlineExceededError(
           "population database did not answer in time");
     }
-    return absl::Status(status.code(),
+    absl::Status mapped(status.code(),
                         absl::StrCat("population database unreachable: ",
                                      status.message()));
+    return status.code() == absl::StatusCode::kUnavailable
+               ? MarkRetriable(std::move(mapped))
+               : mapped;
   }
 
   const C06PopulationSoapConfig config_;

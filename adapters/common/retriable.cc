@@ -2,7 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace lienthong::adapters {
 
@@ -13,6 +16,31 @@ absl::Status MarkRetriable(absl::Status status) {
 
 bool IsRetriable(const absl::Status& status) {
   return !status.ok() && status.GetPayload(kRetriableTypeUrl).has_value();
+}
+
+namespace {
+constexpr absl::string_view kRetryAfterTypeUrl = "lienthong/retry-after-ms";
+}  // namespace
+
+absl::Status MarkRetriableAfter(absl::Status status,
+                                absl::string_view retry_after) {
+  status = MarkRetriable(std::move(status));
+  int seconds = 0;
+  if (!status.ok() &&
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(retry_after), &seconds) &&
+      seconds >= 0 && seconds <= 3600) {
+    status.SetPayload(kRetryAfterTypeUrl, absl::Cord(absl::StrCat(seconds * 1000)));
+  }
+  return status;
+}
+
+std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterTypeUrl);
+  int64_t ms = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &ms)) {
+    return std::nullopt;
+  }
+  return absl::Milliseconds(ms);
 }
 
 }  // namespace lienthong::adapters

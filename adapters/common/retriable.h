@@ -7,7 +7,10 @@
 #define LIENTHONG_ADAPTERS_COMMON_RETRIABLE_H_
 
 #include "absl/status/status.h"
+#include <optional>
+
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace lienthong::adapters {
 
@@ -19,6 +22,15 @@ absl::Status MarkRetriable(absl::Status status);
 
 // Returns true when `status` is not OK and carries the retriable mark.
 bool IsRetriable(const absl::Status& status);
+
+// Returns `status` marked retriable, with the wait the national system asked
+// for (its Retry-After header: seconds, as text) when `retry_after` parses
+// as a number of seconds in 0..3600; otherwise just marked. Thread-compatible.
+absl::Status MarkRetriableAfter(absl::Status status,
+                                absl::string_view retry_after);
+
+// The wait a national system asked for with a retriable failure, if any.
+std::optional<absl::Duration> RetryAfter(const absl::Status& status);
 
 }  // namespace lienthong::adapters
 

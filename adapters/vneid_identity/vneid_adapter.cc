@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "adapters/common/http/http_client.h"
+#include "adapters/common/retriable.h"
 #include "adapters/vneid_identity/translation.h"
 #include "lienthong/config/v1/config.pb.h"
 
@@ -90,9 +91,13 @@ class TokenCache {
         } else if (token.status().code() == absl::StatusCode::kDeadlineExceeded) {
           result = absl::DeadlineExceededError("VNeID did not answer in time");
         } else {
-          result = absl::UnavailableError(
-              absl::StrCat("VNeID token request failed: ",
-                           token.status().message()));
+          // Keep the retriable mark of a transient token failure.
+          absl::Status failed = absl::UnavailableError(absl::StrCat(
+              "VNeID token request failed: ", token.status().message()));
+          bool transient = r.ok() ? IsRetriable(token.status())
+                                  : token.status().code() ==
+                                        absl::StatusCode::kUnavailable;
+          result = transient ? MarkRetriable(std::move(failed)) : failed;
         }
       }
       for (Waiter& w : waiters) std::move(w)(result);
@@ -179,7 +184,12 @@ class VneidAdapter final : public Adapter, public IdentityAdapter {
                       return;
                     }
                     if (!parsed.ok()) {
-                      std::move(done)(parsed.status());
+                      absl::Status status = parsed.status();
+                      if (IsRetriable(status)) {
+                        status = MarkRetriableAfter(
+                            status, response->Header("retry-after"));
+                      }
+                      std::move(done)(status);
                       return;
                     }
                     std::string reference = parsed->reference();
@@ -193,8 +203,11 @@ class VneidAdapter final : public Adapter, public IdentityAdapter {
     if (status.code() == absl::StatusCode::kDeadlineExceeded) {
       return absl::DeadlineExceededError("VNeID did not answer in time");
     }
-    return absl::Status(status.code(), absl::StrCat("VNeID unreachable: ",
+    absl::Status mapped(status.code(), absl::StrCat("VNeID unreachable: ",
                                                     status.message()));
+    return status.code() == absl::StatusCode::kUnavailable
+               ? MarkRetriable(std::move(mapped))
+               : mapped;
   }
 
   const VneidIdentityRestConfig config_;

@@ -1,0 +1,309 @@
+#include "gateway/admin/admin_server.h"
+
+#include <dirent.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/metrics/exposition.h"
+#include "gateway/metrics/registry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/gateway/metrics/prometheus_parser.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::admin {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+
+AdminServer::Options LoopbackAnyPort() {
+  AdminServer::Options options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  return options;
+}
+
+std::unique_ptr<httplib::Client> ClientFor(const AdminServer& server) {
+  auto client = std::make_unique<httplib::Client>(server.host(), server.port());
+  client->set_connection_timeout(5);
+  client->set_read_timeout(5);
+  client->set_write_timeout(5);
+  client->set_tcp_nodelay(true);
+  return client;
+}
+
+int ThreadCount() {
+  int count = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++count;
+    }
+    closedir(dir);
+  }
+  return count;
+}
+
+class AdminServerTest : public ::testing::Test {
+ protected:
+  AdminServerTest() {
+    registry_.AddCounter("lienthong_calls_total", "Calls.", {"method", "code"})
+        .WithLabels({"Verify", "OK"})
+        .Increment(3);
+  }
+
+  // Starts a server whose readiness is whatever ready_ holds.
+  std::unique_ptr<AdminServer> StartServer() {
+    absl::StatusOr<std::unique_ptr<AdminServer>> server =
+        AdminServer::Start(LoopbackAnyPort(), &registry_, [this] {
+          absl::MutexLock lock(&mu_);
+          return ready_;
+        });
+    EXPECT_THAT(server, IsOk());
+    return server.ok() ? std::move(*server) : nullptr;
+  }
+
+  void SetReady(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    ready_ = std::move(status);
+  }
+
+  metrics::Registry registry_;
+  absl::Mutex mu_;
+  absl::Status ready_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(AdminServerTest, ServesMetricsInTheTextFormat) {
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->host(), "127.0.0.1");
+  EXPECT_GT(server->port(), 0);
+
+  httplib::Result res = ClientFor(*server)->Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res->body, registry_.Render());
+  EXPECT_THAT(
+      res->body,
+      HasSubstr("lienthong_calls_total{method=\"Verify\",code=\"OK\"} 3\n"));
+  EXPECT_THAT(metrics::testing::ParsePrometheusText(res->body), IsOk());
+
+  // Each scrape renders afresh.
+  registry_.AddGauge("lienthong_up", "Up.").Get().Set(1);
+  res = ClientFor(*server)->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("\nlienthong_up 1\n"));
+}
+
+TEST_F(AdminServerTest, HealthzIsOkWhileAlive) {
+  SetReady(absl::UnavailableError("not ready: liveness must not care"));
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  httplib::Result res = ClientFor(*server)->Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "ok");
+}
+
+TEST_F(AdminServerTest, ReadyzFollowsTheReadinessCheck) {
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<httplib::Client> client = ClientFor(*server);
+
+  httplib::Result res = client->Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "ready");
+
+  SetReady(absl::UnavailableError(
+      "circuit breaker for c06-population-soap is open"));
+  res = client->Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body, "circuit breaker for c06-population-soap is open");
+
+  SetReady(absl::UnavailableError(""));  // no reason: the code stands in
+  res = client->Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body, "UNAVAILABLE");
+
+  SetReady(absl::OkStatus());
+  res = client->Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(AdminServerTest, NoReadinessCheckMeansReady) {
+  absl::StatusOr<std::unique_ptr<AdminServer>> server =
+      AdminServer::Start(LoopbackAnyPort(), &registry_, nullptr);
+  ASSERT_THAT(server, IsOk());
+  httplib::Result res = ClientFor(**server)->Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(AdminServerTest, UnknownPathsAre404OtherMethods405) {
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<httplib::Client> client = ClientFor(*server);
+  client->set_keep_alive(true);
+
+  for (const char* path :
+       {"/", "/metrics/", "/metricsx", "/admin", "/healthz/x"}) {
+    httplib::Result res = client->Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 404) << path;
+  }
+  httplib::Result res = client->Post("/nope", "x", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+
+  // With a body, on a kept-alive connection that must stay usable.
+  res = client->Post("/metrics", std::string(10000, 'x'), "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET, HEAD");
+  res = client->Put("/readyz", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  res = client->Patch("/healthz", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  res = client->Delete("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  res = client->Options("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  for (const char* method : {"TRACE", "CONNECT"}) {
+    httplib::Request req;
+    req.method = method;
+    req.path = "/healthz";
+    // A fresh connection: httplib's client leaves the body of a refused
+    // CONNECT unread, which would garble the next answer on this one.
+    res = ClientFor(*server)->send(req);
+    ASSERT_TRUE(res) << method << " " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 405) << method;
+  }
+  res = client->Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "ok");
+
+  // HEAD answers like GET, without the body.
+  res = client->Head("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(res->body.empty());
+}
+
+TEST_F(AdminServerTest, ConcurrentScrapesWhileCountersMove) {
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  metrics::Counter& counter = registry_.AddCounter("moving_total", "m").Get();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done.load()) counter.Increment();
+  });
+  std::atomic<int> good{0};
+  std::vector<std::thread> scrapers;
+  for (int t = 0; t < 4; ++t) {
+    scrapers.emplace_back([&] {
+      std::unique_ptr<httplib::Client> client = ClientFor(*server);
+      for (int i = 0; i < 25; ++i) {
+        httplib::Result res = client->Get("/metrics");
+        if (res && res->status == 200 &&
+            metrics::testing::ParsePrometheusText(res->body).ok()) {
+          ++good;
+        }
+      }
+    });
+  }
+  for (std::thread& t : scrapers) t.join();
+  done = true;
+  writer.join();
+  EXPECT_EQ(good.load(), 100);
+}
+
+TEST_F(AdminServerTest, StopIsIdempotentJoinsThreadsAndClosesThePort) {
+  const int threads_before = ThreadCount();
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  {
+    // A served request makes the pool's threads run.
+    httplib::Result res = ClientFor(*server)->Get("/healthz");
+    ASSERT_TRUE(res);
+  }
+  EXPECT_GT(ThreadCount(), threads_before);
+  server->Stop();
+  server->Stop();
+  EXPECT_EQ(ThreadCount(), threads_before);
+  httplib::Result res = ClientFor(*server)->Get("/healthz");
+  EXPECT_FALSE(res);
+  server.reset();  // the destructor's Stop is a no-op now
+}
+
+TEST_F(AdminServerTest, DestructorStops) {
+  const int threads_before = ThreadCount();
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  server.reset();
+  EXPECT_EQ(ThreadCount(), threads_before);
+}
+
+TEST_F(AdminServerTest, PortInUseIsUnavailable) {
+  std::unique_ptr<AdminServer> first = StartServer();
+  ASSERT_NE(first, nullptr);
+  AdminServer::Options options = LoopbackAnyPort();
+  options.port = first->port();
+  EXPECT_THAT(
+      AdminServer::Start(options, &registry_, nullptr),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot bind")));
+}
+
+TEST_F(AdminServerTest, BadOptionsAreRejected) {
+  struct Case {
+    const char* name;
+    void (*edit)(AdminServer::Options&);
+  };
+  const Case kCases[] = {
+      {"negative port", [](AdminServer::Options& o) { o.port = -1; }},
+      {"port too big", [](AdminServer::Options& o) { o.port = 65536; }},
+      {"no threads", [](AdminServer::Options& o) { o.threads = 0; }},
+      {"too many threads", [](AdminServer::Options& o) { o.threads = 9; }},
+      {"empty host", [](AdminServer::Options& o) { o.host.clear(); }},
+      {"zero timeout",
+       [](AdminServer::Options& o) { o.io_timeout = absl::ZeroDuration(); }},
+  };
+  for (const Case& c : kCases) {
+    AdminServer::Options options = LoopbackAnyPort();
+    c.edit(options);
+    EXPECT_THAT(AdminServer::Start(options, &registry_, nullptr),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_))
+        << c.name;
+  }
+  EXPECT_THAT(
+      AdminServer::Start(LoopbackAnyPort(), nullptr, nullptr),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("registry")));
+}
+
+TEST(AdminServerOptionsTest, DefaultsBindLoopback) {
+  const AdminServer::Options options;
+  EXPECT_EQ(options.host, "127.0.0.1");
+  EXPECT_GE(options.threads, 1);
+  EXPECT_LE(options.threads, 4);
+}
+
+}  // namespace
+}  // namespace lienthong::admin
