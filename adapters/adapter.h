@@ -20,6 +20,10 @@
 #include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
 
+namespace lienthong::metrics {
+class Counter;  // gateway/metrics/metric.h
+}  // namespace lienthong::metrics
+
 namespace lienthong::adapters {
 
 class HttpClient;  // adapters/common/http/http_client.h
@@ -85,6 +89,8 @@ struct AdapterContext {
   std::string instance_name;
   // Shared event-driven HTTPS client. Outlives every adapter.
   HttpClient* http = nullptr;
+  // Counts OAuth2 token fetches, for adapters that use tokens; may be null.
+  metrics::Counter* token_refreshes = nullptr;
 };
 
 // Creates adapters of one type from their typed config.

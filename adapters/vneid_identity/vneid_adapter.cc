@@ -13,6 +13,7 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/vneid_identity/translation.h"
+#include "gateway/metrics/metric.h"
 #include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::adapters::vneid {
@@ -27,9 +28,11 @@ class TokenCache {
  public:
   using Waiter = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
 
-  TokenCache(const VneidIdentityRestConfig& config, HttpClient* http)
+  TokenCache(const VneidIdentityRestConfig& config, HttpClient* http,
+             metrics::Counter* refreshes_metric)
       : config_(config),
         http_(http),
+        refreshes_metric_(refreshes_metric),
         refresh_margin_(absl::Seconds(config.refresh_before_expiry_seconds() > 0
                                           ? config.refresh_before_expiry_seconds()
                                           : 60)) {}
@@ -62,6 +65,7 @@ class TokenCache {
  private:
   void Refresh(absl::Time deadline) {
     refreshes_.fetch_add(1);
+    if (refreshes_metric_ != nullptr) refreshes_metric_->Increment();
     HttpRequest request;
     request.url =
         absl::StrCat(config_.upstream().base_url(), config_.token_path());
@@ -106,6 +110,7 @@ class TokenCache {
 
   const VneidIdentityRestConfig& config_;
   HttpClient* const http_;
+  metrics::Counter* const refreshes_metric_;
   const absl::Duration refresh_margin_;
   std::mutex mu_;
   std::string token_;
@@ -117,10 +122,11 @@ class TokenCache {
 
 class VneidAdapter final : public Adapter, public IdentityAdapter {
  public:
-  VneidAdapter(VneidIdentityRestConfig config, HttpClient* http)
+  VneidAdapter(VneidIdentityRestConfig config, HttpClient* http,
+               metrics::Counter* token_refreshes)
       : config_(std::move(config)),
         http_(http),
-        tokens_(config_, http),
+        tokens_(config_, http, token_refreshes),
         verify_url_(
             absl::StrCat(config_.upstream().base_url(), config_.verify_path())) {}
 
@@ -241,7 +247,7 @@ class Factory final : public FactoryBase<VneidIdentityRestConfig> {
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");
     }
-    return std::unique_ptr<Adapter>(new VneidAdapter(config, context.http));
+    return std::unique_ptr<Adapter>(new VneidAdapter(config, context.http, context.token_refreshes));
   }
 };
 

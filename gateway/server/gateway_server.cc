@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
+#include "gateway/server/runtime.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/tls/client_identity.h"
@@ -28,94 +29,6 @@
 namespace lienthong::server {
 
 using lienthong::config::v1::GatewayConfig;
-
-constexpr char kVerifyIdentity[] = "lienthong.v1.IdentityService/VerifyIdentity";
-constexpr char kLookupCitizen[] = "lienthong.v1.PopulationService/LookupCitizen";
-constexpr absl::Duration kDefaultRouteTimeout = absl::Seconds(10);
-
-struct Route {
-  adapters::IdentityAdapter* identity = nullptr;
-  adapters::PopulationAdapter* population = nullptr;
-  std::string adapter_name;
-  absl::Duration timeout = kDefaultRouteTimeout;
-};
-
-// Everything a call needs that a config reload may replace: a call holds a
-// reference for its whole life, so adapters outlive the calls using them.
-class Runtime {
- public:
-  std::shared_ptr<const policy::Policy> policy;
-  std::map<std::string, Route, std::less<>> routes;
-  std::vector<std::unique_ptr<adapters::Adapter>> adapters;
-
-  const Route* FindRoute(absl::string_view method) const {
-    auto it = routes.find(method);
-    return it == routes.end() ? nullptr : &it->second;
-  }
-};
-
-absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
-    const GatewayConfig& config, const adapters::AdapterRegistry& registry,
-    adapters::HttpClient* http) {
-  auto runtime = std::make_shared<Runtime>();
-  LIENTHONG_ASSIGN_OR_RETURN(runtime->policy,
-                             policy::Policy::FromConfig(config));
-  std::map<std::string, adapters::Adapter*, std::less<>> by_name;
-  for (const auto& instance : config.adapters()) {
-    const adapters::AdapterFactory* factory = registry.Find(instance.type());
-    if (factory == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': unknown type '", instance.type(),
-          "'"));
-    }
-    std::unique_ptr<google::protobuf::Message> typed =
-        factory->CreateEmptyConfig();
-    if (!instance.config().UnpackTo(typed.get())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': config is not a ",
-          typed->GetDescriptor()->full_name()));
-    }
-    adapters::AdapterContext context{instance.name(), http};
-    auto adapter = factory->Create(*typed, context);
-    if (!adapter.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': ", adapter.status().message()));
-    }
-    if (!by_name.emplace(instance.name(), adapter->get()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("adapter name '", instance.name(), "' used twice"));
-    }
-    runtime->adapters.push_back(*std::move(adapter));
-  }
-  for (const auto& r : config.routes()) {
-    auto it = by_name.find(r.adapter());
-    if (it == by_name.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "route ", r.method(), ": no adapter named '", r.adapter(), "'"));
-    }
-    Route route;
-    route.adapter_name = r.adapter();
-    if (r.timeout_ms() > 0) route.timeout = absl::Milliseconds(r.timeout_ms());
-    if (r.method() == kVerifyIdentity) {
-      route.identity = it->second->identity();
-    } else if (r.method() == kLookupCitizen) {
-      route.population = it->second->population();
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("route: unknown method '", r.method(), "'"));
-    }
-    if (route.identity == nullptr && route.population == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "route ", r.method(), ": adapter '", r.adapter(),
-          "' cannot serve this method"));
-    }
-    if (!runtime->routes.emplace(r.method(), std::move(route)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("route ", r.method(), " given twice"));
-    }
-  }
-  return std::shared_ptr<const Runtime>(std::move(runtime));
-}
 
 namespace {
 
@@ -236,8 +149,8 @@ struct CallRecord {
 // Shared by the services: the current runtime and the per-call prologue.
 class Services {
  public:
-  explicit Services(std::shared_ptr<const Runtime> runtime)
-      : runtime_(std::move(runtime)) {}
+  Services(std::shared_ptr<const Runtime> runtime, ServerMetrics* metrics)
+      : runtime_(std::move(runtime)), metrics_(metrics) {}
 
   std::shared_ptr<const Runtime> runtime() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -277,6 +190,15 @@ class Services {
     admitted.runtime = runtime();
     LIENTHONG_RETURN_IF_ERROR(
         Authorize(*admitted.runtime, ctx, method, &admitted.caller));
+    if (std::optional<absl::Duration> wait =
+            admitted.runtime->rate_limiter->TryAcquire(admitted.caller.id)) {
+      if (metrics_ != nullptr) {
+        metrics_->rate_limited.WithLabels({admitted.caller.id}).Increment();
+      }
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "client '%s' is over its rate limit; retry after %d ms",
+          admitted.caller.id, absl::ToInt64Milliseconds(*wait) + 1));
+    }
     admitted.route = admitted.runtime->FindRoute(method);
     if (admitted.route == nullptr) {
       return absl::UnimplementedError(
@@ -300,12 +222,24 @@ class Services {
                                                           absl::Now() - call.start))},
                {"request_bytes", absl::StrCat(call.request_bytes)},
                {"response_bytes", absl::StrCat(call.response_bytes)}});
+    if (metrics_ != nullptr) {
+      std::string code(absl::StatusCodeToString(status.code()));
+      metrics_->calls
+          .WithLabels({call.method, call.caller.id, call.system, code})
+          .Increment();
+      metrics_->latency.WithLabels({call.method, call.system})
+          .Observe(absl::ToDoubleSeconds(absl::Now() - call.start));
+      if (call.attempts > 1) {
+        metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
+      }
+    }
     std::move(release)();
   }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
+  ServerMetrics* const metrics_;
 };
 
 namespace {
@@ -335,15 +269,22 @@ class IdentityServiceImpl final
       return reactor;
     }
     call->system = admitted.route->adapter_name;
-    call->attempts = 1;
     adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
                                   admitted.caller.id, call->trace_id};
-    admitted.route->identity->Verify(
-        *request, context,
+    const Route& route = *admitted.route;
+    ResilientCall<lienthong::v1::VerifyIdentityResponse>(
+        *route.retrier, *route.guard, context, /*idempotent=*/true,
+        [adapter = route.identity, request](
+            const adapters::CallContext& attempt,
+            adapters::Callback<lienthong::v1::VerifyIdentityResponse> done) {
+          adapter->Verify(*request, attempt, std::move(done));
+        },
         [services = services_, reactor, response, call,
          runtime = std::move(admitted.runtime)](
             absl::StatusOr<adapters::Reply<lienthong::v1::VerifyIdentityResponse>>
-                reply) mutable {
+                reply,
+            int attempts) mutable {
+          call->attempts = attempts;
           absl::Status status = reply.status();
           if (status.ok()) {
             *response = std::move(reply->value);
@@ -407,15 +348,21 @@ class PopulationServiceImpl final
       return reactor;
     }
     call->system = admitted.route->adapter_name;
-    call->attempts = 1;
     adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
                                   admitted.caller.id, call->trace_id};
-    admitted.route->population->Lookup(
-        *request, context,
+    const Route& route = *admitted.route;
+    ResilientCall<lienthong::v1::Citizen>(
+        *route.retrier, *route.guard, context, /*idempotent=*/true,
+        [adapter = route.population, request](
+            const adapters::CallContext& attempt,
+            adapters::Callback<lienthong::v1::Citizen> done) {
+          adapter->Lookup(*request, attempt, std::move(done));
+        },
         [services = services_, ctx, reactor, response, call,
          mask = std::move(mask), runtime = std::move(admitted.runtime)](
-            absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>>
-                reply) mutable {
+            absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>> reply,
+            int attempts) mutable {
+          call->attempts = attempts;
           absl::Status status = reply.status();
           if (status.ok()) {
             *response = std::move(reply->value);
@@ -450,7 +397,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
     adapters::HttpClient* http,
     const std::vector<grpc::Service*>& extra_services) {
-  LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, registry, http));
+  auto server =
+      std::unique_ptr<GatewayServer>(new GatewayServer(registry, http));
+  LIENTHONG_ASSIGN_OR_RETURN(auto runtime,
+                             BuildRuntime(config, server->resources_));
   const auto& tls_config = config.listener().tls();
   tls::ServerTlsOptions tls_options;
   tls_options.cert_file = tls_config.cert_file();
@@ -468,9 +418,16 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
                              tls::MakeServerCredentials(tls_options));
 
-  auto server =
-      std::unique_ptr<GatewayServer>(new GatewayServer(registry, http));
-  server->services_ = std::make_unique<Services>(std::move(runtime));
+  server->services_ =
+      std::make_unique<Services>(std::move(runtime), server->metrics_.get());
+  server->ExportRuntimeGauges();
+  auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
+      {tls_options.cert_file});
+  expiry.SetCallback([file = tls_options.cert_file] {
+    auto not_after = tls::CertificateNotAfter(file);
+    return not_after.ok() ? absl::ToDoubleHours(*not_after - absl::Now()) / 24
+                          : -1.0;
+  });
   auto identity = std::make_shared<IdentityServiceImpl>(server->services_.get());
   auto population =
       std::make_shared<PopulationServiceImpl>(server->services_.get());
@@ -507,12 +464,56 @@ absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
 
 GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,
                              adapters::HttpClient* http)
-    : registry_(registry), http_(http) {}
+    : metrics_(std::make_unique<ServerMetrics>(metrics_registry_)),
+      timers_(std::make_unique<resilience::TimerQueue>()) {
+  resources_.registry = &registry;
+  resources_.http = http;
+  resources_.timers = timers_.get();
+  resources_.metrics = metrics_.get();
+}
+
+void GatewayServer::ExportRuntimeGauges() {
+  // The gauges read whichever runtime is current when scraped.
+  for (const auto& [name, guard] : services_->runtime()->guards) {
+    std::string system = name;
+    metrics_->breaker_state.WithLabels({system}).SetCallback([this, system] {
+      auto runtime = services_->runtime();
+      auto it = runtime->guards.find(system);
+      if (it == runtime->guards.end()) return -1.0;
+      switch (it->second->breaker->state()) {
+        case resilience::BreakerState::kClosed: return 0.0;
+        case resilience::BreakerState::kOpen: return 1.0;
+        case resilience::BreakerState::kHalfOpen: return 2.0;
+      }
+      return -1.0;
+    });
+    metrics_->upstream_in_flight.WithLabels({system}).SetCallback(
+        [this, system] {
+          auto runtime = services_->runtime();
+          auto it = runtime->guards.find(system);
+          return it == runtime->guards.end()
+                     ? 0.0
+                     : static_cast<double>(
+                           it->second->in_flight->counters().in_flight);
+        });
+  }
+}
+
+absl::Status GatewayServer::Ready() const {
+  auto runtime = services_->runtime();
+  for (const auto& [name, guard] : runtime->guards) {
+    if (guard->breaker->state() == resilience::BreakerState::kOpen) {
+      return absl::UnavailableError(absl::StrCat(
+          "circuit breaker to '", name, "' is open"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status GatewayServer::Reload(const GatewayConfig& config) {
-  LIENTHONG_ASSIGN_OR_RETURN(auto runtime,
-                             BuildRuntime(config, registry_, http_));
+  LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
   services_->set_runtime(std::move(runtime));
+  ExportRuntimeGauges();
   log::Info("config reloaded",
             {{"adapters", absl::StrCat(config.adapters_size())},
              {"routes", absl::StrCat(config.routes_size())},
@@ -520,15 +521,18 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
   return absl::OkStatus();
 }
 
-GatewayServer::~GatewayServer() {
-  Shutdown(absl::ZeroDuration());
-  Wait();
-}
-
 void GatewayServer::Shutdown(absl::Duration grace) {
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+}
+
+GatewayServer::~GatewayServer() {
+  Shutdown(absl::ZeroDuration());
+  // Calls waiting out a backoff end (CANCELLED) when their timers are
+  // dropped, so that Wait() can return.
+  timers_->Shutdown();
+  Wait();
 }
 
 void GatewayServer::Wait() {

@@ -12,6 +12,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/registry.h"
+#include "gateway/metrics/registry.h"
+#include "gateway/resilience/timer.h"
+#include "gateway/server/runtime.h"
+#include "gateway/server/server_metrics.h"
 #include "gateway/tls/client_identity.h"
 #include "grpcpp/support/callback_common.h"
 #include "grpcpp/server_context.h"
@@ -21,7 +25,6 @@
 
 namespace lienthong::server {
 
-class Runtime;
 class Services;
 
 class GatewayServer {
@@ -48,6 +51,14 @@ class GatewayServer {
                          absl::string_view method,
                          tls::ClientIdentity* caller) const;
 
+  // The gateway's metrics, for the admin endpoint. Thread-safe.
+  const metrics::Registry& metrics_registry() const { return metrics_registry_; }
+
+  // OK when the gateway can serve: every national system's circuit breaker
+  // is closed or half-open; otherwise UNAVAILABLE saying which is open.
+  // Thread-safe.
+  absl::Status Ready() const;
+
   // The bound port (useful when the config asked for port 0).
   int port() const { return port_; }
 
@@ -68,21 +79,19 @@ class GatewayServer {
   GatewayServer(const adapters::AdapterRegistry& registry,
                 adapters::HttpClient* http);
 
-  const adapters::AdapterRegistry& registry_;
-  adapters::HttpClient* const http_;
+  // Registers the per-system gauges of the current runtime.
+  void ExportRuntimeGauges();
+  // Declared first, destroyed last: runtimes and calls use them.
+  metrics::Registry metrics_registry_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<resilience::TimerQueue> timers_;
+  RuntimeResources resources_;
   std::unique_ptr<Services> services_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
-
-// Builds the routing and policy snapshot a config describes: every adapter
-// instance created through `registry`. Fails with INVALID_ARGUMENT naming the
-// bad adapter, route or client. Exposed for tests and config checks.
-absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
-    const lienthong::config::v1::GatewayConfig& config,
-    const adapters::AdapterRegistry& registry, adapters::HttpClient* http);
 
 }  // namespace lienthong::server
 

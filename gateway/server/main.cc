@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
+#include "absl/strings/numbers.h"
+#include "gateway/admin/admin_server.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/gateway_server.h"
@@ -21,6 +23,7 @@ constexpr absl::Duration kDrainGrace = absl::Seconds(15);
 
 int Run(const std::string& config_path, bool check_only) {
   using namespace lienthong;
+  using server::GatewayServer;
   adapters::AdapterRegistry registry;
   adapters::RegisterBuiltinAdapters(registry);
   auto resolver = [&registry](absl::string_view type)
@@ -60,6 +63,31 @@ int Run(const std::string& config_path, bool check_only) {
     std::cerr << "lienthong-gateway: " << server.status().message() << "\n";
     return 2;
   }
+  std::unique_ptr<admin::AdminServer> admin_server;
+  if (!config->admin().disabled()) {
+    admin::AdminServer::Options options;
+    std::string address = config->admin().address().empty()
+                              ? "127.0.0.1:9464"
+                              : config->admin().address();
+    size_t colon = address.rfind(':');
+    options.host = address.substr(0, colon);
+    if (!absl::SimpleAtoi(address.substr(colon + 1), &options.port)) {
+      std::cerr << "lienthong-gateway: admin.address must be host:port\n";
+      return 2;
+    }
+    GatewayServer* gateway = server->get();
+    auto started = admin::AdminServer::Start(
+        options, &gateway->metrics_registry(),
+        [gateway] { return gateway->Ready(); });
+    if (!started.ok()) {
+      std::cerr << "lienthong-gateway: admin endpoint: "
+                << started.status().message() << "\n";
+      return 2;
+    }
+    admin_server = *std::move(started);
+    std::cout << "lienthong-gateway admin on http://" << admin_server->host()
+              << ":" << admin_server->port() << std::endl;
+  }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
 
@@ -81,6 +109,7 @@ int Run(const std::string& config_path, bool check_only) {
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
   (*server)->Shutdown(kDrainGrace);
   (*server)->Wait();
+  if (admin_server != nullptr) admin_server->Stop();
   log::Info("stopped");
   return 0;
 }

@@ -70,6 +70,21 @@ absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
       absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path) {
+  auto pem = ReadFile("certificate", path);
+  if (!pem.ok()) return pem.status();
+  auto cert = ParseCert(*pem);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' holds no PEM certificate"));
+  }
+  int days = 0, seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert.get())) != 1) {
+    return absl::InvalidArgumentError("certificate has an unreadable expiry");
+  }
+  return absl::Now() + absl::Hours(24) * days + absl::Seconds(seconds);
+}
+
 absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
     const grpc::AuthContext& context) {
   if (!context.IsPeerAuthenticated()) {

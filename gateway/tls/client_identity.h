@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/server_credentials.h"
 
@@ -28,6 +29,10 @@ absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
 // Returns the SHA-256 fingerprint (lower-case hex) of the first certificate
 // in `pem`, or INVALID_ARGUMENT. Thread-safe.
 absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem);
+
+// Returns when the first certificate in the PEM file `path` expires, or
+// INVALID_ARGUMENT. Thread-safe.
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path);
 
 struct ServerTlsOptions {
   std::string cert_file;

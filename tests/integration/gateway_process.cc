@@ -89,6 +89,8 @@ routes:
     adapter: population
     timeout_ms: 30000
 CLIENTS
+admin:
+  address: 127.0.0.1:0
 logging:
   level: info
 )",

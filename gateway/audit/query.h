@@ -1,0 +1,83 @@
+// Reading the audit log for security teams: QueryAudit requests turned into
+// store queries, and the JSON-lines export for a SIEM (which VerifyExportFile
+// checks offline).
+//
+// Export format: one compact JSON object per line, each with a "type" field:
+//   {"type":"record","sequence":"1","time":"2025-07-15T02:03:04.5Z",...}
+//   {"type":"checkpoint","sequence":"1000","hash":"…","signature":"…",...}
+// The other fields are the proto3 JSON form of lienthong.v1.AuditRecord /
+// AuditCheckpoint with the proto field names (64-bit integers as strings,
+// every field present). The checkpoints come first, then the records in
+// sequence order, contiguous from the first record exported to the store's
+// end, so the file can be verified on its own and a file cut short still
+// holds the checkpoints that prove it.
+#ifndef LIENTHONG_GATEWAY_AUDIT_QUERY_H_
+#define LIENTHONG_GATEWAY_AUDIT_QUERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gateway/audit/audit_store.h"
+#include "gateway/audit/record.h"
+#include "lienthong/v1/audit.pb.h"
+
+namespace lienthong::audit {
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+// Returns the store filter for `request`, its citizen ID replaced by its
+// HMAC under `key`. Fails with INVALID_ARGUMENT for a page_size outside
+// 0..kMaxPageSize, a malformed time, or an end_time not after start_time.
+// Thread-safe.
+absl::StatusOr<QueryFilter> FilterFromRequest(
+    const lienthong::v1::QueryAuditRequest& request, const CitizenKey& key);
+
+// Returns one page of records for `request`: FilterFromRequest, then
+// store.Query. Errors as those two. Thread-safe.
+absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
+    const AuditStore& store, const lienthong::v1::QueryAuditRequest& request,
+    const CitizenKey& key);
+
+// Returns `record` / `checkpoint` as one export line, '\n' included.
+std::string RecordJsonLine(const AuditRecord& record);
+std::string CheckpointJsonLine(const AuditCheckpoint& checkpoint);
+
+// One parsed export line.
+struct ExportLine {
+  enum class Type { kRecord, kCheckpoint };
+  Type type = Type::kRecord;
+  AuditRecord record;          // when kRecord
+  AuditCheckpoint checkpoint;  // when kCheckpoint
+};
+
+// Returns true when `line` is a checkpoint line, judged from its "type"
+// field as Export writes it, without parsing the rest.
+bool IsCheckpointLine(absl::string_view line);
+
+// Parses one export line (trailing '\n' optional). Fails with
+// INVALID_ARGUMENT when it is not a record or checkpoint line.
+absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line);
+
+// Writes the export from the first record with time >= `since` to the end
+// of the store (absl::InfinitePast() for everything), passing each line to
+// `write`: the checkpoints from that record on, then the records. Returns the
+// first error of `write` or the store (UNAVAILABLE). Streams: memory does not
+// grow with the store. Thread-safe.
+absl::Status Export(const AuditStore& store, absl::Time since,
+                    absl::FunctionRef<absl::Status(absl::string_view)> write);
+
+// Export into a new file at `path` (replaced if present), synced. Fails with
+// UNAVAILABLE when it cannot be written.
+absl::Status ExportToFile(const AuditStore& store, absl::Time since,
+                          const std::string& path);
+
+}  // namespace lienthong::audit
+
+#endif  // LIENTHONG_GATEWAY_AUDIT_QUERY_H_

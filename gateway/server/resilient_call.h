@@ -1,0 +1,115 @@
+// Calls an adapter operation under the route's resilience: per national
+// system a circuit breaker and a cap on calls in flight, per route retries
+// with backoff within a retry budget, all within the caller's deadline.
+#ifndef LIENTHONG_GATEWAY_SERVER_RESILIENT_CALL_H_
+#define LIENTHONG_GATEWAY_SERVER_RESILIENT_CALL_H_
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/adapter.h"
+#include "adapters/common/retriable.h"
+#include "gateway/resilience/circuit_breaker.h"
+#include "gateway/resilience/rate_limiter.h"
+#include "gateway/resilience/retry.h"
+
+namespace lienthong::server {
+
+// The protections in front of one national system (adapter instance).
+struct UpstreamGuard {
+  std::string system;
+  std::unique_ptr<resilience::CircuitBreaker> breaker;
+  std::unique_ptr<resilience::ConcurrencyLimiter> in_flight;
+  std::unique_ptr<resilience::RetryBudget> budget;
+};
+
+// Whether an outcome counts against the national system's health: it was
+// down, failing or too slow. Answers such as NOT_FOUND are healthy.
+inline bool IsUpstreamFailure(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kInternal;
+}
+
+template <typename T>
+using ResilientDone =
+    absl::AnyInvocable<void(absl::StatusOr<adapters::Reply<T>>, int attempts) &&>;
+
+// Runs `invoke(attempt_context, callback)` (one adapter call) until it
+// succeeds or must stop, then calls `done` once with the first good reply or
+// the last failure and the number of attempts. Only `idempotent` calls are
+// retried, and only on failures the adapter marked retriable. Refusals by
+// the breaker (UNAVAILABLE naming the system) or the in-flight cap
+// (RESOURCE_EXHAUSTED) are final. REQUIRES: `retrier` and `guard` outlive
+// the call.
+template <typename T, typename Invoke>
+void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
+                   const adapters::CallContext& context, bool idempotent,
+                   Invoke invoke, ResilientDone<T> done) {
+  // A late answer of a timed-out attempt may race the next attempt's.
+  struct Slot {
+    std::mutex mu;
+    std::optional<adapters::Reply<T>> reply;
+  };
+  auto slot = std::make_shared<Slot>();
+  auto attempt = [&guard, context, slot, invoke = std::move(invoke)](
+                     absl::Time attempt_deadline,
+                     resilience::Retrier::AttemptDone attempt_done) mutable {
+    resilience::CircuitBreaker::Admission admission = guard.breaker->Allow();
+    if (!admission) {
+      std::move(attempt_done)({guard.breaker->OpenStatus(), false, std::nullopt});
+      return;
+    }
+    std::optional<resilience::ConcurrencyLimiter::Permit> permit =
+        guard.in_flight->TryAcquire();
+    if (!permit) {
+      std::move(attempt_done)(
+          {absl::ResourceExhaustedError(absl::StrCat(
+               "too many calls in flight to ", guard.system)),
+           false, std::nullopt});
+      return;
+    }
+    adapters::CallContext attempt_context = context;
+    attempt_context.deadline = attempt_deadline;
+    invoke(attempt_context,
+           [admission = std::move(admission), permit = std::move(*permit),
+            attempt_done = std::move(attempt_done),
+            slot](absl::StatusOr<adapters::Reply<T>> result) mutable {
+             const absl::Status status = result.status();
+             admission.Record(!IsUpstreamFailure(status));
+             if (result.ok()) {
+               std::lock_guard<std::mutex> lock(slot->mu);
+               if (!slot->reply) slot->reply = *std::move(result);
+             }
+             std::move(attempt_done)({status, adapters::IsRetriable(status),
+                                      adapters::RetryAfter(status)});
+           });
+  };
+  retrier.Run(
+      resilience::CallOptions{context.deadline, idempotent}, std::move(attempt),
+      [slot, done = std::move(done)](absl::Status status, int attempts) mutable {
+        if (!status.ok()) {
+          std::move(done)(std::move(status), attempts);
+          return;
+        }
+        std::optional<adapters::Reply<T>> reply;
+        {
+          std::lock_guard<std::mutex> lock(slot->mu);
+          reply.swap(slot->reply);
+        }
+        if (!reply) {
+          std::move(done)(absl::InternalError("attempt succeeded without a reply"),
+                          attempts);
+          return;
+        }
+        std::move(done)(*std::move(reply), attempts);
+      });
+}
+
+}  // namespace lienthong::server
+
+#endif  // LIENTHONG_GATEWAY_SERVER_RESILIENT_CALL_H_

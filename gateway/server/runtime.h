@@ -1,0 +1,69 @@
+// Runtime: everything a call needs that a config reload replaces as a whole —
+// the access policy, client rate limits, the adapter instances with the
+// protections in front of each national system, and the routes. Calls hold
+// a reference for their whole life, so adapters outlive the calls using them.
+#ifndef LIENTHONG_GATEWAY_SERVER_RUNTIME_H_
+#define LIENTHONG_GATEWAY_SERVER_RUNTIME_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/registry.h"
+#include "gateway/policy/policy.h"
+#include "gateway/resilience/rate_limiter.h"
+#include "gateway/resilience/retry.h"
+#include "gateway/resilience/timer.h"
+#include "gateway/server/resilient_call.h"
+#include "gateway/server/server_metrics.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::server {
+
+inline constexpr char kVerifyIdentity[] =
+    "lienthong.v1.IdentityService/VerifyIdentity";
+inline constexpr char kLookupCitizen[] =
+    "lienthong.v1.PopulationService/LookupCitizen";
+
+struct Route {
+  adapters::IdentityAdapter* identity = nullptr;
+  adapters::PopulationAdapter* population = nullptr;
+  std::string adapter_name;
+  absl::Duration timeout = absl::Seconds(10);
+  UpstreamGuard* guard = nullptr;
+  std::unique_ptr<resilience::Retrier> retrier;
+};
+
+class Runtime {
+ public:
+  std::shared_ptr<const policy::Policy> policy;
+  std::unique_ptr<resilience::ClientRateLimiter> rate_limiter;
+  std::vector<std::unique_ptr<adapters::Adapter>> adapters;
+  std::map<std::string, std::unique_ptr<UpstreamGuard>, std::less<>> guards;
+  std::map<std::string, Route, std::less<>> routes;
+
+  const Route* FindRoute(absl::string_view method) const {
+    auto it = routes.find(method);
+    return it == routes.end() ? nullptr : &it->second;
+  }
+};
+
+// What runtimes share for the whole life of the process.
+struct RuntimeResources {
+  const adapters::AdapterRegistry* registry = nullptr;
+  adapters::HttpClient* http = nullptr;
+  resilience::TimerQueue* timers = nullptr;
+  ServerMetrics* metrics = nullptr;  // may be null
+};
+
+// Builds the runtime a config describes. Fails with INVALID_ARGUMENT naming
+// the bad adapter, route or client. REQUIRES: `resources` outlive it.
+absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
+    const lienthong::config::v1::GatewayConfig& config,
+    const RuntimeResources& resources);
+
+}  // namespace lienthong::server
+
+#endif  // LIENTHONG_GATEWAY_SERVER_RUNTIME_H_

@@ -1,0 +1,249 @@
+#include "gateway/audit/query.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gateway/audit/audit_log.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::audit {
+namespace {
+
+using ::lienthong::audit::testutil::AppendMany;
+using ::lienthong::audit::testutil::CitizenIdFor;
+using ::lienthong::audit::testutil::SampleRecord;
+using ::lienthong::audit::testutil::ScratchDir;
+using ::lienthong::audit::testutil::TestOptions;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::v1::QueryAuditRequest;
+using ::testing::HasSubstr;
+
+constexpr uint64_t kRecords = 1000;
+const absl::Time kBase = absl::FromUnixSeconds(1752537600);  // 2025-07-15Z
+
+class QueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = AuditLog::Open(TestOptions(dir_));
+    ASSERT_THAT(log, IsOk());
+    log_ = *std::move(log);
+    // Record i (sequence i) has time kBase + i seconds.
+    ASSERT_THAT(AppendMany(*log_, 1, kRecords, kBase), IsOk());
+  }
+
+  // Returns the sequences `request` finds, reading every page.
+  std::vector<uint64_t> QueryAll(QueryAuditRequest request) {
+    std::vector<uint64_t> out;
+    while (true) {
+      auto page = QueryAudit(log_->store(), request, log_->citizen_key());
+      EXPECT_THAT(page, IsOk());
+      if (!page.ok() || page->empty()) return out;
+      EXPECT_LE(page->size(), static_cast<size_t>(request.page_size() == 0
+                                                      ? kDefaultPageSize
+                                                      : request.page_size()));
+      for (const AuditRecord& r : *page) out.push_back(r.sequence());
+      request.set_page_token(page->back().sequence());
+    }
+  }
+
+  // Returns the sequences of the sample records for which `match` holds:
+  // what a query should find.
+  template <typename Match>
+  std::vector<uint64_t> Expected(Match match) {
+    std::vector<uint64_t> out;
+    for (uint64_t i = 1; i <= kRecords; ++i) {
+      if (match(i, SampleRecord(i, log_->citizen_key()))) out.push_back(i);
+    }
+    return out;
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(QueryTest, FiltersAndPages) {
+  struct Case {
+    const char* name;
+    void (*set)(QueryAuditRequest&);
+    bool (*match)(uint64_t, const AuditRecord&);
+  };
+  const Case cases[] = {
+      {"everything", [](QueryAuditRequest&) {},
+       [](uint64_t, const AuditRecord&) { return true; }},
+      {"caller",
+       [](QueryAuditRequest& q) {
+         q.set_caller("spiffe://lienthong.local/citizen-portal");
+       },
+       [](uint64_t, const AuditRecord& r) {
+         return r.caller() == "spiffe://lienthong.local/citizen-portal";
+       }},
+      {"method",
+       [](QueryAuditRequest& q) {
+         q.set_method("lienthong.v1.IdentityService/VerifyIdentity");
+       },
+       [](uint64_t, const AuditRecord& r) {
+         return r.method() == "lienthong.v1.IdentityService/VerifyIdentity";
+       }},
+      {"citizen id, hashed by the server",
+       [](QueryAuditRequest& q) { q.set_citizen_id(CitizenIdFor(5)); },
+       [](uint64_t i, const AuditRecord&) { return i % 97 == 5; }},
+      {"dossier",
+       [](QueryAuditRequest& q) {
+         q.set_dossier_id("000.00.01.H31-250715-00042");
+       },
+       [](uint64_t i, const AuditRecord&) { return i % 1000 == 42; }},
+      {"outcome",
+       [](QueryAuditRequest& q) { q.set_outcome("PERMISSION_DENIED"); },
+       [](uint64_t, const AuditRecord& r) {
+         return r.outcome() == "PERMISSION_DENIED";
+       }},
+      {"time range",
+       [](QueryAuditRequest& q) {
+         ToProtoTime(kBase + absl::Seconds(100), q.mutable_start_time())
+             .IgnoreError();
+         ToProtoTime(kBase + absl::Seconds(200), q.mutable_end_time())
+             .IgnoreError();
+       },
+       [](uint64_t i, const AuditRecord&) { return i >= 100 && i < 200; }},
+      {"combined",
+       [](QueryAuditRequest& q) {
+         q.set_caller("spiffe://lienthong.local/dossier-system");
+         q.set_outcome("OK");
+         ToProtoTime(kBase + absl::Seconds(500), q.mutable_start_time())
+             .IgnoreError();
+       },
+       [](uint64_t i, const AuditRecord& r) {
+         return i >= 500 &&
+                r.caller() == "spiffe://lienthong.local/dossier-system" &&
+                r.outcome() == "OK";
+       }},
+      {"unknown citizen",
+       [](QueryAuditRequest& q) { q.set_citizen_id("001099000001"); },
+       [](uint64_t, const AuditRecord&) { return false; }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::vector<uint64_t> expected = Expected(c.match);
+    for (int page_size : {0, 7, 1000}) {
+      SCOPED_TRACE(page_size);
+      QueryAuditRequest request;
+      c.set(request);
+      request.set_page_size(page_size);
+      EXPECT_EQ(QueryAll(request), expected);
+    }
+  }
+}
+
+TEST_F(QueryTest, ReturnsWholeRecords) {
+  QueryAuditRequest request;
+  request.set_citizen_id(CitizenIdFor(5));
+  request.set_page_size(1);
+  auto page = QueryAudit(log_->store(), request, log_->citizen_key());
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->size(), 1u);
+  const AuditRecord& r = page->front();
+  EXPECT_EQ(r.sequence(), 5u);
+  EXPECT_EQ(r.citizen_masked(), "033******005");
+  EXPECT_EQ(r.citizen_hmac(), log_->citizen_key().Hmac(CitizenIdFor(5)));
+  EXPECT_EQ(FromProtoTime(r.time()), kBase + absl::Seconds(5));
+  EXPECT_TRUE(RecordHashMatches(r));
+}
+
+TEST_F(QueryTest, RejectsBadRequests) {
+  QueryAuditRequest too_big;
+  too_big.set_page_size(kMaxPageSize + 1);
+  EXPECT_THAT(
+      QueryAudit(log_->store(), too_big, log_->citizen_key()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  QueryAuditRequest negative;
+  negative.set_page_size(-1);
+  EXPECT_THAT(QueryAudit(log_->store(), negative, log_->citizen_key()),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  QueryAuditRequest inverted;
+  ToProtoTime(kBase + absl::Seconds(10), inverted.mutable_start_time())
+      .IgnoreError();
+  ToProtoTime(kBase, inverted.mutable_end_time()).IgnoreError();
+  EXPECT_THAT(
+      QueryAudit(log_->store(), inverted, log_->citizen_key()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("end_time")));
+  QueryAuditRequest bad_time;
+  bad_time.mutable_start_time()->set_nanos(-1);
+  EXPECT_THAT(QueryAudit(log_->store(), bad_time, log_->citizen_key()),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+}
+
+TEST_F(QueryTest, ExportLinesRoundTrip) {
+  ASSERT_THAT(log_->Close(), IsOk());  // Checkpoints 1000 (periodic) only.
+  std::vector<std::string> lines;
+  ASSERT_THAT(Export(log_->store(), kBase + absl::Seconds(990),
+                     [&](absl::string_view line) {
+                       lines.emplace_back(line);
+                       return absl::OkStatus();
+                     }),
+              IsOk());
+  // The checkpoint first, then records 990..1000.
+  ASSERT_EQ(lines.size(), 12u);
+  EXPECT_THAT(lines[0], ::testing::StartsWith(
+                            "{\"type\":\"checkpoint\",\"sequence\":\"1000\","));
+  EXPECT_THAT(lines[1], ::testing::StartsWith(
+                            "{\"type\":\"record\",\"sequence\":\"990\","));
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, ::testing::EndsWith("}\n"));
+    EXPECT_EQ(line.find('\n'), line.size() - 1);
+  }
+  auto checkpoint = ParseExportLine(lines[0]);
+  ASSERT_THAT(checkpoint, IsOk());
+  EXPECT_EQ(checkpoint->type, ExportLine::Type::kCheckpoint);
+  EXPECT_EQ(checkpoint->checkpoint.sequence(), 1000u);
+  EXPECT_THAT(VerifyCheckpoint(checkpoint->checkpoint, log_->public_key()),
+              IsOk());
+
+  QueryFilter filter;
+  filter.after_sequence = 989;
+  filter.limit = 1;
+  auto stored = log_->store().Query(filter);
+  ASSERT_THAT(stored, IsOk());
+  auto record = ParseExportLine(lines[1]);
+  ASSERT_THAT(record, IsOk());
+  EXPECT_EQ(record->type, ExportLine::Type::kRecord);
+  EXPECT_EQ(record->record.SerializeAsString(),
+            stored->front().SerializeAsString());
+  // Every field is present, even the empty ones, for a SIEM's sake.
+  EXPECT_THAT(lines[1], HasSubstr("\"response_sha256\":"));
+  EXPECT_THAT(lines[1], HasSubstr("\"citizen_masked\":\"033******"));
+
+  EXPECT_THAT(ParseExportLine("{\"type\":\"other\"}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(ParseExportLine("{\"type\":\"record\",\"sequence\":"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+}
+
+TEST_F(QueryTest, ExportOfNothingIsEmpty) {
+  int lines = 0;
+  ASSERT_THAT(Export(log_->store(), kBase + absl::Hours(1),
+                     [&](absl::string_view) {
+                       ++lines;
+                       return absl::OkStatus();
+                     }),
+              IsOk());
+  EXPECT_EQ(lines, 0);
+}
+
+TEST_F(QueryTest, ExportStopsAtTheWritersError) {
+  int lines = 0;
+  EXPECT_THAT(Export(log_->store(), absl::InfinitePast(),
+                     [&](absl::string_view) {
+                       return ++lines == 3 ? absl::UnavailableError("pipe")
+                                           : absl::OkStatus();
+                     }),
+              StatusIs(absl::StatusCode::kUnavailable, "pipe"));
+  EXPECT_EQ(lines, 3);
+}
+
+}  // namespace
+}  // namespace lienthong::audit

@@ -1,0 +1,232 @@
+#include "gateway/audit/record.h"
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "gateway/audit/signing.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::audit {
+namespace {
+
+using ::lienthong::audit::testutil::ScratchDir;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+AuditRecord FixedRecord() {
+  AuditRecord r;
+  r.set_sequence(42);
+  r.mutable_time()->set_seconds(1752544984);  // 2025-07-15 02:03:04 UTC
+  r.mutable_time()->set_nanos(123456789);
+  r.set_node("gw-1");
+  r.set_caller("spiffe://lienthong.local/dossier-system");
+  r.set_caller_cert_sha256(std::string(64, 'c'));
+  r.set_method("lienthong.v1.PopulationService/LookupCitizen");
+  r.set_purpose("1.001193");
+  r.set_dossier_id("000.00.01.H31-250715-00123");
+  r.set_citizen_hmac(std::string(64, 'd'));
+  r.set_citizen_masked("033******345");
+  r.set_national_system("population");
+  r.set_attempts(2);
+  r.set_outcome("OK");
+  r.set_latency_us(12345);
+  r.set_request_sha256(std::string(64, 'e'));
+  r.set_response_sha256(std::string(64, 'f'));
+  r.set_prev_hash(std::string(64, 'a'));
+  return r;
+}
+
+TEST(RecordHashTest, FormatIsPinned) {
+  // Changing the canonical encoding breaks every stored chain: it needs a
+  // new version tag, never a silent change. The value was computed
+  // independently from the layout documented in record.h.
+  EXPECT_THAT(ComputeRecordHash(FixedRecord()),
+              IsOkAndHolds("6cb742460974b2aa5d12adbc4c411c76"
+                           "202e1cb2df0e1babfcce10acec21e904"));
+}
+
+TEST(RecordHashTest, EveryFieldButTheHashIsCovered) {
+  const AuditRecord base = FixedRecord();
+  const std::string base_hash = *ComputeRecordHash(base);
+  const google::protobuf::Descriptor* descriptor = base.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (field->name() == "hash") continue;
+    SCOPED_TRACE(field->name());
+    AuditRecord changed = base;
+    const google::protobuf::Reflection* reflection = changed.GetReflection();
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_STRING: {
+        std::string value = reflection->GetString(changed, field);
+        value.back() = value.back() == '0' ? '1' : '0';
+        reflection->SetString(&changed, field, value);
+        break;
+      }
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+        reflection->SetUInt64(&changed, field,
+                              reflection->GetUInt64(changed, field) + 1);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        reflection->SetInt64(&changed, field,
+                             reflection->GetInt64(changed, field) + 1);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+        reflection->SetInt32(&changed, field,
+                             reflection->GetInt32(changed, field) + 1);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+        changed.mutable_time()->set_nanos(base.time().nanos() + 1);
+        break;
+      default:
+        FAIL() << "unhandled field type";
+    }
+    EXPECT_NE(*ComputeRecordHash(changed), base_hash);
+  }
+  AuditRecord seconds_changed = base;
+  seconds_changed.mutable_time()->set_seconds(base.time().seconds() + 1);
+  EXPECT_NE(*ComputeRecordHash(seconds_changed), base_hash);
+}
+
+TEST(RecordHashTest, FieldBoundariesAreUnambiguous) {
+  AuditRecord a = FixedRecord();
+  a.set_caller("ab");
+  a.set_caller_cert_sha256("c");
+  AuditRecord b = FixedRecord();
+  b.set_caller("a");
+  b.set_caller_cert_sha256("bc");
+  EXPECT_NE(CanonicalEncoding(a), CanonicalEncoding(b));
+  EXPECT_NE(*ComputeRecordHash(a), *ComputeRecordHash(b));
+}
+
+TEST(RecordHashTest, HashIgnoresTheHashFieldAndChecksPrevHash) {
+  AuditRecord r = FixedRecord();
+  r.set_hash(*ComputeRecordHash(r));
+  EXPECT_TRUE(RecordHashMatches(r));
+  r.set_hash(std::string(64, '0'));
+  EXPECT_FALSE(RecordHashMatches(r));
+  r.set_prev_hash("xyz");
+  EXPECT_THAT(ComputeRecordHash(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hex")));
+  EXPECT_EQ(GenesisHash(), std::string(64, '0'));
+}
+
+TEST(HexTest, RoundTrips) {
+  std::string bytes;
+  ASSERT_TRUE(FromHex("00ff7fA0", &bytes));
+  EXPECT_EQ(bytes, std::string("\x00\xff\x7f\xa0", 4));
+  EXPECT_EQ(ToHex(bytes), "00ff7fa0");
+  EXPECT_FALSE(FromHex("0", &bytes));
+  EXPECT_FALSE(FromHex("zz", &bytes));
+}
+
+TEST(ProtoTimeTest, RejectsOutOfRange) {
+  google::protobuf::Timestamp t;
+  EXPECT_THAT(ToProtoTime(absl::FromUnixSeconds(1752544984), &t), IsOk());
+  EXPECT_EQ(t.seconds(), 1752544984);
+  EXPECT_THAT(ToProtoTime(absl::FromUnixSeconds(-1), &t),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1970")));
+  t.set_nanos(1000000000);
+  EXPECT_THAT(ValidateProtoTime(t), Not(IsOk()));
+}
+
+TEST(CitizenKeyTest, HashesAndMasksWithoutKeepingTheId) {
+  auto key = CitizenKey::FromBytes(std::string(32, 'k'));
+  ASSERT_THAT(key, IsOk());
+  auto other = CitizenKey::FromBytes(std::string(32, 'j'));
+  ASSERT_THAT(other, IsOk());
+  const std::string hmac = key->Hmac("033085012345");
+  EXPECT_EQ(hmac.size(), 64u);
+  EXPECT_EQ(hmac, key->Hmac("033085012345"));
+  EXPECT_NE(hmac, key->Hmac("033085012346"));
+  EXPECT_NE(hmac, other->Hmac("033085012345"));
+  EXPECT_EQ(key->Hmac(""), "");
+
+  AuditRecord r;
+  key->Fill("033085012345", &r);
+  EXPECT_EQ(r.citizen_hmac(), hmac);
+  EXPECT_EQ(r.citizen_masked(), "033******345");
+  EXPECT_EQ(r.DebugString().find("033085012345"), std::string::npos);
+  key->Fill("", &r);
+  EXPECT_EQ(r.citizen_hmac(), "");
+  EXPECT_EQ(r.citizen_masked(), "");
+}
+
+TEST(CitizenKeyTest, KeyFiles) {
+  ScratchDir dir;
+  EXPECT_THAT(CitizenKey::FromBytes("short"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32")));
+  ASSERT_THAT(GenerateHmacKeyFile(dir.File("hmac.key")), IsOk());
+  EXPECT_THAT(GenerateHmacKeyFile(dir.File("hmac.key")),
+              StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("hmac.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto key = CitizenKey::FromFile(dir.File("hmac.key"));
+  ASSERT_THAT(key, IsOk());
+  EXPECT_EQ(key->Hmac("033085012345").size(), 64u);
+  EXPECT_THAT(CitizenKey::FromFile(dir.File("missing")),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST(SigningTest, CheckpointsVerifyOnlyUnchangedAndWithTheirKey) {
+  ScratchDir dir;
+  ASSERT_THAT(GenerateSigningKeyFile(dir.File("a.pem")), IsOk());
+  ASSERT_THAT(GenerateSigningKeyFile(dir.File("b.pem")), IsOk());
+  EXPECT_THAT(GenerateSigningKeyFile(dir.File("a.pem")),
+              StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("a.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto a = SigningKey::FromPemFile(dir.File("a.pem"));
+  auto b = SigningKey::FromPemFile(dir.File("b.pem"));
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  auto checkpoint = MakeCheckpoint(*a, 1000, std::string(64, 'a'),
+                                   absl::FromUnixSeconds(1752544984), "gw-1");
+  ASSERT_THAT(checkpoint, IsOk());
+  EXPECT_EQ(checkpoint->public_key_sha256(), a->public_key().fingerprint());
+  EXPECT_EQ(checkpoint->signature().size(), 128u);
+  EXPECT_THAT(VerifyCheckpoint(*checkpoint, a->public_key()), IsOk());
+  EXPECT_THAT(
+      VerifyCheckpoint(*checkpoint, b->public_key()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("another key")));
+
+  // The auditor's copy of the public key, as PEM.
+  auto public_key = PublicKey::FromPem(a->public_key().ToPem());
+  ASSERT_THAT(public_key, IsOk());
+  EXPECT_EQ(public_key->raw(), a->public_key().raw());
+  EXPECT_THAT(VerifyCheckpoint(*checkpoint, *public_key), IsOk());
+  // A private key file also yields the public key.
+  EXPECT_THAT(PublicKey::FromPemFile(dir.File("a.pem")), IsOk());
+  EXPECT_THAT(PublicKey::FromPem("junk"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+
+  const auto expect_broken = [&](auto change) {
+    AuditCheckpoint c = *checkpoint;
+    change(c);
+    EXPECT_THAT(VerifyCheckpoint(c, a->public_key()), Not(IsOk()));
+  };
+  expect_broken([](AuditCheckpoint& c) { c.set_sequence(1001); });
+  expect_broken([](AuditCheckpoint& c) { c.set_hash(std::string(64, 'b')); });
+  expect_broken([](AuditCheckpoint& c) { c.set_node("gw-2"); });
+  expect_broken([](AuditCheckpoint& c) { c.mutable_time()->set_nanos(1); });
+  expect_broken([](AuditCheckpoint& c) {
+    std::string sig = c.signature();
+    sig[0] = sig[0] == '0' ? '1' : '0';
+    c.set_signature(sig);
+  });
+  expect_broken([](AuditCheckpoint& c) { c.set_signature("00"); });
+}
+
+}  // namespace
+}  // namespace lienthong::audit
