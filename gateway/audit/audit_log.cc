@@ -169,6 +169,7 @@ void AuditLog::WriterLoop() {
 void AuditLog::WriteBatch(absl::Span<AuditRecord> records,
                           absl::Span<Done> done) {
   absl::Status status = TryWrite(records);
+  healthy_.store(status.ok(), std::memory_order_relaxed);
   if (!status.ok()) {
     head_valid_ = false;
     log::Error("audit store write failed",

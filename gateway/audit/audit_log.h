@@ -128,6 +128,10 @@ class AuditLog {
   // The sequence of the last record known durable (0 for none).
   uint64_t durable_sequence() const { return durable_sequence_.load(); }
 
+  // False from a failed write until the next successful one: calls can be
+  // refused before they reach a national system (fail closed). Thread-safe.
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+
  private:
   using Done = absl::AnyInvocable<void(absl::Status, const AuditRecord&) &&>;
 
@@ -163,6 +167,7 @@ class AuditLog {
   uint64_t head_sequence_ = 0;
   std::string head_hash_;
   uint64_t last_checkpoint_sequence_ = 0;
+  std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_sequence_{0};
 
   absl::Status final_status_;

@@ -8,9 +8,18 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/signing.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
 #include "gateway/server/runtime.h"
@@ -31,6 +40,16 @@ namespace lienthong::server {
 using lienthong::config::v1::GatewayConfig;
 
 namespace {
+
+// Lower-case hex SHA-256 of `message`'s wire form, for the audit record.
+std::string Sha256Hex(const google::protobuf::Message& message) {
+  std::string bytes = message.SerializeAsString();
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
 
 std::string NewTraceId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -86,6 +105,55 @@ absl::Status ValidateName(absl::string_view name) {
   return absl::OkStatus();
 }
 
+// Opens the audit log. Without key files configured, development keys are
+// made beside the store on first start (logged); configured key files must
+// exist.
+absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
+    const lienthong::config::v1::Audit& config, const std::string& node) {
+  audit::AuditLog::Options options;
+  options.path = config.store_file().empty() ? "var/audit.db" : config.store_file();
+  options.node = node.empty() ? "lienthong" : node;
+  if (config.checkpoint_every() > 0) {
+    options.checkpoint_every = config.checkpoint_every();
+  }
+  std::string dir = ".";
+  if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
+    dir = options.path.substr(0, slash);
+  }
+  if (dir != "." && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create audit folder '", dir, "'"));
+  }
+  if (config.signing_key_file().empty() && config.hmac_key_file().empty()) {
+    options.signing_key_file = absl::StrCat(dir, "/audit-signing.pem");
+    options.hmac_key_file = absl::StrCat(dir, "/audit-hmac.key");
+    bool made = false;
+    if (::access(options.signing_key_file.c_str(), F_OK) != 0) {
+      LIENTHONG_RETURN_IF_ERROR(
+          audit::GenerateSigningKeyFile(options.signing_key_file));
+      made = true;
+    }
+    if (::access(options.hmac_key_file.c_str(), F_OK) != 0) {
+      LIENTHONG_RETURN_IF_ERROR(audit::GenerateHmacKeyFile(options.hmac_key_file));
+      made = true;
+    }
+    if (made) {
+      log::Warning("made development audit keys; configure audit.signing_key_file "
+                   "and audit.hmac_key_file for production",
+                   {{"folder", dir}});
+    }
+  } else {
+    options.signing_key_file = config.signing_key_file();
+    options.hmac_key_file = config.hmac_key_file();
+  }
+  auto opened = audit::AuditLog::Open(options);
+  if (!opened.ok()) {
+    return absl::Status(opened.status().code(),
+                        absl::StrCat("audit log: ", opened.status().message()));
+  }
+  return opened;
+}
+
 // Protections of the HTTP/2 listener, each with a safe default.
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
                          grpc::ServerBuilder& builder) {
@@ -122,15 +190,16 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log).
 struct CallRecord {
-  CallRecord(absl::string_view method, std::string citizen_id,
-             std::string purpose, std::string dossier_id, size_t request_bytes)
+  CallRecord(absl::string_view method, const google::protobuf::Message& request,
+             std::string citizen_id, std::string purpose, std::string dossier_id)
       : method(method),
         trace_id(NewTraceId()),
         start(absl::Now()),
         citizen_id(std::move(citizen_id)),
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
-        request_bytes(request_bytes) {}
+        request_bytes(request.ByteSizeLong()),
+        request_sha256(Sha256Hex(request)) {}
 
   absl::string_view method;
   std::string trace_id;
@@ -144,13 +213,29 @@ struct CallRecord {
   int attempts = 0;
   size_t request_bytes = 0;
   size_t response_bytes = 0;
+  std::string request_sha256;
+  std::string response_sha256;
 };
 
 // Shared by the services: the current runtime and the per-call prologue.
 class Services {
  public:
-  Services(std::shared_ptr<const Runtime> runtime, ServerMetrics* metrics)
-      : runtime_(std::move(runtime)), metrics_(metrics) {}
+  Services(std::shared_ptr<const Runtime> runtime, ServerMetrics* metrics,
+           audit::AuditLog* audit, bool wait_for_durable, std::string node)
+      : runtime_(std::move(runtime)),
+        metrics_(metrics),
+        audit_(audit),
+        wait_for_durable_(wait_for_durable),
+        node_(std::move(node)) {}
+
+  // OK when a call may go to a national system: it could be audited.
+  absl::Status CanAudit() const {
+    if (audit_ != nullptr && !audit_->healthy()) {
+      return absl::UnavailableError(
+          "audit log unavailable; no call is made that cannot be audited");
+    }
+    return absl::OkStatus();
+  }
 
   std::shared_ptr<const Runtime> runtime() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -207,9 +292,11 @@ class Services {
     return absl::OkStatus();
   }
 
-  // Ends a call: writes its access-log line, then releases the answer.
+  // Ends a call: writes its access-log line and audit record, then releases
+  // the answer with `status` — once the record is durable when so
+  // configured; if it cannot be written the answer is withheld (UNAVAILABLE).
   void Complete(const CallRecord& call, const absl::Status& status,
-                absl::AnyInvocable<void() &&> release) const {
+                absl::AnyInvocable<void(absl::Status) &&> release) const {
     log::Info("access",
               {{"method", call.method},
                {"caller", call.caller.id},
@@ -233,13 +320,50 @@ class Services {
         metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
       }
     }
-    std::move(release)();
+    if (audit_ == nullptr) {
+      std::move(release)(status);
+      return;
+    }
+    lienthong::v1::AuditRecord record;
+    record.set_node(node_);
+    record.set_caller(call.caller.id);
+    record.set_caller_cert_sha256(call.caller.fingerprint_sha256);
+    record.set_method(std::string(call.method));
+    record.set_purpose(call.purpose);
+    record.set_dossier_id(call.dossier_id);
+    if (!call.citizen_id.empty()) {
+      audit_->citizen_key().Fill(call.citizen_id, &record);
+    }
+    record.set_national_system(call.system);
+    record.set_attempts(call.attempts);
+    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
+    record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
+    record.set_request_sha256(call.request_sha256);
+    record.set_response_sha256(call.response_sha256);
+    if (!wait_for_durable_) {
+      audit_->Append(std::move(record), [](absl::Status) {});
+      std::move(release)(status);
+      return;
+    }
+    audit_->Append(std::move(record),
+                   [status, release = std::move(release)](
+                       absl::Status durable) mutable {
+                     if (durable.ok()) {
+                       std::move(release)(status);
+                     } else {
+                       std::move(release)(absl::UnavailableError(
+                           "audit log unavailable; the answer is withheld"));
+                     }
+                   });
   }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
   ServerMetrics* const metrics_;
+  audit::AuditLog* const audit_;
+  const bool wait_for_durable_;
+  const std::string node_;
 };
 
 namespace {
@@ -256,15 +380,16 @@ class IdentityServiceImpl final
       lienthong::v1::VerifyIdentityResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
-        kVerifyIdentity, request->citizen_id(), request->purpose(),
-        request->dossier_id(), request->ByteSizeLong());
+        kVerifyIdentity, *request, request->citizen_id(), request->purpose(),
+        request->dossier_id());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
     call->caller = admitted.caller;
     if (status.ok()) status = Validate(*request);
+    if (status.ok()) status = services_->CanAudit();
     if (!status.ok()) {
-      services_->Complete(*call, status, [reactor, status] {
-        reactor->Finish(ToGrpcStatus(status));
+      services_->Complete(*call, status, [reactor](absl::Status final) {
+        reactor->Finish(ToGrpcStatus(final));
       });
       return reactor;
     }
@@ -292,9 +417,10 @@ class IdentityServiceImpl final
               response->set_reference(reply->reference);
             }
             call->response_bytes = response->ByteSizeLong();
+            call->response_sha256 = Sha256Hex(*response);
           }
-          services->Complete(*call, status, [reactor, status] {
-            reactor->Finish(ToGrpcStatus(status));
+          services->Complete(*call, status, [reactor](absl::Status final) {
+            reactor->Finish(ToGrpcStatus(final));
           });
         });
     return reactor;
@@ -328,8 +454,8 @@ class PopulationServiceImpl final
       lienthong::v1::Citizen* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
-        kLookupCitizen, request->citizen_id(), request->purpose(),
-        request->dossier_id(), request->ByteSizeLong());
+        kLookupCitizen, *request, request->citizen_id(), request->purpose(),
+        request->dossier_id());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kLookupCitizen, admitted);
     call->caller = admitted.caller;
@@ -341,9 +467,10 @@ class PopulationServiceImpl final
       status = fields.status();
       if (fields.ok()) mask = *std::move(fields);
     }
+    if (status.ok()) status = services_->CanAudit();
     if (!status.ok()) {
-      services_->Complete(*call, status, [reactor, status] {
-        reactor->Finish(ToGrpcStatus(status));
+      services_->Complete(*call, status, [reactor](absl::Status final) {
+        reactor->Finish(ToGrpcStatus(final));
       });
       return reactor;
     }
@@ -371,9 +498,10 @@ class PopulationServiceImpl final
               ctx->AddTrailingMetadata("lienthong-reference", reply->reference);
             }
             call->response_bytes = response->ByteSizeLong();
+            call->response_sha256 = Sha256Hex(*response);
           }
-          services->Complete(*call, status, [reactor, status] {
-            reactor->Finish(ToGrpcStatus(status));
+          services->Complete(*call, status, [reactor](absl::Status final) {
+            reactor->Finish(ToGrpcStatus(final));
           });
         });
     return reactor;
@@ -418,8 +546,15 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
                              tls::MakeServerCredentials(tls_options));
 
-  server->services_ =
-      std::make_unique<Services>(std::move(runtime), server->metrics_.get());
+  const auto& audit_config = config.audit();
+  if (!audit_config.disabled()) {
+    LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
+                               OpenAuditLog(audit_config, config.node_name()));
+  }
+  server->services_ = std::make_unique<Services>(
+      std::move(runtime), server->metrics_.get(), server->audit_.get(),
+      !audit_config.has_wait_for_durable() || audit_config.wait_for_durable(),
+      config.node_name());
   server->ExportRuntimeGauges();
   auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
       {tls_options.cert_file});

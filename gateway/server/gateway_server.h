@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/registry.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/metrics/registry.h"
 #include "gateway/resilience/timer.h"
 #include "gateway/server/runtime.h"
@@ -51,6 +52,9 @@ class GatewayServer {
                          absl::string_view method,
                          tls::ClientIdentity* caller) const;
 
+  // The audit log, or null when auditing is off. For the audit service.
+  audit::AuditLog* audit_log() const { return audit_.get(); }
+
   // The gateway's metrics, for the admin endpoint. Thread-safe.
   const metrics::Registry& metrics_registry() const { return metrics_registry_; }
 
@@ -86,6 +90,7 @@ class GatewayServer {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<resilience::TimerQueue> timers_;
   RuntimeResources resources_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<Services> services_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;

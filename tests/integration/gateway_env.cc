@@ -1,11 +1,16 @@
 #include "tests/integration/gateway_env.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 
 namespace lienthong::testing {
@@ -115,6 +120,11 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
   adapters::RegisterBuiltinAdapters(env->registry_);
 
   GatewayConfig config = SimConfig(env->sim_->base_url());
+  static std::atomic<int> counter{0};
+  std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-env-",
+                                 getpid(), "-", counter++);
+  ::mkdir(dir.c_str(), 0700);
+  config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
   if (options.through_grpc_upstream) {
     auto inner = server::GatewayServer::Start(config, env->registry_,
                                               env->http_.get());
@@ -132,6 +142,9 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
     adapter->mutable_config()->PackFrom(relay);
     for (auto& route : *config.mutable_routes()) route.set_adapter("relay");
   }
+  env->audit_file_ = absl::StrCat(dir, "/outer/audit.db");
+  config.mutable_audit()->set_store_file(env->audit_file_);
+  if (options.customize) options.customize(config);
   auto outer =
       server::GatewayServer::Start(config, env->registry_, env->http_.get());
   if (!outer.ok()) return outer.status();

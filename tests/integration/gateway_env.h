@@ -9,6 +9,7 @@
 #ifndef LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_
 #define LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,8 @@ struct EnvOptions {
   // Route both methods through a "grpc-upstream" adapter to an inner
   // gateway, which calls the simulator.
   bool through_grpc_upstream = false;
+  // Changes to the front gateway's config before it starts.
+  std::function<void(lienthong::config::v1::GatewayConfig&)> customize;
 };
 
 class GatewayEnv {
@@ -35,6 +38,9 @@ class GatewayEnv {
   ~GatewayEnv();
 
   sim::SimServer& sim() { return *sim_; }
+  server::GatewayServer& gateway() { return *outer_; }
+  // The front gateway's audit database file.
+  const std::string& audit_file() const { return audit_file_; }
   int port() const { return outer_->port(); }
 
   // A channel to the gateway presenting `client`'s certificate from the test
@@ -54,6 +60,7 @@ class GatewayEnv {
   adapters::AdapterRegistry registry_;
   std::unique_ptr<server::GatewayServer> inner_;
   std::unique_ptr<server::GatewayServer> outer_;
+  std::string audit_file_;
 };
 
 // The test certificates' client identities.

@@ -1,5 +1,8 @@
 #include "tests/integration/gateway_process.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 
@@ -10,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
 
 namespace lienthong::testing {
 namespace {
@@ -40,6 +44,15 @@ absl::StatusOr<RunningProcess> StartAndReadPort(
   int port = PortFromLine(*line);
   if (port <= 0) return absl::InternalError(absl::StrCat("no port in: ", *line));
   return RunningProcess{*std::move(process), port};
+}
+
+// A fresh folder for each gateway's audit store.
+std::string AuditDir() {
+  static int counter = 0;
+  std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-proc-",
+                                 getpid(), "-", counter++);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
 }
 
 constexpr char kDefaultClients[] = R"(clients:
@@ -91,10 +104,13 @@ routes:
 CLIENTS
 admin:
   address: 127.0.0.1:0
+audit:
+  store_file: AUDITDIR/audit.db
 logging:
   level: info
 )",
                              {{"CERTS", BinaryPath("test-certs")},
+                              {"AUDITDIR", AuditDir()},
                               {"SIMPORT", absl::StrCat(sim_port)},
                               {"CLIENTS", clients_yaml.empty() ? kDefaultClients
                                                                : clients_yaml}});

@@ -56,7 +56,9 @@ int64_t SimReceived(GatewayEnv& env, sim::System system) {
 class GatewayTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    auto env = GatewayEnv::Start({.through_grpc_upstream = GetParam()});
+    EnvOptions options;
+    options.through_grpc_upstream = GetParam();
+    auto env = GatewayEnv::Start(options);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = *std::move(env);
   }
