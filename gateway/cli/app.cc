@@ -5,9 +5,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/cli/audit_commands.h"
 #include "gateway/cli/exit_codes.h"
 #include "gateway/cli/identity_commands.h"
 #include "gateway/cli/population_commands.h"
+#include "gateway/cli/sync_commands.h"
 #include "gateway/cli/version.h"
 #include "grpc/support/log.h"
 
@@ -55,6 +57,8 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   // The command groups, one file each.
   RegisterIdentityCommands(*app, context);
   RegisterPopulationCommands(*app, context);
+  RegisterSyncCommands(*app, context);
+  RegisterAuditCommands(*app, context);
   return app;
 }
 

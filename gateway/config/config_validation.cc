@@ -394,6 +394,14 @@ const std::vector<std::string>& KnownMethods() {
   static const auto* const kMethods = new std::vector<std::string>{
       "lienthong.v1.IdentityService/VerifyIdentity",
       "lienthong.v1.PopulationService/LookupCitizen",
+      "lienthong.v1.AuditService/QueryAudit",
+      "lienthong.v1.AuditService/VerifyAudit",
+      "lienthong.v1.PortalSyncService/SyncProcedures",
+      "lienthong.v1.PortalSyncService/WatchSyncJob",
+      "lienthong.v1.PortalSyncService/GetSyncJob",
+      "lienthong.v1.PortalSyncService/PushDossierStatus",
+      "lienthong.v1.PortalSyncService/ListDeadLetters",
+      "lienthong.v1.PortalSyncService/RetryDeadLetters",
   };
   return *kMethods;
 }

@@ -17,6 +17,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
   for (const auto& client : config.clients()) {
     ClientRules rules;
     rules.methods.insert(client.methods().begin(), client.methods().end());
+    rules.roles.insert(client.roles().begin(), client.roles().end());
     for (const auto& grant : client.grants()) {
       rules.grants.push_back(
           Grant{{grant.purposes().begin(), grant.purposes().end()},
@@ -33,6 +34,11 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
 const Policy::ClientRules* Policy::Find(absl::string_view client) const {
   auto it = clients_.find(client);
   return it == clients_.end() ? nullptr : &it->second;
+}
+
+bool Policy::HasRole(absl::string_view client, absl::string_view role) const {
+  const ClientRules* rules = Find(client);
+  return rules != nullptr && rules->roles.count(role) > 0;
 }
 
 absl::Status Policy::CheckMethod(absl::string_view client,

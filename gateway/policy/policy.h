@@ -30,6 +30,10 @@ class Policy {
   absl::Status CheckMethod(absl::string_view client,
                            absl::string_view method) const;
 
+  // True when `client` is registered with `role` (e.g. "auditor").
+  // Thread-safe.
+  bool HasRole(absl::string_view client, absl::string_view role) const;
+
   // Decides which fields of lienthong.v1.Citizen `client` receives for
   // `purpose`. An empty `requested` mask means every granted field. Returns
   // the mask to apply, or PERMISSION_DENIED naming the requested fields that
@@ -47,6 +51,7 @@ class Policy {
   };
   struct ClientRules {
     std::set<std::string, std::less<>> methods;
+    std::set<std::string, std::less<>> roles;
     std::vector<Grant> grants;
   };
   const ClientRules* Find(absl::string_view client) const;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/audit_service.h"
 #include "gateway/audit/signing.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
@@ -555,6 +556,24 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       std::move(runtime), server->metrics_.get(), server->audit_.get(),
       !audit_config.has_wait_for_durable() || audit_config.wait_for_durable(),
       config.node_name());
+  std::vector<grpc::Service*> services = extra_services;
+  if (server->audit_ != nullptr) {
+    Services* calls = server->services_.get();
+    server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
+        *server->audit_,
+        [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
+                std::string* caller) {
+          tls::ClientIdentity identity;
+          absl::Status status =
+              Services::Authorize(*calls->runtime(), ctx, method, &identity);
+          *caller = identity.id;
+          return status;
+        },
+        [calls](absl::string_view caller, absl::string_view role) {
+          return calls->runtime()->policy->HasRole(caller, role);
+        });
+    services.push_back(server->audit_service_.get());
+  }
   server->ExportRuntimeGauges();
   auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
       {tls_options.cert_file});
@@ -575,7 +594,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   ApplyListenerLimits(config.listener().limits(), builder);
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
-  for (grpc::Service* service : extra_services) builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   server->identity_ = identity;
   server->population_ = population;
   server->server_ = builder.BuildAndStart();

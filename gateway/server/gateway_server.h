@@ -92,6 +92,7 @@ class GatewayServer {
   RuntimeResources resources_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<Services> services_;
+  std::unique_ptr<grpc::Service> audit_service_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;
   std::unique_ptr<grpc::Server> server_;

@@ -101,6 +101,11 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   config.mutable_clients(1)->add_methods(
       "lienthong.v1.IdentityService/VerifyIdentity");
   AddClient(config, "no-rights", false);
+  AddClient(config, "auditor", false);
+  auto* auditor = config.mutable_clients(config.clients_size() - 1);
+  auditor->add_roles("auditor");
+  auditor->add_methods("lienthong.v1.AuditService/QueryAudit");
+  auditor->add_methods("lienthong.v1.AuditService/VerifyAudit");
   return config;
 }
 

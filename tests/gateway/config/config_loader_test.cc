@@ -561,7 +561,15 @@ const ValidationCase kValidationTests[] = {
      "test.yaml:26:5: routes[1].method: unknown method "
      "'lienthong.v1.IdentityService/Verify' (known: "
      "lienthong.v1.IdentityService/VerifyIdentity, "
-     "lienthong.v1.PopulationService/LookupCitizen)"},
+     "lienthong.v1.PopulationService/LookupCitizen, "
+     "lienthong.v1.AuditService/QueryAudit, "
+     "lienthong.v1.AuditService/VerifyAudit, "
+     "lienthong.v1.PortalSyncService/SyncProcedures, "
+     "lienthong.v1.PortalSyncService/WatchSyncJob, "
+     "lienthong.v1.PortalSyncService/GetSyncJob, "
+     "lienthong.v1.PortalSyncService/PushDossierStatus, "
+     "lienthong.v1.PortalSyncService/ListDeadLetters, "
+     "lienthong.v1.PortalSyncService/RetryDeadLetters)"},
     {"route without a method",
      "  - method: lienthong.v1.IdentityService/VerifyIdentity\n    adapter: "
      "vneid\n",
@@ -786,7 +794,15 @@ TEST_F(ConfigLoaderTest, ValidateConfigChecksProgrammaticConfigs) {
 TEST(KnownMethodsTest, ListsTheApiMethods) {
   EXPECT_THAT(KnownMethods(),
               ElementsAre("lienthong.v1.IdentityService/VerifyIdentity",
-                          "lienthong.v1.PopulationService/LookupCitizen"));
+                          "lienthong.v1.PopulationService/LookupCitizen",
+                          "lienthong.v1.AuditService/QueryAudit",
+                          "lienthong.v1.AuditService/VerifyAudit",
+                          "lienthong.v1.PortalSyncService/SyncProcedures",
+                          "lienthong.v1.PortalSyncService/WatchSyncJob",
+                          "lienthong.v1.PortalSyncService/GetSyncJob",
+                          "lienthong.v1.PortalSyncService/PushDossierStatus",
+                          "lienthong.v1.PortalSyncService/ListDeadLetters",
+                          "lienthong.v1.PortalSyncService/RetryDeadLetters"));
 }
 
 // ---- The example operators copy -------------------------------------------

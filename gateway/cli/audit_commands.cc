@@ -1,0 +1,567 @@
+#include "gateway/cli/audit_commands.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "gateway/audit/audit_store.h"
+#include "gateway/audit/query.h"
+#include "gateway/audit/record.h"
+#include "gateway/audit/signing.h"
+#include "gateway/audit/verify.h"
+#include "gateway/cli/args.h"
+#include "gateway/cli/output.h"
+#include "gateway/status/status_macros.h"
+#include "grpcpp/client_context.h"
+#include "lienthong/v1/audit.grpc.pb.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::lienthong::v1::AuditRecord;
+using ::lienthong::v1::QueryAuditRequest;
+using ::lienthong::v1::VerifyAuditResponse;
+
+constexpr char kQueryExamples[] =
+    R"(lienthong audit query --since 2025-07-01 --until 2025-08-01
+lienthong audit query --citizen 033085012345 --limit 0
+lienthong audit query --caller spiffe://lienthong.local/dossier-system \
+    --outcome PERMISSION_DENIED --json
+lienthong audit query --dossier 000.00.01.H31-250715-00123)";
+
+constexpr char kQueryNotes[] =
+    "Needs a client certificate with the \"auditor\" role. Times are RFC 3339\n"
+    "(2025-07-15T09:30:00+07:00) or a date (2025-07-15: its start in Vietnam\n"
+    "time, UTC+07:00); the table shows Vietnam time. --citizen is hashed by\n"
+    "the gateway; the log holds no plaintext IDs.";
+
+constexpr char kVerifyExamples[] =
+    R"(lienthong audit verify
+lienthong audit verify --file audit-2025-07.jsonl --public-key audit-public.pem)";
+
+constexpr char kVerifyNotes[] =
+    "Without --file the gateway checks its whole store (needs the \"auditor\"\n"
+    "role); with --file the export is checked here, offline, against the\n"
+    "gateway's public key.\n"
+    "Exit code 9: the log or export is NOT intact; the first bad record and\n"
+    "what is wrong (edited, deleted, reordered, inserted, truncated, bad\n"
+    "signature) are printed.";
+
+constexpr char kExportExamples[] =
+    R"(lienthong audit export --db /var/lib/lienthong/audit.db --out audit.jsonl
+lienthong audit export --since 2025-07-01 --db /var/lib/lienthong/audit.db \
+    --out audit-2025-07.jsonl)";
+
+constexpr char kExportNotes[] =
+    "Reads the SQLite store file directly (on the gateway host; the gateway\n"
+    "may keep running). Writes JSON lines for a SIEM: the checkpoints, then\n"
+    "the records from the first one at or after --since to the end. Check it\n"
+    "with 'lienthong audit verify --file'.";
+
+constexpr char kKeygenExamples[] =
+    R"(lienthong audit keygen --signing-key /etc/lienthong/audit-signing.pem \
+    --hmac-key /etc/lienthong/audit-hmac.key)";
+
+constexpr char kKeygenNotes[] =
+    "Files are created with mode 0600 and never overwritten. The public key\n"
+    "printed is what auditors give to 'lienthong audit verify --public-key'.";
+
+// Default deadline of `audit verify`: the gateway walks the whole chain.
+constexpr double kVerifyTimeoutSeconds = 300;
+
+// Vietnam has kept UTC+07:00 without daylight saving since 1975.
+absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
+
+std::string Dash(absl::string_view value) {
+  return value.empty() ? "-" : std::string(value);
+}
+
+std::string LatencyText(int64_t micros) {
+  if (micros < 1000) return absl::StrCat(micros, " us");
+  return absl::StrFormat("%.1f ms", static_cast<double>(micros) / 1000.0);
+}
+
+bool FileExists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+std::string OneLine(absl::string_view message) {
+  std::string line(message);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return line;
+}
+
+// Prints the report (readable or JSON) and returns its exit code.
+ExitCode PrintVerifyReport(const VerifyAuditResponse& report, bool json,
+                           std::ostream& out, std::ostream& err) {
+  if (json) {
+    ExitCode code = PrintJson(report, out, err);
+    if (code != ExitCode::kOk) return code;
+  } else {
+    out << FormatVerifyReport(report);
+  }
+  return report.intact() ? ExitCode::kOk : kExitAuditNotIntact;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view text,
+                                          absl::string_view option) {
+  const bool date_only = text.size() == 10 && text[4] == '-' && text[7] == '-';
+  if (date_only) {
+    absl::StatusOr<google::type::Date> date = ParseDate(text, option);
+    if (!date.ok()) return date.status();
+    return absl::FromCivil(
+        absl::CivilDay(date->year(), date->month(), date->day()),
+        VietnamTime());
+  }
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option,
+        " is not a time; give RFC 3339 (2025-07-15T09:30:00+07:00) or a "
+        "date (2025-07-15)"));
+  }
+  return time;
+}
+
+absl::StatusOr<QueryAuditRequest> BuildQueryAuditRequest(
+    const AuditQueryArgs& args) {
+  QueryAuditRequest request;
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfiniteFuture();
+  if (!args.since.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(since, ParseAuditTime(args.since, "--since"));
+    LIENTHONG_RETURN_IF_ERROR(
+        audit::ToProtoTime(since, request.mutable_start_time()));
+  }
+  if (!args.until.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(until, ParseAuditTime(args.until, "--until"));
+    LIENTHONG_RETURN_IF_ERROR(
+        audit::ToProtoTime(until, request.mutable_end_time()));
+  }
+  if (until <= since) {
+    return absl::InvalidArgumentError("--until must be after --since");
+  }
+  if (!args.citizen.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(CheckCitizenId(args.citizen, "--citizen"));
+  }
+  if (args.limit < 0) {
+    return absl::InvalidArgumentError(
+        "--limit must be 0 (every record) or positive");
+  }
+  request.set_caller(args.caller);
+  request.set_method(args.method);
+  request.set_citizen_id(args.citizen);
+  request.set_dossier_id(args.dossier);
+  request.set_outcome(args.outcome);
+  return request;
+}
+
+std::string FormatAuditTable(absl::Span<const AuditRecord> records) {
+  if (records.empty()) return "No matching audit records.\n";
+  constexpr size_t kColumns = 10;
+  using Row = std::array<std::string, kColumns>;
+  std::vector<Row> rows;
+  rows.reserve(records.size() + 1);
+  rows.push_back(Row{"SEQ", "TIME (+07)", "CALLER", "METHOD", "PURPOSE",
+                     "DOSSIER", "CITIZEN", "SYSTEM", "OUTCOME", "LATENCY"});
+  for (const AuditRecord& r : records) {
+    rows.push_back(Row{
+        absl::StrCat(r.sequence()),
+        absl::FormatTime("%Y-%m-%d %H:%M:%S", audit::FromProtoTime(r.time()),
+                         VietnamTime()),
+        Dash(r.caller()),
+        Dash(absl::StripPrefix(r.method(), "lienthong.v1.")),
+        Dash(r.purpose()),
+        Dash(r.dossier_id()),
+        Dash(r.citizen_masked()),
+        Dash(r.national_system()),
+        Dash(r.outcome()),
+        LatencyText(r.latency_us()),
+    });
+  }
+  std::array<size_t, kColumns> width{};
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < kColumns; ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  std::string table;
+  for (const Row& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < kColumns; ++i) {
+      if (i > 0) line.append("  ");
+      // Numbers right-aligned, text left-aligned.
+      const bool right = i == 0 || i == kColumns - 1;
+      std::string pad(width[i] - row[i].size(), ' ');
+      if (right) {
+        absl::StrAppend(&line, pad, row[i]);
+      } else {
+        absl::StrAppend(&line, row[i], i + 1 < kColumns ? pad : "");
+      }
+    }
+    absl::StrAppend(&table, absl::StripTrailingAsciiWhitespace(line), "\n");
+  }
+  return table;
+}
+
+std::string ProblemName(VerifyAuditResponse::Problem problem) {
+  switch (problem) {
+    case VerifyAuditResponse::EDITED:
+      return "edited";
+    case VerifyAuditResponse::DELETED:
+      return "deleted";
+    case VerifyAuditResponse::REORDERED:
+      return "reordered";
+    case VerifyAuditResponse::INSERTED:
+      return "inserted";
+    case VerifyAuditResponse::TRUNCATED:
+      return "truncated";
+    case VerifyAuditResponse::BAD_SIGNATURE:
+      return "bad signature";
+    default:
+      return absl::StrCat("problem ", static_cast<int>(problem));
+  }
+}
+
+std::string FormatVerifyReport(const VerifyAuditResponse& report) {
+  if (report.intact()) {
+    std::string text = absl::StrCat(
+        "Audit log intact: ", report.records_checked(), " records and ",
+        report.checkpoints_checked(),
+        " signed checkpoints checked; last record ", report.last_sequence(),
+        ", last signed ", report.last_checkpoint_sequence(), ".\n");
+    if (report.last_sequence() > report.last_checkpoint_sequence()) {
+      absl::StrAppend(&text, "Records ", report.last_checkpoint_sequence() + 1,
+                      "..", report.last_sequence(),
+                      " are chained but not yet signed.\n");
+    }
+    return text;
+  }
+  std::string text =
+      absl::StrCat("Audit log NOT intact: record ", report.first_bad_sequence(),
+                   ": ", ProblemName(report.problem()), ".\n");
+  if (!report.detail().empty()) {
+    absl::StrAppend(&text, OneLine(report.detail()), "\n");
+  }
+  absl::StrAppend(&text, "Checked good before it: ", report.records_checked(),
+                  " records, ", report.checkpoints_checked(),
+                  " checkpoints.\n");
+  return text;
+}
+
+ExitCode RunAuditQuery(const AuditQueryArgs& args, const CommonOptions& options,
+                       std::ostream& out, std::ostream& err) {
+  absl::StatusOr<QueryAuditRequest> request = BuildQueryAuditRequest(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  auto channel = OpenChannel(options.connection);
+  if (!channel.ok()) return ReportChannelError(channel.status(), err);
+  auto stub = lienthong::v1::AuditService::NewStub(*channel);
+
+  std::vector<AuditRecord> table;
+  int64_t received = 0;
+  while (args.limit == 0 || received < args.limit) {
+    int64_t want = audit::kMaxPageSize;
+    if (args.limit != 0) want = std::min(want, args.limit - received);
+    request->set_page_size(static_cast<int32_t>(want));
+    grpc::ClientContext context;
+    SetDeadline(options.connection, context);
+    auto reader = stub->QueryAudit(&context, *request);
+    AuditRecord record;
+    int64_t in_page = 0;
+    while (reader->Read(&record)) {
+      ++in_page;
+      request->set_page_token(record.sequence());
+      if (options.json) {
+        if (ExitCode code = PrintJson(record, out, err);
+            code != ExitCode::kOk) {
+          context.TryCancel();
+          reader->Finish().ok();
+          return code;
+        }
+      } else {
+        table.push_back(record);
+      }
+    }
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) {
+      // Print what was received before the error.
+      if (!options.json && !table.empty()) out << FormatAuditTable(table);
+      return ReportRpcError(status, err);
+    }
+    received += in_page;
+    if (in_page < want) break;  // no more records
+  }
+  if (!options.json) out << FormatAuditTable(table);
+  return ExitCode::kOk;
+}
+
+ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
+                        std::ostream& err) {
+  auto channel = OpenChannel(options.connection);
+  if (!channel.ok()) return ReportChannelError(channel.status(), err);
+  auto stub = lienthong::v1::AuditService::NewStub(*channel);
+  grpc::ClientContext context;
+  SetDeadline(options.connection, context);
+  VerifyAuditResponse report;
+  grpc::Status status =
+      stub->VerifyAudit(&context, lienthong::v1::VerifyAuditRequest(), &report);
+  if (!status.ok()) return ReportRpcError(status, err);
+  return PrintVerifyReport(report, options.json, out, err);
+}
+
+ExitCode RunAuditVerifyFile(const std::string& export_file,
+                            const std::string& public_key_file, bool json,
+                            std::ostream& out, std::ostream& err) {
+  if (public_key_file.empty()) {
+    return ReportUsageError(
+        absl::InvalidArgumentError(
+            "--file needs --public-key, the gateway's audit public key (PEM)"),
+        err);
+  }
+  absl::StatusOr<audit::PublicKey> key =
+      audit::PublicKey::FromPemFile(public_key_file);
+  if (!key.ok()) {
+    return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
+                                "--public-key: ", key.status().message())),
+                            err);
+  }
+  absl::StatusOr<audit::VerifyReport> report =
+      audit::VerifyExportFile(export_file, *key);
+  if (!report.ok()) {
+    if (report.status().code() == absl::StatusCode::kNotFound) {
+      return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
+                                  "--file: ", report.status().message())),
+                              err);
+    }
+    err << "lienthong: " << OneLine(report.status().message()) << "\n";
+    return ExitCode::kOther;
+  }
+  return PrintVerifyReport(*report, json, out, err);
+}
+
+ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
+                        const std::string& out_file, std::ostream& out,
+                        std::ostream& err) {
+  absl::Time from = absl::InfinitePast();
+  if (!since.empty()) {
+    absl::StatusOr<absl::Time> parsed = ParseAuditTime(since, "--since");
+    if (!parsed.ok()) return ReportUsageError(parsed.status(), err);
+    from = *parsed;
+  }
+  // Opening would create an empty store; a typo must not export nothing.
+  if (!FileExists(db_file)) {
+    return ReportUsageError(absl::InvalidArgumentError(
+                                absl::StrCat("--db: no such file: ", db_file)),
+                            err);
+  }
+  auto store = audit::SqliteAuditStore::Open(db_file);
+  if (!store.ok()) {
+    err << "lienthong: " << OneLine(store.status().message()) << "\n";
+    return ExitCode::kOther;
+  }
+  absl::Status status = audit::ExportToFile(**store, from, out_file);
+  if (!status.ok()) {
+    err << "lienthong: " << OneLine(status.message()) << "\n";
+    return ExitCode::kOther;
+  }
+  out << "Exported to " << out_file << "\n";
+  return ExitCode::kOk;
+}
+
+ExitCode RunAuditKeygen(const std::string& signing_key_file,
+                        const std::string& hmac_key_file, std::ostream& out,
+                        std::ostream& err) {
+  if (signing_key_file.empty() && hmac_key_file.empty()) {
+    return ReportUsageError(
+        absl::InvalidArgumentError("give --signing-key, --hmac-key or both"),
+        err);
+  }
+  for (const std::string* file : {&signing_key_file, &hmac_key_file}) {
+    if (!file->empty() && FileExists(*file)) {
+      return ReportUsageError(
+          absl::InvalidArgumentError(absl::StrCat(
+              *file, " exists; keys are never overwritten (move it first)")),
+          err);
+    }
+  }
+  if (!signing_key_file.empty()) {
+    absl::Status status = audit::GenerateSigningKeyFile(signing_key_file);
+    if (!status.ok()) {
+      err << "lienthong: " << OneLine(status.message()) << "\n";
+      return ExitCode::kOther;
+    }
+    absl::StatusOr<audit::PublicKey> key =
+        audit::PublicKey::FromPemFile(signing_key_file);
+    if (!key.ok()) {
+      err << "lienthong: " << OneLine(key.status().message()) << "\n";
+      return ExitCode::kOther;
+    }
+    out << "Signing key written to " << signing_key_file << "\n"
+        << "Public key (fingerprint " << key->fingerprint()
+        << "), for 'audit verify --public-key':\n"
+        << key->ToPem();
+  }
+  if (!hmac_key_file.empty()) {
+    absl::Status status = audit::GenerateHmacKeyFile(hmac_key_file);
+    if (!status.ok()) {
+      err << "lienthong: " << OneLine(status.message()) << "\n";
+      return ExitCode::kOther;
+    }
+    out << "HMAC key written to " << hmac_key_file << "\n";
+  }
+  return ExitCode::kOk;
+}
+
+void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
+  CLI::App* audit = root.add_subcommand(
+      "audit",
+      "Read, verify and export the gateway's tamper-evident audit log "
+      "(security teams)");
+  audit->require_subcommand(1);
+
+  // audit query
+  {
+    CLI::App* query = audit->add_subcommand(
+        "query", "List audit records matching every filter given");
+    auto args = std::make_shared<AuditQueryArgs>();
+    auto options = std::make_shared<CommonOptions>();
+    query->add_option("--since", args->since, "Records at or after this time")
+        ->type_name("TIME");
+    query->add_option("--until", args->until, "Records before this time")
+        ->type_name("TIME");
+    query
+        ->add_option("--caller", args->caller,
+                     "Exact caller identity, e.g. "
+                     "spiffe://lienthong.local/dossier-system")
+        ->type_name("ID");
+    query
+        ->add_option("--method", args->method,
+                     "Exact full method, e.g. "
+                     "lienthong.v1.PopulationService/LookupCitizen")
+        ->type_name("METHOD");
+    query
+        ->add_option("--citizen", args->citizen,
+                     "Citizen ID (12 or 9 digits); hashed by the gateway")
+        ->type_name("ID");
+    query->add_option("--dossier", args->dossier, "Exact dossier ID")
+        ->type_name("CODE");
+    query
+        ->add_option("--outcome", args->outcome,
+                     "Exact outcome code, e.g. OK, PERMISSION_DENIED")
+        ->type_name("CODE");
+    query
+        ->add_option("--limit", args->limit,
+                     "Most records to show; 0 = all (default 100)")
+        ->type_name("N");
+    AddCommonOptions(*query, *options);
+    query->footer(HelpFooter(kQueryExamples, kQueryNotes));
+    query->callback([args, options, &context] {
+      context.exit_code =
+          RunAuditQuery(*args, *options, context.out, context.err);
+    });
+  }
+
+  // audit verify
+  {
+    CLI::App* verify = audit->add_subcommand(
+        "verify",
+        "Check the audit chain and its signed checkpoints, on the gateway or "
+        "in an export file");
+    auto file = std::make_shared<std::string>();
+    auto public_key = std::make_shared<std::string>();
+    auto options = std::make_shared<CommonOptions>();
+    // Verifying a million records takes seconds on the gateway.
+    options->connection.timeout_seconds = kVerifyTimeoutSeconds;
+    verify
+        ->add_option("--file", *file,
+                     "Verify this export (audit export) offline instead")
+        ->type_name("EXPORT");
+    verify
+        ->add_option("--public-key", *public_key,
+                     "The gateway's audit public key (PEM), with --file")
+        ->type_name("PEM");
+    AddCommonOptions(*verify, *options);
+    verify->footer(HelpFooter(kVerifyExamples, kVerifyNotes));
+    verify->callback([file, public_key, options, &context] {
+      if (file->empty()) {
+        if (!public_key->empty()) {
+          context.exit_code = ReportUsageError(
+              absl::InvalidArgumentError("--public-key is only used with "
+                                         "--file"),
+              context.err);
+          return;
+        }
+        context.exit_code = RunAuditVerify(*options, context.out, context.err);
+        return;
+      }
+      context.exit_code = RunAuditVerifyFile(*file, *public_key, options->json,
+                                             context.out, context.err);
+    });
+  }
+
+  // audit export
+  {
+    CLI::App* exporter = audit->add_subcommand(
+        "export",
+        "Write the audit log as JSON lines for a SIEM, from the store file");
+    auto since = std::make_shared<std::string>();
+    auto db = std::make_shared<std::string>();
+    auto out_file = std::make_shared<std::string>();
+    exporter
+        ->add_option("--since", *since,
+                     "From the first record at or after this time (default: "
+                     "all)")
+        ->type_name("TIME");
+    exporter->add_option("--db", *db, "The gateway's SQLite audit store")
+        ->type_name("PATH")
+        ->required();
+    exporter
+        ->add_option("--out", *out_file, "File to write (replaced if present)")
+        ->type_name("FILE")
+        ->required();
+    exporter->footer(HelpFooter(kExportExamples, kExportNotes));
+    exporter->callback([since, db, out_file, &context] {
+      context.exit_code =
+          RunAuditExport(*since, *db, *out_file, context.out, context.err);
+    });
+  }
+
+  // audit keygen
+  {
+    CLI::App* keygen = audit->add_subcommand(
+        "keygen", "Create the gateway's audit signing key and HMAC key files");
+    auto signing = std::make_shared<std::string>();
+    auto hmac = std::make_shared<std::string>();
+    keygen
+        ->add_option("--signing-key", *signing,
+                     "New Ed25519 private key file (PEM) that signs "
+                     "checkpoints")
+        ->type_name("FILE");
+    keygen
+        ->add_option("--hmac-key", *hmac,
+                     "New HMAC key file for hashing citizen IDs")
+        ->type_name("FILE");
+    keygen->footer(HelpFooter(kKeygenExamples, kKeygenNotes));
+    keygen->callback([signing, hmac, &context] {
+      context.exit_code =
+          RunAuditKeygen(*signing, *hmac, context.out, context.err);
+    });
+  }
+}
+
+}  // namespace lienthong::cli

@@ -1,0 +1,121 @@
+// The audit command group, for security teams:
+//   lienthong audit query    records matching filters, from the gateway's
+//                            AuditService (table, or --json lines)
+//   lienthong audit verify   the whole chain checked by the gateway, or an
+//                            export file checked offline (--file)
+//   lienthong audit export   JSON lines for a SIEM, read offline from the
+//                            SQLite store file
+//   lienthong audit keygen   new signing and HMAC key files for the gateway
+// with the parsing and formatting they use. query and verify (online) need
+// a client certificate with the "auditor" role; the rest run on this host
+// with no server.
+#ifndef LIENTHONG_GATEWAY_CLI_AUDIT_COMMANDS_H_
+#define LIENTHONG_GATEWAY_CLI_AUDIT_COMMANDS_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "gateway/cli/command.h"
+#include "gateway/cli/exit_codes.h"
+#include "lienthong/v1/audit.pb.h"
+
+namespace lienthong::cli {
+
+// Exit code of `audit verify` when the log or export is not intact (the
+// check itself worked). Outside exit_codes.h's table, which covers the
+// outcome of one call; the command's help lists it.
+inline constexpr ExitCode kExitAuditNotIntact = static_cast<ExitCode>(9);
+
+// `lienthong audit query` as typed.
+struct AuditQueryArgs {
+  std::string since;    // --since, RFC 3339 or YYYY-MM-DD; "" = no bound
+  std::string until;    // --until, likewise (exclusive)
+  std::string caller;   // --caller
+  std::string method;   // --method
+  std::string citizen;  // --citizen, 12 or 9 digits
+  std::string dossier;  // --dossier
+  std::string outcome;  // --outcome, e.g. PERMISSION_DENIED
+  int64_t limit = 100;  // --limit; 0 = every matching record
+};
+
+// Returns the instant in `text`: RFC 3339 ("2025-07-15T09:30:00+07:00",
+// "2025-07-15T02:30:00Z") or a date "2025-07-15", meaning its start in
+// Vietnam time (UTC+07:00). Fails with INVALID_ARGUMENT naming `option`.
+// Thread-safe.
+absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view text,
+                                          absl::string_view option);
+
+// Returns the first-page request for `args` (page_size left 0, set per page
+// by RunAuditQuery). Fails with INVALID_ARGUMENT naming the option for a
+// bad time, --until not after --since, a citizen ID that is not 9 or 12
+// digits (not echoed), or a negative --limit. Thread-safe.
+absl::StatusOr<lienthong::v1::QueryAuditRequest> BuildQueryAuditRequest(
+    const AuditQueryArgs& args);
+
+// Returns `records` as an aligned table with a header line: sequence, time
+// (Vietnam time), caller, method (without "lienthong.v1."), purpose,
+// dossier, masked citizen, national system, outcome, latency. "-" stands
+// for an empty value. "No matching audit records.\n" when empty.
+// Thread-safe.
+std::string FormatAuditTable(
+    absl::Span<const lienthong::v1::AuditRecord> records);
+
+// Returns the readable verification result: for an intact log, one line
+// with the counts and what is not yet signed; otherwise a line naming the
+// first bad record and what is wrong ("edited", "deleted", "reordered",
+// "inserted", "truncated", "bad signature"), then the detail.
+std::string FormatVerifyReport(
+    const lienthong::v1::VerifyAuditResponse& report);
+
+// The word for `problem` used by FormatVerifyReport.
+std::string ProblemName(lienthong::v1::VerifyAuditResponse::Problem problem);
+
+// Runs `audit query`: pages through AuditService/QueryAudit (up to
+// args.limit records) and prints the table, or with options.json one JSON
+// object per record and line as they arrive. Returns kOk or the failure's
+// code.
+ExitCode RunAuditQuery(const AuditQueryArgs& args, const CommonOptions& options,
+                       std::ostream& out, std::ostream& err);
+
+// Runs `audit verify` against the gateway (AuditService/VerifyAudit).
+// Returns kOk when intact, kExitAuditNotIntact when not, or the failure's
+// code.
+ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
+                        std::ostream& err);
+
+// Runs `audit verify --file`: VerifyExportFile with the public key in PEM
+// file `public_key_file`, no server. Returns as RunAuditVerify; kUsage for
+// an unreadable key or export file.
+ExitCode RunAuditVerifyFile(const std::string& export_file,
+                            const std::string& public_key_file, bool json,
+                            std::ostream& out, std::ostream& err);
+
+// Runs `audit export`: writes the records from `since` ("" = all) to the end
+// of the SQLite store `db_file` into `out_file` (ExportToFile). Returns kOk,
+// kUsage for a bad time or a missing store, or kOther when the export fails.
+ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
+                        const std::string& out_file, std::ostream& out,
+                        std::ostream& err);
+
+// Runs `audit keygen`: creates the signing key file and/or the HMAC key
+// file (never overwriting) and prints the public key to hand to auditors.
+// Returns kOk, kUsage when neither is given or a file exists, kOther when
+// one cannot be written.
+ExitCode RunAuditKeygen(const std::string& signing_key_file,
+                        const std::string& hmac_key_file, std::ostream& out,
+                        std::ostream& err);
+
+// Adds `audit` and its subcommands to `root`; the selected one runs with
+// its own options and stores its exit code in `context`, which must outlive
+// `root`.
+void RegisterAuditCommands(CLI::App& root, CommandContext& context);
+
+}  // namespace lienthong::cli
+
+#endif  // LIENTHONG_GATEWAY_CLI_AUDIT_COMMANDS_H_

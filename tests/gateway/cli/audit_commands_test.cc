@@ -1,0 +1,354 @@
+// Tests of the `lienthong audit` commands that need no server: argument
+// errors, times, table and report formatting, keygen, and export followed by
+// offline verification (intact and tampered).
+#include "gateway/cli/audit_commands.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/cli/app.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::lienthong::v1::AuditRecord;
+using ::lienthong::v1::VerifyAuditResponse;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result RunLienthong(std::vector<const char*> args) {
+  args.insert(args.begin(), "lienthong");
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = RunCli(static_cast<int>(args.size()), args.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+class AuditCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"LIENTHONG_SERVER", "LIENTHONG_CA",
+                             "LIENTHONG_CERT", "LIENTHONG_KEY"}) {
+      unsetenv(name);
+    }
+  }
+
+  // Creates keys with `audit keygen` and a store of `count` records signed
+  // with them; returns the store's path.
+  std::string MakeStore(int count) {
+    Result keygen =
+        RunLienthong({"audit", "keygen", "--signing-key", signing_.c_str(),
+                      "--hmac-key", hmac_.c_str()});
+    EXPECT_EQ(keygen.code, 0) << keygen.err;
+    audit::AuditLog::Options options;
+    options.path = dir_.File("audit.db");
+    options.node = "gw-test";
+    options.signing_key_file = signing_;
+    options.hmac_key_file = hmac_;
+    options.checkpoint_every = 10;
+    auto log = audit::AuditLog::Open(options);
+    EXPECT_TRUE(log.ok()) << log.status();
+    EXPECT_TRUE(audit::testutil::AppendMany(**log, 1, count,
+                                            absl::FromUnixSeconds(1752544984))
+                    .ok());
+    EXPECT_TRUE((*log)->Close().ok());
+    return options.path;
+  }
+
+  audit::testutil::ScratchDir dir_;
+  const std::string signing_ = dir_.File("signing.pem");
+  const std::string hmac_ = dir_.File("hmac.key");
+};
+
+struct ErrorCase {
+  std::vector<const char*> args;
+  const char* message;
+};
+
+TEST_F(AuditCommandsTest, BadCommandLinesAreUsageErrorsBeforeAnyConnection) {
+  const ErrorCase kCases[] = {
+      {{"audit"}, "A subcommand is required"},
+      {{"audit", "query", "--since", "yesterday"}, "--since is not a time"},
+      {{"audit", "query", "--until", "2025-02-30"}, "--until"},
+      {{"audit", "query", "--since", "2025-07-02", "--until", "2025-07-01"},
+       "--until must be after --since"},
+      {{"audit", "query", "--citizen", "12345"}, "--citizen"},
+      {{"audit", "query", "--limit", "-1"}, "--limit"},
+      {{"audit", "query", "--limit", "many"}, "--limit"},
+      {{"audit", "verify", "--file", "x.jsonl"}, "--file needs --public-key"},
+      {{"audit", "verify", "--public-key", "k.pem"},
+       "--public-key is only used with --file"},
+      {{"audit", "export", "--out", "x.jsonl"}, "--db is required"},
+      {{"audit", "export", "--db", "/nonexistent/audit.db", "--out", "x"},
+       "--db: no such file"},
+      {{"audit", "export", "--since", "soon", "--db", "a", "--out", "x"},
+       "--since is not a time"},
+      {{"audit", "keygen"}, "give --signing-key, --hmac-key or both"},
+  };
+  for (const ErrorCase& c : kCases) {
+    SCOPED_TRACE(absl::StrJoin(c.args, " "));
+    Result result = RunLienthong(c.args);
+    EXPECT_EQ(result.code, 1);
+    EXPECT_THAT(result.err, StartsWith("lienthong: usage: "));
+    EXPECT_THAT(result.err, HasSubstr(c.message));
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
+    EXPECT_EQ(result.out, "");
+  }
+}
+
+TEST_F(AuditCommandsTest, CitizenIdIsNotEchoedInErrors) {
+  Result result = RunLienthong({"audit", "query", "--citizen", "0330850123"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, Not(HasSubstr("0330850123")));
+}
+
+TEST_F(AuditCommandsTest, EveryCommandHasHelpWithExamples) {
+  for (const char* command : {"query", "verify", "export", "keygen"}) {
+    SCOPED_TRACE(command);
+    Result result = RunLienthong({"audit", command, "--help"});
+    EXPECT_EQ(result.code, 0);
+    EXPECT_THAT(result.out, HasSubstr("Examples:"));
+    EXPECT_THAT(result.out,
+                HasSubstr(absl::StrCat("lienthong audit ", command)));
+  }
+  EXPECT_THAT(RunLienthong({"audit", "verify", "--help"}).out,
+              HasSubstr("Exit code 9"));
+}
+
+TEST(ParseAuditTimeTest, AcceptsRfc3339AndDatesInVietnamTime) {
+  auto date = ParseAuditTime("2025-07-15", "--since");
+  ASSERT_TRUE(date.ok()) << date.status();
+  EXPECT_EQ(*date, absl::FromCivil(absl::CivilSecond(2025, 7, 14, 17, 0, 0),
+                                   absl::UTCTimeZone()));
+  auto utc = ParseAuditTime("2025-07-15T02:03:04Z", "--since");
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(*utc, absl::FromCivil(absl::CivilSecond(2025, 7, 15, 2, 3, 4),
+                                  absl::UTCTimeZone()));
+  auto offset = ParseAuditTime("2025-07-15T09:03:04.5+07:00", "--since");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(*offset, *utc + absl::Milliseconds(500));
+  for (const char* bad : {"2025-02-30", "2025-07-15 09:00", "15/07/2025", "",
+                          "2025-07-15T09:03:04"}) {
+    SCOPED_TRACE(bad);
+    auto parsed = ParseAuditTime(bad, "--until");
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(), HasSubstr("--until"));
+  }
+}
+
+TEST(BuildQueryAuditRequestTest, CarriesEveryFilter) {
+  AuditQueryArgs args;
+  args.since = "2025-07-01";
+  args.until = "2025-08-01T00:00:00Z";
+  args.caller = "spiffe://lienthong.local/dossier-system";
+  args.method = "lienthong.v1.PopulationService/LookupCitizen";
+  args.citizen = "033085012345";
+  args.dossier = "000.00.01.H31-250715-00123";
+  args.outcome = "PERMISSION_DENIED";
+  auto request = BuildQueryAuditRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(
+      request->start_time().seconds(),
+      absl::ToUnixSeconds(absl::FromCivil(
+          absl::CivilSecond(2025, 6, 30, 17, 0, 0), absl::UTCTimeZone())));
+  EXPECT_EQ(request->end_time().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(
+                absl::CivilSecond(2025, 8, 1, 0, 0, 0), absl::UTCTimeZone())));
+  EXPECT_EQ(request->caller(), args.caller);
+  EXPECT_EQ(request->method(), args.method);
+  EXPECT_EQ(request->citizen_id(), args.citizen);
+  EXPECT_EQ(request->dossier_id(), args.dossier);
+  EXPECT_EQ(request->outcome(), args.outcome);
+  EXPECT_FALSE(BuildQueryAuditRequest(AuditQueryArgs())->has_start_time());
+}
+
+TEST(FormatAuditTableTest, AlignsColumns) {
+  AuditRecord a;
+  a.set_sequence(9);
+  a.mutable_time()->set_seconds(1752544984);  // 2025-07-15 02:03:04 UTC
+  a.set_caller("spiffe://lienthong.local/dossier-system");
+  a.set_method("lienthong.v1.PopulationService/LookupCitizen");
+  a.set_purpose("1.001193");
+  a.set_dossier_id("000.00.01.H31-250715-00123");
+  a.set_citizen_masked("033******345");
+  a.set_national_system("population");
+  a.set_outcome("OK");
+  a.set_latency_us(12345);
+  AuditRecord b;
+  b.set_sequence(10);
+  b.mutable_time()->set_seconds(1752544985);
+  b.set_caller("spiffe://x");
+  b.set_method("lienthong.v1.IdentityService/VerifyIdentity");
+  b.set_outcome("PERMISSION_DENIED");
+  b.set_latency_us(87);
+  const std::vector<AuditRecord> records = {a, b};
+  EXPECT_EQ(
+      FormatAuditTable(records),
+      "SEQ  TIME (+07)           CALLER                                   "
+      "METHOD                           PURPOSE   DOSSIER                     "
+      "CITIZEN       SYSTEM      OUTCOME            LATENCY\n"
+      "  9  2025-07-15 09:03:04  spiffe://lienthong.local/dossier-system  "
+      "PopulationService/LookupCitizen  1.001193  000.00.01.H31-250715-00123  "
+      "033******345  population  OK                 12.3 ms\n"
+      " 10  2025-07-15 09:03:05  spiffe://x                               "
+      "IdentityService/VerifyIdentity   -         -                           "
+      "-             -           PERMISSION_DENIED    87 us\n");
+  EXPECT_EQ(FormatAuditTable({}), "No matching audit records.\n");
+}
+
+TEST(FormatVerifyReportTest, NamesTheFirstBadRecordAndTheProblem) {
+  VerifyAuditResponse report;
+  report.set_first_bad_sequence(42);
+  report.set_problem(VerifyAuditResponse::REORDERED);
+  report.set_detail("record 42 belongs after record 43");
+  report.set_records_checked(41);
+  EXPECT_EQ(FormatVerifyReport(report),
+            "Audit log NOT intact: record 42: reordered.\n"
+            "record 42 belongs after record 43\n"
+            "Checked good before it: 41 records, 0 checkpoints.\n");
+  const std::pair<VerifyAuditResponse::Problem, const char*> kNames[] = {
+      {VerifyAuditResponse::EDITED, "edited"},
+      {VerifyAuditResponse::DELETED, "deleted"},
+      {VerifyAuditResponse::REORDERED, "reordered"},
+      {VerifyAuditResponse::INSERTED, "inserted"},
+      {VerifyAuditResponse::TRUNCATED, "truncated"},
+      {VerifyAuditResponse::BAD_SIGNATURE, "bad signature"},
+  };
+  for (const auto& [problem, name] : kNames) {
+    EXPECT_EQ(ProblemName(problem), name);
+  }
+}
+
+TEST_F(AuditCommandsTest, KeygenCreatesKeysOnceAndPrintsThePublicKey) {
+  Result first = RunLienthong({"audit", "keygen", "--signing-key",
+                               signing_.c_str(), "--hmac-key", hmac_.c_str()});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_THAT(ReadFile(signing_), HasSubstr("BEGIN PRIVATE KEY"));
+  EXPECT_EQ(ReadFile(hmac_).size(), 65u);  // 64 hex digits and a newline
+  EXPECT_TRUE(audit::CitizenKey::FromFile(hmac_).ok());
+
+  const std::string before = ReadFile(signing_);
+  Result again =
+      RunLienthong({"audit", "keygen", "--signing-key", signing_.c_str()});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("never overwritten"));
+  EXPECT_EQ(ReadFile(signing_), before);
+}
+
+TEST_F(AuditCommandsTest, ExportVerifiesOfflineAndTamperingIsNamed) {
+  const std::string db = MakeStore(50);
+  const std::string exported = dir_.File("audit.jsonl");
+  Result exporting = RunLienthong(
+      {"audit", "export", "--db", db.c_str(), "--out", exported.c_str()});
+  ASSERT_EQ(exporting.code, 0) << exporting.err;
+
+  Result intact = RunLienthong({"audit", "verify", "--file", exported.c_str(),
+                                "--public-key", signing_.c_str()});
+  EXPECT_EQ(intact.code, 0) << intact.err << intact.out;
+  EXPECT_THAT(intact.out, StartsWith("Audit log intact: 50 records"));
+
+  Result json = RunLienthong({"audit", "verify", "--file", exported.c_str(),
+                              "--public-key", signing_.c_str(), "--json"});
+  EXPECT_EQ(json.code, 0);
+  EXPECT_THAT(json.out, HasSubstr("\"intact\":true"));
+
+  // Edit record 20's outcome in the export.
+  std::vector<std::string> lines = absl::StrSplit(ReadFile(exported), '\n');
+  bool edited = false;
+  for (std::string& line : lines) {
+    if (line.find("\"type\":\"record\"") != std::string::npos &&
+        line.find("\"sequence\":\"20\"") != std::string::npos) {
+      line = absl::StrReplaceAll(
+          line, {{"\"outcome\":\"OK\"", "\"outcome\":\"NOT_FOUND\""},
+                 {"\"outcome\":\"UNAVAILABLE\"", "\"outcome\":\"NOT_FOUND\""}});
+      edited = true;
+    }
+  }
+  ASSERT_TRUE(edited);
+  const std::string tampered = dir_.File("tampered.jsonl");
+  WriteFile(tampered, absl::StrJoin(lines, "\n"));
+  Result bad = RunLienthong({"audit", "verify", "--file", tampered.c_str(),
+                             "--public-key", signing_.c_str()});
+  EXPECT_EQ(bad.code, static_cast<int>(kExitAuditNotIntact));
+  EXPECT_THAT(bad.out, StartsWith("Audit log NOT intact: record 20: edited."));
+
+  // Another gateway's key: the checkpoints do not verify.
+  const std::string other = dir_.File("other.pem");
+  ASSERT_EQ(
+      RunLienthong({"audit", "keygen", "--signing-key", other.c_str()}).code,
+      0);
+  Result wrong_key =
+      RunLienthong({"audit", "verify", "--file", exported.c_str(),
+                    "--public-key", other.c_str()});
+  EXPECT_EQ(wrong_key.code, static_cast<int>(kExitAuditNotIntact));
+  EXPECT_THAT(wrong_key.out, HasSubstr("bad signature"));
+}
+
+TEST_F(AuditCommandsTest, ExportSinceStartsAtThatTimeAndStillVerifies) {
+  const std::string db = MakeStore(50);
+  const std::string exported = dir_.File("since.jsonl");
+  // Record i has time 1752544984 + i s: 2025-07-15T02:03:04Z + i s.
+  Result exporting =
+      RunLienthong({"audit", "export", "--since", "2025-07-15T02:03:34Z",
+                    "--db", db.c_str(), "--out", exported.c_str()});
+  ASSERT_EQ(exporting.code, 0) << exporting.err;
+  const std::string text = ReadFile(exported);
+  EXPECT_THAT(text, Not(HasSubstr("\"sequence\":\"29\",\"time\"")));
+  EXPECT_THAT(text, HasSubstr("\"sequence\":\"30\""));
+  Result verify = RunLienthong({"audit", "verify", "--file", exported.c_str(),
+                                "--public-key", signing_.c_str()});
+  EXPECT_EQ(verify.code, 0) << verify.out;
+}
+
+TEST_F(AuditCommandsTest, VerifyFileReportsAMissingFileAsUsage) {
+  ASSERT_EQ(
+      RunLienthong({"audit", "keygen", "--signing-key", signing_.c_str()}).code,
+      0);
+  Result result = RunLienthong({"audit", "verify", "--file",
+                                dir_.File("missing.jsonl").c_str(),
+                                "--public-key", signing_.c_str()});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("--file"));
+  Result bad_key =
+      RunLienthong({"audit", "verify", "--file", "x.jsonl", "--public-key",
+                    dir_.File("missing.pem").c_str()});
+  EXPECT_EQ(bad_key.code, 1);
+  EXPECT_THAT(bad_key.err, HasSubstr("--public-key"));
+}
+
+}  // namespace
+}  // namespace lienthong::cli

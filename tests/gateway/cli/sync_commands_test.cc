@@ -1,0 +1,1323 @@
+// Tests of the sync command group: parsing and formatting on their own, the
+// command line through RunCli, and the command functions against a fake
+// PortalSyncService over real mutual TLS on 127.0.0.1:0 (certificates made
+// with the openssl CLI, as cli_tls_test does).
+#include "gateway/cli/sync_commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gateway/cli/app.h"
+#include "gateway/cli/progress.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/server_context.h"
+#include "gtest/gtest.h"
+#include "lienthong/v1/portal.grpc.pb.h"
+
+namespace lienthong::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::lienthong::v1::DeadLetter;
+using ::lienthong::v1::DossierStatus;
+using ::lienthong::v1::GetSyncJobRequest;
+using ::lienthong::v1::ListDeadLettersRequest;
+using ::lienthong::v1::ListDeadLettersResponse;
+using ::lienthong::v1::ProcedurePlan;
+using ::lienthong::v1::PushDossierStatusRequest;
+using ::lienthong::v1::PushDossierStatusResponse;
+using ::lienthong::v1::RetryDeadLettersRequest;
+using ::lienthong::v1::RetryDeadLettersResponse;
+using ::lienthong::v1::SyncJob;
+using ::lienthong::v1::SyncProceduresRequest;
+using ::lienthong::v1::SyncProceduresResponse;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr char kCode1[] = "1.001193.000.00.00.H31";
+constexpr char kCode2[] = "2.000123.000.00.00.H31";
+constexpr char kDossier[] = "000.00.01.H31-250715-00123";
+constexpr char kJobId[] = "job-1";
+
+// 2025-07-15 10:12:03 in Vietnam.
+google::protobuf::Timestamp Jul15() {
+  google::protobuf::Timestamp t;
+  t.set_seconds(absl::ToUnixSeconds(absl::FromCivil(
+      absl::CivilSecond(2025, 7, 15, 3, 12, 3), absl::UTCTimeZone())));
+  return t;
+}
+
+SyncJob Job(SyncJob::State state, int delivered, int dead, int total) {
+  SyncJob job;
+  job.set_job_id(kJobId);
+  job.set_state(state);
+  job.set_delivered(delivered);
+  job.set_dead_lettered(dead);
+  job.set_total(total);
+  return job;
+}
+
+std::string WriteFile(const fs::path& path, const std::string& contents) {
+  std::ofstream(path, std::ios::binary) << contents;
+  return path.string();
+}
+
+// ---------------------------------------------------------------------------
+// Progress display.
+
+TEST(ProgressTest, RenderBar) {
+  struct Case {
+    ProgressCounts counts;
+    int width;
+    const char* bar;
+  };
+  const Case kCases[] = {
+      {{0, 0, 10}, 10, "[..........]"},
+      {{5, 0, 10}, 10, "[#####.....]"},
+      {{5, 2, 10}, 10, "[#####xx...]"},
+      {{0, 3, 3}, 10, "[xxxxxxxxxx]"},
+      {{10, 0, 10}, 10, "[##########]"},
+      {{12, 0, 10}, 10, "[##########]"},
+      {{312, 0, 415}, 10, "[#######...]"},
+      {{1, 0, 3}, 10, "[###.......]"},
+      {{0, 0, 0}, 4, "[....]"},
+      {{1, 0, 2}, 30, "[###############...............]"},
+  };
+  for (const Case& c : kCases) {
+    EXPECT_EQ(RenderBar(c.counts, c.width), c.bar)
+        << c.counts.done << "+" << c.counts.failed << "/" << c.counts.total;
+  }
+}
+
+TEST(ProgressTest, RenderPercentAndElapsed) {
+  EXPECT_EQ(RenderPercent({312, 0, 415}), "[ 75%]");
+  EXPECT_EQ(RenderPercent({1, 1, 3}), "[ 66%]");
+  EXPECT_EQ(RenderPercent({415, 0, 415}), "[100%]");
+  EXPECT_EQ(RenderPercent({500, 0, 415}), "[100%]");
+  EXPECT_EQ(RenderPercent({0, 0, 0}), "[  0%]");
+
+  EXPECT_EQ(FormatElapsed(absl::ZeroDuration()), "0 s");
+  EXPECT_EQ(FormatElapsed(absl::Milliseconds(12700)), "12 s");
+  EXPECT_EQ(FormatElapsed(absl::Seconds(60)), "1 min 00 s");
+  EXPECT_EQ(FormatElapsed(absl::Seconds(125)), "2 min 05 s");
+  EXPECT_EQ(FormatElapsed(absl::Seconds(3600 + 125)), "1 h 02 min");
+  EXPECT_EQ(FormatElapsed(absl::Seconds(-5)), "0 s");
+}
+
+TEST(ProgressTest, TerminalRedrawsOneLine) {
+  std::ostringstream out;
+  ProgressBar bar(out, ProgressBar::Mode::kTerminal, absl::Seconds(5));
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  bar.Show({0, 0, 2}, "0/2", t0);
+  bar.Show({1, 0, 2}, "1/2", t0);
+  bar.Finish({2, 0, 2}, "2/2");
+  bar.Show({2, 0, 2}, "after the end", t0);
+  bar.Break();
+  EXPECT_EQ(out.str(),
+            "\r[..............................] 0/2\x1b[K"
+            "\r[###############...............] 1/2\x1b[K"
+            "\r[##############################] 2/2\x1b[K\n");
+}
+
+TEST(ProgressTest, TerminalBreakEndsAHalfDrawnLineOnce) {
+  std::ostringstream out;
+  ProgressBar bar(out, ProgressBar::Mode::kTerminal, absl::Seconds(5));
+  bar.Show({1, 0, 2}, "1/2", absl::FromUnixSeconds(1000));
+  bar.Break();
+  bar.Break();
+  EXPECT_EQ(out.str(), "\r[###############...............] 1/2\x1b[K\n");
+}
+
+TEST(ProgressTest, PlainLinesAtTheInterval) {
+  std::ostringstream out;
+  ProgressBar bar(out, ProgressBar::Mode::kPlain, absl::Seconds(5));
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  bar.Show({0, 0, 4}, "first", t0);
+  bar.Show({1, 0, 4}, "too soon", t0 + absl::Seconds(4));
+  bar.Show({2, 0, 4}, "interval passed", t0 + absl::Seconds(5));
+  bar.Break();  // nothing to end in plain mode
+  bar.Show({3, 0, 4}, "too soon again", t0 + absl::Seconds(6));
+  bar.Finish({3, 1, 4}, "final, whatever the interval");
+  bar.Finish({4, 0, 4}, "only once");
+  EXPECT_EQ(out.str(),
+            "[  0%] first\n"
+            "[ 50%] interval passed\n"
+            "[100%] final, whatever the interval\n");
+}
+
+// ---------------------------------------------------------------------------
+// Formatting.
+
+TEST(FormatTest, JobProgressAsTheBarShowsIt) {
+  const SyncJob job = Job(SyncJob::RUNNING, 312, 0, 415);
+  EXPECT_EQ(FormatJobProgress(job, absl::Seconds(12)),
+            "312/415 delivered, 0 dead-lettered, 12 s");
+  EXPECT_EQ(absl::StrCat(RenderBar({312, 0, 415}, 10), " ",
+                         FormatJobProgress(job, absl::Seconds(12))),
+            "[#######...] 312/415 delivered, 0 dead-lettered, 12 s");
+}
+
+TEST(FormatTest, PlanSummaryAndDetails) {
+  SyncProceduresResponse response;
+  auto add = [&](const char* code, ProcedurePlan::Action action) {
+    ProcedurePlan* plan = response.add_plan();
+    plan->set_code(code);
+    plan->set_action(action);
+  };
+  add(kCode1, ProcedurePlan::CREATE);
+  add("12.000001.000.00.00.H31", ProcedurePlan::UPDATE);
+  add(kCode2, ProcedurePlan::UNCHANGED);
+  add("3.000001.000.00.00.H31", ProcedurePlan::WITHDRAW);
+  add("3.000002.000.00.00.H31", static_cast<ProcedurePlan::Action>(9));
+  response.set_creates(1);
+  response.set_updates(1);
+  response.set_unchanged(1);
+  response.set_withdrawals(1);
+  EXPECT_EQ(FormatPlanSummary(response),
+            "Plan: 1 to create, 1 to update, 1 unchanged, 1 to withdraw.");
+
+  std::vector<lienthong::v1::Procedure> procedures(3);
+  procedures[0].set_code(kCode1);
+  procedures[0].set_name("Đăng ký khai sinh");
+  procedures[1].set_code("12.000001.000.00.00.H31");
+  procedures[1].set_name("Cấp giấy phép");
+  procedures[2].set_code(kCode2);
+  procedures[2].set_name("Tên");
+  EXPECT_EQ(FormatPlanDetails(response, procedures),
+            "  create     1.001193.000.00.00.H31   Đăng ký khai sinh\n"
+            "  update     12.000001.000.00.00.H31  Cấp giấy phép\n"
+            "  unchanged  2.000123.000.00.00.H31   Tên\n"
+            "  withdraw   3.000001.000.00.00.H31\n"
+            "  action 9   3.000002.000.00.00.H31\n");
+}
+
+TEST(FormatTest, TimestampInVietnamTime) {
+  EXPECT_EQ(FormatTimestamp(Jul15()), "2025-07-15 10:12:03 +07");
+  EXPECT_EQ(FormatTimestamp(google::protobuf::Timestamp()), "-");
+}
+
+TEST(FormatTest, JobStatus) {
+  SyncJob job = Job(SyncJob::RUNNING, 312, 0, 415);
+  *job.mutable_created() = Jul15();
+  EXPECT_EQ(FormatJobStatus(job),
+            "Job:            job-1\n"
+            "State:          RUNNING\n"
+            "Delivered:      312 of 415\n"
+            "Dead-lettered:  0\n"
+            "Created:        2025-07-15 10:12:03 +07\n");
+}
+
+TEST(FormatTest, DeadLetterTable) {
+  EXPECT_EQ(FormatDeadLetterTable({}), "No dead letters.\n");
+  std::vector<DeadLetter> letters(2);
+  letters[0].set_id("dl-1");
+  letters[0].set_kind("procedure");
+  letters[0].set_code(kCode1);
+  letters[0].set_attempts(5);
+  *letters[0].mutable_failed_at() = Jul15();
+  letters[0].set_reason("Mã TTHC không tồn tại");
+  letters[1].set_id("dl-22");
+  letters[1].set_kind("dossier");
+  letters[1].set_code(kDossier);
+  letters[1].set_attempts(12);
+  letters[1].set_reason("Trạng thái\nkhông hợp lệ");
+  constexpr absl::string_view kRow = "%-5s  %-9s  %-26s  %-8s  %-23s  %s\n";
+  const absl::ParsedFormat<'s', 's', 's', 's', 's', 's'> row(kRow);
+  EXPECT_EQ(FormatDeadLetterTable(letters),
+            absl::StrCat(
+                absl::StrFormat(row, "ID", "KIND", "CODE", "ATTEMPTS",
+                                "FAILED AT", "REASON"),
+                absl::StrFormat(row, "dl-1", "procedure", kCode1, "5",
+                                "2025-07-15 10:12:03 +07",
+                                "Mã TTHC không tồn tại"),
+                absl::StrFormat(row, "dl-22", "dossier", kDossier, "12", "-",
+                                "Trạng thái không hợp lệ")));
+}
+
+TEST(FormatTest, DeadLetterColumnsAlignByCharacters) {
+  std::vector<DeadLetter> letters(2);
+  letters[0].set_id("thư-1");  // 5 characters, 6 bytes
+  letters[0].set_reason("x");
+  letters[1].set_id("abcde");
+  letters[1].set_reason("y");
+  std::vector<std::string> lines = absl::StrSplit(
+      FormatDeadLetterTable(letters), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[1], StartsWith("thư-1  "));
+  EXPECT_THAT(lines[2], StartsWith("abcde  "));
+  EXPECT_EQ(lines[1].size(), lines[2].size() + 1);  // the one extra byte
+}
+
+// ---------------------------------------------------------------------------
+// Parsing the push options.
+
+TEST(ParseTest, DossierStatus) {
+  struct Case {
+    const char* text;
+    DossierStatus status;
+  };
+  const Case kCases[] = {
+      {"1", lienthong::v1::NEW},
+      {"4", lienthong::v1::PROCESSING},
+      {" 10 ", lienthong::v1::RESULT_RETURNED},
+      {"PROCESSING", lienthong::v1::PROCESSING},
+      {"processing", lienthong::v1::PROCESSING},
+      {"result-returned", lienthong::v1::RESULT_RETURNED},
+      {"More documents needed", lienthong::v1::MORE_DOCUMENTS_NEEDED},
+  };
+  for (const Case& c : kCases) {
+    absl::StatusOr<DossierStatus> status = ParseDossierStatus(c.text);
+    ASSERT_TRUE(status.ok()) << c.text << ": " << status.status();
+    EXPECT_EQ(*status, c.status) << c.text;
+  }
+  for (const char* bad : {"", "0", "11", "-1", "4.0", "done",
+                          "DOSSIER_STATUS_UNSPECIFIED"}) {
+    absl::StatusOr<DossierStatus> status = ParseDossierStatus(bad);
+    EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+    EXPECT_THAT(std::string(status.status().message()),
+                HasSubstr("1 NEW, 2 ACCEPTED, 3 REFUSED, 4 PROCESSING"))
+        << bad;
+  }
+}
+
+TEST(ParseTest, DossierCode) {
+  for (const char* good : {kDossier, "000.20.31.H31-240229-1",
+                           "000.00.01.G09-250101-1234567890"}) {
+    EXPECT_TRUE(CheckDossierCode(good).ok()) << good;
+  }
+  struct Case {
+    const char* code;
+    const char* why;
+  };
+  const Case kCases[] = {
+      {"", "empty"},
+      {"000.00.01.H31-250715", "expected <unit>-<yyMMdd>-<sequence>"},
+      {"000.00.01.H31-250715-1-2", "expected <unit>"},
+      {"00.00.01.H31-250715-00123", "unit code"},
+      {"000.00.01.h31-250715-00123", "unit code"},
+      {"000.00.01-250715-00123", "unit code"},
+      {"000.00.01.H31-2507150-00123", "6 digits yyMMdd"},
+      {"000.00.01.H31-250230-00123", "the date 250230 does not exist"},
+      {"000.00.01.H31-251315-00123", "does not exist"},
+      {"000.00.01.H31-250229-00123", "does not exist"},
+      {"000.00.01.H31-250715-", "sequence"},
+      {"000.00.01.H31-250715-12345678901", "sequence"},
+      {"000.00.01.H31-250715-12a", "sequence"},
+  };
+  for (const Case& c : kCases) {
+    absl::Status status = CheckDossierCode(c.code);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.code;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.why)) << c.code;
+  }
+}
+
+TEST(ParseTest, StatusTime) {
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2025, 7, 16, 12),
+                                         absl::FixedTimeZone(7 * 3600));
+  const int64_t jul15 = Jul15().seconds();
+  struct Case {
+    const char* text;
+    int64_t seconds;
+    int32_t nanos;
+  };
+  const Case kCases[] = {
+      {"", absl::ToUnixSeconds(now), 0},
+      {"2025-07-15T10:12:03+07:00", jul15, 0},
+      {"2025-07-15T03:12:03Z", jul15, 0},
+      {"2025-07-15 10:12:03", jul15, 0},
+      {"2025-07-15T10:12:03", jul15, 0},
+      {"20250715101203", jul15, 0},
+      {"2025-07-15T10:12:03.5+07:00", jul15, 500000000},
+  };
+  for (const Case& c : kCases) {
+    absl::StatusOr<google::protobuf::Timestamp> time =
+        ParseStatusTime(c.text, now);
+    ASSERT_TRUE(time.ok()) << c.text << ": " << time.status();
+    EXPECT_EQ(time->seconds(), c.seconds) << c.text;
+    EXPECT_EQ(time->nanos(), c.nanos) << c.text;
+  }
+  struct Bad {
+    const char* text;
+    const char* why;
+  };
+  const Bad kBad[] = {
+      {"15/07/2025 10:12", "expected 2025-07-15T10:12:03+07:00"},
+      {"2025-07-15", "expected"},
+      {"20250715", "expected"},
+      {"2025-02-30 10:00:00", "expected"},
+      {"2025-07-15 25:00:00", "expected"},
+      {"2025-07-16 14:00:00", "more than an hour in the future"},
+      {"1999-12-31 23:59:59", "before the year 2000"},
+  };
+  for (const Bad& b : kBad) {
+    absl::StatusOr<google::protobuf::Timestamp> time =
+        ParseStatusTime(b.text, now);
+    EXPECT_EQ(time.status().code(), absl::StatusCode::kInvalidArgument)
+        << b.text;
+    EXPECT_THAT(std::string(time.status().message()), HasSubstr(b.why)) << b.text;
+  }
+}
+
+TEST(ParseTest, BuildPushRequest) {
+  const absl::Time now = absl::FromUnixSeconds(Jul15().seconds() + 3600);
+  PushArgs args{kDossier, kCode1, "PROCESSING", "2025-07-15 10:12:03",
+                "Trần Thị Bình", "Đang thẩm định"};
+  absl::StatusOr<PushDossierStatusRequest> request =
+      BuildPushRequest(args, now);
+  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_EQ(request->updates_size(), 1);
+  const auto& update = request->updates(0);
+  EXPECT_EQ(update.dossier_code(), kDossier);
+  EXPECT_EQ(update.procedure_code(), kCode1);
+  EXPECT_EQ(update.status(), lienthong::v1::PROCESSING);
+  EXPECT_EQ(update.time().seconds(), Jul15().seconds());
+  EXPECT_EQ(update.handler(), "Trần Thị Bình");
+  EXPECT_EQ(update.note(), "Đang thẩm định");
+
+  struct Case {
+    void (*edit)(PushArgs&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {[](PushArgs& a) { a.dossier_code = "D1"; }, "--dossier: expected"},
+      {[](PushArgs& a) { a.procedure_code = "1.001193"; },
+       "--procedure: a national base code"},
+      {[](PushArgs& a) { a.status = "11"; }, "--status: expected a number"},
+      {[](PushArgs& a) { a.time = "yesterday"; }, "--time: expected"},
+      {[](PushArgs& a) { a.handler = "Tr\xE1\xBA"; },
+       "--handler: not valid UTF-8"},
+      {[](PushArgs& a) { a.note = std::string(2001, 'x'); },
+       "--note: longer than 2000 characters"},
+  };
+  for (const Case& c : kCases) {
+    PushArgs bad = args;
+    c.edit(bad);
+    absl::StatusOr<PushDossierStatusRequest> result =
+        BuildPushRequest(bad, now);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.message;
+    EXPECT_THAT(std::string(result.status().message()), StartsWith(c.message));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The command line (nothing is sent: every case fails before connecting or
+// needs no connection).
+
+struct CliResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliResult RunLienthong(std::vector<std::string> args) {
+  args.insert(args.begin(), "lienthong");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code =
+      RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+class SyncCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "lienthong_synccli_XXXXXX");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = new fs::path(tmpl);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    fs::remove_all(*dir_, ignored);
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    for (const char* name : {"LIENTHONG_SERVER", "LIENTHONG_CA",
+                             "LIENTHONG_CERT", "LIENTHONG_KEY"}) {
+      unsetenv(name);
+    }
+  }
+
+  static std::string Good() {
+    return WriteFile(*dir_ / "good.csv",
+                     absl::StrCat("code,name,level\n", kCode1,
+                                  ",Đăng ký khai sinh,TOAN_TRINH\n", kCode2,
+                                  ",Cấp bản sao trích lục hộ tịch,MOT_PHAN\n"));
+  }
+  static std::string Bad() {
+    return WriteFile(*dir_ / "bad.csv",
+                     absl::StrCat("code,name,level\n", kCode1,
+                                  ",Đăng ký khai sinh,TOAN_TRINH\n",
+                                  ",Không mã,MOT_PHAN\n", kCode1,
+                                  ",Trùng,online\n"));
+  }
+
+  static inline fs::path* dir_ = nullptr;
+};
+
+TEST_F(SyncCliTest, UsageErrorsSendNothing) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::string good = Good();
+  const Case kCases[] = {
+      {{"sync"}, "lienthong: usage: A subcommand is required"},
+      {{"sync", "frobnicate"}, "lienthong: usage: "},
+      {{"sync", "procedures"}, "--file is required"},
+      {{"sync", "procedures", "--file", "catalogue.xlsx"},
+       "lienthong: usage: --file catalogue.xlsx: a catalogue file must end "
+       "in .json or .csv"},
+      {{"sync", "procedures", "--file", "/nonexistent/catalogue.json"},
+       "lienthong: usage: /nonexistent/catalogue.json: cannot read: No such "
+       "file or directory"},
+      {{"sync", "procedures", "--file", good, "--skip-invalid",
+        "--withdraw-missing"},
+       "lienthong: usage: --skip-invalid cannot go with --withdraw-missing"},
+      {{"sync", "procedures", "--file", good, "--wait", "-1"}, "--wait"},
+      {{"sync", "procedures", "--file", good},
+       "lienthong: usage: --cert is required"},
+      {{"sync", "status"},
+       "lienthong: usage: --job is required: give the job ID that "
+       "'lienthong sync procedures' printed"},
+      {{"sync", "status", "--job", kJobId},
+       "lienthong: usage: --cert is required"},
+      {{"sync", "dead-letters", "--id", "dl-1"}, "--retry"},
+      {{"sync", "push", "--dossier", kDossier, "--procedure", kCode1},
+       "--status is required"},
+      {{"sync", "push", "--dossier", kDossier, "--procedure", kCode1,
+        "--status", "11"},
+       "lienthong: usage: --status: expected a number or name"},
+      {{"sync", "push", "--dossier", "D-1", "--procedure", kCode1, "--status",
+        "4"},
+       "lienthong: usage: --dossier: "},
+      {{"sync", "push", "--dossier", kDossier, "--procedure", kCode1,
+        "--status", "4"},
+       "lienthong: usage: --cert is required"},
+  };
+  for (const Case& c : kCases) {
+    CliResult result = RunLienthong(c.args);
+    SCOPED_TRACE(absl::StrJoin(c.args, " "));
+    EXPECT_EQ(result.code, 1);
+    EXPECT_THAT(result.err, HasSubstr(c.message));
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1)
+        << result.err;
+    EXPECT_EQ(result.out, "");
+  }
+}
+
+TEST_F(SyncCliTest, HelpOnEveryCommandHasExamples) {
+  for (const char* command :
+       {"procedures", "status", "dead-letters", "push"}) {
+    CliResult result = RunLienthong({"sync", command, "--help"});
+    EXPECT_EQ(result.code, 0) << command;
+    EXPECT_THAT(result.out, HasSubstr("Examples:\n  lienthong sync "))
+        << command;
+    EXPECT_THAT(result.out, HasSubstr("Exit codes:")) << command;
+    EXPECT_THAT(result.out, HasSubstr("--server")) << command;
+  }
+  CliResult sync = RunLienthong({"sync", "--help"});
+  EXPECT_EQ(sync.code, 0);
+  EXPECT_THAT(sync.out, HasSubstr("procedures"));
+  EXPECT_THAT(sync.out, HasSubstr("dead-letters"));
+  EXPECT_THAT(RunLienthong({"sync", "procedures", "--help"}).out,
+              HasSubstr("8 when the job ended with dead letters"));
+}
+
+TEST_F(SyncCliTest, CheckValidatesWithoutConnecting) {
+  const std::string good = Good();
+  CliResult ok = RunLienthong({"sync", "procedures", "--file", good,
+                               "--check"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out, absl::StrCat(good, ": 2 procedures, every row good.\n"));
+
+  const std::string bad = Bad();
+  CliResult refused =
+      RunLienthong({"sync", "procedures", "--file", bad, "--check"});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_EQ(refused.err,
+            absl::StrCat("lienthong: ", bad, ": 2 of 3 rows bad:\n",
+                         "  row 3: missing code\n",
+                         "  row 4: wrong level \"online\": expected "
+                         "fully_online, partly_online, TOAN_TRINH or "
+                         "MOT_PHAN\n",
+                         "  row 4: duplicate code ", kCode1,
+                         " (first at row 2)\n"));
+}
+
+TEST_F(SyncCliTest, BadRowsAreReportedBeforeAnyConnection) {
+  const std::string bad = Bad();
+  CliResult result = RunLienthong({"sync", "procedures", "--file", bad});
+  EXPECT_EQ(result.code, 3);
+  EXPECT_THAT(result.err,
+              StartsWith(absl::StrCat("lienthong: ", bad,
+                                      ": 2 of 3 rows bad; nothing was sent:\n"
+                                      "  row 3: missing code\n")));
+  EXPECT_THAT(result.err,
+              EndsWith("lienthong: fix them, or send only the good rows with "
+                       "--skip-invalid\n"));
+
+  const std::string broken = WriteFile(*dir_ / "broken.json", "[{\"code\": ");
+  result = RunLienthong({"sync", "procedures", "--file", broken});
+  EXPECT_EQ(result.code, 3);
+  EXPECT_EQ(result.err,
+            absl::StrCat("lienthong: ", broken,
+                         ": line 1, column 11: unexpected end of file; "
+                         "expected a value; nothing was sent\n"));
+}
+
+// ---------------------------------------------------------------------------
+// Against a fake PortalSyncService over mutual TLS.
+
+// Blocks until the caller gives up.
+void WaitForCancel(grpc::ServerContext* context) {
+  while (!context->IsCancelled()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// One WatchSyncJob stream: these messages, then `status`, or with `hang`
+// silence until the caller cancels.
+struct WatchScript {
+  std::vector<SyncJob> messages;
+  grpc::Status status = grpc::Status::OK;
+  bool hang = false;
+};
+
+class FakePortalSync final
+    : public lienthong::v1::PortalSyncService::Service {
+ public:
+  grpc::Status SyncProcedures(grpc::ServerContext*,
+                              const SyncProceduresRequest* request,
+                              SyncProceduresResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++sync_calls_;
+    last_sync_ = *request;
+    if (!sync_error_.ok()) return sync_error_;
+    std::set<std::string> sent;
+    for (const auto& procedure : request->procedures()) {
+      sent.insert(procedure.code());
+      ProcedurePlan* plan = response->add_plan();
+      plan->set_code(procedure.code());
+      auto it = portal_.find(procedure.code());
+      if (it == portal_.end()) {
+        plan->set_action(ProcedurePlan::CREATE);
+        response->set_creates(response->creates() + 1);
+      } else if (it->second != procedure.name()) {
+        plan->set_action(ProcedurePlan::UPDATE);
+        response->set_updates(response->updates() + 1);
+      } else {
+        plan->set_action(ProcedurePlan::UNCHANGED);
+        response->set_unchanged(response->unchanged() + 1);
+      }
+    }
+    if (request->withdraw_missing()) {
+      for (const auto& [code, name] : portal_) {
+        if (sent.count(code) > 0) continue;
+        ProcedurePlan* plan = response->add_plan();
+        plan->set_code(code);
+        plan->set_action(ProcedurePlan::WITHDRAW);
+        response->set_withdrawals(response->withdrawals() + 1);
+      }
+    }
+    if (!request->dry_run() &&
+        response->creates() + response->updates() + response->withdrawals() >
+            0) {
+      response->set_job_id(kJobId);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status WatchSyncJob(grpc::ServerContext* context,
+                            const GetSyncJobRequest* request,
+                            grpc::ServerWriter<SyncJob>* writer) override {
+    WatchScript script;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++watch_calls_;
+      if (request->job_id() != kJobId) {
+        return grpc::Status(grpc::NOT_FOUND, "no such sync job");
+      }
+      if (!scripts_.empty()) {
+        script = scripts_[std::min(next_script_++, scripts_.size() - 1)];
+      }
+    }
+    for (const SyncJob& message : script.messages) writer->Write(message);
+    if (script.hang) {
+      WaitForCancel(context);
+      return grpc::Status(grpc::CANCELLED, "caller gave up");
+    }
+    return script.status;
+  }
+
+  grpc::Status GetSyncJob(grpc::ServerContext*,
+                          const GetSyncJobRequest* request,
+                          SyncJob* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++get_calls_;
+    if (request->job_id() != kJobId) {
+      return grpc::Status(grpc::NOT_FOUND, "no such sync job");
+    }
+    *response = job_;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status PushDossierStatus(grpc::ServerContext*,
+                                 const PushDossierStatusRequest* request,
+                                 PushDossierStatusResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_push_ = *request;
+    for (const auto& update : request->updates()) {
+      if (update.dossier_code() == "000.00.01.H31-250715-99999") {
+        return grpc::Status(grpc::FAILED_PRECONDITION,
+                            "dossier 000.00.01.H31-250715-99999 cannot go "
+                            "from RESULT_RETURNED back to PROCESSING");
+      }
+      const std::string key =
+          absl::StrCat(update.dossier_code(), "/", update.status(), "/",
+                       update.time().seconds());
+      if (pushed_.insert(key).second) {
+        response->set_accepted(response->accepted() + 1);
+      } else {
+        response->set_duplicates(response->duplicates() + 1);
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListDeadLetters(grpc::ServerContext*,
+                               const ListDeadLettersRequest* request,
+                               ListDeadLettersResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    page_sizes_.push_back(request->page_size());
+    // Pages of at most two, so that the client has to follow the tokens.
+    const size_t size = std::min(request->page_size(), 2);
+    size_t start = 0;
+    if (!request->page_token().empty()) {
+      start = std::stoul(request->page_token());
+    }
+    const size_t end = std::min(start + size, dead_letters_.size());
+    for (size_t i = start; i < end; ++i) {
+      *response->add_dead_letters() = dead_letters_[i];
+    }
+    if (end < dead_letters_.size()) {
+      response->set_next_page_token(std::to_string(end));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RetryDeadLetters(grpc::ServerContext*,
+                                const RetryDeadLettersRequest* request,
+                                RetryDeadLettersResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_retry_ = *request;
+    response->set_requeued(request->ids_size() > 0
+                               ? request->ids_size()
+                               : static_cast<int>(dead_letters_.size()));
+    return grpc::Status::OK;
+  }
+
+  // Set-up, before the calls.
+  void SetPortal(std::map<std::string, std::string> portal) {
+    std::lock_guard<std::mutex> lock(mu_);
+    portal_ = std::move(portal);
+  }
+  void SetSyncError(grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_error_ = std::move(status);
+  }
+  void SetScripts(std::vector<WatchScript> scripts) {
+    std::lock_guard<std::mutex> lock(mu_);
+    scripts_ = std::move(scripts);
+    next_script_ = 0;
+  }
+  void SetJob(SyncJob job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = std::move(job);
+  }
+  void SetDeadLetters(std::vector<DeadLetter> dead_letters) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dead_letters_ = std::move(dead_letters);
+  }
+
+  // What happened.
+  int sync_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sync_calls_;
+  }
+  int watch_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return watch_calls_;
+  }
+  int get_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return get_calls_;
+  }
+  SyncProceduresRequest last_sync() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_sync_;
+  }
+  PushDossierStatusRequest last_push() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_push_;
+  }
+  RetryDeadLettersRequest last_retry() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_retry_;
+  }
+  std::vector<int> page_sizes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return page_sizes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> portal_;  // code -> name acknowledged
+  grpc::Status sync_error_;
+  std::vector<WatchScript> scripts_;
+  size_t next_script_ = 0;
+  SyncJob job_;
+  std::vector<DeadLetter> dead_letters_;
+  std::set<std::string> pushed_;
+  int sync_calls_ = 0;
+  int watch_calls_ = 0;
+  int get_calls_ = 0;
+  SyncProceduresRequest last_sync_;
+  PushDossierStatusRequest last_push_;
+  RetryDeadLettersRequest last_retry_;
+  std::vector<int> page_sizes_;
+};
+
+class SyncTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "lienthong_sync_XXXXXX");
+    if (mkdtemp(tmpl.data()) == nullptr) return;
+    dir_ = new fs::path(tmpl);
+    certs_ok_ = MakeCertificates(*dir_);
+  }
+
+  static void TearDownTestSuite() {
+    if (dir_ != nullptr) {
+      std::error_code ignored;
+      fs::remove_all(*dir_, ignored);
+      delete dir_;
+      dir_ = nullptr;
+    }
+  }
+
+  // A CA, a server certificate for 127.0.0.1 and a client certificate.
+  static bool MakeCertificates(const fs::path& dir) {
+    std::ofstream(dir / "server.ext")
+        << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        << "extendedKeyUsage=serverAuth\n";
+    std::ofstream(dir / "client.ext")
+        << "subjectAltName=URI:spiffe://lienthong.test/sync-cli-test\n"
+        << "extendedKeyUsage=clientAuth\n";
+    const std::string ec =
+        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    auto leaf = [&](const std::string& name, const std::string& ext) {
+      return absl::StrCat(
+          "openssl req -new ", ec, " -keyout ", name, ".key -out ", name,
+          ".csr -subj /CN=", name, " && openssl x509 -req -in ", name,
+          ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out ",
+          name, ".pem -extfile ", ext);
+    };
+    const std::string script = absl::StrCat(
+        "cd '", dir.string(), "' && { openssl req -x509 ", ec,
+        " -keyout ca.key -out ca.pem -days 2 -subj /CN=ca"
+        " -addext basicConstraints=critical,CA:TRUE"
+        " -addext keyUsage=critical,keyCertSign,cRLSign && ",
+        leaf("server", "server.ext"), " && ", leaf("client", "client.ext"),
+        "; } > openssl.log 2>&1");
+    return std::system(script.c_str()) == 0;
+  }
+
+  static std::string ReadFile(const fs::path& path) {
+    std::ifstream in(path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  void SetUp() override {
+    if (!certs_ok_) {
+      GTEST_SKIP() << "could not make test certificates with the openssl CLI";
+    }
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = ReadFile(*dir_ / "ca.pem");
+    tls.pem_key_cert_pairs.push_back(
+        {ReadFile(*dir_ / "server.key"), ReadFile(*dir_ / "server.pem")});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
+                             &port_);
+    builder.RegisterService(&portal_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(port_, 0);
+
+    options_.connection.server = absl::StrCat("127.0.0.1:", port_);
+    options_.connection.ca_file = (*dir_ / "ca.pem").string();
+    options_.connection.cert_file = (*dir_ / "client.pem").string();
+    options_.connection.key_file = (*dir_ / "client.key").string();
+    options_.connection.timeout_seconds = 10;
+
+    // Fast and hermetic: every refresh prints (plain mode), reconnects do
+    // not wait, and nothing depends on the real intervals.
+    watch_.terminal = false;
+    watch_.tick = absl::Milliseconds(10);
+    watch_.plain_interval = absl::ZeroDuration();
+    watch_.idle_timeout = absl::Seconds(30);
+    watch_.reconnect_backoff = absl::Milliseconds(1);
+    watch_.max_reconnects = 3;
+
+    catalogue_ = WriteFile(
+        *dir_ / "catalogue.json",
+        absl::StrCat("[{\"code\": \"", kCode1,
+                     "\", \"name\": \"\u0110a\xCC\x86ng ky\xCC\x81 khai sinh\","
+                     " \"level\": \"TOAN_TRINH\"},\n {\"code\": \"",
+                     kCode2,
+                     "\", \"name\": \"Cấp bản sao trích lục hộ tịch\","
+                     " \"level\": \"MOT_PHAN\"}]\n"));
+    procedures_.file = catalogue_;
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now());
+    }
+  }
+
+  ExitCode Procedures() {
+    Clear();
+    return RunSyncProcedures(procedures_, options_, watch_, out_, err_);
+  }
+  ExitCode Status(const SyncStatusArgs& args) {
+    Clear();
+    return RunSyncStatus(args, options_, watch_, out_, err_);
+  }
+  ExitCode DeadLetters(const DeadLettersArgs& args) {
+    Clear();
+    return RunDeadLetters(args, options_, out_, err_);
+  }
+  ExitCode Push(const PushArgs& args) {
+    Clear();
+    return RunPush(args, options_, out_, err_);
+  }
+  void Clear() {
+    out_.str("");
+    err_.str("");
+  }
+
+  static inline fs::path* dir_ = nullptr;
+  static inline bool certs_ok_ = false;
+
+  FakePortalSync portal_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  CommonOptions options_;
+  WatchOptions watch_;
+  std::string catalogue_;
+  SyncProceduresArgs procedures_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(SyncTlsTest, DryRunSendsTheValidatedCatalogueAndQueuesNothing) {
+  portal_.SetPortal({{kCode2, "Cấp bản sao trích lục hộ tịch"}});
+  procedures_.dry_run = true;
+  procedures_.verbose = true;
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            absl::StrCat("Catalogue ", catalogue_, ": 2 procedures.\n",
+                         "Plan: 1 to create, 0 to update, 1 unchanged, 0 to "
+                         "withdraw.\n",
+                         "  create     1.001193.000.00.00.H31  Đăng ký khai "
+                         "sinh\n",
+                         "  unchanged  2.000123.000.00.00.H31  Cấp bản sao "
+                         "trích lục hộ tịch\n",
+                         "Dry run: nothing was queued.\n"));
+  EXPECT_EQ(err_.str(), "");
+  SyncProceduresRequest sent = portal_.last_sync();
+  EXPECT_TRUE(sent.dry_run());
+  EXPECT_FALSE(sent.withdraw_missing());
+  ASSERT_EQ(sent.procedures_size(), 2);
+  EXPECT_EQ(sent.procedures(0).name(), "Đăng ký khai sinh");  // NFC now
+  EXPECT_EQ(sent.procedures(0).level(),
+            lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  EXPECT_EQ(sent.procedures(1).level(),
+            lienthong::v1::SERVICE_LEVEL_PARTLY_ONLINE);
+  EXPECT_EQ(portal_.watch_calls(), 0);
+}
+
+TEST_F(SyncTlsTest, BadRowsSendNothing) {
+  procedures_.file = WriteFile(
+      *dir_ / "bad.json",
+      absl::StrCat("[{\"code\": \"", kCode1,
+                   "\", \"name\": \"A\", \"level\": \"TOAN_TRINH\"},",
+                   "{\"name\": \"B\", \"level\": \"x\"}]"));
+  EXPECT_EQ(Procedures(), ExitCode::kInvalidArgument);
+  EXPECT_EQ(err_.str(),
+            absl::StrCat("lienthong: ", procedures_.file,
+                         ": 1 of 2 rows bad; nothing was sent:\n"
+                         "  row 2 (line 1): missing code\n"
+                         "  row 2 (line 1): wrong level \"x\": expected "
+                         "fully_online, partly_online, TOAN_TRINH or "
+                         "MOT_PHAN\n"
+                         "lienthong: fix them, or send only the good rows "
+                         "with --skip-invalid\n"));
+  EXPECT_EQ(portal_.sync_calls(), 0);
+}
+
+TEST_F(SyncTlsTest, SkipInvalidSendsTheGoodRowsAndListsTheOthers) {
+  procedures_.file = WriteFile(
+      *dir_ / "mixed.csv",
+      absl::StrCat("code,name,level\n", kCode1, ",A,TOAN_TRINH\n",
+                   ",B,MOT_PHAN\n", kCode2, ",C,MOT_PHAN\n"));
+  procedures_.skip_invalid = true;
+  portal_.SetScripts({{{Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(err_.str(), absl::StrCat("lienthong: ", procedures_.file,
+                                     ": skipping 1 of 3 rows:\n"
+                                     "  row 3: missing code\n"));
+  SyncProceduresRequest sent = portal_.last_sync();
+  ASSERT_EQ(sent.procedures_size(), 2);
+  EXPECT_EQ(sent.procedures(0).code(), kCode1);
+  EXPECT_EQ(sent.procedures(1).code(), kCode2);
+}
+
+TEST_F(SyncTlsTest, FollowsTheJobToDoneInPlainLines) {
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
+                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_THAT(out, StartsWith(absl::StrCat(
+                       "Catalogue ", catalogue_, ": 2 procedures.\n",
+                       "Plan: 2 to create, 0 to update, 0 unchanged, 0 to "
+                       "withdraw.\n",
+                       "Job job-1 queued.\n",
+                       "Watching until the portal has acknowledged every "
+                       "change (Ctrl-C stops watching, not the job).\n",
+                       "[  0%] 0/2 delivered, 0 dead-lettered, 0 s\n")));
+  EXPECT_THAT(out, HasSubstr("[ 50%] 1/2 delivered, 0 dead-lettered, "));
+  EXPECT_THAT(out, HasSubstr("[100%] 2/2 delivered, 0 dead-lettered, "));
+  EXPECT_THAT(out, EndsWith(" s.\n"));
+  EXPECT_THAT(out, HasSubstr("Done: the portal acknowledged 2 changes in "));
+  EXPECT_THAT(out, Not(HasSubstr("\r")));
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_FALSE(portal_.last_sync().dry_run());
+  EXPECT_EQ(portal_.watch_calls(), 1);
+}
+
+TEST_F(SyncTlsTest, DoneWithErrorsHasItsOwnExitCodeAndAHint) {
+  portal_.SetScripts({{{Job(SyncJob::DONE_WITH_ERRORS, 1, 1, 2)}}});
+  EXPECT_EQ(Procedures(), kExitJobHasDeadLetters);
+  EXPECT_EQ(static_cast<int>(kExitJobHasDeadLetters), 8);
+  EXPECT_THAT(out_.str(), HasSubstr("[100%] 1/2 delivered, 1 dead-lettered"));
+  EXPECT_THAT(out_.str(),
+              HasSubstr("Done with errors: 1 delivered, 1 dead-lettered, in "));
+  EXPECT_EQ(err_.str(),
+            "lienthong: the portal refused 1 change for good: see why with "
+            "'lienthong sync dead-letters', and requeue with 'lienthong sync "
+            "dead-letters --retry' once the cause is fixed\n");
+}
+
+TEST_F(SyncTlsTest, TerminalRedrawsTheBarInPlace) {
+  watch_.terminal = true;
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
+                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("\r[..............................] 0/2 "
+                             "delivered, 0 dead-lettered, 0 s\x1b[K"));
+  EXPECT_THAT(out, HasSubstr("\r[###############...............] 1/2 "
+                             "delivered, 0 dead-lettered, "));
+  EXPECT_THAT(out, HasSubstr("\r[##############################] 2/2 "
+                             "delivered, 0 dead-lettered, "));
+  EXPECT_THAT(out, HasSubstr("\x1b[K\nDone: the portal acknowledged 2 "
+                             "changes in "));
+  EXPECT_THAT(out, Not(HasSubstr("%]")));
+}
+
+TEST_F(SyncTlsTest, ReconnectsWhenTheStreamBreaks) {
+  portal_.SetScripts(
+      {{{Job(SyncJob::RUNNING, 1, 0, 2)},
+        grpc::Status(grpc::UNAVAILABLE, "gateway restarting")},
+       {{Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(err_.str(),
+            "lienthong: lost the progress stream (UNAVAILABLE: gateway "
+            "restarting); reconnecting in 0 s\n");
+  EXPECT_EQ(portal_.watch_calls(), 2);
+  EXPECT_THAT(out_.str(), HasSubstr("Done: the portal acknowledged 2"));
+}
+
+TEST_F(SyncTlsTest, GivesUpAfterTooManyBrokenStreams) {
+  watch_.max_reconnects = 2;
+  portal_.SetScripts(
+      {{{}, grpc::Status(grpc::UNAVAILABLE, "gateway restarting")}});
+  EXPECT_EQ(Procedures(), ExitCode::kConnection);
+  EXPECT_EQ(portal_.watch_calls(), 3);
+  EXPECT_THAT(err_.str(),
+              EndsWith("lienthong: UNAVAILABLE: gateway restarting\n"
+                       "lienthong: gave up watching; the job goes on: follow "
+                       "it with 'lienthong sync status --job job-1 "
+                       "--watch'\n"));
+}
+
+TEST_F(SyncTlsTest, AStreamClosedEarlyIsCheckedWithGetSyncJob) {
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)}}});
+  portal_.SetJob(Job(SyncJob::DONE, 2, 0, 2));
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(portal_.watch_calls(), 1);
+  EXPECT_EQ(portal_.get_calls(), 1);
+  EXPECT_THAT(out_.str(), HasSubstr("Done: the portal acknowledged 2"));
+}
+
+TEST_F(SyncTlsTest, ASilentStreamIsReopened) {
+  watch_.idle_timeout = absl::Milliseconds(200);
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)}, {}, true},
+                      {{Job(SyncJob::DONE, 2, 0, 2)}}});
+  portal_.SetJob(Job(SyncJob::RUNNING, 1, 0, 2));
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(portal_.watch_calls(), 2);
+  EXPECT_EQ(portal_.get_calls(), 1);
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(SyncTlsTest, WaitRunsOutButTheJobGoesOn) {
+  watch_.wait = absl::Milliseconds(300);
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)}, {}, true}});
+  EXPECT_EQ(Procedures(), ExitCode::kDeadlineExceeded);
+  EXPECT_EQ(err_.str(),
+            "lienthong: still RUNNING after --wait 0 s; the job goes on: "
+            "follow it with 'lienthong sync status --job job-1 --watch'\n");
+}
+
+TEST_F(SyncTlsTest, NothingToChange) {
+  portal_.SetPortal({{kCode1, "Đăng ký khai sinh"},
+                     {kCode2, "Cấp bản sao trích lục hộ tịch"}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_THAT(out_.str(),
+              EndsWith("Plan: 0 to create, 0 to update, 2 unchanged, 0 to "
+                       "withdraw.\nNothing to change: the portal has this "
+                       "catalogue already.\n"));
+  EXPECT_EQ(portal_.watch_calls(), 0);
+}
+
+TEST_F(SyncTlsTest, WithdrawMissingAndNoWatch) {
+  portal_.SetPortal({{"3.000001.000.00.00.H31", "Cũ"}});
+  procedures_.withdraw_missing = true;
+  procedures_.no_watch = true;
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  EXPECT_TRUE(portal_.last_sync().withdraw_missing());
+  EXPECT_THAT(out_.str(),
+              EndsWith("Plan: 2 to create, 0 to update, 0 unchanged, 1 to "
+                       "withdraw.\nJob job-1 queued.\nFollow it with "
+                       "'lienthong sync status --job job-1 --watch'.\n"));
+  EXPECT_EQ(portal_.watch_calls(), 0);
+}
+
+TEST_F(SyncTlsTest, JsonPrintsTheResponseThenTheFinalJob) {
+  options_.json = true;
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
+                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
+  std::vector<std::string> lines =
+      absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << out_.str();
+  SyncProceduresResponse response;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(lines[0], &response).ok());
+  EXPECT_EQ(response.job_id(), kJobId);
+  EXPECT_EQ(response.creates(), 2);
+  SyncJob job;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[1], &job).ok());
+  EXPECT_EQ(job.state(), SyncJob::DONE);
+  EXPECT_EQ(job.delivered(), 2);
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(SyncTlsTest, TheGatewayRefusingTheCatalogueIsOneLine) {
+  portal_.SetSyncError(grpc::Status(grpc::INVALID_ARGUMENT,
+                                    "procedures[1]: name\nis too long"));
+  EXPECT_EQ(Procedures(), ExitCode::kInvalidArgument);
+  EXPECT_EQ(err_.str(),
+            "lienthong: INVALID_ARGUMENT: procedures[1]: name is too long\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(SyncTlsTest, Status) {
+  SyncJob job = Job(SyncJob::RUNNING, 1, 0, 2);
+  *job.mutable_created() = Jul15();
+  portal_.SetJob(job);
+  EXPECT_EQ(Status({kJobId, false}), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "Job:            job-1\n"
+            "State:          RUNNING\n"
+            "Delivered:      1 of 2\n"
+            "Dead-lettered:  0\n"
+            "Created:        2025-07-15 10:12:03 +07\n");
+
+  EXPECT_EQ(Status({"job-404", false}), ExitCode::kNotFound);
+  EXPECT_EQ(err_.str(), "lienthong: NOT_FOUND: no such sync job\n");
+
+  portal_.SetJob(Job(SyncJob::DONE_WITH_ERRORS, 1, 1, 2));
+  EXPECT_EQ(Status({kJobId, false}), kExitJobHasDeadLetters);
+  EXPECT_THAT(err_.str(), HasSubstr("'lienthong sync dead-letters'"));
+
+  options_.json = true;
+  portal_.SetJob(Job(SyncJob::DONE, 2, 0, 2));
+  EXPECT_EQ(Status({kJobId, false}), ExitCode::kOk);
+  SyncJob parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(out_.str(), &parsed).ok());
+  EXPECT_EQ(parsed.state(), SyncJob::DONE);
+}
+
+TEST_F(SyncTlsTest, StatusWatchFollowsTheJob) {
+  portal_.SetJob(Job(SyncJob::RUNNING, 1, 0, 2));
+  portal_.SetScripts({{{Job(SyncJob::DONE, 2, 0, 2)}}});
+  EXPECT_EQ(Status({kJobId, true}), ExitCode::kOk) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("Job:            job-1\n"
+                                     "State:          RUNNING\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("[ 50%] 1/2 delivered"));
+  EXPECT_THAT(out_.str(), HasSubstr("Done: the portal acknowledged 2"));
+  EXPECT_EQ(portal_.watch_calls(), 1);
+}
+
+std::vector<DeadLetter> ThreeDeadLetters() {
+  std::vector<DeadLetter> letters(3);
+  for (int i = 0; i < 3; ++i) {
+    letters[i].set_id(absl::StrCat("dl-", i + 1));
+    letters[i].set_kind(i == 0 ? "procedure" : "dossier");
+    letters[i].set_code(i == 0 ? kCode1 : kDossier);
+    letters[i].set_reason("Mã TTHC không tồn tại");
+    letters[i].set_attempts(5);
+    *letters[i].mutable_failed_at() = Jul15();
+  }
+  return letters;
+}
+
+TEST_F(SyncTlsTest, DeadLettersFollowEveryPage) {
+  portal_.SetDeadLetters(ThreeDeadLetters());
+  EXPECT_EQ(DeadLetters({}), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            absl::StrCat(FormatDeadLetterTable(ThreeDeadLetters()),
+                         "\n3 dead letters. Requeue with 'lienthong sync "
+                         "dead-letters --retry' (all) or --retry --id ID ... "
+                         "once the cause is fixed.\n"));
+  EXPECT_THAT(portal_.page_sizes(), ElementsAre(500, 500));
+
+  options_.json = true;
+  EXPECT_EQ(DeadLetters({}), ExitCode::kOk);
+  std::vector<std::string> lines =
+      absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  DeadLetter parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(lines[2], &parsed).ok());
+  EXPECT_EQ(parsed.id(), "dl-3");
+  EXPECT_EQ(parsed.reason(), "Mã TTHC không tồn tại");
+}
+
+TEST_F(SyncTlsTest, NoDeadLetters) {
+  EXPECT_EQ(DeadLetters({}), ExitCode::kOk);
+  EXPECT_EQ(out_.str(), "No dead letters.\n");
+}
+
+TEST_F(SyncTlsTest, RetryDeadLetters) {
+  portal_.SetDeadLetters(ThreeDeadLetters());
+  EXPECT_EQ(DeadLetters({true, {}}), ExitCode::kOk) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("Requeued 3 dead letters; "));
+  EXPECT_THAT(portal_.last_retry().ids(), IsEmpty());
+
+  EXPECT_EQ(DeadLetters({true, {"dl-1", "dl-3"}}), ExitCode::kOk);
+  EXPECT_THAT(out_.str(), StartsWith("Requeued 2 dead letters; "));
+  EXPECT_THAT(portal_.last_retry().ids(), ElementsAre("dl-1", "dl-3"));
+
+  EXPECT_EQ(DeadLetters({false, {"dl-1"}}), ExitCode::kUsage);
+  EXPECT_EQ(err_.str(), "lienthong: usage: --id needs --retry\n");
+}
+
+TEST_F(SyncTlsTest, PushOneStatusChange) {
+  PushArgs args{kDossier, kCode1, "4", "2025-07-15 10:12:03", "Trần Thị Bình",
+                ""};
+  EXPECT_EQ(Push(args), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            absl::StrCat("Queued for the portal: dossier ", kDossier,
+                         ", status 4 PROCESSING at 2025-07-15 10:12:03 +07."
+                         "\n"));
+  PushDossierStatusRequest sent = portal_.last_push();
+  ASSERT_EQ(sent.updates_size(), 1);
+  EXPECT_EQ(sent.updates(0).status(), lienthong::v1::PROCESSING);
+  EXPECT_EQ(sent.updates(0).time().seconds(), Jul15().seconds());
+  EXPECT_EQ(sent.updates(0).handler(), "Trần Thị Bình");
+
+  EXPECT_EQ(Push(args), ExitCode::kOk);
+  EXPECT_THAT(out_.str(), StartsWith("Accepted earlier, not queued again: "));
+
+  options_.json = true;
+  args.status = "RESULT_RETURNED";
+  EXPECT_EQ(Push(args), ExitCode::kOk);
+  PushDossierStatusResponse response;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(out_.str(), &response).ok());
+  EXPECT_EQ(response.accepted(), 1);
+}
+
+TEST_F(SyncTlsTest, PushAnImpossibleTransition) {
+  PushArgs args{"000.00.01.H31-250715-99999", kCode1, "PROCESSING", "", "",
+                ""};
+  EXPECT_EQ(Push(args), ExitCode::kOther);
+  EXPECT_EQ(err_.str(),
+            "lienthong: FAILED_PRECONDITION: dossier "
+            "000.00.01.H31-250715-99999 cannot go from RESULT_RETURNED back "
+            "to PROCESSING\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(SyncTlsTest, NothingListeningIsAConnectionError) {
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_->Wait();
+  server_.reset();
+  options_.connection.timeout_seconds = 2;
+  procedures_.dry_run = true;
+  EXPECT_EQ(Procedures(), ExitCode::kConnection);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
+}
+
+}  // namespace
+}  // namespace lienthong::cli
