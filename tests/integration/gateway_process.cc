@@ -120,9 +120,18 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_pat
                                                    const std::string& yaml,
                                                    const std::string& log_path) {
   std::ofstream(config_path) << yaml;
-  return StartAndReadPort({BinaryPath("gateway/server/lienthong-gateway"),
-                           "--config", config_path},
-                          "listening on port", log_path);
+  auto process = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", config_path},
+      log_path);
+  if (!process.ok()) return process.status();
+  RunningProcess running{*std::move(process)};
+  auto admin = running.process.WaitForLine("admin on", absl::Seconds(30));
+  if (admin.ok()) running.admin_port = PortFromLine(*admin);
+  auto line = running.process.WaitForLine("listening on port", absl::Seconds(30));
+  if (!line.ok()) return line.status();
+  running.port = PortFromLine(*line);
+  if (running.port <= 0) return absl::InternalError("no port in the ready line");
+  return running;
 }
 
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client) {

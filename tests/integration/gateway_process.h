@@ -16,6 +16,8 @@ namespace lienthong::testing {
 struct RunningProcess {
   Subprocess process;
   int port = 0;
+  // The gateway's admin endpoint (/metrics, /healthz, /readyz), when it has one.
+  int admin_port = 0;
 };
 
 // Starts lienthong-sim on a free port with `extra_flags`.

@@ -1,0 +1,98 @@
+// No plaintext citizen ID anywhere a run leaves traces: the gateway's log,
+// its audit store (database and write-ahead log), its /metrics, and the
+// error messages callers receive.
+#include <curl/curl.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_process.h"
+
+namespace lienthong::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+size_t Append(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+std::string HttpGet(const std::string& url) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  return body;
+}
+
+TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
+  auto sim = StartSimProcess();
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  std::string dir = ::testing::TempDir();
+  std::string log = absl::StrCat(dir, "/privacy.log");
+  std::remove(log.c_str());
+  std::string yaml = GatewayYaml(sim->port);
+  size_t at = yaml.find("store_file: ");
+  ASSERT_NE(at, std::string::npos);
+  std::string audit_file =
+      yaml.substr(at + 12, yaml.find('\n', at) - at - 12);
+  auto gateway = StartGatewayProcess(absl::StrCat(dir, "/privacy.yaml"), yaml, log);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  ASSERT_GT(gateway->admin_port, 0);
+
+  // Found, not found, malformed (bad province), denied field, old ID card.
+  const std::vector<std::string> kIds = {"033085012345", "033085012021",
+                                         "999085012345", "034190077777",
+                                         "145123456"};
+  auto stub = lienthong::v1::PopulationService::NewStub(
+      ClientChannel(gateway->port, "dossier-system"));
+  std::vector<std::string> messages;
+  for (const std::string& id : kIds) {
+    for (const char* field : {"name", "spouse"}) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      lienthong::v1::LookupCitizenRequest request;
+      request.set_citizen_id(id);
+      request.set_purpose("1.001193");
+      request.mutable_fields()->add_paths(field);
+      lienthong::v1::Citizen citizen;
+      messages.push_back(stub->LookupCitizen(&context, request, &citizen)
+                             .error_message());
+    }
+  }
+  std::string metrics =
+      HttpGet(absl::StrCat("http://127.0.0.1:", gateway->admin_port, "/metrics"));
+  ASSERT_TRUE(absl::StrContains(metrics, "lienthong_calls_total"));
+  gateway->process.Stop(SIGTERM);  // flushes the log and closes the store
+
+  std::string log_text = ReadFile(log);
+  ASSERT_TRUE(absl::StrContains(log_text, "\"msg\":\"access\""));
+  std::string store = ReadFile(audit_file) + ReadFile(audit_file + "-wal");
+  ASSERT_GT(store.size(), 4096u);
+  for (const std::string& id : kIds) {
+    EXPECT_FALSE(absl::StrContains(log_text, id)) << "log holds " << id;
+    EXPECT_FALSE(absl::StrContains(store, id)) << "audit store holds " << id;
+    EXPECT_FALSE(absl::StrContains(metrics, id)) << "metrics hold " << id;
+    for (const std::string& message : messages) {
+      EXPECT_FALSE(absl::StrContains(message, id)) << message;
+    }
+  }
+  // The masked form is what the log shows.
+  EXPECT_TRUE(absl::StrContains(log_text, "033******345"));
+}
+
+}  // namespace
+}  // namespace lienthong::testing
