@@ -82,8 +82,17 @@ show "A system with no rights is denied" no-rights \
 show "A certificate from another CA fails the TLS handshake itself" rogue-client \
   lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00046 --timeout 3
 
+show "Security team: who looked up this citizen? (the server hashes the ID to search)" auditor \
+  audit query --citizen $id --limit 5
+show "Security team: is the audit chain intact and signed?" auditor audit verify
+step "Operators: Prometheus metrics on the loopback admin endpoint" \
+  "curl -s http://127.0.0.1:9464/metrics | grep lienthong_calls_total"
+curl -s http://127.0.0.1:9464/metrics | grep '^lienthong_calls_total' | head -6 || true
+step "Operators: readiness" "curl -s http://127.0.0.1:9464/readyz"
+curl -s http://127.0.0.1:9464/readyz; echo
+
 printf '\nThe gateway logged one line per call (caller, method, masked ID, code, latency):\n'
-grep '"msg":"call"' var/gateway.log | tail -3
+grep '"msg":"access"' var/gateway.log | tail -3
 if [ $keep -eq 1 ]; then
   echo; echo "Simulator (pid $sim_pid) on https://127.0.0.1:9443, gateway (pid $gateway_pid) on 127.0.0.1:8443."
   echo "Logs: var/sim.log var/gateway.log. Stop with: kill $gateway_pid $sim_pid"

@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libssl-dev libcurl4-openssl-dev libpugixml-dev libyaml-cpp-dev libicu-dev
   libsqlite3-dev sqlite3 libpq-dev libcpp-httplib-dev libcli11-dev libevent-dev
-  libgtest-dev libgmock-dev procps
+  libgtest-dev libgmock-dev procps curl
 )
 
 missing=()
