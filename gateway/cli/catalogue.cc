@@ -214,9 +214,9 @@ std::optional<std::string> CleanText(absl::string_view raw,
                                      absl::string_view label,
                                      std::vector<std::string>& errors) {
   if (size_t bad = FindInvalidUtf8(raw); bad != kValid) {
-    errors.push_back(absl::StrFormat(
-        "%s: invalid UTF-8 at byte %d of the value (0x%02X)", label, bad + 1,
-        static_cast<unsigned char>(raw[bad])));
+    errors.push_back(
+        absl::StrFormat("%s: invalid UTF-8 at byte %d of the value (0x%02X)",
+                        label, bad + 1, static_cast<unsigned char>(raw[bad])));
     return std::nullopt;
   }
   std::string text(raw);
@@ -236,6 +236,12 @@ std::optional<std::string> CleanText(absl::string_view raw,
   if (const int length = CodePointCount(text); length > spec.max_length) {
     errors.push_back(absl::StrCat(label, ": too long, ", length,
                                   " characters (at most ", spec.max_length,
+                                  ")"));
+    return std::nullopt;
+  }
+  if (text.size() > static_cast<size_t>(kMaxValueBytes)) {
+    errors.push_back(absl::StrCat(label, ": too long, ", text.size(),
+                                  " bytes in UTF-8 (at most ", kMaxValueBytes,
                                   ")"));
     return std::nullopt;
   }
@@ -418,7 +424,8 @@ class JsonParser {
     const size_t start = pos_;
     auto digits = [this] {
       const size_t from = pos_;
-      while (!AtEnd() && absl::ascii_isdigit(static_cast<unsigned char>(Peek())))
+      while (!AtEnd() &&
+             absl::ascii_isdigit(static_cast<unsigned char>(Peek())))
         ++pos_;
       return pos_ - from;
     };
@@ -526,8 +533,9 @@ class JsonParser {
         }
         default:
           --pos_;
-          return FailUnexpected("an escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
-                                "or \\uXXXX");
+          return FailUnexpected(
+              "an escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+              "or \\uXXXX");
       }
     }
     return Fail("unterminated string");
@@ -598,8 +606,8 @@ RawRow JsonRow(const JsonValue& object, int row) {
   raw.row = row;
   raw.line = object.line;
   if (object.type != JsonValue::Type::kObject) {
-    raw.errors.push_back(absl::StrCat("expected an object, got ",
-                                      JsonTypeName(object.type)));
+    raw.errors.push_back(
+        absl::StrCat("expected an object, got ", JsonTypeName(object.type)));
     raw.unusable = true;
     return raw;
   }
@@ -614,8 +622,8 @@ RawRow JsonRow(const JsonValue& object, int row) {
       raw.errors.push_back(
           it->second == key
               ? absl::StrCat("key ", Quoted(key), " appears twice")
-              : absl::StrCat("keys ", Quoted(it->second), " and ",
-                             Quoted(key), " are the same field"));
+              : absl::StrCat("keys ", Quoted(it->second), " and ", Quoted(key),
+                             " are the same field"));
       continue;
     }
     seen.emplace(spec->id, key);
@@ -623,8 +631,8 @@ RawRow JsonRow(const JsonValue& object, int row) {
     RawValue& out = raw.values[spec->id];
     if (!spec->list) {
       if (value.type != JsonValue::Type::kString) {
-        raw.errors.push_back(absl::StrCat(spec->key, ": expected a string, got ",
-                                          JsonTypeName(value.type)));
+        raw.errors.push_back(absl::StrCat(
+            spec->key, ": expected a string, got ", JsonTypeName(value.type)));
         out.wrong_type = true;
         continue;
       }
@@ -665,9 +673,9 @@ absl::Status ReadJsonRows(absl::string_view text, std::vector<RawRow>& rows) {
   } else if (root.type == JsonValue::Type::kObject) {
     for (const auto& [key, value] : root.members) {
       if (key != "procedures") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "line ", value.line, ": unknown top-level key ", Quoted(key),
-            "; ", kShape));
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", value.line, ": unknown top-level key ",
+                         Quoted(key), "; ", kShape));
       }
       if (value.type != JsonValue::Type::kArray) {
         return absl::InvalidArgumentError(
@@ -678,9 +686,9 @@ absl::Status ReadJsonRows(absl::string_view text, std::vector<RawRow>& rows) {
     }
   }
   if (array == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "line ", root.line, ": the file holds ", JsonTypeName(root.type),
-        "; ", kShape));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", root.line, ": the file holds ",
+                     JsonTypeName(root.type), "; ", kShape));
   }
   for (size_t i = 0; i < array->items.size(); ++i) {
     rows.push_back(JsonRow(array->items[i], static_cast<int>(i) + 1));
@@ -842,10 +850,9 @@ absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
     }
   }
   if (!problems.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("line ", header.line, " (the header): ",
-                     absl::StrJoin(problems, "; "),
-                     "; known columns: ", KnownNames()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", header.line, " (the header): ", absl::StrJoin(problems, "; "),
+        "; known columns: ", KnownNames()));
   }
 
   for (; next != records.end(); ++next) {
@@ -869,8 +876,7 @@ absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
           value.scalar = record.fields[i];
           continue;
         }
-        for (absl::string_view entry :
-             absl::StrSplit(record.fields[i], ';')) {
+        for (absl::string_view entry : absl::StrSplit(record.fields[i], ';')) {
           value.list.emplace_back(entry);
         }
       }
@@ -900,9 +906,9 @@ Procedure ValidateRow(RawRow& raw) {
       continue;
     }
     for (size_t i = 0; i < value.list.size(); ++i) {
-      std::optional<std::string> entry = CleanText(
-          value.list[i], spec, absl::StrCat(spec.key, " entry ", i + 1),
-          raw.errors);
+      std::optional<std::string> entry =
+          CleanText(value.list[i], spec,
+                    absl::StrCat(spec.key, " entry ", i + 1), raw.errors);
       if (!entry.has_value()) {
         clean[spec.id] = false;
       } else if (!entry->empty()) {
@@ -932,8 +938,7 @@ Procedure ValidateRow(RawRow& raw) {
   }
   if (clean[kLevel]) {
     if (text[kLevel]->empty()) {
-      raw.errors.push_back(
-          "missing level (fully_online or partly_online)");
+      raw.errors.push_back("missing level (fully_online or partly_online)");
     } else if (auto level = ParseServiceLevel(*text[kLevel]); !level.ok()) {
       raw.errors.push_back(absl::StrCat("wrong level ", Quoted(*text[kLevel]),
                                         ": ", level.status().message()));
@@ -975,9 +980,8 @@ Catalogue Validate(CatalogueFormat format, std::vector<RawRow>& rows) {
     if (code.empty()) continue;
     auto [it, inserted] = first_row.emplace(code, rows[i].row);
     if (!inserted) {
-      rows[i].errors.push_back(absl::StrCat("duplicate code ", code,
-                                            " (first at row ", it->second,
-                                            ")"));
+      rows[i].errors.push_back(absl::StrCat(
+          "duplicate code ", code, " (first at row ", it->second, ")"));
     }
   }
 
@@ -1018,10 +1022,9 @@ absl::Status CheckProcedureCode(absl::string_view code) {
     return absl::InvalidArgumentError(
         absl::StrCat(parts.size(), " parts separated by '.', not 6; ", kForm));
   }
-  if (!AllDigits(parts[0]) || parts[0].size() > 2 || parts[0][0] == '0') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the group (part 1) must be 1 or 2 digits without a leading zero; ",
-        kForm));
+  if (parts[0].size() != 1 || !AllDigits(parts[0]) || parts[0] == "0") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the group (part 1) must be one digit, 1 to 9; ", kForm));
   }
   if (!AllDigits(parts[1]) || parts[1].size() != 6) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -1030,12 +1033,10 @@ absl::Status CheckProcedureCode(absl::string_view code) {
   if (!AllDigits(parts[2]) || parts[2].size() != 3 || !AllDigits(parts[3]) ||
       parts[3].size() != 2 || !AllDigits(parts[4]) || parts[4].size() != 2) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the unit segments (parts 3 to 5) must be 3, 2 and 2 digits; ",
-        kForm));
+        "the unit segments (parts 3 to 5) must be 3, 2 and 2 digits; ", kForm));
   }
   const absl::string_view suffix = parts[5];
-  if (suffix.size() != 3 || suffix[0] != 'H' ||
-      !AllDigits(suffix.substr(1))) {
+  if (suffix.size() != 3 || suffix[0] != 'H' || !AllDigits(suffix.substr(1))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the province suffix (part 6) must be 'H' and 2 digits; ", kForm));
   }
@@ -1074,7 +1075,8 @@ absl::StatusOr<ServiceLevel> ParseServiceLevel(absl::string_view text) {
   return absl::InvalidArgumentError(std::string(kExpected));
 }
 
-absl::StatusOr<CatalogueFormat> CatalogueFormatFromPath(absl::string_view path) {
+absl::StatusOr<CatalogueFormat> CatalogueFormatFromPath(
+    absl::string_view path) {
   if (absl::EndsWithIgnoreCase(path, ".json")) return CatalogueFormat::kJson;
   if (absl::EndsWithIgnoreCase(path, ".csv")) return CatalogueFormat::kCsv;
   return absl::InvalidArgumentError(
@@ -1123,7 +1125,7 @@ absl::StatusOr<Catalogue> ReadCatalogueFile(const std::string& path) {
   }
   if (in.bad()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(path, ": read error"));
+        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
   }
   absl::StatusOr<Catalogue> catalogue = ParseCatalogue(contents, *format);
   if (!catalogue.ok()) {

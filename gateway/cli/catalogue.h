@@ -65,6 +65,8 @@ inline constexpr int kMaxShortTextLength = 300;   // field, authority_level
 inline constexpr int kMaxLongTextLength = 2000;   // agency, time, fees
 inline constexpr int kMaxListEntryLength = 1000;  // each document, basis
 inline constexpr int kMaxListEntries = 200;
+// And in bytes, any value: the gateway refuses longer ones (gateway/sync).
+inline constexpr int kMaxValueBytes = 4000;
 
 // One problem of one row.
 struct CatalogueRowError {
@@ -98,13 +100,15 @@ struct Catalogue {
 // Checks that `code` is a provincial procedure code, exactly (no
 // surrounding spaces):
 //   G.NNNNNN.UUU.UU.UU.HPP      e.g. 1.001193.000.00.00.H31
-//   G       the national group: 1 or 2 digits, no leading zero;
+//   G       the national group: one digit, 1 to 9;
 //   NNNNNN  the procedure's number in the national catalogue, 6 digits
 //           (G.NNNNNN is the national base code, e.g. 1.001193);
 //   UUU.UU.UU  unit segments of 3, 2 and 2 digits ("000.00.00" when the
 //           province publishes the procedure as a whole);
 //   HPP     'H' and the province's 2-digit unit number, 01..99 (Hưng Yên
 //           H31).
+// This is a subset of what the gateway accepts (a base code followed by any
+// dot-separated unit code): a catalogue file holds provincial codes only.
 // Returns OK, or INVALID_ARGUMENT saying what is wrong (the message does not
 // repeat the code). Thread-safe.
 absl::Status CheckProcedureCode(absl::string_view code);

@@ -50,8 +50,7 @@ std::string RenderPercent(const ProgressCounts& counts) {
 }
 
 std::string FormatElapsed(absl::Duration elapsed) {
-  const int64_t seconds =
-      std::max<int64_t>(0, absl::ToInt64Seconds(elapsed));
+  const int64_t seconds = std::max<int64_t>(0, absl::ToInt64Seconds(elapsed));
   if (seconds < 60) return absl::StrCat(seconds, " s");
   if (seconds < 3600) {
     return absl::StrFormat("%d min %02d s", seconds / 60, seconds % 60);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -51,8 +52,10 @@ constexpr int kVietnamUtcOffsetSeconds = 7 * 3600;
 // Dead letters are read in pages of this many.
 constexpr int kDeadLetterPageSize = 500;
 constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(30);
-constexpr int kMaxHandlerLength = 200;
-constexpr int kMaxNoteLength = 2000;
+// The gateway's limits (gateway/sync), in bytes.
+constexpr int kMaxHandlerBytes = 256;
+constexpr int kMaxNoteBytes = 2000;
+constexpr size_t kMaxUnitCodeLength = 40;
 
 constexpr char kSyncExamples[] =
     R"(lienthong sync procedures --file deploy/examples/catalogue.json --dry-run
@@ -86,6 +89,9 @@ constexpr char kProceduresNotes[] =
     "Without --dry-run or --no-watch the command follows the job until the\n"
     "portal has acknowledged every change; Ctrl-C stops watching, not the\n"
     "job.\n"
+    "\n"
+    "--json prints the plan response and, when following, the finished\n"
+    "job: one JSON object per line.\n"
     "\n"
     "Besides the codes below: 3 also when rows are bad; 6 also when --wait\n"
     "ran out (the job goes on); 8 when the job ended with dead letters\n"
@@ -264,15 +270,18 @@ class JobWatcher {
     while (true) {
       grpc::ClientContext context;
       if (wait_until.has_value()) {
-        context.set_deadline(SystemDeadline(
-            absl::FromChrono(*wait_until - Clock::now())));
+        context.set_deadline(
+            SystemDeadline(absl::FromChrono(*wait_until - Clock::now())));
       }
       bool idle = false;
       bool got_message = false;
-      grpc::Status status =
-          ReadStream(context, job, start, idle, got_message);
+      grpc::Status status = ReadStream(context, job, start, idle, got_message);
       if (HasEnded(job)) return WatchEnd::kEnded;
-      if (wait_until.has_value() && Clock::now() >= *wait_until) {
+      // The stream's only deadline is --wait (gRPC's clock may call it a
+      // hair before ours does).
+      if (wait_until.has_value() &&
+          (Clock::now() >= *wait_until ||
+           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
         return WatchEnd::kWaitRanOut;
       }
       if (got_message) failures = 0;
@@ -287,8 +296,7 @@ class JobWatcher {
       // Worth another try: the gateway restarting (UNAVAILABLE), too slow
       // to answer the poll, or closing the stream early.
       const bool retryable =
-          status.ok() ||
-          status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE ||
           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
       if (!retryable) {
         if (bar_ != nullptr) bar_->Break();
@@ -317,15 +325,15 @@ class JobWatcher {
       }
       backoff = std::min(backoff, kMaxReconnectBackoff);
       if (wait_until.has_value()) {
-        backoff = std::min(backoff,
-                           absl::FromChrono(*wait_until - Clock::now()));
+        backoff =
+            std::min(backoff, absl::FromChrono(*wait_until - Clock::now()));
       }
       if (bar_ != nullptr) bar_->Break();
       err_ << "lienthong: lost the progress stream ("
-           << (status.ok() ? std::string("closed early")
-                           : absl::StrCat(GrpcCodeName(status.error_code()),
-                                          ": ",
-                                          OneLine(status.error_message())))
+           << (status.ok()
+                   ? std::string("closed early")
+                   : absl::StrCat(GrpcCodeName(status.error_code()), ": ",
+                                  OneLine(status.error_message())))
            << "); reconnecting in " << FormatElapsed(backoff) << "\n";
       if (backoff > absl::ZeroDuration()) {
         std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
@@ -364,8 +372,9 @@ class JobWatcher {
         shared.wake.wait_for(lock, absl::ToChronoNanoseconds(watch_.tick));
         if (shared.stop) break;
         Show(shared.latest, start);
-        if (!shared.idle && Clock::now() - shared.last_message >=
-                                absl::ToChronoNanoseconds(watch_.idle_timeout)) {
+        if (!shared.idle &&
+            Clock::now() - shared.last_message >=
+                absl::ToChronoNanoseconds(watch_.idle_timeout)) {
           shared.idle = true;
           context.TryCancel();
         }
@@ -454,11 +463,11 @@ ExitCode FollowJob(PortalSyncService::Stub& stub, SyncJob job,
   const Clock::time_point start = Clock::now();
   std::unique_ptr<ProgressBar> bar;
   if (!options.json) {
-    bar = std::make_unique<ProgressBar>(
-        out,
-        watch.terminal ? ProgressBar::Mode::kTerminal
-                       : ProgressBar::Mode::kPlain,
-        watch.plain_interval);
+    bar = std::make_unique<ProgressBar>(out,
+                                        watch.terminal
+                                            ? ProgressBar::Mode::kTerminal
+                                            : ProgressBar::Mode::kPlain,
+                                        watch.plain_interval);
     out << "Watching until the portal has acknowledged every change "
            "(Ctrl-C stops watching, not the job).\n";
     bar->Show(Counts(job), FormatJobProgress(job, absl::ZeroDuration()),
@@ -489,8 +498,14 @@ ExitCode FollowJob(PortalSyncService::Stub& stub, SyncJob job,
 void ReportRowErrors(const Catalogue& catalogue, absl::string_view heading,
                      std::ostream& err) {
   err << "lienthong: " << heading << "\n";
+  bool encoding = false;
   for (const CatalogueRowError& error : catalogue.errors) {
     err << "  " << FormatCatalogueRowError(error) << "\n";
+    encoding = encoding || absl::StrContains(error.message, "invalid UTF-8");
+  }
+  if (encoding) {
+    err << "lienthong: hint: save the file as UTF-8 (\"CSV UTF-8\" in a "
+           "spreadsheet); older tools write Windows-1258 or TCVN3\n";
   }
 }
 
@@ -507,14 +522,19 @@ absl::Status CheckDossierCode(absl::string_view code) {
   if (parts.size() != 3) {
     return absl::InvalidArgumentError(absl::StrCat(kForm));
   }
-  const std::vector<absl::string_view> unit = absl::StrSplit(parts[0], '.');
-  if (unit.size() != 4 || unit[0].size() != 3 || !AllDigits(unit[0]) ||
-      unit[1].size() != 2 || !AllDigits(unit[1]) || unit[2].size() != 2 ||
-      !AllDigits(unit[2]) || unit[3].size() != 3 ||
-      !absl::ascii_isupper(static_cast<unsigned char>(unit[3][0])) ||
-      !AllDigits(unit[3].substr(1))) {
+  // The unit code as the gateway takes it (gateway/sync).
+  bool unit_ok = !parts[0].empty() && parts[0].size() <= kMaxUnitCodeLength;
+  for (absl::string_view group : absl::StrSplit(parts[0], '.')) {
+    unit_ok = unit_ok && !group.empty() &&
+              std::all_of(group.begin(), group.end(), [](char c) {
+                return absl::ascii_isalnum(static_cast<unsigned char>(c));
+              });
+  }
+  if (!unit_ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the unit code must be like 000.00.01.H31; ", kForm));
+        "the unit code must be 1 to 40 letters and digits in groups "
+        "separated by '.', like 000.00.01.H31; ",
+        kForm));
   }
   int yy = 0;
   int mm = 0;
@@ -558,8 +578,8 @@ absl::StatusOr<DossierStatus> ParseDossierStatus(absl::string_view text) {
   const auto* values = lienthong::v1::DossierStatus_descriptor();
   for (int i = 0; i < values->value_count(); ++i) {
     if (values->value(i)->number() == 0) continue;
-    names.push_back(
-        absl::StrCat(values->value(i)->number(), " ", values->value(i)->name()));
+    names.push_back(absl::StrCat(values->value(i)->number(), " ",
+                                 values->value(i)->name()));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("expected a number or name: ", absl::StrJoin(names, ", ")));
@@ -598,8 +618,8 @@ absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
   google::protobuf::Timestamp timestamp;
   const int64_t seconds = absl::ToUnixSeconds(time);
   timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(
-      time - absl::FromUnixSeconds(seconds))));
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
   return timestamp;
 }
 
@@ -629,21 +649,20 @@ absl::StatusOr<PushDossierStatusRequest> BuildPushRequest(const PushArgs& args,
   struct Text {
     const char* option;
     const std::string& value;
-    int max_length;
+    int max_bytes;
     void (DossierStatusUpdate::*set)(const std::string&);
   };
-  for (const Text& text :
-       {Text{"--handler", args.handler, kMaxHandlerLength,
-             &DossierStatusUpdate::set_handler},
-        Text{"--note", args.note, kMaxNoteLength,
-             &DossierStatusUpdate::set_note}}) {
+  for (const Text& text : {Text{"--handler", args.handler, kMaxHandlerBytes,
+                                &DossierStatusUpdate::set_handler},
+                           Text{"--note", args.note, kMaxNoteBytes,
+                                &DossierStatusUpdate::set_note}}) {
     if (!IsValidUtf8(text.value)) {
       return absl::InvalidArgumentError(
           absl::StrCat(text.option, ": not valid UTF-8"));
     }
-    if (CharacterCount(text.value) > text.max_length) {
+    if (text.value.size() > static_cast<size_t>(text.max_bytes)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          text.option, ": longer than ", text.max_length, " characters"));
+          text.option, ": longer than ", text.max_bytes, " bytes in UTF-8"));
     }
     (update.*text.set)(text.value);
   }
@@ -653,8 +672,7 @@ absl::StatusOr<PushDossierStatusRequest> BuildPushRequest(const PushArgs& args,
 std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M:%S +07",
-                          absl::FromUnixSeconds(time.seconds()),
-                          VietnamTime());
+                          absl::FromUnixSeconds(time.seconds()), VietnamTime());
 }
 
 std::string FormatPlanSummary(const SyncProceduresResponse& response) {
@@ -736,8 +754,8 @@ ExitCode RunSyncProcedures(const SyncProceduresArgs& args,
           CatalogueFormatFromPath(args.file);
       !format.ok()) {
     return ReportUsageError(
-        absl::InvalidArgumentError(absl::StrCat(
-            "--file ", args.file, ": ", format.status().message())),
+        absl::InvalidArgumentError(absl::StrCat("--file ", args.file, ": ",
+                                                format.status().message())),
         err);
   }
   absl::StatusOr<Catalogue> catalogue = ReadCatalogueFile(args.file);
@@ -808,8 +826,7 @@ ExitCode RunSyncProcedures(const SyncProceduresArgs& args,
     }
   } else {
     out << "Catalogue " << args.file << ": "
-        << Plural(request.procedures_size(), "procedure", "procedures")
-        << ".\n"
+        << Plural(request.procedures_size(), "procedure", "procedures") << ".\n"
         << FormatPlanSummary(response) << "\n";
     if (args.verbose) {
       out << FormatPlanDetails(response, catalogue->procedures);
@@ -840,9 +857,9 @@ ExitCode RunSyncProcedures(const SyncProceduresArgs& args,
   return FollowJob(*stub, job, options, watch, out, err);
 }
 
-ExitCode RunSyncStatus(const SyncStatusArgs& args,
-                       const CommonOptions& options, const WatchOptions& watch,
-                       std::ostream& out, std::ostream& err) {
+ExitCode RunSyncStatus(const SyncStatusArgs& args, const CommonOptions& options,
+                       const WatchOptions& watch, std::ostream& out,
+                       std::ostream& err) {
   if (absl::StripAsciiWhitespace(args.job_id).empty()) {
     return ReportUsageError(
         absl::InvalidArgumentError(
@@ -887,13 +904,12 @@ ExitCode RunDeadLetters(const DeadLettersArgs& args,
                         const CommonOptions& options, std::ostream& out,
                         std::ostream& err) {
   if (!args.retry && !args.ids.empty()) {
-    return ReportUsageError(
-        absl::InvalidArgumentError("--id needs --retry"), err);
+    return ReportUsageError(absl::InvalidArgumentError("--id needs --retry"),
+                            err);
   }
   for (const std::string& id : args.ids) {
     if (absl::StripAsciiWhitespace(id).empty()) {
-      return ReportUsageError(absl::InvalidArgumentError("--id is empty"),
-                              err);
+      return ReportUsageError(absl::InvalidArgumentError("--id is empty"), err);
     }
   }
   auto channel = OpenChannel(options.connection);
@@ -1039,8 +1055,8 @@ void RegisterSyncCommands(CLI::App& root, CommandContext& context) {
       WatchOptions watch;
       watch.terminal = terminal;
       watch.wait = absl::Seconds(*wait);
-      context.exit_code = RunSyncProcedures(*args, *options, watch,
-                                            context.out, context.err);
+      context.exit_code =
+          RunSyncProcedures(*args, *options, watch, context.out, context.err);
     });
   }
   {

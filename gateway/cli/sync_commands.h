@@ -49,7 +49,8 @@ struct WatchOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   // A broken stream (UNAVAILABLE, e.g. a gateway restart) is opened again
   // this many times in a row, backing off from `reconnect_backoff` doubling
-  // up to 30 s, before the command gives up.
+  // up to 30 s (about two minutes in all with the defaults), before the
+  // command gives up; the job goes on in the gateway either way.
   int max_reconnects = 8;
   absl::Duration reconnect_backoff = absl::Seconds(1);
 };
@@ -88,9 +89,10 @@ struct PushArgs {
 };
 
 // Checks a dossier code (MaHoSo) "<unit>-<yyMMdd>-<sequence>", e.g.
-// 000.00.01.H31-250715-00123: the unit as 3, 2 and 2 digits and a letter
-// with 2 digits, separated by '.'; a real date; a sequence of 1 to 10
-// digits. Fails with INVALID_ARGUMENT saying what is wrong. Thread-safe.
+// 000.00.01.H31-250715-00123, by the gateway's rule: the unit code 1 to 40
+// ASCII letters and digits in groups separated by '.'; a real date; a
+// sequence of 1 to 10 digits. Fails with INVALID_ARGUMENT saying what is
+// wrong. Thread-safe.
 absl::Status CheckDossierCode(absl::string_view code);
 
 // Returns the status for "1".."10" or a name of lienthong.v1.DossierStatus
@@ -165,9 +167,9 @@ ExitCode RunSyncProcedures(const SyncProceduresArgs& args,
 // options.json); with args.watch, followed like `sync procedures` does.
 // Returns kUsage without --job, kExitJobHasDeadLetters for a job that ended
 // DONE_WITH_ERRORS, kOk for any other state, or the code of the failure.
-ExitCode RunSyncStatus(const SyncStatusArgs& args,
-                       const CommonOptions& options, const WatchOptions& watch,
-                       std::ostream& out, std::ostream& err);
+ExitCode RunSyncStatus(const SyncStatusArgs& args, const CommonOptions& options,
+                       const WatchOptions& watch, std::ostream& out,
+                       std::ostream& err);
 
 // Runs `lienthong sync dead-letters`: every page of ListDeadLetters as a
 // table (options.json: one JSON object per dead letter per line), or with

@@ -18,6 +18,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
     ClientRules rules;
     rules.methods.insert(client.methods().begin(), client.methods().end());
     rules.roles.insert(client.roles().begin(), client.roles().end());
+    rules.require_dossier_id = client.require_dossier_id();
     for (const auto& grant : client.grants()) {
       rules.grants.push_back(
           Grant{{grant.purposes().begin(), grant.purposes().end()},
@@ -34,6 +35,16 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
 const Policy::ClientRules* Policy::Find(absl::string_view client) const {
   auto it = clients_.find(client);
   return it == clients_.end() ? nullptr : &it->second;
+}
+
+absl::Status Policy::CheckDossier(absl::string_view client,
+                                  absl::string_view dossier_id) const {
+  const ClientRules* rules = Find(client);
+  if (rules != nullptr && rules->require_dossier_id && dossier_id.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client '", client, "' must name the dossier (dossier_id) it serves"));
+  }
+  return absl::OkStatus();
 }
 
 bool Policy::HasRole(absl::string_view client, absl::string_view role) const {

@@ -30,6 +30,11 @@ class Policy {
   absl::Status CheckMethod(absl::string_view client,
                            absl::string_view method) const;
 
+  // OK unless `client` must name the dossier a call serves and
+  // `dossier_id` is empty: then PERMISSION_DENIED saying so. Thread-safe.
+  absl::Status CheckDossier(absl::string_view client,
+                            absl::string_view dossier_id) const;
+
   // True when `client` is registered with `role` (e.g. "auditor").
   // Thread-safe.
   bool HasRole(absl::string_view client, absl::string_view role) const;
@@ -53,6 +58,7 @@ class Policy {
     std::set<std::string, std::less<>> methods;
     std::set<std::string, std::less<>> roles;
     std::vector<Grant> grants;
+    bool require_dossier_id = false;
   };
   const ClientRules* Find(absl::string_view client) const;
 

@@ -387,6 +387,10 @@ class IdentityServiceImpl final
     absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
     call->caller = admitted.caller;
     if (status.ok()) status = Validate(*request);
+    if (status.ok()) {
+      status = admitted.runtime->policy->CheckDossier(admitted.caller.id,
+                                                      request->dossier_id());
+    }
     if (status.ok()) status = services_->CanAudit();
     if (!status.ok()) {
       services_->Complete(*call, status, [reactor](absl::Status final) {
@@ -462,6 +466,10 @@ class PopulationServiceImpl final
     call->caller = admitted.caller;
     google::protobuf::FieldMask mask;
     if (status.ok()) status = Validate(*request);
+    if (status.ok()) {
+      status = admitted.runtime->policy->CheckDossier(admitted.caller.id,
+                                                      request->dossier_id());
+    }
     if (status.ok()) {
       auto fields = admitted.runtime->policy->LookupFields(
           admitted.caller.id, request->purpose(), request->fields());
@@ -654,6 +662,9 @@ void GatewayServer::ExportRuntimeGauges() {
 }
 
 absl::Status GatewayServer::Ready() const {
+  if (audit_ != nullptr && !audit_->healthy()) {
+    return absl::UnavailableError("audit store cannot be written");
+  }
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() == resilience::BreakerState::kOpen) {

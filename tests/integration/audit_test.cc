@@ -150,6 +150,7 @@ TEST(AuditTest, AnUnwritableAuditStoreStopsCallsBeforeTheNationalSystem) {
   // the refusal is withheld) ...
   EXPECT_EQ(Call(**env, "no-rights", kLookup, "1.001193", "name"),
             grpc::UNAVAILABLE);
+  EXPECT_THAT((*env)->gateway().Ready().message(), HasSubstr("audit store"));
   // ... and from then on lookups fail without reaching the national system.
   int64_t before = (*env)->sim().Stats().of(sim::System::kPopulation).received;
   EXPECT_EQ(Call(**env, "dossier-system", kLookup, "1.001193", "name"),

@@ -59,7 +59,7 @@ std::string Describe(const Catalogue& catalogue) {
 TEST(CheckProcedureCodeTest, Valid) {
   for (const char* code :
        {"1.001193.000.00.00.H31", "2.000123.000.00.00.H01",
-        "3.000999.000.00.00.H99", "12.345678.123.45.67.H31"}) {
+        "3.000999.000.00.00.H99", "9.345678.123.45.67.H31"}) {
     EXPECT_THAT(CheckProcedureCode(code), IsOk()) << code;
   }
 }
@@ -74,8 +74,9 @@ TEST(CheckProcedureCodeTest, Invalid) {
       {"1.001193", "national base code"},
       {"1.001193.000.00.00", "5 parts"},
       {"1.001193.000.00.00.H31.1", "7 parts"},
-      {"01.001193.000.00.00.H31", "group (part 1)"},
-      {"123.001193.000.00.00.H31", "group (part 1)"},
+      {"01.001193.000.00.00.H31", "group (part 1) must be one digit"},
+      {"12.001193.000.00.00.H31", "group (part 1)"},
+      {"0.001193.000.00.00.H31", "group (part 1)"},
       {".001193.000.00.00.H31", "group (part 1)"},
       {"1.01193.000.00.00.H31", "procedure number (part 2) must be 6 digits"},
       {"1.0011930.000.00.00.H31", "part 2"},
@@ -139,7 +140,8 @@ TEST(CatalogueFormatFromPathTest, ByExtension) {
   EXPECT_EQ(*CatalogueFormatFromPath("CATALOGUE.JSON"), CatalogueFormat::kJson);
   EXPECT_EQ(*CatalogueFormatFromPath("catalogue.csv"), CatalogueFormat::kCsv);
   EXPECT_EQ(*CatalogueFormatFromPath("x.Csv"), CatalogueFormat::kCsv);
-  for (const char* bad : {"catalogue.xlsx", "catalogue", "json", "a.json.bak"}) {
+  for (const char* bad :
+       {"catalogue.xlsx", "catalogue", "json", "a.json.bak"}) {
     EXPECT_THAT(CatalogueFormatFromPath(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(".json or .csv")))
@@ -305,6 +307,10 @@ std::vector<BadRowCase> BadRowCases() {
         object, "\n]");
   };
   const std::string long_name(kMaxProcedureNameLength + 1, 'a');
+  // 1400 characters, under the character limit; 4200 bytes, over the
+  // byte limit.
+  std::string wide_fees;
+  for (int i = 0; i < 1400; ++i) wide_fees += "ế";
   std::string many_documents;
   for (int i = 0; i <= kMaxListEntries; ++i) {
     absl::StrAppend(&many_documents, i == 0 ? "" : ";", "d", i);
@@ -320,16 +326,15 @@ std::vector<BadRowCase> BadRowCases() {
       {"csv duplicate code", CatalogueFormat::kCsv, h + good + good, 3,
        "duplicate code 1.001193.000.00.00.H31 (first at row 2)"},
       {"csv missing name", CatalogueFormat::kCsv,
-       h + good + "2.000123.000.00.00.H31,,fully_online\n", 3,
-       "missing name"},
+       h + good + "2.000123.000.00.00.H31,,fully_online\n", 3, "missing name"},
       {"csv missing level", CatalogueFormat::kCsv,
        h + good + "2.000123.000.00.00.H31,Tên,\n", 3, "missing level"},
       {"csv wrong level", CatalogueFormat::kCsv,
        h + good + "2.000123.000.00.00.H31,Tên,muc do 4\n", 3,
        "wrong level \"muc do 4\": expected fully_online"},
       {"csv broken UTF-8 in the name", CatalogueFormat::kCsv,
-       h + good + "2.000123.000.00.00.H31,Đăng k\xC3\xBD\xC3,fully_online\n",
-       3, "name: invalid UTF-8 at byte 11 of the value (0xC3)"},
+       h + good + "2.000123.000.00.00.H31,Đăng k\xC3\xBD\xC3,fully_online\n", 3,
+       "name: invalid UTF-8 at byte 11 of the value (0xC3)"},
       {"csv Latin-1 byte in the code", CatalogueFormat::kCsv,
        h + good + "2.000123.000.00.00.H31\xA0,Tên,fully_online\n", 3,
        "code: invalid UTF-8 at byte 23"},
@@ -340,8 +345,12 @@ std::vector<BadRowCase> BadRowCases() {
        h + good + "2.000123.000.00.00.H31,\xED\xA0\x80,fully_online\n", 3,
        "name: invalid UTF-8 at byte 1"},
       {"csv name too long", CatalogueFormat::kCsv,
-       h + good + "2.000123.000.00.00.H31," + long_name + ",fully_online\n",
-       3, "name: too long, 1001 characters (at most 1000)"},
+       h + good + "2.000123.000.00.00.H31," + long_name + ",fully_online\n", 3,
+       "name: too long, 1001 characters (at most 1000)"},
+      {"csv fees too long in bytes", CatalogueFormat::kCsv,
+       absl::StrCat("code,name,level,fees\n", kCode1, ",Tên,fully_online,",
+                    wide_fees, "\n"),
+       2, "fees: too long, 4200 bytes in UTF-8 (at most 4000)"},
       {"csv too many documents", CatalogueFormat::kCsv,
        absl::StrCat("code,name,level,required_documents\n", kCode1,
                     ",Tên,fully_online,", many_documents, "\n"),
@@ -372,8 +381,7 @@ std::vector<BadRowCase> BadRowCases() {
        "the quote that opens field 2 on line 3 is never closed"},
 
       {"json missing code", CatalogueFormat::kJson,
-       json(R"({"name": "Tên", "level": "fully_online"})"), 2,
-       "missing code"},
+       json(R"({"name": "Tên", "level": "fully_online"})"), 2, "missing code"},
       {"json null code", CatalogueFormat::kJson,
        json(R"({"code": null, "name": "Tên", "level": "fully_online"})"), 2,
        "missing code"},
@@ -382,8 +390,8 @@ std::vector<BadRowCase> BadRowCases() {
                "level": "MOT_PHAN"})"),
        2, "duplicate code 1.001193.000.00.00.H31 (first at row 1)"},
       {"json code is a number", CatalogueFormat::kJson,
-       json(R"({"code": 1.001193, "name": "Tên", "level": "fully_online"})"),
-       2, "code: expected a string, got a number"},
+       json(R"({"code": 1.001193, "name": "Tên", "level": "fully_online"})"), 2,
+       "code: expected a string, got a number"},
       {"json unknown key", CatalogueFormat::kJson,
        json(R"({"code": "2.000123.000.00.00.H31", "name": "Tên",
                "level": "fully_online", "nmae": "x"})"),
@@ -440,15 +448,15 @@ TEST(ParseCatalogueTest, EachBadRowKindOnItsRow) {
 
 TEST(ParseCatalogueTest, CsvReportsEveryBadRowWithItsLine) {
   const std::string csv = absl::StrCat(
-      "code,name,level,fees\n",                                  // line 1
-      "1.001193.000.00.00.H31,Đăng ký khai sinh,TOAN_TRINH,\n",  // 2 good
-      ",Không có mã,MOT_PHAN,\n",                                // 3
-      "2.000123.000.00.00.H31,\"Nhiều\ndòng\",MOT_PHAN,\n",      // 4-5
-      "\n",                                                      // 6 blank
-      "1.001193.000.00.00.H31,Trùng mã,fully_online,\n",         // 7
-      "3.000001.000.00.00.H31,Sai mức độ,level 4,\n",            // 8
-      "3.000002.000.00.00.H31,Hỏng \xE1\xBB,fully_online,\n",    // 9
-      "3.000003.000.00.00.H31,,online,\"Phí\n\"\n",              // 10-11
+      "code,name,level,fees\n",                                       // line 1
+      "1.001193.000.00.00.H31,Đăng ký khai sinh,TOAN_TRINH,\n",       // 2 good
+      ",Không có mã,MOT_PHAN,\n",                                     // 3
+      "2.000123.000.00.00.H31,\"Nhiều\ndòng\",MOT_PHAN,\n",           // 4-5
+      "\n",                                                           // 6 blank
+      "1.001193.000.00.00.H31,Trùng mã,fully_online,\n",              // 7
+      "3.000001.000.00.00.H31,Sai mức độ,level 4,\n",                 // 8
+      "3.000002.000.00.00.H31,Hỏng \xE1\xBB,fully_online,\n",         // 9
+      "3.000003.000.00.00.H31,,online,\"Phí\n\"\n",                   // 10-11
       "3.000004.000.00.00.H31,Tốt,partly_online,\"50.000 đồng\"\n");  // 12
   absl::StatusOr<Catalogue> catalogue =
       ParseCatalogue(csv, CatalogueFormat::kCsv);
@@ -457,8 +465,9 @@ TEST(ParseCatalogueTest, CsvReportsEveryBadRowWithItsLine) {
       catalogue->errors,
       ElementsAre(RowError(3, "missing code"),
                   RowError(4, "name: control character U+000A"),
-                  RowError(7, "duplicate code 1.001193.000.00.00.H31 (first "
-                              "at row 2)"),
+                  RowError(7,
+                           "duplicate code 1.001193.000.00.00.H31 (first "
+                           "at row 2)"),
                   RowError(8, "wrong level \"level 4\""),
                   RowError(9, "name: invalid UTF-8"),
                   RowError(10, "missing name"),
@@ -488,12 +497,11 @@ TEST(ParseCatalogueTest, JsonReportsEveryBadRowWithItsIndexAndLine) {
   absl::StatusOr<Catalogue> catalogue =
       ParseCatalogue(kJson, CatalogueFormat::kJson);
   ASSERT_THAT(catalogue, IsOk());
-  EXPECT_THAT(catalogue->errors,
-              ElementsAre(RowError(2, "missing code"),
-                          RowError(3, "duplicate code"),
-                          RowError(4, "unknown key \"y\""),
-                          RowError(4, "missing name"),
-                          RowError(4, "wrong level \"x\"")))
+  EXPECT_THAT(
+      catalogue->errors,
+      ElementsAre(RowError(2, "missing code"), RowError(3, "duplicate code"),
+                  RowError(4, "unknown key \"y\""), RowError(4, "missing name"),
+                  RowError(4, "wrong level \"x\"")))
       << Describe(*catalogue);
   EXPECT_EQ(catalogue->errors[0].line, 3);
   EXPECT_EQ(catalogue->errors[1].line, 4);
@@ -547,20 +555,19 @@ TEST(ParseCatalogueTest, FileProblems) {
        "the file holds a string"},
       {"json empty array", CatalogueFormat::kJson, "[]",
        "the file holds no procedures"},
-      {"json empty file", CatalogueFormat::kJson, "",
-       "unexpected end of file"},
+      {"json empty file", CatalogueFormat::kJson, "", "unexpected end of file"},
       {"json too deep", CatalogueFormat::kJson, std::string(100, '['),
        "nested too deeply"},
       {"csv empty", CatalogueFormat::kCsv, "\n\n", "the file is empty"},
       {"csv header only", CatalogueFormat::kCsv, "code,name,level\n",
        "the file holds no procedures"},
       {"csv unknown column", CatalogueFormat::kCsv,
-       "code,name,level,ten_tthc\n", "line 1 (the header): unknown column "
+       "code,name,level,ten_tthc\n",
+       "line 1 (the header): unknown column "
        "\"ten_tthc\"; known columns: code, name, field"},
       {"csv missing column", CatalogueFormat::kCsv, "code,name\n",
        "missing column \"level\""},
-      {"csv repeated column", CatalogueFormat::kCsv,
-       "code,name,level,MaTTHC\n",
+      {"csv repeated column", CatalogueFormat::kCsv, "code,name,level,MaTTHC\n",
        "columns \"code\" and \"MaTTHC\" are the same field"},
       {"csv nameless column", CatalogueFormat::kCsv, "code,,name,level\n",
        "column 2 has no name"},
@@ -568,15 +575,18 @@ TEST(ParseCatalogueTest, FileProblems) {
        "separated by ',' (this file seems to use ';')"},
       {"csv header quote", CatalogueFormat::kCsv, "code,\"name\n",
        "line 1 (the header): the quote that opens field 2"},
-      {"utf-16 LE", CatalogueFormat::kCsv, std::string("\xFF\xFE" "c\0", 4),
+      {"utf-16 LE", CatalogueFormat::kCsv,
+       std::string("\xFF\xFE"
+                   "c\0",
+                   4),
        "the file is UTF-16"},
       {"utf-16 BE", CatalogueFormat::kJson, std::string("\xFE\xFF\0[", 4),
        "the file is UTF-16"},
   };
   for (const Case& c : kCases) {
-    EXPECT_THAT(ParseCatalogue(c.text, c.format),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr(c.message)))
+    EXPECT_THAT(
+        ParseCatalogue(c.text, c.format),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
   }
 }
@@ -585,9 +595,9 @@ TEST(ReadCatalogueFileTest, UnreadableOrUnknownFiles) {
   EXPECT_THAT(ReadCatalogueFile("/nonexistent/catalogue.json"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        StartsWith("/nonexistent/catalogue.json: cannot read")));
-  EXPECT_THAT(ReadCatalogueFile("/etc/hostname"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(".json or .csv")));
+  EXPECT_THAT(
+      ReadCatalogueFile("/etc/hostname"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(".json or .csv")));
 }
 
 // ---------------------------------------------------------------------------
@@ -599,8 +609,8 @@ std::string SourceDir() {
 }
 
 TEST(SampleCatalogueTest, BothFilesParseCleanAndAgree) {
-  absl::StatusOr<Catalogue> json = ReadCatalogueFile(
-      SourceDir() + "/deploy/examples/catalogue.json");
+  absl::StatusOr<Catalogue> json =
+      ReadCatalogueFile(SourceDir() + "/deploy/examples/catalogue.json");
   absl::StatusOr<Catalogue> csv =
       ReadCatalogueFile(SourceDir() + "/deploy/examples/catalogue.csv");
   ASSERT_THAT(json, IsOk());

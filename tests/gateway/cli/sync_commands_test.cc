@@ -250,15 +250,15 @@ TEST(FormatTest, DeadLetterTable) {
   letters[1].set_reason("Trạng thái\nkhông hợp lệ");
   constexpr absl::string_view kRow = "%-5s  %-9s  %-26s  %-8s  %-23s  %s\n";
   const absl::ParsedFormat<'s', 's', 's', 's', 's', 's'> row(kRow);
-  EXPECT_EQ(FormatDeadLetterTable(letters),
-            absl::StrCat(
-                absl::StrFormat(row, "ID", "KIND", "CODE", "ATTEMPTS",
-                                "FAILED AT", "REASON"),
-                absl::StrFormat(row, "dl-1", "procedure", kCode1, "5",
-                                "2025-07-15 10:12:03 +07",
-                                "Mã TTHC không tồn tại"),
-                absl::StrFormat(row, "dl-22", "dossier", kDossier, "12", "-",
-                                "Trạng thái không hợp lệ")));
+  EXPECT_EQ(
+      FormatDeadLetterTable(letters),
+      absl::StrCat(
+          absl::StrFormat(row, "ID", "KIND", "CODE", "ATTEMPTS", "FAILED AT",
+                          "REASON"),
+          absl::StrFormat(row, "dl-1", "procedure", kCode1, "5",
+                          "2025-07-15 10:12:03 +07", "Mã TTHC không tồn tại"),
+          absl::StrFormat(row, "dl-22", "dossier", kDossier, "12", "-",
+                          "Trạng thái không hợp lệ")));
 }
 
 TEST(FormatTest, DeadLetterColumnsAlignByCharacters) {
@@ -267,8 +267,8 @@ TEST(FormatTest, DeadLetterColumnsAlignByCharacters) {
   letters[0].set_reason("x");
   letters[1].set_id("abcde");
   letters[1].set_reason("y");
-  std::vector<std::string> lines = absl::StrSplit(
-      FormatDeadLetterTable(letters), '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(FormatDeadLetterTable(letters), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(lines[1], StartsWith("thư-1  "));
   EXPECT_THAT(lines[2], StartsWith("abcde  "));
@@ -297,8 +297,8 @@ TEST(ParseTest, DossierStatus) {
     ASSERT_TRUE(status.ok()) << c.text << ": " << status.status();
     EXPECT_EQ(*status, c.status) << c.text;
   }
-  for (const char* bad : {"", "0", "11", "-1", "4.0", "done",
-                          "DOSSIER_STATUS_UNSPECIFIED"}) {
+  for (const char* bad :
+       {"", "0", "11", "-1", "4.0", "done", "DOSSIER_STATUS_UNSPECIFIED"}) {
     absl::StatusOr<DossierStatus> status = ParseDossierStatus(bad);
     EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument)
         << bad;
@@ -309,8 +309,9 @@ TEST(ParseTest, DossierStatus) {
 }
 
 TEST(ParseTest, DossierCode) {
-  for (const char* good : {kDossier, "000.20.31.H31-240229-1",
-                           "000.00.01.G09-250101-1234567890"}) {
+  for (const char* good :
+       {kDossier, "000.20.31.H31-240229-1", "000.00.01.G09-250101-1234567890",
+        "H31-250715-7", "000.00.01.h31-250715-00123"}) {
     EXPECT_TRUE(CheckDossierCode(good).ok()) << good;
   }
   struct Case {
@@ -321,9 +322,11 @@ TEST(ParseTest, DossierCode) {
       {"", "empty"},
       {"000.00.01.H31-250715", "expected <unit>-<yyMMdd>-<sequence>"},
       {"000.00.01.H31-250715-1-2", "expected <unit>"},
-      {"00.00.01.H31-250715-00123", "unit code"},
-      {"000.00.01.h31-250715-00123", "unit code"},
-      {"000.00.01-250715-00123", "unit code"},
+      {"000..01.H31-250715-00123", "unit code"},
+      {".000.00.01.H31-250715-00123", "unit code"},
+      {"000.00.01.H3!-250715-00123", "unit code"},
+      {"Đà.00.01.H31-250715-00123", "unit code"},
+      {"000.00.01.H31.000.00.01.H31.000.00.01.H31-250715-1", "unit code"},
       {"000.00.01.H31-2507150-00123", "6 digits yyMMdd"},
       {"000.00.01.H31-250230-00123", "the date 250230 does not exist"},
       {"000.00.01.H31-251315-00123", "does not exist"},
@@ -382,13 +385,15 @@ TEST(ParseTest, StatusTime) {
         ParseStatusTime(b.text, now);
     EXPECT_EQ(time.status().code(), absl::StatusCode::kInvalidArgument)
         << b.text;
-    EXPECT_THAT(std::string(time.status().message()), HasSubstr(b.why)) << b.text;
+    EXPECT_THAT(std::string(time.status().message()), HasSubstr(b.why))
+        << b.text;
   }
 }
 
 TEST(ParseTest, BuildPushRequest) {
   const absl::Time now = absl::FromUnixSeconds(Jul15().seconds() + 3600);
-  PushArgs args{kDossier, kCode1, "PROCESSING", "2025-07-15 10:12:03",
+  PushArgs args{kDossier,        kCode1,
+                "PROCESSING",    "2025-07-15 10:12:03",
                 "Trần Thị Bình", "Đang thẩm định"};
   absl::StatusOr<PushDossierStatusRequest> request =
       BuildPushRequest(args, now);
@@ -415,7 +420,12 @@ TEST(ParseTest, BuildPushRequest) {
       {[](PushArgs& a) { a.handler = "Tr\xE1\xBA"; },
        "--handler: not valid UTF-8"},
       {[](PushArgs& a) { a.note = std::string(2001, 'x'); },
-       "--note: longer than 2000 characters"},
+       "--note: longer than 2000 bytes"},
+      {[](PushArgs& a) {
+         a.handler.clear();
+         for (int i = 0; i < 100; ++i) a.handler += "Trần ";  // 600 bytes
+       },
+       "--handler: longer than 256 bytes"},
   };
   for (const Case& c : kCases) {
     PushArgs bad = args;
@@ -444,8 +454,7 @@ CliResult RunLienthong(std::vector<std::string> args) {
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   std::ostringstream out;
   std::ostringstream err;
-  const int code =
-      RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  const int code = RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
   return {code, out.str(), err.str()};
 }
 
@@ -476,11 +485,11 @@ class SyncCliTest : public ::testing::Test {
                                   ",Cấp bản sao trích lục hộ tịch,MOT_PHAN\n"));
   }
   static std::string Bad() {
-    return WriteFile(*dir_ / "bad.csv",
-                     absl::StrCat("code,name,level\n", kCode1,
-                                  ",Đăng ký khai sinh,TOAN_TRINH\n",
-                                  ",Không mã,MOT_PHAN\n", kCode1,
-                                  ",Trùng,online\n"));
+    return WriteFile(
+        *dir_ / "bad.csv",
+        absl::StrCat("code,name,level\n", kCode1,
+                     ",Đăng ký khai sinh,TOAN_TRINH\n", ",Không mã,MOT_PHAN\n",
+                     kCode1, ",Trùng,online\n"));
   }
 
   static inline fs::path* dir_ = nullptr;
@@ -538,8 +547,7 @@ TEST_F(SyncCliTest, UsageErrorsSendNothing) {
 }
 
 TEST_F(SyncCliTest, HelpOnEveryCommandHasExamples) {
-  for (const char* command :
-       {"procedures", "status", "dead-letters", "push"}) {
+  for (const char* command : {"procedures", "status", "dead-letters", "push"}) {
     CliResult result = RunLienthong({"sync", command, "--help"});
     EXPECT_EQ(result.code, 0) << command;
     EXPECT_THAT(result.out, HasSubstr("Examples:\n  lienthong sync "))
@@ -557,8 +565,8 @@ TEST_F(SyncCliTest, HelpOnEveryCommandHasExamples) {
 
 TEST_F(SyncCliTest, CheckValidatesWithoutConnecting) {
   const std::string good = Good();
-  CliResult ok = RunLienthong({"sync", "procedures", "--file", good,
-                               "--check"});
+  CliResult ok =
+      RunLienthong({"sync", "procedures", "--file", good, "--check"});
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_EQ(ok.out, absl::StrCat(good, ": 2 procedures, every row good.\n"));
 
@@ -566,14 +574,14 @@ TEST_F(SyncCliTest, CheckValidatesWithoutConnecting) {
   CliResult refused =
       RunLienthong({"sync", "procedures", "--file", bad, "--check"});
   EXPECT_EQ(refused.code, 3);
-  EXPECT_EQ(refused.err,
-            absl::StrCat("lienthong: ", bad, ": 2 of 3 rows bad:\n",
-                         "  row 3: missing code\n",
-                         "  row 4: wrong level \"online\": expected "
-                         "fully_online, partly_online, TOAN_TRINH or "
-                         "MOT_PHAN\n",
-                         "  row 4: duplicate code ", kCode1,
-                         " (first at row 2)\n"));
+  EXPECT_EQ(
+      refused.err,
+      absl::StrCat("lienthong: ", bad, ": 2 of 3 rows bad:\n",
+                   "  row 3: missing code\n",
+                   "  row 4: wrong level \"online\": expected "
+                   "fully_online, partly_online, TOAN_TRINH or "
+                   "MOT_PHAN\n",
+                   "  row 4: duplicate code ", kCode1, " (first at row 2)\n"));
 }
 
 TEST_F(SyncCliTest, BadRowsAreReportedBeforeAnyConnection) {
@@ -615,8 +623,7 @@ struct WatchScript {
   bool hang = false;
 };
 
-class FakePortalSync final
-    : public lienthong::v1::PortalSyncService::Service {
+class FakePortalSync final : public lienthong::v1::PortalSyncService::Service {
  public:
   grpc::Status SyncProcedures(grpc::ServerContext*,
                               const SyncProceduresRequest* request,
@@ -851,16 +858,16 @@ class SyncTlsTest : public ::testing::Test {
       return absl::StrCat(
           "openssl req -new ", ec, " -keyout ", name, ".key -out ", name,
           ".csr -subj /CN=", name, " && openssl x509 -req -in ", name,
-          ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out ",
-          name, ".pem -extfile ", ext);
+          ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out ", name,
+          ".pem -extfile ", ext);
     };
-    const std::string script = absl::StrCat(
-        "cd '", dir.string(), "' && { openssl req -x509 ", ec,
-        " -keyout ca.key -out ca.pem -days 2 -subj /CN=ca"
-        " -addext basicConstraints=critical,CA:TRUE"
-        " -addext keyUsage=critical,keyCertSign,cRLSign && ",
-        leaf("server", "server.ext"), " && ", leaf("client", "client.ext"),
-        "; } > openssl.log 2>&1");
+    const std::string script =
+        absl::StrCat("cd '", dir.string(), "' && { openssl req -x509 ", ec,
+                     " -keyout ca.key -out ca.pem -days 2 -subj /CN=ca"
+                     " -addext basicConstraints=critical,CA:TRUE"
+                     " -addext keyUsage=critical,keyCertSign,cRLSign && ",
+                     leaf("server", "server.ext"), " && ",
+                     leaf("client", "client.ext"), "; } > openssl.log 2>&1");
     return std::system(script.c_str()) == 0;
   }
 
@@ -983,11 +990,11 @@ TEST_F(SyncTlsTest, DryRunSendsTheValidatedCatalogueAndQueuesNothing) {
 }
 
 TEST_F(SyncTlsTest, BadRowsSendNothing) {
-  procedures_.file = WriteFile(
-      *dir_ / "bad.json",
-      absl::StrCat("[{\"code\": \"", kCode1,
-                   "\", \"name\": \"A\", \"level\": \"TOAN_TRINH\"},",
-                   "{\"name\": \"B\", \"level\": \"x\"}]"));
+  procedures_.file =
+      WriteFile(*dir_ / "bad.json",
+                absl::StrCat("[{\"code\": \"", kCode1,
+                             "\", \"name\": \"A\", \"level\": \"TOAN_TRINH\"},",
+                             "{\"name\": \"B\", \"level\": \"x\"}]"));
   EXPECT_EQ(Procedures(), ExitCode::kInvalidArgument);
   EXPECT_EQ(err_.str(),
             absl::StrCat("lienthong: ", procedures_.file,
@@ -1002,10 +1009,10 @@ TEST_F(SyncTlsTest, BadRowsSendNothing) {
 }
 
 TEST_F(SyncTlsTest, SkipInvalidSendsTheGoodRowsAndListsTheOthers) {
-  procedures_.file = WriteFile(
-      *dir_ / "mixed.csv",
-      absl::StrCat("code,name,level\n", kCode1, ",A,TOAN_TRINH\n",
-                   ",B,MOT_PHAN\n", kCode2, ",C,MOT_PHAN\n"));
+  procedures_.file =
+      WriteFile(*dir_ / "mixed.csv",
+                absl::StrCat("code,name,level\n", kCode1, ",A,TOAN_TRINH\n",
+                             ",B,MOT_PHAN\n", kCode2, ",C,MOT_PHAN\n"));
   procedures_.skip_invalid = true;
   portal_.SetScripts({{{Job(SyncJob::DONE, 2, 0, 2)}}});
   EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
@@ -1019,8 +1026,8 @@ TEST_F(SyncTlsTest, SkipInvalidSendsTheGoodRowsAndListsTheOthers) {
 }
 
 TEST_F(SyncTlsTest, FollowsTheJobToDoneInPlainLines) {
-  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
-                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  portal_.SetScripts(
+      {{{Job(SyncJob::RUNNING, 1, 0, 2), Job(SyncJob::DONE, 2, 0, 2)}}});
   EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
   const std::string out = out_.str();
   EXPECT_THAT(out, StartsWith(absl::StrCat(
@@ -1056,8 +1063,8 @@ TEST_F(SyncTlsTest, DoneWithErrorsHasItsOwnExitCodeAndAHint) {
 
 TEST_F(SyncTlsTest, TerminalRedrawsTheBarInPlace) {
   watch_.terminal = true;
-  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
-                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  portal_.SetScripts(
+      {{{Job(SyncJob::RUNNING, 1, 0, 2), Job(SyncJob::DONE, 2, 0, 2)}}});
   EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
   const std::string out = out_.str();
   EXPECT_THAT(out, HasSubstr("\r[..............................] 0/2 "
@@ -1072,10 +1079,9 @@ TEST_F(SyncTlsTest, TerminalRedrawsTheBarInPlace) {
 }
 
 TEST_F(SyncTlsTest, ReconnectsWhenTheStreamBreaks) {
-  portal_.SetScripts(
-      {{{Job(SyncJob::RUNNING, 1, 0, 2)},
-        grpc::Status(grpc::UNAVAILABLE, "gateway restarting")},
-       {{Job(SyncJob::DONE, 2, 0, 2)}}});
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)},
+                       grpc::Status(grpc::UNAVAILABLE, "gateway restarting")},
+                      {{Job(SyncJob::DONE, 2, 0, 2)}}});
   EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
   EXPECT_EQ(err_.str(),
             "lienthong: lost the progress stream (UNAVAILABLE: gateway "
@@ -1152,8 +1158,8 @@ TEST_F(SyncTlsTest, WithdrawMissingAndNoWatch) {
 
 TEST_F(SyncTlsTest, JsonPrintsTheResponseThenTheFinalJob) {
   options_.json = true;
-  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2),
-                        Job(SyncJob::DONE, 2, 0, 2)}}});
+  portal_.SetScripts(
+      {{{Job(SyncJob::RUNNING, 1, 0, 2), Job(SyncJob::DONE, 2, 0, 2)}}});
   EXPECT_EQ(Procedures(), ExitCode::kOk) << err_.str();
   std::vector<std::string> lines =
       absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
@@ -1171,8 +1177,8 @@ TEST_F(SyncTlsTest, JsonPrintsTheResponseThenTheFinalJob) {
 }
 
 TEST_F(SyncTlsTest, TheGatewayRefusingTheCatalogueIsOneLine) {
-  portal_.SetSyncError(grpc::Status(grpc::INVALID_ARGUMENT,
-                                    "procedures[1]: name\nis too long"));
+  portal_.SetSyncError(
+      grpc::Status(grpc::INVALID_ARGUMENT, "procedures[1]: name\nis too long"));
   EXPECT_EQ(Procedures(), ExitCode::kInvalidArgument);
   EXPECT_EQ(err_.str(),
             "lienthong: INVALID_ARGUMENT: procedures[1]: name is too long\n");
@@ -1273,8 +1279,8 @@ TEST_F(SyncTlsTest, RetryDeadLetters) {
 }
 
 TEST_F(SyncTlsTest, PushOneStatusChange) {
-  PushArgs args{kDossier, kCode1, "4", "2025-07-15 10:12:03", "Trần Thị Bình",
-                ""};
+  PushArgs args{kDossier,        kCode1, "4", "2025-07-15 10:12:03",
+                "Trần Thị Bình", ""};
   EXPECT_EQ(Push(args), ExitCode::kOk) << err_.str();
   EXPECT_EQ(out_.str(),
             absl::StrCat("Queued for the portal: dossier ", kDossier,
@@ -1299,8 +1305,7 @@ TEST_F(SyncTlsTest, PushOneStatusChange) {
 }
 
 TEST_F(SyncTlsTest, PushAnImpossibleTransition) {
-  PushArgs args{"000.00.01.H31-250715-99999", kCode1, "PROCESSING", "", "",
-                ""};
+  PushArgs args{"000.00.01.H31-250715-99999", kCode1, "PROCESSING", "", "", ""};
   EXPECT_EQ(Push(args), ExitCode::kOther);
   EXPECT_EQ(err_.str(),
             "lienthong: FAILED_PRECONDITION: dossier "

@@ -102,6 +102,22 @@ TEST(PolicyTest, ClientWithoutGrantsGetsNoFields) {
                        HasSubstr("no grant for purpose")));
 }
 
+TEST(PolicyTest, ClientsThatMustNameTheDossierAreRefusedWithoutIt) {
+  lienthong::config::v1::GatewayConfig config;
+  auto* strict = config.add_clients();
+  strict->set_id("strict");
+  strict->set_require_dossier_id(true);
+  config.add_clients()->set_id("lenient");
+  auto policy = Policy::FromConfig(config);
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_THAT((*policy)->CheckDossier("strict", ""),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("must name the dossier")));
+  EXPECT_THAT((*policy)->CheckDossier("strict", "000.00.01.H31-251127-00001"),
+              IsOk());
+  EXPECT_THAT((*policy)->CheckDossier("lenient", ""), IsOk());
+}
+
 TEST(PolicyTest, DuplicateClientIsRejected) {
   lienthong::config::v1::GatewayConfig config;
   config.add_clients()->set_id("a");
