@@ -844,7 +844,9 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(vneid.client_secret(), "dev-vneid-secret");
 
   EXPECT_EQ(config->routes_size(), 2);
-  ASSERT_EQ(config->clients_size(), 3);
+  ASSERT_EQ(config->clients_size(), 4);
+  EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
+  EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
   EXPECT_EQ(config->clients(0).methods_size(), 2);
   EXPECT_EQ(config->clients(1).id(), "spiffe://lienthong.local/citizen-portal");
