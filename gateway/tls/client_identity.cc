@@ -5,6 +5,8 @@
 #include <openssl/x509.h>
 
 #include <fstream>
+#include <mutex>
+#include <unordered_map>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -85,6 +87,36 @@ absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path) {
   return absl::Now() + absl::Hours(24) * days + absl::Seconds(seconds);
 }
 
+namespace {
+
+// Fingerprints of the client certificates seen lately. Parsing a certificate
+// (OpenSSL 3 decodes its public key under global locks) cost more than the
+// rest of a call; a provincial system presents the same certificate on every
+// call, so one parse per certificate is enough.
+class FingerprintCache {
+ public:
+  absl::StatusOr<std::string> Get(const std::string& pem) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = cache_.find(pem);
+      if (it != cache_.end()) return it->second;
+    }
+    auto fingerprint = CertificateFingerprint(pem);
+    if (!fingerprint.ok()) return fingerprint.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cache_.size() >= kMaxEntries) cache_.clear();
+    cache_.emplace(pem, *fingerprint);
+    return fingerprint;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1024;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> cache_;
+};
+
+}  // namespace
+
 absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
     const grpc::AuthContext& context) {
   if (!context.IsPeerAuthenticated()) {
@@ -100,7 +132,8 @@ absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
         "client certificate has neither a SAN URI nor a subject CN");
   }
   std::string pem = FirstProperty(context, GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  auto fingerprint = CertificateFingerprint(pem);
+  static FingerprintCache* const cache = new FingerprintCache();
+  auto fingerprint = cache->Get(pem);
   if (!fingerprint.ok()) {
     return absl::UnauthenticatedError("client certificate unreadable");
   }

@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# The gateway benchmark (issue 6): what each hop adds to a call, side by side
+# with the proxies a province would otherwise use. On loopback only, it starts
+#
+#   direct    lienthong-bench-upstream: gRPC over TLS, answers at once (floor)
+#   nginx     nginx grpc_pass, TLS h2 in (client cert verified), grpcs:// out
+#             with keepalive to the upstream and no per-connection limits
+#   haproxy   HAProxy mode http, TLS h2 in (client cert verified), TLS h2 out
+#   lienthong lienthong-gateway, grpc-upstream route, mutual TLS, policy and
+#             audit on
+#   c06-gw    (route 5) lienthong-gateway, c06-population-soap route to
+#             lienthong-sim
+#   c06-soap  (route 5) lienthong-sim called directly over HTTPS/SOAP with
+#             h2load --h1 (from nghttp2-client; skipped when absent)
+#
+# then runs, interleaved, ROUNDS rounds of each target at 1 call in flight
+# (added latency) and at 32 (throughput) with lienthong-loadgen, always with
+# the dossier-system client certificate, and prints medians with min-max and
+# ratios to direct. CPU per call is read from /proc/<pid>/stat (user+system
+# of the target's own processes) around each run; peak memory is VmHWM.
+#
+#   scripts/bench.sh [--rounds N] [--duration S] [--no-route5] [--keep]
+#                    [--perf PREFIX]
+#
+# --perf PREFIX: after the rounds, one unmeasured 32-in-flight run per gateway
+# under `perf record --call-graph dwarf`, written to PREFIX.lienthong.data (and
+# PREFIX.c06-gw.data); read them with `perf report -i FILE`.
+#
+# BUILD_DIR (default build) picks the build folder. Installs nginx, haproxy
+# and nghttp2-client with apt-get when missing and run as root. Every process
+# it starts is stopped on exit; --keep keeps the temporary folder (configs,
+# logs, raw results).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${BUILD_DIR:-build}
+rounds=3
+duration=3
+route5=1
+keep=0
+perf_prefix=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --no-route5) route5=0; shift ;;
+    --keep) keep=1; shift ;;
+    --perf) perf_prefix=$2; shift 2 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "bench: $*" >&2; }
+
+# --- Dependencies and build -------------------------------------------------
+scripts/install-deps.sh >&2
+optional=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || optional+=(nginx)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || optional+=(haproxy)
+[ $route5 -eq 0 ] || command -v h2load >/dev/null || optional+=(nghttp2-client)
+if [ ${#optional[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "installing ${optional[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${optional[@]}" >&2 || log "could not install ${optional[*]}"
+  else
+    log "missing ${optional[*]} (run as root to install them)"
+  fi
+fi
+PATH=$PATH:/usr/sbin
+command -v nginx >/dev/null || { log "nginx is required"; exit 1; }
+command -v haproxy >/dev/null || { log "haproxy is required"; exit 1; }
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+fi
+cmake --build "$build" -j "$(nproc)" --target lienthong-bench-upstream \
+  lienthong-loadgen lienthong-gateway lienthong-sim >&2
+upstream_bin=$build/tests/bench/lienthong-bench-upstream
+loadgen_bin=$build/tests/bench/lienthong-loadgen
+gateway_bin=$build/gateway/server/lienthong-gateway
+sim_bin=$build/tests/national_sim/lienthong-sim
+
+certs=$root/$build/bench-certs
+certs/make-dev-certs.sh "$certs" >/dev/null
+
+# --- Processes --------------------------------------------------------------
+tmp=$(mktemp -d /tmp/lienthong-bench.XXXXXX)
+chmod 755 "$tmp"  # nginx workers run as an unprivileged user
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $keep -eq 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_line FILE PATTERN PID: waits until FILE has a line matching PATTERN
+# and prints it; fails when PID exits first or after 30 s.
+wait_line() {
+  local i
+  for i in $(seq 1 300); do
+    if grep -m1 -E "$2" "$1" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  log "no '$2' in $1:"; tail -20 "$1" >&2; return 1
+}
+port_of() { grep -oE '[0-9]+$' <<<"$1"; }
+
+# A port nobody listens on, for the servers that cannot bind port 0 and
+# report it (nginx, HAProxy). Loopback only.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    if [ -z "$(ss -Hltn "sport = :$p")" ]; then echo "$p"; return; fi
+  done
+}
+wait_listen() {  # PORT PID LOG
+  local i
+  for i in $(seq 1 300); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "nothing listens on $1:"; tail -20 "$3" >&2; return 1
+}
+
+"$upstream_bin" --listen 127.0.0.1:0 --cert "$certs/sim.pem" --key "$certs/sim.key" \
+  > "$tmp/upstream.log" 2>&1 &
+upstream_pid=$!; pids+=("$upstream_pid")
+up_port=$(port_of "$(wait_line "$tmp/upstream.log" 'listening on port' $upstream_pid)")
+
+# nginx: one request per upstream connection at a time (nginx does not
+# multiplex upstream HTTP/2), so keep enough idle connections for 32 in flight.
+nginx_port=$(free_port)
+mkdir -p "$tmp/nginx"
+cat > "$tmp/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 2;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  upstream fake {
+    server 127.0.0.1:$up_port;
+    keepalive 64;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port ssl http2;
+    ssl_certificate $certs/gateway.pem;
+    ssl_certificate_key $certs/gateway.key;
+    ssl_client_certificate $certs/ca.pem;
+    ssl_verify_client on;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+    http2_max_concurrent_streams 1024;
+    location / {
+      grpc_pass grpcs://fake;
+      grpc_ssl_trusted_certificate $certs/ca.pem;
+      grpc_ssl_verify on;
+      grpc_ssl_name localhost;
+      grpc_ssl_session_reuse on;
+      grpc_socket_keepalive on;
+    }
+  }
+}
+EOF
+nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" > "$tmp/nginx/stdout.log" 2>&1 &
+nginx_pid=$!; pids+=("$nginx_pid")
+wait_listen "$nginx_port" $nginx_pid "$tmp/nginx/error.log"
+
+# HAProxy: the certificate and key in one file, as it wants them.
+haproxy_port=$(free_port)
+cat "$certs/gateway.pem" "$certs/gateway.key" > "$tmp/haproxy-cert.pem"
+cat > "$tmp/haproxy.cfg" <<EOF
+global
+  nbthread 2
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+  timeout http-keep-alive 600s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$haproxy_port ssl crt $tmp/haproxy-cert.pem ca-file $certs/ca.pem verify required alpn h2
+  default_backend be
+backend be
+  server up 127.0.0.1:$up_port ssl verify required ca-file $certs/ca.pem alpn h2 proto h2
+EOF
+haproxy -db -f "$tmp/haproxy.cfg" > "$tmp/haproxy.log" 2>&1 &
+haproxy_pid=$!; pids+=("$haproxy_pid")
+wait_listen "$haproxy_port" $haproxy_pid "$tmp/haproxy.log"
+
+# start_gateway NAME ADAPTERS_YAML: starts a gateway, prints its port.
+start_gateway() {
+  local name=$1 adapters=$2
+  mkdir -p "$tmp/$name"
+  cat > "$tmp/$name/gateway.yaml" <<EOF
+node_name: bench-$name
+listener:
+  address: 127.0.0.1:0
+  tls:
+    cert_file: $certs/gateway.pem
+    key_file: $certs/gateway.key
+    client_ca_file: $certs/ca.pem
+$adapters
+routes:
+  - method: lienthong.v1.PopulationService/LookupCitizen
+    adapter: population
+    timeout_ms: 30000
+clients:
+  - id: spiffe://lienthong.local/dossier-system
+    methods: [lienthong.v1.PopulationService/LookupCitizen]
+    grants:
+      - purposes: ["*"]
+        fields: [name, birth_date]
+admin:
+  address: 127.0.0.1:0
+audit:
+  store_file: $tmp/$name/audit.db
+logging:
+  level: info
+EOF
+  "$gateway_bin" --config "$tmp/$name/gateway.yaml" > "$tmp/$name/gateway.log" 2>&1 &
+  gw_pid=$!; pids+=("$gw_pid")
+  gw_port=$(port_of "$(wait_line "$tmp/$name/gateway.log" 'listening on port' $gw_pid)")
+}
+
+start_gateway lienthong "adapters:
+  - name: population
+    type: grpc-upstream
+    config:
+      target: 127.0.0.1:$up_port
+      ca_file: $certs/ca.pem"
+lienthong_pid=$gw_pid; lienthong_port=$gw_port
+
+targets=(direct nginx haproxy lienthong)
+declare -A port=([direct]=$up_port [nginx]=$nginx_port [haproxy]=$haproxy_port
+                 [lienthong]=$lienthong_port)
+declare -A server_pid=([direct]=$upstream_pid [nginx]=$nginx_pid
+                       [haproxy]=$haproxy_pid [lienthong]=$lienthong_pid)
+
+if [ $route5 -eq 1 ]; then
+  "$sim_bin" --listen 127.0.0.1:0 --cert "$certs/sim.pem" --key "$certs/sim.key" \
+    > "$tmp/sim.log" 2>&1 &
+  sim_pid=$!; pids+=("$sim_pid")
+  sim_port=$(port_of "$(wait_line "$tmp/sim.log" 'listening on' $sim_pid)")
+  start_gateway c06-gw "adapters:
+  - name: population
+    type: c06-population-soap
+    config:
+      upstream:
+        base_url: https://127.0.0.1:$sim_port
+        ca_file: $certs/ca.pem
+      path: /c06/soap
+      xroad_client: VN/GOV/000.00.00.H31/LIENTHONG
+      api_key: dev-population-key
+      username: lienthong-dev
+      secret: dev-population-secret
+      unit_code: 000.00.00.H31
+      officer_code: BENCH"
+  targets+=(c06-gw)
+  port[c06-gw]=$gw_port; server_pid[c06-gw]=$gw_pid
+  if command -v h2load >/dev/null; then
+    targets+=(c06-soap)
+    port[c06-soap]=$sim_port; server_pid[c06-soap]=$sim_pid
+  else
+    log "h2load not found: route 5 runs without the direct SOAP baseline"
+  fi
+fi
+
+# --- Measuring --------------------------------------------------------------
+clk_tck=$(getconf CLK_TCK)
+# The process and its children (nginx's workers).
+family() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+cpu_ticks() {  # PID -> user+system ticks of the family
+  local p t=0 f
+  for p in $(family "$1"); do
+    f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    set -- $f
+    t=$((t + ${12} + ${13}))  # fields 14 and 15 of stat, after pid and comm
+  done
+  echo $t
+}
+peak_rss_kib() {  # PID -> sum of VmHWM over the family
+  local p t=0 v
+  for p in $(family "$1"); do
+    v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo $t
+}
+
+# The SOAP request a c06 adapter sends, signed as the simulator expects
+# (the signature's timestamp is good for 300 s, longer than one run).
+soap_request() {
+  local ts url sig
+  ts=$(date +%s)
+  url="https://127.0.0.1:$sim_port/c06/soap"
+  sig=$(printf '%s' "${url}lienthong-dev${ts}dev-population-secret" |
+        openssl dgst -sha256 -hex | awk '{print $NF}')
+  soap_headers=(-H "content-type: text/xml; charset=utf-8"
+    -H "soapaction: \"http://dancuquocgia.bca/TraCuuThongTinCongDan\""
+    -H "x-road-client: VN/GOV/000.00.00.H31/LIENTHONG"
+    -H "x-api-key: dev-population-key" -H "timestamp: $ts"
+    -H "authorization: Basic $(printf 'lienthong-dev:%s' "$sig" | base64 -w0)")
+  cat > "$tmp/soap.xml" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="http://dancuquocgia.bca"><s:Body><ns1:TraCuuThongTinCongDan><ns1:MaYeuCau>LT-bench-1</ns1:MaYeuCau><ns1:MaDVC>000.00.00.H31</ns1:MaDVC><ns1:MaCanBo>BENCH</ns1:MaCanBo><ns1:SoDinhDanh>033085012345</ns1:SoDinhDanh></ns1:TraCuuThongTinCongDan></s:Body></s:Envelope>
+EOF
+}
+
+results=$tmp/results.tsv
+: > "$results"
+
+# run_one TARGET INFLIGHT ROUND: one measured run, appended to $results as
+# target inflight round calls/s p50 p99 p999 errors cpu_us_per_call.
+run_one() {
+  local target=$1 c=$2 r=$3 pid=${server_pid[$1]} out t0 t1 calls cps p50 p99 p999 errs
+  # Enough calls to open connections and warm caches; the SOAP targets are
+  # far slower per call, so fewer.
+  local warmup=$((c == 1 ? 100 : 640))
+  case "$target" in c06-*) warmup=$((c == 1 ? 20 : 200)) ;; esac
+  if [ "$target" = c06-soap ]; then
+    soap_request
+    # h2load has no time-only mode with a warm-up count: warm up, then
+    # measure a fixed duration. Latency is its mean, not a percentile.
+    h2load --h1 -c "$c" -n $warmup -d "$tmp/soap.xml" "${soap_headers[@]}" \
+      "https://127.0.0.1:$sim_port/c06/soap" > /dev/null 2>&1 || true
+    t0=$(cpu_ticks "$pid")
+    out=$(h2load --h1 -c "$c" -D "$duration" -d "$tmp/soap.xml" "${soap_headers[@]}" \
+      "https://127.0.0.1:$sim_port/c06/soap" 2>&1 || true)
+    t1=$(cpu_ticks "$pid")
+    echo "$out" >> "$tmp/h2load.log"
+    cps=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
+    # "requests: N total, N started, N done, N succeeded, N failed, ..."
+    calls=$(awk '/^requests:/ {print $6}' <<<"$out")
+    errs=$(awk '/^requests:/ {print $10 + $12}' <<<"$out")
+    local non2xx
+    non2xx=$(awk '/^status codes:/ {print $5 + $7 + $9}' <<<"$out")
+    errs=$((errs + ${non2xx:-0}))
+    p50=$(awk '/^time for request:/ {print $6}' <<<"$out")
+    p50=$(to_us "$p50"); p99=-; p999=-
+  else
+    local server_name=""
+    t0=$(cpu_ticks "$pid")
+    out=$("$loadgen_bin" --server "127.0.0.1:${port[$target]}" --ca "$certs/ca.pem" \
+      --cert "$certs/dossier-system.pem" --key "$certs/dossier-system.key" \
+      -c "$c" --duration "$duration" --warmup $warmup 2>&1 || true)
+    t1=$(cpu_ticks "$pid")
+    echo "$target c=$c r=$r $out" >> "$tmp/loadgen.log"
+    kv() { grep -oE "(^| )$1=[^ ]+" <<<"$out" | head -1 | cut -d= -f2; }
+    calls=$(kv calls); cps=$(kv calls_per_s); p50=$(kv p50_us); p99=$(kv p99_us)
+    p999=$(kv p999_us)
+    errs=$(( ${calls:-0} - $(kv ok || echo 0) ))
+  fi
+  # Warm-up calls are counted in the CPU window too; include them.
+  local cpu_us
+  cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v n="${calls:-0}" -v w=$warmup \
+    'BEGIN { if (n + w > 0) printf "%.1f", t * 1e6 / hz / (n + w); else print "-" }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$c" "$r" "${cps:-0}" \
+    "${p50:-0}" "${p99:-0}" "${p999:-0}" "${errs:-?}" "$cpu_us" >> "$results"
+  log "round $r c=$c $target: ${cps:-0} calls/s p50 ${p50:-?} us errors ${errs:-?} server cpu ${cpu_us} us/call"
+}
+to_us() {  # h2load time like 1.23ms / 456us / 1.2s -> microseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
+                         else if (v ~ /s$/) print n * 1e6; else print "-" }'
+}
+
+log "targets: ${targets[*]}; $rounds rounds of ${duration}s at 1 and 32 in flight"
+for r in $(seq 1 "$rounds"); do
+  for c in 1 32; do
+    for target in "${targets[@]}"; do run_one "$target" "$c" "$r"; done
+  done
+done
+
+if [ -n "$perf_prefix" ] && command -v perf >/dev/null; then
+  for target in lienthong c06-gw; do
+    [ -n "${port[$target]:-}" ] || continue
+    perf record -q -F 199 --call-graph dwarf,16384 -p "${server_pid[$target]}" -o "$perf_prefix.$target.data" \
+      -- sleep "$duration" > /dev/null 2>&1 &
+    perf_pid=$!
+    "$loadgen_bin" --server "127.0.0.1:${port[$target]}" --ca "$certs/ca.pem" \
+      --cert "$certs/dossier-system.pem" --key "$certs/dossier-system.key" \
+      -c 32 --duration "$duration" > /dev/null 2>&1 || true
+    wait "$perf_pid" || true
+    log "profile of $target in $perf_prefix.$target.data"
+  done
+fi
+
+# --- Report -----------------------------------------------------------------
+declare -A rss
+for target in "${targets[@]}"; do rss[$target]=$(peak_rss_kib "${server_pid[$target]}"); done
+rss_list=""
+for target in "${targets[@]}"; do rss_list+="$target=${rss[$target]} "; done
+
+echo
+echo "Lienthong benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rounds rounds x ${duration}s, loopback"
+echo "Medians over rounds, [min-max]. 'vs direct': throughput ratio at 32, added p50 at 1."
+echo "server CPU: user+system of the target's own processes (direct: the upstream;"
+echo "proxies: the proxy only, not the upstream behind it) per call, from /proc."
+awk -F'\t' -v rss="$rss_list" '
+function median(list,   n, a, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+  if (n == 0) return "-"
+  return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function lo(list,   n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]; return m }
+function hi(list,   n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 > m + 0) m = a[i]; return m }
+function span(list) { return sprintf("%.0f [%.0f-%.0f]", median(list), lo(list), hi(list)) }
+{
+  k = $1 SUBSEP $2
+  if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+  if (!($1 in tseen)) { tseen[$1] = 1; torder[++nt] = $1 }
+  cps[k] = cps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6
+  errs[k] += $8; cpu[k] = cpu[k] " " $9
+}
+END {
+  split(rss, rl, " "); for (i in rl) { split(rl[i], kv, "="); mem[kv[1]] = kv[2] }
+  for (c = 1; c <= 32; c += 31) {
+    printf "\n%d in flight\n", c
+    printf "%-10s %-22s %-22s %-22s %-9s %-18s %s\n", "target", "calls/s", "p50 us", "p99 us", "errors", "server CPU us/call", "vs direct"
+    dk = "direct" SUBSEP c
+    for (i = 1; i <= nt; i++) {
+      t = torder[i]; k = t SUBSEP c
+      if (!(k in seen)) continue
+      vs = ""
+      if (t == "direct" || t == "c06-soap") vs = "-"
+      else if (t == "c06-gw" && (("c06-soap" SUBSEP c) in seen)) {
+        sk = "c06-soap" SUBSEP c
+        vs = (c == 1) ? sprintf("+%.0f us p50 vs c06-soap mean", median(p50[k]) - median(p50[sk])) \
+                      : sprintf("%.2fx c06-soap", median(cps[k]) / median(cps[sk]))
+      } else if (dk in seen && t != "c06-gw") {
+        vs = (c == 1) ? sprintf("+%.0f us p50", median(p50[k]) - median(p50[dk])) \
+                      : sprintf("%.2fx", median(cps[k]) / median(cps[dk]))
+      }
+      p99s = (t == "c06-soap") ? "-" : span(p99[k])
+      printf "%-10s %-22s %-22s %-22s %-9d %-18s %s\n", t, span(cps[k]), span(p50[k]) (t == "c06-soap" ? "*" : ""), p99s, errs[k], sprintf("%.1f [%.1f-%.1f]", median(cpu[k]), lo(cpu[k]), hi(cpu[k])), vs
+    }
+  }
+  printf "\npeak RSS (VmHWM, MiB):"
+  for (i = 1; i <= nt; i++) printf " %s %.1f", torder[i], mem[torder[i]] / 1024
+  printf "\n"
+  if (("c06-soap" SUBSEP 1) in seen) printf "* c06-soap latency is h2load'"'"'s mean, not a median.\n"
+}' "$results"
+echo "lienthong gateway threads at the end: $(awk '/^Threads/ {print $2}' /proc/$lienthong_pid/status)"
