@@ -1,7 +1,7 @@
 // Interfaces between the gateway core and the adapters to national systems:
-// one interface per capability (identity, population), the call context every
-// operation receives, and the factory through which the config creates
-// adapter instances by name.
+// one interface per capability (identity, population, portal), the call
+// context every operation receives, and the factory through which the config
+// creates adapter instances by name.
 //
 // Every operation is asynchronous: it takes the request, a call context and a
 // completion callback, returns at once, and calls the callback exactly once,
@@ -19,6 +19,7 @@
 #include "google/protobuf/message.h"
 #include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
+#include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::metrics {
 class Counter;  // gateway/metrics/metric.h
@@ -73,6 +74,51 @@ class PopulationAdapter {
                       Callback<lienthong::v1::Citizen> done) = 0;
 };
 
+// What the national portal made of one change.
+struct PortalOutcome {
+  enum class Kind {
+    kApplied,        // the portal holds the change
+    kAlreadyExists,  // a create of a code the portal has: update instead
+    kRejected,       // refused for good; `reason` says why
+  };
+  Kind kind = Kind::kApplied;
+  // kRejected: the portal's reason, as it gave it. For the dead-letter list
+  // only: never put into a status message.
+  std::string reason;
+};
+
+// National public service portal synchronisation. Each operation sends one
+// change under `idempotency_key` (X-Idempotency-Key): the portal applies a
+// key once and answers a repeat as it answered the first time, so the same
+// change may be sent again, with the same key, after any failure.
+//
+// Each calls `done` with the portal's verdict; or with UNAVAILABLE or
+// DEADLINE_EXCEEDED marked retriable (adapters::IsRetriable) when the portal
+// is down, overloaded, slow, or answered something unreadable, so the change
+// may or may not have arrived and should be sent again; or, not retriable,
+// INVALID_ARGUMENT when the change cannot be put in the portal's format.
+// Thread-safe; never blocks.
+class PortalAdapter {
+ public:
+  virtual ~PortalAdapter() = default;
+  virtual void CreateProcedure(const lienthong::v1::Procedure& procedure,
+                               const std::string& idempotency_key,
+                               const CallContext& context,
+                               Callback<PortalOutcome> done) = 0;
+  virtual void UpdateProcedure(const lienthong::v1::Procedure& procedure,
+                               const std::string& idempotency_key,
+                               const CallContext& context,
+                               Callback<PortalOutcome> done) = 0;
+  virtual void WithdrawProcedure(const std::string& procedure_code,
+                                 const std::string& idempotency_key,
+                                 const CallContext& context,
+                                 Callback<PortalOutcome> done) = 0;
+  virtual void PushDossierStatus(
+      const lienthong::v1::DossierStatusUpdate& update,
+      const std::string& idempotency_key, const CallContext& context,
+      Callback<PortalOutcome> done) = 0;
+};
+
 // One configured adapter instance. It offers the capabilities it implements
 // and returns nullptr for the others.
 class Adapter {
@@ -80,6 +126,7 @@ class Adapter {
   virtual ~Adapter() = default;
   virtual IdentityAdapter* identity() { return nullptr; }
   virtual PopulationAdapter* population() { return nullptr; }
+  virtual PortalAdapter* portal() { return nullptr; }
 };
 
 // What the gateway hands an adapter when it creates it. No globals: tests

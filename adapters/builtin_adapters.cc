@@ -1,6 +1,7 @@
 // The one list of adapters built into Lienthong. A new national system means
 // a new folder under adapters/ and one line here.
 #include "adapters/c06_population/c06_adapter.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 #include "adapters/grpc_upstream/grpc_upstream_adapter.h"
 #include "adapters/registry.h"
 #include "adapters/vneid_identity/vneid_adapter.h"
@@ -12,6 +13,7 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   (void)registry.Register(c06::MakeC06PopulationSoapFactory());
   (void)registry.Register(vneid::MakeVneidIdentityRestFactory());
   (void)registry.Register(grpc_upstream::MakeGrpcUpstreamFactory());
+  (void)registry.Register(dvcqg::MakeDvcqgPortalRestFactory());
 }
 
 }  // namespace lienthong::adapters

@@ -16,6 +16,7 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/sync/portal_sync.h"
 
 namespace {
 
@@ -58,7 +59,21 @@ int Run(const std::string& config_path, bool check_only) {
     std::cerr << "lienthong-gateway: " << http.status().message() << "\n";
     return 1;
   }
-  auto server = server::GatewayServer::Start(*config, registry, http->get());
+  // Portal synchronisation, when configured: its service shares the
+  // gateway's listener and is authorised by the gateway's policy.
+  std::unique_ptr<sync::PortalSync> portal_sync;
+  std::vector<grpc::Service*> extra_services;
+  if (!config->portal_sync().adapter().empty()) {
+    auto created = sync::PortalSync::Create(*config, registry, http->get());
+    if (!created.ok()) {
+      std::cerr << "lienthong-gateway: " << created.status().message() << "\n";
+      return 2;
+    }
+    portal_sync = *std::move(created);
+    extra_services.push_back(portal_sync->service());
+  }
+  auto server = server::GatewayServer::Start(*config, registry, http->get(),
+                                             extra_services);
   if (!server.ok()) {
     std::cerr << "lienthong-gateway: " << server.status().message() << "\n";
     return 2;
@@ -88,6 +103,14 @@ int Run(const std::string& config_path, bool check_only) {
     std::cout << "lienthong-gateway admin on http://" << admin_server->host()
               << ":" << admin_server->port() << std::endl;
   }
+  if (portal_sync != nullptr) {
+    GatewayServer* gateway = server->get();
+    portal_sync->Start([gateway](const grpc::CallbackServerContext& ctx,
+                                 absl::string_view method) {
+      tls::ClientIdentity caller;
+      return gateway->Authorize(ctx, method, &caller);
+    });
+  }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
 
@@ -109,6 +132,7 @@ int Run(const std::string& config_path, bool check_only) {
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
   (*server)->Shutdown(kDrainGrace);
   (*server)->Wait();
+  if (portal_sync != nullptr) portal_sync->Stop();
   if (admin_server != nullptr) admin_server->Stop();
   log::Info("stopped");
   return 0;

@@ -32,6 +32,27 @@ namespace {
 
 constexpr char kBusy[] = "He thong dang ban, vui long thu lai sau";
 
+// GET /_sim/portal/applied: every item the portal applied, in order, one
+// JSON object per line (the request body is left out).
+SimReply PortalAppliedReply(const std::vector<AppliedPortalItem>& applied) {
+  static constexpr const char* kKinds[] = {"create_procedure",
+                                           "update_procedure",
+                                           "withdraw_procedure", "dossier_status"};
+  std::string body;
+  for (const AppliedPortalItem& item : applied) {
+    absl::StrAppend(&body, "{\"kind\":\"", kKinds[static_cast<int>(item.kind)],
+                    "\",\"idempotency_key\":", JsonQuote(item.idempotency_key),
+                    ",\"ma_tthc\":", JsonQuote(item.ma_tthc),
+                    ",\"ma_ho_so\":", JsonQuote(item.ma_ho_so),
+                    ",\"trang_thai\":", item.trang_thai,
+                    ",\"thoi_gian\":", JsonQuote(item.thoi_gian), "}\n");
+  }
+  SimReply reply;
+  reply.content_type = "application/x-ndjson";
+  reply.body = std::move(body);
+  return reply;
+}
+
 std::optional<System> Route(absl::string_view path) {
   if (absl::StartsWith(path, "/c06/")) return System::kPopulation;
   if (absl::StartsWith(path, "/vneid/")) return System::kVneid;
@@ -381,6 +402,9 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
 SimReply SimServer::Impl::Control(const SimRequest& request) {
   if (request.path == "/_sim/stats" && request.method == "GET") {
     return JsonReply(200, StatsJson());
+  }
+  if (request.path == "/_sim/portal/applied" && request.method == "GET") {
+    return PortalAppliedReply(portal_.Applied());
   }
   if (request.path != "/_sim/knobs" || request.method != "POST") {
     return JsonReply(404, R"({"error":"not found"})");

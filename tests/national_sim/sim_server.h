@@ -13,7 +13,11 @@
 //
 // Paths: /c06/soap, /vneid/oauth2/token, /vneid/api/v1/identity/verify,
 // /dvcqg/api/..., and the control endpoint: GET /_sim/stats (counters and
-// knobs of each system as JSON) and POST /_sim/knobs with a JSON object
+// knobs of each system as JSON), GET /_sim/portal/applied (every item the
+// portal applied, in order, as JSON lines {"kind", "idempotency_key",
+// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
+// create_procedure, update_procedure, withdraw_procedure or
+// dossier_status) and POST /_sim/knobs with a JSON object
 // {"system": "population"|"vneid"|"portal"|"all", "reset": bool, <knob
 // fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
 // absent fields keep their value.

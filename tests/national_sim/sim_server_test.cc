@@ -404,6 +404,21 @@ TEST_F(SimServerTest, PortalAppliesEachKeyOnce) {
   EXPECT_EQ(server_->Stats().of(System::kPortal).portal_applied, 3);
 }
 
+TEST_F(SimServerTest, PortalAppliedListsItemsAsJsonLines) {
+  Portal("tthc/them", "k1", kProcedure);
+  Portal("hoso/capnhattrangthai", "k2", kDossier);
+  Response r = Get("/_sim/portal/applied");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            "{\"kind\":\"create_procedure\",\"idempotency_key\":\"k1\","
+            "\"ma_tthc\":\"1.001193.000.00.00.H31\",\"ma_ho_so\":\"\","
+            "\"trang_thai\":0,\"thoi_gian\":\"\"}\n"
+            "{\"kind\":\"dossier_status\",\"idempotency_key\":\"k2\","
+            "\"ma_tthc\":\"1.001193.000.00.00.H31\","
+            "\"ma_ho_so\":\"000.00.01.H31-250715-00123\",\"trang_thai\":4,"
+            "\"thoi_gian\":\"20250715093000\"}\n");
+}
+
 TEST_F(SimServerTest, PortalRejectsPermanently) {
   Knobs knobs;
   knobs.reject_codes = {"000.00.01.H31-250715-00123"};

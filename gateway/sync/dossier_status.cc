@@ -1,0 +1,262 @@
+#include "gateway/sync/dossier_status.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+
+namespace lienthong::sync {
+namespace {
+
+using lienthong::v1::DossierStatus;
+using lienthong::v1::DossierStatus_IsValid;
+using lienthong::v1::DossierStatus_Name;
+
+// Row `from` lists the statuses that may follow it; see the header for why.
+struct TransitionRow {
+  DossierStatus from;
+  std::vector<DossierStatus> to;
+};
+constexpr DossierStatus kNew = lienthong::v1::NEW;
+constexpr DossierStatus kAccepted = lienthong::v1::ACCEPTED;
+constexpr DossierStatus kRefused = lienthong::v1::REFUSED;
+constexpr DossierStatus kProcessing = lienthong::v1::PROCESSING;
+constexpr DossierStatus kMoreDocuments = lienthong::v1::MORE_DOCUMENTS_NEEDED;
+constexpr DossierStatus kPayment = lienthong::v1::PAYMENT_REQUIRED;
+constexpr DossierStatus kWithdrawn = lienthong::v1::WITHDRAWN;
+constexpr DossierStatus kStopped = lienthong::v1::STOPPED;
+constexpr DossierStatus kFinished = lienthong::v1::FINISHED;
+constexpr DossierStatus kResultReturned = lienthong::v1::RESULT_RETURNED;
+
+const std::vector<TransitionRow>& Table() {
+  static const auto* const kTable = new std::vector<TransitionRow>{
+      {kNew, {kAccepted, kRefused, kWithdrawn}},
+      {kAccepted, {kProcessing, kWithdrawn}},
+      {kProcessing,
+       {kProcessing, kMoreDocuments, kPayment, kFinished, kStopped,
+        kWithdrawn}},
+      {kMoreDocuments, {kProcessing, kStopped, kWithdrawn}},
+      {kPayment, {kProcessing, kFinished, kStopped, kWithdrawn}},
+      {kFinished, {kResultReturned}},
+      {kRefused, {}},
+      {kWithdrawn, {}},
+      {kStopped, {}},
+      {kResultReturned, {}},
+  };
+  return *kTable;
+}
+
+bool AllAlnum(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool AllDigits(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view text,
+                       size_t limit) {
+  if (text.size() > limit) {
+    return Invalid(field, absl::StrCat("longer than ", limit, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckList(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& list) {
+  if (list.size() > kMaxProcedureListItems) {
+    return Invalid(field,
+                   absl::StrCat("more than ", kMaxProcedureListItems, " items"));
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    std::string item_field = absl::StrCat(field, "[", i, "]");
+    if (absl::StripAsciiWhitespace(list[i]).empty()) {
+      return Invalid(item_field, "empty");
+    }
+    if (absl::Status s = CheckText(item_field, list[i], kMaxProcedureTextBytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DossierStatusName(int status) {
+  if (!IsKnownDossierStatus(status)) return absl::StrCat("UNKNOWN(", status, ")");
+  return DossierStatus_Name(static_cast<DossierStatus>(status));
+}
+
+bool IsKnownDossierStatus(int status) {
+  return DossierStatus_IsValid(status) &&
+         status != lienthong::v1::DOSSIER_STATUS_UNSPECIFIED;
+}
+
+bool IsTerminalDossierStatus(DossierStatus status) {
+  for (const TransitionRow& row : Table()) {
+    if (row.from == status) return row.to.empty();
+  }
+  return false;
+}
+
+bool IsAllowedTransition(DossierStatus from, DossierStatus to) {
+  for (const TransitionRow& row : Table()) {
+    if (row.from != from) continue;
+    for (DossierStatus next : row.to) {
+      if (next == to) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+absl::Status CheckTransition(absl::string_view dossier_code,
+                             std::optional<DossierStatus> last,
+                             DossierStatus to) {
+  if (!last.has_value() || IsAllowedTransition(*last, to)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("dossier ", dossier_code, " cannot go from ",
+                   DossierStatusName(*last), " to ", DossierStatusName(to)));
+}
+
+absl::Status ValidateUnitCode(absl::string_view code) {
+  if (code.empty() || code.size() > 40) {
+    return absl::InvalidArgumentError("unit code must have 1 to 40 characters");
+  }
+  for (absl::string_view group : absl::StrSplit(code, '.')) {
+    if (group.empty() || !AllAlnum(group)) {
+      return absl::InvalidArgumentError(
+          "unit code must be dot-separated groups of letters and digits");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDossierCode(absl::string_view code) {
+  std::vector<absl::string_view> parts = absl::StrSplit(code, '-');
+  if (parts.size() != 3) {
+    return absl::InvalidArgumentError(
+        "dossier code must be <unit code>-yyMMdd-<sequence>");
+  }
+  if (absl::Status s = ValidateUnitCode(parts[0]); !s.ok()) return s;
+  absl::string_view date = parts[1];
+  int yy = 0, mm = 0, dd = 0;
+  if (date.size() != 6 || !AllDigits(date) ||
+      !absl::SimpleAtoi(date.substr(0, 2), &yy) ||
+      !absl::SimpleAtoi(date.substr(2, 2), &mm) ||
+      !absl::SimpleAtoi(date.substr(4, 2), &dd)) {
+    return absl::InvalidArgumentError("dossier code date must be yyMMdd");
+  }
+  absl::CivilDay day(2000 + yy, mm, dd);
+  if (day.month() != mm || day.day() != dd) {
+    return absl::InvalidArgumentError(
+        "dossier code date is not a calendar date");
+  }
+  if (parts[2].empty() || parts[2].size() > 10 || !AllDigits(parts[2])) {
+    return absl::InvalidArgumentError(
+        "dossier code sequence must be 1 to 10 digits");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateProcedureCode(absl::string_view code) {
+  constexpr absl::string_view kShape =
+      "procedure code must be <digit>.<6 digits>, optionally followed by "
+      "\".\" and a unit code";
+  if (code.size() < 8 || !absl::ascii_isdigit(static_cast<unsigned char>(code[0])) ||
+      code[1] != '.' || !AllDigits(code.substr(2, 6))) {
+    return absl::InvalidArgumentError(kShape);
+  }
+  if (code.size() == 8) return absl::OkStatus();
+  if (code[8] != '.' || code.size() == 9) {
+    return absl::InvalidArgumentError(kShape);
+  }
+  if (!ValidateUnitCode(code.substr(9)).ok()) {
+    return absl::InvalidArgumentError(
+        "procedure code's unit part must be dot-separated groups of letters "
+        "and digits");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDossierUpdate(
+    const lienthong::v1::DossierStatusUpdate& update, absl::Time now) {
+  if (absl::Status s = ValidateDossierCode(update.dossier_code()); !s.ok()) {
+    return Invalid("dossier_code", s.message());
+  }
+  if (absl::Status s = ValidateProcedureCode(update.procedure_code()); !s.ok()) {
+    return Invalid("procedure_code", s.message());
+  }
+  if (!IsKnownDossierStatus(update.status())) {
+    return Invalid("status", "must be one of the statuses 1..10");
+  }
+  if (!update.has_time()) return Invalid("time", "required");
+  const auto& t = update.time();
+  if (t.nanos() < 0 || t.nanos() > 999999999) {
+    return Invalid("time", "nanos out of range");
+  }
+  absl::Time time = absl::FromUnixSeconds(t.seconds()) +
+                    absl::Nanoseconds(t.nanos());
+  static const absl::Time kEarliest = absl::FromCivil(
+      absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  if (time < kEarliest) return Invalid("time", "before 2000-01-01");
+  if (time > now + absl::Hours(24)) {
+    return Invalid("time", "more than a day in the future");
+  }
+  if (absl::Status s = CheckText("handler", update.handler(), kMaxHandlerBytes);
+      !s.ok()) {
+    return s;
+  }
+  return CheckText("note", update.note(), kMaxNoteBytes);
+}
+
+absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure) {
+  if (absl::Status s = ValidateProcedureCode(procedure.code()); !s.ok()) {
+    return Invalid("code", s.message());
+  }
+  if (absl::StripAsciiWhitespace(procedure.name()).empty()) {
+    return Invalid("name", "required");
+  }
+  if (procedure.level() != lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE &&
+      procedure.level() != lienthong::v1::SERVICE_LEVEL_PARTLY_ONLINE) {
+    return Invalid("level", "must be fully or partly online");
+  }
+  for (const auto& [field, text] :
+       {std::pair<const char*, const std::string&>{"name", procedure.name()},
+        {"field", procedure.field()},
+        {"authority_level", procedure.authority_level()},
+        {"implementing_agency", procedure.implementing_agency()},
+        {"processing_time", procedure.processing_time()},
+        {"fees", procedure.fees()}}) {
+    if (absl::Status s = CheckText(field, text, kMaxProcedureTextBytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s =
+          CheckList("required_documents", procedure.required_documents());
+      !s.ok()) {
+    return s;
+  }
+  return CheckList("legal_basis", procedure.legal_basis());
+}
+
+}  // namespace lienthong::sync

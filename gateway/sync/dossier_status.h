@@ -1,0 +1,113 @@
+// Rules for what the portal synchronisation accepts: the allowed transitions
+// between the ten dossier statuses of the national portal (TrangThaiHoSo),
+// the shape of dossier codes (MaHoSo) and procedure codes (MaTTHC), and the
+// validation of one dossier status update and of one catalogue procedure.
+// Pure functions: no state, thread-safe.
+//
+// The transition table, by the last status the gateway accepted for the
+// dossier (rows) and the statuses that may follow it:
+//
+//   NEW                    -> ACCEPTED, REFUSED, WITHDRAWN
+//   ACCEPTED               -> PROCESSING, WITHDRAWN
+//   PROCESSING             -> PROCESSING, MORE_DOCUMENTS_NEEDED,
+//                             PAYMENT_REQUIRED, FINISHED, STOPPED, WITHDRAWN
+//   MORE_DOCUMENTS_NEEDED  -> PROCESSING, STOPPED, WITHDRAWN
+//   PAYMENT_REQUIRED       -> PROCESSING, FINISHED, STOPPED, WITHDRAWN
+//   FINISHED               -> RESULT_RETURNED
+//   REFUSED, WITHDRAWN, STOPPED, RESULT_RETURNED: terminal, nothing follows.
+//
+// Why: a dossier is received (NEW), then either accepted for processing or
+// refused at the counter (REFUSED ends it). Once accepted it goes to an
+// official (PROCESSING); processing may pause to ask the citizen for more
+// documents or for a fee, and resumes when they arrive (back to PROCESSING);
+// a fee may also be the last step before the result (PAYMENT_REQUIRED ->
+// FINISHED). Processing ends FINISHED (the result is ready) or STOPPED (the
+// authority ends it, e.g. documents never came). The citizen may withdraw
+// the dossier at any point before the work is finished. A finished result is
+// then handed over (RESULT_RETURNED), which closes the dossier. PROCESSING
+// may follow itself: the dossier moved to another official or department,
+// a change the portal shows through NguoiXuLy. Nothing returns to an earlier
+// stage (e.g. RESULT_RETURNED -> PROCESSING is refused): a correction of a
+// closed dossier is a new dossier at the portal.
+//
+// The first status the gateway sees for a dossier may be any status: the
+// provincial system may start synchronising dossiers already under way.
+#ifndef LIENTHONG_GATEWAY_SYNC_DOSSIER_STATUS_H_
+#define LIENTHONG_GATEWAY_SYNC_DOSSIER_STATUS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lienthong/v1/portal.pb.h"
+
+namespace lienthong::sync {
+
+// Returns the enum name ("PROCESSING"), or "UNKNOWN(<n>)" for a value out of
+// range. Thread-safe.
+std::string DossierStatusName(int status);
+
+// Returns true when `status` is one of the ten statuses (1..10).
+// Thread-safe.
+bool IsKnownDossierStatus(int status);
+
+// Returns true when no status may follow `status`. Thread-safe.
+bool IsTerminalDossierStatus(lienthong::v1::DossierStatus status);
+
+// Returns true when `to` may follow `from` per the table above.
+// Thread-safe. REQUIRES: both are known statuses.
+bool IsAllowedTransition(lienthong::v1::DossierStatus from,
+                         lienthong::v1::DossierStatus to);
+
+// Returns OK when `to` may follow the last accepted status `last` of
+// dossier `dossier_code` (nullopt: none accepted yet, anything goes), else
+// FAILED_PRECONDITION "dossier <code> cannot go from <LAST> to <TO>".
+// Dossier codes are not personal data, so the message names the dossier.
+// Thread-safe.
+absl::Status CheckTransition(absl::string_view dossier_code,
+                             std::optional<lienthong::v1::DossierStatus> last,
+                             lienthong::v1::DossierStatus to);
+
+// Returns OK when `code` is a dossier code "<unit code>-yyMMdd-<seq>": the
+// unit code as for ValidateUnitCode, a real calendar date, and a sequence of
+// 1 to 10 digits, e.g. "000.00.01.H31-250715-00123". INVALID_ARGUMENT saying
+// what is wrong otherwise (the message does not repeat the code).
+// Thread-safe.
+absl::Status ValidateDossierCode(absl::string_view code);
+
+// Returns OK when `code` is a procedure code: the national base code
+// "<digit>.<6 digits>" (e.g. "1.001193"), optionally followed by "." and the
+// unit code of the province's form (e.g. "1.001193.000.00.00.H31").
+// INVALID_ARGUMENT otherwise. Thread-safe.
+absl::Status ValidateProcedureCode(absl::string_view code);
+
+// Returns OK when `code` is an administrative unit code: 1 to 40 characters,
+// dot-separated groups of ASCII letters and digits (e.g. "000.00.01.H31").
+// INVALID_ARGUMENT otherwise. Thread-safe.
+absl::Status ValidateUnitCode(absl::string_view code);
+
+// Limits on free text sent to the portal, in bytes of UTF-8.
+inline constexpr size_t kMaxHandlerBytes = 256;
+inline constexpr size_t kMaxNoteBytes = 2000;
+inline constexpr size_t kMaxProcedureTextBytes = 4000;
+inline constexpr int kMaxProcedureListItems = 200;
+
+// Returns OK when `update` is well formed: dossier and procedure codes valid,
+// status 1..10, time set, valid, after 2000-01-01 and at most one day after
+// `now` (clocks of provincial systems drift; a date years ahead is a bug),
+// handler and note within their limits. INVALID_ARGUMENT naming the field
+// otherwise. Thread-safe.
+absl::Status ValidateDossierUpdate(const lienthong::v1::DossierStatusUpdate& update,
+                                   absl::Time now);
+
+// Returns OK when `procedure` may be published: code valid (see
+// ValidateProcedureCode), name set, level fully or partly online, texts and
+// lists within the limits above, no empty list entries. INVALID_ARGUMENT
+// naming the field otherwise. Thread-safe.
+absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure);
+
+}  // namespace lienthong::sync
+
+#endif  // LIENTHONG_GATEWAY_SYNC_DOSSIER_STATUS_H_

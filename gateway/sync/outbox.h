@@ -1,0 +1,282 @@
+// Outbox: the durable queue of changes for the national portal, on SQLite
+// (WAL, synchronous=FULL). Callers are answered only after the COMMIT that
+// makes their changes durable.
+//
+// Items. Each change is one item: a procedure to publish or withdraw (kind
+// "procedure", key = MaTTHC) or a dossier status update (kind "dossier", key
+// = MaHoSo). Items of the same key carry a sequence 1, 2, 3, ... and reach
+// the portal in that order: an item is due only when every earlier item of
+// its key is delivered, so at most one item per key is ever in flight. An
+// item ends delivered or dead (a dead letter: refused by the portal, or
+// failing for too long). A dead item blocks the later items of its key until
+// an operator retries it (RetryDeadLetters), so a dossier's statuses never
+// overtake one another, not even around a failure. A dead procedure item is
+// different: a later catalogue change of the same procedure supersedes it
+// (it leaves the dead-letter list), because the new content replaces it.
+//
+//   state:  pending --claim--> in_flight --delivered--> delivered
+//              ^  ^                |  \--refused / gave up--> dead
+//              |  +--retriable-----+                           |
+//              +---------------- RetryDeadLetters -------------+
+//
+// Idempotency. Each item has a stable idempotency key, sent as
+// X-Idempotency-Key: a redelivery after a crash or an unanswered attempt is
+// applied at most once by the portal. The key is
+// "<outbox id>-<p|d><sequence>-<code>", where the outbox id is random per
+// database, so a fresh database never reuses keys the portal remembers; a
+// dead letter the portal refused gets a new key when retried ("-r<n>"), as
+// the portal answers a known key with its first answer. A dossier update is
+// identified by (MaHoSo, status, time): the same again is acknowledged as a
+// duplicate and not queued.
+//
+// Ordering of statuses. A dossier update must be a transition the rules of
+// dossier_status.h allow from the last status the gateway accepted for that
+// dossier (queued, delivered or dead), and not earlier in time.
+//
+// Catalogue. For each procedure the outbox keeps the content hash the portal
+// last acknowledged and the hash it will hold once the changes still queued
+// are delivered; SyncProcedures plans against the latter, so syncing the
+// same catalogue twice (e.g. a retry after a lost answer) queues nothing new.
+//
+// Jobs. A SyncProcedures call that queues changes makes a job that counts
+// its items (total, delivered, dead-lettered).
+//
+// Crash recovery: Open() turns items left in flight back to pending.
+//
+// Thread-safety: every method is thread-safe; one mutex serialises them, and
+// each that writes is one transaction. Listeners run after the commit,
+// outside the lock.
+#ifndef LIENTHONG_GATEWAY_SYNC_OUTBOX_H_
+#define LIENTHONG_GATEWAY_SYNC_OUTBOX_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "gateway/resilience/clock.h"
+#include "lienthong/v1/portal.pb.h"
+
+namespace lienthong::sync {
+
+enum class ItemKind { kProcedure = 1, kDossier = 2 };
+enum class ItemState {
+  kPending = 0,
+  kInFlight = 1,
+  kDelivered = 2,
+  kDead = 3,
+  kSuperseded = 4,  // a dead procedure item replaced by a later change
+};
+
+// Returns "procedure" or "dossier" (as in lienthong.v1.DeadLetter.kind).
+// Thread-safe.
+absl::string_view ItemKindName(ItemKind kind);
+
+// An item handed to the delivery worker by Claim().
+struct OutboxItem {
+  int64_t id = 0;
+  ItemKind kind = ItemKind::kDossier;
+  // MaTTHC or MaHoSo.
+  std::string key;
+  int64_t sequence = 0;
+  std::string idempotency_key;
+  // Attempts made before this one.
+  int attempts = 0;
+  // When the first of the current run of retriable failures happened.
+  std::optional<absl::Time> first_failure;
+  // The job it belongs to; empty for dossier updates.
+  std::string job_id;
+  // kDossier: the update.
+  lienthong::v1::DossierStatusUpdate dossier;
+  // kProcedure: withdraw `key`, or publish `procedure`.
+  bool withdraw = false;
+  lienthong::v1::Procedure procedure;
+  // kProcedure: the portal has acknowledged holding this procedure (so an
+  // update is due rather than a create).
+  bool portal_has_procedure = false;
+};
+
+// How a claimed item ended, reported by the delivery worker.
+struct DeliveryResult {
+  enum class Kind {
+    kDelivered,  // the portal acknowledged it
+    kRetry,      // failed transiently: pending again from `next_attempt`
+    kDead,       // dead letter with `message` as the reason
+    kRelease,    // not attempted after all: pending again, no attempt counted
+  };
+  int64_t id = 0;
+  Kind kind = Kind::kDelivered;
+  absl::Time next_attempt = absl::InfinitePast();  // kRetry
+  // kRetry: the error; kDead: the reason. Never a raw portal body.
+  std::string message;
+  // kDead: the portal refused the item (its key may not be reused), as
+  // opposed to giving up after retriable failures.
+  bool refused = false;
+};
+
+struct PushResult {
+  int accepted = 0;
+  int duplicates = 0;
+};
+
+// Items by state, for logs, metrics and tests.
+struct OutboxCounts {
+  int64_t pending = 0;
+  int64_t in_flight = 0;
+  int64_t delivered = 0;
+  int64_t dead = 0;
+};
+
+struct OutboxOptions {
+  // The SQLite database file; created with its tables when missing.
+  std::string path;
+  // Where `now` comes from (deadlines of retries, times of records).
+  resilience::Clock* clock = resilience::RealClock();
+};
+
+class Outbox {
+ public:
+  // Called after a commit that queued work or made work due.
+  using WorkListener = std::function<void()>;
+  // Called after a commit that changed jobs, with their ids.
+  using JobListener = std::function<void(const std::vector<std::string>&)>;
+
+  // Opens (or creates, with its folder) the database, turns in-flight items
+  // back to pending and loads the open items' order. Fails with UNAVAILABLE
+  // when the file cannot be opened or written, or FAILED_PRECONDITION when
+  // it is not an outbox of this version. REQUIRES: `options.clock` outlives
+  // the outbox.
+  static absl::StatusOr<std::unique_ptr<Outbox>> Open(
+      const OutboxOptions& options);
+  ~Outbox();
+
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Sets the listeners. Thread-safe; a listener must not call back into the
+  // outbox synchronously with a lock of its own held that outbox callers
+  // take.
+  void SetWorkListener(WorkListener listener);
+  void SetJobListener(JobListener listener);
+
+  // Queues dossier status updates, in order, all or nothing. Repeats of an
+  // accepted update (same dossier, status and time; also within the batch)
+  // are counted as duplicates and not queued. Returns once the new items
+  // are durable.
+  // Fails with INVALID_ARGUMENT "updates[<i>].<field>: ..." for a malformed
+  // update, FAILED_PRECONDITION "updates[<i>]: dossier <code> cannot go from
+  // <A> to <B>" for a transition the rules refuse (or a time earlier than
+  // the last accepted update's), UNAVAILABLE when the store cannot be
+  // written; nothing is queued then.
+  absl::StatusOr<PushResult> PushDossierUpdates(
+      const google::protobuf::RepeatedPtrField<
+          lienthong::v1::DossierStatusUpdate>& updates);
+
+  // Plans `request.procedures` (see procedure_plan.h) and, unless dry_run,
+  // queues the changes under a new job; returns the plan, its counts and the
+  // job id (empty for a dry run or when nothing changes). Fails with
+  // INVALID_ARGUMENT listing every bad procedure (ValidateCatalogue), or
+  // UNAVAILABLE; nothing is queued then.
+  absl::StatusOr<lienthong::v1::SyncProceduresResponse> SyncProcedures(
+      const lienthong::v1::SyncProceduresRequest& request);
+
+  // Returns the job. NOT_FOUND for an unknown id, UNAVAILABLE.
+  absl::StatusOr<lienthong::v1::SyncJob> GetJob(absl::string_view job_id);
+
+  // Returns dead letters in id order from after `page_token` (empty: from
+  // the start), at most `page_size` (0: 100; at most 1000), and the token
+  // of the next page (empty on the last). INVALID_ARGUMENT for a bad token
+  // or negative size, UNAVAILABLE.
+  absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
+      int page_size, absl::string_view page_token);
+
+  // Puts the dead letters `ids` (empty: all) back in the queue, due now, at
+  // their place in their key's order; ids that are not dead letters are
+  // skipped. Returns how many were requeued. INVALID_ARGUMENT for an id
+  // that is not a number, UNAVAILABLE.
+  absl::StatusOr<int> RetryDeadLetters(absl::Span<const std::string> ids);
+
+  // Records `finished` and then claims up to `max_claims` due items (marks
+  // them in flight), in one transaction: an item is due when it is the first
+  // open item of its key, pending, and its next attempt time has come.
+  // Oldest due first. UNAVAILABLE when the store cannot be written; nothing
+  // is recorded or claimed then (report `finished` again).
+  // REQUIRES: every id in `finished` was claimed and not yet finished.
+  absl::StatusOr<std::vector<OutboxItem>> FinishAndClaim(
+      absl::Span<const DeliveryResult> finished, int max_claims);
+
+  // The earliest time an item will be due, if any is pending at the head
+  // of its key.
+  std::optional<absl::Time> NextDue() const;
+
+  // Makes every pending item due now: after a portal-wide outage ended,
+  // items need not sit out backoffs earned while it was down. UNAVAILABLE.
+  absl::Status ExpediteRetries();
+
+  // Items by state. UNAVAILABLE.
+  absl::StatusOr<OutboxCounts> Counts() const;
+
+  // Runs PRAGMA integrity_check; INTERNAL with its report when not "ok".
+  absl::Status CheckIntegrity() const;
+
+  // Returns the random id of this database, the first part of its
+  // idempotency keys. Thread-safe (fixed once Open() returns).
+  const std::string& outbox_id() const { return outbox_id_; }
+
+ private:
+  struct OpenItem {
+    int64_t id = 0;
+    ItemState state = ItemState::kPending;
+    absl::Time due;
+  };
+  // The open (not delivered, not superseded) items of one key, by sequence.
+  struct KeyQueue {
+    std::map<int64_t, OpenItem> items;
+    // Position in ready_ while the head is pending.
+    std::optional<std::pair<absl::Time, int64_t>> ready_at;
+  };
+  class Db;
+
+  Outbox(std::unique_ptr<Db> db, OutboxOptions options);
+  absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Puts the key's head in ready_ when pending, takes it out otherwise.
+  void Reindex(const std::string& map_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when the procedure has pending or in-flight items.
+  bool HasQueuedChange(const std::string& code) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NotifyWork();
+  void NotifyJobs(const std::vector<std::string>& job_ids);
+
+  const OutboxOptions options_;
+  std::string outbox_id_;
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mu_);
+  // Open items by "<p|d><code>".
+  absl::flat_hash_map<std::string, KeyQueue> open_ ABSL_GUARDED_BY(mu_);
+  // Heads that are pending, by (due, id) -> map key.
+  std::map<std::pair<absl::Time, int64_t>, std::string> ready_
+      ABSL_GUARDED_BY(mu_);
+  // Claimed items: id -> map key.
+  absl::flat_hash_map<int64_t, std::string> in_flight_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex listener_mu_;
+  WorkListener work_listener_ ABSL_GUARDED_BY(listener_mu_);
+  JobListener job_listener_ ABSL_GUARDED_BY(listener_mu_);
+};
+
+}  // namespace lienthong::sync
+
+#endif  // LIENTHONG_GATEWAY_SYNC_OUTBOX_H_

@@ -1,0 +1,117 @@
+#include "gateway/sync/portal_sync.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/log/log.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::sync {
+
+absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
+    const lienthong::config::v1::GatewayConfig& config,
+    const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
+    DeliveryWorkerOptions worker_options) {
+  const lienthong::config::v1::PortalSync& settings = config.portal_sync();
+  const std::string& name = settings.adapter();
+  const lienthong::config::v1::AdapterInstance* instance = nullptr;
+  for (const auto& candidate : config.adapters()) {
+    if (candidate.name() == name) instance = &candidate;
+  }
+  if (instance == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.adapter: no adapter named '", name, "'"));
+  }
+  const adapters::AdapterFactory* factory = registry.Find(instance->type());
+  if (factory == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.adapter: adapter '", name,
+                     "' has the unknown type '", instance->type(), "'"));
+  }
+  std::unique_ptr<google::protobuf::Message> typed =
+      factory->CreateEmptyConfig();
+  if (!instance->config().UnpackTo(typed.get())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.adapter: adapter '", name,
+                     "' has a config that is not a ",
+                     typed->GetDescriptor()->full_name()));
+  }
+  adapters::AdapterContext context;
+  context.instance_name = name;
+  context.http = http;
+  auto adapter = factory->Create(*typed, context);
+  if (!adapter.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "portal_sync.adapter: adapter '", name, "': ", adapter.status().message()));
+  }
+  if ((*adapter)->portal() == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.adapter: adapter '", name, "' (type ",
+                     instance->type(), ") cannot deliver to the portal"));
+  }
+  if (settings.max_in_flight() < 0) {
+    return absl::InvalidArgumentError(
+        "portal_sync.max_in_flight must not be negative");
+  }
+  if (settings.give_up_after_seconds() < 0) {
+    return absl::InvalidArgumentError(
+        "portal_sync.give_up_after_seconds must not be negative");
+  }
+  if (settings.max_in_flight() > 0) {
+    worker_options.max_in_flight = settings.max_in_flight();
+  }
+  if (settings.give_up_after_seconds() > 0) {
+    worker_options.give_up_after = absl::Seconds(settings.give_up_after_seconds());
+  }
+  if (absl::Status s = ValidateDeliveryWorkerOptions(worker_options); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync: ", s.message()));
+  }
+
+  OutboxOptions outbox_options;
+  outbox_options.path = settings.outbox_file().empty() ? kDefaultOutboxFile
+                                                       : settings.outbox_file();
+  outbox_options.clock = worker_options.clock;
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox,
+                             Outbox::Open(outbox_options));
+
+  std::unique_ptr<PortalSync> sync(new PortalSync());
+  sync->adapter_ = *std::move(adapter);
+  sync->outbox_ = std::move(outbox);
+  sync->service_ = std::make_unique<PortalSyncService>(sync->outbox_.get());
+  sync->worker_ = std::make_unique<DeliveryWorker>(
+      sync->outbox_.get(), sync->adapter_->portal(), std::move(worker_options));
+  PortalSyncService* service = sync->service_.get();
+  sync->outbox_->SetJobListener(
+      [service](const std::vector<std::string>& job_ids) {
+        service->OnJobsChanged(job_ids);
+      });
+  return sync;
+}
+
+PortalSync::~PortalSync() {
+  Stop();
+  if (outbox_ != nullptr) outbox_->SetJobListener(nullptr);
+}
+
+void PortalSync::Start(Authorizer authorize) {
+  service_->SetAuthorizer(std::move(authorize));
+  worker_->Start();
+  started_ = true;
+  auto counts = outbox_->Counts();
+  if (counts.ok()) {
+    log::Info("portal sync started",
+              {{"outbox_id", outbox_->outbox_id()},
+               {"pending", absl::StrCat(counts->pending)},
+               {"dead_letters", absl::StrCat(counts->dead)}});
+  }
+}
+
+void PortalSync::Stop() {
+  if (!started_) return;
+  started_ = false;
+  worker_->Stop();
+  log::Info("portal sync stopped");
+}
+
+}  // namespace lienthong::sync

@@ -1,0 +1,121 @@
+// PortalSyncService: lienthong.v1.PortalSyncService on the gRPC callback
+// API, in front of the Outbox. Every call is first authorised by the
+// Authorizer the composition root provides (GatewayServer::Authorize: the
+// caller's client certificate and the policy's method grants).
+//
+// Unary calls do their store work on the calling gRPC thread: a local
+// SQLite transaction, never a wait on the portal. WatchSyncJob streams a
+// job's progress from a ServerWriteReactor that writes when the outbox
+// reports a change of the job (PortalSync wires Outbox::SetJobListener to
+// OnJobsChanged), one write in flight at a time and the latest state
+// always, and finishes once the job has ended; no thread waits for it.
+#ifndef LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
+#define LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/sync/outbox.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "lienthong/v1/portal.grpc.pb.h"
+
+namespace lienthong::sync {
+
+// Full method names, as the policy grants them.
+inline constexpr char kSyncProceduresMethod[] =
+    "lienthong.v1.PortalSyncService/SyncProcedures";
+inline constexpr char kWatchSyncJobMethod[] =
+    "lienthong.v1.PortalSyncService/WatchSyncJob";
+inline constexpr char kGetSyncJobMethod[] =
+    "lienthong.v1.PortalSyncService/GetSyncJob";
+inline constexpr char kPushDossierStatusMethod[] =
+    "lienthong.v1.PortalSyncService/PushDossierStatus";
+inline constexpr char kListDeadLettersMethod[] =
+    "lienthong.v1.PortalSyncService/ListDeadLetters";
+inline constexpr char kRetryDeadLettersMethod[] =
+    "lienthong.v1.PortalSyncService/RetryDeadLetters";
+
+// Decides whether the caller of `ctx` may call `method` (a full method
+// name). Returns OK, UNAUTHENTICATED or PERMISSION_DENIED. Thread-safe.
+using Authorizer = std::function<absl::Status(
+    const grpc::CallbackServerContext& ctx, absl::string_view method)>;
+
+// Most updates one PushDossierStatus call may carry.
+inline constexpr int kMaxUpdatesPerPush = 10000;
+
+class PortalSyncService final
+    : public lienthong::v1::PortalSyncService::CallbackService {
+ public:
+  // REQUIRES: `outbox` outlives the service; the service outlives the gRPC
+  // server that serves it.
+  explicit PortalSyncService(Outbox* outbox);
+  ~PortalSyncService() override;
+
+  // Sets how calls are authorised. Until it is set every call fails with
+  // UNAVAILABLE. Thread-safe.
+  void SetAuthorizer(Authorizer authorize);
+
+  // Tells the job watchers that these jobs changed. Thread-safe; does not
+  // block on the clients.
+  void OnJobsChanged(const std::vector<std::string>& job_ids);
+
+  // The methods of lienthong.v1.PortalSyncService; errors as in
+  // portal.proto, plus UNAUTHENTICATED / PERMISSION_DENIED from the
+  // authoriser. PushDossierStatus fails with INVALID_ARGUMENT for more than
+  // kMaxUpdatesPerPush updates.
+  grpc::ServerUnaryReactor* SyncProcedures(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::SyncProceduresRequest* request,
+      lienthong::v1::SyncProceduresResponse* response) override;
+  grpc::ServerWriteReactor<lienthong::v1::SyncJob>* WatchSyncJob(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::GetSyncJobRequest* request) override;
+  grpc::ServerUnaryReactor* GetSyncJob(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::GetSyncJobRequest* request,
+      lienthong::v1::SyncJob* response) override;
+  grpc::ServerUnaryReactor* PushDossierStatus(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::PushDossierStatusRequest* request,
+      lienthong::v1::PushDossierStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::ListDeadLettersRequest* request,
+      lienthong::v1::ListDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* RetryDeadLetters(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::RetryDeadLettersRequest* request,
+      lienthong::v1::RetryDeadLettersResponse* response) override;
+
+ private:
+  class JobWatcher;
+
+  absl::Status Authorize(const grpc::CallbackServerContext& context,
+                         absl::string_view method);
+  // Finishes `reactor` with `status` and writes the access-log line.
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
+                                   absl::string_view method,
+                                   const absl::Status& status);
+
+  Outbox* const outbox_;
+
+  absl::Mutex authorizer_mu_;
+  Authorizer authorize_ ABSL_GUARDED_BY(authorizer_mu_);
+
+  // Guards the registry and every watcher's state.
+  absl::Mutex watchers_mu_;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<JobWatcher*>> watchers_
+      ABSL_GUARDED_BY(watchers_mu_);
+};
+
+}  // namespace lienthong::sync
+
+#endif  // LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_

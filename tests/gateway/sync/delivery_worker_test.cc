@@ -1,0 +1,431 @@
+// DeliveryWorker against a fake portal that answers asynchronously after a
+// random short delay, so deliveries of many dossiers overlap.
+#include "gateway/sync/delivery_worker.h"
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "adapters/common/retriable.h"
+#include "gateway/resilience/timer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::sync {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::v1::DossierStatus;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+using adapters::PortalOutcome;
+
+struct Call {
+  std::string op;  // create, update, withdraw, status
+  std::string code;
+  std::string idempotency_key;
+  int status = 0;  // dossiers
+};
+
+using Script = std::function<absl::StatusOr<PortalOutcome>(const Call&)>;
+
+PortalOutcome Applied() { return PortalOutcome{}; }
+PortalOutcome Rejected(std::string reason) {
+  return PortalOutcome{PortalOutcome::Kind::kRejected, std::move(reason)};
+}
+absl::Status Down() {
+  return adapters::MarkRetriable(absl::UnavailableError("the portal is down"));
+}
+
+class FakePortal final : public adapters::PortalAdapter {
+ public:
+  explicit FakePortal(Script script) : script_(std::move(script)) {}
+  ~FakePortal() override { timers_.Shutdown(); }
+
+  void CreateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
+                       const adapters::CallContext&,
+                       adapters::Callback<PortalOutcome> done) override {
+    Handle({"create", p.code(), key}, std::move(done));
+  }
+  void UpdateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
+                       const adapters::CallContext&,
+                       adapters::Callback<PortalOutcome> done) override {
+    Handle({"update", p.code(), key}, std::move(done));
+  }
+  void WithdrawProcedure(const std::string& code, const std::string& key,
+                         const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> done) override {
+    Handle({"withdraw", code, key}, std::move(done));
+  }
+  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& u,
+                         const std::string& key, const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> done) override {
+    Handle({"status", u.dossier_code(), key, static_cast<int>(u.status())},
+           std::move(done));
+  }
+
+  void SetScript(Script script) {
+    absl::MutexLock lock(&mu_);
+    script_ = std::move(script);
+  }
+  std::vector<Call> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  // What the portal applied, in order (each idempotency key once).
+  std::vector<Call> applied() const {
+    absl::MutexLock lock(&mu_);
+    return applied_;
+  }
+  int max_per_code() const {
+    absl::MutexLock lock(&mu_);
+    return max_per_code_;
+  }
+  int max_total() const {
+    absl::MutexLock lock(&mu_);
+    return max_total_;
+  }
+
+ private:
+  void Handle(Call call, adapters::Callback<PortalOutcome> done) {
+    absl::StatusOr<PortalOutcome> answer;
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&mu_);
+      calls_.push_back(call);
+      max_per_code_ = std::max(max_per_code_, ++in_flight_[call.code]);
+      max_total_ = std::max(max_total_, ++total_);
+      answer = script_(call);
+      if (answer.ok() && answer->kind == PortalOutcome::Kind::kApplied &&
+          seen_keys_.insert(call.idempotency_key).second) {
+        applied_.push_back(call);
+      }
+      delay = absl::Microseconds(std::uniform_int_distribution<int>(0, 2000)(rng_));
+    }
+    timers_.Schedule(absl::Now() + delay, [this, code = call.code, answer,
+                                           done = std::move(done)]() mutable {
+      {
+        absl::MutexLock lock(&mu_);
+        --in_flight_[code];
+        --total_;
+      }
+      if (answer.ok()) {
+        std::move(done)(adapters::Reply<PortalOutcome>{*answer, ""});
+      } else {
+        std::move(done)(answer.status());
+      }
+    });
+  }
+
+  mutable absl::Mutex mu_;
+  Script script_;
+  std::vector<Call> calls_;
+  std::vector<Call> applied_;
+  std::set<std::string> seen_keys_;
+  std::map<std::string, int> in_flight_;
+  int total_ = 0;
+  int max_per_code_ = 0;
+  int max_total_ = 0;
+  std::mt19937 rng_{42};
+  resilience::TimerQueue timers_;
+};
+
+constexpr int64_t kT0 = 1752537600;
+
+std::string Dossier(int n) {
+  return absl::StrFormat("000.00.01.H31-250715-%05d", n);
+}
+
+lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
+                                          int minute) {
+  lienthong::v1::DossierStatusUpdate u;
+  u.set_dossier_code(Dossier(dossier));
+  u.set_procedure_code("1.001193.000.00.00.H31");
+  u.set_status(status);
+  u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
+  return u;
+}
+
+constexpr DossierStatus kLife[] = {
+    lienthong::v1::NEW, lienthong::v1::ACCEPTED, lienthong::v1::PROCESSING,
+    lienthong::v1::FINISHED, lienthong::v1::RESULT_RETURNED};
+
+class DeliveryWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string path = absl::StrCat(
+        ::testing::TempDir(), "/delivery_worker_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::remove(absl::StrCat(path, suffix).c_str());
+    }
+    OutboxOptions options;
+    options.path = path;
+    auto opened = Outbox::Open(options);
+    ASSERT_THAT(opened, IsOk());
+    outbox_ = *std::move(opened);
+    options_.max_in_flight = 8;
+    options_.backoff.initial_backoff = absl::Milliseconds(5);
+    options_.backoff.max_backoff = absl::Milliseconds(20);
+    options_.seed = 7;
+  }
+
+  void StartWorker(Script script) {
+    portal_ = std::make_unique<FakePortal>(std::move(script));
+    worker_ = std::make_unique<DeliveryWorker>(outbox_.get(), portal_.get(),
+                                               options_);
+    worker_->Start();
+  }
+
+  void Push(std::vector<lienthong::v1::DossierStatusUpdate> updates) {
+    google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> batch;
+    for (auto& u : updates) *batch.Add() = std::move(u);
+    ASSERT_THAT(outbox_->PushDossierUpdates(batch), IsOk());
+  }
+
+  // Waits until nothing is pending or in flight (or `dead` letters exist
+  // and nothing else can move), polling the store.
+  bool WaitSettled(int64_t dead = 0,
+                   absl::Duration timeout = absl::Seconds(30)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      auto counts = outbox_->Counts();
+      if (counts.ok() && counts->in_flight == 0 && counts->dead == dead &&
+          (counts->pending == 0 || (dead > 0 && !outbox_->NextDue()))) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
+
+  std::unique_ptr<Outbox> outbox_;
+  DeliveryWorkerOptions options_;
+  std::unique_ptr<FakePortal> portal_;
+  std::unique_ptr<DeliveryWorker> worker_;
+};
+
+TEST_F(DeliveryWorkerTest, OrderPerDossierHoldsWithConcurrencyAcrossDossiers) {
+  StartWorker([](const Call&) { return Applied(); });
+  constexpr int kDossiers = 200;
+  // Status by status across every dossier, as a provincial system pushes.
+  for (int step = 0; step < 5; ++step) {
+    std::vector<lienthong::v1::DossierStatusUpdate> batch;
+    for (int d = 1; d <= kDossiers; ++d) {
+      batch.push_back(Update(d, kLife[step], step));
+    }
+    Push(batch);
+  }
+  ASSERT_TRUE(WaitSettled());
+  std::map<std::string, std::vector<int>> order;
+  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
+  ASSERT_THAT(order, SizeIs(kDossiers));
+  for (const auto& [code, statuses] : order) {
+    EXPECT_THAT(statuses, ElementsAre(1, 2, 4, 9, 10)) << code;
+  }
+  EXPECT_THAT(portal_->calls(), SizeIs(kDossiers * 5));  // each sent once
+  EXPECT_EQ(portal_->max_per_code(), 1);
+  EXPECT_GT(portal_->max_total(), 1);
+  EXPECT_LE(portal_->max_total(), options_.max_in_flight);
+  EXPECT_EQ(worker_->counters().delivered, kDossiers * 5);
+}
+
+TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
+  StartWorker([](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.op == "create") {
+      return PortalOutcome{PortalOutcome::Kind::kAlreadyExists, ""};
+    }
+    return Applied();
+  });
+  lienthong::v1::SyncProceduresRequest request;
+  lienthong::v1::Procedure* p = request.add_procedures();
+  p->set_code("1.001193.000.00.00.H31");
+  p->set_name("Đăng ký khai sinh");
+  p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  auto sync = outbox_->SyncProcedures(request);
+  ASSERT_THAT(sync, IsOk());
+  ASSERT_TRUE(WaitSettled());
+  std::vector<Call> calls = portal_->calls();
+  ASSERT_THAT(calls, SizeIs(2));
+  EXPECT_EQ(calls[0].op, "create");
+  EXPECT_EQ(calls[1].op, "update");
+  EXPECT_EQ(calls[1].idempotency_key, calls[0].idempotency_key + "-u");
+  EXPECT_EQ(outbox_->GetJob(sync->job_id())->state(),
+            lienthong::v1::SyncJob::DONE);
+  // The portal now holds it: the same catalogue is unchanged, a new
+  // version is an update.
+  auto again = outbox_->SyncProcedures(request);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->unchanged(), 1);
+  p->set_fees("Miễn phí");
+  auto changed = outbox_->SyncProcedures(request);
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->updates(), 1);
+  ASSERT_TRUE(WaitSettled());
+  EXPECT_EQ(portal_->calls().back().op, "update");
+}
+
+TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {
+  StartWorker([](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.code == Dossier(2) && call.status == 2) {
+      return Rejected("Từ chối: hồ sơ không hợp lệ");
+    }
+    return Applied();
+  });
+  for (int step = 0; step < 3; ++step) {
+    std::vector<lienthong::v1::DossierStatusUpdate> batch;
+    for (int d = 1; d <= 3; ++d) batch.push_back(Update(d, kLife[step], step));
+    Push(batch);
+  }
+  ASSERT_TRUE(WaitSettled(/*dead=*/1));
+  std::map<std::string, std::vector<int>> order;
+  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
+  EXPECT_THAT(order[Dossier(1)], ElementsAre(1, 2, 4));
+  EXPECT_THAT(order[Dossier(2)], ElementsAre(1));  // PROCESSING waits
+  EXPECT_THAT(order[Dossier(3)], ElementsAre(1, 2, 4));
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(2));
+  EXPECT_EQ(letters->dead_letters(0).reason(),
+            "the portal refused it: Từ chối: hồ sơ không hợp lệ");
+
+  // The operator has it fixed at the portal and retries.
+  portal_->SetScript([](const Call&) { return Applied(); });
+  ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
+  ASSERT_TRUE(WaitSettled());
+  order.clear();
+  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
+  EXPECT_THAT(order[Dossier(2)], ElementsAre(1, 2, 4));
+}
+
+TEST_F(DeliveryWorkerTest, RetriableFailuresAreRetriedThenGivenUp) {
+  options_.breaker.consecutive_failures = 0;  // isolate per-item retries
+  options_.breaker.failure_ratio = 0;
+  options_.give_up_after = absl::Milliseconds(300);
+  int failures_left = 3;
+  StartWorker([&failures_left](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.code == Dossier(1) && failures_left > 0) {
+      --failures_left;
+      return Down();
+    }
+    if (call.code == Dossier(2)) return Down();  // never recovers
+    return Applied();
+  });
+  Push({Update(1, lienthong::v1::NEW, 0), Update(2, lienthong::v1::NEW, 0)});
+  ASSERT_TRUE(WaitSettled(/*dead=*/1));
+  int calls1 = 0;
+  for (const Call& call : portal_->calls()) calls1 += call.code == Dossier(1);
+  EXPECT_EQ(calls1, 4);
+  EXPECT_THAT(portal_->applied(), SizeIs(1));
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(2));
+  EXPECT_THAT(letters->dead_letters(0).reason(),
+              ::testing::StartsWith("the portal kept failing for "));
+  EXPECT_GE(worker_->counters().retries, 3);
+}
+
+TEST_F(DeliveryWorkerTest, OutageEndsAndBackoffsAreNotSatOut) {
+  // Long item backoffs: without the breaker's recovery every item that
+  // failed would wait up to a minute.
+  options_.backoff.initial_backoff = absl::Seconds(30);
+  options_.backoff.max_backoff = absl::Seconds(60);
+  options_.breaker.consecutive_failures = 3;
+  options_.breaker.open_duration = absl::Milliseconds(50);
+  absl::Mutex mu;
+  bool down = true;
+  StartWorker([&](const Call&) -> absl::StatusOr<PortalOutcome> {
+    absl::MutexLock lock(&mu);
+    if (down) return Down();
+    return Applied();
+  });
+  std::vector<lienthong::v1::DossierStatusUpdate> batch;
+  for (int d = 1; d <= 50; ++d) batch.push_back(Update(d, lienthong::v1::NEW, 0));
+  Push(batch);
+  const absl::Time noticed_by = absl::Now() + absl::Seconds(10);
+  while (worker_->breaker_state() == resilience::BreakerState::kClosed &&
+         absl::Now() < noticed_by) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // a few probe rounds
+  const int64_t attempts_while_down = worker_->counters().attempts;
+  // The breaker held the attempts down: probes, not the whole queue.
+  EXPECT_LT(attempts_while_down, 30);
+  EXPECT_NE(worker_->breaker_state(), resilience::BreakerState::kClosed);
+  {
+    absl::MutexLock lock(&mu);
+    down = false;
+  }
+  const absl::Time back = absl::Now();
+  ASSERT_TRUE(WaitSettled(0, absl::Seconds(20)));
+  EXPECT_LT(absl::Now() - back, absl::Seconds(10));
+  EXPECT_THAT(portal_->applied(), SizeIs(50));
+}
+
+TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
+  options_.stop_grace = absl::Milliseconds(50);
+  // A portal that never answers.
+  class Silent final : public adapters::PortalAdapter {
+   public:
+    void CreateProcedure(const lienthong::v1::Procedure&, const std::string&,
+                         const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
+    void UpdateProcedure(const lienthong::v1::Procedure&, const std::string&,
+                         const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
+    void WithdrawProcedure(const std::string&, const std::string&,
+                           const adapters::CallContext&,
+                           adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
+    void PushDossierStatus(const lienthong::v1::DossierStatusUpdate&,
+                           const std::string&, const adapters::CallContext&,
+                           adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
+    size_t held() {
+      absl::MutexLock lock(&mu_);
+      return held_.size();
+    }
+    absl::Mutex mu_;
+    std::vector<adapters::Callback<PortalOutcome>> held_;
+  } silent;
+  DeliveryWorker worker(outbox_.get(), &silent, options_);
+  worker.Start();
+  Push({Update(1, lienthong::v1::NEW, 0)});
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (silent.held() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  ASSERT_EQ(silent.held(), 1u);
+  worker.Stop();
+  auto counts = outbox_->Counts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(counts->in_flight, 1);  // recovered to pending at the next Open
+  // A late answer after the worker is gone changes nothing.
+  std::move(silent.held_[0])(adapters::Reply<PortalOutcome>{Applied(), ""});
+  EXPECT_EQ(outbox_->Counts()->in_flight, 1);
+}
+
+}  // namespace
+}  // namespace lienthong::sync

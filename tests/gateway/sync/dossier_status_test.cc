@@ -1,0 +1,220 @@
+#include "gateway/sync/dossier_status.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::sync {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::v1::DossierStatus;
+using ::testing::HasSubstr;
+
+// The whole table, written out: for each status, every status that may
+// follow it. Every pair not listed must be refused.
+const std::vector<std::pair<DossierStatus, std::set<DossierStatus>>>&
+Expected() {
+  using namespace ::lienthong::v1;  // NOLINT: enum values read as the table
+  static const auto* const kExpected =
+      new std::vector<std::pair<DossierStatus, std::set<DossierStatus>>>{
+          {NEW, {ACCEPTED, REFUSED, WITHDRAWN}},
+          {ACCEPTED, {PROCESSING, WITHDRAWN}},
+          {REFUSED, {}},
+          {PROCESSING,
+           {PROCESSING, MORE_DOCUMENTS_NEEDED, PAYMENT_REQUIRED, FINISHED,
+            STOPPED, WITHDRAWN}},
+          {MORE_DOCUMENTS_NEEDED, {PROCESSING, STOPPED, WITHDRAWN}},
+          {PAYMENT_REQUIRED, {PROCESSING, FINISHED, STOPPED, WITHDRAWN}},
+          {WITHDRAWN, {}},
+          {STOPPED, {}},
+          {FINISHED, {RESULT_RETURNED}},
+          {RESULT_RETURNED, {}},
+      };
+  return *kExpected;
+}
+
+TEST(DossierStatusTest, TransitionTableIsExactlyTheDocumentedOne) {
+  ASSERT_EQ(Expected().size(), 10u);
+  for (const auto& [from, allowed] : Expected()) {
+    for (int to = 1; to <= 10; ++to) {
+      const auto next = static_cast<DossierStatus>(to);
+      EXPECT_EQ(IsAllowedTransition(from, next), allowed.count(next) == 1)
+          << DossierStatusName(from) << " -> " << DossierStatusName(next);
+    }
+    EXPECT_EQ(IsTerminalDossierStatus(from), allowed.empty())
+        << DossierStatusName(from);
+  }
+}
+
+TEST(DossierStatusTest, RefusalNamesTheDossierAndBothStatuses) {
+  EXPECT_THAT(CheckTransition("000.00.01.H31-250715-00123",
+                              lienthong::v1::RESULT_RETURNED,
+                              lienthong::v1::PROCESSING),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "dossier 000.00.01.H31-250715-00123 cannot go from "
+                       "RESULT_RETURNED to PROCESSING"));
+  EXPECT_THAT(CheckTransition("000.00.01.H31-250715-00123",
+                              lienthong::v1::NEW, lienthong::v1::ACCEPTED),
+              IsOk());
+}
+
+TEST(DossierStatusTest, AnyFirstStatusIsAccepted) {
+  for (int to = 1; to <= 10; ++to) {
+    EXPECT_THAT(CheckTransition("000.00.01.H31-250715-00123", std::nullopt,
+                                static_cast<DossierStatus>(to)),
+                IsOk());
+  }
+}
+
+TEST(DossierStatusTest, NamesStatuses) {
+  EXPECT_EQ(DossierStatusName(4), "PROCESSING");
+  EXPECT_EQ(DossierStatusName(0), "UNKNOWN(0)");
+  EXPECT_EQ(DossierStatusName(11), "UNKNOWN(11)");
+  EXPECT_FALSE(IsKnownDossierStatus(0));
+  EXPECT_TRUE(IsKnownDossierStatus(10));
+}
+
+struct CodeCase {
+  const char* code;
+  bool valid;
+};
+
+TEST(DossierCodeTest, Shapes) {
+  const CodeCase kCases[] = {
+      {"000.00.01.H31-250715-00123", true},
+      {"H31-250715-1", true},
+      {"000.00.01.H31-240229-00001", true},   // leap day
+      {"000.00.01.H31-250229-00001", false},  // not a leap year
+      {"000.00.01.H31-251301-00001", false},  // month 13
+      {"000.00.01.H31-250700-00001", false},  // day 0
+      {"000.00.01.H31-2507-00001", false},
+      {"000.00.01.H31-250715-", false},
+      {"000.00.01.H31-250715-12345678901", false},
+      {"000.00.01.H31-250715-00a23", false},
+      {"000..01.H31-250715-00123", false},
+      {"000.00.01.H31 -250715-00123", false},
+      {"-250715-00123", false},
+      {"000.00.01.H31-250715", false},
+      {"000.00.01.H31-250715-00123-1", false},
+      {"", false},
+  };
+  for (const CodeCase& c : kCases) {
+    EXPECT_EQ(ValidateDossierCode(c.code).ok(), c.valid) << c.code;
+  }
+}
+
+TEST(ProcedureCodeTest, Shapes) {
+  const CodeCase kCases[] = {
+      {"1.001193", true},
+      {"1.001193.000.00.00.H31", true},
+      {"2.000488.H31", true},
+      {"1.00119", false},
+      {"1.0011934", false},
+      {"1.001193.", false},
+      {"1.001193..H31", false},
+      {"1-001193", false},
+      {"A.001193", false},
+      {"1.001193.000.00.00.H31-x", false},
+      {"", false},
+  };
+  for (const CodeCase& c : kCases) {
+    EXPECT_EQ(ValidateProcedureCode(c.code).ok(), c.valid) << c.code;
+  }
+}
+
+lienthong::v1::DossierStatusUpdate GoodUpdate() {
+  lienthong::v1::DossierStatusUpdate u;
+  u.set_dossier_code("000.00.01.H31-250715-00123");
+  u.set_procedure_code("1.001193.000.00.00.H31");
+  u.set_status(lienthong::v1::PROCESSING);
+  u.mutable_time()->set_seconds(1752546600);  // 2025-07-15 02:30 UTC
+  u.set_handler("Nguyễn Văn Cán Bộ");
+  return u;
+}
+
+TEST(DossierUpdateTest, ValidatesEachField) {
+  const absl::Time now = absl::FromUnixSeconds(1752546600);
+  EXPECT_THAT(ValidateDossierUpdate(GoodUpdate(), now), IsOk());
+
+  struct Case {
+    const char* name;
+    void (*spoil)(lienthong::v1::DossierStatusUpdate&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"bad dossier code", [](auto& u) { u.set_dossier_code("x"); },
+       "dossier_code: "},
+      {"bad procedure code", [](auto& u) { u.set_procedure_code("1.1"); },
+       "procedure_code: "},
+      {"unspecified status",
+       [](auto& u) { u.set_status(lienthong::v1::DOSSIER_STATUS_UNSPECIFIED); },
+       "status: "},
+      {"no time", [](auto& u) { u.clear_time(); }, "time: required"},
+      {"time before 2000",
+       [](auto& u) { u.mutable_time()->set_seconds(0); }, "time: before"},
+      {"time far ahead",
+       [](auto& u) { u.mutable_time()->set_seconds(1752546600 + 2 * 86400); },
+       "time: more than a day"},
+      {"bad nanos", [](auto& u) { u.mutable_time()->set_nanos(-1); },
+       "time: nanos"},
+      {"handler too long",
+       [](auto& u) { u.set_handler(std::string(300, 'a')); }, "handler: "},
+      {"note too long", [](auto& u) { u.set_note(std::string(3000, 'a')); },
+       "note: "},
+  };
+  for (const Case& c : kCases) {
+    lienthong::v1::DossierStatusUpdate u = GoodUpdate();
+    c.spoil(u);
+    EXPECT_THAT(ValidateDossierUpdate(u, now),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(c.message)))
+        << c.name;
+  }
+}
+
+lienthong::v1::Procedure GoodProcedure() {
+  lienthong::v1::Procedure p;
+  p.set_code("1.001193.000.00.00.H31");
+  p.set_name("Đăng ký khai sinh");
+  p.set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  p.add_required_documents("Tờ khai đăng ký khai sinh");
+  return p;
+}
+
+TEST(ProcedureTest, ValidatesEachField) {
+  EXPECT_THAT(ValidateProcedure(GoodProcedure()), IsOk());
+  struct Case {
+    const char* name;
+    void (*spoil)(lienthong::v1::Procedure&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"no code", [](auto& p) { p.clear_code(); }, "code: "},
+      {"no name", [](auto& p) { p.set_name("  "); }, "name: required"},
+      {"no level",
+       [](auto& p) { p.set_level(lienthong::v1::SERVICE_LEVEL_UNSPECIFIED); },
+       "level: "},
+      {"empty document", [](auto& p) { p.add_required_documents(""); },
+       "required_documents[1]: empty"},
+      {"long fees", [](auto& p) { p.set_fees(std::string(5000, 'x')); },
+       "fees: longer"},
+  };
+  for (const Case& c : kCases) {
+    lienthong::v1::Procedure p = GoodProcedure();
+    c.spoil(p);
+    EXPECT_THAT(ValidateProcedure(p),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(c.message)))
+        << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace lienthong::sync

@@ -1,0 +1,272 @@
+// PortalSyncService over an in-process gRPC server (plaintext: the mutual TLS
+// and the policy behind the Authorizer are the gateway's, tested there and
+// in tests/integration/portal_sync_test.cc). Deliveries are made by hand
+// through the outbox, so job progress is deterministic.
+#include "gateway/sync/portal_sync_service.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::sync {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::v1::SyncJob;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr int64_t kT0 = 1752537600;
+
+class PortalSyncServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string path = absl::StrCat(
+        ::testing::TempDir(), "/portal_sync_service_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::remove(absl::StrCat(path, suffix).c_str());
+    }
+    OutboxOptions options;
+    options.path = path;
+    auto opened = Outbox::Open(options);
+    ASSERT_THAT(opened, IsOk());
+    outbox_ = *std::move(opened);
+    service_ = std::make_unique<PortalSyncService>(outbox_.get());
+    outbox_->SetJobListener([this](const std::vector<std::string>& ids) {
+      service_->OnJobsChanged(ids);
+    });
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = lienthong::v1::PortalSyncService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    server_->Wait();
+  }
+
+  // Lets a caller in unless it sends "x-test-deny".
+  void AllowAll() {
+    service_->SetAuthorizer(
+        [this](const grpc::CallbackServerContext& ctx, absl::string_view method) {
+          {
+            absl::MutexLock lock(&mu_);
+            methods_.push_back(std::string(method));
+          }
+          if (ctx.client_metadata().count("x-test-deny") > 0) {
+            return absl::PermissionDeniedError("not granted");
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context(bool deny = false) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    if (deny) context->AddMetadata("x-test-deny", "1");
+    return context;
+  }
+
+  static lienthong::v1::SyncProceduresRequest Catalogue(int n, bool dry_run) {
+    lienthong::v1::SyncProceduresRequest request;
+    for (int i = 1; i <= n; ++i) {
+      lienthong::v1::Procedure* p = request.add_procedures();
+      p->set_code(absl::StrFormat("1.%06d.000.00.00.H31", i));
+      p->set_name(absl::StrCat("Thủ tục ", i));
+      p->set_level(lienthong::v1::SERVICE_LEVEL_PARTLY_ONLINE);
+    }
+    request.set_dry_run(dry_run);
+    return request;
+  }
+
+  static lienthong::v1::DossierStatusUpdate Update(int n,
+                                                   lienthong::v1::DossierStatus s,
+                                                   int minute) {
+    lienthong::v1::DossierStatusUpdate u;
+    u.set_dossier_code(absl::StrFormat("000.00.01.H31-250715-%05d", n));
+    u.set_procedure_code("1.001193");
+    u.set_status(s);
+    u.mutable_time()->set_seconds(kT0 + minute * 60);
+    return u;
+  }
+
+  // Delivers (or dead-letters) every due item by hand.
+  void DeliverAll(bool dead = false) {
+    auto claimed = outbox_->FinishAndClaim({}, 1000);
+    ASSERT_THAT(claimed, IsOk());
+    std::vector<DeliveryResult> results;
+    for (const OutboxItem& item : *claimed) {
+      DeliveryResult r;
+      r.id = item.id;
+      r.kind = dead ? DeliveryResult::Kind::kDead
+                    : DeliveryResult::Kind::kDelivered;
+      r.message = "the portal refused it: Từ chối";
+      r.refused = true;
+      results.push_back(r);
+    }
+    ASSERT_THAT(outbox_->FinishAndClaim(results, 0), IsOk());
+  }
+
+  absl::Mutex mu_;
+  std::vector<std::string> methods_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<PortalSyncService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<lienthong::v1::PortalSyncService::Stub> stub_;
+};
+
+TEST_F(PortalSyncServiceTest, UnavailableUntilAuthorizerSetThenAuthorised) {
+  lienthong::v1::GetSyncJobRequest request;
+  request.set_job_id("job-x");
+  lienthong::v1::SyncJob job;
+  EXPECT_EQ(stub_->GetSyncJob(Context().get(), request, &job).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  AllowAll();
+  EXPECT_EQ(stub_->GetSyncJob(Context(/*deny=*/true).get(), request, &job)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status status = stub_->GetSyncJob(Context().get(), request, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("job-x"));
+  absl::MutexLock lock(&mu_);
+  EXPECT_THAT(methods_, ::testing::Each(std::string(kGetSyncJobMethod)));
+}
+
+TEST_F(PortalSyncServiceTest, SyncPlansAndWatchStreamsUntilDone) {
+  AllowAll();
+  lienthong::v1::SyncProceduresResponse dry;
+  ASSERT_TRUE(
+      stub_->SyncProcedures(Context().get(), Catalogue(3, true), &dry).ok());
+  EXPECT_EQ(dry.creates(), 3);
+  EXPECT_THAT(dry.plan(), SizeIs(3));
+  EXPECT_EQ(dry.job_id(), "");
+
+  lienthong::v1::SyncProceduresResponse sync;
+  ASSERT_TRUE(
+      stub_->SyncProcedures(Context().get(), Catalogue(3, false), &sync).ok());
+  ASSERT_FALSE(sync.job_id().empty());
+
+  lienthong::v1::GetSyncJobRequest request;
+  request.set_job_id(sync.job_id());
+  auto context = Context();
+  auto reader = stub_->WatchSyncJob(context.get(), request);
+  lienthong::v1::SyncJob job;
+  ASSERT_TRUE(reader->Read(&job));
+  EXPECT_EQ(job.state(), SyncJob::QUEUED);
+  EXPECT_EQ(job.total(), 3);
+  std::thread deliver([this] { DeliverAll(); });
+  SyncJob last = job;
+  while (reader->Read(&job)) last = job;
+  deliver.join();
+  EXPECT_EQ(last.state(), SyncJob::DONE);
+  EXPECT_EQ(last.delivered(), 3);
+  EXPECT_TRUE(reader->Finish().ok());
+
+  // A job that already ended: one message, then the end.
+  auto again = Context();
+  auto ended = stub_->WatchSyncJob(again.get(), request);
+  int messages = 0;
+  while (ended->Read(&job)) ++messages;
+  EXPECT_EQ(messages, 1);
+  EXPECT_TRUE(ended->Finish().ok());
+
+  lienthong::v1::GetSyncJobRequest unknown;
+  unknown.set_job_id("job-unknown");
+  auto third = Context();
+  auto missing = stub_->WatchSyncJob(third.get(), unknown);
+  EXPECT_FALSE(missing->Read(&job));
+  EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(PortalSyncServiceTest, BadCatalogueNamesEveryRow) {
+  AllowAll();
+  lienthong::v1::SyncProceduresRequest request = Catalogue(3, false);
+  request.mutable_procedures(1)->set_code("bad");
+  request.mutable_procedures(2)->clear_name();
+  lienthong::v1::SyncProceduresResponse response;
+  grpc::Status status =
+      stub_->SyncProcedures(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("procedures[1]: code: "));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("procedures[2] (1.000003.000.00.00.H31): name: required"));
+}
+
+TEST_F(PortalSyncServiceTest, PushIsIdempotentAndRefusesImpossibleTransitions) {
+  AllowAll();
+  lienthong::v1::PushDossierStatusRequest request;
+  *request.add_updates() = Update(1, lienthong::v1::NEW, 0);
+  *request.add_updates() = Update(1, lienthong::v1::ACCEPTED, 1);
+  lienthong::v1::PushDossierStatusResponse response;
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.accepted(), 2);
+  EXPECT_EQ(response.duplicates(), 0);
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.accepted(), 0);
+  EXPECT_EQ(response.duplicates(), 2);
+
+  lienthong::v1::PushDossierStatusRequest back;
+  *back.add_updates() = Update(1, lienthong::v1::NEW, 2);
+  grpc::Status status = stub_->PushDossierStatus(Context().get(), back, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            "updates[0]: dossier 000.00.01.H31-250715-00001 cannot go from "
+            "ACCEPTED to NEW");
+  back.mutable_updates(0)->set_dossier_code("000.00.01.H31-250799-1");
+  EXPECT_EQ(stub_->PushDossierStatus(Context().get(), back, &response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
+  AllowAll();
+  lienthong::v1::PushDossierStatusRequest request;
+  for (int d = 1; d <= 3; ++d) *request.add_updates() = Update(d, lienthong::v1::NEW, 0);
+  lienthong::v1::PushDossierStatusResponse pushed;
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &pushed).ok());
+  DeliverAll(/*dead=*/true);
+
+  lienthong::v1::ListDeadLettersRequest list;
+  list.set_page_size(2);
+  lienthong::v1::ListDeadLettersResponse page;
+  ASSERT_TRUE(stub_->ListDeadLetters(Context().get(), list, &page).ok());
+  ASSERT_THAT(page.dead_letters(), SizeIs(2));
+  EXPECT_EQ(page.dead_letters(0).kind(), "dossier");
+  EXPECT_EQ(page.dead_letters(0).reason(), "the portal refused it: Từ chối");
+  EXPECT_FALSE(page.next_page_token().empty());
+
+  lienthong::v1::RetryDeadLettersRequest retry;
+  retry.add_ids(page.dead_letters(0).id());
+  lienthong::v1::RetryDeadLettersResponse retried;
+  ASSERT_TRUE(stub_->RetryDeadLetters(Context().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.requeued(), 1);
+  retry.clear_ids();
+  ASSERT_TRUE(stub_->RetryDeadLetters(Context().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.requeued(), 2);
+  ASSERT_TRUE(stub_->ListDeadLetters(Context().get(), list, &page).ok());
+  EXPECT_THAT(page.dead_letters(), SizeIs(0));
+}
+
+}  // namespace
+}  // namespace lienthong::sync

@@ -1,0 +1,117 @@
+// PortalSync::Create: what the config must say for portal synchronisation
+// to start.
+#include "gateway/sync/portal_sync.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/common/http/http_client.h"
+#include "adapters/registry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lienthong/config/v1/config.pb.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::sync {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class PortalSyncCreateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    adapters::RegisterBuiltinAdapters(registry_);
+    auto http = adapters::CurlHttpClient::Create({});
+    ASSERT_THAT(http, IsOk());
+    http_ = *std::move(http);
+    outbox_path_ = absl::StrCat(::testing::TempDir(), "/portal_sync_test_",
+                                getpid(), ".db");
+    std::remove(outbox_path_.c_str());
+
+    lienthong::config::v1::AdapterInstance* portal = config_.add_adapters();
+    portal->set_name("portal");
+    portal->set_type("dvcqg-portal-rest");
+    lienthong::config::v1::DvcqgPortalRestConfig portal_config;
+    portal_config.mutable_upstream()->set_base_url("https://127.0.0.1:1");
+    portal_config.set_api_key("k");
+    portal->mutable_config()->PackFrom(portal_config);
+
+    lienthong::config::v1::AdapterInstance* population = config_.add_adapters();
+    population->set_name("population");
+    population->set_type("c06-population-soap");
+    lienthong::config::v1::C06PopulationSoapConfig c06;
+    c06.mutable_upstream()->set_base_url("https://127.0.0.1:1");
+    c06.set_path("/c06/soap");
+    c06.set_xroad_client("VN/GOV/X");
+    c06.set_api_key("k");
+    c06.set_username("u");
+    c06.set_secret("s");
+    c06.set_unit_code("000.00.00.H31");
+    population->mutable_config()->PackFrom(c06);
+
+    config_.mutable_portal_sync()->set_adapter("portal");
+    config_.mutable_portal_sync()->set_outbox_file(outbox_path_);
+  }
+
+  adapters::AdapterRegistry registry_;
+  std::unique_ptr<adapters::CurlHttpClient> http_;
+  std::string outbox_path_;
+  lienthong::config::v1::GatewayConfig config_;
+};
+
+TEST_F(PortalSyncCreateTest, StartsAndStops) {
+  config_.mutable_portal_sync()->set_max_in_flight(4);
+  auto sync = PortalSync::Create(config_, registry_, http_.get());
+  ASSERT_THAT(sync, IsOk());
+  EXPECT_NE((*sync)->service(), nullptr);
+  (*sync)->Start([](const grpc::CallbackServerContext&, absl::string_view) {
+    return absl::OkStatus();
+  });
+  EXPECT_THAT((*sync)->outbox().CheckIntegrity(), IsOk());
+  (*sync)->Stop();
+  (*sync)->Stop();  // idempotent
+}
+
+TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
+  struct Case {
+    const char* name;
+    void (*spoil)(lienthong::config::v1::GatewayConfig&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"no such adapter",
+       [](auto& c) { c.mutable_portal_sync()->set_adapter("nope"); },
+       "portal_sync.adapter: no adapter named 'nope'"},
+      {"not a portal adapter",
+       [](auto& c) { c.mutable_portal_sync()->set_adapter("population"); },
+       "portal_sync.adapter: adapter 'population' (type c06-population-soap) "
+       "cannot deliver to the portal"},
+      {"bad adapter config",
+       [](auto& c) {
+         lienthong::config::v1::DvcqgPortalRestConfig bad;
+         c.mutable_adapters(0)->mutable_config()->PackFrom(bad);
+       },
+       "portal_sync.adapter: adapter 'portal': upstream.base_url"},
+      {"negative in-flight cap",
+       [](auto& c) { c.mutable_portal_sync()->set_max_in_flight(-1); },
+       "portal_sync.max_in_flight"},
+      {"negative give-up time",
+       [](auto& c) { c.mutable_portal_sync()->set_give_up_after_seconds(-5); },
+       "portal_sync.give_up_after_seconds"},
+  };
+  for (const Case& c : kCases) {
+    lienthong::config::v1::GatewayConfig config = config_;
+    c.spoil(config);
+    EXPECT_THAT(PortalSync::Create(config, registry_, http_.get()),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace lienthong::sync
