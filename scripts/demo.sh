@@ -82,6 +82,15 @@ show "A system with no rights is denied" no-rights \
 show "A certificate from another CA fails the TLS handshake itself" rogue-client \
   lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00046 --timeout 3
 
+show "Operator: publish the province's catalogue of 415 procedures to the national portal" dossier-system \
+  sync procedures --file deploy/examples/catalogue.json --wait 120
+show "The dossier system pushes a status change (1 = new)" dossier-system \
+  sync push --dossier 000.00.01.H31-251127-00042 --procedure 1.001193.000.00.00.H31 --status 1
+show "Another dossier's result is returned to the citizen (10)" dossier-system \
+  sync push --dossier 000.00.01.H31-251127-00099 --procedure 1.001193.000.00.00.H31 --status 10
+show "... so it cannot go back to processing: refused with FAILED_PRECONDITION" dossier-system \
+  sync push --dossier 000.00.01.H31-251127-00099 --procedure 1.001193.000.00.00.H31 --status 4
+
 show "Security team: who looked up this citizen? (the server hashes the ID to search)" auditor \
   audit query --citizen $id --limit 5
 show "Security team: is the audit chain intact and signed?" auditor audit verify
