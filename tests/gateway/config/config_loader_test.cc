@@ -38,6 +38,9 @@ std::unique_ptr<google::protobuf::Message> TestResolver(
   }
   if (type == "grpc-upstream")
     return std::make_unique<v1::GrpcUpstreamConfig>();
+  if (type == "dvcqg-portal-rest") {
+    return std::make_unique<v1::DvcqgPortalRestConfig>();
+  }
   return nullptr;
 }
 
@@ -821,7 +824,9 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(config->listener().tls().client_ca_file(),
               EndsWith("/certs/out/ca.pem"));
 
-  ASSERT_EQ(config->adapters_size(), 2);
+  ASSERT_EQ(config->adapters_size(), 3);
+  EXPECT_EQ(config->adapters(2).type(), "dvcqg-portal-rest");
+  EXPECT_EQ(config->portal_sync().adapter(), "portal");
   v1::C06PopulationSoapConfig c06;
   ASSERT_TRUE(config->adapters(0).config().UnpackTo(&c06));
   EXPECT_EQ(config->adapters(0).name(), "population");
@@ -848,7 +853,8 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  EXPECT_EQ(config->clients(0).methods_size(), 2);
+  // Lookups, verifications and the six portal-sync methods.
+  EXPECT_EQ(config->clients(0).methods_size(), 8);
   EXPECT_EQ(config->clients(1).id(), "spiffe://lienthong.local/citizen-portal");
   EXPECT_THAT(config->clients(1).methods(),
               ElementsAre("lienthong.v1.IdentityService/VerifyIdentity"));
