@@ -166,7 +166,7 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
                              or_default(limits.max_metadata_bytes(), 16 << 10));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             or_default(limits.max_concurrent_streams(), 100));
+                             or_default(limits.max_concurrent_streams(), 4096));
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,
       or_default(limits.keepalive_time_seconds(), 120) * 1000);
