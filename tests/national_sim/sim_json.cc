@@ -1,5 +1,8 @@
 #include "tests/national_sim/sim_json.h"
 
+#include "absl/strings/str_cat.h"
+#include "gateway/log/log.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
@@ -35,33 +38,7 @@ std::string ValueText(const Value& v) {
 }  // namespace
 
 std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  return absl::StrCat("\"", log::JsonEscape(s), "\"");
 }
 
 absl::StatusOr<JsonObject> ParseJsonObject(absl::string_view json) {
