@@ -1,8 +1,5 @@
 #include "tests/national_sim/sim_json.h"
 
-#include "absl/strings/str_cat.h"
-#include "gateway/log/log.h"
-
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
@@ -10,7 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "gateway/log/log.h"
 
 namespace lienthong::sim {
 namespace {
