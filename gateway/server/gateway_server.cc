@@ -191,8 +191,10 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log).
 struct CallRecord {
+  // `audited`: the request's digest is needed (only for the audit record).
   CallRecord(absl::string_view method, const google::protobuf::Message& request,
-             std::string citizen_id, std::string purpose, std::string dossier_id)
+             std::string citizen_id, std::string purpose, std::string dossier_id,
+             bool audited)
       : method(method),
         trace_id(NewTraceId()),
         start(absl::Now()),
@@ -200,7 +202,8 @@ struct CallRecord {
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
         request_bytes(request.ByteSizeLong()),
-        request_sha256(Sha256Hex(request)) {}
+        audited(audited),
+        request_sha256(audited ? Sha256Hex(request) : std::string()) {}
 
   absl::string_view method;
   std::string trace_id;
@@ -214,6 +217,7 @@ struct CallRecord {
   int attempts = 0;
   size_t request_bytes = 0;
   size_t response_bytes = 0;
+  bool audited = false;
   std::string request_sha256;
   std::string response_sha256;
 };
@@ -228,6 +232,8 @@ class Services {
         audit_(audit),
         wait_for_durable_(wait_for_durable),
         node_(std::move(node)) {}
+
+  bool auditing() const { return audit_ != nullptr; }
 
   // OK when a call may go to a national system: it could be audited.
   absl::Status CanAudit() const {
@@ -382,7 +388,7 @@ class IdentityServiceImpl final
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
         kVerifyIdentity, *request, request->citizen_id(), request->purpose(),
-        request->dossier_id());
+        request->dossier_id(), services_->auditing());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
     call->caller = admitted.caller;
@@ -422,7 +428,7 @@ class IdentityServiceImpl final
               response->set_reference(reply->reference);
             }
             call->response_bytes = response->ByteSizeLong();
-            call->response_sha256 = Sha256Hex(*response);
+            if (call->audited) call->response_sha256 = Sha256Hex(*response);
           }
           services->Complete(*call, status, [reactor](absl::Status final) {
             reactor->Finish(ToGrpcStatus(final));
@@ -460,7 +466,7 @@ class PopulationServiceImpl final
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
         kLookupCitizen, *request, request->citizen_id(), request->purpose(),
-        request->dossier_id());
+        request->dossier_id(), services_->auditing());
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kLookupCitizen, admitted);
     call->caller = admitted.caller;
@@ -507,7 +513,7 @@ class PopulationServiceImpl final
               ctx->AddTrailingMetadata("lienthong-reference", reply->reference);
             }
             call->response_bytes = response->ByteSizeLong();
-            call->response_sha256 = Sha256Hex(*response);
+            if (call->audited) call->response_sha256 = Sha256Hex(*response);
           }
           services->Complete(*call, status, [reactor](absl::Status final) {
             reactor->Finish(ToGrpcStatus(final));
