@@ -2,6 +2,7 @@
 // adapters it names, serves the lienthong.v1 API over mutual TLS, and drains
 // calls in flight on SIGTERM or SIGINT.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -21,6 +22,16 @@
 namespace {
 
 constexpr absl::Duration kDrainGrace = absl::Seconds(15);
+
+// Every call in flight to an HTTP/1.1 national system holds a connection:
+// thousands of them need more descriptors than the usual soft limit of 1,024.
+void RaiseFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 int Run(const std::string& config_path, bool check_only) {
   using namespace lienthong;
@@ -54,7 +65,11 @@ int Run(const std::string& config_path, bool check_only) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto http = adapters::CurlHttpClient::Create({});
+  adapters::CurlHttpClient::Options http_options;
+  if (int max = config->resilience().max_connections_per_system(); max > 0) {
+    http_options.max_connections_per_host = max;
+  }
+  auto http = adapters::CurlHttpClient::Create(http_options);
   if (!http.ok()) {
     std::cerr << "lienthong-gateway: " << http.status().message() << "\n";
     return 1;
@@ -156,5 +171,6 @@ int main(int argc, char** argv) {
       "2 bad config or cannot listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
   CLI11_PARSE(app, argc, argv);
+  RaiseFileLimit();
   return Run(config_path, check_only);
 }

@@ -107,6 +107,8 @@ class CurlHttpClient::Impl {
     if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(options_.max_cached_connections));
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(options_.max_connections_per_host));
     thread_ = std::thread([this] { Run(); });
     return absl::OkStatus();
   }

@@ -65,6 +65,9 @@ class CurlHttpClient final : public HttpClient {
     absl::Duration connect_timeout = absl::Seconds(5);
     // Idle connections kept for reuse.
     int max_cached_connections = 4096;
+    // Connections open to one host:port at once; transfers beyond it queue
+    // for a free connection (their deadlines still run). 0: no limit.
+    int max_connections_per_host = 1024;
   };
 
   // Starts the event thread. Fails with INTERNAL if libcurl cannot start.
