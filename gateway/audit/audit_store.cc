@@ -183,6 +183,10 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   }
   wal.reset();
   LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous=FULL"));
+  // The writer's page cache (64 MiB instead of SQLite's 2 MiB): the index
+  // pages that appends touch stay in memory instead of being read back from
+  // the file on every commit.
+  LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA cache_size=-65536"));
   LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "BEGIN IMMEDIATE"));
   absl::Status schema = Exec(db.get(), kSchema);
   int version = 0;
