@@ -40,6 +40,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -114,9 +115,12 @@ class CitizenKey {
   void Fill(absl::string_view citizen_id, AuditRecord* record) const;
 
  private:
-  explicit CitizenKey(std::string key) : key_(std::move(key)) {}
+  struct MacTemplate;
+  explicit CitizenKey(std::shared_ptr<const MacTemplate> mac)
+      : mac_(std::move(mac)) {}
 
-  std::string key_;
+  // An HMAC-SHA256 context keyed once; each Hmac() copies it.
+  std::shared_ptr<const MacTemplate> mac_;
 };
 
 // Writes a new random HMAC key (64 hex characters and a newline) to `path`

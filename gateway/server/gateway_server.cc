@@ -8,14 +8,12 @@
 #include <utility>
 #include <vector>
 
-#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
@@ -44,12 +42,7 @@ namespace {
 
 // Lower-case hex SHA-256 of `message`'s wire form, for the audit record.
 std::string Sha256Hex(const google::protobuf::Message& message) {
-  std::string bytes = message.SerializeAsString();
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return audit::Sha256Hex(message.SerializeAsString());
 }
 
 std::string NewTraceId() {
