@@ -164,6 +164,9 @@ class Factory final : public FactoryBase<GrpcUpstreamConfig> {
     // A channel of its own per instance, so upstream connections are not
     // shared with anything else in the process.
     args.SetInt("grpc.use_local_subchannel_pool", 1);
+    // The gateway retries on its own terms (budget, Retry-After); gRPC's
+    // retry filter would only copy every message in case of a retry.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     auto channel =
         grpc::CreateCustomChannel(config.target(), credentials, args);
     return std::unique_ptr<Adapter>(new GrpcUpstreamAdapter(std::move(channel)));
