@@ -368,6 +368,55 @@ class Services {
 
 namespace {
 
+// The shared end of VerifyIdentity and LookupCitizen. A call refused by
+// `status` (admission, validation, policy) is answered at once; otherwise
+// `attempt(route, context, done)` runs under the route's retries and
+// breaker, `accept(reply)` moves a good reply into `*response`, and the
+// call is logged, audited and answered.
+template <typename Response, typename Attempt, typename Accept>
+grpc::ServerUnaryReactor* Serve(const Services& services,
+                                grpc::CallbackServerContext& ctx,
+                                std::shared_ptr<CallRecord> call,
+                                Services::Admitted admitted, absl::Status status,
+                                Response* response, Attempt attempt,
+                                Accept accept) {
+  grpc::ServerUnaryReactor* reactor = ctx.DefaultReactor();
+  auto answer = [reactor](absl::Status final) {
+    reactor->Finish(ToGrpcStatus(final));
+  };
+  if (status.ok()) status = services.CanAudit();
+  if (!status.ok()) {
+    services.Complete(*call, status, answer);
+    return reactor;
+  }
+  const Route& route = *admitted.route;
+  call->system = route.adapter_name;
+  adapters::CallContext context{CallDeadline(ctx, route.timeout),
+                                admitted.caller.id, call->trace_id};
+  // `route` lives in the runtime, which the completion below keeps alive.
+  ResilientCall<Response>(
+      *route.retrier, *route.guard, context, /*idempotent=*/true,
+      [&route, attempt = std::move(attempt)](
+          const adapters::CallContext& attempt_context,
+          adapters::Callback<Response> done) mutable {
+        attempt(route, attempt_context, std::move(done));
+      },
+      [&services, call, response, answer, accept = std::move(accept),
+       runtime = std::move(admitted.runtime)](
+          absl::StatusOr<adapters::Reply<Response>> reply,
+          int attempts) mutable {
+        call->attempts = attempts;
+        absl::Status status = reply.status();
+        if (status.ok()) {
+          accept(*std::move(reply));
+          call->response_bytes = response->ByteSizeLong();
+          if (call->audited) call->response_sha256 = Sha256Hex(*response);
+        }
+        services.Complete(*call, status, answer);
+      });
+  return reactor;
+}
+
 class IdentityServiceImpl final
     : public lienthong::v1::IdentityService::CallbackService {
  public:
@@ -378,7 +427,6 @@ class IdentityServiceImpl final
       grpc::CallbackServerContext* ctx,
       const lienthong::v1::VerifyIdentityRequest* request,
       lienthong::v1::VerifyIdentityResponse* response) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
         kVerifyIdentity, *request, request->citizen_id(), request->purpose(),
         request->dossier_id(), services_->auditing());
@@ -390,44 +438,18 @@ class IdentityServiceImpl final
       status = admitted.runtime->policy->CheckDossier(admitted.caller.id,
                                                       request->dossier_id());
     }
-    if (status.ok()) status = services_->CanAudit();
-    if (!status.ok()) {
-      services_->Complete(*call, status, [reactor](absl::Status final) {
-        reactor->Finish(ToGrpcStatus(final));
-      });
-      return reactor;
-    }
-    call->system = admitted.route->adapter_name;
-    adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
-                                  admitted.caller.id, call->trace_id};
-    const Route& route = *admitted.route;
-    ResilientCall<lienthong::v1::VerifyIdentityResponse>(
-        *route.retrier, *route.guard, context, /*idempotent=*/true,
-        [adapter = route.identity, request](
-            const adapters::CallContext& attempt,
-            adapters::Callback<lienthong::v1::VerifyIdentityResponse> done) {
-          adapter->Verify(*request, attempt, std::move(done));
+    return Serve(
+        *services_, *ctx, std::move(call), std::move(admitted), status, response,
+        [request](const Route& route, const adapters::CallContext& context,
+                  adapters::Callback<lienthong::v1::VerifyIdentityResponse> done) {
+          route.identity->Verify(*request, context, std::move(done));
         },
-        [services = services_, reactor, response, call,
-         runtime = std::move(admitted.runtime)](
-            absl::StatusOr<adapters::Reply<lienthong::v1::VerifyIdentityResponse>>
-                reply,
-            int attempts) mutable {
-          call->attempts = attempts;
-          absl::Status status = reply.status();
-          if (status.ok()) {
-            *response = std::move(reply->value);
-            if (response->reference().empty()) {
-              response->set_reference(reply->reference);
-            }
-            call->response_bytes = response->ByteSizeLong();
-            if (call->audited) call->response_sha256 = Sha256Hex(*response);
+        [response](adapters::Reply<lienthong::v1::VerifyIdentityResponse> reply) {
+          *response = std::move(reply.value);
+          if (response->reference().empty()) {
+            response->set_reference(reply.reference);
           }
-          services->Complete(*call, status, [reactor](absl::Status final) {
-            reactor->Finish(ToGrpcStatus(final));
-          });
         });
-    return reactor;
   }
 
  private:
@@ -456,7 +478,6 @@ class PopulationServiceImpl final
       grpc::CallbackServerContext* ctx,
       const lienthong::v1::LookupCitizenRequest* request,
       lienthong::v1::Citizen* response) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto call = std::make_shared<CallRecord>(
         kLookupCitizen, *request, request->citizen_id(), request->purpose(),
         request->dossier_id(), services_->auditing());
@@ -475,44 +496,20 @@ class PopulationServiceImpl final
       status = fields.status();
       if (fields.ok()) mask = *std::move(fields);
     }
-    if (status.ok()) status = services_->CanAudit();
-    if (!status.ok()) {
-      services_->Complete(*call, status, [reactor](absl::Status final) {
-        reactor->Finish(ToGrpcStatus(final));
-      });
-      return reactor;
-    }
-    call->system = admitted.route->adapter_name;
-    adapters::CallContext context{CallDeadline(*ctx, admitted.route->timeout),
-                                  admitted.caller.id, call->trace_id};
-    const Route& route = *admitted.route;
-    ResilientCall<lienthong::v1::Citizen>(
-        *route.retrier, *route.guard, context, /*idempotent=*/true,
-        [adapter = route.population, request](
-            const adapters::CallContext& attempt,
-            adapters::Callback<lienthong::v1::Citizen> done) {
-          adapter->Lookup(*request, attempt, std::move(done));
+    return Serve(
+        *services_, *ctx, std::move(call), std::move(admitted), status, response,
+        [request](const Route& route, const adapters::CallContext& context,
+                  adapters::Callback<lienthong::v1::Citizen> done) {
+          route.population->Lookup(*request, context, std::move(done));
         },
-        [services = services_, ctx, reactor, response, call,
-         mask = std::move(mask), runtime = std::move(admitted.runtime)](
-            absl::StatusOr<adapters::Reply<lienthong::v1::Citizen>> reply,
-            int attempts) mutable {
-          call->attempts = attempts;
-          absl::Status status = reply.status();
-          if (status.ok()) {
-            *response = std::move(reply->value);
-            google::protobuf::util::FieldMaskUtil::TrimMessage(mask, response);
-            if (!reply->reference.empty()) {
-              ctx->AddTrailingMetadata("lienthong-reference", reply->reference);
-            }
-            call->response_bytes = response->ByteSizeLong();
-            if (call->audited) call->response_sha256 = Sha256Hex(*response);
+        [ctx, response, mask = std::move(mask)](
+            adapters::Reply<lienthong::v1::Citizen> reply) {
+          *response = std::move(reply.value);
+          google::protobuf::util::FieldMaskUtil::TrimMessage(mask, response);
+          if (!reply.reference.empty()) {
+            ctx->AddTrailingMetadata("lienthong-reference", reply.reference);
           }
-          services->Complete(*call, status, [reactor](absl::Status final) {
-            reactor->Finish(ToGrpcStatus(final));
-          });
         });
-    return reactor;
   }
 
  private:
