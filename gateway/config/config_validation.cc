@@ -95,6 +95,7 @@ class Checker {
     CheckAdmin();
     CheckResilience();
     CheckAudit();
+    CheckPortalSync();
     return std::move(problems_);
   }
 
@@ -197,6 +198,11 @@ class Checker {
       Problem("audit.checkpoint_every",
               "must not be negative (0 means the default, 1000)");
     }
+  }
+
+  void CheckPortalSync() {
+    // max_in_flight, give_up_after_seconds, delivered_retention_hours.
+    CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
   }
 
   void CheckAdapters() {

@@ -55,7 +55,9 @@ class GatewayServer {
   // The audit log, or null when auditing is off. For the audit service.
   audit::AuditLog* audit_log() const { return audit_.get(); }
 
-  // The gateway's metrics, for the admin endpoint. Thread-safe.
+  // The gateway's metrics, for the admin endpoint; other parts (portal
+  // sync) add their families to it. Thread-safe.
+  metrics::Registry& metrics_registry() { return metrics_registry_; }
   const metrics::Registry& metrics_registry() const { return metrics_registry_; }
 
   // OK when the gateway can serve: every national system's circuit breaker

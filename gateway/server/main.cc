@@ -120,11 +120,14 @@ int Run(const std::string& config_path, bool check_only) {
   }
   if (portal_sync != nullptr) {
     GatewayServer* gateway = server->get();
-    portal_sync->Start([gateway](const grpc::CallbackServerContext& ctx,
-                                 absl::string_view method) {
-      tls::ClientIdentity caller;
-      return gateway->Authorize(ctx, method, &caller);
-    });
+    portal_sync->ExportMetrics(gateway->metrics_registry());
+    portal_sync->Start(
+        [gateway](const grpc::CallbackServerContext& ctx,
+                  absl::string_view method) {
+          tls::ClientIdentity caller;
+          return gateway->Authorize(ctx, method, &caller);
+        },
+        gateway->audit_log());
   }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;

@@ -39,6 +39,15 @@ absl::Status ValidateDeliveryWorkerOptions(const DeliveryWorkerOptions& options)
   if (options.attempt_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("attempt_timeout must be positive");
   }
+  if (options.delivered_retention <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("delivered_retention must be positive");
+  }
+  if (options.prune_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("prune_interval must be positive");
+  }
+  if (options.prune_batch < 1) {
+    return absl::InvalidArgumentError("prune_batch must be at least 1");
+  }
   if (options.stop_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("stop_grace must not be negative");
   }
@@ -135,6 +144,7 @@ DeliveryWorker::Counters DeliveryWorker::counters() const {
   c.retries = retries_.load(std::memory_order_relaxed);
   c.dead = dead_.load(std::memory_order_relaxed);
   c.in_flight = in_flight_.load(std::memory_order_relaxed);
+  c.pruned = pruned_.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -222,6 +232,8 @@ void DeliveryWorker::Loop() {
 
     // When to look again without news.
     const absl::Time real_now = absl::Now();
+    const absl::Time prune_at =
+        stopping ? absl::InfiniteFuture() : Prune(real_now);
     if (stopping) {
       wait_until = stop_by;
     } else if (store_failed) {
@@ -236,6 +248,7 @@ void DeliveryWorker::Loop() {
     } else {
       wait_until = absl::InfiniteFuture();
     }
+    wait_until = std::min(wait_until, prune_at);
   }
   if (!unrecorded_.empty()) {
     if (absl::Status s = outbox_->FinishAndClaim(unrecorded_, 0).status();
@@ -248,6 +261,30 @@ void DeliveryWorker::Loop() {
   }
   in_flight_.store(0, std::memory_order_relaxed);
   flying_.clear();  // what is still out stays in flight in the store
+}
+
+absl::Time DeliveryWorker::Prune(absl::Time real_now) {
+  if (real_now < next_prune_) return next_prune_;
+  absl::StatusOr<PruneProgress> step = outbox_->PruneDelivered(
+      options_.clock->Now() - options_.delivered_retention,
+      options_.prune_batch);
+  if (!step.ok()) {
+    if (real_now - prune_error_logged_ > absl::Minutes(10)) {
+      prune_error_logged_ = real_now;
+      log::Error("portal sync: cannot prune delivered items; trying later",
+                 {{"reason", step.status().message()}});
+    }
+    next_prune_ = real_now + options_.prune_interval;
+    return next_prune_;
+  }
+  if (step->deleted > 0) {
+    pruned_.fetch_add(step->deleted, std::memory_order_relaxed);
+    if (metrics_ != nullptr) metrics_->Pruned(step->deleted);
+  }
+  // The pass goes on at the next turn of the pump, after whatever news came
+  // in meanwhile; once done, the next pass waits its interval.
+  next_prune_ = step->pass_done ? real_now + options_.prune_interval : real_now;
+  return next_prune_;
 }
 
 void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
@@ -304,12 +341,16 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
       case PortalOutcome::Kind::kApplied:
         result.kind = DeliveryResult::Kind::kDelivered;
         delivered_.fetch_add(1, std::memory_order_relaxed);
+        if (metrics_ != nullptr) metrics_->Delivered(item.kind);
         return result;
       case PortalOutcome::Kind::kRejected:
         result.kind = DeliveryResult::Kind::kDead;
         result.refused = true;
         result.message = absl::StrCat("the portal refused it: ", outcome.reason);
         dead_.fetch_add(1, std::memory_order_relaxed);
+        if (metrics_ != nullptr) {
+          metrics_->Failed(item.kind, /*dead_letter=*/true);
+        }
         log::Warning("portal sync: dead letter",
                      {{"kind", ItemKindName(item.kind)},
                       {"code", item.key},
@@ -327,6 +368,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
     result.kind = DeliveryResult::Kind::kDead;
     result.message = std::string(status.message());
     dead_.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/true);
     log::Warning("portal sync: dead letter",
                  {{"kind", ItemKindName(item.kind)},
                   {"code", item.key},
@@ -341,6 +383,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
                                   absl::FormatDuration(now - *item.first_failure),
                                   "; last: ", status.message());
     dead_.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/true);
     log::Warning("portal sync: dead letter",
                  {{"kind", ItemKindName(item.kind)},
                   {"code", item.key},
@@ -355,6 +398,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
   result.next_attempt = now + wait;
   result.message = std::string(status.message());
   retries_.fetch_add(1, std::memory_order_relaxed);
+  if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/false);
   return result;
 }
 

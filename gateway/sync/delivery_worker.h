@@ -18,6 +18,9 @@
 // - "Already exists" to a create (error_code -1) sends an update of the same
 //   item, under its own derived key ("<key>-u"); a permanent rejection
 //   (error_code 400) makes a dead letter with the portal's reason.
+// - Every prune_interval it goes once through the outbox deleting delivered
+//   items older than delivered_retention (Outbox::PruneDelivered), one small
+//   batch per turn of the pump, so deliveries go on in between.
 //
 //   DeliveryWorker worker(outbox.get(), adapter->portal(), options);
 //   worker.Start();
@@ -40,6 +43,7 @@
 #include "gateway/resilience/clock.h"
 #include "gateway/resilience/retry.h"
 #include "gateway/sync/outbox.h"
+#include "gateway/sync/sync_metrics.h"
 
 namespace lienthong::sync {
 
@@ -59,6 +63,13 @@ struct DeliveryWorkerOptions {
   resilience::CircuitBreakerOptions breaker;
   // Each delivery attempt must be answered by then.
   absl::Duration attempt_timeout = absl::Seconds(10);
+  // Delivered items are deleted from the outbox once delivered this long
+  // ago (see Outbox::PruneDelivered for what is kept regardless).
+  absl::Duration delivered_retention = absl::Hours(168);
+  // A pruning pass starts at most this often, and examines at most
+  // prune_batch items per step (one step per turn of the pump).
+  absl::Duration prune_interval = absl::Minutes(1);
+  int prune_batch = 500;
   // Stop() waits at most this long for deliveries in flight; those still
   // out stay in flight in the store and are sent again after a restart.
   absl::Duration stop_grace = absl::Seconds(15);
@@ -80,6 +91,7 @@ class DeliveryWorker {
     int64_t retries = 0;    // retriable failures
     int64_t dead = 0;       // dead letters made
     int64_t in_flight = 0;  // items out now
+    int64_t pruned = 0;     // delivered items deleted from the outbox
   };
 
   // REQUIRES: ValidateDeliveryWorkerOptions(options).ok(); `outbox`,
@@ -101,7 +113,12 @@ class DeliveryWorker {
   // REQUIRES: not called concurrently with Start().
   void Stop();
 
-  // Makes the pump look for due items now. Thread-safe.
+  // Counts outcomes in `metrics` too (null: not). REQUIRES: called before
+  // Start(); `metrics` outlives the worker's Stop().
+  void SetMetrics(SyncMetrics* metrics) { metrics_ = metrics; }
+
+  // Makes the pump look for due items now (and prune when a pass is due).
+  // Thread-safe.
   void Wake();
 
   // Returns the totals since Start(). Thread-safe.
@@ -127,6 +144,8 @@ class DeliveryWorker {
       InFlight& flight,
       absl::StatusOr<adapters::Reply<adapters::PortalOutcome>> answer);
   absl::Duration Backoff(int attempts);
+  // Runs one pruning step when one is due; returns when the next is.
+  absl::Time Prune(absl::Time real_now);
 
   Outbox* const outbox_;
   adapters::PortalAdapter* const portal_;
@@ -139,12 +158,16 @@ class DeliveryWorker {
   std::mt19937_64 rng_;
   absl::flat_hash_map<int64_t, InFlight> flying_;
   std::vector<DeliveryResult> unrecorded_;
+  absl::Time next_prune_ = absl::InfinitePast();  // real time
+  absl::Time prune_error_logged_ = absl::InfinitePast();
+  SyncMetrics* metrics_ = nullptr;
 
   std::atomic<int64_t> attempts_{0};
   std::atomic<int64_t> delivered_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> dead_{0};
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> pruned_{0};
 };
 
 }  // namespace lienthong::sync

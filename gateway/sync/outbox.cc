@@ -478,6 +478,11 @@ absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
       Head& head = head_it->second;
       const absl::Time time = absl::FromUnixSeconds(u.time().seconds()) +
                               absl::Nanoseconds(u.time().nanos());
+      // The last accepted update again, its item possibly pruned.
+      if (head.last_seq > 0 && u.status() == head.status && time == head.time) {
+        ++result.duplicates;
+        continue;
+      }
       std::optional<DossierStatus> last;
       if (head.last_seq > 0) last = head.status;
       if (absl::Status s = CheckTransition(u.dossier_code(), last, u.status());
@@ -1146,6 +1151,124 @@ absl::StatusOr<OutboxCounts> Outbox::Counts() const {
     }
   }
   return counts;
+}
+
+OutboxCounts Outbox::OpenCounts() const {
+  absl::MutexLock lock(&mu_);
+  OutboxCounts counts;
+  for (const auto& [map_key, queue] : open_) {
+    for (const auto& [seq, item] : queue.items) {
+      switch (item.state) {
+        case ItemState::kPending:
+          ++counts.pending;
+          break;
+        case ItemState::kInFlight:
+          ++counts.in_flight;
+          break;
+        case ItemState::kDead:
+          ++counts.dead;
+          break;
+        case ItemState::kDelivered:
+        case ItemState::kSuperseded:
+          break;
+      }
+    }
+  }
+  return counts;
+}
+
+absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
+                                                     int max_examined) {
+  PruneProgress progress;
+  const int64_t before = Micros(finished_before);
+  absl::MutexLock lock(&mu_);
+  struct Candidate {
+    int64_t id;
+    ItemKind kind;
+    std::string key;
+    int64_t seq;
+  };
+  std::vector<Candidate> candidates;
+  int64_t last_id = prune_after_id_;
+  {
+    // Every state, so that one step reads at most max_examined rows however
+    // many of them are kept.
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt q,
+        db_->Prepare("SELECT id, kind, key, seq, state, created_at, "
+                     "finished_at FROM items WHERE id>? ORDER BY id LIMIT ?"));
+    q.Bind(1, prune_after_id_)
+        .Bind(2, static_cast<int64_t>(std::max(max_examined, 1)));
+    for (;;) {
+      LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) {
+        // Fewer rows than asked for: the end of the table.
+        progress.pass_done = progress.examined < std::max(max_examined, 1);
+        break;
+      }
+      // Ids grow with creation, and an item finishes after it is created:
+      // from here on nothing finished before `finished_before` (a clock
+      // stepped back may hide a few until a later pass).
+      if (q.Int(5) >= before) {
+        progress.pass_done = true;
+        break;
+      }
+      ++progress.examined;
+      last_id = q.Int(0);
+      if (static_cast<ItemState>(q.Int(4)) != ItemState::kDelivered ||
+          q.IsNull(6) || q.Int(6) >= before) {
+        continue;
+      }
+      candidates.push_back(
+          {last_id, static_cast<ItemKind>(q.Int(1)), q.Text(2), q.Int(3)});
+    }
+  }
+  // Which candidates may go; see outbox.h.
+  std::vector<int64_t> doomed;
+  for (const Candidate& c : candidates) {
+    if (c.kind == ItemKind::kProcedure) {
+      doomed.push_back(c.id);
+      continue;
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt head, db_->Prepare("SELECT last_seq, last_time_s, "
+                                    "last_time_ns FROM dossiers WHERE code=?"));
+    LIENTHONG_ASSIGN_OR_RETURN(bool row, head.Bind(1, c.key).Step());
+    if (!row) continue;  // cannot happen: every queued update has a head
+    if (c.seq == head.Int(0)) {
+      // The last accepted update: its status and time are in `dossiers`,
+      // which answers a repeat of it.
+      doomed.push_back(c.id);
+      continue;
+    }
+    const absl::Time head_time =
+        absl::FromUnixSeconds(head.Int(1)) + absl::Nanoseconds(head.Int(2));
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt q, db_->Prepare("SELECT payload FROM items WHERE id=?"));
+    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, c.id).Step());
+    DossierStatusUpdate update;
+    if (!found || !update.ParseFromString(q.Text(0))) continue;  // keep
+    const absl::Time time = absl::FromUnixSeconds(update.time().seconds()) +
+                            absl::Nanoseconds(update.time().nanos());
+    // Earlier than the last accepted update: a repeat is refused (the time
+    // check, if not the transition rules), never queued. At the same time:
+    // kept, see outbox.h.
+    if (time < head_time) doomed.push_back(c.id);
+  }
+  if (!doomed.empty()) {
+    Db::Txn txn(db_.get());
+    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
+    for (int64_t id : doomed) {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          Db::Stmt del,
+          db_->Prepare("DELETE FROM items WHERE id=? AND state=2"));
+      LIENTHONG_RETURN_IF_ERROR(del.Bind(1, id).Run());
+      progress.deleted += db_->Changes();
+    }
+    LIENTHONG_RETURN_IF_ERROR(txn.Commit());
+  }
+  prune_after_id_ = progress.pass_done ? 0 : last_id;
+  return progress;
 }
 
 absl::Status Outbox::CheckIntegrity() const {

@@ -27,7 +27,7 @@
 // dead letter the portal refused gets a new key when retried ("-r<n>"), as
 // the portal answers a known key with its first answer. A dossier update is
 // identified by (MaHoSo, status, time): the same again is acknowledged as a
-// duplicate and not queued.
+// duplicate and not queued (for how long, see Pruning).
 //
 // Ordering of statuses. A dossier update must be a transition the rules of
 // dossier_status.h allow from the last status the gateway accepted for that
@@ -42,6 +42,13 @@
 // its items (total, delivered, dead-lettered).
 //
 // Crash recovery: Open() turns items left in flight back to pending.
+//
+// Pruning. Delivered items are deleted some time after delivery
+// (PruneDelivered, driven by the delivery worker), so the database does not
+// grow with every update ever sent. Nothing needs them for ordering (only
+// open items are ordered) nor for idempotency keys (sequences come from the
+// per-dossier and per-procedure tables, ids never repeat). Duplicate
+// detection does: see PruneDelivered for what is kept and why.
 //
 // Thread-safety: every method is thread-safe; one mutex serialises them, and
 // each that writes is one transaction. Listeners run after the commit,
@@ -128,6 +135,16 @@ struct DeliveryResult {
 struct PushResult {
   int accepted = 0;
   int duplicates = 0;
+};
+
+// What one PruneDelivered() call did.
+struct PruneProgress {
+  // Items looked at and items deleted.
+  int64_t examined = 0;
+  int64_t deleted = 0;
+  // The pass reached the items too young to prune: the next call starts a
+  // new pass from the oldest item.
+  bool pass_done = false;
 };
 
 // Items by state, for logs, metrics and tests.
@@ -227,6 +244,41 @@ class Outbox {
   // Items by state. UNAVAILABLE.
   absl::StatusOr<OutboxCounts> Counts() const;
 
+  // The open items by state (pending, in flight, dead; `delivered` is 0),
+  // from memory: no store access, so it cannot fail. Costs a walk over the
+  // open items; for metrics at scrape time.
+  OutboxCounts OpenCounts() const;
+
+  // One step of a pass over the items, oldest first, that deletes delivered
+  // items finished before `finished_before`: looks at up to `max_examined`
+  // items after where the previous call stopped, deletes those it may in
+  // one short transaction, and returns what it did. Call again until
+  // `pass_done`, letting other work in between: the outbox is locked only
+  // for one step.
+  //
+  // Kept: every item not delivered (pending, in flight, dead letters,
+  // superseded procedure items), every item delivered at or after
+  // `finished_before`, and, of a dossier's delivered updates, those dated
+  // at the same time as the dossier's last accepted update, that update
+  // excepted. Why: a repeat of an accepted update must be acknowledged as a
+  // duplicate and never queued again (the portal would get the status
+  // twice, under a new idempotency key). Without the items,
+  // PushDossierUpdates still answers a repeat of the last accepted update
+  // as a duplicate (the dossiers table holds its status and time), and
+  // refuses (FAILED_PRECONDITION) a repeat of an update dated before it,
+  // since statuses may not go back in time. But another update at that
+  // same time could follow the last one again (PROCESSING after
+  // MORE_DOCUMENTS_NEEDED, both at 10:00) and would be queued: those stay
+  // until the dossier moves on. The price: a repeat of an older update
+  // arriving after the retention is refused instead of acknowledged.
+  // Procedure items all go: the catalogue plans against the procedures
+  // table, not the items.
+  //
+  // UNAVAILABLE when the store cannot be read or written (nothing deleted;
+  // call again later). Thread-safe. REQUIRES: max_examined >= 1.
+  absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
+                                               int max_examined);
+
   // Runs PRAGMA integrity_check; INTERNAL with its report when not "ok".
   absl::Status CheckIntegrity() const;
 
@@ -271,6 +323,8 @@ class Outbox {
       ABSL_GUARDED_BY(mu_);
   // Claimed items: id -> map key.
   absl::flat_hash_map<int64_t, std::string> in_flight_ ABSL_GUARDED_BY(mu_);
+  // PruneDelivered's place in its pass: it resumes after this id.
+  int64_t prune_after_id_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex listener_mu_;
   WorkListener work_listener_ ABSL_GUARDED_BY(listener_mu_);

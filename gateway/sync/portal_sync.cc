@@ -3,10 +3,39 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/tls/client_identity.h"
+#include "lienthong/v1/audit.pb.h"
 
 namespace lienthong::sync {
+
+CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
+  return [log, wait_for_durable](
+             const grpc::CallbackServerContext& ctx, const SyncCallRecord& call,
+             absl::AnyInvocable<void(absl::Status) &&> done) {
+    lienthong::v1::AuditRecord record;
+    if (auto auth = ctx.auth_context(); auth != nullptr) {
+      if (auto caller = tls::IdentityFromAuthContext(*auth); caller.ok()) {
+        record.set_caller(caller->id);
+        record.set_caller_cert_sha256(caller->fingerprint_sha256);
+      }
+    }
+    record.set_method(std::string(call.method));
+    record.set_dossier_id(call.dossier_id);
+    record.set_outcome(
+        std::string(absl::StatusCodeToString(call.status.code())));
+    record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
+    if (!wait_for_durable) {
+      log->Append(std::move(record), [](absl::Status) {});
+      std::move(done)(absl::OkStatus());
+      return;
+    }
+    log->Append(std::move(record), std::move(done));
+  };
+}
 
 absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     const lienthong::config::v1::GatewayConfig& config,
@@ -57,11 +86,19 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     return absl::InvalidArgumentError(
         "portal_sync.give_up_after_seconds must not be negative");
   }
+  if (settings.delivered_retention_hours() < 0) {
+    return absl::InvalidArgumentError(
+        "portal_sync.delivered_retention_hours must not be negative");
+  }
   if (settings.max_in_flight() > 0) {
     worker_options.max_in_flight = settings.max_in_flight();
   }
   if (settings.give_up_after_seconds() > 0) {
     worker_options.give_up_after = absl::Seconds(settings.give_up_after_seconds());
+  }
+  if (settings.delivered_retention_hours() > 0) {
+    worker_options.delivered_retention =
+        absl::Hours(settings.delivered_retention_hours());
   }
   if (absl::Status s = ValidateDeliveryWorkerOptions(worker_options); !s.ok()) {
     return absl::InvalidArgumentError(
@@ -76,6 +113,8 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
                              Outbox::Open(outbox_options));
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
+  sync->wait_for_durable_audit_ = !config.audit().has_wait_for_durable() ||
+                                  config.audit().wait_for_durable();
   sync->adapter_ = *std::move(adapter);
   sync->outbox_ = std::move(outbox);
   sync->service_ = std::make_unique<PortalSyncService>(sync->outbox_.get());
@@ -94,7 +133,16 @@ PortalSync::~PortalSync() {
   if (outbox_ != nullptr) outbox_->SetJobListener(nullptr);
 }
 
-void PortalSync::Start(Authorizer authorize) {
+void PortalSync::ExportMetrics(metrics::Registry& registry) {
+  metrics_ = std::make_unique<SyncMetrics>(registry);
+  metrics_->WatchOutbox(outbox_.get());
+  worker_->SetMetrics(metrics_.get());
+}
+
+void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
+  if (audit != nullptr) {
+    service_->SetAuditor(AuditCallsTo(audit, wait_for_durable_audit_));
+  }
   service_->SetAuthorizer(std::move(authorize));
   worker_->Start();
   started_ = true;

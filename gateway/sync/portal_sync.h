@@ -5,11 +5,12 @@
 //
 //   auto sync = PortalSync::Create(config, registry, http);  // before Start
 //   GatewayServer::Start(config, registry, http, {(*sync)->service()});
+//   (*sync)->ExportMetrics(metrics_registry);  // lienthong_portal_sync_*
 //   (*sync)->Start([gateway](const grpc::CallbackServerContext& ctx,
 //                            absl::string_view method) {
 //     tls::ClientIdentity caller;
 //     return gateway->Authorize(ctx, method, &caller);
-//   });
+//   }, gateway->audit_log());
 //   ...
 //   (*sync)->Stop();  // after the server has shut down
 //
@@ -22,16 +23,30 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/registry.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/sync/delivery_worker.h"
 #include "gateway/sync/outbox.h"
 #include "gateway/sync/portal_sync_service.h"
+#include "gateway/sync/sync_metrics.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::audit {
+class AuditLog;
+}  // namespace lienthong::audit
 
 namespace lienthong::sync {
 
 // Where the outbox lives when portal_sync.outbox_file is empty.
 inline constexpr char kDefaultOutboxFile[] = "var/outbox.db";
+
+// Returns a CallAuditor that appends each call to `log` as an AuditRecord:
+// the caller and its certificate's fingerprint (from the client
+// certificate; empty without one), the method, the dossier when there is
+// one, the outcome (gRPC code name) and the latency. `done` gets the
+// record's durability, or OK at once when not `wait_for_durable`.
+// REQUIRES: `log` outlives the auditor's use.
+CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable);
 
 class PortalSync {
  public:
@@ -39,7 +54,8 @@ class PortalSync {
   // recovers) the outbox, creates an instance of the adapter it names from
   // `config.adapters()` through `registry`, and prepares worker and
   // service. `worker_options` supplies what the config does not set
-  // (max_in_flight and give_up_after come from the config when set).
+  // (max_in_flight, give_up_after and delivered_retention come from the
+  // config when set).
   // Fails with INVALID_ARGUMENT "portal_sync.<field>: ..." for an adapter
   // that is missing, of an unknown type or not a portal adapter, or a
   // negative number; and with the outbox's errors (UNAVAILABLE,
@@ -57,9 +73,19 @@ class PortalSync {
   // Lives as long as the PortalSync.
   grpc::Service* service() { return service_.get(); }
 
-  // Authorises calls with `authorize` from now on and starts delivering.
-  // REQUIRES: called once.
-  void Start(Authorizer authorize);
+  // Registers the lienthong_portal_sync_* metrics (sync_metrics.h) in
+  // `registry`: outbox gauges read when scraped, delivery counters from
+  // Start() on. REQUIRES: called at most once, before Start(); `registry`
+  // outlives the delivery (until Stop() returns). The registry may outlive
+  // the PortalSync (its gauges then read 0).
+  void ExportMetrics(metrics::Registry& registry);
+
+  // Authorises calls with `authorize` from now on, audits them to `audit`
+  // (null: not audited), and starts delivering. Answers wait for their
+  // audit records to be durable unless the config's audit.wait_for_durable
+  // is false. REQUIRES: called once; `audit` outlives the PortalSync's
+  // service (until the server serving it has shut down).
+  void Start(Authorizer authorize, audit::AuditLog* audit = nullptr);
 
   // Stops delivering (waiting for deliveries in flight, bounded by the
   // worker's stop_grace). Idempotent. REQUIRES: after the server serving
@@ -80,7 +106,11 @@ class PortalSync {
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<PortalSyncService> service_;
   std::unique_ptr<DeliveryWorker> worker_;
+  // Destroyed before the worker, which has stopped using it by then (see
+  // ~PortalSync); detaches the gauges from the outbox.
+  std::unique_ptr<SyncMetrics> metrics_;
   bool started_ = false;
+  bool wait_for_durable_audit_ = true;
 };
 
 }  // namespace lienthong::sync

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/log/log.h"
 #include "gateway/status/grpc_status.h"
 
@@ -188,6 +189,16 @@ absl::Status PortalSyncService::Authorize(
   return authorize(context, method);
 }
 
+void PortalSyncService::SetAuditor(CallAuditor auditor) {
+  absl::MutexLock lock(&authorizer_mu_);
+  auditor_ = std::move(auditor);
+}
+
+CallAuditor PortalSyncService::auditor() {
+  absl::MutexLock lock(&authorizer_mu_);
+  return auditor_;
+}
+
 void PortalSyncService::OnJobsChanged(const std::vector<std::string>& job_ids) {
   std::vector<JobWatcher*> turns;
   {
@@ -205,11 +216,26 @@ void PortalSyncService::OnJobsChanged(const std::vector<std::string>& job_ids) {
 
 grpc::ServerUnaryReactor* PortalSyncService::Answer(
     grpc::CallbackServerContext* context, absl::string_view method,
-    const absl::Status& status) {
+    absl::Time start, const absl::Status& status, std::string dossier_id) {
   log::Info("access", {{"method", method},
                        {"code", absl::StatusCodeToString(status.code())}});
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  CallAuditor audit = auditor();
+  if (!audit) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  SyncCallRecord call;
+  call.method = method;
+  call.dossier_id = std::move(dossier_id);
+  call.status = status;
+  call.start = start;
+  audit(*context, call, [reactor, status](absl::Status durable) {
+    reactor->Finish(ToGrpcStatus(
+        durable.ok() ? status
+                     : absl::UnavailableError(
+                           "audit log unavailable; the answer is withheld")));
+  });
   return reactor;
 }
 
@@ -217,6 +243,7 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
     grpc::CallbackServerContext* context,
     const lienthong::v1::SyncProceduresRequest* request,
     lienthong::v1::SyncProceduresResponse* response) {
+  const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kSyncProceduresMethod);
   if (status.ok()) {
     auto result = outbox_->SyncProcedures(*request);
@@ -226,12 +253,13 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
       status = result.status();
     }
   }
-  return Answer(context, kSyncProceduresMethod, status);
+  return Answer(context, kSyncProceduresMethod, start, status);
 }
 
 grpc::ServerWriteReactor<SyncJob>* PortalSyncService::WatchSyncJob(
     grpc::CallbackServerContext* context,
     const lienthong::v1::GetSyncJobRequest* request) {
+  const absl::Time start = absl::Now();
   auto* watcher = new JobWatcher(this, request->job_id());
   absl::Status status = Authorize(*context, kWatchSyncJobMethod);
   if (status.ok() && request->job_id().empty()) {
@@ -240,6 +268,14 @@ grpc::ServerWriteReactor<SyncJob>* PortalSyncService::WatchSyncJob(
   if (status.ok()) status = outbox_->GetJob(request->job_id()).status();
   log::Info("access", {{"method", kWatchSyncJobMethod},
                        {"code", absl::StatusCodeToString(status.code())}});
+  if (CallAuditor audit = auditor()) {
+    // Not waited for: the stream only reads job progress.
+    SyncCallRecord call;
+    call.method = kWatchSyncJobMethod;
+    call.status = status;
+    call.start = start;
+    audit(*context, call, [](absl::Status) {});
+  }
   if (!status.ok()) {
     watcher->FinishEarly(status);
     return watcher;
@@ -253,6 +289,7 @@ grpc::ServerUnaryReactor* PortalSyncService::GetSyncJob(
     grpc::CallbackServerContext* context,
     const lienthong::v1::GetSyncJobRequest* request,
     lienthong::v1::SyncJob* response) {
+  const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kGetSyncJobMethod);
   if (status.ok() && request->job_id().empty()) {
     status = absl::InvalidArgumentError("job_id is required");
@@ -265,13 +302,14 @@ grpc::ServerUnaryReactor* PortalSyncService::GetSyncJob(
       status = job.status();
     }
   }
-  return Answer(context, kGetSyncJobMethod, status);
+  return Answer(context, kGetSyncJobMethod, start, status);
 }
 
 grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
     grpc::CallbackServerContext* context,
     const lienthong::v1::PushDossierStatusRequest* request,
     lienthong::v1::PushDossierStatusResponse* response) {
+  const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kPushDossierStatusMethod);
   if (status.ok() && request->updates_size() > kMaxUpdatesPerPush) {
     status = absl::InvalidArgumentError(absl::StrCat(
@@ -286,13 +324,25 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
       status = pushed.status();
     }
   }
-  return Answer(context, kPushDossierStatusMethod, status);
+  // The one dossier the call is about, if it is about one.
+  std::string dossier;
+  for (const auto& update : request->updates()) {
+    if (dossier.empty()) {
+      dossier = update.dossier_code();
+    } else if (update.dossier_code() != dossier) {
+      dossier.clear();
+      break;
+    }
+  }
+  return Answer(context, kPushDossierStatusMethod, start, status,
+                std::move(dossier));
 }
 
 grpc::ServerUnaryReactor* PortalSyncService::ListDeadLetters(
     grpc::CallbackServerContext* context,
     const lienthong::v1::ListDeadLettersRequest* request,
     lienthong::v1::ListDeadLettersResponse* response) {
+  const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kListDeadLettersMethod);
   if (status.ok()) {
     auto page =
@@ -303,13 +353,14 @@ grpc::ServerUnaryReactor* PortalSyncService::ListDeadLetters(
       status = page.status();
     }
   }
-  return Answer(context, kListDeadLettersMethod, status);
+  return Answer(context, kListDeadLettersMethod, start, status);
 }
 
 grpc::ServerUnaryReactor* PortalSyncService::RetryDeadLetters(
     grpc::CallbackServerContext* context,
     const lienthong::v1::RetryDeadLettersRequest* request,
     lienthong::v1::RetryDeadLettersResponse* response) {
+  const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kRetryDeadLettersMethod);
   if (status.ok()) {
     std::vector<std::string> ids(request->ids().begin(), request->ids().end());
@@ -320,7 +371,7 @@ grpc::ServerUnaryReactor* PortalSyncService::RetryDeadLetters(
       status = requeued.status();
     }
   }
-  return Answer(context, kRetryDeadLettersMethod, status);
+  return Answer(context, kRetryDeadLettersMethod, start, status);
 }
 
 }  // namespace lienthong::sync

@@ -9,6 +9,12 @@
 // reports a change of the job (PortalSync wires Outbox::SetJobListener to
 // OnJobsChanged), one write in flight at a time and the latest state
 // always, and finishes once the job has ended; no thread waits for it.
+//
+// Every call, allowed or refused, is handed to the CallAuditor when one is
+// set (PortalSync wires the gateway's audit log): a unary call is answered
+// once the auditor reports its record durable, or withheld (UNAVAILABLE)
+// when it cannot be written; a WatchSyncJob stream, which only reads job
+// progress, is not held up for its record.
 #ifndef LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
 #define LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
 
@@ -19,9 +25,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gateway/sync/outbox.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -48,6 +56,28 @@ inline constexpr char kRetryDeadLettersMethod[] =
 using Authorizer = std::function<absl::Status(
     const grpc::CallbackServerContext& ctx, absl::string_view method)>;
 
+// One finished PortalSyncService call, for the audit log. Portal sync calls
+// carry no citizen ID, so there is none to record.
+struct SyncCallRecord {
+  // The full method name.
+  absl::string_view method;
+  // PushDossierStatus: the dossier (MaHoSo) when every update is about that
+  // one dossier; empty otherwise, and for the other methods.
+  std::string dossier_id;
+  // What the caller is answered (before any withholding).
+  absl::Status status;
+  // When the call arrived.
+  absl::Time start;
+};
+
+// Records `call`, made through `ctx` (read it before returning; it may be
+// gone later), then calls `done` exactly once: OK when the record is
+// durable (or, if so configured, at once), an error when it cannot be
+// written. Must not block; `done` may run on another thread.
+using CallAuditor = std::function<void(
+    const grpc::CallbackServerContext& ctx, const SyncCallRecord& call,
+    absl::AnyInvocable<void(absl::Status) &&> done)>;
+
 // Most updates one PushDossierStatus call may carry.
 inline constexpr int kMaxUpdatesPerPush = 10000;
 
@@ -62,6 +92,10 @@ class PortalSyncService final
   // Sets how calls are authorised. Until it is set every call fails with
   // UNAVAILABLE. Thread-safe.
   void SetAuthorizer(Authorizer authorize);
+
+  // Sets where calls are audited; empty: nowhere (the default). Thread-safe;
+  // takes effect for calls that arrive afterwards.
+  void SetAuditor(CallAuditor auditor);
 
   // Tells the job watchers that these jobs changed. Thread-safe; does not
   // block on the clients.
@@ -100,15 +134,20 @@ class PortalSyncService final
 
   absl::Status Authorize(const grpc::CallbackServerContext& context,
                          absl::string_view method);
-  // Finishes `reactor` with `status` and writes the access-log line.
+  // Writes the access-log line and audits the call, then finishes its
+  // reactor with `status`: once the record is durable, or with UNAVAILABLE
+  // when it cannot be written.
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
-                                   absl::string_view method,
-                                   const absl::Status& status);
+                                   absl::string_view method, absl::Time start,
+                                   const absl::Status& status,
+                                   std::string dossier_id = "");
+  CallAuditor auditor();
 
   Outbox* const outbox_;
 
   absl::Mutex authorizer_mu_;
   Authorizer authorize_ ABSL_GUARDED_BY(authorizer_mu_);
+  CallAuditor auditor_ ABSL_GUARDED_BY(authorizer_mu_);
 
   // Guards the registry and every watcher's state.
   absl::Mutex watchers_mu_;

@@ -14,7 +14,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "adapters/common/retriable.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/resilience/timer.h"
+#include "gateway/sync/sync_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -26,6 +28,7 @@ using ::lienthong::testing::IsOk;
 using ::lienthong::v1::DossierStatus;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using adapters::PortalOutcome;
@@ -184,6 +187,7 @@ class DeliveryWorkerTest : public ::testing::Test {
     portal_ = std::make_unique<FakePortal>(std::move(script));
     worker_ = std::make_unique<DeliveryWorker>(outbox_.get(), portal_.get(),
                                                options_);
+    worker_->SetMetrics(metrics_);
     worker_->Start();
   }
 
@@ -211,6 +215,7 @@ class DeliveryWorkerTest : public ::testing::Test {
 
   std::unique_ptr<Outbox> outbox_;
   DeliveryWorkerOptions options_;
+  SyncMetrics* metrics_ = nullptr;  // set before StartWorker
   std::unique_ptr<FakePortal> portal_;
   std::unique_ptr<DeliveryWorker> worker_;
 };
@@ -425,6 +430,87 @@ TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
   // A late answer after the worker is gone changes nothing.
   std::move(silent.held_[0])(adapters::Reply<PortalOutcome>{Applied(), ""});
   EXPECT_EQ(outbox_->Counts()->in_flight, 1);
+}
+
+TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
+  metrics::Registry registry;
+  SyncMetrics metrics(registry);
+  metrics.WatchOutbox(outbox_.get());
+  metrics_ = &metrics;
+  // Everything delivered is old at once; passes come often.
+  options_.delivered_retention = absl::Milliseconds(1);
+  options_.prune_interval = absl::Milliseconds(10);
+  options_.prune_batch = 2;
+  options_.breaker.consecutive_failures = 0;
+  options_.breaker.failure_ratio = 0;
+
+  Push({Update(1, kLife[0], 0), Update(2, kLife[0], 0), Update(3, kLife[0], 0),
+        Update(1, kLife[1], 1), Update(2, kLife[1], 1),
+        Update(3, kLife[1], 1)});
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 6\n"));
+  EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
+  EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_delivered_total"
+                              "{kind=\"dossier\"} 0\n"));
+
+  // Dossier 2's ACCEPTED is refused; dossier 3's NEW fails once.
+  absl::Mutex mu;
+  bool failed_once = false;
+  StartWorker([&](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.code == Dossier(2) && call.status == 2) return Rejected("Sai");
+    absl::MutexLock lock(&mu);
+    if (call.code == Dossier(3) && !failed_once) {
+      failed_once = true;
+      return Down();
+    }
+    return Applied();
+  });
+  ASSERT_TRUE(WaitSettled(/*dead=*/1));
+  // Five delivered; the pruner takes them all (each dossier's last
+  // accepted update too: the dossiers table answers its repeats).
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (worker_->counters().pruned < 5 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(worker_->counters().pruned, 5);
+  auto counts = outbox_->Counts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(counts->delivered, 0);
+  EXPECT_EQ(counts->dead, 1);
+
+  text = registry.Render();
+  for (const char* line : {
+           "\nlienthong_portal_sync_outbox_depth 0\n",
+           "\nlienthong_portal_sync_dead_letters 1\n",
+           "\nlienthong_portal_sync_delivered_total{kind=\"dossier\"} 5\n",
+           "\nlienthong_portal_sync_delivered_total{kind=\"procedure\"} 0\n",
+           "\nlienthong_portal_sync_delivery_failures_total{kind=\"dossier\","
+           "outcome=\"retry\"} 1\n",
+           "\nlienthong_portal_sync_delivery_failures_total{kind=\"dossier\","
+           "outcome=\"dead_letter\"} 1\n",
+           "\nlienthong_portal_sync_pruned_total 5\n",
+       }) {
+    EXPECT_THAT(text, HasSubstr(line));
+  }
+  worker_->Stop();
+  worker_.reset();
+  metrics.WatchOutbox(nullptr);  // as when the outbox goes: gauges read 0
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
+}
+
+TEST(DeliveryWorkerOptionsTest, PruningOptionsAreChecked) {
+  DeliveryWorkerOptions options;
+  EXPECT_THAT(ValidateDeliveryWorkerOptions(options), IsOk());
+  EXPECT_EQ(options.delivered_retention, absl::Hours(168));
+  options.delivered_retention = absl::ZeroDuration();
+  EXPECT_FALSE(ValidateDeliveryWorkerOptions(options).ok());
+  options = DeliveryWorkerOptions();
+  options.prune_batch = 0;
+  EXPECT_FALSE(ValidateDeliveryWorkerOptions(options).ok());
+  options = DeliveryWorkerOptions();
+  options.prune_interval = absl::ZeroDuration();
+  EXPECT_FALSE(ValidateDeliveryWorkerOptions(options).ok());
 }
 
 }  // namespace

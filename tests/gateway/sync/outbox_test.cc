@@ -1,5 +1,6 @@
 #include "gateway/sync/outbox.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -445,6 +446,172 @@ TEST_F(OutboxTest, ListenersHearOfWorkAndJobs) {
   Claim(0, done);
   EXPECT_THAT(jobs, ElementsAre(sync->job_id(), sync->job_id()));
   EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
+}
+
+// Every item in the store as "<key>#<seq>:<state>", by id; read through a
+// connection of its own, as an operator's sqlite3 would.
+std::vector<std::string> StoredItems(const std::string& path) {
+  std::vector<std::string> rows;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << path;
+    sqlite3_close(db);
+    return rows;
+  }
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT key, seq, state FROM items ORDER BY id", -1,
+                     &q, nullptr);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    constexpr const char* kStates[] = {"pending", "in_flight", "delivered",
+                                       "dead", "superseded"};
+    rows.push_back(absl::StrCat(
+        reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "#",
+        sqlite3_column_int64(q, 1), ":", kStates[sqlite3_column_int(q, 2)]));
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return rows;
+}
+
+TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
+  using lienthong::v1::ACCEPTED;
+  using lienthong::v1::MORE_DOCUMENTS_NEEDED;
+  using lienthong::v1::NEW;
+  using lienthong::v1::PROCESSING;
+  // Dossier 1: four statuses, all delivered. Dossier 2: NEW delivered,
+  // ACCEPTED still pending. Dossier 3: NEW a dead letter. Dossier 5: NEW,
+  // delivered only later. Dossier 6: two statuses at the same minute. And a
+  // procedure, delivered.
+  ASSERT_THAT(
+      outbox_->PushDossierUpdates(Batch(
+          {Update(1, NEW, 0), Update(1, ACCEPTED, 1), Update(1, PROCESSING, 2),
+           Update(1, PROCESSING, 3), Update(2, NEW, 0), Update(2, ACCEPTED, 1),
+           Update(3, NEW, 0), Update(5, NEW, 0), Update(6, PROCESSING, 3),
+           Update(6, MORE_DOCUMENTS_NEEDED, 3)})),
+      IsOk());
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")})),
+              IsOk());
+  // Deliver what the story says, head by head.
+  for (int round = 0; round < 4; ++round) {
+    std::vector<DeliveryResult> done;
+    for (const OutboxItem& item : Claim()) {
+      if (item.key == Dossier(3)) {
+        done.push_back(Dead(item.id, /*refused=*/true));
+      } else if (item.key == Dossier(2) && item.sequence == 2) {
+        done.push_back(Retry(item.id, clock_.Now() + absl::Hours(1000)));
+      } else if (item.key != Dossier(5)) {
+        done.push_back(Delivered(item.id));
+      } else {
+        DeliveryResult release;
+        release.id = item.id;
+        release.kind = DeliveryResult::Kind::kRelease;
+        done.push_back(release);
+      }
+    }
+    Claim(0, done);
+  }
+  // Eight days on, dossier 5's NEW is delivered, and dossier 4 is new.
+  clock_.Advance(absl::Hours(8 * 24));
+  std::vector<OutboxItem> late = Claim();
+  ASSERT_THAT(Keys(late), ElementsAre(Dossier(5) + "#1"));
+  Claim(0, {Delivered(late[0].id)});
+  ASSERT_THAT(outbox_->PushDossierUpdates(Batch({Update(4, NEW, 60 * 24 * 8)})),
+              IsOk());
+  std::vector<OutboxItem> fresh = Claim();
+  ASSERT_THAT(Keys(fresh), ElementsAre(Dossier(4) + "#1"));
+  Claim(0, {Delivered(fresh[0].id)});
+  const std::vector<std::string> before = StoredItems(path_);
+  ASSERT_THAT(before, SizeIs(12));
+
+  // A pass in steps of two items, to the end.
+  const absl::Time cutoff = clock_.Now() - absl::Hours(7 * 24);
+  int64_t examined = 0, deleted = 0;
+  for (int step = 0;; ++step) {
+    ASSERT_LT(step, 20) << "the pass never ends";
+    auto progress = outbox_->PruneDelivered(cutoff, 2);
+    ASSERT_THAT(progress, IsOk());
+    EXPECT_LE(progress->examined, 2);
+    examined += progress->examined;
+    deleted += progress->deleted;
+    if (progress->pass_done) break;
+  }
+  // Dossier 4's item is younger than the cutoff: the pass stops before it.
+  EXPECT_EQ(examined, 11);
+  EXPECT_EQ(deleted, 7);
+  EXPECT_THAT(
+      StoredItems(path_),
+      ElementsAre(Dossier(2) + "#2:pending", Dossier(3) + "#1:dead",
+                  Dossier(5) + "#1:delivered",  // delivered lately
+                  // Same time as the last status: kept, see below.
+                  Dossier(6) + "#1:delivered", Dossier(4) + "#1:delivered"));
+  // A second pass finds nothing more.
+  auto again = outbox_->PruneDelivered(cutoff, 100);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->pass_done);
+  EXPECT_EQ(again->deleted, 0);
+
+  // Repeats are still never queued again: the last accepted update is a
+  // duplicate (the dossiers table knows it), as is dossier 6's kept
+  // PROCESSING, which could otherwise follow MORE_DOCUMENTS_NEEDED again.
+  auto repeats = outbox_->PushDossierUpdates(
+      Batch({Update(1, PROCESSING, 3), Update(6, PROCESSING, 3),
+             Update(6, MORE_DOCUMENTS_NEEDED, 3)}));
+  ASSERT_THAT(repeats, IsOk());
+  EXPECT_EQ(repeats->accepted, 0);
+  EXPECT_EQ(repeats->duplicates, 3);
+  // A repeat of an older, pruned one is refused: PROCESSING may follow
+  // PROCESSING, but not dated before it; ACCEPTED may not follow at all.
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({Update(1, PROCESSING, 2)})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("dated before the last accepted status")));
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({Update(1, ACCEPTED, 1)})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot go from PROCESSING to ACCEPTED")));
+  // Sequences and idempotency keys go on where they were.
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Update(1, MORE_DOCUMENTS_NEEDED, 60 * 24 * 8)})),
+              IsOk());
+  std::vector<OutboxItem> next = Claim();
+  ASSERT_THAT(Keys(next), ElementsAre(Dossier(1) + "#5"));
+  EXPECT_EQ(next[0].idempotency_key,
+            absl::StrCat(outbox_->outbox_id(), "-d5-", Dossier(1)));
+  // The catalogue still plans against what the portal acknowledged.
+  auto catalogue = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
+  ASSERT_THAT(catalogue, IsOk());
+  EXPECT_EQ(catalogue->unchanged(), 1);
+  // Pending and dead items keep their place in their dossier's order.
+  ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
+  clock_.Advance(absl::Hours(1000));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(3) + "#1", Dossier(2) + "#2"));
+  EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
+}
+
+TEST_F(OutboxTest, OpenCountsFollowTheItems) {
+  ASSERT_THAT(
+      outbox_->PushDossierUpdates(Batch({Update(1, lienthong::v1::NEW, 0),
+                                         Update(1, lienthong::v1::ACCEPTED, 1),
+                                         Update(2, lienthong::v1::NEW, 0),
+                                         Update(3, lienthong::v1::NEW, 0)})),
+      IsOk());
+  OutboxCounts counts = outbox_->OpenCounts();
+  EXPECT_EQ(counts.pending, 4);
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(3));
+  counts = outbox_->OpenCounts();
+  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.in_flight, 3);
+  Claim(0, {Delivered(claimed[0].id), Dead(claimed[1].id, true)});
+  counts = outbox_->OpenCounts();
+  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.in_flight, 1);
+  EXPECT_EQ(counts.dead, 1);
+  EXPECT_EQ(counts.delivered, 0);
+  Reopen();  // rebuilt from the store: the one in flight is pending again
+  counts = outbox_->OpenCounts();
+  EXPECT_EQ(counts.pending, 2);
+  EXPECT_EQ(counts.in_flight, 0);
+  EXPECT_EQ(counts.dead, 1);
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 // through the outbox, so job progress is deterministic.
 #include "gateway/sync/portal_sync_service.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/query.h"
+#include "gateway/audit/signing.h"
+#include "gateway/sync/portal_sync.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -266,6 +273,135 @@ TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
   EXPECT_EQ(retried.requeued(), 2);
   ASSERT_TRUE(stub_->ListDeadLetters(Context().get(), list, &page).ok());
   EXPECT_THAT(page.dead_letters(), SizeIs(0));
+}
+
+// What a fake auditor was handed.
+struct Audited {
+  std::string method;
+  std::string dossier_id;
+  absl::StatusCode code;
+};
+
+TEST_F(PortalSyncServiceTest, EveryCallIsAuditedBeforeItIsAnswered) {
+  AllowAll();
+  absl::Mutex mu;
+  std::vector<Audited> audited;
+  absl::Status durability = absl::OkStatus();
+  service_->SetAuditor([&](const grpc::CallbackServerContext&,
+                           const SyncCallRecord& call,
+                           absl::AnyInvocable<void(absl::Status) &&> done) {
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu);
+      audited.push_back(
+          {std::string(call.method), call.dossier_id, call.status.code()});
+      result = durability;
+    }
+    // Answered from another thread, as the audit log's writer does.
+    std::thread([done = std::move(done), result]() mutable {
+      std::move(done)(result);
+    }).detach();
+  });
+  auto take = [&] {
+    absl::MutexLock lock(&mu);
+    return std::exchange(audited, {});
+  };
+
+  // One dossier: named. Two: not.
+  lienthong::v1::PushDossierStatusRequest one;
+  *one.add_updates() = Update(1, lienthong::v1::NEW, 0);
+  *one.add_updates() = Update(1, lienthong::v1::ACCEPTED, 1);
+  lienthong::v1::PushDossierStatusResponse response;
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), one, &response).ok());
+  lienthong::v1::PushDossierStatusRequest two;
+  *two.add_updates() = Update(2, lienthong::v1::NEW, 0);
+  *two.add_updates() = Update(3, lienthong::v1::NEW, 0);
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), two, &response).ok());
+  // Refused calls too.
+  lienthong::v1::GetSyncJobRequest get;
+  get.set_job_id("job-x");
+  lienthong::v1::SyncJob job;
+  EXPECT_EQ(
+      stub_->GetSyncJob(Context(/*deny=*/true).get(), get, &job).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  {
+    auto context = Context();
+    auto watch = stub_->WatchSyncJob(context.get(), get);
+    while (watch->Read(&job)) {
+    }
+    EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  std::vector<Audited> records = take();
+  ASSERT_THAT(records, SizeIs(4));
+  EXPECT_EQ(records[0].method, kPushDossierStatusMethod);
+  EXPECT_EQ(records[0].dossier_id, "000.00.01.H31-250715-00001");
+  EXPECT_EQ(records[0].code, absl::StatusCode::kOk);
+  EXPECT_EQ(records[1].dossier_id, "");
+  EXPECT_EQ(records[2].method, kGetSyncJobMethod);
+  EXPECT_EQ(records[2].code, absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(records[3].method, kWatchSyncJobMethod);
+  EXPECT_EQ(records[3].code, absl::StatusCode::kNotFound);
+
+  // A record that cannot be written withholds the answer; the push itself
+  // is in the outbox, so the caller's retry is a duplicate.
+  {
+    absl::MutexLock lock(&mu);
+    durability = absl::UnavailableError("audit store unavailable");
+  }
+  lienthong::v1::PushDossierStatusRequest next;
+  *next.add_updates() = Update(1, lienthong::v1::PROCESSING, 2);
+  grpc::Status withheld =
+      stub_->PushDossierStatus(Context().get(), next, &response);
+  EXPECT_EQ(withheld.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(withheld.error_message(),
+            "audit log unavailable; the answer is withheld");
+  {
+    absl::MutexLock lock(&mu);
+    durability = absl::OkStatus();
+  }
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), next, &response).ok());
+  EXPECT_EQ(response.duplicates(), 1);
+}
+
+TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
+  AllowAll();
+  const std::string dir = absl::StrCat(::testing::TempDir(),
+                                       "/portal_sync_service_audit_", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  audit::AuditLog::Options options;
+  options.path = dir + "/audit.db";
+  options.node = "gw-test";
+  options.signing_key_file = dir + "/signing.pem";
+  options.hmac_key_file = dir + "/hmac.key";
+  ASSERT_THAT(audit::GenerateSigningKeyFile(options.signing_key_file), IsOk());
+  ASSERT_THAT(audit::GenerateHmacKeyFile(options.hmac_key_file), IsOk());
+  auto log = audit::AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  service_->SetAuditor(AuditCallsTo(log->get(), /*wait_for_durable=*/true));
+
+  lienthong::v1::PushDossierStatusRequest request;
+  *request.add_updates() = Update(7, lienthong::v1::NEW, 0);
+  lienthong::v1::PushDossierStatusResponse response;
+  ASSERT_TRUE(
+      stub_->PushDossierStatus(Context().get(), request, &response).ok());
+
+  // Answered only once durable: the record is there now.
+  lienthong::v1::QueryAuditRequest query;
+  query.set_dossier_id("000.00.01.H31-250715-00007");
+  auto records =
+      audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+  ASSERT_THAT(records, IsOk());
+  ASSERT_THAT(*records, SizeIs(1));
+  const lienthong::v1::AuditRecord& record = (*records)[0];
+  EXPECT_EQ(record.method(), kPushDossierStatusMethod);
+  EXPECT_EQ(record.outcome(), "OK");
+  EXPECT_EQ(record.node(), "gw-test");
+  EXPECT_EQ(record.caller(), "");  // plaintext here: no client certificate
+  EXPECT_EQ(record.citizen_hmac(), "");
+  EXPECT_EQ(record.citizen_masked(), "");
+  service_->SetAuditor(nullptr);
+  EXPECT_THAT((*log)->Close(), IsOk());
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
+#include "gateway/config/config_loader.h"
+#include "gateway/metrics/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -103,6 +105,11 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
       {"negative give-up time",
        [](auto& c) { c.mutable_portal_sync()->set_give_up_after_seconds(-5); },
        "portal_sync.give_up_after_seconds"},
+      {"negative retention",
+       [](auto& c) {
+         c.mutable_portal_sync()->set_delivered_retention_hours(-1);
+       },
+       "portal_sync.delivered_retention_hours"},
   };
   for (const Case& c : kCases) {
     lienthong::config::v1::GatewayConfig config = config_;
@@ -111,6 +118,59 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
   }
+}
+
+TEST_F(PortalSyncCreateTest, ExportsMetricsThatOutliveIt) {
+  config_.mutable_portal_sync()->set_delivered_retention_hours(24);
+  metrics::Registry registry;
+  {
+    auto sync = PortalSync::Create(config_, registry_, http_.get());
+    ASSERT_THAT(sync, IsOk());
+    (*sync)->ExportMetrics(registry);
+    google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate>
+        updates;
+    lienthong::v1::DossierStatusUpdate* u = updates.Add();
+    u->set_dossier_code("000.00.01.H31-250715-00001");
+    u->set_procedure_code("1.001193.000.00.00.H31");
+    u->set_status(lienthong::v1::NEW);
+    u->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
+    ASSERT_THAT((*sync)->outbox().PushDossierUpdates(updates), IsOk());
+    // Not started: nothing is delivered, the item waits.
+    const std::string text = registry.Render();
+    EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 1\n"));
+    EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
+    EXPECT_THAT(text, HasSubstr("# TYPE lienthong_portal_sync_delivered_total "
+                                "counter\n"));
+    EXPECT_THAT(text, HasSubstr("# TYPE "
+                                "lienthong_portal_sync_delivery_failures_total "
+                                "counter\n"));
+    EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_pruned_total 0\n"));
+  }
+  // The registry outlives the PortalSync (as in the daemon, the other way
+  // round is fine too): its gauges read 0 instead of a closed outbox.
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("\nlienthong_portal_sync_outbox_depth 0\n"));
+}
+
+TEST(PortalSyncConfigTest, ValidationRefusesNegativeSettings) {
+  lienthong::config::v1::GatewayConfig config;
+  config.mutable_portal_sync()->set_delivered_retention_hours(-1);
+  config.mutable_portal_sync()->set_max_in_flight(-1);
+  auto no_types =
+      [](absl::string_view) -> std::unique_ptr<google::protobuf::Message> {
+    return nullptr;
+  };
+  absl::Status status = config::ValidateConfig(config, no_types);
+  EXPECT_THAT(status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("portal_sync.delivered_retention_hours: must "
+                                 "not be negative")));
+  EXPECT_THAT(status.message(),
+              HasSubstr("portal_sync.max_in_flight: must not be negative"));
+  config.mutable_portal_sync()->set_delivered_retention_hours(0);
+  config.mutable_portal_sync()->set_max_in_flight(0);
+  EXPECT_THAT(config::ValidateConfig(config, no_types).message(),
+              ::testing::Not(HasSubstr("portal_sync")));
 }
 
 }  // namespace
