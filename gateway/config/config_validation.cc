@@ -15,7 +15,10 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "lienthong/v1/audit.pb.h"
+#include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
+#include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::config {
 namespace internal {
@@ -397,18 +400,24 @@ std::vector<ConfigProblem> CheckConfig(const GatewayConfig& config,
 }  // namespace internal
 
 const std::vector<std::string>& KnownMethods() {
-  static const auto* const kMethods = new std::vector<std::string>{
-      "lienthong.v1.IdentityService/VerifyIdentity",
-      "lienthong.v1.PopulationService/LookupCitizen",
-      "lienthong.v1.AuditService/QueryAudit",
-      "lienthong.v1.AuditService/VerifyAudit",
-      "lienthong.v1.PortalSyncService/SyncProcedures",
-      "lienthong.v1.PortalSyncService/WatchSyncJob",
-      "lienthong.v1.PortalSyncService/GetSyncJob",
-      "lienthong.v1.PortalSyncService/PushDossierStatus",
-      "lienthong.v1.PortalSyncService/ListDeadLetters",
-      "lienthong.v1.PortalSyncService/RetryDeadLetters",
-  };
+  // Every method of the lienthong.v1 services, from their descriptors.
+  static const auto* const kMethods = [] {
+    auto* methods = new std::vector<std::string>;
+    for (const google::protobuf::FileDescriptor* file :
+         {lienthong::v1::VerifyIdentityRequest::descriptor()->file(),
+          lienthong::v1::LookupCitizenRequest::descriptor()->file(),
+          lienthong::v1::QueryAuditRequest::descriptor()->file(),
+          lienthong::v1::SyncProceduresRequest::descriptor()->file()}) {
+      for (int s = 0; s < file->service_count(); ++s) {
+        const google::protobuf::ServiceDescriptor* service = file->service(s);
+        for (int m = 0; m < service->method_count(); ++m) {
+          methods->push_back(
+              absl::StrCat(service->full_name(), "/", service->method(m)->name()));
+        }
+      }
+    }
+    return methods;
+  }();
   return *kMethods;
 }
 
