@@ -4,26 +4,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "tests/testing/subprocess.h"
 
 namespace lienthong::testing {
 namespace {
 
 using lienthong::config::v1::GatewayConfig;
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 void AddClient(GatewayConfig& config, const std::string& name,
                bool all_methods) {

@@ -20,6 +20,7 @@
 #include "grpcpp/channel.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/national_sim/sim_server.h"
+#include "tests/testing/test_certs.h"  // TestCert(), for the tests too
 
 namespace lienthong::testing {
 

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -17,11 +16,6 @@
 
 namespace lienthong::testing {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The port at the end of a "... listening on https://127.0.0.1:PORT" or
 // "... listening on port PORT" line.
@@ -109,7 +103,7 @@ audit:
 logging:
   level: info
 )",
-                             {{"CERTS", BinaryPath("test-certs")},
+                             {{"CERTS", TestCertDir()},
                               {"AUDITDIR", AuditDir()},
                               {"SIMPORT", absl::StrCat(sim_port)},
                               {"CLIENTS", clients_yaml.empty() ? kDefaultClients
@@ -136,9 +130,9 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_pat
 
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client) {
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadFile(TestCert("ca.pem"));
-  ssl.pem_cert_chain = ReadFile(TestCert(client + ".pem"));
-  ssl.pem_private_key = ReadFile(TestCert(client + ".key"));
+  ssl.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
+  ssl.pem_cert_chain = ReadFileOrEmpty(TestCert(client + ".pem"));
+  ssl.pem_private_key = ReadFileOrEmpty(TestCert(client + ".key"));
   grpc::ChannelArguments args;
   args.SetInt("grpc.use_local_subchannel_pool", 1);
   return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
@@ -149,7 +143,7 @@ bool WaitForFileLine(const std::string& path, const std::string& needle,
                      absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    if (absl::StrContains(ReadFile(path), needle)) return true;
+    if (absl::StrContains(ReadFileOrEmpty(path), needle)) return true;
     absl::SleepFor(absl::Milliseconds(20));  // polling a log file
   }
   return false;

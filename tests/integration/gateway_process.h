@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/channel.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_certs.h"  // TestCert(), for the tests too
 
 namespace lienthong::testing {
 

@@ -137,8 +137,4 @@ std::string SourcePath(const std::string& relative) {
   return absl::StrCat(EnvOr("LIENTHONG_SOURCE_DIR", "."), "/", relative);
 }
 
-std::string TestCert(const std::string& file_name) {
-  return BinaryPath(absl::StrCat("test-certs/", file_name));
-}
-
 }  // namespace lienthong::testing

@@ -54,8 +54,6 @@ long PeakRssKib(pid_t pid);
 std::string BinaryPath(const std::string& relative);
 // Returns $LIENTHONG_SOURCE_DIR/relative.
 std::string SourcePath(const std::string& relative);
-// Returns the development certificates made for the tests.
-std::string TestCert(const std::string& file_name);
 
 }  // namespace lienthong::testing
 

@@ -1,7 +1,7 @@
 // Tests of the sync command group: parsing and formatting on their own, the
 // command line through RunCli, and the command functions against a fake
-// PortalSyncService over real mutual TLS on 127.0.0.1:0 (certificates made
-// with the openssl CLI, as cli_tls_test does).
+// PortalSyncService over real mutual TLS on 127.0.0.1:0 (with the development
+// certificates made for the tests, as cli_tls_test does).
 #include "gateway/cli/sync_commands.h"
 
 #include <unistd.h>
@@ -36,11 +36,15 @@
 #include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
+#include "tests/testing/test_certs.h"
 
 namespace lienthong::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using ::lienthong::testing::ReadFileOrEmpty;
+using ::lienthong::testing::TestCert;
+using ::lienthong::testing::TestCertDir;
 using ::lienthong::v1::DeadLetter;
 using ::lienthong::v1::DossierStatus;
 using ::lienthong::v1::GetSyncJobRequest;
@@ -828,11 +832,11 @@ class FakePortalSync final : public lienthong::v1::PortalSyncService::Service {
 
 class SyncTlsTest : public ::testing::Test {
  protected:
+  // The folder holds the catalogue files the tests write.
   static void SetUpTestSuite() {
     std::string tmpl = (fs::temp_directory_path() / "lienthong_sync_XXXXXX");
     if (mkdtemp(tmpl.data()) == nullptr) return;
     dir_ = new fs::path(tmpl);
-    certs_ok_ = MakeCertificates(*dir_);
   }
 
   static void TearDownTestSuite() {
@@ -844,49 +848,18 @@ class SyncTlsTest : public ::testing::Test {
     }
   }
 
-  // A CA, a server certificate for 127.0.0.1 and a client certificate.
-  static bool MakeCertificates(const fs::path& dir) {
-    std::ofstream(dir / "server.ext")
-        << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-        << "extendedKeyUsage=serverAuth\n";
-    std::ofstream(dir / "client.ext")
-        << "subjectAltName=URI:spiffe://lienthong.test/sync-cli-test\n"
-        << "extendedKeyUsage=clientAuth\n";
-    const std::string ec =
-        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    auto leaf = [&](const std::string& name, const std::string& ext) {
-      return absl::StrCat(
-          "openssl req -new ", ec, " -keyout ", name, ".key -out ", name,
-          ".csr -subj /CN=", name, " && openssl x509 -req -in ", name,
-          ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out ", name,
-          ".pem -extfile ", ext);
-    };
-    const std::string script =
-        absl::StrCat("cd '", dir.string(), "' && { openssl req -x509 ", ec,
-                     " -keyout ca.key -out ca.pem -days 2 -subj /CN=ca"
-                     " -addext basicConstraints=critical,CA:TRUE"
-                     " -addext keyUsage=critical,keyCertSign,cRLSign && ",
-                     leaf("server", "server.ext"), " && ",
-                     leaf("client", "client.ext"), "; } > openssl.log 2>&1");
-    return std::system(script.c_str()) == 0;
-  }
-
-  static std::string ReadFile(const fs::path& path) {
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
+  // The server is the gateway and the client the dossier system, both from
+  // the development CA.
   void SetUp() override {
-    if (!certs_ok_) {
-      GTEST_SKIP() << "could not make test certificates with the openssl CLI";
-    }
+    ASSERT_NE(dir_, nullptr) << "could not make a temporary folder";
     grpc::SslServerCredentialsOptions tls(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = ReadFile(*dir_ / "ca.pem");
+    tls.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
+    ASSERT_NE(tls.pem_root_certs, "")
+        << "no test certificates in " << TestCertDir();
     tls.pem_key_cert_pairs.push_back(
-        {ReadFile(*dir_ / "server.key"), ReadFile(*dir_ / "server.pem")});
+        {ReadFileOrEmpty(TestCert("gateway.key")),
+         ReadFileOrEmpty(TestCert("gateway.pem"))});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
                              &port_);
@@ -896,9 +869,9 @@ class SyncTlsTest : public ::testing::Test {
     ASSERT_GT(port_, 0);
 
     options_.connection.server = absl::StrCat("127.0.0.1:", port_);
-    options_.connection.ca_file = (*dir_ / "ca.pem").string();
-    options_.connection.cert_file = (*dir_ / "client.pem").string();
-    options_.connection.key_file = (*dir_ / "client.key").string();
+    options_.connection.ca_file = TestCert("ca.pem");
+    options_.connection.cert_file = TestCert("dossier-system.pem");
+    options_.connection.key_file = TestCert("dossier-system.key");
     options_.connection.timeout_seconds = 10;
 
     // Fast and hermetic: every refresh prints (plain mode), reconnects do
@@ -949,7 +922,6 @@ class SyncTlsTest : public ::testing::Test {
   }
 
   static inline fs::path* dir_ = nullptr;
-  static inline bool certs_ok_ = false;
 
   FakePortalSync portal_;
   std::unique_ptr<grpc::Server> server_;

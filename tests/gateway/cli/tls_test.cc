@@ -1,12 +1,7 @@
 // Runs the command functions (RunVerify, RunLookup) against fake
 // IdentityService and PopulationService servers over real mutual TLS on
-// 127.0.0.1:0. The certificates are throwaway ones made with the openssl CLI.
-#include <unistd.h>
-
+// 127.0.0.1:0, with the development certificates made for the tests.
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,11 +23,14 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/testing/test_certs.h"
 
 namespace lienthong::cli {
 namespace {
 
-namespace fs = std::filesystem;
+using ::lienthong::testing::ReadFileOrEmpty;
+using ::lienthong::testing::TestCert;
+using ::lienthong::testing::TestCertDir;
 using ::lienthong::v1::Citizen;
 using ::lienthong::v1::LookupCitizenRequest;
 using ::lienthong::v1::VerifyIdentityRequest;
@@ -47,13 +45,6 @@ constexpr char kMismatchId[] = "034190000777";
 constexpr char kUnknownId[] = "001099000404";
 constexpr char kSlowId[] = "001099000999";
 constexpr char kReference[] = "C06-TEST-000042";
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Answers by ID from a fixed table; an ID in `errors` fails with its status.
 const std::map<std::string, grpc::Status>& Errors() {
@@ -170,66 +161,18 @@ class FakePopulation final : public lienthong::v1::PopulationService::Service {
 
 class CliTlsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "lienthong_cli_XXXXXX");
-    if (mkdtemp(tmpl.data()) == nullptr) return;
-    dir_ = new fs::path(tmpl);
-    certs_ok_ = MakeCertificates(*dir_);
-  }
-
-  static void TearDownTestSuite() {
-    if (dir_ != nullptr) {
-      std::error_code ignored;
-      fs::remove_all(*dir_, ignored);
-      delete dir_;
-      dir_ = nullptr;
-    }
-  }
-
-  // A CA, a server certificate for localhost / 127.0.0.1, a client
-  // certificate, and a second CA with its own client certificate.
-  static bool MakeCertificates(const fs::path& dir) {
-    std::ofstream(dir / "server.ext")
-        << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-        << "extendedKeyUsage=serverAuth\n";
-    std::ofstream(dir / "client.ext")
-        << "subjectAltName=URI:spiffe://lienthong.test/cli-test\n"
-        << "extendedKeyUsage=clientAuth\n";
-    const std::string ec =
-        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    auto ca = [&](const std::string& name) {
-      return absl::StrCat("openssl req -x509 ", ec, " -keyout ", name,
-                          ".key -out ", name, ".pem -days 2 -subj /CN=", name,
-                          " -addext basicConstraints=critical,CA:TRUE"
-                          " -addext keyUsage=critical,keyCertSign,cRLSign");
-    };
-    auto leaf = [&](const std::string& name, const std::string& cn,
-                    const std::string& ca_name, const std::string& ext) {
-      return absl::StrCat(
-          "openssl req -new ", ec, " -keyout ", name, ".key -out ", name,
-          ".csr -subj /CN=", cn, " && openssl x509 -req -in ", name,
-          ".csr -CA ", ca_name, ".pem -CAkey ", ca_name,
-          ".key -CAcreateserial -days 2 -out ", name, ".pem -extfile ", ext);
-    };
-    const std::string script = absl::StrCat(
-        "cd '", dir.string(), "' && { ", ca("ca"), " && ",
-        leaf("server", "localhost", "ca", "server.ext"), " && ",
-        leaf("client", "test-client", "ca", "client.ext"), " && ",
-        ca("other-ca"), " && ",
-        leaf("other-client", "other-client", "other-ca", "client.ext"),
-        "; } > openssl.log 2>&1");
-    return std::system(script.c_str()) == 0;
-  }
-
+  // The server is the gateway (localhost / 127.0.0.1) and the client the
+  // dossier system, both from the development CA; rogue-ca and rogue-client
+  // are the other CA and its client.
   void SetUp() override {
-    if (!certs_ok_) {
-      GTEST_SKIP() << "could not make test certificates with the openssl CLI";
-    }
     grpc::SslServerCredentialsOptions tls(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = ReadFile(*dir_ / "ca.pem");
+    tls.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
+    ASSERT_NE(tls.pem_root_certs, "")
+        << "no test certificates in " << TestCertDir();
     tls.pem_key_cert_pairs.push_back(
-        {ReadFile(*dir_ / "server.key"), ReadFile(*dir_ / "server.pem")});
+        {ReadFileOrEmpty(TestCert("gateway.key")),
+         ReadFileOrEmpty(TestCert("gateway.pem"))});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
                              &port_);
@@ -240,9 +183,9 @@ class CliTlsTest : public ::testing::Test {
     ASSERT_GT(port_, 0);
 
     options_.connection.server = absl::StrCat("127.0.0.1:", port_);
-    options_.connection.ca_file = File("ca.pem");
-    options_.connection.cert_file = File("client.pem");
-    options_.connection.key_file = File("client.key");
+    options_.connection.ca_file = TestCert("ca.pem");
+    options_.connection.cert_file = TestCert("dossier-system.pem");
+    options_.connection.key_file = TestCert("dossier-system.key");
     options_.connection.timeout_seconds = 10;
   }
 
@@ -251,8 +194,6 @@ class CliTlsTest : public ::testing::Test {
       server_->Shutdown(std::chrono::system_clock::now());
     }
   }
-
-  static std::string File(const char* name) { return (*dir_ / name).string(); }
 
   static VerifyArgs Verify(const std::string& id) {
     VerifyArgs args;
@@ -281,9 +222,6 @@ class CliTlsTest : public ::testing::Test {
     return cli::RunLookup(args, options_, out_, err_);
   }
 
-  static inline fs::path* dir_ = nullptr;
-  static inline bool certs_ok_ = false;
-
   FakeIdentity identity_;
   FakePopulation population_;
   std::unique_ptr<grpc::Server> server_;
@@ -306,7 +244,7 @@ TEST_F(CliTlsTest, VerifyMatchOverMutualTls) {
   EXPECT_EQ(sent.birth_date().day(), 12);
   EXPECT_EQ(sent.purpose(), "1.001193");
   EXPECT_EQ(sent.dossier_id(), "000.00.01.H31-250715-00123");
-  EXPECT_EQ(identity_.last_peer(), "test-client");
+  EXPECT_EQ(identity_.last_peer(), "dossier-system");
 }
 
 TEST_F(CliTlsTest, VerifyResultsAndTheirExitCodes) {
@@ -409,15 +347,15 @@ TEST_F(CliTlsTest, ServerNameOverride) {
 }
 
 TEST_F(CliTlsTest, UntrustedServerIsAConnectionError) {
-  options_.connection.ca_file = File("other-ca.pem");
+  options_.connection.ca_file = TestCert("rogue-ca.pem");
   EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
   EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
   EXPECT_EQ(identity_.calls(), 0);
 }
 
 TEST_F(CliTlsTest, ServerRejectsClientFromAnotherCa) {
-  options_.connection.cert_file = File("other-client.pem");
-  options_.connection.key_file = File("other-client.key");
+  options_.connection.cert_file = TestCert("rogue-client.pem");
+  options_.connection.key_file = TestCert("rogue-client.key");
   EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
   EXPECT_THAT(err_.str(), StartsWith("lienthong: UNAVAILABLE: "));
   EXPECT_EQ(identity_.calls(), 0);
@@ -431,27 +369,28 @@ TEST_F(CliTlsTest, BadTlsFilesFailBeforeConnecting) {
     const char* message;
   };
   const Case kCases[] = {
-      {"ca.pem", "client.pem", "other-client.key",
-       "--key {dir}/other-client.key: does not belong to the certificate in "
-       "{dir}/client.pem"},
-      {"ca.pem", "client.key", "client.key",
-       "--cert {dir}/client.key: no PEM certificate in the file"},
-      {"ca.pem", "client.pem", "client.pem",
-       "--key {dir}/client.pem: no unencrypted PEM private key in the file"},
-      {"server.ext", "client.pem", "client.key",
-       "--ca {dir}/server.ext: no PEM certificate in the file"},
-      {"ca.pem", "missing.pem", "client.key",
+      {"ca.pem", "dossier-system.pem", "rogue-client.key",
+       "--key {dir}/rogue-client.key: does not belong to the certificate in "
+       "{dir}/dossier-system.pem"},
+      {"ca.pem", "dossier-system.key", "dossier-system.key",
+       "--cert {dir}/dossier-system.key: no PEM certificate in the file"},
+      {"ca.pem", "dossier-system.pem", "dossier-system.pem",
+       "--key {dir}/dossier-system.pem: no unencrypted PEM private key in the "
+       "file"},
+      {"ca.key", "dossier-system.pem", "dossier-system.key",
+       "--ca {dir}/ca.key: no PEM certificate in the file"},
+      {"ca.pem", "missing.pem", "dossier-system.key",
        "--cert {dir}/missing.pem: cannot read: No such file or directory"},
   };
   for (const Case& c : kCases) {
     std::string message = c.message;
     for (size_t at; (at = message.find("{dir}")) != std::string::npos;) {
-      message.replace(at, 5, dir_->string());
+      message.replace(at, 5, TestCertDir());
     }
     SCOPED_TRACE(message);
-    options_.connection.ca_file = File(c.ca);
-    options_.connection.cert_file = File(c.cert);
-    options_.connection.key_file = File(c.key);
+    options_.connection.ca_file = TestCert(c.ca);
+    options_.connection.cert_file = TestCert(c.cert);
+    options_.connection.key_file = TestCert(c.key);
     EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kConnection);
     EXPECT_EQ(err_.str(), absl::StrCat("lienthong: tls: ", message, "\n"));
   }
