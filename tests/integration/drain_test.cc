@@ -2,7 +2,6 @@
 // closes its listener, lets the calls in flight finish, and exits 0 well
 // within its grace period (kDrainGrace, 15 s, in gateway/server/main.cc).
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -28,23 +27,6 @@ namespace {
 
 constexpr int kCalls = 50;
 constexpr int kSimLatencyMs = 1500;
-
-size_t Append(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
-std::string HttpGet(const std::string& url) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-  curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return body;
-}
 
 // The gateway's lienthong_upstream_in_flight gauge for the population
 // system, read from its admin endpoint, or -1 when it cannot be read.

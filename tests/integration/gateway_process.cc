@@ -1,5 +1,6 @@
 #include "tests/integration/gateway_process.h"
 
+#include <curl/curl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +148,28 @@ bool WaitForFileLine(const std::string& path, const std::string& needle,
     absl::SleepFor(absl::Milliseconds(20));  // polling a log file
   }
   return false;
+}
+
+namespace {
+
+size_t AppendBody(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+}  // namespace
+
+std::string HttpGet(const std::string& url) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  return body;
 }
 
 }  // namespace lienthong::testing

@@ -39,6 +39,10 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_pat
 // A channel to 127.0.0.1:`port` presenting `client`'s test certificate.
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client);
 
+// The body of a plain HTTP GET of `url` (the admin endpoint), or "" when it
+// fails; gives up after 5 s.
+std::string HttpGet(const std::string& url);
+
 // Waits until `path` holds a line containing `needle` (polling the file).
 bool WaitForFileLine(const std::string& path, const std::string& needle,
                      absl::Duration timeout);
