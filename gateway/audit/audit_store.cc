@@ -187,6 +187,10 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   // pages that appends touch stay in memory instead of being read back from
   // the file on every commit.
   LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA cache_size=-65536"));
+  // Fold the write-ahead log into the database every 16,384 pages (64 MiB)
+  // instead of 1,000: pages that many commits touch (the tree's right edge
+  // and inner pages) are then copied back once, not at every checkpoint.
+  LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA wal_autocheckpoint=16384"));
   LIENTHONG_RETURN_IF_ERROR(Exec(db.get(), "BEGIN IMMEDIATE"));
   absl::Status schema = Exec(db.get(), kSchema);
   int version = 0;
