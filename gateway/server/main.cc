@@ -7,17 +7,20 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/sync/portal_sync.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace {
 
@@ -31,6 +34,30 @@ void RaiseFileLimit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// The settings a reload does not apply (they are read only at start) that
+// differ between the running config and `fresh`.
+std::vector<std::string> StartOnlyChanges(
+    const lienthong::config::v1::GatewayConfig& running,
+    const lienthong::config::v1::GatewayConfig& fresh) {
+  using google::protobuf::util::MessageDifferencer;
+  std::vector<std::string> changed;
+  auto check = [&changed](const char* name, const google::protobuf::Message& a,
+                          const google::protobuf::Message& b) {
+    if (!MessageDifferencer::Equals(a, b)) changed.push_back(name);
+  };
+  if (running.node_name() != fresh.node_name()) changed.push_back("node_name");
+  check("listener", running.listener(), fresh.listener());
+  check("logging", running.logging(), fresh.logging());
+  check("admin", running.admin(), fresh.admin());
+  check("audit", running.audit(), fresh.audit());
+  check("portal_sync", running.portal_sync(), fresh.portal_sync());
+  if (running.resilience().max_connections_per_system() !=
+      fresh.resilience().max_connections_per_system()) {
+    changed.push_back("resilience.max_connections_per_system");
+  }
+  return changed;
 }
 
 int Run(const std::string& config_path, bool check_only) {
@@ -143,6 +170,12 @@ int Run(const std::string& config_path, bool check_only) {
     if (!reloaded.ok()) {
       log::Error("config reload refused; the running config stays",
                  {{"reason", reloaded.message()}});
+      continue;
+    }
+    if (std::vector<std::string> ignored = StartOnlyChanges(*config, *fresh);
+        !ignored.empty()) {
+      log::Warning("config changes that apply only after a restart were not applied",
+                   {{"settings", absl::StrJoin(ignored, ", ")}});
     }
   }
   log::Info("draining",

@@ -1,10 +1,13 @@
 // Live configuration: SIGHUP swaps routes, clients and grants atomically; a
-// broken config is refused, logged, and the running one stays.
+// broken config is refused, logged, and the running one stays; changes to
+// settings read only at start are named in a warning.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"
@@ -30,25 +33,39 @@ TEST(ReloadTest, SighupAppliesAGoodConfigAndRefusesABrokenOne) {
   std::string config = absl::StrCat(::testing::TempDir(), "/reload.yaml");
   std::string log = absl::StrCat(::testing::TempDir(), "/reload.log");
   std::remove(log.c_str());
-  auto gateway = StartGatewayProcess(config, GatewayYaml(sim->port), log);
+  // Every variant below is this config edited, so that only the edit
+  // differs (GatewayYaml names a new audit folder each time).
+  const std::string yaml = GatewayYaml(sim->port);
+  auto gateway = StartGatewayProcess(config, yaml, log);
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
 
   // A broken config (unknown key): refused, logged, the running one stays.
-  std::ofstream(config) << GatewayYaml(sim->port) << "bogus_key: 1\n";
+  std::ofstream(config) << yaml << "bogus_key: 1\n";
   kill(gateway->process.pid(), SIGHUP);
   ASSERT_TRUE(WaitForFileLine(log, "config reload refused", absl::Seconds(10)));
   EXPECT_TRUE(WaitForFileLine(log, "unknown key 'bogus_key'", absl::Seconds(1)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
 
   // A good config that withdraws the client's right: applied at once.
-  std::ofstream(config) << GatewayYaml(
-      sim->port,
-      "clients:\n  - id: spiffe://lienthong.local/dossier-system\n"
-      "    methods: []\n");
+  std::ofstream(config) << absl::StrReplaceAll(
+      yaml, {{"methods: [lienthong.v1.PopulationService/LookupCitizen]",
+              "methods: []"}});
   kill(gateway->process.pid(), SIGHUP);
   ASSERT_TRUE(WaitForFileLine(log, "config reloaded", absl::Seconds(10)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_FALSE(absl::StrContains(ReadFileOrEmpty(log), "apply only after a restart"));
+
+  // Settings read only at start (here the audit store and the logging
+  // level) are named in a warning instead of being silently ignored; the
+  // rest of the config is applied.
+  std::string restart_only = absl::StrReplaceAll(
+      yaml, {{"  level: info", "  level: debug"}, {"/audit.db", "/elsewhere.db"}});
+  std::ofstream(config) << restart_only;
+  kill(gateway->process.pid(), SIGHUP);
+  ASSERT_TRUE(WaitForFileLine(log, "apply only after a restart", absl::Seconds(10)));
+  EXPECT_TRUE(WaitForFileLine(log, R"("settings":"logging, audit")", absl::Seconds(1)));
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
 }
 
 }  // namespace
