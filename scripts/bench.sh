@@ -19,8 +19,12 @@
 # ratios to direct. CPU per call is read from /proc/<pid>/stat (user+system
 # of the target's own processes) around each run; peak memory is VmHWM.
 #
-#   scripts/bench.sh [--rounds N] [--duration S] [--no-route5] [--keep]
-#                    [--perf PREFIX]
+#   scripts/bench.sh [--rounds N] [--duration S] [--no-route5] [--breakdown]
+#                    [--keep] [--perf PREFIX]
+#
+# --breakdown adds two more route-4 gateways, to show what the audit log
+# costs: lt-noaudit (auditing off) and lt-nowait (audited, but answers do
+# not wait for the record to be durable).
 #
 # --perf PREFIX: after the rounds, one unmeasured 32-in-flight run per gateway
 # under `perf record --call-graph dwarf`, written to PREFIX.lienthong.data (and
@@ -37,6 +41,7 @@ build=${BUILD_DIR:-build}
 rounds=3
 duration=3
 route5=1
+breakdown=0
 keep=0
 perf_prefix=
 while [ $# -gt 0 ]; do
@@ -44,9 +49,10 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --no-route5) route5=0; shift ;;
+    --breakdown) breakdown=1; shift ;;
     --keep) keep=1; shift ;;
     --perf) perf_prefix=$2; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -206,9 +212,10 @@ haproxy -db -f "$tmp/haproxy.cfg" > "$tmp/haproxy.log" 2>&1 &
 haproxy_pid=$!; pids+=("$haproxy_pid")
 wait_listen "$haproxy_port" $haproxy_pid "$tmp/haproxy.log"
 
-# start_gateway NAME ADAPTERS_YAML: starts a gateway, prints its port.
+# start_gateway NAME ADAPTERS_YAML [AUDIT_EXTRA_YAML]: starts a gateway; sets
+# gw_pid and gw_port.
 start_gateway() {
-  local name=$1 adapters=$2
+  local name=$1 adapters=$2 audit_extra=${3:-}
   mkdir -p "$tmp/$name"
   cat > "$tmp/$name/gateway.yaml" <<EOF
 node_name: bench-$name
@@ -233,6 +240,7 @@ admin:
   address: 127.0.0.1:0
 audit:
   store_file: $tmp/$name/audit.db
+$audit_extra
 logging:
   level: info
 EOF
@@ -241,12 +249,13 @@ EOF
   gw_port=$(port_of "$(wait_line "$tmp/$name/gateway.log" 'listening on port' $gw_pid)")
 }
 
-start_gateway lienthong "adapters:
+route4_adapter="adapters:
   - name: population
     type: grpc-upstream
     config:
       target: 127.0.0.1:$up_port
       ca_file: $certs/ca.pem"
+start_gateway lienthong "$route4_adapter"
 lienthong_pid=$gw_pid; lienthong_port=$gw_port
 
 targets=(direct nginx haproxy lienthong)
@@ -254,6 +263,13 @@ declare -A port=([direct]=$up_port [nginx]=$nginx_port [haproxy]=$haproxy_port
                  [lienthong]=$lienthong_port)
 declare -A server_pid=([direct]=$upstream_pid [nginx]=$nginx_pid
                        [haproxy]=$haproxy_pid [lienthong]=$lienthong_pid)
+
+if [ $breakdown -eq 1 ]; then
+  start_gateway lt-noaudit "$route4_adapter" "  disabled: true"
+  targets+=(lt-noaudit); port[lt-noaudit]=$gw_port; server_pid[lt-noaudit]=$gw_pid
+  start_gateway lt-nowait "$route4_adapter" "  wait_for_durable: false"
+  targets+=(lt-nowait); port[lt-nowait]=$gw_port; server_pid[lt-nowait]=$gw_pid
+fi
 
 if [ $route5 -eq 1 ]; then
   "$sim_bin" --listen 127.0.0.1:0 --cert "$certs/sim.pem" --key "$certs/sim.key" \
