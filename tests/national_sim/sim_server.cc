@@ -255,7 +255,16 @@ absl::Status SimServer::Impl::Start() {
 
 void SimServer::Impl::Stop() {
   if (thread_.joinable()) {
-    event_base_loopbreak(base_);
+    // The break is made from inside the loop, by an event due at once: a
+    // loopbreak from here would be lost if the loop had not started yet
+    // (event_base_loop clears the flag when it starts), and join would hang.
+    const timeval now{0, 0};
+    event_base_once(
+        base_, -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* base) {
+          event_base_loopbreak(static_cast<event_base*>(base));
+        },
+        base_, &now);
     thread_.join();
   }
   event* wake;
