@@ -30,21 +30,16 @@
 #include "gateway/cli/progress.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
-#include "tests/testing/test_certs.h"
+#include "tests/gateway/cli/tls_server.h"
 
 namespace lienthong::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using ::lienthong::testing::ReadFileOrEmpty;
-using ::lienthong::testing::TestCert;
-using ::lienthong::testing::TestCertDir;
 using ::lienthong::v1::DeadLetter;
 using ::lienthong::v1::DossierStatus;
 using ::lienthong::v1::GetSyncJobRequest;
@@ -852,27 +847,10 @@ class SyncTlsTest : public ::testing::Test {
   // the development CA.
   void SetUp() override {
     ASSERT_NE(dir_, nullptr) << "could not make a temporary folder";
-    grpc::SslServerCredentialsOptions tls(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
-    ASSERT_NE(tls.pem_root_certs, "")
-        << "no test certificates in " << TestCertDir();
-    tls.pem_key_cert_pairs.push_back(
-        {ReadFileOrEmpty(TestCert("gateway.key")),
-         ReadFileOrEmpty(TestCert("gateway.pem"))});
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
-                             &port_);
-    builder.RegisterService(&portal_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port_, 0);
-
-    options_.connection.server = absl::StrCat("127.0.0.1:", port_);
-    options_.connection.ca_file = TestCert("ca.pem");
-    options_.connection.cert_file = TestCert("dossier-system.pem");
-    options_.connection.key_file = TestCert("dossier-system.key");
-    options_.connection.timeout_seconds = 10;
+    auto server = testing::StartTlsServer({&portal_}, &port_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    options_.connection = testing::DossierSystemConnection(port_);
 
     // Fast and hermetic: every refresh prints (plain mode), reconnects do
     // not wait, and nothing depends on the real intervals.

@@ -16,19 +16,17 @@
 #include "gateway/cli/population_commands.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/gateway/cli/tls_server.h"
 #include "tests/testing/test_certs.h"
 
 namespace lienthong::cli {
 namespace {
 
-using ::lienthong::testing::ReadFileOrEmpty;
 using ::lienthong::testing::TestCert;
 using ::lienthong::testing::TestCertDir;
 using ::lienthong::v1::Citizen;
@@ -165,28 +163,10 @@ class CliTlsTest : public ::testing::Test {
   // dossier system, both from the development CA; rogue-ca and rogue-client
   // are the other CA and its client.
   void SetUp() override {
-    grpc::SslServerCredentialsOptions tls(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
-    ASSERT_NE(tls.pem_root_certs, "")
-        << "no test certificates in " << TestCertDir();
-    tls.pem_key_cert_pairs.push_back(
-        {ReadFileOrEmpty(TestCert("gateway.key")),
-         ReadFileOrEmpty(TestCert("gateway.pem"))});
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
-                             &port_);
-    builder.RegisterService(&identity_);
-    builder.RegisterService(&population_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port_, 0);
-
-    options_.connection.server = absl::StrCat("127.0.0.1:", port_);
-    options_.connection.ca_file = TestCert("ca.pem");
-    options_.connection.cert_file = TestCert("dossier-system.pem");
-    options_.connection.key_file = TestCert("dossier-system.key");
-    options_.connection.timeout_seconds = 10;
+    auto server = testing::StartTlsServer({&identity_, &population_}, &port_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    options_.connection = testing::DossierSystemConnection(port_);
   }
 
   void TearDown() override {
