@@ -2,14 +2,12 @@
 // random short delay, so deliveries of many dossiers overlap.
 #include "gateway/sync/delivery_worker.h"
 
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -19,6 +17,7 @@
 #include "gateway/sync/sync_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -166,14 +165,8 @@ constexpr DossierStatus kLife[] = {
 class DeliveryWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = absl::StrCat(
-        ::testing::TempDir(), "/delivery_worker_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::remove(absl::StrCat(path, suffix).c_str());
-    }
     OutboxOptions options;
-    options.path = path;
+    options.path = testing::FreshOutboxPath("delivery_worker_test");
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
     outbox_ = *std::move(opened);

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -86,14 +86,7 @@ DeliveryResult Retry(int64_t id, absl::Time at) {
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = absl::StrCat(::testing::TempDir(), "/outbox_test_",
-                         ::testing::UnitTest::GetInstance()
-                             ->current_test_info()
-                             ->name(),
-                         ".db");
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::remove(absl::StrCat(path_, suffix).c_str());
-    }
+    path_ = testing::FreshOutboxPath("outbox_test");
     Reopen();
   }
 

@@ -6,7 +6,6 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,6 +26,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -42,14 +42,8 @@ constexpr int64_t kT0 = 1752537600;
 class PortalSyncServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = absl::StrCat(
-        ::testing::TempDir(), "/portal_sync_service_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::remove(absl::StrCat(path, suffix).c_str());
-    }
     OutboxOptions options;
-    options.path = path;
+    options.path = testing::FreshOutboxPath("portal_sync_service_test");
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
     outbox_ = *std::move(opened);

@@ -1,0 +1,29 @@
+// A path for a test's own outbox database, in the test temporary folder and
+// named after the running test, with any database (and write-ahead log) an
+// earlier run left there removed.
+#ifndef LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
+#define LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+
+namespace lienthong::sync::testing {
+
+// "<TempDir>/<prefix>_<test name>.db". Call from a running test.
+inline std::string FreshOutboxPath(absl::string_view prefix) {
+  std::string path = absl::StrCat(
+      ::testing::TempDir(), "/", prefix, "_",
+      ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::remove(absl::StrCat(path, suffix).c_str());
+  }
+  return path;
+}
+
+}  // namespace lienthong::sync::testing
+
+#endif  // LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
