@@ -1,14 +1,13 @@
-#include "gateway/cli/app.h"
 
 #include <algorithm>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/cli/run_cli.h"
 
 namespace lienthong::cli {
 namespace {
@@ -16,19 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunLienthong(std::vector<const char*> args) {
-  args.insert(args.begin(), "lienthong");
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = RunCli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::RunLienthong;
 
 class AppTest : public ::testing::Test {
  protected:
@@ -42,7 +30,7 @@ class AppTest : public ::testing::Test {
 };
 
 struct ErrorCase {
-  std::vector<const char*> args;
+  std::vector<std::string> args;
   int code;
   const char* message;
 };
@@ -120,7 +108,7 @@ TEST_F(AppTest, TlsFilesDefaultFromEnvironment) {
 }
 
 TEST_F(AppTest, HelpOnEveryCommandHasExamplesAndExitCodes) {
-  const std::vector<std::vector<const char*>> kHelps = {
+  const std::vector<std::vector<std::string>> kHelps = {
       {"--help"}, {"-h"}, {"verify", "--help"}, {"lookup", "--help"}};
   for (const auto& args : kHelps) {
     Result r = RunLienthong(args);

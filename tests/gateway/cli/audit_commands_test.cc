@@ -17,10 +17,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
-#include "gateway/cli/app.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/audit/test_util.h"
+#include "tests/gateway/cli/run_cli.h"
 
 namespace lienthong::cli {
 namespace {
@@ -31,19 +31,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunLienthong(std::vector<const char*> args) {
-  args.insert(args.begin(), "lienthong");
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = RunCli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::RunLienthong;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -94,7 +83,7 @@ class AuditCommandsTest : public ::testing::Test {
 };
 
 struct ErrorCase {
-  std::vector<const char*> args;
+  std::vector<std::string> args;
   const char* message;
 };
 

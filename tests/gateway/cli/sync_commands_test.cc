@@ -34,6 +34,7 @@
 #include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
+#include "tests/gateway/cli/run_cli.h"
 #include "tests/gateway/cli/tls_server.h"
 
 namespace lienthong::cli {
@@ -441,21 +442,8 @@ TEST(ParseTest, BuildPushRequest) {
 // The command line (nothing is sent: every case fails before connecting or
 // needs no connection).
 
-struct CliResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult RunLienthong(std::vector<std::string> args) {
-  args.insert(args.begin(), "lienthong");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+using testing::RunLienthong;
 
 class SyncCliTest : public ::testing::Test {
  protected:
