@@ -101,6 +101,23 @@ void AuditLog::Append(AuditRecord record,
           });
 }
 
+void AuditLog::AppendThenRelease(
+    AuditRecord record, bool wait_for_durable, absl::Status answer,
+    absl::AnyInvocable<void(absl::Status) &&> release) {
+  if (!wait_for_durable) {
+    Append(std::move(record), [](absl::Status) {});
+    std::move(release)(std::move(answer));
+    return;
+  }
+  Append(std::move(record), [answer = std::move(answer),
+                             release = std::move(release)](
+                                absl::Status durable) mutable {
+    std::move(release)(durable.ok()
+                           ? std::move(answer)
+                           : absl::UnavailableError(kAnswerWithheld));
+  });
+}
+
 absl::StatusOr<AuditRecord> AuditLog::AppendSync(AuditRecord record) {
   absl::Notification done;
   absl::Status status;

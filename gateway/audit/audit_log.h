@@ -52,6 +52,11 @@
 
 namespace lienthong::audit {
 
+// What a caller is told instead of its answer when the call's audit record
+// cannot be written.
+inline constexpr char kAnswerWithheld[] =
+    "audit log unavailable; the answer is withheld";
+
 class AuditLog {
  public:
   struct Options {
@@ -112,6 +117,15 @@ class AuditLog {
   // Thread-safe.
   void Append(AuditRecord record,
               absl::AnyInvocable<void(absl::Status) &&> on_durable);
+
+  // Appends `record` for a call whose answer is `answer`, then calls
+  // `release` exactly once with what the caller may be told: `answer` once
+  // the record is durable, or at once when `wait_for_durable` is false; when
+  // a waited-for record cannot be written, UNAVAILABLE instead, so that
+  // nothing unaudited is returned. Same threading as Append.
+  void AppendThenRelease(AuditRecord record, bool wait_for_durable,
+                         absl::Status answer,
+                         absl::AnyInvocable<void(absl::Status) &&> release);
 
   // Appends and waits: returns the record as written (with its sequence and
   // hashes) or the error on_durable would get. Thread-safe.

@@ -340,21 +340,8 @@ class Services {
     record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
     record.set_request_sha256(call.request_sha256);
     record.set_response_sha256(call.response_sha256);
-    if (!wait_for_durable_) {
-      audit_->Append(std::move(record), [](absl::Status) {});
-      std::move(release)(status);
-      return;
-    }
-    audit_->Append(std::move(record),
-                   [status, release = std::move(release)](
-                       absl::Status durable) mutable {
-                     if (durable.ok()) {
-                       std::move(release)(status);
-                     } else {
-                       std::move(release)(absl::UnavailableError(
-                           "audit log unavailable; the answer is withheld"));
-                     }
-                   });
+    audit_->AppendThenRelease(std::move(record), wait_for_durable_, status,
+                              std::move(release));
   }
 
  private:

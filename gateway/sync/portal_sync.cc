@@ -28,12 +28,8 @@ CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
     record.set_outcome(
         std::string(absl::StatusCodeToString(call.status.code())));
     record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
-    if (!wait_for_durable) {
-      log->Append(std::move(record), [](absl::Status) {});
-      std::move(done)(absl::OkStatus());
-      return;
-    }
-    log->Append(std::move(record), std::move(done));
+    log->AppendThenRelease(std::move(record), wait_for_durable,
+                           absl::OkStatus(), std::move(done));
   };
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/grpc_status.h"
 
@@ -232,9 +233,7 @@ grpc::ServerUnaryReactor* PortalSyncService::Answer(
   call.start = start;
   audit(*context, call, [reactor, status](absl::Status durable) {
     reactor->Finish(ToGrpcStatus(
-        durable.ok() ? status
-                     : absl::UnavailableError(
-                           "audit log unavailable; the answer is withheld")));
+        durable.ok() ? status : absl::UnavailableError(audit::kAnswerWithheld)));
   });
   return reactor;
 }
