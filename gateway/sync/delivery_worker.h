@@ -19,8 +19,9 @@
 //   item, under its own derived key ("<key>-u"); a permanent rejection
 //   (error_code 400) makes a dead letter with the portal's reason.
 // - Every prune_interval it goes once through the outbox deleting delivered
-//   items older than delivered_retention (Outbox::PruneDelivered), one small
-//   batch per turn of the pump, so deliveries go on in between.
+//   items and finished jobs older than delivered_retention
+//   (Outbox::PruneDelivered), one small batch per turn of the pump, so
+//   deliveries go on in between.
 //
 //   DeliveryWorker worker(outbox.get(), adapter->portal(), options);
 //   worker.Start();
@@ -64,7 +65,8 @@ struct DeliveryWorkerOptions {
   // Each delivery attempt must be answered by then.
   absl::Duration attempt_timeout = absl::Seconds(10);
   // Delivered items are deleted from the outbox once delivered this long
-  // ago (see Outbox::PruneDelivered for what is kept regardless).
+  // ago, and finished sync jobs once finished this long ago (see
+  // Outbox::PruneDelivered for what is kept regardless).
   absl::Duration delivered_retention = absl::Hours(168);
   // A pruning pass starts at most this often, and examines at most
   // prune_batch items per step (one step per turn of the pump).

@@ -58,6 +58,11 @@ constexpr const char* kSchema[] = {
     "  UNIQUE(kind, key, seq))",
     "CREATE INDEX IF NOT EXISTS items_open ON items(state, id)"
     "  WHERE state IN (0, 1, 3)",
+    // A job's items, for pruning finished jobs. Made on any Open (an older
+    // database gets it then); the schema version stays: an outbox without
+    // it reads the same.
+    "CREATE INDEX IF NOT EXISTS items_job ON items(job_id, state)"
+    "  WHERE job_id IS NOT NULL",
     // The last update accepted for each dossier.
     "CREATE TABLE IF NOT EXISTS dossiers("
     "  code TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
@@ -722,7 +727,10 @@ absl::StatusOr<lienthong::v1::SyncJob> Outbox::GetJob(absl::string_view job_id) 
                    "updated_at FROM jobs WHERE id=?"));
   LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, job_id).Step());
   if (!row) {
-    return absl::NotFoundError(absl::StrCat("no sync job '", job_id, "'"));
+    return absl::NotFoundError(absl::StrCat(
+        "no sync job '", job_id,
+        "': the id is unknown, or the job finished longer ago than "
+        "portal_sync.delivered_retention_hours and was pruned"));
   }
   lienthong::v1::SyncJob job;
   job.set_job_id(std::string(job_id));
@@ -1181,7 +1189,33 @@ absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
                                                      int max_examined) {
   PruneProgress progress;
   const int64_t before = Micros(finished_before);
+  const int budget = std::max(max_examined, 1);
   absl::MutexLock lock(&mu_);
+  if (!pruning_jobs_) {
+    LIENTHONG_ASSIGN_OR_RETURN(bool items_done,
+                               PruneItems(before, budget, progress));
+    if (!items_done) return progress;
+    pruning_jobs_ = true;
+    prune_after_job_.clear();
+  }
+  // What is left of this step's rows goes to the jobs.
+  const int left = budget - static_cast<int>(progress.examined);
+  if (left < 1) return progress;
+  absl::StatusOr<bool> jobs_done = PruneJobs(before, left, progress);
+  if (!jobs_done.ok()) {
+    // Items deleted in this step are reported; the jobs are tried again.
+    if (progress.deleted > 0) return progress;
+    return jobs_done.status();
+  }
+  if (*jobs_done) {
+    pruning_jobs_ = false;
+    progress.pass_done = true;
+  }
+  return progress;
+}
+
+absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
+                                        PruneProgress& progress) {
   struct Candidate {
     int64_t id;
     ItemKind kind;
@@ -1190,27 +1224,27 @@ absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
   };
   std::vector<Candidate> candidates;
   int64_t last_id = prune_after_id_;
+  bool done = false;
   {
-    // Every state, so that one step reads at most max_examined rows however
+    // Every state, so that one step reads at most `budget` rows however
     // many of them are kept.
     LIENTHONG_ASSIGN_OR_RETURN(
         Db::Stmt q,
         db_->Prepare("SELECT id, kind, key, seq, state, created_at, "
                      "finished_at FROM items WHERE id>? ORDER BY id LIMIT ?"));
-    q.Bind(1, prune_after_id_)
-        .Bind(2, static_cast<int64_t>(std::max(max_examined, 1)));
+    q.Bind(1, prune_after_id_).Bind(2, static_cast<int64_t>(budget));
     for (;;) {
       LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) {
         // Fewer rows than asked for: the end of the table.
-        progress.pass_done = progress.examined < std::max(max_examined, 1);
+        done = progress.examined < budget;
         break;
       }
       // Ids grow with creation, and an item finishes after it is created:
       // from here on nothing finished before `finished_before` (a clock
       // stepped back may hide a few until a later pass).
       if (q.Int(5) >= before) {
-        progress.pass_done = true;
+        done = true;
         break;
       }
       ++progress.examined;
@@ -1267,8 +1301,58 @@ absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
     }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
   }
-  prune_after_id_ = progress.pass_done ? 0 : last_id;
-  return progress;
+  prune_after_id_ = done ? 0 : last_id;
+  return done;
+}
+
+absl::StatusOr<bool> Outbox::PruneJobs(int64_t before, int budget,
+                                       PruneProgress& progress) {
+  // Finished: nothing of the job left to deliver nor to retry, its counts
+  // agree, and its last change is old enough. The DELETE checks it again.
+  std::vector<std::string> doomed;
+  std::string last_id = prune_after_job_;
+  bool done = false;
+  {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt q,
+        db_->Prepare("SELECT id, updated_at<? AND delivered+dead>=total AND "
+                     "NOT EXISTS(SELECT 1 FROM items WHERE "
+                     "items.job_id=jobs.id AND items.state IN (0, 1, 3)) "
+                     "FROM jobs WHERE id>? ORDER BY id LIMIT ?"));
+    q.Bind(1, before)
+        .Bind(2, prune_after_job_)
+        .Bind(3, static_cast<int64_t>(budget));
+    int read = 0;
+    for (;;) {
+      LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ++read;
+      last_id = q.Text(0);
+      if (q.Int(1) != 0) doomed.push_back(last_id);
+    }
+    // Fewer rows than asked for: the end of the table.
+    done = read < budget;
+    progress.jobs_examined += read;
+  }
+  int64_t deleted = 0;
+  if (!doomed.empty()) {
+    Db::Txn txn(db_.get());
+    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
+    for (const std::string& id : doomed) {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          Db::Stmt del,
+          db_->Prepare("DELETE FROM jobs WHERE id=? AND updated_at<? AND "
+                       "delivered+dead>=total AND NOT EXISTS(SELECT 1 FROM "
+                       "items WHERE items.job_id=jobs.id AND "
+                       "items.state IN (0, 1, 3))"));
+      LIENTHONG_RETURN_IF_ERROR(del.Bind(1, id).Bind(2, before).Run());
+      deleted += db_->Changes();
+    }
+    LIENTHONG_RETURN_IF_ERROR(txn.Commit());
+  }
+  progress.jobs_deleted += deleted;
+  prune_after_job_ = done ? std::string() : std::move(last_id);
+  return done;
 }
 
 absl::Status Outbox::CheckIntegrity() const {

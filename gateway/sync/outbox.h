@@ -39,7 +39,9 @@
 // same catalogue twice (e.g. a retry after a lost answer) queues nothing new.
 //
 // Jobs. A SyncProcedures call that queues changes makes a job that counts
-// its items (total, delivered, dead-lettered).
+// its items (total, delivered, dead-lettered). A job is kept while any of
+// its items is pending, in flight or a dead letter, and is pruned some time
+// after its last change once none is (see PruneDelivered).
 //
 // Crash recovery: Open() turns items left in flight back to pending.
 //
@@ -48,7 +50,8 @@
 // grow with every update ever sent. Nothing needs them for ordering (only
 // open items are ordered) nor for idempotency keys (sequences come from the
 // per-dossier and per-procedure tables, ids never repeat). Duplicate
-// detection does: see PruneDelivered for what is kept and why.
+// detection does: see PruneDelivered for what is kept and why. Finished
+// jobs go in the same pass, after the same time.
 //
 // Thread-safety: every method is thread-safe; one mutex serialises them, and
 // each that writes is one transaction. Listeners run after the commit,
@@ -142,8 +145,11 @@ struct PruneProgress {
   // Items looked at and items deleted.
   int64_t examined = 0;
   int64_t deleted = 0;
-  // The pass reached the items too young to prune: the next call starts a
-  // new pass from the oldest item.
+  // Jobs looked at and jobs deleted.
+  int64_t jobs_examined = 0;
+  int64_t jobs_deleted = 0;
+  // The pass reached the items too young to prune and then went through
+  // every job: the next call starts a new pass from the oldest item.
   bool pass_done = false;
 };
 
@@ -208,7 +214,8 @@ class Outbox {
   absl::StatusOr<lienthong::v1::SyncProceduresResponse> SyncProcedures(
       const lienthong::v1::SyncProceduresRequest& request);
 
-  // Returns the job. NOT_FOUND for an unknown id, UNAVAILABLE.
+  // Returns the job. NOT_FOUND for an unknown id or a job pruned after it
+  // finished (the message says both), UNAVAILABLE.
   absl::StatusOr<lienthong::v1::SyncJob> GetJob(absl::string_view job_id);
 
   // Returns dead letters in id order from after `page_token` (empty: from
@@ -250,11 +257,12 @@ class Outbox {
   OutboxCounts OpenCounts() const;
 
   // One step of a pass over the items, oldest first, that deletes delivered
-  // items finished before `finished_before`: looks at up to `max_examined`
-  // items after where the previous call stopped, deletes those it may in
-  // one short transaction, and returns what it did. Call again until
-  // `pass_done`, letting other work in between: the outbox is locked only
-  // for one step.
+  // items finished before `finished_before`, and then over the jobs, that
+  // deletes the finished ones last changed before it: looks at up to
+  // `max_examined` rows (items and jobs together) after where the previous
+  // call stopped, deletes those it may in one short transaction, and
+  // returns what it did. Call again until `pass_done`, letting other work in
+  // between: the outbox is locked only for one step.
   //
   // Kept: every item not delivered (pending, in flight, dead letters,
   // superseded procedure items), every item delivered at or after
@@ -274,8 +282,15 @@ class Outbox {
   // Procedure items all go: the catalogue plans against the procedures
   // table, not the items.
   //
-  // UNAVAILABLE when the store cannot be read or written (nothing deleted;
-  // call again later). Thread-safe. REQUIRES: max_examined >= 1.
+  // A job goes when none of its items is pending, in flight or a dead
+  // letter (its counts say it ended) and its last change (updated_at:
+  // its last item finishing, or a retry) was before `finished_before`. A
+  // job with work left, or with a dead letter an operator may still retry,
+  // is never deleted; GetJob answers NOT_FOUND for one that was.
+  //
+  // UNAVAILABLE when the store cannot be read or written (nothing deleted
+  // in that step, and nothing reported as deleted that was not; call again
+  // later). Thread-safe. REQUIRES: max_examined >= 1.
   absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
                                                int max_examined);
 
@@ -303,6 +318,15 @@ class Outbox {
   Outbox(std::unique_ptr<Db> db, OutboxOptions options);
   absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // PruneDelivered's steps over the items and over the jobs: each looks at
+  // up to `budget` rows after its place, deletes what may go, adds to
+  // `progress` and returns true once it reached its end.
+  absl::StatusOr<bool> PruneItems(int64_t before, int budget,
+                                  PruneProgress& progress)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> PruneJobs(int64_t before, int budget,
+                                 PruneProgress& progress)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Puts the key's head in ready_ when pending, takes it out otherwise.
   void Reindex(const std::string& map_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when the procedure has pending or in-flight items.
@@ -323,8 +347,11 @@ class Outbox {
       ABSL_GUARDED_BY(mu_);
   // Claimed items: id -> map key.
   absl::flat_hash_map<int64_t, std::string> in_flight_ ABSL_GUARDED_BY(mu_);
-  // PruneDelivered's place in its pass: it resumes after this id.
+  // PruneDelivered's place in its pass: over the items, after this id; once
+  // they are done, over the jobs, after this job id.
   int64_t prune_after_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool pruning_jobs_ ABSL_GUARDED_BY(mu_) = false;
+  std::string prune_after_job_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex listener_mu_;
   WorkListener work_listener_ ABSL_GUARDED_BY(listener_mu_);

@@ -1,8 +1,11 @@
 #include "gateway/sync/portal_sync.h"
 
+#include <memory>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
@@ -11,6 +14,36 @@
 #include "lienthong/v1/audit.pb.h"
 
 namespace lienthong::sync {
+namespace {
+
+// The records of one call on their way to the log: calls `done` once each
+// has been released, with UNAVAILABLE if any was withheld. Released from
+// the log's writer thread or, for errors found at once, from the caller's.
+class ReleaseWhenAll {
+ public:
+  ReleaseWhenAll(int records, absl::AnyInvocable<void(absl::Status) &&> done)
+      : left_(records), done_(std::move(done)) {}
+
+  void Released(absl::Status status) {
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!status.ok() && withheld_.ok()) withheld_ = std::move(status);
+      if (--left_ > 0) return;
+      result = withheld_;
+    }
+    std::move(done_)(std::move(result));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int left_ ABSL_GUARDED_BY(mu_);
+  absl::Status withheld_ ABSL_GUARDED_BY(mu_);
+  // Called once, by the last Released(), with no lock held.
+  absl::AnyInvocable<void(absl::Status) &&> done_;
+};
+
+}  // namespace
 
 CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
   return [log, wait_for_durable](
@@ -24,12 +57,28 @@ CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
       }
     }
     record.set_method(std::string(call.method));
-    record.set_dossier_id(call.dossier_id);
     record.set_outcome(
         std::string(absl::StatusCodeToString(call.status.code())));
     record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
-    log->AppendThenRelease(std::move(record), wait_for_durable,
-                           absl::OkStatus(), std::move(done));
+    if (call.dossier_ids.size() <= 1) {
+      if (!call.dossier_ids.empty()) record.set_dossier_id(call.dossier_ids[0]);
+      log->AppendThenRelease(std::move(record), wait_for_durable,
+                             absl::OkStatus(), std::move(done));
+      return;
+    }
+    // One record per dossier, alike but for it; the answer waits for all.
+    // Each is appended on its own: the log may write them in different
+    // transactions, and if one fails those already durable stay, as the
+    // push they record did happen.
+    auto all = std::make_shared<ReleaseWhenAll>(
+        static_cast<int>(call.dossier_ids.size()), std::move(done));
+    for (const std::string& dossier : call.dossier_ids) {
+      lienthong::v1::AuditRecord one = record;
+      one.set_dossier_id(dossier);
+      log->AppendThenRelease(
+          std::move(one), wait_for_durable, absl::OkStatus(),
+          [all](absl::Status released) { all->Released(std::move(released)); });
+    }
   };
 }
 

@@ -40,11 +40,17 @@ namespace lienthong::sync {
 // Where the outbox lives when portal_sync.outbox_file is empty.
 inline constexpr char kDefaultOutboxFile[] = "var/outbox.db";
 
-// Returns a CallAuditor that appends each call to `log` as an AuditRecord:
+// Returns a CallAuditor that appends each call to `log` as AuditRecords:
 // the caller and its certificate's fingerprint (from the client
-// certificate; empty without one), the method, the dossier when there is
-// one, the outcome (gRPC code name) and the latency. `done` gets the
-// record's durability, or OK at once when not `wait_for_durable`.
+// certificate; empty without one), the method, the outcome (gRPC code
+// name) and the latency, in one record per dossier of the call (the same
+// but for dossier_id), or in one without a dossier when it has none.
+// `done` is called once every record has been tried: OK when all are
+// durable, UNAVAILABLE when any could not be written (as
+// AuditLog::AppendThenRelease releases each); OK at once when not
+// `wait_for_durable`. The records of one call may be written in different
+// transactions: when one fails, the others may still be in the log (the
+// call itself has happened).
 // REQUIRES: `log` outlives the auditor's use.
 CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable);
 

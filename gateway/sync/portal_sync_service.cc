@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gateway/audit/audit_log.h"
@@ -217,7 +218,8 @@ void PortalSyncService::OnJobsChanged(const std::vector<std::string>& job_ids) {
 
 grpc::ServerUnaryReactor* PortalSyncService::Answer(
     grpc::CallbackServerContext* context, absl::string_view method,
-    absl::Time start, const absl::Status& status, std::string dossier_id) {
+    absl::Time start, const absl::Status& status,
+    std::vector<std::string> dossier_ids) {
   log::Info("access", {{"method", method},
                        {"code", absl::StatusCodeToString(status.code())}});
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -228,7 +230,7 @@ grpc::ServerUnaryReactor* PortalSyncService::Answer(
   }
   SyncCallRecord call;
   call.method = method;
-  call.dossier_id = std::move(dossier_id);
+  call.dossier_ids = std::move(dossier_ids);
   call.status = status;
   call.start = start;
   audit(*context, call, [reactor, status](absl::Status durable) {
@@ -323,18 +325,19 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
       status = pushed.status();
     }
   }
-  // The one dossier the call is about, if it is about one.
-  std::string dossier;
-  for (const auto& update : request->updates()) {
-    if (dossier.empty()) {
-      dossier = update.dossier_code();
-    } else if (update.dossier_code() != dossier) {
-      dossier.clear();
-      break;
+  // Every dossier the call is about, each once: the audit log is searched
+  // by dossier. A push over the limit was refused unread and is audited
+  // without them, so that it cannot make more records than a valid one.
+  std::vector<std::string> dossiers;
+  if (request->updates_size() <= kMaxUpdatesPerPush) {
+    absl::flat_hash_set<absl::string_view> seen;
+    for (const auto& update : request->updates()) {
+      const std::string& code = update.dossier_code();
+      if (!code.empty() && seen.insert(code).second) dossiers.push_back(code);
     }
   }
   return Answer(context, kPushDossierStatusMethod, start, status,
-                std::move(dossier));
+                std::move(dossiers));
 }
 
 grpc::ServerUnaryReactor* PortalSyncService::ListDeadLetters(

@@ -12,9 +12,10 @@
 //
 // Every call, allowed or refused, is handed to the CallAuditor when one is
 // set (PortalSync wires the gateway's audit log): a unary call is answered
-// once the auditor reports its record durable, or withheld (UNAVAILABLE)
-// when it cannot be written; a WatchSyncJob stream, which only reads job
-// progress, is not held up for its record.
+// once the auditor reports its records durable, or withheld (UNAVAILABLE)
+// when one cannot be written; a WatchSyncJob stream, which only reads job
+// progress, is not held up for its record. A push about several dossiers
+// gets a record for each, so that the log finds it by any of them.
 #ifndef LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
 #define LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_SERVICE_H_
 
@@ -61,9 +62,11 @@ using Authorizer = std::function<absl::Status(
 struct SyncCallRecord {
   // The full method name.
   absl::string_view method;
-  // PushDossierStatus: the dossier (MaHoSo) when every update is about that
-  // one dossier; empty otherwise, and for the other methods.
-  std::string dossier_id;
+  // PushDossierStatus: every distinct dossier (MaHoSo) its updates are
+  // about, in first-seen order, so that the call is found by each of them;
+  // empty for a push of more than kMaxUpdatesPerPush updates (refused
+  // unread), and for the other methods.
+  std::vector<std::string> dossier_ids;
   // What the caller is answered (before any withholding).
   absl::Status status;
   // When the call arrived.
@@ -71,9 +74,12 @@ struct SyncCallRecord {
 };
 
 // Records `call`, made through `ctx` (read it before returning; it may be
-// gone later), then calls `done` exactly once: OK when the record is
-// durable (or, if so configured, at once), an error when it cannot be
-// written. Must not block; `done` may run on another thread.
+// gone later): one record per dossier in call.dossier_ids, alike but for
+// the dossier, or one without a dossier when there is none. Then calls
+// `done` exactly once: OK when every record is durable (or, if so
+// configured, at once), an error when any cannot be written. Must not
+// block; `done` may run on another thread, or on this one before the
+// auditor returns.
 using CallAuditor = std::function<void(
     const grpc::CallbackServerContext& ctx, const SyncCallRecord& call,
     absl::AnyInvocable<void(absl::Status) &&> done)>;
@@ -134,13 +140,13 @@ class PortalSyncService final
 
   absl::Status Authorize(const grpc::CallbackServerContext& context,
                          absl::string_view method);
-  // Writes the access-log line and audits the call, then finishes its
-  // reactor with `status`: once the record is durable, or with UNAVAILABLE
-  // when it cannot be written.
+  // Writes the access-log line and audits the call (one record per dossier
+  // in `dossier_ids`), then finishes its reactor with `status`: once every
+  // record is durable, or with UNAVAILABLE when any cannot be written.
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
                                    absl::string_view method, absl::Time start,
                                    const absl::Status& status,
-                                   std::string dossier_id = "");
+                                   std::vector<std::string> dossier_ids = {});
   CallAuditor auditor();
 
   Outbox* const outbox_;

@@ -580,6 +580,172 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
 }
 
+// Finished sync jobs are pruned like delivered items, and only they.
+class OutboxJobPruneTest : public OutboxTest {
+ protected:
+  static constexpr absl::Duration kRetention = absl::Hours(7 * 24);
+
+  // Syncs new procedures `codes` as one job; returns its id.
+  std::string NewJob(const std::vector<std::string>& codes) {
+    std::vector<lienthong::v1::Procedure> procedures;
+    for (const std::string& code : codes) {
+      procedures.push_back(Proc(code, code));
+    }
+    auto sync = outbox_->SyncProcedures(Catalogue(procedures));
+    EXPECT_THAT(sync, IsOk());
+    return sync.ok() ? sync->job_id() : "";
+  }
+
+  // Delivers every due item.
+  void DeliverAll() {
+    std::vector<DeliveryResult> done;
+    for (const OutboxItem& item : Claim()) done.push_back(Delivered(item.id));
+    Claim(0, done);
+  }
+
+  // Runs a whole pass with the usual retention, a row per step so that it
+  // resumes across kept and deleted rows; returns its totals.
+  PruneProgress PrunePass() {
+    const absl::Time cutoff = clock_.Now() - kRetention;
+    PruneProgress total;
+    for (int step = 0; step < 1000 && !total.pass_done; ++step) {
+      auto progress = outbox_->PruneDelivered(cutoff, 1);
+      EXPECT_THAT(progress, IsOk());
+      if (!progress.ok()) break;
+      EXPECT_LE(progress->examined + progress->jobs_examined, 1);
+      total.examined += progress->examined;
+      total.deleted += progress->deleted;
+      total.jobs_examined += progress->jobs_examined;
+      total.jobs_deleted += progress->jobs_deleted;
+      total.pass_done = progress->pass_done;
+    }
+    EXPECT_TRUE(total.pass_done) << "the pass never ends";
+    return total;
+  }
+};
+
+TEST_F(OutboxJobPruneTest, FinishedOldJobIsPruned) {
+  const std::string job = NewJob({"1.000001", "1.000002"});
+  const std::string other = NewJob({"1.000003"});
+  DeliverAll();
+  ASSERT_EQ(outbox_->GetJob(job)->state(), SyncJob::DONE);
+  clock_.Advance(kRetention + absl::Hours(1));
+  PruneProgress pass = PrunePass();
+  EXPECT_EQ(pass.deleted, 3);
+  EXPECT_EQ(pass.jobs_examined, 2);
+  EXPECT_EQ(pass.jobs_deleted, 2);
+  EXPECT_THAT(StoredItems(path_), IsEmpty());
+  for (const std::string& id : {job, other}) {
+    EXPECT_THAT(outbox_->GetJob(id),
+                StatusIs(absl::StatusCode::kNotFound,
+                         ::testing::AllOf(HasSubstr(id), HasSubstr("pruned"))));
+  }
+  // The catalogue still plans against what the portal acknowledged.
+  auto again = outbox_->SyncProcedures(
+      Catalogue({Proc("1.000001", "1.000001"), Proc("1.000002", "1.000002")}));
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->unchanged(), 2);
+  EXPECT_EQ(again->job_id(), "");
+  EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
+}
+
+TEST_F(OutboxJobPruneTest, FinishedRecentJobIsKept) {
+  // Made long ago, but its last item was delivered only lately: the time
+  // that counts is when it finished.
+  const std::string job = NewJob({"1.000001", "1.000002"});
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(2));
+  Claim(0, {Delivered(claimed[0].id),
+            Retry(claimed[1].id, clock_.Now() + absl::Hours(1))});
+  clock_.Advance(kRetention - absl::Hours(1));
+  DeliverAll();
+  clock_.Advance(absl::Hours(2));  // made before the cutoff, finished after
+  PruneProgress pass = PrunePass();
+  EXPECT_EQ(pass.deleted, 1);  // the item delivered long ago
+  EXPECT_EQ(pass.jobs_deleted, 0);
+  auto kept = outbox_->GetJob(job);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state(), SyncJob::DONE);
+  EXPECT_EQ(kept->delivered(), 2);
+
+  // Once it is old enough, it goes.
+  clock_.Advance(kRetention);
+  EXPECT_EQ(PrunePass().jobs_deleted, 1);
+  EXPECT_THAT(outbox_->GetJob(job),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("pruned")));
+}
+
+TEST_F(OutboxJobPruneTest, OldJobWithADeadLetterIsKept) {
+  const std::string job = NewJob({"1.000001", "1.000002"});
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(2));
+  Claim(0, {Delivered(claimed[0].id), Dead(claimed[1].id, /*refused=*/true)});
+  clock_.Advance(kRetention * 2);
+  PruneProgress pass = PrunePass();
+  EXPECT_EQ(pass.jobs_examined, 1);
+  EXPECT_EQ(pass.jobs_deleted, 0);
+  auto kept = outbox_->GetJob(job);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state(), SyncJob::DONE_WITH_ERRORS);
+  EXPECT_EQ(kept->dead_lettered(), 1);
+
+  // Retried and delivered: finished, and pruned a retention later.
+  ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
+  EXPECT_EQ(PrunePass().jobs_deleted, 0);  // pending again
+  DeliverAll();
+  ASSERT_EQ(outbox_->GetJob(job)->state(), SyncJob::DONE);
+  EXPECT_EQ(PrunePass().jobs_deleted, 0);  // just finished
+  clock_.Advance(kRetention + absl::Hours(1));
+  EXPECT_EQ(PrunePass().jobs_deleted, 1);
+  EXPECT_THAT(outbox_->GetJob(job),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("pruned")));
+}
+
+TEST_F(OutboxJobPruneTest, JobWhoseDeadLetterWasSupersededIsPruned) {
+  // A later change of the procedure replaces the dead letter: nothing of
+  // the job is left to retry.
+  const std::string job = NewJob({"1.000001"});
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(1));
+  Claim(0, {Dead(claimed[0].id, /*refused=*/true)});
+  clock_.Advance(kRetention * 2);
+  auto next = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "v2")}));
+  ASSERT_THAT(next, IsOk());
+  DeliverAll();
+  EXPECT_EQ(PrunePass().jobs_deleted, 1);
+  EXPECT_THAT(outbox_->GetJob(job),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("pruned")));
+  EXPECT_THAT(outbox_->GetJob(next->job_id()), IsOk());  // finished lately
+}
+
+TEST_F(OutboxJobPruneTest, OldJobWithPendingItemsIsKept) {
+  // One job under way: an item delivered, one to retry, one in flight.
+  // Another never started.
+  const std::string running = NewJob({"1.000001", "1.000002", "1.000003"});
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(3));
+  Claim(0, {Delivered(claimed[0].id),
+            Retry(claimed[1].id, clock_.Now() + absl::Hours(1))});
+  const std::string queued = NewJob({"1.000004"});
+  clock_.Advance(kRetention * 2);
+  PruneProgress pass = PrunePass();
+  EXPECT_EQ(pass.deleted, 1);  // the delivered item only
+  EXPECT_EQ(pass.jobs_examined, 2);
+  EXPECT_EQ(pass.jobs_deleted, 0);
+  auto kept = outbox_->GetJob(running);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state(), SyncJob::RUNNING);
+  EXPECT_EQ(kept->delivered(), 1);
+  kept = outbox_->GetJob(queued);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state(), SyncJob::QUEUED);
+
+  // After a crash the one in flight is pending again: still kept.
+  Reopen();
+  EXPECT_EQ(PrunePass().jobs_deleted, 0);
+  EXPECT_THAT(outbox_->GetJob(running), IsOk());
+}
+
 TEST_F(OutboxTest, OpenCountsFollowTheItems) {
   ASSERT_THAT(
       outbox_->PushDossierUpdates(Batch({Update(1, lienthong::v1::NEW, 0),

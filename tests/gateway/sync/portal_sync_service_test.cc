@@ -26,6 +26,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
@@ -34,7 +35,9 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::v1::SyncJob;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr int64_t kT0 = 1752537600;
@@ -101,11 +104,15 @@ class PortalSyncServiceTest : public ::testing::Test {
     return request;
   }
 
+  static std::string Dossier(int n) {
+    return absl::StrFormat("000.00.01.H31-250715-%05d", n);
+  }
+
   static lienthong::v1::DossierStatusUpdate Update(int n,
                                                    lienthong::v1::DossierStatus s,
                                                    int minute) {
     lienthong::v1::DossierStatusUpdate u;
-    u.set_dossier_code(absl::StrFormat("000.00.01.H31-250715-%05d", n));
+    u.set_dossier_code(Dossier(n));
     u.set_procedure_code("1.001193");
     u.set_status(s);
     u.mutable_time()->set_seconds(kT0 + minute * 60);
@@ -272,7 +279,7 @@ TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
 // What a fake auditor was handed.
 struct Audited {
   std::string method;
-  std::string dossier_id;
+  std::vector<std::string> dossier_ids;
   absl::StatusCode code;
 };
 
@@ -288,7 +295,7 @@ TEST_F(PortalSyncServiceTest, EveryCallIsAuditedBeforeItIsAnswered) {
     {
       absl::MutexLock lock(&mu);
       audited.push_back(
-          {std::string(call.method), call.dossier_id, call.status.code()});
+          {std::string(call.method), call.dossier_ids, call.status.code()});
       result = durability;
     }
     // Answered from another thread, as the audit log's writer does.
@@ -301,16 +308,19 @@ TEST_F(PortalSyncServiceTest, EveryCallIsAuditedBeforeItIsAnswered) {
     return std::exchange(audited, {});
   };
 
-  // One dossier: named. Two: not.
+  // One dossier: named. Several: each named once, in first-seen order.
   lienthong::v1::PushDossierStatusRequest one;
   *one.add_updates() = Update(1, lienthong::v1::NEW, 0);
   *one.add_updates() = Update(1, lienthong::v1::ACCEPTED, 1);
   lienthong::v1::PushDossierStatusResponse response;
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), one, &response).ok());
-  lienthong::v1::PushDossierStatusRequest two;
-  *two.add_updates() = Update(2, lienthong::v1::NEW, 0);
-  *two.add_updates() = Update(3, lienthong::v1::NEW, 0);
-  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), two, &response).ok());
+  lienthong::v1::PushDossierStatusRequest several;
+  *several.add_updates() = Update(2, lienthong::v1::NEW, 0);
+  *several.add_updates() = Update(3, lienthong::v1::NEW, 0);
+  *several.add_updates() = Update(2, lienthong::v1::ACCEPTED, 1);
+  *several.add_updates() = Update(4, lienthong::v1::NEW, 0);
+  ASSERT_TRUE(
+      stub_->PushDossierStatus(Context().get(), several, &response).ok());
   // Refused calls too.
   lienthong::v1::GetSyncJobRequest get;
   get.set_job_id("job-x");
@@ -328,33 +338,67 @@ TEST_F(PortalSyncServiceTest, EveryCallIsAuditedBeforeItIsAnswered) {
   std::vector<Audited> records = take();
   ASSERT_THAT(records, SizeIs(4));
   EXPECT_EQ(records[0].method, kPushDossierStatusMethod);
-  EXPECT_EQ(records[0].dossier_id, "000.00.01.H31-250715-00001");
+  EXPECT_THAT(records[0].dossier_ids, ElementsAre(Dossier(1)));
   EXPECT_EQ(records[0].code, absl::StatusCode::kOk);
-  EXPECT_EQ(records[1].dossier_id, "");
+  EXPECT_EQ(records[1].method, kPushDossierStatusMethod);
+  EXPECT_THAT(records[1].dossier_ids,
+              ElementsAre(Dossier(2), Dossier(3), Dossier(4)));
   EXPECT_EQ(records[2].method, kGetSyncJobMethod);
   EXPECT_EQ(records[2].code, absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(records[2].dossier_ids, IsEmpty());
   EXPECT_EQ(records[3].method, kWatchSyncJobMethod);
   EXPECT_EQ(records[3].code, absl::StatusCode::kNotFound);
 
-  // A record that cannot be written withholds the answer; the push itself
-  // is in the outbox, so the caller's retry is a duplicate.
+  // A refused push still names its dossiers; one over the limit is refused
+  // unread and names none.
+  lienthong::v1::PushDossierStatusRequest refused = several;
+  EXPECT_EQ(
+      stub_->PushDossierStatus(Context(/*deny=*/true).get(), refused, &response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  lienthong::v1::PushDossierStatusRequest too_many;
+  for (int i = 0; i <= kMaxUpdatesPerPush; ++i) {
+    *too_many.add_updates() = Update(i, lienthong::v1::NEW, 0);
+  }
+  EXPECT_EQ(stub_->PushDossierStatus(Context().get(), too_many, &response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  records = take();
+  ASSERT_THAT(records, SizeIs(2));
+  EXPECT_EQ(records[0].code, absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(records[0].dossier_ids,
+              ElementsAre(Dossier(2), Dossier(3), Dossier(4)));
+  EXPECT_EQ(records[1].code, absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(records[1].dossier_ids, IsEmpty());
+
+  // Records that cannot be written withhold the answer, for one dossier or
+  // several; the push itself is in the outbox, so the caller's retry is a
+  // duplicate.
   {
     absl::MutexLock lock(&mu);
     durability = absl::UnavailableError("audit store unavailable");
   }
   lienthong::v1::PushDossierStatusRequest next;
   *next.add_updates() = Update(1, lienthong::v1::PROCESSING, 2);
-  grpc::Status withheld =
-      stub_->PushDossierStatus(Context().get(), next, &response);
-  EXPECT_EQ(withheld.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(withheld.error_message(),
-            "audit log unavailable; the answer is withheld");
+  lienthong::v1::PushDossierStatusRequest next_several;
+  *next_several.add_updates() = Update(2, lienthong::v1::PROCESSING, 2);
+  *next_several.add_updates() = Update(3, lienthong::v1::ACCEPTED, 2);
+  for (const auto* request : {&next, &next_several}) {
+    grpc::Status withheld =
+        stub_->PushDossierStatus(Context().get(), *request, &response);
+    EXPECT_EQ(withheld.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(withheld.error_message(),
+              "audit log unavailable; the answer is withheld");
+  }
   {
     absl::MutexLock lock(&mu);
     durability = absl::OkStatus();
   }
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), next, &response).ok());
   EXPECT_EQ(response.duplicates(), 1);
+  ASSERT_TRUE(
+      stub_->PushDossierStatus(Context().get(), next_several, &response).ok());
+  EXPECT_EQ(response.duplicates(), 2);
 }
 
 TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
@@ -380,22 +424,126 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   ASSERT_TRUE(
       stub_->PushDossierStatus(Context().get(), request, &response).ok());
 
-  // Answered only once durable: the record is there now.
-  lienthong::v1::QueryAuditRequest query;
-  query.set_dossier_id("000.00.01.H31-250715-00007");
-  auto records =
-      audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+  // Answered only once durable: the record is there now, and only it.
+  auto pushes = [&] {
+    lienthong::v1::QueryAuditRequest query;
+    query.set_method(kPushDossierStatusMethod);
+    return audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+  };
+  auto records = pushes();
   ASSERT_THAT(records, IsOk());
   ASSERT_THAT(*records, SizeIs(1));
   const lienthong::v1::AuditRecord& record = (*records)[0];
+  EXPECT_EQ(record.dossier_id(), Dossier(7));
   EXPECT_EQ(record.method(), kPushDossierStatusMethod);
   EXPECT_EQ(record.outcome(), "OK");
   EXPECT_EQ(record.node(), "gw-test");
   EXPECT_EQ(record.caller(), "");  // plaintext here: no client certificate
   EXPECT_EQ(record.citizen_hmac(), "");
   EXPECT_EQ(record.citizen_masked(), "");
+
+  // Dossiers A, B, A, C: a record for each of A, B and C, alike but for the
+  // dossier, all durable before the answer; each finds the call.
+  lienthong::v1::PushDossierStatusRequest several;
+  *several.add_updates() = Update(1, lienthong::v1::NEW, 0);
+  *several.add_updates() = Update(2, lienthong::v1::NEW, 0);
+  *several.add_updates() = Update(1, lienthong::v1::ACCEPTED, 1);
+  *several.add_updates() = Update(3, lienthong::v1::NEW, 0);
+  ASSERT_TRUE(
+      stub_->PushDossierStatus(Context().get(), several, &response).ok());
+  records = pushes();
+  ASSERT_THAT(records, IsOk());
+  ASSERT_THAT(*records, SizeIs(4));
+  std::vector<std::string> dossiers;
+  for (int i = 1; i < 4; ++i) {
+    const lienthong::v1::AuditRecord& r = (*records)[i];
+    dossiers.push_back(r.dossier_id());
+    EXPECT_EQ(r.outcome(), "OK");
+    EXPECT_EQ(r.caller(), (*records)[1].caller());
+    EXPECT_EQ(r.caller_cert_sha256(), (*records)[1].caller_cert_sha256());
+    EXPECT_EQ(r.latency_us(), (*records)[1].latency_us());
+  }
+  EXPECT_THAT(dossiers, ElementsAre(Dossier(1), Dossier(2), Dossier(3)));
+  for (int d = 1; d <= 3; ++d) {
+    lienthong::v1::QueryAuditRequest query;
+    query.set_dossier_id(Dossier(d));
+    auto found =
+        audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+    ASSERT_THAT(found, IsOk());
+    EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
+  }
   service_->SetAuditor(nullptr);
   EXPECT_THAT((*log)->Close(), IsOk());
+}
+
+// Fails every write holding a record about one dossier, as a store whose
+// disk fails during that one transaction.
+class FailsForDossier : public audit::testutil::FaultyStore {
+ public:
+  FailsForDossier(std::unique_ptr<audit::AuditStore> store, std::string dossier)
+      : FaultyStore(std::move(store)), dossier_(std::move(dossier)) {}
+
+  absl::Status Write(
+      absl::Span<const audit::AuditRecord> records,
+      absl::Span<const audit::AuditCheckpoint> checkpoints) override {
+    for (const audit::AuditRecord& record : records) {
+      if (record.dossier_id() == dossier_) {
+        return absl::UnavailableError("injected: disk gone");
+      }
+    }
+    return FaultyStore::Write(records, checkpoints);
+  }
+
+ private:
+  const std::string dossier_;
+};
+
+TEST_F(PortalSyncServiceTest, AnyAuditRecordNotWrittenWithholdsTheAnswer) {
+  AllowAll();
+  audit::testutil::ScratchDir dir;
+  audit::AuditLog::Options options = audit::testutil::TestOptions(dir);
+  options.max_batch = 1;  // a transaction per record: B's fails alone
+  auto store = audit::SqliteAuditStore::Open(options.path);
+  ASSERT_THAT(store, IsOk());
+  auto log = audit::AuditLog::Open(options, std::make_unique<FailsForDossier>(
+                                                *std::move(store), Dossier(2)));
+  ASSERT_THAT(log, IsOk());
+  service_->SetAuditor(AuditCallsTo(log->get(), /*wait_for_durable=*/true));
+
+  lienthong::v1::PushDossierStatusRequest request;
+  *request.add_updates() = Update(1, lienthong::v1::NEW, 0);
+  *request.add_updates() = Update(2, lienthong::v1::NEW, 0);
+  *request.add_updates() = Update(3, lienthong::v1::NEW, 0);
+  lienthong::v1::PushDossierStatusResponse response;
+  grpc::Status withheld =
+      stub_->PushDossierStatus(Context().get(), request, &response);
+  EXPECT_EQ(withheld.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(withheld.error_message(),
+            "audit log unavailable; the answer is withheld");
+  // A and C were written: the push did happen (it is in the outbox).
+  lienthong::v1::QueryAuditRequest query;
+  query.set_method(kPushDossierStatusMethod);
+  auto records =
+      audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+  ASSERT_THAT(records, IsOk());
+  std::vector<std::string> dossiers;
+  for (const auto& r : *records) dossiers.push_back(r.dossier_id());
+  EXPECT_THAT(dossiers, ElementsAre(Dossier(1), Dossier(3)));
+
+  // A closed log refuses every record at once: withheld too, one dossier
+  // or several.
+  ASSERT_THAT((*log)->Close(), IsOk());
+  lienthong::v1::PushDossierStatusRequest one;
+  *one.add_updates() = Update(4, lienthong::v1::NEW, 0);
+  lienthong::v1::PushDossierStatusRequest two;
+  *two.add_updates() = Update(5, lienthong::v1::NEW, 0);
+  *two.add_updates() = Update(6, lienthong::v1::NEW, 0);
+  for (const auto* r : {&one, &two}) {
+    EXPECT_EQ(
+        stub_->PushDossierStatus(Context().get(), *r, &response).error_code(),
+        grpc::StatusCode::UNAVAILABLE);
+  }
+  service_->SetAuditor(nullptr);
 }
 
 }  // namespace
