@@ -24,11 +24,14 @@
 #
 # --breakdown adds two more route-4 gateways, to show what the audit log
 # costs: lt-noaudit (auditing off) and lt-nowait (audited, but answers do
-# not wait for the record to be durable).
+# not wait for the record to be durable); and direct-cq, the same upstream
+# on gRPC C++'s completion-queue API instead of the callback API, to show
+# what gRPC C++ itself costs per call with either.
 #
 # --perf PREFIX: after the rounds, one unmeasured 32-in-flight run per gateway
 # under `perf record --call-graph dwarf`, written to PREFIX.lienthong.data (and
-# PREFIX.c06-gw.data); read them with `perf report -i FILE`.
+# PREFIX.c06-gw.data); read them with `perf report -i FILE`. PERF_ARGS
+# replaces the sampling options (e.g. PERF_ARGS="-F 4999" for a flat profile).
 #
 # BUILD_DIR (default build) picks the build folder. Installs nginx, haproxy
 # and nghttp2-client with apt-get when missing and run as root. Every process
@@ -52,7 +55,7 @@ while [ $# -gt 0 ]; do
     --breakdown) breakdown=1; shift ;;
     --keep) keep=1; shift ;;
     --perf) perf_prefix=$2; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -265,6 +268,12 @@ declare -A server_pid=([direct]=$upstream_pid [nginx]=$nginx_pid
                        [haproxy]=$haproxy_pid [lienthong]=$lienthong_pid)
 
 if [ $breakdown -eq 1 ]; then
+  "$upstream_bin" --listen 127.0.0.1:0 --cert "$certs/sim.pem" --key "$certs/sim.key" \
+    --api cq > "$tmp/upstream-cq.log" 2>&1 &
+  cq_pid=$!; pids+=("$cq_pid")
+  targets+=(direct-cq)
+  port[direct-cq]=$(port_of "$(wait_line "$tmp/upstream-cq.log" 'listening on port' $cq_pid)")
+  server_pid[direct-cq]=$cq_pid
   start_gateway lt-noaudit "$route4_adapter" "  disabled: true"
   targets+=(lt-noaudit); port[lt-noaudit]=$gw_port; server_pid[lt-noaudit]=$gw_pid
   start_gateway lt-nowait "$route4_adapter" "  wait_for_durable: false"
@@ -407,7 +416,8 @@ done
 if [ -n "$perf_prefix" ] && command -v perf >/dev/null; then
   for target in lienthong c06-gw; do
     [ -n "${port[$target]:-}" ] || continue
-    perf record -q -F 199 --call-graph dwarf,16384 -p "${server_pid[$target]}" -o "$perf_prefix.$target.data" \
+    # shellcheck disable=SC2086  # PERF_ARGS is a list of perf options
+    perf record -q ${PERF_ARGS:--F 199 --call-graph dwarf,16384} -p "${server_pid[$target]}" -o "$perf_prefix.$target.data" \
       -- sleep "$duration" > /dev/null 2>&1 &
     perf_pid=$!
     "$loadgen_bin" --server "127.0.0.1:${port[$target]}" --ca "$certs/ca.pem" \

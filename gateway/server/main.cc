@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_join.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
@@ -208,5 +209,10 @@ int main(int argc, char** argv) {
       "deploy/examples/gateway.yaml");
   CLI11_PARSE(app, argc, argv);
   RaiseFileLimit();
+  // Debian's Abseil checks lock order on every absl::Mutex acquisition (a
+  // debug aid, on by default there), under one process-wide lock; gRPC locks
+  // through absl::Mutex too. Off, a nested lock and unlock of two fresh
+  // mutexes takes ~0.18 us instead of ~1.5 us. The tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return Run(config_path, check_only);
 }
