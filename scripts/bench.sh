@@ -469,10 +469,10 @@ END {
       if (t == "direct" || t == "c06-soap") vs = "-"
       else if (t == "c06-gw" && (("c06-soap" SUBSEP c) in seen)) {
         sk = "c06-soap" SUBSEP c
-        vs = (c == 1) ? sprintf("+%.0f us p50 vs c06-soap mean", median(p50[k]) - median(p50[sk])) \
+        vs = (c == 1) ? sprintf("%+.0f us p50 vs c06-soap mean", median(p50[k]) - median(p50[sk])) \
                       : sprintf("%.2fx c06-soap", median(cps[k]) / median(cps[sk]))
       } else if (dk in seen && t != "c06-gw") {
-        vs = (c == 1) ? sprintf("+%.0f us p50", median(p50[k]) - median(p50[dk])) \
+        vs = (c == 1) ? sprintf("%+.0f us p50", median(p50[k]) - median(p50[dk])) \
                       : sprintf("%.2fx", median(cps[k]) / median(cps[dk]))
       }
       p99s = (t == "c06-soap") ? "-" : span(p99[k])
