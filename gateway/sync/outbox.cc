@@ -1016,6 +1016,16 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
                                       "'stored item unreadable', "
                                       "finished_at=? WHERE id=?"));
         LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, id).Run());
+        if (!item.job_id.empty()) {
+          // A dead letter like any other: its job counts it (a retry takes
+          // it off again), so the job can end.
+          LIENTHONG_ASSIGN_OR_RETURN(
+              Db::Stmt j, db_->Prepare("UPDATE jobs SET dead=dead+1, "
+                                       "updated_at=? WHERE id=?"));
+          LIENTHONG_RETURN_IF_ERROR(
+              j.Bind(1, Micros(now)).Bind(2, item.job_id).Run());
+          jobs.push_back(item.job_id);
+        }
         unreadable.push_back(id);
         continue;
       }

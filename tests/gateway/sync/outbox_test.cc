@@ -701,6 +701,42 @@ TEST_F(OutboxJobPruneTest, OldJobWithADeadLetterIsKept) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("pruned")));
 }
 
+TEST_F(OutboxJobPruneTest, UnreadableItemIsADeadLetterOfItsJob) {
+  const std::string job = NewJob({"1.000001", "1.000002"});
+  // Disk corruption of the first item's payload (not a valid message).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE items SET payload=X'FFFF' WHERE id=(SELECT "
+                         "MIN(id) FROM items)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(1));
+  EXPECT_EQ(claimed[0].key, "1.000002");
+  auto running = outbox_->GetJob(job);
+  ASSERT_THAT(running, IsOk());
+  EXPECT_EQ(running->dead_lettered(), 1);
+  Claim(0, {Delivered(claimed[0].id)});
+  auto ended = outbox_->GetJob(job);
+  ASSERT_THAT(ended, IsOk());
+  EXPECT_EQ(ended->state(), SyncJob::DONE_WITH_ERRORS);
+  EXPECT_EQ(ended->delivered(), 1);
+  EXPECT_EQ(ended->dead_lettered(), 1);
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), "1.000001");
+  EXPECT_THAT(letters->dead_letters(0).reason(),
+              HasSubstr("stored item unreadable"));
+  // Kept like any job with a dead letter.
+  clock_.Advance(kRetention * 2);
+  EXPECT_EQ(PrunePass().jobs_deleted, 0);
+  EXPECT_THAT(outbox_->GetJob(job), IsOk());
+}
+
 TEST_F(OutboxJobPruneTest, JobWhoseDeadLetterWasSupersededIsPruned) {
   // A later change of the procedure replaces the dead letter: nothing of
   // the job is left to retry.
