@@ -903,6 +903,18 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
 
     Db::Txn txn(db_.get());
     LIENTHONG_RETURN_IF_ERROR(txn.Begin());
+    // Adds one of a job's items to its delivered or dead count.
+    auto count = [&](const std::string& job, bool delivered) -> absl::Status {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          Db::Stmt j, db_->Prepare(delivered
+                                       ? "UPDATE jobs SET delivered=delivered"
+                                         "+1, updated_at=? WHERE id=?"
+                                       : "UPDATE jobs SET dead=dead+1, "
+                                         "updated_at=? WHERE id=?"));
+      LIENTHONG_RETURN_IF_ERROR(j.Bind(1, Micros(now)).Bind(2, job).Run());
+      jobs.push_back(job);
+      return absl::OkStatus();
+    };
     for (const DeliveryResult& r : finished) {
       std::optional<std::string> job;
       {
@@ -932,11 +944,7 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
                            "finished_at=?, last_error=NULL WHERE id=?"));
           LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, r.id).Run());
           if (job.has_value()) {
-            LIENTHONG_ASSIGN_OR_RETURN(
-                Db::Stmt j, db_->Prepare("UPDATE jobs SET delivered=delivered+1, "
-                                         "updated_at=? WHERE id=?"));
-            LIENTHONG_RETURN_IF_ERROR(j.Bind(1, Micros(now)).Bind(2, *job).Run());
-            jobs.push_back(*job);
+            LIENTHONG_RETURN_IF_ERROR(count(*job, /*delivered=*/true));
           }
           break;
         }
@@ -965,11 +973,7 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
                                         .Bind(4, r.id)
                                         .Run());
           if (job.has_value()) {
-            LIENTHONG_ASSIGN_OR_RETURN(
-                Db::Stmt j, db_->Prepare("UPDATE jobs SET dead=dead+1, "
-                                         "updated_at=? WHERE id=?"));
-            LIENTHONG_RETURN_IF_ERROR(j.Bind(1, Micros(now)).Bind(2, *job).Run());
-            jobs.push_back(*job);
+            LIENTHONG_RETURN_IF_ERROR(count(*job, /*delivered=*/false));
           }
           break;
         }
@@ -1019,12 +1023,7 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
         if (!item.job_id.empty()) {
           // A dead letter like any other: its job counts it (a retry takes
           // it off again), so the job can end.
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt j, db_->Prepare("UPDATE jobs SET dead=dead+1, "
-                                       "updated_at=? WHERE id=?"));
-          LIENTHONG_RETURN_IF_ERROR(
-              j.Bind(1, Micros(now)).Bind(2, item.job_id).Run());
-          jobs.push_back(item.job_id);
+          LIENTHONG_RETURN_IF_ERROR(count(item.job_id, /*delivered=*/false));
         }
         unreadable.push_back(id);
         continue;
