@@ -6,6 +6,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -104,12 +105,27 @@ class CurlHttpClient::Impl {
 
   absl::Status Start() {
     multi_ = curl_multi_init();
-    if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+    if (multi_ == nullptr) {
+      return absl::InternalError("cannot start the HTTP client: curl_multi_init");
+    }
+    // libcurl starts without its wake-up channel when it has no descriptor
+    // for it; Send() could then not wake the thread (calls would wait for
+    // the poll's 1 s timeout). The wake-up stays pending until the first poll.
+    if (curl_multi_wakeup(multi_) != CURLM_OK) {
+      return absl::InternalError(
+          "cannot start the HTTP client: no descriptor for libcurl's wake-up "
+          "channel");
+    }
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(options_.max_cached_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
-    thread_ = std::thread([this] { Run(); });
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (const std::system_error& e) {
+      return absl::InternalError(
+          absl::StrCat("cannot start the HTTP client: thread: ", e.what()));
+    }
     return absl::OkStatus();
   }
 
@@ -117,9 +133,13 @@ class CurlHttpClient::Impl {
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->done = std::move(done);
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!stopping_) {
+        // Only the first of a batch wakes the thread: it takes the whole
+        // queue before it polls again.
+        wake = incoming_.empty();
         incoming_.push_back(std::move(t));
         in_flight_.fetch_add(1, std::memory_order_relaxed);
       }
@@ -128,7 +148,7 @@ class CurlHttpClient::Impl {
       std::move(t->done)(absl::CancelledError("HTTP client shutting down"));
       return;
     }
-    curl_multi_wakeup(multi_);
+    if (wake) curl_multi_wakeup(multi_);
   }
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
@@ -230,7 +250,13 @@ class CurlHttpClient::Impl {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
-    curl_multi_add_handle(multi_, easy);
+    if (CURLMcode added = curl_multi_add_handle(multi_, easy);
+        added != CURLM_OK) {
+      Finish(std::move(t), absl::InternalError(absl::StrCat(
+                               "cannot start the upstream call: ",
+                               curl_multi_strerror(added))));
+      return;
+    }
     active_.emplace(easy, t.release());
   }
 

@@ -70,7 +70,8 @@ class CurlHttpClient final : public HttpClient {
     int max_connections_per_host = 1024;
   };
 
-  // Starts the event thread. Fails with INTERNAL if libcurl cannot start.
+  // Starts the event thread. Fails with INTERNAL if libcurl or the thread
+  // cannot be set up (e.g. out of file descriptors).
   static absl::StatusOr<std::unique_ptr<CurlHttpClient>> Create(
       const Options& options);
   // Fails transfers still in flight with CANCELLED and joins the thread.
