@@ -37,8 +37,6 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
-// Answers on the gRPC thread that delivered the call: no queueing, no
-// allocation beyond what gRPC does, so this is as cheap as an upstream gets.
 lienthong::v1::Citizen FixedCitizen() {
   lienthong::v1::Citizen citizen;
   citizen.mutable_name()->set_full("Nguyễn Văn An");
@@ -48,6 +46,8 @@ lienthong::v1::Citizen FixedCitizen() {
   return citizen;
 }
 
+// Answers on the gRPC thread that delivered the call: no queueing, no
+// allocation beyond what gRPC does, so this is as cheap as an upstream gets.
 class FixedPopulationService final
     : public lienthong::v1::PopulationService::CallbackService {
  public:
