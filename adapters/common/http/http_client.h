@@ -49,11 +49,13 @@ using HttpCallback =
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Starts the transfer and returns at once. `done` runs exactly once, on the
-  // client's event thread, with the response (any HTTP status) or with
-  // DEADLINE_EXCEEDED (deadline passed), UNAVAILABLE (connection or TLS
-  // failure) or CANCELLED (client shutting down). `done` must not block.
-  // Thread-safe.
+  // Starts the transfer and returns at once. `done` runs exactly once with
+  // the response (any HTTP status) or with DEADLINE_EXCEEDED (deadline
+  // passed), UNAVAILABLE (connection or TLS failure), INTERNAL (the transfer
+  // could not be started) or CANCELLED (client shutting down). It runs on
+  // the client's event thread, except that a request sent once shutdown has
+  // begun is refused on the caller's thread before Send() returns. `done`
+  // must not block. Thread-safe.
   virtual void Send(HttpRequest request, HttpCallback done) = 0;
 };
 
