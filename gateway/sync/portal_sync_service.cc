@@ -312,6 +312,7 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
     lienthong::v1::PushDossierStatusResponse* response) {
   const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kPushDossierStatusMethod);
+  const bool authorized = status.ok();
   if (status.ok() && request->updates_size() > kMaxUpdatesPerPush) {
     status = absl::InvalidArgumentError(absl::StrCat(
         "at most ", kMaxUpdatesPerPush, " updates per call; split the batch"));
@@ -326,10 +327,11 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
     }
   }
   // Every dossier the call is about, each once: the audit log is searched
-  // by dossier. A push over the limit was refused unread and is audited
-  // without them, so that it cannot make more records than a valid one.
+  // by dossier. A caller without the right to push, or a push over the
+  // limit, is refused unread and audited once without them: a refused call
+  // must not be able to flood the audit log with records.
   std::vector<std::string> dossiers;
-  if (request->updates_size() <= kMaxUpdatesPerPush) {
+  if (authorized && request->updates_size() <= kMaxUpdatesPerPush) {
     absl::flat_hash_set<absl::string_view> seen;
     for (const auto& update : request->updates()) {
       const std::string& code = update.dossier_code();

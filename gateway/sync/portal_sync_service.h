@@ -64,8 +64,8 @@ struct SyncCallRecord {
   absl::string_view method;
   // PushDossierStatus: every distinct dossier (MaHoSo) its updates are
   // about, in first-seen order, so that the call is found by each of them;
-  // empty for a push of more than kMaxUpdatesPerPush updates (refused
-  // unread), and for the other methods.
+  // empty for a push refused unread (caller not allowed to push, or more
+  // than kMaxUpdatesPerPush updates), and for the other methods.
   std::vector<std::string> dossier_ids;
   // What the caller is answered (before any withholding).
   absl::Status status;
