@@ -375,7 +375,8 @@ TEST_F(HttpClientTest, DeadlinePassingWhileTheServerHangsIsDeadlineExceeded) {
   EXPECT_THAT(response, StatusIs(absl::StatusCode::kDeadlineExceeded,
                                  HasSubstr("did not answer in time")));
   EXPECT_GE(took, kTimeout - absl::Milliseconds(20));
-  EXPECT_LT(took, kTimeout + absl::Milliseconds(400));
+  // Room for a loaded CI machine, not for a missed timer (a 1 s poll).
+  EXPECT_LT(took, kTimeout + absl::Milliseconds(700));
   EXPECT_EQ(sim_->Stats().of(System::kVneid).received, 1);
 }
 
