@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <set>
@@ -30,15 +29,16 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/test_certs.h"
 
 namespace lienthong::adapters {
 namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::lienthong::testing::TestCert;
 using sim::Knobs;
 using sim::SimServer;
 using sim::System;
@@ -232,26 +232,12 @@ class ConnectionCounter {
 
 class HttpClientTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    char dir[] = "/tmp/lienthong-http-client-test-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = new std::string(dir);
-    auto files = sim::WriteSelfSignedCert(*dir_);
-    ASSERT_THAT(files, IsOk());
-    files_ = new sim::CertFiles(*files);
-  }
-  static void TearDownTestSuite() {
-    std::remove(files_->cert_file.c_str());
-    std::remove(files_->key_file.c_str());
-    rmdir(dir_->c_str());
-    delete files_;
-    delete dir_;
-  }
-
   void SetUp() override {
     sim::SimOptions options;
-    options.cert_file = files_->cert_file;
-    options.key_file = files_->key_file;
+    // The build's development certificates: sim.pem is for 127.0.0.1,
+    // signed by ca.pem.
+    options.cert_file = TestCert("sim.pem");
+    options.key_file = TestCert("sim.key");
     auto server = SimServer::Start(options);
     ASSERT_THAT(server, IsOk());
     sim_ = *std::move(server);
@@ -285,7 +271,7 @@ class HttpClientTest : public ::testing::Test {
     HttpRequest r;
     r.method = "GET";
     r.url = base_url + path;
-    r.ca_file = files_->cert_file;
+    r.ca_file = TestCert("ca.pem");
     r.deadline = absl::Now() + timeout;
     return r;
   }
@@ -308,15 +294,10 @@ class HttpClientTest : public ::testing::Test {
     return answers->result(0);
   }
 
-  static std::string* dir_;
-  static sim::CertFiles* files_;
   std::unique_ptr<SimServer> sim_;
   std::unique_ptr<ConnectionCounter> counter_;
   std::unique_ptr<CurlHttpClient> client_;
 };
-
-std::string* HttpClientTest::dir_ = nullptr;
-sim::CertFiles* HttpClientTest::files_ = nullptr;
 
 TEST_F(HttpClientTest, GetReturnsStatusLowerCasedHeadersAndBody) {
   StartClient();
