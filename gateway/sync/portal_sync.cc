@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -60,19 +61,17 @@ CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
     record.set_outcome(
         std::string(absl::StatusCodeToString(call.status.code())));
     record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
-    if (call.dossier_ids.size() <= 1) {
-      if (!call.dossier_ids.empty()) record.set_dossier_id(call.dossier_ids[0]);
-      log->AppendThenRelease(std::move(record), wait_for_durable,
-                             absl::OkStatus(), std::move(done));
-      return;
-    }
-    // One record per dossier, alike but for it; the answer waits for all.
-    // Each is appended on its own: the log may write them in different
-    // transactions, and if one fails those already durable stay, as the
-    // push they record did happen.
+    // One record per dossier, alike but for it (one without a dossier when
+    // the call names none); the answer waits for all. Each is appended on
+    // its own: the log may write them in different transactions, and if one
+    // fails those already durable stay, as the push they record did happen.
+    static const std::vector<std::string>* const kNoDossier =
+        new std::vector<std::string>{""};
+    const std::vector<std::string>& dossiers =
+        call.dossier_ids.empty() ? *kNoDossier : call.dossier_ids;
     auto all = std::make_shared<ReleaseWhenAll>(
-        static_cast<int>(call.dossier_ids.size()), std::move(done));
-    for (const std::string& dossier : call.dossier_ids) {
+        static_cast<int>(dossiers.size()), std::move(done));
+    for (const std::string& dossier : dossiers) {
       lienthong::v1::AuditRecord one = record;
       one.set_dossier_id(dossier);
       log->AppendThenRelease(
