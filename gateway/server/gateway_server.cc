@@ -26,6 +26,7 @@
 #include "gateway/status/status_macros.h"
 #include "gateway/tls/client_identity.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/vneid_sign_in.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -355,18 +356,18 @@ class Services {
 
 namespace {
 
-// The shared end of VerifyIdentity and LookupCitizen. A call refused by
-// `status` (admission, validation, policy) is answered at once; otherwise
-// `attempt(route, context, done)` runs under the route's retries and
-// breaker, `accept(reply)` moves a good reply into `*response`, and the
-// call is logged, audited and answered.
+// The shared end of VerifyIdentity, SignInWithVneid and LookupCitizen. A
+// call refused by `status` (admission, validation, policy) is answered at
+// once; otherwise `attempt(route, context, done)` runs under the route's
+// breaker, and retries unless not `idempotent`, `accept(reply)` moves a good
+// reply into `*response`, and the call is logged, audited and answered.
 template <typename Response, typename Attempt, typename Accept>
 grpc::ServerUnaryReactor* Serve(const Services& services,
                                 grpc::CallbackServerContext& ctx,
                                 std::shared_ptr<CallRecord> call,
                                 Services::Admitted admitted, absl::Status status,
                                 Response* response, Attempt attempt,
-                                Accept accept) {
+                                Accept accept, bool idempotent = true) {
   grpc::ServerUnaryReactor* reactor = ctx.DefaultReactor();
   auto answer = [reactor](absl::Status final) {
     reactor->Finish(ToGrpcStatus(final));
@@ -382,7 +383,7 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
                                 admitted.caller.id, call->trace_id};
   // `route` lives in the runtime, which the completion below keeps alive.
   ResilientCall<Response>(
-      *route.retrier, *route.guard, context, /*idempotent=*/true,
+      *route.retrier, *route.guard, context, idempotent,
       [&route, attempt = std::move(attempt)](
           const adapters::CallContext& attempt_context,
           adapters::Callback<Response> done) mutable {
@@ -409,6 +410,37 @@ class IdentityServiceImpl final
  public:
   explicit IdentityServiceImpl(const Services* services)
       : services_(services) {}
+
+  // An authorisation code can be exchanged once: never retried. The citizen
+  // is known only from the answer, and is then logged masked and audited
+  // hashed like any other.
+  grpc::ServerUnaryReactor* SignInWithVneid(
+      grpc::CallbackServerContext* ctx,
+      const lienthong::v1::VneidSignInRequest* request,
+      lienthong::v1::VneidSignInResponse* response) override {
+    auto call = std::make_shared<CallRecord>(kSignInWithVneid, *request, "",
+                                             "", "", services_->auditing());
+    Services::Admitted admitted;
+    absl::Status status = services_->Admit(*ctx, kSignInWithVneid, admitted);
+    call->caller = admitted.caller;
+    if (status.ok()) status = validation::ValidateVneidSignIn(*request);
+    if (status.ok()) {
+      status = admitted.route->sign_in->CheckRedirectUri(
+          admitted.caller.id, request->redirect_uri());
+    }
+    return Serve(
+        *services_, *ctx, call, std::move(admitted), status, response,
+        [request](const Route& route, const adapters::CallContext& context,
+                  adapters::Callback<lienthong::v1::VneidSignInResponse> done) {
+          route.sign_in->SignIn(*request, context, std::move(done));
+        },
+        [call, response](
+            adapters::Reply<lienthong::v1::VneidSignInResponse> reply) {
+          *response = std::move(reply.value);
+          call->citizen_id = response->citizen_id();
+        },
+        /*idempotent=*/false);
+  }
 
   grpc::ServerUnaryReactor* VerifyIdentity(
       grpc::CallbackServerContext* ctx,

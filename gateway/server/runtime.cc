@@ -121,11 +121,14 @@ absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
       route.identity = it->second->identity();
     } else if (r.method() == kLookupCitizen) {
       route.population = it->second->population();
+    } else if (r.method() == kSignInWithVneid) {
+      route.sign_in = it->second->sign_in();
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("route: unknown method '", r.method(), "'"));
     }
-    if (route.identity == nullptr && route.population == nullptr) {
+    if (route.identity == nullptr && route.population == nullptr &&
+        route.sign_in == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "route ", r.method(), ": adapter '", r.adapter(),
           "' cannot serve this method"));

@@ -26,10 +26,13 @@ inline constexpr char kVerifyIdentity[] =
     "lienthong.v1.IdentityService/VerifyIdentity";
 inline constexpr char kLookupCitizen[] =
     "lienthong.v1.PopulationService/LookupCitizen";
+inline constexpr char kSignInWithVneid[] =
+    "lienthong.v1.IdentityService/SignInWithVneid";
 
 struct Route {
   adapters::IdentityAdapter* identity = nullptr;
   adapters::PopulationAdapter* population = nullptr;
+  adapters::CitizenSignInAdapter* sign_in = nullptr;
   std::string adapter_name;
   absl::Duration timeout = absl::Seconds(10);
   UpstreamGuard* guard = nullptr;

@@ -33,8 +33,8 @@ std::unique_ptr<google::protobuf::Message> TestResolver(
   if (type == "c06-population-soap") {
     return std::make_unique<v1::C06PopulationSoapConfig>();
   }
-  if (type == "vneid-identity-rest") {
-    return std::make_unique<v1::VneidIdentityRestConfig>();
+  if (type == "vneid-oidc") {
+    return std::make_unique<v1::VneidOidcConfig>();
   }
   if (type == "grpc-upstream")
     return std::make_unique<v1::GrpcUpstreamConfig>();
@@ -71,10 +71,10 @@ adapters:
       path: /c06/soap
       api_key: ${LIENTHONG_TEST_API_KEY}
   - name: vneid
-    type: vneid-identity-rest
+    type: vneid-oidc
     config:
-      token_path: /vneid/oauth2/token
-      refresh_before_expiry_seconds: 30
+      token_path: /vneid/realms/citizen/protocol/openid-connect/token
+      clock_skew_seconds: 30
 routes:
   - method: lienthong.v1.PopulationService/LookupCitizen
     adapter: population
@@ -135,10 +135,10 @@ TEST_F(ConfigLoaderTest, AdapterConfigIsPackedAsItsTypedMessage) {
   EXPECT_EQ(c06.path(), "/c06/soap");
   EXPECT_EQ(c06.api_key(), "key-from-env");
 
-  v1::VneidIdentityRestConfig vneid;
+  v1::VneidOidcConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
-  EXPECT_EQ(vneid.token_path(), "/vneid/oauth2/token");
-  EXPECT_EQ(vneid.refresh_before_expiry_seconds(), 30);
+  EXPECT_EQ(vneid.token_path(), "/vneid/realms/citizen/protocol/openid-connect/token");
+  EXPECT_EQ(vneid.clock_skew_seconds(), 30);
 
   auto relay = Parse(R"(adapters:
   - name: relay
@@ -205,11 +205,11 @@ const ErrorCase kErrorTests[] = {
      "(known keys: base_url, ca_file, client_cert_file, client_key_file"},
     {"unknown key in second adapter's config",
      "adapters:\n  - name: p\n    type: grpc-upstream\n    config: {}\n"
-     "  - name: v\n    type: vneid-identity-rest\n    config:\n"
+     "  - name: v\n    type: vneid-oidc\n    config:\n"
      "      tokenpath: /t\n",
      "test.yaml:8:7: unknown key 'tokenpath' in adapters[1].config (known "
-     "keys: upstream, token_path, verify_path, client_id, client_secret, "
-     "refresh_before_expiry_seconds"},
+     "keys: upstream, realm, issuer, token_path, jwks_path, client_id, "
+     "client_secret, client_auth_method, redirect_uris"},
     // Wrong types.
     {"string for an integer", "listener:\n  threads: four\n",
      "test.yaml:2:12: listener.threads: expected an integer, got a string"},
@@ -539,24 +539,23 @@ const ValidationCase kValidationTests[] = {
      "test.yaml:17:5: adapters[1].name: 'population' is already the name of "
      "adapters[0]"},
     {"adapter type missing",
-     "    type: vneid-identity-rest\n    config:\n"
-     "      token_path: /vneid/oauth2/token\n      "
-     "refresh_before_expiry_seconds: 30\n",
+     "    type: vneid-oidc\n    config:\n"
+     "      token_path: /vneid/realms/citizen/protocol/openid-connect/token\n"
+     "      clock_skew_seconds: 30\n",
      "", "test.yaml:17:5: adapters[1].type: required"},
     {"adapter type unknown (no config to parse)",
-     "    type: vneid-identity-rest\n    config:\n"
-     "      token_path: /vneid/oauth2/token\n      "
-     "refresh_before_expiry_seconds: 30\n",
+     "    type: vneid-oidc\n    config:\n"
+     "      token_path: /vneid/realms/citizen/protocol/openid-connect/token\n"
+     "      clock_skew_seconds: 30\n",
      "    type: vneid-identity-soap\n",
      "test.yaml:18:5: adapters[1].type: unknown adapter type "
      "'vneid-identity-soap'"},
     {"adapter config missing",
-     "    config:\n      token_path: /vneid/oauth2/token\n      "
-     "refresh_before_expiry_seconds: 30\n",
+     "    config:\n      token_path: /vneid/realms/citizen/protocol/openid-connect/token\n"
+     "      clock_skew_seconds: 30\n",
      "",
      "test.yaml:17:5: adapters[1].config: required: the settings of the "
-     "'vneid-identity-rest' adapter (lienthong.config.v1."
-     "VneidIdentityRestConfig)"},
+     "'vneid-oidc' adapter (lienthong.config.v1.VneidOidcConfig)"},
     // Routes.
     {"route to an unknown method",
      "  - method: lienthong.v1.IdentityService/VerifyIdentity\n",
@@ -564,6 +563,7 @@ const ValidationCase kValidationTests[] = {
      "test.yaml:26:5: routes[1].method: unknown method "
      "'lienthong.v1.IdentityService/Verify' (known: "
      "lienthong.v1.IdentityService/VerifyIdentity, "
+     "lienthong.v1.IdentityService/SignInWithVneid, "
      "lienthong.v1.PopulationService/LookupCitizen, "
      "lienthong.v1.AuditService/QueryAudit, "
      "lienthong.v1.AuditService/VerifyAudit, "
@@ -781,8 +781,8 @@ TEST_F(ConfigLoaderTest, ValidateConfigChecksProgrammaticConfigs) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "adapters[1].config: holds "
                        "lienthong.config.v1.GrpcUpstreamConfig, but type "
-                       "'vneid-identity-rest' takes "
-                       "lienthong.config.v1.VneidIdentityRestConfig"));
+                       "'vneid-oidc' takes "
+                       "lienthong.config.v1.VneidOidcConfig"));
   // A resolver that knows nothing makes every type unknown.
   auto know_nothing = [](absl::string_view) {
     return std::unique_ptr<google::protobuf::Message>();
@@ -791,12 +791,13 @@ TEST_F(ConfigLoaderTest, ValidateConfigChecksProgrammaticConfigs) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "adapters[0].type: unknown adapter type "
                        "'c06-population-soap'\nadapters[1].type: unknown "
-                       "adapter type 'vneid-identity-rest'"));
+                       "adapter type 'vneid-oidc'"));
 }
 
 TEST(KnownMethodsTest, ListsTheApiMethods) {
   EXPECT_THAT(KnownMethods(),
               ElementsAre("lienthong.v1.IdentityService/VerifyIdentity",
+                          "lienthong.v1.IdentityService/SignInWithVneid",
                           "lienthong.v1.PopulationService/LookupCitizen",
                           "lienthong.v1.AuditService/QueryAudit",
                           "lienthong.v1.AuditService/VerifyAudit",
@@ -840,13 +841,15 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(c06.unit_code(), "000.00.00.H31");
   EXPECT_EQ(c06.officer_code(), "LIENTHONG-GW");
 
-  v1::VneidIdentityRestConfig vneid;
+  v1::VneidOidcConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
   EXPECT_EQ(config->adapters(1).name(), "vneid");
-  EXPECT_EQ(vneid.token_path(), "/vneid/oauth2/token");
-  EXPECT_EQ(vneid.verify_path(), "/vneid/api/v1/identity/verify");
+  EXPECT_EQ(vneid.upstream().base_url(), "https://127.0.0.1:9443/vneid");
+  EXPECT_EQ(vneid.realm(), "citizen");
   EXPECT_EQ(vneid.client_id(), "lienthong-dev");
   EXPECT_EQ(vneid.client_secret(), "dev-vneid-secret");
+  EXPECT_THAT(vneid.redirect_uris(),
+              ElementsAre("https://dichvucong.hungyen.gov.vn/vneid/callback"));
 
   EXPECT_EQ(config->routes_size(), 2);
   ASSERT_EQ(config->clients_size(), 4);
@@ -857,7 +860,8 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(config->clients(0).methods_size(), 8);
   EXPECT_EQ(config->clients(1).id(), "spiffe://lienthong.local/citizen-portal");
   EXPECT_THAT(config->clients(1).methods(),
-              ElementsAre("lienthong.v1.IdentityService/VerifyIdentity"));
+              ElementsAre("lienthong.v1.IdentityService/VerifyIdentity",
+                          "lienthong.v1.IdentityService/SignInWithVneid"));
   EXPECT_EQ(config->clients(2).id(), "spiffe://lienthong.local/no-rights");
   EXPECT_EQ(config->clients(2).methods_size(), 0);
 }
