@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/vneid_identity/json_object.h"
 #include "adapters/vneid_identity/jws.h"
 #include "adapters/vneid_identity/vneid_wire.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -84,11 +85,19 @@ absl::StatusOr<PublicKey> RsaPublicKeyFromComponents(absl::string_view n,
 
 absl::StatusOr<KeySet> ParseJwkSet(absl::string_view json) {
   if (json.size() > kMaxJwksBytes) return Malformed("document too large");
+  // The shape first (protobuf's parser is lenient about "keys" that is not
+  // an array), then the members.
+  absl::StatusOr<JsonObject> document = ParseJsonObject(json);
+  if (!document.ok()) return Malformed("not a JWK Set");
+  auto keys_member = document->fields().find("keys");
+  if (keys_member == document->fields().end() ||
+      keys_member->second.kind_case() != google::protobuf::Value::kListValue) {
+    return Malformed("not a JWK Set");
+  }
   wire::JwkSet set;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos ||
-      !google::protobuf::util::JsonStringToMessage(
+  if (!google::protobuf::util::JsonStringToMessage(
            google::protobuf::StringPiece(json.data(), json.size()), &set,
            options)
            .ok()) {

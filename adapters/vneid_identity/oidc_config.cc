@@ -47,11 +47,12 @@ absl::Status CheckNumbers(const VneidOidcConfig& c) {
   if (c.clock_skew_seconds() < 0 || c.clock_skew_seconds() > 300) {
     return Bad("clock_skew_seconds", "must be 0..300 (0 means 60)");
   }
-  if (c.jwks_min_refresh_seconds() < 0 || c.jwks_max_age_seconds() < 0 ||
-      c.max_remembered_nonces() < 0) {
-    return Bad("jwks_min_refresh_seconds, jwks_max_age_seconds, "
-               "max_remembered_nonces",
-               "must not be negative (0 means the default)");
+  const std::pair<const char*, int> kCounts[] = {
+      {"jwks_min_refresh_seconds", c.jwks_min_refresh_seconds()},
+      {"jwks_max_age_seconds", c.jwks_max_age_seconds()},
+      {"max_remembered_nonces", c.max_remembered_nonces()}};
+  for (const auto& [field, value] : kCounts) {
+    if (value < 0) return Bad(field, "must not be negative (0 means the default)");
   }
   return absl::OkStatus();
 }
