@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/query.h"
+#include "gateway/cli/vneid_commands.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -262,6 +264,29 @@ TEST_F(VneidSignInTest, AFailingTokenEndpointIsNotRetried) {
   EXPECT_EQ(status.error_message(), "VNeID token endpoint answered HTTP 503");
   // The route retries up to 3 attempts, but never a code exchange.
   EXPECT_EQ(VneidReceived(), before + 1);
+}
+
+// `lienthong vneid signin` as a portal's operator runs it.
+TEST_F(VneidSignInTest, TheCliSignsInAndExitsWithTheCodeOfARefusal) {
+  cli::CommonOptions options;
+  options.connection.server = absl::StrCat("127.0.0.1:", env_->port());
+  options.connection.ca_file = TestCert("ca.pem");
+  options.connection.cert_file = TestCert("citizen-portal.pem");
+  options.connection.key_file = TestCert("citizen-portal.key");
+  const std::string nonce = "cli-nonce-0123456789abcdef";
+  cli::SignInArgs args;
+  args.code = Code(nonce);
+  args.redirect_uri = kVneidRedirectUri;
+  args.nonce = nonce;
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunVneidSignIn(args, options, out, err), cli::ExitCode::kOk)
+      << err.str();
+  EXPECT_THAT(out.str(), HasSubstr(absl::StrCat("Citizen ID:   ", kCitizen)));
+  std::ostringstream again_out, again_err;
+  EXPECT_EQ(cli::RunVneidSignIn(args, options, again_out, again_err),
+            cli::ExitCode::kAccessDenied);
+  EXPECT_EQ(again_err.str(),
+            "lienthong: UNAUTHENTICATED: authorization code refused by VNeID\n");
 }
 
 }  // namespace
