@@ -26,8 +26,8 @@ absl::Status Malformed(absl::string_view what) {
 
 // A claim's value as a string, or nullopt when absent; a wrong type is
 // malformed.
-absl::StatusOr<std::optional<std::string>> StringClaim(const JsonObject& claims,
-                                                       const std::string& name) {
+absl::StatusOr<std::optional<std::string>> StringClaim(
+    const JsonObject& claims, const std::string& name) {
   auto value = StringMember(claims, name);
   if (!value.ok()) return Malformed(value.status().message());
   return value;
@@ -135,12 +135,14 @@ std::optional<google::type::Date> ParseDateClaim(absl::string_view text,
     if (!digits(text, &year)) return std::nullopt;
   } else if (dashed && text.size() == 10 && text[4] == '-' && text[7] == '-') {
     if (!digits(text.substr(0, 4), &year) ||
-        !digits(text.substr(5, 2), &month) || !digits(text.substr(8, 2), &day)) {
+        !digits(text.substr(5, 2), &month) ||
+        !digits(text.substr(8, 2), &day)) {
       return std::nullopt;
     }
   } else if (!dashed && text.size() == 8) {
     if (!digits(text.substr(0, 4), &year) ||
-        !digits(text.substr(4, 2), &month) || !digits(text.substr(6, 2), &day)) {
+        !digits(text.substr(4, 2), &month) ||
+        !digits(text.substr(6, 2), &day)) {
       return std::nullopt;
     }
   } else {
@@ -167,8 +169,9 @@ absl::Status ReadBirthDate(const JsonObject& claims, absl::Time now,
     std::optional<google::type::Date> other =
         ParseDateClaim(*national, /*dashed=*/false);
     if (!other) return Malformed("NgayThangNamSinh is not yyyyMMdd or yyyy");
-    if (date && (date->year() != other->year() ||
-                 date->month() != other->month() || date->day() != other->day())) {
+    if (date &&
+        (date->year() != other->year() || date->month() != other->month() ||
+         date->day() != other->day())) {
       return Malformed("birthdate and NgayThangNamSinh disagree");
     }
     date = other;
@@ -254,7 +257,8 @@ absl::StatusOr<SignedInCitizen> CheckIdTokenClaims(
   *signed_in.response.mutable_expires_at() =
       google::protobuf::util::TimeUtil::SecondsToTimestamp(
           absl::ToUnixSeconds(expires_at));
-  LIENTHONG_RETURN_IF_ERROR(ReadIdentity(*claims, want.now, signed_in.response));
+  LIENTHONG_RETURN_IF_ERROR(
+      ReadIdentity(*claims, want.now, signed_in.response));
   return signed_in;
 }
 

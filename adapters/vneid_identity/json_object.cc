@@ -11,8 +11,7 @@ using google::protobuf::Value;
 // The member `name`, or null when absent or JSON null.
 const Value* Member(const JsonObject& o, const std::string& name) {
   auto it = o.fields().find(name);
-  if (it == o.fields().end() ||
-      it->second.kind_case() == Value::kNullValue) {
+  if (it == o.fields().end() || it->second.kind_case() == Value::kNullValue) {
     return nullptr;
   }
   return &it->second;
@@ -34,6 +33,18 @@ absl::StatusOr<JsonObject> ParseJsonObject(absl::string_view json) {
     return absl::InvalidArgumentError("not a JSON object");
   }
   return object;
+}
+
+bool ParseJsonInto(absl::string_view json, google::protobuf::Message* message) {
+  if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return false;
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(
+             google::protobuf::StringPiece(json.data(), json.size()), message,
+             options)
+      .ok();
 }
 
 absl::StatusOr<std::optional<std::string>> StringMember(

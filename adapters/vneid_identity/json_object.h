@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace lienthong::adapters::vneid {
@@ -22,10 +23,15 @@ using JsonObject = google::protobuf::Struct;
 // object" for anything else (bad UTF-8 and syntax errors included).
 absl::StatusOr<JsonObject> ParseJsonObject(absl::string_view json);
 
+// Parses `json` into `message` (a fixed-shape document such as the token
+// answer), ignoring members the message does not know. Returns false for
+// anything protobuf's parser refuses, including an empty text.
+bool ParseJsonInto(absl::string_view json, google::protobuf::Message* message);
+
 // The string member `name`: nullopt when absent or null; INVALID_ARGUMENT
 // "<name> is not a string" when present with another type.
-absl::StatusOr<std::optional<std::string>> StringMember(const JsonObject& o,
-                                                        const std::string& name);
+absl::StatusOr<std::optional<std::string>> StringMember(
+    const JsonObject& o, const std::string& name);
 
 // The number member `name`: nullopt when absent or null; INVALID_ARGUMENT
 // "<name> is not a number" when present with another type.

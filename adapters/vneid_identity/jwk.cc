@@ -11,7 +11,6 @@
 #include "adapters/vneid_identity/json_object.h"
 #include "adapters/vneid_identity/jws.h"
 #include "adapters/vneid_identity/vneid_wire.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
@@ -42,7 +41,8 @@ bool IsRs256SigningKey(const wire::Jwk& jwk) {
   if (!jwk.use().empty() && jwk.use() != "sig") return false;
   if (!jwk.alg().empty() && jwk.alg() != "RS256") return false;
   const auto& ops = jwk.key_ops();
-  return ops.empty() || std::find(ops.begin(), ops.end(), "verify") != ops.end();
+  return ops.empty() ||
+         std::find(ops.begin(), ops.end(), "verify") != ops.end();
 }
 
 }  // namespace
@@ -95,14 +95,7 @@ absl::StatusOr<KeySet> ParseJwkSet(absl::string_view json) {
     return Malformed("not a JWK Set");
   }
   wire::JwkSet set;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(json.data(), json.size()), &set,
-           options)
-           .ok()) {
-    return Malformed("not a JWK Set");
-  }
+  if (!ParseJsonInto(json, &set)) return Malformed("not a JWK Set");
   if (set.keys_size() > kMaxJwksKeys) return Malformed("too many keys");
   KeySet keys;
   for (const wire::Jwk& jwk : set.keys()) {

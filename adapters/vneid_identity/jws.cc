@@ -70,8 +70,8 @@ absl::StatusOr<Jws> ParseJwsCompact(absl::string_view token) {
     return Malformed("header names critical extensions");
   }
 
-  jws.signing_input = std::string(
-      token.substr(0, parts[0].size() + 1 + parts[1].size()));
+  jws.signing_input =
+      std::string(token.substr(0, parts[0].size() + 1 + parts[1].size()));
   jws.alg = **alg;
   jws.kid = kid->value_or("");
   jws.payload = *std::move(payload);
@@ -96,9 +96,8 @@ absl::Status VerifyRs256(const Jws& jws, EVP_PKEY* key) {
     return invalid;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) !=
-          1) {
+  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(),
+                                             nullptr, key) != 1) {
     return absl::InternalError("cannot set up RS256 verification");
   }
   // RSA keys default to PKCS#1 v1.5 padding, which RS256 is.

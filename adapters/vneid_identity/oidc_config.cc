@@ -52,7 +52,8 @@ absl::Status CheckNumbers(const VneidOidcConfig& c) {
       {"jwks_max_age_seconds", c.jwks_max_age_seconds()},
       {"max_remembered_nonces", c.max_remembered_nonces()}};
   for (const auto& [field, value] : kCounts) {
-    if (value < 0) return Bad(field, "must not be negative (0 means the default)");
+    if (value < 0)
+      return Bad(field, "must not be negative (0 means the default)");
   }
   return absl::OkStatus();
 }
@@ -80,7 +81,8 @@ absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& c) {
   if (realm.find_first_of("/?#% ") != std::string::npos) {
     return Bad("realm", "must be a plain realm name such as citizen");
   }
-  const std::string prefix = absl::StrCat("/realms/", realm, "/protocol/openid-connect");
+  const std::string prefix =
+      absl::StrCat("/realms/", realm, "/protocol/openid-connect");
   const std::string token_path =
       c.token_path().empty() ? absl::StrCat(prefix, "/token") : c.token_path();
   const std::string jwks_path =
@@ -91,8 +93,8 @@ absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& c) {
   OidcSettings s;
   s.token_url = absl::StrCat(base, token_path);
   s.jwks_url = absl::StrCat(base, jwks_path);
-  s.issuer = c.issuer().empty() ? absl::StrCat(base, "/realms/", realm)
-                                : c.issuer();
+  s.issuer =
+      c.issuer().empty() ? absl::StrCat(base, "/realms/", realm) : c.issuer();
   if (!absl::StartsWith(s.issuer, "https://")) {
     return Bad("issuer", "must start with https://");
   }
@@ -109,8 +111,8 @@ absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& c) {
                "must be client_secret_basic or client_secret_post");
   }
   s.upstream = c.upstream();
-  if (absl::Status st = AddRedirectUris(c.redirect_uris(), "redirect_uris",
-                                        s.redirect_uris);
+  if (absl::Status st =
+          AddRedirectUris(c.redirect_uris(), "redirect_uris", s.redirect_uris);
       !st.ok()) {
     return st;
   }

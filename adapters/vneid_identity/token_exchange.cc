@@ -5,9 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adapters/vneid_identity/json_object.h"
 #include "adapters/vneid_identity/jws.h"
 #include "adapters/vneid_identity/vneid_wire.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
@@ -20,15 +20,7 @@ absl::Status Malformed(absl::string_view what) {
 // The error answer's "error" member, or "" when the body is not one.
 std::string ErrorCode(absl::string_view body) {
   wire::TokenResponse message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(body.data(), body.size()), &message,
-           options)
-           .ok()) {
-    return "";
-  }
-  return message.error();
+  return ParseJsonInto(body, &message) ? message.error() : "";
 }
 
 }  // namespace
@@ -50,13 +42,13 @@ std::string BuildTokenRequestBody(
     const lienthong::v1::VneidSignInRequest& request,
     absl::string_view client_id, absl::string_view client_secret,
     bool credentials_in_body) {
-  std::string body = absl::StrCat(
-      "grant_type=authorization_code&code=",
-      FormEncode(request.authorization_code()),
-      "&redirect_uri=", FormEncode(request.redirect_uri()));
+  std::string body =
+      absl::StrCat("grant_type=authorization_code&code=",
+                   FormEncode(request.authorization_code()),
+                   "&redirect_uri=", FormEncode(request.redirect_uri()));
   if (!request.code_verifier().empty()) {
-    absl::StrAppend(&body, "&code_verifier=",
-                    FormEncode(request.code_verifier()));
+    absl::StrAppend(&body,
+                    "&code_verifier=", FormEncode(request.code_verifier()));
   }
   if (credentials_in_body) {
     absl::StrAppend(&body, "&client_id=", FormEncode(client_id),
@@ -92,14 +84,7 @@ absl::StatusOr<std::string> ParseTokenResponse(long http_status,
         absl::StrCat("VNeID token endpoint answered HTTP ", http_status));
   }
   wire::TokenResponse message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(body.data(), body.size()), &message,
-           options)
-           .ok()) {
-    return Malformed("not the expected JSON");
-  }
+  if (!ParseJsonInto(body, &message)) return Malformed("not the expected JSON");
   if (message.id_token().empty()) return Malformed("no id_token");
   if (message.id_token().size() > kMaxIdTokenBytes) {
     return Malformed("id_token too long");

@@ -112,10 +112,9 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
           "Authorization: ",
           BasicAuthorization(settings_.client_id, settings_.client_secret)));
     }
-    request.body =
-        BuildTokenRequestBody(call->request, settings_.client_id,
-                              settings_.client_secret,
-                              settings_.credentials_in_body);
+    request.body = BuildTokenRequestBody(call->request, settings_.client_id,
+                                         settings_.client_secret,
+                                         settings_.credentials_in_body);
     http_->Send(std::move(request),
                 [this, call](absl::StatusOr<HttpResponse> response) {
                   if (!response.ok()) {
@@ -201,7 +200,8 @@ class Factory final : public FactoryBase<VneidOidcConfig> {
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");
     }
-    return CreateVneidOidcAdapter(config, context.http, resilience::RealClock());
+    return CreateVneidOidcAdapter(config, context.http,
+                                  resilience::RealClock());
   }
 };
 
@@ -212,8 +212,7 @@ std::unique_ptr<AdapterFactory> MakeVneidOidcFactory() {
 }
 
 absl::StatusOr<std::unique_ptr<Adapter>> CreateVneidOidcAdapter(
-    const VneidOidcConfig& config, HttpClient* http,
-    resilience::Clock* clock) {
+    const VneidOidcConfig& config, HttpClient* http, resilience::Clock* clock) {
   absl::StatusOr<OidcSettings> settings = ResolveOidcConfig(config);
   if (!settings.ok()) return settings.status();
   return std::unique_ptr<Adapter>(

@@ -65,10 +65,11 @@ std::string FormatSignIn(const VneidSignInResponse& response) {
   }
   list.Add("Subject", response.subject());
   if (response.has_expires_at()) {
-    list.Add("Valid until",
-             absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                              absl::FromUnixSeconds(response.expires_at().seconds()),
-                              absl::UTCTimeZone()));
+    list.Add(
+        "Valid until",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                         absl::FromUnixSeconds(response.expires_at().seconds()),
+                         absl::UTCTimeZone()));
   }
   return list.ToString();
 }
@@ -123,7 +124,8 @@ void RegisterVneidCommands(CLI::App& root, CommandContext& context) {
   AddCommonOptions(*signin, *options);
   signin->footer(HelpFooter(kSignInExamples, kSignInNotes));
   signin->callback([args, options, &context] {
-    context.exit_code = RunVneidSignIn(*args, *options, context.out, context.err);
+    context.exit_code =
+        RunVneidSignIn(*args, *options, context.out, context.err);
   });
 }
 

@@ -22,9 +22,8 @@ absl::Status CheckVisible(absl::string_view field, absl::string_view value,
     return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   }
   if (value.size() < min || value.size() > max || !IsVisibleAscii(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be ", min, "..", max,
-                     " visible ASCII characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be ", min, "..", max, " visible ASCII characters"));
   }
   return absl::OkStatus();
 }
@@ -48,8 +47,9 @@ absl::Status ValidateVneidSignIn(const lienthong::v1::VneidSignInRequest& r) {
   if (verifier.empty()) return absl::OkStatus();
   bool unreserved = verifier.size() >= 43 && verifier.size() <= 128;
   for (char c : verifier) {
-    unreserved = unreserved && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                                c == '-' || c == '.' || c == '_' || c == '~');
+    unreserved =
+        unreserved && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                       c == '-' || c == '.' || c == '_' || c == '~');
   }
   if (!unreserved) {
     return absl::InvalidArgumentError(

@@ -39,8 +39,9 @@ constexpr char kSignIn[] = "lienthong.v1.IdentityService/SignInWithVneid";
 // Everything the process writes to stderr (the gateway's log) while alive.
 class StderrCapture {
  public:
-  StderrCapture() : path_(absl::StrCat(::testing::TempDir(), "/vneid-log-",
-                                       getpid(), ".txt")) {
+  StderrCapture()
+      : path_(absl::StrCat(::testing::TempDir(), "/vneid-log-", getpid(),
+                           ".txt")) {
     saved_ = dup(STDERR_FILENO);
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, STDERR_FILENO);
@@ -88,8 +89,9 @@ class VneidSignInTest : public ::testing::Test {
     return code.value_or("");
   }
 
-  VneidSignInRequest Request(const std::string& nonce,
-                             const std::string& redirect_uri = kVneidRedirectUri) {
+  VneidSignInRequest Request(
+      const std::string& nonce,
+      const std::string& redirect_uri = kVneidRedirectUri) {
     VneidSignInRequest r;
     r.set_authorization_code(Code(nonce, redirect_uri));
     r.set_redirect_uri(redirect_uri);
@@ -178,8 +180,8 @@ TEST_F(VneidSignInTest, RefusalsHaveTheirCodeAndMessage) {
   EXPECT_EQ(status.error_message(), "nonce is required");
   EXPECT_EQ(VneidReceived(), before);
   // A redirect URI the gateway allows only to another caller.
-  VneidSignInRequest foreign = Request("foreign-nonce-0123456789",
-                                       kVneidPortalRedirectUri);
+  VneidSignInRequest foreign =
+      Request("foreign-nonce-0123456789", kVneidPortalRedirectUri);
   before = VneidReceived();
   auto stub = IdentityService::NewStub(env_->Channel("dossier-system"));
   grpc::ClientContext context;
@@ -285,8 +287,9 @@ TEST_F(VneidSignInTest, TheCliSignsInAndExitsWithTheCodeOfARefusal) {
   std::ostringstream again_out, again_err;
   EXPECT_EQ(cli::RunVneidSignIn(args, options, again_out, again_err),
             cli::ExitCode::kAccessDenied);
-  EXPECT_EQ(again_err.str(),
-            "lienthong: UNAUTHENTICATED: authorization code refused by VNeID\n");
+  EXPECT_EQ(
+      again_err.str(),
+      "lienthong: UNAUTHENTICATED: authorization code refused by VNeID\n");
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ absl::StatusOr<std::string> SignRs256(absl::string_view header_json,
   }
   return absl::StrCat(
       input, ".",
-      Base64Url(absl::string_view(reinterpret_cast<const char*>(signature.data()),
-                                  length)));
+      Base64Url(absl::string_view(
+          reinterpret_cast<const char*>(signature.data()), length)));
 }
 
 std::string SignHs256(absl::string_view header_json,
@@ -82,10 +82,9 @@ std::string SignHs256(absl::string_view header_json,
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
        &mac_length);
-  return absl::StrCat(
-      input, ".",
-      Base64Url(absl::string_view(reinterpret_cast<const char*>(mac),
-                                  mac_length)));
+  return absl::StrCat(input, ".",
+                      Base64Url(absl::string_view(
+                          reinterpret_cast<const char*>(mac), mac_length)));
 }
 
 std::string Unsigned(absl::string_view header_json,

@@ -33,8 +33,7 @@ absl::StatusOr<std::string> SignRs256(absl::string_view header_json,
 
 // The same with an HMAC-SHA256 signature keyed with `secret` (alg HS256).
 std::string SignHs256(absl::string_view header_json,
-                      absl::string_view payload_json,
-                      absl::string_view secret);
+                      absl::string_view payload_json, absl::string_view secret);
 
 // The same with an empty signature (alg "none").
 std::string Unsigned(absl::string_view header_json,

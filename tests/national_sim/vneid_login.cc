@@ -10,21 +10,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "adapters/vneid_identity/token_exchange.h"
 
 namespace lienthong::sim {
 namespace {
 
-std::string Encode(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
-}
+using adapters::vneid::FormEncode;
 
 // The value of query parameter `name` in `url`, or "" (no decoding needed
 // for the simulator's codes and error names).
@@ -70,16 +61,18 @@ absl::StatusOr<adapters::HttpResponse> SendAndWait(
 absl::StatusOr<std::string> VneidAuthorize(adapters::HttpClient& http,
                                            const VneidLogin& login) {
   std::string query = absl::StrCat(
-      "client_id=", Encode(login.client_id),
-      "&redirect_uri=", Encode(login.redirect_uri),
-      "&response_type=code&scope=openid%20profile&state=", Encode(login.state),
-      "&login_hint=", Encode(login.citizen_id));
-  if (!login.nonce.empty()) absl::StrAppend(&query, "&nonce=", Encode(login.nonce));
+      "client_id=", FormEncode(login.client_id),
+      "&redirect_uri=", FormEncode(login.redirect_uri),
+      "&response_type=code&scope=openid%20profile&state=",
+      FormEncode(login.state), "&login_hint=", FormEncode(login.citizen_id));
+  if (!login.nonce.empty())
+    absl::StrAppend(&query, "&nonce=", FormEncode(login.nonce));
   if (!login.acr_values.empty()) {
-    absl::StrAppend(&query, "&acr_values=", Encode(login.acr_values));
+    absl::StrAppend(&query, "&acr_values=", FormEncode(login.acr_values));
   }
   if (!login.code_challenge.empty()) {
-    absl::StrAppend(&query, "&code_challenge=", Encode(login.code_challenge),
+    absl::StrAppend(&query,
+                    "&code_challenge=", FormEncode(login.code_challenge),
                     "&code_challenge_method=S256");
   }
   adapters::HttpRequest request;

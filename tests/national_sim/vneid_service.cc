@@ -49,7 +49,8 @@ std::string FormDecode(absl::string_view s) {
 std::string FormEncode(absl::string_view s) {
   std::string out;
   for (char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
       out += c;
     } else {
       absl::StrAppendFormat(&out, "%%%02X", static_cast<unsigned char>(c));
@@ -268,7 +269,8 @@ SimReply VneidService::Realm::Discovery(const SimRequest& request) const {
 SimReply VneidService::Realm::Authorize(const SimRequest& request,
                                         absl::Time now) {
   const size_t q = request.uri.find('?');
-  Form form = ParseForm(q == std::string::npos ? "" : request.uri.substr(q + 1));
+  Form form =
+      ParseForm(q == std::string::npos ? "" : request.uri.substr(q + 1));
   // Without a known client and a registered redirect URI there is nowhere
   // safe to send the browser (RFC 6749 section 4.1.2.1).
   if (form["client_id"] != config_.client_id) {
@@ -330,7 +332,8 @@ SimReply VneidService::Realm::Authorize(const SimRequest& request,
   {
     absl::MutexLock lock(&mu_);
     if (codes_.size() > 4096) {
-      absl::erase_if(codes_, [now](const auto& c) { return c.second.expires <= now; });
+      absl::erase_if(codes_,
+                     [now](const auto& c) { return c.second.expires <= now; });
     }
     codes_.emplace(code, std::move(grant));
     ++counters_.authorizations;
@@ -384,11 +387,11 @@ SimReply VneidService::Realm::Token(const SimRequest& request, absl::Time now) {
     ++counters_.tokens_issued;
   }
   return JsonReply(
-      200, absl::StrCat("{\"access_token\":", JsonQuote(RandomToken()),
-                        ",\"expires_in\":",
-                        absl::ToInt64Seconds(config_.token_lifetime),
-                        ",\"refresh_expires_in\":0,\"token_type\":\"Bearer\","
-                        "\"not-before-policy\":0,\"scope\":\"profile\"}"));
+      200, absl::StrCat(
+               "{\"access_token\":", JsonQuote(RandomToken()),
+               ",\"expires_in\":", absl::ToInt64Seconds(config_.token_lifetime),
+               ",\"refresh_expires_in\":0,\"token_type\":\"Bearer\","
+               "\"not-before-policy\":0,\"scope\":\"profile\"}"));
 }
 
 SimReply VneidService::Realm::CodeGrant(const Form& form,
@@ -431,16 +434,14 @@ SimReply VneidService::Realm::CodeGrant(const Form& form,
     ++counters_.tokens_issued;
   }
   return JsonReply(
-      200, absl::StrCat("{\"access_token\":", JsonQuote(RandomToken()),
-                        ",\"expires_in\":",
-                        absl::ToInt64Seconds(config_.token_lifetime),
-                        ",\"refresh_expires_in\":1800,\"refresh_token\":",
-                        JsonQuote(RandomToken()),
-                        ",\"token_type\":\"Bearer\",\"id_token\":",
-                        JsonQuote(*id_token),
-                        ",\"not-before-policy\":0,\"session_state\":",
-                        JsonQuote(grant->session),
-                        ",\"scope\":\"openid profile\"}"));
+      200, absl::StrCat(
+               "{\"access_token\":", JsonQuote(RandomToken()),
+               ",\"expires_in\":", absl::ToInt64Seconds(config_.token_lifetime),
+               ",\"refresh_expires_in\":1800,\"refresh_token\":",
+               JsonQuote(RandomToken()),
+               ",\"token_type\":\"Bearer\",\"id_token\":", JsonQuote(*id_token),
+               ",\"not-before-policy\":0,\"session_state\":",
+               JsonQuote(grant->session), ",\"scope\":\"openid profile\"}"));
 }
 
 std::string VneidService::Realm::Claims(const Grant& grant,
@@ -454,26 +455,28 @@ std::string VneidService::Realm::Claims(const Grant& grant,
   if (faults.not_yet_valid) iat += 600, exp += 600;
   std::string aud = JsonQuote(config_.client_id);
   std::string azp = config_.client_id;
-  if (faults.wrong_audience) aud = JsonQuote("other-portal"), azp = "other-portal";
+  if (faults.wrong_audience)
+    aud = JsonQuote("other-portal"), azp = "other-portal";
   if (faults.extra_audience) aud = absl::StrCat("[", aud, ",\"account\"]");
   std::string claims = absl::StrCat(
       "{\"exp\":", exp, ",\"iat\":", iat, ",\"auth_time\":", iat,
       faults.not_yet_valid ? absl::StrCat(",\"nbf\":", iat) : "",
-      ",\"jti\":", JsonQuote(RandomToken().substr(0, 16)),
-      ",\"iss\":",
-      JsonQuote(faults.wrong_issuer
-                    ? absl::StrCat(issuer.substr(0, issuer.rfind('/')), "/other")
-                    : issuer),
+      ",\"jti\":", JsonQuote(RandomToken().substr(0, 16)), ",\"iss\":",
+      JsonQuote(
+          faults.wrong_issuer
+              ? absl::StrCat(issuer.substr(0, issuer.rfind('/')), "/other")
+              : issuer),
       ",\"aud\":", aud, ",\"sub\":", JsonQuote(SubjectOf(citizen.id)),
       ",\"typ\":\"ID\"",
       faults.extra_audience ? "" : absl::StrCat(",\"azp\":", JsonQuote(azp)));
   if (!grant.nonce.empty() || faults.wrong_nonce) {
-    absl::StrAppend(&claims, ",\"nonce\":",
-                    JsonQuote(faults.wrong_nonce ? RandomToken() : grant.nonce));
+    absl::StrAppend(
+        &claims, ",\"nonce\":",
+        JsonQuote(faults.wrong_nonce ? RandomToken() : grant.nonce));
   }
-  std::string given = absl::StrCat(citizen.middle_name,
-                                   citizen.middle_name.empty() ? "" : " ",
-                                   citizen.given_name);
+  std::string given =
+      absl::StrCat(citizen.middle_name, citizen.middle_name.empty() ? "" : " ",
+                   citizen.given_name);
   absl::StrAppend(
       &claims, ",\"session_state\":", JsonQuote(grant.session),
       ",\"sid\":", JsonQuote(grant.session), ",\"acr\":",
@@ -512,8 +515,8 @@ absl::StatusOr<std::string> VneidService::Realm::IdToken(
   }
   const std::string payload = Claims(grant, *citizen, issuer, faults, now);
   auto header = [&key](absl::string_view alg) {
-    return absl::StrCat("{\"alg\":\"", alg, "\",\"typ\":\"JWT\",\"kid\":",
-                        JsonQuote(key.kid), "}");
+    return absl::StrCat("{\"alg\":\"", alg,
+                        "\",\"typ\":\"JWT\",\"kid\":", JsonQuote(key.kid), "}");
   };
   if (faults.alg == "none") return Unsigned(header("none"), payload);
   if (faults.alg == "HS256") {
@@ -537,7 +540,8 @@ SimReply VneidService::Realm::Certs() {
     for (const SigningKey& key : published_) keys.push_back(key.jwk);
     ++counters_.jwks_served;
   }
-  return JsonReply(200, absl::StrCat("{\"keys\":[", absl::StrJoin(keys, ","), "]}"));
+  return JsonReply(200,
+                   absl::StrCat("{\"keys\":[", absl::StrJoin(keys, ","), "]}"));
 }
 
 VneidService::VneidService(VneidConfig config)
@@ -572,14 +576,16 @@ absl::Status MergeVneidFaultsJson(const JsonObject& json,
     if (!JsonHas(json, name)) continue;
     std::optional<bool> value = JsonBool(json, name);
     if (!value) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " must be a boolean"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be a boolean"));
     }
     *field = *value;
   }
   if (JsonHas(json, "alg")) {
     merged.alg = JsonText(json, "alg");
     if (!merged.alg.empty() && merged.alg != "none" && merged.alg != "HS256") {
-      return absl::InvalidArgumentError("alg must be \"\", \"none\" or \"HS256\"");
+      return absl::InvalidArgumentError(
+          "alg must be \"\", \"none\" or \"HS256\"");
     }
   }
   if (JsonHas(json, "acr")) merged.acr = JsonText(json, "acr");
@@ -595,19 +601,20 @@ SimReply VneidControl(VneidService& vneid, const SimRequest& request) {
       request.method == "POST" ? ParseJsonObject(request.body) : JsonObject();
   if (!json.ok()) return bad(json.status().message());
   if (request.path == "/_sim/vneid/faults" && request.method == "POST") {
-    VneidTokenFaults faults =
-        JsonBool(*json, "reset").value_or(false) ? VneidTokenFaults{}
-                                                 : vneid.faults();
+    VneidTokenFaults faults = JsonBool(*json, "reset").value_or(false)
+                                  ? VneidTokenFaults{}
+                                  : vneid.faults();
     if (absl::Status s = MergeVneidFaultsJson(*json, faults); !s.ok()) {
       return bad(s.message());
     }
     vneid.SetFaults(faults);
   } else if (request.path == "/_sim/vneid/rotate-keys" &&
              request.method == "POST") {
-    if (absl::Status s = vneid.RotateKeys(
-            JsonBool(*json, "keep_old").value_or(false));
+    if (absl::Status s =
+            vneid.RotateKeys(JsonBool(*json, "keep_old").value_or(false));
         !s.ok()) {
-      return JsonReply(500, absl::StrCat("{\"error\":", JsonQuote(s.message()), "}"));
+      return JsonReply(
+          500, absl::StrCat("{\"error\":", JsonQuote(s.message()), "}"));
     }
   } else if (request.path != "/_sim/vneid/stats" || request.method != "GET") {
     return JsonReply(404, R"({"error":"not found"})");
@@ -616,21 +623,21 @@ SimReply VneidControl(VneidService& vneid, const SimRequest& request) {
   VneidTokenFaults f = vneid.faults();
   return JsonReply(
       200,
-      absl::StrCat(
-          "{\"authorizations\":", c.authorizations,
-          ",\"tokens_issued\":", c.tokens_issued,
-          ",\"grants_refused\":", c.grants_refused,
-          ",\"jwks_served\":", c.jwks_served,
-          ",\"key_rotations\":", c.key_rotations, ",\"faults\":{",
-          "\"expired\":", f.expired ? "true" : "false",
-          ",\"not_yet_valid\":", f.not_yet_valid ? "true" : "false",
-          ",\"wrong_audience\":", f.wrong_audience ? "true" : "false",
-          ",\"extra_audience\":", f.extra_audience ? "true" : "false",
-          ",\"wrong_issuer\":", f.wrong_issuer ? "true" : "false",
-          ",\"wrong_nonce\":", f.wrong_nonce ? "true" : "false",
-          ",\"bad_signature\":", f.bad_signature ? "true" : "false",
-          ",\"unknown_kid\":", f.unknown_kid ? "true" : "false",
-          ",\"alg\":", JsonQuote(f.alg), ",\"acr\":", JsonQuote(f.acr), "}}"));
+      absl::StrCat("{\"authorizations\":", c.authorizations,
+                   ",\"tokens_issued\":", c.tokens_issued,
+                   ",\"grants_refused\":", c.grants_refused,
+                   ",\"jwks_served\":", c.jwks_served,
+                   ",\"key_rotations\":", c.key_rotations, ",\"faults\":{",
+                   "\"expired\":", f.expired ? "true" : "false",
+                   ",\"not_yet_valid\":", f.not_yet_valid ? "true" : "false",
+                   ",\"wrong_audience\":", f.wrong_audience ? "true" : "false",
+                   ",\"extra_audience\":", f.extra_audience ? "true" : "false",
+                   ",\"wrong_issuer\":", f.wrong_issuer ? "true" : "false",
+                   ",\"wrong_nonce\":", f.wrong_nonce ? "true" : "false",
+                   ",\"bad_signature\":", f.bad_signature ? "true" : "false",
+                   ",\"unknown_kid\":", f.unknown_kid ? "true" : "false",
+                   ",\"alg\":", JsonQuote(f.alg), ",\"acr\":", JsonQuote(f.acr),
+                   "}}"));
 }
 
 }  // namespace lienthong::sim

@@ -82,10 +82,10 @@ class VneidServiceTest : public ::testing::Test {
     HttpRequest r = Get("/protocol/openid-connect/token");
     r.method = "POST";
     r.headers = {"Content-Type: application/x-www-form-urlencoded"};
-    r.body = absl::StrCat("grant_type=authorization_code&code=", code,
-                          "&redirect_uri=", redirect_uri,
-                          "&client_id=", kClientId, "&client_secret=", secret,
-                          extra);
+    r.body =
+        absl::StrCat("grant_type=authorization_code&code=", code,
+                     "&redirect_uri=", redirect_uri, "&client_id=", kClientId,
+                     "&client_secret=", secret, extra);
     auto response = SendAndWait(*http_, std::move(r));
     EXPECT_THAT(response.status(), IsOk());
     return response.ok() ? *response : HttpResponse{};
@@ -121,8 +121,7 @@ class VneidServiceTest : public ::testing::Test {
 };
 
 TEST_F(VneidServiceTest, DiscoveryNamesTheRealmsEndpoints) {
-  auto response =
-      SendAndWait(*http_, Get("/.well-known/openid-configuration"));
+  auto response = SendAndWait(*http_, Get("/.well-known/openid-configuration"));
   ASSERT_THAT(response.status(), IsOk());
   ASSERT_EQ(response->status, 200);
   auto json = ParseJsonObject(response->body);

@@ -111,10 +111,10 @@ TEST_F(JwkTest, OnlyRs256SigningKeysAreKept) {
 
 TEST_F(JwkTest, SeveralKeysAreFoundByKid) {
   const std::string weak_jwk = *sim::RsaPublicJwk(weak_->get(), "weak");
-  absl::StatusOr<KeySet> keys = ParseJwkSet(
-      Set({Jwk("old", ",\"kty\":\"RSA\""), weak_jwk,
-           Jwk("enc", ",\"kty\":\"RSA\",\"use\":\"enc\""),
-           Jwk("new", ",\"kty\":\"RSA\"")}));
+  absl::StatusOr<KeySet> keys =
+      ParseJwkSet(Set({Jwk("old", ",\"kty\":\"RSA\""), weak_jwk,
+                       Jwk("enc", ",\"kty\":\"RSA\",\"use\":\"enc\""),
+                       Jwk("new", ",\"kty\":\"RSA\"")}));
   ASSERT_THAT(keys, IsOk());
   EXPECT_THAT(Kids(*keys), ElementsAre("new", "old"));
 }

@@ -90,7 +90,8 @@ class JwksCacheTest : public ::testing::Test {
 
   void SetUp() override {
     JwksCache::Options options;
-    options.request.url = "https://sso/realms/citizen/protocol/openid-connect/certs";
+    options.request.url =
+        "https://sso/realms/citizen/protocol/openid-connect/certs";
     options.min_refresh = absl::Seconds(30);
     options.max_age = absl::Hours(1);
     cache_ = std::make_unique<JwksCache>(options, &http_, &clock_);
@@ -162,7 +163,8 @@ TEST_F(JwksCacheTest, ConcurrentCallsShareOneFetch) {
 TEST_F(JwksCacheTest, AnUnknownKidRefetchesAtMostOncePerMinRefresh) {
   Load();
   std::vector<std::shared_ptr<Result>> forged;
-  for (int i = 0; i < 20; ++i) forged.push_back(Get(absl::StrCat("forged-", i)));
+  for (int i = 0; i < 20; ++i)
+    forged.push_back(Get(absl::StrCat("forged-", i)));
   EXPECT_EQ(http_.sent(), 2);  // one refetch for all twenty
   http_.Answer(Ok(Set({0})));
   for (const auto& r : forged) {
@@ -175,7 +177,8 @@ TEST_F(JwksCacheTest, AnUnknownKidRefetchesAtMostOncePerMinRefresh) {
   auto again = Get("forged-again");
   ASSERT_TRUE(again->done);
   EXPECT_THAT(again->key.status(),
-              StatusIs(absl::StatusCode::kUnauthenticated, "id token signed by an unknown key"));
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       "id token signed by an unknown key"));
   EXPECT_EQ(http_.sent(), 2);
   // Known keys still answer.
   EXPECT_THAT(Get("k1")->key.status(), IsOk());
@@ -183,7 +186,9 @@ TEST_F(JwksCacheTest, AnUnknownKidRefetchesAtMostOncePerMinRefresh) {
   auto after = Get("forged-later");
   EXPECT_EQ(http_.sent(), 3);
   http_.Answer(Ok(Set({0})));
-  EXPECT_THAT(after->key.status(), StatusIs(absl::StatusCode::kUnauthenticated, "id token signed by an unknown key"));
+  EXPECT_THAT(after->key.status(),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       "id token signed by an unknown key"));
 }
 
 TEST_F(JwksCacheTest, ARotatedKeyIsFetchedOnceAndThenHeld) {
@@ -205,17 +210,20 @@ TEST_F(JwksCacheTest, OldKeysAreRefetchedAndServeWhileTheRealmFails) {
   EXPECT_EQ(http_.sent(), 2);  // too old: refetched before use
   http_.Answer(Status(503));   // retried once at once ...
   EXPECT_EQ(http_.sent(), 3);
-  http_.Answer(Status(503));   // ... and given up: stale-if-error
+  http_.Answer(Status(503));  // ... and given up: stale-if-error
   ASSERT_TRUE(stale->done);
   EXPECT_THAT(stale->key.status(), IsOk());
   // A dropped key goes at the next successful fetch.
   clock_.Advance(absl::Seconds(1));
   auto next = Get("k1");
   http_.Answer(Ok(Set({1})));
-  EXPECT_THAT(next->key.status(), StatusIs(absl::StatusCode::kUnauthenticated, "id token signed by an unknown key"));
+  EXPECT_THAT(next->key.status(),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       "id token signed by an unknown key"));
 }
 
-TEST_F(JwksCacheTest, WithoutKeysAFailedFetchIsUnavailableAndNotRepeatedAtOnce) {
+TEST_F(JwksCacheTest,
+       WithoutKeysAFailedFetchIsUnavailableAndNotRepeatedAtOnce) {
   auto first = Warm();
   http_.Answer(absl::UnavailableError("connection refused"));
   http_.Answer(absl::UnavailableError("connection refused"));
@@ -226,9 +234,10 @@ TEST_F(JwksCacheTest, WithoutKeysAFailedFetchIsUnavailableAndNotRepeatedAtOnce) 
   EXPECT_EQ(http_.sent(), 2);
   auto soon = Get("k1");
   ASSERT_TRUE(soon->done);
-  EXPECT_THAT(soon->key.status(),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       "VNeID signing keys unavailable: a fetch failed just now"));
+  EXPECT_THAT(
+      soon->key.status(),
+      StatusIs(absl::StatusCode::kUnavailable,
+               "VNeID signing keys unavailable: a fetch failed just now"));
   EXPECT_EQ(http_.sent(), 2);
   clock_.Advance(absl::Seconds(1));
   auto later = Warm();

@@ -30,10 +30,10 @@ TEST(DecodeBase64UrlTest, AcceptsOnlyUnpaddedUrlAlphabet) {
       {"YWI", true, "ab"},
       {"YWJj", true, "abc"},
       {"-_8", true, "\xfb\xff"},
-      {"YQ==", false, nullptr},   // padding
-      {"Y", false, nullptr},      // a lone sextet
-      {"+/8", false, nullptr},    // standard alphabet
-      {"YW J", false, nullptr},   // space
+      {"YQ==", false, nullptr},  // padding
+      {"Y", false, nullptr},     // a lone sextet
+      {"+/8", false, nullptr},   // standard alphabet
+      {"YW J", false, nullptr},  // space
       {"YWJj\n", false, nullptr},
   };
   for (const Case& c : kCases) {
@@ -50,9 +50,9 @@ TEST(DecodeBase64UrlTest, AcceptsOnlyUnpaddedUrlAlphabet) {
 }
 
 TEST(ParseJwsCompactTest, DecodesHeaderPayloadAndSignature) {
-  std::string token = absl::StrCat(sim::Base64Url(kHeader), ".",
-                                   sim::Base64Url(kPayload), ".",
-                                   sim::Base64Url("sig"));
+  std::string token =
+      absl::StrCat(sim::Base64Url(kHeader), ".", sim::Base64Url(kPayload), ".",
+                   sim::Base64Url("sig"));
   absl::StatusOr<Jws> jws = ParseJwsCompact(token);
   ASSERT_THAT(jws, IsOk());
   EXPECT_EQ(jws->alg, "RS256");
@@ -87,16 +87,16 @@ TEST(ParseJwsCompactTest, RefusesMalformedTokens) {
       {absl::StrCat(sim::Base64Url(R"({"alg":"RS256","kid":7})"), ".", p,
                     ".c2ln"),
        "kid is not a string"},
-      {absl::StrCat(sim::Base64Url(R"({"alg":"RS256","crit":["exp"]})"), ".",
-                    p, ".c2ln"),
+      {absl::StrCat(sim::Base64Url(R"({"alg":"RS256","crit":["exp"]})"), ".", p,
+                    ".c2ln"),
        "header names critical extensions"},
       {std::string(kMaxIdTokenBytes + 1, 'a'), "too long"},
   };
   for (const Case& c : kCases) {
-    EXPECT_THAT(ParseJwsCompact(c.token),
-                StatusIs(absl::StatusCode::kUnavailable,
-                         absl::StrCat("VNeID sent a malformed id token: ",
-                                      c.what)))
+    EXPECT_THAT(
+        ParseJwsCompact(c.token),
+        StatusIs(absl::StatusCode::kUnavailable,
+                 absl::StrCat("VNeID sent a malformed id token: ", c.what)))
         << c.token.substr(0, 80);
   }
 }
@@ -151,11 +151,10 @@ TEST_F(VerifyRs256Test, RefusesAlteredTokens) {
       {"signature cut short", token.substr(0, token.size() - 4)},
       {"signature of another token",
        absl::StrCat(token.substr(0, dot),
-                    Signed(kHeader, R"({"a":1})").substr(
-                        Signed(kHeader, R"({"a":1})").rfind('.')))},
+                    Signed(kHeader, R"({"a":1})")
+                        .substr(Signed(kHeader, R"({"a":1})").rfind('.')))},
       {"signature byte flipped",
-       absl::StrCat(token.substr(0, dot + 5),
-                    token[dot + 5] == 'A' ? "B" : "A",
+       absl::StrCat(token.substr(0, dot + 5), token[dot + 5] == 'A' ? "B" : "A",
                     token.substr(dot + 6))},
   };
   for (const Case& c : kCases) {

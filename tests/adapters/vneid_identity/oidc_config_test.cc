@@ -33,10 +33,12 @@ TEST(OidcConfigTest, DefaultsFollowKeycloaksLayout) {
   absl::StatusOr<OidcSettings> s = ResolveOidcConfig(Minimal());
   ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->issuer, "https://sso.example.vn/realms/citizen");
-  EXPECT_EQ(s->token_url,
-            "https://sso.example.vn/realms/citizen/protocol/openid-connect/token");
-  EXPECT_EQ(s->jwks_url,
-            "https://sso.example.vn/realms/citizen/protocol/openid-connect/certs");
+  EXPECT_EQ(
+      s->token_url,
+      "https://sso.example.vn/realms/citizen/protocol/openid-connect/token");
+  EXPECT_EQ(
+      s->jwks_url,
+      "https://sso.example.vn/realms/citizen/protocol/openid-connect/certs");
   EXPECT_FALSE(s->credentials_in_body);
   EXPECT_EQ(s->clock_skew, absl::Seconds(60));
   EXPECT_EQ(s->jwks_min_refresh, absl::Seconds(30));
@@ -57,8 +59,9 @@ TEST(OidcConfigTest, OverridesAreTaken) {
   absl::StatusOr<OidcSettings> s = ResolveOidcConfig(c);
   ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->issuer, "https://public.example.vn/realms/other");
-  EXPECT_EQ(s->token_url,
-            "https://sso.example.vn/realms/other/protocol/openid-connect/token");
+  EXPECT_EQ(
+      s->token_url,
+      "https://sso.example.vn/realms/other/protocol/openid-connect/token");
   EXPECT_EQ(s->jwks_url, "https://sso.example.vn/keys");
   EXPECT_TRUE(s->credentials_in_body);
   EXPECT_EQ(s->clock_skew, absl::Seconds(5));
@@ -73,12 +76,16 @@ TEST(OidcConfigTest, BadConfigsNameTheField) {
     std::function<void(VneidOidcConfig&)> change;
     const char* field;
   } const kCases[] = {
-      {"plain http", [](VneidOidcConfig& c) {
+      {"plain http",
+       [](VneidOidcConfig& c) {
          c.mutable_upstream()->set_base_url("http://sso.example.vn");
-       }, "upstream.base_url"},
-      {"trailing slash", [](VneidOidcConfig& c) {
+       },
+       "upstream.base_url"},
+      {"trailing slash",
+       [](VneidOidcConfig& c) {
          c.mutable_upstream()->set_base_url("https://sso.example.vn/");
-       }, "upstream.base_url"},
+       },
+       "upstream.base_url"},
       {"realm with a slash", [](VneidOidcConfig& c) { c.set_realm("a/b"); },
        "realm"},
       {"relative path", [](VneidOidcConfig& c) { c.set_token_path("token"); },
@@ -91,23 +98,32 @@ TEST(OidcConfigTest, BadConfigsNameTheField) {
       {"unknown auth method",
        [](VneidOidcConfig& c) { c.set_client_auth_method("private_key_jwt"); },
        "client_auth_method"},
-      {"no redirect URI at all", [](VneidOidcConfig& c) {
+      {"no redirect URI at all",
+       [](VneidOidcConfig& c) {
          c.clear_redirect_uris();
          c.clear_caller_redirect_uris();
-       }, "redirect_uris"},
+       },
+       "redirect_uris"},
       {"redirect URI over http",
        [](VneidOidcConfig& c) { c.add_redirect_uris("http://portal.vn/cb"); },
        "redirect_uris[1]"},
-      {"redirect URI with a fragment", [](VneidOidcConfig& c) {
+      {"redirect URI with a fragment",
+       [](VneidOidcConfig& c) {
          c.add_redirect_uris("https://portal.vn/cb#x");
-       }, "redirect_uris[1]"},
-      {"http on a host named like localhost", [](VneidOidcConfig& c) {
+       },
+       "redirect_uris[1]"},
+      {"http on a host named like localhost",
+       [](VneidOidcConfig& c) {
          c.add_redirect_uris("http://localhost.evil.vn/cb");
-       }, "redirect_uris[1]"},
-      {"caller without client", [](VneidOidcConfig& c) {
+       },
+       "redirect_uris[1]"},
+      {"caller without client",
+       [](VneidOidcConfig& c) {
          c.add_caller_redirect_uris()->add_redirect_uris("https://x.vn/cb");
-       }, "caller_redirect_uris[1].client"},
-      {"skew over 300 s", [](VneidOidcConfig& c) { c.set_clock_skew_seconds(301); },
+       },
+       "caller_redirect_uris[1].client"},
+      {"skew over 300 s",
+       [](VneidOidcConfig& c) { c.set_clock_skew_seconds(301); },
        "clock_skew_seconds"},
       {"negative nonce cap",
        [](VneidOidcConfig& c) { c.set_max_remembered_nonces(-1); },
@@ -142,10 +158,11 @@ TEST(OidcConfigTest, RedirectUrisArePerCallerOrForAll) {
                        "redirect_uri is not one the gateway allows for this "
                        "caller"));
   // Exact comparison: no prefix, case or trailing-slash leniency.
-  for (const char* near : {"https://dichvucong.hungyen.gov.vn/vneid/callback/",
-                           "https://DICHVUCONG.hungyen.gov.vn/vneid/callback",
-                           "https://dichvucong.hungyen.gov.vn/vneid/callback?x=1",
-                           "https://dichvucong.hungyen.gov.vn/vneid"}) {
+  for (const char* near :
+       {"https://dichvucong.hungyen.gov.vn/vneid/callback/",
+        "https://DICHVUCONG.hungyen.gov.vn/vneid/callback",
+        "https://dichvucong.hungyen.gov.vn/vneid/callback?x=1",
+        "https://dichvucong.hungyen.gov.vn/vneid"}) {
     EXPECT_FALSE(s->CheckRedirectUri(kPortal, near).ok()) << near;
   }
 }

@@ -98,8 +98,8 @@ class VneidAdapterTest : public ::testing::Test {
   std::future<absl::StatusOr<VneidSignInResponse>> Start(
       const VneidSignInRequest& request,
       absl::Duration deadline = absl::Seconds(10)) {
-    auto promise = std::make_shared<
-        std::promise<absl::StatusOr<VneidSignInResponse>>>();
+    auto promise =
+        std::make_shared<std::promise<absl::StatusOr<VneidSignInResponse>>>();
     auto future = promise->get_future();
     CallContext context{absl::Now() + deadline, kPortal, "test-trace"};
     adapter_->sign_in()->SignIn(
@@ -116,7 +116,8 @@ class VneidAdapterTest : public ::testing::Test {
 
   absl::StatusOr<VneidSignInResponse> SignIn(const VneidSignInRequest& r) {
     auto future = Start(r);
-    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    if (future.wait_for(std::chrono::seconds(30)) !=
+        std::future_status::ready) {
       return absl::InternalError("test: no answer");
     }
     return future.get();
@@ -190,7 +191,8 @@ TEST_F(VneidAdapterTest, EachBadTokenIsRefusedWithItsMessage) {
   cases[7].faults.alg = "HS256";
   cases[8] = {"nonce mismatch", {}, "nonce does not match"};
   cases[8].faults.wrong_nonce = true;
-  cases[9] = {"assurance level 0", {}, "id token without assurance level 1 or 2"};
+  cases[9] = {
+      "assurance level 0", {}, "id token without assurance level 1 or 2"};
   cases[9].faults.acr = "0";
   for (const Case& c : cases) {
     absl::StatusOr<VneidSignInResponse> r = SignInWith(c.faults);
@@ -231,7 +233,8 @@ TEST_F(VneidAdapterTest, TwentyConcurrentSignInsWithAnUnknownKidFetchOnce) {
     sim_->SetVneidTokenFaults(faults);
     std::vector<VneidSignInRequest> requests;
     for (int i = 0; i < 20; ++i) {
-      std::string nonce = absl::StrCat("flood-", ++nonces_, "-0123456789abcdef");
+      std::string nonce =
+          absl::StrCat("flood-", ++nonces_, "-0123456789abcdef");
       requests.push_back(Request(Code(nonce), nonce));
     }
     std::vector<std::future<absl::StatusOr<VneidSignInResponse>>> futures;
@@ -260,8 +263,9 @@ TEST_F(VneidAdapterTest, ANonceIsAcceptedOnce) {
   const std::string nonce = "replayed-nonce-0123456789";
   ASSERT_THAT(SignIn(Request(Code(nonce), nonce)).status(), IsOk());
   // A second authorisation with the same nonce: a new code, an old nonce.
-  EXPECT_THAT(SignIn(Request(Code(nonce), nonce)).status(),
-              StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
+  EXPECT_THAT(
+      SignIn(Request(Code(nonce), nonce)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
 }
 
 TEST_F(VneidAdapterTest, ACodeIsExchangedOnce) {
@@ -359,7 +363,8 @@ TEST_F(VneidAdapterTest, ASlowRealmMeetsTheDeadline) {
   auto future = Start(Request("late-code", "late-nonce-0123456789"),
                       absl::Milliseconds(300));
   absl::StatusOr<VneidSignInResponse> r = future.get();
-  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
+  EXPECT_THAT(r.status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 

@@ -75,7 +75,8 @@ TEST(FormatSignInTest, PrintsThePresentFieldsAligned) {
 }
 
 TEST(VneidCommandTest, MissingOptionsStopBeforeAnyConnection) {
-  auto result = RunLienthong({"vneid", "signin", "--code", "c", "--nonce", "n"});
+  auto result =
+      RunLienthong({"vneid", "signin", "--code", "c", "--nonce", "n"});
   EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.err, HasSubstr("--redirect-uri is required"));
   result = RunLienthong({"vneid"});
