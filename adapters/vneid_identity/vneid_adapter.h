@@ -11,6 +11,12 @@
 //     limited), then iss, aud/azp, exp/nbf/iat, nonce, acr and the identity
 //     claims (id_token.h);
 //  4. remembers the nonce until the token expires and refuses it again.
+//
+// The used nonces and the keys are held by the adapter instance: a config
+// reload (which makes new instances) or a restart starts them afresh, and
+// replicas do not share them. A replay across that boundary still needs a
+// fresh code for the same nonce from VNeID, which binds each code to the
+// client and redirect URI and honours it once.
 #ifndef LIENTHONG_ADAPTERS_VNEID_IDENTITY_VNEID_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_VNEID_IDENTITY_VNEID_ADAPTER_H_
 
