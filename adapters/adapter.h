@@ -1,8 +1,7 @@
 // Interfaces between the gateway core and the adapters to national systems:
 // one interface per capability (identity, citizen sign-in, population,
-// portal), the call
-// context every operation receives, and the factory through which the config
-// creates adapter instances by name.
+// portal), the call context every operation receives, and the factory
+// through which the config creates adapter instances by name.
 //
 // Every operation is asynchronous: it takes the request, a call context and a
 // completion callback, returns at once, and calls the callback exactly once,

@@ -359,7 +359,7 @@ namespace {
 // The shared end of VerifyIdentity, SignInWithVneid and LookupCitizen. A
 // call refused by `status` (admission, validation, policy) is answered at
 // once; otherwise `attempt(route, context, done)` runs under the route's
-// breaker, and retries unless not `idempotent`, `accept(reply)` moves a good
+// breaker and, when `idempotent`, its retries; `accept(reply)` moves a good
 // reply into `*response`, and the call is logged, audited and answered.
 template <typename Response, typename Attempt, typename Accept>
 grpc::ServerUnaryReactor* Serve(const Services& services,
