@@ -133,6 +133,7 @@ absl::StatusOr<SigningKey> MakeKey(absl::string_view kid) {
 
 // What an authorisation code stands for.
 struct Grant {
+  std::string client_id;
   std::string redirect_uri;
   std::string nonce;
   std::string citizen_id;
@@ -176,12 +177,13 @@ class VneidService::Realm {
   SimReply Discovery(const SimRequest& request) const;
   SimReply Authorize(const SimRequest& request, absl::Time now);
   SimReply Token(const SimRequest& request, absl::Time now);
-  SimReply CodeGrant(const Form& form, const std::string& issuer,
-                     absl::Time now);
+  SimReply CodeGrant(const Form& form, const std::string& client,
+                     const std::string& issuer, absl::Time now);
   SimReply Certs();
-  // The client authenticated by Basic header or form; false when neither
-  // names this realm's client with its secret.
-  bool Authenticated(const SimRequest& request, const Form& form) const;
+  // The client authenticated by Basic header or form; nullopt unless it is
+  // this realm's client with its secret.
+  std::optional<std::string> AuthenticatedClient(const SimRequest& request,
+                                                 const Form& form) const;
   absl::StatusOr<std::string> IdToken(const Grant& grant,
                                       const std::string& issuer,
                                       absl::Time now);
@@ -319,7 +321,8 @@ SimReply VneidService::Realm::Authorize(const SimRequest& request,
     }
     acr = wanted;
   }
-  Grant grant{redirect_uri,
+  Grant grant{config_.client_id,
+              redirect_uri,
               form["nonce"],
               citizen->id,
               acr,
@@ -345,8 +348,8 @@ SimReply VneidService::Realm::Authorize(const SimRequest& request,
                    "&iss=", FormEncode(Issuer(request)), "&code=", code)));
 }
 
-bool VneidService::Realm::Authenticated(const SimRequest& request,
-                                        const Form& form) const {
+std::optional<std::string> VneidService::Realm::AuthenticatedClient(
+    const SimRequest& request, const Form& form) const {
   std::string id, secret;
   const std::string basic = request.Header("authorization");
   std::string decoded;
@@ -365,19 +368,23 @@ bool VneidService::Realm::Authenticated(const SimRequest& request,
     id = get("client_id");
     secret = get("client_secret");
   }
-  return id == config_.client_id && secret == config_.client_secret;
+  if (id != config_.client_id || secret != config_.client_secret) {
+    return std::nullopt;
+  }
+  return id;
 }
 
 SimReply VneidService::Realm::Token(const SimRequest& request, absl::Time now) {
   Form form = ParseForm(request.body);
-  if (!Authenticated(request, form)) {
+  std::optional<std::string> client = AuthenticatedClient(request, form);
+  if (!client) {
     SimReply reply = OAuthError(401, "invalid_client",
                                 "Invalid client or Invalid client credentials");
     reply.auth_failure = true;
     return reply;
   }
   if (form["grant_type"] == "authorization_code") {
-    return CodeGrant(form, Issuer(request), now);
+    return CodeGrant(form, *client, Issuer(request), now);
   }
   if (form["grant_type"] != "client_credentials") {
     return OAuthError(400, "unsupported_grant_type", "Unsupported grant_type");
@@ -395,6 +402,7 @@ SimReply VneidService::Realm::Token(const SimRequest& request, absl::Time now) {
 }
 
 SimReply VneidService::Realm::CodeGrant(const Form& form,
+                                        const std::string& client,
                                         const std::string& issuer,
                                         absl::Time now) {
   auto get = [&form](const char* name) {
@@ -414,6 +422,8 @@ SimReply VneidService::Realm::CodeGrant(const Form& form,
     return OAuthError(400, "invalid_grant", why);
   };
   if (!grant) return refuse("Code not valid");
+  if (grant->client_id != client)
+    return refuse("Code not issued to this client");
   if (get("redirect_uri") != grant->redirect_uri) {
     return refuse("Incorrect redirect_uri");
   }

@@ -187,6 +187,15 @@ TEST_F(VneidServiceTest, TheTokenEndpointEnforcesItsRules) {
   EXPECT_EQ(sim_->VneidStats().grants_refused, 3);
 }
 
+TEST_F(VneidServiceTest, ACodeOutlivingItsLifetimeIsRefused) {
+  VneidConfig config;
+  config.code_lifetime = absl::ZeroDuration();  // expired once issued
+  Start(config);
+  HttpResponse late = Exchange(Code(Login()));
+  EXPECT_EQ(late.status, 400);
+  EXPECT_THAT(late.body, HasSubstr("invalid_grant"));
+}
+
 TEST_F(VneidServiceTest, PkceS256IsChecked) {
   const std::string verifier(50, 'v');
   unsigned char digest[SHA256_DIGEST_LENGTH];
