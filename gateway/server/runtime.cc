@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gateway/config/config_error.h"
 #include "gateway/status/status_macros.h"
 
@@ -63,6 +64,26 @@ std::string RoutableNames() {
   return names;
 }
 
+// Where in `path` (an adapters[i].config) a factory's refusal points:
+// factories name the field first ("upstream.base_url must start with
+// https://", "ca_file: cannot read ..."), so a leading field path of the
+// adapter's config message refines it; anything else stays at `path`.
+std::string FactoryErrorField(const google::protobuf::Message& empty_config,
+                              absl::string_view message, std::string path) {
+  const size_t end = message.find_first_of(": ");
+  const google::protobuf::Descriptor* type = empty_config.GetDescriptor();
+  std::string refined = path;
+  for (absl::string_view part :
+       absl::StrSplit(message.substr(0, end), '.')) {
+    const google::protobuf::FieldDescriptor* field =
+        type == nullptr ? nullptr : type->FindFieldByName(std::string(part));
+    if (field == nullptr) return path;
+    absl::StrAppend(&refined, ".", part);
+    type = field->message_type();
+  }
+  return refined;
+}
+
 // Client rate limits, each checked by the resilience layer's rules.
 absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
   resilience::ClientRateLimiterOptions limits;
@@ -100,10 +121,14 @@ absl::Status AddAdapters(const GatewayConfig& config,
     }
     auto adapter = resources.registry->Create(instance, context);
     if (!adapter.ok()) {
+      std::string field = path + ".config";
+      if (auto empty = resources.registry->EmptyConfigFor(instance.type())) {
+        field = FactoryErrorField(*empty, adapter.status().message(), field);
+      }
       return config::AtConfigField(
-          path + ".config",
-          absl::InvalidArgumentError(absl::StrCat(
-              "adapter '", instance.name(), "': ", adapter.status().message())));
+          field, absl::InvalidArgumentError(absl::StrCat(
+                     "adapter '", instance.name(), "': ",
+                     adapter.status().message())));
     }
     resilience::CircuitBreakerOptions breaker =
         BreakerOptions(instance.breaker());

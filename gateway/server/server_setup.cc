@@ -89,7 +89,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   if (credentials.ok()) return credentials;
   // tls::MakeServerCredentials names the file it refused ("tls.key_file").
   std::string field = "listener.tls";
-  for (const char* name : {"tls.client_ca_file", "tls.cert_file", "tls.key_file"}) {
+  for (const char* name :
+       {"tls.client_ca_file", "tls.key_file", "tls.cert_file"}) {
     if (absl::StrContains(credentials.status().message(), name)) {
       field = absl::StrCat("listener.", name);
       break;

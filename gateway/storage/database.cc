@@ -279,19 +279,23 @@ absl::Status Database::Configure() {
   }
   if (options_.read_only) {
     // Reading the schema now turns "not a database" into an open error.
-    return Exec("SELECT count(*) FROM sqlite_master");
+    if (!Exec("SELECT count(*) FROM sqlite_master").ok()) {
+      return Error(absl::StrCat("cannot read '", path_, "'"));
+    }
+    return absl::OkStatus();
   }
   if (options_.wal) {
     LIENTHONG_ASSIGN_OR_RETURN(Statement wal,
                                Prepare("PRAGMA journal_mode=WAL"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool row, wal.Step());
-    if (!row || wal.Text(0) != "wal") {
+    absl::StatusOr<bool> row = wal.Step();
+    if (!row.ok()) return Error(absl::StrCat("cannot read '", path_, "'"));
+    if (!*row || wal.Text(0) != "wal") {
       return absl::UnavailableError(absl::StrCat(
           options_.label, ": cannot switch '", path_, "' to write-ahead "
           "logging"));
     }
-  } else {
-    LIENTHONG_RETURN_IF_ERROR(Exec("SELECT count(*) FROM sqlite_master"));
+  } else if (!Exec("SELECT count(*) FROM sqlite_master").ok()) {
+    return Error(absl::StrCat("cannot read '", path_, "'"));
   }
   LIENTHONG_RETURN_IF_ERROR(Exec(absl::StrCat(
       "PRAGMA synchronous=", SynchronousName(options_.synchronous))));
