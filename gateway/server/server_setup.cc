@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -38,38 +39,24 @@ absl::Status CheckKeys(const AuditSetup& setup) {
       audit::CitizenKey::FromFile(setup.options.hmac_key_file).status());
 }
 
-// A scratch folder with a fresh pair of keys, for checking a store whose
-// development keys do not exist yet; removed when dropped.
-class ScratchKeys {
- public:
-  ScratchKeys() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                     "/lienthong-check-XXXXXX");
-    if (::mkdtemp(pattern.data()) != nullptr) folder_ = pattern;
-  }
-  ~ScratchKeys() {
-    if (folder_.empty()) return;
-    std::remove(signing().c_str());
-    std::remove(hmac().c_str());
-    ::rmdir(folder_.c_str());
-  }
-  absl::Status Make() {
-    if (folder_.empty()) {
-      return absl::UnavailableError("cannot make a scratch folder for keys");
-    }
-    LIENTHONG_RETURN_IF_ERROR(audit::GenerateSigningKeyFile(signing()));
-    return audit::GenerateHmacKeyFile(hmac());
-  }
-  std::string signing() const { return folder_ + "/signing.pem"; }
-  std::string hmac() const { return folder_ + "/hmac.key"; }
-
- private:
-  std::string folder_;
-};
-
 }  // namespace
+
+ScratchFolder::ScratchFolder() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/lienthong-check-XXXXXX");
+  if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+ScratchFolder::~ScratchFolder() {
+  if (path_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string ScratchFolder::File(const std::string& name) const {
+  return absl::StrCat(path_, "/", name);
+}
 
 tls::ServerTlsOptions ServerTlsOptionsOf(
     const lienthong::config::v1::Tls& config) {
@@ -198,16 +185,22 @@ absl::Status CheckAuditLog(const lienthong::config::v1::Audit& config,
   store.create_folders = true;
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::CheckOpenable(setup.options.path, store)));
-  ScratchKeys scratch;
+  ScratchFolder scratch;
   if (setup.development_keys && (!Exists(setup.options.signing_key_file) ||
                                  !Exists(setup.options.hmac_key_file))) {
     // Start makes them; stand-ins let the store be checked as it would be.
-    LIENTHONG_RETURN_IF_ERROR(scratch.Make());
+    if (!scratch.ok()) {
+      return absl::UnavailableError("cannot make a scratch folder under $TMPDIR");
+    }
     if (!Exists(setup.options.signing_key_file)) {
-      setup.options.signing_key_file = scratch.signing();
+      setup.options.signing_key_file = scratch.File("signing.pem");
+      LIENTHONG_RETURN_IF_ERROR(
+          audit::GenerateSigningKeyFile(setup.options.signing_key_file));
     }
     if (!Exists(setup.options.hmac_key_file)) {
-      setup.options.hmac_key_file = scratch.hmac();
+      setup.options.hmac_key_file = scratch.File("hmac.key");
+      LIENTHONG_RETURN_IF_ERROR(
+          audit::GenerateHmacKeyFile(setup.options.hmac_key_file));
     }
   }
   LIENTHONG_RETURN_IF_ERROR(CheckKeys(setup));

@@ -17,6 +17,25 @@
 
 namespace lienthong::server {
 
+// A fresh folder under $TMPDIR (else /tmp), removed with everything in it
+// when dropped: where checks build what start-up would build in place
+// (scratch keys, a scratch outbox) without writing to the configured files.
+class ScratchFolder {
+ public:
+  ScratchFolder();
+  ~ScratchFolder();
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+
+  // False when no folder could be made.
+  bool ok() const { return !path_.empty(); }
+  // path + "/" + name.
+  std::string File(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
+
 // Where the audit store lives when audit.store_file is empty.
 inline constexpr char kDefaultAuditStoreFile[] = "var/audit.db";
 

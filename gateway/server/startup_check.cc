@@ -1,9 +1,5 @@
 #include "gateway/server/startup_check.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -22,30 +18,6 @@ namespace lienthong::server {
 namespace {
 
 using lienthong::config::v1::GatewayConfig;
-
-// A folder under $TMPDIR for the scratch outbox, removed with its files.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                     "/lienthong-check-XXXXXX");
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchFolder() {
-    if (path_.empty()) return;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::remove(absl::StrCat(File(), suffix).c_str());
-    }
-    ::rmdir(path_.c_str());
-  }
-  bool ok() const { return !path_.empty(); }
-  std::string File() const { return path_ + "/outbox.db"; }
-
- private:
-  std::string path_;
-};
 
 // PortalSync::Create names the field its message is about first
 // ("portal_sync.adapter: ...", "portal_sync.max_in_flight must ...").
@@ -68,7 +40,8 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
     return absl::UnavailableError("cannot make a scratch folder under $TMPDIR");
   }
   GatewayConfig scratch_config = config;
-  scratch_config.mutable_portal_sync()->set_outbox_file(scratch.File());
+  scratch_config.mutable_portal_sync()->set_outbox_file(
+      scratch.File("outbox.db"));
   absl::StatusOr<std::unique_ptr<sync::PortalSync>> sync =
       sync::PortalSync::Create(scratch_config, registry, http);
   if (!sync.ok()) return AtPortalSyncField(sync.status());

@@ -17,12 +17,11 @@
 #include "adapters/registry.h"
 #include "gateway/config/config_error.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_process.h"  // ClientChannel
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
 
@@ -30,7 +29,6 @@ namespace lienthong::server {
 namespace {
 
 using ::lienthong::testing::IsOk;
-using ::lienthong::testing::ReadFileOrEmpty;
 using ::lienthong::testing::StatusIs;
 using ::lienthong::testing::TestCert;
 using ::lienthong::v1::Citizen;
@@ -194,17 +192,9 @@ class GatewayServerTest : public ::testing::Test {
     server_ = *std::move(server);
   }
 
+  // `client`'s test certificate, or none for "".
   std::shared_ptr<grpc::Channel> Channel(const std::string& client) const {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
-    if (!client.empty()) {
-      ssl.pem_cert_chain = ReadFileOrEmpty(TestCert(client + ".pem"));
-      ssl.pem_private_key = ReadFileOrEmpty(TestCert(client + ".key"));
-    }
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                     grpc::SslCredentials(ssl), args);
+    return ::lienthong::testing::ClientChannel(server_->port(), client);
   }
 
   grpc::Status Lookup(const std::string& client, const LookupCitizenRequest& r,
