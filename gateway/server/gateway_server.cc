@@ -8,20 +8,16 @@
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/audit_service.h"
-#include "gateway/audit/signing.h"
+#include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
 #include "gateway/server/runtime.h"
+#include "gateway/server/server_setup.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/tls/client_identity.h"
@@ -98,86 +94,6 @@ absl::Status ValidateName(absl::string_view name) {
     return absl::InvalidArgumentError("full_name is too long");
   }
   return absl::OkStatus();
-}
-
-// Opens the audit log. Without key files configured, development keys are
-// made beside the store on first start (logged); configured key files must
-// exist.
-absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
-    const lienthong::config::v1::Audit& config, const std::string& node) {
-  audit::AuditLog::Options options;
-  options.path = config.store_file().empty() ? "var/audit.db" : config.store_file();
-  options.node = node.empty() ? "lienthong" : node;
-  if (config.checkpoint_every() > 0) {
-    options.checkpoint_every = config.checkpoint_every();
-  }
-  std::string dir = ".";
-  if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
-    dir = options.path.substr(0, slash);
-  }
-  if (dir != "." && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create audit folder '", dir, "'"));
-  }
-  if (config.signing_key_file().empty() && config.hmac_key_file().empty()) {
-    options.signing_key_file = absl::StrCat(dir, "/audit-signing.pem");
-    options.hmac_key_file = absl::StrCat(dir, "/audit-hmac.key");
-    bool made = false;
-    if (::access(options.signing_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(
-          audit::GenerateSigningKeyFile(options.signing_key_file));
-      made = true;
-    }
-    if (::access(options.hmac_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(audit::GenerateHmacKeyFile(options.hmac_key_file));
-      made = true;
-    }
-    if (made) {
-      log::Warning("made development audit keys; configure audit.signing_key_file "
-                   "and audit.hmac_key_file for production",
-                   {{"folder", dir}});
-    }
-  } else {
-    options.signing_key_file = config.signing_key_file();
-    options.hmac_key_file = config.hmac_key_file();
-  }
-  auto opened = audit::AuditLog::Open(options);
-  if (!opened.ok()) {
-    return absl::Status(opened.status().code(),
-                        absl::StrCat("audit log: ", opened.status().message()));
-  }
-  return opened;
-}
-
-// Protections of the HTTP/2 listener, each with a safe default.
-void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
-                         grpc::ServerBuilder& builder) {
-  auto or_default = [](int value, int fallback) {
-    return value > 0 ? value : fallback;
-  };
-  builder.SetMaxReceiveMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
-  builder.SetMaxSendMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
-  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
-                             or_default(limits.max_metadata_bytes(), 16 << 10));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             or_default(limits.max_concurrent_streams(), 4096));
-  builder.AddChannelArgument(
-      GRPC_ARG_KEEPALIVE_TIME_MS,
-      or_default(limits.keepalive_time_seconds(), 120) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-      or_default(limits.keepalive_timeout_seconds(), 20) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      or_default(limits.min_client_ping_interval_seconds(), 60) * 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  builder.AddChannelArgument(
-      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-      or_default(limits.max_connection_idle_seconds(), 600) * 1000);
-  if (limits.max_connection_age_seconds() > 0) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
-                               limits.max_connection_age_seconds() * 1000);
-  }
 }
 
 }  // namespace
@@ -549,27 +465,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
     adapters::HttpClient* http,
     const std::vector<grpc::Service*>& extra_services) {
+  // Builders below rely on the config-level rules having passed.
+  LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
+      config, [&registry](absl::string_view type) {
+        return registry.EmptyConfigFor(type);
+      }));
   auto server =
       std::unique_ptr<GatewayServer>(new GatewayServer(registry, http));
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime,
                              BuildRuntime(config, server->resources_));
-  const auto& tls_config = config.listener().tls();
-  tls::ServerTlsOptions tls_options;
-  tls_options.cert_file = tls_config.cert_file();
-  tls_options.key_file = tls_config.key_file();
-  tls_options.client_ca_file = tls_config.client_ca_file();
-  tls_options.require_client_cert =
-      !tls_config.has_require_client_cert() || tls_config.require_client_cert();
-  if (!tls_options.require_client_cert &&
-      !tls_config.insecure_allow_no_client_cert()) {
-    return absl::InvalidArgumentError(
-        "listener.tls.require_client_cert: false needs "
-        "insecure_allow_no_client_cert: true as well");
-  }
-  tls_options.refresh_interval_seconds = tls_config.refresh_interval_seconds();
+  const tls::ServerTlsOptions tls_options =
+      ServerTlsOptionsOf(config.listener().tls());
   LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
-                             tls::MakeServerCredentials(tls_options));
-
+                             ListenerCredentials(config.listener().tls()));
   const auto& audit_config = config.audit();
   if (!audit_config.disabled()) {
     LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
@@ -622,8 +530,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   server->population_ = population;
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.listener().address()));
+    return config::AtConfigField(
+        "listener.address",
+        absl::UnavailableError(absl::StrCat("cannot listen on ",
+                                            config.listener().address())));
   }
   log::Info("gateway listening",
             {{"address", config.listener().address()},
@@ -691,6 +601,10 @@ absl::Status GatewayServer::Ready() const {
 }
 
 absl::Status GatewayServer::Reload(const GatewayConfig& config) {
+  LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
+      config, [this](absl::string_view type) {
+        return resources_.registry->EmptyConfigFor(type);
+      }));
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
   services_->set_runtime(std::move(runtime));
   ExportRuntimeGauges();
