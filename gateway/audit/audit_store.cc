@@ -11,7 +11,8 @@
 namespace lienthong::audit {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added the officer_* columns; a version-1 file gets them on open.
+constexpr int kSchemaVersion = 2;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS records (
@@ -32,7 +33,11 @@ CREATE TABLE IF NOT EXISTS records (
   request_sha256 TEXT NOT NULL,
   response_sha256 TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL);
+  hash TEXT NOT NULL,
+  officer_hmac TEXT NOT NULL DEFAULT '',
+  officer_masked TEXT NOT NULL DEFAULT '',
+  officer_unit_code TEXT NOT NULL DEFAULT '',
+  officer_account_hmac TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS records_time ON records(time_ns);
 CREATE INDEX IF NOT EXISTS records_caller ON records(caller);
 CREATE INDEX IF NOT EXISTS records_citizen ON records(citizen_hmac);
@@ -49,7 +54,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 constexpr char kRecordColumns[] =
     "sequence, time_ns, node, caller, caller_cert_sha256, method, purpose, "
     "dossier_id, citizen_hmac, citizen_masked, national_system, attempts, "
-    "outcome, latency_us, request_sha256, response_sha256, prev_hash, hash";
+    "outcome, latency_us, request_sha256, response_sha256, prev_hash, hash, "
+    "officer_hmac, officer_masked, officer_unit_code, officer_account_hmac";
+// Brings a version-1 records table to version 2.
+constexpr char kAddOfficerColumns[] =
+    "ALTER TABLE records ADD COLUMN officer_hmac TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_masked TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_unit_code TEXT NOT NULL "
+    "DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_account_hmac TEXT NOT NULL "
+    "DEFAULT '';";
 constexpr char kCheckpointColumns[] =
     "sequence, hash, time_ns, node, signature, public_key_sha256";
 
@@ -131,6 +145,10 @@ void ReadRecord(sqlite3_stmt* stmt, AuditRecord* r) {
   r->set_response_sha256(ColumnText(stmt, 15));
   r->set_prev_hash(ColumnText(stmt, 16));
   r->set_hash(ColumnText(stmt, 17));
+  r->set_officer_hmac(ColumnText(stmt, 18));
+  r->set_officer_masked(ColumnText(stmt, 19));
+  r->set_officer_unit_code(ColumnText(stmt, 20));
+  r->set_officer_account_hmac(ColumnText(stmt, 21));
 }
 
 // Reads a row selected with kCheckpointColumns.
@@ -202,6 +220,10 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
       version = sqlite3_column_int(get.get(), 0);
     }
   }
+  if (schema.ok() && version == 1) {
+    schema = Exec(db.get(), kAddOfficerColumns);
+    version = 0;  // now as new: stamp the current version below
+  }
   if (schema.ok() && version == 0) {
     schema = Exec(db.get(),
                   absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
@@ -220,7 +242,7 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
       Stmt insert_record,
       Prepare(db.get(),
               absl::StrCat("INSERT INTO records (", kRecordColumns,
-                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
   LIENTHONG_ASSIGN_OR_RETURN(
       Stmt insert_checkpoint,
       Prepare(db.get(),
@@ -305,6 +327,10 @@ absl::Status SqliteAuditStore::WriteLocked(
     BindText(s, 16, r.response_sha256());
     BindText(s, 17, r.prev_hash());
     BindText(s, 18, r.hash());
+    BindText(s, 19, r.officer_hmac());
+    BindText(s, 20, r.officer_masked());
+    BindText(s, 21, r.officer_unit_code());
+    BindText(s, 22, r.officer_account_hmac());
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return Error(db_, "insert record");
