@@ -157,15 +157,17 @@ std::optional<AddressPart> FindBadAddressPart(AddressScheme scheme,
                                               absl::string_view district,
                                               absl::string_view commune) {
   const bool legacy = scheme == AddressScheme::kLegacy;
-  if ((legacy ? FindLegacyProvince(province) : FindCurrentProvince(province)) ==
-      nullptr) {
+  if (!province.empty() &&
+      (legacy ? FindLegacyProvince(province) : FindCurrentProvince(province)) ==
+          nullptr) {
     return AddressPart::kProvince;
   }
   if (!district.empty() && (!legacy || district.size() != 3 ||
                             !AllDigits(district) || district == "000")) {
     return AddressPart::kDistrict;
   }
-  if (commune.size() != 5 || !AllDigits(commune) || commune == "00000") {
+  if (!commune.empty() &&
+      (commune.size() != 5 || !AllDigits(commune) || commune == "00000")) {
     return AddressPart::kCommune;
   }
   return std::nullopt;

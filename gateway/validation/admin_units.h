@@ -65,11 +65,12 @@ AddressScheme SchemeOf(bool has_district,
 enum class AddressPart { kProvince, kDistrict, kCommune };
 
 // Returns the first part of an address whose code is wrong in `scheme`, or
-// nullopt when all are right:
+// nullopt when all are right. An empty part is absent and not checked (the
+// national systems treat every element as optional); a present one must be:
 //  - province: one of the 63 (kLegacy) or of the 34 (kCurrent);
-//  - district: empty, or 3 digits other than "000" (kLegacy only; any
-//    district is wrong in kCurrent);
-//  - commune: 5 digits, 00001..99999.
+//  - district: 3 digits other than "000", and only in kLegacy;
+//  - commune: 5 digits, 00001..99999 (its form only: no public list of the
+//    3,321 communes is available offline).
 std::optional<AddressPart> FindBadAddressPart(AddressScheme scheme,
                                               absl::string_view province,
                                               absl::string_view district,

@@ -137,7 +137,8 @@ TEST(AdminUnitsTest, AddressCodesInTheirScheme) {
       {kCurrent, "34", "", "12103", AddressPart::kProvince},
       {kLegacy, "03", "", "12103", AddressPart::kProvince},
       {kCurrent, "3", "", "12103", AddressPart::kProvince},
-      {kCurrent, "", "", "12103", AddressPart::kProvince},
+      {kCurrent, "", "", "12103", std::nullopt},  // absent: not checked
+      {kCurrent, "33", "", "", std::nullopt},
       {kCurrent, "33", "336", "12103", AddressPart::kDistrict},
       {kLegacy, "33", "33", "12103", AddressPart::kDistrict},
       {kLegacy, "33", "000", "12103", AddressPart::kDistrict},
@@ -146,7 +147,9 @@ TEST(AdminUnitsTest, AddressCodesInTheirScheme) {
       {kCurrent, "33", "", "121030", AddressPart::kCommune},
       {kCurrent, "33", "", "00000", AddressPart::kCommune},
       {kCurrent, "33", "", "0000１", AddressPart::kCommune},  // full-width 1
-      {kLegacy, "33", "336", "", AddressPart::kCommune},
+      {kLegacy, "33", "336", "", std::nullopt},
+      {kLegacy, "", "336", "", std::nullopt},
+      {kCurrent, "", "336", "", AddressPart::kDistrict},
   };
   for (const AddressCase& c : kCases) {
     SCOPED_TRACE(::testing::Message()
