@@ -148,37 +148,33 @@ absl::StatusOr<VerifyIdentityResponse> ParseVerifyResponse(
   if (!message.has_dulieu()) return Malformed("missing duLieu");
   const wire::VerifyResult& result = message.dulieu();
 
+  // The reply is still checked whole, but only MATCH / NO_MATCH leaves the
+  // gateway (identity.proto says why).
   VerifyIdentityResponse response;
+  bool mismatch = false;
+  bool not_found = false;
   if (result.ketqua() == "KHOP") {
     response.set_result(VerifyIdentityResponse::MATCH);
   } else if (result.ketqua() == "KHONG_KHOP") {
-    response.set_result(VerifyIdentityResponse::MISMATCH);
+    mismatch = true;
   } else if (result.ketqua() == "KHONG_TIM_THAY") {
-    response.set_result(VerifyIdentityResponse::NOT_FOUND);
+    not_found = true;
   } else {
     return Malformed("unknown ketQua");
   }
+  if (mismatch || not_found)
+    response.set_result(VerifyIdentityResponse::NO_MATCH);
 
   for (const std::string& field : result.truongkhongkhop()) {
-    VerifyIdentityResponse::Field mapped;
-    if (field == "hoVaTen") {
-      mapped = VerifyIdentityResponse::FULL_NAME;
-    } else if (field == "ngaySinh") {
-      mapped = VerifyIdentityResponse::BIRTH_DATE;
-    } else {
+    if (field != "hoVaTen" && field != "ngaySinh") {
       return Malformed("unknown field in truongKhongKhop");
     }
-    const auto& seen = response.mismatched_fields();
-    if (std::find(seen.begin(), seen.end(), mapped) == seen.end()) {
-      response.add_mismatched_fields(mapped);
-    }
   }
-  const bool mismatch = response.result() == VerifyIdentityResponse::MISMATCH;
-  if (mismatch != (response.mismatched_fields_size() > 0)) {
+  if (mismatch != (result.truongkhongkhop_size() > 0)) {
     return Malformed("truongKhongKhop does not agree with ketQua");
   }
 
-  if (response.result() == VerifyIdentityResponse::NOT_FOUND) {
+  if (not_found) {
     if (result.mucdodinhdanh() != 0) {
       return Malformed("mucDoDinhDanh is not 0 for KHONG_TIM_THAY");
     }
@@ -188,7 +184,6 @@ absl::StatusOr<VerifyIdentityResponse> ParseVerifyResponse(
   if (result.mucdodinhdanh() < 0 || result.mucdodinhdanh() > 2) {
     return Malformed("mucDoDinhDanh outside 0..2");
   }
-  response.set_vneid_level(result.mucdodinhdanh());
   response.set_reference(message.matraloi());
   return response;
 }

@@ -52,10 +52,9 @@ absl::StatusOr<std::string> BuildVerifyBody(
     const lienthong::v1::VerifyIdentityRequest& request,
     absl::string_view request_id);
 
-// Returns the result of a verify answer: ketQua KHOP / KHONG_KHOP /
-// KHONG_TIM_THAY as MATCH / MISMATCH / NOT_FOUND, truongKhongKhop hoVaTen /
-// ngaySinh as FULL_NAME / BIRTH_DATE, mucDoDinhDanh (0..2) as vneid_level,
-// maTraLoi as reference.
+// Returns the result of a verify answer: ketQua KHOP as MATCH, KHONG_KHOP
+// and KHONG_TIM_THAY both as NO_MATCH (which field differed, and the
+// account level, are checked but not passed on), maTraLoi as reference.
 //
 // Fails with UNAUTHENTICATED for HTTP 401 (the token was refused: fetch a
 // new one and try once more); UNAVAILABLE retriable for 429/502/503/504,

@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "lienthong/v1/common.pb.h"
 
 namespace lienthong::bench {
 
@@ -34,6 +35,16 @@ struct LoadOptions {
   // The purpose and fields sent with lookups.
   std::string purpose = "1.001193";
   std::vector<std::string> fields = {"name", "birth_date"};
+  // The officer every call is made for (synthetic).
+  lienthong::v1::Officer officer = DefaultOfficer();
+
+  static lienthong::v1::Officer DefaultOfficer() {
+    lienthong::v1::Officer officer;
+    officer.set_citizen_id("001085004321");
+    officer.set_unit_code("000.00.31.H31");
+    officer.set_account("loadgen");
+    return officer;
+  }
 };
 
 struct LoadResult {

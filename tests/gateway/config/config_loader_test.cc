@@ -837,8 +837,9 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(c06.api_key(), "dev-population-key");
   EXPECT_EQ(c06.username(), "lienthong-dev");
   EXPECT_EQ(c06.secret(), "dev-population-secret");
-  EXPECT_EQ(c06.unit_code(), "000.00.00.H31");
-  EXPECT_EQ(c06.officer_code(), "LIENTHONG-GW");
+  EXPECT_EQ(c06.auth_url(), "https://c06.sim.lienthong.local/xacthuc");
+  EXPECT_EQ(c06.integration_code(), "037");
+  EXPECT_EQ(c06.identity_service_code(), "033");
 
   v1::VneidIdentityRestConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
