@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gateway/cli/args.h"
 #include "gateway/cli/output.h"
@@ -36,6 +37,20 @@ std::string Coded(absl::string_view name, absl::string_view code) {
   if (name.empty()) return code.empty() ? "" : absl::StrCat("code ", code);
   if (code.empty()) return std::string(name);
   return absl::StrCat(name, " (", code, ")");
+}
+
+// The ethnic group's name, or, when only the enum was granted, the enum's
+// own name ("KINH", "GIA_RAI", "OTHER").
+std::string EthnicityText(const Citizen& citizen) {
+  if (!citizen.ethnicity_name().empty() ||
+      citizen.ethnicity() == lienthong::v1::ETHNICITY_UNSPECIFIED ||
+      !lienthong::v1::Ethnicity_IsValid(citizen.ethnicity())) {
+    return Coded(citizen.ethnicity_name(), citizen.ethnicity_code());
+  }
+  return Coded(absl::StripPrefix(lienthong::v1::Ethnicity_Name(
+                                     citizen.ethnicity()),
+                                 "ETHNICITY_"),
+               citizen.ethnicity_code());
 }
 
 absl::string_view GenderName(lienthong::v1::Gender gender) {
@@ -170,8 +185,7 @@ std::string FormatCitizen(const Citizen& citizen, absl::string_view reference) {
   list.Add("Birth date", FormatDate(citizen.birth_date()));
   list.Add("Gender",
            Coded(GenderName(citizen.gender()), citizen.gender_code()));
-  list.Add("Ethnicity",
-           Coded(citizen.ethnicity_name(), citizen.ethnicity_code()));
+  list.Add("Ethnicity", EthnicityText(citizen));
   list.Add("Religion", Coded(citizen.religion(), citizen.religion_code()));
   list.Add("Marital status", Coded(MaritalStatusName(citizen.marital_status()),
                                    citizen.marital_status_code()));

@@ -153,6 +153,12 @@ TEST(FormatCitizenTest, CodesWithAndWithoutNames) {
   }
 }
 
+TEST(FormatCitizenTest, OnlyTheEthnicityEnumGranted) {
+  Citizen c;
+  c.set_ethnicity(lienthong::v1::ETHNICITY_GIA_RAI);
+  EXPECT_EQ(FormatCitizen(c, ""), "Ethnicity:  GIA_RAI\n");
+}
+
 TEST(FormatCitizenTest, RelativeWithOnlyAnId) {
   Citizen c;
   c.mutable_spouse()->set_citizen_id("033190000123");
