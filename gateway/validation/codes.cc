@@ -47,6 +47,22 @@ bool IsCodeLike(absl::string_view text, absl::string_view extra,
   });
 }
 
+// Required, and IsCodeLike; the message names `field` and says what
+// `extra` allows (`extra_text`).
+absl::Status ValidateCodeLike(absl::string_view text, absl::string_view field,
+                              absl::string_view extra,
+                              absl::string_view extra_text, size_t max_length) {
+  if (text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  if (!IsCodeLike(text, extra, max_length)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be 1 to ", max_length, " ASCII letters, digits, ",
+        extra_text, ", starting and ending with a letter or digit"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidatePurpose(absl::string_view purpose) {
@@ -85,29 +101,14 @@ absl::Status ValidateDossierId(absl::string_view dossier) {
 }
 
 absl::Status ValidateUnitCode(absl::string_view code, absl::string_view field) {
-  if (code.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  if (!IsCodeLike(code, ".-_", kMaxUnitCodeLength)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " must be 1 to ", kMaxUnitCodeLength,
-        " ASCII letters, digits, '.', '-' or '_', starting and ending with a "
-        "letter or digit"));
-  }
-  return absl::OkStatus();
+  return ValidateCodeLike(code, field, ".-_", "'.', '-' or '_'",
+                          kMaxUnitCodeLength);
 }
 
 absl::Status ValidateAccount(absl::string_view account,
                              absl::string_view field) {
-  if (account.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  }
-  if (!IsCodeLike(account, ".-_@", kMaxAccountLength)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " must be 1 to ", kMaxAccountLength,
-        " ASCII letters, digits, '.', '-', '_' or '@', starting and ending "
-        "with a letter or digit"));
-  }
-  return absl::OkStatus();
+  return ValidateCodeLike(account, field, ".-_@", "'.', '-', '_' or '@'",
+                          kMaxAccountLength);
 }
 
 }  // namespace lienthong::validation

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "lienthong/v1/common.pb.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::bench {
 
@@ -36,15 +37,7 @@ struct LoadOptions {
   std::string purpose = "1.001193";
   std::vector<std::string> fields = {"name", "birth_date"};
   // The officer every call is made for (synthetic).
-  lienthong::v1::Officer officer = DefaultOfficer();
-
-  static lienthong::v1::Officer DefaultOfficer() {
-    lienthong::v1::Officer officer;
-    officer.set_citizen_id("001085004321");
-    officer.set_unit_code("000.00.31.H31");
-    officer.set_account("loadgen");
-    return officer;
-  }
+  lienthong::v1::Officer officer = lienthong::testing::TestOfficer();
 };
 
 struct LoadResult {
