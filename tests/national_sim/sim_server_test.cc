@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/national_sim/citizen_generator.h"
+#include "tests/national_sim/population_requests.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_json.h"
 
@@ -80,69 +81,6 @@ struct Transfer {
   }
 };
 
-// The lookup's elements; each may be spoiled by a test.
-struct LookupFields {
-  std::string request_id = "LT-test-1";
-  std::string procedure = "1.001193";
-  std::string integration = "037";
-  std::string officer = "001085004321";
-  std::string unit = "000.00.31.H31";
-  std::string account = "nguyenvana";
-  std::string name;   // HoVaTen, optional
-  std::string birth;  // NgayThangNam, optional
-};
-
-// A SOAP request with `operation` holding `elements`. The prefix is not the
-// gateway's "dan": matching is on local names.
-std::string Soap(const std::string& operation, const std::string& elements) {
-  return absl::StrCat(
-      "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-      "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-      "xmlns:q=\"http://dancuquocgia.bca\"><s:Header/><s:Body><q:",
-      operation, ">", elements, "</q:", operation, "></s:Body></s:Envelope>");
-}
-
-std::string E(const std::string& name, const std::string& value) {
-  return absl::StrCat("<q:", name, ">", value, "</q:", name, ">");
-}
-
-std::string IdElement(const std::string& id) {
-  return E(id.size() == 9 ? "SoCMND" : "SoDinhDanh", id);
-}
-
-std::string SoapLookup(const std::string& id, const LookupFields& f = {}) {
-  std::string elements = absl::StrCat(
-      E("MaYeuCau", f.request_id), E("MaDVC", f.procedure),
-      E("MaTichHop", f.integration), E("MaCanBo", f.officer),
-      E("MaDonVi", f.unit), E("TaiKhoan", f.account), IdElement(id));
-  if (!f.name.empty()) absl::StrAppend(&elements, E("HoVaTen", f.name));
-  if (!f.birth.empty()) {
-    absl::StrAppend(&elements, "<q:NgayThangNamSinh>",
-                    E("NgayThangNam", f.birth), "</q:NgayThangNamSinh>");
-  }
-  return Soap("TraCuuThongTinCongDan", elements);
-}
-
-std::string SoapCheck(const std::string& id, const std::string& name,
-                      const std::string& service = "033",
-                      const std::string& officer = "001085004321") {
-  return Soap(
-      "XacThucThongTinCongDanRequest",
-      absl::StrCat(E("MaYeuCau", "LT-test-2"), E("MaDichVu", service),
-                   E("MaCanBo", officer), IdElement(id), E("HoVaTen", name)));
-}
-
-// Headers for the population DB; each field may be spoiled by a test.
-struct PopulationAuth {
-  std::string client = "VN/GOV/000.00.00.H31/LIENTHONG";
-  std::string key = "dev-population-key";
-  std::string user = "lienthong-dev";
-  std::string secret = "dev-population-secret";
-  std::string auth_url = "https://c06.sim.lienthong.local/xacthuc";
-  int64_t clock_skew_s = 0;
-  bool seconds = false;  // Timestamp in seconds instead of milliseconds
-};
-
 const google::protobuf::Struct& Sub(const JsonObject& o,
                                     const std::string& key) {
   return o.fields().at(key).struct_value();
@@ -190,17 +128,11 @@ class SimServerTest : public ::testing::Test {
   Response Get(const std::string& path) { return Call(path, {}, nullptr); }
 
   std::vector<std::string> PopulationHeaders(const PopulationAuth& auth = {}) {
-    const absl::Time now = absl::Now() + absl::Seconds(auth.clock_skew_s);
-    std::string timestamp = absl::StrCat(
-        auth.seconds ? absl::ToUnixSeconds(now) : absl::ToUnixMillis(now));
-    return {
-        "Content-Type: text/xml; charset=utf-8",
-        "SOAPAction: \"\"",
-        "X-Road-Client: " + auth.client,
-        "ApiKey: " + auth.key,
-        "Timestamp: " + timestamp,
-        "Authorization: " + PopulationAuthorization(auth.auth_url, auth.user,
-                                                    timestamp, auth.secret)};
+    std::vector<std::string> lines;
+    for (const auto& [name, value] : PopulationHeaderMap(auth, absl::Now())) {
+      lines.push_back(absl::StrCat(name, ": ", value));
+    }
+    return lines;
   }
 
   // The reply's Body, parsed into `doc`.
@@ -284,139 +216,6 @@ TEST_F(SimServerTest, PopulationLookupMatchesGenerator) {
             expected->head.id);
   EXPECT_EQ(server_->Stats().of(System::kPopulation).answered_ok, 1);
   EXPECT_EQ(server_->Stats().of(System::kPopulation).lookups, 1);
-}
-
-TEST_F(SimServerTest, PopulationNotFoundAndCmnd) {
-  for (const std::string& id :
-       {std::string("033085012012"), std::string("033485012345")}) {
-    Response r = Post("/c06/soap", SoapLookup(id), PopulationHeaders());
-    ASSERT_EQ(r.status, 200) << r.body;
-    pugi::xml_document doc;
-    pugi::xml_node collection = SoapBody(r, doc).child("ns1:CongdanCollection");
-    ASSERT_TRUE(collection) << id;
-    EXPECT_STREQ(collection.attribute("SoCongDan").value(), "0");
-    EXPECT_FALSE(collection.child("ns1:CongDan")) << id;
-  }
-  // A name that does not match is as good as not found.
-  LookupFields other;
-  other.name = "AI DO KHAC";
-  Response wrong =
-      Post("/c06/soap", SoapLookup("033085012345", other), PopulationHeaders());
-  EXPECT_FALSE(absl::StrContains(wrong.body, "<ns1:CongDan>"));
-
-  Response cmnd =
-      Post("/c06/soap", SoapLookup("145123456"), PopulationHeaders());
-  EXPECT_TRUE(
-      absl::StrContains(cmnd.body, "<ns1:SoCMND>145123456</ns1:SoCMND>"))
-      << cmnd.body;
-}
-
-TEST_F(SimServerTest, PopulationRejectsBadAuthentication) {
-  struct Case {
-    const char* what;
-    PopulationAuth auth;
-  };
-  std::vector<Case> cases = {{"wrong api key", {}},   {"wrong client", {}},
-                             {"stale timestamp", {}}, {"future timestamp", {}},
-                             {"wrong secret", {}},    {"wrong user", {}},
-                             {"wrong auth url", {}},  {"seconds", {}}};
-  cases[0].auth.key = "nope";
-  cases[1].auth.client = "VN/GOV/000.00.00.H99/OTHER";
-  cases[2].auth.clock_skew_s = -301;
-  cases[3].auth.clock_skew_s = 400;
-  cases[4].auth.secret = "guess";
-  cases[5].auth.user = "mallory";
-  cases[6].auth.auth_url = server_->base_url() + "/c06/soap";
-  cases[7].auth.seconds = true;
-  for (const Case& c : cases) {
-    Response r = Post("/c06/soap", SoapLookup("033085012345"),
-                      PopulationHeaders(c.auth));
-    EXPECT_EQ(r.status, 401) << c.what;
-    EXPECT_TRUE(absl::StrContains(r.body, "soap:Client")) << c.what;
-    EXPECT_TRUE(absl::StrContains(r.body, "Xac thuc khong hop le")) << c.what;
-  }
-  // Within the window either way: accepted.
-  PopulationAuth skewed;
-  skewed.clock_skew_s = -250;
-  EXPECT_EQ(
-      Post("/c06/soap", SoapLookup("033085012345"), PopulationHeaders(skewed))
-          .status,
-      200);
-  Response none = Post("/c06/soap", SoapLookup("033085012345"));
-  EXPECT_EQ(none.status, 401);
-  SystemStats stats = server_->Stats().of(System::kPopulation);
-  EXPECT_EQ(stats.auth_failures, static_cast<int64_t>(cases.size()) + 1);
-  EXPECT_EQ(stats.answered_client_error, stats.auth_failures);
-}
-
-TEST_F(SimServerTest, PopulationRejectsBadRequests) {
-  struct Case {
-    const char* what;
-    std::string body;
-  };
-  std::vector<Case> cases;
-  auto lookup = [&](const char* what, auto spoil) {
-    LookupFields fields;
-    spoil(fields);
-    cases.push_back({what, SoapLookup("033085012345", fields)});
-  };
-  lookup("integration code", [](LookupFields& x) { x.integration = "999"; });
-  lookup("officer not an ID", [](LookupFields& x) { x.officer = "CB001"; });
-  lookup("officer's 9-digit card",
-         [](LookupFields& x) { x.officer = "145123456"; });
-  lookup("no unit", [](LookupFields& x) { x.unit = ""; });
-  lookup("no account", [](LookupFields& x) { x.account = ""; });
-  lookup("provincial unit as MaDVC",
-         [](LookupFields& x) { x.procedure = "000.00.00.H31"; });
-  lookup("no request id", [](LookupFields& x) { x.request_id = ""; });
-  cases.push_back({"check: service code",
-                   SoapCheck("033085012345", "NGUYEN VAN AN", "034")});
-  cases.push_back({"check: officer",
-                   SoapCheck("033085012345", "NGUYEN VAN AN", "033", "1")});
-  cases.push_back({"check: no name", SoapCheck("033085012345", "")});
-  cases.push_back(
-      {"unknown operation", Soap("TraCuuKhac", E("MaYeuCau", "x"))});
-  cases.push_back({"not XML", "<q:TraCuuThongTinCongDan>"});
-  for (const Case& c : cases) {
-    Response r = Post("/c06/soap", c.body, PopulationHeaders());
-    EXPECT_EQ(r.status, 500) << c.what;
-    EXPECT_TRUE(absl::StrContains(r.body, "Yeu cau khong hop le")) << c.what;
-  }
-  EXPECT_EQ(server_->Stats().of(System::kPopulation).answered_client_error,
-            static_cast<int64_t>(cases.size()));
-}
-
-TEST_F(SimServerTest, PopulationIdentityCheck) {
-  const std::string id = "033085012345";
-  std::optional<Citizen> c = LookupCitizen(id);
-  std::optional<Citizen> by_card = LookupCitizen("145123456");
-  ASSERT_TRUE(c.has_value() && by_card.has_value());
-  struct Case {
-    std::string id;
-    std::string name;
-    const char* exists;
-  };
-  const Case kCases[] = {
-      {id, FoldName(c->FullName()), "true"},
-      {id, c->RecordedName(), "true"},  // any case and diacritics
-      {"145123456", FoldName(by_card->FullName()), "true"},
-      {id, "NGUYEN VAN KHAC", "false"},
-      {"033085012012", "NGUYEN VAN AN", "false"},  // no such citizen
-  };
-  for (const Case& k : kCases) {
-    Response r =
-        Post("/c06/soap", SoapCheck(k.id, k.name), PopulationHeaders());
-    ASSERT_EQ(r.status, 200) << r.body;
-    pugi::xml_document doc;
-    pugi::xml_node result = SoapBody(r, doc).child("ns2:KetQuaXacThucResponse");
-    ASSERT_TRUE(result) << r.body;
-    EXPECT_STREQ(result.attribute("xmlns:ns2").value(),
-                 "http://dancuquocgia.bca");
-    EXPECT_STREQ(result.child_value("ns2:TonTai"), k.exists) << k.name;
-  }
-  SystemStats stats = server_->Stats().of(System::kPopulation);
-  EXPECT_EQ(stats.identity_checks, 5);
-  EXPECT_EQ(stats.lookups, 0);
 }
 
 TEST_F(SimServerTest, VneidVerify) {
