@@ -61,8 +61,8 @@ absl::StatusOr<std::string> BuildVerifyBody(
 // plain for other non-200 and for a 200 whose "ma" is not "00"; UNAVAILABLE
 // "VNeID sent a malformed reply: <what>" for a body that is not the JSON
 // above, an unknown ketQua or field, a level outside 0..2, or fields that
-// contradict the result (MATCH or NOT_FOUND listing mismatches, MISMATCH
-// listing none, NOT_FOUND with a level).
+// contradict the result (KHOP or KHONG_TIM_THAY listing mismatches,
+// KHONG_KHOP listing none, KHONG_TIM_THAY with a level).
 absl::StatusOr<lienthong::v1::VerifyIdentityResponse> ParseVerifyResponse(
     long http_status, absl::string_view body);
 
