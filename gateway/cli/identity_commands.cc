@@ -128,7 +128,8 @@ void RegisterIdentityCommands(CLI::App& root, CommandContext& context) {
       ->required();
   verify
       ->add_option("--dob", args->birth_date,
-                   "Birth date: yyyy-MM-dd, dd/MM/yyyy or a year yyyy")
+                   "Birth date: yyyy-MM-dd, dd/MM/yyyy or a year yyyy "
+                   "(checked by the gateway, not sent: the check has no date)")
       ->type_name("DATE");
   verify
       ->add_option("--purpose", args->purpose,
