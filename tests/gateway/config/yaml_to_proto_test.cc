@@ -109,8 +109,8 @@ class CredentialsTest : public ::testing::Test {
   }
 
   std::function<std::optional<std::string>(const std::string&)> Env() const {
-    return [folder = folder_](const std::string& name)
-               -> std::optional<std::string> {
+    return [folder = folder_](
+               const std::string& name) -> std::optional<std::string> {
       if (name == "CREDENTIALS_DIRECTORY") return folder;
       return FakeEnv(name);
     };
@@ -152,19 +152,23 @@ TEST_F(CredentialsTest, RefusalsNameTheCredentialNeverItsContents) {
       {"${credential:../c06-secret}", "must hold a credential name"},
       {"${credential:..}", "must hold a credential name"},
       {"${credential:a/b}", "must hold a credential name"},
-      {"${credential:nul}", "credential 'nul' in CREDENTIALS_DIRECTORY holds a "
-                            "NUL byte"},
-      {"${credential:huge}", "'huge' in CREDENTIALS_DIRECTORY is larger than "
-                             "64 KiB"},
-      {"${credential:folder}", "'folder' in CREDENTIALS_DIRECTORY is not a "
-                               "regular file"},
-      {"${credential:fifo}", "'fifo' in CREDENTIALS_DIRECTORY is not a "
-                             "regular file"},
+      {"${credential:nul}",
+       "credential 'nul' in CREDENTIALS_DIRECTORY holds a "
+       "NUL byte"},
+      {"${credential:huge}",
+       "'huge' in CREDENTIALS_DIRECTORY is larger than "
+       "64 KiB"},
+      {"${credential:folder}",
+       "'folder' in CREDENTIALS_DIRECTORY is not a "
+       "regular file"},
+      {"${credential:fifo}",
+       "'fifo' in CREDENTIALS_DIRECTORY is not a "
+       "regular file"},
   };
   for (const Case& c : kErrors) {
     auto result = SubstituteEnvironment(c.text, Env());
-    EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument,
-                                 HasSubstr(c.want)))
+    EXPECT_THAT(result,
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.want)))
         << c.text;
     EXPECT_THAT(result.status().message(), Not(HasSubstr(folder_))) << c.text;
   }
@@ -188,8 +192,8 @@ TEST_F(CredentialsTest, InvalidUtf8InACredentialIsRefusedUnquoted) {
   YamlToProtoOptions options = Options();
   options.getenv = Env();
   google::protobuf::StringValue s;
-  EXPECT_THAT(ParseYamlIntoMessage("value: ${credential:latin1}\n", options,
-                                   &s, nullptr),
+  EXPECT_THAT(ParseYamlIntoMessage("value: ${credential:latin1}\n", options, &s,
+                                   nullptr),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "t.yaml:1:8: value: is not valid UTF-8"));
   ASSERT_THAT(ParseYamlIntoMessage("value: x${credential:c06-secret}\n",
