@@ -124,7 +124,7 @@ TEST(AuditTest, EveryDecisionOfTheMatrixIsEnforcedAndAudited) {
     EXPECT_EQ(r.outcome(), absl::StatusCodeToString(
                                static_cast<absl::StatusCode>(calls[i].code)))
         << i;
-    EXPECT_EQ(r.citizen_masked(), "033******345");
+    EXPECT_EQ(r.citizen_masked(), "033*******45");
     EXPECT_FALSE(r.citizen_hmac().empty());
     EXPECT_EQ(r.citizen_hmac().find(kId), std::string::npos);
     EXPECT_FALSE(r.caller_cert_sha256().empty());

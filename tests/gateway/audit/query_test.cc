@@ -148,7 +148,7 @@ TEST_F(QueryTest, ReturnsWholeRecords) {
   ASSERT_EQ(page->size(), 1u);
   const AuditRecord& r = page->front();
   EXPECT_EQ(r.sequence(), 5u);
-  EXPECT_EQ(r.citizen_masked(), "033******005");
+  EXPECT_EQ(r.citizen_masked(), "033*******05");
   EXPECT_EQ(r.citizen_hmac(), log_->citizen_key().Hmac(CitizenIdFor(5)));
   EXPECT_EQ(FromProtoTime(r.time()), kBase + absl::Seconds(5));
   EXPECT_TRUE(RecordHashMatches(r));
@@ -215,7 +215,7 @@ TEST_F(QueryTest, ExportLinesRoundTrip) {
             stored->front().SerializeAsString());
   // Every field is present, even the empty ones, for a SIEM's sake.
   EXPECT_THAT(lines[1], HasSubstr("\"response_sha256\":"));
-  EXPECT_THAT(lines[1], HasSubstr("\"citizen_masked\":\"033******"));
+  EXPECT_THAT(lines[1], HasSubstr("\"citizen_masked\":\"033*******"));
 
   EXPECT_THAT(ParseExportLine("{\"type\":\"other\"}"),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
