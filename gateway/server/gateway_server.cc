@@ -21,6 +21,7 @@
 #include "gateway/audit/signing.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
+#include "gateway/server/audit_setup.h"
 #include "gateway/server/runtime.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/status/status_macros.h"
@@ -39,11 +40,6 @@ namespace lienthong::server {
 using lienthong::config::v1::GatewayConfig;
 
 namespace {
-
-// Lower-case hex SHA-256 of `message`'s wire form, for the audit record.
-std::string Sha256Hex(const google::protobuf::Message& message) {
-  return audit::Sha256Hex(message.SerializeAsString());
-}
 
 std::string NewTraceId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -99,55 +95,6 @@ absl::Status ValidateName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-// Opens the audit log. Without key files configured, development keys are
-// made beside the store on first start (logged); configured key files must
-// exist.
-absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
-    const lienthong::config::v1::Audit& config, const std::string& node) {
-  audit::AuditLog::Options options;
-  options.path = config.store_file().empty() ? "var/audit.db" : config.store_file();
-  options.node = node.empty() ? "lienthong" : node;
-  if (config.checkpoint_every() > 0) {
-    options.checkpoint_every = config.checkpoint_every();
-  }
-  std::string dir = ".";
-  if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
-    dir = options.path.substr(0, slash);
-  }
-  if (dir != "." && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create audit folder '", dir, "'"));
-  }
-  if (config.signing_key_file().empty() && config.hmac_key_file().empty()) {
-    options.signing_key_file = absl::StrCat(dir, "/audit-signing.pem");
-    options.hmac_key_file = absl::StrCat(dir, "/audit-hmac.key");
-    bool made = false;
-    if (::access(options.signing_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(
-          audit::GenerateSigningKeyFile(options.signing_key_file));
-      made = true;
-    }
-    if (::access(options.hmac_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(audit::GenerateHmacKeyFile(options.hmac_key_file));
-      made = true;
-    }
-    if (made) {
-      log::Warning("made development audit keys; configure audit.signing_key_file "
-                   "and audit.hmac_key_file for production",
-                   {{"folder", dir}});
-    }
-  } else {
-    options.signing_key_file = config.signing_key_file();
-    options.hmac_key_file = config.hmac_key_file();
-  }
-  auto opened = audit::AuditLog::Open(options);
-  if (!opened.ok()) {
-    return absl::Status(opened.status().code(),
-                        absl::StrCat("audit log: ", opened.status().message()));
-  }
-  return opened;
-}
-
 // Protections of the HTTP/2 listener, each with a safe default.
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
                          grpc::ServerBuilder& builder) {
@@ -184,10 +131,11 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log).
 struct CallRecord {
-  // `audited`: the request's digest is needed (only for the audit record).
+  // `digest_key`: the audit log's, when the call is audited (null when not):
+  // the request's keyed digest is only for the audit record.
   CallRecord(absl::string_view method, const google::protobuf::Message& request,
              std::string citizen_id, std::string purpose, std::string dossier_id,
-             bool audited)
+             const audit::DigestKey* digest_key)
       : method(method),
         trace_id(NewTraceId()),
         start(absl::Now()),
@@ -195,8 +143,9 @@ struct CallRecord {
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
         request_bytes(request.ByteSizeLong()),
-        audited(audited),
-        request_sha256(audited ? Sha256Hex(request) : std::string()) {}
+        audited(digest_key != nullptr),
+        digest_key(digest_key),
+        request_sha256(audited ? digest_key->Digest(request) : std::string()) {}
 
   absl::string_view method;
   std::string trace_id;
@@ -211,6 +160,7 @@ struct CallRecord {
   size_t request_bytes = 0;
   size_t response_bytes = 0;
   bool audited = false;
+  const audit::DigestKey* digest_key = nullptr;
   std::string request_sha256;
   std::string response_sha256;
 };
@@ -226,15 +176,15 @@ class Services {
         wait_for_durable_(wait_for_durable),
         node_(std::move(node)) {}
 
-  bool auditing() const { return audit_ != nullptr; }
+  // The key of the audit record's digests; null when auditing is off.
+  const audit::DigestKey* auditing() const {
+    return audit_ != nullptr ? &audit_->digest_key() : nullptr;
+  }
 
-  // OK when a call may go to a national system: it could be audited.
+  // OK when a call may go to a national system: it could be audited (the
+  // log is ready and its journal can be written; else why not).
   absl::Status CanAudit() const {
-    if (audit_ != nullptr && !audit_->healthy()) {
-      return absl::UnavailableError(
-          "audit log unavailable; no call is made that cannot be audited");
-    }
-    return absl::OkStatus();
+    return audit_ != nullptr ? audit_->CanAppend() : absl::OkStatus();
   }
 
   std::shared_ptr<const Runtime> runtime() const {
@@ -397,7 +347,9 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
         if (status.ok()) {
           accept(*std::move(reply));
           call->response_bytes = response->ByteSizeLong();
-          if (call->audited) call->response_sha256 = Sha256Hex(*response);
+          if (call->audited) {
+            call->response_sha256 = call->digest_key->Digest(*response);
+          }
         }
         services.Complete(*call, status, answer);
       });
@@ -553,17 +505,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
         *server->audit_,
         [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
-                std::string* caller) {
+                audit::AuditServiceImpl::Caller* caller) {
           tls::ClientIdentity identity;
           absl::Status status =
               Services::Authorize(*calls->runtime(), ctx, method, &identity);
-          *caller = identity.id;
+          caller->id = identity.id;
+          caller->cert_sha256 = identity.fingerprint_sha256;
           return status;
         },
         [calls](absl::string_view caller, absl::string_view role) {
           return calls->runtime()->policy->HasRole(caller, role);
         });
     services.push_back(server->audit_service_.get());
+    ExportAuditMetrics(server->audit_.get(), server->metrics_registry_);
   }
   server->ExportRuntimeGauges();
   auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
@@ -645,9 +599,7 @@ void GatewayServer::ExportRuntimeGauges() {
 }
 
 absl::Status GatewayServer::Ready() const {
-  if (audit_ != nullptr && !audit_->healthy()) {
-    return absl::UnavailableError("audit store cannot be written");
-  }
+  if (audit_ != nullptr) LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() == resilience::BreakerState::kOpen) {

@@ -1,6 +1,8 @@
 // No plaintext citizen ID anywhere a run leaves traces: the gateway's log,
-// its audit store (database and write-ahead log), its /metrics, and the
-// error messages callers receive.
+// its audit journal, index and anchors, its /metrics, and the error
+// messages callers receive.
+#include <filesystem>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -53,7 +55,16 @@ TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
 
   std::string log_text = ReadFileOrEmpty(log);
   ASSERT_TRUE(absl::StrContains(log_text, "\"msg\":\"access\""));
-  std::string store = ReadFileOrEmpty(audit_file) + ReadFileOrEmpty(audit_file + "-wal");
+  // The index (database and write-ahead log), the journal and the anchors.
+  const std::string audit_dir =
+      audit_file.substr(0, audit_file.rfind('/'));
+  std::string store = ReadFileOrEmpty(audit_file) +
+                      ReadFileOrEmpty(audit_file + "-wal") +
+                      ReadFileOrEmpty(audit_dir + "/audit-anchors.jsonl");
+  for (const auto& entry :
+       std::filesystem::directory_iterator(audit_dir + "/audit-journal")) {
+    store += ReadFileOrEmpty(entry.path().string());
+  }
   ASSERT_GT(store.size(), 4096u);
   for (const std::string& id : kIds) {
     EXPECT_FALSE(absl::StrContains(log_text, id)) << "log holds " << id;
