@@ -372,7 +372,8 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
   LIENTHONG_RETURN_IF_ERROR(SyncPath(options.journal_dir));
   if (!options.index_path.empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteAuditIndex> index,
-                               SqliteAuditIndex::Open(options.index_path));
+                               SqliteAuditIndex::Open(options.index_path,
+                                                      {options.journal_dir}));
     LIENTHONG_RETURN_IF_ERROR(index->RemoveThrough(manifest.last_sequence()));
   }
   result.archive = number;

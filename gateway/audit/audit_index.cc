@@ -1,9 +1,11 @@
 #include "gateway/audit/audit_index.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/record.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/schema.h"
 
@@ -59,15 +61,14 @@ CREATE TABLE records (
   time_ns INTEGER NOT NULL,
   caller TEXT NOT NULL,
   method TEXT NOT NULL,
-  citizen_hmac TEXT NOT NULL,
+  citizen BLOB NOT NULL,
   dossier_id TEXT NOT NULL,
   outcome TEXT NOT NULL,
-  kind INTEGER NOT NULL,
-  body BLOB NOT NULL);
+  segment INTEGER NOT NULL,
+  offset INTEGER NOT NULL);
 CREATE INDEX records_time ON records(time_ns);
-CREATE INDEX records_caller ON records(caller);
-CREATE INDEX records_citizen ON records(citizen_hmac);
-CREATE INDEX records_dossier ON records(dossier_id);
+CREATE INDEX records_citizen ON records(citizen) WHERE citizen != x'';
+CREATE INDEX records_dossier ON records(dossier_id) WHERE dossier_id != '';
 CREATE TABLE checkpoints (
   idx INTEGER PRIMARY KEY,
   sequence INTEGER NOT NULL,
@@ -212,21 +213,23 @@ absl::Status SqliteAuditIndex::Add(absl::Span<const IndexEntry> entries,
       continue;
     }
     const AuditRecord& r = e.record;
+    std::string citizen;
+    if (!FromHex(r.citizen_hmac(), &citizen)) citizen.clear();
     // Bound without copying: the entries outlive each step.
     LIENTHONG_ASSIGN_OR_RETURN(
         Statement s,
         db_->Cached("INSERT OR REPLACE INTO records (sequence, time_ns, "
-                    "caller, method, citizen_hmac, dossier_id, outcome, "
-                    "kind, body) VALUES (?,?,?,?,?,?,?,?,?)"));
+                    "caller, method, citizen, dossier_id, outcome, segment, "
+                    "offset) VALUES (?,?,?,?,?,?,?,?,?)"));
     s.Bind(1, static_cast<int64_t>(r.sequence()))
         .Bind(2, ToNanos(r.time()))
         .BindView(3, r.caller())
         .BindView(4, r.method())
-        .BindView(5, r.citizen_hmac())
+        .BindBlob(5, citizen)
         .BindView(6, r.dossier_id())
         .BindView(7, r.outcome())
-        .Bind(8, static_cast<int64_t>(r.kind()))
-        .BindBlob(9, e.bytes);
+        .Bind(8, static_cast<int64_t>(e.at.segment))
+        .Bind(9, static_cast<int64_t>(e.at.offset));
     if (!s.Run().ok()) return db_->Error("index record");
   }
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -282,18 +285,31 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
   if (filter.limit < 1) {
     return absl::InvalidArgumentError("query limit must be at least 1");
   }
-  // Only the filters given enter the SQL, so the planner can use an index.
-  std::string sql = "SELECT body FROM records WHERE sequence > ?1";
+  std::string citizen;
+  if (!filter.citizen_hmac.empty() && !FromHex(filter.citizen_hmac, &citizen)) {
+    return std::vector<AuditRecord>();  // no record has such a hash
+  }
+  // Only the filters given enter the SQL, so the planner can use an index
+  // (the partial ones need their condition spelt out).
+  std::string sql =
+      "SELECT sequence, segment, offset FROM records WHERE sequence > ?1";
   std::vector<std::pair<int, const std::string*>> texts;
   int next = 2;
   const bool has_start = filter.start != absl::InfinitePast();
   const bool has_end = filter.end != absl::InfiniteFuture();
   if (has_start) absl::StrAppend(&sql, " AND time_ns >= ?", next++);
   if (has_end) absl::StrAppend(&sql, " AND time_ns < ?", next++);
+  int citizen_at = 0;
+  if (!citizen.empty()) {
+    citizen_at = next++;
+    absl::StrAppend(&sql, " AND citizen = ?", citizen_at, " AND citizen != x''");
+  }
+  if (!filter.dossier_id.empty()) {
+    absl::StrAppend(&sql, " AND dossier_id != ''");
+  }
   const std::pair<const char*, const std::string*> exact[] = {
       {"caller", &filter.caller},
       {"method", &filter.method},
-      {"citizen_hmac", &filter.citizen_hmac},
       {"dossier_id", &filter.dossier_id},
       {"outcome", &filter.outcome},
   };
@@ -304,29 +320,57 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
   }
   absl::StrAppend(&sql, " ORDER BY sequence LIMIT ", filter.limit);
 
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenReader());
-  LIENTHONG_ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
-  stmt.Bind(1, static_cast<int64_t>(filter.after_sequence));
-  int index = 2;
-  // absl::ToUnixNanos saturates, so far-off bounds stay correct.
-  if (has_start) stmt.Bind(index++, absl::ToUnixNanos(filter.start));
-  if (has_end) stmt.Bind(index++, absl::ToUnixNanos(filter.end));
-  for (const auto& [i, text] : texts) stmt.Bind(i, *text);
+  std::vector<Place> places;
+  {
+    LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenReader());
+    LIENTHONG_ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
+    stmt.Bind(1, static_cast<int64_t>(filter.after_sequence));
+    int index = 2;
+    // absl::ToUnixNanos saturates, so far-off bounds stay correct.
+    if (has_start) stmt.Bind(index++, absl::ToUnixNanos(filter.start));
+    if (has_end) stmt.Bind(index++, absl::ToUnixNanos(filter.end));
+    if (citizen_at != 0) stmt.BindBlob(citizen_at, citizen);
+    for (const auto& [i, text] : texts) stmt.Bind(i, *text);
+    LIENTHONG_RETURN_IF_ERROR(stmt.ForEachRow([&] {
+      places.push_back({static_cast<uint64_t>(stmt.Int64(0)),
+                        {static_cast<uint64_t>(stmt.Int64(1)),
+                         static_cast<uint64_t>(stmt.Int64(2))}});
+      return true;
+    }));
+  }
+  return ReadRecords(places);
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::ReadRecords(
+    const std::vector<Place>& places) const {
   std::vector<AuditRecord> out;
-  bool damaged = false;
-  LIENTHONG_RETURN_IF_ERROR(stmt.ForEachRow([&] {
+  out.reserve(places.size());
+  std::optional<MappedSegment> segment;
+  uint64_t mapped = 0;
+  bool archived = false;
+  for (const Place& place : places) {
+    if (mapped != place.at.segment) {
+      mapped = place.at.segment;
+      segment.reset();
+      absl::StatusOr<MappedSegment> opened = MappedSegment::Open(absl::StrCat(
+          options_.journal_dir, "/", SegmentFileName(place.at.segment)));
+      archived = absl::IsNotFound(opened.status());
+      if (!opened.ok() && !archived) return opened.status();
+      if (opened.ok()) segment.emplace(*std::move(opened));
+    }
+    if (archived) continue;  // its rows are being removed
+    Frame frame;
     AuditRecord record;
-    if (!record.ParseFromString(stmt.Blob(0))) {
-      damaged = true;
-      return false;
+    if (!ReadFrameAt(segment->bytes(), place.at.offset, &frame) ||
+        frame.type != FrameType::kRecord ||
+        !record.ParseFromArray(frame.payload.data(),
+                               static_cast<int>(frame.payload.size())) ||
+        record.sequence() != place.sequence) {
+      return absl::UnavailableError(absl::StrCat(
+          "audit index: record ", place.sequence,
+          " is not where the index says; run `lienthong audit reindex`"));
     }
     out.push_back(std::move(record));
-    return true;
-  }));
-  if (damaged) {
-    return absl::UnavailableError(
-        "audit index: a stored record cannot be read; run `lienthong audit "
-        "reindex`");
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "gateway/audit/audit_log.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -106,7 +108,7 @@ absl::Status AuditLog::Check(const Options& options) {
   LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
   LIENTHONG_RETURN_IF_ERROR(LoadKeys(options).status());
   absl::StatusOr<std::unique_ptr<SqliteAuditIndex>> index =
-      SqliteAuditIndex::OpenReadOnly(options.path, {options.busy_timeout});
+      SqliteAuditIndex::OpenReadOnly(options.path, {"", options.busy_timeout});
   if (absl::IsNotFound(index.status())) return absl::OkStatus();
   return index.status();
 }
@@ -127,7 +129,8 @@ absl::Status AuditLog::Start() {
   journal_options.io = options_.io;
   LIENTHONG_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_options));
   LIENTHONG_ASSIGN_OR_RETURN(
-      index_, SqliteAuditIndex::Open(options_.path, {options_.busy_timeout}));
+      index_, SqliteAuditIndex::Open(
+                  options_.path, {options_.journal_dir, options_.busy_timeout}));
   LIENTHONG_ASSIGN_OR_RETURN(
       anchors_, AnchorSink::Open({options_.anchor_file, options_.anchor_syslog}));
 
@@ -174,6 +177,8 @@ absl::Status AuditLog::Start() {
   });
   LIENTHONG_RETURN_IF_ERROR(indexer_->Start());
   writer_ = std::thread(&AuditLog::WriterLoop, this);
+  // Named, for ps, top and profiles.
+  pthread_setname_np(writer_.native_handle(), "audit-writer");
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/audit/indexer.h"
 
+#include <pthread.h>
+
 #include <utility>
 #include <vector>
 
@@ -48,6 +50,7 @@ absl::Status Indexer::Start() {
     LIENTHONG_RETURN_IF_ERROR(Prepare());
   }
   thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "audit-indexer");
   return absl::OkStatus();
 }
 
@@ -118,7 +121,8 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
         state.next = {at.segment, at.offset + frame.size};
         // What cannot be parsed is left to verification to report.
         if (parsed) {
-          entry.bytes = std::string(frame.payload);
+          entry.at = at;
+          if (entry.is_checkpoint) entry.bytes = std::string(frame.payload);
           if (!entry.is_checkpoint) {
             state.sequence = entry.record.sequence();
             state.hash = entry.record.hash();

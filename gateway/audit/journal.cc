@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -175,6 +176,7 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(Options options) {
   if (journal->options_.prepare_in_background) {
     Journal* j = journal.get();
     j->preparer_ = std::thread([j] { j->PrepareLoop(); });
+    pthread_setname_np(j->preparer_.native_handle(), "audit-segments");
     {
       absl::MutexLock lock(&j->prepare_mu_);
       j->prepared_ = j->tail_.segments.back().number;

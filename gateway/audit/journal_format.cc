@@ -212,6 +212,12 @@ void JudgeTail(absl::string_view bytes, uint64_t first_bad,
                  : absl::StrCat(why, "; more data follows than one write");
 }
 
+bool ReadFrameAt(absl::string_view bytes, uint64_t offset, Frame* frame) {
+  std::string why;
+  return offset >= kSegmentHeaderSize && offset < bytes.size() &&
+         ReadFrame(bytes, offset, frame, &why) == Read::kFrame;
+}
+
 SegmentScan ScanSegmentBytes(absl::string_view bytes, uint64_t from,
                              uint64_t limit,
                              absl::FunctionRef<bool(const Frame&)> visit) {

@@ -98,6 +98,11 @@ struct Frame {
   uint64_t size = 0;    // header + payload
 };
 
+// Reads the one frame at `offset` of a segment's bytes (no scan, no
+// end-of-write check: for a place an index remembers). False when there is
+// no valid frame there.
+bool ReadFrameAt(absl::string_view bytes, uint64_t offset, Frame* frame);
+
 // What scanning a segment found after its last whole write.
 struct SegmentScan {
   // Offset just after the last whole write: where the next write goes.

@@ -174,7 +174,7 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
       audit::Journal::Open(journal_options);
   if (!opened.ok()) return Fail(opened.status(), err);
   absl::StatusOr<std::unique_ptr<audit::SqliteAuditIndex>> db =
-      audit::SqliteAuditIndex::Open(index);
+      audit::SqliteAuditIndex::Open(index, {journal});
   if (!db.ok()) return Fail(db.status(), err);
   if (absl::Status cleared = (*db)->Clear(); !cleared.ok()) {
     return Fail(cleared, err);

@@ -274,7 +274,8 @@ TEST(AuditCrashTest, SigkillDuringHeavyAuditingLosesNothingAcknowledged) {
     live_all = AllFrom((*opened_log)->index());
     live_one = AllFrom((*opened_log)->index(), *acknowledged.begin());
   }
-  auto rebuilt = audit::SqliteAuditIndex::Open(dir + "/rebuilt.db");
+  auto rebuilt =
+      audit::SqliteAuditIndex::Open(dir + "/rebuilt.db", {journal});
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   auto first = audit::MappedSegment::Open(
       audit::ListSegments(journal)->front().path);

@@ -493,7 +493,10 @@ TEST(AuditLogTest, NoPlaintextCitizenIdInTheJournalIndexOrExport) {
   const std::string index = ReadAll(options.path) + ReadAll(options.path + "-wal");
   const std::string exported = ReadAll(dir.File("export.jsonl"));
   ASSERT_NE(journal.find("033*******"), std::string::npos);  // Masked forms are.
-  ASSERT_NE(index.find("033*******"), std::string::npos);
+  // The index holds the filter columns and where each record is, not the
+  // record: its dossier IDs are there, the masked forms are not needed.
+  ASSERT_NE(index.find("000.00.01.H31-250715-00499"), std::string::npos);
+  EXPECT_EQ(index.find("033*******"), std::string::npos);
   for (uint64_t i = 0; i < 97; ++i) {
     const std::string id = CitizenIdFor(i);
     SCOPED_TRACE(id);
