@@ -52,7 +52,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   public_key_sha256 TEXT NOT NULL);
 )sql";
 
-// Version 2: an index over the journal.
+// Version 2 of the previous format: the officer a call was made for. Kept
+// as released.
+constexpr char kAddOfficerColumns[] =
+    "ALTER TABLE records ADD COLUMN officer_hmac TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_masked TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_unit_code TEXT NOT NULL "
+    "DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_account_hmac TEXT NOT NULL "
+    "DEFAULT '';";
+
+// Version 4: an index over the journal.
 constexpr char kSchemaV2[] = R"sql(
 DROP TABLE records;
 DROP TABLE checkpoints;
@@ -102,12 +112,16 @@ absl::Status RefuseOldRecords(Database& db) {
   return absl::OkStatus();
 }
 
+// 1: the store as first released; 2: the store's officer columns (as
+// released, so that a version-2 store is still refused below, not dropped);
+// 3: the refusal of a store that holds records; 4: the index.
 const storage::SchemaUpgrade kUpgrades[] = {
     {1, kSchemaV1, nullptr},
-    {2, "", RefuseOldRecords},
-    {3, kSchemaV2, nullptr},
+    {2, kAddOfficerColumns, nullptr},
+    {3, "", RefuseOldRecords},
+    {4, kSchemaV2, nullptr},
 };
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 storage::OpenOptions IndexOptions(const SqliteAuditIndex::Options& options,
                                   bool read_only) {

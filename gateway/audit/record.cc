@@ -1,7 +1,7 @@
 #include "gateway/audit/record.h"
 
-#include <openssl/evp.h>
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -17,7 +17,7 @@
 namespace lienthong::audit {
 namespace {
 
-constexpr char kTag[] = "LTAUDIT2";
+constexpr char kTag[] = "LTAUDIT3";
 constexpr char kDigestKeyLabel[] = "lienthong audit digest key v1";
 // Nanoseconds since the epoch must fit an int64: up to 2262-04-11.
 constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
@@ -109,6 +109,10 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   PutInt(14, r.latency_us(), &out);
   PutStr(15, r.request_sha256(), &out);
   PutStr(16, r.response_sha256(), &out);
+  PutStr(19, r.officer_hmac(), &out);
+  PutStr(20, r.officer_masked(), &out);
+  PutStr(21, r.officer_unit_code(), &out);
+  PutStr(22, r.officer_account_hmac(), &out);
   PutInt(30, r.kind(), &out);
   PutInt(31, static_cast<int64_t>(r.count()), &out);
   PutStr(32, r.details(), &out);
@@ -292,6 +296,17 @@ DigestKey DigestKey::DerivedFrom(const CitizenKey& citizen_key) {
 
 std::string DigestKey::Digest(const google::protobuf::Message& message) const {
   return key_.Hex(message.SerializeAsString());
+}
+
+void CitizenKey::FillOfficer(absl::string_view citizen_id,
+                             absl::string_view unit_code,
+                             absl::string_view account,
+                             AuditRecord* record) const {
+  record->set_officer_hmac(Hmac(citizen_id));
+  record->set_officer_masked(
+      citizen_id.empty() ? "" : validation::MaskCitizenId(citizen_id));
+  record->set_officer_unit_code(std::string(unit_code));
+  record->set_officer_account_hmac(Hmac(account));
 }
 
 absl::Status GenerateHmacKeyFile(const std::string& path) {

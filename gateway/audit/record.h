@@ -12,7 +12,7 @@
 // where prev_hash_raw is the 32 bytes of the previous record's hash (32 zero
 // bytes for the first record) and Canonical(record) is
 //
-//   "LTAUDIT2"                      8 bytes: format and version tag
+//   "LTAUDIT3"                      8 bytes: format and version tag
 //   then, for every field other than prev_hash and hash that is set (not
 //   its default), in ascending field number:
 //   number                          u32
@@ -27,7 +27,10 @@
 // different records never encode to the same bytes; a field added later
 // leaves the hash of every record that does not set it unchanged (a test
 // checks by reflection that every field of AuditRecord is encoded).
-// `prev_hash` enters only through the prefix and `hash` not at all.
+// `prev_hash` enters only through the prefix and `hash` not at all. The
+// officer's fields (19..22) are encoded like any other. ("LTAUDIT1" and
+// "LTAUDIT2" were the SQLite store's fixed layouts, without and with the
+// officer; that store is not read by this version.)
 #ifndef LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 #define LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 
@@ -135,6 +138,13 @@ class CitizenKey {
   // Sets record->citizen_hmac and record->citizen_masked for `citizen_id`
   // (both empty for an empty ID). The plaintext ID is not kept anywhere.
   void Fill(absl::string_view citizen_id, AuditRecord* record) const;
+
+  // Sets record->officer_hmac and officer_masked for the officer's
+  // `citizen_id` (as Fill does for citizens), officer_unit_code to
+  // `unit_code` and officer_account_hmac to Hmac(`account`). Empty inputs
+  // leave their fields empty. Neither the ID nor the account is kept.
+  void FillOfficer(absl::string_view citizen_id, absl::string_view unit_code,
+                   absl::string_view account, AuditRecord* record) const;
 
  private:
   explicit CitizenKey(HmacKey key) : key_(std::move(key)) {}

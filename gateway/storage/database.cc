@@ -73,7 +73,60 @@ absl::Status PrepareFile(const std::string& path, const OpenOptions& options) {
   return absl::OkStatus();
 }
 
+std::string FolderOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool IsFolder(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 }  // namespace
+
+absl::Status MakeFolders(const std::string& folder) {
+  if (folder.empty() || IsFolder(folder)) return absl::OkStatus();
+  const std::string parent = FolderOf(folder);
+  if (parent != folder) LIENTHONG_RETURN_IF_ERROR(MakeFolders(parent));
+  if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot create the folder '", folder, "': ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOpenable(const std::string& path,
+                           const OpenOptions& options) {
+  if (::access(path.c_str(), F_OK) == 0) {
+    OpenOptions read_only = options;
+    read_only.read_only = true;
+    return Database::Open(path, read_only).status();
+  }
+  if (options.read_only || !options.create) {
+    return absl::NotFoundError(
+        absl::StrCat(options.label, ": '", path, "' does not exist"));
+  }
+  std::string folder = FolderOf(path);
+  if (options.create_folders) {
+    // Up to the nearest thing that exists: MakeFolders starts there.
+    while (::access(folder.c_str(), F_OK) != 0 && FolderOf(folder) != folder) {
+      folder = FolderOf(folder);
+    }
+  }
+  if (!IsFolder(folder)) {
+    return absl::UnavailableError(absl::StrCat(
+        options.label, ": cannot create '", path, "': '", folder,
+        "' is not a folder"));
+  }
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        options.label, ": cannot create '", path, "': the folder '", folder,
+        "' is not writable"));
+  }
+  return absl::OkStatus();
+}
 
 // ---- Statement --------------------------------------------------------------
 
@@ -193,6 +246,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     }
   } else {
     flags |= SQLITE_OPEN_READWRITE;
+    if (options.create_folders) {
+      absl::Status made = MakeFolders(FolderOf(path));
+      if (!made.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat(options.label, ": ", made.message()));
+      }
+    }
     LIENTHONG_RETURN_IF_ERROR(PrepareFile(path, options));
   }
   sqlite3* raw = nullptr;
@@ -219,19 +279,23 @@ absl::Status Database::Configure() {
   }
   if (options_.read_only) {
     // Reading the schema now turns "not a database" into an open error.
-    return Exec("SELECT count(*) FROM sqlite_master");
+    if (!Exec("SELECT count(*) FROM sqlite_master").ok()) {
+      return Error(absl::StrCat("cannot read '", path_, "'"));
+    }
+    return absl::OkStatus();
   }
   if (options_.wal) {
     LIENTHONG_ASSIGN_OR_RETURN(Statement wal,
                                Prepare("PRAGMA journal_mode=WAL"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool row, wal.Step());
-    if (!row || wal.Text(0) != "wal") {
+    absl::StatusOr<bool> row = wal.Step();
+    if (!row.ok()) return Error(absl::StrCat("cannot read '", path_, "'"));
+    if (!*row || wal.Text(0) != "wal") {
       return absl::UnavailableError(absl::StrCat(
           options_.label, ": cannot switch '", path_, "' to write-ahead "
           "logging"));
     }
-  } else {
-    LIENTHONG_RETURN_IF_ERROR(Exec("SELECT count(*) FROM sqlite_master"));
+  } else if (!Exec("SELECT count(*) FROM sqlite_master").ok()) {
+    return Error(absl::StrCat("cannot read '", path_, "'"));
   }
   LIENTHONG_RETURN_IF_ERROR(Exec(absl::StrCat(
       "PRAGMA synchronous=", SynchronousName(options_.synchronous))));

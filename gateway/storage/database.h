@@ -54,6 +54,8 @@ struct OpenOptions {
   bool read_only = false;
   // Read-write only: create the file when it is missing.
   bool create = true;
+  // Read-write only: create missing folders above the file (mode 0700).
+  bool create_folders = false;
   // Read-write only: switch to write-ahead logging (persistent in the file).
   bool wal = true;
   Synchronous synchronous = Synchronous::kFull;
@@ -67,6 +69,19 @@ struct OpenOptions {
   int wal_autocheckpoint_pages = 0;
   bool foreign_keys = false;
 };
+
+// Creates `folder` and any missing folders above it with mode 0700 (an
+// existing folder is left as it is). UNAVAILABLE naming the folder that
+// could not be made. Thread-safe.
+absl::Status MakeFolders(const std::string& folder);
+
+// Checks, without creating or changing anything, that Database::Open(path,
+// options) could succeed: an existing file is opened read-only (a file that
+// is not a database fails as Open would); a missing one needs
+// options.create and a writable folder to be made in (with
+// create_folders, the nearest existing folder above it). Fails with Open's
+// codes. Thread-safe.
+absl::Status CheckOpenable(const std::string& path, const OpenOptions& options);
 
 class Database;
 

@@ -33,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -142,6 +143,7 @@ TEST(AuditCrashTest, SigkillDuringHeavyAuditingLosesNothingAcknowledged) {
         request.set_purpose("1.001193");
         request.set_dossier_id(dossier);
         request.mutable_fields()->add_paths("name");
+        *request.mutable_officer() = TestOfficer();
         lienthong::v1::Citizen citizen;
         if (stub->LookupCitizen(&context, request, &citizen).ok()) {
           absl::MutexLock lock(&mu);

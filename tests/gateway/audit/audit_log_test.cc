@@ -1,14 +1,18 @@
 #include "gateway/audit/audit_log.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gateway/audit/anchor.h"
@@ -30,6 +34,7 @@ using ::lienthong::audit::testutil::ReadAll;
 using ::lienthong::audit::testutil::SampleRecord;
 using ::lienthong::audit::testutil::ScratchDir;
 using ::lienthong::audit::testutil::TestOptions;
+using ::lienthong::audit::testutil::WriteEntries;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -504,6 +509,111 @@ TEST(AuditLogTest, NoPlaintextCitizenIdInTheJournalIndexOrExport) {
     EXPECT_EQ(index.find(id), std::string::npos);
     EXPECT_EQ(exported.find(id), std::string::npos);
   }
+}
+
+// The record of a call on behalf of an officer, numbered `i`.
+AuditRecord OfficerRecord(uint64_t i, const CitizenKey& key) {
+  AuditRecord r = SampleRecord(i, key);
+  key.FillOfficer("001085004321", "000.00.31.H31", "can.bo@hungyen.gov.vn", &r);
+  return r;
+}
+
+TEST(AuditLogTest, OfficersSurviveInTheJournalAndIndexAndAreCoveredByTheChain) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  std::optional<PublicKey> public_key;
+  uint64_t officer_sequence = 0;
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(log->AppendSync(SampleRecord(1, log->citizen_key())), IsOk());
+    auto appended = log->AppendSync(OfficerRecord(2, log->citizen_key()));
+    ASSERT_THAT(appended, IsOk());
+    officer_sequence = appended->sequence();
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  auto log = OpenLog(options);
+  ASSERT_NE(log, nullptr);
+  // In the journal, as written.
+  std::vector<AuditRecord> calls;
+  for (const AuditRecord& r : ReadEntries(options.journal_dir).records) {
+    if (r.kind() == AuditRecord::CALL) calls.push_back(r);
+  }
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].officer_hmac(), "");
+  EXPECT_EQ(calls[1].sequence(), officer_sequence);
+  EXPECT_EQ(calls[1].officer_hmac(), log->citizen_key().Hmac("001085004321"));
+  EXPECT_EQ(calls[1].officer_masked(), "001*******21");
+  EXPECT_EQ(calls[1].officer_unit_code(), "000.00.31.H31");
+  EXPECT_EQ(calls[1].officer_account_hmac(),
+            log->citizen_key().Hmac("can.bo@hungyen.gov.vn"));
+  EXPECT_TRUE(RecordHashMatches(calls[1]));
+  // And as a query answers (the index points into the journal).
+  QueryFilter filter;
+  filter.after_sequence = officer_sequence - 1;
+  filter.limit = 1;
+  auto queried = log->index().Query(filter);
+  ASSERT_THAT(queried, IsOk());
+  ASSERT_EQ(queried->size(), 1u);
+  EXPECT_EQ((*queried)[0].officer_masked(), "001*******21");
+  EXPECT_EQ((*queried)[0].officer_hmac(), calls[1].officer_hmac());
+  ExpectIntact(*log);
+  public_key.emplace(log->public_key());
+  ASSERT_THAT(log->Close(), IsOk());
+  log.reset();
+
+  // Someone who can write the journal removes the officer: detected at
+  // that record.
+  std::vector<testutil::Entry> entries = testutil::ReadEntries(options.journal_dir);
+  const size_t at = testutil::RecordAt(entries, officer_sequence);
+  ASSERT_LT(at, entries.size());
+  AuditRecord& edited = entries[at].record;
+  edited.clear_officer_hmac();
+  edited.clear_officer_masked();
+  edited.clear_officer_unit_code();
+  edited.clear_officer_account_hmac();
+  ASSERT_THAT(WriteEntries(options.journal_dir, entries, options.segment_bytes),
+              IsOk());
+  VerifyOptions verify;
+  verify.key = &*public_key;
+  auto report = VerifyJournal(options.journal_dir, verify);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_FALSE(report->intact());
+  EXPECT_EQ(report->first_bad_sequence(), officer_sequence);
+}
+
+// A store of the previous format, at its last version (2, with the
+// officer's columns), that holds records is refused, not turned into an
+// index (which would drop them); an empty one becomes the index.
+TEST(AuditLogTest, APreviousFormatStoreWithOfficerColumnsIsRefusedNotDropped) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE records (sequence INTEGER PRIMARY KEY, "
+                         "hash TEXT NOT NULL, officer_hmac TEXT NOT NULL "
+                         "DEFAULT '');"
+                         "CREATE TABLE checkpoints (sequence INTEGER PRIMARY "
+                         "KEY, hash TEXT NOT NULL);"
+                         "INSERT INTO records (sequence, hash) VALUES (1, 'x');"
+                         "PRAGMA user_version=2;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  EXPECT_THAT(AuditLog::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("previous format holding 1 records")));
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM records", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto log = OpenLog(options);
+  ASSERT_NE(log, nullptr);
+  ASSERT_THAT(AppendMany(*log, 1, 3), IsOk());
+  ExpectIntact(*log);
+  ASSERT_THAT(log->Close(), IsOk());
 }
 
 }  // namespace

@@ -54,6 +54,10 @@ AuditRecord FullRecord() {
   r.set_count(9);
   r.set_details("epoch=2");
   r.set_records_returned(77);
+  r.set_officer_hmac(std::string(64, 'b'));
+  r.set_officer_masked("001*******21");
+  r.set_officer_unit_code("000.00.31.H31");
+  r.set_officer_account_hmac(std::string(64, '9'));
   lienthong::v1::AuditBreak* b = r.mutable_epoch_break();
   b->set_epoch(2);
   b->set_first_bad_sequence(500);
@@ -72,11 +76,30 @@ TEST(RecordHashTest, FormatIsPinned) {
   // new version tag, never a silent change. The values were computed
   // independently (a few lines of Python) from the layout in record.h.
   EXPECT_THAT(ComputeRecordHash(FixedRecord()),
-              IsOkAndHolds("c8cd969c803dcc9512cc390ff57d3dc8"
-                           "b101e3b321b6582510877e792d5e8f1d"));
+              IsOkAndHolds("686464823664fdd51cd931efdb9f0750"
+                           "b017689facdb6e0c20e63a2f5d5b5a17"));
+  EXPECT_EQ(CanonicalEncoding(FixedRecord()).substr(0, 8), "LTAUDIT3");
   EXPECT_THAT(ComputeRecordHash(FullRecord()),
-              IsOkAndHolds("0bac4133eb6eecb03cfb088e180125eb"
-                           "c5a5945a7cac67e79035944050b3bdca"));
+              IsOkAndHolds("40f7cd8988ac59eb81ac9e75a923d4d3"
+                           "6541b2b869e9b5cd8b97286bf55a417b"));
+}
+
+TEST(RecordHashTest, RemovingTheOfficerChangesTheHash) {
+  AuditRecord with_officer = FixedRecord();
+  with_officer.set_officer_hmac(std::string(64, 'b'));
+  with_officer.set_officer_masked("001*******21");
+  with_officer.set_officer_unit_code("000.00.31.H31");
+  with_officer.set_officer_account_hmac(std::string(64, '9'));
+  const std::string with = *ComputeRecordHash(with_officer);
+  for (const char* field : {"officer_hmac", "officer_masked",
+                            "officer_unit_code", "officer_account_hmac"}) {
+    SCOPED_TRACE(field);
+    AuditRecord r = with_officer;
+    r.GetReflection()->SetString(&r, r.GetDescriptor()->FindFieldByName(field),
+                                 "");
+    EXPECT_NE(*ComputeRecordHash(r), with);
+  }
+  EXPECT_NE(*ComputeRecordHash(FixedRecord()), with);
 }
 
 // Changes one field of `message` (recursing into messages) and calls
@@ -217,6 +240,26 @@ TEST(CitizenKeyTest, HashesAndMasksWithoutKeepingTheId) {
   key->Fill("", &r);
   EXPECT_EQ(r.citizen_hmac(), "");
   EXPECT_EQ(r.citizen_masked(), "");
+}
+
+TEST(CitizenKeyTest, FillsTheOfficerHashedAndMasked) {
+  auto key = CitizenKey::FromBytes(std::string(32, 'k'));
+  ASSERT_THAT(key, IsOk());
+  AuditRecord r;
+  key->FillOfficer("001085004321", "000.00.31.H31", "can.bo@hungyen.gov.vn",
+                   &r);
+  EXPECT_EQ(r.officer_hmac(), key->Hmac("001085004321"));
+  EXPECT_EQ(r.officer_masked(), "001*******21");
+  EXPECT_EQ(r.officer_unit_code(), "000.00.31.H31");
+  EXPECT_EQ(r.officer_account_hmac(), key->Hmac("can.bo@hungyen.gov.vn"));
+  const std::string text = r.DebugString();
+  EXPECT_EQ(text.find("001085004321"), std::string::npos);
+  EXPECT_EQ(text.find("can.bo"), std::string::npos);
+  key->FillOfficer("", "", "", &r);
+  EXPECT_EQ(r.officer_hmac(), "");
+  EXPECT_EQ(r.officer_masked(), "");
+  EXPECT_EQ(r.officer_unit_code(), "");
+  EXPECT_EQ(r.officer_account_hmac(), "");
 }
 
 TEST(CitizenKeyTest, KeyFiles) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -338,6 +339,56 @@ TEST_F(DatabaseTest, ReadOnlyConnectionsCannotWrite) {
   ASSERT_NE(reader, nullptr);
   EXPECT_THAT(reader->Exec("INSERT INTO t VALUES (1)"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("readonly")));
+}
+
+TEST_F(DatabaseTest, CheckOpenableSaysWhatOpenWouldWithoutCreating) {
+  OpenOptions options;
+  options.label = "test store";
+  // Missing, in a folder that exists: Open would create it.
+  EXPECT_THAT(CheckOpenable(path_, options), IsOk());
+  EXPECT_NE(::access(path_.c_str(), F_OK), 0);
+  OpenOptions no_create = options;
+  no_create.create = false;
+  EXPECT_THAT(CheckOpenable(path_, no_create),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  // In folders still to be made: only with create_folders.
+  const std::string nested = path_ + ".d/a/b/store.db";
+  EXPECT_THAT(CheckOpenable(nested, options),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("is not a folder")));
+  options.create_folders = true;
+  EXPECT_THAT(CheckOpenable(nested, options), IsOk());
+  EXPECT_NE(::access((path_ + ".d").c_str(), F_OK), 0);
+  // Under a file, no folder can be made.
+  { std::ofstream file(path_ + ".file"); }
+  EXPECT_THAT(CheckOpenable(path_ + ".file/x/store.db", options),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("is not a folder")));
+  std::remove((path_ + ".file").c_str());
+  // An existing file is opened read-only: a database passes, else not.
+  { auto db = OpenOrDie(); }
+  EXPECT_THAT(CheckOpenable(path_, options), IsOk());
+  Remove();
+  {
+    std::ofstream out(path_);
+    out << std::string(4096, 'x');
+  }
+  EXPECT_THAT(CheckOpenable(path_, options),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("not a database")));
+}
+
+TEST_F(DatabaseTest, MissingFoldersAreMadeOwnerOnly) {
+  const std::string folder = path_ + ".folders";
+  OpenOptions options;
+  options.create_folders = true;
+  auto db = Database::Open(folder + "/a/store.db", options);
+  ASSERT_THAT(db, IsOk());
+  EXPECT_EQ(ModeOf(folder), 0700);
+  EXPECT_EQ(ModeOf(folder + "/a"), 0700);
+  EXPECT_EQ(ModeOf(folder + "/a/store.db"), 0600);
+  db->reset();
+  std::system(absl::StrCat("rm -rf ", folder).c_str());
 }
 
 }  // namespace
