@@ -288,7 +288,12 @@ absl::Time DeliveryWorker::Prune(absl::Time real_now) {
 }
 
 void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
-  const OutboxItem& item = flight.item;
+  OutboxItem& item = flight.item;
+  if (item.kind == ItemKind::kProcedure &&
+      item.procedure.national_code().empty()) {
+    item.procedure.set_code(item.key);
+    item.procedure.set_national_code(options_.procedure_codes.National(item.key));
+  }
   adapters::CallContext context;
   context.deadline = absl::Now() + options_.attempt_timeout;
   context.caller = "portal-sync";
@@ -300,10 +305,11 @@ void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
   };
   attempts_.fetch_add(1, std::memory_order_relaxed);
   if (item.kind == ItemKind::kDossier) {
-    portal_->PushDossierStatus(item.dossier, item.idempotency_key, context,
+    portal_->PushDossierStatus(item.dossier, item.idempotency_key,
+                               /*may_have_arrived=*/false, context,
                                std::move(done));
   } else if (item.withdraw) {
-    portal_->WithdrawProcedure(item.key, item.idempotency_key, context,
+    portal_->WithdrawProcedure(item.procedure, item.idempotency_key, context,
                                std::move(done));
   } else if (fallback) {
     portal_->UpdateProcedure(item.procedure,

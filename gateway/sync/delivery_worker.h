@@ -44,6 +44,7 @@
 #include "gateway/resilience/clock.h"
 #include "gateway/resilience/retry.h"
 #include "gateway/sync/outbox.h"
+#include "gateway/sync/procedure_codes.h"
 #include "gateway/sync/sync_metrics.h"
 
 namespace lienthong::sync {
@@ -80,6 +81,9 @@ struct DeliveryWorkerOptions {
   resilience::Clock* clock = resilience::RealClock();
   // Fixes the jitter sequence for tests.
   std::optional<uint64_t> seed;
+  // Maps the province's procedure codes to national ones, for procedure
+  // items queued without a national code (withdrawals).
+  ProcedureCodeMap procedure_codes;
 };
 
 // Returns OK, or INVALID_ARGUMENT naming the first bad option.

@@ -241,7 +241,11 @@ adapters:
       upstream:
         base_url: https://127.0.0.1:%2$d
         ca_file: %1$s/ca.pem
-      api_key: dev-portal-key
+      auth_endpoint: /dvcqg/adapter/auth
+      integration_endpoint: /dvcqg/adapter/integration
+      username: lienthong-dev
+      password: dev-portal-password
+      madonvi: 000.00.00.H31
 clients:
   - id: spiffe://lienthong.local/dossier-system
     methods:

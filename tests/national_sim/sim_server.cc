@@ -39,12 +39,9 @@ constexpr char kBusy[] = "He thong dang ban, vui long thu lai sau";
 // GET /_sim/portal/applied: every item the portal applied, in order, one
 // JSON object per line (the request body is left out).
 SimReply PortalAppliedReply(const std::vector<AppliedPortalItem>& applied) {
-  static constexpr const char* kKinds[] = {"create_procedure",
-                                           "update_procedure",
-                                           "withdraw_procedure", "dossier_status"};
   std::string body;
   for (const AppliedPortalItem& item : applied) {
-    absl::StrAppend(&body, "{\"kind\":\"", kKinds[static_cast<int>(item.kind)],
+    absl::StrAppend(&body, "{\"kind\":\"", AppliedKindName(item.kind),
                     "\",\"idempotency_key\":", JsonQuote(item.idempotency_key),
                     ",\"ma_tthc\":", JsonQuote(item.ma_tthc),
                     ",\"ma_ho_so\":", JsonQuote(item.ma_ho_so),
@@ -115,7 +112,7 @@ class SimServer::Impl {
   explicit Impl(const SimOptions& options)
       : options_(options),
         vneid_(options.vneid),
-        portal_(options.portal_api_key) {
+        portal_(options.portal) {
     knobs_.fill(options.initial_knobs);
   }
   ~Impl() { Stop(); }
@@ -136,11 +133,14 @@ class SimServer::Impl {
     return portal_.Applied();
   }
   void ExpireVneidTokens() { vneid_.ExpireTokens(); }
+  void ExpirePortalSessions() { portal_.ExpireSessions(); }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
   // answer was decided on arrival (an injected error).
-  enum class Fate { kServe, kMalformed, kDrop, kReply };
+  // kServeThenDrop: served (and applied), then the connection closed
+  // without the answer.
+  enum class Fate { kServe, kMalformed, kDrop, kReply, kServeThenDrop };
   struct Pending {
     Impl* impl;
     evhttp_request* req;
@@ -296,6 +296,7 @@ SimStats SimServer::Impl::Stats() const {
     stats = stats_;
   }
   stats.of(System::kVneid).tokens_issued = vneid_.tokens_issued();
+  stats.of(System::kPortal).tokens_issued = portal_.sessions_issued();
   stats.of(System::kPortal).portal_applied = portal_.applied_count();
   return stats;
 }
@@ -361,6 +362,8 @@ void SimServer::Impl::Schedule(evhttp_request* req, System system,
   } else if (Roll(knobs.error_rate)) {
     Delay(req, system, Fate::kReply,
           ErrorReply(system, knobs, knobs.error_kind), delay);
+  } else if (Roll(knobs.lose_answer_rate)) {
+    Delay(req, system, Fate::kServeThenDrop, {}, delay);
   } else {
     Delay(req, system,
           Roll(knobs.malformed_rate) ? Fate::kMalformed : Fate::kServe, {},
@@ -394,6 +397,10 @@ void SimServer::Impl::Finish(Pending* p) {
     case Fate::kReply:
       Send(pending->req, pending->system, pending->reply, false);
       return;
+    case Fate::kServeThenDrop:
+      Serve(pending->system, ReadRequest(pending->req));
+      Drop(pending->req, pending->system);
+      return;
     case Fate::kServe:
     case Fate::kMalformed:
       break;
@@ -416,7 +423,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
     case System::kVneid:
       return vneid_.Handle(request, absl::Now(), NextReference("VNEID"));
     case System::kPortal:
-      return portal_.Handle(request, GetKnobs(System::kPortal));
+      return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
   }
   return {};
 }
@@ -427,6 +434,11 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   }
   if (request.path == "/_sim/portal/applied" && request.method == "GET") {
     return PortalAppliedReply(portal_.Applied());
+  }
+  if (request.path == "/_sim/portal/expire-sessions" &&
+      request.method == "POST") {
+    portal_.ExpireSessions();
+    return JsonReply(200, R"({"expired":true})");
   }
   if (request.path != "/_sim/knobs" || request.method != "POST") {
     return JsonReply(404, R"({"error":"not found"})");
@@ -579,5 +591,6 @@ std::vector<AppliedPortalItem> SimServer::PortalApplied() const {
   return impl_->PortalApplied();
 }
 void SimServer::ExpireVneidTokens() { impl_->ExpireVneidTokens(); }
+void SimServer::ExpirePortalSessions() { impl_->ExpirePortalSessions(); }
 
 }  // namespace lienthong::sim

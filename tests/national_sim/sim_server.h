@@ -12,15 +12,17 @@
 //   (*server)->SetKnobs(System::kPortal, down);
 //
 // Paths: /c06/soap, /vneid/oauth2/token, /vneid/api/v1/identity/verify,
-// /dvcqg/api/..., and the control endpoint: GET /_sim/stats (counters and
-// knobs of each system as JSON), GET /_sim/portal/applied (every item the
-// portal applied, in order, as JSON lines {"kind", "idempotency_key",
-// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
-// create_procedure, update_procedure, withdraw_procedure or
-// dossier_status) and POST /_sim/knobs with a JSON object
-// {"system": "population"|"vneid"|"portal"|"all", "reset": bool, <knob
-// fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
-// absent fields keep their value.
+// the portal's /dvcqg/adapter/auth, /dvcqg/adapter/integration and
+// /dvcqg/adapter/share (PortalConfig), and the control endpoint: GET
+// /_sim/stats (counters and knobs of each system as JSON), GET
+// /_sim/portal/applied (every change the portal applied, in order, as JSON
+// lines {"kind", "idempotency_key", "ma_tthc", "ma_ho_so", "trang_thai",
+// "thoi_gian"}; kind as AppliedKindName), POST /_sim/portal/expire-sessions
+// (every portal session issued so far is refused from then on) and POST
+// /_sim/knobs with a JSON object {"system":
+// "population"|"vneid"|"portal"|"all", "reset": bool, <knob fields as in
+// MergeKnobsJson>}: "reset" starts from the defaults, other absent fields
+// keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 
@@ -41,7 +43,7 @@ struct SimOptions {
   std::string key_file;            // PEM private key
   PopulationConfig population;
   VneidConfig vneid;
-  std::string portal_api_key = "dev-portal-key";
+  PortalConfig portal;
   // Knobs each system starts with.
   Knobs initial_knobs;
 };
@@ -81,6 +83,8 @@ class SimServer {
   std::vector<AppliedPortalItem> PortalApplied() const;
   // Expires every VNeID token issued so far. Thread-safe.
   void ExpireVneidTokens();
+  // Every portal session issued so far is refused from now on. Thread-safe.
+  void ExpirePortalSessions();
 
   class Impl;
 

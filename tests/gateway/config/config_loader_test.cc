@@ -808,6 +808,79 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.PortalSyncService/RetryDeadLetters"));
 }
 
+// ---- Portal synchronisation ------------------------------------------------
+
+constexpr char kPortal[] = R"(listener:
+  address: 127.0.0.1:8443
+  tls:
+    cert_file: gateway.pem
+    key_file: gateway.key
+    client_ca_file: ca.pem
+adapters:
+  - name: portal
+    type: dvcqg-portal-rest
+    config:
+      upstream:
+        base_url: https://dvcqg.example.vn
+      auth_endpoint: /adapter/auth
+      integration_endpoint: /adapter/integration
+      username: hungyen
+      password: ${LIENTHONG_TEST_PORTAL_PASSWORD}
+      madonvi: 000.00.00.H31
+      session_error_codes: ["401", "-2"]
+portal_sync:
+  adapter: portal
+  outbox_key_file: keys/outbox.key
+  procedure_codes:
+    - local: 2.000884.000.00.00.H31
+      national: 2.000885
+)";
+
+TEST_F(ConfigLoaderTest, PortalAdapterAndSyncSettings) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw-from-env", 1);
+  auto config = Load(kPortal);
+  ASSERT_THAT(config, IsOk());
+  v1::DvcqgPortalRestConfig portal;
+  ASSERT_TRUE(config->adapters(0).config().UnpackTo(&portal));
+  EXPECT_EQ(portal.password(), "pw-from-env");
+  EXPECT_EQ(portal.integration_endpoint(), "/adapter/integration");
+  EXPECT_THAT(portal.session_error_codes(), ElementsAre("401", "-2"));
+  EXPECT_EQ(config->portal_sync().outbox_key_file(), "/etc/lt/keys/outbox.key");
+  ASSERT_EQ(config->portal_sync().procedure_codes_size(), 1);
+  EXPECT_EQ(config->portal_sync().procedure_codes(0).national(), "2.000885");
+}
+
+TEST_F(ConfigLoaderTest, PortalProblemsAreNamed) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw", 1);
+  struct Case {
+    const char* from;
+    const char* to;
+    const char* message;
+  };
+  const Case kCases[] = {
+      // The invented protocol's key is gone.
+      {"      madonvi:", "      api_key: k\n      madonvi:", "api_key"},
+      {"national: 2.000885", "national: 2.000885.000.00.00.H31",
+       "portal_sync.procedure_codes[0].national: must be a national code"},
+      {"local: 2.000884.000.00.00.H31", "local: H31-2",
+       "portal_sync.procedure_codes[0].local: procedure code"},
+      {"      national: 2.000885\n",
+       "      national: 2.000885\n    - local: 2.000884.000.00.00.H31\n"
+       "      national: 2.000886\n",
+       "portal_sync.procedure_codes[1].local: '2.000884.000.00.00.H31' is "
+       "already mapped by procedure_codes[0]"},
+  };
+  for (const Case& c : kCases) {
+    std::string yaml = kPortal;
+    const size_t at = yaml.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    yaml.replace(at, strlen(c.from), c.to);
+    EXPECT_THAT(Load(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr(c.message)))
+        << c.to;
+  }
+}
+
 // ---- The example operators copy -------------------------------------------
 
 TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
@@ -847,6 +920,21 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(vneid.verify_path(), "/vneid/api/v1/identity/verify");
   EXPECT_EQ(vneid.client_id(), "lienthong-dev");
   EXPECT_EQ(vneid.client_secret(), "dev-vneid-secret");
+
+  v1::DvcqgPortalRestConfig portal;
+  ASSERT_TRUE(config->adapters(2).config().UnpackTo(&portal));
+  EXPECT_EQ(config->adapters(2).name(), "portal");
+  EXPECT_EQ(portal.upstream().base_url(), "https://127.0.0.1:9443");
+  EXPECT_EQ(portal.auth_endpoint(), "/dvcqg/adapter/auth");
+  EXPECT_EQ(portal.integration_endpoint(), "/dvcqg/adapter/integration");
+  EXPECT_EQ(portal.share_endpoint(), "/dvcqg/adapter/share");
+  EXPECT_EQ(portal.username(), "lienthong-dev");
+  EXPECT_EQ(portal.password(), "dev-portal-password");
+  EXPECT_EQ(portal.madonvi(), "000.00.00.H31");
+  EXPECT_THAT(portal.session_error_codes(), ElementsAre("401"));
+  EXPECT_THAT(config->portal_sync().outbox_file(),
+              EndsWith("/deploy/examples/../../var/outbox.db"));
+  EXPECT_EQ(config->portal_sync().outbox_key_file(), "");
 
   EXPECT_EQ(config->routes_size(), 2);
   ASSERT_EQ(config->clients_size(), 4);

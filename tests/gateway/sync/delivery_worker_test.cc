@@ -33,10 +33,11 @@ using ::testing::SizeIs;
 using adapters::PortalOutcome;
 
 struct Call {
-  std::string op;  // create, update, withdraw, status
+  std::string op;  // create, update, withdraw, register, status
   std::string code;
   std::string idempotency_key;
   int status = 0;  // dossiers
+  bool may_have_arrived = false;  // status
 };
 
 using Script = std::function<absl::StatusOr<PortalOutcome>(const Call&)>;
@@ -64,15 +65,23 @@ class FakePortal final : public adapters::PortalAdapter {
                        adapters::Callback<PortalOutcome> done) override {
     Handle({"update", p.code(), key}, std::move(done));
   }
-  void WithdrawProcedure(const std::string& code, const std::string& key,
-                         const adapters::CallContext&,
-                         adapters::Callback<PortalOutcome> done) override {
-    Handle({"withdraw", code, key}, std::move(done));
-  }
-  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& u,
+  void WithdrawProcedure(const lienthong::v1::Procedure& p,
                          const std::string& key, const adapters::CallContext&,
                          adapters::Callback<PortalOutcome> done) override {
-    Handle({"status", u.dossier_code(), key, static_cast<int>(u.status())},
+    Handle({"withdraw", p.code(), key}, std::move(done));
+  }
+  void RegisterDossier(const lienthong::v1::DossierStatusUpdate& u,
+                       const std::string& key, const adapters::CallContext&,
+                       adapters::Callback<PortalOutcome> done) override {
+    Handle({"register", u.dossier_code(), key, static_cast<int>(u.status())},
+           std::move(done));
+  }
+  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& u,
+                         const std::string& key, bool may_have_arrived,
+                         const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> done) override {
+    Handle({"status", u.dossier_code(), key, static_cast<int>(u.status()),
+            may_have_arrived},
            std::move(done));
   }
 
@@ -389,14 +398,21 @@ TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
     }
-    void WithdrawProcedure(const std::string&, const std::string&,
+    void WithdrawProcedure(const lienthong::v1::Procedure&, const std::string&,
                            const adapters::CallContext&,
                            adapters::Callback<PortalOutcome> d) override {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
     }
+    void RegisterDossier(const lienthong::v1::DossierStatusUpdate&,
+                         const std::string&, const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
     void PushDossierStatus(const lienthong::v1::DossierStatusUpdate&,
-                           const std::string&, const adapters::CallContext&,
+                           const std::string&, bool,
+                           const adapters::CallContext&,
                            adapters::Callback<PortalOutcome> d) override {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
