@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,16 +24,23 @@ using outbox_internal::ToProtoTime;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: dossier registrations, sealed payloads (see outbox.h).
+constexpr int kSchemaVersion = 2;
+
+// What the key check record holds, sealed (see Outbox::CheckKey).
+constexpr char kKeyCheck[] = "lienthong outbox key check";
 
 constexpr const char* kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta("
     "  name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     // One row per change for the portal; see outbox.h. Times are Unix
-    // microseconds. payload: a serialized lienthong.v1.Procedure or
-    // DossierStatusUpdate. content_hash: for procedures, the hash of what
-    // the item makes the portal hold (NULL for a withdrawal). dedup_key: for
-    // dossier updates, "MaHoSo|status|seconds.nanos".
+    // microseconds. payload: a serialized lienthong.v1.Procedure, or a
+    // DossierStatusUpdate sealed by OutboxCipher (sealed=1), emptied once
+    // delivered. content_hash: for procedures, the hash of what the item
+    // makes the portal hold (NULL for a withdrawal). dedup_key: for a
+    // dossier's progress, "MaHoSo|status|seconds.nanos". registration: the
+    // item registers its dossier. sent: it has been claimed (an attempt may
+    // have reached the portal). item_time: a dossier update's time.
     "CREATE TABLE IF NOT EXISTS items("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  kind INTEGER NOT NULL,"
@@ -53,6 +61,10 @@ constexpr const char* kSchema[] = {
     "  job_id TEXT,"
     "  created_at INTEGER NOT NULL,"
     "  finished_at INTEGER,"
+    "  registration INTEGER NOT NULL DEFAULT 0,"
+    "  sealed INTEGER NOT NULL DEFAULT 0,"
+    "  sent INTEGER NOT NULL DEFAULT 0,"
+    "  item_time INTEGER,"
     "  UNIQUE(kind, key, seq))",
     "CREATE INDEX IF NOT EXISTS items_open ON items(state, id)"
     "  WHERE state IN (0, 1, 3)",
@@ -61,11 +73,12 @@ constexpr const char* kSchema[] = {
     // it reads the same.
     "CREATE INDEX IF NOT EXISTS items_job ON items(job_id, state)"
     "  WHERE job_id IS NOT NULL",
-    // The last update accepted for each dossier.
+    // The last update accepted for each dossier, and the hash of its last
+    // registration queued (NULL: never registered through this outbox).
     "CREATE TABLE IF NOT EXISTS dossiers("
     "  code TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
     "  last_status INTEGER NOT NULL, last_time_s INTEGER NOT NULL,"
-    "  last_time_ns INTEGER NOT NULL) WITHOUT ROWID",
+    "  last_time_ns INTEGER NOT NULL, registration_hash TEXT) WITHOUT ROWID",
     // For each procedure: the content hash the portal will hold once queued
     // changes are delivered (target) and the one it acknowledged (acked);
     // NULL when it holds none.
@@ -87,6 +100,8 @@ absl::string_view ItemKindName(ItemKind kind) {
 
 absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
     const OutboxOptions& options) {
+  LIENTHONG_ASSIGN_OR_RETURN(OutboxCipher cipher,
+                             OutboxCipher::Create(options.key));
   const std::filesystem::path parent =
       std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) {
@@ -110,16 +125,48 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
         "cannot open the outbox database '", options.path, "': ", why));
   }
   sqlite3_busy_timeout(raw, 5000);
+  OutboxOptions kept = options;
+  kept.key.clear();  // the cipher holds it
   std::unique_ptr<Outbox> outbox(
-      new Outbox(std::make_unique<Db>(raw), options));
+      new Outbox(std::make_unique<Db>(raw), kept, std::move(cipher)));
   absl::MutexLock lock(&outbox->mu_);
   LIENTHONG_RETURN_IF_ERROR(outbox->Init());
   LIENTHONG_RETURN_IF_ERROR(outbox->LoadOpenItems());
   return outbox;
 }
 
-Outbox::Outbox(std::unique_ptr<Db> db, OutboxOptions options)
-    : options_(std::move(options)), db_(std::move(db)) {}
+Outbox::Outbox(std::unique_ptr<Db> db, OutboxOptions options,
+               OutboxCipher cipher)
+    : options_(std::move(options)),
+      cipher_(std::move(cipher)),
+      db_(std::move(db)) {}
+
+std::string Outbox::SealedPlace(absl::string_view code, int64_t seq) const {
+  return absl::StrCat(outbox_id_, "|d|", code, "|", seq);
+}
+
+absl::Status Outbox::CheckKey() {
+  const std::string place = absl::StrCat(outbox_id_, "|key-check");
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Db::Stmt get, db_->Prepare("SELECT value FROM meta WHERE name='key_check'"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, get.Step());
+  if (row) {
+    // Stored as hex: meta.value is TEXT.
+    std::string sealed = absl::HexStringToBytes(get.Text(0));
+    if (!cipher_.Open(sealed, place).ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "outbox database '", options_.path,
+          "' was sealed under another key than portal_sync.outbox_key_file "
+          "holds: give the key it was made with"));
+    }
+    return absl::OkStatus();
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(std::string sealed, cipher_.Seal(kKeyCheck, place));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Db::Stmt put,
+      db_->Prepare("INSERT INTO meta(name, value) VALUES('key_check', ?)"));
+  return put.Bind(1, absl::BytesToHexString(sealed)).Run();
+}
 
 Outbox::~Outbox() = default;
 
@@ -135,6 +182,9 @@ absl::Status Outbox::Init() {
   }
   LIENTHONG_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=FULL"));
   LIENTHONG_RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
+  // Freed content (a delivered item's wiped payload) is overwritten with
+  // zeros, not left in free pages.
+  LIENTHONG_RETURN_IF_ERROR(db_->Exec("PRAGMA secure_delete=ON"));
   Db::Txn txn(db_.get());
   LIENTHONG_RETURN_IF_ERROR(txn.Begin());
   int version = 0;
@@ -142,6 +192,14 @@ absl::Status Outbox::Init() {
     LIENTHONG_ASSIGN_OR_RETURN(Db::Stmt get, db_->Prepare("PRAGMA user_version"));
     LIENTHONG_ASSIGN_OR_RETURN(bool row, get.Step());
     if (row) version = static_cast<int>(get.Int(0));
+  }
+  if (version == 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "outbox database '", options_.path,
+        "' has schema version 1, from before dossier registrations and "
+        "sealed personal data; let the gateway that wrote it deliver its "
+        "queue, then move the file away (this gateway reads version ",
+        kSchemaVersion, ")"));
   }
   if (version != 0 && version != kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -168,6 +226,7 @@ absl::Status Outbox::Init() {
         db_->Prepare("INSERT INTO meta(name, value) VALUES('outbox_id', ?)"));
     LIENTHONG_RETURN_IF_ERROR(put.Bind(1, outbox_id_).Run());
   }
+  LIENTHONG_RETURN_IF_ERROR(CheckKey());
   // Crash recovery: whatever was in flight is unanswered; send it again (the
   // idempotency key keeps the portal from applying it twice).
   LIENTHONG_RETURN_IF_ERROR(
@@ -358,8 +417,9 @@ absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(
       Db::Stmt q,
-      db_->Prepare("SELECT id, kind, key, last_error, attempts, finished_at "
-                   "FROM items WHERE state=3 AND id>? ORDER BY id LIMIT ?"));
+      db_->Prepare("SELECT id, kind, key, last_error, attempts, finished_at, "
+                   "registration FROM items WHERE state=3 AND id>? "
+                   "ORDER BY id LIMIT ?"));
   q.Bind(1, after).Bind(2, static_cast<int64_t>(page_size) + 1);
   lienthong::v1::ListDeadLettersResponse response;
   for (;;) {
@@ -372,7 +432,9 @@ absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
     }
     lienthong::v1::DeadLetter* letter = response.add_dead_letters();
     letter->set_id(absl::StrCat(q.Int(0)));
-    letter->set_kind(std::string(ItemKindName(static_cast<ItemKind>(q.Int(1)))));
+    letter->set_kind(q.Int(6) != 0 ? "registration"
+                                   : std::string(ItemKindName(
+                                         static_cast<ItemKind>(q.Int(1)))));
     letter->set_code(q.Text(2));
     letter->set_reason(q.Text(3));
     letter->set_attempts(static_cast<int32_t>(q.Int(4)));

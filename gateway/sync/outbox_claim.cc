@@ -70,8 +70,12 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
         case DeliveryResult::Kind::kDelivered: {
           LIENTHONG_ASSIGN_OR_RETURN(
               Db::Stmt up,
+              // A sealed payload goes with the delivery: nothing personal
+              // stays behind (secure_delete zeroes the freed bytes).
               db_->Prepare("UPDATE items SET state=2, attempts=attempts+1, "
-                           "finished_at=?, last_error=NULL WHERE id=?"));
+                           "finished_at=?, last_error=NULL, payload=CASE "
+                           "WHEN sealed=1 THEN X'' ELSE payload END "
+                           "WHERE id=?"));
           LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, r.id).Run());
           if (job.has_value()) {
             LIENTHONG_RETURN_IF_ERROR(count(*job, /*delivered=*/true));
@@ -118,38 +122,16 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
 
     std::vector<int64_t> unreadable;
     for (const auto& [id, map_key] : to_claim) {
-      OutboxItem item;
-      std::string payload;
-      {
+      LIENTHONG_ASSIGN_OR_RETURN(ClaimedRow row, ReadClaimed(id));
+      OutboxItem& item = row.item;
+      if (!row.unreadable.empty()) {
+        // Disk corruption or tampering; park it where an operator sees it
+        // rather than block the queue silently.
         LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt q,
-            db_->Prepare("SELECT kind, key, seq, withdraw, payload, "
-                         "idempotency_key, attempts, first_failure_at, job_id "
-                         "FROM items WHERE id=?"));
-        LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, id).Step());
-        if (!row) return absl::InternalError("outbox: a queued item vanished");
-        item.id = id;
-        item.kind = static_cast<ItemKind>(q.Int(0));
-        item.key = q.Text(1);
-        item.sequence = q.Int(2);
-        item.withdraw = q.Int(3) != 0;
-        payload = q.Text(4);
-        item.idempotency_key = q.Text(5);
-        item.attempts = static_cast<int>(q.Int(6));
-        if (!q.IsNull(7)) item.first_failure = FromMicros(q.Int(7));
-        item.job_id = q.OptionalText(8).value_or("");
-      }
-      const bool parsed = item.kind == ItemKind::kDossier
-                              ? item.dossier.ParseFromString(payload)
-                              : item.procedure.ParseFromString(payload);
-      if (!parsed) {
-        // Cannot happen short of disk corruption; park it where an operator
-        // sees it rather than block the queue silently.
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt up, db_->Prepare("UPDATE items SET state=3, last_error="
-                                      "'stored item unreadable', "
+            Db::Stmt up, db_->Prepare("UPDATE items SET state=3, last_error=?, "
                                       "finished_at=? WHERE id=?"));
-        LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, id).Run());
+        LIENTHONG_RETURN_IF_ERROR(
+            up.Bind(1, row.unreadable).Bind(2, Micros(now)).Bind(3, id).Run());
         if (!item.job_id.empty()) {
           // A dead letter like any other: its job counts it (a retry takes
           // it off again), so the job can end.
@@ -158,16 +140,10 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
         unreadable.push_back(id);
         continue;
       }
-      if (item.kind == ItemKind::kProcedure) {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt q,
-            db_->Prepare("SELECT acked_hash FROM procedures WHERE code=?"));
-        LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, item.key).Step());
-        item.portal_has_procedure = row && !q.IsNull(0);
-      }
       {
         LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt up, db_->Prepare("UPDATE items SET state=1 WHERE id=?"));
+            Db::Stmt up,
+            db_->Prepare("UPDATE items SET state=1, sent=1 WHERE id=?"));
         LIENTHONG_RETURN_IF_ERROR(up.Bind(1, id).Run());
       }
       if (!item.job_id.empty()) {
@@ -239,6 +215,59 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
   jobs.erase(std::unique(jobs.begin(), jobs.end()), jobs.end());
   NotifyJobs(jobs);
   return claimed;
+}
+
+absl::StatusOr<Outbox::ClaimedRow> Outbox::ReadClaimed(int64_t id) {
+  ClaimedRow row;
+  OutboxItem& item = row.item;
+  std::string payload;
+  bool sealed = false;
+  {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt q,
+        db_->Prepare("SELECT kind, key, seq, withdraw, payload, "
+                     "idempotency_key, attempts, first_failure_at, job_id, "
+                     "registration, sealed, sent FROM items WHERE id=?"));
+    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, id).Step());
+    if (!found) return absl::InternalError("outbox: a queued item vanished");
+    item.id = id;
+    item.kind = static_cast<ItemKind>(q.Int(0));
+    item.key = q.Text(1);
+    item.sequence = q.Int(2);
+    item.withdraw = q.Int(3) != 0;
+    payload = q.Text(4);
+    item.idempotency_key = q.Text(5);
+    item.attempts = static_cast<int>(q.Int(6));
+    if (!q.IsNull(7)) item.first_failure = FromMicros(q.Int(7));
+    item.job_id = q.OptionalText(8).value_or("");
+    item.registration = q.Int(9) != 0;
+    sealed = q.Int(10) != 0;
+    item.maybe_sent = q.Int(11) != 0;
+  }
+  if (sealed) {
+    absl::StatusOr<std::string> opened =
+        cipher_.Open(payload, SealedPlace(item.key, item.sequence));
+    if (!opened.ok()) {
+      row.unreadable = std::string(opened.status().message());
+      return row;
+    }
+    payload = *std::move(opened);
+  }
+  const bool parsed = item.kind == ItemKind::kDossier
+                          ? item.dossier.ParseFromString(payload)
+                          : item.procedure.ParseFromString(payload);
+  if (!parsed) {
+    row.unreadable = "stored item unreadable";
+    return row;
+  }
+  if (item.kind == ItemKind::kProcedure) {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Db::Stmt q,
+        db_->Prepare("SELECT acked_hash FROM procedures WHERE code=?"));
+    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, item.key).Step());
+    item.portal_has_procedure = found && !q.IsNull(0);
+  }
+  return row;
 }
 
 }  // namespace lienthong::sync

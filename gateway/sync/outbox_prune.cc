@@ -11,7 +11,7 @@
 namespace lienthong::sync {
 
 using outbox_internal::Micros;
-using lienthong::v1::DossierStatusUpdate;
+using outbox_internal::FromMicros;
 
 absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
                                                      int max_examined) {
@@ -49,6 +49,7 @@ absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
     ItemKind kind;
     std::string key;
     int64_t seq;
+    bool registration;
   };
   std::vector<Candidate> candidates;
   int64_t last_id = prune_after_id_;
@@ -59,7 +60,8 @@ absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
     LIENTHONG_ASSIGN_OR_RETURN(
         Db::Stmt q,
         db_->Prepare("SELECT id, kind, key, seq, state, created_at, "
-                     "finished_at FROM items WHERE id>? ORDER BY id LIMIT ?"));
+                     "finished_at, registration FROM items WHERE id>? "
+                     "ORDER BY id LIMIT ?"));
     q.Bind(1, prune_after_id_).Bind(2, static_cast<int64_t>(budget));
     for (;;) {
       LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -81,14 +83,16 @@ absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
           q.IsNull(6) || q.Int(6) >= before) {
         continue;
       }
-      candidates.push_back(
-          {last_id, static_cast<ItemKind>(q.Int(1)), q.Text(2), q.Int(3)});
+      candidates.push_back({last_id, static_cast<ItemKind>(q.Int(1)),
+                            q.Text(2), q.Int(3), q.Int(7) != 0});
     }
   }
   // Which candidates may go; see outbox.h.
   std::vector<int64_t> doomed;
   for (const Candidate& c : candidates) {
-    if (c.kind == ItemKind::kProcedure) {
+    // Procedures plan against the procedures table; a repeat of a
+    // registration is told by the dossier's registration_hash.
+    if (c.kind == ItemKind::kProcedure || c.registration) {
       doomed.push_back(c.id);
       continue;
     }
@@ -103,15 +107,16 @@ absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
       doomed.push_back(c.id);
       continue;
     }
-    const absl::Time head_time =
-        absl::FromUnixSeconds(head.Int(1)) + absl::Nanoseconds(head.Int(2));
+    // To the microsecond, as item_time is stored: an update that close to
+    // the last one counts as at the same time, and is kept.
+    const absl::Time head_time = FromMicros(
+        absl::ToUnixMicros(absl::FromUnixSeconds(head.Int(1)) +
+                           absl::Nanoseconds(head.Int(2))));
     LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q, db_->Prepare("SELECT payload FROM items WHERE id=?"));
+        Db::Stmt q, db_->Prepare("SELECT item_time FROM items WHERE id=?"));
     LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, c.id).Step());
-    DossierStatusUpdate update;
-    if (!found || !update.ParseFromString(q.Text(0))) continue;  // keep
-    const absl::Time time = absl::FromUnixSeconds(update.time().seconds()) +
-                            absl::Nanoseconds(update.time().nanos());
+    if (!found || q.IsNull(0)) continue;  // keep
+    const absl::Time time = FromMicros(q.Int(0));
     // Earlier than the last accepted update: a repeat is refused (the time
     // check, if not the transition rules), never queued. At the same time:
     // kept, see outbox.h.

@@ -1,6 +1,10 @@
 #include "gateway/sync/portal_sync.h"
 
+#include <openssl/crypto.h>
+
+#include <filesystem>
 #include <memory>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -11,6 +15,8 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/sync/outbox_key.h"
+#include "gateway/sync/procedure_codes.h"
 #include "gateway/tls/client_identity.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -43,6 +49,46 @@ class ReleaseWhenAll {
   // Called once, by the last Released(), with no lock held.
   absl::AnyInvocable<void(absl::Status) &&> done_;
 };
+
+// The outbox key: portal_sync.outbox_key_file, or a development key made
+// beside the outbox when none is configured.
+absl::StatusOr<std::string> OutboxKey(
+    const lienthong::config::v1::PortalSync& settings,
+    const std::string& outbox_path) {
+  if (!settings.outbox_key_file().empty()) {
+    absl::StatusOr<std::string> key =
+        ReadOutboxKeyFile(settings.outbox_key_file());
+    if (!key.ok()) {
+      return absl::Status(key.status().code(),
+                          absl::StrCat("portal_sync.outbox_key_file: ",
+                                       key.status().message()));
+    }
+    return key;
+  }
+  const std::filesystem::path folder =
+      std::filesystem::path(outbox_path).parent_path();
+  if (!folder.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+  }
+  const std::string path =
+      (folder.empty() ? std::filesystem::path("outbox.key")
+                      : folder / "outbox.key")
+          .string();
+  bool made = false;
+  absl::StatusOr<std::string> key = ReadOrMakeOutboxKeyFile(path, &made);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(),
+                        absl::StrCat("development outbox key: ",
+                                     key.status().message()));
+  }
+  if (made) {
+    log::Warning("made a development outbox key; configure "
+                 "portal_sync.outbox_key_file for production",
+                 {{"file", path}});
+  }
+  return key;
+}
 
 }  // namespace
 
@@ -144,6 +190,13 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     worker_options.delivered_retention =
         absl::Hours(settings.delivered_retention_hours());
   }
+  absl::StatusOr<ProcedureCodeMap> codes =
+      ProcedureCodeMap::Create(settings.procedure_codes());
+  if (!codes.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.", codes.status().message()));
+  }
+  worker_options.procedure_codes = *codes;
   if (absl::Status s = ValidateDeliveryWorkerOptions(worker_options); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("portal_sync: ", s.message()));
@@ -153,8 +206,12 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   outbox_options.path = settings.outbox_file().empty() ? kDefaultOutboxFile
                                                        : settings.outbox_file();
   outbox_options.clock = worker_options.clock;
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox,
-                             Outbox::Open(outbox_options));
+  LIENTHONG_ASSIGN_OR_RETURN(outbox_options.key,
+                             OutboxKey(settings, outbox_options.path));
+  absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(outbox_options);
+  OPENSSL_cleanse(outbox_options.key.data(), outbox_options.key.size());
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Outbox> outbox = *std::move(opened);
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
   sync->wait_for_durable_audit_ = !config.audit().has_wait_for_durable() ||

@@ -322,6 +322,7 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
     if (pushed.ok()) {
       response->set_accepted(pushed->accepted);
       response->set_duplicates(pushed->duplicates);
+      response->set_registrations(pushed->registrations);
     } else {
       status = pushed.status();
     }

@@ -6,10 +6,6 @@
 
 namespace lienthong::sync {
 
-bool IsNationalProcedureCode(absl::string_view code) {
-  return code.size() == 8 && ValidateProcedureCode(code).ok();
-}
-
 absl::Status ValidateProcedureCodeMappings(
     const ProcedureCodeMappings& mappings) {
   absl::flat_hash_map<std::string, int> seen;

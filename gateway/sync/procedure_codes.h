@@ -24,10 +24,6 @@ namespace lienthong::sync {
 using ProcedureCodeMappings =
     google::protobuf::RepeatedPtrField<lienthong::config::v1::ProcedureCodeMapping>;
 
-// Returns true when `code` is a national procedure code, "<digit>.<6
-// digits>" (e.g. "1.001193"). Thread-safe.
-bool IsNationalProcedureCode(absl::string_view code);
-
 // Returns OK when every mapping has a valid procedure code as `local` (see
 // ValidateProcedureCode) and a national code as `national`, and no local
 // code appears twice; else INVALID_ARGUMENT "procedure_codes[<i>].<field>:

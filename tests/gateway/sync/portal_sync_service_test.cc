@@ -47,6 +47,7 @@ class PortalSyncServiceTest : public ::testing::Test {
   void SetUp() override {
     OutboxOptions options;
     options.path = testing::FreshOutboxPath("portal_sync_service_test");
+    options.key = testing::TestOutboxKey();
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
     outbox_ = *std::move(opened);
@@ -108,6 +109,8 @@ class PortalSyncServiceTest : public ::testing::Test {
     return absl::StrFormat("000.00.01.H31-250715-%05d", n);
   }
 
+  // A NEW update carries its dossier's registration, as a first update
+  // must.
   static lienthong::v1::DossierStatusUpdate Update(int n,
                                                    lienthong::v1::DossierStatus s,
                                                    int minute) {
@@ -116,6 +119,17 @@ class PortalSyncServiceTest : public ::testing::Test {
     u.set_procedure_code("1.001193");
     u.set_status(s);
     u.mutable_time()->set_seconds(kT0 + minute * 60);
+    if (s == lienthong::v1::NEW) {
+      lienthong::v1::DossierRegistration& r = *u.mutable_registration();
+      r.set_procedure_name("Đăng ký khai sinh");
+      r.set_field_code("G09-TP05");
+      r.set_field_name("Hộ tịch");
+      r.mutable_applicant()->set_name("Trần Thị Mai");
+      r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+      r.set_summary("Khai sinh");
+      r.mutable_received()->set_seconds(kT0);
+      r.set_handling_unit("UBND xã Tân Hưng");
+    }
     return u;
   }
 
@@ -230,9 +244,19 @@ TEST_F(PortalSyncServiceTest, PushIsIdempotentAndRefusesImpossibleTransitions) {
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
   EXPECT_EQ(response.accepted(), 2);
   EXPECT_EQ(response.duplicates(), 0);
+  EXPECT_EQ(response.registrations(), 1);
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
   EXPECT_EQ(response.accepted(), 0);
   EXPECT_EQ(response.duplicates(), 2);
+  EXPECT_EQ(response.registrations(), 0);
+  // A first update without its registration is refused, naming the field.
+  lienthong::v1::PushDossierStatusRequest bare;
+  *bare.add_updates() = Update(9, lienthong::v1::ACCEPTED, 1);
+  grpc::Status refused =
+      stub_->PushDossierStatus(Context().get(), bare, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::StartsWith("updates[0].registration: required"));
 
   lienthong::v1::PushDossierStatusRequest back;
   *back.add_updates() = Update(1, lienthong::v1::NEW, 2);
@@ -260,7 +284,7 @@ TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
   lienthong::v1::ListDeadLettersResponse page;
   ASSERT_TRUE(stub_->ListDeadLetters(Context().get(), list, &page).ok());
   ASSERT_THAT(page.dead_letters(), SizeIs(2));
-  EXPECT_EQ(page.dead_letters(0).kind(), "dossier");
+  EXPECT_EQ(page.dead_letters(0).kind(), "registration");
   EXPECT_EQ(page.dead_letters(0).reason(), "the portal refused it: Từ chối");
   EXPECT_FALSE(page.next_page_token().empty());
 
