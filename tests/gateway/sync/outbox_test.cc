@@ -941,6 +941,42 @@ TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
                                  "6 registration Trần Mây"));
 }
 
+TEST_F(OutboxTest, ProgressNeverGoesBeforeItsRegistrationAcrossCrashes) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                         Update(1, lienthong::v1::ACCEPTED, 1)})),
+              IsOk());
+  // A crash with the registration in flight: after the restart the
+  // registration is due again, and nothing else of the dossier.
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  ASSERT_TRUE(claimed[0].registration);
+  Reopen();
+  claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  EXPECT_TRUE(claimed[0].registration);
+  EXPECT_TRUE(claimed[0].maybe_sent);
+  // A crash right after the registration was recorded delivered: the step
+  // comes next, never the registration again, never the step before it.
+  Claim(0, {Delivered(claimed[0].id)});
+  Reopen();
+  claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_FALSE(claimed[0].registration);
+  EXPECT_FALSE(claimed[0].maybe_sent);
+  // Refused, the registration holds the dossier's steps back.
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(2, lienthong::v1::NEW, 0))})),
+              IsOk());
+  std::vector<OutboxItem> second = Claim();
+  ASSERT_THAT(Keys(second), ElementsAre(Dossier(2) + "#1"));
+  Claim(0, {Dead(second[0].id, /*refused=*/true)});
+  Reopen();
+  // Dossier 1's step, in flight at the crash, is due again; dossier 2's
+  // NEW is not.
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#2"));
+}
+
 // ---- Personal data at rest --------------------------------------------------
 
 std::string FileBytes(const std::string& path) {
