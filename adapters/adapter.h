@@ -11,6 +11,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -139,6 +141,24 @@ class PortalAdapter {
       const lienthong::v1::DossierStatusUpdate& update,
       const std::string& idempotency_key, bool may_have_arrived,
       const CallContext& context, Callback<PortalOutcome> done) = 0;
+
+  // The national procedure database, read-only: every procedure's code and
+  // name (LayDanhSachTTHC), and one procedure in full (LayThuTuc; NOT_FOUND
+  // when the portal has none by that code). Both fail with UNAVAILABLE when
+  // the portal refuses the read or answers something unreadable. An adapter
+  // that cannot read it keeps these defaults: UNIMPLEMENTED.
+  virtual void ListNationalProcedures(
+      const CallContext& context,
+      Callback<std::vector<lienthong::v1::NationalProcedure>> done) {
+    std::move(done)(absl::UnimplementedError(
+        "this portal adapter cannot read the national catalogue"));
+  }
+  virtual void GetNationalProcedure(
+      const std::string& code, const CallContext& context,
+      Callback<lienthong::v1::NationalProcedure> done) {
+    std::move(done)(absl::UnimplementedError(
+        "this portal adapter cannot read the national catalogue"));
+  }
 };
 
 // One configured adapter instance. It offers the capabilities it implements

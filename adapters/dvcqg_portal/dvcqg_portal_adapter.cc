@@ -6,10 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "adapters/dvcqg_portal/catalogue_response.h"
 #include "adapters/dvcqg_portal/portal_request.h"
 #include "adapters/dvcqg_portal/portal_response.h"
 #include "adapters/dvcqg_portal/session.h"
@@ -334,7 +336,70 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
         });
   }
 
+  void ListNationalProcedures(
+      const CallContext& context,
+      Callback<std::vector<lienthong::v1::NationalProcedure>> done) override {
+    core_->Call(
+        std::make_shared<wire::CatalogueListRequest>(
+            BuildCatalogueList(core_->madonvi())),
+        /*share=*/true, "", context.deadline,
+        [done = std::move(done)](Answer answer) mutable {
+          absl::Status refused = ReadRefused(answer, "list its procedures");
+          if (!refused.ok()) {
+            std::move(done)(refused);
+            return;
+          }
+          auto list = ParseCatalogueList(answer->json);
+          if (!list.ok()) {
+            std::move(done)(list.status());
+            return;
+          }
+          std::move(done)(Reply<std::vector<lienthong::v1::NationalProcedure>>{
+              *std::move(list), ""});
+        });
+  }
+
+  void GetNationalProcedure(
+      const std::string& code, const CallContext& context,
+      Callback<lienthong::v1::NationalProcedure> done) override {
+    core_->Call(
+        std::make_shared<wire::ProcedureRequest>(
+            BuildProcedureRead(code, core_->madonvi())),
+        /*share=*/false, "", context.deadline,
+        [done = std::move(done)](Answer answer) mutable {
+          absl::Status refused = ReadRefused(answer, "give the procedure");
+          if (!refused.ok()) {
+            std::move(done)(refused);
+            return;
+          }
+          auto procedure = ParseProcedureDetail(answer->json);
+          if (!procedure.ok()) {
+            std::move(done)(procedure.status());
+            return;
+          }
+          std::move(done)(
+              Reply<lienthong::v1::NationalProcedure>{*std::move(procedure), ""});
+        });
+  }
+
  private:
+  // OK for a successful read; the failure otherwise: the call's, or
+  // UNAVAILABLE naming the portal's error_code (its message is not kept).
+  static absl::Status ReadRefused(const Answer& answer, absl::string_view what) {
+    if (!answer.ok()) return answer.status();
+    if (answer->kind == PortalAnswer::Kind::kSuccess) return absl::OkStatus();
+    // The code only, and only as much of it as a code can be.
+    std::string code;
+    for (char c : answer->error_code) {
+      if (code.size() == 16) break;
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-') {
+        code += c;
+      }
+    }
+    return absl::UnavailableError(absl::StrCat("the portal would not ", what,
+                                               " (error_code ", code, ")"));
+  }
+
   static absl::Status BadKey() {
     return absl::InvalidArgumentError(
         "idempotency key must be 1 to 200 visible ASCII characters");

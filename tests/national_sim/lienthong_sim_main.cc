@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -99,6 +101,14 @@ int main(int argc, char** argv) {
   app.add_option("--portal-madonvi", options.portal.madonvi,
                  "unit code (madonvi) the national portal accepts")
       ->capture_default_str()
+      ->group(creds);
+  std::string portal_catalogue;
+  app.add_option("--portal-catalogue", portal_catalogue,
+                 "a province's procedure catalogue (JSON, as "
+                 "deploy/examples/catalogue.json): the simulated national "
+                 "procedure database then holds its national codes, and "
+                 "synthetic others")
+      ->check(CLI::ExistingFile)
       ->group(creds);
   app.add_option("--portal-session-lifetime", portal_session_lifetime_s,
                  "national portal sessions are refused this many seconds "
@@ -196,6 +206,18 @@ int main(int argc, char** argv) {
   options.host = listen.substr(0, colon);
   options.vneid.token_lifetime = absl::Seconds(token_lifetime_s);
   options.portal.session_lifetime = absl::Seconds(portal_session_lifetime_s);
+  if (!portal_catalogue.empty()) {
+    std::ifstream in(portal_catalogue, std::ios::binary);
+    std::string json((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    auto catalogue = lienthong::sim::NationalCatalogueFrom(json);
+    if (!catalogue.ok()) {
+      std::cerr << "lienthong-sim: --portal-catalogue: "
+                << catalogue.status().message() << "\n";
+      return 2;
+    }
+    options.portal.catalogue = *std::move(catalogue);
+  }
 
   // Signals are taken by sigwait below; the loop thread inherits the mask.
   sigset_t stop_signals;

@@ -74,6 +74,12 @@ absl::string_view AppliedKindName(Kind kind) {
   return kNames[static_cast<int>(kind)];
 }
 
+PortalService::PortalService(PortalConfig config) : config_(std::move(config)) {
+  for (size_t i = 0; i < config_.catalogue.size(); ++i) {
+    catalogue_index_.emplace(config_.catalogue[i].code, i);
+  }
+}
+
 SimReply PortalService::Handle(const SimRequest& request, const Knobs& knobs,
                                absl::Time now) {
   if (request.method != "POST") return Error(405, "405", "Chỉ hỗ trợ POST");
@@ -103,6 +109,8 @@ SimReply PortalService::Handle(const SimRequest& request, const Knobs& knobs,
   }
   const std::string service = JsonText(*body, "service");
   if (service == "TraCuuHoSo") return LookupDossier(*body, knobs);
+  if (service == "LayDanhSachTTHC") return ListProcedures(knobs);
+  if (service == "LayThuTuc") return ReadProcedure(*body, knobs);
   const std::string key = request.Header("x-idempotency-key");
   const bool remember = !key.empty() && !knobs.ignore_idempotency_keys;
   if (remember) {

@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -106,6 +107,34 @@ class VneidService {
 
 // ---- National public service portal -----------------------------------
 
+// One procedure of the simulated national procedure database.
+struct NationalProcedureRecord {
+  std::string code;        // MATTHC, e.g. "1.001193"
+  std::string name;        // TENTTHC
+  std::string field_code;  // MALINHVUC
+  std::string field_name;  // TENLINHVUC
+  std::string agency;      // COQUANTHUCHIEN.TENDONVI
+  bool online = true;      // KENH 2 (online) besides 1 (in person)
+};
+
+// How many synthetic procedures the simulated national catalogue holds
+// besides those a provincial catalogue names (none of them published by
+// the province).
+inline constexpr int kExtraNationalProcedures = 120;
+
+// The simulated national catalogue for a province: one procedure for each
+// national code of its catalogue `provincial_json` (the form of
+// deploy/examples/catalogue.json: a JSON array of procedures, or
+// {"procedures": [...]}, each with "code", "name", "field",
+// "implementing_agency", "level"), named after its first entry, then the
+// synthetic extras. Fails with INVALID_ARGUMENT for JSON of another shape.
+absl::StatusOr<std::vector<NationalProcedureRecord>> NationalCatalogueFrom(
+    absl::string_view provincial_json);
+
+// Without a provincial catalogue: 1.001193 (birth registration) and the
+// synthetic extras.
+std::vector<NationalProcedureRecord> DefaultNationalCatalogue();
+
 struct PortalConfig {
   // The province's account and unit code (madonvi).
   std::string username = "lienthong-dev";
@@ -118,6 +147,8 @@ struct PortalConfig {
   // A session is refused this long after its sign-in (the public source's
   // client keeps one for 10 minutes); Knobs::session_lifetime_ms overrides.
   absl::Duration session_lifetime = absl::Minutes(10);
+  // The national procedure database (LayDanhSachTTHC, LayThuTuc).
+  std::vector<NationalProcedureRecord> catalogue = DefaultNationalCatalogue();
 };
 
 // The error_code a refused (unknown or expired) session is answered with:
@@ -152,7 +183,7 @@ absl::string_view AppliedKindName(AppliedPortalItem::Kind kind);
 // and idempotency memory. Thread-safe.
 class PortalService {
  public:
-  explicit PortalService(PortalConfig config) : config_(std::move(config)) {}
+  explicit PortalService(PortalConfig config);
 
   // Serves the sign-in and the integration endpoint (by request.path) at
   // `now`; `knobs` supplies the portal-only knobs. A repeated
@@ -195,11 +226,17 @@ class PortalService {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SimReply LookupDossier(const JsonObject& body, const Knobs& knobs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // LayDanhSachTTHC and LayThuTuc (portal_catalogue.cc).
+  SimReply ListProcedures(const Knobs& knobs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply ReadProcedure(const JsonObject& body, const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // {"error_code": 0 or "00", "message": ..., <extra>}.
   SimReply Success(const Knobs& knobs, absl::string_view extra = "")
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PortalConfig config_;
+  // config_.catalogue's index by code.
+  absl::flat_hash_map<std::string, size_t> catalogue_index_;
   mutable absl::Mutex mu_;
   // Session -> when it was issued.
   absl::flat_hash_map<std::string, absl::Time> sessions_ ABSL_GUARDED_BY(mu_);

@@ -5,8 +5,12 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <pugixml.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -484,6 +488,57 @@ TEST_F(SimServerTest, PortalSuccessCodeAlternatesOrIsFixedByAKnob) {
     EXPECT_TRUE(absl::StrContains(Portal(session, "", kLookup).body,
                                   R"("error_code":"00")"));
   }
+}
+
+TEST_F(SimServerTest, PortalServesTheNationalCatalogue) {
+  const std::string session = PortalSession();
+  Response list = Post("/dvcqg/adapter/share",
+                       absl::StrCat(R"({"session":)", JsonQuote(session),
+                                    R"(,"madonvi":"000.00.00.H31",)"
+                                    R"("service":"LayDanhSachTTHC"})"),
+                       {"Content-Type: application/json"});
+  ASSERT_EQ(list.status, 200);
+  auto json = ParseJsonObject(list.body);
+  ASSERT_TRUE(json.ok()) << list.body;
+  auto entries = JsonObjects(*json, "result");
+  ASSERT_TRUE(entries.has_value());
+  EXPECT_EQ(entries->size(), 1u + kExtraNationalProcedures);
+  EXPECT_EQ(JsonText((*entries)[0], "MATTHC"), "1.001193");
+  Response one = Portal(session, "",
+                        R"("service":"LayThuTuc","maTTHC":"1.001193")");
+  EXPECT_TRUE(absl::StrContains(one.body, R"("TENTTHC":"Đăng ký khai sinh")"))
+      << one.body;
+  EXPECT_TRUE(absl::StrContains(one.body, R"("TENLINHVUC":"Hộ tịch")"));
+  EXPECT_TRUE(absl::StrContains(one.body, R"("KENH":2)"));
+  EXPECT_TRUE(absl::StrContains(
+      Portal(session, "", R"("service":"LayThuTuc","maTTHC":"9.999999")").body,
+      R"("result":[])"));
+  EXPECT_TRUE(server_->PortalApplied().empty());
+}
+
+TEST(NationalCatalogueTest, HoldsEveryNationalCodeOfTheSampleCatalogue) {
+  const char* source = std::getenv("LIENTHONG_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "run through ctest, which sets it";
+  std::ifstream in(absl::StrCat(source, "/deploy/examples/catalogue.json"));
+  const std::string json((std::istreambuf_iterator<char>(in)), {});
+  auto catalogue = NationalCatalogueFrom(json);
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  std::set<std::string> codes;
+  for (const NationalProcedureRecord& p : *catalogue) {
+    EXPECT_TRUE(codes.insert(p.code).second) << "twice: " << p.code;
+    EXPECT_FALSE(p.name.empty()) << p.code;
+  }
+  auto provincial = ParseJsonObject(json);  // {"procedures": [...]}
+  ASSERT_TRUE(provincial.ok());
+  auto rows = JsonObjects(*provincial, "procedures");
+  ASSERT_TRUE(rows.has_value());
+  for (const JsonObject& row : *rows) {
+    EXPECT_EQ(codes.count(JsonText(row, "code").substr(0, 8)), 1u)
+        << JsonText(row, "code");
+  }
+  EXPECT_EQ(codes.size(), rows->size() + kExtraNationalProcedures);
+  EXPECT_FALSE(NationalCatalogueFrom("{\"procedures\": 3}").ok());
+  EXPECT_FALSE(NationalCatalogueFrom("not json").ok());
 }
 
 TEST_F(SimServerTest, PortalIgnoringKeysAppliesARepeatAgain) {

@@ -464,6 +464,50 @@ TEST_F(DvcqgPortalAdapterTest, DownOverloadedAndSlowAreRetriable) {
   EXPECT_EQ(applied[1].idempotency_key, "k-case-4");
 }
 
+TEST_F(DvcqgPortalAdapterTest, ReadsTheNationalCatalogue) {
+  absl::Notification listed;
+  absl::StatusOr<std::vector<lienthong::v1::NationalProcedure>> list;
+  CallContext context;
+  context.deadline = absl::Now() + absl::Seconds(10);
+  adapter_->portal()->ListNationalProcedures(
+      context, [&](absl::StatusOr<Reply<std::vector<lienthong::v1::NationalProcedure>>>
+                       reply) {
+        list = reply.ok() ? absl::StatusOr<std::vector<
+                                lienthong::v1::NationalProcedure>>(reply->value)
+                          : reply.status();
+        listed.Notify();
+      });
+  listed.WaitForNotification();
+  ASSERT_THAT(list, IsOk());
+  // The simulator's default: birth registration and the synthetic others.
+  EXPECT_EQ(list->size(), 1u + sim::kExtraNationalProcedures);
+  EXPECT_EQ((*list)[0].code(), "1.001193");
+
+  auto read = [&](const std::string& code) {
+    absl::Notification done;
+    absl::StatusOr<lienthong::v1::NationalProcedure> result;
+    adapter_->portal()->GetNationalProcedure(
+        code, context,
+        [&](absl::StatusOr<Reply<lienthong::v1::NationalProcedure>> reply) {
+          result = reply.ok() ? absl::StatusOr<lienthong::v1::NationalProcedure>(
+                                    reply->value)
+                              : reply.status();
+          done.Notify();
+        });
+    done.WaitForNotification();
+    return result;
+  };
+  auto birth = read("1.001193");
+  ASSERT_THAT(birth, IsOk());
+  EXPECT_EQ(birth->name(), "Đăng ký khai sinh");
+  ASSERT_EQ(birth->fields_size(), 1);
+  EXPECT_EQ(birth->fields(0).name(), "Hộ tịch");
+  EXPECT_TRUE(birth->detailed());
+  EXPECT_THAT(read("9.999999"), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  // Reads change nothing at the portal.
+  EXPECT_TRUE(sim_->PortalApplied().empty());
+}
+
 TEST_F(DvcqgPortalAdapterTest, UnsafeIdempotencyKeyIsRefused) {
   EXPECT_THAT(Push(Step(), "bad\r\nX-Evil: 1"),
               StatusIs(absl::StatusCode::kInvalidArgument,

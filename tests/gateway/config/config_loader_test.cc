@@ -572,7 +572,9 @@ const ValidationCase kValidationTests[] = {
      "lienthong.v1.PortalSyncService/GetSyncJob, "
      "lienthong.v1.PortalSyncService/PushDossierStatus, "
      "lienthong.v1.PortalSyncService/ListDeadLetters, "
-     "lienthong.v1.PortalSyncService/RetryDeadLetters)"},
+     "lienthong.v1.PortalSyncService/RetryDeadLetters, "
+     "lienthong.v1.PortalSyncService/PullCatalogue, "
+     "lienthong.v1.PortalSyncService/GetCataloguePull)"},
     {"route without a method",
      "  - method: lienthong.v1.IdentityService/VerifyIdentity\n    adapter: "
      "vneid\n",
@@ -805,7 +807,9 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.PortalSyncService/GetSyncJob",
                           "lienthong.v1.PortalSyncService/PushDossierStatus",
                           "lienthong.v1.PortalSyncService/ListDeadLetters",
-                          "lienthong.v1.PortalSyncService/RetryDeadLetters"));
+                          "lienthong.v1.PortalSyncService/RetryDeadLetters",
+                          "lienthong.v1.PortalSyncService/PullCatalogue",
+                          "lienthong.v1.PortalSyncService/GetCataloguePull"));
 }
 
 // ---- Portal synchronisation ------------------------------------------------
