@@ -85,6 +85,10 @@ constexpr const char* kSchema[] = {
     "CREATE TABLE IF NOT EXISTS procedures("
     "  code TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
     "  target_hash TEXT, acked_hash TEXT) WITHOUT ROWID",
+    // The national procedure database as last read: a serialized
+    // lienthong.v1.NationalProcedure per code (meta 'catalogue_pulled_at').
+    "CREATE TABLE IF NOT EXISTS national_procedures("
+    "  code TEXT PRIMARY KEY, detail BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS jobs("
     "  id TEXT PRIMARY KEY, total INTEGER NOT NULL,"
     "  delivered INTEGER NOT NULL DEFAULT 0, dead INTEGER NOT NULL DEFAULT 0,"

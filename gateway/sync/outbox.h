@@ -332,6 +332,24 @@ class Outbox {
   absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
                                                int max_examined);
 
+  // The national procedure database as last read (catalogue_pull.h), kept
+  // in the outbox's database: every procedure, replaced whole by each read.
+  struct NationalCatalogueRows {
+    std::vector<std::string> codes;
+    std::optional<absl::Time> pulled_at;  // nullopt: never read
+  };
+
+  // Replaces the stored national catalogue with `procedures`, read at
+  // `pulled_at`, in one transaction. UNAVAILABLE when the store cannot be
+  // written (the previous catalogue stays). Thread-safe.
+  absl::Status ReplaceNationalCatalogue(
+      absl::Span<const lienthong::v1::NationalProcedure> procedures,
+      absl::Time pulled_at);
+
+  // Returns the stored catalogue's codes and when it was read.
+  // UNAVAILABLE. Thread-safe.
+  absl::StatusOr<NationalCatalogueRows> ReadNationalCatalogue() const;
+
   // Runs PRAGMA integrity_check; INTERNAL with its report when not "ok".
   absl::Status CheckIntegrity() const;
 

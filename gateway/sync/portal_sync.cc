@@ -180,6 +180,10 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     return absl::InvalidArgumentError(
         "portal_sync.delivered_retention_hours must not be negative");
   }
+  if (settings.catalogue_refresh_hours() < 0) {
+    return absl::InvalidArgumentError(
+        "portal_sync.catalogue_refresh_hours must not be negative");
+  }
   if (settings.max_in_flight() > 0) {
     worker_options.max_in_flight = settings.max_in_flight();
   }
@@ -218,7 +222,24 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
                                   config.audit().wait_for_durable();
   sync->adapter_ = *std::move(adapter);
   sync->outbox_ = std::move(outbox);
-  sync->service_ = std::make_unique<PortalSyncService>(sync->outbox_.get());
+  sync->codes_ = *codes;
+  sync->catalogue_ = std::make_unique<NationalCatalogue>();
+  CataloguePullerOptions puller_options;
+  if (settings.catalogue_refresh_hours() > 0) {
+    puller_options.refresh = absl::Hours(settings.catalogue_refresh_hours());
+  }
+  sync->puller_ = std::make_unique<CataloguePuller>(
+      sync->outbox_.get(), sync->adapter_->portal(), sync->catalogue_.get(),
+      puller_options);
+  LIENTHONG_RETURN_IF_ERROR(sync->puller_->LoadStored());
+  CatalogueAccess access;
+  access.codes = &sync->codes_;
+  access.catalogue = sync->catalogue_.get();
+  access.puller = sync->puller_.get();
+  PortalSync* self = sync.get();
+  access.check_skipped = [self] { self->CatalogueCheckSkipped(); };
+  sync->service_ =
+      std::make_unique<PortalSyncService>(sync->outbox_.get(), std::move(access));
   sync->worker_ = std::make_unique<DeliveryWorker>(
       sync->outbox_.get(), sync->adapter_->portal(), std::move(worker_options));
   PortalSyncService* service = sync->service_.get();
@@ -237,6 +258,7 @@ PortalSync::~PortalSync() {
 void PortalSync::ExportMetrics(metrics::Registry& registry) {
   metrics_ = std::make_unique<SyncMetrics>(registry);
   metrics_->WatchOutbox(outbox_.get());
+  metrics_->WatchCatalogue(catalogue_.get());
   worker_->SetMetrics(metrics_.get());
 }
 
@@ -246,6 +268,7 @@ void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
   }
   service_->SetAuthorizer(std::move(authorize));
   worker_->Start();
+  puller_->Start();
   started_ = true;
   auto counts = outbox_->Counts();
   if (counts.ok()) {
@@ -259,8 +282,21 @@ void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
 void PortalSync::Stop() {
   if (!started_) return;
   started_ = false;
+  puller_->Stop();
   worker_->Stop();
   log::Info("portal sync stopped");
+}
+
+void PortalSync::CatalogueCheckSkipped() {
+  if (metrics_ != nullptr) metrics_->CatalogueCheckSkipped();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t last = last_skip_warning_s_.load(std::memory_order_relaxed);
+  if (now - last >= 60 &&
+      last_skip_warning_s_.compare_exchange_strong(last, now)) {
+    log::Warning("portal sync: procedure codes go unchecked: the national "
+                 "procedure database has not been read yet (lienthong "
+                 "catalogue pull)");
+  }
 }
 
 }  // namespace lienthong::sync

@@ -44,6 +44,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -292,6 +293,8 @@ clients:
       - lienthong.v1.PortalSyncService/PushDossierStatus
       - lienthong.v1.PortalSyncService/ListDeadLetters
       - lienthong.v1.PortalSyncService/RetryDeadLetters
+      - lienthong.v1.PortalSyncService/PullCatalogue
+      - lienthong.v1.PortalSyncService/GetCataloguePull
 portal_sync:
   adapter: portal
   outbox_file: %3$s/outbox.db
@@ -411,6 +414,25 @@ PushOutcome PushEverything(const PortHolder& port, bool send_catalogue,
   return outcome;
 }
 
+// The province's catalogue as the simulator reads it (--portal-catalogue):
+// its national procedure database then holds the workload's codes.
+std::string WriteSimCatalogue(const std::string& dir) {
+  std::string json = "[";
+  for (int i = 0; i < kProcedures; ++i) {
+    absl::StrAppend(&json, i == 0 ? "" : ",", "{\"code\":\"", ProcedureCode(i),
+                    "\",\"name\":\"Thủ tục hành chính số ", i + 1,
+                    "\",\"field\":\"Hộ tịch\"}");
+  }
+  json += "]";
+  const std::string path = dir + "/sim-catalogue.json";
+  std::ofstream(path, std::ios::binary) << json;
+  return path;
+}
+
+absl::StatusOr<RunningProcess> StartSim(const std::string& dir) {
+  return StartSimProcess({"--portal-catalogue", WriteSimCatalogue(dir)});
+}
+
 // Every item applied exactly once, every procedure created once, and each
 // dossier registered once, before its statuses, which come in their order.
 void ExpectExactlyOnceInOrder(const std::vector<SimControl::Item>& applied) {
@@ -496,7 +518,7 @@ std::string FileBytes(const std::string& path) {
 
 TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
   const std::string dir = TestDir("down");
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
@@ -608,7 +630,7 @@ TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
 TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
   constexpr int kKills = 24;
   const std::string dir = TestDir("kill");
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   // A slower portal stretches the run over every kill.
@@ -699,7 +721,7 @@ TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
 
 TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
   const std::string dir = TestDir("session");
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   // Success answered as 0 and "00" in turn (the simulator's default).
@@ -737,6 +759,66 @@ TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
   EXPECT_EQ(gateway->process.Stop(SIGTERM), 0);
 }
 
+TEST(PortalSyncTest, CatalogueIsReadAtStartAndUnknownCodesAreRefused) {
+  const std::string dir = TestDir("catalogue");
+  auto sim = StartSim(dir);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
+                                     SyncYaml(sim->port, dir), dir + "/gateway.log");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  auto stub = Stub(gateway->port);
+  // The gateway held no catalogue: it reads one at start.
+  auto wait_done = [&]() {
+    lienthong::v1::CataloguePull pull;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      grpc::Status status =
+          stub->GetCataloguePull(Context(absl::Seconds(10)).get(), {}, &pull);
+      if (status.ok() && pull.state() != lienthong::v1::CataloguePull::RUNNING) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));  // polling the gateway
+    }
+    return pull;
+  };
+  lienthong::v1::CataloguePull pull = wait_done();
+  ASSERT_EQ(pull.state(), lienthong::v1::CataloguePull::DONE) << pull.error();
+  // The simulator's: the workload's codes and its synthetic others.
+  EXPECT_EQ(pull.catalogue_procedures(), kProcedures + 120);
+  EXPECT_EQ(pull.detailed(), kProcedures + 120);
+
+  lienthong::v1::PushDossierStatusRequest push;
+  *push.add_updates() = Update(1, 0);
+  push.mutable_updates(0)->set_procedure_code("1.999999.000.00.00.H31");
+  lienthong::v1::PushDossierStatusResponse pushed;
+  grpc::Status refused =
+      stub->PushDossierStatus(Context(absl::Seconds(10)).get(), push, &pushed);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("not in the national procedure database: "
+                                   "updates[0].procedure_code "
+                                   "(1.999999.000.00.00.H31): 1.999999"));
+  push.mutable_updates(0)->set_procedure_code(ProcedureCode(1));
+  EXPECT_TRUE(
+      stub->PushDossierStatus(Context(absl::Seconds(10)).get(), push, &pushed)
+          .ok());
+  lienthong::v1::SyncProceduresRequest catalogue = Catalogue();
+  catalogue.mutable_procedures(5)->set_code("1.999998.000.00.00.H31");
+  lienthong::v1::SyncProceduresResponse planned;
+  grpc::Status unknown = stub->SyncProcedures(
+      Context(absl::Seconds(10)).get(), catalogue, &planned);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(unknown.error_message(), ::testing::HasSubstr("1.999998"));
+
+  // Asked again, it reads again.
+  lienthong::v1::CataloguePull again;
+  ASSERT_TRUE(
+      stub->PullCatalogue(Context(absl::Seconds(10)).get(), {}, &again).ok());
+  EXPECT_TRUE(again.started_now());
+  EXPECT_EQ(wait_done().state(), lienthong::v1::CataloguePull::DONE);
+  EXPECT_EQ(gateway->process.Stop(SIGTERM), 0);
+}
+
 // Updates per second from acknowledged push to applied at the simulator,
 // at two in-flight caps. The simulator answers a kept-alive connection's
 // request only after ~40 ms (its responses go out in two small TLS writes,
@@ -745,7 +827,7 @@ TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
 // what the gateway itself sustains.
 void MeasureThroughput(int max_in_flight) {
   const std::string dir = TestDir(absl::StrCat("throughput-", max_in_flight));
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   auto gateway = StartGatewayProcess(dir + "/gateway.yaml",

@@ -945,8 +945,9 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  // Lookups, verifications and the six portal-sync methods.
-  EXPECT_EQ(config->clients(0).methods_size(), 8);
+  // Lookups, verifications and the eight portal-sync methods.
+  EXPECT_EQ(config->clients(0).methods_size(), 10);
+  EXPECT_EQ(config->portal_sync().catalogue_refresh_hours(), 24);
   EXPECT_EQ(config->clients(1).id(), "spiffe://lienthong.local/citizen-portal");
   EXPECT_THAT(config->clients(1).methods(),
               ElementsAre("lienthong.v1.IdentityService/VerifyIdentity"));

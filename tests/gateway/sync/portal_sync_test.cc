@@ -120,6 +120,9 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
          c.mutable_portal_sync()->set_delivered_retention_hours(-1);
        },
        "portal_sync.delivered_retention_hours"},
+      {"negative catalogue refresh",
+       [](auto& c) { c.mutable_portal_sync()->set_catalogue_refresh_hours(-1); },
+       "portal_sync.catalogue_refresh_hours must not be negative"},
       {"bad code mapping",
        [](auto& c) {
          auto* m = c.mutable_portal_sync()->add_procedure_codes();
