@@ -289,5 +289,28 @@ TEST_F(CataloguePullTest, OneReadAtATime) {
   EXPECT_EQ(catalogue_.Check(Code(1)), Verdict::kKnown);
 }
 
+TEST_F(CataloguePullTest, ReadsAgainEveryRefresh) {
+  portal_.Set({Code(1)});
+  CataloguePullerOptions options;
+  options.refresh = absl::Milliseconds(100);
+  CataloguePuller puller(outbox_.get(), &portal_, &catalogue_, options);
+  ASSERT_THAT(puller.LoadStored(), IsOk());
+  puller.Start();
+  ASSERT_EQ(WaitEnded(puller).state(), CataloguePull::DONE);
+  // The national database gains a procedure: the next refresh brings it.
+  portal_.Set({Code(1), Code(2)});
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (catalogue_.Check(Code(2)) != Verdict::kKnown &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));  // polling the catalogue
+  }
+  EXPECT_EQ(catalogue_.Check(Code(2)), Verdict::kKnown);
+  EXPECT_GE(portal_.lists(), 2);
+  puller.Stop();
+  auto stored = outbox_->ReadNationalCatalogue();
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->codes.size(), 2u);
+}
+
 }  // namespace
 }  // namespace lienthong::sync
