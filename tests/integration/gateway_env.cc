@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
@@ -25,9 +26,12 @@ void AddClient(GatewayConfig& config, const std::string& name,
   client->add_methods("lienthong.v1.PopulationService/LookupCitizen");
   auto* birth = client->add_grants();
   birth->add_purposes("1.001193");
-  for (const char* f : {"citizen_id", "name", "birth_date", "gender",
-                        "ethnicity", "ethnicity_code", "nationality",
-                        "hometown", "permanent_address", "father", "mother"}) {
+  for (const char* f :
+       {"citizen_id", "name", "birth_date", "gender", "ethnicity",
+        "ethnicity_code", "ethnicity_name", "nationality",
+        "birth_registration_place", "hometown", "permanent_address", "father",
+        "mother", "household_head", "household_relation",
+        "household_relation_code", "data_as_of"}) {
     birth->add_fields(f);
   }
   auto* any = client->add_grants();
@@ -61,35 +65,45 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   c06.set_api_key("dev-population-key");
   c06.set_username("lienthong-dev");
   c06.set_secret("dev-population-secret");
-  c06.set_unit_code("000.00.00.H31");
-  c06.set_officer_code("TEST");
+  c06.set_auth_url("https://c06.sim.lienthong.local/xacthuc");
+  c06.set_integration_code("037");
+  c06.set_identity_service_code("033");
   auto* population = config.add_adapters();
   population->set_name("population");
   population->set_type("c06-population-soap");
   population->mutable_config()->PackFrom(c06);
 
-  lienthong::config::v1::VneidIdentityRestConfig vneid;
+  lienthong::config::v1::VneidOidcConfig vneid;
   *vneid.mutable_upstream() = upstream;
-  vneid.set_token_path("/vneid/oauth2/token");
-  vneid.set_verify_path("/vneid/api/v1/identity/verify");
+  vneid.mutable_upstream()->set_base_url(sim_url + "/vneid");
   vneid.set_client_id("lienthong-dev");
   vneid.set_client_secret("dev-vneid-secret");
+  vneid.add_redirect_uris(kVneidRedirectUri);
+  auto* portal = vneid.add_caller_redirect_uris();
+  portal->set_client(ClientId("citizen-portal"));
+  portal->add_redirect_uris(kVneidPortalRedirectUri);
   auto* identity = config.add_adapters();
   identity->set_name("vneid");
-  identity->set_type("vneid-identity-rest");
+  identity->set_type("vneid-oidc");
   identity->mutable_config()->PackFrom(vneid);
 
   auto* r1 = config.add_routes();
   r1->set_method("lienthong.v1.PopulationService/LookupCitizen");
   r1->set_adapter("population");
+  // Identity checks go to the population database too.
   auto* r2 = config.add_routes();
   r2->set_method("lienthong.v1.IdentityService/VerifyIdentity");
-  r2->set_adapter("vneid");
+  r2->set_adapter("population");
+  auto* r3 = config.add_routes();
+  r3->set_method("lienthong.v1.IdentityService/SignInWithVneid");
+  r3->set_adapter("vneid");
 
   AddClient(config, "dossier-system", true);
   AddClient(config, "citizen-portal", false);
   config.mutable_clients(1)->add_methods(
       "lienthong.v1.IdentityService/VerifyIdentity");
+  config.mutable_clients(1)->add_methods(
+      "lienthong.v1.IdentityService/SignInWithVneid");
   AddClient(config, "no-rights", false);
   AddClient(config, "auditor", false);
   auto* auditor = config.mutable_clients(config.clients_size() - 1);
@@ -121,8 +135,8 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
   ::mkdir(dir.c_str(), 0700);
   config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
   if (options.through_grpc_upstream) {
-    auto inner = server::GatewayServer::Start(config, env->registry_,
-                                              env->http_.get());
+    auto inner =
+        server::GatewayServer::Start(config, env->registry_, env->http_.get());
     if (!inner.ok()) return inner.status();
     env->inner_ = *std::move(inner);
     lienthong::config::v1::GrpcUpstreamConfig relay;
@@ -135,6 +149,15 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
     adapter->set_name("relay");
     adapter->set_type("grpc-upstream");
     adapter->mutable_config()->PackFrom(relay);
+    // grpc-upstream relays VerifyIdentity and LookupCitizen, not sign-ins.
+    auto* routes = config.mutable_routes();
+    routes->erase(std::remove_if(routes->begin(), routes->end(),
+                                 [](const auto& route) {
+                                   return route.method() ==
+                                          "lienthong.v1.IdentityService/"
+                                          "SignInWithVneid";
+                                 }),
+                  routes->end());
     for (auto& route : *config.mutable_routes()) route.set_adapter("relay");
   }
   env->audit_file_ = absl::StrCat(dir, "/outer/audit.db");

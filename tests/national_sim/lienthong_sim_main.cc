@@ -41,12 +41,14 @@ void RaiseFileLimit() {
 int main(int argc, char** argv) {
   CLI::App app{
       "lienthong-sim: simulated national systems (population database SOAP at "
-      "/c06/soap, VNeID at /vneid/..., national portal at /dvcqg/adapter/...) on "
-      "one HTTPS port, per docs/wire-formats.md. All citizens are synthetic. "
-      "Control endpoint: GET /_sim/stats, POST /_sim/knobs."};
+      "/c06/soap, VNeID's OpenID Connect realm at /vneid/realms/citizen/..., "
+      "national portal at /dvcqg/adapter/...) on one HTTPS port, per "
+      "docs/wire-formats.md. All citizens are synthetic. Control endpoint: "
+      "GET /_sim/stats, POST /_sim/knobs, POST /_sim/vneid/faults, POST "
+      "/_sim/vneid/rotate-keys, GET /_sim/vneid/stats."};
   SimOptions options;
   std::string listen = "127.0.0.1:9443", self_signed_dir;
-  int token_lifetime_s = 3600;
+  int token_lifetime_s = 300;
   int portal_session_lifetime_s = 600;
   app.add_option("--listen", listen,
                  "host:port to listen on; port 0 picks a free one")
@@ -70,23 +72,42 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->group(creds);
   app.add_option("--population-api-key", options.population.api_key,
-                 "population DB X-Api-Key")
+                 "population DB ApiKey header")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--xroad-client", options.population.xroad_client,
                  "X-Road-Client member id accepted by the population DB")
       ->capture_default_str()
       ->group(creds);
+  app.add_option("--population-auth-url", options.population.auth_url,
+                 "string the population DB hashes ahead of user, timestamp "
+                 "and secret")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--population-integration-code",
+                 options.population.integration_code,
+                 "MaTichHop the population DB expects in lookups")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--population-identity-service-code",
+                 options.population.identity_service_code,
+                 "MaDichVu the population DB expects in identity checks")
+      ->capture_default_str()
+      ->group(creds);
   app.add_option("--vneid-client-id", options.vneid.client_id,
-                 "VNeID OAuth2 client_id")
+                 "VNeID OpenID Connect client_id")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-client-secret", options.vneid.client_secret,
-                 "VNeID OAuth2 client_secret")
+                 "VNeID OpenID Connect client_secret")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--vneid-redirect-uri", options.vneid.redirect_uris,
+                 "redirect URIs registered for the VNeID client (repeat)")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-token-lifetime", token_lifetime_s,
-                 "VNeID access token lifetime, seconds")
+                 "VNeID token lifetime (ID and access tokens), seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber)
       ->group(creds);

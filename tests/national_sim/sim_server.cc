@@ -73,8 +73,7 @@ SimReply ErrorReply(System system, const Knobs& knobs, ErrorKind kind) {
     int status = kind == ErrorKind::kHttp500 ? 500 : 503;
     reply = JsonReply(
         status, system == System::kVneid
-                    ? absl::StrCat("{\"ma\":\"", status,
-                                   "\",\"thongBao\":\"Loi he thong\"}")
+                    ? R"({"error":"server_error","error_description":"Loi he thong"})"
                     : absl::StrCat("{\"error_code\":\"", status,
                                    "\",\"message\":\"Hệ thống quá tải\"}"));
   }
@@ -111,6 +110,7 @@ class SimServer::Impl {
  public:
   explicit Impl(const SimOptions& options)
       : options_(options),
+        population_(options.population),
         vneid_(options.vneid),
         portal_(options.portal) {
     knobs_.fill(options.initial_knobs);
@@ -132,8 +132,8 @@ class SimServer::Impl {
   std::vector<AppliedPortalItem> PortalApplied() const {
     return portal_.Applied();
   }
-  void ExpireVneidTokens() { vneid_.ExpireTokens(); }
   void ExpirePortalSessions() { portal_.ExpireSessions(); }
+  VneidService& vneid() { return vneid_; }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
@@ -178,6 +178,7 @@ class SimServer::Impl {
   std::string StatsJson() const;
 
   const SimOptions options_;
+  PopulationService population_;
   VneidService vneid_;
   PortalService portal_;
   SSL_CTX* ssl_ctx_ = nullptr;
@@ -295,6 +296,8 @@ SimStats SimServer::Impl::Stats() const {
     absl::MutexLock lock(&mu_);
     stats = stats_;
   }
+  stats.of(System::kPopulation).lookups = population_.lookups();
+  stats.of(System::kPopulation).identity_checks = population_.identity_checks();
   stats.of(System::kVneid).tokens_issued = vneid_.tokens_issued();
   stats.of(System::kPortal).tokens_issued = portal_.sessions_issued();
   stats.of(System::kPortal).portal_applied = portal_.applied_count();
@@ -418,10 +421,9 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
       if (request.path != "/c06/soap" || request.method != "POST") {
         return PopulationFault(404, "soap:Client", "Khong tim thay");
       }
-      return HandlePopulation(request, options_.population, absl::Now(),
-                              NextReference("C06"));
+      return population_.Handle(request, absl::Now());
     case System::kVneid:
-      return vneid_.Handle(request, absl::Now(), NextReference("VNEID"));
+      return vneid_.Handle(request, absl::Now());
     case System::kPortal:
       return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
   }
@@ -439,6 +441,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
       request.method == "POST") {
     portal_.ExpireSessions();
     return JsonReply(200, R"({"expired":true})");
+  }
+  if (absl::StartsWith(request.path, "/_sim/vneid/")) {
+    return VneidControl(vneid_, request);
   }
   if (request.path != "/_sim/knobs" || request.method != "POST") {
     return JsonReply(404, R"({"error":"not found"})");
@@ -590,7 +595,13 @@ SimStats SimServer::Stats() const { return impl_->Stats(); }
 std::vector<AppliedPortalItem> SimServer::PortalApplied() const {
   return impl_->PortalApplied();
 }
-void SimServer::ExpireVneidTokens() { impl_->ExpireVneidTokens(); }
 void SimServer::ExpirePortalSessions() { impl_->ExpirePortalSessions(); }
+absl::Status SimServer::RotateVneidKeys(bool keep_old) {
+  return impl_->vneid().RotateKeys(keep_old);
+}
+void SimServer::SetVneidTokenFaults(const VneidTokenFaults& faults) {
+  impl_->vneid().SetFaults(faults);
+}
+VneidCounters SimServer::VneidStats() const { return impl_->vneid().counters(); }
 
 }  // namespace lienthong::sim

@@ -11,18 +11,20 @@
 //   down.down = true;
 //   (*server)->SetKnobs(System::kPortal, down);
 //
-// Paths: /c06/soap, /vneid/oauth2/token, /vneid/api/v1/identity/verify,
-// the portal's /dvcqg/adapter/auth, /dvcqg/adapter/integration and
-// /dvcqg/adapter/share (PortalConfig), and the control endpoint: GET
-// /_sim/stats (counters and knobs of each system as JSON), GET
-// /_sim/portal/applied (every change the portal applied, in order, as JSON
-// lines {"kind", "idempotency_key", "ma_tthc", "ma_ho_so", "trang_thai",
-// "thoi_gian"}; kind as AppliedKindName), POST /_sim/portal/expire-sessions
-// (every portal session issued so far is refused from then on) and POST
-// /_sim/knobs with a JSON object {"system":
-// "population"|"vneid"|"portal"|"all", "reset": bool, <knob fields as in
-// MergeKnobsJson>}: "reset" starts from the defaults, other absent fields
-// keep their value.
+// Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
+// auth, token, certs), the portal's /dvcqg/adapter/auth,
+// /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), and
+// the control endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON,
+// "reset" first clears them), POST /_sim/vneid/rotate-keys {"keep_old":
+// bool}, GET /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters
+// and knobs of each system as JSON), GET /_sim/portal/applied (every change
+// the portal applied, in order, as JSON lines {"kind", "idempotency_key",
+// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind as
+// AppliedKindName), POST /_sim/portal/expire-sessions (every portal session
+// issued so far is refused from then on) and POST /_sim/knobs with a JSON
+// object {"system": "population"|"vneid"|"portal"|"all", "reset": bool,
+// <knob fields as in MergeKnobsJson>}: "reset" starts from the defaults,
+// other absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 
@@ -81,10 +83,14 @@ class SimServer {
   SimStats Stats() const;
   // Every portal item applied, in order. Thread-safe.
   std::vector<AppliedPortalItem> PortalApplied() const;
-  // Expires every VNeID token issued so far. Thread-safe.
-  void ExpireVneidTokens();
   // Every portal session issued so far is refused from now on. Thread-safe.
   void ExpirePortalSessions();
+  // VNeID: signs with a new key (new kid) from now on, publishing the old
+  // keys too when `keep_old`; the faults later ID tokens carry; counters.
+  // Thread-safe.
+  absl::Status RotateVneidKeys(bool keep_old);
+  void SetVneidTokenFaults(const VneidTokenFaults& faults);
+  VneidCounters VneidStats() const;
 
   class Impl;
 
