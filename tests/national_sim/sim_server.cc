@@ -61,7 +61,7 @@ std::optional<System> Route(absl::string_view path) {
   if (absl::StartsWith(path, "/c06/")) return System::kPopulation;
   if (absl::StartsWith(path, "/vneid/")) return System::kVneid;
   if (absl::StartsWith(path, "/dvcqg/")) return System::kPortal;
-  return std::nullopt;
+  return AgencyService::Route(path);
 }
 
 // The answer to an injected error or to a request while down with 503.
@@ -114,7 +114,8 @@ class SimServer::Impl {
   explicit Impl(const SimOptions& options)
       : options_(options),
         vneid_(options.vneid),
-        portal_(options.portal_api_key) {
+        portal_(options.portal_api_key),
+        agencies_(options.agencies) {
     knobs_.fill(options.initial_knobs);
   }
   ~Impl() { Stop(); }
@@ -135,6 +136,7 @@ class SimServer::Impl {
     return portal_.Applied();
   }
   VneidService& vneid() { return vneid_; }
+  const AgencyService& agencies() const { return agencies_; }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
@@ -179,6 +181,7 @@ class SimServer::Impl {
   const SimOptions options_;
   VneidService vneid_;
   PortalService portal_;
+  AgencyService agencies_;
   SSL_CTX* ssl_ctx_ = nullptr;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
@@ -186,7 +189,7 @@ class SimServer::Impl {
   std::thread thread_;
 
   mutable absl::Mutex mu_;
-  std::array<Knobs, 3> knobs_ ABSL_GUARDED_BY(mu_);
+  std::array<Knobs, kAllSystems.size()> knobs_ ABSL_GUARDED_BY(mu_);
   SimStats stats_ ABSL_GUARDED_BY(mu_);
   int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   event* wake_ ABSL_GUARDED_BY(mu_) = nullptr;  // serves held requests
@@ -416,8 +419,9 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
       return vneid_.Handle(request, absl::Now());
     case System::kPortal:
       return portal_.Handle(request, GetKnobs(System::kPortal));
+    default:
+      return agencies_.Handle(system, request, GetKnobs(system), absl::Now());
   }
-  return {};
 }
 
 SimReply SimServer::Impl::Control(const SimRequest& request) {
@@ -426,6 +430,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   }
   if (request.path == "/_sim/portal/applied" && request.method == "GET") {
     return PortalAppliedReply(portal_.Applied());
+  }
+  if (request.path == "/_sim/agencies/steps" && request.method == "GET") {
+    return AgencyStepsReply(agencies_);
   }
   if (absl::StartsWith(request.path, "/_sim/vneid/")) {
     return VneidControl(vneid_, request);
@@ -445,7 +452,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   } else if (auto system = SystemFromName(name)) {
     systems.push_back(*system);
   } else {
-    return bad("system must be population, vneid, portal or all");
+    return bad(
+        "system must be population, vneid, portal, civil_status, residence, "
+        "social_insurance, labour_affairs or all");
   }
   std::vector<Knobs> merged;
   for (System s : systems) {
@@ -587,5 +596,11 @@ void SimServer::SetVneidTokenFaults(const VneidTokenFaults& faults) {
   impl_->vneid().SetFaults(faults);
 }
 VneidCounters SimServer::VneidStats() const { return impl_->vneid().counters(); }
+std::vector<AgencyStep> SimServer::AgencySteps() const {
+  return impl_->agencies().Steps();
+}
+std::map<std::string, int64_t> SimServer::AgencyRequestsPerKey() const {
+  return impl_->agencies().RequestsPerKey();
+}
 
 }  // namespace lienthong::sim

@@ -12,7 +12,8 @@
 //   (*server)->SetKnobs(System::kPortal, down);
 //
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
-// auth, token, certs), /dvcqg/api/..., and the control endpoint: POST
+// auth, token, certs), /dvcqg/api/..., the agencies' /hotich/, /cutru/,
+// /bhxh/ and /ldtbxh/ (agencies.h), and the control endpoint: POST
 // /_sim/vneid/faults (VneidTokenFaults as JSON, "reset" first clears them),
 // POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats
 // (VneidCounters), GET /_sim/stats (counters and
@@ -20,8 +21,9 @@
 // portal applied, in order, as JSON lines {"kind", "idempotency_key",
 // "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
 // create_procedure, update_procedure, withdraw_procedure or
-// dossier_status) and POST /_sim/knobs with a JSON object
-// {"system": "population"|"vneid"|"portal"|"all", "reset": bool, <knob
+// dossier_status), GET /_sim/agencies/steps (the agencies' steps, see
+// AgencyStepsReply) and POST /_sim/knobs with a JSON object
+// {"system": "population"|"vneid"|"portal"|<an agency>|"all", "reset": bool, <knob
 // fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
 // absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/national_sim/agencies.h"
 #include "tests/national_sim/knobs.h"
 #include "tests/national_sim/services.h"
 
@@ -45,6 +48,8 @@ struct SimOptions {
   PopulationConfig population;
   VneidConfig vneid;
   std::string portal_api_key = "dev-portal-key";
+  // The agencies of interconnected procedures (agencies.h).
+  AgencyConfig agencies;
   // Knobs each system starts with.
   Knobs initial_knobs;
 };
@@ -88,6 +93,10 @@ class SimServer {
   absl::Status RotateVneidKeys(bool keep_old);
   void SetVneidTokenFaults(const VneidTokenFaults& faults);
   VneidCounters VneidStats() const;
+  // Every step the agencies applied or refused, in order, and the requests
+  // each idempotency key received. Thread-safe.
+  std::vector<AgencyStep> AgencySteps() const;
+  std::map<std::string, int64_t> AgencyRequestsPerKey() const;
 
   class Impl;
 
