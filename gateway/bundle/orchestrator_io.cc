@@ -100,6 +100,7 @@ void Orchestrator::Launch(const std::string& id, int i) {
     request.dossier_code = bundle.dossier_code();
     facts.caller = bundle.caller();
     facts.caller_cert_sha256 = bundle.caller_cert_sha256();
+    facts.officer = bundle.officer();
     facts.operation = def.operation();
     facts.purpose = def.procedure_code().empty()
                         ? bundle.definition().procedure_code()

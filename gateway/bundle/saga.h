@@ -55,7 +55,7 @@ struct NewBundleArgs {
   BundleData data;
   std::string caller;
   std::string caller_cert_sha256;
-  lienthong::v1::BundleOfficer officer;
+  lienthong::v1::Officer officer;
   bool needs_verification = false;
   std::string request_sha256;
   // NguoiXuLy and the department of bundle-wide updates.

@@ -36,6 +36,8 @@ lienthong::v1::AuditRecord StepAuditRecord(
   record.set_purpose(facts.purpose);
   record.set_dossier_id(facts.dossier_code);
   if (!facts.subject.empty()) key.Fill(facts.subject, &record);
+  key.FillOfficer(facts.officer.citizen_id(), facts.officer.unit_code(),
+                  facts.officer.account(), &record);
   record.set_national_system(facts.adapter);
   record.set_attempts(attempts);
   record.set_latency_us(absl::ToInt64Microseconds(end - facts.start));

@@ -1,7 +1,8 @@
 // The audit record of one step call to an agency, written like the record
 // of any call the gateway makes: who started the bundle (caller and
 // certificate), the dossier, the step's subject as the keyed hash and mask
-// of its citizen ID (never the ID), the adapter instance (national system),
+// of its citizen ID (never the ID), the officer who started the bundle
+// (likewise hashed, with the unit), the adapter instance (national system),
 // attempts, outcome and latency, and SHA-256 digests of what was sent and
 // what came back. Method: kStepAuditMethod + the operation; outcome: "OK"
 // when applied, "FAILED_PRECONDITION" when the agency refused the step, or
@@ -22,6 +23,8 @@ namespace lienthong::bundle {
 struct StepCallFacts {
   std::string caller;
   std::string caller_cert_sha256;
+  // Who started the bundle; hashed into the record like the subject.
+  lienthong::v1::Officer officer;
   std::string operation;
   std::string purpose;  // the step's procedure code
   std::string dossier_code;
