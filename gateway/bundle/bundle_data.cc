@@ -257,8 +257,14 @@ absl::Status CheckCorrection(BundleKind kind, const std::string& key,
     }
     return absl::OkStatus();
   }
+  // The key is echoed only when it looks like one (it is the caller's).
+  bool printable = !key.empty() && key.size() <= 64;
+  for (char c : key) {
+    printable = printable && (absl::ascii_islower(c) || c == '.' || c == '_');
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "corrections: '", key, "' is not a data key of this bundle",
+      "corrections: ", printable ? absl::StrCat("'", key, "'") : "a key",
+      " is not a data key of this bundle",
       key == kDossierKey ? " that can be corrected" : ""));
 }
 
