@@ -190,11 +190,14 @@ std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
                          before->steps(i).state() != step.state() ||
                          before->steps(i).last_error() != step.last_error();
     if (!changed) continue;
+    // The state is on the line already: a refusal shows its reason only.
+    const std::string detail =
+        step.state() == lienthong::v1::STEP_PENDING   ? ""
+        : step.state() == lienthong::v1::STEP_REFUSED ? step.refusal_reason()
+                                                       : StepDetail(step);
     lines.push_back(absl::StrCat(at, "  ", step.name(), " (", step.agency(),
                                  "): ", StepStateText(step.state()),
-                                 step.state() == lienthong::v1::STEP_PENDING
-                                     ? ""
-                                     : absl::StrCat("  ", OneLine(StepDetail(step)))));
+                                 detail.empty() ? "" : "  ", OneLine(detail)));
   }
   return lines;
 }

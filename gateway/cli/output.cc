@@ -105,6 +105,8 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
         out.append(static_cast<size_t>(widths[i] - characters(row[i]) + 2), ' ');
       }
     }
+    // An empty last cell leaves no padding behind.
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
   }
   return out;

@@ -48,7 +48,8 @@ std::string FormatAddress(const lienthong::v1::Address& address);
 
 // Returns `rows` as a table: cells padded to their column's widest (in
 // characters, for Vietnamese text), two spaces apart, the last column not
-// padded, one line per row, each ending in '\n'. Thread-safe.
+// padded, one line per row without trailing spaces, each ending in '\n'.
+// Thread-safe.
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 
 // Returns `message` as one JSON object on one line (protobuf's canonical
