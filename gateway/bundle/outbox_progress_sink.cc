@@ -18,6 +18,8 @@ absl::Status OutboxProgressSink::Push(absl::Span<const ProgressUpdate> updates) 
     // department and what it did.
     update.set_note(u.agency.empty() ? u.note
                                      : absl::StrCat(u.agency, ": ", u.note));
+    // u.registration: the portal protocol of this outbox has no dossier
+    // registration; the one that has takes it from here.
   }
   return outbox_->PushDossierUpdates(batch).status();
 }
