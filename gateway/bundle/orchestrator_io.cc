@@ -41,6 +41,8 @@ ProgressUpdate UpdateOf(const StoredBundle& bundle, int k) {
     };
     DossierFacts facts;
     facts.procedure_name = bundle.definition().title();
+    facts.field_code = bundle.definition().field_code();
+    facts.field_name = bundle.definition().field_name();
     facts.applicant_name = value("applicant.full_name");
     facts.applicant_id = value("applicant.citizen_id");
     facts.summary = bundle.definition().title();

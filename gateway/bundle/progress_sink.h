@@ -20,6 +20,8 @@ namespace lienthong::bundle {
 // the same registration whenever it is pushed again.
 struct DossierFacts {
   std::string procedure_name;  // TenTTHC: the bundle's title
+  std::string field_code;      // MaLinhVuc, from the definition ("" unset)
+  std::string field_name;      // TenLinhVuc
   std::string applicant_name;  // ChuHoSo (personal data)
   std::string applicant_id;    // MaDoiTuong: the applicant's citizen ID
   std::string summary;         // TrichYeuHoSo

@@ -217,6 +217,17 @@ class Checker {
         Problem(path + ".procedure_code",
                 "required: the MaTTHC progress is reported under");
       }
+      if (definition.field_code().empty() != definition.field_name().empty()) {
+        Problem(path + (definition.field_code().empty() ? ".field_code"
+                                                        : ".field_name"),
+                "field_code and field_name go together");
+      }
+      for (char c : definition.field_code()) {
+        if (c <= ' ' || c > '~') {
+          Problem(path + ".field_code", "must be visible ASCII");
+          break;
+        }
+      }
       CheckNoNegativeIntegers(definition, path);
       const int normal = definition.deadline_working_days() > 0
                              ? definition.deadline_working_days()
