@@ -20,7 +20,7 @@ namespace lienthong::bundle {
 // the same registration whenever it is pushed again.
 struct DossierFacts {
   std::string procedure_name;  // TenTTHC: the bundle's title
-  std::string field_code;      // MaLinhVuc, from the definition ("" unset)
+  std::string field_code;      // MaLinhVuc, from the definition
   std::string field_name;      // TenLinhVuc
   std::string applicant_name;  // ChuHoSo (personal data)
   std::string applicant_id;    // MaDoiTuong: the applicant's citizen ID

@@ -18,6 +18,7 @@
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
 #include "google/protobuf/any.pb.h"
+#include "gateway/sync/procedure_codes.h"
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
 #include "lienthong/v1/bundle.pb.h"
@@ -200,6 +201,15 @@ class Checker {
   void CheckPortalSync() {
     // max_in_flight, give_up_after_seconds, delivered_retention_hours.
     CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
+    if (absl::Status s = sync::ValidateProcedureCodeMappings(
+            config_.portal_sync().procedure_codes());
+        !s.ok()) {
+      // "procedure_codes[<i>].<field>: why"
+      const std::string message(s.message());
+      const size_t colon = message.find(": ");
+      Problem(absl::StrCat("portal_sync.", message.substr(0, colon)),
+              message.substr(colon + 2));
+    }
   }
 
   // What a bundle definition alone decides; whether its adapters offer the
@@ -237,10 +247,13 @@ class Checker {
         Problem(path + ".procedure_code",
                 "required: the MaTTHC progress is reported under");
       }
-      if (definition.field_code().empty() != definition.field_name().empty()) {
-        Problem(path + (definition.field_code().empty() ? ".field_code"
-                                                        : ".field_name"),
-                "field_code and field_name go together");
+      if (definition.field_code().empty()) {
+        Problem(path + ".field_code",
+                "required: the procedure's field (MaLinhVuc) the dossier is "
+                "registered under at the portal");
+      }
+      if (definition.field_name().empty()) {
+        Problem(path + ".field_name", "required: the field's name (TenLinhVuc)");
       }
       for (char c : definition.field_code()) {
         if (c <= ' ' || c > '~') {

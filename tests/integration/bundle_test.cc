@@ -148,15 +148,18 @@ std::vector<AgencyStep> AgencySteps(int port) {
 }
 
 // The portal's dossier progress, per dossier in the order applied:
-// (TrangThai, idempotency key).
+// (TrangThai, idempotency key); a registration (DongBoHoSoMC) as status -1.
 std::map<std::string, std::vector<std::pair<int, std::string>>> PortalProgress(
     int port) {
   std::map<std::string, std::vector<std::pair<int, std::string>>> progress;
   for (const auto& json : JsonLines(SimCall(port, "/_sim/portal/applied", nullptr))) {
     const auto& f = json.fields();
-    if (f.at("kind").string_value() != "dossier_status") continue;
+    const std::string& kind = f.at("kind").string_value();
+    if (kind != "dossier_status" && kind != "register_dossier") continue;
     progress[f.at("ma_ho_so").string_value()].emplace_back(
-        static_cast<int>(f.at("trang_thai").number_value()),
+        kind == "register_dossier"
+            ? -1
+            : static_cast<int>(f.at("trang_thai").number_value()),
         f.at("idempotency_key").string_value());
   }
   return progress;
@@ -230,7 +233,11 @@ adapters:
       upstream:
         base_url: https://127.0.0.1:%2$d
         ca_file: %1$s/ca.pem
-      api_key: dev-portal-key
+      auth_endpoint: /dvcqg/adapter/auth
+      integration_endpoint: /dvcqg/adapter/integration
+      username: lienthong-dev
+      password: dev-portal-password
+      madonvi: 000.00.00.H31
 )",
                       TestCertDir(), sim_port),
       agencies,
@@ -439,7 +446,7 @@ std::vector<Bundle> WaitForPortal(const BundleEnv& env,
     for (const Bundle& b : fresh) {
       for (const auto& p : b.progress()) all = all && p.queued();
       all = all && progress[b.dossier_code()].size() >=
-                       static_cast<size_t>(b.progress_size());
+                       static_cast<size_t>(b.progress_size() + 1);
     }
     if (all) return fresh;
     absl::SleepFor(absl::Milliseconds(100));  // polling the simulator
@@ -448,15 +455,18 @@ std::vector<Bundle> WaitForPortal(const BundleEnv& env,
   return fresh;
 }
 
-// Every bundle's progress reached the portal once, in the bundle's order.
+// Every bundle's dossier was registered at the portal once, before its
+// progress, which reached the portal once, in the bundle's order.
 void ExpectProgressOnceInOrder(const BundleEnv& env,
                                const std::vector<Bundle>& bundles) {
   auto progress = PortalProgress(env.sim_port());
   std::set<std::string> keys;
   for (const Bundle& b : bundles) {
-    const auto& applied = progress[b.dossier_code()];
-    ASSERT_EQ(applied.size(), static_cast<size_t>(b.progress_size()))
+    const auto& all = progress[b.dossier_code()];
+    ASSERT_EQ(all.size(), static_cast<size_t>(b.progress_size() + 1))
         << b.dossier_code();
+    EXPECT_EQ(all[0].first, -1) << b.dossier_code() << ": not registered first";
+    const std::vector<std::pair<int, std::string>> applied(all.begin() + 1, all.end());
     for (int i = 0; i < b.progress_size(); ++i) {
       EXPECT_TRUE(b.progress(i).queued());
       EXPECT_EQ(applied[i].first, b.progress(i).status())

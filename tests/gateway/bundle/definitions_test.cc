@@ -121,7 +121,12 @@ TEST(BundleDefinitionRulesTest, ConfigRulesNameTheField) {
          c.mutable_bundles()->mutable_definitions(0)->set_field_code("HOTICH");
          c.mutable_bundles()->mutable_definitions(0)->clear_field_name();
        },
-       "bundles.definitions[0].field_name: field_code and field_name go together"},
+       "bundles.definitions[0].field_name: required"},
+      {"no field code",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(1)->clear_field_code();
+       },
+       "bundles.definitions[1].field_code: required"},
       {"field code with a space",
        [](GatewayConfig& c) {
          c.mutable_bundles()->mutable_definitions(0)->set_field_code("HO TICH");
