@@ -1,6 +1,6 @@
 // Interfaces between the gateway core and the adapters to national systems:
 // one interface per capability (identity, citizen sign-in, population,
-// portal), the call context every operation receives, and the factory
+// portal, steps at agencies), the call context every operation receives, and the factory
 // through which the config creates adapter instances by name.
 //
 // Every operation is asynchronous: it takes the request, a call context and a
@@ -9,6 +9,7 @@
 #ifndef LIENTHONG_ADAPTERS_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_ADAPTER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -183,6 +184,67 @@ class PortalAdapter {
   }
 };
 
+// ---- Interconnected procedures: one step at one agency ------------------
+
+// One step of a bundle (birth, death) at an agency: civil status,
+// residence, social insurance, labour and social affairs.
+struct StepRequest {
+  // One of the adapter's operations() names, e.g. "register_birth".
+  std::string operation;
+  // The operation's inputs by name, as the bundle's config maps them from
+  // the bundle's data and earlier steps' outputs. Personal data: never
+  // logged.
+  std::map<std::string, std::string> inputs;
+  // Sent as X-Idempotency-Key: the agency applies a key once and answers a
+  // repeat as it answered the first time, so the step may be sent again
+  // with the same key after any failure or crash.
+  std::string idempotency_key;
+  // MaHoSo of the dossier the bundle serves.
+  std::string dossier_code;
+};
+
+// What an agency made of a step.
+struct StepOutcome {
+  enum class Kind {
+    kDone,     // applied; `outputs` hold what the operation lists
+    kRefused,  // refused for good as sent; `reason` says why
+  };
+  Kind kind = Kind::kDone;
+  std::map<std::string, std::string> outputs;
+  // kRefused: the agency's reason, for the officer who resolves the step.
+  // May echo the data sent: shown to authorised callers, never logged.
+  std::string reason;
+};
+
+// One operation an AgencyStepAdapter performs: what a bundle's config may
+// map onto it and take from it.
+struct StepOperation {
+  std::string name;
+  std::vector<std::string> required_inputs;
+  std::vector<std::string> optional_inputs;
+  std::vector<std::string> outputs;
+};
+
+// An agency's side of bundle steps. Each call sends one step under its
+// idempotency key.
+class AgencyStepAdapter {
+ public:
+  virtual ~AgencyStepAdapter() = default;
+  // The operations this adapter performs; fixed for its life. Thread-safe.
+  virtual const std::vector<StepOperation>& operations() const = 0;
+  // Sends `request`. Calls `done` with the agency's verdict (kDone with
+  // every output the operation lists, or kRefused with its reason); or with
+  // UNAVAILABLE / DEADLINE_EXCEEDED marked retriable (adapters::IsRetriable)
+  // when the agency is down, overloaded, slow or answered something
+  // unreadable, so the step may or may not have been applied and should be
+  // sent again under the same key; or, not retriable, INVALID_ARGUMENT
+  // naming the input when the request cannot be put in the agency's format
+  // (unknown operation, a required input missing or malformed: the data
+  // must be corrected). Thread-safe; never blocks.
+  virtual void Execute(const StepRequest& request, const CallContext& context,
+                       Callback<StepOutcome> done) = 0;
+};
+
 // One configured adapter instance. It offers the capabilities it implements
 // and returns nullptr for the others.
 class Adapter {
@@ -192,6 +254,7 @@ class Adapter {
   virtual CitizenSignInAdapter* sign_in() { return nullptr; }
   virtual PopulationAdapter* population() { return nullptr; }
   virtual PortalAdapter* portal() { return nullptr; }
+  virtual AgencyStepAdapter* agency_step() { return nullptr; }
 };
 
 // What the gateway hands an adapter when it creates it. No globals: tests

@@ -47,7 +47,9 @@
 //     to which adapters, and the retry, breaker and budget settings, by
 //     the runtime (gateway/server/runtime.cc) through the resilience
 //     validators; the listener's files by gateway/tls; the audit keys and
-//     store by gateway/audit; portal synchronisation by gateway/sync.
+//     store by gateway/audit; portal synchronisation by gateway/sync; the
+//     bundles' operations, inputs, outputs, store and holiday file by
+//     gateway/bundle.
 // `lienthong-gateway --check` runs all of them (gateway/server/
 // startup_check.h), so a config it passes starts.
 #ifndef LIENTHONG_GATEWAY_CONFIG_CONFIG_LOADER_H_
@@ -108,8 +110,12 @@ absl::StatusOr<lienthong::config::v1::GatewayConfig> ParseConfigYaml(
 // known, rate limits positive; logging.level one of debug, info, warning,
 // error or empty; admin.address host:port when set; counts, sizes and
 // durations (limits, breaker, retry, in-flight cap, checkpoint interval)
-// not negative; resilience.retry_budget_ratio between 0 and 1. (Route
-// methods and the retry and breaker settings are the runtime's to check.)
+// not negative; resilience.retry_budget_ratio between 0 and 1; bundle
+// definitions with a known kind once each, a procedure code, deadlines in
+// order, steps with unique names, existing adapters, an agency, and inputs
+// taken from the bundle's data or from steps they follow. (Route methods
+// and the retry and breaker settings are the runtime's to check; which
+// operations and inputs a bundle's adapters offer, gateway/bundle's.)
 //
 // Returns OK, or INVALID_ARGUMENT listing every problem found, one per line,
 // each as "field.path: what is wrong". Thread-safe as long as `resolver` is.

@@ -6,12 +6,14 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
@@ -19,6 +21,7 @@
 #include "gateway/sync/procedure_codes.h"
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
+#include "lienthong/v1/bundle.pb.h"
 #include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
 #include "lienthong/v1/portal.pb.h"
@@ -70,6 +73,7 @@ class Checker {
     CheckResilience();
     CheckAudit();
     CheckPortalSync();
+    CheckBundles();
     return std::move(problems_);
   }
 
@@ -206,6 +210,163 @@ class Checker {
       Problem(absl::StrCat("portal_sync.", message.substr(0, colon)),
               message.substr(colon + 2));
     }
+  }
+
+  // What a bundle definition alone decides; whether its adapters offer the
+  // operations and inputs it names is gateway/bundle's, when it is built.
+  void CheckBundles() {
+    const auto& bundles = config_.bundles();
+    CheckNoNegativeIntegers(bundles, "bundles");
+    if (bundles.retry_max_seconds() > 0 &&
+        bundles.retry_max_seconds() < bundles.retry_min_seconds()) {
+      Problem("bundles.retry_max_seconds",
+              "must not be less than retry_min_seconds");
+    }
+    if (bundles.call_attempts() > 10) {
+      Problem("bundles.call_attempts", "must be at most 10");
+    }
+    std::map<std::string, int, std::less<>> kinds;
+    for (int i = 0; i < bundles.definitions_size(); ++i) {
+      const auto& definition = bundles.definitions(i);
+      const std::string path = absl::StrCat("bundles.definitions[", i, "]");
+      const auto* kind =
+          lienthong::v1::BundleKind_descriptor()->FindValueByName(
+              definition.kind());
+      if (kind == nullptr || kind->number() == 0) {
+        Problem(path + ".kind",
+                absl::StrCat("'", definition.kind(),
+                             "' is not a bundle kind (BIRTH or DEATH)"));
+      } else if (auto [it, inserted] = kinds.emplace(definition.kind(), i);
+                 !inserted) {
+        Problem(path + ".kind",
+                absl::StrCat("'", definition.kind(),
+                             "' is already defined by bundles.definitions[",
+                             it->second, "]"));
+      }
+      if (definition.procedure_code().empty()) {
+        Problem(path + ".procedure_code",
+                "required: the MaTTHC progress is reported under");
+      }
+      if (definition.field_code().empty()) {
+        Problem(path + ".field_code",
+                "required: the procedure's field (MaLinhVuc) the dossier is "
+                "registered under at the portal");
+      }
+      if (definition.field_name().empty()) {
+        Problem(path + ".field_name", "required: the field's name (TenLinhVuc)");
+      }
+      for (char c : definition.field_code()) {
+        if (c <= ' ' || c > '~') {
+          Problem(path + ".field_code", "must be visible ASCII");
+          break;
+        }
+      }
+      CheckNoNegativeIntegers(definition, path);
+      const int normal = definition.deadline_working_days() > 0
+                             ? definition.deadline_working_days()
+                             : 3;
+      if (definition.verification_deadline_working_days() > 0 &&
+          definition.verification_deadline_working_days() < normal) {
+        Problem(path + ".verification_deadline_working_days",
+                "must not be shorter than deadline_working_days");
+      }
+      if (normal > 365 || definition.verification_deadline_working_days() > 365) {
+        Problem(path + ".deadline_working_days", "must be at most 365");
+      }
+      if (definition.steps().empty()) {
+        Problem(path + ".steps", "required: at least one step");
+      }
+      CheckBundleSteps(definition, path);
+    }
+  }
+
+  // Step names, order, adapters and the sources of inputs.
+  void CheckBundleSteps(const lienthong::config::v1::BundleDefinition& definition,
+                        const std::string& path) {
+    // Step name -> the steps it follows, directly or not (itself excluded).
+    std::map<std::string, std::set<std::string>, std::less<>> earlier;
+    for (int s = 0; s < definition.steps_size(); ++s) {
+      const auto& step = definition.steps(s);
+      const std::string step_path = absl::StrCat(path, ".steps[", s, "]");
+      if (!IsStepName(step.name())) {
+        Problem(step_path + ".name",
+                "required: 1 to 40 of a-z, 0-9 and _ (later steps name it)");
+      } else if (earlier.count(step.name()) > 0) {
+        Problem(step_path + ".name",
+                absl::StrCat("'", step.name(), "' names an earlier step too"));
+      }
+      if (step.adapter().empty()) {
+        Problem(step_path + ".adapter",
+                "required: the adapter instance that calls the agency");
+      } else if (adapters_.count(step.adapter()) == 0) {
+        Problem(step_path + ".adapter",
+                absl::StrCat("no adapter named '", step.adapter(), "'"));
+      }
+      if (step.operation().empty()) {
+        Problem(step_path + ".operation",
+                "required: one of the adapter's operations");
+      }
+      if (step.agency().empty()) {
+        Problem(step_path + ".agency",
+                "required: the agency as the portal shows it (PhongBanXuLy)");
+      }
+      if (step.deadline_working_days() < 0 ||
+          step.deadline_working_days() > 365) {
+        Problem(step_path + ".deadline_working_days",
+                "must be 0 (no limit of its own) to 365");
+      }
+      std::set<std::string> before;
+      for (int a = 0; a < step.after_size(); ++a) {
+        auto it = earlier.find(step.after(a));
+        if (it == earlier.end()) {
+          Problem(absl::StrCat(step_path, ".after[", a, "]"),
+                  absl::StrCat("'", step.after(a),
+                               "' is not a step listed before this one"));
+          continue;
+        }
+        before.insert(it->first);
+        before.insert(it->second.begin(), it->second.end());
+      }
+      for (const auto& [input, source] : step.inputs()) {
+        CheckSource(absl::StrCat(step_path, ".inputs.", input), source, before);
+      }
+      if (!step.subject().empty()) {
+        CheckSource(step_path + ".subject", step.subject(), before);
+      }
+      if (IsStepName(step.name())) earlier.emplace(step.name(), std::move(before));
+    }
+  }
+
+  static bool IsStepName(absl::string_view name) {
+    if (name.empty() || name.size() > 40) return false;
+    for (char c : name) {
+      if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // "data.<key>" or "steps.<step>.<output>" with <step> one of `before`.
+  void CheckSource(const std::string& path, const std::string& source,
+                   const std::set<std::string>& before) {
+    std::vector<std::string> parts = absl::StrSplit(source, '.');
+    for (const std::string& part : parts) {
+      if (part.empty()) {
+        Problem(path, "must be data.<key> or steps.<step>.<output>");
+        return;
+      }
+    }
+    if (parts.size() >= 2 && parts[0] == "data") return;
+    if (parts.size() == 3 && parts[0] == "steps") {
+      if (before.count(parts[1]) == 0) {
+        Problem(path, absl::StrCat("'", parts[1],
+                                   "' is not a step this one follows"));
+      }
+      return;
+    }
+    Problem(path, absl::StrCat("'", source,
+                               "' must be data.<key> or steps.<step>.<output>"));
   }
 
   void CheckAdapters() {
@@ -392,7 +553,8 @@ const std::vector<std::string>& KnownMethods() {
          {lienthong::v1::VerifyIdentityRequest::descriptor()->file(),
           lienthong::v1::LookupCitizenRequest::descriptor()->file(),
           lienthong::v1::QueryAuditRequest::descriptor()->file(),
-          lienthong::v1::SyncProceduresRequest::descriptor()->file()}) {
+          lienthong::v1::SyncProceduresRequest::descriptor()->file(),
+          lienthong::v1::StartBundleRequest::descriptor()->file()}) {
       for (int s = 0; s < file->service_count(); ++s) {
         const google::protobuf::ServiceDescriptor* service = file->service(s);
         for (int m = 0; m < service->method_count(); ++m) {

@@ -535,6 +535,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   return server;
 }
 
+std::shared_ptr<const Runtime> GatewayServer::runtime() const {
+  return services_->runtime();
+}
+
 absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
                                       absl::string_view method,
                                       tls::ClientIdentity* caller) const {

@@ -59,6 +59,11 @@ class GatewayServer {
   // The audit log, or null when auditing is off. For the audit service.
   audit::AuditLog* audit_log() const { return audit_.get(); }
 
+  // The runtime now (adapters and their protections), for extra services
+  // that call adapters themselves (bundles). Callers keep it for the call
+  // they make; a reload replaces it for later calls. Thread-safe.
+  std::shared_ptr<const Runtime> runtime() const;
+
   // The gateway's metrics, for the admin endpoint; other parts (portal
   // sync) add their families to it. Thread-safe.
   metrics::Registry& metrics_registry() { return metrics_registry_; }

@@ -17,6 +17,7 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "gateway/admin/admin_server.h"
+#include "gateway/bundle/bundles.h"
 #include "gateway/config/address.h"
 #include "gateway/cli/version.h"
 #include "gateway/config/config_loader.h"
@@ -24,6 +25,7 @@
 #include "gateway/server/gateway_server.h"
 #include "gateway/server/service_manager.h"
 #include "gateway/server/startup_check.h"
+#include "gateway/status/status_macros.h"
 #include "gateway/sync/portal_sync.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -58,6 +60,7 @@ std::vector<std::string> StartOnlyChanges(
   check("admin", running.admin(), fresh.admin());
   check("audit", running.audit(), fresh.audit());
   check("portal_sync", running.portal_sync(), fresh.portal_sync());
+  check("bundles", running.bundles(), fresh.bundles());
   if (running.resilience().max_connections_per_system() !=
       fresh.resilience().max_connections_per_system()) {
     changed.push_back("resilience.max_connections_per_system");
@@ -131,9 +134,22 @@ int Run(const std::string& config_path, bool check_only) {
     portal_sync = *std::move(created);
     extra_services.push_back(portal_sync->service());
   }
+  // Interconnected procedures, when configured: their steps call adapters
+  // of the gateway's runtime, which exists once the server has started.
+  std::unique_ptr<bundle::Bundles> bundles;
+  GatewayServer* started_gateway = nullptr;
+  if (!config->bundles().definitions().empty()) {
+    auto created = bundle::Bundles::Create(
+        *config, [&started_gateway] { return started_gateway->runtime(); },
+        portal_sync != nullptr ? &portal_sync->outbox() : nullptr);
+    if (!created.ok()) return Fail(positions.Locate(created.status()), 2);
+    bundles = *std::move(created);
+    extra_services.push_back(bundles->service());
+  }
   auto server = server::GatewayServer::Start(*config, registry, http->get(),
                                              extra_services);
   if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
+  started_gateway = server->get();
   std::unique_ptr<admin::AdminServer> admin_server;
   if (!config->admin().disabled()) {
     admin::AdminServer::Options options;
@@ -171,6 +187,20 @@ int Run(const std::string& config_path, bool check_only) {
         },
         gateway->audit_log());
   }
+  if (bundles != nullptr) {
+    GatewayServer* gateway = server->get();
+    bundles->ExportMetrics(gateway->metrics_registry());
+    absl::Status started = bundles->Start(
+        [gateway](const grpc::CallbackServerContext& ctx,
+                  absl::string_view method)
+            -> absl::StatusOr<bundle::BundleCaller> {
+          tls::ClientIdentity caller;
+          LIENTHONG_RETURN_IF_ERROR(gateway->Authorize(ctx, method, &caller));
+          return bundle::BundleCaller{caller.id, caller.fingerprint_sha256};
+        },
+        gateway->audit_log());
+    if (!started.ok()) return Fail(positions.Locate(started), 2);
+  }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
   const std::string ready = absl::StrCat(
@@ -181,6 +211,15 @@ int Run(const std::string& config_path, bool check_only) {
   for (;;) {
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
+    if (bundles != nullptr) {
+      absl::StatusOr<bool> calendar = bundles->ReloadCalendar();
+      if (!calendar.ok()) {
+        log::Error("holiday file refused; the calendar in use stays",
+                   {{"reason", calendar.status().message()}});
+      } else if (*calendar) {
+        log::Info("holiday file reloaded");
+      }
+    }
     // Reload: a config that fails to load or build leaves the running one.
     Notify("RELOADING=1");
     config::ConfigPositions fresh_positions;
@@ -206,6 +245,8 @@ int Run(const std::string& config_path, bool check_only) {
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
   (*server)->Shutdown(kDrainGrace);
   (*server)->Wait();
+  // Bundles hand progress to the portal sync's outbox: they stop first.
+  if (bundles != nullptr) bundles->Stop();
   if (portal_sync != nullptr) portal_sync->Stop();
   if (admin_server != nullptr) admin_server->Stop();
   log::Info("stopped");

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/bundle/bundles.h"
 #include "gateway/config/config_error.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/resilience/timer.h"
@@ -72,7 +73,15 @@ absl::Status CheckStartup(const GatewayConfig& config,
     resources.registry = &registry;
     resources.http = http;
     resources.timers = &timers;
-    LIENTHONG_RETURN_IF_ERROR(BuildRuntime(config, resources).status());
+    LIENTHONG_ASSIGN_OR_RETURN(std::shared_ptr<const Runtime> runtime,
+                               BuildRuntime(config, resources));
+    if (!config.bundles().definitions().empty()) {
+      // The steps' adapters as the runtime built them.
+      bundle::RuntimeStepInvoker invoker(
+          [runtime] { return runtime; },
+          bundle::StepCallPolicy(config.bundles()));
+      LIENTHONG_RETURN_IF_ERROR(bundle::CheckBundles(config, invoker));
+    }
   }
   LIENTHONG_RETURN_IF_ERROR(
       ListenerCredentials(config.listener().tls()).status());

@@ -28,8 +28,9 @@ bool EnumFromName(absl::string_view name, const absl::string_view (&names)[N],
 }  // namespace
 
 absl::string_view SystemName(System system) {
-  static constexpr absl::string_view kNames[] = {"population", "vneid",
-                                                 "portal"};
+  static constexpr absl::string_view kNames[] = {
+      "population", "vneid",           "portal",        "civil_status",
+      "residence",  "social_insurance", "labour_affairs"};
   return kNames[static_cast<int>(system)];
 }
 

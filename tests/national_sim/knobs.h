@@ -15,11 +15,24 @@
 
 namespace lienthong::sim {
 
-enum class System { kPopulation, kVneid, kPortal };
-constexpr std::array<System, 3> kAllSystems = {System::kPopulation,
-                                               System::kVneid, System::kPortal};
+// The agencies of interconnected procedures (agencies.h) follow the three
+// national systems.
+enum class System {
+  kPopulation,
+  kVneid,
+  kPortal,
+  kCivilStatus,
+  kResidence,
+  kSocialInsurance,
+  kLabourAffairs,
+};
+constexpr std::array<System, 7> kAllSystems = {
+    System::kPopulation,  System::kVneid,           System::kPortal,
+    System::kCivilStatus, System::kResidence,       System::kSocialInsurance,
+    System::kLabourAffairs};
 
-// "population", "vneid", "portal".
+// "population", "vneid", "portal", "civil_status", "residence",
+// "social_insurance", "labour_affairs".
 absl::string_view SystemName(System system);
 std::optional<System> SystemFromName(absl::string_view name);
 
@@ -55,7 +68,9 @@ struct Knobs {
   DownMode down_mode = DownMode::kReset;
   // Portal only: items permanently rejected (error_code "400") when their
   // MaTTHC or MaHoSo is in `reject_codes`, or by a stable hash of the code
-  // (MaHoSo for dossiers) falling under `reject_rate`.
+  // (MaHoSo for dossiers) falling under `reject_rate`. Agencies: a step is
+  // refused when its MaHoSo or any text value of its body is in
+  // `reject_codes`, or by the hash of its MaHoSo (agencies.h).
   std::set<std::string> reject_codes;
   double reject_rate = 0;
   // Serve the request (a portal applies it) and then close the connection
@@ -87,7 +102,7 @@ struct SystemStats {
 };
 
 struct SimStats {
-  std::array<SystemStats, 3> systems;  // indexed by System
+  std::array<SystemStats, kAllSystems.size()> systems;  // indexed by System
   SystemStats& of(System s) { return systems[static_cast<int>(s)]; }
   const SystemStats& of(System s) const { return systems[static_cast<int>(s)]; }
 };

@@ -115,6 +115,10 @@ int main(int argc, char** argv) {
                  "national portal sign-in username")
       ->capture_default_str()
       ->group(creds);
+  app.add_option("--agency-api-key", options.agencies.api_key,
+                 "X-Api-Key of the agencies of interconnected procedures")
+      ->capture_default_str()
+      ->group(creds);
   app.add_option("--portal-password", options.portal.password,
                  "national portal sign-in password")
       ->capture_default_str()
@@ -149,9 +153,13 @@ int main(int argc, char** argv) {
       {"reset", DownMode::kReset}, {"http503", DownMode::kHttp503}};
   app.add_option(
          "--knob-systems", systems,
-         "systems the fault flags below apply to (population, vneid, portal)")
+         "systems the fault flags below apply to (population, vneid, "
+         "portal, civil_status, residence, social_insurance, "
+         "labour_affairs)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"population", "vneid", "portal"}))
+      ->check(CLI::IsMember({"population", "vneid", "portal", "civil_status",
+                             "residence", "social_insurance",
+                             "labour_affairs"}))
       ->group(faults);
   app.add_option("--latency-ms", k.latency_ms, "fixed delay before each answer")
       ->check(CLI::NonNegativeNumber)

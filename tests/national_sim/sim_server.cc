@@ -58,7 +58,7 @@ std::optional<System> Route(absl::string_view path) {
   if (absl::StartsWith(path, "/c06/")) return System::kPopulation;
   if (absl::StartsWith(path, "/vneid/")) return System::kVneid;
   if (absl::StartsWith(path, "/dvcqg/")) return System::kPortal;
-  return std::nullopt;
+  return AgencyService::Route(path);
 }
 
 // The answer to an injected error or to a request while down with 503.
@@ -112,7 +112,8 @@ class SimServer::Impl {
       : options_(options),
         population_(options.population),
         vneid_(options.vneid),
-        portal_(options.portal) {
+        portal_(options.portal),
+        agencies_(options.agencies) {
     knobs_.fill(options.initial_knobs);
   }
   ~Impl() { Stop(); }
@@ -134,6 +135,7 @@ class SimServer::Impl {
   }
   void ExpirePortalSessions() { portal_.ExpireSessions(); }
   VneidService& vneid() { return vneid_; }
+  const AgencyService& agencies() const { return agencies_; }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
@@ -181,6 +183,7 @@ class SimServer::Impl {
   PopulationService population_;
   VneidService vneid_;
   PortalService portal_;
+  AgencyService agencies_;
   SSL_CTX* ssl_ctx_ = nullptr;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
@@ -188,7 +191,7 @@ class SimServer::Impl {
   std::thread thread_;
 
   mutable absl::Mutex mu_;
-  std::array<Knobs, 3> knobs_ ABSL_GUARDED_BY(mu_);
+  std::array<Knobs, kAllSystems.size()> knobs_ ABSL_GUARDED_BY(mu_);
   SimStats stats_ ABSL_GUARDED_BY(mu_);
   int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   event* wake_ ABSL_GUARDED_BY(mu_) = nullptr;  // serves held requests
@@ -426,8 +429,9 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
       return vneid_.Handle(request, absl::Now());
     case System::kPortal:
       return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
+    default:
+      return agencies_.Handle(system, request, GetKnobs(system), absl::Now());
   }
-  return {};
 }
 
 SimReply SimServer::Impl::Control(const SimRequest& request) {
@@ -436,6 +440,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   }
   if (request.path == "/_sim/portal/applied" && request.method == "GET") {
     return PortalAppliedReply(portal_.Applied());
+  }
+  if (request.path == "/_sim/agencies/steps" && request.method == "GET") {
+    return AgencyStepsReply(agencies_);
   }
   if (request.path == "/_sim/portal/expire-sessions" &&
       request.method == "POST") {
@@ -460,7 +467,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   } else if (auto system = SystemFromName(name)) {
     systems.push_back(*system);
   } else {
-    return bad("system must be population, vneid, portal or all");
+    return bad(
+        "system must be population, vneid, portal, civil_status, residence, "
+        "social_insurance, labour_affairs or all");
   }
   std::vector<Knobs> merged;
   for (System s : systems) {
@@ -603,5 +612,11 @@ void SimServer::SetVneidTokenFaults(const VneidTokenFaults& faults) {
   impl_->vneid().SetFaults(faults);
 }
 VneidCounters SimServer::VneidStats() const { return impl_->vneid().counters(); }
+std::vector<AgencyStep> SimServer::AgencySteps() const {
+  return impl_->agencies().Steps();
+}
+std::map<std::string, int64_t> SimServer::AgencyRequestsPerKey() const {
+  return impl_->agencies().RequestsPerKey();
+}
 
 }  // namespace lienthong::sim

@@ -13,16 +13,19 @@
 //
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
 // auth, token, certs), the portal's /dvcqg/adapter/auth,
-// /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), and
+// /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), the
+// agencies' /hotich/, /cutru/, /bhxh/ and /ldtbxh/ (agencies.h), and
 // the control endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON,
 // "reset" first clears them), POST /_sim/vneid/rotate-keys {"keep_old":
 // bool}, GET /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters
 // and knobs of each system as JSON), GET /_sim/portal/applied (every change
 // the portal applied, in order, as JSON lines {"kind", "idempotency_key",
 // "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind as
-// AppliedKindName), POST /_sim/portal/expire-sessions (every portal session
+// AppliedKindName), GET /_sim/agencies/steps (the agencies' steps, see
+// AgencyStepsReply), POST /_sim/portal/expire-sessions (every portal session
 // issued so far is refused from then on) and POST /_sim/knobs with a JSON
-// object {"system": "population"|"vneid"|"portal"|"all", "reset": bool,
+// object {"system": "population"|"vneid"|"portal"|<an agency>|"all",
+// "reset": bool,
 // <knob fields as in MergeKnobsJson>}: "reset" starts from the defaults,
 // other absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/national_sim/agencies.h"
 #include "tests/national_sim/knobs.h"
 #include "tests/national_sim/services.h"
 
@@ -46,6 +50,8 @@ struct SimOptions {
   PopulationConfig population;
   VneidConfig vneid;
   PortalConfig portal;
+  // The agencies of interconnected procedures (agencies.h).
+  AgencyConfig agencies;
   // Knobs each system starts with.
   Knobs initial_knobs;
 };
@@ -91,6 +97,10 @@ class SimServer {
   absl::Status RotateVneidKeys(bool keep_old);
   void SetVneidTokenFaults(const VneidTokenFaults& faults);
   VneidCounters VneidStats() const;
+  // Every step the agencies applied or refused, in order, and the requests
+  // each idempotency key received. Thread-safe.
+  std::vector<AgencyStep> AgencySteps() const;
+  std::map<std::string, int64_t> AgencyRequestsPerKey() const;
 
   class Impl;
 

@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "adapters/civil_status/civil_status_config.pb.h"
+#include "adapters/registry.h"
 #include "gateway/config/address.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,20 +32,16 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
+// The adapters built into the gateway, as main.cc resolves them: a new
+// adapter's config message (in its own folder) needs no edit here.
 std::unique_ptr<google::protobuf::Message> TestResolver(
     absl::string_view type) {
-  if (type == "c06-population-soap") {
-    return std::make_unique<v1::C06PopulationSoapConfig>();
-  }
-  if (type == "vneid-oidc") {
-    return std::make_unique<v1::VneidOidcConfig>();
-  }
-  if (type == "grpc-upstream")
-    return std::make_unique<v1::GrpcUpstreamConfig>();
-  if (type == "dvcqg-portal-rest") {
-    return std::make_unique<v1::DvcqgPortalRestConfig>();
-  }
-  return nullptr;
+  static const adapters::AdapterRegistry* const kRegistry = [] {
+    auto* registry = new adapters::AdapterRegistry;
+    adapters::RegisterBuiltinAdapters(*registry);
+    return registry;
+  }();
+  return kRegistry->EmptyConfigFor(type);
 }
 
 absl::StatusOr<v1::GatewayConfig> Parse(
@@ -840,7 +838,12 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.PortalSyncService/ListDeadLetters",
                           "lienthong.v1.PortalSyncService/RetryDeadLetters",
                           "lienthong.v1.PortalSyncService/PullCatalogue",
-                          "lienthong.v1.PortalSyncService/GetCataloguePull"));
+                          "lienthong.v1.PortalSyncService/GetCataloguePull",
+                          "lienthong.v1.BundleService/StartBundle",
+                          "lienthong.v1.BundleService/GetBundle",
+                          "lienthong.v1.BundleService/WatchBundle",
+                          "lienthong.v1.BundleService/ListBundles",
+                          "lienthong.v1.BundleService/ResolveStep"));
 }
 
 // ---- Portal synchronisation ------------------------------------------------
@@ -932,7 +935,8 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(config->listener().tls().client_ca_file(),
               EndsWith("/certs/out/ca.pem"));
 
-  ASSERT_EQ(config->adapters_size(), 3);
+  // Population, VNeID, the portal, and the four agencies of the bundles.
+  ASSERT_EQ(config->adapters_size(), 7);
   EXPECT_EQ(config->adapters(2).type(), "dvcqg-portal-rest");
   EXPECT_EQ(config->portal_sync().adapter(), "portal");
   v1::C06PopulationSoapConfig c06;
@@ -979,9 +983,24 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  // Lookups, verifications and the eight portal-sync methods.
-  EXPECT_EQ(config->clients(0).methods_size(), 10);
+  // Lookups, verifications, the eight portal-sync methods and the five of
+  // the bundles.
+  EXPECT_EQ(config->clients(0).methods_size(), 15);
   EXPECT_EQ(config->portal_sync().catalogue_refresh_hours(), 24);
+
+  // An agency adapter's config is its own message, from its own folder.
+  lienthong::adapters::civil_status::CivilStatusRestConfig civil;
+  ASSERT_TRUE(config->adapters(3).config().UnpackTo(&civil));
+  EXPECT_EQ(config->adapters(3).type(), "civil-status-rest");
+  EXPECT_EQ(civil.api_key(), "dev-agency-key");
+  EXPECT_THAT(civil.upstream().ca_file(), EndsWith("/certs/out/ca.pem"));
+  ASSERT_EQ(config->bundles().definitions_size(), 2);
+  EXPECT_EQ(config->bundles().definitions(0).kind(), "BIRTH");
+  EXPECT_EQ(config->bundles().definitions(0).steps_size(), 3);
+  EXPECT_EQ(config->bundles().definitions(1).steps(2).procedure_code(),
+            "1.011537");
+  EXPECT_THAT(config->bundles().holiday_file(),
+              EndsWith("/deploy/examples/holidays.yaml"));
   EXPECT_EQ(config->clients(1).id(), "spiffe://lienthong.local/citizen-portal");
   EXPECT_THAT(config->clients(1).methods(),
               ElementsAre("lienthong.v1.IdentityService/VerifyIdentity",

@@ -1,0 +1,280 @@
+#include "adapters/common/agency/agency_adapter.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "adapters/common/agency/agency_answer.h"
+#include "adapters/common/http/http_client.h"
+#include "adapters/common/retriable.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace lienthong::adapters::agency {
+namespace {
+
+bool AllDigits(absl::string_view text) {
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return !text.empty();
+}
+
+// A header value must be visible ASCII: no way to smuggle in a header.
+bool IsHeaderSafe(absl::string_view value) {
+  if (value.empty() || value.size() > 200) return false;
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
+ public:
+  AgencyAdapter(std::string agency, lienthong::config::v1::HttpsUpstream upstream,
+                std::string api_key, std::vector<AgencyOperation> operations,
+                HttpClient* http)
+      : agency_(std::move(agency)),
+        upstream_(std::move(upstream)),
+        api_key_(std::move(api_key)),
+        operations_(std::move(operations)),
+        http_(http) {
+    for (const AgencyOperation& op : operations_) infos_.push_back(op.info);
+  }
+
+  AgencyStepAdapter* agency_step() override { return this; }
+  const std::vector<StepOperation>& operations() const override {
+    return infos_;
+  }
+
+  void Execute(const StepRequest& request, const CallContext& context,
+               Callback<StepOutcome> done) override {
+    const AgencyOperation* op = Find(request.operation);
+    if (op == nullptr) {
+      std::move(done)(absl::InvalidArgumentError(absl::StrCat(
+          "agency '", agency_, "' has no operation '", request.operation, "'")));
+      return;
+    }
+    absl::StatusOr<std::string> body = Body(*op, request);
+    if (!body.ok()) {
+      std::move(done)(body.status());
+      return;
+    }
+    if (!IsHeaderSafe(request.idempotency_key)) {
+      std::move(done)(absl::InvalidArgumentError(
+          "idempotency key must be 1 to 200 visible ASCII characters"));
+      return;
+    }
+    HttpRequest http;
+    http.url = absl::StrCat(upstream_.base_url(), op->path);
+    http.deadline = context.deadline;
+    http.ca_file = upstream_.ca_file();
+    http.client_cert_file = upstream_.client_cert_file();
+    http.client_key_file = upstream_.client_key_file();
+    http.headers = {
+        "Content-Type: application/json; charset=utf-8",
+        "Accept: application/json",
+        absl::StrCat("X-Api-Key: ", api_key_),
+        absl::StrCat("X-Idempotency-Key: ", request.idempotency_key),
+    };
+    http.body = *std::move(body);
+    http_->Send(std::move(http), [this, op, done = std::move(done)](
+                                     absl::StatusOr<HttpResponse> response) mutable {
+      std::move(done)(Outcome(*op, std::move(response)));
+    });
+  }
+
+ private:
+  const AgencyOperation* Find(absl::string_view name) const {
+    for (const AgencyOperation& op : operations_) {
+      if (op.info.name == name) return &op;
+    }
+    return nullptr;
+  }
+
+  absl::StatusOr<std::string> Body(const AgencyOperation& op,
+                                   const StepRequest& request) const {
+    StepInputs inputs(request.inputs);
+    for (const std::string& name : op.info.required_inputs) {
+      if (!inputs.Has(name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("input '", name, "' of ", op.info.name,
+                         " is required"));
+      }
+    }
+    absl::StatusOr<google::protobuf::Struct> body = op.build_body(inputs);
+    if (!body.ok()) return body.status();
+    Put(*body, "MaHoSo", request.dossier_code);
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(*body, &json).ok()) {
+      return absl::InternalError("cannot write the step as JSON");
+    }
+    return json;
+  }
+
+  absl::StatusOr<Reply<StepOutcome>> Outcome(
+      const AgencyOperation& op, absl::StatusOr<HttpResponse> response) const {
+    if (!response.ok()) return TransportError(response.status());
+    absl::StatusOr<AgencyAnswer> answer =
+        ParseAgencyAnswer(agency_, response->status, response->body,
+                          response->Header("retry-after"));
+    if (!answer.ok()) return answer.status();
+    Reply<StepOutcome> reply;
+    reply.reference = answer->reference;
+    if (answer->refused) {
+      reply.value.kind = StepOutcome::Kind::kRefused;
+      reply.value.reason = answer->reason;
+      return reply;
+    }
+    for (const auto& [output, member] : op.output_members) {
+      std::optional<std::string> value = DataText(answer->data, member);
+      if (!value.has_value()) {
+        return absl::InternalError(absl::StrCat(
+            "agency '", agency_, "' applied ", op.info.name,
+            " but its answer lacks ", member));
+      }
+      reply.value.outputs[output] = *std::move(value);
+    }
+    return reply;
+  }
+
+  // Transport failures: the step may or may not have arrived, so each is
+  // worth another try under the same key; CANCELLED (shutting down) stays.
+  absl::Status TransportError(const absl::Status& status) const {
+    switch (status.code()) {
+      case absl::StatusCode::kCancelled:
+        return status;
+      case absl::StatusCode::kDeadlineExceeded:
+        return MarkRetriable(absl::DeadlineExceededError(
+            absl::StrCat("agency '", agency_, "' did not answer in time")));
+      default:
+        return MarkRetriable(absl::UnavailableError(absl::StrCat(
+            "agency '", agency_, "' is unreachable: ", status.message())));
+    }
+  }
+
+  const std::string agency_;
+  const lienthong::config::v1::HttpsUpstream upstream_;
+  const std::string api_key_;
+  const std::vector<AgencyOperation> operations_;
+  std::vector<StepOperation> infos_;
+  HttpClient* const http_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> StepInputs::Get(const std::string& name) const {
+  auto it = inputs_.find(name);
+  if (it == inputs_.end() || it->second.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", name, "' is required"));
+  }
+  return it->second;
+}
+
+bool StepInputs::Has(const std::string& name) const {
+  auto it = inputs_.find(name);
+  return it != inputs_.end() && !it->second.empty();
+}
+
+absl::StatusOr<std::string> StepInputs::Text(const std::string& name,
+                                             size_t max_bytes) const {
+  absl::StatusOr<std::string> text = Get(name);
+  if (!text.ok()) return text;
+  if (text->size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", name, "' is longer than ", max_bytes, " bytes"));
+  }
+  for (char c : *text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", name, "' holds control characters"));
+    }
+  }
+  return text;
+}
+
+absl::StatusOr<std::string> StepInputs::Digits(const std::string& name,
+                                               size_t count) const {
+  absl::StatusOr<std::string> text = Get(name);
+  if (!text.ok()) return text;
+  if (text->size() != count || !AllDigits(*text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", name, "' must be ", count, " digits"));
+  }
+  return text;
+}
+
+absl::StatusOr<std::string> StepInputs::CitizenId(const std::string& name) const {
+  absl::StatusOr<std::string> id = Digits(name, 12);
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", name, "' must be a 12-digit personal ID"));
+  }
+  return id;
+}
+
+absl::StatusOr<std::string> StepInputs::Date(const std::string& name) const {
+  absl::StatusOr<std::string> text = Get(name);
+  if (!text.ok()) return text;
+  auto bad = [&name] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input '", name, "' must be a date yyyy-MM-dd"));
+  };
+  if (text->size() != 10 || (*text)[4] != '-' || (*text)[7] != '-') return bad();
+  const std::string digits =
+      absl::StrCat(text->substr(0, 4), text->substr(5, 2), text->substr(8, 2));
+  if (!AllDigits(digits)) return bad();
+  const int y = std::stoi(digits.substr(0, 4));
+  const int m = std::stoi(digits.substr(4, 2));
+  const int d = std::stoi(digits.substr(6, 2));
+  const absl::CivilDay day(y, m, d);
+  if (day.year() != y || day.month() != m || day.day() != d) return bad();
+  return digits;
+}
+
+absl::StatusOr<std::string> StepInputs::Gender(const std::string& name) const {
+  absl::StatusOr<std::string> text = Get(name);
+  if (!text.ok()) return text;
+  if (*text == "male") return std::string("1");
+  if (*text == "female") return std::string("2");
+  return absl::InvalidArgumentError(
+      absl::StrCat("input '", name, "' must be male or female"));
+}
+
+void Put(google::protobuf::Struct& object, const std::string& key,
+         const std::string& value) {
+  (*object.mutable_fields())[key].set_string_value(value);
+}
+
+google::protobuf::Struct& Child(google::protobuf::Struct& object,
+                                const std::string& key) {
+  return *(*object.mutable_fields())[key].mutable_struct_value();
+}
+
+absl::Status ValidateAgencyEndpoint(
+    const lienthong::config::v1::HttpsUpstream& upstream,
+    const std::string& api_key) {
+  if (!absl::StartsWith(upstream.base_url(), "https://")) {
+    return absl::InvalidArgumentError(
+        "upstream.base_url must start with https://");
+  }
+  if (!IsHeaderSafe(api_key)) {
+    return absl::InvalidArgumentError(
+        "api_key is required (1 to 200 visible ASCII characters)");
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Adapter> MakeAgencyAdapter(
+    std::string agency, lienthong::config::v1::HttpsUpstream upstream,
+    std::string api_key, std::vector<AgencyOperation> operations,
+    HttpClient* http) {
+  return std::make_unique<AgencyAdapter>(std::move(agency), std::move(upstream),
+                                         std::move(api_key),
+                                         std::move(operations), http);
+}
+
+}  // namespace lienthong::adapters::agency

@@ -1,0 +1,98 @@
+// What the four agency adapters of interconnected procedures share (civil
+// status, residence, social insurance, labour and social affairs): each is
+// a table of operations over the same assumed exchange (docs/
+// wire-formats.md, "Agencies of interconnected procedures"): a JSON object
+// POSTed over HTTPS with X-Api-Key and X-Idempotency-Key, answered as
+// agency_answer.h reads it. An adapter folder supplies its operations
+// (path, request body from the inputs, outputs from the answer) and its
+// config message; MakeAgencyAdapter does the rest.
+#ifndef LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ADAPTER_H_
+#define LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ADAPTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/adapter.h"
+#include "google/protobuf/struct.pb.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::adapters::agency {
+
+// A step's inputs with typed, checked reads. Each read fails with
+// INVALID_ARGUMENT naming the input, never quoting its value (personal
+// data). Thread-compatible.
+class StepInputs {
+ public:
+  explicit StepInputs(const std::map<std::string, std::string>& inputs)
+      : inputs_(inputs) {}
+
+  // Text of 1..max_bytes bytes of UTF-8 without control characters.
+  absl::StatusOr<std::string> Text(const std::string& name,
+                                   size_t max_bytes = 400) const;
+  // A 12-digit personal identification number (digits and length only; the
+  // gateway checked the rest when the bundle started).
+  absl::StatusOr<std::string> CitizenId(const std::string& name) const;
+  // "yyyy-MM-dd" (a real date), returned as the agencies write dates:
+  // "yyyyMMdd".
+  absl::StatusOr<std::string> Date(const std::string& name) const;
+  // "male" or "female", returned as the agencies' codes "1" / "2".
+  absl::StatusOr<std::string> Gender(const std::string& name) const;
+  // Exactly `count` ASCII digits (province "33", commune "12103").
+  absl::StatusOr<std::string> Digits(const std::string& name,
+                                     size_t count) const;
+  // Whether `name` is given and not empty.
+  bool Has(const std::string& name) const;
+
+ private:
+  absl::StatusOr<std::string> Get(const std::string& name) const;
+  const std::map<std::string, std::string>& inputs_;
+};
+
+// Sets `object[key]` to the string `value`.
+void Put(google::protobuf::Struct& object, const std::string& key,
+         const std::string& value);
+// Returns `object[key]`, a nested object made empty when absent.
+google::protobuf::Struct& Child(google::protobuf::Struct& object,
+                                const std::string& key);
+
+// One operation of an agency adapter.
+struct AgencyOperation {
+  StepOperation info;
+  // Path under the upstream's base URL, e.g. "/hotich/api/v1/khaisinh".
+  std::string path;
+  // The JSON body for the inputs (the required ones are known present;
+  // MaHoSo is added by the adapter). INVALID_ARGUMENT naming a malformed
+  // input.
+  std::function<absl::StatusOr<google::protobuf::Struct>(const StepInputs&)>
+      build_body;
+  // Each output of `info` and the member of the answer's data holding it.
+  std::map<std::string, std::string> output_members;
+};
+
+// Returns OK when `upstream` and `api_key` can reach an agency:
+// base_url starts with https://, api_key is 1..200 visible ASCII
+// characters. INVALID_ARGUMENT naming the field (upstream.base_url,
+// api_key) otherwise, in the form factories answer.
+absl::Status ValidateAgencyEndpoint(
+    const lienthong::config::v1::HttpsUpstream& upstream,
+    const std::string& api_key);
+
+// Returns an Adapter offering agency_step() over `operations`, which
+// sends to `upstream` with `api_key`; `agency` names it in messages.
+// Path overrides by operation name replace the operations' paths.
+// Answers lacking an output the operation lists fail with INTERNAL (not
+// retriable). REQUIRES: ValidateAgencyEndpoint passed; `http` outlives the
+// adapter; every path starts with "/".
+std::unique_ptr<Adapter> MakeAgencyAdapter(
+    std::string agency, lienthong::config::v1::HttpsUpstream upstream,
+    std::string api_key, std::vector<AgencyOperation> operations,
+    HttpClient* http);
+
+}  // namespace lienthong::adapters::agency
+
+#endif  // LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ADAPTER_H_

@@ -1,0 +1,107 @@
+#include "adapters/social_insurance/social_insurance_adapter.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "adapters/common/agency/agency_adapter.h"
+#include "adapters/social_insurance/social_insurance_config.pb.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::adapters::social_insurance {
+namespace {
+
+using agency::AgencyOperation;
+using agency::Child;
+using agency::Put;
+using agency::StepInputs;
+using google::protobuf::Struct;
+
+absl::StatusOr<Struct> ChildCardBody(const StepInputs& in) {
+  Struct body;
+  LIENTHONG_ASSIGN_OR_RETURN(std::string id, in.CitizenId("citizen_id"));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string name, in.Text("full_name"));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string born, in.Date("birth_date"));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string gender, in.Gender("gender"));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string certificate,
+                             in.Text("birth_certificate_number", 64));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string province, in.Digits("province_code", 2));
+  Put(body, "SoDinhDanh", id);
+  Put(body, "HoTen", name);
+  Put(body, "NgaySinh", born);
+  Put(body, "GioiTinh", gender);
+  Put(body, "SoGiayKhaiSinh", certificate);
+  Struct& address = Child(body, "DiaChi");
+  Put(address, "MaTinh", province);
+  if (in.Has("commune_code")) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::string commune, in.Digits("commune_code", 5));
+    Put(address, "MaXa", commune);
+  }
+  if (in.Has("address_detail")) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::string detail, in.Text("address_detail"));
+    Put(address, "ChiTiet", detail);
+  }
+  if (in.Has("guardian_citizen_id")) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::string guardian,
+                               in.CitizenId("guardian_citizen_id"));
+    Struct& person = Child(body, "NguoiGiamHo");
+    Put(person, "SoDinhDanh", guardian);
+    if (in.Has("guardian_full_name")) {
+      LIENTHONG_ASSIGN_OR_RETURN(std::string guardian_name,
+                                 in.Text("guardian_full_name"));
+      Put(person, "HoTen", guardian_name);
+    }
+  }
+  return body;
+}
+
+std::vector<AgencyOperation> Operations(const SocialInsuranceRestConfig& config) {
+  AgencyOperation card;
+  card.info = {"issue_child_health_card",
+               {"citizen_id", "full_name", "birth_date", "gender",
+                "birth_certificate_number", "province_code"},
+               {"commune_code", "address_detail", "guardian_citizen_id",
+                "guardian_full_name"},
+               {"social_insurance_number", "health_card_number", "valid_from",
+                "valid_to"}};
+  card.path = config.child_card_path().empty() ? kChildCardPath
+                                               : config.child_card_path();
+  card.build_body = ChildCardBody;
+  card.output_members = {{"social_insurance_number", "MaSoBHXH"},
+                         {"health_card_number", "SoTheBHYT"},
+                         {"valid_from", "GiaTriTu"},
+                         {"valid_to", "GiaTriDen"}};
+  return {std::move(card)};
+}
+
+class Factory final : public FactoryBase<SocialInsuranceRestConfig> {
+ public:
+  absl::string_view name() const override { return "social-insurance-rest"; }
+
+ protected:
+  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
+      const SocialInsuranceRestConfig& config,
+      const AdapterContext& context) const override {
+    LIENTHONG_RETURN_IF_ERROR(
+        agency::ValidateAgencyEndpoint(config.upstream(), config.api_key()));
+    if (!config.child_card_path().empty() &&
+        !absl::StartsWith(config.child_card_path(), "/")) {
+      return absl::InvalidArgumentError("child_card_path must start with /");
+    }
+    if (context.http == nullptr) {
+      return absl::InternalError("no HTTP client in the adapter context");
+    }
+    return agency::MakeAgencyAdapter(context.instance_name, config.upstream(),
+                                     config.api_key(), Operations(config),
+                                     context.http);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AdapterFactory> MakeSocialInsuranceRestFactory() {
+  return std::make_unique<Factory>();
+}
+
+}  // namespace lienthong::adapters::social_insurance

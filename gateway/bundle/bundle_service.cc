@@ -1,0 +1,505 @@
+#include "gateway/bundle/bundle_service.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/bundle/bundle_data.h"
+#include "gateway/log/log.h"
+#include "gateway/status/grpc_status.h"
+#include "gateway/sync/dossier_status.h"
+#include "gateway/validation/citizen_id.h"
+#include "gateway/validation/officer.h"
+
+namespace lienthong::bundle {
+namespace {
+
+using lienthong::v1::Bundle;
+
+constexpr size_t kMaxReasonBytes = 1000;
+constexpr int kMaxCorrections = 32;
+
+bool Ended(const Bundle& b) {
+  return b.state() == lienthong::v1::BUNDLE_COMPLETED ||
+         b.state() == lienthong::v1::BUNDLE_STOPPED;
+}
+
+absl::Status CheckBundleId(absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("bundle_id is required");
+  if (id.size() > 64) {
+    return absl::InvalidArgumentError("bundle_id is longer than 64 characters");
+  }
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
+      return absl::InvalidArgumentError(
+          "bundle_id may hold only letters, digits, '-' and '_'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReason(absl::string_view reason) {
+  if (reason.empty()) {
+    return absl::InvalidArgumentError("stop.reason is required");
+  }
+  if (reason.size() > kMaxReasonBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stop.reason is longer than ", kMaxReasonBytes, " bytes"));
+  }
+  for (char c : reason) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError("stop.reason holds control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Calls `done` once every one of `count` records has been released: with
+// OK, or the first failure.
+class ReleaseWhenAll {
+ public:
+  ReleaseWhenAll(int count, absl::AnyInvocable<void(absl::Status) &&> done)
+      : left_(count), done_(std::move(done)) {}
+  void Released(absl::Status status) {
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!status.ok() && first_.ok()) first_ = std::move(status);
+      if (--left_ > 0) return;
+      result = first_;
+    }
+    std::move(done_)(std::move(result));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int left_ ABSL_GUARDED_BY(mu_);
+  absl::Status first_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void(absl::Status) &&> done_;
+};
+
+}  // namespace
+
+// What is recorded of one unary call.
+struct BundleService::Call {
+  absl::string_view method;
+  absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = nullptr;
+  BundleCaller caller;
+  // Set once checked: they go to the audit record.
+  std::string dossier;
+  std::string subject;
+  lienthong::v1::Officer officer;
+  std::string request_sha256;
+  // A stop that went through: its reason's record comes too.
+  std::optional<std::string> stop_reason;
+};
+
+// One WatchBundle stream. The orchestrator's watcher offers views to the
+// shared State; whoever takes the write turn (`writing`) starts the next
+// write or finishes the stream, so a stream is never finished under a
+// write. The orchestrator's callback holds the State, never the reactor.
+class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
+ public:
+  struct State {
+    absl::Mutex mu;
+    Watch* reactor ABSL_GUARDED_BY(mu) = nullptr;
+    std::optional<Bundle> pending ABSL_GUARDED_BY(mu);
+    bool writing ABSL_GUARDED_BY(mu) = false;
+    bool cancelled ABSL_GUARDED_BY(mu) = false;
+    bool finished ABSL_GUARDED_BY(mu) = false;
+  };
+
+  explicit Watch(Orchestrator* orchestrator)
+      : orchestrator_(orchestrator), state_(std::make_shared<State>()) {
+    absl::MutexLock lock(&state_->mu);
+    state_->reactor = this;
+  }
+
+  void Begin(const std::string& id) {
+    auto watched = orchestrator_->Watch(
+        id, [state = state_](const Bundle& view) { Offer(state, view); });
+    if (!watched.ok()) {
+      FinishNow(watched.status());
+      return;
+    }
+    id_ = id;
+    handle_ = watched->second;
+    Offer(state_, watched->first);
+  }
+
+  void FinishNow(const absl::Status& status) {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->finished = true;
+    }
+    Finish(ToGrpcStatus(status));
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool finish = false;
+    bool next = false;
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (!ok || state_->cancelled || Ended(current_)) {
+        finish = !state_->finished;
+        state_->finished = true;
+        state_->writing = false;
+      } else if (state_->pending.has_value()) {
+        next = true;  // keeps the turn
+      } else {
+        state_->writing = false;
+      }
+    }
+    if (next) WriteNext();
+    if (finish) {
+      Finish(ok && Ended(current_)
+                 ? grpc::Status::OK
+                 : grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    }
+  }
+
+  void OnCancel() override {
+    bool finish = false;
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->cancelled = true;
+      if (!state_->writing && !state_->finished) finish = state_->finished = true;
+    }
+    if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->reactor = nullptr;
+    }
+    if (handle_ != 0) orchestrator_->Unwatch(id_, handle_);
+    delete this;
+  }
+
+ private:
+  static void Offer(const std::shared_ptr<State>& state, const Bundle& view) {
+    Watch* reactor;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (state->reactor == nullptr || state->finished) return;
+      state->pending = view;
+      if (state->writing) return;
+      state->writing = true;
+      reactor = state->reactor;
+    }
+    reactor->WriteNext();
+  }
+
+  // REQUIRES: holds the write turn and a view is pending.
+  void WriteNext() {
+    {
+      absl::MutexLock lock(&state_->mu);
+      current_ = *std::move(state_->pending);
+      state_->pending.reset();
+    }
+    StartWrite(&current_);
+  }
+
+  Orchestrator* const orchestrator_;
+  const std::shared_ptr<State> state_;
+  std::string id_;
+  int64_t handle_ = 0;
+  // Written by the holder of the turn; stays put while being written.
+  Bundle current_;
+};
+
+void BundleService::Start(BundleAuthorizer authorize, audit::AuditLog* audit,
+                          bool wait_for_durable) {
+  absl::MutexLock lock(&mu_);
+  authorize_ = std::move(authorize);
+  audit_ = audit;
+  wait_for_durable_ = wait_for_durable;
+}
+
+absl::StatusOr<BundleCaller> BundleService::Authorize(
+    const grpc::CallbackServerContext& ctx, absl::string_view method) {
+  BundleAuthorizer authorize;
+  {
+    absl::MutexLock lock(&mu_);
+    authorize = authorize_;
+  }
+  if (!authorize) return absl::UnavailableError("bundles are starting");
+  return authorize(ctx, method);
+}
+
+void BundleService::Finish(std::shared_ptr<Call> call, absl::Status status,
+                           const google::protobuf::Message* response) {
+  log::Info("access",
+            {{"method", call->method},
+             {"caller", call->caller.id},
+             {"dossier", call->dossier},
+             {"code", absl::StatusCodeToString(status.code())},
+             {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                                        absl::Now() - call->start))}});
+  audit::AuditLog* log;
+  bool wait;
+  {
+    absl::MutexLock lock(&mu_);
+    log = audit_;
+    wait = wait_for_durable_;
+  }
+  grpc::ServerUnaryReactor* reactor = call->reactor;
+  if (log == nullptr) {
+    reactor->Finish(ToGrpcStatus(status));
+    return;
+  }
+  lienthong::v1::AuditRecord record;
+  record.set_caller(call->caller.id);
+  record.set_caller_cert_sha256(call->caller.cert_sha256);
+  record.set_method(std::string(call->method));
+  record.set_dossier_id(call->dossier);
+  if (!call->subject.empty()) log->citizen_key().Fill(call->subject, &record);
+  log->citizen_key().FillOfficer(call->officer.citizen_id(),
+                                 call->officer.unit_code(),
+                                 call->officer.account(), &record);
+  record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
+  record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call->start));
+  record.set_request_sha256(call->request_sha256);
+  if (status.ok() && response != nullptr) {
+    record.set_response_sha256(audit::Sha256Hex(response->SerializeAsString()));
+  }
+  std::vector<lienthong::v1::AuditRecord> records;
+  if (call->stop_reason.has_value() && status.ok()) {
+    lienthong::v1::AuditRecord stop = record;
+    stop.set_method(kStopAuditMethod);
+    stop.set_request_sha256(audit::Sha256Hex(*call->stop_reason));
+    stop.clear_response_sha256();
+    records.push_back(std::move(stop));
+  }
+  records.push_back(std::move(record));
+  auto all = std::make_shared<ReleaseWhenAll>(
+      static_cast<int>(records.size()), [reactor, status](absl::Status durable) {
+        reactor->Finish(ToGrpcStatus(
+            durable.ok() ? status
+                         : absl::UnavailableError(audit::kAnswerWithheld)));
+      });
+  for (auto& one : records) {
+    log->AppendThenRelease(std::move(one), wait, absl::OkStatus(),
+                           [all](absl::Status released) {
+                             all->Released(std::move(released));
+                           });
+  }
+}
+
+grpc::ServerUnaryReactor* BundleService::StartBundle(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::StartBundleRequest* request,
+    lienthong::v1::Bundle* response) {
+  auto call = std::make_shared<Call>();
+  call->method = kStartBundleMethod;
+  call->reactor = context->DefaultReactor();
+  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  absl::StatusOr<BundleCaller> caller = Authorize(*context, kStartBundleMethod);
+  if (!caller.ok()) {
+    Finish(call, caller.status(), nullptr);
+    return call->reactor;
+  }
+  call->caller = *caller;
+  const absl::Time now = absl::Now();
+  if (sync::ValidateDossierCode(request->dossier_code()).ok()) {
+    call->dossier = request->dossier_code();
+  }
+  const std::string subject = BundleSubject(*request);
+  if (validation::ValidateCitizenId(subject, nullptr, now).ok()) {
+    call->subject = subject;
+  }
+  absl::Status status =
+      validation::ValidateOfficer(request->has_officer(), request->officer(), now);
+  if (status.ok()) call->officer = request->officer();
+  absl::StatusOr<BundleData> data =
+      status.ok() ? DataOfRequest(*request, now) : absl::StatusOr<BundleData>(status);
+  if (!data.ok()) {
+    Finish(call, data.status(), nullptr);
+    return call->reactor;
+  }
+  StartCommand command;
+  command.request = *request;
+  command.data = *std::move(data);
+  command.caller = caller->id;
+  command.caller_cert_sha256 = caller->cert_sha256;
+  command.request_sha256 = call->request_sha256;
+  orchestrator_->StartBundle(
+      std::move(command), [this, call, response](absl::StatusOr<Bundle> bundle) {
+        if (bundle.ok()) *response = *std::move(bundle);
+        Finish(call, bundle.status(), response);
+      });
+  return call->reactor;
+}
+
+grpc::ServerUnaryReactor* BundleService::GetBundle(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::GetBundleRequest* request,
+    lienthong::v1::Bundle* response) {
+  auto call = std::make_shared<Call>();
+  call->method = kGetBundleMethod;
+  call->reactor = context->DefaultReactor();
+  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  absl::StatusOr<BundleCaller> caller = Authorize(*context, kGetBundleMethod);
+  absl::Status status = caller.status();
+  if (status.ok()) {
+    call->caller = *caller;
+    if (!request->bundle_id().empty()) {
+      status = CheckBundleId(request->bundle_id());
+    } else {
+      status = sync::ValidateDossierCode(request->dossier_code());
+      if (status.ok()) call->dossier = request->dossier_code();
+    }
+  }
+  if (status.ok()) {
+    absl::StatusOr<Bundle> bundle =
+        orchestrator_->Get(request->bundle_id(), request->dossier_code());
+    status = bundle.status();
+    if (bundle.ok()) {
+      call->dossier = bundle->dossier_code();
+      *response = *std::move(bundle);
+    }
+  }
+  Finish(call, status, response);
+  return call->reactor;
+}
+
+grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::GetBundleRequest* request) {
+  auto* watch = new Watch(orchestrator_);
+  absl::StatusOr<BundleCaller> caller = Authorize(*context, kWatchBundleMethod);
+  absl::Status status = caller.status();
+  std::string id = request->bundle_id();
+  if (status.ok()) {
+    status = id.empty() ? sync::ValidateDossierCode(request->dossier_code())
+                        : CheckBundleId(id);
+  }
+  if (status.ok() && id.empty()) {
+    absl::StatusOr<Bundle> found = orchestrator_->Get("", request->dossier_code());
+    status = found.status();
+    if (found.ok()) id = found->bundle_id();
+  }
+  log::Info("access", {{"method", kWatchBundleMethod},
+                       {"caller", caller.ok() ? caller->id : ""},
+                       {"code", absl::StatusCodeToString(status.code())}});
+  audit::AuditLog* log;
+  {
+    absl::MutexLock lock(&mu_);
+    log = audit_;
+  }
+  if (log != nullptr) {
+    // Not waited for: the stream only reads.
+    lienthong::v1::AuditRecord record;
+    if (caller.ok()) {
+      record.set_caller(caller->id);
+      record.set_caller_cert_sha256(caller->cert_sha256);
+    }
+    record.set_method(kWatchBundleMethod);
+    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
+    record.set_request_sha256(audit::Sha256Hex(request->SerializeAsString()));
+    log->Append(std::move(record), [](absl::Status) {});
+  }
+  if (!status.ok()) {
+    watch->FinishNow(status);
+    return watch;
+  }
+  watch->Begin(id);
+  return watch;
+}
+
+grpc::ServerUnaryReactor* BundleService::ListBundles(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::ListBundlesRequest* request,
+    lienthong::v1::ListBundlesResponse* response) {
+  auto call = std::make_shared<Call>();
+  call->method = kListBundlesMethod;
+  call->reactor = context->DefaultReactor();
+  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  absl::StatusOr<BundleCaller> caller = Authorize(*context, kListBundlesMethod);
+  absl::Status status = caller.status();
+  if (status.ok()) {
+    call->caller = *caller;
+    absl::StatusOr<lienthong::v1::ListBundlesResponse> page =
+        orchestrator_->List(*request);
+    status = page.status();
+    if (page.ok()) *response = *std::move(page);
+  }
+  Finish(call, status, response);
+  return call->reactor;
+}
+
+grpc::ServerUnaryReactor* BundleService::ResolveStep(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::ResolveStepRequest* request,
+    lienthong::v1::Bundle* response) {
+  auto call = std::make_shared<Call>();
+  call->method = kResolveStepMethod;
+  call->reactor = context->DefaultReactor();
+  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  absl::StatusOr<BundleCaller> caller = Authorize(*context, kResolveStepMethod);
+  const absl::Time now = absl::Now();
+  absl::Status status = caller.status();
+  if (status.ok()) {
+    call->caller = *caller;
+    status = CheckBundleId(request->bundle_id());
+  }
+  if (status.ok()) {
+    status = validation::ValidateOfficer(request->has_officer(),
+                                         request->officer(), now);
+  }
+  if (status.ok()) call->officer = request->officer();
+  absl::StatusOr<Bundle> bundle =
+      status.ok() ? orchestrator_->Get(request->bundle_id(), "")
+                  : absl::StatusOr<Bundle>(status);
+  status = bundle.status();
+  if (status.ok()) call->dossier = bundle->dossier_code();
+  ResolveCommand command;
+  command.bundle_id = request->bundle_id();
+  command.step = request->step();
+  if (status.ok()) {
+    switch (request->decision_case()) {
+      case lienthong::v1::ResolveStepRequest::kStop:
+        status = CheckReason(request->stop().reason());
+        command.stop = true;
+        command.reason = request->stop().reason();
+        break;
+      case lienthong::v1::ResolveStepRequest::kRetry:
+        if (request->retry().corrections_size() > kMaxCorrections) {
+          status = absl::InvalidArgumentError(
+              absl::StrCat("corrections: at most ", kMaxCorrections));
+        }
+        for (const auto& [key, value] : request->retry().corrections()) {
+          if (!status.ok()) break;
+          status = CheckCorrection(bundle->kind(), key, value, now);
+          command.corrections[key] = value;
+        }
+        if (status.ok() && request->step().empty()) {
+          status = absl::InvalidArgumentError("step is required for a retry");
+        }
+        break;
+      default:
+        status = absl::InvalidArgumentError("decision: retry or stop");
+    }
+  }
+  if (!status.ok()) {
+    Finish(call, status, nullptr);
+    return call->reactor;
+  }
+  if (command.stop) call->stop_reason = command.reason;
+  orchestrator_->Resolve(
+      std::move(command), [this, call, response](absl::StatusOr<Bundle> result) {
+        if (result.ok()) *response = *std::move(result);
+        Finish(call, result.status(), response);
+      });
+  return call->reactor;
+}
+
+}  // namespace lienthong::bundle

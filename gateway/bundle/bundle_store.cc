@@ -1,0 +1,205 @@
+#include "gateway/bundle/bundle_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/bundle/proto_time.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/storage/schema.h"
+
+namespace lienthong::bundle {
+namespace {
+
+using internal::StoredBundle;
+using storage::Database;
+using storage::Statement;
+using storage::Transaction;
+
+// `needs_work`: not ended, or progress not yet handed to the portal sync.
+const storage::SchemaUpgrade kUpgrades[] = {
+    {1,
+     "CREATE TABLE bundles("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  id TEXT NOT NULL UNIQUE,"
+     "  dossier_code TEXT NOT NULL UNIQUE,"
+     "  kind INTEGER NOT NULL,"
+     "  state INTEGER NOT NULL,"
+     "  needs_work INTEGER NOT NULL,"
+     "  created_us INTEGER NOT NULL,"
+     "  updated_us INTEGER NOT NULL,"
+     "  record BLOB NOT NULL);"
+     "CREATE INDEX bundles_by_state ON bundles(state, seq);"
+     "CREATE INDEX bundles_with_work ON bundles(needs_work, seq);",
+     nullptr},
+};
+static_assert(sizeof(kUpgrades) / sizeof(kUpgrades[0]) ==
+                  kBundleStoreSchemaVersion,
+              "the last upgrade is the version the code writes");
+
+storage::OpenOptions StoreOptions(bool read_only) {
+  storage::OpenOptions options;
+  options.label = "bundle store";
+  options.read_only = read_only;
+  options.create_folders = !read_only;
+  return options;
+}
+
+bool NeedsWork(const StoredBundle& b) {
+  const bool ended = b.state() == lienthong::v1::BUNDLE_COMPLETED ||
+                     b.state() == lienthong::v1::BUNDLE_STOPPED;
+  return !ended || b.progress_queued() < b.progress_size();
+}
+
+constexpr char kSelect[] = "SELECT seq, record FROM bundles ";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteBundleStore>> SqliteBundleStore::Open(
+    const std::string& path) {
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                             Database::Open(path, StoreOptions(false)));
+  LIENTHONG_RETURN_IF_ERROR(storage::UpgradeSchema(*db, kUpgrades).status());
+  return std::unique_ptr<SqliteBundleStore>(new SqliteBundleStore(std::move(db)));
+}
+
+absl::Status SqliteBundleStore::Check(const std::string& path) {
+  storage::OpenOptions options = StoreOptions(false);
+  LIENTHONG_RETURN_IF_ERROR(storage::CheckOpenable(path, options));
+  absl::StatusOr<std::unique_ptr<Database>> existing =
+      Database::Open(path, StoreOptions(true));
+  if (absl::IsNotFound(existing.status())) return absl::OkStatus();
+  if (!existing.ok()) return existing.status();
+  return storage::CheckSchemaNotNewer(**existing, kBundleStoreSchemaVersion);
+}
+
+absl::StatusOr<std::vector<StoredRow>> SqliteBundleStore::Rows(
+    Statement& statement) {
+  std::vector<StoredRow> rows;
+  absl::Status failed;
+  LIENTHONG_RETURN_IF_ERROR(statement.ForEachRow([&] {
+    StoredRow row;
+    row.seq = statement.Int64(0);
+    if (!row.bundle.ParseFromString(statement.Blob(1))) {
+      failed = absl::DataLossError(absl::StrCat(
+          "bundle store: the record of bundle ", row.seq, " cannot be read"));
+      return false;
+    }
+    rows.push_back(std::move(row));
+    return true;
+  }));
+  LIENTHONG_RETURN_IF_ERROR(failed);
+  return rows;
+}
+
+absl::StatusOr<std::vector<StoredRow>> SqliteBundleStore::LoadOpen() {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db_->Prepare(absl::StrCat(kSelect, "WHERE needs_work = 1 ORDER BY seq")));
+  return Rows(q);
+}
+
+absl::StatusOr<std::vector<int64_t>> SqliteBundleStore::Write(
+    absl::Span<const StoredBundle* const> bundles) {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  std::vector<int64_t> seqs;
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  for (const StoredBundle* bundle : bundles) {
+    {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          Statement owner,
+          db_->Cached("SELECT id FROM bundles WHERE dossier_code = ?"));
+      LIENTHONG_ASSIGN_OR_RETURN(bool found,
+                                 owner.Bind(1, bundle->dossier_code()).Step());
+      if (found && owner.Text(0) != bundle->id()) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("dossier ", bundle->dossier_code(),
+                         " already has a bundle"));
+      }
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Statement upsert,
+        db_->Cached("INSERT INTO bundles(id, dossier_code, kind, state, "
+                    "needs_work, created_us, updated_us, record) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+                    "SET state = excluded.state, needs_work = "
+                    "excluded.needs_work, updated_us = excluded.updated_us, "
+                    "record = excluded.record"));
+    LIENTHONG_RETURN_IF_ERROR(
+        upsert.Bind(1, bundle->id())
+            .Bind(2, bundle->dossier_code())
+            .Bind(3, static_cast<int64_t>(bundle->kind()))
+            .Bind(4, static_cast<int64_t>(bundle->state()))
+            .Bind(5, NeedsWork(*bundle) ? 1 : 0)
+            .Bind(6, absl::ToUnixMicros(FromProtoTime(bundle->created())))
+            .Bind(7, now_us)
+            .BindBlob(8, bundle->SerializeAsString())
+            .Run());
+    LIENTHONG_ASSIGN_OR_RETURN(Statement seq,
+                               db_->Cached("SELECT seq FROM bundles WHERE id = ?"));
+    LIENTHONG_ASSIGN_OR_RETURN(bool found, seq.Bind(1, bundle->id()).Step());
+    if (!found) return absl::InternalError("bundle store: row vanished");
+    seqs.push_back(seq.Int64(0));
+  }
+  LIENTHONG_RETURN_IF_ERROR(txn.Commit());
+  return seqs;
+}
+
+absl::StatusOr<std::optional<StoredRow>> SqliteBundleStore::Get(
+    absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db_->Cached(absl::StrCat(kSelect, "WHERE id = ?")));
+  q.Bind(1, id);
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<StoredRow> rows, Rows(q));
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows[0]);
+}
+
+absl::StatusOr<std::optional<StoredRow>> SqliteBundleStore::FindByDossier(
+    absl::string_view dossier_code) {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db_->Cached(absl::StrCat(kSelect, "WHERE dossier_code = ?")));
+  q.Bind(1, dossier_code);
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<StoredRow> rows, Rows(q));
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows[0]);
+}
+
+absl::StatusOr<std::vector<StoredRow>> SqliteBundleStore::List(
+    const BundleQuery& query) {
+  std::string sql = absl::StrCat(kSelect, "WHERE seq > ?");
+  if (!query.states.empty()) {
+    std::vector<std::string> states;
+    for (lienthong::v1::BundleState s : query.states) {
+      states.push_back(absl::StrCat(static_cast<int>(s)));
+    }
+    absl::StrAppend(&sql, " AND state IN (", absl::StrJoin(states, ","), ")");
+  }
+  if (query.kind != lienthong::v1::BUNDLE_KIND_UNSPECIFIED) {
+    absl::StrAppend(&sql, " AND kind = ", static_cast<int>(query.kind));
+  }
+  absl::StrAppend(&sql, " ORDER BY seq LIMIT ?");
+  absl::MutexLock lock(&mu_);
+  // Built from enum numbers only: a bounded set of texts, prepared once
+  // each.
+  LIENTHONG_ASSIGN_OR_RETURN(Statement q, db_->Prepare(sql));
+  q.Bind(1, query.after_seq).Bind(2, query.limit);
+  return Rows(q);
+}
+
+absl::Status SqliteBundleStore::CheckIntegrity() {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(Statement q, db_->Prepare("PRAGMA integrity_check"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.Text(0) != "ok") {
+    return absl::InternalError(
+        absl::StrCat("bundle store: integrity check: ", row ? q.Text(0) : ""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::bundle

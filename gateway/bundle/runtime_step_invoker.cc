@@ -1,0 +1,76 @@
+#include "gateway/bundle/runtime_step_invoker.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/server/resilient_call.h"
+
+namespace lienthong::bundle {
+
+RuntimeStepInvoker::RuntimeStepInvoker(RuntimeSource runtime,
+                                       resilience::RetryPolicy policy)
+    : runtime_(std::move(runtime)),
+      policy_(policy),
+      timers_(std::make_shared<resilience::TimerQueue>()) {}
+
+absl::StatusOr<std::vector<adapters::StepOperation>>
+RuntimeStepInvoker::Operations(absl::string_view adapter) const {
+  std::shared_ptr<const server::Runtime> runtime = runtime_();
+  auto it = runtime->adapters_by_name.find(adapter);
+  if (it == runtime->adapters_by_name.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no adapter named '", adapter, "'"));
+  }
+  adapters::AgencyStepAdapter* agency = it->second->agency_step();
+  if (agency == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("adapter '", adapter, "' offers no agency steps"));
+  }
+  return agency->operations();
+}
+
+void RuntimeStepInvoker::Invoke(absl::string_view adapter,
+                                adapters::StepRequest request,
+                                const adapters::CallContext& context,
+                                Done done) {
+  std::shared_ptr<const server::Runtime> runtime = runtime_();
+  auto it = runtime->adapters_by_name.find(adapter);
+  auto guard = runtime->guards.find(adapter);
+  adapters::AgencyStepAdapter* agency =
+      it == runtime->adapters_by_name.end() ? nullptr : it->second->agency_step();
+  if (agency == nullptr || guard == runtime->guards.end()) {
+    std::move(done)(absl::FailedPreconditionError(absl::StrCat(
+                        "adapter '", adapter,
+                        "' is not configured for agency steps (any more)")),
+                    0);
+    return;
+  }
+  auto retrier = std::make_shared<resilience::Retrier>(
+      policy_, timers_.get(), guard->second->budget.get());
+  auto shared_request =
+      std::make_shared<const adapters::StepRequest>(std::move(request));
+  // The sending is idempotent: every attempt carries the step's key.
+  server::ResilientCall<adapters::StepOutcome>(
+      *retrier, *guard->second, context, /*idempotent=*/true,
+      [agency, shared_request](const adapters::CallContext& attempt,
+                               adapters::Callback<adapters::StepOutcome> cb) {
+        agency->Execute(*shared_request, attempt, std::move(cb));
+      },
+      [runtime, retrier, timers = timers_, deadline = context.deadline,
+       done = std::move(done)](
+          absl::StatusOr<adapters::Reply<adapters::StepOutcome>> reply,
+          int attempts) mutable {
+        if (reply.ok()) {
+          std::move(done)(std::move(reply->value), attempts);
+        } else {
+          std::move(done)(reply.status(), attempts);
+        }
+        // The retrier is still on the stack, and a superseded attempt may
+        // still answer it until its deadline: let it go after that, on the
+        // timer thread.
+        timers->Schedule(deadline + absl::Seconds(1),
+                         [keep = std::move(retrier), runtime] {});
+      });
+}
+
+}  // namespace lienthong::bundle

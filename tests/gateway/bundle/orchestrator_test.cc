@@ -1,0 +1,476 @@
+// The orchestrator over a real SQLite bundle store, with scripted agencies
+// (FakeInvoker) and a sink that checks progress as the outbox does.
+#include "gateway/bundle/orchestrator.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "adapters/common/retriable.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/bundle/bundle_data.h"
+#include "gateway/bundle/proto_time.h"
+#include "gateway/sync/dossier_status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+#include "tests/gateway/bundle/bundle_test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::bundle {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using testing::BirthRequest;
+using testing::DeathRequest;
+using testing::FakeInvoker;
+using testing::FakeSink;
+using v1::Bundle;
+
+constexpr char kCaller[] = "spiffe://lienthong.local/dossier-system";
+
+std::vector<int> Statuses(const Bundle& bundle) {
+  std::vector<int> statuses;
+  for (const auto& p : bundle.progress()) statuses.push_back(p.status());
+  return statuses;
+}
+
+const v1::BundleStep& StepOf(const Bundle& bundle, const std::string& name) {
+  for (const auto& step : bundle.steps()) {
+    if (step.name() == name) return step;
+  }
+  ADD_FAILURE() << "no step " << name;
+  static const v1::BundleStep* const kNone = new v1::BundleStep;
+  return *kNone;
+}
+
+class OrchestratorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("bundles.db");
+    auto store = SqliteBundleStore::Open(path_);
+    ASSERT_THAT(store, IsOk());
+    store_ = *std::move(store);
+    calendar_ = std::make_unique<calendar::CalendarSource>(
+        calendar::WorkingCalendar());
+  }
+
+  void TearDown() override {
+    if (orchestrator_ != nullptr) orchestrator_->Stop();
+  }
+
+  void StartOrchestrator(resilience::Clock* clock = resilience::RealClock()) {
+    OrchestratorOptions options;
+    options.clock = clock;
+    options.retry_min = absl::Milliseconds(5);
+    options.retry_max = absl::Milliseconds(40);
+    options.call_timeout = absl::Seconds(5);
+    options.stop_grace = absl::Milliseconds(100);
+    orchestrator_ = std::make_unique<Orchestrator>(
+        store_.get(), &invoker_, &sink_, calendar_.get(),
+        std::map<v1::BundleKind, config::v1::BundleDefinition>{
+            {v1::BIRTH, testing::BirthDefinition()},
+            {v1::DEATH, testing::DeathDefinition()}},
+        options);
+    orchestrator_->SetAuditLog(audit_.get());
+    ASSERT_THAT(orchestrator_->Start(), IsOk());
+  }
+
+  absl::StatusOr<Bundle> Start(const v1::StartBundleRequest& request) {
+    StartCommand command;
+    command.request = request;
+    absl::StatusOr<BundleData> data = DataOfRequest(request, absl::Now());
+    if (!data.ok()) return data.status();
+    command.data = *std::move(data);
+    command.caller = kCaller;
+    command.request_sha256 = audit::Sha256Hex(request.SerializeAsString());
+    return Wait([&](BundleDone done) {
+      orchestrator_->StartBundle(std::move(command), std::move(done));
+    });
+  }
+
+  absl::StatusOr<Bundle> Retry(const Bundle& bundle, const std::string& step,
+                               std::map<std::string, std::string> corrections) {
+    ResolveCommand command{bundle.bundle_id(), step, false, "",
+                           std::move(corrections)};
+    return Wait([&](BundleDone done) {
+      orchestrator_->Resolve(std::move(command), std::move(done));
+    });
+  }
+
+  absl::StatusOr<Bundle> Stop(const Bundle& bundle, const std::string& reason) {
+    ResolveCommand command{bundle.bundle_id(), "", true, reason, {}};
+    return Wait([&](BundleDone done) {
+      orchestrator_->Resolve(std::move(command), std::move(done));
+    });
+  }
+
+  template <typename Call>
+  absl::StatusOr<Bundle> Wait(Call call) {
+    absl::Notification answered;
+    absl::StatusOr<Bundle> result;
+    call([&](absl::StatusOr<Bundle> r) {
+      result = std::move(r);
+      answered.Notify();
+    });
+    answered.WaitForNotification();
+    return result;
+  }
+
+  // Returns the bundle once `done(view)` holds, watching its changes (up to
+  // 10 s).
+  Bundle WaitUntil(const std::string& id,
+                   std::function<bool(const Bundle&)> done) {
+    absl::Mutex mu;
+    Bundle latest;
+    auto watched = orchestrator_->Watch(id, [&](const Bundle& view) {
+      absl::MutexLock lock(&mu);
+      latest = view;
+    });
+    EXPECT_THAT(watched, IsOk());
+    if (!watched.ok()) return latest;
+    {
+      absl::MutexLock lock(&mu);
+      latest = watched->first;
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return done(latest); };
+      EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10)))
+          << latest.DebugString();
+    }
+    orchestrator_->Unwatch(id, watched->second);
+    absl::MutexLock lock(&mu);
+    return latest;
+  }
+
+  static bool Ended(const Bundle& b) {
+    return b.state() == v1::BUNDLE_COMPLETED || b.state() == v1::BUNDLE_STOPPED;
+  }
+
+  audit::testutil::ScratchDir dir_;
+  std::string path_;
+  std::unique_ptr<SqliteBundleStore> store_;
+  std::unique_ptr<calendar::CalendarSource> calendar_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  FakeInvoker invoker_;
+  FakeSink sink_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+};
+
+TEST_F(OrchestratorTest, BirthBundleRunsEveryStepWithOutputsFlowing) {
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00001"));
+  ASSERT_THAT(started, IsOk());
+  EXPECT_EQ(started->state(), v1::BUNDLE_RUNNING);
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  ASSERT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_THAT(calls, SizeIs(3));
+  EXPECT_EQ(calls[0].request.operation, "register_birth");
+  EXPECT_EQ(calls[0].request.idempotency_key,
+            absl::StrCat(done.bundle_id(), ".civil_status.g0"));
+  EXPECT_EQ(calls[0].request.inputs.at("mother_citizen_id"), testing::kMotherId);
+  EXPECT_EQ(calls[0].request.inputs.at("registration_province"), "33");
+  EXPECT_EQ(calls[0].request.inputs.count("father_citizen_id"), 0u);
+  // Residence and the health card follow civil status, in parallel, with
+  // its outputs.
+  const std::string certificate =
+      StepOf(done, "civil_status").outputs().at("birth_certificate_number");
+  for (int k : {1, 2}) {
+    EXPECT_EQ(calls[k].request.inputs.at("citizen_id"), "033226100042");
+    EXPECT_EQ(calls[k].request.inputs.at("birth_certificate_number"), certificate);
+    EXPECT_EQ(calls[k].request.dossier_code, "000.00.31.H31-260105-00001");
+  }
+  for (const auto& step : done.steps()) {
+    EXPECT_EQ(step.state(), v1::STEP_DONE) << step.name();
+    EXPECT_FALSE(step.outputs().empty()) << step.name();
+  }
+  EXPECT_EQ(StepOf(done, "residence").deadline_working_days(), 2);
+  EXPECT_EQ(done.deadline_working_days(), 3);
+
+  // Start, three sent, three done, finished: in time order, each a
+  // transition the portal allows, and all handed over.
+  EXPECT_EQ(done.progress_size(), 8);
+  EXPECT_EQ(Statuses(done).back(), v1::FINISHED);
+  for (int k = 1; k < done.progress_size(); ++k) {
+    EXPECT_LT(FromProtoTime(done.progress(k - 1).time()),
+              FromProtoTime(done.progress(k).time()));
+  }
+  Bundle queued = WaitUntil(done.bundle_id(), [](const Bundle& b) {
+    return std::all_of(b.progress().begin(), b.progress().end(),
+                       [](const auto& p) { return p.queued(); });
+  });
+  std::vector<ProgressUpdate> sent = sink_.queued();
+  ASSERT_THAT(sent, SizeIs(8));
+  EXPECT_EQ(sent[0].note, absl::StrCat("Tiếp nhận hồ sơ liên thông: ", done.title()));
+  EXPECT_EQ(sent[1].agency, "UBND xã (hộ tịch)");
+  EXPECT_EQ(sent.back().status, v1::FINISHED);
+  // The first update registers the dossier, from the stored bundle: its
+  // received time is the start, its due date the deadline at the start.
+  ASSERT_TRUE(sent[0].registration.has_value());
+  const DossierFacts& facts = *sent[0].registration;
+  EXPECT_EQ(facts.procedure_name, done.title());
+  EXPECT_EQ(facts.applicant_id, testing::kMotherId);
+  EXPECT_EQ(facts.applicant_name, "Mẹ của trẻ");
+  EXPECT_EQ(facts.received, FromProtoTime(done.created()));
+  EXPECT_EQ(facts.due, FromProtoTime(done.deadline()));
+  EXPECT_EQ(facts.handling_unit, "000.00.31.H31");
+  for (size_t k = 1; k < sent.size(); ++k) {
+    EXPECT_FALSE(sent[k].registration.has_value()) << k;
+  }
+  for (const auto& [key, count] : invoker_.applied_per_key()) {
+    EXPECT_EQ(count, 1) << key;
+  }
+}
+
+TEST_F(OrchestratorTest, RefusedStepHoldsTheStepsAfterItUntilAnOfficerRetries) {
+  invoker_.SetAgency("civil-status", [](const adapters::StepRequest& r)
+                                         -> absl::StatusOr<adapters::StepOutcome> {
+    if (r.inputs.at("mother_full_name") != "Đúng Tên") {
+      adapters::StepOutcome refused;
+      refused.kind = adapters::StepOutcome::Kind::kRefused;
+      refused.reason = "Thông tin của mẹ không khớp";
+      return refused;
+    }
+    return FakeInvoker::Apply(r);
+  });
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00002"));
+  ASSERT_THAT(started, IsOk());
+  Bundle waiting = WaitUntil(started->bundle_id(), [](const Bundle& b) {
+    return b.state() == v1::BUNDLE_WAITING_FOR_OFFICER;
+  });
+  EXPECT_EQ(StepOf(waiting, "civil_status").state(), v1::STEP_REFUSED);
+  EXPECT_EQ(StepOf(waiting, "civil_status").refusal_reason(),
+            "Thông tin của mẹ không khớp");
+  EXPECT_EQ(StepOf(waiting, "residence").state(), v1::STEP_PENDING);
+  EXPECT_EQ(StepOf(waiting, "health_insurance").state(), v1::STEP_PENDING);
+  EXPECT_THAT(invoker_.calls(), SizeIs(1));
+  EXPECT_EQ(Statuses(waiting).back(), v1::MORE_DOCUMENTS_NEEDED);
+
+  // Not refused: refused.
+  EXPECT_THAT(Retry(waiting, "residence", {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not waiting for an officer")));
+  auto resolved = Retry(waiting, "civil_status", {{"mother.full_name", "Đúng Tên"}});
+  ASSERT_THAT(resolved, IsOk());
+  EXPECT_EQ(resolved->state(), v1::BUNDLE_RUNNING);
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  EXPECT_EQ(StepOf(done, "civil_status").resolutions(), 1);
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_THAT(calls, SizeIs(4));
+  // The corrected step is a new request: a new key, the corrected name.
+  EXPECT_EQ(calls[1].request.idempotency_key,
+            absl::StrCat(done.bundle_id(), ".civil_status.g1"));
+  EXPECT_EQ(calls[1].request.inputs.at("mother_full_name"), "Đúng Tên");
+}
+
+TEST_F(OrchestratorTest, StopEndsTheBundleWithItsReason) {
+  invoker_.SetAgency("residence", [](const adapters::StepRequest&)
+                                      -> absl::StatusOr<adapters::StepOutcome> {
+    adapters::StepOutcome refused;
+    refused.kind = adapters::StepOutcome::Kind::kRefused;
+    refused.reason = "Không tìm thấy thông tin cư trú";
+    return refused;
+  });
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00003"));
+  ASSERT_THAT(started, IsOk());
+  // The funeral allowance does not follow residence: it goes on.
+  Bundle waiting = WaitUntil(started->bundle_id(), [](const Bundle& b) {
+    return b.state() == v1::BUNDLE_WAITING_FOR_OFFICER &&
+           StepOf(b, "funeral_allowance").state() == v1::STEP_DONE;
+  });
+  EXPECT_EQ(StepOf(waiting, "residence").state(), v1::STEP_REFUSED);
+
+  auto stopped = Stop(waiting, "Người nộp hồ sơ rút hồ sơ");
+  ASSERT_THAT(stopped, IsOk());
+  EXPECT_EQ(stopped->stop_reason(), "Người nộp hồ sơ rút hồ sơ");
+  auto view = orchestrator_->Get(started->bundle_id(), "");
+  ASSERT_THAT(view, IsOk());
+  EXPECT_EQ(view->state(), v1::BUNDLE_STOPPED);
+  EXPECT_EQ(StepOf(*view, "residence").state(), v1::STEP_SKIPPED);
+  EXPECT_EQ(StepOf(*view, "funeral_allowance").state(), v1::STEP_DONE);
+  EXPECT_EQ(Statuses(*view).back(), v1::STOPPED);
+  EXPECT_THAT(Stop(*view, "again"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("has ended")));
+}
+
+
+TEST_F(OrchestratorTest, TransientFailuresAreSentAgainUnderTheSameKey) {
+  auto failures = std::make_shared<std::atomic<int>>(0);
+  invoker_.SetAgency("residence", [failures](const adapters::StepRequest& r)
+                                      -> absl::StatusOr<adapters::StepOutcome> {
+    if (failures->fetch_add(1) < 3) {
+      return adapters::MarkRetriable(
+          absl::UnavailableError("agency 'residence' failed with HTTP 503"));
+    }
+    return FakeInvoker::Apply(r);
+  });
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00004"));
+  ASSERT_THAT(started, IsOk());
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  std::vector<std::string> residence_keys;
+  for (const auto& call : invoker_.calls()) {
+    if (call.adapter == "residence") {
+      residence_keys.push_back(call.request.idempotency_key);
+    }
+  }
+  ASSERT_THAT(residence_keys, SizeIs(4));
+  for (const std::string& key : residence_keys) {
+    EXPECT_EQ(key, absl::StrCat(done.bundle_id(), ".residence.g0"));
+  }
+  EXPECT_EQ(StepOf(done, "residence").attempts(), 4);
+  // No progress update for a retry: it changes no status.
+  EXPECT_EQ(done.progress_size(), 8);
+}
+
+TEST_F(OrchestratorTest, RestartResumesAStepSentBeforeTheCrashUnderItsKey) {
+  invoker_.Hold(true);
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00005"));
+  ASSERT_THAT(started, IsOk());
+  WaitUntil(started->bundle_id(), [&](const Bundle&) {
+    return invoker_.calls().size() == 1;
+  });
+  // The gateway dies with the call unanswered; its answer is lost.
+  orchestrator_->Stop();
+  orchestrator_.reset();
+  invoker_.Release();
+  StartOrchestrator();
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_THAT(calls, SizeIs(4));
+  EXPECT_EQ(calls[0].request.idempotency_key, calls[1].request.idempotency_key);
+  EXPECT_EQ(calls[1].request.operation, "register_death");
+  // Every update handed over once, in order, however often pushed.
+  Bundle queued = WaitUntil(done.bundle_id(), [](const Bundle& b) {
+    return b.progress(b.progress_size() - 1).queued();
+  });
+  EXPECT_THAT(sink_.queued(), SizeIs(queued.progress_size()));
+}
+
+TEST_F(OrchestratorTest, ARepeatedStartIsTheSameBundleAndOtherDataIsRefused) {
+  StartOrchestrator();
+  v1::StartBundleRequest request = BirthRequest("000.00.31.H31-260105-00006");
+  auto first = Start(request);
+  auto again = Start(request);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(first->bundle_id(), again->bundle_id());
+  request.mutable_birth()->set_child_full_name("Tên khác");
+  EXPECT_THAT(Start(request),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("already has bundle " + first->bundle_id())));
+  WaitUntil(first->bundle_id(), Ended);
+  // Once ended (and out of memory), still the same answers.
+  auto after = Start(BirthRequest("000.00.31.H31-260105-00006"));
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->bundle_id(), first->bundle_id());
+  EXPECT_EQ(after->state(), v1::BUNDLE_COMPLETED);
+}
+
+TEST_F(OrchestratorTest, ProgressWaitsForTheOutboxAndIsHandedOverOnce) {
+  sink_.SetFailing(true);
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00007"));
+  ASSERT_THAT(started, IsOk());
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  EXPECT_GT(orchestrator_->Counts().progress_pending, 0);
+  EXPECT_THAT(sink_.queued(), SizeIs(0));
+  sink_.SetFailing(false);
+  Bundle queued = WaitUntil(done.bundle_id(), [](const Bundle& b) {
+    return b.progress(b.progress_size() - 1).queued();
+  });
+  EXPECT_THAT(sink_.queued(), SizeIs(queued.progress_size()));
+  EXPECT_EQ(orchestrator_->Counts().progress_pending, 0);
+}
+
+TEST_F(OrchestratorTest, OverdueBundlesAreCountedAndListed) {
+  // Friday 13 February 2026, 10:00 in Vietnam; Tết the week after.
+  resilience::FakeClock clock(absl::FromCivil(
+      absl::CivilSecond(2026, 2, 13, 10, 0, 0), calendar::VietnamTime()));
+  auto tet = calendar::WorkingCalendar::Create(
+      {{2026,
+        {{absl::CivilDay(2026, 2, 16), "Tết"}, {absl::CivilDay(2026, 2, 17), "Tết"},
+         {absl::CivilDay(2026, 2, 18), "Tết"}, {absl::CivilDay(2026, 2, 19), "Tết"},
+         {absl::CivilDay(2026, 2, 20), "Tết"}},
+        {}}});
+  ASSERT_THAT(tet, IsOk());
+  calendar_ = std::make_unique<calendar::CalendarSource>(*std::move(tet));
+  invoker_.Hold(true);  // the civil-status system never answers
+  StartOrchestrator(&clock);
+  auto started = Start(BirthRequest("000.00.31.H31-260213-00008"));
+  ASSERT_THAT(started, IsOk());
+  // Due at the end of Wednesday 25 February (Mon 23, Tue 24, Wed 25).
+  EXPECT_EQ(FromProtoTime(started->deadline()),
+            absl::FromCivil(absl::CivilSecond(2026, 2, 26, 0, 0, 0),
+                            calendar::VietnamTime()));
+  EXPECT_FALSE(started->overdue());
+  clock.SetTime(absl::FromCivil(absl::CivilSecond(2026, 2, 25, 23, 59, 0),
+                                calendar::VietnamTime()));
+  EXPECT_EQ(orchestrator_->Counts().overdue[v1::BIRTH], 0);
+  clock.Advance(absl::Minutes(2));
+  EXPECT_EQ(orchestrator_->Counts().overdue[v1::BIRTH], 1);
+  v1::ListBundlesRequest overdue;
+  overdue.set_overdue_only(true);
+  auto listed = orchestrator_->List(overdue);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_THAT(listed->bundles(), SizeIs(1));
+  EXPECT_TRUE(listed->bundles(0).overdue());
+  // Waiting at civil status, not at residence.
+  v1::ListBundlesRequest at_civil;
+  at_civil.set_agency("civil-status");
+  EXPECT_THAT(orchestrator_->List(at_civil)->bundles(), SizeIs(1));
+  at_civil.set_agency("residence");
+  EXPECT_THAT(orchestrator_->List(at_civil)->bundles(), SizeIs(0));
+  v1::ListBundlesRequest completed;
+  completed.add_states(v1::BUNDLE_COMPLETED);
+  EXPECT_THAT(orchestrator_->List(completed)->bundles(), SizeIs(0));
+  orchestrator_->Stop();
+  invoker_.Release();
+}
+
+TEST_F(OrchestratorTest, EveryStepCallIsAuditedWithTheSubjectHashed) {
+  auto log = audit::AuditLog::Open(audit::testutil::TestOptions(dir_));
+  ASSERT_THAT(log, IsOk());
+  audit_ = *std::move(log);
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00009"));
+  ASSERT_THAT(started, IsOk());
+  WaitUntil(started->bundle_id(), Ended);
+  audit::QueryFilter filter;
+  filter.dossier_id = "000.00.31.H31-260105-00009";
+  auto records = audit_->store().Query(filter);
+  ASSERT_THAT(records, IsOk());
+  ASSERT_THAT(*records, SizeIs(3));
+  const auto& birth = (*records)[0];
+  EXPECT_EQ(birth.method(), "lienthong.bundle.Step/register_birth");
+  EXPECT_EQ(birth.caller(), kCaller);
+  EXPECT_EQ(birth.national_system(), "civil-status");
+  EXPECT_EQ(birth.purpose(), "1.001193");
+  EXPECT_EQ(birth.outcome(), "OK");
+  EXPECT_EQ(birth.citizen_hmac(), audit_->citizen_key().Hmac(testing::kMotherId));
+  EXPECT_NE(birth.citizen_masked(), testing::kMotherId);
+  EXPECT_EQ(birth.request_sha256().size(), 64u);
+  // The later steps concern the child, by the ID civil status gave.
+  EXPECT_EQ((*records)[1].citizen_hmac(),
+            audit_->citizen_key().Hmac("033226100042"));
+  orchestrator_->Stop();
+  ASSERT_THAT(audit_->Close(), IsOk());
+}
+
+}  // namespace
+}  // namespace lienthong::bundle
