@@ -1,8 +1,8 @@
 #include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 
 #include <memory>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -67,7 +67,8 @@ class Core : public std::enable_shared_from_this<Core> {
         sessions_([this](absl::Time deadline, SessionCache::Done done) {
           SignIn(deadline, std::move(done));
         }) {
-    if (session_codes_.empty()) session_codes_.push_back(kDefaultSessionErrorCode);
+    if (session_codes_.empty())
+      session_codes_.push_back(kDefaultSessionErrorCode);
   }
 
   const std::string& madonvi() const { return config_.madonvi(); }
@@ -146,28 +147,29 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void Send(std::shared_ptr<Attempt> attempt) {
     const absl::Time deadline = attempt->deadline;
-    sessions_.Acquire(deadline, [self = shared_from_this(), attempt](
-                                    absl::StatusOr<SessionCache::Session>
-                                        session) mutable {
-      if (!session.ok()) {
-        std::move(attempt->done)(session.status());
-        return;
-      }
-      absl::StatusOr<std::string> body =
-          ToJsonWithSession(*attempt->request, session->token);
-      if (!body.ok()) {
-        std::move(attempt->done)(body.status());
-        return;
-      }
-      const int64_t generation = session->generation;
-      self->http_->Send(
-          self->NewRequest(attempt->url, *std::move(body), attempt->deadline,
-                           attempt->idempotency_key),
-          [self, attempt, generation](
-              absl::StatusOr<HttpResponse> response) mutable {
-            self->Answered(std::move(attempt), generation, std::move(response));
-          });
-    });
+    sessions_.Acquire(
+        deadline, [self = shared_from_this(), attempt](
+                      absl::StatusOr<SessionCache::Session> session) mutable {
+          if (!session.ok()) {
+            std::move(attempt->done)(session.status());
+            return;
+          }
+          absl::StatusOr<std::string> body =
+              ToJsonWithSession(*attempt->request, session->token);
+          if (!body.ok()) {
+            std::move(attempt->done)(body.status());
+            return;
+          }
+          const int64_t generation = session->generation;
+          self->http_->Send(
+              self->NewRequest(attempt->url, *std::move(body),
+                               attempt->deadline, attempt->idempotency_key),
+              [self, attempt,
+               generation](absl::StatusOr<HttpResponse> response) mutable {
+                self->Answered(std::move(attempt), generation,
+                               std::move(response));
+              });
+        });
   }
 
   void Answered(std::shared_ptr<Attempt> attempt, int64_t generation,
@@ -200,7 +202,6 @@ class Core : public std::enable_shared_from_this<Core> {
   std::vector<std::string> session_codes_;
   SessionCache sessions_;
 };
-
 
 // Calls `done` with the outcome of a change the portal answered.
 void Finish(Answer answer, bool create, Callback<PortalOutcome>& done) {
@@ -243,8 +244,8 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
                          const std::string& idempotency_key,
                          const CallContext& context,
                          Callback<PortalOutcome> done) override {
-    Publish(procedure, /*is_updating=*/true, /*withdraw=*/true,
-            idempotency_key, context, std::move(done));
+    Publish(procedure, /*is_updating=*/true, /*withdraw=*/true, idempotency_key,
+            context, std::move(done));
   }
 
   void RegisterDossier(const DossierStatusUpdate& update,
@@ -258,29 +259,29 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
     // TraCuuHoSo first: isUpdating says whether the portal has it.
     auto lookup = std::make_shared<wire::LookupRequest>(
         BuildLookup(update.dossier_code(), core_->madonvi()));
-    core_->Call(
-        std::move(lookup), /*share=*/false, "", context.deadline,
-        [core = core_, update, key = idempotency_key,
-         deadline = context.deadline,
-         done = std::move(done)](Answer answer) mutable {
-          if (!answer.ok()) {
-            std::move(done)(answer.status());
-            return;
-          }
-          bool found = false;
-          if (answer->kind == PortalAnswer::Kind::kSuccess) {
-            absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
-            if (!lookup.ok()) {
-              std::move(done)(lookup.status());
-              return;
-            }
-            found = lookup->found;
-          }
-          // An error answer says nothing: sent as new, an "already exists"
-          // answer turns it into an update.
-          SendRegistration(std::move(core), std::move(update), found,
-                           std::move(key), deadline, std::move(done));
-        });
+    core_->Call(std::move(lookup), /*share=*/false, "", context.deadline,
+                [core = core_, update, key = idempotency_key,
+                 deadline = context.deadline,
+                 done = std::move(done)](Answer answer) mutable {
+                  if (!answer.ok()) {
+                    std::move(done)(answer.status());
+                    return;
+                  }
+                  bool found = false;
+                  if (answer->kind == PortalAnswer::Kind::kSuccess) {
+                    absl::StatusOr<DossierLookup> lookup =
+                        ParseLookup(answer->json);
+                    if (!lookup.ok()) {
+                      std::move(done)(lookup.status());
+                      return;
+                    }
+                    found = lookup->found;
+                  }
+                  // An error answer says nothing: sent as new, an "already
+                  // exists" answer turns it into an update.
+                  SendRegistration(std::move(core), std::move(update), found,
+                                   std::move(key), deadline, std::move(done));
+                });
   }
 
   void PushDossierStatus(const DossierStatusUpdate& update,
@@ -324,7 +325,8 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
               return;
             }
             const wire::ProgressBody& step = progress->data(0);
-            if (lookup->HasStep(step.trangthai(), step.thoidiemxuly())) {
+            if (lookup->HasStep({step.trangthai(), step.thoidiemxuly(),
+                                 step.phongbanxuly(), step.noidungxuly()})) {
               PortalOutcome outcome;
               outcome.found_at_portal = true;
               std::move(done)(Reply<PortalOutcome>{outcome, ""});
@@ -362,30 +364,31 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
   void GetNationalProcedure(
       const std::string& code, const CallContext& context,
       Callback<lienthong::v1::NationalProcedure> done) override {
-    core_->Call(
-        std::make_shared<wire::ProcedureRequest>(
-            BuildProcedureRead(code, core_->madonvi())),
-        /*share=*/false, "", context.deadline,
-        [done = std::move(done)](Answer answer) mutable {
-          absl::Status refused = ReadRefused(answer, "give the procedure");
-          if (!refused.ok()) {
-            std::move(done)(refused);
-            return;
-          }
-          auto procedure = ParseProcedureDetail(answer->json);
-          if (!procedure.ok()) {
-            std::move(done)(procedure.status());
-            return;
-          }
-          std::move(done)(
-              Reply<lienthong::v1::NationalProcedure>{*std::move(procedure), ""});
-        });
+    core_->Call(std::make_shared<wire::ProcedureRequest>(
+                    BuildProcedureRead(code, core_->madonvi())),
+                /*share=*/false, "", context.deadline,
+                [done = std::move(done)](Answer answer) mutable {
+                  absl::Status refused =
+                      ReadRefused(answer, "give the procedure");
+                  if (!refused.ok()) {
+                    std::move(done)(refused);
+                    return;
+                  }
+                  auto procedure = ParseProcedureDetail(answer->json);
+                  if (!procedure.ok()) {
+                    std::move(done)(procedure.status());
+                    return;
+                  }
+                  std::move(done)(Reply<lienthong::v1::NationalProcedure>{
+                      *std::move(procedure), ""});
+                });
   }
 
  private:
   // OK for a successful read; the failure otherwise: the call's, or
   // UNAVAILABLE naming the portal's error_code (its message is not kept).
-  static absl::Status ReadRefused(const Answer& answer, absl::string_view what) {
+  static absl::Status ReadRefused(const Answer& answer,
+                                  absl::string_view what) {
     if (!answer.ok()) return answer.status();
     if (answer->kind == PortalAnswer::Kind::kSuccess) return absl::OkStatus();
     // The code only, and only as much of it as a code can be.
@@ -418,12 +421,12 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
       std::move(done)(request.status());
       return;
     }
-    core_->Call(std::make_shared<wire::ServiceSyncRequest>(*std::move(request)),
-                /*share=*/false, idempotency_key, context.deadline,
-                [create = !is_updating,
-                 done = std::move(done)](Answer answer) mutable {
-                  Finish(std::move(answer), create, done);
-                });
+    core_->Call(
+        std::make_shared<wire::ServiceSyncRequest>(*std::move(request)),
+        /*share=*/false, idempotency_key, context.deadline,
+        [create = !is_updating, done = std::move(done)](Answer answer) mutable {
+          Finish(std::move(answer), create, done);
+        });
   }
 
   static void SendRegistration(std::shared_ptr<Core> core,
@@ -436,27 +439,27 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
       std::move(done)(request.status());
       return;
     }
-    core->Call(
-        std::make_shared<wire::DossierSyncRequest>(*std::move(request)),
-        /*share=*/false, key, deadline,
-        [core, update = std::move(update), is_updating, key, deadline,
-         done = std::move(done)](Answer answer) mutable {
-          if (answer.ok() && !is_updating &&
-              answer->kind == PortalAnswer::Kind::kError) {
-            absl::StatusOr<PortalOutcome> outcome =
-                ToOutcome(*answer, /*create=*/true);
-            if (outcome.ok() &&
-                outcome->kind == PortalOutcome::Kind::kAlreadyExists) {
-              // Registered after all (the lookup missed it): update it,
-              // under a key of its own.
-              SendRegistration(std::move(core), std::move(update),
-                               /*is_updating=*/true, absl::StrCat(key, "-u"),
-                               deadline, std::move(done));
-              return;
-            }
-          }
-          Finish(std::move(answer), /*create=*/false, done);
-        });
+    core->Call(std::make_shared<wire::DossierSyncRequest>(*std::move(request)),
+               /*share=*/false, key, deadline,
+               [core, update = std::move(update), is_updating, key, deadline,
+                done = std::move(done)](Answer answer) mutable {
+                 if (answer.ok() && !is_updating &&
+                     answer->kind == PortalAnswer::Kind::kError) {
+                   absl::StatusOr<PortalOutcome> outcome =
+                       ToOutcome(*answer, /*create=*/true);
+                   if (outcome.ok() &&
+                       outcome->kind == PortalOutcome::Kind::kAlreadyExists) {
+                     // Registered after all (the lookup missed it): update it,
+                     // under a key of its own.
+                     SendRegistration(std::move(core), std::move(update),
+                                      /*is_updating=*/true,
+                                      absl::StrCat(key, "-u"), deadline,
+                                      std::move(done));
+                     return;
+                   }
+                 }
+                 Finish(std::move(answer), /*create=*/false, done);
+               });
   }
 
   static void SendProgress(std::shared_ptr<Core> core,
@@ -476,8 +479,9 @@ absl::Status CheckEndpoint(const char* field, const std::string& endpoint,
                            bool required) {
   if (endpoint.empty()) {
     return required ? absl::InvalidArgumentError(
-                          absl::StrCat(field, " is required, e.g. \"/dvcqg/"
-                                              "adapter/integration\""))
+                          absl::StrCat(field,
+                                       " is required, e.g. \"/dvcqg/"
+                                       "adapter/integration\""))
                     : absl::OkStatus();
   }
   if (!absl::StartsWith(endpoint, "/") || !IsHeaderSafe(endpoint)) {
@@ -530,7 +534,8 @@ class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");
     }
-    return std::unique_ptr<Adapter>(new PortalRestAdapter(config, context.http));
+    return std::unique_ptr<Adapter>(
+        new PortalRestAdapter(config, context.http));
   }
 };
 

@@ -96,10 +96,10 @@ absl::StatusOr<PortalAnswer> ParsePortalAnswer(
     return answer;
   }
   if (http_status == 404 || http_status == 405) {
-    return Retriable(absl::StrCat("the portal has no such endpoint (HTTP ",
-                                  http_status,
-                                  "): check the configured endpoints"),
-                     retry_after);
+    return Retriable(
+        absl::StrCat("the portal has no such endpoint (HTTP ", http_status,
+                     "): check the configured endpoints"),
+        retry_after);
   }
   const bool client_error = http_status >= 400 && http_status < 500 &&
                             http_status != 408 && http_status != 429;
@@ -182,10 +182,11 @@ absl::StatusOr<PortalOutcome> ToOutcome(const PortalAnswer& answer,
   return outcome;
 }
 
-bool DossierLookup::HasStep(absl::string_view status,
-                            absl::string_view time) const {
-  return absl::c_any_of(progress, [&](const Step& step) {
-    return step.status == status && step.time == time;
+bool DossierLookup::HasStep(const Step& sent) const {
+  return absl::c_any_of(progress, [&](const Step& shown) {
+    return shown.status == sent.status && shown.time == sent.time &&
+           (shown.department.empty() || shown.department == sent.department) &&
+           (shown.content.empty() || shown.content == sent.content);
   });
 }
 
@@ -214,7 +215,9 @@ absl::StatusOr<DossierLookup> ParseLookup(const Struct& json) {
   for (const Value& step : steps->second.list_value().values()) {
     if (step.kind_case() != Value::kStructValue) continue;
     lookup.progress.push_back({Text(step.struct_value(), "TrangThai"),
-                               Text(step.struct_value(), "ThoiDiemXuLy")});
+                               Text(step.struct_value(), "ThoiDiemXuLy"),
+                               Text(step.struct_value(), "PhongBanXuLy"),
+                               Text(step.struct_value(), "NoiDungXuLy")});
   }
   return lookup;
 }

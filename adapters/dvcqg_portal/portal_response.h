@@ -84,11 +84,17 @@ struct DossierLookup {
   struct Step {
     std::string status;  // TrangThai, as sent ("4")
     std::string time;    // ThoiDiemXuLy, yyyyMMddHHmmss
+    // PhongBanXuLy and NoiDungXuLy; empty when the portal does not show them.
+    std::string department;
+    std::string content;
   };
   std::vector<Step> progress;
 
-  // True when `progress` has a step with this status and time.
-  bool HasStep(absl::string_view status, absl::string_view time) const;
+  // True when `progress` has a step with the status and time of `step`
+  // and, where the portal shows them, its department and content: the time
+  // has whole seconds, and one dossier can have two steps of one status in
+  // a second (two agencies of a bundle finishing together).
+  bool HasStep(const Step& step) const;
 };
 
 // Returns what a successful TraCuuHoSo answer shows. A missing or empty

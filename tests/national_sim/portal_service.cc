@@ -26,7 +26,9 @@ SimReply Error(int http_status, absl::string_view code,
 }
 
 // A change refused for good.
-SimReply Rejected(absl::string_view reason) { return Error(200, "400", reason); }
+SimReply Rejected(absl::string_view reason) {
+  return Error(200, "400", reason);
+}
 
 // A stable fraction in [0, 1) for a code, so rate-based rejection is
 // permanent: the same item is rejected every time.
@@ -93,8 +95,9 @@ SimReply PortalService::Handle(const SimRequest& request, const Knobs& knobs,
   if (!body.ok()) return Error(400, "400", "Dữ liệu không phải JSON");
   // The session first, so that a refusal is never remembered under a key.
   const absl::Duration lifetime =
-      knobs.session_lifetime_ms > 0 ? absl::Milliseconds(knobs.session_lifetime_ms)
-                                    : config_.session_lifetime;
+      knobs.session_lifetime_ms > 0
+          ? absl::Milliseconds(knobs.session_lifetime_ms)
+          : config_.session_lifetime;
   auto session = sessions_.find(JsonText(*body, "session"));
   if (session == sessions_.end() || now - session->second >= lifetime) {
     SimReply reply = JsonReply(
@@ -148,9 +151,9 @@ SimReply PortalService::Success(const Knobs& knobs, absl::string_view extra) {
     number = successes_ % 2 == 0;
   }
   ++successes_;
-  return JsonReply(200, absl::StrCat("{\"error_code\":", number ? "0" : "\"00\"",
-                                     ",\"message\":\"Thành công\"", extra,
-                                     "}"));
+  return JsonReply(200,
+                   absl::StrCat("{\"error_code\":", number ? "0" : "\"00\"",
+                                ",\"message\":\"Thành công\"", extra, "}"));
 }
 
 SimReply PortalService::Apply(const std::string& service,
@@ -176,10 +179,12 @@ SimReply PortalService::RegisterDossiers(const JsonObject& body,
     const std::string code = JsonText(d, "MaHoSo");
     for (const char* field :
          {"MaHoSo", "MaTTHC", "TenTTHC", "ChuHoSo", "DonViXuLy"}) {
-      if (JsonText(d, field).empty()) return Rejected(absl::StrCat("Thiếu ", field));
+      if (JsonText(d, field).empty())
+        return Rejected(absl::StrCat("Thiếu ", field));
     }
     const std::string type = JsonText(d, "LoaiDoiTuong");
-    if (type != "1" && type != "2") return Rejected("LoaiDoiTuong không hợp lệ");
+    if (type != "1" && type != "2")
+      return Rejected("LoaiDoiTuong không hợp lệ");
     if (Status(d, "TrangThaiHoSo") == 0) {
       return Rejected("TrangThaiHoSo không hợp lệ");
     }
@@ -199,7 +204,8 @@ SimReply PortalService::RegisterDossiers(const JsonObject& body,
   }
   for (const JsonObject& d : *data) {
     AppliedPortalItem item;
-    item.kind = updating == "True" ? Kind::kUpdateDossier : Kind::kRegisterDossier;
+    item.kind =
+        updating == "True" ? Kind::kUpdateDossier : Kind::kRegisterDossier;
     item.idempotency_key = key;
     item.ma_ho_so = JsonText(d, "MaHoSo");
     item.ma_tthc = JsonText(d, "MaTTHC");
@@ -247,7 +253,8 @@ SimReply PortalService::RecordProgress(const JsonObject& body,
     item.ma_tthc = dossier.ma_tthc;
     dossier.status = item.trang_thai;
     dossier.progress.push_back(
-        {item.trang_thai, item.thoi_gian, JsonText(d, "NguoiXuLy")});
+        {item.trang_thai, item.thoi_gian, JsonText(d, "NguoiXuLy"),
+         JsonText(d, "PhongBanXuLy"), JsonText(d, "NoiDungXuLy")});
     applied_.push_back(std::move(item));
   }
   return Success(knobs);
@@ -276,7 +283,8 @@ SimReply PortalService::PublishServices(const JsonObject& body,
       }
     }
     if (IsRejected(knobs, local, national)) {
-      return Rejected(absl::StrCat("Từ chối: ", local, " không được chấp nhận"));
+      return Rejected(
+          absl::StrCat("Từ chối: ", local, " không được chấp nhận"));
     }
     auto it = services_.find(local);
     const bool offered = it != services_.end() && it->second;
@@ -290,7 +298,7 @@ SimReply PortalService::PublishServices(const JsonObject& body,
   for (const JsonObject& d : *data) {
     AppliedPortalItem item;
     const bool withdraw = JsonText(d, "TrangThai") == "0";
-    item.kind = withdraw              ? Kind::kWithdrawProcedure
+    item.kind = withdraw             ? Kind::kWithdrawProcedure
                 : updating == "True" ? Kind::kUpdateProcedure
                                      : Kind::kCreateProcedure;
     item.idempotency_key = key;
@@ -309,18 +317,18 @@ SimReply PortalService::LookupDossier(const JsonObject& body,
   const Dossier& d = it->second;
   std::vector<std::string> steps;
   for (const Step& step : d.progress) {
-    steps.push_back(absl::StrCat("{\"TrangThai\":\"", step.status,
-                                 "\",\"ThoiDiemXuLy\":", JsonQuote(step.time),
-                                 ",\"NguoiXuLy\":", JsonQuote(step.handler),
-                                 "}"));
+    steps.push_back(absl::StrCat(
+        "{\"TrangThai\":\"", step.status, "\",\"ThoiDiemXuLy\":",
+        JsonQuote(step.time), ",\"NguoiXuLy\":", JsonQuote(step.handler),
+        ",\"PhongBanXuLy\":", JsonQuote(step.department),
+        ",\"NoiDungXuLy\":", JsonQuote(step.content), "}"));
   }
   return Success(
-      knobs, absl::StrCat(",\"result\":[{\"MaHoSo\":", JsonQuote(it->first),
-                          ",\"MaTTHC\":", JsonQuote(d.ma_tthc),
-                          ",\"TrangThaiHoSo\":\"", d.status,
-                          "\",\"NgayTiepNhan\":", JsonQuote(d.received),
-                          ",\"QuaTrinhXuLy\":[", absl::StrJoin(steps, ","),
-                          "]}]"));
+      knobs, absl::StrCat(
+                 ",\"result\":[{\"MaHoSo\":", JsonQuote(it->first),
+                 ",\"MaTTHC\":", JsonQuote(d.ma_tthc), ",\"TrangThaiHoSo\":\"",
+                 d.status, "\",\"NgayTiepNhan\":", JsonQuote(d.received),
+                 ",\"QuaTrinhXuLy\":[", absl::StrJoin(steps, ","), "]}]"));
 }
 
 std::vector<AppliedPortalItem> PortalService::Applied() const {

@@ -115,8 +115,7 @@ struct VneidConfig {
   // Redirect URIs registered for the client, compared exactly.
   std::vector<std::string> redirect_uris = {
       "https://dichvucong.hungyen.gov.vn/vneid/callback",
-      "https://1022.hungyen.gov.vn/auth/vneid",
-      "http://127.0.0.1/callback"};
+      "https://1022.hungyen.gov.vn/auth/vneid", "http://127.0.0.1/callback"};
   absl::Duration code_lifetime = absl::Seconds(60);
   absl::Duration token_lifetime = absl::Seconds(300);
 };
@@ -275,8 +274,10 @@ class PortalService {
 
   struct Step {
     int status = 0;
-    std::string time;     // ThoiDiemXuLy
-    std::string handler;  // NguoiXuLy
+    std::string time;        // ThoiDiemXuLy
+    std::string handler;     // NguoiXuLy
+    std::string department;  // PhongBanXuLy
+    std::string content;     // NoiDungXuLy
   };
   struct Dossier {
     std::string ma_tthc;
@@ -303,7 +304,8 @@ class PortalService {
   SimReply LookupDossier(const JsonObject& body, const Knobs& knobs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // LayDanhSachTTHC and LayThuTuc (portal_catalogue.cc).
-  SimReply ListProcedures(const Knobs& knobs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply ListProcedures(const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SimReply ReadProcedure(const JsonObject& body, const Knobs& knobs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // {"error_code": 0 or "00", "message": ..., <extra>}.

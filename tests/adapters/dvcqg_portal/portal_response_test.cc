@@ -36,12 +36,12 @@ TEST(IsSuccessCodeTest, Table) {
     bool success;
   };
   const Case kCases[] = {
-      {"0", true},       {"\"0\"", true},   {"\"00\"", true},
-      {"\"000\"", true}, {"0.0", true},     {"-0", true},
-      {"1", false},      {"\"01\"", false}, {"\"\"", false},
+      {"0", true},          {"\"0\"", true},   {"\"00\"", true},
+      {"\"000\"", true},    {"0.0", true},     {"-0", true},
+      {"1", false},         {"\"01\"", false}, {"\"\"", false},
       {"\"00000\"", false}, {"\" 0\"", false}, {"-1", false},
-      {"\"-1\"", false}, {"null", false},   {"false", false},
-      {"[0]", false},    {"{}", false},
+      {"\"-1\"", false},    {"null", false},   {"false", false},
+      {"[0]", false},       {"{}", false},
   };
   for (const Case& c : kCases) {
     EXPECT_EQ(IsSuccessCode(Json(c.json)), c.success) << c.json;
@@ -102,16 +102,16 @@ const Case kCases[] = {
     {"request timeout", 408, "", "", std::nullopt, "", "", "HTTP 408",
      std::nullopt},
     {"redirect", 302, "", "", std::nullopt, "", "", "HTTP 302", std::nullopt},
-    {"wrong endpoint", 404, R"({"error_code":"404"})", "", std::nullopt, "",
-     "", "configured endpoints", std::nullopt},
+    {"wrong endpoint", 404, R"({"error_code":"404"})", "", std::nullopt, "", "",
+     "configured endpoints", std::nullopt},
     {"truncated body", 200, R"({"error_code":"0","mess)", "", std::nullopt, "",
      "", "malformed", std::nullopt},
     {"not JSON", 200, "OK", "", std::nullopt, "", "", "malformed",
      std::nullopt},
     {"no error_code", 200, R"({"message":"ok"})", "", std::nullopt, "", "",
      "malformed", std::nullopt},
-    {"error_code null", 200, R"({"error_code":null})", "", std::nullopt, "",
-     "", "malformed", std::nullopt},
+    {"error_code null", 200, R"({"error_code":null})", "", std::nullopt, "", "",
+     "malformed", std::nullopt},
     {"error_code fractional", 200, R"({"error_code":0.5})", "", std::nullopt,
      "", "", "malformed", std::nullopt},
     {"array", 200, "[1,2]", "", std::nullopt, "", "", "malformed",
@@ -143,8 +143,8 @@ TEST(ParsePortalAnswerTest, SessionCodesAreConfigurable) {
   auto refused = ParsePortalAnswer(200, R"({"error_code":-99})", "", codes);
   ASSERT_THAT(refused, IsOk());
   EXPECT_EQ(refused->kind, AnswerKind::kSessionRefused);
-  auto text = ParsePortalAnswer(200, R"({"error_code":"SESSION_EXPIRED"})", "",
-                                codes);
+  auto text =
+      ParsePortalAnswer(200, R"({"error_code":"SESSION_EXPIRED"})", "", codes);
   ASSERT_THAT(text, IsOk());
   EXPECT_EQ(text->kind, AnswerKind::kSessionRefused);
   auto other = ParsePortalAnswer(200, R"({"error_code":401})", "", codes);
@@ -197,8 +197,8 @@ TEST(ToOutcomeTest, Table) {
 TEST(ParsePortalAnswerTest, NoBodyInFailureMessages) {
   const std::string secret = "SECRET-BODY-TEXT";
   for (long status : {200L, 404L, 500L, 503L}) {
-    const std::string body = "{\"error_code\":\"5" + secret +
-                             "\",\"message\":\"" + secret + "\"}";
+    const std::string body =
+        "{\"error_code\":\"5" + secret + "\",\"message\":\"" + secret + "\"}";
     absl::StatusOr<PortalAnswer> got =
         ParsePortalAnswer(status, body, "", kSessionCodes);
     absl::Status failure =
@@ -232,8 +232,8 @@ TEST(ParseSignInTest, Table) {
       {"session", 200, R"({"session":"abc123","error_code":0})", "abc123", ""},
       {"session, code as text", 200, R"({"session":"s-1","error_code":"00"})",
        "s-1", ""},
-      {"wrong password", 200,
-       R"({"error_code":"-1","message":"Sai mật khẩu"})", nullptr, "sign-in"},
+      {"wrong password", 200, R"({"error_code":"-1","message":"Sai mật khẩu"})",
+       nullptr, "sign-in"},
       {"HTTP 401", 401, "", nullptr, "sign-in"},
       {"no session", 200, R"({"error_code":0})", nullptr, "no usable session"},
       {"session with a space", 200, R"({"session":"a b","error_code":0})",
@@ -272,7 +272,8 @@ TEST(ParseLookupTest, Table) {
     size_t steps;
   };
   const LookupCase kLookups[] = {
-      {"empty result", R"({"error_code":0,"result":[]})", true, false, false, 0},
+      {"empty result", R"({"error_code":0,"result":[]})", true, false, false,
+       0},
       {"no result", R"({"error_code":0})", true, false, false, 0},
       {"null result", R"({"error_code":0,"result":null})", true, false, false,
        0},
@@ -300,9 +301,24 @@ TEST(ParseLookupTest, Table) {
   }
   auto got = ParseLookup(Object(kLookups[4].json));
   ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(got->HasStep("4", "20250715103000"));  // a number read as text
-  EXPECT_TRUE(got->HasStep("2", "20250715093000"));
-  EXPECT_FALSE(got->HasStep("4", "20250715093000"));
+  EXPECT_TRUE(
+      got->HasStep({"4", "20250715103000", "", ""}));  // a number as text
+  EXPECT_TRUE(got->HasStep({"2", "20250715093000", "", ""}));
+  EXPECT_FALSE(got->HasStep({"4", "20250715093000", "", ""}));
+  // Shown without department and content: status and time decide.
+  EXPECT_TRUE(got->HasStep({"4", "20250715103000", "Công an xã", "Xong"}));
+
+  // Two steps of one status in one second (a bundle's agencies finishing
+  // together) are told apart by department and content.
+  auto two = ParseLookup(Object(
+      R"({"error_code":0,"result":[{"MaHoSo":"X","QuaTrinhXuLy":[)"
+      R"({"TrangThai":"4","ThoiDiemXuLy":"20250715103000",)"
+      R"("PhongBanXuLy":"Công an xã","NoiDungXuLy":"Đã đăng ký thường trú"}]}]})"));
+  ASSERT_THAT(two, IsOk());
+  EXPECT_TRUE(two->HasStep(
+      {"4", "20250715103000", "Công an xã", "Đã đăng ký thường trú"}));
+  EXPECT_FALSE(two->HasStep(
+      {"4", "20250715103000", "Bảo hiểm xã hội huyện", "Đã cấp thẻ BHYT"}));
 }
 
 }  // namespace

@@ -453,7 +453,7 @@ TEST_F(OrchestratorTest, EveryStepCallIsAuditedWithTheSubjectHashed) {
   WaitUntil(started->bundle_id(), Ended);
   audit::QueryFilter filter;
   filter.dossier_id = "000.00.31.H31-260105-00009";
-  auto records = audit_->store().Query(filter);
+  auto records = audit_->index().Query(filter);
   ASSERT_THAT(records, IsOk());
   ASSERT_THAT(*records, SizeIs(3));
   const auto& birth = (*records)[0];
