@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "gateway/tls/fingerprint.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
@@ -179,6 +180,11 @@ class Checker {
               "must not be negative (0 means the default, 60)");
     }
     CheckNoNegativeIntegers(listener.limits(), "listener.limits");
+    const double handshakes = listener.limits().handshakes_per_client_per_second();
+    if (!(handshakes >= 0) || std::isinf(handshakes)) {
+      Problem("listener.limits.handshakes_per_client_per_second",
+              "must be a positive number (0 means the default, 10)");
+    }
   }
 
   void CheckAdmin() {
@@ -314,6 +320,13 @@ class Checker {
           Problem(absl::StrCat(path, ".roles[", r, "]"),
                   absl::StrCat("unknown role '", client.roles(r), "' (known: ",
                                absl::StrJoin(kKnownRoles, ", "), ")"));
+        }
+      }
+      for (int f = 0; f < client.certificate_sha256_size(); ++f) {
+        if (auto pin = tls::NormalizeFingerprint(client.certificate_sha256(f));
+            !pin.ok()) {
+          Problem(absl::StrCat(path, ".certificate_sha256[", f, "]"),
+                  std::string(pin.status().message()));
         }
       }
       if (client.has_rate_limit()) {
