@@ -30,6 +30,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpc/grpc.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
@@ -159,7 +160,7 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
                              or_default(limits.max_metadata_bytes(), 16 << 10));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             or_default(limits.max_concurrent_streams(), 4096));
+                             or_default(limits.max_concurrent_streams(), 100));
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,
       or_default(limits.keepalive_time_seconds(), 120) * 1000);
@@ -173,10 +174,37 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
       or_default(limits.max_connection_idle_seconds(), 600) * 1000);
-  if (limits.max_connection_age_seconds() > 0) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
-                               limits.max_connection_age_seconds() * 1000);
+  // Every connection ends within its age (+-10% jitter) plus the grace, so
+  // a revoked certificate or removed client does not keep a live one.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      or_default(limits.max_connection_age_seconds(), 3600) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+      or_default(limits.max_connection_age_grace_seconds(), 60) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      or_default(limits.handshake_timeout_seconds(), 10) * 1000);
+  grpc::ResourceQuota quota("lienthong-listener");
+  quota.Resize(limits.memory_quota_bytes() > 0
+                   ? static_cast<size_t>(limits.memory_quota_bytes())
+                   : size_t{1} << 30);
+  builder.SetResourceQuota(quota);
+}
+
+// Who may complete the listener's TLS handshake: the configured clients,
+// each at a bounded rate of new connections.
+std::shared_ptr<tls::ClientAdmission> NewAdmission(
+    const lienthong::config::v1::ListenerLimits& limits) {
+  tls::ClientAdmission::Limits admission_limits;
+  if (limits.handshakes_per_client_per_second() > 0) {
+    admission_limits.handshakes_per_second =
+        limits.handshakes_per_client_per_second();
   }
+  if (limits.handshake_burst_per_client() > 0) {
+    admission_limits.handshake_burst = limits.handshake_burst_per_client();
+  }
+  return std::make_shared<tls::ClientAdmission>(admission_limits);
 }
 
 }  // namespace
@@ -535,6 +563,17 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         "insecure_allow_no_client_cert: true as well");
   }
   tls_options.refresh_interval_seconds = tls_config.refresh_interval_seconds();
+  tls_options.client_crl_file = tls_config.client_crl_file();
+  server->admission_ = NewAdmission(config.listener().limits());
+  LIENTHONG_RETURN_IF_ERROR(server->admission_->Update(config.clients()));
+  tls_options.admission = server->admission_;
+  auto& refused = server->metrics_registry_.AddCounter(
+      "lienthong_tls_handshakes_refused_total",
+      "Client certificates refused in the TLS handshake, by reason.",
+      {"reason"});
+  tls_options.on_refused = [&refused](absl::string_view reason) {
+    refused.WithLabels({reason}).Increment();
+  };
   LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
                              tls::MakeServerCredentials(tls_options));
 
@@ -660,6 +699,9 @@ absl::Status GatewayServer::Ready() const {
 
 absl::Status GatewayServer::Reload(const GatewayConfig& config) {
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
+  // The handshake's client list first: a client removed by this reload
+  // cannot open new connections once the reload has returned.
+  LIENTHONG_RETURN_IF_ERROR(admission_->Update(config.clients()));
   services_->set_runtime(std::move(runtime));
   ExportRuntimeGauges();
   log::Info("config reloaded",

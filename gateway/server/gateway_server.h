@@ -70,9 +70,11 @@ class GatewayServer {
 
   // Replaces routes, adapters, clients and limits with those of `config`,
   // atomically: calls in flight finish on the old set, new calls use the new
-  // one. On any error (INVALID_ARGUMENT naming it) the running set stays.
-  // Listener and TLS settings are not reloaded (certificate files are
-  // re-read on their own). Thread-safe.
+  // one, new connections are admitted in the TLS handshake by the new client
+  // list (existing ones end within the listener's maximum connection age).
+  // On any error (INVALID_ARGUMENT naming it) the running set stays.
+  // Listener and TLS settings are not reloaded (certificate and CRL files
+  // are re-read on their own). Thread-safe.
   absl::Status Reload(const lienthong::config::v1::GatewayConfig& config);
 
   // Stops accepting calls, lets calls in flight finish until `grace` has
@@ -97,6 +99,8 @@ class GatewayServer {
   std::unique_ptr<grpc::Service> audit_service_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;
+  // The clients the TLS handshake admits; Reload updates it.
+  std::shared_ptr<tls::ClientAdmission> admission_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
