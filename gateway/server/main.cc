@@ -3,8 +3,10 @@
 // calls in flight on SIGTERM or SIGINT.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,8 +21,10 @@
 #include "gateway/admin/admin_server.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
+#include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/sync/portal_sync.h"
+#include "gateway/tls/client_identity.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace {
@@ -61,7 +65,23 @@ std::vector<std::string> StartOnlyChanges(
   return changed;
 }
 
-int Run(const std::string& config_path, bool check_only) {
+// gRPC 1.51 takes its TLS 1.2 cipher suites only from GRPC_SSL_CIPHER_SUITES,
+// read once: pin it to AEAD suites with forward secrecy before any gRPC
+// credentials exist (no other thread runs yet, so setenv is safe).
+void PinCipherSuites() {
+  std::vector<std::string> dropped;
+  const std::string suites = lienthong::tls::SecureCipherSuites(
+      std::getenv("GRPC_SSL_CIPHER_SUITES"), &dropped);
+  setenv("GRPC_SSL_CIPHER_SUITES", suites.c_str(), 1);
+  if (!dropped.empty()) {
+    lienthong::log::Warning(
+        "GRPC_SSL_CIPHER_SUITES: suites without AEAD or forward secrecy left out",
+        {{"suites", absl::StrJoin(dropped, ":")}});
+  }
+}
+
+int Run(const std::string& config_path, bool check_only,
+        bool allow_insecure_file_modes) {
   using namespace lienthong;
   using server::GatewayServer;
   adapters::AdapterRegistry registry;
@@ -79,6 +99,15 @@ int Run(const std::string& config_path, bool check_only) {
   if (!config->logging().level().empty()) {
     log::Level level;
     if (log::ParseLevel(config->logging().level(), &level)) log::SetLevel(level);
+  }
+  if (absl::Status modes = server::CheckSecretFileModes(config_path, *config);
+      !modes.ok()) {
+    if (!allow_insecure_file_modes) {
+      std::cerr << "lienthong-gateway: " << modes.message() << "\n";
+      return 2;
+    }
+    log::Warning("secret files open to others, allowed by --allow-insecure-file-modes",
+                 {{"files", modes.message()}});
   }
   if (check_only) {
     std::cout << "config OK: " << config_path << "\n";
@@ -132,6 +161,15 @@ int Run(const std::string& config_path, bool check_only) {
     if (!absl::SimpleAtoi(address.substr(colon + 1), &options.port)) {
       std::cerr << "lienthong-gateway: admin.address must be host:port\n";
       return 2;
+    }
+    if (const std::string& file = config->admin().bearer_token_file();
+        !file.empty()) {
+      auto token = admin::ReadBearerTokenFile(file);
+      if (!token.ok()) {
+        std::cerr << "lienthong-gateway: " << token.status().message() << "\n";
+        return 2;
+      }
+      options.bearer_token = *std::move(token);
     }
     GatewayServer* gateway = server->get();
     auto started = admin::AdminServer::Start(
@@ -203,15 +241,23 @@ int main(int argc, char** argv) {
       ->required();
   app.add_flag("--check", check_only,
                "load and validate the config, then exit");
+  bool allow_insecure_file_modes = false;
+  app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
+               "start even when the config or a key file is readable by group "
+               "or others (development keys only)");
   app.footer(
       "Exit codes: 0 stopped cleanly or config OK, 1 internal failure, "
-      "2 bad config or cannot listen.\nExample: lienthong-gateway --config "
+      "2 bad config, config or key file open to others, or cannot listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
+  // What the gateway creates (audit store and WAL, outbox, development
+  // keys, exports) is for its own user alone.
+  ::umask(077);
   CLI11_PARSE(app, argc, argv);
   RaiseFileLimit();
+  PinCipherSuites();
   // Debian's Abseil checks lock order on every absl::Mutex acquisition (a
   // debug aid, on by default there), under one process-wide lock; gRPC locks
   // through absl::Mutex too. The tests keep the checks on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return Run(config_path, check_only);
+  return Run(config_path, check_only, allow_insecure_file_modes);
 }
