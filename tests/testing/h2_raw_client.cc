@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -66,6 +68,8 @@ void PutHpackLength(std::string* out, size_t length) {
 
 absl::StatusOr<std::unique_ptr<RawH2Connection>> RawH2Connection::Connect(
     int port, const TlsClientCredentials& credentials, absl::Duration timeout) {
+  // Writing to a connection the server closed must fail, not kill the test.
+  ::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<RawH2Connection> conn(new RawH2Connection());
   conn->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (conn->fd_ < 0) return absl::UnavailableError("socket() failed");
@@ -91,6 +95,7 @@ absl::StatusOr<std::unique_ptr<RawH2Connection>> RawH2Connection::Connect(
   }
   conn->ssl_ = SSL_new(conn->ctx_);
   SSL_set_fd(conn->ssl_, conn->fd_);
+  if (credentials.resume != nullptr) SSL_set_session(conn->ssl_, credentials.resume);
   SSL_set_tlsext_host_name(conn->ssl_, "localhost");
   if (SSL_connect(conn->ssl_) != 1) {
     ERR_clear_error();
@@ -100,7 +105,13 @@ absl::StatusOr<std::unique_ptr<RawH2Connection>> RawH2Connection::Connect(
 }
 
 RawH2Connection::~RawH2Connection() {
-  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ssl_ != nullptr) {
+    // A connection freed without close_notify marks its session as not
+    // resumable (OpenSSL), which TakeSession's caller may want.
+    SSL_shutdown(ssl_);
+    ERR_clear_error();
+    SSL_free(ssl_);
+  }
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   if (fd_ >= 0) ::close(fd_);
 }
@@ -192,6 +203,24 @@ absl::StatusOr<H2Frame> RawH2Connection::ReadUntil(uint8_t type) {
     if (!frame.ok() || frame->type == type) return frame;
   }
 }
+
+absl::StatusOr<int> RawH2Connection::DrainAvailable() {
+  int frames = 0;
+  for (;;) {
+    if (SSL_pending(ssl_) == 0) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) return frames;
+    }
+    auto frame = ReadFrame();
+    if (absl::IsUnavailable(frame.status())) return frame.status();
+    if (!frame.ok()) return frames;
+    ++frames;
+  }
+}
+
+bool RawH2Connection::resumed() const { return SSL_session_reused(ssl_) == 1; }
+
+SSL_SESSION* RawH2Connection::TakeSession() { return SSL_get1_session(ssl_); }
 
 std::pair<int, bool> RawH2Connection::DrainUntilQuiet() {
   int frames = 0;

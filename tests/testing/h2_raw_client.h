@@ -24,6 +24,7 @@
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace lienthong::testing {
 
@@ -53,6 +54,9 @@ struct TlsClientCredentials {
   std::string ca_pem;    // the server's certificate must chain to it
   std::string cert_pem;  // empty: present no client certificate
   std::string key_pem;
+  // A session of an earlier connection to resume (TLS session ticket),
+  // from TakeSession(); not owned; may be null.
+  SSL_SESSION* resume = nullptr;
 };
 
 class RawH2Connection {
@@ -86,8 +90,16 @@ class RawH2Connection {
   // within the timeout; returns how many frames were read and whether it
   // was closed.
   std::pair<int, bool> DrainUntilQuiet();
+  // Reads and discards the frames that have already arrived, without
+  // waiting; returns how many, or UNAVAILABLE when the server has closed.
+  absl::StatusOr<int> DrainAvailable();
   // The bytes sent so far.
   uint64_t bytes_sent() const { return bytes_sent_; }
+  // Whether the handshake resumed `credentials.resume`.
+  bool resumed() const;
+  // The connection's TLS session, for a later Connect to resume; the caller
+  // owns it (SSL_SESSION_free). Null when the server issued none.
+  SSL_SESSION* TakeSession();
 
   // An HPACK block of literal header fields without indexing.
   static std::string HeaderBlock(

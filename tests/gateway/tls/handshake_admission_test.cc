@@ -12,6 +12,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include <openssl/ssl.h>
+
 #include "absl/synchronization/mutex.h"
 #include "gateway/tls/admission.h"
 #include "gateway/tls/client_identity.h"
@@ -227,6 +229,60 @@ TEST_F(HandshakeAdmissionTest, ARevokedCertificateIsRefusedOnceTheCrlChanges) {
   EXPECT_EQ(code, grpc::StatusCode::UNAVAILABLE);
   EXPECT_GE(Refused("revoked"), 1);
   EXPECT_EQ(Call(spared), grpc::StatusCode::OK);
+}
+
+TEST_F(HandshakeAdmissionTest, AResumedSessionOfARevokedCertificateIsRefused) {
+  // TLS session resumption skips the certificate exchange: the check must
+  // still see the certificate the session was made with.
+  PemPair doomed = Cert("spiffe://lienthong.local/dossier-system");
+  Admit(R"pb(clients { id: "spiffe://lienthong.local/dossier-system" })pb");
+  const std::string crl_file = dir_ + "/clients.crl";
+  auto empty = lienthong::testing::MakeCrl(ca_, {});
+  ASSERT_THAT(empty, IsOk());
+  ASSERT_TRUE(lienthong::testing::ReplaceFile(crl_file, *empty));
+  Serve(crl_file);
+  lienthong::testing::TlsClientCredentials credentials{
+      ca_.cert_pem, doomed.cert_pem, doomed.key_pem};
+  SSL_SESSION* session = nullptr;
+  {
+    auto first = lienthong::testing::RawH2Connection::Connect(
+        port_, credentials, absl::Seconds(5));
+    ASSERT_THAT(first, IsOk());
+    ASSERT_THAT((*first)->SendPreface(), IsOk());
+    // Reading processes the ticket, which TLS 1.3 sends after the handshake.
+    ASSERT_THAT((*first)->ReadFrame(), IsOk());
+    session = (*first)->TakeSession();
+  }
+  ASSERT_NE(session, nullptr);
+  credentials.resume = session;
+  {
+    // Resumption works while the certificate is good.
+    auto again = lienthong::testing::RawH2Connection::Connect(
+        port_, credentials, absl::Seconds(5));
+    ASSERT_THAT(again, IsOk());
+    EXPECT_TRUE((*again)->resumed());
+    ASSERT_THAT((*again)->SendPreface(), IsOk());
+    EXPECT_THAT((*again)->ReadFrame(), IsOk());
+  }
+
+  auto revoking = lienthong::testing::MakeCrl(ca_, {doomed.serial_hex});
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_TRUE(lienthong::testing::ReplaceFile(crl_file, *revoking));
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (Call(doomed) == grpc::StatusCode::OK && absl::Now() < give_up) {
+  }
+  const int refused_before = Refused("revoked");
+  auto resumed = lienthong::testing::RawH2Connection::Connect(
+      port_, credentials, absl::Seconds(5));
+  // TLS 1.3: the client's side of a resumed handshake completes; the
+  // server then closes without a frame.
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_TRUE((*resumed)->resumed());
+  (*resumed)->SendPreface().IgnoreError();
+  auto frame = (*resumed)->ReadFrame();
+  EXPECT_TRUE(absl::IsUnavailable(frame.status())) << frame.status();
+  EXPECT_EQ(Refused("revoked"), refused_before + 1);
+  SSL_SESSION_free(session);
 }
 
 TEST_F(HandshakeAdmissionTest, ABadCrlFileStopsStartUp) {
