@@ -1,7 +1,7 @@
 // Interfaces between the gateway core and the adapters to national systems:
-// one interface per capability (identity, population, portal), the call
-// context every operation receives, and the factory through which the config
-// creates adapter instances by name.
+// one interface per capability (identity, citizen sign-in, population,
+// portal), the call context every operation receives, and the factory
+// through which the config creates adapter instances by name.
 //
 // Every operation is asynchronous: it takes the request, a call context and a
 // completion callback, returns at once, and calls the callback exactly once,
@@ -60,6 +60,26 @@ class IdentityAdapter {
   virtual void Verify(const lienthong::v1::VerifyIdentityRequest& request,
                       const CallContext& context,
                       Callback<lienthong::v1::VerifyIdentityResponse> done) = 0;
+};
+
+// Citizens' sign-in with VNeID (OpenID Connect): an authorisation code a
+// portal received becomes the identity of the citizen who signed in.
+class CitizenSignInAdapter {
+ public:
+  virtual ~CitizenSignInAdapter() = default;
+  // Returns OK when `caller` may name `redirect_uri` (the adapter's config
+  // lists the URIs per caller and for all), else INVALID_ARGUMENT without
+  // echoing the URI. Makes no upstream call. Thread-safe.
+  virtual absl::Status CheckRedirectUri(absl::string_view caller,
+                                        absl::string_view redirect_uri) const = 0;
+  // Exchanges `request.authorization_code` (request already validated) and
+  // verifies the ID token. Calls `done` with who signed in, or with
+  // INVALID_ARGUMENT / UNAUTHENTICATED / UNAVAILABLE / DEADLINE_EXCEEDED /
+  // RESOURCE_EXHAUSTED / INTERNAL, never marked retriable: a code can be
+  // exchanged once. Thread-safe.
+  virtual void SignIn(const lienthong::v1::VneidSignInRequest& request,
+                      const CallContext& context,
+                      Callback<lienthong::v1::VneidSignInResponse> done) = 0;
 };
 
 // Population-database lookups.
@@ -125,6 +145,7 @@ class Adapter {
  public:
   virtual ~Adapter() = default;
   virtual IdentityAdapter* identity() { return nullptr; }
+  virtual CitizenSignInAdapter* sign_in() { return nullptr; }
   virtual PopulationAdapter* population() { return nullptr; }
   virtual PortalAdapter* portal() { return nullptr; }
 };

@@ -11,7 +11,7 @@ namespace lienthong::adapters {
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   // Names are distinct by construction; Register() only fails on a repeat.
   (void)registry.Register(c06::MakeC06PopulationSoapFactory());
-  (void)registry.Register(vneid::MakeVneidIdentityRestFactory());
+  (void)registry.Register(vneid::MakeVneidOidcFactory());
   (void)registry.Register(grpc_upstream::MakeGrpcUpstreamFactory());
   (void)registry.Register(dvcqg::MakeDvcqgPortalRestFactory());
 }

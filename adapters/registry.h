@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "adapters/adapter.h"
+#include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::adapters {
 
@@ -21,6 +22,18 @@ class AdapterRegistry {
   absl::Status Register(std::unique_ptr<AdapterFactory> factory);
   // Returns the factory for `type`, or nullptr.
   const AdapterFactory* Find(absl::string_view type) const;
+  // Returns an empty config message of adapter type `type`, or nullptr when
+  // no factory has that name: what the config loader parses an adapter's
+  // `config` into (its AdapterConfigResolver).
+  std::unique_ptr<google::protobuf::Message> EmptyConfigFor(
+      absl::string_view type) const;
+  // Creates the adapter `instance` describes through its type's factory.
+  // Fails with INVALID_ARGUMENT for an unknown type or a config of another
+  // message type (which the config's validation reports first), and with
+  // the factory's error, its message unchanged. Thread-safe.
+  absl::StatusOr<std::unique_ptr<Adapter>> Create(
+      const lienthong::config::v1::AdapterInstance& instance,
+      const AdapterContext& context) const;
   // Registered type names, sorted.
   std::vector<std::string> Names() const;
 

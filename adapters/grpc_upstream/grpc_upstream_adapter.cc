@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/status/grpc_status.h"
+#include "adapters/common/retriable.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -31,16 +31,36 @@ absl::StatusOr<std::string> ReadFile(absl::string_view field,
   return buffer.str();
 }
 
-// An upstream status keeps its code; its message is the upstream's own,
-// which is another Lienthong-shaped service and so already safe to pass on.
+// What a failed upstream call becomes. The upstream's own message is never
+// passed on: it is another system's text and may hold anything, personal
+// data included. A connection that failed or an upstream that said it is
+// unavailable is worth another try, as a 503 is for the HTTP adapters; an
+// upstream that refuses the gateway itself (its certificate) or fails
+// inside is down as far as the caller is concerned; answers about the
+// request keep their code.
 absl::Status Relay(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::DeadlineExceededError("gRPC upstream did not answer in time");
+  const std::string code = absl::StatusCodeToString(
+      static_cast<absl::StatusCode>(status.error_code()));
+  switch (status.error_code()) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          "gRPC upstream did not answer in time");
+    case grpc::StatusCode::UNAVAILABLE:
+      return MarkRetriable(absl::UnavailableError("gRPC upstream unavailable"));
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return absl::UnavailableError(
+          absl::StrCat("gRPC upstream refused the gateway (", code, ")"));
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return absl::UnavailableError(
+          absl::StrCat("gRPC upstream failed (", code, ")"));
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          absl::StrCat("gRPC upstream answered ", code));
   }
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError("gRPC upstream unavailable");
-  }
-  return FromGrpcStatus(status);
 }
 
 // One call's state, alive until gRPC's completion callback: the request is

@@ -1,6 +1,15 @@
 // The "grpc-upstream" adapter: relays identity and population calls to a gRPC
 // server that implements the same lienthong.v1 services, over TLS (mutual
 // when a client certificate is configured), on gRPC's callback client API.
+//
+// Each call carries the caller's deadline. A failed call is answered with
+// a message of the adapter's own (never the upstream's):
+//   UNAVAILABLE (connection failed, upstream unavailable)  UNAVAILABLE,
+//       marked retriable (adapters/common/retriable.h) like an HTTP 503;
+//   DEADLINE_EXCEEDED                                       DEADLINE_EXCEEDED;
+//   UNAUTHENTICATED, PERMISSION_DENIED (the upstream refused the gateway),
+//   UNKNOWN, INTERNAL, DATA_LOSS, UNIMPLEMENTED              UNAVAILABLE;
+//   any other code (NOT_FOUND, INVALID_ARGUMENT, ...)        the same code.
 #ifndef LIENTHONG_ADAPTERS_GRPC_UPSTREAM_GRPC_UPSTREAM_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_GRPC_UPSTREAM_GRPC_UPSTREAM_ADAPTER_H_
 

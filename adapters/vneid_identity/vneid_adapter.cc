@@ -1,260 +1,222 @@
 #include "adapters/vneid_identity/vneid_adapter.h"
 
-#include <atomic>
-#include <mutex>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "adapters/common/http/http_client.h"
-#include "adapters/common/retriable.h"
-#include "adapters/vneid_identity/translation.h"
-#include "gateway/metrics/metric.h"
-#include "lienthong/config/v1/config.pb.h"
+#include "adapters/vneid_identity/id_token.h"
+#include "adapters/vneid_identity/jwks_cache.h"
+#include "adapters/vneid_identity/jws.h"
+#include "adapters/vneid_identity/nonce_store.h"
+#include "adapters/vneid_identity/oidc_config.h"
+#include "adapters/vneid_identity/token_exchange.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
 
-using lienthong::config::v1::VneidIdentityRestConfig;
-using lienthong::v1::VerifyIdentityResponse;
+using lienthong::config::v1::VneidOidcConfig;
+using lienthong::v1::VneidSignInRequest;
+using lienthong::v1::VneidSignInResponse;
 
-// The access token, shared by every call. Calls that find no fresh token
-// queue up behind the one refresh in flight.
-class TokenCache {
- public:
-  using Waiter = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
+// One sign-in on its way through the steps.
+struct SignInCall {
+  VneidSignInRequest request;
+  absl::Time deadline;
+  Callback<VneidSignInResponse> done;
 
-  TokenCache(const VneidIdentityRestConfig& config, HttpClient* http,
-             metrics::Counter* refreshes_metric)
-      : config_(config),
-        http_(http),
-        refreshes_metric_(refreshes_metric),
-        refresh_margin_(absl::Seconds(config.refresh_before_expiry_seconds() > 0
-                                          ? config.refresh_before_expiry_seconds()
-                                          : 60)) {}
-
-  // Calls `waiter` with a token valid for a while, or with the error of
-  // fetching one.
-  void Get(absl::Time deadline, Waiter waiter) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!token_.empty() && absl::Now() < refresh_at_) {
-      std::string token = token_;
-      lock.unlock();
-      std::move(waiter)(std::move(token));
-      return;
-    }
-    waiters_.push_back(std::move(waiter));
-    if (refreshing_) return;
-    refreshing_ = true;
-    lock.unlock();
-    Refresh(deadline);
-  }
-
-  // Forgets `token` if it is still the current one (the server refused it).
-  void Invalidate(const std::string& token) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (token_ == token) token_.clear();
-  }
-
-  int refreshes() const { return refreshes_.load(); }
-
- private:
-  void Refresh(absl::Time deadline) {
-    refreshes_.fetch_add(1);
-    if (refreshes_metric_ != nullptr) refreshes_metric_->Increment();
-    HttpRequest request;
-    request.url =
-        absl::StrCat(config_.upstream().base_url(), config_.token_path());
-    request.deadline = deadline;
-    request.ca_file = config_.upstream().ca_file();
-    request.client_cert_file = config_.upstream().client_cert_file();
-    request.client_key_file = config_.upstream().client_key_file();
-    request.headers = {"Content-Type: application/x-www-form-urlencoded",
-                       "Accept: application/json"};
-    request.body =
-        BuildTokenRequestBody(config_.client_id(), config_.client_secret());
-    http_->Send(std::move(request), [this](absl::StatusOr<HttpResponse> r) {
-      absl::StatusOr<Token> token =
-          r.ok() ? ParseTokenResponse(r->status, r->body) : r.status();
-      std::vector<Waiter> waiters;
-      absl::StatusOr<std::string> result;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        refreshing_ = false;
-        waiters.swap(waiters_);
-        if (token.ok()) {
-          token_ = token->access_token;
-          absl::Duration life = token->expires_in;
-          // Refresh before expiry, but never sooner than half the lifetime.
-          refresh_at_ = absl::Now() + std::max(life - refresh_margin_, life / 2);
-          result = token_;
-        } else if (token.status().code() == absl::StatusCode::kDeadlineExceeded) {
-          result = absl::DeadlineExceededError("VNeID did not answer in time");
-        } else {
-          // Keep the retriable mark of a transient token failure.
-          absl::Status failed = absl::UnavailableError(absl::StrCat(
-              "VNeID token request failed: ", token.status().message()));
-          bool transient = r.ok() ? IsRetriable(token.status())
-                                  : token.status().code() ==
-                                        absl::StatusCode::kUnavailable;
-          result = transient ? MarkRetriable(std::move(failed)) : failed;
-        }
-      }
-      for (Waiter& w : waiters) std::move(w)(result);
-    });
-  }
-
-  const VneidIdentityRestConfig& config_;
-  HttpClient* const http_;
-  metrics::Counter* const refreshes_metric_;
-  const absl::Duration refresh_margin_;
-  std::mutex mu_;
-  std::string token_;
-  absl::Time refresh_at_ = absl::InfinitePast();
-  bool refreshing_ = false;
-  std::vector<Waiter> waiters_;
-  std::atomic<int> refreshes_{0};
+  void Fail(absl::Status status) { std::move(done)(std::move(status)); }
 };
 
-class VneidAdapter final : public Adapter, public IdentityAdapter {
+HttpRequest RequestTo(const OidcSettings& settings, const std::string& url) {
+  HttpRequest request;
+  request.url = url;
+  request.ca_file = settings.upstream.ca_file();
+  request.client_cert_file = settings.upstream.client_cert_file();
+  request.client_key_file = settings.upstream.client_key_file();
+  return request;
+}
+
+// A transport failure of the code exchange. The request may have reached
+// VNeID, so the code may be spent: the portal must start over.
+absl::Status ExchangeFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      return absl::DeadlineExceededError(
+          "VNeID did not answer in time; the authorization code may have "
+          "been used");
+    case absl::StatusCode::kInternal:
+      return status;
+    default:
+      return absl::UnavailableError(
+          "VNeID token endpoint unreachable; the authorization code may have "
+          "been used");
+  }
+}
+
+class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
  public:
-  VneidAdapter(VneidIdentityRestConfig config, HttpClient* http,
-               metrics::Counter* token_refreshes)
-      : config_(std::move(config)),
+  VneidOidcAdapter(OidcSettings settings, HttpClient* http,
+                   resilience::Clock* clock)
+      : settings_(std::move(settings)),
         http_(http),
-        tokens_(config_, http, token_refreshes),
-        verify_url_(
-            absl::StrCat(config_.upstream().base_url(), config_.verify_path())) {}
+        clock_(clock),
+        jwks_(JwksOptions(settings_), http, clock),
+        nonces_(settings_.max_remembered_nonces) {}
 
-  IdentityAdapter* identity() override { return this; }
+  CitizenSignInAdapter* sign_in() override { return this; }
 
-  void Verify(const lienthong::v1::VerifyIdentityRequest& request,
-              const CallContext& context,
-              Callback<VerifyIdentityResponse> done) override {
-    std::string request_id = absl::StrFormat(
-        "LT-%s-%d", context.trace_id,
-        sequence_.fetch_add(1, std::memory_order_relaxed));
-    auto body = BuildVerifyBody(request, request_id);
-    if (!body.ok()) {
-      std::move(done)(body.status());
-      return;
-    }
-    Attempt(*std::move(body), context.deadline, /*retry_on_401=*/true,
-            std::move(done));
+  absl::Status CheckRedirectUri(absl::string_view caller,
+                                absl::string_view redirect_uri) const override {
+    return settings_.CheckRedirectUri(caller, redirect_uri);
   }
 
- private:
-  void Attempt(std::string body, absl::Time deadline, bool retry_on_401,
-               Callback<VerifyIdentityResponse> done) {
-    tokens_.Get(deadline, [this, body = std::move(body), deadline, retry_on_401,
-                           done = std::move(done)](
-                              absl::StatusOr<std::string> token) mutable {
-      if (!token.ok()) {
-        std::move(done)(token.status());
+  void SignIn(const VneidSignInRequest& request, const CallContext& context,
+              Callback<VneidSignInResponse> done) override {
+    if (absl::Status allowed =
+            CheckRedirectUri(context.caller, request.redirect_uri());
+        !allowed.ok()) {
+      std::move(done)(std::move(allowed));
+      return;
+    }
+    auto call = std::make_shared<SignInCall>(
+        SignInCall{request, context.deadline, std::move(done)});
+    jwks_.Warm(call->deadline, [this, call](absl::StatusOr<PublicKey> held) {
+      if (!held.ok()) {
+        call->Fail(absl::Status(
+            held.status().code(),
+            absl::StrCat(held.status().message(),
+                         "; the authorization code was not used")));
         return;
       }
-      HttpRequest request;
-      request.url = verify_url_;
-      request.deadline = deadline;
-      request.ca_file = config_.upstream().ca_file();
-      request.client_cert_file = config_.upstream().client_cert_file();
-      request.client_key_file = config_.upstream().client_key_file();
-      request.headers = {"Content-Type: application/json",
-                         "Accept: application/json",
-                         absl::StrCat("Authorization: Bearer ", *token)};
-      request.body = body;
-      http_->Send(std::move(request),
-                  [this, body = std::move(body), deadline, retry_on_401,
-                   token = *token, done = std::move(done)](
-                      absl::StatusOr<HttpResponse> response) mutable {
-                    if (!response.ok()) {
-                      std::move(done)(UpstreamError(response.status()));
-                      return;
-                    }
-                    auto parsed =
-                        ParseVerifyResponse(response->status, response->body);
-                    if (parsed.status().code() ==
-                        absl::StatusCode::kUnauthenticated) {
-                      tokens_.Invalidate(token);
-                      if (retry_on_401) {
-                        Attempt(std::move(body), deadline, false,
-                                std::move(done));
-                        return;
-                      }
-                      std::move(done)(absl::UnavailableError(
-                          "VNeID refused the gateway's token"));
-                      return;
-                    }
-                    if (!parsed.ok()) {
-                      absl::Status status = parsed.status();
-                      if (IsRetriable(status)) {
-                        status = MarkRetriableAfter(
-                            status, response->Header("retry-after"));
-                      }
-                      std::move(done)(status);
-                      return;
-                    }
-                    std::string reference = parsed->reference();
-                    std::move(done)(Reply<VerifyIdentityResponse>{
-                        *std::move(parsed), std::move(reference)});
-                  });
+      Exchange(call);
     });
   }
 
-  static absl::Status UpstreamError(const absl::Status& status) {
-    if (status.code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::DeadlineExceededError("VNeID did not answer in time");
-    }
-    absl::Status mapped(status.code(), absl::StrCat("VNeID unreachable: ",
-                                                    status.message()));
-    return status.code() == absl::StatusCode::kUnavailable
-               ? MarkRetriable(std::move(mapped))
-               : mapped;
+ private:
+  static JwksCache::Options JwksOptions(const OidcSettings& settings) {
+    JwksCache::Options options;
+    options.request = RequestTo(settings, settings.jwks_url);
+    options.min_refresh = settings.jwks_min_refresh;
+    options.max_age = settings.jwks_max_age;
+    return options;
   }
 
-  const VneidIdentityRestConfig config_;
+  void Exchange(std::shared_ptr<SignInCall> call) {
+    HttpRequest request = RequestTo(settings_, settings_.token_url);
+    request.deadline = call->deadline;
+    request.headers = {"Content-Type: application/x-www-form-urlencoded",
+                       "Accept: application/json"};
+    if (!settings_.credentials_in_body) {
+      request.headers.push_back(absl::StrCat(
+          "Authorization: ",
+          BasicAuthorization(settings_.client_id, settings_.client_secret)));
+    }
+    request.body = BuildTokenRequestBody(call->request, settings_.client_id,
+                                         settings_.client_secret,
+                                         settings_.credentials_in_body);
+    http_->Send(std::move(request),
+                [this, call](absl::StatusOr<HttpResponse> response) {
+                  if (!response.ok()) {
+                    call->Fail(ExchangeFailure(response.status()));
+                    return;
+                  }
+                  absl::StatusOr<std::string> id_token =
+                      ParseTokenResponse(response->status, response->body);
+                  if (!id_token.ok()) {
+                    call->Fail(id_token.status());
+                    return;
+                  }
+                  Verify(call, *id_token);
+                });
+  }
+
+  void Verify(std::shared_ptr<SignInCall> call, const std::string& id_token) {
+    absl::StatusOr<Jws> jws = ParseJwsCompact(id_token);
+    if (!jws.ok()) {
+      call->Fail(jws.status());
+      return;
+    }
+    // Refuse a forbidden alg before any key lookup: a token that is not
+    // RS256 must not make the gateway fetch keys.
+    if (jws->alg != "RS256") {
+      call->Fail(VerifyRs256(*jws, nullptr));
+      return;
+    }
+    std::string kid = jws->kid;
+    jwks_.GetKey(std::move(kid), call->deadline,
+                 [this, call, token = *std::move(jws)](
+                     absl::StatusOr<PublicKey> key) mutable {
+                   if (!key.ok()) {
+                     call->Fail(key.status());
+                     return;
+                   }
+                   Finish(call, token, key->get());
+                 });
+  }
+
+  void Finish(const std::shared_ptr<SignInCall>& call, const Jws& jws,
+              EVP_PKEY* key) {
+    if (absl::Status signed_by_realm = VerifyRs256(jws, key);
+        !signed_by_realm.ok()) {
+      call->Fail(std::move(signed_by_realm));
+      return;
+    }
+    IdTokenExpectations want{settings_.issuer, settings_.client_id,
+                             call->request.nonce(), clock_->Now(),
+                             settings_.clock_skew};
+    absl::StatusOr<SignedInCitizen> citizen =
+        CheckIdTokenClaims(jws.payload, want);
+    if (!citizen.ok()) {
+      call->Fail(citizen.status());
+      return;
+    }
+    if (absl::Status fresh =
+            nonces_.Use(call->request.nonce(),
+                        citizen->expires_at + settings_.clock_skew, want.now);
+        !fresh.ok()) {
+      call->Fail(std::move(fresh));
+      return;
+    }
+    std::move(call->done)(
+        Reply<VneidSignInResponse>{std::move(citizen->response), ""});
+  }
+
+  const OidcSettings settings_;
   HttpClient* const http_;
-  TokenCache tokens_;
-  const std::string verify_url_;
-  std::atomic<uint64_t> sequence_{0};
+  resilience::Clock* const clock_;
+  JwksCache jwks_;
+  NonceStore nonces_;
 };
 
-class Factory final : public FactoryBase<VneidIdentityRestConfig> {
+class Factory final : public FactoryBase<VneidOidcConfig> {
  public:
-  absl::string_view name() const override { return "vneid-identity-rest"; }
+  absl::string_view name() const override { return "vneid-oidc"; }
 
  protected:
   absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
-      const VneidIdentityRestConfig& config,
+      const VneidOidcConfig& config,
       const AdapterContext& context) const override {
-    if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
-      return absl::InvalidArgumentError(
-          "upstream.base_url must start with https://");
-    }
-    if (!absl::StartsWith(config.token_path(), "/") ||
-        !absl::StartsWith(config.verify_path(), "/")) {
-      return absl::InvalidArgumentError(
-          "token_path and verify_path must start with /");
-    }
-    if (config.client_id().empty() || config.client_secret().empty()) {
-      return absl::InvalidArgumentError(
-          "client_id and client_secret are required");
-    }
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");
     }
-    return std::unique_ptr<Adapter>(new VneidAdapter(config, context.http, context.token_refreshes));
+    return CreateVneidOidcAdapter(config, context.http,
+                                  resilience::RealClock());
   }
 };
 
 }  // namespace
 
-std::unique_ptr<AdapterFactory> MakeVneidIdentityRestFactory() {
+std::unique_ptr<AdapterFactory> MakeVneidOidcFactory() {
   return std::make_unique<Factory>();
+}
+
+absl::StatusOr<std::unique_ptr<Adapter>> CreateVneidOidcAdapter(
+    const VneidOidcConfig& config, HttpClient* http, resilience::Clock* clock) {
+  absl::StatusOr<OidcSettings> settings = ResolveOidcConfig(config);
+  if (!settings.ok()) return settings.status();
+  return std::unique_ptr<Adapter>(
+      new VneidOidcAdapter(*std::move(settings), http, clock));
 }
 
 }  // namespace lienthong::adapters::vneid

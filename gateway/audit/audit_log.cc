@@ -70,6 +70,29 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   return log;
 }
 
+absl::Status AuditLog::Check(const Options& options) {
+  LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("audit log needs a store path");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(SigningKey signing_key,
+                             SigningKey::FromPemFile(options.signing_key_file));
+  absl::StatusOr<CitizenKey> citizen_key =
+      options.hmac_key.empty() ? CitizenKey::FromFile(options.hmac_key_file)
+                               : CitizenKey::FromBytes(options.hmac_key);
+  LIENTHONG_RETURN_IF_ERROR(citizen_key.status());
+  SqliteAuditStore::Options store_options;
+  store_options.busy_timeout = options.busy_timeout;
+  absl::StatusOr<std::unique_ptr<SqliteAuditStore>> store =
+      SqliteAuditStore::OpenReadOnly(options.path, store_options);
+  if (absl::IsNotFound(store.status())) return absl::OkStatus();
+  LIENTHONG_RETURN_IF_ERROR(store.status());
+  // Reads the head as Open does; without a writer thread nothing is written.
+  AuditLog log(options, *std::move(store), std::move(signing_key),
+               *std::move(citizen_key));
+  return log.LoadHead();
+}
+
 AuditLog::AuditLog(Options options, std::unique_ptr<AuditStore> store,
                    SigningKey signing_key, CitizenKey citizen_key)
     : options_(std::move(options)),

@@ -94,6 +94,13 @@ class AuditLog {
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
       Options options, std::unique_ptr<AuditStore> store);
 
+  // Checks what Open(options) would, without creating or writing anything
+  // (for lienthong-gateway --check): the options, both keys, and, when the
+  // store file exists, that it is a store this code can open (schema not
+  // newer, also FAILED_PRECONDITION) whose chain can be resumed. A missing
+  // store passes: Open creates it. Fails with Open's codes. Thread-safe.
+  static absl::Status Check(const Options& options);
+
   // Close()s.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;

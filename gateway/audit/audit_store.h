@@ -20,10 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "gateway/storage/database.h"
 #include "lienthong/v1/audit.pb.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace lienthong::audit {
 
@@ -89,7 +87,8 @@ class AuditStore {
 };
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so
-// a write that returned OK survives a power cut. Tables:
+// a write that returned OK survives a power cut; the file and its -wal and
+// -shm are readable by the owner only. Tables:
 //   records(sequence INTEGER PRIMARY KEY, time_ns, node, caller,
 //           caller_cert_sha256, method, purpose, dossier_id, citizen_hmac,
 //           citizen_masked, national_system, attempts, outcome, latency_us,
@@ -97,7 +96,8 @@ class AuditStore {
 //     indexed on time_ns, caller, citizen_hmac and dossier_id;
 //   checkpoints(sequence INTEGER PRIMARY KEY, hash, time_ns, node, signature,
 //               public_key_sha256).
-// Times are nanoseconds since the Unix epoch; digests are hex text.
+// Times are nanoseconds since the Unix epoch; digests are hex text. The
+// schema's version is kept in the file (gateway/storage/schema.h).
 //
 // Writes go through one connection (serialized by a mutex); each read opens
 // its own connection, so readers never wait for the writer, nor it for them.
@@ -109,14 +109,22 @@ class SqliteAuditStore : public AuditStore {
     absl::Duration busy_timeout = absl::Seconds(5);
   };
 
-  // Opens or creates the store at `path` and its schema. Fails with
-  // UNAVAILABLE when the file cannot be opened or is not an audit store.
+  // Opens or creates the store at `path` and brings its schema up to date.
+  // Fails with UNAVAILABLE when the file cannot be opened or is not an
+  // SQLite database, and FAILED_PRECONDITION when its schema is newer than
+  // this code's.
   static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(
       const std::string& path, Options options);
   static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(
       const std::string& path) {
     return Open(path, Options());
   }
+
+  // Opens the existing store at `path` for reading only: nothing is created
+  // or upgraded, and Write fails with FAILED_PRECONDITION. Fails with
+  // NOT_FOUND when there is no file, otherwise as Open.
+  static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> OpenReadOnly(
+      const std::string& path, Options options);
 
   ~SqliteAuditStore() override;
   SqliteAuditStore(const SqliteAuditStore&) = delete;
@@ -139,12 +147,12 @@ class SqliteAuditStore : public AuditStore {
       const QueryFilter& filter) const override;
 
  private:
-  SqliteAuditStore(std::string path, Options options, sqlite3* db,
-                   sqlite3_stmt* insert_record,
-                   sqlite3_stmt* insert_checkpoint);
+  // `writer` is null for a read-only store.
+  SqliteAuditStore(std::string path, Options options,
+                   std::unique_ptr<storage::Database> writer);
 
-  // Opens a read-only connection; the caller closes it.
-  absl::StatusOr<sqlite3*> OpenReader() const;
+  // Opens a read-only connection of its own.
+  absl::StatusOr<std::unique_ptr<storage::Database>> OpenReader() const;
   absl::Status WriteLocked(absl::Span<const AuditRecord> records,
                            absl::Span<const AuditCheckpoint> checkpoints)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -152,9 +160,7 @@ class SqliteAuditStore : public AuditStore {
   const std::string path_;
   const Options options_;
   absl::Mutex mu_;
-  sqlite3* const db_ ABSL_GUARDED_BY(mu_);
-  sqlite3_stmt* const insert_record_ ABSL_GUARDED_BY(mu_);
-  sqlite3_stmt* const insert_checkpoint_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<storage::Database> db_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lienthong::audit

@@ -10,6 +10,7 @@
 #include "gateway/cli/identity_commands.h"
 #include "gateway/cli/population_commands.h"
 #include "gateway/cli/sync_commands.h"
+#include "gateway/cli/vneid_commands.h"
 #include "gateway/cli/version.h"
 #include "grpc/support/log.h"
 
@@ -20,6 +21,7 @@ constexpr char kRootExamples[] =
     R"(lienthong verify --id 033085012345 --name "Nguyễn Văn An" --dob 1985-03-12
 lienthong lookup --id 033085012345 --purpose 1.001193 \
     --dossier 000.00.01.H31-250715-00123 --fields name,permanent_address
+lienthong vneid signin --code "$CODE" --redirect-uri "$URI" --nonce "$NONCE"
 lienthong verify --help)";
 
 constexpr char kRootNotes[] =
@@ -59,6 +61,7 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   RegisterPopulationCommands(*app, context);
   RegisterSyncCommands(*app, context);
   RegisterAuditCommands(*app, context);
+  RegisterVneidCommands(*app, context);
   return app;
 }
 

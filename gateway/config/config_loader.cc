@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/config/config_validation.h"
@@ -77,26 +78,6 @@ std::string AbsoluteDirectoryOf(const std::string& path) {
   return dir.empty() ? std::string(cwd) : absl::StrCat(cwd, "/", dir);
 }
 
-// The position of `path`, or of its nearest enclosing field or list item
-// that was written in the YAML ("routes[0].adapter" -> "routes[0]" ->
-// "routes").
-std::optional<internal::SourcePosition> FindPosition(
-    const internal::PositionMap& positions, std::string path) {
-  while (!path.empty()) {
-    if (auto it = positions.find(path); it != positions.end()) {
-      return it->second;
-    }
-    size_t cut;
-    if (path.back() == ']') {
-      cut = path.rfind('[');
-    } else {
-      cut = path.rfind('.');
-    }
-    path.resize(cut == std::string::npos ? 0 : cut);
-  }
-  return std::nullopt;
-}
-
 absl::StatusOr<GatewayConfig> Parse(absl::string_view yaml,
                                     absl::string_view source_name,
                                     absl::string_view base_dir,
@@ -123,33 +104,62 @@ absl::StatusOr<GatewayConfig> ParseConfigYaml(
 
 absl::StatusOr<GatewayConfig> LoadConfigYaml(
     absl::string_view yaml, absl::string_view source_name,
-    absl::string_view base_dir, const AdapterConfigResolver& resolver) {
-  internal::PositionMap positions;
+    absl::string_view base_dir, const AdapterConfigResolver& resolver,
+    ConfigPositions* positions) {
+  internal::PositionMap parsed_positions;
   absl::StatusOr<GatewayConfig> config =
-      Parse(yaml, source_name, base_dir, resolver, &positions);
+      Parse(yaml, source_name, base_dir, resolver, &parsed_positions);
   if (!config.ok()) return config;
+  ConfigPositions::Map map;
+  for (const auto& [path, at] : parsed_positions) {
+    map.emplace(path, std::make_pair(at.line, at.column));
+  }
+  ConfigPositions located(std::string(source_name), std::move(map));
   std::vector<internal::ConfigProblem> problems =
       internal::CheckConfig(*config, resolver);
-  if (problems.empty()) return config;
+  if (problems.empty()) {
+    if (positions != nullptr) *positions = std::move(located);
+    return config;
+  }
   std::vector<std::string> lines;
   for (const auto& problem : problems) {
-    std::optional<internal::SourcePosition> at =
-        FindPosition(positions, problem.path);
-    lines.push_back(at.has_value()
-                        ? absl::StrCat(source_name, ":", at->line, ":",
-                                       at->column, ": ", problem.path, ": ",
-                                       problem.message)
-                        : absl::StrCat(source_name, ": ", problem.path, ": ",
-                                       problem.message));
+    lines.push_back(absl::StrCat(located.Where(problem.path), ": ",
+                                 problem.path, ": ", problem.message));
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
+std::string ConfigPositions::Where(std::string path) const {
+  while (!path.empty()) {
+    if (auto it = positions_.find(path); it != positions_.end()) {
+      return absl::StrCat(source_, ":", it->second.first, ":",
+                          it->second.second);
+    }
+    const size_t cut = path.back() == ']' ? path.rfind('[') : path.rfind('.');
+    path.resize(cut == std::string::npos ? 0 : cut);
+  }
+  return source_;
+}
+
+absl::Status ConfigPositions::Locate(const absl::Status& status) const {
+  std::optional<std::string> field = ConfigFieldOf(status);
+  if (status.ok() || !field.has_value()) return status;
+  absl::Status located(status.code(), absl::StrCat(Where(*field), ": ",
+                                                   status.message()));
+  status.ForEachPayload(
+      [&located](absl::string_view type_url, const absl::Cord& payload) {
+        located.SetPayload(type_url, payload);
+      });
+  return located;
+}
+
 absl::StatusOr<GatewayConfig> LoadConfigFile(
-    const std::string& path, const AdapterConfigResolver& resolver) {
+    const std::string& path, const AdapterConfigResolver& resolver,
+    ConfigPositions* positions) {
   absl::StatusOr<std::string> yaml = ReadFile(path);
   if (!yaml.ok()) return yaml.status();
-  return LoadConfigYaml(*yaml, path, AbsoluteDirectoryOf(path), resolver);
+  return LoadConfigYaml(*yaml, path, AbsoluteDirectoryOf(path), resolver,
+                        positions);
 }
 
 }  // namespace lienthong::config

@@ -7,7 +7,9 @@
 //   ValidateConfig()        semantic checks of a GatewayConfig
 //   LoadConfigYaml()        ParseConfigYaml() + ValidateConfig(), positioned
 //   LoadConfigFile()        reads a file, then LoadConfigYaml()
-//   KnownMethods()          the method names routes and clients may name
+//   ConfigPositions         where each field was written, to place errors
+//                           found later (config_error.h)
+//   KnownMethods()          the method names clients may be granted
 //
 // The YAML maps one-to-one onto the proto (see
 // proto/lienthong/config/v1/config.proto and deploy/examples/gateway.yaml):
@@ -29,17 +31,35 @@
 // contain the value of a string field, which may be a secret; validation
 // errors quote only names (adapters, methods, client ids, citizen fields,
 // roles, log level) and listen addresses, never credentials.
+//
+// Where each rule is checked (once):
+//   - the YAML's shape (keys, types, ranges): yaml_to_proto.cc, at parse;
+//   - what the config alone decides (required fields, addresses, names
+//     unique and references resolved, grants, roles, log level, numbers
+//     not negative): config_validation.cc, ValidateConfig();
+//   - what needs building, by the code that builds it, with the field's
+//     path (AtConfigField) so that the loader's positions place it: an
+//     adapter's own settings by its factory; which methods can be routed
+//     to which adapters, and the retry, breaker and budget settings, by
+//     the runtime (gateway/server/runtime.cc) through the resilience
+//     validators; the listener's files by gateway/tls; the audit keys and
+//     store by gateway/audit; portal synchronisation by gateway/sync.
+// `lienthong-gateway --check` runs all of them (gateway/server/
+// startup_check.h), so a config it passes starts.
 #ifndef LIENTHONG_GATEWAY_CONFIG_CONFIG_LOADER_H_
 #define LIENTHONG_GATEWAY_CONFIG_CONFIG_LOADER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/config/config_error.h"
 #include "google/protobuf/message.h"
 #include "lienthong/config/v1/config.pb.h"
 
@@ -73,17 +93,18 @@ absl::StatusOr<lienthong::config::v1::GatewayConfig> ParseConfigYaml(
     absl::string_view yaml, absl::string_view source_name,
     absl::string_view base_dir, const AdapterConfigResolver& resolver);
 
-// Checks what the schema cannot express: listener address shaped host:port;
-// TLS certificate, key and client CA files named, client certificates
-// required unless explicitly and insecurely waived; adapter names non-empty
-// and unique, types known and configs of the type's message; routes naming
-// known methods (KnownMethods()) and existing adapters, no method routed
-// twice, timeouts not negative; client ids non-empty and unique, methods
-// known, grants with purposes and with fields that are top-level fields of
-// lienthong.v1.Citizen, roles known, rate limits positive; logging.level
-// one of debug, info, warning, error or empty; admin.address host:port when
-// set; counts, sizes and durations (limits, breaker, retry, in-flight cap,
-// checkpoint interval) not negative; ratios between 0 and 1.
+// Checks what the schema cannot express and needs nothing built: listener
+// address shaped host:port; TLS certificate, key and client CA files named,
+// client certificates required unless explicitly and insecurely waived;
+// adapter names non-empty and unique, types known and configs of the
+// type's message; routes naming existing adapters, timeouts not negative;
+// client ids non-empty and unique, methods known, grants with purposes and
+// with fields that are top-level fields of lienthong.v1.Citizen, roles
+// known, rate limits positive; logging.level one of debug, info, warning,
+// error or empty; admin.address host:port when set; counts, sizes and
+// durations (limits, breaker, retry, in-flight cap, checkpoint interval)
+// not negative; resilience.retry_budget_ratio between 0 and 1. (Route
+// methods and the retry and breaker settings are the runtime's to check.)
 //
 // Returns OK, or INVALID_ARGUMENT listing every problem found, one per line,
 // each as "field.path: what is wrong". Thread-safe as long as `resolver` is.
@@ -91,13 +112,43 @@ absl::StatusOr<lienthong::config::v1::GatewayConfig> ParseConfigYaml(
 absl::Status ValidateConfig(const lienthong::config::v1::GatewayConfig& config,
                             const AdapterConfigResolver& resolver);
 
+// Where each field of a loaded config was written, so that an error about a
+// field found after loading (AtConfigField, config_error.h) can name the
+// line. Immutable once loaded; thread-safe.
+class ConfigPositions {
+ public:
+  // Line and column (1-based) by field path, as the loader names fields.
+  using Map = std::map<std::string, std::pair<int, int>, std::less<>>;
+
+  ConfigPositions() = default;
+  ConfigPositions(std::string source, Map positions)
+      : source_(std::move(source)), positions_(std::move(positions)) {}
+
+  // Returns `status` with "SOURCE:LINE:COLUMN: " in front of its message
+  // when it names a field (AtConfigField) written in the file, or the
+  // nearest enclosing one that was ("routes[0].retry.max_backoff_ms" ->
+  // "routes[0].retry" -> "routes[0]"); "SOURCE: " when it names a field
+  // the file does not hold; unchanged otherwise (and when OK).
+  absl::Status Locate(const absl::Status& status) const;
+
+  // The position of `path` or of its nearest enclosing field written in
+  // the file, as "SOURCE:LINE:COLUMN"; "SOURCE" when there is none.
+  std::string Where(std::string path) const;
+
+ private:
+  std::string source_;
+  Map positions_;
+};
+
 // ParseConfigYaml(), then ValidateConfig(); validation problems carry the
 // position of the offending (or nearest enclosing) key:
 // "SOURCE:LINE:COLUMN: routes[0].adapter: no adapter named 'pop'".
-// Errors and thread-safety as for those two functions.
+// Fills `positions` (when not null) on success. Errors and thread-safety as
+// for those two functions.
 absl::StatusOr<lienthong::config::v1::GatewayConfig> LoadConfigYaml(
     absl::string_view yaml, absl::string_view source_name,
-    absl::string_view base_dir, const AdapterConfigResolver& resolver);
+    absl::string_view base_dir, const AdapterConfigResolver& resolver,
+    ConfigPositions* positions = nullptr);
 
 // Reads the YAML file at `path` and loads it with LoadConfigYaml(), with
 // `path` as the source name and the file's directory (made absolute) as the
@@ -109,11 +160,11 @@ absl::StatusOr<lienthong::config::v1::GatewayConfig> LoadConfigYaml(
 // INVALID_ARGUMENT. Thread-safety as for ParseConfigYaml().
 // REQUIRES: `resolver` is callable.
 absl::StatusOr<lienthong::config::v1::GatewayConfig> LoadConfigFile(
-    const std::string& path, const AdapterConfigResolver& resolver);
+    const std::string& path, const AdapterConfigResolver& resolver,
+    ConfigPositions* positions = nullptr);
 
-// The full method names ("package.Service/Method") of the lienthong.v1 API
-// that routes and clients may name: the one list to extend when the API
-// gains a method. Thread-safe; the vector lives for the whole program.
+// The full method names ("package.Service/Method") of the lienthong.v1 API,
+// which clients may be granted, read from the services' descriptors. Thread-safe; the vector lives for the whole program.
 const std::vector<std::string>& KnownMethods();
 
 }  // namespace lienthong::config

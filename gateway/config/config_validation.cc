@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "gateway/config/address.h"
+#include "gateway/log/log.h"
 #include "gateway/tls/fingerprint.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -27,43 +29,11 @@ namespace {
 
 using lienthong::config::v1::GatewayConfig;
 
-constexpr absl::string_view kLogLevels[] = {"debug", "info", "warning",
-                                            "error"};
 // Client.roles beyond calling methods.
 constexpr absl::string_view kKnownRoles[] = {"auditor"};
 
-bool IsPort(absl::string_view port) {
-  if (port.empty() || port.size() > 5) return false;
-  for (char c : port) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  int value = 0;
-  return absl::SimpleAtoi(port, &value) && value <= 65535;
-}
-
-// "host:port" with a host name or IPv4 address, or "[ipv6]:port".
 bool IsHostPort(absl::string_view address) {
-  const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos || colon == 0) return false;
-  absl::string_view host = address.substr(0, colon);
-  if (!IsPort(address.substr(colon + 1))) return false;
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return false;
-    for (char c : host.substr(1, host.size() - 2)) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' &&
-          c != '.') {
-        return false;
-      }
-    }
-    return true;
-  }
-  for (char c : host) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '-' && c != '_') {
-      return false;
-    }
-  }
-  return true;
+  return ParseHostPort(address).has_value();
 }
 
 // The message name of a packed Any: what follows the last '/' of its URL.
@@ -231,9 +201,9 @@ class Checker {
         Problem(path + ".max_in_flight",
                 "must not be negative (0 means the default, 2000)");
       }
+      // The breaker's other rules are the resilience layer's, applied when
+      // the runtime is built (gateway/server/runtime.cc).
       CheckNoNegativeIntegers(adapter.breaker(), path + ".breaker");
-      CheckRatio(path + ".breaker.failure_ratio",
-                 adapter.breaker().failure_ratio());
       if (adapter.type().empty()) {
         Problem(path + ".type",
                 "required: the adapter type, e.g. c06-population-soap");
@@ -259,21 +229,13 @@ class Checker {
     }
   }
 
+  // Which methods can be routed, and to which adapters, is the runtime's
+  // rule (gateway/server/runtime.cc), as are the retry policy's; here only
+  // what a route refers to and its plain numbers.
   void CheckRoutes() {
-    std::map<std::string, int, std::less<>> routed;
     for (int i = 0; i < config_.routes_size(); ++i) {
       const auto& route = config_.routes(i);
       const std::string path = absl::StrCat("routes[", i, "]");
-      CheckMethod(path + ".method", route.method());
-      if (!route.method().empty()) {
-        if (auto [it, inserted] = routed.emplace(route.method(), i);
-            !inserted) {
-          Problem(
-              path + ".method",
-              absl::StrCat("'", route.method(),
-                           "' is already routed by routes[", it->second, "]"));
-        }
-      }
       if (route.adapter().empty()) {
         Problem(path + ".adapter",
                 "required: the name of an entry in adapters");
@@ -285,13 +247,7 @@ class Checker {
         Problem(path + ".timeout_ms",
                 "must not be negative (0 means the default, 10000)");
       }
-      const auto& retry = route.retry();
-      CheckNoNegativeIntegers(retry, path + ".retry");
-      if (retry.initial_backoff_ms() > 0 && retry.max_backoff_ms() > 0 &&
-          retry.initial_backoff_ms() > retry.max_backoff_ms()) {
-        Problem(path + ".retry.initial_backoff_ms",
-                "must not exceed max_backoff_ms");
-      }
+      CheckNoNegativeIntegers(route.retry(), path + ".retry");
     }
   }
 
@@ -376,11 +332,10 @@ class Checker {
 
   void CheckLogging() {
     const std::string& level = config_.logging().level();
-    if (level.empty()) return;
-    if (std::find(std::begin(kLogLevels), std::end(kLogLevels), level) ==
-        std::end(kLogLevels)) {
+    log::Level parsed;
+    if (!level.empty() && !log::ParseLevel(level, &parsed)) {
       Problem("logging.level", absl::StrCat("'", level, "' is not one of ",
-                                            absl::StrJoin(kLogLevels, ", ")));
+                                            log::LevelNames()));
     }
   }
 

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/config/yaml_text.h"  // SubstituteEnvironment
 #include "google/protobuf/message.h"
 
 namespace lienthong::config::internal {
@@ -63,15 +64,6 @@ absl::Status ParseYamlIntoMessage(absl::string_view yaml,
                                   const YamlToProtoOptions& options,
                                   google::protobuf::Message* message,
                                   PositionMap* positions);
-
-// Returns `text` with each `${NAME}` replaced by `lookup(NAME)` and each
-// `$${` by a literal `${`. On an unset variable or a malformed reference,
-// returns INVALID_ARGUMENT naming the variable (never `text`). Thread-safe
-// if `lookup` is.
-absl::StatusOr<std::string> SubstituteEnvironment(
-    absl::string_view text,
-    const std::function<std::optional<std::string>(const std::string&)>&
-        lookup);
 
 }  // namespace lienthong::config::internal
 

@@ -32,14 +32,25 @@ const char* LevelName(Level level) {
 
 void SetLevel(Level level) { min_level.store(static_cast<int>(level)); }
 
+constexpr Level kLevels[] = {Level::kDebug, Level::kInfo, Level::kWarning,
+                             Level::kError};
+
 bool ParseLevel(absl::string_view name, Level* level) {
-  for (Level l : {Level::kDebug, Level::kInfo, Level::kWarning, Level::kError}) {
+  for (Level l : kLevels) {
     if (name == LevelName(l)) {
       *level = l;
       return true;
     }
   }
   return false;
+}
+
+std::string LevelNames() {
+  std::string names;
+  for (Level l : kLevels) {
+    absl::StrAppend(&names, names.empty() ? "" : ", ", LevelName(l));
+  }
+  return names;
 }
 
 std::string JsonEscape(absl::string_view text) {

@@ -20,6 +20,8 @@ using Field = std::pair<absl::string_view, absl::string_view>;
 void SetLevel(Level level);
 // Parses "debug", "info", "warning", "error"; returns false otherwise.
 bool ParseLevel(absl::string_view name, Level* level);
+// Returns the names ParseLevel takes, "debug, info, warning, error".
+std::string LevelNames();
 
 // Writes {"ts":..., "level":..., "msg":..., fields...} as one line.
 // Thread-safe; lines from different threads never interleave.

@@ -8,29 +8,25 @@
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/audit_service.h"
-#include "gateway/audit/signing.h"
+#include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
 #include "gateway/server/runtime.h"
+#include "gateway/server/server_setup.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/tls/client_identity.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/vneid_sign_in.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpc/grpc.h"
-#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
@@ -98,113 +94,6 @@ absl::Status ValidateName(absl::string_view name) {
     return absl::InvalidArgumentError("full_name is too long");
   }
   return absl::OkStatus();
-}
-
-// Opens the audit log. Without key files configured, development keys are
-// made beside the store on first start (logged); configured key files must
-// exist.
-absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
-    const lienthong::config::v1::Audit& config, const std::string& node) {
-  audit::AuditLog::Options options;
-  options.path = config.store_file().empty() ? "var/audit.db" : config.store_file();
-  options.node = node.empty() ? "lienthong" : node;
-  if (config.checkpoint_every() > 0) {
-    options.checkpoint_every = config.checkpoint_every();
-  }
-  std::string dir = ".";
-  if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
-    dir = options.path.substr(0, slash);
-  }
-  if (dir != "." && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create audit folder '", dir, "'"));
-  }
-  if (config.signing_key_file().empty() && config.hmac_key_file().empty()) {
-    options.signing_key_file = absl::StrCat(dir, "/audit-signing.pem");
-    options.hmac_key_file = absl::StrCat(dir, "/audit-hmac.key");
-    bool made = false;
-    if (::access(options.signing_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(
-          audit::GenerateSigningKeyFile(options.signing_key_file));
-      made = true;
-    }
-    if (::access(options.hmac_key_file.c_str(), F_OK) != 0) {
-      LIENTHONG_RETURN_IF_ERROR(audit::GenerateHmacKeyFile(options.hmac_key_file));
-      made = true;
-    }
-    if (made) {
-      log::Warning("made development audit keys; configure audit.signing_key_file "
-                   "and audit.hmac_key_file for production",
-                   {{"folder", dir}});
-    }
-  } else {
-    options.signing_key_file = config.signing_key_file();
-    options.hmac_key_file = config.hmac_key_file();
-  }
-  auto opened = audit::AuditLog::Open(options);
-  if (!opened.ok()) {
-    return absl::Status(opened.status().code(),
-                        absl::StrCat("audit log: ", opened.status().message()));
-  }
-  return opened;
-}
-
-// Protections of the HTTP/2 listener, each with a safe default.
-void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
-                         grpc::ServerBuilder& builder) {
-  auto or_default = [](int value, int fallback) {
-    return value > 0 ? value : fallback;
-  };
-  builder.SetMaxReceiveMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
-  builder.SetMaxSendMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
-  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
-                             or_default(limits.max_metadata_bytes(), 16 << 10));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             or_default(limits.max_concurrent_streams(), 100));
-  builder.AddChannelArgument(
-      GRPC_ARG_KEEPALIVE_TIME_MS,
-      or_default(limits.keepalive_time_seconds(), 120) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-      or_default(limits.keepalive_timeout_seconds(), 20) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      or_default(limits.min_client_ping_interval_seconds(), 60) * 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  builder.AddChannelArgument(
-      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-      or_default(limits.max_connection_idle_seconds(), 600) * 1000);
-  // Every connection ends within its age (+-10% jitter) plus the grace, so
-  // a revoked certificate or removed client does not keep a live one.
-  builder.AddChannelArgument(
-      GRPC_ARG_MAX_CONNECTION_AGE_MS,
-      or_default(limits.max_connection_age_seconds(), 3600) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-      or_default(limits.max_connection_age_grace_seconds(), 60) * 1000);
-  builder.AddChannelArgument(
-      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
-      or_default(limits.handshake_timeout_seconds(), 10) * 1000);
-  grpc::ResourceQuota quota("lienthong-listener");
-  quota.Resize(limits.memory_quota_bytes() > 0
-                   ? static_cast<size_t>(limits.memory_quota_bytes())
-                   : size_t{1} << 30);
-  builder.SetResourceQuota(quota);
-}
-
-// Who may complete the listener's TLS handshake: the configured clients,
-// each at a bounded rate of new connections.
-std::shared_ptr<tls::ClientAdmission> NewAdmission(
-    const lienthong::config::v1::ListenerLimits& limits) {
-  tls::ClientAdmission::Limits admission_limits;
-  if (limits.handshakes_per_client_per_second() > 0) {
-    admission_limits.handshakes_per_second =
-        limits.handshakes_per_client_per_second();
-  }
-  if (limits.handshake_burst_per_client() > 0) {
-    admission_limits.handshake_burst = limits.handshake_burst_per_client();
-  }
-  return std::make_shared<tls::ClientAdmission>(admission_limits);
 }
 
 }  // namespace
@@ -383,18 +272,18 @@ class Services {
 
 namespace {
 
-// The shared end of VerifyIdentity and LookupCitizen. A call refused by
-// `status` (admission, validation, policy) is answered at once; otherwise
-// `attempt(route, context, done)` runs under the route's retries and
-// breaker, `accept(reply)` moves a good reply into `*response`, and the
-// call is logged, audited and answered.
+// The shared end of VerifyIdentity, SignInWithVneid and LookupCitizen. A
+// call refused by `status` (admission, validation, policy) is answered at
+// once; otherwise `attempt(route, context, done)` runs under the route's
+// breaker and, when `idempotent`, its retries; `accept(reply)` moves a good
+// reply into `*response`, and the call is logged, audited and answered.
 template <typename Response, typename Attempt, typename Accept>
 grpc::ServerUnaryReactor* Serve(const Services& services,
                                 grpc::CallbackServerContext& ctx,
                                 std::shared_ptr<CallRecord> call,
                                 Services::Admitted admitted, absl::Status status,
                                 Response* response, Attempt attempt,
-                                Accept accept) {
+                                Accept accept, bool idempotent = true) {
   grpc::ServerUnaryReactor* reactor = ctx.DefaultReactor();
   auto answer = [reactor](absl::Status final) {
     reactor->Finish(ToGrpcStatus(final));
@@ -410,7 +299,7 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
                                 admitted.caller.id, call->trace_id};
   // `route` lives in the runtime, which the completion below keeps alive.
   ResilientCall<Response>(
-      *route.retrier, *route.guard, context, /*idempotent=*/true,
+      *route.retrier, *route.guard, context, idempotent,
       [&route, attempt = std::move(attempt)](
           const adapters::CallContext& attempt_context,
           adapters::Callback<Response> done) mutable {
@@ -437,6 +326,37 @@ class IdentityServiceImpl final
  public:
   explicit IdentityServiceImpl(const Services* services)
       : services_(services) {}
+
+  // An authorisation code can be exchanged once: never retried. The citizen
+  // is known only from the answer, and is then logged masked and audited
+  // hashed like any other.
+  grpc::ServerUnaryReactor* SignInWithVneid(
+      grpc::CallbackServerContext* ctx,
+      const lienthong::v1::VneidSignInRequest* request,
+      lienthong::v1::VneidSignInResponse* response) override {
+    auto call = std::make_shared<CallRecord>(kSignInWithVneid, *request, "",
+                                             "", "", services_->auditing());
+    Services::Admitted admitted;
+    absl::Status status = services_->Admit(*ctx, kSignInWithVneid, admitted);
+    call->caller = admitted.caller;
+    if (status.ok()) status = validation::ValidateVneidSignIn(*request);
+    if (status.ok()) {
+      status = admitted.route->sign_in->CheckRedirectUri(
+          admitted.caller.id, request->redirect_uri());
+    }
+    return Serve(
+        *services_, *ctx, call, std::move(admitted), status, response,
+        [request](const Route& route, const adapters::CallContext& context,
+                  adapters::Callback<lienthong::v1::VneidSignInResponse> done) {
+          route.sign_in->SignIn(*request, context, std::move(done));
+        },
+        [call, response](
+            adapters::Reply<lienthong::v1::VneidSignInResponse> reply) {
+          *response = std::move(reply.value);
+          call->citizen_id = response->citizen_id();
+        },
+        /*idempotent=*/false);
+  }
 
   grpc::ServerUnaryReactor* VerifyIdentity(
       grpc::CallbackServerContext* ctx,
@@ -545,38 +465,29 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
     adapters::HttpClient* http,
     const std::vector<grpc::Service*>& extra_services) {
+  // Builders below rely on the config-level rules having passed.
+  LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
+      config, [&registry](absl::string_view type) {
+        return registry.EmptyConfigFor(type);
+      }));
   auto server =
       std::unique_ptr<GatewayServer>(new GatewayServer(registry, http));
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime,
                              BuildRuntime(config, server->resources_));
-  const auto& tls_config = config.listener().tls();
-  tls::ServerTlsOptions tls_options;
-  tls_options.cert_file = tls_config.cert_file();
-  tls_options.key_file = tls_config.key_file();
-  tls_options.client_ca_file = tls_config.client_ca_file();
-  tls_options.require_client_cert =
-      !tls_config.has_require_client_cert() || tls_config.require_client_cert();
-  if (!tls_options.require_client_cert &&
-      !tls_config.insecure_allow_no_client_cert()) {
-    return absl::InvalidArgumentError(
-        "listener.tls.require_client_cert: false needs "
-        "insecure_allow_no_client_cert: true as well");
-  }
-  tls_options.refresh_interval_seconds = tls_config.refresh_interval_seconds();
-  tls_options.client_crl_file = tls_config.client_crl_file();
-  server->admission_ = NewAdmission(config.listener().limits());
+  const tls::ServerTlsOptions tls_options =
+      ServerTlsOptionsOf(config.listener().tls());
+  server->admission_ = ClientAdmissionOf(config.listener().limits());
   LIENTHONG_RETURN_IF_ERROR(server->admission_->Update(config.clients()));
-  tls_options.admission = server->admission_;
   auto& refused = server->metrics_registry_.AddCounter(
       "lienthong_tls_handshakes_refused_total",
       "Client certificates refused in the TLS handshake, by reason.",
       {"reason"});
-  tls_options.on_refused = [&refused](absl::string_view reason) {
-    refused.WithLabels({reason}).Increment();
-  };
-  LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
-                             tls::MakeServerCredentials(tls_options));
-
+  LIENTHONG_ASSIGN_OR_RETURN(
+      auto credentials,
+      ListenerCredentials(config.listener().tls(), server->admission_,
+                          [&refused](absl::string_view reason) {
+                            refused.WithLabels({reason}).Increment();
+                          }));
   const auto& audit_config = config.audit();
   if (!audit_config.disabled()) {
     LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
@@ -629,8 +540,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   server->population_ = population;
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.listener().address()));
+    return config::AtConfigField(
+        "listener.address",
+        absl::UnavailableError(absl::StrCat("cannot listen on ",
+                                            config.listener().address())));
   }
   log::Info("gateway listening",
             {{"address", config.listener().address()},
@@ -698,6 +611,10 @@ absl::Status GatewayServer::Ready() const {
 }
 
 absl::Status GatewayServer::Reload(const GatewayConfig& config) {
+  LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
+      config, [this](absl::string_view type) {
+        return resources_.registry->EmptyConfigFor(type);
+      }));
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
   // The handshake's client list first: a client removed by this reload
   // cannot open new connections once the reload has returned.

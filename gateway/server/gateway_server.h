@@ -30,10 +30,14 @@ class Services;
 
 class GatewayServer {
  public:
-  // Builds adapters, routes and policy from `config` and starts listening.
-  // Fails with INVALID_ARGUMENT for a config that cannot be served (bad
-  // route, unreadable certificate) and UNAVAILABLE when the address cannot be
-  // bound. REQUIRES: `registry` and `http` outlive the server.
+  // Validates `config` (config::ValidateConfig), builds adapters, routes
+  // and policy (BuildRuntime), the listener's credentials and the audit
+  // log, and starts listening. Fails with INVALID_ARGUMENT for a config that
+  // cannot be served (bad route, unreadable certificate), the audit log's
+  // errors, and UNAVAILABLE when the address cannot be bound; errors about
+  // one config field carry it (config::AtConfigField) for
+  // ConfigPositions::Locate. REQUIRES: `registry` and `http` outlive the
+  // server.
   // `extra_services` (may be empty) are served on the same listener, e.g.
   // the portal synchronisation; they must outlive the server and do their
   // own authorisation with the helpers in this header.
@@ -72,7 +76,8 @@ class GatewayServer {
   // atomically: calls in flight finish on the old set, new calls use the new
   // one, new connections are admitted in the TLS handshake by the new client
   // list (existing ones end within the listener's maximum connection age).
-  // On any error (INVALID_ARGUMENT naming it) the running set stays.
+  // On any error (INVALID_ARGUMENT naming it, as Start's) the running set
+  // stays.
   // Listener and TLS settings are not reloaded (certificate and CRL files
   // are re-read on their own). Thread-safe.
   absl::Status Reload(const lienthong::config::v1::GatewayConfig& config);

@@ -8,21 +8,23 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "gateway/admin/admin_server.h"
+#include "gateway/config/address.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/server/startup_check.h"
 #include "gateway/sync/portal_sync.h"
 #include "gateway/tls/client_identity.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -80,36 +82,45 @@ void PinCipherSuites() {
   }
 }
 
+// Writes "lienthong-gateway: <message>" for a failed start or check.
+int Fail(const absl::Status& status, int exit_code) {
+  std::cerr << "lienthong-gateway: " << status.message() << "\n";
+  return exit_code;
+}
+
 int Run(const std::string& config_path, bool check_only,
         bool allow_insecure_file_modes) {
   using namespace lienthong;
   using server::GatewayServer;
   adapters::AdapterRegistry registry;
   adapters::RegisterBuiltinAdapters(registry);
-  auto resolver = [&registry](absl::string_view type)
-      -> std::unique_ptr<google::protobuf::Message> {
-    const adapters::AdapterFactory* factory = registry.Find(type);
-    return factory == nullptr ? nullptr : factory->CreateEmptyConfig();
+  auto resolver = [&registry](absl::string_view type) {
+    return registry.EmptyConfigFor(type);
   };
-  auto config = config::LoadConfigFile(config_path, resolver);
-  if (!config.ok()) {
-    std::cerr << "lienthong-gateway: " << config.status().message() << "\n";
-    return 2;
-  }
+  config::ConfigPositions positions;
+  auto config = config::LoadConfigFile(config_path, resolver, &positions);
+  if (!config.ok()) return Fail(config.status(), 2);
   if (!config->logging().level().empty()) {
     log::Level level;
     if (log::ParseLevel(config->logging().level(), &level)) log::SetLevel(level);
   }
   if (absl::Status modes = server::CheckSecretFileModes(config_path, *config);
       !modes.ok()) {
-    if (!allow_insecure_file_modes) {
-      std::cerr << "lienthong-gateway: " << modes.message() << "\n";
-      return 2;
-    }
+    if (!allow_insecure_file_modes) return Fail(modes, 2);
     log::Warning("secret files open to others, allowed by --allow-insecure-file-modes",
                  {{"files", modes.message()}});
   }
+  adapters::CurlHttpClient::Options http_options;
+  if (int max = config->resilience().max_connections_per_system(); max > 0) {
+    http_options.max_connections_per_host = max;
+  }
   if (check_only) {
+    // Adapters are made (and dropped) as at start; nothing is sent.
+    auto http = adapters::CurlHttpClient::Create(http_options);
+    if (!http.ok()) return Fail(http.status(), 1);
+    absl::Status checked =
+        server::CheckStartup(*config, registry, http->get());
+    if (!checked.ok()) return Fail(positions.Locate(checked), 2);
     std::cout << "config OK: " << config_path << "\n";
     return 0;
   }
@@ -122,52 +133,41 @@ int Run(const std::string& config_path, bool check_only,
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  adapters::CurlHttpClient::Options http_options;
-  if (int max = config->resilience().max_connections_per_system(); max > 0) {
-    http_options.max_connections_per_host = max;
-  }
   auto http = adapters::CurlHttpClient::Create(http_options);
-  if (!http.ok()) {
-    std::cerr << "lienthong-gateway: " << http.status().message() << "\n";
-    return 1;
-  }
+  if (!http.ok()) return Fail(http.status(), 1);
   // Portal synchronisation, when configured: its service shares the
   // gateway's listener and is authorised by the gateway's policy.
   std::unique_ptr<sync::PortalSync> portal_sync;
   std::vector<grpc::Service*> extra_services;
   if (!config->portal_sync().adapter().empty()) {
     auto created = sync::PortalSync::Create(*config, registry, http->get());
-    if (!created.ok()) {
-      std::cerr << "lienthong-gateway: " << created.status().message() << "\n";
-      return 2;
-    }
+    if (!created.ok()) return Fail(created.status(), 2);
     portal_sync = *std::move(created);
     extra_services.push_back(portal_sync->service());
   }
   auto server = server::GatewayServer::Start(*config, registry, http->get(),
                                              extra_services);
-  if (!server.ok()) {
-    std::cerr << "lienthong-gateway: " << server.status().message() << "\n";
-    return 2;
-  }
+  if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
   std::unique_ptr<admin::AdminServer> admin_server;
   if (!config->admin().disabled()) {
     admin::AdminServer::Options options;
-    std::string address = config->admin().address().empty()
-                              ? "127.0.0.1:9464"
-                              : config->admin().address();
-    size_t colon = address.rfind(':');
-    options.host = address.substr(0, colon);
-    if (!absl::SimpleAtoi(address.substr(colon + 1), &options.port)) {
-      std::cerr << "lienthong-gateway: admin.address must be host:port\n";
-      return 2;
+    // Validation has checked the address's shape with the same parser.
+    std::optional<config::HostPort> address = config::ParseHostPort(
+        config->admin().address().empty() ? "127.0.0.1:9464"
+                                          : config->admin().address());
+    if (!address.has_value()) {
+      return Fail(absl::InvalidArgumentError("admin.address must be host:port"),
+                  2);
     }
+    options.host = address->host;
+    options.port = address->port;
     if (const std::string& file = config->admin().bearer_token_file();
         !file.empty()) {
       auto token = admin::ReadBearerTokenFile(file);
       if (!token.ok()) {
-        std::cerr << "lienthong-gateway: " << token.status().message() << "\n";
-        return 2;
+        return Fail(positions.Locate(config::AtConfigField(
+                        "admin.bearer_token_file", token.status())),
+                    2);
       }
       options.bearer_token = *std::move(token);
     }
@@ -176,9 +176,9 @@ int Run(const std::string& config_path, bool check_only,
         options, &gateway->metrics_registry(),
         [gateway] { return gateway->Ready(); });
     if (!started.ok()) {
-      std::cerr << "lienthong-gateway: admin endpoint: "
-                << started.status().message() << "\n";
-      return 2;
+      return Fail(positions.Locate(config::AtConfigField(
+                      "admin.address", started.status())),
+                  2);
     }
     admin_server = *std::move(started);
     std::cout << "lienthong-gateway admin on http://" << admin_server->host()
@@ -203,9 +203,11 @@ int Run(const std::string& config_path, bool check_only,
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
     // Reload: a config that fails to load or build leaves the running one.
-    auto fresh = config::LoadConfigFile(config_path, resolver);
-    absl::Status reloaded =
-        fresh.ok() ? (*server)->Reload(*fresh) : fresh.status();
+    config::ConfigPositions fresh_positions;
+    auto fresh = config::LoadConfigFile(config_path, resolver, &fresh_positions);
+    absl::Status reloaded = fresh.ok()
+                                ? fresh_positions.Locate((*server)->Reload(*fresh))
+                                : fresh.status();
     if (!reloaded.ok()) {
       log::Error("config reload refused; the running config stays",
                  {{"reason", reloaded.message()}});
@@ -240,7 +242,9 @@ int main(int argc, char** argv) {
   app.add_option("--config,-c", config_path, "gateway config file (YAML)")
       ->required();
   app.add_flag("--check", check_only,
-               "load and validate the config, then exit");
+               "load the config and build everything start-up builds "
+               "(adapters, routes, policy, TLS, audit and outbox settings) "
+               "without listening or writing, then exit");
   bool allow_insecure_file_modes = false;
   app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
                "start even when the config or a key file is readable by group "

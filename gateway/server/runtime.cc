@@ -1,8 +1,13 @@
 #include "gateway/server/runtime.h"
 
+#include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/config/config_error.h"
 #include "gateway/status/status_macros.h"
 
 namespace lienthong::server {
@@ -37,109 +42,197 @@ resilience::RetryPolicy RetryPolicyOf(const lienthong::config::v1::Retry& r) {
   return p;
 }
 
-}  // namespace
+// The methods a route may name and what an adapter must offer to serve
+// each: the one list to extend when the gateway relays a new method.
+struct RoutableMethod {
+  absl::string_view method;
+  absl::string_view capability;  // for messages
+  void (*bind)(adapters::Adapter& adapter, Route& route);
+};
+constexpr RoutableMethod kRoutable[] = {
+    {kVerifyIdentity, "identity verification",
+     [](adapters::Adapter& a, Route& r) { r.identity = a.identity(); }},
+    {kLookupCitizen, "population lookups",
+     [](adapters::Adapter& a, Route& r) { r.population = a.population(); }},
+    {kSignInWithVneid, "citizen sign-in",
+     [](adapters::Adapter& a, Route& r) { r.sign_in = a.sign_in(); }},
+};
 
-absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
-    const GatewayConfig& config, const RuntimeResources& resources) {
-  auto runtime = std::make_shared<Runtime>();
-  LIENTHONG_ASSIGN_OR_RETURN(runtime->policy,
-                             policy::Policy::FromConfig(config));
+std::string RoutableNames() {
+  std::string names;
+  for (const RoutableMethod& m : kRoutable) {
+    absl::StrAppend(&names, names.empty() ? "" : ", ", m.method);
+  }
+  return names;
+}
 
+// Where in `path` (an adapters[i].config) a factory's refusal points:
+// factories name the field first ("upstream.base_url must start with
+// https://", "ca_file: cannot read ..."), so a leading field path of the
+// adapter's config message refines it; anything else stays at `path`.
+std::string FactoryErrorField(const google::protobuf::Message& empty_config,
+                              absl::string_view message, std::string path) {
+  const size_t end = message.find_first_of(": ");
+  const google::protobuf::Descriptor* type = empty_config.GetDescriptor();
+  std::string refined = path;
+  for (absl::string_view part :
+       absl::StrSplit(message.substr(0, end), '.')) {
+    const google::protobuf::FieldDescriptor* field =
+        type == nullptr ? nullptr : type->FindFieldByName(std::string(part));
+    if (field == nullptr) return path;
+    absl::StrAppend(&refined, ".", part);
+    type = field->message_type();
+  }
+  return refined;
+}
+
+// Client rate limits, each checked by the resilience layer's rules.
+absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
   resilience::ClientRateLimiterOptions limits;
-  for (const auto& client : config.clients()) {
+  for (int i = 0; i < config.clients_size(); ++i) {
+    const auto& client = config.clients(i);
     if (!client.has_rate_limit()) continue;
     resilience::RateLimit limit;
     limit.per_second = client.rate_limit().requests_per_second();
     limit.burst = OrDefault(client.rate_limit().burst(),
                             std::max(1, static_cast<int>(limit.per_second)));
+    resilience::ClientRateLimiterOptions one;
+    one.clients.emplace(client.id(), limit);
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        absl::StrCat("clients[", i, "].rate_limit"),
+        resilience::ValidateClientRateLimiterOptions(one)));
     limits.clients.emplace(client.id(), limit);
   }
-  LIENTHONG_RETURN_IF_ERROR(resilience::ValidateClientRateLimiterOptions(limits));
-  runtime->rate_limiter =
+  runtime.rate_limiter =
       std::make_unique<resilience::ClientRateLimiter>(std::move(limits));
+  return absl::OkStatus();
+}
 
-  resilience::RetryBudgetOptions budget;
-  if (config.resilience().retry_budget_ratio() > 0) {
-    budget.ratio = config.resilience().retry_budget_ratio();
-  }
-  LIENTHONG_RETURN_IF_ERROR(resilience::ValidateRetryBudgetOptions(budget));
-
-  std::map<std::string, adapters::Adapter*, std::less<>> by_name;
-  for (const auto& instance : config.adapters()) {
-    const adapters::AdapterFactory* factory =
-        resources.registry->Find(instance.type());
-    if (factory == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': unknown type '", instance.type(),
-          "'"));
-    }
-    std::unique_ptr<google::protobuf::Message> typed =
-        factory->CreateEmptyConfig();
-    if (!instance.config().UnpackTo(typed.get())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': config is not a ",
-          typed->GetDescriptor()->full_name()));
-    }
+// Creates every adapter instance with the protections in front of it.
+absl::Status AddAdapters(const GatewayConfig& config,
+                         const RuntimeResources& resources,
+                         const resilience::RetryBudgetOptions& budget,
+                         Runtime& runtime) {
+  for (int i = 0; i < config.adapters_size(); ++i) {
+    const auto& instance = config.adapters(i);
+    const std::string path = absl::StrCat("adapters[", i, "]");
     adapters::AdapterContext context{instance.name(), resources.http};
     if (resources.metrics != nullptr) {
       context.token_refreshes =
           &resources.metrics->token_refreshes.WithLabels({instance.name()});
     }
-    auto adapter = factory->Create(*typed, context);
+    auto adapter = resources.registry->Create(instance, context);
     if (!adapter.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance.name(), "': ", adapter.status().message()));
+      std::string field = path + ".config";
+      if (auto empty = resources.registry->EmptyConfigFor(instance.type())) {
+        field = FactoryErrorField(*empty, adapter.status().message(), field);
+      }
+      return config::AtConfigField(
+          field, absl::InvalidArgumentError(absl::StrCat(
+                     "adapter '", instance.name(), "': ",
+                     adapter.status().message())));
     }
-    if (!by_name.emplace(instance.name(), adapter->get()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("adapter name '", instance.name(), "' used twice"));
-    }
-    runtime->adapters.push_back(*std::move(adapter));
-
+    resilience::CircuitBreakerOptions breaker =
+        BreakerOptions(instance.breaker());
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        path + ".breaker", resilience::ValidateCircuitBreakerOptions(breaker)));
     auto guard = std::make_unique<UpstreamGuard>();
     guard->system = instance.name();
-    resilience::CircuitBreakerOptions breaker = BreakerOptions(instance.breaker());
-    LIENTHONG_RETURN_IF_ERROR(resilience::ValidateCircuitBreakerOptions(breaker));
     guard->breaker =
         std::make_unique<resilience::CircuitBreaker>(instance.name(), breaker);
     guard->in_flight = std::make_unique<resilience::ConcurrencyLimiter>(
         OrDefault(instance.max_in_flight(), 2000));
     guard->budget = std::make_unique<resilience::RetryBudget>(budget);
-    runtime->guards.emplace(instance.name(), std::move(guard));
+    if (!runtime.guards.emplace(instance.name(), std::move(guard)).second) {
+      return absl::InternalError(absl::StrCat(
+          "adapter name '", instance.name(), "' used twice: the config was "
+          "not validated"));
+    }
+    runtime.adapters_by_name.emplace(instance.name(), adapter->get());
+    runtime.adapters.push_back(*std::move(adapter));
   }
+  return absl::OkStatus();
+}
 
-  for (const auto& r : config.routes()) {
-    auto it = by_name.find(r.adapter());
-    if (it == by_name.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "route ", r.method(), ": no adapter named '", r.adapter(), "'"));
+// A route for each method, to an adapter that can serve it.
+absl::Status AddRoutes(const GatewayConfig& config,
+                       const RuntimeResources& resources, Runtime& runtime) {
+  std::map<std::string, int, std::less<>> routed;
+  for (int i = 0; i < config.routes_size(); ++i) {
+    const auto& r = config.routes(i);
+    const std::string path = absl::StrCat("routes[", i, "]");
+    const RoutableMethod* method = nullptr;
+    for (const RoutableMethod& m : kRoutable) {
+      if (m.method == r.method()) method = &m;
+    }
+    if (method == nullptr) {
+      return config::AtConfigField(
+          path + ".method",
+          absl::InvalidArgumentError(
+              r.method().empty()
+                  ? absl::StrCat("required: one of ", RoutableNames())
+                  : absl::StrCat("'", r.method(), "' cannot be routed (",
+                                 "routable: ", RoutableNames(),
+                                 "; the gateway serves the others itself)")));
+    }
+    if (auto [it, inserted] = routed.emplace(r.method(), i); !inserted) {
+      return config::AtConfigField(
+          path + ".method",
+          absl::InvalidArgumentError(absl::StrCat(
+              "'", r.method(), "' is already routed by routes[", it->second,
+              "]")));
+    }
+    auto adapter = runtime.adapters_by_name.find(r.adapter());
+    if (adapter == runtime.adapters_by_name.end()) {
+      return absl::InternalError(absl::StrCat(
+          path, ": no adapter named '", r.adapter(),
+          "': the config was not validated"));
     }
     Route route;
     route.adapter_name = r.adapter();
+    method->bind(*adapter->second, route);
+    if (route.identity == nullptr && route.population == nullptr &&
+        route.sign_in == nullptr) {
+      std::string adapter_type;
+      for (const auto& instance : config.adapters()) {
+        if (instance.name() == r.adapter()) adapter_type = instance.type();
+      }
+      return config::AtConfigField(
+          path + ".adapter",
+          absl::InvalidArgumentError(absl::StrCat(
+              "adapter '", r.adapter(), "' (", adapter_type, ") cannot serve ",
+              r.method(), ": it offers no ", method->capability)));
+    }
     if (r.timeout_ms() > 0) route.timeout = absl::Milliseconds(r.timeout_ms());
-    if (r.method() == kVerifyIdentity) {
-      route.identity = it->second->identity();
-    } else if (r.method() == kLookupCitizen) {
-      route.population = it->second->population();
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("route: unknown method '", r.method(), "'"));
-    }
-    if (route.identity == nullptr && route.population == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "route ", r.method(), ": adapter '", r.adapter(),
-          "' cannot serve this method"));
-    }
-    route.guard = runtime->guards.at(r.adapter()).get();
+    route.guard = runtime.guards.at(r.adapter()).get();
     resilience::RetryPolicy policy = RetryPolicyOf(r.retry());
-    LIENTHONG_RETURN_IF_ERROR(resilience::ValidateRetryPolicy(policy));
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        path + ".retry", resilience::ValidateRetryPolicy(policy)));
     route.retrier = std::make_unique<resilience::Retrier>(
         policy, resources.timers, route.guard->budget.get());
-    if (!runtime->routes.emplace(r.method(), std::move(route)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("route ", r.method(), " given twice"));
-    }
+    runtime.routes.emplace(r.method(), std::move(route));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
+    const GatewayConfig& config, const RuntimeResources& resources) {
+  auto runtime = std::make_shared<Runtime>();
+  auto policy = policy::Policy::FromConfig(config);
+  if (!policy.ok()) return config::AtConfigField("clients", policy.status());
+  runtime->policy = *std::move(policy);
+  LIENTHONG_RETURN_IF_ERROR(AddRateLimits(config, *runtime));
+  resilience::RetryBudgetOptions budget;
+  if (config.resilience().retry_budget_ratio() > 0) {
+    budget.ratio = config.resilience().retry_budget_ratio();
+  }
+  LIENTHONG_RETURN_IF_ERROR(
+      config::AtConfigField("resilience.retry_budget_ratio",
+                            resilience::ValidateRetryBudgetOptions(budget)));
+  LIENTHONG_RETURN_IF_ERROR(AddAdapters(config, resources, budget, *runtime));
+  LIENTHONG_RETURN_IF_ERROR(AddRoutes(config, resources, *runtime));
   return std::shared_ptr<const Runtime>(std::move(runtime));
 }
 

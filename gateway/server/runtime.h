@@ -26,10 +26,13 @@ inline constexpr char kVerifyIdentity[] =
     "lienthong.v1.IdentityService/VerifyIdentity";
 inline constexpr char kLookupCitizen[] =
     "lienthong.v1.PopulationService/LookupCitizen";
+inline constexpr char kSignInWithVneid[] =
+    "lienthong.v1.IdentityService/SignInWithVneid";
 
 struct Route {
   adapters::IdentityAdapter* identity = nullptr;
   adapters::PopulationAdapter* population = nullptr;
+  adapters::CitizenSignInAdapter* sign_in = nullptr;
   std::string adapter_name;
   absl::Duration timeout = absl::Seconds(10);
   UpstreamGuard* guard = nullptr;
@@ -41,6 +44,8 @@ class Runtime {
   std::shared_ptr<const policy::Policy> policy;
   std::unique_ptr<resilience::ClientRateLimiter> rate_limiter;
   std::vector<std::unique_ptr<adapters::Adapter>> adapters;
+  // The instances above by their config names.
+  std::map<std::string, adapters::Adapter*, std::less<>> adapters_by_name;
   std::map<std::string, std::unique_ptr<UpstreamGuard>, std::less<>> guards;
   std::map<std::string, Route, std::less<>> routes;
 
@@ -58,8 +63,15 @@ struct RuntimeResources {
   ServerMetrics* metrics = nullptr;  // may be null
 };
 
-// Builds the runtime a config describes. Fails with INVALID_ARGUMENT naming
-// the bad adapter, route or client. REQUIRES: `resources` outlive it.
+// Builds the runtime a config describes: the policy, client rate limits,
+// every adapter through its factory with its breaker, in-flight cap and
+// retry budget, and a route for each method. Owns the rules only building
+// can check: which methods can be routed and to adapters offering what,
+// the adapters' own settings, the resilience settings as defaults fill
+// them in. Fails with INVALID_ARGUMENT marked with the config field it is
+// about (config::AtConfigField: "routes[0].adapter: adapter 'vneid' ...
+// cannot serve ..."), INTERNAL when `config` was not validated.
+// REQUIRES: config::ValidateConfig(config) passed; `resources` outlive it.
 absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
     const lienthong::config::v1::GatewayConfig& config,
     const RuntimeResources& resources);

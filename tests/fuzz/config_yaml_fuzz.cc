@@ -18,7 +18,7 @@ namespace {
 std::unique_ptr<google::protobuf::Message> Resolve(absl::string_view type) {
   using namespace lienthong::config::v1;
   if (type == "c06-population-soap") return std::make_unique<C06PopulationSoapConfig>();
-  if (type == "vneid-identity-rest") return std::make_unique<VneidIdentityRestConfig>();
+  if (type == "vneid-oidc") return std::make_unique<VneidOidcConfig>();
   if (type == "dvcqg-portal-rest") return std::make_unique<DvcqgPortalRestConfig>();
   if (type == "grpc-upstream") return std::make_unique<GrpcUpstreamConfig>();
   return nullptr;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
@@ -68,28 +69,35 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   population->set_type("c06-population-soap");
   population->mutable_config()->PackFrom(c06);
 
-  lienthong::config::v1::VneidIdentityRestConfig vneid;
+  lienthong::config::v1::VneidOidcConfig vneid;
   *vneid.mutable_upstream() = upstream;
-  vneid.set_token_path("/vneid/oauth2/token");
-  vneid.set_verify_path("/vneid/api/v1/identity/verify");
+  vneid.mutable_upstream()->set_base_url(sim_url + "/vneid");
   vneid.set_client_id("lienthong-dev");
   vneid.set_client_secret("dev-vneid-secret");
+  vneid.add_redirect_uris(kVneidRedirectUri);
+  auto* portal = vneid.add_caller_redirect_uris();
+  portal->set_client(ClientId("citizen-portal"));
+  portal->add_redirect_uris(kVneidPortalRedirectUri);
   auto* identity = config.add_adapters();
   identity->set_name("vneid");
-  identity->set_type("vneid-identity-rest");
+  identity->set_type("vneid-oidc");
   identity->mutable_config()->PackFrom(vneid);
 
   auto* r1 = config.add_routes();
   r1->set_method("lienthong.v1.PopulationService/LookupCitizen");
   r1->set_adapter("population");
+  // VerifyIdentity has no route here: the vneid adapter no longer verifies
+  // (the c06 adapter is to serve it).
   auto* r2 = config.add_routes();
-  r2->set_method("lienthong.v1.IdentityService/VerifyIdentity");
+  r2->set_method("lienthong.v1.IdentityService/SignInWithVneid");
   r2->set_adapter("vneid");
 
   AddClient(config, "dossier-system", true);
   AddClient(config, "citizen-portal", false);
   config.mutable_clients(1)->add_methods(
       "lienthong.v1.IdentityService/VerifyIdentity");
+  config.mutable_clients(1)->add_methods(
+      "lienthong.v1.IdentityService/SignInWithVneid");
   AddClient(config, "no-rights", false);
   AddClient(config, "auditor", false);
   auto* auditor = config.mutable_clients(config.clients_size() - 1);
@@ -135,6 +143,15 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
     adapter->set_name("relay");
     adapter->set_type("grpc-upstream");
     adapter->mutable_config()->PackFrom(relay);
+    // grpc-upstream relays VerifyIdentity and LookupCitizen, not sign-ins.
+    auto* routes = config.mutable_routes();
+    routes->erase(std::remove_if(routes->begin(), routes->end(),
+                                 [](const auto& route) {
+                                   return route.method() ==
+                                          "lienthong.v1.IdentityService/"
+                                          "SignInWithVneid";
+                                 }),
+                  routes->end());
     for (auto& route : *config.mutable_routes()) route.set_adapter("relay");
   }
   env->audit_file_ = absl::StrCat(dir, "/outer/audit.db");

@@ -67,6 +67,13 @@ class GatewayEnv {
 // The test certificates' client identities.
 std::string ClientId(const std::string& client);
 
+// The redirect URIs SimConfig's vneid adapter allows (both registered at
+// the simulated realm): one for every caller, one only for "citizen-portal".
+inline constexpr char kVneidRedirectUri[] =
+    "https://dichvucong.hungyen.gov.vn/vneid/callback";
+inline constexpr char kVneidPortalRedirectUri[] =
+    "https://1022.hungyen.gov.vn/auth/vneid";
+
 }  // namespace lienthong::testing
 
 #endif  // LIENTHONG_TESTS_INTEGRATION_GATEWAY_ENV_H_

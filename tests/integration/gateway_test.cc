@@ -53,6 +53,19 @@ int64_t SimReceived(GatewayEnv& env, sim::System system) {
   return env.sim().Stats().of(system).received;
 }
 
+// Whether the test config routes VerifyIdentity to an adapter: not while no
+// adapter on this branch serves it (the vneid adapter became the OpenID
+// Connect sign-in; C06's identity check is to take VerifyIdentity over).
+bool VerifyIsRouted() {
+  const auto config = GatewayEnv::SimConfig("https://unused");
+  for (const auto& route : config.routes()) {
+    if (route.method() == "lienthong.v1.IdentityService/VerifyIdentity") {
+      return true;
+    }
+  }
+  return false;
+}
+
 class GatewayTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -159,6 +172,7 @@ TEST_P(GatewayTest, LookupOfAnUnknownCitizenIsNotFound) {
 }
 
 TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
+  if (!VerifyIsRouted()) GTEST_SKIP() << "no route to VerifyIdentity";
   auto expected = sim::LookupCitizen(kFoundId);
   ASSERT_TRUE(expected.has_value());
   VerifyIdentityRequest r = VerifyRequest(kFoundId, expected->FullName());
@@ -183,6 +197,7 @@ TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
 }
 
 TEST_P(GatewayTest, VerifyReportsMismatchedFieldsAndNotFound) {
+  if (!VerifyIsRouted()) GTEST_SKIP() << "no route to VerifyIdentity";
   auto expected = sim::LookupCitizen(kFoundId);
   ASSERT_TRUE(expected.has_value());
   VerifyIdentityRequest r = VerifyRequest(kFoundId, "Trịnh Công Sơn Khác");
@@ -213,6 +228,7 @@ TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
     if (*id != '\0') {
       EXPECT_THAT(status.error_message(), Not(HasSubstr(id)));
     }
+    if (!VerifyIsRouted()) continue;
     VerifyIdentityResponse response;
     status = Verify("dossier-system", VerifyRequest(id, "Lê Văn Tám"), &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
@@ -221,8 +237,10 @@ TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
   VerifyIdentityRequest r = VerifyRequest(kFoundId, "Lê Văn Tám");
   r.mutable_birth_date()->set_year(1986);
   VerifyIdentityResponse response;
-  EXPECT_EQ(Verify("dossier-system", r, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  if (VerifyIsRouted()) {
+    EXPECT_EQ(Verify("dossier-system", r, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
   EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), population);
   EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), vneid);
 }
@@ -286,6 +304,7 @@ TEST_P(GatewayTest, FailingOrMalformedUpstreamGivesACleanError) {
     EXPECT_THAT(status.error_message(), Not(HasSubstr(kFoundId))) << c.what;
     EXPECT_THAT(status.error_message(), Not(HasSubstr(expected->given_name)));
     EXPECT_THAT(status.error_message(), Not(HasSubstr("<"))) << c.what;
+    if (!VerifyIsRouted()) continue;
     VerifyIdentityResponse response;
     status = Verify("dossier-system",
                     VerifyRequest(kFoundId, expected->FullName()), &response);
@@ -320,39 +339,6 @@ INSTANTIATE_TEST_SUITE_P(Adapters, GatewayTest, ::testing::Bool(),
                            return info.param ? "ThroughGrpcUpstream"
                                              : "DirectToNationalSystems";
                          });
-
-// One token serves many concurrent calls; an expired token is replaced.
-TEST(VneidTokenTest, OneRefreshServesConcurrentCallsAndExpiryIsHandled) {
-  auto env = GatewayEnv::Start({});
-  ASSERT_TRUE(env.ok()) << env.status();
-  auto expected = sim::LookupCitizen(kFoundId);
-  auto stub = IdentityService::NewStub((*env)->Channel("dossier-system"));
-  auto verify_many = [&](int n) {
-    std::vector<std::thread> threads;
-    std::atomic<int> ok{0};
-    for (int i = 0; i < n; ++i) {
-      threads.emplace_back([&] {
-        grpc::ClientContext context;
-        SetDeadline(context);
-        VerifyIdentityRequest r;
-        r.set_citizen_id(kFoundId);
-        r.set_full_name(expected->FullName());
-        VerifyIdentityResponse response;
-        if (stub->VerifyIdentity(&context, r, &response).ok() &&
-            response.result() == VerifyIdentityResponse::MATCH) {
-          ++ok;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    return ok.load();
-  };
-  EXPECT_EQ(verify_many(20), 20);
-  EXPECT_EQ((*env)->sim().Stats().of(sim::System::kVneid).tokens_issued, 1);
-  (*env)->sim().ExpireVneidTokens();
-  EXPECT_EQ(verify_many(5), 5);
-  EXPECT_EQ((*env)->sim().Stats().of(sim::System::kVneid).tokens_issued, 2);
-}
 
 // Standard health checking is on (grpc.health.v1.Health/Check with an empty
 // service name answers SERVING), for authenticated callers.

@@ -39,12 +39,14 @@ void RaiseFileLimit() {
 int main(int argc, char** argv) {
   CLI::App app{
       "lienthong-sim: simulated national systems (population database SOAP at "
-      "/c06/soap, VNeID at /vneid/..., national portal at /dvcqg/api/...) on "
-      "one HTTPS port, per docs/wire-formats.md. All citizens are synthetic. "
-      "Control endpoint: GET /_sim/stats, POST /_sim/knobs."};
+      "/c06/soap, VNeID's OpenID Connect realm at /vneid/realms/citizen/..., "
+      "national portal at /dvcqg/api/...) on one HTTPS port, per "
+      "docs/wire-formats.md. All citizens are synthetic. Control endpoint: "
+      "GET /_sim/stats, POST /_sim/knobs, POST /_sim/vneid/faults, POST "
+      "/_sim/vneid/rotate-keys, GET /_sim/vneid/stats."};
   SimOptions options;
   std::string listen = "127.0.0.1:9443", self_signed_dir;
-  int token_lifetime_s = 3600;
+  int token_lifetime_s = 300;
   app.add_option("--listen", listen,
                  "host:port to listen on; port 0 picks a free one")
       ->capture_default_str();
@@ -75,15 +77,19 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-client-id", options.vneid.client_id,
-                 "VNeID OAuth2 client_id")
+                 "VNeID OpenID Connect client_id")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-client-secret", options.vneid.client_secret,
-                 "VNeID OAuth2 client_secret")
+                 "VNeID OpenID Connect client_secret")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--vneid-redirect-uri", options.vneid.redirect_uris,
+                 "redirect URIs registered for the VNeID client (repeat)")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-token-lifetime", token_lifetime_s,
-                 "VNeID access token lifetime, seconds")
+                 "VNeID token lifetime (ID and access tokens), seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber)
       ->group(creds);

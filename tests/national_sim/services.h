@@ -1,12 +1,13 @@
 // The three simulated national systems as plain request -> reply handlers,
 // free of any networking (docs/wire-formats.md is the contract):
-// HandlePopulation (SOAP), VneidService (OAuth2 + JSON) and PortalService
+// HandlePopulation (SOAP), VneidService (OpenID Connect) and PortalService
 // (JSON with idempotency keys). SimServer puts them on HTTPS.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,35 +74,81 @@ SimReply PopulationFault(int status, absl::string_view code,
 
 // ---- VNeID ---------------------------------------------------------------
 
+// The realm "citizen" as an OpenID Connect provider in Keycloak's layout
+// under /vneid (docs/wire-formats.md, "VNeID"); the issuer is
+// "https://" Host "/vneid/realms/" realm, as Keycloak derives it.
 struct VneidConfig {
+  std::string realm = "citizen";
   std::string client_id = "lienthong-dev";
   std::string client_secret = "dev-vneid-secret";
-  absl::Duration token_lifetime = absl::Seconds(3600);
+  // Redirect URIs registered for the client, compared exactly.
+  std::vector<std::string> redirect_uris = {
+      "https://dichvucong.hungyen.gov.vn/vneid/callback",
+      "https://1022.hungyen.gov.vn/auth/vneid",
+      "http://127.0.0.1/callback"};
+  absl::Duration code_lifetime = absl::Seconds(60);
+  absl::Duration token_lifetime = absl::Seconds(300);
 };
 
-// Token issue and identity verification. Thread-safe.
+// Faults the ID tokens issued from now on carry, for tests
+// (POST /_sim/vneid/faults with these names as JSON members).
+struct VneidTokenFaults {
+  bool expired = false;         // exp 10 minutes ago
+  bool not_yet_valid = false;   // iat and nbf 10 minutes ahead
+  bool wrong_audience = false;  // aud another client, azp too
+  bool extra_audience = false;  // aud [client, another] and no azp
+  bool wrong_issuer = false;    // iss another realm
+  bool wrong_nonce = false;     // nonce not the one of the request
+  bool bad_signature = false;   // a signature byte flipped
+  bool unknown_kid = false;     // signed with an unpublished key, own kid
+  std::string alg;              // "none" or "HS256" (keyed with the secret)
+  std::string acr;              // acr claim instead of the real level
+};
+
+struct VneidCounters {
+  int64_t authorizations = 0;  // codes issued
+  int64_t tokens_issued = 0;   // token answers (both grants)
+  int64_t grants_refused = 0;  // invalid_grant answers
+  int64_t jwks_served = 0;     // GET .../certs
+  int64_t key_rotations = 0;
+};
+
+// Authorisation codes, tokens and signing keys. RSA keys are made with
+// OpenSSL when first needed (no key files). Thread-safe.
 class VneidService {
  public:
-  explicit VneidService(VneidConfig config) : config_(std::move(config)) {}
+  explicit VneidService(VneidConfig config);
+  ~VneidService();
 
-  // Serves /vneid/oauth2/token and /vneid/api/v1/identity/verify (by
-  // `request.path`); `reference` becomes maTraLoi.
-  SimReply Handle(const SimRequest& request, absl::Time now,
-                  absl::string_view reference);
-  // Makes every issued token expired, as if its lifetime had passed.
-  void ExpireTokens();
-  int64_t tokens_issued() const;
+  // Serves /vneid/realms/{realm}/.well-known/openid-configuration and
+  // /protocol/openid-connect/{auth,token,certs} (by `request.path`).
+  SimReply Handle(const SimRequest& request, absl::Time now);
+  // Signs with a new key under a new kid from now on; the JWKS keeps
+  // publishing the previous keys when `keep_old`, else only the new one.
+  // Fails with INTERNAL when no key can be made.
+  absl::Status RotateKeys(bool keep_old);
+  void SetFaults(const VneidTokenFaults& faults);
+  VneidTokenFaults faults() const;
+  VneidCounters counters() const;
+  int64_t tokens_issued() const { return counters().tokens_issued; }
+
+  class Realm;  // vneid_service.cc
 
  private:
-  SimReply IssueToken(const SimRequest& request, absl::Time now);
-  SimReply Verify(const SimRequest& request, absl::Time now,
-                  absl::string_view reference);
-
-  const VneidConfig config_;
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, absl::Time> tokens_ ABSL_GUARDED_BY(mu_);
-  int64_t tokens_issued_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<Realm> realm_;
 };
+
+// Applies the members of `json` named as VneidTokenFaults' fields (booleans,
+// and strings for alg "", "none", "HS256" and acr) to `faults`. Fails with
+// INVALID_ARGUMENT, leaving `faults` unchanged, on a wrong type or alg.
+absl::Status MergeVneidFaultsJson(const JsonObject& json,
+                                  VneidTokenFaults& faults);
+
+// The VNeID control endpoint: POST /_sim/vneid/faults (members as in
+// MergeVneidFaultsJson; "reset": true starts from no faults), POST
+// /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats. Each
+// answers the counters and faults as JSON, or 400 naming what is wrong.
+SimReply VneidControl(VneidService& vneid, const SimRequest& request);
 
 // ---- National public service portal -----------------------------------
 

@@ -76,8 +76,7 @@ SimReply ErrorReply(System system, const Knobs& knobs, ErrorKind kind) {
     int status = kind == ErrorKind::kHttp500 ? 500 : 503;
     reply = JsonReply(
         status, system == System::kVneid
-                    ? absl::StrCat("{\"ma\":\"", status,
-                                   "\",\"thongBao\":\"Loi he thong\"}")
+                    ? R"({"error":"server_error","error_description":"Loi he thong"})"
                     : absl::StrCat("{\"error_code\":\"", status,
                                    "\",\"message\":\"Hệ thống quá tải\"}"));
   }
@@ -135,7 +134,7 @@ class SimServer::Impl {
   std::vector<AppliedPortalItem> PortalApplied() const {
     return portal_.Applied();
   }
-  void ExpireVneidTokens() { vneid_.ExpireTokens(); }
+  VneidService& vneid() { return vneid_; }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
@@ -414,7 +413,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
       return HandlePopulation(request, options_.population, absl::Now(),
                               NextReference("C06"));
     case System::kVneid:
-      return vneid_.Handle(request, absl::Now(), NextReference("VNEID"));
+      return vneid_.Handle(request, absl::Now());
     case System::kPortal:
       return portal_.Handle(request, GetKnobs(System::kPortal));
   }
@@ -427,6 +426,9 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   }
   if (request.path == "/_sim/portal/applied" && request.method == "GET") {
     return PortalAppliedReply(portal_.Applied());
+  }
+  if (absl::StartsWith(request.path, "/_sim/vneid/")) {
+    return VneidControl(vneid_, request);
   }
   if (request.path != "/_sim/knobs" || request.method != "POST") {
     return JsonReply(404, R"({"error":"not found"})");
@@ -578,6 +580,12 @@ SimStats SimServer::Stats() const { return impl_->Stats(); }
 std::vector<AppliedPortalItem> SimServer::PortalApplied() const {
   return impl_->PortalApplied();
 }
-void SimServer::ExpireVneidTokens() { impl_->ExpireVneidTokens(); }
+absl::Status SimServer::RotateVneidKeys(bool keep_old) {
+  return impl_->vneid().RotateKeys(keep_old);
+}
+void SimServer::SetVneidTokenFaults(const VneidTokenFaults& faults) {
+  impl_->vneid().SetFaults(faults);
+}
+VneidCounters SimServer::VneidStats() const { return impl_->vneid().counters(); }
 
 }  // namespace lienthong::sim

@@ -11,8 +11,11 @@
 //   down.down = true;
 //   (*server)->SetKnobs(System::kPortal, down);
 //
-// Paths: /c06/soap, /vneid/oauth2/token, /vneid/api/v1/identity/verify,
-// /dvcqg/api/..., and the control endpoint: GET /_sim/stats (counters and
+// Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
+// auth, token, certs), /dvcqg/api/..., and the control endpoint: POST
+// /_sim/vneid/faults (VneidTokenFaults as JSON, "reset" first clears them),
+// POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats
+// (VneidCounters), GET /_sim/stats (counters and
 // knobs of each system as JSON), GET /_sim/portal/applied (every item the
 // portal applied, in order, as JSON lines {"kind", "idempotency_key",
 // "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
@@ -79,8 +82,12 @@ class SimServer {
   SimStats Stats() const;
   // Every portal item applied, in order. Thread-safe.
   std::vector<AppliedPortalItem> PortalApplied() const;
-  // Expires every VNeID token issued so far. Thread-safe.
-  void ExpireVneidTokens();
+  // VNeID: signs with a new key (new kid) from now on, publishing the old
+  // keys too when `keep_old`; the faults later ID tokens carry; counters.
+  // Thread-safe.
+  absl::Status RotateVneidKeys(bool keep_old);
+  void SetVneidTokenFaults(const VneidTokenFaults& faults);
+  VneidCounters VneidStats() const;
 
   class Impl;
 

@@ -44,7 +44,8 @@ using sim::SimServer;
 using sim::System;
 using ::testing::HasSubstr;
 
-constexpr char kTokenPath[] = "/vneid/oauth2/token";
+constexpr char kTokenPath[] =
+    "/vneid/realms/citizen/protocol/openid-connect/token";
 constexpr char kTokenForm[] =
     "grant_type=client_credentials&client_id=lienthong-dev&"
     "client_secret=dev-vneid-secret";

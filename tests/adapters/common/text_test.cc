@@ -1,7 +1,5 @@
 #include "adapters/common/text.h"
 
-#include <chrono>
-#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,19 +143,6 @@ TEST(FoldNameTest, ConcurrentUseAgrees) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_THAT(failures, ::testing::Each(0));
-}
-
-TEST(FoldNameTest, PrintsCostPerCall) {
-  const std::string names[] = {"Nguyễn Thị Ánh", ToNfd("Trương Mỹ Ưng"),
-                               "Đặng Đình Đức"};
-  constexpr int kCalls = 30000;
-  size_t sink = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kCalls; ++i) sink += FoldName(names[i % 3])->size();
-  const std::chrono::duration<double, std::micro> elapsed =
-      std::chrono::steady_clock::now() - start;
-  std::printf("FoldName: %.2f us per call (%zu)\n", elapsed.count() / kCalls,
-              sink);
 }
 
 TEST(NormalizeNfcTest, ComposesAndValidates) {

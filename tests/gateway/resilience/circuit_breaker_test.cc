@@ -187,9 +187,20 @@ TEST(CircuitBreakerTest, CountsFailFastRejectionsAndNamesTheSystem) {
 TEST(CircuitBreakerTest, AdmissionsOutliveTheBreaker) {
   FakeClock clock;
   auto breaker = std::make_unique<CircuitBreaker>("p", Small(), &clock);
-  CircuitBreaker::Admission admission = breaker->Allow();
-  breaker.reset();  // A reload replaced it while the call was in flight.
-  admission.Record(true);
+  std::vector<std::pair<BreakerState, BreakerState>> changes;
+  breaker->SetListener([&changes](BreakerState from, BreakerState to) {
+    changes.emplace_back(from, to);
+  });
+  std::vector<CircuitBreaker::Admission> in_flight;
+  for (int i = 0; i < 4; ++i) in_flight.push_back(breaker->Allow());
+  for (const auto& admission : in_flight) ASSERT_TRUE(admission);
+  breaker.reset();  // A reload replaced it while the calls were in flight.
+  // Their outcomes still count in the state they share: a success, then the
+  // three failures in a row that open it (Small(): consecutive_failures 3).
+  in_flight[0].Record(true);
+  for (int i = 1; i < 4; ++i) in_flight[i].Record(false);
+  EXPECT_THAT(changes, ElementsAre(std::make_pair(BreakerState::kClosed,
+                                                  BreakerState::kOpen)));
 }
 
 TEST(CircuitBreakerTest, Validate) {

@@ -1,0 +1,62 @@
+// NonceStore: the nonces of the sign-ins the gateway accepted, remembered
+// until the ID token carrying each expires, so that the same nonce (and so a
+// replayed authorisation response) is accepted once. OpenID Connect Core
+// section 15.5.2 ("Nonce Implementation Notes").
+//
+// Nonces are kept as SHA-256 digests: fixed size, and nothing a portal chose
+// is held in memory as given.
+#ifndef LIENTHONG_ADAPTERS_VNEID_IDENTITY_NONCE_STORE_H_
+#define LIENTHONG_ADAPTERS_VNEID_IDENTITY_NONCE_STORE_H_
+
+#include <cstddef>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace lienthong::adapters::vneid {
+
+class NonceStore {
+ public:
+  // Remembers at most `capacity` unexpired nonces. REQUIRES: capacity > 0.
+  explicit NonceStore(size_t capacity) : capacity_(capacity) {}
+
+  // Marks `nonce` used until `forget_after` (the token's expiry plus the
+  // clock skew), first forgetting the nonces whose time has passed at `now`.
+  // Returns OK the first time; UNAUTHENTICATED "nonce already used" while it
+  // is remembered; RESOURCE_EXHAUSTED when `capacity` unexpired nonces are
+  // held already. Thread-safe.
+  absl::Status Use(absl::string_view nonce, absl::Time forget_after,
+                   absl::Time now);
+
+  // Unexpired nonces held. Thread-safe.
+  size_t size() const;
+
+ private:
+  using Entry = std::pair<absl::Time, std::string>;  // forget_after, digest
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.first > b.first;
+    }
+  };
+
+  void ForgetExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t capacity_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
+  // The soonest to forget on top.
+  std::priority_queue<Entry, std::vector<Entry>, Later> expiry_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace lienthong::adapters::vneid
+
+#endif  // LIENTHONG_ADAPTERS_VNEID_IDENTITY_NONCE_STORE_H_

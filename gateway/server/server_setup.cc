@@ -1,0 +1,250 @@
+#include "gateway/server/server_setup.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/record.h"
+#include "gateway/audit/signing.h"
+#include "gateway/config/config_error.h"
+#include "gateway/log/log.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
+#include "grpc/grpc.h"
+#include "grpcpp/resource_quota.h"
+
+namespace lienthong::server {
+namespace {
+
+constexpr char kStoreField[] = "audit.store_file";
+
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// Loads the two keys the log will use, each error marked with the field
+// that names its file.
+absl::Status CheckKeys(const AuditSetup& setup) {
+  const char* signing_field =
+      setup.development_keys ? kStoreField : "audit.signing_key_file";
+  const char* hmac_field =
+      setup.development_keys ? kStoreField : "audit.hmac_key_file";
+  LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+      signing_field,
+      audit::SigningKey::FromPemFile(setup.options.signing_key_file).status()));
+  return config::AtConfigField(
+      hmac_field,
+      audit::CitizenKey::FromFile(setup.options.hmac_key_file).status());
+}
+
+}  // namespace
+
+ScratchFolder::ScratchFolder() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/lienthong-check-XXXXXX");
+  if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+ScratchFolder::~ScratchFolder() {
+  if (path_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string ScratchFolder::File(const std::string& name) const {
+  return absl::StrCat(path_, "/", name);
+}
+
+tls::ServerTlsOptions ServerTlsOptionsOf(
+    const lienthong::config::v1::Tls& config) {
+  tls::ServerTlsOptions options;
+  options.cert_file = config.cert_file();
+  options.key_file = config.key_file();
+  options.client_ca_file = config.client_ca_file();
+  options.require_client_cert =
+      !config.has_require_client_cert() || config.require_client_cert();
+  options.refresh_interval_seconds = config.refresh_interval_seconds();
+  options.client_crl_file = config.client_crl_file();
+  return options;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const lienthong::config::v1::Tls& config,
+    std::shared_ptr<tls::ClientAdmission> admission,
+    std::function<void(absl::string_view reason)> on_refused) {
+  tls::ServerTlsOptions options = ServerTlsOptionsOf(config);
+  options.admission = std::move(admission);
+  options.on_refused = std::move(on_refused);
+  auto credentials = tls::MakeServerCredentials(options);
+  if (credentials.ok()) return credentials;
+  // tls::MakeServerCredentials names the file it refused ("tls.key_file");
+  // a CRL problem names the CA file too, so the CRL file comes first.
+  std::string field = "listener.tls";
+  for (const char* name : {"tls.client_crl_file", "tls.client_ca_file",
+                           "tls.key_file", "tls.cert_file"}) {
+    if (absl::StrContains(credentials.status().message(), name)) {
+      field = absl::StrCat("listener.", name);
+      break;
+    }
+  }
+  return config::AtConfigField(field, credentials.status());
+}
+
+void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
+                         grpc::ServerBuilder& builder) {
+  auto or_default = [](int value, int fallback) {
+    return value > 0 ? value : fallback;
+  };
+  builder.SetMaxReceiveMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
+  builder.SetMaxSendMessageSize(or_default(limits.max_message_bytes(), 1 << 20));
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             or_default(limits.max_metadata_bytes(), 16 << 10));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             or_default(limits.max_concurrent_streams(), 100));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      or_default(limits.keepalive_time_seconds(), 120) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      or_default(limits.keepalive_timeout_seconds(), 20) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      or_default(limits.min_client_ping_interval_seconds(), 60) * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      or_default(limits.max_connection_idle_seconds(), 600) * 1000);
+  // Every connection ends within its age (+-10% jitter) plus the grace, so
+  // a revoked certificate or removed client does not keep a live one.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      or_default(limits.max_connection_age_seconds(), 3600) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+      or_default(limits.max_connection_age_grace_seconds(), 60) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      or_default(limits.handshake_timeout_seconds(), 10) * 1000);
+  grpc::ResourceQuota quota("lienthong-listener");
+  quota.Resize(limits.memory_quota_bytes() > 0
+                   ? static_cast<size_t>(limits.memory_quota_bytes())
+                   : size_t{1} << 30);
+  builder.SetResourceQuota(quota);
+}
+
+std::shared_ptr<tls::ClientAdmission> ClientAdmissionOf(
+    const lienthong::config::v1::ListenerLimits& limits) {
+  tls::ClientAdmission::Limits admission_limits;
+  if (limits.handshakes_per_client_per_second() > 0) {
+    admission_limits.handshakes_per_second =
+        limits.handshakes_per_client_per_second();
+  }
+  if (limits.handshake_burst_per_client() > 0) {
+    admission_limits.handshake_burst = limits.handshake_burst_per_client();
+  }
+  return std::make_shared<tls::ClientAdmission>(admission_limits);
+}
+
+AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,
+                        const std::string& node) {
+  AuditSetup setup;
+  audit::AuditLog::Options& options = setup.options;
+  options.path = config.store_file().empty() ? kDefaultAuditStoreFile
+                                             : config.store_file();
+  options.node = node.empty() ? "lienthong" : node;
+  if (config.checkpoint_every() > 0) {
+    options.checkpoint_every = config.checkpoint_every();
+  }
+  setup.folder = ".";
+  if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
+    setup.folder = slash == 0 ? "/" : options.path.substr(0, slash);
+  }
+  setup.development_keys =
+      config.signing_key_file().empty() && config.hmac_key_file().empty();
+  if (setup.development_keys) {
+    options.signing_key_file = absl::StrCat(setup.folder, "/audit-signing.pem");
+    options.hmac_key_file = absl::StrCat(setup.folder, "/audit-hmac.key");
+  } else {
+    options.signing_key_file = config.signing_key_file();
+    options.hmac_key_file = config.hmac_key_file();
+  }
+  return setup;
+}
+
+absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
+    const lienthong::config::v1::Audit& config, const std::string& node) {
+  const AuditSetup setup = AuditSetupOf(config, node);
+  LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+      kStoreField, storage::MakeFolders(setup.folder)));
+  if (setup.development_keys) {
+    bool made = false;
+    if (!Exists(setup.options.signing_key_file)) {
+      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+          kStoreField,
+          audit::GenerateSigningKeyFile(setup.options.signing_key_file)));
+      made = true;
+    }
+    if (!Exists(setup.options.hmac_key_file)) {
+      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+          kStoreField, audit::GenerateHmacKeyFile(setup.options.hmac_key_file)));
+      made = true;
+    }
+    if (made) {
+      log::Warning("made development audit keys; configure audit.signing_key_file "
+                   "and audit.hmac_key_file for production",
+                   {{"folder", setup.folder}});
+    }
+  }
+  LIENTHONG_RETURN_IF_ERROR(CheckKeys(setup));
+  auto opened = audit::AuditLog::Open(setup.options);
+  if (!opened.ok()) {
+    return config::AtConfigField(
+        kStoreField,
+        absl::Status(opened.status().code(),
+                     absl::StrCat("audit log: ", opened.status().message())));
+  }
+  return opened;
+}
+
+absl::Status CheckAuditLog(const lienthong::config::v1::Audit& config,
+                           const std::string& node) {
+  AuditSetup setup = AuditSetupOf(config, node);
+  storage::OpenOptions store;
+  store.label = "audit store";
+  store.create_folders = true;
+  LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+      kStoreField, storage::CheckOpenable(setup.options.path, store)));
+  ScratchFolder scratch;
+  if (setup.development_keys && (!Exists(setup.options.signing_key_file) ||
+                                 !Exists(setup.options.hmac_key_file))) {
+    // Start makes them; stand-ins let the store be checked as it would be.
+    if (!scratch.ok()) {
+      return absl::UnavailableError("cannot make a scratch folder under $TMPDIR");
+    }
+    if (!Exists(setup.options.signing_key_file)) {
+      setup.options.signing_key_file = scratch.File("signing.pem");
+      LIENTHONG_RETURN_IF_ERROR(
+          audit::GenerateSigningKeyFile(setup.options.signing_key_file));
+    }
+    if (!Exists(setup.options.hmac_key_file)) {
+      setup.options.hmac_key_file = scratch.File("hmac.key");
+      LIENTHONG_RETURN_IF_ERROR(
+          audit::GenerateHmacKeyFile(setup.options.hmac_key_file));
+    }
+  }
+  LIENTHONG_RETURN_IF_ERROR(CheckKeys(setup));
+  absl::Status checked = audit::AuditLog::Check(setup.options);
+  if (!checked.ok()) {
+    return config::AtConfigField(
+        kStoreField, absl::Status(checked.code(), absl::StrCat(
+                                                      "audit log: ",
+                                                      checked.message())));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::server

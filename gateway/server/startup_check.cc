@@ -1,0 +1,88 @@
+#include "gateway/server/startup_check.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/config/config_error.h"
+#include "gateway/config/config_loader.h"
+#include "gateway/resilience/timer.h"
+#include "gateway/server/runtime.h"
+#include "gateway/server/server_setup.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
+#include "gateway/sync/portal_sync.h"
+
+namespace lienthong::server {
+namespace {
+
+using lienthong::config::v1::GatewayConfig;
+
+// PortalSync::Create names the field its message is about first
+// ("portal_sync.adapter: ...", "portal_sync.max_in_flight must ...").
+absl::Status AtPortalSyncField(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (!absl::StartsWith(message, "portal_sync")) {
+    return config::AtConfigField("portal_sync", status);
+  }
+  const size_t end = message.find_first_of(": ");
+  return config::AtConfigField(message.substr(0, end), status);
+}
+
+absl::Status CheckPortalSync(const GatewayConfig& config,
+                             const adapters::AdapterRegistry& registry,
+                             adapters::HttpClient* http) {
+  // The real start-up code over a scratch outbox: the adapter, its type and
+  // capability, the worker's settings.
+  ScratchFolder scratch;
+  if (!scratch.ok()) {
+    return absl::UnavailableError("cannot make a scratch folder under $TMPDIR");
+  }
+  GatewayConfig scratch_config = config;
+  scratch_config.mutable_portal_sync()->set_outbox_file(
+      scratch.File("outbox.db"));
+  absl::StatusOr<std::unique_ptr<sync::PortalSync>> sync =
+      sync::PortalSync::Create(scratch_config, registry, http);
+  if (!sync.ok()) return AtPortalSyncField(sync.status());
+  sync->reset();
+  // The configured outbox, without writing to it.
+  const std::string& file = config.portal_sync().outbox_file();
+  storage::OpenOptions outbox;
+  outbox.label = "outbox store";
+  outbox.create_folders = true;
+  return config::AtConfigField(
+      "portal_sync.outbox_file",
+      storage::CheckOpenable(file.empty() ? sync::kDefaultOutboxFile : file,
+                             outbox));
+}
+
+}  // namespace
+
+absl::Status CheckStartup(const GatewayConfig& config,
+                          const adapters::AdapterRegistry& registry,
+                          adapters::HttpClient* http) {
+  LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
+      config, [&registry](absl::string_view type) {
+        return registry.EmptyConfigFor(type);
+      }));
+  {
+    resilience::TimerQueue timers;
+    RuntimeResources resources;
+    resources.registry = &registry;
+    resources.http = http;
+    resources.timers = &timers;
+    LIENTHONG_RETURN_IF_ERROR(BuildRuntime(config, resources).status());
+  }
+  LIENTHONG_RETURN_IF_ERROR(
+      ListenerCredentials(config.listener().tls()).status());
+  if (!config.audit().disabled()) {
+    LIENTHONG_RETURN_IF_ERROR(CheckAuditLog(config.audit(), config.node_name()));
+  }
+  if (!config.portal_sync().adapter().empty()) {
+    LIENTHONG_RETURN_IF_ERROR(CheckPortalSync(config, registry, http));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::server

@@ -1,0 +1,40 @@
+// CheckStartup: what `lienthong-gateway --check` runs. It builds everything
+// the daemon builds at start, with the same code, but neither listens nor
+// writes, so that a config it passes starts:
+//   - the config-level rules (config::ValidateConfig);
+//   - the runtime (BuildRuntime): every adapter through the registry and
+//     its factory, the routes (which methods, to adapters that can serve
+//     them), the policy, rate limits, breakers, retries and budget;
+//   - the listener's TLS credentials (certificate, key, client CA);
+//   - the audit log (server_setup.h CheckAuditLog): keys, and an existing
+//     store opened read-only and resumed; a missing one can be created;
+//   - portal synchronisation: sync::PortalSync::Create over a scratch
+//     outbox (its adapter, settings, worker), and the configured outbox
+//     file opened read-only when it exists, or its folder writable.
+// Not checked: that the listen and admin addresses can be bound (that is
+// listening), and the outbox file's schema version (the outbox reads it
+// when it opens; it moves onto gateway/storage later).
+#ifndef LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
+#define LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
+
+#include "absl/status/status.h"
+#include "adapters/common/http/http_client.h"
+#include "adapters/registry.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::server {
+
+// Returns OK when `config` would start, or the first error start-up would
+// meet: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE or FAILED_PRECONDITION as
+// the part that refused it says, marked with the config field it is about
+// (config::AtConfigField) where one is, for ConfigPositions::Locate.
+// Creates nothing outside a scratch folder under $TMPDIR, removed again.
+// Thread-safe. REQUIRES: `http` outlives the call (adapters are made and
+// dropped with it).
+absl::Status CheckStartup(const lienthong::config::v1::GatewayConfig& config,
+                          const adapters::AdapterRegistry& registry,
+                          adapters::HttpClient* http);
+
+}  // namespace lienthong::server
+
+#endif  // LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_

@@ -1,0 +1,438 @@
+// The grpc-upstream adapter against a scripted lienthong.v1 server over real
+// mutual TLS on 127.0.0.1:0: relaying, deadlines, how upstream failures are
+// mapped, and that an unavailable upstream is retried by the same
+// resilience code the gateway runs (gateway/server/resilient_call.h).
+#include "adapters/grpc_upstream/grpc_upstream_adapter.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "adapters/common/retriable.h"
+#include "gateway/resilience/circuit_breaker.h"
+#include "gateway/resilience/rate_limiter.h"
+#include "gateway/resilience/retry.h"
+#include "gateway/resilience/timer.h"
+#include "gateway/server/resilient_call.h"
+#include "gmock/gmock.h"
+#include "grpcpp/server.h"
+#include "gtest/gtest.h"
+#include "lienthong/config/v1/config.pb.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+#include "tests/gateway/cli/tls_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_certs.h"
+
+namespace lienthong::adapters::grpc_upstream {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::testing::TestCert;
+using ::lienthong::v1::Citizen;
+using ::lienthong::v1::LookupCitizenRequest;
+using ::lienthong::v1::VerifyIdentityRequest;
+using ::lienthong::v1::VerifyIdentityResponse;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kCitizenId[] = "033085012345";
+// What a hostile upstream might put in an error message.
+constexpr char kUpstreamMessage[] = "033085012345 NGUYEN VAN AN secret-token";
+
+// One scripted answer: a status, after an optional delay (cut short when
+// the call is cancelled or its deadline passes).
+struct Answer {
+  grpc::Status status = grpc::Status::OK;
+  absl::Duration delay = absl::ZeroDuration();
+};
+
+// The upstream: answers from a script (OK once it is used up) and records
+// what it received and who called.
+class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
+                               public lienthong::v1::IdentityService::Service {
+ public:
+  void Script(std::vector<Answer> answers) {
+    absl::MutexLock lock(&mu_);
+    script_.assign(answers.begin(), answers.end());
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  LookupCitizenRequest last_lookup() const {
+    absl::MutexLock lock(&mu_);
+    return last_lookup_;
+  }
+  std::string last_caller() const {
+    absl::MutexLock lock(&mu_);
+    return last_caller_;
+  }
+  // The deadline the last call carried, as time left when it arrived.
+  absl::Duration last_time_left() const {
+    absl::MutexLock lock(&mu_);
+    return last_time_left_;
+  }
+
+  grpc::Status LookupCitizen(grpc::ServerContext* ctx,
+                             const LookupCitizenRequest* request,
+                             Citizen* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      last_lookup_ = *request;
+    }
+    grpc::Status status = Next(ctx);
+    if (!status.ok()) return status;
+    response->set_citizen_id(request->citizen_id());
+    response->mutable_name()->set_given("An");
+    ctx->AddTrailingMetadata("lienthong-reference", "C06-REF-1");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status VerifyIdentity(grpc::ServerContext* ctx,
+                              const VerifyIdentityRequest* request,
+                              VerifyIdentityResponse* response) override {
+    grpc::Status status = Next(ctx);
+    if (!status.ok()) return status;
+    response->set_result(VerifyIdentityResponse::MATCH);
+    response->set_reference("VNEID-REF-7");
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status Next(grpc::ServerContext* ctx) {
+    Answer answer;
+    {
+      absl::MutexLock lock(&mu_);
+      ++calls_;
+      const auto uris = ctx->auth_context()->FindPropertyValues(
+          GRPC_PEER_URI_PROPERTY_NAME);
+      last_caller_ =
+          uris.empty() ? "" : std::string(uris.front().data(), uris.front().size());
+      last_time_left_ = absl::FromChrono(ctx->deadline()) - absl::Now();
+      if (!script_.empty()) {
+        answer = script_.front();
+        script_.pop_front();
+      }
+    }
+    const absl::Time until = absl::Now() + answer.delay;
+    while (absl::Now() < until && !ctx->IsCancelled()) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return answer.status;
+  }
+
+  mutable absl::Mutex mu_;
+  std::deque<Answer> script_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  LookupCitizenRequest last_lookup_ ABSL_GUARDED_BY(mu_);
+  std::string last_caller_ ABSL_GUARDED_BY(mu_);
+  absl::Duration last_time_left_ ABSL_GUARDED_BY(mu_);
+};
+
+// Waits for one adapter callback. The state is shared with the callback,
+// which may still be returning from Notify() when the wait ends.
+template <typename T>
+class Result {
+ public:
+  Callback<T> Done() {
+    return [state = state_](absl::StatusOr<Reply<T>> r) {
+      state->reply = std::move(r);
+      state->done.Notify();
+    };
+  }
+  absl::StatusOr<Reply<T>>& Wait() {
+    EXPECT_TRUE(state_->done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+    return state_->reply;
+  }
+
+ private:
+  struct State {
+    absl::Notification done;
+    absl::StatusOr<Reply<T>> reply = absl::UnknownError("no answer");
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+class GrpcUpstreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = cli::testing::StartTlsServer(
+        {static_cast<lienthong::v1::PopulationService::Service*>(&upstream_),
+         static_cast<lienthong::v1::IdentityService::Service*>(&upstream_)},
+        &port_);
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    KeepCallbackQueueAlive();
+  }
+
+  // gRPC 1.51's callback client shares one completion queue between
+  // channels, torn down with the last of them; tearing it down and making
+  // it again between tests crashes its polling thread now and then. In the
+  // gateway a callback server holds it for the process's life; here one
+  // adapter that has made a call is kept for the rest of the run.
+  void KeepCallbackQueueAlive() {
+    static Adapter* const kKeeper = [this] {
+      Adapter* keeper = CreateOrDie().release();
+      Result<Citizen> first;
+      keeper->population()->Lookup(Lookup(), WithDeadline(absl::Seconds(10)),
+                                   first.Done());
+      EXPECT_THAT(first.Wait(), IsOk());
+      return keeper;
+    }();
+    (void)kKeeper;
+  }
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now());
+    }
+  }
+
+  lienthong::config::v1::GrpcUpstreamConfig Config() const {
+    lienthong::config::v1::GrpcUpstreamConfig config;
+    config.set_target(absl::StrCat("127.0.0.1:", port_));
+    config.set_ca_file(TestCert("ca.pem"));
+    config.set_client_cert_file(TestCert("dossier-system.pem"));
+    config.set_client_key_file(TestCert("dossier-system.key"));
+    return config;
+  }
+
+  absl::StatusOr<std::unique_ptr<Adapter>> Create(
+      const lienthong::config::v1::GrpcUpstreamConfig& config) {
+    AdapterContext context;
+    context.instance_name = "relay";
+    return factory_->Create(config, context);
+  }
+
+  std::unique_ptr<Adapter> CreateOrDie() {
+    auto adapter = Create(Config());
+    EXPECT_THAT(adapter, IsOk());
+    return adapter.ok() ? *std::move(adapter) : nullptr;
+  }
+
+  static CallContext WithDeadline(absl::Duration timeout) {
+    CallContext context;
+    context.deadline = absl::Now() + timeout;
+    context.caller = "spiffe://lienthong.local/dossier-system";
+    return context;
+  }
+
+  static LookupCitizenRequest Lookup() {
+    LookupCitizenRequest request;
+    request.set_citizen_id(kCitizenId);
+    request.set_purpose("1.001193");
+    request.set_dossier_id("000.00.01.H31-251127-00042");
+    return request;
+  }
+
+  std::unique_ptr<AdapterFactory> factory_ = MakeGrpcUpstreamFactory();
+  ScriptedUpstream upstream_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(GrpcUpstreamTest, RelaysLookupsAndVerificationsWithTheirReferences) {
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  ASSERT_NE(adapter->population(), nullptr);
+  ASSERT_NE(adapter->identity(), nullptr);
+  EXPECT_EQ(adapter->portal(), nullptr);
+
+  Result<Citizen> lookup;
+  adapter->population()->Lookup(Lookup(), WithDeadline(absl::Seconds(10)),
+                                lookup.Done());
+  auto& citizen = lookup.Wait();
+  ASSERT_THAT(citizen, IsOk());
+  EXPECT_EQ(citizen->value.citizen_id(), kCitizenId);
+  EXPECT_EQ(citizen->value.name().given(), "An");
+  EXPECT_EQ(citizen->reference, "C06-REF-1");
+  EXPECT_EQ(upstream_.last_lookup().dossier_id(), "000.00.01.H31-251127-00042");
+  // The upstream saw the gateway's client certificate.
+  EXPECT_EQ(upstream_.last_caller(), "spiffe://lienthong.local/dossier-system");
+
+  Result<VerifyIdentityResponse> verify;
+  VerifyIdentityRequest request;
+  request.set_citizen_id(kCitizenId);
+  request.set_full_name("Nguyễn Văn An");
+  adapter->identity()->Verify(request, WithDeadline(absl::Seconds(10)),
+                              verify.Done());
+  auto& verified = verify.Wait();
+  ASSERT_THAT(verified, IsOk());
+  EXPECT_EQ(verified->value.result(), VerifyIdentityResponse::MATCH);
+  EXPECT_EQ(verified->reference, "VNEID-REF-7");
+}
+
+TEST_F(GrpcUpstreamTest, TheCallersDeadlineTravelsAndIsKept) {
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  upstream_.Script({{grpc::Status::OK, absl::Seconds(5)}});
+  Result<Citizen> lookup;
+  const absl::Time start = absl::Now();
+  adapter->population()->Lookup(Lookup(), WithDeadline(absl::Milliseconds(300)),
+                                lookup.Done());
+  auto& reply = lookup.Wait();
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_THAT(reply, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                              HasSubstr("did not answer in time")));
+  EXPECT_FALSE(IsRetriable(reply.status()));
+  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_GT(upstream_.last_time_left(), absl::ZeroDuration());
+  EXPECT_LE(upstream_.last_time_left(), absl::Milliseconds(300));
+}
+
+TEST_F(GrpcUpstreamTest, UpstreamFailuresAreMappedWithoutTheirMessages) {
+  struct Case {
+    grpc::StatusCode upstream;
+    absl::StatusCode want;
+    bool retriable;
+  };
+  const Case kCases[] = {
+      {grpc::StatusCode::UNAVAILABLE, absl::StatusCode::kUnavailable, true},
+      {grpc::StatusCode::NOT_FOUND, absl::StatusCode::kNotFound, false},
+      {grpc::StatusCode::INVALID_ARGUMENT, absl::StatusCode::kInvalidArgument,
+       false},
+      {grpc::StatusCode::RESOURCE_EXHAUSTED,
+       absl::StatusCode::kResourceExhausted, false},
+      {grpc::StatusCode::PERMISSION_DENIED, absl::StatusCode::kUnavailable,
+       false},
+      {grpc::StatusCode::UNAUTHENTICATED, absl::StatusCode::kUnavailable,
+       false},
+      {grpc::StatusCode::INTERNAL, absl::StatusCode::kUnavailable, false},
+      {grpc::StatusCode::UNKNOWN, absl::StatusCode::kUnavailable, false},
+      {grpc::StatusCode::UNIMPLEMENTED, absl::StatusCode::kUnavailable, false},
+  };
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(static_cast<int>(c.upstream));
+    upstream_.Script({{grpc::Status(c.upstream, kUpstreamMessage)}});
+    Result<Citizen> lookup;
+    adapter->population()->Lookup(Lookup(), WithDeadline(absl::Seconds(10)),
+                                  lookup.Done());
+    auto& reply = lookup.Wait();
+    EXPECT_THAT(reply, StatusIs(c.want, AllOf(HasSubstr("gRPC upstream"),
+                                              Not(HasSubstr(kCitizenId)),
+                                              Not(HasSubstr("secret")))));
+    EXPECT_EQ(IsRetriable(reply.status()), c.retriable);
+  }
+}
+
+TEST_F(GrpcUpstreamTest, AnUpstreamThatCannotBeReachedIsRetriable) {
+  lienthong::config::v1::GrpcUpstreamConfig config = Config();
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_.reset();
+  auto adapter = Create(config);
+  ASSERT_THAT(adapter, IsOk());
+  Result<Citizen> lookup;
+  (*adapter)->population()->Lookup(Lookup(), WithDeadline(absl::Seconds(10)),
+                                   lookup.Done());
+  auto& reply = lookup.Wait();
+  EXPECT_THAT(reply, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_TRUE(IsRetriable(reply.status()));
+}
+
+// The gateway's path for a call: breaker, in-flight cap, retries within a
+// budget, over this adapter (gateway/server/resilient_call.h).
+struct Resilience {
+  resilience::TimerQueue timers;
+  resilience::RetryBudget budget{resilience::RetryBudgetOptions{}};
+  resilience::Retrier retrier{resilience::RetryPolicy{}, &timers, &budget};
+  server::UpstreamGuard guard;
+
+  Resilience() {
+    guard.system = "relay";
+    guard.breaker = std::make_unique<resilience::CircuitBreaker>(
+        "relay", resilience::CircuitBreakerOptions{});
+    guard.in_flight = std::make_unique<resilience::ConcurrencyLimiter>(10);
+  }
+  ~Resilience() { timers.Shutdown(); }
+
+  // Returns the outcome and the number of attempts.
+  std::pair<absl::Status, int> Lookup(Adapter& adapter,
+                                      const LookupCitizenRequest& request) {
+    auto done = std::make_shared<absl::Notification>();
+    auto out = std::make_shared<std::pair<absl::Status, int>>();
+    CallContext context;
+    context.deadline = absl::Now() + absl::Seconds(20);
+    server::ResilientCall<Citizen>(
+        retrier, guard, context, /*idempotent=*/true,
+        [&adapter, request](const CallContext& attempt,
+                            Callback<Citizen> callback) {
+          adapter.population()->Lookup(request, attempt, std::move(callback));
+        },
+        [done, out](absl::StatusOr<Reply<Citizen>> reply, int attempts) {
+          *out = {reply.status(), attempts};
+          done->Notify();
+        });
+    EXPECT_TRUE(done->WaitForNotificationWithTimeout(absl::Seconds(30)));
+    return *out;
+  }
+};
+
+TEST_F(GrpcUpstreamTest, AnUnavailableUpstreamIsRetriedLikeOtherRetriableFailures) {
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  Resilience resilience;
+  // Two refusals, then an answer: the third attempt carries the call.
+  const int before = upstream_.calls();
+  upstream_.Script({{grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy")},
+                    {grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy")}});
+  auto [status, attempts] = resilience.Lookup(*adapter, Lookup());
+  EXPECT_THAT(status, IsOk());
+  EXPECT_EQ(attempts, 3);
+  EXPECT_EQ(upstream_.calls(), before + 3);
+
+  // An answer about the request is final: one attempt.
+  upstream_.Script({{grpc::Status(grpc::StatusCode::NOT_FOUND, "no")}});
+  std::tie(status, attempts) = resilience.Lookup(*adapter, Lookup());
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(upstream_.calls(), before + 4);
+}
+
+TEST_F(GrpcUpstreamTest, BadConfigsAreRefusedNamingTheField) {
+  struct Case {
+    const char* name;
+    void (*change)(lienthong::config::v1::GrpcUpstreamConfig&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"no target", [](auto& c) { c.clear_target(); }, "target is required"},
+      {"no TLS and not plaintext",
+       [](auto& c) {
+         c.clear_ca_file();
+         c.clear_client_cert_file();
+         c.clear_client_key_file();
+       },
+       "ca_file is required"},
+      {"unreadable CA", [](auto& c) { c.set_ca_file("/nonexistent/ca.pem"); },
+       "ca_file: cannot read"},
+      {"certificate without key",
+       [](auto& c) { c.clear_client_key_file(); },
+       "client_cert_file and client_key_file go together"},
+      {"unreadable key",
+       [](auto& c) { c.set_client_key_file("/nonexistent/key.pem"); },
+       "client_key_file: cannot read"},
+  };
+  for (const Case& c : kCases) {
+    lienthong::config::v1::GrpcUpstreamConfig config = Config();
+    c.change(config);
+    EXPECT_THAT(Create(config), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr(c.message)))
+        << c.name;
+  }
+  lienthong::config::v1::GrpcUpstreamConfig plaintext;
+  plaintext.set_target("127.0.0.1:1");
+  plaintext.set_insecure_plaintext(true);
+  EXPECT_THAT(Create(plaintext), IsOk());
+}
+
+}  // namespace
+}  // namespace lienthong::adapters::grpc_upstream

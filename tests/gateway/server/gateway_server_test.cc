@@ -1,0 +1,427 @@
+// GatewayServer over real mutual TLS on 127.0.0.1:0, in front of a scripted
+// fake adapter (a factory registered here, as a new national system would
+// be): who may call what, validation before any upstream call, routing with
+// the caller's identity and deadline, grants, rate limits, how adapter
+// failures reach the caller, and reloads.
+#include "gateway/server/gateway_server.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "adapters/common/retriable.h"
+#include "adapters/registry.h"
+#include "gateway/config/config_error.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lienthong/config/v1/config.pb.h"
+#include "lienthong/v1/identity.grpc.pb.h"
+#include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_process.h"  // ClientChannel
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_certs.h"
+
+namespace lienthong::server {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::testing::TestCert;
+using ::lienthong::v1::Citizen;
+using ::lienthong::v1::LookupCitizenRequest;
+using ::lienthong::v1::VerifyIdentityRequest;
+using ::lienthong::v1::VerifyIdentityResponse;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kCitizenId[] = "033085012345";
+constexpr char kDossierSystem[] = "spiffe://lienthong.local/dossier-system";
+
+// What the fake national system is told to answer, and what it saw.
+class Script {
+ public:
+  void Push(absl::Status failure) {
+    absl::MutexLock lock(&mu_);
+    failures_.push_back(std::move(failure));
+  }
+  void Clear() {
+    absl::MutexLock lock(&mu_);
+    failures_.clear();
+  }
+  // The next answer: a queued failure, else OK.
+  absl::Status Next(const adapters::CallContext& context) {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    last_caller_ = context.caller;
+    last_time_left_ = context.deadline - absl::Now();
+    if (failures_.empty()) return absl::OkStatus();
+    absl::Status next = failures_.front();
+    failures_.pop_front();
+    return next;
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  std::string last_caller() const {
+    absl::MutexLock lock(&mu_);
+    return last_caller_;
+  }
+  absl::Duration last_time_left() const {
+    absl::MutexLock lock(&mu_);
+    return last_time_left_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::deque<absl::Status> failures_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_caller_ ABSL_GUARDED_BY(mu_);
+  absl::Duration last_time_left_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeAdapter final : public adapters::Adapter,
+                          public adapters::IdentityAdapter,
+                          public adapters::PopulationAdapter {
+ public:
+  explicit FakeAdapter(Script* script) : script_(script) {}
+  adapters::IdentityAdapter* identity() override { return this; }
+  adapters::PopulationAdapter* population() override { return this; }
+
+  void Lookup(const LookupCitizenRequest& request,
+              const adapters::CallContext& context,
+              adapters::Callback<Citizen> done) override {
+    absl::Status status = script_->Next(context);
+    if (!status.ok()) return std::move(done)(status);
+    Citizen citizen;  // The whole record: the gateway trims it.
+    citizen.set_citizen_id(request.citizen_id());
+    citizen.mutable_name()->set_full("Nguyễn Văn An");
+    citizen.mutable_birth_date()->set_year(1985);
+    citizen.mutable_permanent_address()->set_detail("Thôn 3");
+    citizen.set_religion("Không");
+    std::move(done)(adapters::Reply<Citizen>{citizen, "C06-REF-9"});
+  }
+
+  void Verify(const VerifyIdentityRequest& request,
+              const adapters::CallContext& context,
+              adapters::Callback<VerifyIdentityResponse> done) override {
+    absl::Status status = script_->Next(context);
+    if (!status.ok()) return std::move(done)(status);
+    VerifyIdentityResponse response;
+    response.set_result(VerifyIdentityResponse::MATCH);
+    std::move(done)(adapters::Reply<VerifyIdentityResponse>{response, "V-1"});
+  }
+
+ private:
+  Script* const script_;
+};
+
+// Its config message is borrowed (any message would do).
+class FakeFactory final
+    : public adapters::FactoryBase<lienthong::config::v1::GrpcUpstreamConfig> {
+ public:
+  explicit FakeFactory(Script* script) : script_(script) {}
+  absl::string_view name() const override { return "fake"; }
+
+ protected:
+  absl::StatusOr<std::unique_ptr<adapters::Adapter>> CreateTyped(
+      const lienthong::config::v1::GrpcUpstreamConfig&,
+      const adapters::AdapterContext&) const override {
+    return std::make_unique<FakeAdapter>(script_);
+  }
+
+ private:
+  Script* const script_;
+};
+
+lienthong::config::v1::GatewayConfig Config() {
+  lienthong::config::v1::GatewayConfig config;
+  config.set_node_name("server-test");
+  auto* listener = config.mutable_listener();
+  listener->set_address("127.0.0.1:0");
+  listener->mutable_tls()->set_cert_file(TestCert("gateway.pem"));
+  listener->mutable_tls()->set_key_file(TestCert("gateway.key"));
+  listener->mutable_tls()->set_client_ca_file(TestCert("ca.pem"));
+  config.mutable_audit()->set_disabled(true);
+  config.mutable_admin()->set_disabled(true);
+  auto* adapter = config.add_adapters();
+  adapter->set_name("national");
+  adapter->set_type("fake");
+  adapter->mutable_config()->PackFrom(lienthong::config::v1::GrpcUpstreamConfig());
+  for (const char* method : {"lienthong.v1.PopulationService/LookupCitizen",
+                             "lienthong.v1.IdentityService/VerifyIdentity"}) {
+    auto* route = config.add_routes();
+    route->set_method(method);
+    route->set_adapter("national");
+    route->set_timeout_ms(2000);
+    route->mutable_retry()->set_max_attempts(2);
+    route->mutable_retry()->set_initial_backoff_ms(1);
+  }
+  auto* dossier = config.add_clients();
+  dossier->set_id(kDossierSystem);
+  dossier->add_methods("lienthong.v1.PopulationService/LookupCitizen");
+  dossier->add_methods("lienthong.v1.IdentityService/VerifyIdentity");
+  auto* birth = dossier->add_grants();
+  birth->add_purposes("1.001193");
+  birth->add_fields("name");
+  birth->add_fields("birth_date");
+  auto* any = dossier->add_grants();
+  any->add_purposes("*");
+  any->add_fields("name");
+  auto* portal = config.add_clients();
+  portal->set_id("spiffe://lienthong.local/citizen-portal");
+  portal->add_methods("lienthong.v1.IdentityService/VerifyIdentity");
+  portal->mutable_rate_limit()->set_requests_per_second(0.001);
+  portal->mutable_rate_limit()->set_burst(1);
+  config.add_clients()->set_id("spiffe://lienthong.local/no-rights");
+  return config;
+}
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(registry_.Register(std::make_unique<FakeFactory>(&script_)),
+                IsOk());
+    auto server = GatewayServer::Start(Config(), registry_, /*http=*/nullptr);
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+  }
+
+  // `client`'s test certificate, or none for "".
+  std::shared_ptr<grpc::Channel> Channel(const std::string& client) const {
+    return ::lienthong::testing::ClientChannel(server_->port(), client);
+  }
+
+  grpc::Status Lookup(const std::string& client, const LookupCitizenRequest& r,
+                      Citizen* out = nullptr,
+                      absl::Duration timeout = absl::Seconds(10),
+                      std::string* reference = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    Citizen citizen;
+    grpc::Status status =
+        lienthong::v1::PopulationService::NewStub(Channel(client))
+            ->LookupCitizen(&context, r, out != nullptr ? out : &citizen);
+    if (reference != nullptr) {
+      auto it = context.GetServerTrailingMetadata().find("lienthong-reference");
+      if (it != context.GetServerTrailingMetadata().end()) {
+        *reference = std::string(it->second.data(), it->second.size());
+      }
+    }
+    return status;
+  }
+
+  grpc::Status Verify(const std::string& client,
+                      const VerifyIdentityRequest& r) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    VerifyIdentityResponse response;
+    return lienthong::v1::IdentityService::NewStub(Channel(client))
+        ->VerifyIdentity(&context, r, &response);
+  }
+
+  static LookupCitizenRequest GoodLookup() {
+    LookupCitizenRequest r;
+    r.set_citizen_id(kCitizenId);
+    r.set_purpose("1.001193");
+    r.set_dossier_id("000.00.01.H31-251127-00042");
+    return r;
+  }
+  static VerifyIdentityRequest GoodVerify() {
+    VerifyIdentityRequest r;
+    r.set_citizen_id(kCitizenId);
+    r.set_full_name("Nguyễn Văn An");
+    return r;
+  }
+
+  Script script_;
+  adapters::AdapterRegistry registry_;
+  std::unique_ptr<GatewayServer> server_;
+};
+
+TEST_F(GatewayServerTest, OnlyRegisteredCallersReachTheirMethods) {
+  // Not in the handshake's trust: refused before any HTTP/2 frame is read.
+  EXPECT_EQ(Lookup("", GoodLookup()).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Lookup("rogue-client", GoodLookup()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // Known certificate, no right to the method.
+  grpc::Status denied = Lookup("no-rights", GoodLookup());
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(denied.error_message(), HasSubstr("LookupCitizen"));
+  EXPECT_EQ(Lookup("citizen-portal", GoodLookup()).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A certificate of the right CA the config does not list: refused in
+  // the handshake too.
+  EXPECT_EQ(Lookup("auditor", GoodLookup()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(script_.calls(), 0);
+  EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());
+  EXPECT_EQ(script_.calls(), 1);
+}
+
+TEST_F(GatewayServerTest, MalformedRequestsNeverReachTheNationalSystem) {
+  struct Case {
+    const char* name;
+    void (*change)(LookupCitizenRequest&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"short ID", [](auto& r) { r.set_citizen_id("03308501234"); }, "12"},
+      {"province code", [](auto& r) { r.set_citizen_id("999085012345"); },
+       "province"},
+      {"no purpose", [](auto& r) { r.clear_purpose(); }, "purpose is required"},
+      {"purpose not a code", [](auto& r) { r.set_purpose("birth"); },
+       "procedure code"},
+      {"dossier with spaces", [](auto& r) { r.set_dossier_id("a b"); },
+       "dossier_id"},
+      {"unknown field", [](auto& r) { r.mutable_fields()->add_paths("salary"); },
+       "salary"},
+  };
+  for (const Case& c : kCases) {
+    LookupCitizenRequest request = GoodLookup();
+    c.change(request);
+    grpc::Status status = Lookup("dossier-system", request);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
+    EXPECT_THAT(status.error_message(),
+                AllOf(HasSubstr(c.message), Not(HasSubstr("085012"))))
+        << c.name;
+  }
+  VerifyIdentityRequest nameless = GoodVerify();
+  nameless.clear_full_name();
+  EXPECT_EQ(Verify("dossier-system", nameless).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(script_.calls(), 0);
+}
+
+TEST_F(GatewayServerTest, ACallGoesToItsRouteWithTheCallerAndACappedDeadline) {
+  Citizen citizen;
+  std::string reference;
+  ASSERT_TRUE(Lookup("dossier-system", GoodLookup(), &citizen,
+                     absl::Seconds(30), &reference)
+                  .ok());
+  EXPECT_EQ(script_.last_caller(), kDossierSystem);
+  // The route's 2 s cap, not the caller's 30 s.
+  EXPECT_LE(script_.last_time_left(), absl::Seconds(2));
+  EXPECT_GT(script_.last_time_left(), absl::ZeroDuration());
+  EXPECT_EQ(reference, "C06-REF-9");
+  // Trimmed to the grant for 1.001193: name and birth date only.
+  EXPECT_EQ(citizen.name().full(), "Nguyễn Văn An");
+  EXPECT_EQ(citizen.birth_date().year(), 1985);
+  EXPECT_FALSE(citizen.has_permanent_address());
+  EXPECT_EQ(citizen.religion(), "");
+  EXPECT_EQ(citizen.citizen_id(), "");
+
+  // A shorter caller deadline wins over the route's.
+  ASSERT_TRUE(Lookup("dossier-system", GoodLookup(), &citizen,
+                     absl::Milliseconds(800))
+                  .ok());
+  EXPECT_LE(script_.last_time_left(), absl::Milliseconds(800));
+  EXPECT_TRUE(Verify("dossier-system", GoodVerify()).ok());
+  EXPECT_EQ(script_.calls(), 3);
+}
+
+TEST_F(GatewayServerTest, FieldsBeyondTheGrantAreRefusedByName) {
+  LookupCitizenRequest request = GoodLookup();
+  request.mutable_fields()->add_paths("name");
+  request.mutable_fields()->add_paths("permanent_address");
+  grpc::Status status = Lookup("dossier-system", request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("permanent_address"));
+  // Another purpose gets the wildcard grant: the name only.
+  request = GoodLookup();
+  request.set_purpose("2.000001");
+  Citizen citizen;
+  ASSERT_TRUE(Lookup("dossier-system", request, &citizen).ok());
+  EXPECT_EQ(citizen.name().full(), "Nguyễn Văn An");
+  EXPECT_FALSE(citizen.has_birth_date());
+}
+
+TEST_F(GatewayServerTest, AClientOverItsRateIsRefusedWithoutAnUpstreamCall) {
+  EXPECT_TRUE(Verify("citizen-portal", GoodVerify()).ok());
+  grpc::Status limited = Verify("citizen-portal", GoodVerify());
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(limited.error_message(), HasSubstr("rate limit"));
+  EXPECT_EQ(script_.calls(), 1);
+  // Others are not limited by it.
+  EXPECT_TRUE(Verify("dossier-system", GoodVerify()).ok());
+}
+
+TEST_F(GatewayServerTest, AdapterFailuresReachTheCallerByCode) {
+  struct Case {
+    absl::Status failure;
+    grpc::StatusCode code;
+    int attempts;  // calls the adapter sees
+  };
+  const Case kCases[] = {
+      {absl::NotFoundError("no such citizen"), grpc::StatusCode::NOT_FOUND, 1},
+      {absl::UnavailableError("down"), grpc::StatusCode::UNAVAILABLE, 1},
+      {adapters::MarkRetriable(absl::UnavailableError("busy")),
+       grpc::StatusCode::UNAVAILABLE, 2},  // retried (max_attempts 2)
+      {absl::DeadlineExceededError("slow"),
+       grpc::StatusCode::DEADLINE_EXCEEDED, 1},
+      {absl::InternalError("bug"), grpc::StatusCode::INTERNAL, 1},
+  };
+  for (const Case& c : kCases) {
+    const int before = script_.calls();
+    script_.Push(c.failure);
+    script_.Push(c.failure);  // for the retry, if any
+    grpc::Status status = Lookup("dossier-system", GoodLookup());
+    EXPECT_EQ(status.error_code(), c.code) << c.failure;
+    EXPECT_EQ(status.error_message(), c.failure.message());
+    EXPECT_EQ(script_.calls() - before, c.attempts) << c.failure;
+    script_.Clear();  // the unused second failure
+  }
+}
+
+TEST_F(GatewayServerTest, ReloadsSwapRoutesAndABadConfigLeavesTheRunningOne) {
+  lienthong::config::v1::GatewayConfig without_lookups = Config();
+  without_lookups.mutable_routes()->DeleteSubrange(0, 1);
+  ASSERT_THAT(server_->Reload(without_lookups), IsOk());
+  grpc::Status unrouted = Lookup("dossier-system", GoodLookup());
+  EXPECT_EQ(unrouted.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(unrouted.error_message(), HasSubstr("no route is configured"));
+
+  lienthong::config::v1::GatewayConfig broken = Config();
+  broken.mutable_routes(0)->set_method("lienthong.v1.AuditService/QueryAudit");
+  EXPECT_THAT(server_->Reload(broken),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("routes[0].method: "
+                                 "'lienthong.v1.AuditService/QueryAudit' "
+                                 "cannot be routed")));
+  lienthong::config::v1::GatewayConfig invalid = Config();
+  invalid.mutable_clients(1)->set_id(kDossierSystem);
+  EXPECT_THAT(server_->Reload(invalid),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("clients[1].id")));
+  // Still the config without lookups.
+  EXPECT_EQ(Lookup("dossier-system", GoodLookup()).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(Verify("dossier-system", GoodVerify()).ok());
+}
+
+TEST(GatewayServerStartTest, ConfigsThatCannotServeAreRefusedAtTheirField) {
+  Script script;
+  adapters::AdapterRegistry registry;
+  ASSERT_THAT(registry.Register(std::make_unique<FakeFactory>(&script)), IsOk());
+  lienthong::config::v1::GatewayConfig waived = Config();
+  waived.mutable_listener()->mutable_tls()->set_require_client_cert(false);
+  EXPECT_THAT(GatewayServer::Start(waived, registry, nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("listener.tls.require_client_cert")));
+  lienthong::config::v1::GatewayConfig wrong_key = Config();
+  wrong_key.mutable_listener()->mutable_tls()->set_key_file(TestCert("sim.key"));
+  auto started = GatewayServer::Start(wrong_key, registry, nullptr);
+  EXPECT_THAT(started, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("listener.tls.key_file")));
+  EXPECT_THAT(config::ConfigFieldOf(started.status()),
+              ::testing::Optional(std::string("listener.tls.key_file")));
+  EXPECT_EQ(script.calls(), 0);
+}
+
+}  // namespace
+}  // namespace lienthong::server

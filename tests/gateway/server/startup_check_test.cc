@@ -1,0 +1,321 @@
+// `lienthong-gateway --check`: CheckStartup over configs that pass and fail,
+// placed at FILE:LINE:COL by the loader's positions, and the real binary:
+// a config that passes --check starts.
+#include "gateway/server/startup_check.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "adapters/common/http/http_client.h"
+#include "adapters/registry.h"
+#include "gateway/config/config_loader.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/test_certs.h"
+
+namespace lienthong::server {
+namespace {
+
+using ::lienthong::testing::BinaryPath;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::testing::Subprocess;
+using ::lienthong::testing::TestCertDir;
+using ::testing::HasSubstr;
+
+// A config that starts: every adapter type, both routes, portal sync and
+// the audit log, with files under $VAR (a scratch folder) and $CERTS.
+// Line numbers matter to the table below.
+constexpr char kGood[] = R"(node_name: check-test
+listener:
+  address: 127.0.0.1:0
+  tls:
+    cert_file: $CERTS/gateway.pem
+    key_file: $CERTS/gateway.key
+    client_ca_file: $CERTS/ca.pem
+adapters:
+  - name: population
+    type: c06-population-soap
+    config:
+      upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem}
+      path: /c06/soap
+      xroad_client: VN/GOV/000.00.00.H31/LIENTHONG
+      api_key: key
+      username: user
+      secret: secret
+      unit_code: 000.00.00.H31
+      officer_code: TEST
+  - name: vneid
+    type: vneid-oidc
+    config:
+      upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem}
+      realm: citizen
+      redirect_uris: ["https://portal.example/cb"]
+      client_id: lienthong
+      client_secret: secret
+  - name: portal
+    type: dvcqg-portal-rest
+    config:
+      upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem}
+      api_key: portal-key
+  - name: relay
+    type: grpc-upstream
+    config:
+      target: 127.0.0.1:9
+      ca_file: $CERTS/ca.pem
+routes:
+  - method: lienthong.v1.PopulationService/LookupCitizen
+    adapter: population
+  - method: lienthong.v1.IdentityService/SignInWithVneid
+    adapter: vneid
+clients:
+  - id: spiffe://lienthong.local/dossier-system
+    methods: [lienthong.v1.PopulationService/LookupCitizen]
+    grants:
+      - purposes: ["*"]
+        fields: [name]
+portal_sync:
+  adapter: portal
+  outbox_file: $VAR/sync/outbox.db
+audit:
+  store_file: $VAR/audit/audit.db
+admin:
+  address: 127.0.0.1:0
+)";
+
+struct Case {
+  const char* name;
+  const char* replace;  // in kGood ...
+  const char* with;     // ... by this
+  const char* message;  // expected in the error, after "gw.yaml:"
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
+};
+
+// Each is refused by the part that builds it, at the line of its field.
+const Case kRefused[] = {
+    {"a lookup routed to an adapter without the population capability",
+     "    adapter: population\n", "    adapter: vneid\n",
+     "40:5: routes[0].adapter: adapter 'vneid' (vneid-oidc) cannot "
+     "serve lienthong.v1.PopulationService/LookupCitizen"},
+    {"a method the gateway serves itself",
+     "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
+     "  - method: lienthong.v1.AuditService/QueryAudit\n",
+     "41:5: routes[1].method: 'lienthong.v1.AuditService/QueryAudit' cannot "
+     "be routed"},
+    {"a method that does not exist",
+     "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
+     "  - method: lienthong.v1.IdentityService/Verify\n",
+     "41:5: routes[1].method: 'lienthong.v1.IdentityService/Verify' cannot "
+     "be routed"},
+    {"a method routed twice",
+     "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
+     "  - method: lienthong.v1.PopulationService/LookupCitizen\n",
+     "41:5: routes[1].method: 'lienthong.v1.PopulationService/LookupCitizen' "
+     "is already routed by routes[0]"},
+    {"a route without a method",
+     "  - method: lienthong.v1.IdentityService/SignInWithVneid\n    adapter:",
+     "  - adapter:", "41:5: routes[1].method: required: one of"},
+    {"a first backoff above the default longest one",
+     "    adapter: population\n",
+     "    adapter: population\n    retry: {initial_backoff_ms: 3000}\n",
+     "41:5: routes[0].retry: retry backoff must satisfy"},
+    {"a breaker failure ratio above 1", "    type: c06-population-soap\n",
+     "    type: c06-population-soap\n    breaker: {failure_ratio: 1.5}\n",
+     "11:5: adapters[0].breaker: "},
+    {"a gRPC upstream without a target", "      target: 127.0.0.1:9\n", "",
+     "35:5: adapters[3].config.target: adapter 'relay': target is required"},
+    {"a portal adapter with a plain-HTTP URL",
+     "base_url: \"https://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
+     "      api_key: portal-key",
+     "base_url: \"http://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
+     "      api_key: portal-key",
+     "31:18: adapters[2].config.upstream.base_url: adapter 'portal': "
+     "upstream.base_url must start with https://"},
+    {"a key that belongs to another certificate", "$CERTS/gateway.key",
+     "$CERTS/sim.key",
+     "6:5: listener.tls.key_file: tls.cert_file and tls.key_file do not "
+     "belong together"},
+    {"a client CA file that is missing", "$CERTS/ca.pem\nadapters",
+     "$CERTS/no-such-ca.pem\nadapters",
+     "7:5: listener.tls.client_ca_file: cannot read tls.client_ca_file"},
+    {"a configured audit signing key that is missing",
+     "  store_file: $VAR/audit/audit.db\n",
+     "  store_file: $VAR/audit/audit.db\n"
+     "  signing_key_file: $VAR/none.pem\n  hmac_key_file: $VAR/none.key\n",
+     "54:3: audit.signing_key_file: ", absl::StatusCode::kNotFound},
+    {"an audit store under a file", "$VAR/audit/audit.db",
+     "$VAR/plain-file/audit.db",
+     "53:3: audit.store_file: audit store: cannot create",
+     absl::StatusCode::kUnavailable},
+    {"portal sync through an adapter that cannot deliver to the portal",
+     "  adapter: portal\n", "  adapter: vneid\n",
+     "50:3: portal_sync.adapter: adapter 'vneid' (type vneid-oidc) "
+     "cannot deliver to the portal"},
+    {"an outbox file that is not a database", "$VAR/sync/outbox.db",
+     "$VAR/plain-file",
+     "51:3: portal_sync.outbox_file: outbox store: cannot read",
+     absl::StatusCode::kUnavailable},
+};
+
+class StartupCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    var_ = absl::StrCat(::testing::TempDir(), "/startup-check-", getpid(), "-",
+                        counter++);
+    ASSERT_EQ(std::system(absl::StrCat("rm -rf ", var_, " && mkdir -p ", var_)
+                              .c_str()),
+              0);
+    std::ofstream(var_ + "/plain-file") << "not a database\n"
+                                        << std::string(4096, '#');
+    adapters::RegisterBuiltinAdapters(registry_);
+    auto http = adapters::CurlHttpClient::Create({});
+    ASSERT_THAT(http, IsOk());
+    http_ = *std::move(http);
+  }
+  void TearDown() override {
+    std::system(absl::StrCat("rm -rf ", var_).c_str());
+  }
+
+  std::string Yaml(const Case* change = nullptr) const {
+    std::string yaml = kGood;
+    if (change != nullptr) {
+      const size_t at = yaml.find(change->replace);
+      EXPECT_NE(at, std::string::npos) << change->name;
+      if (at != std::string::npos) {
+        yaml.replace(at, std::strlen(change->replace), change->with);
+      }
+    }
+    return absl::StrReplaceAll(yaml,
+                               {{"$CERTS", TestCertDir()}, {"$VAR", var_}});
+  }
+
+  // Loads and checks `yaml` as --check does; the error placed in gw.yaml.
+  absl::Status Check(const std::string& yaml) {
+    config::ConfigPositions positions;
+    auto config = config::LoadConfigYaml(
+        yaml, "gw.yaml", var_,
+        [this](absl::string_view type) { return registry_.EmptyConfigFor(type); },
+        &positions);
+    if (!config.ok()) return config.status();
+    return positions.Locate(CheckStartup(*config, registry_, http_.get()));
+  }
+
+  std::string WriteConfig(const std::string& name, const std::string& yaml) {
+    const std::string path = absl::StrCat(var_, "/", name);
+    std::ofstream(path) << yaml;
+    // Private, as the gateway requires of its config file.
+    ::chmod(path.c_str(), 0600);
+    return path;
+  }
+
+  std::string var_;
+  adapters::AdapterRegistry registry_;
+  std::unique_ptr<adapters::CurlHttpClient> http_;
+};
+
+TEST_F(StartupCheckTest, AConfigThatStartsPassesAndNothingIsWritten) {
+  EXPECT_THAT(Check(Yaml()), IsOk());
+  // Neither the audit store, its keys, nor the outbox were made.
+  EXPECT_NE(::access((var_ + "/audit").c_str(), F_OK), 0);
+  EXPECT_NE(::access((var_ + "/sync").c_str(), F_OK), 0);
+}
+
+TEST_F(StartupCheckTest, WhatStartUpWouldRefuseIsRefusedAtItsLine) {
+  for (const Case& c : kRefused) {
+    EXPECT_THAT(Check(Yaml(&c)),
+                StatusIs(c.code, HasSubstr(absl::StrCat("gw.yaml:", c.message))))
+        << c.name;
+  }
+}
+
+TEST_F(StartupCheckTest, AnAuditStoreFromANewerGatewayIsRefused) {
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", var_, "/audit").c_str()), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((var_ + "/audit/audit.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THAT(Check(Yaml()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("gw.yaml:53:3: audit.store_file: audit log: "
+                                 "audit store '")));
+  EXPECT_THAT(Check(Yaml()).message(), HasSubstr("schema version 99"));
+}
+
+// The binary, as an operator runs it: exit codes and messages.
+struct CheckRun {
+  int exit_code = -1;
+  std::string stdout_line;
+  std::string stderr_text;
+};
+
+CheckRun RunCheck(const std::string& config_path, const std::string& stderr_path) {
+  CheckRun run;
+  auto process = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", config_path,
+       "--check"},
+      stderr_path);
+  if (!process.ok()) return run;
+  auto line = process->WaitForLine("config OK", absl::Seconds(60));
+  if (line.ok()) run.stdout_line = *line;
+  const int status = process->Stop(0, absl::Seconds(60));
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.stderr_text = ::lienthong::testing::ReadFileOrEmpty(stderr_path);
+  return run;
+}
+
+TEST_F(StartupCheckTest, TheBinaryRefusesWithFileLineAndColumn) {
+  const Case* kThroughTheBinary[] = {&kRefused[0], &kRefused[9], &kRefused[13]};
+  for (const Case* c : kThroughTheBinary) {
+    const std::string path = WriteConfig("refused.yaml", Yaml(c));
+    CheckRun run =
+        RunCheck(path, absl::StrCat(var_, "/check-", c - kRefused, ".err"));
+    EXPECT_EQ(run.exit_code, 2) << c->name;
+    EXPECT_EQ(run.stdout_line, "") << c->name;
+    EXPECT_THAT(run.stderr_text,
+                HasSubstr(absl::StrCat("lienthong-gateway: ", path, ":",
+                                       c->message)))
+        << c->name;
+  }
+}
+
+TEST_F(StartupCheckTest, AConfigThatPassesTheBinarysCheckStarts) {
+  const std::string path = WriteConfig("good.yaml", Yaml());
+  CheckRun check = RunCheck(path, var_ + "/check.err");
+  ASSERT_EQ(check.exit_code, 0) << check.stderr_text;
+  EXPECT_THAT(check.stdout_line, HasSubstr("config OK"));
+
+  auto gateway = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", path},
+      var_ + "/gateway.err");
+  ASSERT_THAT(gateway, IsOk());
+  auto listening = gateway->WaitForLine("listening on port", absl::Seconds(60));
+  EXPECT_THAT(listening, IsOk())
+      << ::lienthong::testing::ReadFileOrEmpty(var_ + "/gateway.err");
+  const int status = gateway->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << ::lienthong::testing::ReadFileOrEmpty(var_ + "/gateway.err");
+  // Start-up made what --check only looked at.
+  EXPECT_EQ(::access((var_ + "/audit/audit.db").c_str(), F_OK), 0);
+  EXPECT_EQ(::access((var_ + "/sync/outbox.db").c_str(), F_OK), 0);
+  // And the check still passes on what start-up made.
+  CheckRun again = RunCheck(path, var_ + "/check-again.err");
+  EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+}
+
+}  // namespace
+}  // namespace lienthong::server
