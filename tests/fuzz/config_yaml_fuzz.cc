@@ -27,8 +27,12 @@ std::unique_ptr<google::protobuf::Message> Resolve(absl::string_view type) {
 constexpr absl::string_view kCanary = "S3CRET-CANARY";
 
 // True when `yaml` holds the canary, and only on lines that set a credential
-// ("api_key:", "secret:", "client_secret:"), after the colon.
+// ("api_key:", "secret:", "client_secret:"), after the colon, with no quoted
+// or block scalars (which can carry a line into another field's value: an
+// unclosed quote after `address:` makes the next line part of the address,
+// which errors may quote).
 bool CanaryOnlyInCredentials(absl::string_view yaml) {
+  if (yaml.find_first_of("\"'|>") != absl::string_view::npos) return false;
   bool seen = false;
   for (absl::string_view line : absl::StrSplit(yaml, '\n')) {
     const size_t at = line.find(kCanary);
