@@ -51,12 +51,14 @@ struct Reply {
 template <typename T>
 using Callback = absl::AnyInvocable<void(absl::StatusOr<Reply<T>>) &&>;
 
-// VNeID-like identity verification.
+// Identity checks: does a citizen with this ID and name exist (MATCH or
+// NO_MATCH, never which field differs; identity.proto).
 class IdentityAdapter {
  public:
   virtual ~IdentityAdapter() = default;
   // Verifies `request` (already validated by the core). Calls `done` with the
-  // result, or UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL. Thread-safe.
+  // result, or INVALID_ARGUMENT (a name the national system cannot take) /
+  // UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL. Thread-safe.
   virtual void Verify(const lienthong::v1::VerifyIdentityRequest& request,
                       const CallContext& context,
                       Callback<lienthong::v1::VerifyIdentityResponse> done) = 0;

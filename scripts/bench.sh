@@ -298,8 +298,9 @@ if [ $route5 -eq 1 ]; then
       api_key: dev-population-key
       username: lienthong-dev
       secret: dev-population-secret
-      unit_code: 000.00.00.H31
-      officer_code: BENCH"
+      auth_url: https://c06.sim.lienthong.local/xacthuc
+      integration_code: \"037\"
+      identity_service_code: \"033\""
   targets+=(c06-gw)
   port[c06-gw]=$gw_port; server_pid[c06-gw]=$gw_pid
   if command -v h2load >/dev/null; then
@@ -335,18 +336,17 @@ peak_rss_kib() {  # PID -> sum of VmHWM over the family
 # The SOAP request a c06 adapter sends, signed as the simulator expects
 # (the signature's timestamp is good for 300 s, longer than one run).
 soap_request() {
-  local ts url sig
-  ts=$(date +%s)
-  url="https://127.0.0.1:$sim_port/c06/soap"
-  sig=$(printf '%s' "${url}lienthong-dev${ts}dev-population-secret" |
+  local ts sig
+  ts=$(date +%s%3N)  # milliseconds
+  sig=$(printf '%s' "https://c06.sim.lienthong.local/xacthuclienthong-dev${ts}dev-population-secret" |
         openssl dgst -sha256 -hex | awk '{print $NF}')
   soap_headers=(-H "content-type: text/xml; charset=utf-8"
-    -H "soapaction: \"http://dancuquocgia.bca/TraCuuThongTinCongDan\""
+    -H 'soapaction: ""'
     -H "x-road-client: VN/GOV/000.00.00.H31/LIENTHONG"
-    -H "x-api-key: dev-population-key" -H "timestamp: $ts"
+    -H "apikey: dev-population-key" -H "timestamp: $ts"
     -H "authorization: Basic $(printf 'lienthong-dev:%s' "$sig" | base64 -w0)")
   cat > "$tmp/soap.xml" <<'EOF'
-<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="http://dancuquocgia.bca"><s:Body><ns1:TraCuuThongTinCongDan><ns1:MaYeuCau>LT-bench-1</ns1:MaYeuCau><ns1:MaDVC>000.00.00.H31</ns1:MaDVC><ns1:MaCanBo>BENCH</ns1:MaCanBo><ns1:SoDinhDanh>033085012345</ns1:SoDinhDanh></ns1:TraCuuThongTinCongDan></s:Body></s:Envelope>
+<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:dan="http://dancuquocgia.bca"><soapenv:Header/><soapenv:Body><dan:TraCuuThongTinCongDan><dan:MaYeuCau>LT-bench-1</dan:MaYeuCau><dan:MaDVC>1.001193</dan:MaDVC><dan:MaTichHop>037</dan:MaTichHop><dan:MaCanBo>001085004321</dan:MaCanBo><dan:MaDonVi>000.00.31.H31</dan:MaDonVi><dan:TaiKhoan>bench</dan:TaiKhoan><dan:SoDinhDanh>033085012345</dan:SoDinhDanh></dan:TraCuuThongTinCongDan></soapenv:Body></soapenv:Envelope>
 EOF
 }
 

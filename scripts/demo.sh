@@ -46,6 +46,10 @@ for i in $(seq 1 100); do
 done
 
 cli="$build/gateway/cli/lienthong"
+# Lookups and identity checks are made on behalf of a named officer
+# (synthetic: ID 001085004321, unit 000.00.31.H31, account nguyenvana).
+export LIENTHONG_OFFICER_ID=001085004321 LIENTHONG_OFFICER_UNIT=000.00.31.H31 \
+  LIENTHONG_OFFICER_ACCOUNT=nguyenvana
 as() {  # as CLIENT lienthong-args...
   local client=$1; shift
   LIENTHONG_SERVER=127.0.0.1:8443 LIENTHONG_CA=certs/out/ca.pem \
@@ -71,12 +75,36 @@ dob=$(as dossier-system lookup --id $id --purpose 1.001193 \
   --dossier 000.00.01.H31-251127-00042 --fields birth_date --json 2>/dev/null |
   tr -d ' \n' | sed -n 's/.*"year":\([0-9]*\),"month":\([0-9]*\),"day":\([0-9]*\).*/\1-\2-\3/p')
 dob=$(echo "$dob" | awk -F- '{ printf "%04d-%02d-%02d", $1, $2, $3 }')
-show "Identity check with the recorded name and birth date" citizen-portal \
+show "Identity check (population database) with the recorded name: MATCH" citizen-portal \
   verify --id $id --name "$name" --dob "$dob"
-show "Identity check with another name" citizen-portal \
+show "Identity check with another name: NO_MATCH, never which field differs" citizen-portal \
   verify --id $id --name "Trần Thị Bình" --dob 1985
-show "Identity check of an ID the national system does not know" citizen-portal \
+show "Identity check of an ID the national system does not know: the same NO_MATCH" citizen-portal \
   verify --id $missing --name "Lê Văn Tám"
+step "A lookup without a named officer is refused before any upstream call" \
+  "lienthong lookup --id $id ... (no officer)"
+env -u LIENTHONG_OFFICER_ID -u LIENTHONG_OFFICER_UNIT -u LIENTHONG_OFFICER_ACCOUNT \
+  LIENTHONG_SERVER=127.0.0.1:8443 LIENTHONG_CA=certs/out/ca.pem \
+  LIENTHONG_CERT=certs/out/dossier-system.pem LIENTHONG_KEY=certs/out/dossier-system.key \
+  "$cli" lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00042 || true
+
+# VNeID sign-in: the citizen portal sent the citizen to VNeID (here the
+# simulated realm signs in the ID given as login_hint, without a browser)
+# and got an authorisation code back on its redirect URI.
+redirect=https://1022.hungyen.gov.vn/auth/vneid
+vneid_code() {  # vneid_code NONCE: the code VNeID appends to the redirect URI
+  curl -s --cacert certs/out/ca.pem -o /dev/null -w '%{redirect_url}' \
+    "https://127.0.0.1:9443/vneid/realms/citizen/protocol/openid-connect/auth?client_id=lienthong-dev&redirect_uri=https%3A%2F%2F1022.hungyen.gov.vn%2Fauth%2Fvneid&response_type=code&scope=openid%20profile&state=demo&nonce=$1&login_hint=$id&acr_values=2" |
+    sed -n 's/.*[?&]code=\([^&]*\).*/\1/p'
+}
+nonce=demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+code=$(vneid_code "$nonce")
+show "Citizen portal: who signed in with VNeID? (code exchanged, ID token verified)" citizen-portal \
+  vneid signin --code "$code" --redirect-uri $redirect --nonce "$nonce"
+show "The same code again: VNeID honours a code once" citizen-portal \
+  vneid signin --code "$code" --redirect-uri $redirect --nonce "$nonce"
+show "A redirect URI the gateway does not allow for this portal" citizen-portal \
+  vneid signin --code "$code" --redirect-uri https://evil.example/cb --nonce "$nonce"
 show "A lookup asking for more than the grant (refused, naming the fields)" dossier-system \
   lookup --id $id --purpose 2.000001 --dossier 000.00.01.H31-251127-00043 \
   --fields name,father

@@ -9,11 +9,11 @@
 
 namespace lienthong::adapters::c06 {
 
-std::string SignedBasicAuthorization(absl::string_view url,
+std::string SignedBasicAuthorization(absl::string_view auth_url,
                                      absl::string_view user,
                                      absl::string_view timestamp,
                                      absl::string_view secret) {
-  const std::string message = absl::StrCat(url, user, timestamp, secret);
+  const std::string message = absl::StrCat(auth_url, user, timestamp, secret);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
   // SHA-256 over memory only fails when OpenSSL itself is broken (a

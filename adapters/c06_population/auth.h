@@ -10,13 +10,14 @@
 namespace lienthong::adapters::c06 {
 
 // Returns the Authorization header value
-//   "Basic " + base64(user + ":" + hex(sha256(url + user + timestamp +
+//   "Basic " + base64(user + ":" + hex(sha256(auth_url + user + timestamp +
 //   secret)))
-// with lower-case hex and padded standard base64. `url` is the full URL as
-// sent ("https://" + Host + path); `timestamp` the Unix seconds in decimal,
-// exactly as in the Timestamp header. Thread-safe.
+// with lower-case hex and padded standard base64. `auth_url` is the string
+// the data-exchange platform gave for the hash (config `auth_url`: not
+// necessarily the URL called); `timestamp` the Unix time in milliseconds in
+// decimal, exactly as in the Timestamp header. Thread-safe.
 // REQUIRES: `user` contains no ':'.
-std::string SignedBasicAuthorization(absl::string_view url,
+std::string SignedBasicAuthorization(absl::string_view auth_url,
                                      absl::string_view user,
                                      absl::string_view timestamp,
                                      absl::string_view secret);

@@ -4,104 +4,225 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "adapters/c06_population/auth.h"
+#include "adapters/c06_population/lookup_response.h"
 #include "adapters/c06_population/soap_request.h"
-#include "adapters/c06_population/soap_response.h"
+#include "adapters/c06_population/verify_response.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "adapters/common/text.h"
+#include "gateway/validation/codes.h"
 
 namespace lienthong::adapters::c06 {
 namespace {
 
 using lienthong::config::v1::C06PopulationSoapConfig;
+using lienthong::v1::Citizen;
+using lienthong::v1::VerifyIdentityResponse;
 
-class C06Adapter final : public Adapter, public PopulationAdapter {
+// Transport failures keep their code, with a message naming the system; a
+// failed connection is worth another try.
+absl::Status UpstreamError(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+    return absl::DeadlineExceededError(
+        "population database did not answer in time");
+  }
+  absl::Status mapped(
+      status.code(),
+      absl::StrCat("population database unreachable: ", status.message()));
+  return status.code() == absl::StatusCode::kUnavailable
+             ? MarkRetriable(std::move(mapped))
+             : mapped;
+}
+
+class C06Adapter final : public Adapter,
+                         public PopulationAdapter,
+                         public IdentityAdapter {
  public:
   C06Adapter(C06PopulationSoapConfig config, HttpClient* http)
       : config_(std::move(config)),
         http_(http),
-        url_(absl::StrCat(config_.upstream().base_url(), config_.path())) {}
+        lookup_url_(
+            absl::StrCat(config_.upstream().base_url(), config_.path())),
+        verify_url_(absl::StrCat(config_.upstream().base_url(),
+                                 config_.identity_path().empty()
+                                     ? config_.path()
+                                     : config_.identity_path())) {}
 
   PopulationAdapter* population() override { return this; }
+  IdentityAdapter* identity() override { return this; }
 
   void Lookup(const lienthong::v1::LookupCitizenRequest& request,
-              const CallContext& context,
-              Callback<lienthong::v1::Citizen> done) override {
+              const CallContext& context, Callback<Citizen> done) override {
+    absl::StatusOr<std::string> procedure =
+        validation::NationalProcedureCode(request.purpose());
+    if (!procedure.ok()) {
+      std::move(done)(procedure.status());
+      return;
+    }
     LookupEnvelopeInput input;
-    input.request_id = absl::StrFormat(
-        "LT-%s-%d", context.trace_id,
-        sequence_.fetch_add(1, std::memory_order_relaxed));
-    input.unit_code = config_.unit_code();
-    input.officer_code = config_.officer_code();
+    input.request_id = NextRequestId(context);
+    input.procedure_code = *std::move(procedure);
+    input.integration_code = config_.integration_code();
+    input.officer_id = request.officer().citizen_id();
+    input.officer_unit = request.officer().unit_code();
+    input.officer_account = request.officer().account();
     input.citizen_id = request.citizen_id();
+    Post<Citizen>(
+        lookup_url_, BuildLookupEnvelope(input), context,
+        [asked = request.citizen_id(), reference = input.request_id](
+            const HttpResponse& response) -> absl::StatusOr<Reply<Citizen>> {
+          absl::StatusOr<LookupReply> reply =
+              ParseLookupResponse(response.status, response.body, asked);
+          if (!reply.ok()) return reply.status();
+          if (!reply->found) {
+            return absl::NotFoundError("no citizen has this ID");
+          }
+          return Reply<Citizen>{std::move(reply->citizen), reference};
+        },
+        std::move(done));
+  }
 
+  void Verify(const lienthong::v1::VerifyIdentityRequest& request,
+              const CallContext& context,
+              Callback<VerifyIdentityResponse> done) override {
+    absl::StatusOr<std::string> folded = FoldName(request.full_name());
+    if (!folded.ok()) {
+      std::move(done)(absl::InvalidArgumentError(
+          absl::StrCat("full_name: ", folded.status().message())));
+      return;
+    }
+    VerifyEnvelopeInput input;
+    input.request_id = NextRequestId(context);
+    input.service_code = config_.identity_service_code();
+    input.officer_id = request.officer().citizen_id();
+    input.citizen_id = request.citizen_id();
+    input.folded_name = *std::move(folded);
+    Post<VerifyIdentityResponse>(
+        verify_url_, BuildVerifyEnvelope(input), context,
+        [reference = input.request_id](const HttpResponse& response)
+            -> absl::StatusOr<Reply<VerifyIdentityResponse>> {
+          absl::StatusOr<bool> exists =
+              ParseVerifyResponse(response.status, response.body);
+          if (!exists.ok()) return exists.status();
+          VerifyIdentityResponse answer;
+          answer.set_result(*exists ? VerifyIdentityResponse::MATCH
+                                    : VerifyIdentityResponse::NO_MATCH);
+          answer.set_reference(reference);
+          return Reply<VerifyIdentityResponse>{std::move(answer), reference};
+        },
+        std::move(done));
+  }
+
+ private:
+  // MaYeuCau: the call's trace id and a per-adapter sequence, unique
+  // across the gateway's calls.
+  std::string NextRequestId(const CallContext& context) {
+    return absl::StrFormat("LT-%s-%d", context.trace_id,
+                           sequence_.fetch_add(1, std::memory_order_relaxed));
+  }
+
+  // POSTs `body` to `url` with the platform's signed headers and calls
+  // `done` with `parse`'s result for the answer, or the transport's error.
+  // A retriable answer keeps the server's Retry-After.
+  template <typename T, typename Parse>
+  void Post(const std::string& url, std::string body,
+            const CallContext& context, Parse parse, Callback<T> done) {
     HttpRequest http;
-    http.url = url_;
+    http.url = url;
     http.deadline = context.deadline;
     http.ca_file = config_.upstream().ca_file();
     http.client_cert_file = config_.upstream().client_cert_file();
     http.client_key_file = config_.upstream().client_key_file();
-    std::string timestamp = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
+    const std::string timestamp = absl::StrCat(absl::ToUnixMillis(absl::Now()));
     http.headers = {
         "Content-Type: text/xml; charset=utf-8",
-        "SOAPAction: \"http://dancuquocgia.bca/TraCuuThongTinCongDan\"",
+        "SOAPAction: \"\"",
         absl::StrCat("X-Road-Client: ", config_.xroad_client()),
-        absl::StrCat("X-Api-Key: ", config_.api_key()),
+        absl::StrCat("ApiKey: ", config_.api_key()),
         absl::StrCat("Timestamp: ", timestamp),
-        absl::StrCat("Authorization: ",
-                     SignedBasicAuthorization(url_, config_.username(),
-                                              timestamp, config_.secret())),
+        absl::StrCat(
+            "Authorization: ",
+            SignedBasicAuthorization(config_.auth_url(), config_.username(),
+                                     timestamp, config_.secret())),
     };
-    http.body = BuildLookupEnvelope(input);
-    http_->Send(std::move(http), [done = std::move(done)](
-                                     absl::StatusOr<HttpResponse> response) mutable {
-      if (!response.ok()) {
-        std::move(done)(UpstreamError(response.status()));
-        return;
-      }
-      auto reply = ParseLookupResponse(response->status, response->body);
-      if (!reply.ok()) {
-        absl::Status status = reply.status();
-        if (IsRetriable(status)) {
-          status = MarkRetriableAfter(status, response->Header("retry-after"));
-        }
-        std::move(done)(status);
-        return;
-      }
-      if (!reply->found) {
-        std::move(done)(absl::NotFoundError("no citizen has this ID"));
-        return;
-      }
-      std::move(done)(Reply<lienthong::v1::Citizen>{std::move(reply->citizen),
-                                                    std::move(reply->reference)});
-    });
-  }
-
- private:
-  // Transport failures keep their code, with a message naming the system;
-  // a failed connection is worth another try.
-  static absl::Status UpstreamError(const absl::Status& status) {
-    if (status.code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::DeadlineExceededError(
-          "population database did not answer in time");
-    }
-    absl::Status mapped(status.code(),
-                        absl::StrCat("population database unreachable: ",
-                                     status.message()));
-    return status.code() == absl::StatusCode::kUnavailable
-               ? MarkRetriable(std::move(mapped))
-               : mapped;
+    http.body = std::move(body);
+    http_->Send(std::move(http),
+                [parse = std::move(parse), done = std::move(done)](
+                    absl::StatusOr<HttpResponse> response) mutable {
+                  if (!response.ok()) {
+                    std::move(done)(UpstreamError(response.status()));
+                    return;
+                  }
+                  absl::StatusOr<Reply<T>> reply = parse(*response);
+                  if (!reply.ok() && IsRetriable(reply.status())) {
+                    std::move(done)(MarkRetriableAfter(
+                        reply.status(), response->Header("retry-after")));
+                    return;
+                  }
+                  std::move(done)(std::move(reply));
+                });
   }
 
   const C06PopulationSoapConfig config_;
   HttpClient* const http_;
-  const std::string url_;
+  const std::string lookup_url_;
+  const std::string verify_url_;
   std::atomic<uint64_t> sequence_{0};
 };
+
+// A header value or code from the config: printable ASCII only, so that it
+// cannot split a header line.
+bool IsPrintableAscii(absl::string_view value) {
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+absl::Status ValidateConfig(const C06PopulationSoapConfig& config) {
+  if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
+    return absl::InvalidArgumentError(
+        "upstream.base_url must start with https://");
+  }
+  if (!absl::StartsWith(config.path(), "/") ||
+      !IsPrintableAscii(config.path())) {
+    return absl::InvalidArgumentError(
+        "path must start with / and be printable ASCII");
+  }
+  if (!config.identity_path().empty() &&
+      (!absl::StartsWith(config.identity_path(), "/") ||
+       !IsPrintableAscii(config.identity_path()))) {
+    return absl::InvalidArgumentError(
+        "identity_path must start with / and be printable ASCII");
+  }
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"xroad_client",
+                                                   config.xroad_client()},
+        {"api_key", config.api_key()},
+        {"username", config.username()},
+        {"secret", config.secret()},
+        {"auth_url", config.auth_url()},
+        {"integration_code", config.integration_code()},
+        {"identity_service_code", config.identity_service_code()}}) {
+    if (value.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+    }
+    if (!IsPrintableAscii(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " must be printable ASCII"));
+    }
+  }
+  if (absl::StrContains(config.username(), ':')) {
+    return absl::InvalidArgumentError("username must not contain ':'");
+  }
+  return absl::OkStatus();
+}
 
 class Factory final : public FactoryBase<C06PopulationSoapConfig> {
  public:
@@ -111,23 +232,8 @@ class Factory final : public FactoryBase<C06PopulationSoapConfig> {
   absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
       const C06PopulationSoapConfig& config,
       const AdapterContext& context) const override {
-    if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
-      return absl::InvalidArgumentError(
-          "upstream.base_url must start with https://");
-    }
-    if (!absl::StartsWith(config.path(), "/")) {
-      return absl::InvalidArgumentError("path must start with /");
-    }
-    for (const auto& [field, value] :
-         {std::pair<const char*, const std::string&>{"xroad_client",
-                                                      config.xroad_client()},
-          {"api_key", config.api_key()},
-          {"username", config.username()},
-          {"secret", config.secret()},
-          {"unit_code", config.unit_code()}}) {
-      if (value.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-      }
+    if (absl::Status status = ValidateConfig(config); !status.ok()) {
+      return status;
     }
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");

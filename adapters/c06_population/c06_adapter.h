@@ -1,5 +1,10 @@
-// The "c06-population-soap" adapter: population-database lookups as SOAP 1.1
-// over HTTPS through the national data-exchange platform (docs/wire-formats.md).
+// The "c06-population-soap" adapter: lookups (TraCuuThongTinCongDan) and
+// identity checks (XacThucThongTinCongDan) in the National Population
+// Database, SOAP 1.1 over HTTPS through the national data-exchange platform
+// (docs/wire-formats.md). An instance offers both capabilities: a route for
+// PopulationService/LookupCitizen or IdentityService/VerifyIdentity may name
+// it. Creating one fails with INVALID_ARGUMENT naming a missing or bad
+// config field (C06PopulationSoapConfig).
 #ifndef LIENTHONG_ADAPTERS_C06_POPULATION_C06_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_C06_POPULATION_C06_ADAPTER_H_
 
@@ -10,6 +15,7 @@
 
 namespace lienthong::adapters::c06 {
 
+// Returns the factory of "c06-population-soap". Thread-safe.
 std::unique_ptr<AdapterFactory> MakeC06PopulationSoapFactory();
 
 }  // namespace lienthong::adapters::c06

@@ -1,7 +1,6 @@
 #include "adapters/c06_population/soap_request.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "gateway/validation/citizen_id.h"
 
@@ -38,53 +37,56 @@ void AppendEscaped(absl::string_view text, std::string* out) {
   }
 }
 
-// Appends `  <dc:name>value</dc:name>\n` at the operation's indentation.
+// Appends `      <dan:name>value</dan:name>\n`.
 void AppendElement(absl::string_view name, absl::string_view value,
-                   absl::string_view indent, std::string* out) {
-  absl::StrAppend(out, indent, "<dc:", name, ">");
+                   std::string* out) {
+  absl::StrAppend(out, "      <dan:", name, ">");
   AppendEscaped(value, out);
-  absl::StrAppend(out, "</dc:", name, ">\n");
+  absl::StrAppend(out, "</dan:", name, ">\n");
+}
+
+// The envelope around `operation`'s elements.
+std::string Envelope(absl::string_view operation, absl::string_view elements) {
+  return absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      "<soapenv:Envelope "
+      "xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"\n"
+      "                  xmlns:dan=\"http://dancuquocgia.bca\">\n"
+      "  <soapenv:Header/>\n"
+      "  <soapenv:Body>\n"
+      "    <dan:",
+      operation, ">\n", elements, "    </dan:", operation,
+      ">\n"
+      "  </soapenv:Body>\n"
+      "</soapenv:Envelope>\n");
+}
+
+absl::string_view IdElement(absl::string_view citizen_id) {
+  return validation::IsOldIdCard(citizen_id) ? "SoCMND" : "SoDinhDanh";
 }
 
 }  // namespace
 
 std::string BuildLookupEnvelope(const LookupEnvelopeInput& input) {
-  constexpr absl::string_view kIndent = "      ";
-  std::string out =
-      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-      "<soap:Envelope "
-      "xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"\n"
-      "               xmlns:dc=\"http://dancuquocgia.bca\">\n"
-      "  <soap:Body>\n"
-      "    <dc:TraCuuThongTinCongDan>\n";
-  AppendElement("MaYeuCau", input.request_id, kIndent, &out);
-  AppendElement("MaDVC", input.unit_code, kIndent, &out);
-  AppendElement("MaCanBo", input.officer_code, kIndent, &out);
-  AppendElement(
-      validation::IsOldIdCard(input.citizen_id) ? "SoCMND" : "SoDinhDanh",
-      input.citizen_id, kIndent, &out);
-  if (!input.folded_name.empty()) {
-    AppendElement("HoVaTen", input.folded_name, kIndent, &out);
-  }
-  const google::type::Date* date = input.birth_date;
-  if (date != nullptr && date->year() != 0) {
-    absl::StrAppend(&out, kIndent, "<dc:NgayThangNamSinh>\n");
-    if (date->month() == 0 && date->day() == 0) {
-      AppendElement("Nam", absl::StrFormat("%04d", date->year()), "        ",
-                    &out);
-    } else {
-      AppendElement("NgayThangNam",
-                    absl::StrFormat("%04d%02d%02d", date->year(), date->month(),
-                                    date->day()),
-                    "        ", &out);
-    }
-    absl::StrAppend(&out, kIndent, "</dc:NgayThangNamSinh>\n");
-  }
-  out.append(
-      "    </dc:TraCuuThongTinCongDan>\n"
-      "  </soap:Body>\n"
-      "</soap:Envelope>\n");
-  return out;
+  std::string elements;
+  AppendElement("MaYeuCau", input.request_id, &elements);
+  AppendElement("MaDVC", input.procedure_code, &elements);
+  AppendElement("MaTichHop", input.integration_code, &elements);
+  AppendElement("MaCanBo", input.officer_id, &elements);
+  AppendElement("MaDonVi", input.officer_unit, &elements);
+  AppendElement("TaiKhoan", input.officer_account, &elements);
+  AppendElement(IdElement(input.citizen_id), input.citizen_id, &elements);
+  return Envelope("TraCuuThongTinCongDan", elements);
+}
+
+std::string BuildVerifyEnvelope(const VerifyEnvelopeInput& input) {
+  std::string elements;
+  AppendElement("MaYeuCau", input.request_id, &elements);
+  AppendElement("MaDichVu", input.service_code, &elements);
+  AppendElement("MaCanBo", input.officer_id, &elements);
+  AppendElement(IdElement(input.citizen_id), input.citizen_id, &elements);
+  AppendElement("HoVaTen", input.folded_name, &elements);
+  return Envelope("XacThucThongTinCongDanRequest", elements);
 }
 
 }  // namespace lienthong::adapters::c06

@@ -49,13 +49,26 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   public_key_sha256 TEXT NOT NULL);
 )sql";
 
-const storage::SchemaUpgrade kUpgrades[] = {{1, kSchemaV1, nullptr}};
-constexpr int kSchemaVersion = 1;
 
 constexpr char kRecordColumns[] =
     "sequence, time_ns, node, caller, caller_cert_sha256, method, purpose, "
     "dossier_id, citizen_hmac, citizen_masked, national_system, attempts, "
-    "outcome, latency_us, request_sha256, response_sha256, prev_hash, hash";
+    "outcome, latency_us, request_sha256, response_sha256, prev_hash, hash, "
+    "officer_hmac, officer_masked, officer_unit_code, officer_account_hmac";
+// Brings a version-1 records table to version 2: the officer's columns.
+constexpr char kAddOfficerColumns[] =
+    "ALTER TABLE records ADD COLUMN officer_hmac TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_masked TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_unit_code TEXT NOT NULL "
+    "DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN officer_account_hmac TEXT NOT NULL "
+    "DEFAULT '';";
+
+// 1: the tables as first released; 2: the officer a call was made for.
+const storage::SchemaUpgrade kUpgrades[] = {{1, kSchemaV1, nullptr},
+                                            {2, kAddOfficerColumns, nullptr}};
+constexpr int kSchemaVersion = 2;
+
 constexpr char kCheckpointColumns[] =
     "sequence, hash, time_ns, node, signature, public_key_sha256";
 
@@ -114,6 +127,10 @@ void ReadRecord(const Statement& row, AuditRecord* r) {
   r->set_response_sha256(row.Text(15));
   r->set_prev_hash(row.Text(16));
   r->set_hash(row.Text(17));
+  r->set_officer_hmac(row.Text(18));
+  r->set_officer_masked(row.Text(19));
+  r->set_officer_unit_code(row.Text(20));
+  r->set_officer_account_hmac(row.Text(21));
 }
 
 // Reads a row selected with kCheckpointColumns.
@@ -193,7 +210,7 @@ absl::Status SqliteAuditStore::WriteLocked(
         Statement s,
         db_->Cached(absl::StrCat(
             "INSERT INTO records (", kRecordColumns,
-            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     for (const AuditRecord& r : records) {
       s.Bind(1, static_cast<int64_t>(r.sequence()))
           .Bind(2, ToNanos(r.time()))
@@ -212,7 +229,11 @@ absl::Status SqliteAuditStore::WriteLocked(
           .BindView(15, r.request_sha256())
           .BindView(16, r.response_sha256())
           .BindView(17, r.prev_hash())
-          .BindView(18, r.hash());
+          .BindView(18, r.hash())
+          .BindView(19, r.officer_hmac())
+          .BindView(20, r.officer_masked())
+          .BindView(21, r.officer_unit_code())
+          .BindView(22, r.officer_account_hmac());
       absl::Status inserted = s.Run();
       s.Reset();
       if (!inserted.ok()) return db_->Error("insert record");

@@ -92,8 +92,10 @@ class AuditStore {
 //   records(sequence INTEGER PRIMARY KEY, time_ns, node, caller,
 //           caller_cert_sha256, method, purpose, dossier_id, citizen_hmac,
 //           citizen_masked, national_system, attempts, outcome, latency_us,
-//           request_sha256, response_sha256, prev_hash, hash)
-//     indexed on time_ns, caller, citizen_hmac and dossier_id;
+//           request_sha256, response_sha256, prev_hash, hash, officer_hmac,
+//           officer_masked, officer_unit_code, officer_account_hmac)
+//     indexed on time_ns, caller, citizen_hmac and dossier_id (schema
+//     version 2; a version-1 file gains the officer columns on open);
 //   checkpoints(sequence INTEGER PRIMARY KEY, hash, time_ns, node, signature,
 //               public_key_sha256).
 // Times are nanoseconds since the Unix epoch; digests are hex text. The

@@ -1,7 +1,7 @@
 #include "gateway/audit/record.h"
 
-#include <openssl/evp.h>
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -18,6 +18,13 @@ namespace lienthong::audit {
 namespace {
 
 constexpr char kTag[] = "LTAUDIT1";
+// Records that name an officer (see record.h).
+constexpr char kOfficerTag[] = "LTAUDIT2";
+
+bool NamesOfficer(const AuditRecord& r) {
+  return !r.officer_hmac().empty() || !r.officer_masked().empty() ||
+         !r.officer_unit_code().empty() || !r.officer_account_hmac().empty();
+}
 // Nanoseconds since the epoch must fit an int64: up to 2262-04-11.
 constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
 
@@ -55,7 +62,12 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   std::string out;
   out.reserve(256 + r.node().size() + r.caller().size() + r.method().size() +
               r.purpose().size() + r.dossier_id().size());
-  out.append(kTag, sizeof(kTag) - 1);
+  const bool officer = NamesOfficer(r);
+  if (officer) {
+    out.append(kOfficerTag, sizeof(kOfficerTag) - 1);
+  } else {
+    out.append(kTag, sizeof(kTag) - 1);
+  }
   PutU64(r.sequence(), &out);
   PutU64(static_cast<uint64_t>(r.time().seconds()), &out);
   PutU32(static_cast<uint32_t>(r.time().nanos()), &out);
@@ -73,6 +85,12 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   PutU64(static_cast<uint64_t>(r.latency_us()), &out);
   PutStr(r.request_sha256(), &out);
   PutStr(r.response_sha256(), &out);
+  if (officer) {
+    PutStr(r.officer_hmac(), &out);
+    PutStr(r.officer_masked(), &out);
+    PutStr(r.officer_unit_code(), &out);
+    PutStr(r.officer_account_hmac(), &out);
+  }
   return out;
 }
 
@@ -191,7 +209,8 @@ std::string CitizenKey::Hmac(absl::string_view citizen_id) const {
   size_t mac_size = 0;
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(mac_->ctx);
   if (ctx == nullptr ||
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(citizen_id.data()),
+      EVP_MAC_update(ctx,
+                     reinterpret_cast<const unsigned char*>(citizen_id.data()),
                      citizen_id.size()) != 1 ||
       EVP_MAC_final(ctx, mac, &mac_size, sizeof(mac)) != 1) {
     // Only on allocation failure; an empty keyed hash would match nothing.
@@ -210,6 +229,17 @@ void CitizenKey::Fill(absl::string_view citizen_id, AuditRecord* record) const {
   }
   record->set_citizen_hmac(Hmac(citizen_id));
   record->set_citizen_masked(validation::MaskCitizenId(citizen_id));
+}
+
+void CitizenKey::FillOfficer(absl::string_view citizen_id,
+                             absl::string_view unit_code,
+                             absl::string_view account,
+                             AuditRecord* record) const {
+  record->set_officer_hmac(Hmac(citizen_id));
+  record->set_officer_masked(
+      citizen_id.empty() ? "" : validation::MaskCitizenId(citizen_id));
+  record->set_officer_unit_code(std::string(unit_code));
+  record->set_officer_account_hmac(Hmac(account));
 }
 
 absl::Status GenerateHmacKeyFile(const std::string& path) {

@@ -30,11 +30,22 @@
 //   request_sha256                  str
 //   response_sha256                 str
 //
+// A record that names an officer (any of the officer_* fields set) is
+// tagged "LTAUDIT2" instead and appends, after response_sha256:
+//
+//   officer_hmac                    str
+//   officer_masked                  str
+//   officer_unit_code               str
+//   officer_account_hmac            str
+//
+// so records written before officers existed keep their "LTAUDIT1" hashes,
+// and removing a record's officer changes its hash like any other edit.
+//
 // Integers are fixed-width big-endian two's complement; str is a u32
 // big-endian byte length followed by the bytes. Every field has a fixed
 // width or an explicit length, so two different records never encode to the
 // same bytes. `prev_hash` enters only through the prefix and `hash` not at
-// all. A new field means a new tag ("LTAUDIT2"), never a silent change.
+// all. A new field means a new tag ("LTAUDIT3"), never a silent change.
 #ifndef LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 #define LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 
@@ -113,6 +124,13 @@ class CitizenKey {
   // Sets record->citizen_hmac and record->citizen_masked for `citizen_id`
   // (both empty for an empty ID). The plaintext ID is not kept anywhere.
   void Fill(absl::string_view citizen_id, AuditRecord* record) const;
+
+  // Sets record->officer_hmac and officer_masked for the officer's
+  // `citizen_id` (as Fill does for citizens), officer_unit_code to
+  // `unit_code` and officer_account_hmac to Hmac(`account`). Empty inputs
+  // leave their fields empty. Neither the ID nor the account is kept.
+  void FillOfficer(absl::string_view citizen_id, absl::string_view unit_code,
+                   absl::string_view account, AuditRecord* record) const;
 
  private:
   struct MacTemplate;

@@ -173,12 +173,13 @@ absl::StatusOr<QueryAuditRequest> BuildQueryAuditRequest(
 
 std::string FormatAuditTable(absl::Span<const AuditRecord> records) {
   if (records.empty()) return "No matching audit records.\n";
-  constexpr size_t kColumns = 10;
+  constexpr size_t kColumns = 11;
   using Row = std::array<std::string, kColumns>;
   std::vector<Row> rows;
   rows.reserve(records.size() + 1);
   rows.push_back(Row{"SEQ", "TIME (+07)", "CALLER", "METHOD", "PURPOSE",
-                     "DOSSIER", "CITIZEN", "SYSTEM", "OUTCOME", "LATENCY"});
+                     "DOSSIER", "CITIZEN", "OFFICER", "SYSTEM", "OUTCOME",
+                     "LATENCY"});
   for (const AuditRecord& r : records) {
     rows.push_back(Row{
         absl::StrCat(r.sequence()),
@@ -189,6 +190,7 @@ std::string FormatAuditTable(absl::Span<const AuditRecord> records) {
         Dash(r.purpose()),
         Dash(r.dossier_id()),
         Dash(r.citizen_masked()),
+        Dash(r.officer_masked()),
         Dash(r.national_system()),
         Dash(r.outcome()),
         LatencyText(r.latency_us()),

@@ -60,7 +60,8 @@ absl::StatusOr<lienthong::v1::QueryAuditRequest> BuildQueryAuditRequest(
 
 // Returns `records` as an aligned table with a header line: sequence, time
 // (Vietnam time), caller, method (without "lienthong.v1."), purpose,
-// dossier, masked citizen, national system, outcome, latency. "-" stands
+// dossier, masked citizen, masked officer, national system, outcome,
+// latency. "-" stands
 // for an empty value. "No matching audit records.\n" when empty.
 // Thread-safe.
 std::string FormatAuditTable(

@@ -6,7 +6,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gateway/cli/args.h"
 #include "gateway/status/status_macros.h"
 #include "grpcpp/client_context.h"
@@ -19,26 +18,22 @@ using ::lienthong::v1::VerifyIdentityRequest;
 using ::lienthong::v1::VerifyIdentityResponse;
 
 constexpr char kVerifyExamples[] =
-    R"(lienthong verify --id 033085012345 --name "Nguyễn Văn An" --dob 1985-03-12
+    R"(lienthong verify --id 033085012345 --name "Nguyễn Văn An" --dob 1985-03-12 \
+    --officer-id 001085004321 --officer-unit 000.00.31.H31 \
+    --officer-account nguyenvana
 lienthong verify --id 033085012345 --name "Nguyen Van An" --dob 1985 \
     --purpose 1.001193 --dossier 000.00.01.H31-250715-00123
 LIENTHONG_CERT=client.pem LIENTHONG_KEY=client.key LIENTHONG_CA=ca.pem \
+    LIENTHONG_OFFICER_ID=001085004321 LIENTHONG_OFFICER_UNIT=000.00.31.H31 \
+    LIENTHONG_OFFICER_ACCOUNT=nguyenvana \
     lienthong verify --server gw.example.vn:8443 --id 033085012345 \
     --name "Nguyễn Văn An" --json)";
 
 constexpr char kVerifyNotes[] =
-    "verify exits 0 for MATCH and MISMATCH (read the output) and 5 when no\n"
-    "citizen has the ID.";
-
-// "full_name" for FULL_NAME: the request's own field names.
-std::string FieldName(int field) {
-  if (VerifyIdentityResponse::Field_IsValid(field) &&
-      field != VerifyIdentityResponse::FIELD_UNSPECIFIED) {
-    return absl::AsciiStrToLower(VerifyIdentityResponse::Field_Name(
-        static_cast<VerifyIdentityResponse::Field>(field)));
-  }
-  return absl::StrCat("field ", field);
-}
+    "verify exits 0 for MATCH and for NO_MATCH (read the output): the\n"
+    "population database says only whether a citizen with this ID and this\n"
+    "name exists, never which of the two differs. The birth date is checked\n"
+    "for form but not sent.";
 
 }  // namespace
 
@@ -57,40 +52,26 @@ absl::StatusOr<VerifyIdentityRequest> BuildVerifyRequest(
   }
   request.set_purpose(args.purpose);
   request.set_dossier_id(args.dossier_id);
+  LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),
+                             BuildOfficer(args.officer));
   return request;
 }
 
 std::string FormatVerifyResponse(const VerifyIdentityResponse& response) {
-  std::vector<std::string> details;
-  if (response.result() == VerifyIdentityResponse::MATCH ||
-      response.result() == VerifyIdentityResponse::MISMATCH) {
-    details.push_back(absl::StrCat("VNeID level ", response.vneid_level()));
-  }
-  if (!response.reference().empty()) {
-    details.push_back(absl::StrCat("reference ", response.reference()));
-  }
   std::string line;
   switch (response.result()) {
     case VerifyIdentityResponse::MATCH:
       line = "MATCH";
       break;
-    case VerifyIdentityResponse::MISMATCH: {
-      std::vector<std::string> fields;
-      for (int field : response.mismatched_fields()) {
-        fields.push_back(FieldName(field));
-      }
-      line = absl::StrCat("MISMATCH: ", absl::StrJoin(fields, ", "));
-      break;
-    }
-    case VerifyIdentityResponse::NOT_FOUND:
-      line = "NOT_FOUND";
+    case VerifyIdentityResponse::NO_MATCH:
+      line = "NO_MATCH";
       break;
     default:
       line = absl::StrCat("RESULT_UNSPECIFIED (", response.result(), ")");
       break;
   }
-  if (!details.empty()) {
-    absl::StrAppend(&line, "  (", absl::StrJoin(details, ", "), ")");
+  if (!response.reference().empty()) {
+    absl::StrAppend(&line, "  (reference ", response.reference(), ")");
   }
   return line;
 }
@@ -118,10 +99,8 @@ ExitCode RunVerify(const VerifyArgs& args, const CommonOptions& options,
   }
   switch (response.result()) {
     case VerifyIdentityResponse::MATCH:
-    case VerifyIdentityResponse::MISMATCH:
+    case VerifyIdentityResponse::NO_MATCH:
       return ExitCode::kOk;
-    case VerifyIdentityResponse::NOT_FOUND:
-      return ExitCode::kNotFound;
     default:
       err << "lienthong: UNKNOWN: the gateway answered without a "
              "verification result\n";
@@ -132,8 +111,8 @@ ExitCode RunVerify(const VerifyArgs& args, const CommonOptions& options,
 void RegisterIdentityCommands(CLI::App& root, CommandContext& context) {
   CLI::App* verify = root.add_subcommand(
       "verify",
-      "Check a citizen ID against a name and birth date (VNeID) and show the "
-      "VNeID account level");
+      "Ask the population database whether a citizen with this ID and name "
+      "exists (MATCH or NO_MATCH)");
   auto args = std::make_shared<VerifyArgs>();
   auto options = std::make_shared<CommonOptions>();
   verify
@@ -149,7 +128,8 @@ void RegisterIdentityCommands(CLI::App& root, CommandContext& context) {
       ->required();
   verify
       ->add_option("--dob", args->birth_date,
-                   "Birth date: yyyy-MM-dd, dd/MM/yyyy or a year yyyy")
+                   "Birth date: yyyy-MM-dd, dd/MM/yyyy or a year yyyy "
+                   "(checked by the gateway, not sent: the check has no date)")
       ->type_name("DATE");
   verify
       ->add_option("--purpose", args->purpose,
@@ -159,6 +139,7 @@ void RegisterIdentityCommands(CLI::App& root, CommandContext& context) {
       ->add_option("--dossier", args->dossier_id,
                    "Dossier code, e.g. 000.00.01.H31-250715-00123")
       ->type_name("CODE");
+  AddOfficerOptions(*verify, args->officer);
   AddCommonOptions(*verify, *options);
   verify->footer(HelpFooter(kVerifyExamples, kVerifyNotes));
   verify->callback([args, options, &context] {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/cli/command.h"
 #include "gateway/cli/exit_codes.h"
+#include "gateway/cli/officer_options.h"
 #include "lienthong/v1/identity.pb.h"
 
 namespace lienthong::cli {
@@ -21,18 +22,19 @@ struct VerifyArgs {
   std::string birth_date;  // --dob, "" when not given
   std::string purpose;     // --purpose
   std::string dossier_id;  // --dossier
+  OfficerArgs officer;     // --officer-id, --officer-unit, --officer-account
 };
 
 // Returns the request for `args`. Fails with INVALID_ARGUMENT naming the
-// option when the ID is not 9 or 12 digits, the name is blank or the date
-// does not parse (see ParseDate). Thread-safe.
+// option when the ID is not 9 or 12 digits, the name is blank, the date
+// does not parse (see ParseDate) or the officer is missing or malformed
+// (see BuildOfficer). Thread-safe.
 absl::StatusOr<lienthong::v1::VerifyIdentityRequest> BuildVerifyRequest(
     const VerifyArgs& args);
 
 // Returns the readable one-line result, e.g.
-//   "MATCH  (VNeID level 2, reference VNEID-20250715-0001)"
-//   "MISMATCH: full_name, birth_date  (VNeID level 1, reference ...)"
-//   "NOT_FOUND  (reference ...)"
+//   "MATCH  (reference LT-5f3a9c0e12ab34cd-7)"
+//   "NO_MATCH"
 // without a trailing newline. Thread-safe.
 std::string FormatVerifyResponse(
     const lienthong::v1::VerifyIdentityResponse& response);
@@ -40,9 +42,9 @@ std::string FormatVerifyResponse(
 // Runs `lienthong verify`: checks `args`, opens a channel with
 // `options.connection`, calls IdentityService/VerifyIdentity with the
 // deadline, and prints the result on `out` (JSON with options.json) or one
-// error line on `err`. Returns kOk for MATCH and MISMATCH, kNotFound when no
-// citizen has the ID, kOther for a response without a result, and otherwise
-// the code of the failure (see exit_codes.h). Blocks for at most the timeout.
+// error line on `err`. Returns kOk for MATCH and NO_MATCH, kOther for a
+// response without a result, and otherwise the code of the failure (see
+// exit_codes.h). Blocks for at most the timeout.
 ExitCode RunVerify(const VerifyArgs& args, const CommonOptions& options,
                    std::ostream& out, std::ostream& err);
 

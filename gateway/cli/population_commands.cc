@@ -2,10 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "gateway/cli/args.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
@@ -20,68 +24,81 @@ using ::lienthong::v1::LookupCitizenRequest;
 
 constexpr char kLookupExamples[] =
     R"(lienthong lookup --id 033085012345 --purpose 1.001193 \
-    --dossier 000.00.01.H31-250715-00123
-lienthong lookup --id 033085012345 --purpose 1.001193 \
+    --dossier 000.00.01.H31-250715-00123 --officer-id 001085004321 \
+    --officer-unit 000.00.31.H31 --officer-account nguyenvana
+LIENTHONG_OFFICER_ID=001085004321 LIENTHONG_OFFICER_UNIT=000.00.31.H31 \
+    LIENTHONG_OFFICER_ACCOUNT=nguyenvana \
+    lienthong lookup --id 033085012345 --purpose 1.001193.000.00.00.H31 \
     --dossier 000.00.01.H31-250715-00123 \
     --fields name,birth_date,permanent_address --json)";
 
-std::string GenderText(lienthong::v1::Gender gender) {
+// "name (code)", the name alone, "code X" for a code without a name, or "".
+std::string Coded(absl::string_view name, absl::string_view code) {
+  if (name.empty()) return code.empty() ? "" : absl::StrCat("code ", code);
+  if (code.empty()) return std::string(name);
+  return absl::StrCat(name, " (", code, ")");
+}
+
+// The ethnic group's name, or, when only the enum was granted, the enum's
+// own name ("KINH", "GIA_RAI", "OTHER").
+std::string EthnicityText(const Citizen& citizen) {
+  if (!citizen.ethnicity_name().empty() ||
+      citizen.ethnicity() == lienthong::v1::ETHNICITY_UNSPECIFIED ||
+      !lienthong::v1::Ethnicity_IsValid(citizen.ethnicity())) {
+    return Coded(citizen.ethnicity_name(), citizen.ethnicity_code());
+  }
+  return Coded(absl::StripPrefix(lienthong::v1::Ethnicity_Name(
+                                     citizen.ethnicity()),
+                                 "ETHNICITY_"),
+               citizen.ethnicity_code());
+}
+
+absl::string_view GenderName(lienthong::v1::Gender gender) {
   switch (gender) {
-    case lienthong::v1::GENDER_UNSPECIFIED:
-      return "";
     case lienthong::v1::GENDER_MALE:
       return "male";
     case lienthong::v1::GENDER_FEMALE:
       return "female";
     default:
-      return absl::StrCat("code ", static_cast<int>(gender));
+      return "";
   }
 }
 
-std::string EthnicityName(lienthong::v1::Ethnicity ethnicity) {
-  switch (ethnicity) {
-    case lienthong::v1::ETHNICITY_UNSPECIFIED:
-      return "";
-    case lienthong::v1::ETHNICITY_KINH:
-      return "Kinh";
-    case lienthong::v1::ETHNICITY_TAY:
-      return "Tày";
-    case lienthong::v1::ETHNICITY_THAI:
-      return "Thái";
-    case lienthong::v1::ETHNICITY_HOA:
-      return "Hoa";
-    case lienthong::v1::ETHNICITY_KHMER:
-      return "Khmer";
-    case lienthong::v1::ETHNICITY_MUONG:
-      return "Mường";
-    case lienthong::v1::ETHNICITY_NUNG:
-      return "Nùng";
-    case lienthong::v1::ETHNICITY_HMONG:
-      return "Mông";
-    case lienthong::v1::ETHNICITY_DAO:
-      return "Dao";
-    case lienthong::v1::ETHNICITY_GIA_RAI:
-      return "Gia Rai";
-    case lienthong::v1::ETHNICITY_OTHER:
-      return "other";
+absl::string_view MaritalStatusName(lienthong::v1::MaritalStatus status) {
+  switch (status) {
+    case lienthong::v1::MARITAL_STATUS_SINGLE:
+      return "single";
+    case lienthong::v1::MARITAL_STATUS_MARRIED:
+      return "married";
+    case lienthong::v1::MARITAL_STATUS_DIVORCED:
+      return "divorced";
+    case lienthong::v1::MARITAL_STATUS_WIDOWED:
+      return "widowed";
     default:
-      return absl::StrCat("ethnicity ", static_cast<int>(ethnicity));
+      return "";
   }
 }
 
-// "Kinh (01)": the name, with the national code as recorded.
-std::string EthnicityText(const Citizen& citizen) {
-  std::string name = EthnicityName(citizen.ethnicity());
-  const std::string& code = citizen.ethnicity_code();
-  if (name.empty()) return code.empty() ? "" : absl::StrCat("code ", code);
-  if (code.empty()) return name;
-  return absl::StrCat(name, " (", code, ")");
+absl::string_view BloodGroupName(lienthong::v1::BloodGroup group) {
+  switch (group) {
+    case lienthong::v1::BLOOD_GROUP_NOT_RECORDED:
+      return "not recorded";
+    case lienthong::v1::BLOOD_GROUP_O:
+      return "O";
+    case lienthong::v1::BLOOD_GROUP_A:
+      return "A";
+    case lienthong::v1::BLOOD_GROUP_B:
+      return "B";
+    case lienthong::v1::BLOOD_GROUP_AB:
+      return "AB";
+    default:
+      return "";
+  }
 }
 
-std::string HouseholdRelationText(lienthong::v1::HouseholdRelation relation) {
+absl::string_view HouseholdRelationName(
+    lienthong::v1::HouseholdRelation relation) {
   switch (relation) {
-    case lienthong::v1::HOUSEHOLD_RELATION_UNSPECIFIED:
-      return "";
     case lienthong::v1::HOUSEHOLD_RELATION_HEAD:
       return "head of household";
     case lienthong::v1::HOUSEHOLD_RELATION_SPOUSE:
@@ -97,16 +114,35 @@ std::string HouseholdRelationText(lienthong::v1::HouseholdRelation relation) {
     case lienthong::v1::HOUSEHOLD_RELATION_OTHER:
       return "other relation to the head";
     default:
-      return absl::StrCat("code ", static_cast<int>(relation));
+      return "";
   }
 }
 
-// "Nguyễn Văn Bình (ID 033055001234)", or whichever half is recorded.
+// "Nguyễn Văn Bình (ID 033055001234, old ID 145123456, VN)", or whichever
+// parts are recorded.
 std::string RelativeText(const lienthong::v1::Relative& relative) {
+  std::vector<std::string> details;
+  if (!relative.citizen_id().empty()) {
+    details.push_back(absl::StrCat("ID ", relative.citizen_id()));
+  }
+  if (!relative.old_id_number().empty()) {
+    details.push_back(absl::StrCat("old ID ", relative.old_id_number()));
+  }
+  if (!relative.nationality().empty()) {
+    details.push_back(relative.nationality());
+  }
   std::string name = FormatPersonName(relative.name());
-  if (relative.citizen_id().empty()) return name;
-  if (name.empty()) return absl::StrCat("ID ", relative.citizen_id());
-  return absl::StrCat(name, " (ID ", relative.citizen_id(), ")");
+  if (details.empty()) return name;
+  if (name.empty()) return absl::StrJoin(details, ", ");
+  return absl::StrCat(name, " (", absl::StrJoin(details, ", "), ")");
+}
+
+// "2025-09-15 10:30:00 +07", Vietnam time; "" when unset.
+std::string DataAsOfText(const Citizen& citizen) {
+  if (!citizen.has_data_as_of()) return "";
+  const absl::Time time = absl::FromUnixSeconds(citizen.data_as_of().seconds());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S +07", time,
+                          absl::FixedTimeZone(7 * 60 * 60));
 }
 
 // The reference from the trailing metadata, "" when absent.
@@ -136,6 +172,8 @@ absl::StatusOr<LookupCitizenRequest> BuildLookupRequest(
   LIENTHONG_ASSIGN_OR_RETURN(
       *request.mutable_fields(),
       ParseFieldMask(args.fields, *Citizen::descriptor(), "--fields"));
+  LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),
+                             BuildOfficer(args.officer));
   return request;
 }
 
@@ -145,19 +183,30 @@ std::string FormatCitizen(const Citizen& citizen, absl::string_view reference) {
   list.Add("Old ID number", citizen.old_id_number());
   list.Add("Name", FormatPersonName(citizen.name()));
   list.Add("Birth date", FormatDate(citizen.birth_date()));
-  list.Add("Gender", GenderText(citizen.gender()));
+  list.Add("Gender",
+           Coded(GenderName(citizen.gender()), citizen.gender_code()));
   list.Add("Ethnicity", EthnicityText(citizen));
-  list.Add("Religion", citizen.religion());
+  list.Add("Religion", Coded(citizen.religion(), citizen.religion_code()));
+  list.Add("Marital status", Coded(MaritalStatusName(citizen.marital_status()),
+                                   citizen.marital_status_code()));
+  list.Add("Blood group", Coded(BloodGroupName(citizen.blood_group()),
+                                citizen.blood_group_code()));
   list.Add("Nationality", citizen.nationality());
+  list.Add("Birth registered",
+           FormatAddress(citizen.birth_registration_place()));
   list.Add("Hometown", FormatAddress(citizen.hometown()));
   list.Add("Permanent address", FormatAddress(citizen.permanent_address()));
   list.Add("Current address", FormatAddress(citizen.current_address()));
   list.Add("Father", RelativeText(citizen.father()));
   list.Add("Mother", RelativeText(citizen.mother()));
   list.Add("Spouse", RelativeText(citizen.spouse()));
+  list.Add("Representative", RelativeText(citizen.representative()));
+  list.Add("Household head", RelativeText(citizen.household_head()));
   list.Add("Household relation",
-           HouseholdRelationText(citizen.household_relation()));
+           Coded(HouseholdRelationName(citizen.household_relation()),
+                 citizen.household_relation_code()));
   list.Add("Household book", citizen.household_book_number());
+  list.Add("Data as of", DataAsOfText(citizen));
   list.Add("Reference", reference);
   return list.ToString();
 }
@@ -222,6 +271,7 @@ void RegisterPopulationCommands(CLI::App& root, CommandContext& context) {
                    "name,birth_date,permanent_address (default: all "
                    "granted)")
       ->type_name("LIST");
+  AddOfficerOptions(*lookup, args->officer);
   AddCommonOptions(*lookup, *options);
   lookup->footer(HelpFooter(kLookupExamples));
   lookup->callback([args, options, &context] {

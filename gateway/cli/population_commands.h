@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "gateway/cli/command.h"
 #include "gateway/cli/exit_codes.h"
+#include "gateway/cli/officer_options.h"
 #include "lienthong/v1/population.pb.h"
 
 namespace lienthong::cli {
@@ -25,17 +26,20 @@ struct LookupArgs {
   std::string purpose;     // --purpose
   std::string dossier_id;  // --dossier
   std::string fields;      // --fields, comma-separated; "" = all granted
+  OfficerArgs officer;     // --officer-id, --officer-unit, --officer-account
 };
 
 // Returns the request for `args`. Fails with INVALID_ARGUMENT naming the
 // option when the ID is not 9 or 12 digits, --purpose or --dossier is blank,
-// or --fields names a path that lienthong.v1.Citizen lacks. Thread-safe.
+// --fields names a path that lienthong.v1.Citizen lacks, or the officer is
+// missing or malformed (see BuildOfficer). Thread-safe.
 absl::StatusOr<lienthong::v1::LookupCitizenRequest> BuildLookupRequest(
     const LookupArgs& args);
 
 // Returns the readable record: one aligned "Key: value" line per field
 // present (dates dd/MM/yyyy, addresses on one line, relatives with their
-// IDs), then "Reference: ..." when `reference` is not empty. Thread-safe.
+// IDs, coded fields as "name (code)" or "code X" for a code without a
+// name), then "Reference: ..." when `reference` is not empty. Thread-safe.
 std::string FormatCitizen(const lienthong::v1::Citizen& citizen,
                           absl::string_view reference);
 

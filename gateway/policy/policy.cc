@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "lienthong/v1/population.pb.h"
 
@@ -74,9 +75,14 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     return absl::PermissionDeniedError(
         absl::StrCat("client '", client, "' is not registered"));
   }
+  // A grant for "1.001193" covers the province's form of the same
+  // procedure, "1.001193.000.00.00.H31", as well.
+  const std::string exact(purpose);
+  const std::string national =
+      validation::NationalProcedureCode(purpose).value_or(exact);
   std::set<std::string> granted;
   for (const Grant& grant : rules->grants) {
-    if (grant.purposes.count(std::string(purpose)) ||
+    if (grant.purposes.count(exact) || grant.purposes.count(national) ||
         grant.purposes.count("*")) {
       granted.insert(grant.fields.begin(), grant.fields.end());
     }

@@ -40,7 +40,10 @@ class Policy {
   bool HasRole(absl::string_view client, absl::string_view role) const;
 
   // Decides which fields of lienthong.v1.Citizen `client` receives for
-  // `purpose`. An empty `requested` mask means every granted field. Returns
+  // `purpose`: the union of its grants for `purpose` itself, for its
+  // national procedure code (validation::NationalProcedureCode: a grant for
+  // "1.001193" covers "1.001193.000.00.00.H31") and for "*". An empty
+  // `requested` mask means every granted field. Returns
   // the mask to apply, or PERMISSION_DENIED naming the requested fields that
   // are beyond the grant (callers learn their grant; nothing is trimmed
   // silently), or INVALID_ARGUMENT for a path that is not a Citizen field.

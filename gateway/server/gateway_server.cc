@@ -23,6 +23,8 @@
 #include "gateway/tls/client_identity.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/vneid_sign_in.h"
+#include "gateway/validation/codes.h"
+#include "gateway/validation/officer.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -55,37 +57,6 @@ absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
     return route_deadline;
   }
   return std::min(route_deadline, absl::FromChrono(client));
-}
-
-// A procedure code: digits and dots, optionally followed by a provincial
-// suffix ("1.001193", "1.001193.000.00.00.H31").
-absl::Status ValidatePurpose(absl::string_view purpose) {
-  if (purpose.empty()) return absl::InvalidArgumentError("purpose is required");
-  if (purpose.size() > 64 || !absl::ascii_isdigit(purpose[0])) {
-    return absl::InvalidArgumentError(
-        "purpose must be a procedure code such as 1.001193");
-  }
-  for (char c : purpose) {
-    if (!absl::ascii_isalnum(c) && c != '.') {
-      return absl::InvalidArgumentError(
-          "purpose must be a procedure code such as 1.001193");
-    }
-  }
-  return absl::OkStatus();
-}
-
-// A dossier code such as 000.00.01.H31-250715-00123. Optional.
-absl::Status ValidateDossierId(absl::string_view dossier) {
-  if (dossier.size() > 64) {
-    return absl::InvalidArgumentError("dossier_id is longer than 64 characters");
-  }
-  for (char c : dossier) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '-') {
-      return absl::InvalidArgumentError(
-          "dossier_id may hold only letters, digits, '.' and '-'");
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ValidateName(absl::string_view name) {
@@ -122,6 +93,9 @@ struct CallRecord {
   // The adapter instance that served it; empty when refused before routing.
   std::string system;
   std::string citizen_id;  // logged only masked
+  // The officer the call was made for, when the request names one; its ID
+  // is logged only masked and audited only hashed.
+  lienthong::v1::Officer officer;
   std::string purpose;
   std::string dossier_id;
   int attempts = 0;
@@ -220,6 +194,10 @@ class Services {
                {"trace_id", call.trace_id},
                {"system", call.system},
                {"citizen", validation::MaskCitizenId(call.citizen_id)},
+               {"officer", call.officer.citizen_id().empty()
+                               ? std::string()
+                               : validation::MaskCitizenId(
+                                     call.officer.citizen_id())},
                {"attempts", absl::StrCat(call.attempts)},
                {"code", absl::StatusCodeToString(status.code())},
                {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
@@ -251,6 +229,9 @@ class Services {
     if (!call.citizen_id.empty()) {
       audit_->citizen_key().Fill(call.citizen_id, &record);
     }
+    audit_->citizen_key().FillOfficer(call.officer.citizen_id(),
+                                      call.officer.unit_code(),
+                                      call.officer.account(), &record);
     record.set_national_system(call.system);
     record.set_attempts(call.attempts);
     record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
@@ -365,6 +346,7 @@ class IdentityServiceImpl final
     auto call = std::make_shared<CallRecord>(
         kVerifyIdentity, *request, request->citizen_id(), request->purpose(),
         request->dossier_id(), services_->auditing());
+    call->officer = request->officer();
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kVerifyIdentity, admitted);
     call->caller = admitted.caller;
@@ -396,8 +378,12 @@ class IdentityServiceImpl final
     LIENTHONG_RETURN_IF_ERROR(
         validation::ValidateCitizenId(r.citizen_id(), dob, absl::Now()));
     LIENTHONG_RETURN_IF_ERROR(ValidateName(r.full_name()));
-    if (!r.purpose().empty()) LIENTHONG_RETURN_IF_ERROR(ValidatePurpose(r.purpose()));
-    return ValidateDossierId(r.dossier_id());
+    if (!r.purpose().empty()) {
+      LIENTHONG_RETURN_IF_ERROR(validation::ValidatePurpose(r.purpose()));
+    }
+    LIENTHONG_RETURN_IF_ERROR(validation::ValidateDossierId(r.dossier_id()));
+    return validation::ValidateOfficer(r.has_officer(), r.officer(),
+                                       absl::Now());
   }
 
   const Services* services_;
@@ -416,6 +402,7 @@ class PopulationServiceImpl final
     auto call = std::make_shared<CallRecord>(
         kLookupCitizen, *request, request->citizen_id(), request->purpose(),
         request->dossier_id(), services_->auditing());
+    call->officer = request->officer();
     Services::Admitted admitted;
     absl::Status status = services_->Admit(*ctx, kLookupCitizen, admitted);
     call->caller = admitted.caller;
@@ -451,8 +438,10 @@ class PopulationServiceImpl final
   static absl::Status Validate(const lienthong::v1::LookupCitizenRequest& r) {
     LIENTHONG_RETURN_IF_ERROR(
         validation::ValidateCitizenId(r.citizen_id(), nullptr, absl::Now()));
-    LIENTHONG_RETURN_IF_ERROR(ValidatePurpose(r.purpose()));
-    return ValidateDossierId(r.dossier_id());
+    LIENTHONG_RETURN_IF_ERROR(validation::ValidatePurpose(r.purpose()));
+    LIENTHONG_RETURN_IF_ERROR(validation::ValidateDossierId(r.dossier_id()));
+    return validation::ValidateOfficer(r.has_officer(), r.officer(),
+                                       absl::Now());
   }
 
   const Services* services_;

@@ -26,24 +26,42 @@ double CpuSeconds() {
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "CANCELLED";
-    case grpc::UNKNOWN: return "UNKNOWN";
-    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND: return "NOT_FOUND";
-    case grpc::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::ABORTED: return "ABORTED";
-    case grpc::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::INTERNAL: return "INTERNAL";
-    case grpc::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::DATA_LOSS: return "DATA_LOSS";
-    case grpc::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "OTHER";
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "CANCELLED";
+    case grpc::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::ABORTED:
+      return "ABORTED";
+    case grpc::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::INTERNAL:
+      return "INTERNAL";
+    case grpc::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "OTHER";
   }
 }
 
@@ -136,20 +154,24 @@ class Run {
       ++in_flight_;
     }
     auto* call = new Call();
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + options_.deadline));
     call->start = absl::Now();
     auto done = [this, call](grpc::Status status) { Finish(call, status); };
     if (options_.method == "verify") {
       call->verify.set_citizen_id(SyntheticCitizenId(n));
       call->verify.set_full_name("Nguyễn Văn An");
       call->verify.set_purpose(options_.purpose);
+      *call->verify.mutable_officer() = options_.officer;
       identity_->async()->VerifyIdentity(&call->context, &call->verify,
                                          &call->verified, done);
     } else {
       call->lookup.set_citizen_id(SyntheticCitizenId(n));
       call->lookup.set_purpose(options_.purpose);
       call->lookup.set_dossier_id("000.00.01.H31-251127-00001");
-      for (const auto& f : options_.fields) call->lookup.mutable_fields()->add_paths(f);
+      *call->lookup.mutable_officer() = options_.officer;
+      for (const auto& f : options_.fields)
+        call->lookup.mutable_fields()->add_paths(f);
       population_->async()->LookupCitizen(&call->context, &call->lookup,
                                           &call->citizen, done);
     }

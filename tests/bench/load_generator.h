@@ -14,6 +14,8 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "lienthong/v1/common.pb.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::bench {
 
@@ -34,6 +36,8 @@ struct LoadOptions {
   // The purpose and fields sent with lookups.
   std::string purpose = "1.001193";
   std::vector<std::string> fields = {"name", "birth_date"};
+  // The officer every call is made for (synthetic).
+  lienthong::v1::Officer officer = lienthong::testing::TestOfficer();
 };
 
 struct LoadResult {

@@ -17,6 +17,7 @@
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_env.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -38,6 +39,7 @@ grpc::StatusCode Call(GatewayEnv& env, const std::string& client,
     request.set_citizen_id(kId);
     request.set_full_name("Lê Văn Tám");
     request.set_purpose(purpose);
+    *request.mutable_officer() = TestOfficer();
     lienthong::v1::VerifyIdentityResponse response;
     return stub->VerifyIdentity(&context, request, &response).error_code();
   }
@@ -47,6 +49,7 @@ grpc::StatusCode Call(GatewayEnv& env, const std::string& client,
   request.set_purpose(purpose);
   request.set_dossier_id("000.00.01.H31-251127-00042");
   request.mutable_fields()->add_paths(field);
+  *request.mutable_officer() = TestOfficer();
   lienthong::v1::Citizen citizen;
   return stub->LookupCitizen(&context, request, &citizen).error_code();
 }
@@ -71,10 +74,23 @@ std::vector<lienthong::v1::AuditRecord> AllRecords(GatewayEnv& env) {
 // verify; "no-rights" may do nothing.
 bool Granted(const std::string& client, const std::string& method,
              const std::string& purpose, const std::string& field) {
-  static const std::set<std::string> kBirth = {
-      "citizen_id", "name",     "birth_date", "gender",  "ethnicity",
-      "ethnicity_code", "nationality", "hometown", "permanent_address",
-      "father",     "mother"};
+  static const std::set<std::string> kBirth = {"citizen_id",
+                                               "name",
+                                               "birth_date",
+                                               "gender",
+                                               "ethnicity",
+                                               "ethnicity_code",
+                                               "ethnicity_name",
+                                               "nationality",
+                                               "birth_registration_place",
+                                               "hometown",
+                                               "permanent_address",
+                                               "father",
+                                               "mother",
+                                               "household_head",
+                                               "household_relation",
+                                               "household_relation_code",
+                                               "data_as_of"};
   static const std::set<std::string> kAny = {"name", "birth_date", "gender"};
   if (client == "dossier-system") {
     if (method == kVerify) return true;
@@ -102,9 +118,7 @@ TEST(AuditTest, EveryDecisionOfTheMatrixIsEnforcedAndAudited) {
     for (const char* purpose : {"1.001193", "2.000001"}) {
       calls.push_back({client, kVerify,
                        Call(**env, client, kVerify, purpose, "")});
-      // Allowed or denied by policy (what happens next depends on the
-      // route to VerifyIdentity).
-      EXPECT_EQ(calls.back().code != grpc::PERMISSION_DENIED,
+      EXPECT_EQ(calls.back().code == grpc::OK,
                 Granted(client, kVerify, purpose, ""))
           << client << " " << purpose;
       for (const std::string& field : fields) {
@@ -127,6 +141,17 @@ TEST(AuditTest, EveryDecisionOfTheMatrixIsEnforcedAndAudited) {
                                static_cast<absl::StatusCode>(calls[i].code)))
         << i;
     EXPECT_EQ(r.citizen_masked(), "033******345");
+    // The officer each call was made for: hashed and masked, both services.
+    EXPECT_EQ(r.officer_masked(), "001******321") << i;
+    EXPECT_EQ(r.officer_hmac(),
+              (*env)->gateway().audit_log()->citizen_key().Hmac(
+                  TestOfficer().citizen_id()))
+        << i;
+    EXPECT_EQ(r.officer_unit_code(), TestOfficer().unit_code()) << i;
+    EXPECT_EQ(r.officer_account_hmac(),
+              (*env)->gateway().audit_log()->citizen_key().Hmac(
+                  TestOfficer().account()))
+        << i;
     EXPECT_FALSE(r.citizen_hmac().empty());
     EXPECT_EQ(r.citizen_hmac().find(kId), std::string::npos);
     EXPECT_FALSE(r.caller_cert_sha256().empty());

@@ -17,6 +17,7 @@
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_env.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -111,6 +112,7 @@ TEST(CertRotationTest, NewConnectionsPresentTheReplacedCertificate) {
   lienthong::v1::LookupCitizenRequest request;
   request.set_citizen_id("033085012345");
   request.set_purpose("1.001193");
+  *request.mutable_officer() = TestOfficer();
   lienthong::v1::Citizen citizen;
   grpc::Status status = stub->LookupCitizen(&context, request, &citizen);
   EXPECT_TRUE(status.ok()) << status.error_message();

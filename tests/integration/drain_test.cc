@@ -21,6 +21,7 @@
 #include "tests/bench/load_generator.h"
 #include "tests/gateway/metrics/prometheus_parser.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -115,6 +116,7 @@ TEST(DrainTest, SigtermFinishesCallsInFlightRefusesNewOnesAndExitsZero) {
   lienthong::v1::LookupCitizenRequest request;
   request.set_citizen_id(bench::SyntheticCitizenId(kCalls));
   request.set_purpose("1.001193");
+  *request.mutable_officer() = TestOfficer();
   request.mutable_fields()->add_paths("name");
   lienthong::v1::Citizen citizen;
   grpc::Status new_call = stub->LookupCitizen(&context, request, &citizen);

@@ -26,9 +26,12 @@ void AddClient(GatewayConfig& config, const std::string& name,
   client->add_methods("lienthong.v1.PopulationService/LookupCitizen");
   auto* birth = client->add_grants();
   birth->add_purposes("1.001193");
-  for (const char* f : {"citizen_id", "name", "birth_date", "gender",
-                        "ethnicity", "ethnicity_code", "nationality",
-                        "hometown", "permanent_address", "father", "mother"}) {
+  for (const char* f :
+       {"citizen_id", "name", "birth_date", "gender", "ethnicity",
+        "ethnicity_code", "ethnicity_name", "nationality",
+        "birth_registration_place", "hometown", "permanent_address", "father",
+        "mother", "household_head", "household_relation",
+        "household_relation_code", "data_as_of"}) {
     birth->add_fields(f);
   }
   auto* any = client->add_grants();
@@ -62,8 +65,9 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   c06.set_api_key("dev-population-key");
   c06.set_username("lienthong-dev");
   c06.set_secret("dev-population-secret");
-  c06.set_unit_code("000.00.00.H31");
-  c06.set_officer_code("TEST");
+  c06.set_auth_url("https://c06.sim.lienthong.local/xacthuc");
+  c06.set_integration_code("037");
+  c06.set_identity_service_code("033");
   auto* population = config.add_adapters();
   population->set_name("population");
   population->set_type("c06-population-soap");
@@ -86,11 +90,13 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   auto* r1 = config.add_routes();
   r1->set_method("lienthong.v1.PopulationService/LookupCitizen");
   r1->set_adapter("population");
-  // VerifyIdentity has no route here: the vneid adapter no longer verifies
-  // (the c06 adapter is to serve it).
+  // Identity checks go to the population database too.
   auto* r2 = config.add_routes();
-  r2->set_method("lienthong.v1.IdentityService/SignInWithVneid");
-  r2->set_adapter("vneid");
+  r2->set_method("lienthong.v1.IdentityService/VerifyIdentity");
+  r2->set_adapter("population");
+  auto* r3 = config.add_routes();
+  r3->set_method("lienthong.v1.IdentityService/SignInWithVneid");
+  r3->set_adapter("vneid");
 
   AddClient(config, "dossier-system", true);
   AddClient(config, "citizen-portal", false);
@@ -129,8 +135,8 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
   ::mkdir(dir.c_str(), 0700);
   config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
   if (options.through_grpc_upstream) {
-    auto inner = server::GatewayServer::Start(config, env->registry_,
-                                              env->http_.get());
+    auto inner =
+        server::GatewayServer::Start(config, env->registry_, env->http_.get());
     if (!inner.ok()) return inner.status();
     env->inner_ = *std::move(inner);
     lienthong::config::v1::GrpcUpstreamConfig relay;

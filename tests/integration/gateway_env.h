@@ -20,13 +20,16 @@
 #include "grpcpp/channel.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/national_sim/sim_server.h"
-#include "tests/testing/test_certs.h"  // TestCert(), for the tests too
+#include "tests/testing/test_certs.h"    // TestCert(), for the tests too
+#include "tests/testing/test_officer.h"  // TestOfficer(), for the tests too
 
 namespace lienthong::testing {
 
 struct EnvOptions {
   // Route both methods through a "grpc-upstream" adapter to an inner
-  // gateway, which calls the simulator.
+  // gateway, which calls the simulator. Both go to the population database
+  // ("population", c06-population-soap); a "vneid" instance is configured
+  // but has no route.
   bool through_grpc_upstream = false;
   // Changes to the front gateway's config before it starts.
   std::function<void(lienthong::config::v1::GatewayConfig&)> customize;

@@ -37,7 +37,8 @@ absl::StatusOr<RunningProcess> StartAndReadPort(
   auto line = process->WaitForLine(ready, absl::Seconds(30));
   if (!line.ok()) return line.status();
   int port = PortFromLine(*line);
-  if (port <= 0) return absl::InternalError(absl::StrCat("no port in: ", *line));
+  if (port <= 0)
+    return absl::InternalError(absl::StrCat("no port in: ", *line));
   return RunningProcess{*std::move(process), port};
 }
 
@@ -62,16 +63,21 @@ constexpr char kDefaultClients[] = R"(clients:
 
 absl::StatusOr<RunningProcess> StartSimProcess(
     const std::vector<std::string>& extra_flags) {
-  std::vector<std::string> argv = {BinaryPath("tests/national_sim/lienthong-sim"),
-                                   "--listen", "127.0.0.1:0", "--cert",
-                                   TestCert("sim.pem"), "--key",
-                                   TestCert("sim.key")};
+  std::vector<std::string> argv = {
+      BinaryPath("tests/national_sim/lienthong-sim"),
+      "--listen",
+      "127.0.0.1:0",
+      "--cert",
+      TestCert("sim.pem"),
+      "--key",
+      TestCert("sim.key")};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return StartAndReadPort(argv, "listening on", "");
 }
 
 std::string GatewayYaml(int sim_port, const std::string& clients_yaml) {
-  return absl::StrReplaceAll(R"(node_name: process-test
+  return absl::StrReplaceAll(
+      R"(node_name: process-test
 listener:
   address: 127.0.0.1:0
   tls:
@@ -90,10 +96,14 @@ adapters:
       api_key: dev-population-key
       username: lienthong-dev
       secret: dev-population-secret
-      unit_code: 000.00.00.H31
-      officer_code: PROCESS-TEST
+      auth_url: https://c06.sim.lienthong.local/xacthuc
+      integration_code: "037"
+      identity_service_code: "033"
 routes:
   - method: lienthong.v1.PopulationService/LookupCitizen
+    adapter: population
+    timeout_ms: 30000
+  - method: lienthong.v1.IdentityService/VerifyIdentity
     adapter: population
     timeout_ms: 30000
 CLIENTS
@@ -104,16 +114,15 @@ audit:
 logging:
   level: info
 )",
-                             {{"CERTS", TestCertDir()},
-                              {"AUDITDIR", AuditDir()},
-                              {"SIMPORT", absl::StrCat(sim_port)},
-                              {"CLIENTS", clients_yaml.empty() ? kDefaultClients
-                                                               : clients_yaml}});
+      {{"CERTS", TestCertDir()},
+       {"AUDITDIR", AuditDir()},
+       {"SIMPORT", absl::StrCat(sim_port)},
+       {"CLIENTS", clients_yaml.empty() ? kDefaultClients : clients_yaml}});
 }
 
-absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_path,
-                                                   const std::string& yaml,
-                                                   const std::string& log_path) {
+absl::StatusOr<RunningProcess> StartGatewayProcess(
+    const std::string& config_path, const std::string& yaml,
+    const std::string& log_path) {
   std::ofstream(config_path) << yaml;
   // The gateway refuses a config file that others may read.
   ::chmod(config_path.c_str(), 0600);
@@ -124,14 +133,17 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_pat
   RunningProcess running{*std::move(process)};
   auto admin = running.process.WaitForLine("admin on", absl::Seconds(30));
   if (admin.ok()) running.admin_port = PortFromLine(*admin);
-  auto line = running.process.WaitForLine("listening on port", absl::Seconds(30));
+  auto line =
+      running.process.WaitForLine("listening on port", absl::Seconds(30));
   if (!line.ok()) return line.status();
   running.port = PortFromLine(*line);
-  if (running.port <= 0) return absl::InternalError("no port in the ready line");
+  if (running.port <= 0)
+    return absl::InternalError("no port in the ready line");
   return running;
 }
 
-std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client) {
+std::shared_ptr<grpc::Channel> ClientChannel(int port,
+                                             const std::string& client) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
   ssl.pem_cert_chain = ReadFileOrEmpty(TestCert(client + ".pem"));

@@ -53,19 +53,6 @@ int64_t SimReceived(GatewayEnv& env, sim::System system) {
   return env.sim().Stats().of(system).received;
 }
 
-// Whether the test config routes VerifyIdentity to an adapter: not while no
-// adapter on this branch serves it (the vneid adapter became the OpenID
-// Connect sign-in; C06's identity check is to take VerifyIdentity over).
-bool VerifyIsRouted() {
-  const auto config = GatewayEnv::SimConfig("https://unused");
-  for (const auto& route : config.routes()) {
-    if (route.method() == "lienthong.v1.IdentityService/VerifyIdentity") {
-      return true;
-    }
-  }
-  return false;
-}
-
 class GatewayTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -104,6 +91,7 @@ class GatewayTest : public ::testing::TestWithParam<bool> {
     r.set_citizen_id(id);
     r.set_purpose("1.001193");
     r.set_dossier_id("000.00.01.H31-251127-00042");
+    *r.mutable_officer() = TestOfficer();
     return r;
   }
 
@@ -113,6 +101,7 @@ class GatewayTest : public ::testing::TestWithParam<bool> {
     r.set_citizen_id(id);
     r.set_full_name(name);
     r.set_purpose("1.001193");
+    *r.mutable_officer() = TestOfficer();
     return r;
   }
 
@@ -128,17 +117,102 @@ TEST_P(GatewayTest, LookupReturnsTheGrantedFieldsOfTheRecord) {
       Lookup("dossier-system", LookupRequest(kFoundId), &citizen, &reference);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(citizen.citizen_id(), kFoundId);
-  EXPECT_EQ(citizen.name().family(), expected->family_name);
-  EXPECT_EQ(citizen.name().given(), expected->given_name);
+  // As the register shows it (the whole name in Ten, upper case, for half of
+  // the records).
+  EXPECT_EQ(citizen.name().full(), expected->RecordedName());
+  EXPECT_EQ(sim::FoldName(citizen.name().given()),
+            sim::FoldName(expected->given_name));
   EXPECT_EQ(citizen.birth_date().year(), 1985);
   EXPECT_EQ(citizen.gender(), lienthong::v1::GENDER_MALE);
+  EXPECT_EQ(citizen.ethnicity_code(), expected->ethnicity);
+  EXPECT_FALSE(citizen.ethnicity_name().empty());
   EXPECT_FALSE(citizen.permanent_address().province_code().empty());
+  EXPECT_EQ(citizen.birth_registration_place().province_code(),
+            expected->birth_registration.province);
   EXPECT_FALSE(citizen.father().name().full().empty());
+  EXPECT_EQ(citizen.father().old_id_number(), expected->father->old_id);
+  EXPECT_EQ(citizen.household_head().citizen_id(), expected->head.id);
+  EXPECT_EQ(
+      citizen.household_relation() == lienthong::v1::HOUSEHOLD_RELATION_HEAD,
+      expected->household_head);
+  EXPECT_TRUE(citizen.has_data_as_of());
   // Granted for this purpose: yes; not granted: never sent.
   EXPECT_FALSE(citizen.has_spouse());
   EXPECT_FALSE(citizen.has_current_address());
   EXPECT_TRUE(citizen.religion().empty());
-  EXPECT_FALSE(reference.empty());
+  EXPECT_TRUE(citizen.religion_code().empty());
+  // The request id the gateway sent, for support cases.
+  EXPECT_THAT(reference, ::testing::StartsWith("LT-"));
+}
+
+// Permanent addresses since 1 July 2025 are in the 34-province scheme, for
+// every province: the record of someone born in Thái Bình (34) lives in
+// Hưng Yên (33) now, or in the old scheme with a district.
+TEST_P(GatewayTest, AddressesArriveInTheSchemeOfTheirDate) {
+  int current = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = absl::StrCat("034085", 100100 + i * 37);
+    auto expected = sim::LookupCitizen(id);
+    if (!expected) continue;
+    Citizen citizen;
+    grpc::Status status = Lookup("dossier-system", LookupRequest(id), &citizen);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const auto& address = citizen.permanent_address();
+    EXPECT_EQ(address.province_code(), expected->permanent.province);
+    EXPECT_EQ(address.legacy_district_code().empty(), !expected->legacy);
+    if (!expected->legacy) {
+      ++current;
+      EXPECT_NE(address.province_code(), "34");
+    }
+  }
+  EXPECT_GT(current, 10);
+}
+
+TEST_P(GatewayTest, NoOfficerOrABadOneNeverReachesTheNationalSystem) {
+  struct Case {
+    const char* what;
+    void (*spoil)(lienthong::v1::Officer*);
+    bool clear;
+  };
+  const Case kCases[] = {
+      {"no officer", nullptr, true},
+      {"old ID card",
+       [](lienthong::v1::Officer* o) { o->set_citizen_id("145123456"); },
+       false},
+      {"bad province",
+       [](lienthong::v1::Officer* o) { o->set_citizen_id("999085004321"); },
+       false},
+      {"no unit", [](lienthong::v1::Officer* o) { o->clear_unit_code(); },
+       false},
+      {"bad account", [](lienthong::v1::Officer* o) { o->set_account("a b"); },
+       false},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.what);
+    LookupCitizenRequest lookup = LookupRequest(kFoundId);
+    VerifyIdentityRequest verify = VerifyRequest(kFoundId, "Lê Văn Tám");
+    if (c.clear) {
+      lookup.clear_officer();
+      verify.clear_officer();
+    } else {
+      c.spoil(lookup.mutable_officer());
+      c.spoil(verify.mutable_officer());
+    }
+    Citizen citizen;
+    grpc::Status status = Lookup("dossier-system", lookup, &citizen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("officer"));
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("999085004321")));
+    VerifyIdentityResponse response;
+    status = Verify("dossier-system", verify, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("officer"));
+  }
+  const sim::SystemStats stats =
+      env_->sim().Stats().of(sim::System::kPopulation);
+  EXPECT_EQ(stats.received, 0);
+  EXPECT_EQ(stats.lookups, 0);
+  EXPECT_EQ(stats.identity_checks, 0);
 }
 
 TEST_P(GatewayTest, LookupWithAMaskReturnsOnlyThoseFields) {
@@ -171,8 +245,7 @@ TEST_P(GatewayTest, LookupOfAnUnknownCitizenIsNotFound) {
   EXPECT_THAT(status.error_message(), Not(HasSubstr(kNotFoundId)));
 }
 
-TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
-  if (!VerifyIsRouted()) GTEST_SKIP() << "no route to VerifyIdentity";
+TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesThroughThePopulationDatabase) {
   auto expected = sim::LookupCitizen(kFoundId);
   ASSERT_TRUE(expected.has_value());
   VerifyIdentityRequest r = VerifyRequest(kFoundId, expected->FullName());
@@ -185,8 +258,7 @@ TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
   grpc::Status status = Verify("dossier-system", r, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result(), VerifyIdentityResponse::MATCH);
-  EXPECT_EQ(response.vneid_level(), expected->vneid_level);
-  EXPECT_FALSE(response.reference().empty());
+  EXPECT_THAT(response.reference(), ::testing::StartsWith("LT-"));
 
   // The same name decomposed (NFD) and in lower case: still a match.
   VerifyIdentityRequest nfd = VerifyRequest(kFoundId, NfdLower(expected->FullName()));
@@ -194,25 +266,40 @@ TEST_P(GatewayTest, VerifyMatchesNfcAndNfdNamesAndReportsTheLevel) {
   VerifyIdentityResponse nfd_response;
   ASSERT_TRUE(Verify("dossier-system", nfd, &nfd_response).ok());
   EXPECT_EQ(nfd_response.result(), VerifyIdentityResponse::MATCH);
+  // Both went to the population database's identity check, none to VNeID.
+  EXPECT_EQ(env_->sim().Stats().of(sim::System::kPopulation).identity_checks,
+            2);
+  EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), 0);
 }
 
-TEST_P(GatewayTest, VerifyReportsMismatchedFieldsAndNotFound) {
-  if (!VerifyIsRouted()) GTEST_SKIP() << "no route to VerifyIdentity";
+TEST_P(GatewayTest, VerifyAnswersNoMatchWithoutSayingWhy) {
   auto expected = sim::LookupCitizen(kFoundId);
   ASSERT_TRUE(expected.has_value());
-  VerifyIdentityRequest r = VerifyRequest(kFoundId, "Trịnh Công Sơn Khác");
+  VerifyIdentityResponse wrong_name;
+  ASSERT_TRUE(Verify("dossier-system",
+                     VerifyRequest(kFoundId, "Trịnh Công Sơn Khác"),
+                     &wrong_name)
+                  .ok());
+  VerifyIdentityResponse unknown;
+  ASSERT_TRUE(Verify("dossier-system", VerifyRequest(kNotFoundId, "Lê Văn Tám"),
+                     &unknown)
+                  .ok());
+  // A wrong name and an unknown ID look the same to the caller.
+  EXPECT_EQ(wrong_name.result(), VerifyIdentityResponse::NO_MATCH);
+  EXPECT_EQ(unknown.result(), VerifyIdentityResponse::NO_MATCH);
+  wrong_name.clear_reference();
+  unknown.clear_reference();
+  EXPECT_EQ(wrong_name.SerializeAsString(), unknown.SerializeAsString());
+
+  // The birth date is checked for form but not sent: a wrong day of the
+  // right year does not change the answer.
+  VerifyIdentityRequest r = VerifyRequest(kFoundId, expected->FullName());
   r.mutable_birth_date()->set_year(1985);
+  r.mutable_birth_date()->set_month(expected->birth_month == 1 ? 2 : 1);
+  r.mutable_birth_date()->set_day(1);
   VerifyIdentityResponse response;
   ASSERT_TRUE(Verify("dossier-system", r, &response).ok());
-  EXPECT_EQ(response.result(), VerifyIdentityResponse::MISMATCH);
-  ASSERT_EQ(response.mismatched_fields_size(), 1);
-  EXPECT_EQ(response.mismatched_fields(0), VerifyIdentityResponse::FULL_NAME);
-
-  VerifyIdentityResponse missing;
-  ASSERT_TRUE(Verify("dossier-system", VerifyRequest(kNotFoundId, "Lê Văn Tám"),
-                     &missing)
-                  .ok());
-  EXPECT_EQ(missing.result(), VerifyIdentityResponse::NOT_FOUND);
+  EXPECT_EQ(response.result(), VerifyIdentityResponse::MATCH);
 }
 
 TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
@@ -228,7 +315,6 @@ TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
     if (*id != '\0') {
       EXPECT_THAT(status.error_message(), Not(HasSubstr(id)));
     }
-    if (!VerifyIsRouted()) continue;
     VerifyIdentityResponse response;
     status = Verify("dossier-system", VerifyRequest(id, "Lê Văn Tám"), &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
@@ -237,12 +323,12 @@ TEST_P(GatewayTest, InvalidIdsNeverReachTheNationalSystems) {
   VerifyIdentityRequest r = VerifyRequest(kFoundId, "Lê Văn Tám");
   r.mutable_birth_date()->set_year(1986);
   VerifyIdentityResponse response;
-  if (VerifyIsRouted()) {
-    EXPECT_EQ(Verify("dossier-system", r, &response).error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
-  }
+  EXPECT_EQ(Verify("dossier-system", r, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(SimReceived(*env_, sim::System::kPopulation), population);
   EXPECT_EQ(SimReceived(*env_, sim::System::kVneid), vneid);
+  EXPECT_EQ(env_->sim().Stats().of(sim::System::kPopulation).identity_checks,
+            0);
 }
 
 TEST_P(GatewayTest, CallsWithoutAValidClientCertificateMakeNoUpstreamCall) {
@@ -304,7 +390,6 @@ TEST_P(GatewayTest, FailingOrMalformedUpstreamGivesACleanError) {
     EXPECT_THAT(status.error_message(), Not(HasSubstr(kFoundId))) << c.what;
     EXPECT_THAT(status.error_message(), Not(HasSubstr(expected->given_name)));
     EXPECT_THAT(status.error_message(), Not(HasSubstr("<"))) << c.what;
-    if (!VerifyIsRouted()) continue;
     VerifyIdentityResponse response;
     status = Verify("dossier-system",
                     VerifyRequest(kFoundId, expected->FullName()), &response);

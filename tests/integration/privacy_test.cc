@@ -1,12 +1,13 @@
-// No plaintext citizen ID anywhere a run leaves traces: the gateway's log,
-// its audit store (database and write-ahead log), its /metrics, and the
-// error messages callers receive.
+// No plaintext citizen ID, the citizen's or the officer's, anywhere a run
+// leaves traces: the gateway's log, its audit store (database and write-ahead
+// log), its /metrics, and the error messages callers receive.
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -41,6 +42,7 @@ TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
       request.set_citizen_id(id);
       request.set_purpose("1.001193");
       request.mutable_fields()->add_paths(field);
+      *request.mutable_officer() = TestOfficer();
       lienthong::v1::Citizen citizen;
       messages.push_back(stub->LookupCitizen(&context, request, &citizen)
                              .error_message());
@@ -65,6 +67,17 @@ TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
   }
   // The masked form is what the log shows.
   EXPECT_TRUE(absl::StrContains(log_text, "033******345"));
+  // The officer too: masked in the log, hashed (with the account) in the
+  // store.
+  const lienthong::v1::Officer officer = TestOfficer();
+  for (const std::string& secret : {officer.citizen_id(), officer.account()}) {
+    EXPECT_FALSE(absl::StrContains(log_text, secret)) << "log holds " << secret;
+    EXPECT_FALSE(absl::StrContains(store, secret))
+        << "audit store holds " << secret;
+    EXPECT_FALSE(absl::StrContains(metrics, secret));
+  }
+  EXPECT_TRUE(absl::StrContains(log_text, "\"officer\":\"001******321\""));
+  EXPECT_TRUE(absl::StrContains(store, "001******321"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -23,6 +24,7 @@ grpc::StatusCode LookupCode(int port) {
   lienthong::v1::LookupCitizenRequest request;
   request.set_citizen_id("033085012345");
   request.set_purpose("1.001193");
+  *request.mutable_officer() = TestOfficer();
   lienthong::v1::Citizen citizen;
   return stub->LookupCitizen(&context, request, &citizen).error_code();
 }

@@ -1,5 +1,6 @@
 #include "tests/national_sim/citizen_generator.h"
 
+#include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -11,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "gateway/validation/admin_units.h"
 
 namespace lienthong::sim {
 
@@ -50,10 +53,9 @@ constexpr const char* kFemaleGiven[] = {
     "Anh",    "Chi",   "Dung", "Giang", "Hà",  "Hạnh", "Hoa",
     "Hương",  "Huyền", "Lan",  "Linh",  "Mai", "Ngọc", "Nhung",
     "Phương", "Quỳnh", "Thảo", "Trang", "Vân", "Yến"};
-constexpr const char* kOtherEthnicities[] = {"02", "03", "04", "05", "06",
-                                             "07", "08", "09", "10"};
-constexpr const char* kReligions[] = {"Phật giáo", "Công giáo", "Tin lành",
-                                      "Cao Đài", "Phật giáo Hòa Hảo"};
+// TonGiao codes other than "00": placeholders, since the public sources give
+// no other code; the gateway keeps them as recorded.
+constexpr const char* kReligions[] = {"01", "02", "03", "04", "05"};
 constexpr const char* kStreets[] = {"Trần Hưng Đạo", "Lê Lợi", "Nguyễn Trãi",
                                     "Hai Bà Trưng", "Quang Trung"};
 
@@ -65,7 +67,8 @@ enum Salt : uint64_t {
   kSpouse,
   kFamily,
   kName,
-  kCmnd
+  kCmnd,
+  kVneid
 };
 
 uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
@@ -177,10 +180,13 @@ void SetName(absl::string_view id, Citizen& c) {
   c.given_name = male ? rng.Pick(kMaleGiven) : rng.Pick(kFemaleGiven);
 }
 
+std::string IdToCmnd(absl::string_view id);
+
 PersonRef Ref(const std::string& id) {
   Citizen c;
   SetName(id, c);
-  return PersonRef{c.FullName(), id};
+  return PersonRef{c.FullName(), id,
+                   BirthYear(id) < 2000 ? IdToCmnd(id) : std::string()};
 }
 
 // CMND <-> ID: the first three CMND digits (k) encode province, gender and
@@ -217,17 +223,18 @@ int DaysInMonth(int year, int month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
-std::string Province2(absl::string_view code3, bool legacy) {
-  std::string p(code3.substr(1));
-  // Thái Bình merged into Hưng Yên on 1 July 2025.
-  if (!legacy && p == "34") return "33";
-  return p;
-}
-
+// An address in the province of ID code `province3` ("033"): in the
+// 63-province scheme with a district (`legacy`), else in the 34-province
+// scheme, in the province it merged into, without district.
 Address MakeAddress(Rng& rng, absl::string_view province3, bool legacy) {
   Address a;
-  a.province = Province2(province3, legacy);
-  if (legacy) a.district = absl::StrFormat("%03d", 1 + rng.Below(999));
+  const absl::string_view old_code = province3.substr(1);
+  if (legacy) {
+    a.province = std::string(old_code);
+    a.district = absl::StrFormat("%03d", 1 + rng.Below(999));
+  } else {
+    a.province = std::string(validation::MergedInto(old_code)->code);
+  }
   a.commune = absl::StrFormat("%05d", 1 + rng.Below(32000));
   int n = 1 + rng.Below(15);
   switch (rng.Below(3)) {
@@ -243,6 +250,31 @@ Address MakeAddress(Rng& rng, absl::string_view province3, bool legacy) {
   return a;
 }
 
+// ThoiDiemDuLieu: before 1 July 2025 for a legacy record, after otherwise.
+std::string DataTime(Rng& rng, bool legacy) {
+  const absl::CivilDay day = legacy
+                                 ? absl::CivilDay(2024, 1, 1) + rng.Below(540)
+                                 : absl::CivilDay(2025, 7, 1) + rng.Below(180);
+  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:00+07:00", day.year(),
+                         day.month(), day.day(), 7 + rng.Below(10),
+                         rng.Below(60));
+}
+
+// Who heads the citizen's household, from their age and family.
+void SetHousehold(Citizen& c, int age) {
+  const PersonRef self{c.FullName(), c.id, c.old_id};
+  const std::optional<PersonRef>& parent = c.father ? c.father : c.mother;
+  if ((age < 18 || (c.marital_status == 1 && age < 30)) && parent) {
+    c.head = *parent;
+  } else if (c.marital_status == 2 && c.gender == 2 && c.spouse) {
+    c.head = *c.spouse;
+  } else {
+    c.head = self;
+  }
+  c.household_head = c.head.id == c.id;
+  if (age < 18 && parent) c.representative = parent;
+}
+
 Citizen Generate(const std::string& id) {
   Citizen c;
   Rng rng(id, kRecord);
@@ -254,18 +286,24 @@ Citizen Generate(const std::string& id) {
   c.birth_day = 1 + rng.Below(DaysInMonth(c.birth_year, c.birth_month));
   c.birth_year_only = c.birth_year < 1950 && rng.Below(10) < 3;
   if (c.birth_year < 2000) c.old_id = IdToCmnd(id);
-  c.ethnicity = rng.Below(100) < 86 ? "01" : rng.Pick(kOtherEthnicities);
-  c.religion = rng.Below(100) < 80 ? "Không" : rng.Pick(kReligions);
-  int blood = rng.Below(100);
-  c.blood_type = blood < 42 ? "O" : blood < 63 ? "A" : blood < 93 ? "B" : "AB";
+  c.ethnicity = rng.Below(100) < 86
+                    ? "01"
+                    : absl::StrFormat("%02d", 2 + rng.Below(53));  // 02..54
+  c.religion = rng.Below(100) < 80 ? "00" : rng.Pick(kReligions);
+  c.name_in_ten = rng.Below(2) == 0;
 
   c.legacy = rng.Below(3) == 0;
+  c.data_time = DataTime(rng, c.legacy);
   absl::string_view birth_province = absl::string_view(id).substr(0, 3);
   auto some_province = [&](int same_percent) -> absl::string_view {
     return rng.Below(100) < same_percent ? birth_province
                                          : kProvinceCodes[rng.Below(63)];
   };
-  c.hometown = MakeAddress(rng, some_province(85), c.legacy);
+  // Recorded before the reorganisation whatever the record's date, except
+  // a birth registered in 2025 on a current record.
+  c.birth_registration = MakeAddress(rng, birth_province,
+                                     c.legacy || c.birth_year < kReferenceYear);
+  c.hometown = MakeAddress(rng, some_province(85), true);
   c.permanent = MakeAddress(rng, some_province(80), c.legacy);
   c.current = rng.Below(100) < 85
                   ? c.permanent
@@ -281,21 +319,17 @@ Citizen Generate(const std::string& id) {
   if (c.marital_status == 2) {
     if (auto spouse = SpouseId(id)) c.spouse = Ref(*spouse);
   }
-  if (age < 18 || (c.marital_status == 1 && age < 30)) {
-    c.household_relation = "03";
-  } else if (c.marital_status == 2) {
-    c.household_relation = c.gender == 1 ? "01" : "02";
-  } else {
-    static constexpr const char* kOthers[] = {"01", "01", "01",
-                                              "04", "06", "09"};
-    c.household_relation = rng.Pick(kOthers);
-  }
+  SetHousehold(c, age);
   if (c.legacy) {
     c.household_book = absl::StrCat(
         c.permanent.province, absl::StrFormat("%07d", rng.Below(10000000)));
   }
-  int level = rng.Below(100);
-  c.vneid_level = age < 14 ? rng.Below(2) : level < 60 ? 2 : level < 85 ? 1 : 0;
+  // A stream of its own, so that the record's other draws can change without
+  // moving anyone's VNeID account.
+  Rng vneid(id, kVneid);
+  int level = vneid.Below(100);
+  c.vneid_level =
+      age < 14 ? vneid.Below(2) : level < 60 ? 2 : level < 85 ? 1 : 0;
   return c;
 }
 
@@ -303,6 +337,10 @@ Citizen Generate(const std::string& id) {
 
 std::string Citizen::FullName() const {
   return absl::StrCat(family_name, " ", middle_name, " ", given_name);
+}
+
+std::string Citizen::RecordedName() const {
+  return name_in_ten ? UpperCase(FullName()) : FullName();
 }
 
 std::string Citizen::BirthDate() const {
@@ -359,6 +397,18 @@ std::string FoldName(absl::string_view utf8) {
   }
   std::string out;
   folded.toUTF8String(out);
+  return out;
+}
+
+std::string UpperCase(absl::string_view utf8) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  text.toUpper(icu::Locale("vi"));
+  if (U_SUCCESS(status)) text = nfc->normalize(text, status);
+  std::string out;
+  text.toUTF8String(out);
   return out;
 }
 

@@ -15,8 +15,19 @@
 //  - Name, birth year and gender always agree with the ID's digits; month and
 //    day come from a hash of the ID. A child's family name is the father's,
 //    and parents' and spouses' names are those their own IDs yield.
-//  - About a third of records are "legacy" (made before 1 July 2025): their
-//    addresses carry a 3-digit district and they have a household book.
+//  - About a third of records are "legacy" (data from before 1 July 2025):
+//    every address is in the 63-province scheme with a 3-digit district, and
+//    they have a household book. The others date from after: permanent and
+//    current addresses are in the 34-province scheme (the current province
+//    an earlier one merged into, validation::MergedInto), without district;
+//    hometown and place of birth registration keep the earlier scheme with a
+//    district (they were recorded before), except a birth registered in 2025.
+//  - Half of the records keep the whole name in Ten, upper case with
+//    diacritics, as the public sample does; the others split it.
+//  - Household: a head of household carries QuanHe "CH01" and is their own
+//    ChuHo; a child's head is the father (else the mother), a married
+//    woman's her husband; others head their own household. Members other
+//    than the head carry no QuanHe (their codes are not public).
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_CITIZEN_GENERATOR_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_CITIZEN_GENERATOR_H_
 
@@ -42,6 +53,8 @@ struct Address {
 struct PersonRef {
   std::string full_name;  // with diacritics, NFC
   std::string id;         // 12 digits
+  std::string old_id;     // SoCMND, 9 digits; empty for those born from 2000
+  std::string nationality = "VN";
 };
 
 struct Citizen {
@@ -52,18 +65,28 @@ struct Citizen {
   int birth_year = 0, birth_month = 0, birth_day = 0;
   bool birth_year_only = false;  // the register knows only the year
   std::string ethnicity;         // DanToc code, "01" Kinh
-  std::string religion;          // TonGiao, "Không" for none
+  // TonGiao code: "00" none; others are placeholders (the public sources
+  // give only 00).
+  std::string religion;
   std::string nationality = "VN";
-  int marital_status = 1;  // 1 single, 2 married, 3 divorced, 4 widowed
-  std::string blood_type;
-  Address hometown, permanent, current;
+  int marital_status = 1;         // 1 single, 2 married, 3 divorced, 4 widowed
+  std::string blood_type = "00";  // NhomMau, "00" not recorded
+  Address birth_registration, hometown, permanent, current;
   std::optional<PersonRef> father, mother, spouse;
-  std::string household_relation;  // QuanHe code, "01" head of household
-  std::string household_book;      // SoSoHoKhau; empty if none
-  int vneid_level = 0;             // 0, 1 or 2
+  std::optional<PersonRef> representative;  // NguoiDaiDien, minors only
+  bool household_head = false;              // QuanHe "CH01"
+  PersonRef head;              // ChuHo: the head (themself when head)
+  std::string household_book;  // SoSoHoKhau; empty if none
+  int vneid_level = 0;         // 0, 1 or 2
   bool legacy = false;
+  bool name_in_ten = false;  // the whole name in Ten, upper case
+  // ThoiDiemDuLieu, xs:dateTime with the +07:00 offset.
+  std::string data_time;
 
   std::string FullName() const;
+  // The name as the register shows it: FullName(), upper-cased when
+  // name_in_ten.
+  std::string RecordedName() const;
   // "yyyyMMdd", or "yyyy" when birth_year_only.
   std::string BirthDate() const;
 };
@@ -87,6 +110,10 @@ bool BirthDateMatches(const Citizen& citizen, absl::string_view date);
 // Upper case without diacritics, đ/Đ as D, runs of spaces collapsed and the
 // ends trimmed: "Nguyễn  Văn Đạt " -> "NGUYEN VAN DAT". Thread-safe.
 std::string FoldName(absl::string_view utf8);
+
+// Upper case keeping diacritics, in NFC: "Đào Văn Tài" -> "ĐÀO VĂN TÀI".
+// Thread-safe.
+std::string UpperCase(absl::string_view utf8);
 
 }  // namespace lienthong::sim
 

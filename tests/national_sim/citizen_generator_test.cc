@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/validation/admin_units.h"
 #include "gtest/gtest.h"
 
 namespace lienthong::sim {
@@ -96,6 +97,96 @@ TEST(CitizenGeneratorTest, Deterministic) {
   }
 }
 
+// Every address is valid in the scheme of its date, as the gateway checks.
+void ExpectAddressesInTheirScheme(const Citizen& c) {
+  const absl::Time as_of =
+      c.legacy ? validation::TwoLevelSchemeStart() - absl::Hours(1)
+               : validation::TwoLevelSchemeStart();
+  EXPECT_EQ(c.data_time < "2025-07-01", c.legacy) << c.data_time;
+  for (const Address* a :
+       {&c.birth_registration, &c.hometown, &c.permanent, &c.current}) {
+    const auto scheme = validation::SchemeOf(!a->district.empty(), as_of);
+    EXPECT_EQ(validation::FindBadAddressPart(scheme, a->province, a->district,
+                                             a->commune),
+              std::nullopt)
+        << a->province << "/" << a->district << "/" << a->commune;
+  }
+  EXPECT_FALSE(c.hometown.district.empty());  // recorded before
+  // The birth was registered in the ID's province (its later form, when the
+  // registration is in the current scheme).
+  const std::string id_province = c.id.substr(1, 2);
+  EXPECT_EQ(c.birth_registration.province,
+            c.birth_registration.district.empty()
+                ? std::string(validation::MergedInto(id_province)->code)
+                : id_province);
+}
+
+void ExpectHousehold(const Citizen& c) {
+  EXPECT_FALSE(c.head.id.empty());
+  EXPECT_EQ(c.household_head, c.head.id == c.id);
+  if (c.household_head) {
+    EXPECT_EQ(c.head.full_name, c.FullName());
+  }
+  const int age = 2025 - c.birth_year;
+  if (age < 18 && (c.father || c.mother)) {
+    EXPECT_FALSE(c.household_head);
+    ASSERT_TRUE(c.representative.has_value());
+    EXPECT_EQ(c.representative->id, c.head.id);
+  }
+  if (age >= 18) {
+    EXPECT_FALSE(c.representative.has_value());
+  }
+  for (const auto* relative : {&c.father, &c.mother, &c.spouse}) {
+    if (!relative->has_value()) continue;
+    std::optional<Citizen> record = LookupCitizen((*relative)->id);
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ((*relative)->old_id, record->old_id);
+    EXPECT_EQ((*relative)->nationality, "VN");
+  }
+}
+
+TEST(CitizenGeneratorTest, CurrentAddressesCoverEveryProvinceSinceTheMerger) {
+  std::set<std::string> current;
+  for (const char* province : kProvinceCodes) {
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; ++i) {
+      std::optional<Citizen> c = LookupCitizen(
+          absl::StrFormat("%s0%02d%06d", province, 60 + i % 30, 100050 + i));
+      if (!c || c->legacy ||
+          c->permanent.province !=
+              validation::MergedInto(absl::string_view(province).substr(1))
+                  ->code) {
+        continue;
+      }
+      EXPECT_TRUE(c->permanent.district.empty());
+      current.insert(c->permanent.province);
+      seen = true;
+    }
+    EXPECT_TRUE(seen) << province;
+  }
+  EXPECT_EQ(current.size(), 34u);
+}
+
+TEST(CitizenGeneratorTest, NamesInTenAreUpperCaseWithDiacritics) {
+  int in_ten = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::optional<Citizen> c =
+        LookupCitizen(absl::StrFormat("033085%06d", 100050 + i * 13));
+    if (!c) continue;
+    if (!c->name_in_ten) {
+      EXPECT_EQ(c->RecordedName(), c->FullName());
+      continue;
+    }
+    ++in_ten;
+    EXPECT_EQ(c->RecordedName(), UpperCase(c->FullName()));
+    EXPECT_EQ(FoldName(c->RecordedName()), FoldName(c->FullName()));
+    EXPECT_TRUE(IsNfc(c->RecordedName()));
+  }
+  EXPECT_GT(in_ten, 20);
+  EXPECT_LT(in_ten, 80);
+  EXPECT_EQ(UpperCase("Đào Văn Tài"), "ĐÀO VĂN TÀI");
+}
+
 TEST(CitizenGeneratorTest, WellFormedAcrossManyIds) {
   std::set<std::string> family_names;
   int legacy = 0, total = 0;
@@ -121,6 +212,8 @@ TEST(CitizenGeneratorTest, WellFormedAcrossManyIds) {
     EXPECT_LE(c->vneid_level, 2);
     EXPECT_EQ(c->spouse.has_value() && c->marital_status != 2, false);
     EXPECT_EQ(c->old_id.size(), c->birth_year < 2000 ? 9u : 0u);
+    ExpectAddressesInTheirScheme(*c);
+    ExpectHousehold(*c);
     // Relatives are real records whose names agree with their own IDs.
     if (c->father) {
       std::optional<Citizen> father = LookupCitizen(c->father->id);

@@ -116,15 +116,16 @@ std::string KnobsToJson(const Knobs& k) {
 }
 
 std::string StatsToJson(const SystemStats& s) {
-  return absl::StrCat("{\"received\":", s.received,
-                      ",\"answered_ok\":", s.answered_ok,
-                      ",\"answered_client_error\":", s.answered_client_error,
-                      ",\"answered_server_error\":", s.answered_server_error,
-                      ",\"answered_malformed\":", s.answered_malformed,
-                      ",\"dropped\":", s.dropped, ",\"hanging\":", s.hanging,
-                      ",\"auth_failures\":", s.auth_failures,
-                      ",\"tokens_issued\":", s.tokens_issued,
-                      ",\"portal_applied\":", s.portal_applied, "}");
+  return absl::StrCat(
+      "{\"received\":", s.received, ",\"answered_ok\":", s.answered_ok,
+      ",\"answered_client_error\":", s.answered_client_error,
+      ",\"answered_server_error\":", s.answered_server_error,
+      ",\"answered_malformed\":", s.answered_malformed,
+      ",\"dropped\":", s.dropped, ",\"hanging\":", s.hanging,
+      ",\"auth_failures\":", s.auth_failures, ",\"lookups\":", s.lookups,
+      ",\"identity_checks\":", s.identity_checks,
+      ",\"tokens_issued\":", s.tokens_issued,
+      ",\"portal_applied\":", s.portal_applied, "}");
 }
 
 }  // namespace lienthong::sim

@@ -67,6 +67,8 @@ struct SystemStats {
   int64_t dropped = 0;                // closed without answer (drop, down)
   int64_t hanging = 0;                // held now by `hang`
   int64_t auth_failures = 0;          // included in answered_client_error
+  int64_t lookups = 0;                // population only: lookups received
+  int64_t identity_checks = 0;        // population only: checks received
   int64_t tokens_issued = 0;          // VNeID only
   int64_t portal_applied = 0;         // portal only: items applied
 };

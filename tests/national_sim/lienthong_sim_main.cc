@@ -69,11 +69,26 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->group(creds);
   app.add_option("--population-api-key", options.population.api_key,
-                 "population DB X-Api-Key")
+                 "population DB ApiKey header")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--xroad-client", options.population.xroad_client,
                  "X-Road-Client member id accepted by the population DB")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--population-auth-url", options.population.auth_url,
+                 "string the population DB hashes ahead of user, timestamp "
+                 "and secret")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--population-integration-code",
+                 options.population.integration_code,
+                 "MaTichHop the population DB expects in lookups")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--population-identity-service-code",
+                 options.population.identity_service_code,
+                 "MaDichVu the population DB expects in identity checks")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--vneid-client-id", options.vneid.client_id,

@@ -1,6 +1,9 @@
-// The simulated population database: SOAP TraCuuThongTinCongDan.
+// The simulated population database: SOAP TraCuuThongTinCongDan (lookups)
+// and XacThucThongTinCongDanRequest (identity checks), as
+// docs/wire-formats.md describes them.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <pugixml.hpp>
@@ -17,7 +20,8 @@ namespace lienthong::sim {
 namespace {
 
 constexpr char kSoapNs[] = "http://schemas.xmlsoap.org/soap/envelope/";
-constexpr char kDcNs[] = "http://dancuquocgia.bca";
+constexpr char kDanNs[] = "http://dancuquocgia.bca";
+constexpr char kDanCuNs[] = "http://www.mic.gov.vn/dancu/1.0";
 
 // Element names are matched on their local part: the namespace prefix is the
 // sender's choice.
@@ -25,12 +29,6 @@ absl::string_view LocalName(const char* name) {
   absl::string_view n(name);
   size_t colon = n.find(':');
   return colon == absl::string_view::npos ? n : n.substr(colon + 1);
-}
-
-pugi::xml_node Find(pugi::xml_node root, absl::string_view local) {
-  return root.find_node([local](pugi::xml_node n) {
-    return n.type() == pugi::node_element && LocalName(n.name()) == local;
-  });
 }
 
 pugi::xml_node Child(pugi::xml_node parent, absl::string_view local) {
@@ -46,12 +44,16 @@ std::string Text(pugi::xml_node parent, absl::string_view local) {
       absl::StripAsciiWhitespace(Child(parent, local).child_value()));
 }
 
-void Add(pugi::xml_node parent, const char* name, const std::string& value) {
-  parent.append_child(name).text().set(value.c_str());
+// Appends <ns1:name>value</ns1:name>.
+void Add(pugi::xml_node parent, absl::string_view name,
+         const std::string& value) {
+  parent.append_child(absl::StrCat("ns1:", name).c_str())
+      .text()
+      .set(value.c_str());
 }
 
 void AddAddress(pugi::xml_node parent, const char* name, const Address& a) {
-  pugi::xml_node n = parent.append_child(name);
+  pugi::xml_node n = parent.append_child(absl::StrCat("ns1:", name).c_str());
   Add(n, "MaTinhThanh", a.province);
   if (!a.district.empty()) Add(n, "MaQuanHuyen", a.district);
   Add(n, "MaPhuongXa", a.commune);
@@ -59,53 +61,101 @@ void AddAddress(pugi::xml_node parent, const char* name, const Address& a) {
   Add(n, "QuocGia", a.country);
 }
 
+// Cha, Me, VoChong, NguoiDaiDien: the name as one upper-case string, as the
+// public sample has it.
 void AddPerson(pugi::xml_node parent, const char* name,
                const std::optional<PersonRef>& person) {
   if (!person) return;
-  pugi::xml_node n = parent.append_child(name);
-  Add(n, "HoVaTen", person->full_name);
+  pugi::xml_node n = parent.append_child(absl::StrCat("ns1:", name).c_str());
+  Add(n, "HoVaTen", UpperCase(person->full_name));
+  Add(n, "QuocTich", person->nationality);
   Add(n, "SoDinhDanh", person->id);
+  if (!person->old_id.empty()) Add(n, "SoCMND", person->old_id);
+}
+
+void AddName(pugi::xml_node congdan, const Citizen& c) {
+  pugi::xml_node name = congdan.append_child("ns1:HoVaTen");
+  if (c.name_in_ten) {
+    name.append_child("ns1:Ho");
+    name.append_child("ns1:ChuDem");
+    Add(name, "Ten", c.RecordedName());
+  } else {
+    Add(name, "Ho", c.family_name);
+    Add(name, "ChuDem", c.middle_name);
+    Add(name, "Ten", c.given_name);
+  }
+}
+
+void AddHousehold(pugi::xml_node congdan, const Citizen& c) {
+  pugi::xml_node head = congdan.append_child("ns1:ChuHo");
+  if (c.household_head) Add(head, "QuanHe", "CH01");
+  Add(head, "SoDinhDanh", c.head.id);
+  if (!c.head.old_id.empty()) Add(head, "SoCMND", c.head.old_id);
+  Add(head, "HoVaTen", UpperCase(c.head.full_name));
+  if (!c.household_book.empty()) Add(congdan, "SoSoHoKhau", c.household_book);
 }
 
 void AddCitizen(pugi::xml_node collection, const Citizen& c) {
-  pugi::xml_node n = collection.append_child("CongDan");
+  pugi::xml_node n = collection.append_child("ns1:CongDan");
   Add(n, "SoDinhDanh", c.id);
   if (!c.old_id.empty()) Add(n, "SoCMND", c.old_id);
-  pugi::xml_node name = n.append_child("HoVaTen");
-  Add(name, "Ho", c.family_name);
-  Add(name, "ChuDem", c.middle_name);
-  Add(name, "Ten", c.given_name);
+  AddName(n, c);
   Add(n, "GioiTinh", absl::StrCat(c.gender));
   Add(n, "DanToc", c.ethnicity);
   Add(n, "TonGiao", c.religion);
-  Add(n, "QuocTich", c.nationality);
   Add(n, "TinhTrangHonNhan", absl::StrCat(c.marital_status));
   Add(n, "NhomMau", c.blood_type);
-  Add(n.append_child("NgayThangNamSinh"),
-      c.birth_year_only ? "Nam" : "NgayThangNam", c.BirthDate());
+  pugi::xml_node birth = n.append_child("ns1:NgayThangNamSinh");
+  Add(birth, "Nam", absl::StrCat(c.birth_year));
+  if (!c.birth_year_only) Add(birth, "NgayThangNam", c.BirthDate());
+  AddAddress(n, "NoiDangKyKhaiSinh", c.birth_registration);
+  Add(n, "QuocTich", c.nationality);
   AddAddress(n, "QueQuan", c.hometown);
   AddAddress(n, "ThuongTru", c.permanent);
   AddAddress(n, "NoiOHienTai", c.current);
   AddPerson(n, "Cha", c.father);
   AddPerson(n, "Me", c.mother);
   AddPerson(n, "VoChong", c.spouse);
-  Add(n.append_child("ChuHo"), "QuanHe", c.household_relation);
-  if (!c.household_book.empty()) Add(n, "SoSoHoKhau", c.household_book);
+  AddPerson(n, "NguoiDaiDien", c.representative);
+  AddHousehold(n, c);
+}
+
+// An envelope with the Header the public sample shows; returns its Body.
+pugi::xml_node NewEnvelope(pugi::xml_document& out) {
+  pugi::xml_node decl = out.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node envelope = out.append_child("soapenv:Envelope");
+  envelope.append_attribute("xmlns:soapenv") = kSoapNs;
+  envelope.append_child("soapenv:Header").append_attribute("xmlns:dan") =
+      kDanNs;
+  pugi::xml_node body = envelope.append_child("soapenv:Body");
+  body.append_attribute("xmlns:dan") = kDanNs;
+  return body;
+}
+
+SimReply XmlReply(const pugi::xml_document& doc) {
+  std::ostringstream body;
+  doc.save(body, "", pugi::format_raw);
+  SimReply reply;
+  reply.content_type = "text/xml; charset=utf-8";
+  reply.body = body.str();
+  return reply;
 }
 
 bool Authorized(const SimRequest& r, const PopulationConfig& config,
                 absl::Time now) {
   std::string timestamp = r.Header("timestamp");
-  int64_t seconds;
+  int64_t millis;
   if (r.Header("x-road-client") != config.xroad_client ||
-      r.Header("x-api-key") != config.api_key ||
-      !absl::SimpleAtoi(timestamp, &seconds) ||
-      std::llabs(absl::ToUnixSeconds(now) - seconds) > 300) {
+      r.Header("apikey") != config.api_key ||
+      !absl::SimpleAtoi(timestamp, &millis) ||
+      std::llabs(absl::ToUnixMillis(now) - millis) > 300 * 1000) {
     return false;
   }
-  std::string url = absl::StrCat("https://", r.host, r.uri);
   return r.Header("authorization") ==
-         PopulationAuthorization(url, config.user, timestamp, config.secret);
+         PopulationAuthorization(config.auth_url, config.user, timestamp,
+                                 config.secret);
 }
 
 SimReply BadRequest() {
@@ -114,13 +164,77 @@ SimReply BadRequest() {
   return reply;
 }
 
+// "1.001193": one digit, '.', six digits.
+bool IsNationalProcedureCode(absl::string_view code) {
+  return code.size() == 8 && absl::ascii_isdigit(code[0]) && code[1] == '.' &&
+         std::all_of(code.begin() + 2, code.end(),
+                     [](char c) { return absl::ascii_isdigit(c); });
+}
+
+// SoDinhDanh, or SoCMND when that is what was sent.
+std::string AskedId(pugi::xml_node op) {
+  std::string id = Text(op, "SoDinhDanh");
+  return id.empty() ? Text(op, "SoCMND") : id;
+}
+
+SimReply Lookup(pugi::xml_node op, const PopulationConfig& config) {
+  const std::string id = AskedId(op);
+  if (Text(op, "MaYeuCau").empty() ||
+      !IsNationalProcedureCode(Text(op, "MaDVC")) ||
+      Text(op, "MaTichHop") != config.integration_code ||
+      !IsValidCitizenId(Text(op, "MaCanBo")) || Text(op, "MaDonVi").empty() ||
+      Text(op, "TaiKhoan").empty() || id.empty()) {
+    return BadRequest();
+  }
+  std::optional<Citizen> citizen = LookupCitizen(id);
+  // Name and birth date, when given, narrow the search as the real service
+  // does: a record that does not match them is not found.
+  const std::string name = Text(op, "HoVaTen");
+  pugi::xml_node birth = Child(op, "NgayThangNamSinh");
+  std::string date = Text(birth, "NgayThangNam");
+  if (date.empty()) date = Text(birth, "Nam");
+  if (citizen && ((!name.empty() && !NameMatches(*citizen, name)) ||
+                  (!date.empty() && !BirthDateMatches(*citizen, date)))) {
+    citizen.reset();
+  }
+  pugi::xml_document out;
+  pugi::xml_node collection =
+      NewEnvelope(out).append_child("ns1:CongdanCollection");
+  collection.append_attribute("xmlns:ns1") = kDanCuNs;
+  collection.append_attribute("SoCongDan") = citizen ? "1" : "0";
+  collection.append_attribute("GhiChu") = "";
+  if (citizen) {
+    collection.append_attribute("ThoiDiemDuLieu") = citizen->data_time.c_str();
+    AddCitizen(collection, *citizen);
+  }
+  return XmlReply(out);
+}
+
+SimReply Verify(pugi::xml_node op, const PopulationConfig& config) {
+  const std::string id = AskedId(op);
+  const std::string name = Text(op, "HoVaTen");
+  if (Text(op, "MaYeuCau").empty() ||
+      Text(op, "MaDichVu") != config.identity_service_code ||
+      !IsValidCitizenId(Text(op, "MaCanBo")) || id.empty() || name.empty()) {
+    return BadRequest();
+  }
+  std::optional<Citizen> citizen = LookupCitizen(id);
+  const bool exists = citizen.has_value() && NameMatches(*citizen, name);
+  pugi::xml_document out;
+  pugi::xml_node result =
+      NewEnvelope(out).append_child("ns2:KetQuaXacThucResponse");
+  result.append_attribute("xmlns:ns2") = kDanNs;
+  result.append_child("ns2:TonTai").text().set(exists ? "true" : "false");
+  return XmlReply(out);
+}
+
 }  // namespace
 
-std::string PopulationAuthorization(absl::string_view url,
+std::string PopulationAuthorization(absl::string_view auth_url,
                                     absl::string_view user,
-                                    absl::string_view timestamp,
+                                    absl::string_view timestamp_ms,
                                     absl::string_view secret) {
-  std::string input = absl::StrCat(url, user, timestamp, secret);
+  std::string input = absl::StrCat(auth_url, user, timestamp_ms, secret);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr);
@@ -144,54 +258,28 @@ SimReply PopulationFault(int status, absl::string_view code,
   return reply;
 }
 
-SimReply HandlePopulation(const SimRequest& request,
-                          const PopulationConfig& config, absl::Time now,
-                          absl::string_view reference) {
-  if (!Authorized(request, config, now)) {
+SimReply PopulationService::Handle(const SimRequest& request, absl::Time now) {
+  pugi::xml_document in;
+  const bool parsed =
+      in.load_buffer(request.body.data(), request.body.size()).status ==
+      pugi::status_ok;
+  pugi::xml_node body = Child(in.document_element(), "Body");
+  pugi::xml_node lookup = Child(body, "TraCuuThongTinCongDan");
+  pugi::xml_node verify = Child(body, "XacThucThongTinCongDanRequest");
+  if (lookup) ++lookups_;
+  if (verify) ++identity_checks_;
+  if (!Authorized(request, config_, now)) {
     SimReply reply =
         PopulationFault(401, "soap:Client", "Xac thuc khong hop le");
     reply.auth_failure = true;
     return reply;
   }
-  pugi::xml_document in;
-  if (!in.load_buffer(request.body.data(), request.body.size())) {
+  if (!parsed || LocalName(in.document_element().name()) != "Envelope") {
     return BadRequest();
   }
-  pugi::xml_node op = Find(in, "TraCuuThongTinCongDan");
-  std::string id = Text(op, "SoDinhDanh");
-  if (id.empty()) id = Text(op, "SoCMND");
-  if (!op || id.empty()) return BadRequest();
-
-  std::optional<Citizen> citizen = LookupCitizen(id);
-  std::string name = Text(op, "HoVaTen");
-  pugi::xml_node birth = Child(op, "NgayThangNamSinh");
-  std::string date = Text(birth, "NgayThangNam");
-  if (date.empty()) date = Text(birth, "Nam");
-  if (citizen && ((!name.empty() && !NameMatches(*citizen, name)) ||
-                  (!date.empty() && !BirthDateMatches(*citizen, date)))) {
-    citizen.reset();
-  }
-
-  pugi::xml_document out;
-  pugi::xml_node decl = out.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "utf-8";
-  pugi::xml_node envelope = out.append_child("soap:Envelope");
-  envelope.append_attribute("xmlns:soap") = kSoapNs;
-  pugi::xml_node response = envelope.append_child("soap:Body")
-                                .append_child("TraCuuThongTinCongDanResponse");
-  response.append_attribute("xmlns") = kDcNs;
-  Add(response, "MaYeuCau", Text(op, "MaYeuCau"));
-  Add(response, "MaTraLoi", std::string(reference));
-  pugi::xml_node collection = response.append_child("CongdanCollection");
-  if (citizen) AddCitizen(collection, *citizen);
-
-  std::ostringstream body;
-  out.save(body, "", pugi::format_raw);
-  SimReply reply;
-  reply.content_type = "text/xml; charset=utf-8";
-  reply.body = body.str();
-  return reply;
+  if (lookup) return Lookup(lookup, config_);
+  if (verify) return Verify(verify, config_);
+  return BadRequest();
 }
 
 }  // namespace lienthong::sim

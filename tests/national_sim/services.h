@@ -1,10 +1,11 @@
 // The three simulated national systems as plain request -> reply handlers,
 // free of any networking (docs/wire-formats.md is the contract):
-// HandlePopulation (SOAP), VneidService (OpenID Connect) and PortalService
+// PopulationService (SOAP), VneidService (OpenID Connect) and PortalService
 // (JSON with idempotency keys). SimServer puts them on HTTPS.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,21 +53,49 @@ struct PopulationConfig {
   std::string secret = "dev-population-secret";
   std::string api_key = "dev-population-key";
   std::string xroad_client = "VN/GOV/000.00.00.H31/LIENTHONG";
+  // The string hashed ahead of user, timestamp and secret.
+  std::string auth_url = "https://c06.sim.lienthong.local/xacthuc";
+  // MaTichHop a lookup must carry.
+  std::string integration_code = "037";
+  // MaDichVu an identity check must carry.
+  std::string identity_service_code = "033";
 };
 
 // The Authorization value an adapter sends: "Basic " base64(user ":"
-// hex(sha256(url user timestamp secret))).
-std::string PopulationAuthorization(absl::string_view url,
+// hex(sha256(auth_url user timestamp_ms secret))).
+std::string PopulationAuthorization(absl::string_view auth_url,
                                     absl::string_view user,
-                                    absl::string_view timestamp,
+                                    absl::string_view timestamp_ms,
                                     absl::string_view secret);
 
-// Answers one TraCuuThongTinCongDan call received at `now`, with `reference`
-// as MaTraLoi. A given HoVaTen or birth date that does not match the record
-// answers an empty collection, as for an unknown ID.
-SimReply HandlePopulation(const SimRequest& request,
-                          const PopulationConfig& config, absl::Time now,
-                          absl::string_view reference);
+// The population database at /c06/soap: lookups (TraCuuThongTinCongDan,
+// answered with a CongdanCollection directly under Body) and identity checks
+// (XacThucThongTinCongDanRequest, answered KetQuaXacThucResponse{TonTai}).
+// Checks the headers (X-Road-Client, ApiKey, Timestamp in milliseconds
+// within 300 s of `now`, the signed Authorization: else HTTP 401 soap:Client
+// "Xac thuc khong hop le") and the request (MaYeuCau; for lookups MaDVC a
+// national procedure code, MaTichHop the configured one, MaCanBo a valid
+// 12-digit ID, MaDonVi and TaiKhoan; for checks MaDichVu the configured one,
+// MaCanBo, HoVaTen; else HTTP 500 soap:Client "Yeu cau khong hop le").
+// TonTai is true only when the ID (or old ID card number) has a record and
+// HoVaTen folds to its name. Thread-safe.
+class PopulationService {
+ public:
+  explicit PopulationService(PopulationConfig config)
+      : config_(std::move(config)) {}
+
+  SimReply Handle(const SimRequest& request, absl::Time now);
+
+  // Requests received whose body named each operation, whatever became of
+  // them.
+  int64_t lookups() const { return lookups_.load(); }
+  int64_t identity_checks() const { return identity_checks_.load(); }
+
+ private:
+  const PopulationConfig config_;
+  std::atomic<int64_t> lookups_{0};
+  std::atomic<int64_t> identity_checks_{0};
+};
 
 // A SOAP fault; `code` is "soap:Server" or "soap:Client".
 SimReply PopulationFault(int status, absl::string_view code,

@@ -113,6 +113,7 @@ class SimServer::Impl {
  public:
   explicit Impl(const SimOptions& options)
       : options_(options),
+        population_(options.population),
         vneid_(options.vneid),
         portal_(options.portal_api_key) {
     knobs_.fill(options.initial_knobs);
@@ -177,6 +178,7 @@ class SimServer::Impl {
   std::string StatsJson() const;
 
   const SimOptions options_;
+  PopulationService population_;
   VneidService vneid_;
   PortalService portal_;
   SSL_CTX* ssl_ctx_ = nullptr;
@@ -294,6 +296,8 @@ SimStats SimServer::Impl::Stats() const {
     absl::MutexLock lock(&mu_);
     stats = stats_;
   }
+  stats.of(System::kPopulation).lookups = population_.lookups();
+  stats.of(System::kPopulation).identity_checks = population_.identity_checks();
   stats.of(System::kVneid).tokens_issued = vneid_.tokens_issued();
   stats.of(System::kPortal).portal_applied = portal_.applied_count();
   return stats;
@@ -410,8 +414,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
       if (request.path != "/c06/soap" || request.method != "POST") {
         return PopulationFault(404, "soap:Client", "Khong tim thay");
       }
-      return HandlePopulation(request, options_.population, absl::Now(),
-                              NextReference("C06"));
+      return population_.Handle(request, absl::Now());
     case System::kVneid:
       return vneid_.Handle(request, absl::Now());
     case System::kPortal:

@@ -6,7 +6,7 @@ namespace lienthong::adapters::c06 {
 namespace {
 
 struct AuthCase {
-  const char* url;
+  const char* auth_url;
   const char* user;
   const char* timestamp;
   const char* secret;
@@ -14,9 +14,15 @@ struct AuthCase {
 };
 
 // Expected values computed independently with coreutils:
-//   H=$(printf '%s' "$url$user$timestamp$secret" | sha256sum | cut -d' ' -f1)
-//   printf '%s' "$user:$H" | base64 -w0
+//   H=$(printf '%s' "$auth_url$user$timestamp$secret" | sha256sum | cut -d' '
+//   -f1) printf '%s' "$user:$H" | base64 -w0
 constexpr AuthCase kCases[] = {
+    // The simulator's development values, timestamp in milliseconds.
+    // H = 55c39f83c0d43b2a86a449f2ed671feba1747e0e608307d531d804ee2d69a424
+    {"https://c06.sim.lienthong.local/xacthuc", "lienthong-dev",
+     "1764201600123", "dev-population-secret",
+     "Basic bGllbnRob25nLWRldjo1NWMzOWY4M2MwZDQzYjJhODZhNDQ5ZjJlZDY3MWZlYmEx"
+     "NzQ3ZTBlNjA4MzA3ZDUzMWQ4MDRlZTJkNjlhNDI0"},
     // H = 7d0ce05f52ea3c8010cde45f0d9f67c04488fde3a7776b30df375e7c6dede08d
     {"https://127.0.0.1:9443/c06/soap", "lienthong", "1764201600", "s3cr3t",
      "Basic bGllbnRob25nOjdkMGNlMDVmNTJlYTNjODAxMGNkZTQ1ZjBkOWY2N2MwNDQ4OGZkZT"
@@ -34,9 +40,10 @@ constexpr AuthCase kCases[] = {
 
 TEST(SignedBasicAuthorizationTest, MatchesIndependentComputation) {
   for (const AuthCase& c : kCases) {
-    EXPECT_EQ(SignedBasicAuthorization(c.url, c.user, c.timestamp, c.secret),
-              c.header)
-        << c.url << " " << c.user;
+    EXPECT_EQ(
+        SignedBasicAuthorization(c.auth_url, c.user, c.timestamp, c.secret),
+        c.header)
+        << c.auth_url << " " << c.user;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gateway/audit/audit_store.h"
@@ -408,6 +409,106 @@ TEST(AuditLogTest, NoPlaintextCitizenIdInTheStoreOrExport) {
     EXPECT_EQ(wal.find(id), std::string::npos);
     EXPECT_EQ(exported.find(id), std::string::npos);
   }
+}
+
+// The record of a call on behalf of an officer, numbered `i`.
+AuditRecord OfficerRecord(uint64_t i, const CitizenKey& key) {
+  AuditRecord r = SampleRecord(i, key);
+  key.FillOfficer("001085004321", "000.00.31.H31", "can.bo@hungyen.gov.vn", &r);
+  return r;
+}
+
+// Every record in the store, in order.
+std::vector<AuditRecord> StoredRecords(const AuditStore& store) {
+  std::vector<AuditRecord> records;
+  EXPECT_THAT(store.ScanRecords(1,
+                                [&](const AuditRecord& r) {
+                                  records.push_back(r);
+                                  return true;
+                                }),
+              IsOk());
+  return records;
+}
+
+TEST(AuditLogTest, OfficersAreStoredAndCoveredByTheChain) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(log->AppendSync(SampleRecord(1, log->citizen_key())), IsOk());
+    ASSERT_THAT(log->AppendSync(OfficerRecord(2, log->citizen_key())), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  auto log = OpenLog(options);
+  std::vector<AuditRecord> records = StoredRecords(log->store());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].officer_hmac(), "");
+  EXPECT_EQ(records[1].officer_hmac(), log->citizen_key().Hmac("001085004321"));
+  EXPECT_EQ(records[1].officer_masked(), "001******321");
+  EXPECT_EQ(records[1].officer_unit_code(), "000.00.31.H31");
+  EXPECT_EQ(records[1].officer_account_hmac(),
+            log->citizen_key().Hmac("can.bo@hungyen.gov.vn"));
+  EXPECT_TRUE(RecordHashMatches(records[1]));
+  ExpectIntact(*log);
+  ASSERT_THAT(log->Close(), IsOk());
+  const PublicKey public_key = log->public_key();
+  log.reset();
+
+  // Someone who can write the database removes the officer: detected.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE records SET officer_hmac='', "
+                         "officer_masked='', officer_unit_code='', "
+                         "officer_account_hmac='' WHERE sequence=2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = SqliteAuditStore::Open(options.path);
+  ASSERT_THAT(store, IsOk());
+  auto report = VerifyStore(**store, public_key);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_FALSE(report->intact());
+  EXPECT_EQ(report->first_bad_sequence(), 2u);
+}
+
+TEST(AuditLogTest, AVersionOneStoreGainsTheOfficerColumnsAndStaysIntact) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  // Make it a file as the gateway wrote it before officers existed.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+  for (const char* column : {"officer_hmac", "officer_masked",
+                             "officer_unit_code", "officer_account_hmac"}) {
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            absl::StrCat("ALTER TABLE records DROP COLUMN ", column).c_str(),
+            nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+  }
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  auto log = OpenLog(options);
+  ASSERT_NE(log, nullptr);
+  ASSERT_THAT(log->AppendSync(OfficerRecord(6, log->citizen_key())), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  std::vector<AuditRecord> records = StoredRecords(log->store());
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(records[5].officer_masked(), "001******321");
+  auto report = VerifyStore(log->store(), log->public_key());
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->intact()) << report->DebugString();
+  EXPECT_EQ(report->records_checked(), 6u);
 }
 
 }  // namespace

@@ -61,14 +61,14 @@ TEST(SqliteAuditStoreTest, AStoreFromANewerGatewayIsRefused) {
   ScratchDir dir;
   const std::string path = dir.File("audit.db");
   ASSERT_THAT(SqliteAuditStore::Open(path), IsOk());
-  RunSql(path, "PRAGMA user_version=2");
+  RunSql(path, "PRAGMA user_version=3");
   EXPECT_THAT(SqliteAuditStore::Open(path),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 2, newer than this "
-                                 "gateway's 1")));
+                       HasSubstr("schema version 3, newer than this "
+                                 "gateway's 2")));
   EXPECT_THAT(SqliteAuditStore::OpenReadOnly(path, {}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 2")));
+                       HasSubstr("schema version 3")));
 }
 
 TEST(SqliteAuditStoreTest, AFileThatIsNoDatabaseIsUnavailable) {

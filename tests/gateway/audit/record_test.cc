@@ -45,6 +45,16 @@ AuditRecord FixedRecord() {
   return r;
 }
 
+// FixedRecord on behalf of an officer.
+AuditRecord FixedOfficerRecord() {
+  AuditRecord r = FixedRecord();
+  r.set_officer_hmac(std::string(64, 'b'));
+  r.set_officer_masked("001******789");
+  r.set_officer_unit_code("000.00.31.H31");
+  r.set_officer_account_hmac(std::string(64, '9'));
+  return r;
+}
+
 TEST(RecordHashTest, FormatIsPinned) {
   // Changing the canonical encoding breaks every stored chain: it needs a
   // new version tag, never a silent change. The value was computed
@@ -52,10 +62,29 @@ TEST(RecordHashTest, FormatIsPinned) {
   EXPECT_THAT(ComputeRecordHash(FixedRecord()),
               IsOkAndHolds("6cb742460974b2aa5d12adbc4c411c76"
                            "202e1cb2df0e1babfcce10acec21e904"));
+  EXPECT_EQ(CanonicalEncoding(FixedRecord()).substr(0, 8), "LTAUDIT1");
+  // With an officer: "LTAUDIT2" and the four officer fields appended.
+  EXPECT_THAT(ComputeRecordHash(FixedOfficerRecord()),
+              IsOkAndHolds("a3537d7567938e0b57e936d16c14965f"
+                           "093ec760249d1b68266e05255c38ae0a"));
+  EXPECT_EQ(CanonicalEncoding(FixedOfficerRecord()).substr(0, 8), "LTAUDIT2");
+}
+
+TEST(RecordHashTest, RemovingTheOfficerChangesTheHash) {
+  const std::string with = *ComputeRecordHash(FixedOfficerRecord());
+  for (const char* field : {"officer_hmac", "officer_masked",
+                            "officer_unit_code", "officer_account_hmac"}) {
+    SCOPED_TRACE(field);
+    AuditRecord r = FixedOfficerRecord();
+    r.GetReflection()->SetString(&r, r.GetDescriptor()->FindFieldByName(field),
+                                 "");
+    EXPECT_NE(*ComputeRecordHash(r), with);
+  }
+  EXPECT_NE(*ComputeRecordHash(FixedRecord()), with);
 }
 
 TEST(RecordHashTest, EveryFieldButTheHashIsCovered) {
-  const AuditRecord base = FixedRecord();
+  const AuditRecord base = FixedOfficerRecord();
   const std::string base_hash = *ComputeRecordHash(base);
   const google::protobuf::Descriptor* descriptor = base.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
@@ -158,6 +187,26 @@ TEST(CitizenKeyTest, HashesAndMasksWithoutKeepingTheId) {
   key->Fill("", &r);
   EXPECT_EQ(r.citizen_hmac(), "");
   EXPECT_EQ(r.citizen_masked(), "");
+}
+
+TEST(CitizenKeyTest, FillsTheOfficerHashedAndMasked) {
+  auto key = CitizenKey::FromBytes(std::string(32, 'k'));
+  ASSERT_THAT(key, IsOk());
+  AuditRecord r;
+  key->FillOfficer("001085004321", "000.00.31.H31", "can.bo@hungyen.gov.vn",
+                   &r);
+  EXPECT_EQ(r.officer_hmac(), key->Hmac("001085004321"));
+  EXPECT_EQ(r.officer_masked(), "001******321");
+  EXPECT_EQ(r.officer_unit_code(), "000.00.31.H31");
+  EXPECT_EQ(r.officer_account_hmac(), key->Hmac("can.bo@hungyen.gov.vn"));
+  const std::string text = r.DebugString();
+  EXPECT_EQ(text.find("001085004321"), std::string::npos);
+  EXPECT_EQ(text.find("can.bo"), std::string::npos);
+  key->FillOfficer("", "", "", &r);
+  EXPECT_EQ(r.officer_hmac(), "");
+  EXPECT_EQ(r.officer_masked(), "");
+  EXPECT_EQ(r.officer_unit_code(), "");
+  EXPECT_EQ(r.officer_account_hmac(), "");
 }
 
 TEST(CitizenKeyTest, KeyFiles) {

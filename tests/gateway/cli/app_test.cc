@@ -21,12 +21,21 @@ using testing::RunLienthong;
 class AppTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"LIENTHONG_SERVER", "LIENTHONG_CA",
-                             "LIENTHONG_CERT", "LIENTHONG_KEY"}) {
+    for (const char* name :
+         {"LIENTHONG_SERVER", "LIENTHONG_CA", "LIENTHONG_CERT", "LIENTHONG_KEY",
+          "LIENTHONG_OFFICER_ID", "LIENTHONG_OFFICER_UNIT",
+          "LIENTHONG_OFFICER_ACCOUNT"}) {
       unsetenv(name);
     }
   }
   void TearDown() override { SetUp(); }
+
+  // The officer, as an operator's shell would set it.
+  static void SetOfficerEnvironment() {
+    setenv("LIENTHONG_OFFICER_ID", "001085004321", 1);
+    setenv("LIENTHONG_OFFICER_UNIT", "000.00.31.H31", 1);
+    setenv("LIENTHONG_OFFICER_ACCOUNT", "nguyenvana", 1);
+  }
 };
 
 struct ErrorCase {
@@ -36,6 +45,7 @@ struct ErrorCase {
 };
 
 TEST_F(AppTest, BadCommandLinesFailLocallyWithOneLine) {
+  SetOfficerEnvironment();
   const ErrorCase kCases[] = {
       {{}, 1, "lienthong: usage: A subcommand is required"},
       {{"frobnicate"}, 1, "lienthong: usage: "},
@@ -93,7 +103,36 @@ TEST_F(AppTest, BadCommandLinesFailLocallyWithOneLine) {
   }
 }
 
+TEST_F(AppTest, OfficerComesFromOptionsOrEnvironment) {
+  const std::vector<std::string> verify = {"verify", "--id", "033085012345",
+                                           "--name", "An"};
+  Result r = RunLienthong(verify);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "lienthong: usage: --officer-id is required (or set "
+            "LIENTHONG_OFFICER_ID): the population database answers only on "
+            "behalf of a named officer\n");
+  std::vector<std::string> args = verify;
+  args.insert(args.end(), {"--officer-id", "001085004321", "--officer-unit",
+                           "000.00.31.H31", "--officer-account", "nguyenvana"});
+  r = RunLienthong(args);
+  EXPECT_THAT(r.err, HasSubstr("--cert is required"));  // past the officer
+  SetOfficerEnvironment();
+  r = RunLienthong(verify);
+  EXPECT_THAT(r.err, HasSubstr("--cert is required"));
+  // The command line wins over the environment; the ID is never echoed.
+  args = verify;
+  args.insert(args.end(), {"--officer-id", "003085004321"});
+  r = RunLienthong(args);
+  EXPECT_EQ(r.err,
+            "lienthong: usage: --officer-id has an unknown province code\n");
+  r = RunLienthong({"lookup", "--id", "033085012345", "--purpose", "1.001193",
+                    "--dossier", "D", "--officer-account", "a b"});
+  EXPECT_THAT(r.err, HasSubstr("lienthong: usage: --officer-account must be"));
+}
+
 TEST_F(AppTest, TlsFilesDefaultFromEnvironment) {
+  SetOfficerEnvironment();
   setenv("LIENTHONG_CERT", "/nonexistent/env-client.pem", 1);
   setenv("LIENTHONG_KEY", "/nonexistent/env-client.key", 1);
   Result r = RunLienthong({"verify", "--id", "033085012345", "--name", "An"});
@@ -125,9 +164,14 @@ TEST_F(AppTest, HelpOnEveryCommandHasExamplesAndExitCodes) {
   EXPECT_THAT(verify.out, HasSubstr("(Env:LIENTHONG_CERT)"));
   EXPECT_THAT(verify.out, HasSubstr("--server-name NAME"));
   EXPECT_THAT(verify.out, HasSubstr("--timeout SECONDS=10"));
+  EXPECT_THAT(verify.out, HasSubstr("--officer-id ID"));
+  EXPECT_THAT(verify.out, HasSubstr("(Env:LIENTHONG_OFFICER_ID)"));
+  EXPECT_THAT(verify.out, HasSubstr("NO_MATCH"));
   Result lookup = RunLienthong({"lookup", "--help"});
   EXPECT_THAT(lookup.out, HasSubstr("--fields LIST"));
   EXPECT_THAT(lookup.out, HasSubstr("lienthong lookup --id"));
+  EXPECT_THAT(lookup.out, HasSubstr("--officer-unit CODE"));
+  EXPECT_THAT(lookup.out, HasSubstr("(Env:LIENTHONG_OFFICER_ACCOUNT)"));
 }
 
 TEST_F(AppTest, Version) {

@@ -193,6 +193,7 @@ TEST(FormatAuditTableTest, AlignsColumns) {
   a.set_purpose("1.001193");
   a.set_dossier_id("000.00.01.H31-250715-00123");
   a.set_citizen_masked("033******345");
+  a.set_officer_masked("001******321");
   a.set_national_system("population");
   a.set_outcome("OK");
   a.set_latency_us(12345);
@@ -208,13 +209,13 @@ TEST(FormatAuditTableTest, AlignsColumns) {
       FormatAuditTable(records),
       "SEQ  TIME (+07)           CALLER                                   "
       "METHOD                           PURPOSE   DOSSIER                     "
-      "CITIZEN       SYSTEM      OUTCOME            LATENCY\n"
+      "CITIZEN       OFFICER       SYSTEM      OUTCOME            LATENCY\n"
       "  9  2025-07-15 09:03:04  spiffe://lienthong.local/dossier-system  "
       "PopulationService/LookupCitizen  1.001193  000.00.01.H31-250715-00123  "
-      "033******345  population  OK                 12.3 ms\n"
+      "033******345  001******321  population  OK                 12.3 ms\n"
       " 10  2025-07-15 09:03:05  spiffe://x                               "
       "IdentityService/VerifyIdentity   -         -                           "
-      "-             -           PERMISSION_DENIED    87 us\n");
+      "-             -             -           PERMISSION_DENIED    87 us\n");
   EXPECT_EQ(FormatAuditTable({}), "No matching audit records.\n");
 }
 

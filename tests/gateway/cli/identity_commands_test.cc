@@ -1,5 +1,6 @@
 #include "gateway/cli/identity_commands.h"
 
+#include <iterator>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -11,8 +12,13 @@ namespace {
 using ::lienthong::v1::VerifyIdentityResponse;
 using ::testing::HasSubstr;
 
+OfficerArgs GoodOfficer() {
+  return OfficerArgs{"001085004321", "000.00.31.H31", "nguyenvana"};
+}
+
 TEST(BuildVerifyRequestTest, CopiesArgsAndParsesDob) {
   VerifyArgs args;
+  args.officer = GoodOfficer();
   args.citizen_id = "033085012345";
   args.full_name = "Nguyễn Văn An";
   args.birth_date = "1985-03-12";
@@ -27,10 +33,14 @@ TEST(BuildVerifyRequestTest, CopiesArgsAndParsesDob) {
   EXPECT_EQ(request->birth_date().day(), 12);
   EXPECT_EQ(request->purpose(), "1.001193");
   EXPECT_EQ(request->dossier_id(), "000.00.01.H31-250715-00123");
+  EXPECT_EQ(request->officer().citizen_id(), "001085004321");
+  EXPECT_EQ(request->officer().unit_code(), "000.00.31.H31");
+  EXPECT_EQ(request->officer().account(), "nguyenvana");
 }
 
 TEST(BuildVerifyRequestTest, DobIsOptionalAndMayBeAYear) {
   VerifyArgs args;
+  args.officer = GoodOfficer();
   args.citizen_id = "123456789";
   args.full_name = "Trần Thị Bình";
   auto request = BuildVerifyRequest(args);
@@ -56,6 +66,7 @@ TEST(BuildVerifyRequestTest, RejectsBadArgsNamingTheOption) {
       {"03308501234X", "An", "", "--id: expected a 12-digit"},
       {"033085012345", "  ", "", "--name is empty"},
       {"033085012345", "An", "1985-13-40", "--dob: month 13 is not 01..12"},
+      {"033085012345", "An", "", "--officer-id is required"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.message);
@@ -63,6 +74,8 @@ TEST(BuildVerifyRequestTest, RejectsBadArgsNamingTheOption) {
     args.citizen_id = c.id;
     args.full_name = c.name;
     args.birth_date = c.dob;
+    // The last case leaves the officer out.
+    if (&c != &kCases[std::size(kCases) - 1]) args.officer = GoodOfficer();
     auto request = BuildVerifyRequest(args);
     ASSERT_FALSE(request.ok());
     EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
@@ -73,60 +86,28 @@ TEST(BuildVerifyRequestTest, RejectsBadArgsNamingTheOption) {
 TEST(FormatVerifyResponseTest, OneReadableLinePerResult) {
   struct Case {
     VerifyIdentityResponse::Result result;
-    std::vector<VerifyIdentityResponse::Field> mismatched;
-    int level;
     const char* reference;
     const char* line;
   };
   const Case kCases[] = {
-      {VerifyIdentityResponse::MATCH,
-       {},
-       2,
-       "VNEID-20250715-0001",
-       "MATCH  (VNeID level 2, reference VNEID-20250715-0001)"},
-      {VerifyIdentityResponse::MATCH, {}, 1, "", "MATCH  (VNeID level 1)"},
-      {VerifyIdentityResponse::MISMATCH,
-       {VerifyIdentityResponse::FULL_NAME, VerifyIdentityResponse::BIRTH_DATE},
-       2,
-       "VNEID-20250715-0002",
-       "MISMATCH: full_name, birth_date  (VNeID level 2, reference "
-       "VNEID-20250715-0002)"},
-      {VerifyIdentityResponse::MISMATCH,
-       {VerifyIdentityResponse::BIRTH_DATE},
-       0,
-       "",
-       "MISMATCH: birth_date  (VNeID level 0)"},
-      {VerifyIdentityResponse::NOT_FOUND,
-       {},
-       0,
-       "VNEID-20250715-0003",
-       "NOT_FOUND  (reference VNEID-20250715-0003)"},
-      {VerifyIdentityResponse::NOT_FOUND, {}, 0, "", "NOT_FOUND"},
-      {VerifyIdentityResponse::RESULT_UNSPECIFIED,
-       {},
-       0,
-       "",
+      {VerifyIdentityResponse::MATCH, "LT-5f3a9c0e12ab34cd-7",
+       "MATCH  (reference LT-5f3a9c0e12ab34cd-7)"},
+      {VerifyIdentityResponse::MATCH, "", "MATCH"},
+      {VerifyIdentityResponse::NO_MATCH, "LT-5f3a9c0e12ab34cd-8",
+       "NO_MATCH  (reference LT-5f3a9c0e12ab34cd-8)"},
+      {VerifyIdentityResponse::NO_MATCH, "", "NO_MATCH"},
+      {VerifyIdentityResponse::RESULT_UNSPECIFIED, "",
        "RESULT_UNSPECIFIED (0)"},
+      {static_cast<VerifyIdentityResponse::Result>(3), "",
+       "RESULT_UNSPECIFIED (3)"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.line);
     VerifyIdentityResponse response;
     response.set_result(c.result);
-    for (auto field : c.mismatched) response.add_mismatched_fields(field);
-    response.set_vneid_level(c.level);
     response.set_reference(c.reference);
     EXPECT_EQ(FormatVerifyResponse(response), c.line);
   }
-}
-
-TEST(FormatVerifyResponseTest, UnknownFieldNumberIsShownAsNumber) {
-  VerifyIdentityResponse response;
-  response.set_result(VerifyIdentityResponse::MISMATCH);
-  response.add_mismatched_fields(VerifyIdentityResponse::FULL_NAME);
-  response.add_mismatched_fields(static_cast<VerifyIdentityResponse::Field>(7));
-  response.set_vneid_level(2);
-  EXPECT_EQ(FormatVerifyResponse(response),
-            "MISMATCH: full_name, field 7  (VNeID level 2)");
 }
 
 }  // namespace

@@ -39,10 +39,10 @@ using ::testing::StartsWith;
 
 // Synthetic IDs, each selecting one behaviour of the fakes.
 constexpr char kMatchId[] = "033085012345";
-constexpr char kMismatchId[] = "034190000777";
+constexpr char kNoMatchId[] = "034190000777";
 constexpr char kUnknownId[] = "001099000404";
 constexpr char kSlowId[] = "001099000999";
-constexpr char kReference[] = "C06-TEST-000042";
+constexpr char kReference[] = "LT-TEST-000042";
 
 // Answers by ID from a fixed table; an ID in `errors` fails with its status.
 const std::map<std::string, grpc::Status>& Errors() {
@@ -87,16 +87,12 @@ class FakeIdentity final : public lienthong::v1::IdentityService::Service {
     if (id == kSlowId) return WaitForCancel(context);
     if (id == kMatchId) {
       response->set_result(VerifyIdentityResponse::MATCH);
-      response->set_vneid_level(2);
-      response->set_reference("VNEID-TEST-0001");
-    } else if (id == kMismatchId) {
-      response->set_result(VerifyIdentityResponse::MISMATCH);
-      response->add_mismatched_fields(VerifyIdentityResponse::BIRTH_DATE);
-      response->set_vneid_level(1);
-      response->set_reference("VNEID-TEST-0002");
+      response->set_reference("LT-TEST-0001");
+    } else if (id == kNoMatchId) {
+      response->set_result(VerifyIdentityResponse::NO_MATCH);
+      response->set_reference("LT-TEST-0002");
     } else {
-      response->set_result(VerifyIdentityResponse::NOT_FOUND);
-      response->set_reference("VNEID-TEST-0003");
+      return grpc::Status::OK;  // no result at all
     }
     return grpc::Status::OK;
   }
@@ -182,12 +178,17 @@ class CliTlsTest : public ::testing::Test {
     args.birth_date = "12/03/1985";
     args.purpose = "1.001193";
     args.dossier_id = "000.00.01.H31-250715-00123";
+    args.officer = Officer();
     return args;
   }
 
   static LookupArgs Lookup(const std::string& id) {
     return {id, "1.001193", "000.00.01.H31-250715-00123",
-            "name, birth_date,permanent_address"};
+            "name, birth_date,permanent_address", Officer()};
+  }
+
+  static OfficerArgs Officer() {
+    return {"001085004321", "000.00.31.H31", "nguyenvana"};
   }
 
   ExitCode RunVerify(const VerifyArgs& args) {
@@ -213,7 +214,7 @@ class CliTlsTest : public ::testing::Test {
 
 TEST_F(CliTlsTest, VerifyMatchOverMutualTls) {
   EXPECT_EQ(RunVerify(Verify(kMatchId)), ExitCode::kOk) << err_.str();
-  EXPECT_EQ(out_.str(), "MATCH  (VNeID level 2, reference VNEID-TEST-0001)\n");
+  EXPECT_EQ(out_.str(), "MATCH  (reference LT-TEST-0001)\n");
   EXPECT_EQ(err_.str(), "");
 
   VerifyIdentityRequest sent = identity_.last_request();
@@ -224,17 +225,18 @@ TEST_F(CliTlsTest, VerifyMatchOverMutualTls) {
   EXPECT_EQ(sent.birth_date().day(), 12);
   EXPECT_EQ(sent.purpose(), "1.001193");
   EXPECT_EQ(sent.dossier_id(), "000.00.01.H31-250715-00123");
+  EXPECT_EQ(sent.officer().citizen_id(), "001085004321");
+  EXPECT_EQ(sent.officer().unit_code(), "000.00.31.H31");
+  EXPECT_EQ(sent.officer().account(), "nguyenvana");
   EXPECT_EQ(identity_.last_peer(), "dossier-system");
 }
 
 TEST_F(CliTlsTest, VerifyResultsAndTheirExitCodes) {
-  EXPECT_EQ(RunVerify(Verify(kMismatchId)), ExitCode::kOk);
-  EXPECT_EQ(out_.str(),
-            "MISMATCH: birth_date  (VNeID level 1, reference "
-            "VNEID-TEST-0002)\n");
-  EXPECT_EQ(RunVerify(Verify(kUnknownId)), ExitCode::kNotFound);
-  EXPECT_EQ(out_.str(), "NOT_FOUND  (reference VNEID-TEST-0003)\n");
+  EXPECT_EQ(RunVerify(Verify(kNoMatchId)), ExitCode::kOk);
+  EXPECT_EQ(out_.str(), "NO_MATCH  (reference LT-TEST-0002)\n");
   EXPECT_EQ(err_.str(), "");
+  EXPECT_EQ(RunVerify(Verify(kUnknownId)), ExitCode::kOther);
+  EXPECT_THAT(err_.str(), HasSubstr("without a verification result"));
 }
 
 TEST_F(CliTlsTest, VerifyJsonIsOneObject) {
@@ -245,8 +247,19 @@ TEST_F(CliTlsTest, VerifyJsonIsOneObject) {
   VerifyIdentityResponse parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out, &parsed).ok());
   EXPECT_EQ(parsed.result(), VerifyIdentityResponse::MATCH);
-  EXPECT_EQ(parsed.vneid_level(), 2);
-  EXPECT_EQ(parsed.reference(), "VNEID-TEST-0001");
+  EXPECT_EQ(parsed.reference(), "LT-TEST-0001");
+}
+
+TEST_F(CliTlsTest, NoOfficerFailsBeforeConnecting) {
+  VerifyArgs args = Verify(kMatchId);
+  args.officer = {};
+  EXPECT_EQ(RunVerify(args), ExitCode::kUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--officer-id is required"));
+  LookupArgs lookup = Lookup(kMatchId);
+  lookup.officer.unit_code = "";
+  EXPECT_EQ(RunLookup(lookup), ExitCode::kUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--officer-unit is required"));
+  EXPECT_EQ(identity_.calls(), 0);
 }
 
 TEST_F(CliTlsTest, RpcErrorsAreOneLineWithTheirExitCode) {
@@ -292,7 +305,7 @@ TEST_F(CliTlsTest, LookupPrintsRecordAndReference) {
             "Name:               Nguyễn Văn An\n"
             "Birth date:         12/03/1985\n"
             "Permanent address:  Thôn Đông Tảo, commune 12103, province 33\n"
-            "Reference:          C06-TEST-000042\n");
+            "Reference:          LT-TEST-000042\n");
   EXPECT_EQ(err_.str(), "");
   LookupCitizenRequest sent = population_.last_request();
   EXPECT_EQ(sent.citizen_id(), kMatchId);
@@ -300,6 +313,7 @@ TEST_F(CliTlsTest, LookupPrintsRecordAndReference) {
   EXPECT_EQ(sent.dossier_id(), "000.00.01.H31-250715-00123");
   EXPECT_THAT(sent.fields().paths(),
               ElementsAre("name", "birth_date", "permanent_address"));
+  EXPECT_EQ(sent.officer().citizen_id(), "001085004321");
 }
 
 TEST_F(CliTlsTest, LookupJsonKeepsStdoutOneObject) {
@@ -309,7 +323,7 @@ TEST_F(CliTlsTest, LookupJsonKeepsStdoutOneObject) {
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(out_.str(), &parsed).ok());
   EXPECT_EQ(parsed.name().full(), "Nguyễn Văn An");
-  EXPECT_EQ(err_.str(), "lienthong: reference: C06-TEST-000042\n");
+  EXPECT_EQ(err_.str(), "lienthong: reference: LT-TEST-000042\n");
 }
 
 TEST_F(CliTlsTest, LookupNotFound) {

@@ -870,8 +870,9 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(c06.api_key(), "dev-population-key");
   EXPECT_EQ(c06.username(), "lienthong-dev");
   EXPECT_EQ(c06.secret(), "dev-population-secret");
-  EXPECT_EQ(c06.unit_code(), "000.00.00.H31");
-  EXPECT_EQ(c06.officer_code(), "LIENTHONG-GW");
+  EXPECT_EQ(c06.auth_url(), "https://c06.sim.lienthong.local/xacthuc");
+  EXPECT_EQ(c06.integration_code(), "037");
+  EXPECT_EQ(c06.identity_service_code(), "033");
 
   v1::VneidOidcConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
@@ -883,7 +884,7 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(vneid.redirect_uris(),
               ElementsAre("https://dichvucong.hungyen.gov.vn/vneid/callback"));
 
-  EXPECT_EQ(config->routes_size(), 2);
+  EXPECT_EQ(config->routes_size(), 3);
   ASSERT_EQ(config->clients_size(), 4);
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");

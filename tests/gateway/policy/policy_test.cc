@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "lienthong/v1/population.pb.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::policy {
@@ -44,12 +45,12 @@ google::protobuf::FieldMask Mask(std::initializer_list<const char*> paths) {
 
 TEST(PolicyTest, MethodsAreDeniedByDefault) {
   auto policy = MakePolicy();
-  EXPECT_THAT(policy->CheckMethod("spiffe://lienthong.local/dossier-system",
-                                  kLookup),
-              IsOk());
-  EXPECT_THAT(policy->CheckMethod("spiffe://lienthong.local/no-rights", kVerify),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("may not call")));
+  EXPECT_THAT(
+      policy->CheckMethod("spiffe://lienthong.local/dossier-system", kLookup),
+      IsOk());
+  EXPECT_THAT(
+      policy->CheckMethod("spiffe://lienthong.local/no-rights", kVerify),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("may not call")));
   EXPECT_THAT(policy->CheckMethod("spiffe://elsewhere/unknown", kVerify),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr("not registered")));
@@ -78,20 +79,79 @@ TEST(PolicyTest, FieldsBeyondTheGrantAreRefusedByName) {
   const FieldCase kCases[] = {
       {"1.001193", {"name", "birth_date"}, absl::StatusCode::kOk, ""},
       {"1.001193", {"name.full"}, absl::StatusCode::kOk, ""},
-      {"2.000001", {"name"}, absl::StatusCode::kPermissionDenied,
+      {"2.000001",
+       {"name"},
+       absl::StatusCode::kPermissionDenied,
        "may not receive name for purpose '2.000001'"},
-      {"1.001193", {"name", "permanent_address", "spouse"},
+      {"1.001193",
+       {"name", "permanent_address", "spouse"},
        absl::StatusCode::kPermissionDenied,
        "may not receive permanent_address, spouse"},
-      {"1.001193", {"no_such_field"}, absl::StatusCode::kInvalidArgument,
+      {"1.001193",
+       {"no_such_field"},
+       absl::StatusCode::kInvalidArgument,
        "'no_such_field' is not a field of Citizen"},
   };
   auto policy = MakePolicy();
   for (const FieldCase& c : kCases) {
-    auto result = policy->LookupFields("spiffe://lienthong.local/dossier-system",
-                                       c.purpose, Mask(c.fields));
+    auto result = policy->LookupFields(
+        "spiffe://lienthong.local/dossier-system", c.purpose, Mask(c.fields));
     EXPECT_THAT(result, StatusIs(c.code, HasSubstr(c.message))) << c.purpose;
   }
+}
+
+TEST(PolicyTest, AGrantForTheNationalCodeCoversTheProvincialForm) {
+  auto policy = MakePolicy();
+  auto mask = policy->LookupFields("spiffe://lienthong.local/dossier-system",
+                                   "1.001193.000.00.00.H31", {});
+  ASSERT_THAT(mask, IsOk());
+  EXPECT_THAT(mask->paths(),
+              UnorderedElementsAre("name", "father", "birth_date"));
+  // Another procedure's provincial form gets only the "*" grant.
+  auto other = policy->LookupFields("spiffe://lienthong.local/dossier-system",
+                                    "1.001194.000.00.00.H31", Mask({"name"}));
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kPermissionDenied,
+                              HasSubstr("may not receive name")));
+}
+
+TEST(PolicyTest, EveryCitizenFieldCanBeGrantedAndAskedFor) {
+  lienthong::config::v1::GatewayConfig config;
+  auto* client = config.add_clients();
+  client->set_id("all");
+  auto* grant = client->add_grants();
+  grant->add_purposes("*");
+  const auto* citizen = lienthong::v1::Citizen::descriptor();
+  for (int i = 0; i < citizen->field_count(); ++i) {
+    grant->add_fields(citizen->field(i)->name());
+  }
+  auto policy = Policy::FromConfig(config);
+  ASSERT_THAT(policy, IsOk());
+  // The fields the population database's reply added, and paths inside them.
+  EXPECT_THAT(
+      (*policy)->LookupFields(
+          "all", "1.001193",
+          Mask({"ethnicity_name", "religion_code", "marital_status",
+                "marital_status_code", "blood_group", "blood_group_code",
+                "birth_registration_place.province_code", "representative",
+                "household_head.citizen_id", "household_relation_code",
+                "gender_code", "data_as_of", "father.old_id_number",
+                "mother.nationality"})),
+      IsOk());
+  // A grant of only some of them refuses the rest by name.
+  lienthong::config::v1::GatewayConfig narrow;
+  auto* limited = narrow.add_clients();
+  limited->set_id("narrow");
+  auto* some = limited->add_grants();
+  some->add_purposes("1.001193");
+  some->add_fields("household_head");
+  auto narrow_policy = Policy::FromConfig(narrow);
+  ASSERT_THAT(narrow_policy, IsOk());
+  EXPECT_THAT(
+      (*narrow_policy)
+          ->LookupFields("narrow", "1.001193",
+                         Mask({"household_head.citizen_id", "representative"})),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("may not receive representative")));
 }
 
 TEST(PolicyTest, ClientWithoutGrantsGetsNoFields) {
@@ -122,9 +182,9 @@ TEST(PolicyTest, DuplicateClientIsRejected) {
   lienthong::config::v1::GatewayConfig config;
   config.add_clients()->set_id("a");
   config.add_clients()->set_id("a");
-  EXPECT_THAT(Policy::FromConfig(config),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("listed twice")));
+  EXPECT_THAT(
+      Policy::FromConfig(config),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "tests/integration/gateway_process.h"  // ClientChannel
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::server {
 namespace {
@@ -230,12 +231,14 @@ class GatewayServerTest : public ::testing::Test {
     r.set_citizen_id(kCitizenId);
     r.set_purpose("1.001193");
     r.set_dossier_id("000.00.01.H31-251127-00042");
+    *r.mutable_officer() = testing::TestOfficer();
     return r;
   }
   static VerifyIdentityRequest GoodVerify() {
     VerifyIdentityRequest r;
     r.set_citizen_id(kCitizenId);
     r.set_full_name("Nguyễn Văn An");
+    *r.mutable_officer() = testing::TestOfficer();
     return r;
   }
 

@@ -55,8 +55,9 @@ adapters:
       api_key: key
       username: user
       secret: secret
-      unit_code: 000.00.00.H31
-      officer_code: TEST
+      auth_url: https://c06.test/xacthuc
+      integration_code: "037"
+      identity_service_code: "033"
   - name: vneid
     type: vneid-oidc
     config:
@@ -107,41 +108,41 @@ struct Case {
 const Case kRefused[] = {
     {"a lookup routed to an adapter without the population capability",
      "    adapter: population\n", "    adapter: vneid\n",
-     "40:5: routes[0].adapter: adapter 'vneid' (vneid-oidc) cannot "
+     "41:5: routes[0].adapter: adapter 'vneid' (vneid-oidc) cannot "
      "serve lienthong.v1.PopulationService/LookupCitizen"},
     {"a method the gateway serves itself",
      "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
      "  - method: lienthong.v1.AuditService/QueryAudit\n",
-     "41:5: routes[1].method: 'lienthong.v1.AuditService/QueryAudit' cannot "
+     "42:5: routes[1].method: 'lienthong.v1.AuditService/QueryAudit' cannot "
      "be routed"},
     {"a method that does not exist",
      "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
      "  - method: lienthong.v1.IdentityService/Verify\n",
-     "41:5: routes[1].method: 'lienthong.v1.IdentityService/Verify' cannot "
+     "42:5: routes[1].method: 'lienthong.v1.IdentityService/Verify' cannot "
      "be routed"},
     {"a method routed twice",
      "  - method: lienthong.v1.IdentityService/SignInWithVneid\n",
      "  - method: lienthong.v1.PopulationService/LookupCitizen\n",
-     "41:5: routes[1].method: 'lienthong.v1.PopulationService/LookupCitizen' "
+     "42:5: routes[1].method: 'lienthong.v1.PopulationService/LookupCitizen' "
      "is already routed by routes[0]"},
     {"a route without a method",
      "  - method: lienthong.v1.IdentityService/SignInWithVneid\n    adapter:",
-     "  - adapter:", "41:5: routes[1].method: required: one of"},
+     "  - adapter:", "42:5: routes[1].method: required: one of"},
     {"a first backoff above the default longest one",
      "    adapter: population\n",
      "    adapter: population\n    retry: {initial_backoff_ms: 3000}\n",
-     "41:5: routes[0].retry: retry backoff must satisfy"},
+     "42:5: routes[0].retry: retry backoff must satisfy"},
     {"a breaker failure ratio above 1", "    type: c06-population-soap\n",
      "    type: c06-population-soap\n    breaker: {failure_ratio: 1.5}\n",
      "11:5: adapters[0].breaker: "},
     {"a gRPC upstream without a target", "      target: 127.0.0.1:9\n", "",
-     "35:5: adapters[3].config.target: adapter 'relay': target is required"},
+     "36:5: adapters[3].config.target: adapter 'relay': target is required"},
     {"a portal adapter with a plain-HTTP URL",
      "base_url: \"https://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
      "      api_key: portal-key",
      "base_url: \"http://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
      "      api_key: portal-key",
-     "31:18: adapters[2].config.upstream.base_url: adapter 'portal': "
+     "32:18: adapters[2].config.upstream.base_url: adapter 'portal': "
      "upstream.base_url must start with https://"},
     {"a key that belongs to another certificate", "$CERTS/gateway.key",
      "$CERTS/sim.key",
@@ -154,18 +155,18 @@ const Case kRefused[] = {
      "  store_file: $VAR/audit/audit.db\n",
      "  store_file: $VAR/audit/audit.db\n"
      "  signing_key_file: $VAR/none.pem\n  hmac_key_file: $VAR/none.key\n",
-     "54:3: audit.signing_key_file: ", absl::StatusCode::kNotFound},
+     "55:3: audit.signing_key_file: ", absl::StatusCode::kNotFound},
     {"an audit store under a file", "$VAR/audit/audit.db",
      "$VAR/plain-file/audit.db",
-     "53:3: audit.store_file: audit store: cannot create",
+     "54:3: audit.store_file: audit store: cannot create",
      absl::StatusCode::kUnavailable},
     {"portal sync through an adapter that cannot deliver to the portal",
      "  adapter: portal\n", "  adapter: vneid\n",
-     "50:3: portal_sync.adapter: adapter 'vneid' (type vneid-oidc) "
+     "51:3: portal_sync.adapter: adapter 'vneid' (type vneid-oidc) "
      "cannot deliver to the portal"},
     {"an outbox file that is not a database", "$VAR/sync/outbox.db",
      "$VAR/plain-file",
-     "51:3: portal_sync.outbox_file: outbox store: cannot read",
+     "52:3: portal_sync.outbox_file: outbox store: cannot read",
      absl::StatusCode::kUnavailable},
 };
 
@@ -251,7 +252,7 @@ TEST_F(StartupCheckTest, AnAuditStoreFromANewerGatewayIsRefused) {
   sqlite3_close(db);
   EXPECT_THAT(Check(Yaml()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("gw.yaml:53:3: audit.store_file: audit log: "
+                       HasSubstr("gw.yaml:54:3: audit.store_file: audit log: "
                                  "audit store '")));
   EXPECT_THAT(Check(Yaml()).message(), HasSubstr("schema version 99"));
 }

@@ -53,7 +53,9 @@ class PortalSyncCreateTest : public ::testing::Test {
     c06.set_api_key("k");
     c06.set_username("u");
     c06.set_secret("s");
-    c06.set_unit_code("000.00.00.H31");
+    c06.set_auth_url("https://c06.example/xacthuc");
+    c06.set_integration_code("037");
+    c06.set_identity_service_code("033");
     population->mutable_config()->PackFrom(c06);
 
     config_.mutable_portal_sync()->set_adapter("portal");
@@ -114,8 +116,9 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
   for (const Case& c : kCases) {
     lienthong::config::v1::GatewayConfig config = config_;
     c.spoil(config);
-    EXPECT_THAT(PortalSync::Create(config, registry_, http_.get()),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+    EXPECT_THAT(
+        PortalSync::Create(config, registry_, http_.get()),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
   }
 }

@@ -1,0 +1,113 @@
+#include "adapters/c06_population/soap_envelope.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/common/retriable.h"
+
+namespace lienthong::adapters::c06 {
+namespace {
+
+constexpr absl::string_view kBusyPrefix = "He thong dang ban";
+
+absl::Status Rejected() {
+  return absl::UnavailableError(
+      "population database rejected the gateway's request");
+}
+
+absl::Status FaultStatus(pugi::xml_node fault) {
+  const absl::string_view code = LocalName(Text(Child(fault, "faultcode")));
+  const absl::string_view reason = Text(Child(fault, "faultstring"));
+  const auto is = [code](absl::string_view kind) {
+    return code == kind || absl::StartsWith(code, absl::StrCat(kind, "."));
+  };
+  if (is("Server") && absl::StartsWithIgnoreCase(reason, kBusyPrefix)) {
+    return MarkRetriable(absl::UnavailableError("population database is busy"));
+  }
+  if (is("Client") || is("VersionMismatch") || is("MustUnderstand")) {
+    return Rejected();
+  }
+  return absl::UnavailableError(
+      "population database reported an internal error");
+}
+
+absl::Status HttpError(long http_status) {
+  return absl::UnavailableError(
+      absl::StrCat("population database answered HTTP ", http_status));
+}
+
+}  // namespace
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("population database sent a malformed reply: ", what));
+}
+
+absl::string_view LocalName(absl::string_view name) {
+  const size_t colon = name.rfind(':');
+  return colon == absl::string_view::npos ? name : name.substr(colon + 1);
+}
+
+pugi::xml_node Child(pugi::xml_node parent, absl::string_view local) {
+  for (pugi::xml_node child : parent.children()) {
+    if (child.type() == pugi::node_element &&
+        LocalName(child.name()) == local) {
+      return child;
+    }
+  }
+  return pugi::xml_node();
+}
+
+int CountChildren(pugi::xml_node parent, absl::string_view local) {
+  int count = 0;
+  for (pugi::xml_node child : parent.children()) {
+    if (child.type() == pugi::node_element &&
+        LocalName(child.name()) == local) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+absl::string_view Text(pugi::xml_node node) {
+  return absl::StripAsciiWhitespace(node.text().get());
+}
+
+bool IsEmptyElement(pugi::xml_node node) {
+  if (!node) return true;
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() == pugi::node_element) {
+      if (!IsEmptyElement(child)) return false;
+    } else if ((child.type() == pugi::node_pcdata ||
+                child.type() == pugi::node_cdata) &&
+               !absl::StripAsciiWhitespace(child.value()).empty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
+                                            absl::string_view body,
+                                            pugi::xml_document& doc) {
+  if (http_status == 401 || http_status == 403) return Rejected();
+  if (http_status == 502 || http_status == 503 || http_status == 504) {
+    return MarkRetriable(absl::UnavailableError(absl::StrCat(
+        "population database is unavailable (HTTP ", http_status, ")")));
+  }
+  const pugi::xml_parse_result parsed = doc.load_buffer(
+      body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+  pugi::xml_node envelope = doc.document_element();
+  pugi::xml_node soap_body = Child(envelope, "Body");
+  if (!parsed || LocalName(envelope.name()) != "Envelope" || !soap_body) {
+    if (http_status != 200) return HttpError(http_status);
+    return Malformed(parsed ? "no SOAP Envelope/Body" : "not XML");
+  }
+  if (pugi::xml_node fault = Child(soap_body, "Fault")) {
+    return FaultStatus(fault);
+  }
+  if (http_status != 200) return HttpError(http_status);
+  return soap_body;
+}
+
+}  // namespace lienthong::adapters::c06

@@ -1,0 +1,61 @@
+// What every population-database reply shares (docs/wire-formats.md): the
+// SOAP 1.1 envelope, HTTP statuses and faults mapped to gateway errors, and
+// the small XML helpers the reply parsers use. Elements are matched by local
+// name, whatever their namespace prefix.
+#ifndef LIENTHONG_ADAPTERS_C06_POPULATION_SOAP_ENVELOPE_H_
+#define LIENTHONG_ADAPTERS_C06_POPULATION_SOAP_ENVELOPE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "pugixml.hpp"
+
+namespace lienthong::adapters::c06 {
+
+// Returns the Body element of the reply of HTTP status `http_status` with
+// `body`, parsed into `doc` (which must outlive the node), when the reply is
+// an HTTP 200 SOAP envelope without a fault.
+//
+// Fails with UNAVAILABLE:
+//  - "population database is busy" for a soap:Server fault whose
+//    faultstring starts with "He thong dang ban" (retriable);
+//  - "population database reported an internal error" for other
+//    soap:Server faults and unknown fault codes;
+//  - "population database rejected the gateway's request" for a
+//    soap:Client (or VersionMismatch, MustUnderstand) fault or HTTP 401/403;
+//  - retriable for HTTP 502/503/504, plain for other non-200 statuses
+//    without a fault;
+//  - Malformed("not XML") or Malformed("no SOAP Envelope/Body") for a 200
+//    that is not a SOAP envelope.
+// Retriable errors are marked for adapters::IsRetriable. No message carries
+// the body or the fault string. Thread-safe.
+absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
+                                            absl::string_view body,
+                                            pugi::xml_document& doc);
+
+// Returns UNAVAILABLE "population database sent a malformed reply: <what>".
+// `what` names an element, never its content.
+absl::Status Malformed(absl::string_view what);
+
+// The local part of an element name: "ns1:CongDan" -> "CongDan".
+absl::string_view LocalName(absl::string_view name);
+
+// The first child element of `parent` with local name `local`, or an empty
+// node.
+pugi::xml_node Child(pugi::xml_node parent, absl::string_view local);
+
+// How many child elements of `parent` have local name `local`.
+int CountChildren(pugi::xml_node parent, absl::string_view local);
+
+// The element's text without surrounding ASCII whitespace; empty when absent.
+absl::string_view Text(pugi::xml_node node);
+
+// True when `node` is absent or holds neither text nor a non-empty child
+// element (<ns1:QuocTich/>, <ns1:Cha><ns1:HoVaTen/></ns1:Cha>).
+bool IsEmptyElement(pugi::xml_node node);
+
+}  // namespace lienthong::adapters::c06
+
+#endif  // LIENTHONG_ADAPTERS_C06_POPULATION_SOAP_ENVELOPE_H_
