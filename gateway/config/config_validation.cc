@@ -155,6 +155,11 @@ class Checker {
       Problem("listener.limits.handshakes_per_client_per_second",
               "must be a positive number (0 means the default, 10)");
     }
+    const double requests = listener.limits().client_requests_per_second();
+    if (!(requests >= 0) || std::isinf(requests)) {
+      Problem("listener.limits.client_requests_per_second",
+              "must be a positive number (0 means the default, 1000)");
+    }
   }
 
   void CheckAdmin() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
@@ -16,6 +17,8 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
+#include "gateway/server/call_accounting.h"
+#include "gateway/server/outbound_metadata.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/grpc_status.h"
@@ -25,11 +28,16 @@
 #include "gateway/validation/vneid_sign_in.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
+#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpc/grpc.h"
+#include "grpc/support/time.h"
 #include "grpcpp/server_builder.h"
+#include "grpc/health/v1/health.pb.h"
+#include "lienthong/v1/audit.grpc.pb.h"
+#include "lienthong/v1/portal.grpc.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 
@@ -52,11 +60,16 @@ std::string NewTraceId() {
 absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
                         absl::Duration route_timeout) {
   absl::Time route_deadline = absl::Now() + route_timeout;
-  auto client = ctx.deadline();
-  if (client == std::chrono::system_clock::time_point::max()) {
+  // From the raw deadline: ServerContext::deadline() counts nanoseconds in
+  // an int64 and overflows into the past for deadlines beyond the year
+  // 2262; absl::Time does not, so a far deadline is clamped to the route's.
+  const gpr_timespec client =
+      gpr_convert_clock_type(ctx.raw_deadline(), GPR_CLOCK_REALTIME);
+  if (gpr_time_cmp(client, gpr_inf_future(GPR_CLOCK_REALTIME)) >= 0) {
     return route_deadline;
   }
-  return std::min(route_deadline, absl::FromChrono(client));
+  return std::min(route_deadline, absl::FromUnixSeconds(client.tv_sec) +
+                                      absl::Nanoseconds(client.tv_nsec));
 }
 
 absl::Status ValidateName(absl::string_view name) {
@@ -139,18 +152,41 @@ class Services {
     // The old runtime is released outside the lock, once its last call ends.
   }
 
-  // Who is calling (into `caller`, as soon as known), and may they call
-  // `method` under `runtime`'s policy.
-  static absl::Status Authorize(const Runtime& runtime,
-                                const grpc::CallbackServerContext& ctx,
-                                absl::string_view method,
-                                tls::ClientIdentity* caller) {
+  // Who is calling (into `caller`, as soon as known), is it within its
+  // rate limit (checked before its rights, so that a flood of refused calls
+  // is cut off too), and may it call `method` under `runtime`'s policy.
+  // Every service's calls go through here.
+  absl::Status Authorize(const Runtime& runtime,
+                         const grpc::CallbackServerContext& ctx,
+                         absl::string_view method,
+                         tls::ClientIdentity* caller) const {
     auto auth = ctx.auth_context();
     if (auth == nullptr) {
       return absl::UnauthenticatedError("no client certificate");
     }
     LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
+    if (std::optional<absl::Duration> wait =
+            runtime.rate_limiter->TryAcquire(caller->id)) {
+      if (metrics_ != nullptr) {
+        metrics_->rate_limited.WithLabels({caller->id}).Increment();
+      }
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "client '%s' is over its rate limit; retry after %d ms", caller->id,
+          absl::ToInt64Milliseconds(*wait) + 1));
+    }
     return runtime.policy->CheckMethod(caller->id, method);
+  }
+
+  // True when a refusal of `client` for its rate limit should be audited:
+  // at most one a second per client, so that a flood costs no more audit
+  // writes than that (the rest are counted in lienthong_rate_limited_total).
+  bool AuditRateLimited(const std::string& client) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Time& last = last_rate_limited_audit_[client];
+    const absl::Time now = absl::Now();
+    if (now - last < absl::Seconds(1)) return false;
+    last = now;
+    return true;
   }
 
   // Who is calling, and may they call `method`: `admitted` receives the
@@ -166,21 +202,37 @@ class Services {
     admitted.runtime = runtime();
     LIENTHONG_RETURN_IF_ERROR(
         Authorize(*admitted.runtime, ctx, method, &admitted.caller));
-    if (std::optional<absl::Duration> wait =
-            admitted.runtime->rate_limiter->TryAcquire(admitted.caller.id)) {
-      if (metrics_ != nullptr) {
-        metrics_->rate_limited.WithLabels({admitted.caller.id}).Increment();
-      }
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "client '%s' is over its rate limit; retry after %d ms",
-          admitted.caller.id, absl::ToInt64Milliseconds(*wait) + 1));
-    }
     admitted.route = admitted.runtime->FindRoute(method);
     if (admitted.route == nullptr) {
       return absl::UnimplementedError(
           absl::StrCat("no route is configured for ", method));
     }
     return absl::OkStatus();
+  }
+
+  // Accounts for a call gRPC answered before any handler ran (unknown
+  // method, unparsable body; call_accounting.h): access-log line, metrics
+  // and audit record, like any refusal. The answer is not withheld.
+  void AccountPreHandler(const grpc::ServerContextBase& ctx,
+                         absl::string_view method,
+                         const absl::Status& status) const {
+    CallRecord call(method, google::protobuf::Empty(), "", "", "",
+                    auditing());
+    if (auto auth = ctx.auth_context(); auth != nullptr) {
+      if (auto caller = tls::IdentityFromAuthContext(*auth); caller.ok()) {
+        call.caller = *std::move(caller);
+      }
+    }
+    Complete(call, status, [](absl::Status) {});
+  }
+
+  // Sends `value` (from outside: a national system's reply) to the caller
+  // as trailing metadata `key` when it is safe; else drops and counts it.
+  void AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
+                  absl::string_view value) const {
+    AddCheckedTrailingMetadata(
+        ctx, key, value,
+        metrics_ == nullptr ? nullptr : &metrics_->metadata_dropped);
   }
 
   // Ends a call: writes its access-log line and audit record, then releases
@@ -215,7 +267,10 @@ class Services {
         metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
       }
     }
-    if (audit_ == nullptr) {
+    if (audit_ == nullptr ||
+        (status.code() == absl::StatusCode::kResourceExhausted &&
+         absl::StrContains(status.message(), "over its rate limit") &&
+         !AuditRateLimited(call.caller.id))) {
       std::move(release)(status);
       return;
     }
@@ -245,6 +300,9 @@ class Services {
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
+  // When each client's last rate-limit refusal was audited.
+  mutable std::map<std::string, absl::Time> last_rate_limited_audit_
+      ABSL_GUARDED_BY(mu_);
   ServerMetrics* const metrics_;
   audit::AuditLog* const audit_;
   const bool wait_for_durable_;
@@ -424,12 +482,12 @@ class PopulationServiceImpl final
                   adapters::Callback<lienthong::v1::Citizen> done) {
           route.population->Lookup(*request, context, std::move(done));
         },
-        [ctx, response, mask = std::move(mask)](
+        [services = services_, ctx, response, mask = std::move(mask)](
             adapters::Reply<lienthong::v1::Citizen> reply) {
           *response = std::move(reply.value);
           google::protobuf::util::FieldMaskUtil::TrimMessage(mask, response);
           if (!reply.reference.empty()) {
-            ctx->AddTrailingMetadata("lienthong-reference", reply.reference);
+            services->AddTrailer(*ctx, "lienthong-reference", reply.reference);
           }
         });
   }
@@ -440,6 +498,7 @@ class PopulationServiceImpl final
         validation::ValidateCitizenId(r.citizen_id(), nullptr, absl::Now()));
     LIENTHONG_RETURN_IF_ERROR(validation::ValidatePurpose(r.purpose()));
     LIENTHONG_RETURN_IF_ERROR(validation::ValidateDossierId(r.dossier_id()));
+    LIENTHONG_RETURN_IF_ERROR(policy::Policy::CheckFieldMaskSize(r.fields()));
     return validation::ValidateOfficer(r.has_officer(), r.officer(),
                                        absl::Now());
   }
@@ -495,7 +554,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                 std::string* caller) {
           tls::ClientIdentity identity;
           absl::Status status =
-              Services::Authorize(*calls->runtime(), ctx, method, &identity);
+              calls->Authorize(*calls->runtime(), ctx, method, &identity);
           *caller = identity.id;
           return status;
         },
@@ -517,11 +576,28 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       std::make_shared<PopulationServiceImpl>(server->services_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Links grpc/health/v1/health.proto's descriptor into the generated pool,
+  // where server reflection looks for the health service's description.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listener().address(), credentials,
                            &server->port_);
   ApplyListenerLimits(config.listener().limits(), builder);
+  // Calls answered before a handler are accounted for too.
+  const Services* calls = server->services_.get();
+  PreHandlerRefusal account = [calls](const grpc::ServerContextBase& ctx,
+                                      absl::string_view method,
+                                      const absl::Status& status) {
+    calls->AccountPreHandler(ctx, method, status);
+  };
+  server->unknown_methods_ = std::make_unique<UnknownMethodService>(account);
+  builder.RegisterCallbackGenericService(server->unknown_methods_.get());
+  std::vector<std::unique_ptr<
+      grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewUnparsableBodyInterceptorFactory(account));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -534,6 +610,24 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         absl::UnavailableError(absl::StrCat("cannot listen on ",
                                             config.listener().address())));
   }
+  // grpc.health.v1.Health answers per service what /readyz answers. The
+  // services are named by their generated stubs; the portal's, when served.
+  std::vector<std::string> health_services = {
+      lienthong::v1::IdentityService::service_full_name(),
+      lienthong::v1::PopulationService::service_full_name()};
+  if (server->audit_ != nullptr) {
+    health_services.push_back(lienthong::v1::AuditService::service_full_name());
+  }
+  for (grpc::Service* extra : extra_services) {
+    if (dynamic_cast<lienthong::v1::PortalSyncService::Service*>(extra)) {
+      health_services.push_back(
+          lienthong::v1::PortalSyncService::service_full_name());
+    }
+  }
+  GatewayServer* self = server.get();
+  server->health_ = std::make_unique<HealthReporter>(
+      server->server_->GetHealthCheckService(), std::move(health_services),
+      [self](absl::string_view service) { return self->ServiceReady(service); });
   log::Info("gateway listening",
             {{"address", config.listener().address()},
              {"port", absl::StrCat(server->port_)},
@@ -545,7 +639,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
                                       absl::string_view method,
                                       tls::ClientIdentity* caller) const {
-  return Services::Authorize(*services_->runtime(), ctx, method, caller);
+  return services_->Authorize(*services_->runtime(), ctx, method, caller);
 }
 
 GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,
@@ -585,13 +679,23 @@ void GatewayServer::ExportRuntimeGauges() {
   }
 }
 
-absl::Status GatewayServer::Ready() const {
+absl::Status GatewayServer::Ready() const { return ServiceReady(""); }
+
+absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
   if (audit_ != nullptr && !audit_->healthy()) {
     return absl::UnavailableError("audit store cannot be written");
   }
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
-    if (guard->breaker->state() == resilience::BreakerState::kOpen) {
+    if (guard->breaker->state() != resilience::BreakerState::kOpen) continue;
+    bool used = service.empty();
+    for (const auto& [method, route] : runtime->routes) {
+      if (route.guard == guard.get() &&
+          absl::StartsWith(method, absl::StrCat(service, "/"))) {
+        used = true;
+      }
+    }
+    if (used) {
       return absl::UnavailableError(absl::StrCat(
           "circuit breaker to '", name, "' is open"));
     }
@@ -618,6 +722,10 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    health_.reset();
+  }
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
