@@ -8,7 +8,8 @@
 #   --seconds N       fuzzing time per target (default 60)
 #   --target NAME     only this target (repeatable); names as in
 #                     tests/fuzz/CMakeLists.txt (config_yaml, catalogue_csv,
-#                     catalogue_json, citizen_id, admin_http)
+#                     catalogue_json, citizen_id, admin_http, c06_soap,
+#                     portal_json, oidc_token)
 #   --sanitize-tests  also build and run the unit tests of the fuzzed parsers
 #                     under ASan and UBSan
 #   --no-fuzz         build, and run only what --sanitize-tests asks for
@@ -42,11 +43,13 @@ command -v clang++ >/dev/null || {
   echo "fuzz.sh: clang++ not found; run scripts/install-deps.sh" >&2; exit 2; }
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-all_targets=(config_yaml catalogue_csv catalogue_json citizen_id admin_http)
+all_targets=(config_yaml catalogue_csv catalogue_json citizen_id admin_http c06_soap
+             portal_json oidc_token)
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 # The unit tests of the fuzzed parsers.
 tests=(config_loader_test yaml_to_proto_test cli_catalogue_test citizen_id_test
-       admin_http_request_test)
+       admin_http_request_test c06_lookup_response_test c06_verify_response_test
+       dvcqg_portal_response_test vneid_jws_test vneid_jwk_test vneid_id_token_test)
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all"
 if [ ! -f "$build/build.ninja" ]; then
