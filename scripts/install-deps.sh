@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev procps curl
   testssl.sh                  # the TLS scan in the test suite
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer, ASan, UBSan
+  # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
+  yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file
 )
 
 missing=()

@@ -20,10 +20,12 @@
 #include "adapters/registry.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/config/address.h"
+#include "gateway/cli/version.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/server/service_manager.h"
 #include "gateway/server/startup_check.h"
 #include "gateway/sync/portal_sync.h"
 #include "gateway/tls/client_identity.h"
@@ -79,6 +81,16 @@ void PinCipherSuites() {
     lienthong::log::Warning(
         "GRPC_SSL_CIPHER_SUITES: suites without AEAD or forward secrecy left out",
         {{"suites", absl::StrJoin(dropped, ":")}});
+  }
+}
+
+// Tells systemd (Type=notify) what the gateway does; a failure is logged,
+// not fatal: the gateway serves whether or not anyone listens.
+void Notify(const std::string& state) {
+  absl::Status sent = lienthong::server::NotifyServiceManager(state);
+  if (!sent.ok()) {
+    lienthong::log::Warning("cannot notify the service manager",
+                            {{"reason", sent.message()}});
   }
 }
 
@@ -197,17 +209,22 @@ int Run(const std::string& config_path, bool check_only,
   }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
+  const std::string ready = absl::StrCat(
+      "READY=1\nSTATUS=serving on port ", (*server)->port());
+  Notify(ready);
 
   int signal_number = 0;
   for (;;) {
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
     // Reload: a config that fails to load or build leaves the running one.
+    Notify("RELOADING=1");
     config::ConfigPositions fresh_positions;
     auto fresh = config::LoadConfigFile(config_path, resolver, &fresh_positions);
     absl::Status reloaded = fresh.ok()
                                 ? fresh_positions.Locate((*server)->Reload(*fresh))
                                 : fresh.status();
+    Notify(ready);
     if (!reloaded.ok()) {
       log::Error("config reload refused; the running config stays",
                  {{"reason", reloaded.message()}});
@@ -219,6 +236,7 @@ int Run(const std::string& config_path, bool check_only,
                    {{"settings", absl::StrJoin(ignored, ", ")}});
     }
   }
+  Notify("STOPPING=1");
   log::Info("draining",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
@@ -253,6 +271,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 stopped cleanly or config OK, 1 internal failure, "
       "2 bad config, config or key file open to others, or cannot listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
+  app.set_version_flag("--version",
+                       absl::StrCat("lienthong-gateway ", lienthong::cli::kVersion));
   // What the gateway creates (audit store and WAL, outbox, development
   // keys, exports) is for its own user alone.
   ::umask(077);
