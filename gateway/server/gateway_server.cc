@@ -17,6 +17,7 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
+#include "gateway/server/audit_setup.h"
 #include "gateway/server/call_accounting.h"
 #include "gateway/server/outbound_metadata.h"
 #include "gateway/server/runtime.h"
@@ -46,11 +47,6 @@ namespace lienthong::server {
 using lienthong::config::v1::GatewayConfig;
 
 namespace {
-
-// Lower-case hex SHA-256 of `message`'s wire form, for the audit record.
-std::string Sha256Hex(const google::protobuf::Message& message) {
-  return audit::Sha256Hex(message.SerializeAsString());
-}
 
 std::string NewTraceId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -85,10 +81,11 @@ absl::Status ValidateName(absl::string_view name) {
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log).
 struct CallRecord {
-  // `audited`: the request's digest is needed (only for the audit record).
+  // `digest_key`: the audit log's, when the call is audited (null when not):
+  // the request's keyed digest is only for the audit record.
   CallRecord(absl::string_view method, const google::protobuf::Message& request,
              std::string citizen_id, std::string purpose, std::string dossier_id,
-             bool audited)
+             const audit::DigestKey* digest_key)
       : method(method),
         trace_id(NewTraceId()),
         start(absl::Now()),
@@ -96,8 +93,9 @@ struct CallRecord {
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
         request_bytes(request.ByteSizeLong()),
-        audited(audited),
-        request_sha256(audited ? Sha256Hex(request) : std::string()) {}
+        audited(digest_key != nullptr),
+        digest_key(digest_key),
+        request_sha256(audited ? digest_key->Digest(request) : std::string()) {}
 
   absl::string_view method;
   std::string trace_id;
@@ -115,6 +113,7 @@ struct CallRecord {
   size_t request_bytes = 0;
   size_t response_bytes = 0;
   bool audited = false;
+  const audit::DigestKey* digest_key = nullptr;
   std::string request_sha256;
   std::string response_sha256;
 };
@@ -130,15 +129,15 @@ class Services {
         wait_for_durable_(wait_for_durable),
         node_(std::move(node)) {}
 
-  bool auditing() const { return audit_ != nullptr; }
+  // The key of the audit record's digests; null when auditing is off.
+  const audit::DigestKey* auditing() const {
+    return audit_ != nullptr ? &audit_->digest_key() : nullptr;
+  }
 
-  // OK when a call may go to a national system: it could be audited.
+  // OK when a call may go to a national system: it could be audited (the
+  // log is ready and its journal can be written; else why not).
   absl::Status CanAudit() const {
-    if (audit_ != nullptr && !audit_->healthy()) {
-      return absl::UnavailableError(
-          "audit log unavailable; no call is made that cannot be audited");
-    }
-    return absl::OkStatus();
+    return audit_ != nullptr ? audit_->CanAppend() : absl::OkStatus();
   }
 
   std::shared_ptr<const Runtime> runtime() const {
@@ -177,17 +176,6 @@ class Services {
     return runtime.policy->CheckMethod(caller->id, method);
   }
 
-  // True when a refusal of `client` for its rate limit should be audited:
-  // at most one a second per client, so that a flood costs no more audit
-  // writes than that (the rest are counted in lienthong_rate_limited_total).
-  bool AuditRateLimited(const std::string& client) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Time& last = last_rate_limited_audit_[client];
-    const absl::Time now = absl::Now();
-    if (now - last < absl::Seconds(1)) return false;
-    last = now;
-    return true;
-  }
 
   // Who is calling, and may they call `method`: `admitted` receives the
   // caller's identity as soon as it is known (for the log, even when the
@@ -212,7 +200,8 @@ class Services {
 
   // Accounts for a call gRPC answered before any handler ran (unknown
   // method, unparsable body; call_accounting.h): access-log line, metrics
-  // and audit record, like any refusal. The answer is not withheld.
+  // and audit record, like any refusal (the audit log coalesces a flood of
+  // them). The answer is not withheld.
   void AccountPreHandler(const grpc::ServerContextBase& ctx,
                          absl::string_view method,
                          const absl::Status& status) const {
@@ -267,10 +256,7 @@ class Services {
         metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
       }
     }
-    if (audit_ == nullptr ||
-        (status.code() == absl::StatusCode::kResourceExhausted &&
-         absl::StrContains(status.message(), "over its rate limit") &&
-         !AuditRateLimited(call.caller.id))) {
+    if (audit_ == nullptr) {
       std::move(release)(status);
       return;
     }
@@ -300,9 +286,6 @@ class Services {
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
-  // When each client's last rate-limit refusal was audited.
-  mutable std::map<std::string, absl::Time> last_rate_limited_audit_
-      ABSL_GUARDED_BY(mu_);
   ServerMetrics* const metrics_;
   audit::AuditLog* const audit_;
   const bool wait_for_durable_;
@@ -353,7 +336,9 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
         if (status.ok()) {
           accept(*std::move(reply));
           call->response_bytes = response->ByteSizeLong();
-          if (call->audited) call->response_sha256 = Sha256Hex(*response);
+          if (call->audited) {
+            call->response_sha256 = call->digest_key->Digest(*response);
+          }
         }
         services.Complete(*call, status, answer);
       });
@@ -551,17 +536,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
         *server->audit_,
         [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
-                std::string* caller) {
+                audit::AuditServiceImpl::Caller* caller) {
           tls::ClientIdentity identity;
           absl::Status status =
               calls->Authorize(*calls->runtime(), ctx, method, &identity);
-          *caller = identity.id;
+          caller->id = identity.id;
+          caller->cert_sha256 = identity.fingerprint_sha256;
           return status;
         },
         [calls](absl::string_view caller, absl::string_view role) {
           return calls->runtime()->policy->HasRole(caller, role);
         });
     services.push_back(server->audit_service_.get());
+    ExportAuditMetrics(server->audit_.get(), server->metrics_registry_);
   }
   server->ExportRuntimeGauges();
   auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
@@ -682,9 +669,7 @@ void GatewayServer::ExportRuntimeGauges() {
 absl::Status GatewayServer::Ready() const { return ServiceReady(""); }
 
 absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
-  if (audit_ != nullptr && !audit_->healthy()) {
-    return absl::UnavailableError("audit store cannot be written");
-  }
+  if (audit_ != nullptr) LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() != resilience::BreakerState::kOpen) continue;

@@ -69,16 +69,18 @@ class GatewayServer {
   metrics::Registry& metrics_registry() { return metrics_registry_; }
   const metrics::Registry& metrics_registry() const { return metrics_registry_; }
 
-  // OK when the gateway can serve: the audit log can be written and every
-  // national system's circuit breaker is closed or half-open; otherwise
-  // UNAVAILABLE saying why. Same as ServiceReady(""). Thread-safe.
+  // OK when the gateway can serve: the audit log is ready, writable and has
+  // disk to spare (AuditLog::Readiness), and every national system's
+  // circuit breaker is closed or half-open; otherwise UNAVAILABLE saying
+  // why. Same as ServiceReady(""). Thread-safe.
   absl::Status Ready() const;
 
   // OK when calls of `service` (full name, "lienthong.v1.PopulationService";
   // "" for every service) can be served: the audit log can be written (when
   // auditing is on) and no national system one of the service's routes uses
   // has an open circuit breaker; otherwise UNAVAILABLE saying why. The one
-  // source of /readyz and of the grpc.health.v1.Health statuses.
+  // source of /readyz and of the grpc.health.v1.Health statuses (the audit
+  // part is AuditLog::Readiness).
   // Thread-safe.
   absl::Status ServiceReady(absl::string_view service) const;
 

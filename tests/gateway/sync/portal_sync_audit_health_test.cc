@@ -12,7 +12,6 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "gateway/audit/audit_log.h"
-#include "gateway/audit/audit_store.h"
 #include "gateway/sync/portal_sync.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -29,7 +28,7 @@
 namespace lienthong::sync {
 namespace {
 
-using ::lienthong::audit::testutil::FaultyStore;
+using ::lienthong::audit::testutil::FaultyIo;
 using ::lienthong::audit::testutil::ScratchDir;
 using ::lienthong::audit::testutil::TestOptions;
 using ::lienthong::testing::IsOk;
@@ -69,12 +68,10 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   auto sync = PortalSync::Create(config, registry, http->get());
   ASSERT_THAT(sync, IsOk());
 
-  const audit::AuditLog::Options options = TestOptions(dir);
-  auto sqlite = audit::SqliteAuditStore::Open(options.path);
-  ASSERT_THAT(sqlite, IsOk());
-  auto store = std::make_unique<FaultyStore>(*std::move(sqlite));
-  FaultyStore* faulty = store.get();
-  auto log = audit::AuditLog::Open(options, std::move(store));
+  audit::AuditLog::Options options = TestOptions(dir);
+  FaultyIo faulty;
+  options.io = &faulty;
+  auto log = audit::AuditLog::Open(options);
   ASSERT_THAT(log, IsOk());
   (*sync)->Start(
       [](const grpc::CallbackServerContext&, absl::string_view) {
@@ -101,7 +98,7 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   ASSERT_TRUE(push(1).ok());
   ASSERT_EQ(OpenItems((*sync)->outbox()), 1);
 
-  faulty->set_mode(FaultyStore::Mode::kFail);
+  faulty.set_mode(FaultyIo::Mode::kFail);
   // The first push finds out (its record cannot be written: the answer is
   // withheld, though the update is in the outbox) ...
   EXPECT_EQ(push(2).error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -116,7 +113,7 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   EXPECT_EQ(OpenItems((*sync)->outbox()), before);
 
   // Writable again: a refusal's record succeeds, and pushes are accepted.
-  faulty->set_mode(FaultyStore::Mode::kPass);
+  faulty.set_mode(FaultyIo::Mode::kPass);
   grpc::Status status = push(6);
   for (int i = 0; i < 3 && !status.ok(); ++i) status = push(6);
   EXPECT_TRUE(status.ok()) << status.error_message();
