@@ -12,18 +12,19 @@
 //   (*server)->SetKnobs(System::kPortal, down);
 //
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
-// auth, token, certs), /dvcqg/api/..., and the control endpoint: POST
-// /_sim/vneid/faults (VneidTokenFaults as JSON, "reset" first clears them),
-// POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats
-// (VneidCounters), GET /_sim/stats (counters and
-// knobs of each system as JSON), GET /_sim/portal/applied (every item the
-// portal applied, in order, as JSON lines {"kind", "idempotency_key",
-// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
-// create_procedure, update_procedure, withdraw_procedure or
-// dossier_status) and POST /_sim/knobs with a JSON object
-// {"system": "population"|"vneid"|"portal"|"all", "reset": bool, <knob
-// fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
-// absent fields keep their value.
+// auth, token, certs), the portal's /dvcqg/adapter/auth,
+// /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), and
+// the control endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON,
+// "reset" first clears them), POST /_sim/vneid/rotate-keys {"keep_old":
+// bool}, GET /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters
+// and knobs of each system as JSON), GET /_sim/portal/applied (every change
+// the portal applied, in order, as JSON lines {"kind", "idempotency_key",
+// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind as
+// AppliedKindName), POST /_sim/portal/expire-sessions (every portal session
+// issued so far is refused from then on) and POST /_sim/knobs with a JSON
+// object {"system": "population"|"vneid"|"portal"|"all", "reset": bool,
+// <knob fields as in MergeKnobsJson>}: "reset" starts from the defaults,
+// other absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 
@@ -44,7 +45,7 @@ struct SimOptions {
   std::string key_file;            // PEM private key
   PopulationConfig population;
   VneidConfig vneid;
-  std::string portal_api_key = "dev-portal-key";
+  PortalConfig portal;
   // Knobs each system starts with.
   Knobs initial_knobs;
 };
@@ -82,6 +83,8 @@ class SimServer {
   SimStats Stats() const;
   // Every portal item applied, in order. Thread-safe.
   std::vector<AppliedPortalItem> PortalApplied() const;
+  // Every portal session issued so far is refused from now on. Thread-safe.
+  void ExpirePortalSessions();
   // VNeID: signs with a new key (new kid) from now on, publishing the old
   // keys too when `keep_old`; the faults later ID tokens carry; counters.
   // Thread-safe.

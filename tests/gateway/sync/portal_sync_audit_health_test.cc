@@ -61,7 +61,11 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   portal->set_type("dvcqg-portal-rest");
   lienthong::config::v1::DvcqgPortalRestConfig portal_config;
   portal_config.mutable_upstream()->set_base_url("https://127.0.0.1:1");
-  portal_config.set_api_key("k");
+  portal_config.set_auth_endpoint("/auth");
+  portal_config.set_integration_endpoint("/integration");
+  portal_config.set_username("u");
+  portal_config.set_password("p");
+  portal_config.set_madonvi("000.00.00.H31");
   portal->mutable_config()->PackFrom(portal_config);
   config.mutable_portal_sync()->set_adapter("portal");
   config.mutable_portal_sync()->set_outbox_file(dir.File("outbox.db"));
