@@ -252,6 +252,7 @@ $audit_extra
 logging:
   level: info
 EOF
+  chmod 600 "$tmp/$name/gateway.yaml"  # the gateway refuses a config others may read
   "$gateway_bin" --config "$tmp/$name/gateway.yaml" > "$tmp/$name/gateway.log" 2>&1 &
   gw_pid=$!; pids+=("$gw_pid")
   gw_port=$(port_of "$(wait_line "$tmp/$name/gateway.log" 'listening on port' $gw_pid)")

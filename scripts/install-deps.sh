@@ -10,6 +10,8 @@ packages=(
   libssl-dev libcurl4-openssl-dev libpugixml-dev libyaml-cpp-dev libicu-dev
   libsqlite3-dev sqlite3 libpq-dev libcpp-httplib-dev libcli11-dev libevent-dev
   libgtest-dev libgmock-dev procps curl
+  testssl.sh                  # the TLS scan in the test suite
+  clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer, ASan, UBSan
   # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
   yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file
 )
@@ -21,8 +23,26 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The independent clients of the interop tests (buf curl, grpc-js), from
+# npm into tests/interop/node_modules; tests that need them skip, saying so,
+# when this could not run (no npm, no network).
+install_npm_clients() {
+  local dir=tests/interop
+  if [ -x "$dir/node_modules/.bin/buf" ] && [ -d "$dir/node_modules/@grpc/grpc-js" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: npm missing: interop tests (buf curl, grpc-js) will skip" >&2
+    return 0
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "install-deps: npm ci in $dir failed: interop tests will skip" >&2
+}
+cd "$(dirname "$0")/.."
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  install_npm_clients
   exit 0
 fi
 
@@ -36,3 +56,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_npm_clients

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/common/retriable.h"
+#include "gateway/log/log.h"
+#include "gateway/status/bounded_text.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -33,7 +35,7 @@ absl::StatusOr<std::string> ReadFile(absl::string_view field,
 
 // What a failed upstream call becomes. The upstream's own message is never
 // passed on: it is another system's text and may hold anything, personal
-// data included. A connection that failed or an upstream that said it is
+// data included (it is logged, digits masked). A connection that failed or an upstream that said it is
 // unavailable is worth another try, as a 503 is for the HTTP adapters; an
 // upstream that refuses the gateway itself (its certificate) or fails
 // inside is down as far as the caller is concerned; answers about the
@@ -41,6 +43,10 @@ absl::StatusOr<std::string> ReadFile(absl::string_view field,
 absl::Status Relay(const grpc::Status& status) {
   const std::string code = absl::StatusCodeToString(
       static_cast<absl::StatusCode>(status.error_code()));
+  // Its text is for the operator, masked and bounded.
+  log::Warning("gRPC upstream answered with an error",
+               {{"code", code},
+                {"upstream_message", MaskedForLog(status.error_message())}});
   switch (status.error_code()) {
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(
@@ -105,6 +111,8 @@ class GrpcUpstreamAdapter final : public Adapter,
             std::move(owned->done)(Relay(s));
             return;
           }
+          // Fields this gateway does not know are not passed on.
+          owned->response.DiscardUnknownFields();
           std::string reference = owned->response.reference();
           std::move(owned->done)(
               Reply<lienthong::v1::VerifyIdentityResponse>{
@@ -126,6 +134,7 @@ class GrpcUpstreamAdapter final : public Adapter,
             std::move(owned->done)(Relay(s));
             return;
           }
+          owned->response.DiscardUnknownFields();
           std::move(owned->done)(Reply<lienthong::v1::Citizen>{
               std::move(owned->response), Reference(owned->context)});
         });

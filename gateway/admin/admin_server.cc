@@ -1,53 +1,424 @@
 #include "gateway/admin/admin_server.h"
 
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 #include <exception>
+#include <fstream>
+#include <list>
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gateway/admin/http_request.h"
 #include "gateway/log/log.h"
 #include "gateway/metrics/exposition.h"
-#include "httplib.h"
 
 namespace lienthong::admin {
 namespace {
 
 constexpr char kPlainText[] = "text/plain; charset=utf-8";
-constexpr char kOurPaths[] = R"(/(metrics|healthz|readyz))";
-constexpr int kMaxThreads = 8;
-// Long enough to reuse a connection for a burst of requests, short enough
-// that an idle one does not hold up Stop (cpp-httplib's default is 5 s).
-constexpr time_t kKeepAliveSeconds = 1;
-// Nothing here takes a body; refuse big ones before reading them.
-constexpr size_t kMaxBody = 64 * 1024;
+constexpr size_t kMaxHeadBytes = 8 * 1024;
+// Nothing here takes a body; a small one is read and dropped so that the
+// connection stays usable, a bigger one is refused.
+constexpr size_t kMaxBodyBytes = 64 * 1024;
+constexpr int kMaxConnectionsLimit = 10000;
 
-bool IsOurPath(const std::string& path) {
+bool IsOurPath(absl::string_view path) {
   return path == "/metrics" || path == "/healthz" || path == "/readyz";
 }
 
-void MethodNotAllowed(httplib::Response& res) {
-  res.status = 405;
-  res.set_header("Allow", "GET, HEAD");
-  res.set_content("method not allowed", kPlainText);
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+  }
+  return "Error";
 }
 
-// cpp-httplib's default sets SO_REUSEPORT too, which would let a second
-// gateway bind the same port and silently take half the scrapes.
-void ReuseAddressOnly(socket_t sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+// Compares without an early exit, so that timing does not tell how much of
+// a guessed token was right.
+bool SameSecret(absl::string_view a, absl::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
 }
+
+struct Response {
+  Response() = default;
+  Response(int status, std::string body, std::string extra_headers = "",
+           std::string content_type = kPlainText)
+      : status(status),
+        body(std::move(body)),
+        content_type(std::move(content_type)),
+        extra_headers(std::move(extra_headers)) {}
+
+  int status = 200;
+  std::string body;
+  std::string content_type = kPlainText;
+  std::string extra_headers;
+};
 
 }  // namespace
 
-AdminServer::AdminServer(const metrics::Registry* registry,
-                         ReadinessCheck readiness, std::string host)
-    : registry_(registry),
-      readiness_(std::move(readiness)),
-      host_(std::move(host)) {}
+absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string contents;
+  if (in) {
+    char buffer[4097];
+    in.read(buffer, sizeof(buffer));
+    contents.assign(buffer, static_cast<size_t>(in.gcount()));
+  }
+  const std::string what = absl::StrCat("admin.bearer_token_file '", path, "'");
+  if (!in && !in.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", what));
+  }
+  if (contents.size() > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is over 4 KiB"));
+  }
+  const absl::string_view token = absl::StripAsciiWhitespace(contents);
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  }
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " must hold one token of visible ASCII characters"));
+    }
+  }
+  return std::string(token);
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  host = absl::StripPrefix(absl::StripSuffix(host, "]"), "[");
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
+         (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+// The event loop and its connections. Every method but Break runs on the
+// loop's thread (or, for the destructor, after it has ended).
+class AdminServer::Loop {
+ public:
+  Loop(const Options& options, const metrics::Registry* registry,
+       ReadinessCheck readiness)
+      : options_(options),
+        registry_(registry),
+        readiness_(std::move(readiness)) {}
+  ~Loop();
+
+  // Creates the event base and binds; `*port` gets the bound port.
+  absl::Status Bind(const std::string& host, int requested_port, int* port);
+  void Run() { event_base_dispatch(base_); }
+  // Thread-safe: wakes the loop, which then ends.
+  void Break() {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
+
+ private:
+  enum class State { kHead, kBody, kAnswering };
+  struct Conn {
+    Loop* loop = nullptr;
+    bufferevent* bev = nullptr;
+    event* deadline = nullptr;
+    State state = State::kHead;
+    HttpRequest request;
+    size_t body_left = 0;
+    bool close_after = false;
+    std::list<Conn>::iterator self;
+  };
+
+  static void OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int,
+                       void* arg) {
+    static_cast<Loop*>(arg)->Accept(fd);
+  }
+  static void OnRead(bufferevent*, void* arg) {
+    Conn* conn = static_cast<Conn*>(arg);
+    conn->loop->Process(conn);
+  }
+  static void OnWrite(bufferevent*, void* arg) {
+    Conn* conn = static_cast<Conn*>(arg);
+    conn->loop->Answered(conn);
+  }
+  static void OnEvent(bufferevent*, short events, void* arg) {
+    Conn* conn = static_cast<Conn*>(arg);
+    // A client may half-close after its request: its answer still goes.
+    if ((events & BEV_EVENT_EOF) != 0 && conn->state == State::kAnswering) {
+      conn->close_after = true;
+      return;
+    }
+    conn->loop->Close(conn);
+  }
+  static void OnDeadline(evutil_socket_t, short, void* arg) {
+    Conn* conn = static_cast<Conn*>(arg);
+    conn->loop->Close(conn);
+  }
+  static void OnWake(evutil_socket_t, short, void* arg) {
+    event_base_loopbreak(static_cast<Loop*>(arg)->base_);
+  }
+
+  void Accept(evutil_socket_t fd);
+  void WaitForRequest(Conn* conn);
+  void Process(Conn* conn);
+  void Respond(Conn* conn);
+  Response Route(const HttpRequest& request);
+  void Send(Conn* conn, const Response& response, bool close);
+  void Answered(Conn* conn);
+  void Close(Conn* conn);
+
+  const Options options_;
+  const metrics::Registry* const registry_;
+  const ReadinessCheck readiness_;
+  event_base* base_ = nullptr;
+  evconnlistener* listener_ = nullptr;
+  int wake_fd_ = -1;
+  event* wake_ = nullptr;
+  // Oldest first by when each became ready for its current request: the
+  // front is the first to go when the cap is reached.
+  std::list<Conn> conns_;
+};
+
+AdminServer::Loop::~Loop() {
+  while (!conns_.empty()) Close(&conns_.front());
+  if (listener_ != nullptr) evconnlistener_free(listener_);
+  if (wake_ != nullptr) event_free(wake_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (base_ != nullptr) event_base_free(base_);
+}
+
+absl::Status AdminServer::Loop::Bind(const std::string& host,
+                                     int requested_port, int* port) {
+  base_ = event_base_new();
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (base_ == nullptr || wake_fd_ < 0) {
+    return absl::InternalError("admin endpoint: cannot make its event loop");
+  }
+  wake_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, OnWake, this);
+  event_add(wake_, nullptr);
+
+  const absl::Status cannot_bind = absl::UnavailableError(
+      absl::StrCat("admin endpoint: cannot bind ", host, ":", requested_port,
+                   " (address in use or not local)"));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string bare(absl::StripPrefix(absl::StripSuffix(host, "]"), "["));
+  if (getaddrinfo(bare.c_str(), std::to_string(requested_port).c_str(), &hints,
+                  &found) != 0) {
+    return cannot_bind;
+  }
+  int fd = -1;
+  for (addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  ai->ai_protocol);
+    if (fd < 0) continue;
+    // SO_REUSEADDR only: SO_REUSEPORT would let a second gateway bind the
+    // same port and silently take half the scrapes.
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(found);
+  if (fd < 0) return cannot_bind;
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  *port = ntohs(bound.ss_family == AF_INET6
+                    ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                    : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  listener_ = evconnlistener_new(base_, OnAccept, this,
+                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                 0, fd);
+  if (listener_ == nullptr) {
+    ::close(fd);
+    return absl::InternalError("admin endpoint: cannot listen");
+  }
+  return absl::OkStatus();
+}
+
+void AdminServer::Loop::Accept(evutil_socket_t fd) {
+  if (conns_.size() >= static_cast<size_t>(options_.max_connections)) {
+    // Make room by dropping whoever has waited longest for its request.
+    auto oldest = conns_.begin();
+    while (oldest != conns_.end() && oldest->state == State::kAnswering) {
+      ++oldest;
+    }
+    if (oldest == conns_.end()) {
+      ::close(fd);
+      return;
+    }
+    Close(&*oldest);
+  }
+  int yes = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) {
+    ::close(fd);
+    return;
+  }
+  conns_.emplace_back();
+  Conn* conn = &conns_.back();
+  conn->loop = this;
+  conn->bev = bev;
+  conn->self = std::prev(conns_.end());
+  conn->deadline = evtimer_new(base_, OnDeadline, conn);
+  bufferevent_setcb(bev, OnRead, OnWrite, OnEvent, conn);
+  WaitForRequest(conn);
+}
+
+void AdminServer::Loop::WaitForRequest(Conn* conn) {
+  conn->state = State::kHead;
+  conn->close_after = false;
+  conns_.splice(conns_.end(), conns_, conn->self);  // youngest now
+  const timeval request_tv = absl::ToTimeval(options_.request_timeout);
+  evtimer_add(conn->deadline, &request_tv);
+  bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+}
+
+void AdminServer::Loop::Process(Conn* conn) {
+  evbuffer* input = bufferevent_get_input(conn->bev);
+  if (conn->state == State::kHead) {
+    const size_t available = evbuffer_get_length(input);
+    if (available == 0) return;
+    const size_t view = std::min(available, kMaxHeadBytes + 1);
+    const char* data =
+        reinterpret_cast<const char*>(evbuffer_pullup(input, view));
+    ParseResult parsed = ParseRequestHead(absl::string_view(data, view),
+                                          kMaxHeadBytes, &conn->request);
+    if (parsed.status == ParseStatus::kIncomplete) return;
+    if (parsed.status == ParseStatus::kBad) {
+      Response bad{parsed.http_status, parsed.reason};
+      Send(conn, bad, /*close=*/true);
+      return;
+    }
+    evbuffer_drain(input, parsed.head_bytes);
+    if (conn->request.has_transfer_encoding) {
+      Send(conn, Response{411, "Content-Length required"}, true);
+      return;
+    }
+    if (conn->request.content_length > kMaxBodyBytes) {
+      Send(conn, Response{413, "request body too large"}, true);
+      return;
+    }
+    conn->body_left = conn->request.content_length;
+    conn->state = State::kBody;
+  }
+  if (conn->state == State::kBody) {
+    const size_t take = std::min(conn->body_left, evbuffer_get_length(input));
+    evbuffer_drain(input, take);
+    conn->body_left -= take;
+    if (conn->body_left == 0) Respond(conn);
+  }
+}
+
+void AdminServer::Loop::Respond(Conn* conn) {
+  Response response;
+  try {
+    response = Route(conn->request);
+  } catch (const std::exception&) {
+    response = Response{500, "internal error"};
+  }
+  if (conn->request.method == "HEAD") {
+    // Same headers as GET, no body.
+    response.extra_headers +=
+        absl::StrCat("Content-Length: ", response.body.size(), "\r\n");
+    response.body.clear();
+  }
+  Send(conn, response, !conn->request.keep_alive);
+}
+
+Response AdminServer::Loop::Route(const HttpRequest& request) {
+  if (!options_.bearer_token.empty() && request.path != "/healthz" &&
+      !SameSecret(request.authorization,
+                  absl::StrCat("Bearer ", options_.bearer_token))) {
+    return Response{401, "bearer token required",
+                    "WWW-Authenticate: Bearer\r\n"};
+  }
+  if (!IsOurPath(request.path)) return Response{404, "not found"};
+  if (request.method != "GET" && request.method != "HEAD") {
+    return Response{405, "method not allowed", "Allow: GET, HEAD\r\n"};
+  }
+  if (request.path == "/metrics") {
+    return Response{200, registry_->Render(), "",
+                    std::string(metrics::kTextContentType)};
+  }
+  if (request.path == "/healthz") return Response{200, "ok"};
+  const absl::Status ready = readiness_ ? readiness_() : absl::OkStatus();
+  if (ready.ok()) return Response{200, "ready"};
+  return Response{503, ready.message().empty()
+                           ? absl::StatusCodeToString(ready.code())
+                           : std::string(ready.message())};
+}
+
+void AdminServer::Loop::Send(Conn* conn, const Response& response, bool close) {
+  conn->close_after = close;
+  std::string text = absl::StrCat(
+      "HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status),
+      "\r\nContent-Type: ", response.content_type, "\r\nCache-Control: no-store\r\n",
+      response.extra_headers);
+  if (!absl::StrContains(response.extra_headers, "Content-Length:")) {
+    absl::StrAppend(&text, "Content-Length: ", response.body.size(), "\r\n");
+  }
+  absl::StrAppend(&text, close ? "Connection: close\r\n" : "", "\r\n",
+                  response.body);
+  conn->state = State::kAnswering;
+  // Nothing more is read until the answer is taken: a client that
+  // pipelines requests without reading cannot grow the output.
+  bufferevent_disable(conn->bev, EV_READ);
+  const timeval write_tv = absl::ToTimeval(options_.write_timeout);
+  evtimer_add(conn->deadline, &write_tv);
+  bufferevent_write(conn->bev, text.data(), text.size());
+}
+
+void AdminServer::Loop::Answered(Conn* conn) {
+  if (conn->state != State::kAnswering) return;
+  if (conn->close_after) {
+    Close(conn);
+    return;
+  }
+  WaitForRequest(conn);
+  Process(conn);  // a pipelined request may be waiting already
+}
+
+void AdminServer::Loop::Close(Conn* conn) {
+  event_free(conn->deadline);
+  bufferevent_free(conn->bev);
+  conns_.erase(conn->self);
+}
+
+AdminServer::AdminServer(std::string host) : host_(std::move(host)) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
@@ -64,137 +435,52 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "admin endpoint: port ", options.port, " is not in 0..65535"));
   }
-  if (options.threads < 1 || options.threads > kMaxThreads) {
+  if (options.max_connections < 1 ||
+      options.max_connections > kMaxConnectionsLimit) {
     return absl::InvalidArgumentError(
-        absl::StrCat("admin endpoint: threads ", options.threads,
-                     " is not in 1..", kMaxThreads));
+        absl::StrCat("admin endpoint: max_connections ", options.max_connections,
+                     " is not in 1..", kMaxConnectionsLimit));
   }
-  if (options.io_timeout <= absl::ZeroDuration()) {
+  if (options.request_timeout <= absl::ZeroDuration() ||
+      options.write_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "admin endpoint: io_timeout must be positive");
+        "admin endpoint: timeouts must be positive");
   }
-  std::unique_ptr<AdminServer> server(
-      new AdminServer(registry, std::move(readiness), options.host));
-  absl::Status status;
-  // cpp-httplib reports some failures (std::regex, std::thread, bad_alloc)
-  // by throwing: none of it crosses our API.
-  try {
-    status = server->Configure(options);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(
-        absl::StrCat("admin endpoint: cannot start: ", e.what()));
-  }
-  if (!status.ok()) return status;
-  // listen_after_bind sets is_running() when its accept loop begins; until
-  // then httplib's stop() would be a no-op, so wait for it (microseconds).
-  while (!server->http_->is_running() &&
-         !server->listener_done_.load(std::memory_order_acquire)) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  if (!server->http_->is_running()) {
-    server->Stop();
-    return absl::InternalError("admin endpoint: the listener stopped at once");
-  }
-  log::Info("admin endpoint listening",
-            {{"address", absl::StrCat(server->host_, ":", server->port_)}});
-  return server;
-}
-
-absl::Status AdminServer::Configure(const Options& options) {
-  http_ = std::make_unique<httplib::Server>();
-  httplib::Server& http = *http_;
-  const size_t threads = static_cast<size_t>(options.threads);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_socket_options(ReuseAddressOnly);
-  // Headers and body go out in separate writes; with Nagle's algorithm a
-  // kept-alive connection would wait for the peer's delayed ACK (~40 ms).
-  http.set_tcp_nodelay(true);
-  http.set_keep_alive_timeout(kKeepAliveSeconds);
-  const int64_t io_usec = absl::ToInt64Microseconds(options.io_timeout);
-  http.set_read_timeout(io_usec / 1000000, io_usec % 1000000);
-  http.set_write_timeout(io_usec / 1000000, io_usec % 1000000);
-  http.set_payload_max_length(kMaxBody);
-
-  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry_->Render(),
-                    std::string(metrics::kTextContentType));
-  });
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok", kPlainText);
-  });
-  http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    const absl::Status ready = readiness_ ? readiness_() : absl::OkStatus();
-    if (ready.ok()) {
-      res.set_content("ready", kPlainText);
-      return;
-    }
-    res.status = 503;
-    res.set_content(ready.message().empty()
-                        ? absl::StatusCodeToString(ready.code())
-                        : std::string(ready.message()),
-                    kPlainText);
-  });
-  // Methods with a body go through handlers, so that httplib reads (and
-  // bounds) the body before we answer and the connection stays usable.
-  const auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
-    MethodNotAllowed(res);
-  };
-  http.Post(kOurPaths, not_allowed);
-  http.Put(kOurPaths, not_allowed);
-  http.Patch(kOurPaths, not_allowed);
-  http.Delete(kOurPaths, not_allowed);
-  http.Options(kOurPaths, not_allowed);
-  // TRACE and CONNECT have no handler list in httplib (it would answer 400).
-  http.set_pre_routing_handler(
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (req.method != "TRACE" && req.method != "CONNECT") {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        if (IsOurPath(req.path)) {
-          MethodNotAllowed(res);
-        } else {
-          res.status = 404;
-        }
-        return httplib::Server::HandlerResponse::Handled;
-      });
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404 && res.body.empty()) {
-      res.set_content("not found", kPlainText);
-    }
-  });
-  http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        res.status = 500;
-        res.set_content("internal error", kPlainText);
-      });
-
-  if (options.port == 0) {
-    port_ = http.bind_to_any_port(host_);
-  } else {
-    port_ = http.bind_to_port(host_, options.port) ? options.port : -1;
-  }
-  if (port_ < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("admin endpoint: cannot bind ", host_, ":", options.port,
-                     " (address in use or not local)"));
-  }
-  absl::MutexLock lock(&stop_mu_);
-  listener_ = std::thread([this] {
+  std::unique_ptr<AdminServer> server(new AdminServer(options.host));
+  auto loop = std::make_unique<Loop>(options, registry, std::move(readiness));
+  absl::Status bound = loop->Bind(options.host, options.port, &server->port_);
+  if (!bound.ok()) return bound;
+  {
+    absl::MutexLock lock(&server->stop_mu_);
+    Loop* running = loop.get();
+    server->loop_ = std::move(loop);
     try {
-      http_->listen_after_bind();
+      server->thread_ = std::thread([running] { running->Run(); });
     } catch (const std::exception& e) {
-      log::Error("admin endpoint: listener failed", {{"error", e.what()}});
+      return absl::InternalError(
+          absl::StrCat("admin endpoint: cannot start its thread: ", e.what()));
     }
-    listener_done_.store(true, std::memory_order_release);
-  });
-  return absl::OkStatus();
+  }
+  const std::string address = absl::StrCat(server->host_, ":", server->port_);
+  log::Info("admin endpoint listening",
+            {{"address", address},
+             {"bearer_token", options.bearer_token.empty() ? "off" : "required"}});
+  if (!IsLoopbackHost(options.host)) {
+    log::Warning(
+        "admin endpoint listens beyond loopback: metrics and readiness reasons "
+        "are visible to whoever reaches it; restrict it with a network policy",
+        {{"address", address},
+         {"bearer_token", options.bearer_token.empty() ? "off" : "required"}});
+  }
+  return server;
 }
 
 void AdminServer::Stop() {
   absl::MutexLock lock(&stop_mu_);
-  if (!listener_.joinable()) return;
-  http_->stop();
-  listener_.join();
+  if (!thread_.joinable()) return;
+  loop_->Break();
+  thread_.join();
+  loop_.reset();
   log::Info("admin endpoint stopped",
             {{"address", absl::StrCat(host_, ":", port_)}});
 }

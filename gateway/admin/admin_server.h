@@ -6,24 +6,31 @@
 //   GET /readyz   200 "ready", or 503 with the readiness check's reason
 //
 // HEAD works wherever GET does; another method on these paths gets 405 with
-// "Allow: GET, HEAD", any other path 404. It runs on cpp-httplib with a
-// small thread pool: it serves Prometheus and probes, not traffic. Nothing
-// it serves may carry personal data (see the cardinality rules in
-// gateway/metrics/registry.h).
+// "Allow: GET, HEAD", any other path 404. With a bearer token set, every
+// request but /healthz needs "Authorization: Bearer <token>" (else 401), so
+// that metrics and readiness reasons stay with the scraper.
+//
+// Liveness probes depend on it, so no client can hold it up: one libevent
+// loop serves every connection (a slow client costs a buffer, not a
+// thread); a request must arrive whole within `request_timeout` of the
+// connection becoming ready for it, its answer be taken within
+// `write_timeout`; heads are at most 8 KiB and bodies (read and dropped)
+// 64 KiB; at `max_connections` the connection that has waited longest for
+// its request is dropped to make room. Nothing it serves may carry personal
+// data (see the cardinality rules in gateway/metrics/registry.h).
 //
 //   admin::AdminServer::Options options;
-//   options.port = config.admin().port();
+//   options.port = 9464;
 //   LIENTHONG_ASSIGN_OR_RETURN(
 //       std::unique_ptr<admin::AdminServer> admin,
 //       admin::AdminServer::Start(options, &registry, [&] {
-//         return gateway.Readiness();  // OK, or UNAVAILABLE("audit store ...")
+//         return gateway.Ready();  // OK, or UNAVAILABLE("audit store ...")
 //       }));
 //   ...
 //   admin->Stop();
 #ifndef LIENTHONG_GATEWAY_ADMIN_ADMIN_SERVER_H_
 #define LIENTHONG_GATEWAY_ADMIN_ADMIN_SERVER_H_
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,32 +43,35 @@
 #include "absl/time/time.h"
 #include "gateway/metrics/registry.h"
 
-namespace httplib {
-class Server;
-}  // namespace httplib
-
 namespace lienthong::admin {
 
 // Returns OK when the gateway can serve calls, else a status whose message
 // says why not (it is shown to whoever asks /readyz, so: no personal data,
-// no secrets). Called on an admin thread for every /readyz request; it must
-// be thread-safe and quick.
+// no secrets). Called on the admin thread for every /readyz request; it
+// must be thread-safe and quick.
 using ReadinessCheck = std::function<absl::Status()>;
 
 class AdminServer {
  public:
   struct Options {
-    // Address to bind. Loopback by default: metrics name clients and
-    // systems, and /readyz reasons describe the deployment. Binding to
-    // another address is for a container whose scraper reaches it through
-    // the pod network; put it behind a network policy.
+    // Address to bind (an IPv6 address with or without brackets).
+    // Loopback by default: metrics name clients and systems, and /readyz
+    // reasons describe the deployment. Another address is logged as a
+    // warning; put it behind a network policy and set a bearer token.
     std::string host = "127.0.0.1";
     // TCP port; 0 picks a free one (read it back with port()).
     int port = 9901;
-    // Worker threads, 1 to 8.
-    int threads = 2;
-    // How long a request may take to arrive, and its answer to be sent.
-    absl::Duration io_timeout = absl::Seconds(5);
+    // A request (head and body) must arrive within this long of the
+    // connection being accepted or its previous answer sent; an idle
+    // kept-alive connection is closed after it too.
+    absl::Duration request_timeout = absl::Seconds(5);
+    // An answer must be taken by the client within this long.
+    absl::Duration write_timeout = absl::Seconds(5);
+    // Connections at once, 1 to 10000.
+    int max_connections = 256;
+    // When not empty, required as "Authorization: Bearer <token>" on every
+    // path but /healthz.
+    std::string bearer_token;
   };
 
   // Binds `options.host:options.port` and starts serving on a thread of its
@@ -70,8 +80,8 @@ class AdminServer {
   // `registry` is rendered for /metrics; `readiness` answers /readyz (an
   // empty one means always ready). Fails with INVALID_ARGUMENT for bad
   // options or a null registry, UNAVAILABLE when the address cannot be
-  // bound (in use, not local), INTERNAL when a thread cannot be started.
-  // Thread-safe.
+  // bound (in use, not local), INTERNAL when the event loop or its thread
+  // cannot be started. Thread-safe.
   // REQUIRES: `registry` outlives the returned server; `readiness` may be
   // called until Stop returns.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(
@@ -83,9 +93,8 @@ class AdminServer {
   // Stops the server (Stop()).
   ~AdminServer();
 
-  // Stops accepting, finishes the requests being served and joins every
-  // thread; an idle keep-alive connection may hold it up to a second.
-  // Idempotent and thread-safe; later calls return at once.
+  // Stops accepting, closes every connection (an answer being written is
+  // cut short) and joins the thread. Idempotent and thread-safe.
   // REQUIRES: not called from the readiness check (it would wait for
   // itself).
   void Stop();
@@ -95,19 +104,25 @@ class AdminServer {
   int port() const { return port_; }
 
  private:
-  AdminServer(const metrics::Registry* registry, ReadinessCheck readiness,
-              std::string host);
-  absl::Status Configure(const Options& options);
+  class Loop;
+  explicit AdminServer(std::string host);
 
-  const metrics::Registry* const registry_;
-  const ReadinessCheck readiness_;
   const std::string host_;
   int port_ = 0;
-  std::unique_ptr<httplib::Server> http_;
-  std::atomic<bool> listener_done_{false};
   absl::Mutex stop_mu_;
-  std::thread listener_ ABSL_GUARDED_BY(stop_mu_);
+  std::unique_ptr<Loop> loop_ ABSL_GUARDED_BY(stop_mu_);
+  std::thread thread_ ABSL_GUARDED_BY(stop_mu_);
 };
+
+// Returns the bearer token in the file at `path` (surrounding whitespace
+// removed). Fails with INVALID_ARGUMENT naming the file (never its
+// contents) when it cannot be read, is empty, is over 4 KiB, or holds
+// characters outside visible ASCII. Thread-safe.
+absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path);
+
+// True for 127.0.0.0/8, ::1 and "localhost": the addresses only this
+// machine reaches. Thread-safe.
+bool IsLoopbackHost(absl::string_view host);
 
 }  // namespace lienthong::admin
 

@@ -1,5 +1,7 @@
 #include "gateway/audit/query.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -199,8 +201,17 @@ absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
   struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
   };
-  std::unique_ptr<FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  // Owner-only, whatever the umask, and also when replacing an older export
+  // that was not: the records name callers and purposes.
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    if (fd >= 0) ::close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot create ", path));
+  }
+  std::unique_ptr<FILE, FileCloser> file(::fdopen(fd, "wb"));
   if (file == nullptr) {
+    ::close(fd);
     return absl::UnavailableError(absl::StrCat("cannot create ", path));
   }
   const absl::Status unwritable =

@@ -79,7 +79,8 @@ absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line);
 absl::Status Export(const std::string& journal_dir, absl::Time since,
                     absl::FunctionRef<absl::Status(absl::string_view)> write);
 
-// Export into a new file at `path` (replaced if present), synced. Fails with
+// Export into a new file at `path` (replaced if present), owner-only (mode
+// 0600, also when an older file was not), synced. Fails with
 // UNAVAILABLE when it cannot be written.
 absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
                           const std::string& path);

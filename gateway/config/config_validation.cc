@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
+#include "gateway/tls/fingerprint.h"
 #include "google/protobuf/any.pb.h"
 #include "gateway/sync/procedure_codes.h"
 #include "google/protobuf/descriptor.h"
@@ -154,6 +155,16 @@ class Checker {
               "must not be negative (0 means the default, 60)");
     }
     CheckNoNegativeIntegers(listener.limits(), "listener.limits");
+    const double handshakes = listener.limits().handshakes_per_client_per_second();
+    if (!(handshakes >= 0) || std::isinf(handshakes)) {
+      Problem("listener.limits.handshakes_per_client_per_second",
+              "must be a positive number (0 means the default, 10)");
+    }
+    const double requests = listener.limits().client_requests_per_second();
+    if (!(requests >= 0) || std::isinf(requests)) {
+      Problem("listener.limits.client_requests_per_second",
+              "must be a positive number (0 means the default, 1000)");
+    }
   }
 
   void CheckAdmin() {
@@ -461,6 +472,13 @@ class Checker {
           Problem(absl::StrCat(path, ".roles[", r, "]"),
                   absl::StrCat("unknown role '", client.roles(r), "' (known: ",
                                absl::StrJoin(kKnownRoles, ", "), ")"));
+        }
+      }
+      for (int f = 0; f < client.certificate_sha256_size(); ++f) {
+        if (auto pin = tls::NormalizeFingerprint(client.certificate_sha256(f));
+            !pin.ok()) {
+          Problem(absl::StrCat(path, ".certificate_sha256[", f, "]"),
+                  std::string(pin.status().message()));
         }
       }
       if (client.has_rate_limit()) {

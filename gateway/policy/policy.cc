@@ -2,7 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "gateway/status/bounded_text.h"
+#include "gateway/status/status_macros.h"
 #include "gateway/validation/codes.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "lienthong/v1/population.pb.h"
@@ -91,6 +92,7 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     return absl::PermissionDeniedError(absl::StrCat(
         "client '", client, "' has no grant for purpose '", purpose, "'"));
   }
+  LIENTHONG_RETURN_IF_ERROR(CheckFieldMaskSize(requested));
   FieldMask result;
   if (requested.paths_size() == 0) {
     for (const std::string& field : granted) result.add_paths(field);
@@ -101,7 +103,9 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     if (!FieldMaskUtil::GetFieldDescriptors(
             lienthong::v1::Citizen::descriptor(), path, nullptr)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("fields: '", path, "' is not a field of Citizen"));
+          absl::StrCat("fields: '", TruncateUtf8(path, 64),
+                       path.size() > 64 ? "...' " : "' ",
+                       "is not a field of Citizen"));
     }
     // A path is covered by a grant of itself or of an enclosing message.
     bool covered = false;
@@ -116,10 +120,19 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
   }
   if (!denied.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "client '", client, "' may not receive ", absl::StrJoin(denied, ", "),
+        "client '", client, "' may not receive ", CappedList(denied),
         " for purpose '", purpose, "'"));
   }
   return result;
+}
+
+absl::Status Policy::CheckFieldMaskSize(const FieldMask& requested) {
+  if (requested.paths_size() > kMaxFieldMaskPaths) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fields: at most ", kMaxFieldMaskPaths, " paths (got ",
+                     requested.paths_size(), ")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace lienthong::policy

@@ -39,6 +39,15 @@ class Policy {
   // Thread-safe.
   bool HasRole(absl::string_view client, absl::string_view role) const;
 
+  // Most paths a request's field mask may hold; more are refused with
+  // INVALID_ARGUMENT before any policy check (CheckFieldMaskSize).
+  static constexpr int kMaxFieldMaskPaths = 64;
+
+  // Returns OK, or INVALID_ARGUMENT when `requested` holds more than
+  // kMaxFieldMaskPaths paths. Thread-safe.
+  static absl::Status CheckFieldMaskSize(
+      const google::protobuf::FieldMask& requested);
+
   // Decides which fields of lienthong.v1.Citizen `client` receives for
   // `purpose`: the union of its grants for `purpose` itself, for its
   // national procedure code (validation::NationalProcedureCode: a grant for
@@ -46,7 +55,9 @@ class Policy {
   // `requested` mask means every granted field. Returns
   // the mask to apply, or PERMISSION_DENIED naming the requested fields that
   // are beyond the grant (callers learn their grant; nothing is trimmed
-  // silently), or INVALID_ARGUMENT for a path that is not a Citizen field.
+  // silently; the first five and how many more), or INVALID_ARGUMENT for a
+  // path that is not a Citizen field or a mask too large
+  // (CheckFieldMaskSize).
   // Thread-safe.
   absl::StatusOr<google::protobuf::FieldMask> LookupFields(
       absl::string_view client, absl::string_view purpose,

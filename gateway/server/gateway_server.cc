@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/audit/audit_log.h"
@@ -17,6 +18,8 @@
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
 #include "gateway/server/audit_setup.h"
+#include "gateway/server/call_accounting.h"
+#include "gateway/server/outbound_metadata.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/grpc_status.h"
@@ -26,11 +29,16 @@
 #include "gateway/validation/vneid_sign_in.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
+#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpc/grpc.h"
+#include "grpc/support/time.h"
 #include "grpcpp/server_builder.h"
+#include "grpc/health/v1/health.pb.h"
+#include "lienthong/v1/audit.grpc.pb.h"
+#include "lienthong/v1/portal.grpc.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 
@@ -48,11 +56,16 @@ std::string NewTraceId() {
 absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
                         absl::Duration route_timeout) {
   absl::Time route_deadline = absl::Now() + route_timeout;
-  auto client = ctx.deadline();
-  if (client == std::chrono::system_clock::time_point::max()) {
+  // From the raw deadline: ServerContext::deadline() counts nanoseconds in
+  // an int64 and overflows into the past for deadlines beyond the year
+  // 2262; absl::Time does not, so a far deadline is clamped to the route's.
+  const gpr_timespec client =
+      gpr_convert_clock_type(ctx.raw_deadline(), GPR_CLOCK_REALTIME);
+  if (gpr_time_cmp(client, gpr_inf_future(GPR_CLOCK_REALTIME)) >= 0) {
     return route_deadline;
   }
-  return std::min(route_deadline, absl::FromChrono(client));
+  return std::min(route_deadline, absl::FromUnixSeconds(client.tv_sec) +
+                                      absl::Nanoseconds(client.tv_nsec));
 }
 
 absl::Status ValidateName(absl::string_view name) {
@@ -138,19 +151,31 @@ class Services {
     // The old runtime is released outside the lock, once its last call ends.
   }
 
-  // Who is calling (into `caller`, as soon as known), and may they call
-  // `method` under `runtime`'s policy.
-  static absl::Status Authorize(const Runtime& runtime,
-                                const grpc::CallbackServerContext& ctx,
-                                absl::string_view method,
-                                tls::ClientIdentity* caller) {
+  // Who is calling (into `caller`, as soon as known), is it within its
+  // rate limit (checked before its rights, so that a flood of refused calls
+  // is cut off too), and may it call `method` under `runtime`'s policy.
+  // Every service's calls go through here.
+  absl::Status Authorize(const Runtime& runtime,
+                         const grpc::CallbackServerContext& ctx,
+                         absl::string_view method,
+                         tls::ClientIdentity* caller) const {
     auto auth = ctx.auth_context();
     if (auth == nullptr) {
       return absl::UnauthenticatedError("no client certificate");
     }
     LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
+    if (std::optional<absl::Duration> wait =
+            runtime.rate_limiter->TryAcquire(caller->id)) {
+      if (metrics_ != nullptr) {
+        metrics_->rate_limited.WithLabels({caller->id}).Increment();
+      }
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "client '%s' is over its rate limit; retry after %d ms", caller->id,
+          absl::ToInt64Milliseconds(*wait) + 1));
+    }
     return runtime.policy->CheckMethod(caller->id, method);
   }
+
 
   // Who is calling, and may they call `method`: `admitted` receives the
   // caller's identity as soon as it is known (for the log, even when the
@@ -165,21 +190,38 @@ class Services {
     admitted.runtime = runtime();
     LIENTHONG_RETURN_IF_ERROR(
         Authorize(*admitted.runtime, ctx, method, &admitted.caller));
-    if (std::optional<absl::Duration> wait =
-            admitted.runtime->rate_limiter->TryAcquire(admitted.caller.id)) {
-      if (metrics_ != nullptr) {
-        metrics_->rate_limited.WithLabels({admitted.caller.id}).Increment();
-      }
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "client '%s' is over its rate limit; retry after %d ms",
-          admitted.caller.id, absl::ToInt64Milliseconds(*wait) + 1));
-    }
     admitted.route = admitted.runtime->FindRoute(method);
     if (admitted.route == nullptr) {
       return absl::UnimplementedError(
           absl::StrCat("no route is configured for ", method));
     }
     return absl::OkStatus();
+  }
+
+  // Accounts for a call gRPC answered before any handler ran (unknown
+  // method, unparsable body; call_accounting.h): access-log line, metrics
+  // and audit record, like any refusal (the audit log coalesces a flood of
+  // them). The answer is not withheld.
+  void AccountPreHandler(const grpc::ServerContextBase& ctx,
+                         absl::string_view method,
+                         const absl::Status& status) const {
+    CallRecord call(method, google::protobuf::Empty(), "", "", "",
+                    auditing());
+    if (auto auth = ctx.auth_context(); auth != nullptr) {
+      if (auto caller = tls::IdentityFromAuthContext(*auth); caller.ok()) {
+        call.caller = *std::move(caller);
+      }
+    }
+    Complete(call, status, [](absl::Status) {});
+  }
+
+  // Sends `value` (from outside: a national system's reply) to the caller
+  // as trailing metadata `key` when it is safe; else drops and counts it.
+  void AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
+                  absl::string_view value) const {
+    AddCheckedTrailingMetadata(
+        ctx, key, value,
+        metrics_ == nullptr ? nullptr : &metrics_->metadata_dropped);
   }
 
   // Ends a call: writes its access-log line and audit record, then releases
@@ -425,12 +467,12 @@ class PopulationServiceImpl final
                   adapters::Callback<lienthong::v1::Citizen> done) {
           route.population->Lookup(*request, context, std::move(done));
         },
-        [ctx, response, mask = std::move(mask)](
+        [services = services_, ctx, response, mask = std::move(mask)](
             adapters::Reply<lienthong::v1::Citizen> reply) {
           *response = std::move(reply.value);
           google::protobuf::util::FieldMaskUtil::TrimMessage(mask, response);
           if (!reply.reference.empty()) {
-            ctx->AddTrailingMetadata("lienthong-reference", reply.reference);
+            services->AddTrailer(*ctx, "lienthong-reference", reply.reference);
           }
         });
   }
@@ -441,6 +483,7 @@ class PopulationServiceImpl final
         validation::ValidateCitizenId(r.citizen_id(), nullptr, absl::Now()));
     LIENTHONG_RETURN_IF_ERROR(validation::ValidatePurpose(r.purpose()));
     LIENTHONG_RETURN_IF_ERROR(validation::ValidateDossierId(r.dossier_id()));
+    LIENTHONG_RETURN_IF_ERROR(policy::Policy::CheckFieldMaskSize(r.fields()));
     return validation::ValidateOfficer(r.has_officer(), r.officer(),
                                        absl::Now());
   }
@@ -466,8 +509,18 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                              BuildRuntime(config, server->resources_));
   const tls::ServerTlsOptions tls_options =
       ServerTlsOptionsOf(config.listener().tls());
-  LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
-                             ListenerCredentials(config.listener().tls()));
+  server->admission_ = ClientAdmissionOf(config.listener().limits());
+  LIENTHONG_RETURN_IF_ERROR(server->admission_->Update(config.clients()));
+  auto& refused = server->metrics_registry_.AddCounter(
+      "lienthong_tls_handshakes_refused_total",
+      "Client certificates refused in the TLS handshake, by reason.",
+      {"reason"});
+  LIENTHONG_ASSIGN_OR_RETURN(
+      auto credentials,
+      ListenerCredentials(config.listener().tls(), server->admission_,
+                          [&refused](absl::string_view reason) {
+                            refused.WithLabels({reason}).Increment();
+                          }));
   const auto& audit_config = config.audit();
   if (!audit_config.disabled()) {
     LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
@@ -486,7 +539,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                 audit::AuditServiceImpl::Caller* caller) {
           tls::ClientIdentity identity;
           absl::Status status =
-              Services::Authorize(*calls->runtime(), ctx, method, &identity);
+              calls->Authorize(*calls->runtime(), ctx, method, &identity);
           caller->id = identity.id;
           caller->cert_sha256 = identity.fingerprint_sha256;
           return status;
@@ -510,11 +563,28 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       std::make_shared<PopulationServiceImpl>(server->services_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Links grpc/health/v1/health.proto's descriptor into the generated pool,
+  // where server reflection looks for the health service's description.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listener().address(), credentials,
                            &server->port_);
   ApplyListenerLimits(config.listener().limits(), builder);
+  // Calls answered before a handler are accounted for too.
+  const Services* calls = server->services_.get();
+  PreHandlerRefusal account = [calls](const grpc::ServerContextBase& ctx,
+                                      absl::string_view method,
+                                      const absl::Status& status) {
+    calls->AccountPreHandler(ctx, method, status);
+  };
+  server->unknown_methods_ = std::make_unique<UnknownMethodService>(account);
+  builder.RegisterCallbackGenericService(server->unknown_methods_.get());
+  std::vector<std::unique_ptr<
+      grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewUnparsableBodyInterceptorFactory(account));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -527,6 +597,24 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         absl::UnavailableError(absl::StrCat("cannot listen on ",
                                             config.listener().address())));
   }
+  // grpc.health.v1.Health answers per service what /readyz answers. The
+  // services are named by their generated stubs; the portal's, when served.
+  std::vector<std::string> health_services = {
+      lienthong::v1::IdentityService::service_full_name(),
+      lienthong::v1::PopulationService::service_full_name()};
+  if (server->audit_ != nullptr) {
+    health_services.push_back(lienthong::v1::AuditService::service_full_name());
+  }
+  for (grpc::Service* extra : extra_services) {
+    if (dynamic_cast<lienthong::v1::PortalSyncService::Service*>(extra)) {
+      health_services.push_back(
+          lienthong::v1::PortalSyncService::service_full_name());
+    }
+  }
+  GatewayServer* self = server.get();
+  server->health_ = std::make_unique<HealthReporter>(
+      server->server_->GetHealthCheckService(), std::move(health_services),
+      [self](absl::string_view service) { return self->ServiceReady(service); });
   log::Info("gateway listening",
             {{"address", config.listener().address()},
              {"port", absl::StrCat(server->port_)},
@@ -542,7 +630,7 @@ std::shared_ptr<const Runtime> GatewayServer::runtime() const {
 absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
                                       absl::string_view method,
                                       tls::ClientIdentity* caller) const {
-  return Services::Authorize(*services_->runtime(), ctx, method, caller);
+  return services_->Authorize(*services_->runtime(), ctx, method, caller);
 }
 
 GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,
@@ -582,11 +670,21 @@ void GatewayServer::ExportRuntimeGauges() {
   }
 }
 
-absl::Status GatewayServer::Ready() const {
+absl::Status GatewayServer::Ready() const { return ServiceReady(""); }
+
+absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
   if (audit_ != nullptr) LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
-    if (guard->breaker->state() == resilience::BreakerState::kOpen) {
+    if (guard->breaker->state() != resilience::BreakerState::kOpen) continue;
+    bool used = service.empty();
+    for (const auto& [method, route] : runtime->routes) {
+      if (route.guard == guard.get() &&
+          absl::StartsWith(method, absl::StrCat(service, "/"))) {
+        used = true;
+      }
+    }
+    if (used) {
       return absl::UnavailableError(absl::StrCat(
           "circuit breaker to '", name, "' is open"));
     }
@@ -600,6 +698,9 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
         return resources_.registry->EmptyConfigFor(type);
       }));
   LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
+  // The handshake's client list first: a client removed by this reload
+  // cannot open new connections once the reload has returned.
+  LIENTHONG_RETURN_IF_ERROR(admission_->Update(config.clients()));
   services_->set_runtime(std::move(runtime));
   ExportRuntimeGauges();
   log::Info("config reloaded",
@@ -610,6 +711,10 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    health_.reset();
+  }
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }

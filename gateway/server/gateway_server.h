@@ -6,6 +6,7 @@
 #define LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,14 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/metrics/registry.h"
 #include "gateway/resilience/timer.h"
+#include "gateway/server/health_reporter.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_metrics.h"
 #include "gateway/tls/client_identity.h"
 #include "grpcpp/support/callback_common.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "lienthong/config/v1/config.pb.h"
 
@@ -48,9 +51,11 @@ class GatewayServer {
 
   ~GatewayServer();
 
-  // Identifies the caller of `ctx` from its client certificate and checks
-  // that the current policy lets it call `method` (a full method name). For
-  // extra services. Fails with UNAUTHENTICATED or PERMISSION_DENIED.
+  // Identifies the caller of `ctx` from its client certificate, takes one
+  // call from its rate limit, and checks that the current policy lets it
+  // call `method` (a full method name). For extra services. Fails with
+  // UNAUTHENTICATED, RESOURCE_EXHAUSTED (over the limit, checked before the
+  // rights) or PERMISSION_DENIED.
   // Thread-safe.
   absl::Status Authorize(const grpc::CallbackServerContext& ctx,
                          absl::string_view method,
@@ -72,18 +77,29 @@ class GatewayServer {
   // OK when the gateway can serve: the audit log is ready, writable and has
   // disk to spare (AuditLog::Readiness), and every national system's
   // circuit breaker is closed or half-open; otherwise UNAVAILABLE saying
-  // why. Thread-safe.
+  // why. Same as ServiceReady(""). Thread-safe.
   absl::Status Ready() const;
+
+  // OK when calls of `service` (full name, "lienthong.v1.PopulationService";
+  // "" for every service) can be served: the audit log can be written (when
+  // auditing is on) and no national system one of the service's routes uses
+  // has an open circuit breaker; otherwise UNAVAILABLE saying why. The one
+  // source of /readyz and of the grpc.health.v1.Health statuses (the audit
+  // part is AuditLog::Readiness).
+  // Thread-safe.
+  absl::Status ServiceReady(absl::string_view service) const;
 
   // The bound port (useful when the config asked for port 0).
   int port() const { return port_; }
 
   // Replaces routes, adapters, clients and limits with those of `config`,
   // atomically: calls in flight finish on the old set, new calls use the new
-  // one. On any error (INVALID_ARGUMENT naming it, as Start's) the running
-  // set stays.
-  // Listener and TLS settings are not reloaded (certificate files are
-  // re-read on their own). Thread-safe.
+  // one, new connections are admitted in the TLS handshake by the new client
+  // list (existing ones end within the listener's maximum connection age).
+  // On any error (INVALID_ARGUMENT naming it, as Start's) the running set
+  // stays.
+  // Listener and TLS settings are not reloaded (certificate and CRL files
+  // are re-read on their own). Thread-safe.
   absl::Status Reload(const lienthong::config::v1::GatewayConfig& config);
 
   // Stops accepting calls, lets calls in flight finish until `grace` has
@@ -108,6 +124,13 @@ class GatewayServer {
   std::unique_ptr<grpc::Service> audit_service_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;
+  // Keeps grpc.health.v1.Health's statuses on ServiceReady; stopped first.
+  std::mutex health_mu_;
+  std::unique_ptr<HealthReporter> health_;
+  // The clients the TLS handshake admits; Reload updates it.
+  std::shared_ptr<tls::ClientAdmission> admission_;
+  // Answers methods no service has; outlives server_.
+  std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

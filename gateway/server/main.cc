@@ -3,8 +3,10 @@
 // calls in flight on SIGTERM or SIGINT.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -22,11 +24,13 @@
 #include "gateway/cli/version.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
+#include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/server/service_manager.h"
 #include "gateway/server/startup_check.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/portal_sync.h"
+#include "gateway/tls/client_identity.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace {
@@ -68,6 +72,21 @@ std::vector<std::string> StartOnlyChanges(
   return changed;
 }
 
+// gRPC 1.51 takes its TLS 1.2 cipher suites only from GRPC_SSL_CIPHER_SUITES,
+// read once: pin it to AEAD suites with forward secrecy before any gRPC
+// credentials exist (no other thread runs yet, so setenv is safe).
+void PinCipherSuites() {
+  std::vector<std::string> dropped;
+  const std::string suites = lienthong::tls::SecureCipherSuites(
+      std::getenv("GRPC_SSL_CIPHER_SUITES"), &dropped);
+  setenv("GRPC_SSL_CIPHER_SUITES", suites.c_str(), 1);
+  if (!dropped.empty()) {
+    lienthong::log::Warning(
+        "GRPC_SSL_CIPHER_SUITES: suites without AEAD or forward secrecy left out",
+        {{"suites", absl::StrJoin(dropped, ":")}});
+  }
+}
+
 // Tells systemd (Type=notify) what the gateway does; a failure is logged,
 // not fatal: the gateway serves whether or not anyone listens.
 void Notify(const std::string& state) {
@@ -84,7 +103,8 @@ int Fail(const absl::Status& status, int exit_code) {
   return exit_code;
 }
 
-int Run(const std::string& config_path, bool check_only) {
+int Run(const std::string& config_path, bool check_only,
+        bool allow_insecure_file_modes) {
   using namespace lienthong;
   using server::GatewayServer;
   adapters::AdapterRegistry registry;
@@ -98,6 +118,12 @@ int Run(const std::string& config_path, bool check_only) {
   if (!config->logging().level().empty()) {
     log::Level level;
     if (log::ParseLevel(config->logging().level(), &level)) log::SetLevel(level);
+  }
+  if (absl::Status modes = server::CheckSecretFileModes(config_path, *config);
+      !modes.ok()) {
+    if (!allow_insecure_file_modes) return Fail(modes, 2);
+    log::Warning("secret files open to others, allowed by --allow-insecure-file-modes",
+                 {{"files", modes.message()}});
   }
   adapters::CurlHttpClient::Options http_options;
   if (int max = config->resilience().max_connections_per_system(); max > 0) {
@@ -163,6 +189,16 @@ int Run(const std::string& config_path, bool check_only) {
     }
     options.host = address->host;
     options.port = address->port;
+    if (const std::string& file = config->admin().bearer_token_file();
+        !file.empty()) {
+      auto token = admin::ReadBearerTokenFile(file);
+      if (!token.ok()) {
+        return Fail(positions.Locate(config::AtConfigField(
+                        "admin.bearer_token_file", token.status())),
+                    2);
+      }
+      options.bearer_token = *std::move(token);
+    }
     GatewayServer* gateway = server->get();
     auto started = admin::AdminServer::Start(
         options, &gateway->metrics_registry(),
@@ -268,17 +304,25 @@ int main(int argc, char** argv) {
                "load the config and build everything start-up builds "
                "(adapters, routes, policy, TLS, audit and outbox settings) "
                "without listening or writing, then exit");
+  bool allow_insecure_file_modes = false;
+  app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
+               "start even when the config or a key file is readable by group "
+               "or others (development keys only)");
   app.footer(
       "Exit codes: 0 stopped cleanly or config OK, 1 internal failure, "
-      "2 bad config or cannot listen.\nExample: lienthong-gateway --config "
+      "2 bad config, config or key file open to others, or cannot listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
   app.set_version_flag("--version",
                        absl::StrCat("lienthong-gateway ", lienthong::cli::kVersion));
+  // What the gateway creates (audit store and WAL, outbox, development
+  // keys, exports) is for its own user alone.
+  ::umask(077);
   CLI11_PARSE(app, argc, argv);
   RaiseFileLimit();
+  PinCipherSuites();
   // Debian's Abseil checks lock order on every absl::Mutex acquisition (a
   // debug aid, on by default there), under one process-wide lock; gRPC locks
   // through absl::Mutex too. The tests keep the checks on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return Run(config_path, check_only);
+  return Run(config_path, check_only, allow_insecure_file_modes);
 }

@@ -103,6 +103,15 @@ absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
         resilience::ValidateClientRateLimiterOptions(one)));
     limits.clients.emplace(client.id(), limit);
   }
+  // Every other client: the listener's default, so that no client is
+  // unlimited (config.proto, ListenerLimits.client_requests_per_second).
+  const auto& listener = config.listener().limits();
+  resilience::RateLimit fallback;
+  fallback.per_second = listener.client_requests_per_second() > 0
+                            ? listener.client_requests_per_second()
+                            : 1000.0;
+  fallback.burst = OrDefault(listener.client_burst(), 10000);
+  limits.default_limit = fallback;
   runtime.rate_limiter =
       std::make_unique<resilience::ClientRateLimiter>(std::move(limits));
   return absl::OkStatus();

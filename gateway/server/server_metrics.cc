@@ -29,6 +29,11 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry)
           "Days until the listener's certificate expires.", {"file"})),
       token_refreshes(registry.AddCounter(
           "lienthong_token_refreshes_total",
-          "OAuth2 access tokens fetched from national systems.", {"system"})) {}
+          "OAuth2 access tokens fetched from national systems.", {"system"})),
+      metadata_dropped(registry.AddCounter(
+          "lienthong_metadata_values_dropped_total",
+          "Values from national systems or callers not sent in gRPC metadata "
+          "because they are not [A-Za-z0-9._:-]{1,128}, by metadata key.",
+          {"key"})) {}
 
 }  // namespace lienthong::server

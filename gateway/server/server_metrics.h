@@ -26,6 +26,9 @@ struct ServerMetrics {
   metrics::Family<metrics::Gauge>& certificate_expiry_days;
   // {system}: OAuth2 token fetches
   metrics::Family<metrics::Counter>& token_refreshes;
+  // {key}: values from outside not put into metadata (not
+  // [A-Za-z0-9._:-]{1,128}; outbound_metadata.h)
+  metrics::Family<metrics::Counter>& metadata_dropped;
 };
 
 }  // namespace lienthong::server

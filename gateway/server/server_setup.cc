@@ -17,6 +17,7 @@
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/database.h"
 #include "grpc/grpc.h"
+#include "grpcpp/resource_quota.h"
 
 namespace lienthong::server {
 namespace {
@@ -96,17 +97,24 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
   options.require_client_cert =
       !config.has_require_client_cert() || config.require_client_cert();
   options.refresh_interval_seconds = config.refresh_interval_seconds();
+  options.client_crl_file = config.client_crl_file();
   return options;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
-    const lienthong::config::v1::Tls& config) {
-  auto credentials = tls::MakeServerCredentials(ServerTlsOptionsOf(config));
+    const lienthong::config::v1::Tls& config,
+    std::shared_ptr<tls::ClientAdmission> admission,
+    std::function<void(absl::string_view reason)> on_refused) {
+  tls::ServerTlsOptions options = ServerTlsOptionsOf(config);
+  options.admission = std::move(admission);
+  options.on_refused = std::move(on_refused);
+  auto credentials = tls::MakeServerCredentials(options);
   if (credentials.ok()) return credentials;
-  // tls::MakeServerCredentials names the file it refused ("tls.key_file").
+  // tls::MakeServerCredentials names the file it refused ("tls.key_file");
+  // a CRL problem names the CA file too, so the CRL file comes first.
   std::string field = "listener.tls";
-  for (const char* name :
-       {"tls.client_ca_file", "tls.key_file", "tls.cert_file"}) {
+  for (const char* name : {"tls.client_crl_file", "tls.client_ca_file",
+                           "tls.key_file", "tls.cert_file"}) {
     if (absl::StrContains(credentials.status().message(), name)) {
       field = absl::StrCat("listener.", name);
       break;
@@ -125,7 +133,7 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
                              or_default(limits.max_metadata_bytes(), 16 << 10));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             or_default(limits.max_concurrent_streams(), 4096));
+                             or_default(limits.max_concurrent_streams(), 100));
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,
       or_default(limits.keepalive_time_seconds(), 120) * 1000);
@@ -139,10 +147,35 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
       or_default(limits.max_connection_idle_seconds(), 600) * 1000);
-  if (limits.max_connection_age_seconds() > 0) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
-                               limits.max_connection_age_seconds() * 1000);
+  // Every connection ends within its age (+-10% jitter) plus the grace, so
+  // a revoked certificate or removed client does not keep a live one.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      or_default(limits.max_connection_age_seconds(), 3600) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+      or_default(limits.max_connection_age_grace_seconds(), 60) * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      or_default(limits.handshake_timeout_seconds(), 10) * 1000);
+  grpc::ResourceQuota quota("lienthong-listener");
+  quota.Resize(limits.memory_quota_bytes() > 0
+                   ? static_cast<size_t>(limits.memory_quota_bytes())
+                   : size_t{1} << 30);
+  builder.SetResourceQuota(quota);
+}
+
+std::shared_ptr<tls::ClientAdmission> ClientAdmissionOf(
+    const lienthong::config::v1::ListenerLimits& limits) {
+  tls::ClientAdmission::Limits admission_limits;
+  if (limits.handshakes_per_client_per_second() > 0) {
+    admission_limits.handshakes_per_second =
+        limits.handshakes_per_client_per_second();
   }
+  if (limits.handshake_burst_per_client() > 0) {
+    admission_limits.handshake_burst = limits.handshake_burst_per_client();
+  }
+  return std::make_shared<tls::ClientAdmission>(admission_limits);
 }
 
 AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,

@@ -5,12 +5,15 @@
 #ifndef LIENTHONG_GATEWAY_SERVER_SERVER_SETUP_H_
 #define LIENTHONG_GATEWAY_SERVER_SERVER_SETUP_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/tls/admission.h"
 #include "gateway/tls/client_identity.h"
 #include "grpcpp/server_builder.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -46,13 +49,23 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
     const lienthong::config::v1::Tls& config);
 
 // The listener's credentials (tls::MakeServerCredentials), an error marked
-// with the listener.tls field it is about (config::AtConfigField).
+// with the listener.tls field it is about (config::AtConfigField). The
+// handshake admits the identities of `admission` (null: any certificate of
+// the client CA, as --check needs) and reports refusals to `on_refused`
+// (may be empty).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
-    const lienthong::config::v1::Tls& config);
+    const lienthong::config::v1::Tls& config,
+    std::shared_ptr<tls::ClientAdmission> admission = nullptr,
+    std::function<void(absl::string_view reason)> on_refused = {});
 
 // Applies the HTTP/2 listener's protections, each with a safe default.
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
                          grpc::ServerBuilder& builder);
+
+// Who may complete the listener's TLS handshake, with the limits' rate of
+// new connections per client; admits nobody until its Update().
+std::shared_ptr<tls::ClientAdmission> ClientAdmissionOf(
+    const lienthong::config::v1::ListenerLimits& limits);
 
 // The audit log's options for `config` and this gateway's `node` name: the
 // query index (store_file), the journal folder and anchor file (beside the

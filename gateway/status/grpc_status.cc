@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "gateway/status/bounded_text.h"
+
 namespace lienthong {
 namespace {
 
@@ -40,7 +42,7 @@ static_assert(kCodesAgree, "absl and gRPC status codes must agree");
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+                      BoundStatusMessage(status.message()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

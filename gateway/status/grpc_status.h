@@ -8,8 +8,10 @@
 
 namespace lienthong {
 
-// Returns the gRPC status with the same code and message. Payloads are
-// dropped. Thread-safe.
+// Returns the gRPC status with the same code and message, the message
+// bounded to kMaxStatusMessageBytes as sent (BoundStatusMessage), so that no
+// status the gateway answers with can exceed it. Payloads are dropped.
+// Thread-safe.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Returns the absl::Status with the same code and message. Thread-safe.

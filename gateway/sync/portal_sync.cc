@@ -265,6 +265,18 @@ void PortalSync::ExportMetrics(metrics::Registry& registry) {
 void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
   if (audit != nullptr) {
     service_->SetAuditor(AuditCallsTo(audit, wait_for_durable_audit_));
+    // As for lookups: nothing reaches the outbox while the audit log cannot
+    // be written (checked first, before the caller's rights).
+    authorize = [audit, authorize = std::move(authorize)](
+                    const grpc::CallbackServerContext& context,
+                    absl::string_view method) {
+      if (!audit->healthy()) {
+        return absl::UnavailableError(
+            "audit log unavailable; nothing is accepted that cannot be "
+            "audited");
+      }
+      return authorize(context, method);
+    };
   }
   service_->SetAuthorizer(std::move(authorize));
   worker_->Start();

@@ -92,7 +92,8 @@ class PortalSync {
   void ExportMetrics(metrics::Registry& registry);
 
   // Authorises calls with `authorize` from now on, audits them to `audit`
-  // (null: not audited), and starts delivering. Answers wait for their
+  // (null: not audited; while it cannot write, every call is refused with
+  // UNAVAILABLE before it reaches the outbox), and starts delivering. Answers wait for their
   // audit records to be durable unless the config's audit.wait_for_durable
   // is false. REQUIRES: called once; `audit` outlives the PortalSync's
   // service (until the server serving it has shut down).

@@ -4,13 +4,17 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <fstream>
 #include <mutex>
+#include <set>
 #include <unordered_map>
-#include <sstream>
+#include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/tls/handshake_verifier.h"
+#include "gateway/tls/openssl_util.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -24,58 +28,20 @@ std::string FirstProperty(const grpc::AuthContext& context, const char* name) {
   return std::string(values.front().data(), values.front().size());
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& what,
-                                     const std::string& path) {
-  if (path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not set"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", what, " '", path, "'"));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-
-std::unique_ptr<X509, X509Deleter> ParseCert(absl::string_view pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return std::unique_ptr<X509, X509Deleter>(
-      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
-  auto cert = ParseCert(pem);
+  X509Ptr cert = ParseFirstCertificate(pem);
   if (cert == nullptr) {
     return absl::InvalidArgumentError("not a PEM certificate");
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(cert.get(), EVP_sha256(), digest, &length) != 1) {
-    return absl::InternalError("cannot hash certificate");
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return Sha256Fingerprint(cert.get());
 }
 
 absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& path) {
-  auto pem = ReadFile("certificate", path);
+  auto pem = ReadPemFile("certificate", path);
   if (!pem.ok()) return pem.status();
-  auto cert = ParseCert(*pem);
+  X509Ptr cert = ParseFirstCertificate(*pem);
   if (cert == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' holds no PEM certificate"));
@@ -145,17 +111,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options) {
   // Read and check the files once up front: gRPC's file watcher would only
   // log a failure and then refuse every handshake.
-  auto cert_pem = ReadFile("tls.cert_file", options.cert_file);
+  auto cert_pem = ReadPemFile("tls.cert_file", options.cert_file);
   if (!cert_pem.ok()) return cert_pem.status();
-  auto key_pem = ReadFile("tls.key_file", options.key_file);
+  auto key_pem = ReadPemFile("tls.key_file", options.key_file);
   if (!key_pem.ok()) return key_pem.status();
-  auto cert = ParseCert(*cert_pem);
+  X509Ptr cert = ParseFirstCertificate(*cert_pem);
   if (cert == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tls.cert_file '", options.cert_file, "' holds no PEM certificate"));
   }
-  std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new_mem_buf(
-      key_pem->data(), static_cast<int>(key_pem->size())));
+  auto key_bio = MemoryBio(*key_pem);
   std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (key == nullptr) {
@@ -168,9 +133,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   }
   std::string root_path;
   if (options.require_client_cert) {
-    auto ca_pem = ReadFile("tls.client_ca_file", options.client_ca_file);
+    auto ca_pem = ReadPemFile("tls.client_ca_file", options.client_ca_file);
     if (!ca_pem.ok()) return ca_pem.status();
-    if (ParseCert(*ca_pem) == nullptr) {
+    if (ParseFirstCertificate(*ca_pem) == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("tls.client_ca_file '", options.client_ca_file,
                        "' holds no PEM certificate"));
@@ -190,10 +155,43 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     tls_options.watch_root_certs();
     tls_options.set_cert_request_type(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    HandshakeChecks checks;
+    checks.admission = options.admission;
+    checks.on_refused = options.on_refused;
+    if (!options.client_crl_file.empty()) {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          checks.crls,
+          CrlFileWatcher::Create(options.client_crl_file, options.client_ca_file,
+                                 absl::Seconds(refresh)));
+    }
+    if (checks.admission != nullptr || checks.crls != nullptr) {
+      tls_options.set_certificate_verifier(
+          MakeHandshakeVerifier(std::move(checks)));
+    }
   } else {
     tls_options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }
   return grpc::experimental::TlsServerCredentials(tls_options);
+}
+
+std::string SecureCipherSuites(const char* configured,
+                               std::vector<std::string>* dropped) {
+  if (configured == nullptr) return kCipherSuites;
+  const std::vector<absl::string_view> allowed_list =
+      absl::StrSplit(kCipherSuites, ':');
+  const std::set<absl::string_view> allowed(allowed_list.begin(),
+                                            allowed_list.end());
+  std::vector<absl::string_view> kept;
+  for (absl::string_view suite :
+       absl::StrSplit(configured, ':', absl::SkipWhitespace())) {
+    if (allowed.count(suite) != 0) {
+      kept.push_back(suite);
+    } else if (dropped != nullptr) {
+      dropped->emplace_back(suite);
+    }
+  }
+  if (kept.empty()) return kCipherSuites;
+  return absl::StrJoin(kept, ":");
 }
 
 }  // namespace lienthong::tls

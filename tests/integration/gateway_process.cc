@@ -125,6 +125,8 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(
     const std::string& config_path, const std::string& yaml,
     const std::string& log_path) {
   std::ofstream(config_path) << yaml;
+  // The gateway refuses a config file that others may read.
+  ::chmod(config_path.c_str(), 0600);
   auto process = Subprocess::Start(
       {BinaryPath("gateway/server/lienthong-gateway"), "--config", config_path},
       log_path);

@@ -20,6 +20,7 @@
 #include "gateway/resilience/timer.h"
 #include "gateway/server/resilient_call.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/server.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -92,6 +93,10 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
     if (!status.ok()) return status;
     response->set_citizen_id(request->citizen_id());
     response->mutable_name()->set_given("An");
+    // A field of a newer (or hostile) upstream the gateway does not know.
+    response->GetReflection()
+        ->MutableUnknownFields(response)
+        ->AddLengthDelimited(9999, "extra");
     ctx->AddTrailingMetadata("lienthong-reference", "C06-REF-1");
     return grpc::Status::OK;
   }
@@ -103,6 +108,7 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
     if (!status.ok()) return status;
     response->set_result(VerifyIdentityResponse::MATCH);
     response->set_reference("VNEID-REF-7");
+    response->GetReflection()->MutableUnknownFields(response)->AddVarint(9998, 1);
     return grpc::Status::OK;
   }
 
@@ -253,6 +259,8 @@ TEST_F(GrpcUpstreamTest, RelaysLookupsAndVerificationsWithTheirReferences) {
   EXPECT_EQ(citizen->value.citizen_id(), kCitizenId);
   EXPECT_EQ(citizen->value.name().given(), "An");
   EXPECT_EQ(citizen->reference, "C06-REF-1");
+  // The upstream's unknown field is stripped, not relayed to the caller.
+  EXPECT_EQ(citizen->value.GetReflection()->GetUnknownFields(citizen->value).field_count(), 0);
   EXPECT_EQ(upstream_.last_lookup().dossier_id(), "000.00.01.H31-251127-00042");
   // The upstream saw the gateway's client certificate.
   EXPECT_EQ(upstream_.last_caller(), "spiffe://lienthong.local/dossier-system");
@@ -267,6 +275,7 @@ TEST_F(GrpcUpstreamTest, RelaysLookupsAndVerificationsWithTheirReferences) {
   ASSERT_THAT(verified, IsOk());
   EXPECT_EQ(verified->value.result(), VerifyIdentityResponse::MATCH);
   EXPECT_EQ(verified->reference, "VNEID-REF-7");
+  EXPECT_EQ(verified->value.GetReflection()->GetUnknownFields(verified->value).field_count(), 0);
 }
 
 TEST_F(GrpcUpstreamTest, TheCallersDeadlineTravelsAndIsKept) {

@@ -280,11 +280,14 @@ TEST_F(AdminServerTest, BadOptionsAreRejected) {
   const Case kCases[] = {
       {"negative port", [](AdminServer::Options& o) { o.port = -1; }},
       {"port too big", [](AdminServer::Options& o) { o.port = 65536; }},
-      {"no threads", [](AdminServer::Options& o) { o.threads = 0; }},
-      {"too many threads", [](AdminServer::Options& o) { o.threads = 9; }},
+      {"no connections", [](AdminServer::Options& o) { o.max_connections = 0; }},
+      {"too many connections",
+       [](AdminServer::Options& o) { o.max_connections = 10001; }},
       {"empty host", [](AdminServer::Options& o) { o.host.clear(); }},
-      {"zero timeout",
-       [](AdminServer::Options& o) { o.io_timeout = absl::ZeroDuration(); }},
+      {"zero request timeout",
+       [](AdminServer::Options& o) { o.request_timeout = absl::ZeroDuration(); }},
+      {"negative write timeout",
+       [](AdminServer::Options& o) { o.write_timeout = -absl::Seconds(1); }},
   };
   for (const Case& c : kCases) {
     AdminServer::Options options = LoopbackAnyPort();
@@ -298,11 +301,22 @@ TEST_F(AdminServerTest, BadOptionsAreRejected) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("registry")));
 }
 
-TEST(AdminServerOptionsTest, DefaultsBindLoopback) {
+TEST(AdminServerOptionsTest, DefaultsBindLoopbackWithShortTimeouts) {
   const AdminServer::Options options;
   EXPECT_EQ(options.host, "127.0.0.1");
-  EXPECT_GE(options.threads, 1);
-  EXPECT_LE(options.threads, 4);
+  EXPECT_LE(options.request_timeout, absl::Seconds(5));
+  EXPECT_GE(options.max_connections, 100);
+  EXPECT_TRUE(options.bearer_token.empty());
+}
+
+TEST(IsLoopbackHostTest, OnlyAddressesOfThisMachine) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host : {"0.0.0.0", "::", "[::]", "10.0.0.1", "128.0.0.1",
+                           "localhost.example", "", "1.127.0.0"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
 }
 
 }  // namespace

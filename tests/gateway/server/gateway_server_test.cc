@@ -258,9 +258,10 @@ TEST_F(GatewayServerTest, OnlyRegisteredCallersReachTheirMethods) {
   EXPECT_THAT(denied.error_message(), HasSubstr("LookupCitizen"));
   EXPECT_EQ(Lookup("citizen-portal", GoodLookup()).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  // A certificate of the right CA the config does not list.
+  // A certificate of the right CA the config does not list: refused in
+  // the handshake too.
   EXPECT_EQ(Lookup("auditor", GoodLookup()).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+            grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(script_.calls(), 0);
   EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());
   EXPECT_EQ(script_.calls(), 1);

@@ -4,6 +4,7 @@
 #include "gateway/server/startup_check.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +216,8 @@ class StartupCheckTest : public ::testing::Test {
   std::string WriteConfig(const std::string& name, const std::string& yaml) {
     const std::string path = absl::StrCat(var_, "/", name);
     std::ofstream(path) << yaml;
+    // Private, as the gateway requires of its config file.
+    ::chmod(path.c_str(), 0600);
     return path;
   }
 

@@ -1,0 +1,112 @@
+#include "gateway/server/file_modes.h"
+
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace lienthong::server {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool IsSecretFileField(const FieldDescriptor& field) {
+  return field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+         !field.is_repeated() &&
+         (absl::EndsWith(field.name(), "key_file") ||
+          absl::EndsWith(field.name(), "token_file"));
+}
+
+// Unpacks `any` into a message of its type from the generated pool (the
+// adapter configs are compiled in); null when the type is unknown.
+std::unique_ptr<Message> Unpack(const google::protobuf::Any& any) {
+  const std::string type_name(
+      absl::string_view(any.type_url()).substr(any.type_url().rfind('/') + 1));
+  const google::protobuf::Descriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          type_name);
+  if (descriptor == nullptr) return nullptr;
+  const Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+          descriptor);
+  if (prototype == nullptr) return nullptr;
+  std::unique_ptr<Message> message(prototype->New());
+  if (!any.UnpackTo(message.get())) return nullptr;
+  return message;
+}
+
+void Collect(const Message& message, const std::string& path,
+             std::vector<std::pair<std::string, std::string>>* out) {
+  if (message.GetDescriptor() == google::protobuf::Any::descriptor()) {
+    const auto& any = static_cast<const google::protobuf::Any&>(message);
+    if (auto unpacked = Unpack(any)) Collect(*unpacked, path, out);
+    return;
+  }
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string field_path =
+        path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    if (IsSecretFileField(*field)) {
+      std::string value = reflection->GetString(message, field);
+      if (!value.empty()) out->emplace_back(field_path, std::move(value));
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          Collect(reflection->GetRepeatedMessage(message, field, i),
+                  absl::StrCat(field_path, "[", i, "]"), out);
+        }
+      } else {
+        Collect(reflection->GetMessage(message, field), field_path, out);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> SecretFiles(
+    const lienthong::config::v1::GatewayConfig& config) {
+  std::vector<std::pair<std::string, std::string>> files;
+  Collect(config, "", &files);
+  return files;
+}
+
+absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return absl::OkStatus();
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s '%s' is open to %s (mode %04o): make it private (chmod 600 and "
+      "owned by the gateway's user), or start with "
+      "--allow-insecure-file-modes for development keys",
+      what, path, (mode & 007) != 0 ? "others" : "its group", mode));
+}
+
+absl::Status CheckSecretFileModes(
+    const std::string& config_path,
+    const lienthong::config::v1::GatewayConfig& config) {
+  std::vector<std::string> problems;
+  if (absl::Status s = CheckPrivateFile("config file", config_path); !s.ok()) {
+    problems.emplace_back(s.message());
+  }
+  for (const auto& [field, path] : SecretFiles(config)) {
+    if (absl::Status s = CheckPrivateFile(field, path); !s.ok()) {
+      problems.emplace_back(s.message());
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrJoin(problems, "\n"));
+}
+
+}  // namespace lienthong::server

@@ -1,0 +1,41 @@
+// Secret files must be private: the gateway refuses to start when its config
+// file or a key file it names (the listener's TLS key, the audit keys, an
+// adapter's client key, the admin bearer token: every `*key_file` and
+// `*token_file` field, adapter configs included) can be read or written by
+// the file's group or by others. `--allow-insecure-file-modes` turns the
+// refusal into a warning, for development keys checked out of a repository.
+#ifndef LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
+#define LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "lienthong/config/v1/config.pb.h"
+
+namespace lienthong::server {
+
+// Returns (field path, file) for every non-empty string field of `config`
+// whose name ends in "key_file" or "token_file", at any depth, including
+// the adapter configs packed in google.protobuf.Any. Thread-safe.
+std::vector<std::pair<std::string, std::string>> SecretFiles(
+    const lienthong::config::v1::GatewayConfig& config);
+
+// Returns OK when the file at `path` gives its group and others no access
+// (mode & 077 == 0, following symlinks) or does not exist (whoever reads it
+// reports that); otherwise FAILED_PRECONDITION naming `what`, the file and
+// its mode, and how to fix it. Thread-safe.
+absl::Status CheckPrivateFile(absl::string_view what, const std::string& path);
+
+// Checks the config file at `config_path` and every SecretFiles() entry;
+// returns OK or FAILED_PRECONDITION listing every loose file, one a line.
+// Thread-safe.
+absl::Status CheckSecretFileModes(
+    const std::string& config_path,
+    const lienthong::config::v1::GatewayConfig& config);
+
+}  // namespace lienthong::server
+
+#endif  // LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_

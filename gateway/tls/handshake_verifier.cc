@@ -1,0 +1,112 @@
+#include "gateway/tls/handshake_verifier.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/log/log.h"
+#include "gateway/resilience/rate_limiter.h"
+#include "gateway/tls/openssl_util.h"
+
+namespace lienthong::tls {
+namespace {
+
+absl::Status Refuse(absl::Status status, absl::string_view why,
+                    std::string* reason) {
+  if (reason != nullptr) *reason = std::string(why);
+  return status;
+}
+
+class Verifier final : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  explicit Verifier(HandshakeChecks checks)
+      : checks_(std::move(checks)),
+        log_budget_(resilience::RateLimit{5, 20}) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)> /*callback*/,
+              grpc::Status* sync_status) override {
+    const std::vector<grpc::string_ref> uris = request->uri_names();
+    const grpc::string_ref leaf = request->peer_cert();
+    const grpc::string_ref chain = request->peer_cert_full_chain();
+    const grpc::string_ref cn = request->common_name();
+    PeerCertificate peer;
+    peer.leaf_pem = absl::string_view(leaf.data(), leaf.size());
+    peer.chain_pem = absl::string_view(chain.data(), chain.size());
+    if (!uris.empty()) {
+      peer.first_uri = absl::string_view(uris.front().data(), uris.front().size());
+    }
+    peer.common_name = absl::string_view(cn.data(), cn.size());
+    std::string reason;
+    absl::Status status = CheckClientCertificate(checks_, peer, &reason);
+    if (status.ok()) {
+      *sync_status = grpc::Status::OK;
+      return true;
+    }
+    if (checks_.on_refused) checks_.on_refused(reason);
+    if (!log_budget_.TryAcquire().has_value()) {
+      log::Warning("client certificate refused in the TLS handshake",
+                   {{"reason", reason}, {"detail", status.message()}});
+    }
+    *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                "client certificate refused");
+    return true;  // synchronous
+  }
+
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+
+ private:
+  const HandshakeChecks checks_;
+  resilience::TokenBucket log_budget_;
+};
+
+}  // namespace
+
+absl::Status CheckClientCertificate(const HandshakeChecks& checks,
+                                    const PeerCertificate& peer,
+                                    std::string* reason) {
+  X509Ptr leaf = ParseFirstCertificate(peer.leaf_pem);
+  if (leaf == nullptr) {
+    return Refuse(absl::PermissionDeniedError("client certificate unreadable"),
+                  "unreadable", reason);
+  }
+  if (checks.crls != nullptr) {
+    std::shared_ptr<const RevocationLists> lists = checks.crls->Current();
+    std::vector<X509Ptr> chain = ParseCertificates(peer.chain_pem);
+    // The last certificate of a chain is the trust anchor: a CA does not
+    // revoke itself in its own list.
+    const size_t checked = chain.size() > 1 ? chain.size() - 1 : 0;
+    bool revoked = lists->IsRevoked(leaf.get());
+    for (size_t i = 0; i < checked && !revoked; ++i) {
+      revoked = lists->IsRevoked(chain[i].get());
+    }
+    if (revoked) {
+      return Refuse(absl::PermissionDeniedError(
+                        "client certificate is revoked by its issuer's CRL"),
+                    "revoked", reason);
+    }
+  }
+  if (checks.admission == nullptr) return absl::OkStatus();
+  auto fingerprint = Sha256Fingerprint(leaf.get());
+  if (!fingerprint.ok()) {
+    return Refuse(absl::PermissionDeniedError("client certificate unreadable"),
+                  "unreadable", reason);
+  }
+  ClientAdmission::Presented presented;
+  presented.first_uri = peer.first_uri;
+  presented.common_name = peer.common_name;
+  presented.fingerprint = *fingerprint;
+  ClientAdmission::Refusal refusal;
+  auto admitted = checks.admission->Admit(presented, &refusal);
+  if (!admitted.ok()) {
+    return Refuse(admitted.status(), ClientAdmission::Reason(refusal), reason);
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::experimental::CertificateVerifier> MakeHandshakeVerifier(
+    HandshakeChecks checks) {
+  return grpc::experimental::ExternalCertificateVerifier::Create<Verifier>(
+      std::move(checks));
+}
+
+}  // namespace lienthong::tls

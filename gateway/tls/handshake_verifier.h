@@ -1,0 +1,61 @@
+// The listener's own check of a client certificate during the TLS handshake,
+// run by gRPC (as a grpc::experimental::ExternalCertificateVerifier) after
+// OpenSSL has verified the chain to the client CA and before any HTTP/2
+// frame of the connection is read. It refuses a certificate that its
+// issuer's CRL lists (revocation.h), or whose identity is not a configured
+// client, not a pinned certificate of it, or over its handshake rate
+// (admission.h). A refused connection is closed; the client sees
+// UNAVAILABLE.
+#ifndef LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
+#define LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gateway/tls/admission.h"
+#include "gateway/tls/revocation.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+
+namespace lienthong::tls {
+
+struct HandshakeChecks {
+  // Null: any certificate the client CA signed completes the handshake.
+  std::shared_ptr<ClientAdmission> admission;
+  // Null: no revocation checks.
+  std::shared_ptr<CrlFileWatcher> crls;
+  // Called with the refusal's reason ("revoked", "unknown_identity",
+  // "not_pinned", "rate_limited", "unreadable") on the handshake's thread;
+  // may be empty. Must be thread-safe and quick (a metric).
+  std::function<void(absl::string_view reason)> on_refused;
+};
+
+// What gRPC tells the verifier about the client certificate.
+struct PeerCertificate {
+  absl::string_view leaf_pem;
+  absl::string_view chain_pem;  // leaf first; may be empty
+  absl::string_view first_uri;  // first SAN URI, or empty
+  absl::string_view common_name;
+};
+
+// Returns OK when `peer` may complete the handshake, else PERMISSION_DENIED
+// or RESOURCE_EXHAUSTED saying why (for the log: it names the identity, not
+// personal data); `*reason` (may be null) gets the refusal's reason. Every
+// certificate of the chain but the last is checked against the CRLs.
+// Thread-safe.
+absl::Status CheckClientCertificate(const HandshakeChecks& checks,
+                                    const PeerCertificate& peer,
+                                    std::string* reason = nullptr);
+
+// Returns the verifier for TlsServerCredentialsOptions, which runs
+// CheckClientCertificate synchronously, logs refusals (at most a few lines
+// a second) and calls `checks.on_refused`. Thread-safe.
+std::shared_ptr<grpc::experimental::CertificateVerifier> MakeHandshakeVerifier(
+    HandshakeChecks checks);
+
+}  // namespace lienthong::tls
+
+#endif  // LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_

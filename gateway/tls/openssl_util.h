@@ -1,0 +1,56 @@
+// Small OpenSSL helpers shared by the TLS code: owning pointers, reading a
+// PEM file, parsing every certificate of a PEM bundle, and certificate
+// fingerprints.
+#ifndef LIENTHONG_GATEWAY_TLS_OPENSSL_UTIL_H_
+#define LIENTHONG_GATEWAY_TLS_OPENSSL_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace lienthong::tls {
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct X509CrlDeleter {
+  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+
+// Returns the contents of the file at `path` (at most 16 MiB), or
+// INVALID_ARGUMENT "cannot read <what> '<path>'" (also when `path` is
+// empty: "<what> is not set"). Thread-safe.
+absl::StatusOr<std::string> ReadPemFile(absl::string_view what,
+                                        const std::string& path);
+
+// Returns a read-only memory BIO over `pem` (which must outlive it).
+std::unique_ptr<BIO, BioDeleter> MemoryBio(absl::string_view pem);
+
+// Returns the first certificate in `pem`, or null. Thread-safe.
+X509Ptr ParseFirstCertificate(absl::string_view pem);
+
+// Returns every certificate in `pem` in order (empty when there is none).
+// Thread-safe.
+std::vector<X509Ptr> ParseCertificates(absl::string_view pem);
+
+// Returns the lower-case hex SHA-256 of `cert`'s DER encoding, or INTERNAL.
+// Thread-safe.
+absl::StatusOr<std::string> Sha256Fingerprint(X509* cert);
+
+}  // namespace lienthong::tls
+
+#endif  // LIENTHONG_GATEWAY_TLS_OPENSSL_UTIL_H_

@@ -1,0 +1,118 @@
+// Which config fields name secret files (every *key_file and *token_file,
+// adapter configs included), and which file modes are refused.
+#include "gateway/server/file_modes.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::server {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+TEST(SecretFilesTest, FindsEveryKeyAndTokenFileIncludingAdapterConfigs) {
+  config::v1::GatewayConfig config;
+  config.mutable_listener()->mutable_tls()->set_key_file("/k/tls.key");
+  config.mutable_listener()->mutable_tls()->set_cert_file("/k/tls.pem");
+  config.mutable_audit()->set_signing_key_file("/k/audit-signing.pem");
+  config.mutable_audit()->set_hmac_key_file("/k/audit-hmac.key");
+  config.mutable_admin()->set_bearer_token_file("/k/admin.token");
+  config::v1::C06PopulationSoapConfig c06;
+  c06.mutable_upstream()->set_client_key_file("/k/xroad.key");
+  c06.mutable_upstream()->set_ca_file("/k/ca.pem");
+  config.add_adapters()->mutable_config()->PackFrom(c06);
+  config::v1::GrpcUpstreamConfig relay;
+  relay.set_client_key_file("/k/relay.key");
+  config.add_adapters()->mutable_config()->PackFrom(relay);
+  config.add_adapters();  // no config at all
+
+  EXPECT_THAT(
+      SecretFiles(config),
+      UnorderedElementsAre(
+          Pair("listener.tls.key_file", "/k/tls.key"),
+          Pair("audit.signing_key_file", "/k/audit-signing.pem"),
+          Pair("audit.hmac_key_file", "/k/audit-hmac.key"),
+          Pair("admin.bearer_token_file", "/k/admin.token"),
+          Pair("adapters[0].config.upstream.client_key_file", "/k/xroad.key"),
+          Pair("adapters[1].config.client_key_file", "/k/relay.key")));
+}
+
+class FileModesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(::testing::TempDir(), "/file-modes-", getpid());
+    ::mkdir(dir_.c_str(), 0700);
+  }
+  void TearDown() override {
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+  std::string Make(const std::string& name, mode_t mode) {
+    const std::string path = absl::StrCat(dir_, "/", name);
+    std::ofstream(path) << "secret";
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(FileModesTest, OnlyOwnerOnlyFilesPass) {
+  struct Case {
+    mode_t mode;
+    bool ok;
+    const char* says;
+  } cases[] = {
+      {0600, true, ""},         {0400, true, ""},
+      {0700, true, ""},         {0640, false, "open to its group (mode 0640)"},
+      {0620, false, "its group"}, {0604, false, "open to others (mode 0604)"},
+      {0644, false, "others"},  {0666, false, "others"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = Make(absl::StrCat("f", c.mode), c.mode);
+    absl::Status status = CheckPrivateFile("tls.key_file", path);
+    if (c.ok) {
+      EXPECT_THAT(status, IsOk()) << std::oct << c.mode;
+    } else {
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   AllOf(HasSubstr("tls.key_file '" + path + "'"),
+                                         HasSubstr(c.says),
+                                         HasSubstr("--allow-insecure-file-modes"),
+                                         Not(HasSubstr("secret")))))
+          << std::oct << c.mode;
+    }
+  }
+  // A missing file is for its reader to report.
+  EXPECT_THAT(CheckPrivateFile("tls.key_file", dir_ + "/missing"), IsOk());
+}
+
+TEST_F(FileModesTest, ChecksTheConfigFileAndEverySecretFile) {
+  const std::string config_file = Make("gateway.yaml", 0644);
+  config::v1::GatewayConfig config;
+  config.mutable_listener()->mutable_tls()->set_key_file(Make("tls.key", 0600));
+  config.mutable_audit()->set_hmac_key_file(Make("hmac.key", 0640));
+  absl::Status status = CheckSecretFileModes(config_file, config);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               AllOf(HasSubstr("config file '" + config_file),
+                                     HasSubstr("audit.hmac_key_file"),
+                                     Not(HasSubstr("tls.key")))));
+  ::chmod(config_file.c_str(), 0600);
+  ::chmod(config.audit().hmac_key_file().c_str(), 0400);
+  EXPECT_THAT(CheckSecretFileModes(config_file, config), IsOk());
+}
+
+}  // namespace
+}  // namespace lienthong::server

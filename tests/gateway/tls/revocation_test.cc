@@ -1,0 +1,189 @@
+// Client CRLs: which lists are accepted (signed by a client CA), which
+// certificates they revoke, and how a changed file is picked up (or, broken,
+// refused while the last good lists stay).
+#include "gateway/tls/revocation.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/resilience/clock.h"
+#include "gateway/tls/openssl_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cert_factory.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_certs.h"
+
+namespace lienthong::tls {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::MakeClientCert;
+using ::lienthong::testing::MakeCrl;
+using ::lienthong::testing::PemPair;
+using ::lienthong::testing::ReplaceFile;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class RevocationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ca = lienthong::testing::DevelopmentCa();
+    ASSERT_THAT(ca, IsOk());
+    ca_ = *ca;
+    lienthong::testing::ClientCertOptions options;
+    options.uri = "spiffe://lienthong.local/revoked-one";
+    auto revoked = MakeClientCert(ca_, options);
+    options.uri = "spiffe://lienthong.local/kept-one";
+    auto kept = MakeClientCert(ca_, options);
+    ASSERT_THAT(revoked, IsOk());
+    ASSERT_THAT(kept, IsOk());
+    revoked_ = *revoked;
+    kept_ = *kept;
+    dir_ = absl::StrCat(::testing::TempDir(), "/revocation-", getpid());
+    ::mkdir(dir_.c_str(), 0700);
+  }
+  void TearDown() override {
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  bool Revoked(const RevocationLists& lists, const PemPair& cert) {
+    X509Ptr x509 = ParseFirstCertificate(cert.cert_pem);
+    EXPECT_NE(x509, nullptr);
+    return lists.IsRevoked(x509.get());
+  }
+
+  PemPair ca_;
+  PemPair revoked_;
+  PemPair kept_;
+  std::string dir_;
+};
+
+TEST_F(RevocationTest, ACrlOfTheClientCaRevokesWhatItLists) {
+  auto crl = MakeCrl(ca_, {revoked_.serial_hex});
+  ASSERT_THAT(crl, IsOk());
+  auto lists = RevocationLists::Parse(*crl, ca_.cert_pem);
+  ASSERT_THAT(lists, IsOk());
+  EXPECT_EQ((*lists)->list_count(), 1u);
+  EXPECT_EQ((*lists)->revoked_count(), 1u);
+  EXPECT_TRUE(Revoked(**lists, revoked_));
+  EXPECT_FALSE(Revoked(**lists, kept_));
+}
+
+TEST_F(RevocationTest, SameSerialFromAnotherIssuerIsNotRevoked) {
+  // Another CA's CRL listing the serial does not revoke our CA's certificate
+  // (and the other CA, being in the bundle, is accepted as an issuer).
+  auto other = lienthong::testing::MakeCa("Another client CA");
+  ASSERT_THAT(other, IsOk());
+  auto crl = MakeCrl(*other, {revoked_.serial_hex});
+  ASSERT_THAT(crl, IsOk());
+  auto lists = RevocationLists::Parse(*crl, ca_.cert_pem + other->cert_pem);
+  ASSERT_THAT(lists, IsOk());
+  EXPECT_FALSE(Revoked(**lists, revoked_));
+}
+
+TEST_F(RevocationTest, RefusesListsThatAreNotFromAClientCa) {
+  auto other = lienthong::testing::MakeCa("Lienthong development CA");
+  ASSERT_THAT(other, IsOk());
+  auto forged = MakeCrl(*other, {kept_.serial_hex});  // same name, other key
+  auto good = MakeCrl(ca_, {});
+  ASSERT_THAT(forged, IsOk());
+  ASSERT_THAT(good, IsOk());
+  std::string tampered = *good;
+  tampered[tampered.size() / 2] ^= 0x01;
+  struct Case {
+    const char* name;
+    std::string pem;
+    const char* message;
+  } cases[] = {
+      {"empty", "", "holds no PEM CRL"},
+      {"a certificate, not a CRL", ca_.cert_pem, "holds no PEM CRL"},
+      {"signed by a key that is not the client CA's", *forged,
+       "not signed by a certificate of the client CA file"},
+      {"the second of two is forged", *good + *forged, "CRL 2 is not signed"},
+      {"damaged", tampered, "CRL"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(RevocationLists::Parse(c.pem, ca_.cert_pem),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.name;
+  }
+}
+
+TEST_F(RevocationTest, NextUpdateIsTheEarliestOfTheLists) {
+  auto soon = MakeCrl(ca_, {}, absl::Hours(1));
+  auto later = MakeCrl(ca_, {}, absl::Hours(48));
+  ASSERT_THAT(soon, IsOk());
+  ASSERT_THAT(later, IsOk());
+  auto lists = RevocationLists::Parse(*later + *soon, ca_.cert_pem);
+  ASSERT_THAT(lists, IsOk());
+  EXPECT_NEAR(absl::ToDoubleHours((*lists)->next_update() - absl::Now()), 1.0,
+              0.1);
+}
+
+TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
+  const std::string ca_file = dir_ + "/ca.pem";
+  const std::string crl_file = dir_ + "/clients.crl";
+  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
+  auto empty = MakeCrl(ca_, {});
+  ASSERT_THAT(empty, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  resilience::FakeClock clock;
+  auto watcher =
+      CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), &clock);
+  ASSERT_THAT(watcher, IsOk());
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
+
+  auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  // Not before the refresh interval has passed...
+  clock.Advance(absl::Seconds(9));
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
+  // ... then at once.
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+
+  // A broken replacement is refused; the last good lists stay.
+  ASSERT_TRUE(ReplaceFile(crl_file, "-----BEGIN X509 CRL-----\nnonsense\n"));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+  // So does a deleted file.
+  ASSERT_EQ(::unlink(crl_file.c_str()), 0);
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+  // A good file again is used again.
+  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
+}
+
+TEST_F(RevocationTest, WatcherRefusesToStartWithoutAGoodFile) {
+  const std::string ca_file = dir_ + "/ca.pem";
+  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
+  EXPECT_THAT(CrlFileWatcher::Create(dir_ + "/missing.crl", ca_file,
+                                     absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cannot read listener.tls.client_crl_file")));
+  ASSERT_TRUE(ReplaceFile(dir_ + "/bad.crl", ca_.cert_pem));
+  EXPECT_THAT(
+      CrlFileWatcher::Create(dir_ + "/bad.crl", ca_file, absl::Seconds(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("listener.tls.client_crl_file '")));
+}
+
+TEST_F(RevocationTest, AnExpiredListIsStillEnforced) {
+  auto stale = MakeCrl(ca_, {revoked_.serial_hex}, -absl::Hours(1));
+  ASSERT_THAT(stale, IsOk());
+  auto lists = RevocationLists::Parse(*stale, ca_.cert_pem);
+  ASSERT_THAT(lists, IsOk());
+  EXPECT_LT((*lists)->next_update(), absl::Now());
+  EXPECT_TRUE(Revoked(**lists, revoked_));
+}
+
+}  // namespace
+}  // namespace lienthong::tls
