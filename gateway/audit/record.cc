@@ -21,6 +21,13 @@ constexpr char kTag[] = "LTAUDIT1";
 // Records that name an officer (see record.h).
 constexpr char kOfficerTag[] = "LTAUDIT2";
 
+// Records of record lookups (see record.h).
+constexpr char kRecordTag[] = "LTAUDIT3";
+
+bool NamesRecord(const AuditRecord& r) {
+  return !r.record_type().empty() || !r.record_key_hmac().empty();
+}
+
 bool NamesOfficer(const AuditRecord& r) {
   return !r.officer_hmac().empty() || !r.officer_masked().empty() ||
          !r.officer_unit_code().empty() || !r.officer_account_hmac().empty();
@@ -62,8 +69,11 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   std::string out;
   out.reserve(256 + r.node().size() + r.caller().size() + r.method().size() +
               r.purpose().size() + r.dossier_id().size());
-  const bool officer = NamesOfficer(r);
-  if (officer) {
+  const bool record = NamesRecord(r);
+  const bool officer = record || NamesOfficer(r);
+  if (record) {
+    out.append(kRecordTag, sizeof(kRecordTag) - 1);
+  } else if (officer) {
     out.append(kOfficerTag, sizeof(kOfficerTag) - 1);
   } else {
     out.append(kTag, sizeof(kTag) - 1);
@@ -90,6 +100,10 @@ std::string CanonicalEncoding(const AuditRecord& r) {
     PutStr(r.officer_masked(), &out);
     PutStr(r.officer_unit_code(), &out);
     PutStr(r.officer_account_hmac(), &out);
+  }
+  if (record) {
+    PutStr(r.record_type(), &out);
+    PutStr(r.record_key_hmac(), &out);
   }
   return out;
 }
@@ -240,6 +254,16 @@ void CitizenKey::FillOfficer(absl::string_view citizen_id,
       citizen_id.empty() ? "" : validation::MaskCitizenId(citizen_id));
   record->set_officer_unit_code(std::string(unit_code));
   record->set_officer_account_hmac(Hmac(account));
+}
+
+std::string RecordKeyText(
+    const std::vector<std::pair<std::string, std::string>>& sorted_parameters) {
+  std::string text;
+  for (const auto& [name, value] : sorted_parameters) {
+    absl::StrAppend(&text, name, "=", value);
+    text.push_back('\0');
+  }
+  return text;
 }
 
 absl::Status GenerateHmacKeyFile(const std::string& path) {

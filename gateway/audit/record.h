@@ -40,6 +40,11 @@
 //
 // so records written before officers existed keep their "LTAUDIT1" hashes,
 // and removing a record's officer changes its hash like any other edit.
+// A record of a record lookup (record_type or record_key_hmac set) is
+// tagged "LTAUDIT3" and appends the four officer fields and then:
+//
+//   record_type                     str
+//   record_key_hmac                 str
 //
 // Integers are fixed-width big-endian two's complement; str is a u32
 // big-endian byte length followed by the bytes. Every field has a fixed
@@ -54,6 +59,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -144,6 +150,13 @@ class CitizenKey {
 // Writes a new random HMAC key (64 hex characters and a newline) to `path`
 // with mode 0600. Fails with ALREADY_EXISTS when `path` exists and
 // UNAVAILABLE when it cannot be written.
+// Returns the text a record lookup's key parameters are hashed as (sorted
+// by name): for each, name, '=', value, then a NUL byte, so that two
+// different keys never give the same text (names hold no '=' and values no
+// control characters: the server validated them).
+std::string RecordKeyText(
+    const std::vector<std::pair<std::string, std::string>>& sorted_parameters);
+
 absl::Status GenerateHmacKeyFile(const std::string& path);
 
 }  // namespace lienthong::audit

@@ -107,6 +107,7 @@ class GatewayServer {
   std::unique_ptr<grpc::Service> audit_service_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;
+  std::shared_ptr<grpc::Service> records_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gateway/audit/signing.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -55,6 +56,41 @@ AuditRecord FixedOfficerRecord() {
   return r;
 }
 
+// FixedOfficerRecord as a record lookup.
+AuditRecord FixedRecordLookup() {
+  AuditRecord r = FixedOfficerRecord();
+  r.set_method("lienthong.v1.RecordService/GetRecord");
+  r.clear_citizen_hmac();
+  r.clear_citizen_masked();
+  r.set_record_type("enterprise");
+  r.set_record_key_hmac(std::string(64, '7'));
+  return r;
+}
+
+TEST(RecordHashTest, RecordLookupsAreTaggedAndCovered) {
+  const AuditRecord lookup = FixedRecordLookup();
+  EXPECT_EQ(CanonicalEncoding(lookup).substr(0, 8), "LTAUDIT3");
+  // Officer fields and then the two record fields close the encoding.
+  EXPECT_EQ(CanonicalEncoding(lookup).substr(
+                CanonicalEncoding(lookup).size() - 4 - 64 - 4 - 10),
+            absl::StrCat(std::string("\0\0\0\x0a", 4), "enterprise",
+                         std::string("\0\0\0\x40", 4), std::string(64, '7')));
+  for (const char* field : {"record_type", "record_key_hmac"}) {
+    SCOPED_TRACE(field);
+    AuditRecord r = lookup;
+    r.GetReflection()->SetString(&r, r.GetDescriptor()->FindFieldByName(field),
+                                 "");
+    EXPECT_NE(*ComputeRecordHash(r), *ComputeRecordHash(lookup));
+  }
+}
+
+TEST(CitizenKeyTest, RecordKeysAreHashedUnambiguously) {
+  EXPECT_EQ(RecordKeyText({{"a", "b"}, {"c", "d"}}),
+            std::string("a=b\0c=d\0", 8));
+  EXPECT_NE(RecordKeyText({{"a", "bc"}}), RecordKeyText({{"ab", "c"}}));
+  EXPECT_NE(RecordKeyText({{"a", "b"}}), RecordKeyText({{"a", "b"}, {"c", ""}}));
+}
+
 TEST(RecordHashTest, FormatIsPinned) {
   // Changing the canonical encoding breaks every stored chain: it needs a
   // new version tag, never a silent change. The value was computed
@@ -84,7 +120,9 @@ TEST(RecordHashTest, RemovingTheOfficerChangesTheHash) {
 }
 
 TEST(RecordHashTest, EveryFieldButTheHashIsCovered) {
-  const AuditRecord base = FixedOfficerRecord();
+  AuditRecord base = FixedRecordLookup();
+  base.set_citizen_hmac(std::string(64, 'd'));
+  base.set_citizen_masked("033******345");
   const std::string base_hash = *ComputeRecordHash(base);
   const google::protobuf::Descriptor* descriptor = base.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {

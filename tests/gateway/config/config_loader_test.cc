@@ -841,7 +841,8 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.BundleService/GetBundle",
                           "lienthong.v1.BundleService/WatchBundle",
                           "lienthong.v1.BundleService/ListBundles",
-                          "lienthong.v1.BundleService/ResolveStep"));
+                          "lienthong.v1.BundleService/ResolveStep",
+                          "lienthong.v1.RecordService/GetRecord"));
 }
 
 // ---- The example operators copy -------------------------------------------
