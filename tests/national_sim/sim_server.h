@@ -13,7 +13,8 @@
 //
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
 // auth, token, certs), /dvcqg/api/..., the agencies' /hotich/, /cutru/,
-// /bhxh/ and /ldtbxh/ (agencies.h), and the control endpoint: POST
+// /bhxh/ and /ldtbxh/ (agencies.h), those of the systems added from their
+// own files (sim_system.h), and the control endpoint: POST
 // /_sim/vneid/faults (VneidTokenFaults as JSON, "reset" first clears them),
 // POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats
 // (VneidCounters), GET /_sim/stats (counters and
@@ -23,7 +24,7 @@
 // create_procedure, update_procedure, withdraw_procedure or
 // dossier_status), GET /_sim/agencies/steps (the agencies' steps, see
 // AgencyStepsReply) and POST /_sim/knobs with a JSON object
-// {"system": "population"|"vneid"|"portal"|<an agency>|"all", "reset": bool, <knob
+// {"system": "population"|"vneid"|"portal"|<an agency>|<an added system>|"all", "reset": bool, <knob
 // fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
 // absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
