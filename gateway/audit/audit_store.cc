@@ -54,7 +54,8 @@ constexpr char kRecordColumns[] =
     "sequence, time_ns, node, caller, caller_cert_sha256, method, purpose, "
     "dossier_id, citizen_hmac, citizen_masked, national_system, attempts, "
     "outcome, latency_us, request_sha256, response_sha256, prev_hash, hash, "
-    "officer_hmac, officer_masked, officer_unit_code, officer_account_hmac";
+    "officer_hmac, officer_masked, officer_unit_code, officer_account_hmac, "
+    "record_type, record_key_hmac";
 // Brings a version-1 records table to version 2: the officer's columns.
 constexpr char kAddOfficerColumns[] =
     "ALTER TABLE records ADD COLUMN officer_hmac TEXT NOT NULL DEFAULT '';"
@@ -64,10 +65,18 @@ constexpr char kAddOfficerColumns[] =
     "ALTER TABLE records ADD COLUMN officer_account_hmac TEXT NOT NULL "
     "DEFAULT '';";
 
-// 1: the tables as first released; 2: the officer a call was made for.
+// Brings a version-2 records table to version 3: record lookups' columns.
+constexpr char kAddRecordColumns[] =
+    "ALTER TABLE records ADD COLUMN record_type TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE records ADD COLUMN record_key_hmac TEXT NOT NULL "
+    "DEFAULT '';";
+
+// 1: the tables as first released; 2: the officer a call was made for;
+// 3: the record type and key of record lookups.
 const storage::SchemaUpgrade kUpgrades[] = {{1, kSchemaV1, nullptr},
-                                            {2, kAddOfficerColumns, nullptr}};
-constexpr int kSchemaVersion = 2;
+                                            {2, kAddOfficerColumns, nullptr},
+                                            {3, kAddRecordColumns, nullptr}};
+constexpr int kSchemaVersion = 3;
 
 constexpr char kCheckpointColumns[] =
     "sequence, hash, time_ns, node, signature, public_key_sha256";
@@ -131,6 +140,8 @@ void ReadRecord(const Statement& row, AuditRecord* r) {
   r->set_officer_masked(row.Text(19));
   r->set_officer_unit_code(row.Text(20));
   r->set_officer_account_hmac(row.Text(21));
+  r->set_record_type(row.Text(22));
+  r->set_record_key_hmac(row.Text(23));
 }
 
 // Reads a row selected with kCheckpointColumns.
@@ -210,7 +221,7 @@ absl::Status SqliteAuditStore::WriteLocked(
         Statement s,
         db_->Cached(absl::StrCat(
             "INSERT INTO records (", kRecordColumns,
-            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     for (const AuditRecord& r : records) {
       s.Bind(1, static_cast<int64_t>(r.sequence()))
           .Bind(2, ToNanos(r.time()))
@@ -233,7 +244,9 @@ absl::Status SqliteAuditStore::WriteLocked(
           .BindView(19, r.officer_hmac())
           .BindView(20, r.officer_masked())
           .BindView(21, r.officer_unit_code())
-          .BindView(22, r.officer_account_hmac());
+          .BindView(22, r.officer_account_hmac())
+          .BindView(23, r.record_type())
+          .BindView(24, r.record_key_hmac());
       absl::Status inserted = s.Run();
       s.Reset();
       if (!inserted.ok()) return db_->Error("insert record");

@@ -57,18 +57,40 @@ TEST(SqliteAuditStoreTest, TheStoreAndItsLogFilesAreOwnerOnly) {
   EXPECT_EQ(ModeOf(path + "-shm"), 0600);
 }
 
+TEST(SqliteAuditStoreTest, RecordLookupsKeepTheirTypeAndKeyHash) {
+  ScratchDir dir;
+  auto store = SqliteAuditStore::Open(dir.File("audit.db"));
+  ASSERT_THAT(store, IsOk());
+  auto key = CitizenKey::FromBytes(testutil::kTestHmacKey);
+  ASSERT_THAT(key, IsOk());
+  AuditRecord record = SampleRecord(1, *key);
+  record.set_sequence(1);
+  record.set_record_type("enterprise");
+  record.set_record_key_hmac(key->Hmac(RecordKeyText({{"tax_code", "1"}})));
+  ASSERT_THAT((*store)->Write({record}, {}), IsOk());
+  std::vector<AuditRecord> read;
+  ASSERT_THAT((*store)->ScanRecords(1, [&](const AuditRecord& r) {
+    read.push_back(r);
+    return true;
+  }), IsOk());
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].record_type(), "enterprise");
+  EXPECT_EQ(read[0].record_key_hmac(), record.record_key_hmac());
+  EXPECT_EQ(CanonicalEncoding(read[0]), CanonicalEncoding(record));
+}
+
 TEST(SqliteAuditStoreTest, AStoreFromANewerGatewayIsRefused) {
   ScratchDir dir;
   const std::string path = dir.File("audit.db");
   ASSERT_THAT(SqliteAuditStore::Open(path), IsOk());
-  RunSql(path, "PRAGMA user_version=3");
+  RunSql(path, "PRAGMA user_version=4");
   EXPECT_THAT(SqliteAuditStore::Open(path),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 3, newer than this "
-                                 "gateway's 2")));
+                       HasSubstr("schema version 4, newer than this "
+                                 "gateway's 3")));
   EXPECT_THAT(SqliteAuditStore::OpenReadOnly(path, {}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema version 3")));
+                       HasSubstr("schema version 4")));
 }
 
 TEST(SqliteAuditStoreTest, AFileThatIsNoDatabaseIsUnavailable) {
