@@ -861,8 +861,10 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(config->listener().tls().client_ca_file(),
               EndsWith("/certs/out/ca.pem"));
 
-  // Population, VNeID, the portal, and the four agencies of the bundles.
-  ASSERT_EQ(config->adapters_size(), 7);
+  // Population, VNeID, the portal, the four agencies of the bundles, and
+  // the business registry (ministry-rest-json).
+  ASSERT_EQ(config->adapters_size(), 8);
+  EXPECT_EQ(config->adapters(7).type(), "ministry-rest-json");
   EXPECT_EQ(config->adapters(2).type(), "dvcqg-portal-rest");
   EXPECT_EQ(config->portal_sync().adapter(), "portal");
   v1::C06PopulationSoapConfig c06;
@@ -889,14 +891,15 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(vneid.redirect_uris(),
               ElementsAre("https://dichvucong.hungyen.gov.vn/vneid/callback"));
 
-  EXPECT_EQ(config->routes_size(), 3);
+  EXPECT_EQ(config->routes_size(), 4);
   ASSERT_EQ(config->clients_size(), 4);
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  // Lookups, verifications, the six portal-sync methods and the five of
-  // the bundles.
-  EXPECT_EQ(config->clients(0).methods_size(), 13);
+  // Lookups, verifications, the six portal-sync methods, the five of the
+  // bundles and record lookups.
+  EXPECT_EQ(config->clients(0).methods_size(), 14);
+  EXPECT_EQ(config->clients(0).grants(2).record_type(), "enterprise");
 
   // An agency adapter's config is its own message, from its own folder.
   lienthong::adapters::civil_status::CivilStatusRestConfig civil;
