@@ -22,6 +22,10 @@
 #   scripts/bench.sh [--rounds N] [--duration S] [--no-route5] [--breakdown]
 #                    [--keep] [--perf PREFIX]
 #
+# It also prints the disk's "fdatasync p50 N us" (fdatasync_probe, in the
+# folder of the gateways' journals, after the rounds) and, with --breakdown,
+# whether auditing meets issue 13's targets against lt-noaudit.
+#
 # --breakdown adds two more route-4 gateways, to show what the audit log
 # costs: lt-noaudit (auditing off) and lt-nowait (audited, but answers do
 # not wait for the record to be durable); and direct-cq, the same upstream
@@ -55,7 +59,7 @@ while [ $# -gt 0 ]; do
     --breakdown) breakdown=1; shift ;;
     --keep) keep=1; shift ;;
     --perf) perf_prefix=$2; shift 2 ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -85,11 +89,12 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
 fi
 cmake --build "$build" -j "$(nproc)" --target lienthong-bench-upstream \
-  lienthong-loadgen lienthong-gateway lienthong-sim >&2
+  lienthong-loadgen lienthong-gateway lienthong-sim fdatasync_probe >&2
 upstream_bin=$build/tests/bench/lienthong-bench-upstream
 loadgen_bin=$build/tests/bench/lienthong-loadgen
 gateway_bin=$build/gateway/server/lienthong-gateway
 sim_bin=$build/tests/national_sim/lienthong-sim
+probe_bin=$build/tests/bench/fdatasync_probe
 
 certs=$root/$build/bench-certs
 certs/make-dev-certs.sh "$certs" >/dev/null
@@ -428,6 +433,11 @@ if [ -n "$perf_prefix" ] && command -v perf >/dev/null; then
   done
 fi
 
+# The disk's fdatasync latency, in the folder the gateways' audit journals
+# are in, right after the rounds: what auditing at 1 in flight is held to
+# (at most one fdatasync p50 + 300 us added to the p50).
+fdatasync_line=$("$probe_bin" --dir "$tmp" --writes 300 | tail -1)
+
 # --- Report -----------------------------------------------------------------
 declare -A rss
 for target in "${targets[@]}"; do rss[$target]=$(peak_rss_kib "${server_pid[$target]}"); done
@@ -439,7 +449,8 @@ echo "Lienthong benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rounds 
 echo "Medians over rounds, [min-max]. 'vs direct': throughput ratio at 32, added p50 at 1."
 echo "server CPU: user+system of the target's own processes (direct: the upstream;"
 echo "proxies: the proxy only, not the upstream behind it) per call, from /proc."
-awk -F'\t' -v rss="$rss_list" '
+fdatasync_us=$(echo "$fdatasync_line" | awk '{print $3}')
+awk -F'\t' -v rss="$rss_list" -v fsync_us="$fdatasync_us" '
 function median(list,   n, a, i, j, t) {
   n = split(list, a, " ")
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -482,6 +493,20 @@ END {
   printf "\npeak RSS (VmHWM, MiB):"
   for (i = 1; i <= nt; i++) printf " %s %.1f", torder[i], mem[torder[i]] / 1024
   printf "\n"
+  # The audit targets of issue 13, when lt-noaudit ran.
+  a1 = "lienthong" SUBSEP 1; n1 = "lt-noaudit" SUBSEP 1
+  a32 = "lienthong" SUBSEP 32; n32 = "lt-noaudit" SUBSEP 32
+  if ((a1 in seen) && (n1 in seen)) {
+    added = median(p50[a1]) - median(p50[n1])
+    printf "auditing at 1 in flight adds %.0f us to the p50 (target: fdatasync p50 + 300 = %.0f us): %s\n", \
+      added, fsync_us + 300, (added <= fsync_us + 300) ? "met" : "NOT met"
+  }
+  if ((a32 in seen) && (n32 in seen)) {
+    ratio = median(cpu[a32]) / median(cpu[n32])
+    printf "audited CPU per call at 32 in flight: %.2fx lt-noaudit (target: at most 1.25x): %s\n", \
+      ratio, (ratio <= 1.25) ? "met" : "NOT met"
+  }
   if (("c06-soap" SUBSEP 1) in seen) printf "* c06-soap latency is h2load'"'"'s mean, not a median.\n"
 }' "$results"
+echo "$fdatasync_line"
 echo "lienthong gateway threads at the end: $(awk '/^Threads/ {print $2}' /proc/$lienthong_pid/status)"

@@ -10,6 +10,8 @@ packages=(
   libssl-dev libcurl4-openssl-dev libpugixml-dev libyaml-cpp-dev libicu-dev
   libsqlite3-dev sqlite3 libpq-dev libcpp-httplib-dev libcli11-dev libevent-dev
   libgtest-dev libgmock-dev procps curl
+  # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
+  yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file
 )
 
 missing=()

@@ -1,24 +1,43 @@
 #include "gateway/audit/audit_log.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/audit/verify.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
 
 namespace lienthong::audit {
 namespace {
 
+// Room kept in a write and a segment for a checkpoint frame (a checkpoint
+// is ~400 bytes with a node name of up to 256).
+constexpr size_t kCheckpointRoom = 2048;
+constexpr size_t kMaxNodeBytes = 256;
+
 absl::Status StoreUnavailable() {
   return absl::UnavailableError("audit store unavailable");
 }
 
+std::string DefaultJournalDir(const std::string& index_path) {
+  const size_t slash = index_path.rfind('/');
+  return slash == std::string::npos
+             ? std::string("audit-journal")
+             : absl::StrCat(index_path.substr(0, slash), "/audit-journal");
+}
+
 absl::Status ValidateOptions(const AuditLog::Options& options) {
-  if (options.node.empty()) {
-    return absl::InvalidArgumentError("audit log needs a node name");
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("audit log needs an index path");
+  }
+  if (options.node.empty() || options.node.size() > kMaxNodeBytes) {
+    return absl::InvalidArgumentError(
+        "audit log needs a node name of at most 256 bytes");
   }
   if (options.signing_key_file.empty()) {
     return absl::InvalidArgumentError("audit log needs a signing key file");
@@ -31,74 +50,137 @@ absl::Status ValidateOptions(const AuditLog::Options& options) {
     return absl::InvalidArgumentError(
         "audit checkpoint_every, max_batch and max_pending must be >= 1");
   }
+  if (options.segment_bytes < kMinSegmentBytes) {
+    return absl::InvalidArgumentError(
+        "audit journal segments must be at least 1 MiB");
+  }
   return absl::OkStatus();
+}
+
+struct Keys {
+  SigningKey signing;
+  PublicKey verifying;
+  CitizenKey citizen;
+  DigestKey digest;
+};
+
+absl::StatusOr<Keys> LoadKeys(const AuditLog::Options& options) {
+  LIENTHONG_ASSIGN_OR_RETURN(SigningKey signing,
+                             SigningKey::FromPemFile(options.signing_key_file));
+  if (!options.signing_key_sha256.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(
+        CheckPin(signing.public_key(), options.signing_key_sha256));
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      CitizenKey citizen, options.hmac_key.empty()
+                              ? CitizenKey::FromFile(options.hmac_key_file)
+                              : CitizenKey::FromBytes(options.hmac_key));
+  std::optional<DigestKey> digest;
+  if (!options.digest_key.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(digest, DigestKey::FromBytes(options.digest_key));
+  } else if (!options.digest_key_file.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(digest,
+                               DigestKey::FromFile(options.digest_key_file));
+  } else {
+    digest = DigestKey::DerivedFrom(citizen);
+  }
+  PublicKey verifying = signing.public_key();
+  return Keys{std::move(signing), std::move(verifying), std::move(citizen),
+              *std::move(digest)};
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options) {
   LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
-  if (options.path.empty()) {
-    return absl::InvalidArgumentError("audit log needs a store path");
+  if (options.journal_dir.empty()) {
+    options.journal_dir = DefaultJournalDir(options.path);
   }
-  SqliteAuditStore::Options store_options;
-  store_options.busy_timeout = options.busy_timeout;
-  LIENTHONG_ASSIGN_OR_RETURN(
-      std::unique_ptr<SqliteAuditStore> store,
-      SqliteAuditStore::Open(options.path, store_options));
-  return Open(std::move(options), std::move(store));
-}
-
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
-    Options options, std::unique_ptr<AuditStore> store) {
-  LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
-  LIENTHONG_ASSIGN_OR_RETURN(SigningKey signing_key,
-                             SigningKey::FromPemFile(options.signing_key_file));
-  std::optional<CitizenKey> citizen_key;
-  if (!options.hmac_key.empty()) {
-    LIENTHONG_ASSIGN_OR_RETURN(citizen_key,
-                               CitizenKey::FromBytes(options.hmac_key));
-  } else {
-    LIENTHONG_ASSIGN_OR_RETURN(citizen_key,
-                               CitizenKey::FromFile(options.hmac_key_file));
-  }
-  std::unique_ptr<AuditLog> log(
-      new AuditLog(std::move(options), std::move(store), std::move(signing_key),
-                   *std::move(citizen_key)));
-  LIENTHONG_RETURN_IF_ERROR(log->LoadHead());
-  log->writer_ = std::thread(&AuditLog::WriterLoop, log.get());
+  LIENTHONG_ASSIGN_OR_RETURN(Keys keys, LoadKeys(options));
+  std::unique_ptr<AuditLog> log(new AuditLog(
+      std::move(options), std::move(keys.signing), std::move(keys.verifying),
+      std::move(keys.citizen), std::move(keys.digest)));
+  LIENTHONG_RETURN_IF_ERROR(log->Start());
   return log;
 }
 
 absl::Status AuditLog::Check(const Options& options) {
   LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
-  if (options.path.empty()) {
-    return absl::InvalidArgumentError("audit log needs a store path");
-  }
-  LIENTHONG_ASSIGN_OR_RETURN(SigningKey signing_key,
-                             SigningKey::FromPemFile(options.signing_key_file));
-  absl::StatusOr<CitizenKey> citizen_key =
-      options.hmac_key.empty() ? CitizenKey::FromFile(options.hmac_key_file)
-                               : CitizenKey::FromBytes(options.hmac_key);
-  LIENTHONG_RETURN_IF_ERROR(citizen_key.status());
-  SqliteAuditStore::Options store_options;
-  store_options.busy_timeout = options.busy_timeout;
-  absl::StatusOr<std::unique_ptr<SqliteAuditStore>> store =
-      SqliteAuditStore::OpenReadOnly(options.path, store_options);
-  if (absl::IsNotFound(store.status())) return absl::OkStatus();
-  LIENTHONG_RETURN_IF_ERROR(store.status());
-  // Reads the head as Open does; without a writer thread nothing is written.
-  AuditLog log(options, *std::move(store), std::move(signing_key),
-               *std::move(citizen_key));
-  return log.LoadHead();
+  LIENTHONG_RETURN_IF_ERROR(LoadKeys(options).status());
+  absl::StatusOr<std::unique_ptr<SqliteAuditIndex>> index =
+      SqliteAuditIndex::OpenReadOnly(options.path, {"", options.busy_timeout});
+  if (absl::IsNotFound(index.status())) return absl::OkStatus();
+  return index.status();
 }
 
-AuditLog::AuditLog(Options options, std::unique_ptr<AuditStore> store,
-                   SigningKey signing_key, CitizenKey citizen_key)
+AuditLog::AuditLog(Options options, SigningKey signing_key,
+                   PublicKey public_key, CitizenKey citizen_key,
+                   DigestKey digest_key)
     : options_(std::move(options)),
-      store_(std::move(store)),
       signing_key_(std::move(signing_key)),
-      citizen_key_(std::move(citizen_key)) {}
+      public_key_(std::move(public_key)),
+      citizen_key_(std::move(citizen_key)),
+      digest_key_(std::move(digest_key)) {}
+
+absl::Status AuditLog::Start() {
+  Journal::Options journal_options;
+  journal_options.dir = options_.journal_dir;
+  journal_options.segment_bytes = options_.segment_bytes;
+  journal_options.io = options_.io;
+  LIENTHONG_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_options));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      index_, SqliteAuditIndex::Open(
+                  options_.path, {options_.journal_dir, options_.busy_timeout}));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      anchors_, AnchorSink::Open({options_.anchor_file, options_.anchor_syslog}));
+
+  RecoveryOptions recovery_options;
+  recovery_options.journal_dir = options_.journal_dir;
+  recovery_options.key = &public_key_;
+  recovery_options.anchor_file = options_.anchor_file;
+  LIENTHONG_ASSIGN_OR_RETURN(Recovery recovery,
+                             RecoverJournal(journal_->tail(), recovery_options));
+  ready_ = recovery.ready;
+  if (!ready_) {
+    not_ready_reason_ = recovery.reason;
+    log::Error("audit log opened NOT READY; audited calls are refused",
+               {{"reason", not_ready_reason_}});
+  } else {
+    head_ = recovery.head;
+    durable_sequence_.store(head_.sequence);
+    checkpoints_.store(head_.checkpoint_index);
+    if (journal_->tail().torn_bytes > 0) {
+      const uint64_t torn = journal_->tail().torn_bytes;
+      LIENTHONG_RETURN_IF_ERROR(journal_->CutTornTail());
+      torn_cut_.store(torn);
+      log::Warning("audit journal: cut off the torn last write of a crash "
+                   "(never acknowledged)",
+                   {{"bytes", absl::StrCat(torn)}});
+    }
+    // A segment that ends with its seal is not written again.
+    sealed_ = journal_->remaining() < 2 * kCheckpointRoom;
+    AuditRecord opened;
+    opened.set_kind(AuditRecord::LOG_OPENED);
+    opened.set_node(options_.node);
+    opened.set_details(recovery.details);
+    LIENTHONG_RETURN_IF_ERROR(ToProtoTime(absl::Now(), opened.mutable_time()));
+    LIENTHONG_RETURN_IF_ERROR(WriteWithCheckpoint(
+        absl::MakeSpan(&opened, 1), AuditCheckpoint::OPENED));
+  }
+
+  Indexer::Options indexer_options;
+  indexer_options.journal_dir = options_.journal_dir;
+  indexer_options.journal_id = journal_->tail().journal_id;
+  indexer_options.interval = options_.index_interval;
+  indexer_ = std::make_unique<Indexer>(indexer_options, index_.get(), [this] {
+    return Indexer::Durable{journal_->durable_end(), durable_sequence_.load()};
+  });
+  LIENTHONG_RETURN_IF_ERROR(indexer_->Start());
+  writer_ = std::thread(&AuditLog::WriterLoop, this);
+  // Named, for ps, top and profiles.
+  pthread_setname_np(writer_.native_handle(), "audit-writer");
+  return absl::OkStatus();
+}
 
 AuditLog::~AuditLog() { Close().IgnoreError(); }
 
@@ -110,9 +192,73 @@ absl::Status AuditLog::Close() {
     closing_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  if (indexer_ != nullptr) indexer_->Stop();
   closed_ = true;
   close_status_ = final_status_;
   return close_status_;
+}
+
+absl::Status AuditLog::CanAppend() const {
+  if (!ready_) return absl::UnavailableError(not_ready_reason_);
+  if (!healthy_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError(
+        "audit log unavailable: its journal cannot be written; no call is "
+        "made that cannot be audited");
+  }
+  return absl::OkStatus();
+}
+
+uint64_t AuditLog::FreeBytes() const {
+  absl::StatusOr<uint64_t> free = journal_->FreeBytes();
+  return free.ok() ? *free : 0;
+}
+
+absl::Status AuditLog::Readiness() const {
+  LIENTHONG_RETURN_IF_ERROR(CanAppend());
+  if (options_.min_free_bytes > 0) {
+    const uint64_t free = FreeBytes();
+    if (free < options_.min_free_bytes) {
+      return absl::UnavailableError(absl::StrCat(
+          "audit disk space low: ", free >> 20, " MiB free on the journal's "
+          "filesystem, below the ", options_.min_free_bytes >> 20,
+          " MiB watermark (audit.min_free_mib); archive old segments "
+          "(lienthong audit archive) or add space before writes fail"));
+    }
+  }
+  if (anchor_failing_.load()) {
+    return absl::UnavailableError(
+        "audit anchor file cannot be written; checkpoints are not anchored "
+        "outside the journal");
+  }
+  return absl::OkStatus();
+}
+
+AuditLog::Stats AuditLog::stats() const {
+  Stats s;
+  s.durable_sequence = durable_sequence_.load();
+  s.indexed_sequence = indexer_ != nullptr ? indexer_->indexed_sequence() : 0;
+  s.checkpoints = checkpoints_.load();
+  s.torn_tail_bytes_cut = torn_cut_.load();
+  s.refusals_coalesced = refusals_coalesced_.load();
+  s.write_failures = write_failures_.load();
+  s.anchor_failures = anchor_failures_.load();
+  s.writes = writes_.load();
+  return s;
+}
+
+absl::StatusOr<VerifyReport> AuditLog::Verify() const {
+  VerifyOptions verify;
+  verify.key = &public_key_;
+  verify.key_pinned = key_pinned();
+  verify.anchor_file = options_.anchor_file;
+  verify.until = journal_->durable_end();
+  return VerifyJournal(options_.journal_dir, verify);
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditLog::QueryIndex::Query(
+    const QueryFilter& filter) const {
+  LIENTHONG_RETURN_IF_ERROR(log_->indexer_->CatchUp(/*for_query=*/true));
+  return log_->index_->Query(filter);
 }
 
 void AuditLog::Append(AuditRecord record,
@@ -127,17 +273,34 @@ void AuditLog::Append(AuditRecord record,
 void AuditLog::AppendThenRelease(
     AuditRecord record, bool wait_for_durable, absl::Status answer,
     absl::AnyInvocable<void(absl::Status) &&> release) {
+  if (options_.coalesce_refusals && RefusalCoalescer::IsRefusal(record)) {
+    if (record.node().empty()) record.set_node(options_.node);
+    bool counted = false;
+    {
+      absl::MutexLock lock(&mu_);
+      counted = !closing_ && ready_ && coalescer_.Offer(record, absl::Now());
+    }
+    if (counted) {
+      std::move(release)(std::move(answer));
+      return;
+    }
+  }
   if (!wait_for_durable) {
     Append(std::move(record), [](absl::Status) {});
     std::move(release)(std::move(answer));
     return;
   }
-  Append(std::move(record), [answer = std::move(answer),
+  Append(std::move(record), [this, answer = std::move(answer),
                              release = std::move(release)](
                                 absl::Status durable) mutable {
-    std::move(release)(durable.ok()
-                           ? std::move(answer)
-                           : absl::UnavailableError(kAnswerWithheld));
+    if (durable.ok()) {
+      std::move(release)(std::move(answer));
+    } else if (!ready_) {
+      // Why nothing is audited, and what an operator must do.
+      std::move(release)(absl::UnavailableError(not_ready_reason_));
+    } else {
+      std::move(release)(absl::UnavailableError(kAnswerWithheld));
+    }
   });
 }
 
@@ -163,6 +326,7 @@ void AuditLog::Enqueue(AuditRecord record, Done done) {
     status = ValidateProtoTime(record.time());
   }
   if (record.node().empty()) record.set_node(options_.node);
+  if (status.ok() && !ready_) status = CanAppend();
   if (status.ok()) {
     absl::MutexLock lock(&mu_);
     if (closing_) {
@@ -185,14 +349,24 @@ void AuditLog::WriterLoop() {
   std::vector<AuditRecord> records;
   std::vector<Done> done;
   while (true) {
+    bool closing = false;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &AuditLog::HasWork));
-      if (queued_records_.empty()) break;  // Closing, and all written.
+      mu_.AwaitWithDeadline(absl::Condition(this, &AuditLog::HasWork),
+                            coalescer_.NextEnd());
+      closing = closing_;
+      // Windows of refusals that ended go out as their count records.
+      for (AuditRecord& summary : coalescer_.TakeEnded(
+               closing ? absl::InfiniteFuture() : absl::Now())) {
+        queued_records_.push_back(std::move(summary));
+        queued_done_.push_back([](absl::Status, const AuditRecord&) {});
+      }
+      refusals_coalesced_.store(coalescer_.coalesced());
+      if (queued_records_.empty() && closing) break;
       records.swap(queued_records_);
       done.swap(queued_done_);
     }
-    // Everything queued while the last batch was being written goes out
+    // Everything queued while the last write was in progress goes out
     // together: that is the group commit.
     const size_t max_batch = static_cast<size_t>(options_.max_batch);
     for (size_t i = 0; i < records.size(); i += max_batch) {
@@ -203,87 +377,152 @@ void AuditLog::WriterLoop() {
     records.clear();
     done.clear();
   }
-  final_status_ = WriteFinalCheckpoint();
+  // Never sign a head that was not verified: a log that is not ready
+  // signs nothing.
+  final_status_ = ready_ ? WriteWithCheckpoint({}, AuditCheckpoint::CLEAN_STOP)
+                         : absl::OkStatus();
 }
 
 void AuditLog::WriteBatch(absl::Span<AuditRecord> records,
                           absl::Span<Done> done) {
-  absl::Status status = TryWrite(records);
-  healthy_.store(status.ok(), std::memory_order_relaxed);
-  if (!status.ok()) {
-    head_valid_ = false;
-    log::Error("audit store write failed",
+  size_t written = 0;
+  absl::Status status = ready_ ? absl::OkStatus() : CanAppend();
+  while (status.ok() && written < records.size()) {
+    absl::StatusOr<Unit> unit = Compose(records.subspan(written),
+                                        AuditCheckpoint::REASON_UNSPECIFIED);
+    status = unit.status();
+    if (status.ok()) status = WriteUnit(*unit);
+    if (!status.ok()) break;
+    for (size_t i = written; i < written + unit->records; ++i) {
+      std::move(done[i])(absl::OkStatus(), records[i]);
+    }
+    written += unit->records;
+  }
+  if (status.ok()) return;
+  if (ready_) {
+    log::Error("audit journal write failed",
                {{"error", status.message()},
-                {"records", absl::StrCat(records.size())}});
+                {"records", absl::StrCat(records.size() - written)}});
     status = StoreUnavailable();
   }
-  for (size_t i = 0; i < records.size(); ++i) {
+  for (size_t i = written; i < records.size(); ++i) {
     std::move(done[i])(status, records[i]);
   }
 }
 
-absl::Status AuditLog::TryWrite(absl::Span<AuditRecord> records) {
-  if (!head_valid_) LIENTHONG_RETURN_IF_ERROR(LoadHead());
-  uint64_t sequence = head_sequence_;
-  std::string prev = head_hash_;
-  std::vector<AuditCheckpoint> checkpoints;
+absl::Status AuditLog::AddCheckpoint(AuditCheckpoint::Reason reason, Unit& unit,
+                                     size_t* last_frame) {
+  AuditCheckpoint c;
+  c.set_index(unit.head.checkpoint_index + 1);
+  c.set_first_sequence(unit.head.checkpoint_sequence + 1);
+  c.set_sequence(unit.head.sequence);
+  c.set_hash(unit.head.hash);
+  c.set_prev_checkpoint_hash(unit.head.checkpoint_hash);
+  c.set_reason(reason);
+  c.set_checkpoint_every(static_cast<uint32_t>(options_.checkpoint_every));
+  c.set_epoch(unit.head.epoch);
+  c.set_node(options_.node);
+  LIENTHONG_RETURN_IF_ERROR(ToProtoTime(absl::Now(), c.mutable_time()));
+  LIENTHONG_ASSIGN_OR_RETURN(c, SignCheckpoint(signing_key_, std::move(c)));
+  *last_frame = unit.bytes.size();
+  AppendFrame(FrameType::kCheckpoint, 0, journal_->next_write(),
+              c.SerializeAsString(), &unit.bytes);
+  unit.head.checkpoint_index = c.index();
+  unit.head.checkpoint_hash = c.checkpoint_hash();
+  unit.head.checkpoint_sequence = c.sequence();
+  unit.checkpoints.push_back(std::move(c));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AuditLog::Unit> AuditLog::Compose(
+    absl::Span<AuditRecord> records, AuditCheckpoint::Reason reason) {
+  if (sealed_) {
+    LIENTHONG_RETURN_IF_ERROR(journal_->NextSegment());
+    sealed_ = false;
+  }
+  Unit unit;
+  unit.head = head_;
+  const uint64_t room = std::min<uint64_t>(journal_->remaining(), kMaxWriteBytes);
+  const uint64_t every = static_cast<uint64_t>(options_.checkpoint_every);
+  size_t last_frame = 0;
+  std::string payload;
   for (AuditRecord& record : records) {
-    record.set_sequence(++sequence);
-    record.set_prev_hash(prev);
-    LIENTHONG_ASSIGN_OR_RETURN(prev, ComputeRecordHash(record));
-    record.set_hash(prev);
-    if (sequence % static_cast<uint64_t>(options_.checkpoint_every) == 0) {
-      LIENTHONG_ASSIGN_OR_RETURN(AuditCheckpoint checkpoint,
-                                 MakeCheckpoint(signing_key_, sequence, prev,
-                                                absl::Now(), options_.node));
-      checkpoints.push_back(std::move(checkpoint));
+    record.set_sequence(unit.head.sequence + 1);
+    record.set_prev_hash(unit.head.hash);
+    LIENTHONG_ASSIGN_OR_RETURN(std::string hash, ComputeRecordHash(record));
+    record.set_hash(hash);
+    record.SerializeToString(&payload);
+    const bool periodic = record.sequence() % every == 0;
+    // Room for this record, its checkpoint, the unit's own and a seal.
+    const uint64_t need = unit.bytes.size() + kFrameHeaderSize +
+                          payload.size() + (periodic ? 3 : 2) * kCheckpointRoom;
+    if (need > room) {
+      if (journal_->remaining() < need) {
+        LIENTHONG_RETURN_IF_ERROR(
+            AddCheckpoint(AuditCheckpoint::SEGMENT_SEALED, unit, &last_frame));
+        unit.sealed = true;
+      }
+      if (unit.bytes.empty()) {
+        return absl::InternalError("an audit record does not fit in a write");
+      }
+      MarkEndOfWrite(last_frame, &unit.bytes);
+      return unit;
+    }
+    last_frame = unit.bytes.size();
+    AppendFrame(FrameType::kRecord, 0, journal_->next_write(), payload,
+                &unit.bytes);
+    unit.head.sequence = record.sequence();
+    unit.head.hash = std::move(hash);
+    ++unit.records;
+    if (periodic) {
+      LIENTHONG_RETURN_IF_ERROR(
+          AddCheckpoint(AuditCheckpoint::PERIODIC, unit, &last_frame));
     }
   }
-  LIENTHONG_RETURN_IF_ERROR(store_->Write(records, checkpoints));
-  head_sequence_ = sequence;
-  head_hash_ = std::move(prev);
-  if (!checkpoints.empty()) {
-    last_checkpoint_sequence_ = checkpoints.back().sequence();
+  if (reason != AuditCheckpoint::REASON_UNSPECIFIED) {
+    LIENTHONG_RETURN_IF_ERROR(AddCheckpoint(reason, unit, &last_frame));
   }
-  durable_sequence_.store(sequence);
+  if (unit.bytes.empty()) return absl::InternalError("an empty audit write");
+  MarkEndOfWrite(last_frame, &unit.bytes);
+  return unit;
+}
+
+absl::Status AuditLog::WriteUnit(Unit& unit) {
+  absl::Status status = journal_->Write(unit.bytes);
+  healthy_.store(status.ok(), std::memory_order_relaxed);
+  if (!status.ok()) {
+    ++write_failures_;
+    return status;
+  }
+  ++writes_;
+  head_ = unit.head;
+  sealed_ = unit.sealed;
+  durable_sequence_.store(head_.sequence);
+  if (!unit.checkpoints.empty()) {
+    checkpoints_.store(head_.checkpoint_index);
+    absl::Status anchored = anchors_->Publish(unit.checkpoints);
+    if (!anchored.ok()) {
+      ++anchor_failures_;
+      log::Error("audit anchor write failed", {{"error", anchored.message()}});
+    }
+    anchor_failing_.store(!anchored.ok());
+  }
   return absl::OkStatus();
 }
 
-absl::Status AuditLog::LoadHead() {
-  LIENTHONG_ASSIGN_OR_RETURN(std::optional<AuditRecord> last,
-                             store_->LastRecord());
-  LIENTHONG_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> checkpoint,
-                             store_->LastCheckpoint());
-  uint64_t sequence = last ? last->sequence() : 0;
-  std::string hash = last ? last->hash() : GenesisHash();
-  std::string raw;
-  if (hash.size() != 2 * kHashSize || !FromHex(hash, &raw)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "audit store's last record (", sequence, ") has a malformed hash"));
+absl::Status AuditLog::WriteWithCheckpoint(absl::Span<AuditRecord> records,
+                                           AuditCheckpoint::Reason reason) {
+  // A segment too full for the whole write is sealed first.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    LIENTHONG_ASSIGN_OR_RETURN(Unit unit, Compose(records, reason));
+    const bool complete = unit.records == records.size() && !unit.sealed;
+    if (!complete && unit.records > 0) {
+      return absl::InternalError("a checkpoint write was split");
+    }
+    LIENTHONG_RETURN_IF_ERROR(WriteUnit(unit));
+    if (complete) return absl::OkStatus();
   }
-  if (checkpoint && checkpoint->sequence() > sequence) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "audit store ends at record ", sequence, " before its checkpoint at ",
-        checkpoint->sequence(), ": records were cut off; verify the log"));
-  }
-  head_sequence_ = sequence;
-  head_hash_ = std::move(hash);
-  last_checkpoint_sequence_ = checkpoint ? checkpoint->sequence() : 0;
-  durable_sequence_.store(sequence);
-  head_valid_ = true;
-  return absl::OkStatus();
-}
-
-absl::Status AuditLog::WriteFinalCheckpoint() {
-  if (!head_valid_) LIENTHONG_RETURN_IF_ERROR(LoadHead());
-  if (head_sequence_ <= last_checkpoint_sequence_) return absl::OkStatus();
-  LIENTHONG_ASSIGN_OR_RETURN(
-      AuditCheckpoint checkpoint,
-      MakeCheckpoint(signing_key_, head_sequence_, head_hash_, absl::Now(),
-                     options_.node));
-  LIENTHONG_RETURN_IF_ERROR(store_->Write({}, {checkpoint}));
-  last_checkpoint_sequence_ = head_sequence_;
-  return absl::OkStatus();
+  return absl::InternalError("a checkpoint write does not fit a segment");
 }
 
 }  // namespace lienthong::audit

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -11,35 +13,110 @@
 #include "gateway/status/grpc_status.h"
 
 namespace lienthong::audit {
-namespace {
 
 using ::lienthong::v1::QueryAuditRequest;
 using ::lienthong::v1::VerifyAuditRequest;
 using ::lienthong::v1::VerifyAuditResponse;
 
-// Records read from the store per query: a page of up to kMaxPageSize is
-// read in chunks so that memory stays small and each read is short.
+class AuditServiceImpl::Worker {
+ public:
+  using Job = absl::AnyInvocable<void(bool cancelled) &&>;
+
+  Worker(int max_queued, std::string what)
+      : max_queued_(max_queued), what_(std::move(what)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Worker() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  // Queues `job`; RESOURCE_EXHAUSTED when max_queued wait, UNAVAILABLE when
+  // stopping.
+  absl::Status Enqueue(Job job) {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      return absl::UnavailableError("the audit service is shutting down");
+    }
+    if (static_cast<int>(jobs_.size()) >= max_queued_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "too many audit ", what_, " are waiting; try again later"));
+    }
+    jobs_.push_back(std::move(job));
+    return absl::OkStatus();
+  }
+
+ private:
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !jobs_.empty();
+  }
+
+  void Loop() {
+    while (true) {
+      Job job;
+      bool cancelled = false;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &Worker::HasWork));
+        if (jobs_.empty()) return;  // stopping, nothing left
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        cancelled = stopping_;
+      }
+      std::move(job)(cancelled);
+    }
+  }
+
+  const int max_queued_;
+  const std::string what_;
+  absl::Mutex mu_;
+  std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+namespace {
+
+// Records read from the index per query: a page of up to kMaxPageSize is
+// read in chunks so that each read is short.
 constexpr int kChunkSize = 100;
 
-// Streams one page: reads a chunk, writes its records one at a time (the
-// next StartWrite only from OnWriteDone), reads the next chunk when the
-// current one is written, and finishes when the page is full or the store
-// has no more. Deletes itself in OnDone.
+absl::Status ShuttingDown() {
+  return absl::UnavailableError("the audit service is shutting down");
+}
+
+// Reads one page for `filter`, chunk by chunk.
+absl::StatusOr<std::vector<AuditRecord>> ReadPage(const AuditIndex& index,
+                                                  QueryFilter filter) {
+  std::vector<AuditRecord> page;
+  const int limit = filter.limit;
+  while (static_cast<int>(page.size()) < limit) {
+    QueryFilter chunk = filter;
+    chunk.limit = std::min(kChunkSize, limit - static_cast<int>(page.size()));
+    absl::StatusOr<std::vector<AuditRecord>> read = index.Query(chunk);
+    if (!read.ok()) return read.status();
+    const bool last = static_cast<int>(read->size()) < chunk.limit;
+    for (AuditRecord& r : *read) page.push_back(std::move(r));
+    if (last || page.empty()) break;
+    filter.after_sequence = page.back().sequence();
+  }
+  return page;
+}
+
+// Streams a page once its audit record is durable: Start with the page, or
+// Fail; writes the records one at a time (the next StartWrite only from
+// OnWriteDone). Deletes itself in OnDone.
 class QueryReactor final
     : public grpc::ServerWriteReactor<lienthong::v1::AuditRecord> {
  public:
-  // Fails the call at once with `status` when it is not OK.
-  QueryReactor(const AuditStore& store, absl::StatusOr<QueryFilter> filter)
-      : store_(store) {
-    if (!filter.ok()) {
-      Finish(ToGrpcStatus(filter.status()));
-      return;
-    }
-    filter_ = *std::move(filter);
-    remaining_ = filter_.limit;
-    after_ = filter_.after_sequence;
+  void Start(std::vector<AuditRecord> page) {
+    page_ = std::move(page);
     WriteNext();
   }
+  void Fail(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -49,80 +126,53 @@ class QueryReactor final
     }
     WriteNext();
   }
-
   void OnDone() override { delete this; }
 
  private:
   void WriteNext() {
-    if (next_ == chunk_.size()) {
-      if (remaining_ <= 0 || store_exhausted_) {
-        Finish(grpc::Status::OK);
-        return;
-      }
-      QueryFilter chunk_filter = filter_;
-      chunk_filter.limit = std::min(kChunkSize, remaining_);
-      chunk_filter.after_sequence = after_;
-      absl::StatusOr<std::vector<AuditRecord>> chunk =
-          store_.Query(chunk_filter);
-      if (!chunk.ok()) {
-        Finish(ToGrpcStatus(chunk.status()));
-        return;
-      }
-      chunk_ = *std::move(chunk);
-      next_ = 0;
-      if (static_cast<int>(chunk_.size()) < chunk_filter.limit) {
-        store_exhausted_ = true;
-      }
-      if (chunk_.empty()) {
-        Finish(grpc::Status::OK);
-        return;
-      }
-      remaining_ -= static_cast<int>(chunk_.size());
-      after_ = chunk_.back().sequence();
+    if (next_ == page_.size()) {
+      Finish(grpc::Status::OK);
+      return;
     }
-    StartWrite(&chunk_[next_++]);
+    StartWrite(&page_[next_++]);
   }
 
-  const AuditStore& store_;
-  QueryFilter filter_;
-  int remaining_ = 0;
-  uint64_t after_ = 0;
-  bool store_exhausted_ = false;
-  std::vector<AuditRecord> chunk_;
+  std::vector<AuditRecord> page_;
   size_t next_ = 0;
 };
 
-}  // namespace
-
-AuditServiceImpl::AuditServiceImpl(const AuditStore& store,
-                                   CitizenKey citizen_key, PublicKey public_key,
-                                   AuthorizeFn authorize, HasRoleFn has_role)
-    : store_(store),
-      citizen_key_(std::move(citizen_key)),
-      public_key_(std::move(public_key)),
-      authorize_(std::move(authorize)),
-      has_role_(std::move(has_role)),
-      worker_([this] { WorkerLoop(); }) {}
-
-AuditServiceImpl::AuditServiceImpl(const AuditLog& log, AuthorizeFn authorize,
-                                   HasRoleFn has_role)
-    : AuditServiceImpl(log.store(), log.citizen_key(), log.public_key(),
-                       std::move(authorize), std::move(has_role)) {}
-
-AuditServiceImpl::~AuditServiceImpl() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+std::string VerifyDetails(const VerifyAuditResponse& report) {
+  if (report.intact()) {
+    return absl::StrCat("intact=true; last_sequence=", report.last_sequence(),
+                        "; last_checkpoint=", report.last_checkpoint_index(),
+                        "; acknowledged_breaks=",
+                        report.acknowledged_breaks_size());
   }
-  worker_.join();
+  return absl::StrCat(
+      "intact=false; first_bad_sequence=", report.first_bad_sequence(),
+      "; first_bad_checkpoint=", report.first_bad_checkpoint(), "; problem=",
+      VerifyAuditResponse::Problem_Name(report.problem()));
 }
 
+}  // namespace
+
+AuditServiceImpl::AuditServiceImpl(AuditLog& log, AuthorizeFn authorize,
+                                   HasRoleFn has_role)
+    : log_(log),
+      authorize_(std::move(authorize)),
+      has_role_(std::move(has_role)),
+      queries_(std::make_unique<Worker>(kMaxQueuedQueries, "queries")),
+      verifications_(
+          std::make_unique<Worker>(kMaxQueuedVerifications, "verifications")) {}
+
+AuditServiceImpl::~AuditServiceImpl() = default;
+
 absl::Status AuditServiceImpl::Admit(const grpc::CallbackServerContext& ctx,
-                                     absl::string_view method) const {
-  std::string caller;
-  absl::Status status = authorize_(ctx, method, &caller);
+                                     absl::string_view method,
+                                     Caller* caller) const {
+  absl::Status status = authorize_(ctx, method, caller);
   if (!status.ok()) return status;
-  if (!has_role_(caller, kAuditorRole)) {
+  if (!has_role_(caller->id, kAuditorRole)) {
     return absl::PermissionDeniedError(
         absl::StrCat(method, " requires the \"", kAuditorRole,
                      "\" role, which this client does not have"));
@@ -130,24 +180,103 @@ absl::Status AuditServiceImpl::Admit(const grpc::CallbackServerContext& ctx,
   return absl::OkStatus();
 }
 
+AuditRecord AuditServiceImpl::CallRecord(absl::string_view method,
+                                         const Caller& caller, absl::Time start,
+                                         const absl::Status& outcome) const {
+  AuditRecord record;
+  record.set_method(std::string(method));
+  record.set_caller(caller.id);
+  record.set_caller_cert_sha256(caller.cert_sha256);
+  record.set_outcome(std::string(absl::StatusCodeToString(outcome.code())));
+  (void)ToProtoTime(start, record.mutable_time());
+  record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - start));
+  return record;
+}
+
+void AuditServiceImpl::Audit(AuditRecord record, absl::Status answer,
+                             absl::AnyInvocable<void(absl::Status) &&> release) {
+  log_.AppendThenRelease(std::move(record), /*wait_for_durable=*/true,
+                         std::move(answer), std::move(release));
+}
+
 grpc::ServerWriteReactor<lienthong::v1::AuditRecord>*
 AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
                              const QueryAuditRequest* request) {
-  absl::Status admitted = Admit(*ctx, kQueryAuditMethod);
-  if (!admitted.ok()) return new QueryReactor(store_, admitted);
-  return new QueryReactor(store_, FilterFromRequest(*request, citizen_key_));
+  const absl::Time start = absl::Now();
+  auto* reactor = new QueryReactor();
+  // A call that cannot be audited is not served; nor can it be recorded.
+  if (absl::Status can = log_.CanAppend(); !can.ok()) {
+    reactor->Fail(can);
+    return reactor;
+  }
+  Caller caller;
+  absl::Status status = Admit(*ctx, kQueryAuditMethod, &caller);
+  absl::StatusOr<QueryFilter> filter = absl::InvalidArgumentError("");
+  if (status.ok()) {
+    filter = FilterFromRequest(*request, log_.citizen_key());
+    status = filter.status();
+  }
+  if (!status.ok()) {
+    // Who was looked for is recorded even when the search was refused.
+    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start, status);
+    log_.citizen_key().Fill(request->citizen_id(), &record);
+    Audit(std::move(record), status,
+          [reactor](absl::Status answer) { reactor->Fail(answer); });
+    return reactor;
+  }
+  // The request is copied: the job may outlive this callback.
+  status = queries_->Enqueue([this, reactor, caller, start,
+                              request = *request,
+                              filter = *std::move(filter)](bool cancelled) {
+    if (cancelled) {
+      reactor->Fail(ShuttingDown());
+      return;
+    }
+    absl::StatusOr<std::vector<AuditRecord>> page =
+        ReadPage(log_.index(), filter);
+    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start,
+                                    page.status());
+    log_.citizen_key().Fill(request.citizen_id(), &record);
+    record.set_dossier_id(filter.dossier_id);
+    record.set_details(FilterDetails(filter));
+    if (page.ok()) record.set_records_returned(page->size());
+    auto shared = std::make_shared<absl::StatusOr<std::vector<AuditRecord>>>(
+        std::move(page));
+    Audit(std::move(record), shared->status(),
+          [reactor, shared](absl::Status answer) {
+            if (answer.ok()) {
+              reactor->Start(**std::move(shared));
+            } else {
+              reactor->Fail(answer);
+            }
+          });
+  });
+  if (!status.ok()) {
+    Audit(CallRecord(kQueryAuditMethod, caller, start, status), status,
+          [reactor](absl::Status answer) { reactor->Fail(answer); });
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(
     grpc::CallbackServerContext* ctx, const VerifyAuditRequest* /*request*/,
     VerifyAuditResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::Status status = Admit(*ctx, kVerifyAuditMethod);
+  auto finish = [reactor](absl::Status answer) {
+    reactor->Finish(ToGrpcStatus(answer));
+  };
+  if (absl::Status can = log_.CanAppend(); !can.ok()) {
+    reactor->Finish(ToGrpcStatus(can));
+    return reactor;
+  }
+  Caller caller;
+  absl::Status status = Admit(*ctx, kVerifyAuditMethod, &caller);
   if (status.ok()) {
-    status = Enqueue([this, ctx, reactor, response](bool cancelled) {
+    status = verifications_->Enqueue([this, ctx, reactor, response, caller,
+                                      start, finish](bool cancelled) {
       if (cancelled) {
-        reactor->Finish(ToGrpcStatus(
-            absl::UnavailableError("the audit service is shutting down")));
+        reactor->Finish(ToGrpcStatus(ShuttingDown()));
         return;
       }
       if (ctx->IsCancelled()) {
@@ -155,48 +284,22 @@ grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(
             grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
         return;
       }
-      absl::StatusOr<VerifyReport> report = VerifyStore(store_, public_key_);
-      if (!report.ok()) {
-        reactor->Finish(ToGrpcStatus(report.status()));
-        return;
+      absl::StatusOr<VerifyReport> report = log_.Verify();
+      AuditRecord record =
+          CallRecord(kVerifyAuditMethod, caller, start, report.status());
+      if (report.ok()) {
+        record.set_records_returned(report->records_checked());
+        record.set_details(VerifyDetails(*report));
+        *response = *std::move(report);
       }
-      *response = *std::move(report);
-      reactor->Finish(grpc::Status::OK);
+      Audit(std::move(record), report.status(), finish);
     });
   }
-  if (!status.ok()) reactor->Finish(ToGrpcStatus(status));
+  if (!status.ok()) {
+    Audit(CallRecord(kVerifyAuditMethod, caller, start, status), status,
+          finish);
+  }
   return reactor;
-}
-
-absl::Status AuditServiceImpl::Enqueue(Job job) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_) {
-    return absl::UnavailableError("the audit service is shutting down");
-  }
-  if (static_cast<int>(jobs_.size()) >= kMaxQueuedVerifications) {
-    return absl::ResourceExhaustedError(
-        "too many audit verifications are waiting; try again later");
-  }
-  jobs_.push_back(std::move(job));
-  return absl::OkStatus();
-}
-
-bool AuditServiceImpl::HasWork() const { return stopping_ || !jobs_.empty(); }
-
-void AuditServiceImpl::WorkerLoop() {
-  while (true) {
-    Job job;
-    bool cancelled = false;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &AuditServiceImpl::HasWork));
-      if (jobs_.empty()) return;  // stopping, nothing left
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      cancelled = stopping_;
-    }
-    std::move(job)(cancelled);
-  }
 }
 
 }  // namespace lienthong::audit

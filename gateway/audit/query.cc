@@ -4,10 +4,14 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/audit/journal.h"
 #include "gateway/status/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -69,6 +73,14 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
   if (filter.end <= filter.start) {
     return absl::InvalidArgumentError("end_time must be after start_time");
   }
+  // The filters go into the query's own audit record: bounded.
+  if (request.citizen_id().size() > 64 || request.dossier_id().size() > 64 ||
+      request.caller().size() > 256 || request.method().size() > 256 ||
+      request.outcome().size() > 64) {
+    return absl::InvalidArgumentError(
+        "a filter is too long (citizen_id, dossier_id and outcome at most 64 "
+        "bytes, caller and method 256)");
+  }
   filter.caller = request.caller();
   filter.method = request.method();
   filter.citizen_hmac = key.Hmac(request.citizen_id());
@@ -79,11 +91,30 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
 }
 
 absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
-    const AuditStore& store, const lienthong::v1::QueryAuditRequest& request,
+    const AuditIndex& index, const lienthong::v1::QueryAuditRequest& request,
     const CitizenKey& key) {
   LIENTHONG_ASSIGN_OR_RETURN(QueryFilter filter,
                              FilterFromRequest(request, key));
-  return store.Query(filter);
+  return index.Query(filter);
+}
+
+std::string FilterDetails(const QueryFilter& f) {
+  std::vector<std::string> parts;
+  auto time = [](absl::Time t) {
+    return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+  };
+  if (f.start != absl::InfinitePast()) parts.push_back("since=" + time(f.start));
+  if (f.end != absl::InfiniteFuture()) parts.push_back("until=" + time(f.end));
+  if (!f.caller.empty()) parts.push_back("caller=" + f.caller);
+  if (!f.method.empty()) parts.push_back("method=" + f.method);
+  if (!f.citizen_hmac.empty()) parts.push_back("citizen=keyed-hash");
+  if (!f.dossier_id.empty()) parts.push_back("dossier=" + f.dossier_id);
+  if (!f.outcome.empty()) parts.push_back("outcome=" + f.outcome);
+  parts.push_back(absl::StrCat("page_size=", f.limit));
+  if (f.after_sequence > 0) {
+    parts.push_back(absl::StrCat("page_token=", f.after_sequence));
+  }
+  return absl::StrJoin(parts, "; ");
 }
 
 std::string RecordJsonLine(const AuditRecord& record) {
@@ -113,38 +144,57 @@ absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line) {
   return out;
 }
 
-absl::Status Export(const AuditStore& store, absl::Time since,
+absl::Status Export(const std::string& journal_dir, absl::Time since,
                     absl::FunctionRef<absl::Status(absl::string_view)> write) {
-  QueryFilter first_filter;
-  first_filter.start = since;
-  first_filter.limit = 1;
-  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditRecord> first,
-                             store.Query(first_filter));
-  if (first.empty()) return absl::OkStatus();
-  const uint64_t first_sequence = first.front().sequence();
-
-  // Checkpoints are few (one per thousand records), so they are held.
+  // Pass 1: the first record at or after `since`, and the checkpoints from
+  // it on. Checkpoints are few (one per thousand records), so they are held.
+  std::optional<uint64_t> first;
   std::vector<AuditCheckpoint> checkpoints;
-  LIENTHONG_RETURN_IF_ERROR(store.ScanCheckpoints(
-      first_sequence, [&](const AuditCheckpoint& checkpoint) {
-        checkpoints.push_back(checkpoint);
+  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+      journal_dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
+        const int size = static_cast<int>(frame.payload.size());
+        if (frame.type == FrameType::kRecord) {
+          AuditRecord record;
+          if (!first.has_value() &&
+              record.ParseFromArray(frame.payload.data(), size) &&
+              FromProtoTime(record.time()) >= since) {
+            first = record.sequence();
+          }
+          return true;
+        }
+        AuditCheckpoint checkpoint;
+        if (first.has_value() &&
+            checkpoint.ParseFromArray(frame.payload.data(), size) &&
+            checkpoint.sequence() >= *first) {
+          checkpoints.push_back(std::move(checkpoint));
+        }
         return true;
       }));
+  if (!first.has_value()) return absl::OkStatus();
   // Checkpoints go first: cutting lines off the end of the file then leaves
   // checkpoints for records that are gone, which verification reports.
   for (const AuditCheckpoint& checkpoint : checkpoints) {
     LIENTHONG_RETURN_IF_ERROR(write(CheckpointJsonLine(checkpoint)));
   }
   absl::Status write_status;
-  LIENTHONG_RETURN_IF_ERROR(
-      store.ScanRecords(first_sequence, [&](const AuditRecord& record) {
+  bool started = false;
+  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+      journal_dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
+        if (frame.type != FrameType::kRecord) return true;
+        AuditRecord record;
+        if (!record.ParseFromArray(frame.payload.data(),
+                                   static_cast<int>(frame.payload.size()))) {
+          return true;
+        }
+        started = started || record.sequence() == *first;
+        if (!started) return true;
         write_status = write(RecordJsonLine(record));
         return write_status.ok();
       }));
   return write_status;
 }
 
-absl::Status ExportToFile(const AuditStore& store, absl::Time since,
+absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
                           const std::string& path) {
   struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
@@ -156,7 +206,7 @@ absl::Status ExportToFile(const AuditStore& store, absl::Time since,
   const absl::Status unwritable =
       absl::UnavailableError(absl::StrCat("cannot write ", path));
   LIENTHONG_RETURN_IF_ERROR(
-      Export(store, since, [&](absl::string_view line) -> absl::Status {
+      Export(journal_dir, since, [&](absl::string_view line) -> absl::Status {
         if (std::fwrite(line.data(), 1, line.size(), file.get()) !=
             line.size()) {
           return unwritable;

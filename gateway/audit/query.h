@@ -8,9 +8,10 @@
 // The other fields are the proto3 JSON form of lienthong.v1.AuditRecord /
 // AuditCheckpoint with the proto field names (64-bit integers as strings,
 // every field present). The checkpoints come first, then the records in
-// sequence order, contiguous from the first record exported to the store's
+// journal order, contiguous from the first record exported to the journal's
 // end, so the file can be verified on its own and a file cut short still
-// holds the checkpoints that prove it.
+// holds the checkpoints that prove it. Archived records (archive.h) are not
+// exported; the archives are verified where they are.
 #ifndef LIENTHONG_GATEWAY_AUDIT_QUERY_H_
 #define LIENTHONG_GATEWAY_AUDIT_QUERY_H_
 
@@ -23,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "gateway/audit/audit_store.h"
+#include "gateway/audit/audit_index.h"
 #include "gateway/audit/record.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -40,10 +41,14 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
     const lienthong::v1::QueryAuditRequest& request, const CitizenKey& key);
 
 // Returns one page of records for `request`: FilterFromRequest, then
-// store.Query. Errors as those two. Thread-safe.
+// index.Query. Errors as those two. Thread-safe.
 absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
-    const AuditStore& store, const lienthong::v1::QueryAuditRequest& request,
+    const AuditIndex& index, const lienthong::v1::QueryAuditRequest& request,
     const CitizenKey& key);
+
+// Returns `filter` as the "key=value; ..." text of an AuditService
+// record's details (the citizen is in the record's own citizen fields).
+std::string FilterDetails(const QueryFilter& filter);
 
 // Returns `record` / `checkpoint` as one export line, '\n' included.
 std::string RecordJsonLine(const AuditRecord& record);
@@ -65,17 +70,18 @@ bool IsCheckpointLine(absl::string_view line);
 // INVALID_ARGUMENT when it is not a record or checkpoint line.
 absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line);
 
-// Writes the export from the first record with time >= `since` to the end
-// of the store (absl::InfinitePast() for everything), passing each line to
-// `write`: the checkpoints from that record on, then the records. Returns the
-// first error of `write` or the store (UNAVAILABLE). Streams: memory does not
-// grow with the store. Thread-safe.
-absl::Status Export(const AuditStore& store, absl::Time since,
+// Writes the export of the journal in `journal_dir` from the first record
+// with time >= `since` to its end (absl::InfinitePast() for everything),
+// passing each line to `write`: the checkpoints from that record on, then
+// the records. Returns the first error of `write` or the journal
+// (UNAVAILABLE, NOT_FOUND for no journal). Streams: memory does not grow
+// with the journal. Thread-safe; runs alongside the writer.
+absl::Status Export(const std::string& journal_dir, absl::Time since,
                     absl::FunctionRef<absl::Status(absl::string_view)> write);
 
 // Export into a new file at `path` (replaced if present), synced. Fails with
 // UNAVAILABLE when it cannot be written.
-absl::Status ExportToFile(const AuditStore& store, absl::Time since,
+absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
                           const std::string& path);
 
 }  // namespace lienthong::audit

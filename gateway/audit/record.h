@@ -1,6 +1,7 @@
 // The audit record's hash chain: the canonical byte encoding of a record,
-// the chain hash, hex helpers, and CitizenKey (the keyed hash and masked form
-// that stand in for a citizen ID in the log).
+// the chain hash, hex helpers, and the keys that stand in for personal data
+// in the log: CitizenKey (the keyed hash and masked form of a citizen ID)
+// and DigestKey (the keyed digests of requests and responses).
 //
 // Records are lienthong::v1::AuditRecord messages (proto/lienthong/v1/
 // audit.proto). Protobuf serialization is not canonical, so the chain hashes
@@ -9,57 +10,36 @@
 //   hash = SHA-256(prev_hash_raw || Canonical(record))
 //
 // where prev_hash_raw is the 32 bytes of the previous record's hash (32 zero
-// bytes for the first record) and Canonical(record) is, in this order:
+// bytes for the first record) and Canonical(record) is
 //
-//   "LTAUDIT1"                      8 bytes: format and version tag
-//   sequence                        u64
-//   time.seconds                    i64
-//   time.nanos                      i32
-//   node                            str
-//   caller                          str
-//   caller_cert_sha256              str
-//   method                          str
-//   purpose                         str
-//   dossier_id                      str
-//   citizen_hmac                    str
-//   citizen_masked                  str
-//   national_system                 str
-//   attempts                        i32
-//   outcome                         str
-//   latency_us                      i64
-//   request_sha256                  str
-//   response_sha256                 str
+//   "LTAUDIT3"                      8 bytes: format and version tag
+//   then, for every field other than prev_hash and hash that is set (not
+//   its default), in ascending field number:
+//   number                          u32
+//   value                           integers (any width, enums too): i64
+//                                   strings: u32 byte length, the bytes
+//                                   Timestamp: i64 seconds, i32 nanos
+//                                   messages: u32 length, their own fields
+//                                   encoded the same way (no tag)
 //
-// A record that names an officer (any of the officer_* fields set) is
-// tagged "LTAUDIT2" instead and appends, after response_sha256:
-//
-//   officer_hmac                    str
-//   officer_masked                  str
-//   officer_unit_code               str
-//   officer_account_hmac            str
-//
-// so records written before officers existed keep their "LTAUDIT1" hashes,
-// and removing a record's officer changes its hash like any other edit.
-// A record of a record lookup (record_type or record_key_hmac set) is
-// tagged "LTAUDIT3" and appends the four officer fields and then:
-//
-//   record_type                     str
-//   record_key_hmac                 str
-//
-// Integers are fixed-width big-endian two's complement; str is a u32
-// big-endian byte length followed by the bytes. Every field has a fixed
-// width or an explicit length, so two different records never encode to the
-// same bytes. `prev_hash` enters only through the prefix and `hash` not at
-// all. A new field means a new tag ("LTAUDIT3"), never a silent change.
+// Integers are big-endian two's complement. Every value has a fixed width
+// or an explicit length and is preceded by its field number, so two
+// different records never encode to the same bytes; a field added later
+// leaves the hash of every record that does not set it unchanged (a test
+// checks by reflection that every field of AuditRecord is encoded).
+// `prev_hash` enters only through the prefix and `hash` not at all. The
+// officer's fields (19..22) are encoded like any other. ("LTAUDIT1" and
+// "LTAUDIT2" were the SQLite store's fixed layouts, without and with the
+// officer; that store is not read by this version.)
 #ifndef LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 #define LIENTHONG_GATEWAY_AUDIT_RECORD_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -80,6 +60,8 @@ const std::string& GenesisHash();
 
 // Returns the canonical encoding described above. Thread-safe.
 std::string CanonicalEncoding(const AuditRecord& record);
+// Returns the encoding of an AuditBreak's fields (as nested in a record).
+std::string CanonicalEncoding(const lienthong::v1::AuditBreak& epoch_break);
 
 // Returns the hex chain hash of `record` from its prev_hash and the other
 // fields (its `hash` field is ignored). Fails with INVALID_ARGUMENT when
@@ -107,12 +89,39 @@ absl::Status ToProtoTime(absl::Time time, google::protobuf::Timestamp* out);
 // Returns OK when `time` is within that range, else INVALID_ARGUMENT.
 absl::Status ValidateProtoTime(const google::protobuf::Timestamp& time);
 
+// An HMAC-SHA256 key, keyed once. Copyable; thread-safe for concurrent use.
+class HmacKey {
+ public:
+  // Minimum key length in bytes.
+  static constexpr size_t kMinKeySize = 32;
+
+  // Returns a key over `key` bytes; INVALID_ARGUMENT when it is shorter than
+  // kMinKeySize, naming `what` (e.g. "audit HMAC key").
+  static absl::StatusOr<HmacKey> FromBytes(std::string key,
+                                           absl::string_view what);
+  // Returns the key held in the file at `path`: its bytes with trailing
+  // whitespace removed. NOT_FOUND when the file cannot be read,
+  // INVALID_ARGUMENT when the key is too short.
+  static absl::StatusOr<HmacKey> FromFile(const std::string& path,
+                                          absl::string_view what);
+
+  // Returns hex HMAC-SHA256(key, data).
+  std::string Hex(absl::string_view data) const;
+
+ private:
+  struct MacTemplate;
+  explicit HmacKey(std::shared_ptr<const MacTemplate> mac)
+      : mac_(std::move(mac)) {}
+
+  // An HMAC-SHA256 context keyed once; each Hex() copies it.
+  std::shared_ptr<const MacTemplate> mac_;
+};
+
 // The key that turns citizen IDs into searchable keyed hashes. Copyable;
 // thread-safe for concurrent use.
 class CitizenKey {
  public:
-  // Minimum key length in bytes.
-  static constexpr size_t kMinKeySize = 32;
+  static constexpr size_t kMinKeySize = HmacKey::kMinKeySize;
 
   // Returns a key over `key` bytes; INVALID_ARGUMENT when it is shorter than
   // kMinKeySize.
@@ -139,17 +148,33 @@ class CitizenKey {
                    absl::string_view account, AuditRecord* record) const;
 
  private:
-  struct MacTemplate;
-  explicit CitizenKey(std::shared_ptr<const MacTemplate> mac)
-      : mac_(std::move(mac)) {}
-
-  // An HMAC-SHA256 context keyed once; each Hmac() copies it.
-  std::shared_ptr<const MacTemplate> mac_;
+  explicit CitizenKey(HmacKey key) : key_(std::move(key)) {}
+  HmacKey key_;
 };
 
-// Writes a new random HMAC key (64 hex characters and a newline) to `path`
-// with mode 0600. Fails with ALREADY_EXISTS when `path` exists and
-// UNAVAILABLE when it cannot be written.
+// The key of the request and response digests in audit records: with it
+// the gateway (and whoever holds the key) can tell whether a given message
+// is the one a record names; without it a digest reveals nothing, so the
+// few unknown digits of a masked ID cannot be found by trying every
+// candidate. Copyable; thread-safe for concurrent use.
+class DigestKey {
+ public:
+  // As CitizenKey::FromBytes / FromFile.
+  static absl::StatusOr<DigestKey> FromBytes(std::string key);
+  static absl::StatusOr<DigestKey> FromFile(const std::string& path);
+  // A key derived from `citizen_key` (HMAC of a fixed label), for callers
+  // that were given no digest key of their own; the gateway always has one.
+  static DigestKey DerivedFrom(const CitizenKey& citizen_key);
+
+  // Returns hex HMAC-SHA256(key, bytes) / of `message`'s serialized form.
+  std::string Digest(absl::string_view bytes) const { return key_.Hex(bytes); }
+  std::string Digest(const google::protobuf::Message& message) const;
+
+ private:
+  explicit DigestKey(HmacKey key) : key_(std::move(key)) {}
+  HmacKey key_;
+};
+
 // Returns the text a record lookup's key parameters are hashed as (sorted
 // by name): for each, name, '=', value, then a NUL byte, so that two
 // different keys never give the same text (names hold no '=' and values no
@@ -157,6 +182,10 @@ class CitizenKey {
 std::string RecordKeyText(
     const std::vector<std::pair<std::string, std::string>>& sorted_parameters);
 
+// Writes a new random HMAC key (64 hex characters and a newline) to `path`
+// with mode 0600: for citizen IDs or digests alike. Fails with
+// ALREADY_EXISTS when `path` exists and UNAVAILABLE when it cannot be
+// written.
 absl::Status GenerateHmacKeyFile(const std::string& path);
 
 }  // namespace lienthong::audit

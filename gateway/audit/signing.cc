@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/file_util.h"
 #include "gateway/audit/record.h"
@@ -14,7 +15,7 @@
 namespace lienthong::audit {
 namespace {
 
-constexpr char kCheckpointTag[] = "LTCHECKPOINT1";
+constexpr char kCheckpointTag[] = "LTCHECKPOINT2";
 constexpr size_t kSignatureSize = 64;
 
 struct PkeyFree {
@@ -169,34 +170,54 @@ absl::Status GenerateSigningKeyFile(const std::string& path) {
 
 absl::StatusOr<std::string> CheckpointMessage(
     const lienthong::v1::AuditCheckpoint& checkpoint) {
-  std::string hash;
+  std::string hash, prev, fingerprint;
   if (checkpoint.hash().size() != 2 * kHashSize ||
       !FromHex(checkpoint.hash(), &hash)) {
     return absl::InvalidArgumentError("checkpoint hash is not 64 hex digits");
   }
+  if (checkpoint.prev_checkpoint_hash().size() != 2 * kHashSize ||
+      !FromHex(checkpoint.prev_checkpoint_hash(), &prev)) {
+    return absl::InvalidArgumentError(
+        "checkpoint prev_checkpoint_hash is not 64 hex digits");
+  }
+  if (checkpoint.public_key_sha256().size() != 2 * kHashSize ||
+      !FromHex(checkpoint.public_key_sha256(), &fingerprint)) {
+    return absl::InvalidArgumentError(
+        "checkpoint public_key_sha256 is not 64 hex digits");
+  }
   std::string out(kCheckpointTag, sizeof(kCheckpointTag) - 1);
+  PutBigEndian(checkpoint.index(), 8, &out);
+  PutBigEndian(checkpoint.first_sequence(), 8, &out);
   PutBigEndian(checkpoint.sequence(), 8, &out);
   out += hash;
+  out += prev;
+  PutBigEndian(static_cast<uint32_t>(checkpoint.reason()), 4, &out);
+  PutBigEndian(checkpoint.checkpoint_every(), 4, &out);
+  PutBigEndian(checkpoint.epoch(), 4, &out);
   PutBigEndian(static_cast<uint64_t>(checkpoint.time().seconds()), 8, &out);
   PutBigEndian(static_cast<uint32_t>(checkpoint.time().nanos()), 4, &out);
   PutBigEndian(checkpoint.node().size(), 4, &out);
   out += checkpoint.node();
+  out += fingerprint;
   return out;
 }
 
-absl::StatusOr<lienthong::v1::AuditCheckpoint> MakeCheckpoint(
-    const SigningKey& key, uint64_t sequence, absl::string_view hash,
-    absl::Time time, absl::string_view node) {
-  lienthong::v1::AuditCheckpoint checkpoint;
-  checkpoint.set_sequence(sequence);
-  checkpoint.set_hash(std::string(hash));
-  LIENTHONG_RETURN_IF_ERROR(ToProtoTime(time, checkpoint.mutable_time()));
-  checkpoint.set_node(std::string(node));
+absl::StatusOr<std::string> CheckpointHash(
+    const lienthong::v1::AuditCheckpoint& checkpoint) {
+  LIENTHONG_ASSIGN_OR_RETURN(std::string message,
+                             CheckpointMessage(checkpoint));
+  return Sha256Hex(message);
+}
+
+absl::StatusOr<lienthong::v1::AuditCheckpoint> SignCheckpoint(
+    const SigningKey& key, lienthong::v1::AuditCheckpoint checkpoint) {
+  LIENTHONG_RETURN_IF_ERROR(ValidateProtoTime(checkpoint.time()));
   checkpoint.set_public_key_sha256(key.public_key().fingerprint());
   LIENTHONG_ASSIGN_OR_RETURN(std::string message,
                              CheckpointMessage(checkpoint));
   LIENTHONG_ASSIGN_OR_RETURN(std::string signature, key.Sign(message));
   checkpoint.set_signature(ToHex(signature));
+  checkpoint.set_checkpoint_hash(Sha256Hex(message));
   return checkpoint;
 }
 
@@ -213,6 +234,19 @@ absl::Status VerifyCheckpoint(const lienthong::v1::AuditCheckpoint& checkpoint,
   if (!FromHex(checkpoint.signature(), &signature) ||
       !key.Verify(message, signature)) {
     return absl::InvalidArgumentError("the signature is invalid");
+  }
+  if (checkpoint.checkpoint_hash() != Sha256Hex(message)) {
+    return absl::InvalidArgumentError(
+        "its stored checkpoint_hash is not the hash of what it signs");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPin(const PublicKey& key, absl::string_view pin) {
+  if (absl::AsciiStrToLower(pin) != key.fingerprint()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit signing key's fingerprint is ", key.fingerprint(),
+        ", not the pinned ", pin));
   }
   return absl::OkStatus();
 }

@@ -1,17 +1,28 @@
 // Ed25519 keys for the audit log's signed checkpoints (OpenSSL EVP): the
-// gateway's SigningKey, the PublicKey auditors verify with, key-file
-// generation, and making and checking AuditCheckpoints.
+// gateway's SigningKey, the PublicKey auditors verify with, key pinning by
+// fingerprint, key-file generation, and making and checking
+// AuditCheckpoints.
 //
 // A checkpoint's signature covers CheckpointMessage(checkpoint):
 //
-//   "LTCHECKPOINT1"   13 bytes: format and version tag
-//   sequence          u64 big-endian
-//   hash              32 bytes (the record's hash, decoded from hex)
-//   time.seconds      i64 big-endian
-//   time.nanos        i32 big-endian
-//   node              u32 big-endian length, then the bytes
+//   "LTCHECKPOINT2"        13 bytes: format and version tag
+//   index                  u64  its place in the chain of checkpoints
+//   first_sequence         u64  the first record it covers
+//   sequence               u64  the record it signs (the head)
+//   hash                   32 bytes: that record's hash
+//   prev_checkpoint_hash   32 bytes: the previous checkpoint's hash
+//   reason                 u32
+//   checkpoint_every       u32
+//   epoch                  u32
+//   time.seconds           i64
+//   time.nanos             i32
+//   node                   u32 length, then the bytes
+//   public_key_sha256      32 bytes: the signing key's fingerprint
 //
-// The signature is Ed25519 (pure, RFC 8032) over those bytes.
+// all integers big-endian. The signature is Ed25519 (pure, RFC 8032) over
+// those bytes, and checkpoint_hash is their SHA-256: what the next
+// checkpoint names as prev_checkpoint_hash, so the checkpoints form a chain
+// that a deleted, reordered or replaced checkpoint breaks.
 #ifndef LIENTHONG_GATEWAY_AUDIT_SIGNING_H_
 #define LIENTHONG_GATEWAY_AUDIT_SIGNING_H_
 
@@ -92,21 +103,32 @@ class SigningKey {
 absl::Status GenerateSigningKeyFile(const std::string& path);
 
 // Returns the bytes a checkpoint's signature covers (see the top of this
-// file), or INVALID_ARGUMENT when its hash is not 64 hex digits.
+// file), or INVALID_ARGUMENT when a hash or the fingerprint is not 64 hex
+// digits.
 absl::StatusOr<std::string> CheckpointMessage(
     const lienthong::v1::AuditCheckpoint& checkpoint);
 
-// Returns a checkpoint for record `sequence` with hex hash `hash`, made at
-// `time` by `node` and signed by `key`. INVALID_ARGUMENT for a malformed
-// hash or a time outside 1970..2262; INTERNAL if signing fails.
-absl::StatusOr<lienthong::v1::AuditCheckpoint> MakeCheckpoint(
-    const SigningKey& key, uint64_t sequence, absl::string_view hash,
-    absl::Time time, absl::string_view node);
+// Returns hex SHA-256 of CheckpointMessage(checkpoint); errors as that.
+absl::StatusOr<std::string> CheckpointHash(
+    const lienthong::v1::AuditCheckpoint& checkpoint);
 
-// Returns OK when `checkpoint` names `key` by fingerprint and carries a valid
-// signature by it; otherwise INVALID_ARGUMENT saying which check failed.
+// Returns `checkpoint` (every field but public_key_sha256, checkpoint_hash
+// and signature filled in by the caller) signed by `key`, with those three
+// set. INVALID_ARGUMENT for a malformed hash or a time outside 1970..2262;
+// INTERNAL if signing fails.
+absl::StatusOr<lienthong::v1::AuditCheckpoint> SignCheckpoint(
+    const SigningKey& key, lienthong::v1::AuditCheckpoint checkpoint);
+
+// Returns OK when `checkpoint` names `key` by fingerprint, carries a valid
+// signature by it and its stored checkpoint_hash is right; otherwise
+// INVALID_ARGUMENT saying which check failed.
 absl::Status VerifyCheckpoint(const lienthong::v1::AuditCheckpoint& checkpoint,
                               const PublicKey& key);
+
+// Returns OK when `pin` (hex SHA-256 of a raw Ed25519 public key, either
+// case) is `key`'s fingerprint, else FAILED_PRECONDITION saying so (both
+// fingerprints shown: they are not secret).
+absl::Status CheckPin(const PublicKey& key, absl::string_view pin);
 
 }  // namespace lienthong::audit
 

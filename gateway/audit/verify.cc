@@ -1,7 +1,5 @@
 #include "gateway/audit/verify.h"
 
-#include <algorithm>
-#include <cstdint>
 #include <fstream>
 #include <optional>
 #include <utility>
@@ -9,70 +7,132 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/anchor.h"
+#include "gateway/audit/archive.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/record.h"
+#include "gateway/audit/walker.h"
 #include "gateway/status/status_macros.h"
 
 namespace lienthong::audit {
 namespace {
 
-using Problem = VerifyReport::Problem;
-
-// How far past its own sequence a record's hash is tried, to recognise a
-// deletion hidden by renumbering the records after it.
-constexpr uint64_t kRenumberProbe = 1024;
-
-// One record as read from a source. `ordinal` increases in stored order (a
-// store: the sequence; a file: the line number).
-struct Row {
-  uint64_t ordinal = 0;
-  bool parsed = true;  // false: a file line that is not a valid record
-  AuditRecord record;
-};
-
-// Where records come from: a store or an export file.
-class Source {
+// The journal's folders in order (archives first, the live one last) read
+// as one journal.
+class JournalSource : public Source {
  public:
-  virtual ~Source() = default;
-  // Calls `visit` for each record in stored order until it returns false.
-  // `visit` may take the row's contents.
-  virtual absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) = 0;
-  // Returns the checkpoints, in any order.
-  virtual absl::StatusOr<std::vector<AuditCheckpoint>> Checkpoints() = 0;
-  // Whether the first record must follow the genesis hash.
-  virtual bool AnchoredAtGenesis(const Row& first) const = 0;
-  // Names a row's position for people ("record 12", "line 7").
-  virtual std::string Where(const Row& row) const = 0;
-};
-
-class StoreSource : public Source {
- public:
-  explicit StoreSource(const AuditStore& store) : store_(store) {}
+  // The live journal (the last of `dirs`) is read from `live_from` to
+  // `until`.
+  JournalSource(std::vector<std::string> dirs, JournalPosition live_from,
+                JournalPosition until, std::optional<ChainHead> start)
+      : dirs_(std::move(dirs)),
+        live_from_(live_from),
+        until_(until),
+        start_(std::move(start)) {}
 
   absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) override {
-    Row row;
-    return store_.ScanRecords(0, [&](const AuditRecord& record) {
-      row.ordinal = record.sequence();
-      row.record = record;
-      return visit(row);
-    });
-  }
-  absl::StatusOr<std::vector<AuditCheckpoint>> Checkpoints() override {
-    std::vector<AuditCheckpoint> out;
-    LIENTHONG_RETURN_IF_ERROR(
-        store_.ScanCheckpoints(0, [&](const AuditCheckpoint& checkpoint) {
-          out.push_back(checkpoint);
-          return true;
-        }));
-    return out;
-  }
-  bool AnchoredAtGenesis(const Row&) const override { return true; }
-  std::string Where(const Row& row) const override {
-    return absl::StrCat("record ", row.record.sequence());
+    uint64_t ordinal = 0;
+    bool stopped = false;
+    return ReadAll(
+        [&](const JournalPosition& at, const Frame& frame, size_t dir) {
+          if (frame.type != FrameType::kRecord) return true;
+          Row row;
+          row.ordinal = ++ordinal;
+          row.where = Place(dir, at);
+          row.parsed = row.record.ParseFromArray(
+              frame.payload.data(), static_cast<int>(frame.payload.size()));
+          if (!row.parsed) row.damage = "the record cannot be parsed";
+          stopped = !visit(row);
+          return !stopped;
+        },
+        [&](const JournalPosition& at, const std::string& why, size_t dir) {
+          if (stopped) return;
+          Row row;
+          row.ordinal = ++ordinal;
+          row.parsed = false;
+          row.where = Place(dir, at);
+          row.damage = why;
+          stopped = !visit(row);
+        });
   }
 
+  absl::StatusOr<std::vector<AuditCheckpoint>> Checkpoints() override {
+    std::vector<AuditCheckpoint> out;
+    LIENTHONG_RETURN_IF_ERROR(ReadAll(
+        [&](const JournalPosition&, const Frame& frame, size_t) {
+          if (frame.type != FrameType::kCheckpoint) return true;
+          AuditCheckpoint checkpoint;
+          // A mangled checkpoint still names one: kept unsigned, it fails.
+          if (!checkpoint.ParseFromArray(
+                  frame.payload.data(),
+                  static_cast<int>(frame.payload.size()))) {
+            checkpoint.Clear();
+          }
+          out.push_back(std::move(checkpoint));
+          return true;
+        },
+        [](const JournalPosition&, const std::string&, size_t) {}));
+    return out;
+  }
+
+  std::optional<ChainHead> Start(const Row&) const override { return start_; }
+
+  std::string Where(const Row& row) const override {
+    if (row.parsed) {
+      return absl::StrCat("record ", row.record.sequence(), " (", row.where,
+                          ")");
+    }
+    return row.where;
+  }
+
+  uint64_t torn_bytes() const { return torn_bytes_; }
+
  private:
-  const AuditStore& store_;
+  using Visit =
+      absl::FunctionRef<bool(const JournalPosition&, const Frame&, size_t)>;
+  using Damage = absl::FunctionRef<void(const JournalPosition&,
+                                        const std::string&, size_t)>;
+
+  std::string Place(size_t dir, const JournalPosition& at) const {
+    return absl::StrCat(dir + 1 < dirs_.size() ? "archived " : "", "segment ",
+                        at.segment, " offset ", at.offset);
+  }
+
+  absl::Status ReadAll(Visit visit, Damage damage) {
+    torn_bytes_ = 0;
+    for (size_t d = 0; d < dirs_.size(); ++d) {
+      const bool live = d + 1 == dirs_.size();
+      bool stopped = false;
+      JournalScanHooks hooks;
+      hooks.on_damage = [&](const JournalPosition& at, const std::string& why) {
+        damage(at, why, d);
+      };
+      hooks.on_torn = [&](const JournalPosition& at, uint64_t bytes) {
+        // A crash's torn write can only be at the live journal's end.
+        if (live) {
+          torn_bytes_ = bytes;
+        } else {
+          damage(at, "an unfinished write in an archived segment", d);
+        }
+      };
+      LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+          dirs_[d], live ? live_from_ : JournalPosition{},
+          live ? until_ : JournalPosition{},
+          [&](const JournalPosition& at, const Frame& frame) {
+            stopped = !visit(at, frame, d);
+            return !stopped;
+          },
+          hooks));
+      if (stopped) break;
+    }
+    return absl::OkStatus();
+  }
+
+  const std::vector<std::string> dirs_;
+  const JournalPosition live_from_;
+  const JournalPosition until_;
+  const std::optional<ChainHead> start_;
+  uint64_t torn_bytes_ = 0;
 };
 
 class FileSource : public Source {
@@ -84,6 +144,7 @@ class FileSource : public Source {
       if (line.empty() || IsCheckpointLine(line)) return true;
       Row row;
       row.ordinal = number;
+      row.where = absl::StrCat("line ", number);
       absl::StatusOr<ExportLine> parsed = ParseExportLine(line);
       row.parsed = parsed.ok() && parsed->type == ExportLine::Type::kRecord;
       if (row.parsed) row.record = std::move(parsed->record);
@@ -95,20 +156,19 @@ class FileSource : public Source {
     LIENTHONG_RETURN_IF_ERROR(ReadLines([&](uint64_t, const std::string& line) {
       if (!IsCheckpointLine(line)) return true;
       absl::StatusOr<ExportLine> parsed = ParseExportLine(line);
-      // A mangled checkpoint line still names a checkpoint: keep it
-      // (unsigned), so that it fails as BAD_SIGNATURE.
+      // A mangled checkpoint line still names a checkpoint: kept unsigned,
+      // it fails as BAD_SIGNATURE.
       out.push_back(parsed.ok() ? std::move(parsed->checkpoint)
                                 : AuditCheckpoint());
       return true;
     }));
     return out;
   }
-  bool AnchoredAtGenesis(const Row& first) const override {
-    return first.record.sequence() <= 1;
+  std::optional<ChainHead> Start(const Row& first) const override {
+    if (first.parsed && first.record.sequence() <= 1) return ChainHead();
+    return std::nullopt;
   }
-  std::string Where(const Row& row) const override {
-    return absl::StrCat("line ", row.ordinal);
-  }
+  std::string Where(const Row& row) const override { return row.where; }
 
  private:
   absl::Status ReadLines(
@@ -129,277 +189,100 @@ class FileSource : public Source {
   const std::string path_;
 };
 
-// Returns "record a is" or "records a..b are".
-std::string Records(uint64_t a, uint64_t b) {
-  return a == b ? absl::StrCat("record ", a, " is")
-                : absl::StrCat("records ", a, "..", b, " are");
+absl::StatusOr<std::vector<AuditCheckpoint>> LoadAnchors(
+    const VerifyOptions& options) {
+  if (options.anchor_file.empty()) return std::vector<AuditCheckpoint>();
+  absl::StatusOr<std::vector<AuditCheckpoint>> anchors =
+      ReadAnchorFile(options.anchor_file);
+  if (!anchors.ok() && absl::IsInvalidArgument(anchors.status())) {
+    return anchors.status();
+  }
+  return anchors;
 }
 
-// The one-pass walk. Rows arrive in stored order; each is judged when the
-// next one arrives (or at the end), so the classification can look one
-// record ahead.
-class Walker {
- public:
-  Walker(Source& source, const PublicKey& key,
-         std::vector<AuditCheckpoint> checkpoints)
-      : source_(source), key_(key), checkpoints_(std::move(checkpoints)) {
-    std::stable_sort(checkpoints_.begin(), checkpoints_.end(),
-                     [](const AuditCheckpoint& a, const AuditCheckpoint& b) {
-                       return a.sequence() < b.sequence();
-                     });
-  }
+VerifyReport NotIntact(VerifyReport::Problem problem, uint64_t sequence,
+                       std::string detail, const VerifyOptions& options) {
+  VerifyReport report;
+  report.set_intact(false);
+  report.set_problem(problem);
+  report.set_first_bad_sequence(sequence);
+  report.set_detail(std::move(detail));
+  report.set_key_pinned(options.key_pinned);
+  return report;
+}
 
-  absl::StatusOr<VerifyReport> Run() {
-    std::optional<Row> current;
-    absl::Status lookup_status;
-    LIENTHONG_RETURN_IF_ERROR(source_.Scan([&](Row& next) {
-      if (current.has_value()) {
-        lookup_status = Judge(*current, &next);
-        if (!lookup_status.ok() || done_) return false;
-        Advance(*current);
-        std::swap(*current, next);
-      } else {
-        current = std::move(next);
-      }
-      return true;
-    }));
-    LIENTHONG_RETURN_IF_ERROR(lookup_status);
-    if (!done_ && current.has_value()) {
-      LIENTHONG_RETURN_IF_ERROR(Judge(*current, nullptr));
-      if (!done_) Advance(*current);
-    }
-    if (!done_) CheckTrailingCheckpoints();
-    if (!done_) report_.set_intact(true);
-    return report_;
-  }
-
- private:
-  // Judges `r`; on a problem, fills the report and sets done_. Fails only
-  // when the source cannot be read.
-  absl::Status Judge(const Row& r, const Row* n) {
-    if (!have_prev_) {
-      // The virtual record before the first: genesis, or for a partial
-      // export the first record's own link, taken on trust.
-      const bool anchored = source_.AnchoredAtGenesis(r);
-      prev_sequence_ = anchored ? 0 : r.record.sequence() - 1;
-      prev_hash_ = anchored ? GenesisHash() : r.record.prev_hash();
-      if (!anchored && !checkpoints_.empty() &&
-          checkpoints_.front().sequence() < r.record.sequence()) {
-        return Fail(
-            VerifyReport::DELETED, r.record.sequence() - 1,
-            absl::StrCat("the export starts at record ", r.record.sequence(),
-                         " but holds a checkpoint for record ",
-                         checkpoints_.front().sequence(),
-                         ": its first records were cut off"));
-      }
-    }
-    const uint64_t expected = prev_sequence_ + 1;
-    if (!r.parsed) {
-      return Fail(
-          VerifyReport::EDITED, expected,
-          absl::StrCat(source_.Where(r), " is not a valid audit record"));
-    }
-    const AuditRecord& rec = r.record;
-    const uint64_t s = rec.sequence();
-    const bool in_sequence = s == expected;
-    const bool linked = rec.prev_hash() == prev_hash_;
-    const bool self = RecordHashMatches(rec);
-    if (in_sequence && linked && self) return CheckCheckpoints(r);
-    const bool next_skips_r = n != nullptr && n->parsed &&
-                              n->record.prev_hash() == prev_hash_ &&
-                              rec.hash() != prev_hash_;
-
-    if (linked) {
-      if (!in_sequence) {
-        return Fail(VerifyReport::EDITED, expected,
-                    absl::StrCat(source_.Where(r), " follows record ",
-                                 prev_sequence_, " but is numbered ", s));
-      }
-      if (next_skips_r) {
-        return Fail(VerifyReport::INSERTED, s,
-                    absl::StrCat(source_.Where(r),
-                                 " is not part of the chain: the next "
-                                 "record links to record ",
-                                 prev_sequence_));
-      }
-      return Fail(VerifyReport::EDITED, s,
-                  absl::StrCat(source_.Where(r),
-                               " does not match its hash: its content or "
-                               "stored hash was changed"));
-    }
-
-    std::optional<Row> target;
-    LIENTHONG_ASSIGN_OR_RETURN(target, FindByHash(rec.prev_hash(), r.ordinal));
-    if (target.has_value() && target->ordinal > r.ordinal) {
-      return Fail(
-          VerifyReport::REORDERED, expected,
-          absl::StrCat(source_.Where(r), " is out of place: it follows record ",
-                       target->record.sequence(),
-                       ", which comes later in the log"));
-    }
-    if (target.has_value()) {
-      const uint64_t first_extra = target->record.sequence() + 1;
-      return Fail(VerifyReport::INSERTED, first_extra,
-                  absl::StrCat(Records(first_extra, prev_sequence_),
-                               " not part of the chain: ", source_.Where(r),
-                               " links to record ", target->record.sequence()));
-    }
-    if (s > expected) {
-      return Fail(VerifyReport::DELETED, expected,
-                  absl::StrCat(Records(expected, s - 1), " missing"));
-    }
-    if (self && in_sequence) {
-      const uint64_t edited = have_prev_ ? prev_sequence_ : s;
-      return Fail(VerifyReport::EDITED, edited,
-                  absl::StrCat("record ", edited,
-                               " was replaced (its hash recomputed): record ",
-                               s, " does not link to it"));
-    }
-    if (std::optional<uint64_t> d = RenumberedBy(rec)) {
-      return Fail(VerifyReport::DELETED, s,
-                  absl::StrCat(Records(s, s + *d - 1),
-                               " missing; the records after were renumbered "
-                               "to hide the gap"));
-    }
-    if (next_skips_r) {
-      return Fail(VerifyReport::INSERTED, s,
-                  absl::StrCat(source_.Where(r),
-                               " is not part of the chain: the next record "
-                               "links to record ",
-                               prev_sequence_));
-    }
-    return Fail(VerifyReport::EDITED, expected,
-                absl::StrCat(source_.Where(r),
-                             " does not link to the record before it"));
-  }
-
-  // Checks the checkpoints for good record `r`.
-  absl::Status CheckCheckpoints(const Row& r) {
-    const uint64_t s = r.record.sequence();
-    while (next_checkpoint_ < checkpoints_.size() &&
-           checkpoints_[next_checkpoint_].sequence() <= s) {
-      const AuditCheckpoint& c = checkpoints_[next_checkpoint_++];
-      // Before the first record (sequence 0): it vouches for nothing.
-      if (c.sequence() < s) continue;
-      if (absl::Status sig = VerifyCheckpoint(c, key_); !sig.ok()) {
-        return Fail(
-            VerifyReport::BAD_SIGNATURE, s,
-            absl::StrCat("checkpoint at record ", s, ": ", sig.message()));
-      }
-      if (c.hash() != r.record.hash()) {
-        return Fail(
-            VerifyReport::BAD_SIGNATURE, s,
-            absl::StrCat("record ", s,
-                         " is not the record signed by its checkpoint: the "
-                         "chain was rewritten and re-hashed somewhere in "
-                         "records ",
-                         report_.last_checkpoint_sequence() + 1, "..", s));
-      }
-      report_.set_checkpoints_checked(report_.checkpoints_checked() + 1);
-      report_.set_last_checkpoint_sequence(s);
-    }
-    return absl::OkStatus();
-  }
-
-  void CheckTrailingCheckpoints() {
-    if (next_checkpoint_ >= checkpoints_.size()) return;
-    const AuditCheckpoint& c = checkpoints_[next_checkpoint_];
-    if (absl::Status sig = VerifyCheckpoint(c, key_); !sig.ok()) {
-      Fail(VerifyReport::BAD_SIGNATURE, c.sequence(),
-           absl::StrCat("checkpoint at record ", c.sequence(), ": ",
-                        sig.message()))
-          .IgnoreError();
-      return;
-    }
-    Fail(VerifyReport::TRUNCATED, prev_sequence_ + 1,
-         absl::StrCat(
-             prev_sequence_ == 0
-                 ? std::string("the log is empty")
-                 : absl::StrCat("the log ends at record ", prev_sequence_),
-             " but a signed checkpoint covers record ", c.sequence(), ": ",
-             Records(prev_sequence_ + 1, c.sequence()), " cut off"))
-        .IgnoreError();
-  }
-
-  void Advance(const Row& r) {
-    have_prev_ = true;
-    prev_sequence_ = r.record.sequence();
-    prev_hash_ = r.record.hash();
-    report_.set_records_checked(report_.records_checked() + 1);
-    report_.set_last_sequence(prev_sequence_);
-  }
-
-  // Records the finding and stops the walk. Returns OK: tampering is a
-  // finding, not an error.
-  absl::Status Fail(Problem problem, uint64_t sequence, std::string detail) {
-    done_ = true;
-    report_.set_intact(false);
-    report_.set_problem(problem);
-    report_.set_first_bad_sequence(sequence);
-    report_.set_detail(std::move(detail));
-    return absl::OkStatus();
-  }
-
-  // Returns the row, other than the one at `exclude`, whose stored hash is
-  // `hash`: the nearest before `exclude` if any, else the nearest after.
-  absl::StatusOr<std::optional<Row>> FindByHash(const std::string& hash,
-                                                uint64_t exclude) {
-    std::optional<Row> before, after;
-    LIENTHONG_RETURN_IF_ERROR(source_.Scan([&](Row& row) {
-      if (!row.parsed || row.ordinal == exclude || row.record.hash() != hash) {
-        return true;
-      }
-      if (row.ordinal < exclude) {
-        before = row;
-        return true;
-      }
-      after = row;
-      return false;
-    }));
-    return before.has_value() ? before : after;
-  }
-
-  // Returns d when `record` hashes right as sequence + d, 1 <= d <=
-  // kRenumberProbe.
-  static std::optional<uint64_t> RenumberedBy(AuditRecord record) {
-    const uint64_t s = record.sequence();
-    for (uint64_t d = 1; d <= kRenumberProbe; ++d) {
-      record.set_sequence(s + d);
-      if (RecordHashMatches(record)) return d;
-    }
-    return std::nullopt;
-  }
-
-  Source& source_;
-  const PublicKey& key_;
-  std::vector<AuditCheckpoint> checkpoints_;
-  size_t next_checkpoint_ = 0;
-
-  bool have_prev_ = false;
-  uint64_t prev_sequence_ = 0;
-  std::string prev_hash_ = GenesisHash();
-  bool done_ = false;
-  VerifyReport report_;
-};
-
-absl::StatusOr<VerifyReport> Verify(Source& source, const PublicKey& key) {
-  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> checkpoints,
-                             source.Checkpoints());
-  return Walker(source, key, std::move(checkpoints)).Run();
+ChainHead HeadOf(const lienthong::v1::AuditArchiveManifest& m) {
+  ChainHead head;
+  head.sequence = m.last_sequence();
+  head.hash = m.last_hash();
+  head.checkpoint_index = m.last_checkpoint_index();
+  head.checkpoint_hash = m.last_checkpoint_hash();
+  head.checkpoint_sequence = m.last_checkpoint_sequence();
+  head.checkpoint_every = m.last_checkpoint_every();
+  head.epoch = m.epoch();
+  return head;
 }
 
 }  // namespace
 
-absl::StatusOr<VerifyReport> VerifyStore(const AuditStore& store,
-                                         const PublicKey& key) {
-  StoreSource source(store);
-  return Verify(source, key);
+absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
+                                           const VerifyOptions& options) {
+  if (options.key == nullptr) {
+    return absl::InvalidArgumentError("verification needs a public key");
+  }
+  LIENTHONG_RETURN_IF_ERROR(ListSegments(journal_dir).status());
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> anchors,
+                             LoadAnchors(options));
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<lienthong::v1::AuditArchiveAnchor> archived,
+                             ReadArchiveAnchors(journal_dir));
+  for (const auto& anchor : archived) {
+    if (absl::Status sig = VerifyArchiveAnchor(anchor, *options.key);
+        !sig.ok()) {
+      return NotIntact(VerifyReport::BAD_SIGNATURE,
+                       anchor.manifest().last_sequence(),
+                       absl::StrCat("the anchor of archive ",
+                                    anchor.manifest().archive(),
+                                    " does not verify: ", sig.message()),
+                       options);
+    }
+  }
+  std::vector<std::string> dirs;
+  std::optional<ChainHead> start = ChainHead();
+  // Segments an archiving run stopped short of deleting are archived.
+  JournalPosition live_from;
+  if (!archived.empty()) {
+    live_from.segment = archived.back().manifest().last_segment() + 1;
+  }
+  if (!options.archive_dir.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(ArchiveCheck check,
+                               CheckArchives(options.archive_dir, archived));
+    if (!check.problem.empty()) {
+      return NotIntact(VerifyReport::CORRUPT, check.problem_sequence,
+                       check.problem, options);
+    }
+    dirs = std::move(check.dirs);
+  } else if (!archived.empty()) {
+    start = HeadOf(archived.back().manifest());
+  }
+  dirs.push_back(journal_dir);
+  JournalSource source(std::move(dirs), live_from, options.until, start);
+  LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
+                             Walk(source, options, std::move(anchors)));
+  report.set_torn_tail_bytes(source.torn_bytes());
+  report.set_archives_checked(options.archive_dir.empty() ? 0
+                                                          : archived.size());
+  return report;
 }
 
 absl::StatusOr<VerifyReport> VerifyExportFile(const std::string& path,
-                                              const PublicKey& key) {
+                                              const VerifyOptions& options) {
+  if (options.key == nullptr) {
+    return absl::InvalidArgumentError("verification needs a public key");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> anchors,
+                             LoadAnchors(options));
   FileSource source(path);
-  return Verify(source, key);
+  return Walk(source, options, std::move(anchors));
 }
 
 }  // namespace lienthong::audit

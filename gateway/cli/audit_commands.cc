@@ -13,12 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "gateway/audit/audit_store.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/signing.h"
 #include "gateway/audit/verify.h"
 #include "gateway/cli/args.h"
+#include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
 #include "grpcpp/client_context.h"
@@ -46,34 +46,45 @@ constexpr char kQueryNotes[] =
 
 constexpr char kVerifyExamples[] =
     R"(lienthong audit verify
+lienthong audit verify --journal /var/lib/lienthong/audit-journal \
+    --public-key audit-public.pem --key-sha256 3f1c... \
+    --anchors /srv/shipped/audit-anchors.jsonl --archive /srv/audit-archive
 lienthong audit verify --file audit-2025-07.jsonl --public-key audit-public.pem)";
 
 constexpr char kVerifyNotes[] =
-    "Without --file the gateway checks its whole store (needs the \"auditor\"\n"
-    "role); with --file the export is checked here, offline, against the\n"
-    "gateway's public key.\n"
-    "Exit code 9: the log or export is NOT intact; the first bad record and\n"
-    "what is wrong (edited, deleted, reordered, inserted, truncated, bad\n"
-    "signature) are printed.";
+    "Without --journal or --file the gateway checks its whole journal against\n"
+    "its pinned key (needs the \"auditor\" role). Offline, --journal checks a\n"
+    "journal folder and --file an export, here, against --public-key; give\n"
+    "--key-sha256 (the fingerprint from the gateway's config) so that a\n"
+    "replaced key file is noticed. --anchors cross-checks the checkpoints\n"
+    "shipped off the host (this is what catches a journal whose end was cut\n"
+    "together with its checkpoints); --archive walks every archive first.\n"
+    "Exit code 9: the log or export is NOT intact; the first bad record (or\n"
+    "checkpoint) and what is wrong (edited, deleted, reordered, inserted,\n"
+    "truncated, bad signature, corrupt, checkpoint missing) are printed.";
 
 constexpr char kExportExamples[] =
-    R"(lienthong audit export --db /var/lib/lienthong/audit.db --out audit.jsonl
-lienthong audit export --since 2025-07-01 --db /var/lib/lienthong/audit.db \
-    --out audit-2025-07.jsonl)";
+    R"(lienthong audit export --journal /var/lib/lienthong/audit-journal \
+    --out audit.jsonl
+lienthong audit export --since 2025-07-01 \
+    --journal /var/lib/lienthong/audit-journal --out audit-2025-07.jsonl)";
 
 constexpr char kExportNotes[] =
-    "Reads the SQLite store file directly (on the gateway host; the gateway\n"
-    "may keep running). Writes JSON lines for a SIEM: the checkpoints, then\n"
-    "the records from the first one at or after --since to the end. Check it\n"
-    "with 'lienthong audit verify --file'.";
+    "Reads the journal folder directly (on the gateway host; the gateway may\n"
+    "keep running). Writes JSON lines for a SIEM: the checkpoints, then the\n"
+    "records from the first one at or after --since to the end (archived\n"
+    "records are not exported). Check it with 'lienthong audit verify --file'.";
 
 constexpr char kKeygenExamples[] =
     R"(lienthong audit keygen --signing-key /etc/lienthong/audit-signing.pem \
-    --hmac-key /etc/lienthong/audit-hmac.key)";
+    --hmac-key /etc/lienthong/audit-hmac.key \
+    --digest-key /etc/lienthong/audit-digest.key)";
 
 constexpr char kKeygenNotes[] =
     "Files are created with mode 0600 and never overwritten. The public key\n"
-    "printed is what auditors give to 'lienthong audit verify --public-key'.";
+    "printed is what auditors give to 'lienthong audit verify --public-key';\n"
+    "its fingerprint goes in the gateway's audit.signing_key_sha256 (and\n"
+    "--key-sha256), so that only this key is trusted.";
 
 // Default deadline of `audit verify`: the gateway walks the whole chain.
 constexpr double kVerifyTimeoutSeconds = 300;
@@ -103,7 +114,8 @@ std::string OneLine(absl::string_view message) {
   return line;
 }
 
-// Prints the report (readable or JSON) and returns its exit code.
+}  // namespace
+
 ExitCode PrintVerifyReport(const VerifyAuditResponse& report, bool json,
                            std::ostream& out, std::ostream& err) {
   if (json) {
@@ -114,8 +126,6 @@ ExitCode PrintVerifyReport(const VerifyAuditResponse& report, bool json,
   }
   return report.intact() ? ExitCode::kOk : kExitAuditNotIntact;
 }
-
-}  // namespace
 
 absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view text,
                                           absl::string_view option) {
@@ -235,34 +245,71 @@ std::string ProblemName(VerifyAuditResponse::Problem problem) {
       return "truncated";
     case VerifyAuditResponse::BAD_SIGNATURE:
       return "bad signature";
+    case VerifyAuditResponse::CORRUPT:
+      return "corrupt";
+    case VerifyAuditResponse::CHECKPOINT_MISSING:
+      return "checkpoint missing";
     default:
       return absl::StrCat("problem ", static_cast<int>(problem));
   }
 }
 
 std::string FormatVerifyReport(const VerifyAuditResponse& report) {
+  std::string text;
   if (report.intact()) {
-    std::string text = absl::StrCat(
-        "Audit log intact: ", report.records_checked(), " records and ",
-        report.checkpoints_checked(),
-        " signed checkpoints checked; last record ", report.last_sequence(),
-        ", last signed ", report.last_checkpoint_sequence(), ".\n");
+    text = absl::StrCat("Audit log intact: ", report.records_checked(),
+                        " records and ", report.checkpoints_checked(),
+                        " signed checkpoints checked; last record ",
+                        report.last_sequence(), ", last signed ",
+                        report.last_checkpoint_sequence(), ".\n");
     if (report.last_sequence() > report.last_checkpoint_sequence()) {
       absl::StrAppend(&text, "Records ", report.last_checkpoint_sequence() + 1,
                       "..", report.last_sequence(),
                       " are chained but not yet signed.\n");
     }
-    return text;
+  } else {
+    text = absl::StrCat("Audit log NOT intact: record ",
+                        report.first_bad_sequence(), ": ",
+                        ProblemName(report.problem()), ".\n");
+    if (report.first_bad_checkpoint() > 0) {
+      absl::StrAppend(&text, "Checkpoint #", report.first_bad_checkpoint(),
+                      ".\n");
+    }
+    if (!report.detail().empty()) {
+      absl::StrAppend(&text, OneLine(report.detail()), "\n");
+    }
+    absl::StrAppend(&text, "Checked good before it: ", report.records_checked(),
+                    " records, ", report.checkpoints_checked(),
+                    " checkpoints.\n");
   }
-  std::string text =
-      absl::StrCat("Audit log NOT intact: record ", report.first_bad_sequence(),
-                   ": ", ProblemName(report.problem()), ".\n");
-  if (!report.detail().empty()) {
-    absl::StrAppend(&text, OneLine(report.detail()), "\n");
+  for (const auto& b : report.acknowledged_breaks()) {
+    absl::StrAppend(
+        &text, "Acknowledged break: epoch ", b.epoch(), " opened by ",
+        OneLine(b.opened_by()), " (", OneLine(b.reason()), ") after ",
+        b.problem() == VerifyAuditResponse::PROBLEM_UNSPECIFIED
+            ? std::string("a problem found at start")
+            : absl::StrCat(ProblemName(b.problem()), " at record ",
+                           b.first_bad_sequence()),
+        ".\n");
   }
-  absl::StrAppend(&text, "Checked good before it: ", report.records_checked(),
-                  " records, ", report.checkpoints_checked(),
-                  " checkpoints.\n");
+  if (report.anchors_checked() > 0) {
+    absl::StrAppend(&text, report.anchors_checked(),
+                    " anchored checkpoints match.\n");
+  }
+  if (report.archives_checked() > 0) {
+    absl::StrAppend(&text, report.archives_checked(), " archives checked.\n");
+  }
+  if (report.torn_tail_bytes() > 0) {
+    absl::StrAppend(&text, "The journal ends with a crash's unfinished write (",
+                    report.torn_tail_bytes(),
+                    " bytes, never acknowledged), cut when the gateway next "
+                    "opens it.\n");
+  }
+  if (!report.key_pinned()) {
+    absl::StrAppend(&text,
+                    "Note: the key was not pinned by fingerprint "
+                    "(--key-sha256 / audit.signing_key_sha256).\n");
+  }
   return text;
 }
 
@@ -326,37 +373,61 @@ ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
   return PrintVerifyReport(report, options.json, out, err);
 }
 
-ExitCode RunAuditVerifyFile(const std::string& export_file,
-                            const std::string& public_key_file, bool json,
-                            std::ostream& out, std::ostream& err) {
-  if (public_key_file.empty()) {
+ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
+                               std::ostream& out, std::ostream& err) {
+  if (args.public_key.empty()) {
     return ReportUsageError(
-        absl::InvalidArgumentError(
-            "--file needs --public-key, the gateway's audit public key (PEM)"),
+        absl::InvalidArgumentError(absl::StrCat(
+            args.file.empty() ? "--journal" : "--file",
+            " needs --public-key, the gateway's audit public key (PEM)")),
         err);
   }
+  if (!args.file.empty() && !args.journal.empty()) {
+    return ReportUsageError(
+        absl::InvalidArgumentError("give --file or --journal, not both"), err);
+  }
+  if (!args.archive.empty() && args.journal.empty()) {
+    return ReportUsageError(
+        absl::InvalidArgumentError("--archive is used with --journal"), err);
+  }
   absl::StatusOr<audit::PublicKey> key =
-      audit::PublicKey::FromPemFile(public_key_file);
+      audit::PublicKey::FromPemFile(args.public_key);
   if (!key.ok()) {
     return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
                                 "--public-key: ", key.status().message())),
                             err);
   }
-  absl::StatusOr<audit::VerifyReport> report =
-      audit::VerifyExportFile(export_file, *key);
-  if (!report.ok()) {
-    if (report.status().code() == absl::StatusCode::kNotFound) {
+  if (!args.key_sha256.empty()) {
+    if (absl::Status pin = audit::CheckPin(*key, args.key_sha256); !pin.ok()) {
       return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
-                                  "--file: ", report.status().message())),
+                                  "--key-sha256: ", pin.message())),
                               err);
+    }
+  }
+  audit::VerifyOptions options;
+  options.key = &*key;
+  options.key_pinned = !args.key_sha256.empty();
+  options.anchor_file = args.anchors;
+  options.archive_dir = args.archive;
+  absl::StatusOr<audit::VerifyReport> report =
+      args.file.empty() ? audit::VerifyJournal(args.journal, options)
+                        : audit::VerifyExportFile(args.file, options);
+  if (!report.ok()) {
+    if (report.status().code() == absl::StatusCode::kNotFound ||
+        report.status().code() == absl::StatusCode::kInvalidArgument) {
+      return ReportUsageError(
+          absl::InvalidArgumentError(absl::StrCat(
+              args.file.empty() ? "--journal/--anchors" : "--file/--anchors",
+              ": ", report.status().message())),
+          err);
     }
     err << "lienthong: " << OneLine(report.status().message()) << "\n";
     return ExitCode::kOther;
   }
-  return PrintVerifyReport(*report, json, out, err);
+  return PrintVerifyReport(*report, args.json, out, err);
 }
 
-ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
+ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir,
                         const std::string& out_file, std::ostream& out,
                         std::ostream& err) {
   absl::Time from = absl::InfinitePast();
@@ -365,18 +436,13 @@ ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
     if (!parsed.ok()) return ReportUsageError(parsed.status(), err);
     from = *parsed;
   }
-  // Opening would create an empty store; a typo must not export nothing.
-  if (!FileExists(db_file)) {
-    return ReportUsageError(absl::InvalidArgumentError(
-                                absl::StrCat("--db: no such file: ", db_file)),
-                            err);
+  if (!FileExists(journal_dir)) {
+    return ReportUsageError(
+        absl::InvalidArgumentError(
+            absl::StrCat("--journal: no such folder: ", journal_dir)),
+        err);
   }
-  auto store = audit::SqliteAuditStore::Open(db_file);
-  if (!store.ok()) {
-    err << "lienthong: " << OneLine(store.status().message()) << "\n";
-    return ExitCode::kOther;
-  }
-  absl::Status status = audit::ExportToFile(**store, from, out_file);
+  absl::Status status = audit::ExportToFile(journal_dir, from, out_file);
   if (!status.ok()) {
     err << "lienthong: " << OneLine(status.message()) << "\n";
     return ExitCode::kOther;
@@ -386,14 +452,18 @@ ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
 }
 
 ExitCode RunAuditKeygen(const std::string& signing_key_file,
-                        const std::string& hmac_key_file, std::ostream& out,
+                        const std::string& hmac_key_file,
+                        const std::string& digest_key_file, std::ostream& out,
                         std::ostream& err) {
-  if (signing_key_file.empty() && hmac_key_file.empty()) {
+  if (signing_key_file.empty() && hmac_key_file.empty() &&
+      digest_key_file.empty()) {
     return ReportUsageError(
-        absl::InvalidArgumentError("give --signing-key, --hmac-key or both"),
+        absl::InvalidArgumentError(
+            "give --signing-key, --hmac-key, --digest-key or several"),
         err);
   }
-  for (const std::string* file : {&signing_key_file, &hmac_key_file}) {
+  for (const std::string* file :
+       {&signing_key_file, &hmac_key_file, &digest_key_file}) {
     if (!file->empty() && FileExists(*file)) {
       return ReportUsageError(
           absl::InvalidArgumentError(absl::StrCat(
@@ -403,28 +473,29 @@ ExitCode RunAuditKeygen(const std::string& signing_key_file,
   }
   if (!signing_key_file.empty()) {
     absl::Status status = audit::GenerateSigningKeyFile(signing_key_file);
-    if (!status.ok()) {
-      err << "lienthong: " << OneLine(status.message()) << "\n";
-      return ExitCode::kOther;
-    }
     absl::StatusOr<audit::PublicKey> key =
-        audit::PublicKey::FromPemFile(signing_key_file);
+        status.ok() ? audit::PublicKey::FromPemFile(signing_key_file)
+                    : absl::StatusOr<audit::PublicKey>(status);
     if (!key.ok()) {
       err << "lienthong: " << OneLine(key.status().message()) << "\n";
       return ExitCode::kOther;
     }
     out << "Signing key written to " << signing_key_file << "\n"
-        << "Public key (fingerprint " << key->fingerprint()
-        << "), for 'audit verify --public-key':\n"
+        << "Fingerprint (audit.signing_key_sha256, --key-sha256): "
+        << key->fingerprint() << "\n"
+        << "Public key, for 'audit verify --public-key':\n"
         << key->ToPem();
   }
-  if (!hmac_key_file.empty()) {
-    absl::Status status = audit::GenerateHmacKeyFile(hmac_key_file);
+  for (const auto& [file, what] :
+       {std::pair{&hmac_key_file, "HMAC key"},
+        std::pair{&digest_key_file, "Digest key"}}) {
+    if (file->empty()) continue;
+    absl::Status status = audit::GenerateHmacKeyFile(*file);
     if (!status.ok()) {
       err << "lienthong: " << OneLine(status.message()) << "\n";
       return ExitCode::kOther;
     }
-    out << "HMAC key written to " << hmac_key_file << "\n";
+    out << what << " written to " << *file << "\n";
   }
   return ExitCode::kOk;
 }
@@ -482,37 +553,57 @@ void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
   {
     CLI::App* verify = audit->add_subcommand(
         "verify",
-        "Check the audit chain and its signed checkpoints, on the gateway or "
-        "in an export file");
-    auto file = std::make_shared<std::string>();
-    auto public_key = std::make_shared<std::string>();
+        "Check the audit journal, its signed checkpoints and anchors: on the "
+        "gateway, or offline in a journal folder or an export file");
+    auto args = std::make_shared<OfflineVerifyArgs>();
     auto options = std::make_shared<CommonOptions>();
     // Verifying a million records takes seconds on the gateway.
     options->connection.timeout_seconds = kVerifyTimeoutSeconds;
     verify
-        ->add_option("--file", *file,
-                     "Verify this export (audit export) offline instead")
+        ->add_option("--journal", args->journal,
+                     "Verify this journal folder offline")
+        ->type_name("DIR");
+    verify
+        ->add_option("--file", args->file,
+                     "Verify this export (audit export) offline")
         ->type_name("EXPORT");
     verify
-        ->add_option("--public-key", *public_key,
-                     "The gateway's audit public key (PEM), with --file")
+        ->add_option("--public-key", args->public_key,
+                     "The gateway's audit public key (PEM), offline")
         ->type_name("PEM");
+    verify
+        ->add_option("--key-sha256", args->key_sha256,
+                     "The key's pinned fingerprint (audit.signing_key_sha256)")
+        ->type_name("HEX");
+    verify
+        ->add_option("--anchors", args->anchors,
+                     "Cross-check the anchor file (checkpoints shipped off "
+                     "the host)")
+        ->type_name("FILE");
+    verify
+        ->add_option("--archive", args->archive,
+                     "Walk every archive in this folder first (with "
+                     "--journal)")
+        ->type_name("DIR");
     AddCommonOptions(*verify, *options);
     verify->footer(HelpFooter(kVerifyExamples, kVerifyNotes));
-    verify->callback([file, public_key, options, &context] {
-      if (file->empty()) {
-        if (!public_key->empty()) {
+    verify->callback([args, options, &context] {
+      if (args->file.empty() && args->journal.empty()) {
+        if (!args->public_key.empty() || !args->key_sha256.empty() ||
+            !args->anchors.empty() || !args->archive.empty()) {
           context.exit_code = ReportUsageError(
-              absl::InvalidArgumentError("--public-key is only used with "
-                                         "--file"),
+              absl::InvalidArgumentError(
+                  "--public-key, --key-sha256, --anchors and --archive are "
+                  "used with --journal or --file"),
               context.err);
           return;
         }
         context.exit_code = RunAuditVerify(*options, context.out, context.err);
         return;
       }
-      context.exit_code = RunAuditVerifyFile(*file, *public_key, options->json,
-                                             context.out, context.err);
+      args->json = options->json;
+      context.exit_code =
+          RunAuditVerifyOffline(*args, context.out, context.err);
     });
   }
 
@@ -520,35 +611,37 @@ void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
   {
     CLI::App* exporter = audit->add_subcommand(
         "export",
-        "Write the audit log as JSON lines for a SIEM, from the store file");
+        "Write the audit log as JSON lines for a SIEM, from the journal");
     auto since = std::make_shared<std::string>();
-    auto db = std::make_shared<std::string>();
+    auto journal = std::make_shared<std::string>();
     auto out_file = std::make_shared<std::string>();
     exporter
         ->add_option("--since", *since,
                      "From the first record at or after this time (default: "
                      "all)")
         ->type_name("TIME");
-    exporter->add_option("--db", *db, "The gateway's SQLite audit store")
-        ->type_name("PATH")
+    exporter->add_option("--journal", *journal, "The gateway's audit journal")
+        ->type_name("DIR")
         ->required();
     exporter
         ->add_option("--out", *out_file, "File to write (replaced if present)")
         ->type_name("FILE")
         ->required();
     exporter->footer(HelpFooter(kExportExamples, kExportNotes));
-    exporter->callback([since, db, out_file, &context] {
+    exporter->callback([since, journal, out_file, &context] {
       context.exit_code =
-          RunAuditExport(*since, *db, *out_file, context.out, context.err);
+          RunAuditExport(*since, *journal, *out_file, context.out, context.err);
     });
   }
 
   // audit keygen
   {
     CLI::App* keygen = audit->add_subcommand(
-        "keygen", "Create the gateway's audit signing key and HMAC key files");
+        "keygen",
+        "Create the gateway's audit signing, HMAC and digest key files");
     auto signing = std::make_shared<std::string>();
     auto hmac = std::make_shared<std::string>();
+    auto digest = std::make_shared<std::string>();
     keygen
         ->add_option("--signing-key", *signing,
                      "New Ed25519 private key file (PEM) that signs "
@@ -558,12 +651,18 @@ void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
         ->add_option("--hmac-key", *hmac,
                      "New HMAC key file for hashing citizen IDs")
         ->type_name("FILE");
+    keygen
+        ->add_option("--digest-key", *digest,
+                     "New HMAC key file for request and response digests")
+        ->type_name("FILE");
     keygen->footer(HelpFooter(kKeygenExamples, kKeygenNotes));
-    keygen->callback([signing, hmac, &context] {
+    keygen->callback([signing, hmac, digest, &context] {
       context.exit_code =
-          RunAuditKeygen(*signing, *hmac, context.out, context.err);
+          RunAuditKeygen(*signing, *hmac, *digest, context.out, context.err);
     });
   }
+
+  RegisterAuditAdminCommands(*audit, context);
 }
 
 }  // namespace lienthong::cli

@@ -1,14 +1,17 @@
-// The audit command group, for security teams:
-//   lienthong audit query    records matching filters, from the gateway's
-//                            AuditService (table, or --json lines)
-//   lienthong audit verify   the whole chain checked by the gateway, or an
-//                            export file checked offline (--file)
-//   lienthong audit export   JSON lines for a SIEM, read offline from the
-//                            SQLite store file
-//   lienthong audit keygen   new signing and HMAC key files for the gateway
+// The audit command group, for security teams and operators:
+//   lienthong audit query      records matching filters, from the gateway's
+//                              AuditService (table, or --json lines)
+//   lienthong audit verify     the whole journal checked by the gateway; or
+//                              offline: a journal folder (--journal, with
+//                              --anchors and --archive) or an export (--file)
+//   lienthong audit export     JSON lines for a SIEM, read from the journal
+//   lienthong audit keygen     new signing, HMAC and digest key files
+//   lienthong audit new-epoch  acknowledge a break (audit_admin_commands.h)
+//   lienthong audit reindex    rebuild the query index from the journal
+//   lienthong audit archive    move old sealed segments to an archive
 // with the parsing and formatting they use. query and verify (online) need
-// a client certificate with the "auditor" role; the rest run on this host
-// with no server.
+// a client certificate with the "auditor" role; the rest run on the gateway
+// host with no server.
 #ifndef LIENTHONG_GATEWAY_CLI_AUDIT_COMMANDS_H_
 #define LIENTHONG_GATEWAY_CLI_AUDIT_COMMANDS_H_
 
@@ -68,14 +71,28 @@ std::string FormatAuditTable(
     absl::Span<const lienthong::v1::AuditRecord> records);
 
 // Returns the readable verification result: for an intact log, one line
-// with the counts and what is not yet signed; otherwise a line naming the
-// first bad record and what is wrong ("edited", "deleted", "reordered",
-// "inserted", "truncated", "bad signature"), then the detail.
+// with the counts and what is not yet signed, then any acknowledged breaks,
+// anchors and archives checked, a torn tail, and whether the key was
+// pinned; otherwise a line naming the first bad record (and checkpoint)
+// and what is wrong ("edited", "deleted", "reordered", "inserted",
+// "truncated", "bad signature", "corrupt", "checkpoint missing"), then the
+// detail.
 std::string FormatVerifyReport(
     const lienthong::v1::VerifyAuditResponse& report);
 
 // The word for `problem` used by FormatVerifyReport.
 std::string ProblemName(lienthong::v1::VerifyAuditResponse::Problem problem);
+
+// `lienthong audit verify` offline, as typed.
+struct OfflineVerifyArgs {
+  std::string file;        // --file: an export
+  std::string journal;     // --journal: a journal folder
+  std::string public_key;  // --public-key PEM (required)
+  std::string key_sha256;  // --key-sha256: the pinned fingerprint
+  std::string anchors;     // --anchors FILE
+  std::string archive;     // --archive DIR (with --journal)
+  bool json = false;
+};
 
 // Runs `audit query`: pages through AuditService/QueryAudit (up to
 // args.limit records) and prints the table, or with options.json one JSON
@@ -90,27 +107,34 @@ ExitCode RunAuditQuery(const AuditQueryArgs& args, const CommonOptions& options,
 ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
                         std::ostream& err);
 
-// Runs `audit verify --file`: VerifyExportFile with the public key in PEM
-// file `public_key_file`, no server. Returns as RunAuditVerify; kUsage for
-// an unreadable key or export file.
-ExitCode RunAuditVerifyFile(const std::string& export_file,
-                            const std::string& public_key_file, bool json,
-                            std::ostream& out, std::ostream& err);
+// Runs `audit verify` offline: VerifyExportFile or VerifyJournal with the
+// public key (checked against --key-sha256 when given), no server. Returns
+// kOk when intact, kExitAuditNotIntact when not, kUsage for bad or
+// unreadable arguments, kOther when the verification cannot run.
+ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
+                               std::ostream& out, std::ostream& err);
 
 // Runs `audit export`: writes the records from `since` ("" = all) to the end
-// of the SQLite store `db_file` into `out_file` (ExportToFile). Returns kOk,
-// kUsage for a bad time or a missing store, or kOther when the export fails.
-ExitCode RunAuditExport(const std::string& since, const std::string& db_file,
+// of the journal in `journal_dir` into `out_file` (ExportToFile). Returns
+// kOk, kUsage for a bad time or a missing journal, or kOther when the export
+// fails.
+ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir,
                         const std::string& out_file, std::ostream& out,
                         std::ostream& err);
 
-// Runs `audit keygen`: creates the signing key file and/or the HMAC key
-// file (never overwriting) and prints the public key to hand to auditors.
-// Returns kOk, kUsage when neither is given or a file exists, kOther when
-// one cannot be written.
+// Runs `audit keygen`: creates the signing key file and/or the HMAC and
+// digest key files (never overwriting) and prints the public key and its
+// fingerprint (for audit.signing_key_sha256) to hand to auditors. Returns
+// kOk, kUsage when none is given or a file exists, kOther when one cannot
+// be written.
 ExitCode RunAuditKeygen(const std::string& signing_key_file,
-                        const std::string& hmac_key_file, std::ostream& out,
+                        const std::string& hmac_key_file,
+                        const std::string& digest_key_file, std::ostream& out,
                         std::ostream& err);
+
+// Prints `report` (readable or JSON) and returns its exit code.
+ExitCode PrintVerifyReport(const lienthong::v1::VerifyAuditResponse& report,
+                           bool json, std::ostream& out, std::ostream& err);
 
 // Adds `audit` and its subcommands to `root`; the selected one runs with
 // its own options and stores its exit code in `context`, which must outlive

@@ -24,6 +24,10 @@
 //   - `${NAME}` in a string value is replaced by the environment variable
 //     NAME (`$${` writes a literal `${`), so that secrets need not sit in the
 //     file; an unset variable is an error;
+//   - `${credential:ID}` in a string value is replaced by the contents of
+//     the file ID in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, or
+//     a secret mounted there), less one trailing line end; a missing or
+//     unreadable credential is an error that names it, never its contents;
 //   - a relative path in a field whose name ends in `_file` is resolved
 //     against the config file's directory.
 // Everything else is an error: unknown keys, duplicate keys, wrong types,
@@ -83,7 +87,8 @@ using AdapterConfigResolver =
 //
 // Returns INVALID_ARGUMENT for a YAML syntax error, an unknown or duplicate
 // key, a value of the wrong type or out of range, an unknown adapter type
-// under `config`, or an unset `${NAME}` variable; the message starts with
+// under `config`, an unset `${NAME}` variable, or a `${credential:ID}`
+// that cannot be read; the message starts with
 // "SOURCE:LINE:COLUMN: " and names the field path, e.g.
 // "adapters[1].config.upstream.base_url". Returns INTERNAL if the YAML
 // library fails unexpectedly. Never throws.

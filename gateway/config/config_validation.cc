@@ -172,9 +172,29 @@ class Checker {
   }
 
   void CheckAudit() {
-    if (config_.audit().checkpoint_every() < 0) {
-      Problem("audit.checkpoint_every",
-              "must not be negative (0 means the default, 1000)");
+    const auto& audit = config_.audit();
+    // checkpoint_every, segment_mib, index_interval_ms, min_free_mib.
+    CheckNoNegativeIntegers(audit, "audit");
+    if (audit.segment_mib() > 4096) {
+      Problem("audit.segment_mib", "must be at most 4096 (4 GiB)");
+    }
+    const std::string& pin = audit.signing_key_sha256();
+    if (!pin.empty() &&
+        (pin.size() != 64 ||
+         pin.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+      Problem("audit.signing_key_sha256",
+              "must be 64 hex digits (the fingerprint `lienthong audit "
+              "keygen` prints)");
+    }
+    const bool any_key = !audit.signing_key_file().empty() ||
+                         !audit.hmac_key_file().empty() ||
+                         !audit.digest_key_file().empty();
+    if (any_key && (audit.signing_key_file().empty() ||
+                    audit.hmac_key_file().empty() ||
+                    audit.digest_key_file().empty())) {
+      Problem("audit",
+              "signing_key_file, hmac_key_file and digest_key_file are set "
+              "together (or none, for development keys)");
     }
   }
 

@@ -1,7 +1,13 @@
 #include "gateway/config/yaml_text.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -205,6 +211,103 @@ std::optional<std::string> GetenvLookup(const std::string& name) {
   return std::string(value);
 }
 
+namespace {
+
+constexpr absl::string_view kCredentialPrefix = "credential:";
+// systemd allows 1 MB of credentials per unit; a config value is far less.
+constexpr size_t kMaxCredentialBytes = 64 * 1024;
+
+// A credential's name is a file name in one folder, as systemd's
+// LoadCredential= IDs are: no '/', not "." or "..".
+bool IsCredentialName(absl::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.size() > 255) {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The whole regular file at `path` if it holds at most `max_bytes`; else a
+// reason ("cannot be read: ...", "is not a regular file", "is larger than
+// ...") as an INVALID_ARGUMENT message.
+absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
+                                                 size_t max_bytes) {
+  // Non-blocking, so that a FIFO in its place cannot hang start-up.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot be read: ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::InvalidArgumentError("is not a regular file");
+  }
+  std::string value;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = errno;
+      ::close(fd);
+      if (n == 0) return value;
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot be read: ", std::strerror(error)));
+    }
+    value.append(buffer, static_cast<size_t>(n));
+    if (value.size() > max_bytes) {
+      ::close(fd);
+      return absl::InvalidArgumentError(
+          absl::StrCat("is larger than ", max_bytes / 1024, " KiB"));
+    }
+  }
+}
+
+// The contents of $CREDENTIALS_DIRECTORY/`name` without one trailing line
+// end. Messages name the credential, never its contents.
+absl::StatusOr<std::string> ReadCredential(
+    absl::string_view name,
+    const std::function<std::optional<std::string>(const std::string&)>&
+        lookup) {
+  if (!IsCredentialName(name)) {
+    return absl::InvalidArgumentError(
+        "'${credential:...}' must hold a credential name (letters, digits, "
+        "'_', '-' and '.')");
+  }
+  const std::optional<std::string> folder = lookup("CREDENTIALS_DIRECTORY");
+  if (!folder.has_value() || folder->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "credential '", name,
+        "': CREDENTIALS_DIRECTORY is not set (systemd sets it for a service "
+        "with LoadCredential=)"));
+  }
+  absl::StatusOr<std::string> value =
+      ReadSmallRegularFile(JoinPath(*folder, name), kMaxCredentialBytes);
+  if (value.ok() && value->find('\0') != std::string::npos) {
+    value = absl::InvalidArgumentError("holds a NUL byte");
+  }
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("credential '", name, "' in CREDENTIALS_DIRECTORY ",
+                     value.status().message()));
+  }
+  // Files written with `echo` or an editor end in a line end that is not
+  // part of the secret.
+  if (absl::EndsWith(*value, "\n")) {
+    value->pop_back();
+    if (absl::EndsWith(*value, "\r")) value->pop_back();
+  }
+  return value;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> SubstituteEnvironment(
     absl::string_view text,
     const std::function<std::optional<std::string>(const std::string&)>&
@@ -233,6 +336,14 @@ absl::StatusOr<std::string> SubstituteEnvironment(
           "'${' without a closing '}' (write '$${' for a literal '${')");
     }
     const std::string name(rest.substr(2, close - 2));
+    if (absl::StartsWith(name, kCredentialPrefix)) {
+      auto credential = ReadCredential(
+          absl::string_view(name).substr(kCredentialPrefix.size()), lookup);
+      if (!credential.ok()) return credential.status();
+      out.append(*credential);
+      pos = dollar + close + 1;
+      continue;
+    }
     bool valid = !name.empty() &&
                  !absl::ascii_isdigit(static_cast<unsigned char>(name[0]));
     for (char c : name) {

@@ -1,7 +1,7 @@
 // What YAML text means to the config loader, below the level of messages:
 // the kind of a scalar as operators are told it, number and boolean
 // spellings (YAML 1.2 core schema), UTF-8, the field paths messages name,
-// and ${NAME} substitution. Internal to gateway/config.
+// and ${NAME} and ${credential:ID} substitution. Internal to gateway/config.
 #ifndef LIENTHONG_GATEWAY_CONFIG_YAML_TEXT_H_
 #define LIENTHONG_GATEWAY_CONFIG_YAML_TEXT_H_
 
@@ -55,10 +55,15 @@ std::string PathName(absl::string_view path);
 // getenv(name), nullopt when unset.
 std::optional<std::string> GetenvLookup(const std::string& name);
 
-// Returns `text` with each `${NAME}` replaced by `lookup(NAME)` and each
-// `$${` by a literal `${`. On an unset variable or a malformed reference,
-// returns INVALID_ARGUMENT naming the variable (never `text`). Thread-safe
-// if `lookup` is.
+// Returns `text` with each `${NAME}` replaced by `lookup(NAME)`, each
+// `${credential:ID}` by the contents of the file ID in the folder
+// `lookup("CREDENTIALS_DIRECTORY")` names (systemd's LoadCredential=, or a
+// mounted secret), less one trailing line end, and each `$${` by a literal
+// `${`. On an unset variable, a malformed reference, or a credential that
+// is unnamed, missing, unreadable, not a regular file, over 64 KiB or
+// holding a NUL byte, returns INVALID_ARGUMENT naming the variable or
+// credential (never `text`, never a credential's contents). Thread-safe if
+// `lookup` is.
 absl::StatusOr<std::string> SubstituteEnvironment(
     absl::string_view text,
     const std::function<std::optional<std::string>(const std::string&)>&

@@ -18,6 +18,7 @@
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/policy/policy.h"
+#include "gateway/server/audit_setup.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/grpc_status.h"
@@ -42,11 +43,6 @@ namespace lienthong::server {
 using lienthong::config::v1::GatewayConfig;
 
 namespace {
-
-// Lower-case hex SHA-256 of `message`'s wire form, for the audit record.
-std::string Sha256Hex(const google::protobuf::Message& message) {
-  return audit::Sha256Hex(message.SerializeAsString());
-}
 
 std::string NewTraceId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -76,10 +72,11 @@ absl::Status ValidateName(absl::string_view name) {
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log).
 struct CallRecord {
-  // `audited`: the request's digest is needed (only for the audit record).
+  // `digest_key`: the audit log's, when the call is audited (null when not):
+  // the request's keyed digest is only for the audit record.
   CallRecord(absl::string_view method, const google::protobuf::Message& request,
              std::string citizen_id, std::string purpose, std::string dossier_id,
-             bool audited)
+             const audit::DigestKey* digest_key)
       : method(method),
         trace_id(NewTraceId()),
         start(absl::Now()),
@@ -87,8 +84,9 @@ struct CallRecord {
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
         request_bytes(request.ByteSizeLong()),
-        audited(audited),
-        request_sha256(audited ? Sha256Hex(request) : std::string()) {}
+        audited(digest_key != nullptr),
+        digest_key(digest_key),
+        request_sha256(audited ? digest_key->Digest(request) : std::string()) {}
 
   absl::string_view method;
   std::string trace_id;
@@ -106,6 +104,7 @@ struct CallRecord {
   size_t request_bytes = 0;
   size_t response_bytes = 0;
   bool audited = false;
+  const audit::DigestKey* digest_key = nullptr;
   std::string request_sha256;
   std::string response_sha256;
   // Record lookups: the record type (once known to be served) and the text
@@ -125,15 +124,15 @@ class Services {
         wait_for_durable_(wait_for_durable),
         node_(std::move(node)) {}
 
-  bool auditing() const { return audit_ != nullptr; }
+  // The key of the audit record's digests; null when auditing is off.
+  const audit::DigestKey* auditing() const {
+    return audit_ != nullptr ? &audit_->digest_key() : nullptr;
+  }
 
-  // OK when a call may go to a national system: it could be audited.
+  // OK when a call may go to a national system: it could be audited (the
+  // log is ready and its journal can be written; else why not).
   absl::Status CanAudit() const {
-    if (audit_ != nullptr && !audit_->healthy()) {
-      return absl::UnavailableError(
-          "audit log unavailable; no call is made that cannot be audited");
-    }
-    return absl::OkStatus();
+    return audit_ != nullptr ? audit_->CanAppend() : absl::OkStatus();
   }
 
   std::shared_ptr<const Runtime> runtime() const {
@@ -317,7 +316,9 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
         if (status.ok()) {
           accept(*std::move(reply));
           call->response_bytes = response->ByteSizeLong();
-          if (call->audited) call->response_sha256 = Sha256Hex(*response);
+          if (call->audited) {
+            call->response_sha256 = call->digest_key->Digest(*response);
+          }
         }
         services.Complete(*call, status, answer);
       });
@@ -587,17 +588,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
         *server->audit_,
         [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
-                std::string* caller) {
+                audit::AuditServiceImpl::Caller* caller) {
           tls::ClientIdentity identity;
           absl::Status status =
               Services::Authorize(*calls->runtime(), ctx, method, &identity);
-          *caller = identity.id;
+          caller->id = identity.id;
+          caller->cert_sha256 = identity.fingerprint_sha256;
           return status;
         },
         [calls](absl::string_view caller, absl::string_view role) {
           return calls->runtime()->policy->HasRole(caller, role);
         });
     services.push_back(server->audit_service_.get());
+    ExportAuditMetrics(server->audit_.get(), server->metrics_registry_);
   }
   server->ExportRuntimeGauges();
   auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
@@ -688,9 +691,7 @@ void GatewayServer::ExportRuntimeGauges() {
 }
 
 absl::Status GatewayServer::Ready() const {
-  if (audit_ != nullptr && !audit_->healthy()) {
-    return absl::UnavailableError("audit store cannot be written");
-  }
+  if (audit_ != nullptr) LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() == resilience::BreakerState::kOpen) {

@@ -69,9 +69,10 @@ class GatewayServer {
   metrics::Registry& metrics_registry() { return metrics_registry_; }
   const metrics::Registry& metrics_registry() const { return metrics_registry_; }
 
-  // OK when the gateway can serve: every national system's circuit breaker
-  // is closed or half-open; otherwise UNAVAILABLE saying which is open.
-  // Thread-safe.
+  // OK when the gateway can serve: the audit log is ready, writable and has
+  // disk to spare (AuditLog::Readiness), and every national system's
+  // circuit breaker is closed or half-open; otherwise UNAVAILABLE saying
+  // why. Thread-safe.
   absl::Status Ready() const;
 
   // The bound port (useful when the config asked for port 0).

@@ -19,9 +19,11 @@
 #include "gateway/admin/admin_server.h"
 #include "gateway/bundle/bundles.h"
 #include "gateway/config/address.h"
+#include "gateway/cli/version.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/server/service_manager.h"
 #include "gateway/server/startup_check.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/portal_sync.h"
@@ -64,6 +66,16 @@ std::vector<std::string> StartOnlyChanges(
     changed.push_back("resilience.max_connections_per_system");
   }
   return changed;
+}
+
+// Tells systemd (Type=notify) what the gateway does; a failure is logged,
+// not fatal: the gateway serves whether or not anyone listens.
+void Notify(const std::string& state) {
+  absl::Status sent = lienthong::server::NotifyServiceManager(state);
+  if (!sent.ok()) {
+    lienthong::log::Warning("cannot notify the service manager",
+                            {{"reason", sent.message()}});
+  }
 }
 
 // Writes "lienthong-gateway: <message>" for a failed start or check.
@@ -191,6 +203,9 @@ int Run(const std::string& config_path, bool check_only) {
   }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
+  const std::string ready = absl::StrCat(
+      "READY=1\nSTATUS=serving on port ", (*server)->port());
+  Notify(ready);
 
   int signal_number = 0;
   for (;;) {
@@ -206,11 +221,13 @@ int Run(const std::string& config_path, bool check_only) {
       }
     }
     // Reload: a config that fails to load or build leaves the running one.
+    Notify("RELOADING=1");
     config::ConfigPositions fresh_positions;
     auto fresh = config::LoadConfigFile(config_path, resolver, &fresh_positions);
     absl::Status reloaded = fresh.ok()
                                 ? fresh_positions.Locate((*server)->Reload(*fresh))
                                 : fresh.status();
+    Notify(ready);
     if (!reloaded.ok()) {
       log::Error("config reload refused; the running config stays",
                  {{"reason", reloaded.message()}});
@@ -222,6 +239,7 @@ int Run(const std::string& config_path, bool check_only) {
                    {{"settings", absl::StrJoin(ignored, ", ")}});
     }
   }
+  Notify("STOPPING=1");
   log::Info("draining",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
@@ -254,6 +272,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 stopped cleanly or config OK, 1 internal failure, "
       "2 bad config or cannot listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
+  app.set_version_flag("--version",
+                       absl::StrCat("lienthong-gateway ", lienthong::cli::kVersion));
   CLI11_PARSE(app, argc, argv);
   RaiseFileLimit();
   // Debian's Abseil checks lock order on every absl::Mutex acquisition (a

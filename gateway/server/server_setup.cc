@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -24,19 +25,47 @@ constexpr char kStoreField[] = "audit.store_file";
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// Loads the two keys the log will use, each error marked with the field
-// that names its file.
+// audit.anchor_file's value that turns the anchor file off.
+constexpr char kAnchorsOff[] = "off";
+
+// Loads the keys the log will use and checks the pin, each error marked
+// with the field that names its file.
 absl::Status CheckKeys(const AuditSetup& setup) {
-  const char* signing_field =
-      setup.development_keys ? kStoreField : "audit.signing_key_file";
-  const char* hmac_field =
-      setup.development_keys ? kStoreField : "audit.hmac_key_file";
+  const audit::AuditLog::Options& options = setup.options;
+  auto field = [&](const char* name) {
+    return setup.development_keys ? kStoreField : name;
+  };
+  absl::StatusOr<audit::SigningKey> signing =
+      audit::SigningKey::FromPemFile(options.signing_key_file);
+  LIENTHONG_RETURN_IF_ERROR(
+      config::AtConfigField(field("audit.signing_key_file"), signing.status()));
+  if (!options.signing_key_sha256.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        "audit.signing_key_sha256",
+        audit::CheckPin(signing->public_key(), options.signing_key_sha256)));
+  }
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
-      signing_field,
-      audit::SigningKey::FromPemFile(setup.options.signing_key_file).status()));
+      field("audit.hmac_key_file"),
+      audit::CitizenKey::FromFile(options.hmac_key_file).status()));
+  if (options.digest_key_file.empty()) return absl::OkStatus();
   return config::AtConfigField(
-      hmac_field,
-      audit::CitizenKey::FromFile(setup.options.hmac_key_file).status());
+      field("audit.digest_key_file"),
+      audit::DigestKey::FromFile(options.digest_key_file).status());
+}
+
+// The development keys `setup` names that do not exist yet, with how to
+// make each.
+std::vector<std::pair<std::string*, absl::Status (*)(const std::string&)>>
+MissingDevelopmentKeys(audit::AuditLog::Options& options) {
+  std::vector<std::pair<std::string*, absl::Status (*)(const std::string&)>>
+      missing;
+  for (auto [path, make] :
+       {std::pair{&options.signing_key_file, &audit::GenerateSigningKeyFile},
+        std::pair{&options.hmac_key_file, &audit::GenerateHmacKeyFile},
+        std::pair{&options.digest_key_file, &audit::GenerateHmacKeyFile}}) {
+    if (!Exists(*path)) missing.emplace_back(path, make);
+  }
+  return missing;
 }
 
 }  // namespace
@@ -130,41 +159,65 @@ AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,
   if (size_t slash = options.path.rfind('/'); slash != std::string::npos) {
     setup.folder = slash == 0 ? "/" : options.path.substr(0, slash);
   }
-  setup.development_keys =
-      config.signing_key_file().empty() && config.hmac_key_file().empty();
+  options.journal_dir = config.journal_dir().empty()
+                            ? absl::StrCat(setup.folder, "/audit-journal")
+                            : config.journal_dir();
+  if (config.anchor_file() != kAnchorsOff) {
+    options.anchor_file =
+        config.anchor_file().empty()
+            ? absl::StrCat(setup.folder, "/audit-anchors.jsonl")
+            : config.anchor_file();
+  }
+  options.anchor_syslog = !config.has_anchor_syslog() || config.anchor_syslog();
+  if (config.segment_mib() > 0) {
+    options.segment_bytes = static_cast<uint64_t>(config.segment_mib()) << 20;
+  }
+  if (config.index_interval_ms() > 0) {
+    options.index_interval = absl::Milliseconds(config.index_interval_ms());
+  }
+  options.min_free_bytes =
+      static_cast<uint64_t>(config.min_free_mib() > 0 ? config.min_free_mib()
+                                                      : 1024)
+      << 20;
+  options.coalesce_refusals =
+      !config.has_coalesce_refusals() || config.coalesce_refusals();
+  options.signing_key_sha256 = config.signing_key_sha256();
+  setup.development_keys = config.signing_key_file().empty() &&
+                           config.hmac_key_file().empty() &&
+                           config.digest_key_file().empty();
   if (setup.development_keys) {
     options.signing_key_file = absl::StrCat(setup.folder, "/audit-signing.pem");
     options.hmac_key_file = absl::StrCat(setup.folder, "/audit-hmac.key");
+    options.digest_key_file = absl::StrCat(setup.folder, "/audit-digest.key");
   } else {
     options.signing_key_file = config.signing_key_file();
     options.hmac_key_file = config.hmac_key_file();
+    options.digest_key_file = config.digest_key_file();
   }
   return setup;
 }
 
 absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
     const lienthong::config::v1::Audit& config, const std::string& node) {
-  const AuditSetup setup = AuditSetupOf(config, node);
+  AuditSetup setup = AuditSetupOf(config, node);
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::MakeFolders(setup.folder)));
   if (setup.development_keys) {
-    bool made = false;
-    if (!Exists(setup.options.signing_key_file)) {
-      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
-          kStoreField,
-          audit::GenerateSigningKeyFile(setup.options.signing_key_file)));
-      made = true;
+    auto missing = MissingDevelopmentKeys(setup.options);
+    for (auto [path, make] : missing) {
+      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(kStoreField, make(*path)));
     }
-    if (!Exists(setup.options.hmac_key_file)) {
-      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
-          kStoreField, audit::GenerateHmacKeyFile(setup.options.hmac_key_file)));
-      made = true;
+    if (!missing.empty()) {
+      log::Warning(
+          "made development audit keys; configure audit.signing_key_file, "
+          "hmac_key_file, digest_key_file and signing_key_sha256 for "
+          "production",
+          {{"folder", setup.folder}});
     }
-    if (made) {
-      log::Warning("made development audit keys; configure audit.signing_key_file "
-                   "and audit.hmac_key_file for production",
-                   {{"folder", setup.folder}});
-    }
+  } else if (setup.options.signing_key_sha256.empty()) {
+    log::Warning(
+        "audit.signing_key_sha256 is not set: checkpoints are verified with "
+        "the key on disk, which someone who can replace it could forge");
   }
   LIENTHONG_RETURN_IF_ERROR(CheckKeys(setup));
   auto opened = audit::AuditLog::Open(setup.options);
@@ -186,21 +239,16 @@ absl::Status CheckAuditLog(const lienthong::config::v1::Audit& config,
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::CheckOpenable(setup.options.path, store)));
   ScratchFolder scratch;
-  if (setup.development_keys && (!Exists(setup.options.signing_key_file) ||
-                                 !Exists(setup.options.hmac_key_file))) {
+  if (setup.development_keys) {
     // Start makes them; stand-ins let the store be checked as it would be.
-    if (!scratch.ok()) {
+    auto missing = MissingDevelopmentKeys(setup.options);
+    if (!missing.empty() && !scratch.ok()) {
       return absl::UnavailableError("cannot make a scratch folder under $TMPDIR");
     }
-    if (!Exists(setup.options.signing_key_file)) {
-      setup.options.signing_key_file = scratch.File("signing.pem");
-      LIENTHONG_RETURN_IF_ERROR(
-          audit::GenerateSigningKeyFile(setup.options.signing_key_file));
-    }
-    if (!Exists(setup.options.hmac_key_file)) {
-      setup.options.hmac_key_file = scratch.File("hmac.key");
-      LIENTHONG_RETURN_IF_ERROR(
-          audit::GenerateHmacKeyFile(setup.options.hmac_key_file));
+    int n = 0;
+    for (auto [path, make] : missing) {
+      *path = scratch.File(absl::StrCat("key-", n++));
+      LIENTHONG_RETURN_IF_ERROR(make(*path));
     }
   }
   LIENTHONG_RETURN_IF_ERROR(CheckKeys(setup));

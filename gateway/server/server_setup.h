@@ -54,9 +54,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
                          grpc::ServerBuilder& builder);
 
-// The audit log's options for `config` and this gateway's `node` name. Key
-// files not configured (neither) are the development keys beside the
-// store, which OpenAuditLog makes on first start.
+// The audit log's options for `config` and this gateway's `node` name: the
+// query index (store_file), the journal folder and anchor file (beside the
+// index unless set), and the rest of the audit block. Key files not
+// configured (none of the three) are the development keys (signing, HMAC,
+// digest) beside the index, which OpenAuditLog makes on first start.
 struct AuditSetup {
   audit::AuditLog::Options options;
   std::string folder;            // holds the store (and development keys)
@@ -67,7 +69,9 @@ AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,
 
 // Opens the audit log: makes the store's folder (0700) and, without key
 // files configured, the development keys (logged); configured key files
-// must exist. Fails with AuditLog::Open's codes, marked with the config
+// must exist and the signing key match audit.signing_key_sha256 when set.
+// A log that opened NOT READY is returned: the gateway then starts, refuses
+// audited calls and says why on /readyz. Fails with AuditLog::Open's codes, marked with the config
 // field concerned (config::AtConfigField). Not thread-safe with itself on
 // the same folder.
 absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(

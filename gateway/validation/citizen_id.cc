@@ -133,8 +133,12 @@ absl::Status ValidateDate(const google::type::Date& date, absl::Time now) {
 
 std::string MaskCitizenId(absl::string_view id) {
   if ((id.size() != 12 && id.size() != 9) || !AllDigits(id)) return "***";
-  return absl::StrCat(id.substr(0, 3), std::string(id.size() - 6, '*'),
-                      id.substr(id.size() - 3));
+  // Seven digits hidden either way: with the province code, the last two
+  // and the fields of a record beside it, 10^7 candidates remain (fewer
+  // once the gender/century digit and birth year are constrained), and
+  // the record's digests are keyed, so none can be tested offline.
+  const absl::string_view prefix = id.size() == 12 ? id.substr(0, 3) : "";
+  return absl::StrCat(prefix, "*******", id.substr(id.size() - 2));
 }
 
 bool IsOldIdCard(absl::string_view id) {

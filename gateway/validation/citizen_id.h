@@ -40,9 +40,10 @@ absl::Status ValidateCitizenId(absl::string_view id,
 // Returns OK, or INVALID_ARGUMENT with the reason.
 absl::Status ValidateDate(const google::type::Date& date, absl::Time now);
 
-// Returns `id` masked for logs and metrics: the first and last three digits
-// of a 12-digit ("033******345") or 9-digit ("145***456") number, and "***"
-// for anything else, so malformed input is never echoed.
+// Returns `id` masked for logs, metrics and audit records, the one place
+// the rule lives: a 12-digit number keeps its 3-digit province code and last
+// two digits ("033*******45"), a 9-digit one only its last two
+// ("*******45"); anything else is "***", so malformed input is never echoed.
 std::string MaskCitizenId(absl::string_view id);
 
 // Returns true when `id` is exactly 9 ASCII digits (an old ID card number).

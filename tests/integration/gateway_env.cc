@@ -134,6 +134,8 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
                                  getpid(), "-", counter++);
   ::mkdir(dir.c_str(), 0700);
   config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
+  // Small journal segments: each is written with zeros before use.
+  config.mutable_audit()->set_segment_mib(4);
   if (options.through_grpc_upstream) {
     auto inner =
         server::GatewayServer::Start(config, env->registry_, env->http_.get());

@@ -111,6 +111,7 @@ admin:
   address: 127.0.0.1:0
 audit:
   store_file: AUDITDIR/audit.db
+  segment_mib: 4
 logging:
   level: info
 )",

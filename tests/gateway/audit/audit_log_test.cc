@@ -6,15 +6,17 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "gateway/audit/audit_store.h"
+#include "gateway/audit/anchor.h"
+#include "gateway/audit/journal.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
@@ -27,12 +29,15 @@ namespace {
 
 using ::lienthong::audit::testutil::AppendMany;
 using ::lienthong::audit::testutil::CitizenIdFor;
-using ::lienthong::audit::testutil::FaultyStore;
+using ::lienthong::audit::testutil::FaultyIo;
+using ::lienthong::audit::testutil::ReadAll;
 using ::lienthong::audit::testutil::SampleRecord;
 using ::lienthong::audit::testutil::ScratchDir;
 using ::lienthong::audit::testutil::TestOptions;
+using ::lienthong::audit::testutil::WriteEntries;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::unique_ptr<AuditLog> OpenLog(const AuditLog::Options& options) {
@@ -41,20 +46,32 @@ std::unique_ptr<AuditLog> OpenLog(const AuditLog::Options& options) {
   return log.ok() ? *std::move(log) : nullptr;
 }
 
-// Opens a log over a FaultyStore wrapping the SQLite store at options.path.
-std::unique_ptr<AuditLog> OpenFaultyLog(const AuditLog::Options& options,
-                                        FaultyStore** faulty) {
-  auto sqlite = SqliteAuditStore::Open(options.path);
-  EXPECT_THAT(sqlite, IsOk());
-  auto store = std::make_unique<FaultyStore>(*std::move(sqlite));
-  *faulty = store.get();
-  auto log = AuditLog::Open(options, std::move(store));
-  EXPECT_THAT(log, IsOk());
-  return log.ok() ? *std::move(log) : nullptr;
+// The journal's entries, in order.
+struct Entries {
+  std::vector<AuditRecord> records;
+  std::vector<AuditCheckpoint> checkpoints;
+};
+
+Entries ReadEntries(const std::string& journal_dir) {
+  Entries out;
+  EXPECT_THAT(ReadJournal(journal_dir, {}, {},
+                          [&](const JournalPosition&, const Frame& frame) {
+                            const int n = static_cast<int>(frame.payload.size());
+                            if (frame.type == FrameType::kRecord) {
+                              out.records.emplace_back().ParseFromArray(
+                                  frame.payload.data(), n);
+                            } else {
+                              out.checkpoints.emplace_back().ParseFromArray(
+                                  frame.payload.data(), n);
+                            }
+                            return true;
+                          }),
+              IsOk());
+  return out;
 }
 
 void ExpectIntact(const AuditLog& log) {
-  auto report = VerifyStore(log.store(), log.public_key());
+  auto report = log.Verify();
   ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->intact()) << report->DebugString();
 }
@@ -65,40 +82,53 @@ TEST(AuditLogTest, ChainsRecordsAndResumesAfterReopen) {
   std::vector<AuditRecord> written;
   {
     auto log = OpenLog(options);
+    ASSERT_TRUE(log->ready());
     for (uint64_t i = 1; i <= 3; ++i) {
       auto record = log->AppendSync(SampleRecord(i, log->citizen_key()));
       ASSERT_THAT(record, IsOk());
       written.push_back(*record);
     }
-    EXPECT_EQ(log->durable_sequence(), 3u);
+    EXPECT_EQ(log->durable_sequence(), 4u);  // after the LOG_OPENED record
     EXPECT_THAT(log->Close(), IsOk());
   }
-  EXPECT_EQ(written[0].sequence(), 1u);
-  EXPECT_EQ(written[0].prev_hash(), GenesisHash());
   for (size_t i = 0; i < written.size(); ++i) {
-    EXPECT_EQ(written[i].sequence(), i + 1);
+    EXPECT_EQ(written[i].sequence(), i + 2);
     EXPECT_TRUE(RecordHashMatches(written[i]));
     EXPECT_EQ(written[i].node(), "gw-test");
-    EXPECT_TRUE(written[i].has_time());
     if (i > 0) {
       EXPECT_EQ(written[i].prev_hash(), written[i - 1].hash());
     }
   }
 
   auto log = OpenLog(options);
-  EXPECT_EQ(log->durable_sequence(), 3u);
-  auto fourth = log->AppendSync(SampleRecord(4, log->citizen_key()));
-  ASSERT_THAT(fourth, IsOk());
-  EXPECT_EQ(fourth->sequence(), 4u);
-  EXPECT_EQ(fourth->prev_hash(), written[2].hash());
+  EXPECT_EQ(log->durable_sequence(), 5u);  // a LOG_OPENED record again
+  auto next = log->AppendSync(SampleRecord(4, log->citizen_key()));
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(next->sequence(), 6u);
   ASSERT_THAT(log->Close(), IsOk());
-  // A checkpoint at each clean shutdown: after 3, after 4.
-  auto report = VerifyStore(log->store(), log->public_key());
-  ASSERT_THAT(report, IsOk());
-  EXPECT_TRUE(report->intact()) << report->DebugString();
-  EXPECT_EQ(report->records_checked(), 4u);
-  EXPECT_EQ(report->checkpoints_checked(), 2u);
-  EXPECT_EQ(report->last_checkpoint_sequence(), 4u);
+
+  Entries entries = ReadEntries(options.journal_dir);
+  ASSERT_EQ(entries.records.size(), 6u);
+  EXPECT_EQ(entries.records[0].kind(), AuditRecord::LOG_OPENED);
+  EXPECT_EQ(entries.records[0].prev_hash(), GenesisHash());
+  EXPECT_THAT(entries.records[0].details(), HasSubstr("journal=new"));
+  EXPECT_EQ(entries.records[4].kind(), AuditRecord::LOG_OPENED);
+  EXPECT_THAT(entries.records[4].details(), HasSubstr("previous_stop=clean"));
+  EXPECT_EQ(entries.records[4].prev_hash(), written[2].hash());
+  // Opened, clean stop, opened, clean stop: each naming the one before.
+  std::vector<AuditCheckpoint::Reason> reasons;
+  for (size_t i = 0; i < entries.checkpoints.size(); ++i) {
+    const AuditCheckpoint& c = entries.checkpoints[i];
+    reasons.push_back(c.reason());
+    EXPECT_EQ(c.index(), i + 1);
+    EXPECT_EQ(c.prev_checkpoint_hash(),
+              i == 0 ? GenesisHash()
+                     : entries.checkpoints[i - 1].checkpoint_hash());
+  }
+  EXPECT_THAT(reasons,
+              ElementsAre(AuditCheckpoint::OPENED, AuditCheckpoint::CLEAN_STOP,
+                          AuditCheckpoint::OPENED, AuditCheckpoint::CLEAN_STOP));
+  ExpectIntact(*log);
 }
 
 TEST(AuditLogTest, KeepsGivenTimeAndNodeAndRejectsBadTime) {
@@ -115,40 +145,47 @@ TEST(AuditLogTest, KeepsGivenTimeAndNodeAndRejectsBadTime) {
   EXPECT_EQ(written->time().seconds(), 1752544984);
   EXPECT_EQ(written->time().nanos(), 5);
   EXPECT_EQ(written->node(), "gw-other");
-  EXPECT_EQ(written->sequence(), 1u);
+  EXPECT_EQ(written->sequence(), 2u);
   EXPECT_TRUE(RecordHashMatches(*written));
 
   record.mutable_time()->set_seconds(-5);
   EXPECT_THAT(log->AppendSync(record),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("time")));
-  EXPECT_EQ(log->durable_sequence(), 1u);
+  EXPECT_EQ(log->durable_sequence(), 2u);
 }
 
-TEST(AuditLogTest, SignsACheckpointEveryNRecordsAndAtClose) {
+TEST(AuditLogTest, SignsChainedCheckpointsEveryNRecordsAndAtClose) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
   options.checkpoint_every = 10;
   auto log = OpenLog(options);
-  ASSERT_THAT(AppendMany(*log, 1, 35), IsOk());
+  ASSERT_THAT(AppendMany(*log, 1, 35), IsOk());  // records 2..36
   ASSERT_THAT(log->Close(), IsOk());
   std::vector<uint64_t> sequences;
-  ASSERT_THAT(log->store().ScanCheckpoints(0,
-                                           [&](const AuditCheckpoint& c) {
-                                             sequences.push_back(c.sequence());
-                                             EXPECT_EQ(c.node(), "gw-test");
-                                             return true;
-                                           }),
-              IsOk());
-  EXPECT_THAT(sequences, ::testing::ElementsAre(10, 20, 30, 35));
+  for (const AuditCheckpoint& c : ReadEntries(options.journal_dir).checkpoints) {
+    sequences.push_back(c.sequence());
+    EXPECT_EQ(c.node(), "gw-test");
+    EXPECT_EQ(c.checkpoint_every(), 10u);
+    EXPECT_THAT(VerifyCheckpoint(c, log->public_key()), IsOk());
+  }
+  EXPECT_THAT(sequences, ElementsAre(1, 10, 20, 30, 36));
+  // The anchors hold the same checkpoints.
+  auto anchors = ReadAnchorFile(options.anchor_file);
+  ASSERT_THAT(anchors, IsOk());
+  ASSERT_EQ(anchors->size(), 5u);
+  EXPECT_EQ(anchors->back().sequence(), 36u);
+  EXPECT_EQ(anchors->back().reason(), AuditCheckpoint::CLEAN_STOP);
   ExpectIntact(*log);
 }
 
 TEST(AuditLogTest, GroupCommitsConcurrentAppenders) {
   constexpr int kThreads = 8;
-  constexpr int kPerThread = 2000;
+  constexpr int kPerThread = 1000;
   ScratchDir dir;
-  FaultyStore* store = nullptr;  // Passing through; counts transactions.
-  auto log = OpenFaultyLog(TestOptions(dir), &store);
+  FaultyIo io;  // passing through; counts writes
+  AuditLog::Options options = TestOptions(dir);
+  options.io = &io;
+  auto log = OpenLog(options);
   std::vector<std::vector<uint64_t>> sequences(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -162,29 +199,26 @@ TEST(AuditLogTest, GroupCommitsConcurrentAppenders) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-
   std::vector<uint64_t> all;
   for (const auto& s : sequences) all.insert(all.end(), s.begin(), s.end());
   std::sort(all.begin(), all.end());
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
-  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1);
-  EXPECT_EQ(log->durable_sequence(), all.size());
-  // Group commit: far fewer transactions than records.
-  EXPECT_LT(store->writes(), kThreads * kPerThread / 2);
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 2);
+  // Group commit: far fewer writes (each one fdatasync) than records.
+  EXPECT_LT(io.writes(), kThreads * kPerThread / 2);
+  EXPECT_EQ(log->stats().writes, static_cast<uint64_t>(io.writes()));
   ASSERT_THAT(log->Close(), IsOk());
-  auto report = VerifyStore(log->store(), log->public_key());
-  ASSERT_THAT(report, IsOk());
-  EXPECT_TRUE(report->intact()) << report->DebugString();
-  EXPECT_EQ(report->records_checked(), all.size());
+  ExpectIntact(*log);
 }
 
-TEST(AuditLogTest, FailsClosedWhileTheStoreFailsThenResumes) {
+TEST(AuditLogTest, FailsClosedWhileTheDiskFailsThenResumes) {
   ScratchDir dir;
-  FaultyStore* store = nullptr;
-  auto log = OpenFaultyLog(TestOptions(dir), &store);
-  ASSERT_THAT(AppendMany(*log, 1, 10), IsOk());
-
-  store->set_mode(FaultyStore::Mode::kFail);
+  FaultyIo io;
+  AuditLog::Options options = TestOptions(dir);
+  options.io = &io;
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 1, 10), IsOk());  // records 2..11
+  io.set_mode(FaultyIo::Mode::kFail);
   std::atomic<int> acknowledged{0};
   std::atomic<int> unavailable{0};
   std::vector<std::thread> threads;
@@ -194,96 +228,62 @@ TEST(AuditLogTest, FailsClosedWhileTheStoreFailsThenResumes) {
         auto result =
             log->AppendSync(SampleRecord(100 + t * 50 + i, log->citizen_key()));
         if (result.ok()) ++acknowledged;
-        if (absl::IsUnavailable(result.status()) &&
-            result.status().message() == "audit store unavailable") {
-          ++unavailable;
-        }
+        if (absl::IsUnavailable(result.status())) ++unavailable;
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(acknowledged.load(), 0);
   EXPECT_EQ(unavailable.load(), 200);
-  EXPECT_EQ(log->durable_sequence(), 10u);
-  auto last = log->store().LastRecord();
-  ASSERT_THAT(last, IsOk());
-  EXPECT_EQ((*last)->sequence(), 10u);
+  EXPECT_FALSE(log->healthy());
+  EXPECT_THAT(log->CanAppend(), StatusIs(absl::StatusCode::kUnavailable,
+                                         HasSubstr("cannot be written")));
+  EXPECT_EQ(log->durable_sequence(), 11u);
 
-  // Appends keep failing until a write succeeds, then the chain resumes
-  // from what is durable.
-  EXPECT_THAT(log->AppendSync(SampleRecord(1000, log->citizen_key())),
-              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
-  store->set_mode(FaultyStore::Mode::kPass);
+  io.set_mode(FaultyIo::Mode::kPass);
   auto resumed = log->AppendSync(SampleRecord(1001, log->citizen_key()));
   ASSERT_THAT(resumed, IsOk());
-  EXPECT_EQ(resumed->sequence(), 11u);
-  EXPECT_EQ(resumed->prev_hash(), (*last)->hash());
+  EXPECT_EQ(resumed->sequence(), 12u);
+  EXPECT_TRUE(log->healthy());
   ASSERT_THAT(log->Close(), IsOk());
   ExpectIntact(*log);
+  EXPECT_EQ(ReadEntries(options.journal_dir).records.size(), 12u);
 }
 
-TEST(AuditLogTest, ResumesAfterAFailedCommitThatReachedTheDisk) {
+TEST(AuditLogTest, AWriteWhoseSyncFailedIsZeroedNotContinued) {
   ScratchDir dir;
-  FaultyStore* store = nullptr;
-  auto log = OpenFaultyLog(TestOptions(dir), &store);
-  ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
-  store->set_mode(FaultyStore::Mode::kWriteThenFail);
-  EXPECT_THAT(log->AppendSync(SampleRecord(6, log->citizen_key())),
+  FaultyIo io;
+  AuditLog::Options options = TestOptions(dir);
+  options.io = &io;
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());  // records 2..6
+  AuditRecord lost = SampleRecord(6, log->citizen_key());
+  lost.set_dossier_id("000.00.01.H31-250715-LOST1");
+  io.set_mode(FaultyIo::Mode::kWriteThenFail);
+  EXPECT_THAT(log->AppendSync(lost),
               StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
-  store->set_mode(FaultyStore::Mode::kPass);
-  // Record 6 is in the store though its caller was told UNAVAILABLE: the
-  // head is reloaded, so the chain continues after it, not over it.
+  io.set_mode(FaultyIo::Mode::kPass);
+  // The record reached the page cache, perhaps the disk; its caller was
+  // told UNAVAILABLE. The next write first zeroes it, so the chain goes on
+  // from what was acknowledged.
   auto next = log->AppendSync(SampleRecord(7, log->citizen_key()));
   ASSERT_THAT(next, IsOk());
   EXPECT_EQ(next->sequence(), 7u);
   ASSERT_THAT(log->Close(), IsOk());
   ExpectIntact(*log);
-}
-
-TEST(AuditLogTest, LockedSqliteStoreFailsClosedThenRecovers) {
-  ScratchDir dir;
-  AuditLog::Options options = TestOptions(dir);
-  options.busy_timeout = absl::Milliseconds(50);
-  auto log = OpenLog(options);
-  ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
-
-  // Another process holds the write lock: the store cannot be written.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(options.path.c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  bool called = false;
-  absl::Notification done;
-  absl::Status status;
-  log->Append(SampleRecord(6, log->citizen_key()), [&](absl::Status s) {
-    called = true;
-    status = s;
-    done.Notify();
-  });
-  done.WaitForNotification();
-  EXPECT_TRUE(called);
-  EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable,
-                               "audit store unavailable"));
-  EXPECT_THAT(log->AppendSync(SampleRecord(7, log->citizen_key())),
-              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
-
-  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(other);
-  auto resumed = log->AppendSync(SampleRecord(8, log->citizen_key()));
-  ASSERT_THAT(resumed, IsOk());
-  EXPECT_EQ(resumed->sequence(), 6u);
-  ASSERT_THAT(log->Close(), IsOk());
-  ExpectIntact(*log);
+  for (const AuditRecord& r : ReadEntries(options.journal_dir).records) {
+    EXPECT_NE(r.dossier_id(), lost.dossier_id());
+  }
 }
 
 TEST(AuditLogTest, FailsFastWhenTooManyRecordsWait) {
   ScratchDir dir;
+  FaultyIo io;
   AuditLog::Options options = TestOptions(dir);
   options.max_pending = 2;
-  FaultyStore* store = nullptr;
-  auto log = OpenFaultyLog(options, &store);
-  store->Hold();  // The writer takes the first record and hangs in Write.
+  options.io = &io;
+  auto log = OpenLog(options);
+  io.Hold();  // The writer takes the first record and hangs in its write.
   absl::Mutex mu;
   std::vector<absl::Status> results;
   const auto append = [&](uint64_t i) {
@@ -293,7 +293,7 @@ TEST(AuditLogTest, FailsFastWhenTooManyRecordsWait) {
     });
   };
   append(1);
-  store->AwaitHeldWrite();
+  io.AwaitHeldWrite();
   append(2);
   append(3);
   append(4);  // Two are waiting already.
@@ -303,12 +303,12 @@ TEST(AuditLogTest, FailsFastWhenTooManyRecordsWait) {
     EXPECT_THAT(results[0],
                 StatusIs(absl::StatusCode::kUnavailable, "audit queue full"));
   }
-  store->Release();
+  io.Release();
   ASSERT_THAT(log->Close(), IsOk());
   absl::MutexLock lock(&mu);
   ASSERT_EQ(results.size(), 4u);
   for (size_t i = 1; i < results.size(); ++i) EXPECT_THAT(results[i], IsOk());
-  EXPECT_EQ(log->durable_sequence(), 3u);
+  EXPECT_EQ(log->durable_sequence(), 4u);
 }
 
 TEST(AuditLogTest, AppendAfterCloseFails) {
@@ -320,25 +320,15 @@ TEST(AuditLogTest, AppendAfterCloseFails) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("closed")));
 }
 
-TEST(AuditLogTest, RefusesToOpenAStoreCutBeforeItsCheckpoint) {
+TEST(AuditLogTest, OneProcessAtATime) {
   ScratchDir dir;
-  AuditLog::Options options = TestOptions(dir);
-  {
-    auto log = OpenLog(options);
-    ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
-  }  // Checkpoint at 5.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM records WHERE sequence > 3", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  EXPECT_THAT(
-      AuditLog::Open(options),
-      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("cut off")));
+  auto log = OpenLog(TestOptions(dir));
+  EXPECT_THAT(AuditLog::Open(TestOptions(dir)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("in use by another process")));
 }
 
-TEST(AuditLogTest, ValidatesOptions) {
+TEST(AuditLogTest, ValidatesOptionsAndThePin) {
   ScratchDir dir;
   const AuditLog::Options good = TestOptions(dir);
   struct Case {
@@ -357,15 +347,22 @@ TEST(AuditLogTest, ValidatesOptions) {
       {"missing signing key",
        [](AuditLog::Options& o) { o.signing_key_file += ".missing"; },
        absl::StatusCode::kNotFound},
+      {"another key pinned",
+       [](AuditLog::Options& o) { o.signing_key_sha256 = std::string(64, 'a'); },
+       absl::StatusCode::kFailedPrecondition},
       {"no hmac key", [](AuditLog::Options& o) { o.hmac_key.clear(); },
        absl::StatusCode::kInvalidArgument},
       {"short hmac key", [](AuditLog::Options& o) { o.hmac_key = "short"; },
        absl::StatusCode::kInvalidArgument},
+      {"short digest key", [](AuditLog::Options& o) { o.digest_key = "short"; },
+       absl::StatusCode::kInvalidArgument},
       {"checkpoint_every 0",
        [](AuditLog::Options& o) { o.checkpoint_every = 0; },
        absl::StatusCode::kInvalidArgument},
-      {"unopenable store",
-       [](AuditLog::Options& o) { o.path = "/nonexistent/dir/audit.db"; },
+      {"tiny segments", [](AuditLog::Options& o) { o.segment_bytes = 4096; },
+       absl::StatusCode::kInvalidArgument},
+      {"unopenable journal",
+       [](AuditLog::Options& o) { o.journal_dir = "/nonexistent/dir/j"; },
        absl::StatusCode::kUnavailable},
   };
   for (const Case& c : cases) {
@@ -376,37 +373,140 @@ TEST(AuditLogTest, ValidatesOptions) {
   }
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+TEST(AuditLogTest, SegmentsRollOverSealedAndTheJournalVerifies) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);  // 1 MiB segments
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 1, 6000), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  auto segments = ListSegments(options.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 3u);
+  int seals = 0;
+  for (const AuditCheckpoint& c : ReadEntries(options.journal_dir).checkpoints) {
+    seals += c.reason() == AuditCheckpoint::SEGMENT_SEALED;
+  }
+  // Every full segment ends with its seal (the last, and one prepared
+  // ahead, do not).
+  EXPECT_GE(seals, static_cast<int>(segments->size()) - 2);
+  ExpectIntact(*log);
+  log.reset();
+  auto reopened = OpenLog(options);
+  EXPECT_TRUE(reopened->ready()) << reopened->Readiness();
+  EXPECT_EQ(reopened->durable_sequence(), 6002u);
 }
 
-TEST(AuditLogTest, NoPlaintextCitizenIdInTheStoreOrExport) {
+TEST(AuditLogTest, RefusalsAreCoalescedPerCallerMethodAndOutcome) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.coalesce_window = absl::Hours(1);  // one window for the test
+  auto log = OpenLog(options);
+  auto refused = [&](const std::string& caller, const std::string& outcome) {
+    AuditRecord r;
+    r.set_caller(caller);
+    r.set_method("lienthong.v1.PopulationService/LookupCitizen");
+    r.set_outcome(outcome);
+    absl::Notification released;
+    absl::Status answer;
+    log->AppendThenRelease(r, true, absl::PermissionDeniedError("no"),
+                           [&](absl::Status s) {
+                             answer = s;
+                             released.Notify();
+                           });
+    released.WaitForNotification();
+    EXPECT_THAT(answer, StatusIs(absl::StatusCode::kPermissionDenied, "no"));
+  };
+  for (int i = 0; i < 50; ++i) refused("spiffe://x/flooder", "PERMISSION_DENIED");
+  for (int i = 0; i < 3; ++i) refused("spiffe://x/other", "PERMISSION_DENIED");
+  refused("spiffe://x/flooder", "UNAUTHENTICATED");
+  // An allowed call is never coalesced.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(log->AppendSync(SampleRecord(0, log->citizen_key())), IsOk());
+  }
+  ASSERT_THAT(log->Close(), IsOk());  // writes the open windows' counts
+  int full = 0, coalesced = 0, calls = 0;
+  uint64_t counted = 0;
+  for (const AuditRecord& r : ReadEntries(options.journal_dir).records) {
+    if (r.kind() == AuditRecord::REFUSALS_COALESCED) {
+      ++coalesced;
+      counted += r.count();
+      EXPECT_THAT(r.details(), HasSubstr("first="));
+    } else if (r.kind() == AuditRecord::CALL && r.attempts() == 0 &&
+               absl::StartsWith(r.caller(), "spiffe://x/")) {
+      ++full;
+    } else if (r.kind() == AuditRecord::CALL) {
+      ++calls;
+    }
+  }
+  EXPECT_EQ(full, 3);       // the first of each (caller, method, outcome)
+  EXPECT_EQ(coalesced, 2);  // the flooder's and the other's windows
+  EXPECT_EQ(counted, 49u + 2u);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(log->stats().refusals_coalesced, 51u);
+  ExpectIntact(*log);
+}
+
+TEST(AuditLogTest, QueriesSeeEveryAcknowledgedRecordAndALostIndexIsRebuilt) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.index_interval = absl::Hours(1);  // only queries catch up
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(AppendMany(*log, 1, 300), IsOk());
+    lienthong::v1::QueryAuditRequest request;
+    request.set_citizen_id(CitizenIdFor(5));
+    request.set_page_size(1000);
+    auto found = QueryAudit(log->index(), request, log->citizen_key());
+    ASSERT_THAT(found, IsOk());
+    EXPECT_EQ(found->size(), 4u);  // i = 5, 102, 199, 296
+  }
+  std::filesystem::remove(options.path);
+  auto log = OpenLog(options);
+  lienthong::v1::QueryAuditRequest all;
+  all.set_page_size(1000);
+  auto found = QueryAudit(log->index(), all, log->citizen_key());
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(found->size(), 302u);  // 300 and two LOG_OPENED records
+}
+
+TEST(AuditLogTest, ReportsLowDiskSpaceBeforeWritesFail) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.min_free_bytes = uint64_t{1} << 62;
+  auto log = OpenLog(options);
+  EXPECT_THAT(log->Readiness(), StatusIs(absl::StatusCode::kUnavailable,
+                                         HasSubstr("disk space low")));
+  EXPECT_THAT(log->CanAppend(), IsOk());  // still writing
+  EXPECT_GT(log->FreeBytes(), 0u);
+}
+
+TEST(AuditLogTest, NoPlaintextCitizenIdInTheJournalIndexOrExport) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
   auto log = OpenLog(options);
   ASSERT_THAT(AppendMany(*log, 0, 500), IsOk());
-  // Look while the WAL still holds the records, and after it is merged
-  // into the database file (when the last connection closes).
-  const std::string wal = ReadAll(options.path + "-wal");
+  lienthong::v1::QueryAuditRequest request;
+  ASSERT_THAT(QueryAudit(log->index(), request, log->citizen_key()), IsOk());
   ASSERT_THAT(log->Close(), IsOk());
-  ASSERT_THAT(ExportToFile(log->store(), absl::InfinitePast(),
+  ASSERT_THAT(ExportToFile(options.journal_dir, absl::InfinitePast(),
                            dir.File("export.jsonl")),
               IsOk());
-  log.reset();
-  const std::string db = ReadAll(options.path);
+  std::string journal;
+  auto segments = ListSegments(options.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  for (const auto& s : *segments) journal += ReadAll(s.path);
+  const std::string index = ReadAll(options.path) + ReadAll(options.path + "-wal");
   const std::string exported = ReadAll(dir.File("export.jsonl"));
-  ASSERT_GT(db.size(), 0u);
-  ASSERT_GT(exported.size(), 0u);
-  ASSERT_NE(wal.find("033******"), std::string::npos);  // Masked forms are.
-  ASSERT_NE(db.find("033******"), std::string::npos);
+  ASSERT_NE(journal.find("033*******"), std::string::npos);  // Masked forms are.
+  // The index holds the filter columns and where each record is, not the
+  // record: its dossier IDs are there, the masked forms are not needed.
+  ASSERT_NE(index.find("000.00.01.H31-250715-00499"), std::string::npos);
+  EXPECT_EQ(index.find("033*******"), std::string::npos);
   for (uint64_t i = 0; i < 97; ++i) {
     const std::string id = CitizenIdFor(i);
     SCOPED_TRACE(id);
-    EXPECT_EQ(db.find(id), std::string::npos);
-    EXPECT_EQ(wal.find(id), std::string::npos);
+    EXPECT_EQ(journal.find(id), std::string::npos);
+    EXPECT_EQ(index.find(id), std::string::npos);
     EXPECT_EQ(exported.find(id), std::string::npos);
   }
 }
@@ -418,97 +518,102 @@ AuditRecord OfficerRecord(uint64_t i, const CitizenKey& key) {
   return r;
 }
 
-// Every record in the store, in order.
-std::vector<AuditRecord> StoredRecords(const AuditStore& store) {
-  std::vector<AuditRecord> records;
-  EXPECT_THAT(store.ScanRecords(1,
-                                [&](const AuditRecord& r) {
-                                  records.push_back(r);
-                                  return true;
-                                }),
-              IsOk());
-  return records;
-}
-
-TEST(AuditLogTest, OfficersAreStoredAndCoveredByTheChain) {
+TEST(AuditLogTest, OfficersSurviveInTheJournalAndIndexAndAreCoveredByTheChain) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
+  std::optional<PublicKey> public_key;
+  uint64_t officer_sequence = 0;
   {
     auto log = OpenLog(options);
     ASSERT_THAT(log->AppendSync(SampleRecord(1, log->citizen_key())), IsOk());
-    ASSERT_THAT(log->AppendSync(OfficerRecord(2, log->citizen_key())), IsOk());
+    auto appended = log->AppendSync(OfficerRecord(2, log->citizen_key()));
+    ASSERT_THAT(appended, IsOk());
+    officer_sequence = appended->sequence();
     ASSERT_THAT(log->Close(), IsOk());
   }
   auto log = OpenLog(options);
-  std::vector<AuditRecord> records = StoredRecords(log->store());
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].officer_hmac(), "");
-  EXPECT_EQ(records[1].officer_hmac(), log->citizen_key().Hmac("001085004321"));
-  EXPECT_EQ(records[1].officer_masked(), "001******321");
-  EXPECT_EQ(records[1].officer_unit_code(), "000.00.31.H31");
-  EXPECT_EQ(records[1].officer_account_hmac(),
+  ASSERT_NE(log, nullptr);
+  // In the journal, as written.
+  std::vector<AuditRecord> calls;
+  for (const AuditRecord& r : ReadEntries(options.journal_dir).records) {
+    if (r.kind() == AuditRecord::CALL) calls.push_back(r);
+  }
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].officer_hmac(), "");
+  EXPECT_EQ(calls[1].sequence(), officer_sequence);
+  EXPECT_EQ(calls[1].officer_hmac(), log->citizen_key().Hmac("001085004321"));
+  EXPECT_EQ(calls[1].officer_masked(), "001*******21");
+  EXPECT_EQ(calls[1].officer_unit_code(), "000.00.31.H31");
+  EXPECT_EQ(calls[1].officer_account_hmac(),
             log->citizen_key().Hmac("can.bo@hungyen.gov.vn"));
-  EXPECT_TRUE(RecordHashMatches(records[1]));
+  EXPECT_TRUE(RecordHashMatches(calls[1]));
+  // And as a query answers (the index points into the journal).
+  QueryFilter filter;
+  filter.after_sequence = officer_sequence - 1;
+  filter.limit = 1;
+  auto queried = log->index().Query(filter);
+  ASSERT_THAT(queried, IsOk());
+  ASSERT_EQ(queried->size(), 1u);
+  EXPECT_EQ((*queried)[0].officer_masked(), "001*******21");
+  EXPECT_EQ((*queried)[0].officer_hmac(), calls[1].officer_hmac());
   ExpectIntact(*log);
+  public_key.emplace(log->public_key());
   ASSERT_THAT(log->Close(), IsOk());
-  const PublicKey public_key = log->public_key();
   log.reset();
 
-  // Someone who can write the database removes the officer: detected.
+  // Someone who can write the journal removes the officer: detected at
+  // that record.
+  std::vector<testutil::Entry> entries = testutil::ReadEntries(options.journal_dir);
+  const size_t at = testutil::RecordAt(entries, officer_sequence);
+  ASSERT_LT(at, entries.size());
+  AuditRecord& edited = entries[at].record;
+  edited.clear_officer_hmac();
+  edited.clear_officer_masked();
+  edited.clear_officer_unit_code();
+  edited.clear_officer_account_hmac();
+  ASSERT_THAT(WriteEntries(options.journal_dir, entries, options.segment_bytes),
+              IsOk());
+  VerifyOptions verify;
+  verify.key = &*public_key;
+  auto report = VerifyJournal(options.journal_dir, verify);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_FALSE(report->intact());
+  EXPECT_EQ(report->first_bad_sequence(), officer_sequence);
+}
+
+// A store of the previous format, at its last version (2, with the
+// officer's columns), that holds records is refused, not turned into an
+// index (which would drop them); an empty one becomes the index.
+TEST(AuditLogTest, APreviousFormatStoreWithOfficerColumnsIsRefusedNotDropped) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE records SET officer_hmac='', "
-                         "officer_masked='', officer_unit_code='', "
-                         "officer_account_hmac='' WHERE sequence=2",
+                         "CREATE TABLE records (sequence INTEGER PRIMARY KEY, "
+                         "hash TEXT NOT NULL, officer_hmac TEXT NOT NULL "
+                         "DEFAULT '');"
+                         "CREATE TABLE checkpoints (sequence INTEGER PRIMARY "
+                         "KEY, hash TEXT NOT NULL);"
+                         "INSERT INTO records (sequence, hash) VALUES (1, 'x');"
+                         "PRAGMA user_version=2;",
                          nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  EXPECT_THAT(AuditLog::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("previous format holding 1 records")));
+  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM records", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  auto store = SqliteAuditStore::Open(options.path);
-  ASSERT_THAT(store, IsOk());
-  auto report = VerifyStore(**store, public_key);
-  ASSERT_THAT(report, IsOk());
-  EXPECT_FALSE(report->intact());
-  EXPECT_EQ(report->first_bad_sequence(), 2u);
-}
-
-TEST(AuditLogTest, AVersionOneStoreGainsTheOfficerColumnsAndStaysIntact) {
-  ScratchDir dir;
-  AuditLog::Options options = TestOptions(dir);
-  {
-    auto log = OpenLog(options);
-    ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
-    ASSERT_THAT(log->Close(), IsOk());
-  }
-  // Make it a file as the gateway wrote it before officers existed.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(options.path.c_str(), &db), SQLITE_OK);
-  for (const char* column : {"officer_hmac", "officer_masked",
-                             "officer_unit_code", "officer_account_hmac"}) {
-    ASSERT_EQ(
-        sqlite3_exec(
-            db,
-            absl::StrCat("ALTER TABLE records DROP COLUMN ", column).c_str(),
-            nullptr, nullptr, nullptr),
-        SQLITE_OK)
-        << sqlite3_errmsg(db);
-  }
-  ASSERT_EQ(
-      sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
-
   auto log = OpenLog(options);
   ASSERT_NE(log, nullptr);
-  ASSERT_THAT(log->AppendSync(OfficerRecord(6, log->citizen_key())), IsOk());
+  ASSERT_THAT(AppendMany(*log, 1, 3), IsOk());
+  ExpectIntact(*log);
   ASSERT_THAT(log->Close(), IsOk());
-  std::vector<AuditRecord> records = StoredRecords(log->store());
-  ASSERT_EQ(records.size(), 6u);
-  EXPECT_EQ(records[5].officer_masked(), "001******321");
-  auto report = VerifyStore(log->store(), log->public_key());
-  ASSERT_THAT(report, IsOk());
-  EXPECT_TRUE(report->intact()) << report->DebugString();
-  EXPECT_EQ(report->records_checked(), 6u);
 }
 
 }  // namespace

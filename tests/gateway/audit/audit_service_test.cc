@@ -3,9 +3,8 @@
 // authorisation callback).
 #include "gateway/audit/audit_service.h"
 
-#include <sqlite3.h>
-
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/journal.h"
 #include "gateway/audit/record.h"
 #include "gmock/gmock.h"
 #include "grpcpp/channel.h"
@@ -74,14 +74,15 @@ class AuditServiceTest : public ::testing::Test {
     service_ = std::make_unique<AuditServiceImpl>(
         *log_,
         [this](const grpc::CallbackServerContext& ctx, absl::string_view method,
-               std::string* caller) -> absl::Status {
+               AuditServiceImpl::Caller* caller) -> absl::Status {
           absl::MutexLock lock(&mu_);
           methods_seen_.push_back(std::string(method));
           auto it = ctx.client_metadata().find(kCallerHeader);
           if (it == ctx.client_metadata().end()) {
             return absl::UnauthenticatedError("no client certificate");
           }
-          *caller = std::string(it->second.data(), it->second.size());
+          caller->id = std::string(it->second.data(), it->second.size());
+          caller->cert_sha256 = std::string(64, 'c');
           return absl::OkStatus();
         },
         [](absl::string_view caller, absl::string_view role) {
@@ -124,13 +125,14 @@ class AuditServiceTest : public ::testing::Test {
     return stub_->VerifyAudit(&context, VerifyAuditRequest(), response);
   }
 
-  // The sequences among 1..kRecords whose sample record satisfies `keep`.
+  // The sequences of the samples 1..kRecords (sample i is record i + 1,
+  // after the LOG_OPENED record) that satisfy `keep`.
   std::vector<uint64_t> Expected(
       const std::function<bool(uint64_t, const AuditRecord&)>& keep) {
     std::vector<uint64_t> sequences;
     for (uint64_t i = 1; i <= kRecords; ++i) {
       if (keep(i, testutil::SampleRecord(i, log_->citizen_key()))) {
-        sequences.push_back(i);
+        sequences.push_back(i + 1);
       }
     }
     return sequences;
@@ -158,14 +160,17 @@ TEST_F(AuditServiceTest, DefaultPageIsTheFirstHundred) {
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
   ASSERT_EQ(result.records.size(), 100u);
   EXPECT_EQ(result.records.front().sequence(), 1u);
+  EXPECT_EQ(result.records.front().kind(), AuditRecord::LOG_OPENED);
   EXPECT_EQ(result.records.back().sequence(), 100u);
   EXPECT_TRUE(RecordHashMatches(result.records[41]));
   absl::MutexLock lock(&mu_);
   EXPECT_THAT(methods_seen_, ElementsAreArray({kQueryAuditMethod}));
 }
 
-TEST_F(AuditServiceTest, PagesCoverEveryRecordOnceThenEndEmpty) {
+TEST_F(AuditServiceTest, PagesCoverEveryRecordOnce) {
+  // The samples' method only: each query adds a record of its own.
   QueryAuditRequest request;
+  request.set_method("lienthong.v1.PopulationService/LookupCitizen");
   request.set_page_size(70);
   std::vector<uint64_t> all;
   int pages = 0;
@@ -179,8 +184,10 @@ TEST_F(AuditServiceTest, PagesCoverEveryRecordOnceThenEndEmpty) {
     ++pages;
     ASSERT_LT(pages, 10);
   }
-  EXPECT_EQ(pages, 4);  // 70 + 70 + 70 + 40
-  EXPECT_EQ(all, Expected([](uint64_t, const AuditRecord&) { return true; }));
+  EXPECT_EQ(pages, 2);  // 70 + 55
+  EXPECT_EQ(all, Expected([](uint64_t, const AuditRecord& r) {
+              return r.method() == "lienthong.v1.PopulationService/LookupCitizen";
+            }));
 }
 
 struct FilterCase {
@@ -249,17 +256,69 @@ TEST_F(AuditServiceTest, EachFilterReturnsExactlyTheMatchingRecords) {
   }
 }
 
-TEST_F(AuditServiceTest, CitizenFilterPagesToo) {
+TEST_F(AuditServiceTest, CitizenFilterPagesAndTheSearchLeavesATrace) {
   QueryAuditRequest request;
-  request.set_citizen_id(testutil::CitizenIdFor(5));  // records 5, 102, 199
+  request.set_citizen_id(testutil::CitizenIdFor(5));  // samples 5, 102, 199
   request.set_page_size(2);
   QueryResult first = Query(request);
   ASSERT_TRUE(first.status.ok());
-  EXPECT_EQ(Sequences(first), (std::vector<uint64_t>{5, 102}));
-  request.set_page_token(102);
+  EXPECT_EQ(Sequences(first), (std::vector<uint64_t>{6, 103}));
+  request.set_page_token(103);
   QueryResult second = Query(request);
   ASSERT_TRUE(second.status.ok());
-  EXPECT_EQ(Sequences(second), (std::vector<uint64_t>{199}));
+  // Then the first search itself, found by the citizen it looked for.
+  ASSERT_EQ(Sequences(second), (std::vector<uint64_t>{200, kRecords + 2}));
+  const AuditRecord& trace = second.records[1];
+  EXPECT_EQ(trace.method(), kQueryAuditMethod);
+  EXPECT_EQ(trace.caller(), kAuditor);
+  EXPECT_EQ(trace.caller_cert_sha256(), std::string(64, 'c'));
+  EXPECT_EQ(trace.outcome(), "OK");
+  EXPECT_EQ(trace.records_returned(), 2u);
+  EXPECT_EQ(trace.citizen_hmac(),
+            log_->citizen_key().Hmac(testutil::CitizenIdFor(5)));
+  EXPECT_EQ(trace.citizen_masked(), "033*******05");
+  EXPECT_THAT(trace.details(), HasSubstr("citizen=keyed-hash"));
+  EXPECT_THAT(trace.details(), HasSubstr("page_size=2"));
+  EXPECT_THAT(trace.details(), Not(HasSubstr(testutil::CitizenIdFor(5))));
+}
+
+// Must show: every AuditService call, allowed or refused, is in the log and
+// can be queried.
+TEST_F(AuditServiceTest, AuditorCallsAllowedOrRefusedAreAuditedAndQueryable) {
+  QueryAuditRequest by_dossier;
+  by_dossier.set_dossier_id("000.00.01.H31-250715-00042");
+  ASSERT_TRUE(Query(by_dossier).status.ok());
+  VerifyAuditResponse report;
+  ASSERT_TRUE(Verify(&report).ok());
+  EXPECT_EQ(Query(by_dossier, kClerk).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  VerifyAuditResponse denied;
+  EXPECT_EQ(Verify(&denied, /*caller=*/"").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  QueryAuditRequest queries;
+  queries.set_method(kQueryAuditMethod);
+  QueryResult found = Query(queries);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_EQ(found.records.size(), 2u);
+  EXPECT_EQ(found.records[0].caller(), kAuditor);
+  EXPECT_EQ(found.records[0].outcome(), "OK");
+  EXPECT_EQ(found.records[0].dossier_id(), "000.00.01.H31-250715-00042");
+  EXPECT_EQ(found.records[0].records_returned(), 1u);
+  EXPECT_EQ(found.records[1].caller(), kClerk);
+  EXPECT_EQ(found.records[1].outcome(), "PERMISSION_DENIED");
+  EXPECT_EQ(found.records[1].dossier_id(), "");  // refused: not recorded as searched
+
+  QueryAuditRequest verifications;
+  verifications.set_method(kVerifyAuditMethod);
+  found = Query(verifications);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_EQ(found.records.size(), 2u);
+  EXPECT_EQ(found.records[0].outcome(), "OK");
+  EXPECT_EQ(found.records[0].records_returned(), report.records_checked());
+  EXPECT_THAT(found.records[0].details(), HasSubstr("intact=true"));
+  EXPECT_EQ(found.records[1].caller(), "");
+  EXPECT_EQ(found.records[1].outcome(), "UNAUTHENTICATED");
 }
 
 TEST_F(AuditServiceTest, BadRequestsAreInvalidArgument) {
@@ -301,42 +360,44 @@ TEST_F(AuditServiceTest, AuthorisationErrorsPassThrough) {
 }
 
 TEST_F(AuditServiceTest, VerifyReportsAnIntactLog) {
-  ASSERT_THAT(log_->Close(), IsOk());
   VerifyAuditResponse response;
   grpc::Status status = Verify(&response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_TRUE(response.intact()) << response.detail();
-  EXPECT_EQ(response.records_checked(), kRecords);
-  EXPECT_EQ(response.last_sequence(), kRecords);
-  EXPECT_EQ(response.last_checkpoint_sequence(), kRecords);
+  EXPECT_EQ(response.records_checked(), kRecords + 1);
+  EXPECT_EQ(response.last_sequence(), kRecords + 1);
+  EXPECT_TRUE(response.key_pinned());
   absl::MutexLock lock(&mu_);
   EXPECT_THAT(methods_seen_, ElementsAreArray({kVerifyAuditMethod}));
 }
 
-TEST_F(AuditServiceTest, VerifyReportsAnEditOfTheSqliteFile) {
-  ASSERT_THAT(log_->Close(), IsOk());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir_.File("audit.db").c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE records SET outcome = 'NOT_FOUND' "
-                         "WHERE sequence = 42",
-                         nullptr, nullptr, &error),
-            SQLITE_OK)
-      << (error != nullptr ? error : "");
-  sqlite3_close(db);
+TEST_F(AuditServiceTest, VerifyReportsADamagedRecordInTheJournal) {
+  const std::string needle = testutil::SampleRecord(41, log_->citizen_key())
+                                 .request_sha256();
+  auto segments = ListSegments(log_->options().journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  std::string bytes = testutil::ReadAll(segments->front().path);
+  const size_t at = bytes.find(needle);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] ^= 0x01;
+  // In place, as someone with write access would (the gateway keeps its
+  // file open).
+  std::fstream file(segments->front().path,
+                    std::ios::binary | std::ios::in | std::ios::out);
+  file.seekp(static_cast<std::streamoff>(at));
+  file.put(bytes[at]);
+  file.close();
 
   VerifyAuditResponse response;
   grpc::Status status = Verify(&response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(response.intact());
   EXPECT_EQ(response.first_bad_sequence(), 42u);
-  EXPECT_EQ(response.problem(), VerifyAuditResponse::EDITED);
+  EXPECT_EQ(response.problem(), VerifyAuditResponse::CORRUPT);
   EXPECT_FALSE(response.detail().empty());
 }
 
 TEST_F(AuditServiceTest, ConcurrentVerificationsAllAnswer) {
-  ASSERT_THAT(log_->Close(), IsOk());
   constexpr int kCalls = 3;  // within kMaxQueuedVerifications
   std::vector<std::thread> threads;
   std::vector<grpc::Status> statuses(kCalls);

@@ -4,11 +4,15 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/audit/journal_format.h"
 #include "gateway/audit/signing.h"
 
 namespace lienthong::audit::testutil {
@@ -34,11 +38,18 @@ std::string ScratchDir::File(const std::string& name) const {
 AuditLog::Options TestOptions(const ScratchDir& dir) {
   AuditLog::Options options;
   options.path = dir.File("audit.db");
+  options.journal_dir = dir.File("audit-journal");
+  options.anchor_file = dir.File("anchors.jsonl");
+  options.anchor_syslog = false;
+  options.segment_bytes = 1 << 20;
+  options.index_interval = absl::Milliseconds(20);
   options.node = "gw-test";
   options.signing_key_file = dir.File("signing.pem");
   if (!std::filesystem::exists(options.signing_key_file)) {
     GenerateSigningKeyFile(options.signing_key_file).IgnoreError();
   }
+  absl::StatusOr<PublicKey> key = PublicKey::FromPemFile(options.signing_key_file);
+  if (key.ok()) options.signing_key_sha256 = key->fingerprint();
   options.hmac_key = kTestHmacKey;
   return options;
 }
@@ -106,44 +117,145 @@ absl::Status AppendMany(AuditLog& log, uint64_t first, uint64_t count,
   return first_error;
 }
 
-void FaultyStore::Hold() {
-  absl::MutexLock lock(&hold_mu_);
+void FaultyIo::FailWritesContaining(std::string needle) {
+  absl::MutexLock lock(&mu_);
+  needle_ = std::move(needle);
+}
+
+void FaultyIo::Hold() {
+  absl::MutexLock lock(&mu_);
   held_ = true;
 }
 
-void FaultyStore::Release() {
-  absl::MutexLock lock(&hold_mu_);
+void FaultyIo::Release() {
+  absl::MutexLock lock(&mu_);
   held_ = false;
 }
 
-void FaultyStore::AwaitHeldWrite() {
-  absl::MutexLock lock(&hold_mu_);
-  hold_mu_.Await(absl::Condition(
+void FaultyIo::AwaitHeldWrite() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
       +[](int* waiting) { return *waiting > 0; }, &waiting_));
 }
 
-absl::Status FaultyStore::Write(absl::Span<const AuditRecord> records,
-                                absl::Span<const AuditCheckpoint> checkpoints) {
+ssize_t FaultyIo::Pwrite(int fd, const char* data, size_t size, off_t offset) {
   ++writes_;
+  bool fail = mode_.load() == Mode::kFail;
   {
-    absl::MutexLock lock(&hold_mu_);
+    absl::MutexLock lock(&mu_);
     ++waiting_;
-    hold_mu_.Await(absl::Condition(
-        +[](bool* held) { return !*held; }, &held_));
+    mu_.Await(absl::Condition(+[](bool* held) { return !*held; }, &held_));
     --waiting_;
+    if (!needle_.empty() &&
+        absl::string_view(data, size).find(needle_) != absl::string_view::npos) {
+      fail = true;
+    }
+    if (!fail && mode_.load() == Mode::kWriteThenFail) fail_next_sync_ = true;
   }
-  switch (mode_.load()) {
-    case Mode::kPass:
-      return store_->Write(records, checkpoints);
-    case Mode::kFail:
-      ++failed_writes_;
-      return absl::UnavailableError("injected: disk gone");
-    case Mode::kWriteThenFail:
-      ++failed_writes_;
-      store_->Write(records, checkpoints).IgnoreError();
-      return absl::UnavailableError("injected: commit result lost");
+  if (fail) {
+    ++failed_writes_;
+    errno = EIO;
+    return -1;
   }
-  return absl::InternalError("unknown mode");
+  return JournalIo::Pwrite(fd, data, size, offset);
+}
+
+int FaultyIo::Fdatasync(int fd) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (fail_next_sync_) {
+      fail_next_sync_ = false;
+      ++failed_writes_;
+      errno = EIO;
+      return -1;
+    }
+  }
+  return JournalIo::Fdatasync(fd);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::vector<Entry> ReadEntries(const std::string& dir) {
+  std::vector<Entry> out;
+  ReadJournal(dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
+    Entry e;
+    e.is_checkpoint = frame.type == FrameType::kCheckpoint;
+    const int n = static_cast<int>(frame.payload.size());
+    if (e.is_checkpoint) {
+      e.checkpoint.ParseFromArray(frame.payload.data(), n);
+    } else {
+      e.record.ParseFromArray(frame.payload.data(), n);
+    }
+    out.push_back(std::move(e));
+    return true;
+  }).IgnoreError();
+  return out;
+}
+
+absl::Status WriteEntries(const std::string& dir,
+                          const std::vector<Entry>& entries,
+                          uint64_t segment_bytes) {
+  std::error_code error;
+  std::filesystem::remove_all(dir, error);
+  std::filesystem::create_directories(dir, error);
+  SegmentHeader header;
+  header.journal_id = std::string(kJournalIdSize, 'T');
+  uint64_t number = 0;
+  std::string segment;
+  auto flush = [&]() -> absl::Status {
+    if (number == 0) return absl::OkStatus();
+    segment.resize(segment_bytes, '\0');
+    std::ofstream out(absl::StrCat(dir, "/", SegmentFileName(number)),
+                      std::ios::binary | std::ios::trunc);
+    out << segment;
+    return out ? absl::OkStatus() : absl::UnavailableError("cannot write");
+  };
+  uint32_t write = 1;
+  for (const Entry& e : entries) {
+    const std::string payload = e.is_checkpoint ? e.checkpoint.SerializeAsString()
+                                                : e.record.SerializeAsString();
+    if (number == 0 ||
+        segment.size() + kFrameHeaderSize + payload.size() > segment_bytes) {
+      if (absl::Status s = flush(); !s.ok()) return s;
+      header.number = ++number;
+      segment = EncodeSegmentHeader(header);
+    }
+    AppendFrame(e.is_checkpoint ? FrameType::kCheckpoint : FrameType::kRecord,
+                kEndOfWrite, write++, payload, &segment);
+  }
+  return flush();
+}
+
+void Rechain(std::vector<Entry>& entries, size_t from) {
+  std::string prev;
+  for (size_t i = from; i-- > 0;) {
+    if (!entries[i].is_checkpoint) {
+      prev = entries[i].record.hash();
+      break;
+    }
+  }
+  if (prev.empty()) prev = GenesisHash();
+  for (size_t i = from; i < entries.size(); ++i) {
+    if (entries[i].is_checkpoint) continue;
+    AuditRecord& r = entries[i].record;
+    r.set_prev_hash(prev);
+    r.set_hash(*ComputeRecordHash(r));
+    prev = r.hash();
+  }
+}
+
+size_t RecordAt(const std::vector<Entry>& entries, uint64_t sequence) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].is_checkpoint && entries[i].record.sequence() == sequence) {
+      return i;
+    }
+  }
+  return entries.size();
 }
 
 }  // namespace lienthong::audit::testutil

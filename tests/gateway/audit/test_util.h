@@ -1,6 +1,6 @@
 // Helpers for the audit tests and benchmark: a scratch directory, a log's
-// options with fresh keys, sample records, and FaultyStore, a store wrapper
-// whose writes can be made to fail.
+// options with fresh keys, sample records, and FaultyIo, a journal I/O
+// whose writes can be made to fail (LevelDB's ErrorEnv does the same).
 #ifndef LIENTHONG_TESTS_GATEWAY_AUDIT_TEST_UTIL_H_
 #define LIENTHONG_TESTS_GATEWAY_AUDIT_TEST_UTIL_H_
 
@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
-#include "gateway/audit/audit_store.h"
+#include "gateway/audit/journal.h"
 
 namespace lienthong::audit::testutil {
 
@@ -41,8 +41,10 @@ class ScratchDir {
 // The HMAC key the tests use.
 inline constexpr char kTestHmacKey[] = "0123456789abcdef0123456789abcdef";
 
-// Returns options for a log at dir/audit.db with node "gw-test", a signing
-// key generated at dir/signing.pem (once) and kTestHmacKey.
+// Returns options for a log with its index at dir/audit.db, journal in
+// dir/audit-journal (1 MiB segments), anchors in dir/anchors.jsonl (no
+// syslog), node "gw-test", a signing key generated at dir/signing.pem
+// (once), pinned, kTestHmacKey, and a 20 ms index interval.
 AuditLog::Options TestOptions(const ScratchDir& dir);
 
 // Returns a realistic record numbered `i`: callers, methods, outcomes and
@@ -58,63 +60,69 @@ std::string CitizenIdFor(uint64_t i);
 absl::Status AppendMany(AuditLog& log, uint64_t first, uint64_t count,
                         absl::Time base = absl::InfinitePast());
 
-// Forwards to a real store; writes fail while mode() says so.
-class FaultyStore : public AuditStore {
+// The kernel's calls, except while mode() says to fail them.
+class FaultyIo : public JournalIo {
  public:
   enum class Mode {
     kPass,
-    // Write nothing, report UNAVAILABLE.
+    // Write nothing, fail with EIO.
     kFail,
-    // Write, then report UNAVAILABLE (a commit whose result was lost).
+    // Write, then fail the fdatasync (a write whose fate is unknown).
     kWriteThenFail,
   };
 
-  explicit FaultyStore(std::unique_ptr<AuditStore> store)
-      : store_(std::move(store)) {}
-
   void set_mode(Mode mode) { mode_.store(mode); }
-  // While held, Write waits (a store that hangs).
+  // Fails (as kFail) every write whose bytes contain `needle` (empty: none).
+  void FailWritesContaining(std::string needle);
+  // While held, a journal write waits (a disk that hangs).
   void Hold();
   void Release();
-  // Returns once a Write is waiting on the hold.
+  // Returns once a write is waiting on the hold.
   void AwaitHeldWrite();
-  // Calls of Write, failed or not: transactions.
+  // Journal writes (pwrite calls) and those that failed.
   int writes() const { return writes_.load(); }
   int failed_writes() const { return failed_writes_.load(); }
 
-  absl::Status Write(absl::Span<const AuditRecord> records,
-                     absl::Span<const AuditCheckpoint> checkpoints) override;
-  absl::StatusOr<std::optional<AuditRecord>> LastRecord() const override {
-    return store_->LastRecord();
-  }
-  absl::StatusOr<std::optional<AuditCheckpoint>> LastCheckpoint()
-      const override {
-    return store_->LastCheckpoint();
-  }
-  absl::Status ScanRecords(
-      uint64_t from_sequence,
-      absl::FunctionRef<bool(const AuditRecord&)> visit) const override {
-    return store_->ScanRecords(from_sequence, visit);
-  }
-  absl::Status ScanCheckpoints(
-      uint64_t from_sequence,
-      absl::FunctionRef<bool(const AuditCheckpoint&)> visit) const override {
-    return store_->ScanCheckpoints(from_sequence, visit);
-  }
-  absl::StatusOr<std::vector<AuditRecord>> Query(
-      const QueryFilter& filter) const override {
-    return store_->Query(filter);
-  }
+  ssize_t Pwrite(int fd, const char* data, size_t size, off_t offset) override;
+  int Fdatasync(int fd) override;
 
  private:
-  const std::unique_ptr<AuditStore> store_;
   std::atomic<Mode> mode_{Mode::kPass};
-  absl::Mutex hold_mu_;
-  bool held_ ABSL_GUARDED_BY(hold_mu_) = false;
-  int waiting_ ABSL_GUARDED_BY(hold_mu_) = 0;
+  absl::Mutex mu_;
+  std::string needle_ ABSL_GUARDED_BY(mu_);
+  bool fail_next_sync_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int> writes_{0};
   std::atomic<int> failed_writes_{0};
 };
+
+// Reads the whole file at `path` ("" when it cannot).
+std::string ReadAll(const std::string& path);
+
+// One entry of a journal, as an attacker with the files would see it.
+struct Entry {
+  bool is_checkpoint = false;
+  AuditRecord record;
+  AuditCheckpoint checkpoint;
+};
+
+// Returns the entries of the journal in `dir`, in order.
+std::vector<Entry> ReadEntries(const std::string& dir);
+
+// Replaces the journal in `dir` with `entries`, framed as a writer frames
+// them (one write each, checksums right) in segments of `segment_bytes`:
+// what someone with write access and without the signing key can do.
+absl::Status WriteEntries(const std::string& dir,
+                          const std::vector<Entry>& entries,
+                          uint64_t segment_bytes = 16 << 20);
+
+// Recomputes prev_hash and hash of every record from the one at index
+// `from` in `entries` on, so that every link checks out again.
+void Rechain(std::vector<Entry>& entries, size_t from);
+
+// The index in `entries` of the record `sequence` (entries.size() if none).
+size_t RecordAt(const std::vector<Entry>& entries, uint64_t sequence);
 
 }  // namespace lienthong::audit::testutil
 

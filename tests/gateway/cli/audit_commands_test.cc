@@ -55,31 +55,39 @@ class AuditCommandsTest : public ::testing::Test {
     }
   }
 
-  // Creates keys with `audit keygen` and a store of `count` records signed
-  // with them; returns the store's path.
-  std::string MakeStore(int count) {
-    Result keygen =
-        RunLienthong({"audit", "keygen", "--signing-key", signing_.c_str(),
-                      "--hmac-key", hmac_.c_str()});
+  // Creates keys with `audit keygen` and a journal of `count` records (and
+  // the LOG_OPENED record first) signed with them; returns its folder.
+  std::string MakeJournal(int count) {
+    Result keygen = RunLienthong({"audit", "keygen", "--signing-key",
+                                  signing_.c_str(), "--hmac-key", hmac_.c_str(),
+                                  "--digest-key", digest_.c_str()});
     EXPECT_EQ(keygen.code, 0) << keygen.err;
     audit::AuditLog::Options options;
     options.path = dir_.File("audit.db");
+    options.journal_dir = dir_.File("journal");
+    options.anchor_file = anchors_;
+    options.segment_bytes = 1 << 20;
     options.node = "gw-test";
     options.signing_key_file = signing_;
     options.hmac_key_file = hmac_;
+    options.digest_key_file = digest_;
     options.checkpoint_every = 10;
     auto log = audit::AuditLog::Open(options);
     EXPECT_TRUE(log.ok()) << log.status();
     EXPECT_TRUE(audit::testutil::AppendMany(**log, 1, count,
-                                            absl::FromUnixSeconds(1752544984))
+                                            absl::FromUnixSeconds(1910044800))
                     .ok());
     EXPECT_TRUE((*log)->Close().ok());
-    return options.path;
+    fingerprint_ = (*log)->public_key().fingerprint();
+    return options.journal_dir;
   }
 
   audit::testutil::ScratchDir dir_;
   const std::string signing_ = dir_.File("signing.pem");
   const std::string hmac_ = dir_.File("hmac.key");
+  const std::string digest_ = dir_.File("digest.key");
+  const std::string anchors_ = dir_.File("anchors.jsonl");
+  std::string fingerprint_;
 };
 
 struct ErrorCase {
@@ -98,14 +106,32 @@ TEST_F(AuditCommandsTest, BadCommandLinesAreUsageErrorsBeforeAnyConnection) {
       {{"audit", "query", "--limit", "-1"}, "--limit"},
       {{"audit", "query", "--limit", "many"}, "--limit"},
       {{"audit", "verify", "--file", "x.jsonl"}, "--file needs --public-key"},
+      {{"audit", "verify", "--journal", "j"}, "--journal needs --public-key"},
       {{"audit", "verify", "--public-key", "k.pem"},
-       "--public-key is only used with --file"},
-      {{"audit", "export", "--out", "x.jsonl"}, "--db is required"},
-      {{"audit", "export", "--db", "/nonexistent/audit.db", "--out", "x"},
-       "--db: no such file"},
-      {{"audit", "export", "--since", "soon", "--db", "a", "--out", "x"},
+       "are used with --journal or --file"},
+      {{"audit", "verify", "--file", "x", "--journal", "j", "--public-key",
+        "k"},
+       "not both"},
+      {{"audit", "verify", "--file", "x", "--archive", "a", "--public-key",
+        "k"},
+       "--archive is used with --journal"},
+      {{"audit", "export", "--out", "x.jsonl"}, "--journal is required"},
+      {{"audit", "export", "--journal", "/nonexistent/j", "--out", "x"},
+       "--journal: no such folder"},
+      {{"audit", "export", "--since", "soon", "--journal", "a", "--out", "x"},
        "--since is not a time"},
-      {{"audit", "keygen"}, "give --signing-key, --hmac-key or both"},
+      {{"audit", "keygen"}, "give --signing-key, --hmac-key, --digest-key"},
+      {{"audit", "new-epoch", "--journal", "/nonexistent/j", "--signing-key",
+        "k", "--operator", "me", "--reason", "why"},
+       "--journal: no such folder"},
+      {{"audit", "new-epoch", "--journal", "/tmp", "--signing-key", "k",
+        "--operator", " ", "--reason", "why"},
+       "--operator"},
+      {{"audit", "reindex", "--journal", "/nonexistent/j", "--index", "i"},
+       "no audit journal"},
+      {{"audit", "archive", "--journal", "/tmp", "--archive-dir", "a",
+        "--older-than", "soon", "--signing-key", "k"},
+       "--older-than is not a positive duration"},
   };
   for (const ErrorCase& c : kCases) {
     SCOPED_TRACE(absl::StrJoin(c.args, " "));
@@ -125,7 +151,8 @@ TEST_F(AuditCommandsTest, CitizenIdIsNotEchoedInErrors) {
 }
 
 TEST_F(AuditCommandsTest, EveryCommandHasHelpWithExamples) {
-  for (const char* command : {"query", "verify", "export", "keygen"}) {
+  for (const char* command : {"query", "verify", "export", "keygen",
+                              "new-epoch", "reindex", "archive"}) {
     SCOPED_TRACE(command);
     Result result = RunLienthong({"audit", command, "--help"});
     EXPECT_EQ(result.code, 0);
@@ -192,8 +219,8 @@ TEST(FormatAuditTableTest, AlignsColumns) {
   a.set_method("lienthong.v1.PopulationService/LookupCitizen");
   a.set_purpose("1.001193");
   a.set_dossier_id("000.00.01.H31-250715-00123");
-  a.set_citizen_masked("033******345");
-  a.set_officer_masked("001******321");
+  a.set_citizen_masked("033*******45");
+  a.set_officer_masked("001*******21");
   a.set_national_system("population");
   a.set_outcome("OK");
   a.set_latency_us(12345);
@@ -212,7 +239,7 @@ TEST(FormatAuditTableTest, AlignsColumns) {
       "CITIZEN       OFFICER       SYSTEM      OUTCOME            LATENCY\n"
       "  9  2025-07-15 09:03:04  spiffe://lienthong.local/dossier-system  "
       "PopulationService/LookupCitizen  1.001193  000.00.01.H31-250715-00123  "
-      "033******345  001******321  population  OK                 12.3 ms\n"
+      "033*******45  001*******21  population  OK                 12.3 ms\n"
       " 10  2025-07-15 09:03:05  spiffe://x                               "
       "IdentityService/VerifyIdentity   -         -                           "
       "-             -             -           PERMISSION_DENIED    87 us\n");
@@ -225,10 +252,20 @@ TEST(FormatVerifyReportTest, NamesTheFirstBadRecordAndTheProblem) {
   report.set_problem(VerifyAuditResponse::REORDERED);
   report.set_detail("record 42 belongs after record 43");
   report.set_records_checked(41);
+  report.set_key_pinned(true);
   EXPECT_EQ(FormatVerifyReport(report),
             "Audit log NOT intact: record 42: reordered.\n"
             "record 42 belongs after record 43\n"
             "Checked good before it: 41 records, 0 checkpoints.\n");
+  report.set_first_bad_checkpoint(7);
+  report.set_key_pinned(false);
+  EXPECT_EQ(FormatVerifyReport(report),
+            "Audit log NOT intact: record 42: reordered.\n"
+            "Checkpoint #7.\n"
+            "record 42 belongs after record 43\n"
+            "Checked good before it: 41 records, 0 checkpoints.\n"
+            "Note: the key was not pinned by fingerprint (--key-sha256 / "
+            "audit.signing_key_sha256).\n");
   const std::pair<VerifyAuditResponse::Problem, const char*> kNames[] = {
       {VerifyAuditResponse::EDITED, "edited"},
       {VerifyAuditResponse::DELETED, "deleted"},
@@ -236,6 +273,8 @@ TEST(FormatVerifyReportTest, NamesTheFirstBadRecordAndTheProblem) {
       {VerifyAuditResponse::INSERTED, "inserted"},
       {VerifyAuditResponse::TRUNCATED, "truncated"},
       {VerifyAuditResponse::BAD_SIGNATURE, "bad signature"},
+      {VerifyAuditResponse::CORRUPT, "corrupt"},
+      {VerifyAuditResponse::CHECKPOINT_MISSING, "checkpoint missing"},
   };
   for (const auto& [problem, name] : kNames) {
     EXPECT_EQ(ProblemName(problem), name);
@@ -250,6 +289,9 @@ TEST_F(AuditCommandsTest, KeygenCreatesKeysOnceAndPrintsThePublicKey) {
   EXPECT_THAT(ReadFile(signing_), HasSubstr("BEGIN PRIVATE KEY"));
   EXPECT_EQ(ReadFile(hmac_).size(), 65u);  // 64 hex digits and a newline
   EXPECT_TRUE(audit::CitizenKey::FromFile(hmac_).ok());
+  auto key = audit::PublicKey::FromPemFile(signing_);
+  ASSERT_TRUE(key.ok());
+  EXPECT_THAT(first.out, HasSubstr(key->fingerprint()));
 
   const std::string before = ReadFile(signing_);
   Result again =
@@ -260,16 +302,18 @@ TEST_F(AuditCommandsTest, KeygenCreatesKeysOnceAndPrintsThePublicKey) {
 }
 
 TEST_F(AuditCommandsTest, ExportVerifiesOfflineAndTamperingIsNamed) {
-  const std::string db = MakeStore(50);
+  const std::string journal = MakeJournal(50);
   const std::string exported = dir_.File("audit.jsonl");
-  Result exporting = RunLienthong(
-      {"audit", "export", "--db", db.c_str(), "--out", exported.c_str()});
+  Result exporting = RunLienthong({"audit", "export", "--journal",
+                                   journal.c_str(), "--out", exported.c_str()});
   ASSERT_EQ(exporting.code, 0) << exporting.err;
 
   Result intact = RunLienthong({"audit", "verify", "--file", exported.c_str(),
-                                "--public-key", signing_.c_str()});
+                                "--public-key", signing_.c_str(),
+                                "--key-sha256", fingerprint_.c_str()});
   EXPECT_EQ(intact.code, 0) << intact.err << intact.out;
-  EXPECT_THAT(intact.out, StartsWith("Audit log intact: 50 records"));
+  EXPECT_THAT(intact.out, StartsWith("Audit log intact: 51 records"));
+  EXPECT_THAT(intact.out, Not(HasSubstr("not pinned")));
 
   Result json = RunLienthong({"audit", "verify", "--file", exported.c_str(),
                               "--public-key", signing_.c_str(), "--json"});
@@ -284,7 +328,9 @@ TEST_F(AuditCommandsTest, ExportVerifiesOfflineAndTamperingIsNamed) {
         line.find("\"sequence\":\"20\"") != std::string::npos) {
       line = absl::StrReplaceAll(
           line, {{"\"outcome\":\"OK\"", "\"outcome\":\"NOT_FOUND\""},
-                 {"\"outcome\":\"UNAVAILABLE\"", "\"outcome\":\"NOT_FOUND\""}});
+                 {"\"outcome\":\"UNAVAILABLE\"", "\"outcome\":\"NOT_FOUND\""},
+                 {"\"outcome\":\"PERMISSION_DENIED\"",
+                  "\"outcome\":\"NOT_FOUND\""}});
       edited = true;
     }
   }
@@ -296,7 +342,8 @@ TEST_F(AuditCommandsTest, ExportVerifiesOfflineAndTamperingIsNamed) {
   EXPECT_EQ(bad.code, static_cast<int>(kExitAuditNotIntact));
   EXPECT_THAT(bad.out, StartsWith("Audit log NOT intact: record 20: edited."));
 
-  // Another gateway's key: the checkpoints do not verify.
+  // Another gateway's key: the checkpoints do not verify; a pin that is not
+  // the key's is refused before verifying anything.
   const std::string other = dir_.File("other.pem");
   ASSERT_EQ(
       RunLienthong({"audit", "keygen", "--signing-key", other.c_str()}).code,
@@ -306,19 +353,87 @@ TEST_F(AuditCommandsTest, ExportVerifiesOfflineAndTamperingIsNamed) {
                     "--public-key", other.c_str()});
   EXPECT_EQ(wrong_key.code, static_cast<int>(kExitAuditNotIntact));
   EXPECT_THAT(wrong_key.out, HasSubstr("bad signature"));
+  Result wrong_pin =
+      RunLienthong({"audit", "verify", "--file", exported.c_str(),
+                    "--public-key", other.c_str(), "--key-sha256",
+                    fingerprint_.c_str()});
+  EXPECT_EQ(wrong_pin.code, 1);
+  EXPECT_THAT(wrong_pin.err, HasSubstr("--key-sha256"));
+}
+
+TEST_F(AuditCommandsTest, VerifiesAJournalWithItsAnchorsOffline) {
+  const std::string journal = MakeJournal(50);
+  Result intact = RunLienthong(
+      {"audit", "verify", "--journal", journal.c_str(), "--public-key",
+       signing_.c_str(), "--key-sha256", fingerprint_.c_str(), "--anchors",
+       anchors_.c_str()});
+  EXPECT_EQ(intact.code, 0) << intact.err << intact.out;
+  EXPECT_THAT(intact.out, StartsWith("Audit log intact: 51 records"));
+  EXPECT_THAT(intact.out, HasSubstr("anchored checkpoints match"));
+
+  // Cut the journal's end, checkpoints and all: only the anchors show it.
+  std::vector<audit::testutil::Entry> entries =
+      audit::testutil::ReadEntries(journal);
+  entries.resize(audit::testutil::RecordAt(entries, 30) + 2);  // and its checkpoint
+  ASSERT_TRUE(audit::testutil::WriteEntries(journal, entries, 1 << 20).ok());
+  Result alone = RunLienthong({"audit", "verify", "--journal", journal.c_str(),
+                               "--public-key", signing_.c_str()});
+  EXPECT_EQ(alone.code, 0) << alone.out;
+  Result anchored = RunLienthong(
+      {"audit", "verify", "--journal", journal.c_str(), "--public-key",
+       signing_.c_str(), "--anchors", anchors_.c_str()});
+  EXPECT_EQ(anchored.code, static_cast<int>(kExitAuditNotIntact));
+  EXPECT_THAT(anchored.out,
+              StartsWith("Audit log NOT intact: record 31: truncated."));
+}
+
+TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
+  const std::string journal = MakeJournal(50);
+  Result nothing = RunLienthong(
+      {"audit", "new-epoch", "--journal", journal.c_str(), "--signing-key",
+       signing_.c_str(), "--anchors", anchors_.c_str(), "--operator",
+       "Tran Thi C", "--reason", "drill", "--checkpoint-every", "10"});
+  EXPECT_EQ(nothing.code, 7);
+  EXPECT_THAT(nothing.err, HasSubstr("no break to acknowledge"));
+
+  std::vector<audit::testutil::Entry> entries =
+      audit::testutil::ReadEntries(journal);
+  entries[audit::testutil::RecordAt(entries, 25)].record.set_outcome("OK!");
+  ASSERT_TRUE(audit::testutil::WriteEntries(journal, entries, 1 << 20).ok());
+  Result opened = RunLienthong(
+      {"audit", "new-epoch", "--journal", journal.c_str(), "--signing-key",
+       signing_.c_str(), "--key-sha256", fingerprint_.c_str(), "--anchors",
+       anchors_.c_str(), "--operator", "Tran Thi C", "--reason",
+       "ticket SEC-9", "--checkpoint-every", "10"});
+  ASSERT_EQ(opened.code, 0) << opened.err;
+  EXPECT_THAT(opened.out, HasSubstr("Epoch 2 opened at record 52"));
+  EXPECT_THAT(opened.out, HasSubstr("edited at record 25"));
+  Result verify = RunLienthong(
+      {"audit", "verify", "--journal", journal.c_str(), "--public-key",
+       signing_.c_str(), "--anchors", anchors_.c_str()});
+  EXPECT_EQ(verify.code, 0) << verify.out;
+  EXPECT_THAT(verify.out, HasSubstr("Acknowledged break: epoch 2 opened by "
+                                    "Tran Thi C (ticket SEC-9) after edited "
+                                    "at record 25."));
+
+  const std::string index = dir_.File("rebuilt.db");
+  Result reindex = RunLienthong({"audit", "reindex", "--journal",
+                                 journal.c_str(), "--index", index.c_str()});
+  ASSERT_EQ(reindex.code, 0) << reindex.err;
+  EXPECT_THAT(reindex.out, HasSubstr("Indexed 52 records, up to record 52"));
 }
 
 TEST_F(AuditCommandsTest, ExportSinceStartsAtThatTimeAndStillVerifies) {
-  const std::string db = MakeStore(50);
+  const std::string journal = MakeJournal(50);
   const std::string exported = dir_.File("since.jsonl");
-  // Record i has time 1752544984 + i s: 2025-07-15T02:03:04Z + i s.
+  // Sample i has time 1910044800 + i s: 2030-07-11T00:00:00Z + i s.
   Result exporting =
-      RunLienthong({"audit", "export", "--since", "2025-07-15T02:03:34Z",
-                    "--db", db.c_str(), "--out", exported.c_str()});
+      RunLienthong({"audit", "export", "--since", "2030-07-11T00:00:30Z",
+                    "--journal", journal.c_str(), "--out", exported.c_str()});
   ASSERT_EQ(exporting.code, 0) << exporting.err;
   const std::string text = ReadFile(exported);
-  EXPECT_THAT(text, Not(HasSubstr("\"sequence\":\"29\",\"time\"")));
-  EXPECT_THAT(text, HasSubstr("\"sequence\":\"30\""));
+  EXPECT_THAT(text, Not(HasSubstr("\"sequence\":\"30\",\"time\"")));
+  EXPECT_THAT(text, HasSubstr("\"sequence\":\"31\""));
   Result verify = RunLienthong({"audit", "verify", "--file", exported.c_str(),
                                 "--public-key", signing_.c_str()});
   EXPECT_EQ(verify.code, 0) << verify.out;

@@ -1,9 +1,13 @@
 // The generic YAML -> proto engine on message shapes the gateway config does
 // not use yet (enums, maps, oneofs, unsigned and floating-point fields), and
-// ${NAME} substitution on its own.
+// ${NAME} and ${credential:ID} substitution on their own.
 #include "gateway/config/yaml_to_proto.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +29,7 @@ using ::lienthong::testing::IsOk;
 using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::optional<std::string> FakeEnv(const std::string& name) {
   static const auto* const kEnv = new std::map<std::string, std::string>{
@@ -78,6 +83,123 @@ TEST(SubstituteEnvironmentTest, Table) {
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.want)))
         << c.text;
   }
+}
+
+// A scratch credentials folder, as systemd's LoadCredential= makes it.
+class CredentialsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    folder_ = absl::StrCat(::testing::TempDir(), "/credentials-", getpid());
+    ::mkdir(folder_.c_str(), 0700);
+    Write("c06-secret", "s3cr3t-value\n");
+    Write("crlf", "value\r\n");
+    Write("two-lines", "value\n\n");
+    Write("bare", "no-line-end");
+    Write("empty", "");
+    Write("nul", std::string("a\0b", 3));
+    Write("huge", std::string(64 * 1024 + 1, 'x'));
+    ::mkdir((folder_ + "/folder").c_str(), 0700);
+    ::mkfifo((folder_ + "/fifo").c_str(), 0600);
+    Write("unreadable", "hidden");
+    ::chmod((folder_ + "/unreadable").c_str(), 0);
+  }
+
+  void Write(const std::string& name, const std::string& contents) {
+    std::ofstream(folder_ + "/" + name, std::ios::binary) << contents;
+  }
+
+  std::function<std::optional<std::string>(const std::string&)> Env() const {
+    return [folder = folder_](
+               const std::string& name) -> std::optional<std::string> {
+      if (name == "CREDENTIALS_DIRECTORY") return folder;
+      return FakeEnv(name);
+    };
+  }
+
+  std::string folder_;
+};
+
+TEST_F(CredentialsTest, ReplacedByTheFileLessOneLineEnd) {
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case kCases[] = {
+      {"${credential:c06-secret}", "s3cr3t-value"},
+      {"Bearer ${credential:bare}!", "Bearer no-line-end!"},
+      {"${credential:crlf}", "value"},
+      {"${credential:two-lines}", "value\n"},
+      {"${credential:empty}", ""},
+      {"${HOST}/${credential:bare}", "10.0.0.1/no-line-end"},
+      {"$${credential:c06-secret}", "${credential:c06-secret}"},
+  };
+  for (const Case& c : kCases) {
+    EXPECT_THAT(SubstituteEnvironment(c.text, Env()), IsOkAndHolds(c.want))
+        << c.text;
+  }
+}
+
+TEST_F(CredentialsTest, RefusalsNameTheCredentialNeverItsContents) {
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case kErrors[] = {
+      {"${credential:missing}",
+       "credential 'missing' in CREDENTIALS_DIRECTORY cannot be read: No such "
+       "file"},
+      {"${credential:}", "must hold a credential name"},
+      {"${credential:../c06-secret}", "must hold a credential name"},
+      {"${credential:..}", "must hold a credential name"},
+      {"${credential:a/b}", "must hold a credential name"},
+      {"${credential:nul}",
+       "credential 'nul' in CREDENTIALS_DIRECTORY holds a "
+       "NUL byte"},
+      {"${credential:huge}",
+       "'huge' in CREDENTIALS_DIRECTORY is larger than "
+       "64 KiB"},
+      {"${credential:folder}",
+       "'folder' in CREDENTIALS_DIRECTORY is not a "
+       "regular file"},
+      {"${credential:fifo}",
+       "'fifo' in CREDENTIALS_DIRECTORY is not a "
+       "regular file"},
+  };
+  for (const Case& c : kErrors) {
+    auto result = SubstituteEnvironment(c.text, Env());
+    EXPECT_THAT(result,
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.want)))
+        << c.text;
+    EXPECT_THAT(result.status().message(), Not(HasSubstr(folder_))) << c.text;
+  }
+  if (geteuid() != 0) {  // root reads a file whatever its mode
+    EXPECT_THAT(SubstituteEnvironment("${credential:unreadable}", Env()),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("cannot be read: Permission denied")));
+  }
+}
+
+TEST_F(CredentialsTest, NeedsTheCredentialsDirectory) {
+  EXPECT_THAT(SubstituteEnvironment("${credential:c06-secret}", FakeEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "credential 'c06-secret': CREDENTIALS_DIRECTORY is not "
+                       "set (systemd sets it for a service with "
+                       "LoadCredential=)"));
+}
+
+TEST_F(CredentialsTest, InvalidUtf8InACredentialIsRefusedUnquoted) {
+  Write("latin1", "caf\xe9");
+  YamlToProtoOptions options = Options();
+  options.getenv = Env();
+  google::protobuf::StringValue s;
+  EXPECT_THAT(ParseYamlIntoMessage("value: ${credential:latin1}\n", options, &s,
+                                   nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "t.yaml:1:8: value: is not valid UTF-8"));
+  ASSERT_THAT(ParseYamlIntoMessage("value: x${credential:c06-secret}\n",
+                                   options, &s, nullptr),
+              IsOk());
+  EXPECT_EQ(s.value(), "xs3cr3t-value");
 }
 
 TEST(YamlToProtoTest, EnumsByValueName) {

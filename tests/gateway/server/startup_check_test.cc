@@ -153,7 +153,8 @@ const Case kRefused[] = {
     {"a configured audit signing key that is missing",
      "  store_file: $VAR/audit/audit.db\n",
      "  store_file: $VAR/audit/audit.db\n"
-     "  signing_key_file: $VAR/none.pem\n  hmac_key_file: $VAR/none.key\n",
+     "  signing_key_file: $VAR/none.pem\n  hmac_key_file: $VAR/none.key\n"
+     "  digest_key_file: $VAR/none-digest.key\n",
      "55:3: audit.signing_key_file: ", absl::StatusCode::kNotFound},
     {"an audit store under a file", "$VAR/audit/audit.db",
      "$VAR/plain-file/audit.db",
@@ -293,7 +294,7 @@ TEST_F(StartupCheckTest, AnAuditStoreFromANewerGatewayIsRefused) {
   EXPECT_THAT(Check(Yaml()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("gw.yaml:54:3: audit.store_file: audit log: "
-                                 "audit store '")));
+                                 "audit index '")));
   EXPECT_THAT(Check(Yaml()).message(), HasSubstr("schema version 99"));
 }
 

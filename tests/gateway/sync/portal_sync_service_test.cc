@@ -428,7 +428,7 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   auto pushes = [&] {
     lienthong::v1::QueryAuditRequest query;
     query.set_method(kPushDossierStatusMethod);
-    return audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+    return audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
   };
   auto records = pushes();
   ASSERT_THAT(records, IsOk());
@@ -468,7 +468,7 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
     lienthong::v1::QueryAuditRequest query;
     query.set_dossier_id(Dossier(d));
     auto found =
-        audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+        audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
     ASSERT_THAT(found, IsOk());
     EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
   }
@@ -476,37 +476,23 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   EXPECT_THAT((*log)->Close(), IsOk());
 }
 
-// Fails every write holding a record about one dossier, as a store whose
-// disk fails during that one transaction.
-class FailsForDossier : public audit::testutil::FaultyStore {
+// Fails every journal write holding a record about one dossier, as a disk
+// that fails during that one write.
+class FailsForDossier : public audit::testutil::FaultyIo {
  public:
-  FailsForDossier(std::unique_ptr<audit::AuditStore> store, std::string dossier)
-      : FaultyStore(std::move(store)), dossier_(std::move(dossier)) {}
-
-  absl::Status Write(
-      absl::Span<const audit::AuditRecord> records,
-      absl::Span<const audit::AuditCheckpoint> checkpoints) override {
-    for (const audit::AuditRecord& record : records) {
-      if (record.dossier_id() == dossier_) {
-        return absl::UnavailableError("injected: disk gone");
-      }
-    }
-    return FaultyStore::Write(records, checkpoints);
+  explicit FailsForDossier(const std::string& dossier) {
+    FailWritesContaining(dossier);
   }
-
- private:
-  const std::string dossier_;
 };
 
 TEST_F(PortalSyncServiceTest, AnyAuditRecordNotWrittenWithholdsTheAnswer) {
   AllowAll();
   audit::testutil::ScratchDir dir;
   audit::AuditLog::Options options = audit::testutil::TestOptions(dir);
-  options.max_batch = 1;  // a transaction per record: B's fails alone
-  auto store = audit::SqliteAuditStore::Open(options.path);
-  ASSERT_THAT(store, IsOk());
-  auto log = audit::AuditLog::Open(options, std::make_unique<FailsForDossier>(
-                                                *std::move(store), Dossier(2)));
+  options.max_batch = 1;  // a write per record: B's fails alone
+  FailsForDossier io(Dossier(2));
+  options.io = &io;
+  auto log = audit::AuditLog::Open(options);
   ASSERT_THAT(log, IsOk());
   service_->SetAuditor(AuditCallsTo(log->get(), /*wait_for_durable=*/true));
 
@@ -524,7 +510,7 @@ TEST_F(PortalSyncServiceTest, AnyAuditRecordNotWrittenWithholdsTheAnswer) {
   lienthong::v1::QueryAuditRequest query;
   query.set_method(kPushDossierStatusMethod);
   auto records =
-      audit::QueryAudit((*log)->store(), query, (*log)->citizen_key());
+      audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
   ASSERT_THAT(records, IsOk());
   std::vector<std::string> dossiers;
   for (const auto& r : *records) dossiers.push_back(r.dossier_id());

@@ -1,0 +1,145 @@
+#include "gateway/audit/anchor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/query.h"
+
+namespace lienthong::audit {
+namespace {
+
+// How much of the file's end ReadLastAnchor reads: a few checkpoint lines.
+constexpr off_t kTailBytes = 64 << 10;
+
+absl::StatusOr<lienthong::v1::AuditCheckpoint> ParseAnchorLine(
+    absl::string_view line, uint64_t number, const std::string& path) {
+  absl::StatusOr<ExportLine> parsed = ParseExportLine(line);
+  if (!parsed.ok() || parsed->type != ExportLine::Type::kCheckpoint) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "anchor file '", path, "' line ", number, " is not a checkpoint"));
+  }
+  return std::move(parsed->checkpoint);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AnchorSink>> AnchorSink::Open(Options options) {
+  int fd = -1;
+  if (!options.file.empty()) {
+    fd = ::open(options.file.c_str(),
+                O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot open the audit anchor file '", options.file,
+                       "': ", std::strerror(errno)));
+    }
+  }
+  return std::unique_ptr<AnchorSink>(new AnchorSink(std::move(options), fd));
+}
+
+AnchorSink::~AnchorSink() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status AnchorSink::Publish(
+    absl::Span<const lienthong::v1::AuditCheckpoint> checkpoints) {
+  std::string lines;
+  for (const auto& checkpoint : checkpoints) {
+    const std::string line = CheckpointJsonLine(checkpoint);
+    if (options_.syslog) {
+      ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "lienthong-audit checkpoint %.*s",
+               static_cast<int>(line.size() - 1), line.data());
+    }
+    lines += line;
+  }
+  if (fd_ < 0 || lines.empty()) return absl::OkStatus();
+  // O_APPEND: one write lands whole at the end, even with other writers.
+  const char* data = lines.data();
+  size_t left = lines.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot write the audit anchor file '", options_.file,
+                       "': ", std::strerror(n < 0 ? errno : EIO)));
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot sync the audit anchor file '", options_.file,
+                     "': ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open the anchor file '", path, "'"));
+  }
+  std::vector<lienthong::v1::AuditCheckpoint> out;
+  std::string line;
+  uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (in.eof()) break;  // No newline: an unfinished last line.
+    if (line.empty()) continue;
+    absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
+        ParseAnchorLine(line, number, path);
+    if (!checkpoint.ok()) return checkpoint.status();
+    out.push_back(*std::move(checkpoint));
+  }
+  if (in.bad()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the anchor file '", path, "'"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
+    const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return absl::UnavailableError(absl::StrCat(
+        "cannot open the anchor file '", path, "': ", std::strerror(errno)));
+  }
+  struct stat st;
+  std::string tail;
+  if (::fstat(fd, &st) == 0) {
+    const off_t from = st.st_size > kTailBytes ? st.st_size - kTailBytes : 0;
+    tail.resize(static_cast<size_t>(st.st_size - from));
+    ssize_t n = ::pread(fd, tail.data(), tail.size(), from);
+    tail.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  // The last whole line: up to the last newline.
+  const size_t end = tail.rfind('\n');
+  if (end == std::string::npos) return std::nullopt;
+  size_t start = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
+  start = start == std::string::npos ? 0 : start + 1;
+  absl::string_view line(tail.data() + start, end - start);
+  if (line.empty()) return std::nullopt;
+  absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
+      ParseAnchorLine(line, 0, path);
+  if (!checkpoint.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the last line of the anchor file '", path, "' is not a checkpoint"));
+  }
+  return std::optional<lienthong::v1::AuditCheckpoint>(*std::move(checkpoint));
+}
+
+}  // namespace lienthong::audit

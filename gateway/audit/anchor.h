@@ -1,0 +1,70 @@
+// Anchors: copies of every checkpoint kept outside the journal, where
+// someone who can rewrite the journal cannot quietly rewrite them too: an
+// append-only file (O_APPEND, synced) that the operator ships off the host,
+// and syslog/journald. Cutting the journal's tail together with its
+// checkpoints leaves the anchors holding a checkpoint the journal lacks;
+// `lienthong audit verify --anchors FILE` and the gateway's own open check
+// compare them.
+//
+// The file holds one line per checkpoint, the export format's checkpoint
+// line (query.h): {"type":"checkpoint",...}. Syslog gets the same line,
+// prefixed "lienthong-audit checkpoint ", at LOG_AUTHPRIV | LOG_NOTICE.
+#ifndef LIENTHONG_GATEWAY_AUDIT_ANCHOR_H_
+#define LIENTHONG_GATEWAY_AUDIT_ANCHOR_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "lienthong/v1/audit.pb.h"
+
+namespace lienthong::audit {
+
+class AnchorSink {
+ public:
+  struct Options {
+    // The anchor file; empty for none.
+    std::string file;
+    // Also send each checkpoint to syslog.
+    bool syslog = true;
+  };
+
+  // Opens (creating with mode 0600) the anchor file for appending.
+  // UNAVAILABLE when it cannot be opened.
+  static absl::StatusOr<std::unique_ptr<AnchorSink>> Open(Options options);
+  ~AnchorSink();
+  AnchorSink(const AnchorSink&) = delete;
+  AnchorSink& operator=(const AnchorSink&) = delete;
+
+  // Appends a line per checkpoint to the file in one write, syncs it, and
+  // sends each to syslog. UNAVAILABLE when the file cannot be written (what
+  // syslog does with a message is not known). Thread-compatible.
+  absl::Status Publish(
+      absl::Span<const lienthong::v1::AuditCheckpoint> checkpoints);
+
+ private:
+  AnchorSink(Options options, int fd) : options_(std::move(options)), fd_(fd) {}
+  const Options options_;
+  const int fd_;
+};
+
+// Returns the checkpoints in the anchor file at `path`, in file order. An
+// unfinished last line (a crash during a write) is ignored; any other line
+// that is not a checkpoint line fails with INVALID_ARGUMENT naming its line
+// number. NOT_FOUND when the file does not exist. Thread-safe.
+absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
+    const std::string& path);
+
+// Returns the last checkpoint of the anchor file (reading only its end), or
+// nullopt when the file is missing or empty. INVALID_ARGUMENT when the last
+// whole line is not a checkpoint line. Thread-safe.
+absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
+    const std::string& path);
+
+}  // namespace lienthong::audit
+
+#endif  // LIENTHONG_GATEWAY_AUDIT_ANCHOR_H_

@@ -1,0 +1,385 @@
+#include "gateway/audit/archive.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/audit/audit_index.h"
+#include "gateway/audit/file_util.h"
+#include "gateway/audit/journal.h"
+#include "gateway/audit/record.h"
+#include "gateway/audit/verify.h"
+#include "gateway/status/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace lienthong::audit {
+namespace {
+
+using ::lienthong::v1::AuditArchiveAnchor;
+using ::lienthong::v1::AuditArchiveManifest;
+
+constexpr char kAnchorsFile[] = "ARCHIVED";
+constexpr char kManifestFile[] = "MANIFEST.json";
+constexpr char kTag[] = "LTARCHIVE1";
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat("audit archive: ", what, " '", path, "': ",
+                   std::strerror(errno)));
+}
+
+std::string Json(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+bool ParseJson(absl::string_view json, google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  return google::protobuf::util::JsonStringToMessage(
+             google::protobuf::StringPiece(json.data(), json.size()), message,
+             options)
+      .ok();
+}
+
+std::string ArchiveName(uint64_t number) {
+  return absl::StrFormat("%06d", number);
+}
+
+absl::StatusOr<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::string buffer(1 << 20, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx, digest, &size);
+  EVP_MD_CTX_free(ctx);
+  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return ToHex(absl::string_view(reinterpret_cast<char*>(digest), size));
+}
+
+absl::StatusOr<std::string> AnchorMessage(const AuditArchiveAnchor& anchor) {
+  std::string sha;
+  if (anchor.manifest_sha256().size() != 2 * kHashSize ||
+      !FromHex(anchor.manifest_sha256(), &sha)) {
+    return absl::InvalidArgumentError("manifest_sha256 is not 64 hex digits");
+  }
+  std::string out(kTag, sizeof(kTag) - 1);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((anchor.manifest().archive() >> shift) & 0xff));
+  }
+  return out + sha;
+}
+
+absl::Status SyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? absl::OkStatus() : Errno("cannot sync", path);
+}
+
+absl::Status WriteSynced(const std::string& path, absl::string_view bytes,
+                         bool append) {
+  int fd = ::open(path.c_str(),
+                  O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                  0600);
+  if (fd < 0) return Errno("cannot open", path);
+  bool ok = true;
+  while (ok && !bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? absl::OkStatus() : Errno("cannot write", path);
+}
+
+// What a segment ends with, for choosing what to archive.
+struct SegmentEnd {
+  bool sealed = false;
+  AuditRecord last_record;
+  AuditCheckpoint seal;
+};
+
+absl::StatusOr<SegmentEnd> ReadSegmentEnd(const std::string& path) {
+  LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment, MappedSegment::Open(path));
+  SegmentEnd end;
+  bool last_is_seal = false;
+  const SegmentScan scan =
+      segment.Scan(kSegmentHeaderSize, 0, [&](const Frame& frame) {
+        const int size = static_cast<int>(frame.payload.size());
+        last_is_seal = false;
+        if (frame.type == FrameType::kRecord) {
+          end.last_record.ParseFromArray(frame.payload.data(), size);
+        } else if (end.seal.ParseFromArray(frame.payload.data(), size)) {
+          last_is_seal = end.seal.reason() == AuditCheckpoint::SEGMENT_SEALED;
+        }
+        return true;
+      });
+  end.sealed = last_is_seal && scan.tail == SegmentScan::Tail::kClean;
+  return end;
+}
+
+// Holds ARCHIVE.lock: one archiving at a time.
+class ArchiveLock {
+ public:
+  static absl::StatusOr<ArchiveLock> Take(const std::string& journal_dir) {
+    const std::string path = absl::StrCat(journal_dir, "/ARCHIVE.lock");
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Errno("cannot open", path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return absl::FailedPreconditionError(
+          "another `lienthong audit archive` is running on this journal");
+    }
+    return ArchiveLock(fd);
+  }
+  ArchiveLock(ArchiveLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  ~ArchiveLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit ArchiveLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
+    const std::string& journal_dir) {
+  const std::string path = absl::StrCat(journal_dir, "/", kAnchorsFile);
+  std::vector<AuditArchiveAnchor> out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;
+  std::string line;
+  uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (in.eof()) break;  // an unfinished last line
+    AuditArchiveAnchor anchor;
+    if (!ParseJson(line, &anchor)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' line ", number, " is not an archive anchor"));
+    }
+    out.push_back(std::move(anchor));
+  }
+  return out;
+}
+
+absl::Status VerifyArchiveAnchor(const AuditArchiveAnchor& anchor,
+                                 const PublicKey& key) {
+  if (anchor.public_key_sha256() != key.fingerprint()) {
+    return absl::InvalidArgumentError("signed by another key");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(std::string message, AnchorMessage(anchor));
+  std::string signature;
+  if (!FromHex(anchor.signature(), &signature) ||
+      !key.Verify(message, signature)) {
+    return absl::InvalidArgumentError("the signature is invalid");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ArchiveCheck> CheckArchives(
+    const std::string& archive_dir,
+    const std::vector<AuditArchiveAnchor>& anchors) {
+  ArchiveCheck check;
+  std::string prev = GenesisHash();
+  for (const AuditArchiveAnchor& anchor : anchors) {
+    const uint64_t n = anchor.manifest().archive();
+    const std::string folder =
+        absl::StrCat(archive_dir, "/", ArchiveName(n));
+    auto fail = [&](std::string why) {
+      check.problem = absl::StrCat("archive ", n, " (", folder, "): ", why);
+      check.problem_sequence = anchor.manifest().last_sequence();
+      return check;
+    };
+    absl::StatusOr<std::string> bytes =
+        ReadWholeFile(absl::StrCat(folder, "/", kManifestFile));
+    if (!bytes.ok()) return fail("its manifest is missing");
+    if (Sha256Hex(*bytes) != anchor.manifest_sha256()) {
+      return fail("its manifest is not the one its signed anchor names");
+    }
+    AuditArchiveManifest manifest;
+    if (!ParseJson(*bytes, &manifest)) return fail("its manifest cannot be read");
+    if (manifest.prev_manifest_sha256() != prev) {
+      return fail("it does not name the archive before it");
+    }
+    for (const auto& segment : manifest.segments()) {
+      absl::StatusOr<std::string> sha =
+          FileSha256(absl::StrCat(folder, "/", segment.name()));
+      if (!sha.ok()) return fail(absl::StrCat(segment.name(), " is missing"));
+      if (*sha != segment.sha256()) {
+        return fail(absl::StrCat(segment.name(), " was changed"));
+      }
+    }
+    prev = anchor.manifest_sha256();
+    check.dirs.push_back(folder);
+  }
+  return check;
+}
+
+absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
+  if (options.journal_dir.empty() || options.archive_dir.empty() ||
+      options.key == nullptr) {
+    return absl::InvalidArgumentError(
+        "archiving needs the journal, the archive folder and the signing key");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(ArchiveLock lock,
+                             ArchiveLock::Take(options.journal_dir));
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditArchiveAnchor> anchors,
+                             ReadArchiveAnchors(options.journal_dir));
+  uint64_t after_segment = 0;
+  std::string prev_sha = GenesisHash();
+  uint64_t number = 1;
+  if (!anchors.empty()) {
+    after_segment = anchors.back().manifest().last_segment();
+    prev_sha = anchors.back().manifest_sha256();
+    number = anchors.back().manifest().archive() + 1;
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<SegmentFile> segments,
+                             ListSegments(options.journal_dir));
+  // Finish a run that stopped after its anchor: those files are archived.
+  std::vector<SegmentFile> live;
+  for (const SegmentFile& file : segments) {
+    if (file.number <= after_segment) {
+      ::unlink(file.path.c_str());
+    } else {
+      live.push_back(file);
+    }
+  }
+  // Oldest first: sealed, old enough, and never the last (being written).
+  std::vector<SegmentFile> chosen;
+  SegmentEnd last_end;
+  for (size_t i = 0; i + 1 < live.size(); ++i) {
+    LIENTHONG_ASSIGN_OR_RETURN(SegmentEnd end, ReadSegmentEnd(live[i].path));
+    if (!end.sealed || FromProtoTime(end.last_record.time()) >= options.cutoff) {
+      break;
+    }
+    chosen.push_back(live[i]);
+    last_end = std::move(end);
+  }
+  ArchiveResult result;
+  if (chosen.empty()) return result;
+
+  // Nothing unverified is signed.
+  VerifyOptions verify;
+  verify.key = &options.key->public_key();
+  verify.key_pinned = true;
+  verify.until = {chosen.back().number, 0};
+  LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
+                             VerifyJournal(options.journal_dir, verify));
+  if (!report.intact() ||
+      report.last_checkpoint_index() != last_end.seal.index()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the segments to archive do not verify (", report.detail(),
+        "); nothing was archived: run `lienthong audit verify`"));
+  }
+
+  AuditArchiveManifest manifest;
+  manifest.set_archive(number);
+  manifest.set_prev_manifest_sha256(prev_sha);
+  const std::string folder =
+      absl::StrCat(options.archive_dir, "/", ArchiveName(number));
+  const std::string tmp = absl::StrCat(folder, ".tmp");
+  std::error_code error;
+  std::filesystem::create_directories(options.archive_dir, error);
+  std::filesystem::remove_all(tmp, error);
+  std::filesystem::remove_all(folder, error);  // unanchored: from a crash
+  if (::mkdir(tmp.c_str(), 0700) != 0) return Errno("cannot create", tmp);
+  for (const SegmentFile& file : chosen) {
+    const std::string name = SegmentFileName(file.number);
+    const std::string copy = absl::StrCat(tmp, "/", name);
+    if (!std::filesystem::copy_file(file.path, copy, error)) {
+      return absl::UnavailableError(absl::StrCat(
+          "audit archive: cannot copy '", file.path, "': ", error.message()));
+    }
+    LIENTHONG_RETURN_IF_ERROR(SyncPath(copy));
+    LIENTHONG_ASSIGN_OR_RETURN(std::string original, FileSha256(file.path));
+    LIENTHONG_ASSIGN_OR_RETURN(std::string copied, FileSha256(copy));
+    if (original != copied) {
+      return absl::UnavailableError(
+          absl::StrCat("audit archive: the copy of '", file.path, "' differs"));
+    }
+    auto* segment = manifest.add_segments();
+    segment->set_name(name);
+    segment->set_sha256(copied);
+    segment->set_bytes(std::filesystem::file_size(copy, error));
+    if (manifest.journal_id().empty()) {
+      LIENTHONG_ASSIGN_OR_RETURN(MappedSegment mapped, MappedSegment::Open(copy));
+      manifest.set_journal_id(ToHex(mapped.header().journal_id));
+    }
+  }
+  manifest.set_last_sequence(last_end.last_record.sequence());
+  manifest.set_last_hash(last_end.last_record.hash());
+  manifest.set_last_checkpoint_index(last_end.seal.index());
+  manifest.set_last_checkpoint_hash(last_end.seal.checkpoint_hash());
+  manifest.set_last_checkpoint_sequence(last_end.seal.sequence());
+  manifest.set_last_checkpoint_every(last_end.seal.checkpoint_every());
+  manifest.set_epoch(last_end.seal.epoch());
+  *manifest.mutable_last_time() = last_end.last_record.time();
+  manifest.set_last_segment(chosen.back().number);
+  const std::string manifest_bytes = Json(manifest);
+  LIENTHONG_RETURN_IF_ERROR(WriteSynced(
+      absl::StrCat(tmp, "/", kManifestFile), manifest_bytes, false));
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(tmp));
+  if (::rename(tmp.c_str(), folder.c_str()) != 0) {
+    return Errno("cannot rename", tmp);
+  }
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(options.archive_dir));
+
+  AuditArchiveAnchor anchor;
+  *anchor.mutable_manifest() = manifest;
+  anchor.set_manifest_sha256(Sha256Hex(manifest_bytes));
+  LIENTHONG_RETURN_IF_ERROR(ToProtoTime(absl::Now(), anchor.mutable_time()));
+  anchor.set_node(options.node);
+  anchor.set_public_key_sha256(options.key->public_key().fingerprint());
+  LIENTHONG_ASSIGN_OR_RETURN(std::string message, AnchorMessage(anchor));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string signature, options.key->Sign(message));
+  anchor.set_signature(ToHex(signature));
+  LIENTHONG_RETURN_IF_ERROR(
+      WriteSynced(absl::StrCat(options.journal_dir, "/", kAnchorsFile),
+                  absl::StrCat(Json(anchor), "\n"), true));
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(options.journal_dir));
+
+  for (const SegmentFile& file : chosen) {
+    ::unlink(file.path.c_str());
+    result.segments.push_back(SegmentFileName(file.number));
+  }
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(options.journal_dir));
+  if (!options.index_path.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteAuditIndex> index,
+                               SqliteAuditIndex::Open(options.index_path,
+                                                      {options.journal_dir}));
+    LIENTHONG_RETURN_IF_ERROR(index->RemoveThrough(manifest.last_sequence()));
+  }
+  result.archive = number;
+  result.last_sequence = manifest.last_sequence();
+  result.folder = folder;
+  return result;
+}
+
+}  // namespace lienthong::audit

@@ -1,0 +1,89 @@
+// Retention: moving old, sealed journal segments to an archive folder, and
+// the checks that let verification prove the whole history across archives.
+//
+// Layout. ARCHIVE_DIR/000001/, 000002/, ... each hold the segment files of
+// one archive and its MANIFEST.json (AuditArchiveManifest: every file's
+// SHA-256, where the chains stand at its end, and the previous manifest's
+// SHA-256, so the archives form a chain, as X-Road's do). The live
+// journal's folder keeps ARCHIVED: one AuditArchiveAnchor per archive, a
+// JSON line signed with the gateway's key, naming the manifest's SHA-256.
+// Verification without the archives starts from the last anchor (the chain
+// continues right after it); with them it walks from the first archived
+// record, checking each archive against its anchor.
+//
+// Archiving runs while the gateway runs: it touches only sealed segments
+// (those that end with their SEGMENT_SEALED checkpoint, never the one being
+// written), verifies them before signing anything, and is safe to run again
+// after a crash at any step.
+#ifndef LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
+#define LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/audit/signing.h"
+#include "lienthong/v1/audit.pb.h"
+
+namespace lienthong::audit {
+
+// Returns the live journal's archive anchors (file ARCHIVED), in order;
+// empty when there are none. INVALID_ARGUMENT for a line that is not an
+// anchor, UNAVAILABLE when the file cannot be read. Thread-safe.
+absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>>
+ReadArchiveAnchors(const std::string& journal_dir);
+
+// Returns OK when `anchor` is signed by `key`, else INVALID_ARGUMENT.
+absl::Status VerifyArchiveAnchor(const lienthong::v1::AuditArchiveAnchor& anchor,
+                                 const PublicKey& key);
+
+// The archives' folders in order, or the first problem found with them.
+struct ArchiveCheck {
+  std::vector<std::string> dirs;
+  std::string problem;  // empty when every archive checked out
+  uint64_t problem_sequence = 0;
+};
+
+// Checks the archives in `archive_dir` against `anchors` (signatures
+// already checked): each archive's folder and manifest present, the
+// manifest's SHA-256 the anchor's, each manifest naming the one before,
+// each segment file's SHA-256 the manifest's. A problem is a finding;
+// UNAVAILABLE only when a file cannot be read. Thread-safe.
+absl::StatusOr<ArchiveCheck> CheckArchives(
+    const std::string& archive_dir,
+    const std::vector<lienthong::v1::AuditArchiveAnchor>& anchors);
+
+struct ArchiveOptions {
+  std::string journal_dir;
+  std::string archive_dir;
+  // Sealed segments whose newest record is older than this are archived
+  // (oldest first, stopping at the first that is not).
+  absl::Time cutoff = absl::InfinitePast();
+  // Signs the anchor; its public key (pinned) verifies what is archived.
+  const SigningKey* key = nullptr;
+  std::string node;
+  // The query index, whose entries for archived records are removed
+  // (empty: left as they are).
+  std::string index_path;
+};
+
+struct ArchiveResult {
+  uint64_t archive = 0;  // 0: nothing was old enough
+  std::vector<std::string> segments;
+  uint64_t last_sequence = 0;
+  std::string folder;
+};
+
+// Archives the sealed segments older than options.cutoff. Fails with
+// FAILED_PRECONDITION when another archiving runs or the segments to
+// archive do not verify (nothing is moved then: run `lienthong audit
+// verify`), INVALID_ARGUMENT for bad options, UNAVAILABLE when files cannot
+// be read or written.
+absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options);
+
+}  // namespace lienthong::audit
+
+#endif  // LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_

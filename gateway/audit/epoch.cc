@@ -1,0 +1,170 @@
+#include "gateway/audit/epoch.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/anchor.h"
+#include "gateway/audit/journal.h"
+#include "gateway/audit/record.h"
+#include "gateway/audit/recovery.h"
+#include "gateway/audit/verify.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::audit {
+namespace {
+
+// The last record and checkpoint that can be read, whatever their state.
+struct Found {
+  uint64_t sequence = 0;
+  std::string hash = GenesisHash();
+  uint64_t checkpoint_index = 0;
+  std::string checkpoint_hash = GenesisHash();
+  uint32_t epoch = 1;
+};
+
+absl::StatusOr<Found> FindLast(const std::string& dir,
+                               const std::string& anchor_file) {
+  Found found;
+  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+      dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
+        const int size = static_cast<int>(frame.payload.size());
+        if (frame.type == FrameType::kRecord) {
+          AuditRecord record;
+          if (record.ParseFromArray(frame.payload.data(), size) &&
+              record.sequence() >= found.sequence) {
+            found.sequence = record.sequence();
+            found.hash = record.hash();
+          }
+          return true;
+        }
+        AuditCheckpoint checkpoint;
+        if (checkpoint.ParseFromArray(frame.payload.data(), size) &&
+            checkpoint.index() >= found.checkpoint_index) {
+          found.checkpoint_index = checkpoint.index();
+          found.checkpoint_hash = checkpoint.checkpoint_hash();
+          found.epoch = std::max(found.epoch, checkpoint.epoch());
+        }
+        return true;
+      }));
+  // The new checkpoint's index is past any the anchors hold, so it never
+  // collides with a checkpoint that was cut from the journal.
+  if (!anchor_file.empty()) {
+    absl::StatusOr<std::vector<AuditCheckpoint>> anchors =
+        ReadAnchorFile(anchor_file);
+    if (anchors.ok()) {
+      for (const AuditCheckpoint& a : *anchors) {
+        found.checkpoint_index = std::max(found.checkpoint_index, a.index());
+        found.epoch = std::max(found.epoch, a.epoch());
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
+  if (options.key == nullptr || options.journal_dir.empty() ||
+      options.opened_by.empty() || options.reason.empty() ||
+      options.node.empty()) {
+    return absl::InvalidArgumentError(
+        "a new epoch needs the journal, the signing key, who opens it and why");
+  }
+  Journal::Options journal_options;
+  journal_options.dir = options.journal_dir;
+  journal_options.segment_bytes = options.segment_bytes;
+  journal_options.prepare_in_background = false;
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal,
+                             Journal::Open(journal_options));
+  const PublicKey& public_key = options.key->public_key();
+  VerifyOptions verify;
+  verify.key = &public_key;
+  verify.key_pinned = options.key_pinned;
+  verify.anchor_file = options.anchor_file;
+  LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
+                             VerifyJournal(options.journal_dir, verify));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Recovery recovery,
+      RecoverJournal(journal->tail(),
+                     {options.journal_dir, &public_key, options.anchor_file}));
+  if (report.intact() && recovery.ready) {
+    return absl::FailedPreconditionError(
+        "the journal verifies and the gateway would open it: there is no "
+        "break to acknowledge");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(Found found,
+                             FindLast(options.journal_dir, options.anchor_file));
+
+  lienthong::v1::AuditBreak epoch_break;
+  epoch_break.set_epoch(found.epoch + 1);
+  if (!report.intact()) {
+    epoch_break.set_first_bad_sequence(report.first_bad_sequence());
+    epoch_break.set_first_bad_checkpoint(report.first_bad_checkpoint());
+    epoch_break.set_problem(report.problem());
+    epoch_break.set_detail(report.detail());
+  } else {
+    epoch_break.set_detail(recovery.reason);
+  }
+  epoch_break.set_opened_by(options.opened_by);
+  epoch_break.set_reason(options.reason);
+  LIENTHONG_RETURN_IF_ERROR(ToProtoTime(absl::Now(), epoch_break.mutable_time()));
+
+  // A damaged end stays as it is; a torn one (a crash's) is cut as the
+  // gateway would.
+  if (journal->tail().damaged) {
+    LIENTHONG_RETURN_IF_ERROR(journal->StartAfterDamage());
+  } else {
+    LIENTHONG_RETURN_IF_ERROR(journal->CutTornTail());
+    if (journal->remaining() < 64 * 1024) {
+      LIENTHONG_RETURN_IF_ERROR(journal->NextSegment());
+    }
+  }
+
+  AuditRecord record;
+  record.set_sequence(found.sequence + 1);
+  record.set_prev_hash(found.hash);
+  *record.mutable_time() = epoch_break.time();
+  record.set_node(options.node);
+  record.set_kind(AuditRecord::EPOCH_OPENED);
+  *record.mutable_epoch_break() = epoch_break;
+  record.set_details(absl::StrCat("epoch=", epoch_break.epoch(),
+                                  "; after record ", found.sequence,
+                                  " and checkpoint #", found.checkpoint_index));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string hash, ComputeRecordHash(record));
+  record.set_hash(hash);
+
+  AuditCheckpoint checkpoint;
+  checkpoint.set_index(found.checkpoint_index + 1);
+  checkpoint.set_first_sequence(record.sequence());
+  checkpoint.set_sequence(record.sequence());
+  checkpoint.set_hash(record.hash());
+  checkpoint.set_prev_checkpoint_hash(found.checkpoint_hash);
+  checkpoint.set_reason(AuditCheckpoint::EPOCH);
+  checkpoint.set_checkpoint_every(options.checkpoint_every);
+  checkpoint.set_epoch(epoch_break.epoch());
+  checkpoint.set_node(options.node);
+  *checkpoint.mutable_time() = epoch_break.time();
+  LIENTHONG_ASSIGN_OR_RETURN(checkpoint,
+                             SignCheckpoint(*options.key, std::move(checkpoint)));
+
+  std::string frames;
+  AppendFrame(FrameType::kRecord, 0, journal->next_write(),
+              record.SerializeAsString(), &frames);
+  const size_t last = frames.size();
+  AppendFrame(FrameType::kCheckpoint, 0, journal->next_write(),
+              checkpoint.SerializeAsString(), &frames);
+  MarkEndOfWrite(last, &frames);
+  LIENTHONG_RETURN_IF_ERROR(journal->Write(frames));
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<AnchorSink> anchors,
+                             AnchorSink::Open({options.anchor_file, true}));
+  LIENTHONG_RETURN_IF_ERROR(anchors->Publish({checkpoint}));
+
+  NewEpochResult result;
+  result.epoch_break = std::move(epoch_break);
+  result.sequence = record.sequence();
+  result.checkpoint_index = checkpoint.index();
+  return result;
+}
+
+}  // namespace lienthong::audit

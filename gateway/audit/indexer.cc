@@ -1,0 +1,176 @@
+#include "gateway/audit/indexer.h"
+
+#include <pthread.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/record.h"
+#include "gateway/log/log.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::audit {
+namespace {
+
+// Returns true when the frame at `at` is the record `sequence` with `hash`.
+bool RecordIsAt(const std::string& dir, const JournalPosition& at,
+                uint64_t sequence, const std::string& hash) {
+  absl::StatusOr<MappedSegment> segment =
+      MappedSegment::Open(absl::StrCat(dir, "/", SegmentFileName(at.segment)));
+  if (!segment.ok()) return false;
+  bool found = false;
+  segment->Scan(at.offset, 0, [&](const Frame& frame) {
+    AuditRecord record;
+    found = frame.offset == at.offset && frame.type == FrameType::kRecord &&
+            record.ParseFromArray(frame.payload.data(),
+                                  static_cast<int>(frame.payload.size())) &&
+            record.sequence() == sequence && record.hash() == hash;
+    return false;
+  });
+  return found;
+}
+
+bool SegmentExists(const std::string& dir, uint64_t number) {
+  return MappedSegment::Open(absl::StrCat(dir, "/", SegmentFileName(number)))
+      .ok();
+}
+
+}  // namespace
+
+Indexer::Indexer(Options options, SqliteAuditIndex* index,
+                 std::function<Durable()> durable)
+    : options_(std::move(options)), index_(index), durable_(std::move(durable)) {}
+
+Indexer::~Indexer() { Stop(); }
+
+absl::Status Indexer::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    LIENTHONG_RETURN_IF_ERROR(Prepare());
+  }
+  thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "audit-indexer");
+  return absl::OkStatus();
+}
+
+void Indexer::Stop() {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status Indexer::Prepare() {
+  if (prepared_) return absl::OkStatus();
+  const std::string id = ToHex(options_.journal_id);
+  IndexState fresh;
+  fresh.journal_id = id;
+  LIENTHONG_ASSIGN_OR_RETURN(std::optional<IndexState> state,
+                             index_->LoadState());
+  std::string rebuild;
+  if (!state.has_value()) {
+    LIENTHONG_ASSIGN_OR_RETURN(uint64_t rows, index_->CountRecords());
+    if (rows > 0) rebuild = "it has records but no state";
+  } else if (state->journal_id != id) {
+    rebuild = "it indexes another journal";
+  } else if (durable_().end < state->next &&
+             SegmentExists(options_.journal_dir, state->next.segment)) {
+    rebuild = "it is ahead of the journal";
+  } else if (state->sequence > 0 &&
+             SegmentExists(options_.journal_dir, state->last_record.segment) &&
+             !RecordIsAt(options_.journal_dir, state->last_record,
+                         state->sequence, state->hash)) {
+    rebuild = "its last record is not the journal's";
+  }
+  if (!rebuild.empty()) {
+    log::Warning("audit index rebuilt from the journal",
+                 {{"index", index_->path()}, {"reason", rebuild}});
+    LIENTHONG_RETURN_IF_ERROR(index_->Clear());
+    state.reset();
+  }
+  state_ = state.has_value() ? *std::move(state) : fresh;
+  indexed_sequence_.store(state_.sequence);
+  prepared_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Indexer::IndexUpTo(JournalPosition until) {
+  std::vector<IndexEntry> batch;
+  IndexState state = state_;
+  absl::Status status;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty() && state.next == state_.next) return absl::OkStatus();
+    LIENTHONG_RETURN_IF_ERROR(index_->Add(batch, state));
+    batch.clear();
+    state_ = state;
+    indexed_sequence_.store(state_.sequence);
+    return absl::OkStatus();
+  };
+  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+      options_.journal_dir, state_.next, until,
+      [&](const JournalPosition& at, const Frame& frame) {
+        IndexEntry entry;
+        entry.is_checkpoint = frame.type == FrameType::kCheckpoint;
+        const int size = static_cast<int>(frame.payload.size());
+        const bool parsed =
+            entry.is_checkpoint
+                ? entry.checkpoint.ParseFromArray(frame.payload.data(), size)
+                : entry.record.ParseFromArray(frame.payload.data(), size);
+        state.next = {at.segment, at.offset + frame.size};
+        // What cannot be parsed is left to verification to report.
+        if (parsed) {
+          entry.at = at;
+          if (entry.is_checkpoint) entry.bytes = std::string(frame.payload);
+          if (!entry.is_checkpoint) {
+            state.sequence = entry.record.sequence();
+            state.hash = entry.record.hash();
+            state.last_record = at;
+          }
+          batch.push_back(std::move(entry));
+        }
+        if (batch.size() >= options_.batch) status = flush();
+        return status.ok();
+      }));
+  LIENTHONG_RETURN_IF_ERROR(status);
+  return flush();
+}
+
+absl::Status Indexer::CatchUp(bool for_query) {
+  const Durable durable = durable_();
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_RETURN_IF_ERROR(Prepare());
+  if (for_query && durable.sequence > state_.sequence + options_.max_query_backlog) {
+    return absl::UnavailableError(absl::StrCat(
+        "the audit index is being rebuilt (indexed up to record ",
+        state_.sequence, " of ", durable.sequence, "); try again shortly"));
+  }
+  return IndexUpTo(durable.end);
+}
+
+absl::Status Indexer::RunOnce() {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_RETURN_IF_ERROR(Prepare());
+  return IndexUpTo(JournalPosition{});
+}
+
+void Indexer::Loop() {
+  absl::Status last = absl::OkStatus();
+  while (true) {
+    {
+      absl::MutexLock lock(&stop_mu_);
+      if (stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                                    options_.interval)) {
+        return;
+      }
+    }
+    absl::Status status = CatchUp(/*for_query=*/false);
+    if (!status.ok() && status.message() != last.message()) {
+      log::Error("audit indexer failed", {{"error", status.message()}});
+    }
+    last = status;
+  }
+}
+
+}  // namespace lienthong::audit

@@ -1,0 +1,241 @@
+#include "gateway/audit/recovery.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/anchor.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::audit {
+namespace {
+
+constexpr char kOperatorAction[] =
+    "; inspect it with `lienthong audit verify` and open a new epoch with "
+    "`lienthong audit new-epoch`";
+
+struct Entry {
+  JournalPosition at;
+  bool is_checkpoint = false;
+  bool parsed = false;
+  AuditRecord record;
+  AuditCheckpoint checkpoint;
+};
+
+std::string Where(const JournalPosition& at) {
+  return absl::StrCat("segment ", at.segment, " offset ", at.offset);
+}
+
+// Reads segment `number` (to `end` when not 0) into `out`, in order.
+absl::Status ReadSegment(const std::string& dir, uint64_t number, uint64_t end,
+                         std::vector<Entry>* out, std::string* damage) {
+  std::vector<Entry> entries;
+  JournalScanHooks hooks;
+  hooks.on_damage = [&](const JournalPosition& at, const std::string& why) {
+    if (damage->empty()) *damage = absl::StrCat(Where(at), ": ", why);
+  };
+  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+      dir, {number, 0}, {number, end},
+      [&](const JournalPosition& at, const Frame& frame) {
+        Entry e;
+        e.at = at;
+        e.is_checkpoint = frame.type == FrameType::kCheckpoint;
+        const int size = static_cast<int>(frame.payload.size());
+        e.parsed = e.is_checkpoint
+                       ? e.checkpoint.ParseFromArray(frame.payload.data(), size)
+                       : e.record.ParseFromArray(frame.payload.data(), size);
+        entries.push_back(std::move(e));
+        return true;
+      },
+      hooks));
+  out->insert(out->begin(), entries.begin(), entries.end());
+  return absl::OkStatus();
+}
+
+Recovery NotReady(std::string reason) {
+  Recovery r;
+  r.ready = false;
+  r.reason = absl::StrCat("audit log not ready: ", reason, kOperatorAction);
+  return r;
+}
+
+// Compares the last checkpoint with the last anchor; returns a reason when
+// they disagree, and notes what it checked in `details`.
+std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
+                                       const AuditCheckpoint& last,
+                                       std::string* details) {
+  if (options.anchor_file.empty()) {
+    absl::StrAppend(details, "; anchors=none configured");
+    return std::nullopt;
+  }
+  absl::StatusOr<std::optional<AuditCheckpoint>> anchor =
+      ReadLastAnchor(options.anchor_file);
+  if (!anchor.ok()) {
+    return absl::StrCat("the anchor file cannot be read: ",
+                        anchor.status().message());
+  }
+  if (!anchor->has_value()) {
+    absl::StrAppend(details, "; anchors=file missing or empty, not compared");
+    return std::nullopt;
+  }
+  const AuditCheckpoint& a = **anchor;
+  if (absl::Status sig = VerifyCheckpoint(a, *options.key); !sig.ok()) {
+    return absl::StrCat("the anchor file's last checkpoint (#", a.index(),
+                        ") does not verify: ", sig.message());
+  }
+  if (a.index() > last.index()) {
+    return absl::StrCat(
+        "the anchor file holds checkpoint #", a.index(), " (record ",
+        a.sequence(), ") but the journal's last is #", last.index(),
+        " (record ", last.sequence(),
+        "): the journal's end was cut or its checkpoints removed");
+  }
+  if (a.index() == last.index() &&
+      a.checkpoint_hash() != last.checkpoint_hash()) {
+    return absl::StrCat("checkpoint #", a.index(),
+                        " in the journal is not the one in the anchor file");
+  }
+  absl::StrAppend(details, a.index() == last.index()
+                               ? "; anchors=last checkpoint matches"
+                               : "; anchors=file behind the journal");
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
+                                        const RecoveryOptions& options) {
+  if (tail.damaged) {
+    return NotReady(absl::StrCat("the journal is damaged at ",
+                                 Where(tail.damage_at), " (", tail.damage,
+                                 ")"));
+  }
+  // Back from the end to the last checkpoint: in the last segment, or the
+  // seal at the end of the one before.
+  std::vector<Entry> entries;
+  std::string damage;
+  uint64_t segment = tail.end.segment;
+  LIENTHONG_RETURN_IF_ERROR(ReadSegment(options.journal_dir, segment,
+                                        tail.end.offset, &entries, &damage));
+  auto last_checkpoint = [&]() -> int {
+    for (int i = static_cast<int>(entries.size()) - 1; i >= 0; --i) {
+      if (entries[i].is_checkpoint) return i;
+    }
+    return -1;
+  };
+  auto last_record_before = [&](int end) -> int {
+    for (int i = end - 1; i >= 0; --i) {
+      if (!entries[i].is_checkpoint) return i;
+    }
+    return -1;
+  };
+  const bool has_earlier =
+      !tail.segments.empty() && tail.segments.front().number < segment;
+  if ((last_checkpoint() < 0 ||
+       last_record_before(last_checkpoint()) < 0) &&
+      has_earlier && !entries.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(ReadSegment(options.journal_dir, segment - 1, 0,
+                                          &entries, &damage));
+  }
+  if (!damage.empty()) {
+    return NotReady(absl::StrCat("the journal is damaged at ", damage));
+  }
+  Recovery out;
+  if (entries.empty()) {
+    out.ready = true;
+    out.details = "journal=new";
+    if (tail.torn_bytes > 0) {
+      absl::StrAppend(&out.details, "; torn_tail_bytes=", tail.torn_bytes,
+                      " (cut at ", Where(tail.end), ")");
+    }
+    return out;
+  }
+  for (const Entry& e : entries) {
+    if (!e.parsed) {
+      return NotReady(absl::StrCat("an entry at ", Where(e.at),
+                                   " cannot be read"));
+    }
+  }
+  const int c = last_checkpoint();
+  const int r = c < 0 ? -1 : last_record_before(c);
+  if (c < 0 || r < 0) {
+    return NotReady("no signed checkpoint was found at the journal's end");
+  }
+  // The checkpoints after the record they sign: each valid, each the next
+  // of the one before.
+  for (int i = r + 1; i <= c; ++i) {
+    const AuditCheckpoint& cp = entries[i].checkpoint;
+    if (absl::Status sig = VerifyCheckpoint(cp, *options.key); !sig.ok()) {
+      return NotReady(absl::StrCat("checkpoint #", cp.index(), " at ",
+                                   Where(entries[i].at), ": ", sig.message()));
+    }
+    if (i > r + 1) {
+      const AuditCheckpoint& prev = entries[i - 1].checkpoint;
+      if (cp.index() != prev.index() + 1 ||
+          cp.prev_checkpoint_hash() != prev.checkpoint_hash()) {
+        return NotReady(absl::StrCat("checkpoint #", cp.index(),
+                                     " does not follow checkpoint #",
+                                     prev.index()));
+      }
+    }
+  }
+  const AuditRecord& signed_record = entries[r].record;
+  const AuditCheckpoint& checkpoint = entries[c].checkpoint;
+  if (!RecordHashMatches(signed_record) ||
+      checkpoint.sequence() != signed_record.sequence() ||
+      checkpoint.hash() != signed_record.hash()) {
+    return NotReady(absl::StrCat(
+        "record ", signed_record.sequence(), " is not the record its checkpoint #",
+        checkpoint.index(), " signs: the chain was rewritten"));
+  }
+  // Every record after the checkpoint: numbered and linked in turn, its
+  // hash right.
+  uint64_t sequence = signed_record.sequence();
+  std::string hash = signed_record.hash();
+  for (size_t i = static_cast<size_t>(c) + 1; i < entries.size(); ++i) {
+    const AuditRecord& rec = entries[i].record;
+    if (entries[i].is_checkpoint || rec.sequence() != sequence + 1 ||
+        rec.prev_hash() != hash || !RecordHashMatches(rec)) {
+      return NotReady(absl::StrCat("record ", sequence + 1, " (at ",
+                                   Where(entries[i].at),
+                                   ") does not continue the chain"));
+    }
+    sequence = rec.sequence();
+    hash = rec.hash();
+  }
+  const uint64_t every = checkpoint.checkpoint_every();
+  if (every == 0 || sequence >= checkpoint.sequence() + every) {
+    return NotReady(absl::StrCat(
+        "records ", checkpoint.sequence() + 1, "..", sequence,
+        " go past the checkpoint due at record ",
+        checkpoint.sequence() + every, ", which is missing"));
+  }
+  out.clean_stop = static_cast<size_t>(c) + 1 == entries.size() &&
+                   checkpoint.reason() == AuditCheckpoint::CLEAN_STOP;
+  out.details = absl::StrCat(
+      "previous_stop=", out.clean_stop ? "clean" : "not clean",
+      "; last_checkpoint=", checkpoint.index(), " (record ",
+      checkpoint.sequence(), "); records_after_checkpoint=",
+      sequence - checkpoint.sequence(), " verified");
+  if (tail.torn_bytes > 0) {
+    absl::StrAppend(&out.details, "; torn_tail_bytes=", tail.torn_bytes,
+                    " (an unfinished write, never acknowledged, cut at ",
+                    Where(tail.end), ")");
+  }
+  if (std::optional<std::string> problem =
+          CheckAnchor(options, checkpoint, &out.details)) {
+    return NotReady(*problem);
+  }
+  out.ready = true;
+  out.head.sequence = sequence;
+  out.head.hash = hash;
+  out.head.checkpoint_index = checkpoint.index();
+  out.head.checkpoint_hash = checkpoint.checkpoint_hash();
+  out.head.checkpoint_sequence = checkpoint.sequence();
+  out.head.checkpoint_every = checkpoint.checkpoint_every();
+  out.head.epoch = checkpoint.epoch();
+  return out;
+}
+
+}  // namespace lienthong::audit

@@ -1,0 +1,278 @@
+// Tests of what operators do to a journal: opening a new epoch after a
+// break (epoch.h) and archiving old segments (archive.h).
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/archive.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/epoch.h"
+#include "gateway/audit/query.h"
+#include "gateway/audit/verify.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::audit {
+namespace {
+
+using ::lienthong::audit::testutil::AppendMany;
+using ::lienthong::audit::testutil::Entry;
+using ::lienthong::audit::testutil::ReadAll;
+using ::lienthong::audit::testutil::ReadEntries;
+using ::lienthong::audit::testutil::RecordAt;
+using ::lienthong::audit::testutil::SampleRecord;
+using ::lienthong::audit::testutil::ScratchDir;
+using ::lienthong::audit::testutil::TestOptions;
+using ::lienthong::audit::testutil::WriteEntries;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_ = TestOptions(dir_);
+    auto key = SigningKey::FromPemFile(options_.signing_key_file);
+    ASSERT_THAT(key, IsOk());
+    key_.emplace(*std::move(key));
+  }
+
+  // Appends `count` records (with times from `base`) in one gateway run.
+  void Run(uint64_t count, absl::Time base = absl::InfinitePast()) {
+    auto log = AuditLog::Open(options_);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_TRUE((*log)->ready()) << (*log)->Readiness();
+    ASSERT_THAT(AppendMany(**log, 1, count, base), IsOk());
+    ASSERT_THAT((*log)->Close(), IsOk());
+  }
+
+  VerifyReport Verify(bool anchors = true, const std::string& archive = "") {
+    VerifyOptions verify;
+    verify.key = &key_->public_key();
+    verify.key_pinned = true;
+    if (anchors) verify.anchor_file = options_.anchor_file;
+    verify.archive_dir = archive;
+    auto report = VerifyJournal(options_.journal_dir, verify);
+    EXPECT_THAT(report, IsOk());
+    return report.ok() ? *report : VerifyReport();
+  }
+
+  NewEpochOptions Epoch() const {
+    NewEpochOptions epoch;
+    epoch.journal_dir = options_.journal_dir;
+    epoch.anchor_file = options_.anchor_file;
+    epoch.key = &*key_;
+    epoch.key_pinned = true;
+    epoch.node = "gw-test";
+    epoch.opened_by = "Nguyen Van B, security team";
+    epoch.reason = "ticket SEC-142: inspected";
+    epoch.segment_bytes = options_.segment_bytes;
+    return epoch;
+  }
+
+  ScratchDir dir_;
+  AuditLog::Options options_;
+  std::optional<SigningKey> key_;
+};
+
+TEST_F(OperatorTest, ANewEpochAcknowledgesADamagedFrameAndTheLogContinues) {
+  Run(500);
+  // A bit flips in record 300's frame; the writes after it are whole.
+  std::vector<Entry> entries = ReadEntries(options_.journal_dir);
+  const std::string needle =
+      entries[RecordAt(entries, 300)].record.request_sha256();
+  auto segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  std::string bytes = ReadAll(segments->front().path);
+  const size_t at = bytes.find(needle);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] ^= 0x01;
+  std::ofstream(segments->front().path, std::ios::binary | std::ios::trunc)
+      << bytes;
+
+  {
+    auto log = AuditLog::Open(options_);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_FALSE((*log)->ready());
+    EXPECT_THAT((*log)->Readiness().message(), HasSubstr("damaged"));
+    // The operator cannot open an epoch while the gateway holds the journal.
+    EXPECT_THAT(OpenNewEpoch(Epoch()),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr("in use")));
+  }
+  const VerifyReport broken = Verify();
+  ASSERT_FALSE(broken.intact());
+  EXPECT_EQ(broken.problem(), VerifyReport::CORRUPT);
+  EXPECT_EQ(broken.first_bad_sequence(), 300u);
+
+  auto opened = OpenNewEpoch(Epoch());
+  ASSERT_THAT(opened, IsOk());
+  EXPECT_EQ(opened->epoch_break.epoch(), 2u);
+  EXPECT_EQ(opened->epoch_break.problem(), VerifyReport::CORRUPT);
+  EXPECT_EQ(opened->epoch_break.first_bad_sequence(), 300u);
+
+  Run(100);  // ready again
+  const VerifyReport report = Verify();
+  EXPECT_TRUE(report.intact()) << report.DebugString();
+  ASSERT_EQ(report.acknowledged_breaks_size(), 1);
+  EXPECT_EQ(report.acknowledged_breaks(0).opened_by(),
+            "Nguyen Van B, security team");
+  EXPECT_EQ(report.acknowledged_breaks(0).problem(), VerifyReport::CORRUPT);
+  // The epoch record is in the log like any record, and queryable.
+  auto log = AuditLog::Open(options_);
+  ASSERT_THAT(log, IsOk());
+  lienthong::v1::QueryAuditRequest all;
+  all.set_page_size(1000);
+  auto found = QueryAudit((*log)->index(), all, (*log)->citizen_key());
+  ASSERT_THAT(found, IsOk());
+  int epochs = 0;
+  for (const AuditRecord& r : *found) {
+    epochs += r.kind() == AuditRecord::EPOCH_OPENED;
+  }
+  EXPECT_EQ(epochs, 1);
+}
+
+TEST_F(OperatorTest, ANewEpochAcknowledgesATailCutWithItsCheckpoints) {
+  Run(3000);  // 1 MiB segments: several, sealed
+  std::vector<Entry> entries = ReadEntries(options_.journal_dir);
+  entries.resize(RecordAt(entries, 1500) + 1);  // cut, checkpoints and all
+  ASSERT_THAT(WriteEntries(options_.journal_dir, entries, options_.segment_bytes),
+              IsOk());
+  {
+    auto log = AuditLog::Open(options_);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_FALSE((*log)->ready());
+    EXPECT_THAT((*log)->Readiness().message(), HasSubstr("anchor file holds"));
+  }
+  auto opened = OpenNewEpoch(Epoch());
+  ASSERT_THAT(opened, IsOk());
+  EXPECT_EQ(opened->epoch_break.problem(), VerifyReport::TRUNCATED);
+  EXPECT_EQ(opened->epoch_break.first_bad_sequence(), 1501u);
+  Run(10);
+  const VerifyReport report = Verify();
+  EXPECT_TRUE(report.intact()) << report.DebugString();
+  ASSERT_EQ(report.acknowledged_breaks_size(), 1);
+  EXPECT_EQ(report.acknowledged_breaks(0).problem(), VerifyReport::TRUNCATED);
+}
+
+TEST_F(OperatorTest, AnotherChangeInTheBrokenEpochIsNotAcknowledged) {
+  Run(500);
+  std::vector<Entry> entries = ReadEntries(options_.journal_dir);
+  entries.resize(RecordAt(entries, 400) + 1);
+  ASSERT_THAT(WriteEntries(options_.journal_dir, entries, options_.segment_bytes),
+              IsOk());
+  ASSERT_THAT(OpenNewEpoch(Epoch()), IsOk());
+  ASSERT_TRUE(Verify().intact());
+  // Later, someone edits record 100, before the acknowledged break.
+  entries = ReadEntries(options_.journal_dir);
+  entries[RecordAt(entries, 100)].record.set_outcome("NOT_FOUND");
+  ASSERT_THAT(WriteEntries(options_.journal_dir, entries, options_.segment_bytes),
+              IsOk());
+  const VerifyReport report = Verify();
+  EXPECT_FALSE(report.intact());
+  EXPECT_EQ(report.problem(), VerifyReport::EDITED);
+  EXPECT_EQ(report.first_bad_sequence(), 100u);
+}
+
+TEST_F(OperatorTest, NoEpochWithoutABreak) {
+  Run(50);
+  EXPECT_THAT(OpenNewEpoch(Epoch()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no break to acknowledge")));
+  NewEpochOptions anonymous = Epoch();
+  anonymous.opened_by.clear();
+  EXPECT_THAT(OpenNewEpoch(anonymous),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+}
+
+TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);  // 1 MiB segments: ~3 sealed with old records
+  ArchiveOptions archive;
+  archive.journal_dir = options_.journal_dir;
+  archive.archive_dir = dir_.File("archive");
+  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
+  archive.key = &*key_;
+  archive.node = "gw-test";
+  archive.index_path = options_.path;
+  auto first = ArchiveSegments(archive);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_EQ(first->archive, 1u);
+  EXPECT_GE(first->segments.size(), 2u);
+  for (const std::string& name : first->segments) {
+    EXPECT_FALSE(std::filesystem::exists(
+        absl::StrCat(options_.journal_dir, "/", name)));
+    EXPECT_TRUE(std::filesystem::exists(
+        absl::StrCat(first->folder, "/", name)));
+  }
+
+  // The gateway goes on (its journal's end is untouched) and more old
+  // records follow; a second archive names the first.
+  Run(3000, old + absl::Hours(1));
+  auto second = ArchiveSegments(archive);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_EQ(second->archive, 2u);
+  auto anchors = ReadArchiveAnchors(options_.journal_dir);
+  ASSERT_THAT(anchors, IsOk());
+  ASSERT_EQ(anchors->size(), 2u);
+  EXPECT_EQ((*anchors)[1].manifest().prev_manifest_sha256(),
+            (*anchors)[0].manifest_sha256());
+
+  const VerifyReport live = Verify();
+  EXPECT_TRUE(live.intact()) << live.DebugString();
+  EXPECT_LT(live.records_checked(), 9002u);
+  const VerifyReport whole = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(whole.intact()) << whole.DebugString();
+  EXPECT_EQ(whole.records_checked(), 9002u);  // and two LOG_OPENED records
+  EXPECT_EQ(whole.archives_checked(), 2u);
+
+  // Archived records left the query index.
+  auto log = AuditLog::Open(options_);
+  ASSERT_THAT(log, IsOk());
+  EXPECT_TRUE((*log)->ready());
+  lienthong::v1::QueryAuditRequest request;
+  request.set_page_size(1);
+  auto page = QueryAudit((*log)->index(), request, (*log)->citizen_key());
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->front().sequence(), second->last_sequence + 1);
+  log->reset();
+
+  // Tampering with an archive, or with the anchors, is caught.
+  auto archived = ListSegments(first->folder);
+  ASSERT_THAT(archived, IsOk());
+  std::string bytes = ReadAll(archived->front().path);
+  bytes[4096] ^= 0x01;
+  std::ofstream(archived->front().path, std::ios::binary | std::ios::trunc)
+      << bytes;
+  const VerifyReport changed = Verify(true, archive.archive_dir);
+  EXPECT_FALSE(changed.intact());
+  EXPECT_EQ(changed.problem(), VerifyReport::CORRUPT);
+  EXPECT_THAT(changed.detail(), HasSubstr("was changed"));
+  std::filesystem::remove(options_.journal_dir + "/ARCHIVED");
+  const VerifyReport unanchored = Verify();
+  EXPECT_FALSE(unanchored.intact());
+  EXPECT_EQ(unanchored.problem(), VerifyReport::DELETED);
+  EXPECT_EQ(unanchored.first_bad_sequence(), 1u);
+}
+
+TEST_F(OperatorTest, NothingRecentIsArchived) {
+  Run(6000);  // records of now
+  ArchiveOptions archive;
+  archive.journal_dir = options_.journal_dir;
+  archive.archive_dir = dir_.File("archive");
+  archive.cutoff = absl::Now() - absl::Hours(24);
+  archive.key = &*key_;
+  auto result = ArchiveSegments(archive);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->archive, 0u);
+  EXPECT_TRUE(Verify().intact());
+}
+
+}  // namespace
+}  // namespace lienthong::audit

@@ -1,0 +1,275 @@
+// Tests of the journal's format (frames, segments, the scan that tells a
+// torn last write from damage) and of Journal, its writer.
+#include "gateway/audit/journal.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <string>
+#include <vector>
+
+#include "gateway/audit/crc32c.h"
+#include "gateway/audit/journal_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/audit/test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::audit {
+namespace {
+
+using ::lienthong::audit::testutil::FaultyIo;
+using ::lienthong::audit::testutil::ReadAll;
+using ::lienthong::audit::testutil::ScratchDir;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(Crc32cTest, KnownValues) {
+  // RFC 3720 B.4 and the usual check value.
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8A9136AAu);
+  EXPECT_EQ(Crc32c(std::string(32, '\xff')), 0x62A8AB43u);
+  EXPECT_EQ(Crc32c("6789", Crc32c("12345")), Crc32c("123456789"));
+}
+
+// One write of frames with payloads `payloads`, numbered `write`.
+std::string Write(uint32_t write, const std::vector<std::string>& payloads) {
+  std::string out;
+  size_t last = 0;
+  for (const std::string& p : payloads) {
+    last = out.size();
+    AppendFrame(FrameType::kRecord, 0, write, p, &out);
+  }
+  MarkEndOfWrite(last, &out);
+  return out;
+}
+
+// A segment's bytes: a header, `body`, zeros to `size`.
+std::string Segment(const std::string& body, size_t size = 64 << 10) {
+  SegmentHeader header;
+  header.number = 1;
+  header.journal_id = std::string(kJournalIdSize, 'j');
+  std::string bytes = EncodeSegmentHeader(header) + body;
+  bytes.resize(size, '\0');
+  return bytes;
+}
+
+std::vector<std::string> Payloads(const std::string& bytes, SegmentScan* scan) {
+  std::vector<std::string> out;
+  *scan = ScanSegmentBytes(bytes, kSegmentHeaderSize, 0, [&](const Frame& f) {
+    out.emplace_back(f.payload);
+    return true;
+  });
+  return out;
+}
+
+TEST(JournalFormatTest, WholeWritesAreReadBackAndTheEndIsClean) {
+  const std::string body = Write(1, {"a", "bb"}) + Write(2, {"ccc"});
+  SegmentScan scan;
+  EXPECT_THAT(Payloads(Segment(body), &scan), ElementsAre("a", "bb", "ccc"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kClean);
+  EXPECT_EQ(scan.end, kSegmentHeaderSize + body.size());
+  EXPECT_EQ(scan.last_write, 2u);
+  auto header = DecodeSegmentHeader(Segment(body));
+  ASSERT_THAT(header, IsOk());
+  EXPECT_EQ(header->number, 1u);
+}
+
+TEST(JournalFormatTest, AnUnfinishedLastWriteIsATornTail) {
+  const std::string whole = Write(1, {"first", "second"});
+  const std::string last = Write(2, {std::string(300, 'x'), "y"});
+  for (size_t kept : {size_t{5}, size_t{20}, last.size() - 1}) {
+    SCOPED_TRACE(kept);
+    SegmentScan scan;
+    EXPECT_THAT(Payloads(Segment(whole + last.substr(0, kept)), &scan),
+                ElementsAre("first", "second"));
+    EXPECT_EQ(scan.tail, SegmentScan::Tail::kTorn);
+    EXPECT_EQ(scan.end, kSegmentHeaderSize + whole.size());
+  }
+  // Its first sector lost, a later one kept: still one unfinished write.
+  std::string holed = last;
+  std::fill(holed.begin(), holed.begin() + 100, '\0');
+  SegmentScan scan;
+  EXPECT_THAT(Payloads(Segment(whole + holed), &scan),
+              ElementsAre("first", "second"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kTorn);
+  EXPECT_EQ(scan.tail_bytes, holed.size());
+}
+
+TEST(JournalFormatTest, DamageBeforeAcknowledgedWritesIsNotATear) {
+  const std::string w1 = Write(1, {"one"});
+  std::string w2 = Write(2, {std::string(200, 'b')});
+  const std::string w3 = Write(3, {"three"});
+  w2[50] ^= 0x01;  // a bit flips in an acknowledged write
+  SegmentScan scan;
+  EXPECT_THAT(Payloads(Segment(w1 + w2 + w3), &scan), ElementsAre("one"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
+  EXPECT_EQ(scan.damage_offset, kSegmentHeaderSize + w1.size());
+  EXPECT_THAT(scan.damage, HasSubstr("checksum"));
+}
+
+TEST(JournalFormatTest, AFrameWithoutItsWritesEndMarkIsNotVisited) {
+  std::string unmarked;
+  AppendFrame(FrameType::kRecord, 0, 1, "orphan", &unmarked);
+  SegmentScan scan;
+  EXPECT_TRUE(Payloads(Segment(unmarked), &scan).empty());
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kTorn);
+}
+
+TEST(JournalFormatTest, ALimitStopsAtADurableEndWithoutJudging) {
+  const std::string w1 = Write(1, {"one"});
+  const std::string w2 = Write(2, {"two"});
+  const std::string bytes = Segment(w1 + w2 + "garbage");
+  std::vector<std::string> seen;
+  SegmentScan scan = ScanSegmentBytes(bytes, kSegmentHeaderSize,
+                                      kSegmentHeaderSize + w1.size(),
+                                      [&](const Frame& f) {
+                                        seen.emplace_back(f.payload);
+                                        return true;
+                                      });
+  EXPECT_THAT(seen, ElementsAre("one"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kClean);
+}
+
+TEST(JournalFormatTest, SegmentNamesAndHeaders) {
+  uint64_t n = 0;
+  EXPECT_EQ(SegmentFileName(42), "0000000042.seg");
+  EXPECT_TRUE(ParseSegmentName("0000000042.seg", &n));
+  EXPECT_EQ(n, 42u);
+  EXPECT_FALSE(ParseSegmentName("0000000042.seg.tmp", &n));
+  EXPECT_FALSE(ParseSegmentName("42.seg", &n));
+  std::string bytes = Segment("");
+  bytes[20] ^= 1;
+  EXPECT_THAT(DecodeSegmentHeader(bytes),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum")));
+}
+
+Journal::Options SmallJournal(const ScratchDir& dir, JournalIo* io = nullptr) {
+  Journal::Options options;
+  options.dir = dir.File("journal");
+  options.segment_bytes = 1 << 20;
+  options.io = io;
+  return options;
+}
+
+TEST(JournalTest, SegmentsArePreallocatedWithZerosAndWritesAreReadBack) {
+  ScratchDir dir;
+  std::string id;
+  {
+    auto journal = Journal::Open(SmallJournal(dir));
+    ASSERT_THAT(journal, IsOk());
+    id = (*journal)->tail().journal_id;
+    EXPECT_EQ(id.size(), kJournalIdSize);
+    ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"r1"})),
+                IsOk());
+    ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"r2"})),
+                IsOk());
+    EXPECT_EQ((*journal)->durable_end(), (*journal)->end());
+    ASSERT_THAT((*journal)->NextSegment(), IsOk());
+    ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"r3"})),
+                IsOk());
+  }
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("journal/0000000001.seg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 1 << 20);  // written in full ahead of use
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::vector<std::string> read;
+  ASSERT_THAT(ReadJournal(dir.File("journal"), {}, {},
+                          [&](const JournalPosition&, const Frame& f) {
+                            read.emplace_back(f.payload);
+                            return true;
+                          }),
+              IsOk());
+  EXPECT_THAT(read, ElementsAre("r1", "r2", "r3"));
+  auto reopened = Journal::Open(SmallJournal(dir));
+  ASSERT_THAT(reopened, IsOk());
+  EXPECT_EQ((*reopened)->tail().journal_id, id);
+  EXPECT_EQ((*reopened)->end().segment, 2u);
+  EXPECT_EQ((*reopened)->next_write(), 4u);
+  EXPECT_FALSE((*reopened)->tail().damaged);
+}
+
+TEST(JournalTest, AFailedWriteIsZeroedBeforeTheNextAndNeverRead) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto journal = Journal::Open(SmallJournal(dir, &io));
+  ASSERT_THAT(journal, IsOk());
+  Journal& j = **journal;
+  ASSERT_THAT(j.Write(Write(j.next_write(), {"kept"})), IsOk());
+  const JournalPosition before = j.end();
+  io.set_mode(FaultyIo::Mode::kWriteThenFail);
+  EXPECT_THAT(j.Write(Write(j.next_write(), {"unknown fate"})),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot")));
+  EXPECT_EQ(j.end(), before);
+  io.set_mode(FaultyIo::Mode::kPass);
+  ASSERT_THAT(j.Write(Write(j.next_write(), {"next"})), IsOk());
+  std::vector<std::string> read;
+  ASSERT_THAT(ReadJournal(dir.File("journal"), {}, {},
+                          [&](const JournalPosition&, const Frame& f) {
+                            read.emplace_back(f.payload);
+                            return true;
+                          }),
+              IsOk());
+  EXPECT_THAT(read, ElementsAre("kept", "next"));
+  EXPECT_EQ(ReadAll(dir.File("journal/0000000001.seg")).find("unknown fate"),
+            std::string::npos);
+}
+
+TEST(JournalTest, OpeningFindsATornTailAndCutsItOnlyWhenAsked) {
+  ScratchDir dir;
+  std::string torn;
+  {
+    auto journal = Journal::Open(SmallJournal(dir));
+    ASSERT_THAT(journal, IsOk());
+    ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"whole"})),
+                IsOk());
+    torn = Write((*journal)->next_write(), {std::string(500, 't')});
+  }
+  // A crash: half of the next write reached the disk.
+  {
+    std::string path = dir.File("journal/0000000001.seg");
+    std::string bytes = ReadAll(path);
+    const size_t at = bytes.find("whole") + 5;
+    bytes.replace(at, 250, torn.substr(0, 250));
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  auto journal = Journal::Open(SmallJournal(dir));
+  ASSERT_THAT(journal, IsOk());
+  EXPECT_EQ((*journal)->tail().torn_bytes, 250u);
+  EXPECT_THAT((*journal)->Write(Write(9, {"x"})),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("torn")));
+  ASSERT_THAT((*journal)->CutTornTail(), IsOk());
+  ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"after"})),
+              IsOk());
+  std::vector<std::string> read;
+  ASSERT_THAT(ReadJournal(dir.File("journal"), {}, {},
+                          [&](const JournalPosition&, const Frame& f) {
+                            read.emplace_back(f.payload);
+                            return true;
+                          }),
+              IsOk());
+  EXPECT_THAT(read, ElementsAre("whole", "after"));
+}
+
+TEST(JournalTest, SegmentsOfAnotherJournalAreRefused) {
+  ScratchDir a, b;
+  ASSERT_THAT(Journal::Open(SmallJournal(a)).status(), IsOk());
+  {
+    auto other = Journal::Open(SmallJournal(b));
+    ASSERT_THAT(other, IsOk());
+    ASSERT_THAT((*other)->NextSegment(), IsOk());
+  }
+  std::filesystem::copy_file(b.File("journal/0000000002.seg"),
+                             a.File("journal/0000000002.seg"),
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_THAT(Journal::Open(SmallJournal(a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another journal")));
+}
+
+}  // namespace
+}  // namespace lienthong::audit
