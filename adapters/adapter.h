@@ -162,22 +162,31 @@ struct PortalOutcome {
   // kRejected: the portal's reason, as it gave it. For the dead-letter list
   // only: never put into a status message.
   std::string reason;
+  // kApplied without sending: a lookup showed the change already at the
+  // portal (a redelivery whose first attempt had arrived).
+  bool found_at_portal = false;
 };
 
-// National public service portal synchronisation. Each operation sends one
-// change under `idempotency_key` (X-Idempotency-Key): the portal applies a
-// key once and answers a repeat as it answered the first time, so the same
-// change may be sent again, with the same key, after any failure.
+// National public service portal synchronisation. Each operation that
+// changes the portal sends one change under `idempotency_key`
+// (X-Idempotency-Key). A portal that honours the key applies it once and
+// answers a repeat as it answered the first time; the real portal may not
+// (docs/wire-formats.md says what holds then), so the operations that can
+// look first do (see each).
 //
 // Each calls `done` with the portal's verdict; or with UNAVAILABLE or
 // DEADLINE_EXCEEDED marked retriable (adapters::IsRetriable) when the portal
-// is down, overloaded, slow, or answered something unreadable, so the change
-// may or may not have arrived and should be sent again; or, not retriable,
-// INVALID_ARGUMENT when the change cannot be put in the portal's format.
-// Thread-safe; never blocks.
+// is down, overloaded, slow, refuses the gateway's sign-in, or answered
+// something unreadable, so the change may or may not have arrived and
+// should be sent again; or, not retriable, INVALID_ARGUMENT when the change
+// cannot be put in the portal's format. Thread-safe; never blocks.
 class PortalAdapter {
  public:
   virtual ~PortalAdapter() = default;
+  // The province's online services: publish `procedure` (create: first
+  // time; update: the portal has it), or stop offering it (withdraw: only
+  // its code and national_code are read). REQUIRES: procedure.national_code
+  // is set (the core maps codes before queueing).
   virtual void CreateProcedure(const lienthong::v1::Procedure& procedure,
                                const std::string& idempotency_key,
                                const CallContext& context,
@@ -186,14 +195,45 @@ class PortalAdapter {
                                const std::string& idempotency_key,
                                const CallContext& context,
                                Callback<PortalOutcome> done) = 0;
-  virtual void WithdrawProcedure(const std::string& procedure_code,
+  virtual void WithdrawProcedure(const lienthong::v1::Procedure& procedure,
                                  const std::string& idempotency_key,
                                  const CallContext& context,
                                  Callback<PortalOutcome> done) = 0;
+  // Registers the dossier `update.dossier_code` with the data in
+  // `update.registration()` (MaTTHC and status from `update`), as new when
+  // the portal does not have it yet and as an update of its record when it
+  // does (the adapter looks it up first). REQUIRES:
+  // update.has_registration().
+  virtual void RegisterDossier(const lienthong::v1::DossierStatusUpdate& update,
+                               const std::string& idempotency_key,
+                               const CallContext& context,
+                               Callback<PortalOutcome> done) = 0;
+  // Shows one step of a registered dossier's progress. `may_have_arrived`:
+  // an earlier attempt's outcome is unknown, so the adapter first looks
+  // whether the portal shows the step already, and answers kApplied with
+  // found_at_portal without sending it again if so.
   virtual void PushDossierStatus(
       const lienthong::v1::DossierStatusUpdate& update,
-      const std::string& idempotency_key, const CallContext& context,
-      Callback<PortalOutcome> done) = 0;
+      const std::string& idempotency_key, bool may_have_arrived,
+      const CallContext& context, Callback<PortalOutcome> done) = 0;
+
+  // The national procedure database, read-only: every procedure's code and
+  // name (LayDanhSachTTHC), and one procedure in full (LayThuTuc; NOT_FOUND
+  // when the portal has none by that code). Both fail with UNAVAILABLE when
+  // the portal refuses the read or answers something unreadable. An adapter
+  // that cannot read it keeps these defaults: UNIMPLEMENTED.
+  virtual void ListNationalProcedures(
+      const CallContext& context,
+      Callback<std::vector<lienthong::v1::NationalProcedure>> done) {
+    std::move(done)(absl::UnimplementedError(
+        "this portal adapter cannot read the national catalogue"));
+  }
+  virtual void GetNationalProcedure(
+      const std::string& code, const CallContext& context,
+      Callback<lienthong::v1::NationalProcedure> done) {
+    std::move(done)(absl::UnimplementedError(
+        "this portal adapter cannot read the national catalogue"));
+  }
 };
 
 // ---- Interconnected procedures: one step at one agency ------------------

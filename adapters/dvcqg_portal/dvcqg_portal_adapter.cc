@@ -1,24 +1,30 @@
 #include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 
+#include <memory>
+#include <tuple>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "adapters/dvcqg_portal/catalogue_response.h"
 #include "adapters/dvcqg_portal/portal_request.h"
 #include "adapters/dvcqg_portal/portal_response.h"
+#include "adapters/dvcqg_portal/session.h"
 #include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
 
 using lienthong::config::v1::DvcqgPortalRestConfig;
-
-std::string OrDefault(const std::string& value, const char* fallback) {
-  return value.empty() ? std::string(fallback) : value;
-}
+using lienthong::v1::DossierStatusUpdate;
+using Answer = absl::StatusOr<PortalAnswer>;
+using AnswerCallback = absl::AnyInvocable<void(Answer) &&>;
+using Message = google::protobuf::Message;
 
 // A header value must be visible ASCII: no way to smuggle in a header.
 bool IsHeaderSafe(absl::string_view value) {
@@ -29,16 +35,191 @@ bool IsHeaderSafe(absl::string_view value) {
   return true;
 }
 
+// Transport failures: the change may or may not have arrived, so each is
+// worth another try under the same key; CANCELLED (shutting down) stays.
+absl::Status TransportError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kCancelled:
+      return status;
+    case absl::StatusCode::kDeadlineExceeded:
+      return MarkRetriable(
+          absl::DeadlineExceededError("the portal did not answer in time"));
+    default:
+      return MarkRetriable(absl::UnavailableError(
+          absl::StrCat("the portal is unreachable: ", status.message())));
+  }
+}
+
+// What the adapter's calls share, kept alive by every call in flight, so a
+// late answer after the adapter is gone lands harmlessly.
+class Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(DvcqgPortalRestConfig config, HttpClient* http)
+      : config_(std::move(config)),
+        http_(http),
+        auth_url_(Url(config_.auth_endpoint())),
+        integration_url_(Url(config_.integration_endpoint())),
+        share_url_(config_.share_endpoint().empty()
+                       ? integration_url_
+                       : Url(config_.share_endpoint())),
+        session_codes_(config_.session_error_codes().begin(),
+                       config_.session_error_codes().end()),
+        sessions_([this](absl::Time deadline, SessionCache::Done done) {
+          SignIn(deadline, std::move(done));
+        }) {
+    if (session_codes_.empty()) session_codes_.push_back(kDefaultSessionErrorCode);
+  }
+
+  const std::string& madonvi() const { return config_.madonvi(); }
+
+  // Posts `request` with the session to the integration endpoint (the
+  // share endpoint when `share`), under `idempotency_key` when not empty.
+  // A refused session is renewed and the call sent once more; refused
+  // again, the call fails retriable. Calls `done` with the answer.
+  void Call(std::shared_ptr<Message> request, bool share,
+            std::string idempotency_key, absl::Time deadline,
+            AnswerCallback done) {
+    auto attempt = std::make_shared<Attempt>();
+    attempt->request = std::move(request);
+    attempt->url = share ? share_url_ : integration_url_;
+    attempt->idempotency_key = std::move(idempotency_key);
+    attempt->deadline = deadline;
+    attempt->done = std::move(done);
+    Send(std::move(attempt));
+  }
+
+ private:
+  struct Attempt {
+    std::shared_ptr<Message> request;
+    std::string url;
+    std::string idempotency_key;
+    absl::Time deadline;
+    AnswerCallback done;
+    bool renewed = false;
+  };
+
+  std::string Url(const std::string& endpoint) const {
+    return absl::StrCat(config_.upstream().base_url(), endpoint);
+  }
+
+  HttpRequest NewRequest(const std::string& url, std::string body,
+                         absl::Time deadline,
+                         const std::string& idempotency_key) const {
+    HttpRequest request;
+    request.url = url;
+    request.deadline = deadline;
+    request.ca_file = config_.upstream().ca_file();
+    request.client_cert_file = config_.upstream().client_cert_file();
+    request.client_key_file = config_.upstream().client_key_file();
+    request.headers = {"Content-Type: application/json; charset=utf-8",
+                       "Accept: application/json"};
+    if (!config_.dstcode().empty()) {
+      request.headers.push_back(absl::StrCat("dstcode: ", config_.dstcode()));
+    }
+    if (!idempotency_key.empty()) {
+      request.headers.push_back(
+          absl::StrCat("X-Idempotency-Key: ", idempotency_key));
+    }
+    request.body = std::move(body);
+    return request;
+  }
+
+  void SignIn(absl::Time deadline, SessionCache::Done done) {
+    wire::SignInRequest sign_in =
+        BuildSignIn(config_.username(), config_.password());
+    absl::StatusOr<std::string> body = ToJsonWithSession(sign_in, "");
+    if (!body.ok()) {
+      std::move(done)(body.status());
+      return;
+    }
+    http_->Send(NewRequest(auth_url_, *std::move(body), deadline, ""),
+                [self = shared_from_this(), done = std::move(done)](
+                    absl::StatusOr<HttpResponse> response) mutable {
+                  if (!response.ok()) {
+                    std::move(done)(TransportError(response.status()));
+                    return;
+                  }
+                  std::move(done)(ParseSignIn(response->status, response->body,
+                                              response->Header("retry-after")));
+                });
+  }
+
+  void Send(std::shared_ptr<Attempt> attempt) {
+    const absl::Time deadline = attempt->deadline;
+    sessions_.Acquire(deadline, [self = shared_from_this(), attempt](
+                                    absl::StatusOr<SessionCache::Session>
+                                        session) mutable {
+      if (!session.ok()) {
+        std::move(attempt->done)(session.status());
+        return;
+      }
+      absl::StatusOr<std::string> body =
+          ToJsonWithSession(*attempt->request, session->token);
+      if (!body.ok()) {
+        std::move(attempt->done)(body.status());
+        return;
+      }
+      const int64_t generation = session->generation;
+      self->http_->Send(
+          self->NewRequest(attempt->url, *std::move(body), attempt->deadline,
+                           attempt->idempotency_key),
+          [self, attempt, generation](
+              absl::StatusOr<HttpResponse> response) mutable {
+            self->Answered(std::move(attempt), generation, std::move(response));
+          });
+    });
+  }
+
+  void Answered(std::shared_ptr<Attempt> attempt, int64_t generation,
+                absl::StatusOr<HttpResponse> response) {
+    if (!response.ok()) {
+      std::move(attempt->done)(TransportError(response.status()));
+      return;
+    }
+    Answer answer =
+        ParsePortalAnswer(response->status, response->body,
+                          response->Header("retry-after"), session_codes_);
+    if (answer.ok() && answer->kind == PortalAnswer::Kind::kSessionRefused) {
+      sessions_.Refused(generation);
+      if (!attempt->renewed) {
+        attempt->renewed = true;
+        Send(std::move(attempt));
+        return;
+      }
+      answer = MarkRetriable(absl::UnavailableError(
+          "the portal refused a fresh session of the gateway's account"));
+    }
+    std::move(attempt->done)(std::move(answer));
+  }
+
+  const DvcqgPortalRestConfig config_;
+  HttpClient* const http_;
+  const std::string auth_url_;
+  const std::string integration_url_;
+  const std::string share_url_;
+  std::vector<std::string> session_codes_;
+  SessionCache sessions_;
+};
+
+
+// Calls `done` with the outcome of a change the portal answered.
+void Finish(Answer answer, bool create, Callback<PortalOutcome>& done) {
+  if (!answer.ok()) {
+    std::move(done)(answer.status());
+    return;
+  }
+  absl::StatusOr<PortalOutcome> outcome = ToOutcome(*answer, create);
+  if (!outcome.ok()) {
+    std::move(done)(outcome.status());
+    return;
+  }
+  std::move(done)(Reply<PortalOutcome>{*std::move(outcome), ""});
+}
+
 class PortalRestAdapter final : public Adapter, public PortalAdapter {
  public:
   PortalRestAdapter(DvcqgPortalRestConfig config, HttpClient* http)
-      : config_(std::move(config)),
-        http_(http),
-        create_url_(Url(config_.create_procedure_path(), kCreateProcedurePath)),
-        update_url_(Url(config_.update_procedure_path(), kUpdateProcedurePath)),
-        withdraw_url_(
-            Url(config_.withdraw_procedure_path(), kWithdrawProcedurePath)),
-        dossier_url_(Url(config_.dossier_status_path(), kDossierStatusPath)) {}
+      : core_(std::make_shared<Core>(std::move(config), http)) {}
 
   PortalAdapter* portal() override { return this; }
 
@@ -46,102 +227,265 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
                        const std::string& idempotency_key,
                        const CallContext& context,
                        Callback<PortalOutcome> done) override {
-    Send(create_url_, BuildProcedureBody(procedure), idempotency_key, context,
-         std::move(done));
+    Publish(procedure, /*is_updating=*/false, /*withdraw=*/false,
+            idempotency_key, context, std::move(done));
   }
 
   void UpdateProcedure(const lienthong::v1::Procedure& procedure,
                        const std::string& idempotency_key,
                        const CallContext& context,
                        Callback<PortalOutcome> done) override {
-    Send(update_url_, BuildProcedureBody(procedure), idempotency_key, context,
-         std::move(done));
+    Publish(procedure, /*is_updating=*/true, /*withdraw=*/false,
+            idempotency_key, context, std::move(done));
   }
 
-  void WithdrawProcedure(const std::string& procedure_code,
+  void WithdrawProcedure(const lienthong::v1::Procedure& procedure,
                          const std::string& idempotency_key,
                          const CallContext& context,
                          Callback<PortalOutcome> done) override {
-    Send(withdraw_url_, BuildWithdrawBody(procedure_code), idempotency_key,
-         context, std::move(done));
+    Publish(procedure, /*is_updating=*/true, /*withdraw=*/true,
+            idempotency_key, context, std::move(done));
   }
 
-  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& update,
+  void RegisterDossier(const DossierStatusUpdate& update,
+                       const std::string& idempotency_key,
+                       const CallContext& context,
+                       Callback<PortalOutcome> done) override {
+    if (!IsHeaderSafe(idempotency_key)) {
+      std::move(done)(BadKey());
+      return;
+    }
+    // TraCuuHoSo first: isUpdating says whether the portal has it.
+    auto lookup = std::make_shared<wire::LookupRequest>(
+        BuildLookup(update.dossier_code(), core_->madonvi()));
+    core_->Call(
+        std::move(lookup), /*share=*/false, "", context.deadline,
+        [core = core_, update, key = idempotency_key,
+         deadline = context.deadline,
+         done = std::move(done)](Answer answer) mutable {
+          if (!answer.ok()) {
+            std::move(done)(answer.status());
+            return;
+          }
+          bool found = false;
+          if (answer->kind == PortalAnswer::Kind::kSuccess) {
+            absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
+            if (!lookup.ok()) {
+              std::move(done)(lookup.status());
+              return;
+            }
+            found = lookup->found;
+          }
+          // An error answer says nothing: sent as new, an "already exists"
+          // answer turns it into an update.
+          SendRegistration(std::move(core), std::move(update), found,
+                           std::move(key), deadline, std::move(done));
+        });
+  }
+
+  void PushDossierStatus(const DossierStatusUpdate& update,
                          const std::string& idempotency_key,
-                         const CallContext& context,
+                         bool may_have_arrived, const CallContext& context,
                          Callback<PortalOutcome> done) override {
-    Send(dossier_url_, BuildDossierStatusBody(update), idempotency_key,
-         context, std::move(done));
+    if (!IsHeaderSafe(idempotency_key)) {
+      std::move(done)(BadKey());
+      return;
+    }
+    absl::StatusOr<wire::ProgressRequest> request =
+        BuildProgress(update, core_->madonvi());
+    if (!request.ok()) {
+      std::move(done)(request.status());
+      return;
+    }
+    auto progress =
+        std::make_shared<wire::ProgressRequest>(*std::move(request));
+    if (!may_have_arrived) {
+      SendProgress(core_, std::move(progress), idempotency_key,
+                   context.deadline, std::move(done));
+      return;
+    }
+    // An earlier attempt may have arrived: the portal may not honour the
+    // idempotency key, so look whether it shows the step already.
+    auto lookup = std::make_shared<wire::LookupRequest>(
+        BuildLookup(update.dossier_code(), core_->madonvi()));
+    core_->Call(
+        std::move(lookup), /*share=*/false, "", context.deadline,
+        [core = core_, progress, key = idempotency_key,
+         deadline = context.deadline,
+         done = std::move(done)](Answer answer) mutable {
+          if (!answer.ok()) {
+            std::move(done)(answer.status());
+            return;
+          }
+          if (answer->kind == PortalAnswer::Kind::kSuccess) {
+            absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
+            if (!lookup.ok()) {
+              std::move(done)(lookup.status());
+              return;
+            }
+            const wire::ProgressBody& step = progress->data(0);
+            if (lookup->HasStep(step.trangthai(), step.thoidiemxuly())) {
+              PortalOutcome outcome;
+              outcome.found_at_portal = true;
+              std::move(done)(Reply<PortalOutcome>{outcome, ""});
+              return;
+            }
+          }
+          SendProgress(std::move(core), std::move(progress), std::move(key),
+                       deadline, std::move(done));
+        });
+  }
+
+  void ListNationalProcedures(
+      const CallContext& context,
+      Callback<std::vector<lienthong::v1::NationalProcedure>> done) override {
+    core_->Call(
+        std::make_shared<wire::CatalogueListRequest>(
+            BuildCatalogueList(core_->madonvi())),
+        /*share=*/true, "", context.deadline,
+        [done = std::move(done)](Answer answer) mutable {
+          absl::Status refused = ReadRefused(answer, "list its procedures");
+          if (!refused.ok()) {
+            std::move(done)(refused);
+            return;
+          }
+          auto list = ParseCatalogueList(answer->json);
+          if (!list.ok()) {
+            std::move(done)(list.status());
+            return;
+          }
+          std::move(done)(Reply<std::vector<lienthong::v1::NationalProcedure>>{
+              *std::move(list), ""});
+        });
+  }
+
+  void GetNationalProcedure(
+      const std::string& code, const CallContext& context,
+      Callback<lienthong::v1::NationalProcedure> done) override {
+    core_->Call(
+        std::make_shared<wire::ProcedureRequest>(
+            BuildProcedureRead(code, core_->madonvi())),
+        /*share=*/false, "", context.deadline,
+        [done = std::move(done)](Answer answer) mutable {
+          absl::Status refused = ReadRefused(answer, "give the procedure");
+          if (!refused.ok()) {
+            std::move(done)(refused);
+            return;
+          }
+          auto procedure = ParseProcedureDetail(answer->json);
+          if (!procedure.ok()) {
+            std::move(done)(procedure.status());
+            return;
+          }
+          std::move(done)(
+              Reply<lienthong::v1::NationalProcedure>{*std::move(procedure), ""});
+        });
   }
 
  private:
-  std::string Url(const std::string& path, const char* fallback) const {
-    return absl::StrCat(config_.upstream().base_url(), OrDefault(path, fallback));
+  // OK for a successful read; the failure otherwise: the call's, or
+  // UNAVAILABLE naming the portal's error_code (its message is not kept).
+  static absl::Status ReadRefused(const Answer& answer, absl::string_view what) {
+    if (!answer.ok()) return answer.status();
+    if (answer->kind == PortalAnswer::Kind::kSuccess) return absl::OkStatus();
+    // The code only, and only as much of it as a code can be.
+    std::string code;
+    for (char c : answer->error_code) {
+      if (code.size() == 16) break;
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-') {
+        code += c;
+      }
+    }
+    return absl::UnavailableError(absl::StrCat("the portal would not ", what,
+                                               " (error_code ", code, ")"));
   }
 
-  void Send(const std::string& url, absl::StatusOr<std::string> body,
-            const std::string& idempotency_key, const CallContext& context,
-            Callback<PortalOutcome> done) {
-    if (!body.ok()) {
-      std::move(done)(body.status());
-      return;
-    }
+  static absl::Status BadKey() {
+    return absl::InvalidArgumentError(
+        "idempotency key must be 1 to 200 visible ASCII characters");
+  }
+
+  void Publish(const lienthong::v1::Procedure& procedure, bool is_updating,
+               bool withdraw, const std::string& idempotency_key,
+               const CallContext& context, Callback<PortalOutcome> done) {
     if (!IsHeaderSafe(idempotency_key)) {
-      std::move(done)(absl::InvalidArgumentError(
-          "idempotency key must be 1 to 200 visible ASCII characters"));
+      std::move(done)(BadKey());
       return;
     }
-    HttpRequest request;
-    request.url = url;
-    request.deadline = context.deadline;
-    request.ca_file = config_.upstream().ca_file();
-    request.client_cert_file = config_.upstream().client_cert_file();
-    request.client_key_file = config_.upstream().client_key_file();
-    request.headers = {
-        "Content-Type: application/json; charset=utf-8",
-        "Accept: application/json",
-        absl::StrCat("X-Api-Key: ", config_.api_key()),
-        absl::StrCat("X-Idempotency-Key: ", idempotency_key),
-    };
-    request.body = *std::move(body);
-    http_->Send(std::move(request), [done = std::move(done)](
-                                        absl::StatusOr<HttpResponse> response) mutable {
-      if (!response.ok()) {
-        std::move(done)(TransportError(response.status()));
-        return;
-      }
-      absl::StatusOr<PortalOutcome> outcome = ParsePortalAnswer(
-          response->status, response->body, response->Header("retry-after"));
-      if (!outcome.ok()) {
-        std::move(done)(outcome.status());
-        return;
-      }
-      std::move(done)(Reply<PortalOutcome>{*std::move(outcome), ""});
-    });
-  }
-
-  // Transport failures: the change may or may not have arrived, so each is
-  // worth another try under the same key; CANCELLED (shutting down) stays.
-  static absl::Status TransportError(const absl::Status& status) {
-    switch (status.code()) {
-      case absl::StatusCode::kCancelled:
-        return status;
-      case absl::StatusCode::kDeadlineExceeded:
-        return MarkRetriable(absl::DeadlineExceededError(
-            "the portal did not answer in time"));
-      default:
-        return MarkRetriable(absl::UnavailableError(
-            absl::StrCat("the portal is unreachable: ", status.message())));
+    absl::StatusOr<wire::ServiceSyncRequest> request = BuildServicePublication(
+        procedure, is_updating, withdraw, core_->madonvi());
+    if (!request.ok()) {
+      std::move(done)(request.status());
+      return;
     }
+    core_->Call(std::make_shared<wire::ServiceSyncRequest>(*std::move(request)),
+                /*share=*/false, idempotency_key, context.deadline,
+                [create = !is_updating,
+                 done = std::move(done)](Answer answer) mutable {
+                  Finish(std::move(answer), create, done);
+                });
   }
 
-  const DvcqgPortalRestConfig config_;
-  HttpClient* const http_;
-  const std::string create_url_;
-  const std::string update_url_;
-  const std::string withdraw_url_;
-  const std::string dossier_url_;
+  static void SendRegistration(std::shared_ptr<Core> core,
+                               DossierStatusUpdate update, bool is_updating,
+                               std::string key, absl::Time deadline,
+                               Callback<PortalOutcome> done) {
+    absl::StatusOr<wire::DossierSyncRequest> request =
+        BuildDossierSync(update, is_updating, core->madonvi());
+    if (!request.ok()) {
+      std::move(done)(request.status());
+      return;
+    }
+    core->Call(
+        std::make_shared<wire::DossierSyncRequest>(*std::move(request)),
+        /*share=*/false, key, deadline,
+        [core, update = std::move(update), is_updating, key, deadline,
+         done = std::move(done)](Answer answer) mutable {
+          if (answer.ok() && !is_updating &&
+              answer->kind == PortalAnswer::Kind::kError) {
+            absl::StatusOr<PortalOutcome> outcome =
+                ToOutcome(*answer, /*create=*/true);
+            if (outcome.ok() &&
+                outcome->kind == PortalOutcome::Kind::kAlreadyExists) {
+              // Registered after all (the lookup missed it): update it,
+              // under a key of its own.
+              SendRegistration(std::move(core), std::move(update),
+                               /*is_updating=*/true, absl::StrCat(key, "-u"),
+                               deadline, std::move(done));
+              return;
+            }
+          }
+          Finish(std::move(answer), /*create=*/false, done);
+        });
+  }
+
+  static void SendProgress(std::shared_ptr<Core> core,
+                           std::shared_ptr<wire::ProgressRequest> progress,
+                           std::string key, absl::Time deadline,
+                           Callback<PortalOutcome> done) {
+    core->Call(std::move(progress), /*share=*/false, std::move(key), deadline,
+               [done = std::move(done)](Answer answer) mutable {
+                 Finish(std::move(answer), /*create=*/false, done);
+               });
+  }
+
+  std::shared_ptr<Core> core_;
 };
+
+absl::Status CheckEndpoint(const char* field, const std::string& endpoint,
+                           bool required) {
+  if (endpoint.empty()) {
+    return required ? absl::InvalidArgumentError(
+                          absl::StrCat(field, " is required, e.g. \"/dvcqg/"
+                                              "adapter/integration\""))
+                    : absl::OkStatus();
+  }
+  if (!absl::StartsWith(endpoint, "/") || !IsHeaderSafe(endpoint)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must start with / and be visible ASCII"));
+  }
+  return absl::OkStatus();
+}
 
 class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
  public:
@@ -155,19 +499,32 @@ class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
       return absl::InvalidArgumentError(
           "upstream.base_url must start with https://");
     }
-    if (!IsHeaderSafe(config.api_key())) {
-      return absl::InvalidArgumentError(
-          "api_key is required (visible ASCII characters)");
+    for (const auto& [field, endpoint, required] :
+         {std::tuple<const char*, const std::string&, bool>{
+              "auth_endpoint", config.auth_endpoint(), true},
+          {"integration_endpoint", config.integration_endpoint(), true},
+          {"share_endpoint", config.share_endpoint(), false}}) {
+      if (absl::Status s = CheckEndpoint(field, endpoint, required); !s.ok()) {
+        return s;
+      }
     }
-    for (const auto& [field, path] :
-         {std::pair<const char*, const std::string&>{
-              "create_procedure_path", config.create_procedure_path()},
-          {"update_procedure_path", config.update_procedure_path()},
-          {"withdraw_procedure_path", config.withdraw_procedure_path()},
-          {"dossier_status_path", config.dossier_status_path()}}) {
-      if (!path.empty() && !absl::StartsWith(path, "/")) {
+    for (const auto& [field, value] :
+         {std::pair<const char*, const std::string&>{"username",
+                                                     config.username()},
+          {"password", config.password()},
+          {"madonvi", config.madonvi()}}) {
+      if (value.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+      }
+    }
+    if (!config.dstcode().empty() && !IsHeaderSafe(config.dstcode())) {
+      return absl::InvalidArgumentError(
+          "dstcode must be 1 to 200 visible ASCII characters");
+    }
+    for (const std::string& code : config.session_error_codes()) {
+      if (code.empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(field, " must start with /"));
+            "session_error_codes must not hold an empty code");
       }
     }
     if (context.http == nullptr) {

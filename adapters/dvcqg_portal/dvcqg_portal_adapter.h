@@ -1,7 +1,11 @@
 // The "dvcqg-portal-rest" adapter: synchronisation with the National Public
-// Service Portal (Cổng dịch vụ công quốc gia) as JSON over HTTPS
-// (docs/wire-formats.md): procedures created, updated and withdrawn, and
-// dossier statuses pushed, each under the caller's X-Idempotency-Key.
+// Service Portal (Cổng dịch vụ công quốc gia) through its integration
+// adapter, JSON over HTTPS (docs/wire-formats.md): a session from a
+// sign-in, reused until the portal refuses it; then every call posted to
+// one endpoint with {"session", "madonvi", "service", ...}. It registers
+// dossiers (DongBoHoSoMC, after a TraCuuHoSo lookup decides isUpdating),
+// shows their progress (CapNhatTienDoHoSoMC) and publishes the province's
+// online services, each change under the caller's X-Idempotency-Key.
 // Config: lienthong.config.v1.DvcqgPortalRestConfig.
 #ifndef LIENTHONG_ADAPTERS_DVCQG_PORTAL_DVCQG_PORTAL_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_DVCQG_PORTAL_DVCQG_PORTAL_ADAPTER_H_
@@ -12,16 +16,14 @@
 
 namespace lienthong::adapters::dvcqg {
 
-// Default paths, used when the config leaves them empty.
-inline constexpr char kCreateProcedurePath[] = "/dvcqg/api/tthc/them";
-inline constexpr char kUpdateProcedurePath[] = "/dvcqg/api/tthc/capnhat";
-inline constexpr char kWithdrawProcedurePath[] = "/dvcqg/api/tthc/thuhoi";
-inline constexpr char kDossierStatusPath[] =
-    "/dvcqg/api/hoso/capnhattrangthai";
+// error_code values that mean a refused session when the config names none.
+inline constexpr char kDefaultSessionErrorCode[] = "401";
 
 // The factory of "dvcqg-portal-rest". Create() fails with INVALID_ARGUMENT
-// when upstream.base_url is not https://, api_key is empty or a path does
-// not start with "/", and INTERNAL without an HTTP client in the context.
+// naming the field when upstream.base_url is not https://, an endpoint is
+// missing or does not start with "/", username, password or madonvi is
+// empty, or dstcode is not visible ASCII; and with INTERNAL without an HTTP
+// client in the context.
 std::unique_ptr<AdapterFactory> MakeDvcqgPortalRestFactory();
 
 }  // namespace lienthong::adapters::dvcqg

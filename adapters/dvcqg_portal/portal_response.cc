@@ -1,27 +1,29 @@
 #include "adapters/dvcqg_portal/portal_response.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/retriable.h"
-#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
 
-struct Answer {
-  std::string error_code;
-  std::string message;
-};
+using google::protobuf::Struct;
+using google::protobuf::Value;
 
-// The portal's {"error_code", "message"}, or nullopt when the body is not
-// that JSON.
-std::optional<Answer> ReadAnswer(absl::string_view body) {
-  google::protobuf::Struct json;
+absl::Status Retriable(std::string message, absl::string_view retry_after) {
+  return MarkRetriableAfter(absl::UnavailableError(std::move(message)),
+                            retry_after);
+}
+
+std::optional<Struct> ParseObject(absl::string_view body) {
+  Struct json;
   google::protobuf::util::JsonParseOptions options;
   if (!google::protobuf::util::JsonStringToMessage(
            google::protobuf::StringPiece(body.data(), body.size()), &json,
@@ -29,23 +31,30 @@ std::optional<Answer> ReadAnswer(absl::string_view body) {
            .ok()) {
     return std::nullopt;
   }
-  auto code = json.fields().find("error_code");
-  if (code == json.fields().end()) return std::nullopt;
-  Answer answer;
-  const google::protobuf::Value& value = code->second;
-  if (value.kind_case() == google::protobuf::Value::kStringValue) {
-    answer.error_code = value.string_value();
-  } else if (value.kind_case() == google::protobuf::Value::kNumberValue) {
-    answer.error_code = absl::StrFormat("%.0f", value.number_value());
-  } else {
-    return std::nullopt;
+  return json;
+}
+
+// The error_code as text ("-1", "00"), or nullopt when absent or neither a
+// string nor a whole number.
+std::optional<std::string> CodeText(const Value& value) {
+  if (value.kind_case() == Value::kStringValue) return value.string_value();
+  if (value.kind_case() == Value::kNumberValue) {
+    const double n = value.number_value();
+    if (std::isfinite(n) && n == std::floor(n) && std::fabs(n) < 1e15) {
+      return absl::StrFormat("%.0f", n);
+    }
   }
-  auto message = json.fields().find("message");
-  if (message != json.fields().end() &&
-      message->second.kind_case() == google::protobuf::Value::kStringValue) {
-    answer.message = message->second.string_value();
+  return std::nullopt;
+}
+
+std::string Text(const Struct& json, const std::string& key) {
+  auto it = json.fields().find(key);
+  if (it == json.fields().end()) return "";
+  if (it->second.kind_case() == Value::kStringValue) {
+    return it->second.string_value();
   }
-  return answer;
+  if (std::optional<std::string> code = CodeText(it->second)) return *code;
+  return "";
 }
 
 // `text` cut to at most kMaxReasonBytes without splitting a UTF-8 sequence.
@@ -58,68 +67,156 @@ std::string Truncated(absl::string_view text) {
   return absl::StrCat(text.substr(0, end), "…");
 }
 
-absl::Status Retriable(std::string message, absl::string_view retry_after) {
-  return MarkRetriableAfter(absl::UnavailableError(std::move(message)),
-                            retry_after);
-}
-
-PortalOutcome Rejected(std::string reason) {
-  PortalOutcome outcome;
-  outcome.kind = PortalOutcome::Kind::kRejected;
-  outcome.reason = std::move(reason);
-  return outcome;
+bool IsSessionText(absl::string_view session) {
+  if (session.empty() || session.size() > 4096) return false;
+  for (char c : session) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
-absl::StatusOr<PortalOutcome> ParsePortalAnswer(long http_status,
-                                                absl::string_view body,
-                                                absl::string_view retry_after) {
+bool IsSuccessCode(const Value& error_code) {
+  if (error_code.kind_case() == Value::kNumberValue) {
+    return error_code.number_value() == 0;
+  }
+  if (error_code.kind_case() != Value::kStringValue) return false;
+  const std::string& text = error_code.string_value();
+  return !text.empty() && text.size() <= 4 &&
+         absl::c_all_of(text, [](char c) { return c == '0'; });
+}
+
+absl::StatusOr<PortalAnswer> ParsePortalAnswer(
+    long http_status, absl::string_view body, absl::string_view retry_after,
+    absl::Span<const std::string> session_codes) {
+  PortalAnswer answer;
   if (http_status == 401 || http_status == 403) {
-    return Retriable(absl::StrCat("the portal refused the gateway's API key "
-                                  "(HTTP ",
-                                  http_status, ")"),
-                     retry_after);
+    answer.kind = PortalAnswer::Kind::kSessionRefused;
+    return answer;
   }
   if (http_status == 404 || http_status == 405) {
-    return Retriable(absl::StrCat("the portal has no such call (HTTP ",
-                                  http_status, "): check the configured paths"),
+    return Retriable(absl::StrCat("the portal has no such endpoint (HTTP ",
+                                  http_status,
+                                  "): check the configured endpoints"),
                      retry_after);
   }
-  if (http_status == 408 || http_status == 429 || http_status >= 500 ||
-      http_status < 200) {
+  const bool client_error = http_status >= 400 && http_status < 500 &&
+                            http_status != 408 && http_status != 429;
+  if (!client_error && (http_status < 200 || http_status >= 300)) {
     return Retriable(
         absl::StrCat("the portal is unavailable (HTTP ", http_status, ")"),
         retry_after);
   }
-  std::optional<Answer> answer = ReadAnswer(body);
-  if (http_status >= 200 && http_status < 300) {
-    if (!answer.has_value()) {
-      return Retriable("the portal sent a malformed reply", retry_after);
-    }
-    if (answer->error_code == "0") return PortalOutcome{};
-    if (answer->error_code == "-1") {
-      PortalOutcome outcome;
-      outcome.kind = PortalOutcome::Kind::kAlreadyExists;
-      return outcome;
-    }
+  std::optional<Struct> json = ParseObject(body);
+  const Value* code = nullptr;
+  if (json.has_value()) {
+    auto it = json->fields().find("error_code");
+    if (it != json->fields().end()) code = &it->second;
   }
-  if (answer.has_value()) {
-    if (absl::StartsWith(answer->error_code, "5")) {
-      return Retriable("the portal answered with an internal error",
-                       retry_after);
+  std::optional<std::string> text;
+  if (code != nullptr) text = CodeText(*code);
+  if (!text.has_value()) {
+    if (client_error) {
+      // The request was refused, in no form the portal documents.
+      answer.kind = PortalAnswer::Kind::kError;
+      answer.error_code = absl::StrCat("HTTP ", http_status);
+      return answer;
     }
-    if (answer->message.empty()) {
-      return Rejected(absl::StrCat("error_code ", Truncated(answer->error_code)));
-    }
-    return Rejected(Truncated(answer->message));
+    return Retriable("the portal sent a malformed reply", retry_after);
   }
-  if (http_status >= 300 && http_status < 400) {
-    return Retriable(
-        absl::StrCat("the portal redirected the call (HTTP ", http_status, ")"),
-        retry_after);
+  if (!client_error && IsSuccessCode(*code)) {
+    answer.kind = PortalAnswer::Kind::kSuccess;
+    answer.json = *std::move(json);
+    return answer;
   }
-  return Rejected(absl::StrCat("HTTP ", http_status));
+  if (absl::c_linear_search(session_codes, *text)) {
+    answer.kind = PortalAnswer::Kind::kSessionRefused;
+    return answer;
+  }
+  answer.kind = PortalAnswer::Kind::kError;
+  answer.error_code = Truncated(*text);
+  answer.message = Truncated(Text(*json, "message"));
+  return answer;
+}
+
+absl::StatusOr<std::string> ParseSignIn(long http_status,
+                                        absl::string_view body,
+                                        absl::string_view retry_after) {
+  constexpr absl::string_view kRefused =
+      "the portal refused the gateway's sign-in (check portal username and "
+      "password)";
+  absl::StatusOr<PortalAnswer> answer =
+      ParsePortalAnswer(http_status, body, retry_after, {});
+  if (!answer.ok()) return answer.status();
+  if (answer->kind != PortalAnswer::Kind::kSuccess) {
+    return Retriable(std::string(kRefused), retry_after);
+  }
+  std::string session = Text(answer->json, "session");
+  if (!IsSessionText(session)) {
+    return Retriable("the portal's sign-in answer has no usable session",
+                     retry_after);
+  }
+  return session;
+}
+
+absl::StatusOr<PortalOutcome> ToOutcome(const PortalAnswer& answer,
+                                        bool create) {
+  PortalOutcome outcome;
+  if (answer.kind == PortalAnswer::Kind::kSuccess) return outcome;
+  if (absl::StartsWith(answer.error_code, "5")) {
+    return Retriable("the portal answered with an internal error", "");
+  }
+  if (create && answer.error_code == "-1") {
+    outcome.kind = PortalOutcome::Kind::kAlreadyExists;
+    return outcome;
+  }
+  outcome.kind = PortalOutcome::Kind::kRejected;
+  if (!answer.message.empty()) {
+    outcome.reason = answer.message;
+  } else if (absl::StartsWith(answer.error_code, "HTTP ")) {
+    outcome.reason = answer.error_code;
+  } else {
+    outcome.reason = absl::StrCat("error_code ", answer.error_code);
+  }
+  return outcome;
+}
+
+bool DossierLookup::HasStep(absl::string_view status,
+                            absl::string_view time) const {
+  return absl::c_any_of(progress, [&](const Step& step) {
+    return step.status == status && step.time == time;
+  });
+}
+
+absl::StatusOr<DossierLookup> ParseLookup(const Struct& json) {
+  DossierLookup lookup;
+  auto result = json.fields().find("result");
+  if (result == json.fields().end() ||
+      result->second.kind_case() == Value::kNullValue) {
+    return lookup;
+  }
+  if (result->second.kind_case() != Value::kListValue) {
+    return Retriable("the portal's lookup answer has a malformed result", "");
+  }
+  const auto& entries = result->second.list_value().values();
+  lookup.found = !entries.empty();
+  if (entries.empty() || entries[0].kind_case() != Value::kStructValue) {
+    return lookup;
+  }
+  const Struct& dossier = entries[0].struct_value();
+  auto steps = dossier.fields().find("QuaTrinhXuLy");
+  if (steps == dossier.fields().end() ||
+      steps->second.kind_case() != Value::kListValue) {
+    return lookup;
+  }
+  lookup.shows_progress = true;
+  for (const Value& step : steps->second.list_value().values()) {
+    if (step.kind_case() != Value::kStructValue) continue;
+    lookup.progress.push_back({Text(step.struct_value(), "TrangThai"),
+                               Text(step.struct_value(), "ThoiDiemXuLy")});
+  }
+  return lookup;
 }
 
 }  // namespace lienthong::adapters::dvcqg

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/audit_commands.h"
+#include "gateway/cli/catalogue_commands.h"
 #include "gateway/cli/exit_codes.h"
 #include "gateway/cli/identity_commands.h"
 #include "gateway/cli/population_commands.h"
@@ -62,6 +63,7 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   RegisterPopulationCommands(*app, context);
   RegisterRecordCommands(*app, context);
   RegisterSyncCommands(*app, context);
+  RegisterCatalogueCommands(*app, context);
   RegisterAuditCommands(*app, context);
   RegisterVneidCommands(*app, context);
   return app;

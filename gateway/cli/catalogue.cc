@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "gateway/validation/text.h"
 #include "unicode/normalizer2.h"
 #include "unicode/unistr.h"
 #include "unicode/utf8.h"
@@ -109,19 +110,10 @@ std::string KnownNames() {
 constexpr size_t kValid = absl::string_view::npos;
 
 // Returns the offset of the first byte of the first ill-formed UTF-8
-// sequence (ICU's U8_NEXT follows the Unicode definition: no overlong forms,
-// no surrogates, nothing above U+10FFFF), or kValid.
+// sequence, or kValid.
 size_t FindInvalidUtf8(absl::string_view s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  const int32_t length = static_cast<int32_t>(s.size());
-  int32_t i = 0;
-  while (i < length) {
-    const int32_t start = i;
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) return static_cast<size_t>(start);
-  }
-  return kValid;
+  const size_t at = validation::FindInvalidUtf8(s);
+  return at == s.size() ? kValid : at;
 }
 
 // Returns `s` in double quotes for a message: control characters and bytes

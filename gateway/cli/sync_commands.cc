@@ -52,9 +52,6 @@ constexpr int kVietnamUtcOffsetSeconds = 7 * 3600;
 // Dead letters are read in pages of this many.
 constexpr int kDeadLetterPageSize = 500;
 constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(30);
-// The gateway's limits (gateway/sync), in bytes.
-constexpr int kMaxHandlerBytes = 256;
-constexpr int kMaxNoteBytes = 2000;
 constexpr size_t kMaxUnitCodeLength = 40;
 
 constexpr char kSyncExamples[] =
@@ -112,20 +109,6 @@ lienthong sync dead-letters --json
 lienthong sync dead-letters --retry
 lienthong sync dead-letters --retry --id DL_ID --id DL_ID2)";
 
-constexpr char kPushExamples[] =
-    R"(lienthong sync push --dossier 000.00.01.H31-250715-00123 \
-    --procedure 1.001193.000.00.00.H31 --status 2
-lienthong sync push --dossier 000.00.01.H31-250715-00123 \
-    --procedure 1.001193.000.00.00.H31 --status RESULT_RETURNED \
-    --time "2025-07-16 09:30:00" --handler "Trần Thị Bình" --note "Đã trả kết quả")";
-
-constexpr char kPushNotes[] =
-    "--status: 1 NEW, 2 ACCEPTED, 3 REFUSED, 4 PROCESSING,\n"
-    "5 MORE_DOCUMENTS_NEEDED, 6 PAYMENT_REQUIRED, 7 WITHDRAWN, 8 STOPPED,\n"
-    "9 FINISHED, 10 RESULT_RETURNED. --time without a zone is Vietnam's\n"
-    "time (UTC+7); the default is now. An impossible transition is refused\n"
-    "with FAILED_PRECONDITION (exit 7).";
-
 // ---------------------------------------------------------------------------
 // Small helpers.
 
@@ -137,13 +120,6 @@ bool HasEnded(const SyncJob& job) {
 std::string StateName(SyncJob::State state) {
   if (SyncJob::State_IsValid(state)) return SyncJob::State_Name(state);
   return absl::StrCat("STATE_", static_cast<int>(state));
-}
-
-std::string StatusName(DossierStatus status) {
-  if (lienthong::v1::DossierStatus_IsValid(status)) {
-    return lienthong::v1::DossierStatus_Name(status);
-  }
-  return absl::StrCat("status ", static_cast<int>(status));
 }
 
 ProgressCounts Counts(const SyncJob& job) {
@@ -168,18 +144,6 @@ bool AllDigits(absl::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c));
   });
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  const int32_t length = static_cast<int32_t>(s.size());
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) return false;
-  }
-  return true;
 }
 
 int CharacterCount(absl::string_view utf8) {
@@ -585,35 +549,29 @@ absl::StatusOr<DossierStatus> ParseDossierStatus(absl::string_view text) {
       absl::StrCat("expected a number or name: ", absl::StrJoin(names, ", ")));
 }
 
-absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
-    absl::string_view text, absl::Time now) {
-  text = absl::StripAsciiWhitespace(text);
-  absl::Time time = now;
-  if (!text.empty()) {
-    std::string local(text);
-    if (local.size() == 14 && AllDigits(local)) {
-      // The portal's yyyyMMddHHmmss: absl's %Y would take every digit.
-      local = absl::StrCat(local.substr(0, 4), "-", local.substr(4, 2), "-",
-                           local.substr(6, 2), " ", local.substr(8, 2), ":",
-                           local.substr(10, 2), ":", local.substr(12, 2));
-    }
-    std::string ignored;
-    bool parsed = absl::ParseTime(absl::RFC3339_full, local, &time, &ignored);
-    for (const char* format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"}) {
-      if (parsed) break;
-      parsed = absl::ParseTime(format, local, VietnamTime(), &time, &ignored);
-    }
-    if (!parsed) {
-      return absl::InvalidArgumentError(
-          "expected 2025-07-15T10:12:03+07:00, \"2025-07-15 10:12:03\" "
-          "(Vietnam's time) or 20250715101203");
-    }
-    if (time > now + absl::Hours(1)) {
-      return absl::InvalidArgumentError("more than an hour in the future");
-    }
-    if (time < absl::FromCivil(absl::CivilSecond(2000, 1, 1), VietnamTime())) {
-      return absl::InvalidArgumentError("before the year 2000");
-    }
+absl::StatusOr<google::protobuf::Timestamp> ParseVietnamTime(
+    absl::string_view text) {
+  std::string local(absl::StripAsciiWhitespace(text));
+  if (local.size() == 14 && AllDigits(local)) {
+    // The portal's yyyyMMddHHmmss: absl's %Y would take every digit.
+    local = absl::StrCat(local.substr(0, 4), "-", local.substr(4, 2), "-",
+                         local.substr(6, 2), " ", local.substr(8, 2), ":",
+                         local.substr(10, 2), ":", local.substr(12, 2));
+  }
+  absl::Time time;
+  std::string ignored;
+  bool parsed = absl::ParseTime(absl::RFC3339_full, local, &time, &ignored);
+  for (const char* format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"}) {
+    if (parsed) break;
+    parsed = absl::ParseTime(format, local, VietnamTime(), &time, &ignored);
+  }
+  if (!parsed) {
+    return absl::InvalidArgumentError(
+        "expected 2025-07-15T10:12:03+07:00, \"2025-07-15 10:12:03\" "
+        "(Vietnam's time) or 20250715101203");
+  }
+  if (time < absl::FromCivil(absl::CivilSecond(2000, 1, 1), VietnamTime())) {
+    return absl::InvalidArgumentError("before the year 2000");
   }
   google::protobuf::Timestamp timestamp;
   const int64_t seconds = absl::ToUnixSeconds(time);
@@ -623,50 +581,25 @@ absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
   return timestamp;
 }
 
-absl::StatusOr<PushDossierStatusRequest> BuildPushRequest(const PushArgs& args,
-                                                          absl::Time now) {
-  auto usage = [](absl::string_view option, const absl::Status& status) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(option, ": ", status.message()));
-  };
-  PushDossierStatusRequest request;
-  DossierStatusUpdate& update = *request.add_updates();
-  if (absl::Status s = CheckDossierCode(args.dossier_code); !s.ok()) {
-    return usage("--dossier", s);
-  }
-  update.set_dossier_code(args.dossier_code);
-  if (absl::Status s = CheckProcedureCode(args.procedure_code); !s.ok()) {
-    return usage("--procedure", s);
-  }
-  update.set_procedure_code(args.procedure_code);
-  absl::StatusOr<DossierStatus> status = ParseDossierStatus(args.status);
-  if (!status.ok()) return usage("--status", status.status());
-  update.set_status(*status);
-  absl::StatusOr<google::protobuf::Timestamp> time =
-      ParseStatusTime(args.time, now);
-  if (!time.ok()) return usage("--time", time.status());
-  *update.mutable_time() = *time;
-  struct Text {
-    const char* option;
-    const std::string& value;
-    int max_bytes;
-    void (DossierStatusUpdate::*set)(const std::string&);
-  };
-  for (const Text& text : {Text{"--handler", args.handler, kMaxHandlerBytes,
-                                &DossierStatusUpdate::set_handler},
-                           Text{"--note", args.note, kMaxNoteBytes,
-                                &DossierStatusUpdate::set_note}}) {
-    if (!IsValidUtf8(text.value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(text.option, ": not valid UTF-8"));
+absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
+    absl::string_view text, absl::Time now) {
+  text = absl::StripAsciiWhitespace(text);
+  absl::Time time = now;
+  if (!text.empty()) {
+    absl::StatusOr<google::protobuf::Timestamp> parsed = ParseVietnamTime(text);
+    if (!parsed.ok()) return parsed.status();
+    time = absl::FromUnixSeconds(parsed->seconds()) +
+           absl::Nanoseconds(parsed->nanos());
+    if (time > now + absl::Hours(1)) {
+      return absl::InvalidArgumentError("more than an hour in the future");
     }
-    if (text.value.size() > static_cast<size_t>(text.max_bytes)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          text.option, ": longer than ", text.max_bytes, " bytes in UTF-8"));
-    }
-    (update.*text.set)(text.value);
   }
-  return request;
+  google::protobuf::Timestamp timestamp;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  timestamp.set_seconds(seconds);
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return timestamp;
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
@@ -975,37 +908,6 @@ ExitCode RunDeadLetters(const DeadLettersArgs& args,
   return ExitCode::kOk;
 }
 
-ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
-                 std::ostream& out, std::ostream& err) {
-  absl::StatusOr<PushDossierStatusRequest> request =
-      BuildPushRequest(args, absl::Now());
-  if (!request.ok()) return ReportUsageError(request.status(), err);
-  auto channel = OpenChannel(options.connection);
-  if (!channel.ok()) return ReportChannelError(channel.status(), err);
-  auto stub = PortalSyncService::NewStub(*channel);
-
-  PushDossierStatusResponse response;
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
-  grpc::Status status = stub->PushDossierStatus(&context, *request, &response);
-  if (!status.ok()) return ReportRpcError(status, err);
-  if (options.json) return PrintJson(response, out, err);
-
-  const DossierStatusUpdate& update = request->updates(0);
-  const std::string what = absl::StrCat(
-      "dossier ", update.dossier_code(), ", status ",
-      static_cast<int>(update.status()), " ", StatusName(update.status()),
-      " at ", FormatTimestamp(update.time()));
-  if (response.accepted() > 0) {
-    out << "Queued for the portal: " << what << ".\n";
-  } else if (response.duplicates() > 0) {
-    out << "Accepted earlier, not queued again: " << what << ".\n";
-  } else {
-    out << "The gateway queued nothing for " << what << ".\n";
-  }
-  return ExitCode::kOk;
-}
-
 void RegisterSyncCommands(CLI::App& root, CommandContext& context) {
   CLI::App* sync = root.add_subcommand(
       "sync",
@@ -1115,45 +1017,7 @@ void RegisterSyncCommands(CLI::App& root, CommandContext& context) {
           RunDeadLetters(*args, *options, context.out, context.err);
     });
   }
-  {
-    CLI::App* command = sync->add_subcommand(
-        "push",
-        "Queue one dossier status change for the portal (for operators and "
-        "demos; provincial systems call PushDossierStatus directly)");
-    auto args = std::make_shared<PushArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    command
-        ->add_option("--dossier", args->dossier_code,
-                     "Dossier code (MaHoSo), e.g. 000.00.01.H31-250715-00123")
-        ->type_name("CODE")
-        ->required();
-    command
-        ->add_option("--procedure", args->procedure_code,
-                     "Procedure code (MaTTHC), e.g. 1.001193.000.00.00.H31")
-        ->type_name("CODE")
-        ->required();
-    command
-        ->add_option("--status", args->status,
-                     "New status (TrangThaiHoSo): 1..10 or its name")
-        ->type_name("N|NAME")
-        ->required();
-    command
-        ->add_option("--time", args->time,
-                     "When it changed (default now); without a zone in "
-                     "Vietnam's time")
-        ->type_name("TIME");
-    command
-        ->add_option("--handler", args->handler,
-                     "Official handling the dossier (NguoiXuLy)")
-        ->type_name("NAME");
-    command->add_option("--note", args->note, "Note (GhiChu)")
-        ->type_name("TEXT");
-    AddCommonOptions(*command, *options);
-    command->footer(HelpFooter(kPushExamples, kPushNotes));
-    command->callback([args, options, &context] {
-      context.exit_code = RunPush(*args, *options, context.out, context.err);
-    });
-  }
+  AddPushCommand(*sync, context);
 }
 
 }  // namespace lienthong::cli

@@ -4,7 +4,8 @@
 //                               queue it and follow the job to its end
 //   lienthong sync status       one job's state, or follow it (--watch)
 //   lienthong sync dead-letters what the portal refused for good; --retry
-//   lienthong sync push         one dossier status change (operators, demo)
+//   lienthong sync push         dossier status changes with their
+//                               registrations (operators, demo)
 // with the request builders, output formatting and the job watcher they use.
 #ifndef LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 #define LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
@@ -78,14 +79,42 @@ struct DeadLettersArgs {
   std::vector<std::string> ids;  // --id, only with --retry
 };
 
-// `lienthong sync push` as typed.
+// `lienthong sync push` as typed: one update from the options, or with
+// `file` every update in a JSON file.
 struct PushArgs {
   std::string dossier_code;    // --dossier
   std::string procedure_code;  // --procedure
   std::string status;          // --status, 1..10 or a name
   std::string time;            // --time, "" = now
-  std::string handler;         // --handler
-  std::string note;            // --note
+  std::string handler;         // --handler (NguoiXuLy)
+  std::string note;            // --note (NoiDungXuLy)
+  std::string handler_title{};  // --title (ChucDanh)
+  std::string department{};     // --department (PhongBanXuLy)
+  std::string step_start{};     // --step-start (NgayBatDau)
+  std::string step_due{};       // --step-due (NgayKetThucTheoQuyDinh)
+  // The dossier's registration, sent when any of these is given (and
+  // required with its first update): --procedure-name, --field-code,
+  // --field-name, --applicant-name, --applicant-type (citizen or
+  // organisation; default citizen), --applicant-id, --email, --phone,
+  // --summary, --received, --due, --handling-unit, --result-by-post,
+  // --registration-note.
+  std::string procedure_name{};
+  std::string field_code{};
+  std::string field_name{};
+  std::string applicant_name{};
+  std::string applicant_type{};
+  std::string applicant_id{};
+  std::string email{};
+  std::string phone{};
+  std::string summary{};
+  std::string received{};
+  std::string due{};
+  std::string handling_unit{};
+  bool result_by_post{};
+  std::string registration_note{};
+  // --file: a JSON PushDossierStatusRequest ({"updates": [...]}, field names
+  // as in portal.proto), instead of the options above.
+  std::string file{};
 };
 
 // Checks a dossier code (MaHoSo) "<unit>-<yyMMdd>-<sequence>", e.g.
@@ -104,15 +133,29 @@ absl::StatusOr<lienthong::v1::DossierStatus> ParseDossierStatus(
 // Returns the time in `text`: RFC 3339 with a zone
 // ("2025-07-15T10:12:03+07:00"), or without a zone in Vietnam's time (UTC+7,
 // no daylight saving): "2025-07-15 10:12:03", "2025-07-15T10:12:03", or the
-// portal's "20250715101203". "" is `now`. Fails with INVALID_ARGUMENT for
-// another form or a time more than an hour after `now`. Thread-safe.
+// portal's "20250715101203". Fails with INVALID_ARGUMENT for another form or
+// a time before 2000. Thread-safe.
+absl::StatusOr<google::protobuf::Timestamp> ParseVietnamTime(
+    absl::string_view text);
+
+// As ParseVietnamTime, but "" is `now`, and a time more than an hour after
+// `now` fails with INVALID_ARGUMENT. Thread-safe.
 absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
     absl::string_view text, absl::Time now);
 
-// Returns the request for `args` (one update). Fails with INVALID_ARGUMENT
-// naming the option. Thread-safe.
+// Returns the request for `args` (one update, with the registration when
+// any of its options is given). Fails with INVALID_ARGUMENT naming the
+// option, or, for what the gateway's rules refuse, the field
+// ("registration.applicant.email: not an e-mail address"). Thread-safe.
 absl::StatusOr<lienthong::v1::PushDossierStatusRequest> BuildPushRequest(
     const PushArgs& args, absl::Time now);
+
+// Returns the request in `json` (a PushDossierStatusRequest as JSON), each
+// update checked by the gateway's rules at `now`. Fails with
+// INVALID_ARGUMENT "updates[<i>].<field>: ..." or saying why the JSON does
+// not parse. Thread-safe.
+absl::StatusOr<lienthong::v1::PushDossierStatusRequest> ParsePushFile(
+    absl::string_view json, absl::Time now);
 
 // Returns `time` in Vietnam's time, "2025-07-15 10:12:03 +07"; "-" when
 // unset. Thread-safe.
@@ -179,11 +222,16 @@ ExitCode RunDeadLetters(const DeadLettersArgs& args,
                         const CommonOptions& options, std::ostream& out,
                         std::ostream& err);
 
-// Runs `lienthong sync push`: PushDossierStatus with one update. Returns kOk
-// (queued, or a repeat already accepted) or the code of the failure (an
-// impossible transition is FAILED_PRECONDITION, kOther).
+// Runs `lienthong sync push`: PushDossierStatus with one update, or with
+// --file the file's updates in calls of at most 10,000. Returns kOk (queued,
+// or repeats already accepted), kUsage (bad options or file), or the code
+// of the failure (an impossible transition is FAILED_PRECONDITION, kOther;
+// with a file, the calls before the failed one stay queued, as printed).
 ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
                  std::ostream& out, std::ostream& err);
+
+// Adds `push` to the `sync` command (RegisterSyncCommands calls it).
+void AddPushCommand(CLI::App& sync, CommandContext& context);
 
 // Adds `sync` with its subcommands to `root`; the selected one runs with its
 // own options and `context`'s streams and stores the exit code in `context`,

@@ -18,6 +18,7 @@
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
 #include "google/protobuf/any.pb.h"
+#include "gateway/sync/procedure_codes.h"
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
 #include "lienthong/v1/bundle.pb.h"
@@ -201,6 +202,15 @@ class Checker {
   void CheckPortalSync() {
     // max_in_flight, give_up_after_seconds, delivered_retention_hours.
     CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
+    if (absl::Status s = sync::ValidateProcedureCodeMappings(
+            config_.portal_sync().procedure_codes());
+        !s.ok()) {
+      // "procedure_codes[<i>].<field>: why"
+      const std::string message(s.message());
+      const size_t colon = message.find(": ");
+      Problem(absl::StrCat("portal_sync.", message.substr(0, colon)),
+              message.substr(colon + 2));
+    }
   }
 
   // What a bundle definition alone decides; whether its adapters offer the

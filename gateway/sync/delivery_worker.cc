@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "adapters/common/retriable.h"
 #include "gateway/log/log.h"
+#include "gateway/sync/dossier_status.h"
 
 namespace lienthong::sync {
 
@@ -288,7 +289,19 @@ absl::Time DeliveryWorker::Prune(absl::Time real_now) {
 }
 
 void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
-  const OutboxItem& item = flight.item;
+  OutboxItem& item = flight.item;
+  // The portal knows procedures by their national code: mapped now, with
+  // the mapping in force when the item goes out.
+  if (item.kind == ItemKind::kProcedure &&
+      item.procedure.national_code().empty()) {
+    item.procedure.set_code(item.key);
+    item.procedure.set_national_code(options_.procedure_codes.National(item.key));
+  }
+  if (item.kind == ItemKind::kDossier && item.registration &&
+      ValidateProcedureCode(item.dossier.procedure_code()).ok()) {
+    item.dossier.set_procedure_code(
+        options_.procedure_codes.National(item.dossier.procedure_code()));
+  }
   adapters::CallContext context;
   context.deadline = absl::Now() + options_.attempt_timeout;
   context.caller = "portal-sync";
@@ -299,11 +312,16 @@ void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
     shared->Complete(id, std::move(answer));
   };
   attempts_.fetch_add(1, std::memory_order_relaxed);
-  if (item.kind == ItemKind::kDossier) {
-    portal_->PushDossierStatus(item.dossier, item.idempotency_key, context,
-                               std::move(done));
+  if (item.kind == ItemKind::kDossier && item.registration) {
+    portal_->RegisterDossier(item.dossier, item.idempotency_key, context,
+                             std::move(done));
+  } else if (item.kind == ItemKind::kDossier) {
+    // Claimed before and not delivered: an attempt may have arrived, and
+    // the portal may not honour the idempotency key; the adapter looks.
+    portal_->PushDossierStatus(item.dossier, item.idempotency_key,
+                               item.maybe_sent, context, std::move(done));
   } else if (item.withdraw) {
-    portal_->WithdrawProcedure(item.key, item.idempotency_key, context,
+    portal_->WithdrawProcedure(item.procedure, item.idempotency_key, context,
                                std::move(done));
   } else if (fallback) {
     portal_->UpdateProcedure(item.procedure,
@@ -351,10 +369,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
         if (metrics_ != nullptr) {
           metrics_->Failed(item.kind, /*dead_letter=*/true);
         }
-        log::Warning("portal sync: dead letter",
-                     {{"kind", ItemKindName(item.kind)},
-                      {"code", item.key},
-                      {"reason", result.message}});
+        LogDeadLetter(item, result.message);
         return result;
     }
   }
@@ -369,10 +384,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
     result.message = std::string(status.message());
     dead_.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/true);
-    log::Warning("portal sync: dead letter",
-                 {{"kind", ItemKindName(item.kind)},
-                  {"code", item.key},
-                  {"reason", result.message}});
+    LogDeadLetter(item, result.message);
     return result;
   }
   if (flight.admission) flight.admission.Record(false);
@@ -384,10 +396,7 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
                                   "; last: ", status.message());
     dead_.fetch_add(1, std::memory_order_relaxed);
     if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/true);
-    log::Warning("portal sync: dead letter",
-                 {{"kind", ItemKindName(item.kind)},
-                  {"code", item.key},
-                  {"reason", result.message}});
+    LogDeadLetter(item, result.message);
     return result;
   }
   absl::Duration wait = Backoff(item.attempts);
@@ -400,6 +409,20 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
   retries_.fetch_add(1, std::memory_order_relaxed);
   if (metrics_ != nullptr) metrics_->Failed(item.kind, /*dead_letter=*/false);
   return result;
+}
+
+void DeliveryWorker::LogDeadLetter(const OutboxItem& item,
+                                   absl::string_view reason) {
+  // A dossier's dead letter may be refused for its personal data, which
+  // the portal's reason may quote: the reason stays in the dead-letter
+  // list, out of the logs.
+  log::Warning("portal sync: dead letter",
+               {{"kind", item.registration ? "registration"
+                                            : ItemKindName(item.kind)},
+                {"code", item.key},
+                {"reason", item.kind == ItemKind::kDossier
+                               ? absl::string_view("see the dead-letter list")
+                               : reason}});
 }
 
 absl::Duration DeliveryWorker::Backoff(int attempts) {

@@ -15,9 +15,14 @@
 //   probes succeed the outage is over and every backed-off item is due at
 //   once (Outbox::ExpediteRetries), instead of each sitting out a backoff
 //   earned while the portal was down.
+// - A dossier's registration goes to PortalAdapter::RegisterDossier, a step
+//   of its progress to PushDossierStatus, told whether an earlier attempt
+//   may have arrived (OutboxItem::maybe_sent), so the adapter can look
+//   before sending it again.
 // - "Already exists" to a create (error_code -1) sends an update of the same
 //   item, under its own derived key ("<key>-u"); a permanent rejection
-//   (error_code 400) makes a dead letter with the portal's reason.
+//   makes a dead letter with the portal's reason (logged without it for
+//   dossiers: it may quote personal data).
 // - Every prune_interval it goes once through the outbox deleting delivered
 //   items and finished jobs older than delivered_retention
 //   (Outbox::PruneDelivered), one small batch per turn of the pump, so
@@ -44,6 +49,7 @@
 #include "gateway/resilience/clock.h"
 #include "gateway/resilience/retry.h"
 #include "gateway/sync/outbox.h"
+#include "gateway/sync/procedure_codes.h"
 #include "gateway/sync/sync_metrics.h"
 
 namespace lienthong::sync {
@@ -80,6 +86,9 @@ struct DeliveryWorkerOptions {
   resilience::Clock* clock = resilience::RealClock();
   // Fixes the jitter sequence for tests.
   std::optional<uint64_t> seed;
+  // Maps the province's procedure codes to national ones (MaTTHC) when an
+  // item goes out: a procedure's without a national code, a registration's.
+  ProcedureCodeMap procedure_codes;
 };
 
 // Returns OK, or INVALID_ARGUMENT naming the first bad option.
@@ -146,6 +155,7 @@ class DeliveryWorker {
       InFlight& flight,
       absl::StatusOr<adapters::Reply<adapters::PortalOutcome>> answer);
   absl::Duration Backoff(int attempts);
+  static void LogDeadLetter(const OutboxItem& item, absl::string_view reason);
   // Runs one pruning step when one is due; returns when the next is.
   absl::Time Prune(absl::Time real_now);
 

@@ -1,6 +1,9 @@
 #include "gateway/sync/dossier_status.h"
 
 #include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::sync {
 namespace {
@@ -69,9 +73,61 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view text,
-                       size_t limit) {
-  if (text.size() > limit) {
-    return Invalid(field, absl::StrCat("longer than ", limit, " bytes"));
+                       size_t limit, bool multiline = false) {
+  if (absl::Status s = validation::ValidateText(text, limit, multiline);
+      !s.ok()) {
+    return Invalid(field, s.message());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequiredText(absl::string_view field, absl::string_view text,
+                               size_t limit) {
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return Invalid(field, "required");
+  }
+  return CheckText(field, text, limit);
+}
+
+// A time the caller reports: a valid timestamp after 2000-01-01 and at most
+// `ahead` after `now`.
+absl::Status CheckTime(absl::string_view field,
+                       const google::protobuf::Timestamp& t, absl::Time now,
+                       absl::Duration ahead) {
+  if (t.nanos() < 0 || t.nanos() > 999999999) {
+    return Invalid(field, "nanos out of range");
+  }
+  static const absl::Time kEarliest = absl::FromCivil(
+      absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  const absl::Time time =
+      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  if (time < kEarliest) return Invalid(field, "before 2000-01-01");
+  if (time > now + ahead) {
+    return Invalid(field, ahead <= absl::Hours(24)
+                              ? "more than a day in the future"
+                              : "more than ten years in the future");
+  }
+  return absl::OkStatus();
+}
+
+constexpr absl::Duration kClockDrift = absl::Hours(24);
+constexpr absl::Duration kTenYears = absl::Hours(24 * 3653);
+
+// Field codes, applicant ids: visible ASCII; ids letters, digits and
+// ".-_/" only.
+absl::Status CheckCode(absl::string_view field, absl::string_view code,
+                       bool id) {
+  if (code.size() > kMaxCodeBytes) {
+    return Invalid(field, absl::StrCat("longer than ", kMaxCodeBytes, " bytes"));
+  }
+  for (char c : code) {
+    const bool ok = id ? (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                          c == '.' || c == '-' || c == '_' || c == '/')
+                       : (c > 0x20 && c < 0x7f);
+    if (!ok) {
+      return Invalid(field, id ? "only letters, digits and .-_/ are allowed"
+                               : "only visible ASCII characters are allowed");
+    }
   }
   return absl::OkStatus();
 }
@@ -88,7 +144,8 @@ absl::Status CheckList(
     if (absl::StripAsciiWhitespace(list[i]).empty()) {
       return Invalid(item_field, "empty");
     }
-    if (absl::Status s = CheckText(item_field, list[i], kMaxProcedureTextBytes);
+    if (absl::Status s = CheckText(item_field, list[i], kMaxProcedureTextBytes,
+                                   /*multiline=*/true);
         !s.ok()) {
       return s;
     }
@@ -197,6 +254,10 @@ absl::Status ValidateProcedureCode(absl::string_view code) {
   return absl::OkStatus();
 }
 
+bool IsNationalProcedureCode(absl::string_view code) {
+  return code.size() == 8 && ValidateProcedureCode(code).ok();
+}
+
 absl::Status ValidateDossierUpdate(
     const lienthong::v1::DossierStatusUpdate& update, absl::Time now) {
   if (absl::Status s = ValidateDossierCode(update.dossier_code()); !s.ok()) {
@@ -209,23 +270,97 @@ absl::Status ValidateDossierUpdate(
     return Invalid("status", "must be one of the statuses 1..10");
   }
   if (!update.has_time()) return Invalid("time", "required");
-  const auto& t = update.time();
-  if (t.nanos() < 0 || t.nanos() > 999999999) {
-    return Invalid("time", "nanos out of range");
-  }
-  absl::Time time = absl::FromUnixSeconds(t.seconds()) +
-                    absl::Nanoseconds(t.nanos());
-  static const absl::Time kEarliest = absl::FromCivil(
-      absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  if (time < kEarliest) return Invalid("time", "before 2000-01-01");
-  if (time > now + absl::Hours(24)) {
-    return Invalid("time", "more than a day in the future");
-  }
-  if (absl::Status s = CheckText("handler", update.handler(), kMaxHandlerBytes);
+  if (absl::Status s = CheckTime("time", update.time(), now, kClockDrift);
       !s.ok()) {
     return s;
   }
-  return CheckText("note", update.note(), kMaxNoteBytes);
+  if (update.has_step_start()) {
+    if (absl::Status s =
+            CheckTime("step_start", update.step_start(), now, kClockDrift);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (update.has_step_due()) {
+    if (absl::Status s = CheckTime("step_due", update.step_due(), now, kTenYears);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [field, text] :
+       {std::pair<const char*, const std::string&>{"handler", update.handler()},
+        {"handler_title", update.handler_title()},
+        {"department", update.department()}}) {
+    if (absl::Status s = CheckText(field, text, kMaxHandlerBytes); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = CheckText("note", update.note(), kMaxNoteBytes,
+                                 /*multiline=*/true);
+      !s.ok()) {
+    return s;
+  }
+  if (!update.has_registration()) return absl::OkStatus();
+  return ValidateDossierRegistration(update.registration(), now);
+}
+
+absl::Status ValidateDossierRegistration(
+    const lienthong::v1::DossierRegistration& r, absl::Time now) {
+  auto in = [](const absl::Status& s) {
+    return absl::InvalidArgumentError(absl::StrCat("registration.", s.message()));
+  };
+  for (const auto& [field, text, limit] :
+       {std::tuple<const char*, const std::string&, size_t>{
+            "procedure_name", r.procedure_name(), kMaxRegistrationTextBytes},
+        {"field_name", r.field_name(), kMaxRegistrationTextBytes},
+        {"summary", r.summary(), kMaxNoteBytes},
+        {"handling_unit", r.handling_unit(), kMaxRegistrationTextBytes},
+        {"applicant.name", r.applicant().name(), kMaxHandlerBytes}}) {
+    if (absl::Status s = CheckRequiredText(field, text, limit); !s.ok()) {
+      return in(s);
+    }
+  }
+  if (r.field_code().empty()) return in(Invalid("field_code", "required"));
+  if (absl::Status s = CheckCode("field_code", r.field_code(), false); !s.ok()) {
+    return in(s);
+  }
+  if (r.applicant().type() != lienthong::v1::APPLICANT_CITIZEN &&
+      r.applicant().type() != lienthong::v1::APPLICANT_ORGANISATION) {
+    return in(Invalid("applicant.type", "must be a citizen or an organisation"));
+  }
+  if (absl::Status s = CheckCode("applicant.id", r.applicant().id(), true);
+      !s.ok()) {
+    return in(s);
+  }
+  if (!r.applicant().email().empty()) {
+    if (absl::Status s = validation::ValidateEmail(r.applicant().email());
+        !s.ok()) {
+      return in(Invalid("applicant.email", s.message()));
+    }
+  }
+  if (!r.applicant().phone().empty()) {
+    if (absl::Status s = validation::ValidatePhoneNumber(r.applicant().phone());
+        !s.ok()) {
+      return in(Invalid("applicant.phone", s.message()));
+    }
+  }
+  if (absl::Status s = CheckText("note", r.note(), kMaxNoteBytes, true);
+      !s.ok()) {
+    return in(s);
+  }
+  if (!r.has_received()) return in(Invalid("received", "required"));
+  for (const auto& [field, set, time, ahead] :
+       {std::tuple<const char*, bool, const google::protobuf::Timestamp&,
+                   absl::Duration>{"received", true, r.received(), kClockDrift},
+        {"due", r.has_due(), r.due(), kTenYears},
+        {"returned", r.has_returned(), r.returned(), kClockDrift},
+        {"finished", r.has_finished(), r.finished(), kClockDrift}}) {
+    if (!set) continue;
+    if (absl::Status s = CheckTime(field, time, now, ahead); !s.ok()) {
+      return in(s);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure) {
@@ -246,10 +381,16 @@ absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure) {
         {"implementing_agency", procedure.implementing_agency()},
         {"processing_time", procedure.processing_time()},
         {"fees", procedure.fees()}}) {
-    if (absl::Status s = CheckText(field, text, kMaxProcedureTextBytes);
+    if (absl::Status s = CheckText(field, text, kMaxProcedureTextBytes,
+                                   /*multiline=*/true);
         !s.ok()) {
       return s;
     }
+  }
+  if (!procedure.national_code().empty() &&
+      !IsNationalProcedureCode(procedure.national_code())) {
+    return Invalid("national_code",
+                   "must be a national code <digit>.<6 digits>, e.g. 1.001193");
   }
   if (absl::Status s =
           CheckList("required_documents", procedure.required_documents());

@@ -83,29 +83,52 @@ absl::Status ValidateDossierCode(absl::string_view code);
 // INVALID_ARGUMENT otherwise. Thread-safe.
 absl::Status ValidateProcedureCode(absl::string_view code);
 
+// Returns true when `code` is a national procedure code, "<digit>.<6
+// digits>" (e.g. "1.001193"). Thread-safe.
+bool IsNationalProcedureCode(absl::string_view code);
+
 // Returns OK when `code` is an administrative unit code: 1 to 40 characters,
 // dot-separated groups of ASCII letters and digits (e.g. "000.00.01.H31").
 // INVALID_ARGUMENT otherwise. Thread-safe.
 absl::Status ValidateUnitCode(absl::string_view code);
 
 // Limits on free text sent to the portal, in bytes of UTF-8.
-inline constexpr size_t kMaxHandlerBytes = 256;
-inline constexpr size_t kMaxNoteBytes = 2000;
+inline constexpr size_t kMaxHandlerBytes = 256;  // names, titles, departments
+inline constexpr size_t kMaxNoteBytes = 2000;    // notes, summaries
+inline constexpr size_t kMaxRegistrationTextBytes = 1000;  // procedure, unit
+inline constexpr size_t kMaxCodeBytes = 64;      // field codes, applicant ids
 inline constexpr size_t kMaxProcedureTextBytes = 4000;
 inline constexpr int kMaxProcedureListItems = 200;
 
 // Returns OK when `update` is well formed: dossier and procedure codes valid,
 // status 1..10, time set, valid, after 2000-01-01 and at most one day after
-// `now` (clocks of provincial systems drift; a date years ahead is a bug),
-// handler and note within their limits. INVALID_ARGUMENT naming the field
-// otherwise. Thread-safe.
+// `now` (clocks of provincial systems drift; a date years ahead is a bug);
+// step_start likewise and step_due (a legal end, so in the future) at most
+// ten years ahead, when set; handler, handler_title, department and note
+// valid UTF-8 without control characters (a note may have line breaks)
+// within their limits; and the registration, when present, as
+// ValidateDossierRegistration. INVALID_ARGUMENT naming the field (e.g.
+// "registration.applicant.phone: not a phone number") otherwise; messages
+// never repeat the value. Thread-safe.
 absl::Status ValidateDossierUpdate(const lienthong::v1::DossierStatusUpdate& update,
                                    absl::Time now);
 
+// Returns OK when `registration` is well formed: procedure_name, field_code
+// (visible ASCII), field_name, summary, handling_unit and the applicant's
+// name and type (citizen or organisation) present; the applicant's id
+// (letters, digits, ".-_/") , e-mail and phone well formed when given;
+// `received` set and dated like a status time; due, returned and finished
+// valid when set (due at most ten years ahead, the others at most a day);
+// texts valid UTF-8 within their limits. INVALID_ARGUMENT
+// "registration.<field>: ..." otherwise. Thread-safe.
+absl::Status ValidateDossierRegistration(
+    const lienthong::v1::DossierRegistration& registration, absl::Time now);
+
 // Returns OK when `procedure` may be published: code valid (see
-// ValidateProcedureCode), name set, level fully or partly online, texts and
-// lists within the limits above, no empty list entries. INVALID_ARGUMENT
-// naming the field otherwise. Thread-safe.
+// ValidateProcedureCode), national_code empty or national ("1.001193"),
+// name set, level fully or partly online, texts valid UTF-8 and lists
+// within the limits above, no empty list entries. INVALID_ARGUMENT naming
+// the field otherwise. Thread-safe.
 absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure);
 
 }  // namespace lienthong::sync

@@ -3,16 +3,34 @@
 // makes their changes durable.
 //
 // Items. Each change is one item: a procedure to publish or withdraw (kind
-// "procedure", key = MaTTHC) or a dossier status update (kind "dossier", key
-// = MaHoSo). Items of the same key carry a sequence 1, 2, 3, ... and reach
-// the portal in that order: an item is due only when every earlier item of
-// its key is delivered, so at most one item per key is ever in flight. An
-// item ends delivered or dead (a dead letter: refused by the portal, or
-// failing for too long). A dead item blocks the later items of its key until
-// an operator retries it (RetryDeadLetters), so a dossier's statuses never
-// overtake one another, not even around a failure. A dead procedure item is
-// different: a later catalogue change of the same procedure supersedes it
-// (it leaves the dead-letter list), because the new content replaces it.
+// "procedure", key = MaTTHC) or, kind "dossier" (key = MaHoSo), a dossier's
+// registration with the portal or a step of its progress. Items of the same
+// key carry a sequence 1, 2, 3, ... and reach the portal in that order: an
+// item is due only when every earlier item of its key is delivered, so at
+// most one item per key is ever in flight. An item ends delivered or dead
+// (a dead letter: refused by the portal, or failing for too long). A dead
+// item blocks the later items of its key until an operator retries it
+// (RetryDeadLetters), so a dossier's statuses never overtake one another,
+// not even around a failure. A dead procedure item is different: a later
+// catalogue change of the same procedure supersedes it (it leaves the
+// dead-letter list), because the new content replaces it.
+//
+// Registrations. The portal shows progress only of dossiers registered with
+// it, so the first update of a dossier must carry its registration, which
+// is queued as an item of the dossier's own queue just before that update's
+// progress: it is delivered first, in the same order guarantees, across
+// crashes. A registration given again later is queued again (before its
+// update) when its content differs from the last one queued, and not when
+// it is the same.
+//
+// Personal data at rest. A dossier item's payload (the applicant's name,
+// e-mail, phone and id; officials' names) is sealed with AES-256-GCM
+// (OutboxCipher) under OutboxOptions::key, bound to its place
+// ("<outbox id>|d|<MaHoSo>|<sequence>"), and wiped (the payload emptied,
+// with SQLite's secure_delete zeroing the freed bytes) in the transaction
+// that records its delivery. An item whose payload fails its check becomes
+// a dead letter with that reason; the others go on. The key is checked at
+// Open() against a record sealed when the database was made.
 //
 //   state:  pending --claim--> in_flight --delivered--> delivered
 //              ^  ^                |  \--refused / gave up--> dead
@@ -43,7 +61,10 @@
 // its items is pending, in flight or a dead letter, and is pruned some time
 // after its last change once none is (see PruneDelivered).
 //
-// Crash recovery: Open() turns items left in flight back to pending.
+// Crash recovery: Open() turns items left in flight back to pending. An
+// item claimed before (OutboxItem::maybe_sent) may have reached the portal
+// without its answer reaching the gateway: the delivery worker tells the
+// adapter, which looks before sending it again (docs/wire-formats.md).
 //
 // Pruning. Delivered items are deleted some time after delivery
 // (PruneDelivered, driven by the delivery worker), so the database does not
@@ -76,6 +97,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/sync/outbox_cipher.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::sync {
@@ -105,8 +127,14 @@ struct OutboxItem {
   int attempts = 0;
   // When the first of the current run of retriable failures happened.
   std::optional<absl::Time> first_failure;
+  // Claimed before, and then not delivered: an attempt may have reached
+  // the portal (a crash, a timeout, an unreadable answer).
+  bool maybe_sent = false;
   // The job it belongs to; empty for dossier updates.
   std::string job_id;
+  // kDossier: the dossier's registration (dossier.registration() is set), or
+  // a step of its progress.
+  bool registration = false;
   // kDossier: the update.
   lienthong::v1::DossierStatusUpdate dossier;
   // kProcedure: withdraw `key`, or publish `procedure`.
@@ -138,6 +166,8 @@ struct DeliveryResult {
 struct PushResult {
   int accepted = 0;
   int duplicates = 0;
+  // Registrations queued (first ones, and changed ones given again).
+  int registrations = 0;
 };
 
 // What one PruneDelivered() call did.
@@ -164,6 +194,8 @@ struct OutboxCounts {
 struct OutboxOptions {
   // The SQLite database file; created with its tables when missing.
   std::string path;
+  // The AES-256 key (32 bytes) that seals dossier items. Required.
+  std::string key;
   // Where `now` comes from (deadlines of retries, times of records).
   resilience::Clock* clock = resilience::RealClock();
 };
@@ -176,10 +208,12 @@ class Outbox {
   using JobListener = std::function<void(const std::vector<std::string>&)>;
 
   // Opens (or creates, with its folder) the database, turns in-flight items
-  // back to pending and loads the open items' order. Fails with UNAVAILABLE
-  // when the file cannot be opened or written, or FAILED_PRECONDITION when
-  // it is not an outbox of this version. REQUIRES: `options.clock` outlives
-  // the outbox.
+  // back to pending and loads the open items' order. Fails with
+  // INVALID_ARGUMENT when options.key is not 32 bytes, UNAVAILABLE when the
+  // file cannot be opened or written, FAILED_PRECONDITION when it is not an
+  // outbox of this version (version 1, before registrations and sealing:
+  // drain it with the gateway that wrote it first) or was sealed under
+  // another key. REQUIRES: `options.clock` outlives the outbox.
   static absl::StatusOr<std::unique_ptr<Outbox>> Open(
       const OutboxOptions& options);
   ~Outbox();
@@ -193,15 +227,18 @@ class Outbox {
   void SetWorkListener(WorkListener listener);
   void SetJobListener(JobListener listener);
 
-  // Queues dossier status updates, in order, all or nothing. Repeats of an
-  // accepted update (same dossier, status and time; also within the batch)
-  // are counted as duplicates and not queued. Returns once the new items
-  // are durable.
+  // Queues dossier status updates, in order, all or nothing, each after its
+  // registration when it carries one that differs from the dossier's last
+  // queued registration (see Registrations). Repeats of an accepted update
+  // (same dossier, status and time; also within the batch) are counted as
+  // duplicates and not queued. Returns once the new items are durable.
   // Fails with INVALID_ARGUMENT "updates[<i>].<field>: ..." for a malformed
-  // update, FAILED_PRECONDITION "updates[<i>]: dossier <code> cannot go from
-  // <A> to <B>" for a transition the rules refuse (or a time earlier than
-  // the last accepted update's), UNAVAILABLE when the store cannot be
-  // written; nothing is queued then.
+  // update, or "updates[<i>].registration: required ..." for the first
+  // update of a dossier never registered through this outbox;
+  // FAILED_PRECONDITION "updates[<i>]: dossier <code> cannot go from <A> to
+  // <B>" for a transition the rules refuse (or a time earlier than the last
+  // accepted update's); INTERNAL when sealing fails; UNAVAILABLE when the
+  // store cannot be written; nothing is queued then.
   absl::StatusOr<PushResult> PushDossierUpdates(
       const google::protobuf::RepeatedPtrField<
           lienthong::v1::DossierStatusUpdate>& updates);
@@ -220,8 +257,9 @@ class Outbox {
 
   // Returns dead letters in id order from after `page_token` (empty: from
   // the start), at most `page_size` (0: 100; at most 1000), and the token
-  // of the next page (empty on the last). INVALID_ARGUMENT for a bad token
-  // or negative size, UNAVAILABLE.
+  // of the next page (empty on the last); a registration's kind is
+  // "registration". INVALID_ARGUMENT for a bad token or negative size,
+  // UNAVAILABLE.
   absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
       int page_size, absl::string_view page_token);
 
@@ -294,6 +332,24 @@ class Outbox {
   absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
                                                int max_examined);
 
+  // The national procedure database as last read (catalogue_pull.h), kept
+  // in the outbox's database: every procedure, replaced whole by each read.
+  struct NationalCatalogueRows {
+    std::vector<std::string> codes;
+    std::optional<absl::Time> pulled_at;  // nullopt: never read
+  };
+
+  // Replaces the stored national catalogue with `procedures`, read at
+  // `pulled_at`, in one transaction. UNAVAILABLE when the store cannot be
+  // written (the previous catalogue stays). Thread-safe.
+  absl::Status ReplaceNationalCatalogue(
+      absl::Span<const lienthong::v1::NationalProcedure> procedures,
+      absl::Time pulled_at);
+
+  // Returns the stored catalogue's codes and when it was read.
+  // UNAVAILABLE. Thread-safe.
+  absl::StatusOr<NationalCatalogueRows> ReadNationalCatalogue() const;
+
   // Runs PRAGMA integrity_check; INTERNAL with its report when not "ok".
   absl::Status CheckIntegrity() const;
 
@@ -315,7 +371,13 @@ class Outbox {
   };
   class Db;
 
-  Outbox(std::unique_ptr<Db> db, OutboxOptions options);
+  Outbox(std::unique_ptr<Db> db, OutboxOptions options, OutboxCipher cipher);
+  // The associated data that binds a dossier item's sealed payload to its
+  // place: "<outbox id>|d|<code>|<seq>".
+  std::string SealedPlace(absl::string_view code, int64_t seq) const;
+  // Checks the key against the record sealed when the database was made
+  // (makes that record in a new one). FAILED_PRECONDITION for another key.
+  absl::Status CheckKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PruneDelivered's steps over the items and over the jobs: each looks at
@@ -327,6 +389,14 @@ class Outbox {
   absl::StatusOr<bool> PruneJobs(int64_t before, int budget,
                                  PruneProgress& progress)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An item read for claiming, or why it cannot be (not readable, or its
+  // seal broken: `unreadable` says which, and the item is a dead letter).
+  struct ClaimedRow {
+    OutboxItem item;
+    std::string unreadable;
+  };
+  absl::StatusOr<ClaimedRow> ReadClaimed(int64_t id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Puts the key's head in ready_ when pending, takes it out otherwise.
   void Reindex(const std::string& map_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when the procedure has pending or in-flight items.
@@ -336,6 +406,7 @@ class Outbox {
   void NotifyJobs(const std::vector<std::string>& job_ids);
 
   const OutboxOptions options_;
+  const OutboxCipher cipher_;
   std::string outbox_id_;
 
   mutable absl::Mutex mu_;

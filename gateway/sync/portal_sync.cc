@@ -1,6 +1,10 @@
 #include "gateway/sync/portal_sync.h"
 
+#include <openssl/crypto.h>
+
+#include <filesystem>
 #include <memory>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -11,6 +15,8 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/sync/outbox_key.h"
+#include "gateway/sync/procedure_codes.h"
 #include "gateway/tls/client_identity.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -43,6 +49,46 @@ class ReleaseWhenAll {
   // Called once, by the last Released(), with no lock held.
   absl::AnyInvocable<void(absl::Status) &&> done_;
 };
+
+// The outbox key: portal_sync.outbox_key_file, or a development key made
+// beside the outbox when none is configured.
+absl::StatusOr<std::string> OutboxKey(
+    const lienthong::config::v1::PortalSync& settings,
+    const std::string& outbox_path) {
+  if (!settings.outbox_key_file().empty()) {
+    absl::StatusOr<std::string> key =
+        ReadOutboxKeyFile(settings.outbox_key_file());
+    if (!key.ok()) {
+      return absl::Status(key.status().code(),
+                          absl::StrCat("portal_sync.outbox_key_file: ",
+                                       key.status().message()));
+    }
+    return key;
+  }
+  const std::filesystem::path folder =
+      std::filesystem::path(outbox_path).parent_path();
+  if (!folder.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+  }
+  const std::string path =
+      (folder.empty() ? std::filesystem::path("outbox.key")
+                      : folder / "outbox.key")
+          .string();
+  bool made = false;
+  absl::StatusOr<std::string> key = ReadOrMakeOutboxKeyFile(path, &made);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(),
+                        absl::StrCat("development outbox key: ",
+                                     key.status().message()));
+  }
+  if (made) {
+    log::Warning("made a development outbox key; configure "
+                 "portal_sync.outbox_key_file for production",
+                 {{"file", path}});
+  }
+  return key;
+}
 
 }  // namespace
 
@@ -134,6 +180,10 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     return absl::InvalidArgumentError(
         "portal_sync.delivered_retention_hours must not be negative");
   }
+  if (settings.catalogue_refresh_hours() < 0) {
+    return absl::InvalidArgumentError(
+        "portal_sync.catalogue_refresh_hours must not be negative");
+  }
   if (settings.max_in_flight() > 0) {
     worker_options.max_in_flight = settings.max_in_flight();
   }
@@ -144,6 +194,13 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     worker_options.delivered_retention =
         absl::Hours(settings.delivered_retention_hours());
   }
+  absl::StatusOr<ProcedureCodeMap> codes =
+      ProcedureCodeMap::Create(settings.procedure_codes());
+  if (!codes.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("portal_sync.", codes.status().message()));
+  }
+  worker_options.procedure_codes = *codes;
   if (absl::Status s = ValidateDeliveryWorkerOptions(worker_options); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("portal_sync: ", s.message()));
@@ -153,15 +210,36 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   outbox_options.path = settings.outbox_file().empty() ? kDefaultOutboxFile
                                                        : settings.outbox_file();
   outbox_options.clock = worker_options.clock;
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox,
-                             Outbox::Open(outbox_options));
+  LIENTHONG_ASSIGN_OR_RETURN(outbox_options.key,
+                             OutboxKey(settings, outbox_options.path));
+  absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(outbox_options);
+  OPENSSL_cleanse(outbox_options.key.data(), outbox_options.key.size());
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Outbox> outbox = *std::move(opened);
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
   sync->wait_for_durable_audit_ = !config.audit().has_wait_for_durable() ||
                                   config.audit().wait_for_durable();
   sync->adapter_ = *std::move(adapter);
   sync->outbox_ = std::move(outbox);
-  sync->service_ = std::make_unique<PortalSyncService>(sync->outbox_.get());
+  sync->codes_ = *codes;
+  sync->catalogue_ = std::make_unique<NationalCatalogue>();
+  CataloguePullerOptions puller_options;
+  if (settings.catalogue_refresh_hours() > 0) {
+    puller_options.refresh = absl::Hours(settings.catalogue_refresh_hours());
+  }
+  sync->puller_ = std::make_unique<CataloguePuller>(
+      sync->outbox_.get(), sync->adapter_->portal(), sync->catalogue_.get(),
+      puller_options);
+  LIENTHONG_RETURN_IF_ERROR(sync->puller_->LoadStored());
+  CatalogueAccess access;
+  access.codes = &sync->codes_;
+  access.catalogue = sync->catalogue_.get();
+  access.puller = sync->puller_.get();
+  PortalSync* self = sync.get();
+  access.check_skipped = [self] { self->CatalogueCheckSkipped(); };
+  sync->service_ =
+      std::make_unique<PortalSyncService>(sync->outbox_.get(), std::move(access));
   sync->worker_ = std::make_unique<DeliveryWorker>(
       sync->outbox_.get(), sync->adapter_->portal(), std::move(worker_options));
   PortalSyncService* service = sync->service_.get();
@@ -180,6 +258,7 @@ PortalSync::~PortalSync() {
 void PortalSync::ExportMetrics(metrics::Registry& registry) {
   metrics_ = std::make_unique<SyncMetrics>(registry);
   metrics_->WatchOutbox(outbox_.get());
+  metrics_->WatchCatalogue(catalogue_.get());
   worker_->SetMetrics(metrics_.get());
 }
 
@@ -189,6 +268,7 @@ void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
   }
   service_->SetAuthorizer(std::move(authorize));
   worker_->Start();
+  puller_->Start();
   started_ = true;
   auto counts = outbox_->Counts();
   if (counts.ok()) {
@@ -202,8 +282,21 @@ void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
 void PortalSync::Stop() {
   if (!started_) return;
   started_ = false;
+  puller_->Stop();
   worker_->Stop();
   log::Info("portal sync stopped");
+}
+
+void PortalSync::CatalogueCheckSkipped() {
+  if (metrics_ != nullptr) metrics_->CatalogueCheckSkipped();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t last = last_skip_warning_s_.load(std::memory_order_relaxed);
+  if (now - last >= 60 &&
+      last_skip_warning_s_.compare_exchange_strong(last, now)) {
+    log::Warning("portal sync: procedure codes go unchecked: the national "
+                 "procedure database has not been read yet (lienthong "
+                 "catalogue pull)");
+  }
 }
 
 }  // namespace lienthong::sync

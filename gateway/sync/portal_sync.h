@@ -19,14 +19,19 @@
 #ifndef LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_H_
 #define LIENTHONG_GATEWAY_SYNC_PORTAL_SYNC_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "adapters/registry.h"
 #include "gateway/metrics/registry.h"
+#include "gateway/sync/catalogue_pull.h"
 #include "gateway/sync/delivery_worker.h"
+#include "gateway/sync/national_catalogue.h"
 #include "gateway/sync/outbox.h"
 #include "gateway/sync/portal_sync_service.h"
+#include "gateway/sync/procedure_codes.h"
 #include "gateway/sync/sync_metrics.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -103,15 +108,24 @@ class PortalSync {
   // PortalSync; thread-safety as documented for each.
   Outbox& outbox() { return *outbox_; }
   DeliveryWorker& worker() { return *worker_; }
+  const NationalCatalogue& catalogue() const { return *catalogue_; }
 
  private:
   PortalSync() = default;
+  // A procedure code went unchecked: no national catalogue yet. Counts it
+  // and warns, at most once a minute. Thread-safe.
+  void CatalogueCheckSkipped();
 
-  // Destroyed in reverse: the worker stops before what it uses goes.
+  // Destroyed in reverse: the worker and the puller stop before what they
+  // use goes.
   std::unique_ptr<adapters::Adapter> adapter_;
   std::unique_ptr<Outbox> outbox_;
+  ProcedureCodeMap codes_;
+  std::unique_ptr<NationalCatalogue> catalogue_;
+  std::unique_ptr<CataloguePuller> puller_;
   std::unique_ptr<PortalSyncService> service_;
   std::unique_ptr<DeliveryWorker> worker_;
+  std::atomic<int64_t> last_skip_warning_s_{0};
   // Destroyed before the worker, which has stopped using it by then (see
   // ~PortalSync); detaches the gauges from the outbox.
   std::unique_ptr<SyncMetrics> metrics_;

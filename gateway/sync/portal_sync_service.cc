@@ -4,10 +4,12 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/grpc_status.h"
+#include "gateway/sync/dossier_status.h"
 
 namespace lienthong::sync {
 namespace {
@@ -169,7 +171,42 @@ class PortalSyncService::JobWatcher final
   bool has_last_ = false;
 };
 
-PortalSyncService::PortalSyncService(Outbox* outbox) : outbox_(outbox) {}
+PortalSyncService::PortalSyncService(Outbox* outbox, CatalogueAccess catalogue)
+    : outbox_(outbox), catalogue_(std::move(catalogue)) {}
+
+std::string PortalSyncService::NationalCode(absl::string_view code) const {
+  if (catalogue_.codes != nullptr) return catalogue_.codes->National(code);
+  return ProcedureCodeMap().National(code);
+}
+
+absl::Status PortalSyncService::CheckNationalCodes(
+    const std::vector<std::pair<std::string, std::string>>& codes) const {
+  if (catalogue_.catalogue == nullptr) return absl::OkStatus();
+  constexpr int kMaxNamed = 10;
+  std::vector<std::string> unknown;
+  int count = 0;
+  for (const auto& [where, national] : codes) {
+    switch (catalogue_.catalogue->Check(national)) {
+      case NationalCatalogue::Verdict::kKnown:
+        break;
+      case NationalCatalogue::Verdict::kNoCatalogue:
+        if (catalogue_.check_skipped) catalogue_.check_skipped();
+        break;
+      case NationalCatalogue::Verdict::kUnknown:
+        if (++count <= kMaxNamed) {
+          unknown.push_back(absl::StrCat(where, ": ", national));
+        }
+        break;
+    }
+  }
+  if (count == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "not in the national procedure database: ", absl::StrJoin(unknown, "; "),
+      count > kMaxNamed ? absl::StrCat("; and ", count - kMaxNamed, " more")
+                        : "",
+      " (check the codes, portal_sync.procedure_codes, or read the catalogue "
+      "again: lienthong catalogue pull)"));
+}
 
 PortalSyncService::~PortalSyncService() = default;
 
@@ -247,6 +284,17 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
   const absl::Time start = absl::Now();
   absl::Status status = Authorize(*context, kSyncProceduresMethod);
   if (status.ok()) {
+    std::vector<std::pair<std::string, std::string>> codes;
+    for (int i = 0; i < request->procedures_size(); ++i) {
+      const lienthong::v1::Procedure& p = request->procedures(i);
+      if (!ValidateProcedureCode(p.code()).ok()) continue;  // refused below
+      codes.emplace_back(
+          absl::StrCat("procedures[", i, "] (", p.code(), ")"),
+          p.national_code().empty() ? NationalCode(p.code()) : p.national_code());
+    }
+    status = CheckNationalCodes(codes);
+  }
+  if (status.ok()) {
     auto result = outbox_->SyncProcedures(*request);
     if (result.ok()) {
       *response = *std::move(result);
@@ -318,10 +366,24 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
         "at most ", kMaxUpdatesPerPush, " updates per call; split the batch"));
   }
   if (status.ok()) {
+    std::vector<std::pair<std::string, std::string>> codes;
+    absl::flat_hash_set<absl::string_view> seen;
+    for (int i = 0; i < request->updates_size(); ++i) {
+      const std::string& code = request->updates(i).procedure_code();
+      if (!ValidateProcedureCode(code).ok()) continue;  // refused below
+      if (!seen.insert(code).second) continue;
+      codes.emplace_back(
+          absl::StrCat("updates[", i, "].procedure_code (", code, ")"),
+          NationalCode(code));
+    }
+    status = CheckNationalCodes(codes);
+  }
+  if (status.ok()) {
     auto pushed = outbox_->PushDossierUpdates(request->updates());
     if (pushed.ok()) {
       response->set_accepted(pushed->accepted);
       response->set_duplicates(pushed->duplicates);
+      response->set_registrations(pushed->registrations);
     } else {
       status = pushed.status();
     }
@@ -376,6 +438,42 @@ grpc::ServerUnaryReactor* PortalSyncService::RetryDeadLetters(
     }
   }
   return Answer(context, kRetryDeadLettersMethod, start, status);
+}
+
+grpc::ServerUnaryReactor* PortalSyncService::PullCatalogue(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::PullCatalogueRequest* request,
+    lienthong::v1::CataloguePull* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status = Authorize(*context, kPullCatalogueMethod);
+  if (status.ok() && catalogue_.puller == nullptr) {
+    status = absl::UnavailableError("the national catalogue cannot be read");
+  }
+  if (status.ok()) *response = catalogue_.puller->PullNow();
+  return Answer(context, kPullCatalogueMethod, start, status);
+}
+
+grpc::ServerUnaryReactor* PortalSyncService::GetCataloguePull(
+    grpc::CallbackServerContext* context,
+    const lienthong::v1::GetCataloguePullRequest* request,
+    lienthong::v1::CataloguePull* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status = Authorize(*context, kGetCataloguePullMethod);
+  if (status.ok() && catalogue_.puller == nullptr) {
+    status = absl::UnavailableError("the national catalogue cannot be read");
+  }
+  if (status.ok()) {
+    std::optional<lienthong::v1::CataloguePull> latest =
+        catalogue_.puller->Latest();
+    if (latest.has_value()) {
+      *response = *std::move(latest);
+    } else {
+      status = absl::NotFoundError(
+          "the national catalogue has not been read since the gateway "
+          "started");
+    }
+  }
+  return Answer(context, kGetCataloguePullMethod, start, status);
 }
 
 }  // namespace lienthong::sync

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -31,7 +32,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/sync/catalogue_pull.h"
+#include "gateway/sync/national_catalogue.h"
 #include "gateway/sync/outbox.h"
+#include "gateway/sync/procedure_codes.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -51,6 +55,10 @@ inline constexpr char kListDeadLettersMethod[] =
     "lienthong.v1.PortalSyncService/ListDeadLetters";
 inline constexpr char kRetryDeadLettersMethod[] =
     "lienthong.v1.PortalSyncService/RetryDeadLetters";
+inline constexpr char kPullCatalogueMethod[] =
+    "lienthong.v1.PortalSyncService/PullCatalogue";
+inline constexpr char kGetCataloguePullMethod[] =
+    "lienthong.v1.PortalSyncService/GetCataloguePull";
 
 // Decides whether the caller of `ctx` may call `method` (a full method
 // name). Returns OK, UNAUTHENTICATED or PERMISSION_DENIED. Thread-safe.
@@ -87,12 +95,25 @@ using CallAuditor = std::function<void(
 // Most updates one PushDossierStatus call may carry.
 inline constexpr int kMaxUpdatesPerPush = 10000;
 
+// What the service checks procedure codes with, and reads the national
+// catalogue through. Every member may be null (empty): no mapping but the
+// provincial form's, no checks, PullCatalogue and GetCataloguePull
+// UNAVAILABLE.
+struct CatalogueAccess {
+  const ProcedureCodeMap* codes = nullptr;
+  const NationalCatalogue* catalogue = nullptr;
+  CataloguePuller* puller = nullptr;
+  // Called for each procedure code that could not be checked because no
+  // catalogue has ever been read (the call goes on). Thread-safe.
+  std::function<void()> check_skipped;
+};
+
 class PortalSyncService final
     : public lienthong::v1::PortalSyncService::CallbackService {
  public:
-  // REQUIRES: `outbox` outlives the service; the service outlives the gRPC
-  // server that serves it.
-  explicit PortalSyncService(Outbox* outbox);
+  // REQUIRES: `outbox` and what `catalogue` points to outlive the service;
+  // the service outlives the gRPC server that serves it.
+  explicit PortalSyncService(Outbox* outbox, CatalogueAccess catalogue = {});
   ~PortalSyncService() override;
 
   // Sets how calls are authorised. Until it is set every call fails with
@@ -110,7 +131,10 @@ class PortalSyncService final
   // The methods of lienthong.v1.PortalSyncService; errors as in
   // portal.proto, plus UNAUTHENTICATED / PERMISSION_DENIED from the
   // authoriser. PushDossierStatus fails with INVALID_ARGUMENT for more than
-  // kMaxUpdatesPerPush updates.
+  // kMaxUpdatesPerPush updates. PushDossierStatus and SyncProcedures fail
+  // with FAILED_PRECONDITION naming each procedure code whose national code
+  // the national catalogue does not have (no check while none has been
+  // read).
   grpc::ServerUnaryReactor* SyncProcedures(
       grpc::CallbackServerContext* context,
       const lienthong::v1::SyncProceduresRequest* request,
@@ -134,8 +158,23 @@ class PortalSyncService final
       grpc::CallbackServerContext* context,
       const lienthong::v1::RetryDeadLettersRequest* request,
       lienthong::v1::RetryDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* PullCatalogue(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::PullCatalogueRequest* request,
+      lienthong::v1::CataloguePull* response) override;
+  grpc::ServerUnaryReactor* GetCataloguePull(
+      grpc::CallbackServerContext* context,
+      const lienthong::v1::GetCataloguePullRequest* request,
+      lienthong::v1::CataloguePull* response) override;
 
  private:
+  // The national codes the catalogue lacks among `codes` (each with where
+  // it was given), as FAILED_PRECONDITION; OK when all are known or there
+  // is no catalogue to check against.
+  absl::Status CheckNationalCodes(
+      const std::vector<std::pair<std::string, std::string>>& codes) const;
+  std::string NationalCode(absl::string_view code) const;
+
   class JobWatcher;
 
   absl::Status Authorize(const grpc::CallbackServerContext& context,
@@ -150,6 +189,7 @@ class PortalSyncService final
   CallAuditor auditor();
 
   Outbox* const outbox_;
+  const CatalogueAccess catalogue_;
 
   absl::Mutex authorizer_mu_;
   Authorizer authorize_ ABSL_GUARDED_BY(authorizer_mu_);

@@ -10,6 +10,7 @@ namespace lienthong::sync {
 struct SyncMetrics::Source {
   absl::Mutex mu;
   const Outbox* outbox ABSL_GUARDED_BY(mu) = nullptr;
+  const NationalCatalogue* catalogue ABSL_GUARDED_BY(mu) = nullptr;
 
   OutboxCounts Read() {
     absl::MutexLock lock(&mu);
@@ -51,6 +52,24 @@ SyncMetrics::SyncMetrics(metrics::Registry& registry)
     retried_[Index(kind)] = &failures.WithLabels({name, "retry"});
     dead_lettered_[Index(kind)] = &failures.WithLabels({name, "dead_letter"});
   }
+  registry
+      .AddGauge("lienthong_portal_sync_catalogue_procedures",
+                "Procedures in the national procedure database as last read "
+                "(0: never read; pushes then go unchecked).")
+      .Get()
+      .SetCallback([source] {
+        absl::MutexLock lock(&source->mu);
+        return source->catalogue == nullptr
+                   ? 0.0
+                   : static_cast<double>(source->catalogue->size());
+      });
+  checks_skipped_ =
+      &registry
+           .AddCounter("lienthong_portal_sync_catalogue_checks_skipped_total",
+                       "Procedure codes pushed or published without a check "
+                       "against the national catalogue, none having been "
+                       "read.")
+           .Get();
   pruned_ = &registry
                  .AddCounter("lienthong_portal_sync_pruned_total",
                              "Delivered items deleted from the portal outbox "
@@ -58,7 +77,17 @@ SyncMetrics::SyncMetrics(metrics::Registry& registry)
                  .Get();
 }
 
-SyncMetrics::~SyncMetrics() { WatchOutbox(nullptr); }
+SyncMetrics::~SyncMetrics() {
+  WatchOutbox(nullptr);
+  WatchCatalogue(nullptr);
+}
+
+void SyncMetrics::WatchCatalogue(const NationalCatalogue* catalogue) {
+  absl::MutexLock lock(&source_->mu);
+  source_->catalogue = catalogue;
+}
+
+void SyncMetrics::CatalogueCheckSkipped() { checks_skipped_->Increment(); }
 
 void SyncMetrics::WatchOutbox(const Outbox* outbox) {
   absl::MutexLock lock(&source_->mu);

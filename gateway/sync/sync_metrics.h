@@ -11,6 +11,12 @@
 //                                          (tried again later) or
 //                                          "dead_letter"
 //   lienthong_portal_sync_pruned_total     delivered items deleted
+//   lienthong_portal_sync_catalogue_procedures
+//                                          gauge: procedures in the national
+//                                          catalogue in use (0: none read)
+//   lienthong_portal_sync_catalogue_checks_skipped_total
+//                                          procedure codes not checked, as no
+//                                          national catalogue had been read
 //
 // kind is "procedure" or "dossier". Labels never hold a dossier or procedure
 // code (see the cardinality rules in gateway/metrics/registry.h).
@@ -24,6 +30,7 @@
 #include <memory>
 
 #include "gateway/metrics/registry.h"
+#include "gateway/sync/national_catalogue.h"
 #include "gateway/sync/outbox.h"
 
 namespace lienthong::sync {
@@ -49,6 +56,11 @@ class SyncMetrics {
   void Delivered(ItemKind kind);
   void Failed(ItemKind kind, bool dead_letter);
   void Pruned(int64_t items);
+  void CatalogueCheckSkipped();
+
+  // Makes the catalogue gauge read `catalogue` (null: read 0). Thread-safe.
+  // REQUIRES: `catalogue` outlives this object or the next call.
+  void WatchCatalogue(const NationalCatalogue* catalogue);
 
  private:
   struct Source;
@@ -61,6 +73,7 @@ class SyncMetrics {
   metrics::Counter* retried_[2];
   metrics::Counter* dead_lettered_[2];
   metrics::Counter* pruned_;
+  metrics::Counter* checks_skipped_;
 };
 
 }  // namespace lienthong::sync

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
+#include "gateway/validation/text.h"
 #include "re2/re2.h"
 
 namespace lienthong::validation {
@@ -20,16 +21,6 @@ bool IsRecordName(absl::string_view name) {
     }
   }
   return true;
-}
-
-// Printable: no C0 control character and no DEL. (Well-formed UTF-8 is
-// guaranteed for proto3 strings by the parser.)
-bool HasControlCharacter(absl::string_view text) {
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return true;
-  }
-  return false;
 }
 
 // Checks `names` are well-formed and distinct; INVALID_ARGUMENT naming
@@ -141,13 +132,11 @@ absl::Status RecordSchema::CheckParameters(
           field, " is required by record type '", type_.name, "'"));
     }
     const std::string& value = it->second;
-    if (value.size() > kMaxRecordParameterBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, " is longer than ", kMaxRecordParameterBytes, " bytes"));
-    }
-    if (HasControlCharacter(value)) {
+    // Printable UTF-8 of bounded size: the one text rule (text.h).
+    if (absl::Status text = ValidateText(value, kMaxRecordParameterBytes);
+        !text.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, " contains control characters"));
+          absl::StrCat(field, ": ", text.message()));
     }
     if (patterns_[i] != nullptr && !RE2::FullMatch(value, *patterns_[i])) {
       return absl::InvalidArgumentError(

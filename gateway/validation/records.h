@@ -52,9 +52,9 @@ class RecordSchema {
   bool HasField(absl::string_view name) const;
 
   // Checks a request's parameters: each name one the type declares, each
-  // required one present, each value non-empty, at most
-  // kMaxRecordParameterBytes, free of control characters, and matching its
-  // pattern. Returns OK or INVALID_ARGUMENT naming the parameter
+  // required one present, each value non-empty, well-formed UTF-8 of at
+  // most kMaxRecordParameterBytes without control characters (text.h), and
+  // matching its pattern. Returns OK or INVALID_ARGUMENT naming the parameter
   // ("parameters.tax_code does not have the form the record type
   // 'enterprise' requires"); malformed names are not echoed.
   absl::Status CheckParameters(

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -188,24 +190,29 @@ absl::Status FillCredentials(const std::string& folder,
       {"tls.pem", "gateway.pem"},
       {"tls.key", "gateway.key"},
       {"client-ca.pem", "ca.pem"}};
+  // Made together by `lienthong audit keygen`.
+  const std::set<std::string> kAuditKeys = {
+      "audit-signing.pem", "audit-hmac.key", "audit-digest.key"};
   for (const std::string& name : names) {
     const std::string path = absl::StrCat(folder, "/", name);
     if (auto it = kCertificates.find(name); it != kCertificates.end()) {
       if (!WriteFile(path, ReadFile(testing::TestCert(it->second)))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));
       }
-    } else if (name != "audit-signing.pem" && name != "audit-hmac.key") {
+    } else if (kAuditKeys.count(name) == 0) {
       if (!WriteFile(path, absl::StrCat("test-", name, "\n"))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));
       }
     }
   }
-  if (names.count("audit-signing.pem") > 0 ||
-      names.count("audit-hmac.key") > 0) {
+  if (std::any_of(
+          kAuditKeys.begin(), kAuditKeys.end(),
+          [&](const std::string& key) { return names.count(key) > 0; })) {
     auto keygen =
         RunTool({testing::BinaryPath("gateway/cli/lienthong"), "audit",
                  "keygen", "--signing-key", folder + "/audit-signing.pem",
-                 "--hmac-key", folder + "/audit-hmac.key"});
+                 "--hmac-key", folder + "/audit-hmac.key", "--digest-key",
+                 folder + "/audit-digest.key"});
     if (!keygen.ok() || keygen->exit_code != 0) {
       return absl::InternalError(absl::StrCat(
           "lienthong audit keygen failed: ",

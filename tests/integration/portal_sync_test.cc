@@ -1,15 +1,22 @@
 // Portal synchronisation end to end: the real lienthong-gateway process with
 // a "dvcqg-portal-rest" adapter in front of a lienthong-sim process, over
-// mutual TLS. Counts are taken at the simulator (GET /_sim/portal/applied):
+// mutual TLS. Counts are taken at the simulator (GET /_sim/portal/applied),
+// which refuses the progress of a dossier not registered with it:
 //
 // - the portal goes down in the middle of a sync of a 400-procedure
 //   catalogue and 10,000 dossier status updates (2,000 dossiers x 5
-//   statuses); when it is back, everything arrives, each item exactly once
-//   and every dossier's statuses in order;
+//   statuses, the first carrying the dossier's registration); when it is
+//   back, everything arrives, each item exactly once and every dossier's
+//   registration before its statuses, in order; while it is down, the
+//   applicants' names and phone numbers wait in the outbox encrypted (its
+//   database file and write-ahead log are searched for them);
 // - the gateway is killed with SIGKILL at random moments (>= 20 times) during
-//   such a run and restarted each time: nothing acknowledged is lost,
-//   nothing is applied twice, order holds, and the outbox passes SQLite's
-//   integrity check;
+//   such a run, so some land between a dossier's registration and its first
+//   status, and restarted each time: nothing acknowledged is lost, nothing
+//   is applied twice, order holds, and the outbox passes SQLite's integrity
+//   check;
+// - the portal's sessions expire in the middle of a run: one sign-in renews
+//   the session for every delivery in flight, and nothing is lost;
 // - delivery throughput to a healthy simulator is measured and printed.
 #include <curl/curl.h>
 #include <sqlite3.h>
@@ -19,7 +26,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -35,6 +44,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -133,6 +143,13 @@ class SimControl {
     int trang_thai = 0;
   };
 
+  // Every portal session issued so far is refused from now on.
+  void ExpireSessions() const {
+    const std::string body;
+    auto answer = Call("/_sim/portal/expire-sessions", &body);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+  }
+
   std::vector<Item> AppliedItems() const {
     std::vector<Item> items;
     auto answer = Call("/_sim/portal/applied", nullptr);
@@ -201,7 +218,16 @@ lienthong::v1::SyncProceduresRequest Catalogue() {
   return request;
 }
 
-// Step `step` (0..4) of dossier `d`, dated a minute after the previous step.
+// The (synthetic) applicant of dossier `d`: a name and a phone number of
+// its own, so the outbox can be searched for them.
+std::string ApplicantName(int d) {
+  static const char* const kFamily[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Vũ"};
+  return absl::StrFormat("%s Thị Thử Nghiệm %05d", kFamily[d % 5], d);
+}
+std::string ApplicantPhone(int d) { return absl::StrFormat("09%08d", 31000000 + d); }
+
+// Step `step` (0..4) of dossier `d`, dated a minute after the previous step;
+// the first carries the dossier's registration.
 lienthong::v1::DossierStatusUpdate Update(int d, int step) {
   lienthong::v1::DossierStatusUpdate u;
   u.set_dossier_code(Dossier(d));
@@ -209,6 +235,18 @@ lienthong::v1::DossierStatusUpdate Update(int d, int step) {
   u.set_status(kLife[step]);
   u.mutable_time()->set_seconds(kDay + d + step * 60);
   u.set_handler("Cán bộ một cửa");
+  if (step == 0) {
+    lienthong::v1::DossierRegistration& r = *u.mutable_registration();
+    r.set_procedure_name(absl::StrCat("Thủ tục hành chính số ", d % kProcedures + 1));
+    r.set_field_code("G09-TP05");
+    r.set_field_name("Hộ tịch");
+    r.mutable_applicant()->set_name(ApplicantName(d));
+    r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+    r.mutable_applicant()->set_phone(ApplicantPhone(d));
+    r.set_summary("Hồ sơ thử nghiệm");
+    *r.mutable_received() = u.time();
+    r.set_handling_unit("UBND xã Tân Hưng");
+  }
   return u;
 }
 
@@ -241,7 +279,11 @@ adapters:
       upstream:
         base_url: https://127.0.0.1:%2$d
         ca_file: %1$s/ca.pem
-      api_key: dev-portal-key
+      auth_endpoint: /dvcqg/adapter/auth
+      integration_endpoint: /dvcqg/adapter/integration
+      username: lienthong-dev
+      password: dev-portal-password
+      madonvi: 000.00.00.H31
 clients:
   - id: spiffe://lienthong.local/dossier-system
     methods:
@@ -251,6 +293,8 @@ clients:
       - lienthong.v1.PortalSyncService/PushDossierStatus
       - lienthong.v1.PortalSyncService/ListDeadLetters
       - lienthong.v1.PortalSyncService/RetryDeadLetters
+      - lienthong.v1.PortalSyncService/PullCatalogue
+      - lienthong.v1.PortalSyncService/GetCataloguePull
 portal_sync:
   adapter: portal
   outbox_file: %3$s/outbox.db
@@ -370,18 +414,39 @@ PushOutcome PushEverything(const PortHolder& port, bool send_catalogue,
   return outcome;
 }
 
+// The province's catalogue as the simulator reads it (--portal-catalogue):
+// its national procedure database then holds the workload's codes.
+std::string WriteSimCatalogue(const std::string& dir) {
+  std::string json = "[";
+  for (int i = 0; i < kProcedures; ++i) {
+    absl::StrAppend(&json, i == 0 ? "" : ",", "{\"code\":\"", ProcedureCode(i),
+                    "\",\"name\":\"Thủ tục hành chính số ", i + 1,
+                    "\",\"field\":\"Hộ tịch\"}");
+  }
+  json += "]";
+  const std::string path = dir + "/sim-catalogue.json";
+  std::ofstream(path, std::ios::binary) << json;
+  return path;
+}
+
+absl::StatusOr<RunningProcess> StartSim(const std::string& dir) {
+  return StartSimProcess({"--portal-catalogue", WriteSimCatalogue(dir)});
+}
+
 // Every item applied exactly once, every procedure created once, and each
-// dossier's statuses in their order.
+// dossier registered once, before its statuses, which come in their order.
 void ExpectExactlyOnceInOrder(const std::vector<SimControl::Item>& applied) {
   std::set<std::string> keys;
   std::set<std::string> created;
-  std::map<std::string, std::vector<int>> statuses;
+  std::map<std::string, std::vector<int>> statuses;  // 0: the registration
   int other = 0;
   for (const SimControl::Item& item : applied) {
     EXPECT_TRUE(keys.insert(item.key).second) << "applied twice: " << item.key;
     if (item.kind == "create_procedure") {
       EXPECT_TRUE(created.insert(item.ma_tthc).second)
           << "created twice: " << item.ma_tthc;
+    } else if (item.kind == "register_dossier") {
+      statuses[item.ma_ho_so].push_back(0);
     } else if (item.kind == "dossier_status") {
       statuses[item.ma_ho_so].push_back(item.trang_thai);
     } else {
@@ -391,7 +456,7 @@ void ExpectExactlyOnceInOrder(const std::vector<SimControl::Item>& applied) {
   EXPECT_EQ(created.size(), static_cast<size_t>(kProcedures));
   EXPECT_EQ(other, 0);
   EXPECT_EQ(statuses.size(), static_cast<size_t>(kDossiers));
-  const std::vector<int> kOrder = {1, 2, 4, 9, 10};
+  const std::vector<int> kOrder = {0, 1, 2, 4, 9, 10};
   int out_of_order = 0;
   for (const auto& [code, seen] : statuses) {
     if (seen != kOrder) {
@@ -440,13 +505,20 @@ int64_t CountRows(const std::string& db_path, const char* sql) {
   return count;
 }
 
-constexpr int64_t kTotal = kProcedures + kDossiers * kSteps;
+// Every dossier's registration, then its statuses.
+constexpr int64_t kTotal = kProcedures + kDossiers * (kSteps + 1);
+
+// Bytes of `path`; empty when it cannot be read.
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 // ---- Tests -----------------------------------------------------------------
 
 TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
   const std::string dir = TestDir("down");
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
@@ -496,6 +568,18 @@ TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
     if (step != 3) return;
     absl::SleepFor(absl::Seconds(3) - (absl::Now() - down_at));
     applied_while_down = control.Applied();
+    // The registrations wait in the outbox: its database file and log
+    // hold no applicant's name or phone number in clear.
+    for (const char* suffix : {"", "-wal"}) {
+      const std::string bytes = FileBytes(dir + "/outbox.db" + suffix);
+      EXPECT_FALSE(bytes.empty()) << suffix;
+      int found = 0;
+      for (int d = 1; d <= kDossiers; d += 37) {
+        found += bytes.find(ApplicantName(d)) != std::string::npos;
+        found += bytes.find(ApplicantPhone(d)) != std::string::npos;
+      }
+      EXPECT_EQ(found, 0) << "personal data in clear in outbox.db" << suffix;
+    }
     control.SetPortalKnobs("");
     up_at = absl::Now();
   });
@@ -546,7 +630,7 @@ TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
 TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
   constexpr int kKills = 24;
   const std::string dir = TestDir("kill");
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   // A slower portal stretches the run over every kill.
@@ -635,6 +719,106 @@ TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
   EXPECT_GE(during_work, 20);
 }
 
+TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
+  const std::string dir = TestDir("session");
+  auto sim = StartSim(dir);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  SimControl control(sim->port);
+  // Success answered as 0 and "00" in turn (the simulator's default).
+  control.SetPortalKnobs(R"("error_code_style":"alternate")");
+  auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
+                                     SyncYaml(sim->port, dir), dir + "/gateway.log");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  PortHolder port;
+  port.Set(gateway->port);
+  std::atomic<bool> expired{false};
+  std::thread expirer([&] {
+    if (control.WaitApplied(kTotal / 3, absl::Seconds(60))) {
+      control.ExpireSessions();
+      expired = true;
+    }
+  });
+  PushOutcome pushed = PushEverything(port, /*send_catalogue=*/true, nullptr);
+  expirer.join();
+  ASSERT_TRUE(expired);
+  ASSERT_TRUE(control.WaitApplied(kTotal, absl::Seconds(90)))
+      << "applied " << control.Applied() << " of " << kTotal;
+  EXPECT_EQ(pushed.accepted, kDossiers * kSteps);
+  ExpectExactlyOnceInOrder(control.AppliedItems());
+  std::map<std::string, int64_t> stats = control.PortalStats();
+  // The first sign-in and one renewal, however many deliveries were out
+  // when the portal refused the session.
+  EXPECT_EQ(stats["tokens_issued"], 2);
+  EXPECT_GE(stats["auth_failures"], 1);
+  std::printf(
+      "[session expiry] %lld deliveries met the refused session; %lld "
+      "sign-ins in all; %lld items applied exactly once\n",
+      static_cast<long long>(stats["auth_failures"]),
+      static_cast<long long>(stats["tokens_issued"]),
+      static_cast<long long>(stats["portal_applied"]));
+  EXPECT_EQ(gateway->process.Stop(SIGTERM), 0);
+}
+
+TEST(PortalSyncTest, CatalogueIsReadAtStartAndUnknownCodesAreRefused) {
+  const std::string dir = TestDir("catalogue");
+  auto sim = StartSim(dir);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
+                                     SyncYaml(sim->port, dir), dir + "/gateway.log");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  auto stub = Stub(gateway->port);
+  // The gateway held no catalogue: it reads one at start.
+  auto wait_done = [&]() {
+    lienthong::v1::CataloguePull pull;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      grpc::Status status =
+          stub->GetCataloguePull(Context(absl::Seconds(10)).get(), {}, &pull);
+      if (status.ok() && pull.state() != lienthong::v1::CataloguePull::RUNNING) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));  // polling the gateway
+    }
+    return pull;
+  };
+  lienthong::v1::CataloguePull pull = wait_done();
+  ASSERT_EQ(pull.state(), lienthong::v1::CataloguePull::DONE) << pull.error();
+  // The simulator's: the workload's codes and its synthetic others.
+  EXPECT_EQ(pull.catalogue_procedures(), kProcedures + 120);
+  EXPECT_EQ(pull.detailed(), kProcedures + 120);
+
+  lienthong::v1::PushDossierStatusRequest push;
+  *push.add_updates() = Update(1, 0);
+  push.mutable_updates(0)->set_procedure_code("1.999999.000.00.00.H31");
+  lienthong::v1::PushDossierStatusResponse pushed;
+  grpc::Status refused =
+      stub->PushDossierStatus(Context(absl::Seconds(10)).get(), push, &pushed);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("not in the national procedure database: "
+                                   "updates[0].procedure_code "
+                                   "(1.999999.000.00.00.H31): 1.999999"));
+  push.mutable_updates(0)->set_procedure_code(ProcedureCode(1));
+  EXPECT_TRUE(
+      stub->PushDossierStatus(Context(absl::Seconds(10)).get(), push, &pushed)
+          .ok());
+  lienthong::v1::SyncProceduresRequest catalogue = Catalogue();
+  catalogue.mutable_procedures(5)->set_code("1.999998.000.00.00.H31");
+  lienthong::v1::SyncProceduresResponse planned;
+  grpc::Status unknown = stub->SyncProcedures(
+      Context(absl::Seconds(10)).get(), catalogue, &planned);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(unknown.error_message(), ::testing::HasSubstr("1.999998"));
+
+  // Asked again, it reads again.
+  lienthong::v1::CataloguePull again;
+  ASSERT_TRUE(
+      stub->PullCatalogue(Context(absl::Seconds(10)).get(), {}, &again).ok());
+  EXPECT_TRUE(again.started_now());
+  EXPECT_EQ(wait_done().state(), lienthong::v1::CataloguePull::DONE);
+  EXPECT_EQ(gateway->process.Stop(SIGTERM), 0);
+}
+
 // Updates per second from acknowledged push to applied at the simulator,
 // at two in-flight caps. The simulator answers a kept-alive connection's
 // request only after ~40 ms (its responses go out in two small TLS writes,
@@ -643,7 +827,7 @@ TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
 // what the gateway itself sustains.
 void MeasureThroughput(int max_in_flight) {
   const std::string dir = TestDir(absl::StrCat("throughput-", max_in_flight));
-  auto sim = StartSimProcess();
+  auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
   auto gateway = StartGatewayProcess(dir + "/gateway.yaml",

@@ -67,7 +67,15 @@ class StderrCapture {
 class VneidSignInTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = GatewayEnv::Start({});
+    // Every refusal gets a record of its own here, so the tests can read
+    // each call's outcome in order: with coalescing (tested in the audit
+    // tests), two refusals of one kind within a second share one record,
+    // which a loaded machine makes likely.
+    EnvOptions options;
+    options.customize = [](lienthong::config::v1::GatewayConfig& config) {
+      config.mutable_audit()->set_coalesce_refusals(false);
+    };
+    auto env = GatewayEnv::Start(options);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = *std::move(env);
     auto http = adapters::CurlHttpClient::Create({});

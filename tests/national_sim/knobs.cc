@@ -12,6 +12,8 @@ namespace {
 
 constexpr absl::string_view kErrorKinds[] = {"http500", "http503", "soap_busy"};
 constexpr absl::string_view kDownModes[] = {"reset", "http503"};
+constexpr absl::string_view kErrorCodeStyles[] = {"alternate", "number",
+                                                  "string"};
 
 template <typename Enum, size_t N>
 bool EnumFromName(absl::string_view name, const absl::string_view (&names)[N],
@@ -58,13 +60,15 @@ std::optional<System> SystemFromName(absl::string_view name) {
 
 absl::Status ValidateKnobs(const Knobs& k) {
   for (double rate :
-       {k.error_rate, k.malformed_rate, k.drop_rate, k.reject_rate}) {
+       {k.error_rate, k.malformed_rate, k.drop_rate, k.reject_rate,
+        k.lose_answer_rate}) {
     if (!(rate >= 0 && rate <= 1)) {
       return absl::InvalidArgumentError("rates must be within 0..1");
     }
   }
-  if (k.latency_ms < 0 || k.jitter_ms < 0) {
-    return absl::InvalidArgumentError("latency and jitter must be >= 0");
+  if (k.latency_ms < 0 || k.jitter_ms < 0 || k.session_lifetime_ms < 0) {
+    return absl::InvalidArgumentError(
+        "latency, jitter and session lifetime must be >= 0");
   }
   return absl::OkStatus();
 }
@@ -76,7 +80,8 @@ absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs) {
   };
   for (auto [field, target] :
        {std::pair<const char*, int*>{"latency_ms", &k.latency_ms},
-        {"jitter_ms", &k.jitter_ms}}) {
+        {"jitter_ms", &k.jitter_ms},
+        {"session_lifetime_ms", &k.session_lifetime_ms}}) {
     if (!JsonHas(json, field)) continue;
     auto v = JsonNumber(json, field);
     if (!v || *v < 0 || *v > 3.6e6) return bad(field);
@@ -86,14 +91,17 @@ absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs) {
        {std::pair<const char*, double*>{"error_rate", &k.error_rate},
         {"malformed_rate", &k.malformed_rate},
         {"drop_rate", &k.drop_rate},
-        {"reject_rate", &k.reject_rate}}) {
+        {"reject_rate", &k.reject_rate},
+        {"lose_answer_rate", &k.lose_answer_rate}}) {
     if (!JsonHas(json, field)) continue;
     auto v = JsonNumber(json, field);
     if (!v) return bad(field);
     *target = *v;
   }
   for (auto [field, target] :
-       {std::pair<const char*, bool*>{"hang", &k.hang}, {"down", &k.down}}) {
+       {std::pair<const char*, bool*>{"hang", &k.hang},
+        {"down", &k.down},
+        {"ignore_idempotency_keys", &k.ignore_idempotency_keys}}) {
     if (!JsonHas(json, field)) continue;
     auto v = JsonBool(json, field);
     if (!v) return bad(field);
@@ -106,6 +114,11 @@ absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs) {
   if (JsonHas(json, "down_mode") &&
       !EnumFromName(JsonText(json, "down_mode"), kDownModes, k.down_mode)) {
     return bad("down_mode");
+  }
+  if (JsonHas(json, "error_code_style") &&
+      !EnumFromName(JsonText(json, "error_code_style"), kErrorCodeStyles,
+                    k.error_code_style)) {
+    return bad("error_code_style");
   }
   if (JsonHas(json, "retry_after"))
     k.retry_after = JsonText(json, "retry_after");
@@ -130,7 +143,13 @@ std::string KnobsToJson(const Knobs& k) {
       ",\"hang\":", k.hang ? "true" : "false",
       ",\"down\":", k.down ? "true" : "false", ",\"down_mode\":\"",
       kDownModes[static_cast<int>(k.down_mode)], "\",\"reject_codes\":[",
-      absl::StrJoin(codes, ","), "],\"reject_rate\":", k.reject_rate, "}");
+      absl::StrJoin(codes, ","), "],\"reject_rate\":", k.reject_rate,
+      ",\"lose_answer_rate\":", k.lose_answer_rate,
+      ",\"error_code_style\":\"",
+      kErrorCodeStyles[static_cast<int>(k.error_code_style)],
+      "\",\"session_lifetime_ms\":", k.session_lifetime_ms,
+      ",\"ignore_idempotency_keys\":",
+      k.ignore_idempotency_keys ? "true" : "false", "}");
 }
 
 std::string StatsToJson(const SystemStats& s) {

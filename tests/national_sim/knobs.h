@@ -43,6 +43,10 @@ enum class ErrorKind {
   kHttp503,   // HTTP 503, with Retry-After when Knobs::retry_after is set
   kSoapBusy,  // population: HTTP 500 fault "He thong dang ban..."; else 503
 };
+// How the portal writes error_code in a successful answer (the public
+// source accepts both): alternating 0 and "00", always the number 0, or
+// always the string "00".
+enum class ErrorCodeStyle { kAlternate, kNumber, kString };
 // What a system that is down does with a request.
 enum class DownMode {
   kReset,    // closes the connection with a TCP reset, no answer
@@ -70,6 +74,15 @@ struct Knobs {
   // `reject_codes`, or by the hash of its MaHoSo (agencies.h).
   std::set<std::string> reject_codes;
   double reject_rate = 0;
+  // Serve the request (a portal applies it) and then close the connection
+  // without the answer: the client cannot know the outcome.
+  double lose_answer_rate = 0;
+  // Portal only: how error_code is written on success; sessions are refused
+  // this long after their sign-in (0: PortalConfig::session_lifetime); and
+  // X-Idempotency-Key is ignored, as a portal that does not know it would.
+  ErrorCodeStyle error_code_style = ErrorCodeStyle::kAlternate;
+  int session_lifetime_ms = 0;
+  bool ignore_idempotency_keys = false;
 };
 
 // Counters for one system since start. Every received request ends in
@@ -85,7 +98,7 @@ struct SystemStats {
   int64_t auth_failures = 0;          // included in answered_client_error
   int64_t lookups = 0;                // population only: lookups received
   int64_t identity_checks = 0;        // population only: checks received
-  int64_t tokens_issued = 0;          // VNeID only
+  int64_t tokens_issued = 0;          // VNeID tokens; portal sessions
   int64_t portal_applied = 0;         // portal only: items applied
 };
 
@@ -101,7 +114,9 @@ struct SimStats {
 // Applies the knob fields present in `json` ("latency_ms", "jitter_ms",
 // "error_rate", "error_kind": "http500"|"http503"|"soap_busy",
 // "retry_after", "malformed_rate", "drop_rate", "hang", "down", "down_mode":
-// "reset"|"http503", "reject_codes": [..], "reject_rate") to `knobs`; other
+// "reset"|"http503", "reject_codes": [..], "reject_rate",
+// "lose_answer_rate", "error_code_style": "alternate"|"number"|"string",
+// "session_lifetime_ms", "ignore_idempotency_keys") to `knobs`; other
 // fields are ignored. Fails with INVALID_ARGUMENT, leaving `knobs` unchanged,
 // on a value of the wrong type or out of range.
 absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs);

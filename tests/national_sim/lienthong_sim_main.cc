@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,13 +42,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "lienthong-sim: simulated national systems (population database SOAP at "
       "/c06/soap, VNeID's OpenID Connect realm at /vneid/realms/citizen/..., "
-      "national portal at /dvcqg/api/...) on one HTTPS port, per "
+      "national portal at /dvcqg/adapter/...) on one HTTPS port, per "
       "docs/wire-formats.md. All citizens are synthetic. Control endpoint: "
       "GET /_sim/stats, POST /_sim/knobs, POST /_sim/vneid/faults, POST "
       "/_sim/vneid/rotate-keys, GET /_sim/vneid/stats."};
   SimOptions options;
   std::string listen = "127.0.0.1:9443", self_signed_dir;
   int token_lifetime_s = 300;
+  int portal_session_lifetime_s = 600;
   app.add_option("--listen", listen,
                  "host:port to listen on; port 0 picks a free one")
       ->capture_default_str();
@@ -108,13 +111,35 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber)
       ->group(creds);
-  app.add_option("--portal-api-key", options.portal_api_key,
-                 "national portal X-Api-Key")
+  app.add_option("--portal-user", options.portal.username,
+                 "national portal sign-in username")
       ->capture_default_str()
       ->group(creds);
   app.add_option("--agency-api-key", options.agencies.api_key,
                  "X-Api-Key of the agencies of interconnected procedures")
       ->capture_default_str()
+      ->group(creds);
+  app.add_option("--portal-password", options.portal.password,
+                 "national portal sign-in password")
+      ->capture_default_str()
+      ->group(creds);
+  app.add_option("--portal-madonvi", options.portal.madonvi,
+                 "unit code (madonvi) the national portal accepts")
+      ->capture_default_str()
+      ->group(creds);
+  std::string portal_catalogue;
+  app.add_option("--portal-catalogue", portal_catalogue,
+                 "a province's procedure catalogue (JSON, as "
+                 "deploy/examples/catalogue.json): the simulated national "
+                 "procedure database then holds its national codes, and "
+                 "synthetic others")
+      ->check(CLI::ExistingFile)
+      ->group(creds);
+  app.add_option("--portal-session-lifetime", portal_session_lifetime_s,
+                 "national portal sessions are refused this many seconds "
+                 "after their sign-in")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
       ->group(creds);
 
   auto* faults = "Fault injection (change at run time with POST /_sim/knobs)";
@@ -162,6 +187,11 @@ int main(int argc, char** argv) {
                  "share whose connection is reset unanswered")
       ->check(CLI::Range(0.0, 1.0))
       ->group(faults);
+  app.add_option("--lose-answer-rate", k.lose_answer_rate,
+                 "share served (and applied) whose answer is then lost: the "
+                 "connection is reset")
+      ->check(CLI::Range(0.0, 1.0))
+      ->group(faults);
   app.add_flag("--hang", k.hang, "accept requests but never answer them")
       ->group(faults);
   app.add_flag("--down", k.down, "refuse every request (see --down-mode)")
@@ -204,6 +234,19 @@ int main(int argc, char** argv) {
   }
   options.host = listen.substr(0, colon);
   options.vneid.token_lifetime = absl::Seconds(token_lifetime_s);
+  options.portal.session_lifetime = absl::Seconds(portal_session_lifetime_s);
+  if (!portal_catalogue.empty()) {
+    std::ifstream in(portal_catalogue, std::ios::binary);
+    std::string json((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    auto catalogue = lienthong::sim::NationalCatalogueFrom(json);
+    if (!catalogue.ok()) {
+      std::cerr << "lienthong-sim: --portal-catalogue: "
+                << catalogue.status().message() << "\n";
+      return 2;
+    }
+    options.portal.catalogue = *std::move(catalogue);
+  }
 
   // Signals are taken by sigwait below; the loop thread inherits the mask.
   sigset_t stop_signals;

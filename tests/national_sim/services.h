@@ -1,7 +1,8 @@
 // The three simulated national systems as plain request -> reply handlers,
 // free of any networking (docs/wire-formats.md is the contract):
 // PopulationService (SOAP), VneidService (OpenID Connect) and PortalService
-// (JSON with idempotency keys). SimServer puts them on HTTPS.
+// (sessions, one JSON integration endpoint, idempotency keys). SimServer
+// puts them on HTTPS.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SERVICES_H_
 
@@ -15,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -181,48 +183,145 @@ SimReply VneidControl(VneidService& vneid, const SimRequest& request);
 
 // ---- National public service portal -----------------------------------
 
-// One item the portal applied, in the order applied.
-struct AppliedPortalItem {
-  enum class Kind {
-    kCreateProcedure,
-    kUpdateProcedure,
-    kWithdrawProcedure,
-    kDossierStatus
-  };
-  Kind kind;
-  std::string idempotency_key;
-  std::string ma_tthc;    // MaTTHC (dossiers: when sent)
-  std::string ma_ho_so;   // MaHoSo, dossiers only
-  int trang_thai = 0;     // TrangThaiHoSo, dossiers only
-  std::string thoi_gian;  // ThoiGian, dossiers only
-  std::string body;       // the request body as received
+// One procedure of the simulated national procedure database.
+struct NationalProcedureRecord {
+  std::string code;        // MATTHC, e.g. "1.001193"
+  std::string name;        // TENTTHC
+  std::string field_code;  // MALINHVUC
+  std::string field_name;  // TENLINHVUC
+  std::string agency;      // COQUANTHUCHIEN.TENDONVI
+  bool online = true;      // KENH 2 (online) besides 1 (in person)
 };
 
-// The portal's procedures, dossier statuses and idempotency memory.
-// Thread-safe.
+// How many synthetic procedures the simulated national catalogue holds
+// besides those a provincial catalogue names (none of them published by
+// the province).
+inline constexpr int kExtraNationalProcedures = 120;
+
+// The simulated national catalogue for a province: one procedure for each
+// national code of its catalogue `provincial_json` (the form of
+// deploy/examples/catalogue.json: a JSON array of procedures, or
+// {"procedures": [...]}, each with "code", "name", "field",
+// "implementing_agency", "level"), named after its first entry, then the
+// synthetic extras. Fails with INVALID_ARGUMENT for JSON of another shape.
+absl::StatusOr<std::vector<NationalProcedureRecord>> NationalCatalogueFrom(
+    absl::string_view provincial_json);
+
+// Without a provincial catalogue: 1.001193 (birth registration) and the
+// synthetic extras.
+std::vector<NationalProcedureRecord> DefaultNationalCatalogue();
+
+struct PortalConfig {
+  // The province's account and unit code (madonvi).
+  std::string username = "lienthong-dev";
+  std::string password = "dev-portal-password";
+  std::string madonvi = "000.00.00.H31";
+  // The integration adapter's endpoints.
+  std::string auth_path = "/dvcqg/adapter/auth";
+  std::string integration_path = "/dvcqg/adapter/integration";
+  std::string share_path = "/dvcqg/adapter/share";
+  // A session is refused this long after its sign-in (the public source's
+  // client keeps one for 10 minutes); Knobs::session_lifetime_ms overrides.
+  absl::Duration session_lifetime = absl::Minutes(10);
+  // The national procedure database (LayDanhSachTTHC, LayThuTuc).
+  std::vector<NationalProcedureRecord> catalogue = DefaultNationalCatalogue();
+};
+
+// The error_code a refused (unknown or expired) session is answered with:
+// HTTP 200 {"error_code": 401, "message": "..."}.
+inline constexpr int kPortalSessionRefusedCode = 401;
+
+// One change the portal applied, in the order applied.
+struct AppliedPortalItem {
+  enum class Kind {
+    kCreateProcedure,    // an online service published (isUpdating False)
+    kUpdateProcedure,    // republished (isUpdating True)
+    kWithdrawProcedure,  // no longer offered (TrangThai "0")
+    kDossierStatus,      // a step of progress (CapNhatTienDoHoSoMC)
+    kRegisterDossier,    // DongBoHoSoMC, isUpdating False
+    kUpdateDossier,      // DongBoHoSoMC, isUpdating True
+  };
+  Kind kind;
+  std::string idempotency_key;  // empty when none was sent
+  // Procedures: the province's code (MaThuTucDiaPhuong); dossiers: MaTTHC.
+  std::string ma_tthc;
+  std::string ma_ho_so;   // MaHoSo, dossiers only
+  int trang_thai = 0;     // TrangThai / TrangThaiHoSo, dossiers only
+  std::string thoi_gian;  // ThoiDiemXuLy, progress only
+  std::string body;       // the applied data item, as JSON
+};
+
+// "create_procedure", ..., "dossier_status", "register_dossier",
+// "update_dossier".
+absl::string_view AppliedKindName(AppliedPortalItem::Kind kind);
+
+// The portal's sessions, online services, dossiers with their progress,
+// and idempotency memory. Thread-safe.
 class PortalService {
  public:
-  explicit PortalService(std::string api_key) : api_key_(std::move(api_key)) {}
+  explicit PortalService(PortalConfig config);
 
-  // Serves /dvcqg/api/...; `knobs` supplies the permanent rejections. A
-  // repeated X-Idempotency-Key gets the first answer and changes nothing.
-  SimReply Handle(const SimRequest& request, const Knobs& knobs);
+  // Serves the sign-in and the integration endpoint (by request.path) at
+  // `now`; `knobs` supplies the portal-only knobs. A repeated
+  // X-Idempotency-Key gets the first answer and changes nothing (unless
+  // knobs.ignore_idempotency_keys).
+  SimReply Handle(const SimRequest& request, const Knobs& knobs,
+                  absl::Time now);
   std::vector<AppliedPortalItem> Applied() const;
   int64_t applied_count() const;
+  int64_t sessions_issued() const;
+  // Every session issued so far is refused from now on.
+  void ExpireSessions();
+
+  struct Step {
+    int status = 0;
+    std::string time;     // ThoiDiemXuLy
+    std::string handler;  // NguoiXuLy
+  };
+  struct Dossier {
+    std::string ma_tthc;
+    int status = 0;  // TrangThaiHoSo, then the latest TrangThai
+    std::string received;
+    std::vector<Step> progress;
+  };
 
  private:
-  SimReply Apply(const SimRequest& request, const JsonObject& body,
+  SimReply SignIn(const SimRequest& request, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply Apply(const std::string& service, const JsonObject& body,
                  const std::string& key, const Knobs& knobs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply RegisterDossiers(const JsonObject& body, const std::string& key,
+                            const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply RecordProgress(const JsonObject& body, const std::string& key,
+                          const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply PublishServices(const JsonObject& body, const std::string& key,
+                           const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply LookupDossier(const JsonObject& body, const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // LayDanhSachTTHC and LayThuTuc (portal_catalogue.cc).
+  SimReply ListProcedures(const Knobs& knobs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SimReply ReadProcedure(const JsonObject& body, const Knobs& knobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // {"error_code": 0 or "00", "message": ..., <extra>}.
+  SimReply Success(const Knobs& knobs, absl::string_view extra = "")
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  struct Procedure {
-    std::string body;
-    bool withdrawn = false;
-  };
-  const std::string api_key_;
+  const PortalConfig config_;
+  // config_.catalogue's index by code.
+  absl::flat_hash_map<std::string, size_t> catalogue_index_;
   mutable absl::Mutex mu_;
+  // Session -> when it was issued.
+  absl::flat_hash_map<std::string, absl::Time> sessions_ ABSL_GUARDED_BY(mu_);
+  int64_t sessions_issued_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t successes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, SimReply> replies_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Procedure> procedures_ ABSL_GUARDED_BY(mu_);
+  // Online services by the province's code: offered or withdrawn.
+  std::map<std::string, bool> services_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Dossier> dossiers_ ABSL_GUARDED_BY(mu_);
   std::vector<AppliedPortalItem> applied_ ABSL_GUARDED_BY(mu_);
 };
 

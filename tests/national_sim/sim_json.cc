@@ -96,4 +96,24 @@ std::vector<std::string> JsonTexts(const JsonObject& o,
   return out;
 }
 
+std::optional<std::vector<JsonObject>> JsonObjects(const JsonObject& o,
+                                                   const std::string& key) {
+  auto it = o.fields().find(key);
+  if (it == o.fields().end() || it->second.kind_case() != Value::kListValue) {
+    return std::nullopt;
+  }
+  std::vector<JsonObject> out;
+  for (const Value& v : it->second.list_value().values()) {
+    if (v.kind_case() != Value::kStructValue) return std::nullopt;
+    out.push_back(v.struct_value());
+  }
+  return out;
+}
+
+std::string ToJson(const JsonObject& o) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(o, &json).ok()) return "{}";
+  return json;
+}
+
 }  // namespace lienthong::sim

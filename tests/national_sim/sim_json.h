@@ -33,6 +33,12 @@ std::optional<bool> JsonBool(const JsonObject& o, const std::string& key);
 // list); empty when absent.
 std::vector<std::string> JsonTexts(const JsonObject& o, const std::string& key);
 bool JsonHas(const JsonObject& o, const std::string& key);
+// The objects in an array field, in order; nullopt when the field is absent
+// or not an array, or an element is not an object.
+std::optional<std::vector<JsonObject>> JsonObjects(const JsonObject& o,
+                                                   const std::string& key);
+// `o` as compact JSON.
+std::string ToJson(const JsonObject& o);
 
 }  // namespace lienthong::sim
 

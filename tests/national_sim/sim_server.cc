@@ -40,12 +40,9 @@ constexpr char kBusy[] = "He thong dang ban, vui long thu lai sau";
 // GET /_sim/portal/applied: every item the portal applied, in order, one
 // JSON object per line (the request body is left out).
 SimReply PortalAppliedReply(const std::vector<AppliedPortalItem>& applied) {
-  static constexpr const char* kKinds[] = {"create_procedure",
-                                           "update_procedure",
-                                           "withdraw_procedure", "dossier_status"};
   std::string body;
   for (const AppliedPortalItem& item : applied) {
-    absl::StrAppend(&body, "{\"kind\":\"", kKinds[static_cast<int>(item.kind)],
+    absl::StrAppend(&body, "{\"kind\":\"", AppliedKindName(item.kind),
                     "\",\"idempotency_key\":", JsonQuote(item.idempotency_key),
                     ",\"ma_tthc\":", JsonQuote(item.ma_tthc),
                     ",\"ma_ho_so\":", JsonQuote(item.ma_ho_so),
@@ -122,7 +119,7 @@ class SimServer::Impl {
       : options_(options),
         population_(options.population),
         vneid_(options.vneid),
-        portal_(options.portal_api_key),
+        portal_(options.portal),
         agencies_(options.agencies),
         knobs_(AllSystems().size(), options.initial_knobs) {
     for (const SimSystemEntry& entry : AddedSystems()) {
@@ -146,13 +143,16 @@ class SimServer::Impl {
   std::vector<AppliedPortalItem> PortalApplied() const {
     return portal_.Applied();
   }
+  void ExpirePortalSessions() { portal_.ExpireSessions(); }
   VneidService& vneid() { return vneid_; }
   const AgencyService& agencies() const { return agencies_; }
 
  private:
   // A request waiting for its latency to pass. `reply` is set when the
   // answer was decided on arrival (an injected error).
-  enum class Fate { kServe, kMalformed, kDrop, kReply };
+  // kServeThenDrop: served (and applied), then the connection closed
+  // without the answer.
+  enum class Fate { kServe, kMalformed, kDrop, kReply, kServeThenDrop };
   struct Pending {
     Impl* impl;
     evhttp_request* req;
@@ -314,6 +314,7 @@ SimStats SimServer::Impl::Stats() const {
   stats.of(System::kPopulation).lookups = population_.lookups();
   stats.of(System::kPopulation).identity_checks = population_.identity_checks();
   stats.of(System::kVneid).tokens_issued = vneid_.tokens_issued();
+  stats.of(System::kPortal).tokens_issued = portal_.sessions_issued();
   stats.of(System::kPortal).portal_applied = portal_.applied_count();
   return stats;
 }
@@ -379,6 +380,8 @@ void SimServer::Impl::Schedule(evhttp_request* req, System system,
   } else if (Roll(knobs.error_rate)) {
     Delay(req, system, Fate::kReply,
           ErrorReply(system, knobs, knobs.error_kind), delay);
+  } else if (Roll(knobs.lose_answer_rate)) {
+    Delay(req, system, Fate::kServeThenDrop, {}, delay);
   } else {
     Delay(req, system,
           Roll(knobs.malformed_rate) ? Fate::kMalformed : Fate::kServe, {},
@@ -412,6 +415,10 @@ void SimServer::Impl::Finish(Pending* p) {
     case Fate::kReply:
       Send(pending->req, pending->system, pending->reply, false);
       return;
+    case Fate::kServeThenDrop:
+      Serve(pending->system, ReadRequest(pending->req));
+      Drop(pending->req, pending->system);
+      return;
     case Fate::kServe:
     case Fate::kMalformed:
       break;
@@ -433,7 +440,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
     case System::kVneid:
       return vneid_.Handle(request, absl::Now());
     case System::kPortal:
-      return portal_.Handle(request, GetKnobs(System::kPortal));
+      return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
     default:
       break;
   }
@@ -455,6 +462,11 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   }
   if (request.path == "/_sim/agencies/steps" && request.method == "GET") {
     return AgencyStepsReply(agencies_);
+  }
+  if (request.path == "/_sim/portal/expire-sessions" &&
+      request.method == "POST") {
+    portal_.ExpireSessions();
+    return JsonReply(200, R"({"expired":true})");
   }
   if (absl::StartsWith(request.path, "/_sim/vneid/")) {
     return VneidControl(vneid_, request);
@@ -612,6 +624,7 @@ SimStats SimServer::Stats() const { return impl_->Stats(); }
 std::vector<AppliedPortalItem> SimServer::PortalApplied() const {
   return impl_->PortalApplied();
 }
+void SimServer::ExpirePortalSessions() { impl_->ExpirePortalSessions(); }
 absl::Status SimServer::RotateVneidKeys(bool keep_old) {
   return impl_->vneid().RotateKeys(keep_old);
 }

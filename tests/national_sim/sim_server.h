@@ -12,21 +12,22 @@
 //   (*server)->SetKnobs(System::kPortal, down);
 //
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
-// auth, token, certs), /dvcqg/api/..., the agencies' /hotich/, /cutru/,
-// /bhxh/ and /ldtbxh/ (agencies.h), those of the systems added from their
-// own files (sim_system.h), and the control endpoint: POST
-// /_sim/vneid/faults (VneidTokenFaults as JSON, "reset" first clears them),
-// POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET /_sim/vneid/stats
-// (VneidCounters), GET /_sim/stats (counters and
-// knobs of each system as JSON), GET /_sim/portal/applied (every item the
-// portal applied, in order, as JSON lines {"kind", "idempotency_key",
-// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind is
-// create_procedure, update_procedure, withdraw_procedure or
-// dossier_status), GET /_sim/agencies/steps (the agencies' steps, see
-// AgencyStepsReply) and POST /_sim/knobs with a JSON object
-// {"system": "population"|"vneid"|"portal"|<an agency>|<an added system>|"all", "reset": bool, <knob
-// fields as in MergeKnobsJson>}: "reset" starts from the defaults, other
-// absent fields keep their value.
+// auth, token, certs), the portal's /dvcqg/adapter/auth,
+// /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), the
+// agencies' /hotich/, /cutru/, /bhxh/ and /ldtbxh/ (agencies.h), those of
+// the systems added from their own files (sim_system.h), and the control
+// endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON, "reset"
+// first clears them), POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET
+// /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters and knobs of
+// each system as JSON), GET /_sim/portal/applied (every change the portal
+// applied, in order, as JSON lines {"kind", "idempotency_key", "ma_tthc",
+// "ma_ho_so", "trang_thai", "thoi_gian"}; kind as AppliedKindName), POST
+// /_sim/portal/expire-sessions (every portal session issued so far is
+// refused from then on), GET /_sim/agencies/steps (the agencies' steps, see
+// AgencyStepsReply) and POST /_sim/knobs with a JSON object {"system":
+// "population"|"vneid"|"portal"|<an agency>|<an added system>|"all",
+// "reset": bool, <knob fields as in MergeKnobsJson>}: "reset" starts from
+// the defaults, other absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 
@@ -48,7 +49,7 @@ struct SimOptions {
   std::string key_file;            // PEM private key
   PopulationConfig population;
   VneidConfig vneid;
-  std::string portal_api_key = "dev-portal-key";
+  PortalConfig portal;
   // The agencies of interconnected procedures (agencies.h).
   AgencyConfig agencies;
   // Knobs each system starts with.
@@ -88,6 +89,8 @@ class SimServer {
   SimStats Stats() const;
   // Every portal item applied, in order. Thread-safe.
   std::vector<AppliedPortalItem> PortalApplied() const;
+  // Every portal session issued so far is refused from now on. Thread-safe.
+  void ExpirePortalSessions();
   // VNeID: signs with a new key (new kid) from now on, publishing the old
   // keys too when `keep_old`; the faults later ID tokens carry; counters.
   // Thread-safe.

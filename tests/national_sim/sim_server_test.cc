@@ -5,8 +5,12 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <pugixml.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -147,12 +151,32 @@ class SimServerTest : public ::testing::Test {
     return doc.child("soapenv:Envelope").child("soapenv:Body");
   }
 
-  Response Portal(const std::string& path, const std::string& key,
-                  const std::string& body,
-                  const std::string& api_key = "dev-portal-key") {
-    return Post("/dvcqg/api/" + path, body,
-                {"Content-Type: application/json", "X-Api-Key: " + api_key,
-                 "X-Idempotency-Key: " + key});
+  Response PortalSignIn(const std::string& password = "dev-portal-password") {
+    return Post("/dvcqg/adapter/auth",
+                absl::StrCat(R"({"username":"lienthong-dev","password":")",
+                             password, "\"}"),
+                {"Content-Type: application/json"});
+  }
+
+  std::string PortalSession() {
+    Response r = PortalSignIn();
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto json = ParseJsonObject(r.body);
+    return json.ok() ? JsonText(*json, "session") : "";
+  }
+
+  // One call of the integration endpoint: `fields` (JSON members without
+  // braces) after the session and madonvi, under `key` when not empty.
+  Response Portal(const std::string& session, const std::string& key,
+                  const std::string& fields,
+                  const std::string& madonvi = "000.00.00.H31") {
+    std::vector<std::string> headers = {"Content-Type: application/json"};
+    if (!key.empty()) headers.push_back("X-Idempotency-Key: " + key);
+    return Post("/dvcqg/adapter/integration",
+                absl::StrCat("{\"session\":", JsonQuote(session),
+                             ",\"madonvi\":", JsonQuote(madonvi), ",", fields,
+                             "}"),
+                headers);
   }
 
   void SetKnobs(System system, const Knobs& knobs) {
@@ -209,85 +233,216 @@ TEST_F(SimServerTest, PopulationLookupMatchesGenerator) {
   EXPECT_EQ(server_->Stats().of(System::kPopulation).lookups, 1);
 }
 
-constexpr char kProcedure[] =
-    R"({"MaTTHC":"1.001193.000.00.00.H31","TenTTHC":"Đăng ký khai sinh",)"
-    R"("LinhVuc":"Hộ tịch","CapThucHien":"Cấp xã","MucDo":"TOAN_TRINH",)"
-    R"("CoQuanThucHien":"UBND xã","ThoiHanGiaiQuyet":"1 ngày","PhiLePhi":"0",)"
-    R"("ThanhPhanHoSo":["Tờ khai"],"CanCuPhapLy":["Luật Hộ tịch 2014"]})";
-constexpr char kDossier[] =
-    R"({"MaHoSo":"000.00.01.H31-250715-00123","MaTTHC":"1.001193.000.00.00.H31",)"
-    R"("TrangThaiHoSo":4,"ThoiGian":"20250715093000","NguoiXuLy":"cb01","GhiChu":""})";
+constexpr char kService[] =
+    R"("service":"DongBoDVCTT","isUpdating":"False","data":[{)"
+    R"("MaTTHC":"1.001193","MaThuTucDiaPhuong":"1.001193.000.00.00.H31",)"
+    R"("TenTTHC":"Đăng ký khai sinh","LinhVuc":"Hộ tịch","MucDo":"TOAN_TRINH",)"
+    R"("CoQuanThucHien":"UBND xã","TrangThai":"1"}])";
+constexpr char kRegister[] =
+    R"("service":"DongBoHoSoMC","isUpdating":"False","data":[{)"
+    R"("MaHoSo":"000.00.01.H31-250715-00123","MaTTHC":"1.001193",)"
+    R"("TenTTHC":"Đăng ký khai sinh","ChuHoSo":"Trần Thị Mai",)"
+    R"("LoaiDoiTuong":"1","TrangThaiHoSo":"1",)"
+    R"("NgayTiepNhan":"20250715092000","DonViXuLy":"UBND xã"}])";
+constexpr char kProgress[] =
+    R"("service":"CapNhatTienDoHoSoMC","data":[{)"
+    R"("MaHoSo":"000.00.01.H31-250715-00123","NguoiXuLy":"cb01",)"
+    R"("ThoiDiemXuLy":"20250715093000","TrangThai":"4"}])";
+constexpr char kLookup[] =
+    R"("service":"TraCuuHoSo","mahoso":"000.00.01.H31-250715-00123")";
 
-TEST_F(SimServerTest, PortalAppliesEachKeyOnce) {
-  Response first = Portal("tthc/them", "k1", kProcedure);
-  EXPECT_EQ(first.status, 200);
-  EXPECT_TRUE(absl::StrContains(first.body, R"("error_code":"0")"))
-      << first.body;
-  Response repeat = Portal("tthc/them", "k1", kProcedure);
-  EXPECT_EQ(repeat.body, first.body);
-  Response exists = Portal("tthc/them", "k2", kProcedure);
+bool Succeeded(const Response& r) {
+  return r.status == 200 &&
+         (absl::StrContains(r.body, R"("error_code":0,)") ||
+          absl::StrContains(r.body, R"("error_code":"00")"));
+}
+
+TEST_F(SimServerTest, PortalSessionsComeFromTheSignIn) {
+  Response wrong = PortalSignIn("wrong");
+  EXPECT_EQ(wrong.status, 200);
+  EXPECT_TRUE(absl::StrContains(wrong.body, R"("error_code":"-1")"))
+      << wrong.body;
+  EXPECT_TRUE(absl::StrContains(Portal("made-up", "k0", kRegister).body,
+                                R"("error_code":401)"));
+  const std::string session = PortalSession();
+  ASSERT_FALSE(session.empty());
+  EXPECT_TRUE(Succeeded(Portal(session, "k1", kRegister)));
+  EXPECT_TRUE(absl::StrContains(Portal(session, "k2", kRegister, "999").body,
+                                R"("error_code":"403")"));
+  server_->ExpirePortalSessions();
+  Response expired = Portal(session, "k3", kProgress);
+  EXPECT_TRUE(absl::StrContains(expired.body, R"("error_code":401)"))
+      << expired.body;
+  // A refusal is not remembered under the key: with a fresh session the
+  // same key is applied.
+  EXPECT_TRUE(Succeeded(Portal(PortalSession(), "k3", kProgress)));
+  SystemStats stats = server_->Stats().of(System::kPortal);
+  EXPECT_EQ(stats.tokens_issued, 2);
+  EXPECT_EQ(stats.auth_failures, 3);
+  EXPECT_EQ(server_->PortalApplied().size(), 2u);
+}
+
+TEST_F(SimServerTest, PortalRegistersBeforeProgressAndAppliesEachKeyOnce) {
+  const std::string session = PortalSession();
+  Response early = Portal(session, "k0", kProgress);
+  EXPECT_TRUE(absl::StrContains(early.body, "chưa được đồng bộ")) << early.body;
+  Response lookup = Portal(session, "", kLookup);
+  EXPECT_TRUE(absl::StrContains(lookup.body, R"("result":[])")) << lookup.body;
+
+  Response first = Portal(session, "k1", kRegister);
+  EXPECT_TRUE(Succeeded(first)) << first.body;
+  EXPECT_EQ(Portal(session, "k1", kRegister).body, first.body);
+  Response exists = Portal(session, "k2", kRegister);
   EXPECT_TRUE(absl::StrContains(exists.body, R"("error_code":"-1")"))
       << exists.body;
-  EXPECT_TRUE(absl::StrContains(exists.body, "đã tồn tại"));
-  EXPECT_TRUE(absl::StrContains(Portal("tthc/capnhat", "k3", kProcedure).body,
-                                R"("error_code":"0")"));
-  EXPECT_TRUE(
-      absl::StrContains(Portal("hoso/capnhattrangthai", "k4", kDossier).body,
-                        R"("error_code":"0")"));
-  EXPECT_TRUE(
-      absl::StrContains(Portal("hoso/capnhattrangthai", "k4", kDossier).body,
-                        R"("error_code":"0")"));
-  EXPECT_EQ(Portal("tthc/them", "k5", kProcedure, "wrong-key").status, 401);
+  EXPECT_TRUE(Succeeded(Portal(session, "k3", kProgress)));
+  EXPECT_TRUE(Succeeded(Portal(session, "k3", kProgress)));
+  lookup = Portal(session, "", kLookup);
+  EXPECT_TRUE(absl::StrContains(
+      lookup.body, R"("QuaTrinhXuLy":[{"TrangThai":"4","ThoiDiemXuLy":"20250715093000")"))
+      << lookup.body;
+  std::string update = kRegister;
+  update.replace(update.find("False"), 5, "True");
+  EXPECT_TRUE(Succeeded(Portal(session, "k4", update)));
+  EXPECT_TRUE(Succeeded(Portal(session, "k5", kService)));
 
   std::vector<AppliedPortalItem> applied = server_->PortalApplied();
-  ASSERT_EQ(applied.size(), 3u);
-  EXPECT_EQ(applied[0].kind, AppliedPortalItem::Kind::kCreateProcedure);
+  ASSERT_EQ(applied.size(), 4u);
+  EXPECT_EQ(applied[0].kind, AppliedPortalItem::Kind::kRegisterDossier);
   EXPECT_EQ(applied[0].idempotency_key, "k1");
-  EXPECT_EQ(applied[1].kind, AppliedPortalItem::Kind::kUpdateProcedure);
-  EXPECT_EQ(applied[2].kind, AppliedPortalItem::Kind::kDossierStatus);
-  EXPECT_EQ(applied[2].ma_ho_so, "000.00.01.H31-250715-00123");
-  EXPECT_EQ(applied[2].trang_thai, 4);
-  EXPECT_EQ(server_->Stats().of(System::kPortal).portal_applied, 3);
+  EXPECT_EQ(applied[0].ma_tthc, "1.001193");
+  EXPECT_EQ(applied[1].kind, AppliedPortalItem::Kind::kDossierStatus);
+  EXPECT_EQ(applied[1].ma_ho_so, "000.00.01.H31-250715-00123");
+  EXPECT_EQ(applied[1].trang_thai, 4);
+  EXPECT_EQ(applied[1].thoi_gian, "20250715093000");
+  EXPECT_EQ(applied[2].kind, AppliedPortalItem::Kind::kUpdateDossier);
+  EXPECT_EQ(applied[3].kind, AppliedPortalItem::Kind::kCreateProcedure);
+  EXPECT_EQ(applied[3].ma_tthc, "1.001193.000.00.00.H31");
+  EXPECT_EQ(server_->Stats().of(System::kPortal).portal_applied, 4);
+}
+
+TEST_F(SimServerTest, PortalSuccessCodeAlternatesOrIsFixedByAKnob) {
+  const std::string session = PortalSession();
+  Response a = Portal(session, "", kLookup);
+  Response b = Portal(session, "", kLookup);
+  EXPECT_TRUE(absl::StrContains(a.body, R"("error_code":0,)")) << a.body;
+  EXPECT_TRUE(absl::StrContains(b.body, R"("error_code":"00")")) << b.body;
+  Knobs knobs;
+  knobs.error_code_style = ErrorCodeStyle::kString;
+  SetKnobs(System::kPortal, knobs);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(absl::StrContains(Portal(session, "", kLookup).body,
+                                  R"("error_code":"00")"));
+  }
+}
+
+TEST_F(SimServerTest, PortalServesTheNationalCatalogue) {
+  const std::string session = PortalSession();
+  Response list = Post("/dvcqg/adapter/share",
+                       absl::StrCat(R"({"session":)", JsonQuote(session),
+                                    R"(,"madonvi":"000.00.00.H31",)"
+                                    R"("service":"LayDanhSachTTHC"})"),
+                       {"Content-Type: application/json"});
+  ASSERT_EQ(list.status, 200);
+  auto json = ParseJsonObject(list.body);
+  ASSERT_TRUE(json.ok()) << list.body;
+  auto entries = JsonObjects(*json, "result");
+  ASSERT_TRUE(entries.has_value());
+  EXPECT_EQ(entries->size(), 1u + kExtraNationalProcedures);
+  EXPECT_EQ(JsonText((*entries)[0], "MATTHC"), "1.001193");
+  Response one = Portal(session, "",
+                        R"("service":"LayThuTuc","maTTHC":"1.001193")");
+  EXPECT_TRUE(absl::StrContains(one.body, R"("TENTTHC":"Đăng ký khai sinh")"))
+      << one.body;
+  EXPECT_TRUE(absl::StrContains(one.body, R"("TENLINHVUC":"Hộ tịch")"));
+  EXPECT_TRUE(absl::StrContains(one.body, R"("KENH":2)"));
+  EXPECT_TRUE(absl::StrContains(
+      Portal(session, "", R"("service":"LayThuTuc","maTTHC":"9.999999")").body,
+      R"("result":[])"));
+  EXPECT_TRUE(server_->PortalApplied().empty());
+}
+
+TEST(NationalCatalogueTest, HoldsEveryNationalCodeOfTheSampleCatalogue) {
+  const char* source = std::getenv("LIENTHONG_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "run through ctest, which sets it";
+  std::ifstream in(absl::StrCat(source, "/deploy/examples/catalogue.json"));
+  const std::string json((std::istreambuf_iterator<char>(in)), {});
+  auto catalogue = NationalCatalogueFrom(json);
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  std::set<std::string> codes;
+  for (const NationalProcedureRecord& p : *catalogue) {
+    EXPECT_TRUE(codes.insert(p.code).second) << "twice: " << p.code;
+    EXPECT_FALSE(p.name.empty()) << p.code;
+  }
+  auto provincial = ParseJsonObject(json);  // {"procedures": [...]}
+  ASSERT_TRUE(provincial.ok());
+  auto rows = JsonObjects(*provincial, "procedures");
+  ASSERT_TRUE(rows.has_value());
+  for (const JsonObject& row : *rows) {
+    EXPECT_EQ(codes.count(JsonText(row, "code").substr(0, 8)), 1u)
+        << JsonText(row, "code");
+  }
+  EXPECT_EQ(codes.size(), rows->size() + kExtraNationalProcedures);
+  EXPECT_FALSE(NationalCatalogueFrom("{\"procedures\": 3}").ok());
+  EXPECT_FALSE(NationalCatalogueFrom("not json").ok());
+}
+
+TEST_F(SimServerTest, PortalIgnoringKeysAppliesARepeatAgain) {
+  const std::string session = PortalSession();
+  ASSERT_TRUE(Succeeded(Portal(session, "k1", kRegister)));
+  Knobs knobs;
+  knobs.ignore_idempotency_keys = true;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_TRUE(Succeeded(Portal(session, "k2", kProgress)));
+  EXPECT_TRUE(Succeeded(Portal(session, "k2", kProgress)));
+  EXPECT_EQ(server_->PortalApplied().size(), 3u);
 }
 
 TEST_F(SimServerTest, PortalAppliedListsItemsAsJsonLines) {
-  Portal("tthc/them", "k1", kProcedure);
-  Portal("hoso/capnhattrangthai", "k2", kDossier);
+  const std::string session = PortalSession();
+  Portal(session, "k1", kRegister);
+  Portal(session, "k2", kProgress);
   Response r = Get("/_sim/portal/applied");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body,
-            "{\"kind\":\"create_procedure\",\"idempotency_key\":\"k1\","
-            "\"ma_tthc\":\"1.001193.000.00.00.H31\",\"ma_ho_so\":\"\","
-            "\"trang_thai\":0,\"thoi_gian\":\"\"}\n"
+            "{\"kind\":\"register_dossier\",\"idempotency_key\":\"k1\","
+            "\"ma_tthc\":\"1.001193\","
+            "\"ma_ho_so\":\"000.00.01.H31-250715-00123\",\"trang_thai\":1,"
+            "\"thoi_gian\":\"\"}\n"
             "{\"kind\":\"dossier_status\",\"idempotency_key\":\"k2\","
-            "\"ma_tthc\":\"1.001193.000.00.00.H31\","
+            "\"ma_tthc\":\"1.001193\","
             "\"ma_ho_so\":\"000.00.01.H31-250715-00123\",\"trang_thai\":4,"
             "\"thoi_gian\":\"20250715093000\"}\n");
+  EXPECT_EQ(Post("/_sim/portal/expire-sessions", "").status, 200);
+  EXPECT_TRUE(absl::StrContains(Portal(session, "k3", kProgress).body,
+                                R"("error_code":401)"));
 }
 
 TEST_F(SimServerTest, PortalRejectsPermanently) {
+  const std::string session = PortalSession();
   Knobs knobs;
   knobs.reject_codes = {"000.00.01.H31-250715-00123"};
   SetKnobs(System::kPortal, knobs);
-  Response r = Portal("hoso/capnhattrangthai", "r1", kDossier);
+  Response r = Portal(session, "r1", kRegister);
   EXPECT_TRUE(absl::StrContains(r.body, R"("error_code":"400")")) << r.body;
   knobs.reject_codes.clear();
   SetKnobs(System::kPortal, knobs);
   // The rejection was the answer to r1: a retry with the same key repeats it.
-  EXPECT_EQ(Portal("hoso/capnhattrangthai", "r1", kDossier).body, r.body);
+  EXPECT_EQ(Portal(session, "r1", kRegister).body, r.body);
   knobs.reject_rate = 1;
   SetKnobs(System::kPortal, knobs);
-  EXPECT_TRUE(absl::StrContains(Portal("tthc/them", "r2", kProcedure).body,
+  EXPECT_TRUE(absl::StrContains(Portal(session, "r2", kService).body,
                                 R"("error_code":"400")"));
   EXPECT_TRUE(server_->PortalApplied().empty());
 }
 
 TEST_F(SimServerTest, ErrorKnobs) {
+  const std::string session = PortalSession();
   Knobs knobs;
   knobs.error_rate = 1;
   knobs.retry_after = "7";
   SetKnobs(System::kPortal, knobs);
-  Response r = Portal("tthc/them", "e1", kProcedure);
+  Response r = Portal(session, "e1", kService);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.retry_after, "7");
   EXPECT_TRUE(server_->PortalApplied().empty());
@@ -302,6 +457,16 @@ TEST_F(SimServerTest, ErrorKnobs) {
   SimStats stats = server_->Stats();
   EXPECT_EQ(stats.of(System::kPortal).answered_server_error, 1);
   EXPECT_EQ(stats.of(System::kPopulation).answered_server_error, 1);
+}
+
+TEST_F(SimServerTest, LoseAnswerKnobAppliesButDoesNotAnswer) {
+  const std::string session = PortalSession();
+  Knobs knobs;
+  knobs.lose_answer_rate = 1;
+  SetKnobs(System::kPortal, knobs);
+  EXPECT_NE(Portal(session, "l1", kRegister).code, CURLE_OK);
+  EXPECT_EQ(server_->PortalApplied().size(), 1u);
+  EXPECT_EQ(server_->Stats().of(System::kPortal).dropped, 1);
 }
 
 TEST_F(SimServerTest, MalformedKnobGivesUnparsableBodies) {
@@ -323,21 +488,22 @@ TEST_F(SimServerTest, MalformedKnobGivesUnparsableBodies) {
 }
 
 TEST_F(SimServerTest, DropAndDownKnobs) {
+  const std::string session = PortalSession();
   Knobs knobs;
   knobs.drop_rate = 1;
   SetKnobs(System::kPortal, knobs);
-  EXPECT_NE(Portal("tthc/them", "d1", kProcedure).code, CURLE_OK);
+  EXPECT_NE(Portal(session, "d1", kService).code, CURLE_OK);
   knobs = Knobs{};
   knobs.down = true;
   SetKnobs(System::kPortal, knobs);
-  EXPECT_NE(Portal("tthc/them", "d2", kProcedure).code, CURLE_OK);
+  EXPECT_NE(Portal(session, "d2", kService).code, CURLE_OK);
   knobs.down_mode = DownMode::kHttp503;
   SetKnobs(System::kPortal, knobs);
-  EXPECT_EQ(Portal("tthc/them", "d3", kProcedure).status, 503);
+  EXPECT_EQ(Portal(session, "d3", kService).status, 503);
   SetKnobs(System::kPortal, Knobs{});
-  EXPECT_EQ(Portal("tthc/them", "d4", kProcedure).status, 200);
+  EXPECT_EQ(Portal(session, "d4", kService).status, 200);
   SystemStats stats = server_->Stats().of(System::kPortal);
-  EXPECT_EQ(stats.received, 4);
+  EXPECT_EQ(stats.received, 5);  // the sign-in and four calls
   EXPECT_EQ(stats.dropped, 2);
   EXPECT_EQ(server_->PortalApplied().size(), 1u);
 }
@@ -440,7 +606,7 @@ TEST_F(SimServerTest, ControlEndpoint) {
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_EQ(server_->GetKnobs(System::kPortal).error_rate, 1);
   EXPECT_EQ(server_->GetKnobs(System::kPortal).error_kind, ErrorKind::kHttp500);
-  EXPECT_EQ(Portal("tthc/them", "c1", kProcedure).status, 500);
+  EXPECT_EQ(PortalSignIn().status, 500);
   EXPECT_EQ(Post("/_sim/knobs", R"({"system":"nowhere"})").status, 400);
   EXPECT_EQ(Post("/_sim/knobs", R"({"system":"all","drop_rate":2})").status,
             400);

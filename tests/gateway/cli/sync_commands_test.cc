@@ -1242,6 +1242,133 @@ TEST_F(SyncTlsTest, PushOneStatusChange) {
   EXPECT_EQ(response.accepted(), 1);
 }
 
+TEST(ParseTest, BuildPushRequestWithTheRegistrationAndStepFields) {
+  const absl::Time now = absl::FromUnixSeconds(Jul15().seconds() + 3600);
+  PushArgs args{kDossier, kCode1, "NEW", "2025-07-15 10:12:03", "Lê Văn Tám",
+                "Tiếp nhận"};
+  args.handler_title = "Công chức";
+  args.department = "Bộ phận một cửa";
+  args.step_due = "2025-07-18 17:00:00";  // ahead: a legal end
+  args.procedure_name = "Đăng ký khai sinh";
+  args.field_code = "G09-TP05";
+  args.field_name = "Hộ tịch";
+  args.applicant_name = "Trần Thị Mai";
+  args.applicant_type = "organisation";
+  args.email = "mai@example.vn";
+  args.phone = "0912 345 678";
+  args.summary = "Khai sinh cho con";
+  args.received = "2025-07-15 08:00:00";
+  args.due = "2025-07-18 17:00:00";
+  args.handling_unit = "UBND xã Tân Hưng";
+  args.result_by_post = true;
+  absl::StatusOr<PushDossierStatusRequest> request = BuildPushRequest(args, now);
+  ASSERT_TRUE(request.ok()) << request.status();
+  const auto& u = request->updates(0);
+  EXPECT_EQ(u.handler_title(), "Công chức");
+  EXPECT_EQ(u.department(), "Bộ phận một cửa");
+  EXPECT_FALSE(u.has_step_start());
+  EXPECT_EQ(u.step_due().seconds(), 1752832800);
+  ASSERT_TRUE(u.has_registration());
+  const auto& r = u.registration();
+  EXPECT_EQ(r.applicant().type(), lienthong::v1::APPLICANT_ORGANISATION);
+  EXPECT_EQ(r.applicant().phone(), "0912 345 678");
+  EXPECT_EQ(r.received().seconds(), 1752541200);
+  EXPECT_TRUE(r.result_by_post());
+  EXPECT_EQ(r.handling_unit(), "UBND xã Tân Hưng");
+  // Without any registration option, none is sent.
+  PushArgs plain{kDossier, kCode1, "4", "", "", ""};
+  auto bare = BuildPushRequest(plain, now);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_FALSE(bare->updates(0).has_registration());
+
+  struct Case {
+    void (*edit)(PushArgs&);
+    const char* message;
+  };
+  const Case kCases[] = {
+      {[](PushArgs& a) { a.email = "mai at example"; },
+       "--email: not an e-mail address"},
+      {[](PushArgs& a) { a.phone = "call me"; }, "--phone: not a phone number"},
+      {[](PushArgs& a) { a.applicant_type = "robot"; },
+       "--applicant-type: expected citizen or organisation"},
+      {[](PushArgs& a) { a.summary.clear(); }, "--summary: required"},
+      {[](PushArgs& a) { a.received.clear(); }, "--received: required"},
+      {[](PushArgs& a) { a.received = "soon"; }, "--received: expected"},
+      {[](PushArgs& a) { a.step_due = "2099-01-01 00:00:00"; },
+       "--step-due: more than ten years"},
+      {[](PushArgs& a) { a.department = std::string(300, 'x'); },
+       "--department: longer than 256 bytes"},
+  };
+  for (const Case& c : kCases) {
+    PushArgs bad = args;
+    c.edit(bad);
+    absl::StatusOr<PushDossierStatusRequest> result = BuildPushRequest(bad, now);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.message;
+    EXPECT_THAT(std::string(result.status().message()), StartsWith(c.message));
+    EXPECT_THAT(std::string(result.status().message()),
+                ::testing::Not(HasSubstr("0912")));
+  }
+}
+
+constexpr char kUpdatesFile[] = R"({"updates": [
+  {"dossier_code": "000.00.01.H31-250715-00123",
+   "procedure_code": "1.001193.000.00.00.H31", "status": "NEW",
+   "time": "2025-07-15T03:12:03Z",
+   "registration": {"procedure_name": "Đăng ký khai sinh",
+     "field_code": "G09-TP05", "field_name": "Hộ tịch",
+     "applicant": {"name": "Trần Thị Mai", "type": "APPLICANT_CITIZEN",
+                   "phone": "0912345678"},
+     "summary": "Khai sinh cho con", "received": "2025-07-15T01:00:00Z",
+     "handling_unit": "UBND xã Tân Hưng"}},
+  {"dossierCode": "000.00.01.H31-250715-00123",
+   "procedureCode": "1.001193.000.00.00.H31", "status": "ACCEPTED",
+   "time": "2025-07-15T03:20:00Z", "handler": "Lê Văn Tám"}]})";
+
+TEST(ParseTest, ParsePushFile) {
+  const absl::Time now = absl::FromUnixSeconds(Jul15().seconds() + 3600);
+  auto request = ParsePushFile(kUpdatesFile, now);
+  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_EQ(request->updates_size(), 2);
+  EXPECT_EQ(request->updates(0).registration().applicant().name(),
+            "Trần Thị Mai");
+  EXPECT_EQ(request->updates(1).status(), lienthong::v1::ACCEPTED);
+  EXPECT_EQ(request->updates(1).handler(), "Lê Văn Tám");
+
+  std::string bad_phone = kUpdatesFile;
+  bad_phone.replace(bad_phone.find("0912345678"), 10, "09-12");
+  EXPECT_THAT(std::string(ParsePushFile(bad_phone, now).status().message()),
+              StartsWith("updates[0].registration.applicant.phone: not a phone"));
+  EXPECT_THAT(std::string(ParsePushFile("{\"updates\": [", now).status().message()),
+              StartsWith("not a PushDossierStatusRequest in JSON"));
+  EXPECT_THAT(std::string(ParsePushFile("{\"updatez\": []}", now).status().message()),
+              StartsWith("not a PushDossierStatusRequest in JSON"));
+  EXPECT_EQ(ParsePushFile("{}", now).status().message(),
+            "the file has no updates");
+}
+
+TEST_F(SyncTlsTest, PushAFileOfUpdatesWithRegistrations) {
+  PushArgs args;
+  args.file = WriteFile(*dir_ / "updates.json", kUpdatesFile);
+  // Dated in the test's past: far enough for any clock.
+  EXPECT_EQ(Push(args), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "Queued for the portal: 2 of 2 updates and 0 registrations; 0 "
+            "repeats of updates accepted earlier, not queued again.\n");
+  PushDossierStatusRequest sent = portal_.last_push();
+  ASSERT_EQ(sent.updates_size(), 2);
+  EXPECT_TRUE(sent.updates(0).has_registration());
+  EXPECT_EQ(sent.updates(0).registration().applicant().phone(), "0912345678");
+
+  args.dossier_code = kDossier;
+  EXPECT_EQ(Push(args), ExitCode::kUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--file takes the updates from the file"));
+  PushArgs missing;
+  missing.file = (*dir_ / "nope.json").string();
+  EXPECT_EQ(Push(missing), ExitCode::kUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--file: cannot read"));
+}
+
 TEST_F(SyncTlsTest, PushAnImpossibleTransition) {
   PushArgs args{"000.00.01.H31-250715-99999", kCode1, "PROCESSING", "", "", ""};
   EXPECT_EQ(Push(args), ExitCode::kOther);

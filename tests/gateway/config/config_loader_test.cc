@@ -837,12 +837,87 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.PortalSyncService/PushDossierStatus",
                           "lienthong.v1.PortalSyncService/ListDeadLetters",
                           "lienthong.v1.PortalSyncService/RetryDeadLetters",
+                          "lienthong.v1.PortalSyncService/PullCatalogue",
+                          "lienthong.v1.PortalSyncService/GetCataloguePull",
                           "lienthong.v1.BundleService/StartBundle",
                           "lienthong.v1.BundleService/GetBundle",
                           "lienthong.v1.BundleService/WatchBundle",
                           "lienthong.v1.BundleService/ListBundles",
                           "lienthong.v1.BundleService/ResolveStep",
                           "lienthong.v1.RecordService/GetRecord"));
+}
+
+// ---- Portal synchronisation ------------------------------------------------
+
+constexpr char kPortal[] = R"(listener:
+  address: 127.0.0.1:8443
+  tls:
+    cert_file: gateway.pem
+    key_file: gateway.key
+    client_ca_file: ca.pem
+adapters:
+  - name: portal
+    type: dvcqg-portal-rest
+    config:
+      upstream:
+        base_url: https://dvcqg.example.vn
+      auth_endpoint: /adapter/auth
+      integration_endpoint: /adapter/integration
+      username: hungyen
+      password: ${LIENTHONG_TEST_PORTAL_PASSWORD}
+      madonvi: 000.00.00.H31
+      session_error_codes: ["401", "-2"]
+portal_sync:
+  adapter: portal
+  outbox_key_file: keys/outbox.key
+  procedure_codes:
+    - local: 2.000884.000.00.00.H31
+      national: 2.000885
+)";
+
+TEST_F(ConfigLoaderTest, PortalAdapterAndSyncSettings) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw-from-env", 1);
+  auto config = Load(kPortal);
+  ASSERT_THAT(config, IsOk());
+  v1::DvcqgPortalRestConfig portal;
+  ASSERT_TRUE(config->adapters(0).config().UnpackTo(&portal));
+  EXPECT_EQ(portal.password(), "pw-from-env");
+  EXPECT_EQ(portal.integration_endpoint(), "/adapter/integration");
+  EXPECT_THAT(portal.session_error_codes(), ElementsAre("401", "-2"));
+  EXPECT_EQ(config->portal_sync().outbox_key_file(), "/etc/lt/keys/outbox.key");
+  ASSERT_EQ(config->portal_sync().procedure_codes_size(), 1);
+  EXPECT_EQ(config->portal_sync().procedure_codes(0).national(), "2.000885");
+}
+
+TEST_F(ConfigLoaderTest, PortalProblemsAreNamed) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw", 1);
+  struct Case {
+    const char* from;
+    const char* to;
+    const char* message;
+  };
+  const Case kCases[] = {
+      // The invented protocol's key is gone.
+      {"      madonvi:", "      api_key: k\n      madonvi:", "api_key"},
+      {"national: 2.000885", "national: 2.000885.000.00.00.H31",
+       "portal_sync.procedure_codes[0].national: must be a national code"},
+      {"local: 2.000884.000.00.00.H31", "local: H31-2",
+       "portal_sync.procedure_codes[0].local: procedure code"},
+      {"      national: 2.000885\n",
+       "      national: 2.000885\n    - local: 2.000884.000.00.00.H31\n"
+       "      national: 2.000886\n",
+       "portal_sync.procedure_codes[1].local: '2.000884.000.00.00.H31' is "
+       "already mapped by procedure_codes[0]"},
+  };
+  for (const Case& c : kCases) {
+    std::string yaml = kPortal;
+    const size_t at = yaml.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    yaml.replace(at, strlen(c.from), c.to);
+    EXPECT_THAT(Load(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr(c.message)))
+        << c.to;
+  }
 }
 
 // ---- The example operators copy -------------------------------------------
@@ -891,14 +966,30 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(vneid.redirect_uris(),
               ElementsAre("https://dichvucong.hungyen.gov.vn/vneid/callback"));
 
+  v1::DvcqgPortalRestConfig portal;
+  ASSERT_TRUE(config->adapters(2).config().UnpackTo(&portal));
+  EXPECT_EQ(config->adapters(2).name(), "portal");
+  EXPECT_EQ(portal.upstream().base_url(), "https://127.0.0.1:9443");
+  EXPECT_EQ(portal.auth_endpoint(), "/dvcqg/adapter/auth");
+  EXPECT_EQ(portal.integration_endpoint(), "/dvcqg/adapter/integration");
+  EXPECT_EQ(portal.share_endpoint(), "/dvcqg/adapter/share");
+  EXPECT_EQ(portal.username(), "lienthong-dev");
+  EXPECT_EQ(portal.password(), "dev-portal-password");
+  EXPECT_EQ(portal.madonvi(), "000.00.00.H31");
+  EXPECT_THAT(portal.session_error_codes(), ElementsAre("401"));
+  EXPECT_THAT(config->portal_sync().outbox_file(),
+              EndsWith("/deploy/examples/../../var/outbox.db"));
+  EXPECT_EQ(config->portal_sync().outbox_key_file(), "");
+
   EXPECT_EQ(config->routes_size(), 4);
   ASSERT_EQ(config->clients_size(), 4);
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  // Lookups, verifications, the six portal-sync methods, the five of the
-  // bundles and record lookups.
-  EXPECT_EQ(config->clients(0).methods_size(), 14);
+  // Lookups, verifications, the eight portal-sync methods, the five of
+  // the bundles and record lookups.
+  EXPECT_EQ(config->clients(0).methods_size(), 16);
+  EXPECT_EQ(config->portal_sync().catalogue_refresh_hours(), 24);
   EXPECT_EQ(config->clients(0).grants(2).record_type(), "enterprise");
 
   // An agency adapter's config is its own message, from its own folder.

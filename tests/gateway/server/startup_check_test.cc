@@ -67,9 +67,9 @@ adapters:
       client_secret: secret
   - name: portal
     type: dvcqg-portal-rest
-    config:
-      upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem}
-      api_key: portal-key
+    config: {upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem},
+      auth_endpoint: /auth, integration_endpoint: /integration,
+      username: lienthong, password: secret, madonvi: "000.00.00.H31"}
   - name: relay
     type: grpc-upstream
     config:
@@ -137,11 +137,9 @@ const Case kRefused[] = {
     {"a gRPC upstream without a target", "      target: 127.0.0.1:9\n", "",
      "36:5: adapters[3].config.target: adapter 'relay': target is required"},
     {"a portal adapter with a plain-HTTP URL",
-     "base_url: \"https://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
-     "      api_key: portal-key",
-     "base_url: \"http://127.0.0.1:9\", ca_file: $CERTS/ca.pem}\n"
-     "      api_key: portal-key",
-     "32:18: adapters[2].config.upstream.base_url: adapter 'portal': "
+     "config: {upstream: {base_url: \"https://",
+     "config: {upstream: {base_url: \"http://",
+     "31:25: adapters[2].config.upstream.base_url: adapter 'portal': "
      "upstream.base_url must start with https://"},
     {"a key that belongs to another certificate", "$CERTS/gateway.key",
      "$CERTS/sim.key",

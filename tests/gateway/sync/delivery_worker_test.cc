@@ -33,10 +33,12 @@ using ::testing::SizeIs;
 using adapters::PortalOutcome;
 
 struct Call {
-  std::string op;  // create, update, withdraw, status
+  std::string op;  // create, update, withdraw, register, status
   std::string code;
   std::string idempotency_key;
   int status = 0;  // dossiers
+  bool may_have_arrived = false;  // status
+  std::string procedure;  // MaTTHC: national (register, procedures)
 };
 
 using Script = std::function<absl::StatusOr<PortalOutcome>(const Call&)>;
@@ -57,22 +59,34 @@ class FakePortal final : public adapters::PortalAdapter {
   void CreateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
                        const adapters::CallContext&,
                        adapters::Callback<PortalOutcome> done) override {
-    Handle({"create", p.code(), key}, std::move(done));
+    Handle({"create", p.code(), key, 0, false, p.national_code()},
+           std::move(done));
   }
   void UpdateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
                        const adapters::CallContext&,
                        adapters::Callback<PortalOutcome> done) override {
-    Handle({"update", p.code(), key}, std::move(done));
+    Handle({"update", p.code(), key, 0, false, p.national_code()},
+           std::move(done));
   }
-  void WithdrawProcedure(const std::string& code, const std::string& key,
-                         const adapters::CallContext&,
-                         adapters::Callback<PortalOutcome> done) override {
-    Handle({"withdraw", code, key}, std::move(done));
-  }
-  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& u,
+  void WithdrawProcedure(const lienthong::v1::Procedure& p,
                          const std::string& key, const adapters::CallContext&,
                          adapters::Callback<PortalOutcome> done) override {
-    Handle({"status", u.dossier_code(), key, static_cast<int>(u.status())},
+    Handle({"withdraw", p.code(), key, 0, false, p.national_code()},
+           std::move(done));
+  }
+  void RegisterDossier(const lienthong::v1::DossierStatusUpdate& u,
+                       const std::string& key, const adapters::CallContext&,
+                       adapters::Callback<PortalOutcome> done) override {
+    Handle({"register", u.dossier_code(), key, static_cast<int>(u.status()),
+            false, u.procedure_code()},
+           std::move(done));
+  }
+  void PushDossierStatus(const lienthong::v1::DossierStatusUpdate& u,
+                         const std::string& key, bool may_have_arrived,
+                         const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> done) override {
+    Handle({"status", u.dossier_code(), key, static_cast<int>(u.status()),
+            may_have_arrived, ""},
            std::move(done));
   }
 
@@ -148,6 +162,8 @@ std::string Dossier(int n) {
   return absl::StrFormat("000.00.01.H31-250715-%05d", n);
 }
 
+// Step `status` of `dossier` at `minute`. The first step (minute 0)
+// carries the dossier's registration, as a first update must.
 lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
                                           int minute) {
   lienthong::v1::DossierStatusUpdate u;
@@ -155,7 +171,31 @@ lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
   u.set_procedure_code("1.001193.000.00.00.H31");
   u.set_status(status);
   u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
+  if (minute == 0) {
+    lienthong::v1::DossierRegistration& r = *u.mutable_registration();
+    r.set_procedure_name("Đăng ký khai sinh");
+    r.set_field_code("G09-TP05");
+    r.set_field_name("Hộ tịch");
+    r.mutable_applicant()->set_name("Trần Thị Mai");
+    r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+    r.set_summary("Khai sinh");
+    *r.mutable_received() = u.time();
+    r.set_handling_unit("UBND xã Tân Hưng");
+  }
   return u;
+}
+
+// What the portal applied for each dossier, in order: "R" for its
+// registration, then the statuses.
+std::map<std::string, std::vector<std::string>> Applied(
+    const std::vector<Call>& calls) {
+  std::map<std::string, std::vector<std::string>> order;
+  for (const Call& call : calls) {
+    if (call.op != "register" && call.op != "status") continue;
+    order[call.code].push_back(call.op == "register" ? "R"
+                                                     : absl::StrCat(call.status));
+  }
+  return order;
 }
 
 constexpr DossierStatus kLife[] = {
@@ -167,6 +207,7 @@ class DeliveryWorkerTest : public ::testing::Test {
   void SetUp() override {
     OutboxOptions options;
     options.path = testing::FreshOutboxPath("delivery_worker_test");
+    options.key = testing::TestOutboxKey();
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
     outbox_ = *std::move(opened);
@@ -225,17 +266,18 @@ TEST_F(DeliveryWorkerTest, OrderPerDossierHoldsWithConcurrencyAcrossDossiers) {
     Push(batch);
   }
   ASSERT_TRUE(WaitSettled());
-  std::map<std::string, std::vector<int>> order;
-  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
+  auto order = Applied(portal_->applied());
   ASSERT_THAT(order, SizeIs(kDossiers));
-  for (const auto& [code, statuses] : order) {
-    EXPECT_THAT(statuses, ElementsAre(1, 2, 4, 9, 10)) << code;
+  for (const auto& [code, steps] : order) {
+    EXPECT_THAT(steps, ElementsAre("R", "1", "2", "4", "9", "10")) << code;
   }
-  EXPECT_THAT(portal_->calls(), SizeIs(kDossiers * 5));  // each sent once
+  EXPECT_THAT(portal_->calls(), SizeIs(kDossiers * 6));  // each sent once
   EXPECT_EQ(portal_->max_per_code(), 1);
   EXPECT_GT(portal_->max_total(), 1);
   EXPECT_LE(portal_->max_total(), options_.max_in_flight);
-  EXPECT_EQ(worker_->counters().delivered, kDossiers * 5);
+  EXPECT_EQ(worker_->counters().delivered, kDossiers * 6);
+  // Nothing was sent twice, so nothing was looked up first.
+  for (const Call& call : portal_->calls()) EXPECT_FALSE(call.may_have_arrived);
 }
 
 TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
@@ -286,11 +328,10 @@ TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {
     Push(batch);
   }
   ASSERT_TRUE(WaitSettled(/*dead=*/1));
-  std::map<std::string, std::vector<int>> order;
-  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
-  EXPECT_THAT(order[Dossier(1)], ElementsAre(1, 2, 4));
-  EXPECT_THAT(order[Dossier(2)], ElementsAre(1));  // PROCESSING waits
-  EXPECT_THAT(order[Dossier(3)], ElementsAre(1, 2, 4));
+  auto order = Applied(portal_->applied());
+  EXPECT_THAT(order[Dossier(1)], ElementsAre("R", "1", "2", "4"));
+  EXPECT_THAT(order[Dossier(2)], ElementsAre("R", "1"));  // PROCESSING waits
+  EXPECT_THAT(order[Dossier(3)], ElementsAre("R", "1", "2", "4"));
   auto letters = outbox_->ListDeadLetters(0, "");
   ASSERT_THAT(letters, IsOk());
   ASSERT_THAT(letters->dead_letters(), SizeIs(1));
@@ -302,9 +343,8 @@ TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {
   portal_->SetScript([](const Call&) { return Applied(); });
   ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
   ASSERT_TRUE(WaitSettled());
-  order.clear();
-  for (const Call& call : portal_->applied()) order[call.code].push_back(call.status);
-  EXPECT_THAT(order[Dossier(2)], ElementsAre(1, 2, 4));
+  order = Applied(portal_->applied());
+  EXPECT_THAT(order[Dossier(2)], ElementsAre("R", "1", "2", "4"));
 }
 
 TEST_F(DeliveryWorkerTest, RetriableFailuresAreRetriedThenGivenUp) {
@@ -322,10 +362,11 @@ TEST_F(DeliveryWorkerTest, RetriableFailuresAreRetriedThenGivenUp) {
   });
   Push({Update(1, lienthong::v1::NEW, 0), Update(2, lienthong::v1::NEW, 0)});
   ASSERT_TRUE(WaitSettled(/*dead=*/1));
+  // Dossier 1's registration: three failures, then applied; then its NEW.
   int calls1 = 0;
   for (const Call& call : portal_->calls()) calls1 += call.code == Dossier(1);
-  EXPECT_EQ(calls1, 4);
-  EXPECT_THAT(portal_->applied(), SizeIs(1));
+  EXPECT_EQ(calls1, 5);
+  EXPECT_THAT(Applied(portal_->applied())[Dossier(1)], ElementsAre("R", "1"));
   auto letters = outbox_->ListDeadLetters(0, "");
   ASSERT_THAT(letters, IsOk());
   ASSERT_THAT(letters->dead_letters(), SizeIs(1));
@@ -369,7 +410,7 @@ TEST_F(DeliveryWorkerTest, OutageEndsAndBackoffsAreNotSatOut) {
   const absl::Time back = absl::Now();
   ASSERT_TRUE(WaitSettled(0, absl::Seconds(20)));
   EXPECT_LT(absl::Now() - back, absl::Seconds(10));
-  EXPECT_THAT(portal_->applied(), SizeIs(50));
+  EXPECT_THAT(portal_->applied(), SizeIs(100));  // registrations and NEWs
 }
 
 TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
@@ -389,14 +430,21 @@ TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
     }
-    void WithdrawProcedure(const std::string&, const std::string&,
+    void WithdrawProcedure(const lienthong::v1::Procedure&, const std::string&,
                            const adapters::CallContext&,
                            adapters::Callback<PortalOutcome> d) override {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
     }
+    void RegisterDossier(const lienthong::v1::DossierStatusUpdate&,
+                         const std::string&, const adapters::CallContext&,
+                         adapters::Callback<PortalOutcome> d) override {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(std::move(d));
+    }
     void PushDossierStatus(const lienthong::v1::DossierStatusUpdate&,
-                           const std::string&, const adapters::CallContext&,
+                           const std::string&, bool,
+                           const adapters::CallContext&,
                            adapters::Callback<PortalOutcome> d) override {
       absl::MutexLock lock(&mu_);
       held_.push_back(std::move(d));
@@ -441,16 +489,18 @@ TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
         Update(1, kLife[1], 1), Update(2, kLife[1], 1),
         Update(3, kLife[1], 1)});
   std::string text = registry.Render();
-  EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 6\n"));
+  EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 9\n"));
   EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
   EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_delivered_total"
                               "{kind=\"dossier\"} 0\n"));
 
-  // Dossier 2's ACCEPTED is refused; dossier 3's NEW fails once.
+  // Dossier 2's ACCEPTED is refused; dossier 3's registration fails once.
   absl::Mutex mu;
   bool failed_once = false;
   StartWorker([&](const Call& call) -> absl::StatusOr<PortalOutcome> {
-    if (call.code == Dossier(2) && call.status == 2) return Rejected("Sai");
+    if (call.code == Dossier(2) && call.status == 2 && call.op == "status") {
+      return Rejected("Sai");
+    }
     absl::MutexLock lock(&mu);
     if (call.code == Dossier(3) && !failed_once) {
       failed_once = true;
@@ -459,13 +509,14 @@ TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
     return Applied();
   });
   ASSERT_TRUE(WaitSettled(/*dead=*/1));
-  // Five delivered; the pruner takes them all (each dossier's last
-  // accepted update too: the dossiers table answers its repeats).
+  // Eight delivered (three registrations, five steps); the pruner takes
+  // them all (each dossier's last accepted update too: the dossiers table
+  // answers its repeats).
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (worker_->counters().pruned < 5 && absl::Now() < deadline) {
+  while (worker_->counters().pruned < 8 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  EXPECT_EQ(worker_->counters().pruned, 5);
+  EXPECT_EQ(worker_->counters().pruned, 8);
   auto counts = outbox_->Counts();
   ASSERT_THAT(counts, IsOk());
   EXPECT_EQ(counts->delivered, 0);
@@ -475,13 +526,13 @@ TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
   for (const char* line : {
            "\nlienthong_portal_sync_outbox_depth 0\n",
            "\nlienthong_portal_sync_dead_letters 1\n",
-           "\nlienthong_portal_sync_delivered_total{kind=\"dossier\"} 5\n",
+           "\nlienthong_portal_sync_delivered_total{kind=\"dossier\"} 8\n",
            "\nlienthong_portal_sync_delivered_total{kind=\"procedure\"} 0\n",
            "\nlienthong_portal_sync_delivery_failures_total{kind=\"dossier\","
            "outcome=\"retry\"} 1\n",
            "\nlienthong_portal_sync_delivery_failures_total{kind=\"dossier\","
            "outcome=\"dead_letter\"} 1\n",
-           "\nlienthong_portal_sync_pruned_total 5\n",
+           "\nlienthong_portal_sync_pruned_total 8\n",
        }) {
     EXPECT_THAT(text, HasSubstr(line));
   }
@@ -490,6 +541,32 @@ TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
   metrics.WatchOutbox(nullptr);  // as when the outbox goes: gauges read 0
   EXPECT_THAT(registry.Render(),
               HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
+}
+
+TEST_F(DeliveryWorkerTest, RedeliveryOfAStepSaysItMayHaveArrived) {
+  options_.breaker.consecutive_failures = 0;
+  options_.breaker.failure_ratio = 0;
+  int timeouts_left = 1;
+  StartWorker([&timeouts_left](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.op == "status" && timeouts_left > 0) {
+      --timeouts_left;  // unanswered: it may or may not have arrived
+      return adapters::MarkRetriable(
+          absl::DeadlineExceededError("the portal did not answer in time"));
+    }
+    return Applied();
+  });
+  Push({Update(1, lienthong::v1::NEW, 0)});
+  ASSERT_TRUE(WaitSettled());
+  std::vector<Call> calls = portal_->calls();
+  ASSERT_THAT(calls, SizeIs(3));
+  EXPECT_EQ(calls[0].op, "register");
+  // The registration goes out with the national procedure code.
+  EXPECT_EQ(calls[0].procedure, "1.001193");
+  EXPECT_EQ(calls[1].op, "status");
+  EXPECT_FALSE(calls[1].may_have_arrived);
+  EXPECT_EQ(calls[2].op, "status");
+  EXPECT_TRUE(calls[2].may_have_arrived);
+  EXPECT_EQ(calls[2].idempotency_key, calls[1].idempotency_key);
 }
 
 TEST(DeliveryWorkerOptionsTest, PruningOptionsAreChecked) {

@@ -1,6 +1,6 @@
 // A path for a test's own outbox database, in the test temporary folder and
 // named after the running test, with any database (and write-ahead log) an
-// earlier run left there removed.
+// earlier run left there removed; and a key to open it with.
 #ifndef LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
 #define LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
 
@@ -22,6 +22,11 @@ inline std::string FreshOutboxPath(absl::string_view prefix) {
     std::remove(absl::StrCat(path, suffix).c_str());
   }
   return path;
+}
+
+// A fixed 32-byte outbox key for tests (OutboxOptions::key).
+inline std::string TestOutboxKey() {
+  return "0123456789abcdef0123456789ABCDEF";
 }
 
 }  // namespace lienthong::sync::testing

@@ -3,11 +3,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/sync/dossier_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
@@ -40,6 +43,30 @@ lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
   u.set_status(status);
   u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
   u.set_handler("cb01");
+  return u;
+}
+
+lienthong::v1::DossierRegistration Registration(
+    const std::string& applicant = "Trần Thị Mai") {
+  lienthong::v1::DossierRegistration r;
+  r.set_procedure_name("Đăng ký khai sinh");
+  r.set_field_code("G09-TP05");
+  r.set_field_name("Hộ tịch");
+  r.mutable_applicant()->set_name(applicant);
+  r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+  r.mutable_applicant()->set_phone("0912345678");
+  r.mutable_applicant()->set_email("mai.tran@example.vn");
+  r.set_summary("Khai sinh cho con");
+  r.mutable_received()->set_seconds(kT0 - 86400);
+  r.set_handling_unit("UBND xã Tân Hưng");
+  return r;
+}
+
+// `u` carrying its dossier's registration, as a first update must.
+lienthong::v1::DossierStatusUpdate Registered(
+    lienthong::v1::DossierStatusUpdate u,
+    const std::string& applicant = "Trần Thị Mai") {
+  *u.mutable_registration() = Registration(applicant);
   return u;
 }
 
@@ -94,6 +121,7 @@ class OutboxTest : public ::testing::Test {
     outbox_.reset();
     OutboxOptions options;
     options.path = path_;
+    options.key = testing::TestOutboxKey();
     options.clock = &clock_;
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
@@ -122,13 +150,15 @@ class OutboxTest : public ::testing::Test {
 
 TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
   auto pushed = outbox_->PushDossierUpdates(
-      Batch({Update(1, lienthong::v1::NEW, 0),
+      Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
              Update(1, lienthong::v1::ACCEPTED, 1),
-             Update(2, lienthong::v1::NEW, 0),
-             Update(2, lienthong::v1::NEW, 0)}));  // repeat within the batch
+             Registered(Update(2, lienthong::v1::NEW, 0)),
+             // A repeat within the batch, its registration the same.
+             Registered(Update(2, lienthong::v1::NEW, 0))}));
   ASSERT_THAT(pushed, IsOk());
   EXPECT_EQ(pushed->accepted, 3);
   EXPECT_EQ(pushed->duplicates, 1);
+  EXPECT_EQ(pushed->registrations, 2);
   const std::string id = outbox_->outbox_id();
   EXPECT_THAT(id, SizeIs(16));
 
@@ -140,32 +170,33 @@ TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->accepted, 1);
   EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->registrations, 0);
   auto counts = outbox_->Counts();
   ASSERT_THAT(counts, IsOk());
-  EXPECT_EQ(counts->pending, 4);
+  EXPECT_EQ(counts->pending, 6);  // two registrations, four steps
 }
 
 TEST_F(OutboxTest, ImpossibleTransitionFailsTheWholeBatch) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::FINISHED, 0),
+                  Batch({Registered(Update(1, lienthong::v1::FINISHED, 0)),
                          Update(1, lienthong::v1::RESULT_RETURNED, 1)})),
               IsOk());
   EXPECT_THAT(
       outbox_->PushDossierUpdates(
-          Batch({Update(2, lienthong::v1::NEW, 0),
+          Batch({Registered(Update(2, lienthong::v1::NEW, 0)),
                  Update(1, lienthong::v1::PROCESSING, 2)})),
       StatusIs(absl::StatusCode::kFailedPrecondition,
                "updates[1]: dossier 000.00.01.H31-250715-00001 cannot go from "
                "RESULT_RETURNED to PROCESSING"));
   // Within a batch, each update is checked against the one before it.
   EXPECT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(3, lienthong::v1::NEW, 0),
+                  Batch({Registered(Update(3, lienthong::v1::NEW, 0)),
                          Update(3, lienthong::v1::FINISHED, 1)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot go from NEW to FINISHED")));
   // A later status dated earlier is refused too.
   EXPECT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(4, lienthong::v1::NEW, 10),
+                  Batch({Registered(Update(4, lienthong::v1::NEW, 10)),
                          Update(4, lienthong::v1::ACCEPTED, 9)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("dated before the last accepted status NEW")));
@@ -174,21 +205,25 @@ TEST_F(OutboxTest, ImpossibleTransitionFailsTheWholeBatch) {
                        HasSubstr("updates[0].status: ")));
   auto counts = outbox_->Counts();
   ASSERT_THAT(counts, IsOk());
-  EXPECT_EQ(counts->pending, 2);  // only the first batch
+  EXPECT_EQ(counts->pending, 3);  // only the first batch
 }
 
 TEST_F(OutboxTest, OnlyTheHeadOfEachKeyIsDueAndOrderHolds) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
                          Update(1, lienthong::v1::ACCEPTED, 1),
-                         Update(2, lienthong::v1::NEW, 0),
+                         Registered(Update(2, lienthong::v1::NEW, 0)),
                          Update(1, lienthong::v1::PROCESSING, 2)})),
               IsOk());
+  // Each dossier's registration first, opened from its seal.
   std::vector<OutboxItem> first = Claim();
   EXPECT_THAT(Keys(first), ElementsAre(Dossier(1) + "#1", Dossier(2) + "#1"));
+  EXPECT_TRUE(first[0].registration);
+  EXPECT_EQ(first[0].dossier.registration().applicant().name(), "Trần Thị Mai");
   EXPECT_EQ(first[0].dossier.status(), lienthong::v1::NEW);
   EXPECT_EQ(first[0].idempotency_key,
             absl::StrCat(outbox_->outbox_id(), "-d1-", Dossier(1)));
+  EXPECT_FALSE(first[0].maybe_sent);
   EXPECT_THAT(Claim(), IsEmpty());  // both keys are in flight
 
   std::vector<OutboxItem> second = Claim(100, {Delivered(first[0].id)});
@@ -196,26 +231,32 @@ TEST_F(OutboxTest, OnlyTheHeadOfEachKeyIsDueAndOrderHolds) {
   EXPECT_THAT(second, IsEmpty());
   std::vector<OutboxItem> third = Claim();
   EXPECT_THAT(Keys(third), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_FALSE(third[0].registration);
+  EXPECT_FALSE(third[0].dossier.has_registration());
+  EXPECT_EQ(third[0].dossier.status(), lienthong::v1::NEW);
   EXPECT_THAT(Keys(Claim(100, {Delivered(third[0].id)})), IsEmpty());
   EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#3"));
 }
 
 TEST_F(OutboxTest, InFlightItemsArePendingAgainAfterACrash) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0)})),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> claimed = Claim();
   ASSERT_THAT(claimed, SizeIs(1));
+  EXPECT_FALSE(claimed[0].maybe_sent);
   Reopen();
   std::vector<OutboxItem> again = Claim();
   ASSERT_THAT(again, SizeIs(1));
   EXPECT_EQ(again[0].id, claimed[0].id);
   EXPECT_EQ(again[0].idempotency_key, claimed[0].idempotency_key);
+  // Its first attempt may have reached the portal.
+  EXPECT_TRUE(again[0].maybe_sent);
 }
 
 TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0)})),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> claimed = Claim();
   ASSERT_THAT(claimed, SizeIs(1));
@@ -227,6 +268,7 @@ TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
   std::vector<OutboxItem> retried = Claim();
   ASSERT_THAT(retried, SizeIs(1));
   EXPECT_EQ(retried[0].attempts, 1);
+  EXPECT_TRUE(retried[0].maybe_sent);
   ASSERT_TRUE(retried[0].first_failure.has_value());
   EXPECT_EQ(*retried[0].first_failure, later - absl::Seconds(30));
 
@@ -238,20 +280,22 @@ TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
 
 TEST_F(OutboxTest, DeadLetterBlocksItsDossierUntilRetriedWithANewKey) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
                          Update(1, lienthong::v1::ACCEPTED, 1),
-                         Update(2, lienthong::v1::NEW, 0)})),
+                         Registered(Update(2, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> first = Claim();
   ASSERT_THAT(first, SizeIs(2));
   Claim(0, {Dead(first[0].id, /*refused=*/true), Delivered(first[1].id)});
-  EXPECT_THAT(Claim(), IsEmpty());  // dossier 1's ACCEPTED waits
+  // Dossier 1's steps wait behind its refused registration; dossier 2
+  // goes on.
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(2) + "#2"));
 
   auto page = outbox_->ListDeadLetters(0, "");
   ASSERT_THAT(page, IsOk());
   ASSERT_THAT(page->dead_letters(), SizeIs(1));
   const lienthong::v1::DeadLetter& letter = page->dead_letters(0);
-  EXPECT_EQ(letter.kind(), "dossier");
+  EXPECT_EQ(letter.kind(), "registration");
   EXPECT_EQ(letter.code(), Dossier(1));
   EXPECT_EQ(letter.reason(), "the portal refused it: Từ chối");
   EXPECT_EQ(letter.attempts(), 1);
@@ -273,7 +317,7 @@ TEST_F(OutboxTest, DeadLetterBlocksItsDossierUntilRetriedWithANewKey) {
 
 TEST_F(OutboxTest, GivenUpItemKeepsItsKeyWhenRetried) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0)})),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> first = Claim();
   Claim(0, {Dead(first[0].id, /*refused=*/false)});
@@ -285,7 +329,9 @@ TEST_F(OutboxTest, GivenUpItemKeepsItsKeyWhenRetried) {
 
 TEST_F(OutboxTest, DeadLettersPage) {
   std::vector<lienthong::v1::DossierStatusUpdate> updates;
-  for (int i = 1; i <= 5; ++i) updates.push_back(Update(i, lienthong::v1::NEW, 0));
+  for (int i = 1; i <= 5; ++i) {
+    updates.push_back(Registered(Update(i, lienthong::v1::NEW, 0)));
+  }
   ASSERT_THAT(outbox_->PushDossierUpdates(Batch(updates)), IsOk());
   std::vector<DeliveryResult> dead;
   for (const OutboxItem& item : Claim()) dead.push_back(Dead(item.id, true));
@@ -410,6 +456,7 @@ TEST(OutboxOpenTest, MakesItsFolder) {
                                        getpid(), "/nested");
   OutboxOptions options;
   options.path = dir + "/outbox.db";
+  options.key = testing::TestOutboxKey();
   auto opened = Outbox::Open(options);
   ASSERT_THAT(opened, IsOk());
   EXPECT_THAT((*opened)->CheckIntegrity(), IsOk());
@@ -426,7 +473,7 @@ TEST_F(OutboxTest, ListenersHearOfWorkAndJobs) {
     jobs.insert(jobs.end(), ids.begin(), ids.end());
   });
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0)})),
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
               IsOk());
   EXPECT_EQ(work, 1);
   auto sync = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
@@ -472,26 +519,29 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   using lienthong::v1::MORE_DOCUMENTS_NEEDED;
   using lienthong::v1::NEW;
   using lienthong::v1::PROCESSING;
-  // Dossier 1: four statuses, all delivered. Dossier 2: NEW delivered,
-  // ACCEPTED still pending. Dossier 3: NEW a dead letter. Dossier 5: NEW,
-  // delivered only later. Dossier 6: two statuses at the same minute. And a
-  // procedure, delivered.
+  // Each dossier's registration first, then: dossier 1, four statuses, all
+  // delivered. Dossier 2: NEW delivered, ACCEPTED still pending. Dossier 3:
+  // its registration a dead letter, NEW behind it. Dossier 5: delivered only
+  // later. Dossier 6: two statuses at the same minute. And a procedure,
+  // delivered.
   ASSERT_THAT(
       outbox_->PushDossierUpdates(Batch(
-          {Update(1, NEW, 0), Update(1, ACCEPTED, 1), Update(1, PROCESSING, 2),
-           Update(1, PROCESSING, 3), Update(2, NEW, 0), Update(2, ACCEPTED, 1),
-           Update(3, NEW, 0), Update(5, NEW, 0), Update(6, PROCESSING, 3),
+          {Registered(Update(1, NEW, 0)), Update(1, ACCEPTED, 1),
+           Update(1, PROCESSING, 2), Update(1, PROCESSING, 3),
+           Registered(Update(2, NEW, 0)), Update(2, ACCEPTED, 1),
+           Registered(Update(3, NEW, 0)), Registered(Update(5, NEW, 0)),
+           Registered(Update(6, PROCESSING, 3)),
            Update(6, MORE_DOCUMENTS_NEEDED, 3)})),
       IsOk());
   ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")})),
               IsOk());
   // Deliver what the story says, head by head.
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < 6; ++round) {
     std::vector<DeliveryResult> done;
     for (const OutboxItem& item : Claim()) {
       if (item.key == Dossier(3)) {
         done.push_back(Dead(item.id, /*refused=*/true));
-      } else if (item.key == Dossier(2) && item.sequence == 2) {
+      } else if (item.key == Dossier(2) && item.sequence == 3) {
         done.push_back(Retry(item.id, clock_.Now() + absl::Hours(1000)));
       } else if (item.key != Dossier(5)) {
         done.push_back(Delivered(item.id));
@@ -504,18 +554,23 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
     }
     Claim(0, done);
   }
-  // Eight days on, dossier 5's NEW is delivered, and dossier 4 is new.
+  // Eight days on, dossier 5 is delivered, and dossier 4 is new.
   clock_.Advance(absl::Hours(8 * 24));
-  std::vector<OutboxItem> late = Claim();
-  ASSERT_THAT(Keys(late), ElementsAre(Dossier(5) + "#1"));
-  Claim(0, {Delivered(late[0].id)});
-  ASSERT_THAT(outbox_->PushDossierUpdates(Batch({Update(4, NEW, 60 * 24 * 8)})),
+  for (int step = 1; step <= 2; ++step) {
+    std::vector<OutboxItem> late = Claim();
+    ASSERT_THAT(Keys(late), ElementsAre(absl::StrCat(Dossier(5), "#", step)));
+    Claim(0, {Delivered(late[0].id)});
+  }
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(4, NEW, 60 * 24 * 8))})),
               IsOk());
-  std::vector<OutboxItem> fresh = Claim();
-  ASSERT_THAT(Keys(fresh), ElementsAre(Dossier(4) + "#1"));
-  Claim(0, {Delivered(fresh[0].id)});
+  for (int step = 1; step <= 2; ++step) {
+    std::vector<OutboxItem> fresh = Claim();
+    ASSERT_THAT(Keys(fresh), ElementsAre(absl::StrCat(Dossier(4), "#", step)));
+    Claim(0, {Delivered(fresh[0].id)});
+  }
   const std::vector<std::string> before = StoredItems(path_);
-  ASSERT_THAT(before, SizeIs(12));
+  ASSERT_THAT(before, SizeIs(18));
 
   // A pass in steps of two items, to the end.
   const absl::Time cutoff = clock_.Now() - absl::Hours(7 * 24);
@@ -529,15 +584,20 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
     deleted += progress->deleted;
     if (progress->pass_done) break;
   }
-  // Dossier 4's item is younger than the cutoff: the pass stops before it.
-  EXPECT_EQ(examined, 11);
-  EXPECT_EQ(deleted, 7);
+  // Dossier 4's items are younger than the cutoff: the pass stops before
+  // them. Delivered registrations go (a repeat is told by the dossier's
+  // registration digest).
+  EXPECT_EQ(examined, 16);
+  EXPECT_EQ(deleted, 10);
   EXPECT_THAT(
       StoredItems(path_),
-      ElementsAre(Dossier(2) + "#2:pending", Dossier(3) + "#1:dead",
+      ElementsAre(Dossier(2) + "#3:pending", Dossier(3) + "#1:dead",
+                  Dossier(3) + "#2:pending",
                   Dossier(5) + "#1:delivered",  // delivered lately
+                  Dossier(5) + "#2:delivered",
                   // Same time as the last status: kept, see below.
-                  Dossier(6) + "#1:delivered", Dossier(4) + "#1:delivered"));
+                  Dossier(6) + "#2:delivered", Dossier(4) + "#1:delivered",
+                  Dossier(4) + "#2:delivered"));
   // A second pass finds nothing more.
   auto again = outbox_->PruneDelivered(cutoff, 100);
   ASSERT_THAT(again, IsOk());
@@ -566,9 +626,9 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
                   Batch({Update(1, MORE_DOCUMENTS_NEEDED, 60 * 24 * 8)})),
               IsOk());
   std::vector<OutboxItem> next = Claim();
-  ASSERT_THAT(Keys(next), ElementsAre(Dossier(1) + "#5"));
+  ASSERT_THAT(Keys(next), ElementsAre(Dossier(1) + "#6"));
   EXPECT_EQ(next[0].idempotency_key,
-            absl::StrCat(outbox_->outbox_id(), "-d5-", Dossier(1)));
+            absl::StrCat(outbox_->outbox_id(), "-d6-", Dossier(1)));
   // The catalogue still plans against what the portal acknowledged.
   auto catalogue = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
   ASSERT_THAT(catalogue, IsOk());
@@ -576,7 +636,7 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   // Pending and dead items keep their place in their dossier's order.
   ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
   clock_.Advance(absl::Hours(1000));
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(3) + "#1", Dossier(2) + "#2"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(3) + "#1", Dossier(2) + "#3"));
   EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
 }
 
@@ -784,29 +844,280 @@ TEST_F(OutboxJobPruneTest, OldJobWithPendingItemsIsKept) {
 
 TEST_F(OutboxTest, OpenCountsFollowTheItems) {
   ASSERT_THAT(
-      outbox_->PushDossierUpdates(Batch({Update(1, lienthong::v1::NEW, 0),
-                                         Update(1, lienthong::v1::ACCEPTED, 1),
-                                         Update(2, lienthong::v1::NEW, 0),
-                                         Update(3, lienthong::v1::NEW, 0)})),
+      outbox_->PushDossierUpdates(
+          Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                 Update(1, lienthong::v1::ACCEPTED, 1),
+                 Registered(Update(2, lienthong::v1::NEW, 0)),
+                 Registered(Update(3, lienthong::v1::NEW, 0))})),
       IsOk());
   OutboxCounts counts = outbox_->OpenCounts();
-  EXPECT_EQ(counts.pending, 4);
+  EXPECT_EQ(counts.pending, 7);  // three registrations, four steps
   std::vector<OutboxItem> claimed = Claim();
   ASSERT_THAT(claimed, SizeIs(3));
   counts = outbox_->OpenCounts();
-  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.pending, 4);
   EXPECT_EQ(counts.in_flight, 3);
   Claim(0, {Delivered(claimed[0].id), Dead(claimed[1].id, true)});
   counts = outbox_->OpenCounts();
-  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.pending, 4);
   EXPECT_EQ(counts.in_flight, 1);
   EXPECT_EQ(counts.dead, 1);
   EXPECT_EQ(counts.delivered, 0);
   Reopen();  // rebuilt from the store: the one in flight is pending again
   counts = outbox_->OpenCounts();
-  EXPECT_EQ(counts.pending, 2);
+  EXPECT_EQ(counts.pending, 5);
   EXPECT_EQ(counts.in_flight, 0);
   EXPECT_EQ(counts.dead, 1);
+}
+
+
+// ---- Registrations ---------------------------------------------------------
+
+TEST_F(OutboxTest, FirstUpdateOfADossierNeedsItsRegistration) {
+  EXPECT_THAT(
+      outbox_->PushDossierUpdates(
+          Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                 Update(2, lienthong::v1::NEW, 0)})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "updates[1].registration: required with the first update of "
+               "dossier 000.00.01.H31-250715-00002, which the gateway has not "
+               "registered with the portal"));
+  EXPECT_THAT(Claim(), IsEmpty());  // nothing of the batch was queued
+  // A malformed registration is named, its value not repeated.
+  lienthong::v1::DossierStatusUpdate bad =
+      Registered(Update(1, lienthong::v1::NEW, 0));
+  bad.mutable_registration()->mutable_applicant()->set_phone("call me 0912");
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({bad})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "updates[0].registration.applicant.phone: not a phone "
+                       "number"));
+  // Once registered, later updates need none.
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+              IsOk());
+  EXPECT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::ACCEPTED, 1)})),
+              IsOk());
+}
+
+TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+              IsOk());
+  // The same registration with the next update: not queued again.
+  auto same = outbox_->PushDossierUpdates(
+      Batch({Registered(Update(1, lienthong::v1::ACCEPTED, 1))}));
+  ASSERT_THAT(same, IsOk());
+  EXPECT_EQ(same->registrations, 0);
+  EXPECT_EQ(same->accepted, 1);
+  // Changed: queued before its update, in the dossier's order.
+  auto changed = outbox_->PushDossierUpdates(
+      Batch({Registered(Update(1, lienthong::v1::PROCESSING, 2), "Trần Thị Mây")}));
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->registrations, 1);
+  // Changed again along with a repeat of an update: the update stays a
+  // duplicate, the registration is queued.
+  auto repeat = outbox_->PushDossierUpdates(
+      Batch({Registered(Update(1, lienthong::v1::PROCESSING, 2), "Trần Mây")}));
+  ASSERT_THAT(repeat, IsOk());
+  EXPECT_EQ(repeat->duplicates, 1);
+  EXPECT_EQ(repeat->registrations, 1);
+  std::vector<std::string> order;
+  for (int i = 0; i < 10; ++i) {
+    std::vector<OutboxItem> items = Claim();
+    if (items.empty()) break;
+    ASSERT_THAT(items, SizeIs(1));
+    const OutboxItem& item = items[0];
+    order.push_back(absl::StrCat(
+        item.sequence, item.registration ? " registration " : " step ",
+        item.registration ? item.dossier.registration().applicant().name()
+                          : DossierStatusName(item.dossier.status())));
+    Claim(0, {Delivered(item.id)});
+  }
+  EXPECT_THAT(order, ElementsAre("1 registration Trần Thị Mai", "2 step NEW",
+                                 "3 step ACCEPTED",
+                                 "4 registration Trần Thị Mây",
+                                 "5 step PROCESSING",
+                                 "6 registration Trần Mây"));
+}
+
+TEST_F(OutboxTest, ProgressNeverGoesBeforeItsRegistrationAcrossCrashes) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                         Update(1, lienthong::v1::ACCEPTED, 1)})),
+              IsOk());
+  // A crash with the registration in flight: after the restart the
+  // registration is due again, and nothing else of the dossier.
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  ASSERT_TRUE(claimed[0].registration);
+  Reopen();
+  claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  EXPECT_TRUE(claimed[0].registration);
+  EXPECT_TRUE(claimed[0].maybe_sent);
+  // A crash right after the registration was recorded delivered: the step
+  // comes next, never the registration again, never the step before it.
+  Claim(0, {Delivered(claimed[0].id)});
+  Reopen();
+  claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_FALSE(claimed[0].registration);
+  EXPECT_FALSE(claimed[0].maybe_sent);
+  // Refused, the registration holds the dossier's steps back.
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(2, lienthong::v1::NEW, 0))})),
+              IsOk());
+  std::vector<OutboxItem> second = Claim();
+  ASSERT_THAT(Keys(second), ElementsAre(Dossier(2) + "#1"));
+  Claim(0, {Dead(second[0].id, /*refused=*/true)});
+  Reopen();
+  // Dossier 1's step, in flight at the crash, is due again; dossier 2's
+  // NEW is not.
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#2"));
+}
+
+// ---- Personal data at rest --------------------------------------------------
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int64_t PayloadSize(const std::string& path, int64_t id) {
+  sqlite3* db = nullptr;
+  int64_t size = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT length(payload) FROM items WHERE id=?", -1,
+                       &q, nullptr);
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW) size = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return size;
+}
+
+TEST_F(OutboxTest, PersonalDataIsSealedAtRestAndWipedOnDelivery) {
+  lienthong::v1::DossierStatusUpdate first =
+      Registered(Update(1, lienthong::v1::NEW, 0), "Đỗ Thị Hồng Nhung");
+  first.mutable_registration()->mutable_applicant()->set_phone("0987654321");
+  first.mutable_registration()->mutable_applicant()->set_email(
+      "nhung.do@example.vn");
+  first.set_handler("Lê Văn Tám");
+  ASSERT_THAT(outbox_->PushDossierUpdates(Batch({first})), IsOk());
+  // Neither file holds the applicant's name, phone, e-mail, nor the
+  // official's name in clear: they wait sealed.
+  for (const char* suffix : {"", "-wal"}) {
+    const std::string bytes = FileBytes(path_ + suffix);
+    ASSERT_FALSE(bytes.empty()) << suffix;
+    for (const std::string& secret :
+         {std::string("Đỗ Thị Hồng Nhung"), std::string("0987654321"),
+          std::string("nhung.do@example.vn"), std::string("Lê Văn Tám")}) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos)
+          << secret << " in clear in outbox.db" << suffix;
+    }
+  }
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(1));
+  EXPECT_EQ(claimed[0].dossier.registration().applicant().phone(), "0987654321");
+  EXPECT_GT(PayloadSize(path_, claimed[0].id), 0);
+  Claim(0, {Delivered(claimed[0].id)});
+  // Wiped with its delivery, not only when pruned.
+  EXPECT_EQ(PayloadSize(path_, claimed[0].id), 0);
+  // A retried dead letter keeps its payload until delivered.
+  std::vector<OutboxItem> step = Claim();
+  ASSERT_THAT(step, SizeIs(1));
+  Claim(0, {Dead(step[0].id, true)});
+  EXPECT_GT(PayloadSize(path_, step[0].id), 0);
+  ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
+  std::vector<OutboxItem> again = Claim();
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_EQ(again[0].dossier.handler(), "Lê Văn Tám");
+}
+
+void Exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// Flips the lowest bit of byte `at` of item (`key`, `seq`)'s payload.
+void FlipBit(const std::string& path, const std::string& key, int seq,
+             int at) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT payload FROM items WHERE key=? AND seq=?", -1,
+                     &q, nullptr);
+  sqlite3_bind_text(q, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(q, 2, seq);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  std::string payload(static_cast<const char*>(sqlite3_column_blob(q, 0)),
+                      sqlite3_column_bytes(q, 0));
+  sqlite3_finalize(q);
+  ASSERT_LT(at, static_cast<int>(payload.size()));
+  payload[at] = static_cast<char>(payload[at] ^ 0x01);
+  sqlite3_prepare_v2(db, "UPDATE items SET payload=? WHERE key=? AND seq=?",
+                     -1, &q, nullptr);
+  sqlite3_bind_blob(q, 1, payload.data(), static_cast<int>(payload.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 2, key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(q, 3, seq);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_DONE);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
+TEST_F(OutboxTest, TamperedPayloadIsADeadLetterAndTheRestGoesOn) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                         Registered(Update(2, lienthong::v1::NEW, 0))})),
+              IsOk());
+  // One bit of dossier 1's sealed registration flipped on disk.
+  FlipBit(path_, Dossier(1), 1, 20);
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(2) + "#1"));
+  Claim(0, {Delivered(claimed[0].id)});
+  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(2) + "#2"));
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(1));
+  EXPECT_EQ(letters->dead_letters(0).kind(), "registration");
+  EXPECT_THAT(letters->dead_letters(0).reason(), HasSubstr("integrity check"));
+  // Retried, it fails again the same way; never delivered as garbage.
+  ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
+  EXPECT_THAT(Claim(), IsEmpty());
+  auto counts = outbox_->Counts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(counts->dead, 1);
+}
+
+TEST(OutboxOpenTest, RefusesAnotherKeyAndAnOlderSchema) {
+  const std::string path = testing::FreshOutboxPath("outbox_open");
+  OutboxOptions options;
+  options.path = path;
+  options.key = testing::TestOutboxKey();
+  ASSERT_THAT(Outbox::Open(options), IsOk());
+  options.key = std::string(32, 'x');
+  EXPECT_THAT(Outbox::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another key")));
+  options.key = "short";
+  EXPECT_THAT(Outbox::Open(options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32")));
+  const std::string old = testing::FreshOutboxPath("outbox_v1");
+  Exec(old, "PRAGMA user_version=1");
+  options.path = old;
+  options.key = testing::TestOutboxKey();
+  EXPECT_THAT(Outbox::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 1")));
 }
 
 }  // namespace

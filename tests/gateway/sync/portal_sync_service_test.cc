@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -47,10 +48,24 @@ class PortalSyncServiceTest : public ::testing::Test {
   void SetUp() override {
     OutboxOptions options;
     options.path = testing::FreshOutboxPath("portal_sync_service_test");
+    options.key = testing::TestOutboxKey();
     auto opened = Outbox::Open(options);
     ASSERT_THAT(opened, IsOk());
     outbox_ = *std::move(opened);
-    service_ = std::make_unique<PortalSyncService>(outbox_.get());
+    // 1.000002's provincial code is mapped to a national code of another
+    // number; the others follow the provincial form.
+    lienthong::config::v1::PortalSync settings;
+    auto* mapping = settings.add_procedure_codes();
+    mapping->set_local("1.000002.000.00.00.H31");
+    mapping->set_national("2.000884");
+    auto codes = ProcedureCodeMap::Create(settings.procedure_codes());
+    ASSERT_THAT(codes, IsOk());
+    codes_ = *codes;
+    CatalogueAccess access;
+    access.codes = &codes_;
+    access.catalogue = &catalogue_;
+    access.check_skipped = [this] { ++skipped_; };
+    service_ = std::make_unique<PortalSyncService>(outbox_.get(), access);
     outbox_->SetJobListener([this](const std::vector<std::string>& ids) {
       service_->OnJobsChanged(ids);
     });
@@ -69,6 +84,10 @@ class PortalSyncServiceTest : public ::testing::Test {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     server_->Wait();
   }
+
+  ProcedureCodeMap codes_;
+  NationalCatalogue catalogue_;
+  std::atomic<int> skipped_{0};
 
   // Lets a caller in unless it sends "x-test-deny".
   void AllowAll() {
@@ -108,6 +127,8 @@ class PortalSyncServiceTest : public ::testing::Test {
     return absl::StrFormat("000.00.01.H31-250715-%05d", n);
   }
 
+  // A NEW update carries its dossier's registration, as a first update
+  // must.
   static lienthong::v1::DossierStatusUpdate Update(int n,
                                                    lienthong::v1::DossierStatus s,
                                                    int minute) {
@@ -116,6 +137,17 @@ class PortalSyncServiceTest : public ::testing::Test {
     u.set_procedure_code("1.001193");
     u.set_status(s);
     u.mutable_time()->set_seconds(kT0 + minute * 60);
+    if (s == lienthong::v1::NEW) {
+      lienthong::v1::DossierRegistration& r = *u.mutable_registration();
+      r.set_procedure_name("Đăng ký khai sinh");
+      r.set_field_code("G09-TP05");
+      r.set_field_name("Hộ tịch");
+      r.mutable_applicant()->set_name("Trần Thị Mai");
+      r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+      r.set_summary("Khai sinh");
+      r.mutable_received()->set_seconds(kT0);
+      r.set_handling_unit("UBND xã Tân Hưng");
+    }
     return u;
   }
 
@@ -230,9 +262,19 @@ TEST_F(PortalSyncServiceTest, PushIsIdempotentAndRefusesImpossibleTransitions) {
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
   EXPECT_EQ(response.accepted(), 2);
   EXPECT_EQ(response.duplicates(), 0);
+  EXPECT_EQ(response.registrations(), 1);
   ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), request, &response).ok());
   EXPECT_EQ(response.accepted(), 0);
   EXPECT_EQ(response.duplicates(), 2);
+  EXPECT_EQ(response.registrations(), 0);
+  // A first update without its registration is refused, naming the field.
+  lienthong::v1::PushDossierStatusRequest bare;
+  *bare.add_updates() = Update(9, lienthong::v1::ACCEPTED, 1);
+  grpc::Status refused =
+      stub_->PushDossierStatus(Context().get(), bare, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::StartsWith("updates[0].registration: required"));
 
   lienthong::v1::PushDossierStatusRequest back;
   *back.add_updates() = Update(1, lienthong::v1::NEW, 2);
@@ -245,6 +287,54 @@ TEST_F(PortalSyncServiceTest, PushIsIdempotentAndRefusesImpossibleTransitions) {
   EXPECT_EQ(stub_->PushDossierStatus(Context().get(), back, &response)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PortalSyncServiceTest, CodesAreCheckedAgainstTheNationalCatalogue) {
+  AllowAll();
+  // No catalogue read yet: nothing can be checked, the calls go on.
+  lienthong::v1::SyncProceduresResponse plan;
+  ASSERT_TRUE(
+      stub_->SyncProcedures(Context().get(), Catalogue(3, true), &plan).ok());
+  EXPECT_EQ(skipped_.load(), 3);
+
+  catalogue_.Replace({"1.000001", "2.000884", "1.001193"}, absl::Now());
+  // 1.000002 maps explicitly to 2.000884 (known); 1.000003 is unknown.
+  grpc::Status refused =
+      stub_->SyncProcedures(Context().get(), Catalogue(3, true), &plan);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::StartsWith(
+                  "not in the national procedure database: procedures[2] "
+                  "(1.000003.000.00.00.H31): 1.000003 (check the codes"));
+  ASSERT_TRUE(
+      stub_->SyncProcedures(Context().get(), Catalogue(2, false), &plan).ok());
+  // A national code given explicitly is checked as given.
+  lienthong::v1::SyncProceduresRequest given = Catalogue(1, true);
+  given.mutable_procedures(0)->set_national_code("1.999999");
+  EXPECT_EQ(stub_->SyncProcedures(Context().get(), given, &plan).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Pushes: each update's procedure, nothing queued when one is unknown.
+  lienthong::v1::PushDossierStatusRequest push;
+  *push.add_updates() = Update(1, lienthong::v1::NEW, 0);  // 1.001193
+  *push.add_updates() = Update(2, lienthong::v1::NEW, 0);
+  push.mutable_updates(1)->set_procedure_code("1.999999.000.00.00.H31");
+  lienthong::v1::PushDossierStatusResponse response;
+  grpc::Status unknown =
+      stub_->PushDossierStatus(Context().get(), push, &response);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(unknown.error_message(),
+              HasSubstr("updates[1].procedure_code (1.999999.000.00.00.H31): "
+                        "1.999999"));
+  EXPECT_THAT(outbox_->Counts()->pending, 2);  // the two procedures only
+  push.mutable_updates(1)->set_procedure_code("1.001193.000.00.00.H31");
+  ASSERT_TRUE(stub_->PushDossierStatus(Context().get(), push, &response).ok());
+  EXPECT_EQ(response.accepted(), 2);
+  EXPECT_EQ(skipped_.load(), 3);  // none skipped once a catalogue is in use
+  // Without a puller the catalogue cannot be read from here.
+  lienthong::v1::CataloguePull pull;
+  EXPECT_EQ(stub_->PullCatalogue(Context().get(), {}, &pull).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
@@ -260,7 +350,7 @@ TEST_F(PortalSyncServiceTest, DeadLettersListAndRetry) {
   lienthong::v1::ListDeadLettersResponse page;
   ASSERT_TRUE(stub_->ListDeadLetters(Context().get(), list, &page).ok());
   ASSERT_THAT(page.dead_letters(), SizeIs(2));
-  EXPECT_EQ(page.dead_letters(0).kind(), "dossier");
+  EXPECT_EQ(page.dead_letters(0).kind(), "registration");
   EXPECT_EQ(page.dead_letters(0).reason(), "the portal refused it: Từ chối");
   EXPECT_FALSE(page.next_page_token().empty());
 

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -31,16 +33,23 @@ class PortalSyncCreateTest : public ::testing::Test {
     auto http = adapters::CurlHttpClient::Create({});
     ASSERT_THAT(http, IsOk());
     http_ = *std::move(http);
-    outbox_path_ = absl::StrCat(::testing::TempDir(), "/portal_sync_test_",
-                                getpid(), ".db");
-    std::remove(outbox_path_.c_str());
+    dir_ = absl::StrCat(::testing::TempDir(), "/portal_sync_test_", getpid(),
+                        "_", ::testing::UnitTest::GetInstance()
+                                 ->current_test_info()
+                                 ->name());
+    std::filesystem::remove_all(dir_);
+    outbox_path_ = dir_ + "/outbox.db";
 
     lienthong::config::v1::AdapterInstance* portal = config_.add_adapters();
     portal->set_name("portal");
     portal->set_type("dvcqg-portal-rest");
     lienthong::config::v1::DvcqgPortalRestConfig portal_config;
     portal_config.mutable_upstream()->set_base_url("https://127.0.0.1:1");
-    portal_config.set_api_key("k");
+    portal_config.set_auth_endpoint("/auth");
+    portal_config.set_integration_endpoint("/integration");
+    portal_config.set_username("u");
+    portal_config.set_password("p");
+    portal_config.set_madonvi("000.00.00.H31");
     portal->mutable_config()->PackFrom(portal_config);
 
     lienthong::config::v1::AdapterInstance* population = config_.add_adapters();
@@ -64,6 +73,7 @@ class PortalSyncCreateTest : public ::testing::Test {
 
   adapters::AdapterRegistry registry_;
   std::unique_ptr<adapters::CurlHttpClient> http_;
+  std::string dir_;
   std::string outbox_path_;
   lienthong::config::v1::GatewayConfig config_;
 };
@@ -112,6 +122,16 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
          c.mutable_portal_sync()->set_delivered_retention_hours(-1);
        },
        "portal_sync.delivered_retention_hours"},
+      {"negative catalogue refresh",
+       [](auto& c) { c.mutable_portal_sync()->set_catalogue_refresh_hours(-1); },
+       "portal_sync.catalogue_refresh_hours must not be negative"},
+      {"bad code mapping",
+       [](auto& c) {
+         auto* m = c.mutable_portal_sync()->add_procedure_codes();
+         m->set_local("1.001193.000.00.00.H31");
+         m->set_national("1.001193.000.00.00.H31");
+       },
+       "portal_sync.procedure_codes[0].national"},
   };
   for (const Case& c : kCases) {
     lienthong::config::v1::GatewayConfig config = config_;
@@ -137,10 +157,19 @@ TEST_F(PortalSyncCreateTest, ExportsMetricsThatOutliveIt) {
     u->set_procedure_code("1.001193.000.00.00.H31");
     u->set_status(lienthong::v1::NEW);
     u->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
+    lienthong::v1::DossierRegistration* r = u->mutable_registration();
+    r->set_procedure_name("Đăng ký khai sinh");
+    r->set_field_code("G09-TP05");
+    r->set_field_name("Hộ tịch");
+    r->mutable_applicant()->set_name("Trần Thị Mai");
+    r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+    r->set_summary("Khai sinh");
+    *r->mutable_received() = u->time();
+    r->set_handling_unit("UBND xã Tân Hưng");
     ASSERT_THAT((*sync)->outbox().PushDossierUpdates(updates), IsOk());
-    // Not started: nothing is delivered, the item waits.
+    // Not started: nothing is delivered, the registration and the step wait.
     const std::string text = registry.Render();
-    EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 1\n"));
+    EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_outbox_depth 2\n"));
     EXPECT_THAT(text, HasSubstr("\nlienthong_portal_sync_dead_letters 0\n"));
     EXPECT_THAT(text, HasSubstr("# TYPE lienthong_portal_sync_delivered_total "
                                 "counter\n"));
@@ -153,6 +182,38 @@ TEST_F(PortalSyncCreateTest, ExportsMetricsThatOutliveIt) {
   // round is fine too): its gauges read 0 instead of a closed outbox.
   EXPECT_THAT(registry.Render(),
               HasSubstr("\nlienthong_portal_sync_outbox_depth 0\n"));
+}
+
+TEST_F(PortalSyncCreateTest, OutboxKeyFromTheConfigOrMadeForDevelopment) {
+  // None configured: a development key is made beside the outbox, and the
+  // same is read at the next start.
+  {
+    auto sync = PortalSync::Create(config_, registry_, http_.get());
+    ASSERT_THAT(sync, IsOk());
+  }
+  const std::string dev_key = dir_ + "/outbox.key";
+  ASSERT_TRUE(std::filesystem::exists(dev_key));
+  EXPECT_EQ(std::filesystem::file_size(dev_key), 32u);
+  ASSERT_THAT(PortalSync::Create(config_, registry_, http_.get()), IsOk());
+
+  // Configured: it must exist and hold 32 bytes; and be the outbox's key.
+  const std::string key_file = dir_ + "/configured.key";
+  config_.mutable_portal_sync()->set_outbox_key_file(key_file);
+  EXPECT_THAT(PortalSync::Create(config_, registry_, http_.get()),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("portal_sync.outbox_key_file")));
+  std::ofstream(key_file, std::ios::binary) << std::string(16, 'k');
+  EXPECT_THAT(PortalSync::Create(config_, registry_, http_.get()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("must hold exactly 32 bytes; it holds 16")));
+  std::ofstream(key_file, std::ios::binary | std::ios::trunc)
+      << std::string(32, 'k');
+  EXPECT_THAT(PortalSync::Create(config_, registry_, http_.get()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another key")));
+  std::filesystem::copy_file(dev_key, key_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_THAT(PortalSync::Create(config_, registry_, http_.get()), IsOk());
 }
 
 TEST(PortalSyncConfigTest, ValidationRefusesNegativeSettings) {

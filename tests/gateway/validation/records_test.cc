@@ -118,10 +118,13 @@ const RequestCase kRequests[] = {
      "a parameter name is malformed"},
     {"too long", [](GetRecordRequest& r) {
        (*r.mutable_parameters())["branch"] = std::string(257, 'a');
-     }, "parameters.branch is longer than 256 bytes"},
+     }, "parameters.branch: longer than 256 bytes"},
     {"control character", [](GetRecordRequest& r) {
        (*r.mutable_parameters())["branch"] = "a\nb";
-     }, "parameters.branch contains control characters"},
+     }, "parameters.branch: contains control characters"},
+    {"not UTF-8", [](GetRecordRequest& r) {
+       (*r.mutable_parameters())["branch"] = "H\xe0 N\xe1";
+     }, "parameters.branch: not valid UTF-8"},
     {"no purpose", [](GetRecordRequest& r) { r.clear_purpose(); },
      "purpose is required"},
     {"bad dossier", [](GetRecordRequest& r) { r.set_dossier_id("a b"); },

@@ -1,0 +1,59 @@
+#include "adapters/dvcqg_portal/session.h"
+
+#include <utility>
+
+namespace lienthong::adapters::dvcqg {
+
+void SessionCache::Acquire(absl::Time deadline, Ready ready) {
+  Session held;
+  {
+    absl::MutexLock lock(&mu_);
+    if (token_.empty()) {
+      waiting_.push_back(std::move(ready));
+      if (signing_in_) return;
+      signing_in_ = true;
+      ++sign_ins_;
+    } else {
+      held = Session{token_, generation_};
+    }
+  }
+  if (!held.token.empty()) {
+    std::move(ready)(std::move(held));
+    return;
+  }
+  // The one sign-in for everybody waiting. sign_in_ is called without the
+  // lock; only the caller that set signing_in_ gets here.
+  sign_in_(deadline, [this](absl::StatusOr<std::string> result) {
+    Finish(std::move(result));
+  });
+}
+
+void SessionCache::Finish(absl::StatusOr<std::string> result) {
+  std::vector<Ready> waiting;
+  absl::StatusOr<Session> outcome;
+  {
+    absl::MutexLock lock(&mu_);
+    signing_in_ = false;
+    if (result.ok()) {
+      token_ = *std::move(result);
+      ++generation_;
+      outcome = Session{token_, generation_};
+    } else {
+      outcome = result.status();
+    }
+    waiting.swap(waiting_);
+  }
+  for (Ready& ready : waiting) std::move(ready)(outcome);
+}
+
+void SessionCache::Refused(int64_t generation) {
+  absl::MutexLock lock(&mu_);
+  if (generation == generation_) token_.clear();
+}
+
+int64_t SessionCache::sign_ins() const {
+  absl::MutexLock lock(&mu_);
+  return sign_ins_;
+}
+
+}  // namespace lienthong::adapters::dvcqg

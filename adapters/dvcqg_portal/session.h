@@ -1,0 +1,79 @@
+// SessionCache: the one portal session that the "dvcqg-portal-rest"
+// adapter's calls share. The portal hands out a session at sign-in and
+// refuses it at some point (docs/wire-formats.md says how that shows); the
+// session is reused until then. A refused session is forgotten, and the
+// next caller signs in again; callers that arrive while a sign-in is on its
+// way wait for it, so however many calls saw the refusal, one sign-in
+// request goes out.
+//
+//   SessionCache sessions([&](absl::Time deadline, SessionCache::Done done) {
+//     ... POST the sign-in, then std::move(done)(session or error) ...
+//   });
+//   sessions.Acquire(deadline, [](absl::StatusOr<SessionCache::Session> s) {
+//     ... send with s->token; on refusal: sessions.Refused(s->generation) ...
+//   });
+//
+// Thread-safe. Callbacks run with no lock held: at once on the caller's
+// thread when a session is held, else on the thread that finished the
+// sign-in.
+#ifndef LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_
+#define LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace lienthong::adapters::dvcqg {
+
+class SessionCache {
+ public:
+  struct Session {
+    std::string token;
+    // Increases with every sign-in; names the session in Refused().
+    int64_t generation = 0;
+  };
+  using Done = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
+  // Signs in, to be answered by `deadline`; calls `done` exactly once with
+  // the new session or the failure. Must not call back into the cache
+  // synchronously.
+  using SignIn = absl::AnyInvocable<void(absl::Time deadline, Done done)>;
+  using Ready = absl::AnyInvocable<void(absl::StatusOr<Session>) &&>;
+
+  explicit SessionCache(SignIn sign_in) : sign_in_(std::move(sign_in)) {}
+
+  SessionCache(const SessionCache&) = delete;
+  SessionCache& operator=(const SessionCache&) = delete;
+
+  // Calls `ready` with the session held, or with the next one once a
+  // sign-in (started now, with `deadline`, unless one is on its way) ends;
+  // with the sign-in's failure if it fails (the next Acquire tries again).
+  void Acquire(absl::Time deadline, Ready ready);
+
+  // The portal refused the session of `generation`: forget it, unless it
+  // has been replaced already.
+  void Refused(int64_t generation);
+
+  // Sign-ins started so far.
+  int64_t sign_ins() const;
+
+ private:
+  void Finish(absl::StatusOr<std::string> result);
+
+  SignIn sign_in_;
+  mutable absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool signing_in_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Ready> waiting_ ABSL_GUARDED_BY(mu_);
+  int64_t sign_ins_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace lienthong::adapters::dvcqg
+
+#endif  // LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_

@@ -1,0 +1,109 @@
+#include "gateway/validation/text.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "unicode/utf8.h"
+
+namespace lienthong::validation {
+namespace {
+
+bool IsAtext(char c) {
+  static constexpr absl::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         kSpecials.find(c) != absl::string_view::npos;
+}
+
+bool IsDomainLabel(absl::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  for (char c : label) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t FindInvalidUtf8(absl::string_view text) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return static_cast<size_t>(start);
+  }
+  return text.size();
+}
+
+absl::Status ValidateText(absl::string_view text, size_t max_bytes,
+                          bool multiline) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("longer than ", max_bytes, " bytes"));
+  }
+  if (FindInvalidUtf8(text) != text.size()) {
+    return absl::InvalidArgumentError("not valid UTF-8");
+  }
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) continue;
+    if (multiline && (c == '\t' || c == '\n' || c == '\r')) continue;
+    return absl::InvalidArgumentError("contains control characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEmail(absl::string_view email) {
+  const absl::Status bad = absl::InvalidArgumentError("not an e-mail address");
+  if (email.empty() || email.size() > 254) return bad;
+  const size_t at = email.find('@');
+  if (at == absl::string_view::npos || email.find('@', at + 1) !=
+                                           absl::string_view::npos) {
+    return bad;
+  }
+  absl::string_view local = email.substr(0, at);
+  absl::string_view domain = email.substr(at + 1);
+  if (local.empty() || local.size() > 64) return bad;
+  for (absl::string_view group : absl::StrSplit(local, '.')) {
+    if (group.empty()) return bad;
+    for (char c : group) {
+      if (!IsAtext(c)) return bad;
+    }
+  }
+  std::vector<absl::string_view> labels = absl::StrSplit(domain, '.');
+  if (labels.size() < 2) return bad;
+  for (absl::string_view label : labels) {
+    if (!IsDomainLabel(label)) return bad;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePhoneNumber(absl::string_view phone) {
+  const absl::Status bad = absl::InvalidArgumentError("not a phone number");
+  absl::string_view rest = phone;
+  if (!rest.empty() && rest.front() == '+') rest.remove_prefix(1);
+  int digits = 0;
+  bool after_digit = false;
+  for (char c : rest) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+      after_digit = true;
+    } else if ((c == ' ' || c == '.' || c == '-') && after_digit) {
+      after_digit = false;  // one separator, then a digit again
+    } else {
+      return bad;
+    }
+  }
+  if (!after_digit || digits < 8 || digits > 15) return bad;
+  return absl::OkStatus();
+}
+
+}  // namespace lienthong::validation

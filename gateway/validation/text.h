@@ -1,0 +1,44 @@
+// Rules for free text and contact data that callers send and the gateway
+// passes on (e.g. to the national portal): well-formed UTF-8 without
+// control characters within a size, an e-mail address, a phone number.
+//
+// Messages say what is wrong and never repeat the text: it may be personal
+// data. All functions are thread-safe and keep no state.
+#ifndef LIENTHONG_GATEWAY_VALIDATION_TEXT_H_
+#define LIENTHONG_GATEWAY_VALIDATION_TEXT_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace lienthong::validation {
+
+// Returns the offset of the first byte of the first ill-formed UTF-8
+// sequence in `text` (overlong forms, surrogates and code points above
+// U+10FFFF are ill-formed), or text.size() when there is none.
+size_t FindInvalidUtf8(absl::string_view text);
+
+// Returns OK when `text` is well-formed UTF-8, at most `max_bytes` long and
+// free of control characters (C0 and DEL; with `multiline`, tab, line feed
+// and carriage return are allowed). INVALID_ARGUMENT otherwise: "longer
+// than N bytes", "not valid UTF-8", "contains control characters".
+absl::Status ValidateText(absl::string_view text, size_t max_bytes,
+                          bool multiline = false);
+
+// Returns OK for an e-mail address: ASCII, at most 254 characters, one
+// "@"; a local part of 1 to 64 characters from letters, digits and
+// !#$%&'*+-/=?^_`{|}~ in dot-separated groups; a domain of dot-separated
+// labels (letters, digits, inner hyphens; 1 to 63 characters) with at least
+// two labels. INVALID_ARGUMENT "not an e-mail address" otherwise.
+absl::Status ValidateEmail(absl::string_view email);
+
+// Returns OK for a phone number: an optional leading "+", then 8 to 15
+// digits, optionally grouped by single spaces, dots or hyphens between
+// digits (Vietnamese numbers: 0912345678, 024 3825 1234, +84 912 345 678).
+// INVALID_ARGUMENT "not a phone number" otherwise.
+absl::Status ValidatePhoneNumber(absl::string_view phone);
+
+}  // namespace lienthong::validation
+
+#endif  // LIENTHONG_GATEWAY_VALIDATION_TEXT_H_

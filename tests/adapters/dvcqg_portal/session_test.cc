@@ -1,0 +1,140 @@
+// SessionCache: one sign-in however many callers wait, refusals by
+// generation, failures passed to every waiter.
+#include "adapters/dvcqg_portal/session.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::adapters::dvcqg {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+
+// Holds each sign-in until the test answers it.
+class FakeSignIn {
+ public:
+  SessionCache::SignIn Function() {
+    return [this](absl::Time, SessionCache::Done done) {
+      pending_.push_back(std::move(done));
+    };
+  }
+  size_t started() const { return started_ + pending_.size(); }
+  void Answer(absl::StatusOr<std::string> result) {
+    ASSERT_FALSE(pending_.empty());
+    SessionCache::Done done = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    ++started_;
+    std::move(done)(std::move(result));
+  }
+
+ private:
+  std::vector<SessionCache::Done> pending_;
+  size_t started_ = 0;
+};
+
+struct Got {
+  std::vector<absl::StatusOr<SessionCache::Session>> sessions;
+  SessionCache::Ready Sink() {
+    return [this](absl::StatusOr<SessionCache::Session> s) {
+      sessions.push_back(std::move(s));
+    };
+  }
+};
+
+TEST(SessionCacheTest, OneSignInForEveryoneWaiting) {
+  FakeSignIn sign_in;
+  SessionCache cache(sign_in.Function());
+  Got got;
+  for (int i = 0; i < 5; ++i) cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  EXPECT_EQ(sign_in.started(), 1u);
+  EXPECT_TRUE(got.sessions.empty());
+  sign_in.Answer(std::string("s1"));
+  ASSERT_EQ(got.sessions.size(), 5u);
+  for (const auto& s : got.sessions) {
+    ASSERT_THAT(s, IsOk());
+    EXPECT_EQ(s->token, "s1");
+    EXPECT_EQ(s->generation, 1);
+  }
+  // Held: answered at once, no sign-in.
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  EXPECT_EQ(got.sessions.size(), 6u);
+  EXPECT_EQ(cache.sign_ins(), 1);
+}
+
+TEST(SessionCacheTest, RefusalOfAnOldGenerationKeepsTheNewSession) {
+  FakeSignIn sign_in;
+  SessionCache cache(sign_in.Function());
+  Got got;
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  sign_in.Answer(std::string("s1"));
+  // Three callers saw s1 refused; the first renews it.
+  cache.Refused(1);
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Refused(1);
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  EXPECT_EQ(sign_in.started(), 2u);
+  sign_in.Answer(std::string("s2"));
+  // A late refusal of s1 does not throw s2 away.
+  cache.Refused(1);
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  ASSERT_EQ(got.sessions.size(), 4u);
+  EXPECT_EQ(got.sessions[3]->token, "s2");
+  EXPECT_EQ(got.sessions[3]->generation, 2);
+  EXPECT_EQ(cache.sign_ins(), 2);
+  // Refusing s2 itself does.
+  cache.Refused(2);
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  EXPECT_EQ(cache.sign_ins(), 3);
+}
+
+TEST(SessionCacheTest, FailedSignInReachesEveryWaiterAndIsTriedAgain) {
+  FakeSignIn sign_in;
+  SessionCache cache(sign_in.Function());
+  Got got;
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  sign_in.Answer(absl::UnavailableError("refused"));
+  ASSERT_EQ(got.sessions.size(), 2u);
+  EXPECT_THAT(got.sessions[0], StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_THAT(got.sessions[1], StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  EXPECT_EQ(sign_in.started(), 2u);
+  sign_in.Answer(std::string("s"));
+  ASSERT_EQ(got.sessions.size(), 3u);
+  EXPECT_THAT(got.sessions[2], IsOk());
+}
+
+TEST(SessionCacheTest, SignInAnsweredAtOnceMayAcquireAgain) {
+  // A sign-in refused on the caller's thread (HTTP client shutting down)
+  // calls back inside sign_in; a waiter acquiring again starts a new one.
+  int calls = 0;
+  SessionCache* cache_ptr = nullptr;
+  SessionCache cache([&](absl::Time, SessionCache::Done done) {
+    ++calls;
+    std::move(done)(absl::CancelledError("shutting down"));
+  });
+  cache_ptr = &cache;
+  int answers = 0;
+  cache.Acquire(absl::InfiniteFuture(),
+                [&](absl::StatusOr<SessionCache::Session> s) {
+                  ++answers;
+                  EXPECT_FALSE(s.ok());
+                  if (answers == 1) {
+                    cache_ptr->Acquire(absl::InfiniteFuture(),
+                                       [&](absl::StatusOr<SessionCache::Session>) {
+                                         ++answers;
+                                       });
+                  }
+                });
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(answers, 2);
+}
+
+}  // namespace
+}  // namespace lienthong::adapters::dvcqg

@@ -1,0 +1,136 @@
+// Free text, e-mail addresses and phone numbers, as tables.
+#include "gateway/validation/text.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::validation {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(FindInvalidUtf8Test, Table) {
+  struct Case {
+    std::string text;
+    size_t want;
+  };
+  const Case kCases[] = {
+      {"", 0},
+      {"Nguyễn Văn An", std::string("Nguyễn Văn An").size()},
+      {"ab\xff", 2},                 // not a lead byte
+      {"a\xc3", 1},                  // truncated
+      {"\xc0\xaf", 0},               // overlong '/'
+      {"x\xed\xa0\x80", 1},          // a surrogate
+      {"\xf4\x90\x80\x80", 0},       // above U+10FFFF
+      {"\xf0\x9f\x98\x80 ok", 7},    // an emoji is fine: the size
+  };
+  for (const Case& c : kCases) {
+    EXPECT_EQ(FindInvalidUtf8(c.text), c.want) << c.text;
+  }
+}
+
+TEST(ValidateTextTest, Table) {
+  struct Case {
+    std::string text;
+    size_t max;
+    bool multiline;
+    const char* error;  // nullptr: OK
+  };
+  const Case kCases[] = {
+      {"Phòng Tư pháp", 100, false, nullptr},
+      {"", 10, false, nullptr},
+      {"0123456789", 10, false, nullptr},
+      {"01234567890", 10, false, "longer than 10 bytes"},
+      {"ệ", 2, false, "longer than 2 bytes"},
+      {"a\xffz", 10, false, "not valid UTF-8"},
+      {"line\nbreak", 20, false, "control characters"},
+      {"line\nbreak\ttab\r", 20, true, nullptr},
+      {std::string("nul\0x", 5), 20, true, "control characters"},
+      {"esc\x1b[0m", 20, true, "control characters"},
+      {"del\x7f", 20, true, "control characters"},
+  };
+  for (const Case& c : kCases) {
+    absl::Status s = ValidateText(c.text, c.max, c.multiline);
+    if (c.error == nullptr) {
+      EXPECT_THAT(s, IsOk()) << c.text;
+    } else {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr(c.error)))
+          << c.text;
+      EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr(c.text)));
+    }
+  }
+}
+
+TEST(ValidateEmailTest, Table) {
+  struct Case {
+    std::string email;
+    bool ok;
+  };
+  const Case kCases[] = {
+      {"mai@example.vn", true},
+      {"tran.thi.mai+hoso@mail.hungyen.gov.vn", true},
+      {"a@b.co", true},
+      {"o'neil@x-y.example", true},
+      {"", false},
+      {"mai", false},
+      {"mai@", false},
+      {"@example.vn", false},
+      {"mai@example", false},          // one label
+      {"mai@@example.vn", false},
+      {"mai@exa mple.vn", false},
+      {"mai@-example.vn", false},
+      {"mai@example-.vn", false},
+      {"mai@example..vn", false},
+      {".mai@example.vn", false},
+      {"mai.@example.vn", false},
+      {"m..ai@example.vn", false},
+      {"mai@ví-dụ.vn", false},          // not ASCII
+      {"\"quoted\"@example.vn", false},
+      {std::string(65, 'a') + "@example.vn", false},
+      {"a@" + std::string(64, 'b') + ".vn", false},
+      {"a@" + std::string(250, 'b'), false},
+      {"mai@example.vn\n", false},
+  };
+  for (const Case& c : kCases) {
+    absl::Status s = ValidateEmail(c.email);
+    EXPECT_EQ(s.ok(), c.ok) << c.email;
+    if (!s.ok()) {
+      EXPECT_EQ(s.message(), "not an e-mail address");
+    }
+  }
+}
+
+TEST(ValidatePhoneNumberTest, Table) {
+  struct Case {
+    const char* phone;
+    bool ok;
+  };
+  const Case kCases[] = {
+      {"0912345678", true},      {"024 3825 1234", true},
+      {"+84 912 345 678", true}, {"+84912345678", true},
+      {"0221.3862.551", true},   {"091-234-5678", true},
+      {"12345678", true},        {"", false},
+      {"+", false},              {"1234567", false},
+      {"1234567890123456", false}, {"0912 345 678 ", false},
+      {" 0912345678", false},    {"0912  345678", false},
+      {"09-.12345678", false},   {"(024) 38251234", false},
+      {"0912345678 ext 2", false}, {"++84912345678", false},
+      {"84+912345678", false},   {"０９１２３４５６７８", false},
+  };
+  for (const Case& c : kCases) {
+    absl::Status s = ValidatePhoneNumber(c.phone);
+    EXPECT_EQ(s.ok(), c.ok) << c.phone;
+    if (!s.ok()) {
+      EXPECT_EQ(s.message(), "not a phone number");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lienthong::validation
