@@ -20,10 +20,16 @@ mkdir -p var
 # Each demo starts from empty audit and outbox stores, so that its story (a
 # first status push, the first records of the audit log) reads the same on
 # every run; the audit keys are kept.
-rm -f var/audit.db var/audit.db-wal var/audit.db-shm \
+# The journal and its anchors go together: an anchor file without its
+# journal makes the gateway start not ready (a cut journal).
+rm -rf var/audit.db var/audit.db-wal var/audit.db-shm var/audit-journal \
+  var/audit-anchors.jsonl var/audit-tampered \
   var/outbox.db var/outbox.db-wal var/outbox.db-shm
+# The simulated national procedure database holds the sample catalogue's
+# national codes (and made-up others).
 "$build/tests/national_sim/lienthong-sim" --listen 127.0.0.1:9443 \
-  --cert certs/out/sim.pem --key certs/out/sim.key > var/sim.out 2> var/sim.log &
+  --cert certs/out/sim.pem --key certs/out/sim.key \
+  --portal-catalogue deploy/examples/catalogue.json > var/sim.out 2> var/sim.log &
 sim_pid=$!
 "$build/gateway/server/lienthong-gateway" --config deploy/examples/gateway.yaml \
   > var/gateway.out 2> var/gateway.log &
@@ -115,18 +121,53 @@ show "A system with no rights is denied" no-rights \
 show "A certificate from another CA fails the TLS handshake itself" rogue-client \
   lookup --id $id --purpose 1.001193 --dossier 000.00.01.H31-251127-00046 --timeout 3
 
-show "Operator: publish the province's catalogue of 415 procedures to the national portal" dossier-system \
+show "Operator: read the national procedure database (LayDanhSachTTHC, LayThuTuc)" dossier-system \
+  catalogue pull
+show "Operator: publish the province's 415 online services to the national portal" dossier-system \
   sync procedures --file deploy/examples/catalogue.json --wait 120
-show "The dossier system pushes a status change (1 = new)" dossier-system \
-  sync push --dossier 000.00.01.H31-251127-00042 --procedure 1.001193.000.00.00.H31 --status 1
-show "Another dossier's result is returned to the citizen (10)" dossier-system \
-  sync push --dossier 000.00.01.H31-251127-00099 --procedure 1.001193.000.00.00.H31 --status 10
-show "... so it cannot go back to processing: refused with FAILED_PRECONDITION" dossier-system \
-  sync push --dossier 000.00.01.H31-251127-00099 --procedure 1.001193.000.00.00.H31 --status 4
+dossier=000.00.01.H31-251127-00042
+show "A new dossier: registered at the portal (DongBoHoSoMC) before its first progress" dossier-system \
+  sync push --dossier $dossier --procedure 1.001193.000.00.00.H31 --status 1 \
+  --procedure-name "Đăng ký khai sinh" --field-code LV01 --field-name "Hộ tịch" \
+  --applicant-name "Bùi Văn An" --applicant-id $id --phone 0912345678 \
+  --email an.bui@example.vn --summary "Đăng ký khai sinh cho con" \
+  --received "2026-11-27T08:30:00+07:00" --due "2026-12-02T17:00:00+07:00" \
+  --handling-unit "UBND xã Tân Hưng" --handler "Nguyễn Thị Hoa" \
+  --title "Công chức tư pháp - hộ tịch" --department "Bộ phận một cửa" --note "Tiếp nhận hồ sơ"
+show "Its progress (CapNhatTienDoHoSoMC): accepted, then processing" dossier-system \
+  sync push --dossier $dossier --procedure 1.001193.000.00.00.H31 --status 2 \
+  --handler "Nguyễn Thị Hoa" --note "Hồ sơ hợp lệ"
+as dossier-system sync push --dossier $dossier --procedure 1.001193.000.00.00.H31 --status 4 \
+  --handler "Nguyễn Thị Hoa" --note "Đang xử lý" > /dev/null || true
+show "A first update without the dossier's registration is refused, naming what is missing" dossier-system \
+  sync push --dossier 000.00.01.H31-251127-00099 --procedure 1.001193.000.00.00.H31 --status 1
+show "A procedure code the national database does not hold is refused" dossier-system \
+  sync push --dossier $dossier --procedure 1.999999.000.00.00.H31 --status 4
+step "What the simulated portal applied for the dossier, in order" \
+  "curl -s https://127.0.0.1:9443/_sim/portal/applied"
+for i in $(seq 1 50); do  # delivery is asynchronous: wait for the three
+  applied=$(curl -s --cacert certs/out/ca.pem https://127.0.0.1:9443/_sim/portal/applied |
+    tr '{' '\n' | grep -- "$dossier" || true)
+  [ "$(printf '%s\n' "$applied" | grep -c .)" -ge 3 ] && break
+  sleep 0.2
+done
+printf '%s\n' "$applied" | sed -n 's/.*"kind":"\([a-z_]*\)".*/\1/p'
 
 show "Security team: who looked up this citizen? (the server hashes the ID to search)" auditor \
   audit query --citizen $id --limit 5
 show "Security team: is the audit chain intact and signed?" auditor audit verify
+show "Security team: the searches themselves are in the audit log" auditor \
+  audit query --method lienthong.v1.AuditService/QueryAudit --limit 3
+step "Security team, offline: the journal's checkpoints against the anchors shipped off the host" \
+  "lienthong audit verify --journal var/audit-journal --public-key var/audit-signing.pem --anchors var/audit-anchors.jsonl"
+"$cli" audit verify --journal var/audit-journal --public-key var/audit-signing.pem \
+  --anchors var/audit-anchors.jsonl || true
+step "... and one changed byte in a copy of the journal is caught" \
+  "lienthong audit verify --journal var/audit-tampered ..."
+cp -r var/audit-journal var/audit-tampered
+seg=$(ls var/audit-tampered/*.seg | head -1)
+printf 'X' | dd of="$seg" bs=1 seek=200 conv=notrunc status=none
+"$cli" audit verify --journal var/audit-tampered --public-key var/audit-signing.pem || true
 step "Operators: Prometheus metrics on the loopback admin endpoint" \
   "curl -s http://127.0.0.1:9464/metrics | grep lienthong_calls_total"
 curl -s http://127.0.0.1:9464/metrics | grep '^lienthong_calls_total' | head -6 || true

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/validation/text.h"
 #include "unicode/locid.h"
 #include "unicode/normalizer2.h"
 #include "unicode/uchar.h"
@@ -20,25 +21,13 @@ namespace {
 // bound rejects absurd input before ICU touches it.
 constexpr size_t kMaxNameBytes = kMaxNameCharacters * 16;
 
-bool IsValidUtf8(absl::string_view s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  const int32_t length = static_cast<int32_t>(s.size());
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<icu::UnicodeString> Normalize(absl::string_view utf8,
                                              const icu::Normalizer2* normalizer,
                                              UErrorCode status) {
   if (U_FAILURE(status)) {
     return absl::InternalError("ICU normalizer is not available");
   }
-  if (!IsValidUtf8(utf8)) {
+  if (validation::FindInvalidUtf8(utf8) != utf8.size()) {
     return absl::InvalidArgumentError("text is not valid UTF-8");
   }
   const icu::UnicodeString source = icu::UnicodeString::fromUTF8(

@@ -360,8 +360,17 @@ void Orchestrator::ApplyStart(Event& event, Batch& batch) {
   args.needs_verification = command.request.needs_verification();
   args.request_sha256 = command.request_sha256;
   args.handler = options_.handler;
+  const absl::Time now = options_.clock->Now();
+  {
+    // The deadline the bundle would have now, for its registration.
+    StoredBundle draft;
+    draft.set_needs_verification(args.needs_verification);
+    *draft.mutable_definition() = args.definition;
+    *draft.mutable_created() = ToProtoTime(now);
+    args.due = BundleDeadline(draft, *calendar_->current());
+  }
   const std::string id = args.id;
-  batch.working.emplace(id, NewBundle(std::move(args), options_.clock->Now()));
+  batch.working.emplace(id, NewBundle(std::move(args), now));
   batch.order.push_back(id);
   batch.created.insert(id);
   batch.replies.push_back({std::move(event.done), id, std::nullopt, absl::OkStatus()});

@@ -33,6 +33,25 @@ ProgressUpdate UpdateOf(const StoredBundle& bundle, int k) {
   update.note = p.note();
   if (IsSet(p.step_start())) update.step_start = FromProtoTime(p.step_start());
   if (IsSet(p.step_due())) update.step_due = FromProtoTime(p.step_due());
+  if (k == 0) {
+    const auto& data = bundle.data();
+    auto value = [&data](const char* key) {
+      auto it = data.find(key);
+      return it == data.end() ? std::string() : it->second;
+    };
+    DossierFacts facts;
+    facts.procedure_name = bundle.definition().title();
+    facts.field_code = bundle.definition().field_code();
+    facts.field_name = bundle.definition().field_name();
+    facts.applicant_name = value("applicant.full_name");
+    facts.applicant_id = value("applicant.citizen_id");
+    facts.summary = bundle.definition().title();
+    facts.received = FromProtoTime(bundle.created());
+    facts.due = IsSet(bundle.due_at_start()) ? FromProtoTime(bundle.due_at_start())
+                                             : facts.received;
+    facts.handling_unit = bundle.officer().unit_code();
+    update.registration = std::move(facts);
+  }
   return update;
 }
 

@@ -15,6 +15,21 @@
 
 namespace lienthong::bundle {
 
+// The dossier as the portal registers it with its first update
+// (DongBoHoSoMC): what a bundle knows of it, all from its stored state, so
+// the same registration whenever it is pushed again.
+struct DossierFacts {
+  std::string procedure_name;  // TenTTHC: the bundle's title
+  std::string field_code;      // MaLinhVuc, from the definition
+  std::string field_name;      // TenLinhVuc
+  std::string applicant_name;  // ChuHoSo (personal data)
+  std::string applicant_id;    // MaDoiTuong: the applicant's citizen ID
+  std::string summary;         // TrichYeuHoSo
+  absl::Time received;         // NgayTiepNhan: the bundle's start
+  absl::Time due;              // NgayHenTra: its deadline at the start
+  std::string handling_unit;   // DonViXuLy: the starting officer's unit code
+};
+
 // One progress update of a dossier (CapNhatTienDoHoSoMC).
 struct ProgressUpdate {
   std::string dossier_code;    // MaHoSo
@@ -29,6 +44,8 @@ struct ProgressUpdate {
   // NgayBatDau and NgayKetThucTheoQuyDinh of the step, when known.
   std::optional<absl::Time> step_start;
   std::optional<absl::Time> step_due;
+  // With a bundle's first update only: the dossier's registration.
+  std::optional<DossierFacts> registration;
 };
 
 class ProgressSink {

@@ -112,6 +112,7 @@ StoredBundle NewBundle(NewBundleArgs args, absl::Time now) {
   bundle.set_request_sha256(std::move(args.request_sha256));
   bundle.set_state(lienthong::v1::BUNDLE_RUNNING);
   *bundle.mutable_created() = ToProtoTime(now);
+  *bundle.mutable_due_at_start() = ToProtoTime(args.due);
   for (const BundleStepDefinition& def : args.definition.steps()) {
     StoredStep& step = *bundle.add_steps();
     step.set_name(def.name());

@@ -60,6 +60,8 @@ struct NewBundleArgs {
   std::string request_sha256;
   // NguoiXuLy and the department of bundle-wide updates.
   std::string handler;
+  // The bundle's deadline by the calendar at its start.
+  absl::Time due;
 };
 
 // Returns the new bundle, RUNNING, every step PENDING, with its first

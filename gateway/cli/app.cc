@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/audit_commands.h"
+#include "gateway/cli/bundle_commands.h"
 #include "gateway/cli/catalogue_commands.h"
 #include "gateway/cli/exit_codes.h"
 #include "gateway/cli/identity_commands.h"
@@ -66,6 +67,7 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   RegisterCatalogueCommands(*app, context);
   RegisterAuditCommands(*app, context);
   RegisterVneidCommands(*app, context);
+  RegisterBundleCommands(*app, context);
   return app;
 }
 

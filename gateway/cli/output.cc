@@ -84,4 +84,32 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+  auto characters = [](absl::string_view utf8) {
+    int count = 0;
+    for (char c : utf8) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return count;
+  };
+  std::vector<int> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], characters(row[i]));
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) {
+        out.append(static_cast<size_t>(widths[i] - characters(row[i]) + 2), ' ');
+      }
+    }
+    // An empty last cell leaves no padding behind.
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += '\n';
+  }
+  return out;
+}
+
 }  // namespace lienthong::cli

@@ -46,6 +46,12 @@ std::string FormatPersonName(const lienthong::v1::PersonName& name);
 // added when it is not "VN"). "" when nothing is set.
 std::string FormatAddress(const lienthong::v1::Address& address);
 
+// Returns `rows` as a table: cells padded to their column's widest (in
+// characters, for Vietnamese text), two spaces apart, the last column not
+// padded, one line per row without trailing spaces, each ending in '\n'.
+// Thread-safe.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
 // Returns `message` as one JSON object on one line (protobuf's canonical
 // mapping, but with the proto field names, as --fields takes them).
 // Fails with INTERNAL when protobuf cannot print it. Thread-safe.

@@ -248,6 +248,20 @@ class Checker {
         Problem(path + ".procedure_code",
                 "required: the MaTTHC progress is reported under");
       }
+      if (definition.field_code().empty()) {
+        Problem(path + ".field_code",
+                "required: the procedure's field (MaLinhVuc) the dossier is "
+                "registered under at the portal");
+      }
+      if (definition.field_name().empty()) {
+        Problem(path + ".field_name", "required: the field's name (TenLinhVuc)");
+      }
+      for (char c : definition.field_code()) {
+        if (c <= ' ' || c > '~') {
+          Problem(path + ".field_code", "must be visible ASCII");
+          break;
+        }
+      }
       CheckNoNegativeIntegers(definition, path);
       const int normal = definition.deadline_working_days() > 0
                              ? definition.deadline_working_days()

@@ -43,9 +43,6 @@ std::string Expected(const google::protobuf::FieldDescriptor* field);
 std::string EnumValueNames(const google::protobuf::EnumDescriptor* type);
 // The field names of `type`, comma-separated.
 std::string KnownKeys(const google::protobuf::Descriptor* type);
-// Well-formed UTF-8: no overlong forms, surrogates or code points past
-// U+10FFFF.
-bool IsValidUtf8(absl::string_view s);
 // `relative` under `base`, with one '/' between them.
 std::string JoinPath(absl::string_view base, absl::string_view relative);
 // "parent.field", or "field" at the root.

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "gateway/config/yaml_text.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/descriptor.h"
 
 namespace lienthong::config::internal {
@@ -348,7 +349,7 @@ class Converter {
             return FieldError(mark, path, substituted.status().message());
           }
           value = *std::move(substituted);
-          if (!IsValidUtf8(value)) {
+          if (validation::FindInvalidUtf8(value) != value.size()) {
             return FieldError(mark, path, "is not valid UTF-8");
           }
           if (absl::EndsWith(field->name(), "_file") && !value.empty() &&

@@ -4,15 +4,36 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/tls/client_identity.h"
 
 namespace lienthong::sync {
 namespace {
+
+// The access-log line of a call, naming its caller like the gateway's other
+// services do.
+void LogAccess(const grpc::CallbackServerContext& context,
+               absl::string_view method, absl::Time start,
+               const absl::Status& status) {
+  std::string caller;
+  if (auto auth = context.auth_context(); auth != nullptr) {
+    if (auto identity = tls::IdentityFromAuthContext(*auth); identity.ok()) {
+      caller = identity->id;
+    }
+  }
+  log::Info("access", {{"method", method},
+                       {"caller", caller},
+                       {"code", absl::StatusCodeToString(status.code())},
+                       {"latency_ms",
+                        absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                                    absl::Now() - start))}});
+}
 
 using lienthong::v1::SyncJob;
 
@@ -100,13 +121,19 @@ class PortalSyncService::JobWatcher final
         writing_ = false;
         if (cancelled_ && !finished_) finish = finished_ = true;
       }
-      if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      if (finish)
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
       return;
     }
   }
 
   void OnWriteDone(bool ok) override {
-    enum class Next { kNothing, kWrite, kEnd, kCancelled } next = Next::kNothing;
+    enum class Next {
+      kNothing,
+      kWrite,
+      kEnd,
+      kCancelled
+    } next = Next::kNothing;
     {
       absl::MutexLock lock(&service_->watchers_mu_);
       if (!ok || cancelled_) {
@@ -257,8 +284,7 @@ grpc::ServerUnaryReactor* PortalSyncService::Answer(
     grpc::CallbackServerContext* context, absl::string_view method,
     absl::Time start, const absl::Status& status,
     std::vector<std::string> dossier_ids) {
-  log::Info("access", {{"method", method},
-                       {"code", absl::StatusCodeToString(status.code())}});
+  LogAccess(*context, method, start, status);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   CallAuditor audit = auditor();
   if (!audit) {
@@ -272,7 +298,8 @@ grpc::ServerUnaryReactor* PortalSyncService::Answer(
   call.start = start;
   audit(*context, call, [reactor, status](absl::Status durable) {
     reactor->Finish(ToGrpcStatus(
-        durable.ok() ? status : absl::UnavailableError(audit::kAnswerWithheld)));
+        durable.ok() ? status
+                     : absl::UnavailableError(audit::kAnswerWithheld)));
   });
   return reactor;
 }
@@ -288,9 +315,9 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
     for (int i = 0; i < request->procedures_size(); ++i) {
       const lienthong::v1::Procedure& p = request->procedures(i);
       if (!ValidateProcedureCode(p.code()).ok()) continue;  // refused below
-      codes.emplace_back(
-          absl::StrCat("procedures[", i, "] (", p.code(), ")"),
-          p.national_code().empty() ? NationalCode(p.code()) : p.national_code());
+      codes.emplace_back(absl::StrCat("procedures[", i, "] (", p.code(), ")"),
+                         p.national_code().empty() ? NationalCode(p.code())
+                                                   : p.national_code());
     }
     status = CheckNationalCodes(codes);
   }
@@ -315,8 +342,7 @@ grpc::ServerWriteReactor<SyncJob>* PortalSyncService::WatchSyncJob(
     status = absl::InvalidArgumentError("job_id is required");
   }
   if (status.ok()) status = outbox_->GetJob(request->job_id()).status();
-  log::Info("access", {{"method", kWatchSyncJobMethod},
-                       {"code", absl::StatusCodeToString(status.code())}});
+  LogAccess(*context, kWatchSyncJobMethod, start, status);
   if (CallAuditor audit = auditor()) {
     // Not waited for: the stream only reads job progress.
     SyncCallRecord call;

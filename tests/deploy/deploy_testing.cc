@@ -199,6 +199,10 @@ absl::Status FillCredentials(const std::string& folder,
       if (!WriteFile(path, ReadFile(testing::TestCert(it->second)))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));
       }
+    } else if (name == "outbox.key") {  // 32 raw bytes, any will do
+      if (!WriteFile(path, std::string(32, '\x5a'))) {
+        return absl::InternalError(absl::StrCat("cannot write ", path));
+      }
     } else if (kAuditKeys.count(name) == 0) {
       if (!WriteFile(path, absl::StrCat("test-", name, "\n"))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));

@@ -58,8 +58,8 @@ std::set<std::string> VariablesNamedIn(const std::string& config_text);
 // Fills `folder` with a file for each of `names`: the development
 // certificates for tls.pem, tls.key and client-ca.pem (gateway.pem,
 // gateway.key, ca.pem), audit keys made by `lienthong audit keygen` for
-// audit-signing.pem, audit-hmac.key and audit-digest.key, and "test-NAME\n" for
-// anything else (an API secret). Returns INTERNAL naming what failed.
+// audit-signing.pem, audit-hmac.key and audit-digest.key, 32 bytes for
+// outbox.key, and "test-NAME\n" for anything else (an API secret). Returns INTERNAL naming what failed.
 absl::Status FillCredentials(const std::string& folder,
                              const std::set<std::string>& names);
 

@@ -56,6 +56,7 @@ struct AgencyStep {
   bool refused = false;
   std::string reason;                         // refused: the stated reason
   std::map<std::string, std::string> outputs;  // applied: the data answered
+  std::string request_json;  // the body received first under the key
 };
 
 // What an operation handler decides; `data` members become the answer's
@@ -133,8 +134,9 @@ class AgencyService {
 
 // GET /_sim/agencies/steps: every step applied or refused, in order, one
 // JSON object per line {"agency", "operation", "idempotency_key",
-// "ma_ho_so", "refused", "reason", "requests"} (requests: how many requests
-// that key received).
+// "ma_ho_so", "refused", "reason", "requests", "outputs", "request"}
+// (requests: how many requests that key received; outputs: the data
+// answered; request: the body first received under the key).
 SimReply AgencyStepsReply(const AgencyService& agencies);
 
 // Shared by the agency files: the text of `body[object][member]` (or of

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/national_sim/agencies.h"
 
@@ -170,6 +171,7 @@ SimReply AgencyService::Handle(System system, const SimRequest& request,
   }
   step.refused = decision.refused;
   step.reason = decision.reason;
+  (void)google::protobuf::util::MessageToJsonString(*body, &step.request_json);
   if (!decision.refused) {
     step.outputs = decision.data;
     ++applied_[system];
@@ -210,7 +212,15 @@ SimReply AgencyStepsReply(const AgencyService& agencies) {
         ",\"ma_ho_so\":", JsonQuote(step.ma_ho_so),
         ",\"refused\":", step.refused ? "true" : "false",
         ",\"reason\":", JsonQuote(step.reason),
-        ",\"requests\":", it == requests.end() ? 0 : it->second, "}\n");
+        ",\"requests\":", it == requests.end() ? 0 : it->second,
+        ",\"outputs\":{");
+    const char* separator = "";
+    for (const auto& [name, value] : step.outputs) {
+      absl::StrAppend(&body, separator, JsonQuote(name), ":", JsonQuote(value));
+      separator = ",";
+    }
+    absl::StrAppend(&body, "},\"request\":",
+                    step.request_json.empty() ? "{}" : step.request_json, "}\n");
   }
   SimReply reply;
   reply.content_type = "application/x-ndjson";

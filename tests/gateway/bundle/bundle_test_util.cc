@@ -15,6 +15,8 @@ constexpr char kBirth[] = R"pb(
   kind: "BIRTH"
   title: "Liên thông khai sinh, thường trú, cấp thẻ BHYT cho trẻ em dưới 6 tuổi"
   procedure_code: "1.001193"
+  field_code: "HOTICH"
+  field_name: "Hộ tịch"
   deadline_working_days: 3
   verification_deadline_working_days: 5
   steps {
@@ -91,6 +93,8 @@ constexpr char kDeath[] = R"pb(
   kind: "DEATH"
   title: "Liên thông khai tử, xóa đăng ký thường trú, trợ cấp mai táng"
   procedure_code: "1.000656"
+  field_code: "HOTICH"
+  field_name: "Hộ tịch"
   steps {
     name: "civil_status"
     title: "Đăng ký khai tử"
@@ -359,6 +363,10 @@ absl::Status FakeSink::Push(absl::Span<const ProgressUpdate> updates) {
     if (repeat) {
       ++duplicates;
       continue;
+    }
+    if (last == nullptr && !u.registration.has_value()) {
+      return absl::InvalidArgumentError(
+          "updates[0].registration: required with a dossier's first update");
     }
     std::optional<lienthong::v1::DossierStatus> from;
     if (last != nullptr) from = last->status;

@@ -211,6 +211,19 @@ TEST_F(OrchestratorTest, BirthBundleRunsEveryStepWithOutputsFlowing) {
   EXPECT_EQ(sent[0].note, absl::StrCat("Tiếp nhận hồ sơ liên thông: ", done.title()));
   EXPECT_EQ(sent[1].agency, "UBND xã (hộ tịch)");
   EXPECT_EQ(sent.back().status, v1::FINISHED);
+  // The first update registers the dossier, from the stored bundle: its
+  // received time is the start, its due date the deadline at the start.
+  ASSERT_TRUE(sent[0].registration.has_value());
+  const DossierFacts& facts = *sent[0].registration;
+  EXPECT_EQ(facts.procedure_name, done.title());
+  EXPECT_EQ(facts.applicant_id, testing::kMotherId);
+  EXPECT_EQ(facts.applicant_name, "Mẹ của trẻ");
+  EXPECT_EQ(facts.received, FromProtoTime(done.created()));
+  EXPECT_EQ(facts.due, FromProtoTime(done.deadline()));
+  EXPECT_EQ(facts.handling_unit, "000.00.31.H31");
+  for (size_t k = 1; k < sent.size(); ++k) {
+    EXPECT_FALSE(sent[k].registration.has_value()) << k;
+  }
   for (const auto& [key, count] : invoker_.applied_per_key()) {
     EXPECT_EQ(count, 1) << key;
   }

@@ -1,0 +1,586 @@
+#include "gateway/cli/bundle_commands.h"
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gateway/cli/output.h"
+#include "gateway/cli/progress.h"
+#include "gateway/cli/sync_commands.h"
+#include "gateway/status/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
+#include "lienthong/v1/bundle.grpc.pb.h"
+
+namespace lienthong::cli {
+namespace {
+
+using lienthong::v1::Bundle;
+using lienthong::v1::BundleService;
+
+constexpr char kStartExamples[] =
+    R"(lienthong bundle start --file deploy/examples/bundle-birth.json \
+    --dossier 000.00.31.H31-260105-00001 --officer-id 033085012345 \
+    --officer-unit 000.00.31.H31 --officer-account canbo.hotich --watch
+lienthong bundle start --file death.json --kind death --verification --json)";
+
+constexpr char kResolveExamples[] =
+    R"(lienthong bundle resolve --id b-3f9a6c21d4e8b7a0 --step residence \
+    --set address.commune_code=12103 --officer-id 033085012345 \
+    --officer-unit 000.00.31.H31 --officer-account canbo.motcua
+lienthong bundle resolve --id b-3f9a6c21d4e8b7a0 --stop \
+    --reason "Người nộp hồ sơ rút hồ sơ" --officer-id 033085012345 ...)";
+
+constexpr char kWatchNotes[] =
+    "Exit codes beyond the table below: 10 the bundle was stopped, 11 it\n"
+    "waits for an officer (with --until-officer).";
+
+// Returns `text` (from the server) on one line: newlines and tabs become
+// spaces, so a table keeps its shape.
+std::string OneLine(absl::string_view text) {
+  std::string line(text);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return line;
+}
+
+absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
+
+std::string Lower(absl::string_view text) {
+  return absl::AsciiStrToLower(text);
+}
+
+// "BUNDLE_WAITING_FOR_OFFICER" -> "waiting for officer".
+std::string StateText(int state) {
+  std::string name = Lower(lienthong::v1::BundleState_Name(
+      static_cast<lienthong::v1::BundleState>(state)));
+  name = name.substr(name.find('_') + 1);
+  for (char& c : name) c = c == '_' ? ' ' : c;
+  return name;
+}
+
+std::string StepStateText(int state) {
+  std::string name = Lower(lienthong::v1::StepState_Name(
+      static_cast<lienthong::v1::StepState>(state)));
+  return name.substr(name.find('_') + 1);
+}
+
+bool Ended(const Bundle& b) {
+  return b.state() == lienthong::v1::BUNDLE_COMPLETED ||
+         b.state() == lienthong::v1::BUNDLE_STOPPED;
+}
+
+absl::StatusOr<lienthong::v1::BundleKind> ParseKind(absl::string_view text) {
+  const std::string upper = absl::AsciiStrToUpper(text);
+  lienthong::v1::BundleKind kind;
+  if (lienthong::v1::BundleKind_Parse(upper, &kind) &&
+      kind != lienthong::v1::BUNDLE_KIND_UNSPECIFIED) {
+    return kind;
+  }
+  return absl::InvalidArgumentError("--kind must be birth or death");
+}
+
+absl::StatusOr<lienthong::v1::BundleState> ParseState(absl::string_view text) {
+  lienthong::v1::BundleState state;
+  std::string name = absl::StrCat("BUNDLE_", absl::AsciiStrToUpper(text));
+  if (name == "BUNDLE_WAITING") name = "BUNDLE_WAITING_FOR_OFFICER";
+  if (lienthong::v1::BundleState_Parse(name, &state)) return state;
+  return absl::InvalidArgumentError(
+      "--state must be running, waiting, completed or stopped");
+}
+
+// What a step shows besides its state.
+std::string StepDetail(const lienthong::v1::BundleStep& step) {
+  switch (step.state()) {
+    case lienthong::v1::STEP_DONE: {
+      std::vector<std::string> outputs;
+      for (const auto& [name, value] : step.outputs()) {
+        outputs.push_back(absl::StrCat(name, "=", value));
+      }
+      std::sort(outputs.begin(), outputs.end());
+      return absl::StrJoin(outputs, " ");
+    }
+    case lienthong::v1::STEP_REFUSED:
+      return absl::StrCat("refused: ", step.refusal_reason());
+    case lienthong::v1::STEP_RUNNING:
+      if (!step.last_error().empty()) {
+        return absl::StrCat("retrying (", step.attempts(),
+                            " calls): ", step.last_error());
+      }
+      return step.attempts() > 0 ? absl::StrCat(step.attempts(), " calls") : "";
+    case lienthong::v1::STEP_PENDING:
+      return step.after().empty()
+                 ? ""
+                 : absl::StrCat("after ", absl::StrJoin(step.after(), ", "));
+    default:
+      return "";
+  }
+}
+
+std::string Deadline(const google::protobuf::Timestamp& time, bool overdue) {
+  std::string text = FormatTimestamp(time);
+  return overdue ? absl::StrCat(text, " OVERDUE") : text;
+}
+
+// Where an open bundle waits: its steps that are running or refused.
+std::string WaitingAt(const Bundle& bundle) {
+  std::vector<std::string> at;
+  for (const auto& step : bundle.steps()) {
+    if (step.state() == lienthong::v1::STEP_RUNNING ||
+        step.state() == lienthong::v1::STEP_REFUSED) {
+      at.push_back(absl::StrCat(step.name(), " (", StepStateText(step.state()),
+                                ")"));
+    }
+  }
+  return absl::StrJoin(at, ", ");
+}
+
+std::unique_ptr<BundleService::Stub> Stub(const CommonOptions& options,
+                                          std::ostream& err, ExitCode* code) {
+  auto channel = OpenChannel(options.connection);
+  if (!channel.ok()) {
+    *code = ReportChannelError(channel.status(), err);
+    return nullptr;
+  }
+  return BundleService::NewStub(*channel);
+}
+
+lienthong::v1::GetBundleRequest RefRequest(const BundleRef& ref) {
+  lienthong::v1::GetBundleRequest request;
+  request.set_bundle_id(ref.bundle_id);
+  request.set_dossier_code(ref.dossier);
+  return request;
+}
+
+absl::Status CheckRef(const BundleRef& ref) {
+  if (ref.bundle_id.empty() == ref.dossier.empty()) {
+    return absl::InvalidArgumentError("give --id or --dossier (one of them)");
+  }
+  if (!ref.dossier.empty()) return CheckDossierCode(ref.dossier);
+  return absl::OkStatus();
+}
+
+// Prints `bundle` as the command's answer.
+ExitCode Print(const Bundle& bundle, const CommonOptions& options,
+               std::ostream& out, std::ostream& err) {
+  if (options.json) return PrintJson(bundle, out, err);
+  out << FormatBundle(bundle);
+  return ExitCode::kOk;
+}
+
+// The lines of a change between two views, for plain output.
+std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
+  std::vector<std::string> lines;
+  const std::string at = absl::FormatTime("%H:%M:%S", absl::Now(), VietnamTime());
+  if (before == nullptr || before->state() != now.state()) {
+    lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
+                                 StateText(now.state())));
+  }
+  for (int i = 0; i < now.steps_size(); ++i) {
+    const auto& step = now.steps(i);
+    const bool changed = before == nullptr || i >= before->steps_size() ||
+                         before->steps(i).state() != step.state() ||
+                         before->steps(i).last_error() != step.last_error();
+    if (!changed) continue;
+    // The state is on the line already: a refusal shows its reason only.
+    const std::string detail =
+        step.state() == lienthong::v1::STEP_PENDING   ? ""
+        : step.state() == lienthong::v1::STEP_REFUSED ? step.refusal_reason()
+                                                       : StepDetail(step);
+    lines.push_back(absl::StrCat(at, "  ", step.name(), " (", step.agency(),
+                                 "): ", StepStateText(step.state()),
+                                 detail.empty() ? "" : "  ", OneLine(detail)));
+  }
+  return lines;
+}
+
+int LineCount(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+std::string FormatBundle(const Bundle& bundle) {
+  KeyValueList head;
+  head.Add("Bundle", bundle.bundle_id());
+  head.Add("Kind", absl::StrCat(Lower(lienthong::v1::BundleKind_Name(bundle.kind())),
+                                ": ", bundle.title()));
+  head.Add("Dossier", bundle.dossier_code());
+  head.Add("State", StateText(bundle.state()));
+  head.Add("Created", FormatTimestamp(bundle.created()));
+  head.Add("Deadline",
+           absl::StrCat(Deadline(bundle.deadline(), bundle.overdue()), " (",
+                        bundle.deadline_working_days(), " working days)"));
+  if (bundle.has_finished()) head.Add("Finished", FormatTimestamp(bundle.finished()));
+  head.Add("Stop reason", OneLine(bundle.stop_reason()));
+  std::vector<std::vector<std::string>> rows = {
+      {"STEP", "AGENCY", "STATE", "DEADLINE", "DETAIL"}};
+  for (const auto& step : bundle.steps()) {
+    rows.push_back({step.name(), OneLine(step.agency()), StepStateText(step.state()),
+                    step.has_deadline() ? Deadline(step.deadline(), step.overdue())
+                                        : "-",
+                    OneLine(StepDetail(step))});
+  }
+  return absl::StrCat(head.ToString(), "\n", FormatTable(rows));
+}
+
+std::string FormatBundleList(const std::vector<Bundle>& bundles) {
+  if (bundles.empty()) return "No bundles.\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"BUNDLE", "KIND", "DOSSIER", "STATE", "DEADLINE", "WAITING AT"}};
+  for (const Bundle& b : bundles) {
+    rows.push_back({b.bundle_id(), Lower(lienthong::v1::BundleKind_Name(b.kind())),
+                    b.dossier_code(), StateText(b.state()),
+                    Deadline(b.deadline(), b.overdue()), WaitingAt(b)});
+  }
+  return FormatTable(rows);
+}
+
+absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
+    const BundleStartArgs& args) {
+  lienthong::v1::StartBundleRequest request;
+  if (args.file.empty()) {
+    return absl::InvalidArgumentError(
+        "--file is required: the request as JSON (see "
+        "deploy/examples/bundle-birth.json)");
+  }
+  std::ifstream in(args.file);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--file ", args.file, ": cannot be read"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::util::JsonParseOptions json;
+  if (auto parsed =
+          google::protobuf::util::JsonStringToMessage(text.str(), &request, json);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--file ", args.file, ": not a StartBundleRequest: ",
+                     std::string(parsed.message())));
+  }
+  if (!args.kind.empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::BundleKind kind, ParseKind(args.kind));
+    request.set_kind(kind);
+  }
+  if (!args.dossier.empty()) request.set_dossier_code(args.dossier);
+  LIENTHONG_RETURN_IF_ERROR(CheckDossierCode(request.dossier_code()));
+  if (args.verification) request.set_needs_verification(true);
+  if (!args.officer.citizen_id.empty() || !request.has_officer()) {
+    LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),
+                               BuildOfficer(args.officer));
+  }
+  return request;
+}
+
+absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
+    const BundleResolveArgs& args) {
+  lienthong::v1::ResolveStepRequest request;
+  if (args.bundle_id.empty()) {
+    return absl::InvalidArgumentError("--id is required");
+  }
+  request.set_bundle_id(args.bundle_id);
+  request.set_step(args.step);
+  if (args.stop) {
+    if (!args.sets.empty()) {
+      return absl::InvalidArgumentError("--stop cannot go with --set");
+    }
+    if (absl::StripAsciiWhitespace(args.reason).empty()) {
+      return absl::InvalidArgumentError("--stop needs --reason");
+    }
+    request.mutable_stop()->set_reason(args.reason);
+  } else {
+    if (args.step.empty()) {
+      return absl::InvalidArgumentError("--step is required to send a step again");
+    }
+    auto& corrections = *request.mutable_retry()->mutable_corrections();
+    for (const std::string& set : args.sets) {
+      const size_t eq = set.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return absl::InvalidArgumentError(
+            "--set must be key=value, e.g. address.commune_code=12103");
+      }
+      corrections[set.substr(0, eq)] = set.substr(eq + 1);
+    }
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(), BuildOfficer(args.officer));
+  return request;
+}
+
+ExitCode RunBundleStart(const BundleStartArgs& args, const CommonOptions& options,
+                        const BundleWatchOptions& watch, std::ostream& out,
+                        std::ostream& err) {
+  absl::StatusOr<lienthong::v1::StartBundleRequest> request =
+      BuildStartBundleRequest(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  ExitCode code = ExitCode::kOk;
+  auto stub = Stub(options, err, &code);
+  if (stub == nullptr) return code;
+  grpc::ClientContext context;
+  SetDeadline(options.connection, context);
+  Bundle bundle;
+  grpc::Status status = stub->StartBundle(&context, *request, &bundle);
+  if (!status.ok()) return ReportRpcError(status, err);
+  if (!args.watch) return Print(bundle, options, out, err);
+  return RunBundleWatch({bundle.bundle_id(), ""}, options, watch, out, err);
+}
+
+ExitCode RunBundleStatus(const BundleRef& ref, const CommonOptions& options,
+                         std::ostream& out, std::ostream& err) {
+  if (absl::Status s = CheckRef(ref); !s.ok()) return ReportUsageError(s, err);
+  ExitCode code = ExitCode::kOk;
+  auto stub = Stub(options, err, &code);
+  if (stub == nullptr) return code;
+  grpc::ClientContext context;
+  SetDeadline(options.connection, context);
+  Bundle bundle;
+  grpc::Status status = stub->GetBundle(&context, RefRequest(ref), &bundle);
+  if (!status.ok()) return ReportRpcError(status, err);
+  return Print(bundle, options, out, err);
+}
+
+ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
+                        const BundleWatchOptions& watch, std::ostream& out,
+                        std::ostream& err) {
+  if (absl::Status s = CheckRef(ref); !s.ok()) return ReportUsageError(s, err);
+  ExitCode code = ExitCode::kOk;
+  auto stub = Stub(options, err, &code);
+  if (stub == nullptr) return code;
+  grpc::ClientContext context;
+  if (watch.wait > absl::ZeroDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + watch.wait));
+  }
+  auto reader = stub->WatchBundle(&context, RefRequest(ref));
+  Bundle view;
+  std::optional<Bundle> last;
+  int drawn = 0;
+  while (reader->Read(&view)) {
+    if (options.json) {
+      PrintJson(view, out, err);
+    } else if (watch.terminal) {
+      const std::string text = FormatBundle(view);
+      if (drawn > 0) out << "\x1b[" << drawn << "A\x1b[J";
+      out << text << std::flush;
+      drawn = LineCount(text);
+    } else {
+      for (const std::string& line : Changes(last ? &*last : nullptr, view)) {
+        out << line << "\n";
+      }
+      out << std::flush;
+    }
+    last = view;
+    if (watch.until_officer &&
+        view.state() == lienthong::v1::BUNDLE_WAITING_FOR_OFFICER) {
+      context.TryCancel();
+      reader->Finish();
+      return kExitBundleWaiting;
+    }
+    if (Ended(view)) break;
+  }
+  grpc::Status status = reader->Finish();
+  if (last.has_value() && Ended(*last)) {
+    return last->state() == lienthong::v1::BUNDLE_STOPPED ? kExitBundleStopped
+                                                          : ExitCode::kOk;
+  }
+  if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "the stream ended early");
+  return ReportRpcError(status, err);
+}
+
+ExitCode RunBundleResolve(const BundleResolveArgs& args,
+                          const CommonOptions& options, std::ostream& out,
+                          std::ostream& err) {
+  absl::StatusOr<lienthong::v1::ResolveStepRequest> request =
+      BuildResolveRequest(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  ExitCode code = ExitCode::kOk;
+  auto stub = Stub(options, err, &code);
+  if (stub == nullptr) return code;
+  grpc::ClientContext context;
+  SetDeadline(options.connection, context);
+  Bundle bundle;
+  grpc::Status status = stub->ResolveStep(&context, *request, &bundle);
+  if (!status.ok()) return ReportRpcError(status, err);
+  return Print(bundle, options, out, err);
+}
+
+ExitCode RunBundleList(const BundleListArgs& args, const CommonOptions& options,
+                       std::ostream& out, std::ostream& err) {
+  lienthong::v1::ListBundlesRequest request;
+  for (const std::string& text : args.states) {
+    absl::StatusOr<lienthong::v1::BundleState> state = ParseState(text);
+    if (!state.ok()) return ReportUsageError(state.status(), err);
+    request.add_states(*state);
+  }
+  if (!args.kind.empty()) {
+    absl::StatusOr<lienthong::v1::BundleKind> kind = ParseKind(args.kind);
+    if (!kind.ok()) return ReportUsageError(kind.status(), err);
+    request.set_kind(*kind);
+  }
+  request.set_agency(args.agency);
+  request.set_overdue_only(args.overdue);
+  ExitCode code = ExitCode::kOk;
+  auto stub = Stub(options, err, &code);
+  if (stub == nullptr) return code;
+  std::vector<Bundle> bundles;
+  do {
+    grpc::ClientContext context;
+    SetDeadline(options.connection, context);
+    lienthong::v1::ListBundlesResponse page;
+    grpc::Status status = stub->ListBundles(&context, request, &page);
+    if (!status.ok()) return ReportRpcError(status, err);
+    for (Bundle& b : *page.mutable_bundles()) bundles.push_back(std::move(b));
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  if (options.json) {
+    for (const Bundle& b : bundles) {
+      if (ExitCode c = PrintJson(b, out, err); c != ExitCode::kOk) return c;
+    }
+    return ExitCode::kOk;
+  }
+  out << FormatBundleList(bundles);
+  return ExitCode::kOk;
+}
+
+namespace {
+
+void AddRef(CLI::App& command, BundleRef& ref) {
+  command.add_option("--id", ref.bundle_id, "The bundle's id (b-...)")
+      ->type_name("ID");
+  command.add_option("--dossier", ref.dossier,
+                     "Or the dossier code, e.g. 000.00.31.H31-260105-00001")
+      ->type_name("CODE");
+}
+
+void AddWatchOptions(CLI::App& command, BundleWatchOptions& watch,
+                     double& wait_seconds) {
+  command.add_flag("--until-officer", watch.until_officer,
+                   "Return (exit 11) once a step waits for an officer");
+  command.add_option("--wait", wait_seconds,
+                     "Stop watching after this many seconds (the bundle goes on)")
+      ->type_name("SECONDS");
+}
+
+}  // namespace
+
+void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
+  CLI::App* group = root.add_subcommand(
+      "bundle",
+      "Interconnected procedures (birth and death bundles): start, follow and "
+      "resolve them");
+  group->require_subcommand(1);
+  group->footer(HelpFooter(kStartExamples));
+
+  {
+    CLI::App* start = group->add_subcommand("start", "Start a bundle");
+    auto args = std::make_shared<BundleStartArgs>();
+    auto options = std::make_shared<CommonOptions>();
+    auto watch = std::make_shared<BundleWatchOptions>();
+    auto wait = std::make_shared<double>(0);
+    start->add_option("--file", args->file,
+                      "The request as JSON (StartBundleRequest, proto field names)")
+        ->type_name("FILE");
+    start->add_option("--kind", args->kind, "birth or death (overrides the file)");
+    start->add_option("--dossier", args->dossier,
+                      "The dossier code (overrides the file)")
+        ->type_name("CODE");
+    start->add_flag("--verification", args->verification,
+                    "The dossier needs verification (the longer deadline)");
+    start->add_flag("--watch", args->watch, "Follow it live once started");
+    AddWatchOptions(*start, *watch, *wait);
+    AddOfficerOptions(*start, args->officer);
+    AddCommonOptions(*start, *options);
+    start->footer(HelpFooter(kStartExamples, kWatchNotes));
+    start->callback([args, options, watch, wait, &context] {
+      watch->terminal = IsTerminal(context.out) && !options->json;
+      watch->wait = absl::Seconds(*wait);
+      context.exit_code =
+          RunBundleStart(*args, *options, *watch, context.out, context.err);
+    });
+  }
+  for (bool live : {false, true}) {
+    CLI::App* command = group->add_subcommand(
+        live ? "watch" : "status",
+        live ? "Follow a bundle's steps live until it ends"
+             : "Show a bundle and its steps");
+    auto ref = std::make_shared<BundleRef>();
+    auto options = std::make_shared<CommonOptions>();
+    auto watch = std::make_shared<BundleWatchOptions>();
+    auto wait = std::make_shared<double>(0);
+    AddRef(*command, *ref);
+    if (live) AddWatchOptions(*command, *watch, *wait);
+    AddCommonOptions(*command, *options);
+    command->footer(HelpFooter(
+        absl::StrCat("lienthong bundle ", live ? "watch" : "status",
+                     " --dossier 000.00.31.H31-260105-00001"),
+        live ? kWatchNotes : ""));
+    command->callback([live, ref, options, watch, wait, &context] {
+      if (!live) {
+        context.exit_code = RunBundleStatus(*ref, *options, context.out, context.err);
+        return;
+      }
+      watch->terminal = IsTerminal(context.out) && !options->json;
+      watch->wait = absl::Seconds(*wait);
+      context.exit_code =
+          RunBundleWatch(*ref, *options, *watch, context.out, context.err);
+    });
+  }
+  {
+    CLI::App* resolve = group->add_subcommand(
+        "resolve",
+        "Send a refused step again (--set corrections) or stop the bundle "
+        "(--stop --reason)");
+    auto args = std::make_shared<BundleResolveArgs>();
+    auto options = std::make_shared<CommonOptions>();
+    resolve->add_option("--id", args->bundle_id, "The bundle's id")->type_name("ID");
+    resolve->add_option("--step", args->step, "The refused step, e.g. residence")
+        ->type_name("STEP");
+    resolve->add_option("--set", args->sets,
+                        "A corrected data key, key=value (repeatable), e.g. "
+                        "address.commune_code=12103")
+        ->type_name("KEY=VALUE");
+    resolve->add_flag("--stop", args->stop, "Stop the bundle instead");
+    resolve->add_option("--reason", args->reason,
+                        "Why it stops (sent to the portal, audited)")
+        ->type_name("TEXT");
+    AddOfficerOptions(*resolve, args->officer);
+    AddCommonOptions(*resolve, *options);
+    resolve->footer(HelpFooter(kResolveExamples));
+    resolve->callback([args, options, &context] {
+      context.exit_code = RunBundleResolve(*args, *options, context.out, context.err);
+    });
+  }
+  for (bool overdue : {true, false}) {
+    CLI::App* command = group->add_subcommand(
+        overdue ? "overdue" : "list",
+        overdue ? "Bundles past their working-day deadline"
+                : "Bundles by state, agency or kind");
+    auto args = std::make_shared<BundleListArgs>();
+    auto options = std::make_shared<CommonOptions>();
+    args->overdue = overdue;
+    if (!overdue) {
+      command->add_option("--state", args->states,
+                          "running, waiting, completed or stopped (repeatable)");
+      command->add_flag("--overdue", args->overdue, "Only those past their deadline");
+    }
+    command->add_option("--agency", args->agency,
+                        "Only those waiting at this adapter, e.g. residence");
+    command->add_option("--kind", args->kind, "birth or death");
+    AddCommonOptions(*command, *options);
+    command->footer(HelpFooter(overdue ? "lienthong bundle overdue --agency residence"
+                                       : "lienthong bundle list --state waiting"));
+    command->callback([args, options, &context] {
+      context.exit_code = RunBundleList(*args, *options, context.out, context.err);
+    });
+  }
+}
+
+}  // namespace lienthong::cli

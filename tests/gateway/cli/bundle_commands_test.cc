@@ -1,0 +1,260 @@
+// Tests of the `lienthong bundle` commands that need no server: the request
+// built from a file and the options, the resolve request, argument errors
+// (nothing sent), and the tables of a bundle and of a list.
+#include "gateway/cli/bundle_commands.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/cli/run_cli.h"
+
+namespace lienthong::cli {
+namespace {
+
+using ::lienthong::v1::Bundle;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+using testing::RunLienthong;
+
+constexpr char kOfficerId[] = "033085012345";
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
+  std::ofstream(path, std::ios::trunc) << text;
+  return path;
+}
+
+constexpr char kBirthJson[] = R"({
+  "kind": "BIRTH",
+  "dossier_code": "000.00.31.H31-260105-00001",
+  "applicant": {"citizen_id": "033190012345", "full_name": "Lê Thị Hoa",
+                "relationship": "mẹ"},
+  "birth": {
+    "child_full_name": "Nguyễn Minh Khang",
+    "child_birth_date": {"year": 2026, "month": 1, "day": 2},
+    "child_gender": "GENDER_MALE",
+    "mother": {"citizen_id": "033190012345", "full_name": "Lê Thị Hoa"},
+    "permanent_address": {"province_code": "33", "commune_code": "12103",
+                          "detail": "Thôn 3"}
+  }
+})";
+
+BundleStartArgs StartArgs(const std::string& file) {
+  BundleStartArgs args;
+  args.file = file;
+  args.officer = {kOfficerId, "000.00.31.H31", "canbo.hotich"};
+  return args;
+}
+
+TEST(BundleCommandsTest, StartRequestIsTheFileWithTheOptionsOverIt) {
+  const std::string file = WriteTemp("birth.json", kBirthJson);
+  auto request = BuildStartBundleRequest(StartArgs(file));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->kind(), lienthong::v1::BIRTH);
+  EXPECT_EQ(request->dossier_code(), "000.00.31.H31-260105-00001");
+  EXPECT_EQ(request->birth().mother().full_name(), "Lê Thị Hoa");
+  EXPECT_EQ(request->birth().child_birth_date().day(), 2);
+  EXPECT_EQ(request->officer().citizen_id(), kOfficerId);
+  EXPECT_EQ(request->officer().account(), "canbo.hotich");
+  EXPECT_FALSE(request->needs_verification());
+
+  BundleStartArgs args = StartArgs(file);
+  args.kind = "death";
+  args.dossier = "000.00.31.H31-260105-00002";
+  args.verification = true;
+  request = BuildStartBundleRequest(args);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->kind(), lienthong::v1::DEATH);
+  EXPECT_EQ(request->dossier_code(), "000.00.31.H31-260105-00002");
+  EXPECT_TRUE(request->needs_verification());
+}
+
+TEST(BundleCommandsTest, StartRefusesBadInputNamingTheOption) {
+  const std::string file = WriteTemp("birth2.json", kBirthJson);
+  BundleStartArgs no_file = StartArgs("");
+  EXPECT_THAT(BuildStartBundleRequest(no_file).status().message(),
+              HasSubstr("--file is required"));
+  EXPECT_THAT(
+      BuildStartBundleRequest(StartArgs("/nonexistent/b.json")).status().message(),
+      HasSubstr("cannot be read"));
+  const std::string broken = WriteTemp("broken.json", R"({"kind": "BIRTH", )");
+  EXPECT_THAT(BuildStartBundleRequest(StartArgs(broken)).status().message(),
+              HasSubstr("not a StartBundleRequest"));
+  BundleStartArgs kind = StartArgs(file);
+  kind.kind = "marriage";
+  EXPECT_THAT(BuildStartBundleRequest(kind).status().message(),
+              HasSubstr("--kind must be birth or death"));
+  BundleStartArgs dossier = StartArgs(file);
+  dossier.dossier = "not a code";
+  EXPECT_FALSE(BuildStartBundleRequest(dossier).ok());
+  BundleStartArgs officer = StartArgs(file);
+  officer.officer.account.clear();
+  EXPECT_THAT(BuildStartBundleRequest(officer).status().message(),
+              HasSubstr("--officer-account"));
+}
+
+TEST(BundleCommandsTest, ResolveIsARetryWithCorrectionsOrAStopWithAReason) {
+  BundleResolveArgs args;
+  args.bundle_id = "b-3f9a6c21d4e8b7a0";
+  args.step = "residence";
+  args.sets = {"address.commune_code=12104", "applicant.full_name=Lê Thị Hoa"};
+  args.officer = {kOfficerId, "000.00.31.H31", "canbo.motcua"};
+  auto retry = BuildResolveRequest(args);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  ASSERT_TRUE(retry->has_retry());
+  EXPECT_EQ(retry->step(), "residence");
+  EXPECT_EQ(retry->retry().corrections().at("address.commune_code"), "12104");
+  EXPECT_EQ(retry->retry().corrections().at("applicant.full_name"), "Lê Thị Hoa");
+  EXPECT_EQ(retry->officer().account(), "canbo.motcua");
+
+  BundleResolveArgs stop = args;
+  stop.sets.clear();
+  stop.stop = true;
+  stop.reason = "Người nộp hồ sơ rút hồ sơ";
+  auto stopped = BuildResolveRequest(stop);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_TRUE(stopped->has_stop());
+  EXPECT_EQ(stopped->stop().reason(), "Người nộp hồ sơ rút hồ sơ");
+
+  BundleResolveArgs bad = args;
+  bad.sets = {"=12104"};
+  EXPECT_THAT(BuildResolveRequest(bad).status().message(),
+              HasSubstr("--set must be key=value"));
+  bad.sets = {"no-equals"};
+  EXPECT_FALSE(BuildResolveRequest(bad).ok());
+  bad = stop;
+  bad.reason = "  ";
+  EXPECT_THAT(BuildResolveRequest(bad).status().message(),
+              HasSubstr("--stop needs --reason"));
+  bad = stop;
+  bad.sets = {"a=b"};
+  EXPECT_THAT(BuildResolveRequest(bad).status().message(),
+              HasSubstr("cannot go with --set"));
+  bad = args;
+  bad.step.clear();
+  EXPECT_THAT(BuildResolveRequest(bad).status().message(), HasSubstr("--step"));
+  bad = args;
+  bad.bundle_id.clear();
+  EXPECT_THAT(BuildResolveRequest(bad).status().message(), HasSubstr("--id"));
+}
+
+TEST(BundleCommandsTest, UsageErrorsSendNothing) {
+  auto result = RunLienthong({"bundle", "status"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("--id or --dossier"));
+  result = RunLienthong({"bundle", "watch", "--id", "b-1", "--dossier",
+                         "000.00.31.H31-260105-00001"});
+  EXPECT_EQ(result.code, 1);
+  result = RunLienthong({"bundle", "list", "--state", "sleeping"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("--state must be"));
+  result = RunLienthong({"bundle", "resolve", "--id", "b-1", "--stop"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("--reason"));
+  result = RunLienthong({"bundle"});
+  EXPECT_NE(result.code, 0);
+}
+
+TEST(BundleCommandsTest, HelpListsEverySubcommandAndTheWatchExitCodes) {
+  auto result = RunLienthong({"bundle", "--help"});
+  EXPECT_EQ(result.code, 0);
+  for (const char* sub : {"start", "status", "watch", "resolve", "overdue", "list"}) {
+    EXPECT_THAT(result.out, HasSubstr(sub));
+  }
+  result = RunLienthong({"bundle", "watch", "--help"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_THAT(result.out, HasSubstr("10 the bundle was stopped"));
+  EXPECT_THAT(result.out, HasSubstr("--until-officer"));
+}
+
+Bundle SampleBundle() {
+  Bundle b;
+  b.set_bundle_id("b-3f9a6c21d4e8b7a0");
+  b.set_kind(lienthong::v1::BIRTH);
+  b.set_title("Liên thông khai sinh");
+  b.set_dossier_code("000.00.31.H31-260105-00001");
+  b.set_state(lienthong::v1::BUNDLE_WAITING_FOR_OFFICER);
+  b.mutable_created()->set_seconds(1767578400);   // 2026-01-05 09:00 +07
+  b.mutable_deadline()->set_seconds(1767837600);  // 2026-01-08 09:00 +07
+  b.set_deadline_working_days(3);
+  b.set_overdue(true);
+  auto* civil = b.add_steps();
+  civil->set_name("civil_status");
+  civil->set_agency("UBND xã (hộ tịch)");
+  civil->set_state(lienthong::v1::STEP_DONE);
+  (*civil->mutable_outputs())["citizen_id"] = "033226000123";
+  (*civil->mutable_outputs())["birth_certificate_number"] = "KS.033.2026.000101";
+  auto* residence = b.add_steps();
+  residence->set_name("residence");
+  residence->set_agency("Công an xã");
+  residence->set_state(lienthong::v1::STEP_REFUSED);
+  residence->set_refusal_reason("Không tìm thấy địa chỉ\nđăng ký thường trú");
+  residence->add_after("civil_status");
+  auto* card = b.add_steps();
+  card->set_name("health_insurance");
+  card->set_agency("Bảo hiểm xã hội tỉnh");
+  card->set_state(lienthong::v1::STEP_RUNNING);
+  card->set_attempts(3);
+  card->set_last_error("agency unavailable");
+  return b;
+}
+
+TEST(BundleCommandsTest, BundleTableShowsEachStepWithItsDetail) {
+  const std::string text = FormatBundle(SampleBundle());
+  EXPECT_THAT(text, HasSubstr("b-3f9a6c21d4e8b7a0"));
+  EXPECT_THAT(text, HasSubstr("waiting for officer"));
+  EXPECT_THAT(text, HasSubstr("OVERDUE (3 working days)"));
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  std::vector<std::string> steps;
+  bool table = false;
+  for (const std::string& line : lines) {
+    if (absl::StartsWith(line, "STEP")) table = true;
+    if (table && !line.empty()) steps.push_back(line);
+  }
+  ASSERT_EQ(steps.size(), 4u) << text;
+  EXPECT_THAT(steps[1], HasSubstr("birth_certificate_number=KS.033.2026.000101 "
+                                  "citizen_id=033226000123"));
+  EXPECT_THAT(steps[1], HasSubstr("done"));
+  // The reason's newline does not break the table.
+  EXPECT_THAT(steps[2],
+              HasSubstr("refused: Không tìm thấy địa chỉ đăng ký thường trú"));
+  EXPECT_THAT(steps[3], HasSubstr("retrying (3 calls): agency unavailable"));
+  // Columns line up, counted in characters (Vietnamese agency names).
+  const size_t state_column = steps[0].find("STATE");
+  auto column_of = [](const std::string& line, const std::string& word) {
+    // Characters before `word`, not bytes.
+    const std::string before = line.substr(0, line.find(word));
+    size_t chars = 0;
+    for (char c : before) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return chars;
+  };
+  EXPECT_EQ(column_of(steps[1], "done"), state_column);
+  EXPECT_EQ(column_of(steps[2], "refused"), state_column);
+  EXPECT_EQ(column_of(steps[3], "running"), state_column);
+}
+
+TEST(BundleCommandsTest, ListTableSaysWhereEachBundleWaits) {
+  EXPECT_EQ(FormatBundleList({}), "No bundles.\n");
+  const std::string text = FormatBundleList({SampleBundle()});
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << text;
+  EXPECT_THAT(lines[0], StartsWith("BUNDLE"));
+  EXPECT_THAT(lines[1], HasSubstr("birth"));
+  EXPECT_THAT(lines[1], HasSubstr("OVERDUE"));
+  EXPECT_THAT(lines[1],
+              HasSubstr("residence (refused), health_insurance (running)"));
+  EXPECT_THAT(lines[1], Not(HasSubstr("civil_status")));
+}
+
+}  // namespace
+}  // namespace lienthong::cli
