@@ -1,6 +1,6 @@
 // Interfaces between the gateway core and the adapters to national systems:
 // one interface per capability (identity, citizen sign-in, population,
-// portal, steps at agencies), the call context every operation receives, and the factory
+// portal, steps at agencies, records of the ministries' databases), the call context every operation receives, and the factory
 // through which the config creates adapter instances by name.
 //
 // Every operation is asynchronous: it takes the request, a call context and a
@@ -97,6 +97,58 @@ class PopulationAdapter {
   virtual void Lookup(const lienthong::v1::LookupCitizenRequest& request,
                       const CallContext& context,
                       Callback<lienthong::v1::Citizen> done) = 0;
+};
+
+// ---- The ministries' other databases: records by type -------------------
+
+// One key parameter a record type takes.
+struct RecordParameter {
+  std::string name;
+  // RE2-style regular expression (ECMAScript subset std::regex accepts) the
+  // whole value must match, e.g. "[0-9]{10}([0-9]{3})?"; empty: any
+  // printable text. The core checks it before the adapter is called.
+  std::string pattern;
+  bool required = true;
+};
+
+// A record type an adapter serves: what a request must name and what the
+// reply may hold. The core checks routes, grants and requests against it.
+struct RecordType {
+  // e.g. "enterprise": [a-z0-9_]{1,64}.
+  std::string name;
+  std::vector<RecordParameter> parameters;
+  // The fields a reply may hold, in this order.
+  std::vector<std::string> fields;
+};
+
+// A request for one record. Parameters are checked by the core against the
+// type's declaration.
+struct RecordRequest {
+  std::string record_type;
+  std::map<std::string, std::string> parameters;
+  // The national procedure code the lookup serves ("1.001193").
+  std::string purpose;
+};
+
+// A record as the national system gave it: named fields in the type's
+// order; fields it did not give are absent.
+struct RecordReply {
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+// Records of the ministries' databases (DESIGN.md, job 5).
+class RecordAdapter {
+ public:
+  virtual ~RecordAdapter() = default;
+  // The record types this adapter serves; fixed for its life. Thread-safe.
+  virtual const std::vector<RecordType>& RecordTypes() const = 0;
+  // Fetches one record of `request.record_type` (one of RecordTypes(),
+  // parameters already validated). Calls `done` with the record (only
+  // fields its type declares), or NOT_FOUND when the national system has
+  // none, or UNAVAILABLE (marked retriable when another attempt may
+  // succeed) / DEADLINE_EXCEEDED / INTERNAL. Thread-safe; never blocks.
+  virtual void Fetch(const RecordRequest& request, const CallContext& context,
+                     Callback<RecordReply> done) = 0;
 };
 
 // What the national portal made of one change.
@@ -255,6 +307,7 @@ class Adapter {
   virtual PopulationAdapter* population() { return nullptr; }
   virtual PortalAdapter* portal() { return nullptr; }
   virtual AgencyStepAdapter* agency_step() { return nullptr; }
+  virtual RecordAdapter* records() { return nullptr; }
 };
 
 // What the gateway hands an adapter when it creates it. No globals: tests

@@ -5,6 +5,7 @@
 #include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 #include "adapters/grpc_upstream/grpc_upstream_adapter.h"
 #include "adapters/labour_affairs/labour_affairs_adapter.h"
+#include "adapters/ministry_rest_json/ministry_rest_json_adapter.h"
 #include "adapters/registry.h"
 #include "adapters/residence/residence_adapter.h"
 #include "adapters/social_insurance/social_insurance_adapter.h"
@@ -22,6 +23,7 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   (void)registry.Register(residence::MakeResidenceRestFactory());
   (void)registry.Register(social_insurance::MakeSocialInsuranceRestFactory());
   (void)registry.Register(labour_affairs::MakeLabourAffairsRestFactory());
+  (void)registry.Register(ministry_rest_json::MakeMinistryRestJsonFactory());
 }
 
 }  // namespace lienthong::adapters

@@ -113,6 +113,8 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   PutStr(20, r.officer_masked(), &out);
   PutStr(21, r.officer_unit_code(), &out);
   PutStr(22, r.officer_account_hmac(), &out);
+  PutStr(23, r.record_type(), &out);
+  PutStr(24, r.record_key_hmac(), &out);
   PutInt(30, r.kind(), &out);
   PutInt(31, static_cast<int64_t>(r.count()), &out);
   PutStr(32, r.details(), &out);
@@ -307,6 +309,16 @@ void CitizenKey::FillOfficer(absl::string_view citizen_id,
       citizen_id.empty() ? "" : validation::MaskCitizenId(citizen_id));
   record->set_officer_unit_code(std::string(unit_code));
   record->set_officer_account_hmac(Hmac(account));
+}
+
+std::string RecordKeyText(
+    const std::vector<std::pair<std::string, std::string>>& sorted_parameters) {
+  std::string text;
+  for (const auto& [name, value] : sorted_parameters) {
+    absl::StrAppend(&text, name, "=", value);
+    text.push_back('\0');
+  }
+  return text;
 }
 
 absl::Status GenerateHmacKeyFile(const std::string& path) {

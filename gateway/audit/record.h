@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -173,6 +174,13 @@ class DigestKey {
   explicit DigestKey(HmacKey key) : key_(std::move(key)) {}
   HmacKey key_;
 };
+
+// Returns the text a record lookup's key parameters are hashed as (sorted
+// by name): for each, name, '=', value, then a NUL byte, so that two
+// different keys never give the same text (names hold no '=' and values no
+// control characters: the server validated them).
+std::string RecordKeyText(
+    const std::vector<std::pair<std::string, std::string>>& sorted_parameters);
 
 // Writes a new random HMAC key (64 hex characters and a newline) to `path`
 // with mode 0600: for citizen IDs or digests alike. Fails with

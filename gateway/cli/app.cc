@@ -11,6 +11,7 @@
 #include "gateway/cli/exit_codes.h"
 #include "gateway/cli/identity_commands.h"
 #include "gateway/cli/population_commands.h"
+#include "gateway/cli/record_commands.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/cli/vneid_commands.h"
 #include "gateway/cli/version.h"
@@ -61,6 +62,7 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   // The command groups, one file each.
   RegisterIdentityCommands(*app, context);
   RegisterPopulationCommands(*app, context);
+  RegisterRecordCommands(*app, context);
   RegisterSyncCommands(*app, context);
   RegisterCatalogueCommands(*app, context);
   RegisterAuditCommands(*app, context);

@@ -23,6 +23,7 @@
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
 #include "lienthong/v1/bundle.pb.h"
+#include "lienthong/v1/records.pb.h"
 #include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
 #include "lienthong/v1/portal.pb.h"
@@ -510,10 +511,16 @@ class Checker {
         }
         if (grant.fields().empty()) {
           Problem(grant_path + ".fields",
-                  absl::StrCat("required: fields of lienthong.v1.Citizen (",
-                               CitizenFieldNames(), ")"));
+                  !grant.record_type().empty()
+                      ? std::string("required: fields of the record type")
+                      : absl::StrCat("required: fields of lienthong.v1."
+                                     "Citizen (",
+                                     CitizenFieldNames(), ")"));
         }
-        for (int f = 0; f < grant.fields_size(); ++f) {
+        // A record type's fields are known once its adapter is built
+        // (BuildRuntime checks them).
+        for (int f = 0; grant.record_type().empty() && f < grant.fields_size();
+             ++f) {
           if (citizen->FindFieldByName(grant.fields(f)) == nullptr) {
             Problem(absl::StrCat(grant_path, ".fields[", f, "]"),
                     absl::StrCat("'", grant.fields(f),
@@ -572,7 +579,8 @@ const std::vector<std::string>& KnownMethods() {
           lienthong::v1::LookupCitizenRequest::descriptor()->file(),
           lienthong::v1::QueryAuditRequest::descriptor()->file(),
           lienthong::v1::SyncProceduresRequest::descriptor()->file(),
-          lienthong::v1::StartBundleRequest::descriptor()->file()}) {
+          lienthong::v1::StartBundleRequest::descriptor()->file(),
+          lienthong::v1::GetRecordRequest::descriptor()->file()}) {
       for (int s = 0; s < file->service_count(); ++s) {
         const google::protobuf::ServiceDescriptor* service = file->service(s);
         for (int m = 0; m < service->method_count(); ++m) {

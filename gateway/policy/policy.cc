@@ -24,7 +24,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromConfig(
     for (const auto& grant : client.grants()) {
       rules.grants.push_back(
           Grant{{grant.purposes().begin(), grant.purposes().end()},
-                {grant.fields().begin(), grant.fields().end()}});
+                {grant.fields().begin(), grant.fields().end()},
+                grant.record_type()});
     }
     if (!policy->clients_.emplace(client.id(), std::move(rules)).second) {
       return absl::InvalidArgumentError(
@@ -68,6 +69,53 @@ absl::Status Policy::CheckMethod(absl::string_view client,
   return absl::OkStatus();
 }
 
+std::set<std::string> Policy::Granted(const ClientRules& rules,
+                                      absl::string_view purpose,
+                                      absl::string_view record_type) {
+  // A grant for "1.001193" covers the province's form of the same
+  // procedure, "1.001193.000.00.00.H31", as well.
+  const std::string exact(purpose);
+  const std::string national =
+      validation::NationalProcedureCode(purpose).value_or(exact);
+  std::set<std::string> granted;
+  for (const Grant& grant : rules.grants) {
+    if (grant.record_type != record_type) continue;
+    if (grant.purposes.count(exact) || grant.purposes.count(national) ||
+        grant.purposes.count("*")) {
+      granted.insert(grant.fields.begin(), grant.fields.end());
+    }
+  }
+  return granted;
+}
+
+absl::StatusOr<std::set<std::string>> Policy::RecordFields(
+    absl::string_view client, absl::string_view purpose,
+    absl::string_view record_type,
+    const std::vector<std::string>& requested) const {
+  const ClientRules* rules = Find(client);
+  if (rules == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client '", client, "' is not registered"));
+  }
+  std::set<std::string> granted = Granted(*rules, purpose, record_type);
+  if (granted.empty()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client '", client, "' has no grant for record type '",
+                     record_type, "' and purpose '", purpose, "'"));
+  }
+  if (requested.empty()) return granted;
+  std::vector<std::string> denied;
+  for (const std::string& field : requested) {
+    if (granted.count(field) == 0) denied.push_back(field);
+  }
+  if (!denied.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client '", client, "' may not receive ", absl::StrJoin(denied, ", "),
+        " of record type '", record_type, "' for purpose '", purpose, "'"));
+  }
+  return std::set<std::string>(requested.begin(), requested.end());
+}
+
 absl::StatusOr<FieldMask> Policy::LookupFields(
     absl::string_view client, absl::string_view purpose,
     const FieldMask& requested) const {
@@ -76,18 +124,7 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     return absl::PermissionDeniedError(
         absl::StrCat("client '", client, "' is not registered"));
   }
-  // A grant for "1.001193" covers the province's form of the same
-  // procedure, "1.001193.000.00.00.H31", as well.
-  const std::string exact(purpose);
-  const std::string national =
-      validation::NationalProcedureCode(purpose).value_or(exact);
-  std::set<std::string> granted;
-  for (const Grant& grant : rules->grants) {
-    if (grant.purposes.count(exact) || grant.purposes.count(national) ||
-        grant.purposes.count("*")) {
-      granted.insert(grant.fields.begin(), grant.fields.end());
-    }
-  }
+  const std::set<std::string> granted = Granted(*rules, purpose, "");
   if (granted.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "client '", client, "' has no grant for purpose '", purpose, "'"));

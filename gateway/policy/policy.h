@@ -63,10 +63,24 @@ class Policy {
       absl::string_view client, absl::string_view purpose,
       const google::protobuf::FieldMask& requested) const;
 
+  // Decides which fields of a `record_type` record (RecordService) `client`
+  // receives for `purpose`: the union of its grants for that record type
+  // and for `purpose`, its national procedure code or "*", as LookupFields.
+  // Empty `requested` means every granted field. Returns the field names to
+  // return, or PERMISSION_DENIED when nothing is granted or naming the
+  // requested fields beyond the grant. REQUIRES: `requested` names fields of
+  // the record type (validation::ValidateGetRecord). Thread-safe.
+  absl::StatusOr<std::set<std::string>> RecordFields(
+      absl::string_view client, absl::string_view purpose,
+      absl::string_view record_type,
+      const std::vector<std::string>& requested) const;
+
  private:
   struct Grant {
     std::set<std::string> purposes;  // "*" matches any
     std::set<std::string> fields;
+    // Empty: fields of lienthong.v1.Citizen; else a record type's fields.
+    std::string record_type;
   };
   struct ClientRules {
     std::set<std::string, std::less<>> methods;
@@ -75,6 +89,11 @@ class Policy {
     bool require_dossier_id = false;
   };
   const ClientRules* Find(absl::string_view client) const;
+  // The union of `rules`' grants for `record_type` ("" for citizens) that
+  // cover `purpose`.
+  static std::set<std::string> Granted(const ClientRules& rules,
+                                       absl::string_view purpose,
+                                       absl::string_view record_type);
 
   std::map<std::string, ClientRules, std::less<>> clients_;
 };

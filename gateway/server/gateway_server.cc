@@ -5,6 +5,8 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,7 @@
 #include "gateway/validation/vneid_sign_in.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
+#include "gateway/validation/records.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -41,6 +44,7 @@
 #include "lienthong/v1/portal.grpc.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "lienthong/v1/records.grpc.pb.h"
 
 namespace lienthong::server {
 
@@ -116,6 +120,10 @@ struct CallRecord {
   const audit::DigestKey* digest_key = nullptr;
   std::string request_sha256;
   std::string response_sha256;
+  // Record lookups: the record type (once known to be served) and the text
+  // of its key (audit::RecordKeyText), audited only as a keyed hash.
+  std::string record_type;
+  std::string record_key_text;
 };
 
 // Shared by the services: the current runtime and the per-call prologue.
@@ -185,11 +193,15 @@ class Services {
     tls::ClientIdentity caller;
     const Route* route = nullptr;
   };
+  // With `by_method` false the caller routes the call itself (records, by
+  // their type).
   absl::Status Admit(const grpc::CallbackServerContext& ctx,
-                     absl::string_view method, Admitted& admitted) const {
+                     absl::string_view method, Admitted& admitted,
+                     bool by_method = true) const {
     admitted.runtime = runtime();
     LIENTHONG_RETURN_IF_ERROR(
         Authorize(*admitted.runtime, ctx, method, &admitted.caller));
+    if (!by_method) return absl::OkStatus();
     admitted.route = admitted.runtime->FindRoute(method);
     if (admitted.route == nullptr) {
       return absl::UnimplementedError(
@@ -234,6 +246,7 @@ class Services {
                {"caller", call.caller.id},
                {"trace_id", call.trace_id},
                {"system", call.system},
+               {"record_type", call.record_type},
                {"citizen", validation::MaskCitizenId(call.citizen_id)},
                {"officer", call.officer.citizen_id().empty()
                                ? std::string()
@@ -273,6 +286,11 @@ class Services {
     audit_->citizen_key().FillOfficer(call.officer.citizen_id(),
                                       call.officer.unit_code(),
                                       call.officer.account(), &record);
+    if (!call.record_type.empty()) {
+      record.set_record_type(call.record_type);
+      record.set_record_key_hmac(
+          audit_->citizen_key().Hmac(call.record_key_text));
+    }
     record.set_national_system(call.system);
     record.set_attempts(call.attempts);
     record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
@@ -299,7 +317,11 @@ namespace {
 // once; otherwise `attempt(route, context, done)` runs under the route's
 // breaker and, when `idempotent`, its retries; `accept(reply)` moves a good
 // reply into `*response`, and the call is logged, audited and answered.
-template <typename Response, typename Attempt, typename Accept>
+// `Upstream` is what the adapter answers when it is not `Response` itself.
+template <typename Upstream = void, typename Response, typename Attempt,
+          typename Accept,
+          typename Reply = std::conditional_t<std::is_void_v<Upstream>,
+                                              Response, Upstream>>
 grpc::ServerUnaryReactor* Serve(const Services& services,
                                 grpc::CallbackServerContext& ctx,
                                 std::shared_ptr<CallRecord> call,
@@ -320,16 +342,16 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
   adapters::CallContext context{CallDeadline(ctx, route.timeout),
                                 admitted.caller.id, call->trace_id};
   // `route` lives in the runtime, which the completion below keeps alive.
-  ResilientCall<Response>(
+  ResilientCall<Reply>(
       *route.retrier, *route.guard, context, idempotent,
       [&route, attempt = std::move(attempt)](
           const adapters::CallContext& attempt_context,
-          adapters::Callback<Response> done) mutable {
+          adapters::Callback<Reply> done) mutable {
         attempt(route, attempt_context, std::move(done));
       },
       [&services, call, response, answer, accept = std::move(accept),
        runtime = std::move(admitted.runtime)](
-          absl::StatusOr<adapters::Reply<Response>> reply,
+          absl::StatusOr<adapters::Reply<Reply>> reply,
           int attempts) mutable {
         call->attempts = attempts;
         absl::Status status = reply.status();
@@ -491,6 +513,89 @@ class PopulationServiceImpl final
   const Services* services_;
 };
 
+class RecordServiceImpl final
+    : public lienthong::v1::RecordService::CallbackService {
+ public:
+  explicit RecordServiceImpl(const Services* services) : services_(services) {}
+
+  // Routed by record type to the adapter instance declaring it; the reply
+  // keeps only the fields granted (and asked for), in the type's order.
+  grpc::ServerUnaryReactor* GetRecord(
+      grpc::CallbackServerContext* ctx,
+      const lienthong::v1::GetRecordRequest* request,
+      lienthong::v1::Record* response) override {
+    auto call = std::make_shared<CallRecord>(
+        kGetRecord, *request, "", request->purpose(), request->dossier_id(),
+        services_->auditing());
+    call->officer = request->officer();
+    Services::Admitted admitted;
+    absl::Status status =
+        services_->Admit(*ctx, kGetRecord, admitted, /*by_method=*/false);
+    call->caller = admitted.caller;
+    const RecordRoute* type = nullptr;
+    if (status.ok()) {
+      status = validation::ValidateRecordName(request->record_type(),
+                                              "record_type");
+    }
+    if (status.ok()) {
+      type = admitted.runtime->FindRecordType(request->record_type());
+      if (type == nullptr) {
+        status = absl::InvalidArgumentError(absl::StrCat(
+            "record_type: '", request->record_type(), "' is not served"));
+      }
+    }
+    if (status.ok()) {
+      admitted.route = type->route;
+      call->record_type = request->record_type();
+      status = validation::ValidateGetRecord(*request, *type->schema,
+                                             absl::Now());
+    }
+    auto fetch = std::make_shared<adapters::RecordRequest>();
+    if (status.ok()) {
+      fetch->record_type = request->record_type();
+      fetch->parameters = {request->parameters().begin(),
+                           request->parameters().end()};
+      fetch->purpose =
+          validation::NationalProcedureCode(request->purpose()).value_or("");
+      call->record_key_text = audit::RecordKeyText(
+          {fetch->parameters.begin(), fetch->parameters.end()});
+      status = admitted.runtime->policy->CheckDossier(admitted.caller.id,
+                                                      request->dossier_id());
+    }
+    std::set<std::string> granted;
+    if (status.ok()) {
+      auto fields = admitted.runtime->policy->RecordFields(
+          admitted.caller.id, request->purpose(), request->record_type(),
+          {request->fields().begin(), request->fields().end()});
+      status = fields.status();
+      if (fields.ok()) granted = *std::move(fields);
+    }
+    std::string source = type != nullptr ? type->route->adapter_name : "";
+    return Serve<adapters::RecordReply>(
+        *services_, *ctx, std::move(call), std::move(admitted), status,
+        response,
+        [fetch](const Route& route, const adapters::CallContext& context,
+                adapters::Callback<adapters::RecordReply> done) {
+          route.records->Fetch(*fetch, context, std::move(done));
+        },
+        [response, fetch, granted = std::move(granted),
+         source = std::move(source)](adapters::Reply<adapters::RecordReply> reply) {
+          response->set_record_type(fetch->record_type);
+          for (auto& [name, value] : reply.value.fields) {
+            if (value.empty() || granted.count(name) == 0) continue;
+            auto* field = response->add_fields();
+            field->set_name(name);
+            field->set_value(std::move(value));
+          }
+          response->set_source_system(source);
+          response->set_reference(std::move(reply.reference));
+        });
+  }
+
+ private:
+  const Services* services_;
+};
+
 }  // namespace
 
 
@@ -561,6 +666,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto identity = std::make_shared<IdentityServiceImpl>(server->services_.get());
   auto population =
       std::make_shared<PopulationServiceImpl>(server->services_.get());
+  auto records = std::make_shared<RecordServiceImpl>(server->services_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   // Links grpc/health/v1/health.proto's descriptor into the generated pool,
@@ -587,9 +693,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(identity.get());
   builder.RegisterService(population.get());
+  builder.RegisterService(records.get());
   for (grpc::Service* service : services) builder.RegisterService(service);
   server->identity_ = identity;
   server->population_ = population;
+  server->records_ = records;
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return config::AtConfigField(
@@ -601,7 +709,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // services are named by their generated stubs; the portal's, when served.
   std::vector<std::string> health_services = {
       lienthong::v1::IdentityService::service_full_name(),
-      lienthong::v1::PopulationService::service_full_name()};
+      lienthong::v1::PopulationService::service_full_name(),
+      lienthong::v1::RecordService::service_full_name()};
   if (server->audit_ != nullptr) {
     health_services.push_back(lienthong::v1::AuditService::service_full_name());
   }

@@ -131,6 +131,7 @@ class GatewayServer {
   std::shared_ptr<tls::ClientAdmission> admission_;
   // Answers methods no service has; outlives server_.
   std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
+  std::shared_ptr<grpc::Service> records_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/config/config_error.h"
 #include "gateway/status/status_macros.h"
@@ -56,6 +57,10 @@ constexpr RoutableMethod kRoutable[] = {
      [](adapters::Adapter& a, Route& r) { r.population = a.population(); }},
     {kSignInWithVneid, "citizen sign-in",
      [](adapters::Adapter& a, Route& r) { r.sign_in = a.sign_in(); }},
+    // Routed by record type to the instance declaring it; a route entry
+    // names the instance whose timeout and retries it sets.
+    {kGetRecord, "records",
+     [](adapters::Adapter& a, Route& r) { r.records = a.records(); }},
 };
 
 std::string RoutableNames() {
@@ -184,12 +189,15 @@ absl::Status AddRoutes(const GatewayConfig& config,
                                  "routable: ", RoutableNames(),
                                  "; the gateway serves the others itself)")));
     }
-    if (auto [it, inserted] = routed.emplace(r.method(), i); !inserted) {
+    // GetRecord is routed once per adapter instance serving records.
+    const std::string key = r.method() == kGetRecord
+                                ? absl::StrCat(r.method(), " to ", r.adapter())
+                                : r.method();
+    if (auto [it, inserted] = routed.emplace(key, i); !inserted) {
       return config::AtConfigField(
           path + ".method",
           absl::InvalidArgumentError(absl::StrCat(
-              "'", r.method(), "' is already routed by routes[", it->second,
-              "]")));
+              "'", key, "' is already routed by routes[", it->second, "]")));
     }
     auto adapter = runtime.adapters_by_name.find(r.adapter());
     if (adapter == runtime.adapters_by_name.end()) {
@@ -201,7 +209,7 @@ absl::Status AddRoutes(const GatewayConfig& config,
     route.adapter_name = r.adapter();
     method->bind(*adapter->second, route);
     if (route.identity == nullptr && route.population == nullptr &&
-        route.sign_in == nullptr) {
+        route.sign_in == nullptr && route.records == nullptr) {
       std::string adapter_type;
       for (const auto& instance : config.adapters()) {
         if (instance.name() == r.adapter()) adapter_type = instance.type();
@@ -219,7 +227,88 @@ absl::Status AddRoutes(const GatewayConfig& config,
         path + ".retry", resilience::ValidateRetryPolicy(policy)));
     route.retrier = std::make_unique<resilience::Retrier>(
         policy, resources.timers, route.guard->budget.get());
-    runtime.routes.emplace(r.method(), std::move(route));
+    if (route.records != nullptr) {
+      runtime.record_routes.emplace(r.adapter(), std::move(route));
+    } else {
+      runtime.routes.emplace(r.method(), std::move(route));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A GetRecord route for every adapter instance that serves records (with
+// the defaults unless a route entry made one), and each record type it
+// declares, once across instances.
+absl::Status AddRecordTypes(const GatewayConfig& config,
+                            const RuntimeResources& resources,
+                            Runtime& runtime) {
+  std::map<std::string, int, std::less<>> declared_by;  // type -> adapter
+  for (int i = 0; i < config.adapters_size(); ++i) {
+    const std::string& name = config.adapters(i).name();
+    adapters::Adapter* adapter = runtime.adapters_by_name.at(name);
+    adapters::RecordAdapter* records = adapter->records();
+    if (records == nullptr) continue;
+    auto [it, fresh] = runtime.record_routes.try_emplace(name);
+    Route& route = it->second;
+    if (fresh) {
+      route.records = records;
+      route.adapter_name = name;
+      route.guard = runtime.guards.at(name).get();
+      route.retrier = std::make_unique<resilience::Retrier>(
+          resilience::RetryPolicy(), resources.timers,
+          route.guard->budget.get());
+    }
+    const std::string path = absl::StrCat("adapters[", i, "].config");
+    for (const adapters::RecordType& type : records->RecordTypes()) {
+      auto schema = validation::RecordSchema::Create(type);
+      if (!schema.ok()) {
+        return config::AtConfigField(
+            path, absl::InvalidArgumentError(absl::StrCat(
+                      "adapter '", name, "': ", schema.status().message())));
+      }
+      if (auto [other, inserted] = declared_by.emplace(type.name, i);
+          !inserted) {
+        return config::AtConfigField(
+            path, absl::InvalidArgumentError(absl::StrCat(
+                      "record type '", type.name, "' is already served by "
+                      "adapter '", config.adapters(other->second).name(),
+                      "' (adapters[", other->second, "]); each record type "
+                      "comes from one instance")));
+      }
+      runtime.record_types.emplace(type.name,
+                                   RecordRoute{*std::move(schema), &route});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Grants of record fields name a served record type and its fields.
+absl::Status CheckRecordGrants(const GatewayConfig& config,
+                               const Runtime& runtime) {
+  for (int c = 0; c < config.clients_size(); ++c) {
+    for (int g = 0; g < config.clients(c).grants_size(); ++g) {
+      const auto& grant = config.clients(c).grants(g);
+      if (grant.record_type().empty()) continue;
+      const std::string path = absl::StrCat("clients[", c, "].grants[", g, "]");
+      const RecordRoute* type = runtime.FindRecordType(grant.record_type());
+      if (type == nullptr) {
+        return config::AtConfigField(
+            path + ".record_type",
+            absl::InvalidArgumentError(absl::StrCat(
+                "no configured adapter serves record type '",
+                grant.record_type(), "'")));
+      }
+      for (int f = 0; f < grant.fields_size(); ++f) {
+        if (!type->schema->HasField(grant.fields(f))) {
+          return config::AtConfigField(
+              absl::StrCat(path, ".fields[", f, "]"),
+              absl::InvalidArgumentError(absl::StrCat(
+                  "'", grant.fields(f), "' is not a field of record type '",
+                  grant.record_type(), "' (fields: ",
+                  absl::StrJoin(type->schema->type().fields, ", "), ")")));
+        }
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -242,6 +331,8 @@ absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
                             resilience::ValidateRetryBudgetOptions(budget)));
   LIENTHONG_RETURN_IF_ERROR(AddAdapters(config, resources, budget, *runtime));
   LIENTHONG_RETURN_IF_ERROR(AddRoutes(config, resources, *runtime));
+  LIENTHONG_RETURN_IF_ERROR(AddRecordTypes(config, resources, *runtime));
+  LIENTHONG_RETURN_IF_ERROR(CheckRecordGrants(config, *runtime));
   return std::shared_ptr<const Runtime>(std::move(runtime));
 }
 

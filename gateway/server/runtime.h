@@ -18,6 +18,7 @@
 #include "gateway/resilience/timer.h"
 #include "gateway/server/resilient_call.h"
 #include "gateway/server/server_metrics.h"
+#include "gateway/validation/records.h"
 #include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::server {
@@ -28,15 +29,25 @@ inline constexpr char kLookupCitizen[] =
     "lienthong.v1.PopulationService/LookupCitizen";
 inline constexpr char kSignInWithVneid[] =
     "lienthong.v1.IdentityService/SignInWithVneid";
+inline constexpr char kGetRecord[] = "lienthong.v1.RecordService/GetRecord";
 
 struct Route {
   adapters::IdentityAdapter* identity = nullptr;
   adapters::PopulationAdapter* population = nullptr;
   adapters::CitizenSignInAdapter* sign_in = nullptr;
+  adapters::RecordAdapter* records = nullptr;
   std::string adapter_name;
   absl::Duration timeout = absl::Seconds(10);
   UpstreamGuard* guard = nullptr;
   std::unique_ptr<resilience::Retrier> retrier;
+};
+
+// Where records of one type come from.
+struct RecordRoute {
+  // The type as its adapter declares it, patterns compiled.
+  std::unique_ptr<const validation::RecordSchema> schema;
+  // The GetRecord route of the adapter instance that declares the type.
+  const Route* route = nullptr;
 };
 
 class Runtime {
@@ -48,10 +59,20 @@ class Runtime {
   std::map<std::string, adapters::Adapter*, std::less<>> adapters_by_name;
   std::map<std::string, std::unique_ptr<UpstreamGuard>, std::less<>> guards;
   std::map<std::string, Route, std::less<>> routes;
+  // GetRecord's routes, one per adapter instance that serves records, by
+  // instance name (a route entry for GetRecord tunes its timeout and
+  // retries; defaults otherwise).
+  std::map<std::string, Route, std::less<>> record_routes;
+  // Every record type served, each by the one instance declaring it.
+  std::map<std::string, RecordRoute, std::less<>> record_types;
 
   const Route* FindRoute(absl::string_view method) const {
     auto it = routes.find(method);
     return it == routes.end() ? nullptr : &it->second;
+  }
+  const RecordRoute* FindRecordType(absl::string_view type) const {
+    auto it = record_types.find(type);
+    return it == record_types.end() ? nullptr : &it->second;
   }
 };
 
@@ -68,7 +89,9 @@ struct RuntimeResources {
 // retry budget, and a route for each method. Owns the rules only building
 // can check: which methods can be routed and to adapters offering what,
 // the adapters' own settings, the resilience settings as defaults fill
-// them in. Fails with INVALID_ARGUMENT marked with the config field it is
+// them in; each record type served by exactly one adapter instance, and
+// record grants naming served types and their fields. Fails with
+// INVALID_ARGUMENT marked with the config field it is
 // about (config::AtConfigField: "routes[0].adapter: adapter 'vneid' ...
 // cannot serve ..."), INTERNAL when `config` was not validated.
 // REQUIRES: config::ValidateConfig(config) passed; `resources` outlive it.

@@ -1,9 +1,11 @@
 #include "tests/national_sim/knobs.h"
 
+#include <iterator>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tests/national_sim/sim_system.h"
 
 namespace lienthong::sim {
 namespace {
@@ -27,15 +29,30 @@ bool EnumFromName(absl::string_view name, const absl::string_view (&names)[N],
 
 }  // namespace
 
+constexpr absl::string_view kBuiltinNames[] = {
+    "population", "vneid",           "portal",        "civil_status",
+    "residence",  "social_insurance", "labour_affairs"};
+static_assert(std::size(kBuiltinNames) ==
+              static_cast<size_t>(System::kFirstAdded));
+
+const std::vector<System>& AllSystems() {
+  static const auto* const kAll = [] {
+    auto* all = new std::vector<System>;
+    const size_t count = std::size(kBuiltinNames) + AddedSystems().size();
+    for (size_t i = 0; i < count; ++i) all->push_back(static_cast<System>(i));
+    return all;
+  }();
+  return *kAll;
+}
+
 absl::string_view SystemName(System system) {
-  static constexpr absl::string_view kNames[] = {
-      "population", "vneid",           "portal",        "civil_status",
-      "residence",  "social_insurance", "labour_affairs"};
-  return kNames[static_cast<int>(system)];
+  const auto index = static_cast<size_t>(system);
+  if (index < std::size(kBuiltinNames)) return kBuiltinNames[index];
+  return AddedSystems().at(index - std::size(kBuiltinNames)).name;
 }
 
 std::optional<System> SystemFromName(absl::string_view name) {
-  for (System s : kAllSystems) {
+  for (System s : AllSystems()) {
     if (SystemName(s) == name) return s;
   }
   return std::nullopt;

@@ -3,11 +3,11 @@
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_KNOBS_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_KNOBS_H_
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -16,7 +16,8 @@
 namespace lienthong::sim {
 
 // The agencies of interconnected procedures (agencies.h) follow the three
-// national systems.
+// national systems; the systems added from their own files (sim_system.h)
+// follow them, numbered from kFirstAdded in the order of AddedSystems().
 enum class System {
   kPopulation,
   kVneid,
@@ -25,14 +26,14 @@ enum class System {
   kResidence,
   kSocialInsurance,
   kLabourAffairs,
+  kFirstAdded,
 };
-constexpr std::array<System, 7> kAllSystems = {
-    System::kPopulation,  System::kVneid,           System::kPortal,
-    System::kCivilStatus, System::kResidence,       System::kSocialInsurance,
-    System::kLabourAffairs};
+
+// Every system: the built-in ones, then those added (sim_system.h).
+const std::vector<System>& AllSystems();
 
 // "population", "vneid", "portal", "civil_status", "residence",
-// "social_insurance", "labour_affairs".
+// "social_insurance", "labour_affairs", then the added systems' names.
 absl::string_view SystemName(System system);
 std::optional<System> SystemFromName(absl::string_view name);
 
@@ -102,9 +103,12 @@ struct SystemStats {
 };
 
 struct SimStats {
-  std::array<SystemStats, kAllSystems.size()> systems;  // indexed by System
-  SystemStats& of(System s) { return systems[static_cast<int>(s)]; }
-  const SystemStats& of(System s) const { return systems[static_cast<int>(s)]; }
+  std::vector<SystemStats> systems =
+      std::vector<SystemStats>(AllSystems().size());  // indexed by System
+  SystemStats& of(System s) { return systems.at(static_cast<size_t>(s)); }
+  const SystemStats& of(System s) const {
+    return systems.at(static_cast<size_t>(s));
+  }
 };
 
 // Applies the knob fields present in `json` ("latency_ms", "jitter_ms",

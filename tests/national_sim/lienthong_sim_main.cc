@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
     std::cerr << "lienthong-sim: " << server.status().message() << "\n";
     return 1;
   }
-  for (System system : lienthong::sim::kAllSystems) {
+  for (System system : lienthong::sim::AllSystems()) {
     bool selected =
         std::find(systems.begin(), systems.end(),
                   lienthong::sim::SystemName(system)) != systems.end();

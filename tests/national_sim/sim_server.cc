@@ -30,6 +30,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "tests/national_sim/sim_system.h"
 
 namespace lienthong::sim {
 namespace {
@@ -58,6 +59,12 @@ std::optional<System> Route(absl::string_view path) {
   if (absl::StartsWith(path, "/c06/")) return System::kPopulation;
   if (absl::StartsWith(path, "/vneid/")) return System::kVneid;
   if (absl::StartsWith(path, "/dvcqg/")) return System::kPortal;
+  const std::vector<SimSystemEntry>& added = AddedSystems();
+  for (size_t i = 0; i < added.size(); ++i) {
+    if (absl::StartsWith(path, added[i].path_prefix)) {
+      return static_cast<System>(static_cast<size_t>(System::kFirstAdded) + i);
+    }
+  }
   return AgencyService::Route(path);
 }
 
@@ -113,8 +120,11 @@ class SimServer::Impl {
         population_(options.population),
         vneid_(options.vneid),
         portal_(options.portal),
-        agencies_(options.agencies) {
-    knobs_.fill(options.initial_knobs);
+        agencies_(options.agencies),
+        knobs_(AllSystems().size(), options.initial_knobs) {
+    for (const SimSystemEntry& entry : AddedSystems()) {
+      added_.push_back(entry.make());
+    }
   }
   ~Impl() { Stop(); }
 
@@ -127,7 +137,7 @@ class SimServer::Impl {
   absl::Status SetKnobs(System system, const Knobs& knobs);
   Knobs GetKnobs(System system) const {
     absl::MutexLock lock(&mu_);
-    return knobs_[static_cast<int>(system)];
+    return knobs_.at(static_cast<size_t>(system));
   }
   SimStats Stats() const;
   std::vector<AppliedPortalItem> PortalApplied() const {
@@ -184,6 +194,8 @@ class SimServer::Impl {
   VneidService vneid_;
   PortalService portal_;
   AgencyService agencies_;
+  // Indexed by System from kFirstAdded (sim_system.h).
+  std::vector<std::unique_ptr<SimSystem>> added_;
   SSL_CTX* ssl_ctx_ = nullptr;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
@@ -191,7 +203,7 @@ class SimServer::Impl {
   std::thread thread_;
 
   mutable absl::Mutex mu_;
-  std::array<Knobs, kAllSystems.size()> knobs_ ABSL_GUARDED_BY(mu_);
+  std::vector<Knobs> knobs_ ABSL_GUARDED_BY(mu_);  // indexed by System
   SimStats stats_ ABSL_GUARDED_BY(mu_);
   int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   event* wake_ ABSL_GUARDED_BY(mu_) = nullptr;  // serves held requests
@@ -288,7 +300,7 @@ void SimServer::Impl::Stop() {
 absl::Status SimServer::Impl::SetKnobs(System system, const Knobs& knobs) {
   if (absl::Status s = ValidateKnobs(knobs); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  knobs_[static_cast<int>(system)] = knobs;
+  knobs_.at(static_cast<size_t>(system)) = knobs;
   if (wake_ != nullptr) event_active(wake_, EV_TIMEOUT, 0);
   return absl::OkStatus();
 }
@@ -340,7 +352,7 @@ void SimServer::Impl::OnRequest(evhttp_request* req) {
   {
     absl::MutexLock lock(&mu_);
     ++stats_.of(*system).received;
-    knobs = knobs_[static_cast<int>(*system)];
+    knobs = knobs_.at(static_cast<size_t>(*system));
     if (!knobs.down && knobs.hang) ++stats_.of(*system).hanging;
   }
   if (knobs.down) {
@@ -430,8 +442,15 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
     case System::kPortal:
       return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
     default:
-      return agencies_.Handle(system, request, GetKnobs(system), absl::Now());
+      break;
   }
+  if (system >= System::kFirstAdded) {
+    return added_
+        .at(static_cast<size_t>(system) -
+            static_cast<size_t>(System::kFirstAdded))
+        ->Handle(request, absl::Now());
+  }
+  return agencies_.Handle(system, request, GetKnobs(system), absl::Now());
 }
 
 SimReply SimServer::Impl::Control(const SimRequest& request) {
@@ -463,13 +482,14 @@ SimReply SimServer::Impl::Control(const SimRequest& request) {
   std::string name = JsonText(*json, "system");
   std::vector<System> systems;
   if (name == "all") {
-    systems.assign(kAllSystems.begin(), kAllSystems.end());
+    systems = AllSystems();
   } else if (auto system = SystemFromName(name)) {
     systems.push_back(*system);
   } else {
-    return bad(
-        "system must be population, vneid, portal, civil_status, residence, "
-        "social_insurance, labour_affairs or all");
+    std::vector<std::string> names;
+    for (System s : AllSystems()) names.emplace_back(SystemName(s));
+    return bad(absl::StrCat("system must be ", absl::StrJoin(names, ", "),
+                            " or all"));
   }
   std::vector<Knobs> merged;
   for (System s : systems) {
@@ -572,7 +592,7 @@ std::string SimServer::Impl::NextReference(absl::string_view prefix) {
 std::string SimServer::Impl::StatsJson() const {
   SimStats stats = Stats();
   std::vector<std::string> parts;
-  for (System s : kAllSystems) {
+  for (System s : AllSystems()) {
     parts.push_back(absl::StrCat("\"", SystemName(s),
                                  "\":{\"stats\":", StatsToJson(stats.of(s)),
                                  ",\"knobs\":", KnobsToJson(GetKnobs(s)), "}"));

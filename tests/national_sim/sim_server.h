@@ -14,20 +14,20 @@
 // Paths: /c06/soap, /vneid/realms/citizen/... (OpenID Connect: discovery,
 // auth, token, certs), the portal's /dvcqg/adapter/auth,
 // /dvcqg/adapter/integration and /dvcqg/adapter/share (PortalConfig), the
-// agencies' /hotich/, /cutru/, /bhxh/ and /ldtbxh/ (agencies.h), and
-// the control endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON,
-// "reset" first clears them), POST /_sim/vneid/rotate-keys {"keep_old":
-// bool}, GET /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters
-// and knobs of each system as JSON), GET /_sim/portal/applied (every change
-// the portal applied, in order, as JSON lines {"kind", "idempotency_key",
-// "ma_tthc", "ma_ho_so", "trang_thai", "thoi_gian"}; kind as
-// AppliedKindName), GET /_sim/agencies/steps (the agencies' steps, see
-// AgencyStepsReply), POST /_sim/portal/expire-sessions (every portal session
-// issued so far is refused from then on) and POST /_sim/knobs with a JSON
-// object {"system": "population"|"vneid"|"portal"|<an agency>|"all",
-// "reset": bool,
-// <knob fields as in MergeKnobsJson>}: "reset" starts from the defaults,
-// other absent fields keep their value.
+// agencies' /hotich/, /cutru/, /bhxh/ and /ldtbxh/ (agencies.h), those of
+// the systems added from their own files (sim_system.h), and the control
+// endpoint: POST /_sim/vneid/faults (VneidTokenFaults as JSON, "reset"
+// first clears them), POST /_sim/vneid/rotate-keys {"keep_old": bool}, GET
+// /_sim/vneid/stats (VneidCounters), GET /_sim/stats (counters and knobs of
+// each system as JSON), GET /_sim/portal/applied (every change the portal
+// applied, in order, as JSON lines {"kind", "idempotency_key", "ma_tthc",
+// "ma_ho_so", "trang_thai", "thoi_gian"}; kind as AppliedKindName), POST
+// /_sim/portal/expire-sessions (every portal session issued so far is
+// refused from then on), GET /_sim/agencies/steps (the agencies' steps, see
+// AgencyStepsReply) and POST /_sim/knobs with a JSON object {"system":
+// "population"|"vneid"|"portal"|<an agency>|<an added system>|"all",
+// "reset": bool, <knob fields as in MergeKnobsJson>}: "reset" starts from
+// the defaults, other absent fields keep their value.
 #ifndef LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 #define LIENTHONG_TESTS_NATIONAL_SIM_SIM_SERVER_H_
 

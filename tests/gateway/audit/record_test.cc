@@ -58,6 +58,8 @@ AuditRecord FullRecord() {
   r.set_officer_masked("001*******21");
   r.set_officer_unit_code("000.00.31.H31");
   r.set_officer_account_hmac(std::string(64, '9'));
+  r.set_record_type("enterprise");
+  r.set_record_key_hmac(std::string(64, '7'));
   lienthong::v1::AuditBreak* b = r.mutable_epoch_break();
   b->set_epoch(2);
   b->set_first_bad_sequence(500);
@@ -80,8 +82,8 @@ TEST(RecordHashTest, FormatIsPinned) {
                            "b017689facdb6e0c20e63a2f5d5b5a17"));
   EXPECT_EQ(CanonicalEncoding(FixedRecord()).substr(0, 8), "LTAUDIT3");
   EXPECT_THAT(ComputeRecordHash(FullRecord()),
-              IsOkAndHolds("40f7cd8988ac59eb81ac9e75a923d4d3"
-                           "6541b2b869e9b5cd8b97286bf55a417b"));
+              IsOkAndHolds("426aacde9d4eef370d0dd166223ed337"
+                           "05fcc98532fce4d9c339276b45ff116c"));
 }
 
 TEST(RecordHashTest, RemovingTheOfficerChangesTheHash) {
@@ -199,6 +201,13 @@ TEST(RecordHashTest, HashIgnoresTheHashFieldAndChecksPrevHash) {
   EXPECT_THAT(ComputeRecordHash(r),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hex")));
   EXPECT_EQ(GenesisHash(), std::string(64, '0'));
+}
+
+TEST(CitizenKeyTest, RecordKeysAreHashedUnambiguously) {
+  EXPECT_EQ(RecordKeyText({{"a", "b"}, {"c", "d"}}),
+            std::string("a=b\0c=d\0", 8));
+  EXPECT_NE(RecordKeyText({{"a", "bc"}}), RecordKeyText({{"ab", "c"}}));
+  EXPECT_NE(RecordKeyText({{"a", "b"}}), RecordKeyText({{"a", "b"}, {"c", ""}}));
 }
 
 TEST(HexTest, RoundTrips) {

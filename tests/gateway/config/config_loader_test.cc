@@ -843,7 +843,8 @@ TEST(KnownMethodsTest, ListsTheApiMethods) {
                           "lienthong.v1.BundleService/GetBundle",
                           "lienthong.v1.BundleService/WatchBundle",
                           "lienthong.v1.BundleService/ListBundles",
-                          "lienthong.v1.BundleService/ResolveStep"));
+                          "lienthong.v1.BundleService/ResolveStep",
+                          "lienthong.v1.RecordService/GetRecord"));
 }
 
 // ---- Portal synchronisation ------------------------------------------------
@@ -935,8 +936,10 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(config->listener().tls().client_ca_file(),
               EndsWith("/certs/out/ca.pem"));
 
-  // Population, VNeID, the portal, and the four agencies of the bundles.
-  ASSERT_EQ(config->adapters_size(), 7);
+  // Population, VNeID, the portal, the four agencies of the bundles, and
+  // the business registry (ministry-rest-json).
+  ASSERT_EQ(config->adapters_size(), 8);
+  EXPECT_EQ(config->adapters(7).type(), "ministry-rest-json");
   EXPECT_EQ(config->adapters(2).type(), "dvcqg-portal-rest");
   EXPECT_EQ(config->portal_sync().adapter(), "portal");
   v1::C06PopulationSoapConfig c06;
@@ -978,15 +981,16 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
               EndsWith("/deploy/examples/../../var/outbox.db"));
   EXPECT_EQ(config->portal_sync().outbox_key_file(), "");
 
-  EXPECT_EQ(config->routes_size(), 3);
+  EXPECT_EQ(config->routes_size(), 4);
   ASSERT_EQ(config->clients_size(), 4);
   EXPECT_EQ(config->clients(3).id(), "spiffe://lienthong.local/auditor");
   EXPECT_EQ(config->clients(3).roles(0), "auditor");
   EXPECT_EQ(config->clients(0).id(), "spiffe://lienthong.local/dossier-system");
-  // Lookups, verifications, the eight portal-sync methods and the five of
-  // the bundles.
-  EXPECT_EQ(config->clients(0).methods_size(), 15);
+  // Lookups, verifications, the eight portal-sync methods, the five of
+  // the bundles and record lookups.
+  EXPECT_EQ(config->clients(0).methods_size(), 16);
   EXPECT_EQ(config->portal_sync().catalogue_refresh_hours(), 24);
+  EXPECT_EQ(config->clients(0).grants(2).record_type(), "enterprise");
 
   // An agency adapter's config is its own message, from its own folder.
   lienthong::adapters::civil_status::CivilStatusRestConfig civil;

@@ -10,6 +10,7 @@ namespace lienthong::policy {
 namespace {
 
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -185,6 +186,72 @@ TEST(PolicyTest, DuplicateClientIsRejected) {
   EXPECT_THAT(
       Policy::FromConfig(config),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
+}
+
+std::shared_ptr<const Policy> RecordPolicy() {
+  lienthong::config::v1::GatewayConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        clients {
+          id: "dossier"
+          grants { purposes: "1.001193" fields: "name" }
+          grants {
+            record_type: "enterprise"
+            purposes: "2.001610"
+            fields: "name"
+            fields: "status"
+          }
+          grants {
+            record_type: "enterprise"
+            purposes: "*"
+            fields: "address"
+          }
+          grants {
+            record_type: "vehicle"
+            purposes: "1.001193"
+            fields: "plate"
+          }
+        }
+      )pb",
+      &config));
+  auto policy = Policy::FromConfig(config);
+  EXPECT_THAT(policy, IsOk());
+  return *policy;
+}
+
+TEST(PolicyTest, RecordFieldsComeFromTheRecordTypesOwnGrants) {
+  auto policy = RecordPolicy();
+  // Every granted field when none is asked for: the purpose's and "*"'s.
+  EXPECT_THAT(policy->RecordFields("dossier", "2.001610", "enterprise", {}),
+              IsOkAndHolds(ElementsAre("address", "name", "status")));
+  // The province's form of the procedure is covered by the national code.
+  EXPECT_THAT(policy->RecordFields("dossier", "2.001610.000.00.00.H31",
+                                   "enterprise", {"name"}),
+              IsOkAndHolds(ElementsAre("name")));
+  // Another purpose gets only what "*" grants.
+  EXPECT_THAT(policy->RecordFields("dossier", "1.001193", "enterprise", {}),
+              IsOkAndHolds(ElementsAre("address")));
+  // A citizen grant does not grant a record field of the same name, nor the
+  // reverse.
+  EXPECT_THAT(policy->RecordFields("dossier", "1.001193", "enterprise",
+                                   {"name"}),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("may not receive name of record type "
+                                 "'enterprise'")));
+  EXPECT_THAT(policy->LookupFields("dossier", "2.001610", Mask({})),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+}
+
+TEST(PolicyTest, NoRecordGrantMeansPermissionDenied) {
+  auto policy = RecordPolicy();
+  EXPECT_THAT(policy->RecordFields("dossier", "2.001610", "land_parcel", {}),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("no grant for record type 'land_parcel'")));
+  EXPECT_THAT(policy->RecordFields("dossier", "2.001610", "vehicle", {}),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_THAT(policy->RecordFields("stranger", "2.001610", "enterprise", {}),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("not registered")));
 }
 
 }  // namespace

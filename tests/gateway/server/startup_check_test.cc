@@ -241,6 +241,49 @@ TEST_F(StartupCheckTest, WhatStartUpWouldRefuseIsRefusedAtItsLine) {
   }
 }
 
+// Record types come from one adapter instance each, and record grants name
+// served types: both known only once the adapters are built.
+TEST_F(StartupCheckTest, RecordTypesAreCheckedAtTheirLine) {
+  const std::string registry = R"(  - name: registry-a
+    type: ministry-rest-json
+    config:
+      upstream: {base_url: "https://127.0.0.1:9", ca_file: $CERTS/ca.pem}
+      record_types:
+        - name: enterprise
+          path: /dn/{tax_code}
+          parameters: [{name: tax_code, pattern: "[0-9]{10}"}]
+          fields: [{name: name, pointer: /ten}]
+)";
+  const std::string anchor = "routes:\n";
+  std::string yaml = Yaml();
+  std::string with_one = yaml;
+  with_one.insert(with_one.find(anchor),
+                  absl::StrReplaceAll(registry, {{"$CERTS", TestCertDir()}}));
+  EXPECT_THAT(Check(with_one), IsOk());
+
+  std::string with_two = with_one;
+  std::string second = absl::StrReplaceAll(
+      registry, {{"$CERTS", TestCertDir()}, {"registry-a", "registry-b"}});
+  with_two.insert(with_two.find(anchor), second);
+  EXPECT_THAT(Check(with_two),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("gw.yaml:50:5: adapters[5].config: record "
+                                 "type 'enterprise' is already served by "
+                                 "adapter 'registry-a' (adapters[4])")));
+
+  std::string unknown = with_one;
+  const std::string grants = "        fields: [name]\n";
+  unknown.insert(unknown.find(grants) + grants.size(),
+                 "      - record_type: vehicle\n"
+                 "        purposes: [\"*\"]\n"
+                 "        fields: [plate]\n");
+  EXPECT_THAT(Check(unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("record_type: no configured adapter serves "
+                                 "record type 'vehicle'")));
+  EXPECT_THAT(Check(unknown).message(), HasSubstr("clients[0].grants[1]"));
+}
+
 TEST_F(StartupCheckTest, AnAuditStoreFromANewerGatewayIsRefused) {
   ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", var_, "/audit").c_str()), 0);
   sqlite3* db = nullptr;

@@ -1,0 +1,92 @@
+#include "adapters/ministry_rest_json/record_reply.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/common/retriable.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace lienthong::adapters::ministry_rest_json {
+namespace {
+
+absl::Status Malformed(const ReplyRules& rules, absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat(
+      "the system serving '", rules.record_type, "' answered ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<Reply<RecordReply>> ReadRecordReply(
+    const ReplyRules& rules, long status, absl::string_view body,
+    absl::string_view retry_after) {
+  if (std::find(rules.not_found_statuses.begin(),
+                rules.not_found_statuses.end(),
+                status) != rules.not_found_statuses.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no such '", rules.record_type, "' record"));
+  }
+  if (status == 429 || status == 502 || status == 503 || status == 504) {
+    return MarkRetriableAfter(
+        Malformed(rules, absl::StrCat("HTTP ", status, " (busy or down)")),
+        retry_after);
+  }
+  if (status < 200 || status > 299) {
+    return Malformed(rules, absl::StrCat("HTTP ", status));
+  }
+  if (body.size() > rules.max_bytes) {
+    return Malformed(rules, absl::StrCat("a reply over ", rules.max_bytes,
+                                         " bytes"));
+  }
+  google::protobuf::Value root;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(body.data(), body.size()), &root,
+           options)
+           .ok()) {
+    return Malformed(rules, "a reply that is not JSON");
+  }
+  if (!root.has_struct_value()) {
+    return Malformed(rules, "a reply that is not a JSON object");
+  }
+  if (rules.not_found_pointer.has_value()) {
+    const google::protobuf::Value* at = rules.not_found_pointer->Resolve(root);
+    absl::StatusOr<std::optional<std::string>> text =
+        at == nullptr ? std::optional<std::string>() : ScalarText(*at);
+    const bool absent = !text.ok() || !text->has_value();
+    if (rules.not_found_equals.empty()
+            ? (text.ok() && !text->has_value())
+            : (!absent && **text == rules.not_found_equals)) {
+      return absl::NotFoundError(
+          absl::StrCat("no such '", rules.record_type, "' record"));
+    }
+  }
+  Reply<RecordReply> reply;
+  for (const auto& [name, pointer] : rules.fields) {
+    const google::protobuf::Value* at = pointer.Resolve(root);
+    if (at == nullptr) continue;
+    absl::StatusOr<std::optional<std::string>> text = ScalarText(*at);
+    if (!text.ok()) {
+      return Malformed(rules, absl::StrCat("field '", name, "' (",
+                                           pointer.text(), ") as ",
+                                           text.status().message()));
+    }
+    if (text->has_value()) {
+      reply.value.fields.emplace_back(name, **std::move(text));
+    }
+  }
+  if (rules.reference.has_value()) {
+    if (const google::protobuf::Value* at = rules.reference->Resolve(root)) {
+      absl::StatusOr<std::optional<std::string>> text = ScalarText(*at);
+      if (!text.ok()) {
+        return Malformed(rules, absl::StrCat("its reference (",
+                                             rules.reference->text(), ") as ",
+                                             text.status().message()));
+      }
+      reply.reference = text->value_or("");
+    }
+  }
+  return reply;
+}
+
+}  // namespace lienthong::adapters::ministry_rest_json

@@ -1,0 +1,51 @@
+// Reading a ministry system's reply into a record, by the record type's
+// config: "not found" by HTTP status or by a value in the reply, each field
+// by its JSON pointer. Replies are hostile input: bounded in size, and
+// anything but a JSON object with scalars where the fields are is refused
+// with UNAVAILABLE saying what (never quoting the reply).
+#ifndef LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_REPLY_H_
+#define LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_REPLY_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/adapter.h"
+#include "adapters/ministry_rest_json/json_pointer.h"
+
+namespace lienthong::adapters::ministry_rest_json {
+
+// How one record type's replies are read.
+struct ReplyRules {
+  std::string record_type;
+  // HTTP statuses meaning "no such record".
+  std::vector<int> not_found_statuses = {404};
+  // A 2xx reply whose value here is `not_found_equals` (or, with that
+  // empty, absent or null) means "no such record".
+  std::optional<JsonPointer> not_found_pointer;
+  std::string not_found_equals;
+  // Each field's name and where its value is.
+  std::vector<std::pair<std::string, JsonPointer>> fields;
+  std::optional<JsonPointer> reference;
+  size_t max_bytes = 1 << 20;
+};
+
+// Returns the record in `body` (an HTTP `status` reply) read by `rules`:
+// the fields found, in the rules' order. Fails with NOT_FOUND when the
+// rules say there is no such record; UNAVAILABLE marked retriable for HTTP
+// 429, 502, 503 and 504 (with `retry_after`); UNAVAILABLE for any other
+// status outside 2xx, a body over max_bytes, a body that is not a JSON
+// object, or a field (or the reference) that is an object or an array.
+// Messages name the record type, the HTTP status or the pointer, never a
+// value. Thread-safe.
+absl::StatusOr<Reply<RecordReply>> ReadRecordReply(const ReplyRules& rules,
+                                                   long status,
+                                                   absl::string_view body,
+                                                   absl::string_view retry_after);
+
+}  // namespace lienthong::adapters::ministry_rest_json
+
+#endif  // LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_REPLY_H_

@@ -1,0 +1,103 @@
+#include "adapters/ministry_rest_json/record_template.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace lienthong::adapters::ministry_rest_json {
+namespace {
+
+bool IsNameChar(char c) {
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+}
+
+// The length of the placeholder "{name}" starting at text[at], or 0 when
+// there is none there.
+size_t PlaceholderLength(absl::string_view text, size_t at) {
+  if (text[at] != '{') return 0;
+  size_t end = at + 1;
+  while (end < text.size() && IsNameChar(text[end])) ++end;
+  if (end == at + 1 || end >= text.size() || text[end] != '}') return 0;
+  return end - at + 1;
+}
+
+}  // namespace
+
+absl::StatusOr<RecordTemplate> RecordTemplate::Parse(
+    absl::string_view text, const std::set<std::string>& parameters) {
+  RecordTemplate result;
+  std::string literal;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = PlaceholderLength(text, i);
+    if (length == 0) {
+      literal.push_back(text[i++]);
+      continue;
+    }
+    std::string name(text.substr(i + 1, length - 2));
+    if (parameters.count(name) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "placeholder {", name, "} names no parameter of the record type"));
+    }
+    if (!literal.empty()) {
+      result.pieces_.push_back({std::exchange(literal, ""), false});
+    }
+    result.names_.insert(name);
+    result.pieces_.push_back({std::move(name), true});
+    i += length;
+  }
+  if (!literal.empty()) result.pieces_.push_back({std::move(literal), false});
+  return result;
+}
+
+std::string RecordTemplate::Expand(
+    const std::map<std::string, std::string>& values, Encoding encoding) const {
+  std::string out;
+  for (const Piece& piece : pieces_) {
+    if (!piece.placeholder) {
+      out += piece.text;
+      continue;
+    }
+    auto it = values.find(piece.text);
+    if (it == values.end()) continue;
+    out += encoding == Encoding::kPercent ? PercentEncode(it->second)
+                                          : JsonEscape(it->second);
+  }
+  return out;
+}
+
+std::string PercentEncode(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      out.push_back(c);
+    } else {
+      absl::StrAppendFormat(&out, "%%%02X", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+std::string JsonEscape(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace lienthong::adapters::ministry_rest_json

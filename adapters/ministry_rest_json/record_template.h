@@ -1,0 +1,57 @@
+// Request templates of the "ministry-rest-json" adapter: a URL path or a
+// JSON body with "{parameter}" placeholders, parsed once from the config
+// and expanded for each request with the values encoded for where they go.
+#ifndef LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_TEMPLATE_H_
+#define LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_TEMPLATE_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace lienthong::adapters::ministry_rest_json {
+
+// How a value is written into the expansion.
+enum class Encoding {
+  kPercent,     // RFC 3986: every byte but A-Z a-z 0-9 - . _ ~ as %XX
+  kJsonString,  // escaped for the inside of a JSON string
+};
+
+class RecordTemplate {
+ public:
+  // Parses `text`. A "{" followed by a name of [a-z0-9_] and "}" is a
+  // placeholder; every other character is literal (so JSON's own braces
+  // need no escaping). Fails with INVALID_ARGUMENT for a placeholder
+  // naming something not in `parameters`.
+  static absl::StatusOr<RecordTemplate> Parse(
+      absl::string_view text, const std::set<std::string>& parameters);
+
+  // Returns the text with each placeholder replaced by its parameter's
+  // value in `values` (absent: empty), encoded by `encoding`.
+  std::string Expand(const std::map<std::string, std::string>& values,
+                     Encoding encoding) const;
+
+  // The parameters the template names.
+  const std::set<std::string>& names() const { return names_; }
+
+ private:
+  struct Piece {
+    std::string text;
+    bool placeholder = false;  // `text` is a parameter name
+  };
+  std::vector<Piece> pieces_;
+  std::set<std::string> names_;
+};
+
+// Returns `value` percent-encoded as Encoding::kPercent says.
+std::string PercentEncode(absl::string_view value);
+// Returns `value` escaped for the inside of a JSON string (quotes,
+// backslashes and control characters; other UTF-8 as it is).
+std::string JsonEscape(absl::string_view value);
+
+}  // namespace lienthong::adapters::ministry_rest_json
+
+#endif  // LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_TEMPLATE_H_

@@ -1,0 +1,240 @@
+// The ministry-rest-json adapter's translation, table-driven: JSON pointers
+// (RFC 6901), request templates, and reading replies (not found, malformed
+// and hostile replies, wrong types).
+#include <map>
+#include <string>
+
+#include "adapters/common/retriable.h"
+#include "adapters/ministry_rest_json/json_pointer.h"
+#include "adapters/ministry_rest_json/record_reply.h"
+#include "adapters/ministry_rest_json/record_template.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::adapters::ministry_rest_json {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+
+// RFC 6901 section 5's document.
+constexpr char kRfcDocument[] = R"({
+  "foo": ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "e^f": 3, "g|h": 4,
+  "i\\j": 5, "k\"l": 6, " ": 7, "m~n": 8})";
+
+google::protobuf::Value Parse(const char* json) {
+  google::protobuf::Value value;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &value).ok());
+  return value;
+}
+
+std::string At(const google::protobuf::Value& root, const char* pointer) {
+  auto parsed = JsonPointer::Parse(pointer);
+  if (!parsed.ok()) return "<bad pointer>";
+  const google::protobuf::Value* value = parsed->Resolve(root);
+  if (value == nullptr) return "<none>";
+  if (value->has_list_value()) return "<array>";
+  if (value->has_struct_value()) return "<object>";
+  return ScalarText(*value)->value_or("<null>");
+}
+
+TEST(JsonPointerTest, Rfc6901Examples) {
+  const google::protobuf::Value doc = Parse(kRfcDocument);
+  const std::pair<const char*, const char*> kCases[] = {
+      {"", "<object>"}, {"/foo", "<array>"}, {"/foo/0", "bar"},
+      {"/", "0"},       {"/a~1b", "1"},      {"/c%d", "2"},
+      {"/e^f", "3"},    {"/g|h", "4"},       {"/i\\j", "5"},
+      {"/k\"l", "6"},   {"/ ", "7"},         {"/m~0n", "8"},
+  };
+  for (const auto& [pointer, expected] : kCases) {
+    EXPECT_EQ(At(doc, pointer), expected) << pointer;
+  }
+}
+
+TEST(JsonPointerTest, WhatIsNotThereIsNone) {
+  const google::protobuf::Value doc = Parse(kRfcDocument);
+  for (const char* pointer :
+       {"/missing", "/foo/2", "/foo/-", "/foo/01", "/foo/x", "/foo/0/deeper",
+        "/foo/99999999999999999999"}) {
+    EXPECT_EQ(At(doc, pointer), "<none>") << pointer;
+  }
+}
+
+TEST(JsonPointerTest, MalformedPointersAreConfigErrors) {
+  for (const char* text : {"foo", "/a~2b", "/a~"}) {
+    EXPECT_THAT(JsonPointer::Parse(text),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(text)))
+        << text;
+  }
+}
+
+TEST(ScalarTextTest, ScalarsAsText) {
+  const google::protobuf::Value doc = Parse(
+      R"({"s": "Hưng Yên", "i": 5000000000, "f": 1.5, "t": true, "n": null})");
+  EXPECT_EQ(At(doc, "/s"), "Hưng Yên");
+  EXPECT_EQ(At(doc, "/i"), "5000000000");
+  EXPECT_EQ(At(doc, "/f"), "1.5");
+  EXPECT_EQ(At(doc, "/t"), "true");
+  EXPECT_EQ(At(doc, "/n"), "<null>");
+}
+
+TEST(RecordTemplateTest, PathValuesArePercentEncoded) {
+  auto path = RecordTemplate::Parse("/dn/{tax_code}?chi_nhanh={branch}",
+                                    {"tax_code", "branch"});
+  ASSERT_THAT(path, IsOk());
+  const std::pair<std::map<std::string, std::string>, const char*> kCases[] = {
+      {{{"tax_code", "0101234567"}, {"branch", "001"}},
+       "/dn/0101234567?chi_nhanh=001"},
+      {{{"tax_code", "../admin"}}, "/dn/..%2Fadmin?chi_nhanh="},
+      {{{"tax_code", "a b&c=d#e?"}, {"branch", "Hà Nội"}},
+       "/dn/a%20b%26c%3Dd%23e%3F?chi_nhanh=H%C3%A0%20N%E1%BB%99i"},
+      {{{"tax_code", "{branch}"}}, "/dn/%7Bbranch%7D?chi_nhanh="},
+  };
+  for (const auto& [values, expected] : kCases) {
+    EXPECT_EQ(path->Expand(values, Encoding::kPercent), expected);
+  }
+}
+
+TEST(RecordTemplateTest, BodyValuesAreJsonEscapedAndJsonBracesLiteral) {
+  auto body = RecordTemplate::Parse(R"({"maSoThue": "{tax_code}", "x": {}})",
+                                    {"tax_code"});
+  ASSERT_THAT(body, IsOk());
+  EXPECT_EQ(body->Expand({{"tax_code", "0101234567"}}, Encoding::kJsonString),
+            R"({"maSoThue": "0101234567", "x": {}})");
+  EXPECT_EQ(body->Expand({{"tax_code", "a\"b\\c\x01"}}, Encoding::kJsonString),
+            R"({"maSoThue": "a\"b\\c\u0001", "x": {}})");
+  EXPECT_THAT(body->names(), ElementsAre("tax_code"));
+}
+
+TEST(RecordTemplateTest, PlaceholdersMustNameParameters) {
+  EXPECT_THAT(RecordTemplate::Parse("/dn/{taxcode}", {"tax_code"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("{taxcode} names no parameter")));
+  // Not placeholders: upper case, empty, unclosed.
+  EXPECT_THAT(RecordTemplate::Parse("/dn/{Tax}/{}/{tax_code", {"tax_code"}),
+              IsOk());
+}
+
+ReplyRules Rules() {
+  ReplyRules rules;
+  rules.record_type = "enterprise";
+  rules.fields = {{"name", *JsonPointer::Parse("/duLieu/ten")},
+                  {"status", *JsonPointer::Parse("/duLieu/tinhTrang")},
+                  {"capital", *JsonPointer::Parse("/duLieu/von")},
+                  {"representative", *JsonPointer::Parse("/duLieu/dd/0/hoTen")}};
+  rules.reference = *JsonPointer::Parse("/maGiaoDich");
+  rules.max_bytes = 400;
+  return rules;
+}
+
+TEST(ReadRecordReplyTest, FieldsInTheRulesOrderAbsentOnesLeftOut) {
+  auto reply = ReadRecordReply(
+      Rules(), 200,
+      R"({"maGiaoDich": "G-1", "duLieu": {"von": 5e9, "ten": "Công ty A",
+          "tinhTrang": null, "dd": [{"hoTen": "Trần B"}]}})",
+      "");
+  ASSERT_THAT(reply, IsOk());
+  EXPECT_THAT(reply->value.fields,
+              ElementsAre(Pair("name", "Công ty A"),
+                          Pair("capital", "5000000000"),
+                          Pair("representative", "Trần B")));
+  EXPECT_EQ(reply->reference, "G-1");
+}
+
+struct ReplyCase {
+  const char* what;
+  long status;
+  const char* body;
+  absl::StatusCode code;
+  const char* message;  // substring
+  bool retriable = false;
+};
+
+const ReplyCase kReplyCases[] = {
+    {"404 is not found", 404, "{}", absl::StatusCode::kNotFound,
+     "no such 'enterprise' record"},
+    {"404 with any body", 404, "<html>", absl::StatusCode::kNotFound, ""},
+    {"503 busy", 503, "", absl::StatusCode::kUnavailable, "HTTP 503", true},
+    {"429", 429, "", absl::StatusCode::kUnavailable, "HTTP 429", true},
+    {"500", 500, "{}", absl::StatusCode::kUnavailable, "HTTP 500"},
+    {"401 (our key refused)", 401, "{}", absl::StatusCode::kUnavailable,
+     "HTTP 401"},
+    {"truncated JSON", 200, R"({"duLieu": {"ten": "Cô)",
+     absl::StatusCode::kUnavailable, "not JSON"},
+    {"not JSON at all", 200, "<soap/>", absl::StatusCode::kUnavailable,
+     "not JSON"},
+    {"empty body", 200, "", absl::StatusCode::kUnavailable, "not JSON"},
+    {"an array", 200, "[1, 2]", absl::StatusCode::kUnavailable,
+     "not a JSON object"},
+    {"a string", 200, "\"ok\"", absl::StatusCode::kUnavailable,
+     "not a JSON object"},
+    {"a field that is an object", 200, R"({"duLieu": {"ten": {"a": 1}}})",
+     absl::StatusCode::kUnavailable, "field 'name' (/duLieu/ten) as an object"},
+    {"a field that is an array", 200, R"({"duLieu": {"tinhTrang": [1]}})",
+     absl::StatusCode::kUnavailable, "field 'status' (/duLieu/tinhTrang) as an array"},
+    {"a reference that is an object", 200, R"({"maGiaoDich": {}})",
+     absl::StatusCode::kUnavailable, "reference (/maGiaoDich)"},
+    {"too big", 200, nullptr, absl::StatusCode::kUnavailable,
+     "a reply over 400 bytes"},
+};
+
+TEST(ReadRecordReplyTest, HostileAndFailedReplies) {
+  for (const ReplyCase& c : kReplyCases) {
+    const std::string body =
+        c.body != nullptr
+            ? c.body
+            : "{\"duLieu\": {\"ten\": \"" + std::string(500, 'x') + "\"}}";
+    auto reply = ReadRecordReply(Rules(), c.status, body, "");
+    EXPECT_THAT(reply, StatusIs(c.code, AllOf(HasSubstr(c.message),
+                                              Not(HasSubstr("Cô")),
+                                              Not(HasSubstr("xxxx")))))
+        << c.what;
+    EXPECT_EQ(IsRetriable(reply.status()), c.retriable) << c.what;
+  }
+}
+
+TEST(ReadRecordReplyTest, DeeplyNestedRepliesAreRefusedNotACrash) {
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  ReplyRules rules = Rules();
+  rules.max_bytes = 1 << 20;
+  EXPECT_THAT(ReadRecordReply(rules, 200, deep, ""),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  const std::string deep_object =
+      "{\"a\":" + std::string(20000, '[') + std::string(20000, ']') + "}";
+  EXPECT_THAT(ReadRecordReply(rules, 200, deep_object, ""),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+}
+
+TEST(ReadRecordReplyTest, NotFoundByAValueInTheReply) {
+  ReplyRules rules = Rules();
+  rules.not_found_statuses = {};
+  rules.not_found_pointer = *JsonPointer::Parse("/maLoi");
+  rules.not_found_equals = "KHONG_TIM_THAY";
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"maLoi": "KHONG_TIM_THAY"})", ""),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("enterprise")));
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"maLoi": "00"})", ""), IsOk());
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({})", ""), IsOk());
+  // 404 is then just a failure.
+  EXPECT_THAT(ReadRecordReply(rules, 404, "{}", ""),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 404")));
+
+  // With no value to compare: absent or null means not found.
+  rules.not_found_equals.clear();
+  rules.not_found_pointer = *JsonPointer::Parse("/duLieu");
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"duLieu": null})", ""),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"maLoi": "00"})", ""),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"duLieu": {"ten": "A"}})", ""),
+              IsOk());
+}
+
+}  // namespace
+}  // namespace lienthong::adapters::ministry_rest_json
