@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gateway/status/bounded_text.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/codes.h"
