@@ -136,8 +136,8 @@ std::string WaitingAt(const Bundle& bundle) {
   for (const auto& step : bundle.steps()) {
     if (step.state() == lienthong::v1::STEP_RUNNING ||
         step.state() == lienthong::v1::STEP_REFUSED) {
-      at.push_back(absl::StrCat(step.name(), " (", StepStateText(step.state()),
-                                ")"));
+      at.push_back(
+          absl::StrCat(step.name(), " (", StepStateText(step.state()), ")"));
     }
   }
   return absl::StrJoin(at, ", ");
@@ -179,7 +179,8 @@ ExitCode Print(const Bundle& bundle, const CommonOptions& options,
 // The lines of a change between two views, for plain output.
 std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
   std::vector<std::string> lines;
-  const std::string at = absl::FormatTime("%H:%M:%S", absl::Now(), VietnamTime());
+  const std::string at =
+      absl::FormatTime("%H:%M:%S", absl::Now(), VietnamTime());
   if (before == nullptr || before->state() != now.state()) {
     lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
                                  StateText(now.state())));
@@ -191,10 +192,10 @@ std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
                          before->steps(i).last_error() != step.last_error();
     if (!changed) continue;
     // The state is on the line already: a refusal shows its reason only.
-    const std::string detail =
-        step.state() == lienthong::v1::STEP_PENDING   ? ""
-        : step.state() == lienthong::v1::STEP_REFUSED ? step.refusal_reason()
-                                                       : StepDetail(step);
+    const std::string detail = step.state() == lienthong::v1::STEP_PENDING ? ""
+                               : step.state() == lienthong::v1::STEP_REFUSED
+                                   ? step.refusal_reason()
+                                   : StepDetail(step);
     lines.push_back(absl::StrCat(at, "  ", step.name(), " (", step.agency(),
                                  "): ", StepStateText(step.state()),
                                  detail.empty() ? "" : "  ", OneLine(detail)));
@@ -211,23 +212,25 @@ int LineCount(const std::string& text) {
 std::string FormatBundle(const Bundle& bundle) {
   KeyValueList head;
   head.Add("Bundle", bundle.bundle_id());
-  head.Add("Kind", absl::StrCat(Lower(lienthong::v1::BundleKind_Name(bundle.kind())),
-                                ": ", bundle.title()));
+  head.Add("Kind",
+           absl::StrCat(Lower(lienthong::v1::BundleKind_Name(bundle.kind())),
+                        ": ", bundle.title()));
   head.Add("Dossier", bundle.dossier_code());
   head.Add("State", StateText(bundle.state()));
   head.Add("Created", FormatTimestamp(bundle.created()));
   head.Add("Deadline",
            absl::StrCat(Deadline(bundle.deadline(), bundle.overdue()), " (",
                         bundle.deadline_working_days(), " working days)"));
-  if (bundle.has_finished()) head.Add("Finished", FormatTimestamp(bundle.finished()));
+  if (bundle.has_finished())
+    head.Add("Finished", FormatTimestamp(bundle.finished()));
   head.Add("Stop reason", OneLine(bundle.stop_reason()));
   std::vector<std::vector<std::string>> rows = {
       {"STEP", "AGENCY", "STATE", "DEADLINE", "DETAIL"}};
   for (const auto& step : bundle.steps()) {
-    rows.push_back({step.name(), OneLine(step.agency()), StepStateText(step.state()),
-                    step.has_deadline() ? Deadline(step.deadline(), step.overdue())
-                                        : "-",
-                    OneLine(StepDetail(step))});
+    rows.push_back(
+        {step.name(), OneLine(step.agency()), StepStateText(step.state()),
+         step.has_deadline() ? Deadline(step.deadline(), step.overdue()) : "-",
+         OneLine(StepDetail(step))});
   }
   return absl::StrCat(head.ToString(), "\n", FormatTable(rows));
 }
@@ -237,7 +240,8 @@ std::string FormatBundleList(const std::vector<Bundle>& bundles) {
   std::vector<std::vector<std::string>> rows = {
       {"BUNDLE", "KIND", "DOSSIER", "STATE", "DEADLINE", "WAITING AT"}};
   for (const Bundle& b : bundles) {
-    rows.push_back({b.bundle_id(), Lower(lienthong::v1::BundleKind_Name(b.kind())),
+    rows.push_back({b.bundle_id(),
+                    Lower(lienthong::v1::BundleKind_Name(b.kind())),
                     b.dossier_code(), StateText(b.state()),
                     Deadline(b.deadline(), b.overdue()), WaitingAt(b)});
   }
@@ -260,15 +264,16 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
   std::stringstream text;
   text << in.rdbuf();
   google::protobuf::util::JsonParseOptions json;
-  if (auto parsed =
-          google::protobuf::util::JsonStringToMessage(text.str(), &request, json);
+  if (auto parsed = google::protobuf::util::JsonStringToMessage(text.str(),
+                                                                &request, json);
       !parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--file ", args.file, ": not a StartBundleRequest: ",
-                     std::string(parsed.message())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--file ", args.file,
+        ": not a StartBundleRequest: ", std::string(parsed.message())));
   }
   if (!args.kind.empty()) {
-    LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::BundleKind kind, ParseKind(args.kind));
+    LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::BundleKind kind,
+                               ParseKind(args.kind));
     request.set_kind(kind);
   }
   if (!args.dossier.empty()) request.set_dossier_code(args.dossier);
@@ -299,7 +304,8 @@ absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
     request.mutable_stop()->set_reason(args.reason);
   } else {
     if (args.step.empty()) {
-      return absl::InvalidArgumentError("--step is required to send a step again");
+      return absl::InvalidArgumentError(
+          "--step is required to send a step again");
     }
     auto& corrections = *request.mutable_retry()->mutable_corrections();
     for (const std::string& set : args.sets) {
@@ -311,24 +317,43 @@ absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
       corrections[set.substr(0, eq)] = set.substr(eq + 1);
     }
   }
-  LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(), BuildOfficer(args.officer));
+  LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),
+                             BuildOfficer(args.officer));
   return request;
 }
 
-ExitCode RunBundleStart(const BundleStartArgs& args, const CommonOptions& options,
-                        const BundleWatchOptions& watch, std::ostream& out,
-                        std::ostream& err) {
-  absl::StatusOr<lienthong::v1::StartBundleRequest> request =
-      BuildStartBundleRequest(args);
-  if (!request.ok()) return ReportUsageError(request.status(), err);
+// Makes one unary BundleService call answered by a Bundle: `call(stub,
+// context, bundle)` within the connection's deadline. Returns kOk with
+// `*bundle` set, or the exit code of the error it reported on `err`.
+template <typename Call>
+ExitCode CallForBundle(const CommonOptions& options, std::ostream& err,
+                       Call call, Bundle* bundle) {
   ExitCode code = ExitCode::kOk;
   auto stub = Stub(options, err, &code);
   if (stub == nullptr) return code;
   grpc::ClientContext context;
   SetDeadline(options.connection, context);
-  Bundle bundle;
-  grpc::Status status = stub->StartBundle(&context, *request, &bundle);
+  grpc::Status status = call(*stub, &context, bundle);
   if (!status.ok()) return ReportRpcError(status, err);
+  return ExitCode::kOk;
+}
+
+ExitCode RunBundleStart(const BundleStartArgs& args,
+                        const CommonOptions& options,
+                        const BundleWatchOptions& watch, std::ostream& out,
+                        std::ostream& err) {
+  absl::StatusOr<lienthong::v1::StartBundleRequest> request =
+      BuildStartBundleRequest(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  Bundle bundle;
+  ExitCode code = CallForBundle(
+      options, err,
+      [&](BundleService::Stub& stub, grpc::ClientContext* context,
+          Bundle* answer) {
+        return stub.StartBundle(context, *request, answer);
+      },
+      &bundle);
+  if (code != ExitCode::kOk) return code;
   if (!args.watch) return Print(bundle, options, out, err);
   return RunBundleWatch({bundle.bundle_id(), ""}, options, watch, out, err);
 }
@@ -336,14 +361,15 @@ ExitCode RunBundleStart(const BundleStartArgs& args, const CommonOptions& option
 ExitCode RunBundleStatus(const BundleRef& ref, const CommonOptions& options,
                          std::ostream& out, std::ostream& err) {
   if (absl::Status s = CheckRef(ref); !s.ok()) return ReportUsageError(s, err);
-  ExitCode code = ExitCode::kOk;
-  auto stub = Stub(options, err, &code);
-  if (stub == nullptr) return code;
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
   Bundle bundle;
-  grpc::Status status = stub->GetBundle(&context, RefRequest(ref), &bundle);
-  if (!status.ok()) return ReportRpcError(status, err);
+  ExitCode code = CallForBundle(
+      options, err,
+      [&](BundleService::Stub& stub, grpc::ClientContext* context,
+          Bundle* answer) {
+        return stub.GetBundle(context, RefRequest(ref), answer);
+      },
+      &bundle);
+  if (code != ExitCode::kOk) return code;
   return Print(bundle, options, out, err);
 }
 
@@ -390,8 +416,9 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
     return last->state() == lienthong::v1::BUNDLE_STOPPED ? kExitBundleStopped
                                                           : ExitCode::kOk;
   }
-  if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                         "the stream ended early");
+  if (status.ok())
+    status =
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended early");
   return ReportRpcError(status, err);
 }
 
@@ -401,14 +428,15 @@ ExitCode RunBundleResolve(const BundleResolveArgs& args,
   absl::StatusOr<lienthong::v1::ResolveStepRequest> request =
       BuildResolveRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
-  ExitCode code = ExitCode::kOk;
-  auto stub = Stub(options, err, &code);
-  if (stub == nullptr) return code;
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
   Bundle bundle;
-  grpc::Status status = stub->ResolveStep(&context, *request, &bundle);
-  if (!status.ok()) return ReportRpcError(status, err);
+  ExitCode code = CallForBundle(
+      options, err,
+      [&](BundleService::Stub& stub, grpc::ClientContext* context,
+          Bundle* answer) {
+        return stub.ResolveStep(context, *request, answer);
+      },
+      &bundle);
+  if (code != ExitCode::kOk) return code;
   return Print(bundle, options, out, err);
 }
 
@@ -455,8 +483,9 @@ namespace {
 void AddRef(CLI::App& command, BundleRef& ref) {
   command.add_option("--id", ref.bundle_id, "The bundle's id (b-...)")
       ->type_name("ID");
-  command.add_option("--dossier", ref.dossier,
-                     "Or the dossier code, e.g. 000.00.31.H31-260105-00001")
+  command
+      .add_option("--dossier", ref.dossier,
+                  "Or the dossier code, e.g. 000.00.31.H31-260105-00001")
       ->type_name("CODE");
 }
 
@@ -464,8 +493,9 @@ void AddWatchOptions(CLI::App& command, BundleWatchOptions& watch,
                      double& wait_seconds) {
   command.add_flag("--until-officer", watch.until_officer,
                    "Return (exit 11) once a step waits for an officer");
-  command.add_option("--wait", wait_seconds,
-                     "Stop watching after this many seconds (the bundle goes on)")
+  command
+      .add_option("--wait", wait_seconds,
+                  "Stop watching after this many seconds (the bundle goes on)")
       ->type_name("SECONDS");
 }
 
@@ -485,12 +515,16 @@ void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
     auto options = std::make_shared<CommonOptions>();
     auto watch = std::make_shared<BundleWatchOptions>();
     auto wait = std::make_shared<double>(0);
-    start->add_option("--file", args->file,
-                      "The request as JSON (StartBundleRequest, proto field names)")
+    start
+        ->add_option(
+            "--file", args->file,
+            "The request as JSON (StartBundleRequest, proto field names)")
         ->type_name("FILE");
-    start->add_option("--kind", args->kind, "birth or death (overrides the file)");
-    start->add_option("--dossier", args->dossier,
-                      "The dossier code (overrides the file)")
+    start->add_option("--kind", args->kind,
+                      "birth or death (overrides the file)");
+    start
+        ->add_option("--dossier", args->dossier,
+                     "The dossier code (overrides the file)")
         ->type_name("CODE");
     start->add_flag("--verification", args->verification,
                     "The dossier needs verification (the longer deadline)");
@@ -518,13 +552,14 @@ void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
     AddRef(*command, *ref);
     if (live) AddWatchOptions(*command, *watch, *wait);
     AddCommonOptions(*command, *options);
-    command->footer(HelpFooter(
-        absl::StrCat("lienthong bundle ", live ? "watch" : "status",
-                     " --dossier 000.00.31.H31-260105-00001"),
-        live ? kWatchNotes : ""));
+    command->footer(
+        HelpFooter(absl::StrCat("lienthong bundle ", live ? "watch" : "status",
+                                " --dossier 000.00.31.H31-260105-00001"),
+                   live ? kWatchNotes : ""));
     command->callback([live, ref, options, watch, wait, &context] {
       if (!live) {
-        context.exit_code = RunBundleStatus(*ref, *options, context.out, context.err);
+        context.exit_code =
+            RunBundleStatus(*ref, *options, context.out, context.err);
         return;
       }
       watch->terminal = IsTerminal(context.out) && !options->json;
@@ -540,22 +575,27 @@ void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
         "(--stop --reason)");
     auto args = std::make_shared<BundleResolveArgs>();
     auto options = std::make_shared<CommonOptions>();
-    resolve->add_option("--id", args->bundle_id, "The bundle's id")->type_name("ID");
-    resolve->add_option("--step", args->step, "The refused step, e.g. residence")
+    resolve->add_option("--id", args->bundle_id, "The bundle's id")
+        ->type_name("ID");
+    resolve
+        ->add_option("--step", args->step, "The refused step, e.g. residence")
         ->type_name("STEP");
-    resolve->add_option("--set", args->sets,
-                        "A corrected data key, key=value (repeatable), e.g. "
-                        "address.commune_code=12103")
+    resolve
+        ->add_option("--set", args->sets,
+                     "A corrected data key, key=value (repeatable), e.g. "
+                     "address.commune_code=12103")
         ->type_name("KEY=VALUE");
     resolve->add_flag("--stop", args->stop, "Stop the bundle instead");
-    resolve->add_option("--reason", args->reason,
-                        "Why it stops (sent to the portal, audited)")
+    resolve
+        ->add_option("--reason", args->reason,
+                     "Why it stops (sent to the portal, audited)")
         ->type_name("TEXT");
     AddOfficerOptions(*resolve, args->officer);
     AddCommonOptions(*resolve, *options);
     resolve->footer(HelpFooter(kResolveExamples));
     resolve->callback([args, options, &context] {
-      context.exit_code = RunBundleResolve(*args, *options, context.out, context.err);
+      context.exit_code =
+          RunBundleResolve(*args, *options, context.out, context.err);
     });
   }
   for (bool overdue : {true, false}) {
@@ -567,18 +607,22 @@ void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
     auto options = std::make_shared<CommonOptions>();
     args->overdue = overdue;
     if (!overdue) {
-      command->add_option("--state", args->states,
-                          "running, waiting, completed or stopped (repeatable)");
-      command->add_flag("--overdue", args->overdue, "Only those past their deadline");
+      command->add_option(
+          "--state", args->states,
+          "running, waiting, completed or stopped (repeatable)");
+      command->add_flag("--overdue", args->overdue,
+                        "Only those past their deadline");
     }
     command->add_option("--agency", args->agency,
                         "Only those waiting at this adapter, e.g. residence");
     command->add_option("--kind", args->kind, "birth or death");
     AddCommonOptions(*command, *options);
-    command->footer(HelpFooter(overdue ? "lienthong bundle overdue --agency residence"
-                                       : "lienthong bundle list --state waiting"));
+    command->footer(
+        HelpFooter(overdue ? "lienthong bundle overdue --agency residence"
+                           : "lienthong bundle list --state waiting"));
     command->callback([args, options, &context] {
-      context.exit_code = RunBundleList(*args, *options, context.out, context.err);
+      context.exit_code =
+          RunBundleList(*args, *options, context.out, context.err);
     });
   }
 }
