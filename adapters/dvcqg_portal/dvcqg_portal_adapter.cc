@@ -475,14 +475,15 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
   std::shared_ptr<Core> core_;
 };
 
+// `example` is a path the province's integration code uses, for the
+// message when a required endpoint is missing (null: optional).
 absl::Status CheckEndpoint(const char* field, const std::string& endpoint,
-                           bool required) {
+                           const char* example) {
   if (endpoint.empty()) {
-    return required ? absl::InvalidArgumentError(
-                          absl::StrCat(field,
-                                       " is required, e.g. \"/dvcqg/"
-                                       "adapter/integration\""))
-                    : absl::OkStatus();
+    return example != nullptr
+               ? absl::InvalidArgumentError(absl::StrCat(
+                     field, " is required, e.g. \"", example, "\""))
+               : absl::OkStatus();
   }
   if (!absl::StartsWith(endpoint, "/") || !IsHeaderSafe(endpoint)) {
     return absl::InvalidArgumentError(
@@ -503,12 +504,13 @@ class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
       return absl::InvalidArgumentError(
           "upstream.base_url must start with https://");
     }
-    for (const auto& [field, endpoint, required] :
-         {std::tuple<const char*, const std::string&, bool>{
-              "auth_endpoint", config.auth_endpoint(), true},
-          {"integration_endpoint", config.integration_endpoint(), true},
-          {"share_endpoint", config.share_endpoint(), false}}) {
-      if (absl::Status s = CheckEndpoint(field, endpoint, required); !s.ok()) {
+    for (const auto& [field, endpoint, example] :
+         {std::tuple<const char*, const std::string&, const char*>{
+              "auth_endpoint", config.auth_endpoint(), "/dvcqg/adapter/auth"},
+          {"integration_endpoint", config.integration_endpoint(),
+           "/dvcqg/adapter/integration"},
+          {"share_endpoint", config.share_endpoint(), nullptr}}) {
+      if (absl::Status s = CheckEndpoint(field, endpoint, example); !s.ok()) {
         return s;
       }
     }

@@ -93,11 +93,25 @@ absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
       what, path, (mode & 007) != 0 ? "others" : "its group", mode));
 }
 
+absl::Status CheckNotWritableByOthers(absl::string_view what,
+                                      const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return absl::OkStatus();
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 022) == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s '%s' is writable by %s (mode %04o): make it writable by its owner "
+      "only (chmod 644), or start with --allow-insecure-file-modes for "
+      "development",
+      what, path, (mode & 002) != 0 ? "others" : "its group", mode));
+}
+
 absl::Status CheckSecretFileModes(
     const std::string& config_path,
     const lienthong::config::v1::GatewayConfig& config) {
   std::vector<std::string> problems;
-  if (absl::Status s = CheckPrivateFile("config file", config_path); !s.ok()) {
+  if (absl::Status s = CheckNotWritableByOthers("config file", config_path);
+      !s.ok()) {
     problems.emplace_back(s.message());
   }
   for (const auto& [field, path] : SecretFiles(config)) {

@@ -1,8 +1,11 @@
-// Secret files must be private: the gateway refuses to start when its config
-// file or a key file it names (the listener's TLS key, the audit keys, an
-// adapter's client key, the admin bearer token: every `*key_file` and
-// `*token_file` field, adapter configs included) can be read or written by
-// the file's group or by others. `--allow-insecure-file-modes` turns the
+// Secret files must be private: the gateway refuses to start when a key file
+// its config names (the listener's TLS key, the audit keys, an adapter's
+// client key, the admin bearer token: every `*key_file` and `*token_file`
+// field, adapter configs included) can be read or written by the file's
+// group or by others, or when the config file itself (the trust root: CAs,
+// pins, policy) can be written by them. The config may be readable: the
+// Debian package installs it 0644 and a Kubernetes ConfigMap mounts it so;
+// secrets in it are written as ${credential:ID} or ${ENV_VAR}. `--allow-insecure-file-modes` turns the
 // refusal into a warning, for development keys checked out of a repository.
 #ifndef LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
 #define LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
@@ -29,7 +32,13 @@ std::vector<std::pair<std::string, std::string>> SecretFiles(
 // its mode, and how to fix it. Thread-safe.
 absl::Status CheckPrivateFile(absl::string_view what, const std::string& path);
 
-// Checks the config file at `config_path` and every SecretFiles() entry;
+// Like CheckPrivateFile, but only writing by the group or others
+// (mode & 022) is refused. Thread-safe.
+absl::Status CheckNotWritableByOthers(absl::string_view what,
+                                      const std::string& path);
+
+// Checks that the config file at `config_path` is not writable by others
+// and that every SecretFiles() entry is private;
 // returns OK or FAILED_PRECONDITION listing every loose file, one a line.
 // Thread-safe.
 absl::Status CheckSecretFileModes(

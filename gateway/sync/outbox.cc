@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 #include "gateway/sync/outbox_db.h"
 
 namespace lienthong::sync {
@@ -106,16 +107,11 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
     const OutboxOptions& options) {
   LIENTHONG_ASSIGN_OR_RETURN(OutboxCipher cipher,
                              OutboxCipher::Create(options.key));
-  const std::filesystem::path parent =
-      std::filesystem::path(options.path).parent_path();
-  if (!parent.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(parent, error);
-    if (error) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot create the outbox folder '", parent.string(), "': ",
-          error.message()));
-    }
+  if (absl::Status made = storage::MakeFolders(
+          std::filesystem::path(options.path).parent_path().string());
+      !made.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("outbox '", options.path, "': ", made.message()));
   }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(

@@ -15,6 +15,7 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 #include "gateway/sync/outbox_key.h"
 #include "gateway/sync/procedure_codes.h"
 #include "gateway/tls/client_identity.h"
@@ -67,10 +68,8 @@ absl::StatusOr<std::string> OutboxKey(
   }
   const std::filesystem::path folder =
       std::filesystem::path(outbox_path).parent_path();
-  if (!folder.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(folder, error);
-  }
+  // An error surfaces below, when the key file cannot be made.
+  (void)storage::MakeFolders(folder.string());
   const std::string path =
       (folder.empty() ? std::filesystem::path("outbox.key")
                       : folder / "outbox.key")

@@ -107,9 +107,12 @@ std::string ReadFile(const std::string& path) {
 }
 
 bool WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-  return static_cast<bool>(out.flush());
+  // Private, as systemd's credentials and the unit's state are.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, contents.data(), contents.size()) ==
+                  static_cast<ssize_t>(contents.size());
+  return ::close(fd) == 0 && ok;
 }
 
 std::string MakeScratchFolder(const std::string& prefix) {

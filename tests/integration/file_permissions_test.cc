@@ -1,12 +1,14 @@
-// The real binaries and file modes: lienthong-gateway refuses a config or
-// key file that group or others may read (unless told the keys are
-// development keys), and everything it and `lienthong audit export` create
-// (audit store, WAL, development keys, portal outbox, exports) is owner-only
-// even though this test runs with the usual umask 022.
+// The real binaries and file modes: lienthong-gateway refuses a key file
+// that group or others may read, or a config file they may write (unless
+// told the keys are development keys), and everything it and `lienthong
+// audit export` create (audit journal, index, WAL, development keys,
+// anchors, portal outbox, exports) is owner-only even though this test runs
+// with the usual umask 022.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -78,10 +81,10 @@ class FilePermissionsTest : public ::testing::Test {
 
 TEST_F(FilePermissionsTest, ALooseConfigOrKeyFileStopsStartUp) {
   const std::string yaml = GatewayYaml(1);
-  EXPECT_EQ(RunUntilExit(yaml, 0644), 2);
+  EXPECT_EQ(RunUntilExit(yaml, 0666), 2);
   EXPECT_THAT(ReadFileOrEmpty(log_),
               HasSubstr(absl::StrCat("config file '", config_,
-                                     "' is open to others (mode 0644)")));
+                                     "' is writable by others (mode 0666)")));
 
   const std::string key = dir_ + "/gateway.key";
   ASSERT_EQ(std::system(absl::StrCat("cp ", TestCert("gateway.key"), " ", key,
@@ -90,7 +93,7 @@ TEST_F(FilePermissionsTest, ALooseConfigOrKeyFileStopsStartUp) {
             0);
   const std::string with_loose_key =
       absl::StrReplaceAll(yaml, {{TestCert("gateway.key"), key}});
-  EXPECT_EQ(RunUntilExit(with_loose_key, 0600), 2);
+  EXPECT_EQ(RunUntilExit(with_loose_key, 0644), 2);
   EXPECT_THAT(ReadFileOrEmpty(log_),
               HasSubstr(absl::StrCat("listener.tls.key_file '", key,
                                      "' is open to its group (mode 0640)")));
@@ -111,14 +114,18 @@ TEST_F(FilePermissionsTest, WhatTheGatewayAndTheCliCreateIsOwnerOnly) {
                      "    config:\n      upstream:\n        base_url: "
                      "https://127.0.0.1:",
                      sim->port, "\n        ca_file: ", TestCert("ca.pem"),
-                     "\n      api_key: dev-portal-key\n")}});
+                     "\n      auth_endpoint: /dvcqg/adapter/auth\n"
+                     "      integration_endpoint: /dvcqg/adapter/integration\n"
+                     "      username: lienthong-dev\n"
+                     "      password: dev-portal-password\n"
+                     "      madonvi: 000.00.00.H31\n")}});
   absl::StrAppend(&yaml, "portal_sync:\n  adapter: portal\n  outbox_file: ",
-                  dir_, "/outbox.db\n");
+                  dir_, "/outbox/outbox.db\n");
   const std::string audit_dir = AuditDirOf(yaml);
   auto gateway = StartGatewayProcess(config_, yaml, log_);
-  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  ASSERT_TRUE(gateway.ok()) << gateway.status() << "\n" << ReadFileOrEmpty(log_);
   {
-    // One audited call, so that the store has written its WAL.
+    // One audited call, so that the journal and its index have been written.
     auto stub = lienthong::v1::PopulationService::NewStub(
         ClientChannel(gateway->port, "dossier-system"));
     grpc::ClientContext context;
@@ -126,16 +133,24 @@ TEST_F(FilePermissionsTest, WhatTheGatewayAndTheCliCreateIsOwnerOnly) {
     lienthong::v1::LookupCitizenRequest request;
     request.set_citizen_id("033085012345");
     request.set_purpose("1.001193");
+    *request.mutable_officer() = TestOfficer();
     lienthong::v1::Citizen citizen;
-    ASSERT_TRUE(stub->LookupCitizen(&context, request, &citizen).ok());
+    grpc::Status status = stub->LookupCitizen(&context, request, &citizen);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
-  for (const std::string& file :
-       {audit_dir + "/audit.db", audit_dir + "/audit.db-wal",
-        audit_dir + "/audit.db-shm", audit_dir + "/audit-signing.pem",
-        audit_dir + "/audit-hmac.key", dir_ + "/outbox.db",
-        dir_ + "/outbox.db-wal", dir_ + "/outbox.db-shm"}) {
-    EXPECT_EQ(ModeOf(file), 0600) << file;
+  // Everything the gateway created, wherever its stores put it.
+  int files = 0;
+  for (const std::string& folder : {audit_dir, dir_ + "/outbox"}) {
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(folder)) {
+      const std::string path = entry.path().string();
+      if (path == config_ || path == log_) continue;
+      EXPECT_EQ(ModeOf(path) & 077, 0) << path << " mode " << std::oct
+                                       << ModeOf(path);  // folders too
+      ++files;
+    }
   }
+  EXPECT_GE(files, 6);  // journal, index and WAL, keys, outbox and WAL
   gateway->process.Stop(SIGTERM);
 
   // An export, also over an older file that was readable by others.
@@ -143,8 +158,8 @@ TEST_F(FilePermissionsTest, WhatTheGatewayAndTheCliCreateIsOwnerOnly) {
   { std::ofstream(out) << "old"; }
   ::chmod(out.c_str(), 0644);
   auto export_run = Subprocess::Start(
-      {BinaryPath("gateway/cli/lienthong"), "audit", "export", "--db",
-       audit_dir + "/audit.db", "--out", out},
+      {BinaryPath("gateway/cli/lienthong"), "audit", "export", "--journal",
+       audit_dir + "/audit-journal", "--out", out},
       dir_ + "/export.log");
   ASSERT_TRUE(export_run.ok());
   const int status = export_run->Stop(0);

@@ -19,6 +19,7 @@
 #include "tests/testing/cert_factory.h"
 #include "tests/testing/h2_raw_client.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/test_officer.h"
 
 namespace lienthong::testing {
 namespace {
@@ -46,6 +47,7 @@ grpc::StatusCode Lookup(const std::shared_ptr<grpc::Channel>& channel) {
   lienthong::v1::LookupCitizenRequest request;
   request.set_citizen_id(kFoundId);
   request.set_purpose("1.001193");
+  *request.mutable_officer() = TestOfficer();
   lienthong::v1::Citizen citizen;
   return stub->LookupCitizen(&context, request, &citizen).error_code();
 }

@@ -99,8 +99,22 @@ TEST_F(FileModesTest, OnlyOwnerOnlyFilesPass) {
   EXPECT_THAT(CheckPrivateFile("tls.key_file", dir_ + "/missing"), IsOk());
 }
 
+TEST_F(FileModesTest, TheConfigFileMayBeReadButNotWrittenByOthers) {
+  for (unsigned mode : {0600u, 0640u, 0644u, 0444u}) {
+    EXPECT_THAT(CheckNotWritableByOthers("config file", Make("a.yaml", mode)),
+                IsOk())
+        << std::oct << mode;
+  }
+  EXPECT_THAT(CheckNotWritableByOthers("config file", Make("b.yaml", 0664)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is writable by its group (mode 0664)")));
+  EXPECT_THAT(CheckNotWritableByOthers("config file", Make("c.yaml", 0646)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is writable by others (mode 0646)")));
+}
+
 TEST_F(FileModesTest, ChecksTheConfigFileAndEverySecretFile) {
-  const std::string config_file = Make("gateway.yaml", 0644);
+  const std::string config_file = Make("gateway.yaml", 0666);
   config::v1::GatewayConfig config;
   config.mutable_listener()->mutable_tls()->set_key_file(Make("tls.key", 0600));
   config.mutable_audit()->set_hmac_key_file(Make("hmac.key", 0640));
@@ -109,7 +123,7 @@ TEST_F(FileModesTest, ChecksTheConfigFileAndEverySecretFile) {
                                AllOf(HasSubstr("config file '" + config_file),
                                      HasSubstr("audit.hmac_key_file"),
                                      Not(HasSubstr("tls.key")))));
-  ::chmod(config_file.c_str(), 0600);
+  ::chmod(config_file.c_str(), 0644);
   ::chmod(config.audit().hmac_key_file().c_str(), 0400);
   EXPECT_THAT(CheckSecretFileModes(config_file, config), IsOk());
 }

@@ -46,8 +46,21 @@ lienthong::v1::PushDossierStatusRequest Push(int n) {
   u->set_procedure_code("1.001193.000.00.00.H31");
   u->set_status(lienthong::v1::NEW);
   u->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
+  // A dossier's first update carries its registration (synthetic).
+  lienthong::v1::DossierRegistration* r = u->mutable_registration();
+  r->set_procedure_name("Đăng ký khai sinh");
+  r->set_field_code("G09-TP05");
+  r->set_field_name("Hộ tịch");
+  r->mutable_applicant()->set_name("Trần Thị Mai");
+  r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+  r->set_summary("Khai sinh");
+  *r->mutable_received() = u->time();
+  r->set_handling_unit("UBND xã Tân Hưng");
   return request;
 }
+
+// Outbox items of one accepted push: the registration and the step.
+constexpr int64_t kItemsPerPush = 2;
 
 TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   adapters::AdapterRegistry registry;
@@ -99,8 +112,9 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
     return stub->PushDossierStatus(&context, Push(n), &response);
   };
 
-  ASSERT_TRUE(push(1).ok());
-  ASSERT_EQ(OpenItems((*sync)->outbox()), 1);
+  const grpc::Status first = push(1);
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  ASSERT_EQ(OpenItems((*sync)->outbox()), kItemsPerPush);
 
   faulty.set_mode(FaultyIo::Mode::kFail);
   // The first push finds out (its record cannot be written: the answer is
@@ -121,7 +135,7 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   grpc::Status status = push(6);
   for (int i = 0; i < 3 && !status.ok(); ++i) status = push(6);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(OpenItems((*sync)->outbox()), before + 1);
+  EXPECT_EQ(OpenItems((*sync)->outbox()), before + kItemsPerPush);
 
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   server->Wait();
