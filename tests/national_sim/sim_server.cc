@@ -159,6 +159,9 @@ class SimServer::Impl {
     System system;
     Fate fate;
     SimReply reply;
+    // The knobs when the request arrived: a request is served as they were
+    // then, though they may change while it waits out its latency.
+    Knobs knobs;
     event* timer = nullptr;
   };
 
@@ -174,10 +177,10 @@ class SimServer::Impl {
   // All below run on the loop thread.
   void OnRequest(evhttp_request* req);
   void Schedule(evhttp_request* req, System system, const Knobs& knobs);
-  void Delay(evhttp_request* req, System system, Fate fate, SimReply reply,
-             int delay_ms);
+  void Delay(evhttp_request* req, System system, const Knobs& knobs, Fate fate,
+             SimReply reply, int delay_ms);
   void Finish(Pending* pending);
-  SimReply Serve(System system, const SimRequest& request);
+  SimReply Serve(System system, const SimRequest& request, const Knobs& knobs);
   SimReply Control(const SimRequest& request);
   void ReleaseHeld();
   // Counts the answer in the system's stats, then Reply()s.
@@ -359,9 +362,9 @@ void SimServer::Impl::OnRequest(evhttp_request* req) {
     // Answered from a timer, never from inside this callback, where libevent
     // still uses the connection.
     if (knobs.down_mode == DownMode::kReset) {
-      Delay(req, *system, Fate::kDrop, {}, 0);
+      Delay(req, *system, knobs, Fate::kDrop, {}, 0);
     } else {
-      Delay(req, *system, Fate::kReply,
+      Delay(req, *system, knobs, Fate::kReply,
             ErrorReply(*system, knobs, ErrorKind::kHttp503), 0);
     }
   } else if (knobs.hang) {
@@ -376,23 +379,24 @@ void SimServer::Impl::Schedule(evhttp_request* req, System system,
   int delay = knobs.latency_ms;
   if (knobs.jitter_ms > 0) delay += absl::Uniform(rng_, 0, knobs.jitter_ms + 1);
   if (Roll(knobs.drop_rate)) {
-    Delay(req, system, Fate::kDrop, {}, delay);
+    Delay(req, system, knobs, Fate::kDrop, {}, delay);
   } else if (Roll(knobs.error_rate)) {
-    Delay(req, system, Fate::kReply,
+    Delay(req, system, knobs, Fate::kReply,
           ErrorReply(system, knobs, knobs.error_kind), delay);
   } else if (Roll(knobs.lose_answer_rate)) {
-    Delay(req, system, Fate::kServeThenDrop, {}, delay);
+    Delay(req, system, knobs, Fate::kServeThenDrop, {}, delay);
   } else {
-    Delay(req, system,
+    Delay(req, system, knobs,
           Roll(knobs.malformed_rate) ? Fate::kMalformed : Fate::kServe, {},
           delay);
   }
 }
 
-void SimServer::Impl::Delay(evhttp_request* req, System system, Fate fate,
-                            SimReply reply, int delay_ms) {
+void SimServer::Impl::Delay(evhttp_request* req, System system,
+                            const Knobs& knobs, Fate fate, SimReply reply,
+                            int delay_ms) {
   auto pending = std::make_unique<Pending>(
-      Pending{this, req, system, fate, std::move(reply)});
+      Pending{this, req, system, fate, std::move(reply), knobs});
   pending->timer = evtimer_new(base_, &OnTimerCb, pending.get());
   timeval tv{delay_ms / 1000, (delay_ms % 1000) * 1000};
   evtimer_add(pending->timer, &tv);
@@ -416,21 +420,23 @@ void SimServer::Impl::Finish(Pending* p) {
       Send(pending->req, pending->system, pending->reply, false);
       return;
     case Fate::kServeThenDrop:
-      Serve(pending->system, ReadRequest(pending->req));
+      Serve(pending->system, ReadRequest(pending->req), pending->knobs);
       Drop(pending->req, pending->system);
       return;
     case Fate::kServe:
     case Fate::kMalformed:
       break;
   }
-  SimReply reply = Serve(pending->system, ReadRequest(pending->req));
+  SimReply reply =
+      Serve(pending->system, ReadRequest(pending->req), pending->knobs);
   bool malformed = pending->fate == Fate::kMalformed && reply.status == 200;
   // Cut in half: a body that no XML or JSON parser accepts.
   if (malformed) reply.body.resize(reply.body.size() / 2);
   Send(pending->req, pending->system, reply, malformed);
 }
 
-SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
+SimReply SimServer::Impl::Serve(System system, const SimRequest& request,
+                                const Knobs& knobs) {
   switch (system) {
     case System::kPopulation:
       if (request.path != "/c06/soap" || request.method != "POST") {
@@ -440,7 +446,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
     case System::kVneid:
       return vneid_.Handle(request, absl::Now());
     case System::kPortal:
-      return portal_.Handle(request, GetKnobs(System::kPortal), absl::Now());
+      return portal_.Handle(request, knobs, absl::Now());
     default:
       break;
   }
@@ -450,7 +456,7 @@ SimReply SimServer::Impl::Serve(System system, const SimRequest& request) {
             static_cast<size_t>(System::kFirstAdded))
         ->Handle(request, absl::Now());
   }
-  return agencies_.Handle(system, request, GetKnobs(system), absl::Now());
+  return agencies_.Handle(system, request, knobs, absl::Now());
 }
 
 SimReply SimServer::Impl::Control(const SimRequest& request) {
