@@ -156,9 +156,11 @@ std::string VerifyDetails(const VerifyAuditResponse& report) {
 
 }  // namespace
 
-AuditServiceImpl::AuditServiceImpl(AuditLog& log, AuthorizeFn authorize,
-                                   HasRoleFn has_role)
-    : log_(log),
+AuditServiceImpl::AuditServiceImpl(
+    std::shared_ptr<const calls::CallRecorder> recorder, AuthorizeFn authorize,
+    HasRoleFn has_role)
+    : recorder_(std::move(recorder)),
+      log_(*recorder_->audit()),
       authorize_(std::move(authorize)),
       has_role_(std::move(has_role)),
       queries_(std::make_unique<Worker>(kMaxQueuedQueries, "queries")),
@@ -183,20 +185,22 @@ absl::Status AuditServiceImpl::Admit(const grpc::CallbackServerContext& ctx,
 AuditRecord AuditServiceImpl::CallRecord(absl::string_view method,
                                          const Caller& caller, absl::Time start,
                                          const absl::Status& outcome) const {
-  AuditRecord record;
-  record.set_method(std::string(method));
-  record.set_caller(caller.id);
-  record.set_caller_cert_sha256(caller.cert_sha256);
-  record.set_outcome(std::string(absl::StatusCodeToString(outcome.code())));
+  calls::Call call(method, {caller.id, caller.cert_sha256});
+  call.start = start;
+  AuditRecord record = recorder_->Record(call, outcome);
   (void)ToProtoTime(start, record.mutable_time());
-  record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - start));
   return record;
 }
 
 void AuditServiceImpl::Audit(AuditRecord record, absl::Status answer,
                              absl::AnyInvocable<void(absl::Status) &&> release) {
-  log_.AppendThenRelease(std::move(record), /*wait_for_durable=*/true,
-                         std::move(answer), std::move(release));
+  calls::Call call(record.method(),
+                   {record.caller(), record.caller_cert_sha256()});
+  call.start = absl::Now() - absl::Microseconds(record.latency_us());
+  recorder_->Log(call, answer);
+  std::vector<AuditRecord> records;
+  records.push_back(std::move(record));
+  recorder_->AuditThenRelease(std::move(records), answer, std::move(release));
 }
 
 grpc::ServerWriteReactor<lienthong::v1::AuditRecord>*

@@ -41,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/calls/call_recorder.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/signing.h"
@@ -83,11 +84,14 @@ class AuditServiceImpl final
   static constexpr int kMaxQueuedVerifications = 4;
   static constexpr int kMaxQueuedQueries = 64;
 
-  // Serves `log`: queries its index, verifies its journal, and records every
-  // call in it. Starts the worker threads.
-  // REQUIRES: `log` outlives this service, which outlives the server that
-  // serves it; `authorize` and `has_role` are non-null.
-  AuditServiceImpl(AuditLog& log, AuthorizeFn authorize, HasRoleFn has_role);
+  // Serves the recorder's audit log: queries its index, verifies its
+  // journal, and records every call through `recorder` (access log,
+  // metrics, audit record). Starts the worker threads.
+  // REQUIRES: recorder->audited(); its log outlives this service, which
+  // outlives the server that serves it; `authorize` and `has_role` are
+  // non-null.
+  AuditServiceImpl(std::shared_ptr<const calls::CallRecorder> recorder,
+                   AuthorizeFn authorize, HasRoleFn has_role);
 
   // Finishes calls still queued with UNAVAILABLE and joins the workers.
   // REQUIRES: the server has shut down, or will not call again.
@@ -115,15 +119,16 @@ class AuditServiceImpl final
   class Worker;
 
  private:
-  // Records the call in the log, then calls `release` with what the caller
-  // may be told (`answer`, or UNAVAILABLE when the record cannot be
-  // written).
+  // Logs the call and records it in the audit log, then calls `release`
+  // with what the caller may be told (`answer`, or UNAVAILABLE when the
+  // record cannot be written).
   void Audit(AuditRecord record, absl::Status answer,
              absl::AnyInvocable<void(absl::Status) &&> release);
   // The record of a call to `method` by `caller` started at `start`.
   AuditRecord CallRecord(absl::string_view method, const Caller& caller,
                          absl::Time start, const absl::Status& outcome) const;
 
+  const std::shared_ptr<const calls::CallRecorder> recorder_;
   AuditLog& log_;
   const AuthorizeFn authorize_;
   const HasRoleFn has_role_;

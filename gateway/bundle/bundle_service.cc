@@ -60,30 +60,6 @@ absl::Status CheckReason(absl::string_view reason) {
   return absl::OkStatus();
 }
 
-// Calls `done` once every one of `count` records has been released: with
-// OK, or the first failure.
-class ReleaseWhenAll {
- public:
-  ReleaseWhenAll(int count, absl::AnyInvocable<void(absl::Status) &&> done)
-      : left_(count), done_(std::move(done)) {}
-  void Released(absl::Status status) {
-    absl::Status result;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!status.ok() && first_.ok()) first_ = std::move(status);
-      if (--left_ > 0) return;
-      result = first_;
-    }
-    std::move(done_)(std::move(result));
-  }
-
- private:
-  absl::Mutex mu_;
-  int left_ ABSL_GUARDED_BY(mu_);
-  absl::Status first_ ABSL_GUARDED_BY(mu_);
-  absl::AnyInvocable<void(absl::Status) &&> done_;
-};
-
 }  // namespace
 
 // What is recorded of one unary call.
@@ -92,11 +68,13 @@ struct BundleService::Call {
   absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = nullptr;
   BundleCaller caller;
+  // The request (gRPC's, alive until the reactor finishes), digested with
+  // the audit log's key into the record.
+  const google::protobuf::Message* request = nullptr;
   // Set once checked: they go to the audit record.
   std::string dossier;
   std::string subject;
   lienthong::v1::Officer officer;
-  std::string request_sha256;
   // A stop that went through: its reason's record comes too.
   std::optional<std::string> stop_reason;
 };
@@ -216,12 +194,16 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
   Bundle current_;
 };
 
-void BundleService::Start(BundleAuthorizer authorize, audit::AuditLog* audit,
-                          bool wait_for_durable) {
+void BundleService::Start(BundleAuthorizer authorize,
+                          std::shared_ptr<const calls::CallRecorder> recorder) {
   absl::MutexLock lock(&mu_);
   authorize_ = std::move(authorize);
-  audit_ = audit;
-  wait_for_durable_ = wait_for_durable;
+  if (recorder != nullptr) recorder_ = std::move(recorder);
+}
+
+std::shared_ptr<const calls::CallRecorder> BundleService::recorder() {
+  absl::MutexLock lock(&mu_);
+  return recorder_;
 }
 
 absl::StatusOr<BundleCaller> BundleService::Authorize(
@@ -237,61 +219,42 @@ absl::StatusOr<BundleCaller> BundleService::Authorize(
 
 void BundleService::Finish(std::shared_ptr<Call> call, absl::Status status,
                            const google::protobuf::Message* response) {
-  log::Info("access",
-            {{"method", call->method},
-             {"caller", call->caller.id},
-             {"dossier", call->dossier},
-             {"code", absl::StatusCodeToString(status.code())},
-             {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                                        absl::Now() - call->start))}});
-  audit::AuditLog* log;
-  bool wait;
-  {
-    absl::MutexLock lock(&mu_);
-    log = audit_;
-    wait = wait_for_durable_;
-  }
+  const std::shared_ptr<const calls::CallRecorder> recorder = this->recorder();
+  calls::Call base(call->method, {call->caller.id, call->caller.cert_sha256});
+  base.start = call->start;
+  recorder->Log(base, status, {{"dossier", call->dossier}});
   grpc::ServerUnaryReactor* reactor = call->reactor;
+  audit::AuditLog* log = recorder->audit();
   if (log == nullptr) {
     reactor->Finish(ToGrpcStatus(status));
     return;
   }
-  lienthong::v1::AuditRecord record;
-  record.set_caller(call->caller.id);
-  record.set_caller_cert_sha256(call->caller.cert_sha256);
-  record.set_method(std::string(call->method));
+  lienthong::v1::AuditRecord record = recorder->Record(base, status);
   record.set_dossier_id(call->dossier);
   if (!call->subject.empty()) log->citizen_key().Fill(call->subject, &record);
   log->citizen_key().FillOfficer(call->officer.citizen_id(),
                                  call->officer.unit_code(),
                                  call->officer.account(), &record);
-  record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
-  record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call->start));
-  record.set_request_sha256(call->request_sha256);
+  const audit::DigestKey& digest = log->digest_key();
+  if (call->request != nullptr) {
+    record.set_request_sha256(digest.Digest(*call->request));
+  }
   if (status.ok() && response != nullptr) {
-    record.set_response_sha256(audit::Sha256Hex(response->SerializeAsString()));
+    record.set_response_sha256(digest.Digest(*response));
   }
   std::vector<lienthong::v1::AuditRecord> records;
   if (call->stop_reason.has_value() && status.ok()) {
     lienthong::v1::AuditRecord stop = record;
     stop.set_method(kStopAuditMethod);
-    stop.set_request_sha256(audit::Sha256Hex(*call->stop_reason));
+    stop.set_request_sha256(digest.Digest(*call->stop_reason));
     stop.clear_response_sha256();
     records.push_back(std::move(stop));
   }
   records.push_back(std::move(record));
-  auto all = std::make_shared<ReleaseWhenAll>(
-      static_cast<int>(records.size()), [reactor, status](absl::Status durable) {
-        reactor->Finish(ToGrpcStatus(
-            durable.ok() ? status
-                         : absl::UnavailableError(audit::kAnswerWithheld)));
-      });
-  for (auto& one : records) {
-    log->AppendThenRelease(std::move(one), wait, absl::OkStatus(),
-                           [all](absl::Status released) {
-                             all->Released(std::move(released));
-                           });
-  }
+  recorder->AuditThenRelease(std::move(records), status,
+                             [reactor](absl::Status answer) {
+                               reactor->Finish(ToGrpcStatus(answer));
+                             });
 }
 
 grpc::ServerUnaryReactor* BundleService::StartBundle(
@@ -301,7 +264,7 @@ grpc::ServerUnaryReactor* BundleService::StartBundle(
   auto call = std::make_shared<Call>();
   call->method = kStartBundleMethod;
   call->reactor = context->DefaultReactor();
-  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  call->request = request;
   absl::StatusOr<BundleCaller> caller = Authorize(*context, kStartBundleMethod);
   if (!caller.ok()) {
     Finish(call, caller.status(), nullptr);
@@ -330,7 +293,7 @@ grpc::ServerUnaryReactor* BundleService::StartBundle(
   command.data = *std::move(data);
   command.caller = caller->id;
   command.caller_cert_sha256 = caller->cert_sha256;
-  command.request_sha256 = call->request_sha256;
+  command.request_sha256 = audit::Sha256Hex(request->SerializeAsString());
   orchestrator_->StartBundle(
       std::move(command), [this, call, response](absl::StatusOr<Bundle> bundle) {
         if (bundle.ok()) *response = *std::move(bundle);
@@ -346,7 +309,7 @@ grpc::ServerUnaryReactor* BundleService::GetBundle(
   auto call = std::make_shared<Call>();
   call->method = kGetBundleMethod;
   call->reactor = context->DefaultReactor();
-  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  call->request = request;
   absl::StatusOr<BundleCaller> caller = Authorize(*context, kGetBundleMethod);
   absl::Status status = caller.status();
   if (status.ok()) {
@@ -387,25 +350,14 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
     status = found.status();
     if (found.ok()) id = found->bundle_id();
   }
-  log::Info("access", {{"method", kWatchBundleMethod},
-                       {"caller", caller.ok() ? caller->id : ""},
-                       {"code", absl::StatusCodeToString(status.code())}});
-  audit::AuditLog* log;
-  {
-    absl::MutexLock lock(&mu_);
-    log = audit_;
-  }
-  if (log != nullptr) {
+  const std::shared_ptr<const calls::CallRecorder> recorder = this->recorder();
+  calls::Call call(kWatchBundleMethod, calls::CallerOf(*context));
+  recorder->Log(call, status);
+  if (audit::AuditLog* log = recorder->audit(); log != nullptr) {
     // Not waited for: the stream only reads.
-    lienthong::v1::AuditRecord record;
-    if (caller.ok()) {
-      record.set_caller(caller->id);
-      record.set_caller_cert_sha256(caller->cert_sha256);
-    }
-    record.set_method(kWatchBundleMethod);
-    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
-    record.set_request_sha256(audit::Sha256Hex(request->SerializeAsString()));
-    log->Append(std::move(record), [](absl::Status) {});
+    lienthong::v1::AuditRecord record = recorder->Record(call, status);
+    record.set_request_sha256(log->digest_key().Digest(*request));
+    recorder->AuditOnly(std::move(record));
   }
   if (!status.ok()) {
     watch->FinishNow(status);
@@ -422,7 +374,7 @@ grpc::ServerUnaryReactor* BundleService::ListBundles(
   auto call = std::make_shared<Call>();
   call->method = kListBundlesMethod;
   call->reactor = context->DefaultReactor();
-  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  call->request = request;
   absl::StatusOr<BundleCaller> caller = Authorize(*context, kListBundlesMethod);
   absl::Status status = caller.status();
   if (status.ok()) {
@@ -443,7 +395,7 @@ grpc::ServerUnaryReactor* BundleService::ResolveStep(
   auto call = std::make_shared<Call>();
   call->method = kResolveStepMethod;
   call->reactor = context->DefaultReactor();
-  call->request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  call->request = request;
   absl::StatusOr<BundleCaller> caller = Authorize(*context, kResolveStepMethod);
   const absl::Time now = absl::Now();
   absl::Status status = caller.status();

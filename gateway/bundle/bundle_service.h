@@ -30,6 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/calls/call_recorder.h"
 #include "gateway/bundle/orchestrator.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -72,11 +73,12 @@ class BundleService final : public lienthong::v1::BundleService::CallbackService
   explicit BundleService(Orchestrator* orchestrator)
       : orchestrator_(orchestrator) {}
 
-  // Sets how calls are authorised and audited (`audit` may be null: not
-  // audited; `wait_for_durable`: answers wait for their records). Until
-  // then every call fails with UNAVAILABLE. Thread-safe.
-  void Start(BundleAuthorizer authorize, audit::AuditLog* audit,
-             bool wait_for_durable);
+  // Sets how calls are authorised and recorded (access log, metrics and,
+  // when the recorder audits, audit records that answers wait for as the
+  // recorder says; null: logged only). Until then every call fails with
+  // UNAVAILABLE. Thread-safe.
+  void Start(BundleAuthorizer authorize,
+             std::shared_ptr<const calls::CallRecorder> recorder);
 
   // The methods of lienthong.v1.BundleService; errors as in bundle.proto,
   // plus UNAUTHENTICATED / PERMISSION_DENIED from the authoriser.
@@ -106,6 +108,7 @@ class BundleService final : public lienthong::v1::BundleService::CallbackService
  private:
   absl::StatusOr<BundleCaller> Authorize(const grpc::CallbackServerContext& ctx,
                                          absl::string_view method);
+  std::shared_ptr<const calls::CallRecorder> recorder();
   // Logs, audits and answers `call` with `status` (and `response`, filled
   // already). `extra` records are appended first (the stop's).
   void Finish(std::shared_ptr<Call> call, absl::Status status,
@@ -114,8 +117,9 @@ class BundleService final : public lienthong::v1::BundleService::CallbackService
   Orchestrator* const orchestrator_;
   absl::Mutex mu_;
   BundleAuthorizer authorize_ ABSL_GUARDED_BY(mu_);
-  audit::AuditLog* audit_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool wait_for_durable_ ABSL_GUARDED_BY(mu_) = true;
+  std::shared_ptr<const calls::CallRecorder> recorder_ ABSL_GUARDED_BY(mu_) =
+      std::make_shared<const calls::CallRecorder>(
+          calls::CallRecorder::Options{});
 };
 
 }  // namespace lienthong::bundle

@@ -62,8 +62,6 @@ absl::StatusOr<std::unique_ptr<Bundles>> Bundles::Create(
     RuntimeStepInvoker::RuntimeSource runtime, sync::Outbox* outbox) {
   std::unique_ptr<Bundles> bundles(new Bundles());
   bundles->config_ = config.bundles();
-  bundles->wait_for_durable_audit_ =
-      !config.audit().has_wait_for_durable() || config.audit().wait_for_durable();
   absl::StatusOr<std::unique_ptr<SqliteBundleStore>> store =
       SqliteBundleStore::Open(StoreFile(config.bundles()));
   if (!store.ok()) {
@@ -96,11 +94,13 @@ void Bundles::ExportMetrics(metrics::Registry& registry) {
   orchestrator_->SetMetrics(metrics_.get());
 }
 
-absl::Status Bundles::Start(BundleAuthorizer authorize, audit::AuditLog* audit) {
+absl::Status Bundles::Start(
+    BundleAuthorizer authorize,
+    std::shared_ptr<const calls::CallRecorder> recorder) {
   LIENTHONG_RETURN_IF_ERROR(CheckDefinitions(config_, *invoker_));
-  orchestrator_->SetAuditLog(audit);
+  orchestrator_->SetAuditLog(recorder != nullptr ? recorder->audit() : nullptr);
   LIENTHONG_RETURN_IF_ERROR(orchestrator_->Start());
-  service_->Start(std::move(authorize), audit, wait_for_durable_audit_);
+  service_->Start(std::move(authorize), std::move(recorder));
   log::Info("bundles started",
             {{"kinds", absl::StrCat(config_.definitions_size())},
              {"store", StoreFile(config_)}});

@@ -10,7 +10,7 @@
 //                                      {(*bundles)->service()});
 //   gateway = server->get();
 //   (*bundles)->ExportMetrics(gateway->metrics_registry());
-//   (*bundles)->Start(authorize, gateway->audit_log());  // checks, resumes
+//   (*bundles)->Start(authorize, gateway->recorder());  // checks, resumes
 //   ...  SIGHUP: (*bundles)->ReloadCalendar();
 //   (*bundles)->Stop();  // after the server has shut down
 //
@@ -61,10 +61,12 @@ class Bundles {
 
   // Checks the definitions against the adapters (CheckDefinitions), then
   // resumes the stored bundles and serves calls, authorised by `authorize`
-  // and audited to `audit` (may be null). INVALID_ARGUMENT marked with the
-  // definition's field; the store's errors. REQUIRES: once; `audit`
-  // outlives Stop.
-  absl::Status Start(BundleAuthorizer authorize, audit::AuditLog* audit);
+  // and recorded by `recorder` (its audit log, if any, also takes the
+  // steps' records; null: logged only). INVALID_ARGUMENT marked with the
+  // definition's field; the store's errors. REQUIRES: once; the recorder's
+  // audit log outlives Stop.
+  absl::Status Start(BundleAuthorizer authorize,
+                     std::shared_ptr<const calls::CallRecorder> recorder);
 
   // Stops the orchestrator. REQUIRES: after the server serving service()
   // has shut down. Idempotent.
@@ -80,7 +82,6 @@ class Bundles {
   Bundles() = default;
 
   lienthong::config::v1::Bundles config_;
-  bool wait_for_durable_audit_ = true;
   // Destroyed in reverse: the service and orchestrator go before what they
   // use.
   std::unique_ptr<SqliteBundleStore> store_;

@@ -85,7 +85,7 @@ std::string JsonEscape(absl::string_view text) {
 }
 
 void Write(Level level, absl::string_view message,
-           std::initializer_list<Field> fields) {
+           absl::Span<const Field> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }

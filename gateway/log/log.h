@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace lienthong::log {
 
@@ -26,7 +27,7 @@ std::string LevelNames();
 // Writes {"ts":..., "level":..., "msg":..., fields...} as one line.
 // Thread-safe; lines from different threads never interleave.
 void Write(Level level, absl::string_view message,
-           std::initializer_list<Field> fields = {});
+           absl::Span<const Field> fields = {});
 
 inline void Info(absl::string_view message,
                  std::initializer_list<Field> fields = {}) {

@@ -83,16 +83,15 @@ absl::Status ValidateName(absl::string_view name) {
 }  // namespace
 
 // What the gateway records about one call, for the access log (and, with
-// the citizen ID hashed, the audit log).
-struct CallRecord {
+// the citizen ID hashed, the audit log), beyond what every call has.
+struct CallRecord : calls::Call {
   // `digest_key`: the audit log's, when the call is audited (null when not):
   // the request's keyed digest is only for the audit record.
   CallRecord(absl::string_view method, const google::protobuf::Message& request,
              std::string citizen_id, std::string purpose, std::string dossier_id,
              const audit::DigestKey* digest_key)
-      : method(method),
+      : calls::Call(method, {}),
         trace_id(NewTraceId()),
-        start(absl::Now()),
         citizen_id(std::move(citizen_id)),
         purpose(std::move(purpose)),
         dossier_id(std::move(dossier_id)),
@@ -101,12 +100,7 @@ struct CallRecord {
         digest_key(digest_key),
         request_sha256(audited ? digest_key->Digest(request) : std::string()) {}
 
-  absl::string_view method;
   std::string trace_id;
-  absl::Time start;
-  tls::ClientIdentity caller;
-  // The adapter instance that served it; empty when refused before routing.
-  std::string system;
   std::string citizen_id;  // logged only masked
   // The officer the call was made for, when the request names one; its ID
   // is logged only masked and audited only hashed.
@@ -130,12 +124,11 @@ struct CallRecord {
 class Services {
  public:
   Services(std::shared_ptr<const Runtime> runtime, ServerMetrics* metrics,
-           audit::AuditLog* audit, bool wait_for_durable, std::string node)
+           std::shared_ptr<const calls::CallRecorder> recorder)
       : runtime_(std::move(runtime)),
         metrics_(metrics),
-        audit_(audit),
-        wait_for_durable_(wait_for_durable),
-        node_(std::move(node)) {}
+        audit_(recorder->audit()),
+        recorder_(std::move(recorder)) {}
 
   // The key of the audit record's digests; null when auditing is off.
   const audit::DigestKey* auditing() const {
@@ -219,11 +212,7 @@ class Services {
                          const absl::Status& status) const {
     CallRecord call(method, google::protobuf::Empty(), "", "", "",
                     auditing());
-    if (auto auth = ctx.auth_context(); auth != nullptr) {
-      if (auto caller = tls::IdentityFromAuthContext(*auth); caller.ok()) {
-        call.caller = *std::move(caller);
-      }
-    }
+    call.caller = calls::CallerOf(ctx);
     Complete(call, status, [](absl::Status) {});
   }
 
@@ -241,43 +230,31 @@ class Services {
   // configured; if it cannot be written the answer is withheld (UNAVAILABLE).
   void Complete(const CallRecord& call, const absl::Status& status,
                 absl::AnyInvocable<void(absl::Status) &&> release) const {
-    log::Info("access",
-              {{"method", call.method},
-               {"caller", call.caller.id},
-               {"trace_id", call.trace_id},
-               {"system", call.system},
-               {"record_type", call.record_type},
-               {"citizen", validation::MaskCitizenId(call.citizen_id)},
-               {"officer", call.officer.citizen_id().empty()
-                               ? std::string()
-                               : validation::MaskCitizenId(
-                                     call.officer.citizen_id())},
-               {"attempts", absl::StrCat(call.attempts)},
-               {"code", absl::StatusCodeToString(status.code())},
-               {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                                          absl::Now() - call.start))},
-               {"request_bytes", absl::StrCat(call.request_bytes)},
-               {"response_bytes", absl::StrCat(call.response_bytes)}});
-    if (metrics_ != nullptr) {
-      std::string code(absl::StatusCodeToString(status.code()));
-      metrics_->calls
-          .WithLabels({call.method, call.caller.id, call.system, code})
-          .Increment();
-      metrics_->latency.WithLabels({call.method, call.system})
-          .Observe(absl::ToDoubleSeconds(absl::Now() - call.start));
-      if (call.attempts > 1) {
-        metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
-      }
+    const std::string citizen = validation::MaskCitizenId(call.citizen_id);
+    const std::string officer =
+        call.officer.citizen_id().empty()
+            ? std::string()
+            : validation::MaskCitizenId(call.officer.citizen_id());
+    const std::string attempts = absl::StrCat(call.attempts);
+    const std::string request_bytes = absl::StrCat(call.request_bytes);
+    const std::string response_bytes = absl::StrCat(call.response_bytes);
+    recorder_->Log(call, status,
+                   {{"trace_id", call.trace_id},
+                    {"system", call.system},
+                    {"record_type", call.record_type},
+                    {"citizen", citizen},
+                    {"officer", officer},
+                    {"attempts", attempts},
+                    {"request_bytes", request_bytes},
+                    {"response_bytes", response_bytes}});
+    if (metrics_ != nullptr && call.attempts > 1) {
+      metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
     }
     if (audit_ == nullptr) {
       std::move(release)(status);
       return;
     }
-    lienthong::v1::AuditRecord record;
-    record.set_node(node_);
-    record.set_caller(call.caller.id);
-    record.set_caller_cert_sha256(call.caller.fingerprint_sha256);
-    record.set_method(std::string(call.method));
+    lienthong::v1::AuditRecord record = recorder_->Record(call, status);
     record.set_purpose(call.purpose);
     record.set_dossier_id(call.dossier_id);
     if (!call.citizen_id.empty()) {
@@ -291,14 +268,11 @@ class Services {
       record.set_record_key_hmac(
           audit_->citizen_key().Hmac(call.record_key_text));
     }
-    record.set_national_system(call.system);
     record.set_attempts(call.attempts);
-    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
-    record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
     record.set_request_sha256(call.request_sha256);
     record.set_response_sha256(call.response_sha256);
-    audit_->AppendThenRelease(std::move(record), wait_for_durable_, status,
-                              std::move(release));
+    recorder_->AuditThenRelease({std::move(record)}, status,
+                                std::move(release));
   }
 
  private:
@@ -306,8 +280,7 @@ class Services {
   std::shared_ptr<const Runtime> runtime_;
   ServerMetrics* const metrics_;
   audit::AuditLog* const audit_;
-  const bool wait_for_durable_;
-  const std::string node_;
+  const std::shared_ptr<const calls::CallRecorder> recorder_;
 };
 
 namespace {
@@ -631,15 +604,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
                                OpenAuditLog(audit_config, config.node_name()));
   }
+  server->recorder_ = std::make_shared<const calls::CallRecorder>(
+      calls::CallRecorder::Options{
+          server->call_metrics_.get(), server->audit_.get(),
+          !audit_config.has_wait_for_durable() ||
+              audit_config.wait_for_durable(),
+          config.node_name()});
   server->services_ = std::make_unique<Services>(
-      std::move(runtime), server->metrics_.get(), server->audit_.get(),
-      !audit_config.has_wait_for_durable() || audit_config.wait_for_durable(),
-      config.node_name());
+      std::move(runtime), server->metrics_.get(), server->recorder_);
   std::vector<grpc::Service*> services = extra_services;
   if (server->audit_ != nullptr) {
     Services* calls = server->services_.get();
     server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
-        *server->audit_,
+        server->recorder_,
         [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
                 audit::AuditServiceImpl::Caller* caller) {
           tls::ClientIdentity identity;
@@ -745,6 +722,7 @@ absl::Status GatewayServer::Authorize(const grpc::CallbackServerContext& ctx,
 GatewayServer::GatewayServer(const adapters::AdapterRegistry& registry,
                              adapters::HttpClient* http)
     : metrics_(std::make_unique<ServerMetrics>(metrics_registry_)),
+      call_metrics_(std::make_unique<calls::CallMetrics>(metrics_registry_)),
       timers_(std::make_unique<resilience::TimerQueue>()) {
   resources_.registry = &registry;
   resources_.http = http;

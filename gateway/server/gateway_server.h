@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "adapters/registry.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/calls/call_recorder.h"
 #include "gateway/metrics/registry.h"
 #include "gateway/resilience/timer.h"
 #include "gateway/server/health_reporter.h"
@@ -63,6 +64,11 @@ class GatewayServer {
 
   // The audit log, or null when auditing is off. For the audit service.
   audit::AuditLog* audit_log() const { return audit_.get(); }
+  // Records calls (access log, metrics, audit) for this gateway's services
+  // and for those added beside them (portal sync, bundles).
+  std::shared_ptr<const calls::CallRecorder> recorder() const {
+    return recorder_;
+  }
 
   // The runtime now (adapters and their protections), for extra services
   // that call adapters themselves (bundles). Callers keep it for the call
@@ -117,6 +123,8 @@ class GatewayServer {
   // Declared first, destroyed last: runtimes and calls use them.
   metrics::Registry metrics_registry_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<calls::CallMetrics> call_metrics_;
+  std::shared_ptr<const calls::CallRecorder> recorder_;
   std::unique_ptr<resilience::TimerQueue> timers_;
   RuntimeResources resources_;
   std::unique_ptr<audit::AuditLog> audit_;

@@ -221,7 +221,7 @@ int Run(const std::string& config_path, bool check_only,
           tls::ClientIdentity caller;
           return gateway->Authorize(ctx, method, &caller);
         },
-        gateway->audit_log());
+        gateway->recorder());
   }
   if (bundles != nullptr) {
     GatewayServer* gateway = server->get();
@@ -234,7 +234,7 @@ int Run(const std::string& config_path, bool check_only,
           LIENTHONG_RETURN_IF_ERROR(gateway->Authorize(ctx, method, &caller));
           return bundle::BundleCaller{caller.id, caller.fingerprint_sha256};
         },
-        gateway->audit_log());
+        gateway->recorder());
     if (!started.ok()) return Fail(positions.Locate(started), 2);
   }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()

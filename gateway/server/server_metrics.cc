@@ -3,14 +3,7 @@
 namespace lienthong::server {
 
 ServerMetrics::ServerMetrics(metrics::Registry& registry)
-    : calls(registry.AddCounter("lienthong_calls_total",
-                                "Calls answered, by method, client, national "
-                                "system and gRPC code.",
-                                {"method", "client", "system", "code"})),
-      latency(registry.AddHistogram(
-          "lienthong_call_duration_seconds",
-          "Time from receiving a call to answering it.", {"method", "system"})),
-      retries(registry.AddCounter(
+    : retries(registry.AddCounter(
           "lienthong_upstream_retries_total",
           "Attempts beyond the first made to a national system.", {"system"})),
       rate_limited(registry.AddCounter(

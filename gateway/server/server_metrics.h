@@ -10,10 +10,7 @@ namespace lienthong::server {
 struct ServerMetrics {
   explicit ServerMetrics(metrics::Registry& registry);
 
-  // {method, client, system, code}
-  metrics::Family<metrics::Counter>& calls;
-  // {method, system}, seconds
-  metrics::Family<metrics::Histogram>& latency;
+  // Calls and their latency: calls::CallMetrics.
   // {system}: attempts beyond the first
   metrics::Family<metrics::Counter>& retries;
   // {client}: calls refused by the client's rate limit

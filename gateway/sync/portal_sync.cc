@@ -27,29 +27,6 @@ namespace {
 // The records of one call on their way to the log: calls `done` once each
 // has been released, with UNAVAILABLE if any was withheld. Released from
 // the log's writer thread or, for errors found at once, from the caller's.
-class ReleaseWhenAll {
- public:
-  ReleaseWhenAll(int records, absl::AnyInvocable<void(absl::Status) &&> done)
-      : left_(records), done_(std::move(done)) {}
-
-  void Released(absl::Status status) {
-    absl::Status result;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!status.ok() && withheld_.ok()) withheld_ = std::move(status);
-      if (--left_ > 0) return;
-      result = withheld_;
-    }
-    std::move(done_)(std::move(result));
-  }
-
- private:
-  absl::Mutex mu_;
-  int left_ ABSL_GUARDED_BY(mu_);
-  absl::Status withheld_ ABSL_GUARDED_BY(mu_);
-  // Called once, by the last Released(), with no lock held.
-  absl::AnyInvocable<void(absl::Status) &&> done_;
-};
 
 // The outbox key: portal_sync.outbox_key_file, or a development key made
 // beside the outbox when none is configured.
@@ -91,38 +68,24 @@ absl::StatusOr<std::string> OutboxKey(
 
 }  // namespace
 
-CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable) {
-  return [log, wait_for_durable](
+CallAuditor AuditCallsTo(std::shared_ptr<const calls::CallRecorder> recorder) {
+  return [recorder = std::move(recorder)](
              const grpc::CallbackServerContext& ctx, const SyncCallRecord& call,
              absl::AnyInvocable<void(absl::Status) &&> done) {
-    lienthong::v1::AuditRecord record;
-    if (auto auth = ctx.auth_context(); auth != nullptr) {
-      if (auto caller = tls::IdentityFromAuthContext(*auth); caller.ok()) {
-        record.set_caller(caller->id);
-        record.set_caller_cert_sha256(caller->fingerprint_sha256);
-      }
-    }
-    record.set_method(std::string(call.method));
-    record.set_outcome(
-        std::string(absl::StatusCodeToString(call.status.code())));
-    record.set_latency_us(absl::ToInt64Microseconds(absl::Now() - call.start));
+    calls::Call base(call.method, calls::CallerOf(ctx));
+    base.start = call.start;
+    const lienthong::v1::AuditRecord record =
+        recorder->Record(base, call.status);
     // One record per dossier, alike but for it (one without a dossier when
-    // the call names none); the answer waits for all. Each is appended on
-    // its own: the log may write them in different transactions, and if one
-    // fails those already durable stay, as the push they record did happen.
-    static const std::vector<std::string>* const kNoDossier =
-        new std::vector<std::string>{""};
-    const std::vector<std::string>& dossiers =
-        call.dossier_ids.empty() ? *kNoDossier : call.dossier_ids;
-    auto all = std::make_shared<ReleaseWhenAll>(
-        static_cast<int>(dossiers.size()), std::move(done));
-    for (const std::string& dossier : dossiers) {
-      lienthong::v1::AuditRecord one = record;
-      one.set_dossier_id(dossier);
-      log->AppendThenRelease(
-          std::move(one), wait_for_durable, absl::OkStatus(),
-          [all](absl::Status released) { all->Released(std::move(released)); });
+    // the call names none); the answer waits for all.
+    std::vector<lienthong::v1::AuditRecord> records;
+    if (call.dossier_ids.empty()) records.push_back(record);
+    for (const std::string& dossier : call.dossier_ids) {
+      records.push_back(record);
+      records.back().set_dossier_id(dossier);
     }
+    recorder->AuditThenRelease(std::move(records), absl::OkStatus(),
+                               std::move(done));
   };
 }
 
@@ -217,8 +180,6 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   std::unique_ptr<Outbox> outbox = *std::move(opened);
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
-  sync->wait_for_durable_audit_ = !config.audit().has_wait_for_durable() ||
-                                  config.audit().wait_for_durable();
   sync->adapter_ = *std::move(adapter);
   sync->outbox_ = std::move(outbox);
   sync->codes_ = *codes;
@@ -261,9 +222,12 @@ void PortalSync::ExportMetrics(metrics::Registry& registry) {
   worker_->SetMetrics(metrics_.get());
 }
 
-void PortalSync::Start(Authorizer authorize, audit::AuditLog* audit) {
-  if (audit != nullptr) {
-    service_->SetAuditor(AuditCallsTo(audit, wait_for_durable_audit_));
+void PortalSync::Start(Authorizer authorize,
+                       std::shared_ptr<const calls::CallRecorder> recorder) {
+  if (recorder != nullptr) service_->SetRecorder(recorder);
+  if (recorder != nullptr && recorder->audited()) {
+    audit::AuditLog* audit = recorder->audit();
+    service_->SetAuditor(AuditCallsTo(recorder));
     // As for lookups: nothing reaches the outbox while the audit log cannot
     // be written (checked first, before the caller's rights).
     authorize = [audit, authorize = std::move(authorize)](

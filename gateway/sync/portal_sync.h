@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/registry.h"
+#include "gateway/calls/call_recorder.h"
 #include "gateway/metrics/registry.h"
 #include "gateway/sync/catalogue_pull.h"
 #include "gateway/sync/delivery_worker.h"
@@ -45,19 +46,16 @@ namespace lienthong::sync {
 // Where the outbox lives when portal_sync.outbox_file is empty.
 inline constexpr char kDefaultOutboxFile[] = "var/outbox.db";
 
-// Returns a CallAuditor that appends each call to `log` as AuditRecords:
-// the caller and its certificate's fingerprint (from the client
-// certificate; empty without one), the method, the outcome (gRPC code
-// name) and the latency, in one record per dossier of the call (the same
-// but for dossier_id), or in one without a dossier when it has none.
-// `done` is called once every record has been tried: OK when all are
-// durable, UNAVAILABLE when any could not be written (as
-// AuditLog::AppendThenRelease releases each); OK at once when not
-// `wait_for_durable`. The records of one call may be written in different
-// transactions: when one fails, the others may still be in the log (the
-// call itself has happened).
-// REQUIRES: `log` outlives the auditor's use.
-CallAuditor AuditCallsTo(audit::AuditLog* log, bool wait_for_durable);
+// Returns a CallAuditor that appends each call through `recorder`
+// (calls::CallRecorder::Record: caller, certificate, method, outcome,
+// latency), in one record per dossier of the call (the same but for
+// dossier_id), or in one without a dossier when it has none. `done` is
+// called once every record has been tried: OK when all are durable,
+// UNAVAILABLE when any could not be written; OK at once when the recorder
+// does not wait for durability. The records of one call may be written in
+// different transactions: when one fails, the others may still be in the
+// log (the call itself has happened).
+CallAuditor AuditCallsTo(std::shared_ptr<const calls::CallRecorder> recorder);
 
 class PortalSync {
  public:
@@ -91,13 +89,16 @@ class PortalSync {
   // the PortalSync (its gauges then read 0).
   void ExportMetrics(metrics::Registry& registry);
 
-  // Authorises calls with `authorize` from now on, audits them to `audit`
-  // (null: not audited; while it cannot write, every call is refused with
-  // UNAVAILABLE before it reaches the outbox), and starts delivering. Answers wait for their
-  // audit records to be durable unless the config's audit.wait_for_durable
-  // is false. REQUIRES: called once; `audit` outlives the PortalSync's
-  // service (until the server serving it has shut down).
-  void Start(Authorizer authorize, audit::AuditLog* audit = nullptr);
+  // Authorises calls with `authorize` from now on, records them through
+  // `recorder` (access log, metrics and, when it audits, audit records;
+  // while its audit log cannot write, every call is refused with
+  // UNAVAILABLE before it reaches the outbox), and starts delivering.
+  // Answers wait for their audit records to be durable when the recorder
+  // says so. Null: logged only. REQUIRES: called once; the recorder's audit
+  // log outlives the PortalSync's service (until the server serving it has
+  // shut down).
+  void Start(Authorizer authorize,
+             std::shared_ptr<const calls::CallRecorder> recorder = nullptr);
 
   // Stops delivering (waiting for deliveries in flight, bounded by the
   // worker's stop_grace). Idempotent. REQUIRES: after the server serving
@@ -131,7 +132,6 @@ class PortalSync {
   // ~PortalSync); detaches the gauges from the outbox.
   std::unique_ptr<SyncMetrics> metrics_;
   bool started_ = false;
-  bool wait_for_durable_audit_ = true;
 };
 
 }  // namespace lienthong::sync

@@ -16,25 +16,6 @@
 namespace lienthong::sync {
 namespace {
 
-// The access-log line of a call, naming its caller like the gateway's other
-// services do.
-void LogAccess(const grpc::CallbackServerContext& context,
-               absl::string_view method, absl::Time start,
-               const absl::Status& status) {
-  std::string caller;
-  if (auto auth = context.auth_context(); auth != nullptr) {
-    if (auto identity = tls::IdentityFromAuthContext(*auth); identity.ok()) {
-      caller = identity->id;
-    }
-  }
-  log::Info("access", {{"method", method},
-                       {"caller", caller},
-                       {"code", absl::StatusCodeToString(status.code())},
-                       {"latency_ms",
-                        absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
-                                                    absl::Now() - start))}});
-}
-
 using lienthong::v1::SyncJob;
 
 bool IsEnded(const SyncJob& job) {
@@ -263,6 +244,25 @@ void PortalSyncService::SetAuditor(CallAuditor auditor) {
 CallAuditor PortalSyncService::auditor() {
   absl::MutexLock lock(&authorizer_mu_);
   return auditor_;
+}
+
+void PortalSyncService::SetRecorder(
+    std::shared_ptr<const calls::CallRecorder> recorder) {
+  absl::MutexLock lock(&authorizer_mu_);
+  recorder_ = std::move(recorder);
+}
+
+void PortalSyncService::LogAccess(const grpc::CallbackServerContext& context,
+                                  absl::string_view method, absl::Time start,
+                                  const absl::Status& status) {
+  std::shared_ptr<const calls::CallRecorder> recorder;
+  {
+    absl::MutexLock lock(&authorizer_mu_);
+    recorder = recorder_;
+  }
+  calls::Call call(method, calls::CallerOf(context));
+  call.start = start;
+  recorder->Log(call, status);
 }
 
 void PortalSyncService::OnJobsChanged(const std::vector<std::string>& job_ids) {

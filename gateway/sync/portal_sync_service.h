@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/calls/call_recorder.h"
 #include "gateway/sync/catalogue_pull.h"
 #include "gateway/sync/national_catalogue.h"
 #include "gateway/sync/outbox.h"
@@ -124,6 +125,10 @@ class PortalSyncService final
   // takes effect for calls that arrive afterwards.
   void SetAuditor(CallAuditor auditor);
 
+  // Sets what writes the calls' access-log lines and metrics (by default a
+  // recorder that only logs). Thread-safe.
+  void SetRecorder(std::shared_ptr<const calls::CallRecorder> recorder);
+
   // Tells the job watchers that these jobs changed. Thread-safe; does not
   // block on the clients.
   void OnJobsChanged(const std::vector<std::string>& job_ids);
@@ -187,6 +192,10 @@ class PortalSyncService final
                                    const absl::Status& status,
                                    std::vector<std::string> dossier_ids = {});
   CallAuditor auditor();
+  // The access-log line and metrics of a call.
+  void LogAccess(const grpc::CallbackServerContext& context,
+                 absl::string_view method, absl::Time start,
+                 const absl::Status& status);
 
   Outbox* const outbox_;
   const CatalogueAccess catalogue_;
@@ -194,6 +203,10 @@ class PortalSyncService final
   absl::Mutex authorizer_mu_;
   Authorizer authorize_ ABSL_GUARDED_BY(authorizer_mu_);
   CallAuditor auditor_ ABSL_GUARDED_BY(authorizer_mu_);
+  std::shared_ptr<const calls::CallRecorder> recorder_
+      ABSL_GUARDED_BY(authorizer_mu_) =
+          std::make_shared<const calls::CallRecorder>(
+              calls::CallRecorder::Options{});
 
   // Guards the registry and every watcher's state.
   absl::Mutex watchers_mu_;

@@ -72,7 +72,8 @@ class AuditServiceTest : public ::testing::Test {
 
   void StartServer() {
     service_ = std::make_unique<AuditServiceImpl>(
-        *log_,
+        std::make_shared<calls::CallRecorder>(
+            calls::CallRecorder::Options{nullptr, log_.get(), true, "gw-test"}),
         [this](const grpc::CallbackServerContext& ctx, absl::string_view method,
                AuditServiceImpl::Caller* caller) -> absl::Status {
           absl::MutexLock lock(&mu_);

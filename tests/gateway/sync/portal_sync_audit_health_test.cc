@@ -94,7 +94,8 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
       [](const grpc::CallbackServerContext&, absl::string_view) {
         return absl::OkStatus();
       },
-      log->get());
+      std::make_shared<calls::CallRecorder>(
+          calls::CallRecorder::Options{nullptr, log->get(), true, "gw-test"}));
 
   grpc::ServerBuilder builder;
   int port = 0;

@@ -506,7 +506,8 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   ASSERT_THAT(audit::GenerateHmacKeyFile(options.hmac_key_file), IsOk());
   auto log = audit::AuditLog::Open(options);
   ASSERT_THAT(log, IsOk());
-  service_->SetAuditor(AuditCallsTo(log->get(), /*wait_for_durable=*/true));
+  service_->SetAuditor(AuditCallsTo(std::make_shared<calls::CallRecorder>(
+      calls::CallRecorder::Options{nullptr, log->get(), true, "gw-test"})));
 
   lienthong::v1::PushDossierStatusRequest request;
   *request.add_updates() = Update(7, lienthong::v1::NEW, 0);
@@ -584,7 +585,8 @@ TEST_F(PortalSyncServiceTest, AnyAuditRecordNotWrittenWithholdsTheAnswer) {
   options.io = &io;
   auto log = audit::AuditLog::Open(options);
   ASSERT_THAT(log, IsOk());
-  service_->SetAuditor(AuditCallsTo(log->get(), /*wait_for_durable=*/true));
+  service_->SetAuditor(AuditCallsTo(std::make_shared<calls::CallRecorder>(
+      calls::CallRecorder::Options{nullptr, log->get(), true, "gw-test"})));
 
   lienthong::v1::PushDossierStatusRequest request;
   *request.add_updates() = Update(1, lienthong::v1::NEW, 0);
