@@ -72,6 +72,14 @@ void Collect(const Message& message, const std::string& path,
   }
 }
 
+// The permission bits of the file at `path` (following symlinks); 0 when it
+// cannot be read: a missing file is for its reader to report.
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> SecretFiles(
@@ -82,9 +90,7 @@ std::vector<std::pair<std::string, std::string>> SecretFiles(
 }
 
 absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return absl::OkStatus();
-  const unsigned mode = st.st_mode & 07777;
+  const unsigned mode = ModeOf(path);
   if ((mode & 077) == 0) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrFormat(
       "%s '%s' is open to %s (mode %04o): make it private (chmod 600 and "
@@ -95,9 +101,7 @@ absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
 
 absl::Status CheckNotWritableByOthers(absl::string_view what,
                                       const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return absl::OkStatus();
-  const unsigned mode = st.st_mode & 07777;
+  const unsigned mode = ModeOf(path);
   if ((mode & 022) == 0) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrFormat(
       "%s '%s' is writable by %s (mode %04o): make it writable by its owner "
