@@ -241,6 +241,9 @@ routes:
 clients:
   - id: spiffe://lienthong.local/dossier-system
     methods: [lienthong.v1.PopulationService/LookupCitizen]
+    # One load generator is one client at full speed: the default per-client
+    # limit (1000/s, burst 10000) would refuse most of its calls.
+    rate_limit: {requests_per_second: 1000000, burst: 1000000}
     grants:
       - purposes: ["*"]
         fields: [name, birth_date]
