@@ -2,6 +2,7 @@
 // recovery), listeners, counts. The operations are in outbox_*.cc.
 #include "gateway/sync/outbox.h"
 
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -175,6 +176,19 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
   LIENTHONG_RETURN_IF_ERROR(outbox->Init());
   LIENTHONG_RETURN_IF_ERROR(outbox->LoadOpenItems());
   return outbox;
+}
+
+absl::Status Outbox::CheckFile(const std::string& path) {
+  const storage::OpenOptions options = StoreOptions();
+  LIENTHONG_RETURN_IF_ERROR(storage::CheckOpenable(path, options));
+  storage::OpenOptions read_only = options;
+  read_only.read_only = true;
+  absl::StatusOr<std::unique_ptr<storage::Database>> existing =
+      storage::Database::Open(path, read_only);
+  if (absl::IsNotFound(existing.status())) return absl::OkStatus();
+  if (!existing.ok()) return existing.status();
+  LIENTHONG_RETURN_IF_ERROR(RefuseVersion1(**existing));
+  return storage::CheckSchemaNotNewer(**existing, std::size(kUpgrades));
 }
 
 Outbox::Outbox(std::unique_ptr<storage::Database> db, OutboxOptions options,

@@ -219,6 +219,16 @@ class Outbox {
       const OutboxOptions& options);
   ~Outbox();
 
+  // Checks, without creating or changing anything, that Open() could open
+  // `path` as far as the file decides (not the key): an existing file must
+  // be an outbox of a schema version this gateway reads or upgrades (2 or
+  // 3; a new SQLite file counts as version 0); a missing one needs a folder
+  // that can be made and written. For lienthong-gateway --check. Fails with
+  // UNAVAILABLE (not a database, folder not writable) or
+  // FAILED_PRECONDITION (version 1, or newer than this gateway's), as
+  // Open() would. Thread-safe.
+  static absl::Status CheckFile(const std::string& path);
+
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
