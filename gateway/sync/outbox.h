@@ -270,14 +270,15 @@ class Outbox {
   // the start), at most `page_size` (0: 100; at most 1000), and the token
   // of the next page (empty on the last); a registration's kind is
   // "registration". INVALID_ARGUMENT for a bad token or negative size,
-  // UNAVAILABLE.
+  // UNAVAILABLE, DATA_LOSS for a stored kind none of outbox_states.h.
   absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
       int page_size, absl::string_view page_token);
 
   // Puts the dead letters `ids` (empty: all) back in the queue, due now, at
   // their place in their key's order; ids that are not dead letters are
   // skipped. Returns how many were requeued. INVALID_ARGUMENT for an id
-  // that is not a number, UNAVAILABLE.
+  // that is not a number, UNAVAILABLE, DATA_LOSS for a stored kind none of
+  // outbox_states.h.
   absl::StatusOr<int> RetryDeadLetters(absl::Span<const std::string> ids);
 
   // Records `finished` and then claims up to `max_claims` due items (marks
@@ -297,7 +298,8 @@ class Outbox {
   // items need not sit out backoffs earned while it was down. UNAVAILABLE.
   absl::Status ExpediteRetries();
 
-  // Items by state. UNAVAILABLE.
+  // Items by state. UNAVAILABLE; DATA_LOSS for a stored state none of
+  // outbox_states.h.
   absl::StatusOr<OutboxCounts> Counts() const;
 
   // The open items by state (pending, in flight, dead; `delivered` is 0),
