@@ -12,7 +12,6 @@
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/storage/database.h"
 #include "gateway/sync/portal_sync.h"
 
 namespace lienthong::server {
@@ -47,15 +46,12 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
       sync::PortalSync::Create(scratch_config, registry, http);
   if (!sync.ok()) return AtPortalSyncField(sync.status());
   sync->reset();
-  // The configured outbox, without writing to it.
+  // The configured outbox, without writing to it: openable, and of a schema
+  // version this gateway reads.
   const std::string& file = config.portal_sync().outbox_file();
-  storage::OpenOptions outbox;
-  outbox.label = "outbox store";
-  outbox.create_folders = true;
   return config::AtConfigField(
       "portal_sync.outbox_file",
-      storage::CheckOpenable(file.empty() ? sync::kDefaultOutboxFile : file,
-                             outbox));
+      sync::Outbox::CheckFile(file.empty() ? sync::kDefaultOutboxFile : file));
 }
 
 }  // namespace

@@ -10,13 +10,13 @@
 //     store opened read-only and resumed; a missing one can be created;
 //   - portal synchronisation: sync::PortalSync::Create over a scratch
 //     outbox (its adapter, settings, worker), and the configured outbox
-//     file opened read-only when it exists, or its folder writable;
+//     file (sync::Outbox::CheckFile): opened read-only when it exists and
+//     of a schema version this gateway reads, or its folder writable;
 //   - bundles (bundle::CheckBundles): the definitions against the
 //     adapters the runtime built, the holiday file, the bundle store
 //     openable (read-only when it exists).
 // Not checked: that the listen and admin addresses can be bound (that is
-// listening), and the outbox file's schema version (the outbox reads it
-// when it opens; it moves onto gateway/storage later).
+// listening).
 #ifndef LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
 #define LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
 

@@ -306,6 +306,11 @@ absl::Status Database::Configure() {
   if (options_.foreign_keys) {
     LIENTHONG_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
   }
+  if (options_.secure_delete.has_value()) {
+    LIENTHONG_RETURN_IF_ERROR(Exec(*options_.secure_delete
+                                       ? "PRAGMA secure_delete=ON"
+                                       : "PRAGMA secure_delete=OFF"));
+  }
   return absl::OkStatus();
 }
 

@@ -68,6 +68,11 @@ struct OpenOptions {
   // keeps SQLite's default (1,000).
   int wal_autocheckpoint_pages = 0;
   bool foreign_keys = false;
+  // Read-write only: true overwrites deleted content with zeros rather than
+  // leaving it in free pages (PRAGMA secure_delete), for stores that wipe
+  // personal data; false leaves it; nullopt keeps how SQLite was built
+  // (Debian's builds zero, SQLite's own default does not).
+  std::optional<bool> secure_delete;
 };
 
 // Creates `folder` and any missing folders above it with mode 0700 (an

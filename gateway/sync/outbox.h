@@ -1,6 +1,10 @@
 // Outbox: the durable queue of changes for the national portal, on SQLite
-// (WAL, synchronous=FULL). Callers are answered only after the COMMIT that
-// makes their changes durable.
+// through gateway/storage (WAL, synchronous=FULL, secure_delete). Callers
+// are answered only after the COMMIT that makes their changes durable. The
+// order of open items is kept in memory by KeyQueues (key_queues.h); each
+// operation's SQL is in the file of its concern (outbox_dossiers.cc,
+// outbox_catalogue.cc, outbox_claim.cc, outbox_dead_letters.cc,
+// outbox_prune.cc, outbox_national.cc).
 //
 // Items. Each change is one item: a procedure to publish or withdraw (kind
 // "procedure", key = MaTTHC) or, kind "dossier" (key = MaHoSo), a dossier's
@@ -82,7 +86,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,19 +100,13 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/storage/database.h"
+#include "gateway/sync/key_queues.h"
 #include "gateway/sync/outbox_cipher.h"
+#include "gateway/sync/outbox_states.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::sync {
-
-enum class ItemKind { kProcedure = 1, kDossier = 2 };
-enum class ItemState {
-  kPending = 0,
-  kInFlight = 1,
-  kDelivered = 2,
-  kDead = 3,
-  kSuperseded = 4,  // a dead procedure item replaced by a later change
-};
 
 // Returns "procedure" or "dossier" (as in lienthong.v1.DeadLetter.kind).
 // Thread-safe.
@@ -207,16 +204,30 @@ class Outbox {
   // Called after a commit that changed jobs, with their ids.
   using JobListener = std::function<void(const std::vector<std::string>&)>;
 
-  // Opens (or creates, with its folder) the database, turns in-flight items
-  // back to pending and loads the open items' order. Fails with
-  // INVALID_ARGUMENT when options.key is not 32 bytes, UNAVAILABLE when the
-  // file cannot be opened or written, FAILED_PRECONDITION when it is not an
-  // outbox of this version (version 1, before registrations and sealing:
-  // drain it with the gateway that wrote it first) or was sealed under
-  // another key. REQUIRES: `options.clock` outlives the outbox.
+  // Opens (or creates, with its folder: file 0600, folders 0700) the
+  // database, brings its schema to the current version (gateway/storage
+  // schema versions: a version-2 file gains the index items_job and becomes
+  // version 3), turns in-flight items back to pending and loads the open
+  // items' order. Fails with INVALID_ARGUMENT when options.key is not 32
+  // bytes, UNAVAILABLE when the file cannot be opened or written,
+  // FAILED_PRECONDITION when it is an outbox of schema version 1 (before
+  // registrations and sealing: drain it with the gateway that wrote it
+  // first), of a version newer than this gateway's, or sealed under another
+  // key; DATA_LOSS when an open item's stored kind or state is none of
+  // outbox_states.h. REQUIRES: `options.clock` outlives the outbox.
   static absl::StatusOr<std::unique_ptr<Outbox>> Open(
       const OutboxOptions& options);
   ~Outbox();
+
+  // Checks, without creating or changing anything, that Open() could open
+  // `path` as far as the file decides (not the key): an existing file must
+  // be an outbox of a schema version this gateway reads or upgrades (2 or
+  // 3; a new SQLite file counts as version 0); a missing one needs a folder
+  // that can be made and written. For lienthong-gateway --check. Fails with
+  // UNAVAILABLE (not a database, folder not writable) or
+  // FAILED_PRECONDITION (version 1, or newer than this gateway's), as
+  // Open() would. Thread-safe.
+  static absl::Status CheckFile(const std::string& path);
 
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -259,14 +270,15 @@ class Outbox {
   // the start), at most `page_size` (0: 100; at most 1000), and the token
   // of the next page (empty on the last); a registration's kind is
   // "registration". INVALID_ARGUMENT for a bad token or negative size,
-  // UNAVAILABLE.
+  // UNAVAILABLE, DATA_LOSS for a stored kind none of outbox_states.h.
   absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
       int page_size, absl::string_view page_token);
 
   // Puts the dead letters `ids` (empty: all) back in the queue, due now, at
   // their place in their key's order; ids that are not dead letters are
   // skipped. Returns how many were requeued. INVALID_ARGUMENT for an id
-  // that is not a number, UNAVAILABLE.
+  // that is not a number, UNAVAILABLE, DATA_LOSS for a stored kind none of
+  // outbox_states.h.
   absl::StatusOr<int> RetryDeadLetters(absl::Span<const std::string> ids);
 
   // Records `finished` and then claims up to `max_claims` due items (marks
@@ -286,7 +298,8 @@ class Outbox {
   // items need not sit out backoffs earned while it was down. UNAVAILABLE.
   absl::Status ExpediteRetries();
 
-  // Items by state. UNAVAILABLE.
+  // Items by state. UNAVAILABLE; DATA_LOSS for a stored state none of
+  // outbox_states.h.
   absl::StatusOr<OutboxCounts> Counts() const;
 
   // The open items by state (pending, in flight, dead; `delivered` is 0),
@@ -358,28 +371,48 @@ class Outbox {
   const std::string& outbox_id() const { return outbox_id_; }
 
  private:
-  struct OpenItem {
-    int64_t id = 0;
-    ItemState state = ItemState::kPending;
-    absl::Time due;
-  };
-  // The open (not delivered, not superseded) items of one key, by sequence.
-  struct KeyQueue {
-    std::map<int64_t, OpenItem> items;
-    // Position in ready_ while the head is pending.
-    std::optional<std::pair<absl::Time, int64_t>> ready_at;
-  };
-  class Db;
-
-  Outbox(std::unique_ptr<Db> db, OutboxOptions options, OutboxCipher cipher);
+  Outbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
+         OutboxCipher cipher);
   // The associated data that binds a dossier item's sealed payload to its
   // place: "<outbox id>|d|<code>|<seq>".
   std::string SealedPlace(absl::string_view code, int64_t seq) const;
+  // Open()'s steps after the schema is current: the outbox id, the key
+  // check, crash recovery, in one transaction; then the open items' order.
+  absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks the key against the record sealed when the database was made
   // (makes that record in a new one). FAILED_PRECONDITION for another key.
   absl::Status CheckKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // PushDossierUpdates' step for update `index` of the batch; see
+  // outbox_dossiers.cc.
+  struct PushState;
+  absl::Status PushOne(const lienthong::v1::DossierStatusUpdate& u, int index,
+                       PushState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertDossierItem(const lienthong::v1::DossierStatusUpdate& u,
+                                 int64_t seq, bool registration,
+                                 const std::optional<std::string>& dedup,
+                                 PushState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // SyncProcedures' steps (see outbox_catalogue.cc): reads the stored
+  // procedures into `state` and what the portal will hold of each into
+  // `current`; queues one change, publishing `payload` with content `hash`
+  // or, without a hash, withdrawing payload.code().
+  struct SyncState;
+  absl::Status ReadProcedures(
+      SyncState& state, absl::flat_hash_map<std::string, std::string>& current)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status QueueProcedureChange(const lienthong::v1::Procedure& payload,
+                                    const std::optional<std::string>& hash,
+                                    SyncState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FinishAndClaim's claiming step: reads and marks each head in flight,
+  // or parks it as a dead letter when it cannot be read (adding its id to
+  // `unreadable`); see outbox_claim.cc.
+  absl::Status ClaimHeads(absl::Span<const KeyQueues::Head> heads,
+                          absl::Time now, std::vector<OutboxItem>& claimed,
+                          std::vector<int64_t>& unreadable,
+                          std::vector<std::string>& jobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PruneDelivered's steps over the items and over the jobs: each looks at
   // up to `budget` rows after its place, deletes what may go, adds to
   // `progress` and returns true once it reached its end.
@@ -397,11 +430,6 @@ class Outbox {
   };
   absl::StatusOr<ClaimedRow> ReadClaimed(int64_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Puts the key's head in ready_ when pending, takes it out otherwise.
-  void Reindex(const std::string& map_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // True when the procedure has pending or in-flight items.
-  bool HasQueuedChange(const std::string& code) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NotifyWork();
   void NotifyJobs(const std::vector<std::string>& job_ids);
 
@@ -410,14 +438,9 @@ class Outbox {
   std::string outbox_id_;
 
   mutable absl::Mutex mu_;
-  std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mu_);
-  // Open items by "<p|d><code>".
-  absl::flat_hash_map<std::string, KeyQueue> open_ ABSL_GUARDED_BY(mu_);
-  // Heads that are pending, by (due, id) -> map key.
-  std::map<std::pair<absl::Time, int64_t>, std::string> ready_
-      ABSL_GUARDED_BY(mu_);
-  // Claimed items: id -> map key.
-  absl::flat_hash_map<int64_t, std::string> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<storage::Database> db_ ABSL_GUARDED_BY(mu_);
+  // The open items' order, by "<p|d><code>".
+  KeyQueues queues_ ABSL_GUARDED_BY(mu_);
   // PruneDelivered's place in its pass: over the items, after this id; once
   // they are done, over the jobs, after this job id.
   int64_t prune_after_id_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,18 +1,244 @@
-#include "gateway/sync/outbox.h"
-
+// Outbox::FinishAndClaim: delivery results recorded, due heads claimed (see
+// outbox.h). Each statement is one step below; FinishAndClaim runs them in
+// one transaction and then brings KeyQueues up to date.
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox_db.h"
+#include "gateway/sync/outbox.h"
+#include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
 
 using outbox_internal::FromMicros;
 using outbox_internal::Micros;
+using outbox_internal::SortUnique;
+using storage::Database;
+using storage::Statement;
+using storage::Transaction;
+
+namespace {
+
+// Adds one of job `job`'s items to its delivered or dead count.
+absl::Status CountInJob(Database& db, const std::string& job, bool delivered,
+                        absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached(delivered ? "UPDATE jobs SET delivered=delivered+1, "
+                            "updated_at=? WHERE id=?"
+                          : "UPDATE jobs SET dead=dead+1, updated_at=? "
+                            "WHERE id=?"));
+  return up.Bind(1, Micros(now)).Bind(2, job).Run();
+}
+
+// Records that the portal acknowledged a change of procedure `code`: it now
+// holds `acked` (nullopt after a withdrawal).
+absl::Status AckProcedure(Database& db, const std::string& code,
+                          const std::optional<std::string>& acked) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE procedures SET acked_hash=? WHERE code=?"));
+  return up.Bind(1, acked).Bind(2, code).Run();
+}
+
+absl::Status MarkDelivered(Database& db, int64_t id, absl::Time now) {
+  // A sealed payload goes with the delivery: nothing personal stays behind
+  // (secure_delete zeroes the freed bytes).
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE items SET state=?, attempts=attempts+1, "
+                "finished_at=?, last_error=NULL, payload=CASE "
+                "WHEN sealed=1 THEN X'' ELSE payload END WHERE id=?"));
+  return up.Bind(1, ItemState::kDelivered)
+      .Bind(2, Micros(now))
+      .Bind(3, id)
+      .Run();
+}
+
+absl::Status MarkRetry(Database& db, const DeliveryResult& r, absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE items SET state=?, attempts=attempts+1, "
+                "next_attempt_at=?, first_failure_at="
+                "COALESCE(first_failure_at, ?), last_error=? WHERE id=?"));
+  return up.Bind(1, ItemState::kPending)
+      .Bind(2, Micros(r.next_attempt))
+      .Bind(3, Micros(now))
+      .Bind(4, r.message)
+      .Bind(5, r.id)
+      .Run();
+}
+
+absl::Status MarkDead(Database& db, const DeliveryResult& r, absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE items SET state=?, attempts=attempts+1, "
+                "last_error=?, refused=?, finished_at=? WHERE id=?"));
+  return up.Bind(1, ItemState::kDead)
+      .Bind(2, r.message)
+      .Bind(3, r.refused ? 1 : 0)
+      .Bind(4, Micros(now))
+      .Bind(5, r.id)
+      .Run();
+}
+
+absl::Status MarkReleased(Database& db, int64_t id) {
+  LIENTHONG_ASSIGN_OR_RETURN(Statement up,
+                             db.Cached("UPDATE items SET state=? WHERE id=?"));
+  return up.Bind(1, ItemState::kPending).Bind(2, id).Run();
+}
+
+// What recording a result needs to know of its item.
+struct Finished {
+  bool procedure = false;
+  std::string code;
+  bool withdraw = false;
+  std::optional<std::string> content_hash;
+  std::optional<std::string> job;
+};
+
+// nullopt when the item is gone.
+absl::StatusOr<std::optional<Finished>> ReadFinished(Database& db, int64_t id) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db.Cached("SELECT kind, key, withdraw, content_hash, "
+                             "job_id FROM items WHERE id=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, id).Step());
+  if (!row) return std::nullopt;
+  // Read when it was claimed, so its kind is known; were it damaged since,
+  // its result is still recorded (only a procedure's acknowledgement needs
+  // the kind).
+  absl::StatusOr<ItemKind> kind = q.Enum(0, kItemKinds);
+  return Finished{kind.ok() && *kind == ItemKind::kProcedure, q.Text(1),
+                  q.Int64(2) != 0, q.OptionalText(3), q.OptionalText(4)};
+}
+
+// Records one delivery result; adds the job it changed to `jobs`.
+absl::Status RecordResult(Database& db, const DeliveryResult& r, absl::Time now,
+                          std::vector<std::string>& jobs) {
+  LIENTHONG_ASSIGN_OR_RETURN(std::optional<Finished> item,
+                             ReadFinished(db, r.id));
+  if (!item.has_value()) return absl::OkStatus();
+  std::optional<bool> counted;  // delivered or dead, for the job
+  switch (r.kind) {
+    case DeliveryResult::Kind::kDelivered:
+      if (item->procedure) {
+        LIENTHONG_RETURN_IF_ERROR(
+            AckProcedure(db, item->code,
+                         item->withdraw ? std::nullopt : item->content_hash));
+      }
+      LIENTHONG_RETURN_IF_ERROR(MarkDelivered(db, r.id, now));
+      counted = true;
+      break;
+    case DeliveryResult::Kind::kRetry:
+      LIENTHONG_RETURN_IF_ERROR(MarkRetry(db, r, now));
+      break;
+    case DeliveryResult::Kind::kDead:
+      LIENTHONG_RETURN_IF_ERROR(MarkDead(db, r, now));
+      counted = false;
+      break;
+    case DeliveryResult::Kind::kRelease:
+      LIENTHONG_RETURN_IF_ERROR(MarkReleased(db, r.id));
+      break;
+  }
+  if (!counted.has_value() || !item->job.has_value()) return absl::OkStatus();
+  LIENTHONG_RETURN_IF_ERROR(CountInJob(db, *item->job, *counted, now));
+  jobs.push_back(*item->job);
+  return absl::OkStatus();
+}
+
+// Disk corruption or tampering: the item is parked where an operator sees
+// it rather than block its queue silently.
+absl::Status ParkUnreadable(Database& db, int64_t id, absl::string_view why,
+                            absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up, db.Cached("UPDATE items SET state=?, last_error=?, "
+                              "finished_at=? WHERE id=?"));
+  return up.Bind(1, ItemState::kDead)
+      .Bind(2, why)
+      .Bind(3, Micros(now))
+      .Bind(4, id)
+      .Run();
+}
+
+absl::Status MarkInFlight(Database& db, int64_t id) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up, db.Cached("UPDATE items SET state=?, sent=1 WHERE id=?"));
+  return up.Bind(1, ItemState::kInFlight).Bind(2, id).Run();
+}
+
+// Marks the job started; true when it was not before.
+absl::StatusOr<bool> StartJob(Database& db, const std::string& job,
+                              absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up, db.Cached("UPDATE jobs SET started=1, updated_at=? "
+                              "WHERE id=? AND started=0"));
+  LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, job).Run());
+  return db.Changes() > 0;
+}
+
+// An item's row as claiming reads it: the item but for its payload, which
+// is still sealed (when `sealed`) and serialized.
+struct StoredItem {
+  OutboxItem item;
+  std::string payload;
+  bool sealed = false;
+  bool kind_known = false;  // kind holds one of kItemKinds
+};
+
+absl::StatusOr<StoredItem> ReadItem(Database& db, int64_t id) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db.Cached("SELECT kind, key, seq, withdraw, payload, idempotency_key, "
+                "attempts, first_failure_at, job_id, registration, sealed, "
+                "sent FROM items WHERE id=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, id).Step());
+  if (!found) return absl::InternalError("outbox: a queued item vanished");
+  StoredItem stored;
+  OutboxItem& item = stored.item;
+  item.id = id;
+  absl::StatusOr<ItemKind> kind = q.Enum(0, kItemKinds);
+  stored.kind_known = kind.ok();
+  if (kind.ok()) item.kind = *kind;
+  item.key = q.Text(1);
+  item.sequence = q.Int64(2);
+  item.withdraw = q.Int64(3) != 0;
+  stored.payload = q.Blob(4);
+  item.idempotency_key = q.Text(5);
+  item.attempts = q.Int(6);
+  if (!q.IsNull(7)) item.first_failure = FromMicros(q.Int64(7));
+  item.job_id = q.OptionalText(8).value_or("");
+  item.registration = q.Int64(9) != 0;
+  stored.sealed = q.Int64(10) != 0;
+  item.maybe_sent = q.Int64(11) != 0;
+  return stored;
+}
+
+// True when the portal acknowledged holding procedure `code`.
+absl::StatusOr<bool> PortalHasProcedure(Database& db, const std::string& code) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db.Cached("SELECT acked_hash FROM procedures WHERE code=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, code).Step());
+  return found && !q.IsNull(0);
+}
+
+KeyQueues::Landing LandingOf(DeliveryResult::Kind kind) {
+  switch (kind) {
+    case DeliveryResult::Kind::kDelivered:
+      return KeyQueues::Landing::kDelivered;
+    case DeliveryResult::Kind::kDead:
+      return KeyQueues::Landing::kDead;
+    case DeliveryResult::Kind::kRetry:
+    case DeliveryResult::Kind::kRelease:
+      break;
+  }
+  return KeyQueues::Landing::kPending;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
     absl::Span<const DeliveryResult> finished, int max_claims) {
@@ -22,229 +248,82 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
   {
     absl::MutexLock lock(&mu_);
     // Which heads to claim; decided before the transaction, applied after.
-    std::vector<std::pair<int64_t, std::string>> to_claim;  // id, map key
-    for (auto it = ready_.begin();
-         it != ready_.end() && static_cast<int>(to_claim.size()) < max_claims &&
-         it->first.first <= now;
-         ++it) {
-      to_claim.emplace_back(it->first.second, it->second);
-    }
-    if (finished.empty() && to_claim.empty()) return claimed;
-
-    Db::Txn txn(db_.get());
-    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
-    // Adds one of a job's items to its delivered or dead count.
-    auto count = [&](const std::string& job, bool delivered) -> absl::Status {
-      LIENTHONG_ASSIGN_OR_RETURN(
-          Db::Stmt j, db_->Prepare(delivered
-                                       ? "UPDATE jobs SET delivered=delivered"
-                                         "+1, updated_at=? WHERE id=?"
-                                       : "UPDATE jobs SET dead=dead+1, "
-                                         "updated_at=? WHERE id=?"));
-      LIENTHONG_RETURN_IF_ERROR(j.Bind(1, Micros(now)).Bind(2, job).Run());
-      jobs.push_back(job);
-      return absl::OkStatus();
-    };
+    const std::vector<KeyQueues::Head> heads = queues_.Due(now, max_claims);
+    if (finished.empty() && heads.empty()) return claimed;
+    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     for (const DeliveryResult& r : finished) {
-      std::optional<std::string> job;
-      {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt q,
-            db_->Prepare("SELECT kind, key, withdraw, content_hash, job_id "
-                         "FROM items WHERE id=?"));
-        LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, r.id).Step());
-        if (!row) continue;
-        job = q.OptionalText(4);
-        if (r.kind == DeliveryResult::Kind::kDelivered &&
-            static_cast<ItemKind>(q.Int(0)) == ItemKind::kProcedure) {
-          std::optional<std::string> acked;
-          if (q.Int(2) == 0) acked = q.OptionalText(3);
-          std::string code = q.Text(1);
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt up,
-              db_->Prepare("UPDATE procedures SET acked_hash=? WHERE code=?"));
-          LIENTHONG_RETURN_IF_ERROR(up.BindOptional(1, acked).Bind(2, code).Run());
-        }
-      }
-      switch (r.kind) {
-        case DeliveryResult::Kind::kDelivered: {
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt up,
-              // A sealed payload goes with the delivery: nothing personal
-              // stays behind (secure_delete zeroes the freed bytes).
-              db_->Prepare("UPDATE items SET state=2, attempts=attempts+1, "
-                           "finished_at=?, last_error=NULL, payload=CASE "
-                           "WHEN sealed=1 THEN X'' ELSE payload END "
-                           "WHERE id=?"));
-          LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now)).Bind(2, r.id).Run());
-          if (job.has_value()) {
-            LIENTHONG_RETURN_IF_ERROR(count(*job, /*delivered=*/true));
-          }
-          break;
-        }
-        case DeliveryResult::Kind::kRetry: {
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt up,
-              db_->Prepare("UPDATE items SET state=0, attempts=attempts+1, "
-                           "next_attempt_at=?, first_failure_at="
-                           "COALESCE(first_failure_at, ?), last_error=? "
-                           "WHERE id=?"));
-          LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(r.next_attempt))
-                                        .Bind(2, Micros(now))
-                                        .Bind(3, r.message)
-                                        .Bind(4, r.id)
-                                        .Run());
-          break;
-        }
-        case DeliveryResult::Kind::kDead: {
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt up,
-              db_->Prepare("UPDATE items SET state=3, attempts=attempts+1, "
-                           "last_error=?, refused=?, finished_at=? WHERE id=?"));
-          LIENTHONG_RETURN_IF_ERROR(up.Bind(1, r.message)
-                                        .Bind(2, r.refused ? 1 : 0)
-                                        .Bind(3, Micros(now))
-                                        .Bind(4, r.id)
-                                        .Run());
-          if (job.has_value()) {
-            LIENTHONG_RETURN_IF_ERROR(count(*job, /*delivered=*/false));
-          }
-          break;
-        }
-        case DeliveryResult::Kind::kRelease: {
-          LIENTHONG_ASSIGN_OR_RETURN(
-              Db::Stmt up, db_->Prepare("UPDATE items SET state=0 WHERE id=?"));
-          LIENTHONG_RETURN_IF_ERROR(up.Bind(1, r.id).Run());
-          break;
-        }
-      }
+      LIENTHONG_RETURN_IF_ERROR(RecordResult(*db_, r, now, jobs));
     }
-
     std::vector<int64_t> unreadable;
-    for (const auto& [id, map_key] : to_claim) {
-      LIENTHONG_ASSIGN_OR_RETURN(ClaimedRow row, ReadClaimed(id));
-      OutboxItem& item = row.item;
-      if (!row.unreadable.empty()) {
-        // Disk corruption or tampering; park it where an operator sees it
-        // rather than block the queue silently.
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt up, db_->Prepare("UPDATE items SET state=3, last_error=?, "
-                                      "finished_at=? WHERE id=?"));
-        LIENTHONG_RETURN_IF_ERROR(
-            up.Bind(1, row.unreadable).Bind(2, Micros(now)).Bind(3, id).Run());
-        if (!item.job_id.empty()) {
-          // A dead letter like any other: its job counts it (a retry takes
-          // it off again), so the job can end.
-          LIENTHONG_RETURN_IF_ERROR(count(item.job_id, /*delivered=*/false));
-        }
-        unreadable.push_back(id);
-        continue;
-      }
-      {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt up,
-            db_->Prepare("UPDATE items SET state=1, sent=1 WHERE id=?"));
-        LIENTHONG_RETURN_IF_ERROR(up.Bind(1, id).Run());
-      }
-      if (!item.job_id.empty()) {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt up, db_->Prepare("UPDATE jobs SET started=1, updated_at=? "
-                                      "WHERE id=? AND started=0"));
-        LIENTHONG_RETURN_IF_ERROR(
-            up.Bind(1, Micros(now)).Bind(2, item.job_id).Run());
-        if (db_->Changes() > 0) jobs.push_back(item.job_id);
-      }
-      claimed.push_back(std::move(item));
-    }
+    LIENTHONG_RETURN_IF_ERROR(
+        ClaimHeads(heads, now, claimed, unreadable, jobs));
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
-
     // The transaction held: bring the order in memory up to date.
-    auto find = [this](int64_t id, const std::string& map_key) -> OpenItem* {
-      auto q = open_.find(map_key);
-      if (q == open_.end()) return nullptr;
-      for (auto& [seq, item] : q->second.items) {
-        if (item.id == id) return &item;
-      }
-      return nullptr;
-    };
     for (const DeliveryResult& r : finished) {
-      auto flying = in_flight_.find(r.id);
-      if (flying == in_flight_.end()) continue;
-      std::string map_key = std::move(flying->second);
-      in_flight_.erase(flying);
-      OpenItem* item = find(r.id, map_key);
-      if (item == nullptr) continue;
-      switch (r.kind) {
-        case DeliveryResult::Kind::kDelivered: {
-          auto& items = open_[map_key].items;
-          for (auto it = items.begin(); it != items.end(); ++it) {
-            if (it->second.id == r.id) {
-              items.erase(it);
-              break;
-            }
-          }
-          break;
-        }
-        case DeliveryResult::Kind::kRetry:
-          item->state = ItemState::kPending;
-          item->due = r.next_attempt;
-          break;
-        case DeliveryResult::Kind::kDead:
-          item->state = ItemState::kDead;
-          break;
-        case DeliveryResult::Kind::kRelease:
-          item->state = ItemState::kPending;
-          break;
-      }
-      Reindex(map_key);
+      queues_.Land(r.id, LandingOf(r.kind),
+                   r.kind == DeliveryResult::Kind::kRetry
+                       ? std::optional<absl::Time>(r.next_attempt)
+                       : std::nullopt);
     }
-    for (const auto& [id, map_key] : to_claim) {
-      OpenItem* item = find(id, map_key);
-      if (item == nullptr) continue;
-      if (std::find(unreadable.begin(), unreadable.end(), id) !=
+    for (const KeyQueues::Head& head : heads) {
+      if (std::find(unreadable.begin(), unreadable.end(), head.id) !=
           unreadable.end()) {
-        item->state = ItemState::kDead;
+        queues_.Park(head.id, head.key);
       } else {
-        item->state = ItemState::kInFlight;
-        in_flight_[id] = map_key;
+        queues_.Claim(head.id, head.key);
       }
-      Reindex(map_key);
     }
   }
-  std::sort(jobs.begin(), jobs.end());
-  jobs.erase(std::unique(jobs.begin(), jobs.end()), jobs.end());
+  SortUnique(jobs);
   NotifyJobs(jobs);
   return claimed;
 }
 
-absl::StatusOr<Outbox::ClaimedRow> Outbox::ReadClaimed(int64_t id) {
-  ClaimedRow row;
-  OutboxItem& item = row.item;
-  std::string payload;
-  bool sealed = false;
-  {
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q,
-        db_->Prepare("SELECT kind, key, seq, withdraw, payload, "
-                     "idempotency_key, attempts, first_failure_at, job_id, "
-                     "registration, sealed, sent FROM items WHERE id=?"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, id).Step());
-    if (!found) return absl::InternalError("outbox: a queued item vanished");
-    item.id = id;
-    item.kind = static_cast<ItemKind>(q.Int(0));
-    item.key = q.Text(1);
-    item.sequence = q.Int(2);
-    item.withdraw = q.Int(3) != 0;
-    payload = q.Text(4);
-    item.idempotency_key = q.Text(5);
-    item.attempts = static_cast<int>(q.Int(6));
-    if (!q.IsNull(7)) item.first_failure = FromMicros(q.Int(7));
-    item.job_id = q.OptionalText(8).value_or("");
-    item.registration = q.Int(9) != 0;
-    sealed = q.Int(10) != 0;
-    item.maybe_sent = q.Int(11) != 0;
+absl::Status Outbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
+                                absl::Time now,
+                                std::vector<OutboxItem>& claimed,
+                                std::vector<int64_t>& unreadable,
+                                std::vector<std::string>& jobs) {
+  for (const KeyQueues::Head& head : heads) {
+    LIENTHONG_ASSIGN_OR_RETURN(ClaimedRow row, ReadClaimed(head.id));
+    OutboxItem& item = row.item;
+    if (!row.unreadable.empty()) {
+      LIENTHONG_RETURN_IF_ERROR(
+          ParkUnreadable(*db_, head.id, row.unreadable, now));
+      if (!item.job_id.empty()) {
+        // A dead letter like any other: its job counts it (a retry takes
+        // it off again), so the job can end.
+        LIENTHONG_RETURN_IF_ERROR(
+            CountInJob(*db_, item.job_id, /*delivered=*/false, now));
+        jobs.push_back(item.job_id);
+      }
+      unreadable.push_back(head.id);
+      continue;
+    }
+    LIENTHONG_RETURN_IF_ERROR(MarkInFlight(*db_, head.id));
+    if (!item.job_id.empty()) {
+      LIENTHONG_ASSIGN_OR_RETURN(bool started,
+                                 StartJob(*db_, item.job_id, now));
+      if (started) jobs.push_back(item.job_id);
+    }
+    claimed.push_back(std::move(item));
   }
-  if (sealed) {
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Outbox::ClaimedRow> Outbox::ReadClaimed(int64_t id) {
+  LIENTHONG_ASSIGN_OR_RETURN(StoredItem stored, ReadItem(*db_, id));
+  ClaimedRow row;
+  row.item = std::move(stored.item);
+  OutboxItem& item = row.item;
+  if (!stored.kind_known) {
+    // A dead letter, as an unreadable payload is: not a failure of every
+    // claim to come.
+    row.unreadable = "stored item unreadable";
+    return row;
+  }
+  std::string payload = std::move(stored.payload);
+  if (stored.sealed) {
     absl::StatusOr<std::string> opened =
         cipher_.Open(payload, SealedPlace(item.key, item.sequence));
     if (!opened.ok()) {
@@ -261,11 +340,8 @@ absl::StatusOr<Outbox::ClaimedRow> Outbox::ReadClaimed(int64_t id) {
     return row;
   }
   if (item.kind == ItemKind::kProcedure) {
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q,
-        db_->Prepare("SELECT acked_hash FROM procedures WHERE code=?"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, item.key).Step());
-    item.portal_has_procedure = found && !q.IsNull(0);
+    LIENTHONG_ASSIGN_OR_RETURN(item.portal_has_procedure,
+                               PortalHasProcedure(*db_, item.key));
   }
   return row;
 }

@@ -1,8 +1,7 @@
 // Outbox::PushDossierUpdates: a dossier's registration and progress, queued
 // in the dossier's order, sealed (see outbox.h).
-#include "gateway/sync/outbox.h"
-
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -11,17 +10,36 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/dossier_status.h"
-#include "gateway/sync/outbox_db.h"
+#include "gateway/sync/outbox.h"
+#include "gateway/sync/outbox_internal.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::sync {
 
+using lienthong::v1::DossierStatus;
+using lienthong::v1::DossierStatusUpdate;
 using outbox_internal::DedupKey;
 using outbox_internal::MapKey;
 using outbox_internal::Micros;
-using lienthong::v1::DossierStatus;
-using lienthong::v1::DossierStatusUpdate;
+using storage::Database;
+using storage::Statement;
+using storage::Transaction;
+
+namespace outbox_internal {
+
+// A dossier as a push leaves it (the row of `dossiers`). Not in an anonymous
+// namespace: Outbox::PushState holds it.
+struct DossierHead {
+  int64_t last_seq = 0;
+  DossierStatus status = lienthong::v1::DOSSIER_STATUS_UNSPECIFIED;
+  absl::Time time;
+  std::optional<std::string> registration;  // digest of the last queued
+};
+
+}  // namespace outbox_internal
+
+using outbox_internal::DossierHead;
 
 namespace {
 
@@ -46,177 +64,206 @@ absl::Time TimeOf(const DossierStatusUpdate& u) {
          absl::Nanoseconds(u.time().nanos());
 }
 
+absl::StatusOr<DossierHead> ReadHead(Database& db, const std::string& code) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db.Cached("SELECT last_seq, last_status, last_time_s, last_time_ns, "
+                "registration_hash FROM dossiers WHERE code=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, code).Step());
+  DossierHead head;
+  if (row) {
+    head.last_seq = q.Int64(0);
+    head.status = static_cast<DossierStatus>(q.Int64(1));
+    head.time =
+        absl::FromUnixSeconds(q.Int64(2)) + absl::Nanoseconds(q.Int64(3));
+    head.registration = q.OptionalText(4);
+  }
+  return head;
+}
+
+absl::Status WriteHead(Database& db, const std::string& code,
+                       const DossierHead& head) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("INSERT OR REPLACE INTO dossiers(code, last_seq, "
+                "last_status, last_time_s, last_time_ns, registration_hash) "
+                "VALUES(?, ?, ?, ?, ?, ?)"));
+  const int64_t seconds = absl::ToUnixSeconds(head.time);
+  return up.Bind(1, code)
+      .Bind(2, head.last_seq)
+      .Bind(3, head.status)
+      .Bind(4, seconds)
+      .Bind(5, absl::ToUnixNanos(head.time) - seconds * 1000000000)
+      .Bind(6, head.registration)
+      .Run();
+}
+
+// True when an item already holds the update `dedup` names.
+absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db.Cached("SELECT 1 FROM items WHERE dedup_key=?"));
+  return q.Bind(1, dedup).Step();
+}
+
+// Why update `index` may not follow `head`: no registration ever, a
+// transition the rules refuse, a time before the last accepted one.
+absl::Status CheckFollows(const DossierStatusUpdate& u, int index,
+                          const DossierHead& head, bool registering) {
+  if (!head.registration.has_value() && !registering) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("updates[", index,
+                     "].registration: required with the first update "
+                     "of dossier ",
+                     u.dossier_code(),
+                     ", which the gateway has not registered with the portal"));
+  }
+  std::optional<DossierStatus> last;
+  if (head.last_seq > 0) last = head.status;
+  if (absl::Status s = CheckTransition(u.dossier_code(), last, u.status());
+      !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("updates[", index, "]: ", s.message()));
+  }
+  if (last.has_value() && TimeOf(u) < head.time) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("updates[", index, "]: dossier ", u.dossier_code(), ": ",
+                     DossierStatusName(u.status()),
+                     " is dated before the last accepted status ",
+                     DossierStatusName(*last)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
-    const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
-  const absl::Time now = options_.clock->Now();
-  for (int i = 0; i < updates.size(); ++i) {
-    if (absl::Status s = ValidateDossierUpdate(updates[i], now); !s.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("updates[", i, "].", s.message()));
-    }
-  }
-  // The dossier as this transaction leaves it.
-  struct Head {
-    int64_t last_seq = 0;
-    DossierStatus status = lienthong::v1::DOSSIER_STATUS_UNSPECIFIED;
-    absl::Time time;
-    std::optional<std::string> registration;  // digest of the last queued
-  };
+// One push's work so far: the dossiers as it leaves them, the updates it
+// accepted (for duplicates within the batch), the items it added.
+struct Outbox::PushState {
+  absl::Time now;
+  absl::flat_hash_map<std::string, DossierHead> heads;
+  absl::flat_hash_set<std::string> batch_keys;
   struct NewItem {
     std::string code;
     int64_t seq;
     int64_t id;
   };
+  std::vector<NewItem> added;
   PushResult result;
-  {
-    absl::MutexLock lock(&mu_);
-    Db::Txn txn(db_.get());
-    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
-    absl::flat_hash_map<std::string, Head> heads;
-    absl::flat_hash_set<std::string> batch_keys;
-    std::vector<NewItem> added;
-    // Seals `u` as item `seq` of its dossier and inserts it.
-    auto insert = [&](const DossierStatusUpdate& u, int64_t seq,
-                      bool registration,
-                      const std::optional<std::string>& dedup) -> absl::Status {
-      LIENTHONG_ASSIGN_OR_RETURN(
-          std::string sealed,
-          cipher_.Seal(u.SerializeAsString(),
-                       SealedPlace(u.dossier_code(), seq)));
-      LIENTHONG_ASSIGN_OR_RETURN(
-          Db::Stmt ins,
-          db_->Prepare("INSERT INTO items(kind, key, seq, payload, dedup_key, "
-                       "idempotency_key, state, next_attempt_at, created_at, "
-                       "registration, sealed, item_time) "
-                       "VALUES(?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?)"));
-      LIENTHONG_RETURN_IF_ERROR(
-          ins.Bind(1, static_cast<int64_t>(ItemKind::kDossier))
-              .Bind(2, u.dossier_code())
-              .Bind(3, seq)
-              .BindBlob(4, sealed)
-              .BindOptional(5, dedup)
-              .Bind(6, absl::StrCat(outbox_id_, "-d", seq, "-",
-                                    u.dossier_code()))
-              .Bind(7, Micros(now))
-              .Bind(8, Micros(now))
-              .Bind(9, registration ? 1 : 0)
-              .Bind(10, Micros(TimeOf(u)))
-              .Run());
-      added.push_back({u.dossier_code(), seq, db_->LastInsertId()});
-      return absl::OkStatus();
-    };
-    for (int i = 0; i < updates.size(); ++i) {
-      const DossierStatusUpdate& u = updates[i];
-      auto head_it = heads.find(u.dossier_code());
-      if (head_it == heads.end()) {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt q,
-            db_->Prepare("SELECT last_seq, last_status, last_time_s, "
-                         "last_time_ns, registration_hash FROM dossiers "
-                         "WHERE code=?"));
-        LIENTHONG_ASSIGN_OR_RETURN(bool row,
-                                   q.Bind(1, u.dossier_code()).Step());
-        Head head;
-        if (row) {
-          head.last_seq = q.Int(0);
-          head.status = static_cast<DossierStatus>(q.Int(1));
-          head.time =
-              absl::FromUnixSeconds(q.Int(2)) + absl::Nanoseconds(q.Int(3));
-          head.registration = q.OptionalText(4);
-        }
-        head_it = heads.emplace(u.dossier_code(), head).first;
-      }
-      Head& head = head_it->second;
-      // A registration given again is sent again only when it changed, and
-      // even along with an update that is a repeat.
-      std::optional<std::string> registration;
-      if (u.has_registration()) {
-        std::string digest = cipher_.Digest(RegistrationContent(u));
-        if (digest != head.registration) registration = std::move(digest);
-      }
-      std::string dedup = DedupKey(u);
-      bool duplicate = batch_keys.contains(dedup);
-      if (!duplicate) {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            Db::Stmt q, db_->Prepare("SELECT 1 FROM items WHERE dedup_key=?"));
-        LIENTHONG_ASSIGN_OR_RETURN(duplicate, q.Bind(1, dedup).Step());
-      }
-      const absl::Time time = TimeOf(u);
-      // The last accepted update again, its item possibly pruned.
-      duplicate = duplicate || (head.last_seq > 0 && u.status() == head.status &&
-                                time == head.time);
-      if (!duplicate) {
-        if (!head.registration.has_value() && !registration.has_value()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "updates[", i, "].registration: required with the first update "
-              "of dossier ", u.dossier_code(),
-              ", which the gateway has not registered with the portal"));
-        }
-        std::optional<DossierStatus> last;
-        if (head.last_seq > 0) last = head.status;
-        if (absl::Status s = CheckTransition(u.dossier_code(), last, u.status());
-            !s.ok()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("updates[", i, "]: ", s.message()));
-        }
-        if (last.has_value() && time < head.time) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "updates[", i, "]: dossier ", u.dossier_code(), ": ",
-              DossierStatusName(u.status()),
-              " is dated before the last accepted status ",
-              DossierStatusName(*last)));
-        }
-      }
-      if (registration.has_value()) {
-        LIENTHONG_RETURN_IF_ERROR(
-            insert(u, ++head.last_seq, /*registration=*/true, std::nullopt));
-        head.registration = std::move(registration);
-        ++result.registrations;
-      }
-      if (duplicate) {
-        ++result.duplicates;
-        continue;
-      }
-      // The progress item carries no registration: its personal data waits
-      // only as long as the registration needs to.
-      DossierStatusUpdate step = u;
-      step.clear_registration();
-      LIENTHONG_RETURN_IF_ERROR(
-          insert(step, ++head.last_seq, /*registration=*/false, dedup));
-      head.status = u.status();
-      head.time = time;
-      batch_keys.insert(std::move(dedup));
-      ++result.accepted;
-    }
-    for (const auto& [code, head] : heads) {
-      if (head.last_seq == 0) continue;
-      LIENTHONG_ASSIGN_OR_RETURN(
-          Db::Stmt up,
-          db_->Prepare("INSERT OR REPLACE INTO dossiers(code, last_seq, "
-                       "last_status, last_time_s, last_time_ns, "
-                       "registration_hash) VALUES(?, ?, ?, ?, ?, ?)"));
-      const int64_t seconds = absl::ToUnixSeconds(head.time);
-      LIENTHONG_RETURN_IF_ERROR(
-          up.Bind(1, code)
-              .Bind(2, head.last_seq)
-              .Bind(3, static_cast<int64_t>(head.status))
-              .Bind(4, seconds)
-              .Bind(5, absl::ToUnixNanos(head.time) - seconds * 1000000000)
-              .BindOptional(6, head.registration)
-              .Run());
-    }
-    LIENTHONG_RETURN_IF_ERROR(txn.Commit());
-    for (const NewItem& item : added) {
-      std::string map_key = MapKey(ItemKind::kDossier, item.code);
-      open_[map_key].items[item.seq] = OpenItem{item.id, ItemState::kPending, now};
-      Reindex(map_key);
+};
+
+absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
+    const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
+  PushState state;
+  state.now = options_.clock->Now();
+  for (int i = 0; i < updates.size(); ++i) {
+    if (absl::Status s = ValidateDossierUpdate(updates[i], state.now);
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("updates[", i, "].", s.message()));
     }
   }
+  {
+    absl::MutexLock lock(&mu_);
+    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+    for (int i = 0; i < updates.size(); ++i) {
+      LIENTHONG_RETURN_IF_ERROR(PushOne(updates[i], i, state));
+    }
+    for (const auto& [code, head] : state.heads) {
+      if (head.last_seq == 0) continue;
+      LIENTHONG_RETURN_IF_ERROR(WriteHead(*db_, code, head));
+    }
+    LIENTHONG_RETURN_IF_ERROR(txn.Commit());
+    for (const PushState::NewItem& item : state.added) {
+      queues_.Put(MapKey(ItemKind::kDossier, item.code), item.seq,
+                  KeyQueues::Item{item.id, ItemState::kPending, state.now});
+    }
+  }
+  const PushResult& result = state.result;
   if (result.accepted == 0 && result.registrations == 0) return result;
   NotifyWork();
   return result;
+}
+
+absl::Status Outbox::PushOne(const DossierStatusUpdate& u, int index,
+                             PushState& state) {
+  auto head_it = state.heads.find(u.dossier_code());
+  if (head_it == state.heads.end()) {
+    LIENTHONG_ASSIGN_OR_RETURN(DossierHead head,
+                               ReadHead(*db_, u.dossier_code()));
+    head_it = state.heads.emplace(u.dossier_code(), std::move(head)).first;
+  }
+  DossierHead& head = head_it->second;
+  // A registration given again is sent again only when it changed, and
+  // even along with an update that is a repeat.
+  std::optional<std::string> registration;
+  if (u.has_registration()) {
+    std::string digest = cipher_.Digest(RegistrationContent(u));
+    if (digest != head.registration) registration = std::move(digest);
+  }
+  std::string dedup = DedupKey(u);
+  bool duplicate = state.batch_keys.contains(dedup);
+  if (!duplicate) {
+    LIENTHONG_ASSIGN_OR_RETURN(duplicate, Queued(*db_, dedup));
+  }
+  const absl::Time time = TimeOf(u);
+  // The last accepted update again, its item possibly pruned.
+  duplicate = duplicate || (head.last_seq > 0 && u.status() == head.status &&
+                            time == head.time);
+  if (!duplicate) {
+    LIENTHONG_RETURN_IF_ERROR(
+        CheckFollows(u, index, head, registration.has_value()));
+  }
+  if (registration.has_value()) {
+    LIENTHONG_RETURN_IF_ERROR(InsertDossierItem(
+        u, ++head.last_seq, /*registration=*/true, std::nullopt, state));
+    head.registration = std::move(registration);
+    ++state.result.registrations;
+  }
+  if (duplicate) {
+    ++state.result.duplicates;
+    return absl::OkStatus();
+  }
+  // The progress item carries no registration: its personal data waits
+  // only as long as the registration needs to.
+  DossierStatusUpdate step = u;
+  step.clear_registration();
+  LIENTHONG_RETURN_IF_ERROR(InsertDossierItem(
+      step, ++head.last_seq, /*registration=*/false, dedup, state));
+  head.status = u.status();
+  head.time = time;
+  state.batch_keys.insert(std::move(dedup));
+  ++state.result.accepted;
+  return absl::OkStatus();
+}
+
+absl::Status Outbox::InsertDossierItem(const DossierStatusUpdate& u,
+                                       int64_t seq, bool registration,
+                                       const std::optional<std::string>& dedup,
+                                       PushState& state) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::string sealed,
+      cipher_.Seal(u.SerializeAsString(), SealedPlace(u.dossier_code(), seq)));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement ins,
+      db_->Cached("INSERT INTO items(kind, key, seq, payload, dedup_key, "
+                  "idempotency_key, state, next_attempt_at, created_at, "
+                  "registration, sealed, item_time) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"));
+  LIENTHONG_RETURN_IF_ERROR(
+      ins.Bind(1, ItemKind::kDossier)
+          .Bind(2, u.dossier_code())
+          .Bind(3, seq)
+          .BindBlob(4, sealed)
+          .Bind(5, dedup)
+          .Bind(6, absl::StrCat(outbox_id_, "-d", seq, "-", u.dossier_code()))
+          .Bind(7, ItemState::kPending)
+          .Bind(8, Micros(state.now))
+          .Bind(9, Micros(state.now))
+          .Bind(10, registration ? 1 : 0)
+          .Bind(11, Micros(TimeOf(u)))
+          .Run());
+  state.added.push_back({u.dossier_code(), seq, db_->LastInsertId()});
+  return absl::OkStatus();
 }
 
 }  // namespace lienthong::sync

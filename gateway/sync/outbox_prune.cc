@@ -1,17 +1,121 @@
-#include "gateway/sync/outbox.h"
-
+// Outbox::PruneDelivered: delivered items and finished jobs deleted in
+// short steps (see outbox.h).
 #include <algorithm>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox_db.h"
+#include "gateway/sync/outbox.h"
+#include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
 
-using outbox_internal::Micros;
 using outbox_internal::FromMicros;
+using outbox_internal::Micros;
+using storage::Database;
+using storage::Statement;
+using storage::Transaction;
+
+namespace {
+
+// Binds the states a job's item may still be in while the job is not over
+// (pending, in flight, dead) to parameters `first`, `first`+1, `first`+2.
+Statement& BindOpenStates(Statement& q, int first) {
+  return q.Bind(first, ItemState::kPending)
+      .Bind(first + 1, ItemState::kInFlight)
+      .Bind(first + 2, ItemState::kDead);
+}
+
+}  // namespace
+
+namespace {
+
+// A delivered item old enough to be pruned, if the rules let it go.
+struct Candidate {
+  int64_t id;
+  bool procedure;
+  std::string key;
+  int64_t seq;
+  bool registration;
+};
+
+struct CandidateScan {
+  std::vector<Candidate> candidates;
+  int64_t last_id = 0;  // the last item looked at
+  bool done = false;    // the scan reached the end of what may be pruned
+};
+
+// Looks at up to `budget` items after `after_id` (adding to
+// progress.examined) and returns those delivered before `before`.
+absl::StatusOr<CandidateScan> ScanCandidates(Database& db, int64_t after_id,
+                                             int64_t before, int budget,
+                                             PruneProgress& progress) {
+  CandidateScan scan;
+  scan.last_id = after_id;
+  // Every state, so that one step reads at most `budget` rows however many
+  // of them are kept.
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db.Cached("SELECT id, kind, key, seq, state, created_at, finished_at, "
+                "registration FROM items WHERE id>? ORDER BY id LIMIT ?"));
+  q.Bind(1, after_id).Bind(2, budget);
+  bool ended = true;  // fewer rows than asked for: the end of the table
+  LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
+    // Ids grow with creation, and an item finishes after it is created:
+    // from here on nothing finished before `before` (a clock stepped back
+    // may hide a few until a later pass).
+    if (q.Int64(5) >= before) {
+      scan.done = true;
+      ended = false;
+      return false;
+    }
+    ++progress.examined;
+    scan.last_id = q.Int64(0);
+    absl::StatusOr<ItemState> state = q.Enum(4, kItemStates);
+    if (!state.ok() || *state != ItemState::kDelivered || q.IsNull(6) ||
+        q.Int64(6) >= before) {
+      return true;
+    }
+    absl::StatusOr<ItemKind> kind = q.Enum(1, kItemKinds);
+    scan.candidates.push_back({scan.last_id,
+                               kind.ok() && *kind == ItemKind::kProcedure,
+                               q.Text(2), q.Int64(3), q.Int64(7) != 0});
+    return true;
+  }));
+  if (ended) scan.done = progress.examined < budget;
+  return scan;
+}
+
+// Whether delivered item `c` may be deleted; see Outbox::PruneDelivered.
+absl::StatusOr<bool> MayGo(Database& db, const Candidate& c) {
+  // Procedures plan against the procedures table; a repeat of a
+  // registration is told by the dossier's registration_hash.
+  if (c.procedure || c.registration) return true;
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement head, db.Cached("SELECT last_seq, last_time_s, last_time_ns "
+                                "FROM dossiers WHERE code=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, head.Bind(1, c.key).Step());
+  if (!row) return false;  // cannot happen: every queued update has a head
+  // The last accepted update: its status and time are in `dossiers`, which
+  // answers a repeat of it.
+  if (c.seq == head.Int64(0)) return true;
+  // To the microsecond, as item_time is stored: an update that close to
+  // the last one counts as at the same time, and is kept.
+  const absl::Time head_time = FromMicros(absl::ToUnixMicros(
+      absl::FromUnixSeconds(head.Int64(1)) + absl::Nanoseconds(head.Int64(2))));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q, db.Cached("SELECT item_time FROM items WHERE id=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, c.id).Step());
+  if (!found || q.IsNull(0)) return false;
+  // Earlier than the last accepted update: a repeat is refused (the time
+  // check, if not the transition rules), never queued. At the same time:
+  // kept, see outbox.h.
+  return FromMicros(q.Int64(0)) < head_time;
+}
+
+}  // namespace
 
 absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
                                                      int max_examined) {
@@ -44,98 +148,29 @@ absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
 
 absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
                                         PruneProgress& progress) {
-  struct Candidate {
-    int64_t id;
-    ItemKind kind;
-    std::string key;
-    int64_t seq;
-    bool registration;
-  };
-  std::vector<Candidate> candidates;
-  int64_t last_id = prune_after_id_;
-  bool done = false;
-  {
-    // Every state, so that one step reads at most `budget` rows however
-    // many of them are kept.
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q,
-        db_->Prepare("SELECT id, kind, key, seq, state, created_at, "
-                     "finished_at, registration FROM items WHERE id>? "
-                     "ORDER BY id LIMIT ?"));
-    q.Bind(1, prune_after_id_).Bind(2, static_cast<int64_t>(budget));
-    for (;;) {
-      LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) {
-        // Fewer rows than asked for: the end of the table.
-        done = progress.examined < budget;
-        break;
-      }
-      // Ids grow with creation, and an item finishes after it is created:
-      // from here on nothing finished before `finished_before` (a clock
-      // stepped back may hide a few until a later pass).
-      if (q.Int(5) >= before) {
-        done = true;
-        break;
-      }
-      ++progress.examined;
-      last_id = q.Int(0);
-      if (static_cast<ItemState>(q.Int(4)) != ItemState::kDelivered ||
-          q.IsNull(6) || q.Int(6) >= before) {
-        continue;
-      }
-      candidates.push_back({last_id, static_cast<ItemKind>(q.Int(1)),
-                            q.Text(2), q.Int(3), q.Int(7) != 0});
-    }
-  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      CandidateScan scan,
+      ScanCandidates(*db_, prune_after_id_, before, budget, progress));
   // Which candidates may go; see outbox.h.
   std::vector<int64_t> doomed;
-  for (const Candidate& c : candidates) {
-    // Procedures plan against the procedures table; a repeat of a
-    // registration is told by the dossier's registration_hash.
-    if (c.kind == ItemKind::kProcedure || c.registration) {
-      doomed.push_back(c.id);
-      continue;
-    }
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt head, db_->Prepare("SELECT last_seq, last_time_s, "
-                                    "last_time_ns FROM dossiers WHERE code=?"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool row, head.Bind(1, c.key).Step());
-    if (!row) continue;  // cannot happen: every queued update has a head
-    if (c.seq == head.Int(0)) {
-      // The last accepted update: its status and time are in `dossiers`,
-      // which answers a repeat of it.
-      doomed.push_back(c.id);
-      continue;
-    }
-    // To the microsecond, as item_time is stored: an update that close to
-    // the last one counts as at the same time, and is kept.
-    const absl::Time head_time = FromMicros(
-        absl::ToUnixMicros(absl::FromUnixSeconds(head.Int(1)) +
-                           absl::Nanoseconds(head.Int(2))));
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q, db_->Prepare("SELECT item_time FROM items WHERE id=?"));
-    LIENTHONG_ASSIGN_OR_RETURN(bool found, q.Bind(1, c.id).Step());
-    if (!found || q.IsNull(0)) continue;  // keep
-    const absl::Time time = FromMicros(q.Int(0));
-    // Earlier than the last accepted update: a repeat is refused (the time
-    // check, if not the transition rules), never queued. At the same time:
-    // kept, see outbox.h.
-    if (time < head_time) doomed.push_back(c.id);
+  for (const Candidate& c : scan.candidates) {
+    LIENTHONG_ASSIGN_OR_RETURN(bool goes, MayGo(*db_, c));
+    if (goes) doomed.push_back(c.id);
   }
   if (!doomed.empty()) {
-    Db::Txn txn(db_.get());
-    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
+    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     for (int64_t id : doomed) {
       LIENTHONG_ASSIGN_OR_RETURN(
-          Db::Stmt del,
-          db_->Prepare("DELETE FROM items WHERE id=? AND state=2"));
-      LIENTHONG_RETURN_IF_ERROR(del.Bind(1, id).Run());
+          Statement del,
+          db_->Cached("DELETE FROM items WHERE id=? AND state=?"));
+      LIENTHONG_RETURN_IF_ERROR(
+          del.Bind(1, id).Bind(2, ItemState::kDelivered).Run());
       progress.deleted += db_->Changes();
     }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
   }
-  prune_after_id_ = done ? 0 : last_id;
-  return done;
+  prune_after_id_ = scan.done ? 0 : scan.last_id;
+  return scan.done;
 }
 
 absl::StatusOr<bool> Outbox::PruneJobs(int64_t before, int budget,
@@ -147,38 +182,37 @@ absl::StatusOr<bool> Outbox::PruneJobs(int64_t before, int budget,
   bool done = false;
   {
     LIENTHONG_ASSIGN_OR_RETURN(
-        Db::Stmt q,
-        db_->Prepare("SELECT id, updated_at<? AND delivered+dead>=total AND "
-                     "NOT EXISTS(SELECT 1 FROM items WHERE "
-                     "items.job_id=jobs.id AND items.state IN (0, 1, 3)) "
-                     "FROM jobs WHERE id>? ORDER BY id LIMIT ?"));
-    q.Bind(1, before)
-        .Bind(2, prune_after_job_)
-        .Bind(3, static_cast<int64_t>(budget));
+        Statement q,
+        db_->Cached("SELECT id, updated_at<? AND delivered+dead>=total AND "
+                    "NOT EXISTS(SELECT 1 FROM items WHERE "
+                    "items.job_id=jobs.id AND items.state IN (?, ?, ?)) "
+                    "FROM jobs WHERE id>? ORDER BY id LIMIT ?"));
+    BindOpenStates(q.Bind(1, before), 2)
+        .Bind(5, prune_after_job_)
+        .Bind(6, budget);
     int read = 0;
-    for (;;) {
-      LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
+    LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
       ++read;
       last_id = q.Text(0);
-      if (q.Int(1) != 0) doomed.push_back(last_id);
-    }
+      if (q.Int64(1) != 0) doomed.push_back(last_id);
+      return true;
+    }));
     // Fewer rows than asked for: the end of the table.
     done = read < budget;
     progress.jobs_examined += read;
   }
   int64_t deleted = 0;
   if (!doomed.empty()) {
-    Db::Txn txn(db_.get());
-    LIENTHONG_RETURN_IF_ERROR(txn.Begin());
+    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     for (const std::string& id : doomed) {
       LIENTHONG_ASSIGN_OR_RETURN(
-          Db::Stmt del,
-          db_->Prepare("DELETE FROM jobs WHERE id=? AND updated_at<? AND "
-                       "delivered+dead>=total AND NOT EXISTS(SELECT 1 FROM "
-                       "items WHERE items.job_id=jobs.id AND "
-                       "items.state IN (0, 1, 3))"));
-      LIENTHONG_RETURN_IF_ERROR(del.Bind(1, id).Bind(2, before).Run());
+          Statement del,
+          db_->Cached("DELETE FROM jobs WHERE id=? AND updated_at<? AND "
+                      "delivered+dead>=total AND NOT EXISTS(SELECT 1 FROM "
+                      "items WHERE items.job_id=jobs.id AND "
+                      "items.state IN (?, ?, ?))"));
+      LIENTHONG_RETURN_IF_ERROR(
+          BindOpenStates(del.Bind(1, id).Bind(2, before), 3).Run());
       deleted += db_->Changes();
     }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());

@@ -19,6 +19,7 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "gateway/config/config_loader.h"
+#include "gateway/sync/outbox.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -297,6 +298,43 @@ TEST_F(StartupCheckTest, AnAuditStoreFromANewerGatewayIsRefused) {
                        HasSubstr("gw.yaml:54:3: audit.store_file: audit log: "
                                  "audit index '")));
   EXPECT_THAT(Check(Yaml()).message(), HasSubstr("schema version 99"));
+}
+
+// The outbox's schema version is checked as the audit store's is: a file
+// from a newer gateway, or of version 1 (which no gateway upgrades), fails
+// --check at portal_sync.outbox_file rather than at start.
+TEST_F(StartupCheckTest, AnOutboxOfAVersionThisGatewayCannotReadIsRefused) {
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", var_, "/sync").c_str()), 0);
+  const struct {
+    int version;
+    const char* says;
+  } kCases[] = {{99, "schema version 99, newer than this gateway's"},
+                {1, "schema version 1, from before dossier registrations"}};
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.version);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((var_ + "/sync/outbox.db").c_str(), &db),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           absl::StrCat("PRAGMA user_version=", c.version)
+                               .c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    EXPECT_THAT(Check(Yaml()),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr("gw.yaml:52:3: portal_sync.outbox_file: ")));
+    EXPECT_THAT(Check(Yaml()).message(), HasSubstr(c.says));
+  }
+  // An outbox as this gateway makes it passes.
+  ASSERT_EQ(std::system(absl::StrCat("rm -f ", var_, "/sync/outbox.db*")
+                            .c_str()),
+            0);
+  sync::OutboxOptions options;
+  options.path = var_ + "/sync/outbox.db";
+  options.key = std::string(32, 'k');
+  ASSERT_THAT(sync::Outbox::Open(options), IsOk());
+  EXPECT_THAT(Check(Yaml()), IsOk());
 }
 
 // The binary, as an operator runs it: exit codes and messages.

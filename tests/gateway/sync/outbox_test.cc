@@ -1046,6 +1046,23 @@ void Exec(const std::string& path, const std::string& sql) {
   sqlite3_close(db);
 }
 
+// The first column of the first row of `sql`, -1 when there is none.
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+      value = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
 // Flips the lowest bit of byte `at` of item (`key`, `seq`)'s payload.
 void FlipBit(const std::string& path, const std::string& key, int seq,
              int at) {
@@ -1118,6 +1135,74 @@ TEST(OutboxOpenTest, RefusesAnotherKeyAndAnOlderSchema) {
   EXPECT_THAT(Outbox::Open(options),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("schema version 1")));
+  // Refused as it was, not upgraded.
+  EXPECT_EQ(QueryInt(old, "PRAGMA user_version"), 1);
+  // A file from a newer gateway is refused too.
+  const std::string newer = testing::FreshOutboxPath("outbox_v9");
+  Exec(newer, "PRAGMA user_version=9");
+  options.path = newer;
+  EXPECT_THAT(Outbox::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("newer than this gateway's")));
+}
+
+// A file as gateways before the storage layer wrote it: schema version 2,
+// with the index items_job (they made it on every open) or, written before
+// that index existed, without it. Made here by opening a new outbox and
+// taking it back to that state. It opens, is upgraded to version 3 with the
+// index, and its queue goes on where it stopped.
+TEST(OutboxOpenTest, OpensAndUpgradesAVersion2File) {
+  for (bool had_job_index : {true, false}) {
+    SCOPED_TRACE(had_job_index ? "with items_job" : "without items_job");
+    const std::string path = testing::FreshOutboxPath(
+        had_job_index ? "outbox_v2_index" : "outbox_v2");
+    resilience::FakeClock clock{absl::FromUnixSeconds(kT0)};
+    OutboxOptions options;
+    options.path = path;
+    options.key = testing::TestOutboxKey();
+    options.clock = &clock;
+    int64_t in_flight = 0;
+    {
+      auto outbox = Outbox::Open(options);
+      ASSERT_THAT(outbox, IsOk());
+      ASSERT_THAT((*outbox)->PushDossierUpdates(
+                      Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
+                             Update(1, lienthong::v1::ACCEPTED, 1)})),
+                  IsOk());
+      auto claimed = (*outbox)->FinishAndClaim({}, 10);
+      ASSERT_THAT(claimed, IsOk());
+      ASSERT_THAT(*claimed, SizeIs(1));
+      in_flight = (*claimed)[0].id;
+    }
+    Exec(path, had_job_index ? "PRAGMA user_version=2"
+                             : "DROP INDEX items_job; PRAGMA user_version=2");
+    ASSERT_EQ(QueryInt(path, "SELECT count(*) FROM sqlite_master WHERE "
+                             "name='items_job'"),
+              had_job_index ? 1 : 0);
+    auto outbox = Outbox::Open(options);
+    ASSERT_THAT(outbox, IsOk());
+    EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 3);
+    EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM sqlite_master WHERE "
+                             "name='items_job'"),
+              1);
+    // The item left in flight comes again first, then the next in order.
+    auto again = (*outbox)->FinishAndClaim({}, 10);
+    ASSERT_THAT(again, IsOk());
+    ASSERT_THAT(*again, SizeIs(1));
+    EXPECT_EQ((*again)[0].id, in_flight);
+    EXPECT_TRUE((*again)[0].maybe_sent);
+    EXPECT_EQ((*again)[0].dossier.registration().applicant().name(),
+              "Trần Thị Mai");
+    auto next = (*outbox)->FinishAndClaim({Delivered(in_flight)}, 0);
+    ASSERT_THAT(next, IsOk());
+    auto last = (*outbox)->FinishAndClaim({}, 10);
+    ASSERT_THAT(last, IsOk());
+    ASSERT_THAT(*last, SizeIs(1));
+    // The registration's progress item, its second.
+    EXPECT_EQ((*last)[0].sequence, 2);
+    EXPECT_FALSE((*last)[0].registration);
+    EXPECT_THAT((*outbox)->CheckIntegrity(), IsOk());
+  }
 }
 
 }  // namespace
