@@ -15,6 +15,7 @@
 #include "gateway/cli/progress.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
@@ -164,7 +165,9 @@ absl::Status CheckRef(const BundleRef& ref) {
   if (ref.bundle_id.empty() == ref.dossier.empty()) {
     return absl::InvalidArgumentError("give --id or --dossier (one of them)");
   }
-  if (!ref.dossier.empty()) return CheckDossierCode(ref.dossier);
+  if (!ref.dossier.empty()) {
+    return validation::ValidateDossierCode(ref.dossier, "--dossier");
+  }
   return absl::OkStatus();
 }
 
@@ -277,7 +280,8 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
     request.set_kind(kind);
   }
   if (!args.dossier.empty()) request.set_dossier_code(args.dossier);
-  LIENTHONG_RETURN_IF_ERROR(CheckDossierCode(request.dossier_code()));
+  LIENTHONG_RETURN_IF_ERROR(
+      validation::ValidateDossierCode(request.dossier_code(), "dossier_code"));
   if (args.verification) request.set_needs_verification(true);
   if (!args.officer.citizen_id.empty() || !request.has_officer()) {
     LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),

@@ -52,7 +52,6 @@ constexpr int kVietnamUtcOffsetSeconds = 7 * 3600;
 // Dead letters are read in pages of this many.
 constexpr int kDeadLetterPageSize = 500;
 constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(30);
-constexpr size_t kMaxUnitCodeLength = 40;
 
 constexpr char kSyncExamples[] =
     R"(lienthong sync procedures --file deploy/examples/catalogue.json --dry-run
@@ -477,50 +476,6 @@ void ReportRowErrors(const Catalogue& catalogue, absl::string_view heading,
 
 // ---------------------------------------------------------------------------
 // Parsing and formatting.
-
-absl::Status CheckDossierCode(absl::string_view code) {
-  constexpr absl::string_view kForm =
-      "expected <unit>-<yyMMdd>-<sequence>, e.g. 000.00.01.H31-250715-00123";
-  if (code.empty()) return absl::InvalidArgumentError("empty");
-  const std::vector<absl::string_view> parts = absl::StrSplit(code, '-');
-  if (parts.size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(kForm));
-  }
-  // The unit code as the gateway takes it (gateway/sync).
-  bool unit_ok = !parts[0].empty() && parts[0].size() <= kMaxUnitCodeLength;
-  for (absl::string_view group : absl::StrSplit(parts[0], '.')) {
-    unit_ok = unit_ok && !group.empty() &&
-              std::all_of(group.begin(), group.end(), [](char c) {
-                return absl::ascii_isalnum(static_cast<unsigned char>(c));
-              });
-  }
-  if (!unit_ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the unit code must be 1 to 40 letters and digits in groups "
-        "separated by '.', like 000.00.01.H31; ",
-        kForm));
-  }
-  int yy = 0;
-  int mm = 0;
-  int dd = 0;
-  if (parts[1].size() != 6 || !AllDigits(parts[1]) ||
-      !absl::SimpleAtoi(parts[1].substr(0, 2), &yy) ||
-      !absl::SimpleAtoi(parts[1].substr(2, 2), &mm) ||
-      !absl::SimpleAtoi(parts[1].substr(4, 2), &dd)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the date must be 6 digits yyMMdd; ", kForm));
-  }
-  const absl::CivilDay day(2000 + yy, mm, dd);
-  if (day.month() != mm || day.day() != dd) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the date ", parts[1], " does not exist"));
-  }
-  if (parts[2].empty() || parts[2].size() > 10 || !AllDigits(parts[2])) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the sequence must be 1 to 10 digits; ", kForm));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<DossierStatus> ParseDossierStatus(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);

@@ -117,13 +117,6 @@ struct PushArgs {
   std::string file{};
 };
 
-// Checks a dossier code (MaHoSo) "<unit>-<yyMMdd>-<sequence>", e.g.
-// 000.00.01.H31-250715-00123, by the gateway's rule: the unit code 1 to 40
-// ASCII letters and digits in groups separated by '.'; a real date; a
-// sequence of 1 to 10 digits. Fails with INVALID_ARGUMENT saying what is
-// wrong. Thread-safe.
-absl::Status CheckDossierCode(absl::string_view code);
-
 // Returns the status for "1".."10" or a name of lienthong.v1.DossierStatus
 // ("PROCESSING", "processing", "result-returned"). Fails with
 // INVALID_ARGUMENT listing the names. Thread-safe.
