@@ -89,9 +89,6 @@ constexpr char kKeygenNotes[] =
 // Default deadline of `audit verify`: the gateway walks the whole chain.
 constexpr double kVerifyTimeoutSeconds = 300;
 
-// Vietnam has kept UTC+07:00 without daylight saving since 1975.
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
-
 std::string Dash(absl::string_view value) {
   return value.empty() ? "-" : std::string(value);
 }
@@ -104,14 +101,6 @@ std::string LatencyText(int64_t micros) {
 bool FileExists(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0;
-}
-
-std::string OneLine(absl::string_view message) {
-  std::string line(message);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
 }
 
 }  // namespace

@@ -43,18 +43,6 @@ constexpr char kWatchNotes[] =
     "Exit codes beyond the table below: 10 the bundle was stopped, 11 it\n"
     "waits for an officer (with --until-officer).";
 
-// Returns `text` (from the server) on one line: newlines and tabs become
-// spaces, so a table keeps its shape.
-std::string OneLine(absl::string_view text) {
-  std::string line(text);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return line;
-}
-
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
-
 std::string Lower(absl::string_view text) {
   return absl::AsciiStrToLower(text);
 }

@@ -84,6 +84,20 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
+
+std::string Plural(int64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+std::string OneLine(absl::string_view text) {
+  std::string line(text);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return line;
+}
+
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   auto characters = [](absl::string_view utf8) {
     int count = 0;

@@ -6,7 +6,10 @@
 //   lienthong sync dead-letters what the portal refused for good; --retry
 //   lienthong sync push         dossier status changes with their
 //                               registrations (operators, demo)
-// with the request builders, output formatting and the job watcher they use.
+// with the request builders, parsers and output formatting they use: the
+// commands and their registration in sync_commands.cc and sync_push.cc, the
+// parsers in sync_parse.cc, the formatting in sync_format.cc; the job
+// watcher is job_watcher.h's and the catalogue reader catalogue.h's.
 #ifndef LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 #define LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 

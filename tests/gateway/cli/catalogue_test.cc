@@ -191,6 +191,31 @@ TEST(ParseCatalogueTest, JsonNormalisesText) {
   ExpectProcedures(*catalogue, {expected});
 }
 
+TEST(ParseCatalogueTest, JsonDecodesEveryEscape) {
+  constexpr char kJson[] = R"([{
+      "code": "1.001193.000.00.00.H31", "name": "Khai sinh",
+      "level": "fully_online",
+      "fees": "a\"b\\c\/d\te\nf \ud83d\ude00 \u00e0"
+    }])";
+  absl::StatusOr<Catalogue> catalogue =
+      ParseCatalogue(kJson, CatalogueFormat::kJson);
+  ASSERT_THAT(catalogue, IsOk());
+  ASSERT_EQ(catalogue->procedures.size(), 1u) << Describe(*catalogue);
+  EXPECT_EQ(catalogue->procedures[0].fees(), "a\"b\\c/d\te\nf 😀 à");
+  // \b and \f decode to control characters, which a value may not hold
+  // (inside it: at its ends they are trimmed as white space).
+  for (const char* escape : {"\\b", "\\f"}) {
+    const std::string json =
+        absl::StrCat(R"([{"code": "1.001193.000.00.00.H31", "name": "x)",
+                     escape, R"(y", "level": "fully_online"}])");
+    catalogue = ParseCatalogue(json, CatalogueFormat::kJson);
+    ASSERT_THAT(catalogue, IsOk());
+    EXPECT_THAT(catalogue->errors,
+                ElementsAre(RowError(1, "name: control character U+000")))
+        << escape;
+  }
+}
+
 TEST(ParseCatalogueTest, CsvWithEveryColumn) {
   constexpr char kCsv[] =
       "code,name,field,authority_level,level,implementing_agency,"
