@@ -21,6 +21,7 @@
 #include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/dates.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 
@@ -124,7 +125,7 @@ absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view text,
     if (!date.ok()) return date.status();
     return absl::FromCivil(
         absl::CivilDay(date->year(), date->month(), date->day()),
-        VietnamTime());
+        validation::VietnamTimeZone());
   }
   absl::Time time;
   std::string error;
@@ -183,7 +184,7 @@ std::string FormatAuditTable(absl::Span<const AuditRecord> records) {
     rows.push_back(Row{
         absl::StrCat(r.sequence()),
         absl::FormatTime("%Y-%m-%d %H:%M:%S", audit::FromProtoTime(r.time()),
-                         VietnamTime()),
+                         validation::VietnamTimeZone()),
         Dash(r.caller()),
         Dash(absl::StripPrefix(r.method(), "lienthong.v1.")),
         Dash(r.purpose()),

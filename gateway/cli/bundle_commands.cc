@@ -16,6 +16,7 @@
 #include "gateway/cli/sync_commands.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/codes.h"
+#include "gateway/validation/dates.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
@@ -171,7 +172,7 @@ ExitCode Print(const Bundle& bundle, const CommonOptions& options,
 std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
   std::vector<std::string> lines;
   const std::string at =
-      absl::FormatTime("%H:%M:%S", absl::Now(), VietnamTime());
+      absl::FormatTime("%H:%M:%S", absl::Now(), validation::VietnamTimeZone());
   if (before == nullptr || before->state() != now.state()) {
     lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
                                  StateText(now.state())));

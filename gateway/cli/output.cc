@@ -84,8 +84,6 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
-
 std::string Plural(int64_t n, absl::string_view one, absl::string_view many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
 }

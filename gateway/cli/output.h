@@ -12,7 +12,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/type/date.pb.h"
 #include "lienthong/v1/common.pb.h"
@@ -48,11 +47,6 @@ std::string FormatPersonName(const lienthong::v1::PersonName& name);
 // "detail, commune 12103, legacy district 015, province 33" (the country is
 // added when it is not "VN"). "" when nothing is set.
 std::string FormatAddress(const lienthong::v1::Address& address);
-
-// Returns Vietnam's time zone: UTC+7 all year (no daylight saving since
-// 1975), a fixed zone that needs no tz database on the operator's machine.
-// Thread-safe.
-absl::TimeZone VietnamTime();
 
 // Returns "1 change" or "3 changes": `n` and `one` or `many`. Thread-safe.
 std::string Plural(int64_t n, absl::string_view one, absl::string_view many);

@@ -11,6 +11,7 @@
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
 #include "gateway/cli/sync_commands.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::cli {
 namespace {
@@ -41,7 +42,8 @@ std::string PlanActionName(int action) {
 std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M:%S +07",
-                          absl::FromUnixSeconds(time.seconds()), VietnamTime());
+                          absl::FromUnixSeconds(time.seconds()),
+                          validation::VietnamTimeZone());
 }
 
 std::string FormatPlanSummary(const SyncProceduresResponse& response) {

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/sync_commands.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::cli {
 namespace {
@@ -68,14 +69,16 @@ absl::StatusOr<google::protobuf::Timestamp> ParseVietnamTime(
   bool parsed = absl::ParseTime(absl::RFC3339_full, local, &time, &ignored);
   for (const char* format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"}) {
     if (parsed) break;
-    parsed = absl::ParseTime(format, local, VietnamTime(), &time, &ignored);
+    parsed = absl::ParseTime(format, local, validation::VietnamTimeZone(),
+                             &time, &ignored);
   }
   if (!parsed) {
     return absl::InvalidArgumentError(
         "expected 2025-07-15T10:12:03+07:00, \"2025-07-15 10:12:03\" "
         "(Vietnam's time) or 20250715101203");
   }
-  if (time < absl::FromCivil(absl::CivilSecond(2000, 1, 1), VietnamTime())) {
+  if (time < absl::FromCivil(absl::CivilSecond(2000, 1, 1),
+                             validation::VietnamTimeZone())) {
     return absl::InvalidArgumentError("before the year 2000");
   }
   google::protobuf::Timestamp timestamp;

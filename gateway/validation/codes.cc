@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/civil_time.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::validation {
 namespace {
@@ -69,9 +69,7 @@ absl::Status CheckDossierDate(absl::string_view date, absl::string_view field,
     return Invalid(field,
                    absl::StrCat("the date must be 6 digits yyMMdd; ", form));
   }
-  // CivilDay normalises 2025-02-30 to 2025-03-02: not a real date.
-  const absl::CivilDay day(2000 + yy, mm, dd);
-  if (day.month() != mm || day.day() != dd) {
+  if (!IsCalendarDate(2000 + yy, mm, dd)) {
     return Invalid(field, absl::StrCat("the date ", date, " does not exist"));
   }
   return absl::OkStatus();

@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "absl/time/civil_time.h"
-#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.pb.h"
@@ -113,15 +111,6 @@ TEST(PluralTest, OneOrMany) {
   EXPECT_EQ(Plural(1, "change", "changes"), "1 change");
   EXPECT_EQ(Plural(0, "change", "changes"), "0 changes");
   EXPECT_EQ(Plural(415, "row", "rows"), "415 rows");
-}
-
-TEST(VietnamTimeTest, SevenHoursAheadOfUtcAllYear) {
-  for (int month : {1, 7}) {
-    const absl::Time noon_utc = absl::FromCivil(
-        absl::CivilSecond(2025, month, 15, 12, 0, 0), absl::UTCTimeZone());
-    EXPECT_EQ(absl::FormatTime("%H:%M %z", noon_utc, VietnamTime()),
-              "19:00 +0700");
-  }
 }
 
 }  // namespace
