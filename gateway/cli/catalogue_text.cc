@@ -106,9 +106,7 @@ std::string Quoted(absl::string_view s) {
 }
 
 int CodePointCount(absl::string_view utf8) {
-  return static_cast<int>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<int>(validation::CountCodePoints(utf8));
 }
 
 std::optional<std::string> CleanText(absl::string_view raw,

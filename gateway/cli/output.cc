@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::cli {
@@ -98,9 +99,7 @@ std::string OneLine(absl::string_view text) {
 
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   auto characters = [](absl::string_view utf8) {
-    int count = 0;
-    for (char c : utf8) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return count;
+    return static_cast<int>(validation::CountCodePoints(utf8));
   };
   std::vector<int> widths;
   for (const auto& row : rows) {

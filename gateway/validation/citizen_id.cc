@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/validation/dates.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::validation {
 namespace {
@@ -33,14 +34,6 @@ int DigitsValue(absl::string_view s) {
   return value;
 }
 
-// Counts code points, so that a length error reads naturally for non-ASCII
-// input; invalid UTF-8 counts one per stray byte.
-size_t CountCharacters(absl::string_view s) {
-  return std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
-}
-
 }  // namespace
 
 absl::Status ValidateCitizenId(absl::string_view id,
@@ -49,7 +42,7 @@ absl::Status ValidateCitizenId(absl::string_view id,
   if (id.empty()) {
     return absl::InvalidArgumentError("citizen_id is required");
   }
-  const size_t characters = CountCharacters(id);
+  const size_t characters = CountCodePoints(id);
   if (characters != 12 && characters != 9) {
     return absl::InvalidArgumentError(
         absl::StrCat("citizen_id must have 12 digits (or 9 for an old ID "
