@@ -26,6 +26,15 @@ bool AllDigits(absl::string_view s) {
   });
 }
 
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  google::protobuf::Timestamp timestamp;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  timestamp.set_seconds(seconds);
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return timestamp;
+}
+
 }  // namespace
 
 absl::StatusOr<DossierStatus> ParseDossierStatus(absl::string_view text) {
@@ -81,12 +90,7 @@ absl::StatusOr<google::protobuf::Timestamp> ParseVietnamTime(
                              validation::VietnamTimeZone())) {
     return absl::InvalidArgumentError("before the year 2000");
   }
-  google::protobuf::Timestamp timestamp;
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
-  return timestamp;
+  return ToTimestamp(time);
 }
 
 absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
@@ -102,12 +106,7 @@ absl::StatusOr<google::protobuf::Timestamp> ParseStatusTime(
       return absl::InvalidArgumentError("more than an hour in the future");
     }
   }
-  google::protobuf::Timestamp timestamp;
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
-  return timestamp;
+  return ToTimestamp(time);
 }
 
 }  // namespace lienthong::cli
