@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/status/bounded_text.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
@@ -28,13 +29,7 @@ std::string Text(const Struct& o, const std::string& key) {
 
 // `text` cut to `limit` bytes without splitting a UTF-8 sequence.
 std::string Cut(std::string text, size_t limit) {
-  if (text.size() <= limit) return text;
-  size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  text.resize(end);
-  return text;
+  return std::string(TruncateUtf8(text, limit));
 }
 
 // The objects of an array field; none when absent or not an array.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/retriable.h"
+#include "gateway/status/bounded_text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::dvcqg {
@@ -60,11 +61,7 @@ std::string Text(const Struct& json, const std::string& key) {
 // `text` cut to at most kMaxReasonBytes without splitting a UTF-8 sequence.
 std::string Truncated(absl::string_view text) {
   if (text.size() <= kMaxReasonBytes) return std::string(text);
-  size_t end = kMaxReasonBytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return absl::StrCat(text.substr(0, end), "…");
+  return absl::StrCat(TruncateUtf8(text, kMaxReasonBytes), "…");
 }
 
 bool IsSessionText(absl::string_view session) {

@@ -6,8 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gateway/sync/dossier_status.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/codes.h"
 
 namespace lienthong::bundle {
 namespace {
@@ -214,10 +214,10 @@ absl::StatusOr<BundleData> DataOfRequest(const StartBundleRequest& request,
   if (kind != lienthong::v1::BIRTH && kind != lienthong::v1::DEATH) {
     return absl::InvalidArgumentError("kind: BIRTH or DEATH");
   }
-  if (absl::Status s = sync::ValidateDossierCode(request.dossier_code());
+  if (absl::Status s = validation::ValidateDossierCode(request.dossier_code(),
+                                                       "dossier_code");
       !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dossier_code: ", s.message()));
+    return s;
   }
   BundleData all = Flatten(request);
   BundleData data = {{kDossierKey, request.dossier_code()}};

@@ -12,8 +12,8 @@
 #include "gateway/bundle/bundle_data.h"
 #include "gateway/log/log.h"
 #include "gateway/status/grpc_status.h"
-#include "gateway/sync/dossier_status.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
 
 namespace lienthong::bundle {
@@ -272,7 +272,7 @@ grpc::ServerUnaryReactor* BundleService::StartBundle(
   }
   call->caller = *caller;
   const absl::Time now = absl::Now();
-  if (sync::ValidateDossierCode(request->dossier_code()).ok()) {
+  if (validation::IsDossierCode(request->dossier_code())) {
     call->dossier = request->dossier_code();
   }
   const std::string subject = BundleSubject(*request);
@@ -317,7 +317,8 @@ grpc::ServerUnaryReactor* BundleService::GetBundle(
     if (!request->bundle_id().empty()) {
       status = CheckBundleId(request->bundle_id());
     } else {
-      status = sync::ValidateDossierCode(request->dossier_code());
+      status = validation::ValidateDossierCode(request->dossier_code(),
+                                               "dossier_code");
       if (status.ok()) call->dossier = request->dossier_code();
     }
   }
@@ -342,7 +343,8 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
   absl::Status status = caller.status();
   std::string id = request->bundle_id();
   if (status.ok()) {
-    status = id.empty() ? sync::ValidateDossierCode(request->dossier_code())
+    status = id.empty() ? validation::ValidateDossierCode(
+                              request->dossier_code(), "dossier_code")
                         : CheckBundleId(id);
   }
   if (status.ok() && id.empty()) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "gateway/bundle/proto_time.h"
+#include "gateway/status/bounded_text.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::bundle {
@@ -24,11 +25,7 @@ const BundleStepDefinition& Def(const StoredBundle& bundle, int i) {
 
 std::string Cut(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return absl::StrCat(text.substr(0, end), "…");
+  return absl::StrCat(TruncateUtf8(text, max_bytes), "…");
 }
 
 std::string StepTitle(const StoredBundle& bundle, int i) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "gateway/calendar/lunar_calendar.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::calendar {
 namespace {
@@ -154,12 +155,8 @@ class Parser {
         !absl::SimpleAtoi(parts[1], &m) || !absl::SimpleAtoi(parts[2], &d)) {
       return std::nullopt;
     }
-    const absl::CivilDay day(y, m, d);
-    // CivilDay normalises 2025-02-30 to 2025-03-02: not a real date.
-    if (day.year() != y || day.month() != m || day.day() != d) {
-      return std::nullopt;
-    }
-    return day;
+    if (!validation::IsCalendarDate(y, m, d)) return std::nullopt;
+    return absl::CivilDay(y, m, d);
   }
 
   const std::string source_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::calendar {
 namespace {
@@ -20,11 +21,7 @@ std::string DayText(absl::CivilDay day) {
 
 }  // namespace
 
-absl::TimeZone VietnamTime() {
-  static const absl::TimeZone* const kZone =
-      new absl::TimeZone(absl::FixedTimeZone(7 * 60 * 60));
-  return *kZone;
-}
+absl::TimeZone VietnamTime() { return validation::VietnamTimeZone(); }
 
 absl::StatusOr<WorkingCalendar> WorkingCalendar::Create(
     std::vector<CalendarYear> years) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/validation/dates.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace lienthong::cli {
@@ -18,17 +19,6 @@ bool AllDigits(absl::string_view s) {
   return !s.empty() && absl::c_all_of(s, [](char c) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c));
   });
-}
-
-bool IsLeapYear(int year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
-  if (month == 2 && IsLeapYear(year)) return 29;
-  return kDays[month - 1];
 }
 
 // The value is not echoed: a birth date is personal data, and stderr of a
@@ -83,7 +73,7 @@ absl::StatusOr<google::type::Date> ParseDate(absl::string_view text,
     return DateError(option,
                      absl::StrCat("month ", month_text, " is not 01..12"));
   }
-  const int days = DaysInMonth(year, month);
+  const int days = validation::DaysInMonth(year, month);
   if (day < 1 || day > days) {
     return DateError(option, absl::StrCat("day ", day_text, " is not 01..",
                                           days, " in that month"));

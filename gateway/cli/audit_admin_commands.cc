@@ -17,6 +17,7 @@
 #include "gateway/audit/signing.h"
 #include "gateway/audit/verify.h"
 #include "gateway/cli/audit_commands.h"
+#include "gateway/cli/output.h"
 
 namespace lienthong::cli {
 namespace {
@@ -58,14 +59,6 @@ constexpr char kArchiveNotes[] =
     "'lienthong audit verify --journal ... --archive DIR' then proves the\n"
     "whole history; without --archive verification starts after the last\n"
     "archive. Archived records leave the query index.";
-
-std::string OneLine(absl::string_view message) {
-  std::string line(message);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
-}
 
 ExitCode Fail(const absl::Status& status, std::ostream& err) {
   err << "lienthong: " << OneLine(status.message()) << "\n";

@@ -21,6 +21,7 @@
 #include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/dates.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 
@@ -89,9 +90,6 @@ constexpr char kKeygenNotes[] =
 // Default deadline of `audit verify`: the gateway walks the whole chain.
 constexpr double kVerifyTimeoutSeconds = 300;
 
-// Vietnam has kept UTC+07:00 without daylight saving since 1975.
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
-
 std::string Dash(absl::string_view value) {
   return value.empty() ? "-" : std::string(value);
 }
@@ -104,14 +102,6 @@ std::string LatencyText(int64_t micros) {
 bool FileExists(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0;
-}
-
-std::string OneLine(absl::string_view message) {
-  std::string line(message);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
 }
 
 }  // namespace
@@ -135,7 +125,7 @@ absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view text,
     if (!date.ok()) return date.status();
     return absl::FromCivil(
         absl::CivilDay(date->year(), date->month(), date->day()),
-        VietnamTime());
+        validation::VietnamTimeZone());
   }
   absl::Time time;
   std::string error;
@@ -194,7 +184,7 @@ std::string FormatAuditTable(absl::Span<const AuditRecord> records) {
     rows.push_back(Row{
         absl::StrCat(r.sequence()),
         absl::FormatTime("%Y-%m-%d %H:%M:%S", audit::FromProtoTime(r.time()),
-                         VietnamTime()),
+                         validation::VietnamTimeZone()),
         Dash(r.caller()),
         Dash(absl::StripPrefix(r.method(), "lienthong.v1.")),
         Dash(r.purpose()),

@@ -15,6 +15,8 @@
 #include "gateway/cli/progress.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/codes.h"
+#include "gateway/validation/dates.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
@@ -41,18 +43,6 @@ lienthong bundle resolve --id b-3f9a6c21d4e8b7a0 --stop \
 constexpr char kWatchNotes[] =
     "Exit codes beyond the table below: 10 the bundle was stopped, 11 it\n"
     "waits for an officer (with --until-officer).";
-
-// Returns `text` (from the server) on one line: newlines and tabs become
-// spaces, so a table keeps its shape.
-std::string OneLine(absl::string_view text) {
-  std::string line(text);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return line;
-}
-
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 60 * 60); }
 
 std::string Lower(absl::string_view text) {
   return absl::AsciiStrToLower(text);
@@ -164,7 +154,9 @@ absl::Status CheckRef(const BundleRef& ref) {
   if (ref.bundle_id.empty() == ref.dossier.empty()) {
     return absl::InvalidArgumentError("give --id or --dossier (one of them)");
   }
-  if (!ref.dossier.empty()) return CheckDossierCode(ref.dossier);
+  if (!ref.dossier.empty()) {
+    return validation::ValidateDossierCode(ref.dossier, "--dossier");
+  }
   return absl::OkStatus();
 }
 
@@ -180,7 +172,7 @@ ExitCode Print(const Bundle& bundle, const CommonOptions& options,
 std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
   std::vector<std::string> lines;
   const std::string at =
-      absl::FormatTime("%H:%M:%S", absl::Now(), VietnamTime());
+      absl::FormatTime("%H:%M:%S", absl::Now(), validation::VietnamTimeZone());
   if (before == nullptr || before->state() != now.state()) {
     lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
                                  StateText(now.state())));
@@ -277,7 +269,8 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
     request.set_kind(kind);
   }
   if (!args.dossier.empty()) request.set_dossier_code(args.dossier);
-  LIENTHONG_RETURN_IF_ERROR(CheckDossierCode(request.dossier_code()));
+  LIENTHONG_RETURN_IF_ERROR(
+      validation::ValidateDossierCode(request.dossier_code(), "dossier_code"));
   if (args.verification) request.set_needs_verification(true);
   if (!args.officer.citizen_id.empty() || !request.has_officer()) {
     LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),

@@ -1,12 +1,12 @@
 // Catalogue files: the province's administrative procedures as operators keep
 // them, in JSON or CSV, read into lienthong.v1.Procedure messages
 // (ReadCatalogueFile, ParseCatalogue) after every row has been validated;
-// the rule for provincial procedure codes (CheckProcedureCode) and the
-// spellings of the service level (ParseServiceLevel).
+// and the spellings of the service level (ParseServiceLevel).
 //
 // Keys (JSON) and columns (CSV), each also accepted under the national
 // portal's name in brackets:
-//   code (MaTTHC)                 required, see CheckProcedureCode
+//   code (MaTTHC)                 required, a province's procedure code
+//                                 (validation::ValidateProvincialProcedureCode)
 //   name (TenTTHC)                required
 //   field (LinhVuc)               e.g. "Hộ tịch"
 //   authority_level (CapThucHien) e.g. "Cấp xã"
@@ -96,22 +96,6 @@ struct Catalogue {
   // Returns the number of distinct rows that have errors.
   int BadRowCount() const;
 };
-
-// Checks that `code` is a provincial procedure code, exactly (no
-// surrounding spaces):
-//   G.NNNNNN.UUU.UU.UU.HPP      e.g. 1.001193.000.00.00.H31
-//   G       the national group: one digit, 1 to 9;
-//   NNNNNN  the procedure's number in the national catalogue, 6 digits
-//           (G.NNNNNN is the national base code, e.g. 1.001193);
-//   UUU.UU.UU  unit segments of 3, 2 and 2 digits ("000.00.00" when the
-//           province publishes the procedure as a whole);
-//   HPP     'H' and the province's 2-digit unit number, 01..99 (Hưng Yên
-//           H31).
-// This is a subset of what the gateway accepts (a base code followed by any
-// dot-separated unit code): a catalogue file holds provincial codes only.
-// Returns OK, or INVALID_ARGUMENT saying what is wrong (the message does not
-// repeat the code). Thread-safe.
-absl::Status CheckProcedureCode(absl::string_view code);
 
 // Returns the service level for `text`: "fully_online" or the portal's
 // "TOAN_TRINH" or Vietnamese "Toàn trình" for FULLY_ONLINE; "partly_online",

@@ -7,19 +7,6 @@
 #include "gateway/cli/output.h"
 
 namespace lienthong::cli {
-namespace {
-
-// A message from the server goes on one line whatever it contains.
-std::string OneLine(absl::string_view message) {
-  std::string line(message);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
-}
-
-}  // namespace
-
 void AddCommonOptions(CLI::App& command, CommonOptions& options) {
   AddConnectionOptions(command, options.connection);
   command.add_flag("--json", options.json,

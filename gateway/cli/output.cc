@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::cli {
@@ -84,11 +85,21 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+std::string Plural(int64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+std::string OneLine(absl::string_view text) {
+  std::string line(text);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return line;
+}
+
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   auto characters = [](absl::string_view utf8) {
-    int count = 0;
-    for (char c : utf8) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return count;
+    return static_cast<int>(validation::CountCodePoints(utf8));
   };
   std::vector<int> widths;
   for (const auto& row : rows) {

@@ -1,9 +1,11 @@
 // Output formatting shared by the `lienthong` commands: an aligned
 // "key: value" listing (KeyValueList), readable dates, names and addresses of
-// the public API's common types, and one-object JSON of any response.
+// the public API's common types, one-object JSON of any response, and tables
+// (FormatTable, OneLine).
 #ifndef LIENTHONG_GATEWAY_CLI_OUTPUT_H_
 #define LIENTHONG_GATEWAY_CLI_OUTPUT_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +47,13 @@ std::string FormatPersonName(const lienthong::v1::PersonName& name);
 // "detail, commune 12103, legacy district 015, province 33" (the country is
 // added when it is not "VN"). "" when nothing is set.
 std::string FormatAddress(const lienthong::v1::Address& address);
+
+// Returns "1 change" or "3 changes": `n` and `one` or `many`. Thread-safe.
+std::string Plural(int64_t n, absl::string_view one, absl::string_view many);
+
+// Returns `text` (from the server) on one line: line breaks and tabs become
+// spaces, so that a table or a message keeps its shape. Thread-safe.
+std::string OneLine(absl::string_view text);
 
 // Returns `rows` as a table: cells padded to their column's widest (in
 // characters, for Vietnamese text), two spaces apart, the last column not

@@ -13,6 +13,7 @@
 #include "gateway/cli/args.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/dates.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/population.grpc.pb.h"
 
@@ -142,7 +143,7 @@ std::string DataAsOfText(const Citizen& citizen) {
   if (!citizen.has_data_as_of()) return "";
   const absl::Time time = absl::FromUnixSeconds(citizen.data_as_of().seconds());
   return absl::FormatTime("%Y-%m-%d %H:%M:%S +07", time,
-                          absl::FixedTimeZone(7 * 60 * 60));
+                          validation::VietnamTimeZone());
 }
 
 // The reference from the trailing metadata, "" when absent.

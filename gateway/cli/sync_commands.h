@@ -6,7 +6,10 @@
 //   lienthong sync dead-letters what the portal refused for good; --retry
 //   lienthong sync push         dossier status changes with their
 //                               registrations (operators, demo)
-// with the request builders, output formatting and the job watcher they use.
+// with the request builders, parsers and output formatting they use: the
+// commands and their registration in sync_commands.cc and sync_push.cc, the
+// parsers in sync_parse.cc, the formatting in sync_format.cc; the job
+// watcher is job_watcher.h's and the catalogue reader catalogue.h's.
 #ifndef LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 #define LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 
@@ -116,13 +119,6 @@ struct PushArgs {
   // as in portal.proto), instead of the options above.
   std::string file{};
 };
-
-// Checks a dossier code (MaHoSo) "<unit>-<yyMMdd>-<sequence>", e.g.
-// 000.00.01.H31-250715-00123, by the gateway's rule: the unit code 1 to 40
-// ASCII letters and digits in groups separated by '.'; a real date; a
-// sequence of 1 to 10 digits. Fails with INVALID_ARGUMENT saying what is
-// wrong. Thread-safe.
-absl::Status CheckDossierCode(absl::string_view code);
 
 // Returns the status for "1".."10" or a name of lienthong.v1.DossierStatus
 // ("PROCESSING", "processing", "result-returned"). Fails with

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -197,12 +198,16 @@ absl::StatusOr<PushDossierStatusRequest> BuildPushRequest(const PushArgs& args,
                                                           absl::Time now) {
   PushDossierStatusRequest request;
   DossierStatusUpdate& update = *request.add_updates();
-  if (absl::Status s = CheckDossierCode(args.dossier_code); !s.ok()) {
-    return Usage("--dossier", s);
+  if (absl::Status s =
+          validation::ValidateDossierCode(args.dossier_code, "--dossier");
+      !s.ok()) {
+    return s;
   }
   update.set_dossier_code(args.dossier_code);
-  if (absl::Status s = CheckProcedureCode(args.procedure_code); !s.ok()) {
-    return Usage("--procedure", s);
+  if (absl::Status s = validation::ValidateProvincialProcedureCode(
+          args.procedure_code, "--procedure");
+      !s.ok()) {
+    return s;
   }
   update.set_procedure_code(args.procedure_code);
   absl::StatusOr<lienthong::v1::DossierStatus> status =

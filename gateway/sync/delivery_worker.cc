@@ -11,6 +11,7 @@
 #include "adapters/common/retriable.h"
 #include "gateway/log/log.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/validation/codes.h"
 
 namespace lienthong::sync {
 
@@ -298,7 +299,7 @@ void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
     item.procedure.set_national_code(options_.procedure_codes.National(item.key));
   }
   if (item.kind == ItemKind::kDossier && item.registration &&
-      ValidateProcedureCode(item.dossier.procedure_code()).ok()) {
+      validation::IsProcedureCode(item.dossier.procedure_code())) {
     item.dossier.set_procedure_code(
         options_.procedure_codes.National(item.dossier.procedure_code()));
   }

@@ -7,10 +7,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "gateway/validation/codes.h"
 #include "gateway/validation/text.h"
 
 namespace lienthong::sync {
@@ -52,20 +51,6 @@ const std::vector<TransitionRow>& Table() {
       {kResultReturned, {}},
   };
   return *kTable;
-}
-
-bool AllAlnum(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-bool AllDigits(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
 }
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
@@ -118,7 +103,8 @@ constexpr absl::Duration kTenYears = absl::Hours(24 * 3653);
 absl::Status CheckCode(absl::string_view field, absl::string_view code,
                        bool id) {
   if (code.size() > kMaxCodeBytes) {
-    return Invalid(field, absl::StrCat("longer than ", kMaxCodeBytes, " bytes"));
+    return Invalid(field,
+                   absl::StrCat("longer than ", kMaxCodeBytes, " bytes"));
   }
   for (char c : code) {
     const bool ok = id ? (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
@@ -136,8 +122,8 @@ absl::Status CheckList(
     absl::string_view field,
     const google::protobuf::RepeatedPtrField<std::string>& list) {
   if (list.size() > kMaxProcedureListItems) {
-    return Invalid(field,
-                   absl::StrCat("more than ", kMaxProcedureListItems, " items"));
+    return Invalid(
+        field, absl::StrCat("more than ", kMaxProcedureListItems, " items"));
   }
   for (int i = 0; i < list.size(); ++i) {
     std::string item_field = absl::StrCat(field, "[", i, "]");
@@ -156,7 +142,8 @@ absl::Status CheckList(
 }  // namespace
 
 std::string DossierStatusName(int status) {
-  if (!IsKnownDossierStatus(status)) return absl::StrCat("UNKNOWN(", status, ")");
+  if (!IsKnownDossierStatus(status))
+    return absl::StrCat("UNKNOWN(", status, ")");
   return DossierStatus_Name(static_cast<DossierStatus>(status));
 }
 
@@ -194,77 +181,17 @@ absl::Status CheckTransition(absl::string_view dossier_code,
                    DossierStatusName(*last), " to ", DossierStatusName(to)));
 }
 
-absl::Status ValidateUnitCode(absl::string_view code) {
-  if (code.empty() || code.size() > 40) {
-    return absl::InvalidArgumentError("unit code must have 1 to 40 characters");
-  }
-  for (absl::string_view group : absl::StrSplit(code, '.')) {
-    if (group.empty() || !AllAlnum(group)) {
-      return absl::InvalidArgumentError(
-          "unit code must be dot-separated groups of letters and digits");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateDossierCode(absl::string_view code) {
-  std::vector<absl::string_view> parts = absl::StrSplit(code, '-');
-  if (parts.size() != 3) {
-    return absl::InvalidArgumentError(
-        "dossier code must be <unit code>-yyMMdd-<sequence>");
-  }
-  if (absl::Status s = ValidateUnitCode(parts[0]); !s.ok()) return s;
-  absl::string_view date = parts[1];
-  int yy = 0, mm = 0, dd = 0;
-  if (date.size() != 6 || !AllDigits(date) ||
-      !absl::SimpleAtoi(date.substr(0, 2), &yy) ||
-      !absl::SimpleAtoi(date.substr(2, 2), &mm) ||
-      !absl::SimpleAtoi(date.substr(4, 2), &dd)) {
-    return absl::InvalidArgumentError("dossier code date must be yyMMdd");
-  }
-  absl::CivilDay day(2000 + yy, mm, dd);
-  if (day.month() != mm || day.day() != dd) {
-    return absl::InvalidArgumentError(
-        "dossier code date is not a calendar date");
-  }
-  if (parts[2].empty() || parts[2].size() > 10 || !AllDigits(parts[2])) {
-    return absl::InvalidArgumentError(
-        "dossier code sequence must be 1 to 10 digits");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateProcedureCode(absl::string_view code) {
-  constexpr absl::string_view kShape =
-      "procedure code must be <digit>.<6 digits>, optionally followed by "
-      "\".\" and a unit code";
-  if (code.size() < 8 || !absl::ascii_isdigit(static_cast<unsigned char>(code[0])) ||
-      code[1] != '.' || !AllDigits(code.substr(2, 6))) {
-    return absl::InvalidArgumentError(kShape);
-  }
-  if (code.size() == 8) return absl::OkStatus();
-  if (code[8] != '.' || code.size() == 9) {
-    return absl::InvalidArgumentError(kShape);
-  }
-  if (!ValidateUnitCode(code.substr(9)).ok()) {
-    return absl::InvalidArgumentError(
-        "procedure code's unit part must be dot-separated groups of letters "
-        "and digits");
-  }
-  return absl::OkStatus();
-}
-
-bool IsNationalProcedureCode(absl::string_view code) {
-  return code.size() == 8 && ValidateProcedureCode(code).ok();
-}
-
 absl::Status ValidateDossierUpdate(
     const lienthong::v1::DossierStatusUpdate& update, absl::Time now) {
-  if (absl::Status s = ValidateDossierCode(update.dossier_code()); !s.ok()) {
-    return Invalid("dossier_code", s.message());
+  if (absl::Status s = validation::ValidateDossierCode(update.dossier_code(),
+                                                       "dossier_code");
+      !s.ok()) {
+    return s;
   }
-  if (absl::Status s = ValidateProcedureCode(update.procedure_code()); !s.ok()) {
-    return Invalid("procedure_code", s.message());
+  if (absl::Status s = validation::ValidateProcedureCode(
+          update.procedure_code(), "procedure_code");
+      !s.ok()) {
+    return s;
   }
   if (!IsKnownDossierStatus(update.status())) {
     return Invalid("status", "must be one of the statuses 1..10");
@@ -282,7 +209,8 @@ absl::Status ValidateDossierUpdate(
     }
   }
   if (update.has_step_due()) {
-    if (absl::Status s = CheckTime("step_due", update.step_due(), now, kTenYears);
+    if (absl::Status s =
+            CheckTime("step_due", update.step_due(), now, kTenYears);
         !s.ok()) {
       return s;
     }
@@ -307,7 +235,8 @@ absl::Status ValidateDossierUpdate(
 absl::Status ValidateDossierRegistration(
     const lienthong::v1::DossierRegistration& r, absl::Time now) {
   auto in = [](const absl::Status& s) {
-    return absl::InvalidArgumentError(absl::StrCat("registration.", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("registration.", s.message()));
   };
   for (const auto& [field, text, limit] :
        {std::tuple<const char*, const std::string&, size_t>{
@@ -321,12 +250,14 @@ absl::Status ValidateDossierRegistration(
     }
   }
   if (r.field_code().empty()) return in(Invalid("field_code", "required"));
-  if (absl::Status s = CheckCode("field_code", r.field_code(), false); !s.ok()) {
+  if (absl::Status s = CheckCode("field_code", r.field_code(), false);
+      !s.ok()) {
     return in(s);
   }
   if (r.applicant().type() != lienthong::v1::APPLICANT_CITIZEN &&
       r.applicant().type() != lienthong::v1::APPLICANT_ORGANISATION) {
-    return in(Invalid("applicant.type", "must be a citizen or an organisation"));
+    return in(
+        Invalid("applicant.type", "must be a citizen or an organisation"));
   }
   if (absl::Status s = CheckCode("applicant.id", r.applicant().id(), true);
       !s.ok()) {
@@ -364,8 +295,10 @@ absl::Status ValidateDossierRegistration(
 }
 
 absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure) {
-  if (absl::Status s = ValidateProcedureCode(procedure.code()); !s.ok()) {
-    return Invalid("code", s.message());
+  if (absl::Status s =
+          validation::ValidateProcedureCode(procedure.code(), "code");
+      !s.ok()) {
+    return s;
   }
   if (absl::StripAsciiWhitespace(procedure.name()).empty()) {
     return Invalid("name", "required");
@@ -388,7 +321,7 @@ absl::Status ValidateProcedure(const lienthong::v1::Procedure& procedure) {
     }
   }
   if (!procedure.national_code().empty() &&
-      !IsNationalProcedureCode(procedure.national_code())) {
+      !validation::IsNationalProcedureCode(procedure.national_code())) {
     return Invalid("national_code",
                    "must be a national code <digit>.<6 digits>, e.g. 1.001193");
   }

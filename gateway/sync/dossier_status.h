@@ -1,7 +1,8 @@
 // Rules for what the portal synchronisation accepts: the allowed transitions
 // between the ten dossier statuses of the national portal (TrangThaiHoSo),
-// the shape of dossier codes (MaHoSo) and procedure codes (MaTTHC), and the
-// validation of one dossier status update and of one catalogue procedure.
+// and the validation of one dossier status update and of one catalogue
+// procedure. The shapes of dossier codes (MaHoSo) and procedure codes
+// (MaTTHC) are gateway/validation/codes.h's.
 // Pure functions: no state, thread-safe.
 //
 // The transition table, by the last status the gateway accepted for the
@@ -70,28 +71,6 @@ absl::Status CheckTransition(absl::string_view dossier_code,
                              std::optional<lienthong::v1::DossierStatus> last,
                              lienthong::v1::DossierStatus to);
 
-// Returns OK when `code` is a dossier code "<unit code>-yyMMdd-<seq>": the
-// unit code as for ValidateUnitCode, a real calendar date, and a sequence of
-// 1 to 10 digits, e.g. "000.00.01.H31-250715-00123". INVALID_ARGUMENT saying
-// what is wrong otherwise (the message does not repeat the code).
-// Thread-safe.
-absl::Status ValidateDossierCode(absl::string_view code);
-
-// Returns OK when `code` is a procedure code: the national base code
-// "<digit>.<6 digits>" (e.g. "1.001193"), optionally followed by "." and the
-// unit code of the province's form (e.g. "1.001193.000.00.00.H31").
-// INVALID_ARGUMENT otherwise. Thread-safe.
-absl::Status ValidateProcedureCode(absl::string_view code);
-
-// Returns true when `code` is a national procedure code, "<digit>.<6
-// digits>" (e.g. "1.001193"). Thread-safe.
-bool IsNationalProcedureCode(absl::string_view code);
-
-// Returns OK when `code` is an administrative unit code: 1 to 40 characters,
-// dot-separated groups of ASCII letters and digits (e.g. "000.00.01.H31").
-// INVALID_ARGUMENT otherwise. Thread-safe.
-absl::Status ValidateUnitCode(absl::string_view code);
-
 // Limits on free text sent to the portal, in bytes of UTF-8.
 inline constexpr size_t kMaxHandlerBytes = 256;  // names, titles, departments
 inline constexpr size_t kMaxNoteBytes = 2000;    // notes, summaries
@@ -100,7 +79,8 @@ inline constexpr size_t kMaxCodeBytes = 64;      // field codes, applicant ids
 inline constexpr size_t kMaxProcedureTextBytes = 4000;
 inline constexpr int kMaxProcedureListItems = 200;
 
-// Returns OK when `update` is well formed: dossier and procedure codes valid,
+// Returns OK when `update` is well formed: dossier and procedure codes valid
+// (validation::ValidateDossierCode, ValidateProcedureCode),
 // status 1..10, time set, valid, after 2000-01-01 and at most one day after
 // `now` (clocks of provincial systems drift; a date years ahead is a bug);
 // step_start likewise and step_due (a legal end, so in the future) at most
@@ -125,7 +105,8 @@ absl::Status ValidateDossierRegistration(
     const lienthong::v1::DossierRegistration& registration, absl::Time now);
 
 // Returns OK when `procedure` may be published: code valid (see
-// ValidateProcedureCode), national_code empty or national ("1.001193"),
+// validation::ValidateProcedureCode), national_code empty or national
+// ("1.001193", validation::IsNationalProcedureCode),
 // name set, level fully or partly online, texts valid UTF-8 and lists
 // within the limits above, no empty list entries. INVALID_ARGUMENT naming
 // the field otherwise. Thread-safe.

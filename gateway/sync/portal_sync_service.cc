@@ -12,6 +12,7 @@
 #include "gateway/status/grpc_status.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/tls/client_identity.h"
+#include "gateway/validation/codes.h"
 
 namespace lienthong::sync {
 namespace {
@@ -314,7 +315,7 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
     std::vector<std::pair<std::string, std::string>> codes;
     for (int i = 0; i < request->procedures_size(); ++i) {
       const lienthong::v1::Procedure& p = request->procedures(i);
-      if (!ValidateProcedureCode(p.code()).ok()) continue;  // refused below
+      if (!validation::IsProcedureCode(p.code())) continue;  // refused below
       codes.emplace_back(absl::StrCat("procedures[", i, "] (", p.code(), ")"),
                          p.national_code().empty() ? NationalCode(p.code())
                                                    : p.national_code());
@@ -396,7 +397,7 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
     absl::flat_hash_set<absl::string_view> seen;
     for (int i = 0; i < request->updates_size(); ++i) {
       const std::string& code = request->updates(i).procedure_code();
-      if (!ValidateProcedureCode(code).ok()) continue;  // refused below
+      if (!validation::IsProcedureCode(code)) continue;  // refused below
       if (!seen.insert(code).second) continue;
       codes.emplace_back(
           absl::StrCat("updates[", i, "].procedure_code (", code, ")"),

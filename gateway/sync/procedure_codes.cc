@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/validation/codes.h"
 
 namespace lienthong::sync {
 
@@ -12,11 +13,12 @@ absl::Status ValidateProcedureCodeMappings(
   for (int i = 0; i < mappings.size(); ++i) {
     const auto& m = mappings[i];
     const std::string at = absl::StrCat("procedure_codes[", i, "]");
-    if (absl::Status s = ValidateProcedureCode(m.local()); !s.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".local: ", s.message()));
+    if (absl::Status s = validation::ValidateProcedureCode(
+            m.local(), absl::StrCat(at, ".local"));
+        !s.ok()) {
+      return s;
     }
-    if (!IsNationalProcedureCode(m.national())) {
+    if (!validation::IsNationalProcedureCode(m.national())) {
       return absl::InvalidArgumentError(absl::StrCat(
           at, ".national: must be a national code <digit>.<6 digits>, e.g. "
               "1.001193"));

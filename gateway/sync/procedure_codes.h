@@ -25,9 +25,9 @@ using ProcedureCodeMappings =
     google::protobuf::RepeatedPtrField<lienthong::config::v1::ProcedureCodeMapping>;
 
 // Returns OK when every mapping has a valid procedure code as `local` (see
-// ValidateProcedureCode) and a national code as `national`, and no local
-// code appears twice; else INVALID_ARGUMENT "procedure_codes[<i>].<field>:
-// ...". Thread-safe.
+// validation::ValidateProcedureCode) and a national code as `national`, and
+// no local code appears twice; else INVALID_ARGUMENT
+// "procedure_codes[<i>].<field>: ...". Thread-safe.
 absl::Status ValidateProcedureCodeMappings(const ProcedureCodeMappings& mappings);
 
 class ProcedureCodeMap {
@@ -41,7 +41,7 @@ class ProcedureCodeMap {
 
   // Returns the national code of `code`: its explicit mapping, else its
   // first 8 characters (the national part of a valid procedure code).
-  // REQUIRES: ValidateProcedureCode(code).ok().
+  // REQUIRES: validation::ValidateProcedureCode(code, ...).ok().
   std::string National(absl::string_view code) const;
 
  private:

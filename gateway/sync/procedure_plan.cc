@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -30,7 +31,7 @@ absl::Status ValidateCatalogue(
     std::string where = absl::StrCat("procedures[", i, "]");
     // Only a well-formed code is echoed: it is public, but garbage is not
     // worth repeating.
-    if (ValidateProcedureCode(p.code()).ok()) {
+    if (validation::IsProcedureCode(p.code())) {
       absl::StrAppend(&where, " (", p.code(), ")");
     }
     if (absl::Status s = ValidateProcedure(p); !s.ok()) {

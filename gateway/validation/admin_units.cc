@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/civil_time.h"
+#include "gateway/validation/dates.h"
 
 namespace lienthong::validation {
 namespace {
@@ -139,8 +140,7 @@ const Province* MergedInto(absl::string_view legacy_code) {
 }
 
 absl::Time TwoLevelSchemeStart() {
-  return absl::FromCivil(absl::CivilDay(2025, 7, 1),
-                         absl::FixedTimeZone(7 * 60 * 60));
+  return absl::FromCivil(absl::CivilDay(2025, 7, 1), VietnamTimeZone());
 }
 
 AddressScheme SchemeOf(bool has_district,

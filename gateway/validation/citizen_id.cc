@@ -6,6 +6,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/validation/dates.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::validation {
 namespace {
@@ -21,8 +23,6 @@ constexpr std::array<int, 63> kProvinceCodes = {
 
 // Vietnam has kept UTC+7 without daylight saving since 1975; a fixed zone
 // needs no tzdata.
-absl::TimeZone VietnamTimeZone() { return absl::FixedTimeZone(7 * 60 * 60); }
-
 bool AllDigits(absl::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return absl::ascii_isdigit(c); });
@@ -34,24 +34,6 @@ int DigitsValue(absl::string_view s) {
   return value;
 }
 
-// Counts code points, so that a length error reads naturally for non-ASCII
-// input; invalid UTF-8 counts one per stray byte.
-size_t CountCharacters(absl::string_view s) {
-  return std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
-}
-
-bool IsLeapYear(int year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
-  return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
-}
-
 }  // namespace
 
 absl::Status ValidateCitizenId(absl::string_view id,
@@ -60,7 +42,7 @@ absl::Status ValidateCitizenId(absl::string_view id,
   if (id.empty()) {
     return absl::InvalidArgumentError("citizen_id is required");
   }
-  const size_t characters = CountCharacters(id);
+  const size_t characters = CountCodePoints(id);
   if (characters != 12 && characters != 9) {
     return absl::InvalidArgumentError(
         absl::StrCat("citizen_id must have 12 digits (or 9 for an old ID "
@@ -119,7 +101,7 @@ absl::Status ValidateDate(const google::type::Date& date, absl::Time now) {
     return absl::InvalidArgumentError(
         "date must have a day, or neither month nor day for a year-only date");
   }
-  if (month != 0 && (day < 1 || day > DaysInMonth(year, month))) {
+  if (month != 0 && !IsCalendarDate(year, month, day)) {
     return absl::InvalidArgumentError("date's day does not exist in its month");
   }
   const absl::CivilDay today = absl::ToCivilDay(now, VietnamTimeZone());

@@ -43,6 +43,12 @@ size_t FindInvalidUtf8(absl::string_view text) {
   return text.size();
 }
 
+size_t CountCodePoints(absl::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
 absl::Status ValidateText(absl::string_view text, size_t max_bytes,
                           bool multiline) {
   if (text.size() > max_bytes) {

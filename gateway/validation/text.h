@@ -19,6 +19,11 @@ namespace lienthong::validation {
 // U+10FFFF are ill-formed), or text.size() when there is none.
 size_t FindInvalidUtf8(absl::string_view text);
 
+// Returns the number of code points in `text`, counting each byte of an
+// ill-formed sequence that is not a continuation byte as one: the length a
+// reader sees, for limits and table columns.
+size_t CountCodePoints(absl::string_view text);
+
 // Returns OK when `text` is well-formed UTF-8, at most `max_bytes` long and
 // free of control characters (C0 and DEL; with `multiline`, tab, line feed
 // and carriage return are allowed). INVALID_ARGUMENT otherwise: "longer

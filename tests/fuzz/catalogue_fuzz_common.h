@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "gateway/cli/catalogue.h"
+#include "gateway/validation/codes.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace lienthong::fuzz {
@@ -23,7 +24,9 @@ inline void CheckCatalogue(const uint8_t* data, size_t size,
   FUZZ_CHECK(catalogue->procedures.size() == catalogue->procedure_rows.size());
   FUZZ_CHECK(static_cast<int>(catalogue->procedures.size()) <= catalogue->rows);
   for (const auto& procedure : catalogue->procedures) {
-    FUZZ_CHECK(cli::CheckProcedureCode(procedure.code()).ok());
+    FUZZ_CHECK(
+        validation::ValidateProvincialProcedureCode(procedure.code(), "code")
+            .ok());
     FUZZ_CHECK(!procedure.name().empty());
   }
   for (const auto& error : catalogue->errors) {

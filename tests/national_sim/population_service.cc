@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/validation/codes.h"
 #include "tests/national_sim/citizen_generator.h"
 #include "tests/national_sim/services.h"
 
@@ -164,13 +165,6 @@ SimReply BadRequest() {
   return reply;
 }
 
-// "1.001193": one digit, '.', six digits.
-bool IsNationalProcedureCode(absl::string_view code) {
-  return code.size() == 8 && absl::ascii_isdigit(code[0]) && code[1] == '.' &&
-         std::all_of(code.begin() + 2, code.end(),
-                     [](char c) { return absl::ascii_isdigit(c); });
-}
-
 // SoDinhDanh, or SoCMND when that is what was sent.
 std::string AskedId(pugi::xml_node op) {
   std::string id = Text(op, "SoDinhDanh");
@@ -180,7 +174,7 @@ std::string AskedId(pugi::xml_node op) {
 SimReply Lookup(pugi::xml_node op, const PopulationConfig& config) {
   const std::string id = AskedId(op);
   if (Text(op, "MaYeuCau").empty() ||
-      !IsNationalProcedureCode(Text(op, "MaDVC")) ||
+      !validation::IsNationalProcedureCode(Text(op, "MaDVC")) ||
       Text(op, "MaTichHop") != config.integration_code ||
       !IsValidCitizenId(Text(op, "MaCanBo")) || Text(op, "MaDonVi").empty() ||
       Text(op, "TaiKhoan").empty() || id.empty()) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/retriable.h"
+#include "gateway/status/bounded_text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::agency {
@@ -20,12 +21,7 @@ std::string CleanReason(absl::string_view text) {
     clean.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
   }
   if (clean.size() <= kMaxReasonBytes) return clean;
-  size_t end = kMaxReasonBytes;
-  while (end > 0 && (static_cast<unsigned char>(clean[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  clean.resize(end);
-  return absl::StrCat(clean, "…");
+  return absl::StrCat(TruncateUtf8(clean, kMaxReasonBytes), "…");
 }
 
 std::optional<std::string> CodeText(const google::protobuf::Value& value) {

@@ -101,5 +101,17 @@ TEST(ToJsonTest, OneLineWithProtoNamesAndUtf8) {
             "\"gender\":\"GENDER_MALE\"}");
 }
 
+TEST(OneLineTest, LineBreaksAndTabsBecomeSpaces) {
+  EXPECT_EQ(OneLine("a\nb\r\nc\td"), "a b  c d");
+  EXPECT_EQ(OneLine("Đã nhận"), "Đã nhận");
+  EXPECT_EQ(OneLine(""), "");
+}
+
+TEST(PluralTest, OneOrMany) {
+  EXPECT_EQ(Plural(1, "change", "changes"), "1 change");
+  EXPECT_EQ(Plural(0, "change", "changes"), "0 changes");
+  EXPECT_EQ(Plural(415, "row", "rows"), "415 rows");
+}
+
 }  // namespace
 }  // namespace lienthong::cli

@@ -308,40 +308,6 @@ TEST(ParseTest, DossierStatus) {
   }
 }
 
-TEST(ParseTest, DossierCode) {
-  for (const char* good :
-       {kDossier, "000.20.31.H31-240229-1", "000.00.01.G09-250101-1234567890",
-        "H31-250715-7", "000.00.01.h31-250715-00123"}) {
-    EXPECT_TRUE(CheckDossierCode(good).ok()) << good;
-  }
-  struct Case {
-    const char* code;
-    const char* why;
-  };
-  const Case kCases[] = {
-      {"", "empty"},
-      {"000.00.01.H31-250715", "expected <unit>-<yyMMdd>-<sequence>"},
-      {"000.00.01.H31-250715-1-2", "expected <unit>"},
-      {"000..01.H31-250715-00123", "unit code"},
-      {".000.00.01.H31-250715-00123", "unit code"},
-      {"000.00.01.H3!-250715-00123", "unit code"},
-      {"Đà.00.01.H31-250715-00123", "unit code"},
-      {"000.00.01.H31.000.00.01.H31.000.00.01.H31-250715-1", "unit code"},
-      {"000.00.01.H31-2507150-00123", "6 digits yyMMdd"},
-      {"000.00.01.H31-250230-00123", "the date 250230 does not exist"},
-      {"000.00.01.H31-251315-00123", "does not exist"},
-      {"000.00.01.H31-250229-00123", "does not exist"},
-      {"000.00.01.H31-250715-", "sequence"},
-      {"000.00.01.H31-250715-12345678901", "sequence"},
-      {"000.00.01.H31-250715-12a", "sequence"},
-  };
-  for (const Case& c : kCases) {
-    absl::Status status = CheckDossierCode(c.code);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.code;
-    EXPECT_THAT(std::string(status.message()), HasSubstr(c.why)) << c.code;
-  }
-}
-
 TEST(ParseTest, StatusTime) {
   const absl::Time now = absl::FromCivil(absl::CivilSecond(2025, 7, 16, 12),
                                          absl::FixedTimeZone(7 * 3600));

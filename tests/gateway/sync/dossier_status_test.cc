@@ -81,54 +81,6 @@ TEST(DossierStatusTest, NamesStatuses) {
   EXPECT_TRUE(IsKnownDossierStatus(10));
 }
 
-struct CodeCase {
-  const char* code;
-  bool valid;
-};
-
-TEST(DossierCodeTest, Shapes) {
-  const CodeCase kCases[] = {
-      {"000.00.01.H31-250715-00123", true},
-      {"H31-250715-1", true},
-      {"000.00.01.H31-240229-00001", true},   // leap day
-      {"000.00.01.H31-250229-00001", false},  // not a leap year
-      {"000.00.01.H31-251301-00001", false},  // month 13
-      {"000.00.01.H31-250700-00001", false},  // day 0
-      {"000.00.01.H31-2507-00001", false},
-      {"000.00.01.H31-250715-", false},
-      {"000.00.01.H31-250715-12345678901", false},
-      {"000.00.01.H31-250715-00a23", false},
-      {"000..01.H31-250715-00123", false},
-      {"000.00.01.H31 -250715-00123", false},
-      {"-250715-00123", false},
-      {"000.00.01.H31-250715", false},
-      {"000.00.01.H31-250715-00123-1", false},
-      {"", false},
-  };
-  for (const CodeCase& c : kCases) {
-    EXPECT_EQ(ValidateDossierCode(c.code).ok(), c.valid) << c.code;
-  }
-}
-
-TEST(ProcedureCodeTest, Shapes) {
-  const CodeCase kCases[] = {
-      {"1.001193", true},
-      {"1.001193.000.00.00.H31", true},
-      {"2.000488.H31", true},
-      {"1.00119", false},
-      {"1.0011934", false},
-      {"1.001193.", false},
-      {"1.001193..H31", false},
-      {"1-001193", false},
-      {"A.001193", false},
-      {"1.001193.000.00.00.H31-x", false},
-      {"", false},
-  };
-  for (const CodeCase& c : kCases) {
-    EXPECT_EQ(ValidateProcedureCode(c.code).ok(), c.valid) << c.code;
-  }
-}
-
 lienthong::v1::DossierStatusUpdate GoodUpdate() {
   lienthong::v1::DossierStatusUpdate u;
   u.set_dossier_code("000.00.01.H31-250715-00123");

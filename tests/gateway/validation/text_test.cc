@@ -132,5 +132,15 @@ TEST(ValidatePhoneNumberTest, Table) {
   }
 }
 
+TEST(CountCodePointsTest, CountsCharactersNotBytes) {
+  EXPECT_EQ(CountCodePoints(""), 0u);
+  EXPECT_EQ(CountCodePoints("abc"), 3u);
+  EXPECT_EQ(CountCodePoints("Đăng ký"), 7u);  // 11 bytes
+  EXPECT_EQ(CountCodePoints("\xF0\x9F\x98\x80"), 1u);
+  // A stray continuation byte is not a character; a lone lead byte is.
+  EXPECT_EQ(CountCodePoints("a\x80"), 1u);
+  EXPECT_EQ(CountCodePoints("a\xC3"), 2u);
+}
+
 }  // namespace
 }  // namespace lienthong::validation

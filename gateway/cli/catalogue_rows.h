@@ -1,0 +1,145 @@
+// The pieces catalogue.h's ParseCatalogue is made of, one concern per file:
+//   the keys and columns (kFields, FindField)            catalogue.cc
+//   text: UTF-8, NFC, control characters (CleanText)     catalogue_text.cc
+//   JSON rows (ReadJsonRows)                             catalogue_rows_json.cc
+//   CSV rows (ReadCsvRows)                               catalogue_rows_csv.cc
+//   row validation, the same for both (ValidateRows)     row_validation.cc
+// Internal to the CLI and its tests; see catalogue.h for the file formats.
+// All functions are thread-safe and keep no state.
+#ifndef LIENTHONG_GATEWAY_CLI_CATALOGUE_ROWS_H_
+#define LIENTHONG_GATEWAY_CLI_CATALOGUE_ROWS_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gateway/cli/catalogue.h"
+
+namespace lienthong::cli::catalogue_internal {
+
+// ---------------------------------------------------------------------------
+// Keys and columns.
+
+enum FieldId : int {
+  kCode,
+  kName,
+  kField,
+  kAuthorityLevel,
+  kLevel,
+  kAgency,
+  kProcessingTime,
+  kFees,
+  kRequiredDocuments,
+  kLegalBasis,
+  kFieldCount,
+};
+
+struct FieldSpec {
+  FieldId id;
+  const char* key;
+  // The national portal's name of the same field.
+  const char* portal_key;
+  bool list;
+  // May hold line breaks (and tabs): free text copied from legal documents.
+  bool multiline;
+  int max_length;
+};
+
+inline constexpr FieldSpec kFields[kFieldCount] = {
+    {kCode, "code", "MaTTHC", false, false, kMaxProcedureCodeLength},
+    {kName, "name", "TenTTHC", false, false, kMaxProcedureNameLength},
+    {kField, "field", "LinhVuc", false, false, kMaxShortTextLength},
+    {kAuthorityLevel, "authority_level", "CapThucHien", false, false,
+     kMaxShortTextLength},
+    {kLevel, "level", "MucDo", false, false, kMaxShortTextLength},
+    {kAgency, "implementing_agency", "CoQuanThucHien", false, false,
+     kMaxLongTextLength},
+    {kProcessingTime, "processing_time", "ThoiHanGiaiQuyet", false, true,
+     kMaxLongTextLength},
+    {kFees, "fees", "PhiLePhi", false, true, kMaxLongTextLength},
+    {kRequiredDocuments, "required_documents", "ThanhPhanHoSo", true, true,
+     kMaxListEntryLength},
+    {kLegalBasis, "legal_basis", "CanCuPhapLy", true, true,
+     kMaxListEntryLength},
+};
+
+inline constexpr FieldId kRequiredFields[] = {kCode, kName, kLevel};
+
+// Returns the field named `name` (its key or the portal's), or nullptr.
+// JSON keys are matched exactly, CSV columns with `ignore_case`.
+const FieldSpec* FindField(absl::string_view name, bool ignore_case);
+
+// Returns the keys of every field, "code, name, ...", for messages.
+std::string KnownNames();
+
+// ---------------------------------------------------------------------------
+// Rows as read, before validation.
+
+struct RawValue {
+  // Had the wrong JSON type (already reported): not "missing" as well.
+  bool wrong_type = false;
+  std::string scalar;
+  std::vector<std::string> list;
+};
+
+struct RawRow {
+  int row = 0;
+  int line = 0;
+  RawValue values[kFieldCount];
+  // Problems found while reading (keys, types, CSV syntax).
+  std::vector<std::string> errors;
+  // The values are not usable (a CSV record with the wrong number of fields
+  // or an unclosed quote): report `errors` only.
+  bool unusable = false;
+};
+
+// ---------------------------------------------------------------------------
+// Text (catalogue_text.cc).
+
+// FindInvalidUtf8's answer for valid UTF-8.
+inline constexpr size_t kValid = absl::string_view::npos;
+
+// Returns the offset of the first byte of the first ill-formed UTF-8
+// sequence in `s`, or kValid.
+size_t FindInvalidUtf8(absl::string_view s);
+
+// Returns `s` in double quotes for a message: control characters and bytes
+// that are not UTF-8 escaped as \xNN, cut after 60 characters.
+std::string Quoted(absl::string_view s);
+
+// Returns the number of code points in `utf8`.
+// REQUIRES: `utf8` is valid UTF-8.
+int CodePointCount(absl::string_view utf8);
+
+// Checks and normalises one value (a scalar, or one list entry) of the
+// field `spec`: valid UTF-8, NFC, trimmed, no control characters, within
+// the field's length. Returns the clean text, or nullopt after adding the
+// problem, starting with `label`, to `errors`.
+std::optional<std::string> CleanText(absl::string_view raw,
+                                     const FieldSpec& spec,
+                                     absl::string_view label,
+                                     std::vector<std::string>& errors);
+
+// ---------------------------------------------------------------------------
+// Readers: append one RawRow per procedure of `text` (without a byte-order
+// mark) to `rows`, with the problems of each row in it. Fail with
+// INVALID_ARGUMENT giving the line (and for JSON the column) for the file
+// problems listed in catalogue.h.
+
+absl::Status ReadJsonRows(absl::string_view text, std::vector<RawRow>& rows);
+absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows);
+
+// ---------------------------------------------------------------------------
+// Validation (row_validation.cc).
+
+// Validates every row (values, required fields, codes, levels, duplicate
+// codes) and returns the catalogue: the good rows as procedures, every
+// problem as a row error. Moves the errors out of `rows`.
+Catalogue ValidateRows(CatalogueFormat format, std::vector<RawRow>& rows);
+
+}  // namespace lienthong::cli::catalogue_internal
+
+#endif  // LIENTHONG_GATEWAY_CLI_CATALOGUE_ROWS_H_

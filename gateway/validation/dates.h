@@ -1,0 +1,29 @@
+// Calendar rules, one home for each: Vietnam's time zone, leap years, the
+// days of a month and whether a day exists. Used by the date and ID rules of
+// this folder, the dossier code's date, the CLI's date options and the
+// holiday file. All functions are thread-safe and keep no state.
+#ifndef LIENTHONG_GATEWAY_VALIDATION_DATES_H_
+#define LIENTHONG_GATEWAY_VALIDATION_DATES_H_
+
+#include "absl/time/time.h"
+
+namespace lienthong::validation {
+
+// Returns Vietnam's time zone: UTC+7 all year (no daylight saving since
+// 1975), a fixed zone that needs no tz database.
+absl::TimeZone VietnamTimeZone();
+
+// Returns true when `year` of the Gregorian calendar is a leap year.
+bool IsLeapYear(int year);
+
+// Returns the number of days of `month` in `year`, 28 to 31.
+// REQUIRES: 1 <= month <= 12.
+int DaysInMonth(int year, int month);
+
+// Returns true when `year`-`month`-`day` is a day of the Gregorian calendar:
+// month 1..12 and day 1..DaysInMonth (2025-02-29 and 2025-04-31 are not).
+bool IsCalendarDate(int year, int month, int day);
+
+}  // namespace lienthong::validation
+
+#endif  // LIENTHONG_GATEWAY_VALIDATION_DATES_H_
