@@ -33,8 +33,9 @@
 # what gRPC C++ itself costs per call with either.
 #
 # --perf PREFIX: after the rounds, one unmeasured 32-in-flight run per gateway
-# under `perf record --call-graph dwarf`, written to PREFIX.lienthong.data (and
-# PREFIX.c06-gw.data); read them with `perf report -i FILE`. PERF_ARGS
+# under `perf record --call-graph dwarf`, written to PREFIX.<target>.data
+# (lienthong, c06-gw, and with --breakdown lt-noaudit and lt-nowait); read
+# them with `perf report -i FILE` (add `--sort comm` for the cost per thread). PERF_ARGS
 # replaces the sampling options (e.g. PERF_ARGS="-F 4999" for a flat profile).
 #
 # BUILD_DIR (default build) picks the build folder. Installs nginx, haproxy
@@ -423,7 +424,7 @@ for r in $(seq 1 "$rounds"); do
 done
 
 if [ -n "$perf_prefix" ] && command -v perf >/dev/null; then
-  for target in lienthong c06-gw; do
+  for target in lienthong lt-noaudit lt-nowait c06-gw; do
     [ -n "${port[$target]:-}" ] || continue
     # shellcheck disable=SC2086  # PERF_ARGS is a list of perf options
     perf record -q ${PERF_ARGS:--F 199 --call-graph dwarf,16384} -p "${server_pid[$target]}" -o "$perf_prefix.$target.data" \
