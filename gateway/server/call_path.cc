@@ -1,0 +1,173 @@
+#include "gateway/server/call_path.h"
+
+#include <algorithm>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/server/outbound_metadata.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/validation/citizen_id.h"
+#include "google/protobuf/empty.pb.h"
+#include "grpc/grpc.h"
+#include "grpc/support/time.h"
+
+namespace lienthong::server {
+namespace {
+
+std::string NewTraceId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrFormat("%016x", rng());
+}
+
+}  // namespace
+
+absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
+                        absl::Duration route_timeout) {
+  absl::Time route_deadline = absl::Now() + route_timeout;
+  // From the raw deadline: ServerContext::deadline() counts nanoseconds in
+  // an int64 and overflows into the past for deadlines beyond the year
+  // 2262; absl::Time does not, so a far deadline is clamped to the route's.
+  const gpr_timespec client =
+      gpr_convert_clock_type(ctx.raw_deadline(), GPR_CLOCK_REALTIME);
+  if (gpr_time_cmp(client, gpr_inf_future(GPR_CLOCK_REALTIME)) >= 0) {
+    return route_deadline;
+  }
+  return std::min(route_deadline, absl::FromUnixSeconds(client.tv_sec) +
+                                      absl::Nanoseconds(client.tv_nsec));
+}
+
+CallRecord::CallRecord(absl::string_view method,
+                       const google::protobuf::Message& request,
+                       std::string citizen_id, std::string purpose,
+                       std::string dossier_id,
+                       const audit::DigestKey* digest_key)
+    : calls::Call(method, {}),
+      trace_id(NewTraceId()),
+      citizen_id(std::move(citizen_id)),
+      purpose(std::move(purpose)),
+      dossier_id(std::move(dossier_id)),
+      request_bytes(request.ByteSizeLong()),
+      audited(digest_key != nullptr),
+      digest_key(digest_key),
+      request_sha256(audited ? digest_key->Digest(request) : std::string()) {}
+
+Services::Services(std::shared_ptr<const Runtime> runtime,
+                   ServerMetrics* metrics,
+                   std::shared_ptr<const calls::CallRecorder> recorder)
+    : runtime_(std::move(runtime)),
+      metrics_(metrics),
+      audit_(recorder->audit()),
+      recorder_(std::move(recorder)) {}
+
+std::shared_ptr<const Runtime> Services::runtime() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return runtime_;
+}
+
+void Services::set_runtime(std::shared_ptr<const Runtime> runtime) {
+  std::lock_guard<std::mutex> lock(mu_);
+  runtime_.swap(runtime);
+  // The old runtime is released outside the lock, once its last call ends.
+}
+
+absl::Status Services::Authorize(const Runtime& runtime,
+                                 const grpc::CallbackServerContext& ctx,
+                                 absl::string_view method,
+                                 tls::ClientIdentity* caller) const {
+  auto auth = ctx.auth_context();
+  if (auth == nullptr) {
+    return absl::UnauthenticatedError("no client certificate");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
+  if (std::optional<absl::Duration> wait =
+          runtime.rate_limiter->TryAcquire(caller->id)) {
+    if (metrics_ != nullptr) {
+      metrics_->rate_limited.WithLabels({caller->id}).Increment();
+    }
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("client '%s' is over its rate limit; retry after %d ms",
+                        caller->id, absl::ToInt64Milliseconds(*wait) + 1));
+  }
+  return runtime.policy->CheckMethod(caller->id, method);
+}
+
+absl::Status Services::Admit(const grpc::CallbackServerContext& ctx,
+                             absl::string_view method, Admitted& admitted,
+                             bool by_method) const {
+  admitted.runtime = runtime();
+  LIENTHONG_RETURN_IF_ERROR(
+      Authorize(*admitted.runtime, ctx, method, &admitted.caller));
+  if (!by_method) return absl::OkStatus();
+  admitted.route = admitted.runtime->FindRoute(method);
+  if (admitted.route == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("no route is configured for ", method));
+  }
+  return absl::OkStatus();
+}
+
+void Services::AccountPreHandler(const grpc::ServerContextBase& ctx,
+                                 absl::string_view method,
+                                 const absl::Status& status) const {
+  CallRecord call(method, google::protobuf::Empty(), "", "", "", auditing());
+  call.caller = calls::CallerOf(ctx);
+  Complete(call, status, [](absl::Status) {});
+}
+
+void Services::AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
+                          absl::string_view value) const {
+  AddCheckedTrailingMetadata(
+      ctx, key, value,
+      metrics_ == nullptr ? nullptr : &metrics_->metadata_dropped);
+}
+
+void Services::Complete(
+    const CallRecord& call, const absl::Status& status,
+    absl::AnyInvocable<void(absl::Status) &&> release) const {
+  const std::string citizen = validation::MaskCitizenId(call.citizen_id);
+  const std::string officer =
+      call.officer.citizen_id().empty()
+          ? std::string()
+          : validation::MaskCitizenId(call.officer.citizen_id());
+  const std::string attempts = absl::StrCat(call.attempts);
+  const std::string request_bytes = absl::StrCat(call.request_bytes);
+  const std::string response_bytes = absl::StrCat(call.response_bytes);
+  recorder_->Log(call, status,
+                 {{"trace_id", call.trace_id},
+                  {"system", call.system},
+                  {"record_type", call.record_type},
+                  {"citizen", citizen},
+                  {"officer", officer},
+                  {"attempts", attempts},
+                  {"request_bytes", request_bytes},
+                  {"response_bytes", response_bytes}});
+  if (metrics_ != nullptr && call.attempts > 1) {
+    metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
+  }
+  if (audit_ == nullptr) {
+    std::move(release)(status);
+    return;
+  }
+  lienthong::v1::AuditRecord record = recorder_->Record(call, status);
+  record.set_purpose(call.purpose);
+  record.set_dossier_id(call.dossier_id);
+  if (!call.citizen_id.empty()) {
+    audit_->citizen_key().Fill(call.citizen_id, &record);
+  }
+  audit_->citizen_key().FillOfficer(call.officer.citizen_id(),
+                                    call.officer.unit_code(),
+                                    call.officer.account(), &record);
+  if (!call.record_type.empty()) {
+    record.set_record_type(call.record_type);
+    record.set_record_key_hmac(
+        audit_->citizen_key().Hmac(call.record_key_text));
+  }
+  record.set_attempts(call.attempts);
+  record.set_request_sha256(call.request_sha256);
+  record.set_response_sha256(call.response_sha256);
+  recorder_->AuditThenRelease({std::move(record)}, status, std::move(release));
+}
+
+}  // namespace lienthong::server
