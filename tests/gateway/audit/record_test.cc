@@ -1,5 +1,7 @@
 #include "gateway/audit/record.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
 #include <functional>
@@ -208,6 +210,39 @@ TEST(CitizenKeyTest, RecordKeysAreHashedUnambiguously) {
             std::string("a=b\0c=d\0", 8));
   EXPECT_NE(RecordKeyText({{"a", "bc"}}), RecordKeyText({{"ab", "c"}}));
   EXPECT_NE(RecordKeyText({{"a", "b"}}), RecordKeyText({{"a", "b"}, {"c", ""}}));
+}
+
+TEST(HmacKeyTest, MatchesRfc4231AndOpenSslHmac) {
+  // RFC 4231 test case 6: a key longer than SHA-256's block is hashed first.
+  auto long_key = HmacKey::FromBytes(std::string(131, '\xaa'), "test key");
+  ASSERT_THAT(long_key, IsOk());
+  EXPECT_EQ(long_key->Hex("Test Using Larger Than Block-Size Key - Hash Key "
+                          "First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // Keys up to and past the block size, data of several lengths, against
+  // OpenSSL's own HMAC.
+  for (size_t key_size : {32, 63, 64, 65, 200}) {
+    std::string key;
+    for (size_t i = 0; i < key_size; ++i) key.push_back(char(i * 7 + 3));
+    auto hmac = HmacKey::FromBytes(key, "test key");
+    ASSERT_THAT(hmac, IsOk());
+    for (size_t data_size : {0, 1, 12, 55, 56, 64, 1000}) {
+      const std::string data(data_size, 'x');
+      unsigned char expected[EVP_MAX_MD_SIZE];
+      unsigned int expected_size = 0;
+      ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                     reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size(), expected, &expected_size),
+                nullptr);
+      EXPECT_EQ(hmac->Hex(data),
+                ToHex(absl::string_view(reinterpret_cast<char*>(expected),
+                                        expected_size)))
+          << "key " << key_size << " bytes, data " << data_size << " bytes";
+    }
+  }
+  // A copy shares the keyed state and gives the same MACs.
+  HmacKey copy = *long_key;
+  EXPECT_EQ(copy.Hex("abc"), long_key->Hex("abc"));
 }
 
 TEST(HexTest, RoundTrips) {
