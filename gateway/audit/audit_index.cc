@@ -95,6 +95,16 @@ CREATE TABLE index_state (
   last_offset INTEGER NOT NULL);
 )sql";
 
+// Version 5: the officer's keyed hash, indexed. The index is emptied, so
+// that the indexer builds it again from the journal with the officers.
+constexpr char kAddOfficer[] = R"sql(
+ALTER TABLE records ADD COLUMN officer BLOB NOT NULL DEFAULT x'';
+CREATE INDEX records_officer ON records(officer) WHERE officer != x'';
+DELETE FROM records;
+DELETE FROM checkpoints;
+DELETE FROM index_state;
+)sql";
+
 // A store of the previous format keeps its records: they are not in any
 // journal, so turning the file into an index would lose them.
 absl::Status RefuseOldRecords(Database& db) {
@@ -114,14 +124,16 @@ absl::Status RefuseOldRecords(Database& db) {
 
 // 1: the store as first released; 2: the store's officer columns (as
 // released, so that a version-2 store is still refused below, not dropped);
-// 3: the refusal of a store that holds records; 4: the index.
+// 3: the refusal of a store that holds records; 4: the index; 5: the
+// officer column, indexed again from the journal.
 const storage::SchemaUpgrade kUpgrades[] = {
     {1, kSchemaV1, nullptr},
     {2, kAddOfficerColumns, nullptr},
     {3, "", RefuseOldRecords},
     {4, kSchemaV2, nullptr},
+    {5, kAddOfficer, nullptr},
 };
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 storage::OpenOptions IndexOptions(const SqliteAuditIndex::Options& options,
                                   bool read_only) {
@@ -229,12 +241,14 @@ absl::Status SqliteAuditIndex::Add(absl::Span<const IndexEntry> entries,
     const AuditRecord& r = e.record;
     std::string citizen;
     if (!FromHex(r.citizen_hmac(), &citizen)) citizen.clear();
+    std::string officer;
+    if (!FromHex(r.officer_hmac(), &officer)) officer.clear();
     // Bound without copying: the entries outlive each step.
     LIENTHONG_ASSIGN_OR_RETURN(
         Statement s,
         db_->Cached("INSERT OR REPLACE INTO records (sequence, time_ns, "
                     "caller, method, citizen, dossier_id, outcome, segment, "
-                    "offset) VALUES (?,?,?,?,?,?,?,?,?)"));
+                    "offset, officer) VALUES (?,?,?,?,?,?,?,?,?,?)"));
     s.Bind(1, static_cast<int64_t>(r.sequence()))
         .Bind(2, ToNanos(r.time()))
         .BindView(3, r.caller())
@@ -243,7 +257,8 @@ absl::Status SqliteAuditIndex::Add(absl::Span<const IndexEntry> entries,
         .BindView(6, r.dossier_id())
         .BindView(7, r.outcome())
         .Bind(8, static_cast<int64_t>(e.at.segment))
-        .Bind(9, static_cast<int64_t>(e.at.offset));
+        .Bind(9, static_cast<int64_t>(e.at.offset))
+        .BindBlob(10, officer);
     if (!s.Run().ok()) return db_->Error("index record");
   }
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -300,7 +315,11 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
     return absl::InvalidArgumentError("query limit must be at least 1");
   }
   std::string citizen;
-  if (!filter.citizen_hmac.empty() && !FromHex(filter.citizen_hmac, &citizen)) {
+  std::string officer;
+  if ((!filter.citizen_hmac.empty() &&
+       !FromHex(filter.citizen_hmac, &citizen)) ||
+      (!filter.officer_hmac.empty() &&
+       !FromHex(filter.officer_hmac, &officer))) {
     return std::vector<AuditRecord>();  // no record has such a hash
   }
   // Only the filters given enter the SQL, so the planner can use an index
@@ -317,6 +336,11 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
   if (!citizen.empty()) {
     citizen_at = next++;
     absl::StrAppend(&sql, " AND citizen = ?", citizen_at, " AND citizen != x''");
+  }
+  int officer_at = 0;
+  if (!officer.empty()) {
+    officer_at = next++;
+    absl::StrAppend(&sql, " AND officer = ?", officer_at, " AND officer != x''");
   }
   if (!filter.dossier_id.empty()) {
     absl::StrAppend(&sql, " AND dossier_id != ''");
@@ -344,6 +368,7 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
     if (has_start) stmt.Bind(index++, absl::ToUnixNanos(filter.start));
     if (has_end) stmt.Bind(index++, absl::ToUnixNanos(filter.end));
     if (citizen_at != 0) stmt.BindBlob(citizen_at, citizen);
+    if (officer_at != 0) stmt.BindBlob(officer_at, officer);
     for (const auto& [i, text] : texts) stmt.Bind(i, *text);
     LIENTHONG_RETURN_IF_ERROR(stmt.ForEachRow([&] {
       places.push_back({static_cast<uint64_t>(stmt.Int64(0)),

@@ -43,6 +43,8 @@ struct QueryFilter {
   std::string caller;
   std::string method;
   std::string citizen_hmac;
+  // The officer's, as AuditRecord.officer_hmac.
+  std::string officer_hmac;
   std::string dossier_id;
   std::string outcome;
   uint64_t after_sequence = 0;
@@ -85,9 +87,10 @@ struct IndexEntry {
 // One SQLite file in WAL mode, synchronous=NORMAL, owner-only. Tables:
 //   records(sequence INTEGER PRIMARY KEY, time_ns, caller, method,
 //           citizen BLOB (the raw 32-byte HMAC, or empty), dossier_id,
-//           outcome, segment, offset)
-//     indexed on time_ns, citizen and dossier_id (the last two only where
-//     set). Not on caller, method or outcome: an index on the caller cost
+//           outcome, segment, offset, officer BLOB (as citizen))
+//     indexed on time_ns, citizen, officer and dossier_id (the last three
+//     only where set; schema version 5 added the officer and had the
+//     indexer build the index again from the journal). Not on caller, method or outcome: an index on the caller cost
 //     ~9 us of CPU per record indexed (audit_bench), nearly half of the
 //     indexer's; a query by caller alone reads the records in sequence order
 //     until its page is full (quick for a caller with many records, long for

@@ -76,16 +76,19 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
     return absl::InvalidArgumentError("end_time must be after start_time");
   }
   // The filters go into the query's own audit record: bounded.
-  if (request.citizen_id().size() > 64 || request.dossier_id().size() > 64 ||
+  if (request.citizen_id().size() > 64 ||
+      request.officer_citizen_id().size() > 64 ||
+      request.dossier_id().size() > 64 ||
       request.caller().size() > 256 || request.method().size() > 256 ||
       request.outcome().size() > 64) {
     return absl::InvalidArgumentError(
-        "a filter is too long (citizen_id, dossier_id and outcome at most 64 "
-        "bytes, caller and method 256)");
+        "a filter is too long (citizen_id, officer_citizen_id, dossier_id and "
+        "outcome at most 64 bytes, caller and method 256)");
   }
   filter.caller = request.caller();
   filter.method = request.method();
   filter.citizen_hmac = key.Hmac(request.citizen_id());
+  filter.officer_hmac = key.Hmac(request.officer_citizen_id());
   filter.dossier_id = request.dossier_id();
   filter.outcome = request.outcome();
   filter.after_sequence = request.page_token();
@@ -110,6 +113,7 @@ std::string FilterDetails(const QueryFilter& f) {
   if (!f.caller.empty()) parts.push_back("caller=" + f.caller);
   if (!f.method.empty()) parts.push_back("method=" + f.method);
   if (!f.citizen_hmac.empty()) parts.push_back("citizen=keyed-hash");
+  if (!f.officer_hmac.empty()) parts.push_back("officer=keyed-hash");
   if (!f.dossier_id.empty()) parts.push_back("dossier=" + f.dossier_id);
   if (!f.outcome.empty()) parts.push_back("outcome=" + f.outcome);
   parts.push_back(absl::StrCat("page_size=", f.limit));

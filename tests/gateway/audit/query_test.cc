@@ -1,5 +1,7 @@
 #include "gateway/audit/query.h"
 
+#include <sqlite3.h>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@ namespace {
 
 using ::lienthong::audit::testutil::AppendMany;
 using ::lienthong::audit::testutil::CitizenIdFor;
+using ::lienthong::audit::testutil::OfficerIdFor;
 using ::lienthong::audit::testutil::SampleRecord;
 using ::lienthong::audit::testutil::ScratchDir;
 using ::lienthong::audit::testutil::TestOptions;
@@ -35,7 +38,8 @@ class QueryTest : public ::testing::Test {
     log_ = *std::move(log);
     // Record i (sequence i + 1: the LOG_OPENED record is first) has time
     // kBase + i seconds.
-    ASSERT_THAT(AppendMany(*log_, 1, kRecords, kBase), IsOk());
+    ASSERT_THAT(AppendMany(*log_, 1, kRecords, kBase, /*officers=*/true),
+                IsOk());
   }
 
   // Returns the sequences `request` finds, reading every page.
@@ -62,7 +66,9 @@ class QueryTest : public ::testing::Test {
   std::vector<uint64_t> Expected(Match match) {
     std::vector<uint64_t> out;
     for (uint64_t i = 1; i <= kRecords; ++i) {
-      if (match(i, SampleRecord(i, log_->citizen_key()))) out.push_back(i + 1);
+      if (match(i, SampleRecord(i, log_->citizen_key(), /*officers=*/true))) {
+        out.push_back(i + 1);
+      }
     }
     return out;
   }
@@ -127,6 +133,20 @@ TEST_F(QueryTest, FiltersAndPages) {
                 r.caller() == "spiffe://lienthong.local/dossier-system" &&
                 r.outcome() == "OK";
        }},
+      {"officer id, hashed by the server",
+       [](QueryAuditRequest& q) { q.set_officer_citizen_id(OfficerIdFor(3)); },
+       [](uint64_t i, const AuditRecord&) { return i % 2 == 0 && i % 7 == 3; }},
+      {"officer and citizen",
+       [](QueryAuditRequest& q) {
+         q.set_officer_citizen_id(OfficerIdFor(3));
+         q.set_citizen_id(CitizenIdFor(10));
+       },
+       [](uint64_t i, const AuditRecord&) {
+         return i % 2 == 0 && i % 7 == 3 && i % 97 == 10;
+       }},
+      {"unknown officer",
+       [](QueryAuditRequest& q) { q.set_officer_citizen_id("001099000001"); },
+       [](uint64_t, const AuditRecord&) { return false; }},
       {"unknown citizen",
        [](QueryAuditRequest& q) { q.set_citizen_id("001099000001"); },
        [](uint64_t, const AuditRecord&) { return false; }},
@@ -142,6 +162,32 @@ TEST_F(QueryTest, FiltersAndPages) {
       EXPECT_EQ(QueryAll(request), expected);
     }
   }
+}
+
+// An index made before officers were indexed (schema version 4) is built
+// again from the journal on open, and then finds records by officer.
+TEST_F(QueryTest, AnIndexWithoutOfficersIsRebuiltWithThem) {
+  ASSERT_THAT(log_->Close(), IsOk());
+  log_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(TestOptions(dir_).path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX records_officer;"
+                         "ALTER TABLE records DROP COLUMN officer;"
+                         "PRAGMA user_version=4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto log = AuditLog::Open(TestOptions(dir_));
+  ASSERT_THAT(log, IsOk());
+  log_ = *std::move(log);
+  QueryAuditRequest request;
+  request.set_officer_citizen_id(OfficerIdFor(5));
+  const std::vector<uint64_t> expected = Expected(
+      [](uint64_t i, const AuditRecord&) { return i % 2 == 0 && i % 7 == 5; });
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(QueryAll(request), expected);
 }
 
 TEST_F(QueryTest, ReturnsWholeRecords) {

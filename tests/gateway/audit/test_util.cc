@@ -59,7 +59,12 @@ std::string CitizenIdFor(uint64_t i) {
   return absl::StrFormat("03308501%04d", static_cast<int>(i % 97));
 }
 
-AuditRecord SampleRecord(uint64_t i, const CitizenKey& key) {
+std::string OfficerIdFor(uint64_t i) {
+  // Province 001 (Hà Nội), female born 1990.
+  return absl::StrFormat("00119000%04d", static_cast<int>(i % 7));
+}
+
+AuditRecord SampleRecord(uint64_t i, const CitizenKey& key, bool officers) {
   static constexpr const char* kCallers[] = {
       "spiffe://lienthong.local/dossier-system",
       "spiffe://lienthong.local/citizen-portal",
@@ -76,6 +81,9 @@ AuditRecord SampleRecord(uint64_t i, const CitizenKey& key) {
   r.set_purpose("1.001193");
   r.set_dossier_id(absl::StrFormat("000.00.01.H31-250715-%05d", i % 1000));
   key.Fill(CitizenIdFor(i), &r);
+  if (officers && i % 2 == 0) {
+    key.FillOfficer(OfficerIdFor(i), "000.00.01.H31", "officer", &r);
+  }
   r.set_national_system(i % 2 == 0 ? "population" : "vneid");
   r.set_outcome(kOutcomes[i % 5]);
   r.set_attempts(r.outcome() == "PERMISSION_DENIED" ? 0 : 1 + i % 3);
@@ -88,14 +96,14 @@ AuditRecord SampleRecord(uint64_t i, const CitizenKey& key) {
 }
 
 absl::Status AppendMany(AuditLog& log, uint64_t first, uint64_t count,
-                        absl::Time base) {
+                        absl::Time base, bool officers) {
   // Stay well under AuditLog::Options::max_pending.
   constexpr uint64_t kWindow = 20000;
   absl::Mutex mu;
   uint64_t in_flight = 0;
   absl::Status first_error;
   for (uint64_t i = first; i < first + count; ++i) {
-    AuditRecord record = SampleRecord(i, log.citizen_key());
+    AuditRecord record = SampleRecord(i, log.citizen_key(), officers);
     if (base != absl::InfinitePast()) {
       ToProtoTime(base + absl::Seconds(i), record.mutable_time()).IgnoreError();
     }

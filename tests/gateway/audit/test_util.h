@@ -50,15 +50,23 @@ AuditLog::Options TestOptions(const ScratchDir& dir);
 // Returns a realistic record numbered `i`: callers, methods, outcomes and
 // dossiers cycle so that queries have something to find; the citizen is the
 // ID of CitizenIdFor(i) hashed with `key`.
-AuditRecord SampleRecord(uint64_t i, const CitizenKey& key);
+// With `officers`, even-numbered records (the lookups) also name the officer
+// OfficerIdFor(i), hashed and masked. (Off by default: it makes records
+// larger, and the tamper tests' journals are laid out for their size.)
+AuditRecord SampleRecord(uint64_t i, const CitizenKey& key,
+                         bool officers = false);
 // A valid-looking 12-digit citizen ID that depends on i % 97.
 std::string CitizenIdFor(uint64_t i);
+// A synthetic officer's citizen ID that depends on i % 7.
+std::string OfficerIdFor(uint64_t i);
 
 // Appends `count` sample records (numbered from `first`) without waiting for
 // each, then waits for all. Record i gets time `base` + i seconds, or the
-// current time when `base` is InfinitePast. Returns the first error.
+// current time when `base` is InfinitePast; `officers` as SampleRecord.
+// Returns the first error.
 absl::Status AppendMany(AuditLog& log, uint64_t first, uint64_t count,
-                        absl::Time base = absl::InfinitePast());
+                        absl::Time base = absl::InfinitePast(),
+                        bool officers = false);
 
 // The kernel's calls, except while mode() says to fail them.
 class FaultyIo : public JournalIo {
