@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/log/log.h"
 
 namespace lienthong::adapters::ministry_rest_json {
 namespace {
@@ -62,7 +63,7 @@ std::string RecordTemplate::Expand(
     auto it = values.find(piece.text);
     if (it == values.end()) continue;
     out += encoding == Encoding::kPercent ? PercentEncode(it->second)
-                                          : JsonEscape(it->second);
+                                          : log::JsonEscape(it->second);
   }
   return out;
 }
@@ -80,24 +81,5 @@ std::string PercentEncode(absl::string_view value) {
   return out;
 }
 
-std::string JsonEscape(absl::string_view value) {
-  std::string out;
-  for (char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
 
 }  // namespace lienthong::adapters::ministry_rest_json

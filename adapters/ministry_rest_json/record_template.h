@@ -48,9 +48,6 @@ class RecordTemplate {
 
 // Returns `value` percent-encoded as Encoding::kPercent says.
 std::string PercentEncode(absl::string_view value);
-// Returns `value` escaped for the inside of a JSON string (quotes,
-// backslashes and control characters; other UTF-8 as it is).
-std::string JsonEscape(absl::string_view value);
 
 }  // namespace lienthong::adapters::ministry_rest_json
 

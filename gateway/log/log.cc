@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -53,34 +54,38 @@ std::string LevelNames() {
   return names;
 }
 
-std::string JsonEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+void AppendJsonEscaped(absl::string_view text, std::string* out) {
   for (unsigned char c : text) {
     switch (c) {
       case '"':
-        out += "\\\"";
+        out->append("\\\"");
         break;
       case '\\':
-        out += "\\\\";
+        out->append("\\\\");
         break;
       case '\n':
-        out += "\\n";
+        out->append("\\n");
         break;
       case '\r':
-        out += "\\r";
+        out->append("\\r");
         break;
       case '\t':
-        out += "\\t";
+        out->append("\\t");
         break;
       default:
         if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
+          absl::StrAppendFormat(out, "\\u%04x", c);
         } else {
-          out += static_cast<char>(c);
+          out->push_back(static_cast<char>(c));
         }
     }
   }
+}
+
+std::string JsonEscape(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendJsonEscaped(text, &out);
   return out;
 }
 
@@ -89,13 +94,24 @@ void Write(Level level, absl::string_view message,
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }
-  std::string line = absl::StrCat(
-      "{\"ts\":\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      "\",\"level\":\"", LevelName(level), "\",\"msg\":\"", JsonEscape(message),
-      "\"");
+  // One line per event, built in one buffer: this runs for every call.
+  const absl::Time now = absl::Now();
+  const absl::CivilSecond t = absl::ToCivilSecond(now, absl::UTCTimeZone());
+  const int64_t ms =
+      absl::ToInt64Milliseconds(now - absl::FromCivil(t, absl::UTCTimeZone()));
+  std::string line;
+  line.reserve(160 + message.size() + 40 * fields.size());
+  absl::StrAppendFormat(&line,
+                        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
+                        "\"level\":\"%s\",\"msg\":\"",
+                        t.year(), t.month(), t.day(), t.hour(), t.minute(),
+                        t.second(), static_cast<int>(ms), LevelName(level));
+  AppendJsonEscaped(message, &line);
+  line.push_back('"');
   for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, ",\"", key, "\":\"", JsonEscape(value), "\"");
+    absl::StrAppend(&line, ",\"", key, "\":\"");
+    AppendJsonEscaped(value, &line);
+    line.push_back('"');
   }
   line += "}\n";
   // One write(2) per line: atomic for lines under PIPE_BUF on pipes, and

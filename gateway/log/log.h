@@ -42,8 +42,11 @@ inline void Error(absl::string_view message,
   Write(Level::kError, message, fields);
 }
 
-// Returns `text` escaped as the inside of a JSON string.
+// Returns `text` escaped as the inside of a JSON string: quotes,
+// backslashes and control characters; other UTF-8 as it is.
 std::string JsonEscape(absl::string_view text);
+// Appends JsonEscape(text) to `out`.
+void AppendJsonEscaped(absl::string_view text, std::string* out);
 
 }  // namespace lienthong::log
 
