@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
@@ -133,6 +134,7 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
   std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-env-",
                                  getpid(), "-", counter++);
   ::mkdir(dir.c_str(), 0700);
+  env->dir_ = dir;
   config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
   // Small journal segments: each is written with zeros before use.
   config.mutable_audit()->set_segment_mib(4);
@@ -179,6 +181,10 @@ GatewayEnv::~GatewayEnv() {
   inner_.reset();
   http_.reset();
   if (sim_) sim_->Stop();
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 }
 
 std::shared_ptr<grpc::Channel> GatewayEnv::Channel(

@@ -65,6 +65,8 @@ class GatewayEnv {
   std::unique_ptr<server::GatewayServer> inner_;
   std::unique_ptr<server::GatewayServer> outer_;
   std::string audit_file_;
+  // The folder of the gateways' stores, removed with the environment.
+  std::string dir_;
 };
 
 // The test certificates' client identities.

@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -42,12 +45,24 @@ absl::StatusOr<RunningProcess> StartAndReadPort(
   return RunningProcess{*std::move(process), port};
 }
 
-// A fresh folder for each gateway's audit store.
+// A fresh folder for each gateway's audit store; all of them are removed
+// when the test program exits.
 std::string AuditDir() {
   static int counter = 0;
+  static std::vector<std::string>* made = [] {
+    auto* dirs = new std::vector<std::string>();
+    std::atexit([] {
+      for (const std::string& dir : *made) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+      }
+    });
+    return dirs;
+  }();
   std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-proc-",
                                  getpid(), "-", counter++);
   ::mkdir(dir.c_str(), 0700);
+  made->push_back(dir);
   return dir;
 }
 
