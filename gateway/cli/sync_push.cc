@@ -343,6 +343,82 @@ ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
   return ExitCode::kOk;
 }
 
+namespace {
+
+// One text option of `sync push`: its name, where it goes, its type and help.
+struct TextOption {
+  const char* name;
+  std::string* value;
+  const char* type;
+  const char* help;
+};
+
+// Adds the options of the status update itself (dossier, status, step).
+void AddUpdateOptions(CLI::App& command, PushArgs& args) {
+  const TextOption kUpdate[] = {
+      {"--dossier", &args.dossier_code, "CODE",
+       "Dossier code (MaHoSo), e.g. 000.00.01.H31-250715-00123"},
+      {"--procedure", &args.procedure_code, "CODE",
+       "Procedure code (MaTTHC), e.g. 1.001193.000.00.00.H31"},
+      {"--status", &args.status, "N|NAME",
+       "New status (TrangThai): 1..10 or its name"},
+      {"--time", &args.time, "TIME",
+       "When the step was taken (ThoiDiemXuLy; default now)"},
+      {"--handler", &args.handler, "NAME", "Official who took it (NguoiXuLy)"},
+      {"--title", &args.handler_title, "TEXT", "Their title (ChucDanh)"},
+      {"--department", &args.department, "TEXT",
+       "Their department (PhongBanXuLy)"},
+      {"--note", &args.note, "TEXT", "What was done (NoiDungXuLy)"},
+      {"--step-start", &args.step_start, "TIME",
+       "When the step started (NgayBatDau)"},
+      {"--step-due", &args.step_due, "TIME",
+       "When it must end by law (NgayKetThucTheoQuyDinh)"},
+  };
+  for (const TextOption& t : kUpdate) {
+    command.add_option(t.name, *t.value, t.help)->type_name(t.type);
+  }
+}
+
+// Adds the options of the dossier's registration (group "Registration").
+void AddRegistrationOptions(CLI::App& command, PushArgs& args) {
+  const TextOption kRegistration[] = {
+      {"--procedure-name", &args.procedure_name, "TEXT",
+       "Registration: the procedure's name (TenTTHC)"},
+      {"--field-code", &args.field_code, "CODE",
+       "Registration: its field's code (MaLinhVuc)"},
+      {"--field-name", &args.field_name, "TEXT",
+       "Registration: its field's name (TenLinhVuc)"},
+      {"--applicant-name", &args.applicant_name, "NAME",
+       "Registration: the applicant (ChuHoSo)"},
+      {"--applicant-type", &args.applicant_type, "TYPE",
+       "Registration: citizen (default) or organisation (LoaiDoiTuong)"},
+      {"--applicant-id", &args.applicant_id, "ID",
+       "Registration: the applicant's identifier (MaDoiTuong)"},
+      {"--email", &args.email, "ADDRESS", "Registration: e-mail (Email)"},
+      {"--phone", &args.phone, "NUMBER", "Registration: phone (SoDienThoai)"},
+      {"--summary", &args.summary, "TEXT",
+       "Registration: what is asked for (TrichYeuHoSo)"},
+      {"--received", &args.received, "TIME",
+       "Registration: when received (NgayTiepNhan)"},
+      {"--due", &args.due, "TIME", "Registration: when due (NgayHenTra)"},
+      {"--handling-unit", &args.handling_unit, "TEXT",
+       "Registration: the unit handling it (DonViXuLy)"},
+      {"--registration-note", &args.registration_note, "TEXT",
+       "Registration: a note (GhiChu)"},
+  };
+  for (const TextOption& t : kRegistration) {
+    command.add_option(t.name, *t.value, t.help)
+        ->type_name(t.type)
+        ->group("Registration");
+  }
+  command
+      .add_flag("--result-by-post", args.result_by_post,
+                "Registration: the result is returned by post (HinhThuc)")
+      ->group("Registration");
+}
+
+}  // namespace
+
 void AddPushCommand(CLI::App& sync, CommandContext& context) {
   CLI::App* command = sync.add_subcommand(
       "push",
@@ -351,68 +427,8 @@ void AddPushCommand(CLI::App& sync, CommandContext& context) {
       "PushDossierStatus directly)");
   auto args = std::make_shared<PushArgs>();
   auto options = std::make_shared<CommonOptions>();
-  struct Text {
-    const char* name;
-    std::string* value;
-    const char* type;
-    const char* help;
-  };
-  const Text kUpdate[] = {
-      {"--dossier", &args->dossier_code, "CODE",
-       "Dossier code (MaHoSo), e.g. 000.00.01.H31-250715-00123"},
-      {"--procedure", &args->procedure_code, "CODE",
-       "Procedure code (MaTTHC), e.g. 1.001193.000.00.00.H31"},
-      {"--status", &args->status, "N|NAME",
-       "New status (TrangThai): 1..10 or its name"},
-      {"--time", &args->time, "TIME",
-       "When the step was taken (ThoiDiemXuLy; default now)"},
-      {"--handler", &args->handler, "NAME", "Official who took it (NguoiXuLy)"},
-      {"--title", &args->handler_title, "TEXT", "Their title (ChucDanh)"},
-      {"--department", &args->department, "TEXT",
-       "Their department (PhongBanXuLy)"},
-      {"--note", &args->note, "TEXT", "What was done (NoiDungXuLy)"},
-      {"--step-start", &args->step_start, "TIME",
-       "When the step started (NgayBatDau)"},
-      {"--step-due", &args->step_due, "TIME",
-       "When it must end by law (NgayKetThucTheoQuyDinh)"},
-  };
-  for (const Text& t : kUpdate) {
-    command->add_option(t.name, *t.value, t.help)->type_name(t.type);
-  }
-  const Text kRegistration[] = {
-      {"--procedure-name", &args->procedure_name, "TEXT",
-       "Registration: the procedure's name (TenTTHC)"},
-      {"--field-code", &args->field_code, "CODE",
-       "Registration: its field's code (MaLinhVuc)"},
-      {"--field-name", &args->field_name, "TEXT",
-       "Registration: its field's name (TenLinhVuc)"},
-      {"--applicant-name", &args->applicant_name, "NAME",
-       "Registration: the applicant (ChuHoSo)"},
-      {"--applicant-type", &args->applicant_type, "TYPE",
-       "Registration: citizen (default) or organisation (LoaiDoiTuong)"},
-      {"--applicant-id", &args->applicant_id, "ID",
-       "Registration: the applicant's identifier (MaDoiTuong)"},
-      {"--email", &args->email, "ADDRESS", "Registration: e-mail (Email)"},
-      {"--phone", &args->phone, "NUMBER", "Registration: phone (SoDienThoai)"},
-      {"--summary", &args->summary, "TEXT",
-       "Registration: what is asked for (TrichYeuHoSo)"},
-      {"--received", &args->received, "TIME",
-       "Registration: when received (NgayTiepNhan)"},
-      {"--due", &args->due, "TIME", "Registration: when due (NgayHenTra)"},
-      {"--handling-unit", &args->handling_unit, "TEXT",
-       "Registration: the unit handling it (DonViXuLy)"},
-      {"--registration-note", &args->registration_note, "TEXT",
-       "Registration: a note (GhiChu)"},
-  };
-  for (const Text& t : kRegistration) {
-    command->add_option(t.name, *t.value, t.help)
-        ->type_name(t.type)
-        ->group("Registration");
-  }
-  command
-      ->add_flag("--result-by-post", args->result_by_post,
-                 "Registration: the result is returned by post (HinhThuc)")
-      ->group("Registration");
+  AddUpdateOptions(*command, *args);
+  AddRegistrationOptions(*command, *args);
   command
       ->add_option("--file", args->file,
                    "A JSON file of updates (PushDossierStatusRequest) instead "
