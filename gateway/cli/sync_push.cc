@@ -270,59 +270,65 @@ absl::StatusOr<PushDossierStatusRequest> ParsePushFile(absl::string_view json,
   return request;
 }
 
-ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
-                 std::ostream& out, std::ostream& err) {
-  absl::StatusOr<PushDossierStatusRequest> request;
-  if (!args.file.empty()) {
-    if (!args.dossier_code.empty() || !args.status.empty()) {
-      return ReportUsageError(
-          absl::InvalidArgumentError(
-              "--file takes the updates from the file: leave out --dossier, "
-              "--status and the other update options"),
-          err);
-    }
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
-                                  "--file: cannot read ", args.file)),
-                              err);
-    }
-    std::string json;
-    json.resize(kMaxFileBytes + 1);
-    in.read(json.data(), static_cast<std::streamsize>(json.size()));
-    json.resize(static_cast<size_t>(in.gcount()));
-    if (json.size() > kMaxFileBytes) {
-      return ReportUsageError(
-          absl::InvalidArgumentError("--file: larger than 256 MiB"), err);
-    }
-    request = ParsePushFile(json, absl::Now());
-    if (!request.ok()) return ReportUsageError(Usage("--file", request.status()), err);
-  } else {
+namespace {
+
+// Returns the updates to push: read from --file, or built from the options.
+// Fails with INVALID_ARGUMENT, a usage error, when the file cannot be read
+// or parsed, or options are missing, mixed with --file or malformed.
+absl::StatusOr<PushDossierStatusRequest> PushRequestFromArgs(
+    const PushArgs& args) {
+  if (args.file.empty()) {
     for (const auto& [option, value] :
          {std::pair<const char*, const std::string&>{"--dossier",
                                                      args.dossier_code},
           {"--procedure", args.procedure_code},
           {"--status", args.status}}) {
       if (value.empty()) {
-        return ReportUsageError(
-            absl::InvalidArgumentError(
-                absl::StrCat(option, " is required (or --file)")),
-            err);
+        return absl::InvalidArgumentError(
+            absl::StrCat(option, " is required (or --file)"));
       }
     }
-    request = BuildPushRequest(args, absl::Now());
-    if (!request.ok()) return ReportUsageError(request.status(), err);
+    return BuildPushRequest(args, absl::Now());
   }
+  if (!args.dossier_code.empty() || !args.status.empty()) {
+    return absl::InvalidArgumentError(
+        "--file takes the updates from the file: leave out --dossier, "
+        "--status and the other update options");
+  }
+  std::ifstream in(args.file, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--file: cannot read ", args.file));
+  }
+  std::string json;
+  json.resize(kMaxFileBytes + 1);
+  in.read(json.data(), static_cast<std::streamsize>(json.size()));
+  json.resize(static_cast<size_t>(in.gcount()));
+  if (json.size() > kMaxFileBytes) {
+    return absl::InvalidArgumentError("--file: larger than 256 MiB");
+  }
+  absl::StatusOr<PushDossierStatusRequest> request =
+      ParsePushFile(json, absl::Now());
+  if (!request.ok()) return Usage("--file", request.status());
+  return request;
+}
+
+// Sends `request` to the gateway in calls of at most kMaxUpdatesPerCall
+// updates, adding their answers up in `total`. Returns kOk, or the exit code
+// of the connection's failure or of the first failed call (reported on `err`,
+// with how many were queued before it).
+ExitCode PushInBatches(const PushDossierStatusRequest& request,
+                       const CommonOptions& options,
+                       PushDossierStatusResponse& total, std::ostream& err) {
   auto channel = OpenChannel(options.connection);
   if (!channel.ok()) return ReportChannelError(channel.status(), err);
   auto stub = PortalSyncService::NewStub(*channel);
-
-  PushDossierStatusResponse total;
-  for (int start = 0; start < request->updates_size();
+  for (int start = 0; start < request.updates_size();
        start += kMaxUpdatesPerCall) {
     PushDossierStatusRequest batch;
-    const int end = std::min(request->updates_size(), start + kMaxUpdatesPerCall);
-    for (int i = start; i < end; ++i) *batch.add_updates() = request->updates(i);
+    const int end =
+        std::min(request.updates_size(), start + kMaxUpdatesPerCall);
+    for (int i = start; i < end; ++i) *batch.add_updates() = request.updates(i);
     PushDossierStatusResponse response;
     grpc::ClientContext context;
     SetDeadline(options.connection, context);
@@ -338,6 +344,18 @@ ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
     total.set_duplicates(total.duplicates() + response.duplicates());
     total.set_registrations(total.registrations() + response.registrations());
   }
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
+                 std::ostream& out, std::ostream& err) {
+  absl::StatusOr<PushDossierStatusRequest> request = PushRequestFromArgs(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  PushDossierStatusResponse total;
+  const ExitCode sent = PushInBatches(*request, options, total, err);
+  if (sent != ExitCode::kOk) return sent;
   if (options.json) return PrintJson(total, out, err);
   PrintPushed(*request, total, out);
   return ExitCode::kOk;
