@@ -525,12 +525,9 @@ void AddStartCommand(CLI::App& group, CommandContext& context) {
   });
 }
 
-// Adds `bundle watch` (live) or `bundle status` to `group`.
-void AddBundleShowCommand(CLI::App& group, CommandContext& context, bool live) {
-  CLI::App* command =
-      group.add_subcommand(live ? "watch" : "status",
-                           live ? "Follow a bundle's steps live until it ends"
-                                : "Show a bundle and its steps");
+// Gives `command`, `bundle watch` (live) or `bundle status`, its options and
+// its run.
+void SetUpShowCommand(CLI::App* command, CommandContext& context, bool live) {
   auto ref = std::make_shared<BundleRef>();
   auto options = std::make_shared<CommonOptions>();
   auto watch = std::make_shared<BundleWatchOptions>();
@@ -557,12 +554,16 @@ void AddBundleShowCommand(CLI::App& group, CommandContext& context, bool live) {
 
 // Adds `bundle status` to `group`.
 void AddStatusCommand(CLI::App& group, CommandContext& context) {
-  AddBundleShowCommand(group, context, /*live=*/false);
+  SetUpShowCommand(
+      group.add_subcommand("status", "Show a bundle and its steps"), context,
+      /*live=*/false);
 }
 
 // Adds `bundle watch` to `group`.
 void AddWatchCommand(CLI::App& group, CommandContext& context) {
-  AddBundleShowCommand(group, context, /*live=*/true);
+  SetUpShowCommand(group.add_subcommand(
+                       "watch", "Follow a bundle's steps live until it ends"),
+                   context, /*live=*/true);
 }
 
 // Adds `bundle resolve` to `group`.
@@ -596,13 +597,10 @@ void AddResolveCommand(CLI::App& group, CommandContext& context) {
   });
 }
 
-// Adds `bundle overdue`, or `bundle list` (state filters) to `group`.
-void AddBundleListCommand(CLI::App& group, CommandContext& context,
-                          bool overdue) {
-  CLI::App* command =
-      group.add_subcommand(overdue ? "overdue" : "list",
-                           overdue ? "Bundles past their working-day deadline"
-                                   : "Bundles by state, agency or kind");
+// Gives `command`, `bundle overdue` or `bundle list` (with the state
+// filters), its options and its run.
+void SetUpListCommand(CLI::App* command, CommandContext& context,
+                      bool overdue) {
   auto args = std::make_shared<BundleListArgs>();
   auto options = std::make_shared<CommonOptions>();
   args->overdue = overdue;
@@ -627,12 +625,16 @@ void AddBundleListCommand(CLI::App& group, CommandContext& context,
 
 // Adds `bundle overdue` to `group`.
 void AddOverdueCommand(CLI::App& group, CommandContext& context) {
-  AddBundleListCommand(group, context, /*overdue=*/true);
+  SetUpListCommand(group.add_subcommand(
+                       "overdue", "Bundles past their working-day deadline"),
+                   context, /*overdue=*/true);
 }
 
 // Adds `bundle list` to `group`.
 void AddListCommand(CLI::App& group, CommandContext& context) {
-  AddBundleListCommand(group, context, /*overdue=*/false);
+  SetUpListCommand(
+      group.add_subcommand("list", "Bundles by state, agency or kind"), context,
+      /*overdue=*/false);
 }
 
 }  // namespace
