@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "adapters/civil_status/civil_status_config.pb.h"
 #include "adapters/common/agency/agency_adapter.h"
 #include "gateway/status/status_macros.h"
@@ -77,7 +76,8 @@ absl::StatusOr<Struct> DeathBody(const StepInputs& in) {
   return body;
 }
 
-std::vector<AgencyOperation> Operations(const CivilStatusRestConfig& config) {
+absl::StatusOr<std::vector<AgencyOperation>> Operations(
+    const CivilStatusRestConfig& config) {
   AgencyOperation birth;
   birth.info = {"register_birth",
                 {"child_full_name", "child_birth_date", "child_gender",
@@ -85,9 +85,10 @@ std::vector<AgencyOperation> Operations(const CivilStatusRestConfig& config) {
                  "mother_full_name"},
                 {"father_citizen_id", "father_full_name", "birth_place"},
                 {"birth_certificate_number", "citizen_id"}};
-  birth.path = config.birth_registration_path().empty()
-                   ? kBirthRegistrationPath
-                   : config.birth_registration_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      birth.path, agency::OperationPath("birth_registration_path",
+                                        config.birth_registration_path(),
+                                        kBirthRegistrationPath));
   birth.build_body = BirthBody;
   birth.output_members = {{"birth_certificate_number", "SoGiayKhaiSinh"},
                           {"citizen_id", "SoDinhDanh"}};
@@ -97,46 +98,20 @@ std::vector<AgencyOperation> Operations(const CivilStatusRestConfig& config) {
                  "declarant_citizen_id", "declarant_full_name"},
                 {"death_place", "declarant_relationship"},
                 {"death_certificate_number"}};
-  death.path = config.death_registration_path().empty()
-                   ? kDeathRegistrationPath
-                   : config.death_registration_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      death.path, agency::OperationPath("death_registration_path",
+                                        config.death_registration_path(),
+                                        kDeathRegistrationPath));
   death.build_body = DeathBody;
   death.output_members = {{"death_certificate_number", "SoTrichLucKhaiTu"}};
-  return {std::move(birth), std::move(death)};
+  return std::vector<AgencyOperation>{std::move(birth), std::move(death)};
 }
-
-class Factory final : public FactoryBase<CivilStatusRestConfig> {
- public:
-  absl::string_view name() const override { return "civil-status-rest"; }
-
- protected:
-  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
-      const CivilStatusRestConfig& config,
-      const AdapterContext& context) const override {
-    LIENTHONG_RETURN_IF_ERROR(
-        agency::ValidateAgencyEndpoint(config.upstream(), config.api_key()));
-    for (const auto& [field, path] :
-         {std::pair<const char*, const std::string&>{
-              "birth_registration_path", config.birth_registration_path()},
-          {"death_registration_path", config.death_registration_path()}}) {
-      if (!path.empty() && !absl::StartsWith(path, "/")) {
-        return absl::InvalidArgumentError(
-            std::string(field) + " must start with /");
-      }
-    }
-    if (context.http == nullptr) {
-      return absl::InternalError("no HTTP client in the adapter context");
-    }
-    return agency::MakeAgencyAdapter(context.instance_name, config.upstream(),
-                                     config.api_key(), Operations(config),
-                                     context.http);
-  }
-};
 
 }  // namespace
 
 std::unique_ptr<AdapterFactory> MakeCivilStatusRestFactory() {
-  return std::make_unique<Factory>();
+  return std::make_unique<agency::AgencyFactory<CivilStatusRestConfig>>(
+      "civil-status-rest", Operations);
 }
 
 }  // namespace lienthong::adapters::civil_status

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "adapters/common/agency/agency_adapter.h"
 #include "adapters/labour_affairs/labour_affairs_config.pb.h"
 #include "gateway/status/status_macros.h"
@@ -45,7 +44,8 @@ absl::StatusOr<Struct> AllowanceBody(const StepInputs& in) {
   return body;
 }
 
-std::vector<AgencyOperation> Operations(const LabourAffairsRestConfig& config) {
+absl::StatusOr<std::vector<AgencyOperation>> Operations(
+    const LabourAffairsRestConfig& config) {
   AgencyOperation allowance;
   allowance.info = {"grant_funeral_allowance",
                     {"deceased_citizen_id", "deceased_full_name",
@@ -53,43 +53,21 @@ std::vector<AgencyOperation> Operations(const LabourAffairsRestConfig& config) {
                      "recipient_full_name"},
                     {"recipient_relationship"},
                     {"decision_number", "amount_vnd"}};
-  allowance.path = config.funeral_allowance_path().empty()
-                       ? kFuneralAllowancePath
-                       : config.funeral_allowance_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      allowance.path, agency::OperationPath("funeral_allowance_path",
+                                            config.funeral_allowance_path(),
+                                            kFuneralAllowancePath));
   allowance.build_body = AllowanceBody;
   allowance.output_members = {{"decision_number", "SoQuyetDinh"},
                               {"amount_vnd", "SoTien"}};
-  return {std::move(allowance)};
+  return std::vector<AgencyOperation>{std::move(allowance)};
 }
-
-class Factory final : public FactoryBase<LabourAffairsRestConfig> {
- public:
-  absl::string_view name() const override { return "labour-affairs-rest"; }
-
- protected:
-  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
-      const LabourAffairsRestConfig& config,
-      const AdapterContext& context) const override {
-    LIENTHONG_RETURN_IF_ERROR(
-        agency::ValidateAgencyEndpoint(config.upstream(), config.api_key()));
-    if (!config.funeral_allowance_path().empty() &&
-        !absl::StartsWith(config.funeral_allowance_path(), "/")) {
-      return absl::InvalidArgumentError(
-          "funeral_allowance_path must start with /");
-    }
-    if (context.http == nullptr) {
-      return absl::InternalError("no HTTP client in the adapter context");
-    }
-    return agency::MakeAgencyAdapter(context.instance_name, config.upstream(),
-                                     config.api_key(), Operations(config),
-                                     context.http);
-  }
-};
 
 }  // namespace
 
 std::unique_ptr<AdapterFactory> MakeLabourAffairsRestFactory() {
-  return std::make_unique<Factory>();
+  return std::make_unique<agency::AgencyFactory<LabourAffairsRestConfig>>(
+      "labour-affairs-rest", Operations);
 }
 
 }  // namespace lienthong::adapters::labour_affairs

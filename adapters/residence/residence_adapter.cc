@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "adapters/common/agency/agency_adapter.h"
 #include "adapters/residence/residence_config.pb.h"
 #include "gateway/status/status_macros.h"
@@ -65,16 +64,18 @@ absl::StatusOr<Struct> RemovalBody(const StepInputs& in) {
   return body;
 }
 
-std::vector<AgencyOperation> Operations(const ResidenceRestConfig& config) {
+absl::StatusOr<std::vector<AgencyOperation>> Operations(
+    const ResidenceRestConfig& config) {
   AgencyOperation registration;
   registration.info = {"register_permanent_residence",
                        {"citizen_id", "full_name", "birth_certificate_number",
                         "province_code", "commune_code", "address_detail"},
                        {"household_head_citizen_id", "household_relationship"},
                        {"residence_registration_number"}};
-  registration.path = config.registration_path().empty()
-                          ? kRegistrationPath
-                          : config.registration_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      registration.path,
+      agency::OperationPath("registration_path", config.registration_path(),
+                            kRegistrationPath));
   registration.build_body = RegistrationBody;
   registration.output_members = {{"residence_registration_number", "SoDangKy"}};
   AgencyOperation removal;
@@ -82,45 +83,20 @@ std::vector<AgencyOperation> Operations(const ResidenceRestConfig& config) {
                   {"citizen_id", "full_name", "death_certificate_number"},
                   {"reason"},
                   {"removal_number"}};
-  removal.path =
-      config.removal_path().empty() ? kRemovalPath : config.removal_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      removal.path, agency::OperationPath("removal_path", config.removal_path(),
+                                          kRemovalPath));
   removal.build_body = RemovalBody;
   removal.output_members = {{"removal_number", "SoXoaDangKy"}};
-  return {std::move(registration), std::move(removal)};
+  return std::vector<AgencyOperation>{std::move(registration),
+                                      std::move(removal)};
 }
-
-class Factory final : public FactoryBase<ResidenceRestConfig> {
- public:
-  absl::string_view name() const override { return "residence-rest"; }
-
- protected:
-  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
-      const ResidenceRestConfig& config,
-      const AdapterContext& context) const override {
-    LIENTHONG_RETURN_IF_ERROR(
-        agency::ValidateAgencyEndpoint(config.upstream(), config.api_key()));
-    for (const auto& [field, path] :
-         {std::pair<const char*, const std::string&>{
-              "registration_path", config.registration_path()},
-          {"removal_path", config.removal_path()}}) {
-      if (!path.empty() && !absl::StartsWith(path, "/")) {
-        return absl::InvalidArgumentError(
-            std::string(field) + " must start with /");
-      }
-    }
-    if (context.http == nullptr) {
-      return absl::InternalError("no HTTP client in the adapter context");
-    }
-    return agency::MakeAgencyAdapter(context.instance_name, config.upstream(),
-                                     config.api_key(), Operations(config),
-                                     context.http);
-  }
-};
 
 }  // namespace
 
 std::unique_ptr<AdapterFactory> MakeResidenceRestFactory() {
-  return std::make_unique<Factory>();
+  return std::make_unique<agency::AgencyFactory<ResidenceRestConfig>>(
+      "residence-rest", Operations);
 }
 
 }  // namespace lienthong::adapters::residence

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "adapters/common/agency/agency_adapter.h"
 #include "adapters/social_insurance/social_insurance_config.pb.h"
 #include "gateway/status/status_macros.h"
@@ -56,7 +55,8 @@ absl::StatusOr<Struct> ChildCardBody(const StepInputs& in) {
   return body;
 }
 
-std::vector<AgencyOperation> Operations(const SocialInsuranceRestConfig& config) {
+absl::StatusOr<std::vector<AgencyOperation>> Operations(
+    const SocialInsuranceRestConfig& config) {
   AgencyOperation card;
   card.info = {"issue_child_health_card",
                {"citizen_id", "full_name", "birth_date", "gender",
@@ -65,43 +65,23 @@ std::vector<AgencyOperation> Operations(const SocialInsuranceRestConfig& config)
                 "guardian_full_name"},
                {"social_insurance_number", "health_card_number", "valid_from",
                 "valid_to"}};
-  card.path = config.child_card_path().empty() ? kChildCardPath
-                                               : config.child_card_path();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      card.path,
+      agency::OperationPath("child_card_path", config.child_card_path(),
+                            kChildCardPath));
   card.build_body = ChildCardBody;
   card.output_members = {{"social_insurance_number", "MaSoBHXH"},
                          {"health_card_number", "SoTheBHYT"},
                          {"valid_from", "GiaTriTu"},
                          {"valid_to", "GiaTriDen"}};
-  return {std::move(card)};
+  return std::vector<AgencyOperation>{std::move(card)};
 }
-
-class Factory final : public FactoryBase<SocialInsuranceRestConfig> {
- public:
-  absl::string_view name() const override { return "social-insurance-rest"; }
-
- protected:
-  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
-      const SocialInsuranceRestConfig& config,
-      const AdapterContext& context) const override {
-    LIENTHONG_RETURN_IF_ERROR(
-        agency::ValidateAgencyEndpoint(config.upstream(), config.api_key()));
-    if (!config.child_card_path().empty() &&
-        !absl::StartsWith(config.child_card_path(), "/")) {
-      return absl::InvalidArgumentError("child_card_path must start with /");
-    }
-    if (context.http == nullptr) {
-      return absl::InternalError("no HTTP client in the adapter context");
-    }
-    return agency::MakeAgencyAdapter(context.instance_name, config.upstream(),
-                                     config.api_key(), Operations(config),
-                                     context.http);
-  }
-};
 
 }  // namespace
 
 std::unique_ptr<AdapterFactory> MakeSocialInsuranceRestFactory() {
-  return std::make_unique<Factory>();
+  return std::make_unique<agency::AgencyFactory<SocialInsuranceRestConfig>>(
+      "social-insurance-rest", Operations);
 }
 
 }  // namespace lienthong::adapters::social_insurance

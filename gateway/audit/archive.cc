@@ -242,26 +242,40 @@ absl::StatusOr<ArchiveCheck> CheckArchives(
   return check;
 }
 
-absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
-  if (options.journal_dir.empty() || options.archive_dir.empty() ||
-      options.key == nullptr) {
-    return absl::InvalidArgumentError(
-        "archiving needs the journal, the archive folder and the signing key");
-  }
-  LIENTHONG_ASSIGN_OR_RETURN(ArchiveLock lock,
-                             ArchiveLock::Take(options.journal_dir));
-  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditArchiveAnchor> anchors,
-                             ReadArchiveAnchors(options.journal_dir));
-  uint64_t after_segment = 0;
-  std::string prev_sha = GenesisHash();
-  uint64_t number = 1;
+namespace {
+
+// Where the next archive goes on from: the last anchor, if any.
+struct ArchiveStart {
+  uint64_t after_segment = 0;  // segments up to this one are archived
+  std::string prev_sha;        // the last manifest's SHA-256
+  uint64_t number = 1;         // the next archive's number
+};
+
+ArchiveStart NextArchive(const std::vector<AuditArchiveAnchor>& anchors) {
+  ArchiveStart start;
+  start.prev_sha = GenesisHash();
   if (!anchors.empty()) {
-    after_segment = anchors.back().manifest().last_segment();
-    prev_sha = anchors.back().manifest_sha256();
-    number = anchors.back().manifest().archive() + 1;
+    start.after_segment = anchors.back().manifest().last_segment();
+    start.prev_sha = anchors.back().manifest_sha256();
+    start.number = anchors.back().manifest().archive() + 1;
   }
+  return start;
+}
+
+// The segments one archive takes, oldest first, and how the last one ends.
+struct ChosenSegments {
+  std::vector<SegmentFile> files;
+  SegmentEnd last_end;
+};
+
+// Removes the segments an earlier run archived (it stopped after its anchor)
+// and chooses, oldest first, the segments that are sealed and older than
+// `cutoff`, never the last one (being written).
+absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
+                                              uint64_t after_segment,
+                                              absl::Time cutoff) {
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<SegmentFile> segments,
-                             ListSegments(options.journal_dir));
+                             ListSegments(journal_dir));
   // Finish a run that stopped after its anchor: those files are archived.
   std::vector<SegmentFile> live;
   for (const SegmentFile& file : segments) {
@@ -272,67 +286,70 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
     }
   }
   // Oldest first: sealed, old enough, and never the last (being written).
-  std::vector<SegmentFile> chosen;
-  SegmentEnd last_end;
+  ChosenSegments chosen;
   for (size_t i = 0; i + 1 < live.size(); ++i) {
     LIENTHONG_ASSIGN_OR_RETURN(SegmentEnd end, ReadSegmentEnd(live[i].path));
-    if (!end.sealed || FromProtoTime(end.last_record.time()) >= options.cutoff) {
+    if (!end.sealed || FromProtoTime(end.last_record.time()) >= cutoff) {
       break;
     }
-    chosen.push_back(live[i]);
-    last_end = std::move(end);
+    chosen.files.push_back(live[i]);
+    chosen.last_end = std::move(end);
   }
-  ArchiveResult result;
-  if (chosen.empty()) return result;
+  return chosen;
+}
 
-  // Nothing unverified is signed.
+// Verifies the journal through the chosen segments: nothing unverified is
+// signed. Fails with FAILED_PRECONDITION when they do not verify.
+absl::Status VerifyChosen(const ArchiveOptions& options,
+                          const ChosenSegments& chosen) {
   VerifyOptions verify;
   verify.key = &options.key->public_key();
   verify.key_pinned = true;
-  verify.until = {chosen.back().number, 0};
+  verify.until = {chosen.files.back().number, 0};
   LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
                              VerifyJournal(options.journal_dir, verify));
   if (!report.intact() ||
-      report.last_checkpoint_index() != last_end.seal.index()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the segments to archive do not verify (", report.detail(),
-        "); nothing was archived: run `lienthong audit verify`"));
+      report.last_checkpoint_index() != chosen.last_end.seal.index()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the segments to archive do not verify (", report.detail(),
+                     "); nothing was archived: run `lienthong audit verify`"));
   }
+  return absl::OkStatus();
+}
 
-  AuditArchiveManifest manifest;
-  manifest.set_archive(number);
-  manifest.set_prev_manifest_sha256(prev_sha);
-  const std::string folder =
-      absl::StrCat(options.archive_dir, "/", ArchiveName(number));
-  const std::string tmp = absl::StrCat(folder, ".tmp");
+// Copies one segment into the folder `tmp`, checks the copy and lists it in
+// `manifest`.
+absl::Status CopySegment(const SegmentFile& file, const std::string& tmp,
+                         AuditArchiveManifest& manifest) {
   std::error_code error;
-  std::filesystem::create_directories(options.archive_dir, error);
-  std::filesystem::remove_all(tmp, error);
-  std::filesystem::remove_all(folder, error);  // unanchored: from a crash
-  if (::mkdir(tmp.c_str(), 0700) != 0) return Errno("cannot create", tmp);
-  for (const SegmentFile& file : chosen) {
-    const std::string name = SegmentFileName(file.number);
-    const std::string copy = absl::StrCat(tmp, "/", name);
-    if (!std::filesystem::copy_file(file.path, copy, error)) {
-      return absl::UnavailableError(absl::StrCat(
-          "audit archive: cannot copy '", file.path, "': ", error.message()));
-    }
-    LIENTHONG_RETURN_IF_ERROR(SyncPath(copy));
-    LIENTHONG_ASSIGN_OR_RETURN(std::string original, FileSha256(file.path));
-    LIENTHONG_ASSIGN_OR_RETURN(std::string copied, FileSha256(copy));
-    if (original != copied) {
-      return absl::UnavailableError(
-          absl::StrCat("audit archive: the copy of '", file.path, "' differs"));
-    }
-    auto* segment = manifest.add_segments();
-    segment->set_name(name);
-    segment->set_sha256(copied);
-    segment->set_bytes(std::filesystem::file_size(copy, error));
-    if (manifest.journal_id().empty()) {
-      LIENTHONG_ASSIGN_OR_RETURN(MappedSegment mapped, MappedSegment::Open(copy));
-      manifest.set_journal_id(ToHex(mapped.header().journal_id));
-    }
+  const std::string name = SegmentFileName(file.number);
+  const std::string copy = absl::StrCat(tmp, "/", name);
+  if (!std::filesystem::copy_file(file.path, copy, error)) {
+    return absl::UnavailableError(absl::StrCat(
+        "audit archive: cannot copy '", file.path, "': ", error.message()));
   }
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(copy));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string original, FileSha256(file.path));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string copied, FileSha256(copy));
+  if (original != copied) {
+    return absl::UnavailableError(
+        absl::StrCat("audit archive: the copy of '", file.path, "' differs"));
+  }
+  auto* segment = manifest.add_segments();
+  segment->set_name(name);
+  segment->set_sha256(copied);
+  segment->set_bytes(std::filesystem::file_size(copy, error));
+  if (manifest.journal_id().empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(MappedSegment mapped, MappedSegment::Open(copy));
+    manifest.set_journal_id(ToHex(mapped.header().journal_id));
+  }
+  return absl::OkStatus();
+}
+
+// Records in `manifest` where the archived journal ends.
+void SetManifestEnd(const ChosenSegments& chosen,
+                    AuditArchiveManifest& manifest) {
+  const SegmentEnd& last_end = chosen.last_end;
   manifest.set_last_sequence(last_end.last_record.sequence());
   manifest.set_last_hash(last_end.last_record.hash());
   manifest.set_last_checkpoint_index(last_end.seal.index());
@@ -341,16 +358,40 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
   manifest.set_last_checkpoint_every(last_end.seal.checkpoint_every());
   manifest.set_epoch(last_end.seal.epoch());
   *manifest.mutable_last_time() = last_end.last_record.time();
-  manifest.set_last_segment(chosen.back().number);
-  const std::string manifest_bytes = Json(manifest);
-  LIENTHONG_RETURN_IF_ERROR(WriteSynced(
-      absl::StrCat(tmp, "/", kManifestFile), manifest_bytes, false));
+  manifest.set_last_segment(chosen.files.back().number);
+}
+
+// Writes the archive `folder`: copies of the chosen segments and the manifest,
+// built in `folder`.tmp and renamed into place. Returns the manifest's bytes.
+absl::StatusOr<std::string> WriteArchive(const std::string& archive_dir,
+                                         const std::string& folder,
+                                         const ChosenSegments& chosen,
+                                         AuditArchiveManifest& manifest) {
+  const std::string tmp = absl::StrCat(folder, ".tmp");
+  std::error_code error;
+  std::filesystem::create_directories(archive_dir, error);
+  std::filesystem::remove_all(tmp, error);
+  std::filesystem::remove_all(folder, error);  // unanchored: from a crash
+  if (::mkdir(tmp.c_str(), 0700) != 0) return Errno("cannot create", tmp);
+  for (const SegmentFile& file : chosen.files) {
+    LIENTHONG_RETURN_IF_ERROR(CopySegment(file, tmp, manifest));
+  }
+  SetManifestEnd(chosen, manifest);
+  std::string manifest_bytes = Json(manifest);
+  LIENTHONG_RETURN_IF_ERROR(WriteSynced(absl::StrCat(tmp, "/", kManifestFile),
+                                        manifest_bytes, false));
   LIENTHONG_RETURN_IF_ERROR(SyncPath(tmp));
   if (::rename(tmp.c_str(), folder.c_str()) != 0) {
     return Errno("cannot rename", tmp);
   }
-  LIENTHONG_RETURN_IF_ERROR(SyncPath(options.archive_dir));
+  LIENTHONG_RETURN_IF_ERROR(SyncPath(archive_dir));
+  return manifest_bytes;
+}
 
+// Signs the archive's anchor and appends it to the journal's anchor file.
+absl::Status RecordAnchor(const ArchiveOptions& options,
+                          const AuditArchiveManifest& manifest,
+                          absl::string_view manifest_bytes) {
   AuditArchiveAnchor anchor;
   *anchor.mutable_manifest() = manifest;
   anchor.set_manifest_sha256(Sha256Hex(manifest_bytes));
@@ -363,20 +404,60 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
   LIENTHONG_RETURN_IF_ERROR(
       WriteSynced(absl::StrCat(options.journal_dir, "/", kAnchorsFile),
                   absl::StrCat(Json(anchor), "\n"), true));
-  LIENTHONG_RETURN_IF_ERROR(SyncPath(options.journal_dir));
+  return SyncPath(options.journal_dir);
+}
 
-  for (const SegmentFile& file : chosen) {
+// Removes the archived segments from the journal (listing them in `result`)
+// and their entries from the query index, if there is one.
+absl::Status RemoveArchived(const ArchiveOptions& options,
+                            const ChosenSegments& chosen,
+                            uint64_t last_sequence, ArchiveResult& result) {
+  for (const SegmentFile& file : chosen.files) {
     ::unlink(file.path.c_str());
     result.segments.push_back(SegmentFileName(file.number));
   }
   LIENTHONG_RETURN_IF_ERROR(SyncPath(options.journal_dir));
   if (!options.index_path.empty()) {
-    LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteAuditIndex> index,
-                               SqliteAuditIndex::Open(options.index_path,
-                                                      {options.journal_dir}));
-    LIENTHONG_RETURN_IF_ERROR(index->RemoveThrough(manifest.last_sequence()));
+    LIENTHONG_ASSIGN_OR_RETURN(
+        std::unique_ptr<SqliteAuditIndex> index,
+        SqliteAuditIndex::Open(options.index_path, {options.journal_dir}));
+    LIENTHONG_RETURN_IF_ERROR(index->RemoveThrough(last_sequence));
   }
-  result.archive = number;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
+  if (options.journal_dir.empty() || options.archive_dir.empty() ||
+      options.key == nullptr) {
+    return absl::InvalidArgumentError(
+        "archiving needs the journal, the archive folder and the signing key");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(ArchiveLock lock,
+                             ArchiveLock::Take(options.journal_dir));
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditArchiveAnchor> anchors,
+                             ReadArchiveAnchors(options.journal_dir));
+  const ArchiveStart start = NextArchive(anchors);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      ChosenSegments chosen,
+      ChooseSegments(options.journal_dir, start.after_segment, options.cutoff));
+  ArchiveResult result;
+  if (chosen.files.empty()) return result;
+  LIENTHONG_RETURN_IF_ERROR(VerifyChosen(options, chosen));
+
+  AuditArchiveManifest manifest;
+  manifest.set_archive(start.number);
+  manifest.set_prev_manifest_sha256(start.prev_sha);
+  const std::string folder =
+      absl::StrCat(options.archive_dir, "/", ArchiveName(start.number));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::string manifest_bytes,
+      WriteArchive(options.archive_dir, folder, chosen, manifest));
+  LIENTHONG_RETURN_IF_ERROR(RecordAnchor(options, manifest, manifest_bytes));
+  LIENTHONG_RETURN_IF_ERROR(
+      RemoveArchived(options, chosen, manifest.last_sequence(), result));
+  result.archive = start.number;
   result.last_sequence = manifest.last_sequence();
   result.folder = folder;
   return result;

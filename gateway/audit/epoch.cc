@@ -62,6 +62,105 @@ absl::StatusOr<Found> FindLast(const std::string& dir,
   return found;
 }
 
+// Verifies and recovers the journal as the gateway would, and describes the
+// break they find (epoch, who and when are left to the caller). Fails with
+// FAILED_PRECONDITION when there is no break to acknowledge.
+absl::StatusOr<lienthong::v1::AuditBreak> DescribeBreak(
+    const NewEpochOptions& options, const Journal& journal) {
+  const PublicKey& public_key = options.key->public_key();
+  VerifyOptions verify;
+  verify.key = &public_key;
+  verify.key_pinned = options.key_pinned;
+  verify.anchor_file = options.anchor_file;
+  LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
+                             VerifyJournal(options.journal_dir, verify));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Recovery recovery,
+      RecoverJournal(journal.tail(),
+                     {options.journal_dir, &public_key, options.anchor_file}));
+  if (report.intact() && recovery.ready) {
+    return absl::FailedPreconditionError(
+        "the journal verifies and the gateway would open it: there is no "
+        "break to acknowledge");
+  }
+  lienthong::v1::AuditBreak epoch_break;
+  if (!report.intact()) {
+    epoch_break.set_first_bad_sequence(report.first_bad_sequence());
+    epoch_break.set_first_bad_checkpoint(report.first_bad_checkpoint());
+    epoch_break.set_problem(report.problem());
+    epoch_break.set_detail(report.detail());
+  } else {
+    epoch_break.set_detail(recovery.reason);
+  }
+  return epoch_break;
+}
+
+// Readies the journal's end for the epoch's frames. A damaged end stays as it
+// is; a torn one (a crash's) is cut as the gateway would.
+absl::Status PrepareTail(Journal& journal) {
+  if (journal.tail().damaged) return journal.StartAfterDamage();
+  LIENTHONG_RETURN_IF_ERROR(journal.CutTornTail());
+  if (journal.remaining() < 64 * 1024) {
+    LIENTHONG_RETURN_IF_ERROR(journal.NextSegment());
+  }
+  return absl::OkStatus();
+}
+
+// Returns the EPOCH_OPENED record that follows `found`, hashed.
+absl::StatusOr<AuditRecord> EpochRecord(
+    const Found& found, const lienthong::v1::AuditBreak& epoch_break,
+    const std::string& node) {
+  AuditRecord record;
+  record.set_sequence(found.sequence + 1);
+  record.set_prev_hash(found.hash);
+  *record.mutable_time() = epoch_break.time();
+  record.set_node(node);
+  record.set_kind(AuditRecord::EPOCH_OPENED);
+  *record.mutable_epoch_break() = epoch_break;
+  record.set_details(absl::StrCat("epoch=", epoch_break.epoch(),
+                                  "; after record ", found.sequence,
+                                  " and checkpoint #", found.checkpoint_index));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string hash, ComputeRecordHash(record));
+  record.set_hash(hash);
+  return record;
+}
+
+// Returns the signed EPOCH checkpoint over `record`, following `found`.
+absl::StatusOr<AuditCheckpoint> EpochCheckpoint(
+    const NewEpochOptions& options, const Found& found,
+    const AuditRecord& record, const lienthong::v1::AuditBreak& epoch_break) {
+  AuditCheckpoint checkpoint;
+  checkpoint.set_index(found.checkpoint_index + 1);
+  checkpoint.set_first_sequence(record.sequence());
+  checkpoint.set_sequence(record.sequence());
+  checkpoint.set_hash(record.hash());
+  checkpoint.set_prev_checkpoint_hash(found.checkpoint_hash);
+  checkpoint.set_reason(AuditCheckpoint::EPOCH);
+  checkpoint.set_checkpoint_every(options.checkpoint_every);
+  checkpoint.set_epoch(epoch_break.epoch());
+  checkpoint.set_node(options.node);
+  *checkpoint.mutable_time() = epoch_break.time();
+  return SignCheckpoint(*options.key, std::move(checkpoint));
+}
+
+// Writes the record and its checkpoint to the journal in one write, then
+// publishes the checkpoint to the anchor file.
+absl::Status WriteEpoch(Journal& journal, const AuditRecord& record,
+                        const AuditCheckpoint& checkpoint,
+                        const std::string& anchor_file) {
+  std::string frames;
+  AppendFrame(FrameType::kRecord, 0, journal.next_write(),
+              record.SerializeAsString(), &frames);
+  const size_t last = frames.size();
+  AppendFrame(FrameType::kCheckpoint, 0, journal.next_write(),
+              checkpoint.SerializeAsString(), &frames);
+  MarkEndOfWrite(last, &frames);
+  LIENTHONG_RETURN_IF_ERROR(journal.Write(frames));
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<AnchorSink> anchors,
+                             AnchorSink::Open({anchor_file, true}));
+  return anchors->Publish({checkpoint});
+}
+
 }  // namespace
 
 absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
@@ -77,88 +176,24 @@ absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
   journal_options.prepare_in_background = false;
   LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal,
                              Journal::Open(journal_options));
-  const PublicKey& public_key = options.key->public_key();
-  VerifyOptions verify;
-  verify.key = &public_key;
-  verify.key_pinned = options.key_pinned;
-  verify.anchor_file = options.anchor_file;
-  LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
-                             VerifyJournal(options.journal_dir, verify));
+  LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::AuditBreak epoch_break,
+                             DescribeBreak(options, *journal));
   LIENTHONG_ASSIGN_OR_RETURN(
-      Recovery recovery,
-      RecoverJournal(journal->tail(),
-                     {options.journal_dir, &public_key, options.anchor_file}));
-  if (report.intact() && recovery.ready) {
-    return absl::FailedPreconditionError(
-        "the journal verifies and the gateway would open it: there is no "
-        "break to acknowledge");
-  }
-  LIENTHONG_ASSIGN_OR_RETURN(Found found,
-                             FindLast(options.journal_dir, options.anchor_file));
-
-  lienthong::v1::AuditBreak epoch_break;
+      Found found, FindLast(options.journal_dir, options.anchor_file));
   epoch_break.set_epoch(found.epoch + 1);
-  if (!report.intact()) {
-    epoch_break.set_first_bad_sequence(report.first_bad_sequence());
-    epoch_break.set_first_bad_checkpoint(report.first_bad_checkpoint());
-    epoch_break.set_problem(report.problem());
-    epoch_break.set_detail(report.detail());
-  } else {
-    epoch_break.set_detail(recovery.reason);
-  }
   epoch_break.set_opened_by(options.opened_by);
   epoch_break.set_reason(options.reason);
-  LIENTHONG_RETURN_IF_ERROR(ToProtoTime(absl::Now(), epoch_break.mutable_time()));
+  LIENTHONG_RETURN_IF_ERROR(
+      ToProtoTime(absl::Now(), epoch_break.mutable_time()));
 
-  // A damaged end stays as it is; a torn one (a crash's) is cut as the
-  // gateway would.
-  if (journal->tail().damaged) {
-    LIENTHONG_RETURN_IF_ERROR(journal->StartAfterDamage());
-  } else {
-    LIENTHONG_RETURN_IF_ERROR(journal->CutTornTail());
-    if (journal->remaining() < 64 * 1024) {
-      LIENTHONG_RETURN_IF_ERROR(journal->NextSegment());
-    }
-  }
-
-  AuditRecord record;
-  record.set_sequence(found.sequence + 1);
-  record.set_prev_hash(found.hash);
-  *record.mutable_time() = epoch_break.time();
-  record.set_node(options.node);
-  record.set_kind(AuditRecord::EPOCH_OPENED);
-  *record.mutable_epoch_break() = epoch_break;
-  record.set_details(absl::StrCat("epoch=", epoch_break.epoch(),
-                                  "; after record ", found.sequence,
-                                  " and checkpoint #", found.checkpoint_index));
-  LIENTHONG_ASSIGN_OR_RETURN(std::string hash, ComputeRecordHash(record));
-  record.set_hash(hash);
-
-  AuditCheckpoint checkpoint;
-  checkpoint.set_index(found.checkpoint_index + 1);
-  checkpoint.set_first_sequence(record.sequence());
-  checkpoint.set_sequence(record.sequence());
-  checkpoint.set_hash(record.hash());
-  checkpoint.set_prev_checkpoint_hash(found.checkpoint_hash);
-  checkpoint.set_reason(AuditCheckpoint::EPOCH);
-  checkpoint.set_checkpoint_every(options.checkpoint_every);
-  checkpoint.set_epoch(epoch_break.epoch());
-  checkpoint.set_node(options.node);
-  *checkpoint.mutable_time() = epoch_break.time();
-  LIENTHONG_ASSIGN_OR_RETURN(checkpoint,
-                             SignCheckpoint(*options.key, std::move(checkpoint)));
-
-  std::string frames;
-  AppendFrame(FrameType::kRecord, 0, journal->next_write(),
-              record.SerializeAsString(), &frames);
-  const size_t last = frames.size();
-  AppendFrame(FrameType::kCheckpoint, 0, journal->next_write(),
-              checkpoint.SerializeAsString(), &frames);
-  MarkEndOfWrite(last, &frames);
-  LIENTHONG_RETURN_IF_ERROR(journal->Write(frames));
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<AnchorSink> anchors,
-                             AnchorSink::Open({options.anchor_file, true}));
-  LIENTHONG_RETURN_IF_ERROR(anchors->Publish({checkpoint}));
+  LIENTHONG_RETURN_IF_ERROR(PrepareTail(*journal));
+  LIENTHONG_ASSIGN_OR_RETURN(AuditRecord record,
+                             EpochRecord(found, epoch_break, options.node));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      AuditCheckpoint checkpoint,
+      EpochCheckpoint(options, found, record, epoch_break));
+  LIENTHONG_RETURN_IF_ERROR(
+      WriteEpoch(*journal, record, checkpoint, options.anchor_file));
 
   NewEpochResult result;
   result.epoch_break = std::move(epoch_break);

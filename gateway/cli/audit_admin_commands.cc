@@ -220,86 +220,111 @@ ExitCode RunAuditArchive(const ArchiveArgs& args, std::ostream& out,
   return ExitCode::kOk;
 }
 
+namespace {
+
+// Adds `audit new-epoch` to `audit`.
+void AddNewEpochCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* cmd = audit.add_subcommand(
+      "new-epoch",
+      "Acknowledge a break in the journal and let the gateway continue "
+      "(gateway stopped)");
+  auto args = std::make_shared<NewEpochArgs>();
+  cmd->add_option("--journal", args->journal, "The audit journal folder")
+      ->type_name("DIR")
+      ->required();
+  cmd->add_option("--signing-key", args->signing_key,
+                  "The gateway's audit signing key (PEM)")
+      ->type_name("PEM")
+      ->required();
+  cmd->add_option("--key-sha256", args->key_sha256,
+                  "Its pinned fingerprint (audit.signing_key_sha256)")
+      ->type_name("HEX");
+  cmd->add_option("--anchors", args->anchors,
+                  "The gateway's anchor file (compared, and appended to)")
+      ->type_name("FILE");
+  cmd->add_option("--operator", args->operator_name,
+                  "Who opens the epoch (recorded and signed)")
+      ->type_name("NAME")
+      ->required();
+  cmd->add_option("--reason", args->reason,
+                  "Why: what was inspected, the ticket (recorded and signed)")
+      ->type_name("TEXT")
+      ->required();
+  cmd->add_option("--node", args->node, "Node name for the epoch record")
+      ->type_name("NAME");
+  cmd->add_option("--checkpoint-every", args->checkpoint_every,
+                  "The gateway's audit.checkpoint_every (default 1000)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->footer(HelpFooter(kNewEpochExamples, kNewEpochNotes));
+  cmd->callback([args, &context] {
+    context.exit_code = RunAuditNewEpoch(*args, context.out, context.err);
+  });
+}
+
+// Adds `audit reindex` to `audit`.
+void AddReindexCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* cmd =
+      audit.add_subcommand("reindex",
+                           "Rebuild the audit query index from the journal "
+                           "(gateway stopped)");
+  auto journal = std::make_shared<std::string>();
+  auto index = std::make_shared<std::string>();
+  cmd->add_option("--journal", *journal, "The audit journal folder")
+      ->type_name("DIR")
+      ->required();
+  cmd->add_option("--index", *index, "The index file (audit.store_file)")
+      ->type_name("FILE")
+      ->required();
+  cmd->footer(HelpFooter(kReindexExamples, kReindexNotes));
+  cmd->callback([journal, index, &context] {
+    context.exit_code =
+        RunAuditReindex(*journal, *index, context.out, context.err);
+  });
+}
+
+// Adds `audit archive` to `audit`.
+void AddArchiveCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* cmd = audit.add_subcommand(
+      "archive",
+      "Move sealed journal segments older than the retention to an archive");
+  auto args = std::make_shared<ArchiveArgs>();
+  cmd->add_option("--journal", args->journal, "The audit journal folder")
+      ->type_name("DIR")
+      ->required();
+  cmd->add_option("--archive-dir", args->archive_dir,
+                  "Where archives go (one folder each)")
+      ->type_name("DIR")
+      ->required();
+  cmd->add_option("--older-than", args->older_than,
+                  "Retention: archive segments whose newest record is "
+                  "older (90d, 2160h)")
+      ->type_name("DURATION")
+      ->required();
+  cmd->add_option("--signing-key", args->signing_key,
+                  "The gateway's audit signing key (signs the anchor)")
+      ->type_name("PEM")
+      ->required();
+  cmd->add_option("--key-sha256", args->key_sha256,
+                  "Its pinned fingerprint (audit.signing_key_sha256)")
+      ->type_name("HEX");
+  cmd->add_option("--index", args->index,
+                  "The query index, whose archived entries are removed")
+      ->type_name("FILE");
+  cmd->add_option("--node", args->node, "Node name for the anchor")
+      ->type_name("NAME");
+  cmd->footer(HelpFooter(kArchiveExamples, kArchiveNotes));
+  cmd->callback([args, &context] {
+    context.exit_code = RunAuditArchive(*args, context.out, context.err);
+  });
+}
+
+}  // namespace
+
 void RegisterAuditAdminCommands(CLI::App& audit, CommandContext& context) {
-  {
-    CLI::App* cmd = audit.add_subcommand(
-        "new-epoch",
-        "Acknowledge a break in the journal and let the gateway continue "
-        "(gateway stopped)");
-    auto args = std::make_shared<NewEpochArgs>();
-    cmd->add_option("--journal", args->journal, "The audit journal folder")
-        ->type_name("DIR")->required();
-    cmd->add_option("--signing-key", args->signing_key,
-                    "The gateway's audit signing key (PEM)")
-        ->type_name("PEM")->required();
-    cmd->add_option("--key-sha256", args->key_sha256,
-                    "Its pinned fingerprint (audit.signing_key_sha256)")
-        ->type_name("HEX");
-    cmd->add_option("--anchors", args->anchors,
-                    "The gateway's anchor file (compared, and appended to)")
-        ->type_name("FILE");
-    cmd->add_option("--operator", args->operator_name,
-                    "Who opens the epoch (recorded and signed)")
-        ->type_name("NAME")->required();
-    cmd->add_option("--reason", args->reason,
-                    "Why: what was inspected, the ticket (recorded and signed)")
-        ->type_name("TEXT")->required();
-    cmd->add_option("--node", args->node, "Node name for the epoch record")
-        ->type_name("NAME");
-    cmd->add_option("--checkpoint-every", args->checkpoint_every,
-                    "The gateway's audit.checkpoint_every (default 1000)")
-        ->type_name("N")->check(CLI::PositiveNumber);
-    cmd->footer(HelpFooter(kNewEpochExamples, kNewEpochNotes));
-    cmd->callback([args, &context] {
-      context.exit_code = RunAuditNewEpoch(*args, context.out, context.err);
-    });
-  }
-  {
-    CLI::App* cmd = audit.add_subcommand(
-        "reindex", "Rebuild the audit query index from the journal "
-                   "(gateway stopped)");
-    auto journal = std::make_shared<std::string>();
-    auto index = std::make_shared<std::string>();
-    cmd->add_option("--journal", *journal, "The audit journal folder")
-        ->type_name("DIR")->required();
-    cmd->add_option("--index", *index, "The index file (audit.store_file)")
-        ->type_name("FILE")->required();
-    cmd->footer(HelpFooter(kReindexExamples, kReindexNotes));
-    cmd->callback([journal, index, &context] {
-      context.exit_code =
-          RunAuditReindex(*journal, *index, context.out, context.err);
-    });
-  }
-  {
-    CLI::App* cmd = audit.add_subcommand(
-        "archive",
-        "Move sealed journal segments older than the retention to an archive");
-    auto args = std::make_shared<ArchiveArgs>();
-    cmd->add_option("--journal", args->journal, "The audit journal folder")
-        ->type_name("DIR")->required();
-    cmd->add_option("--archive-dir", args->archive_dir,
-                    "Where archives go (one folder each)")
-        ->type_name("DIR")->required();
-    cmd->add_option("--older-than", args->older_than,
-                    "Retention: archive segments whose newest record is "
-                    "older (90d, 2160h)")
-        ->type_name("DURATION")->required();
-    cmd->add_option("--signing-key", args->signing_key,
-                    "The gateway's audit signing key (signs the anchor)")
-        ->type_name("PEM")->required();
-    cmd->add_option("--key-sha256", args->key_sha256,
-                    "Its pinned fingerprint (audit.signing_key_sha256)")
-        ->type_name("HEX");
-    cmd->add_option("--index", args->index,
-                    "The query index, whose archived entries are removed")
-        ->type_name("FILE");
-    cmd->add_option("--node", args->node, "Node name for the anchor")
-        ->type_name("NAME");
-    cmd->footer(HelpFooter(kArchiveExamples, kArchiveNotes));
-    cmd->callback([args, &context] {
-      context.exit_code = RunAuditArchive(*args, context.out, context.err);
-    });
-  }
+  AddNewEpochCommand(audit, context);
+  AddReindexCommand(audit, context);
+  AddArchiveCommand(audit, context);
 }
 
 }  // namespace lienthong::cli

@@ -490,6 +490,164 @@ ExitCode RunAuditKeygen(const std::string& signing_key_file,
   return ExitCode::kOk;
 }
 
+namespace {
+
+// Adds `audit query` to `audit`.
+void AddQueryCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* query = audit.add_subcommand(
+      "query", "List audit records matching every filter given");
+  auto args = std::make_shared<AuditQueryArgs>();
+  auto options = std::make_shared<CommonOptions>();
+  query->add_option("--since", args->since, "Records at or after this time")
+      ->type_name("TIME");
+  query->add_option("--until", args->until, "Records before this time")
+      ->type_name("TIME");
+  query
+      ->add_option("--caller", args->caller,
+                   "Exact caller identity, e.g. "
+                   "spiffe://lienthong.local/dossier-system")
+      ->type_name("ID");
+  query
+      ->add_option("--method", args->method,
+                   "Exact full method, e.g. "
+                   "lienthong.v1.PopulationService/LookupCitizen")
+      ->type_name("METHOD");
+  query
+      ->add_option("--citizen", args->citizen,
+                   "Citizen ID (12 or 9 digits); hashed by the gateway")
+      ->type_name("ID");
+  query->add_option("--dossier", args->dossier, "Exact dossier ID")
+      ->type_name("CODE");
+  query
+      ->add_option("--outcome", args->outcome,
+                   "Exact outcome code, e.g. OK, PERMISSION_DENIED")
+      ->type_name("CODE");
+  query
+      ->add_option("--limit", args->limit,
+                   "Most records to show; 0 = all (default 100)")
+      ->type_name("N");
+  AddCommonOptions(*query, *options);
+  query->footer(HelpFooter(kQueryExamples, kQueryNotes));
+  query->callback([args, options, &context] {
+    context.exit_code =
+        RunAuditQuery(*args, *options, context.out, context.err);
+  });
+}
+
+// Adds `audit verify` to `audit`.
+void AddVerifyCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* verify = audit.add_subcommand(
+      "verify",
+      "Check the audit journal, its signed checkpoints and anchors: on the "
+      "gateway, or offline in a journal folder or an export file");
+  auto args = std::make_shared<OfflineVerifyArgs>();
+  auto options = std::make_shared<CommonOptions>();
+  // Verifying a million records takes seconds on the gateway.
+  options->connection.timeout_seconds = kVerifyTimeoutSeconds;
+  verify
+      ->add_option("--journal", args->journal,
+                   "Verify this journal folder offline")
+      ->type_name("DIR");
+  verify
+      ->add_option("--file", args->file,
+                   "Verify this export (audit export) offline")
+      ->type_name("EXPORT");
+  verify
+      ->add_option("--public-key", args->public_key,
+                   "The gateway's audit public key (PEM), offline")
+      ->type_name("PEM");
+  verify
+      ->add_option("--key-sha256", args->key_sha256,
+                   "The key's pinned fingerprint (audit.signing_key_sha256)")
+      ->type_name("HEX");
+  verify
+      ->add_option("--anchors", args->anchors,
+                   "Cross-check the anchor file (checkpoints shipped off "
+                   "the host)")
+      ->type_name("FILE");
+  verify
+      ->add_option("--archive", args->archive,
+                   "Walk every archive in this folder first (with "
+                   "--journal)")
+      ->type_name("DIR");
+  AddCommonOptions(*verify, *options);
+  verify->footer(HelpFooter(kVerifyExamples, kVerifyNotes));
+  verify->callback([args, options, &context] {
+    if (args->file.empty() && args->journal.empty()) {
+      if (!args->public_key.empty() || !args->key_sha256.empty() ||
+          !args->anchors.empty() || !args->archive.empty()) {
+        context.exit_code = ReportUsageError(
+            absl::InvalidArgumentError(
+                "--public-key, --key-sha256, --anchors and --archive are "
+                "used with --journal or --file"),
+            context.err);
+        return;
+      }
+      context.exit_code = RunAuditVerify(*options, context.out, context.err);
+      return;
+    }
+    args->json = options->json;
+    context.exit_code = RunAuditVerifyOffline(*args, context.out, context.err);
+  });
+}
+
+// Adds `audit export` to `audit`.
+void AddExportCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* exporter = audit.add_subcommand(
+      "export",
+      "Write the audit log as JSON lines for a SIEM, from the journal");
+  auto since = std::make_shared<std::string>();
+  auto journal = std::make_shared<std::string>();
+  auto out_file = std::make_shared<std::string>();
+  exporter
+      ->add_option("--since", *since,
+                   "From the first record at or after this time (default: "
+                   "all)")
+      ->type_name("TIME");
+  exporter->add_option("--journal", *journal, "The gateway's audit journal")
+      ->type_name("DIR")
+      ->required();
+  exporter
+      ->add_option("--out", *out_file, "File to write (replaced if present)")
+      ->type_name("FILE")
+      ->required();
+  exporter->footer(HelpFooter(kExportExamples, kExportNotes));
+  exporter->callback([since, journal, out_file, &context] {
+    context.exit_code =
+        RunAuditExport(*since, *journal, *out_file, context.out, context.err);
+  });
+}
+
+// Adds `audit keygen` to `audit`.
+void AddKeygenCommand(CLI::App& audit, CommandContext& context) {
+  CLI::App* keygen = audit.add_subcommand(
+      "keygen",
+      "Create the gateway's audit signing, HMAC and digest key files");
+  auto signing = std::make_shared<std::string>();
+  auto hmac = std::make_shared<std::string>();
+  auto digest = std::make_shared<std::string>();
+  keygen
+      ->add_option("--signing-key", *signing,
+                   "New Ed25519 private key file (PEM) that signs "
+                   "checkpoints")
+      ->type_name("FILE");
+  keygen
+      ->add_option("--hmac-key", *hmac,
+                   "New HMAC key file for hashing citizen IDs")
+      ->type_name("FILE");
+  keygen
+      ->add_option("--digest-key", *digest,
+                   "New HMAC key file for request and response digests")
+      ->type_name("FILE");
+  keygen->footer(HelpFooter(kKeygenExamples, kKeygenNotes));
+  keygen->callback([signing, hmac, digest, &context] {
+    context.exit_code =
+        RunAuditKeygen(*signing, *hmac, *digest, context.out, context.err);
+  });
+}
+
+}  // namespace
+
 void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
   CLI::App* audit = root.add_subcommand(
       "audit",
@@ -497,161 +655,10 @@ void RegisterAuditCommands(CLI::App& root, CommandContext& context) {
       "(security teams)");
   audit->require_subcommand(1);
 
-  // audit query
-  {
-    CLI::App* query = audit->add_subcommand(
-        "query", "List audit records matching every filter given");
-    auto args = std::make_shared<AuditQueryArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    query->add_option("--since", args->since, "Records at or after this time")
-        ->type_name("TIME");
-    query->add_option("--until", args->until, "Records before this time")
-        ->type_name("TIME");
-    query
-        ->add_option("--caller", args->caller,
-                     "Exact caller identity, e.g. "
-                     "spiffe://lienthong.local/dossier-system")
-        ->type_name("ID");
-    query
-        ->add_option("--method", args->method,
-                     "Exact full method, e.g. "
-                     "lienthong.v1.PopulationService/LookupCitizen")
-        ->type_name("METHOD");
-    query
-        ->add_option("--citizen", args->citizen,
-                     "Citizen ID (12 or 9 digits); hashed by the gateway")
-        ->type_name("ID");
-    query->add_option("--dossier", args->dossier, "Exact dossier ID")
-        ->type_name("CODE");
-    query
-        ->add_option("--outcome", args->outcome,
-                     "Exact outcome code, e.g. OK, PERMISSION_DENIED")
-        ->type_name("CODE");
-    query
-        ->add_option("--limit", args->limit,
-                     "Most records to show; 0 = all (default 100)")
-        ->type_name("N");
-    AddCommonOptions(*query, *options);
-    query->footer(HelpFooter(kQueryExamples, kQueryNotes));
-    query->callback([args, options, &context] {
-      context.exit_code =
-          RunAuditQuery(*args, *options, context.out, context.err);
-    });
-  }
-
-  // audit verify
-  {
-    CLI::App* verify = audit->add_subcommand(
-        "verify",
-        "Check the audit journal, its signed checkpoints and anchors: on the "
-        "gateway, or offline in a journal folder or an export file");
-    auto args = std::make_shared<OfflineVerifyArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    // Verifying a million records takes seconds on the gateway.
-    options->connection.timeout_seconds = kVerifyTimeoutSeconds;
-    verify
-        ->add_option("--journal", args->journal,
-                     "Verify this journal folder offline")
-        ->type_name("DIR");
-    verify
-        ->add_option("--file", args->file,
-                     "Verify this export (audit export) offline")
-        ->type_name("EXPORT");
-    verify
-        ->add_option("--public-key", args->public_key,
-                     "The gateway's audit public key (PEM), offline")
-        ->type_name("PEM");
-    verify
-        ->add_option("--key-sha256", args->key_sha256,
-                     "The key's pinned fingerprint (audit.signing_key_sha256)")
-        ->type_name("HEX");
-    verify
-        ->add_option("--anchors", args->anchors,
-                     "Cross-check the anchor file (checkpoints shipped off "
-                     "the host)")
-        ->type_name("FILE");
-    verify
-        ->add_option("--archive", args->archive,
-                     "Walk every archive in this folder first (with "
-                     "--journal)")
-        ->type_name("DIR");
-    AddCommonOptions(*verify, *options);
-    verify->footer(HelpFooter(kVerifyExamples, kVerifyNotes));
-    verify->callback([args, options, &context] {
-      if (args->file.empty() && args->journal.empty()) {
-        if (!args->public_key.empty() || !args->key_sha256.empty() ||
-            !args->anchors.empty() || !args->archive.empty()) {
-          context.exit_code = ReportUsageError(
-              absl::InvalidArgumentError(
-                  "--public-key, --key-sha256, --anchors and --archive are "
-                  "used with --journal or --file"),
-              context.err);
-          return;
-        }
-        context.exit_code = RunAuditVerify(*options, context.out, context.err);
-        return;
-      }
-      args->json = options->json;
-      context.exit_code =
-          RunAuditVerifyOffline(*args, context.out, context.err);
-    });
-  }
-
-  // audit export
-  {
-    CLI::App* exporter = audit->add_subcommand(
-        "export",
-        "Write the audit log as JSON lines for a SIEM, from the journal");
-    auto since = std::make_shared<std::string>();
-    auto journal = std::make_shared<std::string>();
-    auto out_file = std::make_shared<std::string>();
-    exporter
-        ->add_option("--since", *since,
-                     "From the first record at or after this time (default: "
-                     "all)")
-        ->type_name("TIME");
-    exporter->add_option("--journal", *journal, "The gateway's audit journal")
-        ->type_name("DIR")
-        ->required();
-    exporter
-        ->add_option("--out", *out_file, "File to write (replaced if present)")
-        ->type_name("FILE")
-        ->required();
-    exporter->footer(HelpFooter(kExportExamples, kExportNotes));
-    exporter->callback([since, journal, out_file, &context] {
-      context.exit_code =
-          RunAuditExport(*since, *journal, *out_file, context.out, context.err);
-    });
-  }
-
-  // audit keygen
-  {
-    CLI::App* keygen = audit->add_subcommand(
-        "keygen",
-        "Create the gateway's audit signing, HMAC and digest key files");
-    auto signing = std::make_shared<std::string>();
-    auto hmac = std::make_shared<std::string>();
-    auto digest = std::make_shared<std::string>();
-    keygen
-        ->add_option("--signing-key", *signing,
-                     "New Ed25519 private key file (PEM) that signs "
-                     "checkpoints")
-        ->type_name("FILE");
-    keygen
-        ->add_option("--hmac-key", *hmac,
-                     "New HMAC key file for hashing citizen IDs")
-        ->type_name("FILE");
-    keygen
-        ->add_option("--digest-key", *digest,
-                     "New HMAC key file for request and response digests")
-        ->type_name("FILE");
-    keygen->footer(HelpFooter(kKeygenExamples, kKeygenNotes));
-    keygen->callback([signing, hmac, digest, &context] {
-      context.exit_code =
-          RunAuditKeygen(*signing, *hmac, *digest, context.out, context.err);
-    });
-  }
-
+  AddQueryCommand(*audit, context);
+  AddVerifyCommand(*audit, context);
+  AddExportCommand(*audit, context);
+  AddKeygenCommand(*audit, context);
   RegisterAuditAdminCommands(*audit, context);
 }
 

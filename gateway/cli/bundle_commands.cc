@@ -492,6 +492,151 @@ void AddWatchOptions(CLI::App& command, BundleWatchOptions& watch,
       ->type_name("SECONDS");
 }
 
+// Adds `bundle start` to `group`.
+void AddStartCommand(CLI::App& group, CommandContext& context) {
+  CLI::App* start = group.add_subcommand("start", "Start a bundle");
+  auto args = std::make_shared<BundleStartArgs>();
+  auto options = std::make_shared<CommonOptions>();
+  auto watch = std::make_shared<BundleWatchOptions>();
+  auto wait = std::make_shared<double>(0);
+  start
+      ->add_option(
+          "--file", args->file,
+          "The request as JSON (StartBundleRequest, proto field names)")
+      ->type_name("FILE");
+  start->add_option("--kind", args->kind,
+                    "birth or death (overrides the file)");
+  start
+      ->add_option("--dossier", args->dossier,
+                   "The dossier code (overrides the file)")
+      ->type_name("CODE");
+  start->add_flag("--verification", args->verification,
+                  "The dossier needs verification (the longer deadline)");
+  start->add_flag("--watch", args->watch, "Follow it live once started");
+  AddWatchOptions(*start, *watch, *wait);
+  AddOfficerOptions(*start, args->officer);
+  AddCommonOptions(*start, *options);
+  start->footer(HelpFooter(kStartExamples, kWatchNotes));
+  start->callback([args, options, watch, wait, &context] {
+    watch->terminal = IsTerminal(context.out) && !options->json;
+    watch->wait = absl::Seconds(*wait);
+    context.exit_code =
+        RunBundleStart(*args, *options, *watch, context.out, context.err);
+  });
+}
+
+// Gives `command`, `bundle watch` (live) or `bundle status`, its options and
+// its run.
+void SetUpShowCommand(CLI::App* command, CommandContext& context, bool live) {
+  auto ref = std::make_shared<BundleRef>();
+  auto options = std::make_shared<CommonOptions>();
+  auto watch = std::make_shared<BundleWatchOptions>();
+  auto wait = std::make_shared<double>(0);
+  AddRef(*command, *ref);
+  if (live) AddWatchOptions(*command, *watch, *wait);
+  AddCommonOptions(*command, *options);
+  command->footer(
+      HelpFooter(absl::StrCat("lienthong bundle ", live ? "watch" : "status",
+                              " --dossier 000.00.31.H31-260105-00001"),
+                 live ? kWatchNotes : ""));
+  command->callback([live, ref, options, watch, wait, &context] {
+    if (!live) {
+      context.exit_code =
+          RunBundleStatus(*ref, *options, context.out, context.err);
+      return;
+    }
+    watch->terminal = IsTerminal(context.out) && !options->json;
+    watch->wait = absl::Seconds(*wait);
+    context.exit_code =
+        RunBundleWatch(*ref, *options, *watch, context.out, context.err);
+  });
+}
+
+// Adds `bundle status` to `group`.
+void AddStatusCommand(CLI::App& group, CommandContext& context) {
+  SetUpShowCommand(
+      group.add_subcommand("status", "Show a bundle and its steps"), context,
+      /*live=*/false);
+}
+
+// Adds `bundle watch` to `group`.
+void AddWatchCommand(CLI::App& group, CommandContext& context) {
+  SetUpShowCommand(group.add_subcommand(
+                       "watch", "Follow a bundle's steps live until it ends"),
+                   context, /*live=*/true);
+}
+
+// Adds `bundle resolve` to `group`.
+void AddResolveCommand(CLI::App& group, CommandContext& context) {
+  CLI::App* resolve = group.add_subcommand(
+      "resolve",
+      "Send a refused step again (--set corrections) or stop the bundle "
+      "(--stop --reason)");
+  auto args = std::make_shared<BundleResolveArgs>();
+  auto options = std::make_shared<CommonOptions>();
+  resolve->add_option("--id", args->bundle_id, "The bundle's id")
+      ->type_name("ID");
+  resolve->add_option("--step", args->step, "The refused step, e.g. residence")
+      ->type_name("STEP");
+  resolve
+      ->add_option("--set", args->sets,
+                   "A corrected data key, key=value (repeatable), e.g. "
+                   "address.commune_code=12103")
+      ->type_name("KEY=VALUE");
+  resolve->add_flag("--stop", args->stop, "Stop the bundle instead");
+  resolve
+      ->add_option("--reason", args->reason,
+                   "Why it stops (sent to the portal, audited)")
+      ->type_name("TEXT");
+  AddOfficerOptions(*resolve, args->officer);
+  AddCommonOptions(*resolve, *options);
+  resolve->footer(HelpFooter(kResolveExamples));
+  resolve->callback([args, options, &context] {
+    context.exit_code =
+        RunBundleResolve(*args, *options, context.out, context.err);
+  });
+}
+
+// Gives `command`, `bundle overdue` or `bundle list` (with the state
+// filters), its options and its run.
+void SetUpListCommand(CLI::App* command, CommandContext& context,
+                      bool overdue) {
+  auto args = std::make_shared<BundleListArgs>();
+  auto options = std::make_shared<CommonOptions>();
+  args->overdue = overdue;
+  if (!overdue) {
+    command->add_option("--state", args->states,
+                        "running, waiting, completed or stopped (repeatable)");
+    command->add_flag("--overdue", args->overdue,
+                      "Only those past their deadline");
+  }
+  command->add_option("--agency", args->agency,
+                      "Only those waiting at this adapter, e.g. residence");
+  command->add_option("--kind", args->kind, "birth or death");
+  AddCommonOptions(*command, *options);
+  command->footer(HelpFooter(overdue
+                                 ? "lienthong bundle overdue --agency residence"
+                                 : "lienthong bundle list --state waiting"));
+  command->callback([args, options, &context] {
+    context.exit_code =
+        RunBundleList(*args, *options, context.out, context.err);
+  });
+}
+
+// Adds `bundle overdue` to `group`.
+void AddOverdueCommand(CLI::App& group, CommandContext& context) {
+  SetUpListCommand(group.add_subcommand(
+                       "overdue", "Bundles past their working-day deadline"),
+                   context, /*overdue=*/true);
+}
+
+// Adds `bundle list` to `group`.
+void AddListCommand(CLI::App& group, CommandContext& context) {
+  SetUpListCommand(
+      group.add_subcommand("list", "Bundles by state, agency or kind"), context,
+      /*overdue=*/false);
+}
+
 }  // namespace
 
 void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
@@ -502,122 +647,12 @@ void RegisterBundleCommands(CLI::App& root, CommandContext& context) {
   group->require_subcommand(1);
   group->footer(HelpFooter(kStartExamples));
 
-  {
-    CLI::App* start = group->add_subcommand("start", "Start a bundle");
-    auto args = std::make_shared<BundleStartArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    auto watch = std::make_shared<BundleWatchOptions>();
-    auto wait = std::make_shared<double>(0);
-    start
-        ->add_option(
-            "--file", args->file,
-            "The request as JSON (StartBundleRequest, proto field names)")
-        ->type_name("FILE");
-    start->add_option("--kind", args->kind,
-                      "birth or death (overrides the file)");
-    start
-        ->add_option("--dossier", args->dossier,
-                     "The dossier code (overrides the file)")
-        ->type_name("CODE");
-    start->add_flag("--verification", args->verification,
-                    "The dossier needs verification (the longer deadline)");
-    start->add_flag("--watch", args->watch, "Follow it live once started");
-    AddWatchOptions(*start, *watch, *wait);
-    AddOfficerOptions(*start, args->officer);
-    AddCommonOptions(*start, *options);
-    start->footer(HelpFooter(kStartExamples, kWatchNotes));
-    start->callback([args, options, watch, wait, &context] {
-      watch->terminal = IsTerminal(context.out) && !options->json;
-      watch->wait = absl::Seconds(*wait);
-      context.exit_code =
-          RunBundleStart(*args, *options, *watch, context.out, context.err);
-    });
-  }
-  for (bool live : {false, true}) {
-    CLI::App* command = group->add_subcommand(
-        live ? "watch" : "status",
-        live ? "Follow a bundle's steps live until it ends"
-             : "Show a bundle and its steps");
-    auto ref = std::make_shared<BundleRef>();
-    auto options = std::make_shared<CommonOptions>();
-    auto watch = std::make_shared<BundleWatchOptions>();
-    auto wait = std::make_shared<double>(0);
-    AddRef(*command, *ref);
-    if (live) AddWatchOptions(*command, *watch, *wait);
-    AddCommonOptions(*command, *options);
-    command->footer(
-        HelpFooter(absl::StrCat("lienthong bundle ", live ? "watch" : "status",
-                                " --dossier 000.00.31.H31-260105-00001"),
-                   live ? kWatchNotes : ""));
-    command->callback([live, ref, options, watch, wait, &context] {
-      if (!live) {
-        context.exit_code =
-            RunBundleStatus(*ref, *options, context.out, context.err);
-        return;
-      }
-      watch->terminal = IsTerminal(context.out) && !options->json;
-      watch->wait = absl::Seconds(*wait);
-      context.exit_code =
-          RunBundleWatch(*ref, *options, *watch, context.out, context.err);
-    });
-  }
-  {
-    CLI::App* resolve = group->add_subcommand(
-        "resolve",
-        "Send a refused step again (--set corrections) or stop the bundle "
-        "(--stop --reason)");
-    auto args = std::make_shared<BundleResolveArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    resolve->add_option("--id", args->bundle_id, "The bundle's id")
-        ->type_name("ID");
-    resolve
-        ->add_option("--step", args->step, "The refused step, e.g. residence")
-        ->type_name("STEP");
-    resolve
-        ->add_option("--set", args->sets,
-                     "A corrected data key, key=value (repeatable), e.g. "
-                     "address.commune_code=12103")
-        ->type_name("KEY=VALUE");
-    resolve->add_flag("--stop", args->stop, "Stop the bundle instead");
-    resolve
-        ->add_option("--reason", args->reason,
-                     "Why it stops (sent to the portal, audited)")
-        ->type_name("TEXT");
-    AddOfficerOptions(*resolve, args->officer);
-    AddCommonOptions(*resolve, *options);
-    resolve->footer(HelpFooter(kResolveExamples));
-    resolve->callback([args, options, &context] {
-      context.exit_code =
-          RunBundleResolve(*args, *options, context.out, context.err);
-    });
-  }
-  for (bool overdue : {true, false}) {
-    CLI::App* command = group->add_subcommand(
-        overdue ? "overdue" : "list",
-        overdue ? "Bundles past their working-day deadline"
-                : "Bundles by state, agency or kind");
-    auto args = std::make_shared<BundleListArgs>();
-    auto options = std::make_shared<CommonOptions>();
-    args->overdue = overdue;
-    if (!overdue) {
-      command->add_option(
-          "--state", args->states,
-          "running, waiting, completed or stopped (repeatable)");
-      command->add_flag("--overdue", args->overdue,
-                        "Only those past their deadline");
-    }
-    command->add_option("--agency", args->agency,
-                        "Only those waiting at this adapter, e.g. residence");
-    command->add_option("--kind", args->kind, "birth or death");
-    AddCommonOptions(*command, *options);
-    command->footer(
-        HelpFooter(overdue ? "lienthong bundle overdue --agency residence"
-                           : "lienthong bundle list --state waiting"));
-    command->callback([args, options, &context] {
-      context.exit_code =
-          RunBundleList(*args, *options, context.out, context.err);
-    });
-  }
+  AddStartCommand(*group, context);
+  AddStatusCommand(*group, context);
+  AddWatchCommand(*group, context);
+  AddResolveCommand(*group, context);
+  AddOverdueCommand(*group, context);
+  AddListCommand(*group, context);
 }
 
 }  // namespace lienthong::cli

@@ -270,59 +270,65 @@ absl::StatusOr<PushDossierStatusRequest> ParsePushFile(absl::string_view json,
   return request;
 }
 
-ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
-                 std::ostream& out, std::ostream& err) {
-  absl::StatusOr<PushDossierStatusRequest> request;
-  if (!args.file.empty()) {
-    if (!args.dossier_code.empty() || !args.status.empty()) {
-      return ReportUsageError(
-          absl::InvalidArgumentError(
-              "--file takes the updates from the file: leave out --dossier, "
-              "--status and the other update options"),
-          err);
-    }
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
-                                  "--file: cannot read ", args.file)),
-                              err);
-    }
-    std::string json;
-    json.resize(kMaxFileBytes + 1);
-    in.read(json.data(), static_cast<std::streamsize>(json.size()));
-    json.resize(static_cast<size_t>(in.gcount()));
-    if (json.size() > kMaxFileBytes) {
-      return ReportUsageError(
-          absl::InvalidArgumentError("--file: larger than 256 MiB"), err);
-    }
-    request = ParsePushFile(json, absl::Now());
-    if (!request.ok()) return ReportUsageError(Usage("--file", request.status()), err);
-  } else {
+namespace {
+
+// Returns the updates to push: read from --file, or built from the options.
+// Fails with INVALID_ARGUMENT, a usage error, when the file cannot be read
+// or parsed, or options are missing, mixed with --file or malformed.
+absl::StatusOr<PushDossierStatusRequest> PushRequestFromArgs(
+    const PushArgs& args) {
+  if (args.file.empty()) {
     for (const auto& [option, value] :
          {std::pair<const char*, const std::string&>{"--dossier",
                                                      args.dossier_code},
           {"--procedure", args.procedure_code},
           {"--status", args.status}}) {
       if (value.empty()) {
-        return ReportUsageError(
-            absl::InvalidArgumentError(
-                absl::StrCat(option, " is required (or --file)")),
-            err);
+        return absl::InvalidArgumentError(
+            absl::StrCat(option, " is required (or --file)"));
       }
     }
-    request = BuildPushRequest(args, absl::Now());
-    if (!request.ok()) return ReportUsageError(request.status(), err);
+    return BuildPushRequest(args, absl::Now());
   }
+  if (!args.dossier_code.empty() || !args.status.empty()) {
+    return absl::InvalidArgumentError(
+        "--file takes the updates from the file: leave out --dossier, "
+        "--status and the other update options");
+  }
+  std::ifstream in(args.file, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--file: cannot read ", args.file));
+  }
+  std::string json;
+  json.resize(kMaxFileBytes + 1);
+  in.read(json.data(), static_cast<std::streamsize>(json.size()));
+  json.resize(static_cast<size_t>(in.gcount()));
+  if (json.size() > kMaxFileBytes) {
+    return absl::InvalidArgumentError("--file: larger than 256 MiB");
+  }
+  absl::StatusOr<PushDossierStatusRequest> request =
+      ParsePushFile(json, absl::Now());
+  if (!request.ok()) return Usage("--file", request.status());
+  return request;
+}
+
+// Sends `request` to the gateway in calls of at most kMaxUpdatesPerCall
+// updates, adding their answers up in `total`. Returns kOk, or the exit code
+// of the connection's failure or of the first failed call (reported on `err`,
+// with how many were queued before it).
+ExitCode PushInBatches(const PushDossierStatusRequest& request,
+                       const CommonOptions& options,
+                       PushDossierStatusResponse& total, std::ostream& err) {
   auto channel = OpenChannel(options.connection);
   if (!channel.ok()) return ReportChannelError(channel.status(), err);
   auto stub = PortalSyncService::NewStub(*channel);
-
-  PushDossierStatusResponse total;
-  for (int start = 0; start < request->updates_size();
+  for (int start = 0; start < request.updates_size();
        start += kMaxUpdatesPerCall) {
     PushDossierStatusRequest batch;
-    const int end = std::min(request->updates_size(), start + kMaxUpdatesPerCall);
-    for (int i = start; i < end; ++i) *batch.add_updates() = request->updates(i);
+    const int end =
+        std::min(request.updates_size(), start + kMaxUpdatesPerCall);
+    for (int i = start; i < end; ++i) *batch.add_updates() = request.updates(i);
     PushDossierStatusResponse response;
     grpc::ClientContext context;
     SetDeadline(options.connection, context);
@@ -338,10 +344,98 @@ ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
     total.set_duplicates(total.duplicates() + response.duplicates());
     total.set_registrations(total.registrations() + response.registrations());
   }
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
+                 std::ostream& out, std::ostream& err) {
+  absl::StatusOr<PushDossierStatusRequest> request = PushRequestFromArgs(args);
+  if (!request.ok()) return ReportUsageError(request.status(), err);
+  PushDossierStatusResponse total;
+  const ExitCode sent = PushInBatches(*request, options, total, err);
+  if (sent != ExitCode::kOk) return sent;
   if (options.json) return PrintJson(total, out, err);
   PrintPushed(*request, total, out);
   return ExitCode::kOk;
 }
+
+namespace {
+
+// One text option of `sync push`: its name, where it goes, its type and help.
+struct TextOption {
+  const char* name;
+  std::string* value;
+  const char* type;
+  const char* help;
+};
+
+// Adds the options of the status update itself (dossier, status, step).
+void AddUpdateOptions(CLI::App& command, PushArgs& args) {
+  const TextOption kUpdate[] = {
+      {"--dossier", &args.dossier_code, "CODE",
+       "Dossier code (MaHoSo), e.g. 000.00.01.H31-250715-00123"},
+      {"--procedure", &args.procedure_code, "CODE",
+       "Procedure code (MaTTHC), e.g. 1.001193.000.00.00.H31"},
+      {"--status", &args.status, "N|NAME",
+       "New status (TrangThai): 1..10 or its name"},
+      {"--time", &args.time, "TIME",
+       "When the step was taken (ThoiDiemXuLy; default now)"},
+      {"--handler", &args.handler, "NAME", "Official who took it (NguoiXuLy)"},
+      {"--title", &args.handler_title, "TEXT", "Their title (ChucDanh)"},
+      {"--department", &args.department, "TEXT",
+       "Their department (PhongBanXuLy)"},
+      {"--note", &args.note, "TEXT", "What was done (NoiDungXuLy)"},
+      {"--step-start", &args.step_start, "TIME",
+       "When the step started (NgayBatDau)"},
+      {"--step-due", &args.step_due, "TIME",
+       "When it must end by law (NgayKetThucTheoQuyDinh)"},
+  };
+  for (const TextOption& t : kUpdate) {
+    command.add_option(t.name, *t.value, t.help)->type_name(t.type);
+  }
+}
+
+// Adds the options of the dossier's registration (group "Registration").
+void AddRegistrationOptions(CLI::App& command, PushArgs& args) {
+  const TextOption kRegistration[] = {
+      {"--procedure-name", &args.procedure_name, "TEXT",
+       "Registration: the procedure's name (TenTTHC)"},
+      {"--field-code", &args.field_code, "CODE",
+       "Registration: its field's code (MaLinhVuc)"},
+      {"--field-name", &args.field_name, "TEXT",
+       "Registration: its field's name (TenLinhVuc)"},
+      {"--applicant-name", &args.applicant_name, "NAME",
+       "Registration: the applicant (ChuHoSo)"},
+      {"--applicant-type", &args.applicant_type, "TYPE",
+       "Registration: citizen (default) or organisation (LoaiDoiTuong)"},
+      {"--applicant-id", &args.applicant_id, "ID",
+       "Registration: the applicant's identifier (MaDoiTuong)"},
+      {"--email", &args.email, "ADDRESS", "Registration: e-mail (Email)"},
+      {"--phone", &args.phone, "NUMBER", "Registration: phone (SoDienThoai)"},
+      {"--summary", &args.summary, "TEXT",
+       "Registration: what is asked for (TrichYeuHoSo)"},
+      {"--received", &args.received, "TIME",
+       "Registration: when received (NgayTiepNhan)"},
+      {"--due", &args.due, "TIME", "Registration: when due (NgayHenTra)"},
+      {"--handling-unit", &args.handling_unit, "TEXT",
+       "Registration: the unit handling it (DonViXuLy)"},
+      {"--registration-note", &args.registration_note, "TEXT",
+       "Registration: a note (GhiChu)"},
+  };
+  for (const TextOption& t : kRegistration) {
+    command.add_option(t.name, *t.value, t.help)
+        ->type_name(t.type)
+        ->group("Registration");
+  }
+  command
+      .add_flag("--result-by-post", args.result_by_post,
+                "Registration: the result is returned by post (HinhThuc)")
+      ->group("Registration");
+}
+
+}  // namespace
 
 void AddPushCommand(CLI::App& sync, CommandContext& context) {
   CLI::App* command = sync.add_subcommand(
@@ -351,68 +445,8 @@ void AddPushCommand(CLI::App& sync, CommandContext& context) {
       "PushDossierStatus directly)");
   auto args = std::make_shared<PushArgs>();
   auto options = std::make_shared<CommonOptions>();
-  struct Text {
-    const char* name;
-    std::string* value;
-    const char* type;
-    const char* help;
-  };
-  const Text kUpdate[] = {
-      {"--dossier", &args->dossier_code, "CODE",
-       "Dossier code (MaHoSo), e.g. 000.00.01.H31-250715-00123"},
-      {"--procedure", &args->procedure_code, "CODE",
-       "Procedure code (MaTTHC), e.g. 1.001193.000.00.00.H31"},
-      {"--status", &args->status, "N|NAME",
-       "New status (TrangThai): 1..10 or its name"},
-      {"--time", &args->time, "TIME",
-       "When the step was taken (ThoiDiemXuLy; default now)"},
-      {"--handler", &args->handler, "NAME", "Official who took it (NguoiXuLy)"},
-      {"--title", &args->handler_title, "TEXT", "Their title (ChucDanh)"},
-      {"--department", &args->department, "TEXT",
-       "Their department (PhongBanXuLy)"},
-      {"--note", &args->note, "TEXT", "What was done (NoiDungXuLy)"},
-      {"--step-start", &args->step_start, "TIME",
-       "When the step started (NgayBatDau)"},
-      {"--step-due", &args->step_due, "TIME",
-       "When it must end by law (NgayKetThucTheoQuyDinh)"},
-  };
-  for (const Text& t : kUpdate) {
-    command->add_option(t.name, *t.value, t.help)->type_name(t.type);
-  }
-  const Text kRegistration[] = {
-      {"--procedure-name", &args->procedure_name, "TEXT",
-       "Registration: the procedure's name (TenTTHC)"},
-      {"--field-code", &args->field_code, "CODE",
-       "Registration: its field's code (MaLinhVuc)"},
-      {"--field-name", &args->field_name, "TEXT",
-       "Registration: its field's name (TenLinhVuc)"},
-      {"--applicant-name", &args->applicant_name, "NAME",
-       "Registration: the applicant (ChuHoSo)"},
-      {"--applicant-type", &args->applicant_type, "TYPE",
-       "Registration: citizen (default) or organisation (LoaiDoiTuong)"},
-      {"--applicant-id", &args->applicant_id, "ID",
-       "Registration: the applicant's identifier (MaDoiTuong)"},
-      {"--email", &args->email, "ADDRESS", "Registration: e-mail (Email)"},
-      {"--phone", &args->phone, "NUMBER", "Registration: phone (SoDienThoai)"},
-      {"--summary", &args->summary, "TEXT",
-       "Registration: what is asked for (TrichYeuHoSo)"},
-      {"--received", &args->received, "TIME",
-       "Registration: when received (NgayTiepNhan)"},
-      {"--due", &args->due, "TIME", "Registration: when due (NgayHenTra)"},
-      {"--handling-unit", &args->handling_unit, "TEXT",
-       "Registration: the unit handling it (DonViXuLy)"},
-      {"--registration-note", &args->registration_note, "TEXT",
-       "Registration: a note (GhiChu)"},
-  };
-  for (const Text& t : kRegistration) {
-    command->add_option(t.name, *t.value, t.help)
-        ->type_name(t.type)
-        ->group("Registration");
-  }
-  command
-      ->add_flag("--result-by-post", args->result_by_post,
-                 "Registration: the result is returned by post (HinhThuc)")
-      ->group("Registration");
+  AddUpdateOptions(*command, *args);
+  AddRegistrationOptions(*command, *args);
   command
       ->add_option("--file", args->file,
                    "A JSON file of updates (PushDossierStatusRequest) instead "

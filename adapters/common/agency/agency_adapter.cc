@@ -9,6 +9,7 @@
 #include "adapters/common/agency/agency_answer.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "gateway/status/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::agency {
@@ -275,6 +276,32 @@ std::unique_ptr<Adapter> MakeAgencyAdapter(
   return std::make_unique<AgencyAdapter>(std::move(agency), std::move(upstream),
                                          std::move(api_key),
                                          std::move(operations), http);
+}
+
+absl::StatusOr<std::string> OperationPath(absl::string_view field,
+                                          const std::string& configured,
+                                          absl::string_view default_path) {
+  if (configured.empty()) return std::string(default_path);
+  if (!absl::StartsWith(configured, "/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must start with /"));
+  }
+  return configured;
+}
+
+absl::StatusOr<std::unique_ptr<Adapter>> CreateAgencyAdapter(
+    const lienthong::config::v1::HttpsUpstream& upstream,
+    const std::string& api_key,
+    absl::FunctionRef<absl::StatusOr<std::vector<AgencyOperation>>()>
+        operations,
+    const AdapterContext& context) {
+  LIENTHONG_RETURN_IF_ERROR(ValidateAgencyEndpoint(upstream, api_key));
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<AgencyOperation> table, operations());
+  if (context.http == nullptr) {
+    return absl::InternalError("no HTTP client in the adapter context");
+  }
+  return MakeAgencyAdapter(context.instance_name, upstream, api_key,
+                           std::move(table), context.http);
 }
 
 }  // namespace lienthong::adapters::agency

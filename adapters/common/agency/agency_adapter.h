@@ -5,7 +5,7 @@
 // POSTed over HTTPS with X-Api-Key and X-Idempotency-Key, answered as
 // agency_answer.h reads it. An adapter folder supplies its operations
 // (path, request body from the inputs, outputs from the answer) and its
-// config message; MakeAgencyAdapter does the rest.
+// config message; AgencyFactory (or MakeAgencyAdapter) does the rest.
 #ifndef LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ADAPTER_H_
 
@@ -13,8 +13,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/adapter.h"
@@ -92,6 +94,55 @@ std::unique_ptr<Adapter> MakeAgencyAdapter(
     std::string agency, lienthong::config::v1::HttpsUpstream upstream,
     std::string api_key, std::vector<AgencyOperation> operations,
     HttpClient* http);
+
+// Returns the path an operation takes: `configured` when the config gives
+// one, else `default_path`. Fails with INVALID_ARGUMENT "<field> must start
+// with /" when `configured` is given and does not start with "/".
+// Thread-safe.
+absl::StatusOr<std::string> OperationPath(absl::string_view field,
+                                          const std::string& configured,
+                                          absl::string_view default_path);
+
+// Returns the adapter over `operations()` that `context` asks for, after
+// checking the endpoint: INVALID_ARGUMENT from ValidateAgencyEndpoint, then
+// from `operations` (a bad config field), INTERNAL when `context` has no
+// HTTP client. `operations` is called only once the endpoint passed.
+// Thread-safe.
+absl::StatusOr<std::unique_ptr<Adapter>> CreateAgencyAdapter(
+    const lienthong::config::v1::HttpsUpstream& upstream,
+    const std::string& api_key,
+    absl::FunctionRef<absl::StatusOr<std::vector<AgencyOperation>>()>
+        operations,
+    const AdapterContext& context);
+
+// The factory of an agency adapter, whose config message `ConfigProto` has
+// the fields `upstream` (HttpsUpstream) and `api_key`; `operations` builds
+// the adapter's operations from the config, failing with INVALID_ARGUMENT
+// naming a bad field. Create() fails as CreateAgencyAdapter does.
+// Thread-safe.
+template <typename ConfigProto>
+class AgencyFactory final : public FactoryBase<ConfigProto> {
+ public:
+  using Operations =
+      absl::StatusOr<std::vector<AgencyOperation>> (*)(const ConfigProto&);
+
+  AgencyFactory(std::string name, Operations operations)
+      : name_(std::move(name)), operations_(operations) {}
+
+  absl::string_view name() const override { return name_; }
+
+ protected:
+  absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
+      const ConfigProto& config, const AdapterContext& context) const override {
+    return CreateAgencyAdapter(
+        config.upstream(), config.api_key(),
+        [&] { return operations_(config); }, context);
+  }
+
+ private:
+  const std::string name_;
+  const Operations operations_;
+};
 
 }  // namespace lienthong::adapters::agency
 

@@ -177,6 +177,51 @@ TEST(BundleCommandsTest, HelpListsEverySubcommandAndTheWatchExitCodes) {
   EXPECT_THAT(result.out, HasSubstr("--until-officer"));
 }
 
+// Each subcommand's own options, as its --help lists them (an option line
+// starts "  --name "), and options of its siblings it must not take.
+TEST(BundleCommandsTest, EachSubcommandHasItsOwnOptions) {
+  struct Case {
+    const char* sub;
+    std::vector<const char*> has;
+    std::vector<const char*> lacks;
+  };
+  const Case kCases[] = {
+      {"start",
+       {"--file", "--kind", "--dossier", "--verification", "--watch",
+        "--until-officer", "--wait", "--json"},
+       {"--id", "--step", "--state"}},
+      {"status",
+       {"--id", "--dossier", "--json"},
+       {"--until-officer", "--wait"}},
+      {"watch", {"--id", "--dossier", "--until-officer", "--wait"}, {"--file"}},
+      {"resolve",
+       {"--id", "--step", "--set", "--stop", "--reason"},
+       {"--dossier", "--wait"}},
+      {"overdue", {"--agency", "--kind", "--json"}, {"--state", "--overdue"}},
+      {"list", {"--state", "--overdue", "--agency", "--kind"}, {"--wait"}},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.sub);
+    auto result = RunLienthong({"bundle", c.sub, "--help"});
+    EXPECT_EQ(result.code, 0);
+    for (const char* option : c.has) {
+      EXPECT_THAT(result.out, HasSubstr(absl::StrCat("\n  ", option, " ")))
+          << option;
+    }
+    for (const char* option : c.lacks) {
+      EXPECT_THAT(result.out, Not(HasSubstr(absl::StrCat("\n  ", option, " "))))
+          << option;
+    }
+  }
+  // Refused while parsing, before anything is sent.
+  auto result = RunLienthong({"bundle", "overdue", "--state", "running"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("not expected"));
+  result = RunLienthong({"bundle", "start", "--wait", "soon"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("--wait"));
+}
+
 Bundle SampleBundle() {
   Bundle b;
   b.set_bundle_id("b-3f9a6c21d4e8b7a0");

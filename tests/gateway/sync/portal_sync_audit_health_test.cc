@@ -23,6 +23,7 @@
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/portal.grpc.pb.h"
 #include "tests/gateway/audit/test_util.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -41,21 +42,8 @@ int64_t OpenItems(const Outbox& outbox) {
 
 lienthong::v1::PushDossierStatusRequest Push(int n) {
   lienthong::v1::PushDossierStatusRequest request;
-  auto* u = request.add_updates();
-  u->set_dossier_code(absl::StrFormat("000.00.01.H31-250715-%05d", n));
-  u->set_procedure_code("1.001193.000.00.00.H31");
-  u->set_status(lienthong::v1::NEW);
-  u->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
-  // A dossier's first update carries its registration (synthetic).
-  lienthong::v1::DossierRegistration* r = u->mutable_registration();
-  r->set_procedure_name("Đăng ký khai sinh");
-  r->set_field_code("G09-TP05");
-  r->set_field_name("Hộ tịch");
-  r->mutable_applicant()->set_name("Trần Thị Mai");
-  r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-  r->set_summary("Khai sinh");
-  *r->mutable_received() = u->time();
-  r->set_handling_unit("UBND xã Tân Hưng");
+  *request.add_updates() = testutil::NewDossierWithRegistration(
+      absl::StrFormat("000.00.01.H31-250715-%05d", n));
   return request;
 }
 

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -152,20 +153,8 @@ TEST_F(PortalSyncCreateTest, ExportsMetricsThatOutliveIt) {
     (*sync)->ExportMetrics(registry);
     google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate>
         updates;
-    lienthong::v1::DossierStatusUpdate* u = updates.Add();
-    u->set_dossier_code("000.00.01.H31-250715-00001");
-    u->set_procedure_code("1.001193.000.00.00.H31");
-    u->set_status(lienthong::v1::NEW);
-    u->mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
-    lienthong::v1::DossierRegistration* r = u->mutable_registration();
-    r->set_procedure_name("Đăng ký khai sinh");
-    r->set_field_code("G09-TP05");
-    r->set_field_name("Hộ tịch");
-    r->mutable_applicant()->set_name("Trần Thị Mai");
-    r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-    r->set_summary("Khai sinh");
-    *r->mutable_received() = u->time();
-    r->set_handling_unit("UBND xã Tân Hưng");
+    *updates.Add() =
+        testutil::NewDossierWithRegistration("000.00.01.H31-250715-00001");
     ASSERT_THAT((*sync)->outbox().PushDossierUpdates(updates), IsOk());
     // Not started: nothing is delivered, the registration and the step wait.
     const std::string text = registry.Render();
