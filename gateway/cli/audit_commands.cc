@@ -35,6 +35,7 @@ using ::lienthong::v1::VerifyAuditResponse;
 constexpr char kQueryExamples[] =
     R"(lienthong audit query --since 2025-07-01 --until 2025-08-01
 lienthong audit query --citizen 033085012345 --limit 0
+lienthong audit query --officer 001085004321 --since 2025-07-01
 lienthong audit query --caller spiffe://lienthong.local/dossier-system \
     --outcome PERMISSION_DENIED --json
 lienthong audit query --dossier 000.00.01.H31-250715-00123)";
@@ -42,7 +43,8 @@ lienthong audit query --dossier 000.00.01.H31-250715-00123)";
 constexpr char kQueryNotes[] =
     "Needs a client certificate with the \"auditor\" role. Times are RFC 3339\n"
     "(2025-07-15T09:30:00+07:00) or a date (2025-07-15: its start in Vietnam\n"
-    "time, UTC+07:00); the table shows Vietnam time. --citizen is hashed by\n"
+    "time, UTC+07:00); the table shows Vietnam time. --citizen and --officer\n"
+    "(what an officer looked up: calls made on their behalf) are hashed by\n"
     "the gateway; the log holds no plaintext IDs.";
 
 constexpr char kVerifyExamples[] =
@@ -159,6 +161,9 @@ absl::StatusOr<QueryAuditRequest> BuildQueryAuditRequest(
   if (!args.citizen.empty()) {
     LIENTHONG_RETURN_IF_ERROR(CheckCitizenId(args.citizen, "--citizen"));
   }
+  if (!args.officer.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(CheckCitizenId(args.officer, "--officer"));
+  }
   if (args.limit < 0) {
     return absl::InvalidArgumentError(
         "--limit must be 0 (every record) or positive");
@@ -166,6 +171,7 @@ absl::StatusOr<QueryAuditRequest> BuildQueryAuditRequest(
   request.set_caller(args.caller);
   request.set_method(args.method);
   request.set_citizen_id(args.citizen);
+  request.set_officer_citizen_id(args.officer);
   request.set_dossier_id(args.dossier);
   request.set_outcome(args.outcome);
   return request;
@@ -515,6 +521,11 @@ void AddQueryCommand(CLI::App& audit, CommandContext& context) {
   query
       ->add_option("--citizen", args->citizen,
                    "Citizen ID (12 or 9 digits); hashed by the gateway")
+      ->type_name("ID");
+  query
+      ->add_option("--officer", args->officer,
+                   "Officer's citizen ID: the calls made on their behalf; "
+                   "hashed by the gateway")
       ->type_name("ID");
   query->add_option("--dossier", args->dossier, "Exact dossier ID")
       ->type_name("CODE");

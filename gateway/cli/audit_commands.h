@@ -42,6 +42,7 @@ struct AuditQueryArgs {
   std::string caller;   // --caller
   std::string method;   // --method
   std::string citizen;  // --citizen, 12 or 9 digits
+  std::string officer;  // --officer: the officer's citizen ID, as --citizen
   std::string dossier;  // --dossier
   std::string outcome;  // --outcome, e.g. PERMISSION_DENIED
   int64_t limit = 100;  // --limit; 0 = every matching record

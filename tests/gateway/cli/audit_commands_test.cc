@@ -103,6 +103,7 @@ TEST_F(AuditCommandsTest, BadCommandLinesAreUsageErrorsBeforeAnyConnection) {
       {{"audit", "query", "--since", "2025-07-02", "--until", "2025-07-01"},
        "--until must be after --since"},
       {{"audit", "query", "--citizen", "12345"}, "--citizen"},
+      {{"audit", "query", "--officer", "00108500432"}, "--officer"},
       {{"audit", "query", "--limit", "-1"}, "--limit"},
       {{"audit", "query", "--limit", "many"}, "--limit"},
       {{"audit", "verify", "--file", "x.jsonl"}, "--file needs --public-key"},
@@ -192,6 +193,7 @@ TEST(BuildQueryAuditRequestTest, CarriesEveryFilter) {
   args.caller = "spiffe://lienthong.local/dossier-system";
   args.method = "lienthong.v1.PopulationService/LookupCitizen";
   args.citizen = "033085012345";
+  args.officer = "001085004321";
   args.dossier = "000.00.01.H31-250715-00123";
   args.outcome = "PERMISSION_DENIED";
   auto request = BuildQueryAuditRequest(args);
@@ -206,6 +208,7 @@ TEST(BuildQueryAuditRequestTest, CarriesEveryFilter) {
   EXPECT_EQ(request->caller(), args.caller);
   EXPECT_EQ(request->method(), args.method);
   EXPECT_EQ(request->citizen_id(), args.citizen);
+  EXPECT_EQ(request->officer_citizen_id(), args.officer);
   EXPECT_EQ(request->dossier_id(), args.dossier);
   EXPECT_EQ(request->outcome(), args.outcome);
   EXPECT_FALSE(BuildQueryAuditRequest(AuditQueryArgs())->has_start_time());
