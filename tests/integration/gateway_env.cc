@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -130,11 +133,7 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
   adapters::RegisterBuiltinAdapters(env->registry_);
 
   GatewayConfig config = SimConfig(env->sim_->base_url());
-  static std::atomic<int> counter{0};
-  std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-env-",
-                                 getpid(), "-", counter++);
-  ::mkdir(dir.c_str(), 0700);
-  env->dir_ = dir;
+  const std::string dir = NewTestDir("lienthong-env");
   config.mutable_audit()->set_store_file(absl::StrCat(dir, "/inner/audit.db"));
   // Small journal segments: each is written with zeros before use.
   config.mutable_audit()->set_segment_mib(4);
@@ -181,10 +180,28 @@ GatewayEnv::~GatewayEnv() {
   inner_.reset();
   http_.reset();
   if (sim_) sim_->Stop();
-  if (!dir_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+}
+
+std::string NewTestDir(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  static absl::Mutex mu;
+  static std::vector<std::string>* made = [] {
+    auto* dirs = new std::vector<std::string>();
+    std::atexit([] {
+      absl::MutexLock lock(&mu);
+      for (const std::string& dir : *made) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+      }
+    });
+    return dirs;
+  }();
+  std::string dir = absl::StrCat(::testing::TempDir(), "/", prefix, "-",
+                                 getpid(), "-", counter++);
+  ::mkdir(dir.c_str(), 0700);
+  absl::MutexLock lock(&mu);
+  made->push_back(dir);
+  return dir;
 }
 
 std::shared_ptr<grpc::Channel> GatewayEnv::Channel(

@@ -65,12 +65,15 @@ class GatewayEnv {
   std::unique_ptr<server::GatewayServer> inner_;
   std::unique_ptr<server::GatewayServer> outer_;
   std::string audit_file_;
-  // The folder of the gateways' stores, removed with the environment.
-  std::string dir_;
 };
 
 // The test certificates' client identities.
 std::string ClientId(const std::string& client);
+
+// Makes and returns a new folder (0700) "<test temp dir>/<prefix>-<pid>-<n>"
+// for a gateway's stores; every folder made so is removed when the test
+// program exits (not before: tests read stores after their gateway stopped).
+std::string NewTestDir(const std::string& prefix);
 
 // The redirect URIs SimConfig's vneid adapter allows (both registered at
 // the simulated realm): one for every caller, one only for "citizen-portal".

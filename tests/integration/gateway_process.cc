@@ -4,10 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -17,6 +14,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/integration/gateway_env.h"
 
 namespace lienthong::testing {
 namespace {
@@ -45,26 +43,8 @@ absl::StatusOr<RunningProcess> StartAndReadPort(
   return RunningProcess{*std::move(process), port};
 }
 
-// A fresh folder for each gateway's audit store; all of them are removed
-// when the test program exits.
-std::string AuditDir() {
-  static int counter = 0;
-  static std::vector<std::string>* made = [] {
-    auto* dirs = new std::vector<std::string>();
-    std::atexit([] {
-      for (const std::string& dir : *made) {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-      }
-    });
-    return dirs;
-  }();
-  std::string dir = absl::StrCat(::testing::TempDir(), "/lienthong-proc-",
-                                 getpid(), "-", counter++);
-  ::mkdir(dir.c_str(), 0700);
-  made->push_back(dir);
-  return dir;
-}
+// A fresh folder for each gateway's audit store.
+std::string AuditDir() { return NewTestDir("lienthong-proc"); }
 
 constexpr char kDefaultClients[] = R"(clients:
   - id: spiffe://lienthong.local/dossier-system
