@@ -1,18 +1,11 @@
 #include "adapters/common/http/http_client.h"
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <atomic>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -96,14 +89,6 @@ absl::Status TransferError(const Transfer& t, CURLcode code) {
 
 }  // namespace
 
-// The event thread runs libcurl's socket interface on epoll: libcurl says
-// which sockets it waits on and when its next timeout is due (OnSocket,
-// OnTimer), and is called back only for the sockets that are ready. (Its
-// curl_multi_perform instead visits every transfer on every wake-up, a
-// read attempt per transfer: at 32 transfers in flight that was a quarter
-// of the CPU of a call to the population database, measured with
-// `scripts/bench.sh --perf`.) An eventfd wakes the thread for new
-// transfers and for shutdown.
 class CurlHttpClient::Impl {
  public:
   explicit Impl(const Options& options) : options_(options) {}
@@ -113,36 +98,24 @@ class CurlHttpClient::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
-    Wake();
+    if (multi_ != nullptr) curl_multi_wakeup(multi_);
     if (thread_.joinable()) thread_.join();
-    // Cleaning up may still tell OnSocket about sockets: epoll goes last.
     if (multi_ != nullptr) curl_multi_cleanup(multi_);
-    if (wake_fd_ >= 0) close(wake_fd_);
-    if (epoll_fd_ >= 0) close(epoll_fd_);
   }
 
   absl::Status Start() {
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) {
-      return absl::InternalError(absl::StrCat(
-          "cannot start the HTTP client: epoll or eventfd: ",
-          std::strerror(errno)));
-    }
-    epoll_event wake{};
-    wake.events = EPOLLIN;
-    wake.data.fd = wake_fd_;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
-      return absl::InternalError("cannot start the HTTP client: epoll_ctl");
-    }
     multi_ = curl_multi_init();
     if (multi_ == nullptr) {
       return absl::InternalError("cannot start the HTTP client: curl_multi_init");
     }
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    // libcurl starts without its wake-up channel when it has no descriptor
+    // for it; Send() could then not wake the thread (calls would wait for
+    // the poll's 1 s timeout). The wake-up stays pending until the first poll.
+    if (curl_multi_wakeup(multi_) != CURLM_OK) {
+      return absl::InternalError(
+          "cannot start the HTTP client: no descriptor for libcurl's wake-up "
+          "channel");
+    }
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(options_.max_cached_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -175,59 +148,13 @@ class CurlHttpClient::Impl {
       std::move(t->done)(absl::CancelledError("HTTP client shutting down"));
       return;
     }
-    if (wake) Wake();
+    if (wake) curl_multi_wakeup(multi_);
   }
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
-  using Clock = std::chrono::steady_clock;
-
-  void Wake() {
-    if (wake_fd_ < 0) return;
-    const uint64_t one = 1;
-    // A full counter (EAGAIN) already wakes the thread.
-    (void)!write(wake_fd_, &one, sizeof(one));
-  }
-
-  // libcurl's socket callback: wait on `s` for `what`, or no longer.
-  static int OnSocket(CURL*, curl_socket_t s, int what, void* user, void*) {
-    auto* self = static_cast<Impl*>(user);
-    if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
-      return 0;
-    }
-    epoll_event ev{};
-    ev.data.fd = s;
-    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-    if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, s, &ev) != 0 &&
-        (errno != ENOENT ||
-         epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, s, &ev) != 0)) {
-      return -1;  // libcurl fails the transfers on this socket
-    }
-    return 0;
-  }
-
-  // libcurl's timer callback: call it back in `timeout_ms` (-1: never).
-  static int OnTimer(CURLM*, long timeout_ms, void* user) {
-    auto* self = static_cast<Impl*>(user);
-    self->timer_ = timeout_ms < 0 ? std::optional<Clock::time_point>()
-                                  : Clock::now() +
-                                        std::chrono::milliseconds(timeout_ms);
-    return 0;
-  }
-
-  // Milliseconds to wait for sockets: until libcurl's timer, at most 1 s.
-  int WaitMs() const {
-    if (!timer_.has_value()) return 1000;
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        *timer_ - Clock::now());
-    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
-  }
-
   void Run() {
-    epoll_event events[64];
     for (;;) {
       std::deque<std::unique_ptr<Transfer>> incoming;
       bool stopping;
@@ -249,47 +176,26 @@ class CurlHttpClient::Impl {
       }
       for (auto& t : incoming) Begin(std::move(t));
 
-      const int ready = epoll_wait(epoll_fd_, events, 64, WaitMs());
       int running = 0;
-      for (int i = 0; i < ready; ++i) {
-        const int fd = events[i].data.fd;
-        if (fd == wake_fd_) {
-          uint64_t count;
-          (void)!read(wake_fd_, &count, sizeof(count));
-          continue;
+      curl_multi_perform(multi_, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL* easy = msg->easy_handle;
+        CURLcode code = msg->data.result;
+        auto it = active_.find(easy);
+        std::unique_ptr<Transfer> t(it->second);
+        active_.erase(it);
+        curl_multi_remove_handle(multi_, easy);
+        if (code == CURLE_OK) {
+          curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+          Finish(std::move(t), absl::OkStatus());
+        } else {
+          absl::Status status = TransferError(*t, code);
+          Finish(std::move(t), status);
         }
-        int flags = 0;
-        if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
-        if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-        if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(multi_, fd, flags, &running);
       }
-      if (timer_.has_value() && Clock::now() >= *timer_) {
-        timer_.reset();
-        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-      }
-      FinishDone();
-    }
-  }
-
-  // Hands every finished transfer to its callback.
-  void FinishDone() {
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* easy = msg->easy_handle;
-      CURLcode code = msg->data.result;
-      auto it = active_.find(easy);
-      std::unique_ptr<Transfer> t(it->second);
-      active_.erase(it);
-      curl_multi_remove_handle(multi_, easy);
-      if (code == CURLE_OK) {
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->response.status);
-        Finish(std::move(t), absl::OkStatus());
-      } else {
-        absl::Status status = TransferError(*t, code);
-        Finish(std::move(t), status);
-      }
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
   }
 
@@ -369,10 +275,6 @@ class CurlHttpClient::Impl {
 
   const Options options_;
   CURLM* multi_ = nullptr;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: new transfers, shutdown
-  // When libcurl wants to be called for its timeouts; event thread only.
-  std::optional<Clock::time_point> timer_;
   std::thread thread_;
   std::mutex mu_;
   bool stopping_ = false;
