@@ -468,6 +468,22 @@ TEST_F(HttpClientTest, PerHostCapBoundsTheConnectionsAndTheRestWait) {
   EXPECT_EQ(client_->in_flight(), 0);
 }
 
+// Transfers reuse the handles of finished ones: nothing of a POST (method,
+// body, headers) carries over to the GET after it.
+TEST_F(HttpClientTest, AHandleReusedAfterAPostSendsAPlainGet) {
+  StartClient();
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<HttpResponse> token = Call(TokenRequest(sim_->base_url()));
+    ASSERT_THAT(token, IsOk());
+    EXPECT_EQ(token->status, 200) << token->body;
+    absl::StatusOr<HttpResponse> stats =
+        Call(Request(sim_->base_url(), "/_sim/stats"));
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_EQ(stats->status, 200) << stats->body;
+    EXPECT_THAT(stats->body, HasSubstr("\"vneid\":{\"stats\""));
+  }
+}
+
 TEST_F(HttpClientTest, SequentialRequestsReuseOneConnection) {
   StartClient();
   std::string url = CountConnections();
