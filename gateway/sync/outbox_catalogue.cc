@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 #include "gateway/sync/procedure_plan.h"
 
@@ -28,7 +28,7 @@ using storage::Transaction;
 namespace outbox_internal {
 
 // A procedure's row of `procedures` as a sync leaves it. Not in an
-// anonymous namespace: Outbox::SyncState holds it.
+// anonymous namespace: SqliteOutbox::SyncState holds it.
 struct ProcedureRow {
   int64_t last_seq = 0;
   std::optional<std::string> acked;
@@ -102,7 +102,7 @@ absl::Status InsertJob(Database& db, const std::string& job_id, int total,
 }  // namespace
 
 // One sync's work: the stored procedures, the job, what changed in memory.
-struct Outbox::SyncState {
+struct SqliteOutbox::SyncState {
   absl::Time now;
   std::string job_id;
   absl::flat_hash_map<std::string, ProcedureRow> rows;
@@ -115,7 +115,7 @@ struct Outbox::SyncState {
   std::vector<std::pair<std::string, int64_t>> superseded;  // map key, seq
 };
 
-absl::StatusOr<lienthong::v1::SyncProceduresResponse> Outbox::SyncProcedures(
+absl::StatusOr<lienthong::v1::SyncProceduresResponse> SqliteOutbox::SyncProcedures(
     const lienthong::v1::SyncProceduresRequest& request) {
   LIENTHONG_RETURN_IF_ERROR(ValidateCatalogue(request));
   std::vector<CatalogueEntry> entries;
@@ -172,7 +172,7 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> Outbox::SyncProcedures(
   return response;
 }
 
-absl::Status Outbox::ReadProcedures(
+absl::Status SqliteOutbox::ReadProcedures(
     SyncState& state, absl::flat_hash_map<std::string, std::string>& current) {
   LIENTHONG_ASSIGN_OR_RETURN(Statement q,
                              db_->Cached("SELECT code, last_seq, target_hash, "
@@ -191,7 +191,7 @@ absl::Status Outbox::ReadProcedures(
   });
 }
 
-absl::Status Outbox::QueueProcedureChange(
+absl::Status SqliteOutbox::QueueProcedureChange(
     const lienthong::v1::Procedure& payload,
     const std::optional<std::string>& hash, SyncState& state) {
   const std::string& code = payload.code();
@@ -229,7 +229,7 @@ absl::Status Outbox::QueueProcedureChange(
   return absl::OkStatus();
 }
 
-absl::StatusOr<lienthong::v1::SyncJob> Outbox::GetJob(
+absl::StatusOr<lienthong::v1::SyncJob> SqliteOutbox::GetJob(
     absl::string_view job_id) {
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(

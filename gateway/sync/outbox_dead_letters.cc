@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
@@ -121,7 +121,7 @@ absl::StatusOr<std::vector<int64_t>> ParseIds(
 
 }  // namespace
 
-absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
+absl::StatusOr<lienthong::v1::ListDeadLettersResponse> SqliteOutbox::ListDeadLetters(
     int page_size, absl::string_view page_token) {
   if (page_size < 0) {
     return absl::InvalidArgumentError("page_size must not be negative");
@@ -172,7 +172,7 @@ absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
   return response;
 }
 
-absl::StatusOr<int> Outbox::RetryDeadLetters(
+absl::StatusOr<int> SqliteOutbox::RetryDeadLetters(
     absl::Span<const std::string> ids) {
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<int64_t> wanted, ParseIds(ids));
   const absl::Time now = options_.clock->Now();

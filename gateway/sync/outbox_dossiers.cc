@@ -1,4 +1,4 @@
-// Outbox::PushDossierUpdates: a dossier's registration and progress, queued
+// SqliteOutbox::PushDossierUpdates: a dossier's registration and progress, queued
 // in the dossier's order, sealed (see outbox.h).
 #include <optional>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/dossier_status.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -29,7 +29,7 @@ using storage::Transaction;
 namespace outbox_internal {
 
 // A dossier as a push leaves it (the row of `dossiers`). Not in an anonymous
-// namespace: Outbox::PushState holds it.
+// namespace: SqliteOutbox::PushState holds it.
 struct DossierHead {
   int64_t last_seq = 0;
   DossierStatus status = lienthong::v1::DOSSIER_STATUS_UNSPECIFIED;
@@ -138,7 +138,7 @@ absl::Status CheckFollows(const DossierStatusUpdate& u, int index,
 
 // One push's work so far: the dossiers as it leaves them, the updates it
 // accepted (for duplicates within the batch), the items it added.
-struct Outbox::PushState {
+struct SqliteOutbox::PushState {
   absl::Time now;
   absl::flat_hash_map<std::string, DossierHead> heads;
   absl::flat_hash_set<std::string> batch_keys;
@@ -151,7 +151,7 @@ struct Outbox::PushState {
   PushResult result;
 };
 
-absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
+absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
     const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
   PushState state;
   state.now = options_.clock->Now();
@@ -184,7 +184,7 @@ absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
   return result;
 }
 
-absl::Status Outbox::PushOne(const DossierStatusUpdate& u, int index,
+absl::Status SqliteOutbox::PushOne(const DossierStatusUpdate& u, int index,
                              PushState& state) {
   auto head_it = state.heads.find(u.dossier_code());
   if (head_it == state.heads.end()) {
@@ -236,7 +236,7 @@ absl::Status Outbox::PushOne(const DossierStatusUpdate& u, int index,
   return absl::OkStatus();
 }
 
-absl::Status Outbox::InsertDossierItem(const DossierStatusUpdate& u,
+absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
                                        int64_t seq, bool registration,
                                        const std::optional<std::string>& dedup,
                                        PushState& state) {
