@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/sync/outbox_internal.h"
@@ -132,6 +134,54 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
   plan.batch_keys.insert(std::move(dedup));
   ++plan.result.accepted;
   return absl::OkStatus();
+}
+
+void CountPlanStep(const lienthong::v1::ProcedurePlan& step,
+                   lienthong::v1::SyncProceduresResponse& response) {
+  using lienthong::v1::ProcedurePlan;
+  switch (step.action()) {
+    case ProcedurePlan::CREATE:
+      response.set_creates(response.creates() + 1);
+      break;
+    case ProcedurePlan::UPDATE:
+      response.set_updates(response.updates() + 1);
+      break;
+    case ProcedurePlan::WITHDRAW:
+      response.set_withdrawals(response.withdrawals() + 1);
+      break;
+    default:
+      response.set_unchanged(response.unchanged() + 1);
+      break;
+  }
+  *response.add_plan() = step;
+}
+
+std::string NewJobId(absl::Time now) {
+  absl::BitGen gen;
+  return absl::StrFormat(
+      "job-%s-%06x", absl::FormatTime("%Y%m%d%H%M%S", now, absl::UTCTimeZone()),
+      absl::Uniform<uint32_t>(gen, 0, 1u << 24));
+}
+
+lienthong::v1::SyncJob JobOf(absl::string_view job_id, int total,
+                             int delivered, int dead, bool started,
+                             absl::Time created, absl::Time updated) {
+  lienthong::v1::SyncJob job;
+  job.set_job_id(std::string(job_id));
+  job.set_total(total);
+  job.set_delivered(delivered);
+  job.set_dead_lettered(dead);
+  if (job.delivered() + job.dead_lettered() >= job.total()) {
+    job.set_state(job.dead_lettered() > 0
+                      ? lienthong::v1::SyncJob::DONE_WITH_ERRORS
+                      : lienthong::v1::SyncJob::DONE);
+  } else {
+    job.set_state(started ? lienthong::v1::SyncJob::RUNNING
+                          : lienthong::v1::SyncJob::QUEUED);
+  }
+  *job.mutable_created() = ToProtoTime(created);
+  *job.mutable_updated() = ToProtoTime(updated);
+  return job;
 }
 
 }  // namespace lienthong::sync::outbox_internal

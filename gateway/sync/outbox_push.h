@@ -70,6 +70,25 @@ absl::Status PushOneUpdate(const lienthong::v1::DossierStatusUpdate& u,
                            int index, const OutboxCipher& cipher,
                            PushStore& store, PushPlan& plan);
 
+// ---- Catalogue and jobs, shared by the stores ------------------------------
+
+// Adds `step` to the response's plan and counts.
+void CountPlanStep(const lienthong::v1::ProcedurePlan& step,
+                   lienthong::v1::SyncProceduresResponse& response);
+
+// A new job id, "job-<yyyymmddhhmmss>-<6 hex>".
+std::string NewJobId(absl::Time now);
+
+// What GetJob says of an unknown job, after "no sync job '<id>".
+inline constexpr char kNoSuchJob[] =
+    "': the id is unknown, or the job finished longer ago than "
+    "portal_sync.delivered_retention_hours and was pruned";
+
+// A job as GetJob returns it, from its stored counts.
+lienthong::v1::SyncJob JobOf(absl::string_view job_id, int total,
+                             int delivered, int dead, bool started,
+                             absl::Time created, absl::Time updated);
+
 }  // namespace lienthong::sync::outbox_internal
 
 #endif  // LIENTHONG_GATEWAY_SYNC_OUTBOX_PUSH_H_

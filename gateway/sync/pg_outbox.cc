@@ -75,7 +75,25 @@ CREATE TABLE outbox_national_procedures(
   code TEXT PRIMARY KEY, detail BYTEA NOT NULL);
 )sql";
 
-constexpr storage::pg::Migration kMigrations[] = {{kSchemaV1}};
+// Version 2: the catalogue and its jobs, as in the SQLite outbox:
+// outbox_procedures holds, per procedure, the content hash the portal will
+// hold once queued changes are delivered (target) and the one it
+// acknowledged (acked); outbox_jobs counts each SyncProcedures job's items.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE outbox_procedures(
+  code TEXT PRIMARY KEY, last_seq BIGINT NOT NULL,
+  target_hash TEXT, acked_hash TEXT);
+CREATE TABLE outbox_jobs(
+  id TEXT PRIMARY KEY, total INTEGER NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0, dead INTEGER NOT NULL DEFAULT 0,
+  started BOOLEAN NOT NULL DEFAULT false, created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+CREATE INDEX outbox_jobs_updated ON outbox_jobs(updated_at);
+CREATE INDEX outbox_items_job ON outbox_items(job_id, state)
+  WHERE job_id IS NOT NULL;
+)sql";
+
+constexpr storage::pg::Migration kMigrations[] = {{kSchemaV1}, {kSchemaV2}};
 
 static_assert(static_cast<int>(ItemState::kPending) == 0 &&
                   static_cast<int>(ItemState::kInFlight) == 1 &&
@@ -194,6 +212,7 @@ void PgOutbox::Renew() {
         "(extract(epoch from clock_timestamp())*1000000)::bigint + $2 "
         "WHERE state=1 AND lease_owner=$1",
         {owner_, lease_us});
+    NotifyJobChanges();
     absl::StatusOr<Result> counted = pool_->Run(
         "SELECT state, count(*) FROM outbox_items WHERE state IN (0, 1, 3) "
         "GROUP BY state");
@@ -279,18 +298,6 @@ absl::Status PgOutbox::CheckIntegrity() const {
   return absl::InternalError(absl::StrCat(
       "outbox integrity check: ", r.Int64(0, 0),
       " in flight without a lease, ", r.Int64(0, 1), " of unknown kind or state"));
-}
-
-absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
-    const lienthong::v1::SyncProceduresRequest&) {
-  return absl::UnimplementedError(
-      "publishing the catalogue is not on the PostgreSQL store yet: run "
-      "SyncProcedures through a gateway with portal_sync.store: sqlite");
-}
-
-absl::StatusOr<lienthong::v1::SyncJob> PgOutbox::GetJob(absl::string_view) {
-  return absl::UnimplementedError(
-      "sync jobs are not on the PostgreSQL store yet (see SyncProcedures)");
 }
 
 absl::Status PgOutbox::ReplaceNationalCatalogue(

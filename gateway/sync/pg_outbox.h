@@ -32,11 +32,11 @@
 // Crash recovery: nothing at Open(); another replica's items in flight are
 // left to their leases.
 //
-// Not on PostgreSQL yet: SyncProcedures and GetJob (the catalogue and its
-// jobs) fail UNIMPLEMENTED with a message that says so; the catalogue goes
-// through a gateway on the SQLite store. Dossier updates, claiming, dead
-// letters and their retry, counts, pruning and the national catalogue's
-// copy are here.
+// Catalogue: a SyncProcedures call takes a transaction-scoped advisory
+// lock, so syncs through several replicas plan one after the other against
+// what the portal will hold. Jobs count their items as on SQLite; the job
+// listener hears of this replica's changes at once and of other replicas'
+// within a second (the renewal thread looks for jobs changed since).
 //
 // Thread-safety: every method is thread-safe (the pool serialises each
 // connection; the database serialises what must be). Listeners run after
@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
@@ -150,11 +151,21 @@ class PgOutbox final : public Outbox {
   void Renew();
   std::string SealedPlace(absl::string_view code, int64_t seq) const;
   // FinishAndClaim's steps, inside its transaction (pg_outbox_claim.cc).
+  // Both add the jobs they changed to `jobs`.
   absl::Status RecordResult(storage::pg::Session& session,
-                            const DeliveryResult& r, absl::Time now);
+                            const DeliveryResult& r, absl::Time now,
+                            std::vector<std::string>& jobs);
   absl::Status Claim(storage::pg::Session& session, int max_claims,
-                     absl::Time now, std::vector<OutboxItem>& claimed);
+                     absl::Time now, std::vector<OutboxItem>& claimed,
+                     std::vector<std::string>& jobs);
+  // Reads a claimed row's payload into `item`; returns why it cannot be
+  // read (empty when it can).
+  std::string OpenPayload(const storage::pg::Result& r, int row,
+                          OutboxItem& item) const;
   void PollAt(absl::Time when) const;
+  // Calls the job listener with the jobs changed (by any replica) since the
+  // last call; from the renewal thread.
+  void NotifyJobChanges();
 
   const PgOutboxOptions options_;
   const OutboxCipher cipher_;
@@ -166,6 +177,11 @@ class PgOutbox final : public Outbox {
   mutable absl::Time next_poll_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   OutboxCounts open_counts_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // NotifyJobChanges' place (Unix microseconds of updated_at); renewal
+  // thread only.
+  int64_t jobs_seen_until_ = 0;
+  // The updated_at last told per job within the overlap.
+  absl::flat_hash_map<std::string, int64_t> jobs_told_;
   std::thread renewer_;
 };
 

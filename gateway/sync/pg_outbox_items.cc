@@ -113,6 +113,16 @@ absl::Status WriteHead(Session& s, const std::string& code,
       .status();
 }
 
+// Adds `by` to job `job`'s `column` (delivered or dead).
+absl::Status CountInJob(Session& s, const std::string& job,
+                        absl::string_view column, int by, absl::Time now) {
+  return s
+      .Exec(absl::StrCat("UPDATE outbox_jobs SET ", column, "=", column,
+                         "+$2, updated_at=$3 WHERE id=$1"),
+            {job, Num(by), Num(Micros(now))})
+      .status();
+}
+
 }  // namespace
 
 absl::StatusOr<PushResult> PgOutbox::PushDossierUpdates(
@@ -142,9 +152,12 @@ absl::StatusOr<PushResult> PgOutbox::PushDossierUpdates(
 }
 
 absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
-                                    absl::Time now) {
+                                    absl::Time now,
+                                    std::vector<std::string>& jobs) {
   // Each counts only while this replica holds the item's lease.
-  constexpr char kHeld[] = " WHERE id=$1 AND state=1 AND lease_owner=$2";
+  constexpr char kHeld[] =
+      " WHERE id=$1 AND state=1 AND lease_owner=$2 "
+      "RETURNING kind, key, withdraw, content_hash, job_id";
   absl::StatusOr<Result> done;
   const std::string id = Num(r.id);
   switch (r.kind) {
@@ -184,17 +197,61 @@ absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
       break;
   }
   LIENTHONG_RETURN_IF_ERROR(done.status());
-  if (done->affected() == 0) {
+  if (done->rows() == 0) {
     lost_leases_.fetch_add(1);
     log::Warning("portal sync: a delivery's lease had passed to another "
                  "replica; its result is dropped",
                  {{"item", id}});
+    return absl::OkStatus();
   }
+  const bool procedure =
+      done->Int64(0, 0) == static_cast<int>(ItemKind::kProcedure);
+  if (procedure && r.kind == DeliveryResult::Kind::kDelivered) {
+    // The portal now holds this content (none after a withdrawal).
+    const bool withdraw = done->Text(0, 2) == "t";
+    LIENTHONG_RETURN_IF_ERROR(
+        s.Exec("UPDATE outbox_procedures SET acked_hash=$2 WHERE code=$1",
+               {done->Text(0, 1),
+                withdraw ? std::nullopt : done->OptionalText(0, 3)})
+            .status());
+  }
+  const std::optional<std::string> job = done->OptionalText(0, 4);
+  if (!job.has_value() || (r.kind != DeliveryResult::Kind::kDelivered &&
+                           r.kind != DeliveryResult::Kind::kDead)) {
+    return absl::OkStatus();
+  }
+  LIENTHONG_RETURN_IF_ERROR(CountInJob(
+      s, *job, r.kind == DeliveryResult::Kind::kDelivered ? "delivered" : "dead",
+      1, now));
+  jobs.push_back(*job);
   return absl::OkStatus();
 }
 
+std::string PgOutbox::OpenPayload(const Result& r, int row,
+                                  OutboxItem& item) const {
+  const int64_t kind = r.Int64(row, 1);
+  if (kind == static_cast<int>(ItemKind::kProcedure)) {
+    item.kind = ItemKind::kProcedure;
+    if (!item.procedure.ParseFromString(r.Bytea(row, 5))) {
+      return "stored item unreadable";
+    }
+    item.portal_has_procedure = r.Text(row, 13) == "t";
+    return "";
+  }
+  if (kind != static_cast<int>(ItemKind::kDossier) || r.Text(row, 11) != "t") {
+    return "stored item unreadable";
+  }
+  item.kind = ItemKind::kDossier;
+  absl::StatusOr<std::string> opened =
+      cipher_.Open(r.Bytea(row, 5), SealedPlace(item.key, item.sequence));
+  if (!opened.ok()) return std::string(opened.status().message());
+  if (!item.dossier.ParseFromString(*opened)) return "stored item unreadable";
+  return "";
+}
+
 absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
-                             std::vector<OutboxItem>& claimed) {
+                             std::vector<OutboxItem>& claimed,
+                             std::vector<std::string>& jobs) {
   // Heads only: no open item of the same key with a lower sequence. Rows
   // another replica is claiming are skipped, not waited for.
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -211,7 +268,9 @@ absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
              "lease_until=" LIENTHONG_PG_NOW_US "+$4 FROM due WHERE o.id=due.id "
              "RETURNING o.id, o.kind, o.key, o.seq, o.withdraw, o.payload, "
              "o.idempotency_key, o.attempts, o.first_failure_at, o.job_id, "
-             "o.registration, o.sealed, due.was_sent",
+             "o.registration, o.sealed, due.was_sent, "
+             "(o.kind=1 AND EXISTS (SELECT 1 FROM outbox_procedures p WHERE "
+             "p.code=o.key AND p.acked_hash IS NOT NULL))",
              {Num(Micros(now)), owner_, Num(max_claims),
               Num(absl::ToInt64Microseconds(options_.lease))}));
   for (int row = 0; row < r.rows(); ++row) {
@@ -226,29 +285,29 @@ absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
     item.job_id = r.OptionalText(row, 9).value_or("");
     item.registration = r.Text(row, 10) == "t";
     item.maybe_sent = r.Text(row, 12) == "t";
-    std::string unreadable;
-    if (r.Int64(row, 1) != static_cast<int>(ItemKind::kDossier) ||
-        r.Text(row, 11) != "t") {
-      // Procedure items are not made on this store (pg_outbox.h).
-      unreadable = "stored item unreadable";
-    } else {
-      absl::StatusOr<std::string> opened = cipher_.Open(
-          r.Bytea(row, 5), SealedPlace(item.key, item.sequence));
-      if (!opened.ok()) {
-        unreadable = std::string(opened.status().message());
-      } else if (!item.dossier.ParseFromString(*opened)) {
-        unreadable = "stored item unreadable";
-      }
-    }
+    const std::string unreadable = OpenPayload(r, row, item);
     if (!unreadable.empty()) {
-      // Parked where an operator sees it rather than block its queue.
+      // Parked where an operator sees it rather than block its queue; a
+      // dead letter like any other for its job.
       LIENTHONG_RETURN_IF_ERROR(
           s.Exec("UPDATE outbox_items SET state=3, last_error=$2, "
                  "finished_at=$3, lease_owner=NULL, lease_until=NULL "
                  "WHERE id=$1",
                  {Num(item.id), unreadable, Num(Micros(now))})
               .status());
+      if (!item.job_id.empty()) {
+        LIENTHONG_RETURN_IF_ERROR(CountInJob(s, item.job_id, "dead", 1, now));
+        jobs.push_back(item.job_id);
+      }
       continue;
+    }
+    if (!item.job_id.empty()) {
+      LIENTHONG_ASSIGN_OR_RETURN(
+          Result started,
+          s.Exec("UPDATE outbox_jobs SET started=true, updated_at=$2 "
+                 "WHERE id=$1 AND NOT started",
+                 {item.job_id, Num(Micros(now))}));
+      if (started.affected() > 0) jobs.push_back(item.job_id);
     }
     claimed.push_back(std::move(item));
   }
@@ -261,16 +320,20 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
   std::vector<OutboxItem> claimed;
   if (finished.empty() && max_claims <= 0) return claimed;
   int found = 0;
+  std::vector<std::string> jobs;
   LIENTHONG_RETURN_IF_ERROR(pool_->Transact([&](Session& s) {
     claimed.clear();
+    jobs.clear();
     for (const DeliveryResult& r : finished) {
-      LIENTHONG_RETURN_IF_ERROR(RecordResult(s, r, now));
+      LIENTHONG_RETURN_IF_ERROR(RecordResult(s, r, now, jobs));
     }
     if (max_claims <= 0) return absl::OkStatus();
-    LIENTHONG_RETURN_IF_ERROR(Claim(s, max_claims, now, claimed));
+    LIENTHONG_RETURN_IF_ERROR(Claim(s, max_claims, now, claimed, jobs));
     found = static_cast<int>(claimed.size());
     return absl::OkStatus();
   }));
+  outbox_internal::SortUnique(jobs);
+  NotifyJobs(jobs);
   if (max_claims > 0) {
     // A full claim may have left more behind; otherwise look again later.
     PollAt(found >= max_claims ? now : now + options_.poll_interval);
@@ -327,10 +390,12 @@ absl::StatusOr<int> PgOutbox::RetryDeadLetters(
   }
   wanted_sql += "}";
   int requeued = 0;
+  std::vector<std::string> jobs;
   LIENTHONG_RETURN_IF_ERROR(pool_->Transact([&](Session& s) {
+    jobs.clear();
     LIENTHONG_ASSIGN_OR_RETURN(
         Result dead,
-        s.Exec("SELECT id, kind, key, seq, key_generation, refused FROM "
+        s.Exec("SELECT id, kind, key, seq, key_generation, refused, job_id FROM "
                "outbox_items WHERE state=3 AND ($1 OR id = ANY($2::bigint[])) "
                "ORDER BY id FOR UPDATE",
                {Bool(wanted.empty()), wanted_sql}));
@@ -349,12 +414,18 @@ absl::StatusOr<int> PgOutbox::RetryDeadLetters(
                  "idempotency_key=$4, finished_at=NULL WHERE id=$1",
                  {dead.Text(row, 0), Num(Micros(now)), Num(generation), key})
               .status());
+      if (std::optional<std::string> job = dead.OptionalText(row, 6)) {
+        LIENTHONG_RETURN_IF_ERROR(CountInJob(s, *job, "dead", -1, now));
+        jobs.push_back(*job);
+      }
     }
     return absl::OkStatus();
   }));
+  outbox_internal::SortUnique(jobs);
   if (requeued > 0) {
     PollAt(now);
     NotifyWork();
+    NotifyJobs(jobs);
   }
   return requeued;
 }
@@ -379,6 +450,18 @@ absl::StatusOr<PruneProgress> PgOutbox::PruneDelivered(
   PruneProgress progress;
   progress.examined = r.Int64(0, 0);
   progress.deleted = r.Int64(0, 1);
+  // Finished jobs, that long after their last change: none of their items
+  // pending, in flight or a dead letter.
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Result jobs,
+      pool_->Run("WITH old AS (SELECT id FROM outbox_jobs j WHERE "
+                 "updated_at<$1 AND NOT EXISTS (SELECT 1 FROM outbox_items i "
+                 "WHERE i.job_id=j.id AND i.state IN (0, 1, 3)) LIMIT $2), "
+                 "gone AS (DELETE FROM outbox_jobs j USING old WHERE "
+                 "j.id=old.id RETURNING 1) SELECT count(*) FROM gone",
+                 {Num(Micros(finished_before)), Num(max_examined)}));
+  progress.jobs_deleted = jobs.Int64(0, 0);
+  progress.jobs_examined = progress.jobs_deleted;
   // Kept rows stay at the front: a step that deletes nothing ends the pass.
   progress.pass_done = progress.examined < max_examined || progress.deleted == 0;
   return progress;

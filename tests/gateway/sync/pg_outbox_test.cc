@@ -330,7 +330,7 @@ TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
   EXPECT_TRUE((*again)[0].maybe_sent);
 }
 
-TEST_F(PgOutboxTest, RefusesAnotherKeyAnUnmigratedSchemaAndCatalogueJobs) {
+TEST_F(PgOutboxTest, RefusesAnotherKeyAndAnUnmigratedSchema) {
   auto outbox = Open("a");
   PgOutboxOptions other;
   other.pool = PoolOptions();
@@ -343,11 +343,74 @@ TEST_F(PgOutboxTest, RefusesAnotherKeyAnUnmigratedSchemaAndCatalogueJobs) {
   EXPECT_THAT(PgOutbox::Open(other).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("--migrate")));
-  EXPECT_THAT(outbox->SyncProcedures({}).status(),
-              StatusIs(absl::StatusCode::kUnimplemented,
-                       HasSubstr("not on the PostgreSQL store")));
-  EXPECT_THAT(outbox->GetJob("j").status(),
-              StatusIs(absl::StatusCode::kUnimplemented, _));
+}
+
+lienthong::v1::SyncProceduresRequest Catalogue(int n, const std::string& name) {
+  lienthong::v1::SyncProceduresRequest request;
+  for (int i = 0; i < n; ++i) {
+    lienthong::v1::Procedure* p = request.add_procedures();
+    p->set_code(absl::StrFormat("1.%06d.000.00.00.H31", 1000 + i));
+    p->set_name(absl::StrCat(name, " ", i));
+    p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  }
+  return request;
+}
+
+TEST_F(PgOutboxTest, CatalogueJobsAcrossReplicas) {
+  auto a = Open("a");
+  auto b = Open("b");
+  std::atomic<int> told{0};
+  a->SetJobListener([&told](const std::vector<std::string>&) { ++told; });
+  auto synced = b->SyncProcedures(Catalogue(3, "Thủ tục"));
+  ASSERT_THAT(synced.status(), IsOk());
+  EXPECT_EQ(synced->creates(), 3);
+  ASSERT_FALSE(synced->job_id().empty());
+  // The same catalogue again through the other replica: nothing new.
+  auto again = a->SyncProcedures(Catalogue(3, "Thủ tục"));
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->unchanged(), 3);
+  EXPECT_TRUE(again->job_id().empty());
+  auto job = a->GetJob(synced->job_id());
+  ASSERT_THAT(job.status(), IsOk());
+  EXPECT_EQ(job->state(), lienthong::v1::SyncJob::QUEUED);
+  EXPECT_EQ(job->total(), 3);
+  // Replica a delivers them; the job ends; b's later sync updates one.
+  auto claimed = a->FinishAndClaim({}, 10);
+  ASSERT_THAT(claimed.status(), IsOk());
+  ASSERT_THAT(*claimed, SizeIs(3));
+  std::vector<DeliveryResult> done;
+  for (const OutboxItem& item : *claimed) {
+    EXPECT_EQ(item.kind, ItemKind::kProcedure);
+    EXPECT_FALSE(item.portal_has_procedure);
+    EXPECT_EQ(item.job_id, synced->job_id());
+    EXPECT_THAT(item.procedure.name(), HasSubstr("Thủ tục"));
+    done.push_back(Result(item.id, DeliveryResult::Kind::kDelivered));
+  }
+  ASSERT_THAT(a->FinishAndClaim(done, 0).status(), IsOk());
+  job = b->GetJob(synced->job_id());
+  ASSERT_THAT(job.status(), IsOk());
+  EXPECT_EQ(job->state(), lienthong::v1::SyncJob::DONE);
+  EXPECT_EQ(job->delivered(), 3);
+  auto changed = Catalogue(3, "Thủ tục");
+  changed.mutable_procedures(1)->set_name("Thủ tục đổi tên");
+  auto update = b->SyncProcedures(changed);
+  ASSERT_THAT(update.status(), IsOk());
+  EXPECT_EQ(update->updates(), 1);
+  EXPECT_EQ(update->unchanged(), 2);
+  auto next = a->FinishAndClaim({}, 10);
+  ASSERT_THAT(next.status(), IsOk());
+  ASSERT_THAT(*next, SizeIs(1));
+  EXPECT_TRUE((*next)[0].portal_has_procedure);  // an update, not a create
+  EXPECT_EQ((*next)[0].sequence, 2);
+  EXPECT_THAT(a->GetJob("job-none").status(),
+              StatusIs(absl::StatusCode::kNotFound, _));
+  // Replica a heard of b's jobs from its renewal thread.
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (told == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GT(told.load(), 0);
+  a->SetJobListener(nullptr);
 }
 
 TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
