@@ -243,12 +243,19 @@ struct Pushed {
   std::atomic<int64_t> unavailable{0};
 };
 
-// Sends `batch` to replica (start, start+1, ...) until one acknowledges it.
+// Sends `batch` to replica (start, start+1, ...) until one acknowledges it
+// or `give_up` passes (a failure: the replicas never took it).
 void PushUntilAcknowledged(std::vector<std::unique_ptr<Replica>>& replicas,
                            int start,
                            const lienthong::v1::PushDossierStatusRequest& batch,
-                           Pushed& pushed) {
+                           Pushed& pushed, absl::Time give_up) {
+  std::string last_error = "no replica running";
   for (int attempt = 0;; ++attempt) {
+    if (absl::Now() > give_up) {
+      ADD_FAILURE() << "no replica acknowledged a batch in time: "
+                    << last_error;
+      return;
+    }
     auto stub = replicas[(start + attempt) % kReplicas]->stub();
     if (stub == nullptr) continue;
     grpc::ClientContext context;
@@ -261,6 +268,7 @@ void PushUntilAcknowledged(std::vector<std::unique_ptr<Replica>>& replicas,
       return;
     }
     ++pushed.failed_attempts;
+    last_error = status.error_message();
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ++pushed.unavailable;
     if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
         status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
@@ -367,6 +375,9 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   Pushed pushed;
   std::atomic<bool> pushing{true};
   const absl::Time push_start = absl::Now();
+  // Bounds the run when the replicas cannot take pushes at all (a full disk
+  // stops their audit logs): the test fails instead of hanging.
+  const absl::Time give_up_pushing = push_start + absl::Seconds(150);
   absl::Time push_end;
   std::thread pusher([&] {
     for (int step = 0; step < kSteps; ++step) {
@@ -383,7 +394,7 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
         senders.emplace_back([&, s] {
           for (size_t b = taken++; b < batches.size(); b = taken++) {
             PushUntilAcknowledged(replicas, s + static_cast<int>(b), batches[b],
-                                  pushed);
+                                  pushed, give_up_pushing);
             absl::SleepFor(absl::Milliseconds(400));  // so kills land mid-push
           }
         });
@@ -401,7 +412,8 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   std::string readyz_while_down;
   bool push_refused_while_down = false;
   std::mt19937 rng(20251204);
-  for (int k = 0; pushing || k < kMinKills; ++k) {
+  for (int k = 0; (pushing || k < kMinKills) && absl::Now() < give_up_pushing;
+       ++k) {
     absl::SleepFor(absl::Milliseconds(1000));
     if (k == kMinKills / 2) {
       // The last kill's items are taken over first: a takeover needs the
