@@ -14,6 +14,9 @@ packages=(
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer, ASan, UBSan
   # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
   yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file
+  # The PostgreSQL store's tests (a throwaway server: initdb, pg_ctl); they
+  # skip without it. The quick-start demo does not need it.
+  postgresql-15
 )
 
 missing=()

@@ -213,6 +213,7 @@ class Checker {
   void CheckPortalSync() {
     // max_in_flight, give_up_after_seconds, delivered_retention_hours.
     CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
+    CheckPostgresStore();
     if (absl::Status s = sync::ValidateProcedureCodeMappings(
             config_.portal_sync().procedure_codes());
         !s.ok()) {
@@ -221,6 +222,25 @@ class Checker {
       const size_t colon = message.find(": ");
       Problem(absl::StrCat("portal_sync.", message.substr(0, colon)),
               message.substr(colon + 2));
+    }
+  }
+
+  // store: postgres. The connection string comes from the environment
+  // only (whether it is set is checked at start and by --check).
+  void CheckPostgresStore() {
+    const auto& pg = config_.portal_sync().postgres();
+    CheckNoNegativeIntegers(pg, "portal_sync.postgres");
+    if (!pg.dsn().empty()) {
+      // Not echoed: it holds a password.
+      Problem("portal_sync.postgres.dsn",
+              "a connection string is never kept in the config file: set "
+              "the environment variable LIENTHONG_PG_DSN instead");
+    }
+    if (pg.lease_seconds() > 0 && pg.lease_seconds() < 3) {
+      Problem("portal_sync.postgres.lease_seconds", "must be at least 3");
+    }
+    if (pg.pool_size() > 100) {
+      Problem("portal_sync.postgres.pool_size", "must be at most 100");
     }
   }
 

@@ -103,7 +103,7 @@ int Fail(const absl::Status& status, int exit_code) {
   return exit_code;
 }
 
-int Run(const std::string& config_path, bool check_only,
+int Run(const std::string& config_path, bool check_only, bool migrate,
         bool allow_insecure_file_modes) {
   using namespace lienthong;
   using server::GatewayServer;
@@ -128,6 +128,12 @@ int Run(const std::string& config_path, bool check_only,
   adapters::CurlHttpClient::Options http_options;
   if (int max = config->resilience().max_connections_per_system(); max > 0) {
     http_options.max_connections_per_host = max;
+  }
+  if (migrate) {
+    absl::StatusOr<int> version = sync::MigratePostgres(*config);
+    if (!version.ok()) return Fail(version.status(), 2);
+    std::cout << "outbox schema on PostgreSQL at version " << *version << "\n";
+    return 0;
   }
   if (check_only) {
     // Adapters are made (and dropped) as at start; nothing is sent.
@@ -200,9 +206,14 @@ int Run(const std::string& config_path, bool check_only,
       options.bearer_token = *std::move(token);
     }
     GatewayServer* gateway = server->get();
+    sync::PortalSync* sync = portal_sync.get();
     auto started = admin::AdminServer::Start(
-        options, &gateway->metrics_registry(),
-        [gateway] { return gateway->Ready(); });
+        options, &gateway->metrics_registry(), [gateway, sync] {
+          absl::Status ready = gateway->Ready();
+          // A PostgreSQL outbox that cannot be reached: not ready.
+          if (ready.ok() && sync != nullptr) ready = sync->Ready();
+          return ready;
+        });
     if (!started.ok()) {
       return Fail(positions.Locate(config::AtConfigField(
                       "admin.address", started.status())),
@@ -304,6 +315,11 @@ int main(int argc, char** argv) {
                "load the config and build everything start-up builds "
                "(adapters, routes, policy, TLS, audit and outbox settings) "
                "without listening or writing, then exit");
+  bool migrate = false;
+  app.add_flag("--migrate", migrate,
+               "bring the PostgreSQL store's schema (portal_sync.store: "
+               "postgres, connection string in LIENTHONG_PG_DSN) to this "
+               "gateway's version, then exit; start refuses an older one");
   bool allow_insecure_file_modes = false;
   app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
                "start even when the config or a key file is readable by group "
@@ -324,5 +340,5 @@ int main(int argc, char** argv) {
   // debug aid, on by default there), under one process-wide lock; gRPC locks
   // through absl::Mutex too. The tests keep the checks on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return Run(config_path, check_only, allow_insecure_file_modes);
+  return Run(config_path, check_only, migrate, allow_insecure_file_modes);
 }

@@ -42,10 +42,20 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
   GatewayConfig scratch_config = config;
   scratch_config.mutable_portal_sync()->set_outbox_file(
       scratch.File("outbox.db"));
+  // A scratch SQLite outbox also for store: postgres, which is not
+  // connected to by a check.
+  scratch_config.mutable_portal_sync()->set_store(
+      lienthong::config::v1::sqlite);
   absl::StatusOr<std::unique_ptr<sync::PortalSync>> sync =
       sync::PortalSync::Create(scratch_config, registry, http);
   if (!sync.ok()) return AtPortalSyncField(sync.status());
   sync->reset();
+  if (config.portal_sync().store() == lienthong::config::v1::postgres) {
+    // The connection string is set and parses; not connected to.
+    return config::AtConfigField(
+        "portal_sync.store",
+        sync::PostgresPoolOptions(config.portal_sync()).status());
+  }
   // The configured outbox, without writing to it: openable, and of a schema
   // version this gateway reads.
   const std::string& file = config.portal_sync().outbox_file();

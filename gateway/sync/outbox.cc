@@ -1,6 +1,6 @@
 // Outbox: opening (the schema and its upgrades, the key check, crash
 // recovery), listeners, counts. The operations are in outbox_*.cc.
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 
 #include <iterator>
 #include <string>
@@ -28,7 +28,7 @@ using storage::Transaction;
 
 constexpr char kLabel[] = "outbox store";
 
-// What the key check record holds, sealed (see Outbox::CheckKey).
+// What the key check record holds, sealed (see SqliteOutbox::CheckKey).
 constexpr char kKeyCheck[] = "lienthong outbox key check";
 
 // The partial index items_open below spells the open states as numbers, as
@@ -170,12 +170,12 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
   LIENTHONG_RETURN_IF_ERROR(storage::UpgradeSchema(*db, kUpgrades).status());
   OutboxOptions kept = options;
   kept.key.clear();  // the cipher holds it
-  std::unique_ptr<Outbox> outbox(
-      new Outbox(std::move(db), kept, std::move(cipher)));
+  std::unique_ptr<SqliteOutbox> outbox(
+      new SqliteOutbox(std::move(db), kept, std::move(cipher)));
   absl::MutexLock lock(&outbox->mu_);
   LIENTHONG_RETURN_IF_ERROR(outbox->Init());
   LIENTHONG_RETURN_IF_ERROR(outbox->LoadOpenItems());
-  return outbox;
+  return std::unique_ptr<Outbox>(std::move(outbox));
 }
 
 absl::Status Outbox::CheckFile(const std::string& path) {
@@ -191,19 +191,19 @@ absl::Status Outbox::CheckFile(const std::string& path) {
   return storage::CheckSchemaNotNewer(**existing, std::size(kUpgrades));
 }
 
-Outbox::Outbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
+SqliteOutbox::SqliteOutbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
                OutboxCipher cipher)
     : options_(std::move(options)),
       cipher_(std::move(cipher)),
       db_(std::move(db)) {}
 
-Outbox::~Outbox() = default;
+SqliteOutbox::~SqliteOutbox() = default;
 
-std::string Outbox::SealedPlace(absl::string_view code, int64_t seq) const {
+std::string SqliteOutbox::SealedPlace(absl::string_view code, int64_t seq) const {
   return absl::StrCat(outbox_id_, "|d|", code, "|", seq);
 }
 
-absl::Status Outbox::CheckKey() {
+absl::Status SqliteOutbox::CheckKey() {
   const std::string place = absl::StrCat(outbox_id_, "|key-check");
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement get,
@@ -228,7 +228,7 @@ absl::Status Outbox::CheckKey() {
   return put.Bind(1, absl::BytesToHexString(sealed)).Run();
 }
 
-absl::Status Outbox::Init() {
+absl::Status SqliteOutbox::Init() {
   LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   {
     LIENTHONG_ASSIGN_OR_RETURN(
@@ -255,7 +255,7 @@ absl::Status Outbox::Init() {
   return txn.Commit();
 }
 
-absl::Status Outbox::LoadOpenItems() {
+absl::Status SqliteOutbox::LoadOpenItems() {
   queues_.Clear();
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement q,
@@ -309,12 +309,12 @@ void Outbox::NotifyJobs(const std::vector<std::string>& job_ids) {
   if (listener) listener(job_ids);
 }
 
-std::optional<absl::Time> Outbox::NextDue() const {
+std::optional<absl::Time> SqliteOutbox::NextDue() const {
   absl::MutexLock lock(&mu_);
   return queues_.NextDue();
 }
 
-absl::Status Outbox::ExpediteRetries() {
+absl::Status SqliteOutbox::ExpediteRetries() {
   const absl::Time now = options_.clock->Now();
   {
     absl::MutexLock lock(&mu_);
@@ -331,7 +331,7 @@ absl::Status Outbox::ExpediteRetries() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<OutboxCounts> Outbox::Counts() const {
+absl::StatusOr<OutboxCounts> SqliteOutbox::Counts() const {
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement q,
@@ -366,7 +366,7 @@ absl::StatusOr<OutboxCounts> Outbox::Counts() const {
   return counts;
 }
 
-OutboxCounts Outbox::OpenCounts() const {
+OutboxCounts SqliteOutbox::OpenCounts() const {
   absl::MutexLock lock(&mu_);
   const KeyQueues::Counts open = queues_.OpenCounts();
   OutboxCounts counts;
@@ -376,7 +376,7 @@ OutboxCounts Outbox::OpenCounts() const {
   return counts;
 }
 
-absl::Status Outbox::CheckIntegrity() const {
+absl::Status SqliteOutbox::CheckIntegrity() const {
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(Statement q,
                              db_->Prepare("PRAGMA integrity_check"));

@@ -1,5 +1,7 @@
-// Outbox: the durable queue of changes for the national portal, on SQLite
-// through gateway/storage (WAL, synchronous=FULL, secure_delete). Callers
+// Outbox: the durable queue of changes for the national portal: the
+// contract below, implemented on SQLite (sqlite_outbox.h, the embedded
+// default; what follows describes it) and on PostgreSQL (pg_outbox.h,
+// shared by replicas; it says where it differs). SQLite goes through gateway/storage (WAL, synchronous=FULL, secure_delete). Callers
 // are answered only after the COMMIT that makes their changes durable. The
 // order of open items is kept in memory by KeyQueues (key_queues.h); each
 // operation's SQL is in the file of its concern (outbox_dossiers.cc,
@@ -204,7 +206,8 @@ class Outbox {
   // Called after a commit that changed jobs, with their ids.
   using JobListener = std::function<void(const std::vector<std::string>&)>;
 
-  // Opens (or creates, with its folder: file 0600, folders 0700) the
+  // The SQLite outbox (sqlite_outbox.h), the embedded default. Opens (or
+  // creates, with its folder: file 0600, folders 0700) the
   // database, brings its schema to the current version (gateway/storage
   // schema versions: a version-2 file gains the index items_job and becomes
   // version 3), turns in-flight items back to pending and loads the open
@@ -217,7 +220,7 @@ class Outbox {
   // outbox_states.h. REQUIRES: `options.clock` outlives the outbox.
   static absl::StatusOr<std::unique_ptr<Outbox>> Open(
       const OutboxOptions& options);
-  ~Outbox();
+  virtual ~Outbox() = default;
 
   // Checks, without creating or changing anything, that Open() could open
   // `path` as far as the file decides (not the key): an existing file must
@@ -232,7 +235,8 @@ class Outbox {
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
-  // Sets the listeners. Thread-safe; a listener must not call back into the
+  // Sets the listeners (kept here, called by the implementations after
+  // their commits). Thread-safe; a listener must not call back into the
   // outbox synchronously with a lock of its own held that outbox callers
   // take.
   void SetWorkListener(WorkListener listener);
@@ -250,36 +254,36 @@ class Outbox {
   // <B>" for a transition the rules refuse (or a time earlier than the last
   // accepted update's); INTERNAL when sealing fails; UNAVAILABLE when the
   // store cannot be written; nothing is queued then.
-  absl::StatusOr<PushResult> PushDossierUpdates(
+  virtual absl::StatusOr<PushResult> PushDossierUpdates(
       const google::protobuf::RepeatedPtrField<
-          lienthong::v1::DossierStatusUpdate>& updates);
+          lienthong::v1::DossierStatusUpdate>& updates) = 0;
 
   // Plans `request.procedures` (see procedure_plan.h) and, unless dry_run,
   // queues the changes under a new job; returns the plan, its counts and the
   // job id (empty for a dry run or when nothing changes). Fails with
   // INVALID_ARGUMENT listing every bad procedure (ValidateCatalogue), or
   // UNAVAILABLE; nothing is queued then.
-  absl::StatusOr<lienthong::v1::SyncProceduresResponse> SyncProcedures(
-      const lienthong::v1::SyncProceduresRequest& request);
+  virtual absl::StatusOr<lienthong::v1::SyncProceduresResponse> SyncProcedures(
+      const lienthong::v1::SyncProceduresRequest& request) = 0;
 
   // Returns the job. NOT_FOUND for an unknown id or a job pruned after it
   // finished (the message says both), UNAVAILABLE.
-  absl::StatusOr<lienthong::v1::SyncJob> GetJob(absl::string_view job_id);
+  virtual absl::StatusOr<lienthong::v1::SyncJob> GetJob(absl::string_view job_id) = 0;
 
   // Returns dead letters in id order from after `page_token` (empty: from
   // the start), at most `page_size` (0: 100; at most 1000), and the token
   // of the next page (empty on the last); a registration's kind is
   // "registration". INVALID_ARGUMENT for a bad token or negative size,
   // UNAVAILABLE, DATA_LOSS for a stored kind none of outbox_states.h.
-  absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
-      int page_size, absl::string_view page_token);
+  virtual absl::StatusOr<lienthong::v1::ListDeadLettersResponse> ListDeadLetters(
+      int page_size, absl::string_view page_token) = 0;
 
   // Puts the dead letters `ids` (empty: all) back in the queue, due now, at
   // their place in their key's order; ids that are not dead letters are
   // skipped. Returns how many were requeued. INVALID_ARGUMENT for an id
   // that is not a number, UNAVAILABLE, DATA_LOSS for a stored kind none of
   // outbox_states.h.
-  absl::StatusOr<int> RetryDeadLetters(absl::Span<const std::string> ids);
+  virtual absl::StatusOr<int> RetryDeadLetters(absl::Span<const std::string> ids) = 0;
 
   // Records `finished` and then claims up to `max_claims` due items (marks
   // them in flight), in one transaction: an item is due when it is the first
@@ -287,25 +291,25 @@ class Outbox {
   // Oldest due first. UNAVAILABLE when the store cannot be written; nothing
   // is recorded or claimed then (report `finished` again).
   // REQUIRES: every id in `finished` was claimed and not yet finished.
-  absl::StatusOr<std::vector<OutboxItem>> FinishAndClaim(
-      absl::Span<const DeliveryResult> finished, int max_claims);
+  virtual absl::StatusOr<std::vector<OutboxItem>> FinishAndClaim(
+      absl::Span<const DeliveryResult> finished, int max_claims) = 0;
 
   // The earliest time an item will be due, if any is pending at the head
   // of its key.
-  std::optional<absl::Time> NextDue() const;
+  virtual std::optional<absl::Time> NextDue() const = 0;
 
   // Makes every pending item due now: after a portal-wide outage ended,
   // items need not sit out backoffs earned while it was down. UNAVAILABLE.
-  absl::Status ExpediteRetries();
+  virtual absl::Status ExpediteRetries() = 0;
 
   // Items by state. UNAVAILABLE; DATA_LOSS for a stored state none of
   // outbox_states.h.
-  absl::StatusOr<OutboxCounts> Counts() const;
+  virtual absl::StatusOr<OutboxCounts> Counts() const = 0;
 
   // The open items by state (pending, in flight, dead; `delivered` is 0),
   // from memory: no store access, so it cannot fail. Costs a walk over the
   // open items; for metrics at scrape time.
-  OutboxCounts OpenCounts() const;
+  virtual OutboxCounts OpenCounts() const = 0;
 
   // One step of a pass over the items, oldest first, that deletes delivered
   // items finished before `finished_before`, and then over the jobs, that
@@ -342,8 +346,8 @@ class Outbox {
   // UNAVAILABLE when the store cannot be read or written (nothing deleted
   // in that step, and nothing reported as deleted that was not; call again
   // later). Thread-safe. REQUIRES: max_examined >= 1.
-  absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
-                                               int max_examined);
+  virtual absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,
+                                               int max_examined) = 0;
 
   // The national procedure database as last read (catalogue_pull.h), kept
   // in the outbox's database: every procedure, replaced whole by each read.
@@ -355,101 +359,42 @@ class Outbox {
   // Replaces the stored national catalogue with `procedures`, read at
   // `pulled_at`, in one transaction. UNAVAILABLE when the store cannot be
   // written (the previous catalogue stays). Thread-safe.
-  absl::Status ReplaceNationalCatalogue(
+  virtual absl::Status ReplaceNationalCatalogue(
       absl::Span<const lienthong::v1::NationalProcedure> procedures,
-      absl::Time pulled_at);
+      absl::Time pulled_at) = 0;
 
   // Returns the stored catalogue's codes and when it was read.
   // UNAVAILABLE. Thread-safe.
-  absl::StatusOr<NationalCatalogueRows> ReadNationalCatalogue() const;
+  virtual absl::StatusOr<NationalCatalogueRows> ReadNationalCatalogue() const = 0;
 
-  // Runs PRAGMA integrity_check; INTERNAL with its report when not "ok".
-  absl::Status CheckIntegrity() const;
+  // Checks the store's integrity (SQLite: PRAGMA integrity_check); INTERNAL
+  // with its report when it finds damage, UNAVAILABLE.
+  virtual absl::Status CheckIntegrity() const = 0;
+
+  // OK while the store can be used; UNAVAILABLE with the reason (no
+  // secrets, no personal data: shown by /readyz) while it cannot (a
+  // PostgreSQL store that is unreachable). Cheap: answered from what the
+  // store last saw, without a round trip. Thread-safe.
+  virtual absl::Status Ready() const = 0;
 
   // Returns the random id of this database, the first part of its
   // idempotency keys. Thread-safe (fixed once Open() returns).
   const std::string& outbox_id() const { return outbox_id_; }
 
- private:
-  Outbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
-         OutboxCipher cipher);
-  // The associated data that binds a dossier item's sealed payload to its
-  // place: "<outbox id>|d|<code>|<seq>".
-  std::string SealedPlace(absl::string_view code, int64_t seq) const;
-  // Open()'s steps after the schema is current: the outbox id, the key
-  // check, crash recovery, in one transaction; then the open items' order.
-  absl::Status Init() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status LoadOpenItems() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Checks the key against the record sealed when the database was made
-  // (makes that record in a new one). FAILED_PRECONDITION for another key.
-  absl::Status CheckKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // PushDossierUpdates' step for update `index` of the batch; see
-  // outbox_dossiers.cc.
-  struct PushState;
-  absl::Status PushOne(const lienthong::v1::DossierStatusUpdate& u, int index,
-                       PushState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertDossierItem(const lienthong::v1::DossierStatusUpdate& u,
-                                 int64_t seq, bool registration,
-                                 const std::optional<std::string>& dedup,
-                                 PushState& state)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // SyncProcedures' steps (see outbox_catalogue.cc): reads the stored
-  // procedures into `state` and what the portal will hold of each into
-  // `current`; queues one change, publishing `payload` with content `hash`
-  // or, without a hash, withdrawing payload.code().
-  struct SyncState;
-  absl::Status ReadProcedures(
-      SyncState& state, absl::flat_hash_map<std::string, std::string>& current)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status QueueProcedureChange(const lienthong::v1::Procedure& payload,
-                                    const std::optional<std::string>& hash,
-                                    SyncState& state)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // FinishAndClaim's claiming step: reads and marks each head in flight,
-  // or parks it as a dead letter when it cannot be read (adding its id to
-  // `unreadable`); see outbox_claim.cc.
-  absl::Status ClaimHeads(absl::Span<const KeyQueues::Head> heads,
-                          absl::Time now, std::vector<OutboxItem>& claimed,
-                          std::vector<int64_t>& unreadable,
-                          std::vector<std::string>& jobs)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // PruneDelivered's steps over the items and over the jobs: each looks at
-  // up to `budget` rows after its place, deletes what may go, adds to
-  // `progress` and returns true once it reached its end.
-  absl::StatusOr<bool> PruneItems(int64_t before, int budget,
-                                  PruneProgress& progress)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<bool> PruneJobs(int64_t before, int budget,
-                                 PruneProgress& progress)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // An item read for claiming, or why it cannot be (not readable, or its
-  // seal broken: `unreadable` says which, and the item is a dead letter).
-  struct ClaimedRow {
-    OutboxItem item;
-    std::string unreadable;
-  };
-  absl::StatusOr<ClaimedRow> ReadClaimed(int64_t id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+ protected:
+  Outbox() = default;
+  // Call the listeners, outside any lock of the implementation's.
   void NotifyWork();
   void NotifyJobs(const std::vector<std::string>& job_ids);
 
-  const OutboxOptions options_;
-  const OutboxCipher cipher_;
+  // Set once by the implementation's Open().
   std::string outbox_id_;
 
-  mutable absl::Mutex mu_;
-  std::unique_ptr<storage::Database> db_ ABSL_GUARDED_BY(mu_);
-  // The open items' order, by "<p|d><code>".
-  KeyQueues queues_ ABSL_GUARDED_BY(mu_);
-  // PruneDelivered's place in its pass: over the items, after this id; once
-  // they are done, over the jobs, after this job id.
-  int64_t prune_after_id_ ABSL_GUARDED_BY(mu_) = 0;
-  bool pruning_jobs_ ABSL_GUARDED_BY(mu_) = false;
-  std::string prune_after_job_ ABSL_GUARDED_BY(mu_);
-
+ private:
   absl::Mutex listener_mu_;
   WorkListener work_listener_ ABSL_GUARDED_BY(listener_mu_);
   JobListener job_listener_ ABSL_GUARDED_BY(listener_mu_);
+
 };
 
 }  // namespace lienthong::sync

@@ -10,8 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
+#include "gateway/sync/outbox_push.h"
 #include "gateway/sync/procedure_plan.h"
 
 namespace lienthong::sync {
@@ -28,7 +29,7 @@ using storage::Transaction;
 namespace outbox_internal {
 
 // A procedure's row of `procedures` as a sync leaves it. Not in an
-// anonymous namespace: Outbox::SyncState holds it.
+// anonymous namespace: SqliteOutbox::SyncState holds it.
 struct ProcedureRow {
   int64_t last_seq = 0;
   std::optional<std::string> acked;
@@ -39,33 +40,6 @@ struct ProcedureRow {
 using outbox_internal::ProcedureRow;
 
 namespace {
-
-// Adds `step` to the response's plan and counts.
-void Count(const ProcedurePlan& step,
-           lienthong::v1::SyncProceduresResponse& response) {
-  switch (step.action()) {
-    case ProcedurePlan::CREATE:
-      response.set_creates(response.creates() + 1);
-      break;
-    case ProcedurePlan::UPDATE:
-      response.set_updates(response.updates() + 1);
-      break;
-    case ProcedurePlan::WITHDRAW:
-      response.set_withdrawals(response.withdrawals() + 1);
-      break;
-    default:
-      response.set_unchanged(response.unchanged() + 1);
-      break;
-  }
-  *response.add_plan() = step;
-}
-
-std::string NewJobId(absl::Time now) {
-  absl::BitGen gen;
-  return absl::StrFormat(
-      "job-%s-%06x", absl::FormatTime("%Y%m%d%H%M%S", now, absl::UTCTimeZone()),
-      absl::Uniform<uint32_t>(gen, 0, 1u << 24));
-}
 
 absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -102,7 +76,7 @@ absl::Status InsertJob(Database& db, const std::string& job_id, int total,
 }  // namespace
 
 // One sync's work: the stored procedures, the job, what changed in memory.
-struct Outbox::SyncState {
+struct SqliteOutbox::SyncState {
   absl::Time now;
   std::string job_id;
   absl::flat_hash_map<std::string, ProcedureRow> rows;
@@ -115,7 +89,7 @@ struct Outbox::SyncState {
   std::vector<std::pair<std::string, int64_t>> superseded;  // map key, seq
 };
 
-absl::StatusOr<lienthong::v1::SyncProceduresResponse> Outbox::SyncProcedures(
+absl::StatusOr<lienthong::v1::SyncProceduresResponse> SqliteOutbox::SyncProcedures(
     const lienthong::v1::SyncProceduresRequest& request) {
   LIENTHONG_RETURN_IF_ERROR(ValidateCatalogue(request));
   std::vector<CatalogueEntry> entries;
@@ -132,11 +106,11 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> Outbox::SyncProcedures(
     LIENTHONG_RETURN_IF_ERROR(ReadProcedures(state, current));
     std::vector<ProcedurePlan> plan =
         ComputePlan(entries, current, request.withdraw_missing());
-    for (const ProcedurePlan& step : plan) Count(step, response);
+    for (const ProcedurePlan& step : plan) outbox_internal::CountPlanStep(step, response);
     const int changes =
         response.creates() + response.updates() + response.withdrawals();
     if (request.dry_run() || changes == 0) return response;
-    state.job_id = NewJobId(state.now);
+    state.job_id = outbox_internal::NewJobId(state.now);
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     // Plan steps name codes; this finds their content in the request.
     absl::flat_hash_map<std::string, int> index;
@@ -172,7 +146,7 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> Outbox::SyncProcedures(
   return response;
 }
 
-absl::Status Outbox::ReadProcedures(
+absl::Status SqliteOutbox::ReadProcedures(
     SyncState& state, absl::flat_hash_map<std::string, std::string>& current) {
   LIENTHONG_ASSIGN_OR_RETURN(Statement q,
                              db_->Cached("SELECT code, last_seq, target_hash, "
@@ -191,7 +165,7 @@ absl::Status Outbox::ReadProcedures(
   });
 }
 
-absl::Status Outbox::QueueProcedureChange(
+absl::Status SqliteOutbox::QueueProcedureChange(
     const lienthong::v1::Procedure& payload,
     const std::optional<std::string>& hash, SyncState& state) {
   const std::string& code = payload.code();
@@ -229,7 +203,7 @@ absl::Status Outbox::QueueProcedureChange(
   return absl::OkStatus();
 }
 
-absl::StatusOr<lienthong::v1::SyncJob> Outbox::GetJob(
+absl::StatusOr<lienthong::v1::SyncJob> SqliteOutbox::GetJob(
     absl::string_view job_id) {
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -238,27 +212,12 @@ absl::StatusOr<lienthong::v1::SyncJob> Outbox::GetJob(
                   "updated_at FROM jobs WHERE id=?"));
   LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, job_id).Step());
   if (!row) {
-    return absl::NotFoundError(absl::StrCat(
-        "no sync job '", job_id,
-        "': the id is unknown, or the job finished longer ago than "
-        "portal_sync.delivered_retention_hours and was pruned"));
+    return absl::NotFoundError(
+        absl::StrCat("no sync job '", job_id, outbox_internal::kNoSuchJob));
   }
-  lienthong::v1::SyncJob job;
-  job.set_job_id(std::string(job_id));
-  job.set_total(q.Int(0));
-  job.set_delivered(q.Int(1));
-  job.set_dead_lettered(q.Int(2));
-  if (job.delivered() + job.dead_lettered() >= job.total()) {
-    job.set_state(job.dead_lettered() > 0
-                      ? lienthong::v1::SyncJob::DONE_WITH_ERRORS
-                      : lienthong::v1::SyncJob::DONE);
-  } else {
-    job.set_state(q.Int64(3) != 0 ? lienthong::v1::SyncJob::RUNNING
-                                  : lienthong::v1::SyncJob::QUEUED);
-  }
-  *job.mutable_created() = ToProtoTime(FromMicros(q.Int64(4)));
-  *job.mutable_updated() = ToProtoTime(FromMicros(q.Int64(5)));
-  return job;
+  return outbox_internal::JobOf(job_id, q.Int(0), q.Int(1), q.Int(2),
+                                q.Int64(3) != 0, FromMicros(q.Int64(4)),
+                                FromMicros(q.Int64(5)));
 }
 
 }  // namespace lienthong::sync

@@ -1,4 +1,4 @@
-// Outbox::FinishAndClaim: delivery results recorded, due heads claimed (see
+// SqliteOutbox::FinishAndClaim: delivery results recorded, due heads claimed (see
 // outbox.h). Each statement is one step below; FinishAndClaim runs them in
 // one transaction and then brings KeyQueues up to date.
 #include <algorithm>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
@@ -240,7 +240,7 @@ KeyQueues::Landing LandingOf(DeliveryResult::Kind kind) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
+absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FinishAndClaim(
     absl::Span<const DeliveryResult> finished, int max_claims) {
   const absl::Time now = options_.clock->Now();
   std::vector<OutboxItem> claimed;
@@ -279,7 +279,7 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FinishAndClaim(
   return claimed;
 }
 
-absl::Status Outbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
+absl::Status SqliteOutbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
                                 absl::Time now,
                                 std::vector<OutboxItem>& claimed,
                                 std::vector<int64_t>& unreadable,
@@ -311,7 +311,7 @@ absl::Status Outbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Outbox::ClaimedRow> Outbox::ReadClaimed(int64_t id) {
+absl::StatusOr<SqliteOutbox::ClaimedRow> SqliteOutbox::ReadClaimed(int64_t id) {
   LIENTHONG_ASSIGN_OR_RETURN(StoredItem stored, ReadItem(*db_, id));
   ClaimedRow row;
   row.item = std::move(stored.item);

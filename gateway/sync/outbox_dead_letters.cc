@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
@@ -83,10 +83,8 @@ absl::Status Requeue(Database& db, absl::string_view outbox_id,
   // refused needs a new key; one that only failed keeps its key, in case
   // an unanswered attempt was applied.
   const int64_t generation = d.generation + (d.refused ? 1 : 0);
-  std::string key =
-      absl::StrCat(outbox_id, "-", d.kind == ItemKind::kProcedure ? "p" : "d",
-                   d.seq, "-", d.key);
-  if (generation > 0) absl::StrAppend(&key, "-r", generation);
+  const std::string key = outbox_internal::IdempotencyKey(
+      outbox_id, d.kind, d.seq, d.key, generation);
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement up,
       db.Cached("UPDATE items SET state=?, next_attempt_at=?, "
@@ -105,35 +103,13 @@ absl::Status Requeue(Database& db, absl::string_view outbox_id,
   return job.Bind(1, Micros(now)).Bind(2, *d.job).Run();
 }
 
-absl::StatusOr<std::vector<int64_t>> ParseIds(
-    absl::Span<const std::string> ids) {
-  std::vector<int64_t> wanted;
-  for (const std::string& id : ids) {
-    int64_t n = 0;
-    if (!absl::SimpleAtoi(id, &n) || n <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("dead letter id '", id, "' is not a number"));
-    }
-    wanted.push_back(n);
-  }
-  return wanted;
-}
-
 }  // namespace
 
-absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
+absl::StatusOr<lienthong::v1::ListDeadLettersResponse> SqliteOutbox::ListDeadLetters(
     int page_size, absl::string_view page_token) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size must not be negative");
-  }
-  if (page_size == 0) page_size = 100;
-  page_size = std::min(page_size, 1000);
   int64_t after = 0;
-  if (!page_token.empty() &&
-      (!absl::SimpleAtoi(page_token, &after) || after < 0)) {
-    return absl::InvalidArgumentError(
-        "page_token is not one this gateway gave");
-  }
+  LIENTHONG_RETURN_IF_ERROR(
+      outbox_internal::ParsePage(page_size, page_token, after));
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement q,
@@ -172,9 +148,9 @@ absl::StatusOr<lienthong::v1::ListDeadLettersResponse> Outbox::ListDeadLetters(
   return response;
 }
 
-absl::StatusOr<int> Outbox::RetryDeadLetters(
+absl::StatusOr<int> SqliteOutbox::RetryDeadLetters(
     absl::Span<const std::string> ids) {
-  LIENTHONG_ASSIGN_OR_RETURN(std::vector<int64_t> wanted, ParseIds(ids));
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<int64_t> wanted, outbox_internal::ParseDeadLetterIds(ids));
   const absl::Time now = options_.clock->Now();
   std::vector<std::string> jobs;
   int requeued = 0;

@@ -1,4 +1,4 @@
-// Outbox::PushDossierUpdates: a dossier's registration and progress, queued
+// SqliteOutbox::PushDossierUpdates: a dossier's registration and progress, queued
 // in the dossier's order, sealed (see outbox.h).
 #include <optional>
 #include <string>
@@ -9,60 +9,25 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/dossier_status.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "gateway/sync/outbox_push.h"
 
 namespace lienthong::sync {
 
 using lienthong::v1::DossierStatus;
 using lienthong::v1::DossierStatusUpdate;
-using outbox_internal::DedupKey;
 using outbox_internal::MapKey;
 using outbox_internal::Micros;
 using storage::Database;
 using storage::Statement;
 using storage::Transaction;
 
-namespace outbox_internal {
-
-// A dossier as a push leaves it (the row of `dossiers`). Not in an anonymous
-// namespace: Outbox::PushState holds it.
-struct DossierHead {
-  int64_t last_seq = 0;
-  DossierStatus status = lienthong::v1::DOSSIER_STATUS_UNSPECIFIED;
-  absl::Time time;
-  std::optional<std::string> registration;  // digest of the last queued
-};
-
-}  // namespace outbox_internal
-
 using outbox_internal::DossierHead;
+using outbox_internal::PushPlan;
+using outbox_internal::TimeOf;
 
 namespace {
-
-// What a registration sends besides the status: MaTTHC and the registration
-// itself, serialized deterministically.
-std::string RegistrationContent(const DossierStatusUpdate& u) {
-  DossierStatusUpdate content;
-  content.set_procedure_code(u.procedure_code());
-  *content.mutable_registration() = u.registration();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    content.SerializeToCodedStream(&out);
-  }
-  return bytes;
-}
-
-absl::Time TimeOf(const DossierStatusUpdate& u) {
-  return absl::FromUnixSeconds(u.time().seconds()) +
-         absl::Nanoseconds(u.time().nanos());
-}
 
 absl::StatusOr<DossierHead> ReadHead(Database& db, const std::string& code) {
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -105,70 +70,46 @@ absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
   return q.Bind(1, dedup).Step();
 }
 
-// Why update `index` may not follow `head`: no registration ever, a
-// transition the rules refuse, a time before the last accepted one.
-absl::Status CheckFollows(const DossierStatusUpdate& u, int index,
-                          const DossierHead& head, bool registering) {
-  if (!head.registration.has_value() && !registering) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("updates[", index,
-                     "].registration: required with the first update "
-                     "of dossier ",
-                     u.dossier_code(),
-                     ", which the gateway has not registered with the portal"));
-  }
-  std::optional<DossierStatus> last;
-  if (head.last_seq > 0) last = head.status;
-  if (absl::Status s = CheckTransition(u.dossier_code(), last, u.status());
-      !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("updates[", index, "]: ", s.message()));
-  }
-  if (last.has_value() && TimeOf(u) < head.time) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("updates[", index, "]: dossier ", u.dossier_code(), ": ",
-                     DossierStatusName(u.status()),
-                     " is dated before the last accepted status ",
-                     DossierStatusName(*last)));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-// One push's work so far: the dossiers as it leaves them, the updates it
-// accepted (for duplicates within the batch), the items it added.
-struct Outbox::PushState {
+// One push's work so far: the rules' plan, the time, the items it added;
+// and, as the rules' PushStore, the SQLite statements they need.
+struct SqliteOutbox::PushState : outbox_internal::PushStore {
+  PushState(SqliteOutbox* outbox, absl::Time now) : outbox(outbox), now(now) {}
+  absl::StatusOr<DossierHead> ReadHead(const std::string& code) override {
+    return sync::ReadHead(*outbox->db_, code);
+  }
+  absl::StatusOr<bool> Queued(const std::string& dedup) override {
+    return sync::Queued(*outbox->db_, dedup);
+  }
+  absl::Status Insert(const DossierStatusUpdate& u, int64_t seq,
+                      bool registration,
+                      const std::optional<std::string>& dedup) override {
+    return outbox->InsertDossierItem(u, seq, registration, dedup, *this);
+  }
+
+  SqliteOutbox* outbox;
   absl::Time now;
-  absl::flat_hash_map<std::string, DossierHead> heads;
-  absl::flat_hash_set<std::string> batch_keys;
+  PushPlan plan;
   struct NewItem {
     std::string code;
     int64_t seq;
     int64_t id;
   };
   std::vector<NewItem> added;
-  PushResult result;
 };
 
-absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
+absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
     const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
-  PushState state;
-  state.now = options_.clock->Now();
-  for (int i = 0; i < updates.size(); ++i) {
-    if (absl::Status s = ValidateDossierUpdate(updates[i], state.now);
-        !s.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("updates[", i, "].", s.message()));
-    }
-  }
+  PushState state(this, options_.clock->Now());
+  LIENTHONG_RETURN_IF_ERROR(outbox_internal::ValidatePush(updates, state.now));
   {
     absl::MutexLock lock(&mu_);
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     for (int i = 0; i < updates.size(); ++i) {
       LIENTHONG_RETURN_IF_ERROR(PushOne(updates[i], i, state));
     }
-    for (const auto& [code, head] : state.heads) {
+    for (const auto& [code, head] : state.plan.heads) {
       if (head.last_seq == 0) continue;
       LIENTHONG_RETURN_IF_ERROR(WriteHead(*db_, code, head));
     }
@@ -178,65 +119,18 @@ absl::StatusOr<PushResult> Outbox::PushDossierUpdates(
                   KeyQueues::Item{item.id, ItemState::kPending, state.now});
     }
   }
-  const PushResult& result = state.result;
+  const PushResult& result = state.plan.result;
   if (result.accepted == 0 && result.registrations == 0) return result;
   NotifyWork();
   return result;
 }
 
-absl::Status Outbox::PushOne(const DossierStatusUpdate& u, int index,
-                             PushState& state) {
-  auto head_it = state.heads.find(u.dossier_code());
-  if (head_it == state.heads.end()) {
-    LIENTHONG_ASSIGN_OR_RETURN(DossierHead head,
-                               ReadHead(*db_, u.dossier_code()));
-    head_it = state.heads.emplace(u.dossier_code(), std::move(head)).first;
-  }
-  DossierHead& head = head_it->second;
-  // A registration given again is sent again only when it changed, and
-  // even along with an update that is a repeat.
-  std::optional<std::string> registration;
-  if (u.has_registration()) {
-    std::string digest = cipher_.Digest(RegistrationContent(u));
-    if (digest != head.registration) registration = std::move(digest);
-  }
-  std::string dedup = DedupKey(u);
-  bool duplicate = state.batch_keys.contains(dedup);
-  if (!duplicate) {
-    LIENTHONG_ASSIGN_OR_RETURN(duplicate, Queued(*db_, dedup));
-  }
-  const absl::Time time = TimeOf(u);
-  // The last accepted update again, its item possibly pruned.
-  duplicate = duplicate || (head.last_seq > 0 && u.status() == head.status &&
-                            time == head.time);
-  if (!duplicate) {
-    LIENTHONG_RETURN_IF_ERROR(
-        CheckFollows(u, index, head, registration.has_value()));
-  }
-  if (registration.has_value()) {
-    LIENTHONG_RETURN_IF_ERROR(InsertDossierItem(
-        u, ++head.last_seq, /*registration=*/true, std::nullopt, state));
-    head.registration = std::move(registration);
-    ++state.result.registrations;
-  }
-  if (duplicate) {
-    ++state.result.duplicates;
-    return absl::OkStatus();
-  }
-  // The progress item carries no registration: its personal data waits
-  // only as long as the registration needs to.
-  DossierStatusUpdate step = u;
-  step.clear_registration();
-  LIENTHONG_RETURN_IF_ERROR(InsertDossierItem(
-      step, ++head.last_seq, /*registration=*/false, dedup, state));
-  head.status = u.status();
-  head.time = time;
-  state.batch_keys.insert(std::move(dedup));
-  ++state.result.accepted;
-  return absl::OkStatus();
+absl::Status SqliteOutbox::PushOne(const DossierStatusUpdate& u, int index,
+                                   PushState& state) {
+  return outbox_internal::PushOneUpdate(u, index, cipher_, state, state.plan);
 }
 
-absl::Status Outbox::InsertDossierItem(const DossierStatusUpdate& u,
+absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
                                        int64_t seq, bool registration,
                                        const std::optional<std::string>& dedup,
                                        PushState& state) {

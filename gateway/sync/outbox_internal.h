@@ -9,9 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "gateway/sync/outbox.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "lienthong/v1/portal.pb.h"
@@ -47,6 +51,53 @@ inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {
 inline void SortUnique(std::vector<std::string>& ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
+// The ids given to RetryDeadLetters as numbers. INVALID_ARGUMENT for one
+// that is not a positive number.
+inline absl::StatusOr<std::vector<int64_t>> ParseDeadLetterIds(
+    absl::Span<const std::string> ids) {
+  std::vector<int64_t> wanted;
+  for (const std::string& id : ids) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(id, &n) || n <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dead letter id '", id, "' is not a number"));
+    }
+    wanted.push_back(n);
+  }
+  return wanted;
+}
+
+// ListDeadLetters' paging: `page_size` made 100 when 0 and at most 1000,
+// `after` the id the token names (0 for none). INVALID_ARGUMENT for a
+// negative size or a token this gateway did not give.
+inline absl::Status ParsePage(int& page_size, absl::string_view page_token,
+                              int64_t& after) {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size must not be negative");
+  }
+  if (page_size == 0) page_size = 100;
+  page_size = std::min(page_size, 1000);
+  after = 0;
+  if (!page_token.empty() &&
+      (!absl::SimpleAtoi(page_token, &after) || after < 0)) {
+    return absl::InvalidArgumentError(
+        "page_token is not one this gateway gave");
+  }
+  return absl::OkStatus();
+}
+
+// A dossier item's idempotency key: "<outbox id>-d<seq>-<code>", and
+// "-r<generation>" once an item the portal refused is retried.
+inline std::string IdempotencyKey(absl::string_view outbox_id, ItemKind kind,
+                                  int64_t seq, absl::string_view code,
+                                  int64_t generation = 0) {
+  std::string key =
+      absl::StrCat(outbox_id, "-", kind == ItemKind::kProcedure ? "p" : "d",
+                   seq, "-", code);
+  if (generation > 0) absl::StrAppend(&key, "-r", generation);
+  return key;
 }
 
 }  // namespace outbox_internal

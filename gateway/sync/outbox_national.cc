@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
@@ -15,7 +15,7 @@ using outbox_internal::Micros;
 using storage::Statement;
 using storage::Transaction;
 
-absl::Status Outbox::ReplaceNationalCatalogue(
+absl::Status SqliteOutbox::ReplaceNationalCatalogue(
     absl::Span<const lienthong::v1::NationalProcedure> procedures,
     absl::Time pulled_at) {
   absl::MutexLock lock(&mu_);
@@ -37,7 +37,7 @@ absl::Status Outbox::ReplaceNationalCatalogue(
   return txn.Commit();
 }
 
-absl::StatusOr<Outbox::NationalCatalogueRows> Outbox::ReadNationalCatalogue()
+absl::StatusOr<Outbox::NationalCatalogueRows> SqliteOutbox::ReadNationalCatalogue()
     const {
   absl::MutexLock lock(&mu_);
   NationalCatalogueRows rows;

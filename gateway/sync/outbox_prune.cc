@@ -1,4 +1,4 @@
-// Outbox::PruneDelivered: delivered items and finished jobs deleted in
+// SqliteOutbox::PruneDelivered: delivered items and finished jobs deleted in
 // short steps (see outbox.h).
 #include <algorithm>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
-#include "gateway/sync/outbox.h"
+#include "gateway/sync/sqlite_outbox.h"
 #include "gateway/sync/outbox_internal.h"
 
 namespace lienthong::sync {
@@ -88,7 +88,7 @@ absl::StatusOr<CandidateScan> ScanCandidates(Database& db, int64_t after_id,
   return scan;
 }
 
-// Whether delivered item `c` may be deleted; see Outbox::PruneDelivered.
+// Whether delivered item `c` may be deleted; see SqliteOutbox::PruneDelivered.
 absl::StatusOr<bool> MayGo(Database& db, const Candidate& c) {
   // Procedures plan against the procedures table; a repeat of a
   // registration is told by the dossier's registration_hash.
@@ -117,7 +117,7 @@ absl::StatusOr<bool> MayGo(Database& db, const Candidate& c) {
 
 }  // namespace
 
-absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
+absl::StatusOr<PruneProgress> SqliteOutbox::PruneDelivered(absl::Time finished_before,
                                                      int max_examined) {
   PruneProgress progress;
   const int64_t before = Micros(finished_before);
@@ -146,7 +146,7 @@ absl::StatusOr<PruneProgress> Outbox::PruneDelivered(absl::Time finished_before,
   return progress;
 }
 
-absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
+absl::StatusOr<bool> SqliteOutbox::PruneItems(int64_t before, int budget,
                                         PruneProgress& progress) {
   LIENTHONG_ASSIGN_OR_RETURN(
       CandidateScan scan,
@@ -173,7 +173,7 @@ absl::StatusOr<bool> Outbox::PruneItems(int64_t before, int budget,
   return scan.done;
 }
 
-absl::StatusOr<bool> Outbox::PruneJobs(int64_t before, int budget,
+absl::StatusOr<bool> SqliteOutbox::PruneJobs(int64_t before, int budget,
                                        PruneProgress& progress) {
   // Finished: nothing of the job left to deliver nor to retry, its counts
   // agree, and its last change is old enough. The DELETE checks it again.

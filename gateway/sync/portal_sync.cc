@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -17,6 +18,7 @@
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/database.h"
 #include "gateway/sync/outbox_key.h"
+#include "gateway/sync/pg_outbox.h"
 #include "gateway/sync/procedure_codes.h"
 #include "gateway/tls/client_identity.h"
 #include "lienthong/v1/audit.pb.h"
@@ -66,7 +68,83 @@ absl::StatusOr<std::string> OutboxKey(
   return key;
 }
 
+// The outbox the config names: the SQLite file, or the PostgreSQL store.
+absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(
+    const lienthong::config::v1::GatewayConfig& config,
+    resilience::Clock* clock) {
+  const lienthong::config::v1::PortalSync& settings = config.portal_sync();
+  const std::string path = settings.outbox_file().empty()
+                               ? kDefaultOutboxFile
+                               : settings.outbox_file();
+  if (settings.store() == lienthong::config::v1::postgres) {
+    PgOutboxOptions options;
+    LIENTHONG_ASSIGN_OR_RETURN(options.pool, PostgresPoolOptions(settings));
+    options.clock = clock;
+    const auto& pg = settings.postgres();
+    if (pg.lease_seconds() > 0) options.lease = absl::Seconds(pg.lease_seconds());
+    if (pg.poll_interval_ms() > 0) {
+      options.poll_interval = absl::Milliseconds(pg.poll_interval_ms());
+    }
+    if (!config.node_name().empty()) options.replica = config.node_name();
+    LIENTHONG_ASSIGN_OR_RETURN(options.key, OutboxKey(settings, path));
+    auto opened = PgOutbox::Open(options);
+    OPENSSL_cleanse(options.key.data(), options.key.size());
+    if (!opened.ok()) {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat("portal_sync.store: ",
+                                       opened.status().message()));
+    }
+    return std::unique_ptr<Outbox>(*std::move(opened));
+  }
+  OutboxOptions options;
+  options.path = path;
+  options.clock = clock;
+  LIENTHONG_ASSIGN_OR_RETURN(options.key, OutboxKey(settings, options.path));
+  absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(options);
+  OPENSSL_cleanse(options.key.data(), options.key.size());
+  return opened;
+}
+
 }  // namespace
+
+absl::StatusOr<storage::pg::PoolOptions> PostgresPoolOptions(
+    const lienthong::config::v1::PortalSync& settings) {
+  const char* dsn = std::getenv(kPgDsnVariable);
+  if (dsn == nullptr || *dsn == '\0') {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "portal_sync.store: postgres needs the environment variable ",
+        kPgDsnVariable, " (a libpq connection string or postgresql:// URI)"));
+  }
+  const auto& pg = settings.postgres();
+  storage::pg::PoolOptions options;
+  options.dsn = dsn;
+  if (pg.pool_size() > 0) options.size = pg.pool_size();
+  options.statement_timeout = pg.statement_timeout_ms() > 0
+                                  ? absl::Milliseconds(pg.statement_timeout_ms())
+                                  : absl::Seconds(5);
+  options.synchronous_commit =
+      !pg.has_synchronous_commit() || pg.synchronous_commit();
+  // Checks that libpq can parse it, without connecting.
+  absl::Status parsed = storage::pg::Pool::Create(options).status();
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPgDsnVariable, ": ", parsed.message()));
+  }
+  return options;
+}
+
+absl::StatusOr<int> MigratePostgres(
+    const lienthong::config::v1::GatewayConfig& config) {
+  if (config.portal_sync().adapter().empty() ||
+      config.portal_sync().store() != lienthong::config::v1::postgres) {
+    return absl::FailedPreconditionError(
+        "--migrate is for portal_sync.store: postgres; this config keeps no "
+        "PostgreSQL store (the SQLite outbox upgrades itself at start)");
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(storage::pg::PoolOptions options,
+                             PostgresPoolOptions(config.portal_sync()));
+  return PgOutbox::Migrate(options);
+}
 
 CallAuditor AuditCallsTo(std::shared_ptr<const calls::CallRecorder> recorder) {
   return [recorder = std::move(recorder)](
@@ -168,16 +246,8 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
         absl::StrCat("portal_sync: ", s.message()));
   }
 
-  OutboxOptions outbox_options;
-  outbox_options.path = settings.outbox_file().empty() ? kDefaultOutboxFile
-                                                       : settings.outbox_file();
-  outbox_options.clock = worker_options.clock;
-  LIENTHONG_ASSIGN_OR_RETURN(outbox_options.key,
-                             OutboxKey(settings, outbox_options.path));
-  absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(outbox_options);
-  OPENSSL_cleanse(outbox_options.key.data(), outbox_options.key.size());
-  if (!opened.ok()) return opened.status();
-  std::unique_ptr<Outbox> outbox = *std::move(opened);
+  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox,
+                             OpenOutbox(config, worker_options.clock));
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
   sync->adapter_ = *std::move(adapter);

@@ -27,6 +27,7 @@
 #include "adapters/registry.h"
 #include "gateway/calls/call_recorder.h"
 #include "gateway/metrics/registry.h"
+#include "gateway/storage/pg/pg_pool.h"
 #include "gateway/sync/catalogue_pull.h"
 #include "gateway/sync/delivery_worker.h"
 #include "gateway/sync/national_catalogue.h"
@@ -45,6 +46,25 @@ namespace lienthong::sync {
 
 // Where the outbox lives when portal_sync.outbox_file is empty.
 inline constexpr char kDefaultOutboxFile[] = "var/outbox.db";
+
+// The environment variable that holds the PostgreSQL connection string
+// (portal_sync.store: postgres); the config file never does.
+inline constexpr char kPgDsnVariable[] = "LIENTHONG_PG_DSN";
+
+// The pool settings of portal_sync.postgres with the connection string
+// from LIENTHONG_PG_DSN, checked by libpq's parser without connecting.
+// FAILED_PRECONDITION when the variable is unset or empty,
+// INVALID_ARGUMENT when libpq cannot parse it (the message never quotes
+// it). Thread-safe.
+absl::StatusOr<storage::pg::PoolOptions> PostgresPoolOptions(
+    const lienthong::config::v1::PortalSync& settings);
+
+// lienthong-gateway --migrate: brings the PostgreSQL store's schema to this
+// gateway's version and returns it. FAILED_PRECONDITION when the config
+// has no PostgreSQL store or the database is newer; the errors of
+// PostgresPoolOptions and storage::pg::Migrate.
+absl::StatusOr<int> MigratePostgres(
+    const lienthong::config::v1::GatewayConfig& config);
 
 // Returns a CallAuditor that appends each call through `recorder`
 // (calls::CallRecorder::Record: caller, certificate, method, outcome,
@@ -105,6 +125,10 @@ class PortalSync {
   // service() has shut down, or calls may still arrive (they are answered
   // from the outbox, which stays open until destruction).
   void Stop();
+
+  // OK while the outbox's store can be used; UNAVAILABLE with the reason
+  // (Outbox::Ready) while it cannot. For /readyz. Thread-safe.
+  absl::Status Ready() const { return outbox_->Ready(); }
 
   // The parts, for status reports and metrics. Live as long as the
   // PortalSync; thread-safety as documented for each.

@@ -920,6 +920,43 @@ TEST_F(ConfigLoaderTest, PortalProblemsAreNamed) {
   }
 }
 
+// store: postgres: the connection string never in the file.
+TEST_F(ConfigLoaderTest, PostgresStoreSettingsAndRefusals) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw", 1);
+  const std::string postgres = std::string(kPortal) +
+                               "  store: postgres\n"
+                               "  postgres:\n"
+                               "    pool_size: 6\n"
+                               "    lease_seconds: 20\n"
+                               "    synchronous_commit: false\n";
+  auto config = Load(postgres);
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->portal_sync().store(), v1::postgres);
+  EXPECT_EQ(config->portal_sync().postgres().pool_size(), 6);
+  EXPECT_TRUE(config->portal_sync().postgres().has_synchronous_commit());
+  EXPECT_FALSE(config->portal_sync().postgres().synchronous_commit());
+  // The default stays the embedded store.
+  auto plain = Load(kPortal);
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_EQ(plain->portal_sync().store(), v1::sqlite);
+
+  const std::string with_dsn =
+      postgres + "    dsn: host=db password=Secr3t-in-file\n";
+  absl::StatusOr<v1::GatewayConfig> refused = Load(with_dsn);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("portal_sync.postgres.dsn")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("LIENTHONG_PG_DSN"));
+  EXPECT_THAT(refused.status().message(), Not(HasSubstr("Secr3t")));
+  std::string short_lease = postgres;
+  short_lease.replace(short_lease.find("lease_seconds: 20"), 17,
+                      "lease_seconds: 1");
+  EXPECT_THAT(Load(short_lease),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("portal_sync.postgres.lease_seconds")));
+  EXPECT_THAT(Load(std::string(kPortal) + "  store: mysql\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("store")));
+}
+
 // ---- The example operators copy -------------------------------------------
 
 TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {

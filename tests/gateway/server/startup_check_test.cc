@@ -359,6 +359,30 @@ CheckRun RunCheck(const std::string& config_path, const std::string& stderr_path
   return run;
 }
 
+// store: postgres is checked without connecting: the connection string
+// must be in LIENTHONG_PG_DSN and parse; no file is made.
+TEST_F(StartupCheckTest, APostgresStoreNeedsItsConnectionStringOnly) {
+  std::string yaml = Yaml();
+  const std::string line = "  outbox_file: ";
+  yaml.insert(yaml.find(line), "  store: postgres\n");
+  ::unsetenv("LIENTHONG_PG_DSN");
+  EXPECT_THAT(Check(yaml),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("portal_sync.store: postgres needs the "
+                                 "environment variable LIENTHONG_PG_DSN")));
+  ::setenv("LIENTHONG_PG_DSN", "host=127.0.0.1 password='Unterminated-s3cret",
+           1);
+  absl::Status unparsable = Check(yaml);
+  EXPECT_THAT(unparsable, StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("LIENTHONG_PG_DSN")));
+  EXPECT_THAT(unparsable.message(), Not(HasSubstr("s3cret")));
+  // Nothing listens on port 9: a check does not connect.
+  ::setenv("LIENTHONG_PG_DSN", "host=127.0.0.1 port=9 dbname=lienthong", 1);
+  EXPECT_THAT(Check(yaml), IsOk());
+  ::unsetenv("LIENTHONG_PG_DSN");
+  EXPECT_NE(::access((var_ + "/sync").c_str(), F_OK), 0);
+}
+
 TEST_F(StartupCheckTest, TheBinaryRefusesWithFileLineAndColumn) {
   const Case* kThroughTheBinary[] = {&kRefused[0], &kRefused[9], &kRefused[13]};
   for (const Case* c : kThroughTheBinary) {

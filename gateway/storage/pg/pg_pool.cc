@@ -1,0 +1,381 @@
+#include "gateway/storage/pg/pg_pool.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "gateway/status/status_macros.h"
+
+namespace lienthong::storage::pg {
+namespace {
+
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+
+// SQLSTATE classes and codes that mean the server cannot be used now (not
+// that the statement is wrong): connection exceptions, shutdown, too many
+// connections, a cancelled statement (statement_timeout), recovery.
+bool Unavailable(absl::string_view state) {
+  return absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
+         state == "53300" || state == "57014" || state == "25006";
+}
+
+// Class 42 (syntax, undefined objects) is our bug and says nothing of the
+// values; other messages may quote a value (invalid input, constraint
+// details), so only their SQLSTATE goes into the status.
+bool MessageIsSafe(absl::string_view state) {
+  return absl::StartsWith(state, "42");
+}
+
+std::string PrimaryMessage(pg_result* result) {
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  return primary == nullptr ? "" : primary;
+}
+
+absl::Status WithCode(absl::StatusCode code, std::string message) {
+  return absl::Status(code, std::move(message));
+}
+
+}  // namespace
+
+std::string ByteaParam(absl::string_view bytes) {
+  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
+
+Result::Result(pg_result* result) : result_(result) {}
+Result::Result(Result&& other) noexcept
+    : result_(std::exchange(other.result_, nullptr)) {}
+Result& Result::operator=(Result&& other) noexcept {
+  if (this != &other) {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = std::exchange(other.result_, nullptr);
+  }
+  return *this;
+}
+Result::~Result() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+int Result::rows() const { return result_ == nullptr ? 0 : PQntuples(result_); }
+
+int64_t Result::affected() const {
+  int64_t n = 0;
+  if (result_ != nullptr) (void)absl::SimpleAtoi(PQcmdTuples(result_), &n);
+  return n;
+}
+
+bool Result::IsNull(int row, int col) const {
+  return PQgetisnull(result_, row, col) != 0;
+}
+
+std::string Result::Text(int row, int col) const {
+  return std::string(PQgetvalue(result_, row, col),
+                     PQgetlength(result_, row, col));
+}
+
+std::optional<std::string> Result::OptionalText(int row, int col) const {
+  if (IsNull(row, col)) return std::nullopt;
+  return Text(row, col);
+}
+
+int64_t Result::Int64(int row, int col) const {
+  int64_t n = 0;
+  if (!IsNull(row, col)) (void)absl::SimpleAtoi(Text(row, col), &n);
+  return n;
+}
+
+std::string Result::Bytea(int row, int col) const {
+  const std::string text = Text(row, col);
+  if (!absl::StartsWith(text, "\\x") || text.size() % 2 != 0) return "";
+  const absl::string_view hex = absl::string_view(text).substr(2);
+  for (char c : hex) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return "";
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+absl::StatusOr<Result> Session::Exec(absl::string_view sql,
+                                     std::initializer_list<Param> params) {
+  return Exec(sql, std::vector<Param>(params));
+}
+
+absl::StatusOr<Result> Session::Exec(absl::string_view sql,
+                                     const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const std::string statement(sql);
+  pg_result* raw = PQexecParams(conn_, statement.c_str(),
+                                static_cast<int>(values.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0);
+  return Finish(raw);
+}
+
+absl::Status Session::ExecScript(absl::string_view sql) {
+  const std::string script(sql);
+  return Finish(PQexec(conn_, script.c_str())).status();
+}
+
+absl::StatusOr<Result> Session::Finish(pg_result* raw) {
+  Result result(raw);
+  const ExecStatusType status =
+      raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    pool_->Observe(absl::OkStatus());
+    return result;
+  }
+  bool broken = false;
+  absl::Status error = pool_->ErrorOf(raw, conn_, &broken);
+  broken_ = broken_ || broken;
+  return error;
+}
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(PoolOptions options) {
+  if (options.size < 1) {
+    return absl::InvalidArgumentError("pool size must be at least 1");
+  }
+  if (options.dsn.empty()) {
+    return absl::InvalidArgumentError("no database connection string");
+  }
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options.dsn.c_str(), &error);
+  if (parsed == nullptr) {
+    // libpq's message may quote the string, password and all.
+    if (error != nullptr) PQfreemem(error);
+    return absl::InvalidArgumentError(
+        "the database connection string cannot be parsed (libpq conninfo "
+        "'host=... dbname=...' or postgresql:// URI)");
+  }
+  std::string password;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) {
+      password = o->val;
+    }
+  }
+  PQconninfoFree(parsed);
+  return std::unique_ptr<Pool>(new Pool(std::move(options), password));
+}
+
+Pool::Pool(PoolOptions options, std::string password)
+    : options_(std::move(options)), password_(std::move(password)) {}
+
+Pool::~Pool() {
+  absl::MutexLock lock(&mu_);
+  for (pg_conn* conn : idle_) PQfinish(conn);
+}
+
+std::string Pool::Scrub(std::string message) const {
+  if (!password_.empty()) {
+    absl::StrReplaceAll({{password_, "***"}}, &message);
+  }
+  absl::StripTrailingAsciiWhitespace(&message);
+  absl::StrReplaceAll({{"\n", "; "}}, &message);
+  return message;
+}
+
+absl::Status Pool::ErrorOf(pg_result* result, pg_conn* conn, bool* broken) {
+  const char* raw_state =
+      result == nullptr ? nullptr
+                        : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string state = raw_state == nullptr ? "" : raw_state;
+  absl::Status status;
+  if (PQstatus(conn) != CONNECTION_OK || state.empty()) {
+    *broken = true;
+    status = WithCode(absl::StatusCode::kUnavailable,
+                      absl::StrCat("database connection lost: ",
+                                   Scrub(PQerrorMessage(conn))));
+  } else if (Unavailable(state)) {
+    *broken = PQstatus(conn) != CONNECTION_OK;
+    status = WithCode(
+        absl::StatusCode::kUnavailable,
+        absl::StrCat("database unavailable (SQLSTATE ", state, "): ",
+                     Scrub(PrimaryMessage(result))));
+  } else if (state == "40001" || state == "40P01") {
+    status = WithCode(absl::StatusCode::kAborted,
+                      absl::StrCat("transaction conflict (SQLSTATE ", state,
+                                   "), try again"));
+  } else if (state == "23505") {
+    status = WithCode(absl::StatusCode::kAlreadyExists,
+                      "database: unique constraint violated (SQLSTATE 23505)");
+  } else {
+    std::string message = absl::StrCat("database error SQLSTATE ", state);
+    if (MessageIsSafe(state)) {
+      absl::StrAppend(&message, ": ", Scrub(PrimaryMessage(result)));
+    }
+    status = WithCode(absl::StatusCode::kInternal, std::move(message));
+  }
+  if (absl::IsUnavailable(status)) Observe(status);
+  return status;
+}
+
+void Pool::Observe(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  health_ = status;
+  observed_ = absl::Now();
+}
+
+absl::StatusOr<pg_conn*> Pool::Connect() {
+  const std::string timeout = absl::StrCat(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)));
+  const char* keywords[] = {"dbname", "connect_timeout", "application_name",
+                            nullptr};
+  const char* values[] = {options_.dsn.c_str(), timeout.c_str(),
+                          options_.application_name.c_str(), nullptr};
+  pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr) {
+    return absl::UnavailableError("database: out of memory for a connection");
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status error = absl::UnavailableError(absl::StrCat(
+        "database unreachable: ", Scrub(PQerrorMessage(conn))));
+    PQfinish(conn);
+    return error;
+  }
+  const std::string settings = absl::StrCat(
+      "SET statement_timeout = ",
+      absl::ToInt64Milliseconds(options_.statement_timeout),
+      "; SET synchronous_commit = ",
+      options_.synchronous_commit ? "on" : "off",
+      "; SET client_min_messages = warning");
+  pg_result* set = PQexec(conn, settings.c_str());
+  Result owned(set);
+  if (set == nullptr || PQresultStatus(set) != PGRES_COMMAND_OK) {
+    bool broken = false;
+    absl::Status error = ErrorOf(set, conn, &broken);
+    PQfinish(conn);
+    return error;
+  }
+  return conn;
+}
+
+absl::StatusOr<Session> Pool::Acquire() {
+  pg_conn* conn = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || lent_or_idle_ < options_.size;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available),
+                              options_.acquire_timeout)) {
+      return absl::UnavailableError(
+          "database: no connection came free in time (pool exhausted)");
+    }
+    if (!idle_.empty()) {
+      conn = idle_.back();
+      idle_.pop_back();
+      return Session(this, conn);
+    }
+    if (absl::Now() < next_connect_) {
+      // Backing off: answer at once with the last reason.
+      return health_.ok() ? absl::UnavailableError("database reconnecting")
+                          : health_;
+    }
+    ++lent_or_idle_;  // a slot for the connection being made
+  }
+  absl::StatusOr<pg_conn*> made = Connect();
+  absl::MutexLock lock(&mu_);
+  if (!made.ok()) {
+    --lent_or_idle_;
+    backoff_ = std::min(options_.max_backoff,
+                        backoff_ == absl::ZeroDuration() ? kFirstBackoff
+                                                         : backoff_ * 2);
+    next_connect_ = absl::Now() + backoff_;
+    health_ = made.status();
+    observed_ = absl::Now();
+    return made.status();
+  }
+  backoff_ = absl::ZeroDuration();
+  next_connect_ = absl::InfinitePast();
+  return Session(this, *made);
+}
+
+void Pool::Release(Session& session) {
+  const bool usable =
+      !session.broken_ && PQstatus(session.conn_) == CONNECTION_OK &&
+      PQtransactionStatus(session.conn_) == PQTRANS_IDLE;
+  if (!usable) PQfinish(session.conn_);
+  std::vector<pg_conn*> stale;
+  {
+    absl::MutexLock lock(&mu_);
+    if (usable) {
+      idle_.push_back(session.conn_);
+    } else {
+      --lent_or_idle_;
+      if (session.broken_) {
+        // A lost connection usually means a restarted or unreachable
+        // server: the idle ones are gone too, and are made afresh.
+        stale.swap(idle_);
+        lent_or_idle_ -= static_cast<int>(stale.size());
+      }
+    }
+  }
+  for (pg_conn* conn : stale) PQfinish(conn);
+  session.conn_ = nullptr;
+}
+
+absl::StatusOr<Result> Pool::Run(absl::string_view sql,
+                                 std::initializer_list<Param> params) {
+  LIENTHONG_ASSIGN_OR_RETURN(Session session, Acquire());
+  absl::StatusOr<Result> result = session.Exec(sql, params);
+  Release(session);
+  return result;
+}
+
+absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Session&)> body,
+                            int attempts) {
+  bool reconnected = false;
+  absl::Status status;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    LIENTHONG_ASSIGN_OR_RETURN(Session session, Acquire());
+    status = session.Exec("BEGIN").status();
+    bool at_commit = false;
+    if (status.ok()) status = body(session);
+    if (status.ok()) {
+      at_commit = true;
+      status = session.Exec("COMMIT").status();
+    } else if (!session.broken_) {
+      (void)session.Exec("ROLLBACK");
+    }
+    const bool broken = session.broken_;
+    Release(session);
+    if (status.ok()) return status;
+    if (absl::IsAborted(status)) {
+      absl::SleepFor(absl::Milliseconds(2 * (attempt + 1)));
+      continue;
+    }
+    if (broken && at_commit) {
+      return absl::UnavailableError(
+          absl::StrCat("commit outcome unknown: ", status.message()));
+    }
+    if (broken && !reconnected) {
+      // Nothing was committed: once more on a fresh connection (a server
+      // restart closes every idle connection the pool holds).
+      reconnected = true;
+      ++attempts;
+      continue;
+    }
+    return status;
+  }
+  return status;
+}
+
+absl::Status Pool::Ready(absl::Duration stale) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (absl::Now() - observed_ < stale) return health_;
+  }
+  absl::Status pinged = Run("SELECT 1").status();
+  if (!pinged.ok()) Observe(pinged);
+  absl::MutexLock lock(&mu_);
+  return health_;
+}
+
+}  // namespace lienthong::storage::pg

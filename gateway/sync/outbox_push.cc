@@ -1,0 +1,187 @@
+#include "gateway/sync/outbox_push.h"
+
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/status/status_macros.h"
+#include "gateway/sync/dossier_status.h"
+#include "gateway/sync/outbox_internal.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace lienthong::sync::outbox_internal {
+
+using lienthong::v1::DossierStatus;
+using lienthong::v1::DossierStatusUpdate;
+
+namespace {
+
+// What a registration sends besides the status: MaTTHC and the registration
+// itself, serialized deterministically.
+std::string RegistrationContent(const DossierStatusUpdate& u) {
+  DossierStatusUpdate content;
+  content.set_procedure_code(u.procedure_code());
+  *content.mutable_registration() = u.registration();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    content.SerializeToCodedStream(&out);
+  }
+  return bytes;
+}
+
+// Why update `index` may not follow `head`: no registration ever, a
+// transition the rules refuse, a time before the last accepted one.
+absl::Status CheckFollows(const DossierStatusUpdate& u, int index,
+                          const DossierHead& head, bool registering) {
+  if (!head.registration.has_value() && !registering) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("updates[", index,
+                     "].registration: required with the first update "
+                     "of dossier ",
+                     u.dossier_code(),
+                     ", which the gateway has not registered with the portal"));
+  }
+  std::optional<DossierStatus> last;
+  if (head.last_seq > 0) last = head.status;
+  if (absl::Status s = CheckTransition(u.dossier_code(), last, u.status());
+      !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("updates[", index, "]: ", s.message()));
+  }
+  if (last.has_value() && TimeOf(u) < head.time) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("updates[", index, "]: dossier ", u.dossier_code(), ": ",
+                     DossierStatusName(u.status()),
+                     " is dated before the last accepted status ",
+                     DossierStatusName(*last)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Time TimeOf(const DossierStatusUpdate& u) {
+  return absl::FromUnixSeconds(u.time().seconds()) +
+         absl::Nanoseconds(u.time().nanos());
+}
+
+absl::Status ValidatePush(
+    const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates,
+    absl::Time now) {
+  for (int i = 0; i < updates.size(); ++i) {
+    if (absl::Status s = ValidateDossierUpdate(updates[i], now); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("updates[", i, "].", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
+                           const OutboxCipher& cipher, PushStore& store,
+                           PushPlan& plan) {
+  auto head_it = plan.heads.find(u.dossier_code());
+  if (head_it == plan.heads.end()) {
+    LIENTHONG_ASSIGN_OR_RETURN(DossierHead head,
+                               store.ReadHead(u.dossier_code()));
+    head_it = plan.heads.emplace(u.dossier_code(), std::move(head)).first;
+  }
+  DossierHead& head = head_it->second;
+  // A registration given again is sent again only when it changed, and
+  // even along with an update that is a repeat.
+  std::optional<std::string> registration;
+  if (u.has_registration()) {
+    std::string digest = cipher.Digest(RegistrationContent(u));
+    if (digest != head.registration) registration = std::move(digest);
+  }
+  std::string dedup = DedupKey(u);
+  bool duplicate = plan.batch_keys.contains(dedup);
+  if (!duplicate) {
+    LIENTHONG_ASSIGN_OR_RETURN(duplicate, store.Queued(dedup));
+  }
+  const absl::Time time = TimeOf(u);
+  // The last accepted update again, its item possibly pruned.
+  duplicate = duplicate || (head.last_seq > 0 && u.status() == head.status &&
+                            time == head.time);
+  if (!duplicate) {
+    LIENTHONG_RETURN_IF_ERROR(
+        CheckFollows(u, index, head, registration.has_value()));
+  }
+  if (registration.has_value()) {
+    LIENTHONG_RETURN_IF_ERROR(store.Insert(u, ++head.last_seq,
+                                           /*registration=*/true,
+                                           std::nullopt));
+    head.registration = std::move(registration);
+    ++plan.result.registrations;
+  }
+  if (duplicate) {
+    ++plan.result.duplicates;
+    return absl::OkStatus();
+  }
+  // The progress item carries no registration: its personal data waits
+  // only as long as the registration needs to.
+  DossierStatusUpdate step = u;
+  step.clear_registration();
+  LIENTHONG_RETURN_IF_ERROR(
+      store.Insert(step, ++head.last_seq, /*registration=*/false, dedup));
+  head.status = u.status();
+  head.time = time;
+  plan.batch_keys.insert(std::move(dedup));
+  ++plan.result.accepted;
+  return absl::OkStatus();
+}
+
+void CountPlanStep(const lienthong::v1::ProcedurePlan& step,
+                   lienthong::v1::SyncProceduresResponse& response) {
+  using lienthong::v1::ProcedurePlan;
+  switch (step.action()) {
+    case ProcedurePlan::CREATE:
+      response.set_creates(response.creates() + 1);
+      break;
+    case ProcedurePlan::UPDATE:
+      response.set_updates(response.updates() + 1);
+      break;
+    case ProcedurePlan::WITHDRAW:
+      response.set_withdrawals(response.withdrawals() + 1);
+      break;
+    default:
+      response.set_unchanged(response.unchanged() + 1);
+      break;
+  }
+  *response.add_plan() = step;
+}
+
+std::string NewJobId(absl::Time now) {
+  absl::BitGen gen;
+  return absl::StrFormat(
+      "job-%s-%06x", absl::FormatTime("%Y%m%d%H%M%S", now, absl::UTCTimeZone()),
+      absl::Uniform<uint32_t>(gen, 0, 1u << 24));
+}
+
+lienthong::v1::SyncJob JobOf(absl::string_view job_id, int total,
+                             int delivered, int dead, bool started,
+                             absl::Time created, absl::Time updated) {
+  lienthong::v1::SyncJob job;
+  job.set_job_id(std::string(job_id));
+  job.set_total(total);
+  job.set_delivered(delivered);
+  job.set_dead_lettered(dead);
+  if (job.delivered() + job.dead_lettered() >= job.total()) {
+    job.set_state(job.dead_lettered() > 0
+                      ? lienthong::v1::SyncJob::DONE_WITH_ERRORS
+                      : lienthong::v1::SyncJob::DONE);
+  } else {
+    job.set_state(started ? lienthong::v1::SyncJob::RUNNING
+                          : lienthong::v1::SyncJob::QUEUED);
+  }
+  *job.mutable_created() = ToProtoTime(created);
+  *job.mutable_updated() = ToProtoTime(updated);
+  return job;
+}
+
+}  // namespace lienthong::sync::outbox_internal

@@ -1,0 +1,259 @@
+// The libpq layer (gateway/storage/pg) against a real PostgreSQL 15 made by
+// PgServer: statements, transactions, error mapping, reconnects, schema
+// versions.
+#include "gateway/storage/pg/pg_pool.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/storage/pg/pg_schema.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/pg_server.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::storage::pg {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::PgServer;
+using ::lienthong::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class PgPoolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PgServer::Installed()) return;
+    auto started = PgServer::Start();
+    ASSERT_THAT(started.status(), IsOk());
+    server_ = std::move(*started).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!PgServer::Installed()) {
+      GTEST_SKIP() << "PostgreSQL 15 is not installed (no "
+                   << ::lienthong::testing::kPgBinDir
+                   << "/initdb); apt-get install postgresql-15";
+    }
+    ASSERT_NE(server_, nullptr);
+  }
+  std::unique_ptr<Pool> MakePool(PoolOptions options = {}) {
+    if (options.dsn.empty()) options.dsn = server_->dsn();
+    auto pool = Pool::Create(options);
+    EXPECT_THAT(pool.status(), IsOk());
+    return pool.ok() ? *std::move(pool) : nullptr;
+  }
+  static PgServer* server_;
+};
+
+PgServer* PgPoolTest::server_ = nullptr;
+
+TEST_F(PgPoolTest, RunsStatementsWithParametersAndBytea) {
+  std::unique_ptr<Pool> pool = MakePool();
+  ASSERT_THAT(pool->Run("CREATE TABLE IF NOT EXISTS kv(k TEXT PRIMARY KEY, "
+                        "v BYTEA, n BIGINT)")
+                  .status(),
+              IsOk());
+  const std::string bytes("a\0\xff'\\", 5);
+  ASSERT_THAT(pool->Run("INSERT INTO kv VALUES($1, $2, $3)",
+                        {"one", ByteaParam(bytes), "42"})
+                  .status(),
+              IsOk());
+  auto r = pool->Run("SELECT v, n, NULL FROM kv WHERE k=$1", {"one"});
+  ASSERT_THAT(r.status(), IsOk());
+  ASSERT_EQ(r->rows(), 1);
+  EXPECT_EQ(r->Bytea(0, 0), bytes);
+  EXPECT_EQ(r->Int64(0, 1), 42);
+  EXPECT_TRUE(r->IsNull(0, 2));
+  EXPECT_EQ(r->OptionalText(0, 2), std::nullopt);
+}
+
+TEST_F(PgPoolTest, TransactionCommitsOrRollsBackWhole) {
+  std::unique_ptr<Pool> pool = MakePool();
+  ASSERT_THAT(pool->Run("CREATE TABLE t_tx(k INT PRIMARY KEY)").status(),
+              IsOk());
+  EXPECT_THAT(pool->Transact([](Session& s) {
+    return s.Exec("INSERT INTO t_tx VALUES(1)").status();
+  }),
+              IsOk());
+  // The second insert violates the key: neither stays.
+  absl::Status failed = pool->Transact([](Session& s) {
+    absl::Status first = s.Exec("INSERT INTO t_tx VALUES(2)").status();
+    if (!first.ok()) return first;
+    return s.Exec("INSERT INTO t_tx VALUES(1)").status();
+  });
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  auto count = pool->Run("SELECT count(*) FROM t_tx");
+  ASSERT_THAT(count.status(), IsOk());
+  EXPECT_EQ(count->Int64(0, 0), 1);
+}
+
+TEST_F(PgPoolTest, ErrorsAreMappedWithoutValues) {
+  std::unique_ptr<Pool> pool = MakePool();
+  EXPECT_THAT(pool->Run("SELEC 1").status(),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("42601")));
+  // An invalid input quotes the value in PostgreSQL's message: not ours.
+  absl::Status bad = pool->Run("SELECT $1::int", {"033085012345x"}).status();
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInternal, HasSubstr("SQLSTATE 22")));
+  EXPECT_THAT(bad.message(), Not(HasSubstr("033085012345")));
+}
+
+TEST_F(PgPoolTest, StatementTimeoutIsUnavailable) {
+  PoolOptions options;
+  options.statement_timeout = absl::Milliseconds(200);
+  std::unique_ptr<Pool> pool = MakePool(options);
+  EXPECT_THAT(pool->Run("SELECT pg_sleep(3)").status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("57014")));
+  // The session is still usable afterwards.
+  EXPECT_THAT(pool->Run("SELECT 1").status(), IsOk());
+}
+
+TEST_F(PgPoolTest, SessionSettingsApply) {
+  PoolOptions options;
+  options.synchronous_commit = false;
+  std::unique_ptr<Pool> pool = MakePool(options);
+  auto r = pool->Run("SELECT current_setting('synchronous_commit'), "
+                     "current_setting('statement_timeout')");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->Text(0, 0), "off");
+  EXPECT_EQ(r->Text(0, 1), "10s");
+}
+
+TEST_F(PgPoolTest, WrongPasswordIsUnavailableAndNeverQuotesThePassword) {
+  const std::string wrong = "Wr0ng-s3cret-pw";
+  PoolOptions options;
+  options.dsn = server_->dsn_with_password(wrong);
+  std::unique_ptr<Pool> pool = MakePool(options);
+  absl::Status s = pool->Run("SELECT 1").status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_THAT(s.message(), Not(HasSubstr(wrong)));
+  EXPECT_THAT(pool->Ready(absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kUnavailable, Not(HasSubstr(wrong))));
+}
+
+TEST_F(PgPoolTest, UnparsableDsnIsRefusedWithoutQuotingIt) {
+  PoolOptions options;
+  options.dsn = "host=x password='s3cret-never-shown";
+  auto pool = Pool::Create(options);
+  EXPECT_THAT(pool.status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      Not(HasSubstr("s3cret"))));
+}
+
+TEST_F(PgPoolTest, SerializationFailuresAreRetried) {
+  std::unique_ptr<Pool> pool = MakePool();
+  ASSERT_THAT(pool->Run("CREATE TABLE t_ser(k INT PRIMARY KEY, n INT)")
+                  .status(),
+              IsOk());
+  ASSERT_THAT(pool->Run("INSERT INTO t_ser VALUES(1, 0)").status(), IsOk());
+  // Serializable increments from several threads conflict; each is
+  // retried until it counts.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&pool] {
+      for (int i = 0; i < 10; ++i) {
+        EXPECT_THAT(pool->Transact(
+                        [](Session& s) {
+                          absl::Status st =
+                              s.Exec("SET TRANSACTION ISOLATION LEVEL "
+                                     "SERIALIZABLE")
+                                  .status();
+                          if (!st.ok()) return st;
+                          auto r = s.Exec("SELECT n FROM t_ser WHERE k=1");
+                          if (!r.ok()) return r.status();
+                          return s
+                              .Exec("UPDATE t_ser SET n=$1 WHERE k=1",
+                                    {absl::StrCat(r->Int64(0, 0) + 1)})
+                              .status();
+                        },
+                        /*attempts=*/100),
+                    IsOk());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto r = pool->Run("SELECT n FROM t_ser WHERE k=1");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->Int64(0, 0), 40);
+}
+
+TEST_F(PgPoolTest, ReconnectsAfterTheServerRestarts) {
+  std::unique_ptr<Pool> pool = MakePool();
+  ASSERT_THAT(pool->Run("SELECT 1").status(), IsOk());
+  ASSERT_THAT(server_->Stop(), IsOk());
+  EXPECT_THAT(pool->Run("SELECT 1").status(),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_THAT(pool->Ready(absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  ASSERT_THAT(server_->Resume(), IsOk());
+  // Within the backoff (at most 5 s) the pool connects again.
+  absl::Status s;
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  do {
+    s = pool->Transact([](Session& session) {
+      return session.Exec("SELECT 1").status();
+    });
+    if (!s.ok()) absl::SleepFor(absl::Milliseconds(100));
+  } while (!s.ok() && absl::Now() < give_up);
+  EXPECT_THAT(s, IsOk());
+  EXPECT_THAT(pool->Ready(), IsOk());
+}
+
+constexpr Migration kMigrations[] = {
+    {"CREATE TABLE m1(a INT)"},
+    {"ALTER TABLE m1 ADD COLUMN b INT; CREATE TABLE m2(c INT)"},
+};
+
+TEST_F(PgPoolTest, MigrationsGoForwardAndStartChecksTheVersion) {
+  std::unique_ptr<Pool> pool = MakePool();
+  EXPECT_THAT(CheckCurrent(*pool, "test_component", kMigrations),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("--migrate")));
+  // The first version only, as an older gateway would have left it.
+  ASSERT_THAT(Migrate(*pool, "test_component",
+                      absl::MakeConstSpan(kMigrations).first(1))
+                  .status(),
+              IsOk());
+  EXPECT_THAT(CheckCurrent(*pool, "test_component", kMigrations),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("older")));
+  auto reached = Migrate(*pool, "test_component", kMigrations);
+  ASSERT_THAT(reached.status(), IsOk());
+  EXPECT_EQ(*reached, 2);
+  EXPECT_THAT(CheckCurrent(*pool, "test_component", kMigrations), IsOk());
+  EXPECT_THAT(pool->Run("INSERT INTO m1(a, b) VALUES(1, 2)").status(), IsOk());
+  // Migrating again changes nothing.
+  EXPECT_THAT(Migrate(*pool, "test_component", kMigrations).status(), IsOk());
+  // A gateway that knows only version 1 refuses version 2.
+  EXPECT_THAT(CheckCurrent(*pool, "test_component",
+                           absl::MakeConstSpan(kMigrations).first(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("newer")));
+  EXPECT_THAT(
+      Migrate(*pool, "test_component", absl::MakeConstSpan(kMigrations).first(1))
+          .status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+}
+
+TEST_F(PgPoolTest, ConcurrentMigrationsApplyOnce) {
+  constexpr Migration kOnce[] = {{"CREATE TABLE once_t(a INT)"}};
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(3);
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<Pool> pool = MakePool();
+      results[t] = Migrate(*pool, "once", kOnce).status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_THAT(s, IsOk());
+}
+
+}  // namespace
+}  // namespace lienthong::storage::pg

@@ -1,0 +1,448 @@
+// PgOutbox (gateway/sync/pg_outbox.h) against a real PostgreSQL 15: two
+// outboxes on one database stand for two replicas.
+#include "gateway/sync/pg_outbox.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/storage/pg/pg_pool.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/pg_server.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::sync {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
+using ::lienthong::testing::PgServer;
+using ::lienthong::testing::StatusIs;
+using ::lienthong::v1::DossierStatus;
+using ::testing::_;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr int64_t kT0 = 1752537600;  // 2025-07-15 00:00:00 UTC
+
+std::string Dossier(int n) {
+  return absl::StrFormat("000.00.01.H31-250715-%05d", n);
+}
+
+lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
+                                          int64_t minute, bool registered) {
+  lienthong::v1::DossierStatusUpdate u;
+  u.set_dossier_code(Dossier(dossier));
+  u.set_procedure_code("1.001193.000.00.00.H31");
+  u.set_status(status);
+  u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
+  u.set_handler("cb01");
+  if (registered) {
+    auto* r = u.mutable_registration();
+    r->set_procedure_name("Đăng ký khai sinh");
+    r->set_field_code("G09-TP05");
+    r->set_field_name("Hộ tịch");
+    r->mutable_applicant()->set_name("Trần Thị Mai");
+    r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
+    r->set_summary("Khai sinh cho con");
+    r->mutable_received()->set_seconds(kT0 - 86400);
+    r->set_handling_unit("UBND xã Tân Hưng");
+  }
+  return u;
+}
+
+google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> Batch(
+    std::vector<lienthong::v1::DossierStatusUpdate> updates) {
+  google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> batch;
+  for (auto& u : updates) *batch.Add() = std::move(u);
+  return batch;
+}
+
+DeliveryResult Result(int64_t id, DeliveryResult::Kind kind,
+                      bool refused = false) {
+  DeliveryResult r;
+  r.id = id;
+  r.kind = kind;
+  r.refused = refused;
+  r.message = "the portal refused it";
+  return r;
+}
+
+class PgOutboxTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PgServer::Installed()) return;
+    auto started = PgServer::Start();
+    ASSERT_THAT(started.status(), IsOk());
+    server_ = std::move(*started).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!PgServer::Installed()) {
+      GTEST_SKIP() << "PostgreSQL 15 is not installed (no "
+                   << ::lienthong::testing::kPgBinDir
+                   << "/initdb); apt-get install postgresql-15";
+    }
+    ASSERT_NE(server_, nullptr);
+    // A database of its own per test.
+    static int next = 0;
+    database_ = absl::StrCat("outbox_", ++next);
+    storage::pg::PoolOptions admin;
+    admin.dsn = server_->dsn();
+    auto pool = storage::pg::Pool::Create(admin);
+    ASSERT_THAT(pool.status(), IsOk());
+    ASSERT_THAT((*pool)->Run(absl::StrCat("CREATE DATABASE ", database_))
+                    .status(),
+                IsOk());
+    ASSERT_THAT(PgOutbox::Migrate(PoolOptions()).status(), IsOk());
+  }
+  storage::pg::PoolOptions PoolOptions() const {
+    storage::pg::PoolOptions options;
+    options.dsn = absl::StrCat(server_->dsn(), " dbname=", database_);
+    options.size = 2;
+    return options;
+  }
+  std::unique_ptr<PgOutbox> Open(const std::string& replica,
+                                 absl::Duration lease = absl::Seconds(30)) {
+    PgOutboxOptions options;
+    options.pool = PoolOptions();
+    options.key = std::string(32, 'k');
+    options.replica = replica;
+    options.lease = lease;
+    auto opened = PgOutbox::Open(options);
+    EXPECT_THAT(opened.status(), IsOk());
+    return opened.ok() ? *std::move(opened) : nullptr;
+  }
+
+  static PgServer* server_;
+  std::string database_;
+};
+
+PgServer* PgOutboxTest::server_ = nullptr;
+
+TEST_F(PgOutboxTest, DeliversInOrderPerDossierOneInFlight) {
+  auto outbox = Open("a");
+  ASSERT_NE(outbox, nullptr);
+  auto pushed = outbox->PushDossierUpdates(
+      Batch({Update(1, lienthong::v1::NEW, 0, true),
+             Update(1, lienthong::v1::ACCEPTED, 1, false),
+             Update(2, lienthong::v1::NEW, 0, true)}));
+  ASSERT_THAT(pushed.status(), IsOk());
+  EXPECT_EQ(pushed->accepted, 3);
+  EXPECT_EQ(pushed->registrations, 2);
+  // Heads only: dossier 1's registration and dossier 2's.
+  auto claimed = outbox->FinishAndClaim({}, 10);
+  ASSERT_THAT(claimed.status(), IsOk());
+  ASSERT_THAT(*claimed, SizeIs(2));
+  for (const OutboxItem& item : *claimed) {
+    EXPECT_TRUE(item.registration);
+    EXPECT_EQ(item.sequence, 1);
+    EXPECT_FALSE(item.maybe_sent);
+    EXPECT_EQ(item.dossier.registration().applicant().name(), "Trần Thị Mai");
+    EXPECT_THAT(item.idempotency_key,
+                HasSubstr(absl::StrCat("-d1-", item.key)));
+  }
+  EXPECT_THAT(outbox->FinishAndClaim({}, 10), IsOkAndHolds(SizeIs(0)));
+  std::vector<DeliveryResult> done;
+  for (const OutboxItem& item : *claimed) {
+    done.push_back(Result(item.id, DeliveryResult::Kind::kDelivered));
+  }
+  auto next = outbox->FinishAndClaim(done, 10);
+  ASSERT_THAT(next.status(), IsOk());
+  ASSERT_THAT(*next, SizeIs(2));  // each dossier's NEW
+  for (const OutboxItem& item : *next) {
+    EXPECT_EQ(item.sequence, 2);
+    EXPECT_FALSE(item.registration);
+    EXPECT_EQ(item.dossier.status(), lienthong::v1::NEW);
+  }
+  auto counts = outbox->Counts();
+  ASSERT_THAT(counts.status(), IsOk());
+  EXPECT_EQ(counts->delivered, 2);
+  EXPECT_EQ(counts->in_flight, 2);
+  EXPECT_EQ(counts->pending, 1);  // dossier 1's ACCEPTED waits its turn
+  EXPECT_THAT(outbox->CheckIntegrity(), IsOk());
+}
+
+TEST_F(PgOutboxTest, RulesAndDuplicatesAsOnSqlite) {
+  auto outbox = Open("a");
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, false)})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("updates[0].registration")));
+  ASSERT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  .status(),
+              IsOk());
+  auto again = outbox->PushDossierUpdates(
+      Batch({Update(1, lienthong::v1::NEW, 0, true)}));
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->accepted, 0);
+  EXPECT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::RESULT_RETURNED, 1, false)})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot go from")));
+}
+
+TEST_F(PgOutboxTest, TwoReplicasNeverClaimOneItemAndKeepOrder) {
+  auto a = Open("a");
+  auto b = Open("b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(a->outbox_id(), b->outbox_id());
+  constexpr int kDossiers = 40;
+  // Pushes of the same dossiers from both replicas at once.
+  std::vector<std::thread> pushers;
+  for (PgOutbox* outbox : {a.get(), b.get()}) {
+    pushers.emplace_back([outbox] {
+      for (int d = 0; d < kDossiers; ++d) {
+        EXPECT_THAT(outbox->PushDossierUpdates(
+                        Batch({Update(d, lienthong::v1::NEW, 0, true),
+                               Update(d, lienthong::v1::ACCEPTED, 1, false),
+                               Update(d, lienthong::v1::PROCESSING, 2, false)}))
+                        .status(),
+                    IsOk());
+      }
+    });
+  }
+  for (std::thread& t : pushers) t.join();
+  // Both deliver; each key's sequences arrive in order, each once.
+  std::mutex mu;
+  std::map<std::string, std::vector<int64_t>> delivered;
+  std::atomic<int> total{0};
+  std::vector<std::thread> workers;
+  for (PgOutbox* outbox : {a.get(), b.get()}) {
+    workers.emplace_back([&, outbox] {
+      std::vector<DeliveryResult> done;
+      for (int spins = 0; spins < 2000 && total < kDossiers * 4; ++spins) {
+        auto claimed = outbox->FinishAndClaim(done, 8);
+        ASSERT_THAT(claimed.status(), IsOk());
+        done.clear();
+        std::lock_guard<std::mutex> lock(mu);
+        for (const OutboxItem& item : *claimed) {
+          delivered[item.key].push_back(item.sequence);
+          done.push_back(Result(item.id, DeliveryResult::Kind::kDelivered));
+          ++total;
+        }
+      }
+      ASSERT_THAT(outbox->FinishAndClaim(done, 0).status(), IsOk());
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  ASSERT_EQ(delivered.size(), static_cast<size_t>(kDossiers));
+  for (const auto& [key, seqs] : delivered) {
+    EXPECT_THAT(seqs, ::testing::ElementsAre(1, 2, 3, 4)) << key;
+  }
+  EXPECT_EQ(a->lost_leases() + b->lost_leases(), 0);
+}
+
+TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) {
+  auto a = Open("a", absl::Seconds(1));
+  auto b = Open("b", absl::Seconds(1));
+  ASSERT_THAT(a->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  .status(),
+              IsOk());
+  auto held = a->FinishAndClaim({}, 1);
+  ASSERT_THAT(held.status(), IsOk());
+  ASSERT_THAT(*held, SizeIs(1));
+  const int64_t id = (*held)[0].id;
+  // While a lives, it renews its lease: b finds nothing.
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_THAT(b->FinishAndClaim({}, 1), IsOkAndHolds(SizeIs(0)));
+  // a dies (its renewal stops); its lease runs out; b takes the item.
+  const std::string a_owner = a->lease_owner();
+  storage::pg::PoolOptions pool_options = PoolOptions();
+  a.reset();
+  absl::StatusOr<std::vector<OutboxItem>> taken;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    absl::SleepFor(absl::Milliseconds(100));
+    taken = b->FinishAndClaim({}, 1);
+    ASSERT_THAT(taken.status(), IsOk());
+  } while (taken->empty() && absl::Now() < give_up);
+  ASSERT_THAT(*taken, SizeIs(1));
+  EXPECT_EQ((*taken)[0].id, id);
+  EXPECT_TRUE((*taken)[0].maybe_sent);
+  EXPECT_EQ((*taken)[0].idempotency_key, (*held)[0].idempotency_key);
+  // A replica that lost the lease (a's result arriving late) is ignored.
+  auto late = Open("a-late");
+  auto pool = storage::pg::Pool::Create(pool_options);
+  ASSERT_THAT(pool.status(), IsOk());
+  ASSERT_THAT(late->FinishAndClaim({Result(id, DeliveryResult::Kind::kDead)},
+                                   0)
+                  .status(),
+              IsOk());
+  EXPECT_EQ(late->lost_leases(), 1);
+  ASSERT_THAT(b->FinishAndClaim({Result(id, DeliveryResult::Kind::kDelivered)},
+                                0)
+                  .status(),
+              IsOk());
+  auto state = (*pool)->Run("SELECT state, lease_owner IS NULL, "
+                            "octet_length(payload) FROM outbox_items "
+                            "WHERE id=$1",
+                            {absl::StrCat(id)});
+  ASSERT_THAT(state.status(), IsOk());
+  EXPECT_EQ(state->Int64(0, 0), 2);       // delivered, by b
+  EXPECT_EQ(state->Text(0, 1), "t");
+  EXPECT_EQ(state->Int64(0, 2), 0);       // the sealed payload wiped
+  EXPECT_NE(a_owner, b->lease_owner());
+}
+
+TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
+  auto outbox = Open("a");
+  ASSERT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, true),
+                         Update(1, lienthong::v1::ACCEPTED, 1, false)}))
+                  .status(),
+              IsOk());
+  auto first = outbox->FinishAndClaim({}, 5);
+  ASSERT_THAT(*first, SizeIs(1));
+  const OutboxItem item = (*first)[0];
+  EXPECT_THAT(outbox->FinishAndClaim(
+                  {Result(item.id, DeliveryResult::Kind::kDead, true)}, 5),
+              IsOkAndHolds(SizeIs(0)));
+  auto letters = outbox->ListDeadLetters(0, "");
+  ASSERT_THAT(letters.status(), IsOk());
+  ASSERT_EQ(letters->dead_letters_size(), 1);
+  EXPECT_EQ(letters->dead_letters(0).kind(), "registration");
+  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(1));
+  EXPECT_THAT(outbox->RetryDeadLetters({"x"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(outbox->RetryDeadLetters({letters->dead_letters(0).id()}),
+              IsOkAndHolds(1));
+  auto again = outbox->FinishAndClaim({}, 5);
+  ASSERT_THAT(*again, SizeIs(1));
+  EXPECT_EQ((*again)[0].id, item.id);
+  EXPECT_EQ((*again)[0].idempotency_key, item.idempotency_key + "-r1");
+  EXPECT_TRUE((*again)[0].maybe_sent);
+}
+
+TEST_F(PgOutboxTest, RefusesAnotherKeyAndAnUnmigratedSchema) {
+  auto outbox = Open("a");
+  PgOutboxOptions other;
+  other.pool = PoolOptions();
+  other.key = std::string(32, 'x');
+  EXPECT_THAT(PgOutbox::Open(other).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another key")));
+  other.pool.dsn = server_->dsn();  // the postgres database: no schema
+  other.key = std::string(32, 'k');
+  EXPECT_THAT(PgOutbox::Open(other).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("--migrate")));
+}
+
+lienthong::v1::SyncProceduresRequest Catalogue(int n, const std::string& name) {
+  lienthong::v1::SyncProceduresRequest request;
+  for (int i = 0; i < n; ++i) {
+    lienthong::v1::Procedure* p = request.add_procedures();
+    p->set_code(absl::StrFormat("1.%06d.000.00.00.H31", 1000 + i));
+    p->set_name(absl::StrCat(name, " ", i));
+    p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  }
+  return request;
+}
+
+TEST_F(PgOutboxTest, CatalogueJobsAcrossReplicas) {
+  auto a = Open("a");
+  auto b = Open("b");
+  std::atomic<int> told{0};
+  a->SetJobListener([&told](const std::vector<std::string>&) { ++told; });
+  auto synced = b->SyncProcedures(Catalogue(3, "Thủ tục"));
+  ASSERT_THAT(synced.status(), IsOk());
+  EXPECT_EQ(synced->creates(), 3);
+  ASSERT_FALSE(synced->job_id().empty());
+  // The same catalogue again through the other replica: nothing new.
+  auto again = a->SyncProcedures(Catalogue(3, "Thủ tục"));
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->unchanged(), 3);
+  EXPECT_TRUE(again->job_id().empty());
+  auto job = a->GetJob(synced->job_id());
+  ASSERT_THAT(job.status(), IsOk());
+  EXPECT_EQ(job->state(), lienthong::v1::SyncJob::QUEUED);
+  EXPECT_EQ(job->total(), 3);
+  // Replica a delivers them; the job ends; b's later sync updates one.
+  auto claimed = a->FinishAndClaim({}, 10);
+  ASSERT_THAT(claimed.status(), IsOk());
+  ASSERT_THAT(*claimed, SizeIs(3));
+  std::vector<DeliveryResult> done;
+  for (const OutboxItem& item : *claimed) {
+    EXPECT_EQ(item.kind, ItemKind::kProcedure);
+    EXPECT_FALSE(item.portal_has_procedure);
+    EXPECT_EQ(item.job_id, synced->job_id());
+    EXPECT_THAT(item.procedure.name(), HasSubstr("Thủ tục"));
+    done.push_back(Result(item.id, DeliveryResult::Kind::kDelivered));
+  }
+  ASSERT_THAT(a->FinishAndClaim(done, 0).status(), IsOk());
+  job = b->GetJob(synced->job_id());
+  ASSERT_THAT(job.status(), IsOk());
+  EXPECT_EQ(job->state(), lienthong::v1::SyncJob::DONE);
+  EXPECT_EQ(job->delivered(), 3);
+  auto changed = Catalogue(3, "Thủ tục");
+  changed.mutable_procedures(1)->set_name("Thủ tục đổi tên");
+  auto update = b->SyncProcedures(changed);
+  ASSERT_THAT(update.status(), IsOk());
+  EXPECT_EQ(update->updates(), 1);
+  EXPECT_EQ(update->unchanged(), 2);
+  auto next = a->FinishAndClaim({}, 10);
+  ASSERT_THAT(next.status(), IsOk());
+  ASSERT_THAT(*next, SizeIs(1));
+  EXPECT_TRUE((*next)[0].portal_has_procedure);  // an update, not a create
+  EXPECT_EQ((*next)[0].sequence, 2);
+  EXPECT_THAT(a->GetJob("job-none").status(),
+              StatusIs(absl::StatusCode::kNotFound, _));
+  // Replica a heard of b's jobs from its renewal thread.
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (told == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GT(told.load(), 0);
+  a->SetJobListener(nullptr);
+}
+
+TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
+  auto outbox = Open("a");
+  ASSERT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  .status(),
+              IsOk());
+  ASSERT_THAT(server_->Stop(), IsOk());
+  EXPECT_THAT(outbox->PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::ACCEPTED, 1, false)})),
+              StatusIs(absl::StatusCode::kUnavailable, _));
+  EXPECT_THAT(outbox->Ready(), StatusIs(absl::StatusCode::kUnavailable,
+                                        HasSubstr("unreachable")));
+  EXPECT_THAT(outbox->Ready().message(), ::testing::Not(HasSubstr(
+                                             server_->password())));
+  ASSERT_THAT(server_->Resume(), IsOk());
+  absl::Status pushed;
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  do {
+    pushed = outbox
+                 ->PushDossierUpdates(
+                     Batch({Update(1, lienthong::v1::ACCEPTED, 1, false)}))
+                 .status();
+    if (!pushed.ok()) absl::SleepFor(absl::Milliseconds(200));
+  } while (!pushed.ok() && absl::Now() < give_up);
+  ASSERT_THAT(pushed, IsOk());
+  EXPECT_THAT(outbox->Ready(), IsOk());
+  auto counts = outbox->Counts();
+  ASSERT_THAT(counts.status(), IsOk());
+  EXPECT_EQ(counts->pending, 3);  // registration, NEW, ACCEPTED
+}
+
+}  // namespace
+}  // namespace lienthong::sync
