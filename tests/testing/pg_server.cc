@@ -145,4 +145,26 @@ absl::Status PgServer::Restart() {
   return s;
 }
 
+PgServer* PgServerTest::server_ = nullptr;
+
+void PgServerTest::SetUpTestSuite() {
+  if (!PgServer::Installed()) return;
+  absl::StatusOr<std::unique_ptr<PgServer>> started = PgServer::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = std::move(*started).release();
+}
+
+void PgServerTest::TearDownTestSuite() {
+  delete server_;
+  server_ = nullptr;
+}
+
+void PgServerTest::SetUp() {
+  if (!PgServer::Installed()) {
+    GTEST_SKIP() << "PostgreSQL 15 is not installed (no " << kPgBinDir
+                 << "/initdb); apt-get install postgresql-15";
+  }
+  ASSERT_NE(server_, nullptr);
+}
+
 }  // namespace lienthong::testing

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 
 namespace lienthong::testing {
 
@@ -48,6 +49,19 @@ class PgServer {
   std::string password_;
   int port_ = 0;
   bool running_ = false;
+};
+
+// A fixture with one PgServer for the whole suite (server_), started
+// before its first test; every test is skipped, with the reason, where
+// PostgreSQL 15 is not installed. A derived SetUp() calls this one first
+// and returns when IsSkipped() or HasFatalFailure().
+class PgServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static PgServer* server_;
 };
 
 }  // namespace lienthong::testing

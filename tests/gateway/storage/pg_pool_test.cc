@@ -19,41 +19,19 @@ namespace lienthong::storage::pg {
 namespace {
 
 using ::lienthong::testing::IsOk;
-using ::lienthong::testing::PgServer;
 using ::lienthong::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class PgPoolTest : public ::testing::Test {
+class PgPoolTest : public ::lienthong::testing::PgServerTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!PgServer::Installed()) return;
-    auto started = PgServer::Start();
-    ASSERT_THAT(started.status(), IsOk());
-    server_ = std::move(*started).release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    if (!PgServer::Installed()) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (no "
-                   << ::lienthong::testing::kPgBinDir
-                   << "/initdb); apt-get install postgresql-15";
-    }
-    ASSERT_NE(server_, nullptr);
-  }
   std::unique_ptr<Pool> MakePool(PoolOptions options = {}) {
     if (options.dsn.empty()) options.dsn = server_->dsn();
     auto pool = Pool::Create(options);
     EXPECT_THAT(pool.status(), IsOk());
     return pool.ok() ? *std::move(pool) : nullptr;
   }
-  static PgServer* server_;
 };
-
-PgServer* PgPoolTest::server_ = nullptr;
 
 TEST_F(PgPoolTest, RunsStatementsWithParametersAndBytea) {
   std::unique_ptr<Pool> pool = MakePool();

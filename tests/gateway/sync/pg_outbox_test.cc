@@ -24,7 +24,6 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::IsOkAndHolds;
-using ::lienthong::testing::PgServer;
 using ::lienthong::testing::StatusIs;
 using ::lienthong::v1::DossierStatus;
 using ::testing::_;
@@ -76,25 +75,11 @@ DeliveryResult Result(int64_t id, DeliveryResult::Kind kind,
   return r;
 }
 
-class PgOutboxTest : public ::testing::Test {
+class PgOutboxTest : public ::lienthong::testing::PgServerTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!PgServer::Installed()) return;
-    auto started = PgServer::Start();
-    ASSERT_THAT(started.status(), IsOk());
-    server_ = std::move(*started).release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
-    if (!PgServer::Installed()) {
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (no "
-                   << ::lienthong::testing::kPgBinDir
-                   << "/initdb); apt-get install postgresql-15";
-    }
-    ASSERT_NE(server_, nullptr);
+    PgServerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // A database of its own per test.
     static int next = 0;
     database_ = absl::StrCat("outbox_", ++next);
@@ -125,11 +110,9 @@ class PgOutboxTest : public ::testing::Test {
     return opened.ok() ? *std::move(opened) : nullptr;
   }
 
-  static PgServer* server_;
   std::string database_;
 };
 
-PgServer* PgOutboxTest::server_ = nullptr;
 
 TEST_F(PgOutboxTest, DeliversInOrderPerDossierOneInFlight) {
   auto outbox = Open("a");
