@@ -112,23 +112,10 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> SqliteOutbox::SyncProcedur
     if (request.dry_run() || changes == 0) return response;
     state.job_id = outbox_internal::NewJobId(state.now);
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
-    // Plan steps name codes; this finds their content in the request.
-    absl::flat_hash_map<std::string, int> index;
-    for (int i = 0; i < request.procedures_size(); ++i) {
-      index[request.procedures(i).code()] = i;
-    }
-    for (const ProcedurePlan& step : plan) {
-      if (step.action() == ProcedurePlan::UNCHANGED) continue;
-      lienthong::v1::Procedure payload;
-      std::optional<std::string> hash;
-      if (step.action() == ProcedurePlan::WITHDRAW) {
-        payload.set_code(step.code());
-      } else {
-        const int i = index.at(step.code());
-        payload = request.procedures(i);
-        hash = entries[i].hash;
-      }
-      LIENTHONG_RETURN_IF_ERROR(QueueProcedureChange(payload, hash, state));
+    for (const outbox_internal::PlannedChange& change :
+         outbox_internal::PlannedChanges(plan, request, entries)) {
+      LIENTHONG_RETURN_IF_ERROR(
+          QueueProcedureChange(change.payload, change.hash, state));
     }
     LIENTHONG_RETURN_IF_ERROR(
         InsertJob(*db_, state.job_id, changes, state.now));

@@ -156,6 +156,31 @@ void CountPlanStep(const lienthong::v1::ProcedurePlan& step,
   *response.add_plan() = step;
 }
 
+std::vector<PlannedChange> PlannedChanges(
+    const std::vector<lienthong::v1::ProcedurePlan>& plan,
+    const lienthong::v1::SyncProceduresRequest& request,
+    const std::vector<CatalogueEntry>& entries) {
+  using lienthong::v1::ProcedurePlan;
+  // Plan steps name codes; this finds their content in the request.
+  absl::flat_hash_map<std::string, int> index;
+  for (int i = 0; i < request.procedures_size(); ++i) {
+    index[request.procedures(i).code()] = i;
+  }
+  std::vector<PlannedChange> changes;
+  for (const ProcedurePlan& step : plan) {
+    if (step.action() == ProcedurePlan::UNCHANGED) continue;
+    PlannedChange& change = changes.emplace_back();
+    if (step.action() == ProcedurePlan::WITHDRAW) {
+      change.payload.set_code(step.code());
+    } else {
+      const int i = index.at(step.code());
+      change.payload = request.procedures(i);
+      change.hash = entries[i].hash;
+    }
+  }
+  return changes;
+}
+
 std::string NewJobId(absl::Time now) {
   absl::BitGen gen;
   return absl::StrFormat(

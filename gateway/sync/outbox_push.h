@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -16,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gateway/sync/outbox.h"
 #include "gateway/sync/outbox_cipher.h"
+#include "gateway/sync/procedure_plan.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::sync::outbox_internal {
@@ -75,6 +77,22 @@ absl::Status PushOneUpdate(const lienthong::v1::DossierStatusUpdate& u,
 // Adds `step` to the response's plan and counts.
 void CountPlanStep(const lienthong::v1::ProcedurePlan& step,
                    lienthong::v1::SyncProceduresResponse& response);
+
+// A change a catalogue plan queues: withdraw payload.code() (no hash), or
+// publish `payload` with content `hash`.
+struct PlannedChange {
+  lienthong::v1::Procedure payload;
+  std::optional<std::string> hash;
+};
+
+// The changes of `plan` in its order, UNCHANGED steps left out, with their
+// content from `request` and hashes from `entries` (entries[i] is the
+// catalogue entry of request.procedures(i)). REQUIRES: `plan` was computed
+// from `entries`.
+std::vector<PlannedChange> PlannedChanges(
+    const std::vector<lienthong::v1::ProcedurePlan>& plan,
+    const lienthong::v1::SyncProceduresRequest& request,
+    const std::vector<CatalogueEntry>& entries);
 
 // A new job id, "job-<yyyymmddhhmmss>-<6 hex>".
 std::string NewJobId(absl::Time now);

@@ -95,11 +95,8 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
   LIENTHONG_RETURN_IF_ERROR(ValidateCatalogue(request));
   std::vector<CatalogueEntry> entries;
   entries.reserve(request.procedures_size());
-  absl::flat_hash_map<std::string, int> index;
-  for (int i = 0; i < request.procedures_size(); ++i) {
-    entries.push_back({request.procedures(i).code(),
-                       ProcedureContentHash(request.procedures(i))});
-    index[request.procedures(i).code()] = i;
+  for (const auto& p : request.procedures()) {
+    entries.push_back({p.code(), ProcedureContentHash(p)});
   }
   const absl::Time now = options_.clock->Now();
   lienthong::v1::SyncProceduresResponse response;
@@ -121,19 +118,11 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
         response.creates() + response.updates() + response.withdrawals();
     if (request.dry_run() || changes == 0) return absl::OkStatus();
     const std::string job = outbox_internal::NewJobId(now);
-    for (const ProcedurePlan& step : plan) {
-      if (step.action() == ProcedurePlan::UNCHANGED) continue;
-      lienthong::v1::Procedure payload;
-      std::optional<std::string> hash;
-      if (step.action() == ProcedurePlan::WITHDRAW) {
-        payload.set_code(step.code());
-      } else {
-        const int i = index.at(step.code());
-        payload = request.procedures(i);
-        hash = entries[i].hash;
-      }
-      LIENTHONG_RETURN_IF_ERROR(QueueChange(s, outbox_id_, payload, hash, job,
-                                            now, rows[step.code()]));
+    for (const outbox_internal::PlannedChange& change :
+         outbox_internal::PlannedChanges(plan, request, entries)) {
+      LIENTHONG_RETURN_IF_ERROR(
+          QueueChange(s, outbox_id_, change.payload, change.hash, job, now,
+                      rows[change.payload.code()]));
     }
     LIENTHONG_RETURN_IF_ERROR(
         s.Exec("INSERT INTO outbox_jobs(id, total, created_at, updated_at) "
