@@ -227,28 +227,7 @@ std::string BundleYaml(int sim_port, const std::string& dir, int retry_max_s) {
 )",
                           type, sim_port, TestCertDir());
   }
-  return absl::StrCat(absl::StrFormat(R"(node_name: bundle-test
-listener:
-  address: 127.0.0.1:0
-  tls:
-    cert_file: %1$s/gateway.pem
-    key_file: %1$s/gateway.key
-    client_ca_file: %1$s/ca.pem
-adapters:
-  - name: portal
-    type: dvcqg-portal-rest
-    config:
-      upstream:
-        base_url: https://127.0.0.1:%2$d
-        ca_file: %1$s/ca.pem
-      auth_endpoint: /dvcqg/adapter/auth
-      integration_endpoint: /dvcqg/adapter/integration
-      username: lienthong-dev
-      password: dev-portal-password
-      madonvi: 000.00.00.H31
-)",
-                                      TestCertDir(), sim_port),
-                      agencies,
+  return absl::StrCat(PortalGatewayYaml("bundle-test", sim_port), agencies,
                       absl::StrFormat(R"(clients:
   - id: spiffe://lienthong.local/dossier-system
     methods:

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
@@ -114,6 +115,30 @@ logging:
        {"AUDITDIR", AuditDir()},
        {"SIMPORT", absl::StrCat(sim_port)},
        {"CLIENTS", clients_yaml.empty() ? kDefaultClients : clients_yaml}});
+}
+
+std::string PortalGatewayYaml(const std::string& node_name, int sim_port) {
+  return absl::StrCat("node_name: ", node_name, "\n",
+                      absl::StrFormat(R"(listener:
+  address: 127.0.0.1:0
+  tls:
+    cert_file: %1$s/gateway.pem
+    key_file: %1$s/gateway.key
+    client_ca_file: %1$s/ca.pem
+adapters:
+  - name: portal
+    type: dvcqg-portal-rest
+    config:
+      upstream:
+        base_url: https://127.0.0.1:%2$d
+        ca_file: %1$s/ca.pem
+      auth_endpoint: /dvcqg/adapter/auth
+      integration_endpoint: /dvcqg/adapter/integration
+      username: lienthong-dev
+      password: dev-portal-password
+      madonvi: 000.00.00.H31
+)",
+                                      TestCertDir(), sim_port));
 }
 
 absl::StatusOr<RunningProcess> StartGatewayProcess(

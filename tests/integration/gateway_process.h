@@ -30,6 +30,12 @@ absl::StatusOr<RunningProcess> StartSimProcess(
 // replaces the clients section when not empty.
 std::string GatewayYaml(int sim_port, const std::string& clients_yaml = "");
 
+// The start of a gateway config for tests of the portal: `node_name`, a
+// mutual-TLS listener on 127.0.0.1:0 with the test certificates, and the
+// adapter "portal" (dvcqg-portal-rest) at the simulator on `sim_port`.
+// Tests append their other adapters, clients and sections.
+std::string PortalGatewayYaml(const std::string& node_name, int sim_port);
+
 // Writes `yaml` to `config_path` and starts lienthong-gateway on it, its
 // stderr (the JSON log) going to `log_path`.
 absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_path,

@@ -264,27 +264,8 @@ std::vector<lienthong::v1::PushDossierStatusRequest> Round(int step) {
 
 std::string SyncYaml(int sim_port, const std::string& dir,
                      int max_in_flight = 32) {
-  const std::string certs = BinaryPath("test-certs");
-  return absl::StrFormat(R"(node_name: portal-sync-test
-listener:
-  address: 127.0.0.1:0
-  tls:
-    cert_file: %1$s/gateway.pem
-    key_file: %1$s/gateway.key
-    client_ca_file: %1$s/ca.pem
-adapters:
-  - name: portal
-    type: dvcqg-portal-rest
-    config:
-      upstream:
-        base_url: https://127.0.0.1:%2$d
-        ca_file: %1$s/ca.pem
-      auth_endpoint: /dvcqg/adapter/auth
-      integration_endpoint: /dvcqg/adapter/integration
-      username: lienthong-dev
-      password: dev-portal-password
-      madonvi: 000.00.00.H31
-clients:
+  return absl::StrCat(PortalGatewayYaml("portal-sync-test", sim_port),
+                      absl::StrFormat(R"(clients:
   - id: spiffe://lienthong.local/dossier-system
     methods:
       - lienthong.v1.PortalSyncService/SyncProcedures
@@ -297,16 +278,16 @@ clients:
       - lienthong.v1.PortalSyncService/GetCataloguePull
 portal_sync:
   adapter: portal
-  outbox_file: %3$s/outbox.db
-  max_in_flight: %4$d
+  outbox_file: %1$s/outbox.db
+  max_in_flight: %2$d
 admin:
   address: 127.0.0.1:0
 audit:
-  store_file: %3$s/audit.db
+  store_file: %1$s/audit.db
 logging:
   level: warning
 )",
-                         certs, sim_port, dir, max_in_flight);
+                                      dir, max_in_flight));
 }
 
 // A fresh directory for one test's files.

@@ -140,43 +140,25 @@ std::vector<Applied> AppliedItems(int sim_port) {
 }
 
 std::string ReplicaYaml(int replica, int sim_port, const std::string& dir) {
-  const std::string certs = BinaryPath("test-certs");
-  return absl::StrFormat(R"(node_name: replica-%4$d
-listener:
-  address: 127.0.0.1:0
-  tls:
-    cert_file: %1$s/gateway.pem
-    key_file: %1$s/gateway.key
-    client_ca_file: %1$s/ca.pem
-adapters:
-  - name: portal
-    type: dvcqg-portal-rest
-    config:
-      upstream:
-        base_url: https://127.0.0.1:%2$d
-        ca_file: %1$s/ca.pem
-      auth_endpoint: /dvcqg/adapter/auth
-      integration_endpoint: /dvcqg/adapter/integration
-      username: lienthong-dev
-      password: dev-portal-password
-      madonvi: 000.00.00.H31
-clients:
+  return absl::StrCat(
+      PortalGatewayYaml(absl::StrCat("replica-", replica), sim_port),
+      absl::StrFormat(R"(clients:
   - id: spiffe://lienthong.local/dossier-system
     methods:
       - lienthong.v1.PortalSyncService/PushDossierStatus
 portal_sync:
   adapter: portal
-  outbox_key_file: %3$s/outbox.key
+  outbox_key_file: %1$s/outbox.key
   max_in_flight: 16
   store: postgres
   postgres:
     pool_size: 4
-    lease_seconds: %5$d
+    lease_seconds: %3$d
     poll_interval_ms: 100
 admin:
   address: 127.0.0.1:0
 audit:
-  store_file: %3$s/replica-%4$d/audit.db
+  store_file: %1$s/replica-%2$d/audit.db
   # Small segments, and readiness not tied to the shared test machine's
   # free disk space: /readyz is checked here for the outbox store.
   segment_mib: 4
@@ -184,7 +166,7 @@ audit:
 logging:
   level: warning
 )",
-                         certs, sim_port, dir, replica, kLeaseSeconds);
+                      dir, replica, kLeaseSeconds));
 }
 
 class Replica {
