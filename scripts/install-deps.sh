@@ -10,6 +10,7 @@ packages=(
   libssl-dev libcurl4-openssl-dev libpugixml-dev libyaml-cpp-dev libicu-dev
   libsqlite3-dev sqlite3 libpq-dev libcpp-httplib-dev libcli11-dev libevent-dev
   libgtest-dev libgmock-dev procps curl
+  libgoogle-perftools-dev     # tcmalloc_minimal, the gateway's allocator
   testssl.sh                  # the TLS scan in the test suite
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer, ASan, UBSan
   # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
