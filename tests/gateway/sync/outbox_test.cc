@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "gateway/sync/dossier_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
@@ -21,6 +21,11 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::lienthong::sync::testutil::Batch;
+using ::lienthong::sync::testutil::DossierCode;
+using ::lienthong::sync::testutil::kT0;
+using ::lienthong::sync::testutil::Registered;
+using ::lienthong::sync::testutil::StatusUpdate;
 using ::lienthong::v1::DossierStatus;
 using ::lienthong::v1::ProcedurePlan;
 using ::lienthong::v1::SyncJob;
@@ -28,54 +33,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-constexpr int64_t kT0 = 1752537600;  // 2025-07-15 00:00:00 UTC
-
-std::string Dossier(int n) {
-  return absl::StrFormat("000.00.01.H31-250715-%05d", n);
-}
-
-lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
-                                          int64_t minute) {
-  lienthong::v1::DossierStatusUpdate u;
-  u.set_dossier_code(Dossier(dossier));
-  u.set_procedure_code("1.001193.000.00.00.H31");
-  u.set_status(status);
-  u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
-  u.set_handler("cb01");
-  return u;
-}
-
-lienthong::v1::DossierRegistration Registration(
-    const std::string& applicant = "Trần Thị Mai") {
-  lienthong::v1::DossierRegistration r;
-  r.set_procedure_name("Đăng ký khai sinh");
-  r.set_field_code("G09-TP05");
-  r.set_field_name("Hộ tịch");
-  r.mutable_applicant()->set_name(applicant);
-  r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-  r.mutable_applicant()->set_phone("0912345678");
-  r.mutable_applicant()->set_email("mai.tran@example.vn");
-  r.set_summary("Khai sinh cho con");
-  r.mutable_received()->set_seconds(kT0 - 86400);
-  r.set_handling_unit("UBND xã Tân Hưng");
-  return r;
-}
-
-// `u` carrying its dossier's registration, as a first update must.
-lienthong::v1::DossierStatusUpdate Registered(
-    lienthong::v1::DossierStatusUpdate u,
-    const std::string& applicant = "Trần Thị Mai") {
-  *u.mutable_registration() = Registration(applicant);
-  return u;
-}
-
-google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> Batch(
-    std::vector<lienthong::v1::DossierStatusUpdate> updates) {
-  google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> batch;
-  for (auto& u : updates) *batch.Add() = std::move(u);
-  return batch;
-}
 
 lienthong::v1::Procedure Proc(const std::string& code, const std::string& name) {
   lienthong::v1::Procedure p;
@@ -150,11 +107,11 @@ class OutboxTest : public ::testing::Test {
 
 TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
   auto pushed = outbox_->PushDossierUpdates(
-      Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-             Update(1, lienthong::v1::ACCEPTED, 1),
-             Registered(Update(2, lienthong::v1::NEW, 0)),
+      Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+             StatusUpdate(1, lienthong::v1::ACCEPTED, 1),
+             Registered(StatusUpdate(2, lienthong::v1::NEW, 0)),
              // A repeat within the batch, its registration the same.
-             Registered(Update(2, lienthong::v1::NEW, 0))}));
+             Registered(StatusUpdate(2, lienthong::v1::NEW, 0))}));
   ASSERT_THAT(pushed, IsOk());
   EXPECT_EQ(pushed->accepted, 3);
   EXPECT_EQ(pushed->duplicates, 1);
@@ -165,8 +122,8 @@ TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
   Reopen();  // what was acknowledged is there after a restart
   EXPECT_EQ(outbox_->outbox_id(), id);
   auto again = outbox_->PushDossierUpdates(
-      Batch({Update(1, lienthong::v1::ACCEPTED, 1),  // repeat of an old one
-             Update(1, lienthong::v1::PROCESSING, 2)}));
+      Batch({StatusUpdate(1, lienthong::v1::ACCEPTED, 1),  // repeat of an old one
+             StatusUpdate(1, lienthong::v1::PROCESSING, 2)}));
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->accepted, 1);
   EXPECT_EQ(again->duplicates, 1);
@@ -178,29 +135,29 @@ TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
 
 TEST_F(OutboxTest, ImpossibleTransitionFailsTheWholeBatch) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::FINISHED, 0)),
-                         Update(1, lienthong::v1::RESULT_RETURNED, 1)})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::FINISHED, 0)),
+                         StatusUpdate(1, lienthong::v1::RESULT_RETURNED, 1)})),
               IsOk());
   EXPECT_THAT(
       outbox_->PushDossierUpdates(
-          Batch({Registered(Update(2, lienthong::v1::NEW, 0)),
-                 Update(1, lienthong::v1::PROCESSING, 2)})),
+          Batch({Registered(StatusUpdate(2, lienthong::v1::NEW, 0)),
+                 StatusUpdate(1, lienthong::v1::PROCESSING, 2)})),
       StatusIs(absl::StatusCode::kFailedPrecondition,
                "updates[1]: dossier 000.00.01.H31-250715-00001 cannot go from "
                "RESULT_RETURNED to PROCESSING"));
   // Within a batch, each update is checked against the one before it.
   EXPECT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(3, lienthong::v1::NEW, 0)),
-                         Update(3, lienthong::v1::FINISHED, 1)})),
+                  Batch({Registered(StatusUpdate(3, lienthong::v1::NEW, 0)),
+                         StatusUpdate(3, lienthong::v1::FINISHED, 1)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot go from NEW to FINISHED")));
   // A later status dated earlier is refused too.
   EXPECT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(4, lienthong::v1::NEW, 10)),
-                         Update(4, lienthong::v1::ACCEPTED, 9)})),
+                  Batch({Registered(StatusUpdate(4, lienthong::v1::NEW, 10)),
+                         StatusUpdate(4, lienthong::v1::ACCEPTED, 9)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("dated before the last accepted status NEW")));
-  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({Update(5, {}, 0)})),
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({StatusUpdate(5, {}, 0)})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("updates[0].status: ")));
   auto counts = outbox_->Counts();
@@ -210,19 +167,19 @@ TEST_F(OutboxTest, ImpossibleTransitionFailsTheWholeBatch) {
 
 TEST_F(OutboxTest, OnlyTheHeadOfEachKeyIsDueAndOrderHolds) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                         Update(1, lienthong::v1::ACCEPTED, 1),
-                         Registered(Update(2, lienthong::v1::NEW, 0)),
-                         Update(1, lienthong::v1::PROCESSING, 2)})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::ACCEPTED, 1),
+                         Registered(StatusUpdate(2, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::PROCESSING, 2)})),
               IsOk());
   // Each dossier's registration first, opened from its seal.
   std::vector<OutboxItem> first = Claim();
-  EXPECT_THAT(Keys(first), ElementsAre(Dossier(1) + "#1", Dossier(2) + "#1"));
+  EXPECT_THAT(Keys(first), ElementsAre(DossierCode(1) + "#1", DossierCode(2) + "#1"));
   EXPECT_TRUE(first[0].registration);
   EXPECT_EQ(first[0].dossier.registration().applicant().name(), "Trần Thị Mai");
   EXPECT_EQ(first[0].dossier.status(), lienthong::v1::NEW);
   EXPECT_EQ(first[0].idempotency_key,
-            absl::StrCat(outbox_->outbox_id(), "-d1-", Dossier(1)));
+            absl::StrCat(outbox_->outbox_id(), "-d1-", DossierCode(1)));
   EXPECT_FALSE(first[0].maybe_sent);
   EXPECT_THAT(Claim(), IsEmpty());  // both keys are in flight
 
@@ -230,17 +187,17 @@ TEST_F(OutboxTest, OnlyTheHeadOfEachKeyIsDueAndOrderHolds) {
   // The claim list is made before the outcome is applied.
   EXPECT_THAT(second, IsEmpty());
   std::vector<OutboxItem> third = Claim();
-  EXPECT_THAT(Keys(third), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_THAT(Keys(third), ElementsAre(DossierCode(1) + "#2"));
   EXPECT_FALSE(third[0].registration);
   EXPECT_FALSE(third[0].dossier.has_registration());
   EXPECT_EQ(third[0].dossier.status(), lienthong::v1::NEW);
   EXPECT_THAT(Keys(Claim(100, {Delivered(third[0].id)})), IsEmpty());
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#3"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(1) + "#3"));
 }
 
 TEST_F(OutboxTest, InFlightItemsArePendingAgainAfterACrash) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> claimed = Claim();
   ASSERT_THAT(claimed, SizeIs(1));
@@ -256,7 +213,7 @@ TEST_F(OutboxTest, InFlightItemsArePendingAgainAfterACrash) {
 
 TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> claimed = Claim();
   ASSERT_THAT(claimed, SizeIs(1));
@@ -280,23 +237,23 @@ TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
 
 TEST_F(OutboxTest, DeadLetterBlocksItsDossierUntilRetriedWithANewKey) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                         Update(1, lienthong::v1::ACCEPTED, 1),
-                         Registered(Update(2, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::ACCEPTED, 1),
+                         Registered(StatusUpdate(2, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> first = Claim();
   ASSERT_THAT(first, SizeIs(2));
   Claim(0, {Dead(first[0].id, /*refused=*/true), Delivered(first[1].id)});
   // Dossier 1's steps wait behind its refused registration; dossier 2
   // goes on.
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(2) + "#2"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(2) + "#2"));
 
   auto page = outbox_->ListDeadLetters(0, "");
   ASSERT_THAT(page, IsOk());
   ASSERT_THAT(page->dead_letters(), SizeIs(1));
   const lienthong::v1::DeadLetter& letter = page->dead_letters(0);
   EXPECT_EQ(letter.kind(), "registration");
-  EXPECT_EQ(letter.code(), Dossier(1));
+  EXPECT_EQ(letter.code(), DossierCode(1));
   EXPECT_EQ(letter.reason(), "the portal refused it: Từ chối");
   EXPECT_EQ(letter.attempts(), 1);
   EXPECT_EQ(letter.failed_at().seconds(), kT0);
@@ -312,12 +269,12 @@ TEST_F(OutboxTest, DeadLetterBlocksItsDossierUntilRetriedWithANewKey) {
   // The portal answers a known key with its first answer: a new key.
   EXPECT_EQ(again[0].idempotency_key, first[0].idempotency_key + "-r1");
   Claim(0, {Delivered(again[0].id)});
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(1) + "#2"));
 }
 
 TEST_F(OutboxTest, GivenUpItemKeepsItsKeyWhenRetried) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> first = Claim();
   Claim(0, {Dead(first[0].id, /*refused=*/false)});
@@ -330,7 +287,7 @@ TEST_F(OutboxTest, GivenUpItemKeepsItsKeyWhenRetried) {
 TEST_F(OutboxTest, DeadLettersPage) {
   std::vector<lienthong::v1::DossierStatusUpdate> updates;
   for (int i = 1; i <= 5; ++i) {
-    updates.push_back(Registered(Update(i, lienthong::v1::NEW, 0)));
+    updates.push_back(Registered(StatusUpdate(i, lienthong::v1::NEW, 0)));
   }
   ASSERT_THAT(outbox_->PushDossierUpdates(Batch(updates)), IsOk());
   std::vector<DeliveryResult> dead;
@@ -473,7 +430,7 @@ TEST_F(OutboxTest, ListenersHearOfWorkAndJobs) {
     jobs.insert(jobs.end(), ids.begin(), ids.end());
   });
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   EXPECT_EQ(work, 1);
   auto sync = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
@@ -526,12 +483,12 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   // delivered.
   ASSERT_THAT(
       outbox_->PushDossierUpdates(Batch(
-          {Registered(Update(1, NEW, 0)), Update(1, ACCEPTED, 1),
-           Update(1, PROCESSING, 2), Update(1, PROCESSING, 3),
-           Registered(Update(2, NEW, 0)), Update(2, ACCEPTED, 1),
-           Registered(Update(3, NEW, 0)), Registered(Update(5, NEW, 0)),
-           Registered(Update(6, PROCESSING, 3)),
-           Update(6, MORE_DOCUMENTS_NEEDED, 3)})),
+          {Registered(StatusUpdate(1, NEW, 0)), StatusUpdate(1, ACCEPTED, 1),
+           StatusUpdate(1, PROCESSING, 2), StatusUpdate(1, PROCESSING, 3),
+           Registered(StatusUpdate(2, NEW, 0)), StatusUpdate(2, ACCEPTED, 1),
+           Registered(StatusUpdate(3, NEW, 0)), Registered(StatusUpdate(5, NEW, 0)),
+           Registered(StatusUpdate(6, PROCESSING, 3)),
+           StatusUpdate(6, MORE_DOCUMENTS_NEEDED, 3)})),
       IsOk());
   ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")})),
               IsOk());
@@ -539,11 +496,11 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   for (int round = 0; round < 6; ++round) {
     std::vector<DeliveryResult> done;
     for (const OutboxItem& item : Claim()) {
-      if (item.key == Dossier(3)) {
+      if (item.key == DossierCode(3)) {
         done.push_back(Dead(item.id, /*refused=*/true));
-      } else if (item.key == Dossier(2) && item.sequence == 3) {
+      } else if (item.key == DossierCode(2) && item.sequence == 3) {
         done.push_back(Retry(item.id, clock_.Now() + absl::Hours(1000)));
-      } else if (item.key != Dossier(5)) {
+      } else if (item.key != DossierCode(5)) {
         done.push_back(Delivered(item.id));
       } else {
         DeliveryResult release;
@@ -558,15 +515,15 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   clock_.Advance(absl::Hours(8 * 24));
   for (int step = 1; step <= 2; ++step) {
     std::vector<OutboxItem> late = Claim();
-    ASSERT_THAT(Keys(late), ElementsAre(absl::StrCat(Dossier(5), "#", step)));
+    ASSERT_THAT(Keys(late), ElementsAre(absl::StrCat(DossierCode(5), "#", step)));
     Claim(0, {Delivered(late[0].id)});
   }
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(4, NEW, 60 * 24 * 8))})),
+                  Batch({Registered(StatusUpdate(4, NEW, 60 * 24 * 8))})),
               IsOk());
   for (int step = 1; step <= 2; ++step) {
     std::vector<OutboxItem> fresh = Claim();
-    ASSERT_THAT(Keys(fresh), ElementsAre(absl::StrCat(Dossier(4), "#", step)));
+    ASSERT_THAT(Keys(fresh), ElementsAre(absl::StrCat(DossierCode(4), "#", step)));
     Claim(0, {Delivered(fresh[0].id)});
   }
   const std::vector<std::string> before = StoredItems(path_);
@@ -591,13 +548,13 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   EXPECT_EQ(deleted, 10);
   EXPECT_THAT(
       StoredItems(path_),
-      ElementsAre(Dossier(2) + "#3:pending", Dossier(3) + "#1:dead",
-                  Dossier(3) + "#2:pending",
-                  Dossier(5) + "#1:delivered",  // delivered lately
-                  Dossier(5) + "#2:delivered",
+      ElementsAre(DossierCode(2) + "#3:pending", DossierCode(3) + "#1:dead",
+                  DossierCode(3) + "#2:pending",
+                  DossierCode(5) + "#1:delivered",  // delivered lately
+                  DossierCode(5) + "#2:delivered",
                   // Same time as the last status: kept, see below.
-                  Dossier(6) + "#2:delivered", Dossier(4) + "#1:delivered",
-                  Dossier(4) + "#2:delivered"));
+                  DossierCode(6) + "#2:delivered", DossierCode(4) + "#1:delivered",
+                  DossierCode(4) + "#2:delivered"));
   // A second pass finds nothing more.
   auto again = outbox_->PruneDelivered(cutoff, 100);
   ASSERT_THAT(again, IsOk());
@@ -608,27 +565,27 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   // duplicate (the dossiers table knows it), as is dossier 6's kept
   // PROCESSING, which could otherwise follow MORE_DOCUMENTS_NEEDED again.
   auto repeats = outbox_->PushDossierUpdates(
-      Batch({Update(1, PROCESSING, 3), Update(6, PROCESSING, 3),
-             Update(6, MORE_DOCUMENTS_NEEDED, 3)}));
+      Batch({StatusUpdate(1, PROCESSING, 3), StatusUpdate(6, PROCESSING, 3),
+             StatusUpdate(6, MORE_DOCUMENTS_NEEDED, 3)}));
   ASSERT_THAT(repeats, IsOk());
   EXPECT_EQ(repeats->accepted, 0);
   EXPECT_EQ(repeats->duplicates, 3);
   // A repeat of an older, pruned one is refused: PROCESSING may follow
   // PROCESSING, but not dated before it; ACCEPTED may not follow at all.
-  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({Update(1, PROCESSING, 2)})),
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({StatusUpdate(1, PROCESSING, 2)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("dated before the last accepted status")));
-  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({Update(1, ACCEPTED, 1)})),
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({StatusUpdate(1, ACCEPTED, 1)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot go from PROCESSING to ACCEPTED")));
   // Sequences and idempotency keys go on where they were.
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, MORE_DOCUMENTS_NEEDED, 60 * 24 * 8)})),
+                  Batch({StatusUpdate(1, MORE_DOCUMENTS_NEEDED, 60 * 24 * 8)})),
               IsOk());
   std::vector<OutboxItem> next = Claim();
-  ASSERT_THAT(Keys(next), ElementsAre(Dossier(1) + "#6"));
+  ASSERT_THAT(Keys(next), ElementsAre(DossierCode(1) + "#6"));
   EXPECT_EQ(next[0].idempotency_key,
-            absl::StrCat(outbox_->outbox_id(), "-d6-", Dossier(1)));
+            absl::StrCat(outbox_->outbox_id(), "-d6-", DossierCode(1)));
   // The catalogue still plans against what the portal acknowledged.
   auto catalogue = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
   ASSERT_THAT(catalogue, IsOk());
@@ -636,7 +593,7 @@ TEST_F(OutboxTest, PruneDeletesOldDeliveredItemsAndKeepsTheRest) {
   // Pending and dead items keep their place in their dossier's order.
   ASSERT_THAT(outbox_->RetryDeadLetters({}), IsOk());
   clock_.Advance(absl::Hours(1000));
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(3) + "#1", Dossier(2) + "#3"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(3) + "#1", DossierCode(2) + "#3"));
   EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
 }
 
@@ -845,10 +802,10 @@ TEST_F(OutboxJobPruneTest, OldJobWithPendingItemsIsKept) {
 TEST_F(OutboxTest, OpenCountsFollowTheItems) {
   ASSERT_THAT(
       outbox_->PushDossierUpdates(
-          Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                 Update(1, lienthong::v1::ACCEPTED, 1),
-                 Registered(Update(2, lienthong::v1::NEW, 0)),
-                 Registered(Update(3, lienthong::v1::NEW, 0))})),
+          Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                 StatusUpdate(1, lienthong::v1::ACCEPTED, 1),
+                 Registered(StatusUpdate(2, lienthong::v1::NEW, 0)),
+                 Registered(StatusUpdate(3, lienthong::v1::NEW, 0))})),
       IsOk());
   OutboxCounts counts = outbox_->OpenCounts();
   EXPECT_EQ(counts.pending, 7);  // three registrations, four steps
@@ -876,8 +833,8 @@ TEST_F(OutboxTest, OpenCountsFollowTheItems) {
 TEST_F(OutboxTest, FirstUpdateOfADossierNeedsItsRegistration) {
   EXPECT_THAT(
       outbox_->PushDossierUpdates(
-          Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                 Update(2, lienthong::v1::NEW, 0)})),
+          Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                 StatusUpdate(2, lienthong::v1::NEW, 0)})),
       StatusIs(absl::StatusCode::kInvalidArgument,
                "updates[1].registration: required with the first update of "
                "dossier 000.00.01.H31-250715-00002, which the gateway has not "
@@ -885,7 +842,7 @@ TEST_F(OutboxTest, FirstUpdateOfADossierNeedsItsRegistration) {
   EXPECT_THAT(Claim(), IsEmpty());  // nothing of the batch was queued
   // A malformed registration is named, its value not repeated.
   lienthong::v1::DossierStatusUpdate bad =
-      Registered(Update(1, lienthong::v1::NEW, 0));
+      Registered(StatusUpdate(1, lienthong::v1::NEW, 0));
   bad.mutable_registration()->mutable_applicant()->set_phone("call me 0912");
   EXPECT_THAT(outbox_->PushDossierUpdates(Batch({bad})),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -893,32 +850,32 @@ TEST_F(OutboxTest, FirstUpdateOfADossierNeedsItsRegistration) {
                        "number"));
   // Once registered, later updates need none.
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   EXPECT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::ACCEPTED, 1)})),
+                  Batch({StatusUpdate(1, lienthong::v1::ACCEPTED, 1)})),
               IsOk());
 }
 
 TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               IsOk());
   // The same registration with the next update: not queued again.
   auto same = outbox_->PushDossierUpdates(
-      Batch({Registered(Update(1, lienthong::v1::ACCEPTED, 1))}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::ACCEPTED, 1))}));
   ASSERT_THAT(same, IsOk());
   EXPECT_EQ(same->registrations, 0);
   EXPECT_EQ(same->accepted, 1);
   // Changed: queued before its update, in the dossier's order.
   auto changed = outbox_->PushDossierUpdates(
-      Batch({Registered(Update(1, lienthong::v1::PROCESSING, 2), "Trần Thị Mây")}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::PROCESSING, 2), "Trần Thị Mây")}));
   ASSERT_THAT(changed, IsOk());
   EXPECT_EQ(changed->registrations, 1);
   // Changed again along with a repeat of an update: the update stays a
   // duplicate, the registration is queued.
   auto repeat = outbox_->PushDossierUpdates(
-      Batch({Registered(Update(1, lienthong::v1::PROCESSING, 2), "Trần Mây")}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::PROCESSING, 2), "Trần Mây")}));
   ASSERT_THAT(repeat, IsOk());
   EXPECT_EQ(repeat->duplicates, 1);
   EXPECT_EQ(repeat->registrations, 1);
@@ -943,17 +900,17 @@ TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
 
 TEST_F(OutboxTest, ProgressNeverGoesBeforeItsRegistrationAcrossCrashes) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                         Update(1, lienthong::v1::ACCEPTED, 1)})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::ACCEPTED, 1)})),
               IsOk());
   // A crash with the registration in flight: after the restart the
   // registration is due again, and nothing else of the dossier.
   std::vector<OutboxItem> claimed = Claim();
-  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  ASSERT_THAT(Keys(claimed), ElementsAre(DossierCode(1) + "#1"));
   ASSERT_TRUE(claimed[0].registration);
   Reopen();
   claimed = Claim();
-  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#1"));
+  ASSERT_THAT(Keys(claimed), ElementsAre(DossierCode(1) + "#1"));
   EXPECT_TRUE(claimed[0].registration);
   EXPECT_TRUE(claimed[0].maybe_sent);
   // A crash right after the registration was recorded delivered: the step
@@ -961,20 +918,20 @@ TEST_F(OutboxTest, ProgressNeverGoesBeforeItsRegistrationAcrossCrashes) {
   Claim(0, {Delivered(claimed[0].id)});
   Reopen();
   claimed = Claim();
-  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(1) + "#2"));
+  ASSERT_THAT(Keys(claimed), ElementsAre(DossierCode(1) + "#2"));
   EXPECT_FALSE(claimed[0].registration);
   EXPECT_FALSE(claimed[0].maybe_sent);
   // Refused, the registration holds the dossier's steps back.
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(2, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(2, lienthong::v1::NEW, 0))})),
               IsOk());
   std::vector<OutboxItem> second = Claim();
-  ASSERT_THAT(Keys(second), ElementsAre(Dossier(2) + "#1"));
+  ASSERT_THAT(Keys(second), ElementsAre(DossierCode(2) + "#1"));
   Claim(0, {Dead(second[0].id, /*refused=*/true)});
   Reopen();
   // Dossier 1's step, in flight at the crash, is due again; dossier 2's
   // NEW is not.
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(1) + "#2"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(1) + "#2"));
 }
 
 // ---- Personal data at rest --------------------------------------------------
@@ -1002,7 +959,7 @@ int64_t PayloadSize(const std::string& path, int64_t id) {
 
 TEST_F(OutboxTest, PersonalDataIsSealedAtRestAndWipedOnDelivery) {
   lienthong::v1::DossierStatusUpdate first =
-      Registered(Update(1, lienthong::v1::NEW, 0), "Đỗ Thị Hồng Nhung");
+      Registered(StatusUpdate(1, lienthong::v1::NEW, 0), "Đỗ Thị Hồng Nhung");
   first.mutable_registration()->mutable_applicant()->set_phone("0987654321");
   first.mutable_registration()->mutable_applicant()->set_email(
       "nhung.do@example.vn");
@@ -1092,19 +1049,19 @@ void FlipBit(const std::string& path, const std::string& key, int seq,
 
 TEST_F(OutboxTest, TamperedPayloadIsADeadLetterAndTheRestGoesOn) {
   ASSERT_THAT(outbox_->PushDossierUpdates(
-                  Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                         Registered(Update(2, lienthong::v1::NEW, 0))})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         Registered(StatusUpdate(2, lienthong::v1::NEW, 0))})),
               IsOk());
   // One bit of dossier 1's sealed registration flipped on disk.
-  FlipBit(path_, Dossier(1), 1, 20);
+  FlipBit(path_, DossierCode(1), 1, 20);
   std::vector<OutboxItem> claimed = Claim();
-  ASSERT_THAT(Keys(claimed), ElementsAre(Dossier(2) + "#1"));
+  ASSERT_THAT(Keys(claimed), ElementsAre(DossierCode(2) + "#1"));
   Claim(0, {Delivered(claimed[0].id)});
-  EXPECT_THAT(Keys(Claim()), ElementsAre(Dossier(2) + "#2"));
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(2) + "#2"));
   auto letters = outbox_->ListDeadLetters(0, "");
   ASSERT_THAT(letters, IsOk());
   ASSERT_THAT(letters->dead_letters(), SizeIs(1));
-  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), DossierCode(1));
   EXPECT_EQ(letters->dead_letters(0).kind(), "registration");
   EXPECT_THAT(letters->dead_letters(0).reason(), HasSubstr("integrity check"));
   // Retried, it fails again the same way; never delivered as garbage.
@@ -1166,8 +1123,8 @@ TEST(OutboxOpenTest, OpensAndUpgradesAVersion2File) {
       auto outbox = Outbox::Open(options);
       ASSERT_THAT(outbox, IsOk());
       ASSERT_THAT((*outbox)->PushDossierUpdates(
-                      Batch({Registered(Update(1, lienthong::v1::NEW, 0)),
-                             Update(1, lienthong::v1::ACCEPTED, 1)})),
+                      Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                             StatusUpdate(1, lienthong::v1::ACCEPTED, 1)})),
                   IsOk());
       auto claimed = (*outbox)->FinishAndClaim({}, 10);
       ASSERT_THAT(claimed, IsOk());

@@ -16,6 +16,7 @@
 #include "gateway/storage/pg/pg_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/testing/pg_server.h"
 #include "tests/testing/status_matchers.h"
 
@@ -25,45 +26,14 @@ namespace {
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
+using ::lienthong::sync::testutil::Batch;
+using ::lienthong::sync::testutil::DossierCode;
+using ::lienthong::sync::testutil::Registered;
+using ::lienthong::sync::testutil::StatusUpdate;
 using ::lienthong::v1::DossierStatus;
 using ::testing::_;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-constexpr int64_t kT0 = 1752537600;  // 2025-07-15 00:00:00 UTC
-
-std::string Dossier(int n) {
-  return absl::StrFormat("000.00.01.H31-250715-%05d", n);
-}
-
-lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
-                                          int64_t minute, bool registered) {
-  lienthong::v1::DossierStatusUpdate u;
-  u.set_dossier_code(Dossier(dossier));
-  u.set_procedure_code("1.001193.000.00.00.H31");
-  u.set_status(status);
-  u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
-  u.set_handler("cb01");
-  if (registered) {
-    auto* r = u.mutable_registration();
-    r->set_procedure_name("Đăng ký khai sinh");
-    r->set_field_code("G09-TP05");
-    r->set_field_name("Hộ tịch");
-    r->mutable_applicant()->set_name("Trần Thị Mai");
-    r->mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-    r->set_summary("Khai sinh cho con");
-    r->mutable_received()->set_seconds(kT0 - 86400);
-    r->set_handling_unit("UBND xã Tân Hưng");
-  }
-  return u;
-}
-
-google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> Batch(
-    std::vector<lienthong::v1::DossierStatusUpdate> updates) {
-  google::protobuf::RepeatedPtrField<lienthong::v1::DossierStatusUpdate> batch;
-  for (auto& u : updates) *batch.Add() = std::move(u);
-  return batch;
-}
 
 DeliveryResult Result(int64_t id, DeliveryResult::Kind kind,
                       bool refused = false) {
@@ -118,9 +88,9 @@ TEST_F(PgOutboxTest, DeliversInOrderPerDossierOneInFlight) {
   auto outbox = Open("a");
   ASSERT_NE(outbox, nullptr);
   auto pushed = outbox->PushDossierUpdates(
-      Batch({Update(1, lienthong::v1::NEW, 0, true),
-             Update(1, lienthong::v1::ACCEPTED, 1, false),
-             Update(2, lienthong::v1::NEW, 0, true)}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+             StatusUpdate(1, lienthong::v1::ACCEPTED, 1),
+             Registered(StatusUpdate(2, lienthong::v1::NEW, 0))}));
   ASSERT_THAT(pushed.status(), IsOk());
   EXPECT_EQ(pushed->accepted, 3);
   EXPECT_EQ(pushed->registrations, 2);
@@ -161,20 +131,20 @@ TEST_F(PgOutboxTest, RulesAndDuplicatesAsOnSqlite) {
   auto outbox = Open("a");
   ASSERT_NE(outbox, nullptr);
   EXPECT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, false)})),
+                  Batch({StatusUpdate(1, lienthong::v1::NEW, 0)})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("updates[0].registration")));
   ASSERT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}))
                   .status(),
               IsOk());
   auto again = outbox->PushDossierUpdates(
-      Batch({Update(1, lienthong::v1::NEW, 0, true)}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}));
   ASSERT_THAT(again.status(), IsOk());
   EXPECT_EQ(again->duplicates, 1);
   EXPECT_EQ(again->accepted, 0);
   EXPECT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::RESULT_RETURNED, 1, false)})),
+                  Batch({StatusUpdate(1, lienthong::v1::RESULT_RETURNED, 1)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot go from")));
 }
@@ -192,9 +162,9 @@ TEST_F(PgOutboxTest, TwoReplicasNeverClaimOneItemAndKeepOrder) {
     pushers.emplace_back([outbox] {
       for (int d = 0; d < kDossiers; ++d) {
         EXPECT_THAT(outbox->PushDossierUpdates(
-                        Batch({Update(d, lienthong::v1::NEW, 0, true),
-                               Update(d, lienthong::v1::ACCEPTED, 1, false),
-                               Update(d, lienthong::v1::PROCESSING, 2, false)}))
+                        Batch({Registered(StatusUpdate(d, lienthong::v1::NEW, 0)),
+                               StatusUpdate(d, lienthong::v1::ACCEPTED, 1),
+                               StatusUpdate(d, lienthong::v1::PROCESSING, 2)}))
                         .status(),
                     IsOk());
       }
@@ -235,7 +205,7 @@ TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) 
   auto a = Open("a", absl::Seconds(1));
   auto b = Open("b", absl::Seconds(1));
   ASSERT_THAT(a->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}))
                   .status(),
               IsOk());
   auto held = a->FinishAndClaim({}, 1);
@@ -287,8 +257,8 @@ TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) 
 TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
   auto outbox = Open("a");
   ASSERT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, true),
-                         Update(1, lienthong::v1::ACCEPTED, 1, false)}))
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::ACCEPTED, 1)}))
                   .status(),
               IsOk());
   auto first = outbox->FinishAndClaim({}, 5);
@@ -301,7 +271,7 @@ TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
   ASSERT_THAT(letters.status(), IsOk());
   ASSERT_EQ(letters->dead_letters_size(), 1);
   EXPECT_EQ(letters->dead_letters(0).kind(), "registration");
-  EXPECT_EQ(letters->dead_letters(0).code(), Dossier(1));
+  EXPECT_EQ(letters->dead_letters(0).code(), DossierCode(1));
   EXPECT_THAT(outbox->RetryDeadLetters({"x"}),
               StatusIs(absl::StatusCode::kInvalidArgument, _));
   EXPECT_THAT(outbox->RetryDeadLetters({letters->dead_letters(0).id()}),
@@ -399,12 +369,12 @@ TEST_F(PgOutboxTest, CatalogueJobsAcrossReplicas) {
 TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
   auto outbox = Open("a");
   ASSERT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}))
                   .status(),
               IsOk());
   ASSERT_THAT(server_->Stop(), IsOk());
   EXPECT_THAT(outbox->PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::ACCEPTED, 1, false)})),
+                  Batch({StatusUpdate(1, lienthong::v1::ACCEPTED, 1)})),
               StatusIs(absl::StatusCode::kUnavailable, _));
   EXPECT_THAT(outbox->Ready(), StatusIs(absl::StatusCode::kUnavailable,
                                         HasSubstr("unreachable")));
@@ -416,7 +386,7 @@ TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
   do {
     pushed = outbox
                  ->PushDossierUpdates(
-                     Batch({Update(1, lienthong::v1::ACCEPTED, 1, false)}))
+                     Batch({StatusUpdate(1, lienthong::v1::ACCEPTED, 1)}))
                  .status();
     if (!pushed.ok()) absl::SleepFor(absl::Milliseconds(200));
   } while (!pushed.ok() && absl::Now() < give_up);
