@@ -43,6 +43,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
+#include "tests/integration/gateway_env.h"
 #include "tests/integration/gateway_process.h"
 #include "tests/national_sim/citizen_generator.h"
 #include "tests/testing/test_officer.h"
@@ -250,20 +251,11 @@ logging:
                       BundlesSection(dir, retry_max_s));
 }
 
-std::string TestDir(const std::string& name) {
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/bundle-", name, "-", getpid());
-  const std::string command =
-      absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir, "'");
-  EXPECT_EQ(std::system(command.c_str()), 0);
-  return dir;
-}
-
 // A simulator and a gateway on it, restartable.
 class BundleEnv {
  public:
   void SetUp(const std::string& name, int retry_max_s = 2) {
-    dir_ = TestDir(name);
+    dir_ = NewTestDir(absl::StrCat("bundle-", name));
     auto sim = StartSimProcess();
     ASSERT_TRUE(sim.ok()) << sim.status();
     sim_ = std::make_unique<RunningProcess>(*std::move(sim));

@@ -25,7 +25,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -48,6 +47,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
+#include "tests/integration/gateway_env.h"
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/subprocess.h"
 
@@ -290,15 +290,6 @@ logging:
                                       dir, max_in_flight));
 }
 
-// A fresh directory for one test's files.
-std::string TestDir(const std::string& name) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/portal-sync-", name,
-                                 "-", getpid());
-  std::string command = absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir, "'");
-  EXPECT_EQ(std::system(command.c_str()), 0);
-  return dir;
-}
-
 std::unique_ptr<PortalSyncService::Stub> Stub(int port) {
   return PortalSyncService::NewStub(ClientChannel(port, "dossier-system"));
 }
@@ -498,7 +489,7 @@ std::string FileBytes(const std::string& path) {
 // ---- Tests -----------------------------------------------------------------
 
 TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
-  const std::string dir = TestDir("down");
+  const std::string dir = NewTestDir("portal-sync-down");
   auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
@@ -610,7 +601,7 @@ TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
 
 TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
   constexpr int kKills = 24;
-  const std::string dir = TestDir("kill");
+  const std::string dir = NewTestDir("portal-sync-kill");
   auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
@@ -701,7 +692,7 @@ TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
 }
 
 TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
-  const std::string dir = TestDir("session");
+  const std::string dir = NewTestDir("portal-sync-session");
   auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
@@ -741,7 +732,7 @@ TEST(PortalSyncTest, SessionExpiryMidRunIsRenewedOnceAndLosesNothing) {
 }
 
 TEST(PortalSyncTest, CatalogueIsReadAtStartAndUnknownCodesAreRefused) {
-  const std::string dir = TestDir("catalogue");
+  const std::string dir = NewTestDir("portal-sync-catalogue");
   auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
@@ -807,7 +798,8 @@ TEST(PortalSyncTest, CatalogueIsReadAtStartAndUnknownCodesAreRefused) {
 // deliveries in flight the figure measures that stall; more in flight shows
 // what the gateway itself sustains.
 void MeasureThroughput(int max_in_flight) {
-  const std::string dir = TestDir(absl::StrCat("throughput-", max_in_flight));
+  const std::string dir =
+      NewTestDir(absl::StrCat("portal-sync-throughput-", max_in_flight));
   auto sim = StartSim(dir);
   ASSERT_TRUE(sim.ok()) << sim.status();
   SimControl control(sim->port);
