@@ -126,6 +126,15 @@ void Services::AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
 void Services::Complete(
     const CallRecord& call, const absl::Status& status,
     absl::AnyInvocable<void(absl::Status) &&> release) const {
+  // The answer goes out (or its record is queued) first: the access-log
+  // line's write(2) is then off the answer's path, and at one call in
+  // flight it overlaps the journal's fdatasync. `call` outlives this.
+  if (audit_ == nullptr) {
+    std::move(release)(status);
+  } else {
+    recorder_->AuditThenRelease({AuditRecordOf(call, status)}, status,
+                                std::move(release));
+  }
   const std::string citizen = validation::MaskCitizenId(call.citizen_id);
   const std::string officer =
       call.officer.citizen_id().empty()
@@ -146,10 +155,10 @@ void Services::Complete(
   if (metrics_ != nullptr && call.attempts > 1) {
     metrics_->retries.WithLabels({call.system}).Increment(call.attempts - 1);
   }
-  if (audit_ == nullptr) {
-    std::move(release)(status);
-    return;
-  }
+}
+
+lienthong::v1::AuditRecord Services::AuditRecordOf(
+    const CallRecord& call, const absl::Status& status) const {
   lienthong::v1::AuditRecord record = recorder_->Record(call, status);
   record.set_purpose(call.purpose);
   record.set_dossier_id(call.dossier_id);
@@ -167,7 +176,7 @@ void Services::Complete(
   record.set_attempts(call.attempts);
   record.set_request_sha256(call.request_sha256);
   record.set_response_sha256(call.response_sha256);
-  recorder_->AuditThenRelease({std::move(record)}, status, std::move(release));
+  return record;
 }
 
 }  // namespace lienthong::server

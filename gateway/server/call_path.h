@@ -126,13 +126,18 @@ class Services {
   void AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
                   absl::string_view value) const;
 
-  // Ends a call: writes its access-log line and audit record, then releases
-  // the answer with `status` — once the record is durable when so
-  // configured; if it cannot be written the answer is withheld (UNAVAILABLE).
+  // Ends a call: queues its audit record and releases the answer with
+  // `status` — once the record is durable when so configured; if it cannot
+  // be written the answer is withheld (UNAVAILABLE) — then writes its
+  // access-log line. REQUIRES: `call` outlives the call to Complete.
   void Complete(const CallRecord& call, const absl::Status& status,
                 absl::AnyInvocable<void(absl::Status) &&> release) const;
 
  private:
+  // The audit record of `call`, ended with `status`. REQUIRES: audited.
+  lienthong::v1::AuditRecord AuditRecordOf(const CallRecord& call,
+                                           const absl::Status& status) const;
+
   mutable std::mutex mu_;
   std::shared_ptr<const Runtime> runtime_;
   ServerMetrics* const metrics_;
