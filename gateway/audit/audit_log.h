@@ -252,6 +252,7 @@ class AuditLog {
   Stats stats() const;
 
  private:
+  // Called once the record is durable or failed; empty when nobody waits.
   using Done = absl::AnyInvocable<void(absl::Status, const AuditRecord&) &&>;
 
   // An AuditIndex that catches the indexer up before each query.
