@@ -200,6 +200,10 @@ absl::Status SqliteAuditIndex::Writable() const {
   return absl::OkStatus();
 }
 
+std::string SqliteAuditIndex::Describe() const {
+  return absl::StrCat(kLabel, " '", path_, "'");
+}
+
 absl::StatusOr<std::optional<IndexState>> SqliteAuditIndex::LoadState() const {
   LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenReader());
   LIENTHONG_ASSIGN_OR_RETURN(

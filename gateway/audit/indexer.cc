@@ -38,7 +38,7 @@ bool SegmentExists(const std::string& dir, uint64_t number) {
 
 }  // namespace
 
-Indexer::Indexer(Options options, SqliteAuditIndex* index,
+Indexer::Indexer(Options options, IndexStore* index,
                  std::function<Durable()> durable)
     : options_(std::move(options)), index_(index), durable_(std::move(durable)) {}
 
@@ -86,7 +86,7 @@ absl::Status Indexer::Prepare() {
   }
   if (!rebuild.empty()) {
     log::Warning("audit index rebuilt from the journal",
-                 {{"index", index_->path()}, {"reason", rebuild}});
+                 {{"index", index_->Describe()}, {"reason", rebuild}});
     LIENTHONG_RETURN_IF_ERROR(index_->Clear());
     state.reset();
   }

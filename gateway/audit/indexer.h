@@ -3,7 +3,10 @@
 // per transaction, remembering how far it got; queries call CatchUp to see
 // everything durable when they arrived. An index that is missing, belongs
 // to another journal, or claims records the journal does not hold is
-// emptied and rebuilt from the journal's start.
+// emptied and rebuilt from the journal's start. It writes only this node's
+// entries (IndexStore): in an index that several nodes share, each node's
+// indexer fills its own part, so a query here sees another node's records
+// once that node's indexer has added them (within its index interval).
 //
 //   Indexer indexer(options, index.get(), [&] { return log->durable(); });
 //   LIENTHONG_RETURN_IF_ERROR(indexer.Start());
@@ -49,7 +52,7 @@ class Indexer {
   };
 
   // REQUIRES: `index` outlives the indexer; `durable` is thread-safe.
-  Indexer(Options options, SqliteAuditIndex* index,
+  Indexer(Options options, IndexStore* index,
           std::function<Durable()> durable);
   // Stop()s.
   ~Indexer();
@@ -82,7 +85,7 @@ class Indexer {
   void Loop();
 
   const Options options_;
-  SqliteAuditIndex* const index_;
+  IndexStore* const index_;
   const std::function<Durable()> durable_;
 
   absl::Mutex mu_;

@@ -118,12 +118,15 @@ absl::StatusOr<std::unique_ptr<PgOutbox>> PgOutbox::Open(
     const PgOutboxOptions& options) {
   LIENTHONG_ASSIGN_OR_RETURN(OutboxCipher cipher,
                              OutboxCipher::Create(options.key));
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<storage::pg::Pool> pool,
-                             storage::pg::Pool::Create(options.pool));
+  std::shared_ptr<storage::pg::Pool> pool = options.shared_pool;
+  if (pool == nullptr) {
+    LIENTHONG_ASSIGN_OR_RETURN(pool, storage::pg::Pool::Create(options.pool));
+  }
   LIENTHONG_RETURN_IF_ERROR(
       storage::pg::CheckCurrent(*pool, kComponent, kMigrations));
   PgOutboxOptions kept = options;
   kept.key.clear();  // the cipher holds it
+  kept.shared_pool.reset();  // pool_ holds it
   std::unique_ptr<PgOutbox> outbox(
       new PgOutbox(std::move(pool), std::move(kept), std::move(cipher)));
   LIENTHONG_RETURN_IF_ERROR(outbox->Init());
@@ -135,7 +138,7 @@ absl::StatusOr<std::unique_ptr<PgOutbox>> PgOutbox::Open(
   return outbox;
 }
 
-PgOutbox::PgOutbox(std::unique_ptr<storage::pg::Pool> pool,
+PgOutbox::PgOutbox(std::shared_ptr<storage::pg::Pool> pool,
                    PgOutboxOptions options, OutboxCipher cipher)
     : options_(std::move(options)),
       cipher_(std::move(cipher)),

@@ -65,6 +65,9 @@ namespace lienthong::sync {
 
 struct PgOutboxOptions {
   storage::pg::PoolOptions pool;
+  // The gateway's pool when other stores share it; null: Open makes one
+  // from `pool`.
+  std::shared_ptr<storage::pg::Pool> shared_pool;
   // The AES-256 key (32 bytes) that seals dossier items; every replica
   // must have the same. Required.
   std::string key;
@@ -142,7 +145,7 @@ class PgOutbox final : public Outbox {
   int64_t lost_leases() const { return lost_leases_.load(); }
 
  private:
-  PgOutbox(std::unique_ptr<storage::pg::Pool> pool, PgOutboxOptions options,
+  PgOutbox(std::shared_ptr<storage::pg::Pool> pool, PgOutboxOptions options,
            OutboxCipher cipher);
   // Open()'s steps: the outbox id and the key check.
   absl::Status Init();
@@ -169,7 +172,7 @@ class PgOutbox final : public Outbox {
 
   const PgOutboxOptions options_;
   const OutboxCipher cipher_;
-  const std::unique_ptr<storage::pg::Pool> pool_;
+  const std::shared_ptr<storage::pg::Pool> pool_;
   const std::string owner_;
   std::atomic<int64_t> lost_leases_{0};
 
