@@ -242,7 +242,13 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   sync->puller_ = std::make_unique<CataloguePuller>(
       sync->outbox_.get(), sync->adapter_->portal(), sync->catalogue_.get(),
       puller_options);
-  LIENTHONG_RETURN_IF_ERROR(sync->puller_->LoadStored());
+  if (absl::Status loaded = sync->puller_->LoadStored(); !loaded.ok()) {
+    // A PostgreSQL outbox whose database is not reachable yet: the gateway
+    // starts not ready; the catalogue comes with the next pull.
+    if (!absl::IsUnavailable(loaded)) return loaded;
+    log::Warning("stored national catalogue not read; it is pulled again",
+                 {{"reason", loaded.message()}});
+  }
   CatalogueAccess access;
   access.codes = &sync->codes_;
   access.catalogue = sync->catalogue_.get();
