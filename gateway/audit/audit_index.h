@@ -113,6 +113,9 @@ class IndexStore : public AuditIndex {
   virtual absl::Status RemoveThrough(uint64_t sequence) = 0;
   // This node's records in the index.
   virtual absl::StatusOr<uint64_t> CountRecords() const = 0;
+  // OK when the store can be used now; UNAVAILABLE saying why not (for
+  // /readyz). A local file is always ready here (its errors show in use).
+  virtual absl::Status Ready() const { return absl::OkStatus(); }
 };
 
 // One SQLite file in WAL mode, synchronous=NORMAL, owner-only. Tables:

@@ -178,6 +178,9 @@ absl::Status AuditLog::Start() {
   indexer_options.journal_dir = options_.journal_dir;
   indexer_options.journal_id = journal_->tail().journal_id;
   indexer_options.interval = options_.index_interval;
+  // An index on another host (PostgreSQL) may be down while the journal,
+  // the truth, is here.
+  indexer_options.start_unreachable = options_.index_store != nullptr;
   indexer_ = std::make_unique<Indexer>(indexer_options, index_.get(), [this] {
     return Indexer::Durable{journal_->durable_end(), durable_sequence_.load()};
   });

@@ -47,7 +47,15 @@ Indexer::~Indexer() { Stop(); }
 absl::Status Indexer::Start() {
   {
     absl::MutexLock lock(&mu_);
-    LIENTHONG_RETURN_IF_ERROR(Prepare());
+    absl::Status prepared = Prepare();
+    if (!prepared.ok()) {
+      if (!options_.start_unreachable || !absl::IsUnavailable(prepared)) {
+        return prepared;
+      }
+      log::Warning("audit index not reachable at start; indexed when it is",
+                   {{"index", index_->Describe()},
+                    {"error", prepared.message()}});
+    }
   }
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "audit-indexer");

@@ -43,6 +43,9 @@ class Indexer {
     // A query waits for at most this many records to be indexed; with
     // more behind (a rebuild) it fails instead.
     uint64_t max_query_backlog = 20000;
+    // For an index on another host: when it cannot be reached at Start
+    // (UNAVAILABLE), start anyway; the thread checks it when it can.
+    bool start_unreachable = false;
   };
 
   // What is durable: the journal's end and the last record's sequence.

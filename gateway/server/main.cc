@@ -212,24 +212,15 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     }
     GatewayServer* gateway = server->get();
     sync::PortalSync* sync = portal_sync.get();
-    storage::pg::Pool* audit_pool =
-        !config->audit().disabled() &&
-                config->audit().index_store() ==
-                    lienthong::config::v1::postgres
-            ? pg_pool->get()
-            : nullptr;
     auto started = admin::AdminServer::Start(
-        options, &gateway->metrics_registry(), [gateway, sync, audit_pool] {
+        options, &gateway->metrics_registry(), [gateway, sync] {
           absl::Status ready = gateway->Ready();
           // A PostgreSQL outbox that cannot be reached: not ready.
           if (ready.ok() && sync != nullptr) ready = sync->Ready();
           // Nor an audit index on PostgreSQL (queries need it).
-          if (ready.ok() && audit_pool != nullptr) {
-            ready = audit_pool->Ready();
-            if (!ready.ok()) {
-              ready = absl::UnavailableError(absl::StrCat(
-                  "audit index database unreachable: ", ready.message()));
-            }
+          if (ready.ok() && gateway->audit_log() != nullptr &&
+              gateway->audit_log()->options().index_store != nullptr) {
+            ready = gateway->audit_log()->options().index_store->Ready();
           }
           return ready;
         });

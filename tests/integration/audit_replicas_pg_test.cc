@@ -4,8 +4,9 @@
 // answer is not everything), paged across the two nodes with page_token and
 // page_token_node, and VerifyAudit on each replica verifies its own
 // journal's chain. With PostgreSQL stopped, /readyz says why and
-// QueryAudit fails UNAVAILABLE while audited calls go on; a call made then
-// is found once it is back. Each replica keeps its own journal; they share the audit
+// QueryAudit fails UNAVAILABLE while audited calls go on, and a replica
+// started then starts (not ready, saying why) and audits calls; the calls
+// made then are found once it is back. Each replica keeps its own journal; they share the audit
 // keys (the citizen HMAC must be the same for a citizen filter to find
 // both nodes' records).
 //
@@ -242,21 +243,43 @@ TEST(AuditReplicasOnPostgresTest, QueryOnOneReplicaReturnsTheOthersRecords) {
       << status.error_message();
   EXPECT_FALSE(absl::StrContains(status.error_message(), (*pg)->password()));
   EXPECT_EQ(Lookup(b, kCitizen, "000.00.01.H31-251204-00006"), grpc::OK);
+  // A replica started now starts (not ready, saying why) and audits calls.
+  auto late = StartGatewayProcess(dir + "/replica-c.yaml",
+                                  ReplicaYaml("replica-c", sim->port, dir),
+                                  dir + "/replica-c.log");
+  std::string late_readyz;
+  grpc::StatusCode late_lookup = grpc::StatusCode::UNKNOWN;
+  if (late.ok()) {
+    late_readyz = HttpGet(
+        absl::StrCat("http://127.0.0.1:", late->admin_port, "/readyz"));
+    late_lookup = Lookup(late->port, kCitizen, "000.00.01.H31-251204-00007");
+  }
   ASSERT_TRUE((*pg)->Resume().ok());
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_TRUE(
+      absl::StrContains(late_readyz, "audit index database unreachable"))
+      << late_readyz;
+  EXPECT_EQ(late_lookup, grpc::OK);
   // B's query indexes what B made durable while the database was away (the
   // pool reconnects with backoff, so the first tries may still fail).
   std::vector<lienthong::v1::AuditRecord> after;
   for (int tries = 0; tries < 100; ++tries) {
-    Query(b, request, &status);
-    if (status.ok()) {
+    grpc::Status on_b_status;
+    grpc::Status on_c_status;
+    Query(b, request, &on_b_status);
+    Query(late->port, request, &on_c_status);
+    if (on_b_status.ok() && on_c_status.ok()) {
       after = Query(a, request, &status);
-      if (status.ok() && after.size() == on_a.size() + 1) break;
+      if (status.ok() && after.size() == on_a.size() + 2) break;
     }
     absl::SleepFor(absl::Milliseconds(100));  // the pool's backoff
   }
-  ASSERT_EQ(after.size(), on_a.size() + 1) << status.error_message();
-  EXPECT_EQ(after.back().node(), "replica-b");
-  EXPECT_EQ(after.back().dossier_id(), "000.00.01.H31-251204-00006");
+  ASSERT_EQ(after.size(), on_a.size() + 2) << status.error_message();
+  std::map<std::string, std::string> new_dossiers;
+  for (const auto& r : after) new_dossiers[r.dossier_id()] = r.node();
+  EXPECT_EQ(new_dossiers["000.00.01.H31-251204-00006"], "replica-b");
+  EXPECT_EQ(new_dossiers["000.00.01.H31-251204-00007"], "replica-c");
+  late->process.Stop(SIGTERM);
 
   for (auto& [node, process] : replicas) process.process.Stop(SIGTERM);
   if (!::testing::Test::HasFailure()) {

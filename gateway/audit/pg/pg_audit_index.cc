@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/record.h"
 #include "gateway/status/status_macros.h"
@@ -173,9 +174,36 @@ absl::StatusOr<std::unique_ptr<PgAuditIndex>> PgAuditIndex::Open(
     return absl::InvalidArgumentError(
         "audit index on PostgreSQL: rows_per_statement must be 1..6000");
   }
-  LIENTHONG_RETURN_IF_ERROR(Labelled(
-      storage::pg::CheckCurrent(*options.pool, kComponent, kMigrations)));
-  return std::unique_ptr<PgAuditIndex>(new PgAuditIndex(std::move(options)));
+  std::unique_ptr<PgAuditIndex> index(new PgAuditIndex(std::move(options)));
+  absl::Status checked =
+      storage::pg::CheckCurrent(*index->options_.pool, kComponent, kMigrations);
+  // A database that cannot be reached yet is checked at first use.
+  if (!checked.ok() && !absl::IsUnavailable(checked)) return Labelled(checked);
+  index->checked_.store(checked.ok());
+  return index;
+}
+
+absl::Status PgAuditIndex::Checked() const {
+  if (checked_.load()) return absl::OkStatus();
+  absl::Status status =
+      storage::pg::CheckCurrent(*options_.pool, kComponent, kMigrations);
+  if (status.ok()) {
+    checked_.store(true);
+    return status;
+  }
+  if (absl::IsUnavailable(status)) return Labelled(status);
+  return absl::UnavailableError(absl::StrCat(
+      "audit index on PostgreSQL not usable: ", status.message()));
+}
+
+absl::Status PgAuditIndex::Ready() const {
+  absl::Status status = Checked();
+  if (status.ok()) status = options_.pool->Ready();
+  if (status.ok() || absl::StrContains(status.message(), "not usable")) {
+    return status;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("audit index database unreachable: ", status.message()));
 }
 
 absl::StatusOr<int> PgAuditIndex::Migrate(storage::pg::Pool& pool) {
@@ -187,6 +215,7 @@ std::string PgAuditIndex::Describe() const {
 }
 
 absl::StatusOr<std::optional<IndexState>> PgAuditIndex::LoadState() const {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   absl::StatusOr<Result> r = options_.pool->Run(
       "SELECT journal_id, next_segment, next_offset, sequence, hash, "
       "last_segment, last_offset FROM audit_index_state WHERE node=$1",
@@ -206,6 +235,7 @@ absl::StatusOr<std::optional<IndexState>> PgAuditIndex::LoadState() const {
 
 absl::Status PgAuditIndex::Add(absl::Span<const IndexEntry> entries,
                                const IndexState& state) {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   std::vector<const IndexEntry*> records;
   records.reserve(entries.size());
   for (const IndexEntry& e : entries) {
@@ -224,6 +254,7 @@ absl::Status PgAuditIndex::Add(absl::Span<const IndexEntry> entries,
 }
 
 absl::Status PgAuditIndex::Clear() {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   return Labelled(options_.pool->Transact([&](Session& session) {
     for (const char* sql : {"DELETE FROM audit_records WHERE node=$1",
                             "DELETE FROM audit_checkpoints WHERE node=$1",
@@ -235,6 +266,7 @@ absl::Status PgAuditIndex::Clear() {
 }
 
 absl::Status PgAuditIndex::RemoveThrough(uint64_t sequence) {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   const std::string through = absl::StrCat(sequence);
   return Labelled(options_.pool->Transact([&](Session& session) {
     for (const char* sql :
@@ -248,6 +280,7 @@ absl::Status PgAuditIndex::RemoveThrough(uint64_t sequence) {
 }
 
 absl::StatusOr<uint64_t> PgAuditIndex::CountRecords() const {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   absl::StatusOr<Result> r = options_.pool->Run(
       "SELECT count(*) FROM audit_records WHERE node=$1", {options_.node});
   if (!r.ok()) return Labelled(r.status());
@@ -259,6 +292,7 @@ absl::StatusOr<std::vector<AuditRecord>> PgAuditIndex::Query(
   if (filter.limit < 1) {
     return absl::InvalidArgumentError("query limit must be at least 1");
   }
+  LIENTHONG_RETURN_IF_ERROR(Checked());
   std::string citizen;
   std::string officer;
   if ((!filter.citizen_hmac.empty() &&

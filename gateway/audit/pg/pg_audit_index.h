@@ -30,6 +30,7 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_PG_PG_AUDIT_INDEX_H_
 #define LIENTHONG_GATEWAY_AUDIT_PG_PG_AUDIT_INDEX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -65,8 +66,10 @@ class PgAuditIndex final : public IndexStore {
 
   // Checks the options and that the database's schema is this code's.
   // INVALID_ARGUMENT for options missing; FAILED_PRECONDITION for a schema
-  // older (run --migrate) or newer; UNAVAILABLE when the database cannot
-  // be reached.
+  // older (run --migrate) or newer. A database that cannot be reached does
+  // not fail Open: the schema is checked at the index's first use that
+  // reaches it (until it passes, every call fails UNAVAILABLE saying why,
+  // "not usable: ..." for a schema refused).
   static absl::StatusOr<std::unique_ptr<PgAuditIndex>> Open(Options options);
 
   // Applies the schema's forward migrations (pg_schema.h); returns the
@@ -86,6 +89,9 @@ class PgAuditIndex final : public IndexStore {
   absl::Status Clear() override;
   absl::Status RemoveThrough(uint64_t sequence) override;
   absl::StatusOr<uint64_t> CountRecords() const override;
+  // UNAVAILABLE "audit index database unreachable: ..." or "audit index on
+  // PostgreSQL not usable: ..." (schema) when it cannot be used now.
+  absl::Status Ready() const override;
 
   // Every node's records matching `filter`, in (sequence, node) order.
   // INVALID_ARGUMENT when filter.limit < 1; UNAVAILABLE as at the top, or
@@ -96,10 +102,13 @@ class PgAuditIndex final : public IndexStore {
 
  private:
   explicit PgAuditIndex(Options options) : options_(std::move(options)) {}
+  // OK once the schema check passed (checks it while it has not).
+  absl::Status Checked() const;
   // `status` with "audit index on PostgreSQL: " before its message.
   static absl::Status Labelled(const absl::Status& status);
 
   const Options options_;
+  mutable std::atomic<bool> checked_{false};
 };
 
 }  // namespace lienthong::audit

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/indexer.h"
@@ -340,9 +341,16 @@ TEST_F(PgAuditIndexTest, UnreachableDatabaseIsUnavailableWithoutThePassword) {
   const absl::Status query = index->Query(filter).status();
   const absl::Status add = index->Add({entry}, state);
   const absl::Status count = index->CountRecords().status();
-  const absl::Status opened = PgAuditIndex::Open({pool_, "gw-a"}).status();
+  const absl::Status ready = index->Ready();
+  // Opened while the database is down: checked at first use.
+  auto late = PgAuditIndex::Open({pool_, "gw-b"});
+  const absl::Status late_query =
+      late.ok() ? (*late)->Query(filter).status() : late.status();
   ASSERT_THAT(server_->Resume(), IsOk());
-  for (const absl::Status& s : {query, add, count, opened}) {
+  ASSERT_THAT(late.status(), IsOk());
+  EXPECT_THAT(ready, StatusIs(absl::StatusCode::kUnavailable,
+                              HasSubstr("audit index database unreachable")));
+  for (const absl::Status& s : {query, add, count, ready, late_query}) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
     EXPECT_THAT(std::string(s.message()), Not(HasSubstr(server_->password())));
     EXPECT_THAT(std::string(s.message()),
@@ -360,6 +368,37 @@ TEST_F(PgAuditIndexTest, UnreachableDatabaseIsUnavailableWithoutThePassword) {
   ASSERT_THAT(again.status(), IsOk());
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ(again->front().SerializeAsString(), record.SerializeAsString());
+}
+
+// Opened while PostgreSQL is down, on a database whose schema turns out
+// too old: not used (UNAVAILABLE "not usable", saying to migrate) until it
+// is migrated.
+TEST_F(PgAuditIndexTest, SchemaIsCheckedWhenTheDatabaseComesBack) {
+  auto admin = Pool(server_->dsn());
+  ASSERT_NE(admin, nullptr);
+  const std::string unmigrated = database_ + "_unmigrated";
+  ASSERT_THAT(
+      admin->Run(absl::StrCat("CREATE DATABASE ", unmigrated)).status(),
+      IsOk());
+  auto pool = Pool(absl::StrCat(server_->dsn(), " dbname=", unmigrated));
+  ASSERT_NE(pool, nullptr);
+  ASSERT_THAT(server_->Stop(), IsOk());
+  auto index = PgAuditIndex::Open({pool, "gw-a"});
+  ASSERT_THAT(server_->Resume(), IsOk());
+  ASSERT_THAT(index.status(), IsOk());
+  absl::Status ready;
+  for (int i = 0; i < 100; ++i) {
+    ready = (*index)->Ready();
+    if (absl::StrContains(ready.message(), "not usable")) break;
+    absl::SleepFor(absl::Milliseconds(100));  // the pool's reconnect backoff
+  }
+  EXPECT_THAT(ready, StatusIs(absl::StatusCode::kUnavailable,
+                              HasSubstr("--migrate")));
+  EXPECT_THAT((*index)->Query({}).status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("not usable")));
+  ASSERT_THAT(PgAuditIndex::Migrate(*pool).status(), IsOk());
+  EXPECT_THAT((*index)->Ready(), IsOk());
+  EXPECT_THAT((*index)->Query({}).status(), IsOk());
 }
 
 }  // namespace
