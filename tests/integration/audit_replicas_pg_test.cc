@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/pg_server.h"
 #include "tests/testing/test_officer.h"
@@ -114,11 +115,7 @@ TEST(AuditReplicasOnPostgresTest, QueryOnOneReplicaReturnsTheOthersRecords) {
   }
   auto pg = PgServer::Start();
   ASSERT_TRUE(pg.ok()) << pg.status();
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/audit-replicas-pg-", getpid());
-  ASSERT_EQ(std::system(absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir,
-                                     "'").c_str()),
-            0);
+  const std::string dir = NewTestDir("audit-replicas-pg");
   // The keys every replica shares.
   ASSERT_TRUE(audit::GenerateSigningKeyFile(dir + "/signing.pem").ok());
   ASSERT_TRUE(audit::GenerateHmacKeyFile(dir + "/hmac.key").ok());
@@ -128,19 +125,10 @@ TEST(AuditReplicasOnPostgresTest, QueryOnOneReplicaReturnsTheOthersRecords) {
   ASSERT_TRUE(sim.ok()) << sim.status();
 
   // --migrate brings the audit index's schema (no outbox in this config).
-  {
-    const std::string config = dir + "/migrate.yaml";
-    std::ofstream(config) << ReplicaYaml("replica-a", sim->port, dir);
-    ::chmod(config.c_str(), 0600);
-    auto migrate = Subprocess::Start(
-        {BinaryPath("gateway/server/lienthong-gateway"), "--config", config,
-         "--migrate"},
-        dir + "/migrate.log");
-    ASSERT_TRUE(migrate.ok());
-    auto line = migrate->WaitForLine(
-        "audit_index schema on PostgreSQL at version", absl::Seconds(30));
-    ASSERT_TRUE(line.ok()) << line.status();
-  }
+  const absl::Status migrated = RunMigrate(
+      dir + "/migrate.yaml", ReplicaYaml("replica-a", sim->port, dir),
+      dir + "/migrate.log", "audit_index schema on PostgreSQL at version");
+  ASSERT_TRUE(migrated.ok()) << migrated;
 
   std::map<std::string, RunningProcess> replicas;
   for (const std::string node : {"replica-a", "replica-b"}) {
@@ -282,9 +270,6 @@ TEST(AuditReplicasOnPostgresTest, QueryOnOneReplicaReturnsTheOthersRecords) {
   late->process.Stop(SIGTERM);
 
   for (auto& [node, process] : replicas) process.process.Stop(SIGTERM);
-  if (!::testing::Test::HasFailure()) {
-    std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
-  }
 }
 
 }  // namespace

@@ -337,14 +337,10 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
     EXPECT_FALSE(refused.ok());
     EXPECT_TRUE(WaitForFileLine(dir + "/refused.log", "--migrate",
                                 absl::Seconds(5)));
-    auto migrate = Subprocess::Start(
-        {BinaryPath("gateway/server/lienthong-gateway"), "--config", config,
-         "--migrate"},
-        dir + "/migrate.log");
-    ASSERT_TRUE(migrate.ok());
-    auto line = migrate->WaitForLine("outbox schema on PostgreSQL at version",
-                                     absl::Seconds(30));
-    ASSERT_TRUE(line.ok()) << line.status();
+    const absl::Status migrated =
+        RunMigrate(config, ReplicaYaml(0, sim->port, dir), dir + "/migrate.log",
+                   "outbox schema on PostgreSQL at version");
+    ASSERT_TRUE(migrated.ok()) << migrated;
   }
 
   std::vector<std::unique_ptr<Replica>> replicas;
@@ -534,11 +530,7 @@ TEST(ReplicasOnPostgresTest, GatewayStartedWhileTheDatabaseIsDownWaitsForIt) {
   }
   auto pg = PgServer::Start();
   ASSERT_TRUE(pg.ok()) << pg.status();
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/late-pg-", getpid());
-  ASSERT_EQ(std::system(absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir,
-                                     "'").c_str()),
-            0);
+  const std::string dir = NewTestDir("late-pg");
   {
     std::ofstream(dir + "/outbox.key", std::ios::binary) << std::string(32, 'k');
     ::chmod((dir + "/outbox.key").c_str(), 0600);
@@ -546,20 +538,10 @@ TEST(ReplicasOnPostgresTest, GatewayStartedWhileTheDatabaseIsDownWaitsForIt) {
   ::setenv("LIENTHONG_PG_DSN", (*pg)->dsn().c_str(), 1);
   auto sim = StartSimProcess({"--portal-catalogue", WriteSimCatalogue(dir)});
   ASSERT_TRUE(sim.ok()) << sim.status();
-  {
-    const std::string config = dir + "/migrate.yaml";
-    std::ofstream(config) << ReplicaYaml(0, sim->port, dir);
-    ::chmod(config.c_str(), 0600);
-    auto migrate = Subprocess::Start(
-        {BinaryPath("gateway/server/lienthong-gateway"), "--config", config,
-         "--migrate"},
-        dir + "/migrate.log");
-    ASSERT_TRUE(migrate.ok());
-    ASSERT_TRUE(migrate
-                    ->WaitForLine("outbox schema on PostgreSQL at version",
-                                  absl::Seconds(30))
-                    .ok());
-  }
+  const absl::Status migrated =
+      RunMigrate(dir + "/migrate.yaml", ReplicaYaml(0, sim->port, dir),
+                 dir + "/migrate.log", "outbox schema on PostgreSQL at version");
+  ASSERT_TRUE(migrated.ok()) << migrated;
 
   ASSERT_TRUE((*pg)->Stop().ok());
   Replica replica(0, sim->port, dir);
@@ -609,9 +591,6 @@ TEST(ReplicasOnPostgresTest, GatewayStartedWhileTheDatabaseIsDownWaitsForIt) {
       absl::StrCat("http://127.0.0.1:", replica.admin_port(), "/readyz"));
   EXPECT_FALSE(absl::StrContains(readyz, "unreachable")) << readyz;
   replica.Kill();
-  if (!::testing::Test::HasFailure()) {
-    std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
-  }
 }
 
 }  // namespace
