@@ -57,6 +57,12 @@ struct QueryFilter {
   int limit = 100;
 };
 
+// Sets `citizen` and `officer` to the filter's keyed hashes as the raw bytes
+// the indexes keep (empty when not filtered on). Returns false when one is
+// not hex: no record has it.
+bool RawFilterHashes(const QueryFilter& filter, std::string* citizen,
+                     std::string* officer);
+
 // Errors from every method: UNAVAILABLE when the index cannot be read (the
 // message says why, without personal data). Thread-safe.
 class AuditIndex {

@@ -66,6 +66,7 @@ std::vector<std::string> StartOnlyChanges(
   check("audit", running.audit(), fresh.audit());
   check("portal_sync", running.portal_sync(), fresh.portal_sync());
   check("bundles", running.bundles(), fresh.bundles());
+  check("postgres", running.postgres(), fresh.postgres());
   if (running.resilience().max_connections_per_system() !=
       fresh.resilience().max_connections_per_system()) {
     changed.push_back("resilience.max_connections_per_system");
@@ -157,11 +158,11 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
 
   auto http = adapters::CurlHttpClient::Create(http_options);
   if (!http.ok()) return Fail(http.status(), 1);
-  // Portal synchronisation, when configured: its service shares the
-  // gateway's listener and is authorised by the gateway's policy.
   // One PostgreSQL pool for every store kept there (outbox, audit index).
   auto pg_pool = server::OpenPostgresPool(*config);
   if (!pg_pool.ok()) return Fail(positions.Locate(pg_pool.status()), 2);
+  // Portal synchronisation, when configured: its service shares the
+  // gateway's listener and is authorised by the gateway's policy.
   std::unique_ptr<sync::PortalSync> portal_sync;
   std::vector<grpc::Service*> extra_services;
   if (!config->portal_sync().adapter().empty()) {

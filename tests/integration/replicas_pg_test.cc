@@ -46,6 +46,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/pg_server.h"
 

@@ -295,10 +295,7 @@ absl::StatusOr<std::vector<AuditRecord>> PgAuditIndex::Query(
   LIENTHONG_RETURN_IF_ERROR(Checked());
   std::string citizen;
   std::string officer;
-  if ((!filter.citizen_hmac.empty() &&
-       !FromHex(filter.citizen_hmac, &citizen)) ||
-      (!filter.officer_hmac.empty() &&
-       !FromHex(filter.officer_hmac, &officer))) {
+  if (!RawFilterHashes(filter, &citizen, &officer)) {
     return std::vector<AuditRecord>();  // no record has such a hash
   }
   std::vector<Param> params = {absl::StrCat(filter.after_sequence)};
