@@ -158,6 +158,15 @@ int64_t ToNanos(const google::protobuf::Timestamp& time) {
 
 }  // namespace
 
+bool RawFilterHashes(const QueryFilter& filter, std::string* citizen,
+                     std::string* officer) {
+  citizen->clear();
+  officer->clear();
+  return (filter.citizen_hmac.empty() ||
+          FromHex(filter.citizen_hmac, citizen)) &&
+         (filter.officer_hmac.empty() || FromHex(filter.officer_hmac, officer));
+}
+
 absl::StatusOr<std::unique_ptr<SqliteAuditIndex>> SqliteAuditIndex::Open(
     const std::string& path, Options options) {
   LIENTHONG_ASSIGN_OR_RETURN(
@@ -198,6 +207,10 @@ absl::Status SqliteAuditIndex::Writable() const {
         absl::StrCat(kLabel, ": '", path_, "' was opened read-only"));
   }
   return absl::OkStatus();
+}
+
+std::string SqliteAuditIndex::Describe() const {
+  return absl::StrCat(kLabel, " '", path_, "'");
 }
 
 absl::StatusOr<std::optional<IndexState>> SqliteAuditIndex::LoadState() const {
@@ -316,10 +329,7 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
   }
   std::string citizen;
   std::string officer;
-  if ((!filter.citizen_hmac.empty() &&
-       !FromHex(filter.citizen_hmac, &citizen)) ||
-      (!filter.officer_hmac.empty() &&
-       !FromHex(filter.officer_hmac, &officer))) {
+  if (!RawFilterHashes(filter, &citizen, &officer)) {
     return std::vector<AuditRecord>();  // no record has such a hash
   }
   // Only the filters given enter the SQL, so the planner can use an index

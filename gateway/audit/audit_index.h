@@ -1,6 +1,7 @@
-// The audit log's query index: AuditIndex, the interface queries use (so a
-// shared PostgreSQL index can come later, as DESIGN.md plans for several
-// nodes), QueryFilter, and SqliteAuditIndex, the embedded default.
+// The audit log's query index: AuditIndex, the interface queries use,
+// IndexStore, the interface the indexer (indexer.h) writes through,
+// QueryFilter, and SqliteAuditIndex, the embedded default (the shared
+// PostgreSQL index is audit/pg/pg_audit_index.h).
 //
 // The index is not the truth: the journal is (journal.h). The index holds,
 // for each record, the columns queries filter on and where the record is in
@@ -33,9 +34,13 @@ namespace lienthong::audit {
 using ::lienthong::v1::AuditCheckpoint;
 using ::lienthong::v1::AuditRecord;
 
-// Which records a query returns: those matching every filter set, with a
-// sequence above `after_sequence`, in ascending sequence order, at most
-// `limit` of them.
+// Which records a query returns: those matching every filter set, after
+// the place (`after_sequence`, `after_node`), in ascending (sequence, node)
+// order, at most `limit` of them. With `after_node` empty, "after" is every
+// record with a sequence above `after_sequence` (one node's index, or the
+// first page); with it set, also the records of nodes after `after_node`
+// with sequence `after_sequence` (paging across nodes, whose sequences
+// repeat).
 struct QueryFilter {
   absl::Time start = absl::InfinitePast();  // time >= start
   absl::Time end = absl::InfiniteFuture();  // time < end
@@ -48,8 +53,15 @@ struct QueryFilter {
   std::string dossier_id;
   std::string outcome;
   uint64_t after_sequence = 0;
+  std::string after_node;
   int limit = 100;
 };
+
+// Sets `citizen` and `officer` to the filter's keyed hashes as the raw bytes
+// the indexes keep (empty when not filtered on). Returns false when one is
+// not hex: no record has it.
+bool RawFilterHashes(const QueryFilter& filter, std::string* citizen,
+                     std::string* officer);
 
 // Errors from every method: UNAVAILABLE when the index cannot be read (the
 // message says why, without personal data). Thread-safe.
@@ -84,6 +96,34 @@ struct IndexEntry {
   std::string bytes;
 };
 
+// The writer's side of an index, which the Indexer fills from this node's
+// journal. Each method touches only this node's entries (an index shared by
+// several nodes keeps the others'). Errors: UNAVAILABLE when the store
+// cannot be read or written (the message says why, without personal data
+// or secrets); FAILED_PRECONDITION for a store opened read-only.
+// Thread-safe.
+class IndexStore : public AuditIndex {
+ public:
+  // What the store is, for logs ("audit index '<file>'", "the audit index
+  // on PostgreSQL (node gw-1)").
+  virtual std::string Describe() const = 0;
+  // Returns this node's state, or nullopt when it was never filled.
+  virtual absl::StatusOr<std::optional<IndexState>> LoadState() const = 0;
+  // Adds `entries` and sets the state to `state`, in one transaction.
+  virtual absl::Status Add(absl::Span<const IndexEntry> entries,
+                           const IndexState& state) = 0;
+  // Empties this node's part of the index (for a rebuild).
+  virtual absl::Status Clear() = 0;
+  // Removes this node's records and checkpoints up to `sequence`
+  // (archived).
+  virtual absl::Status RemoveThrough(uint64_t sequence) = 0;
+  // This node's records in the index.
+  virtual absl::StatusOr<uint64_t> CountRecords() const = 0;
+  // OK when the store can be used now; UNAVAILABLE saying why not (for
+  // /readyz). A local file is always ready here (its errors show in use).
+  virtual absl::Status Ready() const { return absl::OkStatus(); }
+};
+
 // One SQLite file in WAL mode, synchronous=NORMAL, owner-only. Tables:
 //   records(sequence INTEGER PRIMARY KEY, time_ns, caller, method,
 //           citizen BLOB (the raw 32-byte HMAC, or empty), dossier_id,
@@ -99,8 +139,9 @@ struct IndexEntry {
 //   index_state(one row: journal_id, next and last record positions,
 //               sequence, hash).
 // Writes go through one connection (serialized by a mutex); each read opens
-// its own connection, so readers never wait for the writer.
-class SqliteAuditIndex : public AuditIndex {
+// its own connection, so readers never wait for the writer. It holds one
+// node's records: QueryFilter::after_node is not needed and ignored.
+class SqliteAuditIndex : public IndexStore {
  public:
   struct Options {
     // The journal the records are read from. Required for Query.
@@ -126,17 +167,14 @@ class SqliteAuditIndex : public AuditIndex {
 
   const std::string& path() const { return path_; }
 
-  // Returns the state, or nullopt for an index that was never filled.
-  absl::StatusOr<std::optional<IndexState>> LoadState() const;
-  // Adds `entries` and sets the state to `state`, in one transaction.
+  // IndexStore (the file holds one node's entries).
+  std::string Describe() const override;
+  absl::StatusOr<std::optional<IndexState>> LoadState() const override;
   absl::Status Add(absl::Span<const IndexEntry> entries,
-                   const IndexState& state);
-  // Empties the index (for a rebuild).
-  absl::Status Clear();
-  // Removes records and checkpoints up to `sequence` (archived).
-  absl::Status RemoveThrough(uint64_t sequence);
-  // Rows in the records table.
-  absl::StatusOr<uint64_t> CountRecords() const;
+                   const IndexState& state) override;
+  absl::Status Clear() override;
+  absl::Status RemoveThrough(uint64_t sequence) override;
+  absl::StatusOr<uint64_t> CountRecords() const override;
 
   // Reads the records from the journal; a record whose segment was archived
   // meanwhile is left out. UNAVAILABLE when the journal cannot be read or a

@@ -107,6 +107,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options) {
 absl::Status AuditLog::Check(const Options& options) {
   LIENTHONG_RETURN_IF_ERROR(ValidateOptions(options));
   LIENTHONG_RETURN_IF_ERROR(LoadKeys(options).status());
+  // Another store is checked by whoever opened it.
+  if (options.index_store != nullptr) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<SqliteAuditIndex>> index =
       SqliteAuditIndex::OpenReadOnly(options.path, {"", options.busy_timeout});
   if (absl::IsNotFound(index.status())) return absl::OkStatus();
@@ -128,9 +130,13 @@ absl::Status AuditLog::Start() {
   journal_options.segment_bytes = options_.segment_bytes;
   journal_options.io = options_.io;
   LIENTHONG_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_options));
-  LIENTHONG_ASSIGN_OR_RETURN(
-      index_, SqliteAuditIndex::Open(
-                  options_.path, {options_.journal_dir, options_.busy_timeout}));
+  if (options_.index_store != nullptr) {
+    index_ = options_.index_store;
+  } else {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        index_, SqliteAuditIndex::Open(options_.path, {options_.journal_dir,
+                                                       options_.busy_timeout}));
+  }
   LIENTHONG_ASSIGN_OR_RETURN(
       anchors_, AnchorSink::Open({options_.anchor_file, options_.anchor_syslog}));
 
@@ -172,6 +178,9 @@ absl::Status AuditLog::Start() {
   indexer_options.journal_dir = options_.journal_dir;
   indexer_options.journal_id = journal_->tail().journal_id;
   indexer_options.interval = options_.index_interval;
+  // An index on another host (PostgreSQL) may be down while the journal,
+  // the truth, is here.
+  indexer_options.start_unreachable = options_.index_store != nullptr;
   indexer_ = std::make_unique<Indexer>(indexer_options, index_.get(), [this] {
     return Indexer::Durable{journal_->durable_end(), durable_sequence_.load()};
   });

@@ -130,6 +130,11 @@ class AuditLog {
     absl::Duration coalesce_window = absl::Seconds(1);
     // SQLite's busy timeout for the index.
     absl::Duration busy_timeout = absl::Seconds(5);
+    // The query index when it is not the SQLite file at `path`: the index
+    // on PostgreSQL that replicas share (audit/pg/pg_audit_index.h), opened
+    // by the caller (this library does not link libpq). `path` still
+    // places the journal and anchors by default.
+    std::shared_ptr<IndexStore> index_store;
     // The journal's system calls (tests make them fail); default: real.
     JournalIo* io = nullptr;
   };
@@ -304,7 +309,7 @@ class AuditLog {
   const DigestKey digest_key_;
 
   std::unique_ptr<Journal> journal_;
-  std::unique_ptr<SqliteAuditIndex> index_;
+  std::shared_ptr<IndexStore> index_;
   std::unique_ptr<Indexer> indexer_;
   std::unique_ptr<AnchorSink> anchors_;
   QueryIndex query_index_{this};

@@ -102,6 +102,7 @@ absl::StatusOr<std::vector<AuditRecord>> ReadPage(const AuditIndex& index,
     for (AuditRecord& r : *read) page.push_back(std::move(r));
     if (last || page.empty()) break;
     filter.after_sequence = page.back().sequence();
+    filter.after_node = page.back().node();
   }
   return page;
 }

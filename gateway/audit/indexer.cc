@@ -38,7 +38,7 @@ bool SegmentExists(const std::string& dir, uint64_t number) {
 
 }  // namespace
 
-Indexer::Indexer(Options options, SqliteAuditIndex* index,
+Indexer::Indexer(Options options, IndexStore* index,
                  std::function<Durable()> durable)
     : options_(std::move(options)), index_(index), durable_(std::move(durable)) {}
 
@@ -47,7 +47,15 @@ Indexer::~Indexer() { Stop(); }
 absl::Status Indexer::Start() {
   {
     absl::MutexLock lock(&mu_);
-    LIENTHONG_RETURN_IF_ERROR(Prepare());
+    absl::Status prepared = Prepare();
+    if (!prepared.ok()) {
+      if (!options_.start_unreachable || !absl::IsUnavailable(prepared)) {
+        return prepared;
+      }
+      log::Warning("audit index not reachable at start; indexed when it is",
+                   {{"index", index_->Describe()},
+                    {"error", prepared.message()}});
+    }
   }
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "audit-indexer");
@@ -86,7 +94,7 @@ absl::Status Indexer::Prepare() {
   }
   if (!rebuild.empty()) {
     log::Warning("audit index rebuilt from the journal",
-                 {{"index", index_->path()}, {"reason", rebuild}});
+                 {{"index", index_->Describe()}, {"reason", rebuild}});
     LIENTHONG_RETURN_IF_ERROR(index_->Clear());
     state.reset();
   }

@@ -3,7 +3,10 @@
 // per transaction, remembering how far it got; queries call CatchUp to see
 // everything durable when they arrived. An index that is missing, belongs
 // to another journal, or claims records the journal does not hold is
-// emptied and rebuilt from the journal's start.
+// emptied and rebuilt from the journal's start. It writes only this node's
+// entries (IndexStore): in an index that several nodes share, each node's
+// indexer fills its own part, so a query here sees another node's records
+// once that node's indexer has added them (within its index interval).
 //
 //   Indexer indexer(options, index.get(), [&] { return log->durable(); });
 //   LIENTHONG_RETURN_IF_ERROR(indexer.Start());
@@ -40,6 +43,9 @@ class Indexer {
     // A query waits for at most this many records to be indexed; with
     // more behind (a rebuild) it fails instead.
     uint64_t max_query_backlog = 20000;
+    // For an index on another host: when it cannot be reached at Start
+    // (UNAVAILABLE), start anyway; the thread checks it when it can.
+    bool start_unreachable = false;
   };
 
   // What is durable: the journal's end and the last record's sequence.
@@ -49,7 +55,7 @@ class Indexer {
   };
 
   // REQUIRES: `index` outlives the indexer; `durable` is thread-safe.
-  Indexer(Options options, SqliteAuditIndex* index,
+  Indexer(Options options, IndexStore* index,
           std::function<Durable()> durable);
   // Stop()s.
   ~Indexer();
@@ -82,7 +88,7 @@ class Indexer {
   void Loop();
 
   const Options options_;
-  SqliteAuditIndex* const index_;
+  IndexStore* const index_;
   const std::function<Durable()> durable_;
 
   absl::Mutex mu_;

@@ -80,9 +80,10 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
       request.officer_citizen_id().size() > 64 ||
       request.dossier_id().size() > 64 ||
       request.caller().size() > 256 || request.method().size() > 256 ||
-      request.outcome().size() > 64) {
+      request.outcome().size() > 64 || request.page_token_node().size() > 256) {
     return absl::InvalidArgumentError(
-        "a filter is too long (citizen_id, officer_citizen_id, dossier_id and "
+        "a filter is too long (page_token_node at most 256 bytes, as a node "
+        "name; citizen_id, officer_citizen_id, dossier_id and "
         "outcome at most 64 bytes, caller and method 256)");
   }
   filter.caller = request.caller();
@@ -92,6 +93,7 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
   filter.dossier_id = request.dossier_id();
   filter.outcome = request.outcome();
   filter.after_sequence = request.page_token();
+  filter.after_node = request.page_token_node();
   return filter;
 }
 
@@ -120,6 +122,7 @@ std::string FilterDetails(const QueryFilter& f) {
   if (f.after_sequence > 0) {
     parts.push_back(absl::StrCat("page_token=", f.after_sequence));
   }
+  if (!f.after_node.empty()) parts.push_back("page_token_node=" + f.after_node);
   return absl::StrJoin(parts, "; ");
 }
 

@@ -43,7 +43,10 @@ constexpr char kReindexExamples[] =
 
 constexpr char kReindexNotes[] =
     "Run it with the gateway stopped. The gateway also rebuilds a missing or\n"
-    "stale index on its own, in the background, at start.";
+    "stale index on its own, in the background, at start. For the SQLite\n"
+    "index file only: with audit.index_store: postgres each gateway rebuilds\n"
+    "its own rows of the shared index itself when they do not match its\n"
+    "journal.";
 
 constexpr char kArchiveExamples[] =
     R"(lienthong audit archive --journal /var/lib/lienthong/audit-journal \

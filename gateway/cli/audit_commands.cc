@@ -331,6 +331,8 @@ ExitCode RunAuditQuery(const AuditQueryArgs& args, const CommonOptions& options,
     while (reader->Read(&record)) {
       ++in_page;
       request->set_page_token(record.sequence());
+      // Several nodes' records share sequences in an index on PostgreSQL.
+      request->set_page_token_node(record.node());
       if (options.json) {
         if (ExitCode code = PrintJson(record, out, err);
             code != ExitCode::kOk) {

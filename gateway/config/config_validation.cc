@@ -75,6 +75,7 @@ class Checker {
     CheckResilience();
     CheckAudit();
     CheckPortalSync();
+    CheckPostgresStore();
     CheckBundles();
     return std::move(problems_);
   }
@@ -213,7 +214,6 @@ class Checker {
   void CheckPortalSync() {
     // max_in_flight, give_up_after_seconds, delivered_retention_hours.
     CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
-    CheckPostgresStore();
     if (absl::Status s = sync::ValidateProcedureCodeMappings(
             config_.portal_sync().procedure_codes());
         !s.ok()) {
@@ -225,22 +225,34 @@ class Checker {
     }
   }
 
-  // store: postgres. The connection string comes from the environment
+  // The PostgreSQL settings (the top-level block, or portal_sync.postgres
+  // in older configs). The connection string comes from the environment
   // only (whether it is set is checked at start and by --check).
   void CheckPostgresStore() {
-    const auto& pg = config_.portal_sync().postgres();
-    CheckNoNegativeIntegers(pg, "portal_sync.postgres");
+    if (config_.has_postgres() && config_.portal_sync().has_postgres()) {
+      Problem("postgres",
+              "set once: the top-level postgres block or (older configs) "
+              "portal_sync.postgres, not both");
+    }
+    CheckPostgresSettings(config_.postgres(), "postgres");
+    CheckPostgresSettings(config_.portal_sync().postgres(),
+                          "portal_sync.postgres");
+  }
+
+  void CheckPostgresSettings(const lienthong::config::v1::PostgresStore& pg,
+                             const std::string& field) {
+    CheckNoNegativeIntegers(pg, field);
     if (!pg.dsn().empty()) {
       // Not echoed: it holds a password.
-      Problem("portal_sync.postgres.dsn",
+      Problem(field + ".dsn",
               "a connection string is never kept in the config file: set "
               "the environment variable LIENTHONG_PG_DSN instead");
     }
     if (pg.lease_seconds() > 0 && pg.lease_seconds() < 3) {
-      Problem("portal_sync.postgres.lease_seconds", "must be at least 3");
+      Problem(field + ".lease_seconds", "must be at least 3");
     }
     if (pg.pool_size() > 100) {
-      Problem("portal_sync.postgres.pool_size", "must be at most 100");
+      Problem(field + ".pool_size", "must be at most 100");
     }
   }
 

@@ -32,7 +32,8 @@ using lienthong::config::v1::GatewayConfig;
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
     adapters::HttpClient* http,
-    const std::vector<grpc::Service*>& extra_services) {
+    const std::vector<grpc::Service*>& extra_services,
+    std::shared_ptr<storage::pg::Pool> pg_pool) {
   // Builders below rely on the config-level rules having passed.
   LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
       config, [&registry](absl::string_view type) {
@@ -58,8 +59,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                           }));
   const auto& audit_config = config.audit();
   if (!audit_config.disabled()) {
-    LIENTHONG_ASSIGN_OR_RETURN(server->audit_,
-                               OpenAuditLog(audit_config, config.node_name()));
+    if (pg_pool == nullptr &&
+        audit_config.index_store() == lienthong::config::v1::postgres) {
+      LIENTHONG_ASSIGN_OR_RETURN(pg_pool, OpenPostgresPool(config));
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(
+        server->audit_,
+        OpenAuditLog(audit_config, config.node_name(), std::move(pg_pool)));
   }
   server->recorder_ = std::make_shared<const calls::CallRecorder>(
       calls::CallRecorder::Options{

@@ -20,6 +20,7 @@
 #include "gateway/server/health_reporter.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_metrics.h"
+#include "gateway/storage/pg/pg_pool.h"
 #include "gateway/tls/client_identity.h"
 #include "grpcpp/support/callback_common.h"
 #include "grpcpp/server_context.h"
@@ -44,11 +45,14 @@ class GatewayServer {
   // server.
   // `extra_services` (may be empty) are served on the same listener, e.g.
   // the portal synchronisation; they must outlive the server and do their
-  // own authorisation with the helpers in this header.
+  // own authorisation with the helpers in this header. `pg_pool` is the
+  // process's PostgreSQL pool (OpenPostgresPool), for audit.index_store:
+  // postgres; null: one is made from the config when needed.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const lienthong::config::v1::GatewayConfig& config,
       const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
-      const std::vector<grpc::Service*>& extra_services = {});
+      const std::vector<grpc::Service*>& extra_services = {},
+      std::shared_ptr<storage::pg::Pool> pg_pool = nullptr);
 
   ~GatewayServer();
 

@@ -26,6 +26,7 @@
 #include "gateway/log/log.h"
 #include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/server/server_setup.h"
 #include "gateway/server/service_manager.h"
 #include "gateway/server/startup_check.h"
 #include "gateway/status/status_macros.h"
@@ -65,6 +66,7 @@ std::vector<std::string> StartOnlyChanges(
   check("audit", running.audit(), fresh.audit());
   check("portal_sync", running.portal_sync(), fresh.portal_sync());
   check("bundles", running.bundles(), fresh.bundles());
+  check("postgres", running.postgres(), fresh.postgres());
   if (running.resilience().max_connections_per_system() !=
       fresh.resilience().max_connections_per_system()) {
     changed.push_back("resilience.max_connections_per_system");
@@ -130,9 +132,9 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     http_options.max_connections_per_host = max;
   }
   if (migrate) {
-    absl::StatusOr<int> version = sync::MigratePostgres(*config);
-    if (!version.ok()) return Fail(version.status(), 2);
-    std::cout << "outbox schema on PostgreSQL at version " << *version << "\n";
+    auto migrated = server::MigratePostgresStores(*config);
+    if (!migrated.ok()) return Fail(migrated.status(), 2);
+    for (const std::string& line : *migrated) std::cout << line << "\n";
     return 0;
   }
   if (check_only) {
@@ -156,12 +158,16 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
 
   auto http = adapters::CurlHttpClient::Create(http_options);
   if (!http.ok()) return Fail(http.status(), 1);
+  // One PostgreSQL pool for every store kept there (outbox, audit index).
+  auto pg_pool = server::OpenPostgresPool(*config);
+  if (!pg_pool.ok()) return Fail(positions.Locate(pg_pool.status()), 2);
   // Portal synchronisation, when configured: its service shares the
   // gateway's listener and is authorised by the gateway's policy.
   std::unique_ptr<sync::PortalSync> portal_sync;
   std::vector<grpc::Service*> extra_services;
   if (!config->portal_sync().adapter().empty()) {
-    auto created = sync::PortalSync::Create(*config, registry, http->get());
+    auto created =
+        sync::PortalSync::Create(*config, registry, http->get(), {}, *pg_pool);
     if (!created.ok()) return Fail(created.status(), 2);
     portal_sync = *std::move(created);
     extra_services.push_back(portal_sync->service());
@@ -179,7 +185,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     extra_services.push_back(bundles->service());
   }
   auto server = server::GatewayServer::Start(*config, registry, http->get(),
-                                             extra_services);
+                                             extra_services, *pg_pool);
   if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
   started_gateway = server->get();
   std::unique_ptr<admin::AdminServer> admin_server;
@@ -212,6 +218,11 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
           absl::Status ready = gateway->Ready();
           // A PostgreSQL outbox that cannot be reached: not ready.
           if (ready.ok() && sync != nullptr) ready = sync->Ready();
+          // Nor an audit index on PostgreSQL (queries need it).
+          if (ready.ok() && gateway->audit_log() != nullptr &&
+              gateway->audit_log()->options().index_store != nullptr) {
+            ready = gateway->audit_log()->options().index_store->Ready();
+          }
           return ready;
         });
     if (!started.ok()) {
@@ -317,9 +328,10 @@ int main(int argc, char** argv) {
                "without listening or writing, then exit");
   bool migrate = false;
   app.add_flag("--migrate", migrate,
-               "bring the PostgreSQL store's schema (portal_sync.store: "
-               "postgres, connection string in LIENTHONG_PG_DSN) to this "
-               "gateway's version, then exit; start refuses an older one");
+               "bring the schemas of the stores on PostgreSQL "
+               "(portal_sync.store, audit.index_store: postgres; connection "
+               "string in LIENTHONG_PG_DSN) to this gateway's version, then "
+               "exit; start refuses an older one");
   bool allow_insecure_file_modes = false;
   app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
                "start even when the config or a key file is readable by group "

@@ -10,12 +10,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/pg/pg_audit_index.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/signing.h"
 #include "gateway/config/config_error.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/database.h"
+#include "gateway/storage/pg/pg_config.h"
 #include "grpc/grpc.h"
 #include "grpcpp/resource_quota.h"
 
@@ -23,6 +25,7 @@ namespace lienthong::server {
 namespace {
 
 constexpr char kStoreField[] = "audit.store_file";
+constexpr char kIndexStoreField[] = "audit.index_store";
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -230,9 +233,39 @@ AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,
   return setup;
 }
 
+absl::StatusOr<std::shared_ptr<storage::pg::Pool>> OpenPostgresPool(
+    const lienthong::config::v1::GatewayConfig& config) {
+  if (!storage::pg::UsesPostgres(config)) return nullptr;
+  const bool outbox =
+      !config.portal_sync().adapter().empty() &&
+      config.portal_sync().store() == lienthong::config::v1::postgres;
+  const char* field = outbox ? "portal_sync.store" : kIndexStoreField;
+  absl::StatusOr<storage::pg::PoolOptions> options =
+      storage::pg::PoolOptionsFromConfig(config, field);
+  if (!options.ok()) return config::AtConfigField(field, options.status());
+  absl::StatusOr<std::unique_ptr<storage::pg::Pool>> pool =
+      storage::pg::Pool::Create(*std::move(options));
+  if (!pool.ok()) return config::AtConfigField(field, pool.status());
+  return std::shared_ptr<storage::pg::Pool>(*std::move(pool));
+}
+
 absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
-    const lienthong::config::v1::Audit& config, const std::string& node) {
+    const lienthong::config::v1::Audit& config, const std::string& node,
+    std::shared_ptr<storage::pg::Pool> pg_pool) {
   AuditSetup setup = AuditSetupOf(config, node);
+  if (config.index_store() == lienthong::config::v1::postgres) {
+    if (pg_pool == nullptr) {
+      return config::AtConfigField(
+          kIndexStoreField,
+          absl::InvalidArgumentError("postgres needs the gateway's pool"));
+    }
+    absl::StatusOr<std::unique_ptr<audit::PgAuditIndex>> index =
+        audit::PgAuditIndex::Open({std::move(pg_pool), setup.options.node});
+    if (!index.ok()) {
+      return config::AtConfigField(kIndexStoreField, index.status());
+    }
+    setup.options.index_store = *std::move(index);
+  }
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::MakeFolders(setup.folder)));
   if (setup.development_keys) {

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/storage/pg/pg_pool.h"
 #include "gateway/tls/admission.h"
 #include "gateway/tls/client_identity.h"
 #include "grpcpp/server_builder.h"
@@ -87,8 +88,22 @@ AuditSetup AuditSetupOf(const lienthong::config::v1::Audit& config,
 // audited calls and says why on /readyz. Fails with AuditLog::Open's codes, marked with the config
 // field concerned (config::AtConfigField). Not thread-safe with itself on
 // the same folder.
+//
+// With audit.index_store: postgres the query index is the one replicas
+// share (audit::PgAuditIndex) on `pg_pool`, which must then be given
+// (INVALID_ARGUMENT otherwise); its errors are marked with
+// audit.index_store (UNAVAILABLE when the database cannot be reached,
+// FAILED_PRECONDITION for a schema not this gateway's).
 absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
-    const lienthong::config::v1::Audit& config, const std::string& node);
+    const lienthong::config::v1::Audit& config, const std::string& node,
+    std::shared_ptr<storage::pg::Pool> pg_pool = nullptr);
+
+// The gateway's one PostgreSQL pool, shared by every store on PostgreSQL
+// (storage::pg::UsesPostgres), or null when it has none. Does not
+// connect. The errors of storage::pg::PoolOptionsFromConfig, marked with
+// the config field of the first store on PostgreSQL. Thread-safe.
+absl::StatusOr<std::shared_ptr<storage::pg::Pool>> OpenPostgresPool(
+    const lienthong::config::v1::GatewayConfig& config);
 
 // Checks what OpenAuditLog would do without creating or writing anything:
 // the folder can be made, configured (or existing development) keys load,

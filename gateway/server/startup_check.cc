@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/pg/pg_audit_index.h"
 #include "gateway/bundle/bundles.h"
 #include "gateway/config/config_error.h"
 #include "gateway/config/config_loader.h"
@@ -12,6 +13,7 @@
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/pg/pg_config.h"
 #include "gateway/sync/portal_sync.h"
 
 namespace lienthong::server {
@@ -54,7 +56,7 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
     // The connection string is set and parses; not connected to.
     return config::AtConfigField(
         "portal_sync.store",
-        sync::PostgresPoolOptions(config.portal_sync()).status());
+        sync::PostgresPoolOptions(config).status());
   }
   // The configured outbox, without writing to it: openable, and of a schema
   // version this gateway reads.
@@ -93,11 +95,48 @@ absl::Status CheckStartup(const GatewayConfig& config,
       ListenerCredentials(config.listener().tls()).status());
   if (!config.audit().disabled()) {
     LIENTHONG_RETURN_IF_ERROR(CheckAuditLog(config.audit(), config.node_name()));
+    if (config.audit().index_store() == lienthong::config::v1::postgres) {
+      // The connection string is set and parses; not connected to.
+      LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+          "audit.index_store",
+          storage::pg::PoolOptionsFromConfig(config, "audit.index_store")
+              .status()));
+    }
   }
   if (!config.portal_sync().adapter().empty()) {
     LIENTHONG_RETURN_IF_ERROR(CheckPortalSync(config, registry, http));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> MigratePostgresStores(
+    const GatewayConfig& config) {
+  if (!storage::pg::UsesPostgres(config)) {
+    return absl::FailedPreconditionError(
+        "--migrate is for stores on PostgreSQL (portal_sync.store or "
+        "audit.index_store: postgres); this config keeps none (the SQLite "
+        "files upgrade themselves at start)");
+  }
+  std::vector<std::string> done;
+  if (!config.portal_sync().adapter().empty() &&
+      config.portal_sync().store() == lienthong::config::v1::postgres) {
+    LIENTHONG_ASSIGN_OR_RETURN(int version, sync::MigratePostgres(config));
+    done.push_back(
+        absl::StrCat("outbox schema on PostgreSQL at version ", version));
+  }
+  if (!config.audit().disabled() &&
+      config.audit().index_store() == lienthong::config::v1::postgres) {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        storage::pg::PoolOptions options,
+        storage::pg::PoolOptionsFromConfig(config, "audit.index_store"));
+    options.size = 1;
+    LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<storage::pg::Pool> pool,
+                               storage::pg::Pool::Create(options));
+    LIENTHONG_ASSIGN_OR_RETURN(int version, audit::PgAuditIndex::Migrate(*pool));
+    done.push_back(absl::StrCat(audit::PgAuditIndex::kComponent,
+                                " schema on PostgreSQL at version ", version));
+  }
+  return done;
 }
 
 }  // namespace lienthong::server

@@ -8,6 +8,8 @@
 //   - the listener's TLS credentials (certificate, key, client CA);
 //   - the audit log (server_setup.h CheckAuditLog): keys, and an existing
 //     store opened read-only and resumed; a missing one can be created;
+//     with audit.index_store: postgres, that LIENTHONG_PG_DSN is set and
+//     parses (not connected to);
 //   - portal synchronisation: sync::PortalSync::Create over a scratch
 //     outbox (its adapter, settings, worker), and the configured outbox
 //     file (sync::Outbox::CheckFile): opened read-only when it exists and
@@ -20,7 +22,11 @@
 #ifndef LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
 #define LIENTHONG_GATEWAY_SERVER_STARTUP_CHECK_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/registry.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -37,6 +43,15 @@ namespace lienthong::server {
 absl::Status CheckStartup(const lienthong::config::v1::GatewayConfig& config,
                           const adapters::AdapterRegistry& registry,
                           adapters::HttpClient* http);
+
+// lienthong-gateway --migrate: brings the schema of every store `config`
+// keeps on PostgreSQL (the outbox, the audit index) to this gateway's
+// version. Returns one line per store ("outbox schema on PostgreSQL at
+// version 3"). FAILED_PRECONDITION when it keeps none there or the
+// database is newer; the errors of storage::pg::PoolOptionsFromConfig and
+// storage::pg::Migrate. Thread-safe.
+absl::StatusOr<std::vector<std::string>> MigratePostgresStores(
+    const lienthong::config::v1::GatewayConfig& config);
 
 }  // namespace lienthong::server
 

@@ -118,24 +118,30 @@ absl::StatusOr<std::unique_ptr<PgOutbox>> PgOutbox::Open(
     const PgOutboxOptions& options) {
   LIENTHONG_ASSIGN_OR_RETURN(OutboxCipher cipher,
                              OutboxCipher::Create(options.key));
-  LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<storage::pg::Pool> pool,
-                             storage::pg::Pool::Create(options.pool));
-  LIENTHONG_RETURN_IF_ERROR(
-      storage::pg::CheckCurrent(*pool, kComponent, kMigrations));
+  std::shared_ptr<storage::pg::Pool> pool = options.shared_pool;
+  if (pool == nullptr) {
+    LIENTHONG_ASSIGN_OR_RETURN(pool, storage::pg::Pool::Create(options.pool));
+  }
   PgOutboxOptions kept = options;
   kept.key.clear();  // the cipher holds it
+  kept.shared_pool.reset();  // pool_ holds it
   std::unique_ptr<PgOutbox> outbox(
       new PgOutbox(std::move(pool), std::move(kept), std::move(cipher)));
-  LIENTHONG_RETURN_IF_ERROR(outbox->Init());
+  if (absl::Status connected = outbox->Connect(); !connected.ok()) {
+    // A schema or key refused now is refused at start, as a wrong config
+    // is; a database that cannot be reached is waited for.
+    if (!absl::IsUnavailable(connected)) return connected;
+  } else {
+    log::Info("portal outbox on PostgreSQL",
+              {{"outbox_id", outbox->outbox_id_},
+               {"lease_owner", outbox->owner_},
+               {"lease_s", absl::StrCat(absl::ToInt64Seconds(options.lease))}});
+  }
   outbox->renewer_ = std::thread([self = outbox.get()] { self->Renew(); });
-  log::Info("portal outbox on PostgreSQL",
-            {{"outbox_id", outbox->outbox_id_},
-             {"lease_owner", outbox->owner_},
-             {"lease_s", absl::StrCat(absl::ToInt64Seconds(options.lease))}});
   return outbox;
 }
 
-PgOutbox::PgOutbox(std::unique_ptr<storage::pg::Pool> pool,
+PgOutbox::PgOutbox(std::shared_ptr<storage::pg::Pool> pool,
                    PgOutboxOptions options, OutboxCipher cipher)
     : options_(std::move(options)),
       cipher_(std::move(cipher)),
@@ -195,6 +201,42 @@ absl::Status PgOutbox::Init() {
   return absl::OkStatus();
 }
 
+absl::Status PgOutbox::Connect() {
+  absl::Status status = storage::pg::CheckCurrent(*pool_, kComponent, kMigrations);
+  if (status.ok()) status = Init();
+  absl::Status reason;  // as Ready() and the calls say it
+  if (status.ok()) {
+    connected_.store(true);
+  } else {
+    reason = absl::UnavailableError(absl::StrCat(
+        absl::IsUnavailable(status) ? "outbox database unreachable: "
+                                    : "outbox database not usable: ",
+        status.message()));
+  }
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    changed = reason.message() != not_connected_.message();
+    not_connected_ = reason;
+  }
+  if (changed && reason.ok()) {
+    log::Info("portal outbox on PostgreSQL: connected",
+              {{"outbox_id", outbox_id_}, {"lease_owner", owner_}});
+  } else if (changed) {
+    log::Error("portal outbox on PostgreSQL not connected; pushes are refused",
+               {{"reason", reason.message()}});
+  }
+  return status;
+}
+
+absl::Status PgOutbox::Usable() const {
+  if (connected_.load()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  return not_connected_.ok()
+             ? absl::UnavailableError("outbox database not connected yet")
+             : not_connected_;
+}
+
 void PgOutbox::Renew() {
   const absl::Duration every = RenewEvery(options_.lease);
   const std::string lease_us =
@@ -206,6 +248,10 @@ void PgOutbox::Renew() {
         return stop_;
       };
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping), every)) return;
+    }
+    if (!connected_.load()) {
+      Connect().IgnoreError();  // logged; Ready() says why
+      continue;
     }
     absl::StatusOr<Result> renewed = pool_->Run(
         "UPDATE outbox_items SET lease_until="
@@ -242,6 +288,7 @@ std::optional<absl::Time> PgOutbox::NextDue() const {
 }
 
 absl::Status PgOutbox::ExpediteRetries() {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   const absl::Time now = options_.clock->Now();
   LIENTHONG_RETURN_IF_ERROR(
       pool_
@@ -255,6 +302,7 @@ absl::Status PgOutbox::ExpediteRetries() {
 }
 
 absl::StatusOr<OutboxCounts> PgOutbox::Counts() const {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   LIENTHONG_ASSIGN_OR_RETURN(
       Result r,
       pool_->Run("SELECT state, count(*) FROM outbox_items GROUP BY state"));
@@ -280,6 +328,7 @@ OutboxCounts PgOutbox::OpenCounts() const {
 }
 
 absl::Status PgOutbox::Ready() const {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   absl::Status ready = pool_->Ready();
   if (ready.ok()) return ready;
   return absl::UnavailableError(
@@ -287,6 +336,7 @@ absl::Status PgOutbox::Ready() const {
 }
 
 absl::Status PgOutbox::CheckIntegrity() const {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   LIENTHONG_ASSIGN_OR_RETURN(
       Result r,
       pool_->Run("SELECT "
@@ -303,6 +353,7 @@ absl::Status PgOutbox::CheckIntegrity() const {
 absl::Status PgOutbox::ReplaceNationalCatalogue(
     absl::Span<const lienthong::v1::NationalProcedure> procedures,
     absl::Time pulled_at) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   return pool_->Transact([&](Session& s) {
     LIENTHONG_RETURN_IF_ERROR(
         s.Exec("DELETE FROM outbox_national_procedures").status());
@@ -326,6 +377,7 @@ absl::Status PgOutbox::ReplaceNationalCatalogue(
 
 absl::StatusOr<Outbox::NationalCatalogueRows> PgOutbox::ReadNationalCatalogue()
     const {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   NationalCatalogueRows rows;
   LIENTHONG_RETURN_IF_ERROR(pool_->Transact([&](Session& s) {
     rows = NationalCatalogueRows();

@@ -65,6 +65,9 @@ namespace lienthong::sync {
 
 struct PgOutboxOptions {
   storage::pg::PoolOptions pool;
+  // The gateway's pool when other stores share it; null: Open makes one
+  // from `pool`.
+  std::shared_ptr<storage::pg::Pool> shared_pool;
   // The AES-256 key (32 bytes) that seals dossier items; every replica
   // must have the same. Required.
   std::string key;
@@ -88,8 +91,12 @@ class PgOutbox final : public Outbox {
   // newer), reads or makes the outbox id and checks the key against the
   // record sealed when the database was made (FAILED_PRECONDITION for
   // another key), and starts the lease renewal. INVALID_ARGUMENT for a key
-  // not 32 bytes or a DSN libpq cannot parse; UNAVAILABLE when the
-  // database cannot be reached. REQUIRES: `options.clock` outlives it.
+  // not 32 bytes or a DSN libpq cannot parse. A database that cannot be
+  // reached does not fail Open: the outbox is then NOT CONNECTED (Ready()
+  // and every call fail UNAVAILABLE saying why) and the renewal thread
+  // tries again every min(lease / 3, 1 s); once reachable, the same checks
+  // run, and a schema or key they refuse keeps it not connected with that
+  // reason (never used). REQUIRES: `options.clock` outlives it.
   static absl::StatusOr<std::unique_ptr<PgOutbox>> Open(
       const PgOutboxOptions& options);
 
@@ -133,8 +140,11 @@ class PgOutbox final : public Outbox {
   // item is in flight without a lease. INTERNAL with what it found.
   absl::Status CheckIntegrity() const override;
   // UNAVAILABLE "outbox database unreachable: ..." while the pool cannot
-  // reach it.
+  // reach it, "outbox database not usable: ..." while connected but
+  // refused (schema, key).
   absl::Status Ready() const override;
+  // True once the schema and key checks passed. Thread-safe.
+  bool connected() const { return connected_.load(); }
 
   // This replica's lease_owner, for logs and tests.
   const std::string& lease_owner() const { return owner_; }
@@ -142,10 +152,15 @@ class PgOutbox final : public Outbox {
   int64_t lost_leases() const { return lost_leases_.load(); }
 
  private:
-  PgOutbox(std::unique_ptr<storage::pg::Pool> pool, PgOutboxOptions options,
+  PgOutbox(std::shared_ptr<storage::pg::Pool> pool, PgOutboxOptions options,
            OutboxCipher cipher);
   // Open()'s steps: the outbox id and the key check.
   absl::Status Init();
+  // The schema check and Init; sets connected_ when they pass, else keeps
+  // why not (logged when it changes). Returns their status.
+  absl::Status Connect();
+  // OK when connected, else UNAVAILABLE with why not.
+  absl::Status Usable() const;
   // The renewal thread: renews this replica's leases and recounts open
   // items, every min(lease / 3, 1 s), until stopped.
   void Renew();
@@ -169,14 +184,18 @@ class PgOutbox final : public Outbox {
 
   const PgOutboxOptions options_;
   const OutboxCipher cipher_;
-  const std::unique_ptr<storage::pg::Pool> pool_;
+  const std::shared_ptr<storage::pg::Pool> pool_;
   const std::string owner_;
   std::atomic<int64_t> lost_leases_{0};
+  // Set once outbox_id_ is written (after which it is only read).
+  std::atomic<bool> connected_{false};
 
   mutable absl::Mutex mu_;
   mutable absl::Time next_poll_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   OutboxCounts open_counts_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // Why the outbox is not connected (OK once it is).
+  absl::Status not_connected_ ABSL_GUARDED_BY(mu_);
   // NotifyJobChanges' place (Unix microseconds of updated_at); renewal
   // thread only.
   int64_t jobs_seen_until_ = 0;

@@ -92,6 +92,7 @@ absl::Status QueueChange(Session& s, const std::string& outbox_id,
 
 absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
     const lienthong::v1::SyncProceduresRequest& request) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   LIENTHONG_RETURN_IF_ERROR(ValidateCatalogue(request));
   std::vector<CatalogueEntry> entries;
   entries.reserve(request.procedures_size());
@@ -141,6 +142,7 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
 
 absl::StatusOr<lienthong::v1::SyncJob> PgOutbox::GetJob(
     absl::string_view job_id) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   LIENTHONG_ASSIGN_OR_RETURN(
       Result r, pool_->Run("SELECT total, delivered, dead, started, "
                            "created_at, updated_at FROM outbox_jobs WHERE id=$1",

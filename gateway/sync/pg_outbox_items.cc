@@ -127,6 +127,7 @@ absl::Status CountInJob(Session& s, const std::string& job,
 
 absl::StatusOr<PushResult> PgOutbox::PushDossierUpdates(
     const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   const absl::Time now = options_.clock->Now();
   LIENTHONG_RETURN_IF_ERROR(outbox_internal::ValidatePush(updates, now));
   outbox_internal::PushPlan plan;
@@ -316,6 +317,7 @@ absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
 
 absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
     absl::Span<const DeliveryResult> finished, int max_claims) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   const absl::Time now = options_.clock->Now();
   std::vector<OutboxItem> claimed;
   if (finished.empty() && max_claims <= 0) return claimed;
@@ -343,6 +345,7 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
 
 absl::StatusOr<lienthong::v1::ListDeadLettersResponse>
 PgOutbox::ListDeadLetters(int page_size, absl::string_view page_token) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   int64_t after = 0;
   LIENTHONG_RETURN_IF_ERROR(
       outbox_internal::ParsePage(page_size, page_token, after));
@@ -381,6 +384,7 @@ PgOutbox::ListDeadLetters(int page_size, absl::string_view page_token) {
 
 absl::StatusOr<int> PgOutbox::RetryDeadLetters(
     absl::Span<const std::string> ids) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<int64_t> wanted,
                              outbox_internal::ParseDeadLetterIds(ids));
   const absl::Time now = options_.clock->Now();
@@ -432,6 +436,7 @@ absl::StatusOr<int> PgOutbox::RetryDeadLetters(
 
 absl::StatusOr<PruneProgress> PgOutbox::PruneDelivered(
     absl::Time finished_before, int max_examined) {
+  LIENTHONG_RETURN_IF_ERROR(Usable());
   // As outbox.h says, a dossier's delivered updates dated at its last
   // accepted time, but for that update, stay for duplicate detection.
   LIENTHONG_ASSIGN_OR_RETURN(

@@ -71,16 +71,17 @@ absl::StatusOr<std::string> OutboxKey(
 // The outbox the config names: the SQLite file, or the PostgreSQL store.
 absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(
     const lienthong::config::v1::GatewayConfig& config,
-    resilience::Clock* clock) {
+    resilience::Clock* clock, std::shared_ptr<storage::pg::Pool> pg_pool) {
   const lienthong::config::v1::PortalSync& settings = config.portal_sync();
   const std::string path = settings.outbox_file().empty()
                                ? kDefaultOutboxFile
                                : settings.outbox_file();
   if (settings.store() == lienthong::config::v1::postgres) {
     PgOutboxOptions options;
-    LIENTHONG_ASSIGN_OR_RETURN(options.pool, PostgresPoolOptions(settings));
+    LIENTHONG_ASSIGN_OR_RETURN(options.pool, PostgresPoolOptions(config));
+    options.shared_pool = std::move(pg_pool);
     options.clock = clock;
-    const auto& pg = settings.postgres();
+    const auto& pg = storage::pg::PostgresSettings(config);
     if (pg.lease_seconds() > 0) options.lease = absl::Seconds(pg.lease_seconds());
     if (pg.poll_interval_ms() > 0) {
       options.poll_interval = absl::Milliseconds(pg.poll_interval_ms());
@@ -108,29 +109,8 @@ absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(
 }  // namespace
 
 absl::StatusOr<storage::pg::PoolOptions> PostgresPoolOptions(
-    const lienthong::config::v1::PortalSync& settings) {
-  const char* dsn = std::getenv(kPgDsnVariable);
-  if (dsn == nullptr || *dsn == '\0') {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "portal_sync.store: postgres needs the environment variable ",
-        kPgDsnVariable, " (a libpq connection string or postgresql:// URI)"));
-  }
-  const auto& pg = settings.postgres();
-  storage::pg::PoolOptions options;
-  options.dsn = dsn;
-  if (pg.pool_size() > 0) options.size = pg.pool_size();
-  options.statement_timeout = pg.statement_timeout_ms() > 0
-                                  ? absl::Milliseconds(pg.statement_timeout_ms())
-                                  : absl::Seconds(5);
-  options.synchronous_commit =
-      !pg.has_synchronous_commit() || pg.synchronous_commit();
-  // Checks that libpq can parse it, without connecting.
-  absl::Status parsed = storage::pg::Pool::Create(options).status();
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kPgDsnVariable, ": ", parsed.message()));
-  }
-  return options;
+    const lienthong::config::v1::GatewayConfig& config) {
+  return storage::pg::PoolOptionsFromConfig(config, "portal_sync.store");
 }
 
 absl::StatusOr<int> MigratePostgres(
@@ -142,7 +122,7 @@ absl::StatusOr<int> MigratePostgres(
         "PostgreSQL store (the SQLite outbox upgrades itself at start)");
   }
   LIENTHONG_ASSIGN_OR_RETURN(storage::pg::PoolOptions options,
-                             PostgresPoolOptions(config.portal_sync()));
+                             PostgresPoolOptions(config));
   return PgOutbox::Migrate(options);
 }
 
@@ -170,7 +150,8 @@ CallAuditor AuditCallsTo(std::shared_ptr<const calls::CallRecorder> recorder) {
 absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     const lienthong::config::v1::GatewayConfig& config,
     const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
-    DeliveryWorkerOptions worker_options) {
+    DeliveryWorkerOptions worker_options,
+    std::shared_ptr<storage::pg::Pool> pg_pool) {
   const lienthong::config::v1::PortalSync& settings = config.portal_sync();
   const std::string& name = settings.adapter();
   const lienthong::config::v1::AdapterInstance* instance = nullptr;
@@ -247,7 +228,7 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   }
 
   LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox,
-                             OpenOutbox(config, worker_options.clock));
+                             OpenOutbox(config, worker_options.clock, std::move(pg_pool)));
 
   std::unique_ptr<PortalSync> sync(new PortalSync());
   sync->adapter_ = *std::move(adapter);
@@ -261,7 +242,13 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
   sync->puller_ = std::make_unique<CataloguePuller>(
       sync->outbox_.get(), sync->adapter_->portal(), sync->catalogue_.get(),
       puller_options);
-  LIENTHONG_RETURN_IF_ERROR(sync->puller_->LoadStored());
+  if (absl::Status loaded = sync->puller_->LoadStored(); !loaded.ok()) {
+    // A PostgreSQL outbox whose database is not reachable yet: the gateway
+    // starts not ready; the catalogue comes with the next pull.
+    if (!absl::IsUnavailable(loaded)) return loaded;
+    log::Warning("stored national catalogue not read; it is pulled again",
+                 {{"reason", loaded.message()}});
+  }
   CatalogueAccess access;
   access.codes = &sync->codes_;
   access.catalogue = sync->catalogue_.get();

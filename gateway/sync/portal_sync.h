@@ -27,6 +27,7 @@
 #include "adapters/registry.h"
 #include "gateway/calls/call_recorder.h"
 #include "gateway/metrics/registry.h"
+#include "gateway/storage/pg/pg_config.h"
 #include "gateway/storage/pg/pg_pool.h"
 #include "gateway/sync/catalogue_pull.h"
 #include "gateway/sync/delivery_worker.h"
@@ -49,15 +50,16 @@ inline constexpr char kDefaultOutboxFile[] = "var/outbox.db";
 
 // The environment variable that holds the PostgreSQL connection string
 // (portal_sync.store: postgres); the config file never does.
-inline constexpr char kPgDsnVariable[] = "LIENTHONG_PG_DSN";
+inline constexpr const char* kPgDsnVariable = storage::pg::kPgDsnVariable;
 
-// The pool settings of portal_sync.postgres with the connection string
-// from LIENTHONG_PG_DSN, checked by libpq's parser without connecting.
-// FAILED_PRECONDITION when the variable is unset or empty,
-// INVALID_ARGUMENT when libpq cannot parse it (the message never quotes
-// it). Thread-safe.
+// The pool settings for the outbox (storage::pg::PoolOptionsFromConfig:
+// the top-level `postgres` block, else portal_sync.postgres) with the
+// connection string from LIENTHONG_PG_DSN, checked by libpq's parser
+// without connecting. FAILED_PRECONDITION when the variable is unset or
+// empty, INVALID_ARGUMENT when libpq cannot parse it (the message never
+// quotes it). Thread-safe.
 absl::StatusOr<storage::pg::PoolOptions> PostgresPoolOptions(
-    const lienthong::config::v1::PortalSync& settings);
+    const lienthong::config::v1::GatewayConfig& config);
 
 // lienthong-gateway --migrate: brings the PostgreSQL store's schema to this
 // gateway's version and returns it. FAILED_PRECONDITION when the config
@@ -88,12 +90,15 @@ class PortalSync {
   // Fails with INVALID_ARGUMENT "portal_sync.<field>: ..." for an adapter
   // that is missing, of an unknown type or not a portal adapter, or a
   // negative number; and with the outbox's errors (UNAVAILABLE,
-  // FAILED_PRECONDITION). REQUIRES: config.portal_sync().adapter() is set;
+  // FAILED_PRECONDITION). With store: postgres, the outbox uses `pg_pool`
+  // when given (the gateway's one pool, shared with the audit index), else
+  // a pool of its own. REQUIRES: config.portal_sync().adapter() is set;
   // `registry` and `http` outlive the PortalSync.
   static absl::StatusOr<std::unique_ptr<PortalSync>> Create(
       const lienthong::config::v1::GatewayConfig& config,
       const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
-      DeliveryWorkerOptions worker_options = {});
+      DeliveryWorkerOptions worker_options = {},
+      std::shared_ptr<storage::pg::Pool> pg_pool = nullptr);
 
   // Stop()s.
   ~PortalSync();

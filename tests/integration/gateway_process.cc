@@ -71,6 +71,19 @@ absl::StatusOr<RunningProcess> StartSimProcess(
   return StartAndReadPort(argv, "listening on", "");
 }
 
+absl::Status RunMigrate(const std::string& config_path, const std::string& yaml,
+                        const std::string& log_path,
+                        const std::string& expected) {
+  std::ofstream(config_path) << yaml;
+  ::chmod(config_path.c_str(), 0600);
+  auto migrate = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", config_path,
+       "--migrate"},
+      log_path);
+  if (!migrate.ok()) return migrate.status();
+  return migrate->WaitForLine(expected, absl::Seconds(30)).status();
+}
+
 std::string GatewayYaml(int sim_port, const std::string& clients_yaml) {
   return absl::StrReplaceAll(
       R"(node_name: process-test

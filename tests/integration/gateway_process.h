@@ -42,6 +42,13 @@ absl::StatusOr<RunningProcess> StartGatewayProcess(const std::string& config_pat
                                                    const std::string& yaml,
                                                    const std::string& log_path);
 
+// Writes `yaml` to `config_path` (0600) and runs `lienthong-gateway
+// --migrate` on it, its output going to `log_path`. OK once it prints a
+// line containing `expected` (e.g. "outbox schema on PostgreSQL at
+// version"), else why not.
+absl::Status RunMigrate(const std::string& config_path, const std::string& yaml,
+                        const std::string& log_path, const std::string& expected);
+
 // A channel to 127.0.0.1:`port` presenting `client`'s test certificate.
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client);
 

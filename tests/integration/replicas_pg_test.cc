@@ -11,6 +11,9 @@
 // - the items a killed replica held in flight are delivered by the others
 //   within the lease (plus a poll and a delivery), measured per kill.
 //
+// And a gateway started while PostgreSQL is down starts not ready, refuses
+// pushes with UNAVAILABLE, and takes and delivers them once it is back.
+//
 // Skipped (GTEST_SKIP) only when PostgreSQL 15's initdb is not installed.
 // Figures (push and delivery rates, takeover times) are printed.
 #include <curl/curl.h>
@@ -43,6 +46,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/pg_server.h"
 
@@ -334,14 +338,10 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
     EXPECT_FALSE(refused.ok());
     EXPECT_TRUE(WaitForFileLine(dir + "/refused.log", "--migrate",
                                 absl::Seconds(5)));
-    auto migrate = Subprocess::Start(
-        {BinaryPath("gateway/server/lienthong-gateway"), "--config", config,
-         "--migrate"},
-        dir + "/migrate.log");
-    ASSERT_TRUE(migrate.ok());
-    auto line = migrate->WaitForLine("outbox schema on PostgreSQL at version",
-                                     absl::Seconds(30));
-    ASSERT_TRUE(line.ok()) << line.status();
+    const absl::Status migrated =
+        RunMigrate(config, ReplicaYaml(0, sim->port, dir), dir + "/migrate.log",
+                   "outbox schema on PostgreSQL at version");
+    ASSERT_TRUE(migrated.ok()) << migrated;
   }
 
   std::vector<std::unique_ptr<Replica>> replicas;
@@ -519,6 +519,79 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   if (!::testing::Test::HasFailure()) {
     std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
   }
+}
+
+// A gateway started while its database is down: it starts NOT ready
+// (/readyz says why), a push fails UNAVAILABLE; once PostgreSQL is back
+// (schema checked) a push is acknowledged and delivered to the portal.
+TEST(ReplicasOnPostgresTest, GatewayStartedWhileTheDatabaseIsDownWaitsForIt) {
+  if (!PgServer::Installed()) {
+    GTEST_SKIP() << "PostgreSQL 15 is not installed (no " << kPgBinDir
+                 << "/initdb); apt-get install postgresql-15";
+  }
+  auto pg = PgServer::Start();
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  const std::string dir = NewTestDir("late-pg");
+  {
+    std::ofstream(dir + "/outbox.key", std::ios::binary) << std::string(32, 'k');
+    ::chmod((dir + "/outbox.key").c_str(), 0600);
+  }
+  ::setenv("LIENTHONG_PG_DSN", (*pg)->dsn().c_str(), 1);
+  auto sim = StartSimProcess({"--portal-catalogue", WriteSimCatalogue(dir)});
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const absl::Status migrated =
+      RunMigrate(dir + "/migrate.yaml", ReplicaYaml(0, sim->port, dir),
+                 dir + "/migrate.log", "outbox schema on PostgreSQL at version");
+  ASSERT_TRUE(migrated.ok()) << migrated;
+
+  ASSERT_TRUE((*pg)->Stop().ok());
+  Replica replica(0, sim->port, dir);
+  const absl::Status started = replica.Start();
+  std::string readyz;
+  grpc::StatusCode down_push = grpc::StatusCode::OK;
+  lienthong::v1::PushDossierStatusRequest push;
+  *push.add_updates() = Update(1, 0);
+  if (started.ok()) {
+    readyz = HttpGet(
+        absl::StrCat("http://127.0.0.1:", replica.admin_port(), "/readyz"));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    lienthong::v1::PushDossierStatusResponse response;
+    down_push = replica.stub()->PushDossierStatus(&context, push, &response)
+                    .error_code();
+  }
+  ASSERT_TRUE((*pg)->Resume().ok());
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_TRUE(absl::StrContains(readyz, "outbox database unreachable"))
+      << readyz;
+  EXPECT_FALSE(absl::StrContains(readyz, (*pg)->password()));
+  EXPECT_EQ(down_push, grpc::StatusCode::UNAVAILABLE);
+
+  // Back: the push is taken (the outbox connects within a second or two)
+  // and delivered.
+  grpc::Status pushed;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  do {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    lienthong::v1::PushDossierStatusResponse response;
+    pushed = replica.stub()->PushDossierStatus(&context, push, &response);
+    if (!pushed.ok()) absl::SleepFor(absl::Milliseconds(200));  // reconnect
+  } while (!pushed.ok() && absl::Now() < give_up);
+  ASSERT_TRUE(pushed.ok()) << pushed.error_message();
+  std::vector<Applied> applied;
+  do {
+    applied = AppliedItems(sim->port);
+    if (applied.size() < 2) absl::SleepFor(absl::Milliseconds(200));
+  } while (applied.size() < 2 && absl::Now() < give_up + absl::Seconds(30));
+  ASSERT_EQ(applied.size(), 2u);  // the registration and the status
+  EXPECT_EQ(applied[0].ma_ho_so, Dossier(1));
+  EXPECT_EQ(applied[0].kind, "register_dossier");
+  EXPECT_EQ(applied[1].kind, "dossier_status");
+  readyz = HttpGet(
+      absl::StrCat("http://127.0.0.1:", replica.admin_port(), "/readyz"));
+  EXPECT_FALSE(absl::StrContains(readyz, "unreachable")) << readyz;
+  replica.Kill();
 }
 
 }  // namespace

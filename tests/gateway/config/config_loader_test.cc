@@ -1,4 +1,5 @@
 #include "gateway/config/config_loader.h"
+#include "gateway/storage/pg/pg_config.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -955,6 +956,69 @@ TEST_F(ConfigLoaderTest, PostgresStoreSettingsAndRefusals) {
                        HasSubstr("portal_sync.postgres.lease_seconds")));
   EXPECT_THAT(Load(std::string(kPortal) + "  store: mysql\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("store")));
+}
+
+// One set of PostgreSQL settings for every store on PostgreSQL (the outbox
+// and the audit index): the top-level block, or portal_sync.postgres in
+// older configs, never both.
+TEST_F(ConfigLoaderTest, OnePostgresBlockForTheOutboxAndTheAuditIndex) {
+  setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw", 1);
+  const std::string shared = std::string(kPortal) +
+                             "  store: postgres\n"
+                             "audit:\n"
+                             "  index_store: postgres\n"
+                             "postgres:\n"
+                             "  pool_size: 6\n"
+                             "  lease_seconds: 20\n";
+  auto config = Load(shared);
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->audit().index_store(), v1::postgres);
+  EXPECT_EQ(storage::pg::PostgresSettings(*config).pool_size(), 6);
+  EXPECT_TRUE(storage::pg::UsesPostgres(*config));
+  // The default index stays the embedded one; an older config's settings
+  // are still read from portal_sync.postgres.
+  auto plain = Load(kPortal);
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_EQ(plain->audit().index_store(), v1::sqlite);
+  EXPECT_FALSE(storage::pg::UsesPostgres(*plain));
+  auto older = Load(std::string(kPortal) +
+                    "  store: postgres\n  postgres:\n    pool_size: 3\n");
+  ASSERT_THAT(older, IsOk());
+  EXPECT_EQ(storage::pg::PostgresSettings(*older).pool_size(), 3);
+
+  EXPECT_THAT(Load(std::string(kPortal) +
+                   "  store: postgres\n  postgres:\n    pool_size: 3\n"
+                   "postgres:\n  pool_size: 6\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not both")));
+  absl::StatusOr<v1::GatewayConfig> with_dsn =
+      Load(shared + "  dsn: host=db password=Secr3t-in-file\n");
+  EXPECT_THAT(with_dsn, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 HasSubstr("postgres.dsn")));
+  EXPECT_THAT(with_dsn.status().message(), Not(HasSubstr("Secr3t")));
+  std::string big_pool = shared;
+  big_pool.replace(big_pool.find("pool_size: 6"), 12, "pool_size: 101");
+  EXPECT_THAT(Load(big_pool),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("postgres.pool_size")));
+  EXPECT_THAT(Load(std::string(kPortal) + "audit:\n  index_store: mysql\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("index_store")));
+
+  // The connection string comes from the environment only.
+  unsetenv("LIENTHONG_PG_DSN");
+  EXPECT_THAT(storage::pg::PoolOptionsFromConfig(*config, "audit.index_store"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("audit.index_store: postgres needs")));
+  setenv("LIENTHONG_PG_DSN", "host=127.0.0.1 password=Secr3t-env", 1);
+  auto options = storage::pg::PoolOptionsFromConfig(*config, "audit.index_store");
+  ASSERT_THAT(options, IsOk());
+  EXPECT_EQ(options->size, 6);
+  setenv("LIENTHONG_PG_DSN", "host='unterminated password=Secr3t-env", 1);
+  auto bad = storage::pg::PoolOptionsFromConfig(*config, "audit.index_store");
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(bad.status().message(), Not(HasSubstr("Secr3t")));
+  unsetenv("LIENTHONG_PG_DSN");
 }
 
 // ---- The example operators copy -------------------------------------------

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/storage/pg/pg_pool.h"
@@ -395,6 +396,79 @@ TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
   auto counts = outbox->Counts();
   ASSERT_THAT(counts.status(), IsOk());
   EXPECT_EQ(counts->pending, 3);  // registration, NEW, ACCEPTED
+}
+
+// A gateway started while its database is down starts NOT CONNECTED: every
+// call and Ready() fail UNAVAILABLE saying why; when the database is back
+// the schema is checked first (one too old keeps it not connected, saying
+// to run --migrate), and once it passes, pushes are taken.
+TEST_F(PgOutboxTest, StartsNotConnectedWhileTheDatabaseIsDownAndChecksItWhenBack) {
+  const std::string unmigrated = database_ + "_unmigrated";
+  {
+    storage::pg::PoolOptions admin;
+    admin.dsn = server_->dsn();
+    auto pool = storage::pg::Pool::Create(admin);
+    ASSERT_THAT(pool.status(), IsOk());
+    ASSERT_THAT(
+        (*pool)->Run(absl::StrCat("CREATE DATABASE ", unmigrated)).status(),
+        IsOk());
+  }
+  PgOutboxOptions options;
+  options.pool.dsn = absl::StrCat(server_->dsn(), " dbname=", unmigrated);
+  options.pool.size = 2;
+  options.pool.connect_timeout = absl::Seconds(2);
+  options.pool.max_backoff = absl::Milliseconds(500);
+  options.key = std::string(32, 'k');
+  options.replica = "late";
+  options.lease = absl::Seconds(3);  // tries again every second
+
+  ASSERT_THAT(server_->Stop(), IsOk());
+  auto opened = PgOutbox::Open(options);
+  absl::Status down_ready;
+  absl::Status down_push;
+  if (opened.ok()) {
+    down_ready = (*opened)->Ready();
+    down_push = (*opened)
+                    ->PushDossierUpdates(
+                        Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                    .status();
+  }
+  ASSERT_THAT(server_->Resume(), IsOk());
+  ASSERT_THAT(opened.status(), IsOk());
+  PgOutbox& outbox = **opened;
+  EXPECT_THAT(down_ready, StatusIs(absl::StatusCode::kUnavailable,
+                                   HasSubstr("outbox database unreachable")));
+  EXPECT_THAT(down_ready.message(),
+              ::testing::Not(HasSubstr(server_->password())));
+  EXPECT_THAT(down_push, StatusIs(absl::StatusCode::kUnavailable, _));
+
+  // Back, but the schema is too old: not used, and Ready() says why.
+  absl::Status ready;
+  absl::Time give_up = absl::Now() + absl::Seconds(15);
+  do {
+    ready = outbox.Ready();
+    if (absl::StrContains(ready.message(), "not usable")) break;
+    absl::SleepFor(absl::Milliseconds(100));  // the renewal thread's retry
+  } while (absl::Now() < give_up);
+  EXPECT_THAT(ready, StatusIs(absl::StatusCode::kUnavailable,
+                              HasSubstr("--migrate")));
+  EXPECT_FALSE(outbox.connected());
+  EXPECT_THAT(outbox.PushDossierUpdates(
+                  Batch({Update(1, lienthong::v1::NEW, 0, true)})),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("--migrate")));
+
+  // Migrated: connected within a retry, and pushes are taken.
+  ASSERT_THAT(PgOutbox::Migrate(options.pool).status(), IsOk());
+  give_up = absl::Now() + absl::Seconds(15);
+  while (!outbox.connected() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(100));  // the renewal thread's retry
+  }
+  ASSERT_TRUE(outbox.connected());
+  EXPECT_THAT(outbox.Ready(), IsOk());
+  auto pushed = outbox.PushDossierUpdates(
+      Batch({Update(1, lienthong::v1::NEW, 0, true)}));
+  ASSERT_THAT(pushed.status(), IsOk());
+  EXPECT_EQ(pushed->accepted, 1);
 }
 
 }  // namespace
