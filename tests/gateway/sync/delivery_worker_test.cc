@@ -17,6 +17,7 @@
 #include "gateway/sync/sync_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
@@ -172,15 +173,7 @@ lienthong::v1::DossierStatusUpdate Update(int dossier, DossierStatus status,
   u.set_status(status);
   u.mutable_time()->set_seconds(kT0 - 86400 + minute * 60);
   if (minute == 0) {
-    lienthong::v1::DossierRegistration& r = *u.mutable_registration();
-    r.set_procedure_name("Đăng ký khai sinh");
-    r.set_field_code("G09-TP05");
-    r.set_field_name("Hộ tịch");
-    r.mutable_applicant()->set_name("Trần Thị Mai");
-    r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-    r.set_summary("Khai sinh");
-    *r.mutable_received() = u.time();
-    r.set_handling_unit("UBND xã Tân Hưng");
+    *u.mutable_registration() = testutil::Registration(u.time().seconds());
   }
   return u;
 }

@@ -430,7 +430,7 @@ TEST_F(PgOutboxTest, StartsNotConnectedWhileTheDatabaseIsDownAndChecksItWhenBack
     down_ready = (*opened)->Ready();
     down_push = (*opened)
                     ->PushDossierUpdates(
-                        Batch({Update(1, lienthong::v1::NEW, 0, true)}))
+                        Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}))
                     .status();
   }
   ASSERT_THAT(server_->Resume(), IsOk());
@@ -454,7 +454,7 @@ TEST_F(PgOutboxTest, StartsNotConnectedWhileTheDatabaseIsDownAndChecksItWhenBack
                               HasSubstr("--migrate")));
   EXPECT_FALSE(outbox.connected());
   EXPECT_THAT(outbox.PushDossierUpdates(
-                  Batch({Update(1, lienthong::v1::NEW, 0, true)})),
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("--migrate")));
 
   // Migrated: connected within a retry, and pushes are taken.
@@ -466,7 +466,7 @@ TEST_F(PgOutboxTest, StartsNotConnectedWhileTheDatabaseIsDownAndChecksItWhenBack
   ASSERT_TRUE(outbox.connected());
   EXPECT_THAT(outbox.Ready(), IsOk());
   auto pushed = outbox.PushDossierUpdates(
-      Batch({Update(1, lienthong::v1::NEW, 0, true)}));
+      Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}));
   ASSERT_THAT(pushed.status(), IsOk());
   EXPECT_EQ(pushed->accepted, 1);
 }

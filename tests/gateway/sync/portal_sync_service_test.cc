@@ -28,6 +28,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/audit/test_util.h"
+#include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
 #include "tests/testing/status_matchers.h"
 
@@ -138,15 +139,7 @@ class PortalSyncServiceTest : public ::testing::Test {
     u.set_status(s);
     u.mutable_time()->set_seconds(kT0 + minute * 60);
     if (s == lienthong::v1::NEW) {
-      lienthong::v1::DossierRegistration& r = *u.mutable_registration();
-      r.set_procedure_name("Đăng ký khai sinh");
-      r.set_field_code("G09-TP05");
-      r.set_field_name("Hộ tịch");
-      r.mutable_applicant()->set_name("Trần Thị Mai");
-      r.mutable_applicant()->set_type(lienthong::v1::APPLICANT_CITIZEN);
-      r.set_summary("Khai sinh");
-      r.mutable_received()->set_seconds(kT0);
-      r.set_handling_unit("UBND xã Tân Hưng");
+      *u.mutable_registration() = testutil::Registration(kT0);
     }
     return u;
   }
