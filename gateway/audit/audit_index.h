@@ -119,6 +119,13 @@ class IndexStore : public AuditIndex {
   virtual absl::Status RemoveThrough(uint64_t sequence) = 0;
   // This node's records in the index.
   virtual absl::StatusOr<uint64_t> CountRecords() const = 0;
+  // Whether this node's journal `journal_id` (hex) may index here, even
+  // where the state is another journal's (then rebuilt): FAILED_PRECONDITION
+  // when a shared store's rows under this node name belong to another
+  // gateway still indexing. OK for a store of one gateway's own.
+  virtual absl::Status ClaimFor(const std::string& journal_id) const {
+    return absl::OkStatus();
+  }
   // OK when the store can be used now; UNAVAILABLE saying why not (for
   // /readyz). A local file is always ready here (its errors show in use).
   virtual absl::Status Ready() const { return absl::OkStatus(); }

@@ -75,6 +75,7 @@ absl::Status Indexer::Prepare() {
   const std::string id = ToHex(options_.journal_id);
   IndexState fresh;
   fresh.journal_id = id;
+  LIENTHONG_RETURN_IF_ERROR(index_->ClaimFor(id));
   LIENTHONG_ASSIGN_OR_RETURN(std::optional<IndexState> state,
                              index_->LoadState());
   std::string rebuild;

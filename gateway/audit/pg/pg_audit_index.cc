@@ -56,8 +56,14 @@ CREATE TABLE audit_index_state (
   sequence BIGINT NOT NULL,
   hash TEXT NOT NULL,
   last_segment BIGINT NOT NULL,
-  last_offset BIGINT NOT NULL);
+  last_offset BIGINT NOT NULL,
+  updated_us BIGINT NOT NULL);
 )sql";
+
+// Now on the database's clock, in microseconds since the epoch: every
+// replica's state is stamped by the one clock.
+constexpr char kNowUs[] =
+    "(extract(epoch from clock_timestamp())*1000000)::bigint";
 
 const storage::pg::Migration kMigrations[] = {{kSchemaV1}};
 
@@ -135,22 +141,36 @@ absl::Status InsertCheckpoint(Session& session, const std::string& node,
       .status();
 }
 
+// Saves `state` as `node`'s, unless the row is another journal's: then
+// FAILED_PRECONDITION (two gateways with one node name), and the caller's
+// transaction, rolled back, changes nothing.
 absl::Status SaveState(Session& session, const std::string& node,
                        const IndexState& state) {
-  return session
-      .Exec("INSERT INTO audit_index_state (node, journal_id, next_segment, "
-            "next_offset, sequence, hash, last_segment, last_offset) VALUES "
-            "($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (node) DO UPDATE SET "
-            "journal_id=EXCLUDED.journal_id, "
-            "next_segment=EXCLUDED.next_segment, "
-            "next_offset=EXCLUDED.next_offset, sequence=EXCLUDED.sequence, "
-            "hash=EXCLUDED.hash, last_segment=EXCLUDED.last_segment, "
-            "last_offset=EXCLUDED.last_offset",
-            {node, state.journal_id, absl::StrCat(state.next.segment),
-             absl::StrCat(state.next.offset), absl::StrCat(state.sequence),
-             state.hash, absl::StrCat(state.last_record.segment),
-             absl::StrCat(state.last_record.offset)})
-      .status();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Result saved,
+      session.Exec(
+          absl::StrCat(
+              "INSERT INTO audit_index_state (node, journal_id, next_segment, "
+              "next_offset, sequence, hash, last_segment, last_offset, "
+              "updated_us) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,",
+              kNowUs,
+              ") ON CONFLICT (node) DO UPDATE SET "
+              "next_segment=EXCLUDED.next_segment, "
+              "next_offset=EXCLUDED.next_offset, sequence=EXCLUDED.sequence, "
+              "hash=EXCLUDED.hash, last_segment=EXCLUDED.last_segment, "
+              "last_offset=EXCLUDED.last_offset, "
+              "updated_us=EXCLUDED.updated_us "
+              "WHERE audit_index_state.journal_id=EXCLUDED.journal_id "
+              "RETURNING node"),
+          {node, state.journal_id, absl::StrCat(state.next.segment),
+           absl::StrCat(state.next.offset), absl::StrCat(state.sequence),
+           state.hash, absl::StrCat(state.last_record.segment),
+           absl::StrCat(state.last_record.offset)}));
+  if (saved.rows() == 1) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "node name '", node,
+      "' is now used by another gateway's journal, which took this node's "
+      "rows over: give each replica its own node_name"));
 }
 
 }  // namespace
@@ -197,6 +217,10 @@ absl::Status PgAuditIndex::Checked() const {
 }
 
 absl::Status PgAuditIndex::Ready() const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!conflict_.ok()) return absl::UnavailableError(conflict_.message());
+  }
   absl::Status status = Checked();
   if (status.ok()) status = options_.pool->Ready();
   if (status.ok() || absl::StrContains(status.message(), "not usable")) {
@@ -241,7 +265,7 @@ absl::Status PgAuditIndex::Add(absl::Span<const IndexEntry> entries,
   for (const IndexEntry& e : entries) {
     if (!e.is_checkpoint) records.push_back(&e);
   }
-  return Labelled(options_.pool->Transact([&](Session& session) {
+  const absl::Status added = Labelled(options_.pool->Transact([&](Session& session) {
     LIENTHONG_RETURN_IF_ERROR(InsertRecords(session, options_.node, records,
                                             options_.rows_per_statement));
     for (const IndexEntry& e : entries) {
@@ -251,6 +275,29 @@ absl::Status PgAuditIndex::Add(absl::Span<const IndexEntry> entries,
     }
     return SaveState(session, options_.node, state);
   }));
+  absl::MutexLock lock(&mu_);
+  conflict_ = absl::IsFailedPrecondition(added) ? added : absl::OkStatus();
+  return added;
+}
+
+absl::Status PgAuditIndex::ClaimFor(const std::string& journal_id) const {
+  LIENTHONG_RETURN_IF_ERROR(Checked());
+  absl::StatusOr<Result> r = options_.pool->Run(
+      absl::StrCat("SELECT journal_id, ", kNowUs,
+                   " - updated_us FROM audit_index_state WHERE node=$1"),
+      {options_.node});
+  if (!r.ok()) return Labelled(r.status());
+  if (r->rows() == 0 || r->Text(0, 0) == journal_id) return absl::OkStatus();
+  const absl::Duration since = absl::Microseconds(r->Int64(0, 1));
+  if (since >= options_.takeover_after) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "audit index on PostgreSQL: node name '", options_.node,
+      "' is in use by another gateway's journal (its rows were indexed ",
+      absl::ToInt64Seconds(since),
+      " s ago): give each replica its own node_name; a replica whose journal "
+      "was replaced takes its node's rows over once they have not been "
+      "indexed for ",
+      absl::ToInt64Seconds(options_.takeover_after), " s"));
 }
 
 absl::Status PgAuditIndex::Clear() {

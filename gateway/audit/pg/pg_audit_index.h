@@ -16,7 +16,12 @@
 //     queries that should name a time range, citizen or dossier anyway;
 //   audit_checkpoints(node, idx, sequence, time_ns, body BYTEA);
 //   audit_index_state(node primary key, journal id, positions, sequence,
-//                     hash): how far each node's indexer got.
+//                     hash, updated_us): how far each node's indexer got,
+//                     and when (the database's clock).
+// Node names must differ between replicas: a gateway whose node name's rows
+// another journal indexed in the last Options::takeover_after is refused
+// at start (ClaimFor), and one whose rows another journal took over (after
+// that time) finds out at its next Add, which fails, and Ready() says so.
 //
 // A node's indexer (indexer.h) writes, clears and trims only its own rows
 // (`node` is this gateway's node name, which must differ between
@@ -37,8 +42,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gateway/audit/audit_index.h"
 #include "gateway/storage/pg/pg_pool.h"
@@ -62,6 +70,11 @@ class PgAuditIndex final : public IndexStore {
     // ~29,000/s, 250 -> ~32,000/s, 1000 -> ~20,000/s (a statement of
     // 10,000 text parameters costs more to parse than it saves).
     int rows_per_statement = 250;
+    // Another journal's rows under this node name are taken over (a
+    // replica whose journal was replaced) only once they have not been
+    // indexed for this long; sooner, ClaimFor refuses (two live gateways
+    // with one node name).
+    absl::Duration takeover_after = absl::Minutes(1);
   };
 
   // Checks the options and that the database's schema is this code's.
@@ -88,9 +101,14 @@ class PgAuditIndex final : public IndexStore {
                    const IndexState& state) override;
   absl::Status Clear() override;
   absl::Status RemoveThrough(uint64_t sequence) override;
+  // FAILED_PRECONDITION when this node's rows are another journal's, indexed
+  // within options.takeover_after.
+  absl::Status ClaimFor(const std::string& journal_id) const override;
   absl::StatusOr<uint64_t> CountRecords() const override;
   // UNAVAILABLE "audit index database unreachable: ..." or "audit index on
-  // PostgreSQL not usable: ..." (schema) when it cannot be used now.
+  // PostgreSQL not usable: ..." (schema) when it cannot be used now, or
+  // saying that another gateway's journal took this node name's rows over
+  // (since the last Add, which then failed FAILED_PRECONDITION).
   absl::Status Ready() const override;
 
   // Every node's records matching `filter`, in (sequence, node) order.
@@ -109,6 +127,9 @@ class PgAuditIndex final : public IndexStore {
 
   const Options options_;
   mutable std::atomic<bool> checked_{false};
+  mutable absl::Mutex mu_;
+  // The last Add's FAILED_PRECONDITION (another journal's rows), or OK.
+  absl::Status conflict_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lienthong::audit

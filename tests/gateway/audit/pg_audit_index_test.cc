@@ -309,6 +309,65 @@ TEST_F(PgAuditIndexTest, RebuildAndRemoveThroughTouchOnlyTheirNode) {
             (std::vector<Place>{{1, "gw-a"}, {2, "gw-a"}, {3, "gw-a"}}));
 }
 
+TEST_F(PgAuditIndexTest, TwoJournalsUnderOneNodeNameAreRefusedOrReported) {
+  ASSERT_NO_FATAL_FAILURE(FillTwoNodes());
+  const uint64_t rows_a = kRecordsPerNode + 1;
+  ASSERT_THAT(Index("gw-a")->CountRecords(),
+              ::lienthong::testing::IsOkAndHolds(rows_a));
+  auto first_state = Index("gw-a")->LoadState();
+  ASSERT_THAT(first_state.status(), IsOk());
+  ASSERT_TRUE(first_state->has_value());
+  const std::string first_journal = (*first_state)->journal_id;
+
+  // A second gateway configured with gw-a's node name, while gw-a indexes:
+  // refused at start, gw-a's rows left as they are.
+  ScratchDir dir_c;
+  AuditLog::Options options = testutil::TestOptions(dir_c);
+  options.node = "gw-a";
+  options.index_store = Index("gw-a");
+  EXPECT_THAT(AuditLog::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("give each replica its own node_name")));
+  EXPECT_THAT(Index("gw-a")->CountRecords(),
+              ::lienthong::testing::IsOkAndHolds(rows_a));
+
+  // Once gw-a's rows count as abandoned (a replica whose journal was
+  // replaced; here at once), the new journal takes them over ...
+  ScratchDir dir_d;
+  options = testutil::TestOptions(dir_d);
+  options.node = "gw-a";
+  auto taking = PgAuditIndex::Open({pool_, "gw-a", 250, absl::ZeroDuration()});
+  ASSERT_THAT(taking.status(), IsOk());
+  options.index_store = *std::move(taking);
+  auto replaced = AuditLog::Open(options);
+  ASSERT_THAT(replaced.status(), IsOk());
+  QueryFilter one;
+  one.limit = 1;
+  ASSERT_THAT((*replaced)->index().Query(one).status(), IsOk());
+  auto taken_state = Index("gw-a")->LoadState();
+  ASSERT_THAT(taken_state.status(), IsOk());
+  ASSERT_TRUE(taken_state->has_value());
+  EXPECT_NE((*taken_state)->journal_id, first_journal);
+
+  // ... and the first gateway, still running, finds out at its next
+  // indexing: its writes refused (nothing of the new journal's changed),
+  // its index not ready, saying why.
+  ASSERT_THAT(testutil::AppendMany(*log_a_, kRecordsPerNode, 5,
+                                   kBase + absl::Hours(2), /*officers=*/true),
+              IsOk());
+  EXPECT_THAT(log_a_->index().Query(one).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("now used by another gateway's journal")));
+  EXPECT_THAT(log_a_->options().index_store->Ready(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("give each replica its own node_name")));
+  auto still = Index("gw-a")->LoadState();
+  ASSERT_THAT(still.status(), IsOk());
+  ASSERT_TRUE(still->has_value());
+  EXPECT_EQ((*still)->journal_id, (*taken_state)->journal_id);
+  ASSERT_THAT((*replaced)->Close(), IsOk());
+}
+
 TEST_F(PgAuditIndexTest, RefusesASchemaNotMigratedAndBadOptions) {
   auto bare = Pool(server_->dsn());  // the postgres database: no schema
   ASSERT_NE(bare, nullptr);
