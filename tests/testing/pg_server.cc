@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/storage/pg/pg_pool.h"
 
 namespace lienthong::testing {
 namespace {
@@ -165,6 +166,23 @@ void PgServerTest::SetUp() {
                  << "/initdb); apt-get install postgresql-15";
   }
   ASSERT_NE(server_, nullptr);
+}
+
+std::string PgServerTest::NewDatabase(const std::string& name) {
+  storage::pg::PoolOptions admin;
+  admin.dsn = server_->dsn();
+  admin.size = 1;
+  absl::StatusOr<std::unique_ptr<storage::pg::Pool>> pool =
+      storage::pg::Pool::Create(admin);
+  absl::Status status = pool.status();
+  if (status.ok()) {
+    status = (*pool)->Run(absl::StrCat("CREATE DATABASE ", name)).status();
+  }
+  if (!status.ok()) {
+    ADD_FAILURE() << "cannot create database " << name << ": " << status;
+    return "";
+  }
+  return absl::StrCat(server_->dsn(), " dbname=", name);
 }
 
 }  // namespace lienthong::testing

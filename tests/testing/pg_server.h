@@ -61,6 +61,10 @@ class PgServerTest : public ::testing::Test {
   static void TearDownTestSuite();
   void SetUp() override;
 
+  // Creates the empty database `name` on server_ and returns its connection
+  // string; on failure, a test failure and "".
+  static std::string NewDatabase(const std::string& name);
+
   static PgServer* server_;
 };
 

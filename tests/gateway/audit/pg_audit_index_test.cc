@@ -54,10 +54,7 @@ class PgAuditIndexTest : public ::lienthong::testing::PgServerTest {
     // A database of its own per test.
     static int next = 0;
     database_ = absl::StrCat("audit_index_", ++next);
-    auto admin = Pool(server_->dsn());
-    ASSERT_NE(admin, nullptr);
-    ASSERT_THAT(admin->Run(absl::StrCat("CREATE DATABASE ", database_)).status(),
-                IsOk());
+    ASSERT_FALSE(NewDatabase(database_).empty());
     pool_ = Pool(Dsn());
     ASSERT_NE(pool_, nullptr);
     ASSERT_THAT(PgAuditIndex::Migrate(*pool_).status(), IsOk());
@@ -433,13 +430,9 @@ TEST_F(PgAuditIndexTest, UnreachableDatabaseIsUnavailableWithoutThePassword) {
 // too old: not used (UNAVAILABLE "not usable", saying to migrate) until it
 // is migrated.
 TEST_F(PgAuditIndexTest, SchemaIsCheckedWhenTheDatabaseComesBack) {
-  auto admin = Pool(server_->dsn());
-  ASSERT_NE(admin, nullptr);
-  const std::string unmigrated = database_ + "_unmigrated";
-  ASSERT_THAT(
-      admin->Run(absl::StrCat("CREATE DATABASE ", unmigrated)).status(),
-      IsOk());
-  auto pool = Pool(absl::StrCat(server_->dsn(), " dbname=", unmigrated));
+  const std::string unmigrated_dsn = NewDatabase(database_ + "_unmigrated");
+  ASSERT_FALSE(unmigrated_dsn.empty());
+  auto pool = Pool(unmigrated_dsn);
   ASSERT_NE(pool, nullptr);
   ASSERT_THAT(server_->Stop(), IsOk());
   auto index = PgAuditIndex::Open({pool, "gw-a"});

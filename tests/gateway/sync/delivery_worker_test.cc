@@ -157,7 +157,7 @@ class FakePortal final : public adapters::PortalAdapter {
   resilience::TimerQueue timers_;
 };
 
-constexpr int64_t kT0 = 1752537600;
+using testutil::kT0;  // 2025-07-15 00:00:00 UTC
 
 std::string Dossier(int n) {
   return absl::StrFormat("000.00.01.H31-250715-%05d", n);

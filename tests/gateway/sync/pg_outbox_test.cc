@@ -54,13 +54,7 @@ class PgOutboxTest : public ::lienthong::testing::PgServerTest {
     // A database of its own per test.
     static int next = 0;
     database_ = absl::StrCat("outbox_", ++next);
-    storage::pg::PoolOptions admin;
-    admin.dsn = server_->dsn();
-    auto pool = storage::pg::Pool::Create(admin);
-    ASSERT_THAT(pool.status(), IsOk());
-    ASSERT_THAT((*pool)->Run(absl::StrCat("CREATE DATABASE ", database_))
-                    .status(),
-                IsOk());
+    ASSERT_FALSE(NewDatabase(database_).empty());
     ASSERT_THAT(PgOutbox::Migrate(PoolOptions()).status(), IsOk());
   }
   storage::pg::PoolOptions PoolOptions() const {
@@ -403,18 +397,10 @@ TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
 // the schema is checked first (one too old keeps it not connected, saying
 // to run --migrate), and once it passes, pushes are taken.
 TEST_F(PgOutboxTest, StartsNotConnectedWhileTheDatabaseIsDownAndChecksItWhenBack) {
-  const std::string unmigrated = database_ + "_unmigrated";
-  {
-    storage::pg::PoolOptions admin;
-    admin.dsn = server_->dsn();
-    auto pool = storage::pg::Pool::Create(admin);
-    ASSERT_THAT(pool.status(), IsOk());
-    ASSERT_THAT(
-        (*pool)->Run(absl::StrCat("CREATE DATABASE ", unmigrated)).status(),
-        IsOk());
-  }
+  const std::string unmigrated_dsn = NewDatabase(database_ + "_unmigrated");
+  ASSERT_FALSE(unmigrated_dsn.empty());
   PgOutboxOptions options;
-  options.pool.dsn = absl::StrCat(server_->dsn(), " dbname=", unmigrated);
+  options.pool.dsn = unmigrated_dsn;
   options.pool.size = 2;
   options.pool.connect_timeout = absl::Seconds(2);
   options.pool.max_backoff = absl::Milliseconds(500);

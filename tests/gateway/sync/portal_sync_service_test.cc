@@ -42,7 +42,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-constexpr int64_t kT0 = 1752537600;
+using testutil::kT0;  // 2025-07-15 00:00:00 UTC
 
 class PortalSyncServiceTest : public ::testing::Test {
  protected:
