@@ -265,16 +265,18 @@ absl::Status PgAuditIndex::Add(absl::Span<const IndexEntry> entries,
   for (const IndexEntry& e : entries) {
     if (!e.is_checkpoint) records.push_back(&e);
   }
-  const absl::Status added = Labelled(options_.pool->Transact([&](Session& session) {
-    LIENTHONG_RETURN_IF_ERROR(InsertRecords(session, options_.node, records,
-                                            options_.rows_per_statement));
-    for (const IndexEntry& e : entries) {
-      if (e.is_checkpoint) {
-        LIENTHONG_RETURN_IF_ERROR(InsertCheckpoint(session, options_.node, e));
-      }
-    }
-    return SaveState(session, options_.node, state);
-  }));
+  const absl::Status added =
+      Labelled(options_.pool->Transact([&](Session& session) {
+        LIENTHONG_RETURN_IF_ERROR(InsertRecords(session, options_.node, records,
+                                                options_.rows_per_statement));
+        for (const IndexEntry& e : entries) {
+          if (e.is_checkpoint) {
+            LIENTHONG_RETURN_IF_ERROR(
+                InsertCheckpoint(session, options_.node, e));
+          }
+        }
+        return SaveState(session, options_.node, state);
+      }));
   absl::MutexLock lock(&mu_);
   conflict_ = absl::IsFailedPrecondition(added) ? added : absl::OkStatus();
   return added;

@@ -54,14 +54,11 @@ class PgAuditIndexTest : public ::lienthong::testing::PgServerTest {
     // A database of its own per test.
     static int next = 0;
     database_ = absl::StrCat("audit_index_", ++next);
-    ASSERT_FALSE(NewDatabase(database_).empty());
-    pool_ = Pool(Dsn());
+    dsn_ = NewDatabase(database_);
+    ASSERT_FALSE(dsn_.empty());
+    pool_ = Pool(dsn_);
     ASSERT_NE(pool_, nullptr);
     ASSERT_THAT(PgAuditIndex::Migrate(*pool_).status(), IsOk());
-  }
-
-  std::string Dsn() const {
-    return absl::StrCat(server_->dsn(), " dbname=", database_);
   }
 
   static std::shared_ptr<storage::pg::Pool> Pool(const std::string& dsn) {
@@ -133,6 +130,7 @@ class PgAuditIndexTest : public ::lienthong::testing::PgServerTest {
   ScratchDir dir_a_;
   ScratchDir dir_b_;
   std::string database_;
+  std::string dsn_;  // database_'s connection string
   std::shared_ptr<storage::pg::Pool> pool_;
   std::unique_ptr<AuditLog> log_a_;
   std::unique_ptr<AuditLog> log_b_;

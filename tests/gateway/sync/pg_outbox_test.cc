@@ -54,12 +54,13 @@ class PgOutboxTest : public ::lienthong::testing::PgServerTest {
     // A database of its own per test.
     static int next = 0;
     database_ = absl::StrCat("outbox_", ++next);
-    ASSERT_FALSE(NewDatabase(database_).empty());
+    dsn_ = NewDatabase(database_);
+    ASSERT_FALSE(dsn_.empty());
     ASSERT_THAT(PgOutbox::Migrate(PoolOptions()).status(), IsOk());
   }
   storage::pg::PoolOptions PoolOptions() const {
     storage::pg::PoolOptions options;
-    options.dsn = absl::StrCat(server_->dsn(), " dbname=", database_);
+    options.dsn = dsn_;
     options.size = 2;
     return options;
   }
@@ -76,6 +77,7 @@ class PgOutboxTest : public ::lienthong::testing::PgServerTest {
   }
 
   std::string database_;
+  std::string dsn_;  // database_'s connection string
 };
 
 
