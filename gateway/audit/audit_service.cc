@@ -199,9 +199,7 @@ void AuditServiceImpl::Audit(AuditRecord record, absl::Status answer,
                    {record.caller(), record.caller_cert_sha256()});
   call.start = absl::Now() - absl::Microseconds(record.latency_us());
   recorder_->Log(call, answer);
-  std::vector<AuditRecord> records;
-  records.push_back(std::move(record));
-  recorder_->AuditThenRelease(std::move(records), answer, std::move(release));
+  recorder_->AuditThenRelease(std::move(record), answer, std::move(release));
 }
 
 grpc::ServerWriteReactor<lienthong::v1::AuditRecord>*

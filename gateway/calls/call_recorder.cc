@@ -106,9 +106,7 @@ void CallRecorder::AuditThenRelease(
     return;
   }
   if (records.size() == 1) {
-    options_.audit->AppendThenRelease(std::move(records.front()),
-                                      options_.wait_for_durable, answer,
-                                      std::move(release));
+    AuditThenRelease(std::move(records.front()), answer, std::move(release));
     return;
   }
   auto all = std::make_shared<ReleaseWhenAll>(
@@ -121,6 +119,18 @@ void CallRecorder::AuditThenRelease(
         std::move(record), options_.wait_for_durable, absl::OkStatus(),
         [all](absl::Status released) { all->Released(std::move(released)); });
   }
+}
+
+void CallRecorder::AuditThenRelease(
+    lienthong::v1::AuditRecord record, const absl::Status& answer,
+    absl::AnyInvocable<void(absl::Status) &&> release) const {
+  if (options_.audit == nullptr) {
+    std::move(release)(answer);
+    return;
+  }
+  options_.audit->AppendThenRelease(std::move(record),
+                                    options_.wait_for_durable, answer,
+                                    std::move(release));
 }
 
 void CallRecorder::AuditOnly(lienthong::v1::AuditRecord record) const {

@@ -9,7 +9,7 @@
 //   recorder->Log(call, status, {{"dossier", code}});
 //   lienthong::v1::AuditRecord record = recorder->Record(call, status);
 //   record.set_dossier_id(code);
-//   recorder->AuditThenRelease({std::move(record)}, status,
+//   recorder->AuditThenRelease(std::move(record), status,
 //                              [reactor](absl::Status s) { ... });
 #ifndef LIENTHONG_GATEWAY_CALLS_CALL_RECORDER_H_
 #define LIENTHONG_GATEWAY_CALLS_CALL_RECORDER_H_
@@ -94,6 +94,11 @@ class CallRecorder {
   // durable stay if another fails. Must not block; `release` may run on
   // another thread or before this returns. Thread-safe.
   void AuditThenRelease(std::vector<lienthong::v1::AuditRecord> records,
+                        const absl::Status& answer,
+                        absl::AnyInvocable<void(absl::Status) &&> release) const;
+  // The same for a call with one record, moved all the way (a braced list
+  // would copy it).
+  void AuditThenRelease(lienthong::v1::AuditRecord record,
                         const absl::Status& answer,
                         absl::AnyInvocable<void(absl::Status) &&> release) const;
 

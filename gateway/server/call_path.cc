@@ -132,7 +132,7 @@ void Services::Complete(
   if (audit_ == nullptr) {
     std::move(release)(status);
   } else {
-    recorder_->AuditThenRelease({AuditRecordOf(call, status)}, status,
+    recorder_->AuditThenRelease(AuditRecordOf(call, status), status,
                                 std::move(release));
   }
   const std::string citizen = validation::MaskCitizenId(call.citizen_id);
