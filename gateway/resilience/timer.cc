@@ -20,7 +20,10 @@ TimerHandle TimerQueue::Schedule(absl::Time when, Callback fn) {
     absl::MutexLock lock(&mu_);
     if (!shutdown_) {
       const Key key(when, next_id_++);
-      if (timers_.empty() || key < timers_.begin()->first) wake_.Signal();
+      // Only a thread asleep past `when` needs waking: waking it whenever
+      // the queue was empty would wake it once per call at one call in
+      // flight, as every call's watchdog is scheduled and then cancelled.
+      if (when < wake_at_) wake_.Signal();
       timers_.emplace(key, std::move(fn));
       return TimerHandle(this, key);
     }
@@ -81,12 +84,14 @@ void TimerQueue::Loop() {
     if (RunOneDue()) continue;
     absl::MutexLock lock(&mu_);
     if (shutdown_) return;
-    if (timers_.empty()) {
-      wake_.Wait(&mu_);
-    } else {
-      const absl::Duration wait = timers_.begin()->first.first - clock_->Now();
-      if (wait > absl::ZeroDuration()) wake_.WaitWithTimeout(&mu_, wait);
-    }
+    // Asleep until the earliest timer is due. If it is cancelled meanwhile
+    // (the usual end of a watchdog) the thread still wakes then, so what is
+    // scheduled after it, due later, needs no signal.
+    wake_at_ = timers_.empty() ? absl::InfiniteFuture()
+                               : timers_.begin()->first.first;
+    const absl::Duration wait = wake_at_ - clock_->Now();
+    if (wait > absl::ZeroDuration()) wake_.WaitWithTimeout(&mu_, wait);
+    wake_at_ = absl::InfinitePast();
   }
 }
 

@@ -110,6 +110,9 @@ class TimerQueue {
   absl::CondVar wake_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the thread, asleep, will look at the queue again on its own;
+  // InfinitePast while it is awake (it looks before sleeping).
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::map<Key, Callback> timers_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

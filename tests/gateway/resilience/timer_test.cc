@@ -65,6 +65,33 @@ TEST(TimerQueueTest, EarlierTimerScheduledDuringAWaitRunsFirst) {
   EXPECT_EQ(timers.pending(), 1u);
 }
 
+// The thread sleeps until the earliest timer it saw, cancelled or not; what
+// is scheduled after a cancellation must still run on time, whether it is
+// due before that wake-up (the thread is woken) or after it (it is not).
+TEST(TimerQueueTest, TimersScheduledAfterACancelledOneRun) {
+  TimerQueue timers;
+  Probe cancelled_soon;
+  TimerHandle soon = timers.Schedule(absl::Now() + absl::Milliseconds(20),
+                                     cancelled_soon.Callback());
+  ASSERT_TRUE(soon.Cancel());
+  absl::Notification later_ran;
+  timers.Schedule(absl::Now() + absl::Milliseconds(60),
+                  [&later_ran] { later_ran.Notify(); });
+  EXPECT_TRUE(later_ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
+
+  Probe cancelled_late;
+  TimerHandle late = timers.Schedule(absl::Now() + absl::Hours(1),
+                                     cancelled_late.Callback());
+  ASSERT_TRUE(late.Cancel());
+  absl::Notification sooner_ran;
+  timers.Schedule(absl::Now() + absl::Milliseconds(5),
+                  [&sooner_ran] { sooner_ran.Notify(); });
+  EXPECT_TRUE(sooner_ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_FALSE(*cancelled_soon.ran);
+  EXPECT_FALSE(*cancelled_late.ran);
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
 TEST(TimerQueueTest, CallbacksMayScheduleMore) {
   TimerQueue timers;
   absl::Notification done;
