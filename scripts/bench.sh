@@ -128,11 +128,13 @@ port_of() { grep -oE '[0-9]+$' <<<"$1"; }
 
 # A port nobody listens on, for the servers that cannot bind port 0 and
 # report it (nginx, HAProxy). Loopback only.
+# Below the kernel's ephemeral range (32768 and up by default), so that no
+# outgoing connection takes the port between this check and the bind.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
-    if [ -z "$(ss -Hltn "sport = :$p")" ]; then echo "$p"; return; fi
+    p=$((20000 + RANDOM % 12000))
+    if [ -z "$(ss -Htan "sport = :$p")" ]; then echo "$p"; return; fi
   done
 }
 wait_listen() {  # PORT PID LOG
