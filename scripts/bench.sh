@@ -363,6 +363,20 @@ EOF
 
 results=$tmp/results.tsv
 : > "$results"
+# Per-thread CPU of the gateways, to show where a call's CPU goes (event
+# threads, audit writer, indexer, ...): target inflight name ticks calls.
+threads=$tmp/threads.tsv
+: > "$threads"
+
+# thread_ticks PID: "tid name ticks" (user+system) for each thread of PID.
+thread_ticks() {
+  local t f
+  for t in /proc/"$1"/task/*; do
+    f=$(sed 's/.*) //' "$t/stat" 2>/dev/null) || continue
+    set -- $f
+    echo "${t##*/} $(tr ' ' _ < "$t/comm" 2>/dev/null) $((${12} + ${13}))"
+  done
+}
 
 # run_one TARGET INFLIGHT ROUND: one measured run, appended to $results as
 # target inflight round calls/s p50 p99 p999 errors cpu_us_per_call.
@@ -393,17 +407,28 @@ run_one() {
     p50=$(awk '/^time for request:/ {print $6}' <<<"$out")
     p50=$(to_us "$p50"); p99=-; p999=-
   else
-    local server_name=""
+    local gateway=0
+    case "$target" in lienthong|lt-*|c06-gw) gateway=1 ;; esac
+    [ $gateway -eq 0 ] || thread_ticks "$pid" > "$tmp/threads.before"
     t0=$(cpu_ticks "$pid")
     out=$("$loadgen_bin" --server "127.0.0.1:${port[$target]}" --ca "$certs/ca.pem" \
       --cert "$certs/dossier-system.pem" --key "$certs/dossier-system.key" \
       -c "$c" --duration "$duration" --warmup $warmup 2>&1 || true)
     t1=$(cpu_ticks "$pid")
+    [ $gateway -eq 0 ] || thread_ticks "$pid" > "$tmp/threads.after"
     echo "$target c=$c r=$r $out" >> "$tmp/loadgen.log"
     kv() { grep -oE "(^| )$1=[^ ]+" <<<"$out" | head -1 | cut -d= -f2; }
     calls=$(kv calls); cps=$(kv calls_per_s); p50=$(kv p50_us); p99=$(kv p99_us)
     p999=$(kv p999_us)
     errs=$(( ${calls:-0} - $(kv ok || echo 0) ))
+    if [ $gateway -eq 1 ]; then
+      # Threads that ended during the run are missed; new ones count whole.
+      awk -v t="$target" -v c="$c" -v n=$((${calls:-0} + warmup)) '
+        NR == FNR { before[$1] = $3; next }
+        { d = $3 - before[$1]; if (d > 0) print t "\t" c "\t" $2 "\t" d "\t0" }
+        END { print t "\t" c "\t-\t0\t" n }' \
+        "$tmp/threads.before" "$tmp/threads.after" >> "$threads"
+    fi
   fi
   # Warm-up calls are counted in the CPU window too; include them.
   local cpu_us
@@ -516,4 +541,22 @@ END {
   if (("c06-soap" SUBSEP 1) in seen) printf "* c06-soap latency is h2load'"'"'s mean, not a median.\n"
 }' "$results"
 echo "$fdatasync_line"
+if [ -s "$threads" ]; then
+  echo
+  echo "gateway CPU by thread, us/call (all rounds; threads of one name summed):"
+  awk -F'\t' -v hz="$clk_tck" '
+    { k = $1 " c=" $2; if (!(k in calls)) order[++n] = k; calls[k] += $5
+      if ($3 != "-") { if (!((k, $3) in ticks)) names[k] = names[k] " " $3; ticks[k, $3] += $4 } }
+    END {
+      for (i = 1; i <= n; i++) {
+        k = order[i]; m = split(names[k], a, " "); line = ""
+        # Largest first.
+        for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++)
+          if (ticks[k, a[y]] > ticks[k, a[x]]) { tmp = a[x]; a[x] = a[y]; a[y] = tmp }
+        for (x = 1; x <= m; x++)
+          line = line sprintf("%s%s %.1f", x > 1 ? ", " : "", a[x], ticks[k, a[x]] * 1e6 / hz / calls[k])
+        printf "%-16s %s\n", k, line
+      }
+    }' "$threads"
+fi
 echo "lienthong gateway threads at the end: $(awk '/^Threads/ {print $2}' /proc/$lienthong_pid/status)"
