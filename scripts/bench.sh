@@ -23,7 +23,8 @@
 #                    [--keep] [--perf PREFIX]
 #
 # It also prints the disk's "fdatasync p50 N us" (fdatasync_probe, in the
-# folder of the gateways' journals, after the rounds) and, with --breakdown,
+# folder of the gateways' journals, after the rounds; then the same with
+# 500 us between writes, for reference) and, with --breakdown,
 # whether auditing meets issue 13's targets against lt-noaudit.
 #
 # --breakdown adds two more route-4 gateways, to show what the audit log
@@ -60,7 +61,7 @@ while [ $# -gt 0 ]; do
     --breakdown) breakdown=1; shift ;;
     --keep) keep=1; shift ;;
     --perf) perf_prefix=$2; shift 2 ;;
-    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -469,6 +470,9 @@ fi
 # are in, right after the rounds: what auditing at 1 in flight is held to
 # (at most one fdatasync p50 + 300 us added to the p50).
 fdatasync_line=$("$probe_bin" --dir "$tmp" --writes 300 | tail -1)
+# For reference, not the target: the same with the disk idle before each
+# write, as it is at 1 in flight.
+paced_us=$("$probe_bin" --dir "$tmp" --writes 300 --gap-us 500 | tail -1 | awk '{print $3}')
 
 # --- Report -----------------------------------------------------------------
 declare -A rss
@@ -541,6 +545,7 @@ END {
   if (("c06-soap" SUBSEP 1) in seen) printf "* c06-soap latency is h2load'"'"'s mean, not a median.\n"
 }' "$results"
 echo "$fdatasync_line"
+echo "(with 500 us between writes, as at 1 in flight: fdatasync p50 $paced_us us)"
 if [ -s "$threads" ]; then
   echo
   echo "gateway CPU by thread, us/call (all rounds; threads of one name summed):"

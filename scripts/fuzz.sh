@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --target) targets+=("${2:?--target needs a name}"); shift 2 ;;
     --sanitize-tests) sanitize_tests=1; shift ;;
     --no-fuzz) fuzz=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,7 @@
 // fdatasync_probe: what one durable write costs on this machine's disk, the
 // figure the audit journal's design and its latency target rest on.
 //
-//   fdatasync_probe [--dir DIR] [--writes N] [--bytes B] [--all]
+//   fdatasync_probe [--dir DIR] [--writes N] [--bytes B] [--gap-us G] [--all]
 //
 // Writes B bytes (default 4096) at the next offset of a file and calls
 // fdatasync, N times (default 200), and prints the latency percentiles of
@@ -11,7 +11,10 @@
 //
 //   fdatasync p50 N us
 //
-// that scripts/bench.sh shows. --all first measures the alternatives the
+// that scripts/bench.sh shows. --gap-us G waits G microseconds between
+// writes, as the journal does at one call in flight, where the disk has
+// gone idle before each write (on a VM's virtual disk that is slower than
+// writes back to back). --all first measures the alternatives the
 // journal's design chose between, each in a fresh file:
 //   append     the file grows with every write (size and extents change)
 //   fallocate  overwrite inside a region reserved with fallocate(2), whose
@@ -39,6 +42,7 @@ struct Options {
   std::string dir;
   int writes = 200;
   size_t bytes = 4096;
+  int gap_us = 0;
   bool all = false;
 };
 
@@ -97,6 +101,7 @@ std::vector<double> Measure(const Options& options, Mode mode) {
   std::vector<double> micros;
   micros.reserve(static_cast<size_t>(options.writes));
   for (int i = 0; i < options.writes; ++i) {
+    if (options.gap_us > 0) ::usleep(static_cast<useconds_t>(options.gap_us));
     const auto start = Clock::now();
     if (!WriteAll(fd, data.data(), data.size(),
                   static_cast<off_t>(options.bytes) * i)) {
@@ -129,12 +134,14 @@ int Main(int argc, char** argv) {
       options.writes = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--bytes" && i + 1 < argc) {
       options.bytes = static_cast<size_t>(std::max(1, std::atoi(argv[++i])));
+    } else if (arg == "--gap-us" && i + 1 < argc) {
+      options.gap_us = std::max(0, std::atoi(argv[++i]));
     } else if (arg == "--all") {
       options.all = true;
     } else {
       std::fprintf(stderr,
                    "usage: fdatasync_probe [--dir DIR] [--writes N] "
-                   "[--bytes B] [--all]\n");
+                   "[--bytes B] [--gap-us G] [--all]\n");
       return 2;
     }
   }
@@ -143,9 +150,9 @@ int Main(int argc, char** argv) {
   double zeroed_p50 = 0;
   for (Mode mode : modes) {
     std::vector<double> micros = Measure(options, mode);
-    std::printf("%-9s %d x (%zu B write + fdatasync): p50 %.0f us, p90 %.0f "
-                "us, p99 %.0f us\n",
-                Name(mode), options.writes, options.bytes,
+    std::printf("%-9s %d x (%zu B write + fdatasync, %d us apart): p50 %.0f "
+                "us, p90 %.0f us, p99 %.0f us\n",
+                Name(mode), options.writes, options.bytes, options.gap_us,
                 Percentile(micros, 0.5), Percentile(micros, 0.9),
                 Percentile(micros, 0.99));
     if (mode == Mode::kZeroed) zeroed_p50 = Percentile(micros, 0.5);
