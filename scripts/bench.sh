@@ -327,12 +327,17 @@ fi
 clk_tck=$(getconf CLK_TCK)
 # The process and its children (nginx's workers).
 family() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+stat_ticks() {  # /proc/.../stat FILE -> its user+system ticks
+  local f
+  f=$(sed 's/.*) //' "$1" 2>/dev/null) || return 1
+  set -- $f
+  echo $((${12} + ${13}))  # fields 14 and 15 of stat, after pid and comm
+}
 cpu_ticks() {  # PID -> user+system ticks of the family
-  local p t=0 f
+  local p t=0 n
   for p in $(family "$1"); do
-    f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-    set -- $f
-    t=$((t + ${12} + ${13}))  # fields 14 and 15 of stat, after pid and comm
+    n=$(stat_ticks "/proc/$p/stat") || continue
+    t=$((t + n))
   done
   echo $t
 }
@@ -371,11 +376,10 @@ threads=$tmp/threads.tsv
 
 # thread_ticks PID: "tid name ticks" (user+system) for each thread of PID.
 thread_ticks() {
-  local t f
+  local t n
   for t in /proc/"$1"/task/*; do
-    f=$(sed 's/.*) //' "$t/stat" 2>/dev/null) || continue
-    set -- $f
-    echo "${t##*/} $(tr ' ' _ < "$t/comm" 2>/dev/null) $((${12} + ${13}))"
+    n=$(stat_ticks "$t/stat") || continue
+    echo "${t##*/} $(tr ' ' _ < "$t/comm" 2>/dev/null) $n"
   done
 }
 
