@@ -70,26 +70,23 @@ TEST(TimerQueueTest, EarlierTimerScheduledDuringAWaitRunsFirst) {
 // due before that wake-up (the thread is woken) or after it (it is not).
 TEST(TimerQueueTest, TimersScheduledAfterACancelledOneRun) {
   TimerQueue timers;
-  Probe cancelled_soon;
-  TimerHandle soon = timers.Schedule(absl::Now() + absl::Milliseconds(20),
-                                     cancelled_soon.Callback());
-  ASSERT_TRUE(soon.Cancel());
-  absl::Notification later_ran;
-  timers.Schedule(absl::Now() + absl::Milliseconds(60),
-                  [&later_ran] { later_ran.Notify(); });
-  EXPECT_TRUE(later_ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
-
-  Probe cancelled_late;
-  TimerHandle late = timers.Schedule(absl::Now() + absl::Hours(1),
-                                     cancelled_late.Callback());
-  ASSERT_TRUE(late.Cancel());
-  absl::Notification sooner_ran;
-  timers.Schedule(absl::Now() + absl::Milliseconds(5),
-                  [&sooner_ran] { sooner_ran.Notify(); });
-  EXPECT_TRUE(sooner_ran.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  EXPECT_FALSE(*cancelled_soon.ran);
-  EXPECT_FALSE(*cancelled_late.ran);
-  EXPECT_EQ(timers.pending(), 0u);
+  const absl::Duration kCases[][2] = {
+      // {the cancelled timer is due in, the next one in}
+      {absl::Milliseconds(20), absl::Milliseconds(60)},
+      {absl::Hours(1), absl::Milliseconds(5)},
+  };
+  for (const auto& [cancelled_in, next_in] : kCases) {
+    Probe cancelled;
+    TimerHandle handle =
+        timers.Schedule(absl::Now() + cancelled_in, cancelled.Callback());
+    ASSERT_TRUE(handle.Cancel());
+    absl::Notification ran;
+    timers.Schedule(absl::Now() + next_in, [&ran] { ran.Notify(); });
+    EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(30)))
+        << "cancelled in " << cancelled_in << ", next in " << next_in;
+    EXPECT_FALSE(*cancelled.ran);
+    EXPECT_EQ(timers.pending(), 0u);
+  }
 }
 
 TEST(TimerQueueTest, CallbacksMayScheduleMore) {
