@@ -181,11 +181,30 @@ void JudgeTail(absl::string_view bytes, uint64_t first_bad,
   // leaves frames of its own number only.
   bool seen = false;
   uint32_t write = 0;
-  bool one_write = true;
+  // Why the tail is not one unfinished write; empty while it may be.
+  std::string not_torn;
+  if (scan->tail_bytes > kMaxWriteBytes) {
+    not_torn = "more data follows than one write";
+  }
+  // Every offset that claims a frame that fits costs a checksum of the
+  // length it claims: bytes edited to claim long frames at most offsets
+  // would take about a terabyte of checksums to judge. A tear leaves whole
+  // frames, read once each, and a few partly written ones to step through,
+  // far less than this.
+  uint64_t budget = 16 * kMaxWriteBytes;
   uint64_t offset = scan->end;
   absl::string_view region = bytes.substr(0, nonzero_end);
   std::string ignored;
-  while (one_write && offset + kFrameHeaderSize <= nonzero_end) {
+  while (not_torn.empty() && offset + kFrameHeaderSize <= nonzero_end) {
+    const uint64_t claimed = GetLe(region.data() + offset, 4);
+    if (claimed <= kMaxFramePayload &&
+        claimed <= nonzero_end - offset - kFrameHeaderSize) {
+      if (claimed > budget) {
+        not_torn = "what follows it claims more frame bytes than one write holds";
+        break;
+      }
+      budget -= claimed;
+    }
     Frame frame;
     if (ReadFrame(region, offset, &frame, &ignored) != Read::kFrame) {
       ++offset;  // Resynchronise byte by byte.
@@ -194,22 +213,20 @@ void JudgeTail(absl::string_view bytes, uint64_t first_bad,
     // The write after the last whole one, and only it.
     if ((seen && frame.write != write) ||
         (scan->has_write && frame.write != scan->last_write + 1)) {
-      one_write = false;
+      not_torn = "whole writes follow it, so it is not the torn last write "
+                 "of a crash";
     }
     seen = true;
     write = frame.write;
     offset += frame.size;
   }
-  if (one_write && scan->tail_bytes <= kMaxWriteBytes) {
+  if (not_torn.empty()) {
     scan->tail = SegmentScan::Tail::kTorn;
     return;
   }
   scan->tail = SegmentScan::Tail::kDamaged;
   scan->damage_offset = first_bad;
-  scan->damage =
-      !one_write ? absl::StrCat(why, "; whole writes follow it, so it is not "
-                                     "the torn last write of a crash")
-                 : absl::StrCat(why, "; more data follows than one write");
+  scan->damage = absl::StrCat(why, "; ", not_torn);
 }
 
 bool ReadFrameAt(absl::string_view bytes, uint64_t offset, Frame* frame) {

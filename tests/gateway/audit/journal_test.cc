@@ -112,6 +112,27 @@ TEST(JournalFormatTest, DamageBeforeAcknowledgedWritesIsNotATear) {
   EXPECT_THAT(scan.damage, HasSubstr("checksum"));
 }
 
+TEST(JournalFormatTest, ATailThatClaimsLongFramesEverywhereIsDamage) {
+  // After a whole write, bytes that claim a long frame at three offsets in
+  // four, none of them with a matching checksum: a store edited to make
+  // opening and verifying check each of those claims (about a terabyte of
+  // checksums for a tail of kMaxWriteBytes). It is judged damage, by what
+  // the checks up to a bound found, instead.
+  const std::string whole = Write(1, {"first"});
+  std::string tail;
+  const size_t tail_size = kMaxWriteBytes - 16;
+  tail.reserve(tail_size);
+  while (tail.size() < tail_size) tail.append({'\0', '\0', '\x0f', '\0'});
+  SegmentScan scan;
+  EXPECT_THAT(Payloads(Segment(whole + tail, kMaxWriteBytes + (1 << 20)), &scan),
+              ElementsAre("first"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
+  EXPECT_EQ(scan.end, kSegmentHeaderSize + whole.size());
+  EXPECT_EQ(scan.damage_offset, scan.end);
+  EXPECT_THAT(scan.damage, HasSubstr("checksum"));
+  EXPECT_THAT(scan.damage, HasSubstr("more frame bytes than one write holds"));
+}
+
 TEST(JournalFormatTest, AFrameWithoutItsWritesEndMarkIsNotVisited) {
   std::string unmarked;
   AppendFrame(FrameType::kRecord, 0, 1, "orphan", &unmarked);
