@@ -58,12 +58,6 @@ std::string Text(const Struct& json, const std::string& key) {
   return "";
 }
 
-// `text` cut to at most kMaxReasonBytes without splitting a UTF-8 sequence.
-std::string Truncated(absl::string_view text) {
-  if (text.size() <= kMaxReasonBytes) return std::string(text);
-  return absl::StrCat(TruncateUtf8(text, kMaxReasonBytes), "…");
-}
-
 bool IsSessionText(absl::string_view session) {
   if (session.empty() || session.size() > 4096) return false;
   for (char c : session) {
@@ -132,8 +126,8 @@ absl::StatusOr<PortalAnswer> ParsePortalAnswer(
     return answer;
   }
   answer.kind = PortalAnswer::Kind::kError;
-  answer.error_code = Truncated(*text);
-  answer.message = Truncated(Text(*json, "message"));
+  answer.error_code = CutWithEllipsis(*text, kMaxReasonBytes);
+  answer.message = CutWithEllipsis(Text(*json, "message"), kMaxReasonBytes);
   return answer;
 }
 

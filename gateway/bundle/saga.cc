@@ -23,11 +23,6 @@ const BundleStepDefinition& Def(const StoredBundle& bundle, int i) {
   return bundle.definition().steps(i);
 }
 
-std::string Cut(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  return absl::StrCat(TruncateUtf8(text, max_bytes), "…");
-}
-
 std::string StepTitle(const StoredBundle& bundle, int i) {
   const BundleStepDefinition& def = Def(bundle, i);
   return def.title().empty() ? def.name() : def.title();
@@ -229,7 +224,7 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
             : lienthong::v1::MORE_DOCUMENTS_NEEDED;
     AddProgress(bundle, status, at, agency,
                 absl::StrCat(title, ": bị từ chối: ",
-                             Cut(answer.reason, kMaxNoteReasonBytes)),
+                             CutWithEllipsis(answer.reason, kMaxNoteReasonBytes)),
                 step.name());
     UpdateState(bundle);
     return true;
@@ -300,7 +295,7 @@ absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
   bundle.set_stop_reason(reason);
   *bundle.mutable_finished() = ToProtoTime(at);
   AddProgress(bundle, lienthong::v1::STOPPED, at, BundleAgency(bundle),
-              absl::StrCat("Dừng liên thông: ", Cut(reason, kMaxNoteReasonBytes)));
+              absl::StrCat("Dừng liên thông: ", CutWithEllipsis(reason, kMaxNoteReasonBytes)));
   return absl::OkStatus();
 }
 

@@ -26,6 +26,13 @@ absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
   return text.substr(0, end);
 }
 
+std::string CutWithEllipsis(absl::string_view text, size_t max_bytes) {
+  constexpr absl::string_view kEllipsis = "…";
+  if (text.size() <= max_bytes) return std::string(text);
+  return absl::StrCat(TruncateUtf8(text, max_bytes - kEllipsis.size()),
+                      kEllipsis);
+}
+
 std::string BoundStatusMessage(absl::string_view message,
                                size_t max_encoded_bytes) {
   size_t encoded = 0;

@@ -25,6 +25,11 @@ inline constexpr size_t kMaxStatusMessageBytes = 7 * 1024;
 // same way, by lead bytes). Thread-safe.
 absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
 
+// Returns `text` when it has at most `max_bytes` bytes; otherwise its
+// longest prefix that, followed by "…" (3 bytes), fits in `max_bytes`, cut
+// at a UTF-8 boundary. Thread-safe. REQUIRES: max_bytes >= 3.
+std::string CutWithEllipsis(absl::string_view text, size_t max_bytes);
+
 // Returns `message` unchanged when gRPC's percent-encoding of it (every
 // byte outside 0x20..0x7E, and '%', takes three) fits in `max_encoded_bytes`;
 // otherwise its longest prefix that, followed by " [truncated]", fits, cut

@@ -12,16 +12,15 @@
 namespace lienthong::adapters::agency {
 namespace {
 
-// `text` without control characters, cut to kMaxReasonBytes at a UTF-8
-// boundary.
+// `text` with control characters made spaces, cut to kMaxReasonBytes (an
+// ellipsis included) at a UTF-8 boundary.
 std::string CleanReason(absl::string_view text) {
   std::string clean;
   for (char c : text) {
     const unsigned char u = static_cast<unsigned char>(c);
     clean.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
   }
-  if (clean.size() <= kMaxReasonBytes) return clean;
-  return absl::StrCat(TruncateUtf8(clean, kMaxReasonBytes), "…");
+  return CutWithEllipsis(clean, kMaxReasonBytes);
 }
 
 std::optional<std::string> CodeText(const google::protobuf::Value& value) {
@@ -125,7 +124,7 @@ absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
       !message->second.string_value().empty()) {
     answer.reason = CleanReason(message->second.string_value());
   } else {
-    answer.reason = absl::StrCat("refused with code ", CleanReason(*code));
+    answer.reason = CleanReason(absl::StrCat("refused with code ", *code));
   }
   return answer;
 }

@@ -23,6 +23,18 @@ TEST(TruncateUtf8Test, NeverCutsInsideACharacter) {
   EXPECT_EQ(TruncateUtf8("\x80\x80\x80", 2), "");
 }
 
+TEST(CutWithEllipsisTest, StaysWithinTheLimitWithTheEllipsis) {
+  EXPECT_EQ(CutWithEllipsis("short", 5), "short");
+  EXPECT_EQ(CutWithEllipsis("abcdefgh", 7), "abcd…");
+  // "Đ" (2 bytes) would end at byte 5: cut before it.
+  EXPECT_EQ(CutWithEllipsis("abcĐefgh", 7), "abc…");
+  for (size_t limit = 3; limit < 40; ++limit) {
+    const std::string cut = CutWithEllipsis(std::string(100, 'x'), limit);
+    EXPECT_EQ(cut.size(), limit);
+    EXPECT_EQ(cut.substr(cut.size() - 3), "…");
+  }
+}
+
 TEST(BoundStatusMessageTest, BoundsTheEncodedSize) {
   EXPECT_EQ(BoundStatusMessage("short", 100), "short");
   const std::string ascii(200, 'x');
