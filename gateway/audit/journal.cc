@@ -444,6 +444,7 @@ absl::Status Journal::NextSegment() {
   if (!ready) LIENTHONG_RETURN_IF_ERROR(PrepareSegment(next));
   LIENTHONG_RETURN_IF_ERROR(OpenForWriting(next));
   end_ = {next, kSegmentHeaderSize};
+  next_write_ = 1;
   PublishDurable();
   return absl::OkStatus();
 }
@@ -453,6 +454,7 @@ absl::Status Journal::StartAfterDamage() {
   LIENTHONG_RETURN_IF_ERROR(PrepareSegment(next));
   LIENTHONG_RETURN_IF_ERROR(OpenForWriting(next));
   end_ = {next, kSegmentHeaderSize};
+  next_write_ = 1;
   tail_.damaged = false;
   tail_.torn_bytes = 0;
   dirty_bytes_ = 0;

@@ -159,7 +159,8 @@ class Journal {
   // none. UNAVAILABLE when the disk fails. Writer thread only.
   absl::Status CutTornTail();
 
-  // The number the next write will carry. Writer thread only.
+  // The number the next write will carry: 1 for a segment's first, then
+  // one more a write. Writer thread only.
   uint32_t next_write() const { return next_write_; }
   // Bytes a write may still add to the current segment.
   uint64_t remaining() const { return options_.segment_bytes - end_.offset; }

@@ -171,14 +171,20 @@ void MarkEndOfWrite(size_t frame_offset, std::string* out) {
 }
 
 // Judges the bytes after the last whole write (scan->end): a torn last
-// write, or damage. `first_bad` is where reading stopped, `why` the reason.
-void JudgeTail(absl::string_view bytes, uint64_t first_bad,
+// write, or damage. `from` is where the scan started, `first_bad` where
+// reading stopped, `why` the reason.
+void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
                const std::string& why, SegmentScan* scan) {
   const uint64_t nonzero_end = EndOfNonZero(bytes, scan->end);
   if (nonzero_end == scan->end) return;
   scan->tail_bytes = nonzero_end - scan->end;
   // Which writes do the frames still readable there belong to? A torn write
   // leaves frames of its own number only.
+  // The number a torn write carries: the one after the last whole write's,
+  // 1 in a segment that has none; unknown (0) when the scan started later.
+  const uint32_t torn_write = scan->has_write               ? scan->last_write + 1
+                              : from == kSegmentHeaderSize ? 1
+                                                           : 0;
   bool seen = false;
   uint32_t write = 0;
   // Why the tail is not one unfinished write; empty while it may be.
@@ -212,7 +218,7 @@ void JudgeTail(absl::string_view bytes, uint64_t first_bad,
     }
     // The write after the last whole one, and only it.
     if ((seen && frame.write != write) ||
-        (scan->has_write && frame.write != scan->last_write + 1)) {
+        (torn_write != 0 && frame.write != torn_write)) {
       not_torn = "whole writes follow it, so it is not the torn last write "
                  "of a crash";
     }
@@ -270,7 +276,7 @@ SegmentScan ScanSegmentBytes(absl::string_view bytes, uint64_t from,
     scan.end = offset;
   }
   if (limit == 0) {
-    JudgeTail(bytes, offset, why, &scan);
+    JudgeTail(bytes, from, offset, why, &scan);
   } else if (offset < stop) {
     // Everything before a live segment's durable end was acknowledged: a
     // frame there that does not read is damage. What lies past the end is

@@ -21,7 +21,8 @@
 //   crc     u32  CRC-32C of length, type, flags, write and payload
 //   type    u8   FrameType
 //   flags   u8   kEndOfWrite on the last frame of each write
-//   write   u32  the number of the write the frame belongs to (+1 a write)
+//   write   u32  the number of the write the frame belongs to, counted in
+//                its segment: 1 for the first write, +1 a write
 //   payload
 //
 // Integers are little-endian. Every write of the journal is one run of whole
@@ -29,8 +30,8 @@
 // an fdatasync; only writes whose fdatasync returned are acknowledged. After
 // a crash, what follows the last whole write (its end-of-write mark) can only
 // be the unfinished last write: at most kMaxWriteBytes, and every frame in
-// it of the write number after the last whole write's. That is a
-// torn tail, cut off when the journal is opened. Anything else that does
+// it of the write number after the last whole write's (1 when the segment
+// has none). That is a torn tail, cut off when the journal is opened. Anything else that does
 // not read as whole writes (frames of two writes after a bad one: an
 // acknowledged write was damaged) is damage, never cut. Damage confined to
 // the very last write cannot be told from a tear; the journal then cuts
@@ -131,6 +132,9 @@ struct SegmentScan {
 // for each frame of each whole write, in order, until it returns false;
 // when the tail is damaged, also for the good frames of the damaged write
 // before its first bad frame (that write was acknowledged).
+// A scan from kSegmentHeaderSize knows the number of the segment's first
+// write (1); one from later does not, so there an unfinished write of any
+// number after no whole write passes for torn.
 // When `limit` is not 0, stops at `limit` (a write boundary: the durable
 // end of a segment being written) without judging the bytes after it; a
 // frame before it that does not read is damage.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gateway/audit/crc32c.h"
 #include "gateway/audit/journal_format.h"
 #include "gmock/gmock.h"
@@ -112,6 +113,29 @@ TEST(JournalFormatTest, DamageBeforeAcknowledgedWritesIsNotATear) {
   EXPECT_THAT(scan.damage, HasSubstr("checksum"));
 }
 
+TEST(JournalFormatTest, ASegmentsDamagedFirstWriteFollowedByOneIsNotATear) {
+  // Write 1 damaged, write 2 whole after it: only write 2's frames read,
+  // which a tear could also leave, but a segment's first write is write 1.
+  std::string w1 = Write(1, {std::string(40, 'a')});
+  const std::string w2 = Write(2, {"two"});
+  w1[30] ^= 0x10;
+  SegmentScan scan;
+  EXPECT_TRUE(Payloads(Segment(w1 + w2), &scan).empty());
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
+  EXPECT_EQ(scan.damage_offset, kSegmentHeaderSize);
+  // An unfinished write numbered 2 alone: not a tear of a segment's first.
+  const std::string two = Write(2, {"two", "more"});
+  // (Damage: the damaged write's good frames are read.)
+  EXPECT_THAT(Payloads(Segment(two.substr(0, two.size() - 1)), &scan),
+              ElementsAre("two"));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
+  // Write 1 torn, its first frame lost and its last kept: a tear.
+  std::string torn = Write(1, {std::string(40, 'a'), "b"});
+  std::fill(torn.begin(), torn.begin() + 20, '\0');
+  EXPECT_TRUE(Payloads(Segment(torn), &scan).empty());
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kTorn);
+}
+
 TEST(JournalFormatTest, ATailThatClaimsLongFramesEverywhereIsDamage) {
   // After a whole write, bytes that claim a long frame at three offsets in
   // four, none of them with a matching checksum: a store edited to make
@@ -200,17 +224,21 @@ TEST(JournalTest, SegmentsArePreallocatedWithZerosAndWritesAreReadBack) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
   std::vector<std::string> read;
   ASSERT_THAT(ReadJournal(dir.File("journal"), {}, {},
-                          [&](const JournalPosition&, const Frame& f) {
-                            read.emplace_back(f.payload);
+                          [&](const JournalPosition& at, const Frame& f) {
+                            read.push_back(absl::StrCat(f.payload, " segment ",
+                                                        at.segment, " write ",
+                                                        f.write));
                             return true;
                           }),
               IsOk());
-  EXPECT_THAT(read, ElementsAre("r1", "r2", "r3"));
+  // Writes are numbered from 1 in each segment.
+  EXPECT_THAT(read, ElementsAre("r1 segment 1 write 1", "r2 segment 1 write 2",
+                                "r3 segment 2 write 1"));
   auto reopened = Journal::Open(SmallJournal(dir));
   ASSERT_THAT(reopened, IsOk());
   EXPECT_EQ((*reopened)->tail().journal_id, id);
   EXPECT_EQ((*reopened)->end().segment, 2u);
-  EXPECT_EQ((*reopened)->next_write(), 4u);
+  EXPECT_EQ((*reopened)->next_write(), 2u);
   EXPECT_FALSE((*reopened)->tail().damaged);
 }
 
