@@ -23,15 +23,24 @@ std::string CleanReason(absl::string_view text) {
   return CutWithEllipsis(clean, kMaxReasonBytes);
 }
 
-std::optional<std::string> CodeText(const google::protobuf::Value& value) {
-  if (value.kind_case() == google::protobuf::Value::kStringValue) {
-    return value.string_value();
-  }
+// A JSON number that is a whole number below 10^15 in magnitude, as text.
+std::optional<std::string> WholeNumberText(const google::protobuf::Value& value) {
   if (value.kind_case() == google::protobuf::Value::kNumberValue &&
-      std::isfinite(value.number_value())) {
+      std::isfinite(value.number_value()) &&
+      value.number_value() == std::floor(value.number_value()) &&
+      std::fabs(value.number_value()) < 1e15) {
     return absl::StrFormat("%.0f", value.number_value());
   }
   return std::nullopt;
+}
+
+// An error_code's text: a non-empty string, or a whole number.
+std::optional<std::string> CodeText(const google::protobuf::Value& value) {
+  if (value.kind_case() == google::protobuf::Value::kStringValue) {
+    if (value.string_value().empty()) return std::nullopt;
+    return value.string_value();
+  }
+  return WholeNumberText(value);
 }
 
 absl::Status Unavailable(absl::string_view agency, absl::string_view what,
@@ -52,13 +61,7 @@ std::optional<std::string> DataText(const google::protobuf::Struct& data,
     if (value.string_value().empty()) return std::nullopt;
     return value.string_value();
   }
-  if (value.kind_case() == google::protobuf::Value::kNumberValue &&
-      std::isfinite(value.number_value()) &&
-      value.number_value() == std::floor(value.number_value()) &&
-      std::fabs(value.number_value()) < 1e15) {
-    return absl::StrFormat("%.0f", value.number_value());
-  }
-  return std::nullopt;
+  return WholeNumberText(value);
 }
 
 absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
@@ -99,16 +102,21 @@ absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
     return Unavailable(agency, "answered something that is not its JSON");
   }
   auto code_it = json.fields().find("error_code");
-  std::optional<std::string> code;
-  if (code_it != json.fields().end()) code = CodeText(code_it->second);
-  if (!code.has_value()) {
+  if (code_it == json.fields().end()) {
     return Unavailable(agency, "answered without an error_code");
+  }
+  const std::optional<std::string> code = CodeText(code_it->second);
+  if (!code.has_value()) {
+    return Unavailable(agency,
+                       "answered an error_code that is neither text nor a "
+                       "whole number");
   }
   AgencyAnswer answer;
   if (auto ref = DataText(json, "reference")) answer.reference = *ref;
   if (*code == "0" || *code == "00") {
     auto data = json.fields().find("data");
-    if (data != json.fields().end()) {
+    if (data != json.fields().end() &&
+        data->second.kind_case() != google::protobuf::Value::kNullValue) {
       if (data->second.kind_case() != google::protobuf::Value::kStructValue) {
         return Unavailable(agency, "answered a data member that is not an object");
       }

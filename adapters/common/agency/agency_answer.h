@@ -8,7 +8,8 @@
 //   HTTP 200 {"error_code": "<other>", "message": "<reason>"}
 //                                           refused for good, as sent
 //
-// error_code may be a JSON string or number ("0", 0 and "00" are success).
+// error_code may be a non-empty JSON string or a whole number ("0", 0 and
+// "00" are success); `data` absent or null is no results.
 // All functions are thread-safe and keep no state. No status message
 // carries the answer's body.
 #ifndef LIENTHONG_ADAPTERS_COMMON_AGENCY_AGENCY_ANSWER_H_
