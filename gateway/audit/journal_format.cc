@@ -179,9 +179,9 @@ void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
   if (nonzero_end == scan->end) return;
   scan->tail_bytes = nonzero_end - scan->end;
   // Which writes do the frames still readable there belong to? A torn write
-  // leaves frames of its own number only.
-  // The number a torn write carries: the one after the last whole write's,
-  // 1 in a segment that has none; unknown (0) when the scan started later.
+  // leaves frames of its own number only: the one after the last whole
+  // write's, 1 in a segment that has none (unknown, 0, when the scan
+  // started later).
   const uint32_t torn_write = scan->has_write               ? scan->last_write + 1
                               : from == kSegmentHeaderSize ? 1
                                                            : 0;
@@ -219,8 +219,8 @@ void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
     // The write after the last whole one, and only it.
     if ((seen && frame.write != write) ||
         (torn_write != 0 && frame.write != torn_write)) {
-      not_torn = "whole writes follow it, so it is not the torn last write "
-                 "of a crash";
+      not_torn = "frames of another write follow it, so it is not the torn "
+                 "last write of a crash";
     }
     seen = true;
     write = frame.write;
