@@ -1,0 +1,131 @@
+// Verifying an exported audit log (VerifyExportFile, `lienthong audit
+// verify --file`), which a security team runs on a file that has been
+// elsewhere. Whatever the file holds, the answer is a report (verify.h:
+// tampering is a report, not an error) with no more records checked than
+// the file has lines, and nothing crashes. The inputs are either a whole
+// file, or edits (lines dropped, repeated, swapped, bytes changed, lines
+// cut) of a real export of 40 records signed at start-up; that export as
+// written verifies intact.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/query.h"
+#include "gateway/audit/verify.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/gateway/audit/test_util.h"
+
+namespace {
+
+using lienthong::audit::AuditLog;
+using lienthong::audit::VerifyExportFile;
+using lienthong::audit::VerifyReport;
+using lienthong::audit::testutil::ScratchDir;
+
+// A signed export and the key that verifies it, made once.
+struct Fixture {
+  ScratchDir dir;
+  std::unique_ptr<AuditLog> log;
+  std::vector<std::string> lines;
+  std::string input;  // where each input is written
+
+  Fixture() {
+    const AuditLog::Options options = lienthong::audit::testutil::TestOptions(dir);
+    auto opened = AuditLog::Open(options);
+    if (!opened.ok()) Die("cannot open the audit log");
+    log = *std::move(opened);
+    if (!lienthong::audit::testutil::AppendMany(*log, 1, 40).ok() ||
+        !log->Close().ok()) {
+      Die("cannot write the audit log");
+    }
+    const std::string exported = dir.File("export.jsonl");
+    if (!lienthong::audit::ExportToFile(options.journal_dir,
+                                        absl::InfinitePast(), exported)
+             .ok()) {
+      Die("cannot export the audit log");
+    }
+    std::ifstream in(exported);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() < 40) Die("the export is short");
+    input = dir.File("input.jsonl");
+  }
+
+  static void Die(const char* what) {
+    std::fprintf(stderr, "audit_export_fuzz: %s\n", what);
+    std::abort();
+  }
+
+  VerifyReport Verify(const std::string& content, size_t lines_in_file) {
+    {
+      std::ofstream out(input, std::ios::trunc | std::ios::binary);
+      out << content;
+    }
+    lienthong::audit::VerifyOptions options;
+    options.key = &log->public_key();
+    auto report = VerifyExportFile(input, options);
+    FUZZ_CHECK(report.ok());
+    FUZZ_CHECK(report->records_checked() <= lines_in_file);
+    return *std::move(report);
+  }
+};
+
+Fixture& TheFixture() {
+  static Fixture fixture;  // its folder is removed at exit
+  return fixture;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Fixture& fixture = TheFixture();
+  // The first byte picks: even, the rest is the file; odd, the rest is up
+  // to 8 edits of three bytes each (what, which line, where or which other
+  // line) to the real export, a fourth byte for a changed byte's value.
+  if (size < 1) return 0;
+  if (data[0] % 2 == 0) {
+    const std::string content(reinterpret_cast<const char*>(data) + 1,
+                              size - 1);
+    size_t newlines = 1;
+    for (char c : content) newlines += c == '\n';
+    fixture.Verify(content, newlines);
+    return 0;
+  }
+  std::vector<std::string> lines = fixture.lines;
+  for (size_t at = 1; at + 3 <= size && at < 1 + 8 * 4; at += 4) {
+    const size_t which = data[at + 1] % lines.size();
+    const size_t other = data[at + 2];
+    std::string& line = lines[which];
+    switch (data[at] % 5) {
+      case 0:
+        if (lines.size() > 1) lines.erase(lines.begin() + static_cast<long>(which));
+        break;
+      case 1:
+        lines.insert(lines.begin() + static_cast<long>(other % lines.size()),
+                     std::string(line));
+        break;
+      case 2:
+        std::swap(line, lines[other % lines.size()]);
+        break;
+      case 3:
+        if (!line.empty() && at + 3 < size) {
+          line[other * 7 % line.size()] = static_cast<char>(data[at + 3]);
+        }
+        break;
+      case 4:
+        line.resize(line.empty() ? 0 : other * 7 % line.size());
+        break;
+    }
+  }
+  std::string content;
+  for (const std::string& line : lines) content += line + "\n";
+  const VerifyReport report = fixture.Verify(content, lines.size());
+  if (lines == fixture.lines) FUZZ_CHECK(report.intact());
+  return 0;
+}
