@@ -150,9 +150,12 @@ void CheckAgencyAnswer(long http_status, const std::string& body,
     const std::string& reason = answer->reason;
     FUZZ_CHECK(reason.size() <= kMaxReasonBytes);
     FUZZ_CHECK(lienthong::validation::FindInvalidUtf8(reason) == reason.size());
-    for (char c : reason) {
-      const unsigned char u = static_cast<unsigned char>(c);
+    for (size_t i = 0; i < reason.size(); ++i) {
+      const unsigned char u = static_cast<unsigned char>(reason[i]);
       FUZZ_CHECK(u >= 0x20 && u != 0x7f);
+      // No C1 control (U+0080..U+009F, C2 80..C2 9F) either.
+      FUZZ_CHECK(!(u == 0xc2 && i + 1 < reason.size() &&
+                   static_cast<unsigned char>(reason[i + 1]) <= 0x9f));
     }
   } else {
     // DataText gives a member's text or nothing, never an empty text.

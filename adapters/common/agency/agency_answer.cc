@@ -12,13 +12,21 @@
 namespace lienthong::adapters::agency {
 namespace {
 
-// `text` with control characters made spaces, cut to kMaxReasonBytes (an
-// ellipsis included) at a UTF-8 boundary.
+// `text` with control characters (C0, DEL and C1) made spaces, cut to
+// kMaxReasonBytes (an ellipsis included) at a UTF-8 boundary.
 std::string CleanReason(absl::string_view text) {
   std::string clean;
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    clean.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(text[i]);
+    const bool c1 = u == 0xc2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80;
+    if (u < 0x20 || u == 0x7f || c1) {
+      clean.push_back(' ');
+      if (c1) ++i;  // U+0080..U+009F is C2 80..C2 9F
+      continue;
+    }
+    clean.push_back(text[i]);
   }
   return CutWithEllipsis(clean, kMaxReasonBytes);
 }

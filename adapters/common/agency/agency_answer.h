@@ -31,8 +31,8 @@ struct AgencyAnswer {
   bool refused = false;
   // The agency's error_code when refused.
   std::string code;
-  // Refused: the agency's reason, control characters removed, at most
-  // kMaxReasonBytes.
+  // Refused: the agency's reason, control characters (C0, DEL, C1) made
+  // spaces, at most kMaxReasonBytes.
   std::string reason;
   // Applied: the result object (empty when the agency sent none).
   google::protobuf::Struct data;
