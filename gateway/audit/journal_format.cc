@@ -182,9 +182,12 @@ void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
   // leaves frames of its own number only: the one after the last whole
   // write's, 1 in a segment that has none (unknown, 0, when the scan
   // started later).
-  const uint32_t torn_write = scan->has_write               ? scan->last_write + 1
-                              : from == kSegmentHeaderSize ? 1
-                                                           : 0;
+  uint32_t torn_write = 0;
+  if (scan->has_write) {
+    torn_write = scan->last_write + 1;
+  } else if (from == kSegmentHeaderSize) {
+    torn_write = 1;
+  }
   bool seen = false;
   uint32_t write = 0;
   // Why the tail is not one unfinished write; empty while it may be.
@@ -206,7 +209,8 @@ void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
     if (claimed <= kMaxFramePayload &&
         claimed <= nonzero_end - offset - kFrameHeaderSize) {
       if (claimed > budget) {
-        not_torn = "what follows it claims more frame bytes than one write holds";
+        not_torn =
+            "what follows it claims more frame bytes than one write holds";
         break;
       }
       budget -= claimed;

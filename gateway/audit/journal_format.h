@@ -31,12 +31,12 @@
 // a crash, what follows the last whole write (its end-of-write mark) can only
 // be the unfinished last write: at most kMaxWriteBytes, and every frame in
 // it of the write number after the last whole write's (1 when the segment
-// has none). That is a torn tail, cut off when the journal is opened. Anything else that does
-// not read as whole writes (frames of two writes after a bad one: an
-// acknowledged write was damaged) is damage, never cut. Damage confined to
-// the very last write cannot be told from a tear; the journal then cuts
-// that write, and says so in the record it writes when it opens (and the
-// anchors hold any checkpoint it carried).
+// has none). That is a torn tail, cut off when the journal is opened.
+// Anything else that does not read as whole writes (frames of two writes
+// after a bad one: an acknowledged write was damaged) is damage, never cut.
+// Damage confined to the very last write cannot be told from a tear; the
+// journal then cuts that write, and says so in the record it writes when it
+// opens (and the anchors hold any checkpoint it carried).
 #ifndef LIENTHONG_GATEWAY_AUDIT_JOURNAL_FORMAT_H_
 #define LIENTHONG_GATEWAY_AUDIT_JOURNAL_FORMAT_H_
 

@@ -224,7 +224,8 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
             : lienthong::v1::MORE_DOCUMENTS_NEEDED;
     AddProgress(bundle, status, at, agency,
                 absl::StrCat(title, ": bị từ chối: ",
-                             CutWithEllipsis(answer.reason, kMaxNoteReasonBytes)),
+                             CutWithEllipsis(answer.reason,
+                                             kMaxNoteReasonBytes)),
                 step.name());
     UpdateState(bundle);
     return true;
@@ -295,7 +296,8 @@ absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
   bundle.set_stop_reason(reason);
   *bundle.mutable_finished() = ToProtoTime(at);
   AddProgress(bundle, lienthong::v1::STOPPED, at, BundleAgency(bundle),
-              absl::StrCat("Dừng liên thông: ", CutWithEllipsis(reason, kMaxNoteReasonBytes)));
+              absl::StrCat("Dừng liên thông: ",
+                           CutWithEllipsis(reason, kMaxNoteReasonBytes)));
   return absl::OkStatus();
 }
 

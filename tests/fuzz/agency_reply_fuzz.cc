@@ -179,7 +179,8 @@ bool NotFoundByValue(const ReplyRules& rules,
   const google::protobuf::Value* at = rules.not_found_pointer->Resolve(root);
   if (at == nullptr) return rules.not_found_equals.empty();
   const auto text = lienthong::adapters::ministry_rest_json::ScalarText(*at);
-  if (!text.ok()) return false;  // an object or an array: neither absent nor equal
+  if (!text.ok())
+    return false;  // an object or an array: neither absent nor equal
   if (rules.not_found_equals.empty()) return !text->has_value();
   return text->has_value() && **text == rules.not_found_equals;
 }
@@ -217,7 +218,8 @@ CheckRecordReply(const ReplyRules& rules, long status, const std::string& body,
   FUZZ_CHECK(fields.size() <= rules.fields.size());
   size_t next = 0;
   for (const auto& [name, value] : fields) {
-    while (next < rules.fields.size() && rules.fields[next].first != name) ++next;
+    while (next < rules.fields.size() && rules.fields[next].first != name)
+      ++next;
     FUZZ_CHECK(next < rules.fields.size());
     ++next;
   }

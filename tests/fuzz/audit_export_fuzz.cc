@@ -37,7 +37,8 @@ struct Fixture {
   std::string input;  // where each input is written
 
   Fixture() {
-    const AuditLog::Options options = lienthong::audit::testutil::TestOptions(dir);
+    const AuditLog::Options options =
+        lienthong::audit::testutil::TestOptions(dir);
     auto opened = AuditLog::Open(options);
     if (!opened.ok()) Die("cannot open the audit log");
     log = *std::move(opened);
@@ -104,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string& line = lines[which];
     switch (data[at] % 5) {
       case 0:
-        if (lines.size() > 1) lines.erase(lines.begin() + static_cast<long>(which));
+        if (lines.size() > 1)
+          lines.erase(lines.begin() + static_cast<long>(which));
         break;
       case 1:
         lines.insert(lines.begin() + static_cast<long>(other % lines.size()),

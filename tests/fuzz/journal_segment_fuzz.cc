@@ -20,8 +20,8 @@ namespace {
 
 using lienthong::audit::Frame;
 using lienthong::audit::FrameType;
-using lienthong::audit::kFrameHeaderSize;
 using lienthong::audit::kEndOfWrite;
+using lienthong::audit::kFrameHeaderSize;
 using lienthong::audit::kMaxWriteBytes;
 using lienthong::audit::kSegmentHeaderSize;
 using lienthong::audit::ReadFrameAt;
@@ -167,8 +167,8 @@ void BuiltSegment(Input& in) {
 
   const uint8_t change = in.Byte() % 3;
   const uint64_t high = in.Byte();
-  const uint64_t at =
-      kSegmentHeaderSize + (high << 8 | in.Byte()) % (body_end - kSegmentHeaderSize);
+  const uint64_t at = kSegmentHeaderSize +
+                      (high << 8 | in.Byte()) % (body_end - kSegmentHeaderSize);
   if (change == 1) {
     std::fill(bytes.begin() + static_cast<long>(at), bytes.end(), '\0');
   } else if (change == 2) {
@@ -201,8 +201,8 @@ void BuiltSegment(Input& in) {
   if (change == 1) {
     // A crash: the writes before the cut, then at most a torn one.
     FUZZ_CHECK(scan.end == kept_end && frames.size() == kept_frames);
-    FUZZ_CHECK(scan.tail == (AllZero(bytes, kept_end) ? Tail::kClean
-                                                       : Tail::kTorn));
+    FUZZ_CHECK(scan.tail ==
+               (AllZero(bytes, kept_end) ? Tail::kClean : Tail::kTorn));
     return;
   }
   // One byte changed, in write `kept`, in its frame `bad`. A changed length

@@ -32,7 +32,8 @@ std::string CleanReason(absl::string_view text) {
 }
 
 // A JSON number that is a whole number below 10^15 in magnitude, as text.
-std::optional<std::string> WholeNumberText(const google::protobuf::Value& value) {
+std::optional<std::string> WholeNumberText(
+    const google::protobuf::Value& value) {
   if (value.kind_case() == google::protobuf::Value::kNumberValue &&
       std::isfinite(value.number_value()) &&
       value.number_value() == std::floor(value.number_value()) &&

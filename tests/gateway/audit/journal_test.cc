@@ -148,7 +148,8 @@ TEST(JournalFormatTest, ATailThatClaimsLongFramesEverywhereIsDamage) {
   tail.reserve(tail_size);
   while (tail.size() < tail_size) tail.append({'\0', '\0', '\x0f', '\0'});
   SegmentScan scan;
-  EXPECT_THAT(Payloads(Segment(whole + tail, kMaxWriteBytes + (1 << 20)), &scan),
+  const size_t segment_size = kMaxWriteBytes + (1 << 20);
+  EXPECT_THAT(Payloads(Segment(whole + tail, segment_size), &scan),
               ElementsAre("first"));
   EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
   EXPECT_EQ(scan.end, kSegmentHeaderSize + whole.size());
