@@ -3,23 +3,20 @@
 // retriable UNAVAILABLE, a kept message stays within kMaxReasonBytes, and
 // sign-in answers and outcomes are read without a crash.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/dvcqg_portal/portal_response.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/http_reply_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Two bytes of HTTP status (100..599), one of Retry-After length, then
-  // the Retry-After header and the body.
-  if (size < 3) return 0;
-  const long http_status = 100 + ((data[0] << 8 | data[1]) % 500);
-  const size_t retry_size = data[2] % 16;
-  if (size < 3 + retry_size) return 0;
-  const std::string retry_after(reinterpret_cast<const char*>(data) + 3,
-                                retry_size);
-  const std::string body(reinterpret_cast<const char*>(data) + 3 + retry_size,
-                         size - 3 - retry_size);
+  const std::optional<HttpReplyInput> input = SplitHttpReplyInput(data, size);
+  if (!input.has_value()) return 0;
+  const long http_status = input->status;
+  const std::string& retry_after = input->retry_after;
+  const std::string& body = input->body;
   using namespace lienthong::adapters::dvcqg;
   const std::vector<std::string> session_codes = {"401", "-401"};
   const auto answer =
