@@ -8,12 +8,18 @@
 #include "absl/strings/str_format.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::bundle {
 namespace {
 
 using lienthong::v1::BundleKind;
 using lienthong::v1::StartBundleRequest;
+
+// The rules' sizes: a name, other text, an officer's reason for a stop.
+constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxTextBytes = 400;
+constexpr size_t kMaxStopReasonBytes = 1000;
 
 enum class Rule { kCitizenId, kName, kText, kDate, kGender, kProvince, kCommune };
 
@@ -79,20 +85,6 @@ bool IsDigits(absl::string_view text, size_t count) {
   return true;
 }
 
-absl::Status CheckText(absl::string_view value, size_t max_bytes) {
-  if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("is longer than ", max_bytes, " bytes"));
-  }
-  for (char c : value) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError("holds control characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
 // "yyyy-MM-dd" back into a Date, for the corrections' check.
 std::optional<google::type::Date> ParseIsoDate(absl::string_view text) {
   int y, m, d;
@@ -120,9 +112,9 @@ absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
       }
       return validation::ValidateCitizenId(value, nullptr, now);
     case Rule::kName:
-      return CheckText(value, 200);
+      return validation::ValidateText(value, kMaxNameBytes);
     case Rule::kText:
-      return CheckText(value, 400);
+      return validation::ValidateText(value, kMaxTextBytes);
     case Rule::kDate: {
       std::optional<google::type::Date> date = ParseIsoDate(value);
       if (!date.has_value()) {
@@ -266,6 +258,18 @@ absl::Status CheckCorrection(BundleKind kind, const std::string& key,
       "corrections: ", printable ? absl::StrCat("'", key, "'") : "a key",
       " is not a data key of this bundle",
       key == kDossierKey ? " that can be corrected" : ""));
+}
+
+absl::Status CheckStopReason(absl::string_view reason) {
+  if (reason.empty()) {
+    return absl::InvalidArgumentError("stop.reason: required");
+  }
+  if (absl::Status s = validation::ValidateText(reason, kMaxStopReasonBytes);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stop.reason: ", s.message()));
+  }
+  return absl::OkStatus();
 }
 
 std::string BundleSubject(const StartBundleRequest& request) {

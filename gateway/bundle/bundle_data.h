@@ -30,7 +30,7 @@
 // plus dossier.code (the MaHoSo), which is not corrected. ID: a 12-digit
 // personal ID passing the gateway's rules; name: 1..200 bytes of text;
 // date: a whole date not in the future, stored yyyy-MM-dd; gender: "male"
-// or "female"; text: 1..400 bytes without control characters; "?":
+// or "female"; text: 1..400 bytes of UTF-8 without control characters; "?":
 // optional. Messages name the key or field, never the value.
 //
 // Pure functions; thread-safe.
@@ -68,6 +68,11 @@ absl::StatusOr<BundleData> DataOfRequest(
 absl::Status CheckCorrection(lienthong::v1::BundleKind kind,
                              const std::string& key, const std::string& value,
                              absl::Time now);
+
+// Checks an officer's reason for stopping a bundle: 1..1000 bytes of text
+// without control characters. INVALID_ARGUMENT "stop.reason: <what is
+// wrong>" otherwise.
+absl::Status CheckStopReason(absl::string_view reason);
 
 // The citizen a bundle is about, for the audit log: the mother (BIRTH) or
 // the deceased (DEATH); empty when the request names neither.

@@ -21,7 +21,6 @@ namespace {
 
 using lienthong::v1::Bundle;
 
-constexpr size_t kMaxReasonBytes = 1000;
 constexpr int kMaxCorrections = 32;
 
 bool Ended(const Bundle& b) {
@@ -38,23 +37,6 @@ absl::Status CheckBundleId(absl::string_view id) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
       return absl::InvalidArgumentError(
           "bundle_id may hold only letters, digits, '-' and '_'");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckReason(absl::string_view reason) {
-  if (reason.empty()) {
-    return absl::InvalidArgumentError("stop.reason is required");
-  }
-  if (reason.size() > kMaxReasonBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stop.reason is longer than ", kMaxReasonBytes, " bytes"));
-  }
-  for (char c : reason) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError("stop.reason holds control characters");
     }
   }
   return absl::OkStatus();
@@ -421,7 +403,7 @@ grpc::ServerUnaryReactor* BundleService::ResolveStep(
   if (status.ok()) {
     switch (request->decision_case()) {
       case lienthong::v1::ResolveStepRequest::kStop:
-        status = CheckReason(request->stop().reason());
+        status = CheckStopReason(request->stop().reason());
         command.stop = true;
         command.reason = request->stop().reason();
         break;
