@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
+#include "gateway/validation/dates.h"
 #include "gateway/validation/text.h"
 
 namespace lienthong::bundle {
@@ -21,7 +22,15 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxTextBytes = 400;
 constexpr size_t kMaxStopReasonBytes = 1000;
 
-enum class Rule { kCitizenId, kName, kText, kDate, kGender, kProvince, kCommune };
+enum class Rule {
+  kCitizenId,
+  kName,
+  kText,
+  kDate,
+  kGender,
+  kProvince,
+  kCommune
+};
 
 struct KeySpec {
   const char* key;
@@ -57,7 +66,8 @@ constexpr KeySpec kBirth[] = {
 };
 
 constexpr KeySpec kDeath[] = {
-    {"deceased.citizen_id", "death.deceased.citizen_id", Rule::kCitizenId, true},
+    {"deceased.citizen_id", "death.deceased.citizen_id", Rule::kCitizenId,
+     true},
     {"deceased.full_name", "death.deceased.full_name", Rule::kName, true},
     {"deceased.death_date", "death.death_date", Rule::kDate, true},
     {"deceased.death_place", "death.death_place", Rule::kText, false},
@@ -67,7 +77,8 @@ constexpr char kDossierKey[] = "dossier.code";
 
 std::vector<const KeySpec*> Specs(BundleKind kind) {
   std::vector<const KeySpec*> specs;
-  if (kind != lienthong::v1::BIRTH && kind != lienthong::v1::DEATH) return specs;
+  if (kind != lienthong::v1::BIRTH && kind != lienthong::v1::DEATH)
+    return specs;
   for (const KeySpec& s : kCommon) specs.push_back(&s);
   if (kind == lienthong::v1::BIRTH) {
     for (const KeySpec& s : kBirth) specs.push_back(&s);
@@ -85,22 +96,6 @@ bool IsDigits(absl::string_view text, size_t count) {
   return true;
 }
 
-// "yyyy-MM-dd" back into a Date, for the corrections' check.
-std::optional<google::type::Date> ParseIsoDate(absl::string_view text) {
-  int y, m, d;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-' ||
-      !absl::SimpleAtoi(text.substr(0, 4), &y) ||
-      !absl::SimpleAtoi(text.substr(5, 2), &m) ||
-      !absl::SimpleAtoi(text.substr(8, 2), &d)) {
-    return std::nullopt;
-  }
-  google::type::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
-
 // Checks one value by its rule; the message says what is wrong, without
 // the value.
 absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
@@ -116,11 +111,15 @@ absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
     case Rule::kText:
       return validation::ValidateText(value, kMaxTextBytes);
     case Rule::kDate: {
-      std::optional<google::type::Date> date = ParseIsoDate(value);
-      if (!date.has_value()) {
+      std::optional<absl::CivilDay> day = validation::ParseIsoDate(value);
+      if (!day.has_value()) {
         return absl::InvalidArgumentError("must be a date yyyy-MM-dd");
       }
-      return validation::ValidateDate(*date, now);
+      google::type::Date date;
+      date.set_year(static_cast<int>(day->year()));
+      date.set_month(day->month());
+      date.set_day(day->day());
+      return validation::ValidateDate(date, now);
     }
     case Rule::kGender:
       if (value == "male" || value == "female") return absl::OkStatus();
@@ -137,7 +136,8 @@ absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
 
 std::string DateText(const google::type::Date& date) {
   if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
 }
 
 std::string GenderText(lienthong::v1::Gender gender) {
@@ -161,19 +161,20 @@ BundleData Flatten(const StartBundleRequest& r) {
   };
   if (r.has_birth()) {
     const auto& b = r.birth();
-    data.insert({{"child.full_name", b.child_full_name()},
-                 {"child.birth_date", DateText(b.child_birth_date())},
-                 {"child.gender", GenderText(b.child_gender())},
-                 {"child.birth_place", b.birth_place()},
-                 {"mother.citizen_id", b.mother().citizen_id()},
-                 {"mother.full_name", b.mother().full_name()},
-                 {"father.citizen_id", b.father().citizen_id()},
-                 {"father.full_name", b.father().full_name()},
-                 {"address.province_code", b.permanent_address().province_code()},
-                 {"address.commune_code", b.permanent_address().commune_code()},
-                 {"address.detail", b.permanent_address().detail()},
-                 {"household.head_citizen_id", b.household_head_citizen_id()},
-                 {"household.relationship", b.household_relationship()}});
+    data.insert(
+        {{"child.full_name", b.child_full_name()},
+         {"child.birth_date", DateText(b.child_birth_date())},
+         {"child.gender", GenderText(b.child_gender())},
+         {"child.birth_place", b.birth_place()},
+         {"mother.citizen_id", b.mother().citizen_id()},
+         {"mother.full_name", b.mother().full_name()},
+         {"father.citizen_id", b.father().citizen_id()},
+         {"father.full_name", b.father().full_name()},
+         {"address.province_code", b.permanent_address().province_code()},
+         {"address.commune_code", b.permanent_address().commune_code()},
+         {"address.detail", b.permanent_address().detail()},
+         {"household.head_citizen_id", b.household_head_citizen_id()},
+         {"household.relationship", b.household_relationship()}});
   }
   if (r.has_death()) {
     const auto& d = r.death();
@@ -238,8 +239,9 @@ absl::Status CheckCorrection(BundleKind kind, const std::string& key,
     if (value.empty()) {
       if (spec->required) {
         return absl::InvalidArgumentError(
-            absl::StrCat("corrections: ", key, " is required and cannot be "
-                                               "cleared"));
+            absl::StrCat("corrections: ", key,
+                         " is required and cannot be "
+                         "cleared"));
       }
       return absl::OkStatus();
     }

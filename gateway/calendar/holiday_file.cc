@@ -28,7 +28,9 @@ class Parser {
   explicit Parser(absl::string_view source) : source_(source) {}
 
   absl::StatusOr<WorkingCalendar> Parse(const YAML::Node& root) {
-    if (!root.IsMap()) return Error(root, "expected a map with the key 'years'");
+    if (!root.IsMap()) {
+      return Error(root, "expected a map with the key 'years'");
+    }
     LIENTHONG_RETURN_IF_ERROR(CheckKeys(root, {"years"}));
     const YAML::Node years = root["years"];
     if (!years || !years.IsSequence()) {
@@ -76,8 +78,11 @@ class Parser {
   }
 
   absl::StatusOr<CalendarYear> ParseYear(const YAML::Node& node) {
-    if (!node.IsMap()) return Error(node, "expected a year: {year, days_off, working_days}");
-    LIENTHONG_RETURN_IF_ERROR(CheckKeys(node, {"year", "days_off", "working_days"}));
+    if (!node.IsMap()) {
+      return Error(node, "expected a year: {year, days_off, working_days}");
+    }
+    LIENTHONG_RETURN_IF_ERROR(
+        CheckKeys(node, {"year", "days_off", "working_days"}));
     CalendarYear year;
     const YAML::Node number = node["year"];
     if (!number || !number.IsScalar() ||
@@ -106,7 +111,9 @@ class Parser {
     CalendarDay day;
     const YAML::Node date = node["date"];
     std::optional<absl::CivilDay> parsed;
-    if (date && date.IsScalar()) parsed = ParseDate(date.Scalar());
+    if (date && date.IsScalar()) {
+      parsed = validation::ParseIsoDate(date.Scalar());
+    }
     if (!parsed) {
       return Error(date ? date : node, "date: expected a real date yyyy-MM-dd");
     }
@@ -135,28 +142,15 @@ class Parser {
     }
     const LunarDate actual = ToLunar(date);
     if (actual.month != month || actual.day != day || actual.leap_month) {
-      return Error(node, absl::StrCat(
-                             "lunar: ",
+      return Error(
+          node, absl::StrCat("lunar: ",
                              absl::StrFormat("%04d-%02d-%02d", date.year(),
                                              date.month(), date.day()),
-                             " is lunar day ", actual.day,
-                             " of month ", actual.month,
-                             actual.leap_month ? " (leap)" : "", ", not ",
-                             node.Scalar()));
+                             " is lunar day ", actual.day, " of month ",
+                             actual.month, actual.leap_month ? " (leap)" : "",
+                             ", not ", node.Scalar()));
     }
     return absl::OkStatus();
-  }
-
-  static std::optional<absl::CivilDay> ParseDate(const std::string& text) {
-    std::vector<std::string> parts = absl::StrSplit(text, '-');
-    int y, m, d;
-    if (parts.size() != 3 || parts[0].size() != 4 || parts[1].size() != 2 ||
-        parts[2].size() != 2 || !absl::SimpleAtoi(parts[0], &y) ||
-        !absl::SimpleAtoi(parts[1], &m) || !absl::SimpleAtoi(parts[2], &d)) {
-      return std::nullopt;
-    }
-    if (!validation::IsCalendarDate(y, m, d)) return std::nullopt;
-    return absl::CivilDay(y, m, d);
   }
 
   const std::string source_;
@@ -180,8 +174,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
     content.append(buffer, n);
     if (content.size() > kMaxFileBytes) {
       std::fclose(file);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "holiday file '", path, "' is larger than 1 MiB; is it the right file?"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("holiday file '", path,
+                       "' is larger than 1 MiB; is it the right file?"));
     }
   }
   const bool failed = std::ferror(file) != 0;
@@ -199,9 +194,8 @@ absl::StatusOr<WorkingCalendar> ParseHolidayYaml(absl::string_view yaml,
     YAML::Node root = YAML::Load(std::string(yaml));
     return Parser(source).Parse(root);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ":", e.mark.line + 1, ":", e.mark.column + 1,
-                     ": ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": cannot read the YAML: ", e.what()));

@@ -1,5 +1,7 @@
 #include "gateway/validation/dates.h"
 
+#include "absl/strings/ascii.h"
+
 namespace lienthong::validation {
 
 absl::TimeZone VietnamTimeZone() { return absl::FixedTimeZone(7 * 60 * 60); }
@@ -17,6 +19,25 @@ int DaysInMonth(int year, int month) {
 bool IsCalendarDate(int year, int month, int day) {
   return month >= 1 && month <= 12 && day >= 1 &&
          day <= DaysInMonth(year, month);
+}
+
+std::optional<absl::CivilDay> ParseIsoDate(absl::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return std::nullopt;
+  }
+  int parts[3] = {0, 0, 0};
+  const size_t starts[3] = {0, 5, 8};
+  const size_t lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i) {
+    for (char c : text.substr(starts[i], lengths[i])) {
+      if (!absl::ascii_isdigit(c)) return std::nullopt;
+      parts[i] = parts[i] * 10 + (c - '0');
+    }
+  }
+  if (parts[0] < 1 || !IsCalendarDate(parts[0], parts[1], parts[2])) {
+    return std::nullopt;
+  }
+  return absl::CivilDay(parts[0], parts[1], parts[2]);
 }
 
 }  // namespace lienthong::validation

@@ -1,10 +1,15 @@
 // Calendar rules, one home for each: Vietnam's time zone, leap years, the
-// days of a month and whether a day exists. Used by the date and ID rules of
+// days of a month, whether a day exists and the day a "yyyy-MM-dd" names.
+// Used by the date and ID rules of
 // this folder, the dossier code's date, the CLI's date options and the
 // holiday file. All functions are thread-safe and keep no state.
 #ifndef LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 #define LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace lienthong::validation {
@@ -23,6 +28,12 @@ int DaysInMonth(int year, int month);
 // Returns true when `year`-`month`-`day` is a day of the Gregorian calendar:
 // month 1..12 and day 1..DaysInMonth (2025-02-29 and 2025-04-31 are not).
 bool IsCalendarDate(int year, int month, int day);
+
+// Returns the day `text` writes as "yyyy-MM-dd" (exactly four, two and two
+// ASCII digits) when it is a day of the calendar from year 1; nullopt
+// otherwise ("2025-2-28", "2025-+2-28", "2025-02-29" and "0000-01-01" are
+// not days).
+std::optional<absl::CivilDay> ParseIsoDate(absl::string_view text);
 
 }  // namespace lienthong::validation
 

@@ -1,15 +1,19 @@
 #include "adapters/common/agency/agency_adapter.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "adapters/common/agency/agency_answer.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/dates.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::agency {
@@ -33,7 +37,8 @@ bool IsHeaderSafe(absl::string_view value) {
 
 class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
  public:
-  AgencyAdapter(std::string agency, lienthong::config::v1::HttpsUpstream upstream,
+  AgencyAdapter(std::string agency,
+                lienthong::config::v1::HttpsUpstream upstream,
                 std::string api_key, std::vector<AgencyOperation> operations,
                 HttpClient* http)
       : agency_(std::move(agency)),
@@ -53,8 +58,9 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
                Callback<StepOutcome> done) override {
     const AgencyOperation* op = Find(request.operation);
     if (op == nullptr) {
-      std::move(done)(absl::InvalidArgumentError(absl::StrCat(
-          "agency '", agency_, "' has no operation '", request.operation, "'")));
+      std::move(done)(absl::InvalidArgumentError(
+          absl::StrCat("agency '", agency_, "' has no operation '",
+                       request.operation, "'")));
       return;
     }
     absl::StatusOr<std::string> body = Body(*op, request);
@@ -80,10 +86,11 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
         absl::StrCat("X-Idempotency-Key: ", request.idempotency_key),
     };
     http.body = *std::move(body);
-    http_->Send(std::move(http), [this, op, done = std::move(done)](
-                                     absl::StatusOr<HttpResponse> response) mutable {
-      std::move(done)(Outcome(*op, std::move(response)));
-    });
+    http_->Send(std::move(http),
+                [this, op, done = std::move(done)](
+                    absl::StatusOr<HttpResponse> response) mutable {
+                  std::move(done)(Outcome(*op, std::move(response)));
+                });
   }
 
  private:
@@ -99,9 +106,8 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     StepInputs inputs(request.inputs);
     for (const std::string& name : op.info.required_inputs) {
       if (!inputs.Has(name)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("input '", name, "' of ", op.info.name,
-                         " is required"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", name, "' of ", op.info.name, " is required"));
       }
     }
     absl::StatusOr<google::protobuf::Struct> body = op.build_body(inputs);
@@ -131,9 +137,9 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     for (const auto& [output, member] : op.output_members) {
       std::optional<std::string> value = DataText(answer->data, member);
       if (!value.has_value()) {
-        return absl::InternalError(absl::StrCat(
-            "agency '", agency_, "' applied ", op.info.name,
-            " but its answer lacks ", member));
+        return absl::InternalError(
+            absl::StrCat("agency '", agency_, "' applied ", op.info.name,
+                         " but its answer lacks ", member));
       }
       reply.value.outputs[output] = *std::move(value);
     }
@@ -183,16 +189,9 @@ absl::StatusOr<std::string> StepInputs::Text(const std::string& name,
                                              size_t max_bytes) const {
   absl::StatusOr<std::string> text = Get(name);
   if (!text.ok()) return text;
-  if (text->size() > max_bytes) {
+  if (absl::Status s = validation::ValidateText(*text, max_bytes); !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("input '", name, "' is longer than ", max_bytes, " bytes"));
-  }
-  for (char c : *text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("input '", name, "' holds control characters"));
-    }
+        absl::StrCat("input '", name, "': ", s.message()));
   }
   return text;
 }
@@ -208,7 +207,8 @@ absl::StatusOr<std::string> StepInputs::Digits(const std::string& name,
   return text;
 }
 
-absl::StatusOr<std::string> StepInputs::CitizenId(const std::string& name) const {
+absl::StatusOr<std::string> StepInputs::CitizenId(
+    const std::string& name) const {
   absl::StatusOr<std::string> id = Digits(name, 12);
   if (!id.ok()) {
     return absl::InvalidArgumentError(
@@ -220,20 +220,12 @@ absl::StatusOr<std::string> StepInputs::CitizenId(const std::string& name) const
 absl::StatusOr<std::string> StepInputs::Date(const std::string& name) const {
   absl::StatusOr<std::string> text = Get(name);
   if (!text.ok()) return text;
-  auto bad = [&name] {
+  std::optional<absl::CivilDay> day = validation::ParseIsoDate(*text);
+  if (!day.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("input '", name, "' must be a date yyyy-MM-dd"));
-  };
-  if (text->size() != 10 || (*text)[4] != '-' || (*text)[7] != '-') return bad();
-  const std::string digits =
-      absl::StrCat(text->substr(0, 4), text->substr(5, 2), text->substr(8, 2));
-  if (!AllDigits(digits)) return bad();
-  const int y = std::stoi(digits.substr(0, 4));
-  const int m = std::stoi(digits.substr(4, 2));
-  const int d = std::stoi(digits.substr(6, 2));
-  const absl::CivilDay day(y, m, d);
-  if (day.year() != y || day.month() != m || day.day() != d) return bad();
-  return digits;
+  }
+  return absl::StrFormat("%04d%02d%02d", day->year(), day->month(), day->day());
 }
 
 absl::StatusOr<std::string> StepInputs::Gender(const std::string& name) const {

@@ -72,8 +72,10 @@ class AgencyAdaptersTest : public ::testing::Test {
     ASSERT_THAT(http, IsOk());
     http_ = *std::move(http);
     RegisterBuiltinAdapters(registry_);
-    civil_ = Make("civil-status-rest", Upstream<civil_status::CivilStatusRestConfig>());
-    residence_ = Make("residence-rest", Upstream<residence::ResidenceRestConfig>());
+    civil_ = Make("civil-status-rest",
+                  Upstream<civil_status::CivilStatusRestConfig>());
+    residence_ =
+        Make("residence-rest", Upstream<residence::ResidenceRestConfig>());
     insurance_ = Make("social-insurance-rest",
                       Upstream<social_insurance::SocialInsuranceRestConfig>());
     labour_ = Make("labour-affairs-rest",
@@ -111,10 +113,10 @@ class AgencyAdaptersTest : public ::testing::Test {
   }
 
   // Runs one step and waits for its answer.
-  absl::StatusOr<StepOutcome> Run(Adapter& adapter, const std::string& operation,
-                                  Inputs inputs, const std::string& key,
-                                  const std::string& dossier =
-                                      "000.00.31.H31-260105-00001") {
+  absl::StatusOr<StepOutcome> Run(
+      Adapter& adapter, const std::string& operation, Inputs inputs,
+      const std::string& key,
+      const std::string& dossier = "000.00.31.H31-260105-00001") {
     StepRequest request;
     request.operation = operation;
     request.inputs = std::move(inputs);
@@ -174,8 +176,8 @@ TEST_F(AgencyAdaptersTest, EachAdapterListsItsOperations) {
     }
     return out;
   };
-  EXPECT_THAT(names(*civil_), ::testing::ElementsAre("register_birth",
-                                                     "register_death"));
+  EXPECT_THAT(names(*civil_),
+              ::testing::ElementsAre("register_birth", "register_death"));
   EXPECT_THAT(names(*residence_),
               ::testing::ElementsAre("register_permanent_residence",
                                      "remove_permanent_residence"));
@@ -268,7 +270,8 @@ TEST_F(AgencyAdaptersTest, DeathOutputsFlowIntoRemovalAndAllowance) {
 }
 
 TEST_F(AgencyAdaptersTest, RefusalsCarryTheAgencysReason) {
-  auto wrong_mother = Run(*civil_, "register_birth", Birth("Trần Thị Bé"), "k-1");
+  auto wrong_mother =
+      Run(*civil_, "register_birth", Birth("Trần Thị Bé"), "k-1");
   ASSERT_THAT(wrong_mother, IsOk());
   EXPECT_EQ(wrong_mother->kind, StepOutcome::Kind::kRefused);
   EXPECT_THAT(wrong_mother->reason, HasSubstr("Thông tin của mẹ không khớp"));
@@ -284,7 +287,8 @@ TEST_F(AgencyAdaptersTest, RefusalsCarryTheAgencysReason) {
                     {"province_code", "33"},
                     {"commune_code", "99999"},
                     {"address_detail", "Thôn 3"}};
-  auto refused = Run(*residence_, "register_permanent_residence", address, "k-2");
+  auto refused =
+      Run(*residence_, "register_permanent_residence", address, "k-2");
   ASSERT_THAT(refused, IsOk());
   EXPECT_EQ(refused->kind, StepOutcome::Kind::kRefused);
   EXPECT_EQ(refused->reason, "Không tìm thấy địa chỉ đăng ký thường trú");
@@ -309,8 +313,10 @@ TEST_F(AgencyAdaptersTest, RefusalsCarryTheAgencysReason) {
 }
 
 TEST_F(AgencyAdaptersTest, ARepeatUnderTheSameKeyIsAnsweredNotAppliedAgain) {
-  auto first = Run(*civil_, "register_birth", Birth(NameOf(kMotherId)), "k-same");
-  auto again = Run(*civil_, "register_birth", Birth(NameOf(kMotherId)), "k-same");
+  auto first =
+      Run(*civil_, "register_birth", Birth(NameOf(kMotherId)), "k-same");
+  auto again =
+      Run(*civil_, "register_birth", Birth(NameOf(kMotherId)), "k-same");
   ASSERT_THAT(first, IsOk());
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(first->outputs, again->outputs);
@@ -336,9 +342,10 @@ TEST_F(AgencyAdaptersTest, DownAgencyIsRetriableAndTheKeyAppliesOnceItIsBack) {
   busy.error_rate = 1;
   busy.retry_after = "3";
   SetKnobs(sim::System::kLabourAffairs, busy);
-  auto overloaded = Run(*labour_, "grant_funeral_allowance", allowance, "k-down");
-  EXPECT_THAT(overloaded, StatusIs(absl::StatusCode::kUnavailable,
-                                   HasSubstr("HTTP 503")));
+  auto overloaded =
+      Run(*labour_, "grant_funeral_allowance", allowance, "k-down");
+  EXPECT_THAT(overloaded,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 503")));
   EXPECT_EQ(RetryAfter(overloaded.status()), absl::Seconds(3));
 
   SetKnobs(sim::System::kLabourAffairs, {});
@@ -360,6 +367,19 @@ TEST_F(AgencyAdaptersTest, BadInputsAreRefusedBeforeAnythingIsSent) {
   EXPECT_THAT(Run(*civil_, "register_birth", bad_date, "k-6"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("input 'child_birth_date' must be a date")));
+  bad_date["child_birth_date"] = "2026-+2-03";
+  EXPECT_THAT(Run(*civil_, "register_birth", bad_date, "k-6"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("input 'child_birth_date' must be a date")));
+  Inputs bad_name = Birth(NameOf(kMotherId));
+  bad_name["child_full_name"] = "Nguy\xe1\xbb";  // cut inside a letter
+  EXPECT_THAT(Run(*civil_, "register_birth", bad_name, "k-6"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "input 'child_full_name': not valid UTF-8"));
+  bad_name["child_full_name"] = "Nguyễn\tKhang";
+  EXPECT_THAT(Run(*civil_, "register_birth", bad_name, "k-6"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "input 'child_full_name': contains control characters"));
   Inputs bad_id = Birth(NameOf(kMotherId));
   bad_id["mother_citizen_id"] = "03319001234X";
   auto refused = Run(*civil_, "register_birth", bad_id, "k-7");
@@ -391,9 +411,10 @@ TEST_F(AgencyAdaptersTest, WrongCredentialsWaitForAnOperator) {
 TEST_F(AgencyAdaptersTest, FactoriesRefuseBadConfigsNamingTheField) {
   auto plain = Upstream<civil_status::CivilStatusRestConfig>();
   plain.mutable_upstream()->set_base_url("http://127.0.0.1:1");
-  EXPECT_THAT(Create("civil-status-rest", plain),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("upstream.base_url must start with https://")));
+  EXPECT_THAT(
+      Create("civil-status-rest", plain),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("upstream.base_url must start with https://")));
   auto no_key = Upstream<social_insurance::SocialInsuranceRestConfig>("");
   EXPECT_THAT(Create("social-insurance-rest", no_key),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -114,6 +114,17 @@ TEST(DataOfRequest, RefusesADeathDateInTheFuture) {
 
 TEST(CheckCorrection, AppliesTheKeysRuleAndKnowsWhatMayBeCleared) {
   const absl::Time now = absl::Now();
+  EXPECT_THAT(
+      CheckCorrection(v1::DEATH, "deceased.death_date", "2025-03-01", now),
+      IsOk());
+  // Dates are digits only, exactly: a sign or a space is not a month.
+  for (const char* date : {"2025-+3-01", "2025- 3-01", "2025-3-01"}) {
+    EXPECT_THAT(CheckCorrection(v1::DEATH, "deceased.death_date", date, now),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "corrections: deceased.death_date: must be a date "
+                         "yyyy-MM-dd"))
+        << date;
+  }
   EXPECT_THAT(CheckCorrection(v1::BIRTH, "child.full_name", "Trần Văn An", now),
               IsOk());
   EXPECT_THAT(CheckCorrection(v1::BIRTH, "father.full_name", "", now), IsOk());

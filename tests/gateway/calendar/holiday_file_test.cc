@@ -52,7 +52,8 @@ TEST(HolidayFileTest, ExampleFileListsEveryMovingHolidayOnItsLunarDay) {
     }
     std::optional<absl::CivilDay> hung = FromLunar(year, 3, 10);
     ASSERT_TRUE(hung.has_value());
-    EXPECT_THAT(calendar->Describe(*hung), ::testing::Optional(HasSubstr("Hùng")));
+    EXPECT_THAT(calendar->Describe(*hung),
+                ::testing::Optional(HasSubstr("Hùng")));
     // The fixed holidays.
     for (auto [m, d] : {std::pair{1, 1}, {4, 30}, {5, 1}, {9, 2}}) {
       EXPECT_TRUE(calendar->Describe(absl::CivilDay(year, m, d)).has_value())
@@ -76,6 +77,9 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
       {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-02-30, "
        "name: x}\n",
        "h.yaml:4:16: date: expected a real date yyyy-MM-dd"},
+      {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-+2-16, "
+       "name: x}\n",
+       "h.yaml:4:16: date: expected a real date yyyy-MM-dd"},
       {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-02-16, "
        "name: Tết, lunar: 01-01}\n",
        "h.yaml:4:48: lunar: 2026-02-16 is lunar day 29 of month 12, not 01-01"},
@@ -89,10 +93,12 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
       {"- 2026\n", "h.yaml:1:1: expected a map with the key 'years'"},
   };
   for (const BadFile& bad : kBad) {
-    absl::StatusOr<WorkingCalendar> parsed = ParseHolidayYaml(bad.yaml, "h.yaml");
+    absl::StatusOr<WorkingCalendar> parsed =
+        ParseHolidayYaml(bad.yaml, "h.yaml");
     EXPECT_THAT(parsed.status(), StatusIs(absl::StatusCode::kInvalidArgument,
                                           HasSubstr(bad.error)))
-        << bad.yaml << "\n" << parsed.status();
+        << bad.yaml << "\n"
+        << parsed.status();
   }
   EXPECT_THAT(LoadHolidayFile("/nonexistent/holidays.yaml"),
               StatusIs(absl::StatusCode::kNotFound,
@@ -106,7 +112,8 @@ TEST(HolidayFileTest, DeadlinesFollowAChangedFile) {
       absl::StrCat(::testing::TempDir(), "/holidays-change.yaml");
   const std::string before =
       "years:\n  - year: 2026\n    days_off:\n"
-      "      - {date: 2026-02-17, name: Tết Nguyên đán (mùng 1), lunar: 01-01}\n";
+      "      - {date: 2026-02-17, name: Tết Nguyên đán (mùng 1), lunar: "
+      "01-01}\n";
   WriteFile(path, before);
   auto source = CalendarSource::Open(path);
   ASSERT_THAT(source, IsOk());
@@ -117,8 +124,8 @@ TEST(HolidayFileTest, DeadlinesFollowAChangedFile) {
 
   // The whole Tết holiday is announced: Mon 16 .. Fri 20 off.
   std::string after = before;
-  for (auto [day, lunar] : {std::pair{16, "12-29"}, {18, "01-02"},
-                            {19, "01-03"}, {20, "01-04"}}) {
+  for (auto [day, lunar] :
+       {std::pair{16, "12-29"}, {18, "01-02"}, {19, "01-03"}, {20, "01-04"}}) {
     absl::StrAppend(&after, "      - {date: 2026-02-", day,
                     ", name: Tết, lunar: ", lunar, "}\n");
   }
@@ -130,10 +137,12 @@ TEST(HolidayFileTest, DeadlinesFollowAChangedFile) {
   EXPECT_EQ(held->Deadline(received, 3), Vn(2026, 2, 19));
 
   // A typo: refused, the calendar in use stays.
-  WriteFile(path, after + "      - {date: 2026-02-21, name: x, lunar: 01-01}\n");
-  EXPECT_THAT((*source)->Refresh(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("lunar: 2026-02-21 is lunar day 5 of month 1")));
+  WriteFile(path,
+            after + "      - {date: 2026-02-21, name: x, lunar: 01-01}\n");
+  EXPECT_THAT(
+      (*source)->Refresh(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("lunar: 2026-02-21 is lunar day 5 of month 1")));
   EXPECT_EQ((*source)->current()->Deadline(received, 3), Vn(2026, 2, 25));
   std::remove(path.c_str());
 }

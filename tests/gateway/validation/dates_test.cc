@@ -40,6 +40,19 @@ TEST(DatesTest, CalendarDatesAgreeWithAbseil) {
   EXPECT_FALSE(IsCalendarDate(2025, 1, -1));
 }
 
+TEST(DatesTest, IsoDatesAreExactlyDigitsAndADayThatExists) {
+  EXPECT_EQ(ParseIsoDate("2024-02-29"), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(ParseIsoDate("0001-01-01"), absl::CivilDay(1, 1, 1));
+  EXPECT_EQ(ParseIsoDate("9999-12-31"), absl::CivilDay(9999, 12, 31));
+  for (const char* text :
+       {"", "2025-02-29", "2025-04-31", "2025-13-01", "2025-00-10",
+        "2025-01-00", "0000-01-01", "2025-2-28", "2025-02-8", "25-02-28",
+        "2025-+2-28", "2025- 2-28", "+025-02-28", "2025-02-2x", "2025/02/28",
+        "2025-02-28 ", " 2025-02-28", "20250228", "2025-02-28T00"}) {
+    EXPECT_EQ(ParseIsoDate(text), std::nullopt) << "'" << text << "'";
+  }
+}
+
 TEST(DatesTest, VietnamIsSevenHoursAheadOfUtcAllYear) {
   for (int month : {1, 7}) {
     const absl::Time noon_utc = absl::FromCivil(
