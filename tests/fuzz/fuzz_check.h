@@ -1,11 +1,16 @@
 // FUZZ_CHECK: a property a fuzz target asserts about the code under test.
 // A violation aborts, which libFuzzer (and the corpus replay under ctest)
-// reports as a crash with the input that caused it.
+// reports as a crash with the input that caused it. CheckNoEcho: the
+// promise that a message never repeats what it was given.
 #ifndef LIENTHONG_TESTS_FUZZ_FUZZ_CHECK_H_
 #define LIENTHONG_TESTS_FUZZ_FUZZ_CHECK_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 
 #define FUZZ_CHECK(condition)                                          \
   do {                                                                 \
@@ -15,5 +20,25 @@
       std::abort();                                                    \
     }                                                                  \
   } while (false)
+
+namespace lienthong::fuzz {
+
+// Checks that `message` holds no run of `run` bytes of `input`. A run made
+// only of `own_alphabet`, the characters of the message's own fixed text
+// (its words, names and numbers), is not held to it: it may be a piece of
+// that text rather than an echo, as the fuzzer finds; input worth echoing
+// (JSON, a token, an ID in its context) has some other character.
+inline void CheckNoEcho(absl::string_view message, absl::string_view input,
+                        size_t run, absl::string_view own_alphabet) {
+  for (size_t i = 0; i + run <= input.size(); ++i) {
+    const absl::string_view piece = input.substr(i, run);
+    if (piece.find_first_not_of(own_alphabet) == absl::string_view::npos) {
+      continue;
+    }
+    FUZZ_CHECK(!absl::StrContains(message, piece));
+  }
+}
+
+}  // namespace lienthong::fuzz
 
 #endif  // LIENTHONG_TESTS_FUZZ_FUZZ_CHECK_H_
