@@ -35,6 +35,9 @@ bool IsHeaderSafe(absl::string_view value) {
   return true;
 }
 
+// Longest output taken from an agency's answer, in bytes.
+constexpr size_t kMaxOutputBytes = 256;
+
 class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
  public:
   AgencyAdapter(std::string agency,
@@ -140,6 +143,13 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
         return absl::InternalError(
             absl::StrCat("agency '", agency_, "' applied ", op.info.name,
                          " but its answer lacks ", member));
+      }
+      // A number or reference, shown to officers and passed to later steps.
+      if (absl::Status text = validation::ValidateText(*value, kMaxOutputBytes);
+          !text.ok()) {
+        return absl::InternalError(absl::StrCat(
+            "agency '", agency_, "' applied ", op.info.name, " but its ",
+            member, " is not usable text: ", text.message()));
       }
       reply.value.outputs[output] = *std::move(value);
     }

@@ -134,7 +134,6 @@ absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
     return answer;
   }
   answer.refused = true;
-  answer.code = *code;
   auto message = json.fields().find("message");
   if (message != json.fields().end() &&
       message->second.kind_case() == google::protobuf::Value::kStringValue &&

@@ -29,8 +29,6 @@ inline constexpr size_t kMaxReasonBytes = 500;
 
 struct AgencyAnswer {
   bool refused = false;
-  // The agency's error_code when refused.
-  std::string code;
   // Refused: the agency's reason, control characters (C0, DEL, C1) made
   // spaces, at most kMaxReasonBytes.
   std::string reason;

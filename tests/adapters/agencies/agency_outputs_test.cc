@@ -1,0 +1,131 @@
+// What an agency adapter takes from an answer that applied a step: each
+// output the operation lists, as usable text (a number or a reference that
+// officers see and later steps send on), or the step fails naming the
+// member and never quoting it.
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "adapters/common/agency/agency_adapter.h"
+#include "adapters/common/http/http_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace lienthong::adapters::agency {
+namespace {
+
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Answers every request with HTTP 200 and `body`.
+class FakeHttp final : public HttpClient {
+ public:
+  void Send(HttpRequest, HttpCallback done) override {
+    HttpResponse response;
+    response.status = 200;
+    response.body = body;
+    std::move(done)(std::move(response));
+  }
+  std::string body;
+};
+
+class AgencyOutputsTest : public ::testing::Test {
+ protected:
+  AgencyOutputsTest() {
+    AgencyOperation op;
+    op.info = {"register_birth", {"full_name"}, {}, {"certificate_number"}};
+    op.path = "/khaisinh";
+    op.build_body =
+        [](const StepInputs& in) -> absl::StatusOr<google::protobuf::Struct> {
+      google::protobuf::Struct body;
+      absl::StatusOr<std::string> name = in.Text("full_name");
+      if (!name.ok()) return name.status();
+      Put(body, "HoTen", *name);
+      return body;
+    };
+    op.output_members = {{"certificate_number", "SoGiayKhaiSinh"}};
+    lienthong::config::v1::HttpsUpstream upstream;
+    upstream.set_base_url("https://agency.example:8443");
+    std::vector<AgencyOperation> operations;
+    operations.push_back(std::move(op));
+    adapter_ = MakeAgencyAdapter("civil_status", upstream, "key-1",
+                                 std::move(operations), &http_);
+  }
+
+  absl::StatusOr<StepOutcome> Answer(std::string body) {
+    http_.body = std::move(body);
+    StepRequest request;
+    request.operation = "register_birth";
+    request.inputs = {{"full_name", "Nguyễn Minh Khang"}};
+    request.idempotency_key = "k-1";
+    request.dossier_code = "000.00.31.H31-260105-00001";
+    CallContext context;
+    context.deadline = absl::Now() + absl::Seconds(10);
+    absl::Notification done;
+    absl::StatusOr<StepOutcome> result;
+    adapter_->agency_step()->Execute(
+        request, context, [&](absl::StatusOr<Reply<StepOutcome>> reply) {
+          result = reply.ok() ? absl::StatusOr<StepOutcome>(reply->value)
+                              : absl::StatusOr<StepOutcome>(reply.status());
+          done.Notify();
+        });
+    done.WaitForNotification();
+    return result;
+  }
+
+  FakeHttp http_;
+  std::unique_ptr<Adapter> adapter_;
+};
+
+TEST_F(AgencyOutputsTest, TakesAnOutputOfPrintableText) {
+  absl::StatusOr<StepOutcome> outcome = Answer(
+      R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS.033.2026.000123"}})");
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_EQ(outcome->kind, StepOutcome::Kind::kDone);
+  EXPECT_EQ(outcome->outputs["certificate_number"], "KS.033.2026.000123");
+  // A whole number is taken as its digits.
+  outcome = Answer(R"({"error_code": 0, "data": {"SoGiayKhaiSinh": 512}})");
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_EQ(outcome->outputs["certificate_number"], "512");
+}
+
+TEST_F(AgencyOutputsTest, RefusesOutputsThatAreNotUsableText) {
+  const std::string long_number(257, '7');
+  const struct {
+    std::string body;
+    const char* why;
+    std::string secret;  // a piece of the value, never quoted
+  } kCases[] = {
+      {R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS.033\u0000X9"}})",
+       "contains control characters", "KS.033"},
+      {R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS.033\nX9"}})",
+       "contains control characters", "KS.033"},
+      {absl::StrCat(R"({"error_code": "0", "data": {"SoGiayKhaiSinh": ")",
+                    long_number, R"("}})"),
+       "longer than 256 bytes", "7777777"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_THAT(
+        Answer(c.body),
+        StatusIs(absl::StatusCode::kInternal,
+                 AllOf(HasSubstr("agency 'civil_status' applied register_birth "
+                                 "but its SoGiayKhaiSinh is not usable text"),
+                       HasSubstr(c.why), Not(HasSubstr(c.secret)))));
+  }
+  EXPECT_THAT(Answer(R"({"error_code": "0", "data": {}})"),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("but its answer lacks SoGiayKhaiSinh")));
+}
+
+}  // namespace
+}  // namespace lienthong::adapters::agency
