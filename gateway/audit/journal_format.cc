@@ -39,6 +39,13 @@ uint32_t FrameCrc(const char* header, absl::string_view payload) {
 
 enum class Read { kFrame, kZero, kBad };
 
+// True when a frame whose header at `offset` of `bytes` claims a payload of
+// `length` bytes has room for it. REQUIRES: a whole header at `offset`.
+bool PayloadFits(absl::string_view bytes, uint64_t offset, uint64_t length) {
+  return length <= kMaxFramePayload &&
+         length <= bytes.size() - offset - kFrameHeaderSize;
+}
+
 // Reads the frame at `offset` of `bytes`; `why` says what is wrong.
 Read ReadFrame(absl::string_view bytes, uint64_t offset, Frame* frame,
                std::string* why) {
@@ -63,8 +70,7 @@ Read ReadFrame(absl::string_view bytes, uint64_t offset, Frame* frame,
     }
     return Read::kZero;
   }
-  if (length > kMaxFramePayload ||
-      length > bytes.size() - offset - kFrameHeaderSize) {
+  if (!PayloadFits(bytes, offset, length)) {
     *why = absl::StrCat("a frame claims ", length, " bytes, more than fit");
     return Read::kBad;
   }
@@ -206,8 +212,7 @@ void JudgeTail(absl::string_view bytes, uint64_t from, uint64_t first_bad,
   std::string ignored;
   while (not_torn.empty() && offset + kFrameHeaderSize <= nonzero_end) {
     const uint64_t claimed = GetLe(region.data() + offset, 4);
-    if (claimed <= kMaxFramePayload &&
-        claimed <= nonzero_end - offset - kFrameHeaderSize) {
+    if (PayloadFits(region, offset, claimed)) {
       if (claimed > budget) {
         not_torn =
             "what follows it claims more frame bytes than one write holds";
