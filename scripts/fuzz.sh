@@ -10,7 +10,7 @@
 #                     tests/fuzz/CMakeLists.txt (config_yaml, catalogue_csv,
 #                     catalogue_json, citizen_id, admin_http, c06_soap,
 #                     portal_json, oidc_token, agency_reply, journal_segment,
-#                     audit_export)
+#                     audit_export, holiday_yaml)
 #   --sanitize-tests  also build and run the unit tests of the fuzzed parsers
 #                     under ASan and UBSan
 #   --no-fuzz         build, and run only what --sanitize-tests asks for
@@ -45,14 +45,15 @@ command -v clang++ >/dev/null || {
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 all_targets=(config_yaml catalogue_csv catalogue_json citizen_id admin_http c06_soap
-             portal_json oidc_token agency_reply journal_segment audit_export)
+             portal_json oidc_token agency_reply journal_segment audit_export
+             holiday_yaml)
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 # The unit tests of the fuzzed parsers.
 tests=(config_loader_test yaml_to_proto_test cli_catalogue_test citizen_id_test
        admin_http_request_test c06_lookup_response_test c06_verify_response_test
        dvcqg_portal_response_test vneid_jws_test vneid_jwk_test vneid_id_token_test
        agency_answer_test ministry_rest_json_translation_test audit_journal_test
-       audit_verify_test)
+       audit_verify_test calendar_holiday_file_test dates_test)
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all"
 if [ ! -f "$build/build.ninja" ]; then
