@@ -6,11 +6,10 @@
 #   scripts/fuzz.sh [--seconds N] [--target NAME]... [--sanitize-tests] [--no-fuzz]
 #
 #   --seconds N       fuzzing time per target (default 60)
-#   --target NAME     only this target (repeatable); names as in
-#                     tests/fuzz/CMakeLists.txt (config_yaml, catalogue_csv,
-#                     catalogue_json, citizen_id, admin_http, c06_soap,
-#                     portal_json, oidc_token, agency_reply, journal_segment,
-#                     audit_export, holiday_yaml)
+#   --target NAME     only this target (repeatable); the names are those of
+#                     tests/fuzz/CMakeLists.txt's lienthong_fuzz_target lines
+#                     (config_yaml, oidc_token, journal_segment, ...), all of
+#                     them by default
 #   --sanitize-tests  also build and run the unit tests of the fuzzed parsers
 #                     under ASan and UBSan
 #   --no-fuzz         build, and run only what --sanitize-tests asks for
@@ -44,10 +43,19 @@ command -v clang++ >/dev/null || {
   echo "fuzz.sh: clang++ not found; run scripts/install-deps.sh" >&2; exit 2; }
 
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-all_targets=(config_yaml catalogue_csv catalogue_json citizen_id admin_http c06_soap
-             portal_json oidc_token agency_reply journal_segment audit_export
-             holiday_yaml)
+# Every target tests/fuzz/CMakeLists.txt declares, in its order.
+mapfile -t all_targets < <(sed -n 's/^lienthong_fuzz_target(NAME \([a-z0-9_]*\) .*/\1/p' \
+                             tests/fuzz/CMakeLists.txt)
+[ ${#all_targets[@]} -gt 0 ] || {
+  echo "fuzz.sh: no fuzz target found in tests/fuzz/CMakeLists.txt" >&2; exit 2; }
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+for t in "${targets[@]}"; do
+  case " ${all_targets[*]} " in
+    *" $t "*) ;;
+    *) echo "fuzz.sh: no fuzz target '$t' (there are: ${all_targets[*]})" >&2
+       exit 2 ;;
+  esac
+done
 # The unit tests of the fuzzed parsers.
 tests=(config_loader_test yaml_to_proto_test cli_catalogue_test citizen_id_test
        admin_http_request_test c06_lookup_response_test c06_verify_response_test
