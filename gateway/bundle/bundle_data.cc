@@ -3,7 +3,6 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/validation/citizen_id.h"
@@ -77,8 +76,9 @@ constexpr char kDossierKey[] = "dossier.code";
 
 std::vector<const KeySpec*> Specs(BundleKind kind) {
   std::vector<const KeySpec*> specs;
-  if (kind != lienthong::v1::BIRTH && kind != lienthong::v1::DEATH)
+  if (kind != lienthong::v1::BIRTH && kind != lienthong::v1::DEATH) {
     return specs;
+  }
   for (const KeySpec& s : kCommon) specs.push_back(&s);
   if (kind == lienthong::v1::BIRTH) {
     for (const KeySpec& s : kBirth) specs.push_back(&s);

@@ -1,8 +1,8 @@
 // Calendar rules, one home for each: Vietnam's time zone, leap years, the
 // days of a month, whether a day exists and the day a "yyyy-MM-dd" names.
-// Used by the date and ID rules of
-// this folder, the dossier code's date, the CLI's date options and the
-// holiday file. All functions are thread-safe and keep no state.
+// Used by the date and ID rules of this folder, the dossier code's date,
+// the CLI's date options, the holiday file and the bundles' and agencies'
+// dates. All functions are thread-safe and keep no state.
 #ifndef LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 #define LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 
