@@ -52,9 +52,9 @@ int DigitsValue(absl::string_view s) {
 }
 
 // Free text in NFC; absent or empty leaves `out` untouched.
-absl::Status ReadText(pugi::xml_node parent, absl::string_view name,
+absl::Status ReadText(const Children& parent, absl::string_view name,
                       absl::string_view where, std::string* out) {
-  const absl::string_view value = Text(Child(parent, name));
+  const absl::string_view value = Text(parent[name]);
   if (value.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> nfc = NormalizeNfc(value);
   if (!nfc.ok() || value.size() > kMaxTextBytes) return Bad(name, where);
@@ -63,9 +63,9 @@ absl::Status ReadText(pugi::xml_node parent, absl::string_view name,
 }
 
 // A code (codes.h IsCode), kept as recorded.
-absl::Status ReadCode(pugi::xml_node parent, absl::string_view name,
+absl::Status ReadCode(const Children& parent, absl::string_view name,
                       absl::string_view where, std::string* out) {
-  const absl::string_view value = Text(Child(parent, name));
+  const absl::string_view value = Text(parent[name]);
   if (value.empty()) return absl::OkStatus();
   if (!IsCode(value)) return Bad(name, where);
   *out = std::string(value);
@@ -73,11 +73,11 @@ absl::Status ReadCode(pugi::xml_node parent, absl::string_view name,
 }
 
 // Digits of one of `lengths`.
-absl::Status ReadDigits(pugi::xml_node parent, absl::string_view name,
+absl::Status ReadDigits(const Children& parent, absl::string_view name,
                         absl::string_view where,
                         std::initializer_list<size_t> lengths,
                         std::string* out) {
-  const absl::string_view value = Text(Child(parent, name));
+  const absl::string_view value = Text(parent[name]);
   if (value.empty()) return absl::OkStatus();
   if (!IsDigits(value) || std::find(lengths.begin(), lengths.end(),
                                     value.size()) == lengths.end()) {
@@ -115,10 +115,11 @@ absl::Status ReadName(pugi::xml_node ho_va_ten, absl::string_view where,
   const bool structured = ho_va_ten.find_child(
       [](pugi::xml_node n) { return n.type() == pugi::node_element; });
   if (structured) {
+    const Children parts(ho_va_ten);
     std::string family, middle, given;
-    LIENTHONG_RETURN_IF_ERROR(ReadText(ho_va_ten, "Ho", where, &family));
-    LIENTHONG_RETURN_IF_ERROR(ReadText(ho_va_ten, "ChuDem", where, &middle));
-    LIENTHONG_RETURN_IF_ERROR(ReadText(ho_va_ten, "Ten", where, &given));
+    LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "Ho", where, &family));
+    LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "ChuDem", where, &middle));
+    LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "Ten", where, &given));
     if (family.empty() && middle.empty()) {
       SetNameFromFull(given, name);  // "ĐÀO VĂN TÀI" all in Ten
     } else {
@@ -134,8 +135,9 @@ absl::Status ReadName(pugi::xml_node ho_va_ten, absl::string_view where,
 }
 
 absl::Status ReadBirthDate(pugi::xml_node node, google::type::Date* date) {
-  const absl::string_view full = Text(Child(node, "NgayThangNam"));
-  const absl::string_view year = Text(Child(node, "Nam"));
+  const Children parts(node);
+  const absl::string_view full = Text(parts["NgayThangNam"]);
+  const absl::string_view year = Text(parts["Nam"]);
   if (!full.empty()) {
     if (full.size() != 8 || !IsDigits(full)) return Bad("NgayThangNam", "");
     if (!year.empty() && year != full.substr(0, 4)) {
@@ -158,16 +160,17 @@ absl::Status ReadBirthDate(pugi::xml_node node, google::type::Date* date) {
 // scheme of their date.
 absl::Status ReadAddress(pugi::xml_node node, absl::string_view element,
                          std::optional<absl::Time> as_of, Address* address) {
-  LIENTHONG_RETURN_IF_ERROR(
-      ReadCode(node, "MaTinhThanh", element, address->mutable_province_code()));
-  LIENTHONG_RETURN_IF_ERROR(ReadCode(node, "MaQuanHuyen", element,
+  const Children parts(node);
+  LIENTHONG_RETURN_IF_ERROR(ReadCode(parts, "MaTinhThanh", element,
+                                     address->mutable_province_code()));
+  LIENTHONG_RETURN_IF_ERROR(ReadCode(parts, "MaQuanHuyen", element,
                                      address->mutable_legacy_district_code()));
   LIENTHONG_RETURN_IF_ERROR(
-      ReadCode(node, "MaPhuongXa", element, address->mutable_commune_code()));
+      ReadCode(parts, "MaPhuongXa", element, address->mutable_commune_code()));
   LIENTHONG_RETURN_IF_ERROR(
-      ReadText(node, "ChiTiet", element, address->mutable_detail()));
+      ReadText(parts, "ChiTiet", element, address->mutable_detail()));
   LIENTHONG_RETURN_IF_ERROR(
-      ReadCode(node, "QuocGia", element, address->mutable_country()));
+      ReadCode(parts, "QuocGia", element, address->mutable_country()));
   if (!address->country().empty() && address->country() != "VN") {
     return absl::OkStatus();  // abroad: no Vietnamese codes to check
   }
@@ -195,33 +198,34 @@ absl::Status ReadRelative(pugi::xml_node node, absl::string_view element,
                           Relative* relative, bool* present) {
   *present = !IsEmptyElement(node);
   if (!*present) return absl::OkStatus();
+  const Children parts(node);
   bool named = false;
-  LIENTHONG_RETURN_IF_ERROR(ReadName(Child(node, "HoVaTen"), element,
+  LIENTHONG_RETURN_IF_ERROR(ReadName(parts["HoVaTen"], element,
                                      relative->mutable_name(), &named));
   if (!named) relative->clear_name();
   LIENTHONG_RETURN_IF_ERROR(
-      ReadCode(node, "QuocTich", element, relative->mutable_nationality()));
-  LIENTHONG_RETURN_IF_ERROR(ReadDigits(node, "SoDinhDanh", element, {12},
+      ReadCode(parts, "QuocTich", element, relative->mutable_nationality()));
+  LIENTHONG_RETURN_IF_ERROR(ReadDigits(parts, "SoDinhDanh", element, {12},
                                        relative->mutable_citizen_id()));
-  return ReadDigits(node, "SoCMND", element, {9, 12},
+  return ReadDigits(parts, "SoCMND", element, {9, 12},
                     relative->mutable_old_id_number());
 }
 
 // Reads `element` into the relative `field` returns, clearing it when
 // absent.
-absl::Status ReadRelativeField(pugi::xml_node congdan,
+absl::Status ReadRelativeField(const Children& congdan,
                                absl::string_view element,
                                Relative* (Citizen::*field)(),
                                void (Citizen::*clear)(), Citizen* citizen) {
   bool present = false;
-  LIENTHONG_RETURN_IF_ERROR(ReadRelative(Child(congdan, element), element,
+  LIENTHONG_RETURN_IF_ERROR(ReadRelative(congdan[element], element,
                                          (citizen->*field)(), &present));
   if (!present) (citizen->*clear)();
   return absl::OkStatus();
 }
 
 // GioiTinh, DanToc, TonGiao, TinhTrangHonNhan, NhomMau, QuocTich.
-absl::Status ReadCodes(pugi::xml_node congdan, Citizen* citizen) {
+absl::Status ReadCodes(const Children& congdan, Citizen* citizen) {
   LIENTHONG_RETURN_IF_ERROR(
       ReadCode(congdan, "GioiTinh", "", citizen->mutable_gender_code()));
   citizen->set_gender(GenderOf(citizen->gender_code()));
@@ -242,7 +246,7 @@ absl::Status ReadCodes(pugi::xml_node congdan, Citizen* citizen) {
   return ReadCode(congdan, "QuocTich", "", citizen->mutable_nationality());
 }
 
-absl::Status ReadAddresses(pugi::xml_node congdan,
+absl::Status ReadAddresses(const Children& congdan,
                            std::optional<absl::Time> as_of, Citizen* citizen) {
   const struct {
     const char* element;
@@ -254,7 +258,7 @@ absl::Status ReadAddresses(pugi::xml_node congdan,
       {"NoiOHienTai", &Citizen::mutable_current_address},
   };
   for (const auto& [element, field] : kAddresses) {
-    pugi::xml_node node = Child(congdan, element);
+    pugi::xml_node node = congdan[element];
     if (IsEmptyElement(node)) continue;
     LIENTHONG_RETURN_IF_ERROR(
         ReadAddress(node, element, as_of, (citizen->*field)()));
@@ -262,7 +266,7 @@ absl::Status ReadAddresses(pugi::xml_node congdan,
   return absl::OkStatus();
 }
 
-absl::Status ReadRelatives(pugi::xml_node congdan, Citizen* citizen) {
+absl::Status ReadRelatives(const Children& congdan, Citizen* citizen) {
   LIENTHONG_RETURN_IF_ERROR(ReadRelativeField(congdan, "Cha",
                                               &Citizen::mutable_father,
                                               &Citizen::clear_father, citizen));
@@ -280,7 +284,7 @@ absl::Status ReadRelatives(pugi::xml_node congdan, Citizen* citizen) {
       ReadRelativeField(congdan, "ChuHo", &Citizen::mutable_household_head,
                         &Citizen::clear_household_head, citizen));
   LIENTHONG_RETURN_IF_ERROR(
-      ReadCode(Child(congdan, "ChuHo"), "QuanHe", "ChuHo",
+      ReadCode(Children(congdan["ChuHo"]), "QuanHe", "ChuHo",
                citizen->mutable_household_relation_code()));
   citizen->set_household_relation(
       HouseholdRelationOf(citizen->household_relation_code()));
@@ -288,18 +292,19 @@ absl::Status ReadRelatives(pugi::xml_node congdan, Citizen* citizen) {
                   citizen->mutable_household_book_number());
 }
 
-absl::Status ReadCongDan(pugi::xml_node congdan,
-                         std::optional<absl::Time> as_of, Citizen* citizen) {
+absl::Status ReadCongDan(pugi::xml_node node, std::optional<absl::Time> as_of,
+                         Citizen* citizen) {
+  const Children congdan(node);
   LIENTHONG_RETURN_IF_ERROR(ReadDigits(congdan, "SoDinhDanh", "", {12},
                                        citizen->mutable_citizen_id()));
   LIENTHONG_RETURN_IF_ERROR(ReadDigits(congdan, "SoCMND", "", {9, 12},
                                        citizen->mutable_old_id_number()));
   bool named = false;
   LIENTHONG_RETURN_IF_ERROR(
-      ReadName(Child(congdan, "HoVaTen"), "", citizen->mutable_name(), &named));
+      ReadName(congdan["HoVaTen"], "", citizen->mutable_name(), &named));
   if (!named) citizen->clear_name();
   LIENTHONG_RETURN_IF_ERROR(ReadCodes(congdan, citizen));
-  pugi::xml_node birth = Child(congdan, "NgayThangNamSinh");
+  pugi::xml_node birth = congdan["NgayThangNamSinh"];
   if (!IsEmptyElement(birth)) {
     LIENTHONG_RETURN_IF_ERROR(
         ReadBirthDate(birth, citizen->mutable_birth_date()));

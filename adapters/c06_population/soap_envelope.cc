@@ -58,6 +58,21 @@ pugi::xml_node Child(pugi::xml_node parent, absl::string_view local) {
   return pugi::xml_node();
 }
 
+Children::Children(pugi::xml_node parent) {
+  for (pugi::xml_node child : parent.children()) {
+    if (child.type() == pugi::node_element) {
+      children_.emplace_back(LocalName(child.name()), child);
+    }
+  }
+}
+
+pugi::xml_node Children::operator[](absl::string_view local) const {
+  for (const auto& [name, child] : children_) {
+    if (name == local) return child;
+  }
+  return pugi::xml_node();
+}
+
 int CountChildren(pugi::xml_node parent, absl::string_view local) {
   int count = 0;
   for (pugi::xml_node child : parent.children()) {

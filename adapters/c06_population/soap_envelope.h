@@ -6,7 +6,9 @@
 #define LIENTHONG_ADAPTERS_C06_POPULATION_SOAP_ENVELOPE_H_
 
 #include <string>
+#include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -45,6 +47,22 @@ absl::string_view LocalName(absl::string_view name);
 // The first child element of `parent` with local name `local`, or an empty
 // node.
 pugi::xml_node Child(pugi::xml_node parent, absl::string_view local);
+
+// The child elements of one node with their local names, read once, for a
+// node asked for many of its children: a CongDan has some 20 and is asked
+// for each, which Child() would answer by scanning them all every time.
+class Children {
+ public:
+  explicit Children(pugi::xml_node parent);
+
+  // The first child element with local name `local` (as Child()), or an
+  // empty node.
+  pugi::xml_node operator[](absl::string_view local) const;
+
+ private:
+  absl::InlinedVector<std::pair<absl::string_view, pugi::xml_node>, 24>
+      children_;
+};
 
 // How many child elements of `parent` have local name `local`.
 int CountChildren(pugi::xml_node parent, absl::string_view local);
