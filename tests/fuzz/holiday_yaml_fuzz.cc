@@ -1,9 +1,9 @@
 // The holiday file (gateway/calendar/holiday_file.h), an operator's file
 // the gateway re-reads while it runs: any text gives a calendar or
 // INVALID_ARGUMENT "h.yaml...", never a crash. A calendar that loads keeps
-// the rules: every year it covers was listed, a working day is a weekend day
-// the file names, a listed day off is never a working day, and deadlines
-// move forward.
+// the rules for every day of every year it covers (a weekday is worked
+// unless listed as a day off, a weekend day is not unless listed as worked),
+// and a deadline of N working days is N working days away.
 #include <cstdint>
 
 #include "absl/strings/match.h"
@@ -25,14 +25,15 @@ void CheckCalendar(const WorkingCalendar& calendar) {
   for (int year : calendar.years()) {
     FUZZ_CHECK(calendar.Covers(year));
     FUZZ_CHECK(year >= 1900 && year <= 2199);
-    // Each day of the year: a listed weekend working day, a listed day
-    // off, or what the weekday says.
+    // Each day of the year: a weekday is a working day unless the file
+    // lists it (then it is a day off: only weekend days can be listed as
+    // working days); a weekend day is not, unless the file lists it.
     for (absl::CivilDay day(year, 1, 1); day.year() == year; ++day) {
       const bool listed = calendar.Describe(day).has_value();
-      if (calendar.IsWorkingDay(day)) {
-        FUZZ_CHECK(!IsWeekend(day) || listed);
-      } else {
-        FUZZ_CHECK(IsWeekend(day) || listed);
+      if (!IsWeekend(day)) {
+        FUZZ_CHECK(calendar.IsWorkingDay(day) == !listed);
+      } else if (!listed) {
+        FUZZ_CHECK(!calendar.IsWorkingDay(day));
       }
     }
     const absl::Time start =
@@ -43,6 +44,8 @@ void CheckCalendar(const WorkingCalendar& calendar) {
     FUZZ_CHECK(start < three && three < five);
     FUZZ_CHECK(calendar.WorkingDaysBetween(start, three - absl::Seconds(1)) ==
                3);
+    FUZZ_CHECK(calendar.WorkingDaysBetween(start, five - absl::Seconds(1)) ==
+               5);
   }
 }
 
