@@ -9,7 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "adapters/civil_status/civil_status_config.pb.h"
 #include "adapters/common/http/http_client.h"
@@ -24,6 +23,7 @@
 #include "tests/national_sim/citizen_generator.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
+#include "tests/adapters/agencies/run_step.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters {
@@ -122,18 +122,7 @@ class AgencyAdaptersTest : public ::testing::Test {
     request.inputs = std::move(inputs);
     request.idempotency_key = key;
     request.dossier_code = dossier;
-    CallContext context;
-    context.deadline = absl::Now() + absl::Seconds(10);
-    absl::Notification done;
-    absl::StatusOr<StepOutcome> result;
-    adapter.agency_step()->Execute(
-        request, context, [&](absl::StatusOr<Reply<StepOutcome>> reply) {
-          result = reply.ok() ? absl::StatusOr<StepOutcome>(reply->value)
-                              : absl::StatusOr<StepOutcome>(reply.status());
-          done.Notify();
-        });
-    done.WaitForNotification();
-    return result;
+    return adapters::testing::RunStep(adapter, request);
   }
 
   Inputs Birth(const std::string& mother_name) {

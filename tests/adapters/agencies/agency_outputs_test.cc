@@ -9,12 +9,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "adapters/common/agency/agency_adapter.h"
 #include "adapters/common/http/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/adapters/agencies/run_step.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters::agency {
@@ -68,18 +67,7 @@ class AgencyOutputsTest : public ::testing::Test {
     request.inputs = {{"full_name", "Nguyễn Minh Khang"}};
     request.idempotency_key = "k-1";
     request.dossier_code = "000.00.31.H31-260105-00001";
-    CallContext context;
-    context.deadline = absl::Now() + absl::Seconds(10);
-    absl::Notification done;
-    absl::StatusOr<StepOutcome> result;
-    adapter_->agency_step()->Execute(
-        request, context, [&](absl::StatusOr<Reply<StepOutcome>> reply) {
-          result = reply.ok() ? absl::StatusOr<StepOutcome>(reply->value)
-                              : absl::StatusOr<StepOutcome>(reply.status());
-          done.Notify();
-        });
-    done.WaitForNotification();
-    return result;
+    return adapters::testing::RunStep(*adapter_, request);
   }
 
   FakeHttp http_;
