@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -133,8 +134,13 @@ class Parser {
   absl::Status CheckLunar(const YAML::Node& node, absl::CivilDay date) {
     std::vector<std::string> parts =
         absl::StrSplit(node.IsScalar() ? node.Scalar() : "", '-');
+    // Two ASCII digits each (SimpleAtoi alone takes "+1" and " 1").
+    auto two_digits = [](const std::string& s) {
+      return s.size() == 2 && absl::ascii_isdigit(s[0]) &&
+             absl::ascii_isdigit(s[1]);
+    };
     int month = 0, day = 0;
-    if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
+    if (parts.size() != 2 || !two_digits(parts[0]) || !two_digits(parts[1]) ||
         !absl::SimpleAtoi(parts[0], &month) ||
         !absl::SimpleAtoi(parts[1], &day) || month < 1 || month > 12 ||
         day < 1 || day > 30) {

@@ -83,6 +83,9 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
       {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-02-16, "
        "name: Tết, lunar: 01-01}\n",
        "h.yaml:4:48: lunar: 2026-02-16 is lunar day 29 of month 12, not 01-01"},
+      {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-02-17, "
+       "name: Tết, lunar: +1-01}\n",
+       "h.yaml:4:48: lunar: expected the lunar month and day as MM-DD"},
       {"years:\n  - year: 2026\n    days_off:\n      - {date: 2026-02-17}\n",
        "h.yaml:4:9: name: required"},
       {"years:\n  - year: 2026\n    working_days:\n      - {date: 2026-01-12, "
