@@ -1,6 +1,9 @@
 #include "gateway/audit/verify.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -24,11 +27,26 @@ class JournalSource : public Source {
   // The live journal (the last of `dirs`) is read from `live_from` to
   // `until`.
   JournalSource(std::vector<std::string> dirs, JournalPosition live_from,
-                JournalPosition until, std::optional<ChainHead> start)
+                JournalPosition until, std::optional<ChainHead> start,
+                std::function<void(const VerifyProgress&)> progress)
       : dirs_(std::move(dirs)),
         live_from_(live_from),
         until_(until),
-        start_(std::move(start)) {}
+        start_(std::move(start)),
+        progress_(std::move(progress)) {
+    if (!progress_) return;
+    for (size_t d = 0; d < dirs_.size(); ++d) {
+      absl::StatusOr<std::vector<SegmentFile>> files = ListSegments(dirs_[d]);
+      if (!files.ok()) continue;  // the walk reports it
+      for (const SegmentFile& file : *files) {
+        if (d + 1 < dirs_.size() ||
+            (file.number >= live_from_.segment &&
+             (until_.segment == 0 || file.number <= until_.segment))) {
+          done_.total += 2;  // checkpoints, then records
+        }
+      }
+    }
+  }
 
   absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) override {
     uint64_t ordinal = 0;
@@ -38,6 +56,7 @@ class JournalSource : public Source {
           if (frame.type != FrameType::kRecord) return true;
           Row row;
           row.ordinal = ++ordinal;
+          done_.records = ordinal;
           row.where = Place(dir, at);
           row.parsed = row.record.ParseFromArray(
               frame.payload.data(), static_cast<int>(frame.payload.size()));
@@ -100,10 +119,14 @@ class JournalSource : public Source {
 
   absl::Status ReadAll(Visit visit, Damage damage) {
     torn_bytes_ = 0;
+    uint64_t started = 0;  // segments of this pass
     for (size_t d = 0; d < dirs_.size(); ++d) {
       const bool live = d + 1 == dirs_.size();
       bool stopped = false;
       JournalScanHooks hooks;
+      hooks.on_segment = [&](const SegmentFile&, const SegmentHeader&) {
+        if (started++ > 0) SegmentRead();  // the one before is done
+      };
       hooks.on_damage = [&](const JournalPosition& at, const std::string& why) {
         damage(at, why, d);
       };
@@ -125,25 +148,42 @@ class JournalSource : public Source {
           hooks));
       if (stopped) break;
     }
+    if (started > 0) SegmentRead();
     return absl::OkStatus();
+  }
+
+  void SegmentRead() {
+    ++done_.done;
+    if (progress_) progress_(done_);
   }
 
   const std::vector<std::string> dirs_;
   const JournalPosition live_from_;
   const JournalPosition until_;
   const std::optional<ChainHead> start_;
+  const std::function<void(const VerifyProgress&)> progress_;
+  VerifyProgress done_;
   uint64_t torn_bytes_ = 0;
 };
 
 class FileSource : public Source {
  public:
-  explicit FileSource(std::string path) : path_(std::move(path)) {}
+  FileSource(std::string path,
+             std::function<void(const VerifyProgress&)> progress)
+      : path_(std::move(path)), progress_(std::move(progress)) {
+    struct stat info;
+    // Read twice: checkpoints, then records.
+    if (progress_ && stat(path_.c_str(), &info) == 0) {
+      done_.total = 2 * static_cast<uint64_t>(info.st_size);
+    }
+  }
 
   absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) override {
     return ReadLines([&](uint64_t number, const std::string& line) {
       if (line.empty() || IsCheckpointLine(line)) return true;
       Row row;
       row.ordinal = number;
+      done_.records = number;
       row.where = absl::StrCat("line ", number);
       absl::StatusOr<ExportLine> parsed = ParseExportLine(line);
       row.parsed = parsed.ok() && parsed->type == ExportLine::Type::kRecord;
@@ -172,21 +212,34 @@ class FileSource : public Source {
 
  private:
   absl::Status ReadLines(
-      absl::FunctionRef<bool(uint64_t, const std::string&)> visit) const {
+      absl::FunctionRef<bool(uint64_t, const std::string&)> visit) {
     std::ifstream in(path_, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path_));
     std::string line;
     uint64_t number = 0;
+    uint64_t unreported = 0;
     while (std::getline(in, line)) {
-      if (!visit(++number, line)) return absl::OkStatus();
+      unreported += line.size() + 1;
+      if (unreported >= kProgressBytes) Report(&unreported);
+      if (!visit(++number, line)) break;
     }
+    Report(&unreported);
     if (in.bad()) {
       return absl::UnavailableError(absl::StrCat("cannot read ", path_));
     }
     return absl::OkStatus();
   }
 
+  void Report(uint64_t* bytes) {
+    done_.done += *bytes;
+    *bytes = 0;
+    if (progress_) progress_(done_);
+  }
+
+  static constexpr uint64_t kProgressBytes = 4 << 20;
   const std::string path_;
+  const std::function<void(const VerifyProgress&)> progress_;
+  VerifyProgress done_;
 };
 
 absl::StatusOr<std::vector<AuditCheckpoint>> LoadAnchors(
@@ -265,7 +318,8 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
     start = HeadOf(archived.back().manifest());
   }
   dirs.push_back(journal_dir);
-  JournalSource source(std::move(dirs), live_from, options.until, start);
+  JournalSource source(std::move(dirs), live_from, options.until, start,
+                       options.progress);
   LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
                              Walk(source, options, std::move(anchors)));
   report.set_torn_tail_bytes(source.torn_bytes());
@@ -281,7 +335,7 @@ absl::StatusOr<VerifyReport> VerifyExportFile(const std::string& path,
   }
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> anchors,
                              LoadAnchors(options));
-  FileSource source(path);
+  FileSource source(path, options.progress);
   return Walk(source, options, std::move(anchors));
 }
 

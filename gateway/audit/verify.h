@@ -83,6 +83,8 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 #define LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -94,6 +96,18 @@ namespace lienthong::audit {
 
 // The result: the VerifyAudit RPC's response.
 using VerifyReport = ::lienthong::v1::VerifyAuditResponse;
+
+// How far a verification is, for a progress display. The work is counted
+// in units whose total is known from the start: segment files read for a
+// journal, bytes for an export file. Each is read twice, once for the
+// checkpoints and once for the records, so `total` counts both; `done` can
+// pass `total` when tampering sends the walk looking for a moved record.
+struct VerifyProgress {
+  uint64_t done = 0;
+  uint64_t total = 0;
+  // Records read in the records pass so far.
+  uint64_t records = 0;
+};
 
 struct VerifyOptions {
   // The key checkpoints must verify with. Required.
@@ -111,6 +125,10 @@ struct VerifyOptions {
   // Read the live journal only up to here (segment 0: to its end): a
   // running gateway's durable end.
   JournalPosition until;
+  // Called on the verifying thread as the walk goes: after each segment
+  // file of a journal, every few MiB of an export file, and once at the
+  // end. Optional.
+  std::function<void(const VerifyProgress&)> progress;
 };
 
 // Verifies the journal in `journal_dir`. Returns the report (tampering is a

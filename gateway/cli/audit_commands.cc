@@ -20,6 +20,7 @@
 #include "gateway/cli/args.h"
 #include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
+#include "gateway/cli/progress.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/dates.h"
 #include "grpcpp/client_context.h"
@@ -62,6 +63,8 @@ constexpr char kVerifyNotes[] =
     "replaced key file is noticed. --anchors cross-checks the checkpoints\n"
     "shipped off the host (this is what catches a journal whose end was cut\n"
     "together with its checkpoints); --archive walks every archive first.\n"
+    "An offline check that takes more than 2 s shows its progress on the\n"
+    "error stream (redrawn on a terminal, a line every 10 s otherwise).\n"
     "Exit code 9: the log or export is NOT intact; the first bad record (or\n"
     "checkpoint) and what is wrong (edited, deleted, reordered, inserted,\n"
     "truncated, bad signature, corrupt, checkpoint missing) are printed.";
@@ -371,6 +374,20 @@ ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
   return PrintVerifyReport(report, options.json, out, err);
 }
 
+namespace {
+
+// "312400 records checked, 12 s".
+std::string VerifyProgressText(const audit::VerifyProgress& progress,
+                               absl::Duration elapsed) {
+  if (progress.records == 0) {
+    return absl::StrCat("reading the checkpoints, ", FormatElapsed(elapsed));
+  }
+  return absl::StrCat(progress.records, " records checked, ",
+                      FormatElapsed(elapsed));
+}
+
+}  // namespace
+
 ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
                                std::ostream& out, std::ostream& err) {
   if (args.public_key.empty()) {
@@ -407,9 +424,27 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
   options.key_pinned = !args.key_sha256.empty();
   options.anchor_file = args.anchors;
   options.archive_dir = args.archive;
+  const absl::Time start = absl::Now();
+  ProgressBar bar(err,
+                  IsTerminal(err) ? ProgressBar::Mode::kTerminal
+                                  : ProgressBar::Mode::kPlain,
+                  absl::Seconds(10));
+  bool shown = false;
+  ProgressCounts counts;
+  std::string text;
+  options.progress = [&](const audit::VerifyProgress& progress) {
+    const absl::Time now = absl::Now();
+    counts = {static_cast<int64_t>(progress.done), 0,
+              static_cast<int64_t>(progress.total)};
+    text = VerifyProgressText(progress, now - start);
+    if (!shown && now - start < args.progress_after) return;
+    shown = true;
+    bar.Show(counts, text, now);
+  };
   absl::StatusOr<audit::VerifyReport> report =
       args.file.empty() ? audit::VerifyJournal(args.journal, options)
                         : audit::VerifyExportFile(args.file, options);
+  if (shown) bar.Finish(counts, text);
   if (!report.ok()) {
     if (report.status().code() == absl::StatusCode::kNotFound ||
         report.status().code() == absl::StatusCode::kInvalidArgument) {

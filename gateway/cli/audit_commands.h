@@ -93,6 +93,10 @@ struct OfflineVerifyArgs {
   std::string anchors;     // --anchors FILE
   std::string archive;     // --archive DIR (with --journal)
   bool json = false;
+  // A check that ends sooner shows no progress; one that takes longer
+  // shows it on the error stream, redrawn on a terminal, a line every 10 s
+  // otherwise.
+  absl::Duration progress_after = absl::Seconds(2);
 };
 
 // Runs `audit query`: pages through AuditService/QueryAudit (up to

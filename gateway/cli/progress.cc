@@ -59,7 +59,10 @@ std::string FormatElapsed(absl::Duration elapsed) {
 }
 
 bool IsTerminal(const std::ostream& out) {
-  if (&out != &std::cout || isatty(STDOUT_FILENO) != 1) return false;
+  const int fd = &out == &std::cout   ? STDOUT_FILENO
+                 : &out == &std::cerr ? STDERR_FILENO
+                                      : -1;
+  if (fd < 0 || isatty(fd) != 1) return false;
   const char* term = std::getenv("TERM");
   return term == nullptr || std::strcmp(term, "dumb") != 0;
 }

@@ -38,8 +38,9 @@ std::string RenderPercent(const ProgressCounts& counts);
 // Thread-safe.
 std::string FormatElapsed(absl::Duration elapsed);
 
-// Returns true when `out` is the process's standard output, that is a
-// terminal, and TERM is not "dumb": only then is a line redrawn in place.
+// Returns true when `out` is the process's standard output or error, that
+// is a terminal, and TERM is not "dumb": only then is a line redrawn in
+// place.
 // Thread-safe.
 bool IsTerminal(const std::ostream& out);
 

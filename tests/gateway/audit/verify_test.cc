@@ -123,6 +123,57 @@ TEST_F(ExportTest, WholeExportVerifiesOffline) {
   EXPECT_EQ(report->last_checkpoint_sequence(), kExported);
 }
 
+// What a progress display sees of one verification.
+struct ProgressSeen {
+  std::vector<VerifyProgress> reports;
+  std::function<void(const VerifyProgress&)> Hook() {
+    return [this](const VerifyProgress& p) { reports.push_back(p); };
+  }
+  // Done never goes back, the total never changes, and records only grow.
+  void ExpectSteady() const {
+    for (size_t i = 1; i < reports.size(); ++i) {
+      EXPECT_GE(reports[i].done, reports[i - 1].done) << i;
+      EXPECT_EQ(reports[i].total, reports[0].total) << i;
+      EXPECT_GE(reports[i].records, reports[i - 1].records) << i;
+    }
+  }
+};
+
+TEST_F(ExportTest, ProgressIsReportedUntilTheWholeIsRead) {
+  const std::string& journal = log_->options().journal_dir;
+  auto segments = ListSegments(journal);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 3u);
+
+  // A journal: each segment once for the checkpoints, once for the records.
+  ProgressSeen seen;
+  VerifyOptions options = options_;
+  options.progress = seen.Hook();
+  auto report = VerifyJournal(journal, options);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->intact());
+  ASSERT_EQ(seen.reports.size(), 2 * segments->size());
+  seen.ExpectSteady();
+  EXPECT_EQ(seen.reports.front().done, 1u);
+  EXPECT_EQ(seen.reports.front().records, 0u);  // checkpoints first
+  EXPECT_EQ(seen.reports.back().done, 2 * segments->size());
+  EXPECT_EQ(seen.reports.back().total, 2 * segments->size());
+  EXPECT_EQ(seen.reports.back().records, kExported);
+
+  // An export file: in bytes, read twice.
+  ProgressSeen file;
+  options.progress = file.Hook();
+  report = VerifyExportFile(path_, options);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->intact());
+  ASSERT_GE(file.reports.size(), 2u);
+  file.ExpectSteady();
+  const uint64_t size = std::filesystem::file_size(path_);
+  EXPECT_EQ(file.reports.back().done, 2 * size);
+  EXPECT_EQ(file.reports.back().total, 2 * size);
+  EXPECT_EQ(file.reports.back().records, lines_.size());
+}
+
 TEST_F(ExportTest, ExportSinceATimeVerifiesOnItsOwn) {
   auto from = ParseExportLine(lines_[RecordLine(lines_, 2500)]);
   ASSERT_THAT(from, IsOk());

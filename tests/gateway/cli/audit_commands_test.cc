@@ -390,6 +390,32 @@ TEST_F(AuditCommandsTest, VerifiesAJournalWithItsAnchorsOffline) {
               StartsWith("Audit log NOT intact: record 31: truncated."));
 }
 
+TEST_F(AuditCommandsTest, ALongOfflineVerifyShowsItsProgressOnTheErrorStream) {
+  const std::string journal = MakeJournal(3000);  // a few 1 MiB segments
+  OfflineVerifyArgs args;
+  args.journal = journal;
+  args.public_key = signing_;
+  // A quick check shows nothing but its report.
+  std::ostringstream out, err;
+  EXPECT_EQ(RunAuditVerifyOffline(args, out, err), ExitCode::kOk) << err.str();
+  EXPECT_THAT(out.str(), StartsWith("Audit log intact: 3001 records"));
+  EXPECT_EQ(err.str(), "");
+
+  // One past `progress_after`: a line when it shows first, and the last
+  // (not a terminal: plain lines, no redrawing).
+  args.progress_after = absl::ZeroDuration();
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunAuditVerifyOffline(args, out2, err2), ExitCode::kOk);
+  EXPECT_EQ(out2.str(), out.str());
+  const std::vector<std::string> lines =
+      absl::StrSplit(err2.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << err2.str();
+  EXPECT_THAT(lines[0], StartsWith("[ "));
+  EXPECT_THAT(lines[0], HasSubstr("%] reading the checkpoints, "));
+  EXPECT_THAT(lines[1], StartsWith("[100%] 3001 records checked, "));
+  EXPECT_THAT(err2.str(), Not(HasSubstr("\r")));
+}
+
 TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
   const std::string journal = MakeJournal(50);
   Result nothing = RunLienthong(
