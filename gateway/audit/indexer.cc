@@ -115,6 +115,7 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
     batch.clear();
     state_ = state;
     indexed_sequence_.store(state_.sequence);
+    if (options_.progress) options_.progress(state_.next, state_.sequence);
     return absl::OkStatus();
   };
   LIENTHONG_RETURN_IF_ERROR(ReadJournal(

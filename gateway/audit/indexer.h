@@ -40,6 +40,11 @@ class Indexer {
     absl::Duration interval = absl::Seconds(1);
     // Records per transaction.
     size_t batch = 20000;
+    // Called after each batch is in the index with where the indexer has
+    // reached and the last record indexed, on the indexing thread; for a
+    // rebuild's progress display. Optional.
+    std::function<void(const JournalPosition& reached, uint64_t sequence)>
+        progress;
     // A query waits for at most this many records to be indexed; with
     // more behind (a rebuild) it fails instead.
     uint64_t max_query_backlog = 20000;

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -18,6 +19,7 @@
 #include "gateway/audit/verify.h"
 #include "gateway/cli/audit_commands.h"
 #include "gateway/cli/output.h"
+#include "gateway/cli/progress.h"
 
 namespace lienthong::cli {
 namespace {
@@ -46,7 +48,8 @@ constexpr char kReindexNotes[] =
     "stale index on its own, in the background, at start. For the SQLite\n"
     "index file only: with audit.index_store: postgres each gateway rebuilds\n"
     "its own rows of the shared index itself when they do not match its\n"
-    "journal.";
+    "journal. A rebuild that takes more than 2 s shows its progress on the\n"
+    "error stream.";
 
 constexpr char kArchiveExamples[] =
     R"(lienthong audit archive --journal /var/lib/lienthong/audit-journal \
@@ -155,7 +158,8 @@ ExitCode RunAuditNewEpoch(const NewEpochArgs& args, std::ostream& out,
 }
 
 ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
-                         std::ostream& out, std::ostream& err) {
+                         std::ostream& out, std::ostream& err,
+                         absl::Duration progress_after) {
   absl::StatusOr<std::vector<audit::SegmentFile>> segments =
       audit::ListSegments(journal);
   if (!segments.ok() || segments->empty()) {
@@ -178,12 +182,30 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
   audit::Indexer::Options indexer_options;
   indexer_options.journal_dir = journal;
   indexer_options.journal_id = (*opened)->tail().journal_id;
+  const absl::Time start = absl::Now();
+  QuietProgress shown(err, progress_after);
+  const int64_t total = static_cast<int64_t>(segments->size());
+  indexer_options.progress = [&](const audit::JournalPosition& reached,
+                                 uint64_t sequence) {
+    // Segments before the one the indexer has reached are done.
+    const int64_t done = std::count_if(
+        segments->begin(), segments->end(),
+        [&](const audit::SegmentFile& s) { return s.number < reached.segment; });
+    shown.Update({done, 0, total},
+                 absl::StrCat("up to record ", sequence, ", ",
+                              FormatElapsed(absl::Now() - start)));
+  };
   audit::Indexer indexer(indexer_options, db->get(), [] {
     return audit::Indexer::Durable{};
   });
-  if (absl::Status indexed = indexer.RunOnce(); !indexed.ok()) {
-    return Fail(indexed, err);
+  absl::Status indexed = indexer.RunOnce();
+  if (indexed.ok()) {
+    shown.Update({total, 0, total},
+                 absl::StrCat("up to record ", indexer.indexed_sequence(), ", ",
+                              FormatElapsed(absl::Now() - start)));
   }
+  shown.Finish();
+  if (!indexed.ok()) return Fail(indexed, err);
   absl::StatusOr<uint64_t> rows = (*db)->CountRecords();
   out << "Indexed " << (rows.ok() ? *rows : 0) << " records, up to record "
       << indexer.indexed_sequence() << ", into " << index << "\n";

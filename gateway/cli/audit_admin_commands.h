@@ -58,9 +58,12 @@ ExitCode RunAuditNewEpoch(const NewEpochArgs& args, std::ostream& out,
                           std::ostream& err);
 
 // Runs `audit reindex`: empties the index file and indexes the whole
-// journal. Returns kOk, kUsage for a missing journal, kOther on failure.
+// journal, showing its progress on `err` once it has run `progress_after`
+// (QuietProgress). Returns kOk, kUsage for a missing journal, kOther on
+// failure.
 ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
-                         std::ostream& out, std::ostream& err);
+                         std::ostream& out, std::ostream& err,
+                         absl::Duration progress_after = absl::Seconds(2));
 
 // Runs `audit archive`. Returns kOk (also when nothing was old enough),
 // kUsage for bad arguments or keys, kOther on failure (nothing unverified is

@@ -425,26 +425,16 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
   options.anchor_file = args.anchors;
   options.archive_dir = args.archive;
   const absl::Time start = absl::Now();
-  ProgressBar bar(err,
-                  IsTerminal(err) ? ProgressBar::Mode::kTerminal
-                                  : ProgressBar::Mode::kPlain,
-                  absl::Seconds(10));
-  bool shown = false;
-  ProgressCounts counts;
-  std::string text;
+  QuietProgress shown(err, args.progress_after);
   options.progress = [&](const audit::VerifyProgress& progress) {
-    const absl::Time now = absl::Now();
-    counts = {static_cast<int64_t>(progress.done), 0,
-              static_cast<int64_t>(progress.total)};
-    text = VerifyProgressText(progress, now - start);
-    if (!shown && now - start < args.progress_after) return;
-    shown = true;
-    bar.Show(counts, text, now);
+    shown.Update({static_cast<int64_t>(progress.done), 0,
+                  static_cast<int64_t>(progress.total)},
+                 VerifyProgressText(progress, absl::Now() - start));
   };
   absl::StatusOr<audit::VerifyReport> report =
       args.file.empty() ? audit::VerifyJournal(args.journal, options)
                         : audit::VerifyExportFile(args.file, options);
-  if (shown) bar.Finish(counts, text);
+  shown.Finish();
   if (!report.ok()) {
     if (report.status().code() == absl::StatusCode::kNotFound ||
         report.status().code() == absl::StatusCode::kInvalidArgument) {

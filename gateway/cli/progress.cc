@@ -7,9 +7,11 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 namespace lienthong::cli {
 namespace {
@@ -109,6 +111,27 @@ void ProgressBar::Break() {
   if (!line_open_) return;
   out_ << "\n" << std::flush;
   line_open_ = false;
+}
+
+QuietProgress::QuietProgress(std::ostream& err, absl::Duration after)
+    : start_(absl::Now()),
+      after_(after),
+      bar_(err,
+           IsTerminal(err) ? ProgressBar::Mode::kTerminal
+                           : ProgressBar::Mode::kPlain,
+           absl::Seconds(10)) {}
+
+void QuietProgress::Update(const ProgressCounts& counts, std::string text) {
+  counts_ = counts;
+  text_ = std::move(text);
+  const absl::Time now = absl::Now();
+  if (!shown_ && now - start_ < after_) return;
+  shown_ = true;
+  bar_.Show(counts_, text_, now);
+}
+
+void QuietProgress::Finish() {
+  if (shown_) bar_.Finish(counts_, text_);
 }
 
 }  // namespace lienthong::cli

@@ -92,6 +92,28 @@ class ProgressBar {
   absl::Time last_printed_ ABSL_GUARDED_BY(mu_);
 };
 
+// The progress of work that is usually quick (an offline check, a
+// rebuild) on the error stream: nothing until `after` has passed, so quick
+// runs and scripts see only the result; then a ProgressBar, redrawn on a
+// terminal, a line every 10 s otherwise. Not thread-safe.
+class QuietProgress {
+ public:
+  QuietProgress(std::ostream& err, absl::Duration after);
+
+  // Notes where the work is; shows it once `after` has passed.
+  void Update(const ProgressCounts& counts, std::string text);
+  // Shows the last update as the final line, when anything was shown.
+  void Finish();
+
+ private:
+  const absl::Time start_;
+  const absl::Duration after_;
+  ProgressBar bar_;
+  bool shown_ = false;
+  ProgressCounts counts_;
+  std::string text_;
+};
+
 }  // namespace lienthong::cli
 
 #endif  // LIENTHONG_GATEWAY_CLI_PROGRESS_H_

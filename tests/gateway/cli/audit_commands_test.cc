@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/cli/audit_admin_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/audit/test_util.h"
@@ -414,6 +415,26 @@ TEST_F(AuditCommandsTest, ALongOfflineVerifyShowsItsProgressOnTheErrorStream) {
   EXPECT_THAT(lines[0], HasSubstr("%] reading the checkpoints, "));
   EXPECT_THAT(lines[1], StartsWith("[100%] 3001 records checked, "));
   EXPECT_THAT(err2.str(), Not(HasSubstr("\r")));
+}
+
+TEST_F(AuditCommandsTest, ALongReindexShowsItsProgressOnTheErrorStream) {
+  const std::string journal = MakeJournal(3000);  // a few 1 MiB segments
+  const std::string index = dir_.File("rebuilt.db");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunAuditReindex(journal, index, out, err), ExitCode::kOk)
+      << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("Indexed 3001 records, up to record 3001"));
+  EXPECT_EQ(err.str(), "");  // quick: no progress
+
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunAuditReindex(journal, index, out2, err2, absl::ZeroDuration()),
+            ExitCode::kOk);
+  EXPECT_EQ(out2.str(), out.str());
+  const std::vector<std::string> lines =
+      absl::StrSplit(err2.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << err2.str();
+  EXPECT_THAT(lines.front(), StartsWith("["));
+  EXPECT_THAT(lines.back(), StartsWith("[100%] up to record 3001, "));
 }
 
 TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
