@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -249,6 +250,50 @@ absl::Status ReadJournal(const std::string& dir, JournalPosition from,
                                                 const Frame&)>
                              visit,
                          const JournalScanHooks& hooks = {});
+
+// How far a tool that reads the journal is (verify, export, reindex), for a
+// progress display. `done` and `total` count units whose total is known
+// from the start: segment files read, or bytes of an export file; a tool
+// that reads everything twice (checkpoints, then records) counts both
+// reads, and `done` can pass `total` when it reads more (verification
+// looking for a moved record).
+struct ReadProgress {
+  uint64_t done = 0;
+  uint64_t total = 0;
+  // Records read so far in the pass that reads them.
+  uint64_t records = 0;
+};
+using ReadProgressFn = std::function<void(const ReadProgress&)>;
+
+// Reports ReadProgress for passes of ReadJournal over `segments` segment
+// files each: a segment is done when the next one begins (SegmentBegun,
+// from JournalScanHooks::on_segment) or its pass ends (PassEnded). Does
+// nothing without `report`. Not thread-safe.
+class SegmentProgress {
+ public:
+  SegmentProgress(ReadProgressFn report, uint64_t segments, int passes)
+      : report_(std::move(report)) {
+    now_.total = segments * static_cast<uint64_t>(passes);
+  }
+  void SegmentBegun() {
+    if (begun_++ > 0) Step();
+  }
+  void PassEnded() {
+    if (begun_ > 0) Step();
+    begun_ = 0;
+  }
+  void set_records(uint64_t records) { now_.records = records; }
+  bool enabled() const { return static_cast<bool>(report_); }
+
+ private:
+  void Step() {
+    ++now_.done;
+    if (report_) report_(now_);
+  }
+  const ReadProgressFn report_;
+  ReadProgress now_;
+  uint64_t begun_ = 0;
+};
 
 }  // namespace lienthong::audit
 

@@ -154,7 +154,19 @@ absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line) {
 }
 
 absl::Status Export(const std::string& journal_dir, absl::Time since,
-                    absl::FunctionRef<absl::Status(absl::string_view)> write) {
+                    absl::FunctionRef<absl::Status(absl::string_view)> write,
+                    const ReadProgressFn& progress) {
+  uint64_t segments = 0;
+  if (progress) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::vector<SegmentFile> files,
+                               ListSegments(journal_dir));
+    segments = files.size();
+  }
+  SegmentProgress counted(progress, segments, /*passes=*/2);
+  JournalScanHooks hooks;
+  hooks.on_segment = [&](const SegmentFile&, const SegmentHeader&) {
+    counted.SegmentBegun();
+  };
   // Pass 1: the first record at or after `since`, and the checkpoints from
   // it on. Checkpoints are few (one per thousand records), so they are held.
   std::optional<uint64_t> first;
@@ -178,7 +190,9 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
           checkpoints.push_back(std::move(checkpoint));
         }
         return true;
-      }));
+      },
+      hooks));
+  counted.PassEnded();
   if (!first.has_value()) return absl::OkStatus();
   // Checkpoints go first: cutting lines off the end of the file then leaves
   // checkpoints for records that are gone, which verification reports.
@@ -187,8 +201,10 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
   }
   absl::Status write_status;
   bool started = false;
+  uint64_t written = 0;
   LIENTHONG_RETURN_IF_ERROR(ReadJournal(
-      journal_dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
+      journal_dir, {}, {},
+      [&](const JournalPosition&, const Frame& frame) {
         if (frame.type != FrameType::kRecord) return true;
         AuditRecord record;
         if (!record.ParseFromArray(frame.payload.data(),
@@ -197,14 +213,18 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
         }
         started = started || record.sequence() == *first;
         if (!started) return true;
+        counted.set_records(++written);
         write_status = write(RecordJsonLine(record));
         return write_status.ok();
-      }));
+      },
+      hooks));
+  counted.PassEnded();
   return write_status;
 }
 
 absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
-                          const std::string& path) {
+                          const std::string& path,
+                          const ReadProgressFn& progress) {
   struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
   };
@@ -230,7 +250,8 @@ absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
           return unwritable;
         }
         return absl::OkStatus();
-      }));
+      },
+      progress));
   if (std::fflush(file.get()) != 0 || ::fsync(fileno(file.get())) != 0 ||
       std::fclose(file.release()) != 0) {
     return unwritable;

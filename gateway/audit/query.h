@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_index.h"
+#include "gateway/audit/journal.h"
 #include "gateway/audit/record.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -76,14 +77,18 @@ absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line);
 // the records. Returns the first error of `write` or the journal
 // (UNAVAILABLE, NOT_FOUND for no journal). Streams: memory does not grow
 // with the journal. Thread-safe; runs alongside the writer.
+// `progress`, when given, is told after each segment file read (each is
+// read twice).
 absl::Status Export(const std::string& journal_dir, absl::Time since,
-                    absl::FunctionRef<absl::Status(absl::string_view)> write);
+                    absl::FunctionRef<absl::Status(absl::string_view)> write,
+                    const ReadProgressFn& progress = nullptr);
 
 // Export into a new file at `path` (replaced if present), owner-only (mode
 // 0600, also when an older file was not), synced. Fails with
 // UNAVAILABLE when it cannot be written.
 absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
-                          const std::string& path);
+                          const std::string& path,
+                          const ReadProgressFn& progress = nullptr);
 
 }  // namespace lienthong::audit
 

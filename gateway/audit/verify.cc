@@ -28,25 +28,13 @@ class JournalSource : public Source {
   // `until`.
   JournalSource(std::vector<std::string> dirs, JournalPosition live_from,
                 JournalPosition until, std::optional<ChainHead> start,
-                std::function<void(const VerifyProgress&)> progress)
+                ReadProgressFn progress)
       : dirs_(std::move(dirs)),
         live_from_(live_from),
         until_(until),
         start_(std::move(start)),
-        progress_(std::move(progress)) {
-    if (!progress_) return;
-    for (size_t d = 0; d < dirs_.size(); ++d) {
-      absl::StatusOr<std::vector<SegmentFile>> files = ListSegments(dirs_[d]);
-      if (!files.ok()) continue;  // the walk reports it
-      for (const SegmentFile& file : *files) {
-        if (d + 1 < dirs_.size() ||
-            (file.number >= live_from_.segment &&
-             (until_.segment == 0 || file.number <= until_.segment))) {
-          done_.total += 2;  // checkpoints, then records
-        }
-      }
-    }
-  }
+        progress_(progress, progress ? CountSegments() : 0,
+                  /*passes=*/2) {}
 
   absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) override {
     uint64_t ordinal = 0;
@@ -56,7 +44,7 @@ class JournalSource : public Source {
           if (frame.type != FrameType::kRecord) return true;
           Row row;
           row.ordinal = ++ordinal;
-          done_.records = ordinal;
+          progress_.set_records(ordinal);
           row.where = Place(dir, at);
           row.parsed = row.record.ParseFromArray(
               frame.payload.data(), static_cast<int>(frame.payload.size()));
@@ -119,13 +107,12 @@ class JournalSource : public Source {
 
   absl::Status ReadAll(Visit visit, Damage damage) {
     torn_bytes_ = 0;
-    uint64_t started = 0;  // segments of this pass
     for (size_t d = 0; d < dirs_.size(); ++d) {
       const bool live = d + 1 == dirs_.size();
       bool stopped = false;
       JournalScanHooks hooks;
       hooks.on_segment = [&](const SegmentFile&, const SegmentHeader&) {
-        if (started++ > 0) SegmentRead();  // the one before is done
+        progress_.SegmentBegun();
       };
       hooks.on_damage = [&](const JournalPosition& at, const std::string& why) {
         damage(at, why, d);
@@ -148,28 +135,38 @@ class JournalSource : public Source {
           hooks));
       if (stopped) break;
     }
-    if (started > 0) SegmentRead();
+    progress_.PassEnded();
     return absl::OkStatus();
   }
 
-  void SegmentRead() {
-    ++done_.done;
-    if (progress_) progress_(done_);
+  // The segment files the walk reads (each twice).
+  uint64_t CountSegments() const {
+    uint64_t count = 0;
+    for (size_t d = 0; d < dirs_.size(); ++d) {
+      absl::StatusOr<std::vector<SegmentFile>> files = ListSegments(dirs_[d]);
+      if (!files.ok()) continue;  // the walk reports it
+      for (const SegmentFile& file : *files) {
+        const bool archived = d + 1 < dirs_.size();
+        if (archived || (file.number >= live_from_.segment &&
+                         (until_.segment == 0 || file.number <= until_.segment))) {
+          ++count;
+        }
+      }
+    }
+    return count;
   }
 
   const std::vector<std::string> dirs_;
   const JournalPosition live_from_;
   const JournalPosition until_;
   const std::optional<ChainHead> start_;
-  const std::function<void(const VerifyProgress&)> progress_;
-  VerifyProgress done_;
+  SegmentProgress progress_;
   uint64_t torn_bytes_ = 0;
 };
 
 class FileSource : public Source {
  public:
-  FileSource(std::string path,
-             std::function<void(const VerifyProgress&)> progress)
+  FileSource(std::string path, ReadProgressFn progress)
       : path_(std::move(path)), progress_(std::move(progress)) {
     struct stat info;
     // Read twice: checkpoints, then records.
@@ -238,8 +235,8 @@ class FileSource : public Source {
 
   static constexpr uint64_t kProgressBytes = 4 << 20;
   const std::string path_;
-  const std::function<void(const VerifyProgress&)> progress_;
-  VerifyProgress done_;
+  const ReadProgressFn progress_;
+  ReadProgress done_;
 };
 
 absl::StatusOr<std::vector<AuditCheckpoint>> LoadAnchors(

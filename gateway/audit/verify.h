@@ -83,8 +83,6 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 #define LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 
-#include <cstdint>
-#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -97,17 +95,9 @@ namespace lienthong::audit {
 // The result: the VerifyAudit RPC's response.
 using VerifyReport = ::lienthong::v1::VerifyAuditResponse;
 
-// How far a verification is, for a progress display. The work is counted
-// in units whose total is known from the start: segment files read for a
-// journal, bytes for an export file. Each is read twice, once for the
-// checkpoints and once for the records, so `total` counts both; `done` can
-// pass `total` when tampering sends the walk looking for a moved record.
-struct VerifyProgress {
-  uint64_t done = 0;
-  uint64_t total = 0;
-  // Records read in the records pass so far.
-  uint64_t records = 0;
-};
+// How far a verification is (journal.h): segment files for a journal,
+// bytes for an export file.
+using VerifyProgress = ReadProgress;
 
 struct VerifyOptions {
   // The key checkpoints must verify with. Required.
@@ -128,7 +118,7 @@ struct VerifyOptions {
   // Called on the verifying thread as the walk goes: after each segment
   // file of a journal, every few MiB of an export file, and once at the
   // end. Optional.
-  std::function<void(const VerifyProgress&)> progress;
+  ReadProgressFn progress;
 };
 
 // Verifies the journal in `journal_dir`. Returns the report (tampering is a

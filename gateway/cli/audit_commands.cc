@@ -79,7 +79,9 @@ constexpr char kExportNotes[] =
     "Reads the journal folder directly (on the gateway host; the gateway may\n"
     "keep running). Writes JSON lines for a SIEM: the checkpoints, then the\n"
     "records from the first one at or after --since to the end (archived\n"
-    "records are not exported). Check it with 'lienthong audit verify --file'.";
+    "records are not exported). Check it with 'lienthong audit verify --file'.\n"
+    "An export that takes more than 2 s shows its progress on the error\n"
+    "stream.";
 
 constexpr char kKeygenExamples[] =
     R"(lienthong audit keygen --signing-key /etc/lienthong/audit-signing.pem \
@@ -452,7 +454,7 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
 
 ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir,
                         const std::string& out_file, std::ostream& out,
-                        std::ostream& err) {
+                        std::ostream& err, absl::Duration progress_after) {
   absl::Time from = absl::InfinitePast();
   if (!since.empty()) {
     absl::StatusOr<absl::Time> parsed = ParseAuditTime(since, "--since");
@@ -465,7 +467,19 @@ ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir
             absl::StrCat("--journal: no such folder: ", journal_dir)),
         err);
   }
-  absl::Status status = audit::ExportToFile(journal_dir, from, out_file);
+  const absl::Time start = absl::Now();
+  QuietProgress shown(err, progress_after);
+  absl::Status status = audit::ExportToFile(
+      journal_dir, from, out_file, [&](const audit::ReadProgress& progress) {
+        const std::string elapsed = FormatElapsed(absl::Now() - start);
+        shown.Update({static_cast<int64_t>(progress.done), 0,
+                      static_cast<int64_t>(progress.total)},
+                     progress.records == 0
+                         ? absl::StrCat("finding the first record, ", elapsed)
+                         : absl::StrCat(progress.records, " records written, ",
+                                        elapsed));
+      });
+  shown.Finish();
   if (!status.ok()) {
     err << "lienthong: " << OneLine(status.message()) << "\n";
     return ExitCode::kOther;

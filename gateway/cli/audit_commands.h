@@ -120,12 +120,14 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
                                std::ostream& out, std::ostream& err);
 
 // Runs `audit export`: writes the records from `since` ("" = all) to the end
-// of the journal in `journal_dir` into `out_file` (ExportToFile). Returns
-// kOk, kUsage for a bad time or a missing journal, or kOther when the export
-// fails.
+// of the journal in `journal_dir` into `out_file` (ExportToFile), showing
+// its progress on `err` once it has run `progress_after` (QuietProgress).
+// Returns kOk, kUsage for a bad time or a missing journal, or kOther when
+// the export fails.
 ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir,
                         const std::string& out_file, std::ostream& out,
-                        std::ostream& err);
+                        std::ostream& err,
+                        absl::Duration progress_after = absl::Seconds(2));
 
 // Runs `audit keygen`: creates the signing key file and/or the HMAC and
 // digest key files (never overwriting) and prints the public key and its

@@ -139,7 +139,7 @@ struct ProgressSeen {
   }
 };
 
-TEST_F(ExportTest, ProgressIsReportedUntilTheWholeIsRead) {
+TEST_F(ExportTest, VerifyAndExportReportTheirProgressUntilTheWholeIsRead) {
   const std::string& journal = log_->options().journal_dir;
   auto segments = ListSegments(journal);
   ASSERT_THAT(segments, IsOk());
@@ -172,6 +172,17 @@ TEST_F(ExportTest, ProgressIsReportedUntilTheWholeIsRead) {
   EXPECT_EQ(file.reports.back().done, 2 * size);
   EXPECT_EQ(file.reports.back().total, 2 * size);
   EXPECT_EQ(file.reports.back().records, lines_.size());
+
+  // Exporting reads the journal twice too: where to start, then the records.
+  ProgressSeen exporting;
+  ASSERT_THAT(ExportToFile(journal, absl::InfinitePast(),
+                           dir_.File("again.jsonl"), exporting.Hook()),
+              IsOk());
+  ASSERT_EQ(exporting.reports.size(), 2 * segments->size());
+  exporting.ExpectSteady();
+  EXPECT_EQ(exporting.reports.back().done, 2 * segments->size());
+  EXPECT_EQ(exporting.reports.back().total, 2 * segments->size());
+  EXPECT_EQ(exporting.reports.back().records, kExported);
 }
 
 TEST_F(ExportTest, ExportSinceATimeVerifiesOnItsOwn) {

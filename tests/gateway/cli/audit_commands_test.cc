@@ -417,6 +417,27 @@ TEST_F(AuditCommandsTest, ALongOfflineVerifyShowsItsProgressOnTheErrorStream) {
   EXPECT_THAT(err2.str(), Not(HasSubstr("\r")));
 }
 
+TEST_F(AuditCommandsTest, ALongExportShowsItsProgressOnTheErrorStream) {
+  const std::string journal = MakeJournal(3000);  // a few 1 MiB segments
+  const std::string exported = dir_.File("all.jsonl");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunAuditExport("", journal, exported, out, err), ExitCode::kOk)
+      << err.str();
+  EXPECT_EQ(err.str(), "");  // quick: no progress
+  const std::string whole = ReadFile(exported);
+
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunAuditExport("", journal, exported, out2, err2,
+                           absl::ZeroDuration()),
+            ExitCode::kOk);
+  EXPECT_EQ(ReadFile(exported), whole);
+  const std::vector<std::string> lines =
+      absl::StrSplit(err2.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << err2.str();
+  EXPECT_THAT(lines.front(), HasSubstr("%] finding the first record, "));
+  EXPECT_THAT(lines.back(), StartsWith("[100%] 3001 records written, "));
+}
+
 TEST_F(AuditCommandsTest, ALongReindexShowsItsProgressOnTheErrorStream) {
   const std::string journal = MakeJournal(3000);  // a few 1 MiB segments
   const std::string index = dir_.File("rebuilt.db");
