@@ -251,7 +251,7 @@ absl::Status ReadJournal(const std::string& dir, JournalPosition from,
                              visit,
                          const JournalScanHooks& hooks = {});
 
-// How far a tool that reads the journal is (verify, export, reindex), for a
+// How far a tool that reads the whole journal is (verify, export), for a
 // progress display. `done` and `total` count units whose total is known
 // from the start: segment files read, or bytes of an export file; a tool
 // that reads everything twice (checkpoints, then records) counts both
@@ -283,7 +283,6 @@ class SegmentProgress {
     begun_ = 0;
   }
   void set_records(uint64_t records) { now_.records = records; }
-  bool enabled() const { return static_cast<bool>(report_); }
 
  private:
   void Step() {

@@ -280,6 +280,10 @@ TEST_F(DvcqgPortalAdapterTest, ExpiredSessionIsRenewedOnceForAllCallers) {
          absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(1));  // waiting for the calls to arrive
   }
+  // When this fails, what the portal saw says whether calls went missing
+  // on the way or only arrived late.
+  EXPECT_EQ(sim_->Stats().of(sim::System::kPortal).hanging, kCalls)
+      << "received " << sim_->Stats().of(sim::System::kPortal).received;
   SetKnobs(sim::Knobs{});
   left.Wait();
   for (int i = 0; i < kCalls; ++i) {
