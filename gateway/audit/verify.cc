@@ -176,11 +176,12 @@ class FileSource : public Source {
   }
 
   absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) override {
+    uint64_t records = 0;
     return ReadLines([&](uint64_t number, const std::string& line) {
       if (line.empty() || IsCheckpointLine(line)) return true;
       Row row;
       row.ordinal = number;
-      done_.records = number;
+      done_.records = ++records;
       row.where = absl::StrCat("line ", number);
       absl::StatusOr<ExportLine> parsed = ParseExportLine(line);
       row.parsed = parsed.ok() && parsed->type == ExportLine::Type::kRecord;
