@@ -301,11 +301,21 @@ absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
 // Verifies the journal through the chosen segments: nothing unverified is
 // signed. Fails with FAILED_PRECONDITION when they do not verify.
 absl::Status VerifyChosen(const ArchiveOptions& options,
-                          const ChosenSegments& chosen) {
+                          const ChosenSegments& chosen, uint64_t* verify_steps) {
   VerifyOptions verify;
   verify.key = &options.key->public_key();
   verify.key_pinned = true;
   verify.until = {chosen.files.back().number, 0};
+  if (options.progress) {
+    // One bar for both stages: the copies come after the verification.
+    verify.progress = [&](const ReadProgress& read) {
+      *verify_steps = read.total;
+      ReadProgress now = read;
+      now.total += chosen.files.size();
+      now.stage = "verifying";
+      options.progress(now);
+    };
+  }
   LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
                              VerifyJournal(options.journal_dir, verify));
   if (!report.intact() ||
@@ -363,18 +373,26 @@ void SetManifestEnd(const ChosenSegments& chosen,
 
 // Writes the archive `folder`: copies of the chosen segments and the manifest,
 // built in `folder`.tmp and renamed into place. Returns the manifest's bytes.
-absl::StatusOr<std::string> WriteArchive(const std::string& archive_dir,
+absl::StatusOr<std::string> WriteArchive(const ArchiveOptions& options,
                                          const std::string& folder,
                                          const ChosenSegments& chosen,
+                                         uint64_t verify_steps,
                                          AuditArchiveManifest& manifest) {
+  const std::string& archive_dir = options.archive_dir;
   const std::string tmp = absl::StrCat(folder, ".tmp");
   std::error_code error;
   std::filesystem::create_directories(archive_dir, error);
   std::filesystem::remove_all(tmp, error);
   std::filesystem::remove_all(folder, error);  // unanchored: from a crash
   if (::mkdir(tmp.c_str(), 0700) != 0) return Errno("cannot create", tmp);
+  ReadProgress copied;
+  copied.done = verify_steps;
+  copied.total = verify_steps + chosen.files.size();
+  copied.stage = "copying";
   for (const SegmentFile& file : chosen.files) {
     LIENTHONG_RETURN_IF_ERROR(CopySegment(file, tmp, manifest));
+    ++copied.done;
+    if (options.progress) options.progress(copied);
   }
   SetManifestEnd(chosen, manifest);
   std::string manifest_bytes = Json(manifest);
@@ -444,7 +462,8 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
       ChooseSegments(options.journal_dir, start.after_segment, options.cutoff));
   ArchiveResult result;
   if (chosen.files.empty()) return result;
-  LIENTHONG_RETURN_IF_ERROR(VerifyChosen(options, chosen));
+  uint64_t verify_steps = 0;
+  LIENTHONG_RETURN_IF_ERROR(VerifyChosen(options, chosen, &verify_steps));
 
   AuditArchiveManifest manifest;
   manifest.set_archive(start.number);
@@ -453,7 +472,7 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
       absl::StrCat(options.archive_dir, "/", ArchiveName(start.number));
   LIENTHONG_ASSIGN_OR_RETURN(
       std::string manifest_bytes,
-      WriteArchive(options.archive_dir, folder, chosen, manifest));
+      WriteArchive(options, folder, chosen, verify_steps, manifest));
   LIENTHONG_RETURN_IF_ERROR(RecordAnchor(options, manifest, manifest_bytes));
   LIENTHONG_RETURN_IF_ERROR(
       RemoveArchived(options, chosen, manifest.last_sequence(), result));

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/audit/journal.h"
 #include "gateway/audit/signing.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -68,6 +69,10 @@ struct ArchiveOptions {
   // The query index, whose entries for archived records are removed
   // (empty: left as they are).
   std::string index_path;
+  // Told as the work goes, on the calling thread: each segment file read
+  // while verifying (stage "verifying", each read twice), then each one
+  // copied and checked (stage "copying"). Optional.
+  ReadProgressFn progress;
 };
 
 struct ArchiveResult {

@@ -262,6 +262,9 @@ struct ReadProgress {
   uint64_t total = 0;
   // Records read so far in the pass that reads them.
   uint64_t records = 0;
+  // What is being done, for work of several kinds ("verifying",
+  // "copying"); empty otherwise.
+  const char* stage = "";
 };
 using ReadProgressFn = std::function<void(const ReadProgress&)>;
 

@@ -64,7 +64,8 @@ constexpr char kArchiveNotes[] =
     "anchor in the journal's ARCHIVED file; the gateway may keep running.\n"
     "'lienthong audit verify --journal ... --archive DIR' then proves the\n"
     "whole history; without --archive verification starts after the last\n"
-    "archive. Archived records leave the query index.";
+    "archive. Archived records leave the query index. A run that takes more\n"
+    "than 2 s shows its progress on the error stream.";
 
 ExitCode Fail(const absl::Status& status, std::ostream& err) {
   err << "lienthong: " << OneLine(status.message()) << "\n";
@@ -232,7 +233,16 @@ ExitCode RunAuditArchive(const ArchiveArgs& args, std::ostream& out,
   options.key = &*key;
   options.node = args.node;
   options.index_path = args.index;
+  const absl::Time start = absl::Now();
+  QuietProgress shown(err, args.progress_after);
+  options.progress = [&](const audit::ReadProgress& progress) {
+    shown.Update({static_cast<int64_t>(progress.done), 0,
+                  static_cast<int64_t>(progress.total)},
+                 absl::StrCat(progress.stage, ", ",
+                              FormatElapsed(absl::Now() - start)));
+  };
   absl::StatusOr<audit::ArchiveResult> result = audit::ArchiveSegments(options);
+  shown.Finish();
   if (!result.ok()) return Fail(result.status(), err);
   if (result->archive == 0) {
     out << "Nothing to archive: no sealed segment is older than "

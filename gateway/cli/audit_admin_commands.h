@@ -43,6 +43,9 @@ struct ArchiveArgs {
   std::string key_sha256;   // --key-sha256
   std::string index;        // --index
   std::string node = "lienthong";  // --node
+  // Progress shows on the error stream once the run has taken this long
+  // (QuietProgress).
+  absl::Duration progress_after = absl::Seconds(2);
 };
 
 // Returns the duration in `text`: absl's form ("2160h", "90m") or whole

@@ -200,10 +200,26 @@ TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
   archive.key = &*key_;
   archive.node = "gw-test";
   archive.index_path = options_.path;
+  std::vector<ReadProgress> seen;
+  archive.progress = [&](const ReadProgress& p) { seen.push_back(p); };
   auto first = ArchiveSegments(archive);
   ASSERT_THAT(first, IsOk());
   ASSERT_EQ(first->archive, 1u);
   EXPECT_GE(first->segments.size(), 2u);
+  // Progress: the verification's reads, then one step per segment copied,
+  // on one scale that ends full.
+  const size_t copies = first->segments.size();
+  ASSERT_GT(seen.size(), copies);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_STREQ(seen[i].stage, i < seen.size() - copies ? "verifying" : "copying")
+        << i;
+    EXPECT_EQ(seen[i].total, seen.back().total) << i;
+    if (i > 0) {
+      EXPECT_GT(seen[i].done, seen[i - 1].done) << i;
+    }
+  }
+  EXPECT_EQ(seen.back().done, seen.back().total);
+  archive.progress = nullptr;
   for (const std::string& name : first->segments) {
     EXPECT_FALSE(std::filesystem::exists(
         absl::StrCat(options_.journal_dir, "/", name)));
