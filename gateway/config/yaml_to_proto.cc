@@ -39,8 +39,28 @@ constexpr int kMaxDepth = 32;
 // Longest number echoed back in an out-of-range message.
 constexpr size_t kMaxEchoedNumber = 32;
 
+// Longest unknown key quoted in an error.
+constexpr size_t kMaxQuotedKey = 64;
+
 constexpr absl::string_view kAnyFullName = "google.protobuf.Any";
 constexpr absl::string_view kAnyTypeUrlPrefix = "type.googleapis.com/";
+
+// An unknown key as an error quotes it. Field names are letters, digits
+// and '_'; a key is quoted up to its first other character, so that a
+// value run into its key by a missing space (`secret:hunter2` is one plain
+// scalar in YAML) never reaches an error message or a log.
+std::string QuotedUnknownKey(const std::string& name) {
+  size_t n = 0;
+  while (n < name.size() && n < kMaxQuotedKey &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(name[n])) ||
+          name[n] == '_')) {
+    ++n;
+  }
+  if (n == name.size()) return absl::StrCat("'", name, "'");
+  std::string quoted = absl::StrCat("'", name.substr(0, n), "...'");
+  if (name[n] == ':') absl::StrAppend(&quoted, " (a space missing after ':'?)");
+  return quoted;
+}
 
 class Converter {
  public:
@@ -133,9 +153,10 @@ class Converter {
       const std::string& name = key.Scalar();
       const FieldDescriptor* field = descriptor->FindFieldByName(name);
       if (field == nullptr) {
-        return Error(key.Mark(), absl::StrCat("unknown key '", name, "' in ",
-                                              PathName(path), " (known keys: ",
-                                              KnownKeys(descriptor), ")"));
+        return Error(key.Mark(),
+                     absl::StrCat("unknown key ", QuotedUnknownKey(name), " in ",
+                                  PathName(path), " (known keys: ",
+                                  KnownKeys(descriptor), ")"));
       }
       auto [previous, inserted] = seen.emplace(name, key.Mark());
       if (!inserted) {

@@ -211,6 +211,14 @@ const ErrorCase kErrorTests[] = {
      "test.yaml:8:7: unknown key 'tokenpath' in adapters[1].config (known "
      "keys: upstream, realm, issuer, token_path, jwks_path, client_id, "
      "client_secret, client_auth_method, redirect_uris"},
+    // A value run into its key (no space after the colon) is one unknown
+    // key in YAML; only its name part is quoted, never the value.
+    {"a secret run into its key",
+     "adapters:\n  - name: v\n    client_secret:hunter2-canary\n",
+     "test.yaml:3:5: unknown key 'client_secret...' (a space missing after "
+     "':'?) in adapters[0] (known keys:"},
+    {"a key with other characters", "listener:\n  adr-ess: x\n",
+     "test.yaml:2:3: unknown key 'adr...' in listener (known keys:"},
     // Wrong types.
     {"string for an integer", "listener:\n  threads: four\n",
      "test.yaml:2:12: listener.threads: expected an integer, got a string"},
@@ -326,6 +334,10 @@ TEST_F(ConfigLoaderTest, ParseErrorsNameTheFileLineAndField) {
 TEST_F(ConfigLoaderTest, ErrorsNeverEchoStringValues) {
   const char* const kSecretsInWrongPlaces[] = {
       "listener:\n  threads: hunter2-topsecret\n",
+      // No space after the colon: key and secret are one unknown key.
+      "adapters:\n  - name: v\n    client_secret:hunter2-topsecret\n",
+      "adapters:\n  - name: v\n    type: vneid-oidc\n    config:\n"
+      "      client_secret:hunter2-topsecret\n",
       "listener:\n  tls:\n    require_client_cert: hunter2-topsecret\n",
       "adapters:\n  - name: p\n    type: grpc-upstream\n    config:\n"
       "      insecure_plaintext: hunter2-topsecret\n",
