@@ -183,7 +183,6 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
   audit::Indexer::Options indexer_options;
   indexer_options.journal_dir = journal;
   indexer_options.journal_id = (*opened)->tail().journal_id;
-  const absl::Time start = absl::Now();
   QuietProgress shown(err, progress_after);
   const int64_t total = static_cast<int64_t>(segments->size());
   indexer_options.progress = [&](const audit::JournalPosition& reached,
@@ -192,9 +191,7 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
     const int64_t done = std::count_if(
         segments->begin(), segments->end(),
         [&](const audit::SegmentFile& s) { return s.number < reached.segment; });
-    shown.Update({done, 0, total},
-                 absl::StrCat("up to record ", sequence, ", ",
-                              FormatElapsed(absl::Now() - start)));
+    shown.Update({done, 0, total}, absl::StrCat("up to record ", sequence));
   };
   audit::Indexer indexer(indexer_options, db->get(), [] {
     return audit::Indexer::Durable{};
@@ -202,8 +199,7 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
   absl::Status indexed = indexer.RunOnce();
   if (indexed.ok()) {
     shown.Update({total, 0, total},
-                 absl::StrCat("up to record ", indexer.indexed_sequence(), ", ",
-                              FormatElapsed(absl::Now() - start)));
+                 absl::StrCat("up to record ", indexer.indexed_sequence()));
   }
   shown.Finish();
   if (!indexed.ok()) return Fail(indexed, err);
@@ -233,13 +229,11 @@ ExitCode RunAuditArchive(const ArchiveArgs& args, std::ostream& out,
   options.key = &*key;
   options.node = args.node;
   options.index_path = args.index;
-  const absl::Time start = absl::Now();
   QuietProgress shown(err, args.progress_after);
   options.progress = [&](const audit::ReadProgress& progress) {
     shown.Update({static_cast<int64_t>(progress.done), 0,
                   static_cast<int64_t>(progress.total)},
-                 absl::StrCat(progress.stage, ", ",
-                              FormatElapsed(absl::Now() - start)));
+                 progress.stage);
   };
   absl::StatusOr<audit::ArchiveResult> result = audit::ArchiveSegments(options);
   shown.Finish();

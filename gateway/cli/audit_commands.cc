@@ -378,14 +378,10 @@ ExitCode RunAuditVerify(const CommonOptions& options, std::ostream& out,
 
 namespace {
 
-// "312400 records checked, 12 s".
-std::string VerifyProgressText(const audit::VerifyProgress& progress,
-                               absl::Duration elapsed) {
-  if (progress.records == 0) {
-    return absl::StrCat("reading the checkpoints, ", FormatElapsed(elapsed));
-  }
-  return absl::StrCat(progress.records, " records checked, ",
-                      FormatElapsed(elapsed));
+// "312400 records checked".
+std::string VerifyProgressText(const audit::VerifyProgress& progress) {
+  if (progress.records == 0) return "reading the checkpoints";
+  return absl::StrCat(progress.records, " records checked");
 }
 
 }  // namespace
@@ -426,12 +422,11 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
   options.key_pinned = !args.key_sha256.empty();
   options.anchor_file = args.anchors;
   options.archive_dir = args.archive;
-  const absl::Time start = absl::Now();
   QuietProgress shown(err, args.progress_after);
   options.progress = [&](const audit::VerifyProgress& progress) {
     shown.Update({static_cast<int64_t>(progress.done), 0,
                   static_cast<int64_t>(progress.total)},
-                 VerifyProgressText(progress, absl::Now() - start));
+                 VerifyProgressText(progress));
   };
   absl::StatusOr<audit::VerifyReport> report =
       args.file.empty() ? audit::VerifyJournal(args.journal, options)
@@ -467,17 +462,14 @@ ExitCode RunAuditExport(const std::string& since, const std::string& journal_dir
             absl::StrCat("--journal: no such folder: ", journal_dir)),
         err);
   }
-  const absl::Time start = absl::Now();
   QuietProgress shown(err, progress_after);
   absl::Status status = audit::ExportToFile(
       journal_dir, from, out_file, [&](const audit::ReadProgress& progress) {
-        const std::string elapsed = FormatElapsed(absl::Now() - start);
         shown.Update({static_cast<int64_t>(progress.done), 0,
                       static_cast<int64_t>(progress.total)},
                      progress.records == 0
-                         ? absl::StrCat("finding the first record, ", elapsed)
-                         : absl::StrCat(progress.records, " records written, ",
-                                        elapsed));
+                         ? std::string("finding the first record")
+                         : absl::StrCat(progress.records, " records written"));
       });
   shown.Finish();
   if (!status.ok()) {

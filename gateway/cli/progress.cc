@@ -7,7 +7,6 @@
 #include <cstring>
 #include <iostream>
 #include <string>
-#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -121,10 +120,11 @@ QuietProgress::QuietProgress(std::ostream& err, absl::Duration after)
                            : ProgressBar::Mode::kPlain,
            absl::Seconds(10)) {}
 
-void QuietProgress::Update(const ProgressCounts& counts, std::string text) {
-  counts_ = counts;
-  text_ = std::move(text);
+void QuietProgress::Update(const ProgressCounts& counts,
+                           absl::string_view what) {
   const absl::Time now = absl::Now();
+  counts_ = counts;
+  text_ = absl::StrCat(what, ", ", FormatElapsed(now - start_));
   if (!shown_ && now - start_ < after_) return;
   shown_ = true;
   bar_.Show(counts_, text_, now);

@@ -100,8 +100,9 @@ class QuietProgress {
  public:
   QuietProgress(std::ostream& err, absl::Duration after);
 
-  // Notes where the work is; shows it once `after` has passed.
-  void Update(const ProgressCounts& counts, std::string text);
+  // Notes where the work is, `what` followed by the time since the start
+  // ("312 records checked, 12 s"); shows it once `after` has passed.
+  void Update(const ProgressCounts& counts, absl::string_view what);
   // Shows the last update as the final line, when anything was shown.
   void Finish();
 
