@@ -42,6 +42,21 @@ function(lienthong_cc_test)
   set_tests_properties(${L_NAME} PROPERTIES TIMEOUT ${L_TIMEOUT}
     LABELS "${L_LABELS}"
     ENVIRONMENT "LIENTHONG_SOURCE_DIR=${PROJECT_SOURCE_DIR};LIENTHONG_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  lienthong_test_scratch(${L_NAME})
+endfunction()
+
+# Every test keeps its files in one folder of its own run (TEST_TMPDIR, which
+# ::testing::TempDir() reads, and TMPDIR for what it starts), emptied before
+# the tests and checked empty after them by tests/CMakeLists.txt's
+# tests_leave_no_files. The folder is under /tmp, not the build tree, so that
+# PostgreSQL (run as its own user by the tests) can reach it from any checkout.
+string(MD5 LIENTHONG_BUILD_HASH "${PROJECT_BINARY_DIR}")
+string(SUBSTRING "${LIENTHONG_BUILD_HASH}" 0 10 LIENTHONG_BUILD_HASH)
+set(LIENTHONG_TEST_TMPDIR /tmp/lienthong-tests-${LIENTHONG_BUILD_HASH})
+function(lienthong_test_scratch test)
+  set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT
+    "TEST_TMPDIR=${LIENTHONG_TEST_TMPDIR};TMPDIR=${LIENTHONG_TEST_TMPDIR}")
+  set_property(TEST ${test} APPEND PROPERTY FIXTURES_REQUIRED lienthong_scratch)
 endfunction()
 
 # lienthong_proto_library(NAME foo PROTOS a.proto [GRPC b.proto] [DEPS lib]

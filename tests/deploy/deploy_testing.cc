@@ -115,13 +115,6 @@ bool WriteFile(const std::string& path, const std::string& contents) {
   return ::close(fd) == 0 && ok;
 }
 
-std::string MakeScratchFolder(const std::string& prefix) {
-  static int counter = 0;
-  const std::string folder = absl::StrCat(::testing::TempDir(), "/", prefix,
-                                          "-", ::getpid(), "-", counter++);
-  return ::mkdir(folder.c_str(), 0700) == 0 ? folder : "";
-}
-
 std::multimap<std::string, std::string> UnitSection(
     const std::string& unit_text, const std::string& section) {
   std::multimap<std::string, std::string> settings;

@@ -40,8 +40,6 @@ absl::StatusOr<ToolRun> RunTool(const std::vector<std::string>& argv,
 std::string ReadFile(const std::string& path);
 // Writes `contents` to `path`; false on failure.
 bool WriteFile(const std::string& path, const std::string& contents);
-// A new empty folder under the test's temporary folder; "" on failure.
-std::string MakeScratchFolder(const std::string& prefix);
 
 // The settings of `section` ("Service") of a systemd unit, by key, in the
 // order written (LoadCredential= appears once per line). Comments, blank

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/deploy/deploy_testing.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/subprocess.h"
 
 namespace lienthong::deploy_testing {
@@ -52,7 +53,8 @@ TEST_F(YamllintTest, ManifestsAndProductionConfigAreClean) {
 }
 
 TEST_F(YamllintTest, PlantedMistakesAreFound) {
-  const std::string folder = MakeScratchFolder("yamllint");
+  const ::lienthong::testing::ScratchDir scratch("yamllint");
+  const std::string& folder = scratch.path();
   ASSERT_FALSE(folder.empty());
   const std::string original =
       ReadFile(SourcePath("deploy/kubernetes/services.yaml"));
@@ -103,7 +105,7 @@ class HaproxyTest : public ::testing::Test {
     }
     snippet_ = ReadFile(SourcePath("deploy/haproxy/haproxy.cfg"));
     ASSERT_FALSE(snippet_.empty());
-    folder_ = MakeScratchFolder("haproxy");
+    folder_ = scratch_.path();
     ASSERT_FALSE(folder_.empty());
   }
 
@@ -117,6 +119,7 @@ class HaproxyTest : public ::testing::Test {
 
   std::string tool_;
   std::string snippet_;
+  const ::lienthong::testing::ScratchDir scratch_{"haproxy"};
   std::string folder_;
 };
 

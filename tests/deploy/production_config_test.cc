@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/deploy/deploy_testing.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/subprocess.h"
 
 namespace lienthong::deploy_testing {
@@ -64,10 +66,11 @@ std::set<std::string> UnitCredentials() {
 class ProductionConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    credentials_ = MakeScratchFolder("credentials");
-    state_ = MakeScratchFolder("state");
-    ASSERT_FALSE(credentials_.empty());
-    ASSERT_FALSE(state_.empty());
+    ASSERT_FALSE(scratch_.path().empty());
+    credentials_ = scratch_.File("credentials");
+    state_ = scratch_.File("state");
+    ASSERT_EQ(::mkdir(credentials_.c_str(), 0700), 0);
+    ASSERT_EQ(::mkdir(state_.c_str(), 0700), 0);
   }
 
   // Runs --check on `config_text` (written beside the scratch folders).
@@ -83,6 +86,8 @@ class ProductionConfigTest : public ::testing::Test {
     return run.ok() ? *run : ToolRun{};
   }
 
+  // Holds the two folders and the files written beside them.
+  const ::lienthong::testing::ScratchDir scratch_{"production-config"};
   std::string credentials_;
   std::string state_;
 };

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/deploy/deploy_testing.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/subprocess.h"
 
 namespace lienthong::deploy_testing {
@@ -34,7 +35,7 @@ class SystemdUnitTest : public ::testing::Test {
     }
     unit_ = ReadFile(SourcePath("deploy/systemd/lienthong-gateway.service"));
     ASSERT_THAT(unit_, HasSubstr(kInstalledBinary));
-    folder_ = MakeScratchFolder("systemd-unit");
+    folder_ = scratch_.path();
     ASSERT_FALSE(folder_.empty());
   }
 
@@ -57,6 +58,7 @@ class SystemdUnitTest : public ::testing::Test {
 
   std::string tool_;
   std::string unit_;
+  const ::lienthong::testing::ScratchDir scratch_{"systemd-unit"};
   std::string folder_;
 };
 

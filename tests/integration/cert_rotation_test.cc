@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
@@ -59,8 +58,8 @@ std::string PresentedFingerprint(int port) {
 }
 
 TEST(CertRotationTest, NewConnectionsPresentTheReplacedCertificate) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/rotation-", getpid());
-  ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", dir, " && cp ",
+  const std::string dir = NewTestDir("rotation");
+  ASSERT_EQ(std::system(absl::StrCat("cp ",
                                      TestCert("gateway.pem"), " ",
                                      TestCert("gateway.key"), " ", dir)
                             .c_str()),

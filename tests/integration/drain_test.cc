@@ -20,6 +20,7 @@
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/bench/load_generator.h"
 #include "tests/gateway/metrics/prometheus_parser.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/test_officer.h"
 
@@ -69,10 +70,9 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
 TEST(DrainTest, SigtermFinishesCallsInFlightRefusesNewOnesAndExitsZero) {
   auto sim = StartSimProcess({"--latency-ms", absl::StrCat(kSimLatencyMs)});
   ASSERT_TRUE(sim.ok()) << sim.status();
-  std::string log = absl::StrCat(::testing::TempDir(), "/drain.log");
-  std::remove(log.c_str());
-  auto gateway = StartGatewayProcess(
-      absl::StrCat(::testing::TempDir(), "/drain-gateway.yaml"),
+  const std::string dir = NewTestDir("drain");
+  std::string log = dir + "/drain.log";
+  auto gateway = StartGatewayProcess(dir + "/drain-gateway.yaml",
       GatewayYaml(sim->port), log);
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_GT(gateway->admin_port, 0);

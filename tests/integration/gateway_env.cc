@@ -1,12 +1,6 @@
 #include "tests/integration/gateway_env.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +8,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::testing {
 namespace {
@@ -183,25 +178,12 @@ GatewayEnv::~GatewayEnv() {
 }
 
 std::string NewTestDir(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  static absl::Mutex mu;
-  static std::vector<std::string>* made = [] {
-    auto* dirs = new std::vector<std::string>();
-    std::atexit([] {
-      absl::MutexLock lock(&mu);
-      for (const std::string& dir : *made) {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-      }
-    });
-    return dirs;
-  }();
-  std::string dir = absl::StrCat(::testing::TempDir(), "/", prefix, "-",
-                                 getpid(), "-", counter++);
-  ::mkdir(dir.c_str(), 0700);
+  static absl::Mutex mu(absl::kConstInit);
+  // Destroyed, and so removed, when the program ends.
+  static std::vector<std::unique_ptr<ScratchDir>> made;
   absl::MutexLock lock(&mu);
-  made->push_back(dir);
-  return dir;
+  made.push_back(std::make_unique<ScratchDir>(prefix));
+  return made.back()->path();
 }
 
 std::shared_ptr<grpc::Channel> GatewayEnv::Channel(

@@ -70,9 +70,10 @@ class GatewayEnv {
 // The test certificates' client identities.
 std::string ClientId(const std::string& client);
 
-// Makes and returns a new folder (0700) "<test temp dir>/<prefix>-<pid>-<n>"
-// for a gateway's stores; every folder made so is removed when the test
-// program exits (not before: tests read stores after their gateway stopped).
+// Makes and returns a new folder (0700) "<prefix>-XXXXXX" (a ScratchDir)
+// for a gateway's stores and files; every folder made so is removed when the
+// test program exits (not before: tests read stores after their gateway
+// stopped).
 std::string NewTestDir(const std::string& prefix);
 
 // The redirect URIs SimConfig's vneid adapter allows (both registered at

@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/h2_raw_client.h"
 #include "tests/testing/test_officer.h"
@@ -98,10 +99,9 @@ class H2AbuseTest : public ::testing::Test {
           "  tls:"}});
     const std::string name =
         ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    log_ = absl::StrCat(::testing::TempDir(), "/h2-abuse-", name, ".log");
-    auto gateway = StartGatewayProcess(
-        absl::StrCat(::testing::TempDir(), "/h2-abuse-", name, ".yaml"), yaml,
-        log_);
+    const std::string dir = NewTestDir(absl::StrCat("h2-abuse-", name));
+    log_ = dir + "/gateway.log";
+    auto gateway = StartGatewayProcess(dir + "/gateway.yaml", yaml, log_);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     gateway_ = std::make_unique<RunningProcess>(*std::move(gateway));
     // A first call, so that the baseline includes a warm gateway.

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/test_officer.h"
 
@@ -17,9 +18,8 @@ namespace {
 TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
   auto sim = StartSimProcess();
   ASSERT_TRUE(sim.ok()) << sim.status();
-  std::string dir = ::testing::TempDir();
+  const std::string dir = NewTestDir("privacy");
   std::string log = absl::StrCat(dir, "/privacy.log");
-  std::remove(log.c_str());
   std::string yaml = GatewayYaml(sim->port);
   size_t at = yaml.find("store_file: ");
   ASSERT_NE(at, std::string::npos);

@@ -2,7 +2,6 @@
 // broken config is refused, logged, and the running one stays; changes to
 // settings read only at start are named in a warning.
 #include <csignal>
-#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -10,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 #include "tests/testing/test_officer.h"
 
@@ -32,9 +32,9 @@ grpc::StatusCode LookupCode(int port) {
 TEST(ReloadTest, SighupAppliesAGoodConfigAndRefusesABrokenOne) {
   auto sim = StartSimProcess();
   ASSERT_TRUE(sim.ok()) << sim.status();
-  std::string config = absl::StrCat(::testing::TempDir(), "/reload.yaml");
-  std::string log = absl::StrCat(::testing::TempDir(), "/reload.log");
-  std::remove(log.c_str());
+  const std::string dir = NewTestDir("reload");
+  std::string config = dir + "/reload.yaml";
+  std::string log = dir + "/reload.log";
   // Every variant below is this config edited, so that only the edit
   // differs (GatewayYaml names a new audit folder each time).
   const std::string yaml = GatewayYaml(sim->port);

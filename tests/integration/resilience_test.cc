@@ -179,9 +179,9 @@ TEST(ResilienceTest, AHangingSystemGivesDeadlineExceededOnTimeAndNoThreadsLeak) 
       {{"      identity_service_code: \"033\"\n",
         "      identity_service_code: \"033\"\n    breaker:\n"
         "      consecutive_failures: 100000\n      min_requests: 100000\n"}});
-  auto gateway = StartGatewayProcess(
-      absl::StrCat(::testing::TempDir(), "/hang-gateway.yaml"), yaml,
-      absl::StrCat(::testing::TempDir(), "/hang.log"));
+  const std::string dir = NewTestDir("hang");
+  auto gateway = StartGatewayProcess(dir + "/hang-gateway.yaml", yaml,
+                                     dir + "/hang.log");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   pid_t pid = gateway->process.pid();
   auto channel = ClientChannel(gateway->port, "dossier-system");

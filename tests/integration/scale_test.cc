@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "tests/bench/load_generator.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 
 namespace lienthong::testing {
@@ -33,9 +34,9 @@ TEST(ScaleTest, FiveThousandConcurrentSlowLookupsAllSucceedOnAFewThreads) {
         "    type: c06-population-soap\n    max_in_flight: 8000\n"}});
   // The connections to the simulator stay at the default cap of 1,024: the
   // rest of the calls wait in the gateway for one to come free.
-  auto gateway = StartGatewayProcess(
-      absl::StrCat(::testing::TempDir(), "/scale-gateway.yaml"), yaml,
-      absl::StrCat(::testing::TempDir(), "/scale.log"));
+  const std::string dir = NewTestDir("scale");
+  auto gateway = StartGatewayProcess(dir + "/scale-gateway.yaml", yaml,
+                                     dir + "/scale.log");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   pid_t pid = gateway->process.pid();
   int threads_idle = ThreadCount(pid);

@@ -40,8 +40,7 @@ constexpr char kSignIn[] = "lienthong.v1.IdentityService/SignInWithVneid";
 class StderrCapture {
  public:
   StderrCapture()
-      : path_(absl::StrCat(::testing::TempDir(), "/vneid-log-", getpid(),
-                           ".txt")) {
+      : path_(NewTestDir("vneid-log") + "/stderr.txt") {
     saved_ = dup(STDERR_FILENO);
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, STDERR_FILENO);

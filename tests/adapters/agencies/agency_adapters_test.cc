@@ -24,6 +24,7 @@
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
 #include "tests/adapters/agencies/run_step.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters {
@@ -55,11 +56,15 @@ std::string Today(int years_back = 0) {
 class AgencyAdaptersTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto files = sim::WriteSelfSignedCert(::testing::TempDir());
+    scratch_ = new ::lienthong::testing::ScratchDir("agency-adapters");
+    auto files = sim::WriteSelfSignedCert(scratch_->path());
     ASSERT_THAT(files, IsOk());
     files_ = new sim::CertFiles(*files);
   }
-  static void TearDownTestSuite() { delete files_; }
+  static void TearDownTestSuite() {
+    delete files_;
+    delete scratch_;
+  }
 
   void SetUp() override {
     sim::SimOptions options;
@@ -148,6 +153,7 @@ class AgencyAdaptersTest : public ::testing::Test {
     ASSERT_THAT(sim_->SetKnobs(system, knobs), IsOk());
   }
 
+  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
   static sim::CertFiles* files_;
   std::unique_ptr<sim::SimServer> sim_;
   std::unique_ptr<CurlHttpClient> http_;
@@ -155,6 +161,7 @@ class AgencyAdaptersTest : public ::testing::Test {
   std::unique_ptr<Adapter> civil_, residence_, insurance_, labour_;
 };
 
+::lienthong::testing::ScratchDir* AgencyAdaptersTest::scratch_ = nullptr;
 sim::CertFiles* AgencyAdaptersTest::files_ = nullptr;
 
 TEST_F(AgencyAdaptersTest, EachAdapterListsItsOperations) {

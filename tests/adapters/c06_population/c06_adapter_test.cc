@@ -16,6 +16,7 @@
 #include "tests/national_sim/citizen_generator.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_officer.h"
 
@@ -35,11 +36,15 @@ constexpr char kFoundId[] = "033085012345";
 class C06AdapterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto files = sim::WriteSelfSignedCert(::testing::TempDir());
+    scratch_ = new ::lienthong::testing::ScratchDir("c06-adapter");
+    auto files = sim::WriteSelfSignedCert(scratch_->path());
     ASSERT_THAT(files, IsOk());
     files_ = new sim::CertFiles(*files);
   }
-  static void TearDownTestSuite() { delete files_; }
+  static void TearDownTestSuite() {
+    delete files_;
+    delete scratch_;
+  }
 
   void SetUp() override {
     sim::SimOptions options;
@@ -115,11 +120,13 @@ class C06AdapterTest : public ::testing::Test {
         });
   }
 
+  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
   static sim::CertFiles* files_;
   std::unique_ptr<sim::SimServer> sim_;
   std::unique_ptr<CurlHttpClient> http_;
 };
 
+::lienthong::testing::ScratchDir* C06AdapterTest::scratch_ = nullptr;
 sim::CertFiles* C06AdapterTest::files_ = nullptr;
 
 TEST_F(C06AdapterTest, LooksUpWithTheSignedHeadersTheSimulatorChecks) {

@@ -19,6 +19,7 @@
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters::dvcqg {
@@ -36,11 +37,15 @@ constexpr char kDossier[] = "000.00.01.H31-250715-00123";
 class DvcqgPortalAdapterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto files = sim::WriteSelfSignedCert(::testing::TempDir());
+    scratch_ = new ::lienthong::testing::ScratchDir("dvcqg-portal-adapter");
+    auto files = sim::WriteSelfSignedCert(scratch_->path());
     ASSERT_THAT(files, IsOk());
     files_ = new sim::CertFiles(*files);
   }
-  static void TearDownTestSuite() { delete files_; }
+  static void TearDownTestSuite() {
+    delete files_;
+    delete scratch_;
+  }
 
   void SetUp() override {
     sim::SimOptions options;
@@ -175,12 +180,14 @@ class DvcqgPortalAdapterTest : public ::testing::Test {
     return u;
   }
 
+  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
   static sim::CertFiles* files_;
   std::unique_ptr<sim::SimServer> sim_;
   std::unique_ptr<CurlHttpClient> http_;
   std::unique_ptr<Adapter> adapter_;
 };
 
+::lienthong::testing::ScratchDir* DvcqgPortalAdapterTest::scratch_ = nullptr;
 sim::CertFiles* DvcqgPortalAdapterTest::files_ = nullptr;
 
 TEST_F(DvcqgPortalAdapterTest, OffersOnlyThePortal) {

@@ -1,9 +1,6 @@
 #include "tests/gateway/audit/test_util.h"
 
-#include <stdlib.h>
-
 #include <atomic>
-#include <cstdlib>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -16,24 +13,6 @@
 #include "gateway/audit/signing.h"
 
 namespace lienthong::audit::testutil {
-
-ScratchDir::ScratchDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
-  if (base == nullptr || *base == '\0') base = "/tmp";
-  std::string pattern = absl::StrCat(base, "/lienthong-audit-XXXXXX");
-  char* made = ::mkdtemp(pattern.data());
-  path_ = made != nullptr ? made : "";
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-}
-
-std::string ScratchDir::File(const std::string& name) const {
-  return absl::StrCat(path_, "/", name);
-}
 
 AuditLog::Options TestOptions(const ScratchDir& dir) {
   AuditLog::Options options;

@@ -1,6 +1,6 @@
-// Helpers for the audit tests and benchmark: a scratch directory, a log's
-// options with fresh keys, sample records, and FaultyIo, a journal I/O
-// whose writes can be made to fail (LevelDB's ErrorEnv does the same).
+// Helpers for the audit tests and benchmark: a log's options with fresh
+// keys, sample records, and FaultyIo, a journal I/O whose writes can be made
+// to fail (LevelDB's ErrorEnv does the same).
 #ifndef LIENTHONG_TESTS_GATEWAY_AUDIT_TEST_UTIL_H_
 #define LIENTHONG_TESTS_GATEWAY_AUDIT_TEST_UTIL_H_
 
@@ -18,25 +18,11 @@
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/journal.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::audit::testutil {
 
-// A fresh directory under $TEST_TMPDIR / $TMPDIR / /tmp, removed with all
-// its content on destruction.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Returns path() + "/" + name.
-  std::string File(const std::string& name) const;
-
- private:
-  std::string path_;
-};
+using ScratchDir = ::lienthong::testing::ScratchDir;
 
 // The HMAC key the tests use.
 inline constexpr char kTestHmacKey[] = "0123456789abcdef0123456789abcdef";

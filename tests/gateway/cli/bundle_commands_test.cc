@@ -3,8 +3,6 @@
 // (nothing sent), and the tables of a bundle and of a list.
 #include "gateway/cli/bundle_commands.h"
 
-#include <unistd.h>
-
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/cli/run_cli.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::cli {
 namespace {
@@ -27,9 +26,11 @@ using testing::RunLienthong;
 
 constexpr char kOfficerId[] = "033085012345";
 
+// Writes `text` to `name` in this program's scratch folder (removed when it
+// ends); returns the file's path.
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  const std::string path =
-      absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
+  static const ::lienthong::testing::ScratchDir folder("bundle-commands");
+  const std::string path = folder.File(name);
   std::ofstream(path, std::ios::trunc) << text;
   return path;
 }

@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::config {
@@ -431,12 +432,21 @@ adapters:
 
 // ---- Files ----------------------------------------------------------------
 
+// The folder of the tests' config files: "config_loader_test" in a scratch
+// folder of this program's (removed when it ends).
+const std::string& TempConfigDir() {
+  static const ::lienthong::testing::ScratchDir scratch("config-loader");
+  static const std::string dir = [] {
+    std::string made = scratch.File("config_loader_test");
+    mkdir(made.c_str(), 0700);
+    return made;
+  }();
+  return dir;
+}
+
 std::string WriteTempFile(const std::string& relative,
                           const std::string& text) {
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/config_loader_test");
-  mkdir(dir.c_str(), 0700);
-  const std::string path = absl::StrCat(dir, "/", relative);
+  const std::string path = absl::StrCat(TempConfigDir(), "/", relative);
   std::ofstream(path) << text;
   return path;
 }
@@ -454,9 +464,7 @@ TEST_F(ConfigLoaderTest, LoadConfigFileMakesRelativeDirectoriesAbsolute) {
   WriteTempFile("relative.yaml", kValid);
   char cwd[4096];
   ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/config_loader_test");
-  ASSERT_EQ(chdir(dir.c_str()), 0);
+  ASSERT_EQ(chdir(TempConfigDir().c_str()), 0);
   auto config = LoadConfigFile("relative.yaml", TestResolver);
   ASSERT_EQ(chdir(cwd), 0);
   ASSERT_THAT(config, IsOk());

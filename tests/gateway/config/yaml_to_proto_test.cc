@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/population.pb.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::config::internal {
@@ -89,8 +90,7 @@ TEST(SubstituteEnvironmentTest, Table) {
 class CredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    folder_ = absl::StrCat(::testing::TempDir(), "/credentials-", getpid());
-    ::mkdir(folder_.c_str(), 0700);
+    folder_ = scratch_.path();
     Write("c06-secret", "s3cr3t-value\n");
     Write("crlf", "value\r\n");
     Write("two-lines", "value\n\n");
@@ -116,6 +116,7 @@ class CredentialsTest : public ::testing::Test {
     };
   }
 
+  const ::lienthong::testing::ScratchDir scratch_{"credentials"};
   std::string folder_;
 };
 

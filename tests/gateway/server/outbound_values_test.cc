@@ -3,8 +3,6 @@
 // national system: a reference that is no legal header value is dropped and
 // counted (gRPC 1.51 would abort the process on it), and the statuses the
 // gateway answers with stay within their bound.
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 
@@ -24,6 +22,7 @@
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_process.h"  // ClientChannel
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
 #include "tests/testing/test_officer.h"
@@ -337,8 +336,8 @@ TEST_F(OutboundValuesTest, EveryClientHasALimitCheckedBeforeRightsAndAudit) {
   // A second gateway, audited, with a low default limit and a client that
   // has no rate_limit of its own and no right to lookups.
   lienthong::config::v1::GatewayConfig config = Config();
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/limits-",
-                                       ::getpid());
+  const ::lienthong::testing::ScratchDir scratch("limits");
+  const std::string& dir = scratch.path();
   config.mutable_audit()->set_disabled(false);
   config.mutable_audit()->set_store_file(dir + "/audit.db");
   config.mutable_listener()->mutable_limits()->set_client_requests_per_second(

@@ -1,6 +1,7 @@
-// A path for a test's own outbox database, in the test temporary folder and
-// named after the running test, with any database (and write-ahead log) an
-// earlier run left there removed; and a key to open it with.
+// A path for a test's own outbox database, in a scratch folder of the test
+// program's own (removed with its content when the program ends) and named
+// after the running test, with any database (and write-ahead log) an earlier
+// test of the same name left there removed; and a key to open it with.
 #ifndef LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
 #define LIENTHONG_TESTS_GATEWAY_SYNC_FRESH_OUTBOX_PATH_H_
 
@@ -10,13 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::sync::testing {
 
-// "<TempDir>/<prefix>_<test name>.db". Call from a running test.
+// "<scratch folder>/<prefix>_<test name>.db". Call from a running test.
 inline std::string FreshOutboxPath(absl::string_view prefix) {
+  static const ::lienthong::testing::ScratchDir folder("outbox-tests");
   std::string path = absl::StrCat(
-      ::testing::TempDir(), "/", prefix, "_",
+      folder.path(), "/", prefix, "_",
       ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::remove(absl::StrCat(path, suffix).c_str());

@@ -2,9 +2,7 @@
 #include "gateway/sync/outbox_cipher.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
@@ -13,6 +11,7 @@
 #include "gateway/sync/outbox_key.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -90,15 +89,9 @@ TEST(OutboxCipherTest, DigestIsKeyedAndStable) {
   EXPECT_EQ(cipher.Digest("a").size(), 64u);
 }
 
-std::string TempPath(const std::string& name) {
-  std::string path = absl::StrCat(::testing::TempDir(), "/outbox_key_test_",
-                                  getpid(), "_", name);
-  std::remove(path.c_str());
-  return path;
-}
-
 TEST(OutboxKeyFileTest, ReadsExactly32Bytes) {
-  const std::string path = TempPath("key");
+  const ::lienthong::testing::ScratchDir dir("outbox-key");
+  const std::string path = dir.File("key");
   EXPECT_THAT(ReadOutboxKeyFile(path),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
   for (const std::string& content :
@@ -113,7 +106,8 @@ TEST(OutboxKeyFileTest, ReadsExactly32Bytes) {
 }
 
 TEST(OutboxKeyFileTest, DevelopmentKeyIsMadeOnceWithMode0600) {
-  const std::string path = TempPath("dev-key");
+  const ::lienthong::testing::ScratchDir dir("outbox-key");
+  const std::string path = dir.File("dev-key");
   bool made = false;
   auto first = ReadOrMakeOutboxKeyFile(path, &made);
   ASSERT_THAT(first, IsOk());

@@ -1,7 +1,6 @@
 #include "gateway/sync/outbox.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -14,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -409,8 +409,8 @@ TEST_F(OutboxTest, BadCatalogueQueuesNothing) {
 }
 
 TEST(OutboxOpenTest, MakesItsFolder) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/outbox_open_",
-                                       getpid(), "/nested");
+  const ::lienthong::testing::ScratchDir scratch("outbox-open");
+  const std::string dir = scratch.File("nested");
   OutboxOptions options;
   options.path = dir + "/outbox.db";
   options.key = testing::TestOutboxKey();
@@ -826,7 +826,6 @@ TEST_F(OutboxTest, OpenCountsFollowTheItems) {
   EXPECT_EQ(counts.in_flight, 0);
   EXPECT_EQ(counts.dead, 1);
 }
-
 
 // ---- Registrations ---------------------------------------------------------
 

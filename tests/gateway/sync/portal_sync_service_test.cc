@@ -4,8 +4,6 @@
 // through the outbox, so job progress is deterministic.
 #include "gateway/sync/portal_sync_service.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -30,6 +28,7 @@
 #include "tests/gateway/audit/test_util.h"
 #include "tests/gateway/sync/dossier_fixtures.h"
 #include "tests/gateway/sync/fresh_outbox_path.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -486,10 +485,8 @@ TEST_F(PortalSyncServiceTest, EveryCallIsAuditedBeforeItIsAnswered) {
 
 TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   AllowAll();
-  const std::string dir = absl::StrCat(::testing::TempDir(),
-                                       "/portal_sync_service_audit_", getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const ::lienthong::testing::ScratchDir scratch("portal-sync-audit");
+  const std::string& dir = scratch.path();
   audit::AuditLog::Options options;
   options.path = dir + "/audit.db";
   options.node = "gw-test";

@@ -2,9 +2,6 @@
 // to start.
 #include "gateway/sync/portal_sync.h"
 
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/gateway/sync/dossier_fixtures.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::sync {
@@ -34,11 +32,7 @@ class PortalSyncCreateTest : public ::testing::Test {
     auto http = adapters::CurlHttpClient::Create({});
     ASSERT_THAT(http, IsOk());
     http_ = *std::move(http);
-    dir_ = absl::StrCat(::testing::TempDir(), "/portal_sync_test_", getpid(),
-                        "_", ::testing::UnitTest::GetInstance()
-                                 ->current_test_info()
-                                 ->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = scratch_.File("sync");
     outbox_path_ = dir_ + "/outbox.db";
 
     lienthong::config::v1::AdapterInstance* portal = config_.add_adapters();
@@ -74,7 +68,8 @@ class PortalSyncCreateTest : public ::testing::Test {
 
   adapters::AdapterRegistry registry_;
   std::unique_ptr<adapters::CurlHttpClient> http_;
-  std::string dir_;
+  const ::lienthong::testing::ScratchDir scratch_{"portal-sync"};
+  std::string dir_;  // in scratch_, made by what the test starts
   std::string outbox_path_;
   lienthong::config::v1::GatewayConfig config_;
 };
