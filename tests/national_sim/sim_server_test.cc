@@ -2,7 +2,6 @@
 #include "tests/national_sim/sim_server.h"
 
 #include <curl/curl.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -24,6 +23,7 @@
 #include "tests/national_sim/population_requests.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_json.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::sim {
 namespace {
@@ -100,17 +100,12 @@ class SimServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    char dir_template[] = "/tmp/lienthong-sim-test-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template), nullptr);
-    dir_ = new std::string(dir_template);
-    auto files = WriteSelfSignedCert(*dir_);
+    dir_ = new ::lienthong::testing::ScratchDir("sim-server");
+    auto files = WriteSelfSignedCert(dir_->path());
     ASSERT_TRUE(files.ok()) << files.status();
     files_ = new CertFiles(*files);
   }
   static void TearDownTestSuite() {
-    std::remove(files_->cert_file.c_str());
-    std::remove(files_->key_file.c_str());
-    rmdir(dir_->c_str());
     delete files_;
     delete dir_;
   }
@@ -183,12 +178,12 @@ class SimServerTest : public ::testing::Test {
     ASSERT_TRUE(server_->SetKnobs(system, knobs).ok());
   }
 
-  static std::string* dir_;
+  static ::lienthong::testing::ScratchDir* dir_;  // holds files_
   static CertFiles* files_;
   std::unique_ptr<SimServer> server_;
 };
 
-std::string* SimServerTest::dir_ = nullptr;
+::lienthong::testing::ScratchDir* SimServerTest::dir_ = nullptr;
 CertFiles* SimServerTest::files_ = nullptr;
 
 TEST_F(SimServerTest, PopulationLookupMatchesGenerator) {

@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::log {
 namespace {
@@ -17,8 +17,8 @@ using ::testing::MatchesRegex;
 // Returns what `write` sends to standard error.
 template <typename Fn>
 std::string CaptureStderr(Fn write) {
-  char path[] = "/tmp/lienthong-log-test-XXXXXX";
-  const int fd = mkstemp(path);
+  const ::lienthong::testing::ScratchDir dir("log-test");
+  const int fd = ::open(dir.File("stderr").c_str(), O_RDWR | O_CREAT, 0600);
   EXPECT_GE(fd, 0);
   const int saved = dup(STDERR_FILENO);
   dup2(fd, STDERR_FILENO);
@@ -32,7 +32,6 @@ std::string CaptureStderr(Fn write) {
     out.append(buffer, static_cast<size_t>(n));
   }
   close(fd);
-  unlink(path);
   return out;
 }
 
