@@ -57,8 +57,10 @@ class AuditCommandsTest : public ::testing::Test {
   }
 
   // Creates keys with `audit keygen` and a journal of `count` records (and
-  // the LOG_OPENED record first) signed with them; returns its folder.
-  std::string MakeJournal(int count) {
+  // the LOG_OPENED record first) signed with them, a second apart from
+  // `first`; returns its folder.
+  std::string MakeJournal(int count,
+                          absl::Time first = absl::FromUnixSeconds(1910044800)) {
     Result keygen = RunLienthong({"audit", "keygen", "--signing-key",
                                   signing_.c_str(), "--hmac-key", hmac_.c_str(),
                                   "--digest-key", digest_.c_str()});
@@ -75,9 +77,7 @@ class AuditCommandsTest : public ::testing::Test {
     options.checkpoint_every = 10;
     auto log = audit::AuditLog::Open(options);
     EXPECT_TRUE(log.ok()) << log.status();
-    EXPECT_TRUE(audit::testutil::AppendMany(**log, 1, count,
-                                            absl::FromUnixSeconds(1910044800))
-                    .ok());
+    EXPECT_TRUE(audit::testutil::AppendMany(**log, 1, count, first).ok());
     EXPECT_TRUE((*log)->Close().ok());
     fingerprint_ = (*log)->public_key().fingerprint();
     return options.journal_dir;
@@ -456,6 +456,37 @@ TEST_F(AuditCommandsTest, ALongReindexShowsItsProgressOnTheErrorStream) {
   ASSERT_GE(lines.size(), 2u) << err2.str();
   EXPECT_THAT(lines.front(), StartsWith("["));
   EXPECT_THAT(lines.back(), StartsWith("[100%] up to record 3001, "));
+}
+
+TEST_F(AuditCommandsTest, ALongArchiveShowsItsProgressOnTheErrorStream) {
+  // Records from 400 days ago: the sealed segments are past a 90-day
+  // retention.
+  const std::string journal =
+      MakeJournal(6000, absl::Now() - absl::Hours(24 * 400));
+  ArchiveArgs args;
+  args.journal = journal;
+  args.older_than = "90d";
+  args.signing_key = signing_;
+  args.key_sha256 = fingerprint_;
+  args.progress_after = absl::ZeroDuration();
+  args.archive_dir = dir_.File("archive");
+  std::ostringstream out, err;
+  EXPECT_EQ(RunAuditArchive(args, out, err), ExitCode::kOk) << err.str();
+  EXPECT_THAT(out.str(), StartsWith("Archive 1 ("));
+  const std::vector<std::string> lines =
+      absl::StrSplit(err.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << err.str();
+  EXPECT_THAT(lines.front(), HasSubstr("%] verifying, "));
+  EXPECT_THAT(lines.back(), StartsWith("[100%] copying, "));
+  EXPECT_THAT(err.str(), Not(HasSubstr("\r")));
+
+  // A quick run (here: nothing left old enough) shows no progress.
+  args.progress_after = absl::Seconds(2);
+  args.archive_dir = dir_.File("archive-again");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunAuditArchive(args, out2, err2), ExitCode::kOk) << err2.str();
+  EXPECT_THAT(out2.str(), StartsWith("Nothing to archive"));
+  EXPECT_EQ(err2.str(), "");
 }
 
 TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
