@@ -119,20 +119,34 @@ absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
   }
   struct stat st;
   std::string tail;
+  off_t from = 0;
   if (::fstat(fd, &st) == 0) {
-    const off_t from = st.st_size > kTailBytes ? st.st_size - kTailBytes : 0;
+    from = st.st_size > kTailBytes ? st.st_size - kTailBytes : 0;
     tail.resize(static_cast<size_t>(st.st_size - from));
     ssize_t n = ::pread(fd, tail.data(), tail.size(), from);
     tail.resize(n > 0 ? static_cast<size_t>(n) : 0);
   }
   ::close(fd);
-  // The last whole line: up to the last newline.
-  const size_t end = tail.rfind('\n');
-  if (end == std::string::npos) return std::nullopt;
-  size_t start = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
-  start = start == std::string::npos ? 0 : start + 1;
+  // The last line as ReadAnchorFile reads the file: whole (what follows
+  // the last newline is unfinished), and empty lines skipped. A line that
+  // starts before the tail read, or a tail that holds none, is left to
+  // ReadAnchorFile: nothing appended after the anchors may hide them.
+  size_t end = tail.rfind('\n');
+  while (end != std::string::npos && end > 0 && tail[end - 1] == '\n') --end;
+  const size_t before =
+      end == std::string::npos || end == 0 ? std::string::npos
+                                           : tail.rfind('\n', end - 1);
+  if (before == std::string::npos && from > 0) {
+    absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> all =
+        ReadAnchorFile(path);
+    if (!all.ok()) return all.status();
+    if (all->empty()) return std::nullopt;
+    return std::optional<lienthong::v1::AuditCheckpoint>(
+        std::move(all->back()));
+  }
+  if (end == std::string::npos || end == 0) return std::nullopt;
+  const size_t start = before == std::string::npos ? 0 : before + 1;
   absl::string_view line(tail.data() + start, end - start);
-  if (line.empty()) return std::nullopt;
   absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
       ParseAnchorLine(line, 0, path);
   if (!checkpoint.ok()) {

@@ -59,9 +59,11 @@ class AnchorSink {
 absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
     const std::string& path);
 
-// Returns the last checkpoint of the anchor file (reading only its end), or
-// nullopt when the file is missing or empty. INVALID_ARGUMENT when the last
-// whole line is not a checkpoint line. Thread-safe.
+// Returns the last checkpoint of the anchor file, the one ReadAnchorFile
+// would end with (an unfinished last line and empty lines skipped alike),
+// or nullopt when the file is missing or holds none. Reads only the file's
+// end unless what is there holds no whole line. INVALID_ARGUMENT when the
+// last line that counts is not a checkpoint line. Thread-safe.
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path);
 

@@ -178,6 +178,58 @@ TEST(AuditLogTest, SignsChainedCheckpointsEveryNRecordsAndAtClose) {
   ExpectIntact(*log);
 }
 
+// The last anchor, which the gateway compares with the journal's last
+// checkpoint when it opens, is the one the whole file ends with: nothing
+// written after the anchors (blank lines, an unfinished line, more than the
+// end ReadLastAnchor reads) may hide it and let a cut journal pass.
+TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.checkpoint_every = 10;
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 1, 35), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  const std::string anchors = ReadAll(options.anchor_file);
+  auto all = ReadAnchorFile(options.anchor_file);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 5u);
+  const std::string last = all->back().checkpoint_hash();
+  auto write = [&](const std::string& text) {
+    std::ofstream(options.anchor_file, std::ios::trunc | std::ios::binary)
+        << text;
+  };
+  const std::string long_run(100 << 10, 'x');  // more than the end read
+  for (const std::string& after :
+       {std::string(), std::string("\n"), std::string("\n\n\n"),
+        std::string("{\"type\":\"checkpoint\""), long_run,
+        std::string(100 << 10, '\n'), "\n" + long_run}) {
+    SCOPED_TRACE(after.size());
+    write(anchors + after);
+    auto whole = ReadAnchorFile(options.anchor_file);
+    ASSERT_THAT(whole, IsOk());
+    ASSERT_EQ(whole->size(), 5u);
+    auto tail = ReadLastAnchor(options.anchor_file);
+    ASSERT_THAT(tail, IsOk());
+    ASSERT_TRUE(tail->has_value());
+    EXPECT_EQ((*tail)->checkpoint_hash(), last);
+  }
+  // A last line that is no checkpoint fails both, however long it is.
+  for (const std::string& bad : {std::string("x\n"), long_run + "\n"}) {
+    write(anchors + bad);
+    EXPECT_THAT(ReadAnchorFile(options.anchor_file),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 6")));
+    EXPECT_THAT(ReadLastAnchor(options.anchor_file),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  }
+  // No anchors at all.
+  for (const std::string& none : {std::string(), std::string("\n\n")}) {
+    write(none);
+    auto tail = ReadLastAnchor(options.anchor_file);
+    ASSERT_THAT(tail, IsOk());
+    EXPECT_FALSE(tail->has_value());
+  }
+}
+
 TEST(AuditLogTest, GroupCommitsConcurrentAppenders) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 1000;

@@ -484,9 +484,14 @@ TEST_F(TamperTest, ADamagedFrameIsCorruptAtItsRecord) {
 
 // Must show: edit, re-hash and drop the later checkpoints, then start and
 // stop a gateway on it: it must not sign the forged head.
+// A blank line after the anchors (an editor's, a log shipper's) must not
+// hide them: the check reads past it.
 TEST_F(TamperTest, AGatewayOpenedOnAForgedJournalIsNotReadyAndSignsNothing) {
-  for (bool cut_short : {false, true}) {
+  for (const auto& [cut_short, blank_line] :
+       {std::pair(false, false), std::pair(true, false),
+        std::pair(true, true)}) {
     SCOPED_TRACE(cut_short ? "cut short of the cadence" : "whole");
+    SCOPED_TRACE(blank_line ? "a blank line after the anchors" : "");
     ScratchDir dir;
     AuditLog::Options options = golden_->options;
     options.path = dir.File("audit.db");
@@ -494,6 +499,7 @@ TEST_F(TamperTest, AGatewayOpenedOnAForgedJournalIsNotReadyAndSignsNothing) {
     options.anchor_file = dir.File("anchors.jsonl");
     std::filesystem::copy_file(golden_->options.anchor_file,
                                options.anchor_file);
+    if (blank_line) std::ofstream(options.anchor_file, std::ios::app) << "\n";
     std::vector<Entry> entries = golden_->entries;
     EditRechainAndDropLaterCheckpoints(entries, 55555);
     if (cut_short) EraseRecords(entries, 55999, kLast);
