@@ -1,0 +1,132 @@
+// Reading the audit anchor file (gateway/audit/anchor.h): `lienthong audit
+// verify --anchors` reads it whole (ReadAnchorFile), the gateway's start-up
+// check only its last checkpoint (ReadLastAnchor, from the file's end).
+// Whatever the file holds, neither crashes, and the start-up check sees
+// what the whole file ends with: when ReadAnchorFile reads the file, the
+// last anchor is its last checkpoint, or none when it has none. (When
+// ReadAnchorFile refuses a line, ReadLastAnchor, which looks at the last
+// line only, may still answer.) The inputs are either a whole file, or the
+// real anchor lines of a log signed at start-up, edited as audit_export's
+// fuzz target edits its lines, with bytes after them, repeated past the
+// end ReadLastAnchor reads when the second byte says so.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/audit/anchor.h"
+#include "gateway/audit/audit_log.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/gateway/audit/test_util.h"
+
+namespace {
+
+using lienthong::audit::AuditLog;
+using lienthong::audit::ReadAnchorFile;
+using lienthong::audit::ReadLastAnchor;
+using lienthong::audit::testutil::ScratchDir;
+
+// A real anchor file's lines, made once.
+struct Fixture {
+  ScratchDir dir;
+  std::vector<std::string> lines;
+  std::string input;  // where each input is written
+
+  Fixture() {
+    AuditLog::Options options = lienthong::audit::testutil::TestOptions(dir);
+    options.checkpoint_every = 5;
+    auto log = AuditLog::Open(options);
+    if (!log.ok() ||
+        !lienthong::audit::testutil::AppendMany(**log, 1, 20).ok() ||
+        !(*log)->Close().ok()) {
+      Die("cannot write the audit log");
+    }
+    std::ifstream in(options.anchor_file);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() < 4) Die("the anchor file is short");
+    input = dir.File("input.jsonl");
+  }
+
+  static void Die(const char* what) {
+    std::fprintf(stderr, "audit_anchors_fuzz: %s\n", what);
+    std::abort();
+  }
+
+  // Reads `content` both ways and checks that they agree.
+  void Check(const std::string& content) {
+    {
+      std::ofstream out(input, std::ios::trunc | std::ios::binary);
+      out << content;
+    }
+    const auto whole = ReadAnchorFile(input);
+    const auto last = ReadLastAnchor(input);
+    if (!whole.ok()) return;
+    FUZZ_CHECK(last.ok());
+    FUZZ_CHECK(last->has_value() == !whole->empty());
+    if (!whole->empty()) {
+      FUZZ_CHECK((*last)->SerializeAsString() ==
+                 whole->back().SerializeAsString());
+    }
+  }
+};
+
+Fixture& TheFixture() {
+  static Fixture fixture;  // its folder is removed at exit
+  return fixture;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Fixture& fixture = TheFixture();
+  // The first byte picks: even, the rest is the file; odd, the second byte
+  // gives the number of edits (low 3 bits) and whether what follows the
+  // lines is repeated past 64 KiB (high bit), then come the edits, three
+  // bytes each (what, which line, which other line or where), and the
+  // rest follows the lines.
+  if (size < 1) return 0;
+  if (data[0] % 2 == 0) {
+    fixture.Check(std::string(reinterpret_cast<const char*>(data) + 1,
+                              size - 1));
+    return 0;
+  }
+  if (size < 2) return 0;
+  std::vector<std::string> lines = fixture.lines;
+  size_t at = 2;
+  for (int edit = 0; edit < (data[1] & 7) && at + 3 <= size; ++edit, at += 3) {
+    const size_t which = data[at + 1] % lines.size();
+    const size_t other = data[at + 2];
+    switch (data[at] % 4) {
+      case 0:
+        if (lines.size() > 1) {
+          lines.erase(lines.begin() + static_cast<long>(which));
+        }
+        break;
+      case 1:
+        lines.insert(lines.begin() + static_cast<long>(other % lines.size()),
+                     std::string(lines[which]));
+        break;
+      case 2:
+        std::swap(lines[which], lines[other % lines.size()]);
+        break;
+      case 3:
+        lines[which].resize(other * 7 % (lines[which].size() + 1));
+        break;
+    }
+  }
+  std::string content;
+  for (const std::string& line : lines) content += line + "\n";
+  const std::string after(reinterpret_cast<const char*>(data) + at,
+                          size - at);
+  if ((data[1] & 0x80) != 0 && !after.empty()) {
+    while (content.size() < (80u << 10)) content += after;
+  } else {
+    content += after;
+  }
+  fixture.Check(content);
+  return 0;
+}
