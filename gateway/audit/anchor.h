@@ -61,9 +61,10 @@ absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
 
 // Returns the last checkpoint of the anchor file, the one ReadAnchorFile
 // would end with (an unfinished last line and empty lines skipped alike),
-// or nullopt when the file is missing or holds none. Reads only the file's
-// end unless what is there holds no whole line. INVALID_ARGUMENT when the
-// last line that counts is not a checkpoint line. Thread-safe.
+// or nullopt when the file is missing or holds none. INVALID_ARGUMENT when
+// the last line that counts is not a checkpoint line. Reads only the file's
+// end, unless that holds no whole line: then it reads the file as
+// ReadAnchorFile does, and fails as it does. Thread-safe.
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path);
 

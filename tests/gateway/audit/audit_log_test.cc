@@ -216,8 +216,9 @@ TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
   // A last line that is no checkpoint fails both, however long it is.
   for (const std::string& bad : {std::string("x\n"), long_run + "\n"}) {
     write(anchors + bad);
-    EXPECT_THAT(ReadAnchorFile(options.anchor_file),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 6")));
+    EXPECT_THAT(
+        ReadAnchorFile(options.anchor_file),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 6")));
     EXPECT_THAT(ReadLastAnchor(options.anchor_file),
                 StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   }

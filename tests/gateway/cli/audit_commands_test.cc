@@ -59,8 +59,8 @@ class AuditCommandsTest : public ::testing::Test {
   // Creates keys with `audit keygen` and a journal of `count` records (and
   // the LOG_OPENED record first) signed with them, a second apart from
   // `first`; returns its folder.
-  std::string MakeJournal(int count,
-                          absl::Time first = absl::FromUnixSeconds(1910044800)) {
+  std::string MakeJournal(
+      int count, absl::Time first = absl::FromUnixSeconds(1910044800)) {
     Result keygen = RunLienthong({"audit", "keygen", "--signing-key",
                                   signing_.c_str(), "--hmac-key", hmac_.c_str(),
                                   "--digest-key", digest_.c_str()});
