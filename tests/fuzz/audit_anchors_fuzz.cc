@@ -6,9 +6,9 @@
 // last anchor is its last checkpoint, or none when it has none. (When
 // ReadAnchorFile refuses a line, ReadLastAnchor, which looks at the last
 // line only, may still answer.) The inputs are either a whole file, or the
-// real anchor lines of a log signed at start-up, edited as audit_export's
-// fuzz target edits its lines, with bytes after them, repeated past the
-// end ReadLastAnchor reads when the second byte says so.
+// real anchor lines of a log signed at start-up, edited (line_edits.h),
+// with bytes after them, repeated past the end ReadLastAnchor reads when
+// the second byte says so.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +21,7 @@
 #include "gateway/audit/anchor.h"
 #include "gateway/audit/audit_log.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/line_edits.h"
 #include "tests/gateway/audit/test_util.h"
 
 namespace {
@@ -84,10 +85,9 @@ Fixture& TheFixture() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture& fixture = TheFixture();
   // The first byte picks: even, the rest is the file; odd, the second byte
-  // gives the number of edits (low 3 bits) and whether what follows the
-  // lines is repeated past 64 KiB (high bit), then come the edits, three
-  // bytes each (what, which line, which other line or where), and the
-  // rest follows the lines.
+  // gives the number of edits (line_edits.h; low 3 bits) and whether what
+  // follows the lines is repeated past 64 KiB (high bit), then come the
+  // edits, and the rest follows the lines.
   if (size < 1) return 0;
   if (data[0] % 2 == 0) {
     fixture.Check(std::string(reinterpret_cast<const char*>(data) + 1,
@@ -96,28 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (size < 2) return 0;
   std::vector<std::string> lines = fixture.lines;
-  size_t at = 2;
-  for (int edit = 0; edit < (data[1] & 7) && at + 3 <= size; ++edit, at += 3) {
-    const size_t which = data[at + 1] % lines.size();
-    const size_t other = data[at + 2];
-    switch (data[at] % 4) {
-      case 0:
-        if (lines.size() > 1) {
-          lines.erase(lines.begin() + static_cast<long>(which));
-        }
-        break;
-      case 1:
-        lines.insert(lines.begin() + static_cast<long>(other % lines.size()),
-                     std::string(lines[which]));
-        break;
-      case 2:
-        std::swap(lines[which], lines[other % lines.size()]);
-        break;
-      case 3:
-        lines[which].resize(other * 7 % (lines[which].size() + 1));
-        break;
-    }
-  }
+  const size_t at = EditLines(lines, data, size, 2, data[1] & 7);
   std::string content;
   for (const std::string& line : lines) content += line + "\n";
   const std::string after(reinterpret_cast<const char*>(data) + at,

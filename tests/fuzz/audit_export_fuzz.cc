@@ -20,6 +20,7 @@
 #include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/line_edits.h"
 #include "tests/gateway/audit/test_util.h"
 
 namespace {
@@ -87,8 +88,7 @@ Fixture& TheFixture() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture& fixture = TheFixture();
   // The first byte picks: even, the rest is the file; odd, the rest is up
-  // to 8 edits of three bytes each (what, which line, where or which other
-  // line) to the real export, a fourth byte for a changed byte's value.
+  // to 8 edits (line_edits.h) to the real export.
   if (size < 1) return 0;
   if (data[0] % 2 == 0) {
     const std::string content(reinterpret_cast<const char*>(data) + 1,
@@ -99,32 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   std::vector<std::string> lines = fixture.lines;
-  for (size_t at = 1; at + 3 <= size && at < 1 + 8 * 4; at += 4) {
-    const size_t which = data[at + 1] % lines.size();
-    const size_t other = data[at + 2];
-    std::string& line = lines[which];
-    switch (data[at] % 5) {
-      case 0:
-        if (lines.size() > 1)
-          lines.erase(lines.begin() + static_cast<long>(which));
-        break;
-      case 1:
-        lines.insert(lines.begin() + static_cast<long>(other % lines.size()),
-                     std::string(line));
-        break;
-      case 2:
-        std::swap(line, lines[other % lines.size()]);
-        break;
-      case 3:
-        if (!line.empty() && at + 3 < size) {
-          line[other * 7 % line.size()] = static_cast<char>(data[at + 3]);
-        }
-        break;
-      case 4:
-        line.resize(line.empty() ? 0 : other * 7 % line.size());
-        break;
-    }
-  }
+  EditLines(lines, data, size, 1, 8);
   std::string content;
   for (const std::string& line : lines) content += line + "\n";
   const VerifyReport report = fixture.Verify(content, lines.size());
