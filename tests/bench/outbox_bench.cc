@@ -30,6 +30,7 @@
 #include "gateway/sync/outbox.h"
 #include "gateway/sync/pg_outbox.h"
 #include "tests/testing/pg_server.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace {
 
@@ -152,10 +153,10 @@ int main(int argc, char** argv) {
   std::printf("outbox_bench: %d dossiers x 2 updates (%d items)\n", s.dossiers,
               3 * s.dossiers);
   {
-    char folder[] = "/tmp/outbox-bench-XXXXXX";
-    if (::mkdtemp(folder) == nullptr) return 1;
+    const lienthong::testing::ScratchDir folder("outbox-bench");
+    if (folder.path().empty()) return 1;
     lienthong::sync::OutboxOptions options;
-    options.path = absl::StrCat(folder, "/outbox.db");
+    options.path = folder.File("outbox.db");
     options.key = key;
     auto outbox = Outbox::Open(options);
     if (!outbox.ok()) {
@@ -164,7 +165,6 @@ int main(int argc, char** argv) {
       return 1;
     }
     Report("sqlite", **outbox, s);
-    std::system(absl::StrCat("rm -rf ", folder).c_str());
   }
   std::unique_ptr<lienthong::testing::PgServer> server;
   lienthong::sync::PgOutboxOptions options;

@@ -105,7 +105,6 @@ class HaproxyTest : public ::testing::Test {
     }
     snippet_ = ReadFile(SourcePath("deploy/haproxy/haproxy.cfg"));
     ASSERT_FALSE(snippet_.empty());
-    folder_ = scratch_.path();
     ASSERT_FALSE(folder_.empty());
   }
 
@@ -120,7 +119,7 @@ class HaproxyTest : public ::testing::Test {
   std::string tool_;
   std::string snippet_;
   const ::lienthong::testing::ScratchDir scratch_{"haproxy"};
-  std::string folder_;
+  const std::string folder_ = scratch_.path();
 };
 
 TEST_F(HaproxyTest, SnippetIsValidWithoutWarnings) {

@@ -67,8 +67,6 @@ class ProductionConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(scratch_.path().empty());
-    credentials_ = scratch_.File("credentials");
-    state_ = scratch_.File("state");
     ASSERT_EQ(::mkdir(credentials_.c_str(), 0700), 0);
     ASSERT_EQ(::mkdir(state_.c_str(), 0700), 0);
   }
@@ -88,8 +86,8 @@ class ProductionConfigTest : public ::testing::Test {
 
   // Holds the two folders and the files written beside them.
   const ::lienthong::testing::ScratchDir scratch_{"production-config"};
-  std::string credentials_;
-  std::string state_;
+  const std::string credentials_ = scratch_.File("credentials");
+  const std::string state_ = scratch_.File("state");
 };
 
 TEST_F(ProductionConfigTest, SystemdConfigReadsExactlyTheUnitsCredentials) {

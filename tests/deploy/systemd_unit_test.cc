@@ -35,7 +35,6 @@ class SystemdUnitTest : public ::testing::Test {
     }
     unit_ = ReadFile(SourcePath("deploy/systemd/lienthong-gateway.service"));
     ASSERT_THAT(unit_, HasSubstr(kInstalledBinary));
-    folder_ = scratch_.path();
     ASSERT_FALSE(folder_.empty());
   }
 
@@ -59,7 +58,7 @@ class SystemdUnitTest : public ::testing::Test {
   std::string tool_;
   std::string unit_;
   const ::lienthong::testing::ScratchDir scratch_{"systemd-unit"};
-  std::string folder_;
+  const std::string folder_ = scratch_.path();
 };
 
 TEST_F(SystemdUnitTest, VerifyHasNothingToSay) {

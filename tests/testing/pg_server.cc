@@ -58,14 +58,9 @@ bool PgServer::Installed() {
 
 absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start() {
   std::unique_ptr<PgServer> server(new PgServer());
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                   "/lienthong-pg-XXXXXX");
-  if (::mkdtemp(pattern.data()) == nullptr) {
+  if (server->folder_.empty()) {
     return absl::InternalError("cannot make a folder for PostgreSQL");
   }
-  server->folder_ = pattern;
   std::random_device random;
   server->password_ = absl::StrCat("pw-", random(), "-", random());
   const std::string pwfile = server->folder_ + "/pwfile";
@@ -100,10 +95,6 @@ absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start() {
 PgServer::~PgServer() {
   if (running_) {
     (void)Ctl("stop -m immediate");
-  }
-  if (!folder_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(folder_, ignored);
   }
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::testing {
 
@@ -45,7 +46,9 @@ class PgServer {
   PgServer() = default;
   absl::Status Ctl(const std::string& args);
 
-  std::string folder_;
+  // The data folder, removed (after the server stops) with the PgServer.
+  const ScratchDir scratch_{"lienthong-pg"};
+  const std::string folder_ = scratch_.path();
   std::string password_;
   int port_ = 0;
   bool running_ = false;

@@ -90,7 +90,6 @@ TEST(SubstituteEnvironmentTest, Table) {
 class CredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    folder_ = scratch_.path();
     Write("c06-secret", "s3cr3t-value\n");
     Write("crlf", "value\r\n");
     Write("two-lines", "value\n\n");
@@ -117,7 +116,7 @@ class CredentialsTest : public ::testing::Test {
   }
 
   const ::lienthong::testing::ScratchDir scratch_{"credentials"};
-  std::string folder_;
+  const std::string folder_ = scratch_.path();
 };
 
 TEST_F(CredentialsTest, ReplacedByTheFileLessOneLineEnd) {

@@ -32,7 +32,6 @@ class PortalSyncCreateTest : public ::testing::Test {
     auto http = adapters::CurlHttpClient::Create({});
     ASSERT_THAT(http, IsOk());
     http_ = *std::move(http);
-    dir_ = scratch_.File("sync");
     outbox_path_ = dir_ + "/outbox.db";
 
     lienthong::config::v1::AdapterInstance* portal = config_.add_adapters();
@@ -69,7 +68,8 @@ class PortalSyncCreateTest : public ::testing::Test {
   adapters::AdapterRegistry registry_;
   std::unique_ptr<adapters::CurlHttpClient> http_;
   const ::lienthong::testing::ScratchDir scratch_{"portal-sync"};
-  std::string dir_;  // in scratch_, made by what the test starts
+  // In scratch_, made by what the test starts.
+  const std::string dir_ = scratch_.File("sync");
   std::string outbox_path_;
   lienthong::config::v1::GatewayConfig config_;
 };
