@@ -21,10 +21,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/national_sim/citizen_generator.h"
-#include "tests/national_sim/self_signed_cert.h"
+#include "tests/adapters/common/sim_https_fixture.h"
 #include "tests/national_sim/sim_server.h"
 #include "tests/adapters/agencies/run_step.h"
-#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters {
@@ -53,29 +52,11 @@ std::string Today(int years_back = 0) {
                          today.month(), today.day());
 }
 
-class AgencyAdaptersTest : public ::testing::Test {
+class AgencyAdaptersTest : public ::lienthong::testing::SimHttpsTest {
  protected:
-  static void SetUpTestSuite() {
-    scratch_ = new ::lienthong::testing::ScratchDir("agency-adapters");
-    auto files = sim::WriteSelfSignedCert(scratch_->path());
-    ASSERT_THAT(files, IsOk());
-    files_ = new sim::CertFiles(*files);
-  }
-  static void TearDownTestSuite() {
-    delete files_;
-    delete scratch_;
-  }
-
   void SetUp() override {
-    sim::SimOptions options;
-    options.cert_file = files_->cert_file;
-    options.key_file = files_->key_file;
-    auto server = sim::SimServer::Start(options);
-    ASSERT_THAT(server, IsOk());
-    sim_ = *std::move(server);
-    auto http = CurlHttpClient::Create({});
-    ASSERT_THAT(http, IsOk());
-    http_ = *std::move(http);
+    SimHttpsTest::SetUp();
+    if (HasFatalFailure()) return;
     RegisterBuiltinAdapters(registry_);
     civil_ = Make("civil-status-rest",
                   Upstream<civil_status::CivilStatusRestConfig>());
@@ -91,7 +72,7 @@ class AgencyAdaptersTest : public ::testing::Test {
   Config Upstream(const std::string& api_key = "dev-agency-key") {
     Config config;
     config.mutable_upstream()->set_base_url(sim_->base_url());
-    config.mutable_upstream()->set_ca_file(files_->cert_file);
+    config.mutable_upstream()->set_ca_file(CertFile());
     config.set_api_key(api_key);
     return config;
   }
@@ -153,16 +134,9 @@ class AgencyAdaptersTest : public ::testing::Test {
     ASSERT_THAT(sim_->SetKnobs(system, knobs), IsOk());
   }
 
-  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
-  static sim::CertFiles* files_;
-  std::unique_ptr<sim::SimServer> sim_;
-  std::unique_ptr<CurlHttpClient> http_;
   AdapterRegistry registry_;
   std::unique_ptr<Adapter> civil_, residence_, insurance_, labour_;
 };
-
-::lienthong::testing::ScratchDir* AgencyAdaptersTest::scratch_ = nullptr;
-sim::CertFiles* AgencyAdaptersTest::files_ = nullptr;
 
 TEST_F(AgencyAdaptersTest, EachAdapterListsItsOperations) {
   auto names = [](Adapter& a) {

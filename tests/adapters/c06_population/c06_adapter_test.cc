@@ -14,9 +14,8 @@
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/national_sim/citizen_generator.h"
-#include "tests/national_sim/self_signed_cert.h"
+#include "tests/adapters/common/sim_https_fixture.h"
 #include "tests/national_sim/sim_server.h"
-#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_officer.h"
 
@@ -33,35 +32,12 @@ using ::testing::StartsWith;
 
 constexpr char kFoundId[] = "033085012345";
 
-class C06AdapterTest : public ::testing::Test {
+class C06AdapterTest : public ::lienthong::testing::SimHttpsTest {
  protected:
-  static void SetUpTestSuite() {
-    scratch_ = new ::lienthong::testing::ScratchDir("c06-adapter");
-    auto files = sim::WriteSelfSignedCert(scratch_->path());
-    ASSERT_THAT(files, IsOk());
-    files_ = new sim::CertFiles(*files);
-  }
-  static void TearDownTestSuite() {
-    delete files_;
-    delete scratch_;
-  }
-
-  void SetUp() override {
-    sim::SimOptions options;
-    options.cert_file = files_->cert_file;
-    options.key_file = files_->key_file;
-    auto server = sim::SimServer::Start(options);
-    ASSERT_THAT(server, IsOk());
-    sim_ = *std::move(server);
-    auto http = CurlHttpClient::Create({});
-    ASSERT_THAT(http, IsOk());
-    http_ = *std::move(http);
-  }
-
   C06PopulationSoapConfig Config() const {
     C06PopulationSoapConfig config;
     config.mutable_upstream()->set_base_url(sim_->base_url());
-    config.mutable_upstream()->set_ca_file(files_->cert_file);
+    config.mutable_upstream()->set_ca_file(CertFile());
     config.set_path("/c06/soap");
     config.set_xroad_client("VN/GOV/000.00.00.H31/LIENTHONG");
     config.set_api_key("dev-population-key");
@@ -120,14 +96,7 @@ class C06AdapterTest : public ::testing::Test {
         });
   }
 
-  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
-  static sim::CertFiles* files_;
-  std::unique_ptr<sim::SimServer> sim_;
-  std::unique_ptr<CurlHttpClient> http_;
 };
-
-::lienthong::testing::ScratchDir* C06AdapterTest::scratch_ = nullptr;
-sim::CertFiles* C06AdapterTest::files_ = nullptr;
 
 TEST_F(C06AdapterTest, LooksUpWithTheSignedHeadersTheSimulatorChecks) {
   auto adapter = Make(Config());

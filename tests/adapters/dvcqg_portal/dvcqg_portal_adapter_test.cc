@@ -17,9 +17,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
-#include "tests/national_sim/self_signed_cert.h"
+#include "tests/adapters/common/sim_https_fixture.h"
 #include "tests/national_sim/sim_server.h"
-#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters::dvcqg {
@@ -34,29 +33,11 @@ using Applied = AppliedPortalItem::Kind;
 
 constexpr char kDossier[] = "000.00.01.H31-250715-00123";
 
-class DvcqgPortalAdapterTest : public ::testing::Test {
+class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
  protected:
-  static void SetUpTestSuite() {
-    scratch_ = new ::lienthong::testing::ScratchDir("dvcqg-portal-adapter");
-    auto files = sim::WriteSelfSignedCert(scratch_->path());
-    ASSERT_THAT(files, IsOk());
-    files_ = new sim::CertFiles(*files);
-  }
-  static void TearDownTestSuite() {
-    delete files_;
-    delete scratch_;
-  }
-
   void SetUp() override {
-    sim::SimOptions options;
-    options.cert_file = files_->cert_file;
-    options.key_file = files_->key_file;
-    auto server = sim::SimServer::Start(options);
-    ASSERT_THAT(server, IsOk());
-    sim_ = *std::move(server);
-    auto http = CurlHttpClient::Create({});
-    ASSERT_THAT(http, IsOk());
-    http_ = *std::move(http);
+    SimHttpsTest::SetUp();
+    if (HasFatalFailure()) return;
     adapter_ = Make(Config());
     ASSERT_NE(adapter_, nullptr);
   }
@@ -64,7 +45,7 @@ class DvcqgPortalAdapterTest : public ::testing::Test {
   lienthong::config::v1::DvcqgPortalRestConfig Config() {
     lienthong::config::v1::DvcqgPortalRestConfig config;
     config.mutable_upstream()->set_base_url(sim_->base_url());
-    config.mutable_upstream()->set_ca_file(files_->cert_file);
+    config.mutable_upstream()->set_ca_file(CertFile());
     config.set_auth_endpoint("/dvcqg/adapter/auth");
     config.set_integration_endpoint("/dvcqg/adapter/integration");
     config.set_username("lienthong-dev");
@@ -180,15 +161,8 @@ class DvcqgPortalAdapterTest : public ::testing::Test {
     return u;
   }
 
-  static ::lienthong::testing::ScratchDir* scratch_;  // holds files_
-  static sim::CertFiles* files_;
-  std::unique_ptr<sim::SimServer> sim_;
-  std::unique_ptr<CurlHttpClient> http_;
   std::unique_ptr<Adapter> adapter_;
 };
-
-::lienthong::testing::ScratchDir* DvcqgPortalAdapterTest::scratch_ = nullptr;
-sim::CertFiles* DvcqgPortalAdapterTest::files_ = nullptr;
 
 TEST_F(DvcqgPortalAdapterTest, OffersOnlyThePortal) {
   EXPECT_NE(adapter_->portal(), nullptr);
