@@ -68,6 +68,33 @@ ExitCode PrintJson(const google::protobuf::Message& response, std::ostream& out,
 // for the code. REQUIRES: !status.ok().
 ExitCode ReportRpcError(const grpc::Status& status, std::ostream& err);
 
+// Makes one unary call: opens a channel by `connection`, calls `method` of
+// a `Service` stub with the connection's deadline and reports a failure on
+// `err` (ReportChannelError, ReportRpcError). Returns kOk with `response`
+// set, or the failure's exit code. `context`, when given, is the call's
+// (for what the gateway sent back in its metadata); else one of its own.
+//   Citizen citizen;
+//   ExitCode code = CallUnary<PopulationService>(
+//       options.connection, &PopulationService::Stub::LookupCitizen, request,
+//       citizen, err);
+template <typename Service, typename Request, typename Response>
+ExitCode CallUnary(const ConnectionOptions& connection,
+                   grpc::Status (Service::Stub::*method)(grpc::ClientContext*,
+                                                          const Request&,
+                                                          Response*),
+                   const Request& request, Response& response,
+                   std::ostream& err, grpc::ClientContext* context = nullptr) {
+  auto channel = OpenChannel(connection);
+  if (!channel.ok()) return ReportChannelError(channel.status(), err);
+  auto stub = Service::NewStub(*channel);
+  grpc::ClientContext own_context;
+  if (context == nullptr) context = &own_context;
+  SetDeadline(connection, *context);
+  grpc::Status status = ((*stub).*method)(context, request, &response);
+  if (!status.ok()) return ReportRpcError(status, err);
+  return ExitCode::kOk;
+}
+
 }  // namespace lienthong::cli
 
 #endif  // LIENTHONG_GATEWAY_CLI_COMMAND_H_

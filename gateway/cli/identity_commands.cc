@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/args.h"
 #include "gateway/status/status_macros.h"
-#include "grpcpp/client_context.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 
 namespace lienthong::cli {
@@ -80,15 +79,14 @@ ExitCode RunVerify(const VerifyArgs& args, const CommonOptions& options,
                    std::ostream& out, std::ostream& err) {
   absl::StatusOr<VerifyIdentityRequest> request = BuildVerifyRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
-  auto channel = OpenChannel(options.connection);
-  if (!channel.ok()) return ReportChannelError(channel.status(), err);
-
-  auto stub = lienthong::v1::IdentityService::NewStub(*channel);
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
+  using lienthong::v1::IdentityService;
   VerifyIdentityResponse response;
-  grpc::Status status = stub->VerifyIdentity(&context, *request, &response);
-  if (!status.ok()) return ReportRpcError(status, err);
+  if (ExitCode code = CallUnary<IdentityService>(
+          options.connection, &IdentityService::Stub::VerifyIdentity,
+          *request, response, err);
+      code != ExitCode::kOk) {
+    return code;
+  }
 
   if (options.json) {
     if (ExitCode code = PrintJson(response, out, err); code != ExitCode::kOk) {

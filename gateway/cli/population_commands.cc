@@ -216,15 +216,15 @@ ExitCode RunLookup(const LookupArgs& args, const CommonOptions& options,
                    std::ostream& out, std::ostream& err) {
   absl::StatusOr<LookupCitizenRequest> request = BuildLookupRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
-  auto channel = OpenChannel(options.connection);
-  if (!channel.ok()) return ReportChannelError(channel.status(), err);
-
-  auto stub = lienthong::v1::PopulationService::NewStub(*channel);
+  using lienthong::v1::PopulationService;
   grpc::ClientContext context;
-  SetDeadline(options.connection, context);
   Citizen citizen;
-  grpc::Status status = stub->LookupCitizen(&context, *request, &citizen);
-  if (!status.ok()) return ReportRpcError(status, err);
+  if (ExitCode code = CallUnary<PopulationService>(
+          options.connection, &PopulationService::Stub::LookupCitizen,
+          *request, citizen, err, &context);
+      code != ExitCode::kOk) {
+    return code;
+  }
 
   const std::string reference = Reference(context);
   if (options.json) {

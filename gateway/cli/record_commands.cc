@@ -8,7 +8,6 @@
 #include "absl/strings/str_split.h"
 #include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
-#include "grpcpp/client_context.h"
 #include "lienthong/v1/records.grpc.pb.h"
 
 namespace lienthong::cli {
@@ -34,14 +33,14 @@ ExitCode RunGet(const RecordGetArgs& args, const CommonOptions& options,
                 std::ostream& out, std::ostream& err) {
   absl::StatusOr<GetRecordRequest> request = BuildRecordRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
-  auto channel = OpenChannel(options.connection);
-  if (!channel.ok()) return ReportChannelError(channel.status(), err);
-  auto stub = lienthong::v1::RecordService::NewStub(*channel);
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
+  using lienthong::v1::RecordService;
   Record record;
-  grpc::Status status = stub->GetRecord(&context, *request, &record);
-  if (!status.ok()) return ReportRpcError(status, err);
+  if (ExitCode code = CallUnary<RecordService>(
+          options.connection, &RecordService::Stub::GetRecord, *request,
+          record, err);
+      code != ExitCode::kOk) {
+    return code;
+  }
   if (options.json) return PrintJson(record, out, err);
   out << FormatRecord(record);
   return ExitCode::kOk;

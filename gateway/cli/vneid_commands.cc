@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gateway/cli/output.h"
-#include "grpcpp/client_context.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 
 namespace lienthong::cli {
@@ -78,15 +77,14 @@ ExitCode RunVneidSignIn(const SignInArgs& args, const CommonOptions& options,
                         std::ostream& out, std::ostream& err) {
   absl::StatusOr<VneidSignInRequest> request = BuildSignInRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
-  auto channel = OpenChannel(options.connection);
-  if (!channel.ok()) return ReportChannelError(channel.status(), err);
-
-  auto stub = lienthong::v1::IdentityService::NewStub(*channel);
-  grpc::ClientContext context;
-  SetDeadline(options.connection, context);
+  using lienthong::v1::IdentityService;
   VneidSignInResponse response;
-  grpc::Status status = stub->SignInWithVneid(&context, *request, &response);
-  if (!status.ok()) return ReportRpcError(status, err);
+  if (ExitCode code = CallUnary<IdentityService>(
+          options.connection, &IdentityService::Stub::SignInWithVneid,
+          *request, response, err);
+      code != ExitCode::kOk) {
+    return code;
+  }
   if (options.json) return PrintJson(response, out, err);
   out << FormatSignIn(response);
   return ExitCode::kOk;
