@@ -20,10 +20,10 @@
 #include "gateway/validation/citizen_id.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/national_sim/citizen_generator.h"
-#include "tests/adapters/common/sim_https_fixture.h"
-#include "tests/national_sim/sim_server.h"
 #include "tests/adapters/agencies/run_step.h"
+#include "tests/adapters/common/sim_https_fixture.h"
+#include "tests/national_sim/citizen_generator.h"
+#include "tests/national_sim/sim_server.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::adapters {
