@@ -135,11 +135,13 @@ void Services::Complete(
     recorder_->AuditThenRelease(AuditRecordOf(call, status), status,
                                 std::move(release));
   }
-  const std::string citizen = validation::MaskCitizenId(call.citizen_id);
-  const std::string officer =
-      call.officer.citizen_id().empty()
-          ? std::string()
-          : validation::MaskCitizenId(call.officer.citizen_id());
+  // No ID (a record lookup, a sign-in) logs as nothing, not as "***",
+  // which stands for an ID that is not one.
+  const auto masked = [](const std::string& id) {
+    return id.empty() ? std::string() : validation::MaskCitizenId(id);
+  };
+  const std::string citizen = masked(call.citizen_id);
+  const std::string officer = masked(call.officer.citizen_id());
   const std::string attempts = absl::StrCat(call.attempts);
   const std::string request_bytes = absl::StrCat(call.request_bytes);
   const std::string response_bytes = absl::StrCat(call.response_bytes);

@@ -237,6 +237,20 @@ TEST_F(RecordServiceTest, ARecordComesFromItsTypesAdapterCutToTheGrant) {
   EXPECT_EQ(record.fields(0).name(), "legal_representative");
 }
 
+// A record lookup involves no citizen: its access line says so with an
+// empty value, where "***" would stand for an ID that is not one.
+TEST_F(RecordServiceTest, TheAccessLineOfARecordLookupNamesNoCitizen) {
+  ::testing::internal::CaptureStderr();
+  const grpc::Status status = Get("dossier-system", Good());
+  server_.reset();  // the lines of its calls are written by now
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(log, HasSubstr("\"record_type\":\"enterprise\""));
+  EXPECT_THAT(log, HasSubstr("\"citizen\":\"\""));
+  EXPECT_THAT(log, HasSubstr("\"officer\":\"001*******21\""));
+  EXPECT_THAT(log, Not(HasSubstr("\"citizen\":\"***\"")));
+}
+
 TEST_F(RecordServiceTest, FieldsOrPurposesBeyondTheGrantAreRefused) {
   GetRecordRequest status = Good();
   status.add_fields("status");
