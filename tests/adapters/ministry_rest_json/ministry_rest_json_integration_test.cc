@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/ministry_rest_json/ministry_rest_json_config.pb.h"
 #include "gateway/audit/record.h"
@@ -16,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 #include "lienthong/v1/records.grpc.pb.h"
+#include "tests/gateway/cli/run_cli.h"
 #include "tests/integration/gateway_env.h"
 #include "tests/national_sim/systems/business_registry.h"
 
@@ -222,6 +224,54 @@ TEST_F(MinistryRestJsonIntegrationTest, AuditedWithTheKeyHashedNeverInClear) {
   EXPECT_EQ(found[0].outcome(), "OK");
   EXPECT_EQ(found[0].national_system(), "business-registry");
   EXPECT_EQ(found[1].outcome(), "PERMISSION_DENIED");
+}
+
+// `lienthong record get` and `lienthong audit verify` as an officer's tool
+// and a security team run them against the gateway.
+TEST_F(MinistryRestJsonIntegrationTest, TheCliGetsARecordAndExitsWithARefusalsCode) {
+  const std::string server = absl::StrCat("127.0.0.1:", env_->port());
+  auto as = [&](const std::string& client) {
+    return std::vector<std::string>{
+        "--server", server, "--ca", TestCert("ca.pem"),
+        "--cert", TestCert(client + ".pem"), "--key", TestCert(client + ".key")};
+  };
+  auto record_get = [&](const std::string& client, const std::string& key) {
+    std::vector<std::string> args = {
+        "record", "get", "enterprise", "tax_code=" + key,
+        "--purpose", "2.001610", "--dossier", "000.00.01.H31-251127-00042",
+        "--officer-id", TestOfficer().citizen_id(),
+        "--officer-unit", TestOfficer().unit_code(),
+        "--officer-account", TestOfficer().account()};
+    for (std::string& arg : as(client)) args.push_back(std::move(arg));
+    return cli::testing::RunLienthong(args);
+  };
+
+  Record record;
+  ASSERT_TRUE(Get("dossier-system", Enterprise(kTaxCode), &record).ok());
+  cli::testing::CliResult got = record_get("dossier-system", kTaxCode);
+  EXPECT_EQ(got.code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("Record type:"));
+  EXPECT_THAT(got.out, HasSubstr(record.fields(0).value()));
+  EXPECT_THAT(got.out, HasSubstr("business-registry"));
+  EXPECT_EQ(got.err, "");
+
+  cli::testing::CliResult unknown = record_get("dossier-system", "0101230000");
+  EXPECT_EQ(unknown.code, static_cast<int>(cli::ExitCode::kNotFound));
+  EXPECT_THAT(unknown.err, ::testing::StartsWith("lienthong: NOT_FOUND: "));
+  EXPECT_EQ(unknown.out, "");
+  cli::testing::CliResult refused = record_get("citizen-portal", kTaxCode);
+  EXPECT_EQ(refused.code, static_cast<int>(cli::ExitCode::kAccessDenied));
+  EXPECT_THAT(refused.err, ::testing::StartsWith("lienthong: PERMISSION_DENIED: "));
+
+  std::vector<std::string> verify = {"audit", "verify"};
+  for (std::string& arg : as("auditor")) verify.push_back(std::move(arg));
+  cli::testing::CliResult intact = cli::testing::RunLienthong(verify);
+  EXPECT_EQ(intact.code, 0) << intact.err;
+  EXPECT_THAT(intact.out, ::testing::StartsWith("Audit log intact: "));
+  std::vector<std::string> not_auditor = {"audit", "verify"};
+  for (std::string& arg : as("dossier-system")) not_auditor.push_back(std::move(arg));
+  EXPECT_EQ(cli::testing::RunLienthong(not_auditor).code,
+            static_cast<int>(cli::ExitCode::kAccessDenied));
 }
 
 }  // namespace
