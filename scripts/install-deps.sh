@@ -14,7 +14,7 @@ packages=(
   testssl.sh                  # the TLS scan in the test suite
   clang libclang-rt-14-dev    # scripts/fuzz.sh: libFuzzer, ASan, UBSan
   # Checks of deploy/ (tests/deploy) and the Debian package (scripts/package.sh).
-  yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file
+  yamllint lintian systemd help2man haproxy dpkg-dev fakeroot file logrotate
   # The PostgreSQL store's tests (a throwaway server: initdb, pg_ctl); they
   # skip without it. The quick-start demo does not need it.
   postgresql-15

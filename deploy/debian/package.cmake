@@ -5,13 +5,14 @@
 #   /usr/bin/lienthong                     the operator's command-line tool
 #   /lib/systemd/system/lienthong-gateway.service
 #   /etc/lienthong/gateway.yaml            conffile (deploy/systemd/gateway.yaml)
+#   /etc/logrotate.d/lienthong             conffile (deploy/logrotate/lienthong)
 #   /usr/share/doc/lienthong/              copyright, changelog.gz, README.md,
 #                                          examples/ (developer config, HAProxy)
 #   /usr/share/man/man8, man1              man pages made from --help by help2man
 #   /usr/share/lintian/overrides/lienthong documented lintian exceptions
 # Maintainer scripts (deploy/debian): postinst creates the lienthong user
-# and the folders, postrm purge removes them. The simulator (lienthong-sim)
-# is a test tool and is not shipped.
+# and the folders (state, logs), postrm purge removes them. The simulator
+# (lienthong-sim) is a test tool and is not shipped.
 
 find_program(HELP2MAN help2man REQUIRED)
 find_program(GZIP gzip REQUIRED)
@@ -52,6 +53,7 @@ install(TARGETS lienthong RUNTIME DESTINATION bin)
 install(FILES deploy/systemd/lienthong-gateway.service
         DESTINATION /lib/systemd/system)
 install(FILES deploy/systemd/gateway.yaml DESTINATION /etc/lienthong)
+install(FILES deploy/logrotate/lienthong DESTINATION /etc/logrotate.d)
 install(FILES ${_deb}/copyright ${_gen}/changelog.gz README.md
         DESTINATION ${_doc})
 install(FILES deploy/examples/gateway.yaml deploy/examples/catalogue.json

@@ -73,7 +73,7 @@ void CallRecorder::Log(const Call& call, const absl::Status& status,
   fields.insert(fields.end(), extra.begin(), extra.end());
   fields.emplace_back("code", code);
   fields.emplace_back("latency_ms", latency);
-  log::Write(log::Level::kInfo, "access", fields);
+  log::WriteAccess(fields);
   if (options_.metrics != nullptr) {
     options_.metrics->calls
         .WithLabels({std::string(call.method), call.caller.id, call.system,

@@ -9,11 +9,13 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gateway/log/access_file.h"
 
 namespace lienthong::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+std::atomic<AccessFile*> access_file{nullptr};
 
 const char* LevelName(Level level) {
   switch (level) {
@@ -27,6 +29,32 @@ const char* LevelName(Level level) {
       return "error";
   }
   return "info";
+}
+
+// {"ts":..., "level":..., "msg":..., fields...} and a newline, built in one
+// buffer: this runs for every call.
+std::string Line(Level level, absl::string_view message,
+                 absl::Span<const Field> fields) {
+  const absl::Time now = absl::Now();
+  const absl::CivilSecond t = absl::ToCivilSecond(now, absl::UTCTimeZone());
+  const int64_t ms =
+      absl::ToInt64Milliseconds(now - absl::FromCivil(t, absl::UTCTimeZone()));
+  std::string line;
+  line.reserve(160 + message.size() + 40 * fields.size());
+  absl::StrAppendFormat(&line,
+                        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
+                        "\"level\":\"%s\",\"msg\":\"",
+                        t.year(), t.month(), t.day(), t.hour(), t.minute(),
+                        t.second(), static_cast<int>(ms), LevelName(level));
+  AppendJsonEscaped(message, &line);
+  line.push_back('"');
+  for (const auto& [key, value] : fields) {
+    absl::StrAppend(&line, ",\"", key, "\":\"");
+    AppendJsonEscaped(value, &line);
+    line.push_back('"');
+  }
+  line += "}\n";
+  return line;
 }
 
 }  // namespace
@@ -94,29 +122,21 @@ void Write(Level level, absl::string_view message,
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }
-  // One line per event, built in one buffer: this runs for every call.
-  const absl::Time now = absl::Now();
-  const absl::CivilSecond t = absl::ToCivilSecond(now, absl::UTCTimeZone());
-  const int64_t ms =
-      absl::ToInt64Milliseconds(now - absl::FromCivil(t, absl::UTCTimeZone()));
-  std::string line;
-  line.reserve(160 + message.size() + 40 * fields.size());
-  absl::StrAppendFormat(&line,
-                        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
-                        "\"level\":\"%s\",\"msg\":\"",
-                        t.year(), t.month(), t.day(), t.hour(), t.minute(),
-                        t.second(), static_cast<int>(ms), LevelName(level));
-  AppendJsonEscaped(message, &line);
-  line.push_back('"');
-  for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, ",\"", key, "\":\"");
-    AppendJsonEscaped(value, &line);
-    line.push_back('"');
-  }
-  line += "}\n";
+  const std::string line = Line(level, message, fields);
   // One write(2) per line: atomic for lines under PIPE_BUF on pipes, and
   // never interleaved mid-line on files opened O_APPEND.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+void SetAccessFile(AccessFile* file) { access_file.store(file); }
+
+void WriteAccess(absl::Span<const Field> fields) {
+  AccessFile* file = access_file.load(std::memory_order_acquire);
+  if (file == nullptr) {
+    Write(Level::kInfo, "access", fields);
+    return;
+  }
+  file->Append(Line(Level::kInfo, "access", fields));
 }
 
 }  // namespace lienthong::log

@@ -29,6 +29,19 @@ std::string LevelNames();
 void Write(Level level, absl::string_view message,
            absl::Span<const Field> fields = {});
 
+class AccessFile;
+
+// Sends access lines (WriteAccess) to `file`, whatever the level, instead of
+// stderr; nullptr sends them back to stderr. REQUIRES: `file` stays alive
+// until this is called again with nullptr and no access line is being
+// written (the gateway sets it before it serves and clears it once
+// stopped). Thread-safe.
+void SetAccessFile(AccessFile* file);
+
+// Writes the "access" line of one call: to the access file when one is set,
+// else as Write(Level::kInfo, "access", fields).
+void WriteAccess(absl::Span<const Field> fields);
+
 inline void Info(absl::string_view message,
                  std::initializer_list<Field> fields = {}) {
   Write(Level::kInfo, message, fields);

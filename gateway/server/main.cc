@@ -23,7 +23,9 @@
 #include "gateway/config/address.h"
 #include "gateway/cli/version.h"
 #include "gateway/config/config_loader.h"
+#include "gateway/log/access_file.h"
 #include "gateway/log/log.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/server/file_modes.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/server/server_setup.h"
@@ -99,6 +101,22 @@ void Notify(const std::string& state) {
   }
 }
 
+void ExportAccessFileMetrics(const lienthong::log::AccessFile& file,
+                             lienthong::metrics::Registry& registry) {
+  const lienthong::log::AccessFile* f = &file;
+  registry
+      .AddGauge("lienthong_access_log_dropped_lines",
+                "Access lines dropped since start (the access log file could "
+                "not be written, or too much waited to be)")
+      .WithLabels({})
+      .SetCallback([f] { return static_cast<double>(f->dropped_lines()); });
+  registry
+      .AddGauge("lienthong_access_log_write_failures",
+                "Writes to the access log file that failed since start")
+      .WithLabels({})
+      .SetCallback([f] { return static_cast<double>(f->write_failures()); });
+}
+
 // Writes "lienthong-gateway: <message>" for a failed start or check.
 int Fail(const absl::Status& status, int exit_code) {
   std::cerr << "lienthong-gateway: " << status.message() << "\n";
@@ -155,6 +173,26 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // The access log's file, when configured (its thread started after the
+  // mask above, as every thread must be): access lines go there from the
+  // first call; cleared (and the file written out) after the server and
+  // everything that answers calls has stopped.
+  std::unique_ptr<log::AccessFile> access_file;
+  if (const std::string& file = config->logging().access_log_file();
+      !file.empty()) {
+    auto opened = log::AccessFile::Open(file);
+    if (!opened.ok()) {
+      return Fail(positions.Locate(config::AtConfigField(
+                      "logging.access_log_file", opened.status())),
+                  2);
+    }
+    access_file = *std::move(opened);
+  }
+  struct AccessFileInUse {
+    explicit AccessFileInUse(log::AccessFile* file) { log::SetAccessFile(file); }
+    ~AccessFileInUse() { log::SetAccessFile(nullptr); }
+  } access_file_in_use(access_file.get());
 
   auto http = adapters::CurlHttpClient::Create(http_options);
   if (!http.ok()) return Fail(http.status(), 1);
@@ -259,6 +297,9 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
         gateway->recorder());
     if (!started.ok()) return Fail(positions.Locate(started), 2);
   }
+  if (access_file != nullptr) {
+    ExportAccessFileMetrics(*access_file, (*server)->metrics_registry());
+  }
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
   const std::string ready = absl::StrCat(
@@ -269,6 +310,8 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   for (;;) {
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
+    // logrotate renamed it (or will find it reopened either way).
+    if (access_file != nullptr) access_file->Reopen();
     if (bundles != nullptr) {
       absl::StatusOr<bool> calendar = bundles->ReloadCalendar();
       if (!calendar.ok()) {

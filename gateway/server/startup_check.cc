@@ -9,6 +9,7 @@
 #include "gateway/bundle/bundles.h"
 #include "gateway/config/config_error.h"
 #include "gateway/config/config_loader.h"
+#include "gateway/log/access_file.h"
 #include "gateway/resilience/timer.h"
 #include "gateway/server/runtime.h"
 #include "gateway/server/server_setup.h"
@@ -105,6 +106,11 @@ absl::Status CheckStartup(const GatewayConfig& config,
   }
   if (!config.portal_sync().adapter().empty()) {
     LIENTHONG_RETURN_IF_ERROR(CheckPortalSync(config, registry, http));
+  }
+  if (const std::string& file = config.logging().access_log_file();
+      !file.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        "logging.access_log_file", log::AccessFile::CheckOpenable(file)));
   }
   return absl::OkStatus();
 }

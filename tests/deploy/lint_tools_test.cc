@@ -1,8 +1,9 @@
 // The deploy/ files under the linters their tools ship: yamllint (with
 // deploy/.yamllint) on the Kubernetes manifests and the production config,
-// and `haproxy -c` on the pass-through snippet, merged under a global
-// section like Debian's. Each check is shown live: a copy with a planted
-// mistake fails it. Skipped, saying so, where the tool is not installed.
+// `haproxy -c` on the pass-through snippet, merged under a global section
+// like Debian's, and `logrotate --debug` on the access log's rotation. Each
+// check is shown live: a copy with a planted mistake fails it. Skipped,
+// saying so, where the tool is not installed.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -153,6 +154,55 @@ TEST_F(HaproxyTest, CheckFindsPlantedMistakes) {
       absl::StrReplaceAll(snippet_, {{"default_backend lienthong_gateways",
                                       "default_backend lienthong_gateway"}}));
   EXPECT_NE(no_backend.exit_code, 0) << no_backend.output;
+}
+
+// deploy/logrotate/lienthong, parsed by logrotate itself in debug mode
+// (which changes nothing), with root for the lienthong user that a test
+// machine does not have.
+class LogrotateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tool_ = FindTool("logrotate");
+    if (tool_.empty()) {
+      GTEST_SKIP() << "logrotate is not installed (scripts/install-deps.sh "
+                      "installs it): deploy/logrotate/lienthong not checked";
+    }
+    rules_ = ReadFile(SourcePath("deploy/logrotate/lienthong"));
+    ASSERT_FALSE(rules_.empty());
+    ASSERT_FALSE(folder_.empty());
+  }
+
+  ToolRun Check(const std::string& rules) {
+    const std::string path = folder_ + "/lienthong";
+    EXPECT_TRUE(WriteFile(
+        path, absl::StrReplaceAll(rules, {{"lienthong lienthong", "root root"}})));
+    auto run = RunTool({tool_, "--debug", "--state", folder_ + "/state", path});
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.ok() ? *run : ToolRun{};
+  }
+
+  std::string tool_;
+  std::string rules_;
+  const ::lienthong::testing::ScratchDir scratch_{"logrotate"};
+  const std::string folder_ = scratch_.path();
+};
+
+TEST_F(LogrotateTest, RulesParseAndNameTheProductionAccessLog) {
+  const ToolRun run = Check(rules_);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("/var/log/lienthong/access.log"));
+  EXPECT_THAT(run.output, Not(HasSubstr("error"))) << run.output;
+}
+
+TEST_F(LogrotateTest, CheckFindsPlantedMistakes) {
+  // A bad value fails the parse; an unknown option is only reported (and
+  // ignored), which the clean run above would show.
+  const ToolRun count = Check(
+      absl::StrReplaceAll(rules_, {{"rotate 30", "rotate thirty"}}));
+  EXPECT_NE(count.exit_code, 0) << count.output;
+  const ToolRun unknown =
+      Check(absl::StrReplaceAll(rules_, {{"daily", "dayly"}}));
+  EXPECT_THAT(unknown.output, HasSubstr("error")) << unknown.output;
 }
 
 }  // namespace

@@ -45,18 +45,39 @@ TEST(PackageFilesTest, PostinstMakesWhatTheUnitUsesAndPurgeRemovesIt) {
   // The unit's user, state folder and credentials folder.
   ASSERT_THAT(unit, HasSubstr("\nUser=lienthong\n"));
   ASSERT_THAT(unit, HasSubstr("\nStateDirectory=lienthong\n"));
+  ASSERT_THAT(unit, HasSubstr("\nLogsDirectory=lienthong\n"));
   ASSERT_THAT(unit, HasSubstr(":/etc/lienthong/credentials/"));
   EXPECT_THAT(postinst, HasSubstr("adduser --system --group"));
   EXPECT_THAT(
       postinst,
       HasSubstr("-o lienthong -g lienthong -m 0700 /var/lib/lienthong"));
+  EXPECT_THAT(
+      postinst,
+      HasSubstr("-o lienthong -g lienthong -m 0700 /var/log/lienthong"));
   EXPECT_THAT(postinst, HasSubstr("chmod 0750 /etc/lienthong\n"));
   EXPECT_THAT(postinst, HasSubstr("chown root:lienthong /etc/lienthong\n"));
   EXPECT_THAT(postinst,
               HasSubstr("-o root -g root -m 0700 /etc/lienthong/credentials"));
   EXPECT_THAT(postrm, HasSubstr("\"$1\" = \"purge\""));
-  EXPECT_THAT(postrm, HasSubstr("rm -rf /var/lib/lienthong /etc/lienthong\n"));
+  EXPECT_THAT(postrm, HasSubstr("rm -rf /var/lib/lienthong /var/log/lienthong "
+                                "/etc/lienthong\n"));
   EXPECT_THAT(postrm, HasSubstr("deluser --system"));
+}
+
+TEST(PackageFilesTest, LogrotateRotatesTheAccessLogTheProductionConfigWrites) {
+  // The unit's LogsDirectory=lienthong is /var/log/lienthong.
+  const std::string unit =
+      ReadFile(SourcePath("deploy/systemd/lienthong-gateway.service"));
+  ASSERT_THAT(unit, HasSubstr("\nLogsDirectory=lienthong\n"));
+  ASSERT_THAT(unit, HasSubstr("\nExecReload=/bin/kill -HUP $MAINPID\n"));
+  EXPECT_THAT(ReadFile(SourcePath("deploy/systemd/gateway.yaml")),
+              HasSubstr("\n  access_log_file: ${LOGS_DIRECTORY}/access.log\n"));
+  const std::string rules = ReadFile(SourcePath("deploy/logrotate/lienthong"));
+  EXPECT_THAT(rules, HasSubstr("\n/var/log/lienthong/access.log {\n"));
+  EXPECT_THAT(rules, HasSubstr("\tsu lienthong lienthong\n"));
+  EXPECT_THAT(rules, HasSubstr("\tcreate 0600 lienthong lienthong\n"));
+  // The reload's SIGHUP reopens the renamed file.
+  EXPECT_THAT(rules, HasSubstr("systemctl reload lienthong-gateway.service"));
 }
 
 TEST(PackageFilesTest, ConffilesAreInstalledUnderEtc) {

@@ -4,7 +4,7 @@
 // provides, passes `lienthong-gateway --check` with them, and refuses to
 // start, naming the credential, when one is missing. The systemd one also
 // starts and speaks systemd's notify protocol, as the unit's Type=notify
-// relies on.
+// relies on, with its state and access log in the unit's folders.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -69,6 +69,7 @@ class ProductionConfigTest : public ::testing::Test {
     ASSERT_FALSE(scratch_.path().empty());
     ASSERT_EQ(::mkdir(credentials_.c_str(), 0700), 0);
     ASSERT_EQ(::mkdir(state_.c_str(), 0700), 0);
+    ASSERT_EQ(::mkdir(logs_.c_str(), 0700), 0);
   }
 
   // Runs --check on `config_text` (written beside the scratch folders).
@@ -79,7 +80,8 @@ class ProductionConfigTest : public ::testing::Test {
         RunTool({BinaryPath("gateway/server/lienthong-gateway"), "--config",
                  path, "--check"},
                 {"CREDENTIALS_DIRECTORY=" + credentials_,
-                 "STATE_DIRECTORY=" + state_, "POD_NAME=lienthong-gateway-0"});
+                 "STATE_DIRECTORY=" + state_, "LOGS_DIRECTORY=" + logs_,
+                 "POD_NAME=lienthong-gateway-0"});
     EXPECT_TRUE(run.ok()) << run.status();
     return run.ok() ? *run : ToolRun{};
   }
@@ -88,6 +90,7 @@ class ProductionConfigTest : public ::testing::Test {
   const ::lienthong::testing::ScratchDir scratch_{"production-config"};
   const std::string credentials_ = scratch_.File("credentials");
   const std::string state_ = scratch_.File("state");
+  const std::string logs_ = scratch_.File("logs");
 };
 
 TEST_F(ProductionConfigTest, SystemdConfigReadsExactlyTheUnitsCredentials) {
@@ -96,7 +99,8 @@ TEST_F(ProductionConfigTest, SystemdConfigReadsExactlyTheUnitsCredentials) {
   EXPECT_EQ(CredentialsNamedIn(config), UnitCredentials());
   // And no environment but what systemd sets for the unit.
   EXPECT_THAT(VariablesNamedIn(config),
-              ElementsAre("CREDENTIALS_DIRECTORY", "STATE_DIRECTORY"));
+              ElementsAre("CREDENTIALS_DIRECTORY", "LOGS_DIRECTORY",
+                          "STATE_DIRECTORY"));
 }
 
 TEST_F(ProductionConfigTest, SystemdConfigPassesCheckWithTheUnitsCredentials) {
@@ -174,6 +178,7 @@ TEST_F(ProductionConfigTest, SystemdConfigStartsAndTellsSystemdWhatItDoes) {
   ::setenv("NOTIFY_SOCKET", (credentials_ + "-notify").c_str(), 1);
   ::setenv("CREDENTIALS_DIRECTORY", credentials_.c_str(), 1);
   ::setenv("STATE_DIRECTORY", state_.c_str(), 1);
+  ::setenv("LOGS_DIRECTORY", logs_.c_str(), 1);
   auto gateway = Subprocess::Start(
       {BinaryPath("gateway/server/lienthong-gateway"), "--config", config_path},
       state_ + "-gateway.log");
@@ -200,6 +205,8 @@ TEST_F(ProductionConfigTest, SystemdConfigStartsAndTellsSystemdWhatItDoes) {
   // Its state went where StateDirectory= puts it.
   EXPECT_EQ(::access((state_ + "/audit.db").c_str(), F_OK), 0);
   EXPECT_EQ(::access((state_ + "/outbox.db").c_str(), F_OK), 0);
+  // And its access log where LogsDirectory= puts it.
+  EXPECT_EQ(::access((logs_ + "/access.log").c_str(), F_OK), 0);
 }
 
 }  // namespace

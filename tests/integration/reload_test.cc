@@ -1,12 +1,18 @@
 // Live configuration: SIGHUP swaps routes, clients and grants atomically; a
 // broken config is refused, logged, and the running one stays; changes to
-// settings read only at start are named in a warning.
+// settings read only at start are named in a warning. And the access log's
+// own file, which SIGHUP reopens after logrotate renamed it.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_env.h"  // NewTestDir
@@ -68,6 +74,60 @@ TEST(ReloadTest, SighupAppliesAGoodConfigAndRefusesABrokenOne) {
   ASSERT_TRUE(WaitForFileLine(log, "apply only after a restart", absl::Seconds(10)));
   EXPECT_TRUE(WaitForFileLine(log, R"("settings":"logging, audit")", absl::Seconds(1)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+}
+
+// The access lines in `text` (one JSON object per line).
+int AccessLines(const std::string& text) {
+  int n = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StrContains(line, R"("msg":"access")")) ++n;
+  }
+  return n;
+}
+
+TEST(ReloadTest, TheAccessLogFileIsReopenedOnSighupAndWrittenOutAtStop) {
+  auto sim = StartSimProcess();
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string dir = NewTestDir("access-log");
+  const std::string access = dir + "/access.log";
+  const std::string log = dir + "/gateway.log";
+  const std::string yaml = absl::StrReplaceAll(
+      GatewayYaml(sim->port),
+      {{"  level: info", absl::StrCat("  level: info\n  access_log_file: ",
+                                      access)}});
+  auto gateway = StartGatewayProcess(dir + "/gateway.yaml", yaml, log);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  ASSERT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  // Written within the flush interval, without a stop or a signal.
+  ASSERT_TRUE(WaitForFileLine(access, R"("msg":"access")", absl::Seconds(5)));
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(access),
+                                R"("method":"lienthong.v1.PopulationService/LookupCitizen")"));
+  struct stat st;
+  ASSERT_EQ(::stat(access.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // logrotate: rename, then SIGHUP; the next call's line is in a new file.
+  ASSERT_EQ(std::rename(access.c_str(), (access + ".1").c_str()), 0);
+  kill(gateway->process.pid(), SIGHUP);
+  ASSERT_TRUE(WaitForFileLine(log, "access log reopened", absl::Seconds(10)));
+  ASSERT_TRUE(WaitForFileLine(log, "config reloaded", absl::Seconds(10)));
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  // A call just before the stop: its line is written out as the gateway
+  // stops, not lost with the buffer.
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  const std::string metrics =
+      HttpGet(absl::StrCat("http://127.0.0.1:", gateway->admin_port, "/metrics"));
+  EXPECT_TRUE(absl::StrContains(metrics, "lienthong_access_log_dropped_lines 0"))
+      << metrics;
+  const int status = gateway->process.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  EXPECT_EQ(AccessLines(ReadFileOrEmpty(access + ".1")), 1);
+  EXPECT_EQ(AccessLines(ReadFileOrEmpty(access)), 2);
+  // None on stderr, where the gateway's other lines still go.
+  const std::string stderr_log = ReadFileOrEmpty(log);
+  EXPECT_EQ(AccessLines(stderr_log), 0);
+  EXPECT_TRUE(absl::StrContains(stderr_log, R"("msg":"stopped")"));
 }
 
 }  // namespace

@@ -1,9 +1,18 @@
 #include "gateway/log/log.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gateway/log/access_file.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,7 +21,10 @@
 namespace lienthong::log {
 namespace {
 
+using ::lienthong::testing::ScratchDir;
+using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::SizeIs;
 
 // Returns what `write` sends to standard error.
 template <typename Fn>
@@ -70,6 +82,205 @@ TEST(LogTest, BelowTheLevelWritesNothing) {
   SetLevel(Level::kWarning);
   EXPECT_EQ(CaptureStderr([] { Info("hidden"); }), "");
   SetLevel(Level::kInfo);
+}
+
+// The whole file at `path`, or "" when it cannot be read.
+std::string ReadAll(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return out;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) {
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+// Waits up to 5 s for `path` to hold at least `bytes` bytes.
+bool WaitForSize(const std::string& path, size_t bytes) {
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  while (ReadAll(path).size() < bytes) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+// A line of `size` bytes, the newline included.
+std::string LineOf(size_t size, char fill) {
+  return std::string(size - 1, fill) + "\n";
+}
+
+// Options under which nothing is written until Flush() or destruction.
+AccessFile::Options OnlyWhenAsked() {
+  AccessFile::Options options;
+  options.flush_interval = absl::Hours(1);
+  options.flush_bytes = 1 << 30;
+  return options;
+}
+
+TEST(AccessFileTest, AccessLinesGoToTheFileWhateverTheLevelAndNotToStderr) {
+  const ScratchDir dir("access-file");
+  auto file = AccessFile::Open(dir.File("access.log"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  SetLevel(Level::kWarning);
+  SetAccessFile(file->get());
+  const std::string err = CaptureStderr([] {
+    WriteAccess({{"method", "lienthong.v1.PopulationService/LookupCitizen"},
+                 {"code", "OK"}});
+    WriteAccess({{"method", "lienthong.v1.RecordService/GetRecord"}});
+  });
+  SetAccessFile(nullptr);
+  SetLevel(Level::kInfo);
+  (*file)->Flush();
+  EXPECT_EQ(err, "");
+  const std::vector<std::string> lines = Lines(ReadAll(dir.File("access.log")));
+  ASSERT_THAT(lines, SizeIs(2));
+  EXPECT_THAT(lines[0], MatchesRegex(R"(\{"ts":"[-0-9T:.]+Z","level":"info",)"
+                                     R"("msg":"access","method":"lienthong\.v1\.)"
+                                     R"(PopulationService/LookupCitizen",)"
+                                     R"("code":"OK"\})"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("method":"lienthong.v1.RecordService/GetRecord")"));
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("access.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(AccessFileTest, WithoutAFileAccessLinesGoToStderrAtInfo) {
+  SetAccessFile(nullptr);
+  EXPECT_THAT(CaptureStderr([] { WriteAccess({{"code", "OK"}}); }),
+              HasSubstr(R"("level":"info","msg":"access","code":"OK"})"));
+  SetLevel(Level::kWarning);
+  EXPECT_EQ(CaptureStderr([] { WriteAccess({{"code", "OK"}}); }), "");
+  SetLevel(Level::kInfo);
+}
+
+TEST(AccessFileTest, LinesAreWrittenWithinTheIntervalWithoutBeingAsked) {
+  const ScratchDir dir("access-file");
+  AccessFile::Options options;
+  options.flush_interval = absl::Milliseconds(20);
+  auto file = AccessFile::Open(dir.File("access.log"), options);
+  ASSERT_TRUE(file.ok()) << file.status();
+  (*file)->Append(LineOf(40, 'a'));
+  EXPECT_TRUE(WaitForSize(dir.File("access.log"), 40));
+}
+
+TEST(AccessFileTest, AFullBatchIsWrittenAtOnceAndTheRestAtTheEnd) {
+  const ScratchDir dir("access-file");
+  AccessFile::Options options = OnlyWhenAsked();
+  options.flush_bytes = 100;
+  auto file = AccessFile::Open(dir.File("access.log"), options);
+  ASSERT_TRUE(file.ok()) << file.status();
+  for (int i = 0; i < 3; ++i) (*file)->Append(LineOf(50, 'a' + i));
+  // The batch reached 100 bytes at the second line; the hour-long interval
+  // is not waited for.
+  ASSERT_TRUE(WaitForSize(dir.File("access.log"), 100));
+  (*file)->Append(LineOf(50, 'z'));
+  file->reset();
+  const std::vector<std::string> lines = Lines(ReadAll(dir.File("access.log")));
+  ASSERT_THAT(lines, SizeIs(4));
+  EXPECT_EQ(lines[0][0], 'a');
+  EXPECT_EQ(lines[1][0], 'b');
+  EXPECT_EQ(lines[2][0], 'c');
+  EXPECT_EQ(lines[3][0], 'z');
+}
+
+TEST(AccessFileTest, ReopenAfterARenameStartsANewFile) {
+  const ScratchDir dir("access-file");
+  auto file = AccessFile::Open(dir.File("access.log"), OnlyWhenAsked());
+  ASSERT_TRUE(file.ok()) << file.status();
+  (*file)->Append(LineOf(10, 'a'));
+  (*file)->Flush();
+  ASSERT_EQ(::rename(dir.File("access.log").c_str(),
+                     dir.File("access.log.1").c_str()),
+            0);
+  // Before the reopen the renamed file still gets the lines.
+  (*file)->Append(LineOf(10, 'b'));
+  (*file)->Flush();
+  (*file)->Reopen();
+  (*file)->Append(LineOf(10, 'c'));
+  (*file)->Flush();
+  EXPECT_EQ(ReadAll(dir.File("access.log.1")), LineOf(10, 'a') + LineOf(10, 'b'));
+  EXPECT_EQ(ReadAll(dir.File("access.log")), LineOf(10, 'c'));
+}
+
+TEST(AccessFileTest, LinesBeyondTheBufferLimitAreDroppedAndCounted) {
+  const ScratchDir dir("access-file");
+  AccessFile::Options options = OnlyWhenAsked();
+  options.max_buffered_bytes = 1000;
+  auto file = AccessFile::Open(dir.File("access.log"), options);
+  ASSERT_TRUE(file.ok()) << file.status();
+  for (int i = 0; i < 25; ++i) (*file)->Append(LineOf(100, 'a'));
+  EXPECT_EQ((*file)->dropped_lines(), 15u);
+  (*file)->Flush();
+  EXPECT_THAT(Lines(ReadAll(dir.File("access.log"))), SizeIs(10));
+  // Written out, the buffer takes lines again.
+  (*file)->Append(LineOf(100, 'b'));
+  EXPECT_EQ((*file)->dropped_lines(), 15u);
+}
+
+TEST(AccessFileTest, AFailedWriteIsCountedSaidOnceAndTheFileGoesOnAfter) {
+  const ScratchDir dir("access-file");
+  auto file = AccessFile::Open(dir.File("access.log"), OnlyWhenAsked());
+  ASSERT_TRUE(file.ok()) << file.status();
+  // Files of this process cannot grow past 1,000 bytes (EFBIG, not the
+  // signal): the batch of 30 lines of 100 bytes is cut at 1,000.
+  struct rlimit saved;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const std::string err = CaptureStderr([&] {
+    for (int i = 0; i < 30; ++i) (*file)->Append(LineOf(100, 'a'));
+    (*file)->Flush();
+    (*file)->Append(LineOf(100, 'b'));
+    (*file)->Flush();
+  });
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ((*file)->write_failures(), 2u);
+  EXPECT_EQ((*file)->dropped_lines(), 31u);
+  // Said once for the two failures, naming the file and the reason.
+  const std::vector<std::string> said = Lines(err);
+  ASSERT_THAT(said, SizeIs(1)) << err;
+  EXPECT_THAT(said[0], HasSubstr(R"("level":"error","msg":"access log cannot be written)"));
+  EXPECT_THAT(said[0], HasSubstr(dir.File("access.log")));
+  EXPECT_THAT(said[0], HasSubstr("File too large"));
+  // Writable again: the next line is on a line of its own, and that is said.
+  const std::string again = CaptureStderr([&] {
+    (*file)->Append(LineOf(100, 'c'));
+    (*file)->Flush();
+  });
+  EXPECT_THAT(again, HasSubstr("access log written again"));
+  const std::vector<std::string> lines = Lines(ReadAll(dir.File("access.log")));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), std::string(99, 'c'));
+  EXPECT_EQ(ReadAll(dir.File("access.log")).size(), 1000u + 1 + 100);
+}
+
+TEST(AccessFileTest, CheckOpenableCreatesNothingAndNamesWhatIsWrong) {
+  const ScratchDir dir("access-file");
+  EXPECT_TRUE(AccessFile::CheckOpenable(dir.File("access.log")).ok());
+  EXPECT_EQ(ReadAll(dir.File("access.log")), "");
+  EXPECT_NE(::access(dir.File("access.log").c_str(), F_OK), 0);
+
+  const absl::Status no_folder =
+      AccessFile::CheckOpenable(dir.File("missing/access.log"));
+  EXPECT_EQ(no_folder.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(no_folder.message(),
+              HasSubstr(absl::StrCat("its folder '", dir.File("missing"),
+                                     "' does not exist")));
+  const absl::Status folder = AccessFile::CheckOpenable(dir.path());
+  EXPECT_FALSE(folder.ok());
+  EXPECT_THAT(folder.message(), HasSubstr("Is a directory"));
+  EXPECT_FALSE(AccessFile::CheckOpenable("").ok());
+  EXPECT_FALSE(AccessFile::Open(dir.File("missing/access.log")).ok());
 }
 
 }  // namespace

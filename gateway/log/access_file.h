@@ -1,0 +1,113 @@
+// The access log in a file of its own (logging.access_log_file), for a
+// gateway whose stderr goes to journald: journald drops a service's lines
+// beyond its rate limit (10,000 in 30 s by default), which a busy gateway's
+// one access line per call exceeds, and a write(2) per line costs a system
+// call on the call's own thread. Here a call's line is appended to a buffer;
+// a thread of its own writes the buffer with one write(2) at most
+// `flush_interval` later, or at once when it holds `flush_bytes`.
+//
+// The file is opened O_APPEND (0600), so logrotate's copytruncate works as
+// well as rename-then-Reopen() (SIGHUP). Lines are not durable: a crash
+// loses at most the last flush_interval of them (the audit journal, not
+// this file, is the durable record of calls). Nothing blocks on the disk:
+// a batch that cannot be written is dropped and counted, an error goes to
+// stderr once (and a line again once writes succeed), and past
+// `max_buffered_bytes` waiting, new lines are dropped and counted.
+#ifndef LIENTHONG_GATEWAY_LOG_ACCESS_FILE_H_
+#define LIENTHONG_GATEWAY_LOG_ACCESS_FILE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace lienthong::log {
+
+class AccessFile {
+ public:
+  struct Options {
+    absl::Duration flush_interval = absl::Milliseconds(200);
+    size_t flush_bytes = 64 * 1024;
+    size_t max_buffered_bytes = 8 * 1024 * 1024;
+  };
+
+  // Checks, creating nothing, that Open(path) could succeed: an existing
+  // file must be a regular file this process may append to; a missing one
+  // needs its folder to exist and be writable. INVALID_ARGUMENT or
+  // UNAVAILABLE naming the file (or folder) and why.
+  static absl::Status CheckOpenable(const std::string& path);
+
+  // Opens `path` for appending (created 0600 when missing) and starts the
+  // writer thread. Fails as CheckOpenable does.
+  static absl::StatusOr<std::unique_ptr<AccessFile>> Open(
+      const std::string& path, Options options);
+  static absl::StatusOr<std::unique_ptr<AccessFile>> Open(
+      const std::string& path) {
+    return Open(path, Options());
+  }
+
+  // Writes what is buffered, then stops the writer and closes the file.
+  ~AccessFile();
+
+  AccessFile(const AccessFile&) = delete;
+  AccessFile& operator=(const AccessFile&) = delete;
+
+  // Buffers `line` (one whole line, ending in '\n'). Thread-safe; never
+  // waits for the disk.
+  void Append(absl::string_view line);
+  // From the next write on, writes to `path` opened anew (after logrotate
+  // renamed the old file); a file that cannot be opened keeps the old one
+  // and logs why. Thread-safe.
+  void Reopen();
+  // Returns once what was buffered before the call is written (or dropped
+  // as unwritable). Thread-safe.
+  void Flush();
+
+  const std::string& path() const { return path_; }
+  // Lines dropped since start: unwritable, or over max_buffered_bytes.
+  uint64_t dropped_lines() const { return dropped_lines_.load(); }
+  // write(2) calls that failed since start.
+  uint64_t write_failures() const { return write_failures_.load(); }
+
+ private:
+  AccessFile(std::string path, Options options, int fd);
+
+  void Loop();
+  // Writes `batch` of `lines` lines; counts and reports a failure.
+  void WriteBatch(const std::string& batch, uint64_t lines);
+  void ReopenNow();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  const Options options_;
+  int fd_;  // the writer thread's, after construction
+  // The writer thread's: a write failed and was not yet followed by one
+  // that succeeded; the file ends inside a line.
+  bool failing_ = false;
+  bool ends_mid_line_ = false;
+
+  mutable absl::Mutex mu_;
+  std::string pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t pending_lines_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reopen_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Flush(): the requests made, and those the writer has served.
+  uint64_t flushes_asked_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t flushes_done_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::atomic<uint64_t> dropped_lines_{0};
+  std::atomic<uint64_t> write_failures_{0};
+  std::thread thread_;
+};
+
+}  // namespace lienthong::log
+
+#endif  // LIENTHONG_GATEWAY_LOG_ACCESS_FILE_H_
