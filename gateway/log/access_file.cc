@@ -72,11 +72,12 @@ absl::Status AccessFile::CheckOpenable(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<AccessFile>> AccessFile::Open(
     const std::string& path, Options options) {
-  if (absl::Status openable = CheckOpenable(path); !openable.ok()) {
-    return openable;
-  }
   absl::StatusOr<int> fd = OpenForAppend(path, /*create=*/true);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) {
+    // CheckOpenable says which part is missing or wrong.
+    absl::Status why = CheckOpenable(path);
+    return why.ok() ? fd.status() : why;
+  }
   return std::unique_ptr<AccessFile>(new AccessFile(path, options, *fd));
 }
 

@@ -46,7 +46,8 @@ class AccessFile {
   static absl::Status CheckOpenable(const std::string& path);
 
   // Opens `path` for appending (created 0600 when missing) and starts the
-  // writer thread. Fails as CheckOpenable does.
+  // writer thread. Fails as CheckOpenable does, with its message when it
+  // names the cause.
   static absl::StatusOr<std::unique_ptr<AccessFile>> Open(
       const std::string& path, Options options);
   static absl::StatusOr<std::unique_ptr<AccessFile>> Open(
@@ -71,7 +72,6 @@ class AccessFile {
   // as unwritable). Thread-safe.
   void Flush();
 
-  const std::string& path() const { return path_; }
   // Lines dropped since start: unwritable, or over max_buffered_bytes.
   uint64_t dropped_lines() const { return dropped_lines_.load(); }
   // write(2) calls that failed since start.
