@@ -28,8 +28,10 @@ absl::Status Unavailable(const std::string& what, const std::string& path,
 }
 
 absl::StatusOr<int> OpenForAppend(const std::string& path, bool create) {
-  const int flags =
-      O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0);
+  // O_NONBLOCK: a FIFO with no reader fails the open at once instead of
+  // holding the start; on the regular file it must be, writes still block.
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                    (create ? O_CREAT : 0);
   const int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) return Unavailable("cannot open the access log", path, errno);
   struct stat st;

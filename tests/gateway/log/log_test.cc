@@ -280,6 +280,10 @@ TEST(AccessFileTest, CheckOpenableCreatesNothingAndNamesWhatIsWrong) {
   EXPECT_FALSE(folder.ok());
   EXPECT_THAT(folder.message(), HasSubstr("Is a directory"));
   EXPECT_FALSE(AccessFile::CheckOpenable("").ok());
+  // A FIFO (no reader) is refused at once, not waited on.
+  ASSERT_EQ(::mkfifo(dir.File("fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(AccessFile::CheckOpenable(dir.File("fifo")).ok());
+  EXPECT_FALSE(AccessFile::Open(dir.File("fifo")).ok());
   EXPECT_FALSE(AccessFile::Open(dir.File("missing/access.log")).ok());
 }
 
