@@ -1,6 +1,7 @@
 #include "gateway/log/access_file.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,11 +81,18 @@ absl::StatusOr<std::unique_ptr<AccessFile>> AccessFile::Open(
     absl::Status why = CheckOpenable(path);
     return why.ok() ? fd.status() : why;
   }
-  return std::unique_ptr<AccessFile>(new AccessFile(path, options, *fd));
+  return std::unique_ptr<AccessFile>(
+      new AccessFile(path, options, *fd, /*is_stderr=*/false));
 }
 
-AccessFile::AccessFile(std::string path, Options options, int fd)
-    : path_(std::move(path)), options_(options), fd_(fd) {
+std::unique_ptr<AccessFile> AccessFile::Stderr(Options options) {
+  return std::unique_ptr<AccessFile>(
+      new AccessFile("stderr", options, STDERR_FILENO, /*is_stderr=*/true));
+}
+
+AccessFile::AccessFile(std::string path, Options options, int fd,
+                       bool is_stderr)
+    : path_(std::move(path)), options_(options), stderr_(is_stderr), fd_(fd) {
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "access-log");
 }
@@ -95,7 +103,7 @@ AccessFile::~AccessFile() {
     stopping_ = true;
   }
   thread_.join();
-  ::close(fd_);
+  if (!stderr_) ::close(fd_);
 }
 
 void AccessFile::Append(absl::string_view line) {
@@ -109,6 +117,7 @@ void AccessFile::Append(absl::string_view line) {
 }
 
 void AccessFile::Reopen() {
+  if (stderr_) return;
   absl::MutexLock lock(&mu_);
   reopen_ = true;
 }
@@ -162,19 +171,46 @@ void AccessFile::Loop() {
   }
 }
 
+bool AccessFile::WriteAll(absl::string_view data, size_t* written) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n > 0) {
+      *written += static_cast<size_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;
+    return false;
+  }
+  return true;
+}
+
 void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
   // After a batch that failed part-way, the file ends mid-line: the next
   // batch starts on a line of its own.
   const std::string& out = ends_mid_line_ ? "\n" + batch : batch;
   size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::write(fd_, out.data() + done, out.size() - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-      continue;
+  bool ok = true;
+  if (!stderr_) {
+    ok = WriteAll(out, &done);
+  } else {
+    // Whole lines, at most PIPE_BUF bytes a write(2) (a longer line alone).
+    absl::string_view rest = out;
+    while (ok && !rest.empty()) {
+      size_t cut = rest.size();
+      if (cut > PIPE_BUF) {
+        const size_t last = rest.rfind('\n', PIPE_BUF - 1);
+        cut = last != absl::string_view::npos ? last + 1
+                                              : rest.find('\n') + 1;
+        if (cut == 0) cut = rest.size();
+      }
+      ok = WriteAll(rest.substr(0, cut), &done);
+      rest.remove_prefix(cut);
     }
-    if (n < 0 && errno == EINTR) continue;
-    const int error = n < 0 ? errno : EIO;
+  }
+  if (!ok) {
+    const int error = errno;
     write_failures_.fetch_add(1);
     // The batch's lines count as dropped, any written part included.
     dropped_lines_.fetch_add(lines);

@@ -1,15 +1,23 @@
-// The access log in a file of its own (logging.access_log_file), for a
-// gateway whose stderr goes to journald: journald drops a service's lines
-// beyond its rate limit (10,000 in 30 s by default), which a busy gateway's
-// one access line per call exceeds, and a write(2) per line costs a system
-// call on the call's own thread. Here a call's line is appended to a buffer;
-// a thread of its own writes the buffer with one write(2) at most
-// `flush_interval` later, or at once when it holds `flush_bytes`.
+// The gateway's access log, one line per call, written in batches: a
+// call's line is appended to a buffer; a thread of its own writes the
+// buffer at most `flush_interval` later, or at once when it holds
+// `flush_bytes`, so no call pays a write(2) of its own.
 //
-// The file is opened O_APPEND (0600), so logrotate's copytruncate works as
-// well as rename-then-Reopen() (SIGHUP). Lines are not durable: a crash
-// loses at most the last flush_interval of them (the audit journal, not
-// this file, is the durable record of calls). Nothing blocks on the disk:
+// Either a file of its own (logging.access_log_file, Open), for a gateway
+// whose stderr goes to journald: journald drops a service's lines beyond
+// its rate limit (10,000 in 30 s by default), which a busy gateway's one
+// access line per call exceeds. The file is opened O_APPEND (0600), so
+// logrotate's copytruncate works as well as rename-then-Reopen() (SIGHUP).
+//
+// Or stderr (Stderr), shared with the gateway's other log lines, which
+// log::Write writes there directly: each write(2) carries at most PIPE_BUF
+// bytes of whole lines, so on a pipe no other line lands inside one; the
+// access lines may reach stderr up to `flush_interval` after lines logged
+// later. Reopen() does nothing there.
+//
+// Either way, lines are not durable: a crash loses at most the last
+// flush_interval of them (the audit journal, not this log, is the durable
+// record of calls). No call waits for the disk or the reader of stderr:
 // a batch that cannot be written is dropped and counted, an error goes to
 // stderr once (and a line again once writes succeed), and past
 // `max_buffered_bytes` waiting, new lines are dropped and counted.
@@ -54,6 +62,9 @@ class AccessFile {
       const std::string& path) {
     return Open(path, Options());
   }
+  // Writes to stderr (left open at the end) and starts the writer thread.
+  static std::unique_ptr<AccessFile> Stderr(Options options);
+  static std::unique_ptr<AccessFile> Stderr() { return Stderr(Options()); }
 
   // Writes what is buffered, then stops the writer and closes the file.
   ~AccessFile();
@@ -64,6 +75,9 @@ class AccessFile {
   // Buffers `line` (one whole line, ending in '\n'). Thread-safe; never
   // waits for the disk.
   void Append(absl::string_view line);
+  // Stderr(): the log's level decides whether access lines are written,
+  // as for every other line there; a file of its own takes them all.
+  bool is_stderr() const { return stderr_; }
   // From the next write on, writes to `path` opened anew (after logrotate
   // renamed the old file); a file that cannot be opened keeps the old one
   // and logs why. Thread-safe.
@@ -78,16 +92,19 @@ class AccessFile {
   uint64_t write_failures() const { return write_failures_.load(); }
 
  private:
-  AccessFile(std::string path, Options options, int fd);
+  AccessFile(std::string path, Options options, int fd, bool is_stderr);
 
   void Loop();
   // Writes `batch` of `lines` lines; counts and reports a failure.
   void WriteBatch(const std::string& batch, uint64_t lines);
+  // Writes `data` whole (retrying short writes); false and errno on failure.
+  bool WriteAll(absl::string_view data, size_t* written);
   void ReopenNow();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const std::string path_;
+  const std::string path_;  // "stderr" for Stderr()
   const Options options_;
+  const bool stderr_;
   int fd_;  // the writer thread's, after construction
   // The writer thread's: a write failed and was not yet followed by one
   // that succeeded; the file ends inside a line.

@@ -136,6 +136,10 @@ void WriteAccess(absl::Span<const Field> fields) {
     Write(Level::kInfo, "access", fields);
     return;
   }
+  if (file->is_stderr() && static_cast<int>(Level::kInfo) <
+                               min_level.load(std::memory_order_relaxed)) {
+    return;
+  }
   file->Append(Line(Level::kInfo, "access", fields));
 }
 

@@ -31,8 +31,9 @@ void Write(Level level, absl::string_view message,
 
 class AccessFile;
 
-// Sends access lines (WriteAccess) to `file`, whatever the level, instead of
-// stderr; nullptr sends them back to stderr. REQUIRES: `file` stays alive
+// Sends access lines (WriteAccess) to `file` (a file of its own takes them
+// whatever the level; AccessFile::Stderr() as Write would) instead of
+// writing each to stderr at once; nullptr goes back to that. REQUIRES: `file` stays alive
 // until this is called again with nullptr and no access line is being
 // written (the gateway sets it before it serves and clears it once
 // stopped). Thread-safe.

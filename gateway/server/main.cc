@@ -106,13 +106,14 @@ void ExportAccessFileMetrics(const lienthong::log::AccessFile& file,
   const lienthong::log::AccessFile* f = &file;
   registry
       .AddGauge("lienthong_access_log_dropped_lines",
-                "Access lines dropped since start (the access log file could "
-                "not be written, or too much waited to be)")
+                "Access lines dropped since start (the access log, its file "
+                "or stderr, could not be written, or too much waited to be)")
       .WithLabels({})
       .SetCallback([f] { return static_cast<double>(f->dropped_lines()); });
   registry
       .AddGauge("lienthong_access_log_write_failures",
-                "Writes to the access log file that failed since start")
+                "Writes of the access log (its file or stderr) that failed "
+                "since start")
       .WithLabels({})
       .SetCallback([f] { return static_cast<double>(f->write_failures()); });
 }
@@ -174,10 +175,11 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  // The access log's file, when configured (its thread started after the
-  // mask above, as every thread must be): access lines go there from the
-  // first call; cleared (and the file written out) after the server and
-  // everything that answers calls has stopped.
+  // The access log, in its file when one is configured, else on stderr,
+  // written in batches by a thread of its own (started after the mask
+  // above, as every thread must be): access lines go there from the first
+  // call; cleared (and written out) after the server and everything that
+  // answers calls has stopped.
   std::unique_ptr<log::AccessFile> access_file;
   if (const std::string& file = config->logging().access_log_file();
       !file.empty()) {
@@ -188,6 +190,8 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
                   2);
     }
     access_file = *std::move(opened);
+  } else {
+    access_file = log::AccessFile::Stderr();
   }
   struct AccessFileInUse {
     explicit AccessFileInUse(log::AccessFile* file) { log::SetAccessFile(file); }
@@ -297,9 +301,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
         gateway->recorder());
     if (!started.ok()) return Fail(positions.Locate(started), 2);
   }
-  if (access_file != nullptr) {
-    ExportAccessFileMetrics(*access_file, (*server)->metrics_registry());
-  }
+  ExportAccessFileMetrics(*access_file, (*server)->metrics_registry());
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
   const std::string ready = absl::StrCat(
@@ -311,7 +313,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
     // logrotate renamed it (or will find it reopened either way).
-    if (access_file != nullptr) access_file->Reopen();
+    access_file->Reopen();
     if (bundles != nullptr) {
       absl::StatusOr<bool> calendar = bundles->ReloadCalendar();
       if (!calendar.ok()) {

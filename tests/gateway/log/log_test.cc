@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@ namespace {
 using ::lienthong::testing::ScratchDir;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 // Returns what `write` sends to standard error.
@@ -158,6 +161,56 @@ TEST(AccessFileTest, WithoutAFileAccessLinesGoToStderrAtInfo) {
   SetLevel(Level::kWarning);
   EXPECT_EQ(CaptureStderr([] { WriteAccess({{"code", "OK"}}); }), "");
   SetLevel(Level::kInfo);
+}
+
+TEST(AccessFileTest, OnStderrLinesFollowTheLevelInWholeLineWritesOfAtMostPipeBuf) {
+  // stderr as a packet socket: each read returns one write(2) whole.
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_EQ(dup2(fds[0], STDERR_FILENO), STDERR_FILENO);
+  std::vector<std::string> writes;
+  {
+    std::unique_ptr<AccessFile> file = AccessFile::Stderr(OnlyWhenAsked());
+    EXPECT_TRUE(file->is_stderr());
+    SetAccessFile(file.get());
+    SetLevel(Level::kWarning);
+    WriteAccess({{"code", "below the level"}});
+    SetLevel(Level::kInfo);
+    for (int i = 0; i < 100; ++i) WriteAccess({{"n", absl::StrCat(i)}});
+    file->Append(LineOf(3 * PIPE_BUF, 'x'));
+    file->Append(LineOf(10, 'y'));
+    SetAccessFile(nullptr);
+    file->Reopen();  // nothing to reopen: stderr stays
+    file->Flush();
+    char buffer[4 * PIPE_BUF];
+    while (writes.empty() || writes.back() != LineOf(10, 'y')) {
+      const ssize_t n = ::recv(fds[1], buffer, sizeof(buffer), MSG_DONTWAIT);
+      ASSERT_GT(n, 0) << "a write is missing";
+      writes.emplace_back(buffer, static_cast<size_t>(n));
+    }
+  }
+  // The access log is gone and stderr is still open.
+  EXPECT_NE(::fcntl(STDERR_FILENO, F_GETFD), -1);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[0]);
+  close(fds[1]);
+  // The 100 lines at info, none below; in several writes of whole lines of
+  // at most PIPE_BUF bytes; the line longer than that alone in one write.
+  ASSERT_GE(writes.size(), 4u);
+  std::string text;
+  for (size_t i = 0; i + 2 < writes.size(); ++i) {
+    EXPECT_LE(writes[i].size(), size_t{PIPE_BUF});
+    EXPECT_EQ(writes[i].back(), '\n');
+    text += writes[i];
+  }
+  EXPECT_EQ(writes[writes.size() - 2], LineOf(3 * PIPE_BUF, 'x'));
+  const std::vector<std::string> lines = Lines(text);
+  ASSERT_THAT(lines, SizeIs(100));
+  EXPECT_THAT(lines[0], HasSubstr(R"("msg":"access","n":"0"})"));
+  EXPECT_THAT(lines[99], HasSubstr(R"("msg":"access","n":"99"})"));
+  EXPECT_THAT(text, Not(HasSubstr("below the level")));
 }
 
 TEST(AccessFileTest, LinesAreWrittenWithinTheIntervalWithoutBeingAsked) {

@@ -102,6 +102,7 @@ class FakeAdapter final : public adapters::Adapter,
     Citizen citizen;  // The whole record: the gateway trims it.
     citizen.set_citizen_id(request.citizen_id());
     citizen.mutable_name()->set_full("Nguyễn Văn An");
+    citizen.mutable_name()->set_family("Nguyễn");
     citizen.mutable_birth_date()->set_year(1985);
     citizen.mutable_permanent_address()->set_detail("Thôn 3");
     citizen.set_religion("Không");
@@ -314,6 +315,7 @@ TEST_F(GatewayServerTest, ACallGoesToItsRouteWithTheCallerAndACappedDeadline) {
   EXPECT_EQ(reference, "C06-REF-9");
   // Trimmed to the grant for 1.001193: name and birth date only.
   EXPECT_EQ(citizen.name().full(), "Nguyễn Văn An");
+  EXPECT_EQ(citizen.name().family(), "Nguyễn");
   EXPECT_EQ(citizen.birth_date().year(), 1985);
   EXPECT_FALSE(citizen.has_permanent_address());
   EXPECT_EQ(citizen.religion(), "");
@@ -342,6 +344,14 @@ TEST_F(GatewayServerTest, FieldsBeyondTheGrantAreRefusedByName) {
   ASSERT_TRUE(Lookup("dossier-system", request, &citizen).ok());
   EXPECT_EQ(citizen.name().full(), "Nguyễn Văn An");
   EXPECT_FALSE(citizen.has_birth_date());
+  // A path inside a granted field gets that part only.
+  request.mutable_fields()->add_paths("name.full");
+  citizen.Clear();
+  ASSERT_TRUE(Lookup("dossier-system", request, &citizen).ok());
+  EXPECT_EQ(citizen.name().full(), "Nguyễn Văn An");
+  EXPECT_EQ(citizen.name().family(), "");
+  EXPECT_FALSE(citizen.has_birth_date());
+  EXPECT_EQ(citizen.citizen_id(), "");
 }
 
 TEST_F(GatewayServerTest, AClientOverItsRateIsRefusedWithoutAnUpstreamCall) {
