@@ -364,7 +364,10 @@ std::optional<absl::Time> ParseXsDateTime(absl::string_view s) {
       civil.second() != second) {
     return std::nullopt;  // 2025-02-30, 25:00, ... were normalised
   }
-  return absl::FromCivil(civil, absl::FixedTimeZone(offset_minutes * 60));
+  // A fixed offset from UTC (absl::FixedTimeZone would take a process-wide
+  // lock for each reply).
+  return absl::FromCivil(civil, absl::UTCTimeZone()) -
+         absl::Minutes(offset_minutes);
 }
 
 // The collection's ThoiDiemDuLieu, when given.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "gateway/audit/record.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
@@ -106,22 +107,26 @@ absl::Status Indexer::Prepare() {
 }
 
 absl::Status Indexer::IndexUpTo(JournalPosition until) {
-  std::vector<IndexEntry> batch;
+  // Entries kept past a batch: a rebuild's batches need not stay in memory.
+  constexpr size_t kKeptEntries = 8192;
+  size_t used = 0;
   IndexState state = state_;
   absl::Status status;
   auto flush = [&]() -> absl::Status {
-    if (batch.empty() && state.next == state_.next) return absl::OkStatus();
-    LIENTHONG_RETURN_IF_ERROR(index_->Add(batch, state));
-    batch.clear();
+    if (used == 0 && state.next == state_.next) return absl::OkStatus();
+    LIENTHONG_RETURN_IF_ERROR(
+        index_->Add(absl::MakeConstSpan(entries_.data(), used), state));
+    used = 0;
     state_ = state;
     indexed_sequence_.store(state_.sequence);
     if (options_.progress) options_.progress(state_.next, state_.sequence);
     return absl::OkStatus();
   };
-  LIENTHONG_RETURN_IF_ERROR(ReadJournal(
+  absl::Status read = ReadJournal(
       options_.journal_dir, state_.next, until,
       [&](const JournalPosition& at, const Frame& frame) {
-        IndexEntry entry;
+        if (used == entries_.size()) entries_.emplace_back();
+        IndexEntry& entry = entries_[used];
         entry.is_checkpoint = frame.type == FrameType::kCheckpoint;
         const int size = static_cast<int>(frame.payload.size());
         const bool parsed =
@@ -131,20 +136,21 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
         state.next = {at.segment, at.offset + frame.size};
         // What cannot be parsed is left to verification to report.
         if (parsed) {
+          ++used;
           entry.at = at;
-          if (entry.is_checkpoint) entry.bytes = std::string(frame.payload);
+          if (entry.is_checkpoint) entry.bytes.assign(frame.payload.data(), frame.payload.size());
           if (!entry.is_checkpoint) {
             state.sequence = entry.record.sequence();
             state.hash = entry.record.hash();
             state.last_record = at;
           }
-          batch.push_back(std::move(entry));
         }
-        if (batch.size() >= options_.batch) status = flush();
+        if (used >= options_.batch) status = flush();
         return status.ok();
-      }));
-  LIENTHONG_RETURN_IF_ERROR(status);
-  return flush();
+      });
+  if (read.ok() && status.ok()) status = flush();
+  if (entries_.size() > kKeptEntries) entries_.resize(kKeptEntries);
+  return read.ok() ? status : read;
 }
 
 absl::Status Indexer::CatchUp(bool for_query) {

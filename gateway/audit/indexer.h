@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -99,6 +100,9 @@ class Indexer {
   absl::Mutex mu_;
   bool prepared_ ABSL_GUARDED_BY(mu_) = false;
   IndexState state_ ABSL_GUARDED_BY(mu_);
+  // A batch's entries, kept from one batch to the next and parsed into
+  // again (their strings keep their room): no allocation per record.
+  std::vector<IndexEntry> entries_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> indexed_sequence_{0};
 
   absl::Mutex stop_mu_;

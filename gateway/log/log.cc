@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,21 +34,43 @@ const char* LevelName(Level level) {
   return "info";
 }
 
+// Appends "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) for `now`. The part up to the
+// second is formatted once a second per thread: a busy gateway writes many
+// lines in the same second.
+void AppendTimestamp(absl::Time now, std::string* line) {
+  const int64_t millis = absl::ToUnixMillis(now);
+  const int64_t second = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
+  const int ms = static_cast<int>(millis - second * 1000);
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local char cached[32];
+  thread_local size_t cached_size = 0;
+  if (second != cached_second) {
+    const absl::CivilSecond t =
+        absl::ToCivilSecond(absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    const int n = std::snprintf(
+        cached, sizeof(cached), "%04lld-%02d-%02dT%02d:%02d:%02d",
+        static_cast<long long>(t.year()), t.month(), t.day(), t.hour(),
+        t.minute(), t.second());
+    cached_size = n > 0 ? std::min(static_cast<size_t>(n), sizeof(cached) - 1)
+                        : 0;
+    cached_second = second;
+  }
+  line->append(cached, cached_size);
+  const char fraction[] = {'.', static_cast<char>('0' + ms / 100),
+                           static_cast<char>('0' + ms / 10 % 10),
+                           static_cast<char>('0' + ms % 10), 'Z'};
+  line->append(fraction, sizeof(fraction));
+}
+
 // {"ts":..., "level":..., "msg":..., fields...} and a newline, built in one
 // buffer: this runs for every call.
 std::string Line(Level level, absl::string_view message,
                  absl::Span<const Field> fields) {
-  const absl::Time now = absl::Now();
-  const absl::CivilSecond t = absl::ToCivilSecond(now, absl::UTCTimeZone());
-  const int64_t ms =
-      absl::ToInt64Milliseconds(now - absl::FromCivil(t, absl::UTCTimeZone()));
   std::string line;
   line.reserve(160 + message.size() + 40 * fields.size());
-  absl::StrAppendFormat(&line,
-                        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
-                        "\"level\":\"%s\",\"msg\":\"",
-                        t.year(), t.month(), t.day(), t.hour(), t.minute(),
-                        t.second(), static_cast<int>(ms), LevelName(level));
+  line += "{\"ts\":\"";
+  AppendTimestamp(absl::Now(), &line);
+  absl::StrAppend(&line, "\",\"level\":\"", LevelName(level), "\",\"msg\":\"");
   AppendJsonEscaped(message, &line);
   line.push_back('"');
   for (const auto& [key, value] : fields) {

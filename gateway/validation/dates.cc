@@ -4,7 +4,12 @@
 
 namespace lienthong::validation {
 
-absl::TimeZone VietnamTimeZone() { return absl::FixedTimeZone(7 * 60 * 60); }
+absl::TimeZone VietnamTimeZone() {
+  // Looked up once: FixedTimeZone takes a process-wide lock and formats the
+  // zone's name on every call, and this is asked on every call's path.
+  static const absl::TimeZone zone = absl::FixedTimeZone(7 * 60 * 60);
+  return zone;
+}
 
 bool IsLeapYear(int year) {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gateway/log/access_file.h"
 
 #include "gmock/gmock.h"
@@ -62,6 +63,25 @@ TEST(LogTest, OneJsonLinePerEventWithUtcMillisecondTime) {
                          R"("method":"lienthong.v1.PopulationService/Lookup",)"
                          R"("citizen":"033\*\*\*\*\*\*\*45"\})"
                          "\n"));
+}
+
+TEST(LogTest, TheTimeIsTheTimeOfWritingAcrossSeconds) {
+  // Two lines in different seconds: each carries its own second.
+  for (int i = 0; i < 2; ++i) {
+    const absl::Time before = absl::Now();
+    const std::string line = CaptureStderr([] { Info("tick"); });
+    const absl::Time after = absl::Now();
+    const size_t at = line.find(R"("ts":")");
+    ASSERT_NE(at, std::string::npos) << line;
+    absl::Time ts;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3SZ", line.substr(at + 6, 24),
+                                absl::UTCTimeZone(), &ts, &error))
+        << line << error;
+    EXPECT_GE(ts, absl::FromUnixMillis(absl::ToUnixMillis(before)));
+    EXPECT_LE(ts, after);
+    absl::SleepFor(absl::Milliseconds(1100));
+  }
 }
 
 TEST(LogTest, EscapesQuotesBackslashesAndControlCharacters) {
