@@ -137,9 +137,13 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     return result;
   }
   std::vector<std::string> denied;
+  const google::protobuf::Descriptor* citizen =
+      lienthong::v1::Citizen::descriptor();
   for (const std::string& path : requested.paths()) {
-    if (!FieldMaskUtil::GetFieldDescriptors(
-            lienthong::v1::Citizen::descriptor(), path, nullptr)) {
+    const bool top_level = path.find('.') == std::string::npos;
+    if (top_level ? citizen->FindFieldByName(path) == nullptr
+                  : !FieldMaskUtil::GetFieldDescriptors(citizen, path,
+                                                        nullptr)) {
       return absl::InvalidArgumentError(
           absl::StrCat("fields: '", TruncateUtf8(path, 64),
                        path.size() > 64 ? "...' " : "' ",
@@ -148,7 +152,8 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
     // A path is covered by a grant of itself or of an enclosing message.
     bool covered = false;
     for (const std::string& field : granted) {
-      if (path == field || absl::StartsWith(path, absl::StrCat(field, "."))) {
+      if (absl::StartsWith(path, field) &&
+          (path.size() == field.size() || path[field.size()] == '.')) {
         covered = true;
         break;
       }
