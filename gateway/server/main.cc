@@ -174,6 +174,11 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A log reader that went away (stderr a pipe whose other end closed) makes
+  // write(2) fail with EPIPE, counted as dropped lines, instead of killing
+  // the gateway: systemd ignores SIGPIPE for its services, other
+  // supervisors need not.
+  signal(SIGPIPE, SIG_IGN);
 
   // The access log, in its file when one is configured, else on stderr,
   // written in batches by a thread of its own (started after the mask

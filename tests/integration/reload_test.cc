@@ -1,8 +1,11 @@
 // Live configuration: SIGHUP swaps routes, clients and grants atomically; a
 // broken config is refused, logged, and the running one stays; changes to
 // settings read only at start are named in a warning. And the access log's
-// own file, which SIGHUP reopens after logrotate renamed it.
+// own file, which SIGHUP reopens after logrotate renamed it, and the access
+// lines on stderr when the reader of stderr goes away.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -128,6 +131,56 @@ TEST(ReloadTest, TheAccessLogFileIsReopenedOnSighupAndWrittenOutAtStop) {
   const std::string stderr_log = ReadFileOrEmpty(log);
   EXPECT_EQ(AccessLines(stderr_log), 0);
   EXPECT_TRUE(absl::StrContains(stderr_log, R"("msg":"stopped")"));
+}
+
+TEST(ReloadTest, AccessLinesOnAStderrWhoseReaderLeftAreCountedAndCallsGoOn) {
+  auto sim = StartSimProcess();
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string dir = NewTestDir("stderr-pipe");
+  // The gateway's stderr is a pipe (a FIFO here) that this test reads.
+  const std::string fifo = dir + "/stderr";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
+                                     GatewayYaml(sim->port), fifo);
+  if (!gateway.ok()) {
+    char buffer[4096];
+    const ssize_t n = ::read(reader, buffer, sizeof(buffer));
+    FAIL() << gateway.status() << ": "
+           << std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ASSERT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  // The call's access line comes through the pipe within the flush interval.
+  std::string text;
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  while (AccessLines(text) == 0 && absl::Now() < until) {
+    char buffer[4096];
+    const ssize_t n = ::read(reader, buffer, sizeof(buffer));
+    if (n > 0) {
+      text.append(buffer, static_cast<size_t>(n));
+    } else {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  ASSERT_EQ(AccessLines(text), 1) << text;
+
+  // The reader goes away: writes fail (EPIPE), the gateway serves on.
+  ::close(reader);
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  std::string metrics;
+  const absl::Time counted = absl::Now() + absl::Seconds(5);
+  while (!absl::StrContains(metrics, "lienthong_access_log_dropped_lines 1") &&
+         absl::Now() < counted) {
+    absl::SleepFor(absl::Milliseconds(50));
+    metrics = HttpGet(
+        absl::StrCat("http://127.0.0.1:", gateway->admin_port, "/metrics"));
+  }
+  EXPECT_TRUE(absl::StrContains(metrics, "lienthong_access_log_dropped_lines 1"))
+      << metrics;
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  const int status = gateway->process.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
