@@ -138,8 +138,9 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
         if (parsed) {
           ++used;
           entry.at = at;
-          if (entry.is_checkpoint) entry.bytes.assign(frame.payload.data(), frame.payload.size());
-          if (!entry.is_checkpoint) {
+          if (entry.is_checkpoint) {
+            entry.bytes.assign(frame.payload.data(), frame.payload.size());
+          } else {
             state.sequence = entry.record.sequence();
             state.hash = entry.record.hash();
             state.last_record = at;

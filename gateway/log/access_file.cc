@@ -201,8 +201,7 @@ void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
       size_t cut = rest.size();
       if (cut > PIPE_BUF) {
         const size_t last = rest.rfind('\n', PIPE_BUF - 1);
-        cut = last != absl::string_view::npos ? last + 1
-                                              : rest.find('\n') + 1;
+        cut = last != absl::string_view::npos ? last + 1 : rest.find('\n') + 1;
         if (cut == 0) cut = rest.size();
       }
       ok = WriteAll(rest.substr(0, cut), &done);

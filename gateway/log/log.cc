@@ -47,12 +47,12 @@ void AppendTimestamp(absl::Time now, std::string* line) {
   if (second != cached_second) {
     const absl::CivilSecond t =
         absl::ToCivilSecond(absl::FromUnixSeconds(second), absl::UTCTimeZone());
-    const int n = std::snprintf(
-        cached, sizeof(cached), "%04lld-%02d-%02dT%02d:%02d:%02d",
-        static_cast<long long>(t.year()), t.month(), t.day(), t.hour(),
-        t.minute(), t.second());
-    cached_size = n > 0 ? std::min(static_cast<size_t>(n), sizeof(cached) - 1)
-                        : 0;
+    const int n =
+        std::snprintf(cached, sizeof(cached), "%04lld-%02d-%02dT%02d:%02d:%02d",
+                      static_cast<long long>(t.year()), t.month(), t.day(),
+                      t.hour(), t.minute(), t.second());
+    cached_size =
+        n > 0 ? std::min(static_cast<size_t>(n), sizeof(cached) - 1) : 0;
     cached_second = second;
   }
   line->append(cached, cached_size);

@@ -33,9 +33,9 @@ class AccessFile;
 
 // Sends access lines (WriteAccess) to `file` (a file of its own takes them
 // whatever the level; AccessFile::Stderr() as Write would) instead of
-// writing each to stderr at once; nullptr goes back to that. REQUIRES: `file` stays alive
-// until this is called again with nullptr and no access line is being
-// written (the gateway sets it before it serves and clears it once
+// writing each to stderr at once; nullptr goes back to that. REQUIRES: `file`
+// stays alive until this is called again with nullptr and no access line is
+// being written (the gateway sets it before it serves and clears it once
 // stopped). Thread-safe.
 void SetAccessFile(AccessFile* file);
 

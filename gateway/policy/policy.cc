@@ -141,9 +141,9 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
       lienthong::v1::Citizen::descriptor();
   for (const std::string& path : requested.paths()) {
     const bool top_level = path.find('.') == std::string::npos;
-    if (top_level ? citizen->FindFieldByName(path) == nullptr
-                  : !FieldMaskUtil::GetFieldDescriptors(citizen, path,
-                                                        nullptr)) {
+    if (top_level
+            ? citizen->FindFieldByName(path) == nullptr
+            : !FieldMaskUtil::GetFieldDescriptors(citizen, path, nullptr)) {
       return absl::InvalidArgumentError(
           absl::StrCat("fields: '", TruncateUtf8(path, 64),
                        path.size() > 64 ? "...' " : "' ",

@@ -5,8 +5,8 @@
 // lines on stderr when the reader of stderr goes away.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -142,8 +142,8 @@ TEST(ReloadTest, AccessLinesOnAStderrWhoseReaderLeftAreCountedAndCallsGoOn) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_GE(reader, 0);
-  auto gateway = StartGatewayProcess(dir + "/gateway.yaml",
-                                     GatewayYaml(sim->port), fifo);
+  auto gateway =
+      StartGatewayProcess(dir + "/gateway.yaml", GatewayYaml(sim->port), fifo);
   if (!gateway.ok()) {
     char buffer[4096];
     const ssize_t n = ::read(reader, buffer, sizeof(buffer));
@@ -176,7 +176,8 @@ TEST(ReloadTest, AccessLinesOnAStderrWhoseReaderLeftAreCountedAndCallsGoOn) {
     metrics = HttpGet(
         absl::StrCat("http://127.0.0.1:", gateway->admin_port, "/metrics"));
   }
-  EXPECT_TRUE(absl::StrContains(metrics, "lienthong_access_log_dropped_lines 1"))
+  EXPECT_TRUE(
+      absl::StrContains(metrics, "lienthong_access_log_dropped_lines 1"))
       << metrics;
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
   const int status = gateway->process.Stop(SIGTERM);

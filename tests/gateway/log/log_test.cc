@@ -1,8 +1,8 @@
 #include "gateway/log/log.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +16,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/log/access_file.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/scratch_dir.h"
@@ -183,7 +182,8 @@ TEST(AccessFileTest, WithoutAFileAccessLinesGoToStderrAtInfo) {
   SetLevel(Level::kInfo);
 }
 
-TEST(AccessFileTest, OnStderrLinesFollowTheLevelInWholeLineWritesOfAtMostPipeBuf) {
+TEST(AccessFileTest,
+     OnStderrLinesFollowTheLevelInWholeLineWritesOfAtMostPipeBuf) {
   // stderr as a packet socket: each read returns one write(2) whole.
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
