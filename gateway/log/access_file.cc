@@ -190,23 +190,20 @@ void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
   // After a batch that failed part-way, the file ends mid-line: the next
   // batch starts on a line of its own.
   const std::string& out = ends_mid_line_ ? "\n" + batch : batch;
+  // On stderr, whole lines of at most PIPE_BUF bytes a write(2) (a longer
+  // line alone); a file of its own takes the batch in one.
+  const size_t max_write = stderr_ ? PIPE_BUF : out.size();
   size_t done = 0;
   bool ok = true;
-  if (!stderr_) {
-    ok = WriteAll(out, &done);
-  } else {
-    // Whole lines, at most PIPE_BUF bytes a write(2) (a longer line alone).
-    absl::string_view rest = out;
-    while (ok && !rest.empty()) {
-      size_t cut = rest.size();
-      if (cut > PIPE_BUF) {
-        const size_t last = rest.rfind('\n', PIPE_BUF - 1);
-        cut = last != absl::string_view::npos ? last + 1 : rest.find('\n') + 1;
-        if (cut == 0) cut = rest.size();
-      }
-      ok = WriteAll(rest.substr(0, cut), &done);
-      rest.remove_prefix(cut);
+  for (absl::string_view rest = out; ok && !rest.empty();) {
+    size_t cut = rest.size();
+    if (cut > max_write) {
+      size_t end = rest.rfind('\n', max_write - 1);
+      if (end == absl::string_view::npos) end = rest.find('\n');
+      cut = end == absl::string_view::npos ? rest.size() : end + 1;
     }
+    ok = WriteAll(rest.substr(0, cut), &done);
+    rest.remove_prefix(cut);
   }
   if (!ok) {
     const int error = errno;
