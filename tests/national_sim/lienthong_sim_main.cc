@@ -63,70 +63,45 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
 
   auto* creds = "Credentials (defaults match the gateway's example config)";
-  app.add_option("--population-user", options.population.user,
-                 "population DB user in the signed Basic authorisation")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--population-secret", options.population.secret,
-                 "population DB signing secret")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--population-api-key", options.population.api_key,
-                 "population DB ApiKey header")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--xroad-client", options.population.xroad_client,
-                 "X-Road-Client member id accepted by the population DB")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--population-auth-url", options.population.auth_url,
-                 "string the population DB hashes ahead of user, timestamp "
-                 "and secret")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--population-integration-code",
-                 options.population.integration_code,
-                 "MaTichHop the population DB expects in lookups")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--population-identity-service-code",
-                 options.population.identity_service_code,
-                 "MaDichVu the population DB expects in identity checks")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--vneid-client-id", options.vneid.client_id,
-                 "VNeID OpenID Connect client_id")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--vneid-client-secret", options.vneid.client_secret,
-                 "VNeID OpenID Connect client_secret")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--vneid-redirect-uri", options.vneid.redirect_uris,
-                 "redirect URIs registered for the VNeID client (repeat)")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--vneid-token-lifetime", token_lifetime_s,
-                 "VNeID token lifetime (ID and access tokens), seconds")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber)
-      ->group(creds);
-  app.add_option("--portal-user", options.portal.username,
-                 "national portal sign-in username")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--agency-api-key", options.agencies.api_key,
-                 "X-Api-Key of the agencies of interconnected procedures")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--portal-password", options.portal.password,
-                 "national portal sign-in password")
-      ->capture_default_str()
-      ->group(creds);
-  app.add_option("--portal-madonvi", options.portal.madonvi,
-                 "unit code (madonvi) the national portal accepts")
-      ->capture_default_str()
-      ->group(creds);
+  auto credential = [&](const char* name, auto& variable, const char* help) {
+    return app.add_option(name, variable, help)
+        ->capture_default_str()
+        ->group(creds);
+  };
+  credential("--population-user", options.population.user,
+             "population DB user in the signed Basic authorisation");
+  credential("--population-secret", options.population.secret,
+             "population DB signing secret");
+  credential("--population-api-key", options.population.api_key,
+             "population DB ApiKey header");
+  credential("--xroad-client", options.population.xroad_client,
+             "X-Road-Client member id accepted by the population DB");
+  credential("--population-auth-url", options.population.auth_url,
+             "string the population DB hashes ahead of user, timestamp "
+             "and secret");
+  credential("--population-integration-code",
+             options.population.integration_code,
+             "MaTichHop the population DB expects in lookups");
+  credential("--population-identity-service-code",
+             options.population.identity_service_code,
+             "MaDichVu the population DB expects in identity checks");
+  credential("--vneid-client-id", options.vneid.client_id,
+             "VNeID OpenID Connect client_id");
+  credential("--vneid-client-secret", options.vneid.client_secret,
+             "VNeID OpenID Connect client_secret");
+  credential("--vneid-redirect-uri", options.vneid.redirect_uris,
+             "redirect URIs registered for the VNeID client (repeat)");
+  credential("--vneid-token-lifetime", token_lifetime_s,
+             "VNeID token lifetime (ID and access tokens), seconds")
+      ->check(CLI::PositiveNumber);
+  credential("--portal-user", options.portal.username,
+             "national portal sign-in username");
+  credential("--agency-api-key", options.agencies.api_key,
+             "X-Api-Key of the agencies of interconnected procedures");
+  credential("--portal-password", options.portal.password,
+             "national portal sign-in password");
+  credential("--portal-madonvi", options.portal.madonvi,
+             "unit code (madonvi) the national portal accepts");
   std::string portal_catalogue;
   app.add_option("--portal-catalogue", portal_catalogue,
                  "a province's procedure catalogue (JSON, as "
@@ -135,12 +110,10 @@ int main(int argc, char** argv) {
                  "synthetic others")
       ->check(CLI::ExistingFile)
       ->group(creds);
-  app.add_option("--portal-session-lifetime", portal_session_lifetime_s,
-                 "national portal sessions are refused this many seconds "
-                 "after their sign-in")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber)
-      ->group(creds);
+  credential("--portal-session-lifetime", portal_session_lifetime_s,
+             "national portal sessions are refused this many seconds "
+             "after their sign-in")
+      ->check(CLI::PositiveNumber);
 
   auto* faults = "Fault injection (change at run time with POST /_sim/knobs)";
   Knobs k;  // set on the --knob-systems once started
@@ -151,15 +124,14 @@ int main(int argc, char** argv) {
       {"soap_busy", ErrorKind::kSoapBusy}};
   std::map<std::string, DownMode> down_modes = {
       {"reset", DownMode::kReset}, {"http503", DownMode::kHttp503}};
-  app.add_option(
-         "--knob-systems", systems,
-         "systems the fault flags below apply to (population, vneid, "
-         "portal, civil_status, residence, social_insurance, "
-         "labour_affairs)")
+  app.add_option("--knob-systems", systems,
+                 "systems the fault flags below apply to (population, vneid, "
+                 "portal, civil_status, residence, social_insurance, "
+                 "labour_affairs)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"population", "vneid", "portal", "civil_status",
-                             "residence", "social_insurance",
-                             "labour_affairs"}))
+      ->check(
+          CLI::IsMember({"population", "vneid", "portal", "civil_status",
+                         "residence", "social_insurance", "labour_affairs"}))
       ->group(faults);
   app.add_option("--latency-ms", k.latency_ms, "fixed delay before each answer")
       ->check(CLI::NonNegativeNumber)
