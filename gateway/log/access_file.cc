@@ -189,7 +189,9 @@ bool AccessFile::WriteAll(absl::string_view data, size_t* written) {
 void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
   // After a batch that failed part-way, the file ends mid-line: the next
   // batch starts on a line of its own.
-  const std::string& out = ends_mid_line_ ? "\n" + batch : batch;
+  std::string after_cut;
+  if (ends_mid_line_) after_cut = "\n" + batch;
+  const std::string& out = ends_mid_line_ ? after_cut : batch;
   // On stderr, whole lines of at most PIPE_BUF bytes a write(2) (a longer
   // line alone); a file of its own takes the batch in one.
   const size_t max_write = stderr_ ? PIPE_BUF : out.size();
