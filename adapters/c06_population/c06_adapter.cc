@@ -21,7 +21,6 @@
 namespace lienthong::adapters::c06 {
 namespace {
 
-using lienthong::config::v1::C06PopulationSoapConfig;
 using lienthong::v1::Citizen;
 using lienthong::v1::VerifyIdentityResponse;
 

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "adapters/adapter.h"
-#include "lienthong/config/v1/config.pb.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
 
 namespace lienthong::adapters::c06 {
 

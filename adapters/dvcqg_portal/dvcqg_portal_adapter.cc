@@ -12,15 +12,14 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/dvcqg_portal/catalogue_response.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
 #include "adapters/dvcqg_portal/portal_request.h"
 #include "adapters/dvcqg_portal/portal_response.h"
 #include "adapters/dvcqg_portal/session.h"
-#include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
 
-using lienthong::config::v1::DvcqgPortalRestConfig;
 using lienthong::v1::DossierStatusUpdate;
 using Answer = absl::StatusOr<PortalAnswer>;
 using AnswerCallback = absl::AnyInvocable<void(Answer) &&>;

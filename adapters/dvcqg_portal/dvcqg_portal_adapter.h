@@ -6,7 +6,7 @@
 // dossiers (DongBoHoSoMC, after a TraCuuHoSo lookup decides isUpdating),
 // shows their progress (CapNhatTienDoHoSoMC) and publishes the province's
 // online services, each change under the caller's X-Idempotency-Key.
-// Config: lienthong.config.v1.DvcqgPortalRestConfig.
+// Config: DvcqgPortalRestConfig (dvcqg_portal_config.proto).
 #ifndef LIENTHONG_ADAPTERS_DVCQG_PORTAL_DVCQG_PORTAL_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_DVCQG_PORTAL_DVCQG_PORTAL_ADAPTER_H_
 

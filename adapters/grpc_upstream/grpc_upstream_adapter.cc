@@ -7,19 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/common/retriable.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gateway/log/log.h"
 #include "gateway/status/bounded_text.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 
 namespace lienthong::adapters::grpc_upstream {
 namespace {
-
-using lienthong::config::v1::GrpcUpstreamConfig;
 
 absl::StatusOr<std::string> ReadFile(absl::string_view field,
                                      const std::string& path) {

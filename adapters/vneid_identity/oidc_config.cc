@@ -6,8 +6,6 @@
 namespace lienthong::adapters::vneid {
 namespace {
 
-using lienthong::config::v1::VneidOidcConfig;
-
 absl::Status Bad(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }

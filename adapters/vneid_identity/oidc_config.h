@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "lienthong/config/v1/config.pb.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 
 namespace lienthong::adapters::vneid {
 
@@ -46,8 +46,7 @@ struct OidcSettings {
 // unknown client_auth_method, no redirect URI at all, a redirect URI that is
 // not an absolute http(s) URL without fragment, a caller entry without
 // client, a clock skew over 300 s, or a negative number. Thread-safe.
-absl::StatusOr<OidcSettings> ResolveOidcConfig(
-    const lienthong::config::v1::VneidOidcConfig& config);
+absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& config);
 
 }  // namespace lienthong::adapters::vneid
 

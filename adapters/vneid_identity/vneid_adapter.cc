@@ -15,7 +15,6 @@
 namespace lienthong::adapters::vneid {
 namespace {
 
-using lienthong::config::v1::VneidOidcConfig;
 using lienthong::v1::VneidSignInRequest;
 using lienthong::v1::VneidSignInResponse;
 

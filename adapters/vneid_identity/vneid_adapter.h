@@ -24,8 +24,8 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/adapter.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "gateway/resilience/clock.h"
-#include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::adapters::vneid {
 
@@ -36,8 +36,7 @@ std::unique_ptr<AdapterFactory> MakeVneidOidcFactory();
 // with INVALID_ARGUMENT naming the bad config field. REQUIRES: `http` and
 // `clock` outlive the adapter.
 absl::StatusOr<std::unique_ptr<Adapter>> CreateVneidOidcAdapter(
-    const lienthong::config::v1::VneidOidcConfig& config, HttpClient* http,
-    resilience::Clock* clock);
+    const VneidOidcConfig& config, HttpClient* http, resilience::Clock* clock);
 
 }  // namespace lienthong::adapters::vneid
 

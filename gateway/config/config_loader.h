@@ -72,7 +72,7 @@
 namespace lienthong::config {
 
 // Returns a new, empty instance of the config message of the adapter type
-// `adapter_type` (e.g. lienthong.config.v1.C06PopulationSoapConfig for
+// `adapter_type` (e.g. lienthong.adapters.c06.C06PopulationSoapConfig for
 // "c06-population-soap"), or nullptr when the type is unknown. The gateway
 // builds one from the adapter registry; tests pass a fixed table. Called
 // from whichever thread runs the loader.

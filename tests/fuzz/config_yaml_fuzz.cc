@@ -9,6 +9,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "gateway/config/config_loader.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -16,11 +20,14 @@
 namespace {
 
 std::unique_ptr<google::protobuf::Message> Resolve(absl::string_view type) {
-  using namespace lienthong::config::v1;
-  if (type == "c06-population-soap") return std::make_unique<C06PopulationSoapConfig>();
-  if (type == "vneid-oidc") return std::make_unique<VneidOidcConfig>();
-  if (type == "dvcqg-portal-rest") return std::make_unique<DvcqgPortalRestConfig>();
-  if (type == "grpc-upstream") return std::make_unique<GrpcUpstreamConfig>();
+  using namespace lienthong::adapters;
+  if (type == "c06-population-soap")
+    return std::make_unique<c06::C06PopulationSoapConfig>();
+  if (type == "vneid-oidc") return std::make_unique<vneid::VneidOidcConfig>();
+  if (type == "dvcqg-portal-rest")
+    return std::make_unique<dvcqg::DvcqgPortalRestConfig>();
+  if (type == "grpc-upstream")
+    return std::make_unique<grpc_upstream::GrpcUpstreamConfig>();
   return nullptr;
 }
 

@@ -5,6 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -57,7 +60,7 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   upstream.set_base_url(sim_url);
   upstream.set_ca_file(TestCert("ca.pem"));
 
-  lienthong::config::v1::C06PopulationSoapConfig c06;
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
   *c06.mutable_upstream() = upstream;
   c06.set_path("/c06/soap");
   c06.set_xroad_client("VN/GOV/000.00.00.H31/LIENTHONG");
@@ -72,7 +75,7 @@ GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
   population->set_type("c06-population-soap");
   population->mutable_config()->PackFrom(c06);
 
-  lienthong::config::v1::VneidOidcConfig vneid;
+  lienthong::adapters::vneid::VneidOidcConfig vneid;
   *vneid.mutable_upstream() = upstream;
   vneid.mutable_upstream()->set_base_url(sim_url + "/vneid");
   vneid.set_client_id("lienthong-dev");
@@ -137,7 +140,7 @@ absl::StatusOr<std::unique_ptr<GatewayEnv>> GatewayEnv::Start(
         server::GatewayServer::Start(config, env->registry_, env->http_.get());
     if (!inner.ok()) return inner.status();
     env->inner_ = *std::move(inner);
-    lienthong::config::v1::GrpcUpstreamConfig relay;
+    lienthong::adapters::grpc_upstream::GrpcUpstreamConfig relay;
     relay.set_target(absl::StrCat("127.0.0.1:", env->inner_->port()));
     relay.set_ca_file(TestCert("ca.pem"));
     relay.set_client_cert_file(TestCert("dossier-system.pem"));

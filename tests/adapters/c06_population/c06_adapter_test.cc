@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
 #include "adapters/common/http/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,7 +23,7 @@
 namespace lienthong::adapters::c06 {
 namespace {
 
-using ::lienthong::config::v1::C06PopulationSoapConfig;
+using ::lienthong::adapters::c06::C06PopulationSoapConfig;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::lienthong::v1::Citizen;

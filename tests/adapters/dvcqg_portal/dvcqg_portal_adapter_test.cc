@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -42,8 +43,8 @@ class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
     ASSERT_NE(adapter_, nullptr);
   }
 
-  lienthong::config::v1::DvcqgPortalRestConfig Config() {
-    lienthong::config::v1::DvcqgPortalRestConfig config;
+  lienthong::adapters::dvcqg::DvcqgPortalRestConfig Config() {
+    lienthong::adapters::dvcqg::DvcqgPortalRestConfig config;
     config.mutable_upstream()->set_base_url(sim_->base_url());
     config.mutable_upstream()->set_ca_file(CertFile());
     config.set_auth_endpoint("/dvcqg/adapter/auth");
@@ -55,7 +56,7 @@ class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
   }
 
   std::unique_ptr<Adapter> Make(
-      const lienthong::config::v1::DvcqgPortalRestConfig& config) {
+      const lienthong::adapters::dvcqg::DvcqgPortalRestConfig& config) {
     auto factory = MakeDvcqgPortalRestFactory();
     AdapterContext context;
     context.instance_name = "portal";
@@ -509,7 +510,7 @@ TEST_F(DvcqgPortalAdapterTest, FactoryValidatesTheConfig) {
   AdapterContext context;
   context.http = http_.get();
   struct Case {
-    void (*spoil)(lienthong::config::v1::DvcqgPortalRestConfig&);
+    void (*spoil)(lienthong::adapters::dvcqg::DvcqgPortalRestConfig&);
     const char* message;
   };
   const Case kCases[] = {

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "adapters/common/retriable.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gateway/resilience/circuit_breaker.h"
 #include "gateway/resilience/rate_limiter.h"
 #include "gateway/resilience/retry.h"
@@ -201,8 +202,8 @@ class GrpcUpstreamTest : public ::testing::Test {
     }
   }
 
-  lienthong::config::v1::GrpcUpstreamConfig Config() const {
-    lienthong::config::v1::GrpcUpstreamConfig config;
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig Config() const {
+    lienthong::adapters::grpc_upstream::GrpcUpstreamConfig config;
     config.set_target(absl::StrCat("127.0.0.1:", port_));
     config.set_ca_file(TestCert("ca.pem"));
     config.set_client_cert_file(TestCert("dossier-system.pem"));
@@ -211,7 +212,7 @@ class GrpcUpstreamTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::unique_ptr<Adapter>> Create(
-      const lienthong::config::v1::GrpcUpstreamConfig& config) {
+      const lienthong::adapters::grpc_upstream::GrpcUpstreamConfig& config) {
     AdapterContext context;
     context.instance_name = "relay";
     return factory_->Create(config, context);
@@ -334,7 +335,7 @@ TEST_F(GrpcUpstreamTest, UpstreamFailuresAreMappedWithoutTheirMessages) {
 }
 
 TEST_F(GrpcUpstreamTest, AnUpstreamThatCannotBeReachedIsRetriable) {
-  lienthong::config::v1::GrpcUpstreamConfig config = Config();
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig config = Config();
   server_->Shutdown(std::chrono::system_clock::now());
   server_.reset();
   auto adapter = Create(config);
@@ -409,7 +410,7 @@ TEST_F(GrpcUpstreamTest, AnUnavailableUpstreamIsRetriedLikeOtherRetriableFailure
 TEST_F(GrpcUpstreamTest, BadConfigsAreRefusedNamingTheField) {
   struct Case {
     const char* name;
-    void (*change)(lienthong::config::v1::GrpcUpstreamConfig&);
+    void (*change)(lienthong::adapters::grpc_upstream::GrpcUpstreamConfig&);
     const char* message;
   };
   const Case kCases[] = {
@@ -431,13 +432,13 @@ TEST_F(GrpcUpstreamTest, BadConfigsAreRefusedNamingTheField) {
        "client_key_file: cannot read"},
   };
   for (const Case& c : kCases) {
-    lienthong::config::v1::GrpcUpstreamConfig config = Config();
+    lienthong::adapters::grpc_upstream::GrpcUpstreamConfig config = Config();
     c.change(config);
     EXPECT_THAT(Create(config), StatusIs(absl::StatusCode::kInvalidArgument,
                                          HasSubstr(c.message)))
         << c.name;
   }
-  lienthong::config::v1::GrpcUpstreamConfig plaintext;
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig plaintext;
   plaintext.set_target("127.0.0.1:1");
   plaintext.set_insecure_plaintext(true);
   EXPECT_THAT(Create(plaintext), IsOk());

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
 #include "adapters/ministry_rest_json/ministry_rest_json_config.pb.h"
 #include "gateway/audit/record.h"
 #include "gmock/gmock.h"
@@ -102,7 +103,7 @@ class MinistryRestJsonIntegrationTest : public ::testing::Test {
 
   // The population adapter's base URL is the simulator's.
   static std::string SimUrlOf(const lienthong::config::v1::GatewayConfig& c) {
-    lienthong::config::v1::C06PopulationSoapConfig population;
+    lienthong::adapters::c06::C06PopulationSoapConfig population;
     for (const auto& adapter : c.adapters()) {
       if (adapter.config().UnpackTo(&population)) {
         return population.upstream().base_url();

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -10,7 +11,7 @@
 namespace lienthong::adapters::vneid {
 namespace {
 
-using ::lienthong::config::v1::VneidOidcConfig;
+using ::lienthong::adapters::vneid::VneidOidcConfig;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::testing::HasSubstr;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/national_sim/citizen_generator.h"
@@ -26,7 +27,7 @@
 namespace lienthong::adapters::vneid {
 namespace {
 
-using ::lienthong::config::v1::VneidOidcConfig;
+using ::lienthong::adapters::vneid::VneidOidcConfig;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::lienthong::testing::TestCert;

@@ -1,5 +1,4 @@
 #include "gateway/config/config_loader.h"
-#include "gateway/storage/pg/pg_config.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,9 +12,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
 #include "adapters/civil_status/civil_status_config.pb.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "adapters/registry.h"
+#include "adapters/vneid_identity/vneid_config.pb.h"
 #include "gateway/config/address.h"
+#include "gateway/storage/pg/pg_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
@@ -129,15 +133,16 @@ TEST_F(ConfigLoaderTest, AdapterConfigIsPackedAsItsTypedMessage) {
   auto config = Parse(kValid);
   ASSERT_THAT(config, IsOk());
   const auto& population = config->adapters(0).config();
-  EXPECT_EQ(population.type_url(),
-            "type.googleapis.com/lienthong.config.v1.C06PopulationSoapConfig");
-  v1::C06PopulationSoapConfig c06;
+  EXPECT_EQ(
+      population.type_url(),
+      "type.googleapis.com/lienthong.adapters.c06.C06PopulationSoapConfig");
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
   ASSERT_TRUE(population.UnpackTo(&c06));
   EXPECT_EQ(c06.upstream().base_url(), "https://127.0.0.1:9443");
   EXPECT_EQ(c06.path(), "/c06/soap");
   EXPECT_EQ(c06.api_key(), "key-from-env");
 
-  v1::VneidOidcConfig vneid;
+  lienthong::adapters::vneid::VneidOidcConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
   EXPECT_EQ(vneid.token_path(), "/vneid/realms/citizen/protocol/openid-connect/token");
   EXPECT_EQ(vneid.clock_skew_seconds(), 30);
@@ -148,7 +153,7 @@ TEST_F(ConfigLoaderTest, AdapterConfigIsPackedAsItsTypedMessage) {
     config: {target: "10.0.0.5:8443", insecure_plaintext: true}
 )");
   ASSERT_THAT(relay, IsOk());
-  v1::GrpcUpstreamConfig grpc;
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig grpc;
   ASSERT_TRUE(relay->adapters(0).config().UnpackTo(&grpc));
   EXPECT_EQ(grpc.target(), "10.0.0.5:8443");
   EXPECT_TRUE(grpc.insecure_plaintext());
@@ -414,7 +419,7 @@ adapters:
   EXPECT_EQ(tls.cert_file(), "/etc/lt/certs/gateway.pem");
   EXPECT_EQ(tls.key_file(), "/run/secrets/gateway.key");  // already absolute
   EXPECT_EQ(tls.client_ca_file(), "/etc/lt/../ca.pem");
-  v1::C06PopulationSoapConfig c06;
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
   ASSERT_TRUE(config->adapters(0).config().UnpackTo(&c06));
   EXPECT_EQ(c06.upstream().ca_file(), "/etc/lt/national-ca.pem");
   EXPECT_EQ(c06.upstream().client_cert_file(), "");  // empty stays empty
@@ -572,11 +577,12 @@ const ValidationCase kValidationTests[] = {
      "test.yaml:18:5: adapters[1].type: unknown adapter type "
      "'vneid-identity-soap'"},
     {"adapter config missing",
-     "    config:\n      token_path: /vneid/realms/citizen/protocol/openid-connect/token\n"
+     "    config:\n      token_path: "
+     "/vneid/realms/citizen/protocol/openid-connect/token\n"
      "      clock_skew_seconds: 30\n",
      "",
      "test.yaml:17:5: adapters[1].config: required: the settings of the "
-     "'vneid-oidc' adapter (lienthong.config.v1.VneidOidcConfig)"},
+     "'vneid-oidc' adapter (lienthong.adapters.vneid.VneidOidcConfig)"},
     // Routes.
     // Route methods, the retry policy's and the breaker's rules are the
     // runtime's: tests/gateway/server/startup_check_test.cc.
@@ -764,13 +770,14 @@ TEST_F(ConfigLoaderTest, ValidateConfigChecksProgrammaticConfigs) {
   // An adapter config of another adapter's message.
   v1::GatewayConfig wrong_message = *parsed;
   wrong_message.mutable_adapters(1)->mutable_config()->PackFrom(
-      v1::GrpcUpstreamConfig());
-  EXPECT_THAT(ValidateConfig(wrong_message, TestResolver),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "adapters[1].config: holds "
-                       "lienthong.config.v1.GrpcUpstreamConfig, but type "
-                       "'vneid-oidc' takes "
-                       "lienthong.config.v1.VneidOidcConfig"));
+      lienthong::adapters::grpc_upstream::GrpcUpstreamConfig());
+  EXPECT_THAT(
+      ValidateConfig(wrong_message, TestResolver),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "adapters[1].config: holds "
+               "lienthong.adapters.grpc_upstream.GrpcUpstreamConfig, but type "
+               "'vneid-oidc' takes "
+               "lienthong.adapters.vneid.VneidOidcConfig"));
   // A resolver that knows nothing makes every type unknown.
   auto know_nothing = [](absl::string_view) {
     return std::unique_ptr<google::protobuf::Message>();
@@ -900,7 +907,7 @@ TEST_F(ConfigLoaderTest, PortalAdapterAndSyncSettings) {
   setenv("LIENTHONG_TEST_PORTAL_PASSWORD", "pw-from-env", 1);
   auto config = Load(kPortal);
   ASSERT_THAT(config, IsOk());
-  v1::DvcqgPortalRestConfig portal;
+  lienthong::adapters::dvcqg::DvcqgPortalRestConfig portal;
   ASSERT_TRUE(config->adapters(0).config().UnpackTo(&portal));
   EXPECT_EQ(portal.password(), "pw-from-env");
   EXPECT_EQ(portal.integration_endpoint(), "/adapter/integration");
@@ -1063,7 +1070,7 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(config->adapters(7).type(), "ministry-rest-json");
   EXPECT_EQ(config->adapters(2).type(), "dvcqg-portal-rest");
   EXPECT_EQ(config->portal_sync().adapter(), "portal");
-  v1::C06PopulationSoapConfig c06;
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
   ASSERT_TRUE(config->adapters(0).config().UnpackTo(&c06));
   EXPECT_EQ(config->adapters(0).name(), "population");
   EXPECT_EQ(c06.upstream().base_url(), "https://127.0.0.1:9443");
@@ -1077,7 +1084,7 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_EQ(c06.integration_code(), "037");
   EXPECT_EQ(c06.identity_service_code(), "033");
 
-  v1::VneidOidcConfig vneid;
+  lienthong::adapters::vneid::VneidOidcConfig vneid;
   ASSERT_TRUE(config->adapters(1).config().UnpackTo(&vneid));
   EXPECT_EQ(config->adapters(1).name(), "vneid");
   EXPECT_EQ(vneid.upstream().base_url(), "https://127.0.0.1:9443/vneid");
@@ -1087,7 +1094,7 @@ TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {
   EXPECT_THAT(vneid.redirect_uris(),
               ElementsAre("https://dichvucong.hungyen.gov.vn/vneid/callback"));
 
-  v1::DvcqgPortalRestConfig portal;
+  lienthong::adapters::dvcqg::DvcqgPortalRestConfig portal;
   ASSERT_TRUE(config->adapters(2).config().UnpackTo(&portal));
   EXPECT_EQ(config->adapters(2).name(), "portal");
   EXPECT_EQ(portal.upstream().base_url(), "https://127.0.0.1:9443");

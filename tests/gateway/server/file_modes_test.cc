@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
+#include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -32,11 +34,11 @@ TEST(SecretFilesTest, FindsEveryKeyAndTokenFileIncludingAdapterConfigs) {
   config.mutable_audit()->set_signing_key_file("/k/audit-signing.pem");
   config.mutable_audit()->set_hmac_key_file("/k/audit-hmac.key");
   config.mutable_admin()->set_bearer_token_file("/k/admin.token");
-  config::v1::C06PopulationSoapConfig c06;
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
   c06.mutable_upstream()->set_client_key_file("/k/xroad.key");
   c06.mutable_upstream()->set_ca_file("/k/ca.pem");
   config.add_adapters()->mutable_config()->PackFrom(c06);
-  config::v1::GrpcUpstreamConfig relay;
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig relay;
   relay.set_client_key_file("/k/relay.key");
   config.add_adapters()->mutable_config()->PackFrom(relay);
   config.add_adapters();  // no config at all

@@ -17,6 +17,7 @@
 #include "adapters/registry.h"
 #include "gateway/config/config_error.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/empty.pb.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
@@ -125,14 +126,14 @@ class FakeAdapter final : public adapters::Adapter,
 
 // Its config message is borrowed (any message would do).
 class FakeFactory final
-    : public adapters::FactoryBase<lienthong::config::v1::GrpcUpstreamConfig> {
+    : public adapters::FactoryBase<google::protobuf::Empty> {
  public:
   explicit FakeFactory(Script* script) : script_(script) {}
   absl::string_view name() const override { return "fake"; }
 
  protected:
   absl::StatusOr<std::unique_ptr<adapters::Adapter>> CreateTyped(
-      const lienthong::config::v1::GrpcUpstreamConfig&,
+      const google::protobuf::Empty&,
       const adapters::AdapterContext&) const override {
     return std::make_unique<FakeAdapter>(script_);
   }
@@ -154,7 +155,7 @@ lienthong::config::v1::GatewayConfig Config() {
   auto* adapter = config.add_adapters();
   adapter->set_name("national");
   adapter->set_type("fake");
-  adapter->mutable_config()->PackFrom(lienthong::config::v1::GrpcUpstreamConfig());
+  adapter->mutable_config()->PackFrom(google::protobuf::Empty());
   for (const char* method : {"lienthong.v1.PopulationService/LookupCitizen",
                              "lienthong.v1.IdentityService/VerifyIdentity"}) {
     auto* route = config.add_routes();

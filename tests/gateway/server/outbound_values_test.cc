@@ -8,13 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "adapters/registry.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/server/outbound_metadata.h"
 #include "gateway/status/bounded_text.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/empty.pb.h"
 #include "grpc/support/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -71,14 +72,14 @@ class FakeAdapter final : public adapters::Adapter,
 };
 
 class FakeFactory final
-    : public adapters::FactoryBase<lienthong::config::v1::GrpcUpstreamConfig> {
+    : public adapters::FactoryBase<google::protobuf::Empty> {
  public:
   explicit FakeFactory(Answer* answer) : answer_(answer) {}
   absl::string_view name() const override { return "fake"; }
 
  protected:
   absl::StatusOr<std::unique_ptr<adapters::Adapter>> CreateTyped(
-      const lienthong::config::v1::GrpcUpstreamConfig&,
+      const google::protobuf::Empty&,
       const adapters::AdapterContext&) const override {
     return std::make_unique<FakeAdapter>(answer_);
   }
@@ -99,8 +100,7 @@ lienthong::config::v1::GatewayConfig Config() {
   auto* adapter = config.add_adapters();
   adapter->set_name("national");
   adapter->set_type("fake");
-  adapter->mutable_config()->PackFrom(
-      lienthong::config::v1::GrpcUpstreamConfig());
+  adapter->mutable_config()->PackFrom(google::protobuf::Empty());
   auto* route = config.add_routes();
   route->set_method("lienthong.v1.PopulationService/LookupCitizen");
   route->set_adapter("national");

@@ -18,6 +18,7 @@
 #include "gateway/config/config_error.h"
 #include "gateway/server/gateway_server.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/empty.pb.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/records.grpc.pb.h"
@@ -114,14 +115,14 @@ adapters::RecordType Enterprise() {
 // land parcels, "clash" enterprises as well. The adapters live in the
 // runtime; `made` lets the test reach the latest of each.
 class FakeFactory final
-    : public adapters::FactoryBase<lienthong::config::v1::GrpcUpstreamConfig> {
+    : public adapters::FactoryBase<google::protobuf::Empty> {
  public:
   absl::string_view name() const override { return "fake-records"; }
   mutable std::map<std::string, FakeRecords*> made;
 
  protected:
   absl::StatusOr<std::unique_ptr<adapters::Adapter>> CreateTyped(
-      const lienthong::config::v1::GrpcUpstreamConfig&,
+      const google::protobuf::Empty&,
       const adapters::AdapterContext& context) const override {
     std::vector<adapters::RecordType> types;
     if (context.instance_name == "land") {
@@ -149,8 +150,7 @@ lienthong::config::v1::GatewayConfig Config() {
     auto* adapter = config.add_adapters();
     adapter->set_name(name);
     adapter->set_type("fake-records");
-    adapter->mutable_config()->PackFrom(
-        lienthong::config::v1::GrpcUpstreamConfig());
+    adapter->mutable_config()->PackFrom(google::protobuf::Empty());
   }
   auto* route = config.add_routes();  // tunes the registry's retries
   route->set_method(kGetRecordMethod);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/http/http_client.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
 #include "adapters/registry.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/sync/portal_sync.h"
@@ -60,7 +61,7 @@ TEST(PortalSyncAuditHealthTest, NothingReachesTheOutboxWhileTheAuditLogFails) {
   auto* portal = config.add_adapters();
   portal->set_name("portal");
   portal->set_type("dvcqg-portal-rest");
-  lienthong::config::v1::DvcqgPortalRestConfig portal_config;
+  lienthong::adapters::dvcqg::DvcqgPortalRestConfig portal_config;
   portal_config.mutable_upstream()->set_base_url("https://127.0.0.1:1");
   portal_config.set_auth_endpoint("/auth");
   portal_config.set_integration_endpoint("/integration");

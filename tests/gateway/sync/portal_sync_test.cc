@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/c06_population/c06_population_config.pb.h"
 #include "adapters/common/http/http_client.h"
+#include "adapters/dvcqg_portal/dvcqg_portal_config.pb.h"
 #include "adapters/registry.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/metrics/registry.h"
@@ -37,7 +39,7 @@ class PortalSyncCreateTest : public ::testing::Test {
     lienthong::config::v1::AdapterInstance* portal = config_.add_adapters();
     portal->set_name("portal");
     portal->set_type("dvcqg-portal-rest");
-    lienthong::config::v1::DvcqgPortalRestConfig portal_config;
+    lienthong::adapters::dvcqg::DvcqgPortalRestConfig portal_config;
     portal_config.mutable_upstream()->set_base_url("https://127.0.0.1:1");
     portal_config.set_auth_endpoint("/auth");
     portal_config.set_integration_endpoint("/integration");
@@ -49,7 +51,7 @@ class PortalSyncCreateTest : public ::testing::Test {
     lienthong::config::v1::AdapterInstance* population = config_.add_adapters();
     population->set_name("population");
     population->set_type("c06-population-soap");
-    lienthong::config::v1::C06PopulationSoapConfig c06;
+    lienthong::adapters::c06::C06PopulationSoapConfig c06;
     c06.mutable_upstream()->set_base_url("https://127.0.0.1:1");
     c06.set_path("/c06/soap");
     c06.set_xroad_client("VN/GOV/X");
@@ -103,7 +105,7 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
        "cannot deliver to the portal"},
       {"bad adapter config",
        [](auto& c) {
-         lienthong::config::v1::DvcqgPortalRestConfig bad;
+         lienthong::adapters::dvcqg::DvcqgPortalRestConfig bad;
          c.mutable_adapters(0)->mutable_config()->PackFrom(bad);
        },
        "portal_sync.adapter: adapter 'portal': upstream.base_url"},
@@ -119,7 +121,9 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
        },
        "portal_sync.delivered_retention_hours"},
       {"negative catalogue refresh",
-       [](auto& c) { c.mutable_portal_sync()->set_catalogue_refresh_hours(-1); },
+       [](auto& c) {
+         c.mutable_portal_sync()->set_catalogue_refresh_hours(-1);
+       },
        "portal_sync.catalogue_refresh_hours must not be negative"},
       {"bad code mapping",
        [](auto& c) {
