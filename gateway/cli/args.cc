@@ -52,7 +52,7 @@ absl::StatusOr<google::type::Date> ParseDate(absl::string_view text,
                      absl::StrCat(kFormats, " (the year has 4 digits)"));
   }
   int year = 0;
-  absl::SimpleAtoi(year_text, &year);
+  if (!absl::SimpleAtoi(year_text, &year)) return DateError(option, kFormats);
   if (year < 1) return DateError(option, "year 0000 does not exist");
   google::type::Date date;
   date.set_year(year);
@@ -67,8 +67,10 @@ absl::StatusOr<google::type::Date> ParseDate(absl::string_view text,
   }
   int month = 0;
   int day = 0;
-  absl::SimpleAtoi(month_text, &month);
-  absl::SimpleAtoi(day_text, &day);
+  if (!absl::SimpleAtoi(month_text, &month) ||
+      !absl::SimpleAtoi(day_text, &day)) {
+    return DateError(option, kFormats);
+  }
   if (month < 1 || month > 12) {
     return DateError(option,
                      absl::StrCat("month ", month_text, " is not 01..12"));
