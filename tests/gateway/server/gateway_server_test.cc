@@ -124,7 +124,7 @@ class FakeAdapter final : public adapters::Adapter,
   Script* const script_;
 };
 
-// Its config message is borrowed (any message would do).
+// It takes no config (google.protobuf.Empty).
 class FakeFactory final
     : public adapters::FactoryBase<google::protobuf::Empty> {
  public:
