@@ -4,7 +4,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/dates.h"
@@ -136,8 +135,7 @@ absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
 
 std::string DateText(const google::type::Date& date) {
   if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
-                         date.day());
+  return validation::IsoDateText(date.year(), date.month(), date.day());
 }
 
 std::string GenderText(lienthong::v1::Gender gender) {

@@ -13,7 +13,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gateway/calendar/lunar_calendar.h"
 #include "gateway/status/status_macros.h"
@@ -149,12 +148,12 @@ class Parser {
     const LunarDate actual = ToLunar(date);
     if (actual.month != month || actual.day != day || actual.leap_month) {
       return Error(
-          node, absl::StrCat("lunar: ",
-                             absl::StrFormat("%04d-%02d-%02d", date.year(),
-                                             date.month(), date.day()),
-                             " is lunar day ", actual.day, " of month ",
-                             actual.month, actual.leap_month ? " (leap)" : "",
-                             ", not ", node.Scalar()));
+          node,
+          absl::StrCat(
+              "lunar: ",
+              validation::IsoDateText(date.year(), date.month(), date.day()),
+              " is lunar day ", actual.day, " of month ", actual.month,
+              actual.leap_month ? " (leap)" : "", ", not ", node.Scalar()));
     }
     return absl::OkStatus();
   }

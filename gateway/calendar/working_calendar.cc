@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "gateway/validation/dates.h"
 
 namespace lienthong::calendar {
@@ -13,10 +12,6 @@ namespace {
 bool IsWeekend(absl::CivilDay day) {
   const absl::Weekday weekday = absl::GetWeekday(day);
   return weekday == absl::Weekday::saturday || weekday == absl::Weekday::sunday;
-}
-
-std::string DayText(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
 }  // namespace
@@ -35,8 +30,10 @@ absl::StatusOr<WorkingCalendar> WorkingCalendar::Create(
     calendar.years_.push_back(year.year);
     for (bool off : {true, false}) {
       for (CalendarDay& day : off ? year.days_off : year.working_days) {
-        const std::string where = absl::StrCat("year ", year.year, ": ",
-                                               DayText(day.date));
+        const std::string where = absl::StrCat(
+            "year ", year.year, ": ",
+            validation::IsoDateText(day.date.year(), day.date.month(),
+                                    day.date.day()));
         if (day.date.year() != year.year) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, " is not in ", year.year));

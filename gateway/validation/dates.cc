@@ -1,6 +1,7 @@
 #include "gateway/validation/dates.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 
 namespace lienthong::validation {
 
@@ -43,6 +44,10 @@ std::optional<absl::CivilDay> ParseIsoDate(absl::string_view text) {
     return std::nullopt;
   }
   return absl::CivilDay(parts[0], parts[1], parts[2]);
+}
+
+std::string IsoDateText(int64_t year, int month, int day) {
+  return absl::StrFormat("%04d-%02d-%02d", year, month, day);
 }
 
 }  // namespace lienthong::validation

@@ -6,7 +6,9 @@
 #ifndef LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 #define LIENTHONG_GATEWAY_VALIDATION_DATES_H_
 
+#include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -34,6 +36,11 @@ bool IsCalendarDate(int year, int month, int day);
 // otherwise ("2025-2-28", "2025-+2-28", "2025-02-29" and "0000-01-01" are
 // not days).
 std::optional<absl::CivilDay> ParseIsoDate(absl::string_view text);
+
+// Returns "yyyy-MM-dd" with the numbers as given, zero-padded: nothing is
+// normalised, so an impossible date ("2025-02-30") stays one that
+// ParseIsoDate refuses. The inverse of ParseIsoDate for the days it accepts.
+std::string IsoDateText(int64_t year, int month, int day);
 
 }  // namespace lienthong::validation
 

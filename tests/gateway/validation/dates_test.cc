@@ -53,6 +53,20 @@ TEST(DatesTest, IsoDatesAreExactlyDigitsAndADayThatExists) {
   }
 }
 
+TEST(DatesTest, IsoDateTextWritesTheNumbersAsGiven) {
+  EXPECT_EQ(IsoDateText(2024, 2, 29), "2024-02-29");
+  EXPECT_EQ(IsoDateText(1, 1, 1), "0001-01-01");
+  // Not normalised: an impossible date stays one ParseIsoDate refuses.
+  EXPECT_EQ(IsoDateText(2025, 2, 30), "2025-02-30");
+  EXPECT_EQ(IsoDateText(0, 0, 0), "0000-00-00");
+  EXPECT_EQ(ParseIsoDate(IsoDateText(2025, 2, 30)), std::nullopt);
+  for (absl::CivilDay day = absl::CivilDay(2023, 12, 25);
+       day < absl::CivilDay(2025, 1, 10); day += 17) {
+    EXPECT_EQ(ParseIsoDate(IsoDateText(day.year(), day.month(), day.day())),
+              day);
+  }
+}
+
 TEST(DatesTest, VietnamIsSevenHoursAheadOfUtcAllYear) {
   for (int month : {1, 7}) {
     const absl::Time noon_utc = absl::FromCivil(
