@@ -315,18 +315,20 @@ absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
   return request;
 }
 
-// Makes one unary BundleService call answered by a Bundle: `call(stub,
-// context, bundle)` within the connection's deadline. Returns kOk with
+// Makes one unary BundleService call answered by a Bundle, the stub's
+// `method` with `request`, within the connection's deadline. Returns kOk with
 // `*bundle` set, or the exit code of the error it reported on `err`.
-template <typename Call>
+template <typename Request>
 ExitCode CallForBundle(const CommonOptions& options, std::ostream& err,
-                       Call call, Bundle* bundle) {
+                       grpc::Status (BundleService::Stub::*method)(
+                           grpc::ClientContext*, const Request&, Bundle*),
+                       const Request& request, Bundle* bundle) {
   ExitCode code = ExitCode::kOk;
   auto stub = Stub(options, err, &code);
   if (stub == nullptr) return code;
   grpc::ClientContext context;
   SetDeadline(options.connection, context);
-  grpc::Status status = call(*stub, &context, bundle);
+  grpc::Status status = (stub.get()->*method)(&context, request, bundle);
   if (!status.ok()) return ReportRpcError(status, err);
   return ExitCode::kOk;
 }
@@ -339,13 +341,8 @@ ExitCode RunBundleStart(const BundleStartArgs& args,
       BuildStartBundleRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
   Bundle bundle;
-  ExitCode code = CallForBundle(
-      options, err,
-      [&](BundleService::Stub& stub, grpc::ClientContext* context,
-          Bundle* answer) {
-        return stub.StartBundle(context, *request, answer);
-      },
-      &bundle);
+  ExitCode code = CallForBundle(options, err, &BundleService::Stub::StartBundle,
+                                *request, &bundle);
   if (code != ExitCode::kOk) return code;
   if (!args.watch) return Print(bundle, options, out, err);
   return RunBundleWatch({bundle.bundle_id(), ""}, options, watch, out, err);
@@ -355,13 +352,8 @@ ExitCode RunBundleStatus(const BundleRef& ref, const CommonOptions& options,
                          std::ostream& out, std::ostream& err) {
   if (absl::Status s = CheckRef(ref); !s.ok()) return ReportUsageError(s, err);
   Bundle bundle;
-  ExitCode code = CallForBundle(
-      options, err,
-      [&](BundleService::Stub& stub, grpc::ClientContext* context,
-          Bundle* answer) {
-        return stub.GetBundle(context, RefRequest(ref), answer);
-      },
-      &bundle);
+  ExitCode code = CallForBundle(options, err, &BundleService::Stub::GetBundle,
+                                RefRequest(ref), &bundle);
   if (code != ExitCode::kOk) return code;
   return Print(bundle, options, out, err);
 }
@@ -422,13 +414,8 @@ ExitCode RunBundleResolve(const BundleResolveArgs& args,
       BuildResolveRequest(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
   Bundle bundle;
-  ExitCode code = CallForBundle(
-      options, err,
-      [&](BundleService::Stub& stub, grpc::ClientContext* context,
-          Bundle* answer) {
-        return stub.ResolveStep(context, *request, answer);
-      },
-      &bundle);
+  ExitCode code = CallForBundle(options, err, &BundleService::Stub::ResolveStep,
+                                *request, &bundle);
   if (code != ExitCode::kOk) return code;
   return Print(bundle, options, out, err);
 }
