@@ -47,14 +47,18 @@ std::string ClientId(const std::string& client) {
   return absl::StrCat("spiffe://lienthong.local/", client);
 }
 
-GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
-  GatewayConfig config;
-  config.set_node_name("test-gateway");
+void UseTestListener(GatewayConfig& config) {
   auto* listener = config.mutable_listener();
   listener->set_address("127.0.0.1:0");
   listener->mutable_tls()->set_cert_file(TestCert("gateway.pem"));
   listener->mutable_tls()->set_key_file(TestCert("gateway.key"));
   listener->mutable_tls()->set_client_ca_file(TestCert("ca.pem"));
+}
+
+GatewayConfig GatewayEnv::SimConfig(const std::string& sim_url) {
+  GatewayConfig config;
+  config.set_node_name("test-gateway");
+  UseTestListener(config);
 
   lienthong::config::v1::HttpsUpstream upstream;
   upstream.set_base_url(sim_url);

@@ -70,6 +70,11 @@ class GatewayEnv {
 // The test certificates' client identities.
 std::string ClientId(const std::string& client);
 
+// Sets `config`'s listener to 127.0.0.1:0 with mutual TLS over the test
+// certificates (the gateway's pair, the clients' CA), as every in-process
+// gateway of the tests listens.
+void UseTestListener(lienthong::config::v1::GatewayConfig& config);
+
 // Makes and returns a new folder (0700) "<prefix>-XXXXXX" (a ScratchDir)
 // for a gateway's stores and files; every folder made so is removed when the
 // test program exits (not before: tests read stores after their gateway

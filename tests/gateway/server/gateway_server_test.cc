@@ -22,6 +22,7 @@
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"      // UseTestListener
 #include "tests/integration/gateway_process.h"  // ClientChannel
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
@@ -145,11 +146,7 @@ class FakeFactory final
 lienthong::config::v1::GatewayConfig Config() {
   lienthong::config::v1::GatewayConfig config;
   config.set_node_name("server-test");
-  auto* listener = config.mutable_listener();
-  listener->set_address("127.0.0.1:0");
-  listener->mutable_tls()->set_cert_file(TestCert("gateway.pem"));
-  listener->mutable_tls()->set_key_file(TestCert("gateway.key"));
-  listener->mutable_tls()->set_client_ca_file(TestCert("ca.pem"));
+  ::lienthong::testing::UseTestListener(config);
   config.mutable_audit()->set_disabled(true);
   config.mutable_admin()->set_disabled(true);
   auto* adapter = config.add_adapters();

@@ -22,17 +22,16 @@
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/integration/gateway_env.h"      // UseTestListener
 #include "tests/integration/gateway_process.h"  // ClientChannel
 #include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/test_certs.h"
 #include "tests/testing/test_officer.h"
 
 namespace lienthong::server {
 namespace {
 
 using ::lienthong::testing::IsOk;
-using ::lienthong::testing::TestCert;
 using ::lienthong::v1::Citizen;
 using ::lienthong::v1::LookupCitizenRequest;
 using ::testing::HasSubstr;
@@ -90,11 +89,7 @@ class FakeFactory final
 
 lienthong::config::v1::GatewayConfig Config() {
   lienthong::config::v1::GatewayConfig config;
-  auto* listener = config.mutable_listener();
-  listener->set_address("127.0.0.1:0");
-  listener->mutable_tls()->set_cert_file(TestCert("gateway.pem"));
-  listener->mutable_tls()->set_key_file(TestCert("gateway.key"));
-  listener->mutable_tls()->set_client_ca_file(TestCert("ca.pem"));
+  ::lienthong::testing::UseTestListener(config);
   config.mutable_audit()->set_disabled(true);
   config.mutable_admin()->set_disabled(true);
   auto* adapter = config.add_adapters();
