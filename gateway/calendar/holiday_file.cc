@@ -148,12 +148,10 @@ class Parser {
     const LunarDate actual = ToLunar(date);
     if (actual.month != month || actual.day != day || actual.leap_month) {
       return Error(
-          node,
-          absl::StrCat(
-              "lunar: ",
-              validation::IsoDateText(date.year(), date.month(), date.day()),
-              " is lunar day ", actual.day, " of month ", actual.month,
-              actual.leap_month ? " (leap)" : "", ", not ", node.Scalar()));
+          node, absl::StrCat("lunar: ", validation::IsoDateText(date),
+                             " is lunar day ", actual.day, " of month ",
+                             actual.month, actual.leap_month ? " (leap)" : "",
+                             ", not ", node.Scalar()));
     }
     return absl::OkStatus();
   }

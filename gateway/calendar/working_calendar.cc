@@ -31,9 +31,7 @@ absl::StatusOr<WorkingCalendar> WorkingCalendar::Create(
     for (bool off : {true, false}) {
       for (CalendarDay& day : off ? year.days_off : year.working_days) {
         const std::string where = absl::StrCat(
-            "year ", year.year, ": ",
-            validation::IsoDateText(day.date.year(), day.date.month(),
-                                    day.date.day()));
+            "year ", year.year, ": ", validation::IsoDateText(day.date));
         if (day.date.year() != year.year) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, " is not in ", year.year));

@@ -50,4 +50,8 @@ std::string IsoDateText(int64_t year, int month, int day) {
   return absl::StrFormat("%04d-%02d-%02d", year, month, day);
 }
 
+std::string IsoDateText(absl::CivilDay day) {
+  return IsoDateText(day.year(), day.month(), day.day());
+}
+
 }  // namespace lienthong::validation

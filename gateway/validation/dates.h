@@ -41,6 +41,7 @@ std::optional<absl::CivilDay> ParseIsoDate(absl::string_view text);
 // normalised, so an impossible date ("2025-02-30") stays one that
 // ParseIsoDate refuses. The inverse of ParseIsoDate for the days it accepts.
 std::string IsoDateText(int64_t year, int month, int day);
+std::string IsoDateText(absl::CivilDay day);
 
 }  // namespace lienthong::validation
 

@@ -62,8 +62,9 @@ TEST(DatesTest, IsoDateTextWritesTheNumbersAsGiven) {
   EXPECT_EQ(ParseIsoDate(IsoDateText(2025, 2, 30)), std::nullopt);
   for (absl::CivilDay day = absl::CivilDay(2023, 12, 25);
        day < absl::CivilDay(2025, 1, 10); day += 17) {
-    EXPECT_EQ(ParseIsoDate(IsoDateText(day.year(), day.month(), day.day())),
-              day);
+    EXPECT_EQ(ParseIsoDate(IsoDateText(day)), day);
+    EXPECT_EQ(IsoDateText(day),
+              IsoDateText(day.year(), day.month(), day.day()));
   }
 }
 
