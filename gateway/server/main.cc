@@ -124,15 +124,177 @@ int Fail(const absl::Status& status, int exit_code) {
   return exit_code;
 }
 
+// Blocks the stop and reload signals in every thread started after it (the
+// caller waits for them with sigwait) and returns them.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A log reader that went away (stderr a pipe whose other end closed) makes
+  // write(2) fail with EPIPE, counted as dropped lines, instead of killing
+  // the gateway: systemd ignores SIGPIPE for its services, other
+  // supervisors need not.
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// The access log, in its file when one is configured, else on stderr,
+// written in batches by a thread of its own (so opened after the signal
+// mask, as every thread must be).
+absl::StatusOr<std::unique_ptr<lienthong::log::AccessFile>> OpenAccessLog(
+    const lienthong::config::v1::GatewayConfig& config) {
+  const std::string& file = config.logging().access_log_file();
+  if (file.empty()) return lienthong::log::AccessFile::Stderr();
+  auto opened = lienthong::log::AccessFile::Open(file);
+  if (!opened.ok()) {
+    return lienthong::config::AtConfigField("logging.access_log_file",
+                                            opened.status());
+  }
+  return opened;
+}
+
+// Access lines go to `file` while this lives; it is made the access log's
+// destination before the first call and cleared after everything that
+// answers calls has stopped.
+class AccessLogInUse {
+ public:
+  explicit AccessLogInUse(lienthong::log::AccessFile* file) {
+    lienthong::log::SetAccessFile(file);
+  }
+  ~AccessLogInUse() { lienthong::log::SetAccessFile(nullptr); }
+  AccessLogInUse(const AccessLogInUse&) = delete;
+  AccessLogInUse& operator=(const AccessLogInUse&) = delete;
+};
+
+// The admin endpoint (metrics, health), or nullptr when the config turns it
+// off. Ready while the gateway is and, where they are on PostgreSQL, the
+// portal sync's outbox and the audit index can be reached.
+absl::StatusOr<std::unique_ptr<lienthong::admin::AdminServer>> StartAdmin(
+    const lienthong::config::v1::GatewayConfig& config,
+    lienthong::server::GatewayServer* gateway,
+    lienthong::sync::PortalSync* sync) {
+  using namespace lienthong;
+  if (config.admin().disabled()) return nullptr;
+  admin::AdminServer::Options options;
+  // Validation has checked the address's shape with the same parser.
+  std::optional<config::HostPort> address = config::ParseHostPort(
+      config.admin().address().empty() ? "127.0.0.1:9464"
+                                       : config.admin().address());
+  if (!address.has_value()) {
+    return absl::InvalidArgumentError("admin.address must be host:port");
+  }
+  options.host = address->host;
+  options.port = address->port;
+  if (const std::string& file = config.admin().bearer_token_file();
+      !file.empty()) {
+    auto token = admin::ReadBearerTokenFile(file);
+    if (!token.ok()) {
+      return config::AtConfigField("admin.bearer_token_file", token.status());
+    }
+    options.bearer_token = *std::move(token);
+  }
+  auto started = admin::AdminServer::Start(
+      options, &gateway->metrics_registry(), [gateway, sync] {
+        absl::Status ready = gateway->Ready();
+        if (ready.ok() && sync != nullptr) ready = sync->Ready();
+        if (ready.ok() && gateway->audit_log() != nullptr &&
+            gateway->audit_log()->options().index_store != nullptr) {
+          ready = gateway->audit_log()->options().index_store->Ready();
+        }
+        return ready;
+      });
+  if (!started.ok()) {
+    return config::AtConfigField("admin.address", started.status());
+  }
+  std::cout << "lienthong-gateway admin on http://" << (*started)->host() << ":"
+            << (*started)->port() << std::endl;
+  return started;
+}
+
+// Starts the portal sync's and the bundles' work (each when configured),
+// their callers authorised by the gateway's policy and their calls
+// recorded by its recorder.
+absl::Status StartServices(lienthong::server::GatewayServer* gateway,
+                           lienthong::sync::PortalSync* portal_sync,
+                           lienthong::bundle::Bundles* bundles) {
+  using namespace lienthong;
+  if (portal_sync != nullptr) {
+    portal_sync->ExportMetrics(gateway->metrics_registry());
+    portal_sync->Start(
+        [gateway](const grpc::CallbackServerContext& ctx,
+                  absl::string_view method) {
+          tls::ClientIdentity caller;
+          return gateway->Authorize(ctx, method, &caller);
+        },
+        gateway->recorder());
+  }
+  if (bundles != nullptr) {
+    bundles->ExportMetrics(gateway->metrics_registry());
+    LIENTHONG_RETURN_IF_ERROR(bundles->Start(
+        [gateway](
+            const grpc::CallbackServerContext& ctx,
+            absl::string_view method) -> absl::StatusOr<bundle::BundleCaller> {
+          tls::ClientIdentity caller;
+          LIENTHONG_RETURN_IF_ERROR(gateway->Authorize(ctx, method, &caller));
+          return bundle::BundleCaller{caller.id, caller.fingerprint_sha256};
+        },
+        gateway->recorder()));
+  }
+  return absl::OkStatus();
+}
+
+// SIGHUP: reopens the access log (logrotate renamed it), re-reads the
+// holiday file and applies the config file as it now is; a calendar or a
+// config that fails to load or build leaves the running one.
+void Reload(const std::string& config_path,
+            const lienthong::config::AdapterConfigResolver& resolver,
+            const lienthong::config::v1::GatewayConfig& running,
+            const std::string& ready, lienthong::log::AccessFile& access_log,
+            lienthong::bundle::Bundles* bundles,
+            lienthong::server::GatewayServer& server) {
+  using namespace lienthong;
+  access_log.Reopen();
+  if (bundles != nullptr) {
+    absl::StatusOr<bool> calendar = bundles->ReloadCalendar();
+    if (!calendar.ok()) {
+      log::Error("holiday file refused; the calendar in use stays",
+                 {{"reason", calendar.status().message()}});
+    } else if (*calendar) {
+      log::Info("holiday file reloaded");
+    }
+  }
+  Notify("RELOADING=1");
+  config::ConfigPositions positions;
+  auto fresh = config::LoadConfigFile(config_path, resolver, &positions);
+  absl::Status reloaded =
+      fresh.ok() ? positions.Locate(server.Reload(*fresh)) : fresh.status();
+  Notify(ready);
+  if (!reloaded.ok()) {
+    log::Error("config reload refused; the running config stays",
+               {{"reason", reloaded.message()}});
+    return;
+  }
+  if (std::vector<std::string> ignored = StartOnlyChanges(running, *fresh);
+      !ignored.empty()) {
+    log::Warning(
+        "config changes that apply only after a restart were not applied",
+        {{"settings", absl::StrJoin(ignored, ", ")}});
+  }
+}
+
 int Run(const std::string& config_path, bool check_only, bool migrate,
         bool allow_insecure_file_modes) {
   using namespace lienthong;
   using server::GatewayServer;
   adapters::AdapterRegistry registry;
   adapters::RegisterBuiltinAdapters(registry);
-  auto resolver = [&registry](absl::string_view type) {
-    return registry.EmptyConfigFor(type);
-  };
+  const config::AdapterConfigResolver resolver =
+      [&registry](absl::string_view type) {
+        return registry.EmptyConfigFor(type);
+      };
   config::ConfigPositions positions;
   auto config = config::LoadConfigFile(config_path, resolver, &positions);
   if (!config.ok()) return Fail(config.status(), 2);
@@ -167,42 +329,12 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     return 0;
   }
 
-  // Block the stop signals in every thread; this one waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  // A log reader that went away (stderr a pipe whose other end closed) makes
-  // write(2) fail with EPIPE, counted as dropped lines, instead of killing
-  // the gateway: systemd ignores SIGPIPE for its services, other
-  // supervisors need not.
-  signal(SIGPIPE, SIG_IGN);
-
-  // The access log, in its file when one is configured, else on stderr,
-  // written in batches by a thread of its own (started after the mask
-  // above, as every thread must be): access lines go there from the first
-  // call; cleared (and written out) after the server and everything that
-  // answers calls has stopped.
-  std::unique_ptr<log::AccessFile> access_file;
-  if (const std::string& file = config->logging().access_log_file();
-      !file.empty()) {
-    auto opened = log::AccessFile::Open(file);
-    if (!opened.ok()) {
-      return Fail(positions.Locate(config::AtConfigField(
-                      "logging.access_log_file", opened.status())),
-                  2);
-    }
-    access_file = *std::move(opened);
-  } else {
-    access_file = log::AccessFile::Stderr();
-  }
-  struct AccessFileInUse {
-    explicit AccessFileInUse(log::AccessFile* file) { log::SetAccessFile(file); }
-    ~AccessFileInUse() { log::SetAccessFile(nullptr); }
-  } access_file_in_use(access_file.get());
-
+  // What is made below is destroyed in reverse: what answers calls before
+  // what it uses, the access log last.
+  const sigset_t stop_signals = BlockStopSignals();
+  auto access_log = OpenAccessLog(*config);
+  if (!access_log.ok()) return Fail(positions.Locate(access_log.status()), 2);
+  AccessLogInUse access_log_in_use(access_log->get());
   auto http = adapters::CurlHttpClient::Create(http_options);
   if (!http.ok()) return Fail(http.status(), 1);
   // One PostgreSQL pool for every store kept there (outbox, audit index).
@@ -235,78 +367,16 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
                                              extra_services, *pg_pool);
   if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
   started_gateway = server->get();
-  std::unique_ptr<admin::AdminServer> admin_server;
-  if (!config->admin().disabled()) {
-    admin::AdminServer::Options options;
-    // Validation has checked the address's shape with the same parser.
-    std::optional<config::HostPort> address = config::ParseHostPort(
-        config->admin().address().empty() ? "127.0.0.1:9464"
-                                          : config->admin().address());
-    if (!address.has_value()) {
-      return Fail(absl::InvalidArgumentError("admin.address must be host:port"),
-                  2);
-    }
-    options.host = address->host;
-    options.port = address->port;
-    if (const std::string& file = config->admin().bearer_token_file();
-        !file.empty()) {
-      auto token = admin::ReadBearerTokenFile(file);
-      if (!token.ok()) {
-        return Fail(positions.Locate(config::AtConfigField(
-                        "admin.bearer_token_file", token.status())),
-                    2);
-      }
-      options.bearer_token = *std::move(token);
-    }
-    GatewayServer* gateway = server->get();
-    sync::PortalSync* sync = portal_sync.get();
-    auto started = admin::AdminServer::Start(
-        options, &gateway->metrics_registry(), [gateway, sync] {
-          absl::Status ready = gateway->Ready();
-          // A PostgreSQL outbox that cannot be reached: not ready.
-          if (ready.ok() && sync != nullptr) ready = sync->Ready();
-          // Nor an audit index on PostgreSQL (queries need it).
-          if (ready.ok() && gateway->audit_log() != nullptr &&
-              gateway->audit_log()->options().index_store != nullptr) {
-            ready = gateway->audit_log()->options().index_store->Ready();
-          }
-          return ready;
-        });
-    if (!started.ok()) {
-      return Fail(positions.Locate(config::AtConfigField(
-                      "admin.address", started.status())),
-                  2);
-    }
-    admin_server = *std::move(started);
-    std::cout << "lienthong-gateway admin on http://" << admin_server->host()
-              << ":" << admin_server->port() << std::endl;
+  auto admin_server = StartAdmin(*config, server->get(), portal_sync.get());
+  if (!admin_server.ok()) {
+    return Fail(positions.Locate(admin_server.status()), 2);
   }
-  if (portal_sync != nullptr) {
-    GatewayServer* gateway = server->get();
-    portal_sync->ExportMetrics(gateway->metrics_registry());
-    portal_sync->Start(
-        [gateway](const grpc::CallbackServerContext& ctx,
-                  absl::string_view method) {
-          tls::ClientIdentity caller;
-          return gateway->Authorize(ctx, method, &caller);
-        },
-        gateway->recorder());
+  if (absl::Status started =
+          StartServices(server->get(), portal_sync.get(), bundles.get());
+      !started.ok()) {
+    return Fail(positions.Locate(started), 2);
   }
-  if (bundles != nullptr) {
-    GatewayServer* gateway = server->get();
-    bundles->ExportMetrics(gateway->metrics_registry());
-    absl::Status started = bundles->Start(
-        [gateway](const grpc::CallbackServerContext& ctx,
-                  absl::string_view method)
-            -> absl::StatusOr<bundle::BundleCaller> {
-          tls::ClientIdentity caller;
-          LIENTHONG_RETURN_IF_ERROR(gateway->Authorize(ctx, method, &caller));
-          return bundle::BundleCaller{caller.id, caller.fingerprint_sha256};
-        },
-        gateway->recorder());
-    if (!started.ok()) return Fail(positions.Locate(started), 2);
-  }
-  ExportAccessFileMetrics(*access_file, (*server)->metrics_registry());
+  ExportAccessFileMetrics(**access_log, (*server)->metrics_registry());
   std::cout << "lienthong-gateway listening on port " << (*server)->port()
             << std::endl;
   const std::string ready = absl::StrCat(
@@ -314,38 +384,10 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   Notify(ready);
 
   int signal_number = 0;
-  for (;;) {
-    sigwait(&stop_signals, &signal_number);
-    if (signal_number != SIGHUP) break;
-    // logrotate renamed it (or will find it reopened either way).
-    access_file->Reopen();
-    if (bundles != nullptr) {
-      absl::StatusOr<bool> calendar = bundles->ReloadCalendar();
-      if (!calendar.ok()) {
-        log::Error("holiday file refused; the calendar in use stays",
-                   {{"reason", calendar.status().message()}});
-      } else if (*calendar) {
-        log::Info("holiday file reloaded");
-      }
-    }
-    // Reload: a config that fails to load or build leaves the running one.
-    Notify("RELOADING=1");
-    config::ConfigPositions fresh_positions;
-    auto fresh = config::LoadConfigFile(config_path, resolver, &fresh_positions);
-    absl::Status reloaded = fresh.ok()
-                                ? fresh_positions.Locate((*server)->Reload(*fresh))
-                                : fresh.status();
-    Notify(ready);
-    if (!reloaded.ok()) {
-      log::Error("config reload refused; the running config stays",
-                 {{"reason", reloaded.message()}});
-      continue;
-    }
-    if (std::vector<std::string> ignored = StartOnlyChanges(*config, *fresh);
-        !ignored.empty()) {
-      log::Warning("config changes that apply only after a restart were not applied",
-                   {{"settings", absl::StrJoin(ignored, ", ")}});
-    }
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    Reload(config_path, resolver, *config, ready, **access_log, bundles.get(),
+           **server);
   }
   Notify("STOPPING=1");
   log::Info("draining",
@@ -356,7 +398,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   // Bundles hand progress to the portal sync's outbox: they stop first.
   if (bundles != nullptr) bundles->Stop();
   if (portal_sync != nullptr) portal_sync->Stop();
-  if (admin_server != nullptr) admin_server->Stop();
+  if (*admin_server != nullptr) (*admin_server)->Stop();
   log::Info("stopped");
   return 0;
 }
