@@ -57,6 +57,34 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                           [&refused](absl::string_view reason) {
                             refused.WithLabels({reason}).Increment();
                           }));
+  LIENTHONG_RETURN_IF_ERROR(server->OpenAudit(config, std::move(pg_pool)));
+  server->services_ = std::make_unique<Services>(
+      std::move(runtime), server->metrics_.get(), server->recorder_);
+  std::vector<grpc::Service*> services = extra_services;
+  if (grpc::Service* audit = server->MakeAuditService()) {
+    services.push_back(audit);
+  }
+  server->ExportRuntimeGauges();
+  server->metrics_->certificate_expiry_days.WithLabels({tls_options.cert_file})
+      .SetCallback([file = tls_options.cert_file] {
+        auto not_after = tls::CertificateNotAfter(file);
+        return not_after.ok()
+                   ? absl::ToDoubleHours(*not_after - absl::Now()) / 24
+                   : -1.0;
+      });
+  LIENTHONG_RETURN_IF_ERROR(
+      server->Listen(config.listener(), std::move(credentials), services));
+  server->ReportHealth(extra_services);
+  log::Info("gateway listening",
+            {{"address", config.listener().address()},
+             {"port", absl::StrCat(server->port_)},
+             {"client_cert",
+              tls_options.require_client_cert ? "required" : "not required"}});
+  return server;
+}
+
+absl::Status GatewayServer::OpenAudit(
+    const GatewayConfig& config, std::shared_ptr<storage::pg::Pool> pg_pool) {
   const auto& audit_config = config.audit();
   if (!audit_config.disabled()) {
     if (pg_pool == nullptr &&
@@ -64,93 +92,89 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       LIENTHONG_ASSIGN_OR_RETURN(pg_pool, OpenPostgresPool(config));
     }
     LIENTHONG_ASSIGN_OR_RETURN(
-        server->audit_,
+        audit_,
         OpenAuditLog(audit_config, config.node_name(), std::move(pg_pool)));
   }
-  server->recorder_ = std::make_shared<const calls::CallRecorder>(
-      calls::CallRecorder::Options{
-          server->call_metrics_.get(), server->audit_.get(),
-          !audit_config.has_wait_for_durable() ||
-              audit_config.wait_for_durable(),
-          config.node_name()});
-  server->services_ = std::make_unique<Services>(
-      std::move(runtime), server->metrics_.get(), server->recorder_);
-  std::vector<grpc::Service*> services = extra_services;
-  if (server->audit_ != nullptr) {
-    Services* calls = server->services_.get();
-    server->audit_service_ = std::make_unique<audit::AuditServiceImpl>(
-        server->recorder_,
-        [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
-                audit::AuditServiceImpl::Caller* caller) {
-          tls::ClientIdentity identity;
-          absl::Status status =
-              calls->Authorize(*calls->runtime(), ctx, method, &identity);
-          caller->id = identity.id;
-          caller->cert_sha256 = identity.fingerprint_sha256;
-          return status;
-        },
-        [calls](absl::string_view caller, absl::string_view role) {
-          return calls->runtime()->policy->HasRole(caller, role);
-        });
-    services.push_back(server->audit_service_.get());
-    ExportAuditMetrics(server->audit_.get(), server->metrics_registry_);
-  }
-  server->ExportRuntimeGauges();
-  auto& expiry = server->metrics_->certificate_expiry_days.WithLabels(
-      {tls_options.cert_file});
-  expiry.SetCallback([file = tls_options.cert_file] {
-    auto not_after = tls::CertificateNotAfter(file);
-    return not_after.ok() ? absl::ToDoubleHours(*not_after - absl::Now()) / 24
-                          : -1.0;
-  });
-  auto identity = NewIdentityService(server->services_.get());
-  auto population = NewPopulationService(server->services_.get());
-  auto records = NewRecordService(server->services_.get());
+  recorder_ = std::make_shared<const calls::CallRecorder>(
+      calls::CallRecorder::Options{call_metrics_.get(), audit_.get(),
+                                   !audit_config.has_wait_for_durable() ||
+                                       audit_config.wait_for_durable(),
+                                   config.node_name()});
+  return absl::OkStatus();
+}
 
+grpc::Service* GatewayServer::MakeAuditService() {
+  if (audit_ == nullptr) return nullptr;
+  Services* calls = services_.get();
+  audit_service_ = std::make_unique<audit::AuditServiceImpl>(
+      recorder_,
+      [calls](const grpc::CallbackServerContext& ctx, absl::string_view method,
+              audit::AuditServiceImpl::Caller* caller) {
+        tls::ClientIdentity identity;
+        absl::Status status =
+            calls->Authorize(*calls->runtime(), ctx, method, &identity);
+        caller->id = identity.id;
+        caller->cert_sha256 = identity.fingerprint_sha256;
+        return status;
+      },
+      [calls](absl::string_view caller, absl::string_view role) {
+        return calls->runtime()->policy->HasRole(caller, role);
+      });
+  ExportAuditMetrics(audit_.get(), metrics_registry_);
+  return audit_service_.get();
+}
+
+absl::Status GatewayServer::Listen(
+    const lienthong::config::v1::Listener& listener,
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    const std::vector<grpc::Service*>& services) {
+  identity_ = NewIdentityService(services_.get());
+  population_ = NewPopulationService(services_.get());
+  records_ = NewRecordService(services_.get());
   grpc::EnableDefaultHealthCheckService(true);
   // Links grpc/health/v1/health.proto's descriptor into the generated pool,
   // where server reflection looks for the health service's description.
   (void)grpc::health::v1::HealthCheckResponse::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listener().address(), credentials,
-                           &server->port_);
-  ApplyListenerLimits(config.listener().limits(), builder);
+  builder.AddListeningPort(listener.address(), std::move(credentials), &port_);
+  ApplyListenerLimits(listener.limits(), builder);
   // Calls answered before a handler are accounted for too.
-  const Services* calls = server->services_.get();
+  const Services* calls = services_.get();
   PreHandlerRefusal account = [calls](const grpc::ServerContextBase& ctx,
                                       absl::string_view method,
                                       const absl::Status& status) {
     calls->AccountPreHandler(ctx, method, status);
   };
-  server->unknown_methods_ = std::make_unique<UnknownMethodService>(account);
-  builder.RegisterCallbackGenericService(server->unknown_methods_.get());
+  unknown_methods_ = std::make_unique<UnknownMethodService>(account);
+  builder.RegisterCallbackGenericService(unknown_methods_.get());
   std::vector<std::unique_ptr<
       grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(NewUnparsableBodyInterceptorFactory(account));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.RegisterService(identity.get());
-  builder.RegisterService(population.get());
-  builder.RegisterService(records.get());
+  builder.RegisterService(identity_.get());
+  builder.RegisterService(population_.get());
+  builder.RegisterService(records_.get());
   for (grpc::Service* service : services) builder.RegisterService(service);
-  server->identity_ = identity;
-  server->population_ = population;
-  server->records_ = records;
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return config::AtConfigField(
-        "listener.address",
-        absl::UnavailableError(absl::StrCat("cannot listen on ",
-                                            config.listener().address())));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return config::AtConfigField("listener.address",
+                                 absl::UnavailableError(absl::StrCat(
+                                     "cannot listen on ", listener.address())));
   }
+  return absl::OkStatus();
+}
+
+void GatewayServer::ReportHealth(
+    const std::vector<grpc::Service*>& extra_services) {
   // grpc.health.v1.Health answers per service what /readyz answers. The
   // services are named by their generated stubs; the portal's, when served.
   std::vector<std::string> health_services = {
       lienthong::v1::IdentityService::service_full_name(),
       lienthong::v1::PopulationService::service_full_name(),
       lienthong::v1::RecordService::service_full_name()};
-  if (server->audit_ != nullptr) {
+  if (audit_ != nullptr) {
     health_services.push_back(lienthong::v1::AuditService::service_full_name());
   }
   for (grpc::Service* extra : extra_services) {
@@ -159,16 +183,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
           lienthong::v1::PortalSyncService::service_full_name());
     }
   }
-  GatewayServer* self = server.get();
-  server->health_ = std::make_unique<HealthReporter>(
-      server->server_->GetHealthCheckService(), std::move(health_services),
-      [self](absl::string_view service) { return self->ServiceReady(service); });
-  log::Info("gateway listening",
-            {{"address", config.listener().address()},
-             {"port", absl::StrCat(server->port_)},
-             {"client_cert", tls_options.require_client_cert ? "required"
-                                                             : "not required"}});
-  return server;
+  health_ = std::make_unique<HealthReporter>(
+      server_->GetHealthCheckService(), std::move(health_services),
+      [this](absl::string_view service) { return ServiceReady(service); });
 }
 
 std::shared_ptr<const Runtime> GatewayServer::runtime() const {

@@ -26,6 +26,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "lienthong/config/v1/config.pb.h"
 
@@ -122,6 +123,23 @@ class GatewayServer {
   GatewayServer(const adapters::AdapterRegistry& registry,
                 adapters::HttpClient* http);
 
+  // Start's steps, in order. Opens the audit log unless the config turns
+  // it off (with a PostgreSQL pool of its own when its index is there and
+  // `pg_pool` is null) and makes the call recorder.
+  absl::Status OpenAudit(const lienthong::config::v1::GatewayConfig& config,
+                         std::shared_ptr<storage::pg::Pool> pg_pool);
+  // The AuditService over the audit log, authorised by the runtime's
+  // policy; nullptr when auditing is off.
+  grpc::Service* MakeAuditService();
+  // Builds and starts the gRPC server on `listener`: the gateway's own
+  // services, `services`, health, reflection and the answers to unknown
+  // methods. UNAVAILABLE at "listener.address" when it cannot listen.
+  absl::Status Listen(const lienthong::config::v1::Listener& listener,
+                      std::shared_ptr<grpc::ServerCredentials> credentials,
+                      const std::vector<grpc::Service*>& services);
+  // Keeps grpc.health.v1.Health's status of each service served on
+  // ServiceReady.
+  void ReportHealth(const std::vector<grpc::Service*>& extra_services);
   // Registers the per-system gauges of the current runtime.
   void ExportRuntimeGauges();
   // Declared first, destroyed last: runtimes and calls use them.
