@@ -102,6 +102,49 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
   return std::nullopt;
 }
 
+// The checkpoints after the record they sign (entries r+1..c): each
+// valid, each the next of the one before. Returns the first problem.
+std::optional<std::string> CheckCheckpoints(const std::vector<Entry>& entries,
+                                            int r, int c,
+                                            const PublicKey& key) {
+  for (int i = r + 1; i <= c; ++i) {
+    const AuditCheckpoint& cp = entries[i].checkpoint;
+    if (absl::Status sig = VerifyCheckpoint(cp, key); !sig.ok()) {
+      return absl::StrCat("checkpoint #", cp.index(), " at ",
+                          Where(entries[i].at), ": ", sig.message());
+    }
+    if (i > r + 1) {
+      const AuditCheckpoint& prev = entries[i - 1].checkpoint;
+      if (cp.index() != prev.index() + 1 ||
+          cp.prev_checkpoint_hash() != prev.checkpoint_hash()) {
+        return absl::StrCat("checkpoint #", cp.index(),
+                            " does not follow checkpoint #", prev.index());
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Every record after the last checkpoint (entry c): numbered and linked in
+// turn from `*sequence` and `*hash`, its hash right. Leaves the head in
+// them; returns the first problem.
+std::optional<std::string> CheckRecordsAfter(const std::vector<Entry>& entries,
+                                             int c, uint64_t* sequence,
+                                             std::string* hash) {
+  for (size_t i = static_cast<size_t>(c) + 1; i < entries.size(); ++i) {
+    const AuditRecord& rec = entries[i].record;
+    if (entries[i].is_checkpoint || rec.sequence() != *sequence + 1 ||
+        rec.prev_hash() != *hash || !RecordHashMatches(rec)) {
+      return absl::StrCat("record ", *sequence + 1, " (at ",
+                          Where(entries[i].at),
+                          ") does not continue the chain");
+    }
+    *sequence = rec.sequence();
+    *hash = rec.hash();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
@@ -162,23 +205,9 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
   if (c < 0 || r < 0) {
     return NotReady("no signed checkpoint was found at the journal's end");
   }
-  // The checkpoints after the record they sign: each valid, each the next
-  // of the one before.
-  for (int i = r + 1; i <= c; ++i) {
-    const AuditCheckpoint& cp = entries[i].checkpoint;
-    if (absl::Status sig = VerifyCheckpoint(cp, *options.key); !sig.ok()) {
-      return NotReady(absl::StrCat("checkpoint #", cp.index(), " at ",
-                                   Where(entries[i].at), ": ", sig.message()));
-    }
-    if (i > r + 1) {
-      const AuditCheckpoint& prev = entries[i - 1].checkpoint;
-      if (cp.index() != prev.index() + 1 ||
-          cp.prev_checkpoint_hash() != prev.checkpoint_hash()) {
-        return NotReady(absl::StrCat("checkpoint #", cp.index(),
-                                     " does not follow checkpoint #",
-                                     prev.index()));
-      }
-    }
+  if (std::optional<std::string> problem =
+          CheckCheckpoints(entries, r, c, *options.key)) {
+    return NotReady(*problem);
   }
   const AuditRecord& signed_record = entries[r].record;
   const AuditCheckpoint& checkpoint = entries[c].checkpoint;
@@ -189,20 +218,11 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
         "record ", signed_record.sequence(), " is not the record its checkpoint #",
         checkpoint.index(), " signs: the chain was rewritten"));
   }
-  // Every record after the checkpoint: numbered and linked in turn, its
-  // hash right.
   uint64_t sequence = signed_record.sequence();
   std::string hash = signed_record.hash();
-  for (size_t i = static_cast<size_t>(c) + 1; i < entries.size(); ++i) {
-    const AuditRecord& rec = entries[i].record;
-    if (entries[i].is_checkpoint || rec.sequence() != sequence + 1 ||
-        rec.prev_hash() != hash || !RecordHashMatches(rec)) {
-      return NotReady(absl::StrCat("record ", sequence + 1, " (at ",
-                                   Where(entries[i].at),
-                                   ") does not continue the chain"));
-    }
-    sequence = rec.sequence();
-    hash = rec.hash();
+  if (std::optional<std::string> problem =
+          CheckRecordsAfter(entries, c, &sequence, &hash)) {
+    return NotReady(*problem);
   }
   const uint64_t every = checkpoint.checkpoint_every();
   if (every == 0 || sequence >= checkpoint.sequence() + every) {
