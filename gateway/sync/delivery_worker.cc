@@ -153,7 +153,6 @@ DeliveryWorker::Counters DeliveryWorker::counters() const {
 void DeliveryWorker::Loop() {
   absl::Time wait_until = absl::Now();  // real time
   absl::Time stop_by = absl::InfiniteFuture();
-  absl::Time store_error_logged = absl::InfinitePast();
   for (;;) {
     std::vector<Shared::Completion> completions;
     bool recovered = false;
@@ -190,47 +189,8 @@ void DeliveryWorker::Loop() {
                      std::memory_order_relaxed);
     if (stopping && (flying_.empty() || absl::Now() >= stop_by)) break;
 
-    // Admissions first: the breaker decides how many may go out now.
-    std::vector<resilience::CircuitBreaker::Admission> admissions;
     bool refused = false;
-    const absl::Time now = options_.clock->Now();
-    std::optional<absl::Time> due = outbox_->NextDue();
-    if (!stopping && due.has_value() && *due <= now) {
-      while (static_cast<int>(flying_.size() + admissions.size()) <
-             options_.max_in_flight) {
-        resilience::CircuitBreaker::Admission admission = breaker_.Allow();
-        if (!admission) {
-          refused = true;
-          break;
-        }
-        admissions.push_back(std::move(admission));
-      }
-    }
-    bool store_failed = false;
-    if (!unrecorded_.empty() || !admissions.empty()) {
-      absl::StatusOr<std::vector<OutboxItem>> claimed = outbox_->FinishAndClaim(
-          unrecorded_, static_cast<int>(admissions.size()));
-      if (!claimed.ok()) {
-        store_failed = true;
-        if (absl::Now() - store_error_logged > absl::Minutes(1)) {
-          store_error_logged = absl::Now();
-          log::Error("portal sync: the outbox cannot be written; retrying",
-                     {{"reason", claimed.status().message()}});
-        }
-      } else {
-        unrecorded_.clear();
-        for (size_t i = 0; i < claimed->size(); ++i) {
-          OutboxItem& item = (*claimed)[i];
-          const int64_t id = item.id;
-          InFlight& flight = flying_[id];
-          flight.item = std::move(item);
-          flight.admission = std::move(admissions[i]);
-          Dispatch(flight, /*fallback=*/false);
-        }
-        in_flight_.store(static_cast<int64_t>(flying_.size()),
-                         std::memory_order_relaxed);
-      }
-    }
+    const bool store_failed = !ClaimAndSend(stopping, &refused);
 
     // When to look again without news.
     const absl::Time real_now = absl::Now();
@@ -263,6 +223,47 @@ void DeliveryWorker::Loop() {
   }
   in_flight_.store(0, std::memory_order_relaxed);
   flying_.clear();  // what is still out stays in flight in the store
+}
+
+bool DeliveryWorker::ClaimAndSend(bool stopping, bool* refused) {
+  // Admissions first: the breaker decides how many may go out now.
+  std::vector<resilience::CircuitBreaker::Admission> admissions;
+  const absl::Time now = options_.clock->Now();
+  std::optional<absl::Time> due = outbox_->NextDue();
+  if (!stopping && due.has_value() && *due <= now) {
+    while (static_cast<int>(flying_.size() + admissions.size()) <
+           options_.max_in_flight) {
+      resilience::CircuitBreaker::Admission admission = breaker_.Allow();
+      if (!admission) {
+        *refused = true;
+        break;
+      }
+      admissions.push_back(std::move(admission));
+    }
+  }
+  if (unrecorded_.empty() && admissions.empty()) return true;
+  absl::StatusOr<std::vector<OutboxItem>> claimed =
+      outbox_->FinishAndClaim(unrecorded_, static_cast<int>(admissions.size()));
+  if (!claimed.ok()) {
+    if (absl::Now() - store_error_logged_ > absl::Minutes(1)) {
+      store_error_logged_ = absl::Now();
+      log::Error("portal sync: the outbox cannot be written; retrying",
+                 {{"reason", claimed.status().message()}});
+    }
+    return false;
+  }
+  unrecorded_.clear();
+  for (size_t i = 0; i < claimed->size(); ++i) {
+    OutboxItem& item = (*claimed)[i];
+    const int64_t id = item.id;
+    InFlight& flight = flying_[id];
+    flight.item = std::move(item);
+    flight.admission = std::move(admissions[i]);
+    Dispatch(flight, /*fallback=*/false);
+  }
+  in_flight_.store(static_cast<int64_t>(flying_.size()),
+                   std::memory_order_relaxed);
+  return true;
 }
 
 absl::Time DeliveryWorker::Prune(absl::Time real_now) {

@@ -156,6 +156,12 @@ class DeliveryWorker {
       absl::StatusOr<adapters::Reply<adapters::PortalOutcome>> answer);
   absl::Duration Backoff(int attempts);
   static void LogDeadLetter(const OutboxItem& item, absl::string_view reason);
+  // Claims as many due items as the breaker admits (none when `stopping`)
+  // and sends them, recording the outcomes waiting in unrecorded_ in the
+  // same outbox write. Returns false when the outbox could not be written
+  // (logged at most once a minute); sets `*refused` when the breaker
+  // refused an admission.
+  bool ClaimAndSend(bool stopping, bool* refused);
   // Runs one pruning step when one is due; returns when the next is.
   absl::Time Prune(absl::Time real_now);
 
@@ -172,6 +178,7 @@ class DeliveryWorker {
   std::vector<DeliveryResult> unrecorded_;
   absl::Time next_prune_ = absl::InfinitePast();  // real time
   absl::Time prune_error_logged_ = absl::InfinitePast();
+  absl::Time store_error_logged_ = absl::InfinitePast();
   SyncMetrics* metrics_ = nullptr;
 
   std::atomic<int64_t> attempts_{0};
