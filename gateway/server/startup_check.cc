@@ -23,7 +23,8 @@ namespace {
 using lienthong::config::v1::GatewayConfig;
 
 // PortalSync::Create names the field its message is about first
-// ("portal_sync.adapter: ...", "portal_sync.max_in_flight must ...").
+// ("portal_sync.adapter: ...", "portal_sync.procedure_codes[0].national:
+// ...").
 absl::Status AtPortalSyncField(const absl::Status& status) {
   absl::string_view message = status.message();
   if (!absl::StartsWith(message, "portal_sync")) {

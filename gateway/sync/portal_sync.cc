@@ -162,24 +162,10 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("portal_sync.adapter: no adapter named '", name, "'"));
   }
-  const adapters::AdapterFactory* factory = registry.Find(instance->type());
-  if (factory == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("portal_sync.adapter: adapter '", name,
-                     "' has the unknown type '", instance->type(), "'"));
-  }
-  std::unique_ptr<google::protobuf::Message> typed =
-      factory->CreateEmptyConfig();
-  if (!instance->config().UnpackTo(typed.get())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("portal_sync.adapter: adapter '", name,
-                     "' has a config that is not a ",
-                     typed->GetDescriptor()->full_name()));
-  }
   adapters::AdapterContext context;
   context.instance_name = name;
   context.http = http;
-  auto adapter = factory->Create(*typed, context);
+  auto adapter = registry.Create(*instance, context);
   if (!adapter.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "portal_sync.adapter: adapter '", name, "': ", adapter.status().message()));
@@ -189,22 +175,8 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
         absl::StrCat("portal_sync.adapter: adapter '", name, "' (type ",
                      instance->type(), ") cannot deliver to the portal"));
   }
-  if (settings.max_in_flight() < 0) {
-    return absl::InvalidArgumentError(
-        "portal_sync.max_in_flight must not be negative");
-  }
-  if (settings.give_up_after_seconds() < 0) {
-    return absl::InvalidArgumentError(
-        "portal_sync.give_up_after_seconds must not be negative");
-  }
-  if (settings.delivered_retention_hours() < 0) {
-    return absl::InvalidArgumentError(
-        "portal_sync.delivered_retention_hours must not be negative");
-  }
-  if (settings.catalogue_refresh_hours() < 0) {
-    return absl::InvalidArgumentError(
-        "portal_sync.catalogue_refresh_hours must not be negative");
-  }
+  // Negative numbers are refused by the config's validation; here they
+  // keep the defaults, as 0 does.
   if (settings.max_in_flight() > 0) {
     worker_options.max_in_flight = settings.max_in_flight();
   }

@@ -657,6 +657,11 @@ const ValidationCase kValidationTests[] = {
     {"retry budget above 1", "  level: info\n",
      "  level: info\nresilience:\n  retry_budget_ratio: 1.5\n",
      "test.yaml:39:3: resilience.retry_budget_ratio: must be between 0 and 1"},
+    {"negative portal sync setting", "  level: info\n",
+     "  level: info\nportal_sync:\n  adapter: population\n"
+     "  give_up_after_seconds: -5\n",
+     "test.yaml:40:3: portal_sync.give_up_after_seconds: must not be "
+     "negative"},
     {"negative checkpoint interval", "  level: info\n",
      "  level: info\naudit:\n  checkpoint_every: -1\n",
      "test.yaml:39:3: audit.checkpoint_every: must not be negative"},

@@ -109,22 +109,6 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
          c.mutable_adapters(0)->mutable_config()->PackFrom(bad);
        },
        "portal_sync.adapter: adapter 'portal': upstream.base_url"},
-      {"negative in-flight cap",
-       [](auto& c) { c.mutable_portal_sync()->set_max_in_flight(-1); },
-       "portal_sync.max_in_flight"},
-      {"negative give-up time",
-       [](auto& c) { c.mutable_portal_sync()->set_give_up_after_seconds(-5); },
-       "portal_sync.give_up_after_seconds"},
-      {"negative retention",
-       [](auto& c) {
-         c.mutable_portal_sync()->set_delivered_retention_hours(-1);
-       },
-       "portal_sync.delivered_retention_hours"},
-      {"negative catalogue refresh",
-       [](auto& c) {
-         c.mutable_portal_sync()->set_catalogue_refresh_hours(-1);
-       },
-       "portal_sync.catalogue_refresh_hours must not be negative"},
       {"bad code mapping",
        [](auto& c) {
          auto* m = c.mutable_portal_sync()->add_procedure_codes();
