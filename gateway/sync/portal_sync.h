@@ -86,10 +86,11 @@ class PortalSync {
   // `config.adapters()` through `registry`, and prepares worker and
   // service. `worker_options` supplies what the config does not set
   // (max_in_flight, give_up_after and delivered_retention come from the
-  // config when set).
+  // config when set; a negative one, which the config's validation
+  // refuses, counts as unset).
   // Fails with INVALID_ARGUMENT "portal_sync.<field>: ..." for an adapter
-  // that is missing, of an unknown type or not a portal adapter, or a
-  // negative number; and with the outbox's errors (UNAVAILABLE,
+  // that is missing, of an unknown type or not a portal adapter, or a bad
+  // procedure-code mapping; and with the outbox's errors (UNAVAILABLE,
   // FAILED_PRECONDITION). With store: postgres, the outbox uses `pg_pool`
   // when given (the gateway's one pool, shared with the audit index), else
   // a pool of its own. REQUIRES: config.portal_sync().adapter() is set;
