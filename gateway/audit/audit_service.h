@@ -28,7 +28,7 @@
 //       *log, [&server](const grpc::CallbackServerContext& ctx,
 //                       absl::string_view method, Caller* caller) {...},
 //       [&](absl::string_view caller, absl::string_view role) {...});
-//   GatewayServer::Start(config, registry, http, {&audit_service});
+//   // GatewayServer makes it and serves it when auditing is on.
 #ifndef LIENTHONG_GATEWAY_AUDIT_AUDIT_SERVICE_H_
 #define LIENTHONG_GATEWAY_AUDIT_AUDIT_SERVICE_H_
 

@@ -7,7 +7,7 @@
 //   auto bundles = Bundles::Create(config,
 //       [&gateway] { return gateway->runtime(); }, &sync->outbox());
 //   auto server = GatewayServer::Start(config, registry, http,
-//                                      {(*bundles)->service()});
+//       {{(*bundles)->service(), BundleService::service_full_name()}});
 //   gateway = server->get();
 //   (*bundles)->ExportMetrics(gateway->metrics_registry());
 //   (*bundles)->Start(authorize, gateway->recorder());  // checks, resumes

@@ -15,14 +15,13 @@
 #include "gateway/server/citizen_services.h"
 #include "gateway/server/server_setup.h"
 #include "gateway/status/status_macros.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
-#include "grpc/health/v1/health.pb.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
-#include "lienthong/v1/portal.grpc.pb.h"
 #include "lienthong/v1/records.grpc.pb.h"
 
 namespace lienthong::server {
@@ -31,8 +30,7 @@ using lienthong::config::v1::GatewayConfig;
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const GatewayConfig& config, const adapters::AdapterRegistry& registry,
-    adapters::HttpClient* http,
-    const std::vector<grpc::Service*>& extra_services,
+    adapters::HttpClient* http, const std::vector<ExtraService>& extra_services,
     std::shared_ptr<storage::pg::Pool> pg_pool) {
   // Builders below rely on the config-level rules having passed.
   LIENTHONG_RETURN_IF_ERROR(config::ValidateConfig(
@@ -60,7 +58,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   LIENTHONG_RETURN_IF_ERROR(server->OpenAudit(config, std::move(pg_pool)));
   server->services_ = std::make_unique<Services>(
       std::move(runtime), server->metrics_.get(), server->recorder_);
-  std::vector<grpc::Service*> services = extra_services;
+  server->extra_services_ = extra_services;
+  std::vector<grpc::Service*> services;
+  for (const ExtraService& extra : extra_services) {
+    services.push_back(extra.service);
+  }
   if (grpc::Service* audit = server->MakeAuditService()) {
     services.push_back(audit);
   }
@@ -74,7 +76,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       });
   LIENTHONG_RETURN_IF_ERROR(
       server->Listen(config.listener(), std::move(credentials), services));
-  server->ReportHealth(extra_services);
+  server->ReportHealth();
   log::Info("gateway listening",
             {{"address", config.listener().address()},
              {"port", absl::StrCat(server->port_)},
@@ -166,10 +168,9 @@ absl::Status GatewayServer::Listen(
   return absl::OkStatus();
 }
 
-void GatewayServer::ReportHealth(
-    const std::vector<grpc::Service*>& extra_services) {
+void GatewayServer::ReportHealth() {
   // grpc.health.v1.Health answers per service what /readyz answers. The
-  // services are named by their generated stubs; the portal's, when served.
+  // gateway's services are named by their generated stubs.
   std::vector<std::string> health_services = {
       lienthong::v1::IdentityService::service_full_name(),
       lienthong::v1::PopulationService::service_full_name(),
@@ -177,11 +178,8 @@ void GatewayServer::ReportHealth(
   if (audit_ != nullptr) {
     health_services.push_back(lienthong::v1::AuditService::service_full_name());
   }
-  for (grpc::Service* extra : extra_services) {
-    if (dynamic_cast<lienthong::v1::PortalSyncService::Service*>(extra)) {
-      health_services.push_back(
-          lienthong::v1::PortalSyncService::service_full_name());
-    }
+  for (const ExtraService& extra : extra_services_) {
+    health_services.push_back(extra.name);
   }
   health_ = std::make_unique<HealthReporter>(
       server_->GetHealthCheckService(), std::move(health_services),
@@ -239,7 +237,21 @@ void GatewayServer::ExportRuntimeGauges() {
 absl::Status GatewayServer::Ready() const { return ServiceReady(""); }
 
 absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
-  if (audit_ != nullptr) LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
+  if (audit_ != nullptr) {
+    LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
+    // Audited calls go on without the index (the journal is local); the
+    // audit service's queries need it.
+    if ((service.empty() ||
+         service == lienthong::v1::AuditService::service_full_name()) &&
+        audit_->options().index_store != nullptr) {
+      LIENTHONG_RETURN_IF_ERROR(audit_->options().index_store->Ready());
+    }
+  }
+  for (const ExtraService& extra : extra_services_) {
+    if ((service.empty() || service == extra.name) && extra.ready) {
+      LIENTHONG_RETURN_IF_ERROR(extra.ready());
+    }
+  }
   auto runtime = services_->runtime();
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() != resilience::BreakerState::kOpen) continue;

@@ -5,11 +5,13 @@
 #ifndef LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_
 #define LIENTHONG_GATEWAY_SERVER_GATEWAY_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/registry.h"
@@ -22,17 +24,29 @@
 #include "gateway/server/server_metrics.h"
 #include "gateway/storage/pg/pg_pool.h"
 #include "gateway/tls/client_identity.h"
-#include "grpcpp/support/callback_common.h"
-#include "grpcpp/server_context.h"
-#include "grpcpp/impl/codegen/service_type.h"
 #include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/impl/codegen/service_type.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/callback_common.h"
 #include "lienthong/config/v1/config.pb.h"
 
 namespace lienthong::server {
 
 class Services;
+
+// A service served on the gateway's listener beside its own (the portal
+// synchronisation, the bundles).
+struct ExtraService {
+  grpc::Service* service = nullptr;
+  // Its full name ("lienthong.v1.PortalSyncService"), under which
+  // grpc.health.v1.Health reports it.
+  std::string name;
+  // What it needs beyond the gateway (its store can be reached), or null:
+  // nothing. OK, or UNAVAILABLE saying why (no secrets, no personal data).
+  std::function<absl::Status()> ready;
+};
 
 class GatewayServer {
  public:
@@ -45,14 +59,15 @@ class GatewayServer {
   // ConfigPositions::Locate. REQUIRES: `registry` and `http` outlive the
   // server.
   // `extra_services` (may be empty) are served on the same listener, e.g.
-  // the portal synchronisation; they must outlive the server and do their
-  // own authorisation with the helpers in this header. `pg_pool` is the
+  // the portal synchronisation, and are part of ServiceReady; they must
+  // outlive the server and do their own authorisation with the helpers in
+  // this header. `pg_pool` is the
   // process's PostgreSQL pool (OpenPostgresPool), for audit.index_store:
   // postgres; null: one is made from the config when needed.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const lienthong::config::v1::GatewayConfig& config,
       const adapters::AdapterRegistry& registry, adapters::HttpClient* http,
-      const std::vector<grpc::Service*>& extra_services = {},
+      const std::vector<ExtraService>& extra_services = {},
       std::shared_ptr<storage::pg::Pool> pg_pool = nullptr);
 
   ~GatewayServer();
@@ -85,18 +100,17 @@ class GatewayServer {
   metrics::Registry& metrics_registry() { return metrics_registry_; }
   const metrics::Registry& metrics_registry() const { return metrics_registry_; }
 
-  // OK when the gateway can serve: the audit log is ready, writable and has
-  // disk to spare (AuditLog::Readiness), and every national system's
-  // circuit breaker is closed or half-open; otherwise UNAVAILABLE saying
-  // why. Same as ServiceReady(""). Thread-safe.
+  // OK when every service can be served (ServiceReady("")); otherwise
+  // UNAVAILABLE saying why. Thread-safe.
   absl::Status Ready() const;
 
   // OK when calls of `service` (full name, "lienthong.v1.PopulationService";
   // "" for every service) can be served: the audit log can be written (when
-  // auditing is on) and no national system one of the service's routes uses
-  // has an open circuit breaker; otherwise UNAVAILABLE saying why. The one
-  // source of /readyz and of the grpc.health.v1.Health statuses (the audit
-  // part is AuditLog::Readiness).
+  // auditing is on; AuditLog::Readiness), no national system one of the
+  // service's routes uses has an open circuit breaker, and, for the
+  // AuditService, its index store can be reached; for an extra service,
+  // its own `ready` too. Otherwise UNAVAILABLE saying why. The one source of
+  // /readyz and of the grpc.health.v1.Health statuses.
   // Thread-safe.
   absl::Status ServiceReady(absl::string_view service) const;
 
@@ -139,7 +153,7 @@ class GatewayServer {
                       const std::vector<grpc::Service*>& services);
   // Keeps grpc.health.v1.Health's status of each service served on
   // ServiceReady.
-  void ReportHealth(const std::vector<grpc::Service*>& extra_services);
+  void ReportHealth();
   // Registers the per-system gauges of the current runtime.
   void ExportRuntimeGauges();
   // Declared first, destroyed last: runtimes and calls use them.
@@ -151,6 +165,7 @@ class GatewayServer {
   RuntimeResources resources_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<Services> services_;
+  std::vector<ExtraService> extra_services_;
   std::unique_ptr<grpc::Service> audit_service_;
   std::shared_ptr<grpc::Service> identity_;
   std::shared_ptr<grpc::Service> population_;

@@ -20,8 +20,8 @@
 #include "adapters/registry.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/bundle/bundles.h"
-#include "gateway/config/address.h"
 #include "gateway/cli/version.h"
+#include "gateway/config/address.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/access_file.h"
 #include "gateway/log/log.h"
@@ -35,6 +35,8 @@
 #include "gateway/sync/portal_sync.h"
 #include "gateway/tls/client_identity.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lienthong/v1/bundle.grpc.pb.h"
+#include "lienthong/v1/portal.grpc.pb.h"
 
 namespace {
 
@@ -170,12 +172,10 @@ class AccessLogInUse {
 };
 
 // The admin endpoint (metrics, health), or nullptr when the config turns it
-// off. Ready while the gateway is and, where they are on PostgreSQL, the
-// portal sync's outbox and the audit index can be reached.
+// off. Ready while every service of the gateway is (GatewayServer::Ready).
 absl::StatusOr<std::unique_ptr<lienthong::admin::AdminServer>> StartAdmin(
     const lienthong::config::v1::GatewayConfig& config,
-    lienthong::server::GatewayServer* gateway,
-    lienthong::sync::PortalSync* sync) {
+    lienthong::server::GatewayServer* gateway) {
   using namespace lienthong;
   if (config.admin().disabled()) return nullptr;
   admin::AdminServer::Options options;
@@ -196,16 +196,9 @@ absl::StatusOr<std::unique_ptr<lienthong::admin::AdminServer>> StartAdmin(
     }
     options.bearer_token = *std::move(token);
   }
-  auto started = admin::AdminServer::Start(
-      options, &gateway->metrics_registry(), [gateway, sync] {
-        absl::Status ready = gateway->Ready();
-        if (ready.ok() && sync != nullptr) ready = sync->Ready();
-        if (ready.ok() && gateway->audit_log() != nullptr &&
-            gateway->audit_log()->options().index_store != nullptr) {
-          ready = gateway->audit_log()->options().index_store->Ready();
-        }
-        return ready;
-      });
+  auto started =
+      admin::AdminServer::Start(options, &gateway->metrics_registry(),
+                                [gateway] { return gateway->Ready(); });
   if (!started.ok()) {
     return config::AtConfigField("admin.address", started.status());
   }
@@ -343,13 +336,17 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   // Portal synchronisation, when configured: its service shares the
   // gateway's listener and is authorised by the gateway's policy.
   std::unique_ptr<sync::PortalSync> portal_sync;
-  std::vector<grpc::Service*> extra_services;
+  std::vector<server::ExtraService> extra_services;
   if (!config->portal_sync().adapter().empty()) {
     auto created =
         sync::PortalSync::Create(*config, registry, http->get(), {}, *pg_pool);
     if (!created.ok()) return Fail(created.status(), 2);
     portal_sync = *std::move(created);
-    extra_services.push_back(portal_sync->service());
+    // Ready while its outbox's store can be reached.
+    extra_services.push_back(
+        {portal_sync->service(),
+         lienthong::v1::PortalSyncService::service_full_name(),
+         [sync = portal_sync.get()] { return sync->Ready(); }});
   }
   // Interconnected procedures, when configured: their steps call adapters
   // of the gateway's runtime, which exists once the server has started.
@@ -361,13 +358,15 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
         portal_sync != nullptr ? &portal_sync->outbox() : nullptr);
     if (!created.ok()) return Fail(positions.Locate(created.status()), 2);
     bundles = *std::move(created);
-    extra_services.push_back(bundles->service());
+    extra_services.push_back({bundles->service(),
+                              lienthong::v1::BundleService::service_full_name(),
+                              nullptr});
   }
   auto server = server::GatewayServer::Start(*config, registry, http->get(),
                                              extra_services, *pg_pool);
   if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
   started_gateway = server->get();
-  auto admin_server = StartAdmin(*config, server->get(), portal_sync.get());
+  auto admin_server = StartAdmin(*config, server->get());
   if (!admin_server.ok()) {
     return Fail(positions.Locate(admin_server.status()), 2);
   }

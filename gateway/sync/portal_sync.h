@@ -4,13 +4,15 @@
 // DeliveryWorker and the PortalSyncService, wired together.
 //
 //   auto sync = PortalSync::Create(config, registry, http);  // before Start
-//   GatewayServer::Start(config, registry, http, {(*sync)->service()});
+//   GatewayServer::Start(config, registry, http,
+//       {{(*sync)->service(), PortalSyncService::service_full_name(),
+//         [&] { return (*sync)->Ready(); }}});
 //   (*sync)->ExportMetrics(metrics_registry);  // lienthong_portal_sync_*
 //   (*sync)->Start([gateway](const grpc::CallbackServerContext& ctx,
 //                            absl::string_view method) {
 //     tls::ClientIdentity caller;
 //     return gateway->Authorize(ctx, method, &caller);
-//   }, gateway->audit_log());
+//   }, gateway->recorder());
 //   ...
 //   (*sync)->Stop();  // after the server has shut down
 //
@@ -133,7 +135,8 @@ class PortalSync {
   void Stop();
 
   // OK while the outbox's store can be used; UNAVAILABLE with the reason
-  // (Outbox::Ready) while it cannot. For /readyz. Thread-safe.
+  // (Outbox::Ready) while it cannot. For the service's readiness
+  // (GatewayServer::ServiceReady). Thread-safe.
   absl::Status Ready() const { return outbox_->Ready(); }
 
   // The parts, for status reports and metrics. Live as long as the

@@ -3,12 +3,13 @@
 // A returns the records replica B wrote (filtered by citizen, so that the
 // answer is not everything), paged across the two nodes with page_token and
 // page_token_node, and VerifyAudit on each replica verifies its own
-// journal's chain. With PostgreSQL stopped, /readyz says why and
-// QueryAudit fails UNAVAILABLE while audited calls go on, and a replica
+// journal's chain. With PostgreSQL stopped, /readyz says why, the
+// AuditService's health is NOT_SERVING (the PopulationService's SERVING)
+// and QueryAudit fails UNAVAILABLE while audited calls go on, and a replica
 // started then starts (not ready, saying why) and audits calls; the calls
-// made then are found once it is back. Each replica keeps its own journal; they share the audit
-// keys (the citizen HMAC must be the same for a citizen filter to find
-// both nodes' records).
+// made then are found once it is back. Each replica keeps its own journal; they
+// share the audit keys (the citizen HMAC must be the same for a citizen filter
+// to find both nodes' records).
 //
 // Skipped (GTEST_SKIP) only when PostgreSQL 15's initdb is not installed.
 #include <signal.h>
@@ -223,6 +224,13 @@ TEST(AuditReplicasOnPostgresTest, QueryOnOneReplicaReturnsTheOthersRecords) {
   EXPECT_TRUE(absl::StrContains(readyz, "audit index database unreachable"))
       << readyz;
   EXPECT_FALSE(absl::StrContains(readyz, (*pg)->password()));
+  using ::grpc::health::v1::HealthCheckResponse;
+  EXPECT_EQ(HealthOnceIs(a, "auditor", "lienthong.v1.AuditService",
+                         HealthCheckResponse::NOT_SERVING),
+            HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOnceIs(a, "dossier-system", "lienthong.v1.PopulationService",
+                         HealthCheckResponse::SERVING),
+            HealthCheckResponse::SERVING);
   request.clear_page_size();
   request.clear_page_token();
   request.clear_page_token_node();

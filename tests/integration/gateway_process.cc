@@ -207,6 +207,28 @@ size_t AppendBody(char* data, size_t size, size_t count, void* out) {
 
 }  // namespace
 
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOnceIs(
+    int port, const std::string& client, const std::string& service,
+    grpc::health::v1::HealthCheckResponse::ServingStatus want) {
+  using grpc::health::v1::HealthCheckResponse;
+  auto stub = grpc::health::v1::Health::NewStub(ClientChannel(port, client));
+  HealthCheckResponse::ServingStatus got = HealthCheckResponse::UNKNOWN;
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < give_up) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    got = stub->Check(&context, request, &response).ok()
+              ? response.status()
+              : HealthCheckResponse::UNKNOWN;
+    if (got == want) break;
+    absl::SleepFor(absl::Milliseconds(50));  // polling a status
+  }
+  return got;
+}
+
 std::string HttpGet(const std::string& url) {
   std::string body;
   CURL* curl = curl_easy_init();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_certs.h"  // TestCert(), for the tests too
@@ -51,6 +52,14 @@ absl::Status RunMigrate(const std::string& config_path, const std::string& yaml,
 
 // A channel to 127.0.0.1:`port` presenting `client`'s test certificate.
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const std::string& client);
+
+// What grpc.health.v1.Health on 127.0.0.1:`port`, asked as `client`,
+// answers for `service` once it is `want` or 5 s have passed (a gateway's
+// statuses follow its readiness within a quarter of a second); UNKNOWN
+// when the call fails.
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOnceIs(
+    int port, const std::string& client, const std::string& service,
+    grpc::health::v1::HealthCheckResponse::ServingStatus want);
 
 // The body of a plain HTTP GET of `url` (the admin endpoint), or "" when it
 // fails; gives up after 5 s.

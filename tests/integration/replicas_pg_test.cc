@@ -5,7 +5,8 @@
 //   carrying the registration) are pushed, batch by batch, to whichever
 //   replica is next, while one replica at a time is killed with SIGKILL and
 //   restarted (at least 10 kills) and PostgreSQL itself is stopped once
-//   (then /readyz says why and a push fails UNAVAILABLE) and started again;
+//   (then /readyz says why, the PortalSyncService's health is NOT_SERVING
+//   and a push fails UNAVAILABLE) and started again;
 // - every acknowledged update is applied once at the simulated portal, each
 //   dossier's registration before its statuses, in order;
 // - the items a killed replica held in flight are delivered by the others
@@ -211,6 +212,10 @@ class Replica {
     absl::MutexLock lock(&mu_);
     return process_ == nullptr ? 0 : process_->admin_port;
   }
+  int port() {
+    absl::MutexLock lock(&mu_);
+    return process_ == nullptr ? 0 : process_->port;
+  }
   std::string owner_prefix() const { return absl::StrCat("replica-", index_, "/"); }
 
  private:
@@ -392,6 +397,7 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   std::vector<Kill> kills;
   int kills_while_pushing = 0;
   std::string readyz_while_down;
+  auto health_while_down = grpc::health::v1::HealthCheckResponse::UNKNOWN;
   bool push_refused_while_down = false;
   std::mt19937 rng(20251204);
   for (int k = 0; (pushing || k < kMinKills) && absl::Now() < give_up_pushing;
@@ -410,6 +416,10 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
       } while (!absl::StrContains(readyz_while_down, "unreachable") &&
                absl::Now() < give_up &&
                (absl::SleepFor(absl::Milliseconds(50)), true));
+      health_while_down =
+          HealthOnceIs(replicas[0]->port(), "dossier-system",
+                       PortalSyncService::service_full_name(),
+                       grpc::health::v1::HealthCheckResponse::NOT_SERVING);
       lienthong::v1::PushDossierStatusRequest probe;
       *probe.add_updates() = Update(kDossiers + 1, 0);
       grpc::ClientContext context;
@@ -448,6 +458,8 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   EXPECT_GE(static_cast<int>(kills.size()), kMinKills);
   EXPECT_TRUE(absl::StrContains(readyz_while_down, "outbox database unreachable"))
       << readyz_while_down;
+  EXPECT_EQ(health_while_down,
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   EXPECT_TRUE(push_refused_while_down);
   EXPECT_EQ(pushed.accepted + pushed.duplicates, kDossiers * kSteps);
 

@@ -22,8 +22,9 @@
 #include "lienthong/config/v1/config.pb.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "lienthong/v1/portal.grpc.pb.h"
 #include "tests/integration/gateway_env.h"      // UseTestListener
-#include "tests/integration/gateway_process.h"  // ClientChannel
+#include "tests/integration/gateway_process.h"  // ClientChannel, HealthOnceIs
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
 #include "tests/testing/test_officer.h"
@@ -31,6 +32,8 @@
 namespace lienthong::server {
 namespace {
 
+using ::grpc::health::v1::HealthCheckResponse;
+using ::lienthong::testing::HealthOnceIs;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::lienthong::testing::TestCert;
@@ -432,6 +435,68 @@ TEST(GatewayServerStartTest, ConfigsThatCannotServeAreRefusedAtTheirField) {
   EXPECT_THAT(config::ConfigFieldOf(started.status()),
               ::testing::Optional(std::string("listener.tls.key_file")));
   EXPECT_EQ(script.calls(), 0);
+}
+
+// A service served beside the gateway's own (here in the portal sync's
+// place) is ready when the gateway is and its own check passes: /readyz's
+// answer (Ready) and grpc.health.v1.Health follow that check for it and
+// for the whole server, not for the gateway's other services.
+TEST(GatewayServerHealthTest, AServiceBesideTheGatewayFollowsItsOwnCheck) {
+  constexpr char kPopulation[] = "lienthong.v1.PopulationService";
+  const std::string portal_name =
+      lienthong::v1::PortalSyncService::service_full_name();
+  Script script;
+  adapters::AdapterRegistry registry;
+  ASSERT_THAT(registry.Register(std::make_unique<FakeFactory>(&script)),
+              IsOk());
+  lienthong::v1::PortalSyncService::CallbackService portal;
+  absl::Mutex mu;
+  absl::Status store = absl::OkStatus();
+  auto server = GatewayServer::Start(Config(), registry, nullptr,
+                                     {{&portal, portal_name, [&mu, &store] {
+                                         absl::MutexLock lock(&mu);
+                                         return store;
+                                       }}});
+  ASSERT_THAT(server, IsOk());
+  const int port = (*server)->port();
+  EXPECT_THAT((*server)->Ready(), IsOk());
+  EXPECT_EQ(HealthOnceIs(port, "dossier-system", portal_name,
+                         HealthCheckResponse::SERVING),
+            HealthCheckResponse::SERVING);
+
+  {
+    absl::MutexLock lock(&mu);
+    store = absl::UnavailableError("outbox database unreachable");
+  }
+  EXPECT_THAT((*server)->ServiceReady(portal_name),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("outbox database unreachable")));
+  EXPECT_THAT((*server)->Ready(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("outbox database unreachable")));
+  EXPECT_THAT((*server)->ServiceReady(kPopulation), IsOk());
+  EXPECT_EQ(HealthOnceIs(port, "dossier-system", portal_name,
+                         HealthCheckResponse::NOT_SERVING),
+            HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOnceIs(port, "dossier-system", "",
+                         HealthCheckResponse::NOT_SERVING),
+            HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOnceIs(port, "dossier-system", kPopulation,
+                         HealthCheckResponse::SERVING),
+            HealthCheckResponse::SERVING);
+
+  {
+    absl::MutexLock lock(&mu);
+    store = absl::OkStatus();
+  }
+  EXPECT_EQ(HealthOnceIs(port, "dossier-system", portal_name,
+                         HealthCheckResponse::SERVING),
+            HealthCheckResponse::SERVING);
+  EXPECT_EQ(
+      HealthOnceIs(port, "dossier-system", "", HealthCheckResponse::SERVING),
+      HealthCheckResponse::SERVING);
+  (*server)->Shutdown(absl::ZeroDuration());
+  (*server)->Wait();
 }
 
 }  // namespace
