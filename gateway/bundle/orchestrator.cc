@@ -36,6 +36,19 @@ struct Orchestrator::Batch {
   std::set<std::string> push;
   // Answers and markers to post again if the commit fails.
   std::vector<Event> again;
+
+  // Answers every command: with its error, or its view.
+  void Answer() {
+    for (Reply& reply : replies) {
+      if (!reply.error.ok()) {
+        std::move(reply.done)(reply.error);
+      } else if (reply.view.has_value()) {
+        std::move(reply.done)(*std::move(reply.view));
+      } else {
+        std::move(reply.done)(absl::InternalError("bundle vanished"));
+      }
+    }
+  }
 };
 
 Orchestrator::Orchestrator(
@@ -154,75 +167,93 @@ void Orchestrator::RunBatch(std::vector<Event> events) {
     log::Error("bundle store write failed; the changes are retried",
                {{"reason", seqs.status().message()},
                 {"bundles", absl::StrCat(writes.size())}});
-    for (Batch::Reply& reply : batch.replies) {
-      std::move(reply.done)(reply.error.ok() ? seqs.status() : reply.error);
-    }
-    for (Event& event : batch.again) {
-      timers_.Schedule(absl::Now() + absl::Seconds(1),
-                       [inbox = inbox_, e = std::make_shared<Event>(
-                                            std::move(event))]() mutable {
-                         inbox->Post(std::move(*e));
-                       });
-    }
+    RetryLater(batch, seqs.status());
     return;
   }
   std::vector<std::pair<Watcher, lienthong::v1::Bundle>> notify;
   {
     absl::MutexLock lock(&mu_);
     Install(batch, *seqs);
-    for (Batch::Reply& reply : batch.replies) {
-      if (!reply.error.ok() || reply.view.has_value()) continue;
-      auto it = open_.find(reply.id);
-      if (it != open_.end()) reply.view = View(*it->second);
-    }
-    for (const std::string& id : batch.order) {
-      auto watchers = watchers_.find(id);
-      auto live = open_.find(id);
-      if (watchers == watchers_.end() || live == open_.end()) continue;
-      const lienthong::v1::Bundle view = View(*live->second);
-      for (const auto& [handle, watcher] : watchers->second) {
-        notify.emplace_back(watcher, view);
-      }
-    }
-    // Bundles that ended with nothing left to hand over leave memory.
-    for (const std::string& id : batch.order) {
-      auto it = open_.find(id);
-      if (it == open_.end()) continue;
-      const StoredBundle& stored = it->second->stored;
-      if (HasEnded(stored) && stored.progress_queued() >= stored.progress_size()) {
-        open_by_dossier_.erase(stored.dossier_code());
-        open_.erase(it);
-      }
-    }
+    notify = Settle(batch);
   }
-  std::set<std::string> changed(batch.order.begin(), batch.order.end());
-  for (const std::string& id : changed) batch.launch.insert(id);
-  for (const std::string& id : changed) batch.push.insert(id);
-  for (const std::string& id : batch.launch) {
-    std::vector<int> running;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = open_.find(id);
-      if (it == open_.end()) continue;
-      for (int i = 0; i < it->second->stored.steps_size(); ++i) {
-        if (it->second->stored.steps(i).state() == lienthong::v1::STEP_RUNNING) {
-          running.push_back(i);
-        }
-      }
-    }
-    for (int i : running) Launch(id, i);
-  }
+  batch.launch.insert(batch.order.begin(), batch.order.end());
+  batch.push.insert(batch.order.begin(), batch.order.end());
+  for (const std::string& id : batch.launch) LaunchRunning(id);
   for (const std::string& id : batch.push) PushProgress(id);
   for (auto& [watcher, view] : notify) watcher(view);
+  batch.Answer();
+}
+
+void Orchestrator::RetryLater(Batch& batch, const absl::Status& write_error) {
   for (Batch::Reply& reply : batch.replies) {
-    if (!reply.error.ok()) {
-      std::move(reply.done)(reply.error);
-    } else if (reply.view.has_value()) {
-      std::move(reply.done)(*std::move(reply.view));
-    } else {
-      std::move(reply.done)(absl::InternalError("bundle vanished"));
+    std::move(reply.done)(reply.error.ok() ? write_error : reply.error);
+  }
+  // What the batch was to do after the commit is asked for again: a step
+  // whose answer was not written is sent again under its key (its run is
+  // no longer in flight), a due retry or hand-over happens, a marker is
+  // written.
+  auto again = std::make_shared<std::vector<Event>>(std::move(batch.again));
+  std::set<std::string> launch = std::move(batch.launch);
+  std::set<std::string> push = std::move(batch.push);
+  launch.insert(batch.order.begin(), batch.order.end());
+  push.insert(batch.order.begin(), batch.order.end());
+  for (const std::string& id : launch) {
+    again->emplace_back().kind = Event::Kind::kRetryDue;
+    again->back().bundle_id = id;
+  }
+  for (const std::string& id : push) {
+    again->emplace_back().kind = Event::Kind::kPushDue;
+    again->back().bundle_id = id;
+  }
+  timers_.Schedule(absl::Now() + absl::Seconds(1), [inbox = inbox_, again] {
+    for (Event& event : *again) inbox->Post(std::move(event));
+  });
+}
+
+std::vector<std::pair<Orchestrator::Watcher, lienthong::v1::Bundle>>
+Orchestrator::Settle(Batch& batch) {
+  for (Batch::Reply& reply : batch.replies) {
+    if (!reply.error.ok() || reply.view.has_value()) continue;
+    auto it = open_.find(reply.id);
+    if (it != open_.end()) reply.view = View(*it->second);
+  }
+  std::vector<std::pair<Watcher, lienthong::v1::Bundle>> notify;
+  for (const std::string& id : batch.order) {
+    auto watchers = watchers_.find(id);
+    auto live = open_.find(id);
+    if (watchers == watchers_.end() || live == open_.end()) continue;
+    const lienthong::v1::Bundle view = View(*live->second);
+    for (const auto& [handle, watcher] : watchers->second) {
+      notify.emplace_back(watcher, view);
     }
   }
+  // Bundles that ended with nothing left to hand over leave memory.
+  for (const std::string& id : batch.order) {
+    auto it = open_.find(id);
+    if (it == open_.end()) continue;
+    const StoredBundle& stored = it->second->stored;
+    if (HasEnded(stored) &&
+        stored.progress_queued() >= stored.progress_size()) {
+      open_by_dossier_.erase(stored.dossier_code());
+      open_.erase(it);
+    }
+  }
+  return notify;
+}
+
+void Orchestrator::LaunchRunning(const std::string& id) {
+  std::vector<int> running;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = open_.find(id);
+    if (it == open_.end()) return;
+    for (int i = 0; i < it->second->stored.steps_size(); ++i) {
+      if (it->second->stored.steps(i).state() == lienthong::v1::STEP_RUNNING) {
+        running.push_back(i);
+      }
+    }
+  }
+  for (int i : running) Launch(id, i);
 }
 
 void Orchestrator::Install(Batch& batch, const std::vector<int64_t>& seqs) {

@@ -41,6 +41,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -203,8 +204,22 @@ class Orchestrator {
   void ApplyAnswer(Event& event, Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   StoredBundle* Working(const std::string& id, Batch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // RunBatch's steps after the store's write: on failure, answers the
+  // commands with the error and, a second later, asks again for what the
+  // batch was to do after the commit (send its bundles' running steps,
+  // hand over their progress, write its markers).
+  void RetryLater(Batch& batch, const absl::Status& write_error);
+  // On success, the written bundles become the live ones (Install); then
+  // Settle fills the replies' views, drops the bundles that ended with
+  // nothing left to hand over, and returns each changed bundle's watchers
+  // with its view, to call outside the lock.
   void Install(Batch& batch, const std::vector<int64_t>& seqs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<std::pair<Watcher, lienthong::v1::Bundle>> Settle(Batch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Launches each of bundle `id`'s running steps (Launch skips those in
+  // flight or waiting for a retry).
+  void LaunchRunning(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
   void Launch(const std::string& id, int step);
   void ScheduleRetry(const std::string& id, int step, int generation,
                      absl::Duration at_least)

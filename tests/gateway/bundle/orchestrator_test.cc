@@ -51,6 +51,43 @@ const v1::BundleStep& StepOf(const Bundle& bundle, const std::string& name) {
   return *kNone;
 }
 
+// The SQLite store, whose next writes can be made to fail as a full or
+// broken disk would make them.
+class FailingStore final : public BundleStore {
+ public:
+  explicit FailingStore(BundleStore* store) : store_(store) {}
+  void FailNextWrites(int n) { failures_ = n; }
+  int failed() const { return failed_; }
+
+  absl::StatusOr<std::vector<StoredRow>> LoadOpen() override {
+    return store_->LoadOpen();
+  }
+  absl::StatusOr<std::vector<int64_t>> Write(
+      absl::Span<const internal::StoredBundle* const> bundles) override {
+    if (failures_.fetch_sub(1) > 0) {
+      ++failed_;
+      return absl::UnavailableError("bundle store: disk I/O error");
+    }
+    return store_->Write(bundles);
+  }
+  absl::StatusOr<std::optional<StoredRow>> Get(absl::string_view id) override {
+    return store_->Get(id);
+  }
+  absl::StatusOr<std::optional<StoredRow>> FindByDossier(
+      absl::string_view dossier_code) override {
+    return store_->FindByDossier(dossier_code);
+  }
+  absl::StatusOr<std::vector<StoredRow>> List(
+      const BundleQuery& query) override {
+    return store_->List(query);
+  }
+
+ private:
+  BundleStore* const store_;
+  std::atomic<int> failures_{0};
+  std::atomic<int> failed_{0};
+};
+
 class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,7 +103,8 @@ class OrchestratorTest : public ::testing::Test {
     if (orchestrator_ != nullptr) orchestrator_->Stop();
   }
 
-  void StartOrchestrator(resilience::Clock* clock = resilience::RealClock()) {
+  void StartOrchestrator(resilience::Clock* clock = resilience::RealClock(),
+                         BundleStore* store = nullptr) {
     OrchestratorOptions options;
     options.clock = clock;
     options.retry_min = absl::Milliseconds(5);
@@ -74,7 +112,8 @@ class OrchestratorTest : public ::testing::Test {
     options.call_timeout = absl::Seconds(5);
     options.stop_grace = absl::Milliseconds(100);
     orchestrator_ = std::make_unique<Orchestrator>(
-        store_.get(), &invoker_, &sink_, calendar_.get(),
+        store != nullptr ? store : store_.get(), &invoker_, &sink_,
+        calendar_.get(),
         std::map<v1::BundleKind, config::v1::BundleDefinition>{
             {v1::BIRTH, testing::BirthDefinition()},
             {v1::DEATH, testing::DeathDefinition()}},
@@ -359,6 +398,37 @@ TEST_F(OrchestratorTest, RestartResumesAStepSentBeforeTheCrashUnderItsKey) {
     return b.progress(b.progress_size() - 1).queued();
   });
   EXPECT_THAT(sink_.queued(), SizeIs(queued.progress_size()));
+}
+
+// A start the store cannot write is refused with the store's error and
+// leaves nothing; a step's answer the store cannot write is not lost: the
+// step is sent again under its key and the bundle completes.
+TEST_F(OrchestratorTest, WritesTheStoreRefusesLoseNothing) {
+  FailingStore store(store_.get());
+  invoker_.Hold(true);
+  StartOrchestrator(resilience::RealClock(), &store);
+  store.FailNextWrites(1);
+  EXPECT_THAT(Start(DeathRequest("000.00.31.H31-260105-00009")),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("disk I/O")));
+  EXPECT_THAT(store_->FindByDossier("000.00.31.H31-260105-00009"), IsOk());
+  EXPECT_FALSE(
+      store_->FindByDossier("000.00.31.H31-260105-00009")->has_value());
+  EXPECT_TRUE(invoker_.calls().empty());
+
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00009"));
+  ASSERT_THAT(started, IsOk());
+  WaitUntil(started->bundle_id(),
+            [&](const Bundle&) { return invoker_.calls().size() == 1; });
+  store.FailNextWrites(1);
+  invoker_.Release();
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  EXPECT_EQ(store.failed(), 2);
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0].request.idempotency_key, calls[1].request.idempotency_key);
+  EXPECT_EQ(calls[1].request.operation, "register_death");
+  EXPECT_FALSE(StepOf(done, "civil_status").outputs().empty());
 }
 
 TEST_F(OrchestratorTest, ARepeatedStartIsTheSameBundleAndOtherDataIsRefused) {
