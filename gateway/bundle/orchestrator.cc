@@ -378,12 +378,25 @@ void Orchestrator::ApplyStart(Event& event, Batch& batch) {
              " bundle is configured in this gateway"))});
     return;
   }
+  const absl::Time now = options_.clock->Now();
+  NewBundleArgs args = StartArgs(command, definition->second, now);
+  const std::string id = args.id;
+  batch.working.emplace(id, NewBundle(std::move(args), now));
+  batch.order.push_back(id);
+  batch.created.insert(id);
+  batch.replies.push_back(
+      {std::move(event.done), id, std::nullopt, absl::OkStatus()});
+}
+
+NewBundleArgs Orchestrator::StartArgs(
+    const StartCommand& command,
+    const lienthong::config::v1::BundleDefinition& definition, absl::Time now) {
   NewBundleArgs args;
   args.id = options_.new_id
                 ? options_.new_id()
                 : absl::StrFormat("b-%016x", static_cast<uint64_t>(rng_()));
   args.kind = command.request.kind();
-  args.definition = definition->second;
+  args.definition = definition;
   args.data = command.data;
   args.caller = command.caller;
   args.caller_cert_sha256 = command.caller_cert_sha256;
@@ -391,20 +404,13 @@ void Orchestrator::ApplyStart(Event& event, Batch& batch) {
   args.needs_verification = command.request.needs_verification();
   args.request_sha256 = command.request_sha256;
   args.handler = options_.handler;
-  const absl::Time now = options_.clock->Now();
-  {
-    // The deadline the bundle would have now, for its registration.
-    StoredBundle draft;
-    draft.set_needs_verification(args.needs_verification);
-    *draft.mutable_definition() = args.definition;
-    *draft.mutable_created() = ToProtoTime(now);
-    args.due = BundleDeadline(draft, *calendar_->current());
-  }
-  const std::string id = args.id;
-  batch.working.emplace(id, NewBundle(std::move(args), now));
-  batch.order.push_back(id);
-  batch.created.insert(id);
-  batch.replies.push_back({std::move(event.done), id, std::nullopt, absl::OkStatus()});
+  // The deadline the bundle would have now, for its registration.
+  StoredBundle draft;
+  draft.set_needs_verification(args.needs_verification);
+  *draft.mutable_definition() = args.definition;
+  *draft.mutable_created() = ToProtoTime(now);
+  args.due = BundleDeadline(draft, *calendar_->current());
+  return args;
 }
 
 void Orchestrator::ApplyResolve(Event& event, Batch& batch) {

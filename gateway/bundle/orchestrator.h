@@ -199,6 +199,11 @@ class Orchestrator {
   void RunBatch(std::vector<Event> events);
   void Apply(Event& event, Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyStart(Event& event, Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a new bundle for `command` is made of, started at `now`.
+  NewBundleArgs StartArgs(
+      const StartCommand& command,
+      const lienthong::config::v1::BundleDefinition& definition, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyResolve(Event& event, Batch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyAnswer(Event& event, Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -60,6 +60,28 @@ bool Refusable(const absl::Status& status) {
          status.code() == absl::StatusCode::kInvalidArgument;
 }
 
+// The agency call of step `i` of `bundle` and the facts its audit record
+// states.
+void StepCallOf(const StoredBundle& bundle, int i,
+                adapters::StepRequest* request, StepCallFacts* facts) {
+  const auto& def = bundle.definition().steps(i);
+  request->operation = def.operation();
+  request->inputs = StepInputs(bundle, i);
+  request->idempotency_key = IdempotencyKey(bundle, i);
+  request->dossier_code = bundle.dossier_code();
+  facts->caller = bundle.caller();
+  facts->caller_cert_sha256 = bundle.caller_cert_sha256();
+  facts->officer = bundle.officer();
+  facts->operation = def.operation();
+  facts->purpose = def.procedure_code().empty()
+                       ? bundle.definition().procedure_code()
+                       : def.procedure_code();
+  facts->dossier_code = bundle.dossier_code();
+  facts->subject = StepSubject(bundle, i);
+  facts->adapter = def.adapter();
+  facts->request_sha256 = RequestDigest(*request);
+}
+
 }  // namespace
 
 absl::Duration Orchestrator::Backoff(int failures) {
@@ -112,22 +134,7 @@ void Orchestrator::Launch(const std::string& id, int i) {
     }
     run.in_flight = true;
     run.in_flight_generation = generation;
-    const auto& def = bundle.definition().steps(i);
-    request.operation = def.operation();
-    request.inputs = StepInputs(bundle, i);
-    request.idempotency_key = IdempotencyKey(bundle, i);
-    request.dossier_code = bundle.dossier_code();
-    facts.caller = bundle.caller();
-    facts.caller_cert_sha256 = bundle.caller_cert_sha256();
-    facts.officer = bundle.officer();
-    facts.operation = def.operation();
-    facts.purpose = def.procedure_code().empty()
-                        ? bundle.definition().procedure_code()
-                        : def.procedure_code();
-    facts.dossier_code = bundle.dossier_code();
-    facts.subject = StepSubject(bundle, i);
-    facts.adapter = def.adapter();
-    facts.request_sha256 = RequestDigest(request);
+    StepCallOf(bundle, i, &request, &facts);
   }
   facts.start = absl::Now();
   adapters::CallContext context;
