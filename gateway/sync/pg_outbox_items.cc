@@ -438,18 +438,21 @@ absl::StatusOr<PruneProgress> PgOutbox::PruneDelivered(
     absl::Time finished_before, int max_examined) {
   LIENTHONG_RETURN_IF_ERROR(Usable());
   // As outbox.h says, a dossier's delivered updates dated at its last
-  // accepted time, but for that update, stay for duplicate detection.
+  // accepted time, but for that update, stay for duplicate detection. They
+  // are passed over in the choice of the oldest rows, so that the rows
+  // kept never fill a step and the pass goes past them.
   LIENTHONG_ASSIGN_OR_RETURN(
       Result r,
       pool_->Run(
-          "WITH old AS (SELECT id FROM outbox_items WHERE state=2 AND "
-          "finished_at<$1 ORDER BY finished_at LIMIT $2), "
-          "gone AS (DELETE FROM outbox_items i USING old WHERE i.id=old.id "
-          "AND NOT EXISTS (SELECT 1 FROM outbox_dossiers d WHERE "
-          "i.kind=2 AND i.dedup_key IS NOT NULL AND d.code=i.key AND "
+          "WITH old AS (SELECT i.id FROM outbox_items i WHERE i.state=2 AND "
+          "i.finished_at<$1 AND NOT EXISTS (SELECT 1 FROM outbox_dossiers d "
+          "WHERE i.kind=2 AND i.dedup_key IS NOT NULL AND d.code=i.key AND "
           "i.item_time = d.last_time_s*1000000 + d.last_time_ns/1000 AND "
           "i.dedup_key <> d.code || '|' || d.last_status || '|' || "
-          "d.last_time_s || '.' || d.last_time_ns) RETURNING 1) "
+          "d.last_time_s || '.' || d.last_time_ns) "
+          "ORDER BY i.finished_at LIMIT $2), "
+          "gone AS (DELETE FROM outbox_items i USING old WHERE i.id=old.id "
+          "RETURNING 1) "
           "SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM gone)",
           {Num(Micros(finished_before)), Num(max_examined)}));
   PruneProgress progress;
@@ -467,7 +470,8 @@ absl::StatusOr<PruneProgress> PgOutbox::PruneDelivered(
                  {Num(Micros(finished_before)), Num(max_examined)}));
   progress.jobs_deleted = jobs.Int64(0, 0);
   progress.jobs_examined = progress.jobs_deleted;
-  // Kept rows stay at the front: a step that deletes nothing ends the pass.
+  // Fewer than asked for: nothing older is left to delete. (None deleted
+  // of those chosen: another replica took them; ending the pass is safe.)
   progress.pass_done = progress.examined < max_examined || progress.deleted == 0;
   return progress;
 }
