@@ -3,6 +3,7 @@
 #include "gateway/bundle/orchestrator.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,8 +35,14 @@ struct Orchestrator::Batch {
   // the commit, besides those changed.
   std::set<std::string> launch;
   std::set<std::string> push;
-  // Answers and markers to post again if the commit fails.
+  // Markers to post again if the commit fails.
   std::vector<Event> again;
+  // Agency answers recorded in the working copies (events of RunBatch's):
+  // if the commit fails they are applied again, not asked for again.
+  std::vector<Event*> recorded;
+  // Step calls to count once the commit has succeeded: adapter, operation,
+  // outcome.
+  std::vector<std::array<std::string, 3>> step_calls;
 
   // Answers every command: with its error, or its view.
   void Answer() {
@@ -176,6 +183,11 @@ void Orchestrator::RunBatch(std::vector<Event> events) {
     Install(batch, *seqs);
     notify = Settle(batch);
   }
+  if (metrics_ != nullptr) {
+    for (const auto& [adapter, operation, outcome] : batch.step_calls) {
+      metrics_->StepCall(adapter, operation, outcome);
+    }
+  }
   batch.launch.insert(batch.order.begin(), batch.order.end());
   batch.push.insert(batch.order.begin(), batch.order.end());
   for (const std::string& id : batch.launch) LaunchRunning(id);
@@ -188,11 +200,24 @@ void Orchestrator::RetryLater(Batch& batch, const absl::Status& write_error) {
   for (Batch::Reply& reply : batch.replies) {
     std::move(reply.done)(reply.error.ok() ? write_error : reply.error);
   }
-  // What the batch was to do after the commit is asked for again: a step
-  // whose answer was not written is sent again under its key (its run is
-  // no longer in flight), a due retry or hand-over happens, a marker is
-  // written.
+  // What the batch was to do is asked for again a second later: the agency
+  // answers it recorded are applied again (their steps count as in flight
+  // meanwhile, so they are not sent again), due retries and hand-overs
+  // happen, markers are written.
   auto again = std::make_shared<std::vector<Event>>(std::move(batch.again));
+  {
+    absl::MutexLock lock(&mu_);
+    for (Event* answer : batch.recorded) {
+      auto it = open_.find(answer->bundle_id);
+      if (it == open_.end()) continue;
+      StepRun& run = it->second->runs[answer->step];
+      run.in_flight = true;
+      run.in_flight_generation = answer->generation;
+      run.last_error =
+          "answered; the answer waits for the bundle store to record it";
+      again->push_back(std::move(*answer));
+    }
+  }
   std::set<std::string> launch = std::move(batch.launch);
   std::set<std::string> push = std::move(batch.push);
   launch.insert(batch.order.begin(), batch.order.end());
@@ -483,12 +508,11 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
     answer.reason = event.outcome->reason;
     RecordAnswer(*Working(event.bundle_id, batch), event.step, event.generation,
                  answer, now);
+    batch.recorded.push_back(&event);
     run.failures = 0;
     run.last_error.clear();
-    if (metrics_ != nullptr) {
-      metrics_->StepCall(def.adapter(), def.operation(),
-                         answer.refused ? "refused" : "done");
-    }
+    batch.step_calls.push_back(
+        {def.adapter(), def.operation(), answer.refused ? "refused" : "done"});
     return;
   }
   const absl::Status& status = event.outcome.status();
@@ -499,9 +523,8 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
                                  status.message());
     RecordAnswer(*Working(event.bundle_id, batch), event.step, event.generation,
                  answer, now);
-    if (metrics_ != nullptr) {
-      metrics_->StepCall(def.adapter(), def.operation(), "invalid");
-    }
+    batch.recorded.push_back(&event);
+    batch.step_calls.push_back({def.adapter(), def.operation(), "invalid"});
     return;
   }
   ++run.failures;

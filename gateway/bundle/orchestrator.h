@@ -159,9 +159,11 @@ class Orchestrator {
       const lienthong::v1::ListBundlesRequest& request);
 
   // Calls `watcher` with the bundle's view after every durable change, from
-  // the engine thread, until Unwatch. Returns the view now and a handle, or
-  // NOT_FOUND. A bundle that has ended and has nothing left to hand over is
-  // returned without registering (handle 0): it changes no more.
+  // the engine thread, until Unwatch; one call already under way when
+  // Unwatch returns may still follow, so what the watcher uses must outlive
+  // it (share it). Returns the view now and a handle, or NOT_FOUND. A bundle
+  // that has ended and has nothing left to hand over is returned without
+  // registering (handle 0): it changes no more.
   using Watcher = std::function<void(const lienthong::v1::Bundle&)>;
   absl::StatusOr<std::pair<lienthong::v1::Bundle, int64_t>> Watch(
       const std::string& bundle_id, Watcher watcher);
@@ -211,8 +213,8 @@ class Orchestrator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // RunBatch's steps after the store's write: on failure, answers the
   // commands with the error and, a second later, asks again for what the
-  // batch was to do after the commit (send its bundles' running steps,
-  // hand over their progress, write its markers).
+  // batch was to do (apply the agency answers it recorded, send due steps,
+  // hand over progress, write its markers).
   void RetryLater(Batch& batch, const absl::Status& write_error);
   // On success, the written bundles become the live ones (Install); then
   // Settle fills the replies' views, drops the bundles that ended with
