@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/pg/pg_schema.h"
@@ -253,11 +254,16 @@ void PgOutbox::Renew() {
       Connect().IgnoreError();  // logged; Ready() says why
       continue;
     }
-    absl::StatusOr<Result> renewed = pool_->Run(
-        "UPDATE outbox_items SET lease_until="
-        "(extract(epoch from clock_timestamp())*1000000)::bigint + $2 "
-        "WHERE state=1 AND lease_owner=$1",
-        {owner_, lease_us});
+    const std::string held = HeldArray();
+    if (held != "{}") {
+      pool_
+          ->Run(
+              "UPDATE outbox_items SET lease_until="
+              "(extract(epoch from clock_timestamp())*1000000)::bigint + $2 "
+              "WHERE state=1 AND lease_owner=$1 AND id = ANY($3::bigint[])",
+              {owner_, lease_us, held})
+          .IgnoreError();  // the next try is a third of the lease away
+    }
     NotifyJobChanges();
     absl::StatusOr<Result> counted = pool_->Run(
         "SELECT state, count(*) FROM outbox_items WHERE state IN (0, 1, 3) "
@@ -275,6 +281,11 @@ void PgOutbox::Renew() {
     absl::MutexLock lock(&mu_);
     open_counts_ = counts;
   }
+}
+
+std::string PgOutbox::HeldArray() const {
+  absl::MutexLock lock(&mu_);
+  return absl::StrCat("{", absl::StrJoin(held_, ","), "}");
 }
 
 void PgOutbox::PollAt(absl::Time when) const {

@@ -6,14 +6,17 @@
 // claimable when it is the lowest open (pending, in flight, dead) sequence
 // of its key and either pending and due, or in flight under a lease that
 // has expired (its replica died or lost the database for longer than the
-// lease) and held by another replica. Claiming takes rows with
+// lease) and not held by this process's worker. Claiming takes rows with
 // `FOR UPDATE SKIP LOCKED` and leases them to this replica
 // (lease_owner = "<replica>/<random>", lease_until = the database's clock
 // + lease), so two replicas never hold one item, and at most one item per
 // key is ever in flight. An item claimed again after its lease expired is
 // marked maybe_sent, so the adapter looks before sending it again. A
-// replica renews its leases every third of the lease from a thread of its
-// own while it lives.
+// replica renews the leases of the items it has handed to its worker and
+// not yet heard back about every third of the lease, from a thread of its
+// own while it lives. A lease of its own on any other item (a claim whose
+// commit's answer was lost: the worker never saw the item) is left to
+// expire, and the item is claimed again, by this replica too.
 //
 // Finishing counts only under the lease: a result is recorded when the
 // item is still in flight and leased to this replica; a replica that lost
@@ -54,6 +57,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
@@ -170,9 +174,13 @@ class PgOutbox final : public Outbox {
   absl::Status RecordResult(storage::pg::Session& session,
                             const DeliveryResult& r, absl::Time now,
                             std::vector<std::string>& jobs);
+  // `held` is held_ as a PostgreSQL array ("{1,2}").
   absl::Status Claim(storage::pg::Session& session, int max_claims,
-                     absl::Time now, std::vector<OutboxItem>& claimed,
+                     absl::Time now, const std::string& held,
+                     std::vector<OutboxItem>& claimed,
                      std::vector<std::string>& jobs);
+  // held_ as a PostgreSQL array literal.
+  std::string HeldArray() const;
   // Reads a claimed row's payload into `item`; returns why it cannot be
   // read (empty when it can).
   std::string OpenPayload(const storage::pg::Result& r, int row,
@@ -196,6 +204,9 @@ class PgOutbox final : public Outbox {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // Why the outbox is not connected (OK once it is).
   absl::Status not_connected_ ABSL_GUARDED_BY(mu_);
+  // The items FinishAndClaim handed out whose result it has not recorded:
+  // the leases the renewal thread renews and that a claim never takes.
+  absl::flat_hash_set<int64_t> held_ ABSL_GUARDED_BY(mu_);
   // NotifyJobChanges' place (Unix microseconds of updated_at); renewal
   // thread only.
   int64_t jobs_seen_until_ = 0;

@@ -251,29 +251,33 @@ std::string PgOutbox::OpenPayload(const Result& r, int row,
 }
 
 absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
+                             const std::string& held,
                              std::vector<OutboxItem>& claimed,
                              std::vector<std::string>& jobs) {
   // Heads only: no open item of the same key with a lower sequence. Rows
-  // another replica is claiming are skipped, not waited for.
+  // another replica is claiming are skipped, not waited for. An expired
+  // lease is taken over unless this process's worker holds the item.
   LIENTHONG_ASSIGN_OR_RETURN(
       Result r,
-      s.Exec("WITH due AS (SELECT i.id, i.sent AS was_sent FROM outbox_items i "
-             "WHERE ((i.state=0 AND i.next_attempt_at<=$1) OR (i.state=1 AND "
-             "i.lease_until<" LIENTHONG_PG_NOW_US " AND i.lease_owner<>$2)) "
-             "AND NOT EXISTS (SELECT 1 FROM outbox_items j WHERE "
-             "j.kind=i.kind AND j.key=i.key AND j.seq<i.seq AND "
-             "j.state IN (0, 1, 3)) "
-             "ORDER BY i.next_attempt_at, i.id LIMIT $3 "
-             "FOR UPDATE OF i SKIP LOCKED) "
-             "UPDATE outbox_items o SET state=1, sent=true, lease_owner=$2, "
-             "lease_until=" LIENTHONG_PG_NOW_US "+$4 FROM due WHERE o.id=due.id "
-             "RETURNING o.id, o.kind, o.key, o.seq, o.withdraw, o.payload, "
-             "o.idempotency_key, o.attempts, o.first_failure_at, o.job_id, "
-             "o.registration, o.sealed, due.was_sent, "
-             "(o.kind=1 AND EXISTS (SELECT 1 FROM outbox_procedures p WHERE "
-             "p.code=o.key AND p.acked_hash IS NOT NULL))",
-             {Num(Micros(now)), owner_, Num(max_claims),
-              Num(absl::ToInt64Microseconds(options_.lease))}));
+      s.Exec(
+          "WITH due AS (SELECT i.id, i.sent AS was_sent FROM outbox_items i "
+          "WHERE ((i.state=0 AND i.next_attempt_at<=$1) OR (i.state=1 AND "
+          "i.lease_until<" LIENTHONG_PG_NOW_US " AND NOT (i.lease_owner=$2 AND "
+          "i.id = ANY($5::bigint[])))) "
+          "AND NOT EXISTS (SELECT 1 FROM outbox_items j WHERE "
+          "j.kind=i.kind AND j.key=i.key AND j.seq<i.seq AND "
+          "j.state IN (0, 1, 3)) "
+          "ORDER BY i.next_attempt_at, i.id LIMIT $3 "
+          "FOR UPDATE OF i SKIP LOCKED) "
+          "UPDATE outbox_items o SET state=1, sent=true, lease_owner=$2, "
+          "lease_until=" LIENTHONG_PG_NOW_US "+$4 FROM due WHERE o.id=due.id "
+          "RETURNING o.id, o.kind, o.key, o.seq, o.withdraw, o.payload, "
+          "o.idempotency_key, o.attempts, o.first_failure_at, o.job_id, "
+          "o.registration, o.sealed, due.was_sent, "
+          "(o.kind=1 AND EXISTS (SELECT 1 FROM outbox_procedures p WHERE "
+          "p.code=o.key AND p.acked_hash IS NOT NULL))",
+          {Num(Micros(now)), owner_, Num(max_claims),
+           Num(absl::ToInt64Microseconds(options_.lease)), held}));
   for (int row = 0; row < r.rows(); ++row) {
     OutboxItem item;
     item.id = r.Int64(row, 0);
@@ -323,6 +327,7 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
   if (finished.empty() && max_claims <= 0) return claimed;
   int found = 0;
   std::vector<std::string> jobs;
+  const std::string held = HeldArray();
   LIENTHONG_RETURN_IF_ERROR(pool_->Transact([&](Session& s) {
     claimed.clear();
     jobs.clear();
@@ -330,10 +335,18 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
       LIENTHONG_RETURN_IF_ERROR(RecordResult(s, r, now, jobs));
     }
     if (max_claims <= 0) return absl::OkStatus();
-    LIENTHONG_RETURN_IF_ERROR(Claim(s, max_claims, now, claimed, jobs));
+    LIENTHONG_RETURN_IF_ERROR(Claim(s, max_claims, now, held, claimed, jobs));
     found = static_cast<int>(claimed.size());
     return absl::OkStatus();
   }));
+  // Only now, the commit known: on an error the results stay held (the
+  // worker records them again) and the claims, if they were committed, are
+  // left to their leases.
+  {
+    absl::MutexLock lock(&mu_);
+    for (const DeliveryResult& r : finished) held_.erase(r.id);
+    for (const OutboxItem& item : claimed) held_.insert(item.id);
+  }
   outbox_internal::SortUnique(jobs);
   NotifyJobs(jobs);
   if (max_claims > 0) {

@@ -315,6 +315,61 @@ TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) 
   EXPECT_NE(a_owner, b->lease_owner());
 }
 
+// A claim whose commit succeeded but whose answer was lost (the
+// connection dropped during COMMIT: "commit outcome unknown") leaves an
+// item leased to this replica that its worker never saw. That lease is not
+// renewed: it expires and the item is claimed again, here by the same
+// replica, as maybe sent. The item the worker does hold keeps its lease.
+TEST_F(PgOutboxTest, AnOwnLeaseTheWorkerNeverSawExpiresAndIsClaimedAgain) {
+  auto a = Open("a", absl::Seconds(1));
+  ASSERT_NE(a, nullptr);
+  ASSERT_THAT(a->PushDossierUpdates(
+                   Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                          Registered(StatusUpdate(2, lienthong::v1::NEW, 0))}))
+                  .status(),
+              IsOk());
+  auto held = a->FinishAndClaim({}, 1);
+  ASSERT_THAT(held.status(), IsOk());
+  ASSERT_THAT(*held, SizeIs(1));
+  // The lost claim (the other dossier's head), as its committed
+  // transaction left it.
+  auto pool = storage::pg::Pool::Create(PoolOptions());
+  ASSERT_THAT(pool.status(), IsOk());
+  auto orphaned = (*pool)->Run(
+      "UPDATE outbox_items SET state=1, sent=true, lease_owner=$1, "
+      "lease_until=(extract(epoch from clock_timestamp())*1000000)::bigint "
+      "+ 1000000 WHERE id=(SELECT min(id) FROM outbox_items WHERE state=0 "
+      "AND key<>$2) RETURNING id",
+      {a->lease_owner(), (*held)[0].key});
+  ASSERT_THAT(orphaned.status(), IsOk());
+  ASSERT_EQ(orphaned->rows(), 1);
+  const int64_t lost = orphaned->Int64(0, 0);
+  ASSERT_NE(lost, (*held)[0].id);
+
+  absl::StatusOr<std::vector<OutboxItem>> again;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    absl::SleepFor(absl::Milliseconds(100));
+    again = a->FinishAndClaim({}, 5);
+    ASSERT_THAT(again.status(), IsOk());
+  } while (again->empty() && absl::Now() < give_up);
+  ASSERT_THAT(*again, SizeIs(1));
+  EXPECT_EQ((*again)[0].id, lost);
+  EXPECT_TRUE((*again)[0].maybe_sent);
+  // Renewed all along: the held item is still a's alone.
+  auto b = Open("b", absl::Seconds(1));
+  ASSERT_NE(b, nullptr);
+  EXPECT_THAT(b->FinishAndClaim({}, 5), IsOkAndHolds(SizeIs(0)));
+  EXPECT_THAT(a->FinishAndClaim(
+                   {Result((*held)[0].id, DeliveryResult::Kind::kDelivered),
+                    Result(lost, DeliveryResult::Kind::kDelivered)},
+                   0)
+                  .status(),
+              IsOk());
+  EXPECT_EQ(a->lost_leases(), 0);
+  EXPECT_THAT(a->CheckIntegrity(), IsOk());
+}
+
 TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
   auto outbox = Open("a");
   ASSERT_THAT(outbox->PushDossierUpdates(
