@@ -138,6 +138,9 @@ class DeliveryWorker {
   // The portal breaker's state. Thread-safe.
   resilience::BreakerState breaker_state() const { return breaker_.state(); }
 
+  // The options it runs with. Thread-safe.
+  const DeliveryWorkerOptions& options() const { return options_; }
+
  private:
   struct Shared;
   struct InFlight {

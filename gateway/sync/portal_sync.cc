@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -66,6 +67,24 @@ absl::StatusOr<std::string> OutboxKey(
                  {{"file", path}});
   }
   return key;
+}
+
+// With the outbox on PostgreSQL another replica takes an item over once its
+// lease has expired, and the lease is renewed from the claim on. So an
+// attempt must end within two thirds of the lease (a third left for the
+// clocks and the renewal's own delays): the item is then never sent by its
+// new holder while this replica's attempt may still be on its way.
+absl::Duration AttemptTimeoutUnderLease(
+    const lienthong::config::v1::GatewayConfig& config,
+    absl::Duration attempt_timeout) {
+  if (config.portal_sync().store() != lienthong::config::v1::postgres) {
+    return attempt_timeout;
+  }
+  const auto& pg = storage::pg::PostgresSettings(config);
+  const absl::Duration lease = pg.lease_seconds() > 0
+                                   ? absl::Seconds(pg.lease_seconds())
+                                   : PgOutboxOptions().lease;
+  return std::min(attempt_timeout, lease * 2 / 3);
 }
 
 // The outbox the config names: the SQLite file, or the PostgreSQL store.
@@ -187,6 +206,8 @@ absl::StatusOr<std::unique_ptr<PortalSync>> PortalSync::Create(
     worker_options.delivered_retention =
         absl::Hours(settings.delivered_retention_hours());
   }
+  worker_options.attempt_timeout =
+      AttemptTimeoutUnderLease(config, worker_options.attempt_timeout);
   absl::StatusOr<ProcedureCodeMap> codes =
       ProcedureCodeMap::Create(settings.procedure_codes());
   if (!codes.ok()) {

@@ -2,6 +2,7 @@
 // to start.
 #include "gateway/sync/portal_sync.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -125,6 +126,32 @@ TEST_F(PortalSyncCreateTest, RefusesWhatCannotWork) {
         StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
   }
+}
+
+// With the outbox on PostgreSQL a delivery attempt ends within two thirds
+// of the lease, before another replica can take the item over; on SQLite
+// it keeps the worker's 10 s.
+TEST_F(PortalSyncCreateTest, AttemptsEndBeforeTheirLeaseCanExpire) {
+  {
+    auto sync = PortalSync::Create(config_, registry_, http_.get());
+    ASSERT_THAT(sync, IsOk());
+    EXPECT_EQ((*sync)->worker().options().attempt_timeout, absl::Seconds(10));
+  }
+  // A database that is not there: the outbox opens not connected.
+  ::setenv("LIENTHONG_PG_DSN",
+           "host=127.0.0.1 port=1 dbname=none connect_timeout=1", 1);
+  config_.mutable_portal_sync()->set_store(lienthong::config::v1::postgres);
+  config_.mutable_portal_sync()->mutable_postgres()->set_lease_seconds(6);
+  auto short_lease = PortalSync::Create(config_, registry_, http_.get());
+  ASSERT_THAT(short_lease, IsOk());
+  EXPECT_EQ((*short_lease)->worker().options().attempt_timeout,
+            absl::Seconds(4));
+  config_.mutable_portal_sync()->mutable_postgres()->set_lease_seconds(0);
+  auto default_lease = PortalSync::Create(config_, registry_, http_.get());
+  ::unsetenv("LIENTHONG_PG_DSN");
+  ASSERT_THAT(default_lease, IsOk());
+  EXPECT_EQ((*default_lease)->worker().options().attempt_timeout,
+            absl::Seconds(10));
 }
 
 TEST_F(PortalSyncCreateTest, ExportsMetricsThatOutliveIt) {
