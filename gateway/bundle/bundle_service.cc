@@ -74,6 +74,8 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
     bool writing ABSL_GUARDED_BY(mu) = false;
     bool cancelled ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
+    // A view came from the orchestrator's watcher.
+    bool watched ABSL_GUARDED_BY(mu) = false;
   };
 
   explicit Watch(Orchestrator* orchestrator)
@@ -84,14 +86,14 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
 
   void Begin(const std::string& id) {
     auto watched = orchestrator_->Watch(
-        id, [state = state_](const Bundle& view) { Offer(state, view); });
+        id, [state = state_](const Bundle& view) { Offer(state, view, true); });
     if (!watched.ok()) {
       FinishNow(watched.status());
       return;
     }
     id_ = id;
     handle_ = watched->second;
-    Offer(state_, watched->first);
+    Offer(state_, watched->first, false);
   }
 
   void FinishNow(const absl::Status& status) {
@@ -145,11 +147,17 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
   }
 
  private:
-  static void Offer(const std::shared_ptr<State>& state, const Bundle& view) {
+  // `from_watcher`: a view after a change. The view Watch returned is older
+  // than any of those (it was taken when the watcher was registered), so it
+  // is dropped when one of them came first.
+  static void Offer(const std::shared_ptr<State>& state, const Bundle& view,
+                    bool from_watcher) {
     Watch* reactor;
     {
       absl::MutexLock lock(&state->mu);
       if (state->reactor == nullptr || state->finished) return;
+      if (!from_watcher && state->watched) return;
+      state->watched = state->watched || from_watcher;
       state->pending = view;
       if (state->writing) return;
       state->writing = true;
