@@ -210,9 +210,11 @@ void Orchestrator::RetryLater(Batch& batch, const absl::Status& write_error) {
     for (Event* answer : batch.recorded) {
       auto it = open_.find(answer->bundle_id);
       if (it == open_.end()) continue;
+      // As before the answer came (it is counted again when applied).
       StepRun& run = it->second->runs[answer->step];
       run.in_flight = true;
       run.in_flight_generation = answer->generation;
+      run.attempts -= answer->attempts;
       run.last_error =
           "answered; the answer waits for the bundle store to record it";
       again->push_back(std::move(*answer));

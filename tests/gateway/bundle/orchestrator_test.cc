@@ -442,6 +442,7 @@ TEST_F(OrchestratorTest, WritesTheStoreRefusesLoseNothing) {
   EXPECT_THAT(keys, SizeIs(3));
   EXPECT_EQ(calls[0].request.operation, "register_death");
   EXPECT_FALSE(StepOf(done, "civil_status").outputs().empty());
+  EXPECT_EQ(StepOf(done, "civil_status").attempts(), 1);
 }
 
 TEST_F(OrchestratorTest, ARepeatedStartIsTheSameBundleAndOtherDataIsRefused) {
