@@ -71,15 +71,9 @@ absl::Status CheckClientCertificate(const HandshakeChecks& checks,
   }
   if (checks.crls != nullptr) {
     std::shared_ptr<const RevocationLists> lists = checks.crls->Current();
-    std::vector<X509Ptr> chain = ParseCertificates(peer.chain_pem);
-    // The last certificate of a chain is the trust anchor: a CA does not
-    // revoke itself in its own list.
-    const size_t checked = chain.size() > 1 ? chain.size() - 1 : 0;
-    bool revoked = lists->IsRevoked(leaf.get());
-    for (size_t i = 0; i < checked && !revoked; ++i) {
-      revoked = lists->IsRevoked(chain[i].get());
-    }
-    if (revoked) {
+    // gRPC's chain on a server is what the client sent without its leaf
+    // (OpenSSL's SSL_get_peer_cert_chain), often not up to the root.
+    if (lists->IsPathRevoked(leaf.get(), ParseCertificates(peer.chain_pem))) {
       return Refuse(absl::PermissionDeniedError(
                         "client certificate is revoked by its issuer's CRL"),
                     "revoked", reason);

@@ -36,7 +36,9 @@ struct HandshakeChecks {
 // What gRPC tells the verifier about the client certificate.
 struct PeerCertificate {
   absl::string_view leaf_pem;
-  absl::string_view chain_pem;  // leaf first; may be empty
+  // The other certificates the client sent (gRPC's full chain: on a server
+  // OpenSSL leaves the leaf out); may be empty.
+  absl::string_view chain_pem;
   absl::string_view first_uri;  // first SAN URI, or empty
   absl::string_view common_name;
 };

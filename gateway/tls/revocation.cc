@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <utility>
@@ -74,6 +75,7 @@ absl::StatusOr<std::shared_ptr<const RevocationLists>> RevocationLists::Parse(
     lists->next_update_ =
         std::min(lists->next_update_, ToTime(X509_CRL_get0_nextUpdate(crl)));
   }
+  lists->cas_ = std::move(cas);
   return std::shared_ptr<const RevocationLists>(std::move(lists));
 }
 
@@ -85,6 +87,32 @@ bool RevocationLists::IsRevoked(X509* cert) const {
     // 1: listed; 2: listed as removeFromCRL (a delta CRL's "no longer
     // revoked"), which does not revoke.
     if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) return true;
+  }
+  return false;
+}
+
+bool RevocationLists::IsPathRevoked(
+    X509* leaf, const std::vector<X509Ptr>& presented) const {
+  // The certificate of `presented` or cas_ that issued `cert`; null when
+  // none did.
+  auto issuer_of = [&](X509* cert) -> X509* {
+    for (const std::vector<X509Ptr>* certs : {&presented, &cas_}) {
+      for (const X509Ptr& candidate : *certs) {
+        if (candidate.get() != cert &&
+            X509_check_issued(candidate.get(), cert) == X509_V_OK) {
+          return candidate.get();
+        }
+      }
+    }
+    return nullptr;
+  };
+  // A root (self-signed) is a trust anchor: a CA does not revoke itself in
+  // its own list. Bounded, as a chain cannot be longer in practice.
+  X509* cert = leaf;
+  for (int depth = 0; cert != nullptr && depth < 16; ++depth) {
+    if (X509_check_issued(cert, cert) == X509_V_OK) return false;
+    if (IsRevoked(cert)) return true;
+    cert = issuer_of(cert);
   }
   return false;
 }

@@ -15,13 +15,12 @@
 #ifndef LIENTHONG_GATEWAY_TLS_REVOCATION_H_
 #define LIENTHONG_GATEWAY_TLS_REVOCATION_H_
 
+#include <openssl/x509.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <openssl/x509.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -29,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/tls/openssl_util.h"
 
 namespace lienthong::tls {
 
@@ -52,6 +52,14 @@ class RevocationLists {
   // Thread-safe. REQUIRES: cert != nullptr.
   bool IsRevoked(X509* cert) const;
 
+  // Returns true when `leaf` or a CA between it and its self-signed root is
+  // revoked (IsRevoked). The path is followed issuer by issuer among
+  // `presented` (the certificates the client sent besides its own) and the
+  // client CA file's: a client need not send an intermediate the CA file
+  // holds, and a server learns of the client's chain without its leaf.
+  // Thread-safe. REQUIRES: leaf != nullptr.
+  bool IsPathRevoked(X509* leaf, const std::vector<X509Ptr>& presented) const;
+
   // How many CRLs, and how many revoked serials in all.
   size_t list_count() const { return crls_.size(); }
   size_t revoked_count() const;
@@ -64,6 +72,7 @@ class RevocationLists {
   RevocationLists() = default;
 
   std::vector<X509_CRL*> crls_;  // owned
+  std::vector<X509Ptr> cas_;     // the client CA file's certificates
   absl::Time next_update_ = absl::InfiniteFuture();
 };
 

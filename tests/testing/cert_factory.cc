@@ -132,6 +132,28 @@ absl::StatusOr<PemPair> MakeCa(const std::string& common_name) {
   return PemPair{CertPem(cert.get()), KeyPem(key.get()), SerialHex(cert.get())};
 }
 
+absl::StatusOr<PemPair> MakeIntermediateCa(const PemPair& issuer,
+                                           const std::string& common_name) {
+  CertPtr issuer_cert = ReadCert(issuer.cert_pem);
+  KeyPtr issuer_key = ReadKey(issuer.key_pem);
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (issuer_cert == nullptr || issuer_key == nullptr || key == nullptr) {
+    return absl::InternalError("cannot read the issuer or make a key");
+  }
+  CertPtr cert = NewCert(key.get(), common_name, absl::Hours(24 * 30));
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer_cert.get()));
+  if (!AddExtension(cert.get(), issuer_cert.get(), NID_basic_constraints,
+                    "critical,CA:TRUE") ||
+      !AddExtension(cert.get(), issuer_cert.get(), NID_key_usage,
+                    "critical,keyCertSign,cRLSign") ||
+      !AddExtension(cert.get(), issuer_cert.get(), NID_subject_key_identifier,
+                    "hash") ||
+      X509_sign(cert.get(), issuer_key.get(), EVP_sha256()) == 0) {
+    return absl::InternalError("cannot make an intermediate CA certificate");
+  }
+  return PemPair{CertPem(cert.get()), KeyPem(key.get()), SerialHex(cert.get())};
+}
+
 absl::StatusOr<PemPair> MakeClientCert(const PemPair& ca,
                                        const ClientCertOptions& options) {
   CertPtr ca_cert = ReadCert(ca.cert_pem);

@@ -33,6 +33,10 @@ absl::StatusOr<PemPair> DevelopmentCa();
 // Returns a new self-signed CA (ECDSA P-256) named `common_name`.
 absl::StatusOr<PemPair> MakeCa(const std::string& common_name);
 
+// Returns a new CA (ECDSA P-256) named `common_name`, signed by `issuer`.
+absl::StatusOr<PemPair> MakeIntermediateCa(const PemPair& issuer,
+                                           const std::string& common_name);
+
 struct ClientCertOptions {
   // SAN URI; empty: none.
   std::string uri;

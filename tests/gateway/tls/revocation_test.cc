@@ -8,9 +8,11 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/tls/handshake_verifier.h"
 #include "gateway/tls/openssl_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -72,6 +74,77 @@ TEST_F(RevocationTest, ACrlOfTheClientCaRevokesWhatItLists) {
   EXPECT_EQ((*lists)->revoked_count(), 1u);
   EXPECT_TRUE(Revoked(**lists, revoked_));
   EXPECT_FALSE(Revoked(**lists, kept_));
+}
+
+// A client under an intermediate CA that its root's CRL revokes is
+// refused whether it sends the intermediate (gRPC's chain on a server is
+// then just the intermediate: OpenSSL leaves the leaf out) or not (the
+// intermediate is taken from the client CA file, which must hold it to
+// check its own CRL). The root itself is a trust anchor, never revoked.
+TEST_F(RevocationTest, ARevokedIntermediateRevokesTheClientsUnderIt) {
+  auto root = lienthong::testing::MakeCa("Provincial root CA");
+  ASSERT_THAT(root, IsOk());
+  auto intermediate =
+      lienthong::testing::MakeIntermediateCa(*root, "Provincial client CA");
+  ASSERT_THAT(intermediate, IsOk());
+  lienthong::testing::ClientCertOptions options;
+  options.uri = "spiffe://lienthong.local/dossier-system";
+  auto client = MakeClientCert(*intermediate, options);
+  ASSERT_THAT(client, IsOk());
+  const std::string ca_pem = root->cert_pem + intermediate->cert_pem;
+  auto root_revokes = MakeCrl(*root, {intermediate->serial_hex});
+  auto root_keeps = MakeCrl(*root, {});
+  auto intermediate_keeps = MakeCrl(*intermediate, {});
+  ASSERT_THAT(root_revokes, IsOk());
+  ASSERT_THAT(root_keeps, IsOk());
+  ASSERT_THAT(intermediate_keeps, IsOk());
+  auto revoking =
+      RevocationLists::Parse(*root_revokes + *intermediate_keeps, ca_pem);
+  auto keeping =
+      RevocationLists::Parse(*root_keeps + *intermediate_keeps, ca_pem);
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_THAT(keeping, IsOk());
+
+  X509Ptr leaf = ParseFirstCertificate(client->cert_pem);
+  ASSERT_NE(leaf, nullptr);
+  const std::vector<X509Ptr> sent = ParseCertificates(intermediate->cert_pem);
+  const std::vector<X509Ptr> sent_with_root =
+      ParseCertificates(intermediate->cert_pem + root->cert_pem);
+  const std::vector<X509Ptr> none;
+  EXPECT_FALSE((*revoking)->IsRevoked(leaf.get()));  // the leaf alone is fine
+  EXPECT_TRUE((*revoking)->IsPathRevoked(leaf.get(), sent));
+  EXPECT_TRUE((*revoking)->IsPathRevoked(leaf.get(), sent_with_root));
+  EXPECT_TRUE((*revoking)->IsPathRevoked(leaf.get(), none));
+  EXPECT_FALSE((*keeping)->IsPathRevoked(leaf.get(), sent));
+  EXPECT_FALSE((*keeping)->IsPathRevoked(leaf.get(), none));
+  // A root's own serial in its own list does not make it revoke itself.
+  auto root_lists_itself = MakeCrl(*root, {root->serial_hex});
+  ASSERT_THAT(root_lists_itself, IsOk());
+  auto odd =
+      RevocationLists::Parse(*root_lists_itself + *intermediate_keeps, ca_pem);
+  ASSERT_THAT(odd, IsOk());
+  EXPECT_FALSE((*odd)->IsPathRevoked(leaf.get(), sent_with_root));
+
+  // The handshake's check, with the chain as gRPC gives it on a server.
+  ASSERT_TRUE(ReplaceFile(dir_ + "/ca.pem", ca_pem));
+  ASSERT_TRUE(
+      ReplaceFile(dir_ + "/clients.crl", *root_revokes + *intermediate_keeps));
+  auto watcher = CrlFileWatcher::Create(dir_ + "/clients.crl", dir_ + "/ca.pem",
+                                        absl::Seconds(60));
+  ASSERT_THAT(watcher, IsOk());
+  HandshakeChecks checks;
+  checks.crls = *std::move(watcher);
+  for (const std::string& chain : {intermediate->cert_pem, std::string()}) {
+    PeerCertificate peer;
+    peer.leaf_pem = client->cert_pem;
+    peer.chain_pem = chain;
+    peer.first_uri = options.uri;
+    std::string reason;
+    EXPECT_THAT(
+        CheckClientCertificate(checks, peer, &reason),
+        StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("revoked")));
+    EXPECT_EQ(reason, "revoked");
+  }
 }
 
 TEST_F(RevocationTest, SameSerialFromAnotherIssuerIsNotRevoked) {
