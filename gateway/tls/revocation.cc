@@ -140,6 +140,8 @@ CrlFileWatcher::FileState CrlFileWatcher::Stat(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0) {
     state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
                      st.st_mtim.tv_nsec;
+    state.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
+                     st.st_ctim.tv_nsec;
     state.size = st.st_size;
     state.inode = st.st_ino;
   }
@@ -147,8 +149,8 @@ CrlFileWatcher::FileState CrlFileWatcher::Stat(const std::string& path) {
 }
 
 absl::StatusOr<std::shared_ptr<const RevocationLists>> CrlFileWatcher::Load(
-    FileState* state) const {
-  *state = Stat(crl_file_);
+    Versions* versions) const {
+  *versions = StatBoth();
   auto crl_pem = ReadPemFile("listener.tls.client_crl_file", crl_file_);
   if (!crl_pem.ok()) return crl_pem.status();
   auto ca_pem = ReadPemFile("listener.tls.client_ca_file", ca_file_);
@@ -172,7 +174,7 @@ absl::StatusOr<std::unique_ptr<CrlFileWatcher>> CrlFileWatcher::Create(
     resilience::Clock* clock) {
   std::unique_ptr<CrlFileWatcher> watcher(new CrlFileWatcher(
       std::move(crl_file), std::move(ca_file), refresh, clock));
-  FileState state;
+  Versions state;
   auto lists = watcher->Load(&state);
   if (!lists.ok()) return lists.status();
   absl::MutexLock lock(&watcher->mu_);
@@ -187,24 +189,26 @@ absl::StatusOr<std::unique_ptr<CrlFileWatcher>> CrlFileWatcher::Create(
 }
 
 std::shared_ptr<const RevocationLists> CrlFileWatcher::Current() {
-  FileState seen;
+  Versions seen;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     if (now - checked_at_ < refresh_) return current_;
     // One caller re-checks; the others go on with the current lists.
     checked_at_ = now;
-    seen = Stat(crl_file_);
+    seen = StatBoth();
     if (seen == state_) return current_;
   }
-  FileState loaded;
+  Versions loaded;
   auto lists = Load(&loaded);
   absl::MutexLock lock(&mu_);
   // Remember the failed version too: it is logged once, not per check.
   state_ = lists.ok() ? loaded : seen;
   if (!lists.ok()) {
-    log::Error("client CRL file changed but cannot be used; the last good lists stay",
-               {{"reason", lists.status().message()}});
+    log::Error(
+        "client CRL or CA file changed but the CRLs cannot be used; "
+        "the last good lists stay",
+        {{"reason", lists.status().message()}});
     return current_;
   }
   current_ = *std::move(lists);

@@ -88,9 +88,9 @@ class CrlFileWatcher {
       resilience::Clock* clock = nullptr);
 
   // Returns the current lists. At most once per `refresh`, first checks
-  // whether the file changed (modification time, size or inode) and, if so,
-  // re-reads it together with the CA file; a file that no longer reads or
-  // verifies is logged (error) and the last good lists are kept. Lists past
+  // whether the CRL file or the CA file changed (modification or change
+  // time, size or inode) and, if so, re-reads both; a file that no longer reads
+  // or verifies is logged (error) and the last good lists are kept. Lists past
   // their nextUpdate are logged (warning) once per load and still enforced.
   // Thread-safe; the re-read happens on the calling thread.
   std::shared_ptr<const RevocationLists> Current();
@@ -100,19 +100,31 @@ class CrlFileWatcher {
  private:
   struct FileState {
     bool operator==(const FileState& o) const {
-      return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode;
+      return mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
+             size == o.size && inode == o.inode;
     }
     int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;  // also changes with the mode or owner
     off_t size = 0;
     ino_t inode = 0;
+  };
+  // Both files': a CRL refused for want of its CA loads once the CA file
+  // has it, and one that could not be read once its mode is fixed.
+  struct Versions {
+    bool operator==(const Versions& o) const {
+      return crl == o.crl && ca == o.ca;
+    }
+    FileState crl;
+    FileState ca;
   };
   CrlFileWatcher(std::string crl_file, std::string ca_file,
                  absl::Duration refresh, resilience::Clock* clock);
   // The file's identity and version; all zero when it cannot be stat'ed.
   static FileState Stat(const std::string& path);
-  // Reads both files; the FileState is the CRL file's before reading.
+  Versions StatBoth() const { return {Stat(crl_file_), Stat(ca_file_)}; }
+  // Reads both files; `versions` are theirs before reading.
   absl::StatusOr<std::shared_ptr<const RevocationLists>> Load(
-      FileState* state) const;
+      Versions* versions) const;
 
   const std::string crl_file_;
   const std::string ca_file_;
@@ -120,7 +132,7 @@ class CrlFileWatcher {
   resilience::Clock* const clock_;
   absl::Mutex mu_;
   std::shared_ptr<const RevocationLists> current_ ABSL_GUARDED_BY(mu_);
-  FileState state_ ABSL_GUARDED_BY(mu_);
+  Versions state_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_at_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -235,6 +235,35 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 }
 
+// A CRL file refused because a list's CA is not yet in the CA file is
+// loaded once the CA file has it, though the CRL file has not changed
+// since.
+TEST_F(RevocationTest, WatcherTriesAgainWhenTheCaFileChanges) {
+  const std::string ca_file = dir_ + "/ca.pem";
+  const std::string crl_file = dir_ + "/clients.crl";
+  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
+  auto empty = MakeCrl(ca_, {});
+  ASSERT_THAT(empty, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  resilience::FakeClock clock;
+  auto watcher =
+      CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), &clock);
+  ASSERT_THAT(watcher, IsOk());
+
+  auto other = lienthong::testing::MakeCa("New client CA");
+  ASSERT_THAT(other, IsOk());
+  auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
+  auto others = MakeCrl(*other, {});
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_THAT(others, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *revoking + *others));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));  // refused
+  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem + other->cert_pem));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+}
+
 TEST_F(RevocationTest, WatcherRefusesToStartWithoutAGoodFile) {
   const std::string ca_file = dir_ + "/ca.pem";
   ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
