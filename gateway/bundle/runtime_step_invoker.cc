@@ -49,15 +49,20 @@ void RuntimeStepInvoker::Invoke(absl::string_view adapter,
       policy_, timers_.get(), guard->second->budget.get());
   auto shared_request =
       std::make_shared<const adapters::StepRequest>(std::move(request));
-  // The sending is idempotent: every attempt carries the step's key.
+  // The sending is idempotent: every attempt carries the step's key. The
+  // runtime and this call's retrier are kept until the last attempt has
+  // answered.
+  auto owner =
+      std::make_shared<std::pair<std::shared_ptr<const server::Runtime>,
+                                 std::shared_ptr<resilience::Retrier>>>(
+          runtime, retrier);
   server::ResilientCall<adapters::StepOutcome>(
-      *retrier, *guard->second, context, /*idempotent=*/true,
+      *retrier, *guard->second, context, /*idempotent=*/true, std::move(owner),
       [agency, shared_request](const adapters::CallContext& attempt,
                                adapters::Callback<adapters::StepOutcome> cb) {
         agency->Execute(*shared_request, attempt, std::move(cb));
       },
-      [runtime, retrier, timers = timers_, deadline = context.deadline,
-       done = std::move(done)](
+      [done = std::move(done)](
           absl::StatusOr<adapters::Reply<adapters::StepOutcome>> reply,
           int attempts) mutable {
         if (reply.ok()) {
@@ -65,11 +70,6 @@ void RuntimeStepInvoker::Invoke(absl::string_view adapter,
         } else {
           std::move(done)(reply.status(), attempts);
         }
-        // The retrier is still on the stack, and a superseded attempt may
-        // still answer it until its deadline: let it go after that, on the
-        // timer thread.
-        timers->Schedule(deadline + absl::Seconds(1),
-                         [keep = std::move(retrier), runtime] {});
       });
 }
 

@@ -175,16 +175,17 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
   call->system = route.adapter_name;
   adapters::CallContext context{CallDeadline(ctx, route.timeout),
                                 admitted.caller.id, call->trace_id};
-  // `route` lives in the runtime, which the completion below keeps alive.
+  // `route` lives in the runtime, which the call keeps alive until its
+  // last attempt has answered.
+  std::shared_ptr<const void> runtime = admitted.runtime;
   ResilientCall<Reply>(
-      *route.retrier, *route.guard, context, idempotent,
+      *route.retrier, *route.guard, context, idempotent, std::move(runtime),
       [&route, attempt = std::move(attempt)](
           const adapters::CallContext& attempt_context,
           adapters::Callback<Reply> done) mutable {
         attempt(route, attempt_context, std::move(done));
       },
-      [&services, call, response, answer, accept = std::move(accept),
-       runtime = std::move(admitted.runtime)](
+      [&services, call, response, answer, accept = std::move(accept)](
           absl::StatusOr<adapters::Reply<Reply>> reply, int attempts) mutable {
         call->attempts = attempts;
         absl::Status status = reply.status();

@@ -44,18 +44,24 @@ using ResilientDone =
 // the last failure and the number of attempts. Only `idempotent` calls are
 // retried, and only on failures the adapter marked retriable. Refusals by
 // the breaker (UNAVAILABLE naming the system) or the in-flight cap
-// (RESOURCE_EXHAUSTED) are final. REQUIRES: `retrier` and `guard` outlive
-// the call.
+// (RESOURCE_EXHAUSTED) are final. `owner` holds what `retrier`, `guard`
+// and `invoke` live in (the runtime): it is kept until the last attempt's
+// answer has come, which may be after `done` (an attempt the deadline
+// abandoned still answers, and a reload may have replaced the runtime).
 template <typename T, typename Invoke>
 void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                    const adapters::CallContext& context, bool idempotent,
-                   Invoke invoke, ResilientDone<T> done) {
-  // A late answer of a timed-out attempt may race the next attempt's.
+                   std::shared_ptr<const void> owner, Invoke invoke,
+                   ResilientDone<T> done) {
+  // A late answer of a timed-out attempt may race the next attempt's. Held
+  // by every attempt's callback and by the retrier's call.
   struct Slot {
+    std::shared_ptr<const void> owner;
     std::mutex mu;
     std::optional<adapters::Reply<T>> reply;
   };
   auto slot = std::make_shared<Slot>();
+  slot->owner = std::move(owner);
   auto attempt = [&guard, context, slot, invoke = std::move(invoke)](
                      absl::Time attempt_deadline,
                      resilience::Retrier::AttemptDone attempt_done) mutable {

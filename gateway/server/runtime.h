@@ -1,7 +1,8 @@
 // Runtime: everything a call needs that a config reload replaces as a whole —
 // the access policy, client rate limits, the adapter instances with the
 // protections in front of each national system, and the routes. Calls hold
-// a reference for their whole life, so adapters outlive the calls using them.
+// a reference until their last attempt has answered (which may be after the
+// call itself was answered), so adapters outlive the calls using them.
 #ifndef LIENTHONG_GATEWAY_SERVER_RUNTIME_H_
 #define LIENTHONG_GATEWAY_SERVER_RUNTIME_H_
 

@@ -372,7 +372,7 @@ struct Resilience {
     CallContext context;
     context.deadline = absl::Now() + absl::Seconds(20);
     server::ResilientCall<Citizen>(
-        retrier, guard, context, /*idempotent=*/true,
+        retrier, guard, context, /*idempotent=*/true, /*owner=*/nullptr,
         [&adapter, request](const CallContext& attempt,
                             Callback<Citizen> callback) {
           adapter.population()->Lookup(request, attempt, std::move(callback));

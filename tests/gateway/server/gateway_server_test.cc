@@ -82,6 +82,41 @@ class Script {
     absl::MutexLock lock(&mu_);
     return last_time_left_;
   }
+  // Parked: lookups are kept unanswered (as a national system that hangs)
+  // until answered with Unpark.
+  void Park(bool park) {
+    absl::MutexLock lock(&mu_);
+    park_ = park;
+  }
+  bool Parks() const {
+    absl::MutexLock lock(&mu_);
+    return park_;
+  }
+  void Keep(adapters::Callback<Citizen> done) {
+    absl::MutexLock lock(&mu_);
+    parked_.push_back(std::move(done));
+  }
+  size_t parked() const {
+    absl::MutexLock lock(&mu_);
+    return parked_.size();
+  }
+  // Answers the parked lookups with `status`.
+  void Unpark(const absl::Status& status) {
+    std::vector<adapters::Callback<Citizen>> parked;
+    {
+      absl::MutexLock lock(&mu_);
+      parked.swap(parked_);
+    }
+    for (auto& done : parked) std::move(done)(status);
+  }
+  void AdapterGone() {
+    absl::MutexLock lock(&mu_);
+    ++adapters_gone_;
+  }
+  int adapters_gone() const {
+    absl::MutexLock lock(&mu_);
+    return adapters_gone_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -89,6 +124,9 @@ class Script {
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_caller_ ABSL_GUARDED_BY(mu_);
   absl::Duration last_time_left_ ABSL_GUARDED_BY(mu_);
+  bool park_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<adapters::Callback<Citizen>> parked_ ABSL_GUARDED_BY(mu_);
+  int adapters_gone_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeAdapter final : public adapters::Adapter,
@@ -96,6 +134,7 @@ class FakeAdapter final : public adapters::Adapter,
                           public adapters::PopulationAdapter {
  public:
   explicit FakeAdapter(Script* script) : script_(script) {}
+  ~FakeAdapter() override { script_->AdapterGone(); }
   adapters::IdentityAdapter* identity() override { return this; }
   adapters::PopulationAdapter* population() override { return this; }
 
@@ -104,6 +143,15 @@ class FakeAdapter final : public adapters::Adapter,
               adapters::Callback<Citizen> done) override {
     absl::Status status = script_->Next(context);
     if (!status.ok()) return std::move(done)(status);
+    if (script_->Parks()) {
+      // Answered later; it touches the adapter then, as a real one would.
+      return script_->Keep(
+          [this, done = std::move(done)](
+              absl::StatusOr<adapters::Reply<Citizen>> reply) mutable {
+            lookups_answered_late_++;
+            std::move(done)(std::move(reply));
+          });
+    }
     Citizen citizen;  // The whole record: the gateway trims it.
     citizen.set_citizen_id(request.citizen_id());
     citizen.mutable_name()->set_full("Nguyễn Văn An");
@@ -126,6 +174,7 @@ class FakeAdapter final : public adapters::Adapter,
 
  private:
   Script* const script_;
+  int lookups_answered_late_ = 0;
 };
 
 // It takes no config (google.protobuf.Empty).
@@ -416,6 +465,26 @@ TEST_F(GatewayServerTest, ReloadsSwapRoutesAndABadConfigLeavesTheRunningOne) {
   EXPECT_EQ(Lookup("dossier-system", GoodLookup()).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_TRUE(Verify("dossier-system", GoodVerify()).ok());
+}
+
+// A call answered at its deadline while its attempt still hangs keeps the
+// runtime (adapter, breaker, retrier) alive until the attempt answers, even
+// when a reload has replaced it meanwhile: the late answer reaches a live
+// adapter and retrier, and only then does the old runtime go.
+TEST_F(GatewayServerTest, AReloadWaitsForAnAttemptTheDeadlineAbandoned) {
+  script_.Park(true);
+  EXPECT_EQ(
+      Lookup("dossier-system", GoodLookup(), nullptr, absl::Milliseconds(300))
+          .error_code(),
+      grpc::StatusCode::DEADLINE_EXCEEDED);
+  ASSERT_EQ(script_.parked(), 1u);
+  script_.Park(false);
+  ASSERT_THAT(server_->Reload(Config()), IsOk());
+  EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());  // the new one
+  // The old runtime's adapter lives while its attempt is outstanding.
+  ASSERT_EQ(script_.adapters_gone(), 0);
+  script_.Unpark(absl::UnavailableError("national system timed out"));
+  EXPECT_EQ(script_.adapters_gone(), 1);
 }
 
 TEST(GatewayServerStartTest, ConfigsThatCannotServeAreRefusedAtTheirField) {
