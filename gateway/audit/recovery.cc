@@ -155,7 +155,8 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
                                  ")"));
   }
   // Back from the end to the last checkpoint: in the last segment, or the
-  // seal at the end of the one before.
+  // seal at the end of the one before (also when the last segment holds
+  // nothing whole: its first write was torn).
   std::vector<Entry> entries;
   std::string damage;
   uint64_t segment = tail.end.segment;
@@ -175,9 +176,8 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
   };
   const bool has_earlier =
       !tail.segments.empty() && tail.segments.front().number < segment;
-  if ((last_checkpoint() < 0 ||
-       last_record_before(last_checkpoint()) < 0) &&
-      has_earlier && !entries.empty()) {
+  if ((last_checkpoint() < 0 || last_record_before(last_checkpoint()) < 0) &&
+      has_earlier) {
     LIENTHONG_RETURN_IF_ERROR(ReadSegment(options.journal_dir, segment - 1, 0,
                                           &entries, &damage));
   }

@@ -606,5 +606,59 @@ TEST_F(TamperTest, ATornLastWriteIsCutAndReportedNotTakenForTampering) {
   EXPECT_EQ(after.torn_tail_bytes(), 0u);
 }
 
+// The crash came while the first write of a new segment was on its way to
+// the disk: the segment has its header and a torn write, nothing whole.
+// Recovery reads back into the segment before for the signed head (not a
+// new journal from genesis), cuts the torn write and goes on.
+TEST_F(TamperTest, ATornFirstWriteOfANewSegmentIsCutAndTheChainGoesOn) {
+  ScratchDir dir;
+  AuditLog::Options options = golden_->options;
+  options.path = dir.File("audit.db");
+  options.journal_dir = dir.File("journal");
+  options.anchor_file = dir.File("anchors.jsonl");
+  std::filesystem::copy_file(golden_->options.anchor_file, options.anchor_file);
+  ASSERT_THAT(
+      WriteEntries(options.journal_dir, golden_->entries, kSegmentBytes),
+      IsOk());
+  auto segments = ListSegments(options.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  auto header = DecodeSegmentHeader(ReadAll(segments->back().path));
+  ASSERT_THAT(header, IsOk());
+  SegmentHeader next = *header;
+  next.number = header->number + 1;
+  std::string write;
+  for (int i = 0; i < 2; ++i) {
+    AuditRecord r =
+        SampleRecord(i, *CitizenKey::FromBytes(testutil::kTestHmacKey));
+    r.set_sequence(kLast + 1 + i);
+    AppendFrame(FrameType::kRecord, i == 1 ? kEndOfWrite : 0, 1,
+                r.SerializeAsString(), &write);
+  }
+  const size_t torn = write.size() * 2 / 3;
+  std::string bytes = EncodeSegmentHeader(next) + write.substr(0, torn);
+  bytes.resize(kSegmentBytes, '\0');
+  std::ofstream(
+      absl::StrCat(options.journal_dir, "/", SegmentFileName(next.number)),
+      std::ios::binary | std::ios::trunc)
+      << bytes;
+
+  auto log = AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  EXPECT_TRUE((*log)->ready()) << (*log)->Readiness();
+  EXPECT_EQ((*log)->stats().torn_tail_bytes_cut, torn);
+  auto appended = (*log)->AppendSync(SampleRecord(1, (*log)->citizen_key()));
+  ASSERT_THAT(appended, IsOk());
+  EXPECT_EQ(appended->sequence(), kLast + 2);  // after the LOG_OPENED record
+  ASSERT_THAT((*log)->Close(), IsOk());
+  log->reset();
+  const std::vector<Entry> entries = ReadEntries(options.journal_dir);
+  const AuditRecord& opened = entries[RecordAt(entries, kLast + 1)].record;
+  EXPECT_EQ(opened.kind(), AuditRecord::LOG_OPENED);
+  EXPECT_THAT(opened.details(),
+              HasSubstr(absl::StrCat("torn_tail_bytes=", torn)));
+  const VerifyReport after = Verify(options.journal_dir, true);
+  EXPECT_TRUE(after.intact()) << after.detail();
+}
+
 }  // namespace
 }  // namespace lienthong::audit
