@@ -446,7 +446,12 @@ absl::Status AuditLog::AddCheckpoint(AuditCheckpoint::Reason reason, Unit& unit,
 absl::StatusOr<AuditLog::Unit> AuditLog::Compose(
     absl::Span<AuditRecord> records, AuditCheckpoint::Reason reason) {
   if (sealed_) {
-    LIENTHONG_RETURN_IF_ERROR(journal_->NextSegment());
+    // A segment that cannot be made fails writes as a failed write does.
+    if (absl::Status next = journal_->NextSegment(); !next.ok()) {
+      healthy_.store(false, std::memory_order_relaxed);
+      ++write_failures_;
+      return next;
+    }
     sealed_ = false;
   }
   Unit unit;

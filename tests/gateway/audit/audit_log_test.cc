@@ -303,6 +303,38 @@ TEST(AuditLogTest, FailsClosedWhileTheDiskFailsThenResumes) {
   EXPECT_EQ(ReadEntries(options.journal_dir).records.size(), 12u);
 }
 
+// The next segment cannot be made (here a folder stands where its file is
+// prepared; on a real disk: no inodes left, a quota): the writes that need
+// it fail closed, and the log says it cannot be written, as for a failed
+// write, until a write succeeds again.
+TEST(AuditLogTest, ASegmentThatCannotBeMadeFailsClosedLikeAFailedWrite) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  auto log = OpenLog(options);
+  const std::string blocker =
+      absl::StrCat(options.journal_dir, "/", SegmentFileName(2), ".tmp");
+  ASSERT_TRUE(std::filesystem::create_directory(blocker));
+  absl::Status failed;
+  uint64_t i = 1;
+  for (; i < 100000 && failed.ok(); ++i) {
+    failed = log->AppendSync(SampleRecord(i, log->citizen_key())).status();
+  }
+  ASSERT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_FALSE(log->healthy());
+  EXPECT_THAT(log->CanAppend(), StatusIs(absl::StatusCode::kUnavailable,
+                                         HasSubstr("cannot be written")));
+  EXPECT_GT(log->stats().write_failures, 0u);
+  const uint64_t durable = log->durable_sequence();
+
+  std::filesystem::remove(blocker);
+  auto resumed = log->AppendSync(SampleRecord(i, log->citizen_key()));
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_EQ(resumed->sequence(), durable + 1);
+  EXPECT_TRUE(log->healthy());
+  ASSERT_THAT(log->Close(), IsOk());
+  ExpectIntact(*log);
+}
+
 TEST(AuditLogTest, AWriteWhoseSyncFailedIsZeroedNotContinued) {
   ScratchDir dir;
   FaultyIo io;
