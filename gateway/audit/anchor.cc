@@ -5,6 +5,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -29,13 +30,46 @@ absl::StatusOr<lienthong::v1::AuditCheckpoint> ParseAnchorLine(
   return std::move(parsed->checkpoint);
 }
 
+// Cuts an unfinished last line of the file (a crash or a failed write in
+// the middle of one, with what zeros followed it), so that the next line
+// starts a line of its own instead of joining it into one that no reader
+// accepts. The lines before it are kept.
+absl::Status CutUnfinishedLine(int fd, const std::string& path) {
+  auto failed = [&path](const char* what) {
+    return absl::UnavailableError(absl::StrCat("cannot ", what,
+                                               " the audit anchor file '", path,
+                                               "': ", std::strerror(errno)));
+  };
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return failed("inspect");
+  if (st.st_size == 0) return absl::OkStatus();
+  const off_t from = std::max<off_t>(0, st.st_size - kTailBytes);
+  std::string tail(static_cast<size_t>(st.st_size - from), '\0');
+  if (::pread(fd, tail.data(), tail.size(), from) !=
+      static_cast<ssize_t>(tail.size())) {
+    return failed("read");
+  }
+  if (tail.back() == '\n') return absl::OkStatus();
+  const size_t newline = tail.rfind('\n');
+  if (newline == std::string::npos && from > 0) {
+    return absl::UnavailableError(absl::StrCat("the audit anchor file '", path,
+                                               "' ends in a line of over ",
+                                               kTailBytes, " bytes"));
+  }
+  const off_t keep =
+      newline == std::string::npos ? 0 : from + static_cast<off_t>(newline) + 1;
+  if (::ftruncate(fd, keep) != 0) return failed("cut the unfinished line of");
+  if (::fdatasync(fd) != 0) return failed("sync");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AnchorSink>> AnchorSink::Open(Options options) {
   int fd = -1;
   if (!options.file.empty()) {
-    fd = ::open(options.file.c_str(),
-                O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    fd = ::open(options.file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+                0600);
     if (fd < 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot open the audit anchor file '", options.file,
@@ -61,6 +95,14 @@ absl::Status AnchorSink::Publish(
     lines += line;
   }
   if (fd_ < 0 || lines.empty()) return absl::OkStatus();
+  if (!end_checked_) {
+    if (absl::Status cut = CutUnfinishedLine(fd_, options_.file); !cut.ok()) {
+      return cut;
+    }
+    end_checked_ = true;
+  }
+  // Until this write has been synced whole, the file's end is unknown.
+  end_checked_ = false;
   // O_APPEND: one write lands whole at the end, even with other writers.
   const char* data = lines.data();
   size_t left = lines.size();
@@ -80,6 +122,7 @@ absl::Status AnchorSink::Publish(
         absl::StrCat("cannot sync the audit anchor file '", options_.file,
                      "': ", std::strerror(errno)));
   }
+  end_checked_ = true;
   return absl::OkStatus();
 }
 

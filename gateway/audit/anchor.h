@@ -41,8 +41,9 @@ class AnchorSink {
   AnchorSink& operator=(const AnchorSink&) = delete;
 
   // Appends a line per checkpoint to the file in one write, syncs it, and
-  // sends each to syslog. UNAVAILABLE when the file cannot be written (what
-  // syslog does with a message is not known). Thread-compatible.
+  // sends each to syslog. An unfinished last line the file was left with
+  // (a crash, a failed write) is cut first. UNAVAILABLE when the file cannot be
+  // written (what syslog does with a message is not known). Thread-compatible.
   absl::Status Publish(
       absl::Span<const lienthong::v1::AuditCheckpoint> checkpoints);
 
@@ -50,6 +51,9 @@ class AnchorSink {
   AnchorSink(Options options, int fd) : options_(std::move(options)), fd_(fd) {}
   const Options options_;
   const int fd_;
+  // The file is known to end with a whole line (checked at the first
+  // Publish, and again after a failed one).
+  bool end_checked_ = false;
 };
 
 // Returns the checkpoints in the anchor file at `path`, in file order. An

@@ -182,6 +182,31 @@ TEST(AuditLogTest, SignsChainedCheckpointsEveryNRecordsAndAtClose) {
 // checkpoint when it opens, is the one the whole file ends with: nothing
 // written after the anchors (blank lines, an unfinished line, more than the
 // end ReadLastAnchor reads) may hide it and let a cut journal pass.
+// An anchor line a crash left unfinished (and the zeros after it) is cut
+// before the next checkpoint is appended, so the file stays readable line
+// by line and the log verifies against it.
+TEST(AuditLogTest, AnUnfinishedAnchorLineIsCutBeforeTheNextIsAppended) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(AppendMany(*log, 1, 5), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  auto before = ReadAnchorFile(options.anchor_file);
+  ASSERT_THAT(before, IsOk());
+  std::ofstream(options.anchor_file, std::ios::app | std::ios::binary)
+      << "{\"type\":\"checkpoint\",\"index\":" << std::string(7, '\0');
+  auto log = OpenLog(options);
+  ASSERT_TRUE(log->ready()) << log->Readiness();
+  ASSERT_THAT(AppendMany(*log, 100, 3), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  auto after = ReadAnchorFile(options.anchor_file);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_GT(after->size(), before->size());
+  ExpectIntact(*log);
+}
+
 TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
