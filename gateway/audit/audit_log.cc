@@ -335,6 +335,13 @@ void AuditLog::Enqueue(AuditRecord record, Done done) {
     status = ValidateProtoTime(record.time());
   }
   if (record.node().empty()) record.set_node(options_.node);
+  // Room for the sequence and the previous hash the writer adds: a record
+  // must fit one journal frame.
+  if (status.ok() && record.ByteSizeLong() + 256 > kMaxFramePayload) {
+    status = absl::InvalidArgumentError(absl::StrCat(
+        "audit record of ", record.ByteSizeLong(),
+        " bytes: a record must be under ", kMaxFramePayload - 256, " bytes"));
+  }
   if (status.ok() && !ready_) status = CanAppend();
   if (status.ok()) {
     absl::MutexLock lock(&mu_);

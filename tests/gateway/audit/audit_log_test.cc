@@ -207,6 +207,24 @@ TEST(AuditLogTest, AnUnfinishedAnchorLineIsCutBeforeTheNextIsAppended) {
   ExpectIntact(*log);
 }
 
+// A record larger than a journal frame holds is refused, not written where
+// no reader would accept it; the log goes on.
+TEST(AuditLogTest, ARecordTooLargeForAFrameIsRefused) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.segment_bytes = 16 << 20;
+  auto log = OpenLog(options);
+  AuditRecord huge = SampleRecord(1, log->citizen_key());
+  huge.set_details(std::string(2 << 20, 'd'));
+  EXPECT_THAT(log->AppendSync(huge),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a record must be under")));
+  ASSERT_THAT(log->AppendSync(SampleRecord(2, log->citizen_key())), IsOk());
+  EXPECT_TRUE(log->healthy());
+  ASSERT_THAT(log->Close(), IsOk());
+  ExpectIntact(*log);
+}
+
 TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
