@@ -24,8 +24,9 @@ std::string NewTraceId() {
 }  // namespace
 
 absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
-                        absl::Duration route_timeout) {
+                        absl::Duration route_timeout, bool* caller_bound) {
   absl::Time route_deadline = absl::Now() + route_timeout;
+  if (caller_bound != nullptr) *caller_bound = false;
   // From the raw deadline: ServerContext::deadline() counts nanoseconds in
   // an int64 and overflows into the past for deadlines beyond the year
   // 2262; absl::Time does not, so a far deadline is clamped to the route's.
@@ -34,8 +35,10 @@ absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
   if (gpr_time_cmp(client, gpr_inf_future(GPR_CLOCK_REALTIME)) >= 0) {
     return route_deadline;
   }
-  return std::min(route_deadline, absl::FromUnixSeconds(client.tv_sec) +
-                                      absl::Nanoseconds(client.tv_nsec));
+  const absl::Time callers =
+      absl::FromUnixSeconds(client.tv_sec) + absl::Nanoseconds(client.tv_nsec);
+  if (caller_bound != nullptr) *caller_bound = callers < route_deadline;
+  return std::min(route_deadline, callers);
 }
 
 CallRecord::CallRecord(absl::string_view method,

@@ -31,10 +31,12 @@
 namespace lienthong::server {
 
 // The deadline of a call's work on `route_timeout`'s route: the route's
-// timeout from now, or the client's deadline when earlier. A client
-// deadline beyond what absl::Time holds counts as none.
+// timeout from now, or the client's deadline when earlier (then
+// `*caller_bound`, when given, is set). A client deadline beyond what
+// absl::Time holds counts as none.
 absl::Time CallDeadline(const grpc::CallbackServerContext& ctx,
-                        absl::Duration route_timeout);
+                        absl::Duration route_timeout,
+                        bool* caller_bound = nullptr);
 
 // What the gateway records about one call, for the access log (and, with
 // the citizen ID hashed, the audit log), beyond what every call has.
@@ -173,7 +175,8 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
   }
   const Route& route = *admitted.route;
   call->system = route.adapter_name;
-  adapters::CallContext context{CallDeadline(ctx, route.timeout),
+  bool caller_bound = false;
+  adapters::CallContext context{CallDeadline(ctx, route.timeout, &caller_bound),
                                 admitted.caller.id, call->trace_id};
   // `route` lives in the runtime, which the call keeps alive until its
   // last attempt has answered.
@@ -197,7 +200,8 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
           }
         }
         services.Complete(*call, status, answer);
-      });
+      },
+      caller_bound);
   return reactor;
 }
 

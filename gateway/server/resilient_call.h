@@ -48,11 +48,15 @@ using ResilientDone =
 // and `invoke` live in (the runtime): it is kept until the last attempt's
 // answer has come, which may be after `done` (an attempt the deadline
 // abandoned still answers, and a reload may have replaced the runtime).
+// `caller_bound`: context.deadline is the caller's own, shorter than the
+// route allows the national system; an attempt that runs out of it says
+// nothing about the system's health, and neither does a cancelled one: the
+// breaker records neither.
 template <typename T, typename Invoke>
 void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                    const adapters::CallContext& context, bool idempotent,
                    std::shared_ptr<const void> owner, Invoke invoke,
-                   ResilientDone<T> done) {
+                   ResilientDone<T> done, bool caller_bound = false) {
   // A late answer of a timed-out attempt may race the next attempt's. Held
   // by every attempt's callback and by the retrier's call.
   struct Slot {
@@ -62,7 +66,8 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
   };
   auto slot = std::make_shared<Slot>();
   slot->owner = std::move(owner);
-  auto attempt = [&guard, context, slot, invoke = std::move(invoke)](
+  auto attempt = [&guard, context, slot, caller_bound,
+                  invoke = std::move(invoke)](
                      absl::Time attempt_deadline,
                      resilience::Retrier::AttemptDone attempt_done) mutable {
     resilience::CircuitBreaker::Admission admission = guard.breaker->Allow();
@@ -81,12 +86,21 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
     }
     adapters::CallContext attempt_context = context;
     attempt_context.deadline = attempt_deadline;
+    const bool on_callers_time =
+        caller_bound && attempt_deadline >= context.deadline;
     invoke(attempt_context,
            [admission = std::move(admission), permit = std::move(*permit),
-            attempt_done = std::move(attempt_done),
-            slot](absl::StatusOr<adapters::Reply<T>> result) mutable {
+            attempt_done = std::move(attempt_done), slot, on_callers_time](
+               absl::StatusOr<adapters::Reply<T>> result) mutable {
              const absl::Status status = result.status();
-             admission.Record(!IsUpstreamFailure(status));
+             const bool says_nothing =
+                 absl::IsCancelled(status) ||
+                 (on_callers_time && absl::IsDeadlineExceeded(status));
+             if (says_nothing) {
+               admission = resilience::CircuitBreaker::Admission();  // dropped
+             } else {
+               admission.Record(!IsUpstreamFailure(status));
+             }
              if (result.ok()) {
                std::lock_guard<std::mutex> lock(slot->mu);
                if (!slot->reply) slot->reply = *std::move(result);

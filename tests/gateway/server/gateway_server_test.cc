@@ -59,12 +59,22 @@ class Script {
     absl::MutexLock lock(&mu_);
     failures_.clear();
   }
+  // The national system needs `time` to answer: a call given less runs out
+  // of it (as the HTTP client would report).
+  void NeedTime(absl::Duration time) {
+    absl::MutexLock lock(&mu_);
+    need_ = time;
+  }
   // The next answer: a queued failure, else OK.
   absl::Status Next(const adapters::CallContext& context) {
     absl::MutexLock lock(&mu_);
     ++calls_;
     last_caller_ = context.caller;
     last_time_left_ = context.deadline - absl::Now();
+    if (last_time_left_ < need_) {
+      return absl::DeadlineExceededError(
+          "the national system did not answer in time");
+    }
     if (failures_.empty()) return absl::OkStatus();
     absl::Status next = failures_.front();
     failures_.pop_front();
@@ -125,6 +135,7 @@ class Script {
   std::string last_caller_ ABSL_GUARDED_BY(mu_);
   absl::Duration last_time_left_ ABSL_GUARDED_BY(mu_);
   bool park_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration need_ ABSL_GUARDED_BY(mu_);
   std::vector<adapters::Callback<Citizen>> parked_ ABSL_GUARDED_BY(mu_);
   int adapters_gone_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -485,6 +496,37 @@ TEST_F(GatewayServerTest, AReloadWaitsForAnAttemptTheDeadlineAbandoned) {
   ASSERT_EQ(script_.adapters_gone(), 0);
   script_.Unpark(absl::UnavailableError("national system timed out"));
   EXPECT_EQ(script_.adapters_gone(), 1);
+}
+
+// A caller whose own deadline is too short for the national system gets
+// DEADLINE_EXCEEDED, and that says nothing about the system: the breaker
+// stays closed for everyone else. Running out of the route's own timeout
+// does count, and opens it.
+TEST_F(GatewayServerTest, ACallersShortDeadlineDoesNotOpenTheBreaker) {
+  lienthong::config::v1::GatewayConfig config = Config();
+  config.mutable_adapters(0)->mutable_breaker()->set_consecutive_failures(3);
+  config.mutable_adapters(0)->mutable_breaker()->set_open_seconds(60);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  script_.NeedTime(absl::Milliseconds(500));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(
+        Lookup("dossier-system", GoodLookup(), nullptr, absl::Milliseconds(100))
+            .error_code(),
+        grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());
+
+  // Slower than the route's 2 s allows: the system's own failures.
+  script_.NeedTime(absl::Seconds(5));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Lookup("dossier-system", GoodLookup()).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  const int calls = script_.calls();
+  grpc::Status refused = Lookup("dossier-system", GoodLookup());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(refused.error_message(), HasSubstr("circuit breaker"));
+  EXPECT_EQ(script_.calls(), calls);
 }
 
 TEST(GatewayServerStartTest, ConfigsThatCannotServeAreRefusedAtTheirField) {
