@@ -69,6 +69,14 @@ absl::StatusOr<std::string> OutboxKey(
   return key;
 }
 
+// The lease of an item in flight in the PostgreSQL outbox: the config's, or
+// PgOutbox's default.
+absl::Duration OutboxLease(const lienthong::config::v1::GatewayConfig& config) {
+  const auto& pg = storage::pg::PostgresSettings(config);
+  return pg.lease_seconds() > 0 ? absl::Seconds(pg.lease_seconds())
+                                : PgOutboxOptions().lease;
+}
+
 // With the outbox on PostgreSQL another replica takes an item over once its
 // lease has expired, and the lease is renewed from the claim on. So an
 // attempt must end within two thirds of the lease (a third left for the
@@ -80,11 +88,7 @@ absl::Duration AttemptTimeoutUnderLease(
   if (config.portal_sync().store() != lienthong::config::v1::postgres) {
     return attempt_timeout;
   }
-  const auto& pg = storage::pg::PostgresSettings(config);
-  const absl::Duration lease = pg.lease_seconds() > 0
-                                   ? absl::Seconds(pg.lease_seconds())
-                                   : PgOutboxOptions().lease;
-  return std::min(attempt_timeout, lease * 2 / 3);
+  return std::min(attempt_timeout, OutboxLease(config) * 2 / 3);
 }
 
 // The outbox the config names: the SQLite file, or the PostgreSQL store.
@@ -101,7 +105,7 @@ absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(
     options.shared_pool = std::move(pg_pool);
     options.clock = clock;
     const auto& pg = storage::pg::PostgresSettings(config);
-    if (pg.lease_seconds() > 0) options.lease = absl::Seconds(pg.lease_seconds());
+    options.lease = OutboxLease(config);
     if (pg.poll_interval_ms() > 0) {
       options.poll_interval = absl::Milliseconds(pg.poll_interval_ms());
     }
