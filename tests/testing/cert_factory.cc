@@ -102,6 +102,18 @@ CertPtr NewCert(EVP_PKEY* key, const std::string& common_name,
   return cert;
 }
 
+// Makes `cert` a CA (basic constraints, key usage, subject key identifier)
+// issued by `issuer` (itself for a root) and signs it with `issuer_key`.
+bool SignAsCa(X509* cert, X509* issuer, EVP_PKEY* issuer_key) {
+  X509_set_issuer_name(cert, X509_get_subject_name(issuer));
+  return AddExtension(cert, issuer, NID_basic_constraints,
+                      "critical,CA:TRUE") &&
+         AddExtension(cert, issuer, NID_key_usage,
+                      "critical,keyCertSign,cRLSign") &&
+         AddExtension(cert, issuer, NID_subject_key_identifier, "hash") &&
+         X509_sign(cert, issuer_key, EVP_sha256()) != 0;
+}
+
 }  // namespace
 
 absl::StatusOr<PemPair> DevelopmentCa() {
@@ -120,13 +132,7 @@ absl::StatusOr<PemPair> MakeCa(const std::string& common_name) {
   KeyPtr key(EVP_EC_gen("P-256"));
   if (key == nullptr) return absl::InternalError("cannot make a key");
   CertPtr cert = NewCert(key.get(), common_name, absl::Hours(24 * 30));
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
-  if (!AddExtension(cert.get(), cert.get(), NID_basic_constraints,
-                    "critical,CA:TRUE") ||
-      !AddExtension(cert.get(), cert.get(), NID_key_usage,
-                    "critical,keyCertSign,cRLSign") ||
-      !AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash") ||
-      X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
+  if (!SignAsCa(cert.get(), cert.get(), key.get())) {
     return absl::InternalError("cannot make a CA certificate");
   }
   return PemPair{CertPem(cert.get()), KeyPem(key.get()), SerialHex(cert.get())};
@@ -141,14 +147,7 @@ absl::StatusOr<PemPair> MakeIntermediateCa(const PemPair& issuer,
     return absl::InternalError("cannot read the issuer or make a key");
   }
   CertPtr cert = NewCert(key.get(), common_name, absl::Hours(24 * 30));
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer_cert.get()));
-  if (!AddExtension(cert.get(), issuer_cert.get(), NID_basic_constraints,
-                    "critical,CA:TRUE") ||
-      !AddExtension(cert.get(), issuer_cert.get(), NID_key_usage,
-                    "critical,keyCertSign,cRLSign") ||
-      !AddExtension(cert.get(), issuer_cert.get(), NID_subject_key_identifier,
-                    "hash") ||
-      X509_sign(cert.get(), issuer_key.get(), EVP_sha256()) == 0) {
+  if (!SignAsCa(cert.get(), issuer_cert.get(), issuer_key.get())) {
     return absl::InternalError("cannot make an intermediate CA certificate");
   }
   return PemPair{CertPem(cert.get()), KeyPem(key.get()), SerialHex(cert.get())};

@@ -119,6 +119,32 @@ class TamperTest : public ::testing::TestWithParam<TamperCase> {
     return journal;
   }
 
+  // Opens a log on `options`, whose journal (the golden one, cleanly
+  // stopped) ends in a torn write of `torn` bytes: it opens ready with the
+  // write cut, its LOG_OPENED record (sequence kLast + 1) reports the cut,
+  // the chain goes on after it, and the journal verifies with its anchors.
+  void ExpectTornWriteCutAndChainContinued(const AuditLog::Options& options,
+                                           uint64_t torn) {
+    auto log = AuditLog::Open(options);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_TRUE((*log)->ready()) << (*log)->Readiness();
+    EXPECT_EQ((*log)->stats().torn_tail_bytes_cut, torn);
+    auto next = (*log)->AppendSync(SampleRecord(1, (*log)->citizen_key()));
+    ASSERT_THAT(next, IsOk());
+    EXPECT_EQ(next->sequence(), kLast + 2);  // after the LOG_OPENED record
+    ASSERT_THAT((*log)->Close(), IsOk());
+    log->reset();
+    const std::vector<Entry> entries = ReadEntries(options.journal_dir);
+    const AuditRecord& opened = entries[RecordAt(entries, kLast + 1)].record;
+    EXPECT_EQ(opened.kind(), AuditRecord::LOG_OPENED);
+    EXPECT_THAT(opened.details(),
+                HasSubstr(absl::StrCat("torn_tail_bytes=", torn)));
+    EXPECT_THAT(opened.details(), HasSubstr("previous_stop=clean"));
+    const VerifyReport after = Verify(options.journal_dir, true);
+    EXPECT_TRUE(after.intact()) << after.detail();
+    EXPECT_EQ(after.torn_tail_bytes(), 0u);
+  }
+
   VerifyReport Verify(const std::string& journal, bool with_anchors) {
     VerifyOptions options;
     options.key = &*golden_->key;
@@ -586,24 +612,7 @@ TEST_F(TamperTest, ATornLastWriteIsCutAndReportedNotTakenForTampering) {
   EXPECT_EQ(before.torn_tail_bytes(), write.size() * 2 / 3);
   EXPECT_EQ(before.last_sequence(), kLast);
 
-  auto log = AuditLog::Open(options);
-  ASSERT_THAT(log, IsOk());
-  EXPECT_TRUE((*log)->ready()) << (*log)->Readiness();
-  EXPECT_EQ((*log)->stats().torn_tail_bytes_cut, write.size() * 2 / 3);
-  auto next = (*log)->AppendSync(SampleRecord(1, (*log)->citizen_key()));
-  ASSERT_THAT(next, IsOk());
-  EXPECT_EQ(next->sequence(), kLast + 2);  // after the LOG_OPENED record
-  ASSERT_THAT((*log)->Close(), IsOk());
-  log->reset();
-  const std::vector<Entry> entries = ReadEntries(options.journal_dir);
-  const AuditRecord& opened = entries[RecordAt(entries, kLast + 1)].record;
-  EXPECT_EQ(opened.kind(), AuditRecord::LOG_OPENED);
-  EXPECT_THAT(opened.details(),
-              HasSubstr(absl::StrCat("torn_tail_bytes=", write.size() * 2 / 3)));
-  EXPECT_THAT(opened.details(), HasSubstr("previous_stop=clean"));
-  const VerifyReport after = Verify(options.journal_dir, true);
-  EXPECT_TRUE(after.intact()) << after.detail();
-  EXPECT_EQ(after.torn_tail_bytes(), 0u);
+  ExpectTornWriteCutAndChainContinued(options, write.size() * 2 / 3);
 }
 
 // The crash came while the first write of a new segment was on its way to
@@ -642,22 +651,7 @@ TEST_F(TamperTest, ATornFirstWriteOfANewSegmentIsCutAndTheChainGoesOn) {
       std::ios::binary | std::ios::trunc)
       << bytes;
 
-  auto log = AuditLog::Open(options);
-  ASSERT_THAT(log, IsOk());
-  EXPECT_TRUE((*log)->ready()) << (*log)->Readiness();
-  EXPECT_EQ((*log)->stats().torn_tail_bytes_cut, torn);
-  auto appended = (*log)->AppendSync(SampleRecord(1, (*log)->citizen_key()));
-  ASSERT_THAT(appended, IsOk());
-  EXPECT_EQ(appended->sequence(), kLast + 2);  // after the LOG_OPENED record
-  ASSERT_THAT((*log)->Close(), IsOk());
-  log->reset();
-  const std::vector<Entry> entries = ReadEntries(options.journal_dir);
-  const AuditRecord& opened = entries[RecordAt(entries, kLast + 1)].record;
-  EXPECT_EQ(opened.kind(), AuditRecord::LOG_OPENED);
-  EXPECT_THAT(opened.details(),
-              HasSubstr(absl::StrCat("torn_tail_bytes=", torn)));
-  const VerifyReport after = Verify(options.journal_dir, true);
-  EXPECT_TRUE(after.intact()) << after.detail();
+  ExpectTornWriteCutAndChainContinued(options, torn);
 }
 
 }  // namespace

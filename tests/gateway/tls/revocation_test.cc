@@ -53,6 +53,19 @@ class RevocationTest : public ::testing::Test {
     std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
+  // Writes the client CA to `ca_file` and its empty CRL to `crl_file`, and
+  // watches them every 10 s of `clock`.
+  absl::StatusOr<std::unique_ptr<CrlFileWatcher>> WatchEmptyList(
+      const std::string& ca_file, const std::string& crl_file,
+      resilience::FakeClock* clock) {
+    auto empty = MakeCrl(ca_, {});
+    if (!empty.ok()) return empty.status();
+    if (!ReplaceFile(ca_file, ca_.cert_pem) || !ReplaceFile(crl_file, *empty)) {
+      return absl::InternalError("cannot write the CA or CRL file");
+    }
+    return CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), clock);
+  }
+
   bool Revoked(const RevocationLists& lists, const PemPair& cert) {
     X509Ptr x509 = ParseFirstCertificate(cert.cert_pem);
     EXPECT_NE(x509, nullptr);
@@ -201,13 +214,8 @@ TEST_F(RevocationTest, NextUpdateIsTheEarliestOfTheLists) {
 TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   const std::string ca_file = dir_ + "/ca.pem";
   const std::string crl_file = dir_ + "/clients.crl";
-  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
-  auto empty = MakeCrl(ca_, {});
-  ASSERT_THAT(empty, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
   resilience::FakeClock clock;
-  auto watcher =
-      CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), &clock);
+  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
   ASSERT_THAT(watcher, IsOk());
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 
@@ -230,6 +238,8 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   clock.Advance(absl::Seconds(10));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
   // A good file again is used again.
+  auto empty = MakeCrl(ca_, {});
+  ASSERT_THAT(empty, IsOk());
   ASSERT_TRUE(ReplaceFile(crl_file, *empty));
   clock.Advance(absl::Seconds(10));
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
@@ -241,13 +251,8 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
 TEST_F(RevocationTest, WatcherTriesAgainWhenTheCaFileChanges) {
   const std::string ca_file = dir_ + "/ca.pem";
   const std::string crl_file = dir_ + "/clients.crl";
-  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
-  auto empty = MakeCrl(ca_, {});
-  ASSERT_THAT(empty, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
   resilience::FakeClock clock;
-  auto watcher =
-      CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), &clock);
+  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
   ASSERT_THAT(watcher, IsOk());
 
   auto other = lienthong::testing::MakeCa("New client CA");
