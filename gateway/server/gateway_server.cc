@@ -275,7 +275,9 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
       config, [this](absl::string_view type) {
         return resources_.registry->EmptyConfigFor(type);
       }));
-  LIENTHONG_ASSIGN_OR_RETURN(auto runtime, BuildRuntime(config, resources_));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      auto runtime,
+      BuildRuntime(config, resources_, services_->runtime().get()));
   // The handshake's client list first: a client removed by this reload
   // cannot open new connections once the reload has returned.
   LIENTHONG_RETURN_IF_ERROR(admission_->Update(config.clients()));

@@ -22,6 +22,9 @@ namespace lienthong::server {
 // The protections in front of one national system (adapter instance).
 struct UpstreamGuard {
   std::string system;
+  // What the guard was built from (the adapter instance's settings and the
+  // retry budget, serialized): a reload keeps the guard while it is equal.
+  std::string settings;
   std::unique_ptr<resilience::CircuitBreaker> breaker;
   std::unique_ptr<resilience::ConcurrencyLimiter> in_flight;
   std::unique_ptr<resilience::RetryBudget> budget;

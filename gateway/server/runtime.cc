@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "gateway/config/config_error.h"
 #include "gateway/status/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::server {
 namespace {
@@ -122,11 +124,46 @@ absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
   return absl::OkStatus();
 }
 
+// The protections in front of one instance: `previous`'s when it was built
+// from the same settings, new ones otherwise.
+absl::StatusOr<std::shared_ptr<UpstreamGuard>> GuardFor(
+    const lienthong::config::v1::AdapterInstance& instance,
+    const resilience::RetryBudgetOptions& budget, const Runtime* previous,
+    const std::string& path) {
+  std::string settings;
+  {
+    google::protobuf::io::StringOutputStream out(&settings);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    instance.SerializeToCodedStream(&coded);
+  }
+  absl::StrAppend(&settings, "|budget ", budget.ratio);
+  if (previous != nullptr) {
+    auto it = previous->guards.find(instance.name());
+    if (it != previous->guards.end() && it->second->settings == settings) {
+      return it->second;
+    }
+  }
+  resilience::CircuitBreakerOptions breaker =
+      BreakerOptions(instance.breaker());
+  LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+      path + ".breaker", resilience::ValidateCircuitBreakerOptions(breaker)));
+  auto guard = std::make_shared<UpstreamGuard>();
+  guard->system = instance.name();
+  guard->settings = std::move(settings);
+  guard->breaker =
+      std::make_unique<resilience::CircuitBreaker>(instance.name(), breaker);
+  guard->in_flight = std::make_unique<resilience::ConcurrencyLimiter>(
+      OrDefault(instance.max_in_flight(), 2000));
+  guard->budget = std::make_unique<resilience::RetryBudget>(budget);
+  return guard;
+}
+
 // Creates every adapter instance with the protections in front of it.
 absl::Status AddAdapters(const GatewayConfig& config,
                          const RuntimeResources& resources,
                          const resilience::RetryBudgetOptions& budget,
-                         Runtime& runtime) {
+                         const Runtime* previous, Runtime& runtime) {
   for (int i = 0; i < config.adapters_size(); ++i) {
     const auto& instance = config.adapters(i);
     const std::string path = absl::StrCat("adapters[", i, "]");
@@ -146,17 +183,8 @@ absl::Status AddAdapters(const GatewayConfig& config,
                      "adapter '", instance.name(), "': ",
                      adapter.status().message())));
     }
-    resilience::CircuitBreakerOptions breaker =
-        BreakerOptions(instance.breaker());
-    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
-        path + ".breaker", resilience::ValidateCircuitBreakerOptions(breaker)));
-    auto guard = std::make_unique<UpstreamGuard>();
-    guard->system = instance.name();
-    guard->breaker =
-        std::make_unique<resilience::CircuitBreaker>(instance.name(), breaker);
-    guard->in_flight = std::make_unique<resilience::ConcurrencyLimiter>(
-        OrDefault(instance.max_in_flight(), 2000));
-    guard->budget = std::make_unique<resilience::RetryBudget>(budget);
+    LIENTHONG_ASSIGN_OR_RETURN(auto guard,
+                               GuardFor(instance, budget, previous, path));
     if (!runtime.guards.emplace(instance.name(), std::move(guard)).second) {
       return absl::InternalError(absl::StrCat(
           "adapter name '", instance.name(), "' used twice: the config was "
@@ -316,7 +344,8 @@ absl::Status CheckRecordGrants(const GatewayConfig& config,
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
-    const GatewayConfig& config, const RuntimeResources& resources) {
+    const GatewayConfig& config, const RuntimeResources& resources,
+    const Runtime* previous) {
   auto runtime = std::make_shared<Runtime>();
   auto policy = policy::Policy::FromConfig(config);
   if (!policy.ok()) return config::AtConfigField("clients", policy.status());
@@ -329,7 +358,8 @@ absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
   LIENTHONG_RETURN_IF_ERROR(
       config::AtConfigField("resilience.retry_budget_ratio",
                             resilience::ValidateRetryBudgetOptions(budget)));
-  LIENTHONG_RETURN_IF_ERROR(AddAdapters(config, resources, budget, *runtime));
+  LIENTHONG_RETURN_IF_ERROR(
+      AddAdapters(config, resources, budget, previous, *runtime));
   LIENTHONG_RETURN_IF_ERROR(AddRoutes(config, resources, *runtime));
   LIENTHONG_RETURN_IF_ERROR(AddRecordTypes(config, resources, *runtime));
   LIENTHONG_RETURN_IF_ERROR(CheckRecordGrants(config, *runtime));

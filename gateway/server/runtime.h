@@ -58,7 +58,9 @@ class Runtime {
   std::vector<std::unique_ptr<adapters::Adapter>> adapters;
   // The instances above by their config names.
   std::map<std::string, adapters::Adapter*, std::less<>> adapters_by_name;
-  std::map<std::string, std::unique_ptr<UpstreamGuard>, std::less<>> guards;
+  // Shared with the runtime a reload replaces when the instance's settings
+  // are unchanged (see BuildRuntime).
+  std::map<std::string, std::shared_ptr<UpstreamGuard>, std::less<>> guards;
   std::map<std::string, Route, std::less<>> routes;
   // GetRecord's routes, one per adapter instance that serves records, by
   // instance name (a route entry for GetRecord tunes its timeout and
@@ -95,10 +97,15 @@ struct RuntimeResources {
 // INVALID_ARGUMENT marked with the config field it is
 // about (config::AtConfigField: "routes[0].adapter: adapter 'vneid' ...
 // cannot serve ..."), INTERNAL when `config` was not validated.
+// `previous`, the runtime a reload replaces (null at start): an adapter
+// instance whose settings (type, config, breaker, in-flight cap) and the
+// retry budget are unchanged keeps its protections, so a reload neither
+// closes an open breaker nor lets a second cap's worth of calls through
+// beside those still in flight under the first.
 // REQUIRES: config::ValidateConfig(config) passed; `resources` outlive it.
 absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
     const lienthong::config::v1::GatewayConfig& config,
-    const RuntimeResources& resources);
+    const RuntimeResources& resources, const Runtime* previous = nullptr);
 
 }  // namespace lienthong::server
 

@@ -529,6 +529,36 @@ TEST_F(GatewayServerTest, ACallersShortDeadlineDoesNotOpenTheBreaker) {
   EXPECT_EQ(script_.calls(), calls);
 }
 
+// A reload (logrotate's daily SIGHUP) keeps the protections of a national
+// system whose settings it does not change: an open breaker stays open.
+// Changed settings give the system new ones.
+TEST_F(GatewayServerTest, AReloadKeepsTheBreakerOfAnUnchangedSystem) {
+  lienthong::config::v1::GatewayConfig config = Config();
+  config.mutable_adapters(0)->mutable_breaker()->set_consecutive_failures(2);
+  config.mutable_adapters(0)->mutable_breaker()->set_open_seconds(60);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  script_.NeedTime(absl::Seconds(5));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Lookup("dossier-system", GoodLookup()).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  script_.NeedTime(absl::ZeroDuration());
+  const int calls = script_.calls();
+  ASSERT_THAT(Lookup("dossier-system", GoodLookup()).error_message(),
+              HasSubstr("circuit breaker"));
+
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  grpc::Status refused = Lookup("dossier-system", GoodLookup());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(refused.error_message(), HasSubstr("circuit breaker"));
+  EXPECT_EQ(script_.calls(), calls);
+
+  config.mutable_adapters(0)->mutable_breaker()->set_open_seconds(30);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());
+  EXPECT_EQ(script_.calls(), calls + 1);
+}
+
 TEST(GatewayServerStartTest, ConfigsThatCannotServeAreRefusedAtTheirField) {
   Script script;
   adapters::AdapterRegistry registry;
