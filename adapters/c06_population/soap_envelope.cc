@@ -90,14 +90,22 @@ absl::string_view Text(pugi::xml_node node) {
 
 bool IsEmptyElement(pugi::xml_node node) {
   if (!node) return true;
-  for (pugi::xml_node child : node.children()) {
-    if (child.type() == pugi::node_element) {
-      if (!IsEmptyElement(child)) return false;
-    } else if ((child.type() == pugi::node_pcdata ||
-                child.type() == pugi::node_cdata) &&
-               !absl::StripAsciiWhitespace(child.value()).empty()) {
+  // Walked without recursion: a hostile reply nests elements deeper than
+  // a thread's stack holds frames (pugixml itself parses them iteratively).
+  for (pugi::xml_node at = node.first_child(); at;) {
+    if ((at.type() == pugi::node_pcdata || at.type() == pugi::node_cdata) &&
+        !absl::StripAsciiWhitespace(at.value()).empty()) {
       return false;
     }
+    if (at.type() == pugi::node_element && at.first_child()) {
+      at = at.first_child();
+      continue;
+    }
+    while (!at.next_sibling()) {
+      at = at.parent();
+      if (at == node) return true;
+    }
+    at = at.next_sibling();
   }
   return true;
 }
