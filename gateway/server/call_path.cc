@@ -9,12 +9,17 @@
 #include "gateway/server/outbound_metadata.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/empty.pb.h"
 #include "grpc/grpc.h"
 #include "grpc/support/time.h"
 
 namespace lienthong::server {
 namespace {
+
+// In an audit record, for a purpose, dossier or unit code a refused call
+// sent that breaks its rule.
+constexpr char kNotKept[] = "(not valid: not kept)";
 
 std::string NewTraceId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -165,14 +170,27 @@ void Services::Complete(
 lienthong::v1::AuditRecord Services::AuditRecordOf(
     const CallRecord& call, const absl::Status& status) const {
   lienthong::v1::AuditRecord record = recorder_->Record(call, status);
-  record.set_purpose(call.purpose);
-  record.set_dossier_id(call.dossier_id);
+  // What the audit keeps in clear, only as its rule allows: a refused
+  // call's request may hold anything there (a citizen's ID sent as the
+  // dossier, a name), and an answered call's passed these rules already.
+  const auto kept = [&status](const std::string& value, auto rule) {
+    return status.ok() || value.empty() || rule(value) ? value
+                                                       : std::string(kNotKept);
+  };
+  record.set_purpose(kept(call.purpose, [](absl::string_view v) {
+    return validation::ValidatePurpose(v).ok();
+  }));
+  record.set_dossier_id(kept(call.dossier_id, validation::IsDossierCode));
   if (!call.citizen_id.empty()) {
     audit_->citizen_key().Fill(call.citizen_id, &record);
   }
-  audit_->citizen_key().FillOfficer(call.officer.citizen_id(),
-                                    call.officer.unit_code(),
-                                    call.officer.account(), &record);
+  audit_->citizen_key().FillOfficer(
+      call.officer.citizen_id(),
+      kept(call.officer.unit_code(),
+           [](absl::string_view v) {
+             return validation::ValidateUnitCode(v, "").ok();
+           }),
+      call.officer.account(), &record);
   if (!call.record_type.empty()) {
     record.set_record_type(call.record_type);
     record.set_record_key_hmac(

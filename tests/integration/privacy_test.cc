@@ -49,6 +49,22 @@ TEST(PrivacyTest, NoPlaintextCitizenIdInLogsStoreMetricsOrErrors) {
       messages.push_back(stub->LookupCitizen(&context, request, &citizen)
                              .error_message());
     }
+    // Refused calls with the ID where a dossier or a purpose belongs: their
+    // audit records keep neither in clear.
+    for (int misplaced = 0; misplaced < 2; ++misplaced) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      lienthong::v1::LookupCitizenRequest request;
+      request.set_citizen_id(id);
+      request.set_purpose(misplaced == 1 ? id : "1.001193");
+      if (misplaced == 0) request.set_dossier_id(id);
+      request.mutable_fields()->add_paths("name");
+      *request.mutable_officer() = TestOfficer();
+      lienthong::v1::Citizen citizen;
+      grpc::Status refused = stub->LookupCitizen(&context, request, &citizen);
+      EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      messages.push_back(refused.error_message());
+    }
   }
   std::string metrics =
       HttpGet(absl::StrCat("http://127.0.0.1:", gateway->admin_port, "/metrics"));
