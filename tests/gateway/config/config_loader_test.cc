@@ -413,8 +413,10 @@ adapters:
         client_cert_file: ""
       path: relative/not/a/file
 )";
-  auto config = Parse(yaml, "/etc/lt");
+  auto config =
+      Parse(absl::StrCat(yaml, "audit:\n  anchor_file: off\n"), "/etc/lt");
   ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->audit().anchor_file(), "off");  // turned off, not a file
   const auto& tls = config->listener().tls();
   EXPECT_EQ(tls.cert_file(), "/etc/lt/certs/gateway.pem");
   EXPECT_EQ(tls.key_file(), "/run/secrets/gateway.key");  // already absolute
