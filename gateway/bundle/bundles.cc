@@ -107,6 +107,13 @@ absl::Status Bundles::Start(
   return absl::OkStatus();
 }
 
+absl::Status Bundles::CheckRuntime(
+    std::shared_ptr<const server::Runtime> runtime) const {
+  RuntimeStepInvoker invoker([runtime] { return runtime; },
+                             StepCallPolicy(config_));
+  return CheckDefinitions(config_, invoker);
+}
+
 void Bundles::Stop() {
   if (orchestrator_ != nullptr) orchestrator_->Stop();
 }

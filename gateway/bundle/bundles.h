@@ -68,6 +68,13 @@ class Bundles {
   absl::Status Start(BundleAuthorizer authorize,
                      std::shared_ptr<const calls::CallRecorder> recorder);
 
+  // Whether `runtime` (a reload's) serves the running definitions' steps
+  // (CheckDefinitions against its adapters): a step's adapter retyped or
+  // removed would refuse or stall the bundles in flight. INVALID_ARGUMENT
+  // marked with the definition's field. Thread-safe.
+  absl::Status CheckRuntime(
+      std::shared_ptr<const server::Runtime> runtime) const;
+
   // Stops the orchestrator. REQUIRES: after the server serving service()
   // has shut down. Idempotent.
   void Stop();

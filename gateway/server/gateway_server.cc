@@ -278,6 +278,10 @@ absl::Status GatewayServer::Reload(const GatewayConfig& config) {
   LIENTHONG_ASSIGN_OR_RETURN(
       auto runtime,
       BuildRuntime(config, resources_, services_->runtime().get()));
+  for (const ExtraService& extra : extra_services_) {
+    if (extra.serves_with)
+      LIENTHONG_RETURN_IF_ERROR(extra.serves_with(runtime));
+  }
   // The handshake's client list first: a client removed by this reload
   // cannot open new connections once the reload has returned.
   LIENTHONG_RETURN_IF_ERROR(admission_->Update(config.clients()));

@@ -46,6 +46,11 @@ struct ExtraService {
   // What it needs beyond the gateway (its store can be reached), or null:
   // nothing. OK, or UNAVAILABLE saying why (no secrets, no personal data).
   std::function<absl::Status()> ready;
+  // Whether it can go on with a reload's runtime (the bundles: their
+  // running definitions' steps against its adapters), or null: it can.
+  // A refusal (INVALID_ARGUMENT marked with its config field) refuses the
+  // reload.
+  std::function<absl::Status(std::shared_ptr<const Runtime>)> serves_with;
 };
 
 class GatewayServer {
@@ -121,8 +126,8 @@ class GatewayServer {
   // atomically: calls in flight finish on the old set, new calls use the new
   // one, new connections are admitted in the TLS handshake by the new client
   // list (existing ones end within the listener's maximum connection age).
-  // On any error (INVALID_ARGUMENT naming it, as Start's) the running set
-  // stays.
+  // On any error (INVALID_ARGUMENT naming it, as Start's, or an extra
+  // service's serves_with refusal) the running set stays.
   // Listener and TLS settings are not reloaded (certificate and CRL files
   // are re-read on their own). Thread-safe.
   absl::Status Reload(const lienthong::config::v1::GatewayConfig& config);

@@ -346,7 +346,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     extra_services.push_back(
         {portal_sync->service(),
          lienthong::v1::PortalSyncService::service_full_name(),
-         [sync = portal_sync.get()] { return sync->Ready(); }});
+         [sync = portal_sync.get()] { return sync->Ready(); }, nullptr});
   }
   // Interconnected procedures, when configured: their steps call adapters
   // of the gateway's runtime, which exists once the server has started.
@@ -358,9 +358,12 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
         portal_sync != nullptr ? &portal_sync->outbox() : nullptr);
     if (!created.ok()) return Fail(positions.Locate(created.status()), 2);
     bundles = *std::move(created);
-    extra_services.push_back({bundles->service(),
-                              lienthong::v1::BundleService::service_full_name(),
-                              nullptr});
+    extra_services.push_back(
+        {bundles->service(), lienthong::v1::BundleService::service_full_name(),
+         nullptr,
+         [b = bundles.get()](std::shared_ptr<const server::Runtime> runtime) {
+           return b->CheckRuntime(std::move(runtime));
+         }});
   }
   auto server = server::GatewayServer::Start(*config, registry, http->get(),
                                              extra_services, *pg_pool);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -273,6 +274,11 @@ class BundleEnv {
     absl::MutexLock lock(&mu_);
     port_ = gateway_->port;
   }
+  // Writes `yaml` as the gateway's config and sends SIGHUP.
+  void Reload(const std::string& yaml) {
+    std::ofstream(dir_ + "/gateway.yaml") << yaml;
+    kill(gateway_->process.pid(), SIGHUP);
+  }
   void Kill() { gateway_->process.Stop(SIGKILL); }
   int StopGracefully() { return gateway_->process.Stop(SIGTERM); }
 
@@ -282,6 +288,7 @@ class BundleEnv {
   }
   int sim_port() const { return sim_->port; }
   const std::string& dir() const { return dir_; }
+  const std::string& yaml() const { return yaml_; }
 
  private:
   std::string dir_, yaml_;
@@ -522,6 +529,30 @@ TEST(BundleIntegrationTest,
   EXPECT_GE(reported[0].progress_size(),
             4);  // started, then each of three steps
   ExpectProgressOnceInOrder(env, reported);
+  EXPECT_EQ(env.StopGracefully(), 0);
+}
+
+// A reload whose adapters the running bundles' steps cannot use (here the
+// civil-status instance retyped as a residence agency, which registers no
+// births) is refused, naming the step; bundles go on with the running
+// adapters instead of having their steps refused or stalled.
+TEST(BundleIntegrationTest, AReloadTheRunningStepsCannotUseIsRefused) {
+  BundleEnv env;
+  ASSERT_NO_FATAL_FAILURE(env.SetUp("reload"));
+  const std::string retyped = absl::StrReplaceAll(
+      env.yaml(), {{"name: civil-status\n    type: civil-status-rest",
+                    "name: civil-status\n    type: residence-rest"}});
+  ASSERT_NE(retyped, env.yaml());
+  env.Reload(retyped);
+  const std::string log = env.dir() + "/gateway.log";
+  ASSERT_TRUE(WaitForFileLine(log, "config reload refused", absl::Seconds(10)));
+  EXPECT_TRUE(WaitForFileLine(log, "steps[0].operation", absl::Seconds(1)));
+
+  auto birth = Start(env, BirthRequest(7));
+  ASSERT_TRUE(birth.ok()) << birth.status();
+  const Bundle born = WatchUntil(env, birth->bundle_id(), Ended);
+  EXPECT_EQ(born.state(), lienthong::v1::BUNDLE_COMPLETED)
+      << born.DebugString();
   EXPECT_EQ(env.StopGracefully(), 0);
 }
 

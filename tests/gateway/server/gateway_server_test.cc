@@ -594,10 +594,12 @@ TEST(GatewayServerHealthTest, AServiceBesideTheGatewayFollowsItsOwnCheck) {
   absl::Mutex mu;
   absl::Status store = absl::OkStatus();
   auto server = GatewayServer::Start(Config(), registry, nullptr,
-                                     {{&portal, portal_name, [&mu, &store] {
+                                     {{&portal, portal_name,
+                                       [&mu, &store] {
                                          absl::MutexLock lock(&mu);
                                          return store;
-                                       }}});
+                                       },
+                                       nullptr}});
   ASSERT_THAT(server, IsOk());
   const int port = (*server)->port();
   EXPECT_THAT((*server)->Ready(), IsOk());
