@@ -371,6 +371,35 @@ void SetManifestEnd(const ChosenSegments& chosen,
   manifest.set_last_segment(chosen.files.back().number);
 }
 
+// Makes way for the archive `folder` of the journal whose first chosen
+// segment is `first`: a folder already there is removed only when it is
+// this journal's, left by a run that stopped before its anchor; another
+// journal's archive (two journals given one archive folder) is never
+// touched: FAILED_PRECONDITION.
+absl::Status ClearUnanchored(const std::string& folder,
+                             const SegmentFile& first) {
+  std::error_code error;
+  if (!std::filesystem::exists(folder, error)) return absl::OkStatus();
+  LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment,
+                             MappedSegment::Open(first.path));
+  absl::StatusOr<std::string> bytes =
+      ReadWholeFile(absl::StrCat(folder, "/", kManifestFile));
+  AuditArchiveManifest manifest;
+  if (!bytes.ok() || !ParseJson(*bytes, &manifest) ||
+      manifest.journal_id() != ToHex(segment.header().journal_id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "audit archive: '", folder,
+        "' exists and is not an unfinished "
+        "archive of this journal (another journal's?); nothing was archived: "
+        "give each journal an archive folder of its own"));
+  }
+  if (std::filesystem::remove_all(folder, error); error) {
+    return absl::UnavailableError(absl::StrCat("audit archive: cannot remove '",
+                                               folder, "': ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 // Writes the archive `folder`: copies of the chosen segments and the manifest,
 // built in `folder`.tmp and renamed into place. Returns the manifest's bytes.
 absl::StatusOr<std::string> WriteArchive(const ArchiveOptions& options,
@@ -381,9 +410,15 @@ absl::StatusOr<std::string> WriteArchive(const ArchiveOptions& options,
   const std::string& archive_dir = options.archive_dir;
   const std::string tmp = absl::StrCat(folder, ".tmp");
   std::error_code error;
-  std::filesystem::create_directories(archive_dir, error);
+  if (std::filesystem::create_directories(archive_dir, error)) {
+    // A new folder's own entry, so that a crash cannot lose the archive.
+    std::filesystem::path made =
+        std::filesystem::absolute(archive_dir).lexically_normal();
+    if (!made.has_filename()) made = made.parent_path();  // a trailing '/'
+    LIENTHONG_RETURN_IF_ERROR(SyncPath(made.parent_path().string()));
+  }
+  LIENTHONG_RETURN_IF_ERROR(ClearUnanchored(folder, chosen.files.front()));
   std::filesystem::remove_all(tmp, error);
-  std::filesystem::remove_all(folder, error);  // unanchored: from a crash
   if (::mkdir(tmp.c_str(), 0700) != 0) return Errno("cannot create", tmp);
   ReadProgress copied;
   copied.done = verify_steps;

@@ -277,6 +277,60 @@ TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
   EXPECT_EQ(unanchored.first_bad_sequence(), 1u);
 }
 
+// Two journals given one archive folder: the second's first archive would
+// have the first's number; the first's archive is left as it is and the
+// second archives nothing. A journal's own unfinished archive is replaced.
+TEST_F(OperatorTest,
+       AnotherJournalsArchiveIsNeverReplacedAnOwnUnfinishedOneIs) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);
+  ArchiveOptions archive;
+  archive.journal_dir = options_.journal_dir;
+  archive.archive_dir = dir_.File("archive");
+  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
+  archive.key = &*key_;
+  auto first = ArchiveSegments(archive);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_EQ(first->archive, 1u);
+  const std::string manifest = ReadAll(first->folder + "/MANIFEST.json");
+  ASSERT_FALSE(manifest.empty());
+
+  ScratchDir other_dir;
+  const AuditLog::Options other = TestOptions(other_dir);
+  {
+    auto log = AuditLog::Open(other);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT(AppendMany(**log, 1, 6000, old), IsOk());
+    ASSERT_THAT((*log)->Close(), IsOk());
+  }
+  auto other_key = SigningKey::FromPemFile(other.signing_key_file);
+  ASSERT_THAT(other_key, IsOk());
+  ArchiveOptions second = archive;
+  second.journal_dir = other.journal_dir;
+  second.key = &*other_key;
+  EXPECT_THAT(ArchiveSegments(second),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not an unfinished archive of this journal")));
+  EXPECT_EQ(ReadAll(first->folder + "/MANIFEST.json"), manifest);
+  auto still = ListSegments(other.journal_dir);
+  ASSERT_THAT(still, IsOk());
+  EXPECT_GE(still->size(), 3u);  // nothing left the second journal
+
+  // This journal's own unfinished archive (a run that stopped between its
+  // rename and its anchor) is made again.
+  Run(3000, old + absl::Hours(1));
+  const std::string unfinished = archive.archive_dir + "/000002";
+  std::filesystem::create_directories(unfinished);
+  std::filesystem::copy_file(first->folder + "/MANIFEST.json",
+                             unfinished + "/MANIFEST.json");
+  auto again = ArchiveSegments(archive);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->archive, 2u);
+  const VerifyReport whole = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(whole.intact()) << whole.DebugString();
+  EXPECT_EQ(whole.archives_checked(), 2u);
+}
+
 TEST_F(OperatorTest, NothingRecentIsArchived) {
   Run(6000);  // records of now
   ArchiveOptions archive;
