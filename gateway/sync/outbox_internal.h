@@ -53,8 +53,9 @@ inline void SortUnique(std::vector<std::string>& ids) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 }
 
-// The ids given to RetryDeadLetters as numbers. INVALID_ARGUMENT for one
-// that is not a positive number.
+// The ids given to RetryDeadLetters as numbers, each once ("7" and "07"
+// are one letter, which must not be put back, and taken off its job's dead
+// count, twice). INVALID_ARGUMENT for one that is not a positive number.
 inline absl::StatusOr<std::vector<int64_t>> ParseDeadLetterIds(
     absl::Span<const std::string> ids) {
   std::vector<int64_t> wanted;
@@ -66,6 +67,8 @@ inline absl::StatusOr<std::vector<int64_t>> ParseDeadLetterIds(
     }
     wanted.push_back(n);
   }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   return wanted;
 }
 
