@@ -8,7 +8,13 @@ namespace lienthong::storage {
 absl::StatusOr<int> SchemaVersion(Database& db) {
   LIENTHONG_ASSIGN_OR_RETURN(Statement get, db.Prepare("PRAGMA user_version"));
   LIENTHONG_ASSIGN_OR_RETURN(bool row, get.Step());
-  return row ? get.Int(0) : 0;
+  const int version = row ? get.Int(0) : 0;
+  if (version < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        db.label(), " '", db.path(), "' has schema version ", version,
+        ", which no gateway writes: a damaged or foreign file"));
+  }
+  return version;
 }
 
 namespace {

@@ -35,7 +35,8 @@ struct SchemaUpgrade {
 };
 
 // Returns the database's schema version (0 for a new file). UNAVAILABLE
-// when it cannot be read. Thread-compatible, as the Database.
+// when it cannot be read; FAILED_PRECONDITION when it is negative (no
+// gateway's file). Thread-compatible, as the Database.
 absl::StatusOr<int> SchemaVersion(Database& db);
 
 // Returns OK when `db` is at most at `known_version`; otherwise

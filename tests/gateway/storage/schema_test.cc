@@ -130,6 +130,20 @@ TEST_F(SchemaTest, AFileNewerThanTheCodeIsRefused) {
   EXPECT_THAT(SchemaVersion(*db), IsOkAndHolds(3));
 }
 
+// A negative version (PRAGMA user_version is any 32-bit number) is no
+// gateway's: refused, not taken as a position in the list of upgrades.
+TEST_F(SchemaTest, ANegativeVersionIsRefused) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_THAT(db->Exec("PRAGMA user_version=-1"), IsOk());
+  const auto refused = StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("schema version -1, which no "
+                                          "gateway writes"));
+  EXPECT_THAT(UpgradeSchema(*db, Upgrades(2)), refused);
+  EXPECT_THAT(CheckSchemaNotNewer(*db, 2), refused);
+  EXPECT_THAT(ran_, IsEmpty());
+}
+
 TEST_F(SchemaTest, AFailedUpgradeLeavesTheFileAsItWas) {
   {
     auto db = Open();
