@@ -436,6 +436,10 @@ absl::Status ReadJsonRows(absl::string_view text, std::vector<RawRow>& rows) {
             absl::StrCat("line ", value.line, ": \"procedures\" is ",
                          JsonTypeName(value.type), "; ", kShape));
       }
+      if (array != nullptr) {  // one list would be read, the other not
+        return absl::InvalidArgumentError(absl::StrCat(
+            "line ", value.line, ": \"procedures\" appears twice; ", kShape));
+      }
       array = &value;
     }
   }
