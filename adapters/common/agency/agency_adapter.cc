@@ -12,6 +12,7 @@
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/citizen_id.h"
 #include "gateway/validation/dates.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/util/json_util.h"
@@ -150,6 +151,17 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
         return absl::InternalError(absl::StrCat(
             "agency '", agency_, "' applied ", op.info.name, " but its ",
             member, " is not usable text: ", text.message()));
+      }
+      // A citizen's ID (the child's, sent by later steps and hashed in
+      // the audit): an ID, not a JSON number that lost its leading 0.
+      if (output == "citizen_id" || absl::EndsWith(output, "_citizen_id")) {
+        if (absl::Status id =
+                validation::ValidateCitizenId(*value, nullptr, absl::Now());
+            !id.ok()) {
+          return absl::InternalError(absl::StrCat(
+              "agency '", agency_, "' applied ", op.info.name, " but its ",
+              member, " is not a citizen's ID: ", id.message()));
+        }
       }
       reply.value.outputs[output] = *std::move(value);
     }

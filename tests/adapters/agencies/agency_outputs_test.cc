@@ -40,8 +40,16 @@ class FakeHttp final : public HttpClient {
 class AgencyOutputsTest : public ::testing::Test {
  protected:
   AgencyOutputsTest() {
+    MakeAdapter({{"certificate_number", "SoGiayKhaiSinh"}});
+  }
+
+  // register_birth, giving `outputs` (name, answer member).
+  void MakeAdapter(std::vector<std::pair<std::string, std::string>> outputs) {
     AgencyOperation op;
-    op.info = {"register_birth", {"full_name"}, {}, {"certificate_number"}};
+    op.info = {"register_birth", {"full_name"}, {}, {}};
+    for (const auto& [output, member] : outputs) {
+      op.info.outputs.push_back(output);
+    }
     op.path = "/khaisinh";
     op.build_body =
         [](const StepInputs& in) -> absl::StatusOr<google::protobuf::Struct> {
@@ -51,7 +59,7 @@ class AgencyOutputsTest : public ::testing::Test {
       Put(body, "HoTen", *name);
       return body;
     };
-    op.output_members = {{"certificate_number", "SoGiayKhaiSinh"}};
+    op.output_members = {outputs.begin(), outputs.end()};
     lienthong::config::v1::HttpsUpstream upstream;
     upstream.set_base_url("https://agency.example:8443");
     std::vector<AgencyOperation> operations;
@@ -113,6 +121,27 @@ TEST_F(AgencyOutputsTest, RefusesOutputsThatAreNotUsableText) {
   EXPECT_THAT(Answer(R"({"error_code": "0", "data": {}})"),
               StatusIs(absl::StatusCode::kInternal,
                        HasSubstr("but its answer lacks SoGiayKhaiSinh")));
+}
+
+// An output that is a citizen's ID (the child's, which later steps send
+// and the audit hashes) must be one: a JSON number has lost its leading 0.
+TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
+  MakeAdapter(
+      {{"certificate_number", "SoGiayKhaiSinh"}, {"citizen_id", "SoDinhDanh"}});
+  absl::StatusOr<StepOutcome> outcome = Answer(
+      R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000123"}})");
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_EQ(outcome->outputs["citizen_id"], "033226000123");
+  for (const char* id : {"33226000123", "\"N/A\"", "\"03322600012X\""}) {
+    SCOPED_TRACE(id);
+    EXPECT_THAT(
+        Answer(absl::StrCat(
+            R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": )",
+            id, "}}")),
+        StatusIs(absl::StatusCode::kInternal,
+                 AllOf(HasSubstr("but its SoDinhDanh is not a citizen's ID"),
+                       Not(HasSubstr("33226")))));
+  }
 }
 
 }  // namespace
