@@ -109,6 +109,12 @@ void JwksCache::Fetch(absl::Time deadline, int attempt) {
       keys = Unavailable(absl::StrCat("HTTP ", response->status));
     } else {
       keys = ParseJwkSet(response->body);
+      // Nothing it could verify with (an empty set, or only keys of other
+      // uses or algorithms): a failed fetch, so that the keys held stay
+      // and no authorisation code is spent on a set that verifies nothing.
+      if (keys.ok() && keys->empty()) {
+        keys = Unavailable("the realm's key set holds no usable key");
+      }
     }
     if (!keys.ok() && transient && attempt < kMaxAttempts &&
         absl::Now() < deadline) {

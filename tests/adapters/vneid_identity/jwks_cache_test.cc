@@ -222,6 +222,18 @@ TEST_F(JwksCacheTest, OldKeysAreRefetchedAndServeWhileTheRealmFails) {
                        "id token signed by an unknown key"));
 }
 
+// A set with no usable key (a realm's glitch) is a failed fetch: the keys
+// held stay, and a sign-in is not sent on to spend its code for nothing.
+TEST_F(JwksCacheTest, ASetWithoutUsableKeysKeepsTheKeysHeld) {
+  Load();
+  clock_.Advance(absl::Hours(1));
+  auto stale = Get("k1");
+  http_.Answer(Ok(R"({"keys":[]})"));
+  ASSERT_TRUE(stale->done);
+  ASSERT_THAT(stale->key.status(), IsOk());
+  EXPECT_NE(stale->key->get(), nullptr);
+}
+
 TEST_F(JwksCacheTest,
        WithoutKeysAFailedFetchIsUnavailableAndNotRepeatedAtOnce) {
   auto first = Warm();
@@ -258,6 +270,9 @@ TEST_F(JwksCacheTest, FailuresThatAreNotTransientAreNotRetried) {
        "VNeID signing keys unavailable: HTTP 404"},
       {Ok("<html>"), absl::StatusCode::kUnavailable,
        "VNeID sent malformed signing keys: not a JWK Set"},
+      {Ok(R"({"keys":[]})"), absl::StatusCode::kUnavailable,
+       "VNeID signing keys unavailable: the realm's key set holds no usable "
+       "key"},
       {absl::DeadlineExceededError("slow"), absl::StatusCode::kDeadlineExceeded,
        "VNeID did not answer in time"},
   };
