@@ -36,6 +36,10 @@ using google::protobuf::Reflection;
 
 // Deeper than any sane config; also stops a self-referencing YAML alias.
 constexpr int kMaxDepth = 32;
+// More values than any config holds: YAML aliases repeat what they name
+// without repeating its bytes, so a small file (under the loader's 4 MiB)
+// could otherwise ask for billions of values and hold a reload for good.
+constexpr int64_t kMaxValues = 500000;
 // Longest number echoed back in an out-of-range message.
 constexpr size_t kMaxEchoedNumber = 32;
 
@@ -130,6 +134,7 @@ class Converter {
                               Message* message, const std::string& path,
                               int depth) {
     if (depth > kMaxDepth) return FieldError(mark, path, "nested too deeply");
+    LIENTHONG_RETURN_IF_ERROR(CountValue(mark, path));
     LIENTHONG_RETURN_IF_ERROR(CheckTag(node, mark, path));
     if (!node.IsMap()) return TypeError(node, mark, path, "a map");
     const Descriptor* descriptor = message->GetDescriptor();
@@ -343,9 +348,19 @@ class Converter {
 
   // One scalar: a singular field's value, or an item appended to a repeated
   // field (or a map entry's key or value).
+  // Counts one more value read (aliases included), refusing past kMaxValues.
+  absl::Status CountValue(const YAML::Mark& mark, const std::string& path) {
+    if (++values_ <= kMaxValues) return absl::OkStatus();
+    return FieldError(mark, path,
+                      absl::StrCat("the config holds more than ", kMaxValues,
+                                   " values (counting each use of a YAML "
+                                   "alias)"));
+  }
+
   absl::Status ParseScalar(const YAML::Node& node, const YAML::Mark& mark,
                            Message* message, const FieldDescriptor* field,
                            const std::string& path) {
+    LIENTHONG_RETURN_IF_ERROR(CountValue(mark, path));
     const Reflection* r = message->GetReflection();
     const bool repeated = field->is_repeated();
     const Kind kind = KindOf(node);
@@ -496,6 +511,7 @@ class Converter {
 
   const YamlToProtoOptions& options_;
   PositionMap* positions_;
+  int64_t values_ = 0;
 };
 
 }  // namespace

@@ -337,6 +337,23 @@ TEST_F(ConfigLoaderTest, ParseErrorsNameTheFileLineAndField) {
   }
 }
 
+// Aliases repeat a list without repeating its bytes: 2,000 uses of a
+// 1,000-item list (~30 KB of YAML) would be two million values, and a few
+// hundred KB billions. Refused once past the limit, not expanded.
+TEST_F(ConfigLoaderTest, AliasesCannotMultiplyValuesWithoutLimit) {
+  std::string yaml = "clients:\n  - id: a\n    methods: &m [";
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&yaml, i == 0 ? "" : ",", "x");
+  absl::StrAppend(&yaml, "]\n    grants: [&g {purposes: *m, fields: *m}");
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&yaml, ", *g");
+  absl::StrAppend(&yaml, "]\n");
+  EXPECT_THAT(Parse(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("more than 500000 values")));
+  // A list used a few times is fine.
+  EXPECT_THAT(Parse("clients:\n  - id: a\n    methods: &m [x, y]\n"
+                    "  - id: b\n    methods: *m\n"),
+              IsOk());
+}
+
 TEST_F(ConfigLoaderTest, ErrorsNeverEchoStringValues) {
   const char* const kSecretsInWrongPlaces[] = {
       "listener:\n  threads: hunter2-topsecret\n",
