@@ -130,4 +130,21 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
   return mask;
 }
 
+std::string JsonParseReason(absl::string_view protobuf_message) {
+  absl::string_view line =
+      protobuf_message.substr(0, protobuf_message.find('\n'));
+  std::string reason;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      reason += quoted ? "...\"" : "\"";
+      quoted = !quoted;
+    } else if (!quoted) {
+      reason += c;
+    }
+  }
+  if (quoted) reason += "...\"";
+  return reason;
+}
+
 }  // namespace lienthong::cli

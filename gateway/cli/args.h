@@ -43,6 +43,13 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
     absl::string_view list, const google::protobuf::Descriptor& message,
     absl::string_view option);
 
+// Protobuf's reason for refusing a JSON file, without the file's text: it
+// quotes a wrongly typed value ("invalid value \"0912345678\" for type") and
+// lines of the file around a syntax error, where phone numbers and
+// citizens' IDs stand. Keeps the first line with quoted values replaced by
+// "...".
+std::string JsonParseReason(absl::string_view protobuf_message);
+
 }  // namespace lienthong::cli
 
 #endif  // LIENTHONG_GATEWAY_CLI_ARGS_H_

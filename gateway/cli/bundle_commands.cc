@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "gateway/cli/args.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
 #include "gateway/cli/sync_commands.h"
@@ -261,7 +262,7 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
       !parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--file ", args.file,
-        ": not a StartBundleRequest: ", std::string(parsed.message())));
+        ": not a StartBundleRequest: ", JsonParseReason(std::string(parsed.message()))));
   }
   if (!args.kind.empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::BundleKind kind,

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/cli/args.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/validation/codes.h"
@@ -255,7 +256,7 @@ absl::StatusOr<PushDossierStatusRequest> ParsePushFile(absl::string_view json,
       !parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a PushDossierStatusRequest in JSON: ",
-                     std::string(parsed.message())));
+                     JsonParseReason(std::string(parsed.message()))));
   }
   if (request.updates_size() == 0) {
     return absl::InvalidArgumentError("the file has no updates");

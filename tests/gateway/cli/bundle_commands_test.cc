@@ -18,6 +18,7 @@ namespace lienthong::cli {
 namespace {
 
 using ::lienthong::v1::Bundle;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -91,6 +92,15 @@ TEST(BundleCommandsTest, StartRefusesBadInputNamingTheOption) {
   const std::string broken = WriteTemp("broken.json", R"({"kind": "BIRTH", )");
   EXPECT_THAT(BuildStartBundleRequest(StartArgs(broken)).status().message(),
               HasSubstr("not a StartBundleRequest"));
+  // Protobuf quotes the file around a syntax error: not in the message.
+  std::string no_comma = kBirthJson;
+  no_comma.replace(no_comma.find("\"033190012345\",") + 14, 1, "");
+  EXPECT_THAT(
+      BuildStartBundleRequest(StartArgs(WriteTemp("no_comma.json", no_comma)))
+          .status()
+          .message(),
+      AllOf(HasSubstr("not a StartBundleRequest"),
+            Not(HasSubstr("033190012345"))));
   BundleStartArgs kind = StartArgs(file);
   kind.kind = "marriage";
   EXPECT_THAT(BuildStartBundleRequest(kind).status().message(),

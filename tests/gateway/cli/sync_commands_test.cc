@@ -1311,6 +1311,20 @@ TEST(ParseTest, ParsePushFile) {
               StartsWith("not a PushDossierStatusRequest in JSON"));
   EXPECT_EQ(ParsePushFile("{}", now).status().message(),
             "the file has no updates");
+  // Protobuf's reasons quote the file around a syntax error and a wrongly
+  // typed value: neither reaches the message.
+  std::string no_comma = kUpdatesFile;
+  no_comma.erase(no_comma.find("\"APPLICANT_CITIZEN\",") + 19, 1);
+  std::string typed = kUpdatesFile;
+  typed.replace(typed.find("\"status\": \"ACCEPTED\""), 20,
+                "\"status\": \"912345678\"");
+  for (const std::string& file : {no_comma, typed}) {
+    const absl::Status refused = ParsePushFile(file, now).status();
+    EXPECT_THAT(std::string(refused.message()),
+                StartsWith("not a PushDossierStatusRequest in JSON"));
+    EXPECT_THAT(std::string(refused.message()),
+                Not(HasSubstr("912345678")));
+  }
 }
 
 TEST_F(SyncTlsTest, PushAFileOfUpdatesWithRegistrations) {
