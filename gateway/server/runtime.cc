@@ -93,8 +93,19 @@ std::string FactoryErrorField(const google::protobuf::Message& empty_config,
   return refined;
 }
 
-// Client rate limits, each checked by the resilience layer's rules.
-absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
+// `message` serialized deterministically: equal settings, equal bytes.
+void AppendSettings(const google::protobuf::Message& message,
+                    std::string* settings) {
+  google::protobuf::io::StringOutputStream out(settings);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+}
+
+// Client rate limits, each checked by the resilience layer's rules;
+// `previous`'s limiter when they are the same.
+absl::Status AddRateLimits(const GatewayConfig& config, const Runtime* previous,
+                           Runtime& runtime) {
   resilience::ClientRateLimiterOptions limits;
   for (int i = 0; i < config.clients_size(); ++i) {
     const auto& client = config.clients(i);
@@ -119,8 +130,18 @@ absl::Status AddRateLimits(const GatewayConfig& config, Runtime& runtime) {
                             : 1000.0;
   fallback.burst = OrDefault(listener.client_burst(), 10000);
   limits.default_limit = fallback;
-  runtime.rate_limiter =
-      std::make_unique<resilience::ClientRateLimiter>(std::move(limits));
+  std::string& settings = runtime.rate_limit_settings;
+  absl::StrAppend(&settings, fallback.per_second, "/", fallback.burst);
+  for (const auto& [client, limit] : limits.clients) {
+    absl::StrAppend(&settings, "|", client, " ", limit.per_second, "/",
+                    limit.burst);
+  }
+  if (previous != nullptr && previous->rate_limit_settings == settings) {
+    runtime.rate_limiter = previous->rate_limiter;
+  } else {
+    runtime.rate_limiter =
+        std::make_shared<resilience::ClientRateLimiter>(std::move(limits));
+  }
   return absl::OkStatus();
 }
 
@@ -131,12 +152,7 @@ absl::StatusOr<std::shared_ptr<UpstreamGuard>> GuardFor(
     const resilience::RetryBudgetOptions& budget, const Runtime* previous,
     const std::string& path) {
   std::string settings;
-  {
-    google::protobuf::io::StringOutputStream out(&settings);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    instance.SerializeToCodedStream(&coded);
-  }
+  AppendSettings(instance, &settings);
   absl::StrAppend(&settings, "|budget ", budget.ratio);
   if (previous != nullptr) {
     auto it = previous->guards.find(instance.name());
@@ -350,7 +366,7 @@ absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
   auto policy = policy::Policy::FromConfig(config);
   if (!policy.ok()) return config::AtConfigField("clients", policy.status());
   runtime->policy = *std::move(policy);
-  LIENTHONG_RETURN_IF_ERROR(AddRateLimits(config, *runtime));
+  LIENTHONG_RETURN_IF_ERROR(AddRateLimits(config, previous, *runtime));
   resilience::RetryBudgetOptions budget;
   if (config.resilience().retry_budget_ratio() > 0) {
     budget.ratio = config.resilience().retry_budget_ratio();

@@ -54,7 +54,10 @@ struct RecordRoute {
 class Runtime {
  public:
   std::shared_ptr<const policy::Policy> policy;
-  std::unique_ptr<resilience::ClientRateLimiter> rate_limiter;
+  // Shared with the runtime a reload replaces when the limits are
+  // unchanged, so a reload does not refill every client's bucket.
+  std::shared_ptr<resilience::ClientRateLimiter> rate_limiter;
+  std::string rate_limit_settings;  // what rate_limiter was built from
   std::vector<std::unique_ptr<adapters::Adapter>> adapters;
   // The instances above by their config names.
   std::map<std::string, adapters::Adapter*, std::less<>> adapters_by_name;
@@ -101,7 +104,8 @@ struct RuntimeResources {
 // instance whose settings (type, config, breaker, in-flight cap) and the
 // retry budget are unchanged keeps its protections, so a reload neither
 // closes an open breaker nor lets a second cap's worth of calls through
-// beside those still in flight under the first.
+// beside those still in flight under the first; unchanged client rate
+// limits keep their buckets.
 // REQUIRES: config::ValidateConfig(config) passed; `resources` outlive it.
 absl::StatusOr<std::shared_ptr<const Runtime>> BuildRuntime(
     const lienthong::config::v1::GatewayConfig& config,

@@ -58,10 +58,14 @@ TEST(ReloadTest, SighupAppliesAGoodConfigAndRefusesABrokenOne) {
   EXPECT_TRUE(WaitForFileLine(log, "unknown key 'bogus_key'", absl::Seconds(1)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
 
-  // A good config that withdraws the client's right: applied at once.
+  // A good config that withdraws the client's right and changes the
+  // listener's per-client call limit (a runtime setting): applied at once,
+  // and nothing is said to wait for a restart.
   std::ofstream(config) << absl::StrReplaceAll(
       yaml, {{"methods: [lienthong.v1.PopulationService/LookupCitizen]",
-              "methods: []"}});
+              "methods: []"},
+             {"listener:\n",
+              "listener:\n  limits: {client_requests_per_second: 500}\n"}});
   kill(gateway->process.pid(), SIGHUP);
   ASSERT_TRUE(WaitForFileLine(log, "config reloaded", absl::Seconds(10)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::PERMISSION_DENIED);

@@ -423,6 +423,15 @@ TEST_F(GatewayServerTest, AClientOverItsRateIsRefusedWithoutAnUpstreamCall) {
   EXPECT_EQ(script_.calls(), 1);
   // Others are not limited by it.
   EXPECT_TRUE(Verify("dossier-system", GoodVerify()).ok());
+  // A reload (logrotate's daily SIGHUP) that leaves the limits as they are
+  // does not refill the bucket; changed limits start afresh.
+  lienthong::config::v1::GatewayConfig config = Config();
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  EXPECT_EQ(Verify("citizen-portal", GoodVerify()).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  config.mutable_listener()->mutable_limits()->set_client_burst(20000);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  EXPECT_TRUE(Verify("citizen-portal", GoodVerify()).ok());
 }
 
 TEST_F(GatewayServerTest, AdapterFailuresReachTheCallerByCode) {
