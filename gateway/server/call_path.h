@@ -183,9 +183,17 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
   std::shared_ptr<const void> runtime = admitted.runtime;
   ResilientCall<Reply>(
       *route.retrier, *route.guard, context, idempotent, std::move(runtime),
-      [&route, attempt = std::move(attempt)](
+      // Attempts start only before the call is answered, so `ctx` is alive.
+      [&route, &ctx, attempt = std::move(attempt)](
           const adapters::CallContext& attempt_context,
           adapters::Callback<Reply> done) mutable {
+        // A caller that cancelled waits for no answer: no more attempts
+        // (CANCELLED is final and says nothing about the system).
+        if (ctx.IsCancelled()) {
+          std::move(done)(
+              absl::CancelledError("the caller cancelled the call"));
+          return;
+        }
         attempt(route, attempt_context, std::move(done));
       },
       [&services, call, response, answer, accept = std::move(accept)](

@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -505,6 +506,32 @@ TEST_F(GatewayServerTest, AReloadWaitsForAnAttemptTheDeadlineAbandoned) {
   ASSERT_EQ(script_.adapters_gone(), 0);
   script_.Unpark(absl::UnavailableError("national system timed out"));
   EXPECT_EQ(script_.adapters_gone(), 1);
+}
+
+// A caller that cancels its call is not retried for: the national system
+// is not asked again for an answer nobody waits for.
+TEST_F(GatewayServerTest, ACancelledCallIsNotRetried) {
+  lienthong::config::v1::GatewayConfig config = Config();
+  config.mutable_routes(0)->mutable_retry()->set_max_attempts(3);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  for (int i = 0; i < 3; ++i) {
+    script_.Push(
+        adapters::MarkRetriableAfter(absl::UnavailableError("busy"), "1"));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  std::thread cancel([&context] {
+    absl::SleepFor(absl::Milliseconds(200));
+    context.TryCancel();
+  });
+  Citizen citizen;
+  grpc::Status status =
+      lienthong::v1::PopulationService::NewStub(Channel("dossier-system"))
+          ->LookupCitizen(&context, GoodLookup(), &citizen);
+  cancel.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  absl::SleepFor(absl::Milliseconds(1500));  // past the 1 s Retry-After
+  EXPECT_EQ(script_.calls(), 1);
 }
 
 // A caller whose own deadline is too short for the national system gets
