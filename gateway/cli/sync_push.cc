@@ -291,7 +291,32 @@ absl::StatusOr<PushDossierStatusRequest> PushRequestFromArgs(
     }
     return BuildPushRequest(args, absl::Now());
   }
-  if (!args.dossier_code.empty() || !args.status.empty()) {
+  const std::string* update_options[] = {&args.dossier_code,
+                                         &args.procedure_code,
+                                         &args.status,
+                                         &args.time,
+                                         &args.handler,
+                                         &args.note,
+                                         &args.handler_title,
+                                         &args.department,
+                                         &args.step_start,
+                                         &args.step_due,
+                                         &args.procedure_name,
+                                         &args.field_code,
+                                         &args.field_name,
+                                         &args.applicant_name,
+                                         &args.applicant_type,
+                                         &args.applicant_id,
+                                         &args.email,
+                                         &args.phone,
+                                         &args.summary,
+                                         &args.received,
+                                         &args.due,
+                                         &args.handling_unit,
+                                         &args.registration_note};
+  if (args.result_by_post ||
+      std::any_of(std::begin(update_options), std::end(update_options),
+                  [](const std::string* value) { return !value->empty(); })) {
     return absl::InvalidArgumentError(
         "--file takes the updates from the file: leave out --dossier, "
         "--status and the other update options");

@@ -1343,6 +1343,13 @@ TEST_F(SyncTlsTest, PushAFileOfUpdatesWithRegistrations) {
   args.dossier_code = kDossier;
   EXPECT_EQ(Push(args), ExitCode::kUsage);
   EXPECT_THAT(err_.str(), HasSubstr("--file takes the updates from the file"));
+  // Any other update option too: it would be silently left out.
+  args.dossier_code.clear();
+  args.procedure_code = "1.001193.000.00.00.H31";
+  err_.str("");
+  EXPECT_EQ(Push(args), ExitCode::kUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--file takes the updates from the file"));
+  args.procedure_code.clear();
   PushArgs missing;
   missing.file = (*dir_ / "nope.json").string();
   EXPECT_EQ(Push(missing), ExitCode::kUsage);
