@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/anchor.h"
+#include "gateway/audit/archive.h"
 #include "gateway/status/status_macros.h"
 
 namespace lienthong::audit {
@@ -102,6 +103,40 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
   return std::nullopt;
 }
 
+// For a journal that holds nothing whole: a reason when what is kept
+// beside it says it held records (checkpoints in the anchor file, archives
+// anchored in the journal's folder), so that its segments were removed or
+// lost and beginning again at record 1 would hide that.
+std::optional<std::string> CheckNothingWasKept(const RecoveryOptions& options) {
+  absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>> archived =
+      ReadArchiveAnchors(options.journal_dir);
+  if (!archived.ok()) {
+    return absl::StrCat("the archive anchors cannot be read: ",
+                        archived.status().message());
+  }
+  if (!archived->empty()) {
+    return absl::StrCat("the journal holds nothing after archive ",
+                        archived->back().manifest().archive(), " (record ",
+                        archived->back().manifest().last_sequence(),
+                        "): its live segments were removed or lost");
+  }
+  if (options.anchor_file.empty()) return std::nullopt;
+  absl::StatusOr<std::optional<AuditCheckpoint>> anchor =
+      ReadLastAnchor(options.anchor_file);
+  if (!anchor.ok()) {
+    return absl::StrCat("the anchor file cannot be read: ",
+                        anchor.status().message());
+  }
+  if (anchor->has_value()) {
+    return absl::StrCat(
+        "the journal holds nothing, but the anchor file holds checkpoint #",
+        (*anchor)->index(), " (record ", (*anchor)->sequence(),
+        "): the journal's segments were removed or lost (for a journal "
+        "meant to begin anew, move the anchor file aside)");
+  }
+  return std::nullopt;
+}
+
 // The checkpoints after the record they sign (entries r+1..c): each
 // valid, each the next of the one before. Returns the first problem.
 std::optional<std::string> CheckCheckpoints(const std::vector<Entry>& entries,
@@ -186,6 +221,9 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
   }
   Recovery out;
   if (entries.empty()) {
+    if (std::optional<std::string> problem = CheckNothingWasKept(options)) {
+      return NotReady(*problem);
+    }
     out.ready = true;
     out.details = "journal=new";
     if (tail.torn_bytes > 0) {

@@ -331,6 +331,52 @@ TEST_F(OperatorTest,
   EXPECT_EQ(whole.archives_checked(), 2u);
 }
 
+// A journal whose segments are all gone (removed, or lost with a disk)
+// does not begin again at record 1 as if new while the anchor file or the
+// archive anchors say it held records: it opens not ready, saying so.
+TEST_F(OperatorTest, AJournalEmptiedOfItsSegmentsDoesNotBeginAgain) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);
+  auto RemoveSegments = [this] {
+    auto segments = ListSegments(options_.journal_dir);
+    ASSERT_THAT(segments, IsOk());
+    for (const SegmentFile& file : *segments) {
+      std::filesystem::remove(file.path);
+    }
+  };
+  auto ReasonOnOpen = [this]() -> std::string {
+    auto log = AuditLog::Open(options_);
+    EXPECT_THAT(log, IsOk());
+    if (!log.ok()) return "";
+    return (*log)->ready() ? "ready"
+                           : std::string((*log)->Readiness().message());
+  };
+  ScratchDir copy_dir;
+  const std::string saved = copy_dir.File("journal");
+  std::filesystem::copy(options_.journal_dir, saved);
+  RemoveSegments();
+  EXPECT_THAT(ReasonOnOpen(),
+              HasSubstr("the journal holds nothing, but the anchor file holds "
+                        "checkpoint #"));
+  // Archived, then the live segments gone: the archive anchors say so even
+  // without the anchor file.
+  std::filesystem::remove_all(options_.journal_dir);
+  std::filesystem::copy(saved, options_.journal_dir);
+  ArchiveOptions archive;
+  archive.journal_dir = options_.journal_dir;
+  archive.archive_dir = dir_.File("archive");
+  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
+  archive.key = &*key_;
+  ASSERT_THAT(ArchiveSegments(archive), IsOk());
+  RemoveSegments();
+  std::filesystem::remove(options_.anchor_file);
+  EXPECT_THAT(ReasonOnOpen(), HasSubstr("the journal holds nothing after "
+                                        "archive 1"));
+  // A journal meant to begin anew (its folder and anchor file cleared).
+  std::filesystem::remove_all(options_.journal_dir);
+  EXPECT_EQ(ReasonOnOpen(), "ready");
+}
+
 TEST_F(OperatorTest, NothingRecentIsArchived) {
   Run(6000);  // records of now
   ArchiveOptions archive;
