@@ -358,6 +358,9 @@ TEST_F(OperatorTest, AJournalEmptiedOfItsSegmentsDoesNotBeginAgain) {
   EXPECT_THAT(ReasonOnOpen(),
               HasSubstr("the journal holds nothing, but the anchor file holds "
                         "checkpoint #"));
+  // The operator's way on: a new epoch acknowledging it.
+  ASSERT_THAT(OpenNewEpoch(Epoch()), IsOk());
+  EXPECT_EQ(ReasonOnOpen(), "ready");
   // Archived, then the live segments gone: the archive anchors say so even
   // without the anchor file.
   std::filesystem::remove_all(options_.journal_dir);
