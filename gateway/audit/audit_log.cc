@@ -279,21 +279,29 @@ void AuditLog::Append(AuditRecord record,
           });
 }
 
+bool AuditLog::CountRefusal(AuditRecord& record) {
+  if (!options_.coalesce_refusals || !RefusalCoalescer::IsRefusal(record)) {
+    return false;
+  }
+  if (record.node().empty()) record.set_node(options_.node);
+  absl::MutexLock lock(&mu_);
+  return !closing_ && ready_ && coalescer_.Offer(record, absl::Now());
+}
+
 void AuditLog::AppendThenRelease(
     AuditRecord record, bool wait_for_durable, absl::Status answer,
     absl::AnyInvocable<void(absl::Status) &&> release) {
-  if (options_.coalesce_refusals && RefusalCoalescer::IsRefusal(record)) {
-    if (record.node().empty()) record.set_node(options_.node);
-    bool counted = false;
-    {
-      absl::MutexLock lock(&mu_);
-      counted = !closing_ && ready_ && coalescer_.Offer(record, absl::Now());
-    }
-    if (counted) {
-      std::move(release)(std::move(answer));
-      return;
-    }
+  if (CountRefusal(record)) {
+    std::move(release)(std::move(answer));
+    return;
   }
+  AppendUncountedThenRelease(std::move(record), wait_for_durable,
+                             std::move(answer), std::move(release));
+}
+
+void AuditLog::AppendUncountedThenRelease(
+    AuditRecord record, bool wait_for_durable, absl::Status answer,
+    absl::AnyInvocable<void(absl::Status) &&> release) {
   if (!wait_for_durable) {
     Append(std::move(record), [](absl::Status) {});
     std::move(release)(std::move(answer));

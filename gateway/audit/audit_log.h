@@ -208,6 +208,16 @@ class AuditLog {
                          absl::Status answer,
                          absl::AnyInvocable<void(absl::Status) &&> release);
 
+  // AppendThenRelease's two halves, for a call audited with several records
+  // (one per dossier it names), which is coalesced as one call or written
+  // whole: CountRefusal(first) says whether the RefusalCoalescer counted
+  // the call (a refusal) into an open window, and then none of its records
+  // is appended; otherwise AppendUncountedThenRelease appends each.
+  bool CountRefusal(AuditRecord& record);
+  void AppendUncountedThenRelease(
+      AuditRecord record, bool wait_for_durable, absl::Status answer,
+      absl::AnyInvocable<void(absl::Status) &&> release);
+
   // Appends and waits: returns the record as written (with its sequence and
   // hashes) or the error on_durable would get. Thread-safe.
   // REQUIRES: not called from an on_durable callback.

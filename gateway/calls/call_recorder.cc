@@ -109,13 +109,19 @@ void CallRecorder::AuditThenRelease(
     AuditThenRelease(std::move(records.front()), answer, std::move(release));
     return;
   }
+  // One call: coalesced whole (counted once) or written whole, so that it
+  // is found by each of its dossiers and counted as one call.
+  if (options_.audit->CountRefusal(records.front())) {
+    std::move(release)(answer);
+    return;
+  }
   auto all = std::make_shared<ReleaseWhenAll>(
       static_cast<int>(records.size()),
       [answer, release = std::move(release)](absl::Status failed) mutable {
         std::move(release)(failed.ok() ? answer : std::move(failed));
       });
   for (lienthong::v1::AuditRecord& record : records) {
-    options_.audit->AppendThenRelease(
+    options_.audit->AppendUncountedThenRelease(
         std::move(record), options_.wait_for_durable, absl::OkStatus(),
         [all](absl::Status released) { all->Released(std::move(released)); });
   }

@@ -418,13 +418,17 @@ grpc::ServerUnaryReactor* PortalSyncService::PushDossierStatus(
   // Every dossier the call is about, each once: the audit log is searched
   // by dossier. A caller without the right to push, or a push over the
   // limit, is refused unread and audited once without them: a refused call
-  // must not be able to flood the audit log with records.
+  // must not be able to flood the audit log with records. Only dossier
+  // codes are kept: a refused push may hold anything there (a citizen's
+  // ID), which the audit must not keep in clear.
   std::vector<std::string> dossiers;
   if (authorized && request->updates_size() <= kMaxUpdatesPerPush) {
     absl::flat_hash_set<absl::string_view> seen;
     for (const auto& update : request->updates()) {
       const std::string& code = update.dossier_code();
-      if (!code.empty() && seen.insert(code).second) dossiers.push_back(code);
+      if (validation::IsDossierCode(code) && seen.insert(code).second) {
+        dossiers.push_back(code);
+      }
     }
   }
   return Answer(context, kPushDossierStatusMethod, start, status,

@@ -553,6 +553,34 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
     ASSERT_THAT(found, IsOk());
     EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
   }
+
+  // A push refused after it was read: a record for each dossier code it
+  // names, the call coalesced as one, never one dossier's record into
+  // another's; what is not a dossier code (here a citizen's ID) is not kept.
+  constexpr char kCitizenId[] = "033085012345";
+  lienthong::v1::PushDossierStatusRequest refused;
+  *refused.add_updates() = Update(4, lienthong::v1::NEW, 0);
+  refused.mutable_updates(0)->set_dossier_code(kCitizenId);
+  *refused.add_updates() = Update(4, lienthong::v1::NEW, 0);
+  *refused.add_updates() = Update(5, lienthong::v1::NEW, 0);
+  refused.mutable_updates(2)->clear_time();
+  EXPECT_EQ(stub_->PushDossierStatus(Context().get(), refused, &response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  for (int d = 4; d <= 5; ++d) {
+    lienthong::v1::QueryAuditRequest query;
+    query.set_dossier_id(Dossier(d));
+    auto found =
+        audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
+    ASSERT_THAT(found, IsOk());
+    EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
+  }
+  records = pushes();
+  ASSERT_THAT(records, IsOk());
+  EXPECT_THAT(*records, SizeIs(6));
+  for (const lienthong::v1::AuditRecord& r : *records) {
+    EXPECT_NE(r.dossier_id(), kCitizenId);
+  }
   service_->SetAuditor(nullptr);
   EXPECT_THAT((*log)->Close(), IsOk());
 }
