@@ -280,6 +280,17 @@ class GatewayServerTest : public ::testing::Test {
     return status;
   }
 
+  // Config() with a breaker that opens after `consecutive_failures` and
+  // stays open for a minute.
+  static lienthong::config::v1::GatewayConfig BreakerConfig(
+      int consecutive_failures) {
+    lienthong::config::v1::GatewayConfig config = Config();
+    auto* breaker = config.mutable_adapters(0)->mutable_breaker();
+    breaker->set_consecutive_failures(consecutive_failures);
+    breaker->set_open_seconds(60);
+    return config;
+  }
+
   grpc::Status Verify(const std::string& client,
                       const VerifyIdentityRequest& r) {
     grpc::ClientContext context;
@@ -539,9 +550,7 @@ TEST_F(GatewayServerTest, ACancelledCallIsNotRetried) {
 // stays closed for everyone else. Running out of the route's own timeout
 // does count, and opens it.
 TEST_F(GatewayServerTest, ACallersShortDeadlineDoesNotOpenTheBreaker) {
-  lienthong::config::v1::GatewayConfig config = Config();
-  config.mutable_adapters(0)->mutable_breaker()->set_consecutive_failures(3);
-  config.mutable_adapters(0)->mutable_breaker()->set_open_seconds(60);
+  lienthong::config::v1::GatewayConfig config = BreakerConfig(3);
   ASSERT_THAT(server_->Reload(config), IsOk());
   script_.NeedTime(absl::Milliseconds(500));
   for (int i = 0; i < 4; ++i) {
@@ -569,9 +578,7 @@ TEST_F(GatewayServerTest, ACallersShortDeadlineDoesNotOpenTheBreaker) {
 // system whose settings it does not change: an open breaker stays open.
 // Changed settings give the system new ones.
 TEST_F(GatewayServerTest, AReloadKeepsTheBreakerOfAnUnchangedSystem) {
-  lienthong::config::v1::GatewayConfig config = Config();
-  config.mutable_adapters(0)->mutable_breaker()->set_consecutive_failures(2);
-  config.mutable_adapters(0)->mutable_breaker()->set_open_seconds(60);
+  lienthong::config::v1::GatewayConfig config = BreakerConfig(2);
   ASSERT_THAT(server_->Reload(config), IsOk());
   script_.NeedTime(absl::Seconds(5));
   for (int i = 0; i < 2; ++i) {

@@ -545,14 +545,18 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
     EXPECT_EQ(r.latency_us(), (*records)[1].latency_us());
   }
   EXPECT_THAT(dossiers, ElementsAre(Dossier(1), Dossier(2), Dossier(3)));
-  for (int d = 1; d <= 3; ++d) {
-    lienthong::v1::QueryAuditRequest query;
-    query.set_dossier_id(Dossier(d));
-    auto found =
-        audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
-    ASSERT_THAT(found, IsOk());
-    EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
-  }
+  // Each of dossiers `first`..`last` finds one record.
+  auto expect_one_record_each = [&](int first, int last) {
+    for (int d = first; d <= last; ++d) {
+      lienthong::v1::QueryAuditRequest query;
+      query.set_dossier_id(Dossier(d));
+      auto found =
+          audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
+      ASSERT_THAT(found, IsOk());
+      EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
+    }
+  };
+  expect_one_record_each(1, 3);
 
   // A push refused after it was read: a record for each dossier code it
   // names, the call coalesced as one, never one dossier's record into
@@ -567,14 +571,7 @@ TEST_F(PortalSyncServiceTest, AuditCallsToWritesToTheAuditLog) {
   EXPECT_EQ(stub_->PushDossierStatus(Context().get(), refused, &response)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  for (int d = 4; d <= 5; ++d) {
-    lienthong::v1::QueryAuditRequest query;
-    query.set_dossier_id(Dossier(d));
-    auto found =
-        audit::QueryAudit((*log)->index(), query, (*log)->citizen_key());
-    ASSERT_THAT(found, IsOk());
-    EXPECT_THAT(*found, SizeIs(1)) << Dossier(d);
-  }
+  expect_one_record_each(4, 5);
   records = pushes();
   ASSERT_THAT(records, IsOk());
   EXPECT_THAT(*records, SizeIs(6));
