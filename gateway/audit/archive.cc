@@ -189,6 +189,10 @@ absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
   return out;
 }
 
+uint64_t FirstLiveSegment(const std::vector<AuditArchiveAnchor>& archived) {
+  return archived.empty() ? 1 : archived.back().manifest().last_segment() + 1;
+}
+
 absl::Status VerifyArchiveAnchor(const AuditArchiveAnchor& anchor,
                                  const PublicKey& key) {
   if (anchor.public_key_sha256() != key.fingerprint()) {

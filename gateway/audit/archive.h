@@ -37,6 +37,11 @@ namespace lienthong::audit {
 absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>>
 ReadArchiveAnchors(const std::string& journal_dir);
 
+// Returns the number the live journal's segments start from, given its
+// archive anchors: past the last archived one, or 1 before any archive.
+uint64_t FirstLiveSegment(
+    const std::vector<lienthong::v1::AuditArchiveAnchor>& archived);
+
 // Returns OK when `anchor` is signed by `key`, else INVALID_ARGUMENT.
 absl::Status VerifyArchiveAnchor(const lienthong::v1::AuditArchiveAnchor& anchor,
                                  const PublicKey& key);

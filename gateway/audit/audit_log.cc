@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/audit/archive.h"
 #include "gateway/audit/verify.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
@@ -129,6 +130,10 @@ absl::Status AuditLog::Start() {
   journal_options.dir = options_.journal_dir;
   journal_options.segment_bytes = options_.segment_bytes;
   journal_options.io = options_.io;
+  // Unreadable archive anchors leave the log not ready (recovery says why).
+  if (auto archived = ReadArchiveAnchors(options_.journal_dir); archived.ok()) {
+    journal_options.first_segment = FirstLiveSegment(*archived);
+  }
   LIENTHONG_ASSIGN_OR_RETURN(journal_, Journal::Open(journal_options));
   if (options_.index_store != nullptr) {
     index_ = options_.index_store;

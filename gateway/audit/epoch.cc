@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/anchor.h"
+#include "gateway/audit/archive.h"
 #include "gateway/audit/journal.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/recovery.h"
@@ -14,7 +16,8 @@
 namespace lienthong::audit {
 namespace {
 
-// The last record and checkpoint that can be read, whatever their state.
+// The last record and checkpoint that can be read, whatever their state:
+// in the journal, else at the end of the last archive.
 struct Found {
   uint64_t sequence = 0;
   std::string hash = GenesisHash();
@@ -23,9 +26,18 @@ struct Found {
   uint32_t epoch = 1;
 };
 
-absl::StatusOr<Found> FindLast(const std::string& dir,
-                               const std::string& anchor_file) {
+absl::StatusOr<Found> FindLast(
+    const std::string& dir, const std::string& anchor_file,
+    const std::vector<lienthong::v1::AuditArchiveAnchor>& archived) {
   Found found;
+  if (!archived.empty()) {
+    const lienthong::v1::AuditArchiveManifest& m = archived.back().manifest();
+    found.sequence = m.last_sequence();
+    found.hash = m.last_hash();
+    found.checkpoint_index = m.last_checkpoint_index();
+    found.checkpoint_hash = m.last_checkpoint_hash();
+    found.epoch = std::max(found.epoch, m.epoch());
+  }
   LIENTHONG_RETURN_IF_ERROR(ReadJournal(
       dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
         const int size = static_cast<int>(frame.payload.size());
@@ -170,16 +182,21 @@ absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
     return absl::InvalidArgumentError(
         "a new epoch needs the journal, the signing key, who opens it and why");
   }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::vector<lienthong::v1::AuditArchiveAnchor> archived,
+      ReadArchiveAnchors(options.journal_dir));
   Journal::Options journal_options;
   journal_options.dir = options.journal_dir;
   journal_options.segment_bytes = options.segment_bytes;
   journal_options.prepare_in_background = false;
+  journal_options.first_segment = FirstLiveSegment(archived);
   LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal,
                              Journal::Open(journal_options));
   LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::AuditBreak epoch_break,
                              DescribeBreak(options, *journal));
   LIENTHONG_ASSIGN_OR_RETURN(
-      Found found, FindLast(options.journal_dir, options.anchor_file));
+      Found found,
+      FindLast(options.journal_dir, options.anchor_file, archived));
   epoch_break.set_epoch(found.epoch + 1);
   epoch_break.set_opened_by(options.opened_by);
   epoch_break.set_reason(options.reason);

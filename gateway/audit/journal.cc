@@ -158,6 +158,9 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(Options options) {
         "audit journal segments must be at least ", kMinSegmentBytes,
         " bytes"));
   }
+  if (options.first_segment == 0) {
+    return absl::InvalidArgumentError("audit journal segments count from 1");
+  }
   if (::mkdir(options.dir.c_str(), 0700) == 0) {
     std::string parent = ".";
     if (size_t slash = options.dir.rfind('/'); slash != std::string::npos) {
@@ -224,9 +227,9 @@ absl::Status Journal::FindTail() {
       return absl::InternalError("no randomness for the journal's identity");
     }
     tail_.journal_id.assign(reinterpret_cast<char*>(id), sizeof(id));
-    LIENTHONG_RETURN_IF_ERROR(PrepareSegment(1));
+    LIENTHONG_RETURN_IF_ERROR(PrepareSegment(options_.first_segment));
     LIENTHONG_ASSIGN_OR_RETURN(tail_.segments, ListSegments(options_.dir));
-    end_ = {1, kSegmentHeaderSize};
+    end_ = {options_.first_segment, kSegmentHeaderSize};
     tail_.end = end_;
     PublishDurable();
     return absl::OkStatus();

@@ -133,6 +133,10 @@ class Journal {
     // Prepare the next segment on a thread of its own (false: when needed,
     // on the writer's thread; for tools that write once).
     bool prepare_in_background = true;
+    // The number of the first segment when the folder holds none: past the
+    // archived ones (FirstLiveSegment in archive.h), which verify and the
+    // next archiving run take as archived.
+    uint64_t first_segment = 1;
   };
 
   // Opens the journal in options.dir, creating the folder (mode 0700) and a

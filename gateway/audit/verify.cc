@@ -82,7 +82,7 @@ class JournalSource : public Source {
     return out;
   }
 
-  std::optional<ChainHead> Start(const Row&) const override { return start_; }
+  std::optional<ChainHead> Start(const Row*) const override { return start_; }
 
   std::string Where(const Row& row) const override {
     if (row.parsed) {
@@ -202,8 +202,10 @@ class FileSource : public Source {
     }));
     return out;
   }
-  std::optional<ChainHead> Start(const Row& first) const override {
-    if (first.parsed && first.record.sequence() <= 1) return ChainHead();
+  std::optional<ChainHead> Start(const Row* first) const override {
+    if (first == nullptr || (first->parsed && first->record.sequence() <= 1)) {
+      return ChainHead();
+    }
     return std::nullopt;
   }
   std::string Where(const Row& row) const override { return row.where; }
@@ -300,10 +302,7 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
   std::vector<std::string> dirs;
   std::optional<ChainHead> start = ChainHead();
   // Segments an archiving run stopped short of deleting are archived.
-  JournalPosition live_from;
-  if (!archived.empty()) {
-    live_from.segment = archived.back().manifest().last_segment() + 1;
-  }
+  const JournalPosition live_from{FirstLiveSegment(archived), 0};
   if (!options.archive_dir.empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(ArchiveCheck check,
                                CheckArchives(options.archive_dir, archived));

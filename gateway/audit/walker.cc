@@ -91,7 +91,7 @@ class Walker {
     if (current.has_value()) {
       LIENTHONG_RETURN_IF_ERROR(Process(*current, nullptr));
     }
-    if (spans_.empty()) spans_.emplace_back();
+    if (spans_.empty()) Begin(nullptr);  // no record at all
     if (!failed()) EndOfRecords();
     spans_.back().last_sequence = prev_sequence_;
     CheckAnchors();
@@ -108,7 +108,7 @@ class Walker {
   }
 
   absl::Status Process(const Row& r, const Row* n) {
-    if (spans_.empty()) Begin(r);
+    if (spans_.empty()) Begin(&r);
     if (failed()) {
       // Only a signed epoch record ends a broken epoch.
       if (r.parsed && r.record.kind() == AuditRecord::EPOCH_OPENED &&
@@ -122,10 +122,10 @@ class Walker {
     return absl::OkStatus();
   }
 
-  // The chains' start, from the first row.
-  void Begin(const Row& r) {
+  // The chains' start, from the first row (nullptr: there is none).
+  void Begin(const Row* first) {
     spans_.emplace_back();
-    if (std::optional<ChainHead> start = source_.Start(r)) {
+    if (std::optional<ChainHead> start = source_.Start(first)) {
       prev_sequence_ = start->sequence;
       prev_hash_ = start->hash;
       last_cp_.known = true;
@@ -138,9 +138,11 @@ class Walker {
       return;
     }
     // A partial export: links into what came before are taken on trust.
+    partial_ = true;
+    if (first == nullptr) return;
+    const Row& r = *first;
     prev_sequence_ = r.parsed ? r.record.sequence() - 1 : 0;
     prev_hash_ = r.parsed ? r.record.prev_hash() : GenesisHash();
-    partial_ = true;
     if (r.parsed && !checkpoints_.empty()) {
       uint64_t lowest = checkpoints_.front().sequence();
       for (const AuditCheckpoint& c : checkpoints_) {

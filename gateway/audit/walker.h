@@ -38,11 +38,11 @@ class Source {
   virtual absl::Status Scan(absl::FunctionRef<bool(Row&)> visit) = 0;
   // Returns the checkpoints, in any order.
   virtual absl::StatusOr<std::vector<AuditCheckpoint>> Checkpoints() = 0;
-  // Where the chains start when `first` is the first record: the genesis
-  // (a head of zeros), a trusted head (an archive's signed anchor), or
-  // nullopt: the first record's own prev_hash and the first checkpoint's
-  // link are taken on trust (a partial export).
-  virtual std::optional<ChainHead> Start(const Row& first) const = 0;
+  // Where the chains start when `first` is the first record (nullptr: there
+  // is none): the genesis (a head of zeros), a trusted head (an archive's
+  // signed anchor), or nullopt: the first record's own prev_hash and the
+  // first checkpoint's link are taken on trust (a partial export).
+  virtual std::optional<ChainHead> Start(const Row* first) const = 0;
   // Names a row's position for people ("record 12 (line 7)").
   virtual std::string Where(const Row& row) const = 0;
 };

@@ -380,6 +380,61 @@ TEST_F(OperatorTest, AJournalEmptiedOfItsSegmentsDoesNotBeginAgain) {
   EXPECT_EQ(ReasonOnOpen(), "ready");
 }
 
+TEST_F(OperatorTest, AJournalEmptiedAfterArchivingGoesOnInANewEpoch) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));
+  ArchiveOptions archive;
+  archive.journal_dir = options_.journal_dir;
+  archive.archive_dir = dir_.File("archive");
+  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
+  archive.key = &*key_;
+  auto archived = ArchiveSegments(archive);
+  ASSERT_THAT(archived, IsOk());
+  ASSERT_EQ(archived->archive, 1u);
+  auto anchors = ReadArchiveAnchors(options_.journal_dir);
+  ASSERT_THAT(anchors, IsOk());
+  ASSERT_EQ(anchors->size(), 1u);
+  const uint64_t last_archived = anchors->back().manifest().last_segment();
+  const uint64_t last_sequence = anchors->back().manifest().last_sequence();
+  auto segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  for (const SegmentFile& file : *segments) std::filesystem::remove(file.path);
+  {
+    auto log = AuditLog::Open(options_);  // as a gateway started on it
+    ASSERT_THAT(log, IsOk());
+    EXPECT_FALSE((*log)->ready());
+  }
+  const VerifyReport broken = Verify();
+  EXPECT_FALSE(broken.intact());
+  EXPECT_EQ(broken.problem(), VerifyReport::TRUNCATED);
+  EXPECT_EQ(broken.first_bad_sequence(), last_sequence + 1);
+
+  auto opened = OpenNewEpoch(Epoch());
+  ASSERT_THAT(opened, IsOk());
+  EXPECT_EQ(opened->sequence, last_sequence + 1);
+  EXPECT_EQ(opened->epoch_break.first_bad_sequence(), last_sequence + 1);
+  Run(10);
+  // The live journal goes on after the archived segments, so verify and the
+  // next archiving run do not take its segments for archived ones.
+  segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_FALSE(segments->empty());
+  EXPECT_GT(segments->front().number, last_archived);
+  uint64_t head = 0;
+  for (const std::string& archives : {std::string(), archive.archive_dir}) {
+    const VerifyReport report = Verify(true, archives);
+    head = report.last_sequence();
+    EXPECT_TRUE(report.intact()) << report.DebugString();
+    ASSERT_EQ(report.acknowledged_breaks_size(), 1);
+    EXPECT_EQ(report.acknowledged_breaks(0).problem(), VerifyReport::TRUNCATED);
+  }
+  archive.cutoff = absl::Now() + absl::Hours(1);
+  ASSERT_THAT(ArchiveSegments(archive), IsOk());
+  const VerifyReport after = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(after.intact()) << after.DebugString();
+  EXPECT_GT(head, last_sequence + 10);  // the epoch's record and Run's
+  EXPECT_EQ(after.last_sequence(), head);
+}
+
 TEST_F(OperatorTest, NothingRecentIsArchived) {
   Run(6000);  // records of now
   ArchiveOptions archive;
