@@ -235,6 +235,7 @@ std::shared_ptr<const WorkingCalendar> CalendarSource::current() const {
 
 absl::StatusOr<bool> CalendarSource::Refresh() {
   if (path_.empty()) return false;
+  absl::MutexLock refreshing(&refresh_mu_);
   LIENTHONG_ASSIGN_OR_RETURN(std::string content, ReadFile(path_));
   {
     absl::MutexLock lock(&mu_);

@@ -69,6 +69,9 @@ class CalendarSource {
                  WorkingCalendar calendar);
 
   const std::string path_;
+  // One refresh at a time (the timer's and a reload's), so an older reading
+  // of the file never replaces a newer one.
+  absl::Mutex refresh_mu_;
   mutable absl::Mutex mu_;
   std::string content_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const WorkingCalendar> calendar_ ABSL_GUARDED_BY(mu_);
