@@ -61,7 +61,7 @@ class C06Adapter final : public Adapter,
     absl::StatusOr<std::string> procedure =
         validation::NationalProcedureCode(request.purpose());
     if (!procedure.ok()) {
-      std::move(done)(procedure.status());
+      std::move(done)(MarkNotSent(procedure.status()));
       return;
     }
     LookupEnvelopeInput input;
@@ -92,8 +92,8 @@ class C06Adapter final : public Adapter,
               Callback<VerifyIdentityResponse> done) override {
     absl::StatusOr<std::string> folded = FoldName(request.full_name());
     if (!folded.ok()) {
-      std::move(done)(absl::InvalidArgumentError(
-          absl::StrCat("full_name: ", folded.status().message())));
+      std::move(done)(MarkNotSent(absl::InvalidArgumentError(
+          absl::StrCat("full_name: ", folded.status().message()))));
       return;
     }
     VerifyEnvelopeInput input;

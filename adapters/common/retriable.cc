@@ -20,7 +20,17 @@ bool IsRetriable(const absl::Status& status) {
 
 namespace {
 constexpr absl::string_view kRetryAfterTypeUrl = "lienthong/retry-after-ms";
+constexpr absl::string_view kNotSentTypeUrl = "lienthong/not-sent";
 }  // namespace
+
+absl::Status MarkNotSent(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kNotSentTypeUrl, absl::Cord("1"));
+  return status;
+}
+
+bool WasNotSent(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kNotSentTypeUrl).has_value();
+}
 
 absl::Status MarkRetriableAfter(absl::Status status,
                                 absl::string_view retry_after) {

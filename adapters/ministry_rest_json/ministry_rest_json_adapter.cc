@@ -157,9 +157,9 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
              Callback<RecordReply> done) override {
     const TypeRules* type = Find(request.record_type);
     if (type == nullptr) {
-      std::move(done)(absl::InvalidArgumentError(absl::StrCat(
-          "adapter '", instance_, "' serves no record type '",
-          request.record_type, "'")));
+      std::move(done)(MarkNotSent(absl::InvalidArgumentError(
+          absl::StrCat("adapter '", instance_, "' serves no record type '",
+                       request.record_type, "'"))));
       return;
     }
     HttpRequest http;

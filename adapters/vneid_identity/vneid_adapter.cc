@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/common/http/http_client.h"
+#include "adapters/common/retriable.h"
 #include "adapters/vneid_identity/id_token.h"
 #include "adapters/vneid_identity/jwks_cache.h"
 #include "adapters/vneid_identity/jws.h"
@@ -75,7 +76,7 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
     if (absl::Status allowed =
             CheckRedirectUri(context.caller, request.redirect_uri());
         !allowed.ok()) {
-      std::move(done)(std::move(allowed));
+      std::move(done)(MarkNotSent(std::move(allowed)));
       return;
     }
     auto call = std::make_shared<SignInCall>(

@@ -53,8 +53,9 @@ using ResilientDone =
 // abandoned still answers, and a reload may have replaced the runtime).
 // `caller_bound`: context.deadline is the caller's own, shorter than the
 // route allows the national system; an attempt that runs out of it says
-// nothing about the system's health, and neither does a cancelled one: the
-// breaker records neither.
+// nothing about the system's health, and neither does a cancelled one nor
+// one the adapter refused without sending it (adapters::WasNotSent): the
+// breaker records none of them.
 template <typename T, typename Invoke>
 void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                    const adapters::CallContext& context, bool idempotent,
@@ -97,7 +98,7 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                absl::StatusOr<adapters::Reply<T>> result) mutable {
              const absl::Status status = result.status();
              const bool says_nothing =
-                 absl::IsCancelled(status) ||
+                 absl::IsCancelled(status) || adapters::WasNotSent(status) ||
                  (on_callers_time && absl::IsDeadlineExceeded(status));
              if (says_nothing) {
                admission = resilience::CircuitBreaker::Admission();  // dropped

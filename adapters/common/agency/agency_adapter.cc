@@ -62,19 +62,19 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
                Callback<StepOutcome> done) override {
     const AgencyOperation* op = Find(request.operation);
     if (op == nullptr) {
-      std::move(done)(absl::InvalidArgumentError(
+      std::move(done)(MarkNotSent(absl::InvalidArgumentError(
           absl::StrCat("agency '", agency_, "' has no operation '",
-                       request.operation, "'")));
+                       request.operation, "'"))));
       return;
     }
     absl::StatusOr<std::string> body = Body(*op, request);
     if (!body.ok()) {
-      std::move(done)(body.status());
+      std::move(done)(MarkNotSent(body.status()));
       return;
     }
     if (!IsHeaderSafe(request.idempotency_key)) {
-      std::move(done)(absl::InvalidArgumentError(
-          "idempotency key must be 1 to 200 visible ASCII characters"));
+      std::move(done)(MarkNotSent(absl::InvalidArgumentError(
+          "idempotency key must be 1 to 200 visible ASCII characters")));
       return;
     }
     HttpRequest http;
