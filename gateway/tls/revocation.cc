@@ -93,24 +93,35 @@ bool RevocationLists::IsRevoked(X509* cert) const {
 
 bool RevocationLists::IsPathRevoked(
     X509* leaf, const std::vector<X509Ptr>& presented) const {
-  // The certificate of `presented` or cas_ that issued `cert`; null when
-  // none did.
+  // The certificate of cas_ or `presented` that issued `cert`: named as its
+  // issuer and with the key that verifies its signature (a name alone can
+  // be copied into a certificate the client makes); null when none did.
   auto issuer_of = [&](X509* cert) -> X509* {
-    for (const std::vector<X509Ptr>* certs : {&presented, &cas_}) {
+    for (const std::vector<X509Ptr>* certs : {&cas_, &presented}) {
       for (const X509Ptr& candidate : *certs) {
         if (candidate.get() != cert &&
-            X509_check_issued(candidate.get(), cert) == X509_V_OK) {
+            X509_check_issued(candidate.get(), cert) == X509_V_OK &&
+            X509_verify(cert, X509_get0_pubkey(candidate.get())) == 1) {
           return candidate.get();
         }
       }
     }
+    ERR_clear_error();
     return nullptr;
   };
-  // A root (self-signed) is a trust anchor: a CA does not revoke itself in
-  // its own list. Bounded, as a chain cannot be longer in practice.
+  // A root of the CA file (self-signed) is a trust anchor: a CA does not
+  // revoke itself in its own list. Bounded, as a chain cannot be longer in
+  // practice.
+  auto is_anchor = [&](X509* cert) {
+    if (X509_check_issued(cert, cert) != X509_V_OK) return false;
+    for (const X509Ptr& ca : cas_) {
+      if (ca.get() == cert) return true;
+    }
+    return false;
+  };
   X509* cert = leaf;
   for (int depth = 0; cert != nullptr && depth < 16; ++depth) {
-    if (X509_check_issued(cert, cert) == X509_V_OK) return false;
+    if (is_anchor(cert)) return false;
     if (IsRevoked(cert)) return true;
     cert = issuer_of(cert);
   }

@@ -53,10 +53,11 @@ class RevocationLists {
   bool IsRevoked(X509* cert) const;
 
   // Returns true when `leaf` or a CA between it and its self-signed root is
-  // revoked (IsRevoked). The path is followed issuer by issuer among
-  // `presented` (the certificates the client sent besides its own) and the
-  // client CA file's: a client need not send an intermediate the CA file
-  // holds, and a server learns of the client's chain without its leaf.
+  // revoked (IsRevoked). The path is followed issuer by issuer, each the
+  // certificate whose key verifies the one before, among the client CA
+  // file's and then `presented` (the certificates the client sent besides
+  // its own): a client need not send an intermediate the CA file holds, and
+  // a server learns of the client's chain without its leaf.
   // Thread-safe. REQUIRES: leaf != nullptr.
   bool IsPathRevoked(X509* leaf, const std::vector<X509Ptr>& presented) const;
 

@@ -137,6 +137,12 @@ TEST_F(RevocationTest, ARevokedIntermediateRevokesTheClientsUnderIt) {
       RevocationLists::Parse(*root_lists_itself + *intermediate_keeps, ca_pem);
   ASSERT_THAT(odd, IsOk());
   EXPECT_FALSE((*odd)->IsPathRevoked(leaf.get(), sent_with_root));
+  // A self-signed certificate the client made with its revoked CA's name
+  // does not stand in for that CA: the path follows signatures, not names.
+  auto forged = lienthong::testing::MakeCa("Provincial client CA");
+  ASSERT_THAT(forged, IsOk());
+  EXPECT_TRUE((*revoking)->IsPathRevoked(leaf.get(),
+                                         ParseCertificates(forged->cert_pem)));
 
   // The handshake's check, with the chain as gRPC gives it on a server.
   ASSERT_TRUE(ReplaceFile(dir_ + "/ca.pem", ca_pem));
@@ -147,7 +153,8 @@ TEST_F(RevocationTest, ARevokedIntermediateRevokesTheClientsUnderIt) {
   ASSERT_THAT(watcher, IsOk());
   HandshakeChecks checks;
   checks.crls = *std::move(watcher);
-  for (const std::string& chain : {intermediate->cert_pem, std::string()}) {
+  for (const std::string& chain :
+       {intermediate->cert_pem, std::string(), forged->cert_pem}) {
     PeerCertificate peer;
     peer.leaf_pem = client->cert_pem;
     peer.chain_pem = chain;
