@@ -93,7 +93,9 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
   }
   DossierHead& head = head_it->second;
   // A registration given again is sent again only when it changed, and
-  // even along with an update that is a repeat.
+  // even along with a repeat of the last accepted update, but not with a
+  // repeat of an older one: its registration is older too, and the item
+  // would send it with the older status after the newer ones.
   std::optional<std::string> registration;
   if (u.has_registration()) {
     std::string digest = cipher.Digest(RegistrationContent(u));
@@ -106,8 +108,10 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
   }
   const absl::Time time = TimeOf(u);
   // The last accepted update again, its item possibly pruned.
-  duplicate = duplicate || (head.last_seq > 0 && u.status() == head.status &&
-                            time == head.time);
+  const bool latest =
+      head.last_seq > 0 && u.status() == head.status && time == head.time;
+  if (duplicate && !latest) registration.reset();
+  duplicate = duplicate || latest;
   if (!duplicate) {
     LIENTHONG_RETURN_IF_ERROR(
         CheckFollows(u, index, head, registration.has_value()));

@@ -880,6 +880,14 @@ TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
   ASSERT_THAT(repeat, IsOk());
   EXPECT_EQ(repeat->duplicates, 1);
   EXPECT_EQ(repeat->registrations, 1);
+  // A late repeat of an older update with its older registration: nothing
+  // queued (it would send the old content, and the old status, after the
+  // newer ones).
+  auto late = outbox_->PushDossierUpdates(
+      Batch({Registered(StatusUpdate(1, lienthong::v1::ACCEPTED, 1))}));
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(late->duplicates, 1);
+  EXPECT_EQ(late->registrations, 0);
   std::vector<std::string> order;
   for (int i = 0; i < 10; ++i) {
     std::vector<OutboxItem> items = Claim();
