@@ -491,7 +491,9 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
   const StoredStep& step = current.steps(event.step);
   if (step.state() != lienthong::v1::STEP_RUNNING ||
       step.generation() != event.generation) {
-    return;  // an answer to an earlier generation, or the bundle stopped
+    // An answer to an earlier generation. (A bundle stops only once no step
+    // is RUNNING, so no answer a stop made obsolete is dropped here.)
+    return;
   }
   run.attempts += event.attempts;
   const auto& def = current.definition().steps(event.step);

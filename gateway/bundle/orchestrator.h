@@ -145,7 +145,8 @@ class Orchestrator {
 
   // Applies an officer's decision; `done` gets the view once it is durable,
   // or NOT_FOUND, INVALID_ARGUMENT (unknown step), FAILED_PRECONDITION
-  // (step not refused, bundle ended), UNAVAILABLE.
+  // (step not refused, bundle ended, a stop while a step is with its
+  // agency: StopBundle), UNAVAILABLE.
   void Resolve(ResolveCommand command, BundleDone done);
 
   // The bundle by id (or, with an empty id, by dossier). NOT_FOUND,

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/bundle/proto_time.h"
 #include "gateway/status/bounded_text.h"
@@ -285,6 +286,28 @@ absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
                         absl::Time now) {
   if (HasEnded(bundle)) {
     return absl::FailedPreconditionError("the bundle has ended");
+  }
+  // A RUNNING step is with its agency (sent, or waiting to be sent again
+  // after a failure that may have been a timeout): the agency may apply it
+  // whatever the gateway decides, so marking it SKIPPED ("not run") could
+  // be false and its answer, outputs included, would be dropped. The stop
+  // waits for the answer instead. The message names the steps, never the
+  // bundle's data.
+  std::vector<std::string> running;
+  for (const StoredStep& step : bundle.steps()) {
+    if (step.state() == lienthong::v1::STEP_RUNNING) {
+      running.push_back(step.name());
+    }
+  }
+  if (!running.empty()) {
+    const bool one = running.size() == 1;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot stop the bundle: ", one ? "step " : "steps ",
+        absl::StrJoin(running, ", "),
+        one ? " is with its agency, which may be applying it; try again "
+              "once it has answered"
+            : " are with their agencies, which may be applying them; try "
+              "again once they have answered"));
   }
   const absl::Time at = NextChangeTime(bundle, now);
   for (StoredStep& step : *bundle.mutable_steps()) {

@@ -6,7 +6,8 @@
 //
 //   bundle: RUNNING --a step refused--> WAITING_FOR_OFFICER
 //           WAITING --retry with corrections--> RUNNING
-//           RUNNING|WAITING --stop--> STOPPED      (steps not done: SKIPPED)
+//           RUNNING|WAITING --stop--> STOPPED      (steps not done: SKIPPED;
+//                                  refused while a step is RUNNING)
 //           RUNNING --every step done--> COMPLETED
 //   step:   PENDING --the steps it follows are done--> RUNNING
 //           RUNNING --agency applied--> DONE
@@ -120,7 +121,10 @@ absl::Status RetryStep(StoredBundle& bundle, absl::string_view step,
                        const calendar::WorkingCalendar& calendar);
 
 // An officer stops the bundle at `now` for `reason`: STOPPED, every step
-// not DONE SKIPPED. FAILED_PRECONDITION when it has ended already.
+// not DONE SKIPPED. FAILED_PRECONDITION when it has ended already, or when
+// a step is RUNNING (its agency may be applying it, so it cannot be said
+// not to have run): the message names those steps; the stop can be asked
+// again once they have answered.
 absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
                         absl::Time now);
 

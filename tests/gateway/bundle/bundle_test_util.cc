@@ -292,7 +292,7 @@ void FakeInvoker::Invoke(absl::string_view adapter, adapters::StepRequest reques
   {
     absl::MutexLock lock(&mu_);
     calls_.push_back({std::string(adapter), request});
-    if (hold_) {
+    if (hold_ || held_adapters_.count(std::string(adapter)) > 0) {
       held_.push_back({std::string(adapter), std::move(request), std::move(done)});
       return;
     }
@@ -318,12 +318,18 @@ void FakeInvoker::Hold(bool hold) {
   hold_ = hold;
 }
 
+void FakeInvoker::HoldAdapter(const std::string& adapter) {
+  absl::MutexLock lock(&mu_);
+  held_adapters_.insert(adapter);
+}
+
 void FakeInvoker::Release() {
   std::vector<Held> held;
   {
     absl::MutexLock lock(&mu_);
     held.swap(held_);
     hold_ = false;
+    held_adapters_.clear();
   }
   for (Held& h : held) {
     absl::StatusOr<adapters::StepOutcome> outcome = Apply(h.request);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ struct ReceivedCall {
 // A StepInvoker whose agencies are functions. By default each operation
 // answers done with outputs derived from the inputs; tests replace the
 // behaviour per adapter. Calls can be held (never answered) to stand for a
-// crash. Thread-safe.
+// crash, or an agency still working on them. Thread-safe.
 class FakeInvoker final : public StepInvoker {
  public:
   using Agency = std::function<absl::StatusOr<adapters::StepOutcome>(
@@ -61,6 +62,9 @@ class FakeInvoker final : public StepInvoker {
   void SetAgency(const std::string& adapter, Agency agency);
   // Held calls are kept unanswered until Release (or forever).
   void Hold(bool hold);
+  // Holds only the calls to `adapter` (until Release); the others answer.
+  void HoldAdapter(const std::string& adapter);
+  // Answers every held call with Apply's outputs and holds no more.
   void Release();
   std::vector<ReceivedCall> calls() const;
   // Distinct idempotency keys applied (answered done) per operation.
@@ -76,6 +80,7 @@ class FakeInvoker final : public StepInvoker {
   std::vector<ReceivedCall> calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> applied_ ABSL_GUARDED_BY(mu_);
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> held_adapters_ ABSL_GUARDED_BY(mu_);
   struct Held {
     std::string adapter;
     adapters::StepRequest request;

@@ -26,13 +26,15 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
+using ::testing::AllOf;
 using testing::BirthRequest;
 using testing::DeathRequest;
+using ::testing::ElementsAre;
 using testing::FakeInvoker;
 using testing::FakeSink;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
 using v1::Bundle;
 
 constexpr char kCaller[] = "spiffe://lienthong.local/dossier-system";
@@ -351,6 +353,80 @@ TEST_F(OrchestratorTest, StopEndsTheBundleWithItsReason) {
                        HasSubstr("has ended")));
 }
 
+// A step with its agency may be applied whatever the gateway decides: a
+// stop then is refused, naming the step, rather than calling it skipped
+// and dropping the agency's answer.
+TEST_F(OrchestratorTest, StopIsRefusedWhileAStepIsWithItsAgency) {
+  // The police have the removal of permanent residence and have not
+  // answered yet; the funeral allowance answers.
+  invoker_.HoldAdapter("residence");
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00010"));
+  ASSERT_THAT(started, IsOk());
+  const std::string id = started->bundle_id();
+  Bundle sent = WaitUntil(id, [&](const Bundle& b) {
+    bool residence_called = false;
+    for (const auto& call : invoker_.calls()) {
+      residence_called = residence_called || call.adapter == "residence";
+    }
+    return residence_called &&
+           StepOf(b, "funeral_allowance").state() == v1::STEP_DONE;
+  });
+  ASSERT_EQ(StepOf(sent, "residence").state(), v1::STEP_RUNNING);
+
+  EXPECT_THAT(Stop(sent, "Người nộp hồ sơ rút hồ sơ"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("step residence is with its agency"),
+                             HasSubstr("try again once it has answered"),
+                             Not(HasSubstr("funeral_allowance")))));
+  auto refused = orchestrator_->Get(id, "");
+  ASSERT_THAT(refused, IsOk());
+  EXPECT_EQ(refused->state(), v1::BUNDLE_RUNNING);
+  EXPECT_EQ(StepOf(*refused, "residence").state(), v1::STEP_RUNNING);
+  EXPECT_TRUE(refused->stop_reason().empty());
+  EXPECT_NE(Statuses(*refused).back(), v1::STOPPED);
+
+  // The agency applies it: the step is done with the agency's outputs.
+  invoker_.Release();
+  Bundle done = WaitUntil(id, Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  const v1::BundleStep& residence = StepOf(done, "residence");
+  EXPECT_EQ(residence.state(), v1::STEP_DONE);
+  ASSERT_EQ(residence.outputs().count("removal_number"), 1u);
+  EXPECT_EQ(residence.outputs().at("removal_number"),
+            absl::StrCat("removal_number-", id, ".residence.g0"));
+  EXPECT_EQ(Statuses(done).back(), v1::FINISHED);
+}
+
+// Steps not yet sent (PENDING) and refused ones do not hold a stop: they
+// are skipped.
+TEST_F(OrchestratorTest, StopSkipsStepsNotYetSent) {
+  invoker_.SetAgency("civil-status",
+                     [](const adapters::StepRequest&)
+                         -> absl::StatusOr<adapters::StepOutcome> {
+                       adapters::StepOutcome refused;
+                       refused.kind = adapters::StepOutcome::Kind::kRefused;
+                       refused.reason = "Thông tin của mẹ không khớp";
+                       return refused;
+                     });
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00011"));
+  ASSERT_THAT(started, IsOk());
+  Bundle waiting = WaitUntil(started->bundle_id(), [](const Bundle& b) {
+    return b.state() == v1::BUNDLE_WAITING_FOR_OFFICER;
+  });
+  ASSERT_EQ(StepOf(waiting, "residence").state(), v1::STEP_PENDING);
+
+  auto stopped = Stop(waiting, "Người nộp hồ sơ rút hồ sơ");
+  ASSERT_THAT(stopped, IsOk());
+  EXPECT_EQ(stopped->state(), v1::BUNDLE_STOPPED);
+  for (const auto& step : stopped->steps()) {
+    EXPECT_EQ(step.state(), v1::STEP_SKIPPED) << step.name();
+  }
+  EXPECT_EQ(Statuses(*stopped).back(), v1::STOPPED);
+  // Nothing was sent after the refusal.
+  EXPECT_THAT(invoker_.calls(), SizeIs(1));
+}
 
 TEST_F(OrchestratorTest, TransientFailuresAreSentAgainUnderTheSameKey) {
   auto failures = std::make_shared<std::atomic<int>>(0);
