@@ -25,6 +25,20 @@ std::optional<size_t> ArrayIndex(absl::string_view token) {
   return index;
 }
 
+constexpr double kTwoTo53 = 9007199254740992.0;
+
+// `number` as the shortest of %.15g, %.16g and %.17g that reads back as
+// the same double (%.17g always does): 0.1 is "0.1", not
+// "0.10000000000000001".
+std::string ShortestText(double number) {
+  for (int precision : {15, 16}) {
+    std::string text = absl::StrFormat("%.*g", precision, number);
+    double back = 0;
+    if (absl::SimpleAtod(text, &back) && back == number) return text;
+  }
+  return absl::StrFormat("%.17g", number);
+}
+
 }  // namespace
 
 absl::StatusOr<JsonPointer> JsonPointer::Parse(absl::string_view text) {
@@ -83,10 +97,16 @@ absl::StatusOr<std::optional<std::string>> ScalarText(
       return std::optional<std::string>(value.string_value());
     case google::protobuf::Value::kNumberValue: {
       const double number = value.number_value();
-      if (std::trunc(number) == number && std::fabs(number) < 9007199254740992.0) {
+      if (std::trunc(number) == number) {
+        // From 2^53 on, doubles skip integers: the parser may already have
+        // changed the digits the system sent.
+        if (std::fabs(number) >= kTwoTo53) {
+          return absl::InvalidArgumentError(
+              "an integer of 2^53 or more, which cannot be carried exactly");
+        }
         return std::optional<std::string>(absl::StrFormat("%.0f", number));
       }
-      return std::optional<std::string>(absl::StrFormat("%.17g", number));
+      return std::optional<std::string>(ShortestText(number));
     }
     case google::protobuf::Value::kBoolValue:
       return std::optional<std::string>(value.bool_value() ? "true" : "false");

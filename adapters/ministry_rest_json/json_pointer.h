@@ -35,9 +35,11 @@ class JsonPointer {
 };
 
 // Returns a scalar as record text: a string as it is, a number as an
-// integer when it is one (below 2^53) else shortest round-trip decimal,
-// true/false; nullopt for null. Fails with INVALID_ARGUMENT for an object
-// or array.
+// integer (no exponent, no decimals) when it is one, else the shortest
+// decimal that reads back as the same double, true/false; nullopt for
+// null. Fails with INVALID_ARGUMENT for an object or array, and for an
+// integer of magnitude 2^53 or more (a double cannot hold every such
+// integer, so the digits sent may already be lost).
 absl::StatusOr<std::optional<std::string>> ScalarText(
     const google::protobuf::Value& value);
 

@@ -1,6 +1,7 @@
 #include "adapters/ministry_rest_json/ministry_rest_json_adapter.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -162,11 +163,19 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
                        request.record_type, "'"))));
       return;
     }
+    absl::StatusOr<std::string> path =
+        type->path.ExpandPath(request.parameters);
+    if (!path.ok()) {
+      // A dot or empty segment would send the request (with our headers)
+      // to another resource of the system.
+      std::move(done)(MarkNotSent(absl::InvalidArgumentError(
+          absl::StrCat("record type '", request.record_type,
+                       "': ", path.status().message()))));
+      return;
+    }
     HttpRequest http;
     http.method = type->method;
-    http.url = absl::StrCat(config_.upstream().base_url(),
-                            type->path.Expand(request.parameters,
-                                              Encoding::kPercent));
+    http.url = absl::StrCat(config_.upstream().base_url(), *path);
     http.headers = headers_;
     if (type->body.has_value()) {
       http.headers.push_back("Content-Type: application/json; charset=utf-8");
@@ -194,6 +203,18 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
   absl::StatusOr<Reply<RecordReply>> Outcome(
       const TypeRules& type, const std::string& trace,
       absl::StatusOr<HttpResponse> response) const {
+    if (std::optional<size_t> limit = ReplyTooLargeLimit(response.status())) {
+      // Not a transport failure: sending again gets the same reply.
+      absl::Status status = absl::UnavailableError(
+          absl::StrCat("the system serving '", type.declaration.name,
+                       "' answered a reply over ", *limit,
+                       " bytes (the HTTP client's limit)"));
+      log::Warning("unusable reply", {{"system", instance_},
+                                      {"record_type", type.declaration.name},
+                                      {"trace_id", trace},
+                                      {"problem", status.message()}});
+      return status;
+    }
     if (!response.ok()) {
       switch (response.status().code()) {
         case absl::StatusCode::kCancelled:

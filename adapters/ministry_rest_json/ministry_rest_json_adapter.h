@@ -7,9 +7,13 @@
 // A request: `method` to upstream.base_url + `path` (placeholders
 // percent-encoded), with the configured headers, Accept:
 // application/json, and for POST the body template (placeholders
-// JSON-escaped) as application/json. The reply is read by record_reply.h.
-// Transport failures are UNAVAILABLE or DEADLINE_EXCEEDED marked retriable
-// (a read may be sent again).
+// JSON-escaped) as application/json. A request whose values would make a
+// segment of the URL path ".", ".." or empty is refused unsent with
+// INVALID_ARGUMENT naming the parameter (RecordTemplate::ExpandPath). The
+// reply is read by record_reply.h; one over the HTTP client's limit is
+// UNAVAILABLE naming the limit, not retriable. Transport failures are
+// UNAVAILABLE or DEADLINE_EXCEEDED marked retriable (a read may be sent
+// again).
 #ifndef LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_MINISTRY_REST_JSON_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_MINISTRY_REST_JSON_ADAPTER_H_
 

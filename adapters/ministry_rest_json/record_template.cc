@@ -1,10 +1,12 @@
 #include "adapters/ministry_rest_json/record_template.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "gateway/log/log.h"
 
 namespace lienthong::adapters::ministry_rest_json {
@@ -64,6 +66,49 @@ std::string RecordTemplate::Expand(
     if (it == values.end()) continue;
     out += encoding == Encoding::kPercent ? PercentEncode(it->second)
                                           : log::JsonEscape(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> RecordTemplate::ExpandPath(
+    const std::map<std::string, std::string>& values) const {
+  std::string out;
+  bool in_path = true;
+  // The segment being written: where it starts in `out`, and the
+  // placeholders in it.
+  size_t segment_start = 0;
+  std::vector<absl::string_view> segment_names;
+  auto end_segment = [&]() -> absl::Status {
+    if (segment_names.empty()) return absl::OkStatus();
+    const absl::string_view segment =
+        absl::string_view(out).substr(segment_start);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          segment_names.size() == 1 ? "parameter '" : "parameters '",
+          absl::StrJoin(segment_names, "', '"),
+          "' would make a segment of the URL path empty, '.' or '..'"));
+    }
+    segment_names.clear();
+    return absl::OkStatus();
+  };
+  for (const Piece& piece : pieces_) {
+    if (piece.placeholder) {
+      if (in_path) segment_names.push_back(piece.text);
+      auto it = values.find(piece.text);
+      if (it != values.end()) out += PercentEncode(it->second);
+      continue;
+    }
+    for (char c : piece.text) {
+      if (in_path && (c == '/' || c == '?' || c == '#')) {
+        if (absl::Status s = end_segment(); !s.ok()) return s;
+        segment_start = out.size() + 1;
+        in_path = c == '/';
+      }
+      out.push_back(c);
+    }
+  }
+  if (in_path) {
+    if (absl::Status s = end_segment(); !s.ok()) return s;
   }
   return out;
 }

@@ -34,6 +34,17 @@ class RecordTemplate {
   std::string Expand(const std::map<std::string, std::string>& values,
                      Encoding encoding) const;
 
+  // Expands the template as a URL path (and query), values percent-encoded
+  // as Expand(values, Encoding::kPercent) does. Fails with INVALID_ARGUMENT
+  // naming the parameter (never its value) when a value (or an absent one)
+  // would make a segment of the path, before the template's first literal
+  // "?" or "#", ".", ".." or empty: URL normalisation (RFC 3986, 5.2.4)
+  // removes dot segments, so "/ho-so/{id}/chi-tiet" with id ".." would
+  // reach "/chi-tiet". Segments the template's own text makes so are left
+  // as configured.
+  absl::StatusOr<std::string> ExpandPath(
+      const std::map<std::string, std::string>& values) const;
+
   // The parameters the template names.
   const std::set<std::string>& names() const { return names_; }
 

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace lienthong::adapters {
@@ -22,6 +24,22 @@ absl::string_view HttpResponse::Header(absl::string_view name) const {
     if (key == name) return value;
   }
   return {};
+}
+
+absl::Status ReplyTooLargeError(size_t max_bytes) {
+  absl::Status status = absl::UnavailableError("upstream reply too large");
+  status.SetPayload(kReplyTooLargeTypeUrl, absl::Cord(absl::StrCat(max_bytes)));
+  return status;
+}
+
+std::optional<size_t> ReplyTooLargeLimit(const absl::Status& status) {
+  auto payload = status.GetPayload(kReplyTooLargeTypeUrl);
+  size_t max_bytes = 0;
+  if (status.ok() || !payload.has_value() ||
+      !absl::SimpleAtoi(std::string(*payload), &max_bytes)) {
+    return std::nullopt;
+  }
+  return max_bytes;
 }
 
 namespace {
@@ -70,9 +88,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 }
 
 absl::Status TransferError(const Transfer& t, CURLcode code) {
-  if (t.too_large) {
-    return absl::UnavailableError("upstream reply too large");
-  }
+  if (t.too_large) return ReplyTooLargeError(t.max_bytes);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return absl::DeadlineExceededError("upstream did not answer in time");

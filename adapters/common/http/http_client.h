@@ -5,7 +5,9 @@
 #ifndef LIENTHONG_ADAPTERS_COMMON_HTTP_HTTP_CLIENT_H_
 #define LIENTHONG_ADAPTERS_COMMON_HTTP_HTTP_CLIENT_H_
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,13 +48,26 @@ struct HttpResponse {
 using HttpCallback =
     absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
 
+// The failure of a transfer whose response body went over the client's
+// limit, `max_bytes`: UNAVAILABLE "upstream reply too large", carrying the
+// limit as a payload under kReplyTooLargeTypeUrl so callers can tell it from
+// a connection failure (sending again gets the same reply).
+inline constexpr absl::string_view kReplyTooLargeTypeUrl =
+    "lienthong/http-reply-too-large";
+absl::Status ReplyTooLargeError(size_t max_bytes);
+
+// The limit a ReplyTooLargeError() failure names; nullopt for any other
+// status.
+std::optional<size_t> ReplyTooLargeLimit(const absl::Status& status);
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   // Starts the transfer and returns at once. `done` runs exactly once with
   // the response (any HTTP status) or with DEADLINE_EXCEEDED (deadline
-  // passed), UNAVAILABLE (connection or TLS failure), INTERNAL (the transfer
-  // could not be started) or CANCELLED (client shutting down). It runs on
+  // passed), UNAVAILABLE (connection or TLS failure, or
+  // ReplyTooLargeError()), INTERNAL (the transfer could not be started) or
+  // CANCELLED (client shutting down). It runs on
   // the client's event thread, except that a request sent once shutdown has
   // begun is refused on the caller's thread before Send() returns. `done`
   // must not block. Thread-safe.
@@ -62,7 +77,8 @@ class HttpClient {
 class CurlHttpClient final : public HttpClient {
  public:
   struct Options {
-    // Largest response body accepted; larger ones fail with UNAVAILABLE.
+    // Largest response body accepted; larger ones fail with
+    // ReplyTooLargeError().
     size_t max_response_bytes = 4 << 20;
     absl::Duration connect_timeout = absl::Seconds(5);
     // Idle connections kept for reuse.

@@ -2,6 +2,7 @@
 // registry as the gateway creates them: config errors by field (table), and
 // the HTTP request each record type's config makes, against a recording
 // fake HttpClient.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,9 +23,11 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Pair;
 
 // Answers every request with `response` (or `failure`), keeping the request.
@@ -154,6 +157,68 @@ TEST(MinistryRestJsonAdapterTest, TransportFailuresAreRetriable) {
   auto slow = Fetch(**adapter, {"enterprise", {{"tax_code", "0101234567"}}, ""});
   EXPECT_THAT(slow, StatusIs(absl::StatusCode::kDeadlineExceeded,
                              HasSubstr("did not answer in time")));
+}
+
+TEST(MinistryRestJsonAdapterTest, DotOrEmptyPathSegmentsAreRefusedUnsent) {
+  MinistryRestJsonConfig config = Config();
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        name: "case_file"
+        path: "/ho-so/{id}/chi-tiet/{part}?nam={year}"
+        parameters { name: "id" }
+        parameters { name: "part" optional: true }
+        parameters { name: "year" optional: true }
+        fields { name: "title" pointer: "/tieuDe" }
+      )pb",
+      config.add_record_types()));
+  FakeHttp http;
+  http.response.status = 200;
+  http.response.body = R"({"tieuDe": "T"})";
+  auto adapter = Make(config, &http);
+  ASSERT_THAT(adapter, IsOk());
+  using Values = std::map<std::string, std::string>;
+  const std::pair<Values, const char*> kRefused[] = {
+      {{{"id", ".."}, {"part", "p"}}, "'id'"},
+      {{{"id", "."}, {"part", "p"}}, "'id'"},
+      {{{"id", "a"}, {"part", ".."}}, "'part'"},
+      {{{"id", "a"}, {"part", ""}}, "'part'"},
+      {{{"id", "a"}}, "'part'"},  // left out: expands to ""
+  };
+  for (const auto& [parameters, name] : kRefused) {
+    auto reply = Fetch(**adapter, {"case_file", parameters, ""});
+    EXPECT_THAT(reply, StatusIs(absl::StatusCode::kInvalidArgument,
+                                AllOf(HasSubstr(name), HasSubstr("URL path"))))
+        << name;
+    EXPECT_TRUE(WasNotSent(reply.status())) << name;
+    EXPECT_FALSE(IsRetriable(reply.status())) << name;
+  }
+  EXPECT_TRUE(http.requests.empty());
+
+  // Dots that are not a whole segment, and any value in the query, are sent.
+  auto reply = Fetch(
+      **adapter,
+      {"case_file", {{"id", "..."}, {"part", "..a"}, {"year", ".."}}, ""});
+  ASSERT_THAT(reply, IsOk());
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].url,
+            "https://registry.example:8443/api/ho-so/.../chi-tiet/..a?nam=..");
+}
+
+TEST(MinistryRestJsonAdapterTest, ReplyOverTheClientsLimitIsNotRetriable) {
+  FakeHttp http;
+  auto adapter = Make(Config(), &http);
+  ASSERT_THAT(adapter, IsOk());
+  // As CurlHttpClient fails a body over its max_response_bytes.
+  http.failure = ReplyTooLargeError(4 << 20);
+  auto reply =
+      Fetch(**adapter, {"enterprise", {{"tax_code", "0101234567"}}, ""});
+  EXPECT_THAT(reply, StatusIs(absl::StatusCode::kUnavailable,
+                              AllOf(HasSubstr("over 4194304 bytes"),
+                                    HasSubstr("enterprise"),
+                                    Not(HasSubstr("unreachable")))));
+  EXPECT_FALSE(IsRetriable(reply.status()));
+  EXPECT_FALSE(WasNotSent(reply.status()));
+  EXPECT_EQ(http.requests.size(), 1u);
 }
 
 struct ConfigCase {

@@ -85,6 +85,30 @@ TEST(ScalarTextTest, ScalarsAsText) {
   EXPECT_EQ(At(doc, "/n"), "<null>");
 }
 
+TEST(ScalarTextTest, NumbersAsTheShortestTextThatReadsBack) {
+  const google::protobuf::Value doc = Parse(
+      R"({"a": 0.1, "b": 0.30000000000000004, "c": 0.3333333333333333,
+          "d": 1e-7, "e": -2.5, "f": 9007199254740991,
+          "g": -9007199254740991})");
+  EXPECT_EQ(At(doc, "/a"), "0.1");
+  EXPECT_EQ(At(doc, "/b"), "0.30000000000000004");
+  EXPECT_EQ(At(doc, "/c"), "0.3333333333333333");
+  EXPECT_EQ(At(doc, "/d"), "1e-07");
+  EXPECT_EQ(At(doc, "/e"), "-2.5");
+  EXPECT_EQ(At(doc, "/f"), "9007199254740991");
+  EXPECT_EQ(At(doc, "/g"), "-9007199254740991");
+}
+
+TEST(ScalarTextTest, IntegersADoubleCannotHoldAreRefused) {
+  const google::protobuf::Value doc =
+      Parse(R"({"a": 9007199254740992, "b": 12345678901234567, "c": -1e300})");
+  for (const char* name : {"a", "b", "c"}) {
+    EXPECT_THAT(ScalarText(doc.struct_value().fields().at(std::string(name))),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2^53")))
+        << name;
+  }
+}
+
 TEST(RecordTemplateTest, PathValuesArePercentEncoded) {
   auto path = RecordTemplate::Parse("/dn/{tax_code}?chi_nhanh={branch}",
                                     {"tax_code", "branch"});
@@ -100,6 +124,44 @@ TEST(RecordTemplateTest, PathValuesArePercentEncoded) {
   for (const auto& [values, expected] : kCases) {
     EXPECT_EQ(path->Expand(values, Encoding::kPercent), expected);
   }
+}
+
+TEST(RecordTemplateTest, PathValuesMakingDotOrEmptySegmentsAreRefused) {
+  auto path = RecordTemplate::Parse("/ho-so/{id}/chi-tiet/{a}{b}?nam={year}",
+                                    {"id", "a", "b", "year"});
+  ASSERT_THAT(path, IsOk());
+  using Values = std::map<std::string, std::string>;
+  const std::pair<Values, const char*> kRefused[] = {
+      {{{"id", ".."}, {"a", "x"}}, "parameter 'id' would make"},
+      {{{"id", "."}, {"a", "x"}}, "parameter 'id' would make"},
+      {{{"id", ""}, {"a", "x"}}, "parameter 'id' would make"},
+      {{{"a", "x"}}, "parameter 'id' would make"},
+      {{{"id", "1"}, {"a", "."}, {"b", "."}}, "parameters 'a', 'b' would make"},
+      {{{"id", "1"}}, "parameters 'a', 'b' would make"},
+  };
+  for (const auto& [values, message] : kRefused) {
+    EXPECT_THAT(
+        path->ExpandPath(values),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << message;
+  }
+  const std::pair<Values, const char*> kSent[] = {
+      {{{"id", "..."}, {"a", ".."}, {"b", "."}, {"year", ".."}},
+       "/ho-so/.../chi-tiet/...?nam=.."},
+      {{{"id", "../x"}, {"a", "."}, {"b", "a"}},
+       "/ho-so/..%2Fx/chi-tiet/.a?nam="},
+      {{{"id", "%2E%2E"}, {"b", "x"}}, "/ho-so/%252E%252E/chi-tiet/x?nam="},
+  };
+  for (const auto& [values, expected] : kSent) {
+    EXPECT_THAT(path->ExpandPath(values), IsOk());
+    EXPECT_EQ(path->ExpandPath(values).value_or(""), expected);
+  }
+  // The template's own text is as configured.
+  auto literal = RecordTemplate::Parse("/a/./b//{id}#..", {"id"});
+  ASSERT_THAT(literal, IsOk());
+  EXPECT_EQ(literal->ExpandPath({{"id", "1"}}).value_or(""), "/a/./b//1#..");
+  EXPECT_EQ(literal->ExpandPath({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RecordTemplateTest, BodyValuesAreJsonEscapedAndJsonBracesLiteral) {
@@ -198,6 +260,23 @@ TEST(ReadRecordReplyTest, HostileAndFailedReplies) {
         << c.what;
     EXPECT_EQ(IsRetriable(reply.status()), c.retriable) << c.what;
   }
+}
+
+TEST(ReadRecordReplyTest, NumbersKeepTheirValue) {
+  ReplyRules rules = Rules();
+  rules.fields = {{"a", *JsonPointer::Parse("/a")},
+                  {"b", *JsonPointer::Parse("/b")}};
+  auto reply = ReadRecordReply(rules, 200, R"({"a": 0.1})", "");
+  ASSERT_THAT(reply, IsOk());
+  EXPECT_THAT(reply->value.fields, ElementsAre(Pair("a", "0.1")));
+  // 12345678901234567 parses as 12345678901234568: refused, not altered.
+  auto big =
+      ReadRecordReply(rules, 200, R"({"a": 0.1, "b": 12345678901234567})", "");
+  EXPECT_THAT(big,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr("field 'b' (/b)"), HasSubstr("2^53"),
+                             Not(HasSubstr("1234567")))));
+  EXPECT_FALSE(IsRetriable(big.status()));
 }
 
 TEST(ReadRecordReplyTest, DeeplyNestedRepliesAreRefusedNotACrash) {
