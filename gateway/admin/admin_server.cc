@@ -16,8 +16,11 @@
 #include <exception>
 #include <fstream>
 #include <list>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -122,8 +125,12 @@ bool IsLoopbackHost(absl::string_view host) {
          (ntohl(v4.s_addr) >> 24) == 127;
 }
 
-// The event loop and its connections. Every method but Break runs on the
-// loop's thread (or, for the destructor, after it has ended).
+// The event loop and its connections. Every method but Break and
+// CheckLoop runs on the loop's thread (or, for the destructor, after it has
+// ended). The readiness check runs on a thread of its own (CheckLoop), so
+// a slow one (a database that does not answer) holds up only the /readyz
+// requests waiting for it, never /healthz or /metrics; requests that come
+// while a check runs share its answer, so at most one runs at a time.
 class AdminServer::Loop {
  public:
   Loop(const Options& options, const metrics::Registry* registry,
@@ -143,7 +150,8 @@ class AdminServer::Loop {
   }
 
  private:
-  enum class State { kHead, kBody, kAnswering };
+  // kChecking: a /readyz request waiting for the readiness check.
+  enum class State { kHead, kBody, kChecking, kAnswering };
   struct Conn {
     Loop* loop = nullptr;
     bufferevent* bev = nullptr;
@@ -178,17 +186,37 @@ class AdminServer::Loop {
   }
   static void OnDeadline(evutil_socket_t, short, void* arg) {
     Conn* conn = static_cast<Conn*>(arg);
+    if (conn->state == State::kChecking) {
+      conn->loop->Answer(
+          conn, Response{503, "the readiness check has not answered in time"});
+      return;
+    }
     conn->loop->Close(conn);
   }
   static void OnWake(evutil_socket_t, short, void* arg) {
     event_base_loopbreak(static_cast<Loop*>(arg)->base_);
   }
+  static void OnChecked(evutil_socket_t fd, short, void* arg) {
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = ::read(fd, &count, sizeof(count));
+    static_cast<Loop*>(arg)->Checked();
+  }
+
+  // On the checker thread: runs the check whenever the loop wants one.
+  void CheckLoop();
+  // Waits for the readiness check (starting one unless one is running).
+  void AwaitCheck(Conn* conn);
+  // Answers the requests waiting for the check that has just ended.
+  void Checked();
 
   void Accept(evutil_socket_t fd);
   void WaitForRequest(Conn* conn);
   void Process(Conn* conn);
   void Respond(Conn* conn);
-  Response Route(const HttpRequest& request);
+  // The answer to `request`; nullopt for a /readyz the check must answer.
+  std::optional<Response> Route(const HttpRequest& request);
+  // Sends `response` to `conn`'s request (no body for HEAD).
+  void Answer(Conn* conn, Response response);
   void Send(Conn* conn, const Response& response, bool close);
   void Answered(Conn* conn);
   void Close(Conn* conn);
@@ -200,12 +228,30 @@ class AdminServer::Loop {
   evconnlistener* listener_ = nullptr;
   int wake_fd_ = -1;
   event* wake_ = nullptr;
+  // The readiness check's thread and what it shares with the loop.
+  std::thread checker_;
+  int checked_fd_ = -1;
+  event* checked_ = nullptr;
+  bool check_running_ = false;  // loop thread only
+  absl::Mutex check_mu_;
+  bool check_wanted_ ABSL_GUARDED_BY(check_mu_) = false;
+  bool check_stop_ ABSL_GUARDED_BY(check_mu_) = false;
+  absl::Status check_result_ ABSL_GUARDED_BY(check_mu_);
   // Oldest first by when each became ready for its current request: the
   // front is the first to go when the cap is reached.
   std::list<Conn> conns_;
 };
 
 AdminServer::Loop::~Loop() {
+  if (checker_.joinable()) {
+    {
+      absl::MutexLock lock(&check_mu_);
+      check_stop_ = true;
+    }
+    checker_.join();  // after a check under way has ended
+  }
+  if (checked_ != nullptr) event_free(checked_);
+  if (checked_fd_ >= 0) ::close(checked_fd_);
   while (!conns_.empty()) Close(&conns_.front());
   if (listener_ != nullptr) evconnlistener_free(listener_);
   if (wake_ != nullptr) event_free(wake_);
@@ -222,6 +268,21 @@ absl::Status AdminServer::Loop::Bind(const std::string& host,
   }
   wake_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, OnWake, this);
   event_add(wake_, nullptr);
+  if (readiness_) {
+    checked_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (checked_fd_ < 0) {
+      return absl::InternalError("admin endpoint: cannot make its event loop");
+    }
+    checked_ =
+        event_new(base_, checked_fd_, EV_READ | EV_PERSIST, OnChecked, this);
+    event_add(checked_, nullptr);
+    try {
+      checker_ = std::thread([this] { CheckLoop(); });
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat(
+          "admin endpoint: cannot start its readiness thread: ", e.what()));
+    }
+  }
 
   const absl::Status cannot_bind = absl::UnavailableError(
       absl::StrCat("admin endpoint: cannot bind ", host, ":", requested_port,
@@ -344,12 +405,20 @@ void AdminServer::Loop::Process(Conn* conn) {
 }
 
 void AdminServer::Loop::Respond(Conn* conn) {
-  Response response;
+  std::optional<Response> response;
   try {
     response = Route(conn->request);
   } catch (const std::exception&) {
     response = Response{500, "internal error"};
   }
+  if (!response.has_value()) {
+    AwaitCheck(conn);
+    return;
+  }
+  Answer(conn, *std::move(response));
+}
+
+void AdminServer::Loop::Answer(Conn* conn, Response response) {
   if (conn->request.method == "HEAD") {
     // Same headers as GET, no body.
     response.extra_headers +=
@@ -359,7 +428,7 @@ void AdminServer::Loop::Respond(Conn* conn) {
   Send(conn, response, !conn->request.keep_alive);
 }
 
-Response AdminServer::Loop::Route(const HttpRequest& request) {
+std::optional<Response> AdminServer::Loop::Route(const HttpRequest& request) {
   if (!options_.bearer_token.empty() && request.path != "/healthz" &&
       !SameSecret(request.authorization,
                   absl::StrCat("Bearer ", options_.bearer_token))) {
@@ -375,11 +444,61 @@ Response AdminServer::Loop::Route(const HttpRequest& request) {
                     std::string(metrics::kTextContentType)};
   }
   if (request.path == "/healthz") return Response{200, "ok"};
-  const absl::Status ready = readiness_ ? readiness_() : absl::OkStatus();
-  if (ready.ok()) return Response{200, "ready"};
-  return Response{503, ready.message().empty()
-                           ? absl::StatusCodeToString(ready.code())
-                           : std::string(ready.message())};
+  if (readiness_) return std::nullopt;
+  return Response{200, "ready"};
+}
+
+void AdminServer::Loop::AwaitCheck(Conn* conn) {
+  conn->state = State::kChecking;
+  bufferevent_disable(conn->bev, EV_READ);
+  const timeval wait_tv = absl::ToTimeval(options_.request_timeout);
+  evtimer_add(conn->deadline, &wait_tv);
+  if (check_running_) return;  // its answer is this request's too
+  check_running_ = true;
+  absl::MutexLock lock(&check_mu_);
+  check_wanted_ = true;
+}
+
+void AdminServer::Loop::CheckLoop() {
+  absl::MutexLock lock(&check_mu_);
+  while (true) {
+    check_mu_.Await(absl::Condition(
+        +[](Loop* loop) { return loop->check_wanted_ || loop->check_stop_; },
+        this));
+    if (check_stop_) return;
+    check_wanted_ = false;
+    check_mu_.Unlock();
+    absl::Status ready;
+    try {
+      ready = readiness_();
+    } catch (const std::exception&) {
+      ready = absl::InternalError("the readiness check failed");
+    }
+    check_mu_.Lock();
+    check_result_ = std::move(ready);
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(checked_fd_, &one, sizeof(one));
+  }
+}
+
+void AdminServer::Loop::Checked() {
+  if (!check_running_) return;
+  check_running_ = false;
+  absl::Status ready;
+  {
+    absl::MutexLock lock(&check_mu_);
+    ready = check_result_;
+  }
+  const Response response =
+      ready.ok() ? Response{200, "ready"}
+                 : Response{503, ready.message().empty()
+                                     ? absl::StatusCodeToString(ready.code())
+                                     : std::string(ready.message())};
+  std::vector<Conn*> waiting;
+  for (Conn& conn : conns_) {
+    if (conn.state == State::kChecking) waiting.push_back(&conn);
+  }
+  for (Conn* conn : waiting) Answer(conn, response);
 }
 
 void AdminServer::Loop::Send(Conn* conn, const Response& response, bool close) {

@@ -4,6 +4,7 @@
 //   GET /metrics  the Registry's Prometheus text (format 0.0.4)
 //   GET /healthz  200 "ok" while the process is alive (liveness)
 //   GET /readyz   200 "ready", or 503 with the readiness check's reason
+//                 (or saying it has not answered within request_timeout)
 //
 // HEAD works wherever GET does; another method on these paths gets 405 with
 // "Allow: GET, HEAD", any other path 404. With a bearer token set, every
@@ -47,8 +48,11 @@ namespace lienthong::admin {
 
 // Returns OK when the gateway can serve calls, else a status whose message
 // says why not (it is shown to whoever asks /readyz, so: no personal data,
-// no secrets). Called on the admin thread for every /readyz request; it
-// must be thread-safe and quick.
+// no secrets). Called on the endpoint's readiness thread, one call at a
+// time, for the /readyz requests (those that come while it runs share its
+// answer; one it has not answered within `request_timeout` gets 503). It
+// must be thread-safe; it may be slow (a database to ask) without holding
+// up /healthz or /metrics.
 using ReadinessCheck = std::function<absl::Status()>;
 
 class AdminServer {

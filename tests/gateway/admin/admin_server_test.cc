@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gateway/metrics/exposition.h"
 #include "gateway/metrics/registry.h"
 #include "gmock/gmock.h"
@@ -142,6 +143,60 @@ TEST_F(AdminServerTest, ReadyzFollowsTheReadinessCheck) {
   res = client->Get("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(AdminServerTest, ASlowReadinessCheckHoldsUpOnlyReadyz) {
+  // A check that takes 3 s (a database that does not answer).
+  absl::Notification release;
+  std::atomic<int> checks{0};
+  AdminServer::Options options = LoopbackAnyPort();
+  options.request_timeout = absl::Seconds(1);
+  absl::StatusOr<std::unique_ptr<AdminServer>> server =
+      AdminServer::Start(options, &registry_, [&] {
+        ++checks;
+        release.WaitForNotificationWithTimeout(absl::Seconds(3));
+        return absl::UnavailableError("database not answering");
+      });
+  ASSERT_THAT(server, IsOk());
+  std::vector<std::thread> readers;
+  std::atomic<int> timed_out{0};
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&] {
+      httplib::Result res = ClientFor(**server)->Get("/readyz");
+      if (res && res->status == 503 &&
+          res->body == "the readiness check has not answered in time") {
+        ++timed_out;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  // Liveness and metrics are answered meanwhile.
+  const absl::Time asked = absl::Now();
+  httplib::Result health = ClientFor(**server)->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(absl::Now() - asked, absl::Milliseconds(500));
+  httplib::Result metrics = ClientFor(**server)->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  for (std::thread& t : readers) t.join();
+  // Each waited at most request_timeout, and they shared one check.
+  EXPECT_EQ(timed_out.load(), 3);
+  EXPECT_EQ(checks.load(), 1);
+  release.Notify();
+  // Once the check answers, /readyz says what it said.
+  int status = 0;
+  std::string body;
+  for (int i = 0; i < 50 && body != "database not answering"; ++i) {
+    if (httplib::Result res = ClientFor(**server)->Get("/readyz")) {
+      status = res->status;
+      body = res->body;
+    }
+    if (body != "database not answering")
+      absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(body, "database not answering");
 }
 
 TEST_F(AdminServerTest, NoReadinessCheckMeansReady) {
