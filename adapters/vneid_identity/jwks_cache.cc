@@ -1,6 +1,5 @@
 #include "adapters/vneid_identity/jwks_cache.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,31 +22,31 @@ JwksCache::JwksCache(Options options, HttpClient* http,
                      resilience::Clock* clock)
     : options_(std::move(options)), http_(http), clock_(clock) {}
 
-void JwksCache::GetKey(std::string kid, absl::Time deadline, Done done) {
-  Get(Waiter{std::move(kid), false, std::move(done)}, deadline);
+void JwksCache::GetKey(std::string kid, Done done) {
+  Get(Waiter{std::move(kid), false, std::move(done)});
 }
 
-void JwksCache::Warm(absl::Time deadline, Done done) {
-  Get(Waiter{"", true, std::move(done)}, deadline);
-}
+void JwksCache::Warm(Done done) { Get(Waiter{"", true, std::move(done)}); }
 
 int64_t JwksCache::fetches() const {
   absl::MutexLock lock(&mu_);
   return fetches_;
 }
 
-absl::StatusOr<PublicKey> JwksCache::FromHeld(
-    const Waiter& waiter, const absl::Status& failure) const {
+absl::StatusOr<PublicKey> JwksCache::FromHeld(const Waiter& waiter,
+                                              const absl::Status& failure,
+                                              bool unheld_failed) const {
   if (!loaded_) return failure;
   if (waiter.warm) return PublicKey();
   auto it = keys_.find(waiter.kid);
   if (it == keys_.end()) {
+    if (unheld_failed) return failure;
     return absl::UnauthenticatedError("id token signed by an unknown key");
   }
   return it->second;
 }
 
-void JwksCache::Get(Waiter waiter, absl::Time deadline) {
+void JwksCache::Get(Waiter waiter) {
   absl::StatusOr<PublicKey> answer;
   bool fetch = false;
   {
@@ -55,30 +54,31 @@ void JwksCache::Get(Waiter waiter, absl::Time deadline) {
     const absl::Time now = clock_->Now();
     const bool fresh = loaded_ && now - loaded_at_ < options_.max_age;
     if (fresh && (waiter.warm || keys_.count(waiter.kid) > 0)) {
-      answer = FromHeld(waiter, absl::OkStatus());
+      answer = FromHeld(waiter, absl::OkStatus(), /*unheld_failed=*/false);
     } else if (in_flight_) {
       waiters_.push_back(std::move(waiter));
       return;
     } else {
-      if (now - last_failure_ < kFailureBackoff) {
-        fetch = false;
-      } else if (!fresh) {
-        fetch = true;  // nothing held yet, or too old
-      } else {
-        // Fresh keys, unknown kid: maybe a rotation, maybe a forgery.
-        fetch = now - last_unknown_kid_fetch_ >= options_.min_refresh;
-        if (fetch) last_unknown_kid_fetch_ = now;
-      }
+      // Nothing held yet, or too old: a fetch is due. Fresh keys, unknown
+      // kid: maybe a rotation, maybe a forgery, so one is due only once per
+      // min_refresh.
+      const bool due =
+          !fresh || now - last_unknown_kid_fetch_ >= options_.min_refresh;
+      fetch = due && now - last_failure_ >= kFailureBackoff;
       if (fetch) {
         in_flight_ = true;
+        if (fresh) unknown_kid_fetch_started_ = now;
         waiters_.push_back(std::move(waiter));
       } else {
-        answer = FromHeld(waiter, Unavailable("a fetch failed just now"));
+        // Due but for the backoff: only the failure keeps an unheld kid
+        // from being looked for.
+        answer = FromHeld(waiter, Unavailable("a fetch failed just now"),
+                          /*unheld_failed=*/due);
       }
     }
   }
   if (fetch) {
-    Fetch(std::min(deadline, absl::Now() + options_.fetch_timeout), 1);
+    Fetch(absl::Now() + options_.fetch_timeout, 1);
   } else {
     std::move(waiter.done)(std::move(answer));
   }
@@ -136,13 +136,23 @@ void JwksCache::Finish(absl::StatusOr<KeySet> keys) {
       keys_ = *std::move(keys);
       loaded_ = true;
       loaded_at_ = now;
+      // Only a fetch that got the realm's keys spends the unknown-kid
+      // allowance: after a failed one, a sign-in with a rotated key must
+      // not be refused for min_refresh, just the failure backoff.
+      if (unknown_kid_fetch_started_.has_value()) {
+        last_unknown_kid_fetch_ = *unknown_kid_fetch_started_;
+      }
     } else {
       last_failure_ = now;
     }
+    unknown_kid_fetch_started_.reset();
     waiters.swap(waiters_);
     const absl::Status failure = keys.ok() ? absl::OkStatus() : keys.status();
     for (const Waiter& waiter : waiters) {
-      answers.push_back(FromHeld(waiter, failure));
+      // A failed fetch did not look for the kids not held: they get its
+      // failure, not "unknown key".
+      answers.push_back(
+          FromHeld(waiter, failure, /*unheld_failed=*/!keys.ok()));
     }
   }
   // The last answer may end the last call holding this adapter: nothing

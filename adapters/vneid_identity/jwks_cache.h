@@ -10,11 +10,16 @@
 //    fetch are answered from the keys held.
 // A fetch that fails with a connection error or HTTP 502/503/504 is tried
 // once more at once (a GET of public keys is safe to repeat). When a fetch
-// fails, keys already held still serve (stale-if-error).
+// fails, keys already held still serve (stale-if-error), but a kid not
+// among them gets the fetch's failure, not "unknown key": the realm's keys
+// could not be looked at, and a rotation would look the same as a forgery.
+// Nor does a failed fetch count against `min_refresh`, so that the rotated
+// key is looked for again once the failure backoff is over.
 #ifndef LIENTHONG_ADAPTERS_VNEID_IDENTITY_JWKS_CACHE_H_
 #define LIENTHONG_ADAPTERS_VNEID_IDENTITY_JWKS_CACHE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +42,9 @@ class JwksCache {
     HttpRequest request;
     absl::Duration min_refresh = absl::Seconds(30);
     absl::Duration max_age = absl::Hours(1);
-    // A fetch gives up after this, or the deadline of the call that started
-    // it, whichever is sooner.
+    // A fetch gives up after this. Not the deadline of the call that
+    // started it: the fetch serves every call waiting for it, and one call
+    // with little time left must not fail it for the others.
     absl::Duration fetch_timeout = absl::Seconds(10);
   };
   // Receives a key, or for Warm() a null key meaning "keys are held".
@@ -53,16 +59,20 @@ class JwksCache {
   // start). Fails with UNAUTHENTICATED "id token signed by an unknown key"
   // when the realm's keys are known but none is `kid`; UNAVAILABLE "VNeID
   // signing keys unavailable: <why>" / DEADLINE_EXCEEDED when no keys could
-  // be had. `done` runs on the caller's thread or the HTTP client's.
+  // be had, or when `kid` is not held and the fetch to look for it failed
+  // (or one failed just now). A fetch runs for Options::fetch_timeout
+  // whatever the caller's deadline, so `done` may run after it: the
+  // caller's resilience layer answers its call at the deadline and drops a
+  // late answer. `done` runs on the caller's thread or the HTTP client's.
   // Thread-safe.
-  void GetKey(std::string kid, absl::Time deadline, Done done);
+  void GetKey(std::string kid, Done done);
 
   // Calls `done` with a null key once fresh keys are held (fetching them
   // when there are none or they are older than max_age), or with keys held
   // from before when a fetch failed; fails like GetKey when none are held.
   // Lets a sign-in learn that the realm is unreachable before its code is
   // spent. Thread-safe.
-  void Warm(absl::Time deadline, Done done);
+  void Warm(Done done);
 
   // HTTP fetches started so far (each attempt counts). Thread-safe.
   int64_t fetches() const;
@@ -74,11 +84,14 @@ class JwksCache {
     Done done;
   };
 
-  void Get(Waiter waiter, absl::Time deadline);
+  void Get(Waiter waiter);
   // What the keys held answer `waiter`; `failure` is the error when none
-  // are held.
+  // are held, and also when `waiter.kid` is not held and `unheld_failed`:
+  // a failure kept the cache from looking for it, so it is not known to be
+  // forged.
   absl::StatusOr<PublicKey> FromHeld(const Waiter& waiter,
-                                     const absl::Status& failure) const
+                                     const absl::Status& failure,
+                                     bool unheld_failed) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fetch(absl::Time deadline, int attempt);
   void Finish(absl::StatusOr<KeySet> keys);
@@ -91,8 +104,11 @@ class JwksCache {
   KeySet keys_ ABSL_GUARDED_BY(mu_);
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time loaded_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // When the last unknown-kid fetch that succeeded started.
   absl::Time last_unknown_kid_fetch_ ABSL_GUARDED_BY(mu_) =
       absl::InfinitePast();
+  // When the fetch in flight started, if it is for an unknown kid.
+  std::optional<absl::Time> unknown_kid_fetch_started_ ABSL_GUARDED_BY(mu_);
   absl::Time last_failure_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);

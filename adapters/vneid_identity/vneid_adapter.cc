@@ -81,7 +81,7 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
     }
     auto call = std::make_shared<SignInCall>(
         SignInCall{request, context.deadline, std::move(done)});
-    jwks_.Warm(call->deadline, [this, call](absl::StatusOr<PublicKey> held) {
+    jwks_.Warm([this, call](absl::StatusOr<PublicKey> held) {
       if (!held.ok()) {
         call->Fail(absl::Status(
             held.status().code(),
@@ -144,15 +144,14 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
       return;
     }
     std::string kid = jws->kid;
-    jwks_.GetKey(std::move(kid), call->deadline,
-                 [this, call, token = *std::move(jws)](
-                     absl::StatusOr<PublicKey> key) mutable {
-                   if (!key.ok()) {
-                     call->Fail(key.status());
-                     return;
-                   }
-                   Finish(call, token, key->get());
-                 });
+    jwks_.GetKey(std::move(kid), [this, call, token = *std::move(jws)](
+                                     absl::StatusOr<PublicKey> key) mutable {
+      if (!key.ok()) {
+        call->Fail(key.status());
+        return;
+      }
+      Finish(call, token, key->get());
+    });
   }
 
   void Finish(const std::shared_ptr<SignInCall>& call, const Jws& jws,

@@ -1,6 +1,7 @@
 // JwksCache against a fake HTTP client that holds each fetch until the test
 // answers it, on a fake clock: single flight, the unknown-kid rate limit,
-// rotation, max age, stale-if-error and the retry of a failed fetch.
+// rotation, max age, stale-if-error, the retry of a failed fetch and what a
+// failed fetch answers a kid not held.
 #include "adapters/vneid_identity/jwks_cache.h"
 
 #include <deque>
@@ -28,6 +29,7 @@ class HeldHttp final : public HttpClient {
   void Send(HttpRequest request, HttpCallback done) override {
     absl::MutexLock lock(&mu_);
     urls_.push_back(request.url);
+    deadlines_.push_back(request.deadline);
     held_.push_back(std::move(done));
   }
   int sent() const {
@@ -53,10 +55,15 @@ class HeldHttp final : public HttpClient {
     absl::MutexLock lock(&mu_);
     return urls_;
   }
+  std::vector<absl::Time> deadlines() const {
+    absl::MutexLock lock(&mu_);
+    return deadlines_;
+  }
 
  private:
   mutable absl::Mutex mu_;
   std::vector<std::string> urls_;
+  std::vector<absl::Time> deadlines_;
   std::deque<HttpCallback> held_;
 };
 
@@ -94,6 +101,7 @@ class JwksCacheTest : public ::testing::Test {
         "https://sso/realms/citizen/protocol/openid-connect/certs";
     options.min_refresh = absl::Seconds(30);
     options.max_age = absl::Hours(1);
+    options.fetch_timeout = absl::Seconds(10);
     cache_ = std::make_unique<JwksCache>(options, &http_, &clock_);
   }
 
@@ -106,21 +114,19 @@ class JwksCacheTest : public ::testing::Test {
 
   std::shared_ptr<Result> Get(const std::string& kid) {
     auto result = std::make_shared<Result>();
-    cache_->GetKey(kid, absl::Now() + absl::Seconds(10),
-                   [result](absl::StatusOr<PublicKey> key) {
-                     result->done = true;
-                     result->key = std::move(key);
-                   });
+    cache_->GetKey(kid, [result](absl::StatusOr<PublicKey> key) {
+      result->done = true;
+      result->key = std::move(key);
+    });
     return result;
   }
 
   std::shared_ptr<Result> Warm() {
     auto result = std::make_shared<Result>();
-    cache_->Warm(absl::Now() + absl::Seconds(10),
-                 [result](absl::StatusOr<PublicKey> key) {
-                   result->done = true;
-                   result->key = std::move(key);
-                 });
+    cache_->Warm([result](absl::StatusOr<PublicKey> key) {
+      result->done = true;
+      result->key = std::move(key);
+    });
     return result;
   }
 
@@ -201,6 +207,89 @@ TEST_F(JwksCacheTest, ARotatedKeyIsFetchedOnceAndThenHeld) {
   EXPECT_THAT(Get("k2")->key.status(), IsOk());
   EXPECT_THAT(Get("k1")->key.status(), IsOk());
   EXPECT_EQ(http_.sent(), 2);
+}
+
+// The realm rotated to k2 and fails just then. The sign-in with k2 learns
+// that the realm failed, not that its token is forged, and the failed fetch
+// does not use up the unknown-kid allowance: k2 is looked for again as soon
+// as the failure backoff (1 s) is over, not min_refresh (30 s) later.
+TEST_F(JwksCacheTest, AFailedFetchForAnUnknownKidIsUnavailableAndRetriedSoon) {
+  Load();
+  auto rotated = Get("k2");
+  EXPECT_EQ(http_.sent(), 2);
+  http_.Answer(Status(503));  // retried once at once ...
+  EXPECT_EQ(http_.sent(), 3);
+  http_.Answer(Status(503));  // ... and given up
+  ASSERT_TRUE(rotated->done);
+  EXPECT_THAT(rotated->key.status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       "VNeID signing keys unavailable: HTTP 503"));
+  // The key held still serves.
+  EXPECT_THAT(Get("k1")->key.status(), IsOk());
+  // Within the failure backoff: no fetch, and still not called forged.
+  clock_.Advance(absl::Milliseconds(500));
+  auto soon = Get("k2");
+  ASSERT_TRUE(soon->done);
+  EXPECT_THAT(
+      soon->key.status(),
+      StatusIs(absl::StatusCode::kUnavailable,
+               "VNeID signing keys unavailable: a fetch failed just now"));
+  EXPECT_EQ(http_.sent(), 3);
+  // After it: fetched again, and the rotated key is found.
+  clock_.Advance(absl::Seconds(2));
+  auto later = Get("k2");
+  EXPECT_EQ(http_.sent(), 4);
+  http_.Answer(Ok(Set({0, 1})));
+  ASSERT_TRUE(later->done);
+  ASSERT_THAT(later->key.status(), IsOk());
+  EXPECT_NE(later->key->get(), nullptr);
+  // That fetch got the keys, so it spent the allowance.
+  auto forged = Get("forged");
+  ASSERT_TRUE(forged->done);
+  EXPECT_THAT(forged->key.status(),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       "id token signed by an unknown key"));
+  EXPECT_EQ(http_.sent(), 4);
+}
+
+// Calls waiting on one failed fetch: a kid held is served from the keys
+// held, a kid not held gets the fetch's own failure.
+TEST_F(JwksCacheTest, AFailedFetchServesHeldKidsAndFailsTheOthers) {
+  Load();
+  clock_.Advance(absl::Hours(1));
+  auto stale = Get("k1");  // too old: starts a fetch
+  auto unheld = Get("k2");
+  auto warm = Warm();
+  EXPECT_EQ(http_.sent(), 2);
+  http_.Answer(absl::DeadlineExceededError("slow"));  // not retried
+  ASSERT_TRUE(stale->done);
+  EXPECT_THAT(stale->key.status(), IsOk());
+  ASSERT_TRUE(unheld->done);
+  EXPECT_THAT(unheld->key.status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       "VNeID did not answer in time"));
+  ASSERT_TRUE(warm->done);
+  EXPECT_THAT(warm->key.status(), IsOk());
+  EXPECT_EQ(http_.sent(), 2);
+}
+
+// The fetch serves every call waiting for it: the call that happened to
+// start it, out of time, neither shortens it nor stops its retry.
+TEST_F(JwksCacheTest, TheSharedFetchRunsForItsOwnTimeout) {
+  // Not the deadline of the call that started it: one call with little
+  // time left must not fail it for the others waiting on it.
+  const absl::Time before = absl::Now();
+  auto first = Get("k1");
+  auto second = Get("k1");
+  ASSERT_EQ(http_.sent(), 1);
+  EXPECT_GE(http_.deadlines()[0], before + absl::Seconds(10));
+  http_.Answer(Status(503));  // retried: the fetch still has time
+  ASSERT_EQ(http_.sent(), 2);
+  http_.Answer(Ok(Set({0})));
+  ASSERT_TRUE(second->done);
+  EXPECT_THAT(second->key.status(), IsOk());
+  ASSERT_TRUE(first->done);
+  EXPECT_THAT(first->key.status(), IsOk());
 }
 
 TEST_F(JwksCacheTest, OldKeysAreRefetchedAndServeWhileTheRealmFails) {
