@@ -350,6 +350,12 @@ void Orchestrator::Apply(Event& event, Batch& batch) {
         batch.launch.insert(id);
         batch.push.insert(id);
         if (!ReadySteps(live->stored).empty()) Working(id, batch);
+        // Steps running in a record written before requests were kept:
+        // what they send from now on is fixed (and written before they are
+        // sent again), as the data gives it now.
+        if (HasUnkeptRequests(live->stored)) {
+          KeepUnkeptRequests(*Working(id, batch));
+        }
       }
       return;
   }

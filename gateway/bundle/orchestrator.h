@@ -9,9 +9,10 @@
 // calls, sends the steps that are due and hands their progress to the
 // portal. So every transition is durable before it is acknowledged or acted
 // on, and after a crash each bundle resumes where the store has it: a step
-// that was RUNNING is sent again under the same idempotency key (the agency
-// answers the repeat as it answered the first), progress not yet handed
-// over is handed over again (a repeat is recognised by the outbox).
+// that was RUNNING is sent again under the same idempotency key, with the
+// inputs kept when its generation started (the agency answers the repeat
+// as it answered the first), progress not yet handed over is handed over
+// again (a repeat is recognised by the outbox).
 //
 // Agency calls: every step call goes through the StepInvoker (breaker,
 // in-flight cap, a few quick retries), then is audited like any call

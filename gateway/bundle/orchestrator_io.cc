@@ -66,7 +66,9 @@ void StepCallOf(const StoredBundle& bundle, int i,
                 adapters::StepRequest* request, StepCallFacts* facts) {
   const auto& def = bundle.definition().steps(i);
   request->operation = def.operation();
-  request->inputs = StepInputs(bundle, i);
+  // As fixed when the step's generation started: every send under one
+  // idempotency key is the same request.
+  request->inputs = SentInputs(bundle, i);
   request->idempotency_key = IdempotencyKey(bundle, i);
   request->dossier_code = bundle.dossier_code();
   facts->caller = bundle.caller();
@@ -77,7 +79,7 @@ void StepCallOf(const StoredBundle& bundle, int i,
                        ? bundle.definition().procedure_code()
                        : def.procedure_code();
   facts->dossier_code = bundle.dossier_code();
-  facts->subject = StepSubject(bundle, i);
+  facts->subject = SentSubject(bundle, i);
   facts->adapter = def.adapter();
   facts->request_sha256 = RequestDigest(*request);
 }

@@ -71,9 +71,34 @@ void UpdateState(StoredBundle& bundle) {
   }
 }
 
+// Fixes what step `i` sends under its current generation: its inputs and
+// subject as the data and the earlier steps' outputs give them now.
+void KeepRequest(StoredBundle& bundle, int i) {
+  StoredStepRequest request;
+  request.set_generation(bundle.steps(i).generation());
+  for (auto& [input, value] : StepInputs(bundle, i)) {
+    (*request.mutable_inputs())[input] = std::move(value);
+  }
+  request.set_subject(StepSubject(bundle, i));
+  *bundle.mutable_steps(i)->mutable_request() = std::move(request);
+}
+
+// Step `i`'s request kept for its current generation, or null (a record
+// written before requests were kept).
+const StoredStepRequest* KeptRequest(const StoredBundle& bundle, int i) {
+  const StoredStep& step = bundle.steps(i);
+  if (!step.has_request() || step.request().generation() != step.generation()) {
+    return nullptr;
+  }
+  return &step.request();
+}
+
 // Marks step `i` RUNNING at `at` with the note `note`.
 void Run(StoredBundle& bundle, int i, absl::Time at,
          const calendar::WorkingCalendar& calendar, std::string note) {
+  // Every send of this generation, after a crash too, carries this copy:
+  // durable with the transition, before the first send.
+  KeepRequest(bundle, i);
   StoredStep& step = *bundle.mutable_steps(i);
   step.set_state(lienthong::v1::STEP_RUNNING);
   if (!IsSet(step.ready_at())) *step.mutable_ready_at() = ToProtoTime(at);
@@ -199,6 +224,39 @@ std::string StepSubject(const StoredBundle& bundle, int i) {
   return SourceValue(bundle, source).value_or("");
 }
 
+std::map<std::string, std::string> SentInputs(const StoredBundle& bundle,
+                                              int i) {
+  const StoredStepRequest* kept = KeptRequest(bundle, i);
+  if (kept == nullptr) return StepInputs(bundle, i);
+  std::map<std::string, std::string> inputs;
+  for (const auto& [input, value] : kept->inputs()) inputs[input] = value;
+  return inputs;
+}
+
+std::string SentSubject(const StoredBundle& bundle, int i) {
+  const StoredStepRequest* kept = KeptRequest(bundle, i);
+  return kept == nullptr ? StepSubject(bundle, i) : kept->subject();
+}
+
+bool HasUnkeptRequests(const StoredBundle& bundle) {
+  for (int i = 0; i < bundle.steps_size(); ++i) {
+    if (bundle.steps(i).state() == lienthong::v1::STEP_RUNNING &&
+        KeptRequest(bundle, i) == nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void KeepUnkeptRequests(StoredBundle& bundle) {
+  for (int i = 0; i < bundle.steps_size(); ++i) {
+    if (bundle.steps(i).state() == lienthong::v1::STEP_RUNNING &&
+        KeptRequest(bundle, i) == nullptr) {
+      KeepRequest(bundle, i);
+    }
+  }
+}
+
 std::string IdempotencyKey(const StoredBundle& bundle, int i) {
   return absl::StrCat(bundle.id(), ".", bundle.steps(i).name(), ".g",
                       bundle.steps(i).generation());
@@ -214,6 +272,8 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
   }
   const absl::Time at = NextChangeTime(bundle, now);
   *step.mutable_finished_at() = ToProtoTime(at);
+  // Not sent again under this generation: the copy of the data goes.
+  step.clear_request();
   const std::string title = StepTitle(bundle, i);
   const std::string& agency = Def(bundle, i).agency();
   if (answer.refused) {

@@ -15,8 +15,11 @@
 //
 // A refused step holds the steps that follow it (directly or not); steps
 // that do not depend on it go on. A step's idempotency key is
-// "<bundle id>.<step>.g<generation>": a repeat after a crash is the same
-// request to the agency, a retry after a correction a new one.
+// "<bundle id>.<step>.g<generation>": a repeat after a failure or a crash
+// is the same request to the agency, a retry after a correction a new one.
+// So what a generation sends is fixed (kept in the step) when it starts: a
+// correction for another step, while this one is still being sent, does
+// not change it.
 //
 // Progress to the portal (DossierStatus): PROCESSING when the bundle starts
 // and for every step sent, sent again or done; MORE_DOCUMENTS_NEEDED when a
@@ -47,6 +50,7 @@ namespace lienthong::bundle {
 using internal::StoredBundle;
 using internal::StoredProgress;
 using internal::StoredStep;
+using internal::StoredStepRequest;
 
 // What starts a bundle.
 struct NewBundleArgs {
@@ -89,6 +93,19 @@ std::map<std::string, std::string> StepInputs(const StoredBundle& bundle, int i)
 
 // Returns the citizen ID step `i` concerns (its `subject` source), or "".
 std::string StepSubject(const StoredBundle& bundle, int i);
+
+// Returns what step `i` sends under its current generation: the inputs and
+// subject fixed when the generation started, or, for a record written
+// before they were kept, StepInputs and StepSubject now.
+std::map<std::string, std::string> SentInputs(const StoredBundle& bundle,
+                                              int i);
+std::string SentSubject(const StoredBundle& bundle, int i);
+
+// Returns whether a RUNNING step has nothing kept for its generation (a
+// record written before requests were kept); KeepUnkeptRequests fixes, for
+// each, what it sends from then on, as built from the data now.
+bool HasUnkeptRequests(const StoredBundle& bundle);
+void KeepUnkeptRequests(StoredBundle& bundle);
 
 // Returns step `i`'s idempotency key.
 std::string IdempotencyKey(const StoredBundle& bundle, int i);

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "adapters/common/retriable.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/bundle/bundle_data.h"
@@ -482,6 +483,118 @@ TEST_F(OrchestratorTest, RestartResumesAStepSentBeforeTheCrashUnderItsKey) {
     return b.progress(b.progress_size() - 1).queued();
   });
   EXPECT_THAT(sink_.queued(), SizeIs(queued.progress_size()));
+}
+
+// Residence and the funeral allowance run in parallel. Residence is refused
+// for the deceased's name; while the funeral allowance is still being sent
+// again after transient failures (the agency may have applied it already),
+// an officer corrects the name and resends residence. The funeral
+// allowance's repeats stay the request its key was first sent with; only
+// residence's new generation carries the corrected name.
+TEST_F(OrchestratorTest,
+       ACorrectionDoesNotChangeWhatAnotherStepSendsUnderItsKey) {
+  static constexpr char kOldName[] = "Người đã mất";  // DeathRequest's
+  static constexpr char kNewName[] = "Nguyễn Văn An";
+  invoker_.SetAgency(
+      "residence",
+      [](const adapters::StepRequest& r)
+          -> absl::StatusOr<adapters::StepOutcome> {
+        auto name = r.inputs.find("full_name");
+        if (name == r.inputs.end() || name->second != kNewName) {
+          adapters::StepOutcome refused;
+          refused.kind = adapters::StepOutcome::Kind::kRefused;
+          refused.reason =
+              "Họ tên không khớp với Cơ sở dữ liệu quốc gia về dân cư";
+          return refused;
+        }
+        return FakeInvoker::Apply(r);
+      });
+  // Times out until the correction, and twice after it: at least one send
+  // is formed after the corrected data is installed.
+  auto corrected = std::make_shared<std::atomic<bool>>(false);
+  auto after = std::make_shared<std::atomic<int>>(0);
+  invoker_.SetAgency(
+      "labour-affairs",
+      [corrected, after](const adapters::StepRequest& r)
+          -> absl::StatusOr<adapters::StepOutcome> {
+        if (!corrected->load() || after->fetch_add(1) < 2) {
+          return adapters::MarkRetriable(absl::DeadlineExceededError(
+              "agency 'labour-affairs' did not answer in time"));
+        }
+        return FakeInvoker::Apply(r);
+      });
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00012"));
+  ASSERT_THAT(started, IsOk());
+  const std::string id = started->bundle_id();
+  auto calls_to = [&](const std::string& adapter) {
+    std::vector<adapters::StepRequest> requests;
+    for (const auto& call : invoker_.calls()) {
+      if (call.adapter == adapter) requests.push_back(call.request);
+    }
+    return requests;
+  };
+  Bundle waiting = WaitUntil(id, [](const Bundle& b) {
+    return StepOf(b, "residence").state() == v1::STEP_REFUSED;
+  });
+  for (int k = 0; k < 1000 && calls_to("labour-affairs").empty(); ++k) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(calls_to("labour-affairs"), Not(SizeIs(0)));
+  ASSERT_EQ(StepOf(waiting, "funeral_allowance").state(), v1::STEP_RUNNING);
+
+  ASSERT_THAT(Retry(waiting, "residence", {{"deceased.full_name", kNewName}}),
+              IsOk());
+  corrected->store(true);
+  Bundle done = WaitUntil(id, Ended);
+  ASSERT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+
+  std::vector<adapters::StepRequest> funeral = calls_to("labour-affairs");
+  ASSERT_GE(funeral.size(), 4u);
+  EXPECT_EQ(funeral[0].inputs.at("deceased_full_name"), kOldName);
+  for (const adapters::StepRequest& request : funeral) {
+    EXPECT_EQ(request.idempotency_key,
+              absl::StrCat(id, ".funeral_allowance.g0"));
+    EXPECT_EQ(request.inputs, funeral[0].inputs);
+  }
+  std::vector<adapters::StepRequest> residence = calls_to("residence");
+  ASSERT_THAT(residence, SizeIs(2));
+  EXPECT_EQ(residence[0].idempotency_key, absl::StrCat(id, ".residence.g0"));
+  EXPECT_EQ(residence[0].inputs.at("full_name"), kOldName);
+  EXPECT_EQ(residence[1].idempotency_key, absl::StrCat(id, ".residence.g1"));
+  EXPECT_EQ(residence[1].inputs.at("full_name"), kNewName);
+}
+
+// A bundle written before steps kept what they send resumes as before: its
+// running step is sent again from the bundle's data, under its key.
+TEST_F(OrchestratorTest, AStepStoredWithoutItsRequestResumesFromTheData) {
+  invoker_.Hold(true);
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00013"));
+  ASSERT_THAT(started, IsOk());
+  const std::string id = started->bundle_id();
+  WaitUntil(id, [&](const Bundle&) { return invoker_.calls().size() == 1; });
+  orchestrator_->Stop();
+  orchestrator_.reset();
+  // The record as the earlier gateway wrote it.
+  auto row = store_->Get(id);
+  ASSERT_THAT(row, IsOk());
+  ASSERT_TRUE(row->has_value());
+  StoredBundle old = (*row)->bundle;
+  ASSERT_TRUE(old.steps(0).has_request());
+  old.mutable_steps(0)->clear_request();
+  const StoredBundle* writes[] = {&old};
+  ASSERT_THAT(store_->Write(writes), IsOk());
+  invoker_.Release();
+
+  StartOrchestrator();
+  Bundle done = WaitUntil(id, Ended);
+  EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_THAT(calls, SizeIs(4));
+  EXPECT_EQ(calls[1].request.idempotency_key, calls[0].request.idempotency_key);
+  EXPECT_EQ(calls[1].request.inputs, calls[0].request.inputs);
+  EXPECT_EQ(calls[1].request.inputs.at("deceased_full_name"), "Người đã mất");
 }
 
 // A start the store cannot write is refused with the store's error and
