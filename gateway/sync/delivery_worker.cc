@@ -304,8 +304,9 @@ void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
     item.dossier.set_procedure_code(
         options_.procedure_codes.National(item.dossier.procedure_code()));
   }
+  if (!fallback) flight.deadline = absl::Now() + options_.attempt_timeout;
   adapters::CallContext context;
-  context.deadline = absl::Now() + options_.attempt_timeout;
+  context.deadline = flight.deadline;
   context.caller = "portal-sync";
   context.trace_id = item.idempotency_key;
   std::shared_ptr<Shared> shared = shared_;

@@ -20,7 +20,8 @@
 //   may have arrived (OutboxItem::maybe_sent), so the adapter can look
 //   before sending it again.
 // - "Already exists" to a create (error_code -1) sends an update of the same
-//   item, under its own derived key ("<key>-u"); a permanent rejection
+//   item, under its own derived key ("<key>-u") and by the create's
+//   deadline; a permanent rejection
 //   makes a dead letter with the portal's reason (logged without it for
 //   dossiers: it may quote personal data).
 // - Every prune_interval it goes once through the outbox deleting delivered
@@ -68,7 +69,8 @@ struct DeliveryWorkerOptions {
   // The portal-wide breaker. Defaults: opens after 5 failures in a row or
   // half of at least 20 in 10 s; probes with 1 call every 2 s.
   resilience::CircuitBreakerOptions breaker;
-  // Each delivery attempt must be answered by then.
+  // Each delivery attempt must be answered by then; a create and the
+  // update it falls back to count as one attempt.
   absl::Duration attempt_timeout = absl::Seconds(10);
   // Delivered items are deleted from the outbox once delivered this long
   // ago, and finished sync jobs once finished this long ago (see
@@ -147,6 +149,10 @@ class DeliveryWorker {
     OutboxItem item;
     resilience::CircuitBreaker::Admission admission;
     bool sent_fallback_update = false;
+    // The first attempt's deadline, which the fallback update keeps: the
+    // attempt_timeout bounds the item's whole flight, create and update
+    // together (under a PostgreSQL lease, a fresh one would outlast it).
+    absl::Time deadline = absl::InfiniteFuture();
   };
 
   void Loop();

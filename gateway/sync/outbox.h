@@ -1,12 +1,13 @@
 // Outbox: the durable queue of changes for the national portal: the
 // contract below, implemented on SQLite (sqlite_outbox.h, the embedded
 // default; what follows describes it) and on PostgreSQL (pg_outbox.h,
-// shared by replicas; it says where it differs). SQLite goes through gateway/storage (WAL, synchronous=FULL, secure_delete). Callers
-// are answered only after the COMMIT that makes their changes durable. The
-// order of open items is kept in memory by KeyQueues (key_queues.h); each
-// operation's SQL is in the file of its concern (outbox_dossiers.cc,
-// outbox_catalogue.cc, outbox_claim.cc, outbox_dead_letters.cc,
-// outbox_prune.cc, outbox_national.cc).
+// shared by replicas; it says where it differs). SQLite goes through
+// gateway/storage (WAL, synchronous=FULL, secure_delete). Callers are answered
+// only after the COMMIT that makes their changes durable. The order of open
+// items is kept in memory by KeyQueues (key_queues.h); each operation's SQL is
+// in the file of its concern (outbox_dossiers.cc, outbox_catalogue.cc,
+// outbox_claim.cc, outbox_dead_letters.cc, outbox_prune.cc,
+// outbox_national.cc).
 //
 // Items. Each change is one item: a procedure to publish or withdraw (kind
 // "procedure", key = MaTTHC) or, kind "dossier" (key = MaHoSo), a dossier's
@@ -19,7 +20,13 @@
 // (RetryDeadLetters), so a dossier's statuses never overtake one another,
 // not even around a failure. A dead procedure item is different: a later
 // catalogue change of the same procedure supersedes it (it leaves the
-// dead-letter list), because the new content replaces it.
+// dead-letter list), because the new content replaces it. So is a dead
+// registration blocking its dossier: a registration queued later (its
+// content changed, see Registrations) supersedes it, wiping its payload,
+// and goes before the steps that waited behind it, which move to the
+// sequences after it (never sent, they are sealed and keyed anew). Retried
+// instead, the refused registration would be sent as it was. A dead step
+// is never superseded: it stays until retried.
 //
 // Registrations. The portal shows progress only of dossiers registered with
 // it, so the first update of a dossier must carry its registration, which
@@ -320,7 +327,7 @@ class Outbox {
   // between: the outbox is locked only for one step.
   //
   // Kept: every item not delivered (pending, in flight, dead letters,
-  // superseded procedure items), every item delivered at or after
+  // superseded items), every item delivered at or after
   // `finished_before`, and, of a dossier's delivered updates, those dated
   // at the same time as the dossier's last accepted update, that update
   // excepted. Why: a repeat of an accepted update must be acknowledged as a

@@ -70,6 +70,29 @@ absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
   return q.Bind(1, dedup).Step();
 }
 
+// Marks dossier item `id` superseded. It will never be sent, so its sealed
+// personal data goes now, as a delivered item's does.
+absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE items SET state=?, finished_at=?, payload=CASE "
+                "WHEN sealed=1 THEN X'' ELSE payload END WHERE id=?"));
+  return up.Bind(1, ItemState::kSuperseded)
+      .Bind(2, Micros(now))
+      .Bind(3, id)
+      .Run();
+}
+
+// An open item of a dossier queued behind its dead registration.
+struct Waiting {
+  int64_t id = 0;
+  int64_t seq = 0;
+  bool registration = false;
+  bool sealed = false;
+  std::string payload;
+  absl::Time due;
+};
+
 }  // namespace
 
 // One push's work so far: the rules' plan, the time, the items it added;
@@ -87,6 +110,10 @@ struct SqliteOutbox::PushState : outbox_internal::PushStore {
                       const std::optional<std::string>& dedup) override {
     return outbox->InsertDossierItem(u, seq, registration, dedup, *this);
   }
+  absl::StatusOr<int64_t> SupersedeDeadRegistration(
+      const std::string& code, int64_t registration_seq) override {
+    return outbox->SupersedeDeadRegistration(code, registration_seq, *this);
+  }
 
   SqliteOutbox* outbox;
   absl::Time now;
@@ -97,6 +124,15 @@ struct SqliteOutbox::PushState : outbox_internal::PushStore {
     int64_t id;
   };
   std::vector<NewItem> added;
+  std::vector<std::pair<std::string, int64_t>> superseded;  // map key, seq
+  struct MovedItem {
+    std::string code;
+    int64_t from;
+    int64_t to;
+    int64_t id;
+    absl::Time due;
+  };
+  std::vector<MovedItem> moved;
 };
 
 absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
@@ -117,6 +153,18 @@ absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
     for (const PushState::NewItem& item : state.added) {
       queues_.Put(MapKey(ItemKind::kDossier, item.code), item.seq,
                   KeyQueues::Item{item.id, ItemState::kPending, state.now});
+    }
+    // After the new items, one of which may have moved since it was added:
+    // the superseded registration leaves its key, so that the one replacing
+    // it becomes the head, and the steps that waited follow it.
+    for (const auto& [map_key, seq] : state.superseded) {
+      queues_.Erase(map_key, seq);
+    }
+    for (const PushState::MovedItem& item : state.moved) {
+      const std::string map_key = MapKey(ItemKind::kDossier, item.code);
+      queues_.Erase(map_key, item.from);
+      queues_.Put(map_key, item.to,
+                  KeyQueues::Item{item.id, ItemState::kPending, item.due});
     }
   }
   const PushResult& result = state.plan.result;
@@ -158,6 +206,90 @@ absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
           .Run());
   state.added.push_back({u.dossier_code(), seq, db_->LastInsertId()});
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SqliteOutbox::SupersedeDeadRegistration(
+    const std::string& code, int64_t registration_seq, PushState& state) {
+  int64_t dead_id = 0;
+  int64_t dead_seq = 0;
+  {
+    // The (kind, key, seq) index finds the dossier's first open item.
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Statement head,
+        db_->Cached("SELECT id, seq, state, registration FROM items "
+                    "WHERE kind=? AND key=? AND state IN (?, ?, ?) "
+                    "ORDER BY seq LIMIT 1"));
+    head.Bind(1, ItemKind::kDossier)
+        .Bind(2, code)
+        .Bind(3, ItemState::kPending)
+        .Bind(4, ItemState::kInFlight)
+        .Bind(5, ItemState::kDead);
+    LIENTHONG_ASSIGN_OR_RETURN(bool found, head.Step());
+    if (!found || head.Int64(2) != static_cast<int64_t>(ItemState::kDead) ||
+        head.Int64(3) == 0) {
+      return 0;
+    }
+    dead_id = head.Int64(0);
+    dead_seq = head.Int64(1);
+  }
+  std::vector<Waiting> waiting;
+  {
+    // Read whole before any is changed: rows are not updated under a
+    // statement still stepping through them.
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Statement q,
+        db_->Cached("SELECT id, seq, registration, sealed, payload, "
+                    "next_attempt_at FROM items WHERE kind=? AND key=? AND "
+                    "seq>? AND seq<? AND state IN (?, ?, ?) ORDER BY seq"));
+    q.Bind(1, ItemKind::kDossier)
+        .Bind(2, code)
+        .Bind(3, dead_seq)
+        .Bind(4, registration_seq)
+        .Bind(5, ItemState::kPending)
+        .Bind(6, ItemState::kInFlight)
+        .Bind(7, ItemState::kDead);
+    LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
+      waiting.push_back({q.Int64(0), q.Int64(1), q.Int64(2) != 0,
+                         q.Int64(3) != 0, q.Blob(4),
+                         outbox_internal::FromMicros(q.Int64(5))});
+      return true;
+    }));
+  }
+  const std::string map_key = MapKey(ItemKind::kDossier, code);
+  LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, dead_id, state.now));
+  state.superseded.emplace_back(map_key, dead_seq);
+  int64_t moved = 0;
+  for (Waiting& w : waiting) {
+    if (w.registration) {
+      // Older content than the registration that replaces them all.
+      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, w.id, state.now));
+      state.superseded.emplace_back(map_key, w.seq);
+      continue;
+    }
+    const int64_t to = registration_seq + ++moved;
+    // The seal binds the payload to its place. One that does not open
+    // stays as it is, and is parked as a dead letter when claimed.
+    if (w.sealed) {
+      absl::StatusOr<std::string> opened =
+          cipher_.Open(w.payload, SealedPlace(code, w.seq));
+      if (opened.ok()) {
+        LIENTHONG_ASSIGN_OR_RETURN(
+            w.payload, cipher_.Seal(*opened, SealedPlace(code, to)));
+      }
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(Statement up,
+                               db_->Cached("UPDATE items SET seq=?, payload=?, "
+                                           "idempotency_key=? WHERE id=?"));
+    LIENTHONG_RETURN_IF_ERROR(
+        up.Bind(1, to)
+            .BindBlob(2, w.payload)
+            .Bind(3, outbox_internal::IdempotencyKey(
+                         outbox_id_, ItemKind::kDossier, to, code))
+            .Bind(4, w.id)
+            .Run());
+    state.moved.push_back({code, w.seq, to, w.id, w.due});
+  }
+  return moved;
 }
 
 }  // namespace lienthong::sync

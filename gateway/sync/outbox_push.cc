@@ -117,9 +117,18 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
         CheckFollows(u, index, head, registration.has_value()));
   }
   if (registration.has_value()) {
-    LIENTHONG_RETURN_IF_ERROR(store.Insert(u, ++head.last_seq,
-                                           /*registration=*/true,
-                                           std::nullopt));
+    const int64_t seq = ++head.last_seq;
+    LIENTHONG_RETURN_IF_ERROR(
+        store.Insert(u, seq, /*registration=*/true, std::nullopt));
+    // A refused registration blocks its dossier, and retried it is sent as
+    // it was and refused again: the changed one replaces it, ahead of the
+    // steps that waited for it (the portal shows progress only of
+    // registered dossiers). A dead step is not replaced: it is part of the
+    // dossier's history, which a registration does not carry.
+    LIENTHONG_ASSIGN_OR_RETURN(
+        const int64_t moved,
+        store.SupersedeDeadRegistration(u.dossier_code(), seq));
+    head.last_seq += moved;
     head.registration = std::move(registration);
     ++plan.result.registrations;
   }

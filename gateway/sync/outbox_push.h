@@ -44,6 +44,17 @@ class PushStore {
   virtual absl::Status Insert(const lienthong::v1::DossierStatusUpdate& u,
                               int64_t seq, bool registration,
                               const std::optional<std::string>& dedup) = 0;
+  // Called once registration item `registration_seq` of dossier `code` is
+  // inserted. When the dossier's first open item, the one blocking it, is a
+  // dead registration, marks it superseded (its sealed payload wiped), and
+  // so every registration queued behind it; and moves the other items
+  // queued behind it, before `registration_seq`, in their order, to the
+  // sequences right after `registration_seq` (sealed and keyed anew for
+  // their place). None of them was ever sent: only a key's first open item
+  // is claimed. Returns how many it moved; 0, changing nothing, when the
+  // first open item is no dead registration.
+  virtual absl::StatusOr<int64_t> SupersedeDeadRegistration(
+      const std::string& code, int64_t registration_seq) = 0;
 };
 
 // One push's work so far: the dossiers as it leaves them (to be written

@@ -13,7 +13,9 @@ enum class ItemState {
   kInFlight = 1,
   kDelivered = 2,
   kDead = 3,
-  kSuperseded = 4,  // a dead procedure item replaced by a later change
+  // Replaced by a later change, never to be sent: a dead procedure item,
+  // a dead dossier registration (and registrations queued behind it).
+  kSuperseded = 4,
 };
 
 inline constexpr ItemKind kItemKinds[] = {ItemKind::kProcedure,

@@ -76,9 +76,7 @@ class PgPushStore : public outbox_internal::PushStore {
                       const std::optional<std::string>& dedup) override {
     LIENTHONG_ASSIGN_OR_RETURN(
         std::string sealed,
-        cipher_.Seal(u.SerializeAsString(),
-                     absl::StrCat(outbox_id_, "|d|", u.dossier_code(), "|",
-                                  seq)));
+        cipher_.Seal(u.SerializeAsString(), Place(u.dossier_code(), seq)));
     return session_
         .Exec("INSERT INTO outbox_items(kind, key, seq, payload, dedup_key, "
               "idempotency_key, state, next_attempt_at, created_at, "
@@ -92,7 +90,76 @@ class PgPushStore : public outbox_internal::PushStore {
         .status();
   }
 
+  absl::StatusOr<int64_t> SupersedeDeadRegistration(
+      const std::string& code, int64_t registration_seq) override {
+    // Locked until the push commits: a retry of the dead letter through
+    // another replica waits, and one that came first has left it pending
+    // (nothing superseded then).
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Result head,
+        session_.Exec("SELECT id, seq, state, registration FROM outbox_items "
+                      "WHERE kind=2 AND key=$1 AND state IN (0, 1, 3) "
+                      "ORDER BY seq LIMIT 1 FOR UPDATE",
+                      {code}));
+    if (head.rows() == 0 || head.Int64(0, 2) != 3 || head.Text(0, 3) != "t") {
+      return 0;
+    }
+    LIENTHONG_RETURN_IF_ERROR(Supersede(head.Text(0, 0)));
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Result waiting,
+        session_.Exec("SELECT id, seq, registration, sealed, payload FROM "
+                      "outbox_items WHERE kind=2 AND key=$1 AND seq>$2 AND "
+                      "seq<$3 AND state IN (0, 1, 3) ORDER BY seq FOR UPDATE",
+                      {code, head.Text(0, 1), Num(registration_seq)}));
+    int64_t moved = 0;
+    for (int row = 0; row < waiting.rows(); ++row) {
+      if (waiting.Text(row, 2) == "t") {
+        // Older content than the registration that replaces them all.
+        LIENTHONG_RETURN_IF_ERROR(Supersede(waiting.Text(row, 0)));
+        continue;
+      }
+      const int64_t to = registration_seq + ++moved;
+      // The seal binds the payload to its place. One that does not open
+      // stays as it is, and is parked as a dead letter when claimed.
+      std::string payload = waiting.Bytea(row, 4);
+      if (waiting.Text(row, 3) == "t") {
+        absl::StatusOr<std::string> opened =
+            cipher_.Open(payload, Place(code, waiting.Int64(row, 1)));
+        if (opened.ok()) {
+          LIENTHONG_ASSIGN_OR_RETURN(payload,
+                                     cipher_.Seal(*opened, Place(code, to)));
+        }
+      }
+      LIENTHONG_RETURN_IF_ERROR(
+          session_
+              .Exec("UPDATE outbox_items SET seq=$2, payload=$3, "
+                    "idempotency_key=$4 WHERE id=$1",
+                    {waiting.Text(row, 0), Num(to), ByteaParam(payload),
+                     outbox_internal::IdempotencyKey(
+                         outbox_id_, ItemKind::kDossier, to, code)})
+              .status());
+    }
+    return moved;
+  }
+
  private:
+  // Where a dossier item's payload is sealed: "<outbox id>|d|<code>|<seq>".
+  std::string Place(absl::string_view code, int64_t seq) const {
+    return absl::StrCat(outbox_id_, "|d|", code, "|", seq);
+  }
+
+  // Marks dossier item `id` superseded. It will never be sent, so its
+  // sealed personal data goes now, as a delivered item's does.
+  absl::Status Supersede(const std::string& id) {
+    return session_
+        .Exec(
+            "UPDATE outbox_items SET state=4, finished_at=$2, "
+            "payload=CASE WHEN sealed THEN ''::bytea ELSE payload END "
+            "WHERE id=$1",
+            {id, Num(Micros(now_))})
+        .status();
+  }
+
   Session& session_;
   const OutboxCipher& cipher_;
   const std::string& outbox_id_;

@@ -84,6 +84,12 @@ class SqliteOutbox final : public Outbox {
                                  const std::optional<std::string>& dedup,
                                  PushState& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // PushStore::SupersedeDeadRegistration, noting in `state` what KeyQueues
+  // learns after the commit.
+  absl::StatusOr<int64_t> SupersedeDeadRegistration(const std::string& code,
+                                                    int64_t registration_seq,
+                                                    PushState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // SyncProcedures' steps (see outbox_catalogue.cc): reads the stored
   // procedures into `state` and what the portal will hold of each into
   // `current`; queues one change, publishing `payload` with content `hash`

@@ -40,6 +40,7 @@ struct Call {
   int status = 0;  // dossiers
   bool may_have_arrived = false;  // status
   std::string procedure;  // MaTTHC: national (register, procedures)
+  absl::Time deadline = absl::InfiniteFuture();  // the call's context's
 };
 
 using Script = std::function<absl::StatusOr<PortalOutcome>(const Call&)>;
@@ -57,16 +58,20 @@ class FakePortal final : public adapters::PortalAdapter {
   explicit FakePortal(Script script) : script_(std::move(script)) {}
   ~FakePortal() override { timers_.Shutdown(); }
 
-  void CreateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
-                       const adapters::CallContext&,
+  void CreateProcedure(const lienthong::v1::Procedure& p,
+                       const std::string& key,
+                       const adapters::CallContext& context,
                        adapters::Callback<PortalOutcome> done) override {
-    Handle({"create", p.code(), key, 0, false, p.national_code()},
+    Handle({"create", p.code(), key, 0, false, p.national_code(),
+            context.deadline},
            std::move(done));
   }
-  void UpdateProcedure(const lienthong::v1::Procedure& p, const std::string& key,
-                       const adapters::CallContext&,
+  void UpdateProcedure(const lienthong::v1::Procedure& p,
+                       const std::string& key,
+                       const adapters::CallContext& context,
                        adapters::Callback<PortalOutcome> done) override {
-    Handle({"update", p.code(), key, 0, false, p.national_code()},
+    Handle({"update", p.code(), key, 0, false, p.national_code(),
+            context.deadline},
            std::move(done));
   }
   void WithdrawProcedure(const lienthong::v1::Procedure& p,
@@ -306,6 +311,35 @@ TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
   EXPECT_EQ(changed->updates(), 1);
   ASSERT_TRUE(WaitSettled());
   EXPECT_EQ(portal_->calls().back().op, "update");
+}
+
+TEST_F(DeliveryWorkerTest, FallbackUpdateKeepsTheCreatesDeadline) {
+  // Under a PostgreSQL lease the attempt timeout is two thirds of the
+  // lease, so that no attempt is still out when another replica takes the
+  // item over: the update a create falls back to must not start a timeout
+  // of its own.
+  StartWorker([](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.op == "create") {
+      // The answer takes a while: a deadline set when the update goes out
+      // would be that much later.
+      absl::SleepFor(absl::Milliseconds(20));
+      return PortalOutcome{PortalOutcome::Kind::kAlreadyExists, ""};
+    }
+    return Applied();
+  });
+  lienthong::v1::SyncProceduresRequest request;
+  lienthong::v1::Procedure* p = request.add_procedures();
+  p->set_code("1.001193.000.00.00.H31");
+  p->set_name("Đăng ký khai sinh");
+  p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  ASSERT_THAT(outbox_->SyncProcedures(request), IsOk());
+  ASSERT_TRUE(WaitSettled());
+  std::vector<Call> calls = portal_->calls();
+  ASSERT_THAT(calls, SizeIs(2));
+  ASSERT_EQ(calls[0].op, "create");
+  ASSERT_EQ(calls[1].op, "update");
+  EXPECT_LT(calls[0].deadline, absl::InfiniteFuture());
+  EXPECT_LE(calls[1].deadline, calls[0].deadline);
 }
 
 TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {

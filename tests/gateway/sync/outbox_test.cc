@@ -1081,6 +1081,96 @@ TEST_F(OutboxTest, TamperedPayloadIsADeadLetterAndTheRestGoesOn) {
   EXPECT_EQ(counts->dead, 1);
 }
 
+// ---- A refused registration replaced ---------------------------------------
+
+TEST_F(OutboxTest, ChangedRegistrationReplacesARefusedOneAheadOfItsSteps) {
+  using lienthong::v1::ACCEPTED;
+  using lienthong::v1::NEW;
+  using lienthong::v1::PROCESSING;
+  ASSERT_THAT(
+      outbox_->PushDossierUpdates(Batch(
+          {Registered(StatusUpdate(1, NEW, 0)), StatusUpdate(1, ACCEPTED, 1)})),
+      IsOk());
+  std::vector<OutboxItem> refused = Claim();
+  ASSERT_THAT(Keys(refused), ElementsAre(DossierCode(1) + "#1"));
+  Claim(0, {Dead(refused[0].id, /*refused=*/true)});
+  EXPECT_THAT(Claim(), IsEmpty());  // its steps wait behind it
+
+  // Corrected, along with the last accepted update again.
+  auto corrected = outbox_->PushDossierUpdates(
+      Batch({Registered(StatusUpdate(1, ACCEPTED, 1), "Trần Thị Mây")}));
+  ASSERT_THAT(corrected, IsOk());
+  EXPECT_EQ(corrected->registrations, 1);
+  EXPECT_EQ(corrected->duplicates, 1);
+  std::vector<OutboxItem> next = Claim();
+  ASSERT_THAT(Keys(next), ElementsAre(DossierCode(1) + "#4"));
+  EXPECT_TRUE(next[0].registration);
+  EXPECT_EQ(next[0].dossier.registration().applicant().name(), "Trần Thị Mây");
+  // The refused one left the dead letters, as a replaced procedure item
+  // does: retried, it would be sent as it was and refused again.
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  EXPECT_THAT(letters->dead_letters(), IsEmpty());
+  auto retried = outbox_->RetryDeadLetters({});
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(*retried, 0);
+  EXPECT_THAT(StoredItems(path_),
+              ::testing::Contains(DossierCode(1) + "#1:superseded"));
+  EXPECT_EQ(PayloadSize(path_, refused[0].id), 0);  // never to be sent
+
+  // The same order read back from the file; the steps that waited open
+  // in their new places, under keys of their own.
+  Reopen();
+  std::vector<std::string> order;
+  for (int i = 0; i < 10; ++i) {
+    std::vector<OutboxItem> items = Claim();
+    if (items.empty()) break;
+    ASSERT_THAT(items, SizeIs(1));
+    const OutboxItem& item = items[0];
+    order.push_back(absl::StrCat(
+        item.sequence, item.registration ? " registration " : " step ",
+        item.registration ? item.dossier.registration().applicant().name()
+                          : DossierStatusName(item.dossier.status())));
+    EXPECT_EQ(item.idempotency_key,
+              absl::StrCat(outbox_->outbox_id(), "-d", item.sequence, "-",
+                           DossierCode(1)));
+    Claim(0, {Delivered(item.id)});
+  }
+  EXPECT_THAT(order, ElementsAre("4 registration Trần Thị Mây", "5 step NEW",
+                                 "6 step ACCEPTED"));
+  ASSERT_THAT(
+      outbox_->PushDossierUpdates(Batch({StatusUpdate(1, PROCESSING, 2)})),
+      IsOk());
+  EXPECT_THAT(Keys(Claim()), ElementsAre(DossierCode(1) + "#7"));
+}
+
+TEST_F(OutboxTest, ChangedRegistrationLeavesARefusedStepInPlace) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
+              IsOk());
+  std::vector<OutboxItem> registration = Claim();
+  ASSERT_THAT(Keys(registration), ElementsAre(DossierCode(1) + "#1"));
+  Claim(0, {Delivered(registration[0].id)});
+  std::vector<OutboxItem> step = Claim();
+  ASSERT_THAT(Keys(step), ElementsAre(DossierCode(1) + "#2"));
+  Claim(0, {Dead(step[0].id, /*refused=*/true)});
+  // A refused step is part of the dossier's history: a new registration
+  // does not replace it, and waits behind it.
+  auto changed = outbox_->PushDossierUpdates(Batch({Registered(
+      StatusUpdate(1, lienthong::v1::ACCEPTED, 1), "Trần Thị Mây")}));
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->registrations, 1);
+  EXPECT_THAT(Claim(), IsEmpty());
+  auto letters = outbox_->ListDeadLetters(0, "");
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).kind(), "dossier");
+  EXPECT_THAT(StoredItems(path_), ElementsAre(DossierCode(1) + "#1:delivered",
+                                              DossierCode(1) + "#2:dead",
+                                              DossierCode(1) + "#3:pending",
+                                              DossierCode(1) + "#4:pending"));
+}
+
 TEST(OutboxOpenTest, RefusesAnotherKeyAndAnOlderSchema) {
   const std::string path = testing::FreshOutboxPath("outbox_open");
   OutboxOptions options;

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/storage/pg/pg_pool.h"
+#include "gateway/sync/dossier_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/sync/dossier_fixtures.h"
@@ -397,6 +398,77 @@ TEST_F(PgOutboxTest, DeadLettersBlockTheirDossierUntilRetriedWithANewKey) {
   EXPECT_EQ((*again)[0].id, item.id);
   EXPECT_EQ((*again)[0].idempotency_key, item.idempotency_key + "-r1");
   EXPECT_TRUE((*again)[0].maybe_sent);
+}
+
+TEST_F(PgOutboxTest, ChangedRegistrationReplacesARefusedOneAheadOfItsSteps) {
+  using lienthong::v1::ACCEPTED;
+  using lienthong::v1::NEW;
+  auto outbox = Open("a");
+  ASSERT_NE(outbox, nullptr);
+  ASSERT_THAT(
+      outbox
+          ->PushDossierUpdates(Batch({Registered(StatusUpdate(1, NEW, 0)),
+                                      StatusUpdate(1, ACCEPTED, 1),
+                                      Registered(StatusUpdate(2, NEW, 0))}))
+          .status(),
+      IsOk());
+  auto first = outbox->FinishAndClaim({}, 5);
+  ASSERT_THAT(first.status(), IsOk());
+  ASSERT_THAT(*first, SizeIs(2));
+  // Dossier 1's registration refused; dossier 2's NEW refused.
+  const OutboxItem refused =
+      (*first)[0].key == DossierCode(1) ? (*first)[0] : (*first)[1];
+  const OutboxItem other =
+      (*first)[0].key == DossierCode(1) ? (*first)[1] : (*first)[0];
+  auto step = outbox->FinishAndClaim(
+      {Result(refused.id, DeliveryResult::Kind::kDead, true),
+       Result(other.id, DeliveryResult::Kind::kDelivered)},
+      5);
+  ASSERT_THAT(step.status(), IsOk());
+  ASSERT_THAT(*step, SizeIs(1));
+  EXPECT_EQ((*step)[0].key, DossierCode(2));
+  EXPECT_THAT(
+      outbox->FinishAndClaim(
+          {Result((*step)[0].id, DeliveryResult::Kind::kDead, true)}, 5),
+      IsOkAndHolds(SizeIs(0)));
+
+  // Both corrected along with their last accepted update again: dossier
+  // 1's registration is replaced and goes first; dossier 2's refused step
+  // is part of its history and stays.
+  auto corrected = outbox->PushDossierUpdates(
+      Batch({Registered(StatusUpdate(1, ACCEPTED, 1), "Trần Thị Mây"),
+             Registered(StatusUpdate(2, NEW, 0), "Trần Thị Mây")}));
+  ASSERT_THAT(corrected.status(), IsOk());
+  EXPECT_EQ(corrected->registrations, 2);
+  auto letters = outbox->ListDeadLetters(0, "");
+  ASSERT_THAT(letters.status(), IsOk());
+  ASSERT_EQ(letters->dead_letters_size(), 1);
+  EXPECT_EQ(letters->dead_letters(0).code(), DossierCode(2));
+  EXPECT_EQ(letters->dead_letters(0).kind(), "dossier");
+  std::vector<std::string> order;
+  std::vector<DeliveryResult> done;
+  for (int round = 0; round < 10; ++round) {
+    auto claimed = outbox->FinishAndClaim(done, 5);
+    ASSERT_THAT(claimed.status(), IsOk());
+    if (claimed->empty()) break;
+    ASSERT_THAT(*claimed, SizeIs(1));
+    const OutboxItem& item = (*claimed)[0];
+    EXPECT_EQ(item.key, DossierCode(1));
+    order.push_back(absl::StrCat(
+        item.sequence, item.registration ? " registration " : " step ",
+        item.registration ? item.dossier.registration().applicant().name()
+                          : DossierStatusName(item.dossier.status())));
+    EXPECT_THAT(item.idempotency_key,
+                ::testing::EndsWith(
+                    absl::StrCat("-d", item.sequence, "-", DossierCode(1))));
+    done = {Result(item.id, DeliveryResult::Kind::kDelivered)};
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre("4 registration Trần Thị Mây",
+                                            "5 step NEW", "6 step ACCEPTED"));
+  // Superseded, the refused registration can no longer be put back.
+  EXPECT_THAT(outbox->RetryDeadLetters({absl::StrCat(refused.id)}),
+              IsOkAndHolds(0));
+  EXPECT_THAT(outbox->CheckIntegrity(), IsOk());
 }
 
 TEST_F(PgOutboxTest, RefusesAnotherKeyAndAnUnmigratedSchema) {
