@@ -225,10 +225,28 @@ void Pool::Observe(const absl::Status& status) {
 absl::StatusOr<pg_conn*> Pool::Connect() {
   const std::string timeout = absl::StrCat(
       std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)));
-  const char* keywords[] = {"dbname", "connect_timeout", "application_name",
-                            nullptr};
-  const char* values[] = {options_.dsn.c_str(), timeout.c_str(),
-                          options_.application_name.c_str(), nullptr};
+  // A database host that vanishes (a failover moving its address, a cut
+  // link) resets nothing: without these a statement waits on its socket
+  // for the kernel's defaults, 15 minutes to 2 hours, holding its
+  // connection, the thread and every caller behind the pool. Data sent
+  // and not acknowledged ends the connection after a statement's time
+  // plus a margin; a silent wait for an answer, after ~11 s of unanswered
+  // keepalives. Before "dbname", so that a DSN's own values win.
+  const std::string user_timeout = absl::StrCat(
+      absl::ToInt64Milliseconds(options_.statement_timeout + absl::Seconds(5)));
+  const char* keywords[] = {
+      "keepalives",       "keepalives_idle",  "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",
+      "connect_timeout",  "application_name", nullptr};
+  const char* values[] = {"1",
+                          "5",
+                          "2",
+                          "3",
+                          user_timeout.c_str(),
+                          options_.dsn.c_str(),
+                          timeout.c_str(),
+                          options_.application_name.c_str(),
+                          nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return absl::UnavailableError("database: out of memory for a connection");
