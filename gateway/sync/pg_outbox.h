@@ -170,10 +170,13 @@ class PgOutbox final : public Outbox {
   void Renew();
   std::string SealedPlace(absl::string_view code, int64_t seq) const;
   // FinishAndClaim's steps, inside its transaction (pg_outbox_claim.cc).
-  // Both add the jobs they changed to `jobs`.
+  // Both add the jobs they changed to `jobs`; RecordResult adds to `lost`
+  // the items whose lease had passed to another replica (counted and
+  // logged once the transaction has committed, not on each try of it).
   absl::Status RecordResult(storage::pg::Session& session,
                             const DeliveryResult& r, absl::Time now,
-                            std::vector<std::string>& jobs);
+                            std::vector<std::string>& jobs,
+                            std::vector<int64_t>& lost);
   // `held` is held_ as a PostgreSQL array ("{1,2}").
   absl::Status Claim(storage::pg::Session& session, int max_claims,
                      absl::Time now, const std::string& held,

@@ -221,7 +221,8 @@ absl::StatusOr<PushResult> PgOutbox::PushDossierUpdates(
 
 absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
                                     absl::Time now,
-                                    std::vector<std::string>& jobs) {
+                                    std::vector<std::string>& jobs,
+                                    std::vector<int64_t>& lost) {
   // Each counts only while this replica holds the item's lease.
   constexpr char kHeld[] =
       " WHERE id=$1 AND state=1 AND lease_owner=$2 "
@@ -266,10 +267,7 @@ absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
   }
   LIENTHONG_RETURN_IF_ERROR(done.status());
   if (done->rows() == 0) {
-    lost_leases_.fetch_add(1);
-    log::Warning("portal sync: a delivery's lease had passed to another "
-                 "replica; its result is dropped",
-                 {{"item", id}});
+    lost.push_back(r.id);
     return absl::OkStatus();
   }
   const bool procedure =
@@ -394,12 +392,14 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
   if (finished.empty() && max_claims <= 0) return claimed;
   int found = 0;
   std::vector<std::string> jobs;
+  std::vector<int64_t> lost;
   const std::string held = HeldArray();
   LIENTHONG_RETURN_IF_ERROR(pool_->Transact([&](Session& s) {
     claimed.clear();
     jobs.clear();
+    lost.clear();
     for (const DeliveryResult& r : finished) {
-      LIENTHONG_RETURN_IF_ERROR(RecordResult(s, r, now, jobs));
+      LIENTHONG_RETURN_IF_ERROR(RecordResult(s, r, now, jobs, lost));
     }
     if (max_claims <= 0) return absl::OkStatus();
     LIENTHONG_RETURN_IF_ERROR(Claim(s, max_claims, now, held, claimed, jobs));
@@ -413,6 +413,13 @@ absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(
     absl::MutexLock lock(&mu_);
     for (const DeliveryResult& r : finished) held_.erase(r.id);
     for (const OutboxItem& item : claimed) held_.insert(item.id);
+  }
+  for (int64_t id : lost) {
+    lost_leases_.fetch_add(1);
+    log::Warning(
+        "portal sync: a delivery's lease had passed to another "
+        "replica; its result is dropped",
+        {{"item", absl::StrCat(id)}});
   }
   outbox_internal::SortUnique(jobs);
   NotifyJobs(jobs);
