@@ -242,6 +242,10 @@ bool DeliveryWorker::ClaimAndSend(bool stopping, bool* refused) {
     }
   }
   if (unrecorded_.empty() && admissions.empty()) return true;
+  // Counted from before the claim: under a PostgreSQL lease, which starts
+  // when the claim statement runs, a slow commit must not lengthen the
+  // flight past the share of the lease it is given.
+  const absl::Time deadline = absl::Now() + options_.attempt_timeout;
   absl::StatusOr<std::vector<OutboxItem>> claimed =
       outbox_->FinishAndClaim(unrecorded_, static_cast<int>(admissions.size()));
   if (!claimed.ok()) {
@@ -259,6 +263,7 @@ bool DeliveryWorker::ClaimAndSend(bool stopping, bool* refused) {
     InFlight& flight = flying_[id];
     flight.item = std::move(item);
     flight.admission = std::move(admissions[i]);
+    flight.deadline = deadline;
     Dispatch(flight, /*fallback=*/false);
   }
   in_flight_.store(static_cast<int64_t>(flying_.size()),
@@ -304,7 +309,6 @@ void DeliveryWorker::Dispatch(InFlight& flight, bool fallback) {
     item.dossier.set_procedure_code(
         options_.procedure_codes.National(item.dossier.procedure_code()));
   }
-  if (!fallback) flight.deadline = absl::Now() + options_.attempt_timeout;
   adapters::CallContext context;
   context.deadline = flight.deadline;
   context.caller = "portal-sync";

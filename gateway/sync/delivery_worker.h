@@ -149,9 +149,9 @@ class DeliveryWorker {
     OutboxItem item;
     resilience::CircuitBreaker::Admission admission;
     bool sent_fallback_update = false;
-    // The first attempt's deadline, which the fallback update keeps: the
-    // attempt_timeout bounds the item's whole flight, create and update
-    // together (under a PostgreSQL lease, a fresh one would outlast it).
+    // attempt_timeout from before the item was claimed, for the first
+    // attempt and the fallback update alike: it bounds the item's whole
+    // flight (under a PostgreSQL lease, a fresh one would outlast it).
     absl::Time deadline = absl::InfiniteFuture();
   };
 
