@@ -2,6 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include "absl/base/const_init.h"
+#include "absl/strings/str_cat.h"
+
 namespace lienthong::adapters::vneid {
 namespace {
 
@@ -13,6 +16,31 @@ std::string Digest(absl::string_view nonce) {
 }
 
 }  // namespace
+
+std::shared_ptr<NonceStore> NonceStore::Shared(const std::string& issuer,
+                                               const std::string& client_id,
+                                               size_t capacity) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* stores ABSL_GUARDED_BY(mu) =
+      new absl::flat_hash_map<std::string, std::weak_ptr<NonceStore>>();
+  const std::string key = absl::StrCat(issuer, "\n", client_id);
+  absl::MutexLock lock(&mu);
+  // Entries of stores no adapter holds any more go as they are met.
+  for (auto it = stores->begin(); it != stores->end();) {
+    if (it->second.expired()) {
+      stores->erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  std::weak_ptr<NonceStore>& slot = (*stores)[key];
+  std::shared_ptr<NonceStore> store = slot.lock();
+  if (store == nullptr || store->capacity_ != capacity) {
+    store = std::make_shared<NonceStore>(capacity);
+    slot = store;
+  }
+  return store;
+}
 
 void NonceStore::ForgetExpired(absl::Time now) {
   while (!expiry_.empty() && expiry_.top().first <= now) {

@@ -9,6 +9,7 @@
 #define LIENTHONG_ADAPTERS_VNEID_IDENTITY_NONCE_STORE_H_
 
 #include <cstddef>
+#include <memory>
 #include <queue>
 #include <string>
 #include <utility>
@@ -38,6 +39,14 @@ class NonceStore {
 
   // Unexpired nonces held. Thread-safe.
   size_t size() const;
+
+  // The store of the sign-ins to `issuer` for `client_id`: the one a live
+  // adapter already holds when its capacity is `capacity`, else a new one.
+  // A reload rebuilds the adapters while the old ones still serve, so the
+  // nonces used before it stay used after it. Thread-safe.
+  static std::shared_ptr<NonceStore> Shared(const std::string& issuer,
+                                            const std::string& client_id,
+                                            size_t capacity);
 
  private:
   using Entry = std::pair<absl::Time, std::string>;  // forget_after, digest

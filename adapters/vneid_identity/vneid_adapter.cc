@@ -62,7 +62,8 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
         http_(http),
         clock_(clock),
         jwks_(JwksOptions(settings_), http, clock),
-        nonces_(settings_.max_remembered_nonces) {}
+        nonces_(NonceStore::Shared(settings_.issuer, settings_.client_id,
+                                   settings_.max_remembered_nonces)) {}
 
   CitizenSignInAdapter* sign_in() override { return this; }
 
@@ -171,8 +172,8 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
       return;
     }
     if (absl::Status fresh =
-            nonces_.Use(call->request.nonce(),
-                        citizen->expires_at + settings_.clock_skew, want.now);
+            nonces_->Use(call->request.nonce(),
+                         citizen->expires_at + settings_.clock_skew, want.now);
         !fresh.ok()) {
       call->Fail(std::move(fresh));
       return;
@@ -185,7 +186,8 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
   HttpClient* const http_;
   resilience::Clock* const clock_;
   JwksCache jwks_;
-  NonceStore nonces_;
+  // Shared with the adapter a reload replaces (NonceStore::Shared).
+  const std::shared_ptr<NonceStore> nonces_;
 };
 
 class Factory final : public FactoryBase<VneidOidcConfig> {

@@ -269,6 +269,16 @@ TEST_F(VneidAdapterTest, ANonceIsAcceptedOnce) {
       StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
 }
 
+TEST_F(VneidAdapterTest, ANonceStaysUsedWhenAReloadRebuildsTheAdapter) {
+  const std::string nonce = "reloaded-nonce-0123456789";
+  ASSERT_THAT(SignIn(Request(Code(nonce), nonce)).status(), IsOk());
+  // A reload builds the new adapter while the old one still serves.
+  MakeAdapter(Config());
+  EXPECT_THAT(
+      SignIn(Request(Code(nonce), nonce)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
+}
+
 TEST_F(VneidAdapterTest, ACodeIsExchangedOnce) {
   const std::string nonce = "once-only-0123456789abcdef";
   VneidSignInRequest request = Request(Code(nonce), nonce);
