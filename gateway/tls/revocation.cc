@@ -104,9 +104,11 @@ bool RevocationLists::IsPathRevoked(
             X509_verify(cert, X509_get0_pubkey(candidate.get())) == 1) {
           return candidate.get();
         }
+        // A failed verification leaves its reason on the thread's error
+        // queue, where the TLS code that runs next would find it.
+        ERR_clear_error();
       }
     }
-    ERR_clear_error();
     return nullptr;
   };
   // A root of the CA file (self-signed) is a trust anchor: a CA does not
