@@ -571,7 +571,9 @@ void AddResolveCommand(CLI::App& group, CommandContext& context) {
                    "A corrected data key, key=value (repeatable), e.g. "
                    "address.commune_code=12103")
       ->type_name("KEY=VALUE");
-  resolve->add_flag("--stop", args->stop, "Stop the bundle instead");
+  resolve->add_flag("--stop", args->stop,
+                    "Stop the bundle instead (refused while a step is with "
+                    "its agency: try again once it has answered)");
   resolve
       ->add_option("--reason", args->reason,
                    "Why it stops (sent to the portal, audited)")
