@@ -62,6 +62,16 @@ class OperatorTest : public ::testing::Test {
     return report.ok() ? *report : VerifyReport();
   }
 
+  // Archiving this journal's segments older than `age` into dir_/archive.
+  ArchiveOptions Archiving(absl::Duration age = absl::Hours(24 * 90)) const {
+    ArchiveOptions archive;
+    archive.journal_dir = options_.journal_dir;
+    archive.archive_dir = dir_.File("archive");
+    archive.cutoff = absl::Now() - age;
+    archive.key = &*key_;
+    return archive;
+  }
+
   NewEpochOptions Epoch() const {
     NewEpochOptions epoch;
     epoch.journal_dir = options_.journal_dir;
@@ -193,11 +203,7 @@ TEST_F(OperatorTest, NoEpochWithoutABreak) {
 TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
   const absl::Time old = absl::Now() - absl::Hours(24 * 400);
   Run(6000, old);  // 1 MiB segments: ~3 sealed with old records
-  ArchiveOptions archive;
-  archive.journal_dir = options_.journal_dir;
-  archive.archive_dir = dir_.File("archive");
-  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
-  archive.key = &*key_;
+  ArchiveOptions archive = Archiving();
   archive.node = "gw-test";
   archive.index_path = options_.path;
   std::vector<ReadProgress> seen;
@@ -284,11 +290,7 @@ TEST_F(OperatorTest,
        AnotherJournalsArchiveIsNeverReplacedAnOwnUnfinishedOneIs) {
   const absl::Time old = absl::Now() - absl::Hours(24 * 400);
   Run(6000, old);
-  ArchiveOptions archive;
-  archive.journal_dir = options_.journal_dir;
-  archive.archive_dir = dir_.File("archive");
-  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
-  archive.key = &*key_;
+  ArchiveOptions archive = Archiving();
   auto first = ArchiveSegments(archive);
   ASSERT_THAT(first, IsOk());
   ASSERT_EQ(first->archive, 1u);
@@ -365,11 +367,7 @@ TEST_F(OperatorTest, AJournalEmptiedOfItsSegmentsDoesNotBeginAgain) {
   // without the anchor file.
   std::filesystem::remove_all(options_.journal_dir);
   std::filesystem::copy(saved, options_.journal_dir);
-  ArchiveOptions archive;
-  archive.journal_dir = options_.journal_dir;
-  archive.archive_dir = dir_.File("archive");
-  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
-  archive.key = &*key_;
+  ArchiveOptions archive = Archiving();
   ASSERT_THAT(ArchiveSegments(archive), IsOk());
   RemoveSegments();
   std::filesystem::remove(options_.anchor_file);
@@ -382,11 +380,7 @@ TEST_F(OperatorTest, AJournalEmptiedOfItsSegmentsDoesNotBeginAgain) {
 
 TEST_F(OperatorTest, AJournalEmptiedAfterArchivingGoesOnInANewEpoch) {
   Run(6000, absl::Now() - absl::Hours(24 * 400));
-  ArchiveOptions archive;
-  archive.journal_dir = options_.journal_dir;
-  archive.archive_dir = dir_.File("archive");
-  archive.cutoff = absl::Now() - absl::Hours(24 * 90);
-  archive.key = &*key_;
+  ArchiveOptions archive = Archiving();
   auto archived = ArchiveSegments(archive);
   ASSERT_THAT(archived, IsOk());
   ASSERT_EQ(archived->archive, 1u);
@@ -437,11 +431,7 @@ TEST_F(OperatorTest, AJournalEmptiedAfterArchivingGoesOnInANewEpoch) {
 
 TEST_F(OperatorTest, NothingRecentIsArchived) {
   Run(6000);  // records of now
-  ArchiveOptions archive;
-  archive.journal_dir = options_.journal_dir;
-  archive.archive_dir = dir_.File("archive");
-  archive.cutoff = absl::Now() - absl::Hours(24);
-  archive.key = &*key_;
+  ArchiveOptions archive = Archiving(absl::Hours(24));
   auto result = ArchiveSegments(archive);
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->archive, 0u);

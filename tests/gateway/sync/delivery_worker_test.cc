@@ -278,6 +278,16 @@ TEST_F(DeliveryWorkerTest, OrderPerDossierHoldsWithConcurrencyAcrossDossiers) {
   for (const Call& call : portal_->calls()) EXPECT_FALSE(call.may_have_arrived);
 }
 
+// A sync of one procedure, the birth registration.
+lienthong::v1::SyncProceduresRequest OneProcedure() {
+  lienthong::v1::SyncProceduresRequest request;
+  lienthong::v1::Procedure* p = request.add_procedures();
+  p->set_code("1.001193.000.00.00.H31");
+  p->set_name("Đăng ký khai sinh");
+  p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  return request;
+}
+
 TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
   StartWorker([](const Call& call) -> absl::StatusOr<PortalOutcome> {
     if (call.op == "create") {
@@ -285,11 +295,7 @@ TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
     }
     return Applied();
   });
-  lienthong::v1::SyncProceduresRequest request;
-  lienthong::v1::Procedure* p = request.add_procedures();
-  p->set_code("1.001193.000.00.00.H31");
-  p->set_name("Đăng ký khai sinh");
-  p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
+  lienthong::v1::SyncProceduresRequest request = OneProcedure();
   auto sync = outbox_->SyncProcedures(request);
   ASSERT_THAT(sync, IsOk());
   ASSERT_TRUE(WaitSettled());
@@ -305,7 +311,7 @@ TEST_F(DeliveryWorkerTest, AlreadyExistsTurnsIntoAnUpdate) {
   auto again = outbox_->SyncProcedures(request);
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->unchanged(), 1);
-  p->set_fees("Miễn phí");
+  request.mutable_procedures(0)->set_fees("Miễn phí");
   auto changed = outbox_->SyncProcedures(request);
   ASSERT_THAT(changed, IsOk());
   EXPECT_EQ(changed->updates(), 1);
@@ -327,12 +333,7 @@ TEST_F(DeliveryWorkerTest, FallbackUpdateKeepsTheCreatesDeadline) {
     }
     return Applied();
   });
-  lienthong::v1::SyncProceduresRequest request;
-  lienthong::v1::Procedure* p = request.add_procedures();
-  p->set_code("1.001193.000.00.00.H31");
-  p->set_name("Đăng ký khai sinh");
-  p->set_level(lienthong::v1::SERVICE_LEVEL_FULLY_ONLINE);
-  ASSERT_THAT(outbox_->SyncProcedures(request), IsOk());
+  ASSERT_THAT(outbox_->SyncProcedures(OneProcedure()), IsOk());
   ASSERT_TRUE(WaitSettled());
   std::vector<Call> calls = portal_->calls();
   ASSERT_THAT(calls, SizeIs(2));

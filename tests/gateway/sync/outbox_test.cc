@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -90,6 +91,27 @@ class OutboxTest : public ::testing::Test {
     auto claimed = outbox_->FinishAndClaim(finished, n);
     EXPECT_THAT(claimed, IsOk());
     return claimed.ok() ? *claimed : std::vector<OutboxItem>{};
+  }
+
+  // Claims and delivers one item at a time until none is left; returns
+  // each as "<sequence> registration <applicant>" or "<sequence> step
+  // <status>". `check` sees each item first.
+  std::vector<std::string> DeliverOneByOne(
+      const std::function<void(const OutboxItem&)>& check = {}) {
+    std::vector<std::string> order;
+    for (int i = 0; i < 10; ++i) {
+      std::vector<OutboxItem> items = Claim();
+      if (items.empty()) break;
+      EXPECT_THAT(items, SizeIs(1));
+      const OutboxItem& item = items[0];
+      if (check) check(item);
+      order.push_back(absl::StrCat(
+          item.sequence, item.registration ? " registration " : " step ",
+          item.registration ? item.dossier.registration().applicant().name()
+                            : DossierStatusName(item.dossier.status())));
+      Claim(0, {Delivered(item.id)});
+    }
+    return order;
   }
 
   static std::vector<std::string> Keys(const std::vector<OutboxItem>& items) {
@@ -888,23 +910,10 @@ TEST_F(OutboxTest, RegistrationIsSentAgainOnlyWhenItChanged) {
   ASSERT_THAT(late, IsOk());
   EXPECT_EQ(late->duplicates, 1);
   EXPECT_EQ(late->registrations, 0);
-  std::vector<std::string> order;
-  for (int i = 0; i < 10; ++i) {
-    std::vector<OutboxItem> items = Claim();
-    if (items.empty()) break;
-    ASSERT_THAT(items, SizeIs(1));
-    const OutboxItem& item = items[0];
-    order.push_back(absl::StrCat(
-        item.sequence, item.registration ? " registration " : " step ",
-        item.registration ? item.dossier.registration().applicant().name()
-                          : DossierStatusName(item.dossier.status())));
-    Claim(0, {Delivered(item.id)});
-  }
-  EXPECT_THAT(order, ElementsAre("1 registration Trần Thị Mai", "2 step NEW",
-                                 "3 step ACCEPTED",
-                                 "4 registration Trần Thị Mây",
-                                 "5 step PROCESSING",
-                                 "6 registration Trần Mây"));
+  EXPECT_THAT(DeliverOneByOne(),
+              ElementsAre("1 registration Trần Thị Mai", "2 step NEW",
+                          "3 step ACCEPTED", "4 registration Trần Thị Mây",
+                          "5 step PROCESSING", "6 registration Trần Mây"));
 }
 
 TEST_F(OutboxTest, ProgressNeverGoesBeforeItsRegistrationAcrossCrashes) {
@@ -1121,23 +1130,13 @@ TEST_F(OutboxTest, ChangedRegistrationReplacesARefusedOneAheadOfItsSteps) {
   // The same order read back from the file; the steps that waited open
   // in their new places, under keys of their own.
   Reopen();
-  std::vector<std::string> order;
-  for (int i = 0; i < 10; ++i) {
-    std::vector<OutboxItem> items = Claim();
-    if (items.empty()) break;
-    ASSERT_THAT(items, SizeIs(1));
-    const OutboxItem& item = items[0];
-    order.push_back(absl::StrCat(
-        item.sequence, item.registration ? " registration " : " step ",
-        item.registration ? item.dossier.registration().applicant().name()
-                          : DossierStatusName(item.dossier.status())));
-    EXPECT_EQ(item.idempotency_key,
-              absl::StrCat(outbox_->outbox_id(), "-d", item.sequence, "-",
-                           DossierCode(1)));
-    Claim(0, {Delivered(item.id)});
-  }
-  EXPECT_THAT(order, ElementsAre("4 registration Trần Thị Mây", "5 step NEW",
-                                 "6 step ACCEPTED"));
+  EXPECT_THAT(DeliverOneByOne([&](const OutboxItem& item) {
+                EXPECT_EQ(item.idempotency_key,
+                          absl::StrCat(outbox_->outbox_id(), "-d",
+                                       item.sequence, "-", DossierCode(1)));
+              }),
+              ElementsAre("4 registration Trần Thị Mây", "5 step NEW",
+                          "6 step ACCEPTED"));
   ASSERT_THAT(
       outbox_->PushDossierUpdates(Batch({StatusUpdate(1, PROCESSING, 2)})),
       IsOk());
