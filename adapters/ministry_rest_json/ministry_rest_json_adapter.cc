@@ -93,8 +93,8 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
     std::map<std::string, std::string> sample;
     for (const std::string& name : names) sample[name] = "x";
     google::protobuf::Value parsed;
-    if (!google::protobuf::util::JsonStringToMessage(
-             body->Expand(sample, Encoding::kJsonString), &parsed)
+    if (!google::protobuf::util::JsonStringToMessage(body->ExpandJson(sample),
+                                                     &parsed)
              .ok()) {
       return Bad(at + ".body", "is not JSON once its placeholders are filled");
     }
@@ -179,7 +179,7 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
     http.headers = headers_;
     if (type->body.has_value()) {
       http.headers.push_back("Content-Type: application/json; charset=utf-8");
-      http.body = type->body->Expand(request.parameters, Encoding::kJsonString);
+      http.body = type->body->ExpandJson(request.parameters);
     }
     http.deadline = context.deadline;
     http.ca_file = config_.upstream().ca_file();

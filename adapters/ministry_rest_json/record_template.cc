@@ -54,8 +54,8 @@ absl::StatusOr<RecordTemplate> RecordTemplate::Parse(
   return result;
 }
 
-std::string RecordTemplate::Expand(
-    const std::map<std::string, std::string>& values, Encoding encoding) const {
+std::string RecordTemplate::ExpandJson(
+    const std::map<std::string, std::string>& values) const {
   std::string out;
   for (const Piece& piece : pieces_) {
     if (!piece.placeholder) {
@@ -64,8 +64,7 @@ std::string RecordTemplate::Expand(
     }
     auto it = values.find(piece.text);
     if (it == values.end()) continue;
-    out += encoding == Encoding::kPercent ? PercentEncode(it->second)
-                                          : log::JsonEscape(it->second);
+    out += log::JsonEscape(it->second);
   }
   return out;
 }

@@ -14,12 +14,6 @@
 
 namespace lienthong::adapters::ministry_rest_json {
 
-// How a value is written into the expansion.
-enum class Encoding {
-  kPercent,     // RFC 3986: every byte but A-Z a-z 0-9 - . _ ~ as %XX
-  kJsonString,  // escaped for the inside of a JSON string
-};
-
 class RecordTemplate {
  public:
   // Parses `text`. A "{" followed by a name of [a-z0-9_] and "}" is a
@@ -30,12 +24,13 @@ class RecordTemplate {
       absl::string_view text, const std::set<std::string>& parameters);
 
   // Returns the text with each placeholder replaced by its parameter's
-  // value in `values` (absent: empty), encoded by `encoding`.
-  std::string Expand(const std::map<std::string, std::string>& values,
-                     Encoding encoding) const;
+  // value in `values` (absent: empty), escaped for the inside of a JSON
+  // string: a request body.
+  std::string ExpandJson(
+      const std::map<std::string, std::string>& values) const;
 
   // Expands the template as a URL path (and query), values percent-encoded
-  // as Expand(values, Encoding::kPercent) does. Fails with INVALID_ARGUMENT
+  // (PercentEncode), absent ones empty. Fails with INVALID_ARGUMENT
   // naming the parameter (never its value) when a value (or an absent one)
   // would make a segment of the path, before the template's first literal
   // "?" or "#", ".", ".." or empty: URL normalisation (RFC 3986, 5.2.4)
@@ -57,7 +52,8 @@ class RecordTemplate {
   std::set<std::string> names_;
 };
 
-// Returns `value` percent-encoded as Encoding::kPercent says.
+// Returns `value` percent-encoded (RFC 3986): every byte but A-Z a-z 0-9
+// - . _ ~ as %XX.
 std::string PercentEncode(absl::string_view value);
 
 }  // namespace lienthong::adapters::ministry_rest_json

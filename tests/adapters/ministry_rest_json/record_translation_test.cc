@@ -17,6 +17,7 @@ namespace lienthong::adapters::ministry_rest_json {
 namespace {
 
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -122,7 +123,7 @@ TEST(RecordTemplateTest, PathValuesArePercentEncoded) {
       {{{"tax_code", "{branch}"}}, "/dn/%7Bbranch%7D?chi_nhanh="},
   };
   for (const auto& [values, expected] : kCases) {
-    EXPECT_EQ(path->Expand(values, Encoding::kPercent), expected);
+    EXPECT_THAT(path->ExpandPath(values), IsOkAndHolds(expected));
   }
 }
 
@@ -168,9 +169,9 @@ TEST(RecordTemplateTest, BodyValuesAreJsonEscapedAndJsonBracesLiteral) {
   auto body = RecordTemplate::Parse(R"({"maSoThue": "{tax_code}", "x": {}})",
                                     {"tax_code"});
   ASSERT_THAT(body, IsOk());
-  EXPECT_EQ(body->Expand({{"tax_code", "0101234567"}}, Encoding::kJsonString),
+  EXPECT_EQ(body->ExpandJson({{"tax_code", "0101234567"}}),
             R"({"maSoThue": "0101234567", "x": {}})");
-  EXPECT_EQ(body->Expand({{"tax_code", "a\"b\\c\x01"}}, Encoding::kJsonString),
+  EXPECT_EQ(body->ExpandJson({{"tax_code", "a\"b\\c\x01"}}),
             R"({"maSoThue": "a\"b\\c\u0001", "x": {}})");
   EXPECT_THAT(body->names(), ElementsAre("tax_code"));
 }
