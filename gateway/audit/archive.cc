@@ -189,6 +189,18 @@ absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
   return out;
 }
 
+ChainHead ArchiveHead(const lienthong::v1::AuditArchiveManifest& m) {
+  ChainHead head;
+  head.sequence = m.last_sequence();
+  head.hash = m.last_hash();
+  head.checkpoint_index = m.last_checkpoint_index();
+  head.checkpoint_hash = m.last_checkpoint_hash();
+  head.checkpoint_sequence = m.last_checkpoint_sequence();
+  head.checkpoint_every = m.last_checkpoint_every();
+  head.epoch = m.epoch();
+  return head;
+}
+
 uint64_t FirstLiveSegment(const std::vector<AuditArchiveAnchor>& archived) {
   return archived.empty() ? 1 : archived.back().manifest().last_segment() + 1;
 }

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/audit/journal.h"
+#include "gateway/audit/recovery.h"
 #include "gateway/audit/signing.h"
 #include "lienthong/v1/audit.pb.h"
 
@@ -36,6 +37,9 @@ namespace lienthong::audit {
 // anchor, UNAVAILABLE when the file cannot be read. Thread-safe.
 absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>>
 ReadArchiveAnchors(const std::string& journal_dir);
+
+// Returns where the chains stand at the end of the archive `m` describes.
+ChainHead ArchiveHead(const lienthong::v1::AuditArchiveManifest& m);
 
 // Returns the number the live journal's segments start from, given its
 // archive anchors: past the last archived one, or 1 before any archive.

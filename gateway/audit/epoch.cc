@@ -18,26 +18,12 @@ namespace {
 
 // The last record and checkpoint that can be read, whatever their state:
 // in the journal, else at the end of the last archive.
-struct Found {
-  uint64_t sequence = 0;
-  std::string hash = GenesisHash();
-  uint64_t checkpoint_index = 0;
-  std::string checkpoint_hash = GenesisHash();
-  uint32_t epoch = 1;
-};
-
-absl::StatusOr<Found> FindLast(
+absl::StatusOr<ChainHead> FindLast(
     const std::string& dir, const std::string& anchor_file,
     const std::vector<lienthong::v1::AuditArchiveAnchor>& archived) {
-  Found found;
-  if (!archived.empty()) {
-    const lienthong::v1::AuditArchiveManifest& m = archived.back().manifest();
-    found.sequence = m.last_sequence();
-    found.hash = m.last_hash();
-    found.checkpoint_index = m.last_checkpoint_index();
-    found.checkpoint_hash = m.last_checkpoint_hash();
-    found.epoch = std::max(found.epoch, m.epoch());
-  }
+  ChainHead found =
+      archived.empty() ? ChainHead() : ArchiveHead(archived.back().manifest());
+  found.epoch = std::max<uint32_t>(found.epoch, 1);
   LIENTHONG_RETURN_IF_ERROR(ReadJournal(
       dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
         const int size = static_cast<int>(frame.payload.size());
@@ -120,7 +106,7 @@ absl::Status PrepareTail(Journal& journal) {
 
 // Returns the EPOCH_OPENED record that follows `found`, hashed.
 absl::StatusOr<AuditRecord> EpochRecord(
-    const Found& found, const lienthong::v1::AuditBreak& epoch_break,
+    const ChainHead& found, const lienthong::v1::AuditBreak& epoch_break,
     const std::string& node) {
   AuditRecord record;
   record.set_sequence(found.sequence + 1);
@@ -139,7 +125,7 @@ absl::StatusOr<AuditRecord> EpochRecord(
 
 // Returns the signed EPOCH checkpoint over `record`, following `found`.
 absl::StatusOr<AuditCheckpoint> EpochCheckpoint(
-    const NewEpochOptions& options, const Found& found,
+    const NewEpochOptions& options, const ChainHead& found,
     const AuditRecord& record, const lienthong::v1::AuditBreak& epoch_break) {
   AuditCheckpoint checkpoint;
   checkpoint.set_index(found.checkpoint_index + 1);
@@ -195,7 +181,7 @@ absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
   LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::AuditBreak epoch_break,
                              DescribeBreak(options, *journal));
   LIENTHONG_ASSIGN_OR_RETURN(
-      Found found,
+      ChainHead found,
       FindLast(options.journal_dir, options.anchor_file, archived));
   epoch_break.set_epoch(found.epoch + 1);
   epoch_break.set_opened_by(options.opened_by);

@@ -264,18 +264,6 @@ VerifyReport NotIntact(VerifyReport::Problem problem, uint64_t sequence,
   return report;
 }
 
-ChainHead HeadOf(const lienthong::v1::AuditArchiveManifest& m) {
-  ChainHead head;
-  head.sequence = m.last_sequence();
-  head.hash = m.last_hash();
-  head.checkpoint_index = m.last_checkpoint_index();
-  head.checkpoint_hash = m.last_checkpoint_hash();
-  head.checkpoint_sequence = m.last_checkpoint_sequence();
-  head.checkpoint_every = m.last_checkpoint_every();
-  head.epoch = m.epoch();
-  return head;
-}
-
 }  // namespace
 
 absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
@@ -312,7 +300,7 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
     }
     dirs = std::move(check.dirs);
   } else if (!archived.empty()) {
-    start = HeadOf(archived.back().manifest());
+    start = ArchiveHead(archived.back().manifest());
   }
   dirs.push_back(journal_dir);
   JournalSource source(std::move(dirs), live_from, options.until, start,
