@@ -93,6 +93,12 @@ const StoredStepRequest* KeptRequest(const StoredBundle& bundle, int i) {
   return &step.request();
 }
 
+// Step `i` is RUNNING in a record written before requests were kept.
+bool IsUnkept(const StoredBundle& bundle, int i) {
+  return bundle.steps(i).state() == lienthong::v1::STEP_RUNNING &&
+         KeptRequest(bundle, i) == nullptr;
+}
+
 // Marks step `i` RUNNING at `at` with the note `note`.
 void Run(StoredBundle& bundle, int i, absl::Time at,
          const calendar::WorkingCalendar& calendar, std::string note) {
@@ -240,20 +246,14 @@ std::string SentSubject(const StoredBundle& bundle, int i) {
 
 bool HasUnkeptRequests(const StoredBundle& bundle) {
   for (int i = 0; i < bundle.steps_size(); ++i) {
-    if (bundle.steps(i).state() == lienthong::v1::STEP_RUNNING &&
-        KeptRequest(bundle, i) == nullptr) {
-      return true;
-    }
+    if (IsUnkept(bundle, i)) return true;
   }
   return false;
 }
 
 void KeepUnkeptRequests(StoredBundle& bundle) {
   for (int i = 0; i < bundle.steps_size(); ++i) {
-    if (bundle.steps(i).state() == lienthong::v1::STEP_RUNNING &&
-        KeptRequest(bundle, i) == nullptr) {
-      KeepRequest(bundle, i);
-    }
+    if (IsUnkept(bundle, i)) KeepRequest(bundle, i);
   }
 }
 
