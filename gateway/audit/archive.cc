@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "gateway/audit/record.h"
 #include "gateway/audit/verify.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/file_lock.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::audit {
@@ -141,30 +141,6 @@ absl::StatusOr<SegmentEnd> ReadSegmentEnd(const std::string& path) {
   end.sealed = last_is_seal && scan.tail == SegmentScan::Tail::kClean;
   return end;
 }
-
-// Holds ARCHIVE.lock: one archiving at a time.
-class ArchiveLock {
- public:
-  static absl::StatusOr<ArchiveLock> Take(const std::string& journal_dir) {
-    const std::string path = absl::StrCat(journal_dir, "/ARCHIVE.lock");
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Errno("cannot open", path);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return absl::FailedPreconditionError(
-          "another `lienthong audit archive` is running on this journal");
-    }
-    return ArchiveLock(fd);
-  }
-  ArchiveLock(ArchiveLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  ~ArchiveLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  explicit ArchiveLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 }  // namespace
 
@@ -503,8 +479,12 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
     return absl::InvalidArgumentError(
         "archiving needs the journal, the archive folder and the signing key");
   }
-  LIENTHONG_ASSIGN_OR_RETURN(ArchiveLock lock,
-                             ArchiveLock::Take(options.journal_dir));
+  // One archiving at a time.
+  LIENTHONG_ASSIGN_OR_RETURN(
+      storage::FileLock lock,
+      storage::FileLock::Take(
+          absl::StrCat(options.journal_dir, "/ARCHIVE.lock"),
+          "another `lienthong audit archive` is running on this journal"));
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditArchiveAnchor> anchors,
                              ReadArchiveAnchors(options.journal_dir));
   const ArchiveStart start = NextArchive(anchors);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -201,21 +200,16 @@ Journal::~Journal() {
   }
   if (preparer_.joinable()) preparer_.join();
   if (fd_ >= 0) ::close(fd_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // Releases the flock.
 }
 
 absl::Status Journal::Lock() {
-  const std::string path = absl::StrCat(options_.dir, "/LOCK");
-  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) return Errno("cannot open lock file", path);
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the audit journal '", options_.dir,
-          "' is in use by another process (a running gateway?)"));
-    }
-    return Errno("cannot lock", path);
-  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      storage::FileLock lock,
+      storage::FileLock::Take(
+          absl::StrCat(options_.dir, "/LOCK"),
+          absl::StrCat("the audit journal '", options_.dir,
+                       "' is in use by another process (a running gateway?)")));
+  lock_.emplace(std::move(lock));
   return absl::OkStatus();
 }
 

@@ -38,6 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/audit/journal_format.h"
+#include "gateway/storage/file_lock.h"
 
 namespace lienthong::audit {
 
@@ -211,7 +212,7 @@ class Journal {
 
   const Options options_;
   JournalIo* const io_;
-  int lock_fd_ = -1;
+  std::optional<storage::FileLock> lock_;  // Held until destruction.
   JournalTail tail_;
 
   // Writer thread only.

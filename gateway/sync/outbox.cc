@@ -166,12 +166,21 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(
   LIENTHONG_ASSIGN_OR_RETURN(
       std::unique_ptr<storage::Database> db,
       storage::Database::Open(options.path, StoreOptions()));
+  // Crash recovery below turns in-flight items back to pending, and the
+  // order of open items is kept in memory: a second process on the same
+  // file would re-send the first one's flights and break the order.
+  LIENTHONG_ASSIGN_OR_RETURN(
+      storage::FileLock file_lock,
+      storage::FileLock::Take(
+          absl::StrCat(options.path, ".lock"),
+          absl::StrCat("outbox database '", options.path,
+                       "' is in use by another process (a running gateway?)")));
   LIENTHONG_RETURN_IF_ERROR(RefuseVersion1(*db));
   LIENTHONG_RETURN_IF_ERROR(storage::UpgradeSchema(*db, kUpgrades).status());
   OutboxOptions kept = options;
   kept.key.clear();  // the cipher holds it
-  std::unique_ptr<SqliteOutbox> outbox(
-      new SqliteOutbox(std::move(db), kept, std::move(cipher)));
+  std::unique_ptr<SqliteOutbox> outbox(new SqliteOutbox(
+      std::move(file_lock), std::move(db), kept, std::move(cipher)));
   absl::MutexLock lock(&outbox->mu_);
   LIENTHONG_RETURN_IF_ERROR(outbox->Init());
   LIENTHONG_RETURN_IF_ERROR(outbox->LoadOpenItems());
@@ -191,9 +200,11 @@ absl::Status Outbox::CheckFile(const std::string& path) {
   return storage::CheckSchemaNotNewer(**existing, std::size(kUpgrades));
 }
 
-SqliteOutbox::SqliteOutbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
-               OutboxCipher cipher)
-    : options_(std::move(options)),
+SqliteOutbox::SqliteOutbox(storage::FileLock lock,
+                           std::unique_ptr<storage::Database> db,
+                           OutboxOptions options, OutboxCipher cipher)
+    : lock_(std::move(lock)),
+      options_(std::move(options)),
       cipher_(std::move(cipher)),
       db_(std::move(db)) {}
 

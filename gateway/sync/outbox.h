@@ -220,7 +220,10 @@ class Outbox {
   // version 3), turns in-flight items back to pending and loads the open
   // items' order. Fails with INVALID_ARGUMENT when options.key is not 32
   // bytes, UNAVAILABLE when the file cannot be opened or written,
-  // FAILED_PRECONDITION when it is an outbox of schema version 1 (before
+  // FAILED_PRECONDITION when another Outbox has it open, in this process or
+  // another (the lock file
+  // "<path>.lock", made beside it, is held while the outbox lives), when it
+  // is an outbox of schema version 1 (before
   // registrations and sealing: drain it with the gateway that wrote it
   // first), of a version newer than this gateway's, or sealed under another
   // key; DATA_LOSS when an open item's stored kind or state is none of

@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/storage/database.h"
+#include "gateway/storage/file_lock.h"
 #include "gateway/sync/key_queues.h"
 #include "gateway/sync/outbox.h"
 #include "gateway/sync/outbox_cipher.h"
@@ -62,8 +63,8 @@ class SqliteOutbox final : public Outbox {
 
  private:
   friend class Outbox;
-  SqliteOutbox(std::unique_ptr<storage::Database> db, OutboxOptions options,
-         OutboxCipher cipher);
+  SqliteOutbox(storage::FileLock lock, std::unique_ptr<storage::Database> db,
+               OutboxOptions options, OutboxCipher cipher);
   // The associated data that binds a dossier item's sealed payload to its
   // place: "<outbox id>|d|<code>|<seq>".
   std::string SealedPlace(absl::string_view code, int64_t seq) const;
@@ -128,6 +129,8 @@ class SqliteOutbox final : public Outbox {
   absl::StatusOr<ClaimedRow> ReadClaimed(int64_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // "<path>.lock", one process at a time; released after db_ closes.
+  const storage::FileLock lock_;
   const OutboxOptions options_;
   const OutboxCipher cipher_;
 

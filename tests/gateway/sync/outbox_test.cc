@@ -20,13 +20,14 @@
 namespace lienthong::sync {
 namespace {
 
-using ::lienthong::testing::IsOk;
-using ::lienthong::testing::StatusIs;
 using ::lienthong::sync::testutil::Batch;
 using ::lienthong::sync::testutil::DossierCode;
 using ::lienthong::sync::testutil::kT0;
 using ::lienthong::sync::testutil::Registered;
 using ::lienthong::sync::testutil::StatusUpdate;
+using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
+using ::lienthong::testing::StatusIs;
 using ::lienthong::v1::DossierStatus;
 using ::lienthong::v1::ProcedurePlan;
 using ::lienthong::v1::SyncJob;
@@ -231,6 +232,33 @@ TEST_F(OutboxTest, InFlightItemsArePendingAgainAfterACrash) {
   EXPECT_EQ(again[0].idempotency_key, claimed[0].idempotency_key);
   // Its first attempt may have reached the portal.
   EXPECT_TRUE(again[0].maybe_sent);
+}
+
+TEST_F(OutboxTest, ASecondOpenOfTheFileIsRefusedWhileTheFirstLives) {
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))})),
+              IsOk());
+  std::vector<OutboxItem> claimed = Claim();
+  ASSERT_THAT(claimed, SizeIs(1));
+  OutboxOptions options;
+  options.path = path_;
+  options.key = testing::TestOutboxKey();
+  options.clock = &clock_;
+  // A second gateway on the file would turn the flight back to pending and
+  // send it again beside the first.
+  EXPECT_THAT(Outbox::Open(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("in use by another process")));
+  EXPECT_THAT(Claim(), IsEmpty());
+  Claim(0, {Delivered(claimed[0].id)});
+  outbox_.reset();
+  auto reopened = Outbox::Open(options);
+  ASSERT_THAT(reopened, IsOk());
+  // The registration's delivery stands; its step is next.
+  auto next = (*reopened)->FinishAndClaim({}, 100);
+  ASSERT_THAT(next, IsOkAndHolds(SizeIs(1)));
+  EXPECT_FALSE((*next)[0].registration);
+  EXPECT_EQ((*next)[0].sequence, claimed[0].sequence + 1);
 }
 
 TEST_F(OutboxTest, RetriesWaitTheirTurnAndCanBeExpedited) {
