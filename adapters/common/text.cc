@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/status/status_macros.h"
 #include "gateway/validation/text.h"
 #include "unicode/locid.h"
 #include "unicode/normalizer2.h"
@@ -16,10 +17,6 @@
 
 namespace lienthong::adapters {
 namespace {
-
-// NFD of a character is at most a few code points of at most 4 bytes; this
-// bound rejects absurd input before ICU touches it.
-constexpr size_t kMaxNameBytes = kMaxNameCharacters * 16;
 
 absl::StatusOr<icu::UnicodeString> Normalize(absl::string_view utf8,
                                              const icu::Normalizer2* normalizer,
@@ -41,60 +38,33 @@ absl::StatusOr<icu::UnicodeString> Normalize(absl::string_view utf8,
 
 bool IsStrippedMark(UChar32 c) { return c >= 0x0300 && c <= 0x036F; }
 
-bool IsAllowedPunctuation(UChar32 c) {
-  return c == '\'' || c == '-' || c == '.';
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> FoldName(absl::string_view utf8) {
-  if (utf8.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError("name is longer than 100 characters");
-  }
+  // The rule is the gateway's (the server checks callers' names with it);
+  // what passes folds without another check.
+  LIENTHONG_RETURN_IF_ERROR(validation::ValidatePersonName(utf8, "name"));
   UErrorCode icu_status = U_ZERO_ERROR;
   // A shared singleton owned by ICU; normalize() is const and thread-safe.
   const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(icu_status);
-  absl::StatusOr<icu::UnicodeString> decomposed =
-      Normalize(utf8, nfd, icu_status);
-  if (!decomposed.ok()) {
-    if (absl::IsInvalidArgument(decomposed.status())) {
-      return absl::InvalidArgumentError("name is not valid UTF-8");
-    }
-    return decomposed.status();
-  }
-
+  LIENTHONG_ASSIGN_OR_RETURN(icu::UnicodeString decomposed,
+                             Normalize(utf8, nfd, icu_status));
   icu::UnicodeString folded;
-  int32_t characters = 0;
-  bool has_letter = false;
   bool pending_space = false;
-  for (int32_t i = 0; i < decomposed->length();) {
-    const UChar32 c = decomposed->char32At(i);
+  for (int32_t i = 0; i < decomposed.length();) {
+    const UChar32 c = decomposed.char32At(i);
     i += U16_LENGTH(c);
     if (IsStrippedMark(c)) continue;
     if (u_isUWhiteSpace(c)) {
       pending_space = !folded.isEmpty();
       continue;
     }
-    const bool letter = u_isalpha(c);
-    if (!letter && !IsAllowedPunctuation(c)) {
-      return absl::InvalidArgumentError(
-          "name may contain only letters, spaces and ' - .");
-    }
-    has_letter = has_letter || letter;
     if (pending_space) {
       folded.append(static_cast<UChar>(' '));
-      ++characters;
       pending_space = false;
     }
     // Đ/đ do not decompose in Unicode: the bar is not a combining mark.
     folded.append(c == 0x0110 || c == 0x0111 ? static_cast<UChar32>('D') : c);
-    if (++characters > kMaxNameCharacters) {
-      return absl::InvalidArgumentError("name is longer than 100 characters");
-    }
-  }
-  if (!has_letter) {
-    return absl::InvalidArgumentError(
-        folded.isEmpty() ? "name is empty" : "name must contain a letter");
   }
   // The root locale: no Turkish dotless-i or other language-specific rules.
   folded.toUpper(icu::Locale::getRoot());
@@ -124,6 +94,27 @@ NameParts SplitVietnameseName(absl::string_view full) {
   parts.family = std::string(words.front());
   parts.middle = absl::StrJoin(words.begin() + 1, words.end() - 1, " ");
   return parts;
+}
+
+std::string ReplaceControlCharacters(absl::string_view utf8) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
+  const size_t length = utf8.size();
+  std::string out;
+  out.reserve(length);
+  size_t i = 0;
+  while (i < length) {
+    const size_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+      out.push_back(' ');
+    } else {
+      out.append(utf8.data() + start, i - start);
+    }
+  }
+  return out;
 }
 
 }  // namespace lienthong::adapters

@@ -1,9 +1,10 @@
 // Text handling shared by the adapters: FoldName (the upper-case,
 // diacritic-free form of a name the national systems compare), NormalizeNfc,
-// and SplitVietnameseName (family / middle / given).
+// SplitVietnameseName (family / middle / given), and
+// ReplaceControlCharacters (another system's free text made safe to show).
 //
-// All functions are thread-safe: they use only ICU's shared, immutable
-// normalizer singletons.
+// All functions are thread-safe and keep no state: they use only ICU's
+// shared, immutable normalizer singletons.
 #ifndef LIENTHONG_ADAPTERS_COMMON_TEXT_H_
 #define LIENTHONG_ADAPTERS_COMMON_TEXT_H_
 
@@ -14,18 +15,16 @@
 
 namespace lienthong::adapters {
 
-// Longest name FoldName accepts, in characters (code points after folding).
-inline constexpr int kMaxNameCharacters = 100;
-
 // Returns `utf8` (NFC or NFD) upper-cased with diacritics removed, đ/Đ
 // written D, and runs of whitespace collapsed to one space and trimmed:
 // "  Đặng  đình Đức " -> "DANG DINH DUC". Letters of any script are kept
 // (those without a decomposition, such as Ø, stay as they are, upper-cased);
 // besides letters and whitespace only ' - . are allowed.
 //
-// Fails with INVALID_ARGUMENT for invalid UTF-8, an empty name, a character
-// that is not allowed (digits, symbols, control characters), or more than
-// kMaxNameCharacters characters. Messages never echo the input.
+// Takes the names validation::ValidatePersonName takes, and fails with its
+// INVALID_ARGUMENT messages for the field "name" ("name is required", "name
+// may contain only letters, spaces and ' - .", ...), which never echo the
+// input.
 absl::StatusOr<std::string> FoldName(absl::string_view utf8);
 
 // Returns `utf8` in Unicode normalization form C.
@@ -43,6 +42,15 @@ struct NameParts {
 // the family name, the last the given name, the rest the middle name. A
 // single word is the given name; an empty or blank name gives empty parts.
 NameParts SplitVietnameseName(absl::string_view full);
+
+// Returns `utf8` with each control character (C0 U+0000..U+001F, DEL U+007F
+// and C1 U+0080..U+009F, the last written C2 80..C2 9F) made a space and each
+// ill-formed UTF-8 sequence made U+FFFD; every other character, Vietnamese
+// letters included, is kept as it is. For another system's free text (an
+// error message) on its way to an operator: an escape sequence in it (ESC, or
+// C1's CSI and OSC) could otherwise clear the terminal, move the cursor or
+// write the clipboard, and ill-formed UTF-8 cannot go into a proto string.
+std::string ReplaceControlCharacters(absl::string_view utf8);
 
 }  // namespace lienthong::adapters
 

@@ -141,9 +141,14 @@ absl::StatusOr<FieldMask> Policy::LookupFields(
       lienthong::v1::Citizen::descriptor();
   for (const std::string& path : requested.paths()) {
     const bool top_level = path.find('.') == std::string::npos;
-    if (top_level
-            ? citizen->FindFieldByName(path) == nullptr
-            : !FieldMaskUtil::GetFieldDescriptors(citizen, path, nullptr)) {
+    // FieldMaskUtil skips empty segments: it would take "name." and
+    // "name..full" for "name" and "name.full", and "." for no field at all.
+    const bool empty_segment =
+        !top_level && (path.front() == '.' || path.back() == '.' ||
+                       absl::StrContains(path, ".."));
+    if (empty_segment || (top_level ? citizen->FindFieldByName(path) == nullptr
+                                    : !FieldMaskUtil::GetFieldDescriptors(
+                                          citizen, path, nullptr))) {
       return absl::InvalidArgumentError(
           absl::StrCat("fields: '", TruncateUtf8(path, 64),
                        path.size() > 64 ? "...' " : "' ",

@@ -56,8 +56,8 @@ class Policy {
   // the mask to apply, or PERMISSION_DENIED naming the requested fields that
   // are beyond the grant (callers learn their grant; nothing is trimmed
   // silently; the first five and how many more), or INVALID_ARGUMENT for a
-  // path that is not a Citizen field or a mask too large
-  // (CheckFieldMaskSize).
+  // path that is not a Citizen field (an empty segment, as in "name..full"
+  // or "name.", included) or a mask too large (CheckFieldMaskSize).
   // Thread-safe.
   absl::StatusOr<google::protobuf::FieldMask> LookupFields(
       absl::string_view client, absl::string_view purpose,

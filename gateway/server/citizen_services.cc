@@ -14,6 +14,7 @@
 #include "gateway/validation/codes.h"
 #include "gateway/validation/officer.h"
 #include "gateway/validation/records.h"
+#include "gateway/validation/text.h"
 #include "gateway/validation/vneid_sign_in.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "lienthong/v1/identity.grpc.pb.h"
@@ -44,14 +45,6 @@ void TrimToMask(const google::protobuf::FieldMask& mask,
       reflection->ClearField(citizen, field);
     }
   }
-}
-
-absl::Status ValidateName(absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("full_name is required");
-  if (name.size() > 400) {
-    return absl::InvalidArgumentError("full_name is too long");
-  }
-  return absl::OkStatus();
 }
 
 class IdentityServiceImpl final
@@ -133,7 +126,11 @@ class IdentityServiceImpl final
     }
     LIENTHONG_RETURN_IF_ERROR(
         validation::ValidateCitizenId(r.citizen_id(), dob, absl::Now()));
-    LIENTHONG_RETURN_IF_ERROR(ValidateName(r.full_name()));
+    // Here, not only in the adapter: a malformed name is the caller's
+    // error even while the national system's breaker is open, and a route
+    // to an adapter that does not fold names must refuse it too.
+    LIENTHONG_RETURN_IF_ERROR(
+        validation::ValidatePersonName(r.full_name(), "full_name"));
     if (!r.purpose().empty()) {
       LIENTHONG_RETURN_IF_ERROR(validation::ValidatePurpose(r.purpose()));
     }

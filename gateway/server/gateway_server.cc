@@ -253,12 +253,18 @@ absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
     }
   }
   auto runtime = services_->runtime();
+  const std::string prefix = absl::StrCat(service, "/");
   for (const auto& [name, guard] : runtime->guards) {
     if (guard->breaker->state() != resilience::BreakerState::kOpen) continue;
     bool used = service.empty();
     for (const auto& [method, route] : runtime->routes) {
-      if (route.guard == guard.get() &&
-          absl::StartsWith(method, absl::StrCat(service, "/"))) {
+      if (route.guard == guard.get() && absl::StartsWith(method, prefix)) {
+        used = true;
+      }
+    }
+    // GetRecord's routes are kept apart, by adapter instance, not method.
+    for (const auto& [instance, route] : runtime->record_routes) {
+      if (route.guard == guard.get() && absl::StartsWith(kGetRecord, prefix)) {
         used = true;
       }
     }

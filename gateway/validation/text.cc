@@ -1,11 +1,16 @@
 #include "gateway/validation/text.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "unicode/normalizer2.h"
+#include "unicode/uchar.h"
+#include "unicode/unistr.h"
+#include "unicode/utf16.h"
 #include "unicode/utf8.h"
 
 namespace lienthong::validation {
@@ -63,6 +68,62 @@ absl::Status ValidateText(absl::string_view text, size_t max_bytes,
     if (u >= 0x20 && u != 0x7f) continue;
     if (multiline && (c == '\t' || c == '\n' || c == '\r')) continue;
     return absl::InvalidArgumentError("contains control characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePersonName(absl::string_view name,
+                                absl::string_view field) {
+  const auto invalid = [field](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
+  };
+  const std::string too_long =
+      absl::StrCat("is longer than ", kMaxPersonNameCharacters, " characters");
+  // NFD of a character is at most a few code points of at most 4 bytes:
+  // longer input cannot be a name, and ICU need not see it.
+  if (name.size() > kMaxPersonNameCharacters * 16) return invalid(too_long);
+  if (FindInvalidUtf8(name) != name.size()) {
+    return invalid("is not valid UTF-8");
+  }
+  UErrorCode icu_status = U_ZERO_ERROR;
+  // A shared singleton owned by ICU; normalize() is const and thread-safe.
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(icu_status);
+  if (U_FAILURE(icu_status)) {
+    return absl::InternalError("ICU normalizer is not available");
+  }
+  // Decomposed, every diacritic is a mark after its letter, whether the
+  // caller sent "ễ" as one code point (NFC) or three (NFD).
+  const icu::UnicodeString decomposed =
+      nfd->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(
+                         name.data(), static_cast<int32_t>(name.size()))),
+                     icu_status);
+  if (U_FAILURE(icu_status)) {
+    return absl::InternalError("ICU normalization failed");
+  }
+  size_t characters = 0;
+  bool has_letter = false;
+  bool pending_space = false;
+  for (int32_t i = 0; i < decomposed.length();) {
+    const UChar32 c = decomposed.char32At(i);
+    i += U16_LENGTH(c);
+    // Combining diacritical marks (Vietnamese's tones, ă â ê ô ơ ư) belong
+    // to the letter before them: no character of their own.
+    if (c >= 0x0300 && c <= 0x036F) continue;
+    if (u_isUWhiteSpace(c)) {
+      pending_space = characters > 0;
+      continue;
+    }
+    const bool letter = u_isalpha(c);
+    if (!letter && c != '\'' && c != '-' && c != '.') {
+      return invalid("may contain only letters, spaces and ' - .");
+    }
+    has_letter = has_letter || letter;
+    characters += pending_space ? 2 : 1;  // whitespace between words: one
+    pending_space = false;
+    if (characters > kMaxPersonNameCharacters) return invalid(too_long);
+  }
+  if (!has_letter) {
+    return invalid(characters == 0 ? "is required" : "must contain a letter");
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 // Rules for free text and contact data that callers send and the gateway
 // passes on (e.g. to the national portal): well-formed UTF-8 without
-// control characters within a size, an e-mail address, a phone number.
+// control characters within a size, a person's name, an e-mail address, a
+// phone number.
 //
 // Messages say what is wrong and never repeat the text: it may be personal
 // data. All functions are thread-safe and keep no state.
@@ -30,6 +31,26 @@ size_t CountCodePoints(absl::string_view text);
 // than N bytes", "not valid UTF-8", "contains control characters".
 absl::Status ValidateText(absl::string_view text, size_t max_bytes,
                           bool multiline = false);
+
+// Longest person name ValidatePersonName accepts, in characters: a letter
+// with its diacritics is one, and a run of whitespace between words is one
+// space.
+inline constexpr size_t kMaxPersonNameCharacters = 100;
+
+// Checks a person's full name (the citizen's, in an identity check) before
+// any upstream call, as the population database takes names (FoldName in
+// adapters/common/text.h accepts the same ones): well-formed
+// UTF-8, NFC or NFD, of letters of any script with their diacritics
+// ("Nguyễn Thị Ánh"), ' - . ("Đặng Văn O'Neil-Trần") and whitespace (any
+// Unicode white space, tab and line feed included: it folds to single
+// spaces); at least one letter, at most kMaxPersonNameCharacters
+// characters. Returns OK, or INVALID_ARGUMENT naming `field`: "<field> is
+// required" (empty or blank), "<field> is not valid UTF-8", "<field> may
+// contain only letters, spaces and ' - .", "<field> must contain a letter",
+// "<field> is longer than 100 characters"; INTERNAL when ICU's normalizer
+// fails.
+absl::Status ValidatePersonName(absl::string_view name,
+                                absl::string_view field);
 
 // Returns OK for an e-mail address: ASCII, at most 254 characters, one
 // "@"; a local part of 1 to 64 characters from letters, digits and

@@ -82,8 +82,8 @@ struct FoldErrorCase {
 
 TEST(FoldNameTest, Errors) {
   const FoldErrorCase kCases[] = {
-      {"", "empty"},
-      {"   \t ", "empty"},
+      {"", "required"},
+      {"   \t ", "required"},
       {"...", "must contain a letter"},
       {"Nguyễn Văn 2", "only letters"},
       {"Nguyễn Văn An3", "only letters"},
@@ -178,6 +178,34 @@ TEST(SplitVietnameseNameTest, Table) {
     EXPECT_EQ(parts.family, c.family) << c.full;
     EXPECT_EQ(parts.middle, c.middle) << c.full;
     EXPECT_EQ(parts.given, c.given) << c.full;
+  }
+}
+
+struct ControlCase {
+  const char* what;
+  std::string input;
+  std::string output;
+};
+
+TEST(ReplaceControlCharactersTest, Table) {
+  const ControlCase kCases[] = {
+      {"Vietnamese kept", "Nguyễn Thị Ánh, Đức", "Nguyễn Thị Ánh, Đức"},
+      {"empty", "", ""},
+      {"C0 controls", "a\nb\tc\rd", "a b c d"},
+      {"NUL", std::string("a\0b", 3), "a b"},
+      {"ESC of an escape sequence", "\x1b[2J bad", " [2J bad"},
+      {"DEL", "a\x7f", "a "},
+      {"C1 NEL", "a\xc2\x85z", "a z"},
+      {"C1 CSI", "\xc2\x9b[2J", " [2J"},
+      {"no-break space is no control", "a\xc2\xa0z", "a\xc2\xa0z"},
+      {"trail bytes 80..9F of other characters kept", "\xc3\x80\xe1\xba\x80",
+       "\xc3\x80\xe1\xba\x80"},
+      {"lone 8-bit CSI", "a\x9b[2J", "a\xef\xbf\xbd[2J"},
+      {"truncated sequence", "Nguy\xe1\xbb", "Nguy\xef\xbf\xbd"},
+      {"invalid byte", "\xffz", "\xef\xbf\xbdz"},
+  };
+  for (const ControlCase& c : kCases) {
+    EXPECT_EQ(ReplaceControlCharacters(c.input), c.output) << c.what;
   }
 }
 

@@ -92,12 +92,30 @@ TEST(PolicyTest, FieldsBeyondTheGrantAreRefusedByName) {
        {"no_such_field"},
        absl::StatusCode::kInvalidArgument,
        "'no_such_field' is not a field of Citizen"},
+      // Empty segments, which FieldMaskUtil would skip.
+      {"1.001193",
+       {"."},
+       absl::StatusCode::kInvalidArgument,
+       "'.' is not a field of Citizen"},
+      {"1.001193",
+       {".name"},
+       absl::StatusCode::kInvalidArgument,
+       "'.name' is not a field of Citizen"},
+      {"1.001193",
+       {"name."},
+       absl::StatusCode::kInvalidArgument,
+       "'name.' is not a field of Citizen"},
+      {"1.001193",
+       {"name..full"},
+       absl::StatusCode::kInvalidArgument,
+       "'name..full' is not a field of Citizen"},
   };
   auto policy = MakePolicy();
   for (const FieldCase& c : kCases) {
     auto result = policy->LookupFields(
         "spiffe://lienthong.local/dossier-system", c.purpose, Mask(c.fields));
-    EXPECT_THAT(result, StatusIs(c.code, HasSubstr(c.message))) << c.purpose;
+    EXPECT_THAT(result, StatusIs(c.code, HasSubstr(c.message)))
+        << c.purpose << " " << *c.fields.begin();
   }
 }
 

@@ -372,6 +372,14 @@ TEST_F(GatewayServerTest, MalformedRequestsNeverReachTheNationalSystem) {
   nameless.clear_full_name();
   EXPECT_EQ(Verify("dossier-system", nameless).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // The name rule is the gateway's, not only the adapter's: the fake adapter
+  // would answer MATCH.
+  VerifyIdentityRequest digit = GoodVerify();
+  digit.set_full_name("Nguyen Van 3");
+  grpc::Status refused = Verify("dossier-system", digit);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(),
+              AllOf(HasSubstr("full_name"), Not(HasSubstr("Nguyen"))));
   EXPECT_EQ(script_.calls(), 0);
 }
 

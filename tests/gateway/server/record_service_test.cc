@@ -317,6 +317,26 @@ TEST_F(RecordServiceTest, AdapterFailuresReachTheCallerRetriedWhenRetriable) {
   EXPECT_EQ(registry().calls(), 4);
 }
 
+// GetRecord's routes are kept by adapter instance, apart from the other
+// methods' routes: a ministry system's open breaker still makes the
+// RecordService unready (grpc.health.v1 NOT_SERVING), and only it.
+TEST_F(RecordServiceTest, AnOpenBreakerMakesTheServiceUnready) {
+  constexpr char kRecordService[] = "lienthong.v1.RecordService";
+  lienthong::config::v1::GatewayConfig config = Config();
+  auto* breaker = config.mutable_adapters(0)->mutable_breaker();  // registry
+  breaker->set_consecutive_failures(1);
+  breaker->set_open_seconds(60);
+  ASSERT_THAT(server_->Reload(config), IsOk());
+  EXPECT_THAT(server_->ServiceReady(kRecordService), IsOk());
+  registry().Fail(absl::UnavailableError("down"));
+  EXPECT_EQ(Get("dossier-system", Good()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(server_->ServiceReady(kRecordService),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("circuit breaker to 'registry' is open")));
+  EXPECT_THAT(server_->ServiceReady("lienthong.v1.PopulationService"), IsOk());
+}
+
 // BuildRuntime's rules, reached through Start as --check reaches them.
 absl::Status StartWith(const lienthong::config::v1::GatewayConfig& config) {
   adapters::AdapterRegistry registry;

@@ -1,4 +1,4 @@
-// Free text, e-mail addresses and phone numbers, as tables.
+// Free text, person names, e-mail addresses and phone numbers, as tables.
 #include "gateway/validation/text.h"
 
 #include <string>
@@ -65,6 +65,89 @@ TEST(ValidateTextTest, Table) {
       EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr(c.text)));
     }
   }
+}
+
+TEST(ValidatePersonNameTest, Table) {
+  struct Case {
+    std::string name;
+    const char* error;  // nullptr: OK
+  };
+  const Case kCases[] = {
+      {"Nguyễn Thị Ánh", nullptr},
+      {"Đặng Văn O'Neil-Trần", nullptr},
+      {"Lê Văn A.", nullptr},
+      {"H'Hen Niê", nullptr},
+      {"  Nguyễn   Văn \t An\n", nullptr},  // white space folds to spaces
+      {"Nguyễn\u00a0Văn", nullptr},         // no-break space
+      // NFD: e + circumflex (U+0302) + tilde (U+0303); u + horn + acute.
+      {"Nguye\xcc\x82\xcc\x83n \xc4\x90u\xcc\x9b\xcc\x81"
+       "c",
+       nullptr},
+      {"Søren Müller", nullptr},
+      {"", "full_name is required"},
+      {" \t ", "full_name is required"},
+      {"...", "full_name must contain a letter"},
+      {"Nguyen Van 3", "full_name may contain only letters, spaces and ' - ."},
+      {"Nguyễn Văn An3", "may contain only letters"},
+      {"Ａn１", "may contain only letters"},  // full-width digit
+      {"Nguyễn/Văn", "may contain only letters"},
+      {"An <b>", "may contain only letters"},
+      {"An \xF0\x9F\x98\x80", "may contain only letters"},  // emoji
+      {"Trần\x01"
+       "An",
+       "may contain only letters"},
+      {std::string("An\0Binh", 7), "may contain only letters"},
+      {"Trần\x1b[0m", "may contain only letters"},
+      {"Trần\x7f", "may contain only letters"},
+      {"Trần\xc2\x80", "may contain only letters"},  // C1 control U+0080
+      {"Nguy\xc3", "full_name is not valid UTF-8"},
+      {"Trần\xed\xa0\x80", "not valid UTF-8"},  // a surrogate
+      {std::string(101, 'A'), "full_name is longer than 100 characters"},
+      {std::string(5000, 'A'), "longer than 100 characters"},
+  };
+  for (const Case& c : kCases) {
+    absl::Status s = ValidatePersonName(c.name, "full_name");
+    if (c.error == nullptr) {
+      EXPECT_THAT(s, IsOk()) << c.name;
+    } else {
+      EXPECT_THAT(
+          s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.error)))
+          << c.name;
+      if (c.name.size() >= 3) {
+        EXPECT_THAT(std::string(s.message()),
+                    ::testing::Not(HasSubstr(c.name)));
+      }
+    }
+  }
+}
+
+TEST(ValidatePersonNameTest, LengthCountsCharactersNotBytes) {
+  // 100 "ễ": 300 bytes in NFC, 500 in NFD, 100 characters either way.
+  std::string nfc;
+  std::string nfd;
+  for (int i = 0; i < 100; ++i) {
+    nfc += "ễ";
+    nfd += "e\xcc\x82\xcc\x83";
+  }
+  EXPECT_THAT(ValidatePersonName(nfc, "full_name"), IsOk());
+  EXPECT_THAT(ValidatePersonName(nfd, "full_name"), IsOk());
+  EXPECT_THAT(ValidatePersonName(nfc + "a", "full_name"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("longer than 100 characters")));
+  EXPECT_THAT(ValidatePersonName(nfd + "a", "full_name"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("longer than 100 characters")));
+  // A run of white space between words counts as one space; at the ends,
+  // not at all: 49 + 1 + 50 characters.
+  EXPECT_THAT(ValidatePersonName("  " + std::string(49, 'A') + " \t  " +
+                                     std::string(50, 'B') + "  ",
+                                 "full_name"),
+              IsOk());
+  EXPECT_THAT(
+      ValidatePersonName(std::string(50, 'A') + " " + std::string(50, 'B'),
+                         "full_name"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("longer than 100 characters")));
 }
 
 TEST(ValidateEmailTest, Table) {
