@@ -317,20 +317,38 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
             std::move(done)(answer.status());
             return;
           }
-          if (answer->kind == PortalAnswer::Kind::kSuccess) {
-            absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
-            if (!lookup.ok()) {
-              std::move(done)(lookup.status());
+          if (answer->kind != PortalAnswer::Kind::kSuccess) {
+            // A refused lookup shows nothing, and sending the step anyway
+            // could show it twice: the lookup's error is judged as a
+            // change's would be (an internal error is tried again later),
+            // and never leads to a send.
+            absl::StatusOr<PortalOutcome> refused =
+                ToOutcome(*answer, /*create=*/false);
+            if (!refused.ok()) {
+              std::move(done)(refused.status());
               return;
             }
-            const wire::ProgressBody& step = progress->data(0);
-            if (lookup->HasStep({step.trangthai(), step.thoidiemxuly(),
-                                 step.phongbanxuly(), step.noidungxuly()})) {
-              PortalOutcome outcome;
-              outcome.found_at_portal = true;
-              std::move(done)(Reply<PortalOutcome>{outcome, ""});
-              return;
+            if (refused->kind == PortalOutcome::Kind::kRejected) {
+              // Not the step's refusal: the dead letter says so.
+              refused->reason =
+                  absl::StrCat("the lookup before sending again (TraCuuHoSo): ",
+                               refused->reason);
             }
+            std::move(done)(Reply<PortalOutcome>{*std::move(refused), ""});
+            return;
+          }
+          absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
+          if (!lookup.ok()) {
+            std::move(done)(lookup.status());
+            return;
+          }
+          const wire::ProgressBody& step = progress->data(0);
+          if (lookup->HasStep({step.trangthai(), step.thoidiemxuly(),
+                               step.phongbanxuly(), step.noidungxuly()})) {
+            PortalOutcome outcome;
+            outcome.found_at_portal = true;
+            std::move(done)(Reply<PortalOutcome>{outcome, ""});
+            return;
           }
           SendProgress(std::move(core), std::move(progress), std::move(key),
                        deadline, std::move(done));

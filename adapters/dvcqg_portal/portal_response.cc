@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/retriable.h"
+#include "adapters/common/text.h"
 #include "gateway/status/bounded_text.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -126,8 +127,12 @@ absl::StatusOr<PortalAnswer> ParsePortalAnswer(
     return answer;
   }
   answer.kind = PortalAnswer::Kind::kError;
-  answer.error_code = CutWithEllipsis(*text, kMaxReasonBytes);
-  answer.message = CutWithEllipsis(Text(*json, "message"), kMaxReasonBytes);
+  // Both may end up in a dead-letter reason, which the CLI prints: no
+  // control character may reach the operator's terminal.
+  answer.error_code =
+      CutWithEllipsis(ReplaceControlCharacters(*text), kMaxReasonBytes);
+  answer.message = CutWithEllipsis(
+      ReplaceControlCharacters(Text(*json, "message")), kMaxReasonBytes);
   return answer;
 }
 

@@ -38,8 +38,8 @@ struct PortalAnswer {
     kError,           // any other error_code
   };
   Kind kind = Kind::kError;
-  // kError: the code as text and the portal's message (cut to
-  // kMaxReasonBytes; empty when it gave none).
+  // kError: the code as text and the portal's message (control characters
+  // made spaces, cut to kMaxReasonBytes; empty when it gave none).
   std::string error_code;
   std::string message;
   google::protobuf::Struct json;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adapters/common/retriable.h"
+#include "adapters/common/text.h"
 #include "gateway/status/bounded_text.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -13,22 +14,10 @@ namespace lienthong::adapters::agency {
 namespace {
 
 // `text` with control characters (C0, DEL and C1) made spaces, cut to
-// kMaxReasonBytes (an ellipsis included) at a UTF-8 boundary.
+// kMaxReasonBytes (an ellipsis included) at a UTF-8 boundary: the reason is
+// printed on the operator's terminal.
 std::string CleanReason(absl::string_view text) {
-  std::string clean;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char u = static_cast<unsigned char>(text[i]);
-    const bool c1 = u == 0xc2 && i + 1 < text.size() &&
-                    static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
-                    static_cast<unsigned char>(text[i + 1]) >= 0x80;
-    if (u < 0x20 || u == 0x7f || c1) {
-      clean.push_back(' ');
-      if (c1) ++i;  // U+0080..U+009F is C2 80..C2 9F
-      continue;
-    }
-    clean.push_back(text[i]);
-  }
-  return CutWithEllipsis(clean, kMaxReasonBytes);
+  return CutWithEllipsis(ReplaceControlCharacters(text), kMaxReasonBytes);
 }
 
 // A JSON number that is a whole number below 10^15 in magnitude, as text.

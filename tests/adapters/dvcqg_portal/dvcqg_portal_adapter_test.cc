@@ -1,13 +1,16 @@
 // The "dvcqg-portal-rest" adapter against the simulated portal
 // (tests/national_sim) over real TLS on 127.0.0.1: sessions, dossiers
-// registered before their progress, online services, and failures.
+// registered before their progress, online services, and failures; and
+// against scripted answers the simulator does not give.
 #include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
@@ -34,6 +37,44 @@ using Applied = AppliedPortalItem::Kind;
 
 constexpr char kDossier[] = "000.00.01.H31-250715-00123";
 
+// Answers on the caller's thread, HTTP 200: the sign-in with a session, and
+// each other call with the body `answers` gives for the service it names
+// (an error, "not scripted", for the rest). Keeps every request.
+class ScriptedHttp final : public HttpClient {
+ public:
+  void Send(HttpRequest request, HttpCallback done) override {
+    HttpResponse response;
+    response.status = 200;
+    response.body = R"({"error_code":"-99","message":"not scripted"})";
+    if (absl::EndsWith(request.url, "/auth")) {
+      response.body = R"({"error_code":0,"session":"s-1"})";
+    }
+    for (const auto& [service, body] : answers) {
+      if (Names(request, service)) response.body = body;
+    }
+    requests.push_back(std::move(request));
+    std::move(done)(std::move(response));
+  }
+
+  // How many requests for `service` were sent.
+  int Sent(const std::string& service) const {
+    int sent = 0;
+    for (const HttpRequest& request : requests) {
+      sent += Names(request, service) ? 1 : 0;
+    }
+    return sent;
+  }
+
+  std::vector<std::pair<std::string, std::string>> answers;
+  std::vector<HttpRequest> requests;
+
+ private:
+  static bool Names(const HttpRequest& request, const std::string& service) {
+    return absl::StrContains(request.body,
+                             absl::StrCat("\"service\":\"", service, "\""));
+  }
+};
+
 class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
  protected:
   void SetUp() override {
@@ -55,12 +96,14 @@ class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
     return config;
   }
 
+  // Talks to the simulator, or to `http` when given.
   std::unique_ptr<Adapter> Make(
-      const lienthong::adapters::dvcqg::DvcqgPortalRestConfig& config) {
+      const lienthong::adapters::dvcqg::DvcqgPortalRestConfig& config,
+      HttpClient* http = nullptr) {
     auto factory = MakeDvcqgPortalRestFactory();
     AdapterContext context;
     context.instance_name = "portal";
-    context.http = http_.get();
+    context.http = http != nullptr ? http : http_.get();
     auto adapter = factory->Create(config, context);
     EXPECT_THAT(adapter, IsOk());
     return adapter.ok() ? *std::move(adapter) : nullptr;
@@ -162,6 +205,8 @@ class DvcqgPortalAdapterTest : public ::lienthong::testing::SimHttpsTest {
     return u;
   }
 
+  // For answers the simulator does not give; outlives adapter_.
+  ScriptedHttp scripted_;
   std::unique_ptr<Adapter> adapter_;
 };
 
@@ -329,6 +374,32 @@ TEST_F(DvcqgPortalAdapterTest, RedeliveryLooksFirstAgainstAPortalIgnoringKeys) {
   // Without the lookup, a portal that ignores the key applies it twice.
   ASSERT_THAT(Push(Step(), "k-step"), IsOk());
   EXPECT_EQ(sim_->PortalApplied().size(), 4u);
+}
+
+TEST_F(DvcqgPortalAdapterTest, RedeliveryDoesNotSendBlindWhenTheLookupFails) {
+  // The portal's internal error, in a well-formed HTTP 200 answer: the
+  // lookup shows nothing, so the step may or may not be there already.
+  scripted_.answers = {
+      {"TraCuuHoSo", R"({"error_code":"500","message":"Lỗi hệ thống"})"}};
+  adapter_ = Make(Config(), &scripted_);
+  auto again = Push(Step(), "k-step", /*may_have_arrived=*/true);
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_TRUE(IsRetriable(again.status()));
+  EXPECT_EQ(scripted_.Sent("TraCuuHoSo"), 1);
+  EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 0);
+}
+
+TEST_F(DvcqgPortalAdapterTest, RedeliveryWithARefusedLookupIsNotSent) {
+  scripted_.answers = {
+      {"TraCuuHoSo", R"({"error_code":"400","message":"Sai mã đơn vị"})"}};
+  adapter_ = Make(Config(), &scripted_);
+  auto again = Push(Step(), "k-step", /*may_have_arrived=*/true);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->kind, Kind::kRejected);
+  // The dead letter names the lookup, not the step, as what was refused.
+  EXPECT_THAT(again->reason, HasSubstr("TraCuuHoSo"));
+  EXPECT_THAT(again->reason, HasSubstr("Sai mã đơn vị"));
+  EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 0);
 }
 
 TEST_F(DvcqgPortalAdapterTest, RepeatedRegistrationUpdatesTheRecord) {

@@ -220,6 +220,34 @@ TEST(ParsePortalAnswerTest, LongMessagesAreCutAtACharacter) {
   EXPECT_EQ((got->message.size() - 3) % 3, 0u);  // whole characters
 }
 
+TEST(ParsePortalAnswerTest, ControlCharactersDoNotReachTheReason) {
+  // OSC 52 (write the clipboard), then clear the screen, by C0 ESC and by
+  // C1 CSI: the reason is printed on the operator's terminal.
+  auto got = ParsePortalAnswer(
+      200,
+      R"({"error_code":"4\u009b00","message":"\u001b]52;c;AAAA\u0007)"
+      R"(\u001b[2J\u009b2J\u007f bad đước"})",
+      "", kSessionCodes);
+  ASSERT_THAT(got, IsOk());
+  absl::StatusOr<PortalOutcome> outcome = ToOutcome(*got, /*create=*/false);
+  ASSERT_THAT(outcome, IsOk());
+  ASSERT_EQ(outcome->kind, Kind::kRejected);
+  for (const std::string& text : {got->error_code, outcome->reason}) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const unsigned char u = static_cast<unsigned char>(text[i]);
+      // The index, not the text: a failure must not print the controls.
+      EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "byte " << i;
+      // C1 controls, U+0080..U+009F, are C2 80..C2 9F in UTF-8.
+      EXPECT_FALSE(u == 0xc2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f)
+          << "byte " << i;
+    }
+  }
+  // The rest is kept, Vietnamese letters included.
+  EXPECT_THAT(outcome->reason, HasSubstr("bad đước"));
+  EXPECT_EQ(got->error_code, "4 00");
+}
+
 TEST(ParseSignInTest, Table) {
   struct SignInCase {
     const char* name;
