@@ -1,5 +1,6 @@
 #include "adapters/grpc_upstream/grpc_upstream_adapter.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -10,6 +11,8 @@
 #include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gateway/log/log.h"
 #include "gateway/status/bounded_text.h"
+#include "gateway/validation/citizen_id.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -67,6 +70,59 @@ absl::Status Relay(const grpc::Status& status) {
   }
 }
 
+// The field of Citizen that names the citizen asked for by `asked_id`:
+// old_id_number for a 9-digit old ID card number, else citizen_id, as the
+// C06 adapter compares its records
+// (adapters/c06_population/lookup_response.cc).
+const google::protobuf::FieldDescriptor* IdentifyingField(
+    absl::string_view asked_id) {
+  return lienthong::v1::Citizen::descriptor()->FindFieldByNumber(
+      validation::IsOldIdCard(asked_id)
+          ? lienthong::v1::Citizen::kOldIdNumberFieldNumber
+          : lienthong::v1::Citizen::kCitizenIdFieldNumber);
+}
+
+// A record must be about the citizen asked for: a buggy or hostile upstream
+// must not hand the caller another person's record while the audit names
+// the one asked for. Not retriable: asking again gets the same record. The
+// messages name no ID.
+absl::Status CheckSameCitizen(const lienthong::v1::Citizen& citizen,
+                              absl::string_view asked_id) {
+  const google::protobuf::FieldDescriptor* field = IdentifyingField(asked_id);
+  const std::string answered =
+      citizen.GetReflection()->GetString(citizen, field);
+  if (answered.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "gRPC upstream answered a citizen without ", field->name()));
+  }
+  if (answered != asked_id) {
+    return absl::UnavailableError(
+        "gRPC upstream answered about another citizen");
+  }
+  return absl::OkStatus();
+}
+
+// Only MATCH or NO_MATCH may reach the caller (identity.proto). proto3 keeps
+// a value this gateway does not know, such as the retired NOT_FOUND (3) that
+// would tell "no such ID" from "wrong name" and let a caller probe IDs;
+// RESULT_UNSPECIFIED says nothing. The value is for the operator only: in the
+// caller's message it would give the probe away. Not retriable: asking again
+// gets the same answer.
+absl::Status CheckVerifyResult(
+    const lienthong::v1::VerifyIdentityResponse& response) {
+  switch (response.result()) {
+    case lienthong::v1::VerifyIdentityResponse::MATCH:
+    case lienthong::v1::VerifyIdentityResponse::NO_MATCH:
+      return absl::OkStatus();
+    default:
+      log::Warning(
+          "gRPC upstream answered an unknown verification result",
+          {{"result", absl::StrCat(static_cast<int>(response.result()))}});
+      return absl::UnavailableError(
+          "gRPC upstream answered an unknown verification result");
+  }
+}
+
 // One call's state, alive until gRPC's completion callback: the request is
 // copied because gRPC reads it after the adapter has returned.
 template <typename Request, typename Response>
@@ -111,6 +167,11 @@ class GrpcUpstreamAdapter final : public Adapter,
           }
           // Fields this gateway does not know are not passed on.
           owned->response.DiscardUnknownFields();
+          if (absl::Status result = CheckVerifyResult(owned->response);
+              !result.ok()) {
+            std::move(owned->done)(std::move(result));
+            return;
+          }
           std::string reference = owned->response.reference();
           std::move(owned->done)(
               Reply<lienthong::v1::VerifyIdentityResponse>{
@@ -123,6 +184,18 @@ class GrpcUpstreamAdapter final : public Adapter,
               Callback<lienthong::v1::Citizen> done) override {
     auto* call = new Call<lienthong::v1::LookupCitizenRequest, lienthong::v1::Citizen>();
     call->request = request;
+    // The answer is checked by the field that names the citizen
+    // (CheckSameCitizen), which the caller's mask may leave out: it is asked
+    // for too, and the server trims the reply to the caller's mask. An empty
+    // mask asks for every field the upstream grants this gateway.
+    if (request.fields().paths_size() > 0) {
+      const std::string& identifying =
+          IdentifyingField(request.citizen_id())->name();
+      const auto& paths = request.fields().paths();
+      if (std::find(paths.begin(), paths.end(), identifying) == paths.end()) {
+        call->request.mutable_fields()->add_paths(identifying);
+      }
+    }
     call->done = std::move(done);
     call->context.set_deadline(absl::ToChronoTime(context.deadline));
     population_->async()->LookupCitizen(
@@ -133,6 +206,12 @@ class GrpcUpstreamAdapter final : public Adapter,
             return;
           }
           owned->response.DiscardUnknownFields();
+          if (absl::Status same = CheckSameCitizen(owned->response,
+                                                   owned->request.citizen_id());
+              !same.ok()) {
+            std::move(owned->done)(std::move(same));
+            return;
+          }
           std::move(owned->done)(Reply<lienthong::v1::Citizen>{
               std::move(owned->response), Reference(owned->context)});
         });

@@ -153,11 +153,18 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
             member, " is not usable text: ", text.message()));
       }
       // A citizen's ID (the child's, sent by later steps and hashed in
-      // the audit): an ID, not a JSON number that lost its leading 0.
+      // the audit): an ID, not a JSON number that lost its leading 0, and a
+      // 12-digit one: later steps (residence, social insurance) take no old
+      // ID card number, nor do the bundle's own inputs, so taking one here
+      // would record the step done and stall the steps after it.
       if (output == "citizen_id" || absl::EndsWith(output, "_citizen_id")) {
-        if (absl::Status id =
-                validation::ValidateCitizenId(*value, nullptr, absl::Now());
-            !id.ok()) {
+        absl::Status id =
+            validation::IsOldIdCard(*value)
+                ? absl::InvalidArgumentError(
+                      "must be a 12-digit personal ID, not an old ID card "
+                      "number")
+                : validation::ValidateCitizenId(*value, nullptr, absl::Now());
+        if (!id.ok()) {
           return absl::InternalError(absl::StrCat(
               "agency '", agency_, "' applied ", op.info.name, " but its ",
               member, " is not a citizen's ID: ", id.message()));

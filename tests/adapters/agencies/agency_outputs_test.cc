@@ -124,7 +124,8 @@ TEST_F(AgencyOutputsTest, RefusesOutputsThatAreNotUsableText) {
 }
 
 // An output that is a citizen's ID (the child's, which later steps send
-// and the audit hashes) must be one: a JSON number has lost its leading 0.
+// and the audit hashes) must be one: a JSON number has lost its leading 0,
+// and an old ID card number is no ID the later steps take.
 TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
   MakeAdapter(
       {{"certificate_number", "SoGiayKhaiSinh"}, {"citizen_id", "SoDinhDanh"}});
@@ -132,7 +133,8 @@ TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
       R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000123"}})");
   ASSERT_THAT(outcome, IsOk());
   EXPECT_EQ(outcome->outputs["citizen_id"], "033226000123");
-  for (const char* id : {"33226000123", "\"N/A\"", "\"03322600012X\""}) {
+  for (const char* id : {"33226000123", "\"N/A\"", "\"03322600012X\"",
+                         "\"033226000\"", "123456789"}) {
     SCOPED_TRACE(id);
     EXPECT_THAT(
         Answer(absl::StrCat(
@@ -140,8 +142,15 @@ TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
             id, "}}")),
         StatusIs(absl::StatusCode::kInternal,
                  AllOf(HasSubstr("but its SoDinhDanh is not a citizen's ID"),
-                       Not(HasSubstr("33226")))));
+                       Not(HasSubstr("33226")), Not(HasSubstr("345678")))));
   }
+  // Nine digits are an old ID card number: refused as one.
+  EXPECT_THAT(
+      Answer(
+          R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000"}})"),
+      StatusIs(absl::StatusCode::kInternal,
+               HasSubstr("must be a 12-digit personal ID, not an old ID card "
+                         "number")));
 }
 
 }  // namespace

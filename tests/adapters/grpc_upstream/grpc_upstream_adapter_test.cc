@@ -1,11 +1,13 @@
 // The grpc-upstream adapter against a scripted lienthong.v1 server over real
 // mutual TLS on 127.0.0.1:0: relaying, deadlines, how upstream failures are
 // mapped, and that an unavailable upstream is retried by the same
-// resilience code the gateway runs (gateway/server/resilient_call.h).
+// resilience code the gateway runs (gateway/server/resilient_call.h), and
+// that answers about another citizen or with an unknown result are refused.
 #include "adapters/grpc_upstream/grpc_upstream_adapter.h"
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,18 +44,28 @@ using ::lienthong::v1::LookupCitizenRequest;
 using ::lienthong::v1::VerifyIdentityRequest;
 using ::lienthong::v1::VerifyIdentityResponse;
 using ::testing::AllOf;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kCitizenId[] = "033085012345";
+// The same citizen's old ID card number.
+constexpr char kOldIdNumber[] = "145123456";
+// Another citizen's numbers.
+constexpr char kOtherCitizenId[] = "001090054321";
+constexpr char kOtherOldIdNumber[] = "145999999";
 // What a hostile upstream might put in an error message.
 constexpr char kUpstreamMessage[] = "033085012345 NGUYEN VAN AN secret-token";
 
 // One scripted answer: a status, after an optional delay (cut short when
-// the call is cancelled or its deadline passes).
+// the call is cancelled or its deadline passes); for an OK answer, the
+// record or verification result to send instead of the citizen asked for
+// or MATCH.
 struct Answer {
   grpc::Status status = grpc::Status::OK;
   absl::Duration delay = absl::ZeroDuration();
+  std::optional<Citizen> citizen = std::nullopt;
+  std::optional<int> result = std::nullopt;
 };
 
 // The upstream: answers from a script (OK once it is used up) and records
@@ -90,9 +102,17 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
       absl::MutexLock lock(&mu_);
       last_lookup_ = *request;
     }
-    grpc::Status status = Next(ctx);
-    if (!status.ok()) return status;
-    response->set_citizen_id(request->citizen_id());
+    Answer answer = Next(ctx);
+    if (!answer.status.ok()) return answer.status;
+    if (answer.citizen.has_value()) {
+      *response = *answer.citizen;
+    } else if (request->citizen_id().size() == 9) {
+      // Asked by old ID card number: the record holds both numbers.
+      response->set_citizen_id(kCitizenId);
+      response->set_old_id_number(request->citizen_id());
+    } else {
+      response->set_citizen_id(request->citizen_id());
+    }
     response->mutable_name()->set_given("An");
     // A field of a newer (or hostile) upstream the gateway does not know.
     response->GetReflection()
@@ -105,16 +125,18 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
   grpc::Status VerifyIdentity(grpc::ServerContext* ctx,
                               const VerifyIdentityRequest* request,
                               VerifyIdentityResponse* response) override {
-    grpc::Status status = Next(ctx);
-    if (!status.ok()) return status;
-    response->set_result(VerifyIdentityResponse::MATCH);
+    Answer answer = Next(ctx);
+    if (!answer.status.ok()) return answer.status;
+    // proto3 keeps any value, as a newer or hostile upstream may send.
+    response->set_result(static_cast<VerifyIdentityResponse::Result>(
+        answer.result.value_or(VerifyIdentityResponse::MATCH)));
     response->set_reference("VNEID-REF-7");
     response->GetReflection()->MutableUnknownFields(response)->AddVarint(9998, 1);
     return grpc::Status::OK;
   }
 
  private:
-  grpc::Status Next(grpc::ServerContext* ctx) {
+  Answer Next(grpc::ServerContext* ctx) {
     Answer answer;
     {
       absl::MutexLock lock(&mu_);
@@ -133,7 +155,7 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
     while (absl::Now() < until && !ctx->IsCancelled()) {
       absl::SleepFor(absl::Milliseconds(5));
     }
-    return answer.status;
+    return answer;
   }
 
   mutable absl::Mutex mu_;
@@ -405,6 +427,158 @@ TEST_F(GrpcUpstreamTest, AnUnavailableUpstreamIsRetriedLikeOtherRetriableFailure
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(upstream_.calls(), before + 4);
+}
+
+// A record about another citizen than the one asked for, or that does not
+// say whom it is about, never reaches the caller. Asking again gets the same
+// record, so it is not retried; the message names no ID.
+TEST_F(GrpcUpstreamTest, ARecordAboutAnotherCitizenIsRefused) {
+  struct Case {
+    const char* name;
+    const char* asked;
+    const char* citizen_id;
+    const char* old_id_number;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"another citizen_id", kCitizenId, kOtherCitizenId, "",
+       "answered about another citizen"},
+      {"no citizen_id", kCitizenId, "", kOldIdNumber,
+       "answered a citizen without citizen_id"},
+      // The right citizen_id does not make up for the wrong old number.
+      {"another old_id_number", kOldIdNumber, kCitizenId, kOtherOldIdNumber,
+       "answered about another citizen"},
+      {"no old_id_number", kOldIdNumber, kCitizenId, "",
+       "answered a citizen without old_id_number"},
+  };
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    Answer answer;
+    answer.citizen.emplace();
+    answer.citizen->set_citizen_id(c.citizen_id);
+    answer.citizen->set_old_id_number(c.old_id_number);
+    upstream_.Script({answer});
+    LookupCitizenRequest request = Lookup();
+    request.set_citizen_id(c.asked);
+    Result<Citizen> lookup;
+    adapter->population()->Lookup(request, WithDeadline(absl::Seconds(10)),
+                                  lookup.Done());
+    auto& reply = lookup.Wait();
+    EXPECT_THAT(reply,
+                StatusIs(absl::StatusCode::kUnavailable,
+                         AllOf(HasSubstr(c.message), Not(HasSubstr(kCitizenId)),
+                               Not(HasSubstr(kOtherCitizenId)),
+                               Not(HasSubstr(kOldIdNumber)),
+                               Not(HasSubstr(kOtherOldIdNumber)))));
+    EXPECT_FALSE(IsRetriable(reply.status()));
+  }
+
+  // On the gateway's path: one attempt.
+  Resilience resilience;
+  Answer other;
+  other.citizen.emplace();
+  other.citizen->set_citizen_id(kOtherCitizenId);
+  upstream_.Script({other});
+  auto [status, attempts] = resilience.Lookup(*adapter, Lookup());
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable,
+                               HasSubstr("answered about another citizen")));
+  EXPECT_EQ(attempts, 1);
+
+  // The record asked for by old ID card number is relayed.
+  LookupCitizenRequest by_old_card = Lookup();
+  by_old_card.set_citizen_id(kOldIdNumber);
+  Result<Citizen> lookup;
+  adapter->population()->Lookup(by_old_card, WithDeadline(absl::Seconds(10)),
+                                lookup.Done());
+  auto& citizen = lookup.Wait();
+  ASSERT_THAT(citizen, IsOk());
+  EXPECT_EQ(citizen->value.old_id_number(), kOldIdNumber);
+  EXPECT_EQ(citizen->value.citizen_id(), kCitizenId);
+}
+
+// The answer is checked by the field that names the citizen, so a lookup
+// with a field mask asks for that field too (the server trims the reply to
+// the caller's mask); one without a mask is sent as it is.
+TEST_F(GrpcUpstreamTest, AMaskedLookupAlsoAsksForTheFieldNamingTheCitizen) {
+  struct Case {
+    const char* name;
+    const char* asked;
+    std::vector<std::string> mask;
+    std::vector<std::string> sent;
+  };
+  const Case kCases[] = {
+      {"citizen_id added",
+       kCitizenId,
+       {"birth_date"},
+       {"birth_date", "citizen_id"}},
+      {"citizen_id already asked for",
+       kCitizenId,
+       {"citizen_id", "name"},
+       {"citizen_id", "name"}},
+      {"old_id_number added",
+       kOldIdNumber,
+       {"birth_date"},
+       {"birth_date", "old_id_number"}},
+      {"no mask", kCitizenId, {}, {}},
+  };
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    LookupCitizenRequest request = Lookup();
+    request.set_citizen_id(c.asked);
+    for (const std::string& path : c.mask) {
+      request.mutable_fields()->add_paths(path);
+    }
+    Result<Citizen> lookup;
+    adapter->population()->Lookup(request, WithDeadline(absl::Seconds(10)),
+                                  lookup.Done());
+    EXPECT_THAT(lookup.Wait(), IsOk());
+    EXPECT_THAT(upstream_.last_lookup().fields().paths(),
+                ElementsAreArray(c.sent));
+  }
+}
+
+// A verification answers MATCH or NO_MATCH only: an unknown value (3 was
+// NOT_FOUND, which gave probes away) or RESULT_UNSPECIFIED is refused, not
+// retried.
+TEST_F(GrpcUpstreamTest, OnlyMatchOrNoMatchIsRelayed) {
+  struct Case {
+    int result;
+    bool relayed;
+  };
+  const Case kCases[] = {
+      {VerifyIdentityResponse::MATCH, true},
+      {VerifyIdentityResponse::NO_MATCH, true},
+      {3, false},
+      {VerifyIdentityResponse::RESULT_UNSPECIFIED, false},
+  };
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.result);
+    Answer answer;
+    answer.result = c.result;
+    upstream_.Script({answer});
+    VerifyIdentityRequest request;
+    request.set_citizen_id(kCitizenId);
+    request.set_full_name("Nguyễn Văn An");
+    Result<VerifyIdentityResponse> verify;
+    adapter->identity()->Verify(request, WithDeadline(absl::Seconds(10)),
+                                verify.Done());
+    auto& reply = verify.Wait();
+    if (c.relayed) {
+      ASSERT_THAT(reply, IsOk());
+      EXPECT_EQ(reply->value.result(), c.result);
+      continue;
+    }
+    EXPECT_THAT(reply,
+                StatusIs(absl::StatusCode::kUnavailable,
+                         HasSubstr("answered an unknown verification result")));
+    EXPECT_FALSE(IsRetriable(reply.status()));
+  }
 }
 
 TEST_F(GrpcUpstreamTest, BadConfigsAreRefusedNamingTheField) {
