@@ -1,6 +1,7 @@
 #include "adapters/c06_population/c06_adapter.h"
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11,11 +12,13 @@
 #include "absl/time/clock.h"
 #include "adapters/c06_population/auth.h"
 #include "adapters/c06_population/lookup_response.h"
+#include "adapters/c06_population/soap_envelope.h"
 #include "adapters/c06_population/soap_request.h"
 #include "adapters/c06_population/verify_response.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/common/text.h"
+#include "gateway/log/log.h"
 #include "gateway/validation/codes.h"
 
 namespace lienthong::adapters::c06 {
@@ -25,8 +28,21 @@ using lienthong::v1::Citizen;
 using lienthong::v1::VerifyIdentityResponse;
 
 // Transport failures keep their code, with a message naming the system; a
-// failed connection is worth another try.
-absl::Status UpstreamError(const absl::Status& status) {
+// failed connection is worth another try. A reply over the HTTP client's
+// limit is not (sending again gets the same reply, downloaded again): it is
+// UNAVAILABLE naming the limit, logged for the operator.
+absl::Status UpstreamError(const absl::Status& status,
+                           absl::string_view instance,
+                           absl::string_view trace_id) {
+  if (std::optional<size_t> limit = ReplyTooLargeLimit(status)) {
+    absl::Status too_large = absl::UnavailableError(
+        absl::StrCat("population database sent a reply over ", *limit,
+                     " bytes (the HTTP client's limit)"));
+    log::Warning("unusable reply", {{"system", instance},
+                                    {"trace_id", trace_id},
+                                    {"problem", too_large.message()}});
+    return too_large;
+  }
   if (status.code() == absl::StatusCode::kDeadlineExceeded) {
     return absl::DeadlineExceededError(
         "population database did not answer in time");
@@ -43,8 +59,10 @@ class C06Adapter final : public Adapter,
                          public PopulationAdapter,
                          public IdentityAdapter {
  public:
-  C06Adapter(C06PopulationSoapConfig config, HttpClient* http)
-      : config_(std::move(config)),
+  C06Adapter(std::string instance, C06PopulationSoapConfig config,
+             HttpClient* http)
+      : instance_(std::move(instance)),
+        config_(std::move(config)),
         http_(http),
         lookup_url_(
             absl::StrCat(config_.upstream().base_url(), config_.path())),
@@ -128,7 +146,11 @@ class C06Adapter final : public Adapter,
 
   // POSTs `body` to `url` with the platform's signed headers and calls
   // `done` with `parse`'s result for the answer, or the transport's error.
-  // A retriable answer keeps the server's Retry-After.
+  // A retriable answer keeps the server's Retry-After. A malformed answer
+  // reaches the caller as kMalformedReply alone: the parser names the
+  // element that broke the rules, and the element can tell what the
+  // caller's grant withholds (a bad SoDinhDanh in VoChong: the citizen has
+  // a spouse on record), so only the operator's log gets it.
   template <typename T, typename Parse>
   void Post(const std::string& url, std::string body,
             const CallContext& context, Parse parse, Callback<T> done) {
@@ -151,23 +173,38 @@ class C06Adapter final : public Adapter,
                                      timestamp, config_.secret())),
     };
     http.body = std::move(body);
-    http_->Send(std::move(http),
-                [parse = std::move(parse), done = std::move(done)](
-                    absl::StatusOr<HttpResponse> response) mutable {
-                  if (!response.ok()) {
-                    std::move(done)(UpstreamError(response.status()));
-                    return;
-                  }
-                  absl::StatusOr<Reply<T>> reply = parse(*response);
-                  if (!reply.ok() && IsRetriable(reply.status())) {
-                    std::move(done)(MarkRetriableAfter(
-                        reply.status(), response->Header("retry-after")));
-                    return;
-                  }
-                  std::move(done)(std::move(reply));
-                });
+    http_->Send(
+        std::move(http), [instance = instance_, trace = context.trace_id,
+                          parse = std::move(parse), done = std::move(done)](
+                             absl::StatusOr<HttpResponse> response) mutable {
+          if (!response.ok()) {
+            std::move(done)(UpstreamError(response.status(), instance, trace));
+            return;
+          }
+          absl::StatusOr<Reply<T>> reply = parse(*response);
+          if (!reply.ok() && IsMalformed(reply.status())) {
+            // Element names only: the parser never puts values
+            // from the reply into its messages.
+            log::Warning("unusable reply",
+                         {{"system", instance},
+                          {"trace_id", trace},
+                          {"http_status", absl::StrCat(response->status)},
+                          {"bytes", absl::StrCat(response->body.size())},
+                          {"problem", reply.status().message()}});
+            std::move(done)(absl::UnavailableError(kMalformedReply));
+            return;
+          }
+          if (!reply.ok() && IsRetriable(reply.status())) {
+            std::move(done)(MarkRetriableAfter(
+                reply.status(), response->Header("retry-after")));
+            return;
+          }
+          std::move(done)(std::move(reply));
+        });
   }
 
+  // The instance's name in the config, for the log.
+  const std::string instance_;
   const C06PopulationSoapConfig config_;
   HttpClient* const http_;
   const std::string lookup_url_;
@@ -237,7 +274,8 @@ class Factory final : public FactoryBase<C06PopulationSoapConfig> {
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");
     }
-    return std::unique_ptr<Adapter>(new C06Adapter(config, context.http));
+    return std::unique_ptr<Adapter>(
+        new C06Adapter(context.instance_name, config, context.http));
   }
 };
 

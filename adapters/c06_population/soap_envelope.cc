@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "adapters/common/retriable.h"
 
 namespace lienthong::adapters::c06 {
@@ -39,8 +40,14 @@ absl::Status HttpError(long http_status) {
 }  // namespace
 
 absl::Status Malformed(absl::string_view what) {
-  return absl::UnavailableError(
-      absl::StrCat("population database sent a malformed reply: ", what));
+  return absl::UnavailableError(absl::StrCat(kMalformedReply, ": ", what));
+}
+
+bool IsMalformed(const absl::Status& status) {
+  absl::string_view message = status.message();
+  return status.code() == absl::StatusCode::kUnavailable &&
+         absl::ConsumePrefix(&message, kMalformedReply) &&
+         absl::StartsWith(message, ": ");
 }
 
 absl::string_view LocalName(absl::string_view name) {

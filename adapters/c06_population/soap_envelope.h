@@ -37,9 +37,16 @@ absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
                                             absl::string_view body,
                                             pugi::xml_document& doc);
 
+// What every malformed-reply failure says; Malformed() adds ": <what>".
+inline constexpr absl::string_view kMalformedReply =
+    "population database sent a malformed reply";
+
 // Returns UNAVAILABLE "population database sent a malformed reply: <what>".
 // `what` names an element, never its content.
 absl::Status Malformed(absl::string_view what);
+
+// True when `status` is a failure Malformed() made. Thread-safe.
+bool IsMalformed(const absl::Status& status);
 
 // The local part of an element name: "ns1:CongDan" -> "CongDan".
 absl::string_view LocalName(absl::string_view name);
