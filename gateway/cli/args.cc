@@ -133,17 +133,52 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
 std::string JsonParseReason(absl::string_view protobuf_message) {
   absl::string_view line =
       protobuf_message.substr(0, protobuf_message.find('\n'));
-  std::string reason;
+  std::string unquoted;
   bool quoted = false;
   for (char c : line) {
     if (c == '"') {
-      reason += quoted ? "...\"" : "\"";
+      unquoted += quoted ? "...\"" : "\"";
       quoted = !quoted;
     } else if (!quoted) {
-      reason += c;
+      unquoted += c;
     }
   }
-  if (quoted) reason += "...\"";
+  if (quoted) unquoted += "...\"";
+  // A wrongly typed value that is not a string stands unquoted: "invalid
+  // value 912345678 for type TYPE_STRING" for a phone number given as a
+  // number.
+  constexpr absl::string_view kValue = "invalid value ";
+  constexpr absl::string_view kType = " for type";
+  size_t at = 0;
+  while ((at = absl::string_view(unquoted).find(kValue, at)) !=
+         absl::string_view::npos) {
+    at += kValue.size();
+    const size_t end = absl::string_view(unquoted).find(kType, at);
+    unquoted.replace(
+        at, end == absl::string_view::npos ? std::string::npos : end - at,
+        "...");
+  }
+  // Whatever else protobuf may quote bare: a run of digits as long as a
+  // phone number's or an ID's tail is not kept, wherever it stands.
+  constexpr size_t kMaskedDigits = 6;
+  std::string reason;
+  for (size_t i = 0; i < unquoted.size();) {
+    size_t end = i;
+    while (end < unquoted.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(unquoted[end]))) {
+      ++end;
+    }
+    if (end == i) {
+      reason += unquoted[i++];
+      continue;
+    }
+    if (end - i >= kMaskedDigits) {
+      reason += "...";
+    } else {
+      reason.append(unquoted, i, end - i);
+    }
+    i = end;
+  }
   return reason;
 }
 

@@ -44,10 +44,11 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
     absl::string_view option);
 
 // Protobuf's reason for refusing a JSON file, without the file's text: it
-// quotes a wrongly typed value ("invalid value \"0912345678\" for type") and
-// lines of the file around a syntax error, where phone numbers and
-// citizens' IDs stand. Keeps the first line with quoted values replaced by
-// "...".
+// repeats a wrongly typed value, quoted or not ("invalid value 912345678 for
+// type TYPE_STRING"), and lines of the file around a syntax error, where
+// phone numbers and citizens' IDs stand. Keeps the first line with quoted
+// text, the value after "invalid value " and any run of 6 or more digits
+// replaced by "...". Thread-safe.
 std::string JsonParseReason(absl::string_view protobuf_message);
 
 }  // namespace lienthong::cli

@@ -368,6 +368,8 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
   if (stub == nullptr) return code;
   grpc::ClientContext context;
   if (watch.wait > absl::ZeroDuration()) {
+    // absl::Time and ToChronoTime saturate: a wait of centuries is no
+    // overflow, and gRPC takes the largest time point as no deadline.
     context.set_deadline(absl::ToChronoTime(absl::Now() + watch.wait));
   }
   auto reader = stub->WatchBundle(&context, RefRequest(ref));
@@ -476,8 +478,10 @@ void AddWatchOptions(CLI::App& command, BundleWatchOptions& watch,
                    "Return (exit 11) once a step waits for an officer");
   command
       .add_option("--wait", wait_seconds,
-                  "Stop watching after this many seconds (the bundle goes on)")
-      ->type_name("SECONDS");
+                  "Stop watching after this many seconds (the bundle goes "
+                  "on); 0 = until the bundle ends")
+      ->type_name("SECONDS")
+      ->check(NonNegativeSeconds());
 }
 
 // Adds `bundle start` to `group`.

@@ -3,9 +3,6 @@
 // files catalogue_rows.h lists.
 #include "gateway/cli/catalogue.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "gateway/cli/catalogue_rows.h"
+#include "gateway/cli/read_file.h"
 
 namespace lienthong::cli {
 namespace catalogue_internal {
@@ -34,6 +32,12 @@ std::string KnownNames() {
   std::vector<std::string> names;
   for (const FieldSpec& spec : kFields) names.push_back(spec.key);
   return absl::StrJoin(names, ", ");
+}
+
+std::string TooManyRows() {
+  return absl::StrCat("more than ", kMaxCatalogueRows,
+                      " procedures, the most the gateway takes in one "
+                      "catalogue");
 }
 
 }  // namespace catalogue_internal
@@ -84,25 +88,12 @@ absl::StatusOr<Catalogue> ReadCatalogueFile(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", format.status().message()));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+  absl::StatusOr<std::string> contents = ReadFileAtMost(path, kMaxFileBytes);
+  if (!contents.ok()) {
+    return absl::Status(contents.status().code(),
+                        absl::StrCat(path, ": ", contents.status().message()));
   }
-  std::string contents;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    contents.append(buffer, static_cast<size_t>(in.gcount()));
-    if (contents.size() > kMaxFileBytes) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": larger than 64 MiB; is it a catalogue?"));
-    }
-  }
-  if (in.bad()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
-  }
-  absl::StatusOr<Catalogue> catalogue = ParseCatalogue(contents, *format);
+  absl::StatusOr<Catalogue> catalogue = ParseCatalogue(*contents, *format);
   if (!catalogue.ok()) {
     return absl::Status(catalogue.status().code(),
                         absl::StrCat(path, ": ", catalogue.status().message()));

@@ -40,7 +40,9 @@
 //   wrong number of fields or a stray quote.
 // File problems stop parsing (a status, not row errors): unreadable file,
 // unknown extension, UTF-16 file, JSON syntax error, wrong top-level shape,
-// CSV header with an unknown, repeated or missing required column, no rows.
+// CSV header with an unknown, repeated or missing required column, no rows,
+// more rows (good and bad) than the gateway takes in one catalogue
+// (sync::kMaxCatalogueSize, 20000): reading stops at the row after it.
 #ifndef LIENTHONG_GATEWAY_CLI_CATALOGUE_H_
 #define LIENTHONG_GATEWAY_CLI_CATALOGUE_H_
 

@@ -147,7 +147,7 @@ void RegisterCatalogueCommands(CLI::App& root, CommandContext& context) {
       ->add_option("--wait", *wait_seconds,
                    "Stop following after this many seconds (the read goes on)")
       ->type_name("SECONDS")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeSeconds());
   AddCommonOptions(*command, *options);
   command->footer(HelpFooter(kPullExamples, kPullNotes));
   command->callback([args, options, wait_seconds, &context] {

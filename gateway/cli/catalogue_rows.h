@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/cli/catalogue.h"
+#include "gateway/sync/procedure_plan.h"
 
 namespace lienthong::cli::catalogue_internal {
 
@@ -77,6 +78,16 @@ std::string KnownNames();
 
 // ---------------------------------------------------------------------------
 // Rows as read, before validation.
+
+// Most rows a file may have, good and bad: the gateway takes no more
+// procedures in one SyncProcedures call. The readers stop at the row after
+// it (a file problem), so that a file of millions of tiny records does not
+// take a RawRow each.
+inline constexpr int kMaxCatalogueRows = sync::kMaxCatalogueSize;
+
+// Returns the file problem of a row past kMaxCatalogueRows, "more than
+// 20000 procedures, ...", for the readers to place (line, column).
+std::string TooManyRows();
 
 struct RawValue {
   // Had the wrong JSON type (already reported): not "missing" as well.

@@ -24,21 +24,20 @@ struct CsvRecord {
   bool unclosed = false;
 };
 
-// Splits CSV text into records, keeping each one's syntax problems.
+// Splits CSV text into records, one at a time, keeping each one's syntax
+// problems.
 class CsvSplitter {
  public:
   explicit CsvSplitter(absl::string_view text) : text_(text) {}
 
-  std::vector<CsvRecord> Split() {
-    std::vector<CsvRecord> records;
-    while (pos_ < text_.size()) {
-      CsvRecord record;
-      record.line = line_;
-      const bool more = ReadRecord(record);
-      records.push_back(std::move(record));
-      if (!more) break;
-    }
-    return records;
+  // Reads the next record into `record`. Returns false, leaving `record`
+  // as it was, when the text has no more.
+  bool Next(CsvRecord& record) {
+    if (done_ || pos_ >= text_.size()) return false;
+    record = CsvRecord();
+    record.line = line_;
+    done_ = !ReadRecord(record);
+    return true;
   }
 
  private:
@@ -141,6 +140,8 @@ class CsvSplitter {
   absl::string_view text_;
   size_t pos_ = 0;
   int line_ = 1;
+  // An unclosed quote swallowed the rest of the text.
+  bool done_ = false;
 };
 
 bool IsBlank(const CsvRecord& record) {
@@ -228,24 +229,32 @@ RawRow RowOfRecord(const CsvRecord& record,
 }  // namespace
 
 absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
-  std::vector<CsvRecord> records = CsvSplitter(text).Split();
-  auto next = records.begin();
-  while (next != records.end() && IsBlank(*next)) ++next;
-  if (next == records.end()) {
-    return absl::InvalidArgumentError(
-        "the file is empty; the first line must name the columns, e.g. "
-        "code,name,field,level");
-  }
-  const CsvRecord& header = *next++;
+  // Record by record, so that blank records are dropped without being kept
+  // and a file with too many rows stops at the first one too many.
+  CsvSplitter splitter(text);
+  CsvRecord header;
+  do {
+    if (!splitter.Next(header)) {
+      return absl::InvalidArgumentError(
+          "the file is empty; the first line must name the columns, e.g. "
+          "code,name,field,level");
+    }
+  } while (IsBlank(header));
   if (!header.errors.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "line ", header.line, " (the header): ", header.errors.front()));
   }
   std::vector<const FieldSpec*> columns;
   if (absl::Status s = MapColumns(header, columns); !s.ok()) return s;
-  for (; next != records.end(); ++next) {
-    if (IsBlank(*next)) continue;
-    rows.push_back(RowOfRecord(*next, columns));
+  int count = 0;
+  CsvRecord record;
+  while (splitter.Next(record)) {
+    if (IsBlank(record)) continue;
+    if (++count > kMaxCatalogueRows) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", record.line, ": ", TooManyRows()));
+    }
+    rows.push_back(RowOfRecord(record, columns));
   }
   return absl::OkStatus();
 }

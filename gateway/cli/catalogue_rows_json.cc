@@ -75,7 +75,7 @@ class JsonParser {
 
   absl::Status Parse(JsonValue& value) {
     SkipSpace();
-    if (!ParseValue(value, 0)) return error_;
+    if (!ParseValue(value, 0, /*holds_rows=*/true)) return error_;
     SkipSpace();
     if (pos_ < text_.size()) {
       Fail("unexpected text after the end of the JSON value");
@@ -123,7 +123,9 @@ class JsonParser {
     }
   }
 
-  bool ParseValue(JsonValue& value, int depth) {
+  // `holds_rows`: an array here is the procedures (the top level, or the
+  // top-level object's "procedures"), at most kMaxCatalogueRows of them.
+  bool ParseValue(JsonValue& value, int depth, bool holds_rows = false) {
     if (depth > kMaxJsonDepth) return Fail("nested too deeply");
     if (AtEnd()) return FailUnexpected("a value");
     value.line = line_;
@@ -132,7 +134,7 @@ class JsonParser {
       case '{':
         return ParseObject(value, depth);
       case '[':
-        return ParseArray(value, depth);
+        return ParseArray(value, depth, holds_rows);
       case '"':
         value.type = JsonValue::Type::kString;
         return ParseString(value.text);
@@ -293,7 +295,7 @@ class JsonParser {
     return true;
   }
 
-  bool ParseArray(JsonValue& value, int depth) {
+  bool ParseArray(JsonValue& value, int depth, bool holds_rows) {
     value.type = JsonValue::Type::kArray;
     ++pos_;
     SkipSpace();
@@ -303,6 +305,11 @@ class JsonParser {
     }
     while (true) {
       SkipSpace();
+      // Stopped here, before the tree holds millions of tiny rows.
+      if (holds_rows &&
+          value.items.size() >= static_cast<size_t>(kMaxCatalogueRows)) {
+        return Fail(TooManyRows());
+      }
       value.items.emplace_back();
       if (!ParseValue(value.items.back(), depth + 1)) return false;
       SkipSpace();
@@ -333,8 +340,11 @@ class JsonParser {
       if (AtEnd() || Peek() != ':') return FailUnexpected("':'");
       ++pos_;
       SkipSpace();
+      const bool holds_rows = depth == 0 && key == "procedures";
       value.members.emplace_back(std::move(key), JsonValue());
-      if (!ParseValue(value.members.back().second, depth + 1)) return false;
+      if (!ParseValue(value.members.back().second, depth + 1, holds_rows)) {
+        return false;
+      }
       SkipSpace();
       if (AtEnd()) return FailUnexpected("',' or '}'");
       if (Peek() == '}') {

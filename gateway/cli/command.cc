@@ -1,7 +1,11 @@
 #include "gateway/cli/command.h"
 
+#include <cmath>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gateway/cli/output.h"
@@ -52,6 +56,25 @@ ExitCode ReportRpcError(const grpc::Status& status, std::ostream& err) {
   err << "lienthong: " << GrpcCodeName(status.error_code()) << ": "
       << OneLine(status.error_message()) << "\n";
   return ExitCodeForGrpcCode(status.error_code());
+}
+
+bool IsMessageTooLarge(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         absl::StrContains(absl::AsciiStrToLower(status.error_message()),
+                           "message larger than max");
+}
+
+CLI::Validator NonNegativeSeconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double seconds = 0;
+        if (!absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) ||
+            seconds < 0) {
+          return "expected a number of seconds, 0 or more";
+        }
+        return "";
+      },
+      "NONNEGATIVE");
 }
 
 }  // namespace lienthong::cli

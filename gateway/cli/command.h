@@ -1,7 +1,7 @@
 // What every `lienthong` command shares: CommonOptions (connection and
 // --json), CommandContext (the streams and the exit code of one run), the
-// help footer, JSON printing, and the one-line error reports that pick the
-// exit code.
+// help footer, JSON printing, the one-line error reports that pick the exit
+// code, and the check of a --wait.
 //
 // A command group (identity, population, later audit and sync) is one file
 // with a `Register...Commands(CLI::App& root, CommandContext& context)` that
@@ -67,6 +67,17 @@ ExitCode PrintJson(const google::protobuf::Message& response, std::ostream& out,
 // Prints "lienthong: <CODE_NAME>: <message>" on `err`; returns the exit code
 // for the code. REQUIRES: !status.ok().
 ExitCode ReportRpcError(const grpc::Status& status, std::ostream& err);
+
+// Returns true when `status` is gRPC's refusal of a message over a size
+// limit: RESOURCE_EXHAUSTED "Received message larger than max (N vs. M)",
+// as the gateway answers a call over its listener.limits.max_message_bytes,
+// or "Sent message larger than max". Thread-safe.
+bool IsMessageTooLarge(const grpc::Status& status);
+
+// A validator for an option that takes a number of seconds (--wait):
+// finite and not negative. CLI::NonNegativeNumber lets "nan" and "inf"
+// through, and a wait is added to a clock. Thread-safe.
+CLI::Validator NonNegativeSeconds();
 
 // Makes one unary call: opens a channel by `connection`, calls `method` of
 // a `Service` stub with the connection's deadline and reports a failure on

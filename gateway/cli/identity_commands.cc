@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/args.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/text.h"
 #include "lienthong/v1/identity.grpc.pb.h"
 
 namespace lienthong::cli {
@@ -41,9 +41,10 @@ absl::StatusOr<VerifyIdentityRequest> BuildVerifyRequest(
   VerifyIdentityRequest request;
   LIENTHONG_RETURN_IF_ERROR(CheckCitizenId(args.citizen_id, "--id"));
   request.set_citizen_id(args.citizen_id);
-  if (absl::StripAsciiWhitespace(args.full_name).empty()) {
-    return absl::InvalidArgumentError("--name is empty");
-  }
+  // The gateway's rule for a name (it refuses the others), so that a
+  // mistyped one fails here, before any connection.
+  LIENTHONG_RETURN_IF_ERROR(
+      validation::ValidatePersonName(args.full_name, "--name"));
   request.set_full_name(args.full_name);
   if (!args.birth_date.empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_birth_date(),

@@ -26,9 +26,10 @@ struct VerifyArgs {
 };
 
 // Returns the request for `args`. Fails with INVALID_ARGUMENT naming the
-// option when the ID is not 9 or 12 digits, the name is blank, the date
-// does not parse (see ParseDate) or the officer is missing or malformed
-// (see BuildOfficer). Thread-safe.
+// option when the ID is not 9 or 12 digits, the name is not one the gateway
+// takes (validation::ValidatePersonName: blank, other than letters, spaces
+// and ' - ., over 100 characters), the date does not parse (see ParseDate)
+// or the officer is missing or malformed (see BuildOfficer). Thread-safe.
 absl::StatusOr<lienthong::v1::VerifyIdentityRequest> BuildVerifyRequest(
     const VerifyArgs& args);
 

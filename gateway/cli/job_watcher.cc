@@ -24,6 +24,10 @@ using ::lienthong::v1::SyncJob;
 using Clock = std::chrono::steady_clock;
 
 constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(30);
+// A longer --wait is taken as this long: the clocks' time points are 64-bit
+// nanoseconds (about 292 years from their epoch), and now + a longer wait
+// would overflow them.
+constexpr absl::Duration kLongestWait = absl::Hours(100 * 365 * 24);
 
 ProgressCounts Counts(const SyncJob& job) {
   return {job.delivered(), job.dead_lettered(), job.total()};
@@ -55,7 +59,8 @@ class JobWatcher {
   WatchEnd Run(SyncJob& job, Clock::time_point start, ExitCode& code) {
     std::optional<Clock::time_point> wait_until;
     if (watch_.wait > absl::ZeroDuration()) {
-      wait_until = Clock::now() + absl::ToChronoNanoseconds(watch_.wait);
+      wait_until = Clock::now() + absl::ToChronoNanoseconds(
+                                      std::min(watch_.wait, kLongestWait));
     }
     int failures = 0;
     while (true) {

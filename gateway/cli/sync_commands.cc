@@ -172,6 +172,22 @@ ExitCode PrintPlan(const SyncProceduresArgs& args,
   return ExitCode::kOk;
 }
 
+// Tells on `err` that a catalogue of `bytes` is over the gateway's message
+// limit, or with `refused` was refused for its size, and which setting to
+// raise: a catalogue goes in one call, as --withdraw-missing needs it whole.
+void TellCatalogueSize(size_t bytes, bool refused, std::ostream& err) {
+  err << "lienthong: the catalogue is " << bytes
+      << " bytes in one SyncProcedures call, which cannot be split; ";
+  if (refused) {
+    err << "raise the gateway's listener.limits.max_message_bytes above "
+           "that\n";
+  } else {
+    err << "the gateway refuses it unless its "
+           "listener.limits.max_message_bytes (default "
+        << kGatewayDefaultMaxMessageBytes << ") is above that\n";
+  }
+}
+
 // Sends the good rows of `catalogue`, prints the plan and, unless there is
 // nothing to follow, follows the job.
 ExitCode SendCatalogue(const SyncProceduresArgs& args,
@@ -189,12 +205,23 @@ ExitCode SendCatalogue(const SyncProceduresArgs& args,
   }
   request.set_dry_run(args.dry_run);
   request.set_withdraw_missing(args.withdraw_missing);
+  // The gateway refuses a call over its listener.limits.max_message_bytes,
+  // a setting only it knows: over the default, warn and try.
+  const size_t bytes = request.ByteSizeLong();
+  const bool over_default = bytes > kGatewayDefaultMaxMessageBytes;
+  if (over_default) TellCatalogueSize(bytes, /*refused=*/false, err);
   SyncProceduresResponse response;
   {
     grpc::ClientContext context;
     SetDeadline(options.connection, context);
     grpc::Status status = stub->SyncProcedures(&context, request, &response);
-    if (!status.ok()) return ReportRpcError(status, err);
+    if (!status.ok()) {
+      const ExitCode code = ReportRpcError(status, err);
+      if (IsMessageTooLarge(status) && !over_default) {
+        TellCatalogueSize(bytes, /*refused=*/true, err);
+      }
+      return code;
+    }
   }
   if (ExitCode code =
           PrintPlan(args, request, response, catalogue, options, out, err);
@@ -427,7 +454,7 @@ void AddProceduresCommand(CLI::App& sync, CommandContext& context,
                    "Stop watching after this long (the job goes on); 0 = "
                    "until the job ends")
       ->type_name("SECONDS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegativeSeconds())
       ->capture_default_str();
   AddCommonOptions(*command, *options);
   command->footer(HelpFooter(kProceduresExamples, kProceduresNotes));
@@ -459,7 +486,7 @@ void AddStatusCommand(CLI::App& sync, CommandContext& context, bool terminal) {
                    "With --watch: stop after this long; 0 = until the job "
                    "ends")
       ->type_name("SECONDS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegativeSeconds())
       ->capture_default_str();
   AddCommonOptions(*command, *options);
   command->footer(HelpFooter(kStatusExamples, kStatusNotes));

@@ -13,6 +13,7 @@
 #ifndef LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 #define LIENTHONG_GATEWAY_CLI_SYNC_COMMANDS_H_
 
+#include <cstddef>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -37,11 +38,21 @@ namespace lienthong::cli {
 // these commands lists it.
 inline constexpr ExitCode kExitJobHasDeadLetters = static_cast<ExitCode>(8);
 
+// The gateway's listener.limits.max_message_bytes unless its configuration
+// says otherwise (gateway/server/server_setup.cc): a call carrying more is
+// refused with RESOURCE_EXHAUSTED, and nothing of it is queued.
+inline constexpr size_t kGatewayDefaultMaxMessageBytes = size_t{1} << 20;
+
+// Default of `sync push --max-batch-bytes`: under the gateway's default
+// limit, with room for a gateway configured a little lower.
+inline constexpr size_t kDefaultMaxBatchBytes = size_t{900} << 10;
+
 // How a job is followed to its end (WatchSyncJob).
 struct WatchOptions {
   // Redraw a progress bar in place; otherwise plain lines.
   bool terminal = false;
   // Stop watching (the job goes on) after this long; 0 = until the job ends.
+  // Any length: more than a century is taken as a century.
   absl::Duration wait = absl::ZeroDuration();
   // Plain lines: at most one per interval.
   absl::Duration plain_interval = absl::Seconds(5);
@@ -118,6 +129,9 @@ struct PushArgs {
   // --file: a JSON PushDossierStatusRequest ({"updates": [...]}, field names
   // as in portal.proto), instead of the options above.
   std::string file{};
+  // --max-batch-bytes: with --file, the most bytes of updates one call
+  // carries (an update alone over it goes alone, for the gateway to judge).
+  size_t max_batch_bytes = kDefaultMaxBatchBytes;
 };
 
 // Returns the status for "1".."10" or a name of lienthong.v1.DossierStatus
@@ -196,7 +210,9 @@ std::string FormatDeadLetterTable(
 // (command line, unreadable file), kInvalidArgument (bad rows or a
 // malformed file, or the gateway refusing the catalogue),
 // kDeadlineExceeded (--wait ran out; the job goes on), or the code of the
-// failed call. Blocks until the job ends or `watch.wait` passes.
+// failed call. A catalogue over kGatewayDefaultMaxMessageBytes is sent after
+// a warning naming the gateway setting that must be above it. Blocks until
+// the job ends or `watch.wait` passes.
 ExitCode RunSyncProcedures(const SyncProceduresArgs& args,
                            const CommonOptions& options,
                            const WatchOptions& watch, std::ostream& out,
@@ -219,10 +235,11 @@ ExitCode RunDeadLetters(const DeadLettersArgs& args,
                         std::ostream& err);
 
 // Runs `lienthong sync push`: PushDossierStatus with one update, or with
-// --file the file's updates in calls of at most 10,000. Returns kOk (queued,
-// or repeats already accepted), kUsage (bad options or file), or the code
-// of the failure (an impossible transition is FAILED_PRECONDITION, kOther;
-// with a file, the calls before the failed one stay queued, as printed).
+// --file the file's updates in calls of at most 10,000 updates and
+// args.max_batch_bytes bytes. Returns kOk (queued, or repeats already
+// accepted), kUsage (bad options or file), or the code of the failure (an
+// impossible transition is FAILED_PRECONDITION, kOther; with a file, the
+// calls before the failed one stay queued, as printed).
 ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
                  std::ostream& out, std::ostream& err);
 

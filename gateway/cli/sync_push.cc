@@ -2,18 +2,23 @@
 // registration, from options or from a JSON file (declared in
 // sync_commands.h).
 #include <algorithm>
-#include <fstream>
+#include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/args.h"
+#include "gateway/cli/output.h"
+#include "gateway/cli/read_file.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/validation/codes.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -63,8 +68,10 @@ constexpr char kPushNotes[] =
     "portal.proto, e.g. {\"updates\": [{\"dossier_code\": \"...\",\n"
     "\"procedure_code\": \"...\", \"status\": \"NEW\", \"time\":\n"
     "\"2025-07-15T01:00:00Z\", \"registration\": {\"procedure_name\": ...,\n"
-    "\"applicant\": {\"name\": ..., \"type\": \"APPLICANT_CITIZEN\"}, ...}}]};\n"
-    "every update is checked before any is sent.\n"
+    "\"applicant\": {\"name\": ..., \"type\": \"APPLICANT_CITIZEN\"}, "
+    "...}}]};\n"
+    "every update is checked before any is sent, and they go in calls of at\n"
+    "most 10,000 updates and --max-batch-bytes bytes.\n"
     "\n"
     "An impossible transition is refused with FAILED_PRECONDITION (exit 7).";
 
@@ -321,40 +328,45 @@ absl::StatusOr<PushDossierStatusRequest> PushRequestFromArgs(
         "--file takes the updates from the file: leave out --dossier, "
         "--status and the other update options");
   }
-  std::ifstream in(args.file, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--file: cannot read ", args.file));
-  }
-  std::string json;
-  json.resize(kMaxFileBytes + 1);
-  in.read(json.data(), static_cast<std::streamsize>(json.size()));
-  json.resize(static_cast<size_t>(in.gcount()));
-  if (json.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError("--file: larger than 256 MiB");
-  }
+  absl::StatusOr<std::string> json = ReadFileAtMost(args.file, kMaxFileBytes);
+  if (!json.ok()) return Usage("--file", json.status());
   absl::StatusOr<PushDossierStatusRequest> request =
-      ParsePushFile(json, absl::Now());
+      ParsePushFile(*json, absl::Now());
   if (!request.ok()) return Usage("--file", request.status());
   return request;
 }
 
+// Returns the bytes `update` adds to a PushDossierStatusRequest: a message's
+// encoding is its fields' one after the other, here field 1's tag (one
+// byte), the update's length and the update.
+size_t EncodedSize(const DossierStatusUpdate& update) {
+  const size_t size = update.ByteSizeLong();
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+}
+
 // Sends `request` to the gateway in calls of at most kMaxUpdatesPerCall
-// updates, adding their answers up in `total`. Returns kOk, or the exit code
-// of the connection's failure or of the first failed call (reported on `err`,
-// with how many were queued before it).
+// updates and `max_batch_bytes` bytes (the gateway refuses a message over its
+// listener.limits.max_message_bytes, and then queues nothing of it), adding
+// their answers up in `total`. An update alone over `max_batch_bytes` goes
+// alone, for the gateway to judge. Returns kOk, or the exit code of the
+// connection's failure or of the first failed call (reported on `err`, with
+// how many were queued before it).
 ExitCode PushInBatches(const PushDossierStatusRequest& request,
-                       const CommonOptions& options,
+                       size_t max_batch_bytes, const CommonOptions& options,
                        PushDossierStatusResponse& total, std::ostream& err) {
   auto channel = OpenChannel(options.connection);
   if (!channel.ok()) return ReportChannelError(channel.status(), err);
   auto stub = PortalSyncService::NewStub(*channel);
-  for (int start = 0; start < request.updates_size();
-       start += kMaxUpdatesPerCall) {
+  for (int start = 0; start < request.updates_size();) {
     PushDossierStatusRequest batch;
-    const int end =
-        std::min(request.updates_size(), start + kMaxUpdatesPerCall);
-    for (int i = start; i < end; ++i) *batch.add_updates() = request.updates(i);
+    size_t batch_bytes = 0;
+    int end = start;
+    while (end < request.updates_size() && end - start < kMaxUpdatesPerCall) {
+      const size_t bytes = EncodedSize(request.updates(end));
+      if (end > start && batch_bytes + bytes > max_batch_bytes) break;
+      batch_bytes += bytes;
+      *batch.add_updates() = request.updates(end++);
+    }
     PushDossierStatusResponse response;
     grpc::ClientContext context;
     SetDeadline(options.connection, context);
@@ -364,11 +376,19 @@ ExitCode PushInBatches(const PushDossierStatusRequest& request,
         err << "lienthong: the first " << start
             << " updates were queued before this failure\n";
       }
-      return ReportRpcError(status, err);
+      const ExitCode code = ReportRpcError(status, err);
+      if (IsMessageTooLarge(status)) {
+        err << "lienthong: that call was " << batch_bytes << " bytes ("
+            << Plural(end - start, "update", "updates")
+            << "): give a --max-batch-bytes under the gateway's "
+               "listener.limits.max_message_bytes, or raise that setting\n";
+      }
+      return code;
     }
     total.set_accepted(total.accepted() + response.accepted());
     total.set_duplicates(total.duplicates() + response.duplicates());
     total.set_registrations(total.registrations() + response.registrations());
+    start = end;
   }
   return ExitCode::kOk;
 }
@@ -380,7 +400,8 @@ ExitCode RunPush(const PushArgs& args, const CommonOptions& options,
   absl::StatusOr<PushDossierStatusRequest> request = PushRequestFromArgs(args);
   if (!request.ok()) return ReportUsageError(request.status(), err);
   PushDossierStatusResponse total;
-  const ExitCode sent = PushInBatches(*request, options, total, err);
+  const ExitCode sent =
+      PushInBatches(*request, args.max_batch_bytes, options, total, err);
   if (sent != ExitCode::kOk) return sent;
   if (options.json) return PrintJson(total, out, err);
   PrintPushed(*request, total, out);
@@ -478,6 +499,23 @@ void AddPushCommand(CLI::App& sync, CommandContext& context) {
                    "A JSON file of updates (PushDossierStatusRequest) instead "
                    "of the options")
       ->type_name("FILE");
+  command
+      ->add_option("--max-batch-bytes", args->max_batch_bytes,
+                   "With --file: most bytes of updates per call; keep it "
+                   "under the gateway's listener.limits.max_message_bytes "
+                   "(default there 1 MiB)")
+      ->type_name("BYTES")
+      // A whole number over 0, said plainly (CLI::PositiveNumber's message
+      // gives the range of a double).
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            uint64_t bytes = 0;
+            return absl::SimpleAtoi(text, &bytes) && bytes > 0
+                       ? ""
+                       : "expected a number of bytes, 1 or more";
+          },
+          "POSITIVE"))
+      ->capture_default_str();
   AddCommonOptions(*command, *options);
   command->footer(HelpFooter(kPushExamples, kPushNotes));
   command->callback([args, options, &context] {

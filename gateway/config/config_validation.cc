@@ -180,6 +180,8 @@ class Checker {
   }
 
   void CheckResilience() {
+    // max_connections_per_system.
+    CheckNoNegativeIntegers(config_.resilience(), "resilience");
     CheckRatio("resilience.retry_budget_ratio",
                config_.resilience().retry_budget_ratio());
   }

@@ -13,6 +13,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct DateCase {
@@ -167,6 +168,38 @@ TEST(ParseFieldMaskTest, RejectsUnknownPathNamingIt) {
     EXPECT_THAT(std::string(mask.status().message()),
                 HasSubstr("known: citizen_id,"));
   }
+}
+
+// Protobuf's reasons repeat the file's values; none reaches the reason.
+TEST(JsonParseReasonTest, KeepsNoValueOfTheFile) {
+  struct Case {
+    const char* message;
+    const char* reason;
+  };
+  const Case kCases[] = {
+      // A number for a string field (a phone number written as a number).
+      {"(updates[0].registration.applicant.phone): invalid value 912345678 "
+       "for type TYPE_STRING",
+       "(updates[0].registration.applicant.phone): invalid value ... for "
+       "type TYPE_STRING"},
+      {"invalid value 145123456 for type TYPE_STRING",
+       "invalid value ... for type TYPE_STRING"},
+      {"(updates[1].status): invalid value \"145123456\" for type TYPE_ENUM",
+       "(updates[1].status): invalid value ... for type TYPE_ENUM"},
+      {"invalid value 12 Trần Thị Mai", "invalid value ..."},
+      // Lines of the file after the first.
+      {"Expected : between key:value pair.\n{\"id\": 033085012345,\n ^",
+       "Expected : between key:value pair."},
+      // Quoted text, and long runs of digits wherever they stand.
+      {"unexpected \"Trần\" at 0912345678 (updates[12345])",
+       "unexpected \"...\" at ... (updates[12345])"},
+      {"unterminated \"0912", "unterminated \"...\""},
+  };
+  for (const Case& c : kCases) {
+    EXPECT_EQ(JsonParseReason(c.message), c.reason) << c.message;
+  }
+  EXPECT_THAT(JsonParseReason("invalid value 145123456 for type TYPE_STRING"),
+              Not(HasSubstr("145123456")));
 }
 
 }  // namespace

@@ -233,6 +233,25 @@ TEST(BundleCommandsTest, EachSubcommandHasItsOwnOptions) {
   EXPECT_THAT(result.err, HasSubstr("--wait"));
 }
 
+// A negative --wait once meant "forever", and "nan" or "inf" cannot make a
+// deadline: each is a usage error, before anything is sent.
+TEST(BundleCommandsTest, WaitIsAFiniteNumberOfSecondsOrUsage) {
+  for (const char* wait : {"-5", "nan", "inf"}) {
+    SCOPED_TRACE(wait);
+    auto result =
+        RunLienthong({"bundle", "watch", "--id", "b-1", "--wait", wait});
+    EXPECT_EQ(result.code, static_cast<int>(ExitCode::kUsage));
+    EXPECT_THAT(result.err,
+                StartsWith("lienthong: usage: --wait: expected a number of "
+                           "seconds, 0 or more"));
+    EXPECT_EQ(result.out, "");
+  }
+  auto result = RunLienthong(
+      {"bundle", "start", "--file", "b.json", "--watch", "--wait", "-1"});
+  EXPECT_EQ(result.code, static_cast<int>(ExitCode::kUsage));
+  EXPECT_THAT(result.err, HasSubstr("--wait: expected a number of seconds"));
+}
+
 Bundle SampleBundle() {
   Bundle b;
   b.set_bundle_id("b-3f9a6c21d4e8b7a0");

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gateway/sync/procedure_plan.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -573,6 +575,55 @@ TEST(ParseCatalogueTest, FileProblems) {
         ParseCatalogue(c.text, c.format),
         StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.name;
+  }
+}
+
+// The gateway takes at most sync::kMaxCatalogueSize procedures in one
+// catalogue; a file with more rows, good or bad, is refused at the first
+// one too many instead of being held whole.
+TEST(ParseCatalogueTest, MoreRowsThanTheGatewayTakesIsAFileProblem) {
+  const int limit = sync::kMaxCatalogueSize;
+  ASSERT_EQ(limit, 20000);
+  std::string csv = kCsvHeader;
+  std::string json = "[";
+  for (int i = 1; i <= limit; ++i) {
+    absl::StrAppend(&csv, absl::StrFormat("1.%06d.000.00.00.H31", i),
+                    ",Tên,fully_online\n");
+    absl::StrAppend(&json, i == 1 ? "" : ",", "{}");
+  }
+  // Blank records are not rows.
+  absl::StrAppend(&csv, "\n,,\n");
+  absl::StatusOr<Catalogue> full = ParseCatalogue(csv, CatalogueFormat::kCsv);
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ(full->procedures.size(), static_cast<size_t>(limit))
+      << Describe(*full);
+  // JSON rows count whatever they hold: these are all bad.
+  absl::StatusOr<Catalogue> bad_rows =
+      ParseCatalogue(absl::StrCat(json, "]"), CatalogueFormat::kJson);
+  ASSERT_THAT(bad_rows, IsOk());
+  EXPECT_EQ(bad_rows->rows, limit);
+
+  // The header is line 1, the rows lines 2 to 20001, then two blank lines.
+  EXPECT_THAT(
+      ParseCatalogue(
+          absl::StrCat(csv, "2.000001.000.00.00.H31,Tên,fully_online\n"),
+          CatalogueFormat::kCsv),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(StartsWith("line 20004: "),
+                     HasSubstr("more than 20000 procedures"))));
+  // Bad rows count too: too few fields, no code and name.
+  for (const char* more : {"a\n", ",,x\n"}) {
+    EXPECT_THAT(ParseCatalogue(absl::StrCat(csv, more), CatalogueFormat::kCsv),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("more than 20000 procedures")))
+        << more;
+  }
+  for (const std::string& text :
+       {absl::StrCat(json, ",{}]"), absl::StrCat(json, ",1]"),
+        absl::StrCat("{\"procedures\": ", json, ",{}]}")}) {
+    EXPECT_THAT(ParseCatalogue(text, CatalogueFormat::kJson),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("more than 20000 procedures")));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/cli/run_cli.h"
 
 namespace lienthong::cli {
 namespace {
@@ -64,7 +65,7 @@ TEST(BuildVerifyRequestTest, RejectsBadArgsNamingTheOption) {
   const Case kCases[] = {
       {"", "An", "", "--id is empty"},
       {"03308501234X", "An", "", "--id: expected a 12-digit"},
-      {"033085012345", "  ", "", "--name is empty"},
+      {"033085012345", "  ", "", "--name is required"},
       {"033085012345", "An", "1985-13-40", "--dob: month 13 is not 01..12"},
       {"033085012345", "An", "", "--officer-id is required"},
   };
@@ -81,6 +82,46 @@ TEST(BuildVerifyRequestTest, RejectsBadArgsNamingTheOption) {
     EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(request.status().message()), HasSubstr(c.message));
   }
+}
+
+// The gateway's rule for a name (validation::ValidatePersonName), so that a
+// mistyped one fails before any connection; the message never repeats it.
+TEST(BuildVerifyRequestTest, NameIsCheckedByTheGatewaysRule) {
+  VerifyArgs args;
+  args.officer = GoodOfficer();
+  args.citizen_id = "033085012345";
+  for (const char* name :
+       {"Nguyen Van An", "Đặng Văn O'Neil-Trần", "Nguyễn Thị Ánh"}) {
+    args.full_name = name;
+    EXPECT_TRUE(BuildVerifyRequest(args).ok()) << name;
+  }
+  struct Case {
+    std::string name;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"Nguyễn Văn An 1985", "--name may contain only letters, spaces and"},
+      {"An <b>", "--name may contain only letters, spaces and"},
+      {"'-.", "--name must contain a letter"},
+      {std::string(101, 'a'), "--name is longer than 100 characters"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.message);
+    args.full_name = c.name;
+    auto request = BuildVerifyRequest(args);
+    EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(request.status().message()),
+                ::testing::StartsWith(c.message));
+    EXPECT_THAT(std::string(request.status().message()),
+                ::testing::Not(HasSubstr(c.name)));
+  }
+  // On the command line: the CLI's usage error, nothing sent.
+  testing::CliResult result = testing::RunLienthong(
+      {"verify", "--id", "033085012345", "--name", "Nguyễn Văn An 1985"});
+  EXPECT_EQ(result.code, static_cast<int>(ExitCode::kUsage));
+  EXPECT_EQ(result.err,
+            "lienthong: usage: --name may contain only letters, spaces and ' "
+            "- .\n");
 }
 
 TEST(FormatVerifyResponseTest, OneReadableLinePerResult) {

@@ -27,6 +27,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gateway/cli/app.h"
+#include "gateway/cli/job_watcher.h"
 #include "gateway/cli/progress.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -467,7 +468,17 @@ TEST_F(SyncCliTest, UsageErrorsSendNothing) {
       {{"sync", "procedures", "--file", good, "--skip-invalid",
         "--withdraw-missing"},
        "lienthong: usage: --skip-invalid cannot go with --withdraw-missing"},
-      {{"sync", "procedures", "--file", good, "--wait", "-1"}, "--wait"},
+      {{"sync", "procedures", "--file", good, "--wait", "-1"},
+       "lienthong: usage: --wait: expected a number of seconds, 0 or more"},
+      // Not numbers a deadline can be computed from.
+      {{"sync", "procedures", "--file", good, "--wait", "nan"},
+       "--wait: expected a number of seconds"},
+      {{"sync", "status", "--job", kJobId, "--watch", "--wait", "inf"},
+       "--wait: expected a number of seconds"},
+      {{"sync", "status", "--job", kJobId, "--watch", "--wait", "-5"},
+       "--wait: expected a number of seconds"},
+      {{"sync", "push", "--file", good, "--max-batch-bytes", "0"},
+       "--max-batch-bytes"},
       {{"sync", "procedures", "--file", good},
        "lienthong: usage: --cert is required"},
       {{"sync", "status"},
@@ -658,6 +669,7 @@ class FakePortalSync final : public lienthong::v1::PortalSyncService::Service {
                                  PushDossierStatusResponse* response) override {
     std::lock_guard<std::mutex> lock(mu_);
     last_push_ = *request;
+    push_bytes_.push_back(request->ByteSizeLong());
     for (const auto& update : request->updates()) {
       if (update.dossier_code() == "000.00.01.H31-250715-99999") {
         return grpc::Status(grpc::FAILED_PRECONDITION,
@@ -756,6 +768,11 @@ class FakePortalSync final : public lienthong::v1::PortalSyncService::Service {
     std::lock_guard<std::mutex> lock(mu_);
     return last_retry_;
   }
+  // The size of each PushDossierStatus request, in order.
+  std::vector<size_t> push_bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return push_bytes_;
+  }
   std::vector<int> page_sizes() {
     std::lock_guard<std::mutex> lock(mu_);
     return page_sizes_;
@@ -777,6 +794,7 @@ class FakePortalSync final : public lienthong::v1::PortalSyncService::Service {
   PushDossierStatusRequest last_push_;
   RetryDeadLettersRequest last_retry_;
   std::vector<int> page_sizes_;
+  std::vector<size_t> push_bytes_;
 };
 
 class SyncTlsTest : public ::testing::Test {
@@ -801,7 +819,9 @@ class SyncTlsTest : public ::testing::Test {
   // the development CA.
   void SetUp() override {
     ASSERT_NE(dir_, nullptr) << "could not make a temporary folder";
-    auto server = testing::StartTlsServer({&portal_}, &port_);
+    // Refusing what the gateway refuses by default: a request over 1 MiB.
+    auto server = testing::StartTlsServer(
+        {&portal_}, &port_, static_cast<int>(kGatewayDefaultMaxMessageBytes));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     options_.connection = testing::DossierSystemConnection(port_);
@@ -1318,7 +1338,12 @@ TEST(ParseTest, ParsePushFile) {
   std::string typed = kUpdatesFile;
   typed.replace(typed.find("\"status\": \"ACCEPTED\""), 20,
                 "\"status\": \"912345678\"");
-  for (const std::string& file : {no_comma, typed}) {
+  // A number for a string field is repeated unquoted.
+  const std::string quoted_phone = "\"phone\": \"0912345678\"";
+  std::string number = kUpdatesFile;
+  number.replace(number.find(quoted_phone), quoted_phone.size(),
+                 "\"phone\": 912345678");
+  for (const std::string& file : {no_comma, typed, number}) {
     const absl::Status refused = ParsePushFile(file, now).status();
     EXPECT_THAT(std::string(refused.message()),
                 StartsWith("not a PushDossierStatusRequest in JSON"));
@@ -1354,6 +1379,134 @@ TEST_F(SyncTlsTest, PushAFileOfUpdatesWithRegistrations) {
   missing.file = (*dir_ / "nope.json").string();
   EXPECT_EQ(Push(missing), ExitCode::kUsage);
   EXPECT_THAT(err_.str(), HasSubstr("--file: cannot read"));
+}
+
+// Returns `count` updates of distinct dossiers, each with a long note, as a
+// --file holds them.
+PushDossierStatusRequest ManyUpdates(int count) {
+  PushDossierStatusRequest request;
+  for (int i = 1; i <= count; ++i) {
+    lienthong::v1::DossierStatusUpdate& update = *request.add_updates();
+    update.set_dossier_code(absl::StrFormat("000.00.01.H31-250715-%05d", i));
+    update.set_procedure_code(kCode1);
+    update.set_status(lienthong::v1::PROCESSING);
+    *update.mutable_time() = Jul15();
+    update.set_handler("Nguyễn Văn Cán");
+    update.set_handler_title("Công chức tư pháp - hộ tịch");
+    std::string note;
+    while (note.size() < 1500) note += "Thẩm định hồ sơ, đối chiếu giấy tờ. ";
+    update.set_note(note);
+  }
+  return request;
+}
+
+TEST_F(SyncTlsTest, PushAFileOverTheGatewaysMessageLimitInSeveralCalls) {
+  const PushDossierStatusRequest updates = ManyUpdates(800);
+  // In one call the gateway (and this server) would refuse it all.
+  ASSERT_GT(updates.ByteSizeLong(), kGatewayDefaultMaxMessageBytes);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(updates, &json).ok());
+  PushArgs args;
+  args.file = WriteFile(*dir_ / "many.json", json);
+  EXPECT_EQ(Push(args), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "Queued for the portal: 800 of 800 updates and 0 registrations; 0 "
+            "repeats of updates accepted earlier, not queued again.\n");
+  const std::vector<size_t> calls = portal_.push_bytes();
+  EXPECT_GE(calls.size(), 2u);
+  for (size_t bytes : calls) EXPECT_LE(bytes, kDefaultMaxBatchBytes);
+
+  // A smaller budget, more calls; an update alone over it goes alone.
+  args.max_batch_bytes = 100;
+  const std::string two = WriteFile(
+      *dir_ / "two.json",
+      absl::StrCat(
+          R"({"updates": [{"dossier_code": "000.00.01.H31-250716-00001", )",
+          R"("procedure_code": "1.001193.000.00.00.H31", "status": "NEW", )",
+          R"("time": "2025-07-16T03:00:00Z"}, {"dossier_code": )",
+          R"("000.00.01.H31-250716-00002", "procedure_code": )",
+          R"("1.001193.000.00.00.H31", "status": "NEW", )",
+          R"("time": "2025-07-16T03:00:00Z"}]})"));
+  args.file = two;
+  EXPECT_EQ(Push(args), ExitCode::kOk) << err_.str();
+  EXPECT_EQ(portal_.push_bytes().size(), calls.size() + 2);
+}
+
+TEST_F(SyncTlsTest, PushACallTheGatewayFindsTooLargeSaysWhichSetting) {
+  // A gateway whose listener.limits.max_message_bytes is under the budget.
+  const PushDossierStatusRequest updates = ManyUpdates(800);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(updates, &json).ok());
+  PushArgs args;
+  args.file = WriteFile(*dir_ / "too_large.json", json);
+  args.max_batch_bytes = 2 * kGatewayDefaultMaxMessageBytes;
+  EXPECT_EQ(Push(args), ExitCode::kOther);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: RESOURCE_EXHAUSTED: "));
+  EXPECT_THAT(err_.str(),
+              HasSubstr("give a --max-batch-bytes under the gateway's "
+                        "listener.limits.max_message_bytes"));
+  EXPECT_THAT(portal_.push_bytes(), IsEmpty());
+}
+
+TEST_F(SyncTlsTest, ACatalogueOverTheGatewaysMessageLimitNamesTheSetting) {
+  // 1,200 procedures with long names: over 1 MiB in the one call.
+  std::string csv = "code,name,level\n";
+  const std::string name(900, 'a');
+  for (int i = 1; i <= 1200; ++i) {
+    absl::StrAppend(&csv, absl::StrFormat("1.%06d.000.00.00.H31,", i), name,
+                    " ", i, ",TOAN_TRINH\n");
+  }
+  procedures_.file = WriteFile(*dir_ / "large.csv", csv);
+  EXPECT_EQ(Procedures(), ExitCode::kOther);
+  EXPECT_THAT(err_.str(), StartsWith("lienthong: the catalogue is "));
+  EXPECT_THAT(err_.str(),
+              HasSubstr(" bytes in one SyncProcedures call, which cannot be "
+                        "split; the gateway refuses it unless its "
+                        "listener.limits.max_message_bytes (default 1048576) "
+                        "is above that\n"));
+  EXPECT_THAT(err_.str(), HasSubstr("lienthong: RESOURCE_EXHAUSTED: "));
+  EXPECT_EQ(portal_.sync_calls(), 0);
+  EXPECT_EQ(out_.str(), "");
+
+  // Under the default, but over what this gateway is configured to take.
+  procedures_.file = catalogue_;
+  portal_.SetSyncError(
+      grpc::Status(grpc::RESOURCE_EXHAUSTED,
+                   "Received message larger than max (300 vs. 256)"));
+  EXPECT_EQ(Procedures(), ExitCode::kOther);
+  EXPECT_THAT(err_.str(),
+              StartsWith("lienthong: RESOURCE_EXHAUSTED: Received message "
+                         "larger than max (300 vs. 256)\n"
+                         "lienthong: the catalogue is "));
+  EXPECT_THAT(err_.str(),
+              EndsWith(" bytes in one SyncProcedures call, which cannot be "
+                       "split; raise the gateway's "
+                       "listener.limits.max_message_bytes above that\n"));
+  // Another RESOURCE_EXHAUSTED (a rate limit) is not about the size.
+  portal_.SetSyncError(
+      grpc::Status(grpc::RESOURCE_EXHAUSTED, "too many requests"));
+  EXPECT_EQ(Procedures(), ExitCode::kOther);
+  EXPECT_EQ(err_.str(), "lienthong: RESOURCE_EXHAUSTED: too many requests\n");
+}
+
+TEST_F(SyncTlsTest, AWaitOfCenturiesIsNoOverflow) {
+  auto channel = OpenChannel(options_.connection);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto stub = lienthong::v1::PortalSyncService::NewStub(*channel);
+  for (absl::Duration wait :
+       {absl::Seconds(1e10), absl::Seconds(1e300), absl::InfiniteDuration()}) {
+    SCOPED_TRACE(wait);
+    portal_.SetScripts(
+        {{{Job(SyncJob::RUNNING, 1, 0, 2), Job(SyncJob::DONE, 2, 0, 2)}}});
+    watch_.wait = wait;
+    SyncJob job;
+    job.set_job_id(kJobId);
+    Clear();
+    EXPECT_EQ(FollowJob(*stub, job, options_, watch_, out_, err_),
+              ExitCode::kOk)
+        << err_.str();
+    EXPECT_THAT(out_.str(), HasSubstr("Done: the portal acknowledged 2"));
+  }
 }
 
 TEST_F(SyncTlsTest, PushAnImpossibleTransition) {

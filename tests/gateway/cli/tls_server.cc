@@ -13,7 +13,8 @@ using ::lienthong::testing::TestCert;
 using ::lienthong::testing::TestCertDir;
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartTlsServer(
-    const std::vector<grpc::Service*>& services, int* port) {
+    const std::vector<grpc::Service*>& services, int* port,
+    int max_receive_bytes) {
   grpc::SslServerCredentialsOptions tls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   tls.pem_root_certs = ReadFileOrEmpty(TestCert("ca.pem"));
@@ -26,6 +27,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartTlsServer(
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), port);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (max_receive_bytes >= 0) {
+    builder.SetMaxReceiveMessageSize(max_receive_bytes);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port <= 0) {
     return absl::UnavailableError("the TLS test server did not start");

@@ -14,11 +14,14 @@
 
 namespace lienthong::cli::testing {
 
-// Starts a server with `services` on a free port (into `*port`). Fails with
+// Starts a server with `services` on a free port (into `*port`), refusing
+// requests over `max_receive_bytes` as the gateway does over its
+// listener.limits.max_message_bytes (-1: gRPC's default, 4 MiB). Fails with
 // FAILED_PRECONDITION when the test certificates are missing, UNAVAILABLE
 // when the server does not start.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartTlsServer(
-    const std::vector<grpc::Service*>& services, int* port);
+    const std::vector<grpc::Service*>& services, int* port,
+    int max_receive_bytes = -1);
 
 // The dossier system (development certificate) calling 127.0.0.1:`port`,
 // with a 10 s deadline.

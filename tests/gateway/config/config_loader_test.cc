@@ -646,6 +646,10 @@ const ValidationCase kValidationTests[] = {
     {"negative listener limit", "  address: 127.0.0.1:8443\n",
      "  address: 127.0.0.1:8443\n  limits: {max_message_bytes: -1}\n",
      "test.yaml:4:12: listener.limits.max_message_bytes: must not be negative"},
+    {"negative connection cap", "  level: info\n",
+     "  level: info\nresilience:\n  max_connections_per_system: -1\n",
+     "test.yaml:39:3: resilience.max_connections_per_system: must not be "
+     "negative"},
     {"negative adapter in-flight cap", "    type: c06-population-soap\n",
      "    type: c06-population-soap\n    max_in_flight: -1\n",
      "test.yaml:11:5: adapters[0].max_in_flight: must not be negative"},
