@@ -1,5 +1,6 @@
 #include "gateway/bundle/runtime_step_invoker.h"
 
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,13 @@ RuntimeStepInvoker::RuntimeStepInvoker(RuntimeSource runtime,
     : runtime_(std::move(runtime)),
       policy_(policy),
       timers_(std::make_shared<resilience::TimerQueue>()) {}
+
+RuntimeStepInvoker::~RuntimeStepInvoker() {
+  // Joins the timer thread here, not wherever the last call lets go of the
+  // queue (that could be the timer thread itself); a call answered later
+  // finds the queue shut down: nothing left to cancel, nothing scheduled.
+  timers_->Shutdown();
+}
 
 absl::StatusOr<std::vector<adapters::StepOperation>>
 RuntimeStepInvoker::Operations(absl::string_view adapter) const {
@@ -50,12 +58,14 @@ void RuntimeStepInvoker::Invoke(absl::string_view adapter,
   auto shared_request =
       std::make_shared<const adapters::StepRequest>(std::move(request));
   // The sending is idempotent: every attempt carries the step's key. The
-  // runtime and this call's retrier are kept until the last attempt has
-  // answered.
+  // runtime, this call's retrier and the timer queue it schedules on are
+  // kept until the last attempt has answered, which may be after the
+  // invoker is gone (a stop gives running steps only a grace period).
   auto owner =
-      std::make_shared<std::pair<std::shared_ptr<const server::Runtime>,
-                                 std::shared_ptr<resilience::Retrier>>>(
-          runtime, retrier);
+      std::make_shared<std::tuple<std::shared_ptr<const server::Runtime>,
+                                  std::shared_ptr<resilience::Retrier>,
+                                  std::shared_ptr<resilience::TimerQueue>>>(
+          runtime, retrier, timers_);
   server::ResilientCall<adapters::StepOutcome>(
       *retrier, *guard->second, context, /*idempotent=*/true, std::move(owner),
       [agency, shared_request](const adapters::CallContext& attempt,

@@ -27,6 +27,9 @@ class RuntimeStepInvoker final : public StepInvoker {
   // the attempts within one call (the orchestrator waits between calls).
   // REQUIRES: ValidateRetryPolicy(policy).ok().
   RuntimeStepInvoker(RuntimeSource runtime, resilience::RetryPolicy policy);
+  // Shuts the calls' timer queue down: a call still running answers
+  // through its adapter as usual, without further attempts.
+  ~RuntimeStepInvoker() override;
 
   absl::StatusOr<std::vector<adapters::StepOperation>> Operations(
       absl::string_view adapter) const override;
@@ -36,7 +39,8 @@ class RuntimeStepInvoker final : public StepInvoker {
  private:
   const RuntimeSource runtime_;
   const resilience::RetryPolicy policy_;
-  // Shared with the calls' retriers, which may outlive the invoker.
+  // Shared with the calls' retriers, which may outlive the invoker; shut
+  // down with it.
   std::shared_ptr<resilience::TimerQueue> timers_;
 };
 
