@@ -9,15 +9,18 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <istream>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/query.h"
 
 namespace lienthong::audit {
 namespace {
 
-// How much of the file's end ReadLastAnchor reads: a few checkpoint lines.
+// How much of the file's end is read for an unfinished last line: a few
+// checkpoint lines.
 constexpr off_t kTailBytes = 64 << 10;
 
 absl::StatusOr<lienthong::v1::AuditCheckpoint> ParseAnchorLine(
@@ -60,6 +63,31 @@ absl::Status CutUnfinishedLine(int fd, const std::string& path) {
       newline == std::string::npos ? 0 : from + static_cast<off_t>(newline) + 1;
   if (::ftruncate(fd, keep) != 0) return failed("cut the unfinished line of");
   if (::fdatasync(fd) != 0) return failed("sync");
+  return absl::OkStatus();
+}
+
+// Calls `visit` with each checkpoint of the anchor file read from `in`, in
+// file order: an unfinished last line (a crash during a write) and empty
+// lines are skipped; any other line that is not a checkpoint line fails
+// with INVALID_ARGUMENT naming its number. Holds one line at a time.
+absl::Status ScanAnchorLines(
+    std::istream& in, const std::string& path,
+    absl::FunctionRef<void(lienthong::v1::AuditCheckpoint)> visit) {
+  std::string line;
+  uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (in.eof()) break;  // No newline: an unfinished last line.
+    if (line.empty()) continue;
+    absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
+        ParseAnchorLine(line, number, path);
+    if (!checkpoint.ok()) return checkpoint.status();
+    visit(*std::move(checkpoint));
+  }
+  if (in.bad()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the anchor file '", path, "'"));
+  }
   return absl::OkStatus();
 }
 
@@ -134,69 +162,36 @@ absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
         absl::StrCat("cannot open the anchor file '", path, "'"));
   }
   std::vector<lienthong::v1::AuditCheckpoint> out;
-  std::string line;
-  uint64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (in.eof()) break;  // No newline: an unfinished last line.
-    if (line.empty()) continue;
-    absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
-        ParseAnchorLine(line, number, path);
-    if (!checkpoint.ok()) return checkpoint.status();
-    out.push_back(*std::move(checkpoint));
-  }
-  if (in.bad()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot read the anchor file '", path, "'"));
-  }
+  absl::Status read =
+      ScanAnchorLines(in, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
+        out.push_back(std::move(checkpoint));
+      });
+  if (!read.ok()) return read;
   return out;
 }
 
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
     return absl::UnavailableError(absl::StrCat(
-        "cannot open the anchor file '", path, "': ", std::strerror(errno)));
+        "cannot open the anchor file '", path, "': ", std::strerror(error)));
   }
-  struct stat st;
-  std::string tail;
-  off_t from = 0;
-  if (::fstat(fd, &st) == 0) {
-    from = st.st_size > kTailBytes ? st.st_size - kTailBytes : 0;
-    tail.resize(static_cast<size_t>(st.st_size - from));
-    ssize_t n = ::pread(fd, tail.data(), tail.size(), from);
-    tail.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  }
-  ::close(fd);
-  // The last line as ReadAnchorFile reads the file: whole (what follows
-  // the last newline is unfinished), and empty lines skipped. A line that
-  // starts before the tail read, or a tail that holds none, is left to
-  // ReadAnchorFile: nothing appended after the anchors may hide them.
-  size_t end = tail.rfind('\n');
-  while (end != std::string::npos && end > 0 && tail[end - 1] == '\n') --end;
-  const size_t before =
-      end == std::string::npos || end == 0 ? std::string::npos
-                                           : tail.rfind('\n', end - 1);
-  if (before == std::string::npos && from > 0) {
-    absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> all =
-        ReadAnchorFile(path);
-    if (!all.ok()) return all.status();
-    if (all->empty()) return std::nullopt;
-    return std::optional<lienthong::v1::AuditCheckpoint>(
-        std::move(all->back()));
-  }
-  if (end == std::string::npos || end == 0) return std::nullopt;
-  const size_t start = before == std::string::npos ? 0 : before + 1;
-  absl::string_view line(tail.data() + start, end - start);
-  absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
-      ParseAnchorLine(line, 0, path);
-  if (!checkpoint.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the last line of the anchor file '", path, "' is not a checkpoint"));
-  }
-  return std::optional<lienthong::v1::AuditCheckpoint>(*std::move(checkpoint));
+  // The whole file, a line at a time: the file is append-only, not
+  // ordered, so a line appended after the latest (a copy of an older one)
+  // must not stand in for it.
+  std::optional<lienthong::v1::AuditCheckpoint> latest;
+  absl::Status read =
+      ScanAnchorLines(in, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
+        if (!latest.has_value() || checkpoint.index() >= latest->index()) {
+          latest = std::move(checkpoint);
+        }
+      });
+  if (!read.ok()) return read;
+  return latest;
 }
 
 }  // namespace lienthong::audit

@@ -63,12 +63,12 @@ class AnchorSink {
 absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
     const std::string& path);
 
-// Returns the last checkpoint of the anchor file, the one ReadAnchorFile
-// would end with (an unfinished last line and empty lines skipped alike),
-// or nullopt when the file is missing or holds none. INVALID_ARGUMENT when
-// the last line that counts is not a checkpoint line. Reads only the file's
-// end, unless that holds no whole line: then it reads the file as
-// ReadAnchorFile does, and fails as it does. Thread-safe.
+// Returns the latest checkpoint of the anchor file: of those ReadAnchorFile
+// returns, the one with the highest index (the last of equals), wherever
+// its line is, since a copy of an older line can be appended after it; or
+// nullopt when the file is missing or holds none. INVALID_ARGUMENT for a
+// line as ReadAnchorFile; UNAVAILABLE when the file cannot be opened or
+// read. Reads the whole file, holding one line at a time. Thread-safe.
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path);
 

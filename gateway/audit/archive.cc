@@ -116,6 +116,23 @@ absl::Status WriteSynced(const std::string& path, absl::string_view bytes,
   return ok ? absl::OkStatus() : Errno("cannot write", path);
 }
 
+// Cuts an unfinished last line of the anchor file at `path` (a write that
+// failed part-way, as on a full disk), so that the next anchor starts a line
+// of its own instead of joining one that no reader accepts.
+absl::Status CutUnfinishedLine(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+  if (absl::IsNotFound(bytes.status())) return absl::OkStatus();
+  LIENTHONG_RETURN_IF_ERROR(bytes.status());
+  if (bytes->empty() || bytes->back() == '\n') return absl::OkStatus();
+  const size_t newline = bytes->rfind('\n');
+  const off_t keep =
+      newline == std::string::npos ? 0 : static_cast<off_t>(newline + 1);
+  if (::truncate(path.c_str(), keep) != 0) {
+    return Errno("cannot cut the unfinished line of", path);
+  }
+  return absl::OkStatus();
+}
+
 // What a segment ends with, for choosing what to archive.
 struct SegmentEnd {
   bool sealed = false;
@@ -159,6 +176,15 @@ absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
     if (!ParseJson(line, &anchor)) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", path, "' line ", number, " is not an archive anchor"));
+    }
+    // The signature covers manifest_sha256, not the manifest beside it,
+    // whose end every reader takes for where the archives end: it must be
+    // the manifest that digest names, serialised as MANIFEST.json was.
+    if (Sha256Hex(Json(anchor.manifest())) != anchor.manifest_sha256()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' line ", number, ": archive anchor ",
+                       anchor.manifest().archive(),
+                       ": its manifest does not match its signed digest"));
     }
     out.push_back(std::move(anchor));
   }
@@ -262,7 +288,8 @@ struct ChosenSegments {
 
 // Removes the segments an earlier run archived (it stopped after its anchor)
 // and chooses, oldest first, the segments that are sealed and older than
-// `cutoff`, never the last one (being written).
+// `cutoff`, never the last sealed one: until the segment after it holds a
+// checkpoint, its seal is where a restarted gateway verifies from.
 absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
                                               uint64_t after_segment,
                                               absl::Time cutoff) {
@@ -277,15 +304,24 @@ absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
       live.push_back(file);
     }
   }
-  // Oldest first: sealed, old enough, and never the last (being written).
+  // Oldest first: sealed, old enough, and followed by a sealed segment (so
+  // never the last, being written, nor one followed only by it or by one
+  // prepared ahead).
   ChosenSegments chosen;
+  std::optional<SegmentEnd> end;
   for (size_t i = 0; i + 1 < live.size(); ++i) {
-    LIENTHONG_ASSIGN_OR_RETURN(SegmentEnd end, ReadSegmentEnd(live[i].path));
-    if (!end.sealed || FromProtoTime(end.last_record.time()) >= cutoff) {
+    if (!end.has_value()) {
+      LIENTHONG_ASSIGN_OR_RETURN(end, ReadSegmentEnd(live[i].path));
+    }
+    if (!end->sealed || FromProtoTime(end->last_record.time()) >= cutoff) {
       break;
     }
+    LIENTHONG_ASSIGN_OR_RETURN(SegmentEnd next,
+                               ReadSegmentEnd(live[i + 1].path));
+    if (!next.sealed) break;
     chosen.files.push_back(live[i]);
-    chosen.last_end = std::move(end);
+    chosen.last_end = *std::move(end);
+    end = std::move(next);
   }
   return chosen;
 }
@@ -446,9 +482,11 @@ absl::Status RecordAnchor(const ArchiveOptions& options,
   LIENTHONG_ASSIGN_OR_RETURN(std::string message, AnchorMessage(anchor));
   LIENTHONG_ASSIGN_OR_RETURN(std::string signature, options.key->Sign(message));
   anchor.set_signature(ToHex(signature));
+  const std::string path = absl::StrCat(options.journal_dir, "/", kAnchorsFile);
+  // (The cut is synced with the line appended after it.)
+  LIENTHONG_RETURN_IF_ERROR(CutUnfinishedLine(path));
   LIENTHONG_RETURN_IF_ERROR(
-      WriteSynced(absl::StrCat(options.journal_dir, "/", kAnchorsFile),
-                  absl::StrCat(Json(anchor), "\n"), true));
+      WriteSynced(path, absl::StrCat(Json(anchor), "\n"), true));
   return SyncPath(options.journal_dir);
 }
 
@@ -487,6 +525,18 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
           "another `lienthong audit archive` is running on this journal"));
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditArchiveAnchor> anchors,
                              ReadArchiveAnchors(options.journal_dir));
+  // The anchors say which segments are archived, and those are removed:
+  // only signed ones are believed.
+  for (const AuditArchiveAnchor& anchor : anchors) {
+    if (absl::Status sig =
+            VerifyArchiveAnchor(anchor, options.key->public_key());
+        !sig.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the anchor of archive ", anchor.manifest().archive(),
+          " does not verify (", sig.message(),
+          "); nothing was archived: run `lienthong audit verify`"));
+    }
+  }
   const ArchiveStart start = NextArchive(anchors);
   LIENTHONG_ASSIGN_OR_RETURN(
       ChosenSegments chosen,

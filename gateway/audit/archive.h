@@ -13,8 +13,10 @@
 //
 // Archiving runs while the gateway runs: it touches only sealed segments
 // (those that end with their SEGMENT_SEALED checkpoint, never the one being
-// written), verifies them before signing anything, and is safe to run again
-// after a crash at any step.
+// written), and never the last sealed one (a restarted gateway verifies
+// from its seal until the segment after it holds a checkpoint); it verifies
+// what it archives before signing anything, and is safe to run again after
+// a crash at any step.
 #ifndef LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
 #define LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
 
@@ -33,8 +35,11 @@
 namespace lienthong::audit {
 
 // Returns the live journal's archive anchors (file ARCHIVED), in order;
-// empty when there are none. INVALID_ARGUMENT for a line that is not an
-// anchor, UNAVAILABLE when the file cannot be read. Thread-safe.
+// empty when there are none. Each anchor's manifest is the one its
+// manifest_sha256 names (its signature is not checked here:
+// VerifyArchiveAnchor). INVALID_ARGUMENT for a line that is not an anchor or
+// whose manifest is not the one it names, UNAVAILABLE when the file cannot
+// be read. Thread-safe.
 absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>>
 ReadArchiveAnchors(const std::string& journal_dir);
 
@@ -70,7 +75,8 @@ struct ArchiveOptions {
   std::string journal_dir;
   std::string archive_dir;
   // Sealed segments whose newest record is older than this are archived
-  // (oldest first, stopping at the first that is not).
+  // (oldest first, stopping at the first that is not), all but the last
+  // sealed one.
   absl::Time cutoff = absl::InfinitePast();
   // Signs the anchor; its public key (pinned) verifies what is archived.
   const SigningKey* key = nullptr;
@@ -92,10 +98,11 @@ struct ArchiveResult {
 };
 
 // Archives the sealed segments older than options.cutoff. Fails with
-// FAILED_PRECONDITION when another archiving runs or the segments to
-// archive do not verify (nothing is moved then: run `lienthong audit
-// verify`), INVALID_ARGUMENT for bad options, UNAVAILABLE when files cannot
-// be read or written.
+// FAILED_PRECONDITION when another archiving runs, an archive anchor is not
+// signed by options.key or the segments to archive do not verify (nothing
+// is moved then: run `lienthong audit verify`), INVALID_ARGUMENT for bad
+// options or anchors (ReadArchiveAnchors), UNAVAILABLE when files cannot be
+// read or written.
 absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options);
 
 }  // namespace lienthong::audit

@@ -12,7 +12,7 @@
 // it in the same write, and then copies it to the anchors (anchor.h).
 //
 // Opening verifies before anything is signed: the journal's end back to the
-// last checkpoint, every record after it, the cadence and the last anchor
+// last checkpoint, every record after it, the cadence and the latest anchor
 // (recovery.h). A torn last write from a crash (never acknowledged: answers
 // wait for durability) is cut off and reported in the LOG_OPENED record the
 // log then writes; any other finding leaves the log NOT READY: every append
@@ -41,7 +41,8 @@
 //   AuditRecord record;
 //   record.set_method(...);
 //   log->citizen_key().Fill(citizen_id, &record);
-//   log->AppendThenRelease(std::move(record), true, answer, [](absl::Status s) {
+//   log->AppendThenRelease(std::move(record), true, answer, [](absl::Status s)
+//   {
 //     // Release the answer `s`.
 //   });
 #ifndef LIENTHONG_GATEWAY_AUDIT_AUDIT_LOG_H_

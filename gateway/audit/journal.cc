@@ -55,14 +55,14 @@ bool WriteAll(JournalIo& io, int fd, const char* data, size_t size,
   return true;
 }
 
-// True when the segment's first frame position holds anything.
+// True when the segment holds anything after its header, as far as its
+// first write can reach: that write, torn, may have left only later pages
+// on the disk (writeback goes in any order), its first frame's still zeros.
 bool HasData(const MappedSegment& segment) {
-  absl::string_view bytes = segment.bytes();
-  if (bytes.size() < kSegmentHeaderSize + kFrameHeaderSize) return false;
-  for (size_t i = 0; i < kFrameHeaderSize; ++i) {
-    if (bytes[kSegmentHeaderSize + i] != 0) return true;
-  }
-  return false;
+  const absl::string_view bytes = segment.bytes().substr(
+      0, std::min<size_t>(segment.bytes().size(),
+                          kSegmentHeaderSize + kMaxWriteBytes));
+  return EndOfNonZero(bytes, kSegmentHeaderSize) > kSegmentHeaderSize;
 }
 
 }  // namespace

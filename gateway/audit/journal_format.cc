@@ -94,8 +94,8 @@ Read ReadFrame(absl::string_view bytes, uint64_t offset, Frame* frame,
   return Read::kFrame;
 }
 
-// Returns one past the last non-zero byte of bytes[from, size), or `from`
-// when all are zero.
+}  // namespace
+
 uint64_t EndOfNonZero(absl::string_view bytes, uint64_t from) {
   uint64_t end = bytes.size();
   // Word at a time from the back: most of a segment is zeros.
@@ -108,8 +108,6 @@ uint64_t EndOfNonZero(absl::string_view bytes, uint64_t from) {
   while (end > from && bytes[end - 1] == 0) --end;
   return end;
 }
-
-}  // namespace
 
 std::string EncodeSegmentHeader(const SegmentHeader& header) {
   std::string out(kSegmentHeaderSize, '\0');

@@ -89,6 +89,10 @@ void AppendFrame(FrameType type, uint8_t flags, uint32_t write,
 // (recomputing its checksum).
 void MarkEndOfWrite(size_t frame_offset, std::string* out);
 
+// Returns one past the last non-zero byte of bytes[from, bytes.size()), or
+// `from` when all are zero. REQUIRES: from <= bytes.size().
+uint64_t EndOfNonZero(absl::string_view bytes, uint64_t from);
+
 // One frame read from a segment; `payload` points into the segment's bytes.
 struct Frame {
   FrameType type = FrameType::kRecord;

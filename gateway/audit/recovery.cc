@@ -61,8 +61,10 @@ Recovery NotReady(std::string reason) {
   return r;
 }
 
-// Compares the last checkpoint with the last anchor; returns a reason when
-// they disagree, and notes what it checked in `details`.
+// Compares the last checkpoint with the anchor file's latest (the highest
+// index, wherever its line is: an older line appended after it must not
+// stand in for it); returns a reason when they disagree, and notes what it
+// checked in `details`.
 std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
                                        const AuditCheckpoint& last,
                                        std::string* details) {
@@ -82,7 +84,7 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
   }
   const AuditCheckpoint& a = **anchor;
   if (absl::Status sig = VerifyCheckpoint(a, *options.key); !sig.ok()) {
-    return absl::StrCat("the anchor file's last checkpoint (#", a.index(),
+    return absl::StrCat("the anchor file's latest checkpoint (#", a.index(),
                         ") does not verify: ", sig.message());
   }
   if (a.index() > last.index()) {
@@ -161,7 +163,9 @@ std::optional<std::string> CheckCheckpoints(const std::vector<Entry>& entries,
 }
 
 // Every record after the last checkpoint (entry c): numbered and linked in
-// turn from `*sequence` and `*hash`, its hash right. Leaves the head in
+// turn from `*sequence` and `*hash`, its hash right, and no epoch record
+// (new-epoch writes one with its checkpoint; unsigned, anyone could have
+// written it, and the next checkpoint would sign it). Leaves the head in
 // them; returns the first problem.
 std::optional<std::string> CheckRecordsAfter(const std::vector<Entry>& entries,
                                              int c, uint64_t* sequence,
@@ -173,6 +177,11 @@ std::optional<std::string> CheckRecordsAfter(const std::vector<Entry>& entries,
       return absl::StrCat("record ", *sequence + 1, " (at ",
                           Where(entries[i].at),
                           ") does not continue the chain");
+    }
+    if (rec.kind() == AuditRecord::EPOCH_OPENED) {
+      return absl::StrCat("record ", rec.sequence(), " (at ",
+                          Where(entries[i].at),
+                          ") is an epoch record that no checkpoint signs");
     }
     *sequence = rec.sequence();
     *hash = rec.hash();

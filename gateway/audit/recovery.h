@@ -2,10 +2,10 @@
 // signs anything: RecoverJournal reads the journal's end back to the last
 // checkpoint and verifies everything from there (the checkpoint's signature
 // against the pinned key, the record it signs, every record after it, the
-// cadence), and compares the last checkpoint with the last anchor outside
-// the store. The log then either continues after what it verified or, for
-// anything but a torn tail, stays not ready until an operator opens a new
-// epoch (epoch.h).
+// cadence), and compares the last checkpoint with the latest anchor outside
+// the store (the highest it holds). The log then either continues after
+// what it verified or, for anything but a torn tail, stays not ready until
+// an operator opens a new epoch (epoch.h).
 #ifndef LIENTHONG_GATEWAY_AUDIT_RECOVERY_H_
 #define LIENTHONG_GATEWAY_AUDIT_RECOVERY_H_
 

@@ -274,8 +274,16 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
   LIENTHONG_RETURN_IF_ERROR(ListSegments(journal_dir).status());
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> anchors,
                              LoadAnchors(options));
-  LIENTHONG_ASSIGN_OR_RETURN(std::vector<lienthong::v1::AuditArchiveAnchor> archived,
-                             ReadArchiveAnchors(journal_dir));
+  absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>> read =
+      ReadArchiveAnchors(journal_dir);
+  if (absl::IsInvalidArgument(read.status())) {
+    // A line that is not an anchor, or whose manifest is not the one it
+    // signs: changed without the key, like a bad signature.
+    return NotIntact(VerifyReport::BAD_SIGNATURE, 0,
+                     std::string(read.status().message()), options);
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::vector<lienthong::v1::AuditArchiveAnchor> archived, std::move(read));
   for (const auto& anchor : archived) {
     if (absl::Status sig = VerifyArchiveAnchor(anchor, *options.key);
         !sig.ok()) {

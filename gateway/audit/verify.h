@@ -122,8 +122,10 @@ struct VerifyOptions {
 };
 
 // Verifies the journal in `journal_dir`. Returns the report (tampering is a
-// report, not an error); INVALID_ARGUMENT without a key or for an anchor
-// file or archive that cannot be parsed; NOT_FOUND when the folder does not
+// report, not an error: so is an ARCHIVED line that cannot be parsed or
+// whose manifest does not match its signed digest, as BAD_SIGNATURE);
+// INVALID_ARGUMENT without a key or for an anchor file or archive folder
+// that cannot be parsed; NOT_FOUND when the folder does not
 // exist; UNAVAILABLE when it cannot be read. Thread-safe; runs alongside a
 // writer.
 absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,

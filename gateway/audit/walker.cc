@@ -110,9 +110,10 @@ class Walker {
   absl::Status Process(const Row& r, const Row* n) {
     if (spans_.empty()) Begin(&r);
     if (failed()) {
-      // Only a signed epoch record ends a broken epoch.
+      // Only a signed epoch record ends a broken epoch; an unsigned one is
+      // part of the break.
       if (r.parsed && r.record.kind() == AuditRecord::EPOCH_OPENED &&
-          RecordHashMatches(r.record)) {
+          RecordHashMatches(r.record) && SignedAsEpoch(r.record)) {
         StartEpoch(r);
       }
       return absl::OkStatus();
@@ -142,6 +143,7 @@ class Walker {
     if (first == nullptr) return;
     const Row& r = *first;
     prev_sequence_ = r.parsed ? r.record.sequence() - 1 : 0;
+    first_sequence_ = prev_sequence_ + 1;
     prev_hash_ = r.parsed ? r.record.prev_hash() : GenesisHash();
     if (r.parsed && !checkpoints_.empty()) {
       uint64_t lowest = checkpoints_.front().sequence();
@@ -161,6 +163,15 @@ class Walker {
     const AuditRecord& rec = r.record;
     Advance(rec);
     if (rec.kind() == AuditRecord::EPOCH_OPENED) {
+      if (!SignedAsEpoch(rec)) {
+        // Anyone can write a record that links and hashes right; unsigned,
+        // the break it names (say, the tail cut it follows) is not
+        // acknowledged.
+        Fail(VerifyReport::CHECKPOINT_MISSING, rec.sequence(),
+             absl::StrCat("the epoch record ", rec.sequence(),
+                          " is not signed by an epoch checkpoint"));
+        return;
+      }
       // An epoch opened on a journal whose walk found nothing (the break was
       // only visible to the gateway's own checks, or to other anchors).
       span().last_sequence = rec.sequence() - 1;
@@ -192,6 +203,22 @@ class Walker {
            absl::StrCat("the epoch record ", rec.sequence(),
                         " is not signed by an epoch checkpoint"));
     }
+  }
+
+  // Whether an EPOCH checkpoint with a good signature signs `rec`: only
+  // then is an EPOCH_OPENED record an operator's (new-epoch writes the two
+  // in one write, epoch.h), as record hashes are unkeyed. All checkpoints
+  // are at hand, wherever they are stored; the checkpoint's link to the one
+  // before is CheckOne's.
+  bool SignedAsEpoch(const AuditRecord& rec) const {
+    for (const AuditCheckpoint& c : checkpoints_) {
+      if (c.reason() == AuditCheckpoint::EPOCH &&
+          c.sequence() == rec.sequence() && c.hash() == rec.hash() &&
+          VerifyCheckpoint(c, key_).ok()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void Advance(const AuditRecord& rec) {
@@ -406,14 +433,15 @@ class Walker {
   void CheckAnchors() {
     if (anchors_.empty()) return;
     std::map<uint64_t, const AuditCheckpoint*> by_index;
-    uint64_t lowest = UINT64_MAX;
     for (const AuditCheckpoint& c : checkpoints_) {
       by_index.emplace(c.index(), &c);
-      lowest = std::min<uint64_t>(lowest, c.index());
     }
     for (const AuditCheckpoint& a : anchors_) {
-      // Archived (not walked) or before a partial export.
-      if ((partial_ && a.index() < lowest) ||
+      // Archived (not walked), or signing a record before a partial export
+      // (which holds every checkpoint from its first record on: query.h),
+      // told by the first record, not by the file's own checkpoints, which
+      // can be deleted with it.
+      if ((partial_ && a.sequence() < first_sequence_) ||
           a.index() < first_checkpoint_index_) {
         continue;
       }
@@ -526,6 +554,7 @@ class Walker {
   size_t next_cp_ = 0;
   LastCheckpoint last_cp_;
   bool partial_ = false;
+  uint64_t first_sequence_ = 1;  // a partial export's first record
   uint64_t first_checkpoint_index_ = 0;
 
   std::vector<Span> spans_;

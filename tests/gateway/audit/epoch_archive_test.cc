@@ -2,6 +2,7 @@
 // break (epoch.h) and archiving old segments (archive.h).
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/audit/test_util.h"
 #include "tests/testing/status_matchers.h"
@@ -31,7 +33,25 @@ using ::lienthong::audit::testutil::TestOptions;
 using ::lienthong::audit::testutil::WriteEntries;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::lienthong::v1::AuditArchiveAnchor;
+using ::lienthong::v1::AuditArchiveManifest;
 using ::testing::HasSubstr;
+
+// An ARCHIVED line as someone with the files would read and write it.
+AuditArchiveAnchor ParseAnchor(const std::string& line) {
+  AuditArchiveAnchor anchor;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &anchor).ok());
+  return anchor;
+}
+std::string Json(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  EXPECT_TRUE(
+      google::protobuf::util::MessageToJsonString(message, &json, options)
+          .ok());
+  return json;
+}
 
 class OperatorTest : public ::testing::Test {
  protected:
@@ -427,6 +447,165 @@ TEST_F(OperatorTest, AJournalEmptiedAfterArchivingGoesOnInANewEpoch) {
   EXPECT_TRUE(after.intact()) << after.DebugString();
   EXPECT_GT(head, last_sequence + 10);  // the epoch's record and Run's
   EXPECT_EQ(after.last_sequence(), head);
+}
+
+// The anchor's signature covers its manifest's digest; the manifest beside
+// it says where the archives end, where verification without them starts
+// and up to which segment the next archiving removes. Edited to end at a
+// later seal, the live segments up to it deleted, it is caught, and
+// archiving removes nothing; so is any other change, and one whose digest
+// was made to match is not signed.
+TEST_F(OperatorTest, AnEditedArchiveAnchorHeadIsCaught) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);
+  ArchiveOptions archive = Archiving();
+  ASSERT_THAT(ArchiveSegments(archive), IsOk());
+  Run(3000, old + absl::Hours(1));
+  const std::string archived = options_.journal_dir + "/ARCHIVED";
+  const std::string genuine = ReadAll(archived);
+  ASSERT_FALSE(genuine.empty());
+  const AuditArchiveAnchor anchor =
+      ParseAnchor(genuine.substr(0, genuine.find('\n')));
+  auto Rewrite = [&](const AuditArchiveAnchor& edited) {
+    std::ofstream(archived, std::ios::binary | std::ios::trunc)
+        << Json(edited) << "\n";
+  };
+
+  const std::vector<std::function<void(AuditArchiveManifest&)>> edits = {
+      [](AuditArchiveManifest& m) {
+        m.set_last_sequence(m.last_sequence() + 1);
+      },
+      [](AuditArchiveManifest& m) { m.set_last_hash(std::string(64, 'a')); },
+      [](AuditArchiveManifest& m) { m.set_last_segment(m.last_segment() + 1); },
+      [](AuditArchiveManifest& m) {
+        m.set_last_checkpoint_index(m.last_checkpoint_index() + 1);
+      },
+      [](AuditArchiveManifest& m) { m.set_epoch(m.epoch() + 1); },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    AuditArchiveAnchor edited = anchor;
+    edits[i](*edited.mutable_manifest());
+    Rewrite(edited);
+    EXPECT_THAT(ReadArchiveAnchors(options_.journal_dir),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("archive anchor 1: its manifest does not "
+                                   "match its signed digest")))
+        << i;
+  }
+  std::ofstream(archived, std::ios::binary | std::ios::trunc) << genuine;
+  ASSERT_THAT(ReadArchiveAnchors(options_.journal_dir), IsOk());
+
+  // The head at the end of the second live segment: its last record and
+  // its seal.
+  auto segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 3u);
+  const uint64_t target = (*segments)[1].number;
+  AuditRecord last;
+  AuditCheckpoint seal;
+  ASSERT_THAT(ReadJournal(options_.journal_dir, {target, 0}, {target, 0},
+                          [&](const JournalPosition&, const Frame& frame) {
+                            const int size =
+                                static_cast<int>(frame.payload.size());
+                            if (frame.type == FrameType::kRecord) {
+                              last.ParseFromArray(frame.payload.data(), size);
+                            } else {
+                              seal.ParseFromArray(frame.payload.data(), size);
+                            }
+                            return true;
+                          }),
+              IsOk());
+  ASSERT_EQ(seal.reason(), AuditCheckpoint::SEGMENT_SEALED);
+  AuditArchiveAnchor forged = anchor;
+  AuditArchiveManifest& m = *forged.mutable_manifest();
+  m.set_last_segment(target);
+  m.set_last_sequence(last.sequence());
+  m.set_last_hash(last.hash());
+  m.set_last_checkpoint_index(seal.index());
+  m.set_last_checkpoint_hash(seal.checkpoint_hash());
+  m.set_last_checkpoint_sequence(seal.sequence());
+  m.set_last_checkpoint_every(seal.checkpoint_every());
+  m.set_epoch(seal.epoch());
+  *m.mutable_last_time() = last.time();
+  for (const SegmentFile& file : *segments) {
+    if (file.number <= target) std::filesystem::remove(file.path);
+  }
+  auto left = ListSegments(options_.journal_dir);
+  ASSERT_THAT(left, IsOk());
+  auto ExpectCaught = [&](const std::string& why,
+                          absl::StatusCode archive_code) {
+    for (bool anchors : {true, false}) {
+      const VerifyReport report = Verify(anchors);
+      EXPECT_FALSE(report.intact()) << report.DebugString();
+      EXPECT_EQ(report.problem(), VerifyReport::BAD_SIGNATURE);
+      EXPECT_THAT(report.detail(), HasSubstr(why));
+    }
+    EXPECT_THAT(ArchiveSegments(archive),
+                StatusIs(archive_code, HasSubstr(why)));
+    auto now = ListSegments(options_.journal_dir);
+    ASSERT_THAT(now, IsOk());
+    EXPECT_EQ(now->size(), left->size());  // nothing removed
+  };
+  Rewrite(forged);
+  ExpectCaught("its manifest does not match its signed digest",
+               absl::StatusCode::kInvalidArgument);
+  // The digest made to match the edited manifest: the signature fails.
+  forged.set_manifest_sha256(Sha256Hex(Json(forged.manifest())));
+  Rewrite(forged);
+  ExpectCaught("does not verify", absl::StatusCode::kFailedPrecondition);
+}
+
+// Archiving keeps the last sealed segment: a gateway that crashes before
+// the live segment's first checkpoint (here, none is due) restarts from
+// its seal, ready.
+TEST_F(OperatorTest, AGatewayThatCrashesAfterArchivingStartsReady) {
+  options_.checkpoint_every = 1000000;
+  auto log = AuditLog::Open(options_);
+  ASSERT_THAT(log, IsOk());
+  ASSERT_TRUE((*log)->ready()) << (*log)->Readiness();
+  // 1 MiB segments: three sealed, records only in the fourth.
+  ASSERT_THAT(AppendMany(**log, 1, 6000, absl::Now() - absl::Hours(24 * 400)),
+              IsOk());
+  auto archived = ArchiveSegments(Archiving());
+  ASSERT_THAT(archived, IsOk());
+  ASSERT_GT(archived->archive, 0u);
+  // The crash: the journal and the anchors as they are while the log runs.
+  ScratchDir crash_dir;
+  AuditLog::Options crashed = options_;
+  crashed.path = crash_dir.File("audit.db");
+  crashed.journal_dir = crash_dir.File("audit-journal");
+  crashed.anchor_file = crash_dir.File("anchors.jsonl");
+  std::filesystem::copy(options_.journal_dir, crashed.journal_dir);
+  std::filesystem::copy_file(options_.anchor_file, crashed.anchor_file);
+  ASSERT_THAT((*log)->Close(), IsOk());
+  log->reset();
+
+  auto restarted = AuditLog::Open(crashed);
+  ASSERT_THAT(restarted, IsOk());
+  EXPECT_TRUE((*restarted)->ready()) << (*restarted)->Readiness();
+}
+
+// An anchor line that a failed write left unfinished (a full disk; zeros
+// after it) is cut before the next archive's anchor is appended, so that
+// ARCHIVED stays readable line by line.
+TEST_F(OperatorTest, AnUnfinishedArchiveAnchorLineIsCutBeforeTheNext) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);
+  ArchiveOptions archive = Archiving();
+  ASSERT_THAT(ArchiveSegments(archive), IsOk());
+  std::ofstream(options_.journal_dir + "/ARCHIVED",
+                std::ios::app | std::ios::binary)
+      << "{\"manifest\":{\"archive\":\"2\"," << std::string(7, '\0');
+  Run(3000, old + absl::Hours(1));
+  auto second = ArchiveSegments(archive);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->archive, 2u);
+  auto anchors = ReadArchiveAnchors(options_.journal_dir);
+  ASSERT_THAT(anchors, IsOk());
+  EXPECT_EQ(anchors->size(), 2u);
+  const VerifyReport whole = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(whole.intact()) << whole.DebugString();
+  EXPECT_EQ(whole.archives_checked(), 2u);
 }
 
 TEST_F(OperatorTest, NothingRecentIsArchived) {

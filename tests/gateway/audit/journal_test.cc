@@ -1,16 +1,18 @@
 // Tests of the journal's format (frames, segments, the scan that tells a
-// torn last write from damage) and of Journal, its writer.
+// torn last write from damage) and of Journal, its writer (with the log
+// over it where what a crash left decides where it goes on).
 #include "gateway/audit/journal.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/audit/crc32c.h"
 #include "gateway/audit/journal_format.h"
 #include "gmock/gmock.h"
@@ -21,9 +23,12 @@
 namespace lienthong::audit {
 namespace {
 
+using ::lienthong::audit::testutil::AppendMany;
 using ::lienthong::audit::testutil::FaultyIo;
 using ::lienthong::audit::testutil::ReadAll;
+using ::lienthong::audit::testutil::SampleRecord;
 using ::lienthong::audit::testutil::ScratchDir;
+using ::lienthong::audit::testutil::TestOptions;
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -303,6 +308,82 @@ TEST(JournalTest, OpeningFindsATornTailAndCutsItOnlyWhenAsked) {
                           }),
               IsOk());
   EXPECT_THAT(read, ElementsAre("whole", "after"));
+}
+
+// A power cut during a new segment's first write, a group commit of several
+// pages, after a later page reached the disk but not the first: the segment
+// is still the journal's end. Its torn write is cut and the log goes on in
+// it, not in the sealed segment before (which would move on to it later and
+// write over the start of the torn write, leaving the rest as damage).
+TEST(JournalTest, ATornFirstWriteWhoseFirstPageWasLostIsStillTheEnd) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);  // 1 MiB segments
+  options.anchor_file.clear();  // the crash image drops later checkpoints
+  {
+    auto log = AuditLog::Open(options);
+    ASSERT_THAT(log, IsOk());
+    ASSERT_THAT(AppendMany(**log, 1, 2500), IsOk());
+    ASSERT_THAT((*log)->Close(), IsOk());
+  }
+  // The crash image: the first segment ends with its seal, and the first
+  // write into the second (20 records) reached the disk but for its first
+  // page.
+  auto segments = ListSegments(options.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 2u);
+  for (size_t i = 1; i < segments->size(); ++i) {
+    std::filesystem::remove((*segments)[i].path);
+  }
+  auto header = DecodeSegmentHeader(ReadAll(segments->front().path));
+  ASSERT_THAT(header, IsOk());
+  SegmentHeader next = *header;
+  next.number = header->number + 1;
+  auto key = CitizenKey::FromBytes(testutil::kTestHmacKey);
+  ASSERT_THAT(key, IsOk());
+  std::string write;
+  size_t last = 0;
+  for (int i = 0; i < 20; ++i) {
+    last = write.size();
+    AppendFrame(FrameType::kRecord, 0, 1,
+                SampleRecord(i, *key).SerializeAsString(), &write);
+  }
+  MarkEndOfWrite(last, &write);
+  constexpr size_t kPage = 4096;
+  ASSERT_GT(write.size(), kPage);
+  std::string bytes = EncodeSegmentHeader(next) + write;
+  bytes.resize(options.segment_bytes, '\0');
+  std::fill(bytes.begin() + kSegmentHeaderSize, bytes.begin() + kPage, '\0');
+  std::ofstream(
+      absl::StrCat(options.journal_dir, "/", SegmentFileName(next.number)),
+      std::ios::binary | std::ios::trunc)
+      << bytes;
+  {
+    Journal::Options journal_options;
+    journal_options.dir = options.journal_dir;
+    journal_options.segment_bytes = options.segment_bytes;
+    auto journal = Journal::Open(journal_options);
+    ASSERT_THAT(journal, IsOk());
+    EXPECT_FALSE((*journal)->tail().damaged);
+    EXPECT_EQ((*journal)->end().segment, next.number);
+    EXPECT_EQ((*journal)->end().offset, kSegmentHeaderSize);
+    EXPECT_GT((*journal)->tail().torn_bytes, 0u);
+  }
+
+  options.path = dir.File("restarted.db");  // the index was ahead of it
+  {
+    auto log = AuditLog::Open(options);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_TRUE((*log)->ready()) << (*log)->Readiness();
+    EXPECT_GT((*log)->stats().torn_tail_bytes_cut, 0u);
+    ASSERT_THAT((*log)->Close(), IsOk());
+  }
+  auto log = AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  ASSERT_TRUE((*log)->ready()) << (*log)->Readiness();
+  auto report = (*log)->Verify();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->intact()) << report->DebugString();
+  ASSERT_THAT((*log)->Close(), IsOk());
 }
 
 TEST(JournalTest, SegmentsOfAnotherJournalAreRefused) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/journal_format.h"
+#include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -192,19 +193,55 @@ TEST_F(TamperTest, AnotherKeyIsABadSignatureAtTheFirstCheckpoint) {
   EXPECT_THAT(report->detail(), HasSubstr("another key"));
 }
 
+// Returns `entries` cut after record `cut` and the checkpoints that sign
+// it, with everything after them.
+std::vector<Entry> CutAfter(std::vector<Entry> entries, uint64_t cut) {
+  size_t at = RecordAt(entries, cut) + 1;
+  while (at < entries.size() && entries[at].is_checkpoint &&
+         entries[at].checkpoint.sequence() == cut) {
+    ++at;  // keep the checkpoints of the last record kept
+  }
+  entries.resize(at);
+  return entries;
+}
+
+// Appends to `entries` an EPOCH_OPENED record for epoch 2 that names
+// `problem` at `first_bad_sequence` as its break: linked and hashed right,
+// as new-epoch writes it (epoch.cc), but without the EPOCH checkpoint that
+// signs it, which takes the key.
+void AppendForgedEpoch(std::vector<Entry>& entries,
+                       VerifyReport::Problem problem,
+                       uint64_t first_bad_sequence) {
+  const AuditRecord* last = nullptr;
+  for (const Entry& e : entries) {
+    if (!e.is_checkpoint) last = &e.record;
+  }
+  Entry forged;
+  AuditRecord& r = forged.record;
+  r.set_sequence(last->sequence() + 1);
+  r.set_prev_hash(last->hash());
+  *r.mutable_time() = last->time();
+  r.set_node(last->node());
+  r.set_kind(AuditRecord::EPOCH_OPENED);
+  lienthong::v1::AuditBreak& epoch_break = *r.mutable_epoch_break();
+  epoch_break.set_epoch(2);
+  epoch_break.set_first_bad_sequence(first_bad_sequence);
+  epoch_break.set_problem(problem);
+  epoch_break.set_opened_by("Nguyen Van B, security team");
+  epoch_break.set_reason("ticket SEC-142: inspected");
+  *epoch_break.mutable_time() = last->time();
+  r.set_details(absl::StrCat("epoch=2; after record ", last->sequence()));
+  r.set_hash(*ComputeRecordHash(r));
+  entries.push_back(std::move(forged));
+}
+
 // The limit without anchors: a journal cut after a checkpoint, together
 // with everything after it, reads as a journal that ended there. The
 // anchors show the cut.
 TEST_F(TamperTest, ATailCutWithItsCheckpointsNeedsTheAnchors) {
   for (uint64_t cut : {uint64_t{90000}, uint64_t{90500}}) {
     SCOPED_TRACE(cut);
-    std::vector<Entry> entries = golden_->entries;
-    size_t at = RecordAt(entries, cut) + 1;
-    while (at < entries.size() && entries[at].is_checkpoint &&
-           entries[at].checkpoint.sequence() == cut) {
-      ++at;  // keep the checkpoints of the last record kept
-    }
-    entries.resize(at);
+    const std::vector<Entry> entries = CutAfter(golden_->entries, cut);
     const std::string journal = Write(entries, absl::StrCat("cut", cut));
     const VerifyReport alone = Verify(journal, false);
     EXPECT_TRUE(alone.intact()) << alone.detail();
@@ -216,6 +253,78 @@ TEST_F(TamperTest, ATailCutWithItsCheckpointsNeedsTheAnchors) {
     EXPECT_EQ(anchored.first_bad_checkpoint(),
               golden_->FirstFrom(cut + 1).index());
   }
+}
+
+// Must show: the same cut, followed by an epoch record that names it as
+// the break it acknowledges. Anyone can write that record (record hashes
+// are unkeyed); without the EPOCH checkpoint that signs it, it opens no
+// epoch and acknowledges nothing.
+TEST_F(TamperTest, AForgedEpochRecordDoesNotAcknowledgeATailCut) {
+  constexpr uint64_t kCut = 90000;
+  std::vector<Entry> entries = CutAfter(golden_->entries, kCut);
+  AppendForgedEpoch(entries, VerifyReport::TRUNCATED, kCut + 1);
+  const VerifyReport report = Verify(Write(entries, "forged_epoch"), true);
+  EXPECT_FALSE(report.intact());
+  EXPECT_EQ(report.acknowledged_breaks_size(), 0);
+  EXPECT_EQ(VerifyReport::Problem_Name(report.problem()),
+            VerifyReport::Problem_Name(VerifyReport::CHECKPOINT_MISSING))
+      << report.detail();
+  EXPECT_EQ(report.first_bad_sequence(), kCut + 1) << report.detail();
+}
+
+// Nor does a gateway opened on such a journal go on: new-epoch writes the
+// epoch record and its checkpoint in one write, so an epoch record after
+// the last checkpoint is forged, and the gateway's next checkpoint would
+// sign it. Also when the anchors agree with the journal (the record
+// appended after the clean stop).
+TEST_F(TamperTest, AGatewayOpenedAfterAForgedEpochRecordIsNotReady) {
+  for (const bool cut : {true, false}) {
+    SCOPED_TRACE(cut ? "after a tail cut" : "after the clean stop");
+    ScratchDir dir;
+    AuditLog::Options options = golden_->options;
+    options.path = dir.File("audit.db");
+    options.journal_dir = dir.File("journal");
+    options.anchor_file = dir.File("anchors.jsonl");
+    std::filesystem::copy_file(golden_->options.anchor_file,
+                               options.anchor_file);
+    std::vector<Entry> entries = golden_->entries;
+    if (cut) entries = CutAfter(std::move(entries), 90000);
+    AppendForgedEpoch(entries, VerifyReport::TRUNCATED,
+                      cut ? uint64_t{90001} : kLast + 1);
+    ASSERT_THAT(WriteEntries(options.journal_dir, entries, kSegmentBytes),
+                IsOk());
+    auto log = AuditLog::Open(options);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_FALSE((*log)->ready());
+    EXPECT_THAT((*log)->Readiness().message(),
+                HasSubstr("an epoch record that no checkpoint signs"));
+    EXPECT_THAT((*log)->Close(), IsOk());
+  }
+}
+
+// Must show: the anchor file is append-only, not ordered. A copy of an
+// older line appended to it (here, of the checkpoint the cut journal now
+// ends with) does not pass for its latest anchor at the gateway's open
+// check: the gateway would sign a history forking from the anchored one.
+TEST_F(TamperTest, AnOldAnchorAppendedDoesNotHideACut) {
+  constexpr uint64_t kCut = 90000;
+  ScratchDir dir;
+  AuditLog::Options options = golden_->options;
+  options.path = dir.File("audit.db");
+  options.journal_dir = dir.File("journal");
+  options.anchor_file = dir.File("anchors.jsonl");
+  std::filesystem::copy_file(golden_->options.anchor_file, options.anchor_file);
+  std::ofstream(options.anchor_file, std::ios::app | std::ios::binary)
+      << CheckpointJsonLine(golden_->LastBefore(kCut + 1));
+  ASSERT_THAT(WriteEntries(options.journal_dir,
+                           CutAfter(golden_->entries, kCut), kSegmentBytes),
+              IsOk());
+  auto log = AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  EXPECT_FALSE((*log)->ready());
+  EXPECT_THAT((*log)->Readiness().message(),
+              HasSubstr("anchor file holds checkpoint"));
+  EXPECT_THAT((*log)->Close(), IsOk());
 }
 
 TEST_P(TamperTest, IsCaughtAtTheFirstBadRecordOrCheckpoint) {

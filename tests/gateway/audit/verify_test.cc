@@ -2,6 +2,8 @@
 // the journal itself is in tamper_test.cc.
 #include "gateway/audit/verify.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/query.h"
+#include "gateway/audit/record.h"
 #include "gateway/audit/signing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -200,6 +203,58 @@ TEST_F(ExportTest, ExportSinceATimeVerifiesOnItsOwn) {
   EXPECT_GE(report->records_checked(), kExported - 2500 + 1);
   EXPECT_LT(report->records_checked(), kExported);
   EXPECT_GE(report->checkpoints_checked(), 4u);  // 3000, 4000, 5000, 5301...
+}
+
+// Must show: a partial export holds every checkpoint from its first record
+// on (query.h), and the anchor file holds them too. Stripped of them, with
+// the records after its first rewritten and re-hashed, it would read as a
+// partial export not yet signed; the anchors name the first one missing.
+TEST_F(ExportTest, AnExportStrippedOfItsCheckpointsIsCaughtByTheAnchors) {
+  options_.anchor_file = log_->options().anchor_file;
+  // A genuine one, starting at 1501's time, verifies with them.
+  auto from = ParseExportLine(lines_[RecordLine(lines_, 1501)]);
+  ASSERT_THAT(from, IsOk());
+  const std::string since = dir_.File("since.jsonl");
+  ASSERT_THAT(ExportToFile(log_->options().journal_dir,
+                           FromProtoTime(from->record.time()), since),
+              IsOk());
+  auto genuine = VerifyExportFile(since, options_);
+  ASSERT_THAT(genuine, IsOk());
+  EXPECT_TRUE(genuine->intact()) << genuine->DebugString();
+  EXPECT_GE(genuine->anchors_checked(), 4u);  // 2000, 3000, 4000, 5000...
+
+  std::vector<std::string> lines;
+  uint64_t first_signed = UINT64_MAX;  // the first signed after 1500
+  std::string prev_hash;
+  for (const std::string& line : lines_) {
+    auto parsed = ParseExportLine(line);
+    ASSERT_THAT(parsed, IsOk());
+    if (parsed->type == ExportLine::Type::kCheckpoint) {
+      if (parsed->checkpoint.sequence() > 1500) {
+        first_signed =
+            std::min<uint64_t>(first_signed, parsed->checkpoint.sequence());
+      }
+      continue;
+    }
+    AuditRecord& record = parsed->record;
+    if (record.sequence() <= 1500) continue;
+    if (record.sequence() == 3000) record.set_outcome("NOT_FOUND");
+    if (record.sequence() >= 3000) {
+      record.set_prev_hash(prev_hash);
+      record.set_hash(*ComputeRecordHash(record));
+    }
+    prev_hash = record.hash();
+    std::string rewritten = RecordJsonLine(record);
+    rewritten.pop_back();  // the newline
+    lines.push_back(std::move(rewritten));
+  }
+  ASSERT_LT(first_signed, 2001u);
+  const VerifyReport report = VerifyLines(lines);
+  EXPECT_FALSE(report.intact());
+  EXPECT_EQ(VerifyReport::Problem_Name(report.problem()),
+            VerifyReport::Problem_Name(VerifyReport::CHECKPOINT_MISSING))
+      << report.detail();
+  EXPECT_EQ(report.first_bad_sequence(), first_signed) << report.detail();
 }
 
 TEST_F(ExportTest, MissingFileIsNotFound) {
