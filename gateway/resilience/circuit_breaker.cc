@@ -58,8 +58,11 @@ struct CircuitBreaker::Admission::Core {
         clock(clock),
         window(options.window) {}
 
-  // Moves OPEN to HALF_OPEN once its time is up.
+  // Moves OPEN to HALF_OPEN once its time is up. A clock stepped back
+  // behind the opening counts the open time from the new time, not from
+  // the old one coming round again (an hour of refusals after an NTP step).
   void Refresh(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (state == BreakerState::kOpen && now < opened_at) opened_at = now;
     if (state == BreakerState::kOpen &&
         now >= opened_at + options.open_duration) {
       TransitionTo(BreakerState::kHalfOpen, now);

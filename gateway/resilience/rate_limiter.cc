@@ -26,14 +26,21 @@ TokenBucket::TokenBucket(RateLimit limit, Clock* clock)
       refilled_at_(clock->Now()) {}
 
 std::optional<absl::Duration> TokenBucket::TryAcquire() {
-  const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
-  if (now > refilled_at_) {  // A clock stepping back refills nothing.
+  // Read under the lock: a caller that read the time before waiting for the
+  // lock would bring an older one, a small step back whose interval the
+  // bucket would then refill twice.
+  const absl::Time now = clock_->Now();
+  if (now > refilled_at_) {
     tokens_ = std::min<double>(
         limit_.burst, tokens_ + absl::ToDoubleSeconds(now - refilled_at_) *
                                     limit_.per_second);
-    refilled_at_ = now;
   }
+  // A clock stepping back refills nothing for the step, and refilling goes
+  // on from the new time: waiting for the old one to come round again would
+  // refuse the client for as long as the step (an hour, say) while the
+  // retry-after hint promises a second.
+  refilled_at_ = now;
   if (tokens_ >= 1) {
     tokens_ -= 1;
     ++counters_.allowed;

@@ -154,7 +154,12 @@ void Retrier::StartAttempt(const std::shared_ptr<Call>& call) {
     return;
   }
   absl::Time attempt_deadline = deadline;
-  if (policy_.per_try_timeout > absl::ZeroDuration()) {
+  // A per-try timeout makes room for another attempt. A call that is never
+  // retried keeps the whole deadline: ending its one attempt early fails the
+  // caller while the upstream may still act on the request (a one-time code
+  // consumed, an answer on its way).
+  if (policy_.per_try_timeout > absl::ZeroDuration() &&
+      call->options.idempotent && policy_.max_attempts > 1) {
     attempt_deadline = std::min(deadline, now + policy_.per_try_timeout);
   }
   int n;

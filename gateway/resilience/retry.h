@@ -41,7 +41,8 @@ struct RetryPolicy {
   absl::Duration max_backoff = absl::Seconds(2);
   double multiplier = 2;
   // Each attempt's own deadline is min(call deadline, start + this); zero
-  // means the call deadline only.
+  // means the call deadline only. Applies only to calls that may be retried
+  // (idempotent, max_attempts > 1); the others keep the call deadline.
   absl::Duration per_try_timeout = absl::ZeroDuration();
 };
 

@@ -52,8 +52,19 @@ class RollingWindow {
   };
 
   // Bucket number of `now`; a clock that steps back reuses the newest bucket
-  // rather than reviving old ones.
+  // rather than reviving old ones. A step back of a whole window or more (an
+  // NTP step, a restored VM snapshot) would leave every event counted until
+  // the old time came round again, an hour say: the window's own time goes
+  // on from where it was instead, and the events age out as they would have.
+  // Smaller steps, and callers whose times arrive a little out of order, only
+  // keep the newest bucket a while longer.
   int64_t Index(absl::Time now) {
+    now += stepped_back_;
+    if (now <= latest_ - kBuckets * width_) {
+      stepped_back_ += latest_ - now;
+      now = latest_;
+    }
+    latest_ = std::max(latest_, now);
     absl::Duration unused;
     const int64_t index = absl::IDivDuration(
         std::max(now - absl::UnixEpoch(), absl::ZeroDuration()), width_,
@@ -64,6 +75,10 @@ class RollingWindow {
 
   const absl::Duration width_;
   int64_t newest_ = 0;
+  // The latest time seen, and what Index() adds to the clock's time for the
+  // large steps back it has seen.
+  absl::Time latest_ = absl::InfinitePast();
+  absl::Duration stepped_back_;
   std::array<Bucket, kBuckets> buckets_;
 };
 

@@ -45,8 +45,9 @@ using ResilientDone =
 // Runs `invoke(attempt_context, callback)` (one adapter call) until it
 // succeeds or must stop, then calls `done` once with the first good reply or
 // the last failure and the number of attempts. Only `idempotent` calls are
-// retried, and only on failures the adapter marked retriable. Refusals by
-// the breaker (UNAVAILABLE naming the system) or the in-flight cap
+// retried, and only on failures the adapter marked retriable or on
+// DEADLINE_EXCEEDED from an attempt with a per-try deadline. Refusals by the
+// breaker (UNAVAILABLE naming the system) or the in-flight cap
 // (RESOURCE_EXHAUSTED) are final. `owner` holds what `retrier`, `guard`
 // and `invoke` live in (the runtime): it is kept until the last attempt's
 // answer has come, which may be after `done` (an attempt the deadline
@@ -90,11 +91,13 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
     }
     adapters::CallContext attempt_context = context;
     attempt_context.deadline = attempt_deadline;
+    const bool per_try = attempt_deadline < context.deadline;
     const bool on_callers_time =
         caller_bound && attempt_deadline >= context.deadline;
     invoke(attempt_context,
            [admission = std::move(admission), permit = std::move(*permit),
-            attempt_done = std::move(attempt_done), slot, on_callers_time](
+            attempt_done = std::move(attempt_done), slot, per_try,
+            on_callers_time](
                absl::StatusOr<adapters::Reply<T>> result) mutable {
              const absl::Status status = result.status();
              const bool says_nothing =
@@ -109,8 +112,15 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                std::lock_guard<std::mutex> lock(slot->mu);
                if (!slot->reply) slot->reply = *std::move(result);
              }
-             std::move(attempt_done)({status, adapters::IsRetriable(status),
-                                      adapters::RetryAfter(status)});
+             // The adapter's timer for a per-try deadline races the
+             // retrier's watchdog for it (and the HTTP client's, cut to
+             // whole milliseconds, often wins): either way the attempt is
+             // retriable, as the watchdog marks it.
+             const bool retriable =
+                 adapters::IsRetriable(status) ||
+                 (per_try && absl::IsDeadlineExceeded(status));
+             std::move(attempt_done)(
+                 {status, retriable, adapters::RetryAfter(status)});
            });
   };
   retrier.Run(

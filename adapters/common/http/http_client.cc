@@ -53,6 +53,8 @@ struct Transfer {
   CURL* easy = nullptr;
   size_t max_bytes = 0;
   bool too_large = false;
+  // The connect timeout ends before the deadline does.
+  bool connect_timeout_first = false;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -87,17 +89,36 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Whether a transfer that timed out ran out of its connect timeout, not of
+// its deadline: the connect timeout came first, and libcurl had not got as
+// far as sending the request (CURLINFO_PRETRANSFER_TIME_T is 0 until it has;
+// CURLINFO_CONNECT_TIME_T will not do, as libcurl 7.88 leaves it 0 on a
+// reused connection too).
+bool TimedOutConnecting(const Transfer& t) {
+  curl_off_t pretransfer_us = 0;
+  return t.connect_timeout_first &&
+         curl_easy_getinfo(t.easy, CURLINFO_PRETRANSFER_TIME_T,
+                           &pretransfer_us) == CURLE_OK &&
+         pretransfer_us == 0;
+}
+
 absl::Status TransferError(const Transfer& t, CURLcode code) {
   if (t.too_large) return ReplyTooLargeError(t.max_bytes);
   switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return absl::DeadlineExceededError("upstream did not answer in time");
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
       return absl::UnavailableError(
           absl::StrCat("TLS to upstream failed: ", curl_easy_strerror(code)));
+    case CURLE_OPERATION_TIMEDOUT:
+      if (!TimedOutConnecting(t)) {
+        return absl::DeadlineExceededError("upstream did not answer in time");
+      }
+      // The system did not take the connection (TCP and TLS) in time: a
+      // connection failure like a refused one, which adapters retry, with
+      // time left to do so.
+      [[fallthrough]];
     default:
       return absl::UnavailableError(
           absl::StrCat("upstream connection failed: ", curl_easy_strerror(code)));
@@ -261,11 +282,11 @@ class CurlHttpClient::Impl {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     long timeout_ms = std::max<long>(1, absl::ToInt64Milliseconds(left));
+    long connect_timeout_ms = std::min<long>(
+        timeout_ms, absl::ToInt64Milliseconds(options_.connect_timeout));
+    t->connect_timeout_first = connect_timeout_ms < timeout_ms;
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(
-        easy, CURLOPT_CONNECTTIMEOUT_MS,
-        std::min<long>(timeout_ms,
-                       absl::ToInt64Milliseconds(options_.connect_timeout)));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);

@@ -65,12 +65,12 @@ class HttpClient {
   virtual ~HttpClient() = default;
   // Starts the transfer and returns at once. `done` runs exactly once with
   // the response (any HTTP status) or with DEADLINE_EXCEEDED (deadline
-  // passed), UNAVAILABLE (connection or TLS failure, or
-  // ReplyTooLargeError()), INTERNAL (the transfer could not be started) or
-  // CANCELLED (client shutting down). It runs on
-  // the client's event thread, except that a request sent once shutdown has
-  // begun is refused on the caller's thread before Send() returns. `done`
-  // must not block. Thread-safe.
+  // passed), UNAVAILABLE (connection or TLS failure, a connect timeout
+  // included, or ReplyTooLargeError()), INTERNAL (the transfer could not be
+  // started) or CANCELLED (client shutting down). It runs on the client's
+  // event thread, except that a request sent once shutdown has begun is
+  // refused on the caller's thread before Send() returns. `done` must not
+  // block. Thread-safe.
   virtual void Send(HttpRequest request, HttpCallback done) = 0;
 };
 
@@ -80,6 +80,8 @@ class CurlHttpClient final : public HttpClient {
     // Largest response body accepted; larger ones fail with
     // ReplyTooLargeError().
     size_t max_response_bytes = 4 << 20;
+    // Setting up the connection (TCP and TLS) takes at most this; if it runs
+    // out before the deadline, the transfer fails with UNAVAILABLE.
     absl::Duration connect_timeout = absl::Seconds(5);
     // Idle connections kept for reuse.
     int max_cached_connections = 4096;

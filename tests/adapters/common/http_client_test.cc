@@ -412,6 +412,38 @@ TEST_F(HttpClientTest, RefusedConnectionIsUnavailable) {
   close(fd);
 }
 
+TEST_F(HttpClientTest, ConnectTimeoutBeforeTheDeadlineIsUnavailable) {
+  CurlHttpClient::Options options;
+  options.connect_timeout = absl::Milliseconds(500);
+  StartClient(options);
+  // A socket that listens but never accepts: the kernel completes the TCP
+  // handshake, and the TLS handshake then waits for an answer that never
+  // comes, so the connection is never set up. (A TCP connect that hangs
+  // cannot be had reliably on 127.0.0.1; both are libcurl's connect phase.)
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string url = absl::StrCat("https://127.0.0.1:", ntohs(addr.sin_port));
+  // The connect timeout ran out with most of the deadline left: the system
+  // did not take the connection, a failure worth another try.
+  absl::Time start = absl::Now();
+  EXPECT_THAT(Call(Request(url, "/", absl::Seconds(10))),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("upstream connection failed")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // With the deadline first, it is the deadline that ran out.
+  EXPECT_THAT(Call(Request(url, "/", absl::Milliseconds(200))),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("did not answer in time")));
+  close(fd);
+}
+
 TEST_F(HttpClientTest, ThousandConcurrentSlowRequestsAllSucceed) {
   constexpr int kRequests = 1000;
   StartClient();

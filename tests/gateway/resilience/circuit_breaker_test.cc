@@ -145,6 +145,10 @@ TEST(CircuitBreakerTest, StateMachine) {
        "ok*2 fail*2 =open wait=5s ok*2 =closed fail =closed"},
       {"closing starts a fresh count", Small(),
        "fail*3 wait=5s ok*2 =closed fail*2 =closed fail =open"},
+      // The open time counts from the new time, not until the old one comes
+      // round again an hour later.
+      {"a clock stepped back keeps the open time", Small(),
+       "fail*3 =open wait=-1h deny wait=4999ms deny wait=1ms =half_open"},
   };
   for (const Case& c : kCases) RunScript(c.name, c.options, c.script);
 }

@@ -43,9 +43,12 @@ TEST(TokenBucketTest, Script) {
        {0.5, 1},
        "ok limited=2s +1s limited=1s +1s ok"},
       {"retry-after rounds up to a microsecond", {3, 1}, "ok limited=333334us"},
-      {"a clock stepping back refills nothing",
+      {"a clock stepping back refills nothing for the step",
        {1, 1},
-       "ok -1s limited=1s +1s limited=1s +1s ok"},
+       "ok -1s limited=1s +500ms limited=500ms +500ms ok limited=1s"},
+      {"refilling goes on from a clock stepped back an hour",
+       {1, 1},
+       "ok -1h limited=1s +1s ok"},
   };
   for (const Case& c : kCases) {
     FakeClock clock;

@@ -150,6 +150,20 @@ TEST(RetryBudgetTest, RatioOfRequestsOverTheSlidingWindow) {
   EXPECT_EQ(budget.counters().retries, 21);
 }
 
+TEST(RetryBudgetTest, RetriesAgeOutAWindowAfterTheClockStepsBackAnHour) {
+  FakeClock clock;
+  RetryBudget budget(Budget(0.2, 1), &clock);  // 10 retries per 10 s
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(budget.TryWithdraw()) << i;
+  clock.Advance(-absl::Hours(1));
+  // The step itself frees nothing...
+  EXPECT_FALSE(budget.TryWithdraw());
+  clock.Advance(absl::Seconds(9));
+  EXPECT_FALSE(budget.TryWithdraw());
+  // ...but a window after it the retries have aged out, not an hour after.
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(budget.TryWithdraw());
+}
+
 // Harness: a manual timer queue on a fake clock and a scripted upstream that
 // answers each attempt at once with the next outcome (the last one repeats),
 // or never when the script is empty.
@@ -368,6 +382,40 @@ TEST_F(RetrierTest, PerTryTimeoutBoundsEachAttemptAndIsRetried) {
   EXPECT_THAT(starts_, SizeIs(3));
   EXPECT_EQ(result.done_calls, 1);
   EXPECT_EQ(result.status.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// A call that is never retried (a write, or one attempt allowed) keeps its
+// whole deadline: a per-try timeout would only cut its one attempt short
+// while the upstream may still act on it (a one-time code consumed).
+TEST_F(RetrierTest, PerTryTimeoutLeavesACallThatIsNeverRetriedAlone) {
+  struct Case {
+    std::string name;
+    bool idempotent;
+    int max_attempts;
+  };
+  const Case kCases[] = {{"write", false, 3}, {"one attempt", true, 1}};
+  for (const Case& c : kCases) {
+    attempt_deadlines_.clear();
+    held_.clear();
+    RetryPolicy policy;
+    policy.max_attempts = c.max_attempts;
+    policy.per_try_timeout = absl::Milliseconds(100);
+    Retrier retrier(policy, &timers_, nullptr, &clock_, 1);
+    const absl::Time t0 = clock_.Now();
+    const absl::Time deadline = t0 + absl::Seconds(1);
+    Result result;
+    retrier.Run(CallOptions{deadline, c.idempotent}, Scripted({}),
+                Capture(&result));
+    sim::RunUntil(clock_, timers_, t0 + absl::Milliseconds(300));
+    ASSERT_FALSE(result.done) << c.name;
+    ASSERT_THAT(held_, SizeIs(1)) << c.name;
+    std::move(held_[0])(Ok());  // The answer, at 300 ms.
+    RunAll();
+    EXPECT_THAT(result.status, IsOk()) << c.name;
+    EXPECT_EQ(result.attempts, 1) << c.name;
+    EXPECT_EQ(attempt_deadlines_[0], deadline) << c.name;
+    EXPECT_EQ(timers_.pending(), 0u) << c.name;
+  }
 }
 
 TEST_F(RetrierTest, LateAnswerOfATimedOutAttemptIsIgnored) {

@@ -1,12 +1,16 @@
 // The gateway's path for one adapter call (gateway/server/resilient_call.h):
-// what its circuit breaker learns from each outcome.
+// what its circuit breaker learns from each outcome, and what it retries.
 #include "gateway/server/resilient_call.h"
 
+#include <atomic>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "adapters/common/retriable.h"
 #include "gtest/gtest.h"
 
@@ -91,6 +95,58 @@ TEST(ResilientCallTest, TheSystemsOwnRefusalIsAHealthyAnswer) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       path.Call(absl::InvalidArgumentError("the system refused it"))));
   EXPECT_EQ(path.guard.breaker->state(), BreakerState::kClosed);
+}
+
+// An attempt cut short by the per-try timeout is retried whichever timer
+// ends it: the retrier's watchdog, or (here) the adapter's own, which for
+// the HTTP client often fires first and reports a plain DEADLINE_EXCEEDED.
+// The call's own deadline passing is final.
+TEST(ResilientCallTest, AnAdaptersPerTryTimeoutIsRetriedLikeTheWatchdogs) {
+  struct Case {
+    std::string name;
+    absl::Duration per_try_timeout;
+    absl::StatusCode want_code;
+    int want_attempts;
+  };
+  const Case kCases[] = {
+      {"per-try deadline", absl::Milliseconds(200), absl::StatusCode::kOk, 2},
+      {"the call's deadline", absl::ZeroDuration(),
+       absl::StatusCode::kDeadlineExceeded, 1},
+  };
+  for (const Case& c : kCases) {
+    Path path;
+    // Defaults: one failure does not open it.
+    path.guard.breaker = std::make_unique<resilience::CircuitBreaker>(
+        "population", resilience::CircuitBreakerOptions{}, &path.clock);
+    resilience::RetryPolicy policy;
+    policy.max_attempts = 2;
+    policy.per_try_timeout = c.per_try_timeout;
+    resilience::Retrier retrier(policy, &path.timers, &path.budget);
+    CallContext context;
+    context.deadline = absl::Now() + absl::Seconds(10);
+    std::atomic<int> calls{0};
+    absl::Notification done;
+    absl::Status result;
+    int attempts = 0;
+    ResilientCall<int>(
+        retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
+        [&calls](const CallContext&, Callback<int> callback) {
+          if (calls.fetch_add(1) == 0) {
+            std::move(callback)(
+                absl::DeadlineExceededError("upstream did not answer in time"));
+          } else {
+            std::move(callback)(Reply<int>{2, ""});
+          }
+        },
+        [&](absl::StatusOr<Reply<int>> reply, int n) {
+          result = reply.status();
+          attempts = n;
+          done.Notify();
+        });
+    done.WaitForNotification();
+    EXPECT_EQ(result.code(), c.want_code) << c.name << ": " << result;
+    EXPECT_EQ(attempts, c.want_attempts) << c.name;
+  }
 }
 
 }  // namespace
