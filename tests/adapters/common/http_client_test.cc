@@ -231,6 +231,32 @@ class ConnectionCounter {
   std::vector<std::thread> relays_ ABSL_GUARDED_BY(mu_);
 };
 
+// A TCP socket bound to a free port of 127.0.0.1, not listening (no one
+// else can take the port while it is open), and that port's https URL; fd
+// is -1 when it could not be had.
+struct LoopbackPort {
+  int fd = -1;
+  std::string url;
+};
+
+LoopbackPort BindLoopbackPort() {
+  LoopbackPort port;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return port;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return port;
+  }
+  port.fd = fd;
+  port.url = absl::StrCat("https://127.0.0.1:", ntohs(addr.sin_port));
+  return port;
+}
+
 class HttpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -397,19 +423,12 @@ TEST_F(HttpClientTest, RefusedConnectionIsUnavailable) {
   StartClient();
   // A bound socket that does not listen: connections to it are refused, and
   // no one else can take the port meanwhile.
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string url = absl::StrCat("https://127.0.0.1:", ntohs(addr.sin_port));
-  EXPECT_THAT(Call(Request(url, "/")),
+  const LoopbackPort port = BindLoopbackPort();
+  ASSERT_GE(port.fd, 0);
+  EXPECT_THAT(Call(Request(port.url, "/")),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("upstream connection failed")));
-  close(fd);
+  close(port.fd);
 }
 
 TEST_F(HttpClientTest, ConnectTimeoutBeforeTheDeadlineIsUnavailable) {
@@ -420,16 +439,10 @@ TEST_F(HttpClientTest, ConnectTimeoutBeforeTheDeadlineIsUnavailable) {
   // handshake, and the TLS handshake then waits for an answer that never
   // comes, so the connection is never set up. (A TCP connect that hangs
   // cannot be had reliably on 127.0.0.1; both are libcurl's connect phase.)
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string url = absl::StrCat("https://127.0.0.1:", ntohs(addr.sin_port));
+  const LoopbackPort port = BindLoopbackPort();
+  ASSERT_GE(port.fd, 0);
+  ASSERT_EQ(listen(port.fd, 16), 0);
+  const std::string& url = port.url;
   // The connect timeout ran out with most of the deadline left: the system
   // did not take the connection, a failure worth another try.
   absl::Time start = absl::Now();
@@ -441,7 +454,7 @@ TEST_F(HttpClientTest, ConnectTimeoutBeforeTheDeadlineIsUnavailable) {
   EXPECT_THAT(Call(Request(url, "/", absl::Milliseconds(200))),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        HasSubstr("did not answer in time")));
-  close(fd);
+  close(port.fd);
 }
 
 TEST_F(HttpClientTest, ThousandConcurrentSlowRequestsAllSucceed) {

@@ -113,6 +113,18 @@ class TamperTest : public ::testing::TestWithParam<TamperCase> {
     ASSERT_GT(golden_->entries.size(), kLast);
   }
 
+  // The golden log's options with its store, journal and anchor file in
+  // `dir`, the anchor file a copy of the golden one's.
+  AuditLog::Options OptionsIn(const ScratchDir& dir) const {
+    AuditLog::Options options = golden_->options;
+    options.path = dir.File("audit.db");
+    options.journal_dir = dir.File("journal");
+    options.anchor_file = dir.File("anchors.jsonl");
+    std::filesystem::copy_file(golden_->options.anchor_file,
+                               options.anchor_file);
+    return options;
+  }
+
   // Writes `entries` as a journal and returns its folder.
   std::string Write(const std::vector<Entry>& entries, const std::string& name) {
     const std::string journal = scratch_.File(name);
@@ -281,12 +293,7 @@ TEST_F(TamperTest, AGatewayOpenedAfterAForgedEpochRecordIsNotReady) {
   for (const bool cut : {true, false}) {
     SCOPED_TRACE(cut ? "after a tail cut" : "after the clean stop");
     ScratchDir dir;
-    AuditLog::Options options = golden_->options;
-    options.path = dir.File("audit.db");
-    options.journal_dir = dir.File("journal");
-    options.anchor_file = dir.File("anchors.jsonl");
-    std::filesystem::copy_file(golden_->options.anchor_file,
-                               options.anchor_file);
+    AuditLog::Options options = OptionsIn(dir);
     std::vector<Entry> entries = golden_->entries;
     if (cut) entries = CutAfter(std::move(entries), 90000);
     AppendForgedEpoch(entries, VerifyReport::TRUNCATED,
@@ -309,11 +316,7 @@ TEST_F(TamperTest, AGatewayOpenedAfterAForgedEpochRecordIsNotReady) {
 TEST_F(TamperTest, AnOldAnchorAppendedDoesNotHideACut) {
   constexpr uint64_t kCut = 90000;
   ScratchDir dir;
-  AuditLog::Options options = golden_->options;
-  options.path = dir.File("audit.db");
-  options.journal_dir = dir.File("journal");
-  options.anchor_file = dir.File("anchors.jsonl");
-  std::filesystem::copy_file(golden_->options.anchor_file, options.anchor_file);
+  AuditLog::Options options = OptionsIn(dir);
   std::ofstream(options.anchor_file, std::ios::app | std::ios::binary)
       << CheckpointJsonLine(golden_->LastBefore(kCut + 1));
   ASSERT_THAT(WriteEntries(options.journal_dir,
@@ -629,12 +632,7 @@ TEST_F(TamperTest, AGatewayOpenedOnAForgedJournalIsNotReadyAndSignsNothing) {
     SCOPED_TRACE(cut_short ? "cut short of the cadence" : "whole");
     SCOPED_TRACE(blank_line ? "a blank line after the anchors" : "");
     ScratchDir dir;
-    AuditLog::Options options = golden_->options;
-    options.path = dir.File("audit.db");
-    options.journal_dir = dir.File("journal");
-    options.anchor_file = dir.File("anchors.jsonl");
-    std::filesystem::copy_file(golden_->options.anchor_file,
-                               options.anchor_file);
+    AuditLog::Options options = OptionsIn(dir);
     if (blank_line) std::ofstream(options.anchor_file, std::ios::app) << "\n";
     std::vector<Entry> entries = golden_->entries;
     EditRechainAndDropLaterCheckpoints(entries, 55555);
@@ -687,11 +685,7 @@ TEST_F(TamperTest, AGatewayOpenedOnAForgedJournalIsNotReadyAndSignsNothing) {
 // journal then continues and verifies.
 TEST_F(TamperTest, ATornLastWriteIsCutAndReportedNotTakenForTampering) {
   ScratchDir dir;
-  AuditLog::Options options = golden_->options;
-  options.path = dir.File("audit.db");
-  options.journal_dir = dir.File("journal");
-  options.anchor_file = dir.File("anchors.jsonl");
-  std::filesystem::copy_file(golden_->options.anchor_file, options.anchor_file);
+  AuditLog::Options options = OptionsIn(dir);
   ASSERT_THAT(WriteEntries(options.journal_dir, golden_->entries, kSegmentBytes),
               IsOk());
   // The crash: the next write (two records) got half-way to the disk.
@@ -730,11 +724,7 @@ TEST_F(TamperTest, ATornLastWriteIsCutAndReportedNotTakenForTampering) {
 // new journal from genesis), cuts the torn write and goes on.
 TEST_F(TamperTest, ATornFirstWriteOfANewSegmentIsCutAndTheChainGoesOn) {
   ScratchDir dir;
-  AuditLog::Options options = golden_->options;
-  options.path = dir.File("audit.db");
-  options.journal_dir = dir.File("journal");
-  options.anchor_file = dir.File("anchors.jsonl");
-  std::filesystem::copy_file(golden_->options.anchor_file, options.anchor_file);
+  AuditLog::Options options = OptionsIn(dir);
   ASSERT_THAT(
       WriteEntries(options.journal_dir, golden_->entries, kSegmentBytes),
       IsOk());

@@ -66,6 +66,20 @@ std::shared_ptr<const server::Runtime> RuntimeWith(ParkingAgency* agency) {
   return runtime;
 }
 
+adapters::StepRequest BirthStep() {
+  adapters::StepRequest request;
+  request.operation = "register_birth";
+  request.inputs["name"] = "Trần Thị Mai";  // synthetic
+  request.idempotency_key = "bundle-1-step-0-g1";
+  return request;
+}
+
+adapters::CallContext WithinSeconds(int seconds) {
+  adapters::CallContext context;
+  context.deadline = absl::Now() + absl::Seconds(seconds);
+  return context;
+}
+
 TEST(RuntimeStepInvokerTest, AnAnswerAfterTheInvokerIsGoneEndsTheCallOnce) {
   ParkingAgency agency;
   std::shared_ptr<const server::Runtime> runtime = RuntimeWith(&agency);
@@ -78,13 +92,7 @@ TEST(RuntimeStepInvokerTest, AnAnswerAfterTheInvokerIsGoneEndsTheCallOnce) {
   int answers = 0;
   std::optional<absl::Status> status;
   absl::Notification answered;
-  adapters::StepRequest request;
-  request.operation = "register_birth";
-  request.inputs["name"] = "Trần Thị Mai";
-  request.idempotency_key = "bundle-1-step-0-g1";
-  adapters::CallContext context;
-  context.deadline = absl::Now() + absl::Seconds(30);
-  invoker->Invoke("civil", request, context,
+  invoker->Invoke("civil", BirthStep(), WithinSeconds(30),
                   [&](absl::StatusOr<StepOutcome> outcome, int attempts) {
                     absl::MutexLock lock(&mu);
                     ++answers;
@@ -114,13 +122,7 @@ TEST(RuntimeStepInvokerTest, AStepIsSentAgainAfterARetriableFailure) {
   absl::Notification answered;
   absl::StatusOr<StepOutcome> result = absl::UnknownError("not answered");
   int attempts_seen = 0;
-  adapters::StepRequest request;
-  request.operation = "register_birth";
-  request.inputs["name"] = "Trần Thị Mai";
-  request.idempotency_key = "bundle-1-step-0-g1";
-  adapters::CallContext context;
-  context.deadline = absl::Now() + absl::Seconds(30);
-  invoker.Invoke("civil", request, context,
+  invoker.Invoke("civil", BirthStep(), WithinSeconds(30),
                  [&](absl::StatusOr<StepOutcome> outcome, int attempts) {
                    result = std::move(outcome);
                    attempts_seen = attempts;
