@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <istream>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/file_util.h"
 #include "gateway/audit/query.h"
+#include "gateway/status/status_macros.h"
 
 namespace lienthong::audit {
 namespace {
@@ -66,29 +66,30 @@ absl::Status CutUnfinishedLine(int fd, const std::string& path) {
   return absl::OkStatus();
 }
 
-// Calls `visit` with each checkpoint of the anchor file read from `in`, in
+// Calls `visit` with each checkpoint of the anchor file `reader` reads, in
 // file order: an unfinished last line (a crash during a write) and empty
 // lines are skipped; any other line that is not a checkpoint line fails
-// with INVALID_ARGUMENT naming its number. Holds one line at a time.
+// with INVALID_ARGUMENT naming its number, as the reader does a line over
+// kMaxAnchorLineBytes. Holds one line at a time.
 absl::Status ScanAnchorLines(
-    std::istream& in, const std::string& path,
+    LineReader& reader, const std::string& path,
     absl::FunctionRef<void(lienthong::v1::AuditCheckpoint)> visit) {
   std::string line;
-  uint64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (in.eof()) break;  // No newline: an unfinished last line.
+  while (true) {
+    LIENTHONG_ASSIGN_OR_RETURN(const bool got, reader.Next(&line));
+    if (!got || !reader.finished()) break;
     if (line.empty()) continue;
-    absl::StatusOr<lienthong::v1::AuditCheckpoint> checkpoint =
-        ParseAnchorLine(line, number, path);
-    if (!checkpoint.ok()) return checkpoint.status();
-    visit(*std::move(checkpoint));
-  }
-  if (in.bad()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot read the anchor file '", path, "'"));
+    LIENTHONG_ASSIGN_OR_RETURN(
+        lienthong::v1::AuditCheckpoint checkpoint,
+        ParseAnchorLine(line, reader.line_number(), path));
+    visit(std::move(checkpoint));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<LineReader>> OpenAnchorFile(
+    const std::string& path) {
+  return LineReader::Open(path, kMaxAnchorLineBytes, "anchor file");
 }
 
 }  // namespace
@@ -156,14 +157,14 @@ absl::Status AnchorSink::Publish(
 
 absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = OpenAnchorFile(path);
+  if (!reader.ok()) {
     return absl::NotFoundError(
         absl::StrCat("cannot open the anchor file '", path, "'"));
   }
   std::vector<lienthong::v1::AuditCheckpoint> out;
-  absl::Status read =
-      ScanAnchorLines(in, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
+  absl::Status read = ScanAnchorLines(
+      **reader, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
         out.push_back(std::move(checkpoint));
       });
   if (!read.ok()) return read;
@@ -172,20 +173,15 @@ absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
 
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int error = errno;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open the anchor file '", path, "': ", std::strerror(error)));
-  }
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = OpenAnchorFile(path);
+  if (absl::IsNotFound(reader.status())) return std::nullopt;
+  LIENTHONG_RETURN_IF_ERROR(reader.status());
   // The whole file, a line at a time: the file is append-only, not
   // ordered, so a line appended after the latest (a copy of an older one)
   // must not stand in for it.
   std::optional<lienthong::v1::AuditCheckpoint> latest;
-  absl::Status read =
-      ScanAnchorLines(in, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
+  absl::Status read = ScanAnchorLines(
+      **reader, path, [&](lienthong::v1::AuditCheckpoint checkpoint) {
         if (!latest.has_value() || checkpoint.index() >= latest->index()) {
           latest = std::move(checkpoint);
         }

@@ -12,6 +12,7 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_ANCHOR_H_
 #define LIENTHONG_GATEWAY_AUDIT_ANCHOR_H_
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,13 @@
 #include "lienthong/v1/audit.pb.h"
 
 namespace lienthong::audit {
+
+// The longest line an anchor file's reader accepts. A checkpoint line is a
+// fixed set of fields (hashes, a signature, numbers, a time: under 1 KiB)
+// and the node's name (at most 256 bytes from a gateway, each byte at most
+// 6 as JSON escapes it), so this leaves room for a longer name given to
+// `audit new-epoch --node` while `--anchors /dev/zero` stops here.
+inline constexpr size_t kMaxAnchorLineBytes = 64 << 10;
 
 class AnchorSink {
  public:
@@ -58,7 +66,8 @@ class AnchorSink {
 
 // Returns the checkpoints in the anchor file at `path`, in file order. An
 // unfinished last line (a crash during a write) is ignored; any other line
-// that is not a checkpoint line fails with INVALID_ARGUMENT naming its line
+// that is not a checkpoint line, and any line (unfinished or not) longer
+// than kMaxAnchorLineBytes, fails with INVALID_ARGUMENT naming its line
 // number. NOT_FOUND when the file does not exist. Thread-safe.
 absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
     const std::string& path);
@@ -68,7 +77,8 @@ absl::StatusOr<std::vector<lienthong::v1::AuditCheckpoint>> ReadAnchorFile(
 // its line is, since a copy of an older line can be appended after it; or
 // nullopt when the file is missing or holds none. INVALID_ARGUMENT for a
 // line as ReadAnchorFile; UNAVAILABLE when the file cannot be opened or
-// read. Reads the whole file, holding one line at a time. Thread-safe.
+// read. Reads the whole file, holding one line (at most
+// kMaxAnchorLineBytes) at a time. Thread-safe.
 absl::StatusOr<std::optional<lienthong::v1::AuditCheckpoint>> ReadLastAnchor(
     const std::string& path);
 

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -59,21 +61,32 @@ std::string ArchiveName(uint64_t number) {
   return absl::StrFormat("%06d", number);
 }
 
-absl::StatusOr<std::string> FileSha256(const std::string& path) {
+// Returns the hex SHA-256 of the file at `path`; INVALID_ARGUMENT when it
+// holds more than `max_bytes`, read no further: a segment swapped for
+// /dev/zero must not be hashed forever.
+absl::StatusOr<std::string> FileSha256(const std::string& path,
+                                       uint64_t max_bytes = UINT64_MAX) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   std::string buffer(1 << 20, '\0');
-  while (in) {
+  uint64_t total = 0;
+  while (in && total <= max_bytes) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(in.gcount()));
+    total += static_cast<uint64_t>(in.gcount());
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_DigestFinal_ex(ctx, digest, &size);
   EVP_MD_CTX_free(ctx);
-  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  if (in.bad())
+    return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  if (total > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is longer than ", max_bytes, " bytes"));
+  }
   return ToHex(absl::string_view(reinterpret_cast<char*>(digest), size));
 }
 
@@ -116,17 +129,28 @@ absl::Status WriteSynced(const std::string& path, absl::string_view bytes,
   return ok ? absl::OkStatus() : Errno("cannot write", path);
 }
 
+absl::StatusOr<std::unique_ptr<LineReader>> OpenAnchorsFile(
+    const std::string& path) {
+  return LineReader::Open(path, kMaxArchiveAnchorLineBytes,
+                          "archive anchors file");
+}
+
 // Cuts an unfinished last line of the anchor file at `path` (a write that
 // failed part-way, as on a full disk), so that the next anchor starts a line
-// of its own instead of joining one that no reader accepts.
+// of its own instead of joining one that no reader accepts. Streams the
+// file: it holds an anchor per archive, each up to a manifest's size.
 absl::Status CutUnfinishedLine(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
-  if (absl::IsNotFound(bytes.status())) return absl::OkStatus();
-  LIENTHONG_RETURN_IF_ERROR(bytes.status());
-  if (bytes->empty() || bytes->back() == '\n') return absl::OkStatus();
-  const size_t newline = bytes->rfind('\n');
-  const off_t keep =
-      newline == std::string::npos ? 0 : static_cast<off_t>(newline + 1);
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = OpenAnchorsFile(path);
+  if (absl::IsNotFound(reader.status())) return absl::OkStatus();
+  LIENTHONG_RETURN_IF_ERROR(reader.status());
+  off_t keep = 0;  // the bytes of the lines that end
+  std::string line;
+  while (true) {
+    LIENTHONG_ASSIGN_OR_RETURN(const bool got, (*reader)->Next(&line));
+    if (!got) return absl::OkStatus();
+    if (!(*reader)->finished()) break;
+    keep += static_cast<off_t>(line.size() + 1);
+  }
   if (::truncate(path.c_str(), keep) != 0) {
     return Errno("cannot cut the unfinished line of", path);
   }
@@ -165,13 +189,14 @@ absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
     const std::string& journal_dir) {
   const std::string path = absl::StrCat(journal_dir, "/", kAnchorsFile);
   std::vector<AuditArchiveAnchor> out;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return out;
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = OpenAnchorsFile(path);
+  if (!reader.ok()) return out;
   std::string line;
-  uint64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (in.eof()) break;  // an unfinished last line
+  while (true) {
+    LIENTHONG_ASSIGN_OR_RETURN(const bool got, (*reader)->Next(&line));
+    // An unfinished last line is a write cut short, not an anchor.
+    if (!got || !(*reader)->finished()) break;
+    const uint64_t number = (*reader)->line_number();
     AuditArchiveAnchor anchor;
     if (!ParseJson(line, &anchor)) {
       return absl::InvalidArgumentError(
@@ -235,8 +260,11 @@ absl::StatusOr<ArchiveCheck> CheckArchives(
       check.problem_sequence = anchor.manifest().last_sequence();
       return check;
     };
-    absl::StatusOr<std::string> bytes =
-        ReadWholeFile(absl::StrCat(folder, "/", kManifestFile));
+    absl::StatusOr<std::string> bytes = ReadWholeFile(
+        absl::StrCat(folder, "/", kManifestFile), kMaxManifestBytes);
+    if (absl::IsInvalidArgument(bytes.status())) {
+      return fail(std::string(bytes.status().message()));
+    }
     if (!bytes.ok()) return fail("its manifest is missing");
     if (Sha256Hex(*bytes) != anchor.manifest_sha256()) {
       return fail("its manifest is not the one its signed anchor names");
@@ -247,8 +275,15 @@ absl::StatusOr<ArchiveCheck> CheckArchives(
       return fail("it does not name the archive before it");
     }
     for (const auto& segment : manifest.segments()) {
+      // The manifest is signed, so its size for the file bounds the read
+      // (0: not recorded, no bound).
       absl::StatusOr<std::string> sha =
-          FileSha256(absl::StrCat(folder, "/", segment.name()));
+          FileSha256(absl::StrCat(folder, "/", segment.name()),
+                     segment.bytes() > 0 ? segment.bytes() : UINT64_MAX);
+      if (absl::IsInvalidArgument(sha.status())) {
+        return fail(absl::StrCat(segment.name(),
+                                 " was changed: ", sha.status().message()));
+      }
       if (!sha.ok()) return fail(absl::StrCat(segment.name(), " is missing"));
       if (*sha != segment.sha256()) {
         return fail(absl::StrCat(segment.name(), " was changed"));
@@ -410,8 +445,8 @@ absl::Status ClearUnanchored(const std::string& folder,
   if (!std::filesystem::exists(folder, error)) return absl::OkStatus();
   LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment,
                              MappedSegment::Open(first.path));
-  absl::StatusOr<std::string> bytes =
-      ReadWholeFile(absl::StrCat(folder, "/", kManifestFile));
+  absl::StatusOr<std::string> bytes = ReadWholeFile(
+      absl::StrCat(folder, "/", kManifestFile), kMaxManifestBytes);
   AuditArchiveManifest manifest;
   if (!bytes.ok() || !ParseJson(*bytes, &manifest) ||
       manifest.journal_id() != ToHex(segment.header().journal_id)) {

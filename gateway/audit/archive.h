@@ -20,6 +20,7 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
 #define LIENTHONG_GATEWAY_AUDIT_ARCHIVE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,12 +35,23 @@
 
 namespace lienthong::audit {
 
+// The largest MANIFEST.json a reader accepts. A manifest lists each
+// archived segment in about 120 bytes, so this holds over 500,000 segments
+// (over 500 GB even of the smallest, 1 MiB segments) in one archive, and
+// stops a manifest that never ends (/dev/zero) before it costs memory.
+inline constexpr size_t kMaxManifestBytes = 64 << 20;
+// The longest ARCHIVED line a reader accepts: an anchor is its manifest and
+// a few fields of its own.
+inline constexpr size_t kMaxArchiveAnchorLineBytes =
+    kMaxManifestBytes + (64 << 10);
+
 // Returns the live journal's archive anchors (file ARCHIVED), in order;
 // empty when there are none. Each anchor's manifest is the one its
 // manifest_sha256 names (its signature is not checked here:
-// VerifyArchiveAnchor). INVALID_ARGUMENT for a line that is not an anchor or
-// whose manifest is not the one it names, UNAVAILABLE when the file cannot
-// be read. Thread-safe.
+// VerifyArchiveAnchor). INVALID_ARGUMENT for a line that is not an anchor,
+// whose manifest is not the one it names, or longer than
+// kMaxArchiveAnchorLineBytes (unfinished or not), each naming the line's
+// number; UNAVAILABLE when the file cannot be read. Thread-safe.
 absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>>
 ReadArchiveAnchors(const std::string& journal_dir);
 
@@ -65,8 +77,10 @@ struct ArchiveCheck {
 // Checks the archives in `archive_dir` against `anchors` (signatures
 // already checked): each archive's folder and manifest present, the
 // manifest's SHA-256 the anchor's, each manifest naming the one before,
-// each segment file's SHA-256 the manifest's. A problem is a finding;
-// UNAVAILABLE only when a file cannot be read. Thread-safe.
+// each segment file's SHA-256 the manifest's. A problem is a finding (a
+// manifest over kMaxManifestBytes, or a segment file longer than its
+// manifest says, included: neither is read past that); UNAVAILABLE only
+// when a file cannot be read. Thread-safe.
 absl::StatusOr<ArchiveCheck> CheckArchives(
     const std::string& archive_dir,
     const std::vector<lienthong::v1::AuditArchiveAnchor>& anchors);

@@ -25,6 +25,20 @@ absl::Status StoreUnavailable() {
   return absl::UnavailableError("audit store unavailable");
 }
 
+// Callers append calls. Every other kind states what the log itself found
+// or counted, and readers take it as the log's word (a signed EPOCH_OPENED
+// record even ends a broken epoch in verification), so the log writes those
+// itself; a kind this code does not know is no caller's either.
+absl::Status CheckCallerKind(const AuditRecord& record) {
+  if (record.kind() == AuditRecord::CALL) return absl::OkStatus();
+  std::string kind(AuditRecord::Kind_Name(record.kind()));
+  if (kind.empty()) kind = absl::StrCat(static_cast<int>(record.kind()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "audit record of kind ", kind,
+      " refused: only CALL records are appended; the audit log writes the "
+      "other kinds itself"));
+}
+
 std::string DefaultJournalDir(const std::string& index_path) {
   const size_t slash = index_path.rfind('/');
   return slash == std::string::npos
@@ -341,11 +355,11 @@ absl::StatusOr<AuditRecord> AuditLog::AppendSync(AuditRecord record) {
 }
 
 void AuditLog::Enqueue(AuditRecord record, Done done) {
-  absl::Status status;
-  if (!record.has_time()) {
-    status = ToProtoTime(absl::Now(), record.mutable_time());
-  } else {
-    status = ValidateProtoTime(record.time());
+  absl::Status status = CheckCallerKind(record);
+  if (status.ok()) {
+    status = record.has_time()
+                 ? ValidateProtoTime(record.time())
+                 : ToProtoTime(absl::Now(), record.mutable_time());
   }
   if (record.node().empty()) record.set_node(options_.node);
   // Room for the sequence and the previous hash the writer adds: a record

@@ -189,7 +189,9 @@ class AuditLog {
   // `on_durable` is called exactly once: with OK once the record is
   // durable; with UNAVAILABLE when it could not be written (the log is
   // closed, full, not ready, or the disk failed) and is not in the log; or
-  // with INVALID_ARGUMENT for a time outside 1970..2262. It runs on the
+  // with INVALID_ARGUMENT for a time outside 1970..2262, a record too large
+  // for a journal frame, or a kind other than CALL (LOG_OPENED, EPOCH_OPENED
+  // and REFUSALS_COALESCED records are the log's own). It runs on the
   // writer thread (or, for errors found at once, on the calling thread
   // before Append returns), so it must be quick and must not call
   // AppendSync. Thread-safe.

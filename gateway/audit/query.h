@@ -15,6 +15,7 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_QUERY_H_
 #define LIENTHONG_GATEWAY_AUDIT_QUERY_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,14 @@ absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
 // Returns `filter` as the "key=value; ..." text of an AuditService
 // record's details (the citizen is in the record's own citizen fields).
 std::string FilterDetails(const QueryFilter& filter);
+
+// The longest export line a reader accepts (VerifyExportFile). A line is
+// one record or checkpoint, stored in a journal frame of at most
+// kMaxFramePayload bytes; as JSON a byte grows to at most 6 (a control
+// character is escaped as a backslash, 'u' and four hex digits), plus the
+// field names (about 1 KiB): 8 times the frame bounds every valid line, and
+// stops one that never ends.
+inline constexpr size_t kMaxExportLineBytes = 8 * kMaxFramePayload;
 
 // Returns `record` / `checkpoint` as one export line, '\n' included.
 std::string RecordJsonLine(const AuditRecord& record);

@@ -248,7 +248,8 @@ absl::StatusOr<HmacKey> HmacKey::FromBytes(std::string key,
 
 absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path,
                                           absl::string_view what) {
-  LIENTHONG_ASSIGN_OR_RETURN(std::string key, ReadWholeFile(path));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string key,
+                             ReadWholeFile(path, kMaxKeyFileBytes));
   key.erase(absl::StripTrailingAsciiWhitespace(key).size());
   return FromBytes(std::move(key), what);
 }

@@ -101,7 +101,8 @@ class HmacKey {
                                            absl::string_view what);
   // Returns the key held in the file at `path`: its bytes with trailing
   // whitespace removed. NOT_FOUND when the file cannot be read,
-  // INVALID_ARGUMENT when the key is too short.
+  // INVALID_ARGUMENT when the key is too short or the file larger than
+  // kMaxKeyFileBytes (file_util.h).
   static absl::StatusOr<HmacKey> FromFile(const std::string& path,
                                           absl::string_view what);
 
@@ -130,7 +131,7 @@ class CitizenKey {
   // Returns the key held in the file at `path`: its bytes with trailing
   // whitespace removed (GenerateHmacKeyFile writes 64 hex characters).
   // Fails with NOT_FOUND when the file cannot be read and INVALID_ARGUMENT
-  // when the key is too short.
+  // when the key is too short or the file too large (HmacKey::FromFile).
   static absl::StatusOr<CitizenKey> FromFile(const std::string& path);
 
   // Returns hex HMAC-SHA256(key, citizen_id), or "" for an empty ID.

@@ -56,7 +56,8 @@ PublicKey::PublicKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {
 }
 
 absl::StatusOr<PublicKey> PublicKey::FromPemFile(const std::string& path) {
-  LIENTHONG_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(path));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string pem,
+                             ReadWholeFile(path, kMaxKeyFileBytes));
   return FromPem(pem);
 }
 
@@ -111,7 +112,8 @@ bool PublicKey::Verify(absl::string_view message,
 }
 
 absl::StatusOr<SigningKey> SigningKey::FromPemFile(const std::string& path) {
-  LIENTHONG_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(path));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string pem,
+                             ReadWholeFile(path, kMaxKeyFileBytes));
   return FromPem(pem);
 }
 

@@ -47,7 +47,7 @@ class PublicKey {
   // Returns the key in a PEM file holding either a public key
   // ("BEGIN PUBLIC KEY") or an Ed25519 private key, whose public half is
   // taken. NOT_FOUND when the file cannot be read, INVALID_ARGUMENT when it
-  // holds no Ed25519 key.
+  // holds no Ed25519 key or is larger than kMaxKeyFileBytes (file_util.h).
   static absl::StatusOr<PublicKey> FromPemFile(const std::string& path);
   // As FromPemFile, from PEM text.
   static absl::StatusOr<PublicKey> FromPem(absl::string_view pem);
@@ -79,7 +79,7 @@ class SigningKey {
   // Returns the key in a PEM file (PKCS#8 "BEGIN PRIVATE KEY", as
   // GenerateSigningKeyFile and `openssl genpkey -algorithm ed25519` write).
   // NOT_FOUND when the file cannot be read, INVALID_ARGUMENT when it holds no
-  // Ed25519 private key.
+  // Ed25519 private key or is larger than kMaxKeyFileBytes (file_util.h).
   static absl::StatusOr<SigningKey> FromPemFile(const std::string& path);
   // As FromPemFile, from PEM text.
   static absl::StatusOr<SigningKey> FromPem(absl::string_view pem);

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/anchor.h"
 #include "gateway/audit/archive.h"
+#include "gateway/audit/file_util.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/walker.h"
@@ -213,20 +214,21 @@ class FileSource : public Source {
  private:
   absl::Status ReadLines(
       absl::FunctionRef<bool(uint64_t, const std::string&)> visit) {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path_));
+    absl::StatusOr<std::unique_ptr<LineReader>> reader =
+        LineReader::Open(path_, kMaxExportLineBytes, "export file");
+    if (!reader.ok()) {
+      return absl::NotFoundError(absl::StrCat("cannot open ", path_));
+    }
     std::string line;
-    uint64_t number = 0;
     uint64_t unreported = 0;
-    while (std::getline(in, line)) {
+    while (true) {
+      LIENTHONG_ASSIGN_OR_RETURN(const bool got, (*reader)->Next(&line));
+      if (!got) break;
       unreported += line.size() + 1;
       if (unreported >= kProgressBytes) Report(&unreported);
-      if (!visit(++number, line)) break;
+      if (!visit((*reader)->line_number(), line)) break;
     }
     Report(&unreported);
-    if (in.bad()) {
-      return absl::UnavailableError(absl::StrCat("cannot read ", path_));
-    }
     return absl::OkStatus();
   }
 

@@ -79,7 +79,11 @@
 // checkpoint's signature. Its checkpoints come first, so a file cut at the
 // end is TRUNCATED, and one whose first record lines were cut (a checkpoint
 // for an earlier record remains) is DELETED at the sequence before its
-// first record.
+// first record. One that holds no good checkpoint at all proves nothing (it
+// may have been stripped of them, or made up whole): CHECKPOINT_MISSING at
+// its first record, unless the anchors name a missing checkpoint. (A file
+// of only the records a running gateway has not signed yet reads so too:
+// export from an earlier time, or after a clean stop.)
 #ifndef LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 #define LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 
@@ -122,20 +126,23 @@ struct VerifyOptions {
 };
 
 // Verifies the journal in `journal_dir`. Returns the report (tampering is a
-// report, not an error: so is an ARCHIVED line that cannot be parsed or
-// whose manifest does not match its signed digest, as BAD_SIGNATURE);
-// INVALID_ARGUMENT without a key or for an anchor file or archive folder
-// that cannot be parsed; NOT_FOUND when the folder does not
-// exist; UNAVAILABLE when it cannot be read. Thread-safe; runs alongside a
-// writer.
+// report, not an error: so is an ARCHIVED line that cannot be parsed, is
+// longer than any anchor (archive.h) or whose manifest does not match its
+// signed digest, as BAD_SIGNATURE); INVALID_ARGUMENT without a key or for
+// an anchor file (a line over kMaxAnchorLineBytes included, named by its
+// number) or archive folder that cannot be parsed; NOT_FOUND when the
+// folder does not exist; UNAVAILABLE when it cannot be read. Thread-safe;
+// runs alongside a writer.
 absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
                                            const VerifyOptions& options);
 
 // Verifies an export file written by Export / ExportToFile (archive_dir
 // and until are not used). A line that is not a valid record or checkpoint
-// is EDITED at the sequence expected there. Returns the report, NOT_FOUND
-// when the file cannot be opened, or UNAVAILABLE when it cannot be read.
-// Thread-safe.
+// is EDITED at the sequence expected there. Returns the report; NOT_FOUND
+// when the file cannot be opened; INVALID_ARGUMENT, naming the file and the
+// line, for a line longer than kMaxExportLineBytes (query.h): no export
+// holds one, and reading on might never end (/dev/zero); or UNAVAILABLE
+// when it cannot be read. Thread-safe.
 absl::StatusOr<VerifyReport> VerifyExportFile(const std::string& path,
                                               const VerifyOptions& options);
 

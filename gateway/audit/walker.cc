@@ -50,10 +50,15 @@ struct LastCheckpoint {
   uint64_t every = 1;
 };
 
+// Returns "record a" or "records a..b".
+std::string RecordRange(uint64_t a, uint64_t b) {
+  return a == b ? absl::StrCat("record ", a)
+                : absl::StrCat("records ", a, "..", b);
+}
+
 // Returns "record a is" or "records a..b are".
 std::string Records(uint64_t a, uint64_t b) {
-  return a == b ? absl::StrCat("record ", a, " is")
-                : absl::StrCat("records ", a, "..", b, " are");
+  return absl::StrCat(RecordRange(a, b), a == b ? " is" : " are");
 }
 
 class Walker {
@@ -95,6 +100,9 @@ class Walker {
     if (!failed()) EndOfRecords();
     spans_.back().last_sequence = prev_sequence_;
     CheckAnchors();
+    // After the anchors: a checkpoint they hold and the file lacks says
+    // more precisely what was removed.
+    if (!failed()) CheckSigned();
     return Report();
   }
 
@@ -427,6 +435,24 @@ class Walker {
              c.sequence(), ": ", Records(prev_sequence_ + 1, c.sequence()),
              " cut off"),
          c.index());
+  }
+
+  // A partial export takes its first record's link on trust, so only a
+  // checkpoint it holds proves its records (through the chain, those before
+  // the checkpoint too). Holding none, it proves nothing: it may have been
+  // stripped of them, or made up whole, as hashes are unkeyed. It is not
+  // the unsigned tail a journal may end with either: that follows a
+  // checkpoint the walk checked, within its cadence. A walk from a signed
+  // head (a journal, a whole export) is held to the cadence instead.
+  void CheckSigned() {
+    if (!partial_ || last_cp_.known || report_.records_checked() == 0) return;
+    Fail(VerifyReport::CHECKPOINT_MISSING, first_sequence_,
+         absl::StrCat("no signed checkpoint covers ",
+                      RecordRange(first_sequence_, prev_sequence_),
+                      ": the export holds no checkpoint from its first record "
+                      "on, so nothing proves them (its checkpoints were "
+                      "removed, or none was written yet: export from an "
+                      "earlier time, or after a clean stop)"));
   }
 
   // Every anchored checkpoint must be in the journal, the same.

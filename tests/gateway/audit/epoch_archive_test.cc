@@ -617,5 +617,58 @@ TEST_F(OperatorTest, NothingRecentIsArchived) {
   EXPECT_TRUE(Verify().intact());
 }
 
+// Must show: an archive file swapped for one that never ends (/dev/zero)
+// is read only up to what its format allows: a segment up to its size in
+// the signed manifest, a manifest up to kMaxManifestBytes, ARCHIVED up to
+// kMaxArchiveAnchorLineBytes a line; each is named, and the genuine files
+// still verify.
+TEST_F(OperatorTest, ArchiveFilesThatNeverEndAreReadOnlyToTheirLimits) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));
+  ArchiveOptions archive = Archiving();
+  auto first = ArchiveSegments(archive);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_FALSE(first->segments.empty());
+  EXPECT_TRUE(Verify(true, archive.archive_dir).intact());
+  // Swaps `path` for /dev/zero, calls `check`, and puts it back.
+  auto swapped = [](const std::string& path,
+                    const std::function<void()>& check) {
+    std::filesystem::rename(path, path + ".kept");
+    std::filesystem::create_symlink("/dev/zero", path);
+    check();
+    std::filesystem::remove(path);
+    std::filesystem::rename(path + ".kept", path);
+  };
+  const std::string segment =
+      absl::StrCat(first->folder, "/", first->segments.front());
+  swapped(segment, [&] {
+    const VerifyReport report = Verify(true, archive.archive_dir);
+    EXPECT_EQ(report.problem(), VerifyReport::CORRUPT) << report.detail();
+    EXPECT_THAT(report.detail(), HasSubstr(absl::StrCat(
+                                     first->segments.front(), " was changed: '",
+                                     segment, "' is longer than")));
+  });
+  const std::string manifest = first->folder + "/MANIFEST.json";
+  swapped(manifest, [&] {
+    const VerifyReport report = Verify(true, archive.archive_dir);
+    EXPECT_EQ(report.problem(), VerifyReport::CORRUPT) << report.detail();
+    EXPECT_THAT(report.detail(),
+                HasSubstr(absl::StrCat("'", manifest, "' is larger than ",
+                                       kMaxManifestBytes, " bytes")));
+  });
+  const std::string anchors = options_.journal_dir + "/ARCHIVED";
+  swapped(anchors, [&] {
+    const std::string refused = absl::StrCat(
+        "archive anchors file '", anchors, "' line 1 is longer than ",
+        kMaxArchiveAnchorLineBytes, " bytes");
+    EXPECT_THAT(
+        ReadArchiveAnchors(options_.journal_dir),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(refused)));
+    const VerifyReport report = Verify();
+    EXPECT_EQ(report.problem(), VerifyReport::BAD_SIGNATURE) << report.detail();
+    EXPECT_THAT(report.detail(), HasSubstr(refused));
+  });
+  EXPECT_TRUE(Verify(true, archive.archive_dir).intact());
+}
+
 }  // namespace
 }  // namespace lienthong::audit

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/anchor.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/record.h"
@@ -29,7 +30,10 @@ using ::lienthong::audit::testutil::ReadEntries;
 using ::lienthong::audit::testutil::ScratchDir;
 using ::lienthong::audit::testutil::TestOptions;
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Offline verification of exports.
 
@@ -257,6 +261,85 @@ TEST_F(ExportTest, AnExportStrippedOfItsCheckpointsIsCaughtByTheAnchors) {
   EXPECT_EQ(report.first_bad_sequence(), first_signed) << report.detail();
 }
 
+// Must show: a partial export takes its first record's link on trust, so
+// stripped of every checkpoint nothing signed covers its records; without
+// the anchors it is not intact, at its first record.
+TEST_F(ExportTest, APartialExportWithNoCheckpointIsNotIntactWithoutAnchors) {
+  auto from = ParseExportLine(lines_[RecordLine(lines_, 1501)]);
+  ASSERT_THAT(from, IsOk());
+  const std::string since = dir_.File("since.jsonl");
+  ASSERT_THAT(ExportToFile(log_->options().journal_dir,
+                           FromProtoTime(from->record.time()), since),
+              IsOk());
+  std::vector<std::string> lines = ReadLines(since);
+  lines.erase(std::remove_if(lines.begin(), lines.end(),
+                             [](const std::string& line) {
+                               return IsCheckpointLine(line);
+                             }),
+              lines.end());
+  ASSERT_FALSE(lines.empty());
+  auto first = ParseExportLine(lines.front());
+  ASSERT_THAT(first, IsOk());
+  const uint64_t first_sequence = first->record.sequence();
+  ASSERT_GT(first_sequence, 1u);  // partial: not checked from the genesis
+
+  const VerifyReport report = VerifyLines(lines);
+  EXPECT_FALSE(report.intact());
+  EXPECT_EQ(VerifyReport::Problem_Name(report.problem()),
+            VerifyReport::Problem_Name(VerifyReport::CHECKPOINT_MISSING))
+      << report.detail();
+  EXPECT_EQ(report.first_bad_sequence(), first_sequence) << report.detail();
+  EXPECT_THAT(report.detail(),
+              HasSubstr(absl::StrCat("no signed checkpoint covers records ",
+                                     first_sequence, "..", kExported)));
+  EXPECT_EQ(report.checkpoints_checked(), 0u);
+}
+
+// A running log's records after its last checkpoint are its normal
+// unsigned tail: the journal verifies with them, within the cadence. An
+// export of only those records holds no checkpoint, anchors or not, so
+// nothing proves them; once the log signs them (here at its clean stop),
+// the same export verifies.
+TEST(UnsignedTailTest, AnExportOfOnlyUnsignedRecordsIsNotIntactUntilSigned) {
+  ScratchDir dir;
+  auto opened = AuditLog::Open(TestOptions(dir));
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<AuditLog> log = *std::move(opened);
+  // Records 2..11 after the OPENED checkpoint of record 1, sample i at
+  // base + i s, so that the export below starts at record 5 exactly.
+  const absl::Time base = absl::Now() + absl::Hours(1);
+  ASSERT_THAT(AppendMany(*log, 1, 10, base), IsOk());
+  auto journal = log->Verify();
+  ASSERT_THAT(journal, IsOk());
+  EXPECT_TRUE(journal->intact()) << journal->DebugString();
+  EXPECT_EQ(journal->last_sequence(), 11u);
+  EXPECT_EQ(journal->last_checkpoint_sequence(), 1u);
+
+  const std::string path = dir.File("tail.jsonl");
+  const std::string& journal_dir = log->options().journal_dir;
+  ASSERT_THAT(ExportToFile(journal_dir, base + absl::Seconds(4), path), IsOk());
+  VerifyOptions options;
+  options.key = &log->public_key();
+  options.anchor_file = log->options().anchor_file;
+  auto tail = VerifyExportFile(path, options);
+  ASSERT_THAT(tail, IsOk());
+  EXPECT_FALSE(tail->intact());
+  EXPECT_EQ(VerifyReport::Problem_Name(tail->problem()),
+            VerifyReport::Problem_Name(VerifyReport::CHECKPOINT_MISSING))
+      << tail->detail();
+  EXPECT_EQ(tail->first_bad_sequence(), 5u) << tail->detail();
+  EXPECT_THAT(tail->detail(),
+              HasSubstr("no signed checkpoint covers records 5..11"));
+
+  ASSERT_THAT(log->Close(), IsOk());
+  ASSERT_THAT(ExportToFile(journal_dir, base + absl::Seconds(4), path), IsOk());
+  auto signed_tail = VerifyExportFile(path, options);
+  ASSERT_THAT(signed_tail, IsOk());
+  EXPECT_TRUE(signed_tail->intact()) << signed_tail->DebugString();
+  EXPECT_EQ(signed_tail->checkpoints_checked(), 1u);  // the clean stop's
+  EXPECT_EQ(signed_tail->last_checkpoint_sequence(), 11u);
+}
+
 TEST_F(ExportTest, MissingFileIsNotFound) {
   EXPECT_THAT(
       VerifyExportFile(dir_.File("missing.jsonl"), options_),
@@ -312,6 +395,16 @@ TEST_F(ExportTest, TamperingWithTheFileIsCaught) {
                      lines.begin() + RecordLine(lines, 1501));
        },
        VerifyReport::DELETED, 1500},
+      {"strip every checkpoint",
+       [](std::vector<std::string>& lines) {
+         lines.erase(std::remove_if(lines.begin(), lines.end(),
+                                    [](const std::string& line) {
+                                      return IsCheckpointLine(line);
+                                    }),
+                     lines.end());
+       },
+       // From the genesis the first record must be signed at once.
+       VerifyReport::CHECKPOINT_MISSING, 1},
       {"flip a checkpoint signature",
        [](std::vector<std::string>& lines) {
          std::string& line = lines[CheckpointLine(lines, 2000)];
@@ -334,6 +427,94 @@ TEST_F(ExportTest, TamperingWithTheFileIsCaught) {
     EXPECT_EQ(report.first_bad_sequence(), c.first_bad_sequence)
         << report.detail();
   }
+}
+
+// Must show: an export line longer than any record or checkpoint line can
+// be is refused, naming the file and the line but not its content, before
+// memory runs out; a line at the limit is only a record that is not valid.
+TEST_F(ExportTest, AnExportLineLongerThanAnyRecordIsRefusedByItsNumber) {
+  auto genuine = VerifyExportFile(path_, options_);
+  ASSERT_THAT(genuine, IsOk());
+  EXPECT_TRUE(genuine->intact()) << genuine->DebugString();
+
+  std::vector<std::string> lines = lines_;
+  const size_t at = RecordLine(lines, 777);
+  lines[at] = std::string(kMaxExportLineBytes, 'x');
+  const VerifyReport at_limit = VerifyLines(lines);
+  EXPECT_EQ(at_limit.problem(), VerifyReport::EDITED) << at_limit.detail();
+  EXPECT_EQ(at_limit.first_bad_sequence(), 777u);
+
+  lines[at].push_back('x');
+  const std::string path = dir_.File("long-line.jsonl");
+  WriteLines(path, lines);
+  EXPECT_THAT(
+      VerifyExportFile(path, options_),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr(absl::StrCat("export file '", path, "' line ",
+                                            at + 1, " is longer than ",
+                                            kMaxExportLineBytes, " bytes")),
+                     Not(HasSubstr("xxxx")))));
+}
+
+// Must show: `audit verify /dev/zero` and `--anchors /dev/zero` (a line
+// that never ends) stop at their format's line limit.
+TEST_F(ExportTest, DevZeroIsRefusedAtTheLineLimitAsAnExportAndAsAnchors) {
+  EXPECT_THAT(VerifyExportFile("/dev/zero", options_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(
+                           "export file '/dev/zero' line 1 is longer than ",
+                           kMaxExportLineBytes, " bytes"))));
+  const auto refused = StatusIs(
+      absl::StatusCode::kInvalidArgument,
+      HasSubstr(absl::StrCat("anchor file '/dev/zero' line 1 is longer than ",
+                             kMaxAnchorLineBytes, " bytes")));
+  options_.anchor_file = "/dev/zero";
+  EXPECT_THAT(VerifyExportFile(path_, options_), refused);
+  EXPECT_THAT(VerifyJournal(log_->options().journal_dir, options_), refused);
+  EXPECT_THAT(ReadLastAnchor("/dev/zero"), refused);
+}
+
+// Must show: an anchor line longer than any checkpoint line is refused by
+// its number, ended or not, by `verify --anchors` and the gateway's start-up
+// check alike; the genuine file still verifies, and a line at the limit is
+// only a line that is not a checkpoint.
+TEST_F(ExportTest, AnAnchorLineLongerThanAnyCheckpointIsRefusedByItsNumber) {
+  const std::string journal = log_->options().journal_dir;
+  options_.anchor_file = log_->options().anchor_file;
+  auto genuine = VerifyJournal(journal, options_);
+  ASSERT_THAT(genuine, IsOk());
+  EXPECT_TRUE(genuine->intact()) << genuine->DebugString();
+  EXPECT_GT(genuine->anchors_checked(), 0u);
+
+  std::vector<std::string> lines = ReadLines(options_.anchor_file);
+  ASSERT_FALSE(lines.empty());
+  const std::string path = dir_.File("long-anchors.jsonl");
+  const std::string line = absl::StrCat("line ", lines.size() + 1);
+  lines.push_back(std::string(kMaxAnchorLineBytes, 'x'));
+  WriteLines(path, lines);
+  EXPECT_THAT(ReadAnchorFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(line + " is not a checkpoint")));
+
+  lines.back().push_back('x');
+  WriteLines(path, lines);
+  const auto refused =
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr(absl::StrCat("anchor file '", path, "' ", line,
+                                            " is longer than ",
+                                            kMaxAnchorLineBytes, " bytes")),
+                     Not(HasSubstr("xxxx"))));
+  options_.anchor_file = path;
+  EXPECT_THAT(ReadAnchorFile(path), refused);
+  EXPECT_THAT(ReadLastAnchor(path), refused);
+  EXPECT_THAT(VerifyJournal(journal, options_), refused);
+  // Unended, it is no crash's unfinished line either: none is that long.
+  const std::string last = lines.back();
+  lines.pop_back();
+  WriteLines(path, lines);
+  std::ofstream(path, std::ios::app | std::ios::binary) << last;
+  EXPECT_THAT(ReadAnchorFile(path), refused);
+  EXPECT_THAT(ReadLastAnchor(path), refused);
 }
 
 }  // namespace
