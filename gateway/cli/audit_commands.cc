@@ -14,6 +14,7 @@
 #include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
+#include "gateway/cli/read_file.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 
@@ -91,6 +92,23 @@ constexpr double kVerifyTimeoutSeconds = 300;
 bool FileExists(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0;
+}
+
+// The public key in the PEM file of --public-key. INVALID_ARGUMENT naming
+// the option when the file cannot be read, is over kMaxPemFileBytes or
+// holds no Ed25519 key.
+absl::StatusOr<audit::PublicKey> LoadPublicKey(const std::string& file) {
+  absl::StatusOr<std::string> pem = ReadFileAtMost(file, kMaxPemFileBytes);
+  if (!pem.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--public-key ", file, ": ", pem.status().message()));
+  }
+  absl::StatusOr<audit::PublicKey> key = audit::PublicKey::FromPem(*pem);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--public-key: ", key.status().message()));
+  }
+  return key;
 }
 
 }  // namespace
@@ -194,13 +212,8 @@ ExitCode RunAuditVerifyOffline(const OfflineVerifyArgs& args,
     return ReportUsageError(
         absl::InvalidArgumentError("--archive is used with --journal"), err);
   }
-  absl::StatusOr<audit::PublicKey> key =
-      audit::PublicKey::FromPemFile(args.public_key);
-  if (!key.ok()) {
-    return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(
-                                "--public-key: ", key.status().message())),
-                            err);
-  }
+  absl::StatusOr<audit::PublicKey> key = LoadPublicKey(args.public_key);
+  if (!key.ok()) return ReportUsageError(key.status(), err);
   if (!args.key_sha256.empty()) {
     if (absl::Status pin = audit::CheckPin(*key, args.key_sha256); !pin.ok()) {
       return ReportUsageError(absl::InvalidArgumentError(absl::StrCat(

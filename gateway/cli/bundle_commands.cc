@@ -1,10 +1,9 @@
 #include "gateway/cli/bundle_commands.h"
 
-#include <fstream>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -14,6 +13,7 @@
 #include "gateway/cli/args.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
+#include "gateway/cli/read_file.h"
 #include "gateway/cli/sync_commands.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/codes.h"
@@ -27,6 +27,12 @@ namespace {
 
 using lienthong::v1::Bundle;
 using lienthong::v1::BundleService;
+
+// The request goes in one call, which the gateway refuses over its
+// listener.limits.max_message_bytes (1 MiB unless configured otherwise). A
+// real one is a few KiB of JSON: the gateway takes no name or address over
+// a few hundred bytes (gateway/bundle/bundle_data.cc).
+constexpr size_t kMaxStartFileBytes = kGatewayDefaultMaxMessageBytes;
 
 constexpr char kStartExamples[] =
     R"(lienthong bundle start --file deploy/examples/bundle-birth.json \
@@ -249,16 +255,15 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
         "--file is required: the request as JSON (see "
         "deploy/examples/bundle-birth.json)");
   }
-  std::ifstream in(args.file);
-  if (!in) {
+  absl::StatusOr<std::string> text =
+      ReadFileAtMost(args.file, kMaxStartFileBytes);
+  if (!text.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--file ", args.file, ": cannot be read"));
+        absl::StrCat("--file ", args.file, ": ", text.status().message()));
   }
-  std::stringstream text;
-  text << in.rdbuf();
   google::protobuf::util::JsonParseOptions json;
-  if (auto parsed = google::protobuf::util::JsonStringToMessage(text.str(),
-                                                                &request, json);
+  if (auto parsed =
+          google::protobuf::util::JsonStringToMessage(*text, &request, json);
       !parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--file ", args.file,

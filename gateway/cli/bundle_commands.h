@@ -76,7 +76,10 @@ struct BundleWatchOptions {
 
 // Returns the request `args` describe: the file's JSON (StartBundleRequest
 // with proto field names) with the options applied over it. Fails with
-// INVALID_ARGUMENT naming the option or the file's problem. Thread-safe.
+// INVALID_ARGUMENT naming the option or the file's problem: "--file <path>:
+// cannot read: <why>", "--file <path>: larger than 1 MiB" (the gateway's
+// default limit for a call; a longer file is not read past it), a JSON
+// error without the file's values. Thread-safe.
 absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
     const BundleStartArgs& args);
 

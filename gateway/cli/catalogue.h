@@ -37,12 +37,15 @@
 //   missing name | missing level | wrong level | invalid UTF-8 (naming the
 //   key and the byte) | control character | over-long value or list |
 //   unknown or repeated key (JSON) | wrong JSON type | CSV record with the
-//   wrong number of fields or a stray quote.
+//   wrong number of fields (with only the first of its quote problems) or
+//   a stray quote.
 // File problems stop parsing (a status, not row errors): unreadable file,
 // unknown extension, UTF-16 file, JSON syntax error, wrong top-level shape,
 // CSV header with an unknown, repeated or missing required column, no rows,
 // more rows (good and bad) than the gateway takes in one catalogue
-// (sync::kMaxCatalogueSize, 20000): reading stops at the row after it.
+// (sync::kMaxCatalogueSize, 20000): reading stops at the row after it; a CSV
+// record of more than 1000 fields, or with a field longer than 1 MiB
+// ("line 3: more than 1000 fields", "line 3: field 2 is longer than 1 MiB").
 #ifndef LIENTHONG_GATEWAY_CLI_CATALOGUE_H_
 #define LIENTHONG_GATEWAY_CLI_CATALOGUE_H_
 

@@ -89,6 +89,19 @@ inline constexpr int kMaxCatalogueRows = sync::kMaxCatalogueSize;
 // 20000 procedures, ...", for the readers to place (line, column).
 std::string TooManyRows();
 
+// Most fields a CSV record may have, far above the kFieldCount columns a
+// catalogue has. The reader stops at the field after it (a file problem),
+// so that one record of millions of commas does not take a string each.
+inline constexpr size_t kMaxCsvFields = 1000;
+
+// Longest CSV field, in bytes: above the longest cell that can be valid, a
+// list of kMaxListEntries entries of kMaxValueBytes each. A longer one is a
+// file problem, before it is copied, split or normalised.
+inline constexpr size_t kMaxCsvFieldMiB = 1;
+inline constexpr size_t kMaxCsvFieldBytes = kMaxCsvFieldMiB << 20;
+static_assert(kMaxCsvFieldBytes >
+              size_t{kMaxListEntries} * (size_t{kMaxValueBytes} + 1));
+
 struct RawValue {
   // Had the wrong JSON type (already reported): not "missing" as well.
   bool wrong_type = false;

@@ -31,14 +31,22 @@ class CsvSplitter {
   explicit CsvSplitter(absl::string_view text) : text_(text) {}
 
   // Reads the next record into `record`. Returns false, leaving `record`
-  // as it was, when the text has no more.
+  // as it was, when the text has no more or the record is over a limit
+  // (status() then says which).
   bool Next(CsvRecord& record) {
     if (done_ || pos_ >= text_.size()) return false;
-    record = CsvRecord();
-    record.line = line_;
-    done_ = !ReadRecord(record);
+    CsvRecord next;
+    next.line = line_;
+    done_ = !ReadRecord(next);
+    if (!status_.ok()) return false;
+    record = std::move(next);
     return true;
   }
+
+  // OK, or the file problem that stopped the reading: INVALID_ARGUMENT
+  // "line N: more than 1000 fields" or "line N: field F is longer than
+  // 1 MiB". Names no text of the file.
+  const absl::Status& status() const { return status_; }
 
  private:
   bool AtLineEnd(size_t p) const {
@@ -48,36 +56,53 @@ class CsvSplitter {
   }
 
   // Reads the fields of one record into `record`. Returns false when an
-  // unclosed quote swallowed the rest of the text.
+  // unclosed quote swallowed the rest of the text, or the record is over a
+  // limit (status_ is then set).
   bool ReadRecord(CsvRecord& record) {
-    const size_t n = text_.size();
     while (true) {
       const size_t number = record.fields.size() + 1;
+      if (number > kMaxCsvFields) {
+        return Stop(record,
+                    absl::StrCat("more than ", kMaxCsvFields, " fields"));
+      }
       std::string field;
-      if (text_[pos_] == '"') {
-        if (!ReadQuoted(number, record, field)) {
-          record.unclosed = true;
-          record.fields.push_back(std::move(field));
-          return false;
-        }
-      } else {
-        ReadPlain(number, record, field);
+      const bool closed = ReadField(number, record, field);
+      if (closed && field.size() > kMaxCsvFieldBytes) {
+        return Stop(record, absl::StrCat("field ", number, " is longer than ",
+                                         kMaxCsvFieldMiB, " MiB"));
       }
       record.fields.push_back(std::move(field));
-      if (pos_ < n && text_[pos_] == ',') {
+      if (!closed) {
+        record.unclosed = true;
+        return false;
+      }
+      if (pos_ < text_.size() && text_[pos_] == ',') {
         ++pos_;
-        if (pos_ == n) {
-          record.fields.emplace_back();
-          return true;
-        }
         continue;
       }
-      if (pos_ < n) {  // at a line end
+      if (pos_ < text_.size()) {  // at a line end
         pos_ += text_[pos_] == '\r' ? 2 : 1;
         ++line_;
       }
       return true;
     }
+  }
+
+  // Ends the reading with the file problem `what` of `record`.
+  bool Stop(const CsvRecord& record, absl::string_view what) {
+    status_ = absl::InvalidArgumentError(
+        absl::StrCat("line ", record.line, ": ", what));
+    return false;
+  }
+
+  // Reads field `number` of `record`, quoted or not. Returns false when its
+  // quote is never closed.
+  bool ReadField(size_t number, CsvRecord& record, std::string& field) {
+    if (pos_ < text_.size() && text_[pos_] == '"') {
+      return ReadQuoted(number, record, field);
+    }
+    ReadPlain(number, record, field);
+    return true;
   }
 
   // A quoted field, field `number` of `record`. Returns false when the
@@ -140,8 +165,10 @@ class CsvSplitter {
   absl::string_view text_;
   size_t pos_ = 0;
   int line_ = 1;
-  // An unclosed quote swallowed the rest of the text.
+  // An unclosed quote swallowed the rest of the text, or a record was over
+  // a limit.
   bool done_ = false;
+  absl::Status status_;
 };
 
 bool IsBlank(const CsvRecord& record) {
@@ -206,6 +233,9 @@ RawRow RowOfRecord(const CsvRecord& record,
     return raw;
   }
   if (record.fields.size() != columns.size()) {
+    // Its first syntax problem often says why (a stray quote before a ','),
+    // the others, up to one a field, would only pile up.
+    raw.errors.resize(std::min<size_t>(raw.errors.size(), 1));
     raw.errors.push_back(absl::StrCat("has ", record.fields.size(),
                                       " fields, the header has ",
                                       columns.size()));
@@ -226,15 +256,13 @@ RawRow RowOfRecord(const CsvRecord& record,
   return raw;
 }
 
-}  // namespace
-
-absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
-  // Record by record, so that blank records are dropped without being kept
-  // and a file with too many rows stops at the first one too many.
-  CsvSplitter splitter(text);
-  CsvRecord header;
+// Reads the header: the first record that is not blank. Fails with
+// INVALID_ARGUMENT when there is none, it has a syntax problem or the
+// splitter stopped.
+absl::Status ReadHeader(CsvSplitter& splitter, CsvRecord& header) {
   do {
     if (!splitter.Next(header)) {
+      if (!splitter.status().ok()) return splitter.status();
       return absl::InvalidArgumentError(
           "the file is empty; the first line must name the columns, e.g. "
           "code,name,field,level");
@@ -244,6 +272,17 @@ absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
     return absl::InvalidArgumentError(absl::StrCat(
         "line ", header.line, " (the header): ", header.errors.front()));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
+  // Record by record, so that blank records are dropped without being kept
+  // and a file with too many rows stops at the first one too many.
+  CsvSplitter splitter(text);
+  CsvRecord header;
+  if (absl::Status s = ReadHeader(splitter, header); !s.ok()) return s;
   std::vector<const FieldSpec*> columns;
   if (absl::Status s = MapColumns(header, columns); !s.ok()) return s;
   int count = 0;
@@ -256,7 +295,7 @@ absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows) {
     }
     rows.push_back(RowOfRecord(record, columns));
   }
-  return absl::OkStatus();
+  return splitter.status();
 }
 
 }  // namespace lienthong::cli::catalogue_internal

@@ -5,17 +5,14 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "gateway/cli/read_file.h"
 #include "gateway/cli/version.h"
 #include "gateway/status/status_macros.h"
 #include "grpcpp/create_channel.h"
@@ -53,15 +50,11 @@ absl::Status FileError(absl::string_view option, absl::string_view file,
 
 absl::StatusOr<std::string> ReadFile(absl::string_view option,
                                      const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    return FileError(option, file,
-                     absl::StrCat("cannot read: ", std::strerror(errno)));
+  absl::StatusOr<std::string> contents = ReadFileAtMost(file, kMaxPemFileBytes);
+  if (!contents.ok()) {
+    return FileError(option, file, contents.status().message());
   }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) return FileError(option, file, "read error");
-  return contents.str();
+  return contents;
 }
 
 BioPtr MemoryBio(const std::string& pem) {

@@ -44,8 +44,9 @@ void AddConnectionOptions(CLI::App& command, ConnectionOptions& options);
 // connection is made by the first call. Fails, before any connection, with
 //  - INVALID_ARGUMENT (a usage error) when --server, --cert or --key is
 //    missing or --timeout is not positive;
-//  - FAILED_PRECONDITION when a file cannot be read, is not PEM of the right
-//    kind, the key does not match the certificate, or the certificate has
+//  - FAILED_PRECONDITION when a file cannot be read, holds more than
+//    kMaxPemFileBytes (1 MiB, read_file.h), is not PEM of the right kind,
+//    the key does not match the certificate, or the certificate has
 //    expired. The message names the option and the file.
 // Thread-safe.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(

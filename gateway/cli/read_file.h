@@ -1,6 +1,7 @@
 // Reading a file the user names on the command line (a catalogue, a file of
-// status updates) whole into memory, within a size: only what the file
-// holds is allocated, and the reading stops as soon as it passes the limit.
+// status updates, a bundle's request, a PEM file) whole into memory, within
+// a size: only what the file holds is allocated, and the reading stops as
+// soon as it passes the limit.
 #ifndef LIENTHONG_GATEWAY_CLI_READ_FILE_H_
 #define LIENTHONG_GATEWAY_CLI_READ_FILE_H_
 
@@ -10,6 +11,11 @@
 #include "absl/status/statusor.h"
 
 namespace lienthong::cli {
+
+// Most a PEM file the tool reads may hold (--ca, --cert, --key, the audit
+// keys): a system's whole CA bundle is about 200 KiB, a key or a
+// certificate chain a few KiB.
+inline constexpr size_t kMaxPemFileBytes = size_t{1} << 20;
 
 // Returns the contents of the file at `path`. Fails with
 // FAILED_PRECONDITION "cannot read: <the system's reason>" when it cannot be

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/cli/run_cli.h"
@@ -144,6 +145,32 @@ TEST_F(AppTest, TlsFilesDefaultFromEnvironment) {
   r = RunLienthong({"verify", "--id", "033085012345", "--name", "An", "--cert",
                     "/nonexistent/flag.pem"});
   EXPECT_THAT(r.err, HasSubstr("--cert /nonexistent/flag.pem"));
+}
+
+// A TLS file is read within a limit (1 MiB, far above a system's whole CA
+// bundle): one with no end is refused, not read into memory.
+TEST_F(AppTest, TlsFilesAreReadWithinALimit) {
+  SetOfficerEnvironment();
+  const std::vector<std::string> verify = {"verify", "--id", "033085012345",
+                                           "--name", "An"};
+  const struct {
+    std::vector<std::string> files;
+    const char* message;
+  } kCases[] = {
+      {{"--ca", "/dev/zero", "--cert", "/dev/null", "--key", "/dev/null"},
+       "--ca /dev/zero: larger than 1 MiB"},
+      {{"--cert", "/dev/zero", "--key", "/dev/null"},
+       "--cert /dev/zero: larger than 1 MiB"},
+      {{"--cert", "/dev/null", "--key", "/dev/zero"},
+       "--key /dev/zero: larger than 1 MiB"},
+  };
+  for (const auto& c : kCases) {
+    std::vector<std::string> args = verify;
+    args.insert(args.end(), c.files.begin(), c.files.end());
+    Result r = RunLienthong(args);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err, absl::StrCat("lienthong: tls: ", c.message, "\n"));
+  }
 }
 
 TEST_F(AppTest, HelpOnEveryCommandHasExamplesAndExitCodes) {

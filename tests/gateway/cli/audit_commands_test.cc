@@ -117,6 +117,12 @@ TEST_F(AuditCommandsTest, BadCommandLinesAreUsageErrorsBeforeAnyConnection) {
       {{"audit", "verify", "--file", "x", "--archive", "a", "--public-key",
         "k"},
        "--archive is used with --journal"},
+      // Key files are read within a limit: one with no end is refused.
+      {{"audit", "verify", "--file", "x", "--public-key", "/dev/zero"},
+       "--public-key /dev/zero: larger than 1 MiB"},
+      {{"audit", "new-epoch", "--journal", "/tmp", "--signing-key", "/dev/zero",
+        "--operator", "me", "--reason", "why"},
+       "--signing-key /dev/zero: larger than 1 MiB"},
       {{"audit", "export", "--out", "x.jsonl"}, "--journal is required"},
       {{"audit", "export", "--journal", "/nonexistent/j", "--out", "x"},
        "--journal: no such folder"},

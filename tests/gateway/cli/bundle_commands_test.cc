@@ -3,12 +3,15 @@
 // (nothing sent), and the tables of a bundle and of a list.
 #include "gateway/cli/bundle_commands.h"
 
+#include <cstddef>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/cli/sync_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/cli/run_cli.h"
@@ -86,9 +89,11 @@ TEST(BundleCommandsTest, StartRefusesBadInputNamingTheOption) {
   BundleStartArgs no_file = StartArgs("");
   EXPECT_THAT(BuildStartBundleRequest(no_file).status().message(),
               HasSubstr("--file is required"));
-  EXPECT_THAT(
-      BuildStartBundleRequest(StartArgs("/nonexistent/b.json")).status().message(),
-      HasSubstr("cannot be read"));
+  EXPECT_EQ(
+      BuildStartBundleRequest(StartArgs("/nonexistent/b.json"))
+          .status()
+          .message(),
+      "--file /nonexistent/b.json: cannot read: No such file or directory");
   const std::string broken = WriteTemp("broken.json", R"({"kind": "BIRTH", )");
   EXPECT_THAT(BuildStartBundleRequest(StartArgs(broken)).status().message(),
               HasSubstr("not a StartBundleRequest"));
@@ -112,6 +117,36 @@ TEST(BundleCommandsTest, StartRefusesBadInputNamingTheOption) {
   officer.officer.account.clear();
   EXPECT_THAT(BuildStartBundleRequest(officer).status().message(),
               HasSubstr("--officer-account"));
+}
+
+// The request goes in one call, which the gateway refuses over its default
+// listener.limits.max_message_bytes: a larger file is refused, and an endless
+// one is not read into memory.
+TEST(BundleCommandsTest, StartReadsAFileOnlyUpToTheGatewaysMessageLimit) {
+  ASSERT_EQ(kGatewayDefaultMaxMessageBytes, size_t{1} << 20);
+  // Valid JSON, padded with spaces to the limit: read whole.
+  std::string padded = kBirthJson;
+  padded.append(kGatewayDefaultMaxMessageBytes - padded.size(), ' ');
+  auto request =
+      BuildStartBundleRequest(StartArgs(WriteTemp("at_limit.json", padded)));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->birth().mother().full_name(), "Lê Thị Hoa");
+  // One byte more, or no end at all.
+  const std::string over = WriteTemp("over_limit.json", padded + " ");
+  for (const std::string& file : {over, std::string("/dev/zero")}) {
+    SCOPED_TRACE(file);
+    const absl::Status status =
+        BuildStartBundleRequest(StartArgs(file)).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(),
+              absl::StrCat("--file ", file, ": larger than 1 MiB"));
+  }
+  // A usage error, before any connection.
+  auto result = RunLienthong({"bundle", "start", "--file", "/dev/zero"});
+  EXPECT_EQ(result.code, static_cast<int>(ExitCode::kUsage));
+  EXPECT_EQ(result.err,
+            "lienthong: usage: --file /dev/zero: larger than 1 MiB\n");
+  EXPECT_EQ(result.out, "");
 }
 
 TEST(BundleCommandsTest, ResolveIsARetryWithCorrectionsOrAStopWithAReason) {
