@@ -21,10 +21,12 @@
 // not even around a failure. A dead procedure item is different: a later
 // catalogue change of the same procedure supersedes it (it leaves the
 // dead-letter list), because the new content replaces it. So is a dead
-// registration blocking its dossier: a registration queued later (its
-// content changed, see Registrations) supersedes it, wiping its payload,
-// and goes before the steps that waited behind it, which move to the
-// sequences after it (never sent, they are sealed and keyed anew). Retried
+// registration blocking its dossier: the latest registration queued after
+// it (its content changed, see Registrations), whether queued while it was
+// still pending or once it was dead, supersedes it and any registration
+// between them, wiping their payloads, and goes before the other items
+// queued behind it, which move, in their order, to the sequences after the
+// dossier's last (never sent, they are sealed and keyed anew). Retried
 // instead, the refused registration would be sent as it was. A dead step
 // is never superseded: it stays until retried.
 //

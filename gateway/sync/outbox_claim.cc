@@ -99,26 +99,33 @@ struct Finished {
   bool withdraw = false;
   std::optional<std::string> content_hash;
   std::optional<std::string> job;
+  bool registration = false;
 };
 
 // nullopt when the item is gone.
 absl::StatusOr<std::optional<Finished>> ReadFinished(Database& db, int64_t id) {
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement q, db.Cached("SELECT kind, key, withdraw, content_hash, "
-                             "job_id FROM items WHERE id=?"));
+                             "job_id, registration FROM items WHERE id=?"));
   LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, id).Step());
   if (!row) return std::nullopt;
   // Read when it was claimed, so its kind is known; were it damaged since,
   // its result is still recorded (only a procedure's acknowledgement needs
   // the kind).
   absl::StatusOr<ItemKind> kind = q.Enum(0, kItemKinds);
-  return Finished{kind.ok() && *kind == ItemKind::kProcedure, q.Text(1),
-                  q.Int64(2) != 0, q.OptionalText(3), q.OptionalText(4)};
+  return Finished{kind.ok() && *kind == ItemKind::kProcedure,
+                  q.Text(1),
+                  q.Int64(2) != 0,
+                  q.OptionalText(3),
+                  q.OptionalText(4),
+                  q.Int64(5) != 0};
 }
 
-// Records one delivery result; adds the job it changed to `jobs`.
+// Records one delivery result; adds the job it changed to `jobs`, and to
+// `dead_registrations` the dossier whose registration it made dead.
 absl::Status RecordResult(Database& db, const DeliveryResult& r, absl::Time now,
-                          std::vector<std::string>& jobs) {
+                          std::vector<std::string>& jobs,
+                          std::vector<std::string>& dead_registrations) {
   LIENTHONG_ASSIGN_OR_RETURN(std::optional<Finished> item,
                              ReadFinished(db, r.id));
   if (!item.has_value()) return absl::OkStatus();
@@ -138,6 +145,9 @@ absl::Status RecordResult(Database& db, const DeliveryResult& r, absl::Time now,
       break;
     case DeliveryResult::Kind::kDead:
       LIENTHONG_RETURN_IF_ERROR(MarkDead(db, r, now));
+      if (!item->procedure && item->registration) {
+        dead_registrations.push_back(item->code);
+      }
       counted = false;
       break;
     case DeliveryResult::Kind::kRelease:
@@ -251,12 +261,20 @@ absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FinishAndClaim(
     const std::vector<KeyQueues::Head> heads = queues_.Due(now, max_claims);
     if (finished.empty() && heads.empty()) return claimed;
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+    std::vector<std::string> dead_registrations;
     for (const DeliveryResult& r : finished) {
-      LIENTHONG_RETURN_IF_ERROR(RecordResult(*db_, r, now, jobs));
+      LIENTHONG_RETURN_IF_ERROR(
+          RecordResult(*db_, r, now, jobs, dead_registrations));
     }
     std::vector<int64_t> unreadable;
     LIENTHONG_RETURN_IF_ERROR(
-        ClaimHeads(heads, now, claimed, unreadable, jobs));
+        ClaimHeads(heads, now, claimed, unreadable, jobs, dead_registrations));
+    // A registration queued behind one that just died replaces it now:
+    // nothing else would, and the dossier would stay blocked.
+    Requeued requeued;
+    for (const std::string& code : dead_registrations) {
+      LIENTHONG_RETURN_IF_ERROR(ReplaceDeadRegistration(code, now, requeued));
+    }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
     // The transaction held: bring the order in memory up to date.
     for (const DeliveryResult& r : finished) {
@@ -273,17 +291,18 @@ absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FinishAndClaim(
         queues_.Claim(head.id, head.key);
       }
     }
+    requeued.ApplyTo(queues_);
   }
   SortUnique(jobs);
   NotifyJobs(jobs);
   return claimed;
 }
 
-absl::Status SqliteOutbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
-                                absl::Time now,
-                                std::vector<OutboxItem>& claimed,
-                                std::vector<int64_t>& unreadable,
-                                std::vector<std::string>& jobs) {
+absl::Status SqliteOutbox::ClaimHeads(
+    absl::Span<const KeyQueues::Head> heads, absl::Time now,
+    std::vector<OutboxItem>& claimed, std::vector<int64_t>& unreadable,
+    std::vector<std::string>& jobs,
+    std::vector<std::string>& dead_registrations) {
   for (const KeyQueues::Head& head : heads) {
     LIENTHONG_ASSIGN_OR_RETURN(ClaimedRow row, ReadClaimed(head.id));
     OutboxItem& item = row.item;
@@ -298,6 +317,9 @@ absl::Status SqliteOutbox::ClaimHeads(absl::Span<const KeyQueues::Head> heads,
         jobs.push_back(item.job_id);
       }
       unreadable.push_back(head.id);
+      if (item.kind == ItemKind::kDossier && item.registration) {
+        dead_registrations.push_back(item.key);
+      }
       continue;
     }
     LIENTHONG_RETURN_IF_ERROR(MarkInFlight(*db_, head.id));

@@ -1,5 +1,7 @@
-// SqliteOutbox::PushDossierUpdates: a dossier's registration and progress, queued
-// in the dossier's order, sealed (see outbox.h).
+// SqliteOutbox::PushDossierUpdates: a dossier's registration and progress,
+// queued in the dossier's order, sealed (see outbox.h); and a dossier's dead
+// registration replaced by a later one, for a push or once it died
+// (FinishAndClaim, outbox_claim.cc).
 #include <optional>
 #include <string>
 #include <utility>
@@ -83,7 +85,8 @@ absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
       .Run();
 }
 
-// An open item of a dossier queued behind its dead registration.
+// An open item of a dossier: its dead registration, or one queued behind
+// it.
 struct Waiting {
   int64_t id = 0;
   int64_t seq = 0;
@@ -92,6 +95,59 @@ struct Waiting {
   std::string payload;
   absl::Time due;
 };
+
+// Dossier `code`'s first open item, the one blocking it, when it is a dead
+// registration (only its id and seq read).
+absl::StatusOr<std::optional<Waiting>> DeadRegistrationAtHead(
+    Database& db, const std::string& code) {
+  // The (kind, key, seq) index finds the dossier's first open item.
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement head,
+      db.Cached("SELECT id, seq, state, registration FROM items "
+                "WHERE kind=? AND key=? AND state IN (?, ?, ?) "
+                "ORDER BY seq LIMIT 1"));
+  head.Bind(1, ItemKind::kDossier)
+      .Bind(2, code)
+      .Bind(3, ItemState::kPending)
+      .Bind(4, ItemState::kInFlight)
+      .Bind(5, ItemState::kDead);
+  LIENTHONG_ASSIGN_OR_RETURN(bool found, head.Step());
+  if (!found || head.Int64(2) != static_cast<int64_t>(ItemState::kDead) ||
+      head.Int64(3) == 0) {
+    return std::nullopt;
+  }
+  Waiting dead;
+  dead.id = head.Int64(0);
+  dead.seq = head.Int64(1);
+  dead.registration = true;
+  return dead;
+}
+
+// Dossier `code`'s open items after sequence `seq`, in order. Read whole
+// before any is changed: rows are not updated under a statement still
+// stepping through them.
+absl::StatusOr<std::vector<Waiting>> QueuedAfter(Database& db,
+                                                 const std::string& code,
+                                                 int64_t seq) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db.Cached("SELECT id, seq, registration, sealed, payload, "
+                "next_attempt_at FROM items WHERE kind=? AND key=? AND "
+                "seq>? AND state IN (?, ?, ?) ORDER BY seq"));
+  q.Bind(1, ItemKind::kDossier)
+      .Bind(2, code)
+      .Bind(3, seq)
+      .Bind(4, ItemState::kPending)
+      .Bind(5, ItemState::kInFlight)
+      .Bind(6, ItemState::kDead);
+  std::vector<Waiting> waiting;
+  LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
+    waiting.push_back({q.Int64(0), q.Int64(1), q.Int64(2) != 0, q.Int64(3) != 0,
+                       q.Blob(4), outbox_internal::FromMicros(q.Int64(5))});
+    return true;
+  }));
+  return waiting;
+}
 
 }  // namespace
 
@@ -110,9 +166,9 @@ struct SqliteOutbox::PushState : outbox_internal::PushStore {
                       const std::optional<std::string>& dedup) override {
     return outbox->InsertDossierItem(u, seq, registration, dedup, *this);
   }
-  absl::StatusOr<int64_t> SupersedeDeadRegistration(
-      const std::string& code, int64_t registration_seq) override {
-    return outbox->SupersedeDeadRegistration(code, registration_seq, *this);
+  absl::StatusOr<int64_t> SupersedeDeadRegistration(const std::string& code,
+                                                    int64_t last_seq) override {
+    return outbox->SupersedeDeadRegistration(code, last_seq, now, requeued);
   }
 
   SqliteOutbox* outbox;
@@ -124,15 +180,7 @@ struct SqliteOutbox::PushState : outbox_internal::PushStore {
     int64_t id;
   };
   std::vector<NewItem> added;
-  std::vector<std::pair<std::string, int64_t>> superseded;  // map key, seq
-  struct MovedItem {
-    std::string code;
-    int64_t from;
-    int64_t to;
-    int64_t id;
-    absl::Time due;
-  };
-  std::vector<MovedItem> moved;
+  Requeued requeued;
 };
 
 absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
@@ -154,18 +202,7 @@ absl::StatusOr<PushResult> SqliteOutbox::PushDossierUpdates(
       queues_.Put(MapKey(ItemKind::kDossier, item.code), item.seq,
                   KeyQueues::Item{item.id, ItemState::kPending, state.now});
     }
-    // After the new items, one of which may have moved since it was added:
-    // the superseded registration leaves its key, so that the one replacing
-    // it becomes the head, and the steps that waited follow it.
-    for (const auto& [map_key, seq] : state.superseded) {
-      queues_.Erase(map_key, seq);
-    }
-    for (const PushState::MovedItem& item : state.moved) {
-      const std::string map_key = MapKey(ItemKind::kDossier, item.code);
-      queues_.Erase(map_key, item.from);
-      queues_.Put(map_key, item.to,
-                  KeyQueues::Item{item.id, ItemState::kPending, item.due});
-    }
+    state.requeued.ApplyTo(queues_);
   }
   const PushResult& result = state.plan.result;
   if (result.accepted == 0 && result.registrations == 0) return result;
@@ -209,87 +246,87 @@ absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
 }
 
 absl::StatusOr<int64_t> SqliteOutbox::SupersedeDeadRegistration(
-    const std::string& code, int64_t registration_seq, PushState& state) {
-  int64_t dead_id = 0;
-  int64_t dead_seq = 0;
-  {
-    // The (kind, key, seq) index finds the dossier's first open item.
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Statement head,
-        db_->Cached("SELECT id, seq, state, registration FROM items "
-                    "WHERE kind=? AND key=? AND state IN (?, ?, ?) "
-                    "ORDER BY seq LIMIT 1"));
-    head.Bind(1, ItemKind::kDossier)
-        .Bind(2, code)
-        .Bind(3, ItemState::kPending)
-        .Bind(4, ItemState::kInFlight)
-        .Bind(5, ItemState::kDead);
-    LIENTHONG_ASSIGN_OR_RETURN(bool found, head.Step());
-    if (!found || head.Int64(2) != static_cast<int64_t>(ItemState::kDead) ||
-        head.Int64(3) == 0) {
-      return 0;
-    }
-    dead_id = head.Int64(0);
-    dead_seq = head.Int64(1);
+    const std::string& code, int64_t last_seq, absl::Time now,
+    Requeued& requeued) {
+  LIENTHONG_ASSIGN_OR_RETURN(std::optional<Waiting> dead,
+                             DeadRegistrationAtHead(*db_, code));
+  if (!dead.has_value()) return 0;
+  LIENTHONG_ASSIGN_OR_RETURN(std::vector<Waiting> waiting,
+                             QueuedAfter(*db_, code, dead->seq));
+  // The latest registration replaces the dead one: the one a push just
+  // queued, or one queued while the dead one was still pending.
+  int64_t latest = 0;
+  for (const Waiting& w : waiting) {
+    if (w.registration) latest = w.seq;
   }
-  std::vector<Waiting> waiting;
-  {
-    // Read whole before any is changed: rows are not updated under a
-    // statement still stepping through them.
-    LIENTHONG_ASSIGN_OR_RETURN(
-        Statement q,
-        db_->Cached("SELECT id, seq, registration, sealed, payload, "
-                    "next_attempt_at FROM items WHERE kind=? AND key=? AND "
-                    "seq>? AND seq<? AND state IN (?, ?, ?) ORDER BY seq"));
-    q.Bind(1, ItemKind::kDossier)
-        .Bind(2, code)
-        .Bind(3, dead_seq)
-        .Bind(4, registration_seq)
-        .Bind(5, ItemState::kPending)
-        .Bind(6, ItemState::kInFlight)
-        .Bind(7, ItemState::kDead);
-    LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
-      waiting.push_back({q.Int64(0), q.Int64(1), q.Int64(2) != 0,
-                         q.Int64(3) != 0, q.Blob(4),
-                         outbox_internal::FromMicros(q.Int64(5))});
-      return true;
-    }));
-  }
+  if (latest == 0) return 0;
   const std::string map_key = MapKey(ItemKind::kDossier, code);
-  LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, dead_id, state.now));
-  state.superseded.emplace_back(map_key, dead_seq);
+  LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, dead->id, now));
+  requeued.superseded.emplace_back(map_key, dead->seq);
   int64_t moved = 0;
   for (Waiting& w : waiting) {
+    if (w.seq == latest) continue;
     if (w.registration) {
       // Older content than the registration that replaces them all.
-      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, w.id, state.now));
-      state.superseded.emplace_back(map_key, w.seq);
+      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, w.id, now));
+      requeued.superseded.emplace_back(map_key, w.seq);
       continue;
     }
-    const int64_t to = registration_seq + ++moved;
-    // The seal binds the payload to its place. One that does not open
-    // stays as it is, and is parked as a dead letter when claimed.
-    if (w.sealed) {
-      absl::StatusOr<std::string> opened =
-          cipher_.Open(w.payload, SealedPlace(code, w.seq));
-      if (opened.ok()) {
-        LIENTHONG_ASSIGN_OR_RETURN(
-            w.payload, cipher_.Seal(*opened, SealedPlace(code, to)));
-      }
-    }
-    LIENTHONG_ASSIGN_OR_RETURN(Statement up,
-                               db_->Cached("UPDATE items SET seq=?, payload=?, "
-                                           "idempotency_key=? WHERE id=?"));
+    const int64_t to = last_seq + ++moved;
     LIENTHONG_RETURN_IF_ERROR(
-        up.Bind(1, to)
-            .BindBlob(2, w.payload)
-            .Bind(3, outbox_internal::IdempotencyKey(
-                         outbox_id_, ItemKind::kDossier, to, code))
-            .Bind(4, w.id)
-            .Run());
-    state.moved.push_back({code, w.seq, to, w.id, w.due});
+        MoveDossierItem(code, w.id, w.seq, to, w.sealed, std::move(w.payload)));
+    requeued.moved.push_back({map_key, w.seq, to, w.id, w.due});
   }
   return moved;
+}
+
+absl::Status SqliteOutbox::MoveDossierItem(const std::string& code, int64_t id,
+                                           int64_t from, int64_t to,
+                                           bool sealed, std::string payload) {
+  // The seal binds the payload to its place. One that does not open stays
+  // as it is, and is parked as a dead letter when claimed.
+  if (sealed) {
+    absl::StatusOr<std::string> opened =
+        cipher_.Open(payload, SealedPlace(code, from));
+    if (opened.ok()) {
+      LIENTHONG_ASSIGN_OR_RETURN(payload,
+                                 cipher_.Seal(*opened, SealedPlace(code, to)));
+    }
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(Statement up,
+                             db_->Cached("UPDATE items SET seq=?, payload=?, "
+                                         "idempotency_key=? WHERE id=?"));
+  return up.Bind(1, to)
+      .BindBlob(2, payload)
+      .Bind(3, outbox_internal::IdempotencyKey(outbox_id_, ItemKind::kDossier,
+                                               to, code))
+      .Bind(4, id)
+      .Run();
+}
+
+absl::Status SqliteOutbox::ReplaceDeadRegistration(const std::string& code,
+                                                   absl::Time now,
+                                                   Requeued& requeued) {
+  LIENTHONG_ASSIGN_OR_RETURN(DossierHead head, ReadHead(*db_, code));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      const int64_t moved,
+      SupersedeDeadRegistration(code, head.last_seq, now, requeued));
+  if (moved == 0) return absl::OkStatus();
+  // Pushes go on after the items it moved.
+  head.last_seq += moved;
+  return WriteHead(*db_, code, head);
+}
+
+void SqliteOutbox::Requeued::ApplyTo(KeyQueues& queues) const {
+  // The superseded registrations leave their key, so that the one
+  // replacing them becomes the head, and the items that waited follow it
+  // (each moved past the dossier's last sequence: never onto another).
+  for (const auto& [map_key, seq] : superseded) queues.Erase(map_key, seq);
+  for (const Moved& item : moved) {
+    queues.Erase(item.map_key, item.from);
+    queues.Put(item.map_key, item.to,
+               KeyQueues::Item{item.id, ItemState::kPending, item.due});
+  }
 }
 
 }  // namespace lienthong::sync

@@ -124,10 +124,12 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
     // it was and refused again: the changed one replaces it, ahead of the
     // steps that waited for it (the portal shows progress only of
     // registered dossiers). A dead step is not replaced: it is part of the
-    // dossier's history, which a registration does not carry.
+    // dossier's history, which a registration does not carry. (A
+    // registration that dies after this one was queued is replaced by the
+    // store when it dies.)
     LIENTHONG_ASSIGN_OR_RETURN(
         const int64_t moved,
-        store.SupersedeDeadRegistration(u.dossier_code(), seq));
+        store.SupersedeDeadRegistration(u.dossier_code(), head.last_seq));
     head.last_seq += moved;
     head.registration = std::move(registration);
     ++plan.result.registrations;

@@ -44,17 +44,24 @@ class PushStore {
   virtual absl::Status Insert(const lienthong::v1::DossierStatusUpdate& u,
                               int64_t seq, bool registration,
                               const std::optional<std::string>& dedup) = 0;
-  // Called once registration item `registration_seq` of dossier `code` is
-  // inserted. When the dossier's first open item, the one blocking it, is a
-  // dead registration, marks it superseded (its sealed payload wiped), and
-  // so every registration queued behind it; and moves the other items
-  // queued behind it, before `registration_seq`, in their order, to the
-  // sequences right after `registration_seq` (sealed and keyed anew for
-  // their place). None of them was ever sent: only a key's first open item
-  // is claimed. Returns how many it moved; 0, changing nothing, when the
-  // first open item is no dead registration.
+  // Replaces the dead registration blocking dossier `code` with the latest
+  // registration queued behind it, whichever of the two came last: a push
+  // calls it once it inserted a registration, the store once a
+  // registration went dead. When the dossier's first open item is a dead
+  // registration and a registration is queued behind it, marks the dead
+  // one superseded (its sealed payload wiped), and so every registration
+  // between them; and moves the other items queued behind the dead one but
+  // the latest registration, in their order, to the sequences after
+  // `last_seq` (sealed and keyed anew for their place), so that the latest
+  // registration goes first and they follow it. None of them was ever
+  // sent: only a key's first open item is claimed. Returns how many it
+  // moved, by which the dossier's last sequence grows; 0, changing
+  // nothing, when the first open item is no dead registration or no
+  // registration is queued behind it. REQUIRES: `last_seq` is the
+  // dossier's last sequence, its row locked by ReadHead() where a store
+  // locks it.
   virtual absl::StatusOr<int64_t> SupersedeDeadRegistration(
-      const std::string& code, int64_t registration_seq) = 0;
+      const std::string& code, int64_t last_seq) = 0;
 };
 
 // One push's work so far: the dossiers as it leaves them (to be written

@@ -27,6 +27,9 @@
 // NOTHING, then SELECT ... FOR UPDATE) for its transaction, so pushes of
 // one dossier through several replicas take its sequences one after the
 // other; a deadlock between two batches is retried (pg::Pool::Transact).
+// Recording a dead registration locks its dossier's row the same way: a
+// registration queued behind it replaces it then, moving the dossier's
+// items (outbox.h, Items).
 //
 // Work from other replicas: the delivery worker is woken by this replica's
 // pushes at once and looks for other replicas' work every poll interval
@@ -182,6 +185,16 @@ class PgOutbox final : public Outbox {
                      absl::Time now, const std::string& held,
                      std::vector<OutboxItem>& claimed,
                      std::vector<std::string>& jobs);
+  // Claim's step for an item it cannot read: a dead letter, with `why`.
+  absl::Status ParkUnreadable(storage::pg::Session& session,
+                              const OutboxItem& item, bool dossier_registration,
+                              const std::string& why, absl::Time now,
+                              std::vector<std::string>& jobs);
+  // Once dossier `code`'s registration went dead: a registration queued
+  // behind it replaces it now (PushStore::SupersedeDeadRegistration), the
+  // dossier's row locked and its last sequence grown as a push's are.
+  absl::Status ReplaceDeadRegistration(storage::pg::Session& session,
+                                       const std::string& code, absl::Time now);
   // held_ as a PostgreSQL array literal.
   std::string HeldArray() const;
   // Reads a claimed row's payload into `item`; returns why it cannot be

@@ -90,11 +90,11 @@ class PgPushStore : public outbox_internal::PushStore {
         .status();
   }
 
-  absl::StatusOr<int64_t> SupersedeDeadRegistration(
-      const std::string& code, int64_t registration_seq) override {
-    // Locked until the push commits: a retry of the dead letter through
-    // another replica waits, and one that came first has left it pending
-    // (nothing superseded then).
+  absl::StatusOr<int64_t> SupersedeDeadRegistration(const std::string& code,
+                                                    int64_t last_seq) override {
+    // Locked until the transaction commits: a retry of the dead letter
+    // through another replica waits, and one that came first has left it
+    // pending (nothing superseded then).
     LIENTHONG_ASSIGN_OR_RETURN(
         Result head,
         session_.Exec("SELECT id, seq, state, registration FROM outbox_items "
@@ -104,40 +104,29 @@ class PgPushStore : public outbox_internal::PushStore {
     if (head.rows() == 0 || head.Int64(0, 2) != 3 || head.Text(0, 3) != "t") {
       return 0;
     }
-    LIENTHONG_RETURN_IF_ERROR(Supersede(head.Text(0, 0)));
     LIENTHONG_ASSIGN_OR_RETURN(
         Result waiting,
         session_.Exec("SELECT id, seq, registration, sealed, payload FROM "
                       "outbox_items WHERE kind=2 AND key=$1 AND seq>$2 AND "
-                      "seq<$3 AND state IN (0, 1, 3) ORDER BY seq FOR UPDATE",
-                      {code, head.Text(0, 1), Num(registration_seq)}));
+                      "state IN (0, 1, 3) ORDER BY seq FOR UPDATE",
+                      {code, head.Text(0, 1)}));
+    // The latest registration replaces the dead one: the one a push just
+    // queued, or one queued while the dead one was still pending.
+    int latest = -1;
+    for (int row = 0; row < waiting.rows(); ++row) {
+      if (waiting.Text(row, 2) == "t") latest = row;
+    }
+    if (latest < 0) return 0;
+    LIENTHONG_RETURN_IF_ERROR(Supersede(head.Text(0, 0)));
     int64_t moved = 0;
     for (int row = 0; row < waiting.rows(); ++row) {
+      if (row == latest) continue;
       if (waiting.Text(row, 2) == "t") {
         // Older content than the registration that replaces them all.
         LIENTHONG_RETURN_IF_ERROR(Supersede(waiting.Text(row, 0)));
         continue;
       }
-      const int64_t to = registration_seq + ++moved;
-      // The seal binds the payload to its place. One that does not open
-      // stays as it is, and is parked as a dead letter when claimed.
-      std::string payload = waiting.Bytea(row, 4);
-      if (waiting.Text(row, 3) == "t") {
-        absl::StatusOr<std::string> opened =
-            cipher_.Open(payload, Place(code, waiting.Int64(row, 1)));
-        if (opened.ok()) {
-          LIENTHONG_ASSIGN_OR_RETURN(payload,
-                                     cipher_.Seal(*opened, Place(code, to)));
-        }
-      }
-      LIENTHONG_RETURN_IF_ERROR(
-          session_
-              .Exec("UPDATE outbox_items SET seq=$2, payload=$3, "
-                    "idempotency_key=$4 WHERE id=$1",
-                    {waiting.Text(row, 0), Num(to), ByteaParam(payload),
-                     outbox_internal::IdempotencyKey(
-                         outbox_id_, ItemKind::kDossier, to, code)})
-              .status());
+      LIENTHONG_RETURN_IF_ERROR(Move(code, waiting, row, last_seq + ++moved));
     }
     return moved;
   }
@@ -146,6 +135,31 @@ class PgPushStore : public outbox_internal::PushStore {
   // Where a dossier item's payload is sealed: "<outbox id>|d|<code>|<seq>".
   std::string Place(absl::string_view code, int64_t seq) const {
     return absl::StrCat(outbox_id_, "|d|", code, "|", seq);
+  }
+
+  // Moves dossier item `row` of `waiting` (id, seq, registration, sealed,
+  // payload) to sequence `to`, sealed and keyed anew for its place.
+  absl::Status Move(const std::string& code, const Result& waiting, int row,
+                    int64_t to) {
+    // The seal binds the payload to its place. One that does not open
+    // stays as it is, and is parked as a dead letter when claimed.
+    std::string payload = waiting.Bytea(row, 4);
+    if (waiting.Text(row, 3) == "t") {
+      absl::StatusOr<std::string> opened =
+          cipher_.Open(payload, Place(code, waiting.Int64(row, 1)));
+      if (opened.ok()) {
+        LIENTHONG_ASSIGN_OR_RETURN(payload,
+                                   cipher_.Seal(*opened, Place(code, to)));
+      }
+    }
+    return session_
+        .Exec(
+            "UPDATE outbox_items SET seq=$2, payload=$3, "
+            "idempotency_key=$4 WHERE id=$1",
+            {waiting.Text(row, 0), Num(to), ByteaParam(payload),
+             outbox_internal::IdempotencyKey(outbox_id_, ItemKind::kDossier, to,
+                                             code)})
+        .status();
   }
 
   // Marks dossier item `id` superseded. It will never be sent, so its
@@ -190,7 +204,65 @@ absl::Status CountInJob(Session& s, const std::string& job,
       .status();
 }
 
+// Records result `r` of an item while `owner` holds its lease. Returns the
+// item's kind, key, withdraw, content_hash, job_id and registration; no
+// row when the lease had passed to another replica.
+absl::StatusOr<Result> FinishLeased(Session& s, const DeliveryResult& r,
+                                    const std::string& owner, absl::Time now) {
+  constexpr char kHeld[] =
+      " WHERE id=$1 AND state=1 AND lease_owner=$2 "
+      "RETURNING kind, key, withdraw, content_hash, job_id, registration";
+  const std::string id = Num(r.id);
+  switch (r.kind) {
+    case DeliveryResult::Kind::kDelivered:
+      // The sealed payload goes with the delivery.
+      return s.Exec(
+          absl::StrCat("UPDATE outbox_items SET state=2, attempts=attempts+1, "
+                       "finished_at=$3, last_error=NULL, lease_owner=NULL, "
+                       "lease_until=NULL, payload=CASE WHEN sealed THEN "
+                       "''::bytea ELSE payload END",
+                       kHeld),
+          {id, owner, Num(Micros(now))});
+    case DeliveryResult::Kind::kRetry:
+      return s.Exec(
+          absl::StrCat("UPDATE outbox_items SET state=0, attempts=attempts+1, "
+                       "next_attempt_at=$3, first_failure_at="
+                       "COALESCE(first_failure_at, $4), last_error=$5, "
+                       "lease_owner=NULL, lease_until=NULL",
+                       kHeld),
+          {id, owner, Num(Micros(r.next_attempt)), Num(Micros(now)),
+           r.message});
+    case DeliveryResult::Kind::kDead:
+      return s.Exec(
+          absl::StrCat("UPDATE outbox_items SET state=3, attempts=attempts+1, "
+                       "last_error=$3, refused=$4, finished_at=$5, "
+                       "lease_owner=NULL, lease_until=NULL",
+                       kHeld),
+          {id, owner, r.message, Bool(r.refused), Num(Micros(now))});
+    case DeliveryResult::Kind::kRelease:
+      return s.Exec(absl::StrCat("UPDATE outbox_items SET state=0, "
+                                 "lease_owner=NULL, lease_until=NULL",
+                                 kHeld),
+                    {id, owner});
+  }
+  return absl::InternalError("outbox: unknown delivery result");
+}
+
 }  // namespace
+
+absl::Status PgOutbox::ReplaceDeadRegistration(Session& s,
+                                               const std::string& code,
+                                               absl::Time now) {
+  PgPushStore store(s, cipher_, outbox_id_, now);
+  LIENTHONG_ASSIGN_OR_RETURN(DossierHead head, store.ReadHead(code));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      const int64_t moved,
+      store.SupersedeDeadRegistration(code, head.last_seq));
+  if (moved == 0) return absl::OkStatus();
+  // Pushes go on after the items it moved.
+  head.last_seq += moved;
+  return WriteHead(s, code, head);
+}
 
 absl::StatusOr<PushResult> PgOutbox::PushDossierUpdates(
     const google::protobuf::RepeatedPtrField<DossierStatusUpdate>& updates) {
@@ -223,52 +295,29 @@ absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
                                     absl::Time now,
                                     std::vector<std::string>& jobs,
                                     std::vector<int64_t>& lost) {
-  // Each counts only while this replica holds the item's lease.
-  constexpr char kHeld[] =
-      " WHERE id=$1 AND state=1 AND lease_owner=$2 "
-      "RETURNING kind, key, withdraw, content_hash, job_id";
-  absl::StatusOr<Result> done;
-  const std::string id = Num(r.id);
-  switch (r.kind) {
-    case DeliveryResult::Kind::kDelivered:
-      // The sealed payload goes with the delivery.
-      done = s.Exec(absl::StrCat(
-                        "UPDATE outbox_items SET state=2, attempts=attempts+1, "
-                        "finished_at=$3, last_error=NULL, lease_owner=NULL, "
-                        "lease_until=NULL, payload=CASE WHEN sealed THEN "
-                        "''::bytea ELSE payload END",
-                        kHeld),
-                    {id, owner_, Num(Micros(now))});
-      break;
-    case DeliveryResult::Kind::kRetry:
-      done = s.Exec(absl::StrCat(
-                        "UPDATE outbox_items SET state=0, attempts=attempts+1, "
-                        "next_attempt_at=$3, first_failure_at="
-                        "COALESCE(first_failure_at, $4), last_error=$5, "
-                        "lease_owner=NULL, lease_until=NULL",
-                        kHeld),
-                    {id, owner_, Num(Micros(r.next_attempt)),
-                     Num(Micros(now)), r.message});
-      break;
-    case DeliveryResult::Kind::kDead:
-      done = s.Exec(absl::StrCat(
-                        "UPDATE outbox_items SET state=3, attempts=attempts+1, "
-                        "last_error=$3, refused=$4, finished_at=$5, "
-                        "lease_owner=NULL, lease_until=NULL",
-                        kHeld),
-                    {id, owner_, r.message, Bool(r.refused), Num(Micros(now))});
-      break;
-    case DeliveryResult::Kind::kRelease:
-      done = s.Exec(absl::StrCat("UPDATE outbox_items SET state=0, "
-                                 "lease_owner=NULL, lease_until=NULL",
-                                 kHeld),
-                    {id, owner_});
-      break;
+  if (r.kind == DeliveryResult::Kind::kDead) {
+    // A dead registration may be replaced below, which moves its dossier's
+    // items: the dossier's row is locked first, as a push locks it before
+    // them, so that the two wait for each other rather than deadlock.
+    LIENTHONG_RETURN_IF_ERROR(
+        s.Exec("SELECT 1 FROM outbox_dossiers d JOIN outbox_items i ON "
+               "d.code=i.key WHERE i.id=$1 AND i.kind=2 AND i.registration "
+               "FOR UPDATE OF d",
+               {Num(r.id)})
+            .status());
   }
+  // Each counts only while this replica holds the item's lease.
+  absl::StatusOr<Result> done = FinishLeased(s, r, owner_, now);
   LIENTHONG_RETURN_IF_ERROR(done.status());
   if (done->rows() == 0) {
     lost.push_back(r.id);
     return absl::OkStatus();
+  }
+  if (r.kind == DeliveryResult::Kind::kDead &&
+      done->Int64(0, 0) == static_cast<int>(ItemKind::kDossier) &&
+      done->Text(0, 5) == "t") {
+    LIENTHONG_RETURN_IF_ERROR(
+        ReplaceDeadRegistration(s, done->Text(0, 1), now));
   }
   const bool procedure =
       done->Int64(0, 0) == static_cast<int>(ItemKind::kProcedure);
@@ -357,18 +406,11 @@ absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
     item.maybe_sent = r.Text(row, 12) == "t";
     const std::string unreadable = OpenPayload(r, row, item);
     if (!unreadable.empty()) {
-      // Parked where an operator sees it rather than block its queue; a
-      // dead letter like any other for its job.
-      LIENTHONG_RETURN_IF_ERROR(
-          s.Exec("UPDATE outbox_items SET state=3, last_error=$2, "
-                 "finished_at=$3, lease_owner=NULL, lease_until=NULL "
-                 "WHERE id=$1",
-                 {Num(item.id), unreadable, Num(Micros(now))})
-              .status());
-      if (!item.job_id.empty()) {
-        LIENTHONG_RETURN_IF_ERROR(CountInJob(s, item.job_id, "dead", 1, now));
-        jobs.push_back(item.job_id);
-      }
+      LIENTHONG_RETURN_IF_ERROR(ParkUnreadable(
+          s, item,
+          r.Int64(row, 1) == static_cast<int>(ItemKind::kDossier) &&
+              item.registration,
+          unreadable, now, jobs));
       continue;
     }
     if (!item.job_id.empty()) {
@@ -382,6 +424,28 @@ absl::Status PgOutbox::Claim(Session& s, int max_claims, absl::Time now,
     claimed.push_back(std::move(item));
   }
   return absl::OkStatus();
+}
+
+absl::Status PgOutbox::ParkUnreadable(Session& s, const OutboxItem& item,
+                                      bool dossier_registration,
+                                      const std::string& why, absl::Time now,
+                                      std::vector<std::string>& jobs) {
+  // Parked where an operator sees it rather than block its queue; a dead
+  // letter like any other for its job.
+  LIENTHONG_RETURN_IF_ERROR(
+      s.Exec("UPDATE outbox_items SET state=3, last_error=$2, "
+             "finished_at=$3, lease_owner=NULL, lease_until=NULL WHERE id=$1",
+             {Num(item.id), why, Num(Micros(now))})
+          .status());
+  if (!item.job_id.empty()) {
+    LIENTHONG_RETURN_IF_ERROR(CountInJob(s, item.job_id, "dead", 1, now));
+    jobs.push_back(item.job_id);
+  }
+  if (!dossier_registration) return absl::OkStatus();
+  // Dead as a refused registration is, and replaced as one is. The claim
+  // has locked the item before its dossier's row, against a push's order:
+  // should the two deadlock, one is retried (pg::Pool::Transact).
+  return ReplaceDeadRegistration(s, item.key, now);
 }
 
 absl::StatusOr<std::vector<OutboxItem>> PgOutbox::FinishAndClaim(

@@ -16,11 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gateway/storage/database.h"
 #include "gateway/storage/file_lock.h"
 #include "gateway/sync/key_queues.h"
@@ -85,11 +87,40 @@ class SqliteOutbox final : public Outbox {
                                  const std::optional<std::string>& dedup,
                                  PushState& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // PushStore::SupersedeDeadRegistration, noting in `state` what KeyQueues
-  // learns after the commit.
+  // What replacing a dead registration changed in its dossier's order,
+  // for KeyQueues once the transaction has committed.
+  struct Requeued {
+    struct Moved {
+      std::string map_key;
+      int64_t from = 0;
+      int64_t to = 0;
+      int64_t id = 0;
+      absl::Time due;
+    };
+    std::vector<std::pair<std::string, int64_t>> superseded;  // map key, seq
+    std::vector<Moved> moved;
+    // After the items added in the same transaction, one of which may have
+    // moved since it was added.
+    void ApplyTo(KeyQueues& queues) const;
+  };
+  // PushStore::SupersedeDeadRegistration (outbox_push.h), at `now`, noting
+  // in `requeued` what it changed; see outbox_dossiers.cc.
   absl::StatusOr<int64_t> SupersedeDeadRegistration(const std::string& code,
-                                                    int64_t registration_seq,
-                                                    PushState& state)
+                                                    int64_t last_seq,
+                                                    absl::Time now,
+                                                    Requeued& requeued)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once dossier `code`'s registration went dead: a registration queued
+  // behind it replaces it now (SupersedeDeadRegistration), and the
+  // dossier's last sequence grows by the items it moved.
+  absl::Status ReplaceDeadRegistration(const std::string& code, absl::Time now,
+                                       Requeued& requeued)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves open dossier item `id` of `code` from sequence `from` to `to`,
+  // its payload sealed and its idempotency key made for its new place.
+  absl::Status MoveDossierItem(const std::string& code, int64_t id,
+                               int64_t from, int64_t to, bool sealed,
+                               std::string payload)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // SyncProcedures' steps (see outbox_catalogue.cc): reads the stored
   // procedures into `state` and what the portal will hold of each into
@@ -105,11 +136,13 @@ class SqliteOutbox final : public Outbox {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // FinishAndClaim's claiming step: reads and marks each head in flight,
   // or parks it as a dead letter when it cannot be read (adding its id to
-  // `unreadable`); see outbox_claim.cc.
+  // `unreadable`, and its dossier's code to `dead_registrations` when it
+  // is a registration); see outbox_claim.cc.
   absl::Status ClaimHeads(absl::Span<const KeyQueues::Head> heads,
                           absl::Time now, std::vector<OutboxItem>& claimed,
                           std::vector<int64_t>& unreadable,
-                          std::vector<std::string>& jobs)
+                          std::vector<std::string>& jobs,
+                          std::vector<std::string>& dead_registrations)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PruneDelivered's steps over the items and over the jobs: each looks at
   // up to `budget` rows after its place, deletes what may go, adds to
