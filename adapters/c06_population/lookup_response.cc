@@ -56,8 +56,9 @@ absl::Status ReadText(const Children& parent, absl::string_view name,
                       absl::string_view where, std::string* out) {
   const absl::string_view value = Text(parent[name]);
   if (value.empty()) return absl::OkStatus();
+  if (value.size() > kMaxTextBytes) return Bad(name, where);
   absl::StatusOr<std::string> nfc = NormalizeNfc(value);
-  if (!nfc.ok() || value.size() > kMaxTextBytes) return Bad(name, where);
+  if (!nfc.ok()) return Bad(name, where);
   *out = *std::move(nfc);
   return absl::OkStatus();
 }

@@ -8,7 +8,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/person_name.h"
 #include "gateway/validation/text.h"
+#include "unicode/bytestream.h"
 #include "unicode/locid.h"
 #include "unicode/normalizer2.h"
 #include "unicode/uchar.h"
@@ -18,37 +20,16 @@
 namespace lienthong::adapters {
 namespace {
 
-absl::StatusOr<icu::UnicodeString> Normalize(absl::string_view utf8,
-                                             const icu::Normalizer2* normalizer,
-                                             UErrorCode status) {
-  if (U_FAILURE(status)) {
-    return absl::InternalError("ICU normalizer is not available");
-  }
-  if (validation::FindInvalidUtf8(utf8) != utf8.size()) {
-    return absl::InvalidArgumentError("text is not valid UTF-8");
-  }
-  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
-  icu::UnicodeString result = normalizer->normalize(source, status);
-  if (U_FAILURE(status)) {
-    return absl::InternalError("ICU normalization failed");
-  }
-  return result;
-}
-
 bool IsStrippedMark(UChar32 c) { return c >= 0x0300 && c <= 0x036F; }
 
 }  // namespace
 
 absl::StatusOr<std::string> FoldName(absl::string_view utf8) {
   // The rule is the gateway's (the server checks callers' names with it);
-  // what passes folds without another check.
-  LIENTHONG_RETURN_IF_ERROR(validation::ValidatePersonName(utf8, "name"));
-  UErrorCode icu_status = U_ZERO_ERROR;
-  // A shared singleton owned by ICU; normalize() is const and thread-safe.
-  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(icu_status);
+  // what passes folds without another check, from the decomposed form the
+  // check made: a diacritic is a combining mark after its letter.
   LIENTHONG_ASSIGN_OR_RETURN(icu::UnicodeString decomposed,
-                             Normalize(utf8, nfd, icu_status));
+                             validation::DecomposePersonName(utf8, "name"));
   icu::UnicodeString folded;
   bool pending_space = false;
   for (int32_t i = 0; i < decomposed.length();) {
@@ -74,13 +55,26 @@ absl::StatusOr<std::string> FoldName(absl::string_view utf8) {
 }
 
 absl::StatusOr<std::string> NormalizeNfc(absl::string_view utf8) {
+  if (validation::FindInvalidUtf8(utf8) != utf8.size()) {
+    return absl::InvalidArgumentError("text is not valid UTF-8");
+  }
   UErrorCode icu_status = U_ZERO_ERROR;
+  // A shared singleton owned by ICU; normalizeUTF8() is const and
+  // thread-safe, and works on the UTF-8 itself: text already in NFC, as
+  // most is, is copied through without a round trip through UTF-16.
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(icu_status);
-  absl::StatusOr<icu::UnicodeString> composed =
-      Normalize(utf8, nfc, icu_status);
-  if (!composed.ok()) return composed.status();
+  if (U_FAILURE(icu_status)) {
+    return absl::InternalError("ICU normalizer is not available");
+  }
   std::string out;
-  composed->toUTF8String(out);
+  out.reserve(utf8.size());
+  icu::StringByteSink<std::string> sink(&out);
+  nfc->normalizeUTF8(
+      0, icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())), sink,
+      /*edits=*/nullptr, icu_status);
+  if (U_FAILURE(icu_status)) {
+    return absl::InternalError("ICU normalization failed");
+  }
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/validation/text.h"
 
+#include <arpa/inet.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -7,6 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gateway/validation/person_name.h"
 #include "unicode/normalizer2.h"
 #include "unicode/uchar.h"
 #include "unicode/unistr.h"
@@ -72,16 +76,18 @@ absl::Status ValidateText(absl::string_view text, size_t max_bytes,
   return absl::OkStatus();
 }
 
-absl::Status ValidatePersonName(absl::string_view name,
-                                absl::string_view field) {
+absl::StatusOr<icu::UnicodeString> DecomposePersonName(
+    absl::string_view name, absl::string_view field) {
   const auto invalid = [field](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
   };
-  const std::string too_long =
-      absl::StrCat("is longer than ", kMaxPersonNameCharacters, " characters");
+  const auto too_long = [&invalid] {
+    return invalid(absl::StrCat("is longer than ", kMaxPersonNameCharacters,
+                                " characters"));
+  };
   // NFD of a character is at most a few code points of at most 4 bytes:
   // longer input cannot be a name, and ICU need not see it.
-  if (name.size() > kMaxPersonNameCharacters * 16) return invalid(too_long);
+  if (name.size() > kMaxPersonNameCharacters * 16) return too_long();
   if (FindInvalidUtf8(name) != name.size()) {
     return invalid("is not valid UTF-8");
   }
@@ -93,7 +99,7 @@ absl::Status ValidatePersonName(absl::string_view name,
   }
   // Decomposed, every diacritic is a mark after its letter, whether the
   // caller sent "ễ" as one code point (NFC) or three (NFD).
-  const icu::UnicodeString decomposed =
+  icu::UnicodeString decomposed =
       nfd->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(
                          name.data(), static_cast<int32_t>(name.size()))),
                      icu_status);
@@ -120,12 +126,25 @@ absl::Status ValidatePersonName(absl::string_view name,
     has_letter = has_letter || letter;
     characters += pending_space ? 2 : 1;  // whitespace between words: one
     pending_space = false;
-    if (characters > kMaxPersonNameCharacters) return invalid(too_long);
+    if (characters > kMaxPersonNameCharacters) return too_long();
   }
   if (!has_letter) {
     return invalid(characters == 0 ? "is required" : "must contain a letter");
   }
-  return absl::OkStatus();
+  return decomposed;
+}
+
+absl::Status ValidatePersonName(absl::string_view name,
+                                absl::string_view field) {
+  return DecomposePersonName(name, field).status();
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  host = absl::StripPrefix(absl::StripSuffix(host, "]"), "[");
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
+         (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 absl::Status ValidateEmail(absl::string_view email) {

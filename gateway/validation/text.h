@@ -52,6 +52,10 @@ inline constexpr size_t kMaxPersonNameCharacters = 100;
 absl::Status ValidatePersonName(absl::string_view name,
                                 absl::string_view field);
 
+// True for 127.0.0.0/8, ::1 (bracketed or not) and "localhost": the hosts
+// only this machine reaches.
+bool IsLoopbackHost(absl::string_view host);
+
 // Returns OK for an e-mail address: ASCII, at most 254 characters, one
 // "@"; a local part of 1 to 64 characters from letters, digits and
 // !#$%&'*+-/=?^_`{|}~ in dot-separated groups; a domain of dot-separated

@@ -149,6 +149,9 @@ TEST(NormalizeNfcTest, ComposesAndValidates) {
   EXPECT_THAT(NormalizeNfc(ToNfd("Nguyễn Thị Ánh")),
               IsOkAndHolds(Eq("Nguyễn Thị Ánh")));
   EXPECT_THAT(NormalizeNfc("Thôn 3"), IsOkAndHolds(Eq("Thôn 3")));
+  // Decomposed only in part: the NFC around it is kept as it is.
+  EXPECT_THAT(NormalizeNfc("Thôn " + ToNfd("Đông Hải") + " ấp 3"),
+              IsOkAndHolds(Eq("Thôn Đông Hải ấp 3")));
   EXPECT_THAT(NormalizeNfc(""), IsOkAndHolds(Eq("")));
   EXPECT_THAT(NormalizeNfc("Th\xc3"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("UTF-8")));

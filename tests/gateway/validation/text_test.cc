@@ -225,5 +225,16 @@ TEST(CountCodePointsTest, CountsCharactersNotBytes) {
   EXPECT_EQ(CountCodePoints("a\xC3"), 2u);
 }
 
+TEST(IsLoopbackHostTest, OnlyAddressesOfThisMachine) {
+  for (const char* host :
+       {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host : {"0.0.0.0", "::", "[::]", "10.0.0.1", "128.0.0.1",
+                           "localhost.example", "", "1.127.0.0"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+}
+
 }  // namespace
 }  // namespace lienthong::validation
