@@ -19,9 +19,26 @@ namespace {
 using google::protobuf::Value;
 using lienthong::v1::VneidSignInResponse;
 
+// A token the realm should never send (not JSON, a claim of the wrong type,
+// a required claim missing): VNeID is misbehaving for everyone, so it counts
+// against its health like an outage (UNAVAILABLE).
 absl::Status Malformed(absl::string_view what) {
   return absl::UnavailableError(
       absl::StrCat("VNeID sent a malformed id token: ", what));
+}
+
+// A well-formed token, signed by the realm and meant for this sign-in, for
+// an account whose identity the gateway cannot take (an ID breaking the
+// citizen-ID rules, claims that disagree): one citizen's account data, not
+// VNeID failing. Not UNAVAILABLE, which the circuit breaker counts
+// (server::IsUpstreamFailure), so that a few unusual accounts cannot shut
+// sign-in for everyone; not UNAUTHENTICATED or PERMISSION_DENIED, as who
+// signed in is proven and the portal's grant is not in question.
+// FAILED_PRECONDITION: signing in again cannot help until the account's data
+// is corrected at VNeID, and the breaker records it as a healthy answer.
+absl::Status IdentityRefused(absl::string_view what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("VNeID identity not accepted: ", what));
 }
 
 // A claim's value as a string, or nullopt when absent; a wrong type is
@@ -163,22 +180,24 @@ absl::Status ReadBirthDate(const JsonObject& claims, absl::Time now,
   std::optional<google::type::Date> date;
   if (oidc.has_value()) {
     date = ParseDateClaim(*oidc, /*dashed=*/true);
-    if (!date) return Malformed("birthdate is not yyyy-MM-dd or yyyy");
+    if (!date) return IdentityRefused("birthdate is not yyyy-MM-dd or yyyy");
   }
   if (national.has_value()) {
     std::optional<google::type::Date> other =
         ParseDateClaim(*national, /*dashed=*/false);
-    if (!other) return Malformed("NgayThangNamSinh is not yyyyMMdd or yyyy");
+    if (!other) {
+      return IdentityRefused("NgayThangNamSinh is not yyyyMMdd or yyyy");
+    }
     if (date &&
         (date->year() != other->year() || date->month() != other->month() ||
          date->day() != other->day())) {
-      return Malformed("birthdate and NgayThangNamSinh disagree");
+      return IdentityRefused("birthdate and NgayThangNamSinh disagree");
     }
     date = other;
   }
   if (!date) return absl::OkStatus();
   if (!validation::ValidateDate(*date, now).ok()) {
-    return Malformed("birth date is not a valid date");
+    return IdentityRefused("birth date is not a valid date");
   }
   *out.mutable_birth_date() = *date;
   return absl::OkStatus();
@@ -197,10 +216,10 @@ absl::Status ReadIdentity(const JsonObject& claims, absl::Time now,
   LIENTHONG_ASSIGN_OR_RETURN(std::optional<std::string> national_id,
                              StringClaim(claims, "SoDinhDanh"));
   const absl::Status bad_id =
-      Malformed("preferred_username is not a valid 12-digit citizen ID");
+      IdentityRefused("preferred_username is not a valid 12-digit citizen ID");
   if (!username.has_value() || username->size() != 12) return bad_id;
   if (national_id.has_value() && *national_id != *username) {
-    return Malformed("SoDinhDanh differs from preferred_username");
+    return IdentityRefused("SoDinhDanh differs from preferred_username");
   }
   out.set_citizen_id(*username);
 
@@ -210,10 +229,12 @@ absl::Status ReadIdentity(const JsonObject& claims, absl::Time now,
     LIENTHONG_ASSIGN_OR_RETURN(name, StringClaim(claims, "HoVaTen"));
   }
   if (name.has_value()) {
-    if (name->size() > 400) return Malformed("name longer than 400 bytes");
+    if (name->size() > 400) {
+      return IdentityRefused("name longer than 400 bytes");
+    }
     for (char c : *name) {
       if (static_cast<unsigned char>(c) < 0x20) {
-        return Malformed("name holds control characters");
+        return IdentityRefused("name holds control characters");
       }
     }
     out.set_full_name(*name);

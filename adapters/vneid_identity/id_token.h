@@ -39,17 +39,21 @@ struct SignedInCitizen {
 // Checks `claims_json` (a verified token's payload) against `want`, in this
 // order, and returns the citizen. Fails with:
 // - UNAVAILABLE "VNeID sent a malformed id token: <what>" when the payload
-//   is not a JSON object, a claim has the wrong type, iss, aud, exp, iat or
-//   sub is missing, or the identity is unusable (preferred_username not a
-//   valid 12-digit citizen ID, SoDinhDanh different from it, a birth date
-//   that is no date, disagrees between claims or with the ID's birth year,
-//   a name over 400 bytes);
+//   is not a JSON object, a claim has the wrong type, or iss, aud, exp, iat
+//   or sub is missing or out of range: the realm is misbehaving;
 // - UNAUTHENTICATED "id token from another issuer" (iss), "id token for
 //   another audience" (client_id not in aud, or azp naming another client,
 //   or several audiences and no azp), "id token expired" (exp + skew <=
 //   now), "id token not yet valid" (nbf or iat after now + skew), "nonce
 //   does not match", "id token without assurance level 1 or 2" (acr other
-//   than "1"/"2"/1/2).
+//   than "1"/"2"/1/2);
+// - FAILED_PRECONDITION "VNeID identity not accepted: <what>" when every
+//   other check passed but the account's identity is unusable
+//   (preferred_username missing or not a valid 12-digit citizen ID,
+//   SoDinhDanh different from it, a birth date that is no date, disagrees
+//   between claims or with the ID's birth year, a name over 400 bytes or
+//   with control characters): one account's data, not VNeID failing, so
+//   the circuit breaker does not count it and no retry can help.
 // The message names the rule, never a claim's value. Thread-safe.
 absl::StatusOr<SignedInCitizen> CheckIdTokenClaims(
     absl::string_view claims_json, const IdTokenExpectations& want);

@@ -35,11 +35,24 @@ std::shared_ptr<NonceStore> NonceStore::Shared(const std::string& issuer,
   }
   std::weak_ptr<NonceStore>& slot = (*stores)[key];
   std::shared_ptr<NonceStore> store = slot.lock();
-  if (store == nullptr || store->capacity_ != capacity) {
+  if (store == nullptr) {
     store = std::make_shared<NonceStore>(capacity);
     slot = store;
+  } else {
+    store->Resize(capacity);  // the adapter it replaces shares the change
   }
   return store;
+}
+
+void NonceStore::Resize(size_t capacity) {
+  absl::MutexLock lock(&mu_);
+  capacity_ = capacity;
+  // Every digest in used_ is in expiry_ once, and the reverse (Use,
+  // ForgetExpired): the top is the soonest to expire.
+  while (used_.size() > capacity_ && !expiry_.empty()) {
+    used_.erase(expiry_.top().second);
+    expiry_.pop();
+  }
 }
 
 void NonceStore::ForgetExpired(absl::Time now) {

@@ -40,10 +40,17 @@ class NonceStore {
   // Unexpired nonces held. Thread-safe.
   size_t size() const;
 
+  // Holds at most `capacity` nonces from now on. Shrinking below the
+  // number held forgets those whose tokens expire soonest, which are the
+  // ones used longest ago. Thread-safe. REQUIRES: capacity > 0.
+  void Resize(size_t capacity);
+
   // The store of the sign-ins to `issuer` for `client_id`: the one a live
-  // adapter already holds when its capacity is `capacity`, else a new one.
-  // A reload rebuilds the adapters while the old ones still serve, so the
-  // nonces used before it stay used after it. Thread-safe.
+  // adapter already holds, resized to `capacity`, else a new one. A reload
+  // rebuilds the adapters while the old ones still serve, so the nonces
+  // used before it stay used after it, whatever it does to the capacity:
+  // a new store would forget them and let their responses be replayed.
+  // Thread-safe. REQUIRES: capacity > 0.
   static std::shared_ptr<NonceStore> Shared(const std::string& issuer,
                                             const std::string& client_id,
                                             size_t capacity);
@@ -58,8 +65,8 @@ class NonceStore {
 
   void ForgetExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const size_t capacity_;
   mutable absl::Mutex mu_;
+  size_t capacity_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
   // The soonest to forget on top.
   std::priority_queue<Entry, std::vector<Entry>, Later> expiry_

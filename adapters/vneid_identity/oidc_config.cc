@@ -1,7 +1,11 @@
 #include "adapters/vneid_identity/oidc_config.h"
 
+#include <optional>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
@@ -10,21 +14,51 @@ absl::Status Bad(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
-// An absolute https URL, or http on the loopback for development; no
-// fragment (RFC 6749 section 3.1.2).
+// The host of a URL's authority (RFC 3986 section 3.2) when it is
+// host[:port] with a DNS name, an IPv4 address or a bracketed IPv6 one and
+// a port of digits; nullopt otherwise. User-info ('@') is refused: in
+// "http://localhost:1@evil.example/" the host is evil.example.
+std::optional<absl::string_view> HostOf(absl::string_view authority) {
+  if (absl::StrContains(authority, '@')) return std::nullopt;
+  const bool bracketed = absl::StartsWith(authority, "[");
+  const size_t host_end = bracketed ? authority.find(']') : authority.find(':');
+  if (bracketed && host_end == absl::string_view::npos) return std::nullopt;
+  const absl::string_view host =
+      authority.substr(0, bracketed ? host_end + 1 : host_end);
+  absl::string_view port = authority.substr(host.size());
+  if (!port.empty() &&
+      (!absl::ConsumePrefix(&port, ":") || port.empty() || port.size() > 5 ||
+       port.find_first_not_of("0123456789") != absl::string_view::npos)) {
+    return std::nullopt;
+  }
+  const absl::string_view name =
+      bracketed ? host.substr(1, host.size() - 2) : host;
+  if (name.empty()) return std::nullopt;
+  for (char c : name) {
+    const bool ok =
+        bracketed ? absl::ascii_isxdigit(c) || c == ':' || c == '.'
+                  : absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+    if (!ok) return std::nullopt;
+  }
+  return host;
+}
+
+// An absolute https URL, or http on the loopback for development (RFC 8252
+// section 7.3); no fragment (RFC 6749 section 3.1.2), no user-info.
 bool IsRedirectUri(absl::string_view uri) {
   if (uri.size() > 2048 || absl::StrContains(uri, '#')) return false;
   for (char c : uri) {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
-  for (absl::string_view prefix :
-       {"https://", "http://127.0.0.1", "http://localhost", "http://[::1]"}) {
-    if (absl::StartsWith(uri, prefix) && uri.size() > prefix.size()) {
-      return prefix == "https://" || uri[prefix.size()] == ':' ||
-             uri[prefix.size()] == '/';
-    }
-  }
-  return false;
+  const bool https = absl::ConsumePrefix(&uri, "https://");
+  if (!https && !absl::ConsumePrefix(&uri, "http://")) return false;
+  const std::optional<absl::string_view> host =
+      HostOf(uri.substr(0, uri.find_first_of("/?")));
+  if (!host.has_value()) return false;
+  // Exactly the loopback names: a prefix check would pass
+  // "localhost.evil.example" or "127.0.0.1.evil.example".
+  return https || *host == "localhost" || *host == "127.0.0.1" ||
+         *host == "[::1]";
 }
 
 absl::Status AddRedirectUris(
@@ -33,8 +67,8 @@ absl::Status AddRedirectUris(
   for (int i = 0; i < uris.size(); ++i) {
     if (!IsRedirectUri(uris[i])) {
       return Bad(absl::StrCat(field, "[", i, "]"),
-                 "must be an absolute https URL without fragment (http only "
-                 "on 127.0.0.1 or localhost)");
+                 "must be an absolute https URL without user-info or "
+                 "fragment (http only on localhost, 127.0.0.1 or [::1])");
     }
     out.insert(uris[i]);
   }

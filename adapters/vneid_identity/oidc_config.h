@@ -44,8 +44,10 @@ struct OidcSettings {
 // field: upstream.base_url not https:// (or ending in '/'), a path not
 // starting with '/', issuer not https://, no client_id or client_secret, an
 // unknown client_auth_method, no redirect URI at all, a redirect URI that is
-// not an absolute http(s) URL without fragment, a caller entry without
-// client, a clock skew over 300 s, or a negative number. Thread-safe.
+// not an absolute https URL (plain http only to localhost, 127.0.0.1 or
+// [::1] exactly) whose authority is host[:digits] without user-info, or that
+// has a fragment, a caller entry without client, a clock skew over 300 s,
+// or a negative number. Thread-safe.
 absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& config);
 
 }  // namespace lienthong::adapters::vneid

@@ -12,11 +12,13 @@
 //     claims (id_token.h);
 //  4. remembers the nonce until the token expires and refuses it again.
 //
-// The used nonces and the keys are held by the adapter instance: a config
-// reload (which makes new instances) or a restart starts them afresh, and
-// replicas do not share them. A replay across that boundary still needs a
-// fresh code for the same nonce from VNeID, which binds each code to the
-// client and redirect URI and honours it once.
+// The used nonces outlive a config reload: the new instance takes over the
+// store of the one it replaces (same issuer and client), resized to its
+// max_remembered_nonces (NonceStore::Shared). The keys are fetched afresh
+// by each instance. A restart forgets the nonces, and replicas do not share
+// them; a replay across that boundary still needs a fresh code for the same
+// nonce from VNeID, which binds each code to the client and redirect URI
+// and honours it once.
 #ifndef LIENTHONG_ADAPTERS_VNEID_IDENTITY_VNEID_ADAPTER_H_
 #define LIENTHONG_ADAPTERS_VNEID_IDENTITY_VNEID_ADAPTER_H_
 

@@ -118,6 +118,56 @@ TEST(OidcConfigTest, BadConfigsNameTheField) {
          c.add_redirect_uris("http://localhost.evil.vn/cb");
        },
        "redirect_uris[1]"},
+      // User-info makes the host the part after '@', over plain http.
+      {"http with user-info after localhost's port",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris("http://localhost:1@evil.example/cb");
+       },
+       "redirect_uris[1]"},
+      {"http with user-info after 127.0.0.1",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris("http://127.0.0.1:x@evil/");
+       },
+       "redirect_uris[1]"},
+      {"http with user-info naming localhost",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris("http://localhost@evil.example/cb");
+       },
+       "redirect_uris[1]"},
+      {"https with user-info",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris(
+             "https://dichvucong.hungyen.gov.vn@evil.example/cb");
+       },
+       "redirect_uris[1]"},
+      {"loopback port not digits",
+       [](VneidOidcConfig& c) { c.add_redirect_uris("http://127.0.0.1:x/cb"); },
+       "redirect_uris[1]"},
+      {"loopback empty port",
+       [](VneidOidcConfig& c) { c.add_redirect_uris("http://localhost:/cb"); },
+       "redirect_uris[1]"},
+      {"http on a host named like 127.0.0.1",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris("http://127.0.0.1.evil.example/cb");
+       },
+       "redirect_uris[1]"},
+      {"http on a bracketed host other than ::1",
+       [](VneidOidcConfig& c) { c.add_redirect_uris("http://[::2]/cb"); },
+       "redirect_uris[1]"},
+      {"loopback followed by a backslash",
+       [](VneidOidcConfig& c) {
+         c.add_redirect_uris("http://localhost\\.evil.example/cb");
+       },
+       "redirect_uris[1]"},
+      {"https without a host",
+       [](VneidOidcConfig& c) { c.add_redirect_uris("https://:443/cb"); },
+       "redirect_uris[1]"},
+      {"user-info in a caller's own redirect URI",
+       [](VneidOidcConfig& c) {
+         c.mutable_caller_redirect_uris(0)->add_redirect_uris(
+             "http://localhost:8080@evil.example/cb");
+       },
+       "caller_redirect_uris[0].redirect_uris[1]"},
       {"caller without client",
        [](VneidOidcConfig& c) {
          c.add_caller_redirect_uris()->add_redirect_uris("https://x.vn/cb");
@@ -143,6 +193,20 @@ TEST(OidcConfigTest, BadConfigsNameTheField) {
   config.set_client_auth_method("s3cret");
   EXPECT_THAT(ResolveOidcConfig(config).status().message(),
               ::testing::Not(HasSubstr("s3cret")));
+}
+
+TEST(OidcConfigTest, PlainHttpIsTakenOnlyForTheLoopback) {
+  for (const char* uri :
+       {"http://localhost/cb", "http://localhost:8080/cb",
+        "http://127.0.0.1:8080/callback?x=1", "http://[::1]:8080/cb",
+        "http://localhost", "https://portal.vn:8443/cb",
+        "https://[2001:db8::1]/cb"}) {
+    VneidOidcConfig config = Minimal();
+    config.add_redirect_uris(uri);
+    absl::StatusOr<OidcSettings> s = ResolveOidcConfig(config);
+    ASSERT_THAT(s, IsOk()) << uri;
+    EXPECT_EQ(s->redirect_uris.count(uri), 1u) << uri;
+  }
 }
 
 TEST(OidcConfigTest, RedirectUrisArePerCallerOrForAll) {

@@ -279,6 +279,25 @@ TEST_F(VneidAdapterTest, ANonceStaysUsedWhenAReloadRebuildsTheAdapter) {
       StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
 }
 
+TEST_F(VneidAdapterTest, ANonceStaysUsedWhenAReloadChangesTheNonceCapacity) {
+  const std::string nonce = "resized-nonce-0123456789";
+  ASSERT_THAT(SignIn(Request(Code(nonce), nonce)).status(), IsOk());
+  // The reload lowers max_remembered_nonces (default 1000000): the store
+  // is resized, not replaced by an empty one.
+  VneidOidcConfig config = Config();
+  config.set_max_remembered_nonces(5);
+  MakeAdapter(config);
+  EXPECT_THAT(
+      SignIn(Request(Code(nonce), nonce)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
+  // And raised again.
+  config.set_max_remembered_nonces(50);
+  MakeAdapter(config);
+  EXPECT_THAT(
+      SignIn(Request(Code(nonce), nonce)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
+}
+
 TEST_F(VneidAdapterTest, ACodeIsExchangedOnce) {
   const std::string nonce = "once-only-0123456789abcdef";
   VneidSignInRequest request = Request(Code(nonce), nonce);
