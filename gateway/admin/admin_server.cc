@@ -27,8 +27,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gateway/admin/http_request.h"
+#include "gateway/admin/readiness.h"
 #include "gateway/log/log.h"
 #include "gateway/metrics/exposition.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::admin {
 namespace {
@@ -117,14 +119,6 @@ absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path) {
   return std::string(token);
 }
 
-bool IsLoopbackHost(absl::string_view host) {
-  host = absl::StripPrefix(absl::StripSuffix(host, "]"), "[");
-  if (host == "localhost" || host == "::1") return true;
-  in_addr v4{};
-  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
-         (ntohl(v4.s_addr) >> 24) == 127;
-}
-
 // The event loop and its connections. Every method but Break and
 // CheckLoop runs on the loop's thread (or, for the destructor, after it has
 // ended). The readiness check runs on a thread of its own (CheckLoop), so
@@ -208,6 +202,8 @@ class AdminServer::Loop {
   void AwaitCheck(Conn* conn);
   // Answers the requests waiting for the check that has just ended.
   void Checked();
+  // Logs the check's full reason when it differs from the last one logged.
+  void LogReadinessChange(const absl::Status& ready);
 
   void Accept(evutil_socket_t fd);
   void WaitForRequest(Conn* conn);
@@ -232,7 +228,8 @@ class AdminServer::Loop {
   std::thread checker_;
   int checked_fd_ = -1;
   event* checked_ = nullptr;
-  bool check_running_ = false;  // loop thread only
+  bool check_running_ = false;    // loop thread only
+  std::string not_ready_logged_;  // loop thread only; "" while ready
   absl::Mutex check_mu_;
   bool check_wanted_ ABSL_GUARDED_BY(check_mu_) = false;
   bool check_stop_ ABSL_GUARDED_BY(check_mu_) = false;
@@ -489,16 +486,32 @@ void AdminServer::Loop::Checked() {
     absl::MutexLock lock(&check_mu_);
     ready = check_result_;
   }
+  LogReadinessChange(ready);
+  // The message stays in the log: it may name a database's host and user.
   const Response response =
-      ready.ok() ? Response{200, "ready"}
-                 : Response{503, ready.message().empty()
-                                     ? absl::StatusCodeToString(ready.code())
-                                     : std::string(ready.message())};
+      ready.ok() ? Response{200, "ready"} : Response{503, NotReadyText(ready)};
   std::vector<Conn*> waiting;
   for (Conn& conn : conns_) {
     if (conn.state == State::kChecking) waiting.push_back(&conn);
   }
   for (Conn* conn : waiting) Answer(conn, response);
+}
+
+void AdminServer::Loop::LogReadinessChange(const absl::Status& ready) {
+  // Once per change, not per probe: a scraper asks every few seconds.
+  if (ready.ok()) {
+    if (!not_ready_logged_.empty()) log::Info("admin endpoint: ready again");
+    not_ready_logged_.clear();
+    return;
+  }
+  const std::string shown = NotReadyText(ready);
+  const std::string reason = absl::StrCat(
+      absl::StatusCodeToString(ready.code()), ": ", ready.message());
+  std::string logged = absl::StrCat(shown, "\n", reason);  // never empty
+  if (logged == not_ready_logged_) return;
+  not_ready_logged_ = std::move(logged);
+  log::Warning("admin endpoint: not ready",
+               {{"shown", shown}, {"reason", reason}});
 }
 
 void AdminServer::Loop::Send(Conn* conn, const Response& response, bool close) {
@@ -541,9 +554,31 @@ AdminServer::AdminServer(std::string host) : host_(std::move(host)) {}
 
 AdminServer::~AdminServer() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
-    const Options& options, const metrics::Registry* registry,
-    ReadinessCheck readiness) {
+namespace {
+
+// Beyond loopback without a token, /metrics (client IDs, file paths) and
+// /readyz would answer anyone on the network: refused, not warned about,
+// as a warning in a log nobody reads protects nothing.
+absl::Status CheckExposure(const AdminServer::Options& options) {
+  if (validation::IsLoopbackHost(options.host) ||
+      !options.bearer_token.empty()) {
+    return absl::OkStatus();
+  }
+  // As admin.address spells it: an IPv6 host in brackets.
+  const bool bare_v6 = absl::StrContains(options.host, ':') &&
+                       !absl::StartsWith(options.host, "[");
+  const std::string address =
+      bare_v6 ? absl::StrCat("[", options.host, "]:", options.port)
+              : absl::StrCat(options.host, ":", options.port);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "admin endpoint: ", address,
+      " is beyond loopback and no bearer token is set, so its metrics (client "
+      "IDs, file paths) would be open to the network; set "
+      "admin.bearer_token_file, or bind admin.address to 127.0.0.1"));
+}
+
+absl::Status CheckOptions(const AdminServer::Options& options,
+                          const metrics::Registry* registry) {
   if (registry == nullptr) {
     return absl::InvalidArgumentError("admin endpoint: no metrics registry");
   }
@@ -565,6 +600,17 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
     return absl::InvalidArgumentError(
         "admin endpoint: timeouts must be positive");
   }
+  return CheckExposure(options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
+    const Options& options, const metrics::Registry* registry,
+    ReadinessCheck readiness) {
+  if (absl::Status valid = CheckOptions(options, registry); !valid.ok()) {
+    return valid;
+  }
   std::unique_ptr<AdminServer> server(new AdminServer(options.host));
   auto loop = std::make_unique<Loop>(options, registry, std::move(readiness));
   absl::Status bound = loop->Bind(options.host, options.port, &server->port_);
@@ -584,12 +630,12 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
   log::Info("admin endpoint listening",
             {{"address", address},
              {"bearer_token", options.bearer_token.empty() ? "off" : "required"}});
-  if (!IsLoopbackHost(options.host)) {
+  if (!validation::IsLoopbackHost(options.host)) {
+    // Allowed only with a token (CheckExposure); /healthz stays open.
     log::Warning(
-        "admin endpoint listens beyond loopback: metrics and readiness reasons "
-        "are visible to whoever reaches it; restrict it with a network policy",
-        {{"address", address},
-         {"bearer_token", options.bearer_token.empty() ? "off" : "required"}});
+        "admin endpoint listens beyond loopback: /healthz answers anyone who "
+        "reaches it; restrict it with a network policy",
+        {{"address", address}});
   }
   return server;
 }

@@ -3,13 +3,15 @@
 //
 //   GET /metrics  the Registry's Prometheus text (format 0.0.4)
 //   GET /healthz  200 "ok" while the process is alive (liveness)
-//   GET /readyz   200 "ready", or 503 with the readiness check's reason
-//                 (or saying it has not answered within request_timeout)
+//   GET /readyz   200 "ready", or 503 with a fixed text naming the failing
+//                 component (readiness.h; the check's reason goes to the
+//                 log), or saying it has not answered within
+//                 request_timeout
 //
 // HEAD works wherever GET does; another method on these paths gets 405 with
 // "Allow: GET, HEAD", any other path 404. With a bearer token set, every
 // request but /healthz needs "Authorization: Bearer <token>" (else 401), so
-// that metrics and readiness reasons stay with the scraper.
+// that metrics stay with the scraper; beyond loopback a token is required.
 //
 // Liveness probes depend on it, so no client can hold it up: one libevent
 // loop serves every connection (a slow client costs a buffer, not a
@@ -25,7 +27,8 @@
 //   LIENTHONG_ASSIGN_OR_RETURN(
 //       std::unique_ptr<admin::AdminServer> admin,
 //       admin::AdminServer::Start(options, &registry, [&] {
-//         return gateway.Ready();  // OK, or UNAVAILABLE("audit store ...")
+//         return gateway.Ready();  // OK, or UNAVAILABLE marked with its
+//                                  // component (MarkNotReadyComponent)
 //       }));
 //   ...
 //   admin->Stop();
@@ -47,21 +50,22 @@
 namespace lienthong::admin {
 
 // Returns OK when the gateway can serve calls, else a status whose message
-// says why not (it is shown to whoever asks /readyz, so: no personal data,
-// no secrets). Called on the endpoint's readiness thread, one call at a
-// time, for the /readyz requests (those that come while it runs share its
-// answer; one it has not answered within `request_timeout` gets 503). It
-// must be thread-safe; it may be slow (a database to ask) without holding
-// up /healthz or /metrics.
+// says why not, for the log (no personal data, no secrets), marked with the
+// failing component (MarkNotReadyComponent), which is all /readyz shows.
+// Called on the endpoint's readiness thread, one call at a time, for the
+// /readyz requests (those that come while it runs share its answer; one it
+// has not answered within `request_timeout` gets 503). It must be
+// thread-safe; it may be slow (a database to ask) without holding up
+// /healthz or /metrics.
 using ReadinessCheck = std::function<absl::Status()>;
 
 class AdminServer {
  public:
   struct Options {
     // Address to bind (an IPv6 address with or without brackets).
-    // Loopback by default: metrics name clients and systems, and /readyz
-    // reasons describe the deployment. Another address is logged as a
-    // warning; put it behind a network policy and set a bearer token.
+    // Loopback by default: metrics name clients, systems and file paths.
+    // Another address needs a bearer token (Start refuses it without one)
+    // and belongs behind a network policy: /healthz stays open.
     std::string host = "127.0.0.1";
     // TCP port; 0 picks a free one (read it back with port()).
     int port = 9901;
@@ -83,9 +87,11 @@ class AdminServer {
   //
   // `registry` is rendered for /metrics; `readiness` answers /readyz (an
   // empty one means always ready). Fails with INVALID_ARGUMENT for bad
-  // options or a null registry, UNAVAILABLE when the address cannot be
-  // bound (in use, not local), INTERNAL when the event loop or its thread
-  // cannot be started. Thread-safe.
+  // options (a host beyond loopback without a bearer token included: the
+  // message names the address and admin.bearer_token_file) or a null
+  // registry, UNAVAILABLE when the address cannot be bound (in use, not
+  // local), INTERNAL when the event loop or its thread cannot be started.
+  // Thread-safe.
   // REQUIRES: `registry` outlives the returned server; `readiness` may be
   // called until Stop returns.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(
@@ -123,10 +129,6 @@ class AdminServer {
 // contents) when it cannot be read, is empty, is over 4 KiB, or holds
 // characters outside visible ASCII. Thread-safe.
 absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path);
-
-// True for 127.0.0.0/8, ::1 and "localhost": the addresses only this
-// machine reaches. Thread-safe.
-bool IsLoopbackHost(absl::string_view host);
 
 }  // namespace lienthong::admin
 

@@ -17,16 +17,17 @@
 #include "absl/strings/string_view.h"
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
-#include "gateway/tls/fingerprint.h"
-#include "google/protobuf/any.pb.h"
 #include "gateway/sync/procedure_codes.h"
+#include "gateway/tls/fingerprint.h"
+#include "gateway/validation/text.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "lienthong/v1/audit.pb.h"
 #include "lienthong/v1/bundle.pb.h"
-#include "lienthong/v1/records.pb.h"
 #include "lienthong/v1/identity.pb.h"
 #include "lienthong/v1/population.pb.h"
 #include "lienthong/v1/portal.pb.h"
+#include "lienthong/v1/records.pb.h"
 
 namespace lienthong::config {
 namespace internal {
@@ -171,11 +172,21 @@ class Checker {
 
   void CheckAdmin() {
     const auto& admin = config_.admin();
-    if (!admin.disabled() && !admin.address().empty() &&
-        !IsHostPort(admin.address())) {
+    if (admin.disabled() || admin.address().empty()) return;
+    const std::optional<HostPort> address = ParseHostPort(admin.address());
+    if (!address.has_value()) {
       Problem("admin.address",
               absl::StrCat("'", admin.address(),
                            "' is not host:port (e.g. 127.0.0.1:9464)"));
+      return;
+    }
+    // Beyond loopback, /metrics (client IDs, file paths) and /readyz would
+    // answer anyone on the network.
+    if (!validation::IsLoopbackHost(address->host) &&
+        admin.bearer_token_file().empty()) {
+      Problem("admin.bearer_token_file",
+              absl::StrCat("is required when admin.address ('", admin.address(),
+                           "') is beyond loopback; or bind it to 127.0.0.1"));
     }
   }
 

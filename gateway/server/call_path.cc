@@ -63,11 +63,13 @@ CallRecord::CallRecord(absl::string_view method,
 
 Services::Services(std::shared_ptr<const Runtime> runtime,
                    ServerMetrics* metrics,
-                   std::shared_ptr<const calls::CallRecorder> recorder)
+                   std::shared_ptr<const calls::CallRecorder> recorder,
+                   tls::HandshakeChecks caller_checks)
     : runtime_(std::move(runtime)),
       metrics_(metrics),
       audit_(recorder->audit()),
-      recorder_(std::move(recorder)) {}
+      recorder_(std::move(recorder)),
+      caller_checks_(std::move(caller_checks)) {}
 
 std::shared_ptr<const Runtime> Services::runtime() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -89,6 +91,7 @@ absl::Status Services::Authorize(const Runtime& runtime,
     return absl::UnauthenticatedError("no client certificate");
   }
   LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
+  LIENTHONG_RETURN_IF_ERROR(tls::RecheckCaller(caller_checks_, *auth, *caller));
   if (std::optional<absl::Duration> wait =
           runtime.rate_limiter->TryAcquire(caller->id)) {
     if (metrics_ != nullptr) {

@@ -24,6 +24,7 @@
 #include "gateway/server/server_metrics.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/tls/client_identity.h"
+#include "gateway/tls/handshake_verifier.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
 #include "lienthong/v1/identity.pb.h"
@@ -71,8 +72,11 @@ struct CallRecord : calls::Call {
 // and end. Thread-safe.
 class Services {
  public:
+  // `caller_checks`: the listener's handshake checks (admission and CRLs),
+  // which every call repeats as they are then; empty: none.
   Services(std::shared_ptr<const Runtime> runtime, ServerMetrics* metrics,
-           std::shared_ptr<const calls::CallRecorder> recorder);
+           std::shared_ptr<const calls::CallRecorder> recorder,
+           tls::HandshakeChecks caller_checks = {});
 
   // The key of the audit record's digests; null when auditing is off.
   const audit::DigestKey* auditing() const {
@@ -89,12 +93,14 @@ class Services {
   // The old runtime is released once its last call ends.
   void set_runtime(std::shared_ptr<const Runtime> runtime);
 
-  // Who is calling (into `caller`, as soon as known), is it within its
-  // rate limit (checked before its rights, so that a flood of refused calls
-  // is cut off too), and may it call `method` under `runtime`'s policy.
-  // Every service's calls go through here. UNAUTHENTICATED without a client
-  // certificate, RESOURCE_EXHAUSTED over the rate limit, PERMISSION_DENIED
-  // by the policy.
+  // Who is calling (into `caller`, as soon as known), is its certificate
+  // still admitted (tls::RecheckCaller: the connection may predate a CRL
+  // change or a reload that removed or re-pinned the client), is it within
+  // its rate limit (checked before its rights, so that a flood of refused
+  // calls is cut off too), and may it call `method` under `runtime`'s
+  // policy. Every service's calls go through here. UNAUTHENTICATED without
+  // a client certificate or with one no longer admitted, RESOURCE_EXHAUSTED
+  // over the rate limit, PERMISSION_DENIED by the policy.
   absl::Status Authorize(const Runtime& runtime,
                          const grpc::CallbackServerContext& ctx,
                          absl::string_view method,
@@ -145,6 +151,7 @@ class Services {
   ServerMetrics* const metrics_;
   audit::AuditLog* const audit_;
   const std::shared_ptr<const calls::CallRecorder> recorder_;
+  const tls::HandshakeChecks caller_checks_;
 };
 
 // The shared end of VerifyIdentity, SignInWithVneid and LookupCitizen. A

@@ -18,11 +18,20 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-bool IsSecretFileField(const FieldDescriptor& field) {
+// Which file fields Collect gathers, by how their names end.
+using FieldNameRule = bool (*)(absl::string_view name);
+
+bool IsSecretFileName(absl::string_view name) {
+  return absl::EndsWith(name, "key_file") || absl::EndsWith(name, "token_file");
+}
+
+bool IsTrustFileName(absl::string_view name) {
+  return absl::EndsWith(name, "ca_file") || absl::EndsWith(name, "crl_file");
+}
+
+bool IsFileField(const FieldDescriptor& field, FieldNameRule rule) {
   return field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
-         !field.is_repeated() &&
-         (absl::EndsWith(field.name(), "key_file") ||
-          absl::EndsWith(field.name(), "token_file"));
+         !field.is_repeated() && rule(field.name());
 }
 
 // Unpacks `any` into a message of its type from the generated pool (the
@@ -44,10 +53,11 @@ std::unique_ptr<Message> Unpack(const google::protobuf::Any& any) {
 }
 
 void Collect(const Message& message, const std::string& path,
+             FieldNameRule rule,
              std::vector<std::pair<std::string, std::string>>* out) {
   if (message.GetDescriptor() == google::protobuf::Any::descriptor()) {
     const auto& any = static_cast<const google::protobuf::Any&>(message);
-    if (auto unpacked = Unpack(any)) Collect(*unpacked, path, out);
+    if (auto unpacked = Unpack(any)) Collect(*unpacked, path, rule, out);
     return;
   }
   const google::protobuf::Reflection* reflection = message.GetReflection();
@@ -56,17 +66,17 @@ void Collect(const Message& message, const std::string& path,
   for (const FieldDescriptor* field : fields) {
     const std::string field_path =
         path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
-    if (IsSecretFileField(*field)) {
+    if (IsFileField(*field, rule)) {
       std::string value = reflection->GetString(message, field);
       if (!value.empty()) out->emplace_back(field_path, std::move(value));
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (field->is_repeated()) {
         for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
           Collect(reflection->GetRepeatedMessage(message, field, i),
-                  absl::StrCat(field_path, "[", i, "]"), out);
+                  absl::StrCat(field_path, "[", i, "]"), rule, out);
         }
       } else {
-        Collect(reflection->GetMessage(message, field), field_path, out);
+        Collect(reflection->GetMessage(message, field), field_path, rule, out);
       }
     }
   }
@@ -85,7 +95,14 @@ unsigned ModeOf(const std::string& path) {
 std::vector<std::pair<std::string, std::string>> SecretFiles(
     const lienthong::config::v1::GatewayConfig& config) {
   std::vector<std::pair<std::string, std::string>> files;
-  Collect(config, "", &files);
+  Collect(config, "", IsSecretFileName, &files);
+  return files;
+}
+
+std::vector<std::pair<std::string, std::string>> TrustFiles(
+    const lienthong::config::v1::GatewayConfig& config) {
+  std::vector<std::pair<std::string, std::string>> files;
+  Collect(config, "", IsTrustFileName, &files);
   return files;
 }
 
@@ -120,6 +137,14 @@ absl::Status CheckSecretFileModes(
   }
   for (const auto& [field, path] : SecretFiles(config)) {
     if (absl::Status s = CheckPrivateFile(field, path); !s.ok()) {
+      problems.emplace_back(s.message());
+    }
+  }
+  // Public, so readable by all; but whoever can write one can add a CA (or
+  // drop a CRL) that gRPC and the CRL watcher pick up within a refresh
+  // interval, and so impersonate any configured client or upstream.
+  for (const auto& [field, path] : TrustFiles(config)) {
+    if (absl::Status s = CheckNotWritableByOthers(field, path); !s.ok()) {
       problems.emplace_back(s.message());
     }
   }

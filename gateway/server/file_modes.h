@@ -1,11 +1,15 @@
-// Secret files must be private: the gateway refuses to start when a key file
-// its config names (the listener's TLS key, the audit keys, an adapter's
-// client key, the admin bearer token: every `*key_file` and `*token_file`
-// field, adapter configs included) can be read or written by the file's
-// group or by others, or when the config file itself (the trust root: CAs,
-// pins, policy) can be written by them. The config may be readable: the
-// Debian package installs it 0644 and a Kubernetes ConfigMap mounts it so;
-// secrets in it are written as ${credential:ID} or ${ENV_VAR}. `--allow-insecure-file-modes` turns the
+// Secret and trust files must be kept from others: the gateway refuses to
+// start (or to reload) when a key file its config names (the listener's TLS
+// key, the audit keys, an adapter's client key, the admin bearer token:
+// every `*key_file` and `*token_file` field, adapter configs included) can
+// be read or written by the file's group or by others; when a trust file
+// (the client CA and CRL, every adapter's upstream CA: every `*ca_file` and
+// `*crl_file` field) can be written by them, as it is re-read while the
+// gateway runs; or when the config file itself (the trust root: pins,
+// policy) can be written by them. Trust files and the config may be
+// readable: they are public, the Debian package installs the config 0644
+// and a Kubernetes ConfigMap mounts it so; secrets in it are written as
+// ${credential:ID} or ${ENV_VAR}. `--allow-insecure-file-modes` turns the
 // refusal into a warning, for development keys checked out of a repository.
 #ifndef LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
 #define LIENTHONG_GATEWAY_SERVER_FILE_MODES_H_
@@ -26,6 +30,13 @@ namespace lienthong::server {
 std::vector<std::pair<std::string, std::string>> SecretFiles(
     const lienthong::config::v1::GatewayConfig& config);
 
+// Returns (field path, file) for every non-empty string field of `config`
+// whose name ends in "ca_file" or "crl_file" (CA bundles and CRLs, which
+// decide whom the gateway trusts), found as SecretFiles finds its files.
+// Thread-safe.
+std::vector<std::pair<std::string, std::string>> TrustFiles(
+    const lienthong::config::v1::GatewayConfig& config);
+
 // Returns OK when the file at `path` gives its group and others no access
 // (mode & 077 == 0, following symlinks) or does not exist (whoever reads it
 // reports that); otherwise FAILED_PRECONDITION naming `what`, the file and
@@ -37,10 +48,11 @@ absl::Status CheckPrivateFile(absl::string_view what, const std::string& path);
 absl::Status CheckNotWritableByOthers(absl::string_view what,
                                       const std::string& path);
 
-// Checks that the config file at `config_path` is not writable by others
-// and that every SecretFiles() entry is private;
-// returns OK or FAILED_PRECONDITION listing every loose file, one a line.
-// Thread-safe.
+// Checks that the config file at `config_path` and every TrustFiles()
+// entry are not writable by others (CheckNotWritableByOthers) and that
+// every SecretFiles() entry is private (CheckPrivateFile); returns OK or
+// FAILED_PRECONDITION listing every loose file, one a line, each named by
+// its config field and path (never its contents). Thread-safe.
 absl::Status CheckSecretFileModes(
     const std::string& config_path,
     const lienthong::config::v1::GatewayConfig& config);

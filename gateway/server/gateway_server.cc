@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/admin/readiness.h"
 #include "gateway/audit/audit_service.h"
 #include "gateway/config/config_loader.h"
 #include "gateway/log/log.h"
@@ -49,15 +50,20 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       "lienthong_tls_handshakes_refused_total",
       "Client certificates refused in the TLS handshake, by reason.",
       {"reason"});
-  LIENTHONG_ASSIGN_OR_RETURN(
-      auto credentials,
-      ListenerCredentials(config.listener().tls(), server->admission_,
-                          [&refused](absl::string_view reason) {
-                            refused.WithLabels({reason}).Increment();
-                          }));
+  // The handshake's checks are made again on every call (call_path.h).
+  tls::HandshakeChecks caller_checks;
+  caller_checks.admission = server->admission_;
+  LIENTHONG_ASSIGN_OR_RETURN(auto credentials,
+                             ListenerCredentials(
+                                 config.listener().tls(), server->admission_,
+                                 [&refused](absl::string_view reason) {
+                                   refused.WithLabels({reason}).Increment();
+                                 },
+                                 &caller_checks.crls));
   LIENTHONG_RETURN_IF_ERROR(server->OpenAudit(config, std::move(pg_pool)));
-  server->services_ = std::make_unique<Services>(
-      std::move(runtime), server->metrics_.get(), server->recorder_);
+  server->services_ =
+      std::make_unique<Services>(std::move(runtime), server->metrics_.get(),
+                                 server->recorder_, std::move(caller_checks));
   server->extra_services_ = extra_services;
   std::vector<grpc::Service*> services;
   for (const ExtraService& extra : extra_services) {
@@ -237,19 +243,24 @@ void GatewayServer::ExportRuntimeGauges() {
 absl::Status GatewayServer::Ready() const { return ServiceReady(""); }
 
 absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
+  // Each failure is marked with its component: /readyz shows that name,
+  // and the message, which may carry a database's error, goes to the log.
   if (audit_ != nullptr) {
-    LIENTHONG_RETURN_IF_ERROR(audit_->Readiness());
+    LIENTHONG_RETURN_IF_ERROR(
+        admin::MarkNotReadyComponent(audit_->Readiness(), "audit log"));
     // Audited calls go on without the index (the journal is local); the
     // audit service's queries need it.
     if ((service.empty() ||
          service == lienthong::v1::AuditService::service_full_name()) &&
         audit_->options().index_store != nullptr) {
-      LIENTHONG_RETURN_IF_ERROR(audit_->options().index_store->Ready());
+      LIENTHONG_RETURN_IF_ERROR(admin::MarkNotReadyComponent(
+          audit_->options().index_store->Ready(), "audit index"));
     }
   }
   for (const ExtraService& extra : extra_services_) {
     if ((service.empty() || service == extra.name) && extra.ready) {
-      LIENTHONG_RETURN_IF_ERROR(extra.ready());
+      LIENTHONG_RETURN_IF_ERROR(
+          admin::MarkNotReadyComponent(extra.ready(), extra.name));
     }
   }
   auto runtime = services_->runtime();
@@ -269,8 +280,10 @@ absl::Status GatewayServer::ServiceReady(absl::string_view service) const {
       }
     }
     if (used) {
-      return absl::UnavailableError(absl::StrCat(
-          "circuit breaker to '", name, "' is open"));
+      return admin::MarkNotReadyComponent(
+          absl::UnavailableError(
+              absl::StrCat("circuit breaker to '", name, "' is open")),
+          absl::StrCat("national system ", name));
     }
   }
   return absl::OkStatus();

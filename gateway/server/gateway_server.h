@@ -125,7 +125,9 @@ class GatewayServer {
   // Replaces routes, adapters, clients and limits with those of `config`,
   // atomically: calls in flight finish on the old set, new calls use the new
   // one, new connections are admitted in the TLS handshake by the new client
-  // list (existing ones end within the listener's maximum connection age).
+  // list and new calls on existing ones are held to it too (a removed or
+  // re-pinned client's are refused; existing connections still end within
+  // the listener's maximum connection age).
   // On any error (INVALID_ARGUMENT naming it, as Start's, or an extra
   // service's serves_with refusal) the running set stays.
   // Listener and TLS settings are not reloaded (certificate and CRL files

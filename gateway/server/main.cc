@@ -247,13 +247,31 @@ absl::Status StartServices(lienthong::server::GatewayServer* gateway,
   return absl::OkStatus();
 }
 
+// The file-mode rules (file_modes.h) for `config`, read from `config_path`:
+// OK or FAILED_PRECONDITION naming every loose file. With `allow_insecure`
+// (--allow-insecure-file-modes) the loose files are logged instead.
+absl::Status CheckFileModes(const std::string& config_path,
+                            const lienthong::config::v1::GatewayConfig& config,
+                            bool allow_insecure) {
+  absl::Status modes =
+      lienthong::server::CheckSecretFileModes(config_path, config);
+  if (modes.ok() || !allow_insecure) return modes;
+  lienthong::log::Warning(
+      "key, config, CA or CRL files open to others, allowed by "
+      "--allow-insecure-file-modes",
+      {{"files", modes.message()}});
+  return absl::OkStatus();
+}
+
 // SIGHUP: reopens the access log (logrotate renamed it), re-reads the
 // holiday file and applies the config file as it now is; a calendar or a
-// config that fails to load or build leaves the running one.
+// config that fails to load, to pass the file-mode rules or to build leaves
+// the running one.
 void Reload(const std::string& config_path,
             const lienthong::config::AdapterConfigResolver& resolver,
             const lienthong::config::v1::GatewayConfig& running,
-            const std::string& ready, lienthong::log::AccessFile& access_log,
+            bool allow_insecure_file_modes, const std::string& ready,
+            lienthong::log::AccessFile& access_log,
             lienthong::bundle::Bundles* bundles,
             lienthong::server::GatewayServer& server) {
   using namespace lienthong;
@@ -270,8 +288,13 @@ void Reload(const std::string& config_path,
   Notify("RELOADING=1");
   config::ConfigPositions positions;
   auto fresh = config::LoadConfigFile(config_path, resolver, &positions);
-  absl::Status reloaded =
-      fresh.ok() ? positions.Locate(server.Reload(*fresh)) : fresh.status();
+  absl::Status reloaded = fresh.status();
+  // As at start: a reload must not bring in a CA or key file that others
+  // could change (or read) since.
+  if (reloaded.ok()) {
+    reloaded = CheckFileModes(config_path, *fresh, allow_insecure_file_modes);
+  }
+  if (reloaded.ok()) reloaded = positions.Locate(server.Reload(*fresh));
   Notify(ready);
   if (!reloaded.ok()) {
     log::Error("config reload refused; the running config stays",
@@ -303,11 +326,10 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
     log::Level level;
     if (log::ParseLevel(config->logging().level(), &level)) log::SetLevel(level);
   }
-  if (absl::Status modes = server::CheckSecretFileModes(config_path, *config);
+  if (absl::Status modes =
+          CheckFileModes(config_path, *config, allow_insecure_file_modes);
       !modes.ok()) {
-    if (!allow_insecure_file_modes) return Fail(modes, 2);
-    log::Warning("secret files open to others, allowed by --allow-insecure-file-modes",
-                 {{"files", modes.message()}});
+    return Fail(modes, 2);
   }
   adapters::CurlHttpClient::Options http_options;
   if (int max = config->resilience().max_connections_per_system(); max > 0) {
@@ -396,8 +418,8 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 &&
          signal_number == SIGHUP) {
-    Reload(config_path, resolver, *config, ready, **access_log, bundles.get(),
-           **server);
+    Reload(config_path, resolver, *config, allow_insecure_file_modes, ready,
+           **access_log, bundles.get(), **server);
   }
   Notify("STOPPING=1");
   log::Info("draining",
@@ -436,11 +458,13 @@ int main(int argc, char** argv) {
                "exit; start refuses an older one");
   bool allow_insecure_file_modes = false;
   app.add_flag("--allow-insecure-file-modes", allow_insecure_file_modes,
-               "start even when the config or a key file is readable by group "
-               "or others (development keys only)");
+               "start (and reload) even when a key file is readable by "
+               "group or others, or the config, a CA or a CRL file is "
+               "writable by them (development keys only)");
   app.footer(
       "Exit codes: 0 stopped cleanly or config OK, 1 internal failure, "
-      "2 bad config, config or key file open to others, or cannot listen.\nExample: lienthong-gateway --config "
+      "2 bad config, config, key, CA or CRL file open to others, or cannot "
+      "listen.\nExample: lienthong-gateway --config "
       "deploy/examples/gateway.yaml");
   app.set_version_flag("--version",
                        absl::StrCat("lienthong-gateway ", lienthong::cli::kVersion));

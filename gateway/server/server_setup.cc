@@ -104,14 +104,31 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
   return options;
 }
 
+namespace {
+
+// tls::MakeServerCredentials of `options`, with its CRL watcher made here
+// first and handed to `*crls` when that is not null.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsSharingCrls(
+    tls::ServerTlsOptions& options,
+    std::shared_ptr<tls::CrlFileWatcher>* crls) {
+  if (crls != nullptr) {
+    LIENTHONG_ASSIGN_OR_RETURN(options.crls, tls::WatchClientCrls(options));
+    *crls = options.crls;
+  }
+  return tls::MakeServerCredentials(options);
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const lienthong::config::v1::Tls& config,
     std::shared_ptr<tls::ClientAdmission> admission,
-    std::function<void(absl::string_view reason)> on_refused) {
+    std::function<void(absl::string_view reason)> on_refused,
+    std::shared_ptr<tls::CrlFileWatcher>* crls) {
   tls::ServerTlsOptions options = ServerTlsOptionsOf(config);
   options.admission = std::move(admission);
   options.on_refused = std::move(on_refused);
-  auto credentials = tls::MakeServerCredentials(options);
+  auto credentials = CredentialsSharingCrls(options, crls);
   if (credentials.ok()) return credentials;
   // tls::MakeServerCredentials names the file it refused ("tls.key_file");
   // a CRL problem names the CA file too, so the CRL file comes first.
@@ -150,8 +167,9 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
       or_default(limits.max_connection_idle_seconds(), 600) * 1000);
-  // Every connection ends within its age (+-10% jitter) plus the grace, so
-  // a revoked certificate or removed client does not keep a live one.
+  // Every connection ends within its age (+-10% jitter) plus the grace;
+  // meanwhile its calls are checked against the CRLs and clients as they
+  // are then (tls::RecheckCaller).
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_MS,
       or_default(limits.max_connection_age_seconds(), 3600) * 1000);

@@ -53,11 +53,14 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
 // with the listener.tls field it is about (config::AtConfigField). The
 // handshake admits the identities of `admission` (null: any certificate of
 // the client CA, as --check needs) and reports refusals to `on_refused`
-// (may be empty).
+// (may be empty). `*crls` (may be null) receives the handshake's CRL
+// watcher, null without client_crl_file, for the calls' own checks
+// (tls::RecheckCaller).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const lienthong::config::v1::Tls& config,
     std::shared_ptr<tls::ClientAdmission> admission = nullptr,
-    std::function<void(absl::string_view reason)> on_refused = {});
+    std::function<void(absl::string_view reason)> on_refused = {},
+    std::shared_ptr<tls::CrlFileWatcher>* crls = nullptr);
 
 // Applies the HTTP/2 listener's protections, each with a safe default.
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,

@@ -75,15 +75,13 @@ resilience::TokenBucket& ClientAdmission::BucketFor(
   return *bucket;
 }
 
-absl::StatusOr<std::string> ClientAdmission::Admit(const Presented& presented,
-                                                   Refusal* refusal) {
-  Refusal ignored;
-  if (refusal == nullptr) refusal = &ignored;
-  absl::MutexLock lock(&mu_);
+absl::Status ClientAdmission::Check(const Clients& clients,
+                                    const Presented& presented,
+                                    Refusal* refusal) {
   const bool by_uri = !presented.first_uri.empty();
   const absl::string_view identity =
       by_uri ? presented.first_uri : presented.common_name;
-  const auto& table = by_uri ? clients_->by_uri : clients_->by_cn;
+  const auto& table = by_uri ? clients.by_uri : clients.by_cn;
   auto it = table.find(identity);
   if (identity.empty() || it == table.end()) {
     *refusal = Refusal::kUnknownIdentity;
@@ -94,21 +92,48 @@ absl::StatusOr<std::string> ClientAdmission::Admit(const Presented& presented,
   }
   const Rule& rule = it->second;
   if (!rule.fingerprints.empty() &&
-      rule.fingerprints.count(std::string(presented.fingerprint)) == 0) {
+      rule.fingerprints.count(presented.fingerprint) == 0) {
     *refusal = Refusal::kNotPinned;
     return absl::PermissionDeniedError(
         absl::StrCat("certificate of '", Shown(identity),
                      "' is not one of its certificate_sha256"));
   }
-  std::string admitted(identity);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ClientAdmission::Admit(const Presented& presented,
+                                                   Refusal* refusal) {
+  Refusal ignored;
+  if (refusal == nullptr) refusal = &ignored;
+  absl::MutexLock lock(&mu_);
+  if (absl::Status checked = Check(*clients_, presented, refusal);
+      !checked.ok()) {
+    return checked;
+  }
+  std::string admitted(presented.first_uri.empty() ? presented.common_name
+                                                   : presented.first_uri);
   if (BucketFor(admitted).TryAcquire().has_value()) {
     *refusal = Refusal::kRateLimited;
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "'", Shown(identity), "' opens connections faster than ",
-        limits_.handshakes_per_second, "/s (burst ", limits_.handshake_burst,
-        ")"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("'", Shown(admitted), "' opens connections faster than ",
+                     limits_.handshakes_per_second, "/s (burst ",
+                     limits_.handshake_burst, ")"));
   }
   return admitted;
+}
+
+absl::Status ClientAdmission::Recheck(const Presented& presented) const {
+  std::shared_ptr<const Clients> clients;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    clients = clients_;
+  }
+  Refusal ignored;
+  absl::Status checked = Check(*clients, presented, &ignored);
+  if (checked.ok()) return checked;
+  // The handshake's refusal says UNAUTHENTICATED too (handshake_verifier.cc).
+  return absl::UnauthenticatedError(
+      absl::StrCat("client certificate refused: ", checked.message()));
 }
 
 }  // namespace lienthong::tls

@@ -13,6 +13,7 @@
 //   auto admission = std::make_shared<ClientAdmission>(limits);
 //   admission->Update(config.clients());             // at start and reload
 //   absl::StatusOr<std::string> id = admission->Admit(presented);
+//   absl::Status still = admission->Recheck(presented);  // on every call
 #ifndef LIENTHONG_GATEWAY_TLS_ADMISSION_H_
 #define LIENTHONG_GATEWAY_TLS_ADMISSION_H_
 
@@ -77,21 +78,36 @@ class ClientAdmission {
   absl::StatusOr<std::string> Admit(const Presented& presented,
                                     Refusal* refusal = nullptr);
 
+  // Returns OK when a connection admitted earlier may go on calling under
+  // the clients as they are now: Admit's identity and pin rules, without
+  // its rate. A reload may have removed the identity or re-pinned it since
+  // the handshake, and a connection lives up to the listener's maximum age.
+  // Otherwise UNAUTHENTICATED "client certificate refused: " and Admit's
+  // reason. Cheap (a lookup under a reader lock). Thread-safe.
+  absl::Status Recheck(const Presented& presented) const;
+
  private:
   struct Rule {
-    std::set<std::string> fingerprints;  // empty: any certificate
+    // Empty: any certificate. Transparent, so that a call's fingerprint is
+    // looked up without a copy.
+    std::set<std::string, std::less<>> fingerprints;
   };
   struct Clients {
     std::map<std::string, Rule, std::less<>> by_uri;
     std::map<std::string, Rule, std::less<>> by_cn;
   };
 
+  // OK when `clients` admit `presented` (rate aside), else Admit's
+  // PERMISSION_DENIED with `*refusal` saying why.
+  static absl::Status Check(const Clients& clients, const Presented& presented,
+                            Refusal* refusal);
+
   resilience::TokenBucket& BucketFor(const std::string& identity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Limits limits_;
   resilience::Clock* const clock_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::shared_ptr<const Clients> clients_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::unique_ptr<resilience::TokenBucket>>
       buckets_ ABSL_GUARDED_BY(mu_);

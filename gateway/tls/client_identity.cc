@@ -81,6 +81,12 @@ class FingerprintCache {
   std::unordered_map<std::string, std::string> cache_;
 };
 
+// How often the listener's files are re-read.
+int RefreshSeconds(const ServerTlsOptions& options) {
+  return options.refresh_interval_seconds > 0 ? options.refresh_interval_seconds
+                                              : 60;
+}
+
 }  // namespace
 
 absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
@@ -92,6 +98,7 @@ absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
   identity.id = FirstProperty(context, GRPC_PEER_URI_PROPERTY_NAME);
   if (identity.id.empty()) {
     identity.id = FirstProperty(context, GRPC_X509_CN_PROPERTY_NAME);
+    identity.id_is_subject_cn = true;
   }
   if (identity.id.empty()) {
     return absl::UnauthenticatedError(
@@ -105,6 +112,18 @@ absl::StatusOr<ClientIdentity> IdentityFromAuthContext(
   }
   identity.fingerprint_sha256 = *std::move(fingerprint);
   return identity;
+}
+
+absl::StatusOr<std::shared_ptr<CrlFileWatcher>> WatchClientCrls(
+    const ServerTlsOptions& options) {
+  if (!options.require_client_cert || options.client_crl_file.empty()) {
+    return nullptr;
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::shared_ptr<CrlFileWatcher> crls,
+      CrlFileWatcher::Create(options.client_crl_file, options.client_ca_file,
+                             absl::Seconds(RefreshSeconds(options))));
+  return crls;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
@@ -142,9 +161,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     }
     root_path = options.client_ca_file;
   }
-  int refresh = options.refresh_interval_seconds > 0
-                    ? options.refresh_interval_seconds
-                    : 60;
+  const int refresh = RefreshSeconds(options);
   auto provider =
       std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
           options.key_file, options.cert_file, root_path,
@@ -158,11 +175,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     HandshakeChecks checks;
     checks.admission = options.admission;
     checks.on_refused = options.on_refused;
-    if (!options.client_crl_file.empty()) {
-      LIENTHONG_ASSIGN_OR_RETURN(
-          checks.crls,
-          CrlFileWatcher::Create(options.client_crl_file, options.client_ca_file,
-                                 absl::Seconds(refresh)));
+    checks.crls = options.crls;
+    if (checks.crls == nullptr) {
+      LIENTHONG_ASSIGN_OR_RETURN(checks.crls, WatchClientCrls(options));
     }
     if (checks.admission != nullptr || checks.crls != nullptr) {
       tls_options.set_certificate_verifier(

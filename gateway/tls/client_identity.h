@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/tls/admission.h"
+#include "gateway/tls/revocation.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/server_credentials.h"
 
@@ -22,6 +23,9 @@ struct ClientIdentity {
   std::string id;
   // Lower-case hex SHA-256 of the leaf certificate (DER).
   std::string fingerprint_sha256;
+  // `id` is the subject CN (the certificate has no SAN URI): admission
+  // matches it only against clients with match_subject_cn.
+  bool id_is_subject_cn = false;
 };
 
 // Returns the caller's identity, or UNAUTHENTICATED when the connection
@@ -47,6 +51,9 @@ struct ServerTlsOptions {
   int refresh_interval_seconds = 60;
   // PEM CRLs of the client CAs (revocation.h); empty: no revocation checks.
   std::string client_crl_file;
+  // The watcher of client_crl_file (WatchClientCrls), when the caller
+  // shares it with its per-call checks; null: made from client_crl_file.
+  std::shared_ptr<CrlFileWatcher> crls;
   // Which identities complete the handshake (admission.h); null: any
   // certificate the client CA signed. The server keeps it current.
   std::shared_ptr<ClientAdmission> admission;
@@ -63,6 +70,13 @@ struct ServerTlsOptions {
 // naming a missing or unreadable file, a certificate that does not match
 // its key, or a CRL file that does not load. Thread-safe.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& options);
+
+// Returns the watcher of `options.client_crl_file` against client_ca_file,
+// re-read every refresh interval, as MakeServerCredentials would make it;
+// null when the options check no CRL (none set, or client certificates not
+// required). Fails as CrlFileWatcher::Create. Thread-safe.
+absl::StatusOr<std::shared_ptr<CrlFileWatcher>> WatchClientCrls(
     const ServerTlsOptions& options);
 
 // The TLS 1.2 cipher suites the gateway's gRPC connections may use: ECDHE

@@ -1,14 +1,25 @@
 #include "gateway/tls/handshake_verifier.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/log/log.h"
 #include "gateway/resilience/rate_limiter.h"
 #include "gateway/tls/openssl_util.h"
+#include "grpc/grpc_security_constants.h"
 
 namespace lienthong::tls {
 namespace {
+
+// The first value of property `name` of `context` (which it lives in), or
+// empty.
+absl::string_view FirstProperty(const grpc::AuthContext& context,
+                                const char* name) {
+  const std::vector<grpc::string_ref> values = context.FindPropertyValues(name);
+  if (values.empty()) return {};
+  return absl::string_view(values.front().data(), values.front().size());
+}
 
 absl::Status Refuse(absl::Status status, absl::string_view why,
                     std::string* reason) {
@@ -95,6 +106,28 @@ absl::Status CheckClientCertificate(const HandshakeChecks& checks,
     return Refuse(admitted.status(), ClientAdmission::Reason(refusal), reason);
   }
   return absl::OkStatus();
+}
+
+absl::Status RecheckCaller(const HandshakeChecks& checks,
+                           const grpc::AuthContext& context,
+                           const ClientIdentity& caller) {
+  if (checks.crls != nullptr &&
+      checks.crls->IsCallerRevoked(
+          caller.fingerprint_sha256,
+          FirstProperty(context, GRPC_X509_PEM_CERT_PROPERTY_NAME),
+          FirstProperty(context, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME))) {
+    return absl::UnauthenticatedError(
+        "client certificate refused: revoked by its issuer's CRL");
+  }
+  if (checks.admission == nullptr) return absl::OkStatus();
+  ClientAdmission::Presented presented;
+  if (caller.id_is_subject_cn) {
+    presented.common_name = caller.id;
+  } else {
+    presented.first_uri = caller.id;
+  }
+  presented.fingerprint = caller.fingerprint_sha256;
+  return checks.admission->Recheck(presented);
 }
 
 std::shared_ptr<grpc::experimental::CertificateVerifier> MakeHandshakeVerifier(

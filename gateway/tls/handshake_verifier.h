@@ -5,7 +5,9 @@
 // issuer's CRL lists (revocation.h), or whose identity is not a configured
 // client, not a pinned certificate of it, or over its handshake rate
 // (admission.h). A refused connection is closed; the client sees
-// UNAVAILABLE.
+// UNAVAILABLE. The same checks run again on every call (RecheckCaller), as
+// they are then: a connection outlives a CRL change or a reload for up to
+// the listener's maximum connection age.
 #ifndef LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
 #define LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
 
@@ -17,7 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/tls/admission.h"
+#include "gateway/tls/client_identity.h"
 #include "gateway/tls/revocation.h"
+#include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 
 namespace lienthong::tls {
@@ -51,6 +55,18 @@ struct PeerCertificate {
 absl::Status CheckClientCertificate(const HandshakeChecks& checks,
                                     const PeerCertificate& peer,
                                     std::string* reason = nullptr);
+
+// Checks a call of `caller` (IdentityFromAuthContext(context)) on a
+// connection the handshake admitted earlier against `checks` as they are
+// now: its certificate's path against the CRLs (CrlFileWatcher::
+// IsCallerRevoked) and its identity and pin against the admission
+// (ClientAdmission::Recheck). Returns OK, or UNAUTHENTICATED "client
+// certificate refused: ..." naming at most the client identity. Cheap: the
+// certificates are parsed once per certificate and CRL version, not per
+// call. Thread-safe.
+absl::Status RecheckCaller(const HandshakeChecks& checks,
+                           const grpc::AuthContext& context,
+                           const ClientIdentity& caller);
 
 // Returns the verifier for TlsServerCredentialsOptions, which runs
 // CheckClientCertificate synchronously, logs refusals (at most a few lines

@@ -232,4 +232,33 @@ std::shared_ptr<const RevocationLists> CrlFileWatcher::Current() {
   return current_;
 }
 
+bool CrlFileWatcher::IsCallerRevoked(const std::string& fingerprint,
+                                     absl::string_view leaf_pem,
+                                     absl::string_view chain_pem) {
+  // Bounds the answers kept; a gateway has far fewer client certificates.
+  constexpr size_t kMaxAnswers = 1024;
+  std::shared_ptr<const RevocationLists> lists = Current();
+  {
+    absl::MutexLock lock(&mu_);
+    if (answered_for_ != lists) {
+      answered_for_ = lists;
+      answers_.clear();
+    }
+    auto it = answers_.find(fingerprint);
+    if (it != answers_.end()) return it->second;
+  }
+  // Fails closed: the handshake parsed this certificate, so one that does
+  // not parse here is not let through.
+  X509Ptr leaf = ParseFirstCertificate(leaf_pem);
+  const bool revoked =
+      leaf == nullptr ||
+      lists->IsPathRevoked(leaf.get(), ParseCertificates(chain_pem));
+  absl::MutexLock lock(&mu_);
+  if (answered_for_ == lists) {
+    if (answers_.size() >= kMaxAnswers) answers_.clear();
+    answers_.emplace(fingerprint, revoked);
+  }
+  return revoked;
+}
+
 }  // namespace lienthong::tls

@@ -12,6 +12,9 @@
 //   auto crls = CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(60));
 //   ...
 //   if ((*crls)->Current()->IsRevoked(cert)) { /* refuse the handshake */ }
+//   if ((*crls)->IsCallerRevoked(fingerprint, leaf_pem, chain_pem)) {
+//     /* refuse a call on a connection admitted before the CRL changed */
+//   }
 #ifndef LIENTHONG_GATEWAY_TLS_REVOCATION_H_
 #define LIENTHONG_GATEWAY_TLS_REVOCATION_H_
 
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -96,6 +100,15 @@ class CrlFileWatcher {
   // Thread-safe; the re-read happens on the calling thread.
   std::shared_ptr<const RevocationLists> Current();
 
+  // Returns true when the Current() lists revoke the certificate `leaf_pem`
+  // (whose SHA-256 is `fingerprint`) or a CA on its path (IsPathRevoked,
+  // `chain_pem` the certificates the client sent besides it), or when
+  // `leaf_pem` holds no certificate. The answer is kept per fingerprint
+  // until the lists change: a connection's calls parse and verify its
+  // certificates once, not on every call. Thread-safe.
+  bool IsCallerRevoked(const std::string& fingerprint,
+                       absl::string_view leaf_pem, absl::string_view chain_pem);
+
   const std::string& crl_file() const { return crl_file_; }
 
  private:
@@ -135,6 +148,9 @@ class CrlFileWatcher {
   std::shared_ptr<const RevocationLists> current_ ABSL_GUARDED_BY(mu_);
   Versions state_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_at_ ABSL_GUARDED_BY(mu_);
+  // IsCallerRevoked's answers under `answered_for_`, by fingerprint.
+  std::shared_ptr<const RevocationLists> answered_for_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, bool> answers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lienthong::tls

@@ -1,6 +1,6 @@
 // The real binaries and file modes: lienthong-gateway refuses a key file
-// that group or others may read, or a config file they may write (unless
-// told the keys are development keys), and everything it and `lienthong
+// that group or others may read, or a config, CA or CRL file they may write
+// (unless told the keys are development keys), and everything it and `lienthong
 // audit export` create (audit journal, index, WAL, development keys,
 // anchors, portal outbox, exports) is owner-only even though this test runs
 // with the usual umask 022.
@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -102,6 +103,38 @@ TEST_F(FilePermissionsTest, ALooseConfigOrKeyFileStopsStartUp) {
   EXPECT_EQ(RunUntilExit(with_loose_key, 0644, {"--allow-insecure-file-modes"}),
             -1);
   EXPECT_THAT(ReadFileOrEmpty(log_), HasSubstr("--allow-insecure-file-modes"));
+}
+
+// CA files are re-read while the gateway runs: one that group or others
+// may write is refused by its field, one they may only read is fine.
+TEST_F(FilePermissionsTest, ACaFileOthersMayWriteStopsStartUp) {
+  const std::string yaml = GatewayYaml(1);
+  const std::string client_ca = dir_ + "/clients-ca.pem";
+  const std::string upstream_ca = dir_ + "/upstream-ca.pem";
+  ASSERT_EQ(std::system(absl::StrCat("cp ", TestCert("ca.pem"), " ", client_ca,
+                                     " && cp ", TestCert("ca.pem"), " ",
+                                     upstream_ca, " && chmod 664 ", client_ca,
+                                     " && chmod 666 ", upstream_ca)
+                            .c_str()),
+            0);
+  const std::string with_own_cas =
+      absl::StrReplaceAll(yaml, {{"client_ca_file: " + TestCert("ca.pem"),
+                                  "client_ca_file: " + client_ca},
+                                 {"\n        ca_file: " + TestCert("ca.pem"),
+                                  "\n        ca_file: " + upstream_ca}});
+  ASSERT_NE(with_own_cas, yaml);
+  EXPECT_EQ(RunUntilExit(with_own_cas, 0600), 2);
+  const std::string log = ReadFileOrEmpty(log_);
+  EXPECT_THAT(
+      log, HasSubstr(absl::StrCat("listener.tls.client_ca_file '", client_ca,
+                                  "' is writable by its group (mode 0664)")));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat(
+                       "adapters[0].config.upstream.ca_file '", upstream_ca,
+                       "' is writable by others (mode 0666)")));
+
+  ASSERT_EQ(::chmod(client_ca.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(upstream_ca.c_str(), 0644), 0);
+  EXPECT_EQ(RunUntilExit(with_own_cas, 0600), -1);
 }
 
 TEST_F(FilePermissionsTest, WhatTheGatewayAndTheCliCreateIsOwnerOnly) {

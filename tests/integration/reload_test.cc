@@ -1,5 +1,6 @@
 // Live configuration: SIGHUP swaps routes, clients and grants atomically; a
-// broken config is refused, logged, and the running one stays; changes to
+// broken config, or one whose config or CA file others may write, is
+// refused, logged, and the running one stays; changes to
 // settings read only at start are named in a warning. And the access log's
 // own file, which SIGHUP reopens after logrotate renamed it, and the access
 // lines on stderr when the reader of stderr goes away.
@@ -10,6 +11,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -81,6 +83,59 @@ TEST(ReloadTest, SighupAppliesAGoodConfigAndRefusesABrokenOne) {
   ASSERT_TRUE(WaitForFileLine(log, "apply only after a restart", absl::Seconds(10)));
   EXPECT_TRUE(WaitForFileLine(log, R"("settings":"logging, audit")", absl::Seconds(1)));
   EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+}
+
+// The file-mode rules of the start apply to a reload too: a config file or
+// a CA file that others may write is refused by name, and the running
+// config (here: with the client's right) stays until they are fixed.
+TEST(ReloadTest, SighupRefusesAConfigOrCaFileOthersMayWrite) {
+  auto sim = StartSimProcess();
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string dir = NewTestDir("reload-modes");
+  const std::string config = dir + "/reload.yaml";
+  const std::string log = dir + "/reload.log";
+  const std::string upstream_ca = dir + "/upstream-ca.pem";
+  ASSERT_EQ(std::system(absl::StrCat("cp ", TestCert("ca.pem"), " ",
+                                     upstream_ca, " && chmod 644 ", upstream_ca)
+                            .c_str()),
+            0);
+  const std::string yaml = absl::StrReplaceAll(
+      GatewayYaml(sim->port), {{"\n        ca_file: " + TestCert("ca.pem"),
+                                "\n        ca_file: " + upstream_ca}});
+  auto gateway = StartGatewayProcess(config, yaml, log);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+  const std::string withdrawn = absl::StrReplaceAll(
+      yaml, {{"methods: [lienthong.v1.PopulationService/LookupCitizen]",
+              "methods: []"}});
+  ASSERT_NE(withdrawn, yaml);
+
+  std::ofstream(config) << withdrawn;
+  ASSERT_EQ(::chmod(upstream_ca.c_str(), 0664), 0);
+  kill(gateway->process.pid(), SIGHUP);
+  ASSERT_TRUE(WaitForFileLine(
+      log,
+      absl::StrCat("adapters[0].config.upstream.ca_file '", upstream_ca,
+                   "' is writable by its group (mode 0664)"),
+      absl::Seconds(10)));
+  EXPECT_TRUE(WaitForFileLine(log, "config reload refused", absl::Seconds(1)));
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+
+  ASSERT_EQ(::chmod(upstream_ca.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(config.c_str(), 0666), 0);
+  kill(gateway->process.pid(), SIGHUP);
+  ASSERT_TRUE(
+      WaitForFileLine(log,
+                      absl::StrCat("config file '", config,
+                                   "' is writable by others (mode 0666)"),
+                      absl::Seconds(10)));
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::OK);
+
+  // Fixed: the same edit is applied.
+  ASSERT_EQ(::chmod(config.c_str(), 0600), 0);
+  kill(gateway->process.pid(), SIGHUP);
+  ASSERT_TRUE(WaitForFileLine(log, "config reloaded", absl::Seconds(10)));
+  EXPECT_EQ(LookupCode(gateway->port), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 // The access lines in `text` (one JSON object per line).

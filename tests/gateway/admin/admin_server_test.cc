@@ -6,11 +6,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/admin/readiness.h"
 #include "gateway/metrics/exposition.h"
 #include "gateway/metrics/registry.h"
 #include "gmock/gmock.h"
@@ -24,7 +26,9 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 AdminServer::Options LoopbackAnyPort() {
   AdminServer::Options options;
@@ -40,6 +44,15 @@ std::unique_ptr<httplib::Client> ClientFor(const AdminServer& server) {
   client->set_write_timeout(5);
   client->set_tcp_nodelay(true);
   return client;
+}
+
+int CountOf(absl::string_view text, absl::string_view piece) {
+  int count = 0;
+  for (size_t at = text.find(piece); at != absl::string_view::npos;
+       at = text.find(piece, at + piece.size())) {
+    ++count;
+  }
+  return count;
 }
 
 int ThreadCount() {
@@ -126,23 +139,60 @@ TEST_F(AdminServerTest, ReadyzFollowsTheReadinessCheck) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, "ready");
 
-  SetReady(absl::UnavailableError(
-      "circuit breaker for c06-population-soap is open"));
+  SetReady(MarkNotReadyComponent(
+      absl::UnavailableError("circuit breaker to 'c06' is open"),
+      "national system c06"));
   res = client->Get("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
-  EXPECT_EQ(res->body, "circuit breaker for c06-population-soap is open");
+  EXPECT_EQ(res->body, "not ready: national system c06 unavailable");
 
-  SetReady(absl::UnavailableError(""));  // no reason: the code stands in
+  SetReady(absl::UnavailableError(""));  // unmarked: no component to name
   res = client->Get("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
-  EXPECT_EQ(res->body, "UNAVAILABLE");
+  EXPECT_EQ(res->body, "not ready");
 
   SetReady(absl::OkStatus());
   res = client->Get("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+}
+
+// A check's message can carry what the network must not see (PostgreSQL's
+// error names the database host and user): /readyz shows a fixed text, the
+// log has the detail, once per change rather than once per probe.
+TEST_F(AdminServerTest, ReadyzShowsAFixedTextAndLogsTheReason) {
+  constexpr char kDetail[] =
+      "audit index database unreachable: connection to server at "
+      "\"pg-audit.internal\" (10.2.3.4), port 5432 failed: FATAL: password "
+      "authentication failed for user \"lienthong_audit\"";
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<httplib::Client> client = ClientFor(*server);
+  const std::pair<absl::Status, std::string> kCases[] = {
+      {absl::UnavailableError(kDetail), "not ready"},
+      {MarkNotReadyComponent(absl::UnavailableError(kDetail), "audit index"),
+       "not ready: audit index unavailable"},
+  };
+  for (const auto& [status, shown] : kCases) {
+    SetReady(status);
+    ::testing::internal::CaptureStderr();
+    httplib::Result first = client->Get("/readyz");
+    httplib::Result second = client->Get("/readyz");
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(first && second);
+    for (const httplib::Result* res : {&first, &second}) {
+      EXPECT_EQ((*res)->status, 503);
+      EXPECT_EQ((*res)->body, shown);
+      for (const char* detail : {"pg-audit", "10.2.3.4", "lienthong_audit",
+                                 "password", "unreachable"}) {
+        EXPECT_THAT((*res)->body, Not(HasSubstr(detail)));
+      }
+    }
+    EXPECT_THAT(log, HasSubstr("pg-audit.internal"));
+    EXPECT_EQ(CountOf(log, "admin endpoint: not ready"), 1) << log;
+  }
 }
 
 TEST_F(AdminServerTest, ASlowReadinessCheckHoldsUpOnlyReadyz) {
@@ -155,7 +205,8 @@ TEST_F(AdminServerTest, ASlowReadinessCheckHoldsUpOnlyReadyz) {
       AdminServer::Start(options, &registry_, [&] {
         ++checks;
         release.WaitForNotificationWithTimeout(absl::Seconds(3));
-        return absl::UnavailableError("database not answering");
+        return MarkNotReadyComponent(
+            absl::UnavailableError("database not answering"), "audit index");
       });
   ASSERT_THAT(server, IsOk());
   std::vector<std::thread> readers;
@@ -184,19 +235,19 @@ TEST_F(AdminServerTest, ASlowReadinessCheckHoldsUpOnlyReadyz) {
   EXPECT_EQ(timed_out.load(), 3);
   EXPECT_EQ(checks.load(), 1);
   release.Notify();
-  // Once the check answers, /readyz says what it said.
+  // Once the check answers, /readyz names the component it marked.
+  constexpr char kAnswered[] = "not ready: audit index unavailable";
   int status = 0;
   std::string body;
-  for (int i = 0; i < 50 && body != "database not answering"; ++i) {
+  for (int i = 0; i < 50 && body != kAnswered; ++i) {
     if (httplib::Result res = ClientFor(**server)->Get("/readyz")) {
       status = res->status;
       body = res->body;
     }
-    if (body != "database not answering")
-      absl::SleepFor(absl::Milliseconds(100));
+    if (body != kAnswered) absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(status, 503);
-  EXPECT_EQ(body, "database not answering");
+  EXPECT_EQ(body, kAnswered);
 }
 
 TEST_F(AdminServerTest, NoReadinessCheckMeansReady) {
@@ -356,22 +407,51 @@ TEST_F(AdminServerTest, BadOptionsAreRejected) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("registry")));
 }
 
+// Beyond loopback, /metrics (client IDs, file paths) would answer the
+// network: without a token the server does not start, and says what to set.
+TEST_F(AdminServerTest, BeyondLoopbackItStartsOnlyWithABearerToken) {
+  // 192.0.2.1 is TEST-NET-1 (RFC 5737), never this machine's.
+  const std::pair<const char*, const char*> kHosts[] = {
+      {"0.0.0.0", "0.0.0.0:9464"},
+      {"::", "[::]:9464"},
+      {"[::]", "[::]:9464"},
+      {"192.0.2.1", "192.0.2.1:9464"},
+  };
+  for (const auto& [host, address] : kHosts) {
+    AdminServer::Options options;
+    options.host = host;
+    options.port = 9464;
+    EXPECT_THAT(AdminServer::Start(options, &registry_, nullptr),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr(address), HasSubstr("beyond loopback"),
+                               HasSubstr("admin.bearer_token_file"))))
+        << host;
+  }
+  // With a token the refusal is gone: what remains is whether the address
+  // is this machine's (192.0.2.1 is not, unless nonlocal binds are on).
+  AdminServer::Options options;
+  options.host = "192.0.2.1";
+  options.port = 0;
+  options.bearer_token = "t0ken";
+  absl::StatusOr<std::unique_ptr<AdminServer>> started =
+      AdminServer::Start(options, &registry_, nullptr);
+  EXPECT_FALSE(absl::IsInvalidArgument(started.status())) << started.status();
+  // Loopback needs none.
+  for (const char* host : {"127.0.0.1", "::1", "localhost"}) {
+    AdminServer::Options loopback = LoopbackAnyPort();
+    loopback.host = host;
+    EXPECT_FALSE(absl::IsInvalidArgument(
+        AdminServer::Start(loopback, &registry_, nullptr).status()))
+        << host;
+  }
+}
+
 TEST(AdminServerOptionsTest, DefaultsBindLoopbackWithShortTimeouts) {
   const AdminServer::Options options;
   EXPECT_EQ(options.host, "127.0.0.1");
   EXPECT_LE(options.request_timeout, absl::Seconds(5));
   EXPECT_GE(options.max_connections, 100);
   EXPECT_TRUE(options.bearer_token.empty());
-}
-
-TEST(IsLoopbackHostTest, OnlyAddressesOfThisMachine) {
-  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
-    EXPECT_TRUE(IsLoopbackHost(host)) << host;
-  }
-  for (const char* host : {"0.0.0.0", "::", "[::]", "10.0.0.1", "128.0.0.1",
-                           "localhost.example", "", "1.127.0.0"}) {
-    EXPECT_FALSE(IsLoopbackHost(host)) << host;
-  }
 }
 
 }  // namespace

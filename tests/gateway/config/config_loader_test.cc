@@ -677,6 +677,10 @@ const ValidationCase kValidationTests[] = {
     {"admin address not host:port", "  level: info\n",
      "  level: info\nadmin:\n  address: nonsense\n",
      "test.yaml:39:3: admin.address: 'nonsense' is not host:port"},
+    {"admin beyond loopback without a token", "  level: info\n",
+     "  level: info\nadmin:\n  address: 0.0.0.0:9464\n",
+     "test.yaml:38:1: admin.bearer_token_file: is required when "
+     "admin.address ('0.0.0.0:9464') is beyond loopback"},
     {"retry budget above 1", "  level: info\n",
      "  level: info\nresilience:\n  retry_budget_ratio: 1.5\n",
      "test.yaml:39:3: resilience.retry_budget_ratio: must be between 0 and 1"},

@@ -1,5 +1,6 @@
 // Which config fields name secret files (every *key_file and *token_file,
-// adapter configs included), and which file modes are refused.
+// adapter configs included) and trust files (every *ca_file and *crl_file),
+// and which file modes are refused for each.
 #include "gateway/server/file_modes.h"
 
 #include <sys/stat.h>
@@ -52,6 +53,29 @@ TEST(SecretFilesTest, FindsEveryKeyAndTokenFileIncludingAdapterConfigs) {
           Pair("admin.bearer_token_file", "/k/admin.token"),
           Pair("adapters[0].config.upstream.client_key_file", "/k/xroad.key"),
           Pair("adapters[1].config.client_key_file", "/k/relay.key")));
+}
+
+TEST(TrustFilesTest, FindsEveryCaAndCrlFileIncludingAdapterConfigs) {
+  config::v1::GatewayConfig config;
+  auto* tls = config.mutable_listener()->mutable_tls();
+  tls->set_client_ca_file("/t/clients.pem");
+  tls->set_client_crl_file("/t/clients.crl");
+  tls->set_cert_file("/t/tls.pem");
+  tls->set_key_file("/k/tls.key");
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
+  c06.mutable_upstream()->set_ca_file("/t/c06-ca.pem");
+  c06.mutable_upstream()->set_client_key_file("/k/xroad.key");
+  config.add_adapters()->mutable_config()->PackFrom(c06);
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig relay;
+  relay.set_ca_file("/t/relay-ca.pem");
+  config.add_adapters()->mutable_config()->PackFrom(relay);
+
+  EXPECT_THAT(TrustFiles(config),
+              UnorderedElementsAre(
+                  Pair("listener.tls.client_ca_file", "/t/clients.pem"),
+                  Pair("listener.tls.client_crl_file", "/t/clients.crl"),
+                  Pair("adapters[0].config.upstream.ca_file", "/t/c06-ca.pem"),
+                  Pair("adapters[1].config.ca_file", "/t/relay-ca.pem")));
 }
 
 class FileModesTest : public ::testing::Test {
@@ -127,6 +151,45 @@ TEST_F(FileModesTest, ChecksTheConfigFileAndEverySecretFile) {
                                      Not(HasSubstr("tls.key")))));
   ::chmod(config_file.c_str(), 0644);
   ::chmod(config.audit().hmac_key_file().c_str(), 0400);
+  EXPECT_THAT(CheckSecretFileModes(config_file, config), IsOk());
+}
+
+// A CA or CRL file others can write lets them add a CA (or drop a CRL) that
+// is re-read while the gateway runs: refused by field and path; readable
+// by all is fine, they are public.
+TEST_F(FileModesTest, TrustFilesMayBeReadButNotWrittenByOthers) {
+  const std::string config_file = Make("gateway.yaml", 0600);
+  config::v1::GatewayConfig config;
+  auto* tls = config.mutable_listener()->mutable_tls();
+  tls->set_client_ca_file(Make("clients-ca.pem", 0666));
+  tls->set_client_crl_file(Make("clients.crl", 0664));
+  lienthong::adapters::c06::C06PopulationSoapConfig c06;
+  c06.mutable_upstream()->set_ca_file(Make("c06-ca.pem", 0644));
+  config.add_adapters()->mutable_config()->PackFrom(c06);
+  lienthong::adapters::grpc_upstream::GrpcUpstreamConfig relay;
+  relay.set_ca_file(Make("relay-ca.pem", 0646));
+  config.add_adapters()->mutable_config()->PackFrom(relay);
+
+  EXPECT_THAT(
+      CheckSecretFileModes(config_file, config),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          AllOf(HasSubstr("listener.tls.client_ca_file '" +
+                          tls->client_ca_file() +
+                          "' is writable by others (mode 0666)"),
+                HasSubstr("listener.tls.client_crl_file '" +
+                          tls->client_crl_file() +
+                          "' is writable by its group (mode 0664)"),
+                HasSubstr("adapters[1].config.ca_file '" + relay.ca_file() +
+                          "' is writable by others (mode 0646)"),
+                Not(HasSubstr("adapters[0]")), Not(HasSubstr("secret")))));
+
+  for (const std::string& path :
+       {tls->client_ca_file(), tls->client_crl_file(), relay.ca_file()}) {
+    ::chmod(path.c_str(), 0644);
+  }
+  EXPECT_THAT(CheckSecretFileModes(config_file, config), IsOk());
+  ::chmod(tls->client_ca_file().c_str(), 0444);
   EXPECT_THAT(CheckSecretFileModes(config_file, config), IsOk());
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gateway/resilience/clock.h"
 #include "gateway/tls/client_identity.h"
 #include "gateway/tls/fingerprint.h"
@@ -20,8 +21,10 @@ namespace {
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kPinA[] =
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -156,6 +159,46 @@ TEST(ClientAdmissionTest, EachIdentityHasItsOwnHandshakeRate) {
   ASSERT_THAT(admission.Update(Clients(kClients).clients()), IsOk());
   EXPECT_THAT(admission.Admit(dossier),
               StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+}
+
+// A call on a live connection is held to the clients as they are now, by
+// the handshake's identity and pin rules, without its rate.
+TEST(ClientAdmissionTest, RecheckHoldsALiveConnectionToTheClientsOfNow) {
+  resilience::FakeClock clock;
+  ClientAdmission admission({1, 1}, &clock);
+  ASSERT_THAT(admission.Update(Clients(kClients).clients()), IsOk());
+  const ClientAdmission::Presented pinned{"spiffe://lienthong.local/pinned", "",
+                                          kPinA};
+  ASSERT_THAT(admission.Admit(pinned), IsOk());
+  // The handshake's rate (one) is spent; calls do not take it.
+  ASSERT_THAT(admission.Admit(pinned),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  for (int i = 0; i < 3; ++i) EXPECT_THAT(admission.Recheck(pinned), IsOk());
+  // The same rules as the handshake: CN only where configured.
+  EXPECT_THAT(admission.Recheck({"", "district-office", kPinA}), IsOk());
+  EXPECT_THAT(admission.Recheck({"", "cn-not-enabled", kPinA}),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("is not a configured client")));
+
+  // A reload re-pins the client to another certificate.
+  const config::v1::GatewayConfig repinned = Clients(
+      absl::StrCat(R"pb(clients { id: "spiffe://lienthong.local/pinned")pb",
+                   R"pb(certificate_sha256: ")pb", kPinB, R"pb(" })pb"));
+  ASSERT_THAT(admission.Update(repinned.clients()), IsOk());
+  EXPECT_THAT(admission.Recheck(pinned),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       AllOf(HasSubstr("client certificate refused: "),
+                             HasSubstr("'spiffe://lienthong.local/pinned' is "
+                                       "not one of its certificate_sha256"),
+                             Not(HasSubstr(kPinA)))));
+  EXPECT_THAT(admission.Recheck({"spiffe://lienthong.local/pinned", "", kPinB}),
+              IsOk());
+
+  // And one that removes it.
+  ASSERT_THAT(admission.Update(Clients("").clients()), IsOk());
+  EXPECT_THAT(admission.Recheck({"spiffe://lienthong.local/pinned", "", kPinB}),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("is not a configured client")));
 }
 
 TEST(ClientAdmissionTest, MessagesShortenLongIdentities) {

@@ -147,6 +147,21 @@ class TlsTest : public ::testing::Test {
     return base + ".pem";
   }
 
+  // Makes a self-signed client certificate (a CA of its own) with subject
+  // CN `name` and SAN URI `uri`; returns its path (the key beside it, .key).
+  std::string MakeSelfSignedCert(const std::string& name,
+                                 const std::string& uri) {
+    const std::string base = absl::StrCat(dir_, "/", name);
+    std::string command = absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -keyout ",
+        base, ".key -out ", base, ".pem -days 30 -subj '/CN=", name,
+        "' -addext 'subjectAltName=URI:", uri,
+        "' -addext 'extendedKeyUsage=clientAuth' 2>/dev/null");
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return base + ".pem";
+  }
+
   std::string dir_;
   WhoIsCalling service_;
   std::unique_ptr<grpc::Server> server_;
@@ -218,6 +233,52 @@ TEST_F(TlsTest, NoCertificateOrOneFromAnotherCaIsRefusedInTheHandshake) {
   EXPECT_EQ(service_.calls(), 0);
   EXPECT_TRUE(CallAs("dossier-system").ok());
   EXPECT_EQ(service_.calls(), 1);
+}
+
+// With admission configured the handshake also runs the gateway's own
+// verifier (handshake_verifier.h), which must add to OpenSSL's chain check,
+// not stand in for it: a certificate of another CA (here self-signed)
+// carrying a configured client's SAN URI is refused, even when the config
+// pins exactly that certificate.
+TEST_F(TlsTest, AConfiguredIdentityFromAnotherCaIsRefusedWithAdmission) {
+  constexpr char kDossierSystem[] = "spiffe://lienthong.local/dossier-system";
+  const std::string forged = MakeSelfSignedCert("forged", kDossierSystem);
+  const std::string forged_key = dir_ + "/forged.key";
+  auto admission =
+      std::make_shared<ClientAdmission>(ClientAdmission::Limits{1000, 1000});
+  config::v1::GatewayConfig config;
+  config.add_clients()->set_id(kDossierSystem);
+  ASSERT_THAT(admission->Update(config.clients()), IsOk());
+  // Shared: the server may outlive this scope until TearDown.
+  auto refused_by_verifier = std::make_shared<std::atomic<int>>(0);
+  ServerTlsOptions options = DevOptions();
+  options.admission = admission;
+  options.on_refused = [refused_by_verifier](absl::string_view) {
+    ++*refused_by_verifier;
+  };
+  Serve(options);
+
+  grpc::Status status = Call(forged, forged_key);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+  EXPECT_EQ(service_.calls(), 0);
+  // The identity's genuine certificate completes the handshake.
+  EXPECT_TRUE(CallAs("dossier-system").ok());
+  EXPECT_EQ(service_.calls(), 1);
+
+  // A pin names a certificate; it does not make its issuer trusted.
+  config.mutable_clients(0)->add_certificate_sha256(DerSha256(forged));
+  ASSERT_THAT(admission->Update(config.clients()), IsOk());
+  status = Call(forged, forged_key);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+  EXPECT_EQ(service_.calls(), 1);
+  // The verifier is in force: the genuine certificate, now not pinned, is
+  // refused by it.
+  EXPECT_EQ(CallAs("dossier-system").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(service_.calls(), 1);
+  EXPECT_GE(refused_by_verifier->load(), 1);
 }
 
 TEST_F(TlsTest, ReplacedFilesAreReadAgainForNewConnections) {

@@ -252,6 +252,47 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 }
 
+// A live connection's calls are checked against the lists as they are now.
+// Each certificate is parsed once per version of the lists: its answer is
+// remembered, and forgotten when the lists change.
+TEST_F(RevocationTest, CallersAreCheckedAgainstTheCurrentListsOncePerVersion) {
+  const std::string ca_file = dir_ + "/ca.pem";
+  const std::string crl_file = dir_ + "/clients.crl";
+  resilience::FakeClock clock;
+  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  ASSERT_THAT(watcher, IsOk());
+  CrlFileWatcher& crls = **watcher;
+  auto fingerprint = [](const PemPair& cert) {
+    X509Ptr x509 = ParseFirstCertificate(cert.cert_pem);
+    if (x509 == nullptr) return std::string();
+    absl::StatusOr<std::string> hex = Sha256Fingerprint(x509.get());
+    return hex.ok() ? *hex : std::string();
+  };
+  const std::string revoked = fingerprint(revoked_);
+  const std::string kept = fingerprint(kept_);
+  ASSERT_EQ(revoked.size(), 64u);
+  ASSERT_EQ(kept.size(), 64u);
+  EXPECT_FALSE(crls.IsCallerRevoked(revoked, revoked_.cert_pem, ""));
+
+  auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(crls.IsCallerRevoked(revoked, revoked_.cert_pem, ""));
+  EXPECT_FALSE(crls.IsCallerRevoked(kept, kept_.cert_pem, ""));
+  // Remembered: not parsed again (a PEM that does not parse fails closed).
+  EXPECT_TRUE(crls.IsCallerRevoked(revoked, "", ""));
+  EXPECT_FALSE(crls.IsCallerRevoked(kept, "", ""));
+  EXPECT_TRUE(crls.IsCallerRevoked(std::string(64, '0'), "", ""));
+
+  // Lifted: the answers go with the lists they were for.
+  auto empty = MakeCrl(ca_, {});
+  ASSERT_THAT(empty, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_FALSE(crls.IsCallerRevoked(revoked, revoked_.cert_pem, ""));
+}
+
 // A CRL file refused because a list's CA is not yet in the CA file is
 // loaded once the CA file has it, though the CRL file has not changed
 // since.
