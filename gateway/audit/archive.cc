@@ -552,6 +552,10 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
     return absl::InvalidArgumentError(
         "archiving needs the journal, the archive folder and the signing key");
   }
+  if (options.node.size() > kMaxNodeBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an archive's node name is at most ", kMaxNodeBytes, " bytes"));
+  }
   // One archiving at a time.
   LIENTHONG_ASSIGN_OR_RETURN(
       storage::FileLock lock,

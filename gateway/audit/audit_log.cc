@@ -19,7 +19,6 @@ namespace {
 // Room kept in a write and a segment for a checkpoint frame (a checkpoint
 // is ~400 bytes with a node name of up to 256).
 constexpr size_t kCheckpointRoom = 2048;
-constexpr size_t kMaxNodeBytes = 256;
 
 absl::Status StoreUnavailable() {
   return absl::UnavailableError("audit store unavailable");

@@ -168,6 +168,10 @@ absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
     return absl::InvalidArgumentError(
         "a new epoch needs the journal, the signing key, who opens it and why");
   }
+  if (options.node.size() > kMaxNodeBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a new epoch's node name is at most ", kMaxNodeBytes, " bytes"));
+  }
   LIENTHONG_ASSIGN_OR_RETURN(
       std::vector<lienthong::v1::AuditArchiveAnchor> archived,
       ReadArchiveAnchors(options.journal_dir));

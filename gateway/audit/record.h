@@ -55,6 +55,11 @@ using ::lienthong::v1::AuditRecord;
 // Bytes in a SHA-256 digest; hashes travel as 2 * kHashSize hex digits.
 inline constexpr size_t kHashSize = 32;
 
+// The longest node name a record, checkpoint or anchor carries, in bytes:
+// the gateway's, a new epoch's and an archive's alike, so that every line
+// of the anchor file stays within what its readers accept.
+inline constexpr size_t kMaxNodeBytes = 256;
+
 // Returns the prev_hash of the first record: 64 '0' digits.
 const std::string& GenesisHash();
 

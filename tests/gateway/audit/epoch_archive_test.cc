@@ -218,6 +218,18 @@ TEST_F(OperatorTest, NoEpochWithoutABreak) {
   anonymous.opened_by.clear();
   EXPECT_THAT(OpenNewEpoch(anonymous),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  // A node name longer than a gateway's would make an anchor line its
+  // readers refuse; so would an archive's.
+  NewEpochOptions long_node = Epoch();
+  long_node.node = std::string(kMaxNodeBytes + 1, 'n');
+  EXPECT_THAT(OpenNewEpoch(long_node),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("node name is at most 256 bytes")));
+  ArchiveOptions archive = Archiving();
+  archive.node = long_node.node;
+  EXPECT_THAT(ArchiveSegments(archive),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("node name is at most 256 bytes")));
 }
 
 TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
