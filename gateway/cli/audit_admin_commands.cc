@@ -20,7 +20,6 @@
 #include "gateway/cli/audit_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
-#include "gateway/cli/read_file.h"
 
 namespace lienthong::cli {
 namespace {
@@ -84,12 +83,8 @@ bool IsDirectory(const std::string& path) {
 // Loads the signing key, checked against `pin` when given.
 absl::StatusOr<audit::SigningKey> LoadSigningKey(const std::string& file,
                                                  const std::string& pin) {
-  absl::StatusOr<std::string> pem = ReadFileAtMost(file, kMaxPemFileBytes);
-  if (!pem.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--signing-key ", file, ": ", pem.status().message()));
-  }
-  absl::StatusOr<audit::SigningKey> key = audit::SigningKey::FromPem(*pem);
+  // Read within audit::kMaxKeyFileBytes.
+  absl::StatusOr<audit::SigningKey> key = audit::SigningKey::FromPemFile(file);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--signing-key: ", key.status().message()));

@@ -14,7 +14,6 @@
 #include "gateway/cli/audit_admin_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
-#include "gateway/cli/read_file.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/audit.grpc.pb.h"
 
@@ -94,16 +93,11 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-// The public key in the PEM file of --public-key. INVALID_ARGUMENT naming
-// the option when the file cannot be read, is over kMaxPemFileBytes or
-// holds no Ed25519 key.
+// The public key in the PEM file of --public-key (read within
+// audit::kMaxKeyFileBytes). INVALID_ARGUMENT naming the option when the
+// file cannot be read, is too large or holds no Ed25519 key.
 absl::StatusOr<audit::PublicKey> LoadPublicKey(const std::string& file) {
-  absl::StatusOr<std::string> pem = ReadFileAtMost(file, kMaxPemFileBytes);
-  if (!pem.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--public-key ", file, ": ", pem.status().message()));
-  }
-  absl::StatusOr<audit::PublicKey> key = audit::PublicKey::FromPem(*pem);
+  absl::StatusOr<audit::PublicKey> key = audit::PublicKey::FromPemFile(file);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--public-key: ", key.status().message()));

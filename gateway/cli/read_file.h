@@ -12,9 +12,9 @@
 
 namespace lienthong::cli {
 
-// Most a PEM file the tool reads may hold (--ca, --cert, --key, the audit
-// keys): a system's whole CA bundle is about 200 KiB, a key or a
-// certificate chain a few KiB.
+// Most a PEM file the tool reads may hold (--ca, --cert, --key; the audit
+// keys are read by the audit library within its own limit): a system's
+// whole CA bundle is about 200 KiB, a key or a certificate chain a few KiB.
 inline constexpr size_t kMaxPemFileBytes = size_t{1} << 20;
 
 // Returns the contents of the file at `path`. Fails with

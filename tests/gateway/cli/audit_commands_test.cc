@@ -119,10 +119,10 @@ TEST_F(AuditCommandsTest, BadCommandLinesAreUsageErrorsBeforeAnyConnection) {
        "--archive is used with --journal"},
       // Key files are read within a limit: one with no end is refused.
       {{"audit", "verify", "--file", "x", "--public-key", "/dev/zero"},
-       "--public-key /dev/zero: larger than 1 MiB"},
+       "--public-key: '/dev/zero' is larger than 65536 bytes"},
       {{"audit", "new-epoch", "--journal", "/tmp", "--signing-key", "/dev/zero",
         "--operator", "me", "--reason", "why"},
-       "--signing-key /dev/zero: larger than 1 MiB"},
+       "--signing-key: '/dev/zero' is larger than 65536 bytes"},
       {{"audit", "export", "--out", "x.jsonl"}, "--journal is required"},
       {{"audit", "export", "--journal", "/nonexistent/j", "--out", "x"},
        "--journal: no such folder"},
