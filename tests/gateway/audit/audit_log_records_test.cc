@@ -24,6 +24,7 @@ namespace {
 
 using ::lienthong::audit::testutil::AppendMany;
 using ::lienthong::audit::testutil::CitizenIdFor;
+using ::lienthong::audit::testutil::OpenLog;
 using ::lienthong::audit::testutil::ReadAll;
 using ::lienthong::audit::testutil::SampleRecord;
 using ::lienthong::audit::testutil::ScratchDir;
@@ -33,12 +34,6 @@ using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::unique_ptr<AuditLog> OpenLog(const AuditLog::Options& options) {
-  auto log = AuditLog::Open(options);
-  EXPECT_THAT(log, IsOk());
-  return log.ok() ? *std::move(log) : nullptr;
-}
 
 void ExpectIntact(const AuditLog& log) {
   auto report = log.Verify();

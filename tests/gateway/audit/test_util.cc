@@ -11,8 +11,18 @@
 #include "absl/synchronization/mutex.h"
 #include "gateway/audit/journal_format.h"
 #include "gateway/audit/signing.h"
+#include "gtest/gtest.h"
 
 namespace lienthong::audit::testutil {
+
+std::unique_ptr<AuditLog> OpenLog(const AuditLog::Options& options) {
+  auto log = AuditLog::Open(options);
+  if (!log.ok()) {
+    ADD_FAILURE() << "cannot open the audit log: " << log.status();
+    return nullptr;
+  }
+  return *std::move(log);
+}
 
 AuditLog::Options TestOptions(const ScratchDir& dir) {
   AuditLog::Options options;

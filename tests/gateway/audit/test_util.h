@@ -33,6 +33,10 @@ inline constexpr char kTestHmacKey[] = "0123456789abcdef0123456789abcdef";
 // (once), pinned, kTestHmacKey, and a 20 ms index interval.
 AuditLog::Options TestOptions(const ScratchDir& dir);
 
+// Opens a log on `options`, or fails the test (ADD_FAILURE) and returns
+// null.
+std::unique_ptr<AuditLog> OpenLog(const AuditLog::Options& options);
+
 // Returns a realistic record numbered `i`: callers, methods, outcomes and
 // dossiers cycle so that queries have something to find; the citizen is the
 // ID of CitizenIdFor(i) hashed with `key`.
