@@ -10,8 +10,9 @@
 #                     tests/fuzz/CMakeLists.txt's lienthong_fuzz_target lines
 #                     (config_yaml, oidc_token, journal_segment, ...), all of
 #                     them by default
-#   --sanitize-tests  also build and run the unit tests of the fuzzed parsers
-#                     under ASan and UBSan
+#   --sanitize-tests  also build and run the unit tests of the fuzzed parsers,
+#                     and of the bundle runtime's step invoker (callbacks on
+#                     other threads), under ASan and UBSan
 #   --no-fuzz         build, and run only what --sanitize-tests asks for
 #
 # FUZZ_BUILD_DIR (default build-fuzz) is the build folder. New inputs go to
@@ -56,12 +57,15 @@ for t in "${targets[@]}"; do
        exit 2 ;;
   esac
 done
-# The unit tests of the fuzzed parsers.
+# The unit tests of the fuzzed parsers, and the bundle runtime's step
+# invoker's, whose callbacks run on other threads (valgrind once found a
+# use-after-free there).
 tests=(config_loader_test yaml_to_proto_test cli_catalogue_test citizen_id_test
        admin_http_request_test c06_lookup_response_test c06_verify_response_test
        dvcqg_portal_response_test vneid_jws_test vneid_jwk_test vneid_id_token_test
        agency_answer_test ministry_rest_json_translation_test audit_journal_test
-       audit_verify_test calendar_holiday_file_test dates_test)
+       audit_verify_test calendar_holiday_file_test dates_test
+       bundle_runtime_step_invoker_test)
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all"
 if [ ! -f "$build/build.ninja" ]; then
