@@ -54,6 +54,18 @@ bool IsHeaderValue(absl::string_view value) {
   return true;
 }
 
+// Most codes a SuccessRule may list.
+constexpr int kMaxSuccessCodes = 100;
+
+// A code a SuccessRule compares a reply's value with.
+bool IsResultCode(absl::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  for (char c : code) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 absl::Status Bad(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
@@ -125,6 +137,27 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
     rules.reply.not_found_equals = c.not_found().equals();
   } else if (!c.not_found().equals().empty()) {
     return Bad(at + ".not_found.equals", "needs not_found.pointer");
+  }
+  const SuccessRule& success = c.success();
+  if (!success.pointer().empty()) {
+    LIENTHONG_ASSIGN_OR_RETURN(
+        rules.reply.success_pointer,
+        PointerAt(at + ".success.pointer", success.pointer()));
+    if (success.equals().empty() || success.equals_size() > kMaxSuccessCodes) {
+      return Bad(at + ".success.equals",
+                 absl::StrCat("required with success.pointer: 1 to ",
+                              kMaxSuccessCodes, " codes"));
+    }
+    for (int i = 0; i < success.equals_size(); ++i) {
+      if (!IsResultCode(success.equals(i))) {
+        return Bad(absl::StrCat(at, ".success.equals[", i, "]"),
+                   "must be 1 to 64 bytes without control characters");
+      }
+    }
+    rules.reply.success_equals.assign(success.equals().begin(),
+                                      success.equals().end());
+  } else if (!success.equals().empty()) {
+    return Bad(at + ".success.equals", "needs success.pointer");
   }
   if (!c.reference_pointer().empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(

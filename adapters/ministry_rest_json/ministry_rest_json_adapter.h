@@ -25,11 +25,11 @@ namespace lienthong::adapters::ministry_rest_json {
 
 // The factory of "ministry-rest-json". Create() fails with INVALID_ARGUMENT
 // naming the config field (upstream.base_url not https://, a bad header,
-// no record type, a record type's bad method, path, body template or
-// pointer, a repeated record type), and INTERNAL without an HTTP client in
-// the context. The names and patterns of record types, parameters and
-// fields are checked by the gateway when it builds its routes
-// (validation::RecordSchema), like any adapter's.
+// no record type, a record type's bad method, path, body template,
+// pointer or success rule, a repeated record type), and INTERNAL without an
+// HTTP client in the context. The names and patterns of record types,
+// parameters and fields are checked by the gateway when it builds its
+// routes (validation::RecordSchema), like any adapter's.
 std::unique_ptr<AdapterFactory> MakeMinistryRestJsonFactory();
 
 }  // namespace lienthong::adapters::ministry_rest_json

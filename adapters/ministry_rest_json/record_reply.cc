@@ -1,7 +1,10 @@
 #include "adapters/ministry_rest_json/record_reply.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/common/retriable.h"
 #include "google/protobuf/util/json_util.h"
@@ -12,6 +15,45 @@ namespace {
 absl::Status Malformed(const ReplyRules& rules, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(
       "the system serving '", rules.record_type, "' answered ", what));
+}
+
+// Whether a failing result code may be named in a status message: a short
+// token, as codes are, and neither the free text (a reason, a name) nor the
+// number (an ID, a date of birth) a misconfigured pointer could reach.
+bool IsShowableCode(absl::string_view code) {
+  if (code.empty() || code.size() > 32) return false;
+  int digits = 0;
+  for (char c : code) {
+    if (absl::ascii_isdigit(c)) ++digits;
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
+      return false;
+    }
+  }
+  return digits <= 4;
+}
+
+// OK when `root` carries one of the rules' success codes (or the rules set
+// none); else UNAVAILABLE naming the code only when IsShowableCode.
+absl::Status CheckSuccess(const ReplyRules& rules,
+                          const google::protobuf::Value& root) {
+  if (!rules.success_pointer.has_value()) return absl::OkStatus();
+  const std::string& at_text = rules.success_pointer->text();
+  const google::protobuf::Value* at = rules.success_pointer->Resolve(root);
+  absl::StatusOr<std::optional<std::string>> code =
+      at == nullptr ? std::optional<std::string>() : ScalarText(*at);
+  if (code.ok() && !code->has_value()) {
+    return Malformed(rules, absl::StrCat("without a result code at ", at_text));
+  }
+  if (code.ok() &&
+      std::find(rules.success_equals.begin(), rules.success_equals.end(),
+                **code) != rules.success_equals.end()) {
+    return absl::OkStatus();
+  }
+  const std::string shown = code.ok() && IsShowableCode(**code)
+                                ? absl::StrCat("code '", **code, "'")
+                                : std::string("an unreadable code");
+  return Malformed(rules, absl::StrCat("a failure: ", shown, " at ", at_text));
 }
 
 }  // namespace
@@ -60,6 +102,9 @@ absl::StatusOr<Reply<RecordReply>> ReadRecordReply(
       return absl::NotFoundError(
           absl::StrCat("no such '", rules.record_type, "' record"));
     }
+  }
+  if (absl::Status success = CheckSuccess(rules, root); !success.ok()) {
+    return success;
   }
   Reply<RecordReply> reply;
   for (const auto& [name, pointer] : rules.fields) {

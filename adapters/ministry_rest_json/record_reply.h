@@ -1,8 +1,9 @@
 // Reading a ministry system's reply into a record, by the record type's
-// config: "not found" by HTTP status or by a value in the reply, each field
-// by its JSON pointer. Replies are hostile input: bounded in size, and
-// anything but a JSON object with scalars where the fields are is refused
-// with UNAVAILABLE saying what (never quoting the reply).
+// config: "not found" by HTTP status or by a value in the reply, failure
+// by a result code in a 2xx reply, each field by its JSON pointer. Replies
+// are hostile input: bounded in size, and anything but a JSON object with
+// scalars where the fields are is refused with UNAVAILABLE saying what
+// (never quoting the reply).
 #ifndef LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_REPLY_H_
 #define LIENTHONG_ADAPTERS_MINISTRY_REST_JSON_RECORD_REPLY_H_
 
@@ -27,6 +28,10 @@ struct ReplyRules {
   // empty, absent or null) means "no such record".
   std::optional<JsonPointer> not_found_pointer;
   std::string not_found_equals;
+  // When set, a 2xx reply that is not "not found" is a record only when its
+  // value here is one of `success_equals` (as text, by ScalarText).
+  std::optional<JsonPointer> success_pointer;
+  std::vector<std::string> success_equals;
   // Each field's name and where its value is.
   std::vector<std::pair<std::string, JsonPointer>> fields;
   std::optional<JsonPointer> reference;
@@ -38,9 +43,11 @@ struct ReplyRules {
 // rules say there is no such record; UNAVAILABLE marked retriable for HTTP
 // 429, 502, 503 and 504 (with `retry_after`); UNAVAILABLE for any other
 // status outside 2xx, a body over max_bytes, a body that is not a JSON
-// object, or a field (or the reference) that is an object or an array.
-// Messages name the record type, the HTTP status or the pointer, never a
-// value. Thread-safe.
+// object, a result code at `success_pointer` absent or not one of
+// `success_equals` (the not-found rule is applied first), or a field (or
+// the reference) that is an object or an array. Messages name the record
+// type, the HTTP status or the pointer, never a value, except a failing
+// result code that is a short token (see SuccessRule). Thread-safe.
 absl::StatusOr<Reply<RecordReply>> ReadRecordReply(const ReplyRules& rules,
                                                    long status,
                                                    absl::string_view body,

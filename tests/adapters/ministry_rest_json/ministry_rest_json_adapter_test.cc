@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
@@ -221,6 +222,37 @@ TEST(MinistryRestJsonAdapterTest, ReplyOverTheClientsLimitIsNotRetriable) {
   EXPECT_EQ(http.requests.size(), 1u);
 }
 
+TEST(MinistryRestJsonAdapterTest, SuccessRuleFromTheConfig) {
+  MinistryRestJsonConfig config = Config();
+  SuccessRule* success = config.mutable_record_types(0)->mutable_success();
+  success->set_pointer("/maLoi");
+  success->add_equals("00");
+  FakeHttp http;
+  auto adapter = Make(config, &http);
+  ASSERT_THAT(adapter, IsOk());
+  const RecordRequest request{"enterprise", {{"tax_code", "0101234567"}}, ""};
+
+  http.response.status = 200;
+  http.response.body =
+      R"({"maLoi": "00", "maGiaoDich": "G-1", "duLieu": {"ten": "Công ty A"}})";
+  auto found = Fetch(**adapter, request);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_THAT(found->value.fields, ElementsAre(Pair("name", "Công ty A")));
+
+  http.response.body =
+      R"({"maLoi": "E05", "thongBao": "Trần Thị Bình đã bị khóa"})";
+  auto refused = Fetch(**adapter, request);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnavailable,
+                                AllOf(HasSubstr("'enterprise'"),
+                                      HasSubstr("code 'E05' at /maLoi"),
+                                      Not(HasSubstr("Trần")))));
+  EXPECT_FALSE(IsRetriable(refused.status()));
+
+  // The record type without the rule reads the same reply as before.
+  http.response.body = R"({"maLoi": "E05"})";
+  EXPECT_THAT(Fetch(**adapter, {"land_parcel", {{"sheet", "1"}}, ""}), IsOk());
+}
+
 struct ConfigCase {
   const char* what;
   void (*spoil)(MinistryRestJsonConfig&);
@@ -232,13 +264,15 @@ const ConfigCase kConfigCases[] = {
      "upstream.base_url: must start with https://"},
     {"header name", [](auto& c) { (*c.mutable_headers())["X Key"] = "v"; },
      "headers: 'X Key' is not a header name"},
-    {"header value", [](auto& c) { (*c.mutable_headers())["X-A"] = "a\r\nB: c"; },
+    {"header value",
+     [](auto& c) { (*c.mutable_headers())["X-A"] = "a\r\nB: c"; },
      "the value of 'X-A' must be"},
     {"no record type", [](auto& c) { c.clear_record_types(); },
      "record_types: required"},
     {"method", [](auto& c) { c.mutable_record_types(0)->set_method("DELETE"); },
      "record_types[0].method: must be GET or POST"},
-    {"path", [](auto& c) { c.mutable_record_types(0)->set_path("dn/{tax_code}"); },
+    {"path",
+     [](auto& c) { c.mutable_record_types(0)->set_path("dn/{tax_code}"); },
      "record_types[0].path: must start with /"},
     {"placeholder",
      [](auto& c) { c.mutable_record_types(0)->set_path("/dn/{mst}"); },
@@ -263,6 +297,59 @@ const ConfigCase kConfigCases[] = {
        c.mutable_record_types(0)->mutable_not_found()->add_http_statuses(99);
      },
      "record_types[0].not_found.http_statuses"},
+    {"success pointer",
+     [](auto& c) {
+       c.mutable_record_types(0)->mutable_success()->set_pointer("maLoi");
+       c.mutable_record_types(0)->mutable_success()->add_equals("00");
+     },
+     "record_types[0].success.pointer: JSON pointer 'maLoi' must start"},
+    {"success pointer escape",
+     [](auto& c) {
+       c.mutable_record_types(1)->mutable_success()->set_pointer("/ma~2");
+       c.mutable_record_types(1)->mutable_success()->add_equals("00");
+     },
+     "record_types[1].success.pointer: JSON pointer '/ma~2'"},
+    {"success without codes",
+     [](auto& c) {
+       c.mutable_record_types(0)->mutable_success()->set_pointer("/maLoi");
+     },
+     "record_types[0].success.equals: required with success.pointer"},
+    {"success with too many codes",
+     [](auto& c) {
+       SuccessRule* s = c.mutable_record_types(0)->mutable_success();
+       s->set_pointer("/maLoi");
+       for (int i = 0; i < 101; ++i) s->add_equals(absl::StrCat(i));
+     },
+     "record_types[0].success.equals: required with success.pointer: 1 to "
+     "100 codes"},
+    {"success codes alone",
+     [](auto& c) {
+       c.mutable_record_types(0)->mutable_success()->add_equals("0");
+     },
+     "record_types[0].success.equals: needs success.pointer"},
+    {"success code empty",
+     [](auto& c) {
+       SuccessRule* s = c.mutable_record_types(0)->mutable_success();
+       s->set_pointer("/maLoi");
+       s->add_equals("00");
+       s->add_equals("");
+     },
+     "record_types[0].success.equals[1]: must be 1 to 64 bytes"},
+    {"success code too long",
+     [](auto& c) {
+       SuccessRule* s = c.mutable_record_types(0)->mutable_success();
+       s->set_pointer("/maLoi");
+       s->add_equals(std::string(65, '0'));
+     },
+     "record_types[0].success.equals[0]: must be 1 to 64 bytes"},
+    {"success code control character",
+     [](auto& c) {
+       SuccessRule* s = c.mutable_record_types(0)->mutable_success();
+       s->set_pointer("/maLoi");
+       s->add_equals("0\n");
+     },
+     "record_types[0].success.equals[0]: must be 1 to 64 bytes without "
+     "control characters"},
     {"repeated type",
      [](auto& c) { c.mutable_record_types(1)->set_name("enterprise"); },
      "record_types[1].name: 'enterprise' is repeated"},

@@ -50,6 +50,7 @@ constexpr char kRegistry[] = R"pb(
       pointer: "/duLieu/nguoiDaiDienPhapLuat/hoTen"
     }
     reference_pointer: "/maGiaoDich"
+    success { pointer: "/maLoi" equals: "00" }
   }
 )pb";
 
@@ -184,6 +185,16 @@ TEST_F(MinistryRestJsonIntegrationTest, AnUnknownEnterpriseIsNotFound) {
   grpc::Status status = Get("dossier-system", Enterprise("0101230000"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(status.error_message(), Not(HasSubstr("0101230000")));
+}
+
+TEST_F(MinistryRestJsonIntegrationTest,
+       ARefusalAnsweredAsHttp200IsUnavailable) {
+  grpc::Status status = Get("dossier-system", Enterprise("0101239999"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("code '99' at /maLoi"));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("0101239999")));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("khóa")));
+  EXPECT_EQ(env_->sim().Stats().of(Registry()).received, 1);  // not retried
 }
 
 TEST_F(MinistryRestJsonIntegrationTest, RegistryDownOrMalformedIsUnavailable) {

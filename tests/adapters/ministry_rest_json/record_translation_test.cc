@@ -1,8 +1,9 @@
 // The ministry-rest-json adapter's translation, table-driven: JSON pointers
-// (RFC 6901), request templates, and reading replies (not found, malformed
-// and hostile replies, wrong types).
+// (RFC 6901), request templates, and reading replies (not found, failures
+// answered as HTTP 200, malformed and hostile replies, wrong types).
 #include <map>
 #include <string>
+#include <utility>
 
 #include "adapters/common/retriable.h"
 #include "adapters/ministry_rest_json/json_pointer.h"
@@ -314,6 +315,152 @@ TEST(ReadRecordReplyTest, NotFoundByAValueInTheReply) {
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   EXPECT_THAT(ReadRecordReply(rules, 200, R"({"duLieu": {"ten": "A"}})", ""),
               IsOk());
+}
+
+// A system answering failures as HTTP 200, the agencies' convention:
+// {"error_code": "0", "message": ..., "data": {...}} for success.
+ReplyRules ErrorCodeRules() {
+  ReplyRules rules;
+  rules.record_type = "enterprise";
+  rules.fields = {{"name", *JsonPointer::Parse("/data/ten")},
+                  {"status", *JsonPointer::Parse("/data/tinhTrang")}};
+  rules.success_pointer = *JsonPointer::Parse("/error_code");
+  rules.success_equals = {"0", "00"};
+  return rules;
+}
+
+// Personal data a failure's message may carry: never in a status.
+constexpr char kReason[] = "Nguyễn Văn An 001099012345";
+
+TEST(ReadRecordReplyTest, SuccessCodeAcceptedAndFieldsMapped) {
+  const char* kBodies[] = {
+      R"({"error_code": "0", "message": "OK", "data": {"ten": "Công ty A",
+          "tinhTrang": "x"}})",
+      R"({"error_code": "00", "data": {"ten": "Công ty A", "tinhTrang": "x"}})",
+      // A number compares as its text.
+      R"({"error_code": 0, "data": {"ten": "Công ty A", "tinhTrang": "x"}})",
+  };
+  for (const char* body : kBodies) {
+    auto reply = ReadRecordReply(ErrorCodeRules(), 200, body, "");
+    ASSERT_THAT(reply, IsOk()) << body;
+    EXPECT_THAT(reply->value.fields,
+                ElementsAre(Pair("name", "Công ty A"), Pair("status", "x")))
+        << body;
+  }
+}
+
+TEST(ReadRecordReplyTest, OtherCodeIsUnavailableNamingTheCodeNotTheMessage) {
+  const std::pair<std::string, const char*> kFailures[] = {
+      {R"({"error_code": "E102", "message": ")" + std::string(kReason) +
+           R"("})",
+       "code 'E102' at /error_code"},
+      {R"({"error_code": 99, "message": ")" + std::string(kReason) + R"("})",
+       "code '99' at /error_code"},
+      // Fields present do not make a failure a record.
+      {R"({"error_code": "1", "message": ")" + std::string(kReason) +
+           R"(", "data": {"ten": "Công ty A"}})",
+       "code '1' at /error_code"},
+      {R"({"error_code": false})", "code 'false'"},
+      // Exactly 32 token characters are still shown.
+      {R"({"error_code": ")" + std::string(32, 'E') + R"("})",
+       "code 'EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE'"},
+  };
+  for (const auto& [body, message] : kFailures) {
+    auto reply = ReadRecordReply(ErrorCodeRules(), 200, body, "");
+    EXPECT_THAT(reply,
+                StatusIs(absl::StatusCode::kUnavailable,
+                         AllOf(HasSubstr("the system serving 'enterprise'"),
+                               HasSubstr(message), Not(HasSubstr("Nguyễn")),
+                               Not(HasSubstr("001099012345")),
+                               Not(HasSubstr("Công ty")))))
+        << body;
+    EXPECT_FALSE(IsRetriable(reply.status())) << body;
+  }
+}
+
+TEST(ReadRecordReplyTest, AbsentCodeIsUnavailable) {
+  for (const char* body :
+       {R"({"data": {"ten": "Công ty A"}})", R"({"error_code": null})", R"({})",
+        R"({"errorCode": "0", "message": "OK"})"}) {
+    auto reply = ReadRecordReply(ErrorCodeRules(), 200, body, "");
+    EXPECT_THAT(reply, StatusIs(absl::StatusCode::kUnavailable,
+                                AllOf(HasSubstr("'enterprise'"),
+                                      HasSubstr("without a result code at "
+                                                "/error_code"),
+                                      Not(HasSubstr("Công ty")))))
+        << body;
+    EXPECT_FALSE(IsRetriable(reply.status())) << body;
+  }
+}
+
+TEST(ReadRecordReplyTest, LongOrUnprintableCodesAreNotEchoed) {
+  const std::pair<const char*, const char*> kCodes[] = {
+      // body, what must not appear in the status
+      {R"({"error_code": "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"})",  // 33 bytes
+       "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"},
+      {R"({"error_code": "Nguyễn Văn An"})", "Nguy"},
+      {R"({"error_code": "E 1"})", "E 1"},
+      {R"({"error_code": "E\n1"})", "E\n1"},
+      {R"({"error_code": "E'1"})", "E'1"},
+      {R"({"error_code": "001099012345 Lê"})", "001099012345"},
+      // A token, but a number that could be an ID or a date of birth.
+      {R"({"error_code": "001099012345"})", "001099012345"},
+      {R"({"error_code": 19900101})", "19900101"},
+      {R"({"error_code": "D-1990-01"})", "1990"},
+      {R"({"error_code": {"ma": "E1"}})", "E1"},
+      {R"({"error_code": ["E1"]})", "E1"},
+  };
+  for (const auto& [body, hidden] : kCodes) {
+    auto reply = ReadRecordReply(ErrorCodeRules(), 200, body, "");
+    EXPECT_THAT(reply, StatusIs(absl::StatusCode::kUnavailable,
+                                AllOf(HasSubstr("an unreadable code at "
+                                                "/error_code"),
+                                      Not(HasSubstr(hidden)))))
+        << body;
+    EXPECT_FALSE(IsRetriable(reply.status())) << body;
+  }
+}
+
+TEST(ReadRecordReplyTest, NotFoundRuleWinsOverTheSuccessRule) {
+  ReplyRules rules = ErrorCodeRules();
+  // By HTTP status (the default 404), whatever the body.
+  EXPECT_THAT(ReadRecordReply(rules, 404, R"({"error_code": "E404"})", ""),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("enterprise")));
+  // By a code of its own.
+  rules.not_found_pointer = *JsonPointer::Parse("/error_code");
+  rules.not_found_equals = "E404";
+  auto by_code = ReadRecordReply(
+      rules, 200,
+      R"({"error_code": "E404", "message": ")" + std::string(kReason) + R"("})",
+      "");
+  EXPECT_THAT(by_code, StatusIs(absl::StatusCode::kNotFound,
+                                AllOf(HasSubstr("no such 'enterprise' record"),
+                                      Not(HasSubstr("Nguyễn")))));
+  EXPECT_THAT(
+      ReadRecordReply(rules, 200, R"({"error_code": "E500"})", ""),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("code 'E500'")));
+  // By an absent value, even with no success code at all.
+  rules.not_found_pointer = *JsonPointer::Parse("/data");
+  rules.not_found_equals.clear();
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"message": "x"})", ""),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"error_code": "0",
+                                              "data": {"ten": "A"}})",
+                              ""),
+              IsOk());
+}
+
+TEST(ReadRecordReplyTest, SuccessRuleLeavesOtherStatusesAsTheyWere) {
+  auto busy = ReadRecordReply(ErrorCodeRules(), 503, "", "");
+  EXPECT_THAT(busy,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 503")));
+  EXPECT_TRUE(IsRetriable(busy.status()));
+  EXPECT_THAT(
+      ReadRecordReply(ErrorCodeRules(), 500, R"({"error_code": "0"})", ""),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 500")));
+  EXPECT_THAT(
+      ReadRecordReply(ErrorCodeRules(), 200, "[]", ""),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("not a JSON object")));
 }
 
 }  // namespace

@@ -108,6 +108,12 @@ class BusinessRegistry final : public SimSystem {
       return JsonReply(
           404, R"({"maLoi":"404","thongBao":"Không tìm thấy doanh nghiệp"})");
     }
+    if (absl::EndsWith(tax_code.substr(0, 10), "9999")) {
+      // A refusal answered as HTTP 200, its reason naming the enterprise.
+      return JsonReply(
+          200, absl::StrCat(R"({"maLoi":"99","thongBao":"Doanh nghiệp )",
+                            tax_code, R"( đang bị tạm khóa tra cứu"})"));
+    }
     return JsonReply(200, Enterprise(tax_code, ++sequence_));
   }
 

@@ -8,6 +8,8 @@
 //        "vonDieuLe" (a number), "nguoiDaiDienPhapLuat": {"hoTen",
 //        "chucDanh"}}}
 //   404 {"maLoi": "404", ...}  no such enterprise: tax codes ending in 0000
+//   200 {"maLoi": "99", "thongBao": "... <maSoThue> ..."}  a refusal
+//        answered as HTTP 200: tax codes ending in 9999
 //   400 a tax code that is not 10 digits (optionally "-" and 3 more)
 //   401 a wrong or missing X-Api-Key
 //
