@@ -12,13 +12,16 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/audit/archive_internal.h"
 #include "gateway/audit/audit_index.h"
 #include "gateway/audit/file_util.h"
 #include "gateway/audit/journal.h"
+#include "gateway/audit/journal_format.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/verify.h"
 #include "gateway/status/status_macros.h"
@@ -28,79 +31,23 @@
 namespace lienthong::audit {
 namespace {
 
+using archive_internal::AnchorMessage;
+using archive_internal::ArchiveName;
+using archive_internal::FileDigest;
+using archive_internal::HashFile;
+using archive_internal::Json;
+using archive_internal::kAnchorsFile;
+using archive_internal::kManifestFile;
+using archive_internal::OpenAnchorsFile;
+using archive_internal::ParseJson;
 using ::lienthong::v1::AuditArchiveAnchor;
+using ::lienthong::v1::AuditArchivedSegment;
 using ::lienthong::v1::AuditArchiveManifest;
-
-constexpr char kAnchorsFile[] = "ARCHIVED";
-constexpr char kManifestFile[] = "MANIFEST.json";
-constexpr char kTag[] = "LTARCHIVE1";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat("audit archive: ", what, " '", path, "': ",
                    std::strerror(errno)));
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
-
-bool ParseJson(absl::string_view json, google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  return google::protobuf::util::JsonStringToMessage(
-             google::protobuf::StringPiece(json.data(), json.size()), message,
-             options)
-      .ok();
-}
-
-std::string ArchiveName(uint64_t number) {
-  return absl::StrFormat("%06d", number);
-}
-
-// Returns the hex SHA-256 of the file at `path`; INVALID_ARGUMENT when it
-// holds more than `max_bytes`, read no further: a segment swapped for
-// /dev/zero must not be hashed forever.
-absl::StatusOr<std::string> FileSha256(const std::string& path,
-                                       uint64_t max_bytes = UINT64_MAX) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::string buffer(1 << 20, '\0');
-  uint64_t total = 0;
-  while (in && total <= max_bytes) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(in.gcount()));
-    total += static_cast<uint64_t>(in.gcount());
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx, digest, &size);
-  EVP_MD_CTX_free(ctx);
-  if (in.bad())
-    return absl::UnavailableError(absl::StrCat("cannot read ", path));
-  if (total > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is longer than ", max_bytes, " bytes"));
-  }
-  return ToHex(absl::string_view(reinterpret_cast<char*>(digest), size));
-}
-
-absl::StatusOr<std::string> AnchorMessage(const AuditArchiveAnchor& anchor) {
-  std::string sha;
-  if (anchor.manifest_sha256().size() != 2 * kHashSize ||
-      !FromHex(anchor.manifest_sha256(), &sha)) {
-    return absl::InvalidArgumentError("manifest_sha256 is not 64 hex digits");
-  }
-  std::string out(kTag, sizeof(kTag) - 1);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((anchor.manifest().archive() >> shift) & 0xff));
-  }
-  return out + sha;
 }
 
 absl::Status SyncPath(const std::string& path) {
@@ -127,12 +74,6 @@ absl::Status WriteSynced(const std::string& path, absl::string_view bytes,
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
   return ok ? absl::OkStatus() : Errno("cannot write", path);
-}
-
-absl::StatusOr<std::unique_ptr<LineReader>> OpenAnchorsFile(
-    const std::string& path) {
-  return LineReader::Open(path, kMaxArchiveAnchorLineBytes,
-                          "archive anchors file");
 }
 
 // Cuts an unfinished last line of the anchor file at `path` (a write that
@@ -183,120 +124,6 @@ absl::StatusOr<SegmentEnd> ReadSegmentEnd(const std::string& path) {
   return end;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<AuditArchiveAnchor>> ReadArchiveAnchors(
-    const std::string& journal_dir) {
-  const std::string path = absl::StrCat(journal_dir, "/", kAnchorsFile);
-  std::vector<AuditArchiveAnchor> out;
-  absl::StatusOr<std::unique_ptr<LineReader>> reader = OpenAnchorsFile(path);
-  if (!reader.ok()) return out;
-  std::string line;
-  while (true) {
-    LIENTHONG_ASSIGN_OR_RETURN(const bool got, (*reader)->Next(&line));
-    // An unfinished last line is a write cut short, not an anchor.
-    if (!got || !(*reader)->finished()) break;
-    const uint64_t number = (*reader)->line_number();
-    AuditArchiveAnchor anchor;
-    if (!ParseJson(line, &anchor)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "' line ", number, " is not an archive anchor"));
-    }
-    // The signature covers manifest_sha256, not the manifest beside it,
-    // whose end every reader takes for where the archives end: it must be
-    // the manifest that digest names, serialised as MANIFEST.json was.
-    if (Sha256Hex(Json(anchor.manifest())) != anchor.manifest_sha256()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "' line ", number, ": archive anchor ",
-                       anchor.manifest().archive(),
-                       ": its manifest does not match its signed digest"));
-    }
-    out.push_back(std::move(anchor));
-  }
-  return out;
-}
-
-ChainHead ArchiveHead(const lienthong::v1::AuditArchiveManifest& m) {
-  ChainHead head;
-  head.sequence = m.last_sequence();
-  head.hash = m.last_hash();
-  head.checkpoint_index = m.last_checkpoint_index();
-  head.checkpoint_hash = m.last_checkpoint_hash();
-  head.checkpoint_sequence = m.last_checkpoint_sequence();
-  head.checkpoint_every = m.last_checkpoint_every();
-  head.epoch = m.epoch();
-  return head;
-}
-
-uint64_t FirstLiveSegment(const std::vector<AuditArchiveAnchor>& archived) {
-  return archived.empty() ? 1 : archived.back().manifest().last_segment() + 1;
-}
-
-absl::Status VerifyArchiveAnchor(const AuditArchiveAnchor& anchor,
-                                 const PublicKey& key) {
-  if (anchor.public_key_sha256() != key.fingerprint()) {
-    return absl::InvalidArgumentError("signed by another key");
-  }
-  LIENTHONG_ASSIGN_OR_RETURN(std::string message, AnchorMessage(anchor));
-  std::string signature;
-  if (!FromHex(anchor.signature(), &signature) ||
-      !key.Verify(message, signature)) {
-    return absl::InvalidArgumentError("the signature is invalid");
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<ArchiveCheck> CheckArchives(
-    const std::string& archive_dir,
-    const std::vector<AuditArchiveAnchor>& anchors) {
-  ArchiveCheck check;
-  std::string prev = GenesisHash();
-  for (const AuditArchiveAnchor& anchor : anchors) {
-    const uint64_t n = anchor.manifest().archive();
-    const std::string folder =
-        absl::StrCat(archive_dir, "/", ArchiveName(n));
-    auto fail = [&](std::string why) {
-      check.problem = absl::StrCat("archive ", n, " (", folder, "): ", why);
-      check.problem_sequence = anchor.manifest().last_sequence();
-      return check;
-    };
-    absl::StatusOr<std::string> bytes = ReadWholeFile(
-        absl::StrCat(folder, "/", kManifestFile), kMaxManifestBytes);
-    if (absl::IsInvalidArgument(bytes.status())) {
-      return fail(std::string(bytes.status().message()));
-    }
-    if (!bytes.ok()) return fail("its manifest is missing");
-    if (Sha256Hex(*bytes) != anchor.manifest_sha256()) {
-      return fail("its manifest is not the one its signed anchor names");
-    }
-    AuditArchiveManifest manifest;
-    if (!ParseJson(*bytes, &manifest)) return fail("its manifest cannot be read");
-    if (manifest.prev_manifest_sha256() != prev) {
-      return fail("it does not name the archive before it");
-    }
-    for (const auto& segment : manifest.segments()) {
-      // The manifest is signed, so its size for the file bounds the read
-      // (0: not recorded, no bound).
-      absl::StatusOr<std::string> sha =
-          FileSha256(absl::StrCat(folder, "/", segment.name()),
-                     segment.bytes() > 0 ? segment.bytes() : UINT64_MAX);
-      if (absl::IsInvalidArgument(sha.status())) {
-        return fail(absl::StrCat(segment.name(),
-                                 " was changed: ", sha.status().message()));
-      }
-      if (!sha.ok()) return fail(absl::StrCat(segment.name(), " is missing"));
-      if (*sha != segment.sha256()) {
-        return fail(absl::StrCat(segment.name(), " was changed"));
-      }
-    }
-    prev = anchor.manifest_sha256();
-    check.dirs.push_back(folder);
-  }
-  return check;
-}
-
-namespace {
-
 // Where the next archive goes on from: the last anchor, if any.
 struct ArchiveStart {
   uint64_t after_segment = 0;  // segments up to this one are archived
@@ -319,17 +146,89 @@ ArchiveStart NextArchive(const std::vector<AuditArchiveAnchor>& anchors) {
 struct ChosenSegments {
   std::vector<SegmentFile> files;
   SegmentEnd last_end;
+  // The manifest's limit stopped the choice before a segment old enough.
+  bool more = false;
+};
+
+// Records in `manifest` where the archived journal ends: as `end`, in
+// segment `last_segment`.
+void SetManifestEnd(const SegmentEnd& end, uint64_t last_segment,
+                    AuditArchiveManifest& manifest) {
+  manifest.set_last_sequence(end.last_record.sequence());
+  manifest.set_last_hash(end.last_record.hash());
+  manifest.set_last_checkpoint_index(end.seal.index());
+  manifest.set_last_checkpoint_hash(end.seal.checkpoint_hash());
+  manifest.set_last_checkpoint_sequence(end.seal.sequence());
+  manifest.set_last_checkpoint_every(end.seal.checkpoint_every());
+  manifest.set_epoch(end.seal.epoch());
+  *manifest.mutable_last_time() = end.last_record.time();
+  manifest.set_last_segment(last_segment);
+}
+
+// Counts, as segments are chosen, the bytes of the MANIFEST.json that will
+// list them, never fewer: every field but the segments as the archive will
+// have them (the journal's ID at its fixed length), and each segment at its
+// longest, its size at 20 digits (not known before it is copied). Counting
+// as it goes keeps the choice linear in the segments, where serialising the
+// growing manifest for each would not be.
+class ManifestSize {
+ public:
+  explicit ManifestSize(const ArchiveStart& start) {
+    head_.set_archive(start.number);
+    head_.set_prev_manifest_sha256(start.prev_sha);
+    head_.set_journal_id(std::string(2 * kJournalIdSize, '0'));
+    // What a list adds besides its entries: its field's name and brackets.
+    AuditArchiveManifest listing = head_;
+    *listing.add_segments() = Longest(1);
+    list_bytes_ =
+        Json(listing).size() - Json(head_).size() - Json(Longest(1)).size();
+  }
+
+  // Returns the manifest's bytes with segment `number` listed after those
+  // added, the archive ending as `end` does.
+  size_t With(uint64_t number, const SegmentEnd& end) const {
+    AuditArchiveManifest manifest = head_;
+    SetManifestEnd(end, number, manifest);
+    return Json(manifest).size() + list_bytes_ + entry_bytes_ +
+           EntryBytes(number);
+  }
+
+  // Lists segment `number`.
+  void Add(uint64_t number) {
+    entry_bytes_ += EntryBytes(number);
+    ++entries_;
+  }
+
+ private:
+  static AuditArchivedSegment Longest(uint64_t number) {
+    AuditArchivedSegment entry;
+    entry.set_name(SegmentFileName(number));
+    entry.set_sha256(std::string(2 * kHashSize, '0'));
+    entry.set_bytes(UINT64_MAX);
+    return entry;
+  }
+  // Segment `number`'s entry, and the comma before it but for the first.
+  size_t EntryBytes(uint64_t number) const {
+    return Json(Longest(number)).size() + (entries_ > 0 ? 1 : 0);
+  }
+
+  AuditArchiveManifest head_;
+  size_t list_bytes_ = 0;
+  size_t entry_bytes_ = 0;
+  size_t entries_ = 0;
 };
 
 // Removes the segments an earlier run archived (it stopped after its anchor)
 // and chooses, oldest first, the segments that are sealed and older than
-// `cutoff`, never the last sealed one: until the segment after it holds a
-// checkpoint, its seal is where a restarted gateway verifies from.
-absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
-                                              uint64_t after_segment,
-                                              absl::Time cutoff) {
+// options.cutoff, never the last sealed one (until the segment after it
+// holds a checkpoint, its seal is where a restarted gateway verifies from),
+// and no more than a manifest of options.max_manifest_bytes lists: the rest
+// wait for the next run. INVALID_ARGUMENT when not even one fits.
+absl::StatusOr<ChosenSegments> ChooseSegments(const ArchiveOptions& options,
+                                              const ArchiveStart& start) {
+  const uint64_t after_segment = start.after_segment;
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<SegmentFile> segments,
-                             ListSegments(journal_dir));
+                             ListSegments(options.journal_dir));
   // Finish a run that stopped after its anchor: those files are archived.
   std::vector<SegmentFile> live;
   for (const SegmentFile& file : segments) {
@@ -343,20 +242,34 @@ absl::StatusOr<ChosenSegments> ChooseSegments(const std::string& journal_dir,
   // never the last, being written, nor one followed only by it or by one
   // prepared ahead).
   ChosenSegments chosen;
+  ManifestSize manifest(start);
   std::optional<SegmentEnd> end;
   for (size_t i = 0; i + 1 < live.size(); ++i) {
     if (!end.has_value()) {
       LIENTHONG_ASSIGN_OR_RETURN(end, ReadSegmentEnd(live[i].path));
     }
-    if (!end->sealed || FromProtoTime(end->last_record.time()) >= cutoff) {
+    if (!end->sealed ||
+        FromProtoTime(end->last_record.time()) >= options.cutoff) {
       break;
     }
     LIENTHONG_ASSIGN_OR_RETURN(SegmentEnd next,
                                ReadSegmentEnd(live[i + 1].path));
     if (!next.sealed) break;
+    // A manifest over the limit would be refused by every reader: an
+    // archive that could never be verified.
+    if (manifest.With(live[i].number, *end) > options.max_manifest_bytes) {
+      chosen.more = true;
+      break;
+    }
+    manifest.Add(live[i].number);
     chosen.files.push_back(live[i]);
     chosen.last_end = *std::move(end);
     end = std::move(next);
+  }
+  if (chosen.more && chosen.files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an archive manifest of at most ", options.max_manifest_bytes,
+        " bytes cannot list even one segment; nothing was archived"));
   }
   return chosen;
 }
@@ -402,16 +315,30 @@ absl::Status CopySegment(const SegmentFile& file, const std::string& tmp,
         "audit archive: cannot copy '", file.path, "': ", error.message()));
   }
   LIENTHONG_RETURN_IF_ERROR(SyncPath(copy));
-  LIENTHONG_ASSIGN_OR_RETURN(std::string original, FileSha256(file.path));
-  LIENTHONG_ASSIGN_OR_RETURN(std::string copied, FileSha256(copy));
-  if (original != copied) {
+  // The copy's size bounds both reads: an original that is longer now is
+  // not what was copied.
+  const std::uintmax_t size = std::filesystem::file_size(copy, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("audit archive: cannot read the size of '", copy,
+                     "': ", error.message()));
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(FileDigest copied,
+                             HashFile(copy, static_cast<uint64_t>(size)));
+  absl::StatusOr<FileDigest> original =
+      HashFile(file.path, static_cast<uint64_t>(size));
+  if (!original.ok() && !absl::IsInvalidArgument(original.status())) {
+    return original.status();
+  }
+  if (!original.ok() || original->bytes != copied.bytes ||
+      original->sha256 != copied.sha256) {
     return absl::UnavailableError(
         absl::StrCat("audit archive: the copy of '", file.path, "' differs"));
   }
   auto* segment = manifest.add_segments();
   segment->set_name(name);
-  segment->set_sha256(copied);
-  segment->set_bytes(std::filesystem::file_size(copy, error));
+  segment->set_sha256(copied.sha256);
+  segment->set_bytes(copied.bytes);
   if (manifest.journal_id().empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(MappedSegment mapped, MappedSegment::Open(copy));
     manifest.set_journal_id(ToHex(mapped.header().journal_id));
@@ -419,19 +346,24 @@ absl::Status CopySegment(const SegmentFile& file, const std::string& tmp,
   return absl::OkStatus();
 }
 
-// Records in `manifest` where the archived journal ends.
-void SetManifestEnd(const ChosenSegments& chosen,
-                    AuditArchiveManifest& manifest) {
-  const SegmentEnd& last_end = chosen.last_end;
-  manifest.set_last_sequence(last_end.last_record.sequence());
-  manifest.set_last_hash(last_end.last_record.hash());
-  manifest.set_last_checkpoint_index(last_end.seal.index());
-  manifest.set_last_checkpoint_hash(last_end.seal.checkpoint_hash());
-  manifest.set_last_checkpoint_sequence(last_end.seal.sequence());
-  manifest.set_last_checkpoint_every(last_end.seal.checkpoint_every());
-  manifest.set_epoch(last_end.seal.epoch());
-  *manifest.mutable_last_time() = last_end.last_record.time();
-  manifest.set_last_segment(chosen.files.back().number);
+// Returns MANIFEST.json's bytes for `manifest`; INTERNAL (our bug: the
+// choice of segments counts its size) when it cannot be serialised or holds
+// more than `max_bytes`, which would make an archive no reader accepts.
+absl::StatusOr<std::string> ManifestJson(const AuditArchiveManifest& manifest,
+                                         size_t max_bytes) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(manifest, &json, options)
+           .ok()) {
+    return absl::InternalError("audit archive: cannot serialise the manifest");
+  }
+  if (json.size() > max_bytes) {
+    return absl::InternalError(absl::StrCat(
+        "audit archive: the manifest holds ", json.size(),
+        " bytes, over the limit of ", max_bytes, "; nothing was signed"));
+  }
+  return json;
 }
 
 // Makes way for the archive `folder` of the journal whose first chosen
@@ -492,8 +424,10 @@ absl::StatusOr<std::string> WriteArchive(const ArchiveOptions& options,
     ++copied.done;
     if (options.progress) options.progress(copied);
   }
-  SetManifestEnd(chosen, manifest);
-  std::string manifest_bytes = Json(manifest);
+  SetManifestEnd(chosen.last_end, chosen.files.back().number, manifest);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::string manifest_bytes,
+      ManifestJson(manifest, options.max_manifest_bytes));
   LIENTHONG_RETURN_IF_ERROR(WriteSynced(absl::StrCat(tmp, "/", kManifestFile),
                                         manifest_bytes, false));
   LIENTHONG_RETURN_IF_ERROR(SyncPath(tmp));
@@ -518,10 +452,17 @@ absl::Status RecordAnchor(const ArchiveOptions& options,
   LIENTHONG_ASSIGN_OR_RETURN(std::string signature, options.key->Sign(message));
   anchor.set_signature(ToHex(signature));
   const std::string path = absl::StrCat(options.journal_dir, "/", kAnchorsFile);
+  const std::string line = Json(anchor);
+  // Its manifest within its limit and a node name within kMaxNodeBytes
+  // keep the line within what ReadArchiveAnchors accepts.
+  if (line.empty() || line.size() > kMaxArchiveAnchorLineBytes) {
+    return absl::InternalError(absl::StrCat(
+        "audit archive: an anchor line of ", line.size(),
+        " bytes, which its readers would refuse; nothing was recorded"));
+  }
   // (The cut is synced with the line appended after it.)
   LIENTHONG_RETURN_IF_ERROR(CutUnfinishedLine(path));
-  LIENTHONG_RETURN_IF_ERROR(
-      WriteSynced(path, absl::StrCat(Json(anchor), "\n"), true));
+  LIENTHONG_RETURN_IF_ERROR(WriteSynced(path, absl::StrCat(line, "\n"), true));
   return SyncPath(options.journal_dir);
 }
 
@@ -556,6 +497,11 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "an archive's node name is at most ", kMaxNodeBytes, " bytes"));
   }
+  if (options.max_manifest_bytes > kMaxManifestBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("an archive's manifest is at most ", kMaxManifestBytes,
+                     " bytes, what its readers accept"));
+  }
   // One archiving at a time.
   LIENTHONG_ASSIGN_OR_RETURN(
       storage::FileLock lock,
@@ -577,9 +523,8 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
     }
   }
   const ArchiveStart start = NextArchive(anchors);
-  LIENTHONG_ASSIGN_OR_RETURN(
-      ChosenSegments chosen,
-      ChooseSegments(options.journal_dir, start.after_segment, options.cutoff));
+  LIENTHONG_ASSIGN_OR_RETURN(ChosenSegments chosen,
+                             ChooseSegments(options, start));
   ArchiveResult result;
   if (chosen.files.empty()) return result;
   uint64_t verify_steps = 0;
@@ -599,6 +544,7 @@ absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options) {
   result.archive = start.number;
   result.last_sequence = manifest.last_sequence();
   result.folder = folder;
+  result.more_to_archive = chosen.more;
   return result;
 }
 

@@ -77,10 +77,13 @@ struct ArchiveCheck {
 // Checks the archives in `archive_dir` against `anchors` (signatures
 // already checked): each archive's folder and manifest present, the
 // manifest's SHA-256 the anchor's, each manifest naming the one before,
-// each segment file's SHA-256 the manifest's. A problem is a finding (a
-// manifest over kMaxManifestBytes, or a segment file longer than its
-// manifest says, included: neither is read past that); UNAVAILABLE only
-// when a file cannot be read. Thread-safe.
+// each segment file's SHA-256 and size the manifest's, and no segment file
+// there that the manifest does not list. A problem is a finding (a manifest
+// over kMaxManifestBytes, an entry whose size is less than a segment's
+// header or whose name is not a segment's, a segment file longer than its
+// entry says, included: no file is read past its limit, and no entry's
+// value lifts it); UNAVAILABLE only when a file cannot be read.
+// Thread-safe.
 absl::StatusOr<ArchiveCheck> CheckArchives(
     const std::string& archive_dir,
     const std::vector<lienthong::v1::AuditArchiveAnchor>& anchors);
@@ -102,6 +105,11 @@ struct ArchiveOptions {
   // while verifying (stage "verifying", each read twice), then each one
   // copied and checked (stage "copying"). Optional.
   ReadProgressFn progress;
+  // The largest MANIFEST.json to write, at most kMaxManifestBytes (what its
+  // readers accept): a run takes the oldest segments whose listing fits
+  // (over 500,000 at the default) and leaves the rest to the next run
+  // (ArchiveResult::more_to_archive). Lowered only to test that.
+  size_t max_manifest_bytes = kMaxManifestBytes;
 };
 
 struct ArchiveResult {
@@ -109,14 +117,19 @@ struct ArchiveResult {
   std::vector<std::string> segments;
   uint64_t last_sequence = 0;
   std::string folder;
+  // True when the manifest's limit ended this archive before every segment
+  // old enough was in it: run again to archive the rest.
+  bool more_to_archive = false;
 };
 
 // Archives the sealed segments older than options.cutoff. Fails with
 // FAILED_PRECONDITION when another archiving runs, an archive anchor is not
 // signed by options.key or the segments to archive do not verify (nothing
 // is moved then: run `lienthong audit verify`), INVALID_ARGUMENT for bad
-// options or anchors (ReadArchiveAnchors), UNAVAILABLE when files cannot be
-// read or written.
+// options or anchors (ReadArchiveAnchors), a max_manifest_bytes over
+// kMaxManifestBytes or too small to list one segment (nothing is moved),
+// UNAVAILABLE when files cannot be read or written, INTERNAL when the
+// manifest would still exceed max_manifest_bytes (nothing is signed).
 absl::StatusOr<ArchiveResult> ArchiveSegments(const ArchiveOptions& options);
 
 }  // namespace lienthong::audit

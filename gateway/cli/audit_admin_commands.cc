@@ -250,6 +250,10 @@ ExitCode RunAuditArchive(const ArchiveArgs& args, std::ostream& out,
   out << "Archive " << result->archive << " (" << result->folder << "): "
       << result->segments.size() << " segments, records up to "
       << result->last_sequence << ".\n";
+  if (result->more_to_archive) {
+    out << "More sealed segments are old enough than one manifest lists: run "
+           "it again to archive them.\n";
+  }
   return ExitCode::kOk;
 }
 

@@ -682,5 +682,157 @@ TEST_F(OperatorTest, ArchiveFilesThatNeverEndAreReadOnlyToTheirLimits) {
   EXPECT_TRUE(Verify(true, archive.archive_dir).intact());
 }
 
+// Must show: an archive run never writes a manifest its readers refuse: it
+// takes the oldest segments whose listing fits the manifest limit, says
+// that more wait, and the next runs take the rest, each archive verifying.
+// (The limit is lowered to the size one run over all of them would write:
+// the 64 MiB default holds over 500,000 segments.)
+TEST_F(OperatorTest, AnArchiveTakesWhatItsManifestHoldsAndLeavesTheRest) {
+  Run(9000, absl::Now() - absl::Hours(24 * 400));  // several old segments
+  // One run without the lower limit, on a copy: what it takes and writes.
+  ScratchDir copy_dir;
+  ArchiveOptions whole = Archiving();
+  whole.journal_dir = copy_dir.File("journal");
+  whole.archive_dir = copy_dir.File("archive");
+  std::filesystem::copy(options_.journal_dir, whole.journal_dir);
+  auto all = ArchiveSegments(whole);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_GE(all->segments.size(), 2u);
+  EXPECT_FALSE(all->more_to_archive);
+  const uint64_t whole_manifest =
+      std::filesystem::file_size(all->folder + "/MANIFEST.json");
+
+  ArchiveOptions archive = Archiving();
+  archive.max_manifest_bytes = whole_manifest - 1;
+  std::vector<ArchiveResult> runs;
+  std::vector<std::string> archived;
+  for (int i = 0; i < 20; ++i) {
+    auto run = ArchiveSegments(archive);
+    ASSERT_THAT(run, IsOk());
+    if (run->archive == 0) break;
+    EXPECT_LE(std::filesystem::file_size(run->folder + "/MANIFEST.json"),
+              archive.max_manifest_bytes);
+    archived.insert(archived.end(), run->segments.begin(), run->segments.end());
+    runs.push_back(*std::move(run));
+  }
+  ASSERT_GE(runs.size(), 2u);
+  EXPECT_LT(runs.front().segments.size(), all->segments.size());
+  EXPECT_TRUE(runs.front().more_to_archive);
+  EXPECT_FALSE(runs.back().more_to_archive);
+  // Each segment once, oldest first, none left behind.
+  EXPECT_EQ(archived, all->segments);
+  const VerifyReport report = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(report.intact()) << report.DebugString();
+  EXPECT_EQ(report.archives_checked(), runs.size());
+  EXPECT_TRUE(Verify().intact());  // from the last anchor, without them
+}
+
+TEST_F(OperatorTest, AManifestLimitOverTheReadersOrUnderOneSegmentIsRefused) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));
+  ArchiveOptions archive = Archiving();
+  archive.max_manifest_bytes = kMaxManifestBytes + 1;
+  EXPECT_THAT(ArchiveSegments(archive),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat("manifest is at most ",
+                                              kMaxManifestBytes, " bytes"))));
+  archive.max_manifest_bytes = 200;  // less than the fields besides segments
+  EXPECT_THAT(ArchiveSegments(archive),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("of at most 200 bytes cannot list even one "
+                                 "segment")));
+  // Nothing was archived.
+  EXPECT_FALSE(std::filesystem::exists(archive.archive_dir));
+  auto anchors = ReadArchiveAnchors(options_.journal_dir);
+  ASSERT_THAT(anchors, IsOk());
+  EXPECT_TRUE(anchors->empty());
+  EXPECT_TRUE(Verify().intact());
+}
+
+// Must show: a manifest entry's size bounds the read of its segment and is
+// held to the file, whatever it says: 0 (less than a segment's header) is a
+// malformed entry, not "no bound"; a file longer or shorter than its entry
+// is named, with the sizes; a name that is not a segment's, or a segment
+// file the manifest does not list, is refused before anything reads it.
+// The manifests are checked as CheckArchives sees a signed one.
+TEST_F(OperatorTest, AManifestEntrysSizeBoundsAndChecksItsSegment) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));
+  ArchiveOptions archive = Archiving();
+  auto first = ArchiveSegments(archive);
+  ASSERT_THAT(first, IsOk());
+  auto anchors = ReadArchiveAnchors(options_.journal_dir);
+  ASSERT_THAT(anchors, IsOk());
+  ASSERT_EQ(anchors->size(), 1u);
+  const AuditArchiveAnchor genuine = anchors->front();
+  ASSERT_GE(genuine.manifest().segments_size(), 1);
+  const std::string name = genuine.manifest().segments(0).name();
+  const uint64_t bytes = genuine.manifest().segments(0).bytes();
+  const std::string segment = absl::StrCat(first->folder, "/", name);
+  const std::string manifest_path = first->folder + "/MANIFEST.json";
+  const std::string kept_manifest = ReadAll(manifest_path);
+  const std::string kept_segment = ReadAll(segment);
+  ASSERT_EQ(kept_segment.size(), bytes);
+
+  // Puts `manifest` in place, its digest in the anchor, and returns the
+  // problem CheckArchives finds ("" for none).
+  auto Problem = [&](const AuditArchiveManifest& manifest) -> std::string {
+    const std::string json = Json(manifest);
+    std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << json;
+    AuditArchiveAnchor anchor = genuine;
+    *anchor.mutable_manifest() = manifest;
+    anchor.set_manifest_sha256(Sha256Hex(json));
+    auto check = CheckArchives(archive.archive_dir,
+                               std::vector<AuditArchiveAnchor>{anchor});
+    EXPECT_THAT(check, IsOk());
+    return check.ok() ? check->problem : "(failed)";
+  };
+  EXPECT_EQ(Problem(genuine.manifest()), "");
+
+  AuditArchiveManifest zero = genuine.manifest();
+  zero.mutable_segments(0)->set_bytes(0);
+  EXPECT_THAT(Problem(zero),
+              HasSubstr(absl::StrCat("its manifest's entry for ", name,
+                                     " says 0 bytes, less than a segment's "
+                                     "header")));
+  AuditArchiveManifest header_less = genuine.manifest();
+  header_less.mutable_segments(0)->set_bytes(kSegmentHeaderSize - 1);
+  EXPECT_THAT(Problem(header_less),
+              HasSubstr(absl::StrCat("entry for ", name, " says ",
+                                     kSegmentHeaderSize - 1, " bytes")));
+  AuditArchiveManifest escaping = genuine.manifest();
+  escaping.mutable_segments(0)->set_name("../" + name);
+  EXPECT_THAT(Problem(escaping),
+              HasSubstr("lists an entry that is not a segment file"));
+
+  // The genuine manifest; the file one byte longer, then one shorter.
+  std::ofstream(segment, std::ios::binary | std::ios::app) << '\0';
+  EXPECT_THAT(Problem(genuine.manifest()),
+              HasSubstr(absl::StrCat(name, " was changed: '", segment,
+                                     "' is longer than ", bytes, " bytes")));
+  std::ofstream(segment, std::ios::binary | std::ios::trunc)
+      << kept_segment.substr(0, kept_segment.size() - 1);
+  EXPECT_THAT(Problem(genuine.manifest()),
+              HasSubstr(absl::StrCat(name, " was changed: it holds ", bytes - 1,
+                                     " bytes, its manifest says ", bytes)));
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << kept_segment;
+  EXPECT_EQ(Problem(genuine.manifest()), "");
+
+  // A segment file the manifest does not list, beside those it does.
+  const std::string stray_name =
+      SegmentFileName(genuine.manifest().last_segment() + 1000);
+  const std::string stray = absl::StrCat(first->folder, "/", stray_name);
+  std::filesystem::copy_file(segment, stray);
+  EXPECT_THAT(Problem(genuine.manifest()),
+              HasSubstr(absl::StrCat("it holds ", stray_name,
+                                     ", which its manifest does not list")));
+  std::ofstream(manifest_path, std::ios::binary | std::ios::trunc)
+      << kept_manifest;
+  const VerifyReport report = Verify(true, archive.archive_dir);
+  EXPECT_EQ(report.problem(), VerifyReport::CORRUPT) << report.DebugString();
+  EXPECT_THAT(report.detail(), HasSubstr(stray_name));
+  std::filesystem::remove(stray);
+  const VerifyReport restored = Verify(true, archive.archive_dir);
+  EXPECT_TRUE(restored.intact()) << restored.DebugString();
+}
+
 }  // namespace
 }  // namespace lienthong::audit
