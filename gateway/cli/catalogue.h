@@ -30,12 +30,16 @@
 // it is the first line. Lines that are empty or hold only commas are skipped.
 //
 // Both: UTF-8, with or without a byte-order mark. Every text is NFC-normalised
-// and trimmed of surrounding ASCII whitespace; empty list entries are dropped.
+// and trimmed of surrounding ASCII whitespace. An empty list entry (nothing
+// or only white space: "a;;b", a trailing ';', "" in an array) is dropped,
+// as an empty value is the same as none, and does not count towards the at
+// most kMaxListEntries (200) entries of a list.
 //
 // Row problems (a row can have several; every one is reported):
 //   missing code | malformed code | duplicate code (naming the first row) |
 //   missing name | missing level | wrong level | invalid UTF-8 (naming the
-//   key and the byte) | control character | over-long value or list |
+//   key and the byte) | control character | over-long value | list of
+//   more than 200 entries ("required_documents: 201 entries (at most 200)") |
 //   unknown or repeated key (JSON) | wrong JSON type | CSV record with the
 //   wrong number of fields (with only the first of its quote problems) or
 //   a stray quote.
@@ -55,6 +59,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/sync/dossier_status.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::cli {
@@ -69,9 +74,14 @@ inline constexpr int kMaxProcedureNameLength = 1000;
 inline constexpr int kMaxShortTextLength = 300;   // field, authority_level
 inline constexpr int kMaxLongTextLength = 2000;   // agency, time, fees
 inline constexpr int kMaxListEntryLength = 1000;  // each document, basis
-inline constexpr int kMaxListEntries = 200;
 // And in bytes, any value: the gateway refuses longer ones (gateway/sync).
 inline constexpr int kMaxValueBytes = 4000;
+// Most entries of one list (required_documents, legal_basis), empty ones
+// not counted: what the gateway sends to the portal's ThanhPhanHoSo[] and
+// CanCuPhapLy[] (sync::kMaxProcedureListItems, 200), far above the few dozen
+// documents or legal bases of a real procedure. One limit for both lists:
+// they are alike, free-text entries of kMaxListEntryLength.
+inline constexpr int kMaxListEntries = sync::kMaxProcedureListItems;
 
 // One problem of one row.
 struct CatalogueRowError {

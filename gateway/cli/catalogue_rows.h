@@ -3,7 +3,8 @@
 //   text: UTF-8, NFC, control characters (CleanText)     catalogue_text.cc
 //   JSON rows (ReadJsonRows)                             catalogue_rows_json.cc
 //   CSV rows (ReadCsvRows)                               catalogue_rows_csv.cc
-//   row validation, the same for both (ValidateRows)     row_validation.cc
+//   row validation and lists, the same for both          row_validation.cc
+//     (ValidateRows, AddListEntry)
 // Internal to the CLI and its tests; see catalogue.h for the file formats.
 // All functions are thread-safe and keep no state.
 #ifndef LIENTHONG_GATEWAY_CLI_CATALOGUE_ROWS_H_
@@ -102,11 +103,26 @@ inline constexpr size_t kMaxCsvFieldBytes = kMaxCsvFieldMiB << 20;
 static_assert(kMaxCsvFieldBytes >
               size_t{kMaxListEntries} * (size_t{kMaxValueBytes} + 1));
 
+// One entry of a list as read.
+struct RawEntry {
+  // Its place in the cell or array, from 1, empty entries counted: the N of
+  // "legal_basis entry N" in messages.
+  size_t position = 0;
+  std::string text;
+};
+
 struct RawValue {
   // Had the wrong JSON type (already reported): not "missing" as well.
   bool wrong_type = false;
   std::string scalar;
-  std::vector<std::string> list;
+  // A list's entries that are not empty (IsEmptyListEntry), the first
+  // kMaxListEntries of them: a cell or array of millions of entries takes
+  // no more than a full list. Filled by AddListEntry.
+  std::vector<RawEntry> list;
+  // How many entries the list has that are not empty, kept or not (for
+  // JSON, wrong-type items too). More than kMaxListEntries is a row problem
+  // (ValidateRows).
+  size_t list_entries = 0;
 };
 
 struct RawRow {
@@ -119,6 +135,18 @@ struct RawRow {
   // or an unclosed quote): report `errors` only.
   bool unusable = false;
 };
+
+// ---------------------------------------------------------------------------
+// Lists, the same for both readers (row_validation.cc).
+
+// Returns true when `entry` is nothing or only ASCII whitespace: CleanText
+// makes it empty, and an empty entry is dropped, not counted (catalogue.h).
+bool IsEmptyListEntry(absl::string_view entry);
+
+// Adds `entry`, the `position`-th entry (from 1) of a list, to `value`:
+// nothing when it is empty, else counted in list_entries and kept while
+// fewer than kMaxListEntries are.
+void AddListEntry(absl::string_view entry, size_t position, RawValue& value);
 
 // ---------------------------------------------------------------------------
 // Text (catalogue_text.cc).
@@ -159,9 +187,10 @@ absl::Status ReadCsvRows(absl::string_view text, std::vector<RawRow>& rows);
 // ---------------------------------------------------------------------------
 // Validation (row_validation.cc).
 
-// Validates every row (values, required fields, codes, levels, duplicate
-// codes) and returns the catalogue: the good rows as procedures, every
-// problem as a row error. Moves the errors out of `rows`.
+// Validates every row (values, list sizes, required fields, codes, levels,
+// duplicate codes) and returns the catalogue: the good rows as procedures,
+// every problem as a row error, e.g. "required_documents: 201 entries (at
+// most 200)". Moves the errors out of `rows`.
 Catalogue ValidateRows(CatalogueFormat format, std::vector<RawRow>& rows);
 
 }  // namespace lienthong::cli::catalogue_internal

@@ -249,8 +249,9 @@ RawRow RowOfRecord(const CsvRecord& record,
       value.scalar = record.fields[i];
       continue;
     }
+    size_t position = 0;
     for (absl::string_view entry : absl::StrSplit(record.fields[i], ';')) {
-      value.list.emplace_back(entry);
+      AddListEntry(entry, ++position, value);
     }
   }
   return raw;

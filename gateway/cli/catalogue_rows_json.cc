@@ -26,9 +26,15 @@ struct JsonValue {
   Type type = Type::kNull;
   // The string's bytes (escapes decoded) or the number's text.
   std::string text;
+  // An array other than the rows keeps only what a list keeps (see
+  // KeepListItem): not its empty strings, at most kMaxListEntries items.
   std::vector<JsonValue> items;
+  // The items of such an array past those kept, empty strings not counted.
+  size_t dropped_items = 0;
   std::vector<std::pair<std::string, JsonValue>> members;
   int line = 0;
+  // An array item's place in its array, from 1.
+  size_t position = 0;
 };
 
 const char* JsonTypeName(JsonValue::Type type) {
@@ -303,6 +309,7 @@ class JsonParser {
       ++pos_;
       return true;
     }
+    size_t position = 0;
     while (true) {
       SkipSpace();
       // Stopped here, before the tree holds millions of tiny rows.
@@ -312,6 +319,8 @@ class JsonParser {
       }
       value.items.emplace_back();
       if (!ParseValue(value.items.back(), depth + 1)) return false;
+      value.items.back().position = ++position;
+      if (!holds_rows) KeepListItem(value);
       SkipSpace();
       if (AtEnd()) return FailUnexpected("',' or ']'");
       if (Peek() == ']') {
@@ -320,6 +329,21 @@ class JsonParser {
       }
       if (Peek() != ',') return FailUnexpected("',' or ']'");
       ++pos_;
+    }
+  }
+
+  // Any array but the rows may be a list: its last item, just parsed, is
+  // dropped when it is an empty string (as AddListEntry drops it), or
+  // counted in dropped_items and dropped when kMaxListEntries are kept, so
+  // that an array of millions of items takes no more memory than a full
+  // list; JsonRow reports the count.
+  static void KeepListItem(JsonValue& array) {
+    const JsonValue& item = array.items.back();
+    if (item.type == JsonValue::Type::kString && IsEmptyListEntry(item.text)) {
+      array.items.pop_back();
+    } else if (array.items.size() > static_cast<size_t>(kMaxListEntries)) {
+      array.items.pop_back();
+      ++array.dropped_items;
     }
   }
 
@@ -408,16 +432,17 @@ RawRow JsonRow(const JsonValue& object, int row) {
       out.wrong_type = true;
       continue;
     }
-    for (size_t i = 0; i < value.items.size(); ++i) {
-      const JsonValue& item = value.items[i];
+    for (const JsonValue& item : value.items) {
       if (item.type != JsonValue::Type::kString) {
-        raw.errors.push_back(absl::StrCat(spec->key, " entry ", i + 1,
+        raw.errors.push_back(absl::StrCat(spec->key, " entry ", item.position,
                                           ": expected a string, got ",
                                           JsonTypeName(item.type)));
+        ++out.list_entries;  // an entry, if not a good one
         continue;
       }
-      out.list.push_back(item.text);
+      AddListEntry(item.text, item.position, out);
     }
+    out.list_entries += value.dropped_items;
   }
   return raw;
 }

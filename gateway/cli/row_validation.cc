@@ -1,7 +1,9 @@
 // Validation of catalogue rows, the same for JSON and CSV (ValidateRows,
-// declared in catalogue_rows.h), and the spellings of the service level
+// and AddListEntry, which both readers put list entries through; declared in
+// catalogue_rows.h), and the spellings of the service level
 // (ParseServiceLevel, catalogue.h).
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -10,6 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gateway/cli/catalogue.h"
 #include "gateway/cli/catalogue_rows.h"
 #include "gateway/validation/codes.h"
@@ -18,6 +21,21 @@
 
 namespace lienthong::cli {
 namespace catalogue_internal {
+
+bool IsEmptyListEntry(absl::string_view entry) {
+  return absl::StripAsciiWhitespace(entry).empty();
+}
+
+void AddListEntry(absl::string_view entry, size_t position, RawValue& value) {
+  if (IsEmptyListEntry(entry)) return;
+  ++value.list_entries;
+  // Past the limit the row is bad whatever the other entries hold: counted,
+  // not kept, so that memory stays that of a full list.
+  if (value.list.size() < static_cast<size_t>(kMaxListEntries)) {
+    value.list.push_back(RawEntry{position, std::string(entry)});
+  }
+}
+
 namespace {
 
 using ::lienthong::v1::Procedure;
@@ -41,20 +59,21 @@ void CleanValues(RawRow& raw, CleanRow& row) {
       continue;
     }
     std::vector<std::string>& list = row.lists[spec.id];
-    for (size_t i = 0; i < value.list.size(); ++i) {
-      std::optional<std::string> entry =
-          CleanText(value.list[i], spec,
-                    absl::StrCat(spec.key, " entry ", i + 1), raw.errors);
+    for (const RawEntry& raw_entry : value.list) {
+      std::optional<std::string> entry = CleanText(
+          raw_entry.text, spec,
+          absl::StrCat(spec.key, " entry ", raw_entry.position), raw.errors);
       if (!entry.has_value()) {
         row.clean[spec.id] = false;
       } else if (!entry->empty()) {
         list.push_back(std::move(*entry));
       }
     }
-    if (list.size() > static_cast<size_t>(kMaxListEntries)) {
-      raw.errors.push_back(absl::StrCat(spec.key, ": ", list.size(),
+    if (value.list_entries > static_cast<size_t>(kMaxListEntries)) {
+      raw.errors.push_back(absl::StrCat(spec.key, ": ", value.list_entries,
                                         " entries (at most ", kMaxListEntries,
                                         ")"));
+      row.clean[spec.id] = false;
     }
   }
 }

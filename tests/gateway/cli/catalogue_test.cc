@@ -504,6 +504,175 @@ TEST(FormatCatalogueRowErrorTest, CsvHasNoSeparateLine) {
 }
 
 // ---------------------------------------------------------------------------
+// Lists: at most kMaxListEntries entries that are not empty, the same rule for
+// a CSV cell (entries separated by ';') and a JSON array.
+
+// "Giấy tờ 1" to "Giấy tờ n".
+std::vector<std::string> Documents(int n) {
+  std::vector<std::string> entries;
+  for (int i = 1; i <= n; ++i) entries.push_back(absl::StrCat("Giấy tờ ", i));
+  return entries;
+}
+
+// A CSV file of one procedure (line 2) whose required_documents cell is
+// `cell`, quoted.
+std::string CsvWithDocuments(const std::string& cell) {
+  return absl::StrCat("code,name,level,required_documents\n", kCode1,
+                      ",Tên,fully_online,\"", cell, "\"\n");
+}
+
+// A JSON file of one procedure (row 1, line 1) whose legal_basis array holds
+// `items`, written as they are.
+std::string JsonWithLegalBasis(const std::string& items) {
+  return absl::StrCat("[{\"code\": \"", kCode1,
+                      "\", \"name\": \"Tên\", \"level\": \"fully_online\",\n"
+                      "  \"legal_basis\": [",
+                      items, "]}]\n");
+}
+
+// `entries` as JSON strings, separated by commas.
+std::string JsonStrings(const std::vector<std::string>& entries) {
+  return absl::StrJoin(entries, ", ",
+                       [](std::string* out, const std::string& entry) {
+                         absl::StrAppend(out, "\"", entry, "\"");
+                       });
+}
+
+TEST(CatalogueListTest, AtTheLimitIsReadOneMoreIsARowProblem) {
+  ASSERT_EQ(kMaxListEntries, 200);
+  absl::StatusOr<Catalogue> csv =
+      ParseCatalogue(CsvWithDocuments(absl::StrJoin(Documents(200), ";")),
+                     CatalogueFormat::kCsv);
+  ASSERT_THAT(csv, IsOk());
+  ASSERT_THAT(csv->errors, IsEmpty()) << Describe(*csv);
+  ASSERT_EQ(csv->procedures.size(), 1u);
+  EXPECT_EQ(csv->procedures[0].required_documents_size(), 200);
+  EXPECT_EQ(csv->procedures[0].required_documents(199), "Giấy tờ 200");
+
+  absl::StatusOr<Catalogue> json = ParseCatalogue(
+      JsonWithLegalBasis(JsonStrings(Documents(200))), CatalogueFormat::kJson);
+  ASSERT_THAT(json, IsOk());
+  ASSERT_THAT(json->errors, IsEmpty()) << Describe(*json);
+  ASSERT_EQ(json->procedures.size(), 1u);
+  EXPECT_EQ(json->procedures[0].legal_basis_size(), 200);
+  EXPECT_EQ(json->procedures[0].legal_basis(199), "Giấy tờ 200");
+
+  csv = ParseCatalogue(CsvWithDocuments(absl::StrJoin(Documents(201), ";")),
+                       CatalogueFormat::kCsv);
+  ASSERT_THAT(csv, IsOk());
+  EXPECT_THAT(
+      csv->errors,
+      ElementsAre(RowError(2, "required_documents: 201 entries (at most 200)")))
+      << Describe(*csv);
+  EXPECT_TRUE(csv->procedures.empty());
+
+  json = ParseCatalogue(JsonWithLegalBasis(JsonStrings(Documents(201))),
+                        CatalogueFormat::kJson);
+  ASSERT_THAT(json, IsOk());
+  ASSERT_THAT(json->errors, ElementsAre(RowError(
+                                1, "legal_basis: 201 entries (at most 200)")))
+      << Describe(*json);
+  EXPECT_EQ(json->errors[0].line, 1);
+  EXPECT_TRUE(json->procedures.empty());
+}
+
+// Empty entries ("a;;b", a trailing ';', "" or "  " in an array) are dropped,
+// as empty values are, and do not count towards the limit; an entry's number
+// in a message counts them, so that it points at the entry as written.
+TEST(CatalogueListTest, EmptyEntriesAreDroppedAndNotCounted) {
+  std::vector<std::string> entries = Documents(200);
+  entries.insert(entries.begin() + 1, "");    // "Giấy tờ 1;;Giấy tờ 2"
+  entries.insert(entries.begin() + 3, "  ");  // "Giấy tờ 2;  ;Giấy tờ 3"
+  entries.push_back("");                      // a trailing ';'
+  absl::StatusOr<Catalogue> csv = ParseCatalogue(
+      CsvWithDocuments(absl::StrJoin(entries, ";")), CatalogueFormat::kCsv);
+  ASSERT_THAT(csv, IsOk());
+  ASSERT_THAT(csv->errors, IsEmpty()) << Describe(*csv);
+  ASSERT_EQ(csv->procedures.size(), 1u);
+  EXPECT_EQ(csv->procedures[0].required_documents_size(), 200);
+  EXPECT_EQ(csv->procedures[0].required_documents(1), "Giấy tờ 2");
+
+  absl::StatusOr<Catalogue> json = ParseCatalogue(
+      JsonWithLegalBasis(JsonStrings(entries)), CatalogueFormat::kJson);
+  ASSERT_THAT(json, IsOk());
+  ASSERT_THAT(json->errors, IsEmpty()) << Describe(*json);
+  ASSERT_EQ(json->procedures.size(), 1u);
+  EXPECT_EQ(json->procedures[0].legal_basis_size(), 200);
+  EXPECT_EQ(json->procedures[0].legal_basis(1), "Giấy tờ 2");
+
+  csv = ParseCatalogue(CsvWithDocuments("Giấy tờ 1;;T\x01"),
+                       CatalogueFormat::kCsv);
+  ASSERT_THAT(csv, IsOk());
+  EXPECT_THAT(csv->errors,
+              ElementsAre(RowError(2,
+                                   "required_documents entry 3: control "
+                                   "character U+0001 at character 2")))
+      << Describe(*csv);
+  json = ParseCatalogue(JsonWithLegalBasis(R"("Luật", "", 2014)"),
+                        CatalogueFormat::kJson);
+  ASSERT_THAT(json, IsOk());
+  EXPECT_THAT(json->errors,
+              ElementsAre(RowError(
+                  1, "legal_basis entry 3: expected a string, got a number")))
+      << Describe(*json);
+}
+
+// A cell or an array of half a million entries (a CSV field just under its
+// 1 MiB), each with a control character: one problem for the count, and
+// only the first kMaxListEntries entries are kept and checked.
+TEST(CatalogueListTest, AHugeListIsCountedNotKept) {
+  constexpr int kEntries = 500000;
+  std::string cell;
+  std::string items;
+  for (int i = 0; i < kEntries; ++i) {
+    absl::StrAppend(&cell, i == 0 ? "" : ";", "\x01");
+    absl::StrAppend(&items, i == 0 ? "" : ",", "\"\\u0001\"");
+  }
+  ASSERT_LT(cell.size(), size_t{1} << 20);
+  struct Case {
+    CatalogueFormat format;
+    std::string text;
+    int row;
+    const char* field;
+  };
+  const Case kCases[] = {
+      {CatalogueFormat::kCsv, CsvWithDocuments(cell), 2, "required_documents"},
+      {CatalogueFormat::kJson, JsonWithLegalBasis(items), 1, "legal_basis"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.field);
+    absl::StatusOr<Catalogue> catalogue = ParseCatalogue(c.text, c.format);
+    ASSERT_THAT(catalogue, IsOk());
+    EXPECT_TRUE(catalogue->procedures.empty());
+    ASSERT_EQ(catalogue->errors.size(),
+              static_cast<size_t>(kMaxListEntries) + 1);
+    EXPECT_THAT(catalogue->errors.front(),
+                RowError(c.row, absl::StrCat(c.field,
+                                             " entry 1: control character "
+                                             "U+0001 at character 1")));
+    EXPECT_THAT(catalogue->errors[kMaxListEntries - 1],
+                RowError(c.row, absl::StrCat(c.field, " entry 200: ")));
+    EXPECT_THAT(catalogue->errors.back(),
+                RowError(c.row, absl::StrCat(c.field,
+                                             ": 500000 entries (at most "
+                                             "200)")));
+  }
+}
+
+// JSON items past the limit count whatever their type: 200 strings and five
+// numbers are 205 entries, not 200 good ones and five unreported.
+TEST(CatalogueListTest, JsonItemsOfAnyTypeCount) {
+  absl::StatusOr<Catalogue> json =
+      ParseCatalogue(JsonWithLegalBasis(absl::StrCat(
+                         JsonStrings(Documents(200)), ", 1, 2, 3, 4, 5")),
+                     CatalogueFormat::kJson);
+  ASSERT_THAT(json, IsOk());
+  EXPECT_THAT(json->errors, ElementsAre(RowError(
+                                1, "legal_basis: 205 entries (at most 200)")))
+      << Describe(*json);
+}
+
+// ---------------------------------------------------------------------------
 // Files that cannot be read as a catalogue at all.
 
 TEST(ParseCatalogueTest, FileProblems) {
