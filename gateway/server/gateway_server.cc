@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                                  [&refused](absl::string_view reason) {
                                    refused.WithLabels({reason}).Increment();
                                  },
-                                 &caller_checks.crls));
+                                 &caller_checks.crls, &caller_checks.cas));
   LIENTHONG_RETURN_IF_ERROR(server->OpenAudit(config, std::move(pg_pool)));
   server->services_ =
       std::make_unique<Services>(std::move(runtime), server->metrics_.get(),

@@ -107,15 +107,25 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
 namespace {
 
 // tls::MakeServerCredentials of `options`, with its CRL watcher made here
-// first and handed to `*crls` when that is not null.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsSharingCrls(
-    tls::ServerTlsOptions& options,
-    std::shared_ptr<tls::CrlFileWatcher>* crls) {
+// first and handed to `*crls` when that is not null, and a watcher of the
+// client CA file for `*cas` when that is not null.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
+CredentialsSharingWatchers(tls::ServerTlsOptions& options,
+                           std::shared_ptr<tls::CrlFileWatcher>* crls,
+                           std::shared_ptr<tls::ClientCaWatcher>* cas) {
   if (crls != nullptr) {
     LIENTHONG_ASSIGN_OR_RETURN(options.crls, tls::WatchClientCrls(options));
     *crls = options.crls;
   }
-  return tls::MakeServerCredentials(options);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      tls::MakeServerCredentials(options));
+  // After the credentials, whose check of the CA file says what is wrong
+  // with it in the words the operator knows.
+  if (cas != nullptr) {
+    LIENTHONG_ASSIGN_OR_RETURN(*cas, tls::WatchClientCas(options));
+  }
+  return credentials;
 }
 
 }  // namespace
@@ -124,11 +134,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const lienthong::config::v1::Tls& config,
     std::shared_ptr<tls::ClientAdmission> admission,
     std::function<void(absl::string_view reason)> on_refused,
-    std::shared_ptr<tls::CrlFileWatcher>* crls) {
+    std::shared_ptr<tls::CrlFileWatcher>* crls,
+    std::shared_ptr<tls::ClientCaWatcher>* cas) {
   tls::ServerTlsOptions options = ServerTlsOptionsOf(config);
   options.admission = std::move(admission);
   options.on_refused = std::move(on_refused);
-  auto credentials = CredentialsSharingCrls(options, crls);
+  auto credentials = CredentialsSharingWatchers(options, crls, cas);
   if (credentials.ok()) return credentials;
   // tls::MakeServerCredentials names the file it refused ("tls.key_file");
   // a CRL problem names the CA file too, so the CRL file comes first.
@@ -168,8 +179,8 @@ void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
       or_default(limits.max_connection_idle_seconds(), 600) * 1000);
   // Every connection ends within its age (+-10% jitter) plus the grace;
-  // meanwhile its calls are checked against the CRLs and clients as they
-  // are then (tls::RecheckCaller).
+  // meanwhile its calls are checked against the client CAs, CRLs and
+  // clients as they are then (tls::RecheckCaller).
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_MS,
       or_default(limits.max_connection_age_seconds(), 3600) * 1000);

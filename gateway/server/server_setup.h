@@ -53,14 +53,17 @@ tls::ServerTlsOptions ServerTlsOptionsOf(
 // with the listener.tls field it is about (config::AtConfigField). The
 // handshake admits the identities of `admission` (null: any certificate of
 // the client CA, as --check needs) and reports refusals to `on_refused`
-// (may be empty). `*crls` (may be null) receives the handshake's CRL
-// watcher, null without client_crl_file, for the calls' own checks
-// (tls::RecheckCaller).
+// (may be empty). For the calls' own checks (tls::RecheckCaller, into
+// tls::HandshakeChecks), `*crls` (may be null) receives the handshake's CRL
+// watcher, null without client_crl_file, and `*cas` (may be null) a watcher
+// of client_ca_file on the same refresh, null when client certificates are
+// not required.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const lienthong::config::v1::Tls& config,
     std::shared_ptr<tls::ClientAdmission> admission = nullptr,
     std::function<void(absl::string_view reason)> on_refused = {},
-    std::shared_ptr<tls::CrlFileWatcher>* crls = nullptr);
+    std::shared_ptr<tls::CrlFileWatcher>* crls = nullptr,
+    std::shared_ptr<tls::ClientCaWatcher>* cas = nullptr);
 
 // Applies the HTTP/2 listener's protections, each with a safe default.
 void ApplyListenerLimits(const lienthong::config::v1::ListenerLimits& limits,

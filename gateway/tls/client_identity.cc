@@ -126,6 +126,16 @@ absl::StatusOr<std::shared_ptr<CrlFileWatcher>> WatchClientCrls(
   return crls;
 }
 
+absl::StatusOr<std::shared_ptr<ClientCaWatcher>> WatchClientCas(
+    const ServerTlsOptions& options) {
+  if (!options.require_client_cert) return nullptr;
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::shared_ptr<ClientCaWatcher> cas,
+      ClientCaWatcher::Create(options.client_ca_file,
+                              absl::Seconds(RefreshSeconds(options))));
+  return cas;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options) {
   // Read and check the files once up front: gRPC's file watcher would only

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/tls/admission.h"
+#include "gateway/tls/client_ca.h"
 #include "gateway/tls/revocation.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/server_credentials.h"
@@ -77,6 +78,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 // null when the options check no CRL (none set, or client certificates not
 // required). Fails as CrlFileWatcher::Create. Thread-safe.
 absl::StatusOr<std::shared_ptr<CrlFileWatcher>> WatchClientCrls(
+    const ServerTlsOptions& options);
+
+// Returns the watcher of `options.client_ca_file` for the calls' own check
+// (RecheckCaller), re-read every refresh interval as gRPC re-reads the file
+// for new handshakes; null when client certificates are not required.
+// Fails as ClientCaWatcher::Create. Thread-safe.
+absl::StatusOr<std::shared_ptr<ClientCaWatcher>> WatchClientCas(
     const ServerTlsOptions& options);
 
 // The TLS 1.2 cipher suites the gateway's gRPC connections may use: ECDHE

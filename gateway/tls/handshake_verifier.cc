@@ -111,13 +111,24 @@ absl::Status CheckClientCertificate(const HandshakeChecks& checks,
 absl::Status RecheckCaller(const HandshakeChecks& checks,
                            const grpc::AuthContext& context,
                            const ClientIdentity& caller) {
-  if (checks.crls != nullptr &&
-      checks.crls->IsCallerRevoked(
-          caller.fingerprint_sha256,
-          FirstProperty(context, GRPC_X509_PEM_CERT_PROPERTY_NAME),
-          FirstProperty(context, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME))) {
-    return absl::UnauthenticatedError(
-        "client certificate refused: revoked by its issuer's CRL");
+  if (checks.cas != nullptr || checks.crls != nullptr) {
+    const absl::string_view leaf_pem =
+        FirstProperty(context, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    const absl::string_view chain_pem =
+        FirstProperty(context, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+    if (checks.cas != nullptr &&
+        !checks.cas->IsCallerTrusted(caller.fingerprint_sha256, leaf_pem,
+                                     chain_pem)) {
+      return absl::UnauthenticatedError(
+          "client certificate refused: its issuer is no longer a trusted "
+          "client CA");
+    }
+    if (checks.crls != nullptr &&
+        checks.crls->IsCallerRevoked(caller.fingerprint_sha256, leaf_pem,
+                                     chain_pem)) {
+      return absl::UnauthenticatedError(
+          "client certificate refused: revoked by its issuer's CRL");
+    }
   }
   if (checks.admission == nullptr) return absl::OkStatus();
   ClientAdmission::Presented presented;

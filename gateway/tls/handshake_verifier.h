@@ -5,9 +5,12 @@
 // issuer's CRL lists (revocation.h), or whose identity is not a configured
 // client, not a pinned certificate of it, or over its handshake rate
 // (admission.h). A refused connection is closed; the client sees
-// UNAVAILABLE. The same checks run again on every call (RecheckCaller), as
-// they are then: a connection outlives a CRL change or a reload for up to
-// the listener's maximum connection age.
+// UNAVAILABLE. A connection lives for up to the listener's maximum
+// connection age, so the same checks run again on every call
+// (RecheckCaller) as they are then, together with OpenSSL's own: that the
+// certificate still chains to a CA of the client CA file as it is then
+// (client_ca.h). A CRL change, a reload, or a CA removed from the file
+// refuses the next call of a live connection.
 #ifndef LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
 #define LIENTHONG_GATEWAY_TLS_HANDSHAKE_VERIFIER_H_
 
@@ -19,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/tls/admission.h"
+#include "gateway/tls/client_ca.h"
 #include "gateway/tls/client_identity.h"
 #include "gateway/tls/revocation.h"
 #include "grpcpp/security/auth_context.h"
@@ -31,6 +35,10 @@ struct HandshakeChecks {
   std::shared_ptr<ClientAdmission> admission;
   // Null: no revocation checks.
   std::shared_ptr<CrlFileWatcher> crls;
+  // The client CA file as it is now, for the calls (RecheckCaller); the
+  // handshake leaves the chain to OpenSSL. Null: calls are not re-checked
+  // against the file.
+  std::shared_ptr<ClientCaWatcher> cas;
   // Called with the refusal's reason ("revoked", "unknown_identity",
   // "not_pinned", "rate_limited", "unreadable") on the handshake's thread;
   // may be empty. Must be thread-safe and quick (a metric).
@@ -58,12 +66,14 @@ absl::Status CheckClientCertificate(const HandshakeChecks& checks,
 
 // Checks a call of `caller` (IdentityFromAuthContext(context)) on a
 // connection the handshake admitted earlier against `checks` as they are
-// now: its certificate's path against the CRLs (CrlFileWatcher::
+// now: its certificate's chain to the client CA file (ClientCaWatcher::
+// IsCallerTrusted: "client certificate refused: its issuer is no longer a
+// trusted client CA"), its path against the CRLs (CrlFileWatcher::
 // IsCallerRevoked) and its identity and pin against the admission
 // (ClientAdmission::Recheck). Returns OK, or UNAUTHENTICATED "client
 // certificate refused: ..." naming at most the client identity. Cheap: the
-// certificates are parsed once per certificate and CRL version, not per
-// call. Thread-safe.
+// certificates are parsed once per certificate and version of the CA or
+// CRL file, not per call. Thread-safe.
 absl::Status RecheckCaller(const HandshakeChecks& checks,
                            const grpc::AuthContext& context,
                            const ClientIdentity& caller);

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <ctime>
 #include <fstream>
 
 #include "absl/strings/escaping.h"
@@ -68,6 +69,16 @@ absl::StatusOr<std::string> Sha256Fingerprint(X509* cert) {
   }
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+absl::Time Asn1TimeToTime(const ASN1_TIME* time) {
+  if (time == nullptr) return absl::InfiniteFuture();
+  struct tm parts {};
+  if (ASN1_TIME_to_tm(time, &parts) != 1) {
+    ERR_clear_error();
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixSeconds(timegm(&parts));
 }
 
 }  // namespace lienthong::tls

@@ -1,19 +1,20 @@
 // Small OpenSSL helpers shared by the TLS code: owning pointers, reading a
-// PEM file, parsing every certificate of a PEM bundle, and certificate
-// fingerprints.
+// PEM file, parsing every certificate of a PEM bundle, certificate
+// fingerprints, and ASN.1 times as absl::Time.
 #ifndef LIENTHONG_GATEWAY_TLS_OPENSSL_UTIL_H_
 #define LIENTHONG_GATEWAY_TLS_OPENSSL_UTIL_H_
-
-#include <memory>
-#include <string>
-#include <vector>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace lienthong::tls {
 
@@ -50,6 +51,10 @@ std::vector<X509Ptr> ParseCertificates(absl::string_view pem);
 // Returns the lower-case hex SHA-256 of `cert`'s DER encoding, or INTERNAL.
 // Thread-safe.
 absl::StatusOr<std::string> Sha256Fingerprint(X509* cert);
+
+// Returns `time` (a certificate's or CRL's) as absl::Time; InfiniteFuture()
+// when it is null or unreadable. Thread-safe.
+absl::Time Asn1TimeToTime(const ASN1_TIME* time);
 
 }  // namespace lienthong::tls
 

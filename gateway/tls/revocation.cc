@@ -3,8 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,18 +13,6 @@
 
 namespace lienthong::tls {
 namespace {
-
-// Converts an ASN1_TIME to absl::Time; InfiniteFuture() when absent or
-// unreadable.
-absl::Time ToTime(const ASN1_TIME* time) {
-  if (time == nullptr) return absl::InfiniteFuture();
-  struct tm parts {};
-  if (ASN1_TIME_to_tm(time, &parts) != 1) {
-    ERR_clear_error();
-    return absl::InfiniteFuture();
-  }
-  return absl::FromUnixSeconds(timegm(&parts));
-}
 
 // The certificate of `cas` whose subject is `crl`'s issuer and whose key
 // verifies its signature; null when none does.
@@ -72,8 +60,8 @@ absl::StatusOr<std::shared_ptr<const RevocationLists>> RevocationLists::Parse(
           "CRL ", i + 1,
           " is not signed by a certificate of the client CA file"));
     }
-    lists->next_update_ =
-        std::min(lists->next_update_, ToTime(X509_CRL_get0_nextUpdate(crl)));
+    lists->next_update_ = std::min(
+        lists->next_update_, Asn1TimeToTime(X509_CRL_get0_nextUpdate(crl)));
   }
   lists->cas_ = std::move(cas);
   return std::shared_ptr<const RevocationLists>(std::move(lists));
@@ -146,20 +134,6 @@ CrlFileWatcher::CrlFileWatcher(std::string crl_file, std::string ca_file,
       ca_file_(std::move(ca_file)),
       refresh_(refresh),
       clock_(clock != nullptr ? clock : resilience::RealClock()) {}
-
-CrlFileWatcher::FileState CrlFileWatcher::Stat(const std::string& path) {
-  FileState state;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                     st.st_mtim.tv_nsec;
-    state.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
-                     st.st_ctim.tv_nsec;
-    state.size = st.st_size;
-    state.inode = st.st_ino;
-  }
-  return state;
-}
 
 absl::StatusOr<std::shared_ptr<const RevocationLists>> CrlFileWatcher::Load(
     Versions* versions) const {

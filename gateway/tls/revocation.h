@@ -19,7 +19,6 @@
 #define LIENTHONG_GATEWAY_TLS_REVOCATION_H_
 
 #include <openssl/x509.h>
-#include <sys/types.h>
 
 #include <memory>
 #include <string>
@@ -32,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/tls/file_version.h"
 #include "gateway/tls/openssl_util.h"
 
 namespace lienthong::tls {
@@ -112,30 +112,20 @@ class CrlFileWatcher {
   const std::string& crl_file() const { return crl_file_; }
 
  private:
-  struct FileState {
-    bool operator==(const FileState& o) const {
-      return mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
-             size == o.size && inode == o.inode;
-    }
-    int64_t mtime_ns = 0;
-    int64_t ctime_ns = 0;  // also changes with the mode or owner
-    off_t size = 0;
-    ino_t inode = 0;
-  };
   // Both files': a CRL refused for want of its CA loads once the CA file
   // has it, and one that could not be read once its mode is fixed.
   struct Versions {
     bool operator==(const Versions& o) const {
       return crl == o.crl && ca == o.ca;
     }
-    FileState crl;
-    FileState ca;
+    FileVersion crl;
+    FileVersion ca;
   };
   CrlFileWatcher(std::string crl_file, std::string ca_file,
                  absl::Duration refresh, resilience::Clock* clock);
-  // The file's identity and version; all zero when it cannot be stat'ed.
-  static FileState Stat(const std::string& path);
-  Versions StatBoth() const { return {Stat(crl_file_), Stat(ca_file_)}; }
+  Versions StatBoth() const {
+    return {StatFileVersion(crl_file_), StatFileVersion(ca_file_)};
+  }
   // Reads both files; `versions` are theirs before reading.
   absl::StatusOr<std::shared_ptr<const RevocationLists>> Load(
       Versions* versions) const;

@@ -4,7 +4,8 @@
 // certificate of the right CA for an identity the config does not list (or
 // no longer lists, after a reload) gets no HTTP/2 at all; and after a
 // reload re-pins a client, a live connection with its old certificate is
-// refused at its next call.
+// refused at its next call; and so is a live connection whose CA the
+// operator removes from the client CA file.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +239,62 @@ TEST_F(RevocationIntegrationTest,
   PinDossierSystem(repinned, *old_pin);
   ASSERT_TRUE(env_->gateway().Reload(repinned).ok());
   EXPECT_EQ(Lookup(live), grpc::StatusCode::OK);
+}
+
+// Calls until `status_of` is not OK, at most 10 s; returns the last status.
+grpc::Status FirstRefusal(const std::function<grpc::Status()>& status_of) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  grpc::Status status = status_of();
+  while (status.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    status = status_of();
+  }
+  return status;
+}
+
+// The client CA file is re-read for calls as for handshakes: once an
+// operator removes a CA from it (its key leaked), a connection its
+// certificate made earlier is refused at its next call, not an hour later
+// at the connection's maximum age; put back, it may call again.
+TEST_F(RevocationIntegrationTest,
+       ALiveConnectionIsRefusedOnceItsCaLeavesTheFile) {
+  auto other_ca = MakeCa("Other province CA");
+  ASSERT_TRUE(other_ca.ok()) << other_ca.status();
+  const std::string ca_file = dir_ + "/client-cas.pem";
+  const std::string both = ca_.cert_pem + other_ca->cert_pem;
+  ASSERT_TRUE(ReplaceFile(ca_file, both));
+  StartGateway([&](config::v1::GatewayConfig& config) {
+    config.mutable_listener()->mutable_tls()->set_client_ca_file(ca_file);
+  });
+  ClientCertOptions options;
+  options.uri = ClientId("dossier-system");
+  auto cert = MakeClientCert(*other_ca, options);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  auto live = ChannelWith(env_->port(), *cert);
+  ASSERT_EQ(Lookup(live), grpc::StatusCode::OK);
+
+  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
+  // Paced below the client's handshake rate, as above.
+  const grpc::Status fresh = FirstRefusal(
+      [&] { return LookupStatus(ChannelWith(env_->port(), *cert)); });
+  EXPECT_EQ(fresh.error_code(), grpc::StatusCode::UNAVAILABLE);
+  const grpc::Status on_live = FirstRefusal([&] { return LookupStatus(live); });
+  EXPECT_EQ(on_live.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << on_live.error_message();
+  EXPECT_EQ(on_live.error_message(),
+            "client certificate refused: its issuer is no longer a trusted "
+            "client CA");
+  // The development CA's clients are unaffected.
+  EXPECT_EQ(Lookup(ChannelWith(env_->port(), DossierSystemCert())),
+            grpc::StatusCode::OK);
+
+  ASSERT_TRUE(ReplaceFile(ca_file, both));
+  grpc::StatusCode again = grpc::StatusCode::UNAUTHENTICATED;
+  for (int i = 0; i < 50 && again != grpc::StatusCode::OK; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    again = Lookup(live);
+  }
+  EXPECT_EQ(again, grpc::StatusCode::OK);
 }
 
 }  // namespace
