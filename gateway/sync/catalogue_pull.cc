@@ -50,12 +50,30 @@ struct CataloguePuller::Shared {
   std::vector<NationalProcedure> procedures ABSL_GUARDED_BY(mu);
   size_t next ABSL_GUARDED_BY(mu) = 0;
   int in_flight ABSL_GUARDED_BY(mu) = 0;
+  // Calls into `portal` under way, of any read: raised under mu together
+  // with the check that the read is Current(), lowered once the call
+  // returns. Stop() waits for none, so no call outlives it.
+  int calls ABSL_GUARDED_BY(mu) = 0;
   // When the puller's thread starts the next read by itself.
   absl::Time next_read ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
 
   // The puller's thread has something to do.
   bool Due() const ABSL_SHARED_LOCKS_REQUIRED(mu) {
     return stop || complete || (!running && absl::Now() >= next_read);
+  }
+
+  // The read `read_generation` may go on: not stopped, not abandoned.
+  bool Current(int64_t read_generation) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
+    return !stop && read_generation == generation;
+  }
+
+  // No call into `portal` is under way.
+  bool Quiet() const ABSL_SHARED_LOCKS_REQUIRED(mu) { return calls == 0; }
+
+  // A call counted in `calls` has returned.
+  void CallReturned() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    --calls;
   }
 
   adapters::CallContext Context() const {
@@ -100,6 +118,9 @@ void CataloguePuller::Stop() {
     absl::MutexLock lock(&shared_->mu);
     shared_->stop = true;
     ++shared_->generation;  // answers still out change nothing
+    // A callback that found its read current just before may be calling the
+    // adapter: once that call returns, nothing reaches the adapter again.
+    shared_->mu.Await(absl::Condition(shared_.get(), &Shared::Quiet));
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -145,6 +166,7 @@ std::pair<CataloguePull, bool> CataloguePuller::Begin(
     shared->procedures.clear();
     shared->next = 0;
     shared->in_flight = 0;
+    ++shared->calls;  // the list's, below
   }
   log::Info("portal sync: reading the national procedure database");
   CataloguePull state;
@@ -157,20 +179,18 @@ std::pair<CataloguePull, bool> CataloguePuller::Begin(
       [shared, generation](
           absl::StatusOr<adapters::Reply<std::vector<NationalProcedure>>>
               answer) mutable {
-        {
-          absl::MutexLock lock(&shared->mu);
-          if (generation != shared->generation) return;
-        }
-        CataloguePuller::OnList(shared, std::move(answer));
+        CataloguePuller::OnList(shared, generation, std::move(answer));
       });
+  shared->CallReturned();
   return {state, true};
 }
 
 void CataloguePuller::OnList(
-    const std::shared_ptr<Shared>& shared,
+    const std::shared_ptr<Shared>& shared, int64_t generation,
     absl::StatusOr<adapters::Reply<std::vector<NationalProcedure>>> answer) {
   {
     absl::MutexLock lock(&shared->mu);
+    if (!shared->Current(generation)) return;
     if (!answer.ok() || answer->value.empty()) {
       shared->failure =
           answer.ok() ? "the portal listed no procedures"
@@ -182,19 +202,19 @@ void CataloguePuller::OnList(
     shared->procedures = std::move(answer->value);
     shared->pull.set_listed(static_cast<int32_t>(shared->procedures.size()));
   }
-  ReadMore(shared);
+  ReadMore(shared, generation);
 }
 
-void CataloguePuller::ReadMore(const std::shared_ptr<Shared>& shared) {
+void CataloguePuller::ReadMore(const std::shared_ptr<Shared>& shared,
+                               int64_t generation) {
   struct Read {
     size_t index;
     std::string code;
   };
   std::vector<Read> reads;
-  int64_t generation = 0;
   {
     absl::MutexLock lock(&shared->mu);
-    generation = shared->generation;
+    if (!shared->Current(generation)) return;
     while (shared->in_flight < shared->concurrent &&
            shared->next < shared->procedures.size()) {
       const size_t index = shared->next++;
@@ -213,17 +233,19 @@ void CataloguePuller::ReadMore(const std::shared_ptr<Shared>& shared) {
 void CataloguePuller::ReadOne(const std::shared_ptr<Shared>& shared,
                               int64_t generation, size_t index,
                               std::string code, int attempt) {
+  {
+    absl::MutexLock lock(&shared->mu);
+    // Stopped, or the read abandoned: nothing more goes out.
+    if (!shared->Current(generation)) return;
+    ++shared->calls;
+  }
   const std::string asked = code;
   shared->portal->GetNationalProcedure(
       asked, shared->Context(),
       [shared, generation, index, code = std::move(code), attempt](
           absl::StatusOr<adapters::Reply<NationalProcedure>> answer) mutable {
-        {
-          absl::MutexLock lock(&shared->mu);
-          // Stopped, or the read abandoned: nothing more goes out.
-          if (generation != shared->generation) return;
-        }
-        // A second attempt when the portal fails retriably.
+        // A second attempt when the portal fails retriably (ReadOne drops
+        // it if the read has been stopped or abandoned meanwhile).
         if (!answer.ok() && adapters::IsRetriable(answer.status()) &&
             attempt < 2) {
           ReadOne(shared, generation, index, std::move(code), attempt + 1);
@@ -231,7 +253,7 @@ void CataloguePuller::ReadOne(const std::shared_ptr<Shared>& shared,
         }
         {
           absl::MutexLock lock(&shared->mu);
-          if (generation != shared->generation) return;
+          if (!shared->Current(generation)) return;
           --shared->in_flight;
           if (answer.ok() && answer->value.code() == code) {
             shared->procedures[index] = std::move(answer->value);
@@ -241,8 +263,9 @@ void CataloguePuller::ReadOne(const std::shared_ptr<Shared>& shared,
                                              1);
           }
         }
-        ReadMore(shared);
+        ReadMore(shared, generation);
       });
+  shared->CallReturned();
 }
 
 void CataloguePuller::Loop() {

@@ -10,7 +10,10 @@
 //
 // The adapter's calls go out without waiting on them: their answers come
 // back on the HTTP client's thread and drive the read; the puller's own
-// thread only schedules reads and writes the store.
+// thread only schedules reads and writes the store. After Stop returns, the
+// portal adapter is not called again; answers still arriving are dropped
+// (they hold only what the puller shares with them, so the adapter may be
+// destroyed then, and the puller too).
 //
 //   CataloguePuller puller(outbox, adapter, &catalogue, options);
 //   LIENTHONG_RETURN_IF_ERROR(puller.LoadStored());
@@ -67,7 +70,9 @@ class CataloguePuller {
   void Start();
 
   // Stops the thread, abandoning a read under way (nothing is replaced).
-  // Idempotent.
+  // Waits for calls into the portal adapter already going out to return;
+  // none is made after. Idempotent. REQUIRES: not called from within a
+  // call into the portal adapter (an answer given inline).
   void Stop();
 
   // Starts a read unless one is under way; returns its state (started_now
@@ -86,12 +91,16 @@ class CataloguePuller {
   // state and whether this call started it. Any thread.
   static std::pair<lienthong::v1::CataloguePull, bool> Begin(
       const std::shared_ptr<Shared>& shared);
-  // Called on the HTTP client's thread as answers arrive.
-  static void OnList(const std::shared_ptr<Shared>& shared,
-                     absl::StatusOr<adapters::Reply<
-                         std::vector<lienthong::v1::NationalProcedure>>>
-                         answer);
-  static void ReadMore(const std::shared_ptr<Shared>& shared);
+  // Called on the HTTP client's thread as answers arrive. Each goes on only
+  // while the read `generation` is current (not stopped, not abandoned),
+  // checked under the lock that also counts each call into the adapter.
+  static void OnList(
+      const std::shared_ptr<Shared>& shared, int64_t generation,
+      absl::StatusOr<
+          adapters::Reply<std::vector<lienthong::v1::NationalProcedure>>>
+          answer);
+  static void ReadMore(const std::shared_ptr<Shared>& shared,
+                       int64_t generation);
   static void ReadOne(const std::shared_ptr<Shared>& shared,
                       int64_t generation, size_t index, std::string code,
                       int attempt);

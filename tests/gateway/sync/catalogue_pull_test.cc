@@ -1,14 +1,19 @@
 // CataloguePuller against a fake portal: a read stores the catalogue and
 // puts it in use; a failed read keeps the previous one; reads at start only
-// when none is stored; one read at a time.
+// when none is stored; one read at a time; after Stop() returns, the portal
+// adapter is not called again.
 #include "gateway/sync/catalogue_pull.h"
 
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -29,8 +34,9 @@ using Verdict = NationalCatalogue::Verdict;
 
 std::string Code(int n) { return absl::StrFormat("1.%06d", n); }
 
-// Lists `listed` codes; reads each in full, but for the scripted failures.
-class FakeCatalogue final : public adapters::PortalAdapter {
+// A portal that takes no pushes: the fakes below answer the catalogue's
+// two calls.
+class CatalogueOnly : public adapters::PortalAdapter {
  public:
   void CreateProcedure(const lienthong::v1::Procedure&, const std::string&,
                        const adapters::CallContext&,
@@ -57,7 +63,11 @@ class FakeCatalogue final : public adapters::PortalAdapter {
                          adapters::Callback<adapters::PortalOutcome> d) override {
     std::move(d)(absl::UnimplementedError("not here"));
   }
+};
 
+// Lists `listed` codes; reads each in full, but for the scripted failures.
+class FakeCatalogue final : public CatalogueOnly {
+ public:
   void ListNationalProcedures(
       const adapters::CallContext&,
       adapters::Callback<std::vector<NationalProcedure>> done) override {
@@ -164,6 +174,143 @@ class FakeCatalogue final : public adapters::PortalAdapter {
   std::vector<absl::AnyInvocable<void() &&>> done_later_;
   std::map<std::string, int> reads_;
   int lists_ = 0;
+};
+
+// Answers on a thread of its own, as the HTTP client does, listing `listed`
+// codes and reading each in full. Once told the puller has stopped
+// (MarkStopped), any call it receives is late.
+class ThreadedCatalogue final : public CatalogueOnly {
+ public:
+  explicit ThreadedCatalogue(int listed) {
+    for (int i = 1; i <= listed; ++i) codes_.push_back(Code(i));
+    answerer_ = std::thread([this] { Answer(); });
+  }
+  ~ThreadedCatalogue() override {
+    {
+      absl::MutexLock lock(&mu_);
+      quit_ = true;
+    }
+    answerer_.join();
+  }
+
+  void ListNationalProcedures(
+      const adapters::CallContext&,
+      adapters::Callback<std::vector<NationalProcedure>> done) override {
+    std::vector<NationalProcedure> list;
+    list.reserve(codes_.size());
+    for (const std::string& code : codes_) list.emplace_back().set_code(code);
+    absl::MutexLock lock(&mu_);
+    Called();
+    answers_.push_back(
+        [done = std::move(done), list = std::move(list)]() mutable {
+          std::move(done)(adapters::Reply<std::vector<NationalProcedure>>{
+              std::move(list), ""});
+        });
+  }
+
+  void GetNationalProcedure(
+      const std::string& code, const adapters::CallContext&,
+      adapters::Callback<NationalProcedure> done) override {
+    absl::MutexLock lock(&mu_);
+    Called();
+    if (hold_next_read_) {
+      // The test calls Stop() meanwhile. Once the puller has let this call
+      // through, Stop() must wait for it to return: it does once Stop() has
+      // returned (the defect), or after a while.
+      hold_next_read_ = false;
+      held_ = true;
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(10));
+      mu_.AwaitWithTimeout(absl::Condition(&stopped_), absl::Milliseconds(200));
+    }
+    NationalProcedure p;
+    p.set_code(code);
+    p.set_name("Thủ tục " + code);
+    p.set_detailed(true);
+    answers_.push_back([done = std::move(done), p = std::move(p)]() mutable {
+      std::move(done)(adapters::Reply<NationalProcedure>{std::move(p), ""});
+    });
+  }
+
+  // The next read's call returns only once Stopping() (and then Stopped(),
+  // or a while) has come.
+  void HoldNextRead() {
+    absl::MutexLock lock(&mu_);
+    hold_next_read_ = true;
+  }
+  // Whether the held read has come within 10 s.
+  bool WaitHeld() {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&held_), absl::Seconds(10));
+  }
+  void Stopping() {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  void Stopped() {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  // Waits until every answer has been given, and the calls those led to
+  // answered in turn.
+  void Drain() {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return answers_.empty() && !busy_;
+    };
+    mu_.Await(absl::Condition(&idle));
+  }
+  // For the next puller.
+  void Reset() {
+    absl::MutexLock lock(&mu_);
+    stopping_ = stopped_ = held_ = false;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  int late_calls() {
+    absl::MutexLock lock(&mu_);
+    return late_calls_;
+  }
+
+ private:
+  void Called() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++calls_;
+    if (stopped_) ++late_calls_;
+  }
+
+  void Answer() {
+    for (;;) {
+      absl::AnyInvocable<void() &&> answer;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return quit_ || !answers_.empty();
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (quit_) return;
+        answer = std::move(answers_.front());
+        answers_.pop_front();
+        busy_ = true;
+      }
+      std::move(answer)();  // may call the portal again, from this thread
+      absl::MutexLock lock(&mu_);
+      busy_ = false;
+    }
+  }
+
+  std::vector<std::string> codes_;  // set before the thread starts
+  absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void() &&>> answers_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool quit_ ABSL_GUARDED_BY(mu_) = false;
+  bool hold_next_read_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int late_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread answerer_;
 };
 
 class CataloguePullTest : public ::testing::Test {
@@ -310,6 +457,45 @@ TEST_F(CataloguePullTest, ReadsAgainEveryRefresh) {
   auto stored = outbox_->ReadNationalCatalogue();
   ASSERT_THAT(stored, IsOk());
   EXPECT_EQ(stored->codes.size(), 2u);
+}
+
+// An answer lets the read go on (the list here: its reads go out, several
+// at once); Stop() comes while the first of them is being called. The
+// others must not go out, neither before Stop() returns (it waits for the
+// call under way) nor after.
+TEST_F(CataloguePullTest, NoCallReachesThePortalAfterStop) {
+  ThreadedCatalogue portal(/*listed=*/100);
+  portal.HoldNextRead();
+  CataloguePuller puller(outbox_.get(), &portal, &catalogue_, {});
+  puller.Start();  // none stored: reads at once
+  ASSERT_TRUE(portal.WaitHeld());
+  const int calls = portal.calls();  // the list and the held read
+  portal.Stopping();
+  puller.Stop();
+  portal.Stopped();
+  portal.Drain();  // the answers still out come back, and are dropped
+  EXPECT_EQ(portal.late_calls(), 0);
+  EXPECT_EQ(portal.calls(), calls);
+}
+
+// The same, by chance: Stop() at random points of reads under way.
+TEST_F(CataloguePullTest, NoCallReachesThePortalAfterStopUnderLoad) {
+  ThreadedCatalogue portal(/*listed=*/3000);
+  std::mt19937 random(20220623);  // fixed: a failure can be replayed
+  std::uniform_int_distribution<int> wait_us(0, 3000);
+  for (int i = 0; i < 300 && portal.late_calls() == 0; ++i) {
+    portal.Reset();
+    auto puller = std::make_unique<CataloguePuller>(
+        outbox_.get(), &portal, &catalogue_, CataloguePullerOptions{});
+    puller->Start();
+    puller->PullNow();
+    absl::SleepFor(absl::Microseconds(wait_us(random)));  // reads under way
+    puller->Stop();
+    portal.Stopped();
+    portal.Drain();
+    puller.reset();
+  }
+  EXPECT_EQ(portal.late_calls(), 0);
 }
 
 }  // namespace
