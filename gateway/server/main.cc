@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -399,7 +400,22 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
                                              extra_services, *pg_pool);
   if (!server.ok()) return Fail(positions.Locate(server.status()), 2);
   started_gateway = server->get();
-  auto admin_server = StartAdmin(*config, server->get());
+  // From here every return first stops what may already run, in this
+  // order: the calls, the bundles (they hand progress to the outbox), the
+  // portal sync's delivery (its metrics live in the server, destroyed right
+  // after), the admin endpoint. A start that fails halfway, its delivery
+  // already running, stops it as a signal does.
+  absl::StatusOr<std::unique_ptr<lienthong::admin::AdminServer>> admin_server;
+  auto stop_all = absl::MakeCleanup([&] {
+    (*server)->Shutdown(kDrainGrace);
+    (*server)->Wait();
+    if (bundles != nullptr) bundles->Stop();
+    if (portal_sync != nullptr) portal_sync->Stop();
+    if (admin_server.ok() && *admin_server != nullptr) {
+      (*admin_server)->Stop();
+    }
+  });
+  admin_server = StartAdmin(*config, server->get());
   if (!admin_server.ok()) {
     return Fail(positions.Locate(admin_server.status()), 2);
   }
@@ -425,12 +441,7 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   log::Info("draining",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace_s", absl::StrCat(absl::ToInt64Seconds(kDrainGrace))}});
-  (*server)->Shutdown(kDrainGrace);
-  (*server)->Wait();
-  // Bundles hand progress to the portal sync's outbox: they stop first.
-  if (bundles != nullptr) bundles->Stop();
-  if (portal_sync != nullptr) portal_sync->Stop();
-  if (*admin_server != nullptr) (*admin_server)->Stop();
+  std::move(stop_all).Invoke();
   log::Info("stopped");
   return 0;
 }
