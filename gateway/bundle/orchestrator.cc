@@ -498,7 +498,8 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
   if (step.state() != lienthong::v1::STEP_RUNNING ||
       step.generation() != event.generation) {
     // An answer to an earlier generation. (A bundle stops only once no step
-    // is RUNNING, so no answer a stop made obsolete is dropped here.)
+    // is RUNNING: a stop asked for meanwhile waits for their answers, so no
+    // answer a stop made obsolete is dropped here.)
     return;
   }
   run.attempts += event.attempts;

@@ -24,6 +24,9 @@
 // as it takes; the bundle shows the last error and turns overdue when past
 // its deadline. A refusal, or a request the adapter cannot form
 // (INVALID_ARGUMENT), stops the steps that follow and waits for an officer.
+// An officer's stop waits for the steps with their agencies, which go on
+// being sent until they answer; the answer that leaves none ends the
+// bundle (saga.h).
 //
 // Deadlines are computed when read, with the current calendar, so a changed
 // holiday file moves them.
@@ -146,8 +149,10 @@ class Orchestrator {
 
   // Applies an officer's decision; `done` gets the view once it is durable,
   // or NOT_FOUND, INVALID_ARGUMENT (unknown step), FAILED_PRECONDITION
-  // (step not refused, bundle ended, a stop while a step is with its
-  // agency: StopBundle), UNAVAILABLE.
+  // (step not refused, bundle ended, a retry after a stop was asked for),
+  // UNAVAILABLE. A stop while steps are with their agencies is answered
+  // with stop_requested and takes effect once they have answered: their
+  // calls go on as before (StopBundle).
   void Resolve(ResolveCommand command, BundleDone done);
 
   // The bundle by id (or, with an empty id, by dossier). NOT_FOUND,

@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/bundle/proto_time.h"
 #include "gateway/status/bounded_text.h"
@@ -54,21 +53,72 @@ const std::string& BundleAgency(const StoredBundle& bundle) {
   return bundle.handler();
 }
 
-// RUNNING or WAITING_FOR_OFFICER by whether a step waits for an officer.
+// RUNNING or WAITING_FOR_OFFICER by whether a step waits for an officer;
+// whether the bundle ends is Conclude's.
 void UpdateState(StoredBundle& bundle) {
   if (HasEnded(bundle)) return;
   bool refused = false;
-  bool all_done = true;
   for (const StoredStep& step : bundle.steps()) {
     refused = refused || step.state() == lienthong::v1::STEP_REFUSED;
-    all_done = all_done && step.state() == lienthong::v1::STEP_DONE;
   }
-  if (all_done) {
+  bundle.set_state(refused ? lienthong::v1::BUNDLE_WAITING_FOR_OFFICER
+                           : lienthong::v1::BUNDLE_RUNNING);
+}
+
+// Whether some step is with its agency: sent, or waiting to be sent again
+// after a failure that may have been a timeout.
+bool AnyRunning(const StoredBundle& bundle) {
+  return std::any_of(bundle.steps().begin(), bundle.steps().end(),
+                     [](const StoredStep& step) {
+                       return step.state() == lienthong::v1::STEP_RUNNING;
+                     });
+}
+
+bool AllDone(const StoredBundle& bundle) {
+  return std::all_of(bundle.steps().begin(), bundle.steps().end(),
+                     [](const StoredStep& step) {
+                       return step.state() == lienthong::v1::STEP_DONE;
+                     });
+}
+
+// Stops the bundle for the reason kept, just after `now`: every step not
+// DONE SKIPPED, STOPPED, finished, and the portal told why. REQUIRES: it
+// has not ended and no step is RUNNING (Conclude checks both).
+void ApplyStop(StoredBundle& bundle, absl::Time now) {
+  const absl::Time at = NextChangeTime(bundle, now);
+  for (StoredStep& step : *bundle.mutable_steps()) {
+    if (step.state() != lienthong::v1::STEP_DONE) {
+      step.set_state(lienthong::v1::STEP_SKIPPED);
+    }
+  }
+  bundle.set_state(lienthong::v1::BUNDLE_STOPPED);
+  *bundle.mutable_finished() = ToProtoTime(at);
+  AddProgress(
+      bundle, lienthong::v1::STOPPED, at, BundleAgency(bundle),
+      absl::StrCat("Dừng liên thông: ",
+                   CutWithEllipsis(bundle.stop_reason(), kMaxNoteReasonBytes)));
+}
+
+// The one rule by which a bundle ends, after an agency's answer or an
+// officer's stop at `now`: COMPLETED once every step is done (a stop asked
+// for while the last steps were with their agencies included: each agency
+// applied its step, so nothing is left to stop); otherwise STOPPED once a
+// stop was asked for and no step is with its agency any more. A RUNNING
+// step holds the stop because its agency may apply it whatever the
+// gateway decides: marking it SKIPPED ("not run") could be false, and its
+// answer, outputs included, would be dropped.
+void Conclude(StoredBundle& bundle, absl::Time now) {
+  if (HasEnded(bundle)) return;
+  if (AllDone(bundle)) {
     bundle.set_state(lienthong::v1::BUNDLE_COMPLETED);
-  } else {
-    bundle.set_state(refused ? lienthong::v1::BUNDLE_WAITING_FOR_OFFICER
-                             : lienthong::v1::BUNDLE_RUNNING);
+    const absl::Time end = NextChangeTime(bundle, now);
+    *bundle.mutable_finished() = ToProtoTime(end);
+    AddProgress(
+        bundle, lienthong::v1::FINISHED, end, BundleAgency(bundle),
+        absl::StrCat("Hoàn thành liên thông: ", bundle.definition().title()));
+    return;
   }
+  if (StopRequested(bundle) && !AnyRunning(bundle)) ApplyStop(bundle, now);
 }
 
 // Fixes what step `i` sends under its current generation: its inputs and
@@ -162,6 +212,10 @@ bool HasEnded(const StoredBundle& bundle) {
          bundle.state() == lienthong::v1::BUNDLE_STOPPED;
 }
 
+bool StopRequested(const StoredBundle& bundle) {
+  return IsSet(bundle.stop_requested());
+}
+
 int FindStep(const StoredBundle& bundle, absl::string_view name) {
   for (int i = 0; i < bundle.steps_size(); ++i) {
     if (bundle.steps(i).name() == name) return i;
@@ -171,7 +225,8 @@ int FindStep(const StoredBundle& bundle, absl::string_view name) {
 
 std::vector<int> ReadySteps(const StoredBundle& bundle) {
   std::vector<int> ready;
-  if (HasEnded(bundle)) return ready;
+  // A stop asked for waits only for the steps already with their agencies.
+  if (HasEnded(bundle) || StopRequested(bundle)) return ready;
   for (int i = 0; i < bundle.steps_size(); ++i) {
     if (bundle.steps(i).state() != lienthong::v1::STEP_PENDING) continue;
     bool deps_done = true;
@@ -279,8 +334,11 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
   if (answer.refused) {
     step.set_state(lienthong::v1::STEP_REFUSED);
     step.set_refusal_reason(answer.reason);
+    // With a stop asked for, no officer will ask the citizen for documents:
+    // the dossier goes on to STOPPED (Conclude).
     const DossierStatus status =
-        LastStatus(bundle) == lienthong::v1::MORE_DOCUMENTS_NEEDED
+        (LastStatus(bundle) == lienthong::v1::MORE_DOCUMENTS_NEEDED ||
+         StopRequested(bundle))
             ? lienthong::v1::PROCESSING
             : lienthong::v1::MORE_DOCUMENTS_NEEDED;
     AddProgress(bundle, status, at, agency,
@@ -288,24 +346,17 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
                              CutWithEllipsis(answer.reason,
                                              kMaxNoteReasonBytes)),
                 step.name());
-    UpdateState(bundle);
-    return true;
+  } else {
+    step.set_state(lienthong::v1::STEP_DONE);
+    step.mutable_outputs()->clear();
+    for (const auto& [name, value] : answer.outputs) {
+      (*step.mutable_outputs())[name] = value;
+    }
+    AddProgress(bundle, lienthong::v1::PROCESSING, at, agency,
+                absl::StrCat(title, ": hoàn thành"), step.name());
   }
-  step.set_state(lienthong::v1::STEP_DONE);
-  step.mutable_outputs()->clear();
-  for (const auto& [name, value] : answer.outputs) {
-    (*step.mutable_outputs())[name] = value;
-  }
-  AddProgress(bundle, lienthong::v1::PROCESSING, at, agency,
-              absl::StrCat(title, ": hoàn thành"), step.name());
   UpdateState(bundle);
-  if (bundle.state() == lienthong::v1::BUNDLE_COMPLETED) {
-    const absl::Time end = NextChangeTime(bundle, at);
-    *bundle.mutable_finished() = ToProtoTime(end);
-    AddProgress(bundle, lienthong::v1::FINISHED, end, BundleAgency(bundle),
-                absl::StrCat("Hoàn thành liên thông: ",
-                             bundle.definition().title()));
-  }
+  Conclude(bundle, at);
   return true;
 }
 
@@ -319,6 +370,11 @@ absl::Status RetryStep(StoredBundle& bundle, absl::string_view name,
   }
   if (HasEnded(bundle)) {
     return absl::FailedPreconditionError("the bundle has ended");
+  }
+  if (StopRequested(bundle)) {
+    return absl::FailedPreconditionError(
+        "a stop of the bundle was requested: no step is sent again; it stops "
+        "once the steps with their agencies have answered");
   }
   if (bundle.steps(i).state() != lienthong::v1::STEP_REFUSED) {
     return absl::FailedPreconditionError(
@@ -347,40 +403,12 @@ absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
   if (HasEnded(bundle)) {
     return absl::FailedPreconditionError("the bundle has ended");
   }
-  // A RUNNING step is with its agency (sent, or waiting to be sent again
-  // after a failure that may have been a timeout): the agency may apply it
-  // whatever the gateway decides, so marking it SKIPPED ("not run") could
-  // be false and its answer, outputs included, would be dropped. The stop
-  // waits for the answer instead. The message names the steps, never the
-  // bundle's data.
-  std::vector<std::string> running;
-  for (const StoredStep& step : bundle.steps()) {
-    if (step.state() == lienthong::v1::STEP_RUNNING) {
-      running.push_back(step.name());
-    }
-  }
-  if (!running.empty()) {
-    const bool one = running.size() == 1;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot stop the bundle: ", one ? "step " : "steps ",
-        absl::StrJoin(running, ", "),
-        one ? " is with its agency, which may be applying it; try again "
-              "once it has answered"
-            : " are with their agencies, which may be applying them; try "
-              "again once they have answered"));
-  }
-  const absl::Time at = NextChangeTime(bundle, now);
-  for (StoredStep& step : *bundle.mutable_steps()) {
-    if (step.state() != lienthong::v1::STEP_DONE) {
-      step.set_state(lienthong::v1::STEP_SKIPPED);
-    }
-  }
-  bundle.set_state(lienthong::v1::BUNDLE_STOPPED);
+  // Asked again before it took effect: the first request stands.
+  if (StopRequested(bundle)) return absl::OkStatus();
+  *bundle.mutable_stop_requested() = ToProtoTime(NextChangeTime(bundle, now));
   bundle.set_stop_reason(reason);
-  *bundle.mutable_finished() = ToProtoTime(at);
-  AddProgress(bundle, lienthong::v1::STOPPED, at, BundleAgency(bundle),
-              absl::StrCat("Dừng liên thông: ",
-                           CutWithEllipsis(reason, kMaxNoteReasonBytes)));
+  // At once, or, with steps with their agencies, once they have answered.
+  Conclude(bundle, now);
   return absl::OkStatus();
 }
 

@@ -7,7 +7,8 @@
 //   bundle: RUNNING --a step refused--> WAITING_FOR_OFFICER
 //           WAITING --retry with corrections--> RUNNING
 //           RUNNING|WAITING --stop--> STOPPED      (steps not done: SKIPPED;
-//                                  refused while a step is RUNNING)
+//                   with steps RUNNING, once the last of them has its
+//                   answer: meanwhile no step starts or is sent again)
 //           RUNNING --every step done--> COMPLETED
 //   step:   PENDING --the steps it follows are done--> RUNNING
 //           RUNNING --agency applied--> DONE
@@ -24,10 +25,16 @@
 // Progress to the portal (DossierStatus): PROCESSING when the bundle starts
 // and for every step sent, sent again or done; MORE_DOCUMENTS_NEEDED when a
 // step is refused (PROCESSING when the dossier already waits for more
-// documents, as the portal allows no repeat of that status); FINISHED when
-// every step is done; STOPPED when an officer stops it. Each update's time
+// documents, as the portal allows no repeat of that status, or when a stop
+// was asked for, as nobody will ask for them); FINISHED when every step is
+// done; STOPPED when an officer's stop takes effect. Each update's time
 // is the transition's, never earlier than the one before, so a re-push
 // after a crash is the same update.
+//
+// How a bundle ends is decided in one place (saga.cc's Conclude), after
+// every agency's answer (RecordAnswer) and every stop (StopBundle):
+// COMPLETED once every step is done; otherwise STOPPED once a stop was
+// asked for and no step is with its agency any more.
 //
 // Thread-compatible: callers serialise changes to one bundle.
 #ifndef LIENTHONG_GATEWAY_BUNDLE_SAGA_H_
@@ -78,7 +85,7 @@ StoredBundle NewBundle(NewBundleArgs args, absl::Time now);
 absl::Time NextChangeTime(const StoredBundle& bundle, absl::Time now);
 
 // Returns the indexes of the PENDING steps whose steps are all DONE, in
-// definition order; none once the bundle has ended.
+// definition order; none once the bundle has ended or a stop was asked for.
 std::vector<int> ReadySteps(const StoredBundle& bundle);
 
 // Marks step `i` RUNNING at `now` and adds its progress update (its due
@@ -121,32 +128,43 @@ struct StepAnswer {
 };
 
 // Records `answer` at `now`: DONE with the outputs, or REFUSED with the
-// reason; then COMPLETED when every step is done. Returns false, changing
-// nothing, when the step is not RUNNING under `generation` (a late answer
-// to an earlier generation, or the bundle stopped).
+// reason; then COMPLETED when every step is done, or STOPPED when a stop
+// was asked for and this was the last step with its agency. Returns false,
+// changing nothing, when the step is not RUNNING under `generation` (a late
+// answer to an earlier generation, or the bundle ended).
 bool RecordAnswer(StoredBundle& bundle, int i, int generation,
                   const StepAnswer& answer, absl::Time now);
 
 // An officer sends refused step `step` again at `now` with `corrections`
 // applied to the data (empty values clear a key): RUNNING under the next
-// generation. FAILED_PRECONDITION when the bundle has ended or the step is
-// not REFUSED; INVALID_ARGUMENT for an unknown step. Corrections must have
-// been checked (CheckCorrection).
+// generation. FAILED_PRECONDITION when the bundle has ended, a stop of it
+// was asked for, or the step is not REFUSED; INVALID_ARGUMENT for an
+// unknown step. Corrections must have been checked (CheckCorrection).
 absl::Status RetryStep(StoredBundle& bundle, absl::string_view step,
                        const std::map<std::string, std::string>& corrections,
                        absl::Time now,
                        const calendar::WorkingCalendar& calendar);
 
-// An officer stops the bundle at `now` for `reason`: STOPPED, every step
-// not DONE SKIPPED. FAILED_PRECONDITION when it has ended already, or when
-// a step is RUNNING (its agency may be applying it, so it cannot be said
-// not to have run): the message names those steps; the stop can be asked
-// again once they have answered.
+// An officer stops the bundle at `now` for `reason`: the request and the
+// reason are kept (stop_requested, stop_reason). With no step RUNNING it
+// takes effect at once: STOPPED, every step not DONE SKIPPED, the progress
+// update. A RUNNING step is with its agency, which may be applying it, so
+// it cannot be said not to have run: the stop then waits for the answers
+// of the RUNNING steps (no other step starts meanwhile) and RecordAnswer
+// applies it with the last one. A stop asked for again before it took
+// effect changes nothing (the first reason stays) and is OK.
+// FAILED_PRECONDITION when the bundle has ended. REQUIRES: `reason` is not
+// empty (CheckStopReason).
 absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
                         absl::Time now);
 
 // Returns true once the bundle is COMPLETED or STOPPED.
 bool HasEnded(const StoredBundle& bundle);
+
+// Returns true once an officer asked to stop the bundle (it may still wait
+// for steps with their agencies, or have stopped). Records written before
+// stops were kept as requests lack it.
+bool StopRequested(const StoredBundle& bundle);
 
 // The bundle's deadline (from `created`) and step `i`'s (from ready_at;
 // nullopt without a limit or before it is ready), by `calendar`.

@@ -51,30 +51,6 @@ constexpr char kWatchNotes[] =
     "Exit codes beyond the table below: 10 the bundle was stopped, 11 it\n"
     "waits for an officer (with --until-officer).";
 
-std::string Lower(absl::string_view text) {
-  return absl::AsciiStrToLower(text);
-}
-
-// "BUNDLE_WAITING_FOR_OFFICER" -> "waiting for officer".
-std::string StateText(int state) {
-  std::string name = Lower(lienthong::v1::BundleState_Name(
-      static_cast<lienthong::v1::BundleState>(state)));
-  name = name.substr(name.find('_') + 1);
-  for (char& c : name) c = c == '_' ? ' ' : c;
-  return name;
-}
-
-std::string StepStateText(int state) {
-  std::string name = Lower(lienthong::v1::StepState_Name(
-      static_cast<lienthong::v1::StepState>(state)));
-  return name.substr(name.find('_') + 1);
-}
-
-bool Ended(const Bundle& b) {
-  return b.state() == lienthong::v1::BUNDLE_COMPLETED ||
-         b.state() == lienthong::v1::BUNDLE_STOPPED;
-}
-
 absl::StatusOr<lienthong::v1::BundleKind> ParseKind(absl::string_view text) {
   const std::string upper = absl::AsciiStrToUpper(text);
   lienthong::v1::BundleKind kind;
@@ -92,52 +68,6 @@ absl::StatusOr<lienthong::v1::BundleState> ParseState(absl::string_view text) {
   if (lienthong::v1::BundleState_Parse(name, &state)) return state;
   return absl::InvalidArgumentError(
       "--state must be running, waiting, completed or stopped");
-}
-
-// What a step shows besides its state.
-std::string StepDetail(const lienthong::v1::BundleStep& step) {
-  switch (step.state()) {
-    case lienthong::v1::STEP_DONE: {
-      std::vector<std::string> outputs;
-      for (const auto& [name, value] : step.outputs()) {
-        outputs.push_back(absl::StrCat(name, "=", value));
-      }
-      std::sort(outputs.begin(), outputs.end());
-      return absl::StrJoin(outputs, " ");
-    }
-    case lienthong::v1::STEP_REFUSED:
-      return absl::StrCat("refused: ", step.refusal_reason());
-    case lienthong::v1::STEP_RUNNING:
-      if (!step.last_error().empty()) {
-        return absl::StrCat("retrying (", step.attempts(),
-                            " calls): ", step.last_error());
-      }
-      return step.attempts() > 0 ? absl::StrCat(step.attempts(), " calls") : "";
-    case lienthong::v1::STEP_PENDING:
-      return step.after().empty()
-                 ? ""
-                 : absl::StrCat("after ", absl::StrJoin(step.after(), ", "));
-    default:
-      return "";
-  }
-}
-
-std::string Deadline(const google::protobuf::Timestamp& time, bool overdue) {
-  std::string text = FormatTimestamp(time);
-  return overdue ? absl::StrCat(text, " OVERDUE") : text;
-}
-
-// Where an open bundle waits: its steps that are running or refused.
-std::string WaitingAt(const Bundle& bundle) {
-  std::vector<std::string> at;
-  for (const auto& step : bundle.steps()) {
-    if (step.state() == lienthong::v1::STEP_RUNNING ||
-        step.state() == lienthong::v1::STEP_REFUSED) {
-      at.push_back(
-          absl::StrCat(step.name(), " (", StepStateText(step.state()), ")"));
-    }
-  }
-  return absl::StrJoin(at, ", ");
 }
 
 std::unique_ptr<BundleService::Stub> Stub(const CommonOptions& options,
@@ -175,77 +105,11 @@ ExitCode Print(const Bundle& bundle, const CommonOptions& options,
   return ExitCode::kOk;
 }
 
-// The lines of a change between two views, for plain output.
-std::vector<std::string> Changes(const Bundle* before, const Bundle& now) {
-  std::vector<std::string> lines;
-  const std::string at =
-      absl::FormatTime("%H:%M:%S", absl::Now(), validation::VietnamTimeZone());
-  if (before == nullptr || before->state() != now.state()) {
-    lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
-                                 StateText(now.state())));
-  }
-  for (int i = 0; i < now.steps_size(); ++i) {
-    const auto& step = now.steps(i);
-    const bool changed = before == nullptr || i >= before->steps_size() ||
-                         before->steps(i).state() != step.state() ||
-                         before->steps(i).last_error() != step.last_error();
-    if (!changed) continue;
-    // The state is on the line already: a refusal shows its reason only.
-    const std::string detail = step.state() == lienthong::v1::STEP_PENDING ? ""
-                               : step.state() == lienthong::v1::STEP_REFUSED
-                                   ? step.refusal_reason()
-                                   : StepDetail(step);
-    lines.push_back(absl::StrCat(at, "  ", step.name(), " (", step.agency(),
-                                 "): ", StepStateText(step.state()),
-                                 detail.empty() ? "" : "  ", OneLine(detail)));
-  }
-  return lines;
-}
-
 int LineCount(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
 }  // namespace
-
-std::string FormatBundle(const Bundle& bundle) {
-  KeyValueList head;
-  head.Add("Bundle", bundle.bundle_id());
-  head.Add("Kind",
-           absl::StrCat(Lower(lienthong::v1::BundleKind_Name(bundle.kind())),
-                        ": ", bundle.title()));
-  head.Add("Dossier", bundle.dossier_code());
-  head.Add("State", StateText(bundle.state()));
-  head.Add("Created", FormatTimestamp(bundle.created()));
-  head.Add("Deadline",
-           absl::StrCat(Deadline(bundle.deadline(), bundle.overdue()), " (",
-                        bundle.deadline_working_days(), " working days)"));
-  if (bundle.has_finished())
-    head.Add("Finished", FormatTimestamp(bundle.finished()));
-  head.Add("Stop reason", OneLine(bundle.stop_reason()));
-  std::vector<std::vector<std::string>> rows = {
-      {"STEP", "AGENCY", "STATE", "DEADLINE", "DETAIL"}};
-  for (const auto& step : bundle.steps()) {
-    rows.push_back(
-        {step.name(), OneLine(step.agency()), StepStateText(step.state()),
-         step.has_deadline() ? Deadline(step.deadline(), step.overdue()) : "-",
-         OneLine(StepDetail(step))});
-  }
-  return absl::StrCat(head.ToString(), "\n", FormatTable(rows));
-}
-
-std::string FormatBundleList(const std::vector<Bundle>& bundles) {
-  if (bundles.empty()) return "No bundles.\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"BUNDLE", "KIND", "DOSSIER", "STATE", "DEADLINE", "WAITING AT"}};
-  for (const Bundle& b : bundles) {
-    rows.push_back({b.bundle_id(),
-                    Lower(lienthong::v1::BundleKind_Name(b.kind())),
-                    b.dossier_code(), StateText(b.state()),
-                    Deadline(b.deadline(), b.overdue()), WaitingAt(b)});
-  }
-  return FormatTable(rows);
-}
 
 absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
     const BundleStartArgs& args) {
@@ -390,7 +254,8 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
       out << text << std::flush;
       drawn = LineCount(text);
     } else {
-      for (const std::string& line : Changes(last ? &*last : nullptr, view)) {
+      for (const std::string& line :
+           BundleChanges(last ? &*last : nullptr, view)) {
         out << line << "\n";
       }
       out << std::flush;
@@ -402,10 +267,10 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
       reader->Finish();
       return kExitBundleWaiting;
     }
-    if (Ended(view)) break;
+    if (BundleEnded(view)) break;
   }
   grpc::Status status = reader->Finish();
-  if (last.has_value() && Ended(*last)) {
+  if (last.has_value() && BundleEnded(*last)) {
     return last->state() == lienthong::v1::BUNDLE_STOPPED ? kExitBundleStopped
                                                           : ExitCode::kOk;
   }
@@ -425,7 +290,10 @@ ExitCode RunBundleResolve(const BundleResolveArgs& args,
   ExitCode code = CallForBundle(options, err, &BundleService::Stub::ResolveStep,
                                 *request, &bundle);
   if (code != ExitCode::kOk) return code;
-  return Print(bundle, options, out, err);
+  code = Print(bundle, options, out, err);
+  // JSON has stop_requested for a script; a person is told in words.
+  if (code == ExitCode::kOk && !options.json) out << StopPendingNote(bundle);
+  return code;
 }
 
 ExitCode RunBundleList(const BundleListArgs& args, const CommonOptions& options,
@@ -581,8 +449,8 @@ void AddResolveCommand(CLI::App& group, CommandContext& context) {
                    "address.commune_code=12103")
       ->type_name("KEY=VALUE");
   resolve->add_flag("--stop", args->stop,
-                    "Stop the bundle instead (refused while a step is with "
-                    "its agency: try again once it has answered)");
+                    "Stop the bundle instead (while steps are with their "
+                    "agencies, it takes effect once they have answered)");
   resolve
       ->add_option("--reason", args->reason,
                    "Why it stops (sent to the portal, audited)")

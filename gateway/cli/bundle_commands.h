@@ -4,7 +4,8 @@
 //   lienthong bundle status   one bundle and its steps, as a table
 //   lienthong bundle watch    the same, live, until it ends
 //   lienthong bundle resolve  send a refused step again (with corrected
-//                             data) or stop the bundle with a reason
+//                             data) or stop the bundle with a reason (once
+//                             the steps with their agencies have answered)
 //   lienthong bundle overdue  bundles past their working-day deadline
 //   lienthong bundle list     bundles by state, agency or kind
 #ifndef LIENTHONG_GATEWAY_CLI_BUNDLE_COMMANDS_H_
@@ -89,14 +90,35 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
 absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
     const BundleResolveArgs& args);
 
-// Returns the bundle as "Key: value" lines and a table of its steps (STEP,
-// AGENCY, STATE, DEADLINE, DETAIL): outputs of done steps, the reason of a
-// refused one, the last error of one being retried. Thread-safe.
+// Returns the bundle as "Key: value" lines (a stop asked for that waits
+// for steps with their agencies as "State: running, stop requested" and
+// "Stop: takes effect once <step> (<agency>) has answered") and a table of
+// its steps (STEP, AGENCY, STATE, DEADLINE, DETAIL): outputs of done steps,
+// the reason of a refused one, the last error of one being retried.
+// Thread-safe.
 std::string FormatBundle(const lienthong::v1::Bundle& bundle);
 
+// Returns, for a bundle whose stop was asked for and has not taken effect
+// (stop_requested, not ended), a paragraph saying it takes effect once the
+// steps with their agencies (STEP_RUNNING, named) have answered; "" for
+// any other bundle. `bundle resolve --stop` prints it after the bundle.
+// Thread-safe.
+std::string StopPendingNote(const lienthong::v1::Bundle& bundle);
+
 // Returns bundles as a table (BUNDLE, KIND, DOSSIER, STATE, DEADLINE,
-// WAITING AT); "No bundles.\n" for none. Thread-safe.
+// WAITING AT), the state followed by ", stop requested" for a stop that
+// waits; "No bundles.\n" for none. Thread-safe.
 std::string FormatBundleList(const std::vector<lienthong::v1::Bundle>& bundles);
+
+// Whether the bundle has ended (completed or stopped). Thread-safe.
+bool BundleEnded(const lienthong::v1::Bundle& bundle);
+
+// Returns the lines `bundle watch` prints for what changed from `before`
+// (null: the first view) to `now`: the bundle's state, a stop asked for,
+// each step whose state or last error changed, each with the time of day.
+// Thread-safe.
+std::vector<std::string> BundleChanges(const lienthong::v1::Bundle* before,
+                                       const lienthong::v1::Bundle& now);
 
 ExitCode RunBundleStart(const BundleStartArgs& args, const CommonOptions& options,
                         const BundleWatchOptions& watch, std::ostream& out,

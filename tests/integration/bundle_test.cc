@@ -10,6 +10,9 @@
 //   the dossiers' progress reaching the portal once each, in order;
 // - a refused step holds the steps after it; ResolveStep with corrected
 //   data resumes the bundle; a stop ends another with its reason audited;
+// - a stop while an agency is down is accepted at once, survives a kill of
+//   the gateway, and takes effect once the agency answers: its answer is
+//   recorded and no later step is sent;
 // - 200 bundles in flight while the gateway is killed with SIGKILL at
 //   random moments (>= 10 times) and the residence agency is down for a
 //   while: every bundle ends in its right state, no step is applied twice
@@ -650,6 +653,74 @@ TEST(BundleIntegrationTest,
   EXPECT_TRUE(absl::StrContains(audit, "ResolveStep"));
   EXPECT_FALSE(absl::StrContains(audit, reason));
   EXPECT_FALSE(absl::StrContains(audit, kMotherId));
+}
+
+// Civil status is down for as long as it takes: the citizen withdraws the
+// dossier meanwhile. The stop is accepted at once (the agency may apply the
+// birth registration it was sent whenever it is back, so its answer is
+// awaited), is kept across a kill of the gateway, and takes effect with
+// the answer: civil status done with its outputs, residence and the health
+// card never sent, the dossier stopped once at the portal.
+TEST(BundleIntegrationTest, AStopWhileAnAgencyIsDownTakesEffectOnceItAnswers) {
+  BundleEnv env;
+  ASSERT_NO_FATAL_FAILURE(env.SetUp("deferred-stop"));
+  const int sim = env.sim_port();
+  SetKnobs(sim, "civil_status", R"("down":true)");
+  auto started = Start(env, BirthRequest(21));
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string id = started->bundle_id();
+  ASSERT_EQ(StepOf(*started, "civil_status").state(),
+            lienthong::v1::STEP_RUNNING);
+
+  lienthong::v1::ResolveStepRequest stop;
+  stop.set_bundle_id(id);
+  *stop.mutable_officer() = TestOfficer();
+  const std::string reason = "Người nộp hồ sơ rút hồ sơ khai sinh";
+  stop.mutable_stop()->set_reason(reason);
+  Bundle asked;
+  grpc::Status status =
+      env.Stub()->ResolveStep(Context(absl::Seconds(10)).get(), stop, &asked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(asked.stop_requested());
+  EXPECT_EQ(asked.stop_reason(), reason);
+  EXPECT_EQ(asked.state(), lienthong::v1::BUNDLE_RUNNING);
+  EXPECT_EQ(StepOf(asked, "civil_status").state(), lienthong::v1::STEP_RUNNING);
+
+  // Durable: the gateway killed and started again still waits to stop it.
+  env.Kill();
+  ASSERT_NO_FATAL_FAILURE(env.Restart());
+  const Bundle resumed = Refetch(env, {asked})[0];
+  EXPECT_TRUE(resumed.stop_requested());
+  EXPECT_EQ(resumed.state(), lienthong::v1::BUNDLE_RUNNING);
+
+  SetKnobs(sim, "civil_status", "");
+  const Bundle stopped = WatchUntil(env, id, Ended);
+  ASSERT_EQ(stopped.state(), lienthong::v1::BUNDLE_STOPPED)
+      << stopped.DebugString();
+  EXPECT_EQ(stopped.stop_reason(), reason);
+  const auto& civil = StepOf(stopped, "civil_status");
+  EXPECT_EQ(civil.state(), lienthong::v1::STEP_DONE);
+  EXPECT_EQ(civil.outputs().count("birth_certificate_number"), 1u);
+  EXPECT_EQ(StepOf(stopped, "residence").state(), lienthong::v1::STEP_SKIPPED);
+  EXPECT_EQ(StepOf(stopped, "health_insurance").state(),
+            lienthong::v1::STEP_SKIPPED);
+  EXPECT_EQ(stopped.progress(stopped.progress_size() - 1).status(),
+            lienthong::v1::STOPPED);
+  // At the agencies: the birth registration only, under one key.
+  std::set<std::string> operations;
+  for (const AgencyStep& step : AgencySteps(sim)) {
+    if (step.dossier != stopped.dossier_code()) continue;
+    operations.insert(step.operation);
+    EXPECT_EQ(step.key, absl::StrCat(id, ".civil_status.g0"));
+  }
+  EXPECT_EQ(operations, std::set<std::string>{"register_birth"});
+
+  ExpectProgressOnceInOrder(env,
+                            WaitForPortal(env, {stopped}, absl::Seconds(30)));
+  EXPECT_EQ(env.StopGracefully(), 0);
+  const std::string audit = AuditJournalBytes(env.dir() + "/audit-journal");
+  EXPECT_TRUE(absl::StrContains(audit, "lienthong.bundle/Stop"));
+  EXPECT_FALSE(absl::StrContains(audit, reason));
 }
 
 TEST(BundleIntegrationTest,

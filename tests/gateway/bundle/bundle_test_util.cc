@@ -323,7 +323,9 @@ void FakeInvoker::HoldAdapter(const std::string& adapter) {
   held_adapters_.insert(adapter);
 }
 
-void FakeInvoker::Release() {
+void FakeInvoker::Release() { ReleaseWith(&FakeInvoker::Apply); }
+
+void FakeInvoker::ReleaseWith(const Agency& agency) {
   std::vector<Held> held;
   {
     absl::MutexLock lock(&mu_);
@@ -332,7 +334,7 @@ void FakeInvoker::Release() {
     held_adapters_.clear();
   }
   for (Held& h : held) {
-    absl::StatusOr<adapters::StepOutcome> outcome = Apply(h.request);
+    absl::StatusOr<adapters::StepOutcome> outcome = agency(h.request);
     std::move(h.done)(std::move(outcome), 1);
   }
 }

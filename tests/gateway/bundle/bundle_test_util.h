@@ -66,6 +66,8 @@ class FakeInvoker final : public StepInvoker {
   void HoldAdapter(const std::string& adapter);
   // Answers every held call with Apply's outputs and holds no more.
   void Release();
+  // Answers every held call as `agency` does and holds no more.
+  void ReleaseWith(const Agency& agency);
   std::vector<ReceivedCall> calls() const;
   // Distinct idempotency keys applied (answered done) per operation.
   std::map<std::string, int> applied_per_key() const;

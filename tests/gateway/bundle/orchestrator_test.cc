@@ -27,8 +27,8 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
-using ::testing::AllOf;
 using testing::BirthRequest;
+using ::testing::Contains;
 using testing::DeathRequest;
 using ::testing::ElementsAre;
 using testing::FakeInvoker;
@@ -39,6 +39,18 @@ using ::testing::SizeIs;
 using v1::Bundle;
 
 constexpr char kCaller[] = "spiffe://lienthong.local/dossier-system";
+
+constexpr char kWithdrawn[] = "Người nộp hồ sơ rút hồ sơ";
+
+// The updates that stop the dossier ("Dừng liên thông: <reason>").
+int StopUpdates(const Bundle& bundle) {
+  int stops = 0;
+  for (const auto& p : bundle.progress()) {
+    stops += p.status() == v1::STOPPED &&
+             absl::StartsWith(p.note(), "Dừng liên thông: ");
+  }
+  return stops;
+}
 
 std::vector<int> Statuses(const Bundle& bundle) {
   std::vector<int> statuses;
@@ -198,6 +210,17 @@ class OrchestratorTest : public ::testing::Test {
     return seen->latest;
   }
 
+  // The calls the agencies received for `dossier`, in order.
+  std::vector<testing::ReceivedCall> CallsFor(const std::string& dossier) {
+    std::vector<testing::ReceivedCall> calls;
+    for (testing::ReceivedCall& call : invoker_.calls()) {
+      if (call.request.dossier_code == dossier) {
+        calls.push_back(std::move(call));
+      }
+    }
+    return calls;
+  }
+
   static bool Ended(const Bundle& b) {
     return b.state() == v1::BUNDLE_COMPLETED || b.state() == v1::BUNDLE_STOPPED;
   }
@@ -340,9 +363,13 @@ TEST_F(OrchestratorTest, StopEndsTheBundleWithItsReason) {
   });
   EXPECT_EQ(StepOf(waiting, "residence").state(), v1::STEP_REFUSED);
 
+  // No step is with its agency: the stop takes effect at once.
   auto stopped = Stop(waiting, "Người nộp hồ sơ rút hồ sơ");
   ASSERT_THAT(stopped, IsOk());
+  EXPECT_EQ(stopped->state(), v1::BUNDLE_STOPPED);
+  EXPECT_TRUE(stopped->stop_requested());
   EXPECT_EQ(stopped->stop_reason(), "Người nộp hồ sơ rút hồ sơ");
+  EXPECT_EQ(StopUpdates(*stopped), 1);
   auto view = orchestrator_->Get(started->bundle_id(), "");
   ASSERT_THAT(view, IsOk());
   EXPECT_EQ(view->state(), v1::BUNDLE_STOPPED);
@@ -354,10 +381,206 @@ TEST_F(OrchestratorTest, StopEndsTheBundleWithItsReason) {
                        HasSubstr("has ended")));
 }
 
-// A step with its agency may be applied whatever the gateway decides: a
-// stop then is refused, naming the step, rather than calling it skipped
-// and dropping the agency's answer.
-TEST_F(OrchestratorTest, StopIsRefusedWhileAStepIsWithItsAgency) {
+// The refusal a stopped bundle's step answers with, and the answers of an
+// agency that times out once, and of an adapter that cannot form the
+// request (the step is then refused: transient failures are retried until
+// the agency answers, never given up).
+absl::StatusOr<adapters::StepOutcome> RefuseMotherName(
+    const adapters::StepRequest&) {
+  adapters::StepOutcome refused;
+  refused.kind = adapters::StepOutcome::Kind::kRefused;
+  refused.reason = "Thông tin của mẹ không khớp";
+  return refused;
+}
+absl::StatusOr<adapters::StepOutcome> TimeOut(const adapters::StepRequest&) {
+  return adapters::MarkRetriable(absl::DeadlineExceededError(
+      "agency 'civil-status' did not answer in time"));
+}
+absl::StatusOr<adapters::StepOutcome> CannotForm(const adapters::StepRequest&) {
+  return absl::InvalidArgumentError("mother_full_name: required");
+}
+
+// A stop while a step is with its agency (which may be applying it) is
+// accepted at once and takes effect with the step's answer, whatever it
+// is: the answer is recorded, no step starts after it, the steps not done
+// are skipped, and the portal is told once.
+TEST_F(OrchestratorTest,
+       AStopWhileAStepIsWithItsAgencyTakesEffectWithItsAnswer) {
+  struct Case {
+    const char* name;
+    FakeInvoker::Agency answer;
+    // Civil status once stopped, its recorded refusal, the calls it took.
+    v1::StepState civil_status;
+    const char* refusal;
+    size_t calls;
+  };
+  const Case kCases[] = {
+      {"done", &FakeInvoker::Apply, v1::STEP_DONE, "", 1},
+      {"refused", &RefuseMotherName, v1::STEP_SKIPPED,
+       "Thông tin của mẹ không khớp", 1},
+      {"cannot be formed", &CannotForm, v1::STEP_SKIPPED,
+       "Lienthong could not send the step", 1},
+      // Sent again under its key, as without a stop, until it answers.
+      {"timed out, then done", &TimeOut, v1::STEP_DONE, "", 2},
+  };
+  StartOrchestrator();
+  int seq = 20;
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    const std::string dossier = absl::StrCat("000.00.31.H31-260105-000", seq++);
+    // Civil status has the birth; residence and the health card wait for it.
+    invoker_.HoldAdapter("civil-status");
+    auto started = Start(BirthRequest(dossier));
+    ASSERT_THAT(started, IsOk());
+    const std::string id = started->bundle_id();
+    WaitUntil(id, [&](const Bundle&) { return !CallsFor(dossier).empty(); });
+
+    auto asked = Stop(*started, kWithdrawn);
+    ASSERT_THAT(asked, IsOk());
+    EXPECT_TRUE(asked->stop_requested());
+    EXPECT_EQ(asked->stop_reason(), kWithdrawn);
+    EXPECT_EQ(asked->state(), v1::BUNDLE_RUNNING);
+    EXPECT_EQ(StepOf(*asked, "civil_status").state(), v1::STEP_RUNNING);
+    EXPECT_EQ(StopUpdates(*asked), 0);
+
+    invoker_.ReleaseWith(c.answer);
+    Bundle stopped = WaitUntil(id, Ended);
+    EXPECT_EQ(stopped.state(), v1::BUNDLE_STOPPED);
+    EXPECT_TRUE(stopped.stop_requested());
+    EXPECT_EQ(stopped.stop_reason(), kWithdrawn);
+    EXPECT_TRUE(stopped.has_finished());
+    const v1::BundleStep& civil = StepOf(stopped, "civil_status");
+    EXPECT_EQ(civil.state(), c.civil_status);
+    EXPECT_THAT(civil.refusal_reason(), HasSubstr(c.refusal));
+    EXPECT_EQ(civil.outputs().count("birth_certificate_number"),
+              c.civil_status == v1::STEP_DONE ? 1u : 0u);
+    EXPECT_EQ(StepOf(stopped, "residence").state(), v1::STEP_SKIPPED);
+    EXPECT_EQ(StepOf(stopped, "health_insurance").state(), v1::STEP_SKIPPED);
+    EXPECT_EQ(StopUpdates(stopped), 1);
+    EXPECT_EQ(Statuses(stopped).back(), v1::STOPPED);
+    // Nobody will ask the citizen for documents of a dossier being stopped.
+    EXPECT_THAT(Statuses(stopped), Not(Contains(v1::MORE_DOCUMENTS_NEEDED)));
+    std::vector<testing::ReceivedCall> calls = CallsFor(dossier);
+    ASSERT_THAT(calls, SizeIs(c.calls));
+    for (const testing::ReceivedCall& call : calls) {
+      EXPECT_EQ(call.adapter, "civil-status");
+      EXPECT_EQ(call.request.idempotency_key,
+                absl::StrCat(id, ".civil_status.g0"));
+    }
+    WaitUntil(id, [](const Bundle& b) {
+      return b.progress(b.progress_size() - 1).queued();
+    });
+    int stops_at_portal = 0;
+    for (const ProgressUpdate& update : sink_.queued()) {
+      stops_at_portal += update.dossier_code == dossier &&
+                         update.status == v1::STOPPED &&
+                         absl::StartsWith(update.note, "Dừng liên thông: ");
+    }
+    EXPECT_EQ(stops_at_portal, 1);
+  }
+}
+
+// While a stop waits for a step with its agency, a refused step is not
+// sent again and a second stop changes nothing (the first reason stays).
+TEST_F(OrchestratorTest, AStopAskedForHoldsTheRefusedSteps) {
+  invoker_.SetAgency("residence",
+                     [](const adapters::StepRequest&)
+                         -> absl::StatusOr<adapters::StepOutcome> {
+                       adapters::StepOutcome refused;
+                       refused.kind = adapters::StepOutcome::Kind::kRefused;
+                       refused.reason = "Không tìm thấy thông tin cư trú";
+                       return refused;
+                     });
+  invoker_.HoldAdapter("labour-affairs");
+  StartOrchestrator();
+  const std::string dossier = "000.00.31.H31-260105-00030";
+  auto started = Start(DeathRequest(dossier));
+  ASSERT_THAT(started, IsOk());
+  const std::string id = started->bundle_id();
+  Bundle waiting = WaitUntil(id, [&](const Bundle& b) {
+    return b.state() == v1::BUNDLE_WAITING_FOR_OFFICER &&
+           StepOf(b, "funeral_allowance").state() == v1::STEP_RUNNING &&
+           CallsFor(dossier).size() == 3;
+  });
+  ASSERT_EQ(StepOf(waiting, "residence").state(), v1::STEP_REFUSED);
+
+  auto asked = Stop(waiting, kWithdrawn);
+  ASSERT_THAT(asked, IsOk());
+  EXPECT_TRUE(asked->stop_requested());
+  EXPECT_EQ(asked->state(), v1::BUNDLE_WAITING_FOR_OFFICER);
+  EXPECT_THAT(Retry(*asked, "residence", {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("a stop of the bundle was requested")));
+  auto again = Stop(*asked, "Lý do khác");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->stop_requested());
+  EXPECT_EQ(again->stop_reason(), kWithdrawn);
+  EXPECT_EQ(again->state(), v1::BUNDLE_WAITING_FOR_OFFICER);
+  EXPECT_EQ(again->progress_size(), asked->progress_size());
+
+  // The funeral allowance is granted: recorded, then the bundle stops.
+  invoker_.Release();
+  Bundle stopped = WaitUntil(id, Ended);
+  EXPECT_EQ(stopped.state(), v1::BUNDLE_STOPPED);
+  EXPECT_EQ(stopped.stop_reason(), kWithdrawn);
+  EXPECT_EQ(StepOf(stopped, "civil_status").state(), v1::STEP_DONE);
+  EXPECT_EQ(StepOf(stopped, "funeral_allowance").state(), v1::STEP_DONE);
+  EXPECT_EQ(
+      StepOf(stopped, "funeral_allowance").outputs().count("decision_number"),
+      1u);
+  EXPECT_EQ(StepOf(stopped, "residence").state(), v1::STEP_SKIPPED);
+  EXPECT_EQ(StepOf(stopped, "residence").refusal_reason(),
+            "Không tìm thấy thông tin cư trú");
+  EXPECT_EQ(StopUpdates(stopped), 1);
+  // Residence was not sent again.
+  EXPECT_THAT(CallsFor(dossier), SizeIs(3));
+}
+
+// The stop asked for is durable: after a restart the step with its agency
+// is sent again under its key, no other step starts, and its answer stops
+// the bundle.
+TEST_F(OrchestratorTest, AStopAskedForSurvivesARestart) {
+  invoker_.HoldAdapter("civil-status");
+  StartOrchestrator();
+  const std::string dossier = "000.00.31.H31-260105-00031";
+  auto started = Start(BirthRequest(dossier));
+  ASSERT_THAT(started, IsOk());
+  const std::string id = started->bundle_id();
+  WaitUntil(id, [&](const Bundle&) { return CallsFor(dossier).size() == 1; });
+  auto asked = Stop(*started, kWithdrawn);
+  ASSERT_THAT(asked, IsOk());
+  ASSERT_TRUE(asked->stop_requested());
+
+  // The gateway stops; the agency's answer to it is lost.
+  orchestrator_->Stop();
+  orchestrator_.reset();
+  invoker_.Release();
+  invoker_.HoldAdapter("civil-status");
+  StartOrchestrator();
+  auto resumed = orchestrator_->Get(id, "");
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_TRUE(resumed->stop_requested());
+  EXPECT_EQ(resumed->stop_reason(), kWithdrawn);
+  EXPECT_EQ(resumed->state(), v1::BUNDLE_RUNNING);
+  EXPECT_EQ(StepOf(*resumed, "civil_status").state(), v1::STEP_RUNNING);
+
+  invoker_.Release();
+  Bundle stopped = WaitUntil(id, Ended);
+  EXPECT_EQ(stopped.state(), v1::BUNDLE_STOPPED);
+  EXPECT_EQ(StepOf(stopped, "civil_status").state(), v1::STEP_DONE);
+  EXPECT_EQ(StepOf(stopped, "residence").state(), v1::STEP_SKIPPED);
+  EXPECT_EQ(StepOf(stopped, "health_insurance").state(), v1::STEP_SKIPPED);
+  EXPECT_EQ(StopUpdates(stopped), 1);
+  std::vector<testing::ReceivedCall> calls = CallsFor(dossier);
+  ASSERT_THAT(calls, SizeIs(2));
+  EXPECT_EQ(calls[1].adapter, "civil-status");
+  EXPECT_EQ(calls[1].request.idempotency_key, calls[0].request.idempotency_key);
+}
+
+// A stop asked for while the bundle's last step is with its agency: the
+// agency applies it, every step is done, and the bundle completes, as
+// nothing is left to stop; the request stays visible.
+TEST_F(OrchestratorTest, AStopWhoseLastStepIsAppliedEndsCompleted) {
   // The police have the removal of permanent residence and have not
   // answered yet; the funeral allowance answers.
   invoker_.HoldAdapter("residence");
@@ -375,28 +598,26 @@ TEST_F(OrchestratorTest, StopIsRefusedWhileAStepIsWithItsAgency) {
   });
   ASSERT_EQ(StepOf(sent, "residence").state(), v1::STEP_RUNNING);
 
-  EXPECT_THAT(Stop(sent, "Người nộp hồ sơ rút hồ sơ"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("step residence is with its agency"),
-                             HasSubstr("try again once it has answered"),
-                             Not(HasSubstr("funeral_allowance")))));
-  auto refused = orchestrator_->Get(id, "");
-  ASSERT_THAT(refused, IsOk());
-  EXPECT_EQ(refused->state(), v1::BUNDLE_RUNNING);
-  EXPECT_EQ(StepOf(*refused, "residence").state(), v1::STEP_RUNNING);
-  EXPECT_TRUE(refused->stop_reason().empty());
-  EXPECT_NE(Statuses(*refused).back(), v1::STOPPED);
+  auto asked = Stop(sent, kWithdrawn);
+  ASSERT_THAT(asked, IsOk());
+  EXPECT_TRUE(asked->stop_requested());
+  EXPECT_EQ(asked->state(), v1::BUNDLE_RUNNING);
+  EXPECT_EQ(StepOf(*asked, "residence").state(), v1::STEP_RUNNING);
+  EXPECT_NE(Statuses(*asked).back(), v1::STOPPED);
 
   // The agency applies it: the step is done with the agency's outputs.
   invoker_.Release();
   Bundle done = WaitUntil(id, Ended);
   EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  EXPECT_TRUE(done.stop_requested());
+  EXPECT_EQ(done.stop_reason(), kWithdrawn);
   const v1::BundleStep& residence = StepOf(done, "residence");
   EXPECT_EQ(residence.state(), v1::STEP_DONE);
   ASSERT_EQ(residence.outputs().count("removal_number"), 1u);
   EXPECT_EQ(residence.outputs().at("removal_number"),
             absl::StrCat("removal_number-", id, ".residence.g0"));
   EXPECT_EQ(Statuses(done).back(), v1::FINISHED);
+  EXPECT_EQ(StopUpdates(done), 0);
 }
 
 // Steps not yet sent (PENDING) and refused ones do not hold a stop: they

@@ -366,5 +366,46 @@ TEST(BundleCommandsTest, ListTableSaysWhereEachBundleWaits) {
   EXPECT_THAT(lines[1], Not(HasSubstr("civil_status")));
 }
 
+// A stop asked for while a step is with its agency: the bundle says so, and
+// what it waits for, until the stop takes effect.
+TEST(BundleCommandsTest, AStopThatWaitsSaysWhichStepsItWaitsFor) {
+  Bundle asked = SampleBundle();
+  asked.set_stop_requested(true);
+  asked.set_stop_reason("Người nộp hồ sơ rút hồ sơ");
+  const std::string text = FormatBundle(asked);
+  EXPECT_THAT(text, HasSubstr("waiting for officer, stop requested"));
+  EXPECT_THAT(text, HasSubstr("takes effect once health_insurance (Bảo hiểm "
+                              "xã hội tỉnh) has answered"));
+  EXPECT_THAT(text, HasSubstr("Người nộp hồ sơ rút hồ sơ"));
+  EXPECT_EQ(StopPendingNote(asked),
+            "\nStop requested: it takes effect once the step with its agency "
+            "has answered (health_insurance (Bảo hiểm xã hội tỉnh)); no other "
+            "step starts meanwhile.\n");
+  EXPECT_THAT(FormatBundleList({asked}),
+              HasSubstr("waiting for officer, stop requested"));
+
+  // Two steps with their agencies.
+  Bundle two = asked;
+  two.mutable_steps(1)->set_state(lienthong::v1::STEP_RUNNING);
+  EXPECT_THAT(StopPendingNote(two),
+              HasSubstr("once the steps with their agencies have answered "
+                        "(residence (Công an xã), health_insurance (Bảo hiểm "
+                        "xã hội tỉnh))"));
+
+  // No stop asked for, or one that took effect: nothing to say.
+  EXPECT_EQ(StopPendingNote(SampleBundle()), "");
+  EXPECT_THAT(FormatBundle(SampleBundle()), Not(HasSubstr("stop requested")));
+  Bundle stopped = asked;
+  stopped.set_state(lienthong::v1::BUNDLE_STOPPED);
+  for (auto& step : *stopped.mutable_steps()) {
+    if (step.state() != lienthong::v1::STEP_DONE) {
+      step.set_state(lienthong::v1::STEP_SKIPPED);
+    }
+  }
+  EXPECT_EQ(StopPendingNote(stopped), "");
+  EXPECT_THAT(FormatBundle(stopped), Not(HasSubstr("stop requested")));
+  EXPECT_THAT(FormatBundle(stopped), HasSubstr("Người nộp hồ sơ rút hồ sơ"));
+}
+
 }  // namespace
 }  // namespace lienthong::cli
