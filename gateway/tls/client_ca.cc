@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -164,16 +165,9 @@ bool ClientCaWatcher::IsCallerTrusted(const std::string& fingerprint,
                                       absl::string_view chain_pem) {
   std::shared_ptr<const ClientCaSet> cas = Current();
   const absl::Time now = clock_->Now();
-  {
-    absl::MutexLock lock(&mu_);
-    if (answered_for_ != cas) {
-      answered_for_ = cas;
-      answers_.clear();
-    }
-    auto it = answers_.find(fingerprint);
-    if (it != answers_.end() && now < it->second.until) {
-      return it->second.trusted;
-    }
+  if (std::optional<Answer> kept = answers_.Find(cas, fingerprint, chain_pem);
+      kept.has_value() && now < kept->until) {
+    return kept->trusted;
   }
   // Fails closed: the handshake parsed this certificate, so one that does
   // not parse here is not let through.
@@ -184,11 +178,7 @@ bool ClientCaWatcher::IsCallerTrusted(const std::string& fingerprint,
                                        now, &answer.until);
   // A refusal stands until the CAs change.
   if (!answer.trusted) answer.until = absl::InfiniteFuture();
-  absl::MutexLock lock(&mu_);
-  if (answered_for_ == cas) {
-    if (answers_.size() >= kMaxAnswers) answers_.clear();
-    answers_.insert_or_assign(fingerprint, answer);
-  }
+  answers_.Keep(cas, fingerprint, chain_pem, answer);
   return answer.trusted;
 }
 

@@ -24,12 +24,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/tls/certificate_answers.h"
 #include "gateway/tls/file_version.h"
 #include "gateway/tls/openssl_util.h"
 
@@ -73,11 +73,6 @@ class ClientCaSet {
 // The current CAs of the client CA file, re-read when the file changes.
 class ClientCaWatcher {
  public:
-  // How many answers IsCallerTrusted keeps: all are forgotten when one more
-  // would not fit, so a flood of distinct certificates costs verifications,
-  // not memory. A gateway has far fewer client certificates.
-  static constexpr size_t kMaxAnswers = 1024;
-
   // Reads `ca_file` now. Fails with INVALID_ARGUMENT naming the file when
   // it cannot be read or fails ClientCaSet::Parse. `clock` (may be null:
   // the real clock) paces the re-reads and is the time certificates are
@@ -97,9 +92,10 @@ class ClientCaWatcher {
   // `fingerprint`) chains to a Current() CA now (ClientCaSet::Verifies,
   // `chain_pem` the certificates the client sent besides it); false too
   // when `leaf_pem` holds no certificate. The answer is kept per
-  // fingerprint until the CAs change or, for a trusted certificate, its
-  // chain expires: a connection's calls verify its chain once per version
-  // of the file, not on every call. Thread-safe.
+  // certificate and chain sent (CertificateAnswers) until the CAs change
+  // or, for a trusted certificate, its chain expires: a connection's calls
+  // verify its chain once per version of the file, not on every call.
+  // Thread-safe.
   bool IsCallerTrusted(const std::string& fingerprint,
                        absl::string_view leaf_pem, absl::string_view chain_pem);
 
@@ -123,9 +119,7 @@ class ClientCaWatcher {
   std::shared_ptr<const ClientCaSet> current_ ABSL_GUARDED_BY(mu_);
   FileVersion version_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_at_ ABSL_GUARDED_BY(mu_);
-  // IsCallerTrusted's answers under `answered_for_`, by fingerprint.
-  std::shared_ptr<const ClientCaSet> answered_for_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Answer> answers_ ABSL_GUARDED_BY(mu_);
+  CertificateAnswers<Answer> answers_;
 };
 
 }  // namespace lienthong::tls

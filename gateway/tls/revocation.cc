@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -209,17 +210,9 @@ std::shared_ptr<const RevocationLists> CrlFileWatcher::Current() {
 bool CrlFileWatcher::IsCallerRevoked(const std::string& fingerprint,
                                      absl::string_view leaf_pem,
                                      absl::string_view chain_pem) {
-  // Bounds the answers kept; a gateway has far fewer client certificates.
-  constexpr size_t kMaxAnswers = 1024;
   std::shared_ptr<const RevocationLists> lists = Current();
-  {
-    absl::MutexLock lock(&mu_);
-    if (answered_for_ != lists) {
-      answered_for_ = lists;
-      answers_.clear();
-    }
-    auto it = answers_.find(fingerprint);
-    if (it != answers_.end()) return it->second;
+  if (std::optional<bool> kept = answers_.Find(lists, fingerprint, chain_pem)) {
+    return *kept;
   }
   // Fails closed: the handshake parsed this certificate, so one that does
   // not parse here is not let through.
@@ -227,11 +220,7 @@ bool CrlFileWatcher::IsCallerRevoked(const std::string& fingerprint,
   const bool revoked =
       leaf == nullptr ||
       lists->IsPathRevoked(leaf.get(), ParseCertificates(chain_pem));
-  absl::MutexLock lock(&mu_);
-  if (answered_for_ == lists) {
-    if (answers_.size() >= kMaxAnswers) answers_.clear();
-    answers_.emplace(fingerprint, revoked);
-  }
+  answers_.Keep(lists, fingerprint, chain_pem, revoked);
   return revoked;
 }
 

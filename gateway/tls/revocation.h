@@ -25,12 +25,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/resilience/clock.h"
+#include "gateway/tls/certificate_answers.h"
 #include "gateway/tls/file_version.h"
 #include "gateway/tls/openssl_util.h"
 
@@ -103,9 +103,10 @@ class CrlFileWatcher {
   // Returns true when the Current() lists revoke the certificate `leaf_pem`
   // (whose SHA-256 is `fingerprint`) or a CA on its path (IsPathRevoked,
   // `chain_pem` the certificates the client sent besides it), or when
-  // `leaf_pem` holds no certificate. The answer is kept per fingerprint
-  // until the lists change: a connection's calls parse and verify its
-  // certificates once, not on every call. Thread-safe.
+  // `leaf_pem` holds no certificate. The answer is kept per certificate
+  // and chain sent (CertificateAnswers) until the lists change: a
+  // connection's calls parse and verify its certificates once, not on
+  // every call. Thread-safe.
   bool IsCallerRevoked(const std::string& fingerprint,
                        absl::string_view leaf_pem, absl::string_view chain_pem);
 
@@ -138,9 +139,7 @@ class CrlFileWatcher {
   std::shared_ptr<const RevocationLists> current_ ABSL_GUARDED_BY(mu_);
   Versions state_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_at_ ABSL_GUARDED_BY(mu_);
-  // IsCallerRevoked's answers under `answered_for_`, by fingerprint.
-  std::shared_ptr<const RevocationLists> answered_for_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, bool> answers_ ABSL_GUARDED_BY(mu_);
+  CertificateAnswers<bool> answers_;
 };
 
 }  // namespace lienthong::tls

@@ -250,7 +250,7 @@ TEST_F(ClientCaTest, AnswersAreKeptBoundedAndForgottenWithTheSet) {
   EXPECT_TRUE(cas->IsCallerTrusted(other_fingerprint, "", ""));  // kept
   // A flood of distinct certificates (here distinct fingerprints: the
   // answers are keyed by them) fills the answers: all are forgotten.
-  for (size_t i = 0; i < ClientCaWatcher::kMaxAnswers; ++i) {
+  for (size_t i = 0; i < CertificateAnswers<bool>::kMaxCertificates; ++i) {
     EXPECT_TRUE(
         cas->IsCallerTrusted(absl::StrCat("flood-", i), other.cert_pem, ""));
   }
@@ -319,8 +319,13 @@ TEST_F(ClientCaTest, AClientOfAnIntermediateIsCheckedWithTheChainItSent) {
   std::unique_ptr<ClientCaWatcher> cas = Watch(root->cert_pem);
   ASSERT_NE(cas, nullptr);
   const std::string fingerprint = Fingerprint(client);
+  // A connection of the certificate that sent no chain (a resumed session
+  // may carry none) is refused; that answer is kept for its chain only, so
+  // a connection that sent the intermediate is trusted, either way round.
+  EXPECT_FALSE(cas->IsCallerTrusted(fingerprint, client.cert_pem, ""));
   EXPECT_TRUE(cas->IsCallerTrusted(fingerprint, client.cert_pem,
                                    intermediate->cert_pem));
+  EXPECT_FALSE(cas->IsCallerTrusted(fingerprint, client.cert_pem, ""));
   RewriteCaFile(ca_b_.cert_pem);
   EXPECT_FALSE(cas->IsCallerTrusted(fingerprint, client.cert_pem,
                                     intermediate->cert_pem));
