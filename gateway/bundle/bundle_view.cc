@@ -25,7 +25,10 @@ lienthong::v1::Bundle ViewOf(const internal::StoredBundle& bundle,
   const bool ended = HasEnded(bundle);
   view.set_overdue(!ended && now >= deadline);
   view.set_stop_reason(bundle.stop_reason());
-  view.set_stop_requested(StopRequested(bundle));
+  // Bundles stopped before stops were kept as requests have no request
+  // time: a stop took effect at once then.
+  view.set_stop_requested(StopRequested(bundle) ||
+                          bundle.state() == lienthong::v1::BUNDLE_STOPPED);
   for (int i = 0; i < bundle.steps_size(); ++i) {
     const internal::StoredStep& stored = bundle.steps(i);
     const auto& def = bundle.definition().steps(i);

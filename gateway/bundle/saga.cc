@@ -54,15 +54,18 @@ const std::string& BundleAgency(const StoredBundle& bundle) {
 }
 
 // RUNNING or WAITING_FOR_OFFICER by whether a step waits for an officer;
-// whether the bundle ends is Conclude's.
+// whether the bundle ends is Conclude's. With a stop asked for, a refused
+// step waits for no one (it is not sent again): the bundle runs until its
+// steps with their agencies have answered.
 void UpdateState(StoredBundle& bundle) {
   if (HasEnded(bundle)) return;
   bool refused = false;
   for (const StoredStep& step : bundle.steps()) {
     refused = refused || step.state() == lienthong::v1::STEP_REFUSED;
   }
-  bundle.set_state(refused ? lienthong::v1::BUNDLE_WAITING_FOR_OFFICER
-                           : lienthong::v1::BUNDLE_RUNNING);
+  bundle.set_state(refused && !StopRequested(bundle)
+                       ? lienthong::v1::BUNDLE_WAITING_FOR_OFFICER
+                       : lienthong::v1::BUNDLE_RUNNING);
 }
 
 // Whether some step is with its agency: sent, or waiting to be sent again
@@ -407,7 +410,9 @@ absl::Status StopBundle(StoredBundle& bundle, const std::string& reason,
   if (StopRequested(bundle)) return absl::OkStatus();
   *bundle.mutable_stop_requested() = ToProtoTime(NextChangeTime(bundle, now));
   bundle.set_stop_reason(reason);
-  // At once, or, with steps with their agencies, once they have answered.
+  // At once, or, with steps with their agencies, once they have answered;
+  // a refused step no longer waits for an officer meanwhile.
+  UpdateState(bundle);
   Conclude(bundle, now);
   return absl::OkStatus();
 }

@@ -507,7 +507,9 @@ TEST_F(OrchestratorTest, AStopAskedForHoldsTheRefusedSteps) {
   auto asked = Stop(waiting, kWithdrawn);
   ASSERT_THAT(asked, IsOk());
   EXPECT_TRUE(asked->stop_requested());
-  EXPECT_EQ(asked->state(), v1::BUNDLE_WAITING_FOR_OFFICER);
+  // The refused step waits for no one now: the bundle runs until the
+  // funeral allowance has answered.
+  EXPECT_EQ(asked->state(), v1::BUNDLE_RUNNING);
   EXPECT_THAT(Retry(*asked, "residence", {}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("a stop of the bundle was requested")));
@@ -515,7 +517,7 @@ TEST_F(OrchestratorTest, AStopAskedForHoldsTheRefusedSteps) {
   ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(again->stop_requested());
   EXPECT_EQ(again->stop_reason(), kWithdrawn);
-  EXPECT_EQ(again->state(), v1::BUNDLE_WAITING_FOR_OFFICER);
+  EXPECT_EQ(again->state(), v1::BUNDLE_RUNNING);
   EXPECT_EQ(again->progress_size(), asked->progress_size());
 
   // The funeral allowance is granted: recorded, then the bundle stops.

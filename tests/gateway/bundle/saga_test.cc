@@ -193,7 +193,8 @@ TEST(SagaStopTest, NoStepIsSentAgainWhileAStopWaits) {
 
   now += absl::Seconds(1);
   ASSERT_THAT(StopBundle(bundle, kWithdrawn, now), IsOk());
-  EXPECT_EQ(bundle.state(), v1::BUNDLE_WAITING_FOR_OFFICER);
+  // No officer can act on the refused step now.
+  EXPECT_EQ(bundle.state(), v1::BUNDLE_RUNNING);
   EXPECT_THAT(RetryStep(bundle, "residence", {}, now, Calendar()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("a stop of the bundle was requested")));
