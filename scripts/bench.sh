@@ -31,7 +31,9 @@
 # costs: lt-noaudit (auditing off) and lt-nowait (audited, but answers do
 # not wait for the record to be durable); and direct-cq, the same upstream
 # on gRPC C++'s completion-queue API instead of the callback API, to show
-# what gRPC C++ itself costs per call with either.
+# what gRPC C++ itself costs per call with either; and relay, a bare gRPC
+# C++ relay of the same call (mutual TLS in, TLS out, nothing else), the
+# floor under lt-noaudit.
 #
 # --perf PREFIX: after the rounds, one unmeasured 32-in-flight run per gateway
 # under `perf record --call-graph dwarf`, written to PREFIX.<target>.data
@@ -91,8 +93,9 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
 fi
 cmake --build "$build" -j "$(nproc)" --target lienthong-bench-upstream \
-  lienthong-loadgen lienthong-gateway lienthong-sim fdatasync_probe >&2
+  lienthong-bench-relay lienthong-loadgen lienthong-gateway lienthong-sim fdatasync_probe >&2
 upstream_bin=$build/tests/bench/lienthong-bench-upstream
+relay_bin=$build/tests/bench/lienthong-bench-relay
 loadgen_bin=$build/tests/bench/lienthong-loadgen
 gateway_bin=$build/gateway/server/lienthong-gateway
 sim_bin=$build/tests/national_sim/lienthong-sim
@@ -287,6 +290,13 @@ if [ $breakdown -eq 1 ]; then
   targets+=(direct-cq)
   port[direct-cq]=$(port_of "$(wait_line "$tmp/upstream-cq.log" 'listening on port' $cq_pid)")
   server_pid[direct-cq]=$cq_pid
+  "$relay_bin" --listen 127.0.0.1:0 --upstream "127.0.0.1:$up_port" \
+    --cert "$certs/gateway.pem" --key "$certs/gateway.key" \
+    --client-ca "$certs/ca.pem" --ca "$certs/ca.pem" > "$tmp/relay.log" 2>&1 &
+  relay_pid=$!; pids+=("$relay_pid")
+  targets+=(relay)
+  port[relay]=$(port_of "$(wait_line "$tmp/relay.log" 'listening on port' $relay_pid)")
+  server_pid[relay]=$relay_pid
   start_gateway lt-noaudit "$route4_adapter" "  disabled: true"
   targets+=(lt-noaudit); port[lt-noaudit]=$gw_port; server_pid[lt-noaudit]=$gw_pid
   start_gateway lt-nowait "$route4_adapter" "  wait_for_durable: false"
@@ -545,6 +555,28 @@ END {
     ratio = median(cpu[a32]) / median(cpu[n32])
     printf "audited CPU per call at 32 in flight: %.2fx lt-noaudit (target: at most 1.25x): %s\n", \
       ratio, (ratio <= 1.25) ? "met" : "NOT met"
+  }
+  # The targets of issue 12, and the relay floor when it ran.
+  d32 = "direct" SUBSEP 32; r32 = "relay" SUBSEP 32
+  if ((n32 in seen) && (d32 in seen)) {
+    ratio = median(cpu[n32]) / median(cpu[d32])
+    printf "lt-noaudit CPU per call at 32 in flight: %.2fx direct (target: at most 2.2x): %s\n", \
+      ratio, (ratio <= 2.2) ? "met" : "NOT met"
+  }
+  if ((r32 in seen) && (d32 in seen) && (n32 in seen))
+    printf "bare relay CPU per call at 32 in flight: %.2fx direct; lt-noaudit %.2fx the relay (+%.1f us)\n", \
+      median(cpu[r32]) / median(cpu[d32]), median(cpu[n32]) / median(cpu[r32]), median(cpu[n32]) - median(cpu[r32])
+  g32 = "c06-gw" SUBSEP 32
+  if ((g32 in seen) && (a32 in seen)) {
+    ratio = median(cpu[g32]) / median(cpu[a32])
+    printf "c06-gw CPU per call at 32 in flight: %.2fx the audited route (target: at most 1.15x): %s\n", \
+      ratio, (ratio <= 1.15) ? "met" : "NOT met"
+  }
+  x32 = "nginx" SUBSEP 32
+  if ((x32 in seen) && (a32 in seen)) {
+    ratio = median(cps[a32]) / median(cps[x32])
+    printf "audited calls/s at 32 in flight: %.2fx nginx'"'"'s (target: at least 1x): %s\n", \
+      ratio, (ratio >= 1) ? "met" : "NOT met"
   }
   if (("c06-soap" SUBSEP 1) in seen) printf "* c06-soap latency is h2load'"'"'s mean, not a median.\n"
 }' "$results"
