@@ -102,17 +102,23 @@ absl::Status CheckSameCitizen(const lienthong::v1::Citizen& citizen,
   return absl::OkStatus();
 }
 
-// Only MATCH or NO_MATCH may reach the caller (identity.proto). proto3 keeps
-// a value this gateway does not know, such as the retired NOT_FOUND (3) that
-// would tell "no such ID" from "wrong name" and let a caller probe IDs;
-// RESULT_UNSPECIFIED says nothing. The value is for the operator only: in the
-// caller's message it would give the probe away. Not retriable: asking again
-// gets the same answer.
+// Only MATCH or NO_MATCH may reach the caller (identity.proto): telling "no
+// such ID" from "wrong name" would let a caller probe IDs. An upstream that
+// says there is no such citizen (NOT_FOUND, as a status or as the retired
+// result value 3 an older peer may still send) is therefore answered
+// NO_MATCH, which is what it means to the caller. RESULT_UNSPECIFIED or any
+// other value says nothing: refused, not retried (asking again gets the same
+// answer), its value for the operator only.
+constexpr int kRetiredNotFound = 3;
+
 absl::Status CheckVerifyResult(
-    const lienthong::v1::VerifyIdentityResponse& response) {
-  switch (response.result()) {
+    lienthong::v1::VerifyIdentityResponse& response) {
+  switch (static_cast<int>(response.result())) {
     case lienthong::v1::VerifyIdentityResponse::MATCH:
     case lienthong::v1::VerifyIdentityResponse::NO_MATCH:
+      return absl::OkStatus();
+    case kRetiredNotFound:
+      response.set_result(lienthong::v1::VerifyIdentityResponse::NO_MATCH);
       return absl::OkStatus();
     default:
       log::Warning(
@@ -156,11 +162,20 @@ class GrpcUpstreamAdapter final : public Adapter,
               Callback<lienthong::v1::VerifyIdentityResponse> done) override {
     auto* call = new Call<lienthong::v1::VerifyIdentityRequest, lienthong::v1::VerifyIdentityResponse>();
     call->request = request;
+    call->request.DiscardUnknownFields();
     call->done = std::move(done);
     call->context.set_deadline(absl::ToChronoTime(context.deadline));
     identity_->async()->VerifyIdentity(
         &call->context, &call->request, &call->response, [call](grpc::Status s) {
           std::unique_ptr<Call<lienthong::v1::VerifyIdentityRequest, lienthong::v1::VerifyIdentityResponse>> owned(call);
+          if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+            owned->response.Clear();
+            owned->response.set_result(
+                lienthong::v1::VerifyIdentityResponse::NO_MATCH);
+            std::move(owned->done)(Reply<lienthong::v1::VerifyIdentityResponse>{
+                std::move(owned->response), std::string()});
+            return;
+          }
           if (!s.ok()) {
             std::move(owned->done)(Relay(s));
             return;
@@ -184,6 +199,10 @@ class GrpcUpstreamAdapter final : public Adapter,
               Callback<lienthong::v1::Citizen> done) override {
     auto* call = new Call<lienthong::v1::LookupCitizenRequest, lienthong::v1::Citizen>();
     call->request = request;
+    // Only what the gateway checked goes on: fields of the caller's request
+    // it does not know (proto3 keeps them) could mean something to a newer
+    // upstream that no policy here has seen.
+    call->request.DiscardUnknownFields();
     // The answer is checked by the field that names the citizen
     // (CheckSameCitizen), which the caller's mask may leave out: it is asked
     // for too, and the server trims the reply to the caller's mask. An empty

@@ -85,6 +85,10 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
     absl::MutexLock lock(&mu_);
     return last_lookup_;
   }
+  VerifyIdentityRequest last_verify() const {
+    absl::MutexLock lock(&mu_);
+    return last_verify_;
+  }
   std::string last_caller() const {
     absl::MutexLock lock(&mu_);
     return last_caller_;
@@ -125,6 +129,10 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
   grpc::Status VerifyIdentity(grpc::ServerContext* ctx,
                               const VerifyIdentityRequest* request,
                               VerifyIdentityResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      last_verify_ = *request;
+    }
     Answer answer = Next(ctx);
     if (!answer.status.ok()) return answer.status;
     // proto3 keeps any value, as a newer or hostile upstream may send.
@@ -162,6 +170,7 @@ class ScriptedUpstream final : public lienthong::v1::PopulationService::Service,
   std::deque<Answer> script_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   LookupCitizenRequest last_lookup_ ABSL_GUARDED_BY(mu_);
+  VerifyIdentityRequest last_verify_ ABSL_GUARDED_BY(mu_);
   std::string last_caller_ ABSL_GUARDED_BY(mu_);
   absl::Duration last_time_left_ ABSL_GUARDED_BY(mu_);
 };
@@ -541,27 +550,49 @@ TEST_F(GrpcUpstreamTest, AMaskedLookupAlsoAsksForTheFieldNamingTheCitizen) {
   }
 }
 
-// A verification answers MATCH or NO_MATCH only: an unknown value (3 was
-// NOT_FOUND, which gave probes away) or RESULT_UNSPECIFIED is refused, not
-// retried.
+// A verification answers MATCH or NO_MATCH only: "no such citizen" (the
+// retired result 3, or the status NOT_FOUND) is NO_MATCH, as telling it from
+// a wrong name would let a caller probe IDs; RESULT_UNSPECIFIED or an unknown
+// value is refused, not retried. Other failures keep their mapping.
 TEST_F(GrpcUpstreamTest, OnlyMatchOrNoMatchIsRelayed) {
   struct Case {
+    const char* name;
+    Answer answer;
+    absl::StatusCode code;  // kOk: answered with `result`
     int result;
-    bool relayed;
+  };
+  auto result = [](int value) {
+    Answer answer;
+    answer.result = value;
+    return answer;
+  };
+  auto failure = [](grpc::StatusCode code) {
+    Answer answer;
+    answer.status = grpc::Status(code, "033085012345 is not in our records");
+    return answer;
   };
   const Case kCases[] = {
-      {VerifyIdentityResponse::MATCH, true},
-      {VerifyIdentityResponse::NO_MATCH, true},
-      {3, false},
-      {VerifyIdentityResponse::RESULT_UNSPECIFIED, false},
+      {"MATCH", result(VerifyIdentityResponse::MATCH), absl::StatusCode::kOk,
+       VerifyIdentityResponse::MATCH},
+      {"NO_MATCH", result(VerifyIdentityResponse::NO_MATCH),
+       absl::StatusCode::kOk, VerifyIdentityResponse::NO_MATCH},
+      {"retired NOT_FOUND result", result(3), absl::StatusCode::kOk,
+       VerifyIdentityResponse::NO_MATCH},
+      {"NOT_FOUND status", failure(grpc::StatusCode::NOT_FOUND),
+       absl::StatusCode::kOk, VerifyIdentityResponse::NO_MATCH},
+      {"RESULT_UNSPECIFIED", result(VerifyIdentityResponse::RESULT_UNSPECIFIED),
+       absl::StatusCode::kUnavailable, 0},
+      {"unknown result", result(7), absl::StatusCode::kUnavailable, 0},
+      {"INVALID_ARGUMENT status", failure(grpc::StatusCode::INVALID_ARGUMENT),
+       absl::StatusCode::kInvalidArgument, 0},
+      {"INTERNAL status", failure(grpc::StatusCode::INTERNAL),
+       absl::StatusCode::kUnavailable, 0},
   };
   auto adapter = CreateOrDie();
   ASSERT_NE(adapter, nullptr);
   for (const Case& c : kCases) {
-    SCOPED_TRACE(c.result);
-    Answer answer;
-    answer.result = c.result;
-    upstream_.Script({answer});
+    SCOPED_TRACE(c.name);
+    upstream_.Script({c.answer});
     VerifyIdentityRequest request;
     request.set_citizen_id(kCitizenId);
     request.set_full_name("Nguyễn Văn An");
@@ -569,16 +600,61 @@ TEST_F(GrpcUpstreamTest, OnlyMatchOrNoMatchIsRelayed) {
     adapter->identity()->Verify(request, WithDeadline(absl::Seconds(10)),
                                 verify.Done());
     auto& reply = verify.Wait();
-    if (c.relayed) {
+    if (c.code == absl::StatusCode::kOk) {
       ASSERT_THAT(reply, IsOk());
       EXPECT_EQ(reply->value.result(), c.result);
       continue;
     }
-    EXPECT_THAT(reply,
-                StatusIs(absl::StatusCode::kUnavailable,
-                         HasSubstr("answered an unknown verification result")));
+    EXPECT_THAT(reply, StatusIs(c.code, Not(HasSubstr("033085012345"))));
     EXPECT_FALSE(IsRetriable(reply.status()));
+    if (c.answer.status.ok()) {
+      EXPECT_THAT(reply.status().message(),
+                  HasSubstr("answered an unknown verification result"));
+    }
   }
+}
+
+// Fields of the caller's request the gateway does not know (proto3 keeps
+// them, nested ones too) are not passed on: a newer upstream could read
+// them as fields no policy here has checked.
+TEST_F(GrpcUpstreamTest, UnknownRequestFieldsAreNotPassedOn) {
+  auto adapter = CreateOrDie();
+  ASSERT_NE(adapter, nullptr);
+  auto smuggle = [](google::protobuf::Message& message) {
+    message.GetReflection()->MutableUnknownFields(&message)->AddLengthDelimited(
+        99, std::string(1000, 'x'));
+  };
+
+  LookupCitizenRequest lookup = Lookup();
+  smuggle(lookup);
+  smuggle(*lookup.mutable_officer());
+  Result<Citizen> looked_up;
+  adapter->population()->Lookup(lookup, WithDeadline(absl::Seconds(10)),
+                                looked_up.Done());
+  ASSERT_THAT(looked_up.Wait(), IsOk());
+  const LookupCitizenRequest sent = upstream_.last_lookup();
+  EXPECT_EQ(sent.citizen_id(), lookup.citizen_id());
+  EXPECT_EQ(sent.officer().citizen_id(), lookup.officer().citizen_id());
+  EXPECT_EQ(sent.GetReflection()->GetUnknownFields(sent).field_count(), 0);
+  EXPECT_EQ(sent.officer()
+                .GetReflection()
+                ->GetUnknownFields(sent.officer())
+                .field_count(),
+            0);
+
+  VerifyIdentityRequest verify;
+  verify.set_citizen_id(kCitizenId);
+  verify.set_full_name("Nguyễn Văn An");
+  smuggle(verify);
+  Result<VerifyIdentityResponse> verified;
+  adapter->identity()->Verify(verify, WithDeadline(absl::Seconds(10)),
+                              verified.Done());
+  ASSERT_THAT(verified.Wait(), IsOk());
+  const VerifyIdentityRequest verify_sent = upstream_.last_verify();
+  EXPECT_EQ(verify_sent.full_name(), "Nguyễn Văn An");
+  EXPECT_EQ(
+      verify_sent.GetReflection()->GetUnknownFields(verify_sent).field_count(),
+      0);
 }
 
 TEST_F(GrpcUpstreamTest, BadConfigsAreRefusedNamingTheField) {
