@@ -11,6 +11,7 @@
 #include "adapters/vneid_identity/json_object.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/citizen_id.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace lienthong::adapters::vneid {
@@ -229,13 +230,9 @@ absl::Status ReadIdentity(const JsonObject& claims, absl::Time now,
     LIENTHONG_ASSIGN_OR_RETURN(name, StringClaim(claims, "HoVaTen"));
   }
   if (name.has_value()) {
-    if (name->size() > 400) {
-      return IdentityRefused("name longer than 400 bytes");
-    }
-    for (char c : *name) {
-      if (static_cast<unsigned char>(c) < 0x20) {
-        return IdentityRefused("name holds control characters");
-      }
+    // The gateway's one text rule: UTF-8, bounded, no C0 control or DEL.
+    if (absl::Status text = validation::ValidateText(*name, 400); !text.ok()) {
+      return IdentityRefused(absl::StrCat("name ", text.message()));
     }
     out.set_full_name(*name);
   }
