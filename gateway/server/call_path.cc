@@ -134,6 +134,13 @@ void Services::AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
       metrics_ == nullptr ? nullptr : &metrics_->metadata_dropped);
 }
 
+std::string Services::ReplyReference(absl::string_view value) const {
+  if (value.empty() || IsSafeMetadataValue(value)) return std::string(value);
+  if (metrics_ != nullptr)
+    metrics_->metadata_dropped.WithLabels({"reference"}).Increment();
+  return std::string();
+}
+
 void Services::Complete(
     const CallRecord& call, const absl::Status& status,
     absl::AnyInvocable<void(absl::Status) &&> release) const {

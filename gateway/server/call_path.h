@@ -134,6 +134,12 @@ class Services {
   void AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
                   absl::string_view value) const;
 
+  // A national system's reference for a reply's `reference` field: `value`
+  // when it passes the metadata rule (IsSafeMetadataValue), else empty and
+  // counted (key "reference"). Another system's text could hold anything,
+  // personal data included.
+  std::string ReplyReference(absl::string_view value) const;
+
   // Ends a call: queues its audit record and releases the answer with
   // `status` — once the record is durable when so configured; if it cannot
   // be written the answer is withheld (UNAVAILABLE) — then writes its

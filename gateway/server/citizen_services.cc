@@ -108,12 +108,12 @@ class IdentityServiceImpl final
             adapters::Callback<lienthong::v1::VerifyIdentityResponse> done) {
           route.identity->Verify(*request, context, std::move(done));
         },
-        [response](
+        [services = services_, response](
             adapters::Reply<lienthong::v1::VerifyIdentityResponse> reply) {
           *response = std::move(reply.value);
-          if (response->reference().empty()) {
-            response->set_reference(reply.reference);
-          }
+          response->set_reference(services->ReplyReference(
+              response->reference().empty() ? reply.reference
+                                            : response->reference()));
         });
   }
 
@@ -267,7 +267,7 @@ class RecordServiceImpl final
                 adapters::Callback<adapters::RecordReply> done) {
           route.records->Fetch(*fetch, context, std::move(done));
         },
-        [response, fetch, granted = std::move(granted),
+        [services = services_, response, fetch, granted = std::move(granted),
          source =
              std::move(source)](adapters::Reply<adapters::RecordReply> reply) {
           response->set_record_type(fetch->record_type);
@@ -278,7 +278,7 @@ class RecordServiceImpl final
             field->set_value(std::move(value));
           }
           response->set_source_system(source);
-          response->set_reference(std::move(reply.reference));
+          response->set_reference(services->ReplyReference(reply.reference));
         });
   }
 

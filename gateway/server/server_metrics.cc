@@ -26,7 +26,8 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry)
       metadata_dropped(registry.AddCounter(
           "lienthong_metadata_values_dropped_total",
           "Values from national systems or callers not sent in gRPC metadata "
-          "because they are not [A-Za-z0-9._:-]{1,128}, by metadata key.",
+          "(or, key \"reference\", as a reply's reference) because they are "
+          "not [A-Za-z0-9._:-]{1,128}, by metadata key.",
           {"key"})) {}
 
 }  // namespace lienthong::server

@@ -21,6 +21,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
+#include "lienthong/v1/identity.grpc.pb.h"
 #include "lienthong/v1/population.grpc.pb.h"
 #include "tests/integration/gateway_env.h"      // UseTestListener
 #include "tests/integration/gateway_process.h"  // ClientChannel
@@ -34,6 +35,8 @@ namespace {
 using ::lienthong::testing::IsOk;
 using ::lienthong::v1::Citizen;
 using ::lienthong::v1::LookupCitizenRequest;
+using ::lienthong::v1::VerifyIdentityRequest;
+using ::lienthong::v1::VerifyIdentityResponse;
 using ::testing::HasSubstr;
 
 constexpr char kCitizenId[] = "033085012345";
@@ -49,10 +52,24 @@ struct Answer {
 };
 
 class FakeAdapter final : public adapters::Adapter,
+                          public adapters::IdentityAdapter,
                           public adapters::PopulationAdapter {
  public:
   explicit FakeAdapter(Answer* answer) : answer_(answer) {}
+  adapters::IdentityAdapter* identity() override { return this; }
   adapters::PopulationAdapter* population() override { return this; }
+
+  // The reference in the answer's body, as a gRPC upstream sends it.
+  void Verify(const VerifyIdentityRequest& request,
+              const adapters::CallContext& context,
+              adapters::Callback<VerifyIdentityResponse> done) override {
+    absl::MutexLock lock(&answer_->mu);
+    VerifyIdentityResponse response;
+    response.set_result(VerifyIdentityResponse::MATCH);
+    response.set_reference(answer_->reference);
+    std::move(done)(
+        adapters::Reply<VerifyIdentityResponse>{response, std::string()});
+  }
 
   void Lookup(const LookupCitizenRequest& request,
               const adapters::CallContext& context,
@@ -100,9 +117,14 @@ lienthong::config::v1::GatewayConfig Config() {
   route->set_method("lienthong.v1.PopulationService/LookupCitizen");
   route->set_adapter("national");
   route->set_timeout_ms(2000);
+  auto* verify = config.add_routes();
+  verify->set_method("lienthong.v1.IdentityService/VerifyIdentity");
+  verify->set_adapter("national");
+  verify->set_timeout_ms(2000);
   auto* client = config.add_clients();
   client->set_id(kClient);
   client->add_methods("lienthong.v1.PopulationService/LookupCitizen");
+  client->add_methods("lienthong.v1.IdentityService/VerifyIdentity");
   auto* grant = client->add_grants();
   grant->add_purposes("*");
   grant->add_fields("name");
@@ -197,6 +219,42 @@ TEST_F(OutboundValuesTest, AReferenceThatIsNoLegalHeaderValueIsDroppedAndCounted
   Script(std::string(128, 'A'));
   ASSERT_TRUE(Lookup(GoodLookup(), &reference).ok());
   EXPECT_EQ(reference, std::string(128, 'A'));
+}
+
+// A reference in an answer's body follows the same rule: it could hold
+// anything another system put there, personal data included.
+TEST_F(OutboundValuesTest, AReferenceInTheAnswersBodyFollowsTheSameRule) {
+  auto verify = [&](VerifyIdentityResponse* response) {
+    VerifyIdentityRequest request;
+    request.set_citizen_id(kCitizenId);
+    request.set_full_name("Nguyễn Văn An");
+    *request.mutable_officer() = ::lienthong::testing::TestOfficer();
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return lienthong::v1::IdentityService::NewStub(
+               ::lienthong::testing::ClientChannel(server_->port(),
+                                                   "dossier-system"))
+        ->VerifyIdentity(&context, request, response);
+  };
+  int dropped = 0;
+  for (const std::string& bad :
+       {std::string("NOT_FOUND 033085012345"), std::string("Nguyễn Văn An"),
+        std::string(129, 'A')}) {
+    Script(bad);
+    VerifyIdentityResponse response;
+    grpc::Status status = verify(&response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.result(), VerifyIdentityResponse::MATCH);
+    EXPECT_EQ(response.reference(), "");
+    EXPECT_THAT(Metrics(), HasSubstr(absl::StrCat(
+                               "lienthong_metadata_values_dropped_total{key="
+                               "\"reference\"} ",
+                               ++dropped)));
+  }
+  Script("VNEID-REF-7");
+  VerifyIdentityResponse response;
+  ASSERT_TRUE(verify(&response).ok());
+  EXPECT_EQ(response.reference(), "VNEID-REF-7");
 }
 
 TEST_F(OutboundValuesTest, NoStatusMessageExceedsItsBound) {

@@ -75,7 +75,16 @@ class FakeRecords final : public adapters::Adapter,
                     {"status", "active"},
                     {"address", ""},  // the system left it empty
                     {"legal_representative", "Trần Thị Bình"}};
-    std::move(done)(adapters::Reply<adapters::RecordReply>{reply, "DKKD-7"});
+    std::move(done)(adapters::Reply<adapters::RecordReply>{reply, reference()});
+  }
+
+  void set_reference(std::string reference) {
+    absl::MutexLock lock(&mu_);
+    reference_ = std::move(reference);
+  }
+  std::string reference() const {
+    absl::MutexLock lock(&mu_);
+    return reference_;
   }
 
   void Fail(absl::Status status) {
@@ -102,6 +111,7 @@ class FakeRecords final : public adapters::Adapter,
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   adapters::RecordRequest last_ ABSL_GUARDED_BY(mu_);
   std::string last_caller_ ABSL_GUARDED_BY(mu_);
+  std::string reference_ ABSL_GUARDED_BY(mu_) = "DKKD-7";
 };
 
 adapters::RecordType Enterprise() {
@@ -230,6 +240,31 @@ TEST_F(RecordServiceTest, ARecordComesFromItsTypesAdapterCutToTheGrant) {
   ASSERT_TRUE(Get("dossier-system", one, &record).ok());
   ASSERT_EQ(record.fields_size(), 1);
   EXPECT_EQ(record.fields(0).name(), "legal_representative");
+}
+
+// The system's reference reaches the caller only when it is a plain token
+// ([A-Za-z0-9._:-]{1,128}): a reference pointer aimed at a person's field,
+// or a system putting text there, must not hand the caller what its grant
+// withholds. The record itself still comes; the drop is counted.
+TEST_F(RecordServiceTest, AReferenceThatIsNoPlainTokenIsDropped) {
+  int dropped = 0;
+  for (const std::string& bad :
+       {std::string("Trần Thị Bình"), std::string("033085012345 Tran Thi Binh"),
+        std::string(129, 'R')}) {
+    registry().set_reference(bad);
+    Record record;
+    ASSERT_TRUE(Get("dossier-system", Good(), &record).ok());
+    EXPECT_EQ(record.reference(), "");
+    EXPECT_EQ(record.fields_size(), 2);
+    EXPECT_THAT(server_->metrics_registry().Render(),
+                HasSubstr(absl::StrCat("lienthong_metadata_values_dropped_"
+                                       "total{key=\"reference\"} ",
+                                       ++dropped)));
+  }
+  registry().set_reference("DKKD:2026.12-06_7");
+  Record record;
+  ASSERT_TRUE(Get("dossier-system", Good(), &record).ok());
+  EXPECT_EQ(record.reference(), "DKKD:2026.12-06_7");
 }
 
 // A record lookup involves no citizen: its access line says so with an
