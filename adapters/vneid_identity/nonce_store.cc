@@ -18,8 +18,7 @@ std::string Digest(absl::string_view nonce) {
 }  // namespace
 
 std::shared_ptr<NonceStore> NonceStore::Shared(const std::string& issuer,
-                                               const std::string& client_id,
-                                               size_t capacity) {
+                                               const std::string& client_id) {
   static absl::Mutex mu(absl::kConstInit);
   static auto* stores ABSL_GUARDED_BY(mu) =
       new absl::flat_hash_map<std::string, std::weak_ptr<NonceStore>>();
@@ -36,23 +35,10 @@ std::shared_ptr<NonceStore> NonceStore::Shared(const std::string& issuer,
   std::weak_ptr<NonceStore>& slot = (*stores)[key];
   std::shared_ptr<NonceStore> store = slot.lock();
   if (store == nullptr) {
-    store = std::make_shared<NonceStore>(capacity);
+    store = std::make_shared<NonceStore>();
     slot = store;
-  } else {
-    store->Resize(capacity);  // the adapter it replaces shares the change
   }
   return store;
-}
-
-void NonceStore::Resize(size_t capacity) {
-  absl::MutexLock lock(&mu_);
-  capacity_ = capacity;
-  // Every digest in used_ is in expiry_ once, and the reverse (Use,
-  // ForgetExpired): the top is the soonest to expire.
-  while (used_.size() > capacity_ && !expiry_.empty()) {
-    used_.erase(expiry_.top().second);
-    expiry_.pop();
-  }
 }
 
 void NonceStore::ForgetExpired(absl::Time now) {
@@ -65,14 +51,14 @@ void NonceStore::ForgetExpired(absl::Time now) {
 }
 
 absl::Status NonceStore::Use(absl::string_view nonce, absl::Time forget_after,
-                             absl::Time now) {
+                             absl::Time now, size_t capacity) {
   std::string digest = Digest(nonce);
   absl::MutexLock lock(&mu_);
   ForgetExpired(now);
   if (used_.contains(digest)) {
     return absl::UnauthenticatedError("nonce already used");
   }
-  if (used_.size() >= capacity_) {
+  if (used_.size() >= capacity) {
     return absl::ResourceExhaustedError(
         "too many recent VNeID sign-ins remembered; try again later");
   }

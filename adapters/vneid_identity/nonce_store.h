@@ -26,34 +26,29 @@ namespace lienthong::adapters::vneid {
 
 class NonceStore {
  public:
-  // Remembers at most `capacity` unexpired nonces. REQUIRES: capacity > 0.
-  explicit NonceStore(size_t capacity) : capacity_(capacity) {}
-
   // Marks `nonce` used until `forget_after` (the token's expiry plus the
   // clock skew), first forgetting the nonces whose time has passed at `now`.
   // Returns OK the first time; UNAUTHENTICATED "nonce already used" while it
   // is remembered; RESOURCE_EXHAUSTED when `capacity` unexpired nonces are
-  // held already. Thread-safe.
+  // held already. The capacity is the calling adapter's: a nonce is never
+  // forgotten before its token expires, so a smaller capacity than the
+  // store holds (a reload lowered it) refuses sign-ins until enough expire.
+  // Thread-safe. REQUIRES: capacity > 0.
   absl::Status Use(absl::string_view nonce, absl::Time forget_after,
-                   absl::Time now);
+                   absl::Time now, size_t capacity);
 
   // Unexpired nonces held. Thread-safe.
   size_t size() const;
 
-  // Holds at most `capacity` nonces from now on. Shrinking below the
-  // number held forgets those whose tokens expire soonest, which are the
-  // ones used longest ago. Thread-safe. REQUIRES: capacity > 0.
-  void Resize(size_t capacity);
-
   // The store of the sign-ins to `issuer` for `client_id`: the one a live
-  // adapter already holds, resized to `capacity`, else a new one. A reload
-  // rebuilds the adapters while the old ones still serve, so the nonces
-  // used before it stay used after it, whatever it does to the capacity:
-  // a new store would forget them and let their responses be replayed.
-  // Thread-safe. REQUIRES: capacity > 0.
+  // adapter already holds, else a new one. A reload rebuilds the adapters
+  // while the old ones still serve, so the nonces used before it stay used
+  // after it: a new store would forget them and let their responses be
+  // replayed. Getting it changes nothing, so a reload that fails after
+  // building the new adapter leaves the running one as it was.
+  // Thread-safe.
   static std::shared_ptr<NonceStore> Shared(const std::string& issuer,
-                                            const std::string& client_id,
-                                            size_t capacity);
+                                            const std::string& client_id);
 
  private:
   using Entry = std::pair<absl::Time, std::string>;  // forget_after, digest
@@ -66,7 +61,6 @@ class NonceStore {
   void ForgetExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  size_t capacity_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
   // The soonest to forget on top.
   std::priority_queue<Entry, std::vector<Entry>, Later> expiry_

@@ -62,8 +62,7 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
         http_(http),
         clock_(clock),
         jwks_(JwksOptions(settings_), http, clock),
-        nonces_(NonceStore::Shared(settings_.issuer, settings_.client_id,
-                                   settings_.max_remembered_nonces)) {}
+        nonces_(NonceStore::Shared(settings_.issuer, settings_.client_id)) {}
 
   CitizenSignInAdapter* sign_in() override { return this; }
 
@@ -171,9 +170,9 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
       call->Fail(citizen.status());
       return;
     }
-    if (absl::Status fresh =
-            nonces_->Use(call->request.nonce(),
-                         citizen->expires_at + settings_.clock_skew, want.now);
+    if (absl::Status fresh = nonces_->Use(
+            call->request.nonce(), citizen->expires_at + settings_.clock_skew,
+            want.now, settings_.max_remembered_nonces);
         !fresh.ok()) {
       call->Fail(std::move(fresh));
       return;

@@ -13,8 +13,9 @@
 //  4. remembers the nonce until the token expires and refuses it again.
 //
 // The used nonces outlive a config reload: the new instance takes over the
-// store of the one it replaces (same issuer and client), resized to its
-// max_remembered_nonces (NonceStore::Shared). The keys are fetched afresh
+// store of the one it replaces (same issuer and client), each instance
+// bounding it by its own max_remembered_nonces (NonceStore::Shared); a
+// reload that fails leaves the store as it was. The keys are fetched afresh
 // by each instance. A restart forgets the nonces, and replicas do not share
 // them; a replay across that boundary still needs a fresh code for the same
 // nonce from VNeID, which binds each code to the client and redirect URI

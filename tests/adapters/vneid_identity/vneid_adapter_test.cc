@@ -283,7 +283,7 @@ TEST_F(VneidAdapterTest, ANonceStaysUsedWhenAReloadChangesTheNonceCapacity) {
   const std::string nonce = "resized-nonce-0123456789";
   ASSERT_THAT(SignIn(Request(Code(nonce), nonce)).status(), IsOk());
   // The reload lowers max_remembered_nonces (default 1000000): the store
-  // is resized, not replaced by an empty one.
+  // is kept, not replaced by an empty one.
   VneidOidcConfig config = Config();
   config.set_max_remembered_nonces(5);
   MakeAdapter(config);
@@ -295,6 +295,25 @@ TEST_F(VneidAdapterTest, ANonceStaysUsedWhenAReloadChangesTheNonceCapacity) {
   MakeAdapter(config);
   EXPECT_THAT(
       SignIn(Request(Code(nonce), nonce)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
+}
+
+// A reload that fails after building the new adapter (a later adapter's
+// file unreadable, a bad route) throws it away and keeps the running one:
+// building it must not have changed what the running one does.
+TEST_F(VneidAdapterTest, AnAdapterThrownAwayChangesNothingForTheRunningOne) {
+  const std::string first = "kept-nonce-0123456789";
+  ASSERT_THAT(SignIn(Request(Code(first), first)).status(), IsOk());
+  VneidOidcConfig small = Config();
+  small.set_max_remembered_nonces(1);
+  {
+    auto thrown_away = CreateVneidOidcAdapter(small, http_.get(), clock_.get());
+    ASSERT_THAT(thrown_away.status(), IsOk());
+  }
+  const std::string second = "fresh-nonce-0123456789";
+  EXPECT_THAT(SignIn(Request(Code(second), second)).status(), IsOk());
+  EXPECT_THAT(
+      SignIn(Request(Code(first), first)).status(),
       StatusIs(absl::StatusCode::kUnauthenticated, "nonce already used"));
 }
 
