@@ -266,13 +266,17 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
                                   response->Header("retry-after"));
     if (!record.ok() && record.status().code() == absl::StatusCode::kUnavailable) {
       // What was wrong, for operators: never values from the reply.
+      absl::optional<absl::Cord> field =
+          record.status().GetPayload(kFieldProblemPayload);
       log::Warning("unusable reply",
                    {{"system", instance_},
                     {"record_type", type.declaration.name},
                     {"trace_id", trace},
                     {"http_status", absl::StrCat(response->status)},
                     {"bytes", absl::StrCat(response->body.size())},
-                    {"problem", record.status().message()}});
+                    {"problem", field.has_value()
+                                    ? std::string(*field)
+                                    : std::string(record.status().message())}});
     }
     return record;
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/common/retriable.h"
 #include "google/protobuf/util/json_util.h"
@@ -112,9 +113,12 @@ absl::StatusOr<Reply<RecordReply>> ReadRecordReply(
     if (at == nullptr) continue;
     absl::StatusOr<std::optional<std::string>> text = ScalarText(*at);
     if (!text.ok()) {
-      return Malformed(rules, absl::StrCat("field '", name, "' (",
-                                           pointer.text(), ") as ",
-                                           text.status().message()));
+      absl::Status status = Malformed(rules, "an unreadable field");
+      status.SetPayload(
+          kFieldProblemPayload,
+          absl::Cord(absl::StrCat("field '", name, "' (", pointer.text(),
+                                  ") as ", text.status().message())));
+      return status;
     }
     if (text->has_value()) {
       reply.value.fields.emplace_back(name, **std::move(text));

@@ -38,6 +38,13 @@ struct ReplyRules {
   size_t max_bytes = 1 << 20;
 };
 
+// The payload of a status ReadRecordReply fails with for a field it cannot
+// read: which field, at which pointer, and how, for the operator's log. The
+// message does not say: the field may be one the caller's grant withholds,
+// and the caller would learn it is there and its shape.
+inline constexpr char kFieldProblemPayload[] =
+    "type.lienthong.local/ministry-rest-json.field-problem";
+
 // Returns the record in `body` (an HTTP `status` reply) read by `rules`:
 // the fields found, in the rules' order. Fails with NOT_FOUND when the
 // rules say there is no such record; UNAVAILABLE marked retriable for HTTP
@@ -47,7 +54,8 @@ struct ReplyRules {
 // `success_equals` (the not-found rule is applied first), or a field (or
 // the reference) that is an object or an array. Messages name the record
 // type, the HTTP status or the pointer, never a value, except a failing
-// result code that is a short token (see SuccessRule). Thread-safe.
+// result code that is a short token (see SuccessRule); a field's problem
+// is named only in kFieldProblemPayload. Thread-safe.
 absl::StatusOr<Reply<RecordReply>> ReadRecordReply(const ReplyRules& rules,
                                                    long status,
                                                    absl::string_view body,
