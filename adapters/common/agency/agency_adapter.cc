@@ -36,8 +36,9 @@ bool IsHeaderSafe(absl::string_view value) {
   return true;
 }
 
-// Longest output taken from an agency's answer, in bytes.
-constexpr size_t kMaxOutputBytes = 256;
+// Longest output taken from an agency's answer, in bytes: what the later
+// steps that are sent it take (a certificate number, an ID).
+constexpr size_t kMaxOutputBytes = 64;
 
 class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
  public:
@@ -124,6 +125,23 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     return json;
   }
 
+  // An answer that says `op` was applied but whose results cannot be used
+  // (`what`: one missing, not text, not an ID). Sending the same key again
+  // gets the same answer, so this is no failure to retry (a stop could never
+  // take effect while the step ran): the step is refused, waiting for an
+  // officer, with a reason that says the agency may have applied it. The
+  // reason names the result, never its value.
+  Reply<StepOutcome> Unusable(const AgencyOperation& op,
+                              absl::string_view what) const {
+    Reply<StepOutcome> reply;
+    reply.value.kind = StepOutcome::Kind::kRefused;
+    reply.value.reason = absl::StrCat(
+        "agency '", agency_, "' applied ", op.info.name, " but ", what,
+        ". Lienthong cannot use its answer: check with the agency before a "
+        "retry, which is a new request");
+    return reply;
+  }
+
   absl::StatusOr<Reply<StepOutcome>> Outcome(
       const AgencyOperation& op, absl::StatusOr<HttpResponse> response) const {
     if (!response.ok()) return TransportError(response.status());
@@ -141,16 +159,15 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     for (const auto& [output, member] : op.output_members) {
       std::optional<std::string> value = DataText(answer->data, member);
       if (!value.has_value()) {
-        return absl::InternalError(
-            absl::StrCat("agency '", agency_, "' applied ", op.info.name,
-                         " but its answer lacks ", member));
+        return Unusable(op, absl::StrCat("its answer lacks ", member));
       }
-      // A number or reference, shown to officers and passed to later steps.
+      // A number or reference, shown to officers and passed to later steps
+      // (which take at most kMaxOutputBytes).
       if (absl::Status text = validation::ValidateText(*value, kMaxOutputBytes);
           !text.ok()) {
-        return absl::InternalError(absl::StrCat(
-            "agency '", agency_, "' applied ", op.info.name, " but its ",
-            member, " is not usable text: ", text.message()));
+        return Unusable(op,
+                        absl::StrCat("its ", member,
+                                     " is not usable text: ", text.message()));
       }
       // A citizen's ID (the child's, sent by later steps and hashed in
       // the audit): an ID, not a JSON number that lost its leading 0, and a
@@ -165,9 +182,9 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
                       "number")
                 : validation::ValidateCitizenId(*value, nullptr, absl::Now());
         if (!id.ok()) {
-          return absl::InternalError(absl::StrCat(
-              "agency '", agency_, "' applied ", op.info.name, " but its ",
-              member, " is not a citizen's ID: ", id.message()));
+          return Unusable(
+              op, absl::StrCat("its ", member,
+                               " is not a citizen's ID: ", id.message()));
         }
       }
       reply.value.outputs[output] = *std::move(value);
