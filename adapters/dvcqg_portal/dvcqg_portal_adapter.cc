@@ -446,10 +446,18 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
         });
   }
 
+  // Sends the registration under `key`, as new or as an update. "Already
+  // exists" (-1) to it turns it into an update under `key`-u, once: to a
+  // create it means the lookup missed the dossier; to an update, that a
+  // portal keeping answers by key replayed what it answered an earlier
+  // create under `key`. An update under `key` itself stays as it is: after
+  // a create under `key` that succeeded, such a portal replays that success
+  // and applies nothing twice.
   static void SendRegistration(std::shared_ptr<Core> core,
                                DossierStatusUpdate update, bool is_updating,
                                std::string key, absl::Time deadline,
-                               Callback<PortalOutcome> done) {
+                               Callback<PortalOutcome> done,
+                               bool fallback = false) {
     absl::StatusOr<wire::DossierSyncRequest> request =
         BuildDossierSync(update, is_updating, core->madonvi());
     if (!request.ok()) {
@@ -458,20 +466,20 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
     }
     core->Call(std::make_shared<wire::DossierSyncRequest>(*std::move(request)),
                /*share=*/false, key, deadline,
-               [core, update = std::move(update), is_updating, key, deadline,
+               [core, update = std::move(update), key, deadline, fallback,
                 done = std::move(done)](Answer answer) mutable {
-                 if (answer.ok() && !is_updating &&
+                 if (answer.ok() && !fallback &&
                      answer->kind == PortalAnswer::Kind::kError) {
                    absl::StatusOr<PortalOutcome> outcome =
                        ToOutcome(*answer, /*create=*/true);
                    if (outcome.ok() &&
                        outcome->kind == PortalOutcome::Kind::kAlreadyExists) {
-                     // Registered after all (the lookup missed it): update it,
-                     // under a key of its own.
+                     // Registered after all: update it, under a key of its
+                     // own.
                      SendRegistration(std::move(core), std::move(update),
                                       /*is_updating=*/true,
                                       absl::StrCat(key, "-u"), deadline,
-                                      std::move(done));
+                                      std::move(done), /*fallback=*/true);
                      return;
                    }
                  }

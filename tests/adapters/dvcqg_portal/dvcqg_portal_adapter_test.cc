@@ -4,6 +4,7 @@
 // against scripted answers the simulator does not give.
 #include "adapters/dvcqg_portal/dvcqg_portal_adapter.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,8 +53,27 @@ class ScriptedHttp final : public HttpClient {
     for (const auto& [service, body] : answers) {
       if (Names(request, service)) response.body = body;
     }
+    // A portal that keeps its answers by key replays them.
+    for (const std::string& header : request.headers) {
+      auto kept = by_key.find(header);
+      if (kept != by_key.end()) response.body = kept->second;
+    }
     requests.push_back(std::move(request));
     std::move(done)(std::move(response));
+  }
+
+  // The idempotency keys of the requests for `service`, in order.
+  std::vector<std::string> Keys(const std::string& service) const {
+    std::vector<std::string> keys;
+    for (const HttpRequest& request : requests) {
+      if (!Names(request, service)) continue;
+      for (const std::string& header : request.headers) {
+        if (absl::StartsWith(header, "X-Idempotency-Key: ")) {
+          keys.push_back(header.substr(19));
+        }
+      }
+    }
+    return keys;
   }
 
   // How many requests for `service` were sent.
@@ -66,6 +86,9 @@ class ScriptedHttp final : public HttpClient {
   }
 
   std::vector<std::pair<std::string, std::string>> answers;
+  // Answers by idempotency key ("X-Idempotency-Key: <key>"), before
+  // `answers`.
+  std::map<std::string, std::string> by_key;
   std::vector<HttpRequest> requests;
 
  private:
@@ -417,6 +440,36 @@ TEST_F(DvcqgPortalAdapterTest, RepeatedRegistrationUpdatesTheRecord) {
   ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[0].kind, Applied::kRegisterDossier);
   EXPECT_EQ(applied[1].kind, Applied::kUpdateDossier);
+}
+
+// A create answered "already exists" (the lookup missed the dossier) is
+// sent again as an update under a key of its own. Should that update's
+// answer be lost, the next attempt's lookup finds the dossier and sends the
+// update under the item's key, to which a portal that keeps answers by key
+// replays "already exists": that too becomes the update under the key of
+// its own, not a refusal for good.
+TEST_F(DvcqgPortalAdapterTest, AReplayedAlreadyExistsBecomesAnUpdate) {
+  const std::string kExists =
+      R"({"error_code":"-1","message":"Hồ sơ đã tồn tại"})";
+  scripted_.answers = {
+      {"TraCuuHoSo",
+       R"({"error_code":"0","result":[{"MaHoSo":"000.00.01.H31-250715-00123"}]})"},
+      {"DongBoHoSoMC", R"({"error_code":"0","message":"OK"})"}};
+  scripted_.by_key = {{"X-Idempotency-Key: k", kExists}};
+  adapter_ = Make(Config(), &scripted_);
+  auto again = Register(Registration(), "k");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->kind, Kind::kApplied);
+  EXPECT_THAT(scripted_.Keys("DongBoHoSoMC"),
+              ::testing::ElementsAre("k", "k-u"));
+  // Once only: "already exists" under the key of its own is final.
+  scripted_.requests.clear();
+  scripted_.by_key["X-Idempotency-Key: k-u"] = kExists;
+  auto refused = Register(Registration(), "k");
+  ASSERT_THAT(refused, IsOk());
+  EXPECT_NE(refused->kind, Kind::kApplied);
+  EXPECT_THAT(scripted_.Keys("DongBoHoSoMC"),
+              ::testing::ElementsAre("k", "k-u"));
 }
 
 TEST_F(DvcqgPortalAdapterTest, LostAnswerIsRetriable) {
