@@ -76,9 +76,12 @@ struct DeliveryWorker::Shared {
   bool wake ABSL_GUARDED_BY(mu) = false;
   bool recovered ABSL_GUARDED_BY(mu) = false;
   bool stop ABSL_GUARDED_BY(mu) = false;
+  // The stop not yet seen by the pump: news once, not on every wait while
+  // the deliveries still out are awaited (the pump would spin).
+  bool stop_news ABSL_GUARDED_BY(mu) = false;
 
   bool HasNews() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return wake || recovered || stop || !completions.empty();
+    return wake || recovered || stop_news || !completions.empty();
   }
   void Complete(int64_t id,
                 absl::StatusOr<adapters::Reply<PortalOutcome>> answer) {
@@ -132,6 +135,7 @@ void DeliveryWorker::Stop() {
   {
     absl::MutexLock lock(&shared_->mu);
     shared_->stop = true;
+    shared_->stop_news = true;
   }
   if (pump_.joinable()) pump_.join();
   outbox_->SetWorkListener(nullptr);
@@ -166,6 +170,7 @@ void DeliveryWorker::Loop() {
       shared_->wake = false;
       recovered = std::exchange(shared_->recovered, false);
       stopping = shared_->stop;
+      shared_->stop_news = false;
     }
     if (stopping && stop_by == absl::InfiniteFuture()) {
       stop_by = absl::Now() + options_.stop_grace;

@@ -2,6 +2,8 @@
 // random short delay, so deliveries of many dossiers overlap.
 #include "gateway/sync/delivery_worker.h"
 
+#include <time.h>
+
 #include <functional>
 #include <map>
 #include <random>
@@ -441,8 +443,15 @@ TEST_F(DeliveryWorkerTest, OutageEndsAndBackoffsAreNotSatOut) {
   EXPECT_THAT(portal_->applied(), SizeIs(100));  // registrations and NEWs
 }
 
+// Process CPU time used so far.
+absl::Duration ProcessCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
+
 TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
-  options_.stop_grace = absl::Milliseconds(50);
+  options_.stop_grace = absl::Milliseconds(600);
   // A portal that never answers.
   class Silent final : public adapters::PortalAdapter {
    public:
@@ -492,7 +501,13 @@ TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   ASSERT_EQ(silent.held(), 1u);
+  // Stop waits out the grace for the answer without spinning: it once
+  // looked for work again and again, a whole core for the grace.
+  const absl::Duration cpu_before = ProcessCpu();
+  const absl::Time stop_started = absl::Now();
   worker.Stop();
+  EXPECT_GE(absl::Now() - stop_started, absl::Milliseconds(550));
+  EXPECT_LT(ProcessCpu() - cpu_before, absl::Milliseconds(100));
   auto counts = outbox_->Counts();
   ASSERT_THAT(counts, IsOk());
   EXPECT_EQ(counts->in_flight, 1);  // recovered to pending at the next Open
