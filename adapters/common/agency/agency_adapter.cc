@@ -15,7 +15,11 @@
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/dates.h"
 #include "gateway/validation/text.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace lienthong::adapters::agency {
 namespace {
@@ -34,6 +38,35 @@ bool IsHeaderSafe(absl::string_view value) {
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
+}
+
+// `body` as JSON with its members in the order of their names. A step sent
+// again under its key must carry the same bytes (an agency may check a
+// repeated key against the body it first saw), and protobuf writes a
+// Struct's members in its map's order, which differs from one instance to
+// the next: deterministic serialization sorts them, and the JSON follows.
+absl::StatusOr<std::string> StableJson(const google::protobuf::Struct& body) {
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream out(&binary);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    if (!body.SerializeToCodedStream(&coded)) {
+      return absl::InternalError("cannot write the step");
+    }
+  }
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com",
+          google::protobuf::DescriptorPool::generated_pool());
+  std::string json;
+  if (!google::protobuf::util::BinaryToJsonString(
+           resolver, "type.googleapis.com/google.protobuf.Struct", binary,
+           &json)
+           .ok()) {
+    return absl::InternalError("cannot write the step as JSON");
+  }
+  return json;
 }
 
 // Longest output taken from an agency's answer, in bytes: what the later
@@ -118,11 +151,7 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     absl::StatusOr<google::protobuf::Struct> body = op.build_body(inputs);
     if (!body.ok()) return body.status();
     Put(*body, "MaHoSo", request.dossier_code);
-    std::string json;
-    if (!google::protobuf::util::MessageToJsonString(*body, &json).ok()) {
-      return absl::InternalError("cannot write the step as JSON");
-    }
-    return json;
+    return StableJson(*body);
   }
 
   // An answer that says `op` was applied but whose results cannot be used

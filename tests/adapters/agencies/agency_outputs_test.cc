@@ -28,13 +28,15 @@ using ::testing::Not;
 // Answers every request with HTTP 200 and `body`.
 class FakeHttp final : public HttpClient {
  public:
-  void Send(HttpRequest, HttpCallback done) override {
+  void Send(HttpRequest request, HttpCallback done) override {
+    bodies.push_back(std::move(request.body));
     HttpResponse response;
     response.status = 200;
     response.body = body;
     std::move(done)(std::move(response));
   }
   std::string body;
+  std::vector<std::string> bodies;  // of the requests sent
 };
 
 class AgencyOutputsTest : public ::testing::Test {
@@ -57,6 +59,12 @@ class AgencyOutputsTest : public ::testing::Test {
       absl::StatusOr<std::string> name = in.Text("full_name");
       if (!name.ok()) return name.status();
       Put(body, "HoTen", *name);
+      // Members enough that their order could vary.
+      for (const char* member :
+           {"NgaySinh", "GioiTinh", "DanToc", "QuocTich", "NoiSinh", "QueQuan",
+            "HoTenMe", "HoTenCha", "MaXa", "NoiDangKy", "NgayDangKy"}) {
+        Put(body, member, "x");
+      }
       return body;
     };
     op.output_members = {outputs.begin(), outputs.end()};
@@ -109,6 +117,22 @@ void ExpectUnusable(const absl::StatusOr<StepOutcome>& outcome,
                     HasSubstr(why), HasSubstr("check with the agency"),
                     Not(HasSubstr(secret))));
   EXPECT_TRUE(outcome->outputs.empty());
+}
+
+// A step sent again (after a lost answer, or a restart) goes with the same
+// bytes under the same key: an agency that checks a repeated key against
+// the body it first saw would otherwise answer 409, refusing the step.
+TEST_F(AgencyOutputsTest, TheSameStepIsSentWithTheSameBytes) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(
+        Answer(R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1"}})"),
+        IsOk());
+  }
+  ASSERT_EQ(http_.bodies.size(), 20u);
+  for (const std::string& body : http_.bodies) {
+    EXPECT_EQ(body, http_.bodies[0]);
+  }
+  EXPECT_THAT(http_.bodies[0], HasSubstr("\"HoTen\":\"Nguyễn Minh Khang\""));
 }
 
 TEST_F(AgencyOutputsTest, RefusesOutputsThatAreNotUsableText) {
