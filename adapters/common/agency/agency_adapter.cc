@@ -1,5 +1,6 @@
 #include "adapters/common/agency/agency_adapter.h"
 
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
+#include "google/type/date.pb.h"
 
 namespace lienthong::adapters::agency {
 namespace {
@@ -125,9 +127,9 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     };
     http.body = *std::move(body);
     http_->Send(std::move(http),
-                [this, op, done = std::move(done)](
+                [this, op, inputs = request.inputs, done = std::move(done)](
                     absl::StatusOr<HttpResponse> response) mutable {
-                  std::move(done)(Outcome(*op, std::move(response)));
+                  std::move(done)(Outcome(*op, inputs, std::move(response)));
                 });
   }
 
@@ -154,6 +156,25 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     return StableJson(*body);
   }
 
+  // The birth date of the person whose ID is `output` (id_birth_dates), as
+  // the step's inputs give it; none when not known.
+  static std::optional<google::type::Date> BirthDate(
+      const AgencyOperation& op,
+      const std::map<std::string, std::string>& inputs,
+      const std::string& output) {
+    auto input = op.id_birth_dates.find(output);
+    if (input == op.id_birth_dates.end()) return std::nullopt;
+    auto text = inputs.find(input->second);
+    if (text == inputs.end()) return std::nullopt;
+    std::optional<absl::CivilDay> day = validation::ParseIsoDate(text->second);
+    if (!day.has_value()) return std::nullopt;
+    google::type::Date date;
+    date.set_year(static_cast<int32_t>(day->year()));
+    date.set_month(day->month());
+    date.set_day(day->day());
+    return date;
+  }
+
   // An answer that says `op` was applied but whose results cannot be used
   // (`what`: one missing, not text, not an ID). Sending the same key again
   // gets the same answer, so this is no failure to retry (a stop could never
@@ -172,7 +193,9 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
   }
 
   absl::StatusOr<Reply<StepOutcome>> Outcome(
-      const AgencyOperation& op, absl::StatusOr<HttpResponse> response) const {
+      const AgencyOperation& op,
+      const std::map<std::string, std::string>& inputs,
+      absl::StatusOr<HttpResponse> response) const {
     if (!response.ok()) return TransportError(response.status());
     absl::StatusOr<AgencyAnswer> answer =
         ParseAgencyAnswer(agency_, response->status, response->body,
@@ -204,12 +227,14 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
       // ID card number, nor do the bundle's own inputs, so taking one here
       // would record the step done and stall the steps after it.
       if (output == "citizen_id" || absl::EndsWith(output, "_citizen_id")) {
+        std::optional<google::type::Date> born = BirthDate(op, inputs, output);
         absl::Status id =
             validation::IsOldIdCard(*value)
                 ? absl::InvalidArgumentError(
                       "must be a 12-digit personal ID, not an old ID card "
                       "number")
-                : validation::ValidateCitizenId(*value, nullptr, absl::Now());
+                : validation::ValidateCitizenId(
+                      *value, born.has_value() ? &*born : nullptr, absl::Now());
         if (!id.ok()) {
           return Unusable(
               op, absl::StrCat("its ", member,

@@ -74,6 +74,10 @@ struct AgencyOperation {
       build_body;
   // Each output of `info` and the member of the answer's data holding it.
   std::map<std::string, std::string> output_members;
+  // A citizen-ID output and the input holding that person's birth date
+  // (yyyy-MM-dd), whose year the ID's birth-year digits must give: a child's
+  // new ID that is not the child's (a parent's) is not taken.
+  std::map<std::string, std::string> id_birth_dates;
 };
 
 // Returns OK when `upstream` and `api_key` can reach an agency:
@@ -87,9 +91,10 @@ absl::Status ValidateAgencyEndpoint(
 // Returns an Adapter offering agency_step() over `operations`, which
 // sends to `upstream` with `api_key`; `agency` names it in messages.
 // Path overrides by operation name replace the operations' paths.
-// Answers lacking an output the operation lists fail with INTERNAL (not
-// retriable). REQUIRES: ValidateAgencyEndpoint passed; `http` outlives the
-// adapter; every path starts with "/".
+// An answer that applied a step but lacks an output the operation lists, or
+// gives one that cannot be used, refuses the step for an officer, saying it
+// may have been applied. REQUIRES: ValidateAgencyEndpoint passed; `http`
+// outlives the adapter; every path starts with "/".
 std::unique_ptr<Adapter> MakeAgencyAdapter(
     std::string agency, lienthong::config::v1::HttpsUpstream upstream,
     std::string api_key, std::vector<AgencyOperation> operations,

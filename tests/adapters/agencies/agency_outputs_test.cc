@@ -45,8 +45,10 @@ class AgencyOutputsTest : public ::testing::Test {
     MakeAdapter({{"certificate_number", "SoGiayKhaiSinh"}});
   }
 
-  // register_birth, giving `outputs` (name, answer member).
-  void MakeAdapter(std::vector<std::pair<std::string, std::string>> outputs) {
+  // register_birth, giving `outputs` (name, answer member); with
+  // `id_birth_dates` (output, input) as civil status has it.
+  void MakeAdapter(std::vector<std::pair<std::string, std::string>> outputs,
+                   std::map<std::string, std::string> id_birth_dates = {}) {
     AgencyOperation op;
     op.info = {"register_birth", {"full_name"}, {}, {}};
     for (const auto& [output, member] : outputs) {
@@ -68,6 +70,7 @@ class AgencyOutputsTest : public ::testing::Test {
       return body;
     };
     op.output_members = {outputs.begin(), outputs.end()};
+    op.id_birth_dates = std::move(id_birth_dates);
     lienthong::config::v1::HttpsUpstream upstream;
     upstream.set_base_url("https://agency.example:8443");
     std::vector<AgencyOperation> operations;
@@ -80,7 +83,8 @@ class AgencyOutputsTest : public ::testing::Test {
     http_.body = std::move(body);
     StepRequest request;
     request.operation = "register_birth";
-    request.inputs = {{"full_name", "Nguyễn Minh Khang"}};
+    request.inputs = {{"full_name", "Nguyễn Minh Khang"},
+                      {"child_birth_date", "2026-01-05"}};
     request.idempotency_key = "k-1";
     request.dossier_code = "000.00.31.H31-260105-00001";
     return adapters::testing::RunStep(*adapter_, request);
@@ -192,6 +196,24 @@ TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
       Answer(
           R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000"}})"),
       "must be a 12-digit personal ID, not an old ID card number", "033226");
+}
+
+// The child's new ID must give the child's birth year: a parent's ID
+// (a buggy agency answering the mother's) would send the child's residence
+// and health card to the parent's ID at the later steps.
+TEST_F(AgencyOutputsTest, AChildsNewIdGivesTheChildsBirthYear) {
+  MakeAdapter(
+      {{"certificate_number", "SoGiayKhaiSinh"}, {"citizen_id", "SoDinhDanh"}},
+      {{"citizen_id", "child_birth_date"}});
+  absl::StatusOr<StepOutcome> child = Answer(
+      R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000123"}})");
+  ASSERT_THAT(child, IsOk());
+  EXPECT_EQ(child->kind, StepOutcome::Kind::kDone);
+  EXPECT_EQ(child->outputs["citizen_id"], "033226000123");
+  ExpectUnusable(
+      Answer(
+          R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033190012345"}})"),
+      "its SoDinhDanh is not a citizen's ID", "033190");
 }
 
 }  // namespace
