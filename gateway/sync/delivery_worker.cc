@@ -108,14 +108,28 @@ DeliveryWorker::DeliveryWorker(Outbox* outbox, adapters::PortalAdapter* portal,
       rng_(options_.seed.has_value() ? *options_.seed
                                      : std::random_device{}()) {
   std::weak_ptr<Shared> weak = shared_;
-  breaker_.SetListener([weak](BreakerState from, BreakerState to) {
+  // Whether a probe failed since the breaker opened: only then was the
+  // portal down, not just some items failing on their own (a few dossiers
+  // it chokes on open the breaker too). Retries are made due at once only
+  // after an outage: after items' own failures they would come straight
+  // back, open the breaker again and flap it every open_duration for as
+  // long as they are retried.
+  auto probe_failed = std::make_shared<std::atomic<bool>>(false);
+  breaker_.SetListener([weak, probe_failed](BreakerState from,
+                                            BreakerState to) {
     if (to == BreakerState::kOpen && from == BreakerState::kClosed) {
+      probe_failed->store(false);
       log::Warning("portal sync: the portal is failing; deliveries paused, "
                    "probing");
     }
+    if (to == BreakerState::kOpen && from == BreakerState::kHalfOpen) {
+      probe_failed->store(true);
+    }
     if (to == BreakerState::kClosed) {
       log::Info("portal sync: the portal answers again; deliveries resumed");
-      if (auto shared = weak.lock()) shared->Recovered();
+      if (probe_failed->exchange(false)) {
+        if (auto shared = weak.lock()) shared->Recovered();
+      }
     }
   });
 }

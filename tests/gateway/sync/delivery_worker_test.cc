@@ -450,6 +450,43 @@ absl::Duration ProcessCpu() {
   return absl::DurationFromTimespec(ts);
 }
 
+// A few dossiers the portal fails on (while it serves the rest) open the
+// breaker too; its first probe, a healthy item, closes it. That was no
+// outage: those items keep their own backoff instead of being made due at
+// once, which sent them again every open_duration, reopening the breaker.
+TEST_F(DeliveryWorkerTest, ItemsFailingOnTheirOwnKeepTheirBackoff) {
+  options_.backoff.initial_backoff = absl::Seconds(30);
+  options_.backoff.max_backoff = absl::Seconds(60);
+  options_.breaker.consecutive_failures = 3;
+  options_.breaker.open_duration = absl::Milliseconds(50);
+  absl::Mutex mu;
+  std::map<std::string, int> calls;
+  StartWorker([&](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    absl::MutexLock lock(&mu);
+    ++calls[call.code];
+    for (int d = 1; d <= 5; ++d) {
+      if (call.code == Dossier(d)) return Down();
+    }
+    return Applied();
+  });
+  std::vector<lienthong::v1::DossierStatusUpdate> bad;
+  for (int d = 1; d <= 5; ++d) bad.push_back(Update(d, lienthong::v1::NEW, 0));
+  Push(bad);
+  // A healthy dossier now and then, so probes succeed.
+  for (int d = 100; d < 115; ++d) {
+    absl::SleepFor(absl::Milliseconds(100));
+    Push({Update(d, lienthong::v1::NEW, 0)});
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::MutexLock lock(&mu);
+  for (int d = 1; d <= 5; ++d) {
+    // The first try (and at most one more), not one every probe for a
+    // second and a half.
+    EXPECT_LE(calls[Dossier(d)], 3) << Dossier(d);
+  }
+  EXPECT_GE(calls[Dossier(114)], 1);
+}
+
 TEST_F(DeliveryWorkerTest, StopLeavesUnansweredItemsForTheNextStart) {
   options_.stop_grace = absl::Milliseconds(600);
   // A portal that never answers.
