@@ -136,8 +136,9 @@ void Services::AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,
 
 std::string Services::ReplyReference(absl::string_view value) const {
   if (value.empty() || IsSafeMetadataValue(value)) return std::string(value);
-  if (metrics_ != nullptr)
+  if (metrics_ != nullptr) {
     metrics_->metadata_dropped.WithLabels({"reference"}).Increment();
+  }
   return std::string();
 }
 

@@ -181,9 +181,10 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
   // take effect while the step ran): the step is refused, waiting for an
   // officer, with a reason that says the agency may have applied it. The
   // reason names the result, never its value.
-  Reply<StepOutcome> Unusable(const AgencyOperation& op,
-                              absl::string_view what) const {
+  Reply<StepOutcome> Unusable(const AgencyOperation& op, absl::string_view what,
+                              std::string reference) const {
     Reply<StepOutcome> reply;
+    reply.reference = std::move(reference);
     reply.value.kind = StepOutcome::Kind::kRefused;
     reply.value.reason = absl::StrCat(
         "agency '", agency_, "' applied ", op.info.name, " but ", what,
@@ -211,7 +212,8 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     for (const auto& [output, member] : op.output_members) {
       std::optional<std::string> value = DataText(answer->data, member);
       if (!value.has_value()) {
-        return Unusable(op, absl::StrCat("its answer lacks ", member));
+        return Unusable(op, absl::StrCat("its answer lacks ", member),
+                        answer->reference);
       }
       // A number or reference, shown to officers and passed to later steps
       // (which take at most kMaxOutputBytes).
@@ -219,7 +221,8 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
           !text.ok()) {
         return Unusable(op,
                         absl::StrCat("its ", member,
-                                     " is not usable text: ", text.message()));
+                                     " is not usable text: ", text.message()),
+                        answer->reference);
       }
       // A citizen's ID (the child's, sent by later steps and hashed in
       // the audit): an ID, not a JSON number that lost its leading 0, and a
@@ -237,8 +240,10 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
                       *value, born.has_value() ? &*born : nullptr, absl::Now());
         if (!id.ok()) {
           return Unusable(
-              op, absl::StrCat("its ", member,
-                               " is not a citizen's ID: ", id.message()));
+              op,
+              absl::StrCat("its ", member,
+                           " is not a citizen's ID: ", id.message()),
+              answer->reference);
         }
       }
       reply.value.outputs[output] = *std::move(value);
