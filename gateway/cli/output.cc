@@ -90,9 +90,35 @@ std::string Plural(int64_t n, absl::string_view one, absl::string_view many) {
 }
 
 std::string OneLine(absl::string_view text) {
-  std::string line(text);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  auto byte = [&](size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  };
+  std::string line;
+  line.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = byte(i);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      line += ' ';
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {  // other C0 controls (ESC) and DEL
+      line.append(kReplacement.data(), kReplacement.size());
+      ++i;
+    } else if (c == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) {
+      line.append(kReplacement.data(), kReplacement.size());  // C1 controls
+      i += 2;
+    } else if (c == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA &&
+                              byte(i + 2) <= 0xAE) ||
+                             (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 &&
+                              byte(i + 2) <= 0xA9))) {
+      // Bidirectional embeddings, overrides and isolates (U+202A..U+202E,
+      // U+2066..U+2069): they reorder what the operator reads.
+      line.append(kReplacement.data(), kReplacement.size());
+      i += 3;
+    } else {
+      line += static_cast<char>(c);
+      ++i;
+    }
   }
   return line;
 }
@@ -101,15 +127,23 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   auto characters = [](absl::string_view utf8) {
     return static_cast<int>(validation::CountCodePoints(utf8));
   };
-  std::vector<int> widths;
+  // Every cell on one line and free of what a terminal would act on.
+  std::vector<std::vector<std::string>> cells;
+  cells.reserve(rows.size());
   for (const auto& row : rows) {
+    std::vector<std::string>& out_row = cells.emplace_back();
+    out_row.reserve(row.size());
+    for (const std::string& cell : row) out_row.push_back(OneLine(cell));
+  }
+  std::vector<int> widths;
+  for (const auto& row : cells) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
     for (size_t i = 0; i < row.size(); ++i) {
       widths[i] = std::max(widths[i], characters(row[i]));
     }
   }
   std::string out;
-  for (const auto& row : rows) {
+  for (const auto& row : cells) {
     for (size_t i = 0; i < row.size(); ++i) {
       out += row[i];
       if (i + 1 < row.size()) {

@@ -52,13 +52,15 @@ std::string FormatAddress(const lienthong::v1::Address& address);
 std::string Plural(int64_t n, absl::string_view one, absl::string_view many);
 
 // Returns `text` (from the server) on one line: line breaks and tabs become
-// spaces, so that a table or a message keeps its shape. Thread-safe.
+// spaces, so that a table or a message keeps its shape, and what a terminal
+// would act on (other C0 controls such as ESC, DEL, C1 controls, the
+// bidirectional overrides and isolates) becomes U+FFFD. Thread-safe.
 std::string OneLine(absl::string_view text);
 
-// Returns `rows` as a table: cells padded to their column's widest (in
-// characters, for Vietnamese text), two spaces apart, the last column not
-// padded, one line per row without trailing spaces, each ending in '\n'.
-// Thread-safe.
+// Returns `rows` as a table, each cell through OneLine: cells padded to
+// their column's widest (in characters, for Vietnamese text), two spaces
+// apart, the last column not padded, one line per row without trailing
+// spaces, each ending in '\n'. Thread-safe.
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 
 // Returns `message` as one JSON object on one line (protobuf's canonical

@@ -107,6 +107,33 @@ TEST(OneLineTest, LineBreaksAndTabsBecomeSpaces) {
   EXPECT_EQ(OneLine(""), "");
 }
 
+// Text from the server (a national system's reference, an agency's output)
+// reaches the operator's terminal: nothing in it may act on the terminal.
+TEST(OneLineTest, WhatATerminalWouldActOnIsReplaced) {
+  const std::string kBox = "\xEF\xBF\xBD";  // U+FFFD
+  // ESC (a colour, a title, a cursor move), BEL, DEL.
+  EXPECT_EQ(OneLine("KS\x1b[31mX\x07\x7f"),
+            "KS" + kBox + "[31mX" + kBox + kBox);
+  // C1: CSI (U+009B) and NEL (U+0085).
+  EXPECT_EQ(OneLine("KS\xc2\x9b"
+                    "31m\xc2\x85"),
+            "KS" + kBox + "31m" + kBox);
+  // Bidirectional override and isolate, which reorder what is read.
+  EXPECT_EQ(OneLine("A\xe2\x80\xae"
+                    "B\xe2\x81\xa6"
+                    "C"),
+            "A" + kBox + "B" + kBox + "C");
+  // What is not: Vietnamese letters, U+00A0, U+2019, a lone lead byte.
+  EXPECT_EQ(OneLine("Nguyễn\xc2\xa0Văn\xe2\x80\x99s"),
+            "Nguyễn\xc2\xa0Văn\xe2\x80\x99s");
+  EXPECT_EQ(OneLine("x\xc2"), "x\xc2");
+}
+
+TEST(FormatTableTest, CellsAreMadeOneLine) {
+  EXPECT_EQ(FormatTable({{"a\x1b[2J", "b"}, {"cc", "d\ne"}}),
+            "a\xEF\xBF\xBD[2J  b\ncc     d e\n");
+}
+
 TEST(PluralTest, OneOrMany) {
   EXPECT_EQ(Plural(1, "change", "changes"), "1 change");
   EXPECT_EQ(Plural(0, "change", "changes"), "0 changes");
