@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/admin/admin_server.h"
 #include "gateway/audit/pg/pg_audit_index.h"
 #include "gateway/bundle/bundles.h"
 #include "gateway/config/config_error.h"
@@ -107,6 +108,12 @@ absl::Status CheckStartup(const GatewayConfig& config,
   }
   if (!config.portal_sync().adapter().empty()) {
     LIENTHONG_RETURN_IF_ERROR(CheckPortalSync(config, registry, http));
+  }
+  if (const std::string& file = config.admin().bearer_token_file();
+      !config.admin().disabled() && !file.empty()) {
+    // Read as the start reads it: there, and a token.
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        "admin.bearer_token_file", admin::ReadBearerTokenFile(file).status()));
   }
   if (const std::string& file = config.logging().access_log_file();
       !file.empty()) {

@@ -107,6 +107,10 @@ struct Case {
 
 // Each is refused by the part that builds it, at the line of its field.
 const Case kRefused[] = {
+    {"an admin token file that is not there (the start reads it)",
+     "admin:\n  address: 127.0.0.1:0\n",
+     "admin:\n  address: 127.0.0.1:0\n  bearer_token_file: $VAR/none.token\n",
+     "57:3: admin.bearer_token_file: cannot read"},
     {"a lookup routed to an adapter without the population capability",
      "    adapter: population\n", "    adapter: vneid\n",
      "41:5: routes[0].adapter: adapter 'vneid' (vneid-oidc) cannot "
