@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -158,6 +160,25 @@ class Checker {
               "must not be negative (0 means the default, 60)");
     }
     CheckNoNegativeIntegers(listener.limits(), "listener.limits");
+    // gRPC takes these in milliseconds, as a 32-bit int.
+    constexpr int64_t kMaxSeconds = std::numeric_limits<int32_t>::max() / 1000;
+    const google::protobuf::Descriptor* limits =
+        listener.limits().GetDescriptor();
+    for (int i = 0; i < limits->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* field = limits->field(i);
+      if (!absl::EndsWith(field->name(), "_seconds") ||
+          field->cpp_type() !=
+              google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
+        continue;
+      }
+      if (listener.limits().GetReflection()->GetInt32(listener.limits(),
+                                                      field) > kMaxSeconds) {
+        Problem(absl::StrCat("listener.limits.", field->name()),
+                absl::StrCat("must be at most ", kMaxSeconds,
+                             " (24 days): gRPC counts it in milliseconds in "
+                             "32 bits"));
+      }
+    }
     const double handshakes = listener.limits().handshakes_per_client_per_second();
     if (!(handshakes >= 0) || std::isinf(handshakes)) {
       Problem("listener.limits.handshakes_per_client_per_second",

@@ -646,6 +646,11 @@ const ValidationCase kValidationTests[] = {
     {"negative listener limit", "  address: 127.0.0.1:8443\n",
      "  address: 127.0.0.1:8443\n  limits: {max_message_bytes: -1}\n",
      "test.yaml:4:12: listener.limits.max_message_bytes: must not be negative"},
+    {"a connection age gRPC cannot count", "  address: 127.0.0.1:8443\n",
+     "  address: 127.0.0.1:8443\n  limits: {max_connection_age_seconds: "
+     "2592000}\n",
+     "test.yaml:4:12: listener.limits.max_connection_age_seconds: must be at "
+     "most 2147483 (24 days)"},
     {"negative connection cap", "  level: info\n",
      "  level: info\nresilience:\n  max_connections_per_system: -1\n",
      "test.yaml:39:3: resilience.max_connections_per_system: must not be "
