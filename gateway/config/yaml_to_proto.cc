@@ -22,6 +22,8 @@
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::config::internal {
 namespace {
@@ -332,9 +334,17 @@ class Converter {
     const FieldDescriptor* type_url =
         any_descriptor->FindFieldByName("type_url");
     const FieldDescriptor* bytes = any_descriptor->FindFieldByName("value");
+    // Deterministic (a map's entries in key order): the runtime tells an
+    // unchanged adapter on a reload by these bytes, and keeps its breaker.
     std::string serialized;
-    if (type_url == nullptr || bytes == nullptr ||
-        !typed->SerializeToString(&serialized)) {
+    bool written = false;
+    {
+      google::protobuf::io::StringOutputStream out(&serialized);
+      google::protobuf::io::CodedOutputStream coded(&out);
+      coded.SetSerializationDeterministic(true);
+      written = typed->SerializeToCodedStream(&coded);
+    }
+    if (type_url == nullptr || bytes == nullptr || !written) {
       return absl::InternalError(
           absl::StrCat(options_.source_name, ": ", path, ": cannot pack ",
                        typed->GetDescriptor()->full_name()));
