@@ -1,11 +1,13 @@
 #include "gateway/server/runtime.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/config/config_error.h"
@@ -112,8 +114,14 @@ absl::Status AddRateLimits(const GatewayConfig& config, const Runtime* previous,
     if (!client.has_rate_limit()) continue;
     resilience::RateLimit limit;
     limit.per_second = client.rate_limit().requests_per_second();
-    limit.burst = OrDefault(client.rate_limit().burst(),
-                            std::max(1, static_cast<int>(limit.per_second)));
+    // The rate as the burst, within an int (a NaN or huge rate is refused
+    // by the validation below).
+    const double rate = limit.per_second;
+    limit.burst =
+        OrDefault(client.rate_limit().burst(),
+                  rate >= 1 && rate < std::numeric_limits<int>::max()
+                      ? static_cast<int>(rate)
+                      : (rate >= 1 ? std::numeric_limits<int>::max() : 1));
     resilience::ClientRateLimiterOptions one;
     one.clients.emplace(client.id(), limit);
     LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
@@ -130,11 +138,13 @@ absl::Status AddRateLimits(const GatewayConfig& config, const Runtime* previous,
                             : 1000.0;
   fallback.burst = OrDefault(listener.client_burst(), 10000);
   limits.default_limit = fallback;
+  // Exact: a rate's every bit ("%a"), each client's name with its length.
   std::string& settings = runtime.rate_limit_settings;
-  absl::StrAppend(&settings, fallback.per_second, "/", fallback.burst);
+  absl::StrAppend(&settings, absl::StrFormat("%a", fallback.per_second), "/",
+                  fallback.burst);
   for (const auto& [client, limit] : limits.clients) {
-    absl::StrAppend(&settings, "|", client, " ", limit.per_second, "/",
-                    limit.burst);
+    absl::StrAppend(&settings, "|", client.size(), ":", client, " ",
+                    absl::StrFormat("%a", limit.per_second), "/", limit.burst);
   }
   if (previous != nullptr && previous->rate_limit_settings == settings) {
     runtime.rate_limiter = previous->rate_limiter;
