@@ -24,8 +24,11 @@ using ::lienthong::v1::AuditRecord;
 using ::lienthong::v1::QueryAuditRequest;
 using ::lienthong::v1::VerifyAuditResponse;
 
+// A record's text as a cell: "-" when empty, else on one line and free of
+// what a terminal acts on (OneLine): records hold callers' and national
+// systems' text.
 std::string Dash(absl::string_view value) {
-  return value.empty() ? "-" : std::string(value);
+  return value.empty() ? "-" : OneLine(value);
 }
 
 std::string LatencyText(int64_t micros) {

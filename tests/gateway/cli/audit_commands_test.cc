@@ -221,6 +221,24 @@ TEST(BuildQueryAuditRequestTest, CarriesEveryFilter) {
   EXPECT_FALSE(BuildQueryAuditRequest(AuditQueryArgs())->has_start_time());
 }
 
+// Records hold callers' and national systems' text: nothing in it reaches
+// the operator's terminal as a control sequence.
+TEST(FormatAuditTableTest, RecordTextCannotActOnTheTerminal) {
+  AuditRecord record;
+  record.set_sequence(7);
+  record.set_caller("spiffe://x");
+  record.set_method("lienthong.v1.PopulationService/LookupCitizen");
+  record.set_dossier_id("\x1b]0;owned\x07\x1b[2J");
+  record.set_outcome(
+      "OK\xc2\x9b"
+      "31m");
+  const std::string table = FormatAuditTable({record});
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+  EXPECT_EQ(table.find('\x07'), std::string::npos) << table;
+  EXPECT_EQ(table.find("\xc2\x9b"), std::string::npos) << table;
+  EXPECT_NE(table.find("\xEF\xBF\xBD]0;owned"), std::string::npos) << table;
+}
+
 TEST(FormatAuditTableTest, AlignsColumns) {
   AuditRecord a;
   a.set_sequence(9);
