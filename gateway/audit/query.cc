@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -229,9 +230,15 @@ absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
     void operator()(FILE* f) const { std::fclose(f); }
   };
   // Owner-only, whatever the umask, and also when replacing an older export
-  // that was not: the records name callers and purposes.
+  // that was not: the records name callers and purposes. Never through a
+  // symbolic link, which would truncate and take over the file it names.
   const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      ::open(path.c_str(),
+             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == ELOOP) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a symbolic link; give the file itself"));
+  }
   if (fd < 0 || ::fchmod(fd, 0600) != 0) {
     if (fd >= 0) ::close(fd);
     return absl::UnavailableError(absl::StrCat("cannot create ", path));

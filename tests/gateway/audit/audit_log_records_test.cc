@@ -1,7 +1,11 @@
 // AuditLog: which records Append takes, and what the journal, the index and
 // an export keep of them. The log's life (reopening, checkpoints, group
 // commit, failing closed) is in audit_log_test.cc.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,6 +131,28 @@ TEST(AuditLogTest, RecordsOfTheLogsOwnKindsAreRefused) {
   }
   EXPECT_THAT(kinds, ElementsAre(AuditRecord::LOG_OPENED, AuditRecord::CALL));
   ExpectIntact(*log);
+}
+
+// An export never goes through a symbolic link: one planted where the file
+// is to go would have it truncate and take over (0600) the file it names.
+TEST(AuditLogTest, AnExportRefusesASymbolicLink) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 0, 10), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  const std::string target = dir.File("config.yaml");
+  { std::ofstream(target) << "keep"; }
+  ::chmod(target.c_str(), 0644);
+  const std::string link = dir.File("export.jsonl");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_THAT(ExportToFile(options.journal_dir, absl::InfinitePast(), link),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is a symbolic link")));
+  EXPECT_EQ(ReadAll(target), "keep");
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 TEST(AuditLogTest, NoPlaintextCitizenIdInTheJournalIndexOrExport) {
