@@ -240,7 +240,7 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
     AuditRecord record = CallRecord(kQueryAuditMethod, caller, start,
                                     page.status());
     log_.citizen_key().Fill(request.citizen_id(), &record);
-    record.set_dossier_id(filter.dossier_id);
+    record.set_dossier_id(KeptFilterDossier(filter.dossier_id));
     record.set_details(FilterDetails(filter));
     if (page.ok()) record.set_records_returned(page->size());
     auto shared = std::make_shared<absl::StatusOr<std::vector<AuditRecord>>>(

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -11,11 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/audit/journal.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/codes.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace lienthong::audit {
@@ -106,6 +109,33 @@ absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
   return index.Query(filter);
 }
 
+std::string KeptFilterDossier(absl::string_view dossier) {
+  if (dossier.empty() || validation::IsDossierCode(dossier)) {
+    return std::string(dossier);
+  }
+  return kFilterNotKept;
+}
+
+namespace {
+
+// An auditor's free-text filter (caller, method, outcome, node) as its
+// record keeps it: a plain token as those are, or not kept (a citizen's ID
+// typed into the wrong filter, control characters).
+std::string KeptFilterText(absl::string_view text) {
+  const bool plain = !text.empty() && text.size() <= 256 &&
+                     std::all_of(text.begin(), text.end(), [](char c) {
+                       return absl::ascii_isalnum(c) || c == '.' || c == '_' ||
+                              c == '-' || c == ':' || c == '/';
+                     });
+  const bool long_number =
+      std::search_n(text.begin(), text.end(), 9, 0, [](char c, int) {
+        return absl::ascii_isdigit(c);
+      }) != text.end();
+  return plain && !long_number ? std::string(text) : kFilterNotKept;
+}
+
+}  // namespace
+
 std::string FilterDetails(const QueryFilter& f) {
   std::vector<std::string> parts;
   auto time = [](absl::Time t) {
@@ -113,17 +143,23 @@ std::string FilterDetails(const QueryFilter& f) {
   };
   if (f.start != absl::InfinitePast()) parts.push_back("since=" + time(f.start));
   if (f.end != absl::InfiniteFuture()) parts.push_back("until=" + time(f.end));
-  if (!f.caller.empty()) parts.push_back("caller=" + f.caller);
-  if (!f.method.empty()) parts.push_back("method=" + f.method);
+  if (!f.caller.empty()) parts.push_back("caller=" + KeptFilterText(f.caller));
+  if (!f.method.empty()) parts.push_back("method=" + KeptFilterText(f.method));
   if (!f.citizen_hmac.empty()) parts.push_back("citizen=keyed-hash");
   if (!f.officer_hmac.empty()) parts.push_back("officer=keyed-hash");
-  if (!f.dossier_id.empty()) parts.push_back("dossier=" + f.dossier_id);
-  if (!f.outcome.empty()) parts.push_back("outcome=" + f.outcome);
+  if (!f.dossier_id.empty()) {
+    parts.push_back("dossier=" + KeptFilterDossier(f.dossier_id));
+  }
+  if (!f.outcome.empty()) {
+    parts.push_back("outcome=" + KeptFilterText(f.outcome));
+  }
   parts.push_back(absl::StrCat("page_size=", f.limit));
   if (f.after_sequence > 0) {
     parts.push_back(absl::StrCat("page_token=", f.after_sequence));
   }
-  if (!f.after_node.empty()) parts.push_back("page_token_node=" + f.after_node);
+  if (!f.after_node.empty()) {
+    parts.push_back("page_token_node=" + KeptFilterText(f.after_node));
+  }
   return absl::StrJoin(parts, "; ");
 }
 

@@ -50,7 +50,17 @@ absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
 
 // Returns `filter` as the "key=value; ..." text of an AuditService
 // record's details (the citizen is in the record's own citizen fields).
+// The auditor's free text is kept only as the rules of its field allow
+// (KeptFilterDossier; caller, method, outcome and node as plain tokens with
+// no run of 9 digits), else as kFilterNotKept.
 std::string FilterDetails(const QueryFilter& filter);
+
+// What an audit record keeps of a filter that breaks its rule.
+inline constexpr char kFilterNotKept[] = "(not valid: not kept)";
+
+// An auditor's dossier filter as its own record keeps it: a dossier code,
+// or kFilterNotKept (a citizen's ID typed there would be kept in clear).
+std::string KeptFilterDossier(absl::string_view dossier);
 
 // The longest export line a reader accepts (VerifyExportFile). A line is
 // one record or checkpoint, stored in a journal frame of at most

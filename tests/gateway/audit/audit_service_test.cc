@@ -283,6 +283,42 @@ TEST_F(AuditServiceTest, CitizenFilterPagesAndTheSearchLeavesATrace) {
   EXPECT_THAT(trace.details(), Not(HasSubstr(testutil::CitizenIdFor(5))));
 }
 
+// An auditor's free-text filters are kept in the search's own record only
+// as their rules allow: a citizen's ID typed into the dossier or caller
+// filter is not kept in clear, nor are control characters.
+TEST_F(AuditServiceTest, ASearchsRecordKeepsNoIdTypedIntoAnotherFilter) {
+  const std::string id = testutil::CitizenIdFor(7);
+  QueryAuditRequest request;
+  request.set_dossier_id(id);
+  request.set_caller(absl::StrCat("spiffe://x/", id));
+  request.set_outcome("OK\x1b[2J");
+  ASSERT_TRUE(Query(request).status.ok());
+  QueryAuditRequest traces;
+  traces.set_method(kQueryAuditMethod);
+  traces.set_page_size(1000);
+  QueryResult found = Query(traces);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_FALSE(found.records.empty());
+  const AuditRecord& trace = found.records.front();
+  EXPECT_EQ(trace.dossier_id(), "(not valid: not kept)");
+  EXPECT_THAT(trace.details(), Not(HasSubstr(id)));
+  EXPECT_THAT(trace.details(), Not(HasSubstr("\x1b")));
+  EXPECT_THAT(trace.details(), HasSubstr("dossier=(not valid: not kept)"));
+  // A good dossier code and caller are kept as given.
+  QueryAuditRequest plain;
+  plain.set_dossier_id("000.00.01.H31-250715-00042");
+  plain.set_caller("spiffe://lienthong.local/dossier-system");
+  ASSERT_TRUE(Query(plain).status.ok());
+  found = Query(traces);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_GE(found.records.size(), 3u);
+  // The searches so far: the first, the first look at the traces, this.
+  const AuditRecord& kept = found.records[2];
+  EXPECT_EQ(kept.dossier_id(), "000.00.01.H31-250715-00042");
+  EXPECT_THAT(kept.details(),
+              HasSubstr("caller=spiffe://lienthong.local/dossier-system"));
+}
+
 // Must show: every AuditService call, allowed or refused, is in the log and
 // can be queried.
 TEST_F(AuditServiceTest, AuditorCallsAllowedOrRefusedAreAuditedAndQueryable) {
