@@ -204,18 +204,22 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
   hooks.on_segment = [&](const SegmentFile&, const SegmentHeader&) {
     counted.SegmentBegun();
   };
-  // Pass 1: the first record at or after `since`, and the checkpoints from
-  // it on. Checkpoints are few (one per thousand records), so they are held.
+  // Pass 1: the first record at or after `since`, the checkpoints from it
+  // on, and the last record. Checkpoints are few (one per thousand
+  // records), so they are held. The records pass 2 writes end at that last
+  // one: a running gateway appends meanwhile, and records without the
+  // checkpoints written with them would fail the export's verification.
   std::optional<uint64_t> first;
+  uint64_t last = 0;
   std::vector<AuditCheckpoint> checkpoints;
   LIENTHONG_RETURN_IF_ERROR(ReadJournal(
       journal_dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {
         const int size = static_cast<int>(frame.payload.size());
         if (frame.type == FrameType::kRecord) {
           AuditRecord record;
-          if (!first.has_value() &&
-              record.ParseFromArray(frame.payload.data(), size) &&
-              FromProtoTime(record.time()) >= since) {
+          if (!record.ParseFromArray(frame.payload.data(), size)) return true;
+          last = std::max(last, record.sequence());
+          if (!first.has_value() && FromProtoTime(record.time()) >= since) {
             first = record.sequence();
           }
           return true;
@@ -248,6 +252,7 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
                                    static_cast<int>(frame.payload.size()))) {
           return true;
         }
+        if (record.sequence() > last) return false;  // appended since
         started = started || record.sequence() == *first;
         if (!started) return true;
         counted.set_records(++written);
