@@ -240,6 +240,9 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
     AuditRecord record = CallRecord(kQueryAuditMethod, caller, start,
                                     page.status());
     log_.citizen_key().Fill(request.citizen_id(), &record);
+    // The officer looked for, findable as records of that officer are.
+    log_.citizen_key().FillOfficer(request.officer_citizen_id(), "", "",
+                                   &record);
     record.set_dossier_id(KeptFilterDossier(filter.dossier_id));
     record.set_details(FilterDetails(filter));
     if (page.ok()) record.set_records_returned(page->size());
@@ -255,7 +258,12 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
           });
   });
   if (!status.ok()) {
-    Audit(CallRecord(kQueryAuditMethod, caller, start, status), status,
+    // Refused (the queue is full): who was looked for is recorded still.
+    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start, status);
+    log_.citizen_key().Fill(request->citizen_id(), &record);
+    log_.citizen_key().FillOfficer(request->officer_citizen_id(), "", "",
+                                   &record);
+    Audit(std::move(record), status,
           [reactor](absl::Status answer) { reactor->Fail(answer); });
   }
   return reactor;

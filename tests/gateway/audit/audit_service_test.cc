@@ -319,6 +319,25 @@ TEST_F(AuditServiceTest, ASearchsRecordKeepsNoIdTypedIntoAnotherFilter) {
               HasSubstr("caller=spiffe://lienthong.local/dossier-system"));
 }
 
+// A search by officer leaves a trace findable by that officer, as the
+// officer's own records are: who investigated officer X can be asked.
+TEST_F(AuditServiceTest, ASearchByOfficerIsFoundByThatOfficer) {
+  const std::string officer = "001085004321";
+  QueryAuditRequest request;
+  request.set_officer_citizen_id(officer);
+  ASSERT_TRUE(Query(request).status.ok());
+  QueryAuditRequest traces;
+  traces.set_method(kQueryAuditMethod);
+  traces.set_officer_citizen_id(officer);
+  QueryResult found = Query(traces);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_FALSE(found.records.empty());
+  EXPECT_EQ(found.records.front().method(), kQueryAuditMethod);
+  EXPECT_EQ(found.records.front().officer_hmac(),
+            log_->citizen_key().Hmac(officer));
+  EXPECT_THAT(found.records.front().details(), Not(HasSubstr(officer)));
+}
+
 // Must show: every AuditService call, allowed or refused, is in the log and
 // can be queried.
 TEST_F(AuditServiceTest, AuditorCallsAllowedOrRefusedAreAuditedAndQueryable) {
