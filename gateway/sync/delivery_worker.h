@@ -11,10 +11,12 @@
 //   Retry-After). An item failing for longer than give_up_after becomes a
 //   dead letter.
 // - A circuit breaker (resilience::CircuitBreaker) watches the portal as a
-//   whole: when it opens, deliveries pause and only probes go out; when the
-//   probes succeed the outage is over and every backed-off item is due at
-//   once (Outbox::ExpediteRetries), instead of each sitting out a backoff
-//   earned while the portal was down.
+//   whole: when it opens, deliveries pause and only probes go out. When a
+//   probe succeeds after one failed, the outage is over and every
+//   backed-off item is due at once (Outbox::ExpediteRetries), instead of
+//   each sitting out a backoff earned while the portal was down; when the
+//   first probe succeeds, the failures that opened it were items' own
+//   (the portal serves the rest), and those items keep their backoff.
 // - A dossier's registration goes to PortalAdapter::RegisterDossier, a step
 //   of its progress to PushDossierStatus, told whether an earlier attempt
 //   may have arrived (OutboxItem::maybe_sent), so the adapter can look
