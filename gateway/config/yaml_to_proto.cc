@@ -19,11 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/config/yaml_text.h"
+#include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::config::internal {
 namespace {
@@ -337,14 +336,8 @@ class Converter {
     // Deterministic (a map's entries in key order): the runtime tells an
     // unchanged adapter on a reload by these bytes, and keeps its breaker.
     std::string serialized;
-    bool written = false;
-    {
-      google::protobuf::io::StringOutputStream out(&serialized);
-      google::protobuf::io::CodedOutputStream coded(&out);
-      coded.SetSerializationDeterministic(true);
-      written = typed->SerializeToCodedStream(&coded);
-    }
-    if (type_url == nullptr || bytes == nullptr || !written) {
+    if (type_url == nullptr || bytes == nullptr ||
+        !proto_util::AppendDeterministic(*typed, &serialized)) {
       return absl::InternalError(
           absl::StrCat(options_.source_name, ": ", path, ": cannot pack ",
                        typed->GetDescriptor()->full_name()));

@@ -11,9 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/config/config_error.h"
+#include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::server {
 namespace {
@@ -95,15 +94,6 @@ std::string FactoryErrorField(const google::protobuf::Message& empty_config,
   return refined;
 }
 
-// `message` serialized deterministically: equal settings, equal bytes.
-void AppendSettings(const google::protobuf::Message& message,
-                    std::string* settings) {
-  google::protobuf::io::StringOutputStream out(settings);
-  google::protobuf::io::CodedOutputStream coded(&out);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-}
-
 // Client rate limits, each checked by the resilience layer's rules;
 // `previous`'s limiter when they are the same.
 absl::Status AddRateLimits(const GatewayConfig& config, const Runtime* previous,
@@ -162,7 +152,8 @@ absl::StatusOr<std::shared_ptr<UpstreamGuard>> GuardFor(
     const resilience::RetryBudgetOptions& budget, const Runtime* previous,
     const std::string& path) {
   std::string settings;
-  AppendSettings(instance, &settings);
+  // Deterministic: equal settings, equal bytes.
+  proto_util::AppendDeterministic(instance, &settings);
   absl::StrAppend(&settings, "|budget ", budget.ratio);
   if (previous != nullptr) {
     auto it = previous->guards.find(instance.name());

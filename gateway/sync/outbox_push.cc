@@ -5,11 +5,10 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/sync/outbox_internal.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::sync::outbox_internal {
 
@@ -25,12 +24,7 @@ std::string RegistrationContent(const DossierStatusUpdate& u) {
   content.set_procedure_code(u.procedure_code());
   *content.mutable_registration() = u.registration();
   std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    content.SerializeToCodedStream(&out);
-  }
+  proto_util::AppendDeterministic(content, &bytes);
   return bytes;
 }
 

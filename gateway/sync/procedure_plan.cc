@@ -8,10 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/proto_util/deterministic.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/validation/codes.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace lienthong::sync {
 
@@ -50,12 +49,7 @@ absl::Status ValidateCatalogue(
 
 std::string ProcedureContentHash(const lienthong::v1::Procedure& procedure) {
   std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    procedure.SerializeToCodedStream(&out);
-  }
+  proto_util::AppendDeterministic(procedure, &bytes);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
          digest);

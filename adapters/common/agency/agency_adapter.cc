@@ -12,13 +12,12 @@
 #include "adapters/common/agency/agency_answer.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
+#include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/dates.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "google/type/date.pb.h"
@@ -49,13 +48,8 @@ bool IsHeaderSafe(absl::string_view value) {
 // the next: deterministic serialization sorts them, and the JSON follows.
 absl::StatusOr<std::string> StableJson(const google::protobuf::Struct& body) {
   std::string binary;
-  {
-    google::protobuf::io::StringOutputStream out(&binary);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    if (!body.SerializeToCodedStream(&coded)) {
-      return absl::InternalError("cannot write the step");
-    }
+  if (!proto_util::AppendDeterministic(body, &binary)) {
+    return absl::InternalError("cannot write the step");
   }
   static google::protobuf::util::TypeResolver* const resolver =
       google::protobuf::util::NewTypeResolverForDescriptorPool(
