@@ -8,10 +8,8 @@
 // (tcmalloc, no Abseil lock-order checks), so that `scripts/bench.sh
 // --breakdown` can set lt-noaudit beside it. Prints "listening on port N".
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -25,17 +23,11 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/server_callback.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/bench/read_file.h"
 
 namespace {
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
-  return true;
-}
+using lienthong::bench::ReadFile;
 
 class RelayService final
     : public lienthong::v1::PopulationService::CallbackService {

@@ -8,10 +8,8 @@
 // gateway uses) or "cq" (the older completion-queue API, one thread per
 // queue polling it), so the benchmark can show what gRPC C++ itself costs per
 // call with either.
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,17 +23,11 @@
 #include "grpcpp/support/async_unary_call.h"
 #include "grpcpp/support/server_callback.h"
 #include "lienthong/v1/population.grpc.pb.h"
+#include "tests/bench/read_file.h"
 
 namespace {
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
-  return true;
-}
+using lienthong::bench::ReadFile;
 
 lienthong::v1::Citizen FixedCitizen() {
   lienthong::v1::Citizen citizen;

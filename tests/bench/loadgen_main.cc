@@ -1,27 +1,15 @@
 // lienthong-loadgen: drives the lienthong.v1 API with synthetic lookups or
 // verifications over mutual TLS and prints throughput and latency figures.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tests/bench/load_generator.h"
+#include "tests/bench/read_file.h"
 
-namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
-  return true;
-}
-
-}  // namespace
+using lienthong::bench::ReadFile;
 
 int main(int argc, char** argv) {
   CLI::App app{"lienthong-loadgen: load generator for the lienthong.v1 API"};
