@@ -10,6 +10,7 @@
 #include "adapters/common/retriable.h"
 #include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gateway/log/log.h"
+#include "gateway/proto_util/unknown_fields.h"
 #include "gateway/status/bounded_text.h"
 #include "gateway/validation/citizen_id.h"
 #include "google/protobuf/descriptor.h"
@@ -162,7 +163,7 @@ class GrpcUpstreamAdapter final : public Adapter,
               Callback<lienthong::v1::VerifyIdentityResponse> done) override {
     auto* call = new Call<lienthong::v1::VerifyIdentityRequest, lienthong::v1::VerifyIdentityResponse>();
     call->request = request;
-    call->request.DiscardUnknownFields();
+    proto_util::DiscardUnknownFields(&call->request);
     call->done = std::move(done);
     call->context.set_deadline(absl::ToChronoTime(context.deadline));
     identity_->async()->VerifyIdentity(
@@ -181,7 +182,7 @@ class GrpcUpstreamAdapter final : public Adapter,
             return;
           }
           // Fields this gateway does not know are not passed on.
-          owned->response.DiscardUnknownFields();
+          proto_util::DiscardUnknownFields(&owned->response);
           if (absl::Status result = CheckVerifyResult(owned->response);
               !result.ok()) {
             std::move(owned->done)(std::move(result));
@@ -202,7 +203,7 @@ class GrpcUpstreamAdapter final : public Adapter,
     // Only what the gateway checked goes on: fields of the caller's request
     // it does not know (proto3 keeps them) could mean something to a newer
     // upstream that no policy here has seen.
-    call->request.DiscardUnknownFields();
+    proto_util::DiscardUnknownFields(&call->request);
     // The answer is checked by the field that names the citizen
     // (CheckSameCitizen), which the caller's mask may leave out: it is asked
     // for too, and the server trims the reply to the caller's mask. An empty
@@ -224,7 +225,7 @@ class GrpcUpstreamAdapter final : public Adapter,
             std::move(owned->done)(Relay(s));
             return;
           }
-          owned->response.DiscardUnknownFields();
+          proto_util::DiscardUnknownFields(&owned->response);
           if (absl::Status same = CheckSameCitizen(owned->response,
                                                    owned->request.citizen_id());
               !same.ok()) {
