@@ -52,7 +52,8 @@ void JwksCache::Get(Waiter waiter) {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    const bool fresh = loaded_ && now - loaded_at_ < options_.max_age;
+    const bool fresh =
+        loaded_ && !resilience::Elapsed(loaded_at_, now, options_.max_age);
     if (fresh && (waiter.warm || keys_.count(waiter.kid) > 0)) {
       answer = FromHeld(waiter, absl::OkStatus(), /*unheld_failed=*/false);
     } else if (in_flight_) {
@@ -62,9 +63,9 @@ void JwksCache::Get(Waiter waiter) {
       // Nothing held yet, or too old: a fetch is due. Fresh keys, unknown
       // kid: maybe a rotation, maybe a forgery, so one is due only once per
       // min_refresh.
-      const bool due =
-          !fresh || now - last_unknown_kid_fetch_ >= options_.min_refresh;
-      fetch = due && now - last_failure_ >= kFailureBackoff;
+      const bool due = !fresh || resilience::Elapsed(last_unknown_kid_fetch_,
+                                                     now, options_.min_refresh);
+      fetch = due && resilience::Elapsed(last_failure_, now, kFailureBackoff);
       if (fetch) {
         in_flight_ = true;
         if (fresh) unknown_kid_fetch_started_ = now;

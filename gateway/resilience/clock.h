@@ -21,6 +21,14 @@ class Clock {
 // Thread-safe.
 Clock* RealClock();
 
+// True when `interval` has passed from `since` to `now`, and when the clock
+// has stepped back before `since` (an NTP correction, a restored snapshot):
+// what waits on it is then due at once, not after the step plus the
+// interval.
+inline bool Elapsed(absl::Time since, absl::Time now, absl::Duration interval) {
+  return now < since || now - since >= interval;
+}
+
 // A clock for tests: time moves only through Advance() and SetTime().
 // Thread-safe.
 class FakeClock final : public Clock {

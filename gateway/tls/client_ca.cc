@@ -136,7 +136,7 @@ std::shared_ptr<const ClientCaSet> ClientCaWatcher::Current() {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    if (now - checked_at_ < refresh_) return current_;
+    if (!resilience::Elapsed(checked_at_, now, refresh_)) return current_;
     // One caller re-checks; the others go on with the current CAs.
     checked_at_ = now;
     seen = StatFileVersion(ca_file_);

@@ -197,6 +197,31 @@ TEST_F(JwksCacheTest, AnUnknownKidRefetchesAtMostOncePerMinRefresh) {
                        "id token signed by an unknown key"));
 }
 
+// A clock stepped back does not hold off a rotation's keys for the step
+// plus min_refresh: the keys are fetched again at once; the next fetch for
+// an unknown kid restarts min_refresh from the new time.
+TEST_F(JwksCacheTest, KeysAreRefetchedAtOnceWhenTheClockStepsBack) {
+  Load();
+  auto forged = Get("forged");
+  EXPECT_EQ(http_.sent(), 2);
+  http_.Answer(Ok(Set({0})));
+  ASSERT_TRUE(forged->done);
+
+  clock_.Advance(-absl::Hours(24));
+  auto rotated = Get("k2");
+  EXPECT_EQ(http_.sent(), 3);
+  http_.Answer(Ok(Set({0, 1})));
+  ASSERT_TRUE(rotated->done);
+  EXPECT_THAT(rotated->key.status(), IsOk());
+  auto forged_again = Get("forged-again");
+  EXPECT_EQ(http_.sent(), 4);
+  http_.Answer(Ok(Set({0, 1})));
+  ASSERT_TRUE(forged_again->done);
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_FALSE(Get("forged-later")->key.ok());
+  EXPECT_EQ(http_.sent(), 4);
+}
+
 TEST_F(JwksCacheTest, ARotatedKeyIsFetchedOnceAndThenHeld) {
   Load();
   auto rotated = Get("k2");

@@ -153,6 +153,20 @@ TEST_F(ClientCaTest, ACallerIsRefusedOnceItsCaLeavesTheFileAndLetInWhenBack) {
   EXPECT_EQ(cas->Current()->ca_count(), 2u);
 }
 
+TEST_F(ClientCaTest, ACaLeavingTheFileIsSeenAtOnceWhenTheClockStepsBack) {
+  std::unique_ptr<ClientCaWatcher> cas = Watch(ca_a_.cert_pem + ca_b_.cert_pem);
+  ASSERT_NE(cas, nullptr);
+  const PemPair client = ClientOf(ca_a_);
+  const std::string fingerprint = Fingerprint(client);
+  EXPECT_TRUE(cas->IsCallerTrusted(fingerprint, client.cert_pem, ""));
+
+  // An NTP correction sets the clock back a day; then CA A leaves the file.
+  clock_.Advance(-absl::Hours(24));
+  ASSERT_TRUE(ReplaceFile(ca_file_, ca_b_.cert_pem));
+  EXPECT_FALSE(cas->IsCallerTrusted(fingerprint, client.cert_pem, ""));
+  EXPECT_EQ(cas->Current()->ca_count(), 1u);
+}
+
 // The call path's check: the refusal's words, with no certificate or
 // identity in them, and nothing checked without a watcher.
 TEST_F(ClientCaTest, RecheckCallerRefusesACallerWhoseCaLeftTheFile) {

@@ -252,6 +252,29 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 }
 
+// A clock stepped back (an NTP correction, a restored snapshot) does not
+// hold the old lists for the step plus the refresh interval.
+TEST_F(RevocationTest, WatcherRechecksAtOnceWhenTheClockStepsBack) {
+  const std::string ca_file = dir_ + "/ca.pem";
+  const std::string crl_file = dir_ + "/clients.crl";
+  resilience::FakeClock clock;
+  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  ASSERT_THAT(watcher, IsOk());
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
+
+  clock.Advance(-absl::Hours(24));
+  auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
+  ASSERT_THAT(revoking, IsOk());
+  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+  // From then on, the refresh interval counts from the new time.
+  ASSERT_TRUE(ReplaceFile(crl_file, *MakeCrl(ca_, {})));
+  clock.Advance(absl::Seconds(9));
+  EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
+}
+
 // A live connection's calls are checked against the lists as they are now.
 // Each certificate is parsed once per version of the lists: its answer is
 // remembered, and forgotten when the lists change.
