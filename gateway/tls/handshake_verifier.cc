@@ -80,6 +80,11 @@ absl::Status CheckClientCertificate(const HandshakeChecks& checks,
     return Refuse(absl::PermissionDeniedError("client certificate unreadable"),
                   "unreadable", reason);
   }
+  if (IdentityHasNul(leaf.get())) {
+    return Refuse(absl::PermissionDeniedError(
+                      "client certificate names its identity with a NUL byte"),
+                  "unreadable", reason);
+  }
   if (checks.crls != nullptr) {
     std::shared_ptr<const RevocationLists> lists = checks.crls->Current();
     // gRPC's chain on a server is what the client sent without its leaf

@@ -2,7 +2,9 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -69,6 +71,32 @@ absl::StatusOr<std::string> Sha256Fingerprint(X509* cert) {
   }
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+bool IdentityHasNul(X509* cert) {
+  bool nul = false;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    const int length = ASN1_STRING_length(uri);
+    nul = nul || (length > 0 && std::memchr(ASN1_STRING_get0_data(uri), 0,
+                                            length) != nullptr);
+  }
+  GENERAL_NAMES_free(names);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  for (int i = -1;
+       !nul && subject != nullptr &&
+       (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(
+        &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+    nul = length < 0 || (length > 0 && std::memchr(utf8, 0, length) != nullptr);
+    OPENSSL_free(utf8);
+  }
+  return nul;
 }
 
 absl::Time Asn1TimeToTime(const ASN1_TIME* time) {

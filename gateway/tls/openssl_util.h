@@ -52,6 +52,13 @@ std::vector<X509Ptr> ParseCertificates(absl::string_view pem);
 // Thread-safe.
 absl::StatusOr<std::string> Sha256Fingerprint(X509* cert);
 
+// True when one of `cert`'s SAN URIs or subject CNs holds a NUL byte (or a
+// CN cannot be read as UTF-8). gRPC gives a handshake's verifier these names
+// as C strings, cut at the first NUL, and a call's auth context whole: such
+// a certificate would be admitted as one identity and call as another.
+// Thread-safe.
+bool IdentityHasNul(X509* cert);
+
 // Returns `time` (a certificate's or CRL's) as absl::Time; InfiniteFuture()
 // when it is null or unreadable. Thread-safe.
 absl::Time Asn1TimeToTime(const ASN1_TIME* time);

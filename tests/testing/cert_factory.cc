@@ -75,6 +75,29 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   return ok;
 }
 
+// Adds a subjectAltName of one URI, byte for byte (a NUL in it included,
+// which the text form of X509V3_EXT_conf_nid would cut off).
+bool AddUriSan(X509* cert, const std::string& uri) {
+  GENERAL_NAMES* names = GENERAL_NAMES_new();
+  GENERAL_NAME* name = GENERAL_NAME_new();
+  ASN1_IA5STRING* value = ASN1_IA5STRING_new();
+  bool ok =
+      names != nullptr && name != nullptr && value != nullptr &&
+      ASN1_STRING_set(value, uri.data(), static_cast<int>(uri.size())) == 1;
+  if (ok) {
+    GENERAL_NAME_set0_value(name, GEN_URI, value);
+    value = nullptr;
+    ok = sk_GENERAL_NAME_push(names, name) > 0;
+    if (ok) name = nullptr;
+  }
+  ok = ok && X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0,
+                               X509V3_ADD_DEFAULT) == 1;
+  ASN1_IA5STRING_free(value);
+  GENERAL_NAME_free(name);
+  GENERAL_NAMES_free(names);
+  return ok;
+}
+
 // A certificate for `key` named `common_name` (none when empty), valid from
 // an hour ago for `valid_for`, with a random serial, not yet signed.
 CertPtr NewCert(EVP_PKEY* key, const std::string& common_name,
@@ -97,7 +120,8 @@ CertPtr NewCert(EVP_PKEY* key, const std::string& common_name,
   if (!common_name.empty()) {
     X509_NAME_add_entry_by_txt(
         name, "CN", MBSTRING_UTF8,
-        reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+        reinterpret_cast<const unsigned char*>(common_name.data()),
+        static_cast<int>(common_name.size()), -1, 0);
   }
   return cert;
 }
@@ -170,8 +194,7 @@ absl::StatusOr<PemPair> MakeClientCert(const PemPair& ca,
             AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage,
                          "clientAuth");
   if (ok && !options.uri.empty()) {
-    ok = AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name,
-                      "URI:" + options.uri);
+    ok = AddUriSan(cert.get(), options.uri);
   }
   if (!ok || X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) {
     return absl::InternalError("cannot make a client certificate");

@@ -192,6 +192,24 @@ TEST_F(HandshakeAdmissionTest, SubjectCnOnlyWhereConfigured) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
+// gRPC hands the verifier the SAN URI and CN as C strings, cut at a NUL,
+// while a call's auth context keeps them whole: a certificate naming
+// "<configured identity>\0x" must not pass as the configured identity.
+TEST_F(HandshakeAdmissionTest, AnIdentityWithANulByteIsRefused) {
+  Admit(R"pb(clients { id: "spiffe://lienthong.local/dossier-system" }
+             clients { id: "district-office" match_subject_cn: true })pb");
+  Serve();
+  const std::string uri = "spiffe://lienthong.local/dossier-system";
+  EXPECT_EQ(Call(Cert(uri)), grpc::StatusCode::OK);
+  EXPECT_EQ(Call(Cert(uri + std::string("\0x", 2))),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Call(Cert("", "district-office")), grpc::StatusCode::OK);
+  EXPECT_EQ(Call(Cert("", std::string("district-office\0x", 17))),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Refused("unreadable"), 2);
+  EXPECT_EQ(Refused("unknown_identity"), 0);
+}
+
 TEST_F(HandshakeAdmissionTest, APinnedIdentityAcceptsOnlyItsCertificates) {
   PemPair pinned = Cert("spiffe://lienthong.local/pinned");
   PemPair other = Cert("spiffe://lienthong.local/pinned");
