@@ -19,8 +19,10 @@
 #include "absl/strings/string_view.h"
 #include "gateway/config/address.h"
 #include "gateway/log/log.h"
+#include "gateway/sync/dossier_status.h"
 #include "gateway/sync/procedure_codes.h"
 #include "gateway/tls/fingerprint.h"
+#include "gateway/validation/codes.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -321,17 +323,41 @@ class Checker {
                              "' is already defined by bundles.definitions[",
                              it->second, "]"));
       }
+      // The portal refuses a registration (update 0) these would make, and
+      // with it every later update of every bundle of the kind.
       if (definition.procedure_code().empty()) {
         Problem(path + ".procedure_code",
                 "required: the MaTTHC progress is reported under");
+      } else if (absl::Status s = validation::ValidateProcedureCode(
+                     definition.procedure_code(), "procedure_code");
+                 !s.ok()) {
+        Problem(
+            path + ".procedure_code",
+            std::string(absl::StripPrefix(s.message(), "procedure_code: ")));
+      }
+      if (absl::StripAsciiWhitespace(definition.title()).empty()) {
+        Problem(path + ".title",
+                "required: the procedure's name and the dossier's summary at "
+                "the portal");
+      } else if (absl::Status s = validation::ValidateText(
+                     definition.title(), sync::kMaxRegistrationTextBytes);
+                 !s.ok()) {
+        Problem(path + ".title", std::string(s.message()));
       }
       if (definition.field_code().empty()) {
         Problem(path + ".field_code",
                 "required: the procedure's field (MaLinhVuc) the dossier is "
                 "registered under at the portal");
+      } else if (definition.field_code().size() > sync::kMaxCodeBytes) {
+        Problem(path + ".field_code",
+                absl::StrCat("longer than ", sync::kMaxCodeBytes, " bytes"));
       }
-      if (definition.field_name().empty()) {
+      if (absl::StripAsciiWhitespace(definition.field_name()).empty()) {
         Problem(path + ".field_name", "required: the field's name (TenLinhVuc)");
+      } else if (absl::Status s = validation::ValidateText(
+                     definition.field_name(), sync::kMaxRegistrationTextBytes);
+                 !s.ok()) {
+        Problem(path + ".field_name", std::string(s.message()));
       }
       for (char c : definition.field_code()) {
         if (c <= ' ' || c > '~') {

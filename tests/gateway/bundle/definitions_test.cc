@@ -70,11 +70,15 @@ TEST(BundleDefinitionRulesTest, ConfigRulesNameTheField) {
   };
   const Case kCases[] = {
       {"second BIRTH",
-       [](GatewayConfig& c) { c.mutable_bundles()->mutable_definitions(1)->set_kind("BIRTH"); },
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(1)->set_kind("BIRTH");
+       },
        "bundles.definitions[1].kind: 'BIRTH' is already defined by "
        "bundles.definitions[0]"},
       {"unknown kind",
-       [](GatewayConfig& c) { c.mutable_bundles()->mutable_definitions(0)->set_kind("MARRIAGE"); },
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(0)->set_kind("MARRIAGE");
+       },
        "bundles.definitions[0].kind: 'MARRIAGE' is not a bundle kind"},
       {"no procedure code",
        [](GatewayConfig& c) {
@@ -133,6 +137,35 @@ TEST(BundleDefinitionRulesTest, ConfigRulesNameTheField) {
          c.mutable_bundles()->mutable_definitions(0)->set_field_name("Hộ tịch");
        },
        "bundles.definitions[0].field_code: must be visible ASCII"},
+      {"procedure code of another form",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(0)->set_procedure_code(
+             "1001193");
+       },
+       "bundles.definitions[0].procedure_code: procedure code must be"},
+      {"no title",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(1)->set_title("  ");
+       },
+       "bundles.definitions[1].title: required"},
+      {"title with a control character",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(0)->set_title(
+             "Khai sinh\x01");
+       },
+       "bundles.definitions[0].title: contains control characters"},
+      {"field name too long",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(0)->set_field_name(
+             std::string(1001, 'a'));
+       },
+       "bundles.definitions[0].field_name: longer than 1000 bytes"},
+      {"field code too long",
+       [](GatewayConfig& c) {
+         c.mutable_bundles()->mutable_definitions(0)->set_field_code(
+             std::string(65, 'A'));
+       },
+       "bundles.definitions[0].field_code: longer than 64 bytes"},
       {"retry max below min",
        [](GatewayConfig& c) {
          c.mutable_bundles()->set_retry_min_seconds(10);
