@@ -2,6 +2,7 @@
 // (audited), waiting out transient failures, handing progress to the
 // portal, the calendar, and the read side (views, lists, watches, counts).
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -286,8 +287,23 @@ absl::StatusOr<lienthong::v1::ListBundlesResponse> Orchestrator::List(
       !absl::SimpleAtoi(request.page_token(), &query.after_seq)) {
     return absl::InvalidArgumentError("page_token: not one this gateway gave");
   }
+  // Each state once: a request repeating one does not make the store's
+  // query any longer.
+  std::set<int> states;
   for (int s : request.states()) {
+    if (s == lienthong::v1::BUNDLE_STATE_UNSPECIFIED ||
+        !lienthong::v1::BundleState_IsValid(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("states: ", s, " is not a bundle state"));
+    }
+    states.insert(s);
+  }
+  for (int s : states) {
     query.states.push_back(static_cast<lienthong::v1::BundleState>(s));
+  }
+  if (!lienthong::v1::BundleKind_IsValid(request.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: ", request.kind(), " is not a bundle kind"));
   }
   query.kind = request.kind();
   query.limit = 500;

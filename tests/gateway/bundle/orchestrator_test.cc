@@ -935,6 +935,21 @@ TEST_F(OrchestratorTest, OverdueBundlesAreCountedAndListed) {
   v1::ListBundlesRequest completed;
   completed.add_states(v1::BUNDLE_COMPLETED);
   EXPECT_THAT(orchestrator_->List(completed)->bundles(), SizeIs(0));
+  // Each state counts once; a number that is no state, or no kind, is
+  // refused.
+  v1::ListBundlesRequest repeated;
+  for (int i = 0; i < 100000; ++i) repeated.add_states(v1::BUNDLE_RUNNING);
+  EXPECT_THAT(orchestrator_->List(repeated)->bundles(), SizeIs(1));
+  v1::ListBundlesRequest unknown;
+  unknown.add_states(static_cast<v1::BundleState>(7));
+  EXPECT_THAT(orchestrator_->List(unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "states: 7 is not a bundle state"));
+  unknown.clear_states();
+  unknown.set_kind(static_cast<v1::BundleKind>(9));
+  EXPECT_THAT(orchestrator_->List(unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "kind: 9 is not a bundle kind"));
   orchestrator_->Stop();
   invoker_.Release();
 }
