@@ -112,7 +112,7 @@ BundleMetrics::BundleMetrics(metrics::Registry& registry,
   step_calls_ = &registry.AddCounter(
       "lienthong_bundle_step_calls_total",
       "Calls to agencies for bundle steps, by adapter, operation and outcome "
-      "(done, refused, invalid, retry).",
+      "(done, refused, invalid, unconfigured, retry).",
       {"adapter", "operation", "outcome"});
 }
 

@@ -11,7 +11,8 @@
 //   lienthong_bundles_started_total{kind}
 //   lienthong_bundles_finished_total{kind,state}   COMPLETED or STOPPED
 //   lienthong_bundle_step_calls_total{adapter,operation,outcome}
-//       outcome: done, refused, invalid (could not be sent as is), retry
+//       outcome: done, refused, invalid (could not be sent as is),
+//       unconfigured (its adapter is no longer in the config), retry
 //       (failed transiently; sent again later)
 //
 // Labels come from closed sets (kinds, states, configured step and

@@ -527,7 +527,12 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
     return;
   }
   const absl::Status& status = event.outcome.status();
-  if (status.code() == absl::StatusCode::kInvalidArgument) {
+  // Nothing was sent: the adapter could not form the request, or the
+  // running config has no adapter of that name any more (renamed or
+  // removed since the bundle started). Sending again would not change
+  // that, and a stop would wait for it forever: the officer decides.
+  if (status.code() == absl::StatusCode::kInvalidArgument ||
+      status.code() == absl::StatusCode::kFailedPrecondition) {
     StepAnswer answer;
     answer.refused = true;
     answer.reason = absl::StrCat("Lienthong could not send the step: ",
@@ -535,7 +540,10 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
     RecordAnswer(*Working(event.bundle_id, batch), event.step, event.generation,
                  answer, now);
     batch.recorded.push_back(&event);
-    batch.step_calls.push_back({def.adapter(), def.operation(), "invalid"});
+    batch.step_calls.push_back(
+        {def.adapter(), def.operation(),
+         status.code() == absl::StatusCode::kInvalidArgument ? "invalid"
+                                                             : "unconfigured"});
     return;
   }
   ++run.failures;

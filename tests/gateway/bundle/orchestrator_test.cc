@@ -383,8 +383,9 @@ TEST_F(OrchestratorTest, StopEndsTheBundleWithItsReason) {
 
 // The refusal a stopped bundle's step answers with, and the answers of an
 // agency that times out once, and of an adapter that cannot form the
-// request (the step is then refused: transient failures are retried until
-// the agency answers, never given up).
+// request or is not configured any more (the step is then refused:
+// transient failures are retried until the agency answers, never given
+// up).
 absl::StatusOr<adapters::StepOutcome> RefuseMotherName(
     const adapters::StepRequest&) {
   adapters::StepOutcome refused;
@@ -398,6 +399,13 @@ absl::StatusOr<adapters::StepOutcome> TimeOut(const adapters::StepRequest&) {
 }
 absl::StatusOr<adapters::StepOutcome> CannotForm(const adapters::StepRequest&) {
   return absl::InvalidArgumentError("mother_full_name: required");
+}
+// What RuntimeStepInvoker answers for a step whose adapter the running
+// config no longer has (renamed or removed since the bundle started).
+absl::StatusOr<adapters::StepOutcome> NotConfigured(
+    const adapters::StepRequest&) {
+  return absl::FailedPreconditionError(
+      "adapter 'civil-status' is not configured for agency steps (any more)");
 }
 
 // A stop while a step is with its agency (which may be applying it) is
@@ -420,6 +428,8 @@ TEST_F(OrchestratorTest,
        "Thông tin của mẹ không khớp", 1},
       {"cannot be formed", &CannotForm, v1::STEP_SKIPPED,
        "Lienthong could not send the step", 1},
+      {"adapter no longer configured", &NotConfigured, v1::STEP_SKIPPED,
+       "is not configured for agency steps", 1},
       // Sent again under its key, as without a stop, until it answers.
       {"timed out, then done", &TimeOut, v1::STEP_DONE, "", 2},
   };
