@@ -337,17 +337,25 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
                               request->dossier_code(), "dossier_code")
                         : CheckBundleId(id);
   }
-  if (status.ok() && id.empty()) {
-    absl::StatusOr<Bundle> found = orchestrator_->Get("", request->dossier_code());
+  // The dossier too, as GetBundle's: the stream shows what it holds, and
+  // an audit query by dossier finds who watched it.
+  std::string dossier =
+      id.empty() && status.ok() ? request->dossier_code() : std::string();
+  if (status.ok()) {
+    absl::StatusOr<Bundle> found = orchestrator_->Get(id, dossier);
     status = found.status();
-    if (found.ok()) id = found->bundle_id();
+    if (found.ok()) {
+      id = found->bundle_id();
+      dossier = found->dossier_code();
+    }
   }
   const std::shared_ptr<const calls::CallRecorder> recorder = this->recorder();
   calls::Call call(kWatchBundleMethod, calls::CallerOf(*context));
-  recorder->Log(call, status);
+  recorder->Log(call, status, {{"dossier", dossier}});
   if (audit::AuditLog* log = recorder->audit(); log != nullptr) {
     // Not waited for: the stream only reads.
     lienthong::v1::AuditRecord record = recorder->Record(call, status);
+    record.set_dossier_id(dossier);
     record.set_request_sha256(log->digest_key().Digest(*request));
     recorder->AuditOnly(std::move(record));
   }

@@ -42,6 +42,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gateway/audit/journal.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -475,6 +476,26 @@ void ExpectProgressOnceInOrder(const BundleEnv& env,
 // ---- Tests
 // -------------------------------------------------------------------
 
+// The records of `method` in the audit journal at `journal_dir`.
+std::vector<lienthong::v1::AuditRecord> AuditRecordsOf(
+    const std::string& journal_dir, const std::string& method) {
+  std::vector<lienthong::v1::AuditRecord> found;
+  absl::Status read = audit::ReadJournal(
+      journal_dir, {}, {},
+      [&](const audit::JournalPosition&, const audit::Frame& frame) {
+        lienthong::v1::AuditRecord record;
+        if (frame.type == audit::FrameType::kRecord &&
+            record.ParseFromArray(frame.payload.data(),
+                                  static_cast<int>(frame.payload.size())) &&
+            record.method() == method) {
+          found.push_back(std::move(record));
+        }
+        return true;
+      });
+  EXPECT_TRUE(read.ok()) << read;
+  return found;
+}
+
 TEST(BundleIntegrationTest,
      BirthAndDeathCompleteWithOutputsFlowingAndProgressAtThePortal) {
   BundleEnv env;
@@ -533,6 +554,15 @@ TEST(BundleIntegrationTest,
             4);  // started, then each of three steps
   ExpectProgressOnceInOrder(env, reported);
   EXPECT_EQ(env.StopGracefully(), 0);
+
+  // Who watched a dossier's bundle is found by the dossier, as who read it.
+  const std::vector<lienthong::v1::AuditRecord> watched = AuditRecordsOf(
+      env.dir() + "/audit-journal", "lienthong.v1.BundleService/WatchBundle");
+  ASSERT_GE(watched.size(), 2u);
+  std::set<std::string> dossiers;
+  for (const auto& record : watched) dossiers.insert(record.dossier_id());
+  EXPECT_EQ(dossiers,
+            (std::set<std::string>{born.dossier_code(), died.dossier_code()}));
 }
 
 // A reload whose adapters the running bundles' steps cannot use (here the
