@@ -116,6 +116,11 @@ absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path) {
           what, " must hold one token of visible ASCII characters"));
     }
   }
+  if (token.size() < kMinBearerTokenBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " holds a token shorter than ", kMinBearerTokenBytes,
+                     " characters (make one with: openssl rand -hex 32)"));
+  }
   return std::string(token);
 }
 

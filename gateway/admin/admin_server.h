@@ -126,8 +126,11 @@ class AdminServer {
 
 // Returns the bearer token in the file at `path` (surrounding whitespace
 // removed). Fails with INVALID_ARGUMENT naming the file (never its
-// contents) when it cannot be read, is empty, is over 4 KiB, or holds
-// characters outside visible ASCII. Thread-safe.
+// contents) when it cannot be read, is empty, is over 4 KiB, holds
+// characters outside visible ASCII, or is shorter than
+// kMinBearerTokenBytes (a short token is guessed over one kept-alive
+// connection). Thread-safe.
+inline constexpr size_t kMinBearerTokenBytes = 32;
 absl::StatusOr<std::string> ReadBearerTokenFile(const std::string& path);
 
 }  // namespace lienthong::admin

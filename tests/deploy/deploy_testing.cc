@@ -199,6 +199,10 @@ absl::Status FillCredentials(const std::string& folder,
       if (!WriteFile(path, std::string(32, '\x5a'))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));
       }
+    } else if (name == "admin.token") {  // as openssl rand -hex 32 makes
+      if (!WriteFile(path, std::string(64, 'e') + "\n")) {
+        return absl::InternalError(absl::StrCat("cannot write ", path));
+      }
     } else if (kAuditKeys.count(name) == 0) {
       if (!WriteFile(path, absl::StrCat("test-", name, "\n"))) {
         return absl::InternalError(absl::StrCat("cannot write ", path));

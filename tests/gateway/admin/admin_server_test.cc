@@ -1,8 +1,11 @@
 #include "gateway/admin/admin_server.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +28,7 @@ namespace lienthong::admin {
 namespace {
 
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -405,6 +409,34 @@ TEST_F(AdminServerTest, BadOptionsAreRejected) {
   EXPECT_THAT(
       AdminServer::Start(LoopbackAnyPort(), nullptr, nullptr),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("registry")));
+}
+
+// The token file: one token of visible ASCII, long enough not to be
+// guessed; a refusal names the file, never what it holds.
+TEST(BearerTokenFileTest, HoldsOneLongTokenOrIsRefused) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/admin-token-", getpid());
+  auto read_as = [&](const std::string& contents) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+    return ReadBearerTokenFile(path);
+  };
+  const std::string token(64, 'f');
+  EXPECT_THAT(read_as(token + "\n"), IsOkAndHolds(token));
+  EXPECT_THAT(read_as(std::string(32, 'a')),
+              IsOkAndHolds(std::string(32, 'a')));
+  EXPECT_THAT(read_as("s3cr3t\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(path), HasSubstr("shorter than 32"),
+                             Not(HasSubstr("s3cr3t")))));
+  EXPECT_THAT(read_as(" \n"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("is empty")));
+  EXPECT_THAT(read_as(token + " " + token),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("one token of visible ASCII")));
+  std::remove(path.c_str());
+  EXPECT_THAT(
+      ReadBearerTokenFile(path),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cannot read")));
 }
 
 // Beyond loopback, /metrics (client IDs, file paths) would answer the
