@@ -323,9 +323,12 @@ void Orchestrator::Apply(Event& event, Batch& batch) {
       batch.launch.insert(event.bundle_id);
       return;
     }
-    case Event::Kind::kPushDue:
+    case Event::Kind::kPushDue: {
+      auto it = open_.find(event.bundle_id);
+      if (it != open_.end()) it->second->push_due = false;
       batch.push.insert(event.bundle_id);
       return;
+    }
     case Event::Kind::kProgressQueued: {
       StoredBundle* bundle = Working(event.bundle_id, batch);
       if (bundle == nullptr) return;

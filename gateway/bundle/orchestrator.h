@@ -199,6 +199,9 @@ class Orchestrator {
     // progress[0 .. pushed) handed over in this process (durable marker in
     // stored.progress_queued follows).
     int pushed = 0;
+    // A timer will hand the rest over again (the sink failed): one per
+    // bundle, however often the bundle changes meanwhile.
+    bool push_due = false;
   };
   // A batch's work: copies of the bundles it changes, what to do after
   // the commit.

@@ -221,6 +221,12 @@ void Orchestrator::PushProgress(const std::string& id) {
     inbox_->Post(std::move(queued));
   }
   if (!status.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = open_.find(id);
+      if (it == open_.end() || it->second->push_due) return;
+      it->second->push_due = true;
+    }
     log::Warning("portal progress cannot be queued yet; trying again",
                  {{"bundle", id}, {"reason", status.message()}});
     timers_.Schedule(absl::Now() + absl::Seconds(2), [inbox = inbox_, id] {

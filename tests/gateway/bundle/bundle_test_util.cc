@@ -349,9 +349,17 @@ std::map<std::string, int> FakeInvoker::applied_per_key() const {
   return applied_;
 }
 
+int FakeSink::failed_pushes() const {
+  absl::MutexLock lock(&mu_);
+  return failed_pushes_;
+}
+
 absl::Status FakeSink::Push(absl::Span<const ProgressUpdate> updates) {
   absl::MutexLock lock(&mu_);
-  if (failing_) return absl::UnavailableError("outbox store: disk full");
+  if (failing_) {
+    ++failed_pushes_;
+    return absl::UnavailableError("outbox store: disk full");
+  }
   std::vector<ProgressUpdate> accepted;
   int duplicates = 0;
   for (const ProgressUpdate& u : updates) {

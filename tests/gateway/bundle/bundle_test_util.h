@@ -100,10 +100,13 @@ class FakeSink final : public ProgressSink {
   void SetFailing(bool failing);
   std::vector<ProgressUpdate> queued() const;
   int duplicates() const;
+  // Pushes answered with the failure so far.
+  int failed_pushes() const;
 
  private:
   mutable absl::Mutex mu_;
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  int failed_pushes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<ProgressUpdate> queued_ ABSL_GUARDED_BY(mu_);
   int duplicates_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -896,6 +896,12 @@ TEST_F(OrchestratorTest, ProgressWaitsForTheOutboxAndIsHandedOverOnce) {
   EXPECT_EQ(done.state(), v1::BUNDLE_COMPLETED);
   EXPECT_GT(orchestrator_->Counts().progress_pending, 0);
   EXPECT_THAT(sink_.queued(), SizeIs(0));
+  // However often the bundle changed while the outbox failed, one timer
+  // (every 2 s) tries again: at most three tries in 4.5 s.
+  const int tried = sink_.failed_pushes();
+  absl::SleepFor(absl::Milliseconds(4500));
+  EXPECT_LE(sink_.failed_pushes() - tried, 3);
+  EXPECT_GE(sink_.failed_pushes() - tried, 1);
   sink_.SetFailing(false);
   Bundle queued = WaitUntil(done.bundle_id(), [](const Bundle& b) {
     return b.progress(b.progress_size() - 1).queued();
