@@ -1,10 +1,14 @@
 #include "adapters/c06_population/soap_envelope.h"
 
+#include <cstdint>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "adapters/common/retriable.h"
+#include "gateway/status/status_macros.h"
 
 namespace lienthong::adapters::c06 {
 namespace {
@@ -35,6 +39,83 @@ absl::Status FaultStatus(pugi::xml_node fault) {
 absl::Status HttpError(long http_status) {
   return absl::UnavailableError(
       absl::StrCat("population database answered HTTP ", http_status));
+}
+
+// A code point no value of the wire format holds: C0 controls but tab,
+// line feed and carriage return; DEL; C1 controls.
+bool IsControl(uint32_t c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+         (c >= 0x7f && c <= 0x9f);
+}
+
+// OK when `body` holds no control character, raw or as a character
+// reference (&#0; would end a value where pugixml stores it: the text
+// after it would be dropped unseen).
+absl::Status CheckCharacters(absl::string_view body) {
+  for (size_t i = 0; i < body.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(body[i]);
+    const bool raw_c1 = c == 0xc2 && i + 1 < body.size() &&
+                        static_cast<unsigned char>(body[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(body[i + 1]) <= 0x9f;
+    if ((c < 0x80 && IsControl(c)) || raw_c1) {
+      return Malformed("a control character");
+    }
+    if (c != '&' || i + 2 >= body.size() || body[i + 1] != '#') continue;
+    const bool hex = body[i + 2] == 'x' || body[i + 2] == 'X';
+    uint64_t value = 0;
+    size_t j = i + (hex ? 3 : 2);
+    for (; j < body.size() && j < i + 16; ++j) {
+      const char d = body[j];
+      if (hex && absl::ascii_isxdigit(d)) {
+        value = value * 16 + (absl::ascii_isdigit(d)
+                                  ? d - '0'
+                                  : absl::ascii_tolower(d) - 'a' + 10);
+      } else if (!hex && absl::ascii_isdigit(d)) {
+        value = value * 10 + (d - '0');
+      } else {
+        break;
+      }
+    }
+    if (j < body.size() && body[j] == ';' && IsControl(value)) {
+      return Malformed("a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// OK when no element under `body` holds two child elements of one name
+// (but CongDan, whose count the lookup checks) or text in more than one
+// piece (split by a comment, which pugixml drops, or a CDATA section):
+// pugixml would read the first and the reply would mean what its sender
+// chose. Walked without recursion.
+absl::Status CheckShape(pugi::xml_node body) {
+  absl::flat_hash_set<absl::string_view> names;
+  for (pugi::xml_node at = body; at;) {
+    if (at.type() == pugi::node_element) {
+      names.clear();
+      int texts = 0;
+      for (pugi::xml_node child : at.children()) {
+        if (child.type() == pugi::node_pcdata ||
+            child.type() == pugi::node_cdata) {
+          ++texts;
+        } else if (child.type() == pugi::node_element) {
+          const absl::string_view name = LocalName(child.name());
+          if (!names.insert(name).second && name != "CongDan") {
+            return Malformed("an element twice where one is expected");
+          }
+        }
+      }
+      if (texts > 1) return Malformed("text in more than one piece");
+    }
+    if (at.first_child()) {
+      at = at.first_child();
+      continue;
+    }
+    while (at != body && !at.next_sibling()) at = at.parent();
+    if (at == body) break;
+    at = at.next_sibling();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -125,6 +206,7 @@ absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
     return MarkRetriable(absl::UnavailableError(absl::StrCat(
         "population database is unavailable (HTTP ", http_status, ")")));
   }
+  if (http_status == 200) LIENTHONG_RETURN_IF_ERROR(CheckCharacters(body));
   const pugi::xml_parse_result parsed = doc.load_buffer(
       body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
   pugi::xml_node envelope = doc.document_element();
@@ -137,6 +219,7 @@ absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
     return FaultStatus(fault);
   }
   if (http_status != 200) return HttpError(http_status);
+  LIENTHONG_RETURN_IF_ERROR(CheckShape(soap_body));
   return soap_body;
 }
 

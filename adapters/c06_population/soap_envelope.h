@@ -30,7 +30,13 @@ namespace lienthong::adapters::c06 {
 //  - retriable for HTTP 502/503/504, plain for other non-200 statuses
 //    without a fault;
 //  - Malformed("not XML") or Malformed("no SOAP Envelope/Body") for a 200
-//    that is not a SOAP envelope.
+//    that is not a SOAP envelope; Malformed("a control character") for a
+//    200 holding one (raw or as a character reference; C0 but tab, line
+//    feed and carriage return, DEL, C1); Malformed("an element twice where
+//    one is expected") when an element in the Body has two child elements
+//    of one name (CongDan aside: the lookup counts those) and
+//    Malformed("text in more than one piece") for text split by a comment
+//    or a CDATA section: the parsers read the first of each.
 // Retriable errors are marked for adapters::IsRetriable. No message carries
 // the body or the fault string. Thread-safe.
 absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,

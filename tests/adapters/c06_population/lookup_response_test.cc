@@ -391,6 +391,35 @@ TEST(ParseLookupResponseTest, MalformedRepliesNameTheElementOnly) {
            Reply(kEveryField),
            {{"</ns1:CongDan>", "</ns1:CongDan><ns1:CongDan/>"}}),
        "more than one CongDan"},
+      {"a second ID",
+       Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>",
+                            "026092001234</ns1:SoDinhDanh>"
+                            "<ns1:SoDinhDanh>026092009999</ns1:SoDinhDanh>")
+                 .c_str()),
+       "an element twice where one is expected"},
+      {"a second collection",
+       absl::StrReplaceAll(Reply(kEveryField),
+                           {{"</ns1:CongdanCollection>",
+                             "</ns1:CongdanCollection><ns1:CongdanCollection>"
+                             "<ns1:CongDan/></ns1:CongdanCollection>"}}),
+       "an element twice where one is expected"},
+      {"an ID split by a comment",
+       Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>",
+                            "026092001234<!-- -->999</ns1:SoDinhDanh>")
+                 .c_str()),
+       "text in more than one piece"},
+      {"an ID cut by a NUL reference",
+       Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>",
+                            "026092001234&#0;999</ns1:SoDinhDanh>")
+                 .c_str()),
+       "a control character"},
+      {"an escape sequence in ChiTiet",
+       Reply(
+           EveryFieldWith("<ns1:ChiTiet>", "<ns1:ChiTiet>&#27;]52;c;").c_str()),
+       "a control character"},
+      {"a C1 control in a name",
+       Reply(EveryFieldWith("<ns1:Ten>", "<ns1:Ten>&#x85;").c_str()),
+       "a control character"},
       {"11-digit ID",
        Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>\n  <ns1:SoCMND>",
                             "02609200123</ns1:SoDinhDanh>\n  <ns1:SoCMND>")

@@ -52,6 +52,19 @@ TEST(ParseVerifyResponseTest, MalformedAnswers) {
       {R"(<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ns1:CongdanCollection/></s:Body></s:Envelope>)",
        "missing KetQuaXacThucResponse"},
       {Reply("<ns2:TonTai>true</ns2:TonTai>").substr(0, 150), "not XML"},
+      // A reply that says two things, or hides part of what it says from
+      // a parser that reads the first piece, is not an answer.
+      {Reply("<ns2:TonTai>true</ns2:TonTai><ns2:TonTai>false</ns2:TonTai>"),
+       "an element twice where one is expected"},
+      {R"(<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a:KetQuaXacThucResponse xmlns:a="x"><a:TonTai>true</a:TonTai></a:KetQuaXacThucResponse><a:KetQuaXacThucResponse xmlns:a="x"><a:TonTai>false</a:TonTai></a:KetQuaXacThucResponse></s:Body></s:Envelope>)",
+       "an element twice where one is expected"},
+      {Reply("<ns2:TonTai>true<!---->false</ns2:TonTai>"),
+       "text in more than one piece"},
+      {Reply("<ns2:TonTai>tr<![CDATA[ue]]></ns2:TonTai>"),
+       "text in more than one piece"},
+      {Reply("<ns2:TonTai>1&#0;0</ns2:TonTai>"), "a control character"},
+      {Reply("<ns2:TonTai>1&#x1B;</ns2:TonTai>"), "a control character"},
+      {Reply("<ns2:TonTai>1\x07</ns2:TonTai>"), "a control character"},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.what);
