@@ -157,10 +157,25 @@ absl::Status ReadBirthDate(pugi::xml_node node, google::type::Date* date) {
   return absl::OkStatus();
 }
 
+// True when `node` holds text of its own, beside or instead of its child
+// elements: where the format has a structure, a plain string would read as
+// a structure with every part absent.
+bool HasOwnText(pugi::xml_node node) {
+  for (pugi::xml_node child : node.children()) {
+    if ((child.type() == pugi::node_pcdata ||
+         child.type() == pugi::node_cdata) &&
+        !absl::StripAsciiWhitespace(child.value()).empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // One address element; codes of a Vietnamese address are checked in the
 // scheme of their date.
 absl::Status ReadAddress(pugi::xml_node node, absl::string_view element,
                          std::optional<absl::Time> as_of, Address* address) {
+  if (HasOwnText(node)) return Bad(element, "");
   const Children parts(node);
   LIENTHONG_RETURN_IF_ERROR(ReadCode(parts, "MaTinhThanh", element,
                                      address->mutable_province_code()));
@@ -199,6 +214,7 @@ absl::Status ReadRelative(pugi::xml_node node, absl::string_view element,
                           Relative* relative, bool* present) {
   *present = !IsEmptyElement(node);
   if (!*present) return absl::OkStatus();
+  if (HasOwnText(node)) return Bad(element, "");
   const Children parts(node);
   bool named = false;
   LIENTHONG_RETURN_IF_ERROR(ReadName(parts["HoVaTen"], element,
@@ -359,6 +375,8 @@ std::optional<absl::Time> ParseXsDateTime(absl::string_view s) {
       return std::nullopt;
     }
   }
+  // Within what a protobuf Timestamp holds, and a date data can be of.
+  if (year < 1900 || year > 2999) return std::nullopt;
   const absl::CivilSecond civil(year, month, day, hour, minute, second);
   if (civil.year() != year || civil.month() != month || civil.day() != day ||
       civil.hour() != hour || civil.minute() != minute ||

@@ -472,6 +472,30 @@ TEST(ParseLookupResponseTest, MalformedRepliesNameTheElementOnly) {
       {"impossible data time",
        Reply(kEveryField, R"(ThoiDiemDuLieu="2025-09-31T10:00:00")"),
        "bad ThoiDiemDuLieu"},
+      // Before what a protobuf Timestamp holds (0001-01-01), and after.
+      {"data time of year 0",
+       Reply(kEveryField, R"(ThoiDiemDuLieu="0000-01-01T00:00:00")"),
+       "bad ThoiDiemDuLieu"},
+      {"data time past 9999",
+       Reply(kEveryField, R"(ThoiDiemDuLieu="9999-12-31T23:59:59-14:00")"),
+       "bad ThoiDiemDuLieu"},
+      // Structures sent as plain text would read as structures with every
+      // part absent.
+      {"address as text",
+       Reply(EveryFieldWith(
+                 "<ns1:ThuongTru><ns1:MaTinhThanh>26</ns1:MaTinhThanh>",
+                 "<ns1:ThuongTru>Số 7, Thôn 3<ns1:MaTinhThanh>26</"
+                 "ns1:MaTinhThanh>")
+                 .c_str()),
+       "bad ThuongTru"},
+      {"father as text",
+       Reply(EveryFieldWith("<ns1:Cha><ns1:HoVaTen>PHẠM VĂN BÌNH</ns1:HoVaTen>"
+                            "<ns1:QuocTich>VN</ns1:QuocTich><ns1:SoDinhDanh>"
+                            "026062004321</ns1:SoDinhDanh><ns1:SoCMND>"
+                            "135600456</ns1:SoCMND></ns1:Cha>",
+                            "<ns1:Cha>PHẠM VĂN BÌNH</ns1:Cha>")
+                 .c_str()),
+       "bad Cha"},
   };
   for (const ErrorCase& c : kCases) {
     SCOPED_TRACE(c.what);
