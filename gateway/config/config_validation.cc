@@ -351,6 +351,10 @@ class Checker {
       } else if (definition.field_code().size() > sync::kMaxCodeBytes) {
         Problem(path + ".field_code",
                 absl::StrCat("longer than ", sync::kMaxCodeBytes, " bytes"));
+      } else if (!std::all_of(definition.field_code().begin(),
+                              definition.field_code().end(),
+                              [](char c) { return c > ' ' && c <= '~'; })) {
+        Problem(path + ".field_code", "must be visible ASCII");
       }
       if (absl::StripAsciiWhitespace(definition.field_name()).empty()) {
         Problem(path + ".field_name", "required: the field's name (TenLinhVuc)");
@@ -358,12 +362,6 @@ class Checker {
                      definition.field_name(), sync::kMaxRegistrationTextBytes);
                  !s.ok()) {
         Problem(path + ".field_name", std::string(s.message()));
-      }
-      for (char c : definition.field_code()) {
-        if (c <= ' ' || c > '~') {
-          Problem(path + ".field_code", "must be visible ASCII");
-          break;
-        }
       }
       CheckNoNegativeIntegers(definition, path);
       const int normal = definition.deadline_working_days() > 0
