@@ -1,8 +1,9 @@
 #include "adapters/c06_population/soap_envelope.h"
 
+#include <algorithm>
 #include <cstdint>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -54,6 +55,7 @@ bool IsControl(uint32_t c) {
 absl::Status CheckCharacters(absl::string_view body) {
   for (size_t i = 0; i < body.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(body[i]);
+    if (c >= 0x20 && c != '&' && c != 0x7f && c != 0xc2) continue;  // most
     const bool raw_c1 = c == 0xc2 && i + 1 < body.size() &&
                         static_cast<unsigned char>(body[i + 1]) >= 0x80 &&
                         static_cast<unsigned char>(body[i + 1]) <= 0x9f;
@@ -89,7 +91,7 @@ absl::Status CheckCharacters(absl::string_view body) {
 // pugixml would read the first and the reply would mean what its sender
 // chose. Walked without recursion.
 absl::Status CheckShape(pugi::xml_node body) {
-  absl::flat_hash_set<absl::string_view> names;
+  absl::InlinedVector<absl::string_view, 32> names;
   for (pugi::xml_node at = body; at;) {
     if (at.type() == pugi::node_element) {
       names.clear();
@@ -99,13 +101,16 @@ absl::Status CheckShape(pugi::xml_node body) {
             child.type() == pugi::node_cdata) {
           ++texts;
         } else if (child.type() == pugi::node_element) {
-          const absl::string_view name = LocalName(child.name());
-          if (!names.insert(name).second && name != "CongDan") {
-            return Malformed("an element twice where one is expected");
-          }
+          names.push_back(LocalName(child.name()));
         }
       }
       if (texts > 1) return Malformed("text in more than one piece");
+      if (names.size() > 1) std::sort(names.begin(), names.end());
+      for (size_t i = 1; i < names.size(); ++i) {
+        if (names[i] == names[i - 1] && names[i] != "CongDan") {
+          return Malformed("an element twice where one is expected");
+        }
+      }
     }
     if (at.first_child()) {
       at = at.first_child();
