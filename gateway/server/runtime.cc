@@ -109,9 +109,9 @@ absl::Status AddRateLimits(const GatewayConfig& config, const Runtime* previous,
     const double rate = limit.per_second;
     limit.burst =
         OrDefault(client.rate_limit().burst(),
-                  rate >= 1 && rate < std::numeric_limits<int>::max()
-                      ? static_cast<int>(rate)
-                      : (rate >= 1 ? std::numeric_limits<int>::max() : 1));
+                  rate >= 1 ? static_cast<int>(std::min<double>(
+                                  rate, std::numeric_limits<int>::max()))
+                            : 1);
     resilience::ClientRateLimiterOptions one;
     one.clients.emplace(client.id(), limit);
     LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
