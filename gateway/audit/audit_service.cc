@@ -193,6 +193,15 @@ AuditRecord AuditServiceImpl::CallRecord(absl::string_view method,
   return record;
 }
 
+AuditRecord AuditServiceImpl::SearchRecord(
+    const Caller& caller, absl::Time start, const absl::Status& outcome,
+    const QueryAuditRequest& request) const {
+  AuditRecord record = CallRecord(kQueryAuditMethod, caller, start, outcome);
+  log_.citizen_key().Fill(request.citizen_id(), &record);
+  log_.citizen_key().FillOfficer(request.officer_citizen_id(), "", "", &record);
+  return record;
+}
+
 void AuditServiceImpl::Audit(AuditRecord record, absl::Status answer,
                              absl::AnyInvocable<void(absl::Status) &&> release) {
   calls::Call call(record.method(),
@@ -237,12 +246,7 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
     }
     absl::StatusOr<std::vector<AuditRecord>> page =
         ReadPage(log_.index(), filter);
-    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start,
-                                    page.status());
-    log_.citizen_key().Fill(request.citizen_id(), &record);
-    // The officer looked for, findable as records of that officer are.
-    log_.citizen_key().FillOfficer(request.officer_citizen_id(), "", "",
-                                   &record);
+    AuditRecord record = SearchRecord(caller, start, page.status(), request);
     record.set_dossier_id(KeptFilterDossier(filter.dossier_id));
     record.set_details(FilterDetails(filter));
     if (page.ok()) record.set_records_returned(page->size());
@@ -259,11 +263,7 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
   });
   if (!status.ok()) {
     // Refused (the queue is full): who was looked for is recorded still.
-    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start, status);
-    log_.citizen_key().Fill(request->citizen_id(), &record);
-    log_.citizen_key().FillOfficer(request->officer_citizen_id(), "", "",
-                                   &record);
-    Audit(std::move(record), status,
+    Audit(SearchRecord(caller, start, status, *request), status,
           [reactor](absl::Status answer) { reactor->Fail(answer); });
   }
   return reactor;

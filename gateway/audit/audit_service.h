@@ -127,6 +127,11 @@ class AuditServiceImpl final
   // The record of a call to `method` by `caller` started at `start`.
   AuditRecord CallRecord(absl::string_view method, const Caller& caller,
                          absl::Time start, const absl::Status& outcome) const;
+  // A QueryAudit call's record, with whom it looked for: the citizen and
+  // the officer, as records of them name them (keyed hash, masked).
+  AuditRecord SearchRecord(
+      const Caller& caller, absl::Time start, const absl::Status& outcome,
+      const lienthong::v1::QueryAuditRequest& request) const;
 
   const std::shared_ptr<const calls::CallRecorder> recorder_;
   AuditLog& log_;
