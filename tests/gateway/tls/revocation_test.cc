@@ -48,22 +48,25 @@ class RevocationTest : public ::testing::Test {
     kept_ = *kept;
     dir_ = absl::StrCat(::testing::TempDir(), "/revocation-", getpid());
     ::mkdir(dir_.c_str(), 0700);
+    ca_file_ = dir_ + "/ca.pem";
+    crl_file_ = dir_ + "/clients.crl";
   }
   void TearDown() override {
     std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
-  // Writes the client CA to `ca_file` and its empty CRL to `crl_file`, and
+  // Writes the client CA to ca_file_ and its empty CRL to crl_file_, and
   // watches them every 10 s of `clock`.
   absl::StatusOr<std::unique_ptr<CrlFileWatcher>> WatchEmptyList(
-      const std::string& ca_file, const std::string& crl_file,
       resilience::FakeClock* clock) {
     auto empty = MakeCrl(ca_, {});
     if (!empty.ok()) return empty.status();
-    if (!ReplaceFile(ca_file, ca_.cert_pem) || !ReplaceFile(crl_file, *empty)) {
+    if (!ReplaceFile(ca_file_, ca_.cert_pem) ||
+        !ReplaceFile(crl_file_, *empty)) {
       return absl::InternalError("cannot write the CA or CRL file");
     }
-    return CrlFileWatcher::Create(crl_file, ca_file, absl::Seconds(10), clock);
+    return CrlFileWatcher::Create(crl_file_, ca_file_, absl::Seconds(10),
+                                  clock);
   }
 
   bool Revoked(const RevocationLists& lists, const PemPair& cert) {
@@ -76,6 +79,8 @@ class RevocationTest : public ::testing::Test {
   PemPair revoked_;
   PemPair kept_;
   std::string dir_;
+  std::string ca_file_;
+  std::string crl_file_;
 };
 
 TEST_F(RevocationTest, ACrlOfTheClientCaRevokesWhatItLists) {
@@ -219,16 +224,14 @@ TEST_F(RevocationTest, NextUpdateIsTheEarliestOfTheLists) {
 }
 
 TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
-  const std::string ca_file = dir_ + "/ca.pem";
-  const std::string crl_file = dir_ + "/clients.crl";
   resilience::FakeClock clock;
-  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  auto watcher = WatchEmptyList(&clock);
   ASSERT_THAT(watcher, IsOk());
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 
   auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
   ASSERT_THAT(revoking, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *revoking));
   // Not before the refresh interval has passed...
   clock.Advance(absl::Seconds(9));
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
@@ -237,17 +240,17 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
 
   // A broken replacement is refused; the last good lists stay.
-  ASSERT_TRUE(ReplaceFile(crl_file, "-----BEGIN X509 CRL-----\nnonsense\n"));
+  ASSERT_TRUE(ReplaceFile(crl_file_, "-----BEGIN X509 CRL-----\nnonsense\n"));
   clock.Advance(absl::Seconds(10));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
   // So does a deleted file.
-  ASSERT_EQ(::unlink(crl_file.c_str()), 0);
+  ASSERT_EQ(::unlink(crl_file_.c_str()), 0);
   clock.Advance(absl::Seconds(10));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
   // A good file again is used again.
   auto empty = MakeCrl(ca_, {});
   ASSERT_THAT(empty, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *empty));
   clock.Advance(absl::Seconds(10));
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 }
@@ -255,20 +258,18 @@ TEST_F(RevocationTest, WatcherPicksUpAChangedFileAfterTheRefresh) {
 // A clock stepped back (an NTP correction, a restored snapshot) does not
 // hold the old lists for the step plus the refresh interval.
 TEST_F(RevocationTest, WatcherRechecksAtOnceWhenTheClockStepsBack) {
-  const std::string ca_file = dir_ + "/ca.pem";
-  const std::string crl_file = dir_ + "/clients.crl";
   resilience::FakeClock clock;
-  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  auto watcher = WatchEmptyList(&clock);
   ASSERT_THAT(watcher, IsOk());
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));
 
   clock.Advance(-absl::Hours(24));
   auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
   ASSERT_THAT(revoking, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *revoking));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
   // From then on, the refresh interval counts from the new time.
-  ASSERT_TRUE(ReplaceFile(crl_file, *MakeCrl(ca_, {})));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *MakeCrl(ca_, {})));
   clock.Advance(absl::Seconds(9));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
   clock.Advance(absl::Seconds(1));
@@ -279,10 +280,8 @@ TEST_F(RevocationTest, WatcherRechecksAtOnceWhenTheClockStepsBack) {
 // Each certificate is parsed once per version of the lists: its answer is
 // remembered, and forgotten when the lists change.
 TEST_F(RevocationTest, CallersAreCheckedAgainstTheCurrentListsOncePerVersion) {
-  const std::string ca_file = dir_ + "/ca.pem";
-  const std::string crl_file = dir_ + "/clients.crl";
   resilience::FakeClock clock;
-  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  auto watcher = WatchEmptyList(&clock);
   ASSERT_THAT(watcher, IsOk());
   CrlFileWatcher& crls = **watcher;
   auto fingerprint = [](const PemPair& cert) {
@@ -299,7 +298,7 @@ TEST_F(RevocationTest, CallersAreCheckedAgainstTheCurrentListsOncePerVersion) {
 
   auto revoking = MakeCrl(ca_, {revoked_.serial_hex});
   ASSERT_THAT(revoking, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *revoking));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *revoking));
   clock.Advance(absl::Seconds(10));
   EXPECT_TRUE(crls.IsCallerRevoked(revoked, revoked_.cert_pem, ""));
   EXPECT_FALSE(crls.IsCallerRevoked(kept, kept_.cert_pem, ""));
@@ -311,7 +310,7 @@ TEST_F(RevocationTest, CallersAreCheckedAgainstTheCurrentListsOncePerVersion) {
   // Lifted: the answers go with the lists they were for.
   auto empty = MakeCrl(ca_, {});
   ASSERT_THAT(empty, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *empty));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *empty));
   clock.Advance(absl::Seconds(10));
   EXPECT_FALSE(crls.IsCallerRevoked(revoked, revoked_.cert_pem, ""));
 }
@@ -320,10 +319,8 @@ TEST_F(RevocationTest, CallersAreCheckedAgainstTheCurrentListsOncePerVersion) {
 // loaded once the CA file has it, though the CRL file has not changed
 // since.
 TEST_F(RevocationTest, WatcherTriesAgainWhenTheCaFileChanges) {
-  const std::string ca_file = dir_ + "/ca.pem";
-  const std::string crl_file = dir_ + "/clients.crl";
   resilience::FakeClock clock;
-  auto watcher = WatchEmptyList(ca_file, crl_file, &clock);
+  auto watcher = WatchEmptyList(&clock);
   ASSERT_THAT(watcher, IsOk());
 
   auto other = lienthong::testing::MakeCa("New client CA");
@@ -332,24 +329,23 @@ TEST_F(RevocationTest, WatcherTriesAgainWhenTheCaFileChanges) {
   auto others = MakeCrl(*other, {});
   ASSERT_THAT(revoking, IsOk());
   ASSERT_THAT(others, IsOk());
-  ASSERT_TRUE(ReplaceFile(crl_file, *revoking + *others));
+  ASSERT_TRUE(ReplaceFile(crl_file_, *revoking + *others));
   clock.Advance(absl::Seconds(10));
   EXPECT_FALSE(Revoked(*(*watcher)->Current(), revoked_));  // refused
-  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem + other->cert_pem));
+  ASSERT_TRUE(ReplaceFile(ca_file_, ca_.cert_pem + other->cert_pem));
   clock.Advance(absl::Seconds(10));
   EXPECT_TRUE(Revoked(*(*watcher)->Current(), revoked_));
 }
 
 TEST_F(RevocationTest, WatcherRefusesToStartWithoutAGoodFile) {
-  const std::string ca_file = dir_ + "/ca.pem";
-  ASSERT_TRUE(ReplaceFile(ca_file, ca_.cert_pem));
-  EXPECT_THAT(CrlFileWatcher::Create(dir_ + "/missing.crl", ca_file,
-                                     absl::Seconds(1)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("cannot read listener.tls.client_crl_file")));
+  ASSERT_TRUE(ReplaceFile(ca_file_, ca_.cert_pem));
+  EXPECT_THAT(
+      CrlFileWatcher::Create(dir_ + "/missing.crl", ca_file_, absl::Seconds(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("cannot read listener.tls.client_crl_file")));
   ASSERT_TRUE(ReplaceFile(dir_ + "/bad.crl", ca_.cert_pem));
   EXPECT_THAT(
-      CrlFileWatcher::Create(dir_ + "/bad.crl", ca_file, absl::Seconds(1)),
+      CrlFileWatcher::Create(dir_ + "/bad.crl", ca_file_, absl::Seconds(1)),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("listener.tls.client_crl_file '")));
 }
