@@ -47,8 +47,12 @@ CallMetrics::CallMetrics(metrics::Registry& registry)
                                 {"method", "client", "system", "code"})),
       latency(registry.AddHistogram(
           "lienthong_call_duration_seconds",
-          "Time from receiving a call to answering it.", {"method", "system"})) {
-}
+          "Time from receiving a call to answering it.", {"method", "system"})),
+      withheld(registry.AddCounter(
+          "lienthong_answers_withheld_total",
+          "Answers withheld (UNAVAILABLE sent instead) because their audit "
+          "records could not be made durable, by method and client.",
+          {"method", "client"})) {}
 
 tls::ClientIdentity CallerOf(const grpc::ServerContextBase& ctx) {
   if (auto auth = ctx.auth_context(); auth != nullptr) {
@@ -117,7 +121,9 @@ void CallRecorder::AuditThenRelease(
   }
   auto all = std::make_shared<ReleaseWhenAll>(
       static_cast<int>(records.size()),
-      [answer, release = std::move(release)](absl::Status failed) mutable {
+      [answer,
+       release = NotingWithheld(records.front(), answer, std::move(release))](
+          absl::Status failed) mutable {
         std::move(release)(failed.ok() ? answer : std::move(failed));
       });
   for (lienthong::v1::AuditRecord& record : records) {
@@ -134,9 +140,31 @@ void CallRecorder::AuditThenRelease(
     std::move(release)(answer);
     return;
   }
-  options_.audit->AppendThenRelease(std::move(record),
-                                    options_.wait_for_durable, answer,
-                                    std::move(release));
+  absl::AnyInvocable<void(absl::Status)&&> noting =
+      NotingWithheld(record, answer, std::move(release));
+  options_.audit->AppendThenRelease(
+      std::move(record), options_.wait_for_durable, answer, std::move(noting));
+}
+
+absl::AnyInvocable<void(absl::Status) &&> CallRecorder::NotingWithheld(
+    const lienthong::v1::AuditRecord& record, const absl::Status& answer,
+    absl::AnyInvocable<void(absl::Status) &&> release) const {
+  return [metrics = options_.metrics, method = record.method(),
+          caller = record.caller(), answer_code = answer.code(),
+          release = std::move(release)](absl::Status released) mutable {
+    if (released.code() != answer_code) {
+      const std::string sent = absl::StatusCodeToString(released.code());
+      const std::string withheld = absl::StatusCodeToString(answer_code);
+      log::WriteAccess({{"method", method},
+                        {"caller", caller},
+                        {"code", sent},
+                        {"withheld", withheld}});
+      if (metrics != nullptr) {
+        metrics->withheld.WithLabels({method, caller}).Increment();
+      }
+    }
+    std::move(release)(std::move(released));
+  };
 }
 
 void CallRecorder::AuditOnly(lienthong::v1::AuditRecord record) const {

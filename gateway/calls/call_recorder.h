@@ -44,6 +44,10 @@ struct CallMetrics {
   metrics::Family<metrics::Counter>& calls;
   // {method, system}, seconds
   metrics::Family<metrics::Histogram>& latency;
+  // {method, client}: answers withheld because their audit records could
+  // not be made durable (the call's own line and count name the answer's
+  // code).
+  metrics::Family<metrics::Counter>& withheld;
 };
 
 // The caller's identity from the connection's verified client certificate;
@@ -90,7 +94,11 @@ class CallRecorder {
   // Appends `records` (one call's; at least one), then calls `release`
   // once with the answer: `answer` when every record is durable (or at once
   // when not waiting, or when nothing is audited), else UNAVAILABLE
-  // kAnswerWithheld. Each record is appended on its own: those already
+  // kAnswerWithheld. A withheld answer gets a second access line
+  // {method, caller, code: the code sent, withheld: the answer's code} and a
+  // count in lienthong_answers_withheld_total, before it is released: the
+  // call's own line, written when it ended, names the answer's code. Each
+  // record is appended on its own: those already
   // durable stay if another fails. Must not block; `release` may run on
   // another thread or before this returns. Thread-safe.
   void AuditThenRelease(std::vector<lienthong::v1::AuditRecord> records,
@@ -111,6 +119,12 @@ class CallRecorder {
   bool audited() const { return options_.audit != nullptr; }
 
  private:
+  // `release`, noting the answer as withheld (above) when it is released
+  // with another code than `answer`'s.
+  absl::AnyInvocable<void(absl::Status) &&> NotingWithheld(
+      const lienthong::v1::AuditRecord& record, const absl::Status& answer,
+      absl::AnyInvocable<void(absl::Status) &&> release) const;
+
   Options options_;
 };
 

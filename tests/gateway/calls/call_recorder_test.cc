@@ -115,5 +115,38 @@ TEST(CallRecorderTest, AnswerWaitsForEveryRecordAndIsWithheldIfOneFails) {
   (void)(*log)->Close();
 }
 
+TEST(CallRecorderTest, AWithheldAnswerGetsALineAndACountOfItsOwn) {
+  ScratchDir dir;
+  audit::AuditLog::Options options = TestOptions(dir);
+  FaultyIo io;
+  io.FailWritesContaining("dossier-B");
+  options.io = &io;
+  auto log = audit::AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  metrics::Registry registry;
+  CallMetrics metrics(registry);
+  CallRecorder recorder({&metrics, log->get(), true, "gw-1"});
+  auto record = [&](const std::string& dossier) {
+    std::vector<lienthong::v1::AuditRecord> out = {
+        recorder.Record(TestCall(), absl::OkStatus())};
+    out.back().set_dossier_id(dossier);
+    return out;
+  };
+  ::testing::internal::CaptureStderr();
+  EXPECT_THAT(Release(recorder, record("dossier-A"), absl::OkStatus()), IsOk());
+  const absl::Status withheld =
+      Release(recorder, record("dossier-B"), absl::OkStatus());
+  const std::string lines = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(withheld.message(), audit::kAnswerWithheld);
+  // One line, naming the code the caller got and the one withheld.
+  EXPECT_THAT(lines, HasSubstr("\"code\":\"UNAVAILABLE\",\"withheld\":\"OK\""));
+  EXPECT_EQ(lines.find("\"withheld\""), lines.rfind("\"withheld\""));
+  EXPECT_THAT(registry.Render(),
+              HasSubstr(absl::StrCat(
+                  "lienthong_answers_withheld_total{method=\"", kMethod,
+                  "\",client=\"spiffe://lienthong.local/dossier-system\"} 1")));
+  (void)(*log)->Close();
+}
+
 }  // namespace
 }  // namespace lienthong::calls
