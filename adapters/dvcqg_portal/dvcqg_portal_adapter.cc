@@ -269,7 +269,7 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
                   bool found = false;
                   if (answer->kind == PortalAnswer::Kind::kSuccess) {
                     absl::StatusOr<DossierLookup> lookup =
-                        ParseLookup(answer->json);
+                        ParseLookup(answer->json, update.dossier_code());
                     if (!lookup.ok()) {
                       std::move(done)(lookup.status());
                       return;
@@ -337,7 +337,8 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
             std::move(done)(Reply<PortalOutcome>{*std::move(refused), ""});
             return;
           }
-          absl::StatusOr<DossierLookup> lookup = ParseLookup(answer->json);
+          absl::StatusOr<DossierLookup> lookup =
+              ParseLookup(answer->json, progress->data(0).mahoso());
           if (!lookup.ok()) {
             std::move(done)(lookup.status());
             return;

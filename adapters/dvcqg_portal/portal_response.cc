@@ -186,7 +186,8 @@ bool DossierLookup::HasStep(const Step& sent) const {
   });
 }
 
-absl::StatusOr<DossierLookup> ParseLookup(const Struct& json) {
+absl::StatusOr<DossierLookup> ParseLookup(const Struct& json,
+                                          absl::string_view dossier_code) {
   DossierLookup lookup;
   auto result = json.fields().find("result");
   if (result == json.fields().end() ||
@@ -196,12 +197,26 @@ absl::StatusOr<DossierLookup> ParseLookup(const Struct& json) {
   if (result->second.kind_case() != Value::kListValue) {
     return Retriable("the portal's lookup answer has a malformed result", "");
   }
-  const auto& entries = result->second.list_value().values();
-  lookup.found = !entries.empty();
-  if (entries.empty() || entries[0].kind_case() != Value::kStructValue) {
-    return lookup;
+  // The entry about the dossier asked for: an object naming it, or naming
+  // no dossier at all. An entry about another dossier, or one that is no
+  // object, shows nothing about this one.
+  const Struct* entry = nullptr;
+  for (const Value& value : result->second.list_value().values()) {
+    if (value.kind_case() != Value::kStructValue) continue;
+    const Struct& candidate = value.struct_value();
+    if (candidate.fields().contains("MaHoSo") &&
+        Text(candidate, "MaHoSo") != dossier_code) {
+      continue;
+    }
+    if (entry != nullptr) {
+      return Retriable("the portal's lookup answer lists the dossier twice",
+                       "");
+    }
+    entry = &candidate;
   }
-  const Struct& dossier = entries[0].struct_value();
+  lookup.found = entry != nullptr;
+  if (entry == nullptr) return lookup;
+  const Struct& dossier = *entry;
   auto steps = dossier.fields().find("QuaTrinhXuLy");
   if (steps == dossier.fields().end() ||
       steps->second.kind_case() != Value::kListValue) {

@@ -76,10 +76,11 @@ absl::StatusOr<PortalOutcome> ToOutcome(const PortalAnswer& answer,
 
 // What TraCuuHoSo shows of a dossier.
 struct DossierLookup {
-  // "result" has at least one entry.
+  // "result" has an entry about the dossier: an object whose "MaHoSo" is
+  // its code, or that names no dossier (the public source reads only
+  // whether "result" is empty).
   bool found = false;
-  // The first entry lists the dossier's progress ("QuaTrinhXuLy", assumed:
-  // the public source reads only whether "result" is empty).
+  // That entry lists the dossier's progress ("QuaTrinhXuLy", assumed).
   bool shows_progress = false;
   struct Step {
     std::string status;  // TrangThai, as sent ("4")
@@ -97,10 +98,13 @@ struct DossierLookup {
   bool HasStep(const Step& step) const;
 };
 
-// Returns what a successful TraCuuHoSo answer shows. A missing or empty
-// "result" is not found; entries that are not objects are skipped.
-// Fails with UNAVAILABLE, retriable, when "result" is not an array.
-absl::StatusOr<DossierLookup> ParseLookup(const google::protobuf::Struct& json);
+// Returns what a successful TraCuuHoSo answer for `dossier_code` shows. A
+// missing or empty "result" is not found; entries that are not objects, or
+// that name another dossier's "MaHoSo", are skipped. Fails with
+// UNAVAILABLE, retriable, when "result" is not an array or has two entries
+// about the dossier.
+absl::StatusOr<DossierLookup> ParseLookup(const google::protobuf::Struct& json,
+                                          absl::string_view dossier_code);
 
 }  // namespace lienthong::adapters::dvcqg
 

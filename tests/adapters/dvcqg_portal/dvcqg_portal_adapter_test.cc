@@ -412,6 +412,44 @@ TEST_F(DvcqgPortalAdapterTest, RedeliveryDoesNotSendBlindWhenTheLookupFails) {
   EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 0);
 }
 
+// The lookup shows the step, but for another dossier: that proves nothing
+// about this one, so the step is sent.
+TEST_F(DvcqgPortalAdapterTest, ALookupAboutAnotherDossierShowsNothing) {
+  scripted_.answers = {
+      {"TraCuuHoSo",
+       R"({"error_code":"0","result":[{"MaHoSo":"000.00.01.H31-250715-00999",)"
+       R"("QuaTrinhXuLy":[{"TrangThai":"4","ThoiDiemXuLy":"20250715093000"}]}]})"},
+      {"CapNhatTienDoHoSoMC", R"({"error_code":"0","message":"OK"})"}};
+  adapter_ = Make(Config(), &scripted_);
+  auto again = Push(Step(), "k-step", /*may_have_arrived=*/true);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->found_at_portal);
+  EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 1);
+  // Named as this dossier, the same entry is the proof.
+  scripted_.requests.clear();
+  scripted_.answers[0].second =
+      R"({"error_code":"0","result":[{"MaHoSo":"000.00.01.H31-250715-00123",)"
+      R"("QuaTrinhXuLy":[{"TrangThai":"4","ThoiDiemXuLy":"20250715093000"}]}]})";
+  adapter_ = Make(Config(), &scripted_);
+  auto shown = Push(Step(), "k-step", /*may_have_arrived=*/true);
+  ASSERT_THAT(shown, IsOk());
+  EXPECT_TRUE(shown->found_at_portal);
+  EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 0);
+}
+
+// A lookup listing only a null entry does not make a registration an
+// update of a dossier the portal does not hold.
+TEST_F(DvcqgPortalAdapterTest, ANullLookupEntryIsNotTheDossier) {
+  scripted_.answers = {
+      {"TraCuuHoSo", R"({"error_code":"0","result":[null]})"},
+      {"DongBoHoSoMC", R"({"error_code":"0","message":"OK"})"}};
+  adapter_ = Make(Config(), &scripted_);
+  ASSERT_THAT(Register(Registration(), "k"), IsOk());
+  ASSERT_EQ(scripted_.Sent("DongBoHoSoMC"), 1);
+  EXPECT_THAT(scripted_.requests.back().body,
+              HasSubstr(R"("isUpdating":"False")"));
+}
+
 TEST_F(DvcqgPortalAdapterTest, RedeliveryWithARefusedLookupIsNotSent) {
   scripted_.answers = {
       {"TraCuuHoSo", R"({"error_code":"400","message":"Sai mã đơn vị"})"}};

@@ -314,9 +314,24 @@ TEST(ParseLookupTest, Table) {
        true, true, true, 2},
       {"result not a list", R"({"error_code":0,"result":"X"})", false, false,
        false, 0},
+      // Only an entry about the dossier asked for (or naming none) counts.
+      {"another dossier's entry",
+       R"({"error_code":0,"result":[{"MaHoSo":"Y","QuaTrinhXuLy":[]}]})", true,
+       false, false, 0},
+      {"entries that are no objects", R"({"error_code":0,"result":[null,""]})",
+       true, false, false, 0},
+      {"an entry naming no dossier", R"({"error_code":0,"result":[{}]})", true,
+       true, false, 0},
+      {"the dossier among others",
+       R"({"error_code":0,"result":[{"MaHoSo":"Y"},{"MaHoSo":"X",)"
+       R"("QuaTrinhXuLy":[{"TrangThai":"2","ThoiDiemXuLy":"20250715093000"}]}]})",
+       true, true, true, 1},
+      {"the dossier twice",
+       R"({"error_code":0,"result":[{"MaHoSo":"X"},{"MaHoSo":"X"}]})", false,
+       false, false, 0},
   };
   for (const LookupCase& c : kLookups) {
-    absl::StatusOr<DossierLookup> got = ParseLookup(Object(c.json));
+    absl::StatusOr<DossierLookup> got = ParseLookup(Object(c.json), "X");
     if (!c.ok) {
       ASSERT_FALSE(got.ok()) << c.name;
       EXPECT_TRUE(IsRetriable(got.status())) << c.name;
@@ -327,7 +342,7 @@ TEST(ParseLookupTest, Table) {
     EXPECT_EQ(got->shows_progress, c.shows_progress) << c.name;
     EXPECT_EQ(got->progress.size(), c.steps) << c.name;
   }
-  auto got = ParseLookup(Object(kLookups[4].json));
+  auto got = ParseLookup(Object(kLookups[4].json), "X");
   ASSERT_THAT(got, IsOk());
   EXPECT_TRUE(
       got->HasStep({"4", "20250715103000", "", ""}));  // a number as text
@@ -338,10 +353,12 @@ TEST(ParseLookupTest, Table) {
 
   // Two steps of one status in one second (a bundle's agencies finishing
   // together) are told apart by department and content.
-  auto two = ParseLookup(Object(
-      R"({"error_code":0,"result":[{"MaHoSo":"X","QuaTrinhXuLy":[)"
-      R"({"TrangThai":"4","ThoiDiemXuLy":"20250715103000",)"
-      R"("PhongBanXuLy":"Công an xã","NoiDungXuLy":"Đã đăng ký thường trú"}]}]})"));
+  auto two = ParseLookup(
+      Object(
+          R"({"error_code":0,"result":[{"MaHoSo":"X","QuaTrinhXuLy":[)"
+          R"({"TrangThai":"4","ThoiDiemXuLy":"20250715103000",)"
+          R"("PhongBanXuLy":"Công an xã","NoiDungXuLy":"Đã đăng ký thường trú"}]}]})"),
+      "X");
   ASSERT_THAT(two, IsOk());
   EXPECT_TRUE(two->HasStep(
       {"4", "20250715103000", "Công an xã", "Đã đăng ký thường trú"}));
