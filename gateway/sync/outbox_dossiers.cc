@@ -73,12 +73,14 @@ absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
 }
 
 // Marks dossier item `id` superseded. It will never be sent, so its sealed
-// personal data goes now, as a delivered item's does.
+// personal data goes now, as a delivered item's does, and so does the
+// reason it was refused (the portal's words may quote the applicant).
 absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement up,
-      db.Cached("UPDATE items SET state=?, finished_at=?, payload=CASE "
-                "WHEN sealed=1 THEN X'' ELSE payload END WHERE id=?"));
+      db.Cached("UPDATE items SET state=?, finished_at=?, last_error=NULL, "
+                "payload=CASE WHEN sealed=1 THEN X'' ELSE payload END "
+                "WHERE id=?"));
   return up.Bind(1, ItemState::kSuperseded)
       .Bind(2, Micros(now))
       .Bind(3, id)

@@ -163,11 +163,12 @@ class PgPushStore : public outbox_internal::PushStore {
   }
 
   // Marks dossier item `id` superseded. It will never be sent, so its
-  // sealed personal data goes now, as a delivered item's does.
+  // sealed personal data goes now, as a delivered item's does, and so does
+  // the reason it was refused (the portal's words may quote the applicant).
   absl::Status Supersede(const std::string& id) {
     return session_
         .Exec(
-            "UPDATE outbox_items SET state=4, finished_at=$2, "
+            "UPDATE outbox_items SET state=4, finished_at=$2, last_error=NULL, "
             "payload=CASE WHEN sealed THEN ''::bytea ELSE payload END "
             "WHERE id=$1",
             {id, Num(Micros(now_))})

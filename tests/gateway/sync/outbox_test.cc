@@ -1154,6 +1154,11 @@ TEST_F(OutboxTest, ChangedRegistrationReplacesARefusedOneAheadOfItsSteps) {
   EXPECT_THAT(StoredItems(path_),
               ::testing::Contains(DossierCode(1) + "#1:superseded"));
   EXPECT_EQ(PayloadSize(path_, refused[0].id), 0);  // never to be sent
+  // Nor is the portal's reason kept: it may quote the applicant.
+  EXPECT_EQ(QueryInt(path_, absl::StrCat("SELECT count(*) FROM items WHERE "
+                                         "last_error IS NOT NULL AND id=",
+                                         refused[0].id)),
+            0);
 
   // The same order read back from the file; the steps that waited open
   // in their new places, under keys of their own.
