@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/record.h"
 
@@ -19,8 +20,11 @@ std::string Rfc3339(absl::Time t) {
 }  // namespace
 
 bool RefusalCoalescer::IsRefusal(const lienthong::v1::AuditRecord& r) {
+  // Auditors are audited call by call, refused or not: a refused search
+  // keeps whom it looked for (the per-client rate limit bounds a flood).
   if (r.kind() != lienthong::v1::AuditRecord::CALL ||
-      !r.national_system().empty() || r.attempts() != 0) {
+      !r.national_system().empty() || r.attempts() != 0 ||
+      absl::StartsWith(r.method(), "lienthong.v1.AuditService/")) {
     return false;
   }
   const std::string& o = r.outcome();

@@ -32,7 +32,7 @@ class RefusalCoalescer {
   // True for a record of a call the gateway refused before any national
   // system was called: outcome UNAUTHENTICATED, PERMISSION_DENIED,
   // RESOURCE_EXHAUSTED, INVALID_ARGUMENT or UNIMPLEMENTED, no national
-  // system, no attempt.
+  // system, no attempt; never an AuditService call's (each is kept).
   static bool IsRefusal(const lienthong::v1::AuditRecord& record);
 
   // Offers a record made at `now`: returns true when it was counted in an

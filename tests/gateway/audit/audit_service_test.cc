@@ -377,6 +377,27 @@ TEST_F(AuditServiceTest, AuditorCallsAllowedOrRefusedAreAuditedAndQueryable) {
   EXPECT_EQ(found.records[1].outcome(), "UNAUTHENTICATED");
 }
 
+// Refused searches are each recorded with whom they looked for, however
+// fast they come: other refusals are coalesced, an auditor's are not.
+TEST_F(AuditServiceTest, RefusedSearchesInOneSecondEachKeepTheirCitizen) {
+  for (int citizen : {5, 6, 7}) {
+    QueryAuditRequest request;
+    request.set_citizen_id(testutil::CitizenIdFor(citizen));
+    ASSERT_EQ(Query(request, kClerk).status.error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (int citizen : {5, 6, 7}) {
+    QueryAuditRequest traces;
+    traces.set_method(kQueryAuditMethod);
+    traces.set_citizen_id(testutil::CitizenIdFor(citizen));
+    QueryResult found = Query(traces);
+    ASSERT_TRUE(found.status.ok());
+    ASSERT_EQ(found.records.size(), 1u) << citizen;
+    EXPECT_EQ(found.records[0].caller(), kClerk);
+    EXPECT_EQ(found.records[0].outcome(), "PERMISSION_DENIED");
+  }
+}
+
 TEST_F(AuditServiceTest, BadRequestsAreInvalidArgument) {
   QueryAuditRequest too_big;
   too_big.set_page_size(1001);
