@@ -281,8 +281,17 @@ absl::Status Journal::OpenForWriting(uint64_t number) {
       absl::StrCat(options_.dir, "/", SegmentFileName(number));
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return Errno("cannot open segment", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    absl::Status status = Errno("cannot stat segment", path);
+    ::close(fd);
+    return status;
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+  // Its own size, not segment_bytes: a restart with a smaller
+  // audit.segment_mib must not write past the file's end.
+  segment_size_ = static_cast<uint64_t>(st.st_size);
   return absl::OkStatus();
 }
 
@@ -411,8 +420,7 @@ absl::Status Journal::Write(absl::string_view frames) {
 void Journal::MaybePrepareNext() {
   // Once the segment is half full, in time for a full one's worth of
   // appends: a gateway that stops early makes no segment it never uses.
-  if (!options_.prepare_in_background ||
-      end_.offset < options_.segment_bytes / 2) {
+  if (!options_.prepare_in_background || end_.offset < segment_size_ / 2) {
     return;
   }
   absl::MutexLock lock(&prepare_mu_);

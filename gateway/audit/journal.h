@@ -168,8 +168,11 @@ class Journal {
   // The number the next write will carry: 1 for a segment's first, then
   // one more a write. Writer thread only.
   uint32_t next_write() const { return next_write_; }
-  // Bytes a write may still add to the current segment.
-  uint64_t remaining() const { return options_.segment_bytes - end_.offset; }
+  // Bytes a write may still add to the current segment: its file's size
+  // (made with an earlier segment_bytes, perhaps) less end().offset.
+  uint64_t remaining() const {
+    return segment_size_ > end_.offset ? segment_size_ - end_.offset : 0;
+  }
   // Where the next write goes. Writer thread only.
   JournalPosition end() const { return end_; }
 
@@ -218,6 +221,8 @@ class Journal {
   // Writer thread only.
   int fd_ = -1;
   JournalPosition end_;
+  // The size of the segment file written to (OpenForWriting).
+  uint64_t segment_size_ = 0;
   uint32_t next_write_ = 1;
   // A region whose fate is unknown after a failed write: [offset, +bytes).
   uint64_t dirty_offset_ = 0;

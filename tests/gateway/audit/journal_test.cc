@@ -248,6 +248,46 @@ TEST(JournalTest, SegmentsArePreallocatedWithZerosAndWritesAreReadBack) {
   EXPECT_FALSE((*reopened)->tail().damaged);
 }
 
+// A restart with smaller segments goes on to the end of the segment made
+// with the larger size, and no further.
+TEST(JournalTest, ASmallerSegmentSizeLaterKeepsToTheFilesOwnSize) {
+  ScratchDir dir;
+  Journal::Options big = SmallJournal(dir);
+  big.segment_bytes = 4 << 20;
+  const std::string half_mib(512 << 10, 'r');
+  {
+    auto journal = Journal::Open(big);
+    ASSERT_THAT(journal, IsOk());
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_THAT(
+          (*journal)->Write(Write((*journal)->next_write(), {half_mib})),
+          IsOk());
+    }
+  }
+  auto journal = Journal::Open(SmallJournal(dir));  // 1 MiB segments
+  ASSERT_THAT(journal, IsOk());
+  EXPECT_EQ((*journal)->end().segment, 1u);
+  EXPECT_GT((*journal)->end().offset, 2u << 20);
+  EXPECT_EQ((*journal)->remaining(), (4u << 20) - (*journal)->end().offset);
+  while ((*journal)->remaining() > half_mib.size() + 4096) {
+    ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {half_mib})),
+                IsOk());
+  }
+  EXPECT_FALSE(
+      (*journal)
+          ->Write(Write((*journal)->next_write(), {half_mib, half_mib}))
+          .ok());
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("journal/0000000001.seg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 4 << 20);
+  // The next segment has its own file's size too (made ahead at the old
+  // size, or at the new one).
+  ASSERT_THAT((*journal)->NextSegment(), IsOk());
+  ASSERT_EQ(::stat(dir.File("journal/0000000002.seg").c_str(), &st), 0);
+  EXPECT_EQ((*journal)->remaining(),
+            static_cast<uint64_t>(st.st_size) - (*journal)->end().offset);
+}
+
 TEST(JournalTest, AFailedWriteIsZeroedBeforeTheNextAndNeverRead) {
   ScratchDir dir;
   FaultyIo io;
