@@ -97,12 +97,22 @@ absl::StatusOr<std::unique_ptr<LineReader>> OpenAnchorFile(
 absl::StatusOr<std::unique_ptr<AnchorSink>> AnchorSink::Open(Options options) {
   int fd = -1;
   if (!options.file.empty()) {
+    const bool made = ::access(options.file.c_str(), F_OK) != 0;
     fd = ::open(options.file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
                 0600);
     if (fd < 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot open the audit anchor file '", options.file,
                        "': ", std::strerror(errno)));
+    }
+    // A new file's name is durable only once its folder is synced: else a
+    // power cut could take the file, and with it what the anchors show.
+    if (absl::Status synced =
+            made ? SyncPath(ParentFolder(options.file), "audit anchor file")
+                 : absl::OkStatus();
+        !synced.ok()) {
+      ::close(fd);
+      return synced;
     }
   }
   return std::unique_ptr<AnchorSink>(new AnchorSink(std::move(options), fd));

@@ -51,11 +51,7 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 }
 
 absl::Status SyncPath(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? absl::OkStatus() : Errno("cannot sync", path);
+  return audit::SyncPath(path, "audit archive");
 }
 
 absl::Status WriteSynced(const std::string& path, absl::string_view bytes,

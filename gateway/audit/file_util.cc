@@ -125,6 +125,22 @@ absl::StatusOr<size_t> LineReader::Fill() {
   return end_;
 }
 
+absl::Status SyncPath(const std::string& path, absl::string_view what) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int rc = fd < 0 ? -1 : ::fsync(fd);
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (rc == 0) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat(what, ": cannot sync '", path, "': ", std::strerror(error)));
+}
+
+std::string ParentFolder(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 absl::Status WriteNewSecretFile(const std::string& path,
                                 absl::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -153,7 +169,7 @@ absl::Status WriteNewSecretFile(const std::string& path,
     ::unlink(path.c_str());
     return absl::UnavailableError(absl::StrCat("cannot write ", path));
   }
-  return absl::OkStatus();
+  return SyncPath(ParentFolder(path), "key file");
 }
 
 }  // namespace lienthong::audit

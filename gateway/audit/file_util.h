@@ -73,9 +73,18 @@ class LineReader {
   bool finished_ = true;
 };
 
-// Creates `path` with mode 0600 and writes `contents` to it, synced.
-// Fails with ALREADY_EXISTS when `path` exists and UNAVAILABLE on any other
-// I/O error (a partly written file is removed). Thread-safe.
+// fsyncs `path`, a file or a folder (after a file in it was made or
+// renamed: the name is durable only then). UNAVAILABLE "<what>: cannot
+// sync '<path>': <reason>" when it cannot be opened or synced. Thread-safe.
+absl::Status SyncPath(const std::string& path, absl::string_view what);
+
+// The folder `path` is in: "." for a bare name, "/" for one at the root.
+std::string ParentFolder(const std::string& path);
+
+// Creates `path` with mode 0600 and writes `contents` to it, synced, and
+// its folder synced. Fails with ALREADY_EXISTS when `path` exists and
+// UNAVAILABLE on any other I/O error (a partly written file is removed).
+// Thread-safe.
 absl::Status WriteNewSecretFile(const std::string& path,
                                 absl::string_view contents);
 

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gateway/audit/file_util.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
 
@@ -28,15 +29,6 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat("audit journal: ", what, " '", path, "': ",
                    std::strerror(errno)));
-}
-
-absl::Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open folder", dir);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot sync folder", dir);
-  return absl::OkStatus();
 }
 
 bool WriteAll(JournalIo& io, int fd, const char* data, size_t size,
@@ -161,11 +153,8 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(Options options) {
     return absl::InvalidArgumentError("audit journal segments count from 1");
   }
   if (::mkdir(options.dir.c_str(), 0700) == 0) {
-    std::string parent = ".";
-    if (size_t slash = options.dir.rfind('/'); slash != std::string::npos) {
-      parent = slash == 0 ? "/" : options.dir.substr(0, slash);
-    }
-    LIENTHONG_RETURN_IF_ERROR(SyncDir(parent));
+    LIENTHONG_RETURN_IF_ERROR(
+        SyncPath(ParentFolder(options.dir), "audit journal"));
   } else if (errno != EEXIST) {
     return Errno("cannot create folder", options.dir);
   }
@@ -326,7 +315,7 @@ absl::Status Journal::PrepareSegment(uint64_t number) {
     ::unlink(tmp.c_str());
     return status;
   }
-  return SyncDir(options_.dir);
+  return SyncPath(options_.dir, "audit journal");
 }
 
 void Journal::PrepareLoop() {

@@ -170,5 +170,20 @@ TEST(ReadWholeFileTest, KeyFilesStopAtTheirLimit) {
   EXPECT_THAT(DigestKey::FromFile(dir.File("hmac.key")), IsOk());
 }
 
+TEST(SyncPathTest, FoldersOfPathsAndFailuresNamingThePath) {
+  EXPECT_EQ(ParentFolder("audit-anchors.jsonl"), ".");
+  EXPECT_EQ(ParentFolder("/anchors.jsonl"), "/");
+  EXPECT_EQ(ParentFolder("/var/lib/lienthong/anchors.jsonl"),
+            "/var/lib/lienthong");
+  ScratchDir dir;
+  ASSERT_THAT(WriteNewSecretFile(dir.File("secret"), "x"), IsOk());
+  EXPECT_THAT(SyncPath(dir.File("secret"), "test"), IsOk());
+  EXPECT_THAT(SyncPath(ParentFolder(dir.File("secret")), "test"), IsOk());
+  EXPECT_THAT(SyncPath(dir.File("missing"), "audit anchor file"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr("audit anchor file: cannot sync '"),
+                             HasSubstr("missing': No such file"))));
+}
+
 }  // namespace
 }  // namespace lienthong::audit
