@@ -366,28 +366,43 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::Query(
     absl::StrAppend(&sql, " AND ", column, " = ?", next);
     texts.emplace_back(next++, value);
   }
-  absl::StrAppend(&sql, " ORDER BY sequence LIMIT ", filter.limit);
+  const int limit_at = next;
+  absl::StrAppend(&sql, " ORDER BY sequence LIMIT ?", limit_at);
 
-  std::vector<Place> places;
-  {
-    LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenReader());
-    LIENTHONG_ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
-    stmt.Bind(1, static_cast<int64_t>(filter.after_sequence));
-    int index = 2;
-    // absl::ToUnixNanos saturates, so far-off bounds stay correct.
-    if (has_start) stmt.Bind(index++, absl::ToUnixNanos(filter.start));
-    if (has_end) stmt.Bind(index++, absl::ToUnixNanos(filter.end));
-    if (citizen_at != 0) stmt.BindBlob(citizen_at, citizen);
-    if (officer_at != 0) stmt.BindBlob(officer_at, officer);
-    for (const auto& [i, text] : texts) stmt.Bind(i, *text);
-    LIENTHONG_RETURN_IF_ERROR(stmt.ForEachRow([&] {
-      places.push_back({static_cast<uint64_t>(stmt.Int64(0)),
-                        {static_cast<uint64_t>(stmt.Int64(1)),
-                         static_cast<uint64_t>(stmt.Int64(2))}});
-      return true;
-    }));
+  // Rows whose records were archived (by a run that left the index alone)
+  // are passed over: read past them until the page is full or no row is
+  // left, so that a short answer still means the end.
+  std::vector<AuditRecord> out;
+  uint64_t after = filter.after_sequence;
+  while (static_cast<int>(out.size()) < filter.limit) {
+    const int wanted = filter.limit - static_cast<int>(out.size());
+    std::vector<Place> places;
+    {
+      LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, OpenReader());
+      LIENTHONG_ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
+      stmt.Bind(1, static_cast<int64_t>(after));
+      int index = 2;
+      // absl::ToUnixNanos saturates, so far-off bounds stay correct.
+      if (has_start) stmt.Bind(index++, absl::ToUnixNanos(filter.start));
+      if (has_end) stmt.Bind(index++, absl::ToUnixNanos(filter.end));
+      if (citizen_at != 0) stmt.BindBlob(citizen_at, citizen);
+      if (officer_at != 0) stmt.BindBlob(officer_at, officer);
+      for (const auto& [i, text] : texts) stmt.Bind(i, *text);
+      stmt.Bind(limit_at, static_cast<int64_t>(wanted));
+      LIENTHONG_RETURN_IF_ERROR(stmt.ForEachRow([&] {
+        places.push_back({static_cast<uint64_t>(stmt.Int64(0)),
+                          {static_cast<uint64_t>(stmt.Int64(1)),
+                           static_cast<uint64_t>(stmt.Int64(2))}});
+        return true;
+      }));
+    }
+    LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditRecord> read,
+                               ReadRecords(places));
+    for (AuditRecord& record : read) out.push_back(std::move(record));
+    if (static_cast<int>(places.size()) < wanted) break;  // no row is left
+    after = places.back().sequence;
   }
-  return ReadRecords(places);
+  return out;
 }
 
 absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::ReadRecords(

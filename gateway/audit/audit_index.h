@@ -184,9 +184,10 @@ class SqliteAuditIndex : public IndexStore {
   absl::StatusOr<uint64_t> CountRecords() const override;
 
   // Reads the records from the journal; a record whose segment was archived
-  // meanwhile is left out. UNAVAILABLE when the journal cannot be read or a
-  // record is not where the index says (rebuild it: `lienthong audit
-  // reindex`).
+  // (meanwhile, or by a run that left the index alone) is passed over, and
+  // the page filled from the rows after it. UNAVAILABLE when the journal cannot
+  // be read or a record is not where the index says (rebuild it: `lienthong
+  // audit reindex`).
   absl::StatusOr<std::vector<AuditRecord>> Query(
       const QueryFilter& filter) const override;
 

@@ -315,6 +315,32 @@ TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
   EXPECT_EQ(unanchored.first_bad_sequence(), 1u);
 }
 
+// Archived without --index, the index keeps rows of records no longer in
+// the journal: a query passes over them to the records that are.
+TEST_F(OperatorTest, AQueryPassesOverRowsOfArchivedRecords) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));
+  {
+    auto log = AuditLog::Open(options_);
+    ASSERT_THAT(log, IsOk());
+    lienthong::v1::QueryAuditRequest all;
+    all.set_page_size(1);
+    ASSERT_THAT(QueryAudit((*log)->index(), all, (*log)->citizen_key()),
+                IsOk());  // indexed up to the end
+  }
+  auto archived = ArchiveSegments(Archiving());  // no index_path
+  ASSERT_THAT(archived, IsOk());
+  ASSERT_GE(archived->segments.size(), 2u);
+  auto log = AuditLog::Open(options_);
+  ASSERT_THAT(log, IsOk());
+  lienthong::v1::QueryAuditRequest request;
+  request.set_page_size(100);
+  auto page = QueryAudit((*log)->index(), request, (*log)->citizen_key());
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->size(), 100u);
+  EXPECT_EQ(page->front().sequence(), archived->last_sequence + 1);
+  EXPECT_EQ(page->back().sequence(), archived->last_sequence + 100);
+}
+
 // Two journals given one archive folder: the second's first archive would
 // have the first's number; the first's archive is left as it is and the
 // second archives nothing. A journal's own unfinished archive is replaced.
