@@ -122,7 +122,8 @@ class IdentityServiceImpl final
     const google::type::Date* dob =
         r.has_birth_date() ? &r.birth_date() : nullptr;
     if (dob != nullptr) {
-      LIENTHONG_RETURN_IF_ERROR(validation::ValidateDate(*dob, absl::Now()));
+      LIENTHONG_RETURN_IF_ERROR(
+          validation::ValidateDate(*dob, absl::Now(), "birth_date"));
     }
     LIENTHONG_RETURN_IF_ERROR(
         validation::ValidateCitizenId(r.citizen_id(), dob, absl::Now()));

@@ -84,32 +84,28 @@ absl::Status ValidateCitizenId(absl::string_view id,
   return absl::OkStatus();
 }
 
-absl::Status ValidateDate(const google::type::Date& date, absl::Time now) {
+absl::Status ValidateDate(const google::type::Date& date, absl::Time now,
+                          absl::string_view field) {
   const int year = date.year();
   const int month = date.month();
   const int day = date.day();
-  if (year < 1900) {
-    return absl::InvalidArgumentError("date's year must be 1900 or later");
-  }
-  if (month == 0 && day != 0) {
-    return absl::InvalidArgumentError("date has a day but no month");
-  }
-  if (month < 0 || month > 12) {
-    return absl::InvalidArgumentError("date's month must be 1..12");
-  }
+  const auto invalid = [field](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(field, why));
+  };
+  if (year < 1900) return invalid("'s year must be 1900 or later");
+  if (month == 0 && day != 0) return invalid(" has a day but no month");
+  if (month < 0 || month > 12) return invalid("'s month must be 1..12");
   if (month != 0 && day == 0) {
-    return absl::InvalidArgumentError(
-        "date must have a day, or neither month nor day for a year-only date");
+    return invalid(
+        " must have a day, or neither month nor day for a year-only date");
   }
   if (month != 0 && !IsCalendarDate(year, month, day)) {
-    return absl::InvalidArgumentError("date's day does not exist in its month");
+    return invalid("'s day does not exist in its month");
   }
   const absl::CivilDay today = absl::ToCivilDay(now, VietnamTimeZone());
   const bool future = month == 0 ? year > today.year()
                                  : absl::CivilDay(year, month, day) > today;
-  if (future) {
-    return absl::InvalidArgumentError("date is in the future");
-  }
+  if (future) return invalid(" is in the future");
   return absl::OkStatus();
 }
 

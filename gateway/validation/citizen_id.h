@@ -37,8 +37,10 @@ absl::Status ValidateCitizenId(absl::string_view id,
 // year-only date (month = day = 0), with year >= 1900 and not after today in
 // Vietnam (UTC+7) at `now`.
 //
-// Returns OK, or INVALID_ARGUMENT with the reason.
-absl::Status ValidateDate(const google::type::Date& date, absl::Time now);
+// Returns OK, or INVALID_ARGUMENT with the reason, naming the date as
+// `field` ("birth_date's day does not exist in its month").
+absl::Status ValidateDate(const google::type::Date& date, absl::Time now,
+                          absl::string_view field = "date");
 
 // Returns `id` masked for logs, metrics and audit records, the one place
 // the rule lives: a 12-digit number keeps its 3-digit province code and last

@@ -380,6 +380,14 @@ TEST_F(GatewayServerTest, MalformedRequestsNeverReachTheNationalSystem) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(refused.error_message(),
               AllOf(HasSubstr("full_name"), Not(HasSubstr("Nguyen"))));
+  VerifyIdentityRequest february = GoodVerify();
+  february.mutable_birth_date()->set_year(1985);
+  february.mutable_birth_date()->set_month(2);
+  february.mutable_birth_date()->set_day(30);
+  refused = Verify("dossier-system", february);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "birth_date's day does not exist in its month");
   EXPECT_EQ(script_.calls(), 0);
 }
 

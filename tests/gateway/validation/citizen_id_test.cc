@@ -179,6 +179,18 @@ TEST(ValidateDateTest, TodayIsTakenInVietnam) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("future")));
 }
 
+TEST(ValidateDateTest, ErrorsNameTheField) {
+  EXPECT_THAT(ValidateDate(MakeDate(1985, 2, 30), kNow, "birth_date"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "birth_date's day does not exist in its month"));
+  EXPECT_THAT(ValidateDate(MakeDate(2030, 1, 1), kNow, "birth_date"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "birth_date is in the future"));
+  EXPECT_THAT(ValidateDate(MakeDate(1985, 13, 1), kNow),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "date's month must be 1..12"));
+}
+
 struct MaskCase {
   const char* id;
   const char* masked;
