@@ -202,8 +202,9 @@ void Retrier::OnOutcome(const std::shared_ptr<Call>& call, int attempt,
   watchdog.Cancel();
 
   const absl::Time now = clock_->Now();
-  bool retry = !outcome.status.ok() && call->options.idempotent &&
-               outcome.retriable && attempt < policy_.max_attempts;
+  bool retry = !outcome.status.ok() && !outcome.not_sent &&
+               call->options.idempotent && outcome.retriable &&
+               attempt < policy_.max_attempts;
   absl::Time next = now;
   if (retry) {
     absl::Duration wait = JitteredBackoff(attempt - 1);
@@ -221,6 +222,10 @@ void Retrier::OnOutcome(const std::shared_ptr<Call>& call, int attempt,
   if (!retry) {
     int attempts;
     Done done = call->TakeDone(&attempts);
+    if (outcome.not_sent && attempts > 0) {
+      --attempts;
+      attempts_.fetch_sub(1, std::memory_order_relaxed);
+    }
     Finish(std::move(done), std::move(outcome.status), attempts);
     return;
   }

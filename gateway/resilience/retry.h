@@ -122,6 +122,9 @@ struct AttemptOutcome {
   bool retriable = false;
   // The upstream's Retry-After, if it sent one.
   std::optional<absl::Duration> retry_after;
+  // Refused before anything was sent (an open circuit breaker, the
+  // in-flight cap): final, and not counted among the call's attempts.
+  bool not_sent = false;
 };
 
 // Runs a call as a sequence of attempts. Thread-safe; one Retrier serves every

@@ -48,7 +48,8 @@ using ResilientDone =
 // retried, and only on failures the adapter marked retriable or on
 // DEADLINE_EXCEEDED from an attempt with a per-try deadline. Refusals by the
 // breaker (UNAVAILABLE naming the system) or the in-flight cap
-// (RESOURCE_EXHAUSTED) are final. `owner` holds what `retrier`, `guard`
+// (RESOURCE_EXHAUSTED) are final, and not counted as attempts (`attempts`
+// is 0 when the first was refused so). `owner` holds what `retrier`, `guard`
 // and `invoke` live in (the runtime): it is kept until the last attempt's
 // answer has come, which may be after `done` (an attempt the deadline
 // abandoned still answers, and a reload may have replaced the runtime).
@@ -77,16 +78,17 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
                      resilience::Retrier::AttemptDone attempt_done) mutable {
     resilience::CircuitBreaker::Admission admission = guard.breaker->Allow();
     if (!admission) {
-      std::move(attempt_done)({guard.breaker->OpenStatus(), false, std::nullopt});
+      std::move(attempt_done)({guard.breaker->OpenStatus(), false, std::nullopt,
+                               /*not_sent=*/true});
       return;
     }
     std::optional<resilience::ConcurrencyLimiter::Permit> permit =
         guard.in_flight->TryAcquire();
     if (!permit) {
       std::move(attempt_done)(
-          {absl::ResourceExhaustedError(absl::StrCat(
-               "too many calls in flight to ", guard.system)),
-           false, std::nullopt});
+          {absl::ResourceExhaustedError(
+               absl::StrCat("too many calls in flight to ", guard.system)),
+           false, std::nullopt, /*not_sent=*/true});
       return;
     }
     adapters::CallContext attempt_context = context;

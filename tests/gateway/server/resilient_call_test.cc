@@ -149,5 +149,44 @@ TEST(ResilientCallTest, AnAdaptersPerTryTimeoutIsRetriedLikeTheWatchdogs) {
   }
 }
 
+// An attempt the open breaker refuses is not sent: it is not counted, so
+// neither the audit record nor the retry metric shows a retry that never
+// happened.
+TEST(ResilientCallTest, AnAttemptTheOpenBreakerRefusedIsNotCounted) {
+  Path path;  // opens after one failure
+  resilience::RetryPolicy policy;
+  policy.max_attempts = 3;
+  policy.initial_backoff = absl::ZeroDuration();
+  policy.max_backoff = absl::ZeroDuration();
+  resilience::Retrier retrier(policy, &path.timers, &path.budget);
+  auto run = [&](std::atomic<int>& sent) {
+    CallContext context;
+    context.deadline = absl::Now() + absl::Seconds(10);
+    absl::Notification done;
+    absl::Status result;
+    int attempts = -1;
+    ResilientCall<int>(
+        retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
+        [&sent](const CallContext&, Callback<int> callback) {
+          sent.fetch_add(1);
+          std::move(callback)(
+              adapters::MarkRetriable(absl::UnavailableError("down")));
+        },
+        [&](absl::StatusOr<Reply<int>> reply, int n) {
+          result = reply.status();
+          attempts = n;
+          done.Notify();
+        });
+    done.WaitForNotification();
+    EXPECT_TRUE(absl::IsUnavailable(result)) << result;
+    return attempts;
+  };
+  std::atomic<int> sent{0};
+  EXPECT_EQ(run(sent), 1);  // the second attempt met the open breaker
+  EXPECT_EQ(sent.load(), 1);
+  EXPECT_EQ(run(sent), 0);  // the first did
+  EXPECT_EQ(sent.load(), 1);
+}
+
 }  // namespace
 }  // namespace lienthong::server
