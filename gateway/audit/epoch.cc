@@ -12,6 +12,7 @@
 #include "gateway/audit/recovery.h"
 #include "gateway/audit/verify.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::audit {
 namespace {
@@ -171,6 +172,19 @@ absl::StatusOr<NewEpochResult> OpenNewEpoch(const NewEpochOptions& options) {
   if (options.node.size() > kMaxNodeBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a new epoch's node name is at most ", kMaxNodeBytes, " bytes"));
+  }
+  // Signed into the journal for good: text a reader cannot parse back (a
+  // proto string must be UTF-8) would itself break the chain it mends.
+  for (const auto& [text, what] :
+       {std::pair{&options.node, "node name"},
+        std::pair{&options.opened_by, "who opens it"},
+        std::pair{&options.reason, "reason"}}) {
+    if (absl::Status valid =
+            validation::ValidateText(*text, kMaxEpochTextBytes);
+        !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a new epoch's ", what, ": ", valid.message()));
+    }
   }
   LIENTHONG_ASSIGN_OR_RETURN(
       std::vector<lienthong::v1::AuditArchiveAnchor> archived,

@@ -20,6 +20,9 @@
 
 namespace lienthong::audit {
 
+// The longest node name, `opened_by` or `reason` a new epoch takes.
+inline constexpr size_t kMaxEpochTextBytes = 4096;
+
 struct NewEpochOptions {
   std::string journal_dir;
   // The anchor file: compared as the gateway does, and it receives the
@@ -29,7 +32,8 @@ struct NewEpochOptions {
   const SigningKey* key = nullptr;
   bool key_pinned = false;
   std::string node;
-  // Who opens the epoch and why. Required; no personal data.
+  // Who opens the epoch and why. Required; no personal data; text
+  // (validation::ValidateText) of at most kMaxEpochTextBytes each.
   std::string opened_by;
   std::string reason;
   uint32_t checkpoint_every = 1000;
@@ -42,7 +46,8 @@ struct NewEpochResult {
   uint64_t checkpoint_index = 0;  // of its checkpoint
 };
 
-// Opens a new epoch. Fails with INVALID_ARGUMENT for missing options,
+// Opens a new epoch. Fails with INVALID_ARGUMENT for missing options or
+// text that is not (not valid UTF-8, control characters, too long),
 // FAILED_PRECONDITION when the journal is in use (the gateway runs) or
 // there is no break to acknowledge (it verifies and the gateway would open
 // it), UNAVAILABLE when it cannot be read or written.

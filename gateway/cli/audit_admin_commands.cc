@@ -20,6 +20,7 @@
 #include "gateway/cli/audit_commands.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::cli {
 namespace {
@@ -127,12 +128,26 @@ ExitCode RunAuditNewEpoch(const NewEpochArgs& args, std::ostream& out,
   }
   if (absl::StripAsciiWhitespace(args.operator_name).empty() ||
       absl::StripAsciiWhitespace(args.reason).empty() ||
-      args.operator_name.size() > 200 || args.reason.size() > 1000) {
+      validation::CountCodePoints(args.operator_name) > 200 ||
+      validation::CountCodePoints(args.reason) > 1000) {
     return ReportUsageError(
         absl::InvalidArgumentError(
             "--operator (who, at most 200 characters) and --reason (why, at "
             "most 1000) are required"),
         err);
+  }
+  for (const auto& [text, option] :
+       {std::pair{&args.operator_name, "--operator"},
+        std::pair{&args.reason, "--reason"}, std::pair{&args.node, "--node"}}) {
+    // Checked here too, to name the option: signed into the journal, text
+    // that does not read back would break the chain it mends.
+    if (absl::Status valid =
+            validation::ValidateText(*text, audit::kMaxEpochTextBytes);
+        !valid.ok()) {
+      return ReportUsageError(absl::InvalidArgumentError(
+                                  absl::StrCat(option, ": ", valid.message())),
+                              err);
+    }
   }
   absl::StatusOr<audit::SigningKey> key =
       LoadSigningKey(args.signing_key, args.key_sha256);

@@ -209,6 +209,19 @@ TEST_F(OperatorTest, AnotherChangeInTheBrokenEpochIsNotAcknowledged) {
   EXPECT_EQ(report.first_bad_sequence(), 100u);
 }
 
+TEST_F(OperatorTest, AnEpochsTextMustReadBack) {
+  NewEpochOptions epoch = Epoch();
+  epoch.opened_by = "Tr\xe1n";  // Latin-1: a proto string could not hold it
+  EXPECT_THAT(OpenNewEpoch(epoch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("who opens it: not valid UTF-8")));
+  epoch = Epoch();
+  epoch.reason = "ticket\x1b[2J";
+  EXPECT_THAT(OpenNewEpoch(epoch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("reason: contains control characters")));
+}
+
 TEST_F(OperatorTest, NoEpochWithoutABreak) {
   Run(50);
   EXPECT_THAT(OpenNewEpoch(Epoch()),

@@ -526,6 +526,21 @@ TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
       audit::testutil::ReadEntries(journal);
   entries[audit::testutil::RecordAt(entries, 25)].record.set_outcome("OK!");
   ASSERT_TRUE(audit::testutil::WriteEntries(journal, entries, 1 << 20).ok());
+  // Text that would not read back (Latin-1 from an old terminal) is
+  // refused before anything is written.
+  for (const std::string option : {"--operator", "--reason", "--node"}) {
+    std::vector<std::string> args = {
+        "audit",    "new-epoch",    "--journal", journal,      "--signing-key",
+        signing_,   "--anchors",    anchors_,    "--operator", "Tran Thi C",
+        "--reason", "ticket SEC-9", "--node",    "gw-1"};
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == option) args[i + 1] = "Tr\xe1n";
+    }
+    Result refused = RunLienthong(args);
+    EXPECT_EQ(refused.code, 1) << option;
+    EXPECT_THAT(refused.err, HasSubstr(option + ": not valid UTF-8"));
+  }
+  EXPECT_EQ(audit::testutil::ReadEntries(journal).size(), entries.size());
   Result opened = RunLienthong(
       {"audit", "new-epoch", "--journal", journal.c_str(), "--signing-key",
        signing_.c_str(), "--key-sha256", fingerprint_.c_str(), "--anchors",
