@@ -15,16 +15,20 @@ namespace lienthong::cli {
 
 void KeyValueList::Add(absl::string_view key, absl::string_view value) {
   if (value.empty()) return;
-  lines_.emplace_back(std::string(key), std::string(value));
+  lines_.emplace_back(OneLine(key), OneLine(value));
 }
 
 std::string KeyValueList::ToString() const {
   size_t width = 0;
-  for (const auto& [key, value] : lines_) width = std::max(width, key.size());
+  for (const auto& [key, value] : lines_) {
+    width = std::max(width, validation::CountCodePoints(key));
+  }
   std::string out;
   for (const auto& [key, value] : lines_) {
-    absl::StrAppend(&out, key, ":", std::string(width - key.size() + 2, ' '),
-                    value, "\n");
+    absl::StrAppend(
+        &out, key, ":",
+        std::string(width - validation::CountCodePoints(key) + 2, ' '), value,
+        "\n");
   }
   return out;
 }

@@ -18,8 +18,9 @@
 
 namespace lienthong::cli {
 
-// Lines of "key: value" whose values start in one column. Keys are ASCII, so
-// byte counts are column counts; values (Vietnamese names) are printed as-is.
+// Lines of "key: value" whose values start in one column (keys counted in
+// characters). Keys and values, which may come from a national system, go
+// through OneLine: one line each, nothing a terminal would act on.
 class KeyValueList {
  public:
   // Adds a line; does nothing when `value` is empty, so that callers can

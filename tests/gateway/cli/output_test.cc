@@ -87,6 +87,20 @@ TEST(KeyValueListTest, AlignsValuesAndSkipsEmptyOnes) {
             "Permanent address:  Thôn Đông, province 33\n");
 }
 
+// A national system's field names and values reach the operator's
+// terminal: each line stays one line, with no escape sequence in it.
+TEST(KeyValueListTest, KeysAndValuesAreOneLineEach) {
+  KeyValueList list;
+  list.Add("a\nb", "x\x1b[2Jy");
+  list.Add("Tên", "z\xe2\x80\xaeq\x1b]52;c;bad\x07");
+  const std::string text = list.ToString();
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_EQ(text.substr(0, text.find('\n')), "a b:  x\xEF\xBF\xBD[2Jy");
+}
+
 TEST(ToJsonTest, OneLineWithProtoNamesAndUtf8) {
   lienthong::v1::Citizen citizen;
   citizen.set_citizen_id("033085012345");
