@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::adapters::ministry_rest_json {
 namespace {
@@ -93,8 +94,21 @@ const google::protobuf::Value* JsonPointer::Resolve(
 absl::StatusOr<std::optional<std::string>> ScalarText(
     const google::protobuf::Value& value) {
   switch (value.kind_case()) {
-    case google::protobuf::Value::kStringValue:
-      return std::optional<std::string>(value.string_value());
+    case google::protobuf::Value::kStringValue: {
+      // The JSON parser decodes \u0000 and \u001b into the text: a NUL
+      // would cut an ID short where it is read as a C string, an escape
+      // sequence would reach a terminal.
+      const std::string& text = value.string_value();
+      if (!validation::ValidateText(text, kMaxScalarTextBytes,
+                                    /*multiline=*/true)
+               .ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "a string that is not text (control characters, invalid UTF-8 "
+            "or over ",
+            kMaxScalarTextBytes, " bytes)"));
+      }
+      return std::optional<std::string>(text);
+    }
     case google::protobuf::Value::kNumberValue: {
       const double number = value.number_value();
       if (std::trunc(number) == number) {

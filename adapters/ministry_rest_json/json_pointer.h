@@ -34,10 +34,15 @@ class JsonPointer {
   std::vector<std::string> tokens_;
 };
 
+// The longest string ScalarText takes.
+inline constexpr size_t kMaxScalarTextBytes = 65536;
+
 // Returns a scalar as record text: a string as it is, a number as an
 // integer (no exponent, no decimals) when it is one, else the shortest
 // decimal that reads back as the same double, true/false; nullopt for
-// null. Fails with INVALID_ARGUMENT for an object or array, and for an
+// null. Fails with INVALID_ARGUMENT for an object or array, a string that
+// is not text (validation::ValidateText, multi-line: control characters
+// but tab and line breaks, or over kMaxScalarTextBytes), and for an
 // integer of magnitude 2^53 or more (a double cannot hold every such
 // integer, so the digits sent may already be lost).
 absl::StatusOr<std::optional<std::string>> ScalarText(

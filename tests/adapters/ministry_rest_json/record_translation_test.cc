@@ -111,6 +111,28 @@ TEST(ScalarTextTest, IntegersADoubleCannotHoldAreRefused) {
   }
 }
 
+// Strings are text: JSON's \u0000 and \u001b decode into the value, where
+// a NUL would cut an ID short and an escape sequence reach a terminal.
+// Tab and line breaks are text.
+TEST(ScalarTextTest, StringsWithControlCharactersAreRefused) {
+  const google::protobuf::Value doc = Parse(
+      R"({"nul": "0101\u0000 99", "esc": "A\u001b[2JB", "del": "a\u007f",
+          "lines": "Thôn 3\nxã Đông\tHưng Yên"})");
+  for (const char* name : {"nul", "esc", "del"}) {
+    EXPECT_THAT(ScalarText(doc.struct_value().fields().at(std::string(name))),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("a string that is not text")))
+        << name;
+  }
+  EXPECT_EQ(At(doc, "/lines"), "Thôn 3\nxã Đông\tHưng Yên");
+  const std::string long_json = absl::StrCat(
+      R"({"x": ")", std::string(kMaxScalarTextBytes + 1, 'a'), R"("})");
+  const google::protobuf::Value long_text = Parse(long_json.c_str());
+  EXPECT_THAT(ScalarText(long_text.struct_value().fields().at("x")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a string that is not text")));
+}
+
 TEST(RecordTemplateTest, PathValuesArePercentEncoded) {
   auto path = RecordTemplate::Parse("/dn/{tax_code}?chi_nhanh={branch}",
                                     {"tax_code", "branch"});
