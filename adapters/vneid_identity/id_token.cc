@@ -211,6 +211,10 @@ absl::Status ReadIdentity(const JsonObject& claims, absl::Time now,
   if (!sub.has_value() || sub->empty() || sub->size() > 255) {
     return Malformed("missing or oversized sub");
   }
+  // Passed on to the portal and printed by the CLI: text only.
+  if (!validation::ValidateText(*sub, 255).ok()) {
+    return Malformed("sub is not text");
+  }
   out.set_subject(*sub);
   LIENTHONG_ASSIGN_OR_RETURN(std::optional<std::string> username,
                              StringClaim(claims, "preferred_username"));
