@@ -3,8 +3,11 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gateway/cli/audit_commands.h"
 #include "gateway/cli/bundle_commands.h"
 #include "gateway/cli/catalogue_commands.h"
@@ -13,8 +16,8 @@
 #include "gateway/cli/population_commands.h"
 #include "gateway/cli/record_commands.h"
 #include "gateway/cli/sync_commands.h"
-#include "gateway/cli/vneid_commands.h"
 #include "gateway/cli/version.h"
+#include "gateway/cli/vneid_commands.h"
 #include "grpc/support/log.h"
 
 namespace lienthong::cli {
@@ -71,6 +74,38 @@ std::unique_ptr<CLI::App> BuildApp(CommandContext& context) {
   return app;
 }
 
+namespace {
+
+// CLI11's message, but for arguments no option took: CLI11 lists them, and
+// a value that lost its option ("12/03/1985" after a forgotten --dob, the
+// rest of an unquoted name) may be personal data. Options are named; other
+// words only counted.
+std::string UsageMessage(CLI::App& app, const CLI::ParseError& e) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return e.what();
+  std::vector<std::string> options;
+  int values = 0;
+  for (const std::string& extra : app.remaining(/*recurse=*/true)) {
+    if (absl::StartsWith(extra, "-")) {
+      // "--id=0330..." names its option only.
+      options.push_back(extra.substr(0, extra.find('=')));
+    } else {
+      ++values;
+    }
+  }
+  std::string message = "not expected:";
+  if (!options.empty()) {
+    absl::StrAppend(&message, " ", absl::StrJoin(options, " "));
+  }
+  if (values > 0) {
+    absl::StrAppend(&message, options.empty() ? " " : "; ", values,
+                    values == 1 ? " value" : " values",
+                    " no option takes (not shown; quote a value with spaces)");
+  }
+  return message;
+}
+
+}  // namespace
+
 int RunCli(int argc, const char* const* argv, std::ostream& out,
            std::ostream& err) {
   CommandContext context(out, err);
@@ -83,8 +118,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
       app->exit(e, out, err);
       return static_cast<int>(ExitCode::kOk);
     }
-    err << "lienthong: usage: " << e.what() << " (see '" << CommandPath(*app)
-        << " --help')\n";
+    err << "lienthong: usage: " << UsageMessage(*app, e) << " (see '"
+        << CommandPath(*app) << " --help')\n";
     return static_cast<int>(ExitCode::kUsage);
   }
   return static_cast<int>(context.exit_code);

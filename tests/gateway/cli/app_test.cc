@@ -14,6 +14,7 @@ namespace lienthong::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using Result = testing::CliResult;
@@ -101,6 +102,20 @@ TEST_F(AppTest, BadCommandLinesFailLocallyWithOneLine) {
     EXPECT_THAT(r.err, StartsWith("lienthong: "));
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     EXPECT_EQ(r.out, "");
+  }
+}
+
+// Words no option took are not echoed: after a forgotten --dob, or an
+// unquoted name, they are a citizen's data.
+TEST_F(AppTest, ArgumentsNoOptionTookAreCountedNotShown) {
+  SetOfficerEnvironment();
+  Result r = RunLienthong({"verify", "--id", "033085012345", "--name", "Nguyễn",
+                           "Văn", "An", "12/03/1985", "--bogus=7"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+  EXPECT_THAT(r.err, HasSubstr("3 values no option takes"));
+  for (const char* secret : {"12/03/1985", "Văn", "An ", "=7"}) {
+    EXPECT_THAT(r.err, Not(HasSubstr(secret))) << r.err;
   }
 }
 
