@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -315,6 +316,9 @@ ExitCode RunBundleList(const BundleListArgs& args, const CommonOptions& options,
   auto stub = Stub(options, err, &code);
   if (stub == nullptr) return code;
   std::vector<Bundle> bundles;
+  // A gateway that hands out a page token again would have this page
+  // forever, and the list grow without end.
+  absl::flat_hash_set<std::string> tokens;
   do {
     grpc::ClientContext context;
     SetDeadline(options.connection, context);
@@ -322,6 +326,12 @@ ExitCode RunBundleList(const BundleListArgs& args, const CommonOptions& options,
     grpc::Status status = stub->ListBundles(&context, request, &page);
     if (!status.ok()) return ReportRpcError(status, err);
     for (Bundle& b : *page.mutable_bundles()) bundles.push_back(std::move(b));
+    if (!page.next_page_token().empty() &&
+        !tokens.insert(page.next_page_token()).second) {
+      err << "lienthong: the gateway returned the same page token twice; "
+             "stopping\n";
+      return ExitCode::kOther;
+    }
     request.set_page_token(page.next_page_token());
   } while (!request.page_token().empty());
   if (options.json) {

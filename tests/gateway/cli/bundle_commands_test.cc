@@ -3,8 +3,11 @@
 // (nothing sent), and the tables of a bundle and of a list.
 #include "gateway/cli/bundle_commands.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,8 +16,11 @@
 #include "absl/strings/str_split.h"
 #include "gateway/cli/sync_commands.h"
 #include "gmock/gmock.h"
+#include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
+#include "lienthong/v1/bundle.grpc.pb.h"
 #include "tests/gateway/cli/run_cli.h"
+#include "tests/gateway/cli/tls_server.h"
 #include "tests/testing/scratch_dir.h"
 
 namespace lienthong::cli {
@@ -317,6 +323,38 @@ Bundle SampleBundle() {
   card->set_attempts(3);
   card->set_last_error("agency unavailable");
   return b;
+}
+
+// A gateway that hands out the same page token again: the command stops,
+// saying so, instead of reading that page forever.
+class RepeatingBundles final : public lienthong::v1::BundleService::Service {
+ public:
+  grpc::Status ListBundles(grpc::ServerContext*,
+                           const lienthong::v1::ListBundlesRequest* request,
+                           lienthong::v1::ListBundlesResponse* page) override {
+    ++calls;
+    page->add_bundles()->set_bundle_id(absl::StrCat("b-", calls.load()));
+    // p1, p2, p1, ...: a cycle, not only a token repeated at once.
+    page->set_next_page_token(request->page_token() == "p1" ? "p2" : "p1");
+    return grpc::Status::OK;
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST(BundleCommandsTest, ListStopsWhenAPageTokenComesAgain) {
+  RepeatingBundles bundles;
+  int port = 0;
+  auto server = testing::StartTlsServer({&bundles}, &port);
+  ASSERT_TRUE(server.ok()) << server.status();
+  CommonOptions options;
+  options.connection = testing::DossierSystemConnection(port);
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(RunBundleList(BundleListArgs(), options, out, err),
+            ExitCode::kOther);
+  EXPECT_THAT(err.str(), HasSubstr("same page token twice"));
+  EXPECT_EQ(bundles.calls.load(), 3);
+  (*server)->Shutdown(std::chrono::system_clock::now());
 }
 
 TEST(BundleCommandsTest, BundleTableShowsEachStepWithItsDetail) {
