@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/client_context.h"
 
 namespace lienthong::cli {
@@ -71,6 +72,7 @@ class JobWatcher {
       }
       bool idle = false;
       bool got_message = false;
+      const SyncJob before = job;
       grpc::Status status = ReadStream(context, job, start, idle, got_message);
       if (HasEnded(job)) return WatchEnd::kEnded;
       // The stream's only deadline is --wait (gRPC's clock may call it a
@@ -80,7 +82,13 @@ class JobWatcher {
            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
         return WatchEnd::kWaitRanOut;
       }
-      if (got_message) failures = 0;
+      // Only progress starts the count again: the gateway sends the job's
+      // state first on every stream, so a stream that breaks right after
+      // has brought nothing new.
+      if (got_message &&
+          !google::protobuf::util::MessageDifferencer::Equals(before, job)) {
+        failures = 0;
+      }
       if (idle || status.ok()) {
         // Silent for too long, or closed before the end: ask directly.
         grpc::Status polled = Poll(job);

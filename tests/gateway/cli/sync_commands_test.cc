@@ -1027,6 +1027,18 @@ TEST_F(SyncTlsTest, GivesUpAfterTooManyBrokenStreams) {
                        "--watch'\n"));
 }
 
+// The gateway sends the job's state first on each stream: a stream that
+// breaks after it brings nothing new, and still counts as a failure.
+TEST_F(SyncTlsTest, StreamsThatBreakAfterTheSameStateStillGiveUp) {
+  watch_.max_reconnects = 2;
+  portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)},
+                       grpc::Status(grpc::UNAVAILABLE, "gateway restarting")}});
+  portal_.SetJob(Job(SyncJob::RUNNING, 1, 0, 2));
+  EXPECT_EQ(Procedures(), ExitCode::kConnection);
+  EXPECT_EQ(portal_.watch_calls(), 3);
+  EXPECT_THAT(err_.str(), HasSubstr("gave up watching"));
+}
+
 TEST_F(SyncTlsTest, AStreamClosedEarlyIsCheckedWithGetSyncJob) {
   portal_.SetScripts({{{Job(SyncJob::RUNNING, 1, 0, 2)}}});
   portal_.SetJob(Job(SyncJob::DONE, 2, 0, 2));
