@@ -47,7 +47,7 @@ struct NewEpochResult {
 };
 
 // Opens a new epoch. Fails with INVALID_ARGUMENT for missing options or
-// text that is not (not valid UTF-8, control characters, too long),
+// text that is not text (invalid UTF-8, control characters, too long),
 // FAILED_PRECONDITION when the journal is in use (the gateway runs) or
 // there is no break to acknowledge (it verifies and the gateway would open
 // it), UNAVAILABLE when it cannot be read or written.
