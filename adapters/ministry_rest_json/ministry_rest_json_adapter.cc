@@ -110,6 +110,11 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
              .ok()) {
       return Bad(at + ".body", "is not JSON once its placeholders are filled");
     }
+    if (!body->PlaceholdersInJsonStrings()) {
+      return Bad(at + ".body",
+                 "puts a placeholder outside a double-quoted JSON string "
+                 "(values are escaped for the inside of one)");
+    }
     rules.body = *std::move(body);
   }
   rules.reply.record_type = c.name();

@@ -69,6 +69,27 @@ std::string RecordTemplate::ExpandJson(
   return out;
 }
 
+bool RecordTemplate::PlaceholdersInJsonStrings() const {
+  bool in_string = false;
+  bool escaped = false;
+  for (const Piece& piece : pieces_) {
+    if (piece.placeholder) {
+      if (!in_string) return false;
+      continue;
+    }
+    for (const char c : piece.text) {
+      if (escaped) {
+        escaped = false;
+      } else if (in_string && c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = !in_string;
+      }
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<std::string> RecordTemplate::ExpandPath(
     const std::map<std::string, std::string>& values) const {
   std::string out;

@@ -40,6 +40,12 @@ class RecordTemplate {
   absl::StatusOr<std::string> ExpandPath(
       const std::map<std::string, std::string>& values) const;
 
+  // True when, read as JSON, every placeholder is inside a double-quoted
+  // string: ExpandJson escapes values for that place only, so a value
+  // outside one ({"a": '{x}'}, { {x}: 1 }, which protobuf's lenient JSON
+  // parser takes) could add members of the caller's choosing.
+  bool PlaceholdersInJsonStrings() const;
+
   // The parameters the template names.
   const std::set<std::string>& names() const { return names_; }
 

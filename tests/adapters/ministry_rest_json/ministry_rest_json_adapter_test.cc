@@ -282,6 +282,17 @@ const ConfigCase kConfigCases[] = {
     {"body not JSON",
      [](auto& c) { c.mutable_record_types(1)->set_body("{\"a\": {sheet}"); },
      "record_types[1].body: is not JSON"},
+    // protobuf's parser takes single quotes and bare keys: a value there,
+    // escaped only for a double-quoted string, could add members.
+    {"body placeholder in single quotes",
+     [](auto& c) {
+       c.mutable_record_types(1)->set_body(
+           "{\"soTo\": '{sheet}', \"soThua\": \"{parcel}\"}");
+     },
+     "record_types[1].body: puts a placeholder outside a double-quoted"},
+    {"body placeholder as a bare key",
+     [](auto& c) { c.mutable_record_types(1)->set_body("{ {sheet}: \"1\" }"); },
+     "record_types[1].body: puts a placeholder outside a double-quoted"},
     {"pointer",
      [](auto& c) {
        c.mutable_record_types(0)->mutable_fields(1)->set_pointer("duLieu");

@@ -199,6 +199,24 @@ TEST(RecordTemplateTest, BodyValuesAreJsonEscapedAndJsonBracesLiteral) {
   EXPECT_THAT(body->names(), ElementsAre("tax_code"));
 }
 
+TEST(RecordTemplateTest, PlaceholdersInJsonStringsOnly) {
+  const struct {
+    const char* text;
+    bool in_strings;
+  } kCases[] = {
+      {R"({"a": "{x}", "b": {}})", true}, {R"({"{x}": 1})", true},
+      {R"({"a\"{x}": 1})", true},  // an escaped quote does not end it
+      {R"({"a\\": {x}})", false},  // an escaped backslash does not escape
+      {R"({"a": '{x}'})", false},         {R"({ {x}: "1" })", false},
+      {R"({"a": "b", "c": {x}})", false},
+  };
+  for (const auto& c : kCases) {
+    auto body = RecordTemplate::Parse(c.text, {"x"});
+    ASSERT_THAT(body, IsOk()) << c.text;
+    EXPECT_EQ(body->PlaceholdersInJsonStrings(), c.in_strings) << c.text;
+  }
+}
+
 TEST(RecordTemplateTest, PlaceholdersMustNameParameters) {
   EXPECT_THAT(RecordTemplate::Parse("/dn/{taxcode}", {"tax_code"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
