@@ -41,8 +41,8 @@ class UnparsableBodyInterceptor final : public grpc::experimental::Interceptor {
       const absl::string_view name = method.substr(method.rfind('/') + 1);
       const absl::Status status = absl::InvalidArgumentError(absl::StrCat(
           "request body is not a valid ", name, " request"));
-      methods->ModifySendStatus(ToGrpcStatus(status));
-      (*account_)(*info_->server_context(), method, status);
+      methods->ModifySendStatus(
+          ToGrpcStatus((*account_)(*info_->server_context(), method, status)));
     }
     methods->Proceed();
   }
@@ -76,9 +76,8 @@ class UnparsableBodyInterceptorFactory final
 
 grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
     grpc::GenericCallbackServerContext* ctx) {
-  const absl::Status status = absl::UnimplementedError("unknown method");
-  account_(*ctx, kUnknownMethod, status);
-  return new RefuseReactor(status);
+  return new RefuseReactor(account_(
+      *ctx, kUnknownMethod, absl::UnimplementedError("unknown method")));
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -18,19 +18,21 @@
 
 namespace lienthong::server {
 
-// Records a call answered with `status` before any handler ran. `method` is
-// the full method name without the leading '/' ("lienthong.v1.X/Y"), or
+// Records a call refused with `status` before any handler ran and returns
+// the status to answer: `status`, or RESOURCE_EXHAUSTED when the caller is
+// over its rate limit (such calls count against it too). `method` is the
+// full method name without the leading '/' ("lienthong.v1.X/Y"), or
 // kUnknownMethod. Called on a gRPC thread; must not block.
-using PreHandlerRefusal =
-    std::function<void(const grpc::ServerContextBase& ctx,
-                       absl::string_view method, const absl::Status& status)>;
+using PreHandlerRefusal = std::function<absl::Status(
+    const grpc::ServerContextBase& ctx, absl::string_view method,
+    const absl::Status& status)>;
 
 // The method name recorded (log, metric label, audit) for calls of methods
 // no service has; the name the caller asked for is not a label.
 inline constexpr absl::string_view kUnknownMethod = "(unknown method)";
 
 // Answers every call of a method no registered service has with
-// UNIMPLEMENTED "unknown method", after reporting it to `account`.
+// UNIMPLEMENTED "unknown method" (or what `account` returns instead).
 // Thread-safe.
 class UnknownMethodService final : public grpc::CallbackGenericService {
  public:
@@ -48,8 +50,8 @@ class UnknownMethodService final : public grpc::CallbackGenericService {
 // call whose request body gRPC could not parse (random bytes, a truncated
 // message, a wrong wire type, invalid UTF-8 in a string field), answer
 // INVALID_ARGUMENT "request body is not a valid <method> request" instead
-// of gRPC's INTERNAL and report the call to `account`. Other calls pass
-// untouched.
+// of gRPC's INTERNAL (or what `account`, told of the call, returns
+// instead). Other calls pass untouched.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 NewUnparsableBodyInterceptorFactory(PreHandlerRefusal account);
 

@@ -92,16 +92,22 @@ absl::Status Services::Authorize(const Runtime& runtime,
   }
   LIENTHONG_ASSIGN_OR_RETURN(*caller, tls::IdentityFromAuthContext(*auth));
   LIENTHONG_RETURN_IF_ERROR(tls::RecheckCaller(caller_checks_, *auth, *caller));
+  LIENTHONG_RETURN_IF_ERROR(RateLimit(runtime, caller->id));
+  return runtime.policy->CheckMethod(caller->id, method);
+}
+
+absl::Status Services::RateLimit(const Runtime& runtime,
+                                 const std::string& caller) const {
   if (std::optional<absl::Duration> wait =
-          runtime.rate_limiter->TryAcquire(caller->id)) {
+          runtime.rate_limiter->TryAcquire(caller)) {
     if (metrics_ != nullptr) {
-      metrics_->rate_limited.WithLabels({caller->id}).Increment();
+      metrics_->rate_limited.WithLabels({caller}).Increment();
     }
     return absl::ResourceExhaustedError(
         absl::StrFormat("client '%s' is over its rate limit; retry after %d ms",
-                        caller->id, absl::ToInt64Milliseconds(*wait) + 1));
+                        caller, absl::ToInt64Milliseconds(*wait) + 1));
   }
-  return runtime.policy->CheckMethod(caller->id, method);
+  return absl::OkStatus();
 }
 
 absl::Status Services::Admit(const grpc::CallbackServerContext& ctx,
@@ -119,12 +125,20 @@ absl::Status Services::Admit(const grpc::CallbackServerContext& ctx,
   return absl::OkStatus();
 }
 
-void Services::AccountPreHandler(const grpc::ServerContextBase& ctx,
-                                 absl::string_view method,
-                                 const absl::Status& status) const {
+absl::Status Services::AccountPreHandler(const grpc::ServerContextBase& ctx,
+                                         absl::string_view method,
+                                         absl::Status status) const {
   CallRecord call(method, google::protobuf::Empty(), "", "", "", auditing());
   call.caller = calls::CallerOf(ctx);
+  // A flood of calls no handler takes is cut off like any other.
+  if (!call.caller.id.empty()) {
+    if (absl::Status limited = RateLimit(*runtime(), call.caller.id);
+        !limited.ok()) {
+      status = std::move(limited);
+    }
+  }
   Complete(call, status, [](absl::Status) {});
+  return status;
 }
 
 void Services::AddTrailer(grpc::ServerContextBase& ctx, absl::string_view key,

@@ -93,6 +93,11 @@ class Services {
   // The old runtime is released once its last call ends.
   void set_runtime(std::shared_ptr<const Runtime> runtime);
 
+  // RESOURCE_EXHAUSTED (counted in lienthong_rate_limited_total) when
+  // `caller` is over its rate limit; else OK, one call taken from it.
+  absl::Status RateLimit(const Runtime& runtime,
+                         const std::string& caller) const;
+
   // Who is calling (into `caller`, as soon as known), is its certificate
   // still admitted (tls::RecheckCaller: the connection may predate a CRL
   // change or a reload that removed or re-pinned the client), is it within
@@ -124,10 +129,12 @@ class Services {
   // Accounts for a call gRPC answered before any handler ran (unknown
   // method, unparsable body; call_accounting.h): access-log line, metrics
   // and audit record, like any refusal (the audit log coalesces a flood of
-  // them). The answer is not withheld.
-  void AccountPreHandler(const grpc::ServerContextBase& ctx,
-                         absl::string_view method,
-                         const absl::Status& status) const;
+  // them), and returns what to answer: `status`, or RESOURCE_EXHAUSTED when
+  // the caller is over its rate limit (these calls take from it too). The
+  // answer is not withheld.
+  absl::Status AccountPreHandler(const grpc::ServerContextBase& ctx,
+                                 absl::string_view method,
+                                 absl::Status status) const;
 
   // Sends `value` (from outside: a national system's reply) to the caller
   // as trailing metadata `key` when it is safe; else drops and counts it.

@@ -152,7 +152,7 @@ absl::Status GatewayServer::Listen(
   PreHandlerRefusal account = [calls](const grpc::ServerContextBase& ctx,
                                       absl::string_view method,
                                       const absl::Status& status) {
-    calls->AccountPreHandler(ctx, method, status);
+    return calls->AccountPreHandler(ctx, method, status);
   };
   unknown_methods_ = std::make_unique<UnknownMethodService>(account);
   builder.RegisterCallbackGenericService(unknown_methods_.get());

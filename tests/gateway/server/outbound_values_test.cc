@@ -427,6 +427,32 @@ TEST_F(OutboundValuesTest, EveryClientHasALimitCheckedBeforeRightsAndAudit) {
   EXPECT_THAT((*audited)->metrics_registry().Render(),
               HasSubstr("lienthong_rate_limited_total{client=\"spiffe://"
                         "lienthong.local/no-rights\"} 50"));
+  // Calls no handler takes (a method no service has, a body gRPC cannot
+  // parse) take from the limit too: over it, they are cut off like any.
+  // One channel: the client's TLS handshakes have a limit of their own.
+  grpc::GenericStub stub(
+      ::lienthong::testing::ClientChannel((*audited)->port(), "no-rights"));
+  for (const char* method : {"/lienthong.v1.PopulationService/Nope",
+                             "/lienthong.v1.PopulationService/LookupCitizen"}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    grpc::Slice slice(std::string("\xff\xfe\x13\x37", 4));
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << method;
+  }
+  EXPECT_THAT((*audited)->metrics_registry().Render(),
+              HasSubstr("lienthong_rate_limited_total{client=\"spiffe://"
+                        "lienthong.local/no-rights\"} 52"));
   // The other client has a bucket of its own.
   EXPECT_EQ(call("dossier-system"), grpc::StatusCode::OK);
 }
