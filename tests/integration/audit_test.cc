@@ -241,9 +241,9 @@ TEST(AuditTest, RefusalsFromOneCallerAreCoalescedAllowedCallsAreNot) {
 }
 
 TEST(AuditTest, ANotReadyAuditLogStopsCallsBeforeTheNationalSystem) {
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/lienthong-notready-", getpid());
-  std::filesystem::remove_all(dir);
+  // Removed when the program ends, after every gateway on it has stopped:
+  // removing it under a running one races with the files its threads make.
+  const std::string dir = NewTestDir("lienthong-notready");
   EnvOptions options;
   options.customize = [&](lienthong::config::v1::GatewayConfig& config) {
     config.mutable_audit()->set_store_file(dir + "/audit.db");
@@ -293,7 +293,6 @@ TEST(AuditTest, ANotReadyAuditLogStopsCallsBeforeTheNationalSystem) {
   EXPECT_THAT(status.error_message(), HasSubstr("not ready"));
   EXPECT_EQ((*env)->sim().Stats().of(sim::System::kPopulation).received,
             before);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(AuditTest, AuditorsQueryAndVerifyOverMutualTls) {
