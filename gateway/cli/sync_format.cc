@@ -47,9 +47,16 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
 }
 
 std::string FormatPlanSummary(const SyncProceduresResponse& response) {
-  return absl::StrCat("Plan: ", response.creates(), " to create, ",
-                      response.updates(), " to update, ", response.unchanged(),
-                      " unchanged, ", response.withdrawals(), " to withdraw.");
+  std::string out =
+      absl::StrCat("Plan: ", response.creates(), " to create, ",
+                   response.updates(), " to update, ", response.unchanged(),
+                   " unchanged, ", response.withdrawals(), " to withdraw.");
+  if (response.dead_letters_superseded() > 0) {
+    absl::StrAppend(&out, " ", response.dead_letters_superseded(),
+                    " dead letter(s) of unchanged procedures to supersede: the "
+                    "portal already holds what the catalogue says.");
+  }
+  return out;
 }
 
 std::string FormatPlanDetails(const SyncProceduresResponse& response,

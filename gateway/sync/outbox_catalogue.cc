@@ -109,16 +109,35 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> SqliteOutbox::SyncProcedur
     for (const ProcedurePlan& step : plan) outbox_internal::CountPlanStep(step, response);
     const int changes =
         response.creates() + response.updates() + response.withdrawals();
-    if (request.dry_run() || changes == 0) return response;
-    state.job_id = outbox_internal::NewJobId(state.now);
-    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
-    for (const outbox_internal::PlannedChange& change :
-         outbox_internal::PlannedChanges(plan, request, entries)) {
-      LIENTHONG_RETURN_IF_ERROR(
-          QueueProcedureChange(change.payload, change.hash, state));
+    // Dead letters of the procedures left unchanged; a change replaces its
+    // procedure's own (QueueProcedureChange).
+    std::vector<std::pair<std::string, int64_t>> moot;  // map key, seq
+    std::vector<int64_t> moot_ids;
+    for (const ProcedurePlan& step : plan) {
+      if (step.action() != ProcedurePlan::UNCHANGED) continue;
+      const std::string map_key = MapKey(ItemKind::kProcedure, step.code());
+      for (const auto& [seq, id] : queues_.DeadItems(map_key)) {
+        moot.emplace_back(map_key, seq);
+        moot_ids.push_back(id);
+      }
     }
-    LIENTHONG_RETURN_IF_ERROR(
-        InsertJob(*db_, state.job_id, changes, state.now));
+    response.set_dead_letters_superseded(static_cast<int>(moot.size()));
+    if (request.dry_run() || (changes == 0 && moot.empty())) return response;
+    LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+    for (int64_t id : moot_ids) {
+      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, id, state.now));
+    }
+    state.superseded = std::move(moot);
+    if (changes > 0) {
+      state.job_id = outbox_internal::NewJobId(state.now);
+      for (const outbox_internal::PlannedChange& change :
+           outbox_internal::PlannedChanges(plan, request, entries)) {
+        LIENTHONG_RETURN_IF_ERROR(
+            QueueProcedureChange(change.payload, change.hash, state));
+      }
+      LIENTHONG_RETURN_IF_ERROR(
+          InsertJob(*db_, state.job_id, changes, state.now));
+    }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
     for (const auto& [map_key, seq] : state.superseded) {
       queues_.Erase(map_key, seq);

@@ -50,6 +50,17 @@ absl::Status ReadProcedures(
   return absl::OkStatus();
 }
 
+// Marks procedure `code`'s dead letters superseded at `at` (micros).
+absl::Status SupersedeDeadLetters(Session& s, const std::string& code,
+                                  const std::string& at) {
+  return s
+      .Exec(
+          "UPDATE outbox_items SET state=4, finished_at=$2 WHERE kind=1 "
+          "AND key=$1 AND state=3",
+          {code, at})
+      .status();
+}
+
 // Queues one change of `payload.code()` under `job`: publishing `payload`
 // with content `hash`, or, without a hash, withdrawing it. Its dead letters
 // are replaced by this change.
@@ -60,11 +71,7 @@ absl::Status QueueChange(Session& s, const std::string& outbox_id,
                          ProcedureRow& row) {
   const std::string& code = payload.code();
   const std::string at = absl::StrCat(Micros(now));
-  LIENTHONG_RETURN_IF_ERROR(
-      s.Exec("UPDATE outbox_items SET state=4, finished_at=$2 WHERE kind=1 "
-             "AND key=$1 AND state=3",
-             {code, at})
-          .status());
+  LIENTHONG_RETURN_IF_ERROR(SupersedeDeadLetters(s, code, at));
   const int64_t seq = row.last_seq + 1;
   LIENTHONG_RETURN_IF_ERROR(
       s.Exec("INSERT INTO outbox_items(kind, key, seq, withdraw, payload, "
@@ -117,7 +124,32 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> PgOutbox::SyncProcedures(
     }
     const int changes =
         response.creates() + response.updates() + response.withdrawals();
-    if (request.dry_run() || changes == 0) return absl::OkStatus();
+    // Dead letters of the procedures left unchanged; a change replaces its
+    // procedure's own (QueueChange).
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Result dead, s.Exec("SELECT key, count(*) FROM outbox_items WHERE "
+                            "kind=1 AND state=3 GROUP BY key"));
+    absl::flat_hash_map<std::string, int64_t> dead_of;
+    for (int row = 0; row < dead.rows(); ++row) {
+      dead_of[dead.Text(row, 0)] = dead.Int64(row, 1);
+    }
+    std::vector<std::string> moot;
+    int64_t moot_count = 0;
+    for (const ProcedurePlan& step : plan) {
+      auto it = dead_of.find(step.code());
+      if (step.action() != ProcedurePlan::UNCHANGED || it == dead_of.end()) {
+        continue;
+      }
+      moot.push_back(step.code());
+      moot_count += it->second;
+    }
+    response.set_dead_letters_superseded(static_cast<int>(moot_count));
+    if (request.dry_run()) return absl::OkStatus();
+    for (const std::string& code : moot) {
+      LIENTHONG_RETURN_IF_ERROR(
+          SupersedeDeadLetters(s, code, absl::StrCat(Micros(now))));
+    }
+    if (changes == 0) return absl::OkStatus();
     const std::string job = outbox_internal::NewJobId(now);
     for (const outbox_internal::PlannedChange& change :
          outbox_internal::PlannedChanges(plan, request, entries)) {

@@ -203,6 +203,12 @@ TEST(FormatTest, PlanSummaryAndDetails) {
   response.set_withdrawals(1);
   EXPECT_EQ(FormatPlanSummary(response),
             "Plan: 1 to create, 1 to update, 1 unchanged, 1 to withdraw.");
+  SyncProceduresResponse superseding = response;
+  superseding.set_dead_letters_superseded(2);
+  EXPECT_EQ(FormatPlanSummary(superseding),
+            "Plan: 1 to create, 1 to update, 1 unchanged, 1 to withdraw. 2 "
+            "dead letter(s) of unchanged procedures to supersede: the "
+            "portal already holds what the catalogue says.");
 
   std::vector<lienthong::v1::Procedure> procedures(3);
   procedures[0].set_code(kCode1);

@@ -460,6 +460,42 @@ TEST_F(OutboxTest, BadCatalogueQueuesNothing) {
   EXPECT_THAT(Claim(), IsEmpty());
 }
 
+TEST_F(OutboxTest, DeadLetterOfAProcedureLeftAsThePortalHoldsItIsSuperseded) {
+  // A is on the portal; its withdrawal is refused for good.
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")})),
+              IsOk());
+  std::vector<OutboxItem> created = Claim();
+  ASSERT_THAT(created, SizeIs(1));
+  Claim(0, {Delivered(created[0].id)});
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({}, false, true)), IsOk());
+  std::vector<OutboxItem> withdrawal = Claim();
+  ASSERT_THAT(withdrawal, SizeIs(1));
+  ASSERT_TRUE(withdrawal[0].withdraw);
+  Claim(0, {Dead(withdrawal[0].id, /*refused=*/true)});
+
+  // The operator keeps A after all: nothing to send, and the withdrawal,
+  // retried, would take A off the portal. A dry run says so ...
+  auto dry = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}, true));
+  ASSERT_THAT(dry, IsOk());
+  EXPECT_EQ(dry->unchanged(), 1);
+  EXPECT_EQ(dry->dead_letters_superseded(), 1);
+  ASSERT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), SizeIs(1));
+  // ... and the sync replaces it, with no job.
+  auto kept = outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")}));
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->unchanged(), 1);
+  EXPECT_EQ(kept->dead_letters_superseded(), 1);
+  EXPECT_EQ(kept->job_id(), "");
+  EXPECT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), IsEmpty());
+  EXPECT_THAT(outbox_->RetryDeadLetters({}), IsOkAndHolds(0));
+  EXPECT_THAT(Claim(), IsEmpty());
+  // Also after a restart.
+  Reopen();
+  EXPECT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), IsEmpty());
+  EXPECT_THAT(Claim(), IsEmpty());
+  EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
+}
+
 TEST(OutboxOpenTest, MakesItsFolder) {
   const ::lienthong::testing::ScratchDir scratch("outbox-open");
   const std::string dir = scratch.File("nested");

@@ -554,6 +554,38 @@ TEST_F(PgOutboxTest, CatalogueJobsAcrossReplicas) {
   a->SetJobListener(nullptr);
 }
 
+TEST_F(PgOutboxTest, DeadLetterOfAProcedureLeftAsThePortalHoldsItIsSuperseded) {
+  auto outbox = Open("a");
+  ASSERT_THAT(outbox->SyncProcedures(Catalogue(1, "Thủ tục")).status(), IsOk());
+  auto created = outbox->FinishAndClaim({}, 10);
+  ASSERT_THAT(created.status(), IsOk());
+  ASSERT_THAT(*created, SizeIs(1));
+  // The procedure is on the portal; an update of it is refused for good.
+  auto changed = Catalogue(1, "Thủ tục đổi tên");
+  ASSERT_THAT(outbox->SyncProcedures(changed).status(), IsOk());
+  auto update = outbox->FinishAndClaim(
+      {Result((*created)[0].id, DeliveryResult::Kind::kDelivered)}, 10);
+  ASSERT_THAT(update.status(), IsOk());
+  ASSERT_THAT(*update, SizeIs(1));
+  ASSERT_THAT(
+      outbox
+          ->FinishAndClaim(
+              {Result((*update)[0].id, DeliveryResult::Kind::kDead, true)}, 0)
+          .status(),
+      IsOk());
+  ASSERT_THAT(outbox->ListDeadLetters(0, "")->dead_letters(), SizeIs(1));
+  // The catalogue goes back to what the portal holds: the update, retried,
+  // would undo it, so the sync replaces it.
+  auto kept = outbox->SyncProcedures(Catalogue(1, "Thủ tục"));
+  ASSERT_THAT(kept.status(), IsOk());
+  EXPECT_EQ(kept->unchanged(), 1);
+  EXPECT_EQ(kept->dead_letters_superseded(), 1);
+  EXPECT_TRUE(kept->job_id().empty());
+  EXPECT_THAT(outbox->ListDeadLetters(0, "")->dead_letters(), SizeIs(0));
+  EXPECT_THAT(outbox->RetryDeadLetters({}), IsOkAndHolds(0));
+  EXPECT_THAT(outbox->FinishAndClaim({}, 10), IsOkAndHolds(SizeIs(0)));
+}
+
 TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
   auto outbox = Open("a");
   ASSERT_THAT(outbox->PushDossierUpdates(
