@@ -220,6 +220,8 @@ absl::Status AuditLog::Close() {
   }
   if (writer_.joinable()) writer_.join();
   if (indexer_ != nullptr) indexer_->Stop();
+  // Nothing more is written: no segment is made behind the caller's back.
+  if (journal_ != nullptr) journal_->StopPreparing();
   closed_ = true;
   close_status_ = final_status_;
   return close_status_;

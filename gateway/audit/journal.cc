@@ -183,12 +183,16 @@ Journal::Journal(Options options)
       io_(options_.io != nullptr ? options_.io : JournalIo::Default()) {}
 
 Journal::~Journal() {
+  StopPreparing();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Journal::StopPreparing() {
   {
     absl::MutexLock lock(&prepare_mu_);
     stopping_ = true;
   }
   if (preparer_.joinable()) preparer_.join();
-  if (fd_ >= 0) ::close(fd_);
 }
 
 absl::Status Journal::Lock() {
@@ -424,13 +428,15 @@ absl::Status Journal::NextSegment() {
     absl::MutexLock lock(&prepare_mu_);
     if (prepare_wanted_ < next) prepare_wanted_ = next;
     // Waits for a segment being prepared rather than preparing it twice;
-    // a failed preparation lowers prepare_wanted_ and ends the wait.
+    // a failed preparation lowers prepare_wanted_ and ends the wait, as
+    // StopPreparing does.
     std::pair<Journal*, uint64_t> wait(this, next);
     prepare_mu_.Await(absl::Condition(
         +[](std::pair<Journal*, uint64_t>* p) {
           Journal* j = p->first;
           j->prepare_mu_.AssertHeld();
-          return j->prepared_ >= p->second || j->prepare_wanted_ < p->second;
+          return j->prepared_ >= p->second || j->prepare_wanted_ < p->second ||
+                 j->stopping_;
         },
         &wait));
     ready = prepared_ >= next;

@@ -157,6 +157,11 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
+  // Stops and joins the thread that prepares segments ahead: a journal no
+  // longer written makes no more files (a segment still needed is then made
+  // when it is). Not concurrently with itself, Write or NextSegment.
+  void StopPreparing();
+
   const std::string& dir() const { return options_.dir; }
   // What Open found (torn_bytes is 0 once cut).
   const JournalTail& tail() const { return tail_; }

@@ -4,6 +4,7 @@
 #include "gateway/audit/journal.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/crc32c.h"
 #include "gateway/audit/journal_format.h"
@@ -246,6 +248,28 @@ TEST(JournalTest, SegmentsArePreallocatedWithZerosAndWritesAreReadBack) {
   EXPECT_EQ((*reopened)->end().segment, 2u);
   EXPECT_EQ((*reopened)->next_write(), 2u);
   EXPECT_FALSE((*reopened)->tail().damaged);
+}
+
+// A journal no longer written makes no files behind its owner's back (an
+// AuditLog's Close stops the preparing thread), and a segment still needed
+// is made when it is.
+TEST(JournalTest,
+     AfterStopPreparingNoSegmentIsMadeAheadAndTheNextIsMadeOnDemand) {
+  ScratchDir dir;
+  auto journal = Journal::Open(SmallJournal(dir));
+  ASSERT_THAT(journal, IsOk());
+  (*journal)->StopPreparing();
+  // Past half the segment, where the next one would be asked for.
+  const std::string record(600 << 10, 'r');
+  ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {record})),
+              IsOk());
+  absl::SleepFor(absl::Milliseconds(200));  // time for a thread to make one
+  EXPECT_NE(::access(dir.File("journal/0000000002.seg").c_str(), F_OK), 0);
+  ASSERT_THAT((*journal)->NextSegment(), IsOk());  // no wait for the thread
+  EXPECT_EQ((*journal)->end().segment, 2u);
+  EXPECT_EQ(::access(dir.File("journal/0000000002.seg").c_str(), F_OK), 0);
+  ASSERT_THAT((*journal)->Write(Write((*journal)->next_write(), {"r2"})),
+              IsOk());
 }
 
 // A restart with smaller segments goes on to the end of the segment made
