@@ -181,8 +181,12 @@ absl::Status AuditLog::Start() {
                    "(never acknowledged)",
                    {{"bytes", absl::StrCat(torn)}});
     }
-    // A segment that ends with its seal is not written again.
-    sealed_ = journal_->remaining() < 2 * kCheckpointRoom;
+    // A segment that ends with its seal is not written again. Any other is
+    // written on, and sealed when the next write does not fit (a segment
+    // left without its seal would hold back archiving for good); unless not
+    // even a seal fits (only a journal damaged or made otherwise).
+    sealed_ =
+        recovery.segment_sealed || journal_->remaining() < kCheckpointRoom;
     AuditRecord opened;
     opened.set_kind(AuditRecord::LOG_OPENED);
     opened.set_node(options_.node);
@@ -529,7 +533,13 @@ absl::StatusOr<AuditLog::Unit> AuditLog::Compose(
     }
   }
   if (reason != AuditCheckpoint::REASON_UNSPECIFIED) {
-    LIENTHONG_RETURN_IF_ERROR(AddCheckpoint(reason, unit, &last_frame));
+    // Room for it and a seal after it; records above made sure of that.
+    const bool seal_first =
+        unit.records == 0 && journal_->remaining() < 2 * kCheckpointRoom;
+    LIENTHONG_RETURN_IF_ERROR(
+        AddCheckpoint(seal_first ? AuditCheckpoint::SEGMENT_SEALED : reason,
+                      unit, &last_frame));
+    unit.sealed = seal_first;
   }
   if (unit.bytes.empty()) return absl::InternalError("an empty audit write");
   MarkEndOfWrite(last_frame, &unit.bytes);

@@ -280,6 +280,9 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
   }
   out.clean_stop = static_cast<size_t>(c) + 1 == entries.size() &&
                    checkpoint.reason() == AuditCheckpoint::CLEAN_STOP;
+  out.segment_sealed = static_cast<size_t>(c) + 1 == entries.size() &&
+                       checkpoint.reason() == AuditCheckpoint::SEGMENT_SEALED &&
+                       entries[c].at.segment == tail.end.segment;
   out.details = absl::StrCat(
       "previous_stop=", out.clean_stop ? "clean" : "not clean",
       "; last_checkpoint=", checkpoint.index(), " (record ",

@@ -43,6 +43,9 @@ struct Recovery {
   // Whether the last run stopped cleanly (its last entry is a CLEAN_STOP
   // checkpoint at the head).
   bool clean_stop = false;
+  // Whether the segment the journal ends in ends with its seal (a
+  // SEGMENT_SEALED checkpoint): nothing more is written in it.
+  bool segment_sealed = false;
   // Facts for the LOG_OPENED record ("key=value; ...").
   std::string details;
 };

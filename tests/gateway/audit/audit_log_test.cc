@@ -1,11 +1,13 @@
 #include "gateway/audit/audit_log.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "gateway/audit/anchor.h"
 #include "gateway/audit/journal.h"
+#include "gateway/audit/journal_format.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
@@ -479,6 +482,76 @@ TEST(AuditLogTest, SegmentsRollOverSealedAndTheJournalVerifies) {
   auto reopened = OpenLog(options);
   EXPECT_TRUE(reopened->ready()) << reopened->Readiness();
   EXPECT_EQ(reopened->durable_sequence(), 6002u);
+}
+
+// Where each segment of the journal in `dir` ends: its last frame's
+// checkpoint reason (REASON_UNSPECIFIED for a record), by segment number.
+std::map<uint64_t, AuditCheckpoint::Reason> SegmentEnds(
+    const std::string& dir) {
+  std::map<uint64_t, AuditCheckpoint::Reason> ends;
+  EXPECT_THAT(ReadJournal(dir, {}, {},
+                          [&](const JournalPosition& at, const Frame& frame) {
+                            AuditCheckpoint c;
+                            if (frame.type == FrameType::kCheckpoint) {
+                              c.ParseFromArray(
+                                  frame.payload.data(),
+                                  static_cast<int>(frame.payload.size()));
+                            }
+                            ends[at.segment] = c.reason();
+                            return true;
+                          }),
+              IsOk());
+  return ends;
+}
+
+// However near its segment's end a run stops, the journal goes on to the
+// next segment only after sealing it: a segment without its seal would hold
+// back archiving for good.
+TEST(AuditLogTest, ASegmentARunLeftNearlyFullIsSealedBeforeTheNext) {
+  for (uint64_t left : {2100, 3000, 3900, 4300, 4600, 4900, 5200, 5500}) {
+    SCOPED_TRACE(absl::StrCat(left, " bytes left"));
+    ScratchDir dir;
+    const AuditLog::Options options = TestOptions(dir);
+    {
+      auto log = OpenLog(options);
+      ASSERT_THAT(AppendMany(*log, 1, 10), IsOk());
+      ASSERT_THAT(log->Close(), IsOk());
+    }
+    // The segment is cut to end `left` bytes after the journal's end (a
+    // segment is filled to its file's own size).
+    uint64_t end = 0;
+    ASSERT_THAT(ReadJournal(options.journal_dir, {}, {},
+                            [&](const JournalPosition& at, const Frame& f) {
+                              end = at.offset + f.size;
+                              return true;
+                            }),
+                IsOk());
+    const std::string first =
+        absl::StrCat(options.journal_dir, "/", SegmentFileName(1));
+    ASSERT_EQ(::truncate(first.c_str(), static_cast<off_t>(end + left)), 0);
+    // Runs that only start and stop, then one that writes.
+    for (int run = 0; run < 3; ++run) {
+      auto log = OpenLog(options);
+      ASSERT_TRUE(log->ready()) << log->Readiness();
+      ASSERT_THAT(log->Close(), IsOk());
+    }
+    auto log = OpenLog(options);
+    ASSERT_TRUE(log->ready()) << log->Readiness();
+    ASSERT_THAT(AppendMany(*log, 11, 10), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+    ExpectIntact(*log);
+    const std::map<uint64_t, AuditCheckpoint::Reason> ends =
+        SegmentEnds(options.journal_dir);
+    ASSERT_GE(ends.size(), 2u);  // the runs went on to segment 2
+    for (const auto& [segment, reason] : ends) {
+      if (segment == ends.rbegin()->first) {
+        EXPECT_EQ(reason, AuditCheckpoint::CLEAN_STOP);
+      } else {
+        EXPECT_EQ(reason, AuditCheckpoint::SEGMENT_SEALED)
+            << "segment " << segment;
+      }
+    }
+  }
 }
 
 TEST(AuditLogTest, RefusalsAreCoalescedPerCallerMethodAndOutcome) {
