@@ -777,11 +777,17 @@ TEST(BundleIntegrationTest,
 
   std::atomic<bool> starting_done{false};
   std::atomic<int> start_failures{0};
+  // Set when a restart failed (no gateway will take the starts), and the
+  // starts' own deadline: either way the starter gives up, and the test
+  // fails (starting_done) instead of hanging in join until ctest's timeout.
+  std::atomic<bool> abandon{false};
+  const absl::Time give_up_starting = absl::Now() + absl::Seconds(120);
   std::thread starter([&] {
     for (int i = 0; i < kBundles; ++i) {
       // A start lost in a kill is sent again: the same bundle answers.
       while (!Start(env, request(i)).ok()) {
         ++start_failures;
+        if (abandon || absl::Now() > give_up_starting) return;
         absl::SleepFor(absl::Milliseconds(50));  // the gateway restarting
       }
       if (i % 20 == 19) absl::SleepFor(absl::Milliseconds(100));
@@ -797,10 +803,13 @@ TEST(BundleIntegrationTest,
     if (kill == 7) SetKnobs(sim, "residence", residence_knobs);
     env.Kill();
     env.Restart();
-    if (HasFatalFailure()) break;
+    if (HasFatalFailure()) {
+      abandon = true;
+      break;
+    }
   }
   starter.join();
-  ASSERT_TRUE(starting_done);
+  ASSERT_TRUE(starting_done) << start_failures << " failed starts";
 
   // Every bundle reaches its final state: completed, or waiting for an
   // officer at residence for the unknown commune.

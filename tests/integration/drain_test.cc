@@ -28,7 +28,11 @@ namespace lienthong::testing {
 namespace {
 
 constexpr int kCalls = 50;
-constexpr int kSimLatencyMs = 1500;
+// How long the simulator holds each call: long enough that the first calls
+// are still in flight when the last has started, SIGTERM was sent and the
+// listener seen closed, also on a loaded CI machine; short enough that they
+// all end well within the 10 s the gateway is given to exit.
+constexpr int kSimLatencyMs = 4000;
 
 // The gateway's lienthong_upstream_in_flight gauge for the population
 // system, read from its admin endpoint, or -1 when it cannot be read.

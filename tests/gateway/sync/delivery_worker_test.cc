@@ -477,7 +477,21 @@ TEST_F(DeliveryWorkerTest, ItemsFailingOnTheirOwnKeepTheirBackoff) {
     absl::SleepFor(absl::Milliseconds(100));
     Push({Update(d, lienthong::v1::NEW, 0)});
   }
-  absl::SleepFor(absl::Milliseconds(100));
+  // Until the last healthy dossier has been delivered (its registration,
+  // then its status), however long that takes on a loaded machine. Then
+  // the worker stops: the script uses `mu` and `calls`, which end with this
+  // test's body, before the fixture would stop it.
+  const auto delivered = [this] {
+    for (const Call& call : portal_->applied()) {
+      if (call.op == "status" && call.code == Dossier(114)) return true;
+    }
+    return false;
+  };
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!delivered() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));  // polling the portal
+  }
+  worker_.reset();
   absl::MutexLock lock(&mu);
   for (int d = 1; d <= 5; ++d) {
     // The first try (and at most one more), not one every probe for a
