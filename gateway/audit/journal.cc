@@ -206,14 +206,19 @@ absl::Status Journal::Lock() {
   return absl::OkStatus();
 }
 
+absl::Status Journal::NewIdentity() {
+  unsigned char id[kJournalIdSize];
+  if (RAND_bytes(id, sizeof(id)) != 1) {
+    return absl::InternalError("no randomness for the journal's identity");
+  }
+  tail_.journal_id.assign(reinterpret_cast<char*>(id), sizeof(id));
+  return absl::OkStatus();
+}
+
 absl::Status Journal::FindTail() {
   LIENTHONG_ASSIGN_OR_RETURN(tail_.segments, ListSegments(options_.dir));
   if (tail_.segments.empty()) {
-    unsigned char id[kJournalIdSize];
-    if (RAND_bytes(id, sizeof(id)) != 1) {
-      return absl::InternalError("no randomness for the journal's identity");
-    }
-    tail_.journal_id.assign(reinterpret_cast<char*>(id), sizeof(id));
+    LIENTHONG_RETURN_IF_ERROR(NewIdentity());
     LIENTHONG_RETURN_IF_ERROR(PrepareSegment(options_.first_segment));
     LIENTHONG_ASSIGN_OR_RETURN(tail_.segments, ListSegments(options_.dir));
     end_ = {options_.first_segment, kSegmentHeaderSize};
@@ -222,9 +227,14 @@ absl::Status Journal::FindTail() {
     return absl::OkStatus();
   }
   // The journal's identity is the first segment's; every one must share it.
+  // A segment whose header cannot be read is damage like a damaged frame:
+  // verify reports it wherever it is, and at the journal's end (below) the
+  // journal is not written until an operator opens a new epoch after it.
   for (const SegmentFile& file : tail_.segments) {
-    LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment,
-                               MappedSegment::Open(file.path));
+    absl::StatusOr<MappedSegment> opened = MappedSegment::Open(file.path);
+    if (absl::IsDataLoss(opened.status())) continue;
+    if (!opened.ok()) return opened.status();
+    const MappedSegment& segment = *opened;
     if (segment.header().number != file.number) {
       return absl::FailedPreconditionError(
           absl::StrCat("audit journal: '", file.path, "' says it is segment ",
@@ -236,20 +246,33 @@ absl::Status Journal::FindTail() {
           "audit journal: '", file.path, "' belongs to another journal"));
     }
   }
+  // No header could be read: the segments a new epoch adds need one.
+  if (tail_.journal_id.empty()) LIENTHONG_RETURN_IF_ERROR(NewIdentity());
   // The last segment with data decides the end; empty ones after it were
   // prepared ahead.
   size_t last = tail_.segments.size();
   std::optional<MappedSegment> data;
+  bool unreadable_end = false;
   while (last > 0) {
-    LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment,
-                               MappedSegment::Open(tail_.segments[last - 1].path));
-    if (HasData(segment)) {
-      data.emplace(std::move(segment));
+    absl::StatusOr<MappedSegment> segment =
+        MappedSegment::Open(tail_.segments[last - 1].path);
+    if (absl::IsDataLoss(segment.status())) {
+      unreadable_end = true;
+      tail_.damaged = true;
+      tail_.damage_at = {tail_.segments[last - 1].number, 0};
+      tail_.damage = std::string(segment.status().message());
+      break;
+    }
+    if (!segment.ok()) return segment.status();
+    if (HasData(*segment)) {
+      data.emplace(*std::move(segment));
       break;
     }
     --last;
   }
-  if (!data.has_value()) {
+  if (unreadable_end) {
+    end_ = {tail_.segments[last - 1].number, kSegmentHeaderSize};
+  } else if (!data.has_value()) {
     end_ = {tail_.segments.front().number, kSegmentHeaderSize};
   } else {
     const SegmentScan scan =
@@ -491,8 +514,18 @@ absl::Status ReadJournal(
     const SegmentFile& file = segments[i];
     if (file.number < from.segment) continue;
     if (until.segment != 0 && file.number > until.segment) break;
-    LIENTHONG_ASSIGN_OR_RETURN(MappedSegment segment,
-                               MappedSegment::Open(file.path));
+    absl::StatusOr<MappedSegment> opened = MappedSegment::Open(file.path);
+    if (absl::IsDataLoss(opened.status())) {
+      // Its header cannot be read: damage, and the segments after it are
+      // still read.
+      if (hooks.on_damage) {
+        hooks.on_damage({file.number, 0},
+                        std::string(opened.status().message()));
+      }
+      continue;
+    }
+    if (!opened.ok()) return opened.status();
+    const MappedSegment& segment = *opened;
     if (journal_id.empty()) journal_id = segment.header().journal_id;
     if (segment.header().journal_id != journal_id ||
         segment.header().number != file.number) {

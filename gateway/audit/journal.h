@@ -208,6 +208,8 @@ class Journal {
   explicit Journal(Options options);
   absl::Status Lock();
   absl::Status FindTail();
+  // A new random journal identity in tail_.journal_id.
+  absl::Status NewIdentity();
   absl::Status OpenForWriting(uint64_t number);
   // Makes segment `number` (header, zeros, synced, renamed, folder synced).
   absl::Status PrepareSegment(uint64_t number);

@@ -167,6 +167,70 @@ TEST_F(OperatorTest, ANewEpochAcknowledgesADamagedFrameAndTheLogContinues) {
   EXPECT_EQ(epochs, 1);
 }
 
+// A segment whose header cannot be read (a flipped bit in its checksum) is
+// damage like a damaged frame: the gateway starts not ready saying where,
+// verify reports it and reads on, and an operator can open a new epoch; not
+// a journal nothing can open.
+TEST_F(OperatorTest, ANewEpochAcknowledgesASegmentWhoseHeaderCannotBeRead) {
+  for (bool last : {false, true}) {
+    SCOPED_TRACE(last ? "the last segment" : "the first segment");
+    ScratchDir dir;
+    options_ = TestOptions(dir);
+    auto key = SigningKey::FromPemFile(options_.signing_key_file);
+    ASSERT_THAT(key, IsOk());
+    key_.emplace(*std::move(key));
+    Run(6000);  // three or more 1 MiB segments
+    auto segments = ListSegments(options_.journal_dir);
+    ASSERT_THAT(segments, IsOk());
+    ASSERT_GE(segments->size(), 3u);
+    // The last one with data, or the first.
+    SegmentFile hit = segments->front();
+    if (last) {
+      for (const SegmentFile& file : *segments) {
+        if (ReadAll(file.path).find_first_not_of('\0', kSegmentHeaderSize) !=
+            std::string::npos) {
+          hit = file;
+        }
+      }
+    }
+    {
+      std::fstream file(hit.path,
+                        std::ios::binary | std::ios::in | std::ios::out);
+      file.seekp(9);  // in the segment number, under the header's checksum
+      file.put('\x7f');
+    }
+    const std::string where = absl::StrCat("segment ", hit.number, " offset 0");
+    {
+      // At the journal's end it stops the gateway; further back it is
+      // verify's to find, as a damaged frame there is (opening verifies
+      // from the last checkpoint).
+      auto log = AuditLog::Open(options_);
+      ASSERT_THAT(log, IsOk());
+      EXPECT_EQ((*log)->ready(), !last);
+      if (last) {
+        EXPECT_THAT((*log)->Readiness().message(),
+                    ::testing::AllOf(HasSubstr("damaged at " + where),
+                                     HasSubstr("header's checksum")));
+      }
+    }
+    const VerifyReport broken = Verify();
+    EXPECT_FALSE(broken.intact());
+    EXPECT_THAT(
+        broken.detail(),
+        ::testing::AllOf(HasSubstr(where), HasSubstr("header's checksum")));
+
+    auto opened = OpenNewEpoch(Epoch());
+    ASSERT_THAT(opened, IsOk());
+    EXPECT_EQ(opened->epoch_break.epoch(), 2u);
+    Run(100);  // ready again, past the damage
+    const VerifyReport report = Verify();
+    EXPECT_TRUE(report.intact()) << report.DebugString();
+    ASSERT_EQ(report.acknowledged_breaks_size(), 1);
+    EXPECT_THAT(report.acknowledged_breaks(0).detail(),
+                HasSubstr("header's checksum"));
+  }
+}
+
 TEST_F(OperatorTest, ANewEpochAcknowledgesATailCutWithItsCheckpoints) {
   Run(3000);  // 1 MiB segments: several, sealed
   std::vector<Entry> entries = ReadEntries(options_.journal_dir);
