@@ -1,6 +1,8 @@
 // Reading a file within a size (declared in read_file.h).
 #include "gateway/cli/read_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -29,6 +31,12 @@ absl::Status TooLarge(size_t max_bytes) {
 
 absl::StatusOr<std::string> ReadFileAtMost(const std::string& path,
                                            size_t max_bytes) {
+  // A folder opens as a stream that reads as empty.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    return CannotRead();
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return CannotRead();
   std::string contents;

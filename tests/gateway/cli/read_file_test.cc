@@ -38,6 +38,13 @@ TEST(ReadFileAtMostTest, SaysWhyAFileCannotBeRead) {
                        "cannot read: No such file or directory"));
 }
 
+TEST(ReadFileAtMostTest, AFolderIsNotAnEmptyFile) {
+  ScratchDir dir("read-file");
+  EXPECT_THAT(ReadFileAtMost(dir.path(), 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "cannot read: Is a directory"));
+}
+
 TEST(ReadFileAtMostTest, TheLimitInMiB) {
   ScratchDir dir("read-file");
   const std::string path = dir.File("big.bin");
