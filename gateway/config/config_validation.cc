@@ -7,7 +7,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -15,9 +14,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "gateway/config/address.h"
+#include "gateway/config/bundle_steps.h"
 #include "gateway/log/log.h"
 #include "gateway/sync/dossier_status.h"
 #include "gateway/sync/procedure_codes.h"
@@ -64,6 +64,9 @@ std::string CitizenFieldNames() {
 }
 
 bool IsRatio(double value) { return value >= 0.0 && value <= 1.0; }
+
+// libpq's TCP user timeout, set from it, is an int of milliseconds.
+constexpr int32_t kMaxStatementTimeoutMs = 3600 * 1000;
 
 class Checker {
  public:
@@ -250,6 +253,13 @@ class Checker {
   void CheckPortalSync() {
     // max_in_flight, give_up_after_seconds, delivered_retention_hours.
     CheckNoNegativeIntegers(config_.portal_sync(), "portal_sync");
+    // Also checked here, not only when the service is built at start: a
+    // reload must not accept what the next start refuses.
+    const std::string& adapter = config_.portal_sync().adapter();
+    if (!adapter.empty() && adapters_.count(adapter) == 0) {
+      Problem("portal_sync.adapter",
+              absl::StrCat("no adapter named '", adapter, "'"));
+    }
     if (absl::Status s = sync::ValidateProcedureCodeMappings(
             config_.portal_sync().procedure_codes());
         !s.ok()) {
@@ -289,6 +299,11 @@ class Checker {
     }
     if (pg.pool_size() > 100) {
       Problem(field + ".pool_size", "must be at most 100");
+    }
+    if (pg.statement_timeout_ms() > kMaxStatementTimeoutMs) {
+      Problem(field + ".statement_timeout_ms",
+              absl::StrCat("must be at most ", kMaxStatementTimeoutMs,
+                           " (an hour)"));
     }
   }
 
@@ -378,97 +393,11 @@ class Checker {
       if (definition.steps().empty()) {
         Problem(path + ".steps", "required: at least one step");
       }
-      CheckBundleSteps(definition, path);
+      CheckBundleSteps(
+          definition, path,
+          [this](const std::string& name) { return adapters_.count(name) > 0; },
+          problems_);
     }
-  }
-
-  // Step names, order, adapters and the sources of inputs.
-  void CheckBundleSteps(const lienthong::config::v1::BundleDefinition& definition,
-                        const std::string& path) {
-    // Step name -> the steps it follows, directly or not (itself excluded).
-    std::map<std::string, std::set<std::string>, std::less<>> earlier;
-    for (int s = 0; s < definition.steps_size(); ++s) {
-      const auto& step = definition.steps(s);
-      const std::string step_path = absl::StrCat(path, ".steps[", s, "]");
-      if (!IsStepName(step.name())) {
-        Problem(step_path + ".name",
-                "required: 1 to 40 of a-z, 0-9 and _ (later steps name it)");
-      } else if (earlier.count(step.name()) > 0) {
-        Problem(step_path + ".name",
-                absl::StrCat("'", step.name(), "' names an earlier step too"));
-      }
-      if (step.adapter().empty()) {
-        Problem(step_path + ".adapter",
-                "required: the adapter instance that calls the agency");
-      } else if (adapters_.count(step.adapter()) == 0) {
-        Problem(step_path + ".adapter",
-                absl::StrCat("no adapter named '", step.adapter(), "'"));
-      }
-      if (step.operation().empty()) {
-        Problem(step_path + ".operation",
-                "required: one of the adapter's operations");
-      }
-      if (step.agency().empty()) {
-        Problem(step_path + ".agency",
-                "required: the agency as the portal shows it (PhongBanXuLy)");
-      }
-      if (step.deadline_working_days() < 0 ||
-          step.deadline_working_days() > 365) {
-        Problem(step_path + ".deadline_working_days",
-                "must be 0 (no limit of its own) to 365");
-      }
-      std::set<std::string> before;
-      for (int a = 0; a < step.after_size(); ++a) {
-        auto it = earlier.find(step.after(a));
-        if (it == earlier.end()) {
-          Problem(absl::StrCat(step_path, ".after[", a, "]"),
-                  absl::StrCat("'", step.after(a),
-                               "' is not a step listed before this one"));
-          continue;
-        }
-        before.insert(it->first);
-        before.insert(it->second.begin(), it->second.end());
-      }
-      for (const auto& [input, source] : step.inputs()) {
-        CheckSource(absl::StrCat(step_path, ".inputs.", input), source, before);
-      }
-      if (!step.subject().empty()) {
-        CheckSource(step_path + ".subject", step.subject(), before);
-      }
-      if (IsStepName(step.name())) earlier.emplace(step.name(), std::move(before));
-    }
-  }
-
-  static bool IsStepName(absl::string_view name) {
-    if (name.empty() || name.size() > 40) return false;
-    for (char c : name) {
-      if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_') {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // "data.<key>" or "steps.<step>.<output>" with <step> one of `before`.
-  void CheckSource(const std::string& path, const std::string& source,
-                   const std::set<std::string>& before) {
-    std::vector<std::string> parts = absl::StrSplit(source, '.');
-    for (const std::string& part : parts) {
-      if (part.empty()) {
-        Problem(path, "must be data.<key> or steps.<step>.<output>");
-        return;
-      }
-    }
-    if (parts.size() >= 2 && parts[0] == "data") return;
-    if (parts.size() == 3 && parts[0] == "steps") {
-      if (before.count(parts[1]) == 0) {
-        Problem(path, absl::StrCat("'", parts[1],
-                                   "' is not a step this one follows"));
-      }
-      return;
-    }
-    Problem(path, absl::StrCat("'", source,
-                               "' must be data.<key> or steps.<step>.<output>"));
   }
 
   void CheckAdapters() {
@@ -491,6 +420,8 @@ class Checker {
       // The breaker's other rules are the resilience layer's, applied when
       // the runtime is built (gateway/server/runtime.cc).
       CheckNoNegativeIntegers(adapter.breaker(), path + ".breaker");
+      CheckRatio(path + ".breaker.failure_ratio",
+                 adapter.breaker().failure_ratio());
       if (adapter.type().empty()) {
         Problem(path + ".type",
                 "required: the adapter type, e.g. c06-population-soap");
@@ -594,9 +525,18 @@ class Checker {
                   "for any purpose");
         }
         for (int p = 0; p < grant.purposes_size(); ++p) {
-          if (grant.purposes(p).empty()) {
+          const std::string& purpose = grant.purposes(p);
+          if (purpose.empty()) {
             Problem(absl::StrCat(grant_path, ".purposes[", p, "]"),
                     "empty: write a procedure code, or \"*\" for any purpose");
+          } else if (purpose != "*") {
+            // A grant whose purpose no call can state never matches: every
+            // call for the procedure it meant would be refused.
+            if (absl::Status s = validation::ValidatePurpose(purpose);
+                !s.ok()) {
+              Problem(absl::StrCat(grant_path, ".purposes[", p, "]"),
+                      absl::StrCat(s.message(), ", or \"*\" for any purpose"));
+            }
           }
         }
         if (grant.fields().empty()) {

@@ -697,6 +697,25 @@ const ValidationCase kValidationTests[] = {
     {"negative checkpoint interval", "  level: info\n",
      "  level: info\naudit:\n  checkpoint_every: -1\n",
      "test.yaml:39:3: audit.checkpoint_every: must not be negative"},
+    {"portal sync through an adapter that is not there", "  level: info\n",
+     "  level: info\nportal_sync:\n  adapter: dvcqg\n",
+     "test.yaml:39:3: portal_sync.adapter: no adapter named 'dvcqg'"},
+    {"breaker failure ratio below 0", "      clock_skew_seconds: 30\n",
+     "      clock_skew_seconds: 30\n    breaker:\n      failure_ratio: -0.5\n",
+     "test.yaml:23:7: adapters[1].breaker.failure_ratio: must be between 0 "
+     "and 1"},
+    {"breaker failure ratio not a number", "      clock_skew_seconds: 30\n",
+     "      clock_skew_seconds: 30\n    breaker:\n      failure_ratio: .nan\n",
+     "adapters[1].breaker.failure_ratio: must be between 0 and 1"},
+    {"grant purpose that no call can state", "purposes: [\"1.001193\"]",
+     "purposes: [\"1.1193\"]",
+     "clients[0].grants[0].purposes[0]: purpose: procedure code"},
+    {"grant purpose with a space", "purposes: [\"1.001193\"]",
+     "purposes: [\" 1.001193\"]",
+     "clients[0].grants[0].purposes[0]: purpose: "},
+    {"statement timeout past libpq's", "  level: info\n",
+     "  level: info\npostgres:\n  statement_timeout_ms: 2147483647\n",
+     "postgres.statement_timeout_ms: must be at most 3600000"},
     // Logging.
     {"unknown log level", "level: info", "level: verbose",
      "test.yaml:37:3: logging.level: 'verbose' is not one of debug, info, "
@@ -1083,6 +1102,30 @@ TEST_F(ConfigLoaderTest, OnePostgresBlockForTheOutboxAndTheAuditIndex) {
   EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   EXPECT_THAT(bad.status().message(), Not(HasSubstr("Secr3t")));
   unsetenv("LIENTHONG_PG_DSN");
+}
+
+// Checking a bundle's steps costs each step the set of steps it follows:
+// a definition is bounded, so that --check, start and every reload stay
+// small whatever the file holds.
+TEST_F(ConfigLoaderTest, ABundleHasAtMost64Steps) {
+  auto config = Parse(kValid);
+  ASSERT_THAT(config, IsOk());
+  auto* definition = config->mutable_bundles()->add_definitions();
+  for (int i = 0; i < 65; ++i) {
+    auto* step = definition->add_steps();
+    step->set_name(absl::StrCat("step_", i));
+    step->set_adapter("population");
+    step->set_operation("lookup");
+    step->set_agency("UBND xã");
+    if (i > 0) step->add_after(absl::StrCat("step_", i - 1));
+  }
+  EXPECT_THAT(ValidateConfig(*config, TestResolver),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("bundles.definitions[0].steps: at most 64 "
+                                 "steps in a bundle")));
+  definition->mutable_steps()->RemoveLast();
+  EXPECT_THAT(ValidateConfig(*config, TestResolver).message(),
+              Not(HasSubstr("steps:")));
 }
 
 // ---- The example operators copy -------------------------------------------

@@ -139,7 +139,7 @@ const Case kRefused[] = {
      "42:5: routes[0].retry: retry backoff must satisfy"},
     {"a breaker failure ratio above 1", "    type: c06-population-soap\n",
      "    type: c06-population-soap\n    breaker: {failure_ratio: 1.5}\n",
-     "11:5: adapters[0].breaker: "},
+     "11:15: adapters[0].breaker.failure_ratio: must be between 0 and 1"},
     {"a gRPC upstream without a target", "      target: 127.0.0.1:9\n", "",
      "36:5: adapters[3].config.target: adapter 'relay': target is required"},
     {"a portal adapter with a plain-HTTP URL",
