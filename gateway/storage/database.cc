@@ -84,6 +84,29 @@ bool IsFolder(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Why this process cannot write the existing `path`, for an operator: the
+// usual case is a file restored from a backup as root's with mode 0644, so
+// the owner, the mode and our uid are named along with the error.
+// `error` is what access(2) said, or 0 when it said nothing.
+std::string WhyNotWritable(const std::string& path, int error) {
+  std::string why = error != 0 ? std::strerror(error)
+                               : "SQLite could open it for reading only";
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    absl::StrAppend(&why, "; it is owned by uid ", st.st_uid, " with mode 0",
+                    (st.st_mode >> 6) & 7, (st.st_mode >> 3) & 7,
+                    st.st_mode & 7, ", and this process runs as uid ",
+                    ::geteuid());
+  }
+  return why;
+}
+
+absl::Status NotWritable(const std::string& path, const OpenOptions& options,
+                         absl::string_view reason) {
+  return absl::UnavailableError(absl::StrCat(
+      options.label, ": '", path, "' is not writable (", reason, ")"));
+}
+
 }  // namespace
 
 absl::Status MakeFolders(const std::string& folder) {
@@ -100,6 +123,23 @@ absl::Status MakeFolders(const std::string& folder) {
 absl::Status CheckOpenable(const std::string& path,
                            const OpenOptions& options) {
   if (::access(path.c_str(), F_OK) == 0) {
+    // Open fails on a file it could open only read-only; the read-only
+    // open below would not notice, so write access is checked here.
+    if (!options.read_only) {
+      if (::access(path.c_str(), R_OK | W_OK) != 0) {
+        return NotWritable(path, options, WhyNotWritable(path, errno));
+      }
+      // SQLite makes the -wal and -shm (or -journal) files beside it.
+      const std::string folder = FolderOf(path);
+      if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        return NotWritable(
+            path, options,
+            absl::StrCat("its folder '", folder,
+                         "' is not writable: ", std::strerror(errno),
+                         "; SQLite makes the -wal and "
+                         "-shm files there"));
+      }
+    }
     OpenOptions read_only = options;
     read_only.read_only = true;
     return Database::Open(path, read_only).status();
@@ -263,6 +303,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     sqlite3_close(raw);
     return absl::UnavailableError(
         absl::StrCat(options.label, ": cannot open '", path, "': ", why));
+  }
+  // SQLite opens a file it may not write read-only, without an error; the
+  // gateway would then start and fail every write.
+  if (!options.read_only && sqlite3_db_readonly(raw, "main") == 1) {
+    sqlite3_close(raw);
+    return NotWritable(
+        path, options,
+        WhyNotWritable(path, ::access(path.c_str(), W_OK) != 0 ? errno : 0));
   }
   std::unique_ptr<Database> db(new Database(path, options, raw));
   LIENTHONG_RETURN_IF_ERROR(db->Configure());

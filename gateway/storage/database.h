@@ -82,10 +82,11 @@ absl::Status MakeFolders(const std::string& folder);
 
 // Checks, without creating or changing anything, that Database::Open(path,
 // options) could succeed: an existing file is opened read-only (a file that
-// is not a database fails as Open would); a missing one needs
-// options.create and a writable folder to be made in (with
-// create_folders, the nearest existing folder above it). Fails with Open's
-// codes. Thread-safe.
+// is not a database fails as Open would) and, unless options.read_only,
+// must be writable, as must its folder (UNAVAILABLE "is not writable"); a
+// missing one needs options.create and a writable folder to be made in
+// (with create_folders, the nearest existing folder above it). Fails with
+// Open's codes. Thread-safe.
 absl::Status CheckOpenable(const std::string& path, const OpenOptions& options);
 
 class Database;
@@ -177,9 +178,11 @@ class Database {
   // -wal and -shm files, which SQLite gives the database file's mode; an
   // existing file readable by others is narrowed to 0600.
   //
-  // Fails with UNAVAILABLE when the file cannot be opened, is not an SQLite
-  // database, or WAL cannot be switched on; NOT_FOUND when it is missing and
-  // may not be created (read_only or !create).
+  // Fails with UNAVAILABLE when the file cannot be opened, cannot be written
+  // (read-write opens: "is not writable", where SQLite itself would fall
+  // back to reading only), is not an SQLite database, or WAL cannot be
+  // switched on; NOT_FOUND when it is missing and may not be created
+  // (read_only or !create).
   static absl::StatusOr<std::unique_ptr<Database>> Open(
       const std::string& path, const OpenOptions& options);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -45,6 +46,37 @@ absl::Status WithCode(absl::StatusCode code, std::string message) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> ConnectParams(
+    const PoolOptions& options) {
+  // A database host that vanishes (a failover moving its address, a cut
+  // link) resets nothing: without these a statement waits on its socket
+  // for the kernel's defaults, 15 minutes to 2 hours, holding its
+  // connection, the thread and every caller behind the pool. Data sent
+  // and not acknowledged ends the connection after a statement's time
+  // plus a margin; a silent wait for an answer, after ~11 s of unanswered
+  // keepalives. libpq refuses every connection with a tcp_user_timeout
+  // beyond an int ("invalid integer value"), which the longest statement
+  // timeout (INT_MAX ms) plus the margin would be.
+  const int64_t user_timeout_ms = std::min<int64_t>(
+      std::numeric_limits<int>::max(),
+      absl::ToInt64Milliseconds(options.statement_timeout + absl::Seconds(5)));
+  // All before "dbname": libpq lets a later keyword override what the DSN
+  // expands to, and an operator's connect_timeout or application_name in
+  // the DSN must win over these defaults.
+  return {
+      {"keepalives", "1"},
+      {"keepalives_idle", "5"},
+      {"keepalives_interval", "2"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", absl::StrCat(user_timeout_ms)},
+      {"connect_timeout",
+       absl::StrCat(std::max<int64_t>(
+           1, absl::ToInt64Seconds(options.connect_timeout)))},
+      {"application_name", options.application_name},
+      {"dbname", options.dsn},
+  };
+}
 
 std::string ByteaParam(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
@@ -223,31 +255,18 @@ void Pool::Observe(const absl::Status& status) {
 }
 
 absl::StatusOr<pg_conn*> Pool::Connect() {
-  const std::string timeout = absl::StrCat(
-      std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)));
-  // A database host that vanishes (a failover moving its address, a cut
-  // link) resets nothing: without these a statement waits on its socket
-  // for the kernel's defaults, 15 minutes to 2 hours, holding its
-  // connection, the thread and every caller behind the pool. Data sent
-  // and not acknowledged ends the connection after a statement's time
-  // plus a margin; a silent wait for an answer, after ~11 s of unanswered
-  // keepalives. Before "dbname", so that a DSN's own values win.
-  const std::string user_timeout = absl::StrCat(
-      absl::ToInt64Milliseconds(options_.statement_timeout + absl::Seconds(5)));
-  const char* keywords[] = {
-      "keepalives",       "keepalives_idle",  "keepalives_interval",
-      "keepalives_count", "tcp_user_timeout", "dbname",
-      "connect_timeout",  "application_name", nullptr};
-  const char* values[] = {"1",
-                          "5",
-                          "2",
-                          "3",
-                          user_timeout.c_str(),
-                          options_.dsn.c_str(),
-                          timeout.c_str(),
-                          options_.application_name.c_str(),
-                          nullptr};
-  pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  const std::vector<std::pair<std::string, std::string>> params =
+      ConnectParams(options_);
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : params) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  pg_conn* conn =
+      PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) {
     return absl::UnavailableError("database: out of memory for a connection");
   }

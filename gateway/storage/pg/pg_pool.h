@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -58,6 +59,13 @@ struct PoolOptions {
   absl::Duration acquire_timeout = absl::Seconds(10);
   std::string application_name = "lienthong-gateway";
 };
+
+// The keywords and values, in order, that the pool gives libpq's
+// PQconnectdbParams with expand_dbname: its own settings, then the DSN as
+// "dbname", whose settings libpq applies in its place, so that the DSN's
+// own values win. Exposed for tests.
+std::vector<std::pair<std::string, std::string>> ConnectParams(
+    const PoolOptions& options);
 
 // A statement parameter in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;

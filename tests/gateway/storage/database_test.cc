@@ -1,21 +1,28 @@
 #include "gateway/storage/database.h"
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <thread>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::storage {
@@ -377,6 +384,116 @@ TEST_F(DatabaseTest, CheckOpenableSaysWhatOpenWouldWithoutCreating) {
   EXPECT_THAT(CheckOpenable(path_, options),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("not a database")));
+}
+
+// Runs `check` as a user whom file modes restrict: this process, unless it
+// is root (root may write any file, so CI running as root would prove
+// nothing); then a child that became nobody (65534), whose Status comes
+// back through a pipe.
+absl::Status AsUnprivileged(absl::FunctionRef<absl::Status()> check) {
+  if (::geteuid() != 0) return check();
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return absl::InternalError("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    absl::Status status =
+        ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 &&
+                ::setuid(65534) == 0
+            ? check()
+            : absl::InternalError(
+                  absl::StrCat("cannot become nobody: ", std::strerror(errno)));
+    const std::string out =
+        absl::StrCat(static_cast<int>(status.code()), " ", status.message());
+    (void)!::write(pipe_fds[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string out;
+  char buffer[512];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) {
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  int wait_status = 0;
+  ::waitpid(pid, &wait_status, 0);
+  const size_t space = out.find(' ');
+  int code = 0;
+  if (space == std::string::npos ||
+      !absl::SimpleAtoi(out.substr(0, space), &code)) {
+    return absl::InternalError(absl::StrCat(
+        "the unprivileged child said nothing (wait status ", wait_status, ")"));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code),
+                      out.substr(space + 1));
+}
+
+// A store file the gateway's user may read but not write (restored from a
+// backup as root's, mode 0644): SQLite opens it read-only without an
+// error, and Open and CheckOpenable must refuse it rather than let every
+// write fail later. Reading it is still fine.
+TEST_F(DatabaseTest, AFileThatCannotBeWrittenIsRefusedForWriting) {
+  const bool root = ::geteuid() == 0;
+  ::lienthong::testing::ScratchDir dir("storage-ro");
+  ASSERT_FALSE(dir.path().empty());
+  // The child that became nobody must reach the folder and make files in
+  // it (-shm for the read-only open), so only the file's mode stops it.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
+  const std::string file = dir.File("store.db");
+  OpenOptions options;
+  options.label = "test store";
+  {
+    auto db = Database::Open(file, options);
+    ASSERT_THAT(db, IsOk());
+    ASSERT_THAT((*db)->Exec("CREATE TABLE t(x INTEGER)"), IsOk());
+  }
+  // Root's 0644 file, as nobody; or our own file with 0400 (with group or
+  // other bits, Open would narrow our own file to a writable 0600).
+  ASSERT_EQ(::chmod(file.c_str(), root ? 0644 : 0400), 0);
+
+  EXPECT_THAT(
+      AsUnprivileged([&] { return Database::Open(file, options).status(); }),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("test store: '" + file + "' is not writable ("),
+                     HasSubstr("Permission denied"))));
+  EXPECT_THAT(AsUnprivileged([&] { return CheckOpenable(file, options); }),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("' is not writable (Permission denied")));
+  OpenOptions read_only = options;
+  read_only.read_only = true;
+  EXPECT_THAT(AsUnprivileged([&] {
+                auto db = Database::Open(file, read_only);
+                return db.ok() ? CheckOpenable(file, read_only) : db.status();
+              }),
+              IsOk());
+}
+
+// SQLite makes the -wal and -shm files beside the database, so --check
+// refuses a writable file in a folder the user cannot write.
+TEST_F(DatabaseTest, CheckOpenableRefusesAFolderThatCannotBeWritten) {
+  const bool root = ::geteuid() == 0;
+  ::lienthong::testing::ScratchDir dir("storage-ro");
+  ASSERT_FALSE(dir.path().empty());
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const std::string folder = dir.File("locked");
+  const std::string file = folder + "/store.db";
+  ASSERT_EQ(::mkdir(folder.c_str(), 0700), 0);
+  OpenOptions options;
+  options.label = "test store";
+  {
+    auto db = Database::Open(file, options);
+    ASSERT_THAT(db, IsOk());
+  }
+  ASSERT_EQ(::chmod(file.c_str(), root ? 0666 : 0600), 0);
+  ASSERT_EQ(::chmod(folder.c_str(), root ? 0755 : 0500), 0);
+  EXPECT_THAT(AsUnprivileged([&] { return CheckOpenable(file, options); }),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("is not writable (its folder '" + folder +
+                                 "' is not writable")));
+  // ScratchDir removes the folder's content only when it may.
+  ::chmod(folder.c_str(), 0700);
 }
 
 // The bytes of a row deleted with secure_delete are gone from the file;

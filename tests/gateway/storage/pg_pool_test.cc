@@ -3,9 +3,14 @@
 // versions.
 #include "gateway/storage/pg/pg_pool.h"
 
+#include <libpq-fe.h>
+
+#include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +37,94 @@ class PgPoolTest : public ::lienthong::testing::PgServerTest {
     return pool.ok() ? *std::move(pool) : nullptr;
   }
 };
+
+std::string ParamOf(const PoolOptions& options, const std::string& keyword) {
+  for (const auto& [key, value] : ConnectParams(options)) {
+    if (key == keyword) return value;
+  }
+  return "(missing)";
+}
+
+// What libpq itself makes of the pool's keywords (expanding the DSN in
+// "dbname"): the settings of a connection started and dropped at once. The
+// DSNs below name a socket folder that does not exist, so nothing is
+// reached.
+std::map<std::string, std::string> SettingsLibpqUses(
+    const PoolOptions& options) {
+  const auto params = ConnectParams(options);
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : params) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  pg_conn* conn = PQconnectStartParams(keywords.data(), values.data(),
+                                       /*expand_dbname=*/1);
+  std::map<std::string, std::string> settings;
+  if (conn == nullptr) return settings;
+  if (PQconninfoOption* info = PQconninfo(conn); info != nullptr) {
+    for (PQconninfoOption* o = info; o->keyword != nullptr; ++o) {
+      if (o->val != nullptr) settings[o->keyword] = o->val;
+    }
+    PQconninfoFree(info);
+  }
+  PQfinish(conn);
+  return settings;
+}
+
+// libpq refuses a tcp_user_timeout beyond an int ("invalid integer value")
+// and so every connection; the longest statement timeout the config allows
+// (INT_MAX ms) plus the pool's 5 s margin would be one.
+TEST(ConnectParamsTest, TcpUserTimeoutStaysWithinAnInt) {
+  PoolOptions options;
+  options.statement_timeout = absl::Seconds(10);
+  EXPECT_EQ(ParamOf(options, "tcp_user_timeout"), "15000");
+  options.statement_timeout =
+      absl::Milliseconds(std::numeric_limits<int>::max());
+  EXPECT_EQ(ParamOf(options, "tcp_user_timeout"), "2147483647");
+  options.statement_timeout = absl::InfiniteDuration();
+  EXPECT_EQ(ParamOf(options, "tcp_user_timeout"), "2147483647");
+}
+
+// An operator's connect_timeout and application_name in the DSN win over
+// the pool's defaults, which apply only where the DSN says nothing.
+TEST(ConnectParamsTest, TheDsnsOwnSettingsWin) {
+  PoolOptions options;
+  options.dsn =
+      "host=/nonexistent-lienthong-socket-folder dbname=outbox "
+      "connect_timeout=30 application_name=replica2 keepalives_idle=9";
+  std::map<std::string, std::string> used = SettingsLibpqUses(options);
+  EXPECT_EQ(used["connect_timeout"], "30");
+  EXPECT_EQ(used["application_name"], "replica2");
+  EXPECT_EQ(used["keepalives_idle"], "9");
+  EXPECT_EQ(used["dbname"], "outbox");
+  EXPECT_EQ(used["host"], "/nonexistent-lienthong-socket-folder");
+
+  options.dsn =
+      "postgresql:///outbox?host=/nonexistent-lienthong-socket-folder";
+  used = SettingsLibpqUses(options);
+  EXPECT_EQ(used["connect_timeout"], "5");
+  EXPECT_EQ(used["application_name"], "lienthong-gateway");
+  EXPECT_EQ(used["keepalives_idle"], "5");
+  EXPECT_EQ(used["tcp_user_timeout"], "15000");
+  EXPECT_EQ(used["dbname"], "outbox");
+}
+
+// Both, against a server over TCP (where libpq reads tcp_user_timeout).
+TEST_F(PgPoolTest, TheLongestStatementTimeoutConnectsAndTheDsnNamesTheApp) {
+  PoolOptions options;
+  options.dsn = absl::StrCat(server_->dsn(),
+                             " application_name=replica2 "
+                             "connect_timeout=30");
+  options.statement_timeout =
+      absl::Milliseconds(std::numeric_limits<int>::max());
+  std::unique_ptr<Pool> pool = MakePool(options);
+  auto r = pool->Run("SELECT current_setting('application_name')");
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->Text(0, 0), "replica2");
+}
 
 TEST_F(PgPoolTest, RunsStatementsWithParametersAndBytea) {
   std::unique_ptr<Pool> pool = MakePool();
