@@ -78,6 +78,17 @@ std::vector<std::pair<std::string, std::string>> ConnectParams(
   };
 }
 
+void ToLibpqArrays(
+    const std::vector<std::pair<std::string, std::string>>& params,
+    std::vector<const char*>* keywords, std::vector<const char*>* values) {
+  for (const auto& [keyword, value] : params) {
+    keywords->push_back(keyword.c_str());
+    values->push_back(value.c_str());
+  }
+  keywords->push_back(nullptr);
+  values->push_back(nullptr);
+}
+
 std::string ByteaParam(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
 }
@@ -259,12 +270,7 @@ absl::StatusOr<pg_conn*> Pool::Connect() {
       ConnectParams(options_);
   std::vector<const char*> keywords;
   std::vector<const char*> values;
-  for (const auto& [keyword, value] : params) {
-    keywords.push_back(keyword.c_str());
-    values.push_back(value.c_str());
-  }
-  keywords.push_back(nullptr);
-  values.push_back(nullptr);
+  ToLibpqArrays(params, &keywords, &values);
   pg_conn* conn =
       PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) {

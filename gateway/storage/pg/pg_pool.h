@@ -67,6 +67,12 @@ struct PoolOptions {
 std::vector<std::pair<std::string, std::string>> ConnectParams(
     const PoolOptions& options);
 
+// `params` as the keyword and value arrays libpq takes, each closed by a
+// nullptr; they point into `params`, which must outlive them.
+void ToLibpqArrays(
+    const std::vector<std::pair<std::string, std::string>>& params,
+    std::vector<const char*>* keywords, std::vector<const char*>* values);
+
 // A statement parameter in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
 

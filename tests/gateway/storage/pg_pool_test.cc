@@ -54,12 +54,7 @@ std::map<std::string, std::string> SettingsLibpqUses(
   const auto params = ConnectParams(options);
   std::vector<const char*> keywords;
   std::vector<const char*> values;
-  for (const auto& [keyword, value] : params) {
-    keywords.push_back(keyword.c_str());
-    values.push_back(value.c_str());
-  }
-  keywords.push_back(nullptr);
-  values.push_back(nullptr);
+  ToLibpqArrays(params, &keywords, &values);
   pg_conn* conn = PQconnectStartParams(keywords.data(), values.data(),
                                        /*expand_dbname=*/1);
   std::map<std::string, std::string> settings;
