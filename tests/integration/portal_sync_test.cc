@@ -20,7 +20,6 @@
 // - delivery throughput to a healthy simulator is measured and printed.
 #include <curl/curl.h>
 #include <sqlite3.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -41,14 +40,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "lienthong/v1/portal.grpc.pb.h"
 #include "tests/integration/gateway_env.h"
 #include "tests/integration/gateway_process.h"
+#include "tests/integration/join_on_exit.h"
 #include "tests/testing/subprocess.h"
 
 namespace lienthong::testing {
@@ -633,14 +633,7 @@ TEST(PortalSyncTest, SigkillAtRandomMomentsLosesNothingAndAppliesNothingTwice) {
     pushing_done = true;
   });
   // On a failed ASSERT below, the pusher gives up and is joined.
-  struct JoinOnExit {
-    std::thread& thread;
-    std::atomic<bool>& abandon;
-    ~JoinOnExit() {
-      abandon = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_on_exit{pusher, abandon};
+  const JoinOnExit join_on_exit{pusher, abandon};
 
   std::mt19937 rng(20250715);
   int kills = 0;

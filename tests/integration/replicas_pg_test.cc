@@ -49,6 +49,7 @@
 #include "lienthong/v1/portal.grpc.pb.h"
 #include "tests/integration/gateway_env.h"  // NewTestDir
 #include "tests/integration/gateway_process.h"
+#include "tests/integration/join_on_exit.h"
 #include "tests/testing/pg_server.h"
 
 namespace lienthong::testing {
@@ -395,16 +396,8 @@ TEST(ReplicasOnPostgresTest, KillsAndARestartLoseNothingAndKeepOrder) {
     push_end = absl::Now();
     pushing = false;
   });
-  // On a failed ASSERT below, the pusher gives up and is joined (a joinable
-  // std::thread destroyed would end the program).
-  struct JoinOnExit {
-    std::thread& thread;
-    std::atomic<bool>& abandon;
-    ~JoinOnExit() {
-      abandon = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_on_exit{pusher, abandon};
+  // On a failed ASSERT below, the pusher gives up and is joined.
+  const JoinOnExit join_on_exit{pusher, abandon};
 
   // The killer: one replica at a time, SIGKILL and restart; PostgreSQL is
   // stopped once, in the middle, and started again.
