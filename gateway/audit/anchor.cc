@@ -15,6 +15,7 @@
 #include "gateway/audit/file_util.h"
 #include "gateway/audit/query.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 
 namespace lienthong::audit {
 namespace {
@@ -107,9 +108,9 @@ absl::StatusOr<std::unique_ptr<AnchorSink>> AnchorSink::Open(Options options) {
     }
     // A new file's name is durable only once its folder is synced: else a
     // power cut could take the file, and with it what the anchors show.
-    if (absl::Status synced =
-            made ? SyncPath(ParentFolder(options.file), "audit anchor file")
-                 : absl::OkStatus();
+    if (absl::Status synced = made ? SyncPath(storage::FolderOf(options.file),
+                                              "audit anchor file")
+                                   : absl::OkStatus();
         !synced.ok()) {
       ::close(fd);
       return synced;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 
 namespace lienthong::audit {
 namespace {
@@ -135,12 +136,6 @@ absl::Status SyncPath(const std::string& path, absl::string_view what) {
       absl::StrCat(what, ": cannot sync '", path, "': ", std::strerror(error)));
 }
 
-std::string ParentFolder(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 absl::Status WriteNewSecretFile(const std::string& path,
                                 absl::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -169,7 +164,7 @@ absl::Status WriteNewSecretFile(const std::string& path,
     ::unlink(path.c_str());
     return absl::UnavailableError(absl::StrCat("cannot write ", path));
   }
-  return SyncPath(ParentFolder(path), "key file");
+  return SyncPath(storage::FolderOf(path), "key file");
 }
 
 }  // namespace lienthong::audit

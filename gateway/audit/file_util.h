@@ -78,9 +78,6 @@ class LineReader {
 // sync '<path>': <reason>" when it cannot be opened or synced. Thread-safe.
 absl::Status SyncPath(const std::string& path, absl::string_view what);
 
-// The folder `path` is in: "." for a bare name, "/" for one at the root.
-std::string ParentFolder(const std::string& path);
-
 // Creates `path` with mode 0600 and writes `contents` to it, synced, and
 // its folder synced. Fails with ALREADY_EXISTS when `path` exists and
 // UNAVAILABLE on any other I/O error (a partly written file is removed).

@@ -19,6 +19,7 @@
 #include "gateway/audit/file_util.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 
 namespace lienthong::audit {
 namespace {
@@ -154,7 +155,7 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(Options options) {
   }
   if (::mkdir(options.dir.c_str(), 0700) == 0) {
     LIENTHONG_RETURN_IF_ERROR(
-        SyncPath(ParentFolder(options.dir), "audit journal"));
+        SyncPath(storage::FolderOf(options.dir), "audit journal"));
   } else if (errno != EEXIST) {
     return Errno("cannot create folder", options.dir);
   }

@@ -393,10 +393,13 @@ class Converter {
           if (validation::FindInvalidUtf8(value) != value.size()) {
             return FieldError(mark, path, "is not valid UTF-8");
           }
-          // "off" turns a file off where a field allows it
+          // Paths in *_file and *_dir fields are relative to the config
+          // file. "off" turns a file off where a field allows it
           // (audit.anchor_file): not a path.
-          if (absl::EndsWith(field->name(), "_file") && !value.empty() &&
-              value[0] != '/' && value != "off" && !options_.base_dir.empty()) {
+          if ((absl::EndsWith(field->name(), "_file") ||
+               absl::EndsWith(field->name(), "_dir")) &&
+              !value.empty() && value[0] != '/' && value != "off" &&
+              !options_.base_dir.empty()) {
             value = JoinPath(options_.base_dir, value);
           }
         }

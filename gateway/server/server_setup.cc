@@ -32,6 +32,28 @@ bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 // audit.anchor_file's value that turns the anchor file off.
 constexpr char kAnchorsOff[] = "off";
 
+// The journal's folder and the anchor file, each with the field that
+// names it (the store's when it is the default beside the store).
+struct AuditPlace {
+  const std::string* path;
+  storage::PathKind kind;
+  const char* label;
+  const char* field;
+};
+std::vector<AuditPlace> AuditPlaces(const lienthong::config::v1::Audit& config,
+                                    const AuditSetup& setup) {
+  std::vector<AuditPlace> places = {
+      {&setup.options.journal_dir, storage::PathKind::kFolder, "audit journal",
+       config.journal_dir().empty() ? kStoreField : "audit.journal_dir"}};
+  if (!setup.options.anchor_file.empty()) {
+    places.push_back(
+        {&setup.options.anchor_file, storage::PathKind::kFile,
+         "audit anchor file",
+         config.anchor_file().empty() ? kStoreField : "audit.anchor_file"});
+  }
+  return places;
+}
+
 // Loads the keys the log will use and checks the pin, each error marked
 // with the field that names its file.
 absl::Status CheckKeys(const AuditSetup& setup) {
@@ -297,6 +319,12 @@ absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenAuditLog(
   }
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::MakeFolders(setup.folder)));
+  // The journal makes its own folder (and syncs the one above it); the
+  // anchor file is made in its folder.
+  for (const AuditPlace& place : AuditPlaces(config, setup)) {
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        place.field, storage::MakeFolders(storage::FolderOf(*place.path))));
+  }
   if (setup.development_keys) {
     auto missing = MissingDevelopmentKeys(setup.options);
     for (auto [path, make] : missing) {
@@ -333,6 +361,11 @@ absl::Status CheckAuditLog(const lienthong::config::v1::Audit& config,
   store.create_folders = true;
   LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
       kStoreField, storage::CheckOpenable(setup.options.path, store)));
+  for (const AuditPlace& place : AuditPlaces(config, setup)) {
+    LIENTHONG_RETURN_IF_ERROR(config::AtConfigField(
+        place.field,
+        storage::CheckCreatable(*place.path, place.kind, place.label)));
+  }
   ScratchFolder scratch;
   if (setup.development_keys) {
     // Start makes them; stand-ins let the store be checked as it would be.

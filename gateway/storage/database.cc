@@ -73,12 +73,6 @@ absl::Status PrepareFile(const std::string& path, const OpenOptions& options) {
   return absl::OkStatus();
 }
 
-std::string FolderOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 bool IsFolder(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -108,6 +102,12 @@ absl::Status NotWritable(const std::string& path, const OpenOptions& options,
 }
 
 }  // namespace
+
+std::string FolderOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 absl::Status MakeFolders(const std::string& folder) {
   if (folder.empty() || IsFolder(folder)) return absl::OkStatus();
@@ -164,6 +164,40 @@ absl::Status CheckOpenable(const std::string& path,
     return absl::UnavailableError(absl::StrCat(
         options.label, ": cannot create '", path, "': the folder '", folder,
         "' is not writable"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCreatable(const std::string& path, PathKind kind,
+                            absl::string_view label) {
+  const bool folder = kind == PathKind::kFolder;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (folder != S_ISDIR(st.st_mode)) {
+      return absl::UnavailableError(
+          absl::StrCat(label, ": '", path, "' is ",
+                       folder ? "not a folder" : "a folder, not a file"));
+    }
+    if (::access(path.c_str(), folder ? W_OK | X_OK : W_OK) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat(label, ": '", path, "' is not writable (",
+                       WhyNotWritable(path, errno), ")"));
+    }
+    return absl::OkStatus();
+  }
+  // Up to the nearest thing that exists: MakeFolders starts there.
+  std::string above = FolderOf(path);
+  while (::access(above.c_str(), F_OK) != 0 && FolderOf(above) != above) {
+    above = FolderOf(above);
+  }
+  if (!IsFolder(above)) {
+    return absl::UnavailableError(absl::StrCat(
+        label, ": cannot create '", path, "': '", above, "' is not a folder"));
+  }
+  if (::access(above.c_str(), W_OK | X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat(label, ": cannot create '", path,
+                                               "': the folder '", above,
+                                               "' is not writable"));
   }
   return absl::OkStatus();
 }

@@ -89,6 +89,21 @@ absl::Status MakeFolders(const std::string& folder);
 // Open's codes. Thread-safe.
 absl::Status CheckOpenable(const std::string& path, const OpenOptions& options);
 
+// What a path is to be made as.
+enum class PathKind { kFile, kFolder };
+
+// Checks, without creating or changing anything, that this process can use
+// `path` as a `kind` it writes to, making it (and the folders above it, as
+// MakeFolders does) if missing: an existing path must be of that kind and
+// writable (a folder also searchable); else the nearest existing folder
+// above it must be a writable folder. UNAVAILABLE starting with `label`
+// and naming the path. Thread-safe.
+absl::Status CheckCreatable(const std::string& path, PathKind kind,
+                            absl::string_view label);
+
+// The folder holding `path` ("." for a bare name, "/" for one at the root).
+std::string FolderOf(const std::string& path);
+
 class Database;
 
 // One prepared statement. Move-only. Either owned (Database::Prepare:

@@ -21,6 +21,7 @@
 #include "gateway/audit/anchor.h"
 #include "gateway/audit/record.h"
 #include "gateway/audit/signing.h"
+#include "gateway/storage/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/audit/test_util.h"
@@ -171,14 +172,14 @@ TEST(ReadWholeFileTest, KeyFilesStopAtTheirLimit) {
 }
 
 TEST(SyncPathTest, FoldersOfPathsAndFailuresNamingThePath) {
-  EXPECT_EQ(ParentFolder("audit-anchors.jsonl"), ".");
-  EXPECT_EQ(ParentFolder("/anchors.jsonl"), "/");
-  EXPECT_EQ(ParentFolder("/var/lib/lienthong/anchors.jsonl"),
+  EXPECT_EQ(storage::FolderOf("audit-anchors.jsonl"), ".");
+  EXPECT_EQ(storage::FolderOf("/anchors.jsonl"), "/");
+  EXPECT_EQ(storage::FolderOf("/var/lib/lienthong/anchors.jsonl"),
             "/var/lib/lienthong");
   ScratchDir dir;
   ASSERT_THAT(WriteNewSecretFile(dir.File("secret"), "x"), IsOk());
   EXPECT_THAT(SyncPath(dir.File("secret"), "test"), IsOk());
-  EXPECT_THAT(SyncPath(ParentFolder(dir.File("secret")), "test"), IsOk());
+  EXPECT_THAT(SyncPath(storage::FolderOf(dir.File("secret")), "test"), IsOk());
   EXPECT_THAT(SyncPath(dir.File("missing"), "audit anchor file"),
               StatusIs(absl::StatusCode::kUnavailable,
                        AllOf(HasSubstr("audit anchor file: cannot sync '"),

@@ -431,9 +431,13 @@ adapters:
       path: relative/not/a/file
 )";
   auto config =
-      Parse(absl::StrCat(yaml, "audit:\n  anchor_file: off\n"), "/etc/lt");
+      Parse(absl::StrCat(
+                yaml, "audit:\n  anchor_file: off\n  journal_dir: journal\n"),
+            "/etc/lt");
   ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->audit().anchor_file(), "off");  // turned off, not a file
+  // A *_dir field is a path like a *_file one.
+  EXPECT_EQ(config->audit().journal_dir(), "/etc/lt/journal");
   const auto& tls = config->listener().tls();
   EXPECT_EQ(tls.cert_file(), "/etc/lt/certs/gateway.pem");
   EXPECT_EQ(tls.key_file(), "/run/secrets/gateway.key");  // already absolute

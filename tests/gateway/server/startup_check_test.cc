@@ -172,6 +172,17 @@ const Case kRefused[] = {
      "$VAR/plain-file",
      "52:3: portal_sync.outbox_file: outbox store: cannot read",
      absl::StatusCode::kUnavailable},
+    {"an audit journal folder under a file",
+     "  store_file: $VAR/audit/audit.db\n",
+     "  store_file: $VAR/audit/audit.db\n"
+     "  journal_dir: $VAR/plain-file/journal\n",
+     "55:3: audit.journal_dir: audit journal: cannot create",
+     absl::StatusCode::kUnavailable},
+    {"an audit anchor file that is a folder",
+     "  store_file: $VAR/audit/audit.db\n",
+     "  store_file: $VAR/audit/audit.db\n  anchor_file: $VAR\n",
+     "55:3: audit.anchor_file: audit anchor file: '",
+     absl::StatusCode::kUnavailable},
 };
 
 class StartupCheckTest : public ::testing::Test {
@@ -424,6 +435,37 @@ TEST_F(StartupCheckTest, AConfigThatPassesTheBinarysCheckStarts) {
   // And the check still passes on what start-up made.
   CheckRun again = RunCheck(path, var_ + "/check-again.err");
   EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+}
+
+// The journal and anchors in folders not made yet, named relative to the
+// config file: --check passes and start-up makes them there, whatever the
+// working directory.
+TEST_F(StartupCheckTest, AJournalAndAnchorsInFoldersStillToBeMadeStart) {
+  ASSERT_EQ(::mkdir((var_ + "/etc").c_str(), 0700), 0);
+  std::string yaml = Yaml();
+  const std::string store = "  store_file: " + var_ + "/audit/audit.db\n";
+  const size_t at = yaml.find(store);
+  ASSERT_NE(at, std::string::npos);
+  yaml.insert(at + store.size(),
+              "  journal_dir: var/deep/journal\n"
+              "  anchor_file: anchors/a/anchors.jsonl\n");
+  const std::string path = WriteConfig("etc/gw.yaml", yaml);
+  CheckRun check = RunCheck(path, var_ + "/check.err");
+  ASSERT_EQ(check.exit_code, 0) << check.stderr_text;
+  EXPECT_NE(::access((var_ + "/etc/var").c_str(), F_OK), 0);
+
+  auto gateway = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", path},
+      var_ + "/gateway.err");
+  ASSERT_THAT(gateway, IsOk());
+  EXPECT_THAT(gateway->WaitForLine("listening on port", absl::Seconds(60)),
+              IsOk())
+      << ::lienthong::testing::ReadFileOrEmpty(var_ + "/gateway.err");
+  gateway->Stop(SIGTERM);
+  struct stat st;
+  EXPECT_EQ(::stat((var_ + "/etc/var/deep/journal").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(::access((var_ + "/etc/anchors/a/anchors.jsonl").c_str(), F_OK), 0);
 }
 
 }  // namespace

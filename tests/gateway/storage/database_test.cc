@@ -496,6 +496,59 @@ TEST_F(DatabaseTest, CheckOpenableRefusesAFolderThatCannotBeWritten) {
   ::chmod(folder.c_str(), 0700);
 }
 
+// What a journal folder or an anchor file needs, checked without making
+// anything: missing ones by the nearest folder above them, existing ones by
+// their kind and mode.
+TEST_F(DatabaseTest, CheckCreatableSaysWhatMakingThePathWouldMeet) {
+  ::lienthong::testing::ScratchDir dir("storage-creatable");
+  ASSERT_FALSE(dir.path().empty());
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const std::string deep = dir.File("a/b/journal");
+  EXPECT_THAT(CheckCreatable(deep, PathKind::kFolder, "audit journal"), IsOk());
+  EXPECT_THAT(CheckCreatable(dir.File("a/anchors.jsonl"), PathKind::kFile,
+                             "anchor file"),
+              IsOk());
+  EXPECT_NE(::access(dir.File("a").c_str(), F_OK), 0);
+  // Under a file nothing can be made; a file is no folder, nor the reverse.
+  { std::ofstream file(dir.File("plain")); }
+  EXPECT_THAT(CheckCreatable(dir.File("plain/journal"), PathKind::kFolder,
+                             "audit journal"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("audit journal: cannot create '" +
+                                 dir.File("plain/journal") + "': '" +
+                                 dir.File("plain") + "' is not a folder")));
+  EXPECT_THAT(
+      CheckCreatable(dir.File("plain"), PathKind::kFolder, "audit journal"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("is not a folder")));
+  EXPECT_THAT(CheckCreatable(dir.path(), PathKind::kFile, "anchor file"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("is a folder, not a file")));
+  EXPECT_THAT(CheckCreatable(dir.File("plain"), PathKind::kFile, "anchor file"),
+              IsOk());
+  // A folder this user cannot write, existing or above a missing path.
+  const std::string locked = dir.File("locked");
+  ASSERT_EQ(::mkdir(locked.c_str(), 0755), 0);
+  const bool root = ::geteuid() == 0;
+  if (!root) {
+    ASSERT_EQ(::chmod(locked.c_str(), 0500), 0);
+  }
+  EXPECT_THAT(AsUnprivileged([&] {
+                return CheckCreatable(locked, PathKind::kFolder,
+                                      "audit journal");
+              }),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("audit journal: '" + locked +
+                                 "' is not writable (Permission denied")));
+  EXPECT_THAT(
+      AsUnprivileged([&] {
+        return CheckCreatable(locked + "/x/anchors.jsonl", PathKind::kFile,
+                              "anchor file");
+      }),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("the folder '" + locked + "' is not writable")));
+  ::chmod(locked.c_str(), 0700);
+}
+
 // The bytes of a row deleted with secure_delete are gone from the file;
 // with it off, they stay in the page's free space. (Both ways, as SQLite's
 // default differs between builds.)
