@@ -135,10 +135,6 @@ class Checker {
                            "' is not host:port (e.g. 0.0.0.0:8443, "
                            "[::]:8443; port 0 picks a free one)"));
     }
-    if (listener.threads() < 0) {
-      Problem("listener.threads",
-              "must not be negative (0 means gRPC's default)");
-    }
     const auto& tls = listener.tls();
     if (tls.cert_file().empty()) {
       Problem("listener.tls.cert_file",
