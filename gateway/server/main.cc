@@ -371,7 +371,10 @@ int Run(const std::string& config_path, bool check_only, bool migrate,
   if (!config->portal_sync().adapter().empty()) {
     auto created =
         sync::PortalSync::Create(*config, registry, http->get(), {}, *pg_pool);
-    if (!created.ok()) return Fail(created.status(), 2);
+    if (!created.ok()) {
+      return Fail(positions.Locate(server::AtPortalSyncField(created.status())),
+                  2);
+    }
     portal_sync = *std::move(created);
     // Ready while its outbox's store can be reached.
     extra_services.push_back(

@@ -23,18 +23,6 @@ namespace {
 
 using lienthong::config::v1::GatewayConfig;
 
-// PortalSync::Create names the field its message is about first
-// ("portal_sync.adapter: ...", "portal_sync.procedure_codes[0].national:
-// ...").
-absl::Status AtPortalSyncField(const absl::Status& status) {
-  absl::string_view message = status.message();
-  if (!absl::StartsWith(message, "portal_sync")) {
-    return config::AtConfigField("portal_sync", status);
-  }
-  const size_t end = message.find_first_of(": ");
-  return config::AtConfigField(message.substr(0, end), status);
-}
-
 absl::Status CheckPortalSync(const GatewayConfig& config,
                              const adapters::AdapterRegistry& registry,
                              adapters::HttpClient* http) {
@@ -70,6 +58,15 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
 }
 
 }  // namespace
+
+absl::Status AtPortalSyncField(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (!absl::StartsWith(message, "portal_sync")) {
+    return config::AtConfigField("portal_sync", status);
+  }
+  const size_t end = message.find_first_of(": ");
+  return config::AtConfigField(message.substr(0, end), status);
+}
 
 absl::Status CheckStartup(const GatewayConfig& config,
                           const adapters::AdapterRegistry& registry,

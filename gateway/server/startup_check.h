@@ -33,6 +33,12 @@
 
 namespace lienthong::server {
 
+// A refusal of sync::PortalSync::Create, marked with the config field it is
+// about (config::AtConfigField): the one its message names first
+// ("portal_sync.adapter: ...", "portal_sync.procedure_codes[0].national:
+// ..."), else portal_sync.
+absl::Status AtPortalSyncField(const absl::Status& status);
+
 // Returns OK when `config` would start, or the first error start-up would
 // meet: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE or FAILED_PRECONDITION as
 // the part that refused it says, marked with the config field it is about

@@ -437,6 +437,31 @@ TEST_F(StartupCheckTest, AConfigThatPassesTheBinarysCheckStarts) {
   EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
 }
 
+// What only start-up can meet (here the outbox another gateway holds) is
+// placed in the file too.
+TEST_F(StartupCheckTest, AnOutboxInUseIsRefusedAtStartAtItsLine) {
+  const std::string path = WriteConfig("good.yaml", Yaml());
+  auto first = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", path},
+      var_ + "/first.err");
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(first->WaitForLine("listening on port", absl::Seconds(60)),
+              IsOk())
+      << ::lienthong::testing::ReadFileOrEmpty(var_ + "/first.err");
+  auto second = Subprocess::Start(
+      {BinaryPath("gateway/server/lienthong-gateway"), "--config", path},
+      var_ + "/second.err");
+  ASSERT_THAT(second, IsOk());
+  // It exits (closing its stdout) without listening.
+  EXPECT_THAT(second->WaitForLine("listening on port", absl::Seconds(60)),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  const int status = second->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(::lienthong::testing::ReadFileOrEmpty(var_ + "/second.err"),
+              HasSubstr(absl::StrCat("lienthong-gateway: ", path, ":50:1: ")));
+  first->Stop(SIGTERM);
+}
+
 // The journal and anchors in folders not made yet, named relative to the
 // config file: --check passes and start-up makes them there, whatever the
 // working directory.
