@@ -178,7 +178,14 @@ absl::StatusOr<lienthong::v1::ResolveStepRequest> BuildResolveRequest(
         return absl::InvalidArgumentError(
             "--set must be key=value, e.g. address.commune_code=12103");
       }
-      corrections[set.substr(0, eq)] = set.substr(eq + 1);
+      // Which of two values for one key was meant is not for us to guess.
+      // The key is named, never a value (it may be personal data).
+      const auto [at, added] =
+          corrections.insert({set.substr(0, eq), set.substr(eq + 1)});
+      if (!added) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--set gives '", at->first, "' twice; give each key once"));
+      }
     }
   }
   LIENTHONG_ASSIGN_OR_RETURN(*request.mutable_officer(),

@@ -184,6 +184,14 @@ TEST(BundleCommandsTest, ResolveIsARetryWithCorrectionsOrAStopWithAReason) {
               HasSubstr("--set must be key=value"));
   bad.sets = {"no-equals"};
   EXPECT_FALSE(BuildResolveRequest(bad).ok());
+  // One key twice: refused, naming the key and neither value.
+  bad.sets = {"applicant.full_name=Lê Thị Hoa", "address.commune_code=12104",
+              "applicant.full_name=Lê Thị Hòa"};
+  const absl::Status twice = BuildResolveRequest(bad).status();
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(twice.message(),
+              HasSubstr("--set gives 'applicant.full_name' twice"));
+  EXPECT_THAT(twice.message(), Not(HasSubstr("Hoa")));
   bad = stop;
   bad.reason = "  ";
   EXPECT_THAT(BuildResolveRequest(bad).status().message(),
