@@ -20,6 +20,10 @@ namespace {
 // Catalogues are two levels deep; the bound only stops a hostile file from
 // exhausting the stack.
 constexpr int kMaxJsonDepth = 32;
+// A procedure has a dozen fields; the bound stops a hostile file of one
+// object with millions of keys (each held, and each an "unknown key"
+// problem) from taking gigabytes.
+constexpr size_t kMaxObjectMembers = 100;
 
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -357,6 +361,10 @@ class JsonParser {
     }
     while (true) {
       SkipSpace();
+      if (value.members.size() >= kMaxObjectMembers) {
+        return Fail(absl::StrCat("an object with more than ", kMaxObjectMembers,
+                                 " keys"));
+      }
       if (AtEnd() || Peek() != '"') return FailUnexpected("a key in quotes");
       std::string key;
       if (!ParseString(key)) return false;

@@ -714,6 +714,11 @@ TEST(ParseCatalogueTest, FileProblems) {
       {"json empty file", CatalogueFormat::kJson, "", "unexpected end of file"},
       {"json too deep", CatalogueFormat::kJson, std::string(100, '['),
        "nested too deeply"},
+      {"json object with too many keys", CatalogueFormat::kJson,
+       absl::StrCat(
+           "[{", absl::StrJoin(std::vector<std::string>(101, "\"x\":0"), ","),
+           "}]"),
+       "line 1, column 603: an object with more than 100 keys"},
       {"csv empty", CatalogueFormat::kCsv, "\n\n", "the file is empty"},
       {"csv header only", CatalogueFormat::kCsv, "code,name,level\n",
        "the file holds no procedures"},
