@@ -92,8 +92,9 @@ absl::StatusOr<std::vector<AgencyOperation>> Operations(
   birth.build_body = BirthBody;
   birth.output_members = {{"birth_certificate_number", "SoGiayKhaiSinh"},
                           {"citizen_id", "SoDinhDanh"}};
-  // The child's new ID gives the child's birth year, not a parent's.
-  birth.id_birth_dates = {{"citizen_id", "child_birth_date"}};
+  // The child's new ID gives the child's birth year and gender, not a
+  // parent's.
+  birth.id_owners = {{"citizen_id", {"child_birth_date", "child_gender"}}};
   AgencyOperation death;
   death.info = {"register_death",
                 {"deceased_citizen_id", "deceased_full_name", "death_date",

@@ -119,6 +119,19 @@ std::string MaskCitizenId(absl::string_view id) {
   return absl::StrCat(prefix, "*******", id.substr(id.size() - 2));
 }
 
+absl::Status CheckIdGender(absl::string_view id, bool female) {
+  if (id.size() != 12 || !AllDigits(id)) {
+    return absl::InvalidArgumentError(
+        "citizen_id must have 12 digits to give a gender");
+  }
+  if (((id[3] - '0') % 2 == 1) != female) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "citizen_id's gender/century digit is a ", female ? "man's" : "woman's",
+        ", not a ", female ? "woman's" : "man's"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsOldIdCard(absl::string_view id) {
   return id.size() == 9 && AllDigits(id);
 }

@@ -33,6 +33,12 @@ absl::Status ValidateCitizenId(absl::string_view id,
                                const google::type::Date* birth_date,
                                absl::Time now);
 
+// For a 12-digit ID (see ValidateCitizenId), checks that its gender/century
+// digit is one given to a woman (odd: 1, 3, ...) when `female`, else to a
+// man (even). Any other `id` is INVALID_ARGUMENT; the reason does not echo
+// the ID.
+absl::Status CheckIdGender(absl::string_view id, bool female);
+
 // Checks that `date` is a real calendar date (leap years included) or a
 // year-only date (month = day = 0), with year >= 1900 and not after today in
 // Vietnam (UTC+7) at `now`.

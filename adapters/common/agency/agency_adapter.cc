@@ -150,17 +150,29 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
     return StableJson(*body);
   }
 
-  // The birth date of the person whose ID is `output` (id_birth_dates), as
+  // The input `field` of the person whose ID is `output` (id_owners), as
   // the step's inputs give it; none when not known.
+  static const std::string* OwnerInput(
+      const AgencyOperation& op,
+      const std::map<std::string, std::string>& inputs,
+      const std::string& output, std::string AgencyOperation::IdOwner::*field) {
+    auto owner = op.id_owners.find(output);
+    if (owner == op.id_owners.end() || (owner->second.*field).empty()) {
+      return nullptr;
+    }
+    auto text = inputs.find(owner->second.*field);
+    return text == inputs.end() ? nullptr : &text->second;
+  }
+
+  // The birth date of the person whose ID is `output`; none when not known.
   static std::optional<google::type::Date> BirthDate(
       const AgencyOperation& op,
       const std::map<std::string, std::string>& inputs,
       const std::string& output) {
-    auto input = op.id_birth_dates.find(output);
-    if (input == op.id_birth_dates.end()) return std::nullopt;
-    auto text = inputs.find(input->second);
-    if (text == inputs.end()) return std::nullopt;
-    std::optional<absl::CivilDay> day = validation::ParseIsoDate(text->second);
+    const std::string* text =
+        OwnerInput(op, inputs, output, &AgencyOperation::IdOwner::birth_date);
+    if (text == nullptr) return std::nullopt;
+    std::optional<absl::CivilDay> day = validation::ParseIsoDate(*text);
     if (!day.has_value()) return std::nullopt;
     google::type::Date date;
     date.set_year(static_cast<int32_t>(day->year()));
@@ -232,6 +244,12 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
                       "number")
                 : validation::ValidateCitizenId(
                       *value, born.has_value() ? &*born : nullptr, absl::Now());
+        const std::string* gender =
+            OwnerInput(op, inputs, output, &AgencyOperation::IdOwner::gender);
+        if (id.ok() && gender != nullptr &&
+            (*gender == "male" || *gender == "female")) {
+          id = validation::CheckIdGender(*value, *gender == "female");
+        }
         if (!id.ok()) {
           return Unusable(
               op,

@@ -74,10 +74,16 @@ struct AgencyOperation {
       build_body;
   // Each output of `info` and the member of the answer's data holding it.
   std::map<std::string, std::string> output_members;
-  // A citizen-ID output and the input holding that person's birth date
-  // (yyyy-MM-dd), whose year the ID's birth-year digits must give: a child's
-  // new ID that is not the child's (a parent's) is not taken.
-  std::map<std::string, std::string> id_birth_dates;
+  // A citizen-ID output and the inputs about that person: the birth date
+  // (yyyy-MM-dd), whose year the ID's birth-year digits must give, and the
+  // gender (male, female), which its gender/century digit must give. A
+  // child's new ID that is not the child's (a parent's, a sibling's) is not
+  // taken. An input left empty, or absent from the step, is not checked.
+  struct IdOwner {
+    std::string birth_date;
+    std::string gender;
+  };
+  std::map<std::string, IdOwner> id_owners;
 };
 
 // Returns OK when `upstream` and `api_key` can reach an agency:

@@ -46,9 +46,10 @@ class AgencyOutputsTest : public ::testing::Test {
   }
 
   // register_birth, giving `outputs` (name, answer member); with
-  // `id_birth_dates` (output, input) as civil status has it.
-  void MakeAdapter(std::vector<std::pair<std::string, std::string>> outputs,
-                   std::map<std::string, std::string> id_birth_dates = {}) {
+  // `id_owners` (output, its owner's inputs) as civil status has it.
+  void MakeAdapter(
+      std::vector<std::pair<std::string, std::string>> outputs,
+      std::map<std::string, AgencyOperation::IdOwner> id_owners = {}) {
     AgencyOperation op;
     op.info = {"register_birth", {"full_name"}, {}, {}};
     for (const auto& [output, member] : outputs) {
@@ -70,7 +71,7 @@ class AgencyOutputsTest : public ::testing::Test {
       return body;
     };
     op.output_members = {outputs.begin(), outputs.end()};
-    op.id_birth_dates = std::move(id_birth_dates);
+    op.id_owners = std::move(id_owners);
     lienthong::config::v1::HttpsUpstream upstream;
     upstream.set_base_url("https://agency.example:8443");
     std::vector<AgencyOperation> operations;
@@ -84,12 +85,14 @@ class AgencyOutputsTest : public ::testing::Test {
     StepRequest request;
     request.operation = "register_birth";
     request.inputs = {{"full_name", "Nguyễn Minh Khang"},
-                      {"child_birth_date", "2026-01-05"}};
+                      {"child_birth_date", "2026-01-05"},
+                      {"child_gender", child_gender_}};
     request.idempotency_key = "k-1";
     request.dossier_code = "000.00.31.H31-260105-00001";
     return adapters::testing::RunStep(*adapter_, request);
   }
 
+  std::string child_gender_ = "male";
   FakeHttp http_;
   std::unique_ptr<Adapter> adapter_;
 };
@@ -204,7 +207,7 @@ TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
 TEST_F(AgencyOutputsTest, AChildsNewIdGivesTheChildsBirthYear) {
   MakeAdapter(
       {{"certificate_number", "SoGiayKhaiSinh"}, {"citizen_id", "SoDinhDanh"}},
-      {{"citizen_id", "child_birth_date"}});
+      {{"citizen_id", {"child_birth_date", ""}}});
   absl::StatusOr<StepOutcome> child = Answer(
       R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000123"}})");
   ASSERT_THAT(child, IsOk());
@@ -214,6 +217,31 @@ TEST_F(AgencyOutputsTest, AChildsNewIdGivesTheChildsBirthYear) {
       Answer(
           R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033190012345"}})"),
       "its SoDinhDanh is not a citizen's ID", "033190");
+}
+
+// And the child's gender: its gender/century digit is even for a boy (0 in
+// the 1900s, 2 in the 2000s), odd for a girl. A sibling's or a parent's ID
+// of the child's birth year is caught by it when they differ in gender.
+TEST_F(AgencyOutputsTest, AChildsNewIdGivesTheChildsGender) {
+  MakeAdapter(
+      {{"certificate_number", "SoGiayKhaiSinh"}, {"citizen_id", "SoDinhDanh"}},
+      {{"citizen_id", {"child_birth_date", "child_gender"}}});
+  const std::string boy =
+      R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033226000123"}})";
+  const std::string girl =
+      R"({"error_code": "0", "data": {"SoGiayKhaiSinh": "KS-1", "SoDinhDanh": "033326000124"}})";
+  absl::StatusOr<StepOutcome> taken = Answer(boy);
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(taken->kind, StepOutcome::Kind::kDone);
+  ExpectUnusable(Answer(girl), "gender/century digit is a woman's, not a man's",
+                 "033326");
+  child_gender_ = "female";
+  taken = Answer(girl);
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(taken->kind, StepOutcome::Kind::kDone);
+  EXPECT_EQ(taken->outputs["citizen_id"], "033326000124");
+  ExpectUnusable(Answer(boy), "gender/century digit is a man's, not a woman's",
+                 "033226");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -153,6 +154,28 @@ constexpr DateCase kDateCases[] = {
     {2026, 0, 0, "in the future"},
     {9999, 12, 31, "in the future"},
 };
+
+// The gender/century digit: 0 and 2 (men born in the 1900s, 2000s), 1 and
+// 3 (women); only a 12-digit ID has one, and no reason echoes the ID.
+TEST(CheckIdGenderTest, OddDigitsAreWomensEvenOnesMens) {
+  EXPECT_THAT(CheckIdGender("001085004321", false), IsOk());
+  EXPECT_THAT(CheckIdGender("001185004321", true), IsOk());
+  EXPECT_THAT(CheckIdGender("033226000123", false), IsOk());
+  EXPECT_THAT(CheckIdGender("033326000124", true), IsOk());
+  EXPECT_THAT(CheckIdGender("033326000124", false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is a woman's, not a man's")));
+  EXPECT_THAT(CheckIdGender("001085004321", true),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("is a man's, not a woman's"),
+                             Not(HasSubstr("004321")))));
+  for (const char* id : {"", "001085004", "00108500432X", "0010850043210"}) {
+    EXPECT_THAT(CheckIdGender(id, false),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("must have 12 digits")))
+        << id;
+  }
+}
 
 TEST(ValidateDateTest, Table) {
   for (const DateCase& c : kDateCases) {
