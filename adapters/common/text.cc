@@ -102,7 +102,7 @@ std::string ReplaceControlCharacters(absl::string_view utf8) {
     U8_NEXT(bytes, i, length, c);
     if (c < 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD
-    } else if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+    } else if (validation::IsControlCharacter(static_cast<uint32_t>(c))) {
       out.push_back(' ');
     } else {
       out.append(utf8.data() + start, i - start);

@@ -43,13 +43,14 @@ struct NameParts {
 // single word is the given name; an empty or blank name gives empty parts.
 NameParts SplitVietnameseName(absl::string_view full);
 
-// Returns `utf8` with each control character (C0 U+0000..U+001F, DEL U+007F
-// and C1 U+0080..U+009F, the last written C2 80..C2 9F) made a space and each
-// ill-formed UTF-8 sequence made U+FFFD; every other character, Vietnamese
-// letters included, is kept as it is. For another system's free text (an
-// error message) on its way to an operator: an escape sequence in it (ESC, or
-// C1's CSI and OSC) could otherwise clear the terminal, move the cursor or
-// write the clipboard, and ill-formed UTF-8 cannot go into a proto string.
+// Returns `utf8` with each control character (validation::
+// IsControlCharacter: C0, DEL, C1 and the bidirectional overrides and
+// isolates) made a space and each ill-formed UTF-8 sequence made U+FFFD; every
+// other character, Vietnamese letters included, is kept as it is. For another
+// system's free text (an error message) on its way to an operator: an escape
+// sequence in it (ESC, or C1's CSI and OSC) could otherwise clear the terminal,
+// move the cursor or write the clipboard, and ill-formed UTF-8 cannot go into a
+// proto string.
 std::string ReplaceControlCharacters(absl::string_view utf8);
 
 }  // namespace lienthong::adapters

@@ -48,27 +48,6 @@ absl::StatusOr<std::string> ToNfc(absl::string_view utf8) {
   return out;
 }
 
-// Returns the first C0 or C1 control character (line feed and tab allowed
-// when `multiline`) and its position in characters from 1, if any.
-// REQUIRES: `utf8` is valid UTF-8.
-std::optional<std::pair<UChar32, int>> FindControl(absl::string_view utf8,
-                                                   bool multiline) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
-  const int32_t length = static_cast<int32_t>(utf8.size());
-  int32_t i = 0;
-  int position = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    ++position;
-    if (multiline && (c == '\n' || c == '\t')) continue;
-    if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
-      return std::make_pair(c, position);
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 size_t FindInvalidUtf8(absl::string_view s) {
@@ -127,10 +106,11 @@ std::optional<std::string> CleanText(absl::string_view raw,
     return std::nullopt;
   }
   text = std::string(absl::StripAsciiWhitespace(*nfc));
-  if (auto control = FindControl(text, spec.multiline)) {
-    errors.push_back(absl::StrFormat(
-        "%s: control character U+%04X at character %d", label,
-        static_cast<uint32_t>(control->first), control->second));
+  if (auto control = validation::FindControlCharacter(
+          text, spec.multiline ? "\t\n" : "")) {
+    errors.push_back(
+        absl::StrFormat("%s: control character U+%04X at character %d", label,
+                        control->code_point, control->position));
     return std::nullopt;
   }
   if (const int length = CodePointCount(text); length > spec.max_length) {

@@ -1,6 +1,7 @@
 #include "gateway/cli/output.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "gateway/validation/text.h"
 #include "google/protobuf/util/json_util.h"
+#include "unicode/utf8.h"
 
 namespace lienthong::cli {
 
@@ -95,33 +97,25 @@ std::string Plural(int64_t n, absl::string_view one, absl::string_view many) {
 
 std::string OneLine(absl::string_view text) {
   constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-  auto byte = [&](size_t i) {
-    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
-  };
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t length = static_cast<int32_t>(text.size());
   std::string line;
   line.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = byte(i);
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
     if (c == '\n' || c == '\r' || c == '\t') {
       line += ' ';
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {  // other C0 controls (ESC) and DEL
+    } else if (c >= 0 &&
+               validation::IsControlCharacter(static_cast<uint32_t>(c))) {
+      // ESC, C1's CSI and OSC, bidirectional overrides and isolates: what a
+      // terminal would act on, or what reorders what the operator reads.
       line.append(kReplacement.data(), kReplacement.size());
-      ++i;
-    } else if (c == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) {
-      line.append(kReplacement.data(), kReplacement.size());  // C1 controls
-      i += 2;
-    } else if (c == 0xE2 && ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA &&
-                              byte(i + 2) <= 0xAE) ||
-                             (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 &&
-                              byte(i + 2) <= 0xA9))) {
-      // Bidirectional embeddings, overrides and isolates (U+202A..U+202E,
-      // U+2066..U+2069): they reorder what the operator reads.
-      line.append(kReplacement.data(), kReplacement.size());
-      i += 3;
     } else {
-      line += static_cast<char>(c);
-      ++i;
+      // Ill-formed bytes pass as they are.
+      line.append(text.data() + start, static_cast<size_t>(i - start));
     }
   }
   return line;

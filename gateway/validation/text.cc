@@ -58,6 +58,30 @@ size_t CountCodePoints(absl::string_view text) {
   return count;
 }
 
+bool IsControlCharacter(uint32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+std::optional<ControlCharacter> FindControlCharacter(
+    absl::string_view utf8, absl::string_view allowed) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
+  const int32_t length = static_cast<int32_t>(utf8.size());
+  int32_t i = 0;
+  int position = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    ++position;
+    if (c < 0 || !IsControlCharacter(static_cast<uint32_t>(c))) continue;
+    if (c < 0x80 && allowed.find(static_cast<char>(c)) != allowed.npos) {
+      continue;
+    }
+    return ControlCharacter{static_cast<uint32_t>(c), position};
+  }
+  return std::nullopt;
+}
+
 absl::Status ValidateText(absl::string_view text, size_t max_bytes,
                           bool multiline) {
   if (text.size() > max_bytes) {
@@ -67,10 +91,7 @@ absl::Status ValidateText(absl::string_view text, size_t max_bytes,
   if (FindInvalidUtf8(text) != text.size()) {
     return absl::InvalidArgumentError("not valid UTF-8");
   }
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7f) continue;
-    if (multiline && (c == '\t' || c == '\n' || c == '\r')) continue;
+  if (FindControlCharacter(text, multiline ? "\t\n\r" : "").has_value()) {
     return absl::InvalidArgumentError("contains control characters");
   }
   return absl::OkStatus();

@@ -9,6 +9,8 @@
 #define LIENTHONG_GATEWAY_VALIDATION_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -25,10 +27,28 @@ size_t FindInvalidUtf8(absl::string_view text);
 // reader sees, for limits and table columns.
 size_t CountCodePoints(absl::string_view text);
 
+// True for the characters no text the gateway takes or shows may hold: C0
+// controls U+0000..U+001F, DEL U+007F, C1 controls U+0080..U+009F (ESC and
+// CSI start terminal escape sequences), and the bidirectional embeddings,
+// overrides and isolates U+202A..U+202E and U+2066..U+2069, which make text
+// read other than it is stored. The one home of this rule.
+bool IsControlCharacter(uint32_t c);
+
+// The first control character (IsControlCharacter) in `utf8`, other than
+// the ASCII ones in `allowed` (e.g. "\t\n"): its code point and its place
+// in code points, from 1. Ill-formed sequences are skipped over (check
+// them with FindInvalidUtf8).
+struct ControlCharacter {
+  uint32_t code_point;
+  int position;
+};
+std::optional<ControlCharacter> FindControlCharacter(
+    absl::string_view utf8, absl::string_view allowed = "");
+
 // Returns OK when `text` is well-formed UTF-8, at most `max_bytes` long and
-// free of control characters (C0 and DEL; with `multiline`, tab, line feed
-// and carriage return are allowed). INVALID_ARGUMENT otherwise: "longer
-// than N bytes", "not valid UTF-8", "contains control characters".
+// free of control characters (IsControlCharacter; with `multiline`, tab,
+// line feed and carriage return are allowed). INVALID_ARGUMENT otherwise:
+// "longer than N bytes", "not valid UTF-8", "contains control characters".
 absl::Status ValidateText(absl::string_view text, size_t max_bytes,
                           bool multiline = false);
 

@@ -53,6 +53,27 @@ TEST(ValidateTextTest, Table) {
       {std::string("nul\0x", 5), 20, true, "control characters"},
       {"esc\x1b[0m", 20, true, "control characters"},
       {"del\x7f", 20, true, "control characters"},
+      // C1: CSI (U+009B) starts a terminal escape as ESC [ does.
+      {"KS\xc2\x9b"
+       "31m",
+       20, true, "control characters"},
+      {"NEL\xc2\x85", 20, true, "control characters"},
+      // Bidirectional overrides and isolates make text read reversed.
+      {"KS-\xe2\x80\xae"
+       "321",
+       20, false, "control characters"},
+      {"a\xe2\x80\xaa"
+       "b",
+       20, true, "control characters"},
+      {"a\xe2\x81\xa6"
+       "b",
+       20, true, "control characters"},
+      {"a\xe2\x81\xa9"
+       "b",
+       20, true, "control characters"},
+      // Their neighbours are text: U+00A0, U+2029, U+202F, U+2065, U+206A.
+      {"\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", 20, false,
+       nullptr},
   };
   for (const Case& c : kCases) {
     absl::Status s = ValidateText(c.text, c.max, c.multiline);
@@ -65,6 +86,24 @@ TEST(ValidateTextTest, Table) {
       EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr(c.text)));
     }
   }
+}
+
+TEST(FindControlCharacterTest, GivesTheCodePointAndItsPlaceInCharacters) {
+  EXPECT_FALSE(FindControlCharacter("Tên mới").has_value());
+  auto found = FindControlCharacter("Tên\xe2\x80\xaemới");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->code_point, 0x202Eu);
+  EXPECT_EQ(found->position, 4);
+  found = FindControlCharacter("T\xc2\x85n");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->code_point, 0x85u);
+  EXPECT_EQ(found->position, 2);
+  // Allowed ASCII controls are passed over, others still found.
+  EXPECT_FALSE(FindControlCharacter("a\tb\nc", "\t\n").has_value());
+  found = FindControlCharacter("a\tb\rc", "\t\n");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->code_point, 0x0Du);
+  EXPECT_EQ(found->position, 4);
 }
 
 TEST(ValidatePersonNameTest, Table) {
