@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 
 namespace lienthong::log {
@@ -54,6 +55,14 @@ inline void Warning(absl::string_view message,
 inline void Error(absl::string_view message,
                   std::initializer_list<Field> fields = {}) {
   Write(Level::kError, message, fields);
+}
+
+// Whether a message repeated while a fault lasts is due again: `every` has
+// passed since it was last written at `last`, or the clock stepped back
+// past `last` (NTP, a restored snapshot), where a plain `now - last` would
+// keep it silent until the clock came round again.
+inline bool Due(absl::Time last, absl::Time now, absl::Duration every) {
+  return now < last || now - last >= every;
 }
 
 // Returns `text` escaped as the inside of a JSON string: quotes,

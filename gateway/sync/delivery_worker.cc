@@ -268,8 +268,9 @@ bool DeliveryWorker::ClaimAndSend(bool stopping, bool* refused) {
   absl::StatusOr<std::vector<OutboxItem>> claimed =
       outbox_->FinishAndClaim(unrecorded_, static_cast<int>(admissions.size()));
   if (!claimed.ok()) {
-    if (absl::Now() - store_error_logged_ > absl::Minutes(1)) {
-      store_error_logged_ = absl::Now();
+    if (const absl::Time now = absl::Now();
+        log::Due(store_error_logged_, now, absl::Minutes(1))) {
+      store_error_logged_ = now;
       log::Error("portal sync: the outbox cannot be written; retrying",
                  {{"reason", claimed.status().message()}});
     }
@@ -296,7 +297,7 @@ absl::Time DeliveryWorker::Prune(absl::Time real_now) {
       options_.clock->Now() - options_.delivered_retention,
       options_.prune_batch);
   if (!step.ok()) {
-    if (real_now - prune_error_logged_ > absl::Minutes(10)) {
+    if (log::Due(prune_error_logged_, real_now, absl::Minutes(10))) {
       prune_error_logged_ = real_now;
       log::Error("portal sync: cannot prune delivered items; trying later",
                  {{"reason", step.status().message()}});

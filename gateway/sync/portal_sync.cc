@@ -320,7 +320,8 @@ void PortalSync::CatalogueCheckSkipped() {
   if (metrics_ != nullptr) metrics_->CatalogueCheckSkipped();
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   int64_t last = last_skip_warning_s_.load(std::memory_order_relaxed);
-  if (now - last >= 60 &&
+  if (log::Due(absl::FromUnixSeconds(last), absl::FromUnixSeconds(now),
+               absl::Seconds(60)) &&
       last_skip_warning_s_.compare_exchange_strong(last, now)) {
     log::Warning("portal sync: procedure codes go unchecked: the national "
                  "procedure database has not been read yet (lienthong "

@@ -360,5 +360,17 @@ TEST(AccessFileTest, CheckOpenableCreatesNothingAndNamesWhatIsWrong) {
   EXPECT_FALSE(AccessFile::Open(dir.File("missing/access.log")).ok());
 }
 
+// A repeated message is due every `every`, and at once after the clock
+// stepped back: an hour back must not silence it for an hour.
+TEST(DueTest, EveryIntervalAndAfterTheClockSteppedBack) {
+  const absl::Time last = absl::FromUnixSeconds(1'780'000'000);
+  EXPECT_TRUE(Due(absl::InfinitePast(), last, absl::Minutes(1)));
+  EXPECT_FALSE(Due(last, last, absl::Minutes(1)));
+  EXPECT_FALSE(Due(last, last + absl::Seconds(59), absl::Minutes(1)));
+  EXPECT_TRUE(Due(last, last + absl::Minutes(1), absl::Minutes(1)));
+  EXPECT_TRUE(Due(last, last - absl::Seconds(1), absl::Minutes(1)));
+  EXPECT_TRUE(Due(last, last - absl::Hours(1), absl::Minutes(1)));
+}
+
 }  // namespace
 }  // namespace lienthong::log
