@@ -54,7 +54,10 @@ X509Ptr ParseFirstCertificate(absl::string_view pem) {
 std::vector<X509Ptr> ParseCertificates(absl::string_view pem) {
   std::vector<X509Ptr> certs;
   auto bio = MemoryBio(pem);
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+  // The _AUX reader takes "TRUSTED CERTIFICATE" blocks (openssl x509
+  // -trustout) besides plain ones, as gRPC's reading of a CA file does.
+  while (X509* cert =
+             PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr)) {
     certs.emplace_back(cert);
   }
   // The loop ends on "no start line": not an error for the caller.

@@ -44,7 +44,8 @@ std::unique_ptr<BIO, BioDeleter> MemoryBio(absl::string_view pem);
 // Returns the first certificate in `pem`, or null. Thread-safe.
 X509Ptr ParseFirstCertificate(absl::string_view pem);
 
-// Returns every certificate in `pem` in order (empty when there is none).
+// Returns every certificate in `pem` in order, "TRUSTED CERTIFICATE" blocks
+// included (empty when there is none).
 // Thread-safe.
 std::vector<X509Ptr> ParseCertificates(absl::string_view pem);
 

@@ -4,6 +4,7 @@
 // bounded in number, and end with the certificate's validity.
 #include "gateway/tls/client_ca.h"
 
+#include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -361,6 +362,29 @@ TEST_F(ClientCaTest, VerifiesAtTheTimeItIsGiven) {
   EXPECT_NEAR(absl::ToDoubleHours(until - now), 2.0, 0.1);
   EXPECT_FALSE((*set)->Verifies(leaf.get(), none, now + absl::Hours(3)));
   EXPECT_FALSE((*set)->Verifies(leaf.get(), none, now - absl::Hours(2)));
+}
+
+// A CA written as OpenSSL's "TRUSTED CERTIFICATE" (openssl x509
+// -trustout) is a CA as gRPC's handshake reads the file: the recheck must
+// not refuse the clients gRPC let in.
+TEST_F(ClientCaTest, ATrustedCertificateBlockIsACaToo) {
+  X509Ptr b = ParseFirstCertificate(ca_b_.cert_pem);
+  ASSERT_NE(b, nullptr);
+  std::unique_ptr<BIO, BioDeleter> out(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_X509_AUX(out.get(), b.get()), 1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &data);
+  const std::string trusted(data, static_cast<size_t>(size));
+  ASSERT_THAT(trusted, HasSubstr("-----BEGIN TRUSTED CERTIFICATE-----"));
+
+  auto set = ClientCaSet::Parse(ca_a_.cert_pem + trusted);
+  ASSERT_THAT(set, IsOk());
+  EXPECT_EQ((*set)->ca_count(), 2u);
+  X509Ptr leaf = ParseFirstCertificate(ClientOf(ca_b_).cert_pem);
+  ASSERT_NE(leaf, nullptr);
+  EXPECT_TRUE((*set)->Verifies(leaf.get(), {}, absl::Now()));
+  // Alone in the file, it is still a CA.
+  EXPECT_THAT(ClientCaSet::Parse(trusted), IsOk());
 }
 
 }  // namespace
