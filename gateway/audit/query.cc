@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -16,8 +17,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/audit/file_util.h"
 #include "gateway/audit/journal.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/storage/database.h"
 #include "gateway/validation/codes.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -270,41 +273,58 @@ absl::Status ExportToFile(const std::string& journal_dir, absl::Time since,
   struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
   };
-  // Owner-only, whatever the umask, and also when replacing an older export
-  // that was not: the records name callers and purposes. Never through a
-  // symbolic link, which would truncate and take over the file it names.
-  const int fd =
-      ::open(path.c_str(),
-             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 && errno == ELOOP) {
+  // Never through a symbolic link, which would have the export take over the
+  // file it names.
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " is a symbolic link; give the file itself"));
   }
+  // Written beside the file and renamed over it once whole and synced: an
+  // export that fails (a damaged journal, a full disk) leaves no shorter
+  // file that reads as a complete export, and the one it would have
+  // replaced as it was. Owner-only, whatever the umask: the records name
+  // callers and purposes.
+  const std::string partial = path + ".partial";
+  const int fd =
+      ::open(partial.c_str(),
+             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 || ::fchmod(fd, 0600) != 0) {
     if (fd >= 0) ::close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot create ", path));
+    return absl::UnavailableError(absl::StrCat("cannot create ", partial));
   }
   std::unique_ptr<FILE, FileCloser> file(::fdopen(fd, "wb"));
   if (file == nullptr) {
     ::close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot create ", path));
+    ::unlink(partial.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot create ", partial));
   }
   const absl::Status unwritable =
-      absl::UnavailableError(absl::StrCat("cannot write ", path));
-  LIENTHONG_RETURN_IF_ERROR(
-      Export(journal_dir, since, [&](absl::string_view line) -> absl::Status {
+      absl::UnavailableError(absl::StrCat("cannot write ", partial));
+  absl::Status written = Export(
+      journal_dir, since,
+      [&](absl::string_view line) -> absl::Status {
         if (std::fwrite(line.data(), 1, line.size(), file.get()) !=
             line.size()) {
           return unwritable;
         }
         return absl::OkStatus();
       },
-      progress));
-  if (std::fflush(file.get()) != 0 || ::fsync(fileno(file.get())) != 0 ||
-      std::fclose(file.release()) != 0) {
-    return unwritable;
+      progress);
+  if (written.ok() &&
+      (std::fflush(file.get()) != 0 || ::fsync(fileno(file.get())) != 0)) {
+    written = unwritable;
   }
-  return absl::OkStatus();
+  if (std::fclose(file.release()) != 0 && written.ok()) written = unwritable;
+  if (written.ok() && ::rename(partial.c_str(), path.c_str()) != 0) {
+    written = absl::UnavailableError(absl::StrCat(
+        "cannot rename ", partial, " to ", path, ": ", std::strerror(errno)));
+  }
+  if (!written.ok()) {
+    ::unlink(partial.c_str());
+    return written;
+  }
+  return SyncPath(storage::FolderOf(path), "audit export");
 }
 
 }  // namespace lienthong::audit

@@ -450,7 +450,8 @@ void AddExportCommand(CLI::App& audit, CommandContext& context) {
       ->type_name("DIR")
       ->required();
   exporter
-      ->add_option("--out", *out_file, "File to write (replaced if present)")
+      ->add_option("--out", *out_file,
+                   "File to write (replaced once the export is whole)")
       ->type_name("FILE")
       ->required();
   exporter->footer(HelpFooter(kExportExamples, kExportNotes));

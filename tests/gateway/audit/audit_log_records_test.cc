@@ -155,6 +155,31 @@ TEST(AuditLogTest, AnExportRefusesASymbolicLink) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+// An export replaces its file only once whole: one that fails leaves the
+// file it would have replaced as it was, and no shorter file beside it.
+TEST(AuditLogTest, AFailedExportLeavesTheOldFileAsItWas) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  auto log = OpenLog(options);
+  ASSERT_THAT(AppendMany(*log, 0, 10), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  const std::string path = dir.File("export.jsonl");
+  { std::ofstream(path) << "last month's export\n"; }
+  EXPECT_FALSE(
+      ExportToFile(dir.File("no-journal"), absl::InfinitePast(), path).ok());
+  EXPECT_EQ(ReadAll(path), "last month's export\n");
+  EXPECT_NE(::access((path + ".partial").c_str(), F_OK), 0);
+  // A good one replaces it, owner-only.
+  ASSERT_THAT(ExportToFile(options.journal_dir, absl::InfinitePast(), path),
+              IsOk());
+  EXPECT_THAT(ReadAll(path), HasSubstr("\"kind\""));
+  EXPECT_EQ(ReadAll(path).find("last month"), std::string::npos);
+  EXPECT_NE(::access((path + ".partial").c_str(), F_OK), 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 TEST(AuditLogTest, NoPlaintextCitizenIdInTheJournalIndexOrExport) {
   ScratchDir dir;
   AuditLog::Options options = TestOptions(dir);
