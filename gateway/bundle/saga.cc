@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "gateway/bundle/proto_time.h"
 #include "gateway/status/bounded_text.h"
+#include "gateway/validation/citizen_id.h"
 #include "lienthong/v1/portal.pb.h"
 
 namespace lienthong::bundle {
@@ -18,6 +19,14 @@ using lienthong::v1::DossierStatus;
 
 // Longest refusal reason carried in a portal note, bytes.
 constexpr size_t kMaxNoteReasonBytes = 300;
+
+// A reason (an agency's refusal, an officer's stop) as a portal note carries
+// it: citizen IDs in it masked (the bundle keeps it whole for officers), cut
+// to kMaxNoteReasonBytes.
+std::string NoteReason(absl::string_view reason) {
+  return CutWithEllipsis(validation::MaskCitizenIdsInText(reason),
+                         kMaxNoteReasonBytes);
+}
 
 const BundleStepDefinition& Def(const StoredBundle& bundle, int i) {
   return bundle.definition().steps(i);
@@ -98,8 +107,7 @@ void ApplyStop(StoredBundle& bundle, absl::Time now) {
   *bundle.mutable_finished() = ToProtoTime(at);
   AddProgress(
       bundle, lienthong::v1::STOPPED, at, BundleAgency(bundle),
-      absl::StrCat("Dừng liên thông: ",
-                   CutWithEllipsis(bundle.stop_reason(), kMaxNoteReasonBytes)));
+      absl::StrCat("Dừng liên thông: ", NoteReason(bundle.stop_reason())));
 }
 
 // The one rule by which a bundle ends, after an agency's answer or an
@@ -344,11 +352,10 @@ bool RecordAnswer(StoredBundle& bundle, int i, int generation,
          StopRequested(bundle))
             ? lienthong::v1::PROCESSING
             : lienthong::v1::MORE_DOCUMENTS_NEEDED;
-    AddProgress(bundle, status, at, agency,
-                absl::StrCat(title, ": bị từ chối: ",
-                             CutWithEllipsis(answer.reason,
-                                             kMaxNoteReasonBytes)),
-                step.name());
+    AddProgress(
+        bundle, status, at, agency,
+        absl::StrCat(title, ": bị từ chối: ", NoteReason(answer.reason)),
+        step.name());
   } else {
     step.set_state(lienthong::v1::STEP_DONE);
     step.mutable_outputs()->clear();

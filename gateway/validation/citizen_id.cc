@@ -119,6 +119,30 @@ std::string MaskCitizenId(absl::string_view id) {
   return absl::StrCat(prefix, "*******", id.substr(id.size() - 2));
 }
 
+std::string MaskCitizenIdsInText(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    const size_t start = i;
+    while (i < text.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    const absl::string_view run = text.substr(start, i - start);
+    if (run.size() == 9 || run.size() == 12) {
+      out += MaskCitizenId(run);
+    } else {
+      out.append(run.data(), run.size());
+    }
+  }
+  return out;
+}
+
 absl::Status CheckIdGender(absl::string_view id, bool female) {
   if (id.size() != 12 || !AllDigits(id)) {
     return absl::InvalidArgumentError(

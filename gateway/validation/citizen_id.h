@@ -54,6 +54,12 @@ absl::Status ValidateDate(const google::type::Date& date, absl::Time now,
 // ("*******45"); anything else is "***", so malformed input is never echoed.
 std::string MaskCitizenId(absl::string_view id);
 
+// Returns `text` with every run of exactly 9 or 12 ASCII digits (an ID's
+// length, not part of a longer number) masked as MaskCitizenId masks it:
+// for free text (an agency's refusal, an officer's reason) on its way to
+// another system.
+std::string MaskCitizenIdsInText(absl::string_view text);
+
 // Returns true when `id` is exactly 9 ASCII digits (an old ID card number).
 bool IsOldIdCard(absl::string_view id);
 

@@ -183,6 +183,29 @@ TEST(SagaStopTest, ARefusalAfterAStopRequestIsRecordedAndStopsTheBundle) {
   ExpectInTimeOrder(bundle);
 }
 
+// The portal's note carries a refusal or a stop with citizen IDs masked;
+// the bundle keeps the agency's words whole for the officer.
+TEST(SagaStopTest, PortalNotesMaskTheCitizenIdsInAReason) {
+  absl::Time now = absl::Now();
+  StoredBundle bundle = BirthAtCivilStatus(now);
+  const int updates = bundle.progress_size();
+  const std::string refusal =
+      "Số định danh 033190012345 của mẹ không khớp (CMND 123456789)";
+  ASSERT_TRUE(RecordAnswer(bundle, kCivilStatus, 0, Refused(refusal),
+                           now + absl::Seconds(1)));
+  EXPECT_EQ(bundle.steps(kCivilStatus).refusal_reason(), refusal);
+  ASSERT_EQ(bundle.progress_size(), updates + 1);
+  EXPECT_EQ(bundle.progress(updates).note(),
+            "Đăng ký khai sinh: bị từ chối: Số định danh 033*******45 của mẹ "
+            "không khớp (CMND *******89)");
+
+  ASSERT_THAT(
+      StopBundle(bundle, "Mẹ (033190012345) rút hồ sơ", now + absl::Seconds(2)),
+      IsOk());
+  EXPECT_EQ(bundle.progress(bundle.progress_size() - 1).note(),
+            "Dừng liên thông: Mẹ (033*******45) rút hồ sơ");
+}
+
 TEST(SagaStopTest, NoStepIsSentAgainWhileAStopWaits) {
   absl::Time now = absl::Now();
   StoredBundle bundle = DeathAfterCivilStatus(now);

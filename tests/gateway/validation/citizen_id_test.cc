@@ -157,6 +157,19 @@ constexpr DateCase kDateCases[] = {
 
 // The gender/century digit: 0 and 2 (men born in the 1900s, 2000s), 1 and
 // 3 (women); only a 12-digit ID has one, and no reason echoes the ID.
+// Runs of exactly 9 or 12 digits are IDs; longer or shorter numbers, and
+// digits within codes, are left as they are.
+TEST(MaskCitizenIdsInTextTest, MasksRunsOfAnIdsLengthOnly) {
+  EXPECT_EQ(MaskCitizenIdsInText("mẹ 033190012345, cha 123456789."),
+            "mẹ 033*******45, cha *******89.");
+  EXPECT_EQ(MaskCitizenIdsInText("033190012345"), "033*******45");
+  for (const char* kept :
+       {"", "không khớp", "KS.033.2026.000123", "000.00.31.H31-260105-00001",
+        "0912345678", "0331900123456", "12345678"}) {
+    EXPECT_EQ(MaskCitizenIdsInText(kept), kept);
+  }
+}
+
 TEST(CheckIdGenderTest, OddDigitsAreWomensEvenOnesMens) {
   EXPECT_THAT(CheckIdGender("001085004321", false), IsOk());
   EXPECT_THAT(CheckIdGender("001185004321", true), IsOk());
