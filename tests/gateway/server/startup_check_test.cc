@@ -487,7 +487,7 @@ TEST_F(StartupCheckTest, AJournalAndAnchorsInFoldersStillToBeMadeStart) {
               IsOk())
       << ::lienthong::testing::ReadFileOrEmpty(var_ + "/gateway.err");
   gateway->Stop(SIGTERM);
-  struct stat st;
+  struct stat st {};
   EXPECT_EQ(::stat((var_ + "/etc/var/deep/journal").c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_EQ(::access((var_ + "/etc/anchors/a/anchors.jsonl").c_str(), F_OK), 0);
