@@ -95,10 +95,31 @@ std::string WhyNotWritable(const std::string& path, int error) {
   return why;
 }
 
-absl::Status NotWritable(const std::string& path, const OpenOptions& options,
+absl::Status NotWritable(const std::string& path, absl::string_view label,
                          absl::string_view reason) {
-  return absl::UnavailableError(absl::StrCat(
-      options.label, ": '", path, "' is not writable (", reason, ")"));
+  return absl::UnavailableError(
+      absl::StrCat(label, ": '", path, "' is not writable (", reason, ")"));
+}
+
+// Checks that the missing `path` can be made in `folder`, or (with
+// `folders_too`) below the nearest existing folder above it, where
+// MakeFolders would start.
+absl::Status CheckCanMakeIn(const std::string& path, std::string folder,
+                            bool folders_too, absl::string_view label) {
+  while (folders_too && ::access(folder.c_str(), F_OK) != 0 &&
+         FolderOf(folder) != folder) {
+    folder = FolderOf(folder);
+  }
+  if (!IsFolder(folder)) {
+    return absl::UnavailableError(absl::StrCat(
+        label, ": cannot create '", path, "': '", folder, "' is not a folder"));
+  }
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat(label, ": cannot create '", path,
+                                               "': the folder '", folder,
+                                               "' is not writable"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -127,13 +148,13 @@ absl::Status CheckOpenable(const std::string& path,
     // open below would not notice, so write access is checked here.
     if (!options.read_only) {
       if (::access(path.c_str(), R_OK | W_OK) != 0) {
-        return NotWritable(path, options, WhyNotWritable(path, errno));
+        return NotWritable(path, options.label, WhyNotWritable(path, errno));
       }
       // SQLite makes the -wal and -shm (or -journal) files beside it.
       const std::string folder = FolderOf(path);
       if (::access(folder.c_str(), W_OK | X_OK) != 0) {
         return NotWritable(
-            path, options,
+            path, options.label,
             absl::StrCat("its folder '", folder,
                          "' is not writable: ", std::strerror(errno),
                          "; SQLite makes the -wal and "
@@ -148,24 +169,8 @@ absl::Status CheckOpenable(const std::string& path,
     return absl::NotFoundError(
         absl::StrCat(options.label, ": '", path, "' does not exist"));
   }
-  std::string folder = FolderOf(path);
-  if (options.create_folders) {
-    // Up to the nearest thing that exists: MakeFolders starts there.
-    while (::access(folder.c_str(), F_OK) != 0 && FolderOf(folder) != folder) {
-      folder = FolderOf(folder);
-    }
-  }
-  if (!IsFolder(folder)) {
-    return absl::UnavailableError(absl::StrCat(
-        options.label, ": cannot create '", path, "': '", folder,
-        "' is not a folder"));
-  }
-  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        options.label, ": cannot create '", path, "': the folder '", folder,
-        "' is not writable"));
-  }
-  return absl::OkStatus();
+  return CheckCanMakeIn(path, FolderOf(path), options.create_folders,
+                        options.label);
 }
 
 absl::Status CheckCreatable(const std::string& path, PathKind kind,
@@ -179,27 +184,11 @@ absl::Status CheckCreatable(const std::string& path, PathKind kind,
                        folder ? "not a folder" : "a folder, not a file"));
     }
     if (::access(path.c_str(), folder ? W_OK | X_OK : W_OK) != 0) {
-      return absl::UnavailableError(
-          absl::StrCat(label, ": '", path, "' is not writable (",
-                       WhyNotWritable(path, errno), ")"));
+      return NotWritable(path, label, WhyNotWritable(path, errno));
     }
     return absl::OkStatus();
   }
-  // Up to the nearest thing that exists: MakeFolders starts there.
-  std::string above = FolderOf(path);
-  while (::access(above.c_str(), F_OK) != 0 && FolderOf(above) != above) {
-    above = FolderOf(above);
-  }
-  if (!IsFolder(above)) {
-    return absl::UnavailableError(absl::StrCat(
-        label, ": cannot create '", path, "': '", above, "' is not a folder"));
-  }
-  if (::access(above.c_str(), W_OK | X_OK) != 0) {
-    return absl::UnavailableError(absl::StrCat(label, ": cannot create '", path,
-                                               "': the folder '", above,
-                                               "' is not writable"));
-  }
-  return absl::OkStatus();
+  return CheckCanMakeIn(path, FolderOf(path), /*folders_too=*/true, label);
 }
 
 // ---- Statement --------------------------------------------------------------
@@ -343,7 +332,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   if (!options.read_only && sqlite3_db_readonly(raw, "main") == 1) {
     sqlite3_close(raw);
     return NotWritable(
-        path, options,
+        path, options.label,
         WhyNotWritable(path, ::access(path.c_str(), W_OK) != 0 ? errno : 0));
   }
   std::unique_ptr<Database> db(new Database(path, options, raw));
