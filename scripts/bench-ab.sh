@@ -20,6 +20,8 @@
 # BUILD_DIR (default build) holds the upstream, relay and load generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-gateway.sh
+. scripts/bench-gateway.sh
 build=${BUILD_DIR:-build}
 rounds=5
 duration=4
@@ -91,37 +93,8 @@ for target in "${targets[@]}"; do
         --ca "$certs/ca.pem" > "$tmp/$name/log" 2>&1 & ;;
     *)
       [ -x "$binary" ] || { echo "bench-ab: $binary is not an executable" >&2; exit 2; }
-      cat > "$tmp/$name/gateway.yaml" <<EOF
-node_name: bench-ab-$name
-listener:
-  address: 127.0.0.1:0
-  tls:
-    cert_file: $certs/gateway.pem
-    key_file: $certs/gateway.key
-    client_ca_file: $certs/ca.pem
-adapters:
-  - name: population
-    type: grpc-upstream
-    config:
-      target: 127.0.0.1:$upstream_port
-      ca_file: $certs/ca.pem
-routes:
-  - method: lienthong.v1.PopulationService/LookupCitizen
-    adapter: population
-    timeout_ms: 30000
-clients:
-  - id: spiffe://lienthong.local/dossier-system
-    methods: [lienthong.v1.PopulationService/LookupCitizen]
-    rate_limit: {requests_per_second: 1000000, burst: 1000000}
-    grants:
-      - purposes: ["*"]
-        fields: [name, birth_date]
-admin:
-  address: 127.0.0.1:0
-audit:
-  store_file: $tmp/$name/audit.db
-  $audit
-EOF
+      bench_gateway_yaml "$name" "$(bench_route4 "$upstream_port" "$certs")" \
+        "  $audit" "$tmp/$name" "$certs" > "$tmp/$name/gateway.yaml"
       chmod 600 "$tmp/$name/gateway.yaml"
       "$binary" --config "$tmp/$name/gateway.yaml" > "$tmp/$name/log" 2>&1 & ;;
   esac
@@ -130,24 +103,17 @@ EOF
 done
 
 hz=$(getconf CLK_TCK)
-ticks() {  # PID -> user+system ticks
-  local f
-  f=$(sed 's/.*) //' "/proc/$1/stat")
-  # shellcheck disable=SC2086  # the fields, split at spaces
-  set -- $f
-  echo $((${12} + ${13}))
-}
 warmup=640
 echo "server CPU us/call at 32 in flight (ok/calls), $rounds rounds of ${duration}s"
 for r in $(seq 1 "$rounds"); do
   line="round $r:"
   for name in "${names[@]}"; do
-    t0=$(ticks "${pid[$name]}")
+    t0=$(stat_ticks "/proc/${pid[$name]}/stat")
     out=$("$build/tests/bench/lienthong-loadgen" --server "127.0.0.1:${port[$name]}" \
       --ca "$certs/ca.pem" --cert "$certs/dossier-system.pem" \
       --key "$certs/dossier-system.key" -c 32 --duration "$duration" \
       --warmup $warmup 2>&1 || true)
-    t1=$(ticks "${pid[$name]}")
+    t1=$(stat_ticks "/proc/${pid[$name]}/stat")
     calls=$(grep -oE '(^| )calls=[0-9]+' <<<"$out" | head -1 | cut -d= -f2)
     ok=$(grep -oE '(^| )ok=[0-9]+' <<<"$out" | head -1 | cut -d= -f2)
     cpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="${calls:-0}" -v w=$warmup \

@@ -47,6 +47,8 @@
 # logs, raw results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-gateway.sh
+. scripts/bench-gateway.sh
 root=$PWD
 build=${BUILD_DIR:-build}
 rounds=3
@@ -232,48 +234,15 @@ wait_listen "$haproxy_port" $haproxy_pid "$tmp/haproxy.log"
 start_gateway() {
   local name=$1 adapters=$2 audit_extra=${3:-}
   mkdir -p "$tmp/$name"
-  cat > "$tmp/$name/gateway.yaml" <<EOF
-node_name: bench-$name
-listener:
-  address: 127.0.0.1:0
-  tls:
-    cert_file: $certs/gateway.pem
-    key_file: $certs/gateway.key
-    client_ca_file: $certs/ca.pem
-$adapters
-routes:
-  - method: lienthong.v1.PopulationService/LookupCitizen
-    adapter: population
-    timeout_ms: 30000
-clients:
-  - id: spiffe://lienthong.local/dossier-system
-    methods: [lienthong.v1.PopulationService/LookupCitizen]
-    # One load generator is one client at full speed: the default per-client
-    # limit (1000/s, burst 10000) would refuse most of its calls.
-    rate_limit: {requests_per_second: 1000000, burst: 1000000}
-    grants:
-      - purposes: ["*"]
-        fields: [name, birth_date]
-admin:
-  address: 127.0.0.1:0
-audit:
-  store_file: $tmp/$name/audit.db
-$audit_extra
-logging:
-  level: info
-EOF
+  bench_gateway_yaml "$name" "$adapters" "$audit_extra" "$tmp/$name" "$certs" \
+    > "$tmp/$name/gateway.yaml"
   chmod 600 "$tmp/$name/gateway.yaml"  # the gateway refuses a config others may read
   "$gateway_bin" --config "$tmp/$name/gateway.yaml" > "$tmp/$name/gateway.log" 2>&1 &
   gw_pid=$!; pids+=("$gw_pid")
   gw_port=$(port_of "$(wait_line "$tmp/$name/gateway.log" 'listening on port' $gw_pid)")
 }
 
-route4_adapter="adapters:
-  - name: population
-    type: grpc-upstream
-    config:
-      target: 127.0.0.1:$up_port
-      ca_file: $certs/ca.pem"
+route4_adapter=$(bench_route4 "$up_port" "$certs")
 start_gateway lienthong "$route4_adapter"
 lienthong_pid=$gw_pid; lienthong_port=$gw_port
 
@@ -337,12 +306,6 @@ fi
 clk_tck=$(getconf CLK_TCK)
 # The process and its children (nginx's workers).
 family() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
-stat_ticks() {  # /proc/.../stat FILE -> its user+system ticks
-  local f
-  f=$(sed 's/.*) //' "$1" 2>/dev/null) || return 1
-  set -- $f
-  echo $((${12} + ${13}))  # fields 14 and 15 of stat, after pid and comm
-}
 cpu_ticks() {  # PID -> user+system ticks of the family
   local p t=0 n
   for p in $(family "$1"); do
