@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateway/status/bounded_text.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/person_name.h"
 #include "gateway/validation/text.h"
@@ -107,6 +108,16 @@ std::string ReplaceControlCharacters(absl::string_view utf8) {
     } else {
       out.append(utf8.data() + start, i - start);
     }
+  }
+  return out;
+}
+
+std::string MaskedForLog(absl::string_view text, size_t max_bytes) {
+  // U+FFFD in place of an ill-formed byte can lengthen the text: cut again.
+  std::string out = ReplaceControlCharacters(TruncateUtf8(text, max_bytes));
+  out.resize(TruncateUtf8(out, max_bytes).size());
+  for (char& c : out) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) c = '*';
   }
   return out;
 }

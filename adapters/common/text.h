@@ -1,13 +1,15 @@
 // Text handling shared by the adapters: FoldName (the upper-case,
 // diacritic-free form of a name the national systems compare), NormalizeNfc,
-// SplitVietnameseName (family / middle / given), and
-// ReplaceControlCharacters (another system's free text made safe to show).
+// SplitVietnameseName (family / middle / given), ReplaceControlCharacters
+// (another system's free text made safe to show) and MaskedForLog (made safe
+// to log).
 //
 // All functions are thread-safe and keep no state: they use only ICU's
 // shared, immutable normalizer singletons.
 #ifndef LIENTHONG_ADAPTERS_COMMON_TEXT_H_
 #define LIENTHONG_ADAPTERS_COMMON_TEXT_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -52,6 +54,13 @@ NameParts SplitVietnameseName(absl::string_view full);
 // move the cursor or write the clipboard, and ill-formed UTF-8 cannot go into a
 // proto string.
 std::string ReplaceControlCharacters(absl::string_view utf8);
+
+// Returns another system's free text (an upstream error message) fit for a
+// log field: ReplaceControlCharacters, every ASCII digit made '*' (IDs, phone
+// numbers), at most `max_bytes` bytes cut at a UTF-8 boundary. Names cannot
+// be recognised and are not masked: log such text only where the system's
+// messages are not expected to carry them.
+std::string MaskedForLog(absl::string_view text, size_t max_bytes = 200);
 
 }  // namespace lienthong::adapters
 

@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/common/retriable.h"
+#include "adapters/common/text.h"
 #include "adapters/grpc_upstream/grpc_upstream_config.pb.h"
 #include "gateway/log/log.h"
 #include "gateway/proto_util/unknown_fields.h"
-#include "gateway/status/bounded_text.h"
 #include "gateway/validation/citizen_id.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/client_context.h"

@@ -1,6 +1,5 @@
 #include "gateway/status/bounded_text.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace lienthong {
@@ -60,19 +59,6 @@ std::string CappedList(absl::Span<const std::string> items, size_t shown) {
   }
   if (items.size() > shown) {
     absl::StrAppend(&out, " and ", items.size() - shown, " more");
-  }
-  return out;
-}
-
-std::string MaskedForLog(absl::string_view text, size_t max_bytes) {
-  std::string out(TruncateUtf8(text, max_bytes));
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (absl::ascii_isdigit(u)) {
-      c = '*';
-    } else if (u < 0x20 || u == 0x7F) {
-      c = ' ';
-    }
   }
   return out;
 }

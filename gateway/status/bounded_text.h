@@ -1,7 +1,6 @@
 // Text the gateway sends or logs, kept to a stated size: status messages
-// (at most kMaxStatusMessageBytes on the wire), lists in error messages
-// (the first few items and how many more), and other systems' free text on
-// its way into a log field.
+// (at most kMaxStatusMessageBytes on the wire) and lists in error messages
+// (the first few items and how many more).
 #ifndef LIENTHONG_GATEWAY_STATUS_BOUNDED_TEXT_H_
 #define LIENTHONG_GATEWAY_STATUS_BOUNDED_TEXT_H_
 
@@ -41,13 +40,6 @@ std::string BoundStatusMessage(absl::string_view message,
 // " and N more" ("a, b, c and 7 more"); each item cut to 128 bytes.
 // Thread-safe.
 std::string CappedList(absl::Span<const std::string> items, size_t shown = 5);
-
-// Returns another system's free text (an upstream error message) fit for a
-// log field: every ASCII digit replaced by '*' (IDs, phone numbers), control
-// characters by ' ', at most `max_bytes` bytes cut at a UTF-8 boundary.
-// Names cannot be recognised and are not masked: log such text only where
-// the system's messages are not expected to carry them. Thread-safe.
-std::string MaskedForLog(absl::string_view text, size_t max_bytes = 200);
 
 }  // namespace lienthong
 

@@ -13,9 +13,9 @@
 namespace lienthong::adapters::agency {
 namespace {
 
-// `text` with control characters (C0, DEL and C1) made spaces, cut to
-// kMaxReasonBytes (an ellipsis included) at a UTF-8 boundary: the reason is
-// printed on the operator's terminal.
+// `text` made safe to show (ReplaceControlCharacters), cut to kMaxReasonBytes
+// (an ellipsis included) at a UTF-8 boundary: the reason is printed on the
+// operator's terminal.
 std::string CleanReason(absl::string_view text) {
   return CutWithEllipsis(ReplaceControlCharacters(text), kMaxReasonBytes);
 }

@@ -212,5 +212,20 @@ TEST(ReplaceControlCharactersTest, Table) {
   }
 }
 
+TEST(MaskedForLogTest, MasksDigitsAndControlsAndBounds) {
+  EXPECT_EQ(MaskedForLog("citizen 033085012345 not\tfound\n"),
+            "citizen ************ not found ");
+  // A right-to-left override would show the line reversed in a terminal.
+  EXPECT_EQ(MaskedForLog("id \xe2\x80\xae"
+                         "54321 \xc2\x9b[2J"),
+            "id  *****  [*J");
+  EXPECT_EQ(MaskedForLog(std::string(500, 'a')).size(), 200u);
+  // Ill-formed bytes become U+FFFD (3 bytes each) and still fit.
+  const std::string replaced = MaskedForLog(std::string(500, '\xff'), 200);
+  EXPECT_LE(replaced.size(), 200u);
+  EXPECT_EQ(replaced.size() % 3, 0u);
+  EXPECT_EQ(replaced.substr(0, 3), "\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace lienthong::adapters
