@@ -5,7 +5,8 @@
 # NAME=BINARY, a lienthong-gateway of that binary with bench.sh's lt-noaudit
 # route (grpc-upstream, mutual TLS, policy, auditing off; AUDITED=1 audits
 # instead, answers waiting for durability). NAME=relay and NAME=direct add
-# the bare relay and the upstream itself, for reference. Then, ROUNDS times,
+# the bare relay and the upstream itself, for reference (NAME=relay-cq: the
+# bare relay on gRPC's completion-queue API). Then, ROUNDS times,
 # it runs lienthong-loadgen at 32 calls in flight against each in turn and
 # prints each one's server CPU per call (user+system from /proc/PID/stat,
 # warm-up calls included) and its calls answered OK out of all.
@@ -86,11 +87,12 @@ for target in "${targets[@]}"; do
   case "$binary" in
     direct)
       pid[$name]=$upstream_pid; port[$name]=$upstream_port; continue ;;
-    relay)
+    relay|relay-cq)
+      api=callback; [ "$binary" = relay-cq ] && api=cq
       "$build/tests/bench/lienthong-bench-relay" --listen 127.0.0.1:0 \
         --upstream "127.0.0.1:$upstream_port" --cert "$certs/gateway.pem" \
         --key "$certs/gateway.key" --client-ca "$certs/ca.pem" \
-        --ca "$certs/ca.pem" > "$tmp/$name/log" 2>&1 & ;;
+        --ca "$certs/ca.pem" --api "$api" > "$tmp/$name/log" 2>&1 & ;;
     *)
       [ -x "$binary" ] || { echo "bench-ab: $binary is not an executable" >&2; exit 2; }
       bench_gateway_yaml "$name" "$(bench_route4 "$upstream_port" "$certs")" \

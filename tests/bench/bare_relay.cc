@@ -7,10 +7,17 @@
 // no log, no audit, no retries, one channel. Linked like the gateway
 // (tcmalloc, no Abseil lock-order checks), so that `scripts/bench.sh
 // --breakdown` can set lt-noaudit beside it. Prints "listening on port N".
+//
+// --api cq serves and relays on the completion-queue API instead (both
+// calls of a relay on one queue, one thread per queue), so that
+// scripts/bench-ab.sh can show whether a gateway on that API would be
+// cheaper.
 #include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
@@ -20,6 +27,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/async_unary_call.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/server_callback.h"
 #include "lienthong/v1/population.grpc.pb.h"
@@ -57,6 +65,58 @@ class RelayService final
   std::unique_ptr<lienthong::v1::PopulationService::Stub> stub_;
 };
 
+// The completion-queue API: each call is an object that asks for the next
+// call, calls the upstream on the same queue, answers with its reply, and
+// deletes itself once the answer is sent.
+class QueuedRelay {
+ public:
+  QueuedRelay(lienthong::v1::PopulationService::AsyncService* service,
+              lienthong::v1::PopulationService::Stub* stub,
+              grpc::ServerCompletionQueue* queue)
+      : service_(service), stub_(stub), queue_(queue) {
+    service_->RequestLookupCitizen(&context_, &request_, &writer_, queue_,
+                                   queue_, this);
+  }
+
+  // `ok` is false when the server is shutting down.
+  void Proceed(bool ok) {
+    if (!ok || stage_ == Stage::kAnswered) {
+      delete this;
+      return;
+    }
+    if (stage_ == Stage::kRequested) {
+      new QueuedRelay(service_, stub_, queue_);
+      upstream_.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(30));
+      reader_ = stub_->AsyncLookupCitizen(&upstream_, request_, queue_);
+      stage_ = Stage::kRelaying;
+      reader_->Finish(&response_, &status_, this);
+      return;
+    }
+    stage_ = Stage::kAnswered;
+    if (status_.ok()) {
+      writer_.Finish(response_, status_, this);
+    } else {
+      writer_.FinishWithError(status_, this);
+    }
+  }
+
+ private:
+  enum class Stage { kRequested, kRelaying, kAnswered };
+  lienthong::v1::PopulationService::AsyncService* service_;
+  lienthong::v1::PopulationService::Stub* stub_;
+  grpc::ServerCompletionQueue* queue_;
+  grpc::ServerContext context_;
+  grpc::ClientContext upstream_;
+  lienthong::v1::LookupCitizenRequest request_;
+  lienthong::v1::Citizen response_;
+  grpc::Status status_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<lienthong::v1::Citizen>>
+      reader_;
+  grpc::ServerAsyncResponseWriter<lienthong::v1::Citizen> writer_{&context_};
+  Stage stage_ = Stage::kRequested;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,6 +124,8 @@ int main(int argc, char** argv) {
       "lienthong-bench-relay: a bare gRPC C++ relay of LookupCitizen, "
       "for benchmarks"};
   std::string listen = "127.0.0.1:0", upstream, cert, key, client_ca, ca;
+  std::string api = "callback";
+  int queues = 2;
   app.add_option("--listen", listen,
                  "host:port to listen on (port 0: any free)");
   app.add_option("--upstream", upstream, "host:port of the upstream (TLS)")
@@ -75,6 +137,11 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--ca", ca, "CA the upstream's certificate must chain to")
       ->required();
+  app.add_option("--api", api, "gRPC C++ API: callback or cq")
+      ->check(CLI::IsMember({"callback", "cq"}));
+  app.add_option("--queues", queues,
+                 "with --api cq: completion queues, one thread each")
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
@@ -95,21 +162,48 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetInt("grpc.use_local_subchannel_pool", 1);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  RelayService service(grpc::CreateCustomChannel(
-      upstream, grpc::SslCredentials(client_ssl), args));
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      upstream, grpc::SslCredentials(client_ssl), args);
+  RelayService service(channel);
+  lienthong::v1::PopulationService::AsyncService queued_service;
+  std::unique_ptr<lienthong::v1::PopulationService::Stub> queued_stub =
+      lienthong::v1::PopulationService::NewStub(channel);
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> completion_queues;
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::SslServerCredentials(server_ssl),
                            &port);
-  builder.RegisterService(&service);
+  if (api == "cq") {
+    builder.RegisterService(&queued_service);
+    for (int i = 0; i < queues; ++i) {
+      completion_queues.push_back(builder.AddCompletionQueue());
+    }
+  } else {
+    builder.RegisterService(&service);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "lienthong-bench-relay: cannot listen on " << listen << "\n";
     return 1;
   }
-  std::cout << "lienthong-bench-relay to " << upstream << " listening on port "
-            << port << std::endl;
+  std::vector<std::thread> pollers;
+  for (const auto& queue : completion_queues) {
+    // Enough outstanding requests that no call waits for one to be posted.
+    for (int i = 0; i < 64; ++i) {
+      new QueuedRelay(&queued_service, queued_stub.get(), queue.get());
+    }
+    pollers.emplace_back([queue = queue.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (queue->Next(&tag, &ok))
+        static_cast<QueuedRelay*>(tag)->Proceed(ok);
+    });
+  }
+  std::cout << "lienthong-bench-relay to " << upstream << " " << api
+            << " listening on port " << port << std::endl;
   server->Wait();
+  for (const auto& queue : completion_queues) queue->Shutdown();
+  for (std::thread& poller : pollers) poller.join();
   return 0;
 }
