@@ -130,7 +130,47 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
   return mask;
 }
 
-std::string JsonParseReason(absl::string_view protobuf_message) {
+namespace {
+
+// Where protobuf's JSON parser stopped, as "line L, column C: " (columns in
+// characters, from 1), or "" when it cannot be told. A syntax error's
+// message ends in the file's text around that place (at most 20 bytes each
+// side, line breaks included) and a line of spaces ending in '^' under it;
+// that text is looked up in `json`, and must occur there once.
+std::string JsonErrorPlace(absl::string_view message, absl::string_view json) {
+  const size_t first = message.find('\n');
+  const size_t last = message.rfind('\n');
+  if (first == absl::string_view::npos || first == last) return "";
+  const absl::string_view context = message.substr(first + 1, last - first - 1);
+  const absl::string_view marker = message.substr(last + 1);
+  if (context.empty() || marker.empty() || marker.back() != '^' ||
+      marker.find_first_not_of(' ') != marker.size() - 1 ||
+      marker.size() - 1 > context.size()) {
+    return "";
+  }
+  const size_t at = json.find(context);
+  if (at == absl::string_view::npos ||
+      json.find(context, at + 1) != absl::string_view::npos) {
+    return "";
+  }
+  const size_t offset = at + marker.size() - 1;
+  int line = 1;
+  int column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (json[i] == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(json[i]) & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
+  return absl::StrCat("line ", line, ", column ", column, ": ");
+}
+
+}  // namespace
+
+std::string JsonParseReason(absl::string_view protobuf_message,
+                            absl::string_view json) {
   absl::string_view line =
       protobuf_message.substr(0, protobuf_message.find('\n'));
   std::string unquoted;
@@ -161,7 +201,7 @@ std::string JsonParseReason(absl::string_view protobuf_message) {
   // Whatever else protobuf may quote bare: a run of digits as long as a
   // phone number's or an ID's tail is not kept, wherever it stands.
   constexpr size_t kMaskedDigits = 6;
-  std::string reason;
+  std::string reason = JsonErrorPlace(protobuf_message, json);
   for (size_t i = 0; i < unquoted.size();) {
     size_t end = i;
     while (end < unquoted.size() &&

@@ -48,8 +48,12 @@ absl::StatusOr<google::protobuf::FieldMask> ParseFieldMask(
 // type TYPE_STRING"), and lines of the file around a syntax error, where
 // phone numbers and citizens' IDs stand. Keeps the first line with quoted
 // text, the value after "invalid value " and any run of 6 or more digits
-// replaced by "...". Thread-safe.
-std::string JsonParseReason(absl::string_view protobuf_message);
+// replaced by "...". With the file's text `json`, a syntax error is placed
+// ("line 4, column 15: Expected : between key:value pair."), from the
+// context protobuf appends, when that context occurs once in the file.
+// Thread-safe.
+std::string JsonParseReason(absl::string_view protobuf_message,
+                            absl::string_view json = {});
 
 }  // namespace lienthong::cli
 

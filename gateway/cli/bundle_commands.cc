@@ -130,9 +130,9 @@ absl::StatusOr<lienthong::v1::StartBundleRequest> BuildStartBundleRequest(
   if (auto parsed =
           google::protobuf::util::JsonStringToMessage(*text, &request, json);
       !parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--file ", args.file,
-        ": not a StartBundleRequest: ", JsonParseReason(std::string(parsed.message()))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--file ", args.file, ": not a StartBundleRequest: ",
+                     JsonParseReason(std::string(parsed.message()), *text)));
   }
   if (!args.kind.empty()) {
     LIENTHONG_ASSIGN_OR_RETURN(lienthong::v1::BundleKind kind,

@@ -263,7 +263,7 @@ absl::StatusOr<PushDossierStatusRequest> ParsePushFile(absl::string_view json,
       !parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a PushDossierStatusRequest in JSON: ",
-                     JsonParseReason(std::string(parsed.message()))));
+                     JsonParseReason(std::string(parsed.message()), json)));
   }
   if (request.updates_size() == 0) {
     return absl::InvalidArgumentError("the file has no updates");

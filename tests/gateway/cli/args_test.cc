@@ -202,5 +202,26 @@ TEST(JsonParseReasonTest, KeepsNoValueOfTheFile) {
               Not(HasSubstr("145123456")));
 }
 
+// A syntax error's place comes from the file's text protobuf appends, found
+// once in the file; the text itself never reaches the reason.
+TEST(JsonParseReasonTest, PlacesASyntaxError) {
+  const std::string json = "{\n  \"id\": 033085012345,\n  \"x\" 1}";
+  const std::string message =
+      "Expected : between key:value pair.\n085012345,\n  \"x\" 1}\n"
+      "                 ^";
+  EXPECT_EQ(JsonParseReason(message, json),
+            "line 3, column 7: Expected : between key:value pair.");
+  // Without the file, or with context the file holds twice or not at all,
+  // the reason stands alone.
+  EXPECT_EQ(JsonParseReason(message), "Expected : between key:value pair.");
+  EXPECT_EQ(JsonParseReason(message, json + json),
+            "Expected : between key:value pair.");
+  EXPECT_EQ(JsonParseReason(message, "{}"),
+            "Expected : between key:value pair.");
+  // A marker line that is not spaces and a caret is not protobuf's.
+  EXPECT_EQ(JsonParseReason("Bad.\n085012345\n  x^", json), "Bad.");
+  EXPECT_EQ(JsonParseReason("Bad.\n0850\n       ^", json), "Bad.");
+}
+
 }  // namespace
 }  // namespace lienthong::cli

@@ -110,7 +110,7 @@ TEST(BundleCommandsTest, StartRefusesBadInputNamingTheOption) {
       BuildStartBundleRequest(StartArgs(WriteTemp("no_comma.json", no_comma)))
           .status()
           .message(),
-      AllOf(HasSubstr("not a StartBundleRequest"),
+      AllOf(HasSubstr("not a StartBundleRequest: line 4, column 46: "),
             Not(HasSubstr("033190012345"))));
   BundleStartArgs kind = StartArgs(file);
   kind.kind = "marriage";

@@ -1368,6 +1368,14 @@ TEST(ParseTest, ParsePushFile) {
     EXPECT_THAT(std::string(refused.message()),
                 Not(HasSubstr("912345678")));
   }
+  // A syntax error is placed in the file, in characters ("ễ" is one).
+  EXPECT_EQ(ParsePushFile("{\n  \"updates\": [\n    {\"note\": \"Nguyễn\",\n"
+                          "     \"status\" 3}]}",
+                          now)
+                .status()
+                .message(),
+            "not a PushDossierStatusRequest in JSON: line 4, column 15: "
+            "Expected : between key:value pair.");
 }
 
 TEST_F(SyncTlsTest, PushAFileOfUpdatesWithRegistrations) {
