@@ -105,6 +105,8 @@ class VneidOidcAdapter final : public Adapter, public CitizenSignInAdapter {
   void Exchange(std::shared_ptr<SignInCall> call) {
     HttpRequest request = RequestTo(settings_, settings_.token_url);
     request.deadline = call->deadline;
+    // A code is redeemed once: never sent again, even by libcurl.
+    request.send_once = true;
     request.headers = {"Content-Type: application/x-www-form-urlencoded",
                        "Accept: application/json"};
     if (!settings_.credentials_in_body) {

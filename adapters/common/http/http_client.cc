@@ -259,6 +259,10 @@ class CurlHttpClient::Impl {
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    if (r.send_once) {
+      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    }
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
     if (r.method == "POST") {
       curl_easy_setopt(easy, CURLOPT_POST, 1L);

@@ -33,6 +33,12 @@ struct HttpRequest {
   // Optional client certificate for mutual TLS.
   std::string client_cert_file;
   std::string client_key_file;
+  // The request must reach the server at most once (it is not idempotent:
+  // an OAuth authorization code redeemed). libcurl sends a request again,
+  // POST included, on a new connection when a kept-alive one it reused
+  // closes before any answer; so such a request goes on a connection of
+  // its own, closed after it (one more TLS handshake).
+  bool send_once = false;
 };
 
 struct HttpResponse {

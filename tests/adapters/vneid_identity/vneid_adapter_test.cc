@@ -395,12 +395,23 @@ TEST_F(VneidAdapterTest, ATokenEndpointFailureIsNotRetried) {
   EXPECT_FALSE(IsRetriable(r.status()));
   EXPECT_EQ(VneidReceived(), before + 1);  // one exchange, no retry
 
-  sim::Knobs dropping;
-  dropping.drop_rate = 1;
-  ASSERT_THAT(sim_->SetKnobs(sim::System::kVneid, dropping), IsOk());
-  EXPECT_THAT(SignIn(request).status(),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("the authorization code may have been used")));
+  // A connection that closes before the answer, after the realm took the
+  // code or not: the code went out once, on a connection kept alive by the
+  // sign-ins before (libcurl would send it again on a new one).
+  for (const bool taken : {false, true}) {
+    ASSERT_THAT(sim_->SetKnobs(sim::System::kVneid, {}), IsOk());
+    ASSERT_THAT(SignInWith({}).status(), IsOk());  // a connection kept alive
+    sim::Knobs closing;
+    (taken ? closing.lose_answer_rate : closing.drop_rate) = 1;
+    ASSERT_THAT(sim_->SetKnobs(sim::System::kVneid, closing), IsOk());
+    const int64_t sent = VneidReceived();
+    EXPECT_THAT(
+        SignIn(request).status(),
+        StatusIs(absl::StatusCode::kUnavailable,
+                 HasSubstr("the authorization code may have been used")))
+        << (taken ? "answer lost" : "dropped");
+    EXPECT_EQ(VneidReceived(), sent + 1) << (taken ? "answer lost" : "dropped");
+  }
 }
 
 TEST_F(VneidAdapterTest, ASlowRealmMeetsTheDeadline) {
