@@ -8,10 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adapters/common/json_reply.h"
 #include "adapters/common/retriable.h"
 #include "adapters/common/text.h"
 #include "gateway/status/bounded_text.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
@@ -26,13 +26,7 @@ absl::Status Retriable(std::string message, absl::string_view retry_after) {
 
 std::optional<Struct> ParseObject(absl::string_view body) {
   Struct json;
-  google::protobuf::util::JsonParseOptions options;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(body.data(), body.size()), &json,
-           options)
-           .ok()) {
-    return std::nullopt;
-  }
+  if (!ParseJsonReply(body, &json).ok()) return std::nullopt;
   return json;
 }
 

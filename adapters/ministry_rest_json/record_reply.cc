@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/common/json_reply.h"
 #include "adapters/common/retriable.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::ministry_rest_json {
 namespace {
@@ -81,13 +81,8 @@ absl::StatusOr<Reply<RecordReply>> ReadRecordReply(
                                          " bytes"));
   }
   google::protobuf::Value root;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(body.data(), body.size()), &root,
-           options)
-           .ok()) {
-    return Malformed(rules, "a reply that is not JSON");
+  if (absl::Status parsed = ParseJsonReply(body, &root); !parsed.ok()) {
+    return Malformed(rules, absl::StrCat("a reply that is ", parsed.message()));
   }
   if (!root.has_struct_value()) {
     return Malformed(rules, "a reply that is not a JSON object");

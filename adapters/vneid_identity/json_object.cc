@@ -1,7 +1,7 @@
 #include "adapters/vneid_identity/json_object.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "adapters/common/json_reply.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
@@ -27,9 +27,7 @@ absl::StatusOr<JsonObject> ParseJsonObject(absl::string_view json) {
     return absl::InvalidArgumentError("not a JSON object");
   }
   JsonObject object;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(json.data(), json.size()), &object)
-           .ok()) {
+  if (!ParseJsonReply(json, &object).ok()) {
     return absl::InvalidArgumentError("not a JSON object");
   }
   return object;
@@ -39,12 +37,7 @@ bool ParseJsonInto(absl::string_view json, google::protobuf::Message* message) {
   if (json.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
     return false;
   }
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  return google::protobuf::util::JsonStringToMessage(
-             google::protobuf::StringPiece(json.data(), json.size()), message,
-             options)
-      .ok();
+  return ParseJsonReply(json, message, /*ignore_unknown_fields=*/true).ok();
 }
 
 absl::StatusOr<std::optional<std::string>> StringMember(

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adapters/common/json_reply.h"
 #include "adapters/common/retriable.h"
 #include "adapters/common/text.h"
 #include "gateway/status/bounded_text.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace lienthong::adapters::agency {
 namespace {
@@ -94,10 +94,9 @@ absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
                          retry_after);
   }
   google::protobuf::Struct json;
-  if (!google::protobuf::util::JsonStringToMessage(
-           google::protobuf::StringPiece(body.data(), body.size()), &json)
-           .ok()) {
-    return Unavailable(agency, "answered something that is not its JSON");
+  if (absl::Status parsed = ParseJsonReply(body, &json); !parsed.ok()) {
+    return Unavailable(
+        agency, absl::StrCat("answered something that is ", parsed.message()));
   }
   auto code_it = json.fields().find("error_code");
   if (code_it == json.fields().end()) {

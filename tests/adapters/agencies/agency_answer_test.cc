@@ -46,9 +46,9 @@ constexpr Case kCases[] = {
      "{\"error_code\":\"1\",\"message\":\"a\\u0085b\\u00e0\"}",
      absl::StatusCode::kOk, true, false, "a b\u00e0"},
     {"not JSON", 200, "<html>", absl::StatusCode::kUnavailable, false, true,
-     "not its JSON"},
+     "not JSON"},
     {"truncated JSON", 200, R"({"error_code":"0","da)",
-     absl::StatusCode::kUnavailable, false, true, "not its JSON"},
+     absl::StatusCode::kUnavailable, false, true, "not JSON"},
     {"no error_code", 200, R"({"data":{}})", absl::StatusCode::kUnavailable,
      false, true, "without an error_code"},
     {"empty error_code", 200, R"({"error_code":""})",
@@ -94,6 +94,17 @@ TEST(AgencyAnswerTest, Table) {
       EXPECT_EQ(answer->reason, c.text);
     }
   }
+}
+
+// Refused in one pass, before protobuf's parser (slow beyond linear in the
+// nesting) holds the event thread every national system's calls share.
+TEST(AgencyAnswerTest, DeepNestingIsRefusedUnparsed) {
+  const std::string deep =
+      "{\"error_code\":\"0\",\"data\":{\"a\":" + std::string(200000, '[') +
+      std::string(200000, ']') + "}}";
+  EXPECT_THAT(ParseAgencyAnswer("residence", 200, deep, ""),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("nested more than 32 deep")));
 }
 
 TEST(AgencyAnswerTest, KeepsDataReferenceAndRetryAfter) {

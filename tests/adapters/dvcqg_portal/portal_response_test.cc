@@ -138,6 +138,18 @@ TEST(ParsePortalAnswerTest, Table) {
   }
 }
 
+// Refused in one pass, before protobuf's parser (slow beyond linear in the
+// nesting) holds the event thread every national system's calls share.
+TEST(ParsePortalAnswerTest, DeepNestingIsMalformed) {
+  const std::string deep =
+      "{\"error_code\":0,\"data\":" + std::string(200000, '[') +
+      std::string(200000, ']') + "}";
+  absl::StatusOr<PortalAnswer> got =
+      ParsePortalAnswer(200, deep, "", kSessionCodes);
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("malformed"));
+}
+
 TEST(ParsePortalAnswerTest, SessionCodesAreConfigurable) {
   const std::vector<std::string> codes = {"-99", "SESSION_EXPIRED"};
   auto refused = ParsePortalAnswer(200, R"({"error_code":-99})", "", codes);
