@@ -95,7 +95,8 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
     return Bad(at + ".path", "must start with /");
   }
   auto path = RecordTemplate::Parse(c.path(), names);
-  if (!path.ok()) return Bad(at + ".path", path.status().message());
+  const absl::Status usable = path.ok() ? path->CheckPath() : path.status();
+  if (!usable.ok()) return Bad(at + ".path", usable.message());
   rules.path = *std::move(path);
   if (!c.body().empty()) {
     if (rules.method != "POST") return Bad(at + ".body", "needs method POST");
@@ -110,12 +111,20 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
              .ok()) {
       return Bad(at + ".body", "is not JSON once its placeholders are filled");
     }
-    if (!body->PlaceholdersInJsonStrings()) {
-      return Bad(at + ".body",
-                 "puts a placeholder outside a double-quoted JSON string "
-                 "(values are escaped for the inside of one)");
+    if (absl::Status json = body->CheckJsonBody(); !json.ok()) {
+      return Bad(at + ".body", json.message());
     }
     rules.body = *std::move(body);
+  }
+  // A parameter no placeholder names would not reach the ministry: every
+  // call would ask for the same record.
+  for (const std::string& name : names) {
+    if (rules.path.names().count(name) == 0 &&
+        (!rules.body.has_value() || rules.body->names().count(name) == 0)) {
+      return Bad(at + ".parameters",
+                 absl::StrCat("'", name, "' is in no placeholder of the path ",
+                              "or the body"));
+    }
   }
   rules.reply.record_type = c.name();
   rules.reply.max_bytes = max_bytes;

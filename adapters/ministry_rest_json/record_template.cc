@@ -69,12 +69,31 @@ std::string RecordTemplate::ExpandJson(
   return out;
 }
 
-bool RecordTemplate::PlaceholdersInJsonStrings() const {
+// A brace the template's text has outside its placeholders.
+constexpr char kStrayBrace[] =
+    "has a { or } that is not a placeholder: write {name}, the name of a "
+    "parameter in lower case letters, digits and _";
+
+absl::Status RecordTemplate::CheckPath() const {
+  for (const Piece& piece : pieces_) {
+    if (!piece.placeholder &&
+        piece.text.find_first_of("{}") != std::string::npos) {
+      return absl::InvalidArgumentError(kStrayBrace);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordTemplate::CheckJsonBody() const {
   bool in_string = false;
   bool escaped = false;
   for (const Piece& piece : pieces_) {
     if (piece.placeholder) {
-      if (!in_string) return false;
+      if (!in_string) {
+        return absl::InvalidArgumentError(
+            "puts a placeholder outside a double-quoted JSON string (values "
+            "are escaped for the inside of one)");
+      }
       continue;
     }
     for (const char c : piece.text) {
@@ -84,10 +103,16 @@ bool RecordTemplate::PlaceholdersInJsonStrings() const {
         escaped = true;
       } else if (c == '"') {
         in_string = !in_string;
+      } else if (!in_string && c == '\'') {
+        return absl::InvalidArgumentError(
+            "has a single quote outside a string (JSON strings take double "
+            "quotes)");
+      } else if (in_string && (c == '{' || c == '}')) {
+        return absl::InvalidArgumentError(kStrayBrace);
       }
     }
   }
-  return true;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RecordTemplate::ExpandPath(

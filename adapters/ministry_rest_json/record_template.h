@@ -40,11 +40,20 @@ class RecordTemplate {
   absl::StatusOr<std::string> ExpandPath(
       const std::map<std::string, std::string>& values) const;
 
-  // True when, read as JSON, every placeholder is inside a double-quoted
-  // string: ExpandJson escapes values for that place only, so a value
-  // outside one ({"a": '{x}'}, { {x}: 1 }, which protobuf's lenient JSON
-  // parser takes) could add members of the caller's choosing.
-  bool PlaceholdersInJsonStrings() const;
+  // OK when the template, read as a URL path, has no "{" or "}" but its
+  // placeholders' (a URL has none; "{taxCode}" or "{tax_code" is a
+  // mistyped placeholder, which would send every call to one URL).
+  // INVALID_ARGUMENT otherwise.
+  absl::Status CheckPath() const;
+
+  // OK when, read as JSON, every placeholder is inside a double-quoted
+  // string, nothing is single-quoted, and no string has a "{" or "}" but
+  // its placeholders'. ExpandJson escapes values for the inside of a
+  // double-quoted string only, so a value outside one ({"a": '{x}'},
+  // { {x}: 1 }, {"a": '"{x}"'}, which protobuf's lenient JSON parser
+  // takes) could add members of the caller's choosing; a brace in a string
+  // is a mistyped placeholder. INVALID_ARGUMENT otherwise, saying which.
+  absl::Status CheckJsonBody() const;
 
   // The parameters the template names.
   const std::set<std::string>& names() const { return names_; }

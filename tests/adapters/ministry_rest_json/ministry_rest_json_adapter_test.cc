@@ -289,7 +289,19 @@ const ConfigCase kConfigCases[] = {
        c.mutable_record_types(1)->set_body(
            "{\"soTo\": '{sheet}', \"soThua\": \"{parcel}\"}");
      },
-     "record_types[1].body: puts a placeholder outside a double-quoted"},
+     "record_types[1].body: has a single quote outside a string"},
+    {"path with a mistyped placeholder",
+     [](auto& c) { c.mutable_record_types(0)->set_path("/dn/{taxCode}"); },
+     "record_types[0].path: has a { or } that is not a placeholder"},
+    {"body with a mistyped placeholder",
+     [](auto& c) {
+       c.mutable_record_types(1)->set_body(
+           "{\"soTo\": \"{sheet}\", \"soThua\": \"{Parcel}\"}");
+     },
+     "record_types[1].body: has a { or } that is not a placeholder"},
+    {"parameter in no placeholder",
+     [](auto& c) { c.mutable_record_types(0)->set_path("/dn/tra-cuu"); },
+     "record_types[0].parameters: 'tax_code' is in no placeholder"},
     {"body placeholder as a bare key",
      [](auto& c) { c.mutable_record_types(1)->set_body("{ {sheet}: \"1\" }"); },
      "record_types[1].body: puts a placeholder outside a double-quoted"},

@@ -199,21 +199,36 @@ TEST(RecordTemplateTest, BodyValuesAreJsonEscapedAndJsonBracesLiteral) {
   EXPECT_THAT(body->names(), ElementsAre("tax_code"));
 }
 
-TEST(RecordTemplateTest, PlaceholdersInJsonStringsOnly) {
+TEST(RecordTemplateTest, BodyPlaceholdersInDoubleQuotedStringsOnly) {
   const struct {
     const char* text;
-    bool in_strings;
+    const char* problem;  // empty: none
   } kCases[] = {
-      {R"({"a": "{x}", "b": {}})", true}, {R"({"{x}": 1})", true},
-      {R"({"a\"{x}": 1})", true},  // an escaped quote does not end it
-      {R"({"a\\": {x}})", false},  // an escaped backslash does not escape
-      {R"({"a": '{x}'})", false},         {R"({ {x}: "1" })", false},
-      {R"({"a": "b", "c": {x}})", false},
+      {R"({"a": "{x}", "b": {}})", ""},
+      {R"({"{x}": 1})", ""},
+      {R"({"a\"{x}": 1})", ""},  // an escaped quote does not end it
+      {R"({"a\\": {x}})", "outside a double-quoted"},  // nor does \\ escape
+      {R"({"a": '{x}'})", "single quote"},
+      {R"({ {x}: "1" })", "outside a double-quoted"},
+      {R"({"a": "b", "c": {x}})", "outside a double-quoted"},
+      // A single-quoted string around a double-quoted one: a value of
+      // "', role: 'admin" would add a member.
+      {R"({"a": '"{x}"'})", "single quote"},
+      // Braces in a string are mistyped placeholders.
+      {R"({"a": "{x}", "b": "{taxCode}"})", "not a placeholder"},
+      {R"({"a": "{x}", "b": "{x"})", "not a placeholder"},
   };
   for (const auto& c : kCases) {
     auto body = RecordTemplate::Parse(c.text, {"x"});
     ASSERT_THAT(body, IsOk()) << c.text;
-    EXPECT_EQ(body->PlaceholdersInJsonStrings(), c.in_strings) << c.text;
+    if (*c.problem == '\0') {
+      EXPECT_THAT(body->CheckJsonBody(), IsOk()) << c.text;
+    } else {
+      EXPECT_THAT(
+          body->CheckJsonBody(),
+          StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.problem)))
+          << c.text;
+    }
   }
 }
 
@@ -221,9 +236,20 @@ TEST(RecordTemplateTest, PlaceholdersMustNameParameters) {
   EXPECT_THAT(RecordTemplate::Parse("/dn/{taxcode}", {"tax_code"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("{taxcode} names no parameter")));
-  // Not placeholders: upper case, empty, unclosed.
-  EXPECT_THAT(RecordTemplate::Parse("/dn/{Tax}/{}/{tax_code", {"tax_code"}),
-              IsOk());
+  // Not placeholders (upper case, empty, unclosed): no path has braces, so
+  // they are mistyped ones.
+  for (const char* path : {"/dn/{Tax}/{tax_code}", "/dn/{}/{tax_code}",
+                           "/dn/{tax_code", "/dn/{tax-code}", "/dn/a}"}) {
+    auto parsed = RecordTemplate::Parse(path, {"tax_code"});
+    ASSERT_THAT(parsed, IsOk()) << path;
+    EXPECT_THAT(parsed->CheckPath(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("not a placeholder")))
+        << path;
+  }
+  auto good = RecordTemplate::Parse("/dn/{tax_code}?a=1", {"tax_code"});
+  ASSERT_THAT(good, IsOk());
+  EXPECT_THAT(good->CheckPath(), IsOk());
 }
 
 ReplyRules Rules() {
