@@ -87,20 +87,31 @@ absl::StatusOr<Reply<RecordReply>> ReadRecordReply(
   if (!root.has_struct_value()) {
     return Malformed(rules, "a reply that is not a JSON object");
   }
+  // A code of its own for "no such record" is checked before the success
+  // rule, which it would fail; an absent value after it, as a failure's
+  // reply lacks the record too.
+  const bool by_absence =
+      rules.not_found_pointer.has_value() && rules.not_found_equals.empty();
+  if (by_absence) {
+    if (absl::Status success = CheckSuccess(rules, root); !success.ok()) {
+      return success;
+    }
+  }
   if (rules.not_found_pointer.has_value()) {
     const google::protobuf::Value* at = rules.not_found_pointer->Resolve(root);
     absl::StatusOr<std::optional<std::string>> text =
         at == nullptr ? std::optional<std::string>() : ScalarText(*at);
     const bool absent = !text.ok() || !text->has_value();
-    if (rules.not_found_equals.empty()
-            ? (text.ok() && !text->has_value())
-            : (!absent && **text == rules.not_found_equals)) {
+    if (by_absence ? (text.ok() && !text->has_value())
+                   : (!absent && **text == rules.not_found_equals)) {
       return absl::NotFoundError(
           absl::StrCat("no such '", rules.record_type, "' record"));
     }
   }
-  if (absl::Status success = CheckSuccess(rules, root); !success.ok()) {
-    return success;
+  if (!by_absence) {
+    if (absl::Status success = CheckSuccess(rules, root); !success.ok()) {
+      return success;
+    }
   }
   Reply<RecordReply> reply;
   for (const auto& [name, pointer] : rules.fields) {

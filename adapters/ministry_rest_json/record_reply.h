@@ -28,8 +28,11 @@ struct ReplyRules {
   // empty, absent or null) means "no such record".
   std::optional<JsonPointer> not_found_pointer;
   std::string not_found_equals;
-  // When set, a 2xx reply that is not "not found" is a record only when its
-  // value here is one of `success_equals` (as text, by ScalarText).
+  // When set, a 2xx reply is a record only when its value here is one of
+  // `success_equals` (as text, by ScalarText). Checked after a
+  // `not_found_equals` (a code of its own for "no such record" stays
+  // NOT_FOUND) but before an absent `not_found_pointer` (a failure's reply
+  // has no record either: it stays a failure).
   std::optional<JsonPointer> success_pointer;
   std::vector<std::string> success_equals;
   // Each field's name and where its value is.

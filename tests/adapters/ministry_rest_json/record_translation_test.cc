@@ -515,7 +515,7 @@ TEST(ReadRecordReplyTest, LongOrUnprintableCodesAreNotEchoed) {
   }
 }
 
-TEST(ReadRecordReplyTest, NotFoundRuleWinsOverTheSuccessRule) {
+TEST(ReadRecordReplyTest, NotFoundRulesBesideTheSuccessRule) {
   ReplyRules rules = ErrorCodeRules();
   // By HTTP status (the default 404), whatever the body.
   EXPECT_THAT(ReadRecordReply(rules, 404, R"({"error_code": "E404"})", ""),
@@ -533,11 +533,21 @@ TEST(ReadRecordReplyTest, NotFoundRuleWinsOverTheSuccessRule) {
   EXPECT_THAT(
       ReadRecordReply(rules, 200, R"({"error_code": "E500"})", ""),
       StatusIs(absl::StatusCode::kUnavailable, HasSubstr("code 'E500'")));
-  // By an absent value, even with no success code at all.
+  // By an absent value, once the success rule holds: a failure's reply
+  // has no record either, and stays a failure (not "no such record", which
+  // is not retried and tells the officer something untrue).
   rules.not_found_pointer = *JsonPointer::Parse("/data");
   rules.not_found_equals.clear();
-  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"message": "x"})", ""),
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"error_code": "0"})", ""),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(
+      ReadRecordReply(rules, 200, R"({"error_code": "0", "data": null})", ""),
+      StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(ReadRecordReply(rules, 200,
+                              R"({"error_code": "99", "message": "x"})", ""),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("code '99'")));
+  EXPECT_THAT(ReadRecordReply(rules, 200, R"({"message": "x"})", ""),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
   EXPECT_THAT(ReadRecordReply(rules, 200, R"({"error_code": "0",
                                               "data": {"ten": "A"}})",
                               ""),
