@@ -15,6 +15,7 @@
 #include "adapters/c06_population/soap_envelope.h"
 #include "adapters/c06_population/soap_request.h"
 #include "adapters/c06_population/verify_response.h"
+#include "adapters/common/http/base_url.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/common/text.h"
@@ -222,9 +223,10 @@ bool IsPrintableAscii(absl::string_view value) {
 }
 
 absl::Status ValidateConfig(const C06PopulationSoapConfig& config) {
-  if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
+  if (absl::Status url = CheckBaseUrl(config.upstream().base_url());
+      !url.ok()) {
     return absl::InvalidArgumentError(
-        "upstream.base_url must start with https://");
+        absl::StrCat("upstream.base_url ", url.message()));
   }
   if (!absl::StartsWith(config.path(), "/") ||
       !IsPrintableAscii(config.path())) {

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/common/http/base_url.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/dvcqg_portal/catalogue_response.h"
@@ -526,9 +527,10 @@ class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
   absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
       const DvcqgPortalRestConfig& config,
       const AdapterContext& context) const override {
-    if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
+    if (absl::Status url = CheckBaseUrl(config.upstream().base_url());
+        !url.ok()) {
       return absl::InvalidArgumentError(
-          "upstream.base_url must start with https://");
+          absl::StrCat("upstream.base_url ", url.message()));
     }
     for (const auto& [field, endpoint, example] :
          {std::tuple<const char*, const std::string&, const char*>{

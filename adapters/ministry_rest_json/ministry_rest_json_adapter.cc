@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/common/http/base_url.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "adapters/ministry_rest_json/json_pointer.h"
@@ -311,8 +312,9 @@ class Factory final : public FactoryBase<MinistryRestJsonConfig> {
   absl::StatusOr<std::unique_ptr<Adapter>> CreateTyped(
       const MinistryRestJsonConfig& config,
       const AdapterContext& context) const override {
-    if (!absl::StartsWith(config.upstream().base_url(), "https://")) {
-      return Bad("upstream.base_url", "must start with https://");
+    if (absl::Status url = CheckBaseUrl(config.upstream().base_url());
+        !url.ok()) {
+      return Bad("upstream.base_url", url.message());
     }
     for (const auto& [name, value] : config.headers()) {
       if (!IsToken(name)) {

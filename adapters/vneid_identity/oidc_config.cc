@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "adapters/common/http/base_url.h"
 
 namespace lienthong::adapters::vneid {
 namespace {
@@ -105,9 +106,11 @@ absl::Status OidcSettings::CheckRedirectUri(absl::string_view caller,
 
 absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& c) {
   const std::string& base = c.upstream().base_url();
-  if (!absl::StartsWith(base, "https://") || absl::EndsWith(base, "/")) {
-    return Bad("upstream.base_url",
-               "must start with https:// and not end with '/'");
+  if (absl::Status url = CheckBaseUrl(base); !url.ok()) {
+    return Bad("upstream.base_url", url.message());
+  }
+  if (absl::EndsWith(base, "/")) {
+    return Bad("upstream.base_url", "must not end with '/'");
   }
   const std::string realm = c.realm().empty() ? "citizen" : c.realm();
   if (realm.find_first_of("/?#% ") != std::string::npos) {

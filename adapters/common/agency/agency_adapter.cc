@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "adapters/common/agency/agency_answer.h"
+#include "adapters/common/http/base_url.h"
 #include "adapters/common/http/http_client.h"
 #include "adapters/common/retriable.h"
 #include "gateway/proto_util/deterministic.h"
@@ -367,9 +368,9 @@ google::protobuf::Struct& Child(google::protobuf::Struct& object,
 absl::Status ValidateAgencyEndpoint(
     const lienthong::config::v1::HttpsUpstream& upstream,
     const std::string& api_key) {
-  if (!absl::StartsWith(upstream.base_url(), "https://")) {
+  if (absl::Status url = CheckBaseUrl(upstream.base_url()); !url.ok()) {
     return absl::InvalidArgumentError(
-        "upstream.base_url must start with https://");
+        absl::StrCat("upstream.base_url ", url.message()));
   }
   if (!IsHeaderSafe(api_key)) {
     return absl::InvalidArgumentError(

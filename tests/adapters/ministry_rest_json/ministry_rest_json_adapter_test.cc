@@ -262,6 +262,9 @@ struct ConfigCase {
 const ConfigCase kConfigCases[] = {
     {"http", [](auto& c) { c.mutable_upstream()->set_base_url("http://x"); },
      "upstream.base_url: must start with https://"},
+    {"fragment",
+     [](auto& c) { c.mutable_upstream()->set_base_url("https://h/api#"); },
+     "upstream.base_url: must have no query or fragment"},
     {"header name", [](auto& c) { (*c.mutable_headers())["X Key"] = "v"; },
      "headers: 'X Key' is not a header name"},
     {"header value",
