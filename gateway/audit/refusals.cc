@@ -20,14 +20,19 @@ std::string Rfc3339(absl::Time t) {
 }  // namespace
 
 bool RefusalCoalescer::IsRefusal(const lienthong::v1::AuditRecord& r) {
-  // Auditors are audited call by call, refused or not: a refused search
-  // keeps whom it looked for (the per-client rate limit bounds a flood).
   if (r.kind() != lienthong::v1::AuditRecord::CALL ||
-      !r.national_system().empty() || r.attempts() != 0 ||
-      absl::StartsWith(r.method(), "lienthong.v1.AuditService/")) {
+      !r.national_system().empty() || r.attempts() != 0) {
     return false;
   }
   const std::string& o = r.outcome();
+  // Auditors are audited call by call when refused for what they asked: a
+  // refused search keeps whom it looked for. A refusal of the caller itself
+  // (over its rate limit, not authenticated) is coalesced as any other, so
+  // that the per-client rate limit bounds a flood of refused searches.
+  if (absl::StartsWith(r.method(), "lienthong.v1.AuditService/") &&
+      (o == "PERMISSION_DENIED" || o == "INVALID_ARGUMENT")) {
+    return false;
+  }
   return o == "UNAUTHENTICATED" || o == "PERMISSION_DENIED" ||
          o == "RESOURCE_EXHAUSTED" || o == "INVALID_ARGUMENT" ||
          o == "UNIMPLEMENTED";

@@ -111,7 +111,7 @@ class CallRecorder {
                         absl::AnyInvocable<void(absl::Status) &&> release) const;
 
   // Appends `record` without holding any answer back (streams that only
-  // read). Thread-safe.
+  // read); a refusal is coalesced as AuditThenRelease's are. Thread-safe.
   void AuditOnly(lienthong::v1::AuditRecord record) const;
 
   // The audit log, or null.

@@ -20,6 +20,7 @@
 #include "gateway/audit/journal.h"
 #include "gateway/audit/journal_format.h"
 #include "gateway/audit/query.h"
+#include "gateway/audit/refusals.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -602,6 +603,34 @@ TEST(AuditLogTest, RefusalsAreCoalescedPerCallerMethodAndOutcome) {
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(log->stats().refusals_coalesced, 51u);
   ExpectIntact(*log);
+}
+
+// An auditor's search refused for what it asked keeps one record per call;
+// a caller refused for itself (over its rate limit, not authenticated) is
+// coalesced as on any other method, or a client with no rights could fill
+// the journal with refused searches.
+TEST(RefusalCoalescerTest, AuditSearchesRefusedForTheCallerAreCoalesced) {
+  const struct {
+    const char* method;
+    const char* outcome;
+    bool coalesced;
+  } kCases[] = {
+      {"lienthong.v1.AuditService/QueryAudit", "PERMISSION_DENIED", false},
+      {"lienthong.v1.AuditService/QueryAudit", "INVALID_ARGUMENT", false},
+      {"lienthong.v1.AuditService/QueryAudit", "RESOURCE_EXHAUSTED", true},
+      {"lienthong.v1.AuditService/VerifyAudit", "UNAUTHENTICATED", true},
+      {"lienthong.v1.AuditService/VerifyAudit", "UNIMPLEMENTED", true},
+      {"lienthong.v1.AuditService/QueryAudit", "OK", false},
+      {"lienthong.v1.PopulationService/LookupCitizen", "PERMISSION_DENIED",
+       true},
+  };
+  for (const auto& c : kCases) {
+    AuditRecord r;
+    r.set_method(c.method);
+    r.set_outcome(c.outcome);
+    EXPECT_EQ(RefusalCoalescer::IsRefusal(r), c.coalesced)
+        << c.method << " " << c.outcome;
+  }
 }
 
 TEST(AuditLogTest, QueriesSeeEveryAcknowledgedRecordAndALostIndexIsRebuilt) {

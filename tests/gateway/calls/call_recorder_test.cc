@@ -148,5 +148,25 @@ TEST(CallRecorderTest, AWithheldAnswerGetsALineAndACountOfItsOwn) {
   (void)(*log)->Close();
 }
 
+// A stream's refusals (WatchBundle's) are coalesced as a unary call's are:
+// a client with no rights cannot fill the journal by asking again.
+TEST(CallRecorderTest, AuditOnlyCoalescesRefusals) {
+  ScratchDir dir;
+  audit::AuditLog::Options options = TestOptions(dir);
+  options.coalesce_window = absl::Hours(1);  // one window for the test
+  auto log = audit::AuditLog::Open(options);
+  ASSERT_THAT(log, IsOk());
+  CallRecorder recorder({nullptr, log->get(), true, "gw-1"});
+  const Call call("lienthong.v1.BundleService/WatchBundle",
+                  {"spiffe://lienthong.local/no-rights", "ab12"});
+  for (int i = 0; i < 50; ++i) {
+    recorder.AuditOnly(
+        recorder.Record(call, absl::PermissionDeniedError("no")));
+  }
+  recorder.AuditOnly(recorder.Record(call, absl::OkStatus()));
+  ASSERT_THAT((*log)->Close(), IsOk());
+  EXPECT_EQ((*log)->stats().refusals_coalesced, 49u);
+}
+
 }  // namespace
 }  // namespace lienthong::calls
