@@ -64,9 +64,12 @@ absl::Status CheckCharacters(absl::string_view body) {
     }
     if (c != '&' || i + 2 >= body.size() || body[i + 1] != '#') continue;
     const bool hex = body[i + 2] == 'x' || body[i + 2] == 'X';
-    uint64_t value = 0;
+    // Every digit, wrapping as pugixml's 32-bit code point does: a
+    // reference of leading zeros (&#000000000000000;) or one past 2^32 is
+    // still NUL where pugixml stores it.
+    uint32_t value = 0;
     size_t j = i + (hex ? 3 : 2);
-    for (; j < body.size() && j < i + 16; ++j) {
+    for (; j < body.size(); ++j) {
       const char d = body[j];
       if (hex && absl::ascii_isxdigit(d)) {
         value = value * 16 + (absl::ascii_isdigit(d)

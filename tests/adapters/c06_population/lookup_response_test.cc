@@ -420,6 +420,18 @@ TEST(ParseLookupResponseTest, MalformedRepliesNameTheElementOnly) {
       {"a C1 control in a name",
        Reply(EveryFieldWith("<ns1:Ten>", "<ns1:Ten>&#x85;").c_str()),
        "a control character"},
+      // pugixml reads every digit, wrapping at 2^32: as long, still NUL.
+      {"a name cut by a long NUL reference",
+       Reply(
+           EveryFieldWith("<ns1:Ten>", "<ns1:Ten>&#000000000000000;").c_str()),
+       "a control character"},
+      {"a long hex ESC reference",
+       Reply(
+           EveryFieldWith("<ns1:Ten>", "<ns1:Ten>&#x0000000000001B;").c_str()),
+       "a control character"},
+      {"a NUL reference past 2^32",
+       Reply(EveryFieldWith("<ns1:Ten>", "<ns1:Ten>&#4294967296;").c_str()),
+       "a control character"},
       {"11-digit ID",
        Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>\n  <ns1:SoCMND>",
                             "02609200123</ns1:SoDinhDanh>\n  <ns1:SoCMND>")
