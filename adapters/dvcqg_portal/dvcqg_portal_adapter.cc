@@ -120,6 +120,11 @@ class Core : public std::enable_shared_from_this<Core> {
     if (!idempotency_key.empty()) {
       request.headers.push_back(
           absl::StrCat("X-Idempotency-Key: ", idempotency_key));
+      // A change: never sent again behind the outbox's back (libcurl would,
+      // on a new connection, when a kept-alive one closes before the
+      // answer), so that a lost answer is seen as one and the next attempt
+      // looks first (TraCuuHoSo) on a portal that ignores the key.
+      request.send_once = true;
     }
     request.body = std::move(body);
     return request;

@@ -519,6 +519,32 @@ TEST_F(DvcqgPortalAdapterTest, LostAnswerIsRetriable) {
   EXPECT_TRUE(IsRetriable(lost.status()));
 }
 
+// A step whose answer is lost went out once: the connection it used was
+// its own, so libcurl did not send it again on a new one (on a portal that
+// ignores the key, the step would show twice and the outbox would not
+// know). The next attempt then looks first.
+TEST_F(DvcqgPortalAdapterTest, AStepWhoseAnswerIsLostIsAppliedOnce) {
+  sim::Knobs knobs;
+  knobs.ignore_idempotency_keys = true;
+  SetKnobs(knobs);
+  ASSERT_THAT(Register(Registration(), "k-reg"), IsOk());
+  ASSERT_THAT(Push(Step(), "k-step-1"), IsOk());  // a connection kept alive
+  const size_t before = sim_->PortalApplied().size();
+  knobs.lose_answer_rate = 1;
+  SetKnobs(knobs);
+  auto lost = Push(Step(lienthong::v1::FINISHED, 1752550000), "k-step-2");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(IsRetriable(lost.status()));
+  EXPECT_EQ(sim_->PortalApplied().size(), before + 1);
+  knobs.lose_answer_rate = 0;
+  SetKnobs(knobs);
+  auto again = Push(Step(lienthong::v1::FINISHED, 1752550000), "k-step-2",
+                    /*may_have_arrived=*/true);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->found_at_portal);
+  EXPECT_EQ(sim_->PortalApplied().size(), before + 1);
+}
+
 TEST_F(DvcqgPortalAdapterTest, PublishesUpdatesAndWithdrawsOnlineServices) {
   auto created = Create(Procedure(), "k-create");
   ASSERT_THAT(created, IsOk());
