@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
@@ -107,6 +108,20 @@ void SetNameFromFull(absl::string_view full, PersonName* name) {
           std::move(parts.given), name);
 }
 
+// True when `node` holds text of its own, beside or instead of its child
+// elements: where the format has a structure, a plain string would read as
+// a structure with every part absent.
+bool HasOwnText(pugi::xml_node node) {
+  for (pugi::xml_node child : node.children()) {
+    if ((child.type() == pugi::node_pcdata ||
+         child.type() == pugi::node_cdata) &&
+        !absl::StripAsciiWhitespace(child.value()).empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // HoVaTen, structured ({Ho, ChuDem, Ten}, possibly everything in Ten) or
 // one string. `*present` is false when it holds no name at all.
 absl::Status ReadName(pugi::xml_node ho_va_ten, absl::string_view where,
@@ -116,11 +131,17 @@ absl::Status ReadName(pugi::xml_node ho_va_ten, absl::string_view where,
   const bool structured = ho_va_ten.find_child(
       [](pugi::xml_node n) { return n.type() == pugi::node_element; });
   if (structured) {
+    // Text beside the parts would be dropped unseen.
+    if (HasOwnText(ho_va_ten)) return Bad("HoVaTen", where);
     const Children parts(ho_va_ten);
     std::string family, middle, given;
     LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "Ho", where, &family));
     LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "ChuDem", where, &middle));
     LIENTHONG_RETURN_IF_ERROR(ReadText(parts, "Ten", where, &given));
+    // A name only in parts the format has not (HoTen) would read as none.
+    if (family.empty() && middle.empty() && given.empty()) {
+      return Bad("HoVaTen", where);
+    }
     if (family.empty() && middle.empty()) {
       SetNameFromFull(given, name);  // "ĐÀO VĂN TÀI" all in Ten
     } else {
@@ -155,20 +176,6 @@ absl::Status ReadBirthDate(pugi::xml_node node, google::type::Date* date) {
     return Bad("NgayThangNamSinh", "");
   }
   return absl::OkStatus();
-}
-
-// True when `node` holds text of its own, beside or instead of its child
-// elements: where the format has a structure, a plain string would read as
-// a structure with every part absent.
-bool HasOwnText(pugi::xml_node node) {
-  for (pugi::xml_node child : node.children()) {
-    if ((child.type() == pugi::node_pcdata ||
-         child.type() == pugi::node_cdata) &&
-        !absl::StripAsciiWhitespace(child.value()).empty()) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // One address element; codes of a Vietnamese address are checked in the
@@ -434,8 +441,23 @@ absl::StatusOr<LookupReply> ParseLookupResponse(long http_status,
                              ReadDataTime(collection));
   LookupReply reply;
   const int records = CountChildren(collection, "CongDan");
-  if (records == 0) return reply;
   if (records > 1) return Malformed("more than one CongDan");
+  // An empty collection is "no such citizen", which is not tried again: a
+  // record under another name, or a count saying otherwise, could mean
+  // there is one.
+  for (pugi::xml_node child : collection.children()) {
+    if (child.type() == pugi::node_element &&
+        LocalName(child.name()) != "CongDan") {
+      return Malformed("CongdanCollection holds an element other than CongDan");
+    }
+  }
+  if (pugi::xml_attribute declared = collection.attribute("SoCongDan")) {
+    int count = -1;
+    if (!absl::SimpleAtoi(declared.value(), &count) || count != records) {
+      return Malformed("SoCongDan is not the number of CongDan");
+    }
+  }
+  if (records == 0) return reply;
   LIENTHONG_RETURN_IF_ERROR(
       ReadCongDan(Child(collection, "CongDan"), as_of, &reply.citizen));
   LIENTHONG_RETURN_IF_ERROR(CheckSameCitizen(reply.citizen, asked_id));

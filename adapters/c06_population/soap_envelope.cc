@@ -223,6 +223,11 @@ absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
     if (http_status != 200) return HttpError(http_status);
     return Malformed(parsed ? "no SOAP Envelope/Body" : "not XML");
   }
+  // Only the first Body would be read: a fault in a second one unseen.
+  if (CountChildren(envelope, "Body") > 1) {
+    if (http_status != 200) return HttpError(http_status);
+    return Malformed("more than one SOAP Body");
+  }
   if (pugi::xml_node fault = Child(soap_body, "Fault")) {
     return FaultStatus(fault);
   }

@@ -391,6 +391,37 @@ TEST(ParseLookupResponseTest, MalformedRepliesNameTheElementOnly) {
            Reply(kEveryField),
            {{"</ns1:CongDan>", "</ns1:CongDan><ns1:CongDan/>"}}),
        "more than one CongDan"},
+      // Each would read as an empty collection, "no such citizen".
+      {"a count of records it does not hold",
+       Reply(nullptr, R"(SoCongDan="1")"),
+       "SoCongDan is not the number of CongDan"},
+      {"a record under another name",
+       absl::StrReplaceAll(Reply(kEveryField),
+                           {{"<ns1:CongDan>", "<ns1:Congdan>"},
+                            {"</ns1:CongDan>", "</ns1:Congdan>"}}),
+       "CongdanCollection holds an element other than CongDan"},
+      {"a second SOAP Body (a fault in it unseen)",
+       absl::StrReplaceAll(
+           Reply(nullptr),
+           {{"</soapenv:Body>",
+             "</soapenv:Body><soapenv:Body><soapenv:Fault><faultcode>"
+             "soapenv:Server</faultcode><faultstring>busy</faultstring>"
+             "</soapenv:Fault></soapenv:Body>"}}),
+       "more than one SOAP Body"},
+      // A name the parts do not hold would read as none.
+      {"a name as text beside its parts",
+       Reply(EveryFieldWith("<ns1:HoVaTen><ns1:Ho/><ns1:ChuDem/>",
+                            "<ns1:HoVaTen>PHẠM VĂN HÙNG<ns1:Ho/><ns1:ChuDem/>")
+                 .c_str()),
+       "bad HoVaTen"},
+      {"a name in a part the format has not",
+       Reply(EveryFieldWith(
+                 "<ns1:HoVaTen><ns1:Ho/><ns1:ChuDem/><ns1:Ten>PHẠM VĂN "
+                 "HÙNG</ns1:Ten></ns1:HoVaTen>",
+                 "<ns1:HoVaTen><ns1:HoTen>PHẠM VĂN HÙNG</ns1:HoTen>"
+                 "</ns1:HoVaTen>")
+                 .c_str()),
+       "bad HoVaTen"},
       {"a second ID",
        Reply(EveryFieldWith("026092001234</ns1:SoDinhDanh>",
                             "026092001234</ns1:SoDinhDanh>"
