@@ -315,7 +315,12 @@ grpc::ServerUnaryReactor* PortalSyncService::SyncProcedures(
     std::vector<std::pair<std::string, std::string>> codes;
     for (int i = 0; i < request->procedures_size(); ++i) {
       const lienthong::v1::Procedure& p = request->procedures(i);
-      if (!validation::IsProcedureCode(p.code())) continue;  // refused below
+      // Refused below, by their own rules, never echoed.
+      if (!validation::IsProcedureCode(p.code()) ||
+          (!p.national_code().empty() &&
+           !validation::IsNationalProcedureCode(p.national_code()))) {
+        continue;
+      }
       codes.emplace_back(absl::StrCat("procedures[", i, "] (", p.code(), ")"),
                          p.national_code().empty() ? NationalCode(p.code())
                                                    : p.national_code());

@@ -305,6 +305,12 @@ TEST_F(PortalSyncServiceTest, CodesAreCheckedAgainstTheNationalCatalogue) {
   given.mutable_procedures(0)->set_national_code("1.999999");
   EXPECT_EQ(stub_->SyncProcedures(Context().get(), given, &plan).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+  // One that is no national code at all is the caller's mistake, refused by
+  // its rule without echoing it (it is not looked up).
+  given.mutable_procedures(0)->set_national_code("1.001193 \u202E<x>");
+  grpc::Status malformed = stub_->SyncProcedures(Context().get(), given, &plan);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(malformed.error_message(), Not(HasSubstr("<x>")));
 
   // Pushes: each update's procedure, nothing queued when one is unknown.
   lienthong::v1::PushDossierStatusRequest push;
