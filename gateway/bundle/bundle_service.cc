@@ -55,6 +55,10 @@ struct BundleService::Call {
   const google::protobuf::Message* request = nullptr;
   // Set once checked: they go to the audit record.
   std::string dossier;
+  // ListBundles: the dossiers listed after the first, a record each (with
+  // the call's digests), so that an audit query by dossier finds who
+  // listed it, as who read or watched it.
+  std::vector<std::string> more_dossiers;
   std::string subject;
   lienthong::v1::Officer officer;
   // A stop that went through: its reason's record comes too.
@@ -240,6 +244,10 @@ void BundleService::Finish(std::shared_ptr<Call> call, absl::Status status,
     stop.clear_response_sha256();
     records.push_back(std::move(stop));
   }
+  for (const std::string& dossier : call->more_dossiers) {
+    records.push_back(record);
+    records.back().set_dossier_id(dossier);
+  }
   records.push_back(std::move(record));
   recorder->AuditThenRelease(std::move(records), status,
                              [reactor](absl::Status answer) {
@@ -383,6 +391,15 @@ grpc::ServerUnaryReactor* BundleService::ListBundles(
         orchestrator_->List(*request);
     status = page.status();
     if (page.ok()) *response = *std::move(page);
+  }
+  if (status.ok()) {
+    for (const lienthong::v1::Bundle& bundle : response->bundles()) {
+      if (call->dossier.empty()) {
+        call->dossier = bundle.dossier_code();
+      } else {
+        call->more_dossiers.push_back(bundle.dossier_code());
+      }
+    }
   }
   Finish(call, status, response);
   return call->reactor;

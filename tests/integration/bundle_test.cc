@@ -553,6 +553,12 @@ TEST(BundleIntegrationTest,
   EXPECT_GE(reported[0].progress_size(),
             4);  // started, then each of three steps
   ExpectProgressOnceInOrder(env, reported);
+  lienthong::v1::ListBundlesResponse listed;
+  ASSERT_TRUE(env.Stub()
+                  ->ListBundles(Context(absl::Seconds(10)).get(),
+                                lienthong::v1::ListBundlesRequest(), &listed)
+                  .ok());
+  ASSERT_EQ(listed.bundles_size(), 2);
   EXPECT_EQ(env.StopGracefully(), 0);
 
   // Who watched a dossier's bundle is found by the dossier, as who read it.
@@ -563,6 +569,15 @@ TEST(BundleIntegrationTest,
   for (const auto& record : watched) dossiers.insert(record.dossier_id());
   EXPECT_EQ(dossiers,
             (std::set<std::string>{born.dossier_code(), died.dossier_code()}));
+  // So is who listed it: a record for each bundle listed.
+  std::multiset<std::string> listed_dossiers;
+  for (const auto& record :
+       AuditRecordsOf(env.dir() + "/audit-journal",
+                      "lienthong.v1.BundleService/ListBundles")) {
+    listed_dossiers.insert(record.dossier_id());
+  }
+  EXPECT_EQ(listed_dossiers, (std::multiset<std::string>{born.dossier_code(),
+                                                         died.dossier_code()}));
 }
 
 // A reload whose adapters the running bundles' steps cannot use (here the
