@@ -13,6 +13,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/log/access_file.h"
+#include "gateway/validation/text.h"
+#include "unicode/utf8.h"
 
 namespace lienthong::log {
 namespace {
@@ -108,7 +110,27 @@ std::string LevelNames() {
 }
 
 void AppendJsonEscaped(absl::string_view text, std::string* out) {
-  for (unsigned char c : text) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t length = text.size();
+  size_t i = 0;
+  while (i < length) {
+    const unsigned char c = bytes[i];
+    if (c >= 0x80) {
+      const size_t start = i;
+      UChar32 code_point;
+      U8_NEXT(bytes, i, length, code_point);
+      if (code_point < 0) {
+        out->append("\xEF\xBF\xBD");  // U+FFFD
+      } else if (validation::IsControlCharacter(
+                     static_cast<uint32_t>(code_point)) ||
+                 code_point == 0x2028 || code_point == 0x2029) {
+        absl::StrAppendFormat(out, "\\u%04x", code_point);
+      } else {
+        out->append(text.data() + start, i - start);
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -126,7 +148,7 @@ void AppendJsonEscaped(absl::string_view text, std::string* out) {
         out->append("\\t");
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           absl::StrAppendFormat(out, "\\u%04x", c);
         } else {
           out->push_back(static_cast<char>(c));

@@ -66,7 +66,11 @@ inline bool Due(absl::Time last, absl::Time now, absl::Duration every) {
 }
 
 // Returns `text` escaped as the inside of a JSON string: quotes,
-// backslashes and control characters; other UTF-8 as it is.
+// backslashes, control characters (validation::IsControlCharacter: C0,
+// DEL, C1, the bidirectional overrides and isolates, which would show a
+// line reordered) and U+2028/U+2029 (line breaks to JavaScript) as escapes;
+// each ill-formed UTF-8 sequence as U+FFFD, so that a line is always valid
+// JSON; other UTF-8 as it is.
 std::string JsonEscape(absl::string_view text);
 // Appends JsonEscape(text) to `out`.
 void AppendJsonEscaped(absl::string_view text, std::string* out);

@@ -88,6 +88,13 @@ TEST(LogTest, EscapesQuotesBackslashesAndControlCharacters) {
             "a\\\"b\\\\c\\nd\\re\\tf\\u0001g");
   // Other UTF-8 stays as it is.
   EXPECT_EQ(JsonEscape("Nguyễn Văn A"), "Nguyễn Văn A");
+  // DEL and C1 controls, a right-to-left override (a spoofed caller would
+  // show reordered) and U+2028/U+2029 are escaped; ill-formed UTF-8 becomes
+  // U+FFFD, so that every line is valid JSON.
+  EXPECT_EQ(JsonEscape("a\x7f\xc2\x85\xe2\x80\xaez\xe2\x80\xa8"),
+            "a\\u007f\\u0085\\u202ez\\u2028");
+  EXPECT_EQ(JsonEscape("\xff\xfe!\xe1\xba"),
+            "\xef\xbf\xbd\xef\xbf\xbd!\xef\xbf\xbd");
   std::string out = "x";
   AppendJsonEscaped("\"", &out);
   EXPECT_EQ(out, "x\\\"");
