@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gateway/validation/dates.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace lienthong::cli {
@@ -153,18 +154,11 @@ std::string JsonErrorPlace(absl::string_view message, absl::string_view json) {
       json.find(context, at + 1) != absl::string_view::npos) {
     return "";
   }
-  const size_t offset = at + marker.size() - 1;
-  int line = 1;
-  int column = 1;
-  for (size_t i = 0; i < offset; ++i) {
-    if (json[i] == '\n') {
-      ++line;
-      column = 1;
-    } else if ((static_cast<unsigned char>(json[i]) & 0xC0) != 0x80) {
-      ++column;
-    }
-  }
-  return absl::StrCat("line ", line, ", column ", column, ": ");
+  const absl::string_view before = json.substr(0, at + marker.size() - 1);
+  const size_t line_start = before.rfind('\n') + 1;  // npos + 1 == 0
+  return absl::StrCat(
+      "line ", 1 + absl::c_count(before, '\n'), ", column ",
+      1 + validation::CountCodePoints(before.substr(line_start)), ": ");
 }
 
 }  // namespace
