@@ -74,6 +74,24 @@ bool SameSecret(absl::string_view a, absl::string_view b) {
   return diff == 0;
 }
 
+// Whether `authorization` (the header's value) is "Bearer TOKEN" with this
+// token. The scheme is case-insensitive (RFC 9110, section 11.1: Prometheus
+// writes "Bearer", other scrapers "bearer") and may be followed by more than
+// one space; the token is compared in constant time.
+bool HoldsBearerToken(absl::string_view authorization,
+                      absl::string_view token) {
+  constexpr absl::string_view kScheme = "bearer";
+  const bool scheme = authorization.size() > kScheme.size() &&
+                      absl::EqualsIgnoreCase(
+                          authorization.substr(0, kScheme.size()), kScheme) &&
+                      authorization[kScheme.size()] == ' ';
+  if (!scheme) return false;
+  authorization.remove_prefix(kScheme.size());
+  while (absl::ConsumePrefix(&authorization, " ")) {
+  }
+  return SameSecret(authorization, token);
+}
+
 struct Response {
   Response() = default;
   Response(int status, std::string body, std::string extra_headers = "",
@@ -432,8 +450,7 @@ void AdminServer::Loop::Answer(Conn* conn, Response response) {
 
 std::optional<Response> AdminServer::Loop::Route(const HttpRequest& request) {
   if (!options_.bearer_token.empty() && request.path != "/healthz" &&
-      !SameSecret(request.authorization,
-                  absl::StrCat("Bearer ", options_.bearer_token))) {
+      !HoldsBearerToken(request.authorization, options_.bearer_token)) {
     return Response{401, "bearer token required",
                     "WWW-Authenticate: Bearer\r\n"};
   }

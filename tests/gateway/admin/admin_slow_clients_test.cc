@@ -295,6 +295,16 @@ TEST_F(AdminSlowClientsTest, TheBearerTokenGuardsAllButHealthz) {
   EXPECT_THAT(get("/metrics", good), StartsWith("HTTP/1.1 200 OK"));
   EXPECT_THAT(get("/readyz", good), StartsWith("HTTP/1.1 200 OK"));
   EXPECT_THAT(get("/nonexistent", good), StartsWith("HTTP/1.1 404 "));
+  // The scheme's case and the spaces after it are the client's choice.
+  for (const char* auth : {"Authorization: bearer s3cret-token\r\n",
+                           "Authorization: BEARER  s3cret-token\r\n"}) {
+    EXPECT_THAT(get("/metrics", auth), StartsWith("HTTP/1.1 200 OK")) << auth;
+  }
+  for (const char* auth :
+       {"Authorization: Bearers3cret-token\r\n", "Authorization: Bearer\r\n",
+        "Authorization: Bearer s3cret-token x\r\n"}) {
+    EXPECT_THAT(get("/metrics", auth), StartsWith("HTTP/1.1 401 ")) << auth;
+  }
 }
 
 }  // namespace
