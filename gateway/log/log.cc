@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 
@@ -171,8 +172,21 @@ void Write(Level level, absl::string_view message,
   }
   const std::string line = Line(level, message, fields);
   // One write(2) per line: atomic for lines under PIPE_BUF on pipes, and
-  // never interleaved mid-line on files opened O_APPEND.
-  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  // never interleaved mid-line on files opened O_APPEND. A signal or a
+  // longer line's short write only delays the rest of the line, which
+  // follows at once; a line that cannot be written is dropped (there is
+  // nowhere else to say so).
+  absl::string_view rest = line;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+    if (n > 0) {
+      rest.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
 }
 
 void SetAccessFile(AccessFile* file) { access_file.store(file); }

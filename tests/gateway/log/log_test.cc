@@ -2,14 +2,19 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -62,6 +67,48 @@ TEST(LogTest, OneJsonLinePerEventWithUtcMillisecondTime) {
                          R"("method":"lienthong.v1.PopulationService/Lookup",)"
                          R"("citizen":"033\*\*\*\*\*\*\*45"\})"
                          "\n"));
+}
+
+TEST(LogTest, ALineCutShortByASignalIsFinished) {
+  // stderr as a pipe read slowly: a line longer than the pipe holds is
+  // written in parts, and a signal that arrives between them makes write(2)
+  // return what it has written so far.
+  struct sigaction action = {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);  // no SA_RESTART
+  struct sigaction saved_action;
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &saved_action), 0);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_EQ(dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
+  const std::string message(1 << 20, 'm');
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Error(message);
+    done = true;
+  });
+  std::string out;
+  char buffer[4096];
+  while (!done) {
+    pthread_kill(writer.native_handle(), SIGUSR1);
+    struct pollfd readable = {fds[0], POLLIN, 0};
+    if (::poll(&readable, 1, 10) != 1) continue;
+    const ssize_t n = ::read(fds[0], buffer, sizeof(buffer));
+    ASSERT_GT(n, 0);
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  writer.join();
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[1]);
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof(buffer))) > 0;) {
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  sigaction(SIGUSR1, &saved_action, nullptr);
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(R"("msg":")", message, "\"}\n")));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
 }
 
 TEST(LogTest, TheTimeIsTheTimeOfWritingAcrossSeconds) {
