@@ -11,6 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/sync/dossier_status.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::config::internal {
 namespace {
@@ -80,9 +82,20 @@ void StepChecker::Run(const lienthong::config::v1::BundleDefinition& definition,
       Problem(step_path + ".operation",
               "required: one of the adapter's operations");
     }
+    // Both go to the portal in the bundle's progress (PhongBanXuLy, the
+    // step's note), which refuses what dossier updates may not hold.
     if (step.agency().empty()) {
       Problem(step_path + ".agency",
               "required: the agency as the portal shows it (PhongBanXuLy)");
+    } else if (absl::Status s = validation::ValidateText(
+                   step.agency(), sync::kMaxHandlerBytes);
+               !s.ok()) {
+      Problem(step_path + ".agency", std::string(s.message()));
+    }
+    if (absl::Status s =
+            validation::ValidateText(step.title(), sync::kMaxHandlerBytes);
+        !s.ok()) {
+      Problem(step_path + ".title", std::string(s.message()));
     }
     if (step.deadline_working_days() < 0 ||
         step.deadline_working_days() > 365) {

@@ -316,6 +316,12 @@ class Checker {
     if (bundles.call_attempts() > 10) {
       Problem("bundles.call_attempts", "must be at most 10");
     }
+    // NguoiXuLy of every bundle's progress: the portal would refuse it.
+    if (absl::Status s =
+            validation::ValidateText(bundles.handler(), sync::kMaxHandlerBytes);
+        !s.ok()) {
+      Problem("bundles.handler", std::string(s.message()));
+    }
     std::map<std::string, int, std::less<>> kinds;
     for (int i = 0; i < bundles.definitions_size(); ++i) {
       const auto& definition = bundles.definitions(i);

@@ -1,12 +1,16 @@
 #include "gateway/server/startup_check.h"
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/audit/pg/pg_audit_index.h"
+#include "gateway/bundle/bundle_store.h"
 #include "gateway/bundle/bundles.h"
 #include "gateway/config/config_error.h"
 #include "gateway/config/config_loader.h"
@@ -57,6 +61,60 @@ absl::Status CheckPortalSync(const GatewayConfig& config,
       sync::Outbox::CheckFile(file.empty() ? sync::kDefaultOutboxFile : file));
 }
 
+// The files the gateway writes must be distinct: two SQLite stores in one
+// file (they keep their schema version in the same place) fail at start,
+// and a store or log written into another's file corrupts both. Compared
+// as absolute paths made lexically normal, and as files when both exist.
+absl::Status CheckDistinctFiles(const GatewayConfig& config) {
+  struct Written {
+    const char* field;
+    std::string path;
+  };
+  std::vector<Written> files;
+  if (!config.audit().disabled()) {
+    const AuditSetup setup = AuditSetupOf(config.audit(), config.node_name());
+    files.push_back({"audit.store_file", setup.options.path});
+    if (!setup.options.anchor_file.empty()) {
+      files.push_back({config.audit().anchor_file().empty()
+                           ? "audit.store_file"
+                           : "audit.anchor_file",
+                       setup.options.anchor_file});
+    }
+  }
+  if (!config.bundles().definitions().empty()) {
+    const std::string& file = config.bundles().store_file();
+    files.push_back({"bundles.store_file",
+                     file.empty() ? bundle::kDefaultBundleStoreFile : file});
+  }
+  if (!config.portal_sync().adapter().empty() &&
+      config.portal_sync().store() != lienthong::config::v1::postgres) {
+    const std::string& file = config.portal_sync().outbox_file();
+    files.push_back({"portal_sync.outbox_file",
+                     file.empty() ? sync::kDefaultOutboxFile : file});
+  }
+  if (!config.logging().access_log_file().empty()) {
+    files.push_back(
+        {"logging.access_log_file", config.logging().access_log_file()});
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code error;
+    const std::filesystem::path a =
+        std::filesystem::absolute(files[i].path, error).lexically_normal();
+    for (size_t j = 0; j < i; ++j) {
+      const std::filesystem::path b =
+          std::filesystem::absolute(files[j].path, error).lexically_normal();
+      if (a == b || std::filesystem::equivalent(a, b, error)) {
+        return config::AtConfigField(
+            files[i].field,
+            absl::InvalidArgumentError(
+                absl::StrCat("is the same file as ", files[j].field,
+                             ": each store and log needs a file of its own")));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status AtPortalSyncField(const absl::Status& status) {
@@ -91,6 +149,7 @@ absl::Status CheckStartup(const GatewayConfig& config,
       LIENTHONG_RETURN_IF_ERROR(bundle::CheckBundles(config, invoker));
     }
   }
+  LIENTHONG_RETURN_IF_ERROR(CheckDistinctFiles(config));
   LIENTHONG_RETURN_IF_ERROR(
       ListenerCredentials(config.listener().tls()).status());
   if (!config.audit().disabled()) {

@@ -1133,6 +1133,34 @@ TEST_F(ConfigLoaderTest, ABundleHasAtMost64Steps) {
               Not(HasSubstr("steps:")));
 }
 
+// The handler, a step's agency and its title go to the portal in every
+// bundle's progress; the portal would refuse them all for one bad byte.
+TEST_F(ConfigLoaderTest, BundleTextThePortalWouldRefuseIsRefused) {
+  auto config = Parse(kValid);
+  ASSERT_THAT(config, IsOk());
+  config->mutable_bundles()->set_handler(std::string(300, 'h'));
+  auto* definition = config->mutable_bundles()->add_definitions();
+  auto* step = definition->add_steps();
+  step->set_name("civil_status");
+  step->set_adapter("population");
+  step->set_operation("lookup");
+  step->set_agency("C\xc3\xb4ng an x\xc3\xa3\a");
+  step->set_title("\xe2\x80\xae\xc4\x90\xc4\x83ng k\xc3\xbd");  // U+202E first
+  const std::string message(ValidateConfig(*config, TestResolver).message());
+  EXPECT_THAT(message, HasSubstr("bundles.handler: longer than 256 bytes"));
+  EXPECT_THAT(message, HasSubstr("bundles.definitions[0].steps[0].agency: "
+                                 "contains control characters"));
+  EXPECT_THAT(message, HasSubstr("bundles.definitions[0].steps[0].title: "
+                                 "contains control characters"));
+  config->mutable_bundles()->set_handler("H\xe1\xbb\x87 th\xe1\xbb\x91ng");
+  step->set_agency("C\xc3\xb4ng an x\xc3\xa3");
+  step->set_title("\xc4\x90\xc4\x83ng k\xc3\xbd khai sinh");
+  const std::string fixed(ValidateConfig(*config, TestResolver).message());
+  EXPECT_THAT(fixed, Not(HasSubstr("handler")));
+  EXPECT_THAT(fixed, Not(HasSubstr("agency")));
+  EXPECT_THAT(fixed, Not(HasSubstr("steps[0].title")));
+}
+
 // ---- The example operators copy -------------------------------------------
 
 TEST_F(ConfigLoaderTest, ExampleConfigLoadsAndValidates) {

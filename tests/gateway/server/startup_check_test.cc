@@ -178,6 +178,14 @@ const Case kRefused[] = {
      "  journal_dir: $VAR/plain-file/journal\n",
      "55:3: audit.journal_dir: audit journal: cannot create",
      absl::StatusCode::kUnavailable},
+    {"the outbox in the audit store's file", "$VAR/sync/outbox.db",
+     "$VAR/sync/../audit/audit.db",
+     "52:3: portal_sync.outbox_file: is the same file as audit.store_file"},
+    {"the access log in the outbox's file", "admin:\n  address: 127.0.0.1:0\n",
+     "admin:\n  address: 127.0.0.1:0\nlogging:\n"
+     "  access_log_file: $VAR/sync/outbox.db\n",
+     "58:3: logging.access_log_file: is the same file as "
+     "portal_sync.outbox_file"},
     {"an audit anchor file that is a folder",
      "  store_file: $VAR/audit/audit.db\n",
      "  store_file: $VAR/audit/audit.db\n  anchor_file: $VAR\n",
