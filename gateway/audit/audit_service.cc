@@ -34,15 +34,17 @@ class AuditServiceImpl::Worker {
     thread_.join();
   }
 
-  // Queues `job`; RESOURCE_EXHAUSTED when max_queued wait, UNAVAILABLE when
-  // stopping.
+  // Queues `job`; UNAVAILABLE when max_queued wait (the gateway is busy,
+  // not the caller over a limit of its own: the refusal is recorded in full,
+  // with whom the search looked for, never coalesced as RESOURCE_EXHAUSTED
+  // would be) or when stopping.
   absl::Status Enqueue(Job job) {
     absl::MutexLock lock(&mu_);
     if (stopping_) {
       return absl::UnavailableError("the audit service is shutting down");
     }
     if (static_cast<int>(jobs_.size()) >= max_queued_) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+      return absl::UnavailableError(absl::StrCat(
           "too many audit ", what_, " are waiting; try again later"));
     }
     jobs_.push_back(std::move(job));

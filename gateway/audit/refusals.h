@@ -32,7 +32,10 @@ class RefusalCoalescer {
   // True for a record of a call the gateway refused before any national
   // system was called: outcome UNAUTHENTICATED, PERMISSION_DENIED,
   // RESOURCE_EXHAUSTED, INVALID_ARGUMENT or UNIMPLEMENTED, no national
-  // system, no attempt; never an AuditService call's (each is kept).
+  // system, no attempt. An AuditService call refused for what it asked
+  // (PERMISSION_DENIED, INVALID_ARGUMENT) is kept whole; one refused for
+  // the caller itself (over its rate limit, not authenticated) is coalesced
+  // like any other, so that a flood of them is bounded.
   static bool IsRefusal(const lienthong::v1::AuditRecord& record);
 
   // Offers a record made at `now`: returns true when it was counted in an
