@@ -122,6 +122,23 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
     if (options_.progress) options_.progress(state_.next, state_.sequence);
     return absl::OkStatus();
   };
+  // A damaged frame hides the rest of its segment: its records cannot be
+  // indexed, and queries will not find them. Said once per place, not
+  // silently skipped (verification tells what is affected).
+  JournalScanHooks hooks;
+  hooks.on_damage = [this](const JournalPosition& at,
+                           const std::string&
+                               why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (reported_damage_.has_value() && *reported_damage_ == at) return;
+    reported_damage_ = at;
+    log::Error(
+        "audit journal damaged: the records after this place in its segment "
+        "are not indexed, and queries do not find them; run `lienthong audit "
+        "verify --journal`",
+        {{"segment", absl::StrCat(at.segment)},
+         {"offset", absl::StrCat(at.offset)},
+         {"damage", why}});
+  };
   absl::Status read = ReadJournal(
       options_.journal_dir, state_.next, until,
       [&](const JournalPosition& at, const Frame& frame) {
@@ -148,7 +165,8 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
         }
         if (used >= options_.batch) status = flush();
         return status.ok();
-      });
+      },
+      hooks);
   if (read.ok() && status.ok()) status = flush();
   if (entries_.size() > kKeptEntries) entries_.resize(kKeptEntries);
   return read.ok() ? status : read;

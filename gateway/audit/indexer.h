@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,6 +104,8 @@ class Indexer {
   // A batch's entries, kept from one batch to the next and parsed into
   // again (their strings keep their room): no allocation per record.
   std::vector<IndexEntry> entries_ ABSL_GUARDED_BY(mu_);
+  // The journal damage last logged, not logged again at every pass.
+  std::optional<JournalPosition> reported_damage_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> indexed_sequence_{0};
 
   absl::Mutex stop_mu_;

@@ -207,6 +207,17 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
   hooks.on_segment = [&](const SegmentFile&, const SegmentHeader&) {
     counted.SegmentBegun();
   };
+  // A damaged frame hides the rest of its segment from every reader: an
+  // export past it would leave those records out and still read as whole.
+  std::optional<std::string> damage;
+  hooks.on_damage = [&](const JournalPosition& at, const std::string& why) {
+    if (damage.has_value()) return;
+    damage = absl::StrCat("the journal is damaged in segment ", at.segment,
+                          " at byte ", at.offset, " (", why,
+                          "): its records after that would be missing from "
+                          "the export; `lienthong audit verify --journal ",
+                          journal_dir, "` tells what is affected");
+  };
   // Pass 1: the first record at or after `since`, the checkpoints from it
   // on, and the last record. Checkpoints are few (one per thousand
   // records), so they are held. The records pass 2 writes end at that last
@@ -237,6 +248,7 @@ absl::Status Export(const std::string& journal_dir, absl::Time since,
       },
       hooks));
   counted.PassEnded();
+  if (damage.has_value()) return absl::DataLossError(*damage);
   if (!first.has_value()) return absl::OkStatus();
   // Checkpoints go first: cutting lines off the end of the file then leaves
   // checkpoints for records that are gone, which verification reports.

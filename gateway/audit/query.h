@@ -94,7 +94,9 @@ absl::StatusOr<ExportLine> ParseExportLine(absl::string_view line);
 // with time >= `since` to its end (absl::InfinitePast() for everything),
 // passing each line to `write`: the checkpoints from that record on, then
 // the records. Returns the first error of `write` or the journal
-// (UNAVAILABLE, NOT_FOUND for no journal). Streams: memory does not grow
+// (UNAVAILABLE, NOT_FOUND for no journal; DATA_LOSS, before anything is
+// written, when a frame is damaged: the records after it in its segment
+// could not be read). Streams: memory does not grow
 // with the journal. Thread-safe; runs alongside the writer.
 // `progress`, when given, is told after each segment file read (each is
 // read twice).

@@ -130,6 +130,39 @@ TEST_F(ExportTest, WholeExportVerifiesOffline) {
   EXPECT_EQ(report->last_checkpoint_sequence(), kExported);
 }
 
+// A damaged frame hides the rest of its segment from the reader: the export
+// is refused, naming the place, and no file is left that would read as
+// whole (before, the export left those records out and succeeded).
+TEST_F(ExportTest, AnExportOfADamagedJournalIsRefusedAndLeavesNoFile) {
+  const std::string& journal = log_->options().journal_dir;
+  std::string needle;
+  for (const auto& e : ReadEntries(journal)) {
+    if (!e.is_checkpoint && e.record.sequence() == 200) {
+      needle = e.record.request_sha256();
+    }
+  }
+  ASSERT_FALSE(needle.empty());
+  auto segments = ListSegments(journal);
+  ASSERT_THAT(segments, IsOk());
+  bool flipped = false;
+  for (const SegmentFile& segment : *segments) {
+    std::string bytes = testutil::ReadAll(segment.path);
+    const size_t at = bytes.find(needle);
+    if (at == std::string::npos) continue;
+    bytes[at + 3] ^= 0x04;
+    std::ofstream(segment.path, std::ios::binary | std::ios::trunc) << bytes;
+    flipped = true;
+  }
+  ASSERT_TRUE(flipped);
+  const std::string path = dir_.File("damaged.jsonl");
+  EXPECT_THAT(ExportToFile(journal, absl::InfinitePast(), path),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("damaged in segment 1 at byte"),
+                             HasSubstr("lienthong audit verify --journal"))));
+  EXPECT_FALSE(std::ifstream(path).good());
+  EXPECT_FALSE(std::ifstream(path + ".partial").good());
+}
+
 // What a progress display sees of one verification.
 struct ProgressSeen {
   std::vector<VerifyProgress> reports;
