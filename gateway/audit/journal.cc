@@ -97,7 +97,9 @@ absl::StatusOr<std::vector<SegmentFile>> ListSegments(const std::string& dir) {
 }
 
 absl::StatusOr<MappedSegment> MappedSegment::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named as a segment would otherwise hang the open
+  // (and with it the start, or verify); it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) {
       return absl::NotFoundError(
@@ -110,6 +112,11 @@ absl::StatusOr<MappedSegment> MappedSegment::Open(const std::string& path) {
     absl::Status status = Errno("cannot stat segment", path);
     ::close(fd);
     return status;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::DataLossError(
+        absl::StrCat("audit journal: segment '", path, "' is not a file"));
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size < kSegmentHeaderSize) {

@@ -267,6 +267,14 @@ SegmentScan ScanSegmentBytes(absl::string_view bytes, uint64_t from,
       why = "a write ends without its end-of-write mark";
       break;
     }
+    // No write is longer than the writer makes: frames beyond that are not
+    // held (a file of tiny frames without an end-of-write mark would take
+    // memory without bound).
+    if (offset + frame.size - (write.empty() ? offset : write.front().offset) >
+        kMaxWriteBytes) {
+      why = "a write is longer than any the writer makes";
+      break;
+    }
     write.push_back(frame);
     offset += frame.size;
     if ((frame.flags & kEndOfWrite) == 0) continue;

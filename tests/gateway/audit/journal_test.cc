@@ -173,6 +173,22 @@ TEST(JournalFormatTest, AFrameWithoutItsWritesEndMarkIsNotVisited) {
   EXPECT_EQ(scan.tail, SegmentScan::Tail::kTorn);
 }
 
+TEST(JournalFormatTest, AWriteLongerThanTheWriterMakesIsDamageNotHeld) {
+  // Tiny frames of one write without its end mark, past the longest write:
+  // the scan stops holding them there (they took memory without bound).
+  std::string body;
+  const size_t frames = kMaxWriteBytes / (kFrameHeaderSize + 1) + 1000;
+  for (size_t i = 0; i < frames; ++i) {
+    AppendFrame(FrameType::kRecord, 0, 1, "x", &body);
+  }
+  SegmentScan scan;
+  const std::vector<std::string> read =
+      Payloads(Segment(body, kSegmentHeaderSize + body.size() + 4096), &scan);
+  EXPECT_LE(read.size(), kMaxWriteBytes / (kFrameHeaderSize + 1));
+  EXPECT_EQ(scan.tail, SegmentScan::Tail::kDamaged);
+  EXPECT_THAT(scan.damage, HasSubstr("longer than any the writer makes"));
+}
+
 TEST(JournalFormatTest, ALimitStopsAtADurableEndWithoutJudging) {
   const std::string w1 = Write(1, {"one"});
   const std::string w2 = Write(2, {"two"});
@@ -448,6 +464,16 @@ TEST(JournalTest, ATornFirstWriteWhoseFirstPageWasLostIsStillTheEnd) {
   ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->intact()) << report->DebugString();
   ASSERT_THAT((*log)->Close(), IsOk());
+}
+
+// A FIFO named as a segment (someone with write access to the folder) is
+// refused at once: opened blocking, it hung the start and verify.
+TEST(JournalTest, ASegmentThatIsNotAFileIsRefusedWithoutWaiting) {
+  ScratchDir dir;
+  const std::string path = dir.File(SegmentFileName(9));
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_THAT(MappedSegment::Open(path), StatusIs(absl::StatusCode::kDataLoss,
+                                                  HasSubstr("is not a file")));
 }
 
 TEST(JournalTest, SegmentsOfAnotherJournalAreRefused) {
