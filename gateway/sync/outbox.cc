@@ -109,14 +109,23 @@ constexpr char kAddJobIndex[] =
     "CREATE INDEX IF NOT EXISTS items_job ON items(job_id, state) "
     "WHERE job_id IS NOT NULL";
 
+// The national catalogue's copy. Gateways of version 2 added it on every
+// open without changing the version, but files written before it existed
+// were stamped version 2 and then 3 without it; made again, as a no-op
+// where it is.
+constexpr char kAddNationalProcedures[] =
+    "CREATE TABLE IF NOT EXISTS national_procedures("
+    "code TEXT PRIMARY KEY, detail BLOB NOT NULL) WITHOUT ROWID";
+
 // 1: the outbox before dossier registrations and sealed personal data,
 // which this gateway does not read: a file at version 1 is refused before
 // upgrading (RefuseVersion1), and a new file has nothing to do at this step.
-// 2: as above. 3: items_job.
+// 2: as above. 3: items_job. 4: national_procedures where it is missing.
 const storage::SchemaUpgrade kUpgrades[] = {
     {1, "", nullptr},
     {2, kSchemaV2, nullptr},
     {3, kAddJobIndex, nullptr},
+    {4, kAddNationalProcedures, nullptr},
 };
 
 absl::Status RefuseVersion1(storage::Database& db) {

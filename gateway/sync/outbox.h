@@ -218,8 +218,9 @@ class Outbox {
   // The SQLite outbox (sqlite_outbox.h), the embedded default. Opens (or
   // creates, with its folder: file 0600, folders 0700) the
   // database, brings its schema to the current version (gateway/storage
-  // schema versions: a version-2 file gains the index items_job and becomes
-  // version 3), turns in-flight items back to pending and loads the open
+  // schema versions: a version-2 file gains the index items_job, and any
+  // file the table national_procedures if it lacks it, becoming version
+  // 4), turns in-flight items back to pending and loads the open
   // items' order. Fails with INVALID_ARGUMENT when options.key is not 32
   // bytes, UNAVAILABLE when the file cannot be opened or written,
   // FAILED_PRECONDITION when another Outbox has it open, in this process or

@@ -1272,14 +1272,24 @@ TEST(OutboxOpenTest, RefusesAnotherKeyAndAnOlderSchema) {
 
 // A file as gateways before the storage layer wrote it: schema version 2,
 // with the index items_job (they made it on every open) or, written before
-// that index existed, without it. Made here by opening a new outbox and
-// taking it back to that state. It opens, is upgraded to version 3 with the
-// index, and its queue goes on where it stopped.
+// that index existed, without it; and one written before the table
+// national_procedures existed, which was stamped version 3 by the upgrade
+// before this one without it. Made here by opening a new outbox and taking
+// it back to that state. It opens, is upgraded to version 4 with the index
+// and the table, and its queue goes on where it stopped.
 TEST(OutboxOpenTest, OpensAndUpgradesAVersion2File) {
-  for (bool had_job_index : {true, false}) {
-    SCOPED_TRACE(had_job_index ? "with items_job" : "without items_job");
-    const std::string path = testing::FreshOutboxPath(
-        had_job_index ? "outbox_v2_index" : "outbox_v2");
+  const struct {
+    const char* name;
+    const char* back;
+  } kCases[] = {
+      {"with items_job", "PRAGMA user_version=2"},
+      {"without items_job", "DROP INDEX items_job; PRAGMA user_version=2"},
+      {"without national_procedures",
+       "DROP TABLE national_procedures; PRAGMA user_version=3"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = testing::FreshOutboxPath("outbox_old");
     resilience::FakeClock clock{absl::FromUnixSeconds(kT0)};
     OutboxOptions options;
     options.path = path;
@@ -1298,17 +1308,14 @@ TEST(OutboxOpenTest, OpensAndUpgradesAVersion2File) {
       ASSERT_THAT(*claimed, SizeIs(1));
       in_flight = (*claimed)[0].id;
     }
-    Exec(path, had_job_index ? "PRAGMA user_version=2"
-                             : "DROP INDEX items_job; PRAGMA user_version=2");
-    ASSERT_EQ(QueryInt(path, "SELECT count(*) FROM sqlite_master WHERE "
-                             "name='items_job'"),
-              had_job_index ? 1 : 0);
+    Exec(path, c.back);
     auto outbox = Outbox::Open(options);
     ASSERT_THAT(outbox, IsOk());
-    EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 3);
-    EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM sqlite_master WHERE "
-                             "name='items_job'"),
-              1);
+    EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 4);
+    EXPECT_EQ(QueryInt(path,
+                       "SELECT count(*) FROM sqlite_master WHERE "
+                       "name IN ('items_job', 'national_procedures')"),
+              2);
     // The item left in flight comes again first, then the next in order.
     auto again = (*outbox)->FinishAndClaim({}, 10);
     ASSERT_THAT(again, IsOk());
