@@ -100,6 +100,32 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
     Offer(state_, watched->first, false);
   }
 
+  // Until StartAfterAudit, the stream holds its write turn: a cancel in
+  // between is finished there, never under the audit log's callback.
+  void HoldTurn() {
+    absl::MutexLock lock(&state_->mu);
+    state_->writing = true;
+  }
+
+  // Once the call's audit record is durable (or `answer` says why not):
+  // the stream begins, or ends with `answer`, or as cancelled.
+  void StartAfterAudit(const std::string& id, const absl::Status& answer) {
+    bool cancelled = false;
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->writing = false;
+      cancelled = state_->cancelled;
+      if (cancelled) state_->finished = true;
+    }
+    if (cancelled) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    } else if (!answer.ok()) {
+      FinishNow(answer);
+    } else {
+      Begin(id);
+    }
+  }
+
   void FinishNow(const absl::Status& status) {
     {
       absl::MutexLock lock(&state_->mu);
@@ -360,18 +386,18 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
   const std::shared_ptr<const calls::CallRecorder> recorder = this->recorder();
   calls::Call call(kWatchBundleMethod, calls::CallerOf(*context));
   recorder->Log(call, status, {{"dossier", dossier}});
+  lienthong::v1::AuditRecord record = recorder->Record(call, status);
+  record.set_dossier_id(dossier);
   if (audit::AuditLog* log = recorder->audit(); log != nullptr) {
-    // Not waited for: the stream only reads.
-    lienthong::v1::AuditRecord record = recorder->Record(call, status);
-    record.set_dossier_id(dossier);
     record.set_request_sha256(log->digest_key().Digest(*request));
-    recorder->AuditOnly(std::move(record));
   }
-  if (!status.ok()) {
-    watch->FinishNow(status);
-    return watch;
-  }
-  watch->Begin(id);
+  // The stream shows what GetBundle would, so it begins as GetBundle
+  // answers: once its record is durable, and not while the audit log
+  // cannot be written (refusals coalesced as any call's).
+  watch->HoldTurn();
+  recorder->AuditThenRelease(
+      std::move(record), status,
+      [watch, id](absl::Status answer) { watch->StartAfterAudit(id, answer); });
   return watch;
 }
 

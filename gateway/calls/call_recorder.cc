@@ -167,11 +167,4 @@ absl::AnyInvocable<void(absl::Status) &&> CallRecorder::NotingWithheld(
   };
 }
 
-void CallRecorder::AuditOnly(lienthong::v1::AuditRecord record) const {
-  if (options_.audit == nullptr) return;
-  options_.audit->AppendThenRelease(std::move(record),
-                                    /*wait_for_durable=*/false,
-                                    absl::OkStatus(), [](absl::Status) {});
-}
-
 }  // namespace lienthong::calls

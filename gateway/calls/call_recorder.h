@@ -110,10 +110,6 @@ class CallRecorder {
                         const absl::Status& answer,
                         absl::AnyInvocable<void(absl::Status) &&> release) const;
 
-  // Appends `record` without holding any answer back (streams that only
-  // read); a refusal is coalesced as AuditThenRelease's are. Thread-safe.
-  void AuditOnly(lienthong::v1::AuditRecord record) const;
-
   // The audit log, or null.
   audit::AuditLog* audit() const { return options_.audit; }
   bool audited() const { return options_.audit != nullptr; }

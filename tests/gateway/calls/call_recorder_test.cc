@@ -150,7 +150,7 @@ TEST(CallRecorderTest, AWithheldAnswerGetsALineAndACountOfItsOwn) {
 
 // A stream's refusals (WatchBundle's) are coalesced as a unary call's are:
 // a client with no rights cannot fill the journal by asking again.
-TEST(CallRecorderTest, AuditOnlyCoalescesRefusals) {
+TEST(CallRecorderTest, AStreamsRefusalsAreCoalesced) {
   ScratchDir dir;
   audit::AuditLog::Options options = TestOptions(dir);
   options.coalesce_window = absl::Hours(1);  // one window for the test
@@ -160,10 +160,12 @@ TEST(CallRecorderTest, AuditOnlyCoalescesRefusals) {
   const Call call("lienthong.v1.BundleService/WatchBundle",
                   {"spiffe://lienthong.local/no-rights", "ab12"});
   for (int i = 0; i < 50; ++i) {
-    recorder.AuditOnly(
-        recorder.Record(call, absl::PermissionDeniedError("no")));
+    recorder.AuditThenRelease(
+        recorder.Record(call, absl::PermissionDeniedError("no")),
+        absl::PermissionDeniedError("no"), [](absl::Status) {});
   }
-  recorder.AuditOnly(recorder.Record(call, absl::OkStatus()));
+  recorder.AuditThenRelease(recorder.Record(call, absl::OkStatus()),
+                            absl::OkStatus(), [](absl::Status) {});
   ASSERT_THAT((*log)->Close(), IsOk());
   EXPECT_EQ((*log)->stats().refusals_coalesced, 49u);
 }
