@@ -79,8 +79,23 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
                         anchor.status().message());
   }
   if (!anchor->has_value()) {
-    absl::StrAppend(details, "; anchors=file missing or empty, not compared");
-    return std::nullopt;
+    // Every checkpoint is anchored once it is durable in the journal: an
+    // anchor file without any beside a journal past its first checkpoint
+    // (a crash can come between the two) was removed or emptied, which
+    // would hide a cut journal end. Anchoring turned on later, or anchors
+    // that always failed, look the same: an operator says so with a new
+    // epoch, whose checkpoint starts the file.
+    if (last.index() <= 1) {
+      absl::StrAppend(details,
+                      "; anchors=file missing or empty at the "
+                      "journal's first checkpoint");
+      return std::nullopt;
+    }
+    return absl::StrCat(
+        "the journal holds checkpoint #", last.index(), " (record ",
+        last.sequence(), ") but the anchor file ", options.anchor_file,
+        " holds none: it was removed or emptied, so a cut journal end would "
+        "not show");
   }
   const AuditCheckpoint& a = **anchor;
   if (absl::Status sig = VerifyCheckpoint(a, *options.key); !sig.ok()) {

@@ -167,6 +167,29 @@ TEST_F(OperatorTest, ANewEpochAcknowledgesADamagedFrameAndTheLogContinues) {
   EXPECT_EQ(epochs, 1);
 }
 
+// The anchor file emptied or removed beside a journal past its first
+// checkpoint would hide a cut journal end: the log opens not ready (until
+// 2026-12-07 it opened ready, noting "not compared"), until an operator
+// opens a new epoch, whose checkpoint starts the file again.
+TEST_F(OperatorTest, AnAnchorFileEmptiedOrRemovedIsABreakUntilANewEpoch) {
+  Run(500);
+  for (bool removed : {false, true}) {
+    SCOPED_TRACE(removed ? "removed" : "emptied");
+    if (removed) {
+      std::filesystem::remove(options_.anchor_file);
+    } else {
+      std::ofstream(options_.anchor_file, std::ios::trunc);
+    }
+    auto log = AuditLog::Open(options_);
+    ASSERT_THAT(log, IsOk());
+    EXPECT_FALSE((*log)->ready());
+    EXPECT_THAT((*log)->Readiness().message(),
+                HasSubstr("but the anchor file"));
+  }
+  ASSERT_THAT(OpenNewEpoch(Epoch()), IsOk());
+  Run(100);  // ready again
+}
+
 // A segment whose header cannot be read (a flipped bit in its checksum) is
 // damage like a damaged frame: the gateway starts not ready saying where,
 // verify reports it and reads on, and an operator can open a new epoch; not
