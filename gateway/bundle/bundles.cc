@@ -111,7 +111,8 @@ absl::Status Bundles::CheckRuntime(
     std::shared_ptr<const server::Runtime> runtime) const {
   RuntimeStepInvoker invoker([runtime] { return runtime; },
                              StepCallPolicy(config_));
-  return CheckDefinitions(config_, invoker);
+  LIENTHONG_RETURN_IF_ERROR(CheckDefinitions(config_, invoker));
+  return orchestrator_->CheckOpenSteps(invoker);
 }
 
 void Bundles::Stop() {

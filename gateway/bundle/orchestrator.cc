@@ -13,6 +13,7 @@
 #include "gateway/bundle/proto_time.h"
 #include "gateway/bundle/saga.h"
 #include "gateway/log/log.h"
+#include "gateway/status/status_macros.h"
 
 namespace lienthong::bundle {
 
@@ -91,6 +92,7 @@ absl::Status Orchestrator::Start() {
     }
     log::Info("bundles resumed", {{"open", absl::StrCat(open_.size())}});
   }
+  LIENTHONG_RETURN_IF_ERROR(CheckOpenSteps(*invoker_));
   Event recover;
   recover.kind = Event::Kind::kRecover;
   inbox_->Post(std::move(recover));

@@ -176,6 +176,15 @@ class Orchestrator {
       const std::string& bundle_id, Watcher watcher);
   void Unwatch(const std::string& bundle_id, int64_t handle);
 
+  // Whether `invoker` offers every operation the open bundles' steps still
+  // to run (pending or running) call, as each bundle's own copy of its
+  // definition names them: a step whose adapter is gone would be recorded
+  // as not sent, though a run before a restart may have sent it, and sent
+  // again under a new key once an officer retries it. FAILED_PRECONDITION
+  // naming the first such step (its bundle by dossier code). Start checks
+  // it with the running adapters; a reload, with the new ones.
+  absl::Status CheckOpenSteps(const StepInvoker& invoker) const;
+
   // For metrics. Thread-safe.
   OrchestratorCounts Counts() const;
 

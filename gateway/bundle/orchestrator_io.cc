@@ -281,6 +281,38 @@ absl::StatusOr<lienthong::v1::Bundle> Orchestrator::Get(
   return ViewOf((*row)->bundle, {}, *calendar_->current(), options_.clock->Now());
 }
 
+absl::Status Orchestrator::CheckOpenSteps(const StepInvoker& invoker) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, live] : open_) {
+    const StoredBundle& bundle = live->stored;
+    for (int i = 0; i < bundle.steps_size(); ++i) {
+      const lienthong::v1::StepState state = bundle.steps(i).state();
+      if (state != lienthong::v1::STEP_PENDING &&
+          state != lienthong::v1::STEP_RUNNING) {
+        continue;
+      }
+      if (i >= bundle.definition().steps_size()) break;
+      const auto& def = bundle.definition().steps(i);
+      absl::StatusOr<std::vector<adapters::StepOperation>> ops =
+          invoker.Operations(def.adapter());
+      const bool offered =
+          ops.ok() && std::any_of(ops->begin(), ops->end(),
+                                  [&](const adapters::StepOperation& op) {
+                                    return op.name == def.operation();
+                                  });
+      if (!offered) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the open bundle of dossier ", bundle.dossier_code(), " has step '",
+            def.name(), "' still to run on adapter '", def.adapter(),
+            "' (operation '", def.operation(),
+            "'), which this config does not offer: keep that adapter until "
+            "the bundles that started with it end, or stop them first"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<lienthong::v1::ListBundlesResponse> Orchestrator::List(
     const lienthong::v1::ListBundlesRequest& request) {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {

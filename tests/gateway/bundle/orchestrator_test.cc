@@ -27,6 +27,7 @@ namespace {
 
 using ::lienthong::testing::IsOk;
 using ::lienthong::testing::StatusIs;
+using ::testing::AllOf;
 using testing::BirthRequest;
 using ::testing::Contains;
 using testing::DeathRequest;
@@ -121,6 +122,12 @@ class OrchestratorTest : public ::testing::Test {
 
   void StartOrchestrator(resilience::Clock* clock = resilience::RealClock(),
                          BundleStore* store = nullptr) {
+    ASSERT_THAT(TryStartOrchestrator(clock, store), IsOk());
+  }
+
+  absl::Status TryStartOrchestrator(resilience::Clock* clock,
+                                    BundleStore* store,
+                                    StepInvoker* invoker = nullptr) {
     OrchestratorOptions options;
     options.clock = clock;
     options.retry_min = absl::Milliseconds(5);
@@ -128,14 +135,14 @@ class OrchestratorTest : public ::testing::Test {
     options.call_timeout = absl::Seconds(5);
     options.stop_grace = absl::Milliseconds(100);
     orchestrator_ = std::make_unique<Orchestrator>(
-        store != nullptr ? store : store_.get(), &invoker_, &sink_,
-        calendar_.get(),
+        store != nullptr ? store : store_.get(),
+        invoker != nullptr ? invoker : &invoker_, &sink_, calendar_.get(),
         std::map<v1::BundleKind, config::v1::BundleDefinition>{
             {v1::BIRTH, testing::BirthDefinition()},
             {v1::DEATH, testing::DeathDefinition()}},
         options);
     orchestrator_->SetAuditLog(audit_.get());
-    ASSERT_THAT(orchestrator_->Start(), IsOk());
+    return orchestrator_->Start();
   }
 
   absl::StatusOr<Bundle> Start(const v1::StartBundleRequest& request) {
@@ -716,6 +723,56 @@ TEST_F(OrchestratorTest, RestartResumesAStepSentBeforeTheCrashUnderItsKey) {
     return b.progress(b.progress_size() - 1).queued();
   });
   EXPECT_THAT(sink_.queued(), SizeIs(queued.progress_size()));
+}
+
+// The agencies of `inner` but one, as a config without that adapter.
+class WithoutAdapter final : public StepInvoker {
+ public:
+  WithoutAdapter(StepInvoker* inner, std::string gone)
+      : inner_(inner), gone_(std::move(gone)) {}
+  absl::StatusOr<std::vector<adapters::StepOperation>> Operations(
+      absl::string_view adapter) const override {
+    if (adapter == gone_) return absl::NotFoundError("no such adapter");
+    return inner_->Operations(adapter);
+  }
+  void Invoke(absl::string_view adapter, adapters::StepRequest request,
+              const adapters::CallContext& context, Done done) override {
+    inner_->Invoke(adapter, std::move(request), context, std::move(done));
+  }
+
+ private:
+  StepInvoker* const inner_;
+  const std::string gone_;
+};
+
+// A restart whose config lacks the adapter of a step that was with its
+// agency is refused, naming it: the step would have been recorded as not
+// sent (it may have been) and sent again under a new key once retried.
+// Started again with the adapter, the step goes on under its key.
+TEST_F(OrchestratorTest, ARestartWithoutTheAdapterOfAnOpenStepIsRefused) {
+  invoker_.Hold(true);
+  StartOrchestrator();
+  auto started = Start(DeathRequest("000.00.31.H31-260105-00007"));
+  ASSERT_THAT(started, IsOk());
+  WaitUntil(started->bundle_id(),
+            [&](const Bundle&) { return invoker_.calls().size() == 1; });
+  orchestrator_->Stop();
+  orchestrator_.reset();
+  const std::string gone = invoker_.calls()[0].adapter;
+  WithoutAdapter without(&invoker_, gone);
+  EXPECT_THAT(
+      TryStartOrchestrator(resilience::RealClock(), nullptr, &without),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("000.00.31.H31-260105-00007"),
+                     HasSubstr(absl::StrCat("on adapter '", gone, "'")))));
+  orchestrator_.reset();
+  invoker_.Release();
+  StartOrchestrator();
+  EXPECT_EQ(WaitUntil(started->bundle_id(), Ended).state(),
+            v1::BUNDLE_COMPLETED);
+  std::vector<testing::ReceivedCall> calls = invoker_.calls();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0].request.idempotency_key, calls[1].request.idempotency_key);
 }
 
 // Residence and the funeral allowance run in parallel. Residence is refused
