@@ -121,6 +121,15 @@ bool KeyQueues::HasQueued(const std::string& key) const {
   return false;
 }
 
+bool KeyQueues::HasPending(const std::string& key) const {
+  auto it = queues_.find(key);
+  if (it == queues_.end()) return false;
+  for (const auto& [seq, item] : it->second.items) {
+    if (item.state == ItemState::kPending) return true;
+  }
+  return false;
+}
+
 std::vector<std::pair<int64_t, int64_t>> KeyQueues::DeadItems(
     const std::string& key) const {
   std::vector<std::pair<int64_t, int64_t>> dead;

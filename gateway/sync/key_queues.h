@@ -93,6 +93,9 @@ class KeyQueues {
   // True when `key` has a pending or in-flight item.
   bool HasQueued(const std::string& key) const;
 
+  // True when `key` has a pending item.
+  bool HasPending(const std::string& key) const;
+
   // The (sequence, id) of `key`'s dead items, by sequence.
   std::vector<std::pair<int64_t, int64_t>> DeadItems(
       const std::string& key) const;

@@ -41,16 +41,6 @@ using outbox_internal::ProcedureRow;
 
 namespace {
 
-absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
-  LIENTHONG_ASSIGN_OR_RETURN(
-      Statement up,
-      db.Cached("UPDATE items SET state=?, finished_at=? WHERE id=?"));
-  return up.Bind(1, ItemState::kSuperseded)
-      .Bind(2, Micros(now))
-      .Bind(3, id)
-      .Run();
-}
-
 absl::Status WriteProcedure(Database& db, const std::string& code, int64_t seq,
                             const std::optional<std::string>& target,
                             const std::optional<std::string>& acked) {
@@ -125,7 +115,8 @@ absl::StatusOr<lienthong::v1::SyncProceduresResponse> SqliteOutbox::SyncProcedur
     if (request.dry_run() || (changes == 0 && moot.empty())) return response;
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     for (int64_t id : moot_ids) {
-      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, id, state.now));
+      LIENTHONG_RETURN_IF_ERROR(
+          outbox_internal::SupersedeItem(*db_, id, state.now));
     }
     state.superseded = std::move(moot);
     if (changes > 0) {
@@ -179,7 +170,8 @@ absl::Status SqliteOutbox::QueueProcedureChange(
   // Dead letters of this procedure are replaced by this change.
   const std::string map_key = MapKey(ItemKind::kProcedure, code);
   for (const auto& [seq, id] : queues_.DeadItems(map_key)) {
-    LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, id, state.now));
+    LIENTHONG_RETURN_IF_ERROR(
+        outbox_internal::SupersedeItem(*db_, id, state.now));
     state.superseded.emplace_back(map_key, seq);
   }
   ProcedureRow& row = state.rows[code];

@@ -96,6 +96,7 @@ absl::Status MarkReleased(Database& db, int64_t id) {
 struct Finished {
   bool procedure = false;
   std::string code;
+  int64_t seq = 0;
   bool withdraw = false;
   std::optional<std::string> content_hash;
   std::optional<std::string> job;
@@ -105,8 +106,9 @@ struct Finished {
 // nullopt when the item is gone.
 absl::StatusOr<std::optional<Finished>> ReadFinished(Database& db, int64_t id) {
   LIENTHONG_ASSIGN_OR_RETURN(
-      Statement q, db.Cached("SELECT kind, key, withdraw, content_hash, "
-                             "job_id, registration FROM items WHERE id=?"));
+      Statement q,
+      db.Cached("SELECT kind, key, withdraw, content_hash, "
+                "job_id, registration, seq FROM items WHERE id=?"));
   LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, id).Step());
   if (!row) return std::nullopt;
   // Read when it was claimed, so its kind is known; were it damaged since,
@@ -115,17 +117,27 @@ absl::StatusOr<std::optional<Finished>> ReadFinished(Database& db, int64_t id) {
   absl::StatusOr<ItemKind> kind = q.Enum(0, kItemKinds);
   return Finished{kind.ok() && *kind == ItemKind::kProcedure,
                   q.Text(1),
+                  q.Int64(6),
                   q.Int64(2) != 0,
                   q.OptionalText(3),
                   q.OptionalText(4),
                   q.Int64(5) != 0};
 }
 
-// Records one delivery result; adds the job it changed to `jobs`, and to
-// `dead_registrations` the dossier whose registration it made dead.
+// A procedure change that died: (procedure code, sequence, item id).
+struct DeadProcedure {
+  std::string code;
+  int64_t seq = 0;
+  int64_t id = 0;
+};
+
+// Records one delivery result; adds the job it changed to `jobs`, to
+// `dead_registrations` the dossier whose registration it made dead, and to
+// `dead_procedures` the procedure change it made dead.
 absl::Status RecordResult(Database& db, const DeliveryResult& r, absl::Time now,
                           std::vector<std::string>& jobs,
-                          std::vector<std::string>& dead_registrations) {
+                          std::vector<std::string>& dead_registrations,
+                          std::vector<DeadProcedure>& dead_procedures) {
   LIENTHONG_ASSIGN_OR_RETURN(std::optional<Finished> item,
                              ReadFinished(db, r.id));
   if (!item.has_value()) return absl::OkStatus();
@@ -147,6 +159,9 @@ absl::Status RecordResult(Database& db, const DeliveryResult& r, absl::Time now,
       LIENTHONG_RETURN_IF_ERROR(MarkDead(db, r, now));
       if (!item->procedure && item->registration) {
         dead_registrations.push_back(item->code);
+      }
+      if (item->procedure) {
+        dead_procedures.push_back({item->code, item->seq, r.id});
       }
       counted = false;
       break;
@@ -262,9 +277,10 @@ absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FinishAndClaim(
     if (finished.empty() && heads.empty()) return claimed;
     LIENTHONG_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
     std::vector<std::string> dead_registrations;
+    std::vector<DeadProcedure> dead_procedures;
     for (const DeliveryResult& r : finished) {
-      LIENTHONG_RETURN_IF_ERROR(
-          RecordResult(*db_, r, now, jobs, dead_registrations));
+      LIENTHONG_RETURN_IF_ERROR(RecordResult(
+          *db_, r, now, jobs, dead_registrations, dead_procedures));
     }
     std::vector<int64_t> unreadable;
     LIENTHONG_RETURN_IF_ERROR(
@@ -274,6 +290,17 @@ absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FinishAndClaim(
     Requeued requeued;
     for (const std::string& code : dead_registrations) {
       LIENTHONG_RETURN_IF_ERROR(ReplaceDeadRegistration(code, now, requeued));
+    }
+    // So does a procedure change queued behind one that just died (queued
+    // while it was on its way): each holds the procedure whole, and the
+    // dead one, retried, would send the older content again.
+    for (const DeadProcedure& dead : dead_procedures) {
+      const std::string map_key =
+          outbox_internal::MapKey(ItemKind::kProcedure, dead.code);
+      if (!queues_.HasPending(map_key)) continue;
+      LIENTHONG_RETURN_IF_ERROR(
+          outbox_internal::SupersedeItem(*db_, dead.id, now));
+      requeued.superseded.emplace_back(map_key, dead.seq);
     }
     LIENTHONG_RETURN_IF_ERROR(txn.Commit());
     // The transaction held: bring the order in memory up to date.

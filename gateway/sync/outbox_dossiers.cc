@@ -29,6 +29,24 @@ using outbox_internal::DossierHead;
 using outbox_internal::PushPlan;
 using outbox_internal::TimeOf;
 
+namespace outbox_internal {
+
+absl::Status SupersedeItem(Database& db, int64_t id, absl::Time now) {
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement up,
+      db.Cached("UPDATE items SET state=?, finished_at=?, last_error=NULL, "
+                "payload=CASE WHEN sealed=1 THEN X'' ELSE payload END "
+                "WHERE id=?"));
+  return up.Bind(1, ItemState::kSuperseded)
+      .Bind(2, Micros(now))
+      .Bind(3, id)
+      .Run();
+}
+
+}  // namespace outbox_internal
+
+using outbox_internal::SupersedeItem;
+
 namespace {
 
 absl::StatusOr<DossierHead> ReadHead(Database& db, const std::string& code) {
@@ -70,21 +88,6 @@ absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement q, db.Cached("SELECT 1 FROM items WHERE dedup_key=?"));
   return q.Bind(1, dedup).Step();
-}
-
-// Marks dossier item `id` superseded. It will never be sent, so its sealed
-// personal data goes now, as a delivered item's does, and so does the
-// reason it was refused (the portal's words may quote the applicant).
-absl::Status Supersede(Database& db, int64_t id, absl::Time now) {
-  LIENTHONG_ASSIGN_OR_RETURN(
-      Statement up,
-      db.Cached("UPDATE items SET state=?, finished_at=?, last_error=NULL, "
-                "payload=CASE WHEN sealed=1 THEN X'' ELSE payload END "
-                "WHERE id=?"));
-  return up.Bind(1, ItemState::kSuperseded)
-      .Bind(2, Micros(now))
-      .Bind(3, id)
-      .Run();
 }
 
 // An open item of a dossier: its dead registration, or one queued behind
@@ -263,14 +266,14 @@ absl::StatusOr<int64_t> SqliteOutbox::SupersedeDeadRegistration(
   }
   if (latest == 0) return 0;
   const std::string map_key = MapKey(ItemKind::kDossier, code);
-  LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, dead->id, now));
+  LIENTHONG_RETURN_IF_ERROR(SupersedeItem(*db_, dead->id, now));
   requeued.superseded.emplace_back(map_key, dead->seq);
   int64_t moved = 0;
   for (Waiting& w : waiting) {
     if (w.seq == latest) continue;
     if (w.registration) {
       // Older content than the registration that replaces them all.
-      LIENTHONG_RETURN_IF_ERROR(Supersede(*db_, w.id, now));
+      LIENTHONG_RETURN_IF_ERROR(SupersedeItem(*db_, w.id, now));
       requeued.superseded.emplace_back(map_key, w.seq);
       continue;
     }

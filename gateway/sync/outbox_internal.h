@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "gateway/storage/database.h"
 #include "gateway/sync/outbox.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "lienthong/v1/portal.pb.h"
@@ -102,6 +103,12 @@ inline std::string IdempotencyKey(absl::string_view outbox_id, ItemKind kind,
   if (generation > 0) absl::StrAppend(&key, "-r", generation);
   return key;
 }
+
+// Marks item `id` superseded: a later change of its key replaces it, and it
+// will never be sent. Its sealed personal data goes now, as a delivered
+// item's does, and so does the reason it was refused (the portal's words
+// may quote the applicant). In outbox_dossiers.cc.
+absl::Status SupersedeItem(storage::Database& db, int64_t id, absl::Time now);
 
 }  // namespace outbox_internal
 

@@ -322,6 +322,21 @@ absl::Status PgOutbox::RecordResult(Session& s, const DeliveryResult& r,
   }
   const bool procedure =
       done->Int64(0, 0) == static_cast<int>(ItemKind::kProcedure);
+  if (procedure && r.kind == DeliveryResult::Kind::kDead) {
+    // A change of the procedure queued behind it (while it was on its way)
+    // replaces it: each holds the procedure whole, and this one, retried,
+    // would send the refused content again.
+    LIENTHONG_RETURN_IF_ERROR(
+        s.Exec(absl::StrCat(
+                   "UPDATE outbox_items d SET state=",
+                   static_cast<int>(ItemState::kSuperseded),
+                   ", finished_at=$2, last_error=NULL WHERE d.id=$1 AND "
+                   "EXISTS (SELECT 1 FROM outbox_items l WHERE l.kind=d.kind "
+                   "AND l.key=d.key AND l.seq>d.seq AND l.state=",
+                   static_cast<int>(ItemState::kPending), ")"),
+               {Num(r.id), Num(Micros(now))})
+            .status());
+  }
   if (procedure && r.kind == DeliveryResult::Kind::kDelivered) {
     // The portal now holds this content (none after a withdrawal).
     const bool withdraw = done->Text(0, 2) == "t";

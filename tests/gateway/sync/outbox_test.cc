@@ -496,6 +496,36 @@ TEST_F(OutboxTest, DeadLetterOfAProcedureLeftAsThePortalHoldsItIsSuperseded) {
   EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
 }
 
+// The portal refuses a procedure change while its correction, synced as the
+// change was on its way, waits behind it: the correction replaces the dead
+// letter (before, it waited behind it for good, and the dead letter,
+// retried, sent the refused content again).
+TEST_F(OutboxTest, AProcedureChangeQueuedBehindOneThatDiesReplacesIt) {
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A?")})),
+              IsOk());
+  std::vector<OutboxItem> refused = Claim();
+  ASSERT_THAT(refused, SizeIs(1));
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A")})),
+              IsOk());
+  Claim(0, {Dead(refused[0].id, /*refused=*/true)});
+  std::vector<OutboxItem> corrected = Claim();
+  ASSERT_THAT(corrected, SizeIs(1));
+  EXPECT_EQ(corrected[0].procedure.name(), "A");
+  EXPECT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), IsEmpty());
+  EXPECT_THAT(Claim(0, {Delivered(corrected[0].id)}), IsEmpty());
+  Reopen();
+  EXPECT_THAT(Claim(), IsEmpty());
+  EXPECT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), IsEmpty());
+  EXPECT_THAT(outbox_->CheckIntegrity(), IsOk());
+  // A procedure change that dies with nothing behind it stays a dead letter.
+  ASSERT_THAT(outbox_->SyncProcedures(Catalogue({Proc("1.000001", "A!")})),
+              IsOk());
+  std::vector<OutboxItem> alone = Claim();
+  ASSERT_THAT(alone, SizeIs(1));
+  EXPECT_THAT(Claim(100, {Dead(alone[0].id, /*refused=*/true)}), IsEmpty());
+  EXPECT_THAT(outbox_->ListDeadLetters(0, "")->dead_letters(), SizeIs(1));
+}
+
 TEST(OutboxOpenTest, MakesItsFolder) {
   const ::lienthong::testing::ScratchDir scratch("outbox-open");
   const std::string dir = scratch.File("nested");

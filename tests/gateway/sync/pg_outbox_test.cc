@@ -586,6 +586,29 @@ TEST_F(PgOutboxTest, DeadLetterOfAProcedureLeftAsThePortalHoldsItIsSuperseded) {
   EXPECT_THAT(outbox->FinishAndClaim({}, 10), IsOkAndHolds(SizeIs(0)));
 }
 
+// As on SQLite: a correction synced while the refused change was on its
+// way replaces the dead letter instead of waiting behind it for good.
+TEST_F(PgOutboxTest, AProcedureChangeQueuedBehindOneThatDiesReplacesIt) {
+  auto outbox = Open("a");
+  ASSERT_THAT(outbox->SyncProcedures(Catalogue(1, "Thủ tục?")).status(),
+              IsOk());
+  auto refused = outbox->FinishAndClaim({}, 10);
+  ASSERT_THAT(refused.status(), IsOk());
+  ASSERT_THAT(*refused, SizeIs(1));
+  ASSERT_THAT(outbox->SyncProcedures(Catalogue(1, "Thủ tục")).status(), IsOk());
+  ASSERT_THAT(
+      outbox
+          ->FinishAndClaim(
+              {Result((*refused)[0].id, DeliveryResult::Kind::kDead, true)}, 0)
+          .status(),
+      IsOk());
+  auto corrected = outbox->FinishAndClaim({}, 10);
+  ASSERT_THAT(corrected.status(), IsOk());
+  ASSERT_THAT(*corrected, SizeIs(1));
+  EXPECT_EQ((*corrected)[0].procedure.name(), "Thủ tục 0");
+  EXPECT_THAT(outbox->ListDeadLetters(0, "")->dead_letters(), SizeIs(0));
+}
+
 TEST_F(PgOutboxTest, UnreachableDatabaseIsUnavailableAndNothingIsLost) {
   auto outbox = Open("a");
   ASSERT_THAT(outbox->PushDossierUpdates(
