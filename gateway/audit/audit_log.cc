@@ -368,11 +368,17 @@ void AuditLog::Enqueue(AuditRecord record, Done done) {
   }
   if (record.node().empty()) record.set_node(options_.node);
   // Room for the sequence and the previous hash the writer adds: a record
-  // must fit one journal frame.
-  if (status.ok() && record.ByteSizeLong() + 256 > kMaxFramePayload) {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "audit record of ", record.ByteSizeLong(),
-        " bytes: a record must be under ", kMaxFramePayload - 256, " bytes"));
+  // must fit one journal frame, and an empty segment with the checkpoints
+  // that may go with it (else the writer would start segment after segment
+  // without ever writing it).
+  const uint64_t empty_segment = options_.segment_bytes - kSegmentHeaderSize -
+                                 kFrameHeaderSize - 3 * kCheckpointRoom;
+  const uint64_t limit =
+      std::min<uint64_t>(kMaxFramePayload, empty_segment) - 256;
+  if (status.ok() && record.ByteSizeLong() > limit) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("audit record of ", record.ByteSizeLong(),
+                     " bytes: a record must be under ", limit, " bytes"));
   }
   if (status.ok() && !ready_) status = CanAppend();
   if (status.ok()) {

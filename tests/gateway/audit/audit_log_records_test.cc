@@ -86,6 +86,24 @@ TEST(AuditLogTest, ARecordTooLargeForAFrameIsRefused) {
   ExpectIntact(*log);
 }
 
+// With the smallest segments, a record a frame would hold but an empty
+// segment with its checkpoints would not is refused too: the writer started
+// a new segment for it again and again, never writing it.
+TEST(AuditLogTest, ARecordTooLargeForAnEmptySegmentIsRefused) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);
+  options.segment_bytes = kMinSegmentBytes;
+  auto log = OpenLog(options);
+  AuditRecord large = SampleRecord(1, log->citizen_key());
+  large.set_details(std::string(kMaxFramePayload - 1024, 'd'));
+  EXPECT_THAT(log->AppendSync(large),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a record must be under")));
+  ASSERT_THAT(log->AppendSync(SampleRecord(2, log->citizen_key())), IsOk());
+  ASSERT_THAT(log->Close(), IsOk());
+  ExpectIntact(*log);
+}
+
 // Every kind but CALL is the log's own word: what it found on opening, an
 // operator's new epoch, a count of refusals. A caller's record of such a
 // kind, or of a kind this code does not know, is refused rather than
