@@ -60,7 +60,9 @@
 // dead letter the portal refused gets a new key when retried ("-r<n>"), as
 // the portal answers a known key with its first answer. A dossier update is
 // identified by (MaHoSo, status, time): the same again is acknowledged as a
-// duplicate and not queued (for how long, see Pruning).
+// duplicate and not queued (for how long, see Pruning); one with the same
+// three and other content (a digest of it is kept with the item) is
+// refused, since it is not a repeat and would never be sent.
 //
 // Ordering of statuses. A dossier update must be a transition the rules of
 // dossier_status.h allow from the last status the gateway accepted for that
@@ -258,8 +260,11 @@ class Outbox {
   // Queues dossier status updates, in order, all or nothing, each after its
   // registration when it carries one that differs from the dossier's last
   // queued registration (see Registrations). Repeats of an accepted update
-  // (same dossier, status and time; also within the batch) are counted as
-  // duplicates and not queued. Returns once the new items are durable.
+  // (same dossier, status, time and content; also within the batch) are
+  // counted as duplicates and not queued; the same dossier, status and time
+  // with other content fails the push (FAILED_PRECONDITION "updates[<i>]:
+  // dossier <code> already has an accepted <status> update at this time
+  // ..."). Returns once the new items are durable.
   // Fails with INVALID_ARGUMENT "updates[<i>].<field>: ..." for a malformed
   // update, or "updates[<i>].registration: required ..." for the first
   // update of a dossier never registered through this outbox;

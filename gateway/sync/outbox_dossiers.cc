@@ -83,11 +83,15 @@ absl::Status WriteHead(Database& db, const std::string& code,
       .Run();
 }
 
-// True when an item already holds the update `dedup` names.
-absl::StatusOr<bool> Queued(Database& db, const std::string& dedup) {
+// The item that already holds the update `dedup` names, if one does.
+absl::StatusOr<std::optional<outbox_internal::PushStore::QueuedUpdate>> Queued(
+    Database& db, const std::string& dedup) {
   LIENTHONG_ASSIGN_OR_RETURN(
-      Statement q, db.Cached("SELECT 1 FROM items WHERE dedup_key=?"));
-  return q.Bind(1, dedup).Step();
+      Statement q,
+      db.Cached("SELECT content_hash FROM items WHERE dedup_key=?"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool row, q.Bind(1, dedup).Step());
+  if (!row) return std::nullopt;
+  return outbox_internal::PushStore::QueuedUpdate{q.OptionalText(0)};
 }
 
 // An open item of a dossier: its dead registration, or one queued behind
@@ -163,13 +167,16 @@ struct SqliteOutbox::PushState : outbox_internal::PushStore {
   absl::StatusOr<DossierHead> ReadHead(const std::string& code) override {
     return sync::ReadHead(*outbox->db_, code);
   }
-  absl::StatusOr<bool> Queued(const std::string& dedup) override {
+  absl::StatusOr<std::optional<QueuedUpdate>> Queued(
+      const std::string& dedup) override {
     return sync::Queued(*outbox->db_, dedup);
   }
   absl::Status Insert(const DossierStatusUpdate& u, int64_t seq,
                       bool registration,
-                      const std::optional<std::string>& dedup) override {
-    return outbox->InsertDossierItem(u, seq, registration, dedup, *this);
+                      const std::optional<std::string>& dedup,
+                      const std::optional<std::string>& content) override {
+    return outbox->InsertDossierItem(u, seq, registration, dedup, content,
+                                     *this);
   }
   absl::StatusOr<int64_t> SupersedeDeadRegistration(const std::string& code,
                                                     int64_t last_seq) override {
@@ -220,10 +227,10 @@ absl::Status SqliteOutbox::PushOne(const DossierStatusUpdate& u, int index,
   return outbox_internal::PushOneUpdate(u, index, cipher_, state, state.plan);
 }
 
-absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
-                                       int64_t seq, bool registration,
-                                       const std::optional<std::string>& dedup,
-                                       PushState& state) {
+absl::Status SqliteOutbox::InsertDossierItem(
+    const DossierStatusUpdate& u, int64_t seq, bool registration,
+    const std::optional<std::string>& dedup,
+    const std::optional<std::string>& content, PushState& state) {
   LIENTHONG_ASSIGN_OR_RETURN(
       std::string sealed,
       cipher_.Seal(u.SerializeAsString(), SealedPlace(u.dossier_code(), seq)));
@@ -231,8 +238,8 @@ absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
       Statement ins,
       db_->Cached("INSERT INTO items(kind, key, seq, payload, dedup_key, "
                   "idempotency_key, state, next_attempt_at, created_at, "
-                  "registration, sealed, item_time) "
-                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"));
+                  "registration, sealed, item_time, content_hash) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"));
   LIENTHONG_RETURN_IF_ERROR(
       ins.Bind(1, ItemKind::kDossier)
           .Bind(2, u.dossier_code())
@@ -245,6 +252,7 @@ absl::Status SqliteOutbox::InsertDossierItem(const DossierStatusUpdate& u,
           .Bind(9, Micros(state.now))
           .Bind(10, registration ? 1 : 0)
           .Bind(11, Micros(TimeOf(u)))
+          .Bind(12, content)
           .Run());
   state.added.push_back({u.dossier_code(), seq, db_->LastInsertId()});
   return absl::OkStatus();

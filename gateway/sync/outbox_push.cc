@@ -95,10 +95,33 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
     std::string digest = cipher.Digest(RegistrationContent(u));
     if (digest != head.registration) registration = std::move(digest);
   }
+  // The progress item carries no registration: its personal data waits
+  // only as long as the registration needs to.
+  DossierStatusUpdate step = u;
+  step.clear_registration();
+  std::string content = cipher.Digest(step.SerializeAsString());
   std::string dedup = DedupKey(u);
-  bool duplicate = plan.batch_keys.contains(dedup);
+  // An update is known by its dossier, status and time: one that repeats
+  // them with other content (another officer, another note) is not the
+  // same update, and would otherwise be taken for a repeat and never sent.
+  std::optional<std::string> known;
+  if (auto it = plan.batch_keys.find(dedup); it != plan.batch_keys.end()) {
+    known = it->second;
+  }
+  bool duplicate = known.has_value();
   if (!duplicate) {
-    LIENTHONG_ASSIGN_OR_RETURN(duplicate, store.Queued(dedup));
+    LIENTHONG_ASSIGN_OR_RETURN(std::optional<PushStore::QueuedUpdate> queued,
+                               store.Queued(dedup));
+    duplicate = queued.has_value();
+    if (duplicate) known = queued->content;
+  }
+  if (known.has_value() && *known != content) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "updates[", index, "]: dossier ", u.dossier_code(),
+        " already has an accepted ", DossierStatusName(u.status()),
+        " update at this time (ThoiDiemXuLy) with other content; an update "
+        "is known by its dossier, status and time: give this step its own "
+        "time"));
   }
   const absl::Time time = TimeOf(u);
   // The last accepted update again, its item possibly pruned.
@@ -112,8 +135,8 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
   }
   if (registration.has_value()) {
     const int64_t seq = ++head.last_seq;
-    LIENTHONG_RETURN_IF_ERROR(
-        store.Insert(u, seq, /*registration=*/true, std::nullopt));
+    LIENTHONG_RETURN_IF_ERROR(store.Insert(u, seq, /*registration=*/true,
+                                           std::nullopt, std::nullopt));
     // A refused registration blocks its dossier, and retried it is sent as
     // it was and refused again: the changed one replaces it, ahead of the
     // steps that waited for it (the portal shows progress only of
@@ -132,15 +155,12 @@ absl::Status PushOneUpdate(const DossierStatusUpdate& u, int index,
     ++plan.result.duplicates;
     return absl::OkStatus();
   }
-  // The progress item carries no registration: its personal data waits
-  // only as long as the registration needs to.
-  DossierStatusUpdate step = u;
-  step.clear_registration();
-  LIENTHONG_RETURN_IF_ERROR(
-      store.Insert(step, ++head.last_seq, /*registration=*/false, dedup));
+  LIENTHONG_RETURN_IF_ERROR(store.Insert(step, ++head.last_seq,
+                                         /*registration=*/false, dedup,
+                                         content));
   head.status = u.status();
   head.time = time;
-  plan.batch_keys.insert(std::move(dedup));
+  plan.batch_keys.emplace(std::move(dedup), std::move(content));
   ++plan.result.accepted;
   return absl::OkStatus();
 }

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,12 +37,20 @@ class PushStore {
   // The dossier's row as stored (a default DossierHead when none). A store
   // shared by replicas locks the row until the transaction ends.
   virtual absl::StatusOr<DossierHead> ReadHead(const std::string& code) = 0;
-  // True when an item already holds the update `dedup` names.
-  virtual absl::StatusOr<bool> Queued(const std::string& dedup) = 0;
-  // Queues `u` (sealed by the store) as item `seq` of its dossier.
+  // The update `dedup` names, when an item already holds it: the digest of
+  // its content (StepDigest) as stored with it, nullopt for items queued
+  // before digests were kept.
+  struct QueuedUpdate {
+    std::optional<std::string> content;
+  };
+  virtual absl::StatusOr<std::optional<QueuedUpdate>> Queued(
+      const std::string& dedup) = 0;
+  // Queues `u` (sealed by the store) as item `seq` of its dossier; a
+  // progress step with its `dedup` key and `content` digest, kept beside it.
   virtual absl::Status Insert(const lienthong::v1::DossierStatusUpdate& u,
                               int64_t seq, bool registration,
-                              const std::optional<std::string>& dedup) = 0;
+                              const std::optional<std::string>& dedup,
+                              const std::optional<std::string>& content) = 0;
   // Replaces the dead registration blocking dossier `code` with the latest
   // registration queued behind it, whichever of the two came last: a push
   // calls it once it inserted a registration, the store once a
@@ -68,7 +75,8 @@ class PushStore {
 // back by the store), the updates it accepted, its counts.
 struct PushPlan {
   absl::flat_hash_map<std::string, DossierHead> heads;
-  absl::flat_hash_set<std::string> batch_keys;
+  // The push's own steps so far: dedup key -> content digest.
+  absl::flat_hash_map<std::string, std::string> batch_keys;
   PushResult result;
 };
 

@@ -64,29 +64,36 @@ class PgPushStore : public outbox_internal::PushStore {
     return head;
   }
 
-  absl::StatusOr<bool> Queued(const std::string& dedup) override {
+  absl::StatusOr<std::optional<QueuedUpdate>> Queued(
+      const std::string& dedup) override {
     LIENTHONG_ASSIGN_OR_RETURN(
         Result r,
-        session_.Exec("SELECT 1 FROM outbox_items WHERE dedup_key=$1", {dedup}));
-    return r.rows() > 0;
+        session_.Exec(
+            "SELECT content_hash FROM outbox_items WHERE dedup_key=$1",
+            {dedup}));
+    if (r.rows() == 0) return std::nullopt;
+    return QueuedUpdate{r.OptionalText(0, 0)};
   }
 
   absl::Status Insert(const DossierStatusUpdate& u, int64_t seq,
                       bool registration,
-                      const std::optional<std::string>& dedup) override {
+                      const std::optional<std::string>& dedup,
+                      const std::optional<std::string>& content) override {
     LIENTHONG_ASSIGN_OR_RETURN(
         std::string sealed,
         cipher_.Seal(u.SerializeAsString(), Place(u.dossier_code(), seq)));
     return session_
-        .Exec("INSERT INTO outbox_items(kind, key, seq, payload, dedup_key, "
-              "idempotency_key, state, next_attempt_at, created_at, "
-              "registration, sealed, item_time) "
-              "VALUES($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, true, $9)",
-              {Num(static_cast<int>(ItemKind::kDossier)), u.dossier_code(),
-               Num(seq), ByteaParam(sealed), dedup,
-               outbox_internal::IdempotencyKey(outbox_id_, ItemKind::kDossier,
-                                               seq, u.dossier_code()),
-               Num(Micros(now_)), Bool(registration), Num(Micros(TimeOf(u)))})
+        .Exec(
+            "INSERT INTO outbox_items(kind, key, seq, payload, dedup_key, "
+            "idempotency_key, state, next_attempt_at, created_at, "
+            "registration, sealed, item_time, content_hash) "
+            "VALUES($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, true, $9, $10)",
+            {Num(static_cast<int>(ItemKind::kDossier)), u.dossier_code(),
+             Num(seq), ByteaParam(sealed), dedup,
+             outbox_internal::IdempotencyKey(outbox_id_, ItemKind::kDossier,
+                                             seq, u.dossier_code()),
+             Num(Micros(now_)), Bool(registration), Num(Micros(TimeOf(u))),
+             content})
         .status();
   }
 

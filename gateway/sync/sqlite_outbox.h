@@ -85,6 +85,7 @@ class SqliteOutbox final : public Outbox {
   absl::Status InsertDossierItem(const lienthong::v1::DossierStatusUpdate& u,
                                  int64_t seq, bool registration,
                                  const std::optional<std::string>& dedup,
+                                 const std::optional<std::string>& content,
                                  PushState& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What replacing a dead registration changed in its dossier's order,

@@ -31,6 +31,7 @@ using ::lienthong::testing::StatusIs;
 using ::lienthong::v1::DossierStatus;
 using ::lienthong::v1::ProcedurePlan;
 using ::lienthong::v1::SyncJob;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -154,6 +155,47 @@ TEST_F(OutboxTest, PushIsDurableAndRepeatsAreDuplicates) {
   auto counts = outbox_->Counts();
   ASSERT_THAT(counts, IsOk());
   EXPECT_EQ(counts->pending, 6);  // two registrations, four steps
+}
+
+// An update is known by its dossier, status and time. One that repeats
+// them with other content (a handover to another officer in the same
+// second) is not a repeat: it is refused, naming why, in the same batch or
+// a later push and after a restart (until 2026-12-07 it was counted a
+// duplicate and never sent). The same again is still a duplicate, also
+// along with a registration given again.
+TEST_F(OutboxTest, AnUpdateRepeatingAnotherWithOtherContentIsRefused) {
+  lienthong::v1::DossierStatusUpdate first =
+      StatusUpdate(1, lienthong::v1::PROCESSING, 1);
+  lienthong::v1::DossierStatusUpdate handover = first;
+  handover.set_handler("cb02");
+  ASSERT_THAT(outbox_->PushDossierUpdates(
+                  Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0)),
+                         StatusUpdate(1, lienthong::v1::ACCEPTED, 0), first})),
+              IsOk());
+  for (bool reopened : {false, true}) {
+    SCOPED_TRACE(reopened ? "after a restart" : "");
+    if (reopened) Reopen();
+    EXPECT_THAT(
+        outbox_->PushDossierUpdates(Batch({handover})),
+        StatusIs(absl::StatusCode::kFailedPrecondition,
+                 AllOf(HasSubstr("updates[0]: dossier 000.00.01.H31-250715-"
+                                 "00001 already has an accepted PROCESSING "
+                                 "update at this time"),
+                       HasSubstr("give this step its own time"))));
+    auto repeat = outbox_->PushDossierUpdates(Batch({first}));
+    ASSERT_THAT(repeat, IsOk());
+    EXPECT_EQ(repeat->duplicates, 1);
+  }
+  lienthong::v1::DossierStatusUpdate later = first;
+  later.mutable_time()->set_seconds(first.time().seconds() + 60);
+  lienthong::v1::DossierStatusUpdate later_handover = later;
+  later_handover.set_handler("cb02");
+  EXPECT_THAT(outbox_->PushDossierUpdates(Batch({later, later_handover})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("updates[1]: dossier")));
+  auto counts = outbox_->Counts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(counts->pending, 4);  // the refused batch queued nothing
 }
 
 TEST_F(OutboxTest, ImpossibleTransitionFailsTheWholeBatch) {

@@ -209,6 +209,18 @@ TEST_F(PgOutboxTest, RulesAndDuplicatesAsOnSqlite) {
                   Batch({StatusUpdate(1, lienthong::v1::RESULT_RETURNED, 1)})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot go from")));
+  // The same dossier, status and time with other content is not a repeat.
+  lienthong::v1::DossierStatusUpdate accepted =
+      StatusUpdate(1, lienthong::v1::ACCEPTED, 1);
+  ASSERT_THAT(outbox->PushDossierUpdates(Batch({accepted})).status(), IsOk());
+  lienthong::v1::DossierStatusUpdate other = accepted;
+  other.set_note("tiếp nhận lại");
+  EXPECT_THAT(outbox->PushDossierUpdates(Batch({other})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("with other content")));
+  auto same = outbox->PushDossierUpdates(Batch({accepted}));
+  ASSERT_THAT(same.status(), IsOk());
+  EXPECT_EQ(same->duplicates, 1);
 }
 
 TEST_F(PgOutboxTest, TwoReplicasNeverClaimOneItemAndKeepOrder) {
