@@ -351,7 +351,8 @@ class PortalRestAdapter final : public Adapter, public PortalAdapter {
           }
           const wire::ProgressBody& step = progress->data(0);
           if (lookup->HasStep({step.trangthai(), step.thoidiemxuly(),
-                               step.phongbanxuly(), step.noidungxuly()})) {
+                               step.phongbanxuly(), step.noidungxuly(),
+                               step.nguoixuly()})) {
             PortalOutcome outcome;
             outcome.found_at_portal = true;
             std::move(done)(Reply<PortalOutcome>{outcome, ""});

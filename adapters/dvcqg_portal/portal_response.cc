@@ -176,7 +176,8 @@ bool DossierLookup::HasStep(const Step& sent) const {
   return absl::c_any_of(progress, [&](const Step& shown) {
     return shown.status == sent.status && shown.time == sent.time &&
            (shown.department.empty() || shown.department == sent.department) &&
-           (shown.content.empty() || shown.content == sent.content);
+           (shown.content.empty() || shown.content == sent.content) &&
+           (shown.handler.empty() || shown.handler == sent.handler);
   });
 }
 
@@ -222,7 +223,8 @@ absl::StatusOr<DossierLookup> ParseLookup(const Struct& json,
     lookup.progress.push_back({Text(step.struct_value(), "TrangThai"),
                                Text(step.struct_value(), "ThoiDiemXuLy"),
                                Text(step.struct_value(), "PhongBanXuLy"),
-                               Text(step.struct_value(), "NoiDungXuLy")});
+                               Text(step.struct_value(), "NoiDungXuLy"),
+                               Text(step.struct_value(), "NguoiXuLy")});
   }
   return lookup;
 }

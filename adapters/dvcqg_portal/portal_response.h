@@ -85,16 +85,19 @@ struct DossierLookup {
   struct Step {
     std::string status;  // TrangThai, as sent ("4")
     std::string time;    // ThoiDiemXuLy, yyyyMMddHHmmss
-    // PhongBanXuLy and NoiDungXuLy; empty when the portal does not show them.
+    // PhongBanXuLy, NoiDungXuLy and NguoiXuLy; empty when the portal does
+    // not show them.
     std::string department;
     std::string content;
+    std::string handler;
   };
   std::vector<Step> progress;
 
   // True when `progress` has a step with the status and time of `step`
-  // and, where the portal shows them, its department and content: the time
-  // has whole seconds, and one dossier can have two steps of one status in
-  // a second (two agencies of a bundle finishing together).
+  // and, where the portal shows them, its department, content and handler:
+  // the time has whole seconds, and one dossier can have two steps of one
+  // status in a second (two agencies of a bundle finishing together, a
+  // dossier handed to another officer).
   bool HasStep(const Step& step) const;
 };
 

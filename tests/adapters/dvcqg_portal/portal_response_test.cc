@@ -357,11 +357,12 @@ TEST(ParseLookupTest, Table) {
   auto got = ParseLookup(Object(kLookups[4].json), "X");
   ASSERT_THAT(got, IsOk());
   EXPECT_TRUE(
-      got->HasStep({"4", "20250715103000", "", ""}));  // a number as text
-  EXPECT_TRUE(got->HasStep({"2", "20250715093000", "", ""}));
-  EXPECT_FALSE(got->HasStep({"4", "20250715093000", "", ""}));
-  // Shown without department and content: status and time decide.
-  EXPECT_TRUE(got->HasStep({"4", "20250715103000", "Công an xã", "Xong"}));
+      got->HasStep({"4", "20250715103000", "", "", ""}));  // a number as text
+  EXPECT_TRUE(got->HasStep({"2", "20250715093000", "", "", ""}));
+  EXPECT_FALSE(got->HasStep({"4", "20250715093000", "", "", ""}));
+  // Shown without department, content and handler: status and time decide.
+  EXPECT_TRUE(
+      got->HasStep({"4", "20250715103000", "Công an xã", "Xong", "cb01"}));
 
   // Two steps of one status in one second (a bundle's agencies finishing
   // together) are told apart by department and content.
@@ -373,9 +374,24 @@ TEST(ParseLookupTest, Table) {
       "X");
   ASSERT_THAT(two, IsOk());
   EXPECT_TRUE(two->HasStep(
-      {"4", "20250715103000", "Công an xã", "Đã đăng ký thường trú"}));
+      {"4", "20250715103000", "Công an xã", "Đã đăng ký thường trú", ""}));
   EXPECT_FALSE(two->HasStep(
-      {"4", "20250715103000", "Bảo hiểm xã hội huyện", "Đã cấp thẻ BHYT"}));
+      {"4", "20250715103000", "Bảo hiểm xã hội huyện", "Đã cấp thẻ BHYT", ""}));
+
+  // And by the officer who took the step, where the portal shows it: a
+  // dossier handed to another officer in the same second, one department,
+  // one note.
+  auto handed = ParseLookup(
+      Object(R"({"error_code":0,"result":[{"MaHoSo":"X","QuaTrinhXuLy":[)"
+             R"({"TrangThai":"4","ThoiDiemXuLy":"20250715103000",)"
+             R"("PhongBanXuLy":"Phòng Tư pháp","NoiDungXuLy":"Xử lý",)"
+             R"("NguoiXuLy":"cb01"}]}]})"),
+      "X");
+  ASSERT_THAT(handed, IsOk());
+  EXPECT_TRUE(handed->HasStep(
+      {"4", "20250715103000", "Phòng Tư pháp", "Xử lý", "cb01"}));
+  EXPECT_FALSE(handed->HasStep(
+      {"4", "20250715103000", "Phòng Tư pháp", "Xử lý", "cb02"}));
 }
 
 }  // namespace
