@@ -116,14 +116,7 @@ TEST_F(OperatorTest, ANewEpochAcknowledgesADamagedFrameAndTheLogContinues) {
   std::vector<Entry> entries = ReadEntries(options_.journal_dir);
   const std::string needle =
       entries[RecordAt(entries, 300)].record.request_sha256();
-  auto segments = ListSegments(options_.journal_dir);
-  ASSERT_THAT(segments, IsOk());
-  std::string bytes = ReadAll(segments->front().path);
-  const size_t at = bytes.find(needle);
-  ASSERT_NE(at, std::string::npos);
-  bytes[at] ^= 0x01;
-  std::ofstream(segments->front().path, std::ios::binary | std::ios::trunc)
-      << bytes;
+  ASSERT_EQ(testutil::FlipBitAfter(options_.journal_dir, needle, 0, 0x01), 1);
 
   {
     auto log = AuditLog::Open(options_);

@@ -600,20 +600,9 @@ INSTANTIATE_TEST_SUITE_P(
 // and no whole write follows it that a crash could explain.
 TEST_F(TamperTest, ADamagedFrameIsCorruptAtItsRecord) {
   const std::string journal = Write(golden_->entries, "corrupt");
-  auto segments = ListSegments(journal);
-  ASSERT_THAT(segments, IsOk());
   const std::string needle = golden_->entries[RecordAt(golden_->entries, 31337)]
                                  .record.request_sha256();
-  bool flipped = false;
-  for (const SegmentFile& segment : *segments) {
-    std::string bytes = ReadAll(segment.path);
-    const size_t at = bytes.find(needle);
-    if (at == std::string::npos) continue;
-    bytes[at + 3] ^= 0x04;
-    std::ofstream(segment.path, std::ios::binary | std::ios::trunc) << bytes;
-    flipped = true;
-  }
-  ASSERT_TRUE(flipped);
+  ASSERT_EQ(testutil::FlipBitAfter(journal, needle, 3, 0x04), 1);
   const VerifyReport report = Verify(journal, false);
   EXPECT_FALSE(report.intact());
   EXPECT_EQ(report.problem(), VerifyReport::CORRUPT) << report.detail();

@@ -177,6 +177,25 @@ std::string ReadAll(const std::string& path) {
   return out.str();
 }
 
+int FlipBitAfter(const std::string& dir, const std::string& needle,
+                 size_t offset, unsigned char mask) {
+  absl::StatusOr<std::vector<SegmentFile>> segments = ListSegments(dir);
+  if (!segments.ok()) return 0;
+  int flipped = 0;
+  for (const SegmentFile& segment : *segments) {
+    const std::string bytes = ReadAll(segment.path);
+    const size_t at = bytes.find(needle);
+    if (at == std::string::npos || at + offset >= bytes.size()) continue;
+    std::fstream file(segment.path,
+                      std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(static_cast<std::streamoff>(at + offset));
+    file.put(static_cast<char>(bytes[at + offset] ^ mask));
+    file.close();
+    flipped += file.good() ? 1 : 0;
+  }
+  return flipped;
+}
+
 std::vector<Entry> ReadEntries(const std::string& dir) {
   std::vector<Entry> out;
   ReadJournal(dir, {}, {}, [&](const JournalPosition&, const Frame& frame) {

@@ -98,6 +98,14 @@ class FaultyIo : public JournalIo {
 // Reads the whole file at `path` ("" when it cannot).
 std::string ReadAll(const std::string& path);
 
+// Damages a frame as a flipped bit on disk would: in every segment of the
+// journal in `dir` that holds `needle` (e.g. a record's request digest),
+// XORs the byte `offset` past its first occurrence with `mask`, in place
+// (as someone with write access would, also while a gateway holds the file
+// open). Returns how many segments it changed.
+int FlipBitAfter(const std::string& dir, const std::string& needle,
+                 size_t offset, unsigned char mask);
+
 // One entry of a journal, as an attacker with the files would see it.
 struct Entry {
   bool is_checkpoint = false;

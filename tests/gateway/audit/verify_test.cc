@@ -142,18 +142,7 @@ TEST_F(ExportTest, AnExportOfADamagedJournalIsRefusedAndLeavesNoFile) {
     }
   }
   ASSERT_FALSE(needle.empty());
-  auto segments = ListSegments(journal);
-  ASSERT_THAT(segments, IsOk());
-  bool flipped = false;
-  for (const SegmentFile& segment : *segments) {
-    std::string bytes = testutil::ReadAll(segment.path);
-    const size_t at = bytes.find(needle);
-    if (at == std::string::npos) continue;
-    bytes[at + 3] ^= 0x04;
-    std::ofstream(segment.path, std::ios::binary | std::ios::trunc) << bytes;
-    flipped = true;
-  }
-  ASSERT_TRUE(flipped);
+  ASSERT_EQ(testutil::FlipBitAfter(journal, needle, 3, 0x04), 1);
   const std::string path = dir_.File("damaged.jsonl");
   EXPECT_THAT(ExportToFile(journal, absl::InfinitePast(), path),
               StatusIs(absl::StatusCode::kDataLoss,
