@@ -18,15 +18,6 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-const adapters::StepOperation* FindOperation(
-    const std::vector<adapters::StepOperation>& operations,
-    const std::string& name) {
-  for (const auto& op : operations) {
-    if (op.name == name) return &op;
-  }
-  return nullptr;
-}
-
 absl::Status Problem(const std::string& field, std::string message) {
   return config::AtConfigField(
       field, absl::InvalidArgumentError(absl::StrCat(field, ": ", message)));

@@ -295,12 +295,7 @@ absl::Status Orchestrator::CheckOpenSteps(const StepInvoker& invoker) const {
       const auto& def = bundle.definition().steps(i);
       absl::StatusOr<std::vector<adapters::StepOperation>> ops =
           invoker.Operations(def.adapter());
-      const bool offered =
-          ops.ok() && std::any_of(ops->begin(), ops->end(),
-                                  [&](const adapters::StepOperation& op) {
-                                    return op.name == def.operation();
-                                  });
-      if (!offered) {
+      if (!ops.ok() || FindOperation(*ops, def.operation()) == nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
             "the open bundle of dossier ", bundle.dossier_code(), " has step '",
             def.name(), "' still to run on adapter '", def.adapter(),

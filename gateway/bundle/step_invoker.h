@@ -40,6 +40,16 @@ class StepInvoker {
                       const adapters::CallContext& context, Done done) = 0;
 };
 
+// The operation named `name` among `operations`, or null.
+inline const adapters::StepOperation* FindOperation(
+    const std::vector<adapters::StepOperation>& operations,
+    absl::string_view name) {
+  for (const adapters::StepOperation& op : operations) {
+    if (op.name == name) return &op;
+  }
+  return nullptr;
+}
+
 }  // namespace lienthong::bundle
 
 #endif  // LIENTHONG_GATEWAY_BUNDLE_STEP_INVOKER_H_
