@@ -171,9 +171,9 @@ void AccessFile::Loop() {
   }
 }
 
-bool AccessFile::WriteAll(absl::string_view data, size_t* written) {
+bool WriteAll(int fd, absl::string_view data, size_t* written) {
   while (!data.empty()) {
-    const ssize_t n = ::write(fd_, data.data(), data.size());
+    const ssize_t n = ::write(fd, data.data(), data.size());
     if (n > 0) {
       *written += static_cast<size_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
@@ -204,7 +204,7 @@ void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
       if (end == absl::string_view::npos) end = rest.find('\n');
       cut = end == absl::string_view::npos ? rest.size() : end + 1;
     }
-    ok = WriteAll(rest.substr(0, cut), &done);
+    ok = WriteAll(fd_, rest.substr(0, cut), &done);
     rest.remove_prefix(cut);
   }
   if (!ok) {

@@ -39,6 +39,10 @@
 
 namespace lienthong::log {
 
+// Writes `data` whole to `fd`, going on after short writes and signals;
+// adds what it wrote to `*written`. False, with errno set, on failure.
+bool WriteAll(int fd, absl::string_view data, size_t* written);
+
 class AccessFile {
  public:
   struct Options {
@@ -97,8 +101,6 @@ class AccessFile {
   void Loop();
   // Writes `batch` of `lines` lines; counts and reports a failure.
   void WriteBatch(const std::string& batch, uint64_t lines);
-  // Writes `data` whole (retrying short writes); false and errno on failure.
-  bool WriteAll(absl::string_view data, size_t* written);
   void ReopenNow();
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

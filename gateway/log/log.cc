@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 
@@ -176,17 +175,8 @@ void Write(Level level, absl::string_view message,
   // longer line's short write only delays the rest of the line, which
   // follows at once; a line that cannot be written is dropped (there is
   // nowhere else to say so).
-  absl::string_view rest = line;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
-    if (n > 0) {
-      rest.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;
-    }
-  }
+  size_t written = 0;
+  (void)WriteAll(STDERR_FILENO, line, &written);
 }
 
 void SetAccessFile(AccessFile* file) { access_file.store(file); }
