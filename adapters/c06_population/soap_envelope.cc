@@ -92,36 +92,33 @@ absl::Status CheckCharacters(absl::string_view body) {
 // (but CongDan, whose count the lookup checks) or text in more than one
 // piece (split by a comment, which pugixml drops, or a CDATA section):
 // pugixml would read the first and the reply would mean what its sender
-// chose. Walked without recursion.
+// chose. Each node is looked at once, from a stack of the elements still
+// to check rather than by recursion.
 absl::Status CheckShape(pugi::xml_node body) {
+  absl::InlinedVector<pugi::xml_node, 32> elements = {body};
   absl::InlinedVector<absl::string_view, 32> names;
-  for (pugi::xml_node at = body; at;) {
-    if (at.type() == pugi::node_element) {
-      names.clear();
-      int texts = 0;
-      for (pugi::xml_node child : at.children()) {
-        if (child.type() == pugi::node_pcdata ||
-            child.type() == pugi::node_cdata) {
-          ++texts;
-        } else if (child.type() == pugi::node_element) {
-          names.push_back(LocalName(child.name()));
-        }
-      }
-      if (texts > 1) return Malformed("text in more than one piece");
-      if (names.size() > 1) std::sort(names.begin(), names.end());
-      for (size_t i = 1; i < names.size(); ++i) {
-        if (names[i] == names[i - 1] && names[i] != "CongDan") {
-          return Malformed("an element twice where one is expected");
-        }
+  while (!elements.empty()) {
+    const pugi::xml_node element = elements.back();
+    elements.pop_back();
+    names.clear();
+    int texts = 0;
+    for (pugi::xml_node child = element.first_child(); child;
+         child = child.next_sibling()) {
+      const pugi::xml_node_type type = child.type();
+      if (type == pugi::node_pcdata || type == pugi::node_cdata) {
+        ++texts;
+      } else if (type == pugi::node_element) {
+        names.push_back(LocalName(child.name()));
+        elements.push_back(child);
       }
     }
-    if (at.first_child()) {
-      at = at.first_child();
-      continue;
+    if (texts > 1) return Malformed("text in more than one piece");
+    if (names.size() > 1) std::sort(names.begin(), names.end());
+    for (size_t i = 1; i < names.size(); ++i) {
+      if (names[i] == names[i - 1] && names[i] != "CongDan") {
+        return Malformed("an element twice where one is expected");
+      }
     }
-    while (at != body && !at.next_sibling()) at = at.parent();
-    if (at == body) break;
-    at = at.next_sibling();
   }
   return absl::OkStatus();
 }
