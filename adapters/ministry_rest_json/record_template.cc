@@ -94,6 +94,13 @@ absl::Status RecordTemplate::CheckJsonBody() const {
             "puts a placeholder outside a double-quoted JSON string (values "
             "are escaped for the inside of one)");
       }
+      // "\{x}": the backslash would escape the value's first character,
+      // and a value starting with a quote (sent as \") would end the string.
+      if (escaped) {
+        return absl::InvalidArgumentError(
+            "puts a placeholder right after a backslash (it would escape the "
+            "value's first character)");
+      }
       continue;
     }
     for (const char c : piece.text) {

@@ -47,12 +47,12 @@ class RecordTemplate {
   absl::Status CheckPath() const;
 
   // OK when, read as JSON, every placeholder is inside a double-quoted
-  // string, nothing is single-quoted, and no string has a "{" or "}" but
-  // its placeholders'. ExpandJson escapes values for the inside of a
-  // double-quoted string only, so a value outside one ({"a": '{x}'},
-  // { {x}: 1 }, {"a": '"{x}"'}, which protobuf's lenient JSON parser
-  // takes) could add members of the caller's choosing; a brace in a string
-  // is a mistyped placeholder. INVALID_ARGUMENT otherwise, saying which.
+  // string and not right after a backslash, nothing is single-quoted, and
+  // no string has a "{" or "}" but its placeholders'. ExpandJson escapes values
+  // for the inside of a double-quoted string only, so a value outside one
+  // ({"a": '{x}'}, { {x}: 1 }, {"a": '"{x}"'}, which protobuf's lenient JSON
+  // parser takes) could add members of the caller's choosing; a brace in a
+  // string is a mistyped placeholder. INVALID_ARGUMENT otherwise, saying which.
   absl::Status CheckJsonBody() const;
 
   // The parameters the template names.

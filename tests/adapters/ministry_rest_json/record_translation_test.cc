@@ -208,6 +208,10 @@ TEST(RecordTemplateTest, BodyPlaceholdersInDoubleQuotedStringsOnly) {
       {R"({"{x}": 1})", ""},
       {R"({"a\"{x}": 1})", ""},  // an escaped quote does not end it
       {R"({"a\\": {x}})", "outside a double-quoted"},  // nor does \\ escape
+      // A value starting with a quote is sent as \": after the template's
+      // backslash, \\" ends the string and the rest of the value is outside.
+      {R"({"a": "\{x}"})", "right after a backslash"},
+      {R"({"a": "\\{x}"})", ""},  // an escaped backslash escapes nothing
       {R"({"a": '{x}'})", "single quote"},
       {R"({ {x}: "1" })", "outside a double-quoted"},
       {R"({"a": "b", "c": {x}})", "outside a double-quoted"},
