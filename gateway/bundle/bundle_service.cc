@@ -88,50 +88,52 @@ class BundleService::Watch final : public grpc::ServerWriteReactor<Bundle> {
     state_->reactor = this;
   }
 
-  void Begin(const std::string& id) {
+  // Registers with the orchestrator (which reads the store for a bundle
+  // that has ended) and offers the view now. REQUIRES: HoldTurn, so the
+  // views wait for StartAfterAudit.
+  absl::Status Begin(const std::string& id) {
     auto watched = orchestrator_->Watch(
         id, [state = state_](const Bundle& view) { Offer(state, view, true); });
-    if (!watched.ok()) {
-      FinishNow(watched.status());
-      return;
-    }
+    if (!watched.ok()) return watched.status();
     id_ = id;
     handle_ = watched->second;
     Offer(state_, watched->first, false);
+    return absl::OkStatus();
   }
 
-  // Until StartAfterAudit, the stream holds its write turn: a cancel in
-  // between is finished there, never under the audit log's callback.
+  // Until StartAfterAudit, the stream holds its write turn: views wait, and
+  // a cancel in between is finished there, never under the audit log's
+  // callback.
   void HoldTurn() {
     absl::MutexLock lock(&state_->mu);
     state_->writing = true;
   }
 
   // Once the call's audit record is durable (or `answer` says why not):
-  // the stream begins, or ends with `answer`, or as cancelled.
-  void StartAfterAudit(const std::string& id, const absl::Status& answer) {
+  // the stream writes the view it holds, or ends with `answer`, or as
+  // cancelled. Runs on the audit log's thread, so it reads nothing.
+  void StartAfterAudit(const absl::Status& answer) {
     bool cancelled = false;
+    bool write = false;
     {
       absl::MutexLock lock(&state_->mu);
-      state_->writing = false;
       cancelled = state_->cancelled;
-      if (cancelled) state_->finished = true;
+      if (cancelled || !answer.ok()) {
+        state_->finished = true;
+        state_->writing = false;
+      } else if (state_->pending.has_value()) {
+        write = true;  // keeps the turn
+      } else {
+        state_->writing = false;
+      }
     }
     if (cancelled) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
     } else if (!answer.ok()) {
-      FinishNow(answer);
-    } else {
-      Begin(id);
+      Finish(ToGrpcStatus(answer));
+    } else if (write) {
+      WriteNext();
     }
-  }
-
-  void FinishNow(const absl::Status& status) {
-    {
-      absl::MutexLock lock(&state_->mu);
-      state_->finished = true;
-    }
-    Finish(ToGrpcStatus(status));
   }
 
   void OnWriteDone(bool ok) override {
@@ -383,6 +385,11 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
       dossier = found->dossier_code();
     }
   }
+  // Registered here, on the call's thread: after the audit, on the audit
+  // log's, it would read the store there (for a bundle that has ended) and
+  // hold up every audited call meanwhile.
+  watch->HoldTurn();
+  if (status.ok()) status = watch->Begin(id);
   const std::shared_ptr<const calls::CallRecorder> recorder = this->recorder();
   calls::Call call(kWatchBundleMethod, calls::CallerOf(*context));
   recorder->Log(call, status, {{"dossier", dossier}});
@@ -394,10 +401,9 @@ grpc::ServerWriteReactor<Bundle>* BundleService::WatchBundle(
   // The stream shows what GetBundle would, so it begins as GetBundle
   // answers: once its record is durable, and not while the audit log
   // cannot be written (refusals coalesced as any call's).
-  watch->HoldTurn();
   recorder->AuditThenRelease(
       std::move(record), status,
-      [watch, id](absl::Status answer) { watch->StartAfterAudit(id, answer); });
+      [watch](absl::Status answer) { watch->StartAfterAudit(answer); });
   return watch;
 }
 
