@@ -151,10 +151,9 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void Send(std::shared_ptr<Attempt> attempt) {
-    const absl::Time deadline = attempt->deadline;
     sessions_.Acquire(
-        deadline, [self = shared_from_this(), attempt](
-                      absl::StatusOr<SessionCache::Session> session) mutable {
+        [self = shared_from_this(),
+         attempt](absl::StatusOr<SessionCache::Session> session) mutable {
           if (!session.ok()) {
             std::move(attempt->done)(session.status());
             return;

@@ -4,7 +4,7 @@
 
 namespace lienthong::adapters::dvcqg {
 
-void SessionCache::Acquire(absl::Time deadline, Ready ready) {
+void SessionCache::Acquire(Ready ready) {
   Session held;
   {
     absl::MutexLock lock(&mu_);
@@ -23,9 +23,10 @@ void SessionCache::Acquire(absl::Time deadline, Ready ready) {
   }
   // The one sign-in for everybody waiting. sign_in_ is called without the
   // lock; only the caller that set signing_in_ gets here.
-  sign_in_(deadline, [this](absl::StatusOr<std::string> result) {
-    Finish(std::move(result));
-  });
+  sign_in_(absl::Now() + sign_in_timeout_,
+           [this](absl::StatusOr<std::string> result) {
+             Finish(std::move(result));
+           });
 }
 
 void SessionCache::Finish(absl::StatusOr<std::string> result) {

@@ -9,13 +9,19 @@
 //   SessionCache sessions([&](absl::Time deadline, SessionCache::Done done) {
 //     ... POST the sign-in, then std::move(done)(session or error) ...
 //   });
-//   sessions.Acquire(deadline, [](absl::StatusOr<SessionCache::Session> s) {
+//   sessions.Acquire([](absl::StatusOr<SessionCache::Session> s) {
 //     ... send with s->token; on refusal: sessions.Refused(s->generation) ...
 //   });
 //
 // Thread-safe. Callbacks run with no lock held: at once on the caller's
 // thread when a session is held, else on the thread that finished the
 // sign-in.
+//
+// A sign-in runs for its own timeout, not until the deadline of the call
+// that started it: it serves every call waiting for it, and one call with
+// little time left must not fail it for the others. A call answered after
+// its deadline finds its request refused by the HTTP client (the deadline
+// has passed), and the session stays held for the next.
 #ifndef LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_
 #define LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_
 
@@ -45,15 +51,18 @@ class SessionCache {
   using SignIn = absl::AnyInvocable<void(absl::Time deadline, Done done)>;
   using Ready = absl::AnyInvocable<void(absl::StatusOr<Session>) &&>;
 
-  explicit SessionCache(SignIn sign_in) : sign_in_(std::move(sign_in)) {}
+  explicit SessionCache(SignIn sign_in,
+                        absl::Duration sign_in_timeout = absl::Seconds(10))
+      : sign_in_(std::move(sign_in)), sign_in_timeout_(sign_in_timeout) {}
 
   SessionCache(const SessionCache&) = delete;
   SessionCache& operator=(const SessionCache&) = delete;
 
   // Calls `ready` with the session held, or with the next one once a
-  // sign-in (started now, with `deadline`, unless one is on its way) ends;
-  // with the sign-in's failure if it fails (the next Acquire tries again).
-  void Acquire(absl::Time deadline, Ready ready);
+  // sign-in (started now, to be answered within the sign-in timeout, unless
+  // one is on its way) ends; with the sign-in's failure if it fails (the
+  // next Acquire tries again).
+  void Acquire(Ready ready);
 
   // The portal refused the session of `generation`: forget it, unless it
   // has been replaced already.
@@ -66,6 +75,7 @@ class SessionCache {
   void Finish(absl::StatusOr<std::string> result);
 
   SignIn sign_in_;
+  const absl::Duration sign_in_timeout_;
   mutable absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

@@ -345,6 +345,21 @@ TEST_F(DvcqgPortalAdapterTest, ExpiredSessionIsRenewedOnceForAllCallers) {
   EXPECT_EQ(sim_->Stats().of(sim::System::kPortal).auth_failures, kCalls);
 }
 
+// The sign-in serves every call waiting for it, so the call that happens
+// to start it, with little time left, does not bound it for the others.
+TEST_F(DvcqgPortalAdapterTest, ASignInIsNotBoundByTheDeadlineOfItsFirstCall) {
+  adapter_ = Make(Config(), &scripted_);
+  const absl::Time before = absl::Now();
+  ASSERT_THAT(Push(Step(), "k-step", false, absl::Milliseconds(200)), IsOk());
+  ASSERT_FALSE(scripted_.requests.empty());
+  const HttpRequest& sign_in = scripted_.requests.front();
+  ASSERT_TRUE(absl::EndsWith(sign_in.url, "/auth")) << sign_in.url;
+  EXPECT_GE(sign_in.deadline, before + absl::Seconds(10));
+  // The call's own request keeps the call's deadline.
+  ASSERT_EQ(scripted_.requests.size(), 2u);
+  EXPECT_LE(scripted_.requests[1].deadline, before + absl::Seconds(1));
+}
+
 TEST_F(DvcqgPortalAdapterTest, SessionRefusedEvenWhenFreshIsRetriable) {
   sim::Knobs knobs;
   // A session lives 1 ms; every request is served 5 ms after it arrives,

@@ -51,7 +51,7 @@ TEST(SessionCacheTest, OneSignInForEveryoneWaiting) {
   FakeSignIn sign_in;
   SessionCache cache(sign_in.Function());
   Got got;
-  for (int i = 0; i < 5; ++i) cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  for (int i = 0; i < 5; ++i) cache.Acquire(got.Sink());
   EXPECT_EQ(sign_in.started(), 1u);
   EXPECT_TRUE(got.sessions.empty());
   sign_in.Answer(std::string("s1"));
@@ -62,7 +62,7 @@ TEST(SessionCacheTest, OneSignInForEveryoneWaiting) {
     EXPECT_EQ(s->generation, 1);
   }
   // Held: answered at once, no sign-in.
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   EXPECT_EQ(got.sessions.size(), 6u);
   EXPECT_EQ(cache.sign_ins(), 1);
 }
@@ -71,25 +71,25 @@ TEST(SessionCacheTest, RefusalOfAnOldGenerationKeepsTheNewSession) {
   FakeSignIn sign_in;
   SessionCache cache(sign_in.Function());
   Got got;
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   sign_in.Answer(std::string("s1"));
   // Three callers saw s1 refused; the first renews it.
   cache.Refused(1);
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   cache.Refused(1);
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   EXPECT_EQ(sign_in.started(), 2u);
   sign_in.Answer(std::string("s2"));
   // A late refusal of s1 does not throw s2 away.
   cache.Refused(1);
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   ASSERT_EQ(got.sessions.size(), 4u);
   EXPECT_EQ(got.sessions[3]->token, "s2");
   EXPECT_EQ(got.sessions[3]->generation, 2);
   EXPECT_EQ(cache.sign_ins(), 2);
   // Refusing s2 itself does.
   cache.Refused(2);
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   EXPECT_EQ(cache.sign_ins(), 3);
 }
 
@@ -97,13 +97,13 @@ TEST(SessionCacheTest, FailedSignInReachesEveryWaiterAndIsTriedAgain) {
   FakeSignIn sign_in;
   SessionCache cache(sign_in.Function());
   Got got;
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
+  cache.Acquire(got.Sink());
   sign_in.Answer(absl::UnavailableError("refused"));
   ASSERT_EQ(got.sessions.size(), 2u);
   EXPECT_THAT(got.sessions[0], StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
   EXPECT_THAT(got.sessions[1], StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
-  cache.Acquire(absl::InfiniteFuture(), got.Sink());
+  cache.Acquire(got.Sink());
   EXPECT_EQ(sign_in.started(), 2u);
   sign_in.Answer(std::string("s"));
   ASSERT_EQ(got.sessions.size(), 3u);
@@ -121,17 +121,14 @@ TEST(SessionCacheTest, SignInAnsweredAtOnceMayAcquireAgain) {
   });
   cache_ptr = &cache;
   int answers = 0;
-  cache.Acquire(absl::InfiniteFuture(),
-                [&](absl::StatusOr<SessionCache::Session> s) {
-                  ++answers;
-                  EXPECT_FALSE(s.ok());
-                  if (answers == 1) {
-                    cache_ptr->Acquire(absl::InfiniteFuture(),
-                                       [&](absl::StatusOr<SessionCache::Session>) {
-                                         ++answers;
-                                       });
-                  }
-                });
+  cache.Acquire([&](absl::StatusOr<SessionCache::Session> s) {
+    ++answers;
+    EXPECT_FALSE(s.ok());
+    if (answers == 1) {
+      cache_ptr->Acquire(
+          [&](absl::StatusOr<SessionCache::Session>) { ++answers; });
+    }
+  });
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(answers, 2);
 }
