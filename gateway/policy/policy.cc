@@ -2,7 +2,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gateway/status/bounded_text.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/codes.h"
@@ -111,7 +110,7 @@ absl::StatusOr<std::set<std::string>> Policy::RecordFields(
   }
   if (!denied.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "client '", client, "' may not receive ", absl::StrJoin(denied, ", "),
+        "client '", client, "' may not receive ", CappedList(denied),
         " of record type '", record_type, "' for purpose '", purpose, "'"));
   }
   return std::set<std::string>(requested.begin(), requested.end());

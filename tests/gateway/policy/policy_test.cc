@@ -258,6 +258,13 @@ TEST(PolicyTest, RecordFieldsComeFromTheRecordTypesOwnGrants) {
                                  "'enterprise'")));
   EXPECT_THAT(policy->LookupFields("dossier", "2.001610", Mask({})),
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  // A refusal names the first five fields withheld, as a lookup's does.
+  EXPECT_THAT(
+      policy->RecordFields("dossier", "1.001193", "enterprise",
+                           {"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("may not receive f1, f2, f3, f4, f5 and 3 more of "
+                         "record type 'enterprise'")));
 }
 
 TEST(PolicyTest, NoRecordGrantMeansPermissionDenied) {
