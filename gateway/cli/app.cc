@@ -104,6 +104,16 @@ std::string UsageMessage(CLI::App& app, const CLI::ParseError& e) {
   return message;
 }
 
+// `code`, or kOther when what was written to `out` did not all get there
+// (a full disk, a closed standard output): a script reading it must not
+// take a cut answer, or a key's fingerprint never shown, for a success.
+int Finished(ExitCode code, std::ostream& out, std::ostream& err) {
+  out.flush();
+  if (out.good() || code != ExitCode::kOk) return static_cast<int>(code);
+  err << "lienthong: cannot write the output (standard output failed)\n";
+  return static_cast<int>(ExitCode::kOther);
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out,
@@ -116,13 +126,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       // --help or --version.
       app->exit(e, out, err);
-      return static_cast<int>(ExitCode::kOk);
+      return Finished(ExitCode::kOk, out, err);
     }
     err << "lienthong: usage: " << UsageMessage(*app, e) << " (see '"
         << CommandPath(*app) << " --help')\n";
     return static_cast<int>(ExitCode::kUsage);
   }
-  return static_cast<int>(context.exit_code);
+  return Finished(context.exit_code, out, err);
 }
 
 void QuietGrpcLogs() {

@@ -1,6 +1,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/cli/run_cli.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace lienthong::cli {
 namespace {
@@ -214,6 +217,33 @@ TEST_F(AppTest, HelpOnEveryCommandHasExamplesAndExitCodes) {
   EXPECT_THAT(lookup.out, HasSubstr("lienthong lookup --id"));
   EXPECT_THAT(lookup.out, HasSubstr("--officer-unit CODE"));
   EXPECT_THAT(lookup.out, HasSubstr("(Env:LIENTHONG_OFFICER_ACCOUNT)"));
+}
+
+// Refuses every byte, as a full disk or a closed standard output does.
+class RefusingBuffer : public std::streambuf {
+ protected:
+  int_type overflow(int_type) override { return traits_type::eof(); }
+};
+
+TEST_F(AppTest, OutputThatCannotBeWrittenIsAFailure) {
+  RefusingBuffer refusing;
+  std::ostream out(&refusing);
+  std::ostringstream err;
+  lienthong::testing::ScratchDir dir("cli-output");
+  const std::vector<std::string> args[] = {
+      {"lienthong", "--version"},
+      // The key files are written, but the public key never shown.
+      {"lienthong", "audit", "keygen", "--signing-key", dir.File("signing.pem"),
+       "--hmac-key", dir.File("hmac.key"), "--digest-key",
+       dir.File("digest.key")}};
+  for (const auto& arg : args) {
+    std::vector<const char*> argv;
+    for (const std::string& a : arg) argv.push_back(a.c_str());
+    err.str("");
+    EXPECT_EQ(RunCli(static_cast<int>(argv.size()), argv.data(), out, err), 7)
+        << arg[1];
+    EXPECT_THAT(err.str(), HasSubstr("cannot write the output")) << arg[1];
+  }
 }
 
 TEST_F(AppTest, Version) {
