@@ -134,11 +134,11 @@ std::vector<std::string> BundleChanges(const Bundle* before,
   const std::string at =
       absl::FormatTime("%H:%M:%S", absl::Now(), validation::VietnamTimeZone());
   if (before == nullptr || before->state() != now.state()) {
-    lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(), ": ",
-                                 StateText(now.state())));
+    lines.push_back(absl::StrCat(at, "  bundle ", OneLine(now.bundle_id()),
+                                 ": ", StateText(now.state())));
   }
   if (StopPending(now) && (before == nullptr || !before->stop_requested())) {
-    lines.push_back(absl::StrCat(at, "  bundle ", now.bundle_id(),
+    lines.push_back(absl::StrCat(at, "  bundle ", OneLine(now.bundle_id()),
                                  ": stop requested; ", StopText(now)));
   }
   for (int i = 0; i < now.steps_size(); ++i) {
@@ -152,7 +152,8 @@ std::vector<std::string> BundleChanges(const Bundle* before,
                                : step.state() == lienthong::v1::STEP_REFUSED
                                    ? step.refusal_reason()
                                    : StepDetail(step);
-    lines.push_back(absl::StrCat(at, "  ", step.name(), " (", step.agency(),
+    lines.push_back(absl::StrCat(at, "  ", OneLine(step.name()), " (",
+                                 OneLine(step.agency()),
                                  "): ", StepStateText(step.state()),
                                  detail.empty() ? "" : "  ", OneLine(detail)));
   }

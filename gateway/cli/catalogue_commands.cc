@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gateway/cli/connection.h"
+#include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
 #include "grpcpp/grpcpp.h"
 #include "lienthong/v1/portal.grpc.pb.h"
@@ -53,9 +54,10 @@ std::string FormatCatalogueProgress(const CataloguePull& pull,
 std::string FormatCatalogueOutcome(const CataloguePull& pull) {
   if (pull.state() == CataloguePull::FAILED) {
     return absl::StrCat(
-        "The read failed: ", pull.error(), ". ",
+        "The read failed: ", OneLine(pull.error()), ". ",
         pull.catalogue_procedures() > 0
-            ? absl::StrCat("The previous catalogue (", pull.catalogue_procedures(),
+            ? absl::StrCat("The previous catalogue (",
+                           pull.catalogue_procedures(),
                            " procedures) stays in use.")
             : "No catalogue is in use: procedure codes go unchecked.");
   }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/cli/args.h"
+#include "gateway/cli/output.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/text.h"
 #include "lienthong/v1/identity.grpc.pb.h"
@@ -71,7 +72,7 @@ std::string FormatVerifyResponse(const VerifyIdentityResponse& response) {
       break;
   }
   if (!response.reference().empty()) {
-    absl::StrAppend(&line, "  (reference ", response.reference(), ")");
+    absl::StrAppend(&line, "  (reference ", OneLine(response.reference()), ")");
   }
   return line;
 }

@@ -323,7 +323,8 @@ std::string JobStateName(SyncJob::State state) {
 }
 
 std::string FollowHint(const std::string& job_id) {
-  return absl::StrCat("'lienthong sync status --job ", job_id, " --watch'");
+  return absl::StrCat("'lienthong sync status --job ", OneLine(job_id),
+                      " --watch'");
 }
 
 }  // namespace lienthong::cli

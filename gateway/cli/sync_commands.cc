@@ -238,7 +238,8 @@ ExitCode SendCatalogue(const SyncProceduresArgs& args,
     }
     return ExitCode::kOk;
   }
-  if (!options.json) out << "Job " << response.job_id() << " queued.\n";
+  if (!options.json)
+    out << "Job " << OneLine(response.job_id()) << " queued.\n";
   if (args.no_watch) {
     if (!options.json) {
       out << "Follow it with " << FollowHint(response.job_id()) << ".\n";

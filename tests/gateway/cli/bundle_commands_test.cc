@@ -399,6 +399,25 @@ TEST(BundleCommandsTest, BundleTableShowsEachStepWithItsDetail) {
   EXPECT_EQ(column_of(steps[3], "running"), state_column);
 }
 
+// What `bundle watch` prints of the gateway's text is one line each, with
+// nothing a terminal would act on.
+TEST(BundleCommandsTest, WatchLinesShowTheGatewaysTextAsPlainLines) {
+  Bundle b = SampleBundle();
+  b.set_bundle_id("b-1\x1b]0;owned\x07");
+  b.mutable_steps(0)->set_name("civil\nstatus");
+  b.mutable_steps(0)->set_agency("UBND\x1b[2J");
+  for (const std::string& line : BundleChanges(nullptr, b)) {
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+    EXPECT_EQ(line.find('\x07'), std::string::npos) << line;
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  }
+  const std::vector<std::string> lines = BundleChanges(nullptr, b);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_THAT(lines[0],
+              HasSubstr("bundle b-1\xEF\xBF\xBD]0;owned\xEF\xBF\xBD: "));
+  EXPECT_THAT(lines[1], HasSubstr("civil status (UBND\xEF\xBF\xBD[2J): "));
+}
+
 TEST(BundleCommandsTest, ListTableSaysWhereEachBundleWaits) {
   EXPECT_EQ(FormatBundleList({}), "No bundles.\n");
   const std::string text = FormatBundleList({SampleBundle()});

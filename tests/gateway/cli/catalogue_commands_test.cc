@@ -137,6 +137,15 @@ TEST_F(CataloguePullCliTest, AFailedReadExitsSevenAndSaysWhatStays) {
                         "procedures) stays in use.\n"));
 }
 
+TEST(CatalogueOutcomeTest, TheFailureTextIsOnePlainLine) {
+  CataloguePull pull;
+  pull.set_state(CataloguePull::FAILED);
+  pull.set_error("portal said\x1b[2J\nno");
+  EXPECT_EQ(FormatCatalogueOutcome(pull),
+            "The read failed: portal said\xEF\xBF\xBD[2J no. No catalogue is "
+            "in use: procedure codes go unchecked.");
+}
+
 TEST_F(CataloguePullCliTest, NoWatchAndJson) {
   FakeCatalogueService fake(CataloguePull::DONE, false);
   CataloguePullArgs args;

@@ -141,6 +141,9 @@ TEST(FormatVerifyResponseTest, OneReadableLinePerResult) {
        "RESULT_UNSPECIFIED (0)"},
       {static_cast<VerifyIdentityResponse::Result>(3), "",
        "RESULT_UNSPECIFIED (3)"},
+      // Text from the server stays one line a terminal does not act on.
+      {VerifyIdentityResponse::MATCH, "LT-1\x1b[2J\nx",
+       "MATCH  (reference LT-1\xEF\xBF\xBD[2J x)"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.line);
