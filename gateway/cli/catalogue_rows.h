@@ -158,8 +158,10 @@ inline constexpr size_t kValid = absl::string_view::npos;
 // sequence in `s`, or kValid.
 size_t FindInvalidUtf8(absl::string_view s);
 
-// Returns `s` in double quotes for a message: control characters and bytes
-// that are not UTF-8 escaped as \xNN, cut after 60 characters.
+// Returns `s` in double quotes for a message: ASCII control characters and
+// bytes that are not UTF-8 escaped as \xNN, other control characters
+// (validation::IsControlCharacter: C1, bidirectional overrides) as \uNNNN,
+// cut after 60 characters.
 std::string Quoted(absl::string_view s);
 
 // Returns the number of code points in `utf8`.

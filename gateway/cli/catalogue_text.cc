@@ -72,10 +72,13 @@ std::string Quoted(absl::string_view s) {
     if (c < 0) {
       absl::StrAppend(&out, absl::StrFormat("\\x%02X", bytes[start]));
       i = start + 1;
-    } else if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
-      absl::StrAppend(&out, c == '"'    ? "\\\""
-                            : c == '\\' ? "\\\\"
-                                        : absl::StrFormat("\\x%02X", c));
+    } else if (c == '"' || c == '\\') {
+      absl::StrAppend(&out, c == '"' ? "\\\"" : "\\\\");
+    } else if (validation::IsControlCharacter(static_cast<uint32_t>(c))) {
+      // C1 controls and bidirectional overrides too: a terminal acts on
+      // them, or shows the text other than it is.
+      absl::StrAppend(&out, c < 0x80 ? absl::StrFormat("\\x%02X", c)
+                                     : absl::StrFormat("\\u%04X", c));
     } else {
       out.append(s.data() + start, static_cast<size_t>(i - start));
     }

@@ -383,6 +383,12 @@ std::vector<BadRowCase> BadRowCases() {
        json(R"({"code": "2.000123.000.00.00.H31", "name": "Tên",
                "level": "fully_online", "nmae": "x"})"),
        2, "unknown key \"nmae\""},
+      // A key's control characters are escaped: C1 (CSI) and a
+      // right-to-left override would act on the terminal or turn the text.
+      {"json unknown key with control characters", CatalogueFormat::kJson,
+       json("{\"code\": \"2.000123.000.00.00.H31\", \"name\": \"Tên\", "
+            "\"level\": \"fully_online\", \"\\u202Ecode\\u009B2J\\u001B\": 1}"),
+       2, "unknown key \"\\u202Ecode\\u009B2J\\x1B\""},
       {"json repeated key", CatalogueFormat::kJson,
        json(R"({"code": "2.000123.000.00.00.H31", "name": "Tên",
                "name": "Tên 2", "level": "fully_online"})"),
