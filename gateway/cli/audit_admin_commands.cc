@@ -222,8 +222,10 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
   }
   shown.Finish();
   if (!indexed.ok()) return Fail(indexed, err);
+  // A count that cannot be read is a failure, not "0 records".
   absl::StatusOr<uint64_t> rows = (*db)->CountRecords();
-  out << "Indexed " << (rows.ok() ? *rows : 0) << " records, up to record "
+  if (!rows.ok()) return Fail(rows.status(), err);
+  out << "Indexed " << *rows << " records, up to record "
       << indexer.indexed_sequence() << ", into " << index << "\n";
   return ExitCode::kOk;
 }
