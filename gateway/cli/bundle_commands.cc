@@ -1,5 +1,6 @@
 #include "gateway/cli/bundle_commands.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "gateway/validation/codes.h"
 #include "gateway/validation/dates.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
 
@@ -28,6 +30,9 @@ namespace {
 
 using lienthong::v1::Bundle;
 using lienthong::v1::BundleService;
+
+// The longest wait between two tries to open a lost WatchBundle stream.
+constexpr absl::Duration kMaxWatchBackoff = absl::Seconds(30);
 
 // The request goes in one call, which the gateway refuses over its
 // listener.limits.max_message_bytes (1 MiB unless configured otherwise). A
@@ -243,49 +248,91 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
   ExitCode code = ExitCode::kOk;
   auto stub = Stub(options, err, &code);
   if (stub == nullptr) return code;
-  grpc::ClientContext context;
-  if (watch.wait > absl::ZeroDuration()) {
-    // absl::Time and ToChronoTime saturate: a wait of centuries is no
-    // overflow, and gRPC takes the largest time point as no deadline.
-    context.set_deadline(absl::ToChronoTime(absl::Now() + watch.wait));
-  }
-  auto reader = stub->WatchBundle(&context, RefRequest(ref));
-  Bundle view;
+  // absl::Time and ToChronoTime saturate: a wait of centuries is no
+  // overflow, and gRPC takes the largest time point as no deadline.
+  const std::optional<absl::Time> wait_until =
+      watch.wait > absl::ZeroDuration()
+          ? std::optional<absl::Time>(absl::Now() + watch.wait)
+          : std::nullopt;
   std::optional<Bundle> last;
   int drawn = 0;
-  while (reader->Read(&view)) {
-    if (options.json) {
-      PrintJson(view, out, err);
-    } else if (watch.terminal) {
-      const std::string text = FormatBundle(view);
-      if (drawn > 0) out << "\x1b[" << drawn << "A\x1b[J";
-      out << text << std::flush;
-      drawn = LineCount(text);
-    } else {
-      for (const std::string& line :
-           BundleChanges(last ? &*last : nullptr, view)) {
-        out << line << "\n";
+  int failures = 0;  // lost streams in a row that brought no change
+  while (true) {
+    grpc::ClientContext context;
+    if (wait_until.has_value()) {
+      context.set_deadline(absl::ToChronoTime(*wait_until));
+    }
+    auto reader = stub->WatchBundle(&context, RefRequest(ref));
+    Bundle view;
+    while (reader->Read(&view)) {
+      if (!last.has_value() ||
+          !google::protobuf::util::MessageDifferencer::Equals(*last, view)) {
+        failures = 0;
       }
-      out << std::flush;
+      if (options.json) {
+        PrintJson(view, out, err);
+      } else if (watch.terminal) {
+        const std::string text = FormatBundle(view);
+        if (drawn > 0) out << "\x1b[" << drawn << "A\x1b[J";
+        out << text << std::flush;
+        drawn = LineCount(text);
+      } else {
+        for (const std::string& line :
+             BundleChanges(last ? &*last : nullptr, view)) {
+          out << line << "\n";
+        }
+        out << std::flush;
+      }
+      last = view;
+      if (watch.until_officer &&
+          view.state() == lienthong::v1::BUNDLE_WAITING_FOR_OFFICER) {
+        context.TryCancel();
+        reader->Finish();
+        return kExitBundleWaiting;
+      }
+      if (BundleEnded(view)) break;
     }
-    last = view;
-    if (watch.until_officer &&
-        view.state() == lienthong::v1::BUNDLE_WAITING_FOR_OFFICER) {
-      context.TryCancel();
-      reader->Finish();
-      return kExitBundleWaiting;
+    grpc::Status status = reader->Finish();
+    if (last.has_value() && BundleEnded(*last)) {
+      return last->state() == lienthong::v1::BUNDLE_STOPPED ? kExitBundleStopped
+                                                            : ExitCode::kOk;
     }
-    if (BundleEnded(view)) break;
+    if (status.ok()) {
+      status =
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended early");
+    }
+    // A stream that was following the bundle and broke (the gateway
+    // restarted, or closed a connection at its maximum age) is opened
+    // again: it begins with the bundle as it is. Not a first one that
+    // never came, nor past --wait.
+    const bool again = last.has_value() &&
+                       status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                       ++failures <= watch.max_reconnects &&
+                       (!wait_until.has_value() || absl::Now() < *wait_until);
+    if (!again) {
+      code = ReportRpcError(status, err);
+      if (last.has_value()) {
+        err << "lienthong: the bundle goes on; follow it with 'lienthong "
+               "bundle watch --id "
+            << OneLine(last->bundle_id()) << "'\n";
+      }
+      return code;
+    }
+    absl::Duration backoff = watch.reconnect_backoff;
+    for (int i = 1; i < failures && backoff < kMaxWatchBackoff; ++i) {
+      backoff *= 2;
+    }
+    backoff = std::min(backoff, kMaxWatchBackoff);
+    if (wait_until.has_value()) {
+      backoff = std::min(backoff, *wait_until - absl::Now());
+    }
+    err << "lienthong: lost the bundle's stream ("
+        << GrpcCodeName(status.error_code()) << ": "
+        << OneLine(status.error_message()) << "); reconnecting in "
+        << FormatElapsed(backoff) << "\n";
+    drawn = 0;  // the table is drawn again below the message
+    absl::SleepFor(backoff);
   }
-  grpc::Status status = reader->Finish();
-  if (last.has_value() && BundleEnded(*last)) {
-    return last->state() == lienthong::v1::BUNDLE_STOPPED ? kExitBundleStopped
-                                                          : ExitCode::kOk;
-  }
-  if (status.ok())
-    status =
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended early");
-  return ReportRpcError(status, err);
 }
 
 ExitCode RunBundleResolve(const BundleResolveArgs& args,

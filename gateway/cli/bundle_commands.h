@@ -73,6 +73,13 @@ struct BundleWatchOptions {
   bool until_officer = false;
   // Give up after this long (0: until the bundle ends).
   absl::Duration wait = absl::ZeroDuration();
+  // A stream that breaks once it has shown the bundle (UNAVAILABLE: the
+  // gateway restarting, or closing a connection at its maximum age) is
+  // opened again this many times in a row without a change seen, backing
+  // off from `reconnect_backoff` doubling up to 30 s; then the command gives
+  // up (exit 2), the bundle going on either way.
+  int max_reconnects = 8;
+  absl::Duration reconnect_backoff = absl::Seconds(1);
 };
 
 // Returns the request `args` describe: the file's JSON (StartBundleRequest

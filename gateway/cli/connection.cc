@@ -185,6 +185,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
 
   grpc::ChannelArguments args;
   args.SetUserAgentPrefix(absl::StrCat("lienthong-cli/", kVersion));
+  // A stream that may stay silent for days (bundle watch) notices a gateway
+  // that is gone: a ping after 90 s without traffic, the connection given
+  // up 20 s later. Over the gateway's least ping interval (60 s by default;
+  // closer pings would be struck), and not capped at two without data.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 90 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   if (!options.server_name.empty()) {
     args.SetSslTargetNameOverride(options.server_name);
   }

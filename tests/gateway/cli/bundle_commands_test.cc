@@ -3,12 +3,14 @@
 // (nothing sent), and the tables of a bundle and of a list.
 #include "gateway/cli/bundle_commands.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -363,6 +365,81 @@ TEST(BundleCommandsTest, ListStopsWhenAPageTokenComesAgain) {
   EXPECT_THAT(err.str(), HasSubstr("same page token twice"));
   EXPECT_EQ(bundles.calls.load(), 3);
   (*server)->Shutdown(std::chrono::system_clock::now());
+}
+
+// A gateway whose WatchBundle streams break: each stream shows the bundle
+// as `views` has it for that stream (the last for any later one), then
+// ends UNAVAILABLE, as a gateway restarting or closing a connection at its
+// maximum age does; a stream whose view has ended ends OK.
+class BreakingWatch final : public lienthong::v1::BundleService::Service {
+ public:
+  explicit BreakingWatch(std::vector<lienthong::v1::BundleState> views)
+      : views_(std::move(views)) {}
+  grpc::Status WatchBundle(grpc::ServerContext*,
+                           const lienthong::v1::GetBundleRequest*,
+                           grpc::ServerWriter<Bundle>* writer) override {
+    const int stream = streams++;
+    Bundle view = SampleBundle();
+    view.set_state(views_[std::min<size_t>(stream, views_.size() - 1)]);
+    writer->Write(view);
+    if (view.state() == lienthong::v1::BUNDLE_COMPLETED) {
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway going away");
+  }
+  std::atomic<int> streams{0};
+
+ private:
+  const std::vector<lienthong::v1::BundleState> views_;
+};
+
+struct WatchRun {
+  ExitCode code;
+  std::string out;
+  std::string err;
+};
+
+WatchRun Watch(BreakingWatch& gateway, BundleWatchOptions watch) {
+  int port = 0;
+  auto server = testing::StartTlsServer({&gateway}, &port);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return {ExitCode::kOther, "", ""};
+  CommonOptions options;
+  options.connection = testing::DossierSystemConnection(port);
+  watch.reconnect_backoff = absl::Milliseconds(1);
+  std::ostringstream out;
+  std::ostringstream err;
+  const ExitCode code =
+      RunBundleWatch({"b-3f9a6c21d4e8b7a0", ""}, options, watch, out, err);
+  (*server)->Shutdown(std::chrono::system_clock::now());
+  return {code, out.str(), err.str()};
+}
+
+TEST(BundleCommandsTest, WatchOpensALostStreamAgainUntilTheBundleEnds) {
+  BreakingWatch gateway({lienthong::v1::BUNDLE_RUNNING,
+                         lienthong::v1::BUNDLE_RUNNING,
+                         lienthong::v1::BUNDLE_COMPLETED});
+  const WatchRun run = Watch(gateway, BundleWatchOptions());
+  EXPECT_EQ(run.code, ExitCode::kOk) << run.err;
+  EXPECT_EQ(gateway.streams.load(), 3);
+  EXPECT_THAT(run.err, HasSubstr("lost the bundle's stream (UNAVAILABLE: "
+                                 "gateway going away); reconnecting in "));
+  // The view shown again after a reconnection is no change: one line for
+  // the bundle running, one for it completed.
+  EXPECT_THAT(run.out, HasSubstr(": running"));
+  EXPECT_THAT(run.out, HasSubstr(": completed"));
+}
+
+TEST(BundleCommandsTest, WatchGivesUpOnAStreamThatKeepsBreakingUnchanged) {
+  BreakingWatch gateway({lienthong::v1::BUNDLE_RUNNING});
+  BundleWatchOptions watch;
+  watch.max_reconnects = 3;
+  const WatchRun run = Watch(gateway, watch);
+  EXPECT_EQ(run.code, ExitCode::kConnection);
+  EXPECT_EQ(gateway.streams.load(), 4);  // the first and three more
+  EXPECT_THAT(run.err,
+              HasSubstr("the bundle goes on; follow it with 'lienthong "
+                        "bundle watch --id b-3f9a6c21d4e8b7a0'"));
 }
 
 TEST(BundleCommandsTest, BundleTableShowsEachStepWithItsDetail) {
