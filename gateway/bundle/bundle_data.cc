@@ -15,14 +15,17 @@ namespace {
 using lienthong::v1::BundleKind;
 using lienthong::v1::StartBundleRequest;
 
-// The rules' sizes: a name, other text, an officer's reason for a stop.
+// The rules' sizes: a name, a relationship ("mẹ", "con"; what the agencies
+// take), other text, an officer's reason for a stop.
 constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxRelationshipBytes = 100;
 constexpr size_t kMaxTextBytes = 400;
 constexpr size_t kMaxStopReasonBytes = 1000;
 
 enum class Rule {
   kCitizenId,
   kName,
+  kRelationship,
   kText,
   kDate,
   kGender,
@@ -40,7 +43,8 @@ struct KeySpec {
 constexpr KeySpec kCommon[] = {
     {"applicant.citizen_id", "applicant.citizen_id", Rule::kCitizenId, true},
     {"applicant.full_name", "applicant.full_name", Rule::kName, true},
-    {"applicant.relationship", "applicant.relationship", Rule::kText, false},
+    {"applicant.relationship", "applicant.relationship", Rule::kRelationship,
+     false},
 };
 
 constexpr KeySpec kBirth[] = {
@@ -59,8 +63,8 @@ constexpr KeySpec kBirth[] = {
     {"address.detail", "birth.permanent_address.detail", Rule::kText, true},
     {"household.head_citizen_id", "birth.household_head_citizen_id",
      Rule::kCitizenId, false},
-    {"household.relationship", "birth.household_relationship", Rule::kText,
-     false},
+    {"household.relationship", "birth.household_relationship",
+     Rule::kRelationship, false},
 };
 
 constexpr KeySpec kDeath[] = {
@@ -107,6 +111,8 @@ absl::Status CheckValue(Rule rule, const std::string& value, absl::Time now) {
       return validation::ValidateCitizenId(value, nullptr, now);
     case Rule::kName:
       return validation::ValidateText(value, kMaxNameBytes);
+    case Rule::kRelationship:
+      return validation::ValidateText(value, kMaxRelationshipBytes);
     case Rule::kText:
       return validation::ValidateText(value, kMaxTextBytes);
     case Rule::kDate: {
@@ -226,6 +232,14 @@ absl::StatusOr<BundleData> DataOfRequest(const StartBundleRequest& request,
           absl::StrCat(spec->field, ": ", s.message()));
     }
     data[spec->key] = value;
+  }
+  // The civil-status system takes a father as his ID and name together
+  // ({SoDinhDanh, HoTen}): one without the other would be refused at the
+  // first step, and the bundle wait for an officer.
+  if (kind == lienthong::v1::BIRTH &&
+      data.count("father.citizen_id") != data.count("father.full_name")) {
+    return absl::InvalidArgumentError(
+        "birth.father: citizen_id and full_name go together (or neither)");
   }
   return data;
 }

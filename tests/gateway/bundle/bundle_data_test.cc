@@ -89,6 +89,23 @@ TEST(DataOfRequest, RefusesEachBadValueNamingItsFieldNotTheValue) {
          r.mutable_birth()->clear_child_gender();
        },
        "birth.child_gender: required", "\x01"},
+      {"relationship over 100 bytes (what the agencies take)",
+       [](v1::StartBundleRequest& r) {
+         r.mutable_applicant()->set_relationship(std::string(101, 'c'));
+       },
+       "applicant.relationship: longer than 100 bytes", "cccccccc"},
+      {"a father's name without his ID",
+       [](v1::StartBundleRequest& r) {
+         r.mutable_birth()->mutable_father()->set_full_name("Nguyễn Văn An");
+         r.mutable_birth()->mutable_father()->clear_citizen_id();
+       },
+       "birth.father: citizen_id and full_name go together", "Văn An"},
+      {"a father's ID without his name",
+       [](v1::StartBundleRequest& r) {
+         r.mutable_birth()->mutable_father()->set_citizen_id("033088012345");
+         r.mutable_birth()->mutable_father()->clear_full_name();
+       },
+       "birth.father: citizen_id and full_name go together", "033088012345"},
       {"a DEATH bundle with birth details",
        [](v1::StartBundleRequest& r) { r.set_kind(v1::DEATH); },
        "death: required for a DEATH bundle", "\x01"},
