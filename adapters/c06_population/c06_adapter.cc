@@ -228,16 +228,13 @@ absl::Status ValidateConfig(const C06PopulationSoapConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("upstream.base_url ", url.message()));
   }
-  if (!absl::StartsWith(config.path(), "/") ||
-      !IsPrintableAscii(config.path())) {
-    return absl::InvalidArgumentError(
-        "path must start with / and be printable ASCII");
+  if (absl::Status path = CheckUrlPath(config.path()); !path.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("path ", path.message()));
   }
-  if (!config.identity_path().empty() &&
-      (!absl::StartsWith(config.identity_path(), "/") ||
-       !IsPrintableAscii(config.identity_path()))) {
+  if (absl::Status path = CheckUrlPath(config.identity_path());
+      !config.identity_path().empty() && !path.ok()) {
     return absl::InvalidArgumentError(
-        "identity_path must start with / and be printable ASCII");
+        absl::StrCat("identity_path ", path.message()));
   }
   for (const auto& [field, value] :
        {std::pair<const char*, const std::string&>{"xroad_client",

@@ -517,9 +517,8 @@ absl::Status CheckEndpoint(const char* field, const std::string& endpoint,
                      field, " is required, e.g. \"", example, "\""))
                : absl::OkStatus();
   }
-  if (!absl::StartsWith(endpoint, "/") || !IsHeaderSafe(endpoint)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must start with / and be visible ASCII"));
+  if (absl::Status path = CheckUrlPath(endpoint); !path.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " ", path.message()));
   }
   return absl::OkStatus();
 }

@@ -92,8 +92,8 @@ absl::StatusOr<TypeRules> ReadType(const RecordTypeConfig& c,
   if (rules.method != "GET" && rules.method != "POST") {
     return Bad(at + ".method", "must be GET or POST");
   }
-  if (!absl::StartsWith(c.path(), "/")) {
-    return Bad(at + ".path", "must start with /");
+  if (absl::Status path = CheckUrlPath(c.path()); !path.ok()) {
+    return Bad(at + ".path", path.message());
   }
   auto path = RecordTemplate::Parse(c.path(), names);
   const absl::Status usable = path.ok() ? path->CheckPath() : path.status();

@@ -122,8 +122,12 @@ absl::StatusOr<OidcSettings> ResolveOidcConfig(const VneidOidcConfig& c) {
       c.token_path().empty() ? absl::StrCat(prefix, "/token") : c.token_path();
   const std::string jwks_path =
       c.jwks_path().empty() ? absl::StrCat(prefix, "/certs") : c.jwks_path();
-  if (!absl::StartsWith(token_path, "/") || !absl::StartsWith(jwks_path, "/")) {
-    return Bad("token_path, jwks_path", "must start with /");
+  for (const auto& [field, path] :
+       {std::pair<const char*, const std::string&>{"token_path", token_path},
+        {"jwks_path", jwks_path}}) {
+    if (absl::Status usable = CheckUrlPath(path); !usable.ok()) {
+      return Bad(field, usable.message());
+    }
   }
   OidcSettings s;
   s.token_url = absl::StrCat(base, token_path);

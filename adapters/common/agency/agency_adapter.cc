@@ -392,9 +392,8 @@ absl::StatusOr<std::string> OperationPath(absl::string_view field,
                                           const std::string& configured,
                                           absl::string_view default_path) {
   if (configured.empty()) return std::string(default_path);
-  if (!absl::StartsWith(configured, "/")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must start with /"));
+  if (absl::Status path = CheckUrlPath(configured); !path.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " ", path.message()));
   }
   return configured;
 }

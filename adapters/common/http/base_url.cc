@@ -32,4 +32,15 @@ absl::Status CheckBaseUrl(absl::string_view url) {
   return absl::OkStatus();
 }
 
+absl::Status CheckUrlPath(absl::string_view path) {
+  bool visible = absl::StartsWith(path, "/");
+  for (char c : path) visible = visible && c > 0x20 && c < 0x7F;
+  if (!visible) {
+    return absl::InvalidArgumentError(
+        "must start with / and be visible ASCII (no spaces or control "
+        "characters)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace lienthong::adapters

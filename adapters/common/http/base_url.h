@@ -1,5 +1,5 @@
-// The rule for a national system's base URL in an adapter's config, which
-// the adapter appends its paths to.
+// The rules for a national system's base URL in an adapter's config, and
+// for the paths the adapter appends to it.
 #ifndef LIENTHONG_ADAPTERS_COMMON_HTTP_BASE_URL_H_
 #define LIENTHONG_ADAPTERS_COMMON_HTTP_BASE_URL_H_
 
@@ -15,6 +15,12 @@ namespace lienthong::adapters {
 // a fragment (the paths appended to it would become part of those, and
 // every call would go to one resource), spaces or control characters.
 absl::Status CheckBaseUrl(absl::string_view url);
+
+// OK when `path`, a configured path appended to a base URL, starts with "/"
+// and holds only visible ASCII (no spaces or control characters, which the
+// HTTP client would refuse on every call, and no text of other scripts).
+// INVALID_ARGUMENT otherwise, its message a predicate as CheckBaseUrl's.
+absl::Status CheckUrlPath(absl::string_view path);
 
 }  // namespace lienthong::adapters
 

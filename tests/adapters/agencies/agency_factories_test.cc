@@ -86,7 +86,7 @@ class AgencyFactoriesTest : public ::testing::Test {
   AdapterContext context_;
 };
 
-TEST_F(AgencyFactoriesTest, APathMustStartWithASlashAndIsNamed) {
+TEST_F(AgencyFactoriesTest, APathMustBeAVisibleAsciiPathAndIsNamed) {
   for (const PathField& c : PathFields()) {
     std::unique_ptr<AdapterFactory> factory = c.make();
     auto config = GoodConfig(*factory);
@@ -96,6 +96,18 @@ TEST_F(AgencyFactoriesTest, APathMustStartWithASlashAndIsNamed) {
         StatusIs(absl::StatusCode::kInvalidArgument,
                  HasSubstr(std::string(c.field) + " must start with /")))
         << factory->name() << " " << c.field;
+    // A space or text of another script: every call would be refused by
+    // the HTTP client, and retried for ever.
+    for (const char* bad : {"/hotich/api/v1/khai sinh", "/hộ-tịch"}) {
+      SetPath(*config, c.field, bad);
+      EXPECT_THAT(factory->Create(*config, context_),
+                  StatusIs(absl::StatusCode::kInvalidArgument,
+                           HasSubstr(std::string(c.field) +
+                                     " must start with / and be visible "
+                                     "ASCII")))
+          << factory->name() << " " << c.field << " " << bad;
+    }
+    SetPath(*config, c.field, "api/v1/x");
     // Checked before the HTTP client is looked for.
     AdapterContext no_http = context_;
     no_http.http = nullptr;
