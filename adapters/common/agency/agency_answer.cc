@@ -80,14 +80,18 @@ absl::StatusOr<AgencyAnswer> ParseAgencyAnswer(absl::string_view agency,
           "' holds other content under this idempotency key (HTTP 409)"));
     case 401:
     case 403:
-      return Unavailable(agency, absl::StrCat("refused the gateway's "
-                                              "credentials (HTTP ",
-                                              http_status, ")"));
+      return Unavailable(agency,
+                         absl::StrCat("refused the gateway's credentials "
+                                      "(HTTP ",
+                                      http_status, ")"),
+                         retry_after);
     case 404:
     case 405:
       return Unavailable(
-          agency, absl::StrCat("has no such endpoint (HTTP ", http_status,
-                               "): check the adapter's paths"));
+          agency,
+          absl::StrCat("has no such endpoint (HTTP ", http_status,
+                       "): check the adapter's paths"),
+          retry_after);
     default:
       return Unavailable(agency,
                          absl::StrCat("failed with HTTP ", http_status),

@@ -120,6 +120,12 @@ TEST(AgencyAnswerTest, KeepsDataReferenceAndRetryAfter) {
 
   auto busy = ParseAgencyAnswer("civil_status", 503, "", "7");
   EXPECT_EQ(RetryAfter(busy.status()), absl::Seconds(7));
+  // Every retriable status honours it (docs/wire-formats.md), a refusal of
+  // the gateway's credentials or a missing endpoint too.
+  for (long status : {401L, 403L, 404L, 405L, 429L}) {
+    auto later = ParseAgencyAnswer("civil_status", status, "", "600");
+    EXPECT_EQ(RetryAfter(later.status()), absl::Seconds(600)) << status;
+  }
 }
 
 TEST(AgencyAnswerTest, LongReasonsAreCutAtACharacter) {
