@@ -236,6 +236,17 @@ class AgencyAdapter final : public Adapter, public AgencyStepAdapter {
       // 12-digit one: later steps (residence, social insurance) take no old
       // ID card number, nor do the bundle's own inputs, so taking one here
       // would record the step done and stall the steps after it.
+      // An amount of money (a funeral allowance): whole dong, more than
+      // none, as digits (a JSON number reads as its digits).
+      if (absl::EndsWith(output, "_vnd") &&
+          (value->empty() || value->size() > 15 || (*value)[0] == '0' ||
+           !AllDigits(*value))) {
+        return Unusable(op,
+                        absl::StrCat("its ", member,
+                                     " is not an amount of money (whole "
+                                     "dong, more than 0)"),
+                        answer->reference);
+      }
       if (output == "citizen_id" || absl::EndsWith(output, "_citizen_id")) {
         std::optional<google::type::Date> born = BirthDate(op, inputs, output);
         absl::Status id =

@@ -201,6 +201,26 @@ TEST_F(AgencyOutputsTest, ACitizenIdOutputMustBeAnId) {
       "must be a 12-digit personal ID, not an old ID card number", "033226");
 }
 
+TEST_F(AgencyOutputsTest, AnAmountOutputIsWholeDongMoreThanNone) {
+  MakeAdapter({{"decision_number", "SoQuyetDinh"}, {"amount_vnd", "SoTien"}});
+  for (const char* amount : {"7200000", "\"7200000\""}) {
+    absl::StatusOr<StepOutcome> outcome = Answer(absl::StrCat(
+        R"({"error_code": "0", "data": {"SoQuyetDinh": "QD-1", "SoTien": )",
+        amount, "}}"));
+    ASSERT_THAT(outcome, IsOk()) << amount;
+    EXPECT_EQ(outcome->outputs["amount_vnd"], "7200000");
+  }
+  for (const char* amount :
+       {"-7200000", "\"-1\"", "0", "\"007\"", "\"7.200.000\""}) {
+    SCOPED_TRACE(amount);
+    ExpectUnusable(
+        Answer(absl::StrCat(
+            R"({"error_code": "0", "data": {"SoQuyetDinh": "QD-1", "SoTien": )",
+            amount, "}}")),
+        "its SoTien is not an amount of money", "7200");
+  }
+}
+
 // The child's new ID must give the child's birth year: a parent's ID
 // (a buggy agency answering the mother's) would send the child's residence
 // and health card to the parent's ID at the later steps.
