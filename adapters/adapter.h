@@ -292,10 +292,12 @@ class AgencyStepAdapter {
   // sent again under the same key; or, not retriable, INVALID_ARGUMENT
   // naming the input when the request cannot be put in the agency's format
   // (unknown operation, a required input missing or malformed: the data
-  // must be corrected); or INTERNAL when the agency says it applied the step
-  // but an output is missing or not text of at most 256 bytes without
-  // control characters (the orchestrator tries again later, showing the
-  // error). Thread-safe; never blocks.
+  // must be corrected). An answer saying the step was applied but with an
+  // output missing or unusable (not text of at most 64 bytes without
+  // control characters, an ID that is not the person's, an amount that is
+  // not whole dong) is kRefused, its reason saying the agency may have
+  // applied it: sending the same key again would get the same answer.
+  // Thread-safe; never blocks.
   virtual void Execute(const StepRequest& request, const CallContext& context,
                        Callback<StepOutcome> done) = 0;
 };
