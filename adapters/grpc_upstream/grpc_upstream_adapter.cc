@@ -55,6 +55,13 @@ absl::Status Relay(const grpc::Status& status) {
           "gRPC upstream did not answer in time");
     case grpc::StatusCode::UNAVAILABLE:
       return MarkRetriable(absl::UnavailableError("gRPC upstream unavailable"));
+    // The adapter never cancels its calls: CANCELLED is the upstream (or a
+    // proxy before it) resetting the stream. Passed on as it is, the caller,
+    // which cancelled nothing, would read it as its own cancellation, and
+    // the breaker, which ignores those, would never open on such an upstream.
+    case grpc::StatusCode::CANCELLED:
+      return MarkRetriable(
+          absl::UnavailableError("gRPC upstream cancelled the call"));
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
       return absl::UnavailableError(

@@ -336,6 +336,8 @@ TEST_F(GrpcUpstreamTest, UpstreamFailuresAreMappedWithoutTheirMessages) {
   };
   const Case kCases[] = {
       {grpc::StatusCode::UNAVAILABLE, absl::StatusCode::kUnavailable, true},
+      // The upstream resetting the stream: no cancellation of the caller's.
+      {grpc::StatusCode::CANCELLED, absl::StatusCode::kUnavailable, true},
       {grpc::StatusCode::NOT_FOUND, absl::StatusCode::kNotFound, false},
       {grpc::StatusCode::INVALID_ARGUMENT, absl::StatusCode::kInvalidArgument,
        false},
