@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "adapters/adapter.h"
+#include "adapters/common/retriable.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/calls/call_recorder.h"
 #include "gateway/server/resilient_call.h"
@@ -210,8 +211,8 @@ grpc::ServerUnaryReactor* Serve(const Services& services,
         // A caller that cancelled waits for no answer: no more attempts
         // (CANCELLED is final and says nothing about the system).
         if (ctx.IsCancelled()) {
-          std::move(done)(
-              absl::CancelledError("the caller cancelled the call"));
+          std::move(done)(adapters::MarkNotSent(
+              absl::CancelledError("the caller cancelled the call")));
           return;
         }
         attempt(route, attempt_context, std::move(done));

@@ -121,8 +121,12 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
              const bool retriable =
                  adapters::IsRetriable(status) ||
                  (per_try && absl::IsDeadlineExceeded(status));
-             std::move(attempt_done)(
-                 {status, retriable, adapters::RetryAfter(status)});
+             // Refused before anything went out (the adapter's own
+             // checks, a caller that cancelled during the backoff): not
+             // counted among the call's attempts.
+             std::move(attempt_done)({status, retriable,
+                                      adapters::RetryAfter(status),
+                                      adapters::WasNotSent(status)});
            });
   };
   retrier.Run(

@@ -188,5 +188,45 @@ TEST(ResilientCallTest, AnAttemptTheOpenBreakerRefusedIsNotCounted) {
   EXPECT_EQ(sent.load(), 1);
 }
 
+// An attempt its adapter (or the call path, for a caller that cancelled
+// during the backoff) refused before sending anything is not counted
+// either.
+TEST(ResilientCallTest, AnAttemptRefusedBeforeItWasSentIsNotCounted) {
+  Path path;
+  path.guard.breaker = std::make_unique<resilience::CircuitBreaker>(
+      "population", resilience::CircuitBreakerOptions{}, &path.clock);
+  resilience::RetryPolicy policy;
+  policy.max_attempts = 3;
+  policy.initial_backoff = absl::ZeroDuration();
+  policy.max_backoff = absl::ZeroDuration();
+  resilience::Retrier retrier(policy, &path.timers, &path.budget);
+  CallContext context;
+  context.deadline = absl::Now() + absl::Seconds(10);
+  std::atomic<int> calls{0};
+  absl::Notification done;
+  absl::Status result;
+  int attempts = -1;
+  ResilientCall<int>(
+      retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
+      [&calls](const CallContext&, Callback<int> callback) {
+        if (calls.fetch_add(1) == 0) {
+          std::move(callback)(
+              adapters::MarkRetriable(absl::UnavailableError("down")));
+        } else {
+          std::move(callback)(adapters::MarkNotSent(
+              absl::CancelledError("the caller cancelled the call")));
+        }
+      },
+      [&](absl::StatusOr<Reply<int>> reply, int n) {
+        result = reply.status();
+        attempts = n;
+        done.Notify();
+      });
+  done.WaitForNotification();
+  EXPECT_TRUE(absl::IsCancelled(result)) << result;
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(attempts, 1);
+}
+
 }  // namespace
 }  // namespace lienthong::server
