@@ -117,10 +117,13 @@ void ResilientCall(resilience::Retrier& retrier, UpstreamGuard& guard,
              // The adapter's timer for a per-try deadline races the
              // retrier's watchdog for it (and the HTTP client's, cut to
              // whole milliseconds, often wins): either way the attempt is
-             // retriable, as the watchdog marks it.
-             const bool retriable =
-                 adapters::IsRetriable(status) ||
-                 (per_try && absl::IsDeadlineExceeded(status));
+             // retriable, as the watchdog marks it. Out of the call's own
+             // deadline (which that rounding may report a hair early), it
+             // is not, however the adapter marked it: another attempt
+             // would have no time to answer.
+             const bool retriable = absl::IsDeadlineExceeded(status)
+                                        ? per_try
+                                        : adapters::IsRetriable(status);
              // Refused before anything went out (the adapter's own
              // checks, a caller that cancelled during the backoff): not
              // counted among the call's attempts.

@@ -132,8 +132,11 @@ TEST(ResilientCallTest, AnAdaptersPerTryTimeoutIsRetriedLikeTheWatchdogs) {
         retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
         [&calls](const CallContext&, Callback<int> callback) {
           if (calls.fetch_add(1) == 0) {
+            // Marked retriable, as the HTTP adapters mark a timeout: on the
+            // call's own deadline it is still not tried again.
             std::move(callback)(
-                absl::DeadlineExceededError("upstream did not answer in time"));
+                adapters::MarkRetriable(absl::DeadlineExceededError(
+                    "upstream did not answer in time")));
           } else {
             std::move(callback)(Reply<int>{2, ""});
           }
