@@ -236,7 +236,7 @@ start_gateway() {
   mkdir -p "$tmp/$name"
   bench_gateway_yaml "$name" "$adapters" "$audit_extra" "$tmp/$name" "$certs" \
     > "$tmp/$name/gateway.yaml"
-  chmod 600 "$tmp/$name/gateway.yaml"  # the gateway refuses a config others may read
+  chmod 600 "$tmp/$name/gateway.yaml"  # it holds the simulated systems' credentials inline
   "$gateway_bin" --config "$tmp/$name/gateway.yaml" > "$tmp/$name/gateway.log" 2>&1 &
   gw_pid=$!; pids+=("$gw_pid")
   gw_port=$(port_of "$(wait_line "$tmp/$name/gateway.log" 'listening on port' $gw_pid)")
