@@ -154,7 +154,8 @@ absl::StatusOr<std::shared_ptr<UpstreamGuard>> GuardFor(
   std::string settings;
   // Deterministic: equal settings, equal bytes.
   proto_util::AppendDeterministic(instance, &settings);
-  absl::StrAppend(&settings, "|budget ", budget.ratio);
+  // The ratio exactly ("%a"): six significant digits would hide a change.
+  absl::StrAppend(&settings, "|budget ", absl::StrFormat("%a", budget.ratio));
   if (previous != nullptr) {
     auto it = previous->guards.find(instance.name());
     if (it != previous->guards.end() && it->second->settings == settings) {

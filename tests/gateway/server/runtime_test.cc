@@ -6,6 +6,7 @@
 #include "adapters/registry.h"
 #include "gateway/resilience/timer.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/empty.pb.h"
 #include "gtest/gtest.h"
 #include "lienthong/config/v1/config.pb.h"
 #include "tests/testing/status_matchers.h"
@@ -41,6 +42,54 @@ TEST(RuntimeTest, ARateLimitChangeIsAppliedHoweverSmall) {
   auto changed = BuildRuntime(WithRate(1234568), resources, first->get());
   ASSERT_THAT(changed, IsOk());
   EXPECT_NE((*changed)->rate_limiter, (*first)->rate_limiter);
+}
+
+// A national system that offers nothing: enough for its guard.
+class NothingFactory final
+    : public adapters::FactoryBase<google::protobuf::Empty> {
+ public:
+  absl::string_view name() const override { return "nothing"; }
+
+ protected:
+  absl::StatusOr<std::unique_ptr<adapters::Adapter>> CreateTyped(
+      const google::protobuf::Empty&,
+      const adapters::AdapterContext&) const override {
+    return std::make_unique<adapters::Adapter>();
+  }
+};
+
+lienthong::config::v1::GatewayConfig WithRetryBudget(double ratio) {
+  lienthong::config::v1::GatewayConfig config;
+  auto* instance = config.add_adapters();
+  instance->set_name("population");
+  instance->set_type("nothing");
+  instance->mutable_config()->PackFrom(google::protobuf::Empty());
+  config.mutable_resilience()->set_retry_budget_ratio(ratio);
+  return config;
+}
+
+// A system's guard (breaker, in-flight cap, retry budget) is kept when its
+// settings are unchanged and rebuilt when the retry budget's ratio changes,
+// however little (six significant digits hid it, as they hid rates).
+TEST(RuntimeTest, ARetryBudgetChangeIsAppliedHoweverSmall) {
+  adapters::AdapterRegistry registry;
+  ASSERT_THAT(registry.Register(std::make_unique<NothingFactory>()), IsOk());
+  resilience::TimerQueue timers;
+  RuntimeResources resources;
+  resources.registry = &registry;
+  resources.timers = &timers;
+  auto first = BuildRuntime(WithRetryBudget(0.1234567), resources);
+  ASSERT_THAT(first, IsOk());
+  auto same = BuildRuntime(WithRetryBudget(0.1234567), resources, first->get());
+  ASSERT_THAT(same, IsOk());
+  EXPECT_EQ((*same)->guards.at("population"),
+            (*first)->guards.at("population"));
+  auto changed =
+      BuildRuntime(WithRetryBudget(0.1234568), resources, first->get());
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_NE((*changed)->guards.at("population"),
+            (*first)->guards.at("population"));
+  timers.Shutdown();
 }
 
 }  // namespace
