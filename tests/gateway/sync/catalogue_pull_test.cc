@@ -483,19 +483,24 @@ TEST_F(CataloguePullTest, NoCallReachesThePortalAfterStopUnderLoad) {
   ThreadedCatalogue portal(/*listed=*/3000);
   std::mt19937 random(20220623);  // fixed: a failure can be replayed
   std::uniform_int_distribution<int> wait_us(0, 3000);
+  int stops_after_calls = 0;  // stops that came once the portal was called
   for (int i = 0; i < 300 && portal.late_calls() == 0; ++i) {
     portal.Reset();
     auto puller = std::make_unique<CataloguePuller>(
         outbox_.get(), &portal, &catalogue_, CataloguePullerOptions{});
+    const int before = portal.calls();
     puller->Start();
     puller->PullNow();
     absl::SleepFor(absl::Microseconds(wait_us(random)));  // reads under way
+    if (portal.calls() > before) ++stops_after_calls;
     puller->Stop();
     portal.Stopped();
     portal.Drain();
     puller.reset();
   }
   EXPECT_EQ(portal.late_calls(), 0);
+  // Stops that all came before the first call would have tested nothing.
+  EXPECT_GT(stops_after_calls, 0);
 }
 
 }  // namespace
