@@ -21,7 +21,6 @@
 #include "gateway/validation/codes.h"
 #include "gateway/validation/dates.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/client_context.h"
 #include "lienthong/v1/bundle.grpc.pb.h"
 
@@ -265,8 +264,9 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
     auto reader = stub->WatchBundle(&context, RefRequest(ref));
     Bundle view;
     while (reader->Read(&view)) {
-      if (!last.has_value() ||
-          !google::protobuf::util::MessageDifferencer::Equals(*last, view)) {
+      // A change shown (a state, a step's state or error), not any byte:
+      // the views hold what is computed when read (how overdue it is).
+      if (!last.has_value() || !BundleChanges(&*last, view).empty()) {
         failures = 0;
       }
       if (options.json) {
