@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gateway/cli/args.h"
+#include "gateway/cli/connection.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
 #include "gateway/cli/read_file.h"
@@ -29,9 +30,6 @@ namespace {
 
 using lienthong::v1::Bundle;
 using lienthong::v1::BundleService;
-
-// The longest wait between two tries to open a lost WatchBundle stream.
-constexpr absl::Duration kMaxWatchBackoff = absl::Seconds(30);
 
 // The request goes in one call, which the gateway refuses over its
 // listener.limits.max_message_bytes (1 MiB unless configured otherwise). A
@@ -318,18 +316,11 @@ ExitCode RunBundleWatch(const BundleRef& ref, const CommonOptions& options,
       }
       return code;
     }
-    absl::Duration backoff = watch.reconnect_backoff;
-    for (int i = 1; i < failures && backoff < kMaxWatchBackoff; ++i) {
-      backoff *= 2;
-    }
-    backoff = std::min(backoff, kMaxWatchBackoff);
+    absl::Duration backoff = ReconnectDelay(watch.reconnect_backoff, failures);
     if (wait_until.has_value()) {
       backoff = std::min(backoff, *wait_until - absl::Now());
     }
-    err << "lienthong: lost the bundle's stream ("
-        << GrpcCodeName(status.error_code()) << ": "
-        << OneLine(status.error_message()) << "); reconnecting in "
-        << FormatElapsed(backoff) << "\n";
+    err << LostStreamLine("the bundle's stream", status, backoff);
     drawn = 0;  // the table is drawn again below the message
     absl::SleepFor(backoff);
   }

@@ -76,7 +76,7 @@ struct BundleWatchOptions {
   // A stream that breaks once it has shown the bundle (UNAVAILABLE: the
   // gateway restarting, or closing a connection at its maximum age) is
   // opened again this many times in a row without a change seen, backing
-  // off from `reconnect_backoff` doubling up to 30 s; then the command gives
+  // off from `reconnect_backoff` (ReconnectDelay); then the command gives
   // up (exit 2), the bundle going on either way.
   int max_reconnects = 8;
   absl::Duration reconnect_backoff = absl::Seconds(1);

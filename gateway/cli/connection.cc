@@ -12,6 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "gateway/cli/exit_codes.h"
+#include "gateway/cli/output.h"
+#include "gateway/cli/progress.h"
 #include "gateway/cli/read_file.h"
 #include "gateway/cli/version.h"
 #include "gateway/status/status_macros.h"
@@ -207,6 +210,23 @@ void SetDeadline(const ConnectionOptions& options,
       std::chrono::system_clock::now() +
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::duration<double>(seconds)));
+}
+
+absl::Duration ReconnectDelay(absl::Duration first, int failures) {
+  constexpr absl::Duration kLongest = absl::Seconds(30);
+  absl::Duration delay = first;
+  for (int i = 1; i < failures && delay < kLongest; ++i) delay *= 2;
+  return std::min(delay, kLongest);
+}
+
+std::string LostStreamLine(absl::string_view stream, const grpc::Status& status,
+                           absl::Duration delay) {
+  return absl::StrCat("lienthong: lost ", stream, " (",
+                      status.ok()
+                          ? std::string("closed early")
+                          : absl::StrCat(GrpcCodeName(status.error_code()),
+                                         ": ", OneLine(status.error_message())),
+                      "); reconnecting in ", FormatElapsed(delay), "\n");
 }
 
 }  // namespace lienthong::cli

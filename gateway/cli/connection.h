@@ -10,6 +10,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
@@ -51,6 +53,18 @@ void AddConnectionOptions(CLI::App& command, ConnectionOptions& options);
 // Thread-safe.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     const ConnectionOptions& options);
+
+// How long a watcher waits before opening a lost stream again, after
+// `failures` (1, 2, ...) in a row: `first`, doubling per failure, at most
+// 30 s. Thread-safe.
+absl::Duration ReconnectDelay(absl::Duration first, int failures);
+
+// The line a watcher prints when it lost `stream` ("the progress stream")
+// with `status` (OK: closed early) and tries again after `delay`:
+// "lienthong: lost the progress stream (UNAVAILABLE: ...); reconnecting in
+// 2s". Thread-safe.
+std::string LostStreamLine(absl::string_view stream, const grpc::Status& status,
+                           absl::Duration delay);
 
 // Sets the deadline of `context` to now + options.timeout_seconds.
 void SetDeadline(const ConnectionOptions& options,

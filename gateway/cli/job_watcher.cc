@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/cli/connection.h"
 #include "gateway/cli/output.h"
 #include "gateway/cli/progress.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -24,7 +25,6 @@ using ::lienthong::v1::PortalSyncService;
 using ::lienthong::v1::SyncJob;
 using Clock = std::chrono::steady_clock;
 
-constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(30);
 // A longer --wait is taken as this long: the clocks' time points are 64-bit
 // nanoseconds (about 292 years from their epoch), and now + a longer wait
 // would overflow them.
@@ -135,24 +135,15 @@ class JobWatcher {
   }
 
   // Says that the stream was lost (`status`) and sleeps before the next
-  // try: reconnect_backoff doubling per failure in a row, at most
-  // kMaxReconnectBackoff and never past `wait_until`.
+  // try: ReconnectDelay, never past `wait_until`.
   void BackOff(const grpc::Status& status, int failures,
                const std::optional<Clock::time_point>& wait_until) {
-    absl::Duration backoff = watch_.reconnect_backoff;
-    for (int i = 1; i < failures && backoff < kMaxReconnectBackoff; ++i) {
-      backoff *= 2;
-    }
-    backoff = std::min(backoff, kMaxReconnectBackoff);
+    absl::Duration backoff = ReconnectDelay(watch_.reconnect_backoff, failures);
     if (wait_until.has_value()) {
       backoff = std::min(backoff, absl::FromChrono(*wait_until - Clock::now()));
     }
     if (bar_ != nullptr) bar_->Break();
-    err_ << "lienthong: lost the progress stream ("
-         << (status.ok() ? std::string("closed early")
-                         : absl::StrCat(GrpcCodeName(status.error_code()), ": ",
-                                        OneLine(status.error_message())))
-         << "); reconnecting in " << FormatElapsed(backoff) << "\n";
+    err_ << LostStreamLine("the progress stream", status, backoff);
     if (backoff > absl::ZeroDuration()) {
       std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
     }
