@@ -41,27 +41,42 @@ struct Path {
   }
   ~Path() { timers.Shutdown(); }
 
-  // One call (not idempotent: one attempt) whose adapter answers `outcome`.
-  absl::Status Call(absl::Status outcome) {
+  // What one call came to.
+  struct Outcome {
+    absl::Status status;
+    int attempts = -1;
+  };
+
+  // One call through `call_retrier`, its adapter's attempts made by
+  // `invoke`; waits for its answer.
+  template <typename Invoke>
+  Outcome Run(resilience::Retrier& call_retrier, bool idempotent,
+              Invoke invoke) {
     absl::Notification done;
-    absl::Status result;
+    Outcome outcome;
     CallContext context;
     context.deadline = absl::Now() + absl::Seconds(10);
-    ResilientCall<int>(
-        retrier, guard, context, /*idempotent=*/false, /*owner=*/nullptr,
-        [outcome](const CallContext&, Callback<int> callback) {
-          if (outcome.ok()) {
-            std::move(callback)(Reply<int>{1, ""});
-          } else {
-            std::move(callback)(outcome);
-          }
-        },
-        [&](absl::StatusOr<Reply<int>> reply, int) {
-          result = reply.status();
-          done.Notify();
-        });
+    ResilientCall<int>(call_retrier, guard, context, idempotent,
+                       /*owner=*/nullptr, std::move(invoke),
+                       [&](absl::StatusOr<Reply<int>> reply, int attempts) {
+                         outcome = {reply.status(), attempts};
+                         done.Notify();
+                       });
     done.WaitForNotification();
-    return result;
+    return outcome;
+  }
+
+  // One call (not idempotent: one attempt) whose adapter answers `outcome`.
+  absl::Status Call(absl::Status outcome) {
+    return Run(retrier, /*idempotent=*/false,
+               [outcome](const CallContext&, Callback<int> callback) {
+                 if (outcome.ok()) {
+                   std::move(callback)(Reply<int>{1, ""});
+                 } else {
+                   std::move(callback)(outcome);
+                 }
+               })
+        .status;
   }
 
   // Opens the breaker, then lets its open time pass: the next call probes.
@@ -122,14 +137,9 @@ TEST(ResilientCallTest, AnAdaptersPerTryTimeoutIsRetriedLikeTheWatchdogs) {
     policy.max_attempts = 2;
     policy.per_try_timeout = c.per_try_timeout;
     resilience::Retrier retrier(policy, &path.timers, &path.budget);
-    CallContext context;
-    context.deadline = absl::Now() + absl::Seconds(10);
     std::atomic<int> calls{0};
-    absl::Notification done;
-    absl::Status result;
-    int attempts = 0;
-    ResilientCall<int>(
-        retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
+    const Path::Outcome outcome = path.Run(
+        retrier, /*idempotent=*/true,
         [&calls](const CallContext&, Callback<int> callback) {
           if (calls.fetch_add(1) == 0) {
             // Marked retriable, as the HTTP adapters mark a timeout: on the
@@ -140,15 +150,10 @@ TEST(ResilientCallTest, AnAdaptersPerTryTimeoutIsRetriedLikeTheWatchdogs) {
           } else {
             std::move(callback)(Reply<int>{2, ""});
           }
-        },
-        [&](absl::StatusOr<Reply<int>> reply, int n) {
-          result = reply.status();
-          attempts = n;
-          done.Notify();
         });
-    done.WaitForNotification();
-    EXPECT_EQ(result.code(), c.want_code) << c.name << ": " << result;
-    EXPECT_EQ(attempts, c.want_attempts) << c.name;
+    EXPECT_EQ(outcome.status.code(), c.want_code)
+        << c.name << ": " << outcome.status;
+    EXPECT_EQ(outcome.attempts, c.want_attempts) << c.name;
   }
 }
 
@@ -163,26 +168,15 @@ TEST(ResilientCallTest, AnAttemptTheOpenBreakerRefusedIsNotCounted) {
   policy.max_backoff = absl::ZeroDuration();
   resilience::Retrier retrier(policy, &path.timers, &path.budget);
   auto run = [&](std::atomic<int>& sent) {
-    CallContext context;
-    context.deadline = absl::Now() + absl::Seconds(10);
-    absl::Notification done;
-    absl::Status result;
-    int attempts = -1;
-    ResilientCall<int>(
-        retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
-        [&sent](const CallContext&, Callback<int> callback) {
-          sent.fetch_add(1);
-          std::move(callback)(
-              adapters::MarkRetriable(absl::UnavailableError("down")));
-        },
-        [&](absl::StatusOr<Reply<int>> reply, int n) {
-          result = reply.status();
-          attempts = n;
-          done.Notify();
-        });
-    done.WaitForNotification();
-    EXPECT_TRUE(absl::IsUnavailable(result)) << result;
-    return attempts;
+    const Path::Outcome outcome =
+        path.Run(retrier, /*idempotent=*/true,
+                 [&sent](const CallContext&, Callback<int> callback) {
+                   sent.fetch_add(1);
+                   std::move(callback)(
+                       adapters::MarkRetriable(absl::UnavailableError("down")));
+                 });
+    EXPECT_TRUE(absl::IsUnavailable(outcome.status)) << outcome.status;
+    return outcome.attempts;
   };
   std::atomic<int> sent{0};
   EXPECT_EQ(run(sent), 1);  // the second attempt met the open breaker
@@ -203,14 +197,9 @@ TEST(ResilientCallTest, AnAttemptRefusedBeforeItWasSentIsNotCounted) {
   policy.initial_backoff = absl::ZeroDuration();
   policy.max_backoff = absl::ZeroDuration();
   resilience::Retrier retrier(policy, &path.timers, &path.budget);
-  CallContext context;
-  context.deadline = absl::Now() + absl::Seconds(10);
   std::atomic<int> calls{0};
-  absl::Notification done;
-  absl::Status result;
-  int attempts = -1;
-  ResilientCall<int>(
-      retrier, path.guard, context, /*idempotent=*/true, /*owner=*/nullptr,
+  const Path::Outcome outcome = path.Run(
+      retrier, /*idempotent=*/true,
       [&calls](const CallContext&, Callback<int> callback) {
         if (calls.fetch_add(1) == 0) {
           std::move(callback)(
@@ -219,16 +208,10 @@ TEST(ResilientCallTest, AnAttemptRefusedBeforeItWasSentIsNotCounted) {
           std::move(callback)(adapters::MarkNotSent(
               absl::CancelledError("the caller cancelled the call")));
         }
-      },
-      [&](absl::StatusOr<Reply<int>> reply, int n) {
-        result = reply.status();
-        attempts = n;
-        done.Notify();
       });
-  done.WaitForNotification();
-  EXPECT_TRUE(absl::IsCancelled(result)) << result;
+  EXPECT_TRUE(absl::IsCancelled(outcome.status)) << outcome.status;
   EXPECT_EQ(calls.load(), 2);
-  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(outcome.attempts, 1);
 }
 
 }  // namespace

@@ -25,25 +25,6 @@ lienthong::config::v1::GatewayConfig WithRate(double per_second) {
   return config;
 }
 
-// A client's rate limiter is kept when its limits are unchanged and rebuilt
-// when they change, however little: 1234567 and 1234568 requests a second
-// read the same at six significant digits, which is how they were compared.
-TEST(RuntimeTest, ARateLimitChangeIsAppliedHoweverSmall) {
-  adapters::AdapterRegistry registry;
-  resilience::TimerQueue timers;
-  RuntimeResources resources;
-  resources.registry = &registry;
-  resources.timers = &timers;
-  auto first = BuildRuntime(WithRate(1234567), resources);
-  ASSERT_THAT(first, IsOk());
-  auto same = BuildRuntime(WithRate(1234567), resources, first->get());
-  ASSERT_THAT(same, IsOk());
-  EXPECT_EQ((*same)->rate_limiter, (*first)->rate_limiter);
-  auto changed = BuildRuntime(WithRate(1234568), resources, first->get());
-  ASSERT_THAT(changed, IsOk());
-  EXPECT_NE((*changed)->rate_limiter, (*first)->rate_limiter);
-}
-
 // A national system that offers nothing: enough for its guard.
 class NothingFactory final
     : public adapters::FactoryBase<google::protobuf::Empty> {
@@ -58,6 +39,38 @@ class NothingFactory final
   }
 };
 
+// What BuildRuntime builds with: a registry of the "nothing" adapter, a
+// timer queue.
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(registry_.Register(std::make_unique<NothingFactory>()), IsOk());
+    resources.registry = &registry_;
+    resources.timers = &timers_;
+  }
+  void TearDown() override { timers_.Shutdown(); }
+
+  RuntimeResources resources;
+
+ private:
+  adapters::AdapterRegistry registry_;
+  resilience::TimerQueue timers_;
+};
+
+// A client's rate limiter is kept when its limits are unchanged and rebuilt
+// when they change, however little: 1234567 and 1234568 requests a second
+// read the same at six significant digits, which is how they were compared.
+TEST_F(RuntimeTest, ARateLimitChangeIsAppliedHoweverSmall) {
+  auto first = BuildRuntime(WithRate(1234567), resources);
+  ASSERT_THAT(first, IsOk());
+  auto same = BuildRuntime(WithRate(1234567), resources, first->get());
+  ASSERT_THAT(same, IsOk());
+  EXPECT_EQ((*same)->rate_limiter, (*first)->rate_limiter);
+  auto changed = BuildRuntime(WithRate(1234568), resources, first->get());
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_NE((*changed)->rate_limiter, (*first)->rate_limiter);
+}
+
 lienthong::config::v1::GatewayConfig WithRetryBudget(double ratio) {
   lienthong::config::v1::GatewayConfig config;
   auto* instance = config.add_adapters();
@@ -71,13 +84,7 @@ lienthong::config::v1::GatewayConfig WithRetryBudget(double ratio) {
 // A system's guard (breaker, in-flight cap, retry budget) is kept when its
 // settings are unchanged and rebuilt when the retry budget's ratio changes,
 // however little (six significant digits hid it, as they hid rates).
-TEST(RuntimeTest, ARetryBudgetChangeIsAppliedHoweverSmall) {
-  adapters::AdapterRegistry registry;
-  ASSERT_THAT(registry.Register(std::make_unique<NothingFactory>()), IsOk());
-  resilience::TimerQueue timers;
-  RuntimeResources resources;
-  resources.registry = &registry;
-  resources.timers = &timers;
+TEST_F(RuntimeTest, ARetryBudgetChangeIsAppliedHoweverSmall) {
   auto first = BuildRuntime(WithRetryBudget(0.1234567), resources);
   ASSERT_THAT(first, IsOk());
   auto same = BuildRuntime(WithRetryBudget(0.1234567), resources, first->get());
@@ -89,7 +96,6 @@ TEST(RuntimeTest, ARetryBudgetChangeIsAppliedHoweverSmall) {
   ASSERT_THAT(changed, IsOk());
   EXPECT_NE((*changed)->guards.at("population"),
             (*first)->guards.at("population"));
-  timers.Shutdown();
 }
 
 }  // namespace
