@@ -21,6 +21,7 @@
 #include "adapters/common/text.h"
 #include "gateway/log/log.h"
 #include "gateway/validation/codes.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::adapters::c06 {
 namespace {
@@ -213,15 +214,6 @@ class C06Adapter final : public Adapter,
   std::atomic<uint64_t> sequence_{0};
 };
 
-// A header value or code from the config: printable ASCII only, so that it
-// cannot split a header line.
-bool IsPrintableAscii(absl::string_view value) {
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
-
 absl::Status ValidateConfig(const C06PopulationSoapConfig& config) {
   if (absl::Status url = CheckBaseUrl(config.upstream().base_url());
       !url.ok()) {
@@ -248,7 +240,8 @@ absl::Status ValidateConfig(const C06PopulationSoapConfig& config) {
     if (value.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
     }
-    if (!IsPrintableAscii(value)) {
+    // A header value or code: printable ASCII, so it cannot split a header.
+    if (!validation::IsPrintableAscii(value)) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, " must be printable ASCII"));
     }

@@ -17,6 +17,7 @@
 #include "adapters/dvcqg_portal/portal_request.h"
 #include "adapters/dvcqg_portal/portal_response.h"
 #include "adapters/dvcqg_portal/session.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
@@ -28,11 +29,8 @@ using Message = google::protobuf::Message;
 
 // A header value must be visible ASCII: no way to smuggle in a header.
 bool IsHeaderSafe(absl::string_view value) {
-  if (value.empty() || value.size() > 200) return false;
-  for (char c : value) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
+  return !value.empty() && value.size() <= 200 &&
+         validation::IsVisibleAscii(value);
 }
 
 // Transport failures: the change may or may not have arrived, so each is

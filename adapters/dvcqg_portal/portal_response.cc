@@ -12,6 +12,7 @@
 #include "adapters/common/retriable.h"
 #include "adapters/common/text.h"
 #include "gateway/status/bounded_text.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::adapters::dvcqg {
 namespace {
@@ -54,11 +55,8 @@ std::string Text(const Struct& json, const std::string& key) {
 }
 
 bool IsSessionText(absl::string_view session) {
-  if (session.empty() || session.size() > 4096) return false;
-  for (char c : session) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
+  return !session.empty() && session.size() <= 4096 &&
+         validation::IsVisibleAscii(session);
 }
 
 }  // namespace

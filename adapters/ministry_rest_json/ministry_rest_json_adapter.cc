@@ -19,6 +19,7 @@
 #include "adapters/ministry_rest_json/record_template.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/validation/text.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -48,11 +49,8 @@ bool IsToken(absl::string_view name) {
 }
 
 bool IsHeaderValue(absl::string_view value) {
-  if (value.empty() || value.size() > 1000) return false;
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
+  return !value.empty() && value.size() <= 1000 &&
+         validation::IsPrintableAscii(value);
 }
 
 // Most codes a SuccessRule may list.
@@ -322,8 +320,8 @@ class Factory final : public FactoryBase<MinistryRestJsonConfig> {
       }
       if (!IsHeaderValue(value)) {
         return Bad("headers", absl::StrCat("the value of '", name,
-                                           "' must be 1 to 1000 visible "
-                                           "ASCII characters or spaces"));
+                                           "' must be 1 to 1000 printable "
+                                           "ASCII characters"));
       }
     }
     if (config.max_reply_bytes() < 0 ||

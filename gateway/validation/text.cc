@@ -63,6 +63,20 @@ bool IsControlCharacter(uint32_t c) {
          (c >= 0x2066 && c <= 0x2069);
 }
 
+bool IsVisibleAscii(absl::string_view text) {
+  for (char c : text) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+bool IsPrintableAscii(absl::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7E) return false;
+  }
+  return true;
+}
+
 std::optional<ControlCharacter> FindControlCharacter(
     absl::string_view utf8, absl::string_view allowed) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());

@@ -45,6 +45,16 @@ struct ControlCharacter {
 std::optional<ControlCharacter> FindControlCharacter(
     absl::string_view utf8, absl::string_view allowed = "");
 
+// True when every byte of `text` is visible ASCII (0x21 to 0x7E): no
+// spaces, no control characters (which could end a header line), no text
+// of other scripts. For tokens, keys and codes a national system is sent in
+// a header or a URL. True for "": callers that need text say so. The one
+// home of this rule, as IsPrintableAscii is of the next.
+bool IsVisibleAscii(absl::string_view text);
+
+// As IsVisibleAscii, with spaces allowed (0x20 to 0x7E).
+bool IsPrintableAscii(absl::string_view text);
+
 // Returns OK when `text` is well-formed UTF-8, at most `max_bytes` long and
 // free of control characters (IsControlCharacter; with `multiline`, tab,
 // line feed and carriage return are allowed). INVALID_ARGUMENT otherwise:

@@ -5,16 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::validation {
 namespace {
-
-bool IsVisibleAscii(absl::string_view s) {
-  for (char c : s) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
 
 absl::Status CheckVisible(absl::string_view field, absl::string_view value,
                           size_t min, size_t max) {

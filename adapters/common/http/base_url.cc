@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "gateway/validation/text.h"
 
 namespace lienthong::adapters {
 
@@ -33,9 +34,7 @@ absl::Status CheckBaseUrl(absl::string_view url) {
 }
 
 absl::Status CheckUrlPath(absl::string_view path) {
-  bool visible = absl::StartsWith(path, "/");
-  for (char c : path) visible = visible && c > 0x20 && c < 0x7F;
-  if (!visible) {
+  if (!absl::StartsWith(path, "/") || !validation::IsVisibleAscii(path)) {
     return absl::InvalidArgumentError(
         "must start with / and be visible ASCII (no spaces or control "
         "characters)");

@@ -106,6 +106,26 @@ TEST(FindControlCharacterTest, GivesTheCodePointAndItsPlaceInCharacters) {
   EXPECT_EQ(found->position, 4);
 }
 
+TEST(AsciiRulesTest, VisibleRefusesSpacesControlsAndOtherScripts) {
+  EXPECT_TRUE(IsVisibleAscii(""));
+  EXPECT_TRUE(IsVisibleAscii("!Key~09"));
+  EXPECT_FALSE(IsVisibleAscii("a b"));
+  EXPECT_FALSE(IsVisibleAscii("a\tb"));
+  EXPECT_FALSE(IsVisibleAscii("a\r\nX-Injected: 1"));
+  EXPECT_FALSE(IsVisibleAscii("a\x7f"));
+  EXPECT_FALSE(IsVisibleAscii("\xc4\x90"));  // Đ
+  EXPECT_FALSE(IsVisibleAscii(absl::string_view("a\0b", 3)));
+}
+
+TEST(AsciiRulesTest, PrintableAllowsSpacesOnly) {
+  EXPECT_TRUE(IsPrintableAscii("Bearer abc"));
+  EXPECT_TRUE(IsPrintableAscii(" "));
+  EXPECT_FALSE(IsPrintableAscii("a\tb"));
+  EXPECT_FALSE(IsPrintableAscii("a\nb"));
+  EXPECT_FALSE(IsPrintableAscii("a\x7f"));
+  EXPECT_FALSE(IsPrintableAscii("\xc2\x85"));  // NEL, a C1 control
+}
+
 TEST(ValidatePersonNameTest, Table) {
   struct Case {
     std::string name;
