@@ -284,6 +284,13 @@ Citizen Generate(const std::string& id) {
   c.birth_year = BirthYear(id);
   c.birth_month = 1 + rng.Below(12);
   c.birth_day = 1 + rng.Below(DaysInMonth(c.birth_year, c.birth_month));
+  if (c.birth_year > kReferenceYear) {
+    // Born after the reference year: 1 January, so that the date is never
+    // after today in any year the gateway takes the ID (a register holds
+    // no future birth date, and the gateway refuses a reply with one).
+    c.birth_month = 1;
+    c.birth_day = 1;
+  }
   c.birth_year_only = c.birth_year < 1950 && rng.Below(10) < 3;
   if (c.birth_year < 2000) c.old_id = IdToCmnd(id);
   c.ethnicity = rng.Below(100) < 86

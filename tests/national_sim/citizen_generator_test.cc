@@ -48,6 +48,24 @@ TEST(CitizenGeneratorTest, DigitsDecideGenderCenturyAndYear) {
   }
 }
 
+// The gateway takes an ID from its birth year on (any day of it), and
+// refuses a record whose birth date is after today: a citizen born after
+// the generator's reference year must have a date no later than 1 January.
+TEST(CitizenGeneratorTest, NoBirthDateAfterTheFirstDayTheIdIsTaken) {
+  int checked = 0;
+  for (int year : {26, 27, 30}) {
+    for (int serial = 100; serial < 400; ++serial) {
+      const std::string id = absl::StrFormat("0332%02d000%03d", year, serial);
+      std::optional<Citizen> citizen = LookupCitizen(id);
+      if (!citizen.has_value()) continue;
+      SCOPED_TRACE(id);
+      ++checked;
+      EXPECT_LE(citizen->BirthDate(), absl::StrFormat("20%02d0101", year));
+    }
+  }
+  EXPECT_GT(checked, 800);
+}
+
 struct NotFoundCase {
   const char* id;
   const char* why;
