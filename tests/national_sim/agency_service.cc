@@ -1,10 +1,12 @@
 // The simulated agencies' shared part: routing by path, the API key, the
 // idempotency memory, refusals by the knobs, and the counters.
 #include <cstdint>
-#include <cstdio>
 #include <set>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -100,9 +102,12 @@ std::string BodyText(const JsonObject& body, const std::string& object,
 }
 
 std::optional<absl::CivilDay> ParseAgencyDate(absl::string_view text) {
+  // Eight digits: sscanf would take spaces and signs ("-0010101").
   int y, m, d;
-  if (text.size() != 8 || std::sscanf(std::string(text).c_str(), "%4d%2d%2d",
-                                      &y, &m, &d) != 3) {
+  if (text.size() != 8 || !absl::c_all_of(text, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(text.substr(0, 4), &y) ||
+      !absl::SimpleAtoi(text.substr(4, 2), &m) ||
+      !absl::SimpleAtoi(text.substr(6, 2), &d)) {
     return std::nullopt;
   }
   const absl::CivilDay day(y, m, d);

@@ -66,9 +66,12 @@ absl::Status ValidateKnobs(const Knobs& k) {
       return absl::InvalidArgumentError("rates must be within 0..1");
     }
   }
-  if (k.latency_ms < 0 || k.jitter_ms < 0 || k.session_lifetime_ms < 0) {
-    return absl::InvalidArgumentError(
-        "latency, jitter and session lifetime must be >= 0");
+  for (int ms : {k.latency_ms, k.jitter_ms, k.session_lifetime_ms}) {
+    if (ms < 0 || ms > kMaxKnobMs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "latency, jitter and session lifetime must be within 0..", kMaxKnobMs,
+          " ms"));
+    }
   }
   return absl::OkStatus();
 }
@@ -84,7 +87,7 @@ absl::Status MergeKnobsJson(const JsonObject& json, Knobs& knobs) {
         {"session_lifetime_ms", &k.session_lifetime_ms}}) {
     if (!JsonHas(json, field)) continue;
     auto v = JsonNumber(json, field);
-    if (!v || *v < 0 || *v > 3.6e6) return bad(field);
+    if (!v || !(*v >= 0 && *v <= kMaxKnobMs)) return bad(field);  // NaN too
     *target = static_cast<int>(*v);
   }
   for (auto [field, target] :

@@ -56,9 +56,12 @@ enum class DownMode {
 // Fault injection for one system. Rates are probabilities in 0..1, drawn per
 // request. Order of effects: down, hang, then after the latency: drop, error,
 // and for a request that was served, malformed.
+// The longest latency, jitter or session lifetime a knob may set: an hour.
+inline constexpr int kMaxKnobMs = 3'600'000;
+
 struct Knobs {
-  int latency_ms = 0;  // fixed delay before answering
-  int jitter_ms = 0;   // plus a uniform 0..jitter_ms
+  int latency_ms = 0;  // fixed delay before answering, 0..kMaxKnobMs
+  int jitter_ms = 0;   // plus a uniform 0..jitter_ms, 0..kMaxKnobMs
   double error_rate = 0;
   ErrorKind error_kind = ErrorKind::kHttp503;
   std::string retry_after;    // Retry-After value on 503 answers; empty: none
@@ -89,7 +92,7 @@ struct Knobs {
 // exactly one of the answered_*/dropped kinds, or is still pending.
 struct SystemStats {
   int64_t received = 0;
-  int64_t answered_ok = 0;            // 200 with a well-formed body
+  int64_t answered_ok = 0;  // 2xx or 3xx (a redirect) with a well-formed body
   int64_t answered_client_error = 0;  // 4xx, and SOAP soap:Client faults
   int64_t answered_server_error = 0;  // injected 500/503, down with 503
   int64_t answered_malformed = 0;     // 200 with a broken body

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/national_sim/self_signed_cert.h"
 #include "tests/national_sim/sim_server.h"
@@ -124,20 +125,21 @@ int main(int argc, char** argv) {
       {"soap_busy", ErrorKind::kSoapBusy}};
   std::map<std::string, DownMode> down_modes = {
       {"reset", DownMode::kReset}, {"http503", DownMode::kHttp503}};
+  std::vector<std::string> system_names;
+  for (System system : lienthong::sim::AllSystems()) {
+    system_names.emplace_back(lienthong::sim::SystemName(system));
+  }
   app.add_option("--knob-systems", systems,
-                 "systems the fault flags below apply to (population, vneid, "
-                 "portal, civil_status, residence, social_insurance, "
-                 "labour_affairs)")
+                 absl::StrCat("systems the fault flags below apply to (",
+                              absl::StrJoin(system_names, ", "), ")"))
       ->capture_default_str()
-      ->check(
-          CLI::IsMember({"population", "vneid", "portal", "civil_status",
-                         "residence", "social_insurance", "labour_affairs"}))
+      ->check(CLI::IsMember(system_names))
       ->group(faults);
   app.add_option("--latency-ms", k.latency_ms, "fixed delay before each answer")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, lienthong::sim::kMaxKnobMs))
       ->group(faults);
   app.add_option("--jitter-ms", k.jitter_ms, "plus a uniform random 0..N ms")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, lienthong::sim::kMaxKnobMs))
       ->group(faults);
   app.add_option("--error-rate", k.error_rate,
                  "share of requests answered with an error")

@@ -151,6 +151,8 @@ bool Authorized(const SimRequest& r, const PopulationConfig& config,
   if (r.Header("x-road-client") != config.xroad_client ||
       r.Header("apikey") != config.api_key ||
       !absl::SimpleAtoi(timestamp, &millis) ||
+      // Bounded before subtracting: INT64_MIN would overflow.
+      millis < 0 || millis > int64_t{1} << 50 ||
       std::llabs(absl::ToUnixMillis(now) - millis) > 300 * 1000) {
     return false;
   }

@@ -56,7 +56,8 @@ bool IsPortalTime(absl::string_view s) {
 // "1".."10" (or the number) as 1..10; 0 otherwise.
 int Status(const JsonObject& o, const std::string& key) {
   std::optional<double> n = JsonNumber(o, key);
-  if (!n || *n != static_cast<int>(*n) || *n < 1 || *n > 10) return 0;
+  // The range first: casting a double outside int's (1e10, NaN) is undefined.
+  if (!n || !(*n >= 1 && *n <= 10) || *n != static_cast<int>(*n)) return 0;
   return static_cast<int>(*n);
 }
 

@@ -170,12 +170,26 @@ class SimServer::Impl {
     static_cast<Impl*>(arg)->OnRequest(req);
   }
   static void OnTimerCb(evutil_socket_t, short, void* arg);
+  // An accept that failed (EMFILE: out of descriptors) pauses the listener
+  // for 100 ms; libevent's default leaves it armed, and the loop would spin.
+  static void OnAcceptErrorCb(evconnlistener* listener, void*) {
+    evconnlistener_disable(listener);
+    const timeval pause{0, 100 * 1000};
+    event_base_once(
+        evconnlistener_get_base(listener), -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* l) {
+          evconnlistener_enable(static_cast<evconnlistener*>(l));
+        },
+        listener, &pause);
+  }
   static void OnWakeCb(evutil_socket_t, short, void* arg) {
     static_cast<Impl*>(arg)->ReleaseHeld();
   }
 
   // All below run on the loop thread.
   void OnRequest(evhttp_request* req);
+  // Answers by the knobs: down, held while hanging, else Schedule.
+  void Dispatch(evhttp_request* req, System system, const Knobs& knobs);
   void Schedule(evhttp_request* req, System system, const Knobs& knobs);
   void Delay(evhttp_request* req, System system, const Knobs& knobs, Fate fate,
              SimReply reply, int delay_ms);
@@ -189,7 +203,6 @@ class SimServer::Impl {
   void Reply(evhttp_request* req, const SimReply& reply);
   void Drop(evhttp_request* req, System system);
   bool Roll(double rate) { return rate > 0 && absl::Bernoulli(rng_, rate); }
-  std::string NextReference(absl::string_view prefix);
   std::string StatsJson() const;
 
   const SimOptions options_;
@@ -208,7 +221,6 @@ class SimServer::Impl {
   mutable absl::Mutex mu_;
   std::vector<Knobs> knobs_ ABSL_GUARDED_BY(mu_);  // indexed by System
   SimStats stats_ ABSL_GUARDED_BY(mu_);
-  int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   event* wake_ ABSL_GUARDED_BY(mu_) = nullptr;  // serves held requests
 
   // Loop thread only.
@@ -251,12 +263,19 @@ absl::Status SimServer::Impl::Start() {
   evhttp_set_bevcb(http_, &MakeTlsBufferEvent, this);
   evhttp_set_gencb(http_, &OnRequestCb, this);
   evhttp_set_max_body_size(http_, 4 << 20);
+  // Without these libevent buffers a request line or header of any length,
+  // and keeps a connection that stalls in its handshake or headers for ever.
+  // A request waiting out its latency or a hang is not read meanwhile, so
+  // the timeout does not end it.
+  evhttp_set_max_headers_size(http_, 64 << 10);
+  evhttp_set_timeout(http_, 120);
   evconnlistener* listener = evconnlistener_new_bind(
       base_, nullptr, nullptr, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
       reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   if (listener == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
   }
+  evconnlistener_set_error_cb(listener, &OnAcceptErrorCb);
   evhttp_bind_listener(http_, listener);  // owns it from now
   sockaddr_in bound{};
   socklen_t bound_len = sizeof(bound);
@@ -358,19 +377,24 @@ void SimServer::Impl::OnRequest(evhttp_request* req) {
     knobs = knobs_.at(static_cast<size_t>(*system));
     if (!knobs.down && knobs.hang) ++stats_.of(*system).hanging;
   }
+  Dispatch(req, *system, knobs);
+}
+
+void SimServer::Impl::Dispatch(evhttp_request* req, System system,
+                               const Knobs& knobs) {
   if (knobs.down) {
     // Answered from a timer, never from inside this callback, where libevent
     // still uses the connection.
     if (knobs.down_mode == DownMode::kReset) {
-      Delay(req, *system, knobs, Fate::kDrop, {}, 0);
+      Delay(req, system, knobs, Fate::kDrop, {}, 0);
     } else {
-      Delay(req, *system, knobs, Fate::kReply,
-            ErrorReply(*system, knobs, ErrorKind::kHttp503), 0);
+      Delay(req, system, knobs, Fate::kReply,
+            ErrorReply(system, knobs, ErrorKind::kHttp503), 0);
     }
   } else if (knobs.hang) {
-    held_.emplace_back(req, *system);
+    held_.emplace_back(req, system);
   } else {
-    Schedule(req, *system, knobs);
+    Schedule(req, system, knobs);
   }
 }
 
@@ -524,7 +548,7 @@ void SimServer::Impl::ReleaseHeld() {
       absl::MutexLock lock(&mu_);
       --stats_.of(system).hanging;
     }
-    Schedule(req, system, knobs);
+    Dispatch(req, system, knobs);  // down by now: as a new request would be
   }
   held_ = std::move(still_held);
 }
@@ -536,7 +560,7 @@ void SimServer::Impl::Send(evhttp_request* req, System system,
     SystemStats& stats = stats_.of(system);
     if (malformed) {
       ++stats.answered_malformed;
-    } else if (reply.status == 200) {
+    } else if (reply.status < 400) {  // VNeID's authorisation answers 302
       ++stats.answered_ok;
     } else if (reply.status < 500 || reply.client_fault) {
       ++stats.answered_client_error;
@@ -581,18 +605,6 @@ void SimServer::Impl::Drop(evhttp_request* req, System system) {
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
   }
   evhttp_connection_free(conn);
-}
-
-std::string SimServer::Impl::NextReference(absl::string_view prefix) {
-  int64_t sequence;
-  {
-    absl::MutexLock lock(&mu_);
-    sequence = ++sequence_;
-  }
-  static const absl::TimeZone kVietnam = absl::FixedTimeZone(7 * 3600);
-  return absl::StrCat(prefix, "-",
-                      absl::FormatTime("%Y%m%d", absl::Now(), kVietnam), "-",
-                      absl::StrFormat("%06d", sequence));
 }
 
 std::string SimServer::Impl::StatsJson() const {

@@ -526,6 +526,40 @@ TEST_F(SimServerTest, HangHoldsUntilCleared) {
   EXPECT_EQ(server_->Stats().of(System::kVneid).hanging, 0);
 }
 
+TEST_F(SimServerTest, HeldRequestsReleasedIntoAnOutageAreRefused) {
+  Knobs hang;
+  hang.hang = true;
+  SetKnobs(System::kVneid, hang);
+  Response held;
+  std::thread client([&] {
+    held = Post(kVneidTokenPath,
+                "grant_type=client_credentials&client_id=lienthong-dev&"
+                "client_secret=dev-vneid-secret");
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->Stats().of(System::kVneid).hanging < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Knobs down;
+  down.down = true;
+  down.down_mode = DownMode::kHttp503;
+  SetKnobs(System::kVneid, down);
+  client.join();
+  EXPECT_EQ(held.status, 503);  // as a request arriving now would be
+  EXPECT_EQ(server_->Stats().of(System::kVneid).hanging, 0);
+  EXPECT_EQ(server_->Stats().of(System::kVneid).tokens_issued, 0);
+}
+
+TEST_F(SimServerTest, RefusesHeadersOverTheLimit) {
+  const std::string big = absl::StrCat("X-Big: ", std::string(200 << 10, 'A'));
+  Response r = Call("/_sim/stats", {big}, nullptr);
+  EXPECT_EQ(r.code, CURLE_OK) << "no answer, " << curl_easy_strerror(r.code);
+  EXPECT_GE(r.status, 400);
+  EXPECT_LT(r.status, 500);
+  EXPECT_EQ(Get("/_sim/stats").status, 200);  // and goes on serving
+}
+
 TEST_F(SimServerTest, StopDropsDelayedAndHeldRequests) {
   Knobs slow, hang;
   slow.latency_ms = 60000;
@@ -605,6 +639,12 @@ TEST_F(SimServerTest, ControlEndpoint) {
   EXPECT_EQ(Post("/_sim/knobs", R"({"system":"nowhere"})").status, 400);
   EXPECT_EQ(Post("/_sim/knobs", R"({"system":"all","drop_rate":2})").status,
             400);
+  EXPECT_EQ(
+      Post("/_sim/knobs", R"({"system":"all","latency_ms":"nan"})").status,
+      400);
+  Knobs endless;
+  endless.latency_ms = kMaxKnobMs + 1;
+  EXPECT_FALSE(server_->SetKnobs(System::kPortal, endless).ok());
   ASSERT_EQ(
       Post("/_sim/knobs", R"({"system":"all","reset":true,"latency_ms":1})")
           .status,
