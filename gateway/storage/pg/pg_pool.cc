@@ -287,7 +287,10 @@ absl::StatusOr<pg_conn*> Pool::Connect() {
       absl::ToInt64Milliseconds(options_.statement_timeout),
       "; SET synchronous_commit = ",
       options_.synchronous_commit ? "on" : "off",
-      "; SET client_min_messages = warning");
+      "; SET client_min_messages = warning"
+      // Bytea() reads the hex form; a database or role set to 'escape'
+      // would otherwise make every payload read back empty.
+      "; SET bytea_output = hex");
   pg_result* set = PQexec(conn, settings.c_str());
   Result owned(set);
   if (set == nullptr || PQresultStatus(set) != PGRES_COMMAND_OK) {

@@ -96,7 +96,8 @@ class Result {
   std::optional<std::string> OptionalText(int row, int col) const;
   // 0 for NULL or text that is not a number.
   int64_t Int64(int row, int col) const;
-  // A bytea column (text form "\x<hex>") as bytes; empty when malformed.
+  // A bytea column (text form "\x<hex>", which every session of the pool
+  // asks for) as bytes; empty when malformed.
   std::string Bytea(int row, int col) const;
 
  private:

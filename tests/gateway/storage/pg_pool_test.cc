@@ -141,6 +141,19 @@ TEST_F(PgPoolTest, RunsStatementsWithParametersAndBytea) {
   EXPECT_EQ(r->OptionalText(0, 2), std::nullopt);
 }
 
+// A database, role or DSN may set bytea_output to 'escape'; the pool's
+// sessions read bytea in hex whatever it says.
+TEST_F(PgPoolTest, ByteaReadsBackUnderAnEscapeOutputSetting) {
+  PoolOptions options;
+  options.dsn =
+      absl::StrCat(server_->dsn(), " options='-c bytea_output=escape'");
+  std::unique_ptr<Pool> pool = MakePool(options);
+  const std::string bytes("a\0\xfe\\", 4);
+  auto r = pool->Run("SELECT $1::bytea", {ByteaParam(bytes)});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->Bytea(0, 0), bytes);
+}
+
 TEST_F(PgPoolTest, TransactionCommitsOrRollsBackWhole) {
   std::unique_ptr<Pool> pool = MakePool();
   ASSERT_THAT(pool->Run("CREATE TABLE t_tx(k INT PRIMARY KEY)").status(),
