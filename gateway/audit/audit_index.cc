@@ -134,6 +134,7 @@ const storage::SchemaUpgrade kUpgrades[] = {
     {5, kAddOfficer, nullptr},
 };
 constexpr int kSchemaVersion = 5;
+constexpr int kFirstIndexVersion = 4;
 
 storage::OpenOptions IndexOptions(const SqliteAuditIndex::Options& options,
                                   bool read_only) {
@@ -184,7 +185,9 @@ SqliteAuditIndex::OpenReadOnly(const std::string& path, Options options) {
       Database::Open(path, IndexOptions(options, /*read_only=*/true)));
   LIENTHONG_RETURN_IF_ERROR(storage::CheckSchemaNotNewer(*db, kSchemaVersion));
   LIENTHONG_ASSIGN_OR_RETURN(int version, storage::SchemaVersion(*db));
-  if (version < kSchemaVersion) {
+  // Versions 1 to 3 are the previous format's store; 4 is an index (opening
+  // it for writing upgrades it), 0 a file with nothing in it yet.
+  if (version >= 1 && version < kFirstIndexVersion) {
     LIENTHONG_RETURN_IF_ERROR(RefuseOldRecords(*db));
   }
   return std::unique_ptr<SqliteAuditIndex>(

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -99,6 +100,13 @@ absl::StatusOr<QueryFilter> FilterFromRequest(
   filter.officer_hmac = key.Hmac(request.officer_citizen_id());
   filter.dossier_id = request.dossier_id();
   filter.outcome = request.outcome();
+  // A sequence is an SQL integer: one past 2^63 - 1 would wrap to a
+  // negative one and give the first page again.
+  if (request.page_token() >
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(
+        "page_token is not one a query gave (too large)");
+  }
   filter.after_sequence = request.page_token();
   filter.after_node = request.page_token_node();
   return filter;

@@ -164,9 +164,11 @@ TEST_F(QueryTest, FiltersAndPages) {
   }
 }
 
-// An index made before officers were indexed (schema version 4) is built
-// again from the journal on open, and then finds records by officer.
+// An index made before officers were indexed (schema version 4) passes the
+// start-up check (it is not the previous format's store), is built again
+// from the journal on open, and then finds records by officer.
 TEST_F(QueryTest, AnIndexWithoutOfficersIsRebuiltWithThem) {
+  ASSERT_FALSE(QueryAll({}).empty());  // the index caught up: rows in it
   ASSERT_THAT(log_->Close(), IsOk());
   log_.reset();
   sqlite3* db = nullptr;
@@ -178,7 +180,18 @@ TEST_F(QueryTest, AnIndexWithoutOfficersIsRebuiltWithThem) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(db);
+  int64_t indexed = 0;
+  ASSERT_EQ(sqlite3_exec(
+                db, "SELECT count(*) FROM records",
+                [](void* out, int, char** values, char**) {
+                  *static_cast<int64_t*>(out) = std::atoll(values[0]);
+                  return 0;
+                },
+                &indexed, nullptr),
+            SQLITE_OK);
+  ASSERT_GT(indexed, 0);
   sqlite3_close(db);
+  EXPECT_THAT(AuditLog::Check(TestOptions(dir_)), IsOk());
   auto log = AuditLog::Open(TestOptions(dir_));
   ASSERT_THAT(log, IsOk());
   log_ = *std::move(log);
@@ -226,6 +239,11 @@ TEST_F(QueryTest, RejectsBadRequests) {
   bad_time.mutable_start_time()->set_nanos(-1);
   EXPECT_THAT(QueryAudit(log_->index(), bad_time, log_->citizen_key()),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  QueryAuditRequest wrapping;  // would read as sequence -1: the first page
+  wrapping.set_page_token(uint64_t{1} << 63);
+  EXPECT_THAT(
+      QueryAudit(log_->index(), wrapping, log_->citizen_key()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
 TEST_F(QueryTest, ExportLinesRoundTrip) {
