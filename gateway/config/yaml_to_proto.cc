@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "gateway/config/yaml_text.h"
 #include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
@@ -41,6 +42,10 @@ constexpr int kMaxDepth = 32;
 // without repeating its bytes, so a small file (under the loader's 4 MiB)
 // could otherwise ask for billions of values and hold a reload for good.
 constexpr int64_t kMaxValues = 500000;
+// More text than any config holds, for the same reason: an alias of a
+// megabyte string used a few hundred times, or a ${credential:...} of 64 KiB
+// used thousands of times, would otherwise be copied for each use.
+constexpr int64_t kMaxTextBytes = 16 << 20;
 // Longest number echoed back in an out-of-range message.
 constexpr size_t kMaxEchoedNumber = 32;
 
@@ -50,21 +55,38 @@ constexpr size_t kMaxQuotedKey = 64;
 constexpr absl::string_view kAnyFullName = "google.protobuf.Any";
 constexpr absl::string_view kAnyTypeUrlPrefix = "type.googleapis.com/";
 
-// An unknown key as an error quotes it. Field names are letters, digits
-// and '_'; a key is quoted up to its first other character, so that a
-// value run into its key by a missing space (`secret:hunter2` is one plain
-// scalar in YAML) never reaches an error message or a log.
-std::string QuotedUnknownKey(const std::string& name) {
+// How many of `name`'s first bytes an error may show: letters, digits and
+// the characters in `also`, at most kMaxQuotedKey. A key is shown up to its
+// first other character, so that a value run into its key by a missing
+// space (`secret:hunter2` is one plain scalar in YAML) never reaches an
+// error message or a log.
+size_t ShownKeyLength(const std::string& name, absl::string_view also) {
   size_t n = 0;
   while (n < name.size() && n < kMaxQuotedKey &&
          (absl::ascii_isalnum(static_cast<unsigned char>(name[n])) ||
-          name[n] == '_')) {
+          absl::StrContains(also, name[n]))) {
     ++n;
   }
+  return n;
+}
+
+// An unknown key as an error quotes it. Field names are letters, digits
+// and '_'.
+std::string QuotedUnknownKey(const std::string& name) {
+  const size_t n = ShownKeyLength(name, "_");
   if (n == name.size()) return absl::StrCat("'", name, "'");
   std::string quoted = absl::StrCat("'", name.substr(0, n), "...'");
   if (name[n] == ':') absl::StrAppend(&quoted, " (a space missing after ':'?)");
   return quoted;
+}
+
+// A map's key as paths and errors show it (`inputs[mother_id]`,
+// `headers[X-Api-Key]`): cut, as an unknown key is, at the first character
+// not in a name or header name, so `headers: {X-Api-Key:s3cret}` shows as
+// `headers[X-Api-Key...]`.
+std::string ShownMapKey(const std::string& key) {
+  const size_t n = ShownKeyLength(key, "_-.");
+  return n == key.size() ? key : absl::StrCat(key.substr(0, n), "...");
 }
 
 class Converter {
@@ -106,17 +128,24 @@ class Converter {
     positions_->emplace(path, SourcePosition{mark.line + 1, mark.column + 1});
   }
 
-  // Explicit tags other than YAML's standard ones (!!str, !!int, ...) would
-  // mean something to some other program; here they are a mistake.
+  // Explicit tags other than the core schema's (!!str, !!int, ...) would
+  // mean something to some other program; here they are a mistake. Never
+  // quoted: an unquoted value that starts with '!' (`password: !S3cret`)
+  // is read as a tag, and `!!S3cret` as the standard-looking
+  // "tag:yaml.org,2002:S3cret".
   absl::Status CheckTag(const YAML::Node& node, const YAML::Mark& mark,
                         absl::string_view path) const {
     const std::string& tag = node.Tag();
+    absl::string_view core = tag;
     if (tag.empty() || tag == "?" || tag == "!" ||
-        absl::StartsWith(tag, kStandardTagPrefix)) {
+        (absl::ConsumePrefix(&core, kStandardTagPrefix) &&
+         (core == "str" || core == "int" || core == "float" || core == "bool" ||
+          core == "null" || core == "seq" || core == "map"))) {
       return absl::OkStatus();
     }
     return FieldError(mark, path,
-                      absl::StrCat("YAML tag '", tag, "' is not supported"));
+                      "has a YAML tag ('!...'), which is not supported; quote "
+                      "a value that starts with '!'");
   }
 
   // The mark to report for `value`: a null value (`key:`) has no useful
@@ -266,12 +295,13 @@ class Converter {
         return TypeError(key, key.Mark(), path, "scalar keys");
       }
       auto [previous, inserted] = seen.emplace(key.Scalar(), key.Mark());
+      const std::string shown = ShownMapKey(key.Scalar());
       if (!inserted) {
-        return Error(key.Mark(), absl::StrCat("duplicate key '", key.Scalar(),
-                                              "' in ", path, " (first at line ",
+        return Error(key.Mark(), absl::StrCat("duplicate key '", shown, "' in ",
+                                              path, " (first at line ",
                                               previous->second.line + 1, ")"));
       }
-      const std::string item_path = absl::StrCat(path, "[", key.Scalar(), "]");
+      const std::string item_path = absl::StrCat(path, "[", shown, "]");
       Remember(item_path, key.Mark());
       Message* entry = message->GetReflection()->AddMessage(message, field);
       LIENTHONG_RETURN_IF_ERROR(
@@ -360,6 +390,18 @@ class Converter {
                                    "alias)"));
   }
 
+  // Counts `bytes` more of text read, refusing past kMaxTextBytes.
+  absl::Status CountText(size_t bytes, const YAML::Mark& mark,
+                         const std::string& path) {
+    text_bytes_ += static_cast<int64_t>(bytes);
+    if (text_bytes_ <= kMaxTextBytes) return absl::OkStatus();
+    return FieldError(mark, path,
+                      absl::StrCat("the config's text comes to more than ",
+                                   kMaxTextBytes >> 20,
+                                   " MiB (counting each use of a YAML alias "
+                                   "and each ${...} substituted)"));
+  }
+
   absl::Status ParseScalar(const YAML::Node& node, const YAML::Mark& mark,
                            Message* message, const FieldDescriptor* field,
                            const std::string& path) {
@@ -371,6 +413,7 @@ class Converter {
       return TypeError(node, mark, path, Expected(field));
     }
     const std::string& text = node.Scalar();
+    LIENTHONG_RETURN_IF_ERROR(CountText(text.size(), mark, path));
     auto out_of_range = [&](absl::string_view range) {
       std::string shown =
           text.size() > kMaxEchoedNumber
@@ -390,6 +433,10 @@ class Converter {
             return FieldError(mark, path, substituted.status().message());
           }
           value = *std::move(substituted);
+          if (value.size() > text.size()) {
+            LIENTHONG_RETURN_IF_ERROR(
+                CountText(value.size() - text.size(), mark, path));
+          }
           if (validation::FindInvalidUtf8(value) != value.size()) {
             return FieldError(mark, path, "is not valid UTF-8");
           }
@@ -518,6 +565,7 @@ class Converter {
   const YamlToProtoOptions& options_;
   PositionMap* positions_;
   int64_t values_ = 0;
+  int64_t text_bytes_ = 0;
 };
 
 }  // namespace

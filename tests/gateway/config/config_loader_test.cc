@@ -327,9 +327,47 @@ const ErrorCase kErrorTests[] = {
     {"two documents", "node_name: a\n---\nnode_name: b\n",
      "test.yaml:3:1: only one YAML document is allowed"},
     {"custom tag", "node_name: !vault secret/gw\n",
-     "test.yaml:1:12: node_name: YAML tag '!vault' is not supported"},
+     "test.yaml:1:12: node_name: has a YAML tag ('!...'), which is not "
+     "supported; quote a value that starts with '!'"},
+    {"tag of the standard prefix outside the core schema",
+     "node_name: !!binary aGk=\n", "test.yaml:1:12: node_name: has a YAML tag"},
     {"undefined alias", "node_name: *nothing\n", "test.yaml:1:"},
 };
+
+// A secret written unquoted after a '!' is a YAML tag, and one run into a
+// map key by a missing space is the key: neither reaches the error.
+TEST_F(ConfigLoaderTest, SecretsReadAsTagsOrMapKeysAreNotQuoted) {
+  const std::string ministry =
+      "node_name: t\nadapters:\n  - name: registry\n"
+      "    type: ministry-rest-json\n    config:\n";
+  for (const std::string& yaml : {
+           std::string("node_name: !S3cretValue\n"),
+           std::string("node_name: !!S3cretValue\n"),
+           std::string("node_name: !!S3cretValue tail\n"),
+           ministry + "      headers: {X-Api-Key:S3cretValue}\n",
+           ministry + "      headers: {X-Api-Key:S3cretValue, "
+                      "X-Api-Key:S3cretValue}\n",
+       }) {
+    absl::StatusOr<v1::GatewayConfig> result = Parse(yaml);
+    EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 Not(HasSubstr("S3cret"))))
+        << yaml;
+  }
+  EXPECT_THAT(Parse(ministry + "      headers: {X-Api-Key:S3cretValue}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("headers[X-Api-Key...]")));
+}
+
+// An alias repeats a string without repeating its bytes; each use would be
+// copied. Refused past 16 MiB of text, counting each use.
+TEST_F(ConfigLoaderTest, AliasesCannotMultiplyTextWithoutLimit) {
+  std::string yaml = absl::StrCat("clients:\n  - id: a\n    methods: [&s \"",
+                                  std::string(1 << 20, 'A'), "\"");
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&yaml, ", *s");
+  absl::StrAppend(&yaml, "]\n");
+  EXPECT_THAT(Parse(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("more than 16 MiB")));
+}
 
 TEST_F(ConfigLoaderTest, ParseErrorsNameTheFileLineAndField) {
   for (const ErrorCase& c : kErrorTests) {
