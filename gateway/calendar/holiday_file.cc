@@ -17,11 +17,15 @@
 #include "gateway/calendar/lunar_calendar.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/dates.h"
+#include "gateway/yaml/yaml_documents.h"
 
 namespace lienthong::calendar {
 namespace {
 
 constexpr size_t kMaxFileBytes = 1 << 20;
+// The years a file may hold (1900..2199), and the days of one.
+constexpr size_t kMaxYears = 300;
+constexpr size_t kMaxDaysOfAYear = 366;
 
 class Parser {
  public:
@@ -35,6 +39,12 @@ class Parser {
     const YAML::Node years = root["years"];
     if (!years || !years.IsSequence()) {
       return Error(years ? years : root, "years: expected a list of years");
+    }
+    // Each year once (Create refuses repeats): longer lists are repeats, and
+    // YAML aliases could make them endless without making the file longer.
+    if (years.size() > kMaxYears) {
+      return Error(years, absl::StrCat("years: more than ", kMaxYears,
+                                       " (each year at most once)"));
     }
     std::vector<CalendarYear> parsed;
     for (const YAML::Node& year : years) {
@@ -95,6 +105,10 @@ class Parser {
       if (!list || list.IsNull()) continue;
       if (!list.IsSequence()) {
         return Error(list, absl::StrCat(key, ": expected a list of days"));
+      }
+      if (list.size() > kMaxDaysOfAYear) {  // as years above
+        return Error(list, absl::StrCat(key, ": more than ", kMaxDaysOfAYear,
+                                        " days (each day at most once)"));
       }
       for (const YAML::Node& day : list) {
         LIENTHONG_ASSIGN_OR_RETURN(CalendarDay parsed, ParseDay(day));
@@ -194,7 +208,17 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 absl::StatusOr<WorkingCalendar> ParseHolidayYaml(absl::string_view yaml,
                                                  absl::string_view source) {
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
+    const std::string text(yaml);
+    const yaml::DocumentScan scan = yaml::ScanDocuments(text);
+    if (scan.documents == yaml::Documents::kMore ||
+        scan.documents == yaml::Documents::kStrayToken) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ":", scan.where.line + 1, ":", scan.where.column + 1, ": ",
+          scan.documents == yaml::Documents::kMore
+              ? "only one YAML document is allowed"
+              : "YAML syntax error: unexpected ',' or stray token"));
+    }
+    YAML::Node root = YAML::Load(text);
     return Parser(source).Parse(root);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(

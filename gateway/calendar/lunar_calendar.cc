@@ -110,8 +110,13 @@ LunarDate ToLunar(absl::CivilDay day, int utc_offset_hours) {
   const long jdn = JulianDay(day);
   const long k = static_cast<long>(
       std::floor((jdn - kNewMoonEpoch) / kSynodicMonth));
-  long month_start = NewMoonDay(k + 1, utc_offset_hours);
-  if (month_start > jdn) month_start = NewMoonDay(k, utc_offset_hours);
+  // The last new moon on or before the day. The estimate k can be one
+  // lunation late (2054-05-07: both k and k + 1 fall after it).
+  long lunation = k + 1;
+  long month_start = NewMoonDay(lunation, utc_offset_hours);
+  while (month_start > jdn) {
+    month_start = NewMoonDay(--lunation, utc_offset_hours);
+  }
   const int year = static_cast<int>(day.year());
   long a11 = Month11Start(year, utc_offset_hours);
   long b11 = a11;
@@ -140,9 +145,11 @@ LunarDate ToLunar(absl::CivilDay day, int utc_offset_hours) {
 
 std::optional<absl::CivilDay> FromLunar(int lunar_year, int month, int day) {
   // Lunar year Y begins between 21 January and 20 February of solar year Y
-  // and ends before the next one does.
+  // and ends before the next one does (on 19 February of Y + 1 at the
+  // latest: 2129-02-18, 2167-02-19 are the last days of 2128 and 2166).
   const LunarDate want{lunar_year, month, day, false};
-  for (absl::CivilDay d(lunar_year, 1, 15), end = d + 400; d < end; ++d) {
+  for (absl::CivilDay d(lunar_year, 1, 15), end(lunar_year + 1, 2, 21); d < end;
+       ++d) {
     if (ToLunar(d) == want) return d;
   }
   return std::nullopt;

@@ -1,6 +1,5 @@
 #include "gateway/config/yaml_to_proto.h"
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -8,7 +7,6 @@
 #include <cstdlib>
 #include <exception>
 #include <limits>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -23,6 +21,7 @@
 #include "gateway/proto_util/deterministic.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/validation/text.h"
+#include "gateway/yaml/yaml_documents.h"
 #include "google/protobuf/descriptor.h"
 
 namespace lienthong::config::internal {
@@ -570,55 +569,6 @@ class Converter {
 
 }  // namespace
 
-namespace {
-
-// Notes where each document starts, and where its first node is; ignores
-// the rest.
-class DocumentStartHandler final : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    starts.push_back(mark);
-    first_nodes.push_back(mark);
-    node_seen = false;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    Node(mark);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&,
-                       YAML::anchor_t, YAML::EmitterStyle::value) override {
-    Node(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    Node(mark);
-  }
-  void OnMapEnd() override {}
-
-  std::vector<YAML::Mark> starts;
-  std::vector<YAML::Mark> first_nodes;
-
- private:
-  void Node(const YAML::Mark& mark) {
-    if (!node_seen && !first_nodes.empty()) first_nodes.back() = mark;
-    node_seen = true;
-  }
-  bool node_seen = false;
-};
-
-void FindDocuments(const std::string& text, DocumentStartHandler* handler) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  for (int i = 0; i < 3 && parser.HandleNextDocument(*handler); ++i) {
-  }
-}
-
-}  // namespace
-
 absl::Status ParseYamlIntoMessage(absl::string_view yaml,
                                   const YamlToProtoOptions& options,
                                   google::protobuf::Message* message,
@@ -629,19 +579,17 @@ absl::Status ParseYamlIntoMessage(absl::string_view yaml,
   // yaml-cpp reports errors by exception; none may leave this function.
   try {
     const std::string text(yaml);
-    DocumentStartHandler documents;
-    FindDocuments(text, &documents);
-    const std::vector<YAML::Mark>& starts = documents.starts;
-    if (starts.empty()) return absl::OkStatus();
-    for (size_t i = 1; i < starts.size(); ++i) {
-      if (starts[i].pos == starts[i - 1].pos) {
-        return converter.Error(starts[i],
-                               "YAML syntax error: unexpected ',' or stray token");
-      }
-    }
-    if (starts.size() > 1) {
-      return converter.Error(documents.first_nodes[1],
-                             "only one YAML document is allowed");
+    const yaml::DocumentScan scan = yaml::ScanDocuments(text);
+    switch (scan.documents) {
+      case yaml::Documents::kNone:
+        return absl::OkStatus();
+      case yaml::Documents::kStrayToken:
+        return converter.Error(
+            scan.where, "YAML syntax error: unexpected ',' or stray token");
+      case yaml::Documents::kMore:
+        return converter.Error(scan.where, "only one YAML document is allowed");
+      case yaml::Documents::kOne:
+        break;
     }
     return converter.Root(YAML::Load(text), message);
   } catch (const YAML::ParserException& e) {

@@ -95,6 +95,10 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
       {"years:\n  - year: 26\n", "h.yaml:2:11: year: expected a year"},
       {"years: [", "h.yaml:1:"},
       {"- 2026\n", "h.yaml:1:1: expected a map with the key 'years'"},
+      // A second document was ignored: its year's holidays missed.
+      {"years: []\n---\nyears:\n  - year: 2027\n",
+       "h.yaml:3:1: only one YAML document is allowed"},
+      {"years: []\n,\n", "h.yaml:2:"},
   };
   for (const BadFile& bad : kBad) {
     absl::StatusOr<WorkingCalendar> parsed =
@@ -107,6 +111,30 @@ TEST(HolidayFileTest, RefusesBadFilesNamingTheLine) {
   EXPECT_THAT(LoadHolidayFile("/nonexistent/holidays.yaml"),
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("cannot read holiday file")));
+}
+
+// Aliases repeat a list without repeating its bytes: 2,000 uses of a year
+// of 2,000 uses of a day would be four million days, each checked against
+// the lunar calendar, from a file of a few KiB. Refused from the counts.
+TEST(HolidayFileTest, AliasesCannotMultiplyDays) {
+  std::string yaml =
+      "years: [&y {year: 2026, days_off: [&d {date: 2026-02-17, name: T, "
+      "lunar: 01-01}";
+  for (int i = 0; i < 2000; ++i) absl::StrAppend(&yaml, ", *d");
+  absl::StrAppend(&yaml, "]}");
+  for (int i = 0; i < 2000; ++i) absl::StrAppend(&yaml, ", *y");
+  absl::StrAppend(&yaml, "]\n");
+  EXPECT_THAT(
+      ParseHolidayYaml(yaml, "h.yaml").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than 300")));
+  std::string days =
+      "years: [{year: 2026, days_off: [&d {date: 2026-02-17, "
+      "name: T, lunar: 01-01}";
+  for (int i = 0; i < 400; ++i) absl::StrAppend(&days, ", *d");
+  absl::StrAppend(&days, "]}]\n");
+  EXPECT_THAT(ParseHolidayYaml(days, "h.yaml").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("days_off: more than 366 days")));
 }
 
 // The government declares an extra day off (or moves a bridge day): once

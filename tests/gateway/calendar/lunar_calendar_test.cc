@@ -67,5 +67,32 @@ TEST(LunarCalendarTest, ShortMonthHasNoThirtiethDay) {
   EXPECT_EQ(FromLunar(2023, 12, 30), absl::CivilDay(2024, 2, 9));
 }
 
+// Every day of the supported years is day 1 to 30 of its month, one more
+// than the day before or the first of the next month. 2054-05-07 and
+// 2062-04-09 read as day 0 when the estimate of the new moon was late.
+TEST(LunarCalendarTest, EveryDayFollowsTheOneBefore) {
+  LunarDate before = ToLunar(absl::CivilDay(1900, 1, 1));
+  int months = 0;
+  for (absl::CivilDay d(1900, 1, 2); d < absl::CivilDay(2200, 1, 1); ++d) {
+    const LunarDate today = ToLunar(d);
+    if (today.day != before.day + 1) {
+      ASSERT_EQ(today.day, 1) << d;
+      ASSERT_GE(before.day, 29) << d;
+      ++months;
+    }
+    ASSERT_LE(today.day, 30) << d;
+    before = today;
+  }
+  EXPECT_GT(months, 3700);  // 300 years of ~12.37 lunations
+  EXPECT_EQ(ToLunar(absl::CivilDay(2054, 5, 7)).day, 30);
+  EXPECT_EQ(ToLunar(absl::CivilDay(2062, 4, 9)).day, 30);
+}
+
+TEST(LunarCalendarTest, TheLastDayOfTheYearIsFoundWhenItFallsLate) {
+  EXPECT_EQ(FromLunar(1919, 12, 30), absl::CivilDay(1920, 2, 19));
+  EXPECT_EQ(FromLunar(2128, 12, 30), absl::CivilDay(2129, 2, 18));
+  EXPECT_EQ(FromLunar(2166, 12, 30), absl::CivilDay(2167, 2, 19));
+}
+
 }  // namespace
 }  // namespace lienthong::calendar
