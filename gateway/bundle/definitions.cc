@@ -62,7 +62,7 @@ class DefinitionChecker {
         }
       }
       for (const auto& [input, source] : step.inputs()) {
-        const std::string field = absl::StrCat(path, ".inputs.", input);
+        const std::string field = absl::StrCat(path, ".inputs[", input, "]");
         if (!Contains(op->required_inputs, input) &&
             !Contains(op->optional_inputs, input)) {
           return Problem(field, absl::StrCat("'", step.operation(),

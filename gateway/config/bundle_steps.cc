@@ -115,7 +115,8 @@ void StepChecker::Run(const lienthong::config::v1::BundleDefinition& definition,
       before.insert(it->second.begin(), it->second.end());
     }
     for (const auto& [input, source] : step.inputs()) {
-      CheckSource(absl::StrCat(step_path, ".inputs.", input), source, before);
+      CheckSource(absl::StrCat(step_path, ".inputs[", input, "]"), source,
+                  before);
     }
     if (!step.subject().empty()) {
       CheckSource(step_path + ".subject", step.subject(), before);

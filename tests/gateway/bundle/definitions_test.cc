@@ -107,7 +107,7 @@ TEST(BundleDefinitionRulesTest, ConfigRulesNameTheField) {
          (*step->mutable_inputs())["address_detail"] =
              "steps.residence.residence_registration_number";
        },
-       "steps[2].inputs.address_detail: 'residence' is not a step this one "
+       "steps[2].inputs[address_detail]: 'residence' is not a step this one "
        "follows"},
       {"unknown adapter",
        [](GatewayConfig& c) {
@@ -200,9 +200,10 @@ TEST(BundleDefinitionRulesTest, AdapterRulesNameTheField) {
   config = Config();
   (*config.mutable_bundles()->mutable_definitions(0)->mutable_steps(1)
         ->mutable_inputs())["citizen_id"] = "steps.civil_status.passport";
-  EXPECT_THAT(CheckDefinitions(config.bundles(), invoker).message(),
-              HasSubstr("steps[1].inputs.citizen_id: step 'civil_status' gives "
-                        "no output 'passport'"));
+  EXPECT_THAT(
+      CheckDefinitions(config.bundles(), invoker).message(),
+      HasSubstr("steps[1].inputs[citizen_id]: step 'civil_status' gives "
+                "no output 'passport'"));
 
   config = Config();
   (*config.mutable_bundles()->mutable_definitions(1)->mutable_steps(0)

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -1171,6 +1172,25 @@ TEST_F(ConfigLoaderTest, ABundleHasAtMost64Steps) {
   definition->mutable_steps()->RemoveLast();
   EXPECT_THAT(ValidateConfig(*config, TestResolver).message(),
               Not(HasSubstr("steps:")));
+}
+
+// A step's input is named as the file has it, so the error points at its
+// line, not at the line of `inputs:`.
+TEST_F(ConfigLoaderTest, ABadStepInputPointsAtItsLine) {
+  const std::string yaml = absl::StrCat(
+      kValid,
+      "bundles:\n  definitions:\n    - kind: BIRTH\n      steps:\n"
+      "        - name: s\n          adapter: population\n"
+      "          operation: lookup\n          agency: A\n"
+      "          inputs:\n            citizen_id: data.child.full_name\n"
+      "            nowhere: nothing.at_all\n");
+  const int line = static_cast<int>(absl::c_count(yaml, '\n'));
+  EXPECT_THAT(Load(yaml),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(
+                           "test.yaml:", line,
+                           ":13: bundles.definitions[0].steps[0].inputs["
+                           "nowhere]"))));
 }
 
 // The handler, a step's agency and its title go to the portal in every
