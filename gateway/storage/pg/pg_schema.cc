@@ -56,6 +56,11 @@ absl::StatusOr<int> Migrate(Pool& pool, absl::string_view component,
     int reached = 0;
     bool done = false;
     LIENTHONG_RETURN_IF_ERROR(pool.Transact([&](Session& session) {
+      // An index built over a large table, or a lock waited for behind the
+      // running replicas, can take longer than the calls' statement
+      // timeout; an operator runs --migrate and can stop it.
+      LIENTHONG_RETURN_IF_ERROR(
+          session.Exec("SET LOCAL statement_timeout = 0").status());
       LIENTHONG_RETURN_IF_ERROR(session.Exec(kLock).status());
       LIENTHONG_RETURN_IF_ERROR(session.Exec(kCreateTable).status());
       LIENTHONG_ASSIGN_OR_RETURN(int stored, ReadVersion(session, component));

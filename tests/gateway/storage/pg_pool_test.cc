@@ -289,6 +289,19 @@ constexpr Migration kMigrations[] = {
     {"ALTER TABLE m1 ADD COLUMN b INT; CREATE TABLE m2(c INT)"},
 };
 
+// A migration may take longer than the calls' statement timeout (an index
+// over a large table); it is not cut off by it.
+TEST_F(PgPoolTest, AMigrationIsNotHeldToTheStatementTimeout) {
+  PoolOptions options;
+  options.statement_timeout = absl::Milliseconds(100);
+  std::unique_ptr<Pool> pool = MakePool(options);
+  const Migration slow[] = {
+      {"SELECT pg_sleep(0.3); CREATE TABLE slow1(a INT)"}};
+  EXPECT_THAT(Migrate(*pool, "slow_component", slow).status(), IsOk());
+  EXPECT_THAT(pool->Run("SELECT pg_sleep(0.3)").status(),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+}
+
 TEST_F(PgPoolTest, MigrationsGoForwardAndStartChecksTheVersion) {
   std::unique_ptr<Pool> pool = MakePool();
   EXPECT_THAT(CheckCurrent(*pool, "test_component", kMigrations),
