@@ -1,8 +1,10 @@
 #include "gateway/storage/pg/pg_pool.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <utility>
@@ -34,6 +36,47 @@ bool Unavailable(absl::string_view state) {
 // details), so only their SQLSTATE goes into the status.
 bool MessageIsSafe(absl::string_view state) {
   return absl::StartsWith(state, "42");
+}
+
+// Waits until `deadline` for every result of what was sent on `conn` and
+// returns the last one, or the first error, as PQexec does; nullptr when
+// the wait ran out (*timed_out) or memory did. The server ends a statement
+// that runs past its statement_timeout; this ends the wait when the server
+// cannot answer at all (its process stopped, its disk frozen), where the
+// kernel keeps the connection open and PQexec would wait for ever.
+pg_result* AwaitResult(pg_conn* conn, absl::Time deadline, bool* timed_out) {
+  pg_result* last = nullptr;
+  for (;;) {
+    while (PQisBusy(conn)) {
+      int wait_ms = -1;
+      if (deadline != absl::InfiniteFuture()) {
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          PQclear(last);
+          *timed_out = true;
+          return nullptr;
+        }
+        wait_ms = static_cast<int>(
+            std::min<int64_t>(std::numeric_limits<int>::max(),
+                              absl::ToInt64Milliseconds(
+                                  absl::Ceil(left, absl::Milliseconds(1)))));
+      }
+      pollfd socket{PQsocket(conn), POLLIN, 0};
+      const int ready = poll(&socket, 1, wait_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      // A failed read (the connection lost) leaves the error for
+      // PQgetResult, which then returns at once.
+      if (ready != 0 && PQconsumeInput(conn) == 0) break;
+    }
+    pg_result* next = PQgetResult(conn);
+    if (next == nullptr) return last;
+    if (last != nullptr && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+      PQclear(next);
+      continue;
+    }
+    PQclear(last);
+    last = next;
+  }
 }
 
 std::string PrimaryMessage(pg_result* result) {
@@ -156,18 +199,38 @@ absl::StatusOr<Result> Session::Exec(absl::string_view sql,
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
   const std::string statement(sql);
-  pg_result* raw = PQexecParams(conn_, statement.c_str(),
-                                static_cast<int>(values.size()), nullptr,
-                                values.data(), nullptr, nullptr, 0);
-  return Finish(raw);
+  const bool sent = PQsendQueryParams(conn_, statement.c_str(),
+                                      static_cast<int>(values.size()), nullptr,
+                                      values.data(), nullptr, nullptr, 0) == 1;
+  return Finish(sent);
 }
 
 absl::Status Session::ExecScript(absl::string_view sql) {
   const std::string script(sql);
-  return Finish(PQexec(conn_, script.c_str())).status();
+  return Finish(PQsendQuery(conn_, script.c_str()) == 1).status();
 }
 
-absl::StatusOr<Result> Session::Finish(pg_result* raw) {
+absl::Duration AnswerWait(const PoolOptions& options) {
+  return options.statement_timeout * 2 + absl::Seconds(1);
+}
+
+Session::Session(Pool* pool, pg_conn* conn)
+    : pool_(pool), conn_(conn), answer_wait_(AnswerWait(pool->options())) {}
+
+void Session::SetAnswerWait(absl::Duration wait) { answer_wait_ = wait; }
+
+absl::StatusOr<Result> Session::Finish(bool sent) {
+  bool timed_out = false;
+  pg_result* raw =
+      sent ? AwaitResult(conn_, absl::Now() + answer_wait_, &timed_out)
+           : nullptr;
+  if (timed_out) {
+    broken_ = true;  // the answer may still come: the connection is closed
+    absl::Status error = absl::UnavailableError(absl::StrCat(
+        "database did not answer within ", absl::FormatDuration(answer_wait_)));
+    pool_->Observe(error);
+    return error;
+  }
   Result result(raw);
   const ExecStatusType status =
       raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
@@ -291,8 +354,18 @@ absl::StatusOr<pg_conn*> Pool::Connect() {
       // Bytea() reads the hex form; a database or role set to 'escape'
       // would otherwise make every payload read back empty.
       "; SET bytea_output = hex");
-  pg_result* set = PQexec(conn, settings.c_str());
+  bool timed_out = false;
+  pg_result* set =
+      PQsendQuery(conn, settings.c_str()) == 1
+          ? AwaitResult(conn, absl::Now() + AnswerWait(options_), &timed_out)
+          : nullptr;
   Result owned(set);
+  if (timed_out) {
+    PQfinish(conn);
+    return absl::UnavailableError(
+        absl::StrCat("database did not answer within ",
+                     absl::FormatDuration(AnswerWait(options_))));
+  }
   if (set == nullptr || PQresultStatus(set) != PGRES_COMMAND_OK) {
     bool broken = false;
     absl::Status error = ErrorOf(set, conn, &broken);

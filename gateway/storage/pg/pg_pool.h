@@ -48,7 +48,10 @@ struct PoolOptions {
   // Connections, made when first needed and kept.
   int size = 4;
   // Set per session (SET statement_timeout); a statement that runs longer
-  // fails UNAVAILABLE.
+  // fails UNAVAILABLE. A statement whose answer does not come within
+  // AnswerWait (twice this and a second: a server whose process is stopped
+  // or whose disk is frozen answers nothing, and its host keeps the
+  // connection open) fails UNAVAILABLE too, and its connection is closed.
   absl::Duration statement_timeout = absl::Seconds(10);
   // Set per session: on, a COMMIT returns once the WAL is flushed.
   bool synchronous_commit = true;
@@ -106,6 +109,10 @@ class Result {
 
 class Pool;
 
+// How long a statement's answer is waited for: PoolOptions' statement
+// timeout twice, and a second.
+absl::Duration AnswerWait(const PoolOptions& options);
+
 // One connection lent by the pool, inside Transact or for one Run call.
 // Not thread-safe: used by one thread at a time.
 class Session {
@@ -119,13 +126,19 @@ class Session {
   // Runs `sql`, which may hold several statements, without parameters
   // (schema migrations). As Exec.
   absl::Status ExecScript(absl::string_view sql);
+  // How long this session's statements wait for their answer from now on
+  // (AnswerWait by default; infinite for a migration run without a
+  // statement timeout).
+  void SetAnswerWait(absl::Duration wait);
 
  private:
   friend class Pool;
-  Session(Pool* pool, pg_conn* conn) : pool_(pool), conn_(conn) {}
-  absl::StatusOr<Result> Finish(pg_result* raw);
+  Session(Pool* pool, pg_conn* conn);
+  // Waits for the answer to what was `sent` and makes it a Result.
+  absl::StatusOr<Result> Finish(bool sent);
   Pool* pool_;
   pg_conn* conn_;
+  absl::Duration answer_wait_;
   // The connection failed: closed when given back, not reused.
   bool broken_ = false;
 };

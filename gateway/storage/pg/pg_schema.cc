@@ -61,6 +61,7 @@ absl::StatusOr<int> Migrate(Pool& pool, absl::string_view component,
       // timeout; an operator runs --migrate and can stop it.
       LIENTHONG_RETURN_IF_ERROR(
           session.Exec("SET LOCAL statement_timeout = 0").status());
+      session.SetAnswerWait(absl::InfiniteDuration());
       LIENTHONG_RETURN_IF_ERROR(session.Exec(kLock).status());
       LIENTHONG_RETURN_IF_ERROR(session.Exec(kCreateTable).status());
       LIENTHONG_ASSIGN_OR_RETURN(int stored, ReadVersion(session, component));

@@ -4,6 +4,8 @@
 #include "gateway/storage/pg/pg_pool.h"
 
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include <limits>
 #include <map>
@@ -203,6 +205,33 @@ TEST_F(PgPoolTest, SessionSettingsApply) {
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(r->Text(0, 0), "off");
   EXPECT_EQ(r->Text(0, 1), "10s");
+}
+
+// A server process that stops answering (stopped, or its disk frozen) is
+// not noticed by the kernel: the connection stays open. The statement
+// fails after AnswerWait, its connection is dropped, and the next call
+// gets a new one.
+TEST_F(PgPoolTest, AServerThatStopsAnsweringFailsTheStatementInTime) {
+  PoolOptions options;
+  options.size = 1;
+  options.statement_timeout = absl::Milliseconds(200);
+  std::unique_ptr<Pool> pool = MakePool(options);
+  auto backend = pool->Run("SELECT pg_backend_pid()");
+  ASSERT_THAT(backend.status(), IsOk());
+  const pid_t pid = static_cast<pid_t>(backend->Int64(0, 0));
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  const absl::Time start = absl::Now();
+  auto stuck = pool->Run("SELECT 1");
+  const absl::Duration took = absl::Now() - start;
+  kill(pid, SIGCONT);
+  EXPECT_THAT(stuck.status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("did not answer within 1.4s")));
+  EXPECT_LT(took, absl::Seconds(30));
+  auto next = pool->Run("SELECT pg_backend_pid()");
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_NE(next->Int64(0, 0), pid);  // a new connection
 }
 
 TEST_F(PgPoolTest, WrongPasswordIsUnavailableAndNeverQuotesThePassword) {
