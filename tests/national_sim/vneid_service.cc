@@ -212,10 +212,17 @@ absl::Status VneidService::Realm::EnsureKeys() {
 }
 
 absl::Status VneidService::Realm::RotateKeys(bool keep_old) {
-  absl::MutexLock lock(&mu_);
+  int sequence;
+  {
+    absl::MutexLock lock(&mu_);
+    sequence = ++key_sequence_;
+  }
+  // Made without the lock (an RSA key takes ~100 ms): tokens go on being
+  // issued with the old key meanwhile.
   absl::StatusOr<SigningKey> key =
-      MakeKey(absl::StrCat("sim-", config_.realm, "-", ++key_sequence_));
+      MakeKey(absl::StrCat("sim-", config_.realm, "-", sequence));
   if (!key.ok()) return key.status();
+  absl::MutexLock lock(&mu_);
   if (!keep_old) published_.clear();
   published_.push_back(*std::move(key));
   ++counters_.key_rotations;
