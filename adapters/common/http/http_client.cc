@@ -236,7 +236,40 @@ class CurlHttpClient::Impl {
         Recycle(easy);
         Finish(std::move(t), std::move(status));
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      EndOverdue();
+      // While transfers run, at least every 100 ms, for EndOverdue.
+      curl_multi_poll(multi_, nullptr, 0, active_.empty() ? 1000 : 100,
+                      nullptr);
+    }
+  }
+
+  // Ends the transfers whose deadline passed more than a moment ago. libcurl
+  // times out a transfer that has a connection itself, at its deadline; one
+  // waiting for a connection (the per-host cap) it checks only when a
+  // connection comes free (libcurl before 8.8), so it could wait far past
+  // its deadline, holding the caller's in-flight slot. Looked at every
+  // 100 ms at most: a scan of every transfer per event would cost a
+  // thousand in flight dear.
+  void EndOverdue() {
+    const absl::Time now = absl::Now();
+    if (active_.empty() || now < next_overdue_check_) return;
+    next_overdue_check_ = now + absl::Milliseconds(100);
+    std::vector<CURL*> overdue;
+    for (const auto& [easy, t] : active_) {
+      if (now > t->request.deadline + absl::Milliseconds(50)) {
+        overdue.push_back(easy);
+      }
+    }
+    for (CURL* easy : overdue) {
+      auto it = active_.find(easy);
+      std::unique_ptr<Transfer> t(it->second);
+      active_.erase(it);
+      curl_multi_remove_handle(multi_, easy);
+      t->easy = nullptr;
+      Recycle(easy);
+      Finish(std::move(t),
+             absl::DeadlineExceededError(
+                 "upstream did not answer in time (no connection came free)"));
     }
   }
 
@@ -257,7 +290,7 @@ class CurlHttpClient::Impl {
     const HttpRequest& r = t->request;
     curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     if (r.send_once) {
       curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
@@ -278,10 +311,18 @@ class CurlHttpClient::Impl {
     // No "Expect: 100-continue" round trip for small SOAP bodies.
     t->header_list = curl_slist_append(t->header_list, "Expect:");
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
-    if (!r.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, r.ca_file.c_str());
+    if (!r.ca_file.empty()) {
+      // Only this file: libcurl would also trust its built-in CA folder
+      // (/etc/ssl/certs on Debian), so any public CA, or an inspecting
+      // proxy's installed system-wide, could stand in for the upstream.
+      curl_easy_setopt(easy, CURLOPT_CAINFO, r.ca_file.c_str());
+      curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+    }
     if (!r.client_cert_file.empty()) {
       curl_easy_setopt(easy, CURLOPT_SSLCERT, r.client_cert_file.c_str());
-      curl_easy_setopt(easy, CURLOPT_SSLKEY, r.client_key_file.c_str());
+      if (!r.client_key_file.empty()) {  // else the key is in the cert file
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, r.client_key_file.c_str());
+      }
     }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -349,6 +390,7 @@ class CurlHttpClient::Impl {
   std::atomic<int> in_flight_{0};
   // Owned transfers by easy handle; touched only on the event thread.
   std::unordered_map<CURL*, Transfer*> active_;
+  absl::Time next_overdue_check_ = absl::InfinitePast();
   // Handles of finished transfers, for reuse; event thread only.
   std::vector<CURL*> idle_;
 };

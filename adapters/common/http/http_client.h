@@ -30,7 +30,8 @@ struct HttpRequest {
   // CA bundle the server's certificate must chain to; empty uses the system
   // store. The server name is always verified.
   std::string ca_file;
-  // Optional client certificate for mutual TLS.
+  // Optional client certificate for mutual TLS; its key in client_key_file,
+  // or in the certificate's file when that is empty.
   std::string client_cert_file;
   std::string client_key_file;
   // The request must reach the server at most once (it is not idempotent:

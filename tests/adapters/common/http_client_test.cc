@@ -77,6 +77,15 @@ class Answers {
                                 timeout);
   }
 
+  // Whether request `i` was answered within `timeout`.
+  bool WaitOne(int i, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto answered = [this, i]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return calls_[i] > 0;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&answered), timeout);
+  }
+
   int calls(int i) {
     absl::MutexLock lock(&mu_);
     return calls_[i];
@@ -515,6 +524,34 @@ TEST_F(HttpClientTest, PerHostCapBoundsTheConnectionsAndTheRestWait) {
   // The waiting transfers took connections that came free, not new ones.
   EXPECT_LE(counter_->accepted(), 4);
   EXPECT_EQ(client_->in_flight(), 0);
+}
+
+// A transfer waiting for a connection (the per-host cap) ends at its own
+// deadline, not when the connection ahead of it comes free: libcurl before
+// 8.8 checks a waiting transfer's timeout only then.
+TEST_F(HttpClientTest, ATransferWaitingForAConnectionEndsAtItsDeadline) {
+  CurlHttpClient::Options options;
+  options.max_connections_per_host = 1;
+  StartClient(options);
+  Knobs hang;
+  hang.hang = true;
+  SetVneidKnobs(hang);
+  auto answers = Answers::Make(2);
+  client_->Send(TokenRequest(sim_->base_url(), absl::Seconds(20)),
+                Answers::Callback(answers, 0));
+  constexpr absl::Duration kTimeout = absl::Milliseconds(300);
+  const absl::Time start = absl::Now();
+  client_->Send(TokenRequest(sim_->base_url(), kTimeout),
+                Answers::Callback(answers, 1));
+  ASSERT_TRUE(answers->WaitOne(1, absl::Seconds(15)));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_THAT(answers->result(1),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
+  EXPECT_GE(took, kTimeout);
+  EXPECT_LT(took, kTimeout + absl::Seconds(2));
+  SetVneidKnobs(Knobs{});  // the first one is answered now
+  ASSERT_TRUE(answers->WaitAll(absl::Seconds(15)));
+  EXPECT_THAT(answers->result(0), IsOk());
 }
 
 // Transfers reuse the handles of finished ones: nothing of a POST (method,
