@@ -156,6 +156,9 @@ std::pair<CataloguePull, bool> CataloguePuller::Begin(
     absl::MutexLock lock(&shared->mu);
     if (shared->running || shared->stop) return {shared->pull, false};
     shared->running = true;
+    // The read's end sets the next one; a time already past would have the
+    // thread find nothing due, and wake again at once, until then.
+    shared->next_read = absl::InfiniteFuture();
     shared->complete = false;
     generation = ++shared->generation;
     shared->has_pull = true;
@@ -272,8 +275,10 @@ void CataloguePuller::Loop() {
   std::optional<absl::Time> stored = catalogue_->pulled_at();
   {
     absl::MutexLock lock(&shared_->mu);
-    shared_->next_read =
-        stored.has_value() ? *stored + options_.refresh : absl::Now();
+    if (!shared_->running) {  // else a PullNow began it: its end sets it
+      shared_->next_read =
+          stored.has_value() ? *stored + options_.refresh : absl::Now();
+    }
   }
   for (;;) {
     bool complete = false;
@@ -296,8 +301,6 @@ void CataloguePuller::Loop() {
     {
       absl::MutexLock lock(&shared_->mu);
       due = !shared_->running && absl::Now() >= shared_->next_read;
-      // The read's end sets the next one.
-      if (due) shared_->next_read = absl::InfiniteFuture();
     }
     if (due) Begin(shared_);
   }

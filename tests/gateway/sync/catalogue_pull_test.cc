@@ -4,6 +4,8 @@
 // adapter is not called again.
 #include "gateway/sync/catalogue_pull.h"
 
+#include <sys/resource.h>
+
 #include <deque>
 #include <functional>
 #include <map>
@@ -313,6 +315,14 @@ class ThreadedCatalogue final : public CatalogueOnly {
   std::thread answerer_;
 };
 
+// The CPU this process has used so far, user and system.
+absl::Duration ProcessCpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) +
+         absl::DurationFromTimeval(usage.ru_stime);
+}
+
 class CataloguePullTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -431,6 +441,11 @@ TEST_F(CataloguePullTest, OneReadAtATime) {
   EXPECT_FALSE(second.started_now());
   EXPECT_EQ(portal_.lists(), 1);
   puller->Start();  // the thread stores what the read brings
+  // ... and waits for its end: it spun on the lock, a read begun before it
+  // started having left it a time to read again already past.
+  const absl::Duration cpu_before = ProcessCpu();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_LT(ProcessCpu() - cpu_before, absl::Milliseconds(150));
   portal_.Release();
   EXPECT_EQ(WaitEnded(*puller).state(), CataloguePull::DONE);
   EXPECT_EQ(catalogue_.Check(Code(1)), Verdict::kKnown);
