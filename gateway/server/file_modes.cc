@@ -1,6 +1,7 @@
 #include "gateway/server/file_modes.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -90,6 +91,17 @@ unsigned ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+// Whether the file at `path` is a Kubernetes Secret's as a pod's fsGroup
+// makes it: owned by root, of the gateway's own group, readable by that
+// group alone and writable by nobody (0440). The gateway's user cannot own
+// such a file, so this is the only way it can read one.
+bool IsSecretOfOurGroup(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  return st.st_uid == 0 && st.st_gid == ::getegid() &&
+         (st.st_mode & 0377) == 0040;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> SecretFiles(
@@ -108,10 +120,11 @@ std::vector<std::pair<std::string, std::string>> TrustFiles(
 
 absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
   const unsigned mode = ModeOf(path);
-  if ((mode & 077) == 0) return absl::OkStatus();
+  if ((mode & 077) == 0 || IsSecretOfOurGroup(path)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrFormat(
       "%s '%s' is open to %s (mode %04o): make it private (chmod 600 and "
-      "owned by the gateway's user), or start with "
+      "owned by the gateway's user, or 0440 owned by root and the gateway's "
+      "group, as a Kubernetes fsGroup makes it), or start with "
       "--allow-insecure-file-modes for development keys",
       what, path, (mode & 007) != 0 ? "others" : "its group", mode));
 }

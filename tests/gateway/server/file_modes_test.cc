@@ -125,6 +125,30 @@ TEST_F(FileModesTest, OnlyOwnerOnlyFilesPass) {
   EXPECT_THAT(CheckPrivateFile("tls.key_file", dir_ + "/missing"), IsOk());
 }
 
+// A Kubernetes Secret under a pod's fsGroup is root's, of the pod's group,
+// 0440: the gateway's user cannot own it. Readable by that group only and
+// written by nobody, it passes; with any other group, or more bits, not.
+TEST_F(FileModesTest, ARootOwnedSecretOfTheGatewaysGroupPasses) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  struct Case {
+    gid_t group;
+    mode_t mode;
+    bool ok;
+  } cases[] = {
+      {::getegid(), 0440, true},         {::getegid(), 0460, false},
+      {::getegid(), 0444, false},        {::getegid(), 0640, false},
+      {::getegid() + 4242, 0440, false},
+  };
+  for (const Case& c : cases) {
+    const std::string path =
+        Make(absl::StrCat("k", c.mode, "-", c.group), c.mode);
+    ASSERT_EQ(::chown(path.c_str(), 0, c.group), 0);
+    ASSERT_EQ(::chmod(path.c_str(), c.mode), 0);
+    EXPECT_EQ(CheckPrivateFile("tls.key_file", path).ok(), c.ok)
+        << std::oct << c.mode << std::dec << " group " << c.group;
+  }
+}
+
 TEST_F(FileModesTest, TheConfigFileMayBeReadButNotWrittenByOthers) {
   for (unsigned mode : {0600u, 0640u, 0644u, 0444u}) {
     EXPECT_THAT(CheckNotWritableByOthers("config file", Make("a.yaml", mode)),
