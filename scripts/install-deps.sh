@@ -26,6 +26,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# npm, for the interop clients below: Debian's, unless a Node.js of another
+# origin that brings its own npm is installed (NodeSource's nodejs conflicts
+# with Debian's npm package).
+if ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 # The independent clients of the interop tests (buf curl, grpc-js), from
 # npm into tests/interop/node_modules; tests that need them skip, saying so,
