@@ -34,8 +34,15 @@ bool IsHeaderSafe(absl::string_view value) {
 }
 
 // Transport failures: the change may or may not have arrived, so each is
-// worth another try under the same key; CANCELLED (shutting down) stays.
+// worth another try under the same key; CANCELLED (shutting down) stays. A
+// reply over the HTTP client's limit says so: the same request may get the
+// same reply again, which the operator must know of.
 absl::Status TransportError(const absl::Status& status) {
+  if (std::optional<size_t> limit = ReplyTooLargeLimit(status)) {
+    return MarkRetriable(absl::UnavailableError(
+        absl::StrCat("the portal sent a reply over ", *limit,
+                     " bytes (the HTTP client's limit)")));
+  }
   switch (status.code()) {
     case absl::StatusCode::kCancelled:
       return status;

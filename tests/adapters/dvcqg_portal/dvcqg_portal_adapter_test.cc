@@ -44,6 +44,11 @@ constexpr char kDossier[] = "000.00.01.H31-250715-00123";
 class ScriptedHttp final : public HttpClient {
  public:
   void Send(HttpRequest request, HttpCallback done) override {
+    if (!fail_with.ok() && !absl::EndsWith(request.url, "/auth")) {
+      requests.push_back(std::move(request));
+      std::move(done)(fail_with);
+      return;
+    }
     HttpResponse response;
     response.status = 200;
     response.body = R"({"error_code":"-99","message":"not scripted"})";
@@ -86,6 +91,8 @@ class ScriptedHttp final : public HttpClient {
   }
 
   std::vector<std::pair<std::string, std::string>> answers;
+  // When not OK, what every call but the sign-in fails with.
+  absl::Status fail_with;
   // Answers by idempotency key ("X-Idempotency-Key: <key>"), before
   // `answers`.
   std::map<std::string, std::string> by_key;
@@ -425,6 +432,17 @@ TEST_F(DvcqgPortalAdapterTest, RedeliveryDoesNotSendBlindWhenTheLookupFails) {
   EXPECT_TRUE(IsRetriable(again.status()));
   EXPECT_EQ(scripted_.Sent("TraCuuHoSo"), 1);
   EXPECT_EQ(scripted_.Sent("CapNhatTienDoHoSoMC"), 0);
+}
+
+// A reply over the HTTP client's limit says so (the same request may get
+// it again), and stays retriable: a change may have arrived.
+TEST_F(DvcqgPortalAdapterTest, AReplyOverTheLimitSaysSo) {
+  scripted_.fail_with = lienthong::adapters::ReplyTooLargeError(4 << 20);
+  adapter_ = Make(Config(), &scripted_);
+  auto pushed = Push(Step(), "k-step", /*may_have_arrived=*/false);
+  EXPECT_THAT(pushed, StatusIs(absl::StatusCode::kUnavailable,
+                               HasSubstr("a reply over 4194304 bytes")));
+  EXPECT_TRUE(IsRetriable(pushed.status()));
 }
 
 // The lookup shows the step, but for another dossier: that proves nothing
