@@ -128,6 +128,20 @@ absl::StatusOr<PortalAnswer> ParsePortalAnswer(
   return answer;
 }
 
+namespace {
+constexpr absl::string_view kCredentialsRefusedUrl =
+    "type.lienthong/dvcqg.CredentialsRefused";
+}  // namespace
+
+absl::Status CredentialsRefused(absl::Status status) {
+  status.SetPayload(kCredentialsRefusedUrl, absl::Cord("1"));
+  return status;
+}
+
+bool AreCredentialsRefused(const absl::Status& status) {
+  return status.GetPayload(kCredentialsRefusedUrl).has_value();
+}
+
 absl::StatusOr<std::string> ParseSignIn(long http_status,
                                         absl::string_view body,
                                         absl::string_view retry_after) {
@@ -138,7 +152,7 @@ absl::StatusOr<std::string> ParseSignIn(long http_status,
       ParsePortalAnswer(http_status, body, retry_after, {});
   if (!answer.ok()) return answer.status();
   if (answer->kind != PortalAnswer::Kind::kSuccess) {
-    return Retriable(std::string(kRefused), retry_after);
+    return CredentialsRefused(Retriable(std::string(kRefused), retry_after));
   }
   std::string session = Text(answer->json, "session");
   if (!IsSessionText(session)) {

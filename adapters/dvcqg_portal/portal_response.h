@@ -58,8 +58,14 @@ absl::StatusOr<PortalAnswer> ParsePortalAnswer(
 
 // Returns the session of a successful sign-in answer. Fails, retriable,
 // with UNAVAILABLE "the portal refused the gateway's sign-in ..." for an
-// error_code other than success or a missing or unusable session (1 to 4096
-// visible ASCII characters), and as ParsePortalAnswer for the rest.
+// error_code other than success (marked CredentialsRefused) or a missing or
+// unusable session (1 to 4096 visible ASCII characters), and as
+// ParsePortalAnswer for the rest.
+// `status` marked as the portal refusing the gateway's credentials at
+// sign-in, not being unreachable (SessionCache pauses its sign-ins then).
+absl::Status CredentialsRefused(absl::Status status);
+bool AreCredentialsRefused(const absl::Status& status);
+
 absl::StatusOr<std::string> ParseSignIn(long http_status,
                                         absl::string_view body,
                                         absl::string_view retry_after);

@@ -1,14 +1,20 @@
 #include "adapters/dvcqg_portal/session.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "adapters/dvcqg_portal/portal_response.h"
 
 namespace lienthong::adapters::dvcqg {
 
 void SessionCache::Acquire(Ready ready) {
   Session held;
+  absl::Status paused;
   {
     absl::MutexLock lock(&mu_);
-    if (token_.empty()) {
+    if (token_.empty() && !signing_in_ && now_() < paused_until_) {
+      paused = refusal_;
+    } else if (token_.empty()) {
       waiting_.push_back(std::move(ready));
       if (signing_in_) return;
       signing_in_ = true;
@@ -16,6 +22,10 @@ void SessionCache::Acquire(Ready ready) {
     } else {
       held = Session{token_, generation_};
     }
+  }
+  if (!paused.ok()) {
+    std::move(ready)(std::move(paused));
+    return;
   }
   if (!held.token.empty()) {
     std::move(ready)(std::move(held));
@@ -39,8 +49,16 @@ void SessionCache::Finish(absl::StatusOr<std::string> result) {
       token_ = *std::move(result);
       ++generation_;
       outcome = Session{token_, generation_};
+      refusals_ = 0;
     } else {
       outcome = result.status();
+      if (AreCredentialsRefused(result.status())) {
+        refusals_ = std::min(refusals_ + 1, 6);  // 1, 2, 4, ... 30 minutes
+        refusal_ = result.status();
+        paused_until_ =
+            now_() + std::min(absl::Minutes(1) * (1 << (refusals_ - 1)),
+                              absl::Minutes(30));
+      }
     }
     waiting.swap(waiting_);
   }

@@ -17,6 +17,12 @@
 // thread when a session is held, else on the thread that finished the
 // sign-in.
 //
+// A sign-in the portal refuses for its credentials (AreCredentialsRefused)
+// pauses sign-ins: for 1 minute, doubling with each such refusal in a row,
+// at most 30; meanwhile Acquire fails at once with that refusal. A wrong or
+// rotated password would otherwise be tried every few seconds (each retry
+// of each waiting change), and the portal's account locked.
+//
 // A sign-in runs for its own timeout, not until the deadline of the call
 // that started it: it serves every call waiting for it, and one call with
 // little time left must not fail it for the others. A call answered after
@@ -26,6 +32,7 @@
 #define LIENTHONG_ADAPTERS_DVCQG_PORTAL_SESSION_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +40,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace lienthong::adapters::dvcqg {
@@ -52,8 +60,11 @@ class SessionCache {
   using Ready = absl::AnyInvocable<void(absl::StatusOr<Session>) &&>;
 
   explicit SessionCache(SignIn sign_in,
-                        absl::Duration sign_in_timeout = absl::Seconds(10))
-      : sign_in_(std::move(sign_in)), sign_in_timeout_(sign_in_timeout) {}
+                        absl::Duration sign_in_timeout = absl::Seconds(10),
+                        std::function<absl::Time()> now = absl::Now)
+      : sign_in_(std::move(sign_in)),
+        sign_in_timeout_(sign_in_timeout),
+        now_(std::move(now)) {}
 
   SessionCache(const SessionCache&) = delete;
   SessionCache& operator=(const SessionCache&) = delete;
@@ -76,12 +87,18 @@ class SessionCache {
 
   SignIn sign_in_;
   const absl::Duration sign_in_timeout_;
+  const std::function<absl::Time()> now_;
   mutable absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool signing_in_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Ready> waiting_ ABSL_GUARDED_BY(mu_);
   int64_t sign_ins_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last sign-in's refusal of the credentials, and until when no other
+  // is tried; refusals in a row.
+  absl::Status refusal_ ABSL_GUARDED_BY(mu_);
+  absl::Time paused_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int refusals_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace lienthong::adapters::dvcqg

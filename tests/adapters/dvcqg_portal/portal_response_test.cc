@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "adapters/common/retriable.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -291,6 +292,10 @@ TEST(ParseSignInTest, Table) {
     EXPECT_THAT(std::string(got.status().message()), HasSubstr(c.failure))
         << c.name;
     EXPECT_THAT(std::string(got.status().message()), Not(HasSubstr("Sai")))
+        << c.name;
+    // Only the portal's refusal of the credentials pauses the sign-ins.
+    EXPECT_EQ(AreCredentialsRefused(got.status()),
+              absl::StrContains(got.status().message(), "refused"))
         << c.name;
   }
 }

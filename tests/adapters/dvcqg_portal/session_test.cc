@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/dvcqg_portal/portal_response.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -108,6 +109,42 @@ TEST(SessionCacheTest, FailedSignInReachesEveryWaiterAndIsTriedAgain) {
   sign_in.Answer(std::string("s"));
   ASSERT_EQ(got.sessions.size(), 3u);
   EXPECT_THAT(got.sessions[2], IsOk());
+}
+
+// Refused credentials pause sign-ins (1 minute, then 2, ...): each retry of
+// each waiting change would otherwise sign in with a wrong password again,
+// and the portal would lock the account. An unreachable portal does not.
+TEST(SessionCacheTest, RefusedCredentialsPauseTheSignIns) {
+  FakeSignIn sign_in;
+  absl::Time now = absl::FromUnixSeconds(1'900'000'000);
+  SessionCache cache(sign_in.Function(), absl::Seconds(10),
+                     [&now] { return now; });
+  Got got;
+  cache.Acquire(got.Sink());
+  sign_in.Answer(CredentialsRefused(absl::UnavailableError("refused")));
+  cache.Acquire(got.Sink());  // paused: answered at once, nothing sent
+  EXPECT_EQ(sign_in.started(), 1u);
+  ASSERT_EQ(got.sessions.size(), 2u);
+  EXPECT_THAT(got.sessions[1], StatusIs(absl::StatusCode::kUnavailable,
+                                        ::testing::HasSubstr("refused")));
+  now += absl::Seconds(61);
+  cache.Acquire(got.Sink());
+  EXPECT_EQ(sign_in.started(), 2u);
+  sign_in.Answer(CredentialsRefused(absl::UnavailableError("refused")));
+  now += absl::Seconds(61);  // the second pause is 2 minutes
+  cache.Acquire(got.Sink());
+  EXPECT_EQ(sign_in.started(), 2u);
+  now += absl::Seconds(60);
+  cache.Acquire(got.Sink());
+  ASSERT_EQ(sign_in.started(), 3u);
+  sign_in.Answer(std::string("s"));
+  EXPECT_THAT(got.sessions.back(), IsOk());
+  // An unreachable portal is tried again at once.
+  cache.Refused(got.sessions.back()->generation);
+  cache.Acquire(got.Sink());
+  sign_in.Answer(absl::UnavailableError("unreachable"));
+  cache.Acquire(got.Sink());
+  EXPECT_EQ(sign_in.started(), 5u);
 }
 
 TEST(SessionCacheTest, SignInAnsweredAtOnceMayAcquireAgain) {
