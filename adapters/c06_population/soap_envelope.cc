@@ -113,6 +113,17 @@ absl::Status CheckShape(pugi::xml_node body) {
       }
     }
     if (texts > 1) return Malformed("text in more than one piece");
+    // pugixml keeps both; the reader would take one (ThoiDiemDuLieu decides
+    // the address scheme).
+    for (pugi::xml_attribute a = element.first_attribute(); a;
+         a = a.next_attribute()) {
+      for (pugi::xml_attribute b = a.next_attribute(); b;
+           b = b.next_attribute()) {
+        if (LocalName(a.name()) == LocalName(b.name())) {
+          return Malformed("an attribute twice");
+        }
+      }
+    }
     if (names.size() > 1) std::sort(names.begin(), names.end());
     for (size_t i = 1; i < names.size(); ++i) {
       if (names[i] == names[i - 1] && names[i] != "CongDan") {
@@ -220,7 +231,16 @@ absl::StatusOr<pugi::xml_node> OpenSoapBody(long http_status,
     if (http_status != 200) return HttpError(http_status);
     return Malformed(parsed ? "no SOAP Envelope/Body" : "not XML");
   }
-  // Only the first Body would be read: a fault in a second one unseen.
+  // Only the first Envelope would be read, and the first Body: a record or a
+  // fault in a second one unseen.
+  int roots = 0;
+  for (pugi::xml_node node : doc.children()) {
+    roots += node.type() == pugi::node_element ? 1 : 0;
+  }
+  if (roots > 1) {
+    if (http_status != 200) return HttpError(http_status);
+    return Malformed("more than one root element");
+  }
   if (CountChildren(envelope, "Body") > 1) {
     if (http_status != 200) return HttpError(http_status);
     return Malformed("more than one SOAP Body");

@@ -408,6 +408,14 @@ TEST(ParseLookupResponseTest, MalformedRepliesNameTheElementOnly) {
              "soapenv:Server</faultcode><faultstring>busy</faultstring>"
              "</soapenv:Fault></soapenv:Body>"}}),
        "more than one SOAP Body"},
+      {"a second envelope (its record unseen: no citizen, read alone)",
+       absl::StrCat(Reply(nullptr, R"(SoCongDan="0")"),
+                    Reply(kEveryField).substr(Reply(nullptr).find('\n'))),
+       "more than one root element"},
+      {"an attribute twice (the address scheme taken from one)",
+       Reply(kEveryField, R"(ThoiDiemDuLieu="2025-06-01T00:00:00" )"
+                          R"(ThoiDiemDuLieu="2025-08-01T00:00:00")"),
+       "an attribute twice"},
       // A name the parts do not hold would read as none.
       {"a name as text beside its parts",
        Reply(EveryFieldWith("<ns1:HoVaTen><ns1:Ho/><ns1:ChuDem/>",
