@@ -56,7 +56,8 @@ install(FILES deploy/systemd/gateway.yaml DESTINATION /etc/lienthong)
 install(FILES deploy/logrotate/lienthong DESTINATION /etc/logrotate.d)
 install(FILES ${_deb}/copyright ${_gen}/changelog.gz README.md
         DESTINATION ${_doc})
-install(FILES deploy/examples/gateway.yaml deploy/examples/catalogue.json
+install(FILES deploy/examples/gateway.yaml deploy/examples/holidays.yaml
+              deploy/examples/catalogue.json
               deploy/examples/catalogue.csv deploy/haproxy/haproxy.cfg
         DESTINATION ${_doc}/examples)
 install(FILES ${_deb}/lintian-overrides DESTINATION share/lintian/overrides
