@@ -69,9 +69,13 @@ class Core : public std::enable_shared_from_this<Core> {
                        : Url(config_.share_endpoint())),
         session_codes_(config_.session_error_codes().begin(),
                        config_.session_error_codes().end()),
-        sessions_([this](absl::Time deadline, SessionCache::Done done) {
-          SignIn(deadline, std::move(done));
-        }) {
+        sessions_(
+            [this](absl::Time deadline, SessionCache::Done done) {
+              SignIn(deadline, std::move(done));
+            },
+            absl::Seconds(config_.session_max_age_seconds() == 0
+                              ? 600
+                              : config_.session_max_age_seconds())) {
     if (session_codes_.empty())
       session_codes_.push_back(kDefaultSessionErrorCode);
   }
@@ -569,6 +573,10 @@ class Factory final : public FactoryBase<DvcqgPortalRestConfig> {
         return absl::InvalidArgumentError(
             "session_error_codes must not hold an empty code");
       }
+    }
+    if (config.session_max_age_seconds() > 86400) {
+      return absl::InvalidArgumentError(
+          "session_max_age_seconds must be 0 (600) to 86400");
     }
     if (context.http == nullptr) {
       return absl::InternalError("no HTTP client in the adapter context");

@@ -12,7 +12,9 @@ void SessionCache::Acquire(Ready ready) {
   absl::Status paused;
   {
     absl::MutexLock lock(&mu_);
-    if (token_.empty() && !signing_in_ && now_() < paused_until_) {
+    const absl::Time now = now_();
+    if (!token_.empty() && now - signed_in_at_ >= max_age_) token_.clear();
+    if (token_.empty() && !signing_in_ && now < paused_until_) {
       paused = refusal_;
     } else if (token_.empty()) {
       waiting_.push_back(std::move(ready));
@@ -47,6 +49,7 @@ void SessionCache::Finish(absl::StatusOr<std::string> result) {
     signing_in_ = false;
     if (result.ok()) {
       token_ = *std::move(result);
+      signed_in_at_ = now_();
       ++generation_;
       outcome = Session{token_, generation_};
       refusals_ = 0;

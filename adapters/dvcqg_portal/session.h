@@ -59,10 +59,14 @@ class SessionCache {
   using SignIn = absl::AnyInvocable<void(absl::Time deadline, Done done)>;
   using Ready = absl::AnyInvocable<void(absl::StatusOr<Session>) &&>;
 
+  // A session is used for `max_age` after its sign-in at most; then the
+  // next Acquire signs in again.
   explicit SessionCache(SignIn sign_in,
+                        absl::Duration max_age = absl::InfiniteDuration(),
                         absl::Duration sign_in_timeout = absl::Seconds(10),
                         std::function<absl::Time()> now = absl::Now)
       : sign_in_(std::move(sign_in)),
+        max_age_(max_age),
         sign_in_timeout_(sign_in_timeout),
         now_(std::move(now)) {}
 
@@ -86,10 +90,12 @@ class SessionCache {
   void Finish(absl::StatusOr<std::string> result);
 
   SignIn sign_in_;
+  const absl::Duration max_age_;
   const absl::Duration sign_in_timeout_;
   const std::function<absl::Time()> now_;
   mutable absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
+  absl::Time signed_in_at_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool signing_in_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Ready> waiting_ ABSL_GUARDED_BY(mu_);

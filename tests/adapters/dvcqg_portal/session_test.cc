@@ -117,8 +117,8 @@ TEST(SessionCacheTest, FailedSignInReachesEveryWaiterAndIsTriedAgain) {
 TEST(SessionCacheTest, RefusedCredentialsPauseTheSignIns) {
   FakeSignIn sign_in;
   absl::Time now = absl::FromUnixSeconds(1'900'000'000);
-  SessionCache cache(sign_in.Function(), absl::Seconds(10),
-                     [&now] { return now; });
+  SessionCache cache(sign_in.Function(), absl::InfiniteDuration(),
+                     absl::Seconds(10), [&now] { return now; });
   Got got;
   cache.Acquire(got.Sink());
   sign_in.Answer(CredentialsRefused(absl::UnavailableError("refused")));
@@ -145,6 +145,30 @@ TEST(SessionCacheTest, RefusedCredentialsPauseTheSignIns) {
   sign_in.Answer(absl::UnavailableError("unreachable"));
   cache.Acquire(got.Sink());
   EXPECT_EQ(sign_in.started(), 5u);
+}
+
+// A session is used for its maximum age at most (the public client signs in
+// every 10 minutes): a portal that shows expiry some way the adapter does
+// not read is not used with a dead session for ever.
+TEST(SessionCacheTest, ASessionIsUsedForItsMaximumAgeAtMost) {
+  FakeSignIn sign_in;
+  absl::Time now = absl::FromUnixSeconds(1'900'000'000);
+  SessionCache cache(sign_in.Function(), absl::Minutes(10), absl::Seconds(10),
+                     [&now] { return now; });
+  Got got;
+  cache.Acquire(got.Sink());
+  sign_in.Answer(std::string("s1"));
+  now += absl::Minutes(9);
+  cache.Acquire(got.Sink());  // still fresh
+  EXPECT_EQ(sign_in.started(), 1u);
+  now += absl::Minutes(1);
+  cache.Acquire(got.Sink());
+  ASSERT_EQ(sign_in.started(), 2u);
+  sign_in.Answer(std::string("s2"));
+  ASSERT_EQ(got.sessions.size(), 3u);
+  ASSERT_THAT(got.sessions[2], IsOk());
+  EXPECT_EQ(got.sessions[2]->token, "s2");
+  EXPECT_GT(got.sessions[2]->generation, got.sessions[0]->generation);
 }
 
 TEST(SessionCacheTest, SignInAnsweredAtOnceMayAcquireAgain) {
