@@ -427,6 +427,12 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
     return result;
   }
   absl::Duration wait = Backoff(item.attempts);
+  // An attempt that timed out may still be under way at the portal, where
+  // the look before sending again would not find it yet (and the portal
+  // keeps no idempotency keys): the next waits as long as it was given.
+  if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+    wait = std::max(wait, options_.attempt_timeout);
+  }
   if (std::optional<absl::Duration> asked = adapters::RetryAfter(status)) {
     wait = std::max(wait, *asked);
   }

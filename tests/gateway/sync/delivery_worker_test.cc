@@ -640,8 +640,12 @@ TEST_F(DeliveryWorkerTest, MetricsMoveAndDeliveredItemsArePruned) {
 TEST_F(DeliveryWorkerTest, RedeliveryOfAStepSaysItMayHaveArrived) {
   options_.breaker.consecutive_failures = 0;
   options_.breaker.failure_ratio = 0;
+  options_.attempt_timeout = absl::Milliseconds(300);
   int timeouts_left = 1;
-  StartWorker([&timeouts_left](const Call& call) -> absl::StatusOr<PortalOutcome> {
+  std::vector<absl::Time> status_sent;  // on the worker's thread
+  StartWorker([&timeouts_left, &status_sent](
+                  const Call& call) -> absl::StatusOr<PortalOutcome> {
+    if (call.op == "status") status_sent.push_back(absl::Now());
     if (call.op == "status" && timeouts_left > 0) {
       --timeouts_left;  // unanswered: it may or may not have arrived
       return adapters::MarkRetriable(
@@ -661,6 +665,10 @@ TEST_F(DeliveryWorkerTest, RedeliveryOfAStepSaysItMayHaveArrived) {
   EXPECT_EQ(calls[2].op, "status");
   EXPECT_TRUE(calls[2].may_have_arrived);
   EXPECT_EQ(calls[2].idempotency_key, calls[1].idempotency_key);
+  // Not before the timed-out attempt could have been applied at the portal,
+  // however short the backoff (5 to 20 ms here).
+  ASSERT_THAT(status_sent, SizeIs(2));
+  EXPECT_GE(status_sent[1] - status_sent[0], options_.attempt_timeout);
 }
 
 TEST(DeliveryWorkerOptionsTest, PruningOptionsAreChecked) {
