@@ -119,6 +119,25 @@ class SimServerTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
+  // Sets VNeID's hang knob and starts a token request on `client`,
+  // answered into `held`; returns once the simulator holds it.
+  void HoldATokenRequest(std::thread& client, Response& held) {
+    Knobs hang;
+    hang.hang = true;
+    SetKnobs(System::kVneid, hang);
+    client = std::thread([this, &held] {
+      held = Post(kVneidTokenPath,
+                  "grant_type=client_credentials&client_id=lienthong-dev&"
+                  "client_secret=dev-vneid-secret");
+    });
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server_->Stats().of(System::kVneid).hanging < 1 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   Response Call(const std::string& path,
                 const std::vector<std::string>& headers,
                 const std::string* body) {
@@ -504,20 +523,9 @@ TEST_F(SimServerTest, DropAndDownKnobs) {
 }
 
 TEST_F(SimServerTest, HangHoldsUntilCleared) {
-  Knobs hang;
-  hang.hang = true;
-  SetKnobs(System::kVneid, hang);
   Response held;
-  std::thread client([&] {
-    held = Post(kVneidTokenPath,
-                "grant_type=client_credentials&client_id=lienthong-dev&"
-                "client_secret=dev-vneid-secret");
-  });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server_->Stats().of(System::kVneid).hanging < 1 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  std::thread client;
+  HoldATokenRequest(client, held);
   EXPECT_EQ(server_->Stats().of(System::kVneid).hanging, 1);
   EXPECT_EQ(held.status, 0);  // not answered yet
   SetKnobs(System::kVneid, Knobs{});
@@ -527,20 +535,9 @@ TEST_F(SimServerTest, HangHoldsUntilCleared) {
 }
 
 TEST_F(SimServerTest, HeldRequestsReleasedIntoAnOutageAreRefused) {
-  Knobs hang;
-  hang.hang = true;
-  SetKnobs(System::kVneid, hang);
   Response held;
-  std::thread client([&] {
-    held = Post(kVneidTokenPath,
-                "grant_type=client_credentials&client_id=lienthong-dev&"
-                "client_secret=dev-vneid-secret");
-  });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server_->Stats().of(System::kVneid).hanging < 1 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  std::thread client;
+  HoldATokenRequest(client, held);
   Knobs down;
   down.down = true;
   down.down_mode = DownMode::kHttp503;
