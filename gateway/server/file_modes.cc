@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/match.h"
@@ -91,15 +92,24 @@ unsigned ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+// Whether the process is in group `gid`: its own or a supplementary one (a
+// pod's fsGroup is added as one).
+bool InGroup(gid_t gid) {
+  if (gid == ::getegid()) return true;
+  std::vector<gid_t> groups(std::max(::getgroups(0, nullptr), 0));
+  const int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
+  groups.resize(std::max(n, 0));
+  return std::find(groups.begin(), groups.end(), gid) != groups.end();
+}
+
 // Whether the file at `path` is a Kubernetes Secret's as a pod's fsGroup
-// makes it: owned by root, of the gateway's own group, readable by that
+// makes it: owned by root, of one of the gateway's groups, readable by that
 // group alone and writable by nobody (0440). The gateway's user cannot own
 // such a file, so this is the only way it can read one.
 bool IsSecretOfOurGroup(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return false;
-  return st.st_uid == 0 && st.st_gid == ::getegid() &&
-         (st.st_mode & 0377) == 0040;
+  return st.st_uid == 0 && (st.st_mode & 0377) == 0040 && InGroup(st.st_gid);
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ std::vector<std::pair<std::string, std::string>> TrustFiles(
     const lienthong::config::v1::GatewayConfig& config);
 
 // Returns OK when the file at `path` gives its group and others no access
-// (mode & 077 == 0, following symlinks), or is owned by root, of the
-// process's group, readable by that group and writable by nobody (0440: a
+// (mode & 077 == 0, following symlinks), or is owned by root, of one of the
+// process's groups, readable by that group and writable by nobody (0440: a
 // Kubernetes Secret under the pod's fsGroup), or does not exist (whoever
 // reads it reports that); otherwise FAILED_PRECONDITION naming `what`, the file
 // and its mode, and how to fix it. Thread-safe.
