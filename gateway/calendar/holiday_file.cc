@@ -210,13 +210,11 @@ absl::StatusOr<WorkingCalendar> ParseHolidayYaml(absl::string_view yaml,
   try {
     const std::string text(yaml);
     const yaml::DocumentScan scan = yaml::ScanDocuments(text);
-    if (scan.documents == yaml::Documents::kMore ||
-        scan.documents == yaml::Documents::kStrayToken) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ":", scan.where.line + 1, ":", scan.where.column + 1, ": ",
-          scan.documents == yaml::Documents::kMore
-              ? "only one YAML document is allowed"
-              : "YAML syntax error: unexpected ',' or stray token"));
+    if (absl::string_view problem = yaml::DocumentProblem(scan.documents);
+        !problem.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ":", scan.where.line + 1, ":",
+                       scan.where.column + 1, ": ", problem));
     }
     YAML::Node root = YAML::Load(text);
     return Parser(source).Parse(root);

@@ -580,16 +580,10 @@ absl::Status ParseYamlIntoMessage(absl::string_view yaml,
   try {
     const std::string text(yaml);
     const yaml::DocumentScan scan = yaml::ScanDocuments(text);
-    switch (scan.documents) {
-      case yaml::Documents::kNone:
-        return absl::OkStatus();
-      case yaml::Documents::kStrayToken:
-        return converter.Error(
-            scan.where, "YAML syntax error: unexpected ',' or stray token");
-      case yaml::Documents::kMore:
-        return converter.Error(scan.where, "only one YAML document is allowed");
-      case yaml::Documents::kOne:
-        break;
+    if (scan.documents == yaml::Documents::kNone) return absl::OkStatus();
+    if (absl::string_view problem = yaml::DocumentProblem(scan.documents);
+        !problem.empty()) {
+      return converter.Error(scan.where, problem);
     }
     return converter.Root(YAML::Load(text), message);
   } catch (const YAML::ParserException& e) {

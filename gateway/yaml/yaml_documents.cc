@@ -74,4 +74,17 @@ DocumentScan ScanDocuments(const std::string& text) {
   return scan;
 }
 
+absl::string_view DocumentProblem(Documents documents) {
+  switch (documents) {
+    case Documents::kMore:
+      return "only one YAML document is allowed";
+    case Documents::kStrayToken:
+      return "YAML syntax error: unexpected ',' or stray token";
+    case Documents::kNone:
+    case Documents::kOne:
+      break;
+  }
+  return "";
+}
+
 }  // namespace lienthong::yaml

@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace lienthong::yaml {
 
 enum class Documents {
@@ -26,6 +28,11 @@ struct DocumentScan {
 // Reads at most three documents' events of `text`. Throws what yaml-cpp's
 // parser throws on a syntax error (YAML::ParserException, with its mark).
 DocumentScan ScanDocuments(const std::string& text);
+
+// What is wrong with a file of `documents` that must hold one document at
+// most, for a message at DocumentScan::where ("only one YAML document is
+// allowed"); empty for kNone and kOne.
+absl::string_view DocumentProblem(Documents documents);
 
 }  // namespace lienthong::yaml
 
