@@ -79,6 +79,12 @@ pg_result* AwaitResult(pg_conn* conn, absl::Time deadline, bool* timed_out) {
   }
 }
 
+// A statement AwaitResult gave up on after `wait`.
+absl::Status NoAnswerError(absl::Duration wait) {
+  return absl::UnavailableError(absl::StrCat("database did not answer within ",
+                                             absl::FormatDuration(wait)));
+}
+
 std::string PrimaryMessage(pg_result* result) {
   const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
   return primary == nullptr ? "" : primary;
@@ -226,8 +232,7 @@ absl::StatusOr<Result> Session::Finish(bool sent) {
            : nullptr;
   if (timed_out) {
     broken_ = true;  // the answer may still come: the connection is closed
-    absl::Status error = absl::UnavailableError(absl::StrCat(
-        "database did not answer within ", absl::FormatDuration(answer_wait_)));
+    absl::Status error = NoAnswerError(answer_wait_);
     pool_->Observe(error);
     return error;
   }
@@ -354,17 +359,15 @@ absl::StatusOr<pg_conn*> Pool::Connect() {
       // Bytea() reads the hex form; a database or role set to 'escape'
       // would otherwise make every payload read back empty.
       "; SET bytea_output = hex");
+  const absl::Duration wait = AnswerWait(options_);
   bool timed_out = false;
-  pg_result* set =
-      PQsendQuery(conn, settings.c_str()) == 1
-          ? AwaitResult(conn, absl::Now() + AnswerWait(options_), &timed_out)
-          : nullptr;
+  pg_result* set = PQsendQuery(conn, settings.c_str()) == 1
+                       ? AwaitResult(conn, absl::Now() + wait, &timed_out)
+                       : nullptr;
   Result owned(set);
   if (timed_out) {
     PQfinish(conn);
-    return absl::UnavailableError(
-        absl::StrCat("database did not answer within ",
-                     absl::FormatDuration(AnswerWait(options_))));
+    return NoAnswerError(wait);
   }
   if (set == nullptr || PQresultStatus(set) != PGRES_COMMAND_OK) {
     bool broken = false;
