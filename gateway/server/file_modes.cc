@@ -102,13 +102,11 @@ bool InGroup(gid_t gid) {
   return std::find(groups.begin(), groups.end(), gid) != groups.end();
 }
 
-// Whether the file at `path` is a Kubernetes Secret's as a pod's fsGroup
+// Whether a file of status `st` is a Kubernetes Secret's as a pod's fsGroup
 // makes it: owned by root, of one of the gateway's groups, readable by that
 // group alone and writable by nobody (0440). The gateway's user cannot own
 // such a file, so this is the only way it can read one.
-bool IsSecretOfOurGroup(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return false;
+bool IsSecretOfOurGroup(const struct stat& st) {
   return st.st_uid == 0 && (st.st_mode & 0377) == 0040 && InGroup(st.st_gid);
 }
 
@@ -129,8 +127,11 @@ std::vector<std::pair<std::string, std::string>> TrustFiles(
 }
 
 absl::Status CheckPrivateFile(absl::string_view what, const std::string& path) {
-  const unsigned mode = ModeOf(path);
-  if ((mode & 077) == 0 || IsSecretOfOurGroup(path)) return absl::OkStatus();
+  struct stat st {};
+  // A missing file is for its reader to report.
+  if (::stat(path.c_str(), &st) != 0) return absl::OkStatus();
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) == 0 || IsSecretOfOurGroup(st)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrFormat(
       "%s '%s' is open to %s (mode %04o): make it private (chmod 600 and "
       "owned by the gateway's user, or 0440 owned by root and the gateway's "
