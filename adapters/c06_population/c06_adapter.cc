@@ -38,8 +38,7 @@ absl::Status UpstreamError(const absl::Status& status,
                            absl::string_view trace_id) {
   if (std::optional<size_t> limit = ReplyTooLargeLimit(status)) {
     absl::Status too_large = absl::UnavailableError(
-        absl::StrCat("population database sent a reply over ", *limit,
-                     " bytes (the HTTP client's limit)"));
+        absl::StrCat("population database sent ", ReplyTooLargeText(*limit)));
     log::Warning("unusable reply", {{"system", instance},
                                     {"trace_id", trace_id},
                                     {"problem", too_large.message()}});

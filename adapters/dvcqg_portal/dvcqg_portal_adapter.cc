@@ -40,8 +40,7 @@ bool IsHeaderSafe(absl::string_view value) {
 absl::Status TransportError(const absl::Status& status) {
   if (std::optional<size_t> limit = ReplyTooLargeLimit(status)) {
     return MarkRetriable(absl::UnavailableError(
-        absl::StrCat("the portal sent a reply over ", *limit,
-                     " bytes (the HTTP client's limit)")));
+        absl::StrCat("the portal sent ", ReplyTooLargeText(*limit))));
   }
   switch (status.code()) {
     case absl::StatusCode::kCancelled:

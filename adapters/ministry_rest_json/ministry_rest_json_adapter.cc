@@ -253,8 +253,7 @@ class MinistryRestJsonAdapter final : public Adapter, public RecordAdapter {
       // Not a transport failure: sending again gets the same reply.
       absl::Status status = absl::UnavailableError(
           absl::StrCat("the system serving '", type.declaration.name,
-                       "' answered a reply over ", *limit,
-                       " bytes (the HTTP client's limit)"));
+                       "' answered ", ReplyTooLargeText(*limit)));
       log::Warning("unusable reply", {{"system", instance_},
                                       {"record_type", type.declaration.name},
                                       {"trace_id", trace},

@@ -42,6 +42,11 @@ std::optional<size_t> ReplyTooLargeLimit(const absl::Status& status) {
   return max_bytes;
 }
 
+std::string ReplyTooLargeText(size_t limit) {
+  return absl::StrCat("a reply over ", limit,
+                      " bytes (the HTTP client's limit)");
+}
+
 namespace {
 
 // One transfer: the easy handle with everything it points into.

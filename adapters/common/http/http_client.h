@@ -67,6 +67,10 @@ absl::Status ReplyTooLargeError(size_t max_bytes);
 // status.
 std::optional<size_t> ReplyTooLargeLimit(const absl::Status& status);
 
+// "a reply over `limit` bytes (the HTTP client's limit)", for an adapter's
+// message naming its system ("population database sent ...").
+std::string ReplyTooLargeText(size_t limit);
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
