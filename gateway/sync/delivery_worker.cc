@@ -190,7 +190,9 @@ void DeliveryWorker::Loop() {
       stop_by = absl::Now() + options_.stop_grace;
     }
     if (recovered) {
-      if (absl::Status s = outbox_->ExpediteRetries(); !s.ok()) {
+      // Not before an attempt that timed out may have been applied.
+      const absl::Time due = std::max(options_.clock->Now(), timed_out_settle_);
+      if (absl::Status s = outbox_->ExpediteRetries(due); !s.ok()) {
         log::Error("portal sync: cannot reschedule retries",
                    {{"reason", s.message()}});
       }
@@ -432,6 +434,8 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
   // keeps no idempotency keys): the next waits as long as it was given.
   if (status.code() == absl::StatusCode::kDeadlineExceeded) {
     wait = std::max(wait, options_.attempt_timeout);
+    timed_out_settle_ =
+        std::max(timed_out_settle_, now + options_.attempt_timeout);
   }
   if (std::optional<absl::Duration> asked = adapters::RetryAfter(status)) {
     wait = std::max(wait, *asked);

@@ -14,7 +14,9 @@
 //   whole: when it opens, deliveries pause and only probes go out. When a
 //   probe succeeds after one failed, the outage is over and every
 //   backed-off item is due at once (Outbox::ExpediteRetries), instead of
-//   each sitting out a backoff earned while the portal was down; when the
+//   each sitting out a backoff earned while the portal was down (at once,
+//   or attempt_timeout after the last attempt that timed out, which the
+//   portal may still be applying); when the
 //   first probe succeeds, the failures that opened it were items' own
 //   (the portal serves the rest), and those items keep their backoff.
 // - A dossier's registration goes to PortalAdapter::RegisterDossier, a step
@@ -190,6 +192,9 @@ class DeliveryWorker {
   absl::Time next_prune_ = absl::InfinitePast();  // real time
   absl::Time prune_error_logged_ = absl::InfinitePast();
   absl::Time store_error_logged_ = absl::InfinitePast();
+  // attempt_timeout after the last attempt that timed out (clock time):
+  // an outage's end makes retries due no sooner.
+  absl::Time timed_out_settle_ = absl::InfinitePast();
   SyncMetrics* metrics_ = nullptr;
 
   std::atomic<int64_t> attempts_{0};

@@ -334,18 +334,17 @@ std::optional<absl::Time> SqliteOutbox::NextDue() const {
   return queues_.NextDue();
 }
 
-absl::Status SqliteOutbox::ExpediteRetries() {
-  const absl::Time now = options_.clock->Now();
+absl::Status SqliteOutbox::ExpediteRetries(absl::Time due) {
   {
     absl::MutexLock lock(&mu_);
     LIENTHONG_ASSIGN_OR_RETURN(
         Statement up, db_->Cached("UPDATE items SET next_attempt_at=? "
                                   "WHERE state=? AND next_attempt_at>?"));
-    LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(now))
+    LIENTHONG_RETURN_IF_ERROR(up.Bind(1, Micros(due))
                                   .Bind(2, ItemState::kPending)
-                                  .Bind(3, Micros(now))
+                                  .Bind(3, Micros(due))
                                   .Run());
-    queues_.Expedite(now);
+    queues_.Expedite(due);
   }
   NotifyWork();
   return absl::OkStatus();

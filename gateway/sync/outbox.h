@@ -316,9 +316,10 @@ class Outbox {
   // of its key.
   virtual std::optional<absl::Time> NextDue() const = 0;
 
-  // Makes every pending item due now: after a portal-wide outage ended,
-  // items need not sit out backoffs earned while it was down. UNAVAILABLE.
-  virtual absl::Status ExpediteRetries() = 0;
+  // Makes every pending item due later than `due` due at `due`: after a
+  // portal-wide outage ended, items need not sit out backoffs earned while
+  // it was down. UNAVAILABLE.
+  virtual absl::Status ExpediteRetries(absl::Time due) = 0;
 
   // Items by state. UNAVAILABLE; DATA_LOSS for a stored state none of
   // outbox_states.h.

@@ -3,6 +3,7 @@
 // claiming, dead letters and pruning are in pg_outbox_items.cc.
 #include "gateway/sync/pg_outbox.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -298,16 +299,18 @@ std::optional<absl::Time> PgOutbox::NextDue() const {
   return next_poll_;
 }
 
-absl::Status PgOutbox::ExpediteRetries() {
+absl::Status PgOutbox::ExpediteRetries(absl::Time due) {
   LIENTHONG_RETURN_IF_ERROR(Usable());
-  const absl::Time now = options_.clock->Now();
   LIENTHONG_RETURN_IF_ERROR(
       pool_
           ->Run("UPDATE outbox_items SET next_attempt_at=$1 "
                 "WHERE state=0 AND next_attempt_at>$1",
-                {absl::StrCat(Micros(now))})
+                {absl::StrCat(Micros(due))})
           .status());
-  PollAt(now);
+  {
+    absl::MutexLock lock(&mu_);
+    next_poll_ = std::min(next_poll_, due);
+  }
   NotifyWork();
   return absl::OkStatus();
 }

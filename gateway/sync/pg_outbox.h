@@ -133,7 +133,7 @@ class PgOutbox final : public Outbox {
   // The next time to look for work: now after a push, a retry made due or
   // a full claim; a poll interval after a claim that found less than asked.
   std::optional<absl::Time> NextDue() const override;
-  absl::Status ExpediteRetries() override;
+  absl::Status ExpediteRetries(absl::Time due) override;
   absl::StatusOr<OutboxCounts> Counts() const override;
   // As last counted by the renewal thread (at most a second old).
   OutboxCounts OpenCounts() const override;

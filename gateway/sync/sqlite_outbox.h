@@ -50,7 +50,7 @@ class SqliteOutbox final : public Outbox {
   absl::StatusOr<std::vector<OutboxItem>> FinishAndClaim(
       absl::Span<const DeliveryResult> finished, int max_claims) override;
   std::optional<absl::Time> NextDue() const override;
-  absl::Status ExpediteRetries() override;
+  absl::Status ExpediteRetries(absl::Time due) override;
   absl::StatusOr<OutboxCounts> Counts() const override;
   OutboxCounts OpenCounts() const override;
   absl::StatusOr<PruneProgress> PruneDelivered(absl::Time finished_before,

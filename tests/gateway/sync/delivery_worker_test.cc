@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -669,6 +670,60 @@ TEST_F(DeliveryWorkerTest, RedeliveryOfAStepSaysItMayHaveArrived) {
   // however short the backoff (5 to 20 ms here).
   ASSERT_THAT(status_sent, SizeIs(2));
   EXPECT_GE(status_sent[1] - status_sent[0], options_.attempt_timeout);
+}
+
+// An outage of timeouts: when it ends, the items whose attempts timed out
+// are not sent again at once, since the portal may still be applying them
+// (the look before resending would not find them yet): not before
+// attempt_timeout after the last timeout. Backoffs are still not sat out.
+TEST_F(DeliveryWorkerTest, OutageOfTimeoutsEndsWithoutResendingAtOnce) {
+  options_.backoff.initial_backoff = absl::Seconds(30);
+  options_.backoff.max_backoff = absl::Seconds(60);
+  options_.breaker.consecutive_failures = 3;
+  options_.breaker.open_duration = absl::Milliseconds(50);
+  options_.attempt_timeout = absl::Seconds(1);
+  absl::Mutex mu;
+  bool down = true;
+  std::map<std::string, std::vector<absl::Time>> sent;  // by dossier
+  std::map<std::string, absl::Time> timed_out;          // the last, by dossier
+  StartWorker([&](const Call& call) -> absl::StatusOr<PortalOutcome> {
+    absl::MutexLock lock(&mu);
+    const absl::Time now = absl::Now();
+    sent[call.code].push_back(now);
+    if (!down) return Applied();
+    timed_out[call.code] = now;
+    return adapters::MarkRetriable(
+        absl::DeadlineExceededError("the portal did not answer in time"));
+  });
+  std::vector<lienthong::v1::DossierStatusUpdate> batch;
+  for (int d = 1; d <= 20; ++d)
+    batch.push_back(Update(d, lienthong::v1::NEW, 0));
+  Push(batch);
+  const absl::Time noticed_by = absl::Now() + absl::Seconds(10);
+  while (worker_->breaker_state() == resilience::BreakerState::kClosed &&
+         absl::Now() < noticed_by) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_NE(worker_->breaker_state(), resilience::BreakerState::kClosed);
+  // A few probe rounds, failing: an outage, not items failing on their own.
+  absl::SleepFor(absl::Milliseconds(200));
+  {
+    absl::MutexLock lock(&mu);
+    down = false;
+  }
+  const absl::Time back = absl::Now();
+  ASSERT_TRUE(WaitSettled(0, absl::Seconds(20)));
+  EXPECT_LT(absl::Now() - back, absl::Seconds(10));  // not 30 s backoffs
+  EXPECT_THAT(portal_->applied(), SizeIs(40));       // registrations and NEWs
+  worker_.reset();  // the script's captures end with this body
+  absl::MutexLock lock(&mu);
+  ASSERT_FALSE(timed_out.empty());
+  for (const auto& [code, when] : timed_out) {
+    const std::vector<absl::Time>& times = sent[code];
+    const auto next = std::upper_bound(times.begin(), times.end(), when);
+    ASSERT_NE(next, times.end()) << code;
+    EXPECT_GE(*next - when, options_.attempt_timeout) << code;
+  }
 }
 
 TEST(DeliveryWorkerOptionsTest, PruningOptionsAreChecked) {
