@@ -11,6 +11,7 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/bundle/bundle_data.h"
 #include "gateway/log/log.h"
+#include "gateway/proto_util/unknown_fields.h"
 #include "gateway/status/grpc_status.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
@@ -316,10 +317,14 @@ grpc::ServerUnaryReactor* BundleService::StartBundle(
   }
   StartCommand command;
   command.request = *request;
+  // Fields no one declares (proto3 keeps them) would be stored with the
+  // bundle for ever, and the officer's sent with every step call.
+  proto_util::DiscardUnknownFields(&command.request);
   command.data = *std::move(data);
   command.caller = caller->id;
   command.caller_cert_sha256 = caller->cert_sha256;
-  command.request_sha256 = audit::Sha256Hex(request->SerializeAsString());
+  command.request_sha256 =
+      audit::Sha256Hex(command.request.SerializeAsString());
   orchestrator_->StartBundle(
       std::move(command), [this, call, response](absl::StatusOr<Bundle> bundle) {
         if (bundle.ok()) *response = *std::move(bundle);

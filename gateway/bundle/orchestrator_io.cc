@@ -82,7 +82,6 @@ void StepCallOf(const StoredBundle& bundle, int i,
   facts->dossier_code = bundle.dossier_code();
   facts->subject = SentSubject(bundle, i);
   facts->adapter = def.adapter();
-  facts->request_sha256 = RequestDigest(*request);
 }
 
 }  // namespace
@@ -139,6 +138,9 @@ void Orchestrator::Launch(const std::string& id, int i) {
     run.in_flight_generation = generation;
     StepCallOf(bundle, i, &request, &facts);
   }
+  if (audit_ != nullptr) {
+    facts.request_sha256 = RequestDigest(request, audit_->digest_key());
+  }
   facts.start = absl::Now();
   adapters::CallContext context;
   context.deadline = facts.start + options_.call_timeout;
@@ -161,8 +163,9 @@ void Orchestrator::Launch(const std::string& id, int i) {
           answer.outcome = std::move(outcome);
           inbox->Post(std::move(answer));
         } else if (inbox->Enter()) {
-          lienthong::v1::AuditRecord record = StepAuditRecord(
-              facts, outcome, attempts, absl::Now(), audit->citizen_key());
+          lienthong::v1::AuditRecord record =
+              StepAuditRecord(facts, outcome, attempts, absl::Now(),
+                              audit->citizen_key(), audit->digest_key());
           answer.outcome = std::move(outcome);
           audit->Append(std::move(record),
                         [inbox, answer = std::move(answer)](

@@ -18,17 +18,18 @@ std::string Encode(const std::map<std::string, std::string>& values) {
 
 }  // namespace
 
-std::string RequestDigest(const adapters::StepRequest& request) {
-  return audit::Sha256Hex(absl::StrCat(request.operation, "\n",
-                                       request.idempotency_key, "\n",
-                                       request.dossier_code, "\n",
-                                       Encode(request.inputs)));
+std::string RequestDigest(const adapters::StepRequest& request,
+                          const audit::DigestKey& digests) {
+  return digests.Digest(
+      absl::StrCat(request.operation, "\n", request.idempotency_key, "\n",
+                   request.dossier_code, "\n", Encode(request.inputs)));
 }
 
 lienthong::v1::AuditRecord StepAuditRecord(
     const StepCallFacts& facts,
     const absl::StatusOr<adapters::StepOutcome>& outcome, int attempts,
-    absl::Time end, const audit::CitizenKey& key) {
+    absl::Time end, const audit::CitizenKey& key,
+    const audit::DigestKey& digests) {
   lienthong::v1::AuditRecord record;
   record.set_caller(facts.caller);
   record.set_caller_cert_sha256(facts.caller_cert_sha256);
@@ -48,10 +49,10 @@ lienthong::v1::AuditRecord StepAuditRecord(
   }
   if (outcome->kind == adapters::StepOutcome::Kind::kRefused) {
     record.set_outcome("FAILED_PRECONDITION");
-    record.set_response_sha256(audit::Sha256Hex(outcome->reason));
+    record.set_response_sha256(digests.Digest(outcome->reason));
   } else {
     record.set_outcome("OK");
-    record.set_response_sha256(audit::Sha256Hex(Encode(outcome->outputs)));
+    record.set_response_sha256(digests.Digest(Encode(outcome->outputs)));
   }
   return record;
 }

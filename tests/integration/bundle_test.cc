@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -500,7 +501,15 @@ TEST(BundleIntegrationTest,
      BirthAndDeathCompleteWithOutputsFlowingAndProgressAtThePortal) {
   BundleEnv env;
   ASSERT_NO_FATAL_FAILURE(env.SetUp("e2e"));
-  auto birth = Start(env, BirthRequest(1));
+  // The officer carries a field no one declares: it is not kept with the
+  // bundle (nor sent with each step).
+  StartBundleRequest birth_request = BirthRequest(1);
+  const std::string undeclared(64 * 1024, 'Q');
+  birth_request.mutable_officer()
+      ->GetReflection()
+      ->MutableUnknownFields(birth_request.mutable_officer())
+      ->AddLengthDelimited(999, undeclared);
+  auto birth = Start(env, birth_request);
   ASSERT_TRUE(birth.ok()) << birth.status();
   auto death = Start(env, DeathRequest(2));
   ASSERT_TRUE(death.ok()) << death.status();
@@ -560,6 +569,12 @@ TEST(BundleIntegrationTest,
                   .ok());
   ASSERT_EQ(listed.bundles_size(), 2);
   EXPECT_EQ(env.StopGracefully(), 0);
+  for (const char* file : {"/bundles.db", "/bundles.db-wal"}) {
+    std::ifstream in(env.dir() + file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)),
+                            std::istreambuf_iterator<char>());
+    EXPECT_FALSE(absl::StrContains(bytes, undeclared.substr(0, 256))) << file;
+  }
 
   // Who watched a dossier's bundle is found by the dossier, as who read it.
   const std::vector<lienthong::v1::AuditRecord> watched = AuditRecordsOf(

@@ -15,6 +15,7 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/bundle/bundle_data.h"
 #include "gateway/bundle/proto_time.h"
+#include "gateway/bundle/step_audit.h"
 #include "gateway/sync/dossier_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1054,6 +1055,46 @@ TEST_F(OrchestratorTest, EveryStepCallIsAuditedWithTheSubjectHashed) {
             audit_->citizen_key().Hmac("033226100042"));
   orchestrator_->Stop();
   ASSERT_THAT(audit_->Close(), IsOk());
+}
+
+// A step's digests are keyed, as every record's: a plain hash of an
+// agency's refusal quoting an ID would let a reader of the record try
+// every candidate of the masked digits.
+TEST(StepAuditTest, DigestsAreKeyed) {
+  auto citizens = audit::CitizenKey::FromBytes(std::string(32, 'c'));
+  auto digests = audit::DigestKey::FromBytes(std::string(32, 'd'));
+  auto other = audit::DigestKey::FromBytes(std::string(32, 'e'));
+  ASSERT_THAT(citizens, IsOk());
+  ASSERT_THAT(digests, IsOk());
+  ASSERT_THAT(other, IsOk());
+  adapters::StepRequest request;
+  request.operation = "register_birth";
+  request.idempotency_key = "b-1.civil_status.g0";
+  request.inputs["mother.citizen_id"] = testing::kMotherId;
+  StepCallFacts facts;
+  facts.request_sha256 = RequestDigest(request, *digests);
+  EXPECT_EQ(facts.request_sha256.size(), 64u);
+  EXPECT_NE(facts.request_sha256, RequestDigest(request, *other));
+  const std::string reason =
+      absl::StrCat("no citizen ", testing::kMotherId, " in the register");
+  adapters::StepOutcome refused;
+  refused.kind = adapters::StepOutcome::Kind::kRefused;
+  refused.reason = reason;
+  const absl::Time now = absl::Now();
+  v1::AuditRecord record =
+      StepAuditRecord(facts, refused, 1, now, *citizens, *digests);
+  EXPECT_EQ(record.request_sha256(), facts.request_sha256);
+  EXPECT_EQ(record.outcome(), "FAILED_PRECONDITION");
+  EXPECT_EQ(record.response_sha256(), digests->Digest(reason));
+  EXPECT_NE(record.response_sha256(), audit::Sha256Hex(reason));
+  adapters::StepOutcome applied;
+  applied.outputs["citizen_id"] = "033226100042";
+  record = StepAuditRecord(facts, applied, 1, now, *citizens, *digests);
+  EXPECT_EQ(record.outcome(), "OK");
+  EXPECT_EQ(record.response_sha256().size(), 64u);
+  EXPECT_NE(record.response_sha256(),
+            StepAuditRecord(facts, applied, 1, now, *citizens, *other)
+                .response_sha256());
 }
 
 }  // namespace
