@@ -126,7 +126,8 @@ absl::StatusOr<std::vector<int64_t>> SqliteBundleStore::Write(
                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
                     "SET state = excluded.state, needs_work = "
                     "excluded.needs_work, updated_us = excluded.updated_us, "
-                    "record = excluded.record"));
+                    "record = excluded.record "
+                    "WHERE bundles.dossier_code = excluded.dossier_code"));
     LIENTHONG_RETURN_IF_ERROR(
         upsert.Bind(1, bundle->id())
             .Bind(2, bundle->dossier_code())
@@ -137,6 +138,11 @@ absl::StatusOr<std::vector<int64_t>> SqliteBundleStore::Write(
             .Bind(7, now_us)
             .BindBlob(8, bundle->SerializeAsString())
             .Run());
+    // An id already another dossier's bundle: that record is left alone.
+    if (db_->Changes() != 1) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "bundle id ", bundle->id(), " is already another dossier's"));
+    }
     LIENTHONG_ASSIGN_OR_RETURN(Statement seq,
                                db_->Cached("SELECT seq FROM bundles WHERE id = ?"));
     LIENTHONG_ASSIGN_OR_RETURN(bool found, seq.Bind(1, bundle->id()).Step());

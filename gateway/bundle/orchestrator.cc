@@ -59,6 +59,20 @@ struct Orchestrator::Batch {
   }
 };
 
+namespace {
+
+// Seeded with 256 bits from the system: from one 32-bit seed, two of many
+// starts would repeat each other's bundle ids.
+std::mt19937_64 SeededEngine() {
+  std::random_device device;
+  std::array<uint32_t, 8> words;
+  for (uint32_t& word : words) word = device();
+  std::seed_seq seed(words.begin(), words.end());
+  return std::mt19937_64(seed);
+}
+
+}  // namespace
+
 Orchestrator::Orchestrator(
     BundleStore* store, StepInvoker* invoker, ProgressSink* sink,
     calendar::CalendarSource* calendar,
@@ -72,7 +86,7 @@ Orchestrator::Orchestrator(
       definitions_(std::move(definitions)),
       options_(std::move(options)),
       inbox_(std::make_shared<Inbox>()),
-      rng_(std::random_device{}()) {}
+      rng_(SeededEngine()) {}
 
 Orchestrator::~Orchestrator() { Stop(); }
 

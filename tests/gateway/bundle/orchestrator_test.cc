@@ -195,17 +195,21 @@ class OrchestratorTest : public ::testing::Test {
     struct Seen {
       absl::Mutex mu;
       Bundle latest ABSL_GUARDED_BY(mu);
+      bool notified ABSL_GUARDED_BY(mu) = false;
     };
     auto seen = std::make_shared<Seen>();
     auto watched = orchestrator_->Watch(id, [seen](const Bundle& view) {
       absl::MutexLock lock(&seen->mu);
       seen->latest = view;
+      seen->notified = true;
     });
     EXPECT_THAT(watched, IsOk());
     if (!watched.ok()) return Bundle();
     {
       absl::MutexLock lock(&seen->mu);
-      seen->latest = watched->first;
+      // A view sent between Watch's start and here is newer than the one
+      // it returned.
+      if (!seen->notified) seen->latest = watched->first;
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(seen->mu) {
         return done(seen->latest);
       };
@@ -242,6 +246,36 @@ class OrchestratorTest : public ::testing::Test {
   FakeSink sink_;
   std::unique_ptr<Orchestrator> orchestrator_;
 };
+
+// A new bundle whose id is already another dossier's (ids are random) is
+// refused by the store: the stored one is left as it was.
+TEST_F(OrchestratorTest, AStoredBundleIsNotOverwrittenByAnotherDossiers) {
+  StoredBundle first;
+  first.set_id("b-0000000000000001");
+  first.set_dossier_code("000.00.31.H31-260105-00011");
+  first.set_kind(v1::BIRTH);
+  first.set_state(v1::BUNDLE_RUNNING);
+  ASSERT_THAT(store_->Write(std::vector<const StoredBundle*>{&first}), IsOk());
+  StoredBundle second = first;
+  second.set_dossier_code("000.00.31.H31-260105-00012");
+  EXPECT_THAT(store_->Write(std::vector<const StoredBundle*>{&second}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("already another dossier's")));
+  auto found = store_->FindByDossier(first.dossier_code());
+  ASSERT_THAT(found, IsOk());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->bundle.dossier_code(), first.dossier_code());
+  auto other = store_->FindByDossier(second.dossier_code());
+  ASSERT_THAT(other, IsOk());
+  EXPECT_FALSE(other->has_value());
+  // The same bundle written again (its next state) is an update.
+  first.set_state(v1::BUNDLE_COMPLETED);
+  ASSERT_THAT(store_->Write(std::vector<const StoredBundle*>{&first}), IsOk());
+  found = store_->FindByDossier(first.dossier_code());
+  ASSERT_THAT(found, IsOk());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->bundle.state(), v1::BUNDLE_COMPLETED);
+}
 
 TEST_F(OrchestratorTest, BirthBundleRunsEveryStepWithOutputsFlowing) {
   StartOrchestrator();
