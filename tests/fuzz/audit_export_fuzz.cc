@@ -5,7 +5,13 @@
 // the file has lines, and nothing crashes. The inputs are either a whole
 // file, or edits (lines dropped, repeated, swapped, bytes changed, lines
 // cut) of a real export of 40 records signed at start-up; that export as
-// written verifies intact.
+// written verifies intact; an edit verifies intact only if the records it
+// reads as signed (up to last_checkpoint_sequence) are a run of the
+// export's own, in order. Two edits cannot be told from a genuine export
+// (verify.h): head lines cut (an export `since` a later time), and the last
+// checkpoint dropped, which leaves an unsigned tail that only the anchors
+// could check.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +32,7 @@
 namespace {
 
 using lienthong::audit::AuditLog;
+using lienthong::audit::ExportLine;
 using lienthong::audit::VerifyExportFile;
 using lienthong::audit::VerifyReport;
 using lienthong::audit::testutil::ScratchDir;
@@ -78,6 +85,37 @@ struct Fixture {
   }
 };
 
+// What a verifier reads of an export's lines: its checkpoints in order and
+// its records in order, each as its parsed message's bytes, or, for a line
+// that does not parse, the line itself marked so that it equals no message.
+struct Reading {
+  std::vector<std::string> checkpoints;
+  std::vector<std::string> records;
+  bool operator==(const Reading& other) const {
+    return checkpoints == other.checkpoints && records == other.records;
+  }
+};
+
+Reading Read(const std::vector<std::string>& lines) {
+  Reading reading;
+  for (const std::string& line : lines) {
+    if (line.empty()) continue;  // skipped by the verifier
+    absl::StatusOr<ExportLine> parsed = lienthong::audit::ParseExportLine(line);
+    const bool checkpoint = lienthong::audit::IsCheckpointLine(line);
+    std::vector<std::string>& into =
+        checkpoint ? reading.checkpoints : reading.records;
+    if (!parsed.ok() ||
+        (parsed->type == ExportLine::Type::kCheckpoint) != checkpoint) {
+      into.push_back("unreadable:" + line);
+    } else if (checkpoint) {
+      into.push_back("message:" + parsed->checkpoint.SerializeAsString());
+    } else {
+      into.push_back("message:" + parsed->record.SerializeAsString());
+    }
+  }
+  return reading;
+}
+
 Fixture& TheFixture() {
   static Fixture fixture;  // its folder is removed at exit
   return fixture;
@@ -104,5 +142,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string& line : lines) content += line + "\n";
   const VerifyReport report = fixture.Verify(content, lines.size());
   if (lines == fixture.lines) FUZZ_CHECK(report.intact());
+  if (!report.intact()) return 0;
+  static const Reading* const original = new Reading(Read(fixture.lines));
+  const Reading edited = Read(lines);
+  if (edited == *original) return 0;
+  // The export's records are sequences 1, 2, ... in order: the edited
+  // file's first is the export's `first`th, and from there to the last
+  // signed sequence they are the export's.
+  const auto& records = original->records;
+  const uint64_t signed_up_to = report.last_checkpoint_sequence();
+  if (edited.records.empty() || signed_up_to == 0) return 0;
+  const auto first =
+      std::find(records.begin(), records.end(), edited.records.front());
+  FUZZ_CHECK(first != records.end());
+  const uint64_t skipped = static_cast<uint64_t>(first - records.begin());
+  FUZZ_CHECK(signed_up_to <= records.size());
+  if (signed_up_to <= skipped) return 0;
+  const uint64_t run = signed_up_to - skipped;
+  FUZZ_CHECK(run <= edited.records.size());
+  FUZZ_CHECK(std::equal(first, first + static_cast<long>(run),
+                        edited.records.begin()));
   return 0;
 }
