@@ -60,6 +60,7 @@ class FilePermissionsTest : public ::testing::Test {
   int RunUntilExit(const std::string& yaml, mode_t mode,
                    std::vector<std::string> extra_flags = {}) {
     { std::ofstream(config_, std::ios::trunc) << yaml; }
+    { std::ofstream(log_, std::ios::trunc); }  // this run's lines only
     ::chmod(config_.c_str(), mode);
     std::vector<std::string> argv = {BinaryPath("gateway/server/lienthong-gateway"),
                                      "--config", config_};
@@ -102,7 +103,9 @@ TEST_F(FilePermissionsTest, ALooseConfigOrKeyFileStopsStartUp) {
   // Development keys: allowed with the flag, and said so in the log.
   EXPECT_EQ(RunUntilExit(with_loose_key, 0644, {"--allow-insecure-file-modes"}),
             -1);
-  EXPECT_THAT(ReadFileOrEmpty(log_), HasSubstr("--allow-insecure-file-modes"));
+  EXPECT_THAT(
+      ReadFileOrEmpty(log_),
+      HasSubstr("open to others, allowed by --allow-insecure-file-modes"));
 }
 
 // CA files are re-read while the gateway runs: one that group or others

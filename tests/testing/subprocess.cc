@@ -87,9 +87,13 @@ int Subprocess::Stop(int signal, absl::Duration timeout) {
   for (;;) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) break;
+    if (r < 0) {  // not ours to wait for: no exit status to report
+      status = -1;
+      break;
+    }
     if (absl::Now() > deadline) {
       kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
+      if (waitpid(pid_, &status, 0) != pid_) status = -1;
       break;
     }
     absl::SleepFor(absl::Milliseconds(5));  // polling a child's exit

@@ -32,7 +32,7 @@ class Subprocess {
                                           absl::Duration timeout);
 
   // Sends `signal` and waits for the process to exit; returns its exit
-  // status as waitpid reports it.
+  // status as waitpid reports it, or -1 when it cannot be waited for.
   int Stop(int signal, absl::Duration timeout = absl::Seconds(30));
 
   pid_t pid() const { return pid_; }
