@@ -276,8 +276,10 @@ TEST_F(PgOutboxTest, TwoReplicasNeverClaimOneItemAndKeepOrder) {
 }
 
 TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) {
-  auto a = Open("a", absl::Seconds(1));
-  auto b = Open("b", absl::Seconds(1));
+  // 2 s leases, renewed every 667 ms: a renewal would have to be late by
+  // 1.3 s (a loaded machine) for b to take the item while a lives.
+  auto a = Open("a", absl::Seconds(2));
+  auto b = Open("b", absl::Seconds(2));
   ASSERT_THAT(a->PushDossierUpdates(
                   Batch({Registered(StatusUpdate(1, lienthong::v1::NEW, 0))}))
                   .status(),
@@ -287,7 +289,7 @@ TEST_F(PgOutboxTest, ExpiredLeaseGoesToAnotherReplicaAndTheLateResultIsDropped) 
   ASSERT_THAT(*held, SizeIs(1));
   const int64_t id = (*held)[0].id;
   // While a lives, it renews its lease: b finds nothing.
-  absl::SleepFor(absl::Milliseconds(1500));
+  absl::SleepFor(absl::Milliseconds(3000));
   EXPECT_THAT(b->FinishAndClaim({}, 1), IsOkAndHolds(SizeIs(0)));
   // a dies (its renewal stops); its lease runs out; b takes the item.
   const std::string a_owner = a->lease_owner();
