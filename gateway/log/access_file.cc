@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -210,9 +211,14 @@ void AccessFile::WriteBatch(const std::string& batch, uint64_t lines) {
   if (!ok) {
     const int error = errno;
     write_failures_.fetch_add(1);
-    // The batch's lines count as dropped, any written part included.
-    dropped_lines_.fetch_add(lines);
-    ends_mid_line_ = ends_mid_line_ || done > 0;
+    // The lines not written whole count as dropped; the file ends mid-line
+    // when the last byte written was not a line's end.
+    const absl::string_view written = absl::string_view(out).substr(0, done);
+    const uint64_t whole =
+        static_cast<uint64_t>(std::count(written.begin(), written.end(), '\n') -
+                              (ends_mid_line_ && done > 0 ? 1 : 0));
+    dropped_lines_.fetch_add(lines - std::min(whole, lines));
+    if (done > 0) ends_mid_line_ = written.back() != '\n';
     if (!failing_) {
       failing_ = true;
       log::Error("access log cannot be written; its lines are dropped and "

@@ -21,6 +21,7 @@ namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
 std::atomic<AccessFile*> access_file{nullptr};
+std::atomic<AccessFile*> stderr_sink{nullptr};
 
 const char* LevelName(Level level) {
   switch (level) {
@@ -76,7 +77,9 @@ std::string Line(Level level, absl::string_view message,
   AppendJsonEscaped(message, &line);
   line.push_back('"');
   for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, ",\"", key, "\":\"");
+    line += ",\"";
+    AppendJsonEscaped(key, &line);  // the caller's names: literals, usually
+    line += "\":\"";
     AppendJsonEscaped(value, &line);
     line.push_back('"');
   }
@@ -170,6 +173,10 @@ void Write(Level level, absl::string_view message,
     return;
   }
   const std::string line = Line(level, message, fields);
+  if (AccessFile* sink = stderr_sink.load(std::memory_order_acquire)) {
+    sink->Append(line);
+    return;
+  }
   // One write(2) per line: atomic for lines under PIPE_BUF on pipes, and
   // never interleaved mid-line on files opened O_APPEND. A signal or a
   // longer line's short write only delays the rest of the line, which
@@ -180,6 +187,8 @@ void Write(Level level, absl::string_view message,
 }
 
 void SetAccessFile(AccessFile* file) { access_file.store(file); }
+
+void SetStderrSink(AccessFile* file) { stderr_sink.store(file); }
 
 void WriteAccess(absl::Span<const Field> fields) {
   AccessFile* file = access_file.load(std::memory_order_acquire);

@@ -25,7 +25,8 @@ bool ParseLevel(absl::string_view name, Level* level);
 // Returns the names ParseLevel takes, "debug, info, warning, error".
 std::string LevelNames();
 
-// Writes {"ts":..., "level":..., "msg":..., fields...} as one line.
+// Writes {"ts":..., "level":..., "msg":..., fields...} as one line: to
+// stderr at once, or through the stderr sink when one is set.
 // Thread-safe; lines from different threads never interleave.
 void Write(Level level, absl::string_view message,
            absl::Span<const Field> fields = {});
@@ -39,6 +40,13 @@ class AccessFile;
 // being written (the gateway sets it before it serves and clears it once
 // stopped). Thread-safe.
 void SetAccessFile(AccessFile* file);
+
+// Sends Write's lines to `file`, an AccessFile::Stderr() (the access
+// log's, when that is where access lines go), which writes them in
+// batches from its own thread: no thread (the HTTP client's, a call's)
+// waits for a slow reader of stderr to log a warning. nullptr writes each
+// at once again. REQUIRES as SetAccessFile. Thread-safe.
+void SetStderrSink(AccessFile* file);
 
 // Writes the "access" line of one call: to the access file when one is set,
 // else as Write(Level::kInfo, "access", fields).

@@ -167,17 +167,28 @@ absl::StatusOr<std::unique_ptr<lienthong::log::AccessFile>> OpenAccessLog(
   return opened;
 }
 
-// Access lines go to `file` while this lives; it is made the access log's
-// destination before the first call and cleared after everything that
-// answers calls has stopped.
+// Access lines go to `file` while this lives, and log lines to stderr
+// through `file` when it is stderr, else through a stderr writer of their
+// own; set before the first call and cleared after everything that answers
+// calls has stopped.
 class AccessLogInUse {
  public:
-  explicit AccessLogInUse(lienthong::log::AccessFile* file) {
+  explicit AccessLogInUse(lienthong::log::AccessFile* file)
+      : own_stderr_(file->is_stderr() ? nullptr
+                                      : lienthong::log::AccessFile::Stderr()) {
     lienthong::log::SetAccessFile(file);
+    lienthong::log::SetStderrSink(own_stderr_ != nullptr ? own_stderr_.get()
+                                                         : file);
   }
-  ~AccessLogInUse() { lienthong::log::SetAccessFile(nullptr); }
+  ~AccessLogInUse() {
+    lienthong::log::SetStderrSink(nullptr);
+    lienthong::log::SetAccessFile(nullptr);
+  }
   AccessLogInUse(const AccessLogInUse&) = delete;
   AccessLogInUse& operator=(const AccessLogInUse&) = delete;
+
+ private:
+  const std::unique_ptr<lienthong::log::AccessFile> own_stderr_;
 };
 
 // The admin endpoint (metrics, health), or nullptr when the config turns it

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -151,7 +152,7 @@ TEST(LogTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_THAT(
       line,
       ::testing::HasSubstr(
-          R"("level":"warning","msg":"bad \"reply\"\n","k"":"v\u001f"})"));
+          R"("level":"warning","msg":"bad \"reply\"\n","k\"":"v\u001f"})"));
 }
 
 TEST(LogTest, BelowTheLevelWritesNothing) {
@@ -351,44 +352,101 @@ TEST(AccessFileTest, LinesBeyondTheBufferLimitAreDroppedAndCounted) {
   EXPECT_EQ((*file)->dropped_lines(), 15u);
 }
 
+// With a stderr sink (the gateway's), a warning from any thread is queued
+// for the sink's own thread: a reader of stderr that stopped reading (a
+// full pipe) holds up no thread but that one.
+TEST(AccessFileTest, WithAStderrSinkAWarningWaitsForNoReader) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  // Fill the pipe, then make writes to it block again.
+  const int flags = ::fcntl(pipe_fds[1], F_GETFL);
+  ASSERT_EQ(::fcntl(pipe_fds[1], F_SETFL, flags | O_NONBLOCK), 0);
+  const std::string chunk(4096, 'f');
+  while (::write(pipe_fds[1], chunk.data(), chunk.size()) > 0) {
+  }
+  ASSERT_EQ(::fcntl(pipe_fds[1], F_SETFL, flags), 0);
+  const int saved_stderr = ::dup(STDERR_FILENO);
+  ASSERT_GE(saved_stderr, 0);
+  ASSERT_EQ(::dup2(pipe_fds[1], STDERR_FILENO), STDERR_FILENO);
+  auto sink = AccessFile::Stderr(OnlyWhenAsked());
+  log::SetStderrSink(sink.get());
+  std::atomic<bool> returned{false};
+  std::thread warner([&] {
+    log::Warning("the upstream's reply is unusable");
+    returned = true;
+  });
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (!returned && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));  // polling the warner
+  }
+  EXPECT_TRUE(returned) << "log::Warning waited for the reader of stderr";
+  // Read the pipe to its end, so that whatever waits to write finishes.
+  std::string read;
+  std::thread reader([&] {
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+      read.append(buffer, static_cast<size_t>(n));
+    }
+  });
+  warner.join();
+  log::SetStderrSink(nullptr);
+  sink.reset();  // writes what it holds
+  ASSERT_EQ(::dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+  ::close(saved_stderr);
+  ::close(pipe_fds[1]);
+  reader.join();
+  ::close(pipe_fds[0]);
+  EXPECT_THAT(read, HasSubstr("the upstream's reply is unusable"));
+}
+
+// Files of this process cannot grow past `limit` bytes (EFBIG, not the
+// signal): a batch of 30 lines of 100 bytes is cut there, on a line's end
+// (1,000) or inside a line (1,050).
 TEST(AccessFileTest, AFailedWriteIsCountedSaidOnceAndTheFileGoesOnAfter) {
-  const ScratchDir dir("access-file");
-  auto file = AccessFile::Open(dir.File("access.log"), OnlyWhenAsked());
-  ASSERT_TRUE(file.ok()) << file.status();
-  // Files of this process cannot grow past 1,000 bytes (EFBIG, not the
-  // signal): the batch of 30 lines of 100 bytes is cut at 1,000.
-  struct rlimit saved;
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = saved;
-  small.rlim_cur = 1000;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  const std::string err = CaptureStderr([&] {
-    for (int i = 0; i < 30; ++i) (*file)->Append(LineOf(100, 'a'));
-    (*file)->Flush();
-    (*file)->Append(LineOf(100, 'b'));
-    (*file)->Flush();
-  });
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
-  ::signal(SIGXFSZ, old_handler);
-  EXPECT_EQ((*file)->write_failures(), 2u);
-  EXPECT_EQ((*file)->dropped_lines(), 31u);
-  // Said once for the two failures, naming the file and the reason.
-  const std::vector<std::string> said = Lines(err);
-  ASSERT_THAT(said, SizeIs(1)) << err;
-  EXPECT_THAT(said[0], HasSubstr(R"("level":"error","msg":"access log cannot be written)"));
-  EXPECT_THAT(said[0], HasSubstr(dir.File("access.log")));
-  EXPECT_THAT(said[0], HasSubstr("File too large"));
-  // Writable again: the next line is on a line of its own, and that is said.
-  const std::string again = CaptureStderr([&] {
-    (*file)->Append(LineOf(100, 'c'));
-    (*file)->Flush();
-  });
-  EXPECT_THAT(again, HasSubstr("access log written again"));
-  const std::vector<std::string> lines = Lines(ReadAll(dir.File("access.log")));
-  ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back(), std::string(99, 'c'));
-  EXPECT_EQ(ReadAll(dir.File("access.log")).size(), 1000u + 1 + 100);
+  for (const size_t limit : {1000, 1050}) {
+    SCOPED_TRACE(limit);
+    const ScratchDir dir("access-file");
+    auto file = AccessFile::Open(dir.File("access.log"), OnlyWhenAsked());
+    ASSERT_TRUE(file.ok()) << file.status();
+    struct rlimit saved;
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = saved;
+    small.rlim_cur = limit;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    const std::string err = CaptureStderr([&] {
+      for (int i = 0; i < 30; ++i) (*file)->Append(LineOf(100, 'a'));
+      (*file)->Flush();
+      (*file)->Append(LineOf(100, 'b'));
+      (*file)->Flush();
+    });
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    ::signal(SIGXFSZ, old_handler);
+    EXPECT_EQ((*file)->write_failures(), 2u);
+    // The 20 lines after the 10 written whole, and the next batch's one.
+    EXPECT_EQ((*file)->dropped_lines(), 21u);
+    // Said once for the two failures, naming the file and the reason.
+    const std::vector<std::string> said = Lines(err);
+    ASSERT_THAT(said, SizeIs(1)) << err;
+    EXPECT_THAT(
+        said[0],
+        HasSubstr(R"("level":"error","msg":"access log cannot be written)"));
+    EXPECT_THAT(said[0], HasSubstr(dir.File("access.log")));
+    EXPECT_THAT(said[0], HasSubstr("File too large"));
+    // Writable again: the next line is on a line of its own (after the cut
+    // line's end), and that is said.
+    const std::string again = CaptureStderr([&] {
+      (*file)->Append(LineOf(100, 'c'));
+      (*file)->Flush();
+    });
+    EXPECT_THAT(again, HasSubstr("access log written again"));
+    const std::string content = ReadAll(dir.File("access.log"));
+    const std::vector<std::string> lines = Lines(content);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.back(), std::string(99, 'c'));
+    EXPECT_EQ(content.size(), limit + (limit % 100 == 0 ? 0 : 1) + 100);
+    EXPECT_FALSE(absl::StrContains(content, "\n\n"));  // no empty line
+  }
 }
 
 TEST(AccessFileTest, CheckOpenableCreatesNothingAndNamesWhatIsWrong) {
