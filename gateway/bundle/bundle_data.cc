@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/status/status_macros.h"
 #include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
 #include "gateway/validation/dates.h"
@@ -233,15 +234,22 @@ absl::StatusOr<BundleData> DataOfRequest(const StartBundleRequest& request,
     }
     data[spec->key] = value;
   }
+  LIENTHONG_RETURN_IF_ERROR(CheckPairedKeys(
+      kind, [&data](const std::string& key) { return data.count(key) > 0; }));
+  return data;
+}
+
+absl::Status CheckPairedKeys(
+    BundleKind kind, const std::function<bool(const std::string&)>& has) {
   // The civil-status system takes a father as his ID and name together
   // ({SoDinhDanh, HoTen}): one without the other would be refused at the
   // first step, and the bundle wait for an officer.
   if (kind == lienthong::v1::BIRTH &&
-      data.count("father.citizen_id") != data.count("father.full_name")) {
+      has("father.citizen_id") != has("father.full_name")) {
     return absl::InvalidArgumentError(
         "birth.father: citizen_id and full_name go together (or neither)");
   }
-  return data;
+  return absl::OkStatus();
 }
 
 absl::Status CheckCorrection(BundleKind kind, const std::string& key,

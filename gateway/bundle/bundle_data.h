@@ -37,6 +37,7 @@
 #ifndef LIENTHONG_GATEWAY_BUNDLE_BUNDLE_DATA_H_
 #define LIENTHONG_GATEWAY_BUNDLE_BUNDLE_DATA_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -68,6 +69,13 @@ absl::StatusOr<BundleData> DataOfRequest(
 absl::Status CheckCorrection(lienthong::v1::BundleKind kind,
                              const std::string& key, const std::string& value,
                              absl::Time now);
+
+// Checks the keys of a bundle of `kind` that go together: a father's ID and
+// name (BIRTH), which the civil-status system takes as a pair. `has(key)`
+// says whether `data` holds a key. INVALID_ARGUMENT otherwise.
+absl::Status CheckPairedKeys(
+    lienthong::v1::BundleKind kind,
+    const std::function<bool(const std::string&)>& has);
 
 // Checks an officer's reason for stopping a bundle: 1..1000 bytes of text
 // without control characters. INVALID_ARGUMENT "stop.reason: <what is

@@ -546,15 +546,20 @@ void Orchestrator::ApplyAnswer(Event& event, Batch& batch) {
     return;
   }
   const absl::Status& status = event.outcome.status();
-  // Nothing was sent: the adapter could not form the request, or the
-  // running config has no adapter of that name any more (renamed or
-  // removed since the bundle started). Sending again would not change
-  // that, and a stop would wait for it forever: the officer decides.
+  // The agency found the request invalid (HTTP 400, 422, or 409: it holds
+  // another under this key), or nothing was sent: the adapter could not
+  // form the request, or the running config has no adapter of that name
+  // any more (renamed or removed since the bundle started). Sending again
+  // would not change that, and a stop would wait for it forever: the
+  // officer decides.
   if (status.code() == absl::StatusCode::kInvalidArgument ||
       status.code() == absl::StatusCode::kFailedPrecondition) {
+    const bool sent = status.code() == absl::StatusCode::kInvalidArgument &&
+                      !adapters::WasNotSent(status);
     StepAnswer answer;
     answer.refused = true;
-    answer.reason = absl::StrCat("Lienthong could not send the step: ",
+    answer.reason = absl::StrCat(sent ? "the agency refused the request: "
+                                      : "Lienthong could not send the step: ",
                                  status.message());
     RecordAnswer(*Working(event.bundle_id, batch), event.step, event.generation,
                  answer, now);

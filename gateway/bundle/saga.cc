@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/bundle/bundle_data.h"
 #include "gateway/bundle/proto_time.h"
 #include "gateway/status/bounded_text.h"
 #include "gateway/validation/citizen_id.h"
@@ -389,6 +390,16 @@ absl::Status RetryStep(StoredBundle& bundle, absl::string_view name,
   if (bundle.steps(i).state() != lienthong::v1::STEP_REFUSED) {
     return absl::FailedPreconditionError(
         absl::StrCat("step ", name, " is not waiting for an officer"));
+  }
+  // Keys that go together stay together once corrected.
+  const auto has = [&](const std::string& key) {
+    auto corrected = corrections.find(key);
+    return corrected != corrections.end() ? !corrected->second.empty()
+                                          : bundle.data().contains(key);
+  };
+  if (absl::Status paired = CheckPairedKeys(bundle.kind(), has); !paired.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("corrections: ", paired.message()));
   }
   for (const auto& [key, value] : corrections) {
     if (value.empty()) {

@@ -440,7 +440,14 @@ absl::StatusOr<adapters::StepOutcome> TimeOut(const adapters::StepRequest&) {
       "agency 'civil-status' did not answer in time"));
 }
 absl::StatusOr<adapters::StepOutcome> CannotForm(const adapters::StepRequest&) {
-  return absl::InvalidArgumentError("mother_full_name: required");
+  return adapters::MarkNotSent(
+      absl::InvalidArgumentError("mother_full_name: required"));
+}
+// An agency that answered HTTP 409: the request reached it.
+absl::StatusOr<adapters::StepOutcome> KeyHeldByAnother(
+    const adapters::StepRequest&) {
+  return absl::InvalidArgumentError(
+      "the agency holds other content under this idempotency key (HTTP 409)");
 }
 // What RuntimeStepInvoker answers for a step whose adapter the running
 // config no longer has (renamed or removed since the bundle started).
@@ -470,6 +477,8 @@ TEST_F(OrchestratorTest,
        "Thông tin của mẹ không khớp", 1},
       {"cannot be formed", &CannotForm, v1::STEP_SKIPPED,
        "Lienthong could not send the step", 1},
+      {"invalid at the agency", &KeyHeldByAnother, v1::STEP_SKIPPED,
+       "the agency refused the request: the agency holds other content", 1},
       {"adapter no longer configured", &NotConfigured, v1::STEP_SKIPPED,
        "is not configured for agency steps", 1},
       // Sent again under its key, as without a stop, until it answers.

@@ -206,6 +206,32 @@ TEST(SagaStopTest, PortalNotesMaskTheCitizenIdsInAReason) {
             "Dừng liên thông: Mẹ (033*******45) rút hồ sơ");
 }
 
+// A correction cannot leave a father's ID without his name (or the name
+// without the ID): civil status takes them together and would refuse the
+// step again.
+TEST(SagaTest, ACorrectionKeepsTheFathersIdAndNameTogether) {
+  absl::Time now = absl::Now();
+  StoredBundle bundle = BirthAtCivilStatus(now);
+  (*bundle.mutable_data())["father.citizen_id"] = "033088012345";
+  (*bundle.mutable_data())["father.full_name"] = "Trần Văn Bình";
+  now += absl::Seconds(1);
+  ASSERT_TRUE(RecordAnswer(bundle, kCivilStatus, 0,
+                           Refused("Thông tin của cha không khớp"), now));
+  EXPECT_THAT(RetryStep(bundle, "civil_status", {{"father.full_name", ""}}, now,
+                        Calendar()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("citizen_id and full_name go together")));
+  EXPECT_EQ(bundle.data().at("father.full_name"), "Trần Văn Bình");
+  EXPECT_EQ(bundle.steps(kCivilStatus).generation(), 0);
+  // Both cleared, or both corrected, is fine.
+  EXPECT_THAT(RetryStep(bundle, "civil_status",
+                        {{"father.full_name", ""}, {"father.citizen_id", ""}},
+                        now, Calendar()),
+              IsOk());
+  EXPECT_FALSE(bundle.data().contains("father.full_name"));
+  EXPECT_EQ(bundle.steps(kCivilStatus).generation(), 1);
+}
+
 TEST(SagaStopTest, NoStepIsSentAgainWhileAStopWaits) {
   absl::Time now = absl::Now();
   StoredBundle bundle = DeathAfterCivilStatus(now);
