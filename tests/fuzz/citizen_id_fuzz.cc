@@ -1,6 +1,7 @@
 // The citizen ID and date validators (gateway/validation): any input is
-// answered, a refusal never echoes the ID, and the mask never shows more
-// than the first and last three digits.
+// answered, a refusal never echoes the ID or five of its digits in a row,
+// the mask shows the first three digits of a 12-digit ID and the last two
+// of either kind, nothing else, and a text's IDs are masked.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -10,6 +11,17 @@
 #include "absl/time/time.h"
 #include "gateway/validation/citizen_id.h"
 #include "tests/fuzz/fuzz_check.h"
+
+namespace {
+
+bool AllDigits(const std::string& text) {
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Twelve bytes of date and clock, then the ID.
@@ -35,14 +47,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (status.ok()) continue;
     FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument);
     if (digits >= 6) FUZZ_CHECK(!absl::StrContains(status.message(), id));
+    // The messages' own numbers ("got N characters", 1900) have at most
+    // four digits.
+    for (size_t at = 0; at + 5 <= id.size(); ++at) {
+      const std::string run = id.substr(at, 5);
+      if (AllDigits(run)) FUZZ_CHECK(!absl::StrContains(status.message(), run));
+    }
   }
   if (without.ok()) {
     FUZZ_CHECK(id.size() == 12 || id.size() == 9);
     FUZZ_CHECK(lienthong::validation::IsOldIdCard(id) == (id.size() == 9));
   }
   const std::string masked = lienthong::validation::MaskCitizenId(id);
-  if (digits >= 7) FUZZ_CHECK(!absl::StrContains(masked, id));
-  FUZZ_CHECK(masked.size() <= 12);
+  if (id.size() == 12 && digits == 12) {
+    FUZZ_CHECK(masked == id.substr(0, 3) + "*******" + id.substr(10));
+  } else if (id.size() == 9 && digits == 9) {
+    FUZZ_CHECK(masked == "*******" + id.substr(7));
+  } else {
+    FUZZ_CHECK(masked == "***");
+  }
+  // In a text, every run of 9 or 12 digits is masked: none is left.
+  const std::string text = lienthong::validation::MaskCitizenIdsInText(id);
+  for (size_t at = 0; at < text.size();) {
+    size_t end = at;
+    while (end < text.size() && absl::ascii_isdigit(text[end])) ++end;
+    FUZZ_CHECK(end - at != 9 && end - at != 12);
+    at = end + 1;
+  }
   const absl::Status date_status = lienthong::validation::ValidateDate(date, now);
   if (!date_status.ok()) {
     FUZZ_CHECK(date_status.code() == absl::StatusCode::kInvalidArgument);
