@@ -113,6 +113,7 @@ void CheckMessage(const absl::Status& status, absl::string_view body) {
   const absl::string_view message = status.message();
   FUZZ_CHECK(!message.empty() && message.size() < 512);
   lienthong::fuzz::CheckNoEcho(message, body, kEchoRun, kMessageAlphabet);
+  lienthong::fuzz::CheckNoIdEcho(message, body);
 }
 
 void CheckAgencyAnswer(long http_status, const std::string& body,

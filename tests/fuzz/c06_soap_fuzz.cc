@@ -13,9 +13,10 @@ namespace {
 
 constexpr char kAsked[] = "026092001234";
 
-void CheckError(const absl::Status& status) {
+void CheckError(const absl::Status& status, absl::string_view body) {
   FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable);
   FUZZ_CHECK(!absl::StrContains(status.message(), kAsked));
+  lienthong::fuzz::CheckNoIdEcho(status.message(), body);
   FUZZ_CHECK(status.message().size() < 256);
 }
 
@@ -34,13 +35,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(http_status == 200);
     if (lookup->found) FUZZ_CHECK(lookup->citizen.citizen_id() == kAsked);
   } else {
-    CheckError(lookup.status());
+    CheckError(lookup.status(), body);
   }
   const absl::StatusOr<bool> verify = ParseVerifyResponse(http_status, body);
   if (verify.ok()) {
     FUZZ_CHECK(http_status == 200);
   } else {
-    CheckError(verify.status());
+    CheckError(verify.status(), body);
   }
   return 0;
 }

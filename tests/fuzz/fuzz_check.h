@@ -1,7 +1,8 @@
 // FUZZ_CHECK: a property a fuzz target asserts about the code under test.
 // A violation aborts, which libFuzzer (and the corpus replay under ctest)
-// reports as a crash with the input that caused it. CheckNoEcho: the
-// promise that a message never repeats what it was given.
+// reports as a crash with the input that caused it. CheckNoEcho and
+// CheckNoIdEcho: the promise that a message never repeats what it was
+// given, nor a citizen ID in it.
 #ifndef LIENTHONG_TESTS_FUZZ_FUZZ_CHECK_H_
 #define LIENTHONG_TESTS_FUZZ_FUZZ_CHECK_H_
 
@@ -36,6 +37,27 @@ inline void CheckNoEcho(absl::string_view message, absl::string_view input,
       continue;
     }
     FUZZ_CHECK(!absl::StrContains(message, piece));
+  }
+}
+
+// Checks that `message` holds none of the citizen IDs in `input`: its runs
+// of exactly 9 or 12 digits, as validation::MaskCitizenIdsInText finds
+// them. Unlike CheckNoEcho, whatever the message's own alphabet (an ID is
+// all digits, which every message's numbers share); no message's own
+// number has 9 digits.
+inline void CheckNoIdEcho(absl::string_view message, absl::string_view input) {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t i = 0; i < input.size();) {
+    if (!digit(input[i])) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < input.size() && digit(input[end])) ++end;
+    if (end - i == 9 || end - i == 12) {
+      FUZZ_CHECK(!absl::StrContains(message, input.substr(i, end - i)));
+    }
+    i = end;
   }
 }
 

@@ -69,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             citizen.status().message(), input, 24,
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
             "0123456789 :-_");
+        lienthong::fuzz::CheckNoIdEcho(citizen.status().message(), input);
       }
       break;
     }
