@@ -22,6 +22,7 @@
 #include "gateway/audit/journal.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/database.h"
+#include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -142,7 +143,9 @@ std::string KeptFilterText(absl::string_view text) {
       std::search_n(text.begin(), text.end(), 9, 0, [](char c, int) {
         return absl::ascii_isdigit(c);
       }) != text.end();
-  return plain && !long_number ? std::string(text) : kFilterNotKept;
+  // An ID written in groups ("033.085.012.345") too.
+  const bool id = validation::MaskCitizenIdsInText(text) != text;
+  return plain && !long_number && !id ? std::string(text) : kFilterNotKept;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "adapters/common/retriable.h"
 #include "gateway/log/log.h"
 #include "gateway/sync/dossier_status.h"
+#include "gateway/validation/citizen_id.h"
 #include "gateway/validation/codes.h"
 
 namespace lienthong::sync {
@@ -393,7 +394,13 @@ std::optional<DeliveryResult> DeliveryWorker::Judge(
       case PortalOutcome::Kind::kRejected:
         result.kind = DeliveryResult::Kind::kDead;
         result.refused = true;
-        result.message = absl::StrCat("the portal refused it: ", outcome.reason);
+        // A dossier's refusal may quote the citizen's ID: kept masked,
+        // like the notes the gateway sends.
+        result.message =
+            absl::StrCat("the portal refused it: ",
+                         item.kind == ItemKind::kDossier
+                             ? validation::MaskCitizenIdsInText(outcome.reason)
+                             : outcome.reason);
         dead_.fetch_add(1, std::memory_order_relaxed);
         if (metrics_ != nullptr) {
           metrics_->Failed(item.kind, /*dead_letter=*/true);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -119,25 +121,97 @@ std::string MaskCitizenId(absl::string_view id) {
   return absl::StrCat(prefix, "*******", id.substr(id.size() - 2));
 }
 
+namespace {
+
+// The digit at `text[i]` as free text may write it: ASCII, or full-width
+// (U+FF10..U+FF19, bytes EF BC 90..99). Sets `*digit` ('0'..'9') and
+// returns its length in bytes; 0 when there is none.
+size_t DigitAt(absl::string_view text, size_t i, char* digit) {
+  if (i < text.size() &&
+      absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+    *digit = text[i];
+    return 1;
+  }
+  if (i + 3 <= text.size() && text[i] == '\xEF' && text[i + 1] == '\xBC' &&
+      static_cast<unsigned char>(text[i + 2]) >= 0x90 &&
+      static_cast<unsigned char>(text[i + 2]) <= 0x99) {
+    *digit = static_cast<char>(
+        '0' + (static_cast<unsigned char>(text[i + 2]) - 0x90));
+    return 3;
+  }
+  return 0;
+}
+
+// A group of digits in free text: where it starts and ends, its digits.
+struct DigitGroup {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string digits;
+};
+
+// Reads the group starting at `i` (a digit). Sets `*joined` when a single
+// '.', '-' or ' ' and a digit follow it, as in "033.085.012.345".
+DigitGroup ReadGroup(absl::string_view text, size_t i, bool* joined) {
+  DigitGroup group;
+  group.begin = i;
+  char digit;
+  for (size_t n; (n = DigitAt(text, i, &digit)) > 0; i += n) {
+    group.digits.push_back(digit);
+  }
+  group.end = i;
+  *joined = i < text.size() &&
+            (text[i] == '.' || text[i] == '-' || text[i] == ' ') &&
+            DigitAt(text, i + 1, &digit) > 0;
+  return group;
+}
+
+}  // namespace
+
 std::string MaskCitizenIdsInText(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
+  char digit;
   while (i < text.size()) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+    if (DigitAt(text, i, &digit) == 0) {
       out.push_back(text[i++]);
       continue;
     }
-    const size_t start = i;
-    while (i < text.size() &&
-           absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
+    // The groups joined here, as one number may be written.
+    std::vector<DigitGroup> groups;
+    for (bool joined = true; joined;) {
+      groups.push_back(ReadGroup(text, i, &joined));
+      i = groups.back().end + (joined ? 1 : 0);
     }
-    const absl::string_view run = text.substr(start, i - start);
-    if (run.size() == 9 || run.size() == 12) {
-      out += MaskCitizenId(run);
-    } else {
-      out.append(run.data(), run.size());
+    // From each group on, the most groups that make an ID's length (9 or
+    // 12 digits) are one ID, masked; a group that starts none is kept.
+    for (size_t first = 0; first < groups.size();) {
+      size_t last = groups.size();
+      std::string digits;
+      std::string id;
+      for (size_t g = first; g < groups.size() && digits.size() <= 12; ++g) {
+        digits += groups[g].digits;
+        if (digits.size() == 9 || digits.size() == 12) {
+          last = g;
+          id = digits;
+        }
+      }
+      const size_t upto = last == groups.size() ? first : last;
+      const size_t span_end =
+          upto + 1 < groups.size() ? groups[upto + 1].begin : groups[upto].end;
+      if (last == groups.size()) {
+        absl::StrAppend(&out, text.substr(groups[first].begin,
+                                          span_end - groups[first].begin));
+      } else {
+        out += MaskCitizenId(id);
+        // The separator after the ID stays.
+        if (upto + 1 < groups.size()) {
+          absl::StrAppend(
+              &out, text.substr(groups[upto].end,
+                                groups[upto + 1].begin - groups[upto].end));
+        }
+      }
+      first = upto + 1;
     }
   }
   return out;

@@ -54,10 +54,14 @@ absl::Status ValidateDate(const google::type::Date& date, absl::Time now,
 // ("*******45"); anything else is "***", so malformed input is never echoed.
 std::string MaskCitizenId(absl::string_view id);
 
-// Returns `text` with every run of exactly 9 or 12 ASCII digits (an ID's
-// length, not part of a longer number) masked as MaskCitizenId masks it:
-// for free text (an agency's refusal, an officer's reason) on its way to
-// another system.
+// Returns `text` with every ID in it masked as MaskCitizenId masks it: a
+// run of exactly 9 or 12 digits (an ID's length, not part of a longer
+// number), also when written in groups joined by single '.', '-' or ' '
+// ("033.085.012.345") or in full-width digits; from each group the most
+// groups that make 9 or 12 digits are taken. For free text (an agency's
+// refusal, an officer's reason) on its way to another system. Names, dates
+// and other numbers cannot be told and stay; a sum of 9 or 12 digits
+// ("150.000.000") is masked as an ID would be.
 std::string MaskCitizenIdsInText(absl::string_view text);
 
 // Returns true when `id` is exactly 9 ASCII digits (an old ID card number).

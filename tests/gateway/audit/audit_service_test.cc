@@ -316,6 +316,15 @@ TEST_F(AuditServiceTest, ASearchsRecordKeepsNoIdTypedIntoAnotherFilter) {
   EXPECT_EQ(kept.dossier_id(), "000.00.01.H31-250715-00042");
   EXPECT_THAT(kept.details(),
               HasSubstr("caller=spiffe://lienthong.local/dossier-system"));
+  // Nor an ID written in groups, as people write them.
+  QueryAuditRequest grouped;
+  grouped.set_caller("033.085.012.345");
+  ASSERT_TRUE(Query(grouped).status.ok());
+  found = Query(traces);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_GE(found.records.size(), 5u);
+  EXPECT_THAT(found.records[4].details(), Not(HasSubstr("085.012")));
+  EXPECT_THAT(found.records[4].details(), HasSubstr("caller=(not valid"));
 }
 
 // A search by officer leaves a trace findable by that officer, as the

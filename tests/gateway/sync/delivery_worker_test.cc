@@ -349,7 +349,7 @@ TEST_F(DeliveryWorkerTest, FallbackUpdateKeepsTheCreatesDeadline) {
 TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {
   StartWorker([](const Call& call) -> absl::StatusOr<PortalOutcome> {
     if (call.code == Dossier(2) && call.status == 2) {
-      return Rejected("Từ chối: hồ sơ không hợp lệ");
+      return Rejected("Từ chối: hồ sơ không hợp lệ (CCCD 033.085.012.345)");
     }
     return Applied();
   });
@@ -367,8 +367,10 @@ TEST_F(DeliveryWorkerTest, RejectionDeadLettersAndBlocksOnlyItsDossier) {
   ASSERT_THAT(letters, IsOk());
   ASSERT_THAT(letters->dead_letters(), SizeIs(1));
   EXPECT_EQ(letters->dead_letters(0).code(), Dossier(2));
+  // The citizen's ID the portal quoted is kept masked.
   EXPECT_EQ(letters->dead_letters(0).reason(),
-            "the portal refused it: Từ chối: hồ sơ không hợp lệ");
+            "the portal refused it: Từ chối: hồ sơ không hợp lệ (CCCD "
+            "033*******45)");
 
   // The operator has it fixed at the portal and retries.
   portal_->SetScript([](const Call&) { return Applied(); });

@@ -165,9 +165,30 @@ TEST(MaskCitizenIdsInTextTest, MasksRunsOfAnIdsLengthOnly) {
   EXPECT_EQ(MaskCitizenIdsInText("033190012345"), "033*******45");
   for (const char* kept :
        {"", "không khớp", "KS.033.2026.000123", "000.00.31.H31-260105-00001",
-        "0912345678", "0331900123456", "12345678"}) {
+        "0912345678", "0331900123456", "12345678", "0912 345 678",
+        "ngày 01/02/1985", "18.000.000 đồng"}) {
     EXPECT_EQ(MaskCitizenIdsInText(kept), kept);
   }
+}
+
+// As people write them: in groups, in full-width digits; two IDs side by
+// side are two.
+TEST(MaskCitizenIdsInTextTest, MasksIdsWrittenInGroups) {
+  EXPECT_EQ(MaskCitizenIdsInText("CCCD 033.085.012.345, Nguyễn Thị Bình"),
+            "CCCD 033*******45, Nguyễn Thị Bình");
+  EXPECT_EQ(MaskCitizenIdsInText("số 033-085-012-345."), "số 033*******45.");
+  EXPECT_EQ(MaskCitizenIdsInText("033 085 012 345 và 123 456 789"),
+            "033*******45 và *******89");
+  EXPECT_EQ(MaskCitizenIdsInText("033085012345 033085012346"),
+            "033*******45 033*******46");
+  EXPECT_EQ(MaskCitizenIdsInText("ĐT 0912 345 678, CCCD 033085012345"),
+            "ĐT 0912 345 678, CCCD 033*******45");
+  // A sum of 9 digits written as one cannot be told from an ID.
+  EXPECT_EQ(MaskCitizenIdsInText("150.000.000 đồng"), "*******00 đồng");
+  // Full-width digits (U+FF10..U+FF19), alone or mixed with ASCII ones.
+  EXPECT_EQ(MaskCitizenIdsInText("(\xEF\xBC\x90\xEF\xBC\x93\xEF\xBC\x93"
+                                 "085012345)"),
+            "(033*******45)");
 }
 
 TEST(CheckIdGenderTest, OddDigitsAreWomensEvenOnesMens) {
