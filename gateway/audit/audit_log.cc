@@ -284,7 +284,9 @@ absl::StatusOr<VerifyReport> AuditLog::Verify() const {
   verify.key = &public_key_;
   verify.key_pinned = key_pinned();
   verify.anchor_file = options_.anchor_file;
-  verify.until = journal_->durable_end();
+  verify.live_end = [journal = journal_.get()] {
+    return journal->durable_end();
+  };
   return VerifyJournal(options_.journal_dir, verify);
 }
 

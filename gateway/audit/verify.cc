@@ -276,6 +276,8 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
   LIENTHONG_RETURN_IF_ERROR(ListSegments(journal_dir).status());
   LIENTHONG_ASSIGN_OR_RETURN(std::vector<AuditCheckpoint> anchors,
                              LoadAnchors(options));
+  const JournalPosition until =
+      options.live_end ? options.live_end() : options.until;
   absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>> read =
       ReadArchiveAnchors(journal_dir);
   if (absl::IsInvalidArgument(read.status())) {
@@ -313,7 +315,7 @@ absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
     start = ArchiveHead(archived.back().manifest());
   }
   dirs.push_back(journal_dir);
-  JournalSource source(std::move(dirs), live_from, options.until, start,
+  JournalSource source(std::move(dirs), live_from, until, start,
                        options.progress);
   LIENTHONG_ASSIGN_OR_RETURN(VerifyReport report,
                              Walk(source, options, std::move(anchors)));

@@ -87,6 +87,7 @@
 #ifndef LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 #define LIENTHONG_GATEWAY_AUDIT_VERIFY_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -119,6 +120,12 @@ struct VerifyOptions {
   // Read the live journal only up to here (segment 0: to its end): a
   // running gateway's durable end.
   JournalPosition until;
+  // For a journal being written (replaces `until`): asked for that end once
+  // the anchor file has been read, so that every anchor read signs a
+  // record the walk reaches (a gateway anchors a checkpoint once it is
+  // durable). Taken before, a checkpoint anchored meanwhile would read as
+  // the tail cut off with its checkpoints. Optional.
+  std::function<JournalPosition()> live_end;
   // Called on the verifying thread as the walk goes: after each segment
   // file of a journal, every few MiB of an export file, and once at the
   // end. Optional.
