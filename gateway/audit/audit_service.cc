@@ -231,9 +231,9 @@ AuditServiceImpl::QueryAudit(grpc::CallbackServerContext* ctx,
     status = filter.status();
   }
   if (!status.ok()) {
-    // Who was looked for is recorded even when the search was refused.
-    AuditRecord record = CallRecord(kQueryAuditMethod, caller, start, status);
-    log_.citizen_key().Fill(request->citizen_id(), &record);
+    // Who was looked for (citizen, officer) is recorded even when the
+    // search was refused.
+    AuditRecord record = SearchRecord(caller, start, status, *request);
     Audit(std::move(record), status,
           [reactor](absl::Status answer) { reactor->Fail(answer); });
     return reactor;

@@ -344,6 +344,19 @@ TEST_F(AuditServiceTest, ASearchByOfficerIsFoundByThatOfficer) {
   EXPECT_EQ(found.records.front().officer_hmac(),
             log_->citizen_key().Hmac(officer));
   EXPECT_THAT(found.records.front().details(), Not(HasSubstr(officer)));
+  // So is a refused search by officer.
+  const std::string other = "001085009999";
+  QueryAuditRequest refused;
+  refused.set_officer_citizen_id(other);
+  ASSERT_EQ(Query(refused, kClerk).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  traces.set_officer_citizen_id(other);
+  found = Query(traces);
+  ASSERT_TRUE(found.status.ok());
+  ASSERT_EQ(found.records.size(), 1u);
+  EXPECT_EQ(found.records.front().outcome(), "PERMISSION_DENIED");
+  EXPECT_EQ(found.records.front().officer_hmac(),
+            log_->citizen_key().Hmac(other));
 }
 
 // Must show: every AuditService call, allowed or refused, is in the log and
