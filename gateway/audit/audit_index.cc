@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/audit/archive.h"
 #include "gateway/audit/record.h"
 #include "gateway/status/status_macros.h"
 #include "gateway/storage/schema.h"
@@ -421,9 +422,26 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteAuditIndex::ReadRecords(
       segment.reset();
       absl::StatusOr<MappedSegment> opened = MappedSegment::Open(absl::StrCat(
           options_.journal_dir, "/", SegmentFileName(place.at.segment)));
-      archived = absl::IsNotFound(opened.status());
-      if (!opened.ok() && !archived) return opened.status();
-      if (opened.ok()) segment.emplace(*std::move(opened));
+      archived = false;
+      if (opened.ok()) {
+        segment.emplace(*std::move(opened));
+      } else if (!absl::IsNotFound(opened.status())) {
+        return opened.status();
+      } else {
+        // Gone: archived (its rows are being removed), or deleted from the
+        // live journal, whose records must not just drop out of answers.
+        LIENTHONG_ASSIGN_OR_RETURN(
+            std::vector<lienthong::v1::AuditArchiveAnchor> anchors,
+            ReadArchiveAnchors(options_.journal_dir));
+        if (place.at.segment >= FirstLiveSegment(anchors)) {
+          return absl::DataLossError(absl::StrCat(
+              "audit journal: segment ", SegmentFileName(place.at.segment),
+              " (record ", place.sequence,
+              " on) is missing; `lienthong audit verify` tells what is "
+              "affected"));
+        }
+        archived = true;
+      }
     }
     if (archived) continue;  // its rows are being removed
     Frame frame;

@@ -512,6 +512,31 @@ TEST(AuditLogTest, SegmentsRollOverSealedAndTheJournalVerifies) {
   EXPECT_EQ(reopened->durable_sequence(), 6002u);
 }
 
+// A live segment deleted from under the index: a query that needs its
+// records fails (DATA_LOSS) instead of answering without them as if the
+// segment had been archived.
+TEST(AuditLogTest, AQueryNeedingADeletedLiveSegmentFails) {
+  ScratchDir dir;
+  AuditLog::Options options = TestOptions(dir);  // 1 MiB segments
+  {
+    auto log = OpenLog(options);
+    ASSERT_THAT(AppendMany(*log, 1, 6000), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  auto segments = ListSegments(options.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 3u);
+  ASSERT_TRUE(std::filesystem::remove((*segments)[1].path));
+  auto log = OpenLog(options);
+  // One citizen's records: in every segment.
+  lienthong::v1::QueryAuditRequest request;
+  request.set_citizen_id(CitizenIdFor(5));
+  request.set_page_size(1000);
+  auto found = QueryAudit(log->index(), request, log->citizen_key());
+  EXPECT_THAT(found,
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("is missing")));
+}
+
 // Where each segment of the journal in `dir` ends: its last frame's
 // checkpoint reason (REASON_UNSPECIFIED for a record), by segment number.
 std::map<uint64_t, AuditCheckpoint::Reason> SegmentEnds(
