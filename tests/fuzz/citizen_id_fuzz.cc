@@ -66,13 +66,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     FUZZ_CHECK(masked == "***");
   }
-  // In a text, every run of 9 or 12 digits is masked: none is left.
+  // In a text, every run of 9 or 12 digits (ASCII or full-width, U+FF10..
+  // U+FF19) is masked: none is left.
   const std::string text = lienthong::validation::MaskCitizenIdsInText(id);
+  const auto digit_at = [&text](size_t i) -> size_t {
+    if (i < text.size() && absl::ascii_isdigit(text[i])) return 1;
+    if (i + 3 <= text.size() && text[i] == '\xEF' && text[i + 1] == '\xBC' &&
+        static_cast<unsigned char>(text[i + 2]) >= 0x90 &&
+        static_cast<unsigned char>(text[i + 2]) <= 0x99) {
+      return 3;
+    }
+    return 0;
+  };
   for (size_t at = 0; at < text.size();) {
-    size_t end = at;
-    while (end < text.size() && absl::ascii_isdigit(text[end])) ++end;
-    FUZZ_CHECK(end - at != 9 && end - at != 12);
-    at = end + 1;
+    size_t digits_in_run = 0;
+    for (size_t n; (n = digit_at(at)) > 0; at += n) ++digits_in_run;
+    FUZZ_CHECK(digits_in_run != 9 && digits_in_run != 12);
+    if (digits_in_run == 0) ++at;
   }
   const absl::Status date_status = lienthong::validation::ValidateDate(date, now);
   if (!date_status.ok()) {
