@@ -1,6 +1,7 @@
 #include "gateway/audit/epoch.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -18,7 +19,12 @@ namespace lienthong::audit {
 namespace {
 
 // The last record and checkpoint that can be read, whatever their state:
-// in the journal, else at the end of the last archive.
+// in the journal, else at the end of the last archive. A number past
+// INT64_MAX is no gateway's (the index keeps them as SQLite integers):
+// one in the broken part is passed over, so the new epoch is not numbered
+// out of every query's reach, nor wrapped to 0.
+constexpr uint64_t kMaxNumber = std::numeric_limits<int64_t>::max();
+
 absl::StatusOr<ChainHead> FindLast(
     const std::string& dir, const std::string& anchor_file,
     const std::vector<lienthong::v1::AuditArchiveAnchor>& archived) {
@@ -31,7 +37,8 @@ absl::StatusOr<ChainHead> FindLast(
         if (frame.type == FrameType::kRecord) {
           AuditRecord record;
           if (record.ParseFromArray(frame.payload.data(), size) &&
-              record.sequence() >= found.sequence) {
+              record.sequence() >= found.sequence &&
+              record.sequence() < kMaxNumber) {
             found.sequence = record.sequence();
             found.hash = record.hash();
           }
@@ -39,7 +46,8 @@ absl::StatusOr<ChainHead> FindLast(
         }
         AuditCheckpoint checkpoint;
         if (checkpoint.ParseFromArray(frame.payload.data(), size) &&
-            checkpoint.index() >= found.checkpoint_index) {
+            checkpoint.index() >= found.checkpoint_index &&
+            checkpoint.index() < kMaxNumber) {
           found.checkpoint_index = checkpoint.index();
           found.checkpoint_hash = checkpoint.checkpoint_hash();
           found.epoch = std::max(found.epoch, checkpoint.epoch());
@@ -53,6 +61,7 @@ absl::StatusOr<ChainHead> FindLast(
         ReadAnchorFile(anchor_file);
     if (anchors.ok()) {
       for (const AuditCheckpoint& a : *anchors) {
+        if (a.index() >= kMaxNumber) continue;
         found.checkpoint_index = std::max(found.checkpoint_index, a.index());
         found.epoch = std::max(found.epoch, a.epoch());
       }

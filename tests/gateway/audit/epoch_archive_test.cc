@@ -270,6 +270,36 @@ TEST_F(OperatorTest, ANewEpochAcknowledgesATailCutWithItsCheckpoints) {
   EXPECT_EQ(report.acknowledged_breaks(0).problem(), VerifyReport::TRUNCATED);
 }
 
+// A record in the broken part numbered past INT64_MAX (written by someone
+// with access to the journal) does not number the new epoch: its records
+// go on from the journal's own numbers and queries find them.
+TEST_F(OperatorTest, ANewEpochIsNotNumberedFromARecordPastInt64) {
+  Run(50);
+  std::vector<Entry> entries = ReadEntries(options_.journal_dir);
+  const size_t at = RecordAt(entries, 40);
+  ASSERT_LT(at, entries.size());
+  entries[at].record.set_sequence(uint64_t{1} << 63);
+  ASSERT_THAT(
+      WriteEntries(options_.journal_dir, entries, options_.segment_bytes),
+      IsOk());
+  ASSERT_FALSE(Verify().intact());
+  auto opened = OpenNewEpoch(Epoch());
+  ASSERT_THAT(opened, IsOk());
+  Run(10);
+  auto log = AuditLog::Open(options_);
+  ASSERT_THAT(log, IsOk());
+  lienthong::v1::QueryAuditRequest all;
+  all.set_page_size(1000);
+  auto found = QueryAudit((*log)->index(), all, (*log)->citizen_key());
+  ASSERT_THAT(found, IsOk());
+  int epochs = 0;
+  for (const AuditRecord& r : *found) {
+    EXPECT_LT(r.sequence(), uint64_t{1} << 63);
+    epochs += r.kind() == AuditRecord::EPOCH_OPENED;
+  }
+  EXPECT_EQ(epochs, 1);
+}
+
 TEST_F(OperatorTest, AnotherChangeInTheBrokenEpochIsNotAcknowledged) {
   Run(500);
   std::vector<Entry> entries = ReadEntries(options_.journal_dir);
