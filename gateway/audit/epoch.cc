@@ -18,13 +18,14 @@
 namespace lienthong::audit {
 namespace {
 
-// The last record and checkpoint that can be read, whatever their state:
-// in the journal, else at the end of the last archive. A number past
-// INT64_MAX is no gateway's (the index keeps them as SQLite integers):
-// one in the broken part is passed over, so the new epoch is not numbered
-// out of every query's reach, nor wrapped to 0.
+// Record and checkpoint numbers from here on are no gateway's (the index
+// keeps them as SQLite integers, and the next one must fit too).
 constexpr uint64_t kMaxNumber = std::numeric_limits<int64_t>::max();
 
+// The last record and checkpoint that can be read, whatever their state:
+// in the journal, else at the end of the last archive. One numbered
+// kMaxNumber or more, in the broken part, is passed over, so the new epoch
+// is not numbered out of every query's reach, nor wrapped to 0.
 absl::StatusOr<ChainHead> FindLast(
     const std::string& dir, const std::string& anchor_file,
     const std::vector<lienthong::v1::AuditArchiveAnchor>& archived) {
