@@ -5,7 +5,9 @@
 // blocks, many idle connections. After each the gateway must still be up,
 // answer a normal call from another client within 5 s, and keep its
 // resident memory (VmRSS, /proc) within a bound. The figures printed (CPU
-// per reset stream and the like) are measurements, not assertions.
+// per reset stream and the like) are measurements, not assertions. What
+// an oversized header block is answered (this raw client decodes no HPACK)
+// is checked with grpc-js in malformed_calls_test.cc.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>

@@ -4,7 +4,8 @@
 // invalid UTF-8, 10,000-path masks, 1 MB strings, 7 KiB of metadata,
 // unknown methods. Every one is answered with a precise code within its
 // deadline, none UNKNOWN, each is counted in lienthong_calls_total, and
-// memory stays bounded.
+// memory stays bounded. And header blocks over max_metadata_bytes are
+// refused without harm to other connections.
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,7 @@
 namespace lienthong::testing {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -37,6 +39,24 @@ double CallsOf(const std::string& metrics, const std::string& client) {
     if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) sum += value;
   }
   return sum;
+}
+
+// Runs `node ARGS` (at most 600 s) and returns what it printed; a failed
+// run fails the test and returns what it printed so far.
+std::string RunNode(const std::string& args) {
+  const std::string command = absl::StrCat("timeout 600 node ", args, " 2>&1");
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "cannot run node";
+    return "";
+  }
+  std::string output;
+  char chunk[4096];
+  while (size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) {
+    output.append(chunk, n);
+  }
+  EXPECT_EQ(::pclose(pipe), 0) << output;
+  return output;
 }
 
 // This process's resident memory, KiB (the gateway runs in it).
@@ -74,17 +94,9 @@ TEST(MalformedCallsTest, TenThousandMalformedCallsFromGrpcJsAreAnsweredPrecisely
       CallsOf((*env)->gateway().metrics_registry().Render(), client);
   const long rss_before = RssKib();
 
-  const std::string command = absl::StrCat(
-      "timeout 600 node ", script, " --port ", (*env)->port(), " --certs ",
-      TestCertDir(), " --client dossier-system --calls 10000 2>&1");
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char chunk[4096];
-  while (size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) {
-    output.append(chunk, n);
-  }
-  ASSERT_EQ(::pclose(pipe), 0) << output;
+  const std::string output = RunNode(
+      absl::StrCat(script, " --port ", (*env)->port(), " --certs ",
+                   TestCertDir(), " --client dossier-system --calls 10000"));
   std::printf("grpc-js: %s", output.c_str());
   const long rss_after = RssKib();
   std::printf("RSS of the gateway's process: %ld -> %ld KiB\n", rss_before,
@@ -113,6 +125,39 @@ TEST(MalformedCallsTest, TenThousandMalformedCallsFromGrpcJsAreAnsweredPrecisely
             10000);
   // Bounded: 1,250 requests of 1 MB went through; memory is reused.
   EXPECT_LT(rss_after - rss_before, 512 * 1024);
+}
+
+// Header blocks over max_metadata_bytes (16 KiB): one 20 KiB header, one
+// 1 MiB header, 2,000 small ones. Each is refused RESOURCE_EXHAUSTED by gRPC
+// before any call exists; the same client can call again afterwards (on a
+// new connection: gRPC closes the one that carried the block), and another
+// connection's calls meanwhile are all answered as usual.
+TEST(MalformedCallsTest,
+     OversizedHeaderBlocksFromGrpcJsAreRefusedAndHarmNoOtherConnection) {
+  const std::string script = SourcePath("tests/interop/oversized_metadata.js");
+  if (!std::ifstream(SourcePath(
+          "tests/interop/node_modules/@grpc/grpc-js/package.json"))) {
+    GTEST_SKIP() << "@grpc/grpc-js is not installed (scripts/install-deps.sh "
+                    "runs npm ci in tests/interop): no grpc-js client";
+  }
+  auto env = GatewayEnv::Start(EnvOptions());
+  ASSERT_TRUE(env.ok()) << env.status();
+  const std::string output =
+      RunNode(absl::StrCat(script, " --port ", (*env)->port(), " --certs ",
+                           TestCertDir(), " --client dossier-system"));
+  std::printf("grpc-js: %s", output.c_str());
+
+  EXPECT_THAT(output, HasSubstr("\"offender\":[\"none:INVALID_ARGUMENT\","
+                                "\"one_20kib_header:RESOURCE_EXHAUSTED\","
+                                "\"none:INVALID_ARGUMENT\","
+                                "\"one_1mib_header:RESOURCE_EXHAUSTED\","
+                                "\"none:INVALID_ARGUMENT\","
+                                "\"2000_small_headers:RESOURCE_EXHAUSTED\","
+                                "\"none:INVALID_ARGUMENT\"]"));
+  // The other connection: only the gateway's own answer, never a failure.
+  EXPECT_THAT(output, ContainsRegex(
+                          "\"bystander\":\\{\"INVALID_ARGUMENT\":[0-9]+\\},"));
+  EXPECT_THAT(output, Not(HasSubstr("DEADLINE_EXCEEDED")));
 }
 
 }  // namespace
