@@ -116,10 +116,19 @@ std::string MaskedForLog(absl::string_view text, size_t max_bytes) {
   // U+FFFD in place of an ill-formed byte can lengthen the text: cut again.
   std::string out = ReplaceControlCharacters(TruncateUtf8(text, max_bytes));
   out.resize(TruncateUtf8(out, max_bytes).size());
-  for (char& c : out) {
-    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) c = '*';
+  std::string masked;
+  masked.reserve(out.size());
+  char digit;
+  for (size_t i = 0; i < out.size();) {
+    const size_t n = validation::DigitAt(out, i, &digit);
+    if (n > 0) {
+      masked.push_back('*');
+      i += n;
+    } else {
+      masked.push_back(out[i++]);
+    }
   }
-  return out;
+  return masked;
 }
 
 }  // namespace lienthong::adapters

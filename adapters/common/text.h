@@ -56,8 +56,9 @@ NameParts SplitVietnameseName(absl::string_view full);
 std::string ReplaceControlCharacters(absl::string_view utf8);
 
 // Returns another system's free text (an upstream error message) fit for a
-// log field: ReplaceControlCharacters, every ASCII digit made '*' (IDs, phone
-// numbers), at most `max_bytes` bytes cut at a UTF-8 boundary. Names cannot
+// log field: ReplaceControlCharacters, at most `max_bytes` bytes cut at a
+// UTF-8 boundary, then every digit (validation::DigitAt: ASCII or
+// full-width) made one '*' (IDs, phone numbers). Names cannot
 // be recognised and are not masked: log such text only where the system's
 // messages are not expected to carry them.
 std::string MaskedForLog(absl::string_view text, size_t max_bytes = 200);

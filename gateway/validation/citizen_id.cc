@@ -123,25 +123,6 @@ std::string MaskCitizenId(absl::string_view id) {
 
 namespace {
 
-// The digit at `text[i]` as free text may write it: ASCII, or full-width
-// (U+FF10..U+FF19, bytes EF BC 90..99). Sets `*digit` ('0'..'9') and
-// returns its length in bytes; 0 when there is none.
-size_t DigitAt(absl::string_view text, size_t i, char* digit) {
-  if (i < text.size() &&
-      absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-    *digit = text[i];
-    return 1;
-  }
-  if (i + 3 <= text.size() && text[i] == '\xEF' && text[i + 1] == '\xBC' &&
-      static_cast<unsigned char>(text[i + 2]) >= 0x90 &&
-      static_cast<unsigned char>(text[i + 2]) <= 0x99) {
-    *digit = static_cast<char>(
-        '0' + (static_cast<unsigned char>(text[i + 2]) - 0x90));
-    return 3;
-  }
-  return 0;
-}
-
 // A group of digits in free text: where it starts and ends, its digits.
 struct DigitGroup {
   size_t begin = 0;

@@ -63,6 +63,22 @@ bool IsControlCharacter(uint32_t c) {
          (c >= 0x2066 && c <= 0x2069);
 }
 
+size_t DigitAt(absl::string_view text, size_t i, char* digit) {
+  if (i < text.size() &&
+      absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+    *digit = text[i];
+    return 1;
+  }
+  if (i + 3 <= text.size() && text[i] == '\xEF' && text[i + 1] == '\xBC' &&
+      static_cast<unsigned char>(text[i + 2]) >= 0x90 &&
+      static_cast<unsigned char>(text[i + 2]) <= 0x99) {
+    *digit = static_cast<char>(
+        '0' + (static_cast<unsigned char>(text[i + 2]) - 0x90));
+    return 3;
+  }
+  return 0;
+}
+
 bool IsVisibleAscii(absl::string_view text) {
   for (char c : text) {
     if (c < 0x21 || c > 0x7E) return false;

@@ -45,6 +45,13 @@ struct ControlCharacter {
 std::optional<ControlCharacter> FindControlCharacter(
     absl::string_view utf8, absl::string_view allowed = "");
 
+// The digit at `text[i]` as free text may write it: ASCII, or full-width
+// (U+FF10..U+FF19, bytes EF BC 90..99). Sets `*digit` ('0'..'9') and
+// returns its length in bytes; 0 when there is none (also past the end).
+// The one home of this rule: masking IDs in free text and masking digits
+// for logs both use it.
+size_t DigitAt(absl::string_view text, size_t i, char* digit);
+
 // True when every byte of `text` is visible ASCII (0x21 to 0x7E): no
 // spaces, no control characters (which could end a header line), no text
 // of other scripts. For tokens, keys and codes a national system is sent in

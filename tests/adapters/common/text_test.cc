@@ -219,6 +219,15 @@ TEST(MaskedForLogTest, MasksDigitsAndControlsAndBounds) {
   EXPECT_EQ(MaskedForLog("id \xe2\x80\xae"
                          "54321 \xc2\x9b[2J"),
             "id  *****  [*J");
+  // Full-width digits (U+FF10..U+FF19), as an upstream could
+  // write an ID, are masked too: each one '*'.
+  std::string full_width;
+  for (char d : std::string("033085012345")) {
+    full_width += "\xef\xbc";
+    full_width.push_back(static_cast<char>(0x90 + (d - '0')));
+  }
+  EXPECT_EQ(MaskedForLog("id " + full_width + " n\xc3\xa0y"),
+            "id ************ n\xc3\xa0y");
   EXPECT_EQ(MaskedForLog(std::string(500, 'a')).size(), 200u);
   // Ill-formed bytes become U+FFFD (3 bytes each) and still fit.
   const std::string replaced = MaskedForLog(std::string(500, '\xff'), 200);
