@@ -1,6 +1,10 @@
 #include "gateway/bundle/bundle_store.h"
 
+#include <openssl/crypto.h>
+
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,32 +20,79 @@ using storage::Database;
 using storage::Statement;
 using storage::Transaction;
 
+// What every record is sealed under, beside its bundle's id: a record
+// cannot be moved to another row unnoticed.
+std::string Place(absl::string_view id) { return absl::StrCat("bundle:", id); }
+
+// A known text sealed under the key when the store is made (or upgraded), to
+// tell at Open that the configured key is the store's.
+constexpr char kKeyCheckPlace[] = "bundle-store:key-check";
+constexpr char kKeyCheck[] = "lienthong bundle store key check";
+
+// Version 2 seals the records of version 1 (kept in the clear before).
+absl::Status SealPlainRecords(storage::Database& db,
+                              const sync::OutboxCipher& cipher) {
+  std::vector<std::pair<std::string, std::string>> plain;
+  {
+    LIENTHONG_ASSIGN_OR_RETURN(Statement q,
+                               db.Prepare("SELECT id, record FROM bundles"));
+    LIENTHONG_RETURN_IF_ERROR(q.ForEachRow([&] {
+      plain.emplace_back(q.Text(0), q.Blob(1));
+      return true;
+    }));
+  }
+  for (auto& [id, record] : plain) {
+    LIENTHONG_ASSIGN_OR_RETURN(std::string sealed,
+                               cipher.Seal(record, Place(id)));
+    OPENSSL_cleanse(record.data(), record.size());
+    LIENTHONG_ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare("UPDATE bundles SET record = ? WHERE id = ?"));
+    LIENTHONG_RETURN_IF_ERROR(update.BindBlob(1, sealed).Bind(2, id).Run());
+  }
+  LIENTHONG_ASSIGN_OR_RETURN(std::string check,
+                             cipher.Seal(kKeyCheck, kKeyCheckPlace));
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement insert,
+      db.Prepare("INSERT INTO bundle_store_keys(name, sealed) VALUES(?, ?)"));
+  return insert.Bind(1, "key-check").BindBlob(2, check).Run();
+}
+
 // `needs_work`: not ended, or progress not yet handed to the portal sync.
-const storage::SchemaUpgrade kUpgrades[] = {
-    {1,
-     "CREATE TABLE bundles("
-     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-     "  id TEXT NOT NULL UNIQUE,"
-     "  dossier_code TEXT NOT NULL UNIQUE,"
-     "  kind INTEGER NOT NULL,"
-     "  state INTEGER NOT NULL,"
-     "  needs_work INTEGER NOT NULL,"
-     "  created_us INTEGER NOT NULL,"
-     "  updated_us INTEGER NOT NULL,"
-     "  record BLOB NOT NULL);"
-     "CREATE INDEX bundles_by_state ON bundles(state, seq);"
-     "CREATE INDEX bundles_with_work ON bundles(needs_work, seq);",
-     nullptr},
-};
-static_assert(sizeof(kUpgrades) / sizeof(kUpgrades[0]) ==
-                  kBundleStoreSchemaVersion,
-              "the last upgrade is the version the code writes");
+// The upgrades; version 2 needs the cipher.
+std::vector<storage::SchemaUpgrade> Upgrades(const sync::OutboxCipher* cipher) {
+  return {
+      {1,
+       "CREATE TABLE bundles("
+       "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+       "  id TEXT NOT NULL UNIQUE,"
+       "  dossier_code TEXT NOT NULL UNIQUE,"
+       "  kind INTEGER NOT NULL,"
+       "  state INTEGER NOT NULL,"
+       "  needs_work INTEGER NOT NULL,"
+       "  created_us INTEGER NOT NULL,"
+       "  updated_us INTEGER NOT NULL,"
+       "  record BLOB NOT NULL);"
+       "CREATE INDEX bundles_by_state ON bundles(state, seq);"
+       "CREATE INDEX bundles_with_work ON bundles(needs_work, seq);",
+       nullptr},
+      {2,
+       "CREATE TABLE bundle_store_keys(name TEXT PRIMARY KEY, sealed BLOB NOT "
+       "NULL);",
+       [cipher](storage::Database& db) {
+         return SealPlainRecords(db, *cipher);
+       }},
+  };
+}
 
 storage::OpenOptions StoreOptions(bool read_only) {
   storage::OpenOptions options;
   options.label = "bundle store";
   options.read_only = read_only;
   options.create_folders = !read_only;
+  // A record rewritten (sealed at the upgrade, or changed) leaves nothing
+  // of its old bytes in free pages.
+  if (!read_only) options.secure_delete = true;
   return options;
 }
 
@@ -51,16 +102,32 @@ bool NeedsWork(const StoredBundle& b) {
   return !ended || b.progress_queued() < b.progress_size();
 }
 
-constexpr char kSelect[] = "SELECT seq, record FROM bundles ";
+constexpr char kSelect[] = "SELECT seq, id, record FROM bundles ";
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteBundleStore>> SqliteBundleStore::Open(
-    const std::string& path) {
+    const std::string& path, absl::string_view key) {
+  LIENTHONG_ASSIGN_OR_RETURN(sync::OutboxCipher cipher,
+                             sync::OutboxCipher::Create(key));
   LIENTHONG_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
                              Database::Open(path, StoreOptions(false)));
-  LIENTHONG_RETURN_IF_ERROR(storage::UpgradeSchema(*db, kUpgrades).status());
-  return std::unique_ptr<SqliteBundleStore>(new SqliteBundleStore(std::move(db)));
+  const std::vector<storage::SchemaUpgrade> upgrades = Upgrades(&cipher);
+  static_assert(kBundleStoreSchemaVersion == 2, "Upgrades() ends there");
+  LIENTHONG_RETURN_IF_ERROR(storage::UpgradeSchema(*db, upgrades).status());
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement check,
+      db->Prepare(
+          "SELECT sealed FROM bundle_store_keys WHERE name = 'key-check'"));
+  LIENTHONG_ASSIGN_OR_RETURN(bool found, check.Step());
+  if (!found || !cipher.Open(check.Blob(0), kKeyCheckPlace).ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "bundle store '", path,
+        "' was sealed under another key than the one configured "
+        "(bundles.key_file, or the development key beside the store)"));
+  }
+  return std::unique_ptr<SqliteBundleStore>(
+      new SqliteBundleStore(std::move(db), std::move(cipher)));
 }
 
 absl::Status SqliteBundleStore::Check(const std::string& path) {
@@ -80,9 +147,15 @@ absl::StatusOr<std::vector<StoredRow>> SqliteBundleStore::Rows(
   LIENTHONG_RETURN_IF_ERROR(statement.ForEachRow([&] {
     StoredRow row;
     row.seq = statement.Int64(0);
-    if (!row.bundle.ParseFromString(statement.Blob(1))) {
-      failed = absl::DataLossError(absl::StrCat(
-          "bundle store: the record of bundle ", row.seq, " cannot be read"));
+    absl::StatusOr<std::string> plain =
+        cipher_.Open(statement.Blob(2), Place(statement.Text(1)));
+    const bool parsed = plain.ok() && row.bundle.ParseFromString(*plain);
+    if (plain.ok()) OPENSSL_cleanse(plain->data(), plain->size());
+    if (!parsed) {
+      failed = absl::DataLossError(
+          absl::StrCat("bundle store: the record of bundle ", row.seq,
+                       plain.ok() ? " cannot be read"
+                                  : " fails its seal (altered or moved)"));
       return false;
     }
     rows.push_back(std::move(row));
@@ -119,6 +192,11 @@ absl::StatusOr<std::vector<int64_t>> SqliteBundleStore::Write(
                          " already has a bundle"));
       }
     }
+    std::string plain = bundle->SerializeAsString();
+    absl::StatusOr<std::string> sealed_or =
+        cipher_.Seal(plain, Place(bundle->id()));
+    OPENSSL_cleanse(plain.data(), plain.size());
+    LIENTHONG_ASSIGN_OR_RETURN(std::string sealed, std::move(sealed_or));
     LIENTHONG_ASSIGN_OR_RETURN(
         Statement upsert,
         db_->Cached("INSERT INTO bundles(id, dossier_code, kind, state, "
@@ -136,7 +214,7 @@ absl::StatusOr<std::vector<int64_t>> SqliteBundleStore::Write(
             .Bind(5, NeedsWork(*bundle) ? 1 : 0)
             .Bind(6, absl::ToUnixMicros(FromProtoTime(bundle->created())))
             .Bind(7, now_us)
-            .BindBlob(8, bundle->SerializeAsString())
+            .BindBlob(8, sealed)
             .Run());
     // An id already another dossier's bundle: that record is left alone.
     if (db_->Changes() != 1) {

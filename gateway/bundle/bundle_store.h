@@ -6,7 +6,10 @@
 //
 // SqliteBundleStore is the embedded store (gateway/storage: WAL,
 // synchronous=FULL): a Write that returned OK survives a crash and a power
-// cut.
+// cut. A bundle's record holds personal data (the parents', the child's or
+// the deceased's names, IDs and dates), so it is sealed with AES-256-GCM
+// (sync::OutboxCipher) under the store's key, bound to the bundle's id; the
+// columns to find it by (ids, dossier code, kind, state, times) stay clear.
 #ifndef LIENTHONG_GATEWAY_BUNDLE_BUNDLE_STORE_H_
 #define LIENTHONG_GATEWAY_BUNDLE_BUNDLE_STORE_H_
 
@@ -23,6 +26,7 @@
 #include "absl/types/span.h"
 #include "gateway/bundle/bundle_record.pb.h"
 #include "gateway/storage/database.h"
+#include "gateway/sync/outbox_cipher.h"
 
 namespace lienthong::bundle {
 
@@ -73,17 +77,19 @@ class BundleStore {
 inline constexpr char kDefaultBundleStoreFile[] = "var/bundles.db";
 
 // The schema version this code writes (schema.h).
-inline constexpr int kBundleStoreSchemaVersion = 1;
+inline constexpr int kBundleStoreSchemaVersion = 2;
 
 // The SQLite store. Thread-safe: one connection behind a mutex (writes come
 // from the orchestrator's one thread; reads from API calls are short).
 class SqliteBundleStore final : public BundleStore {
  public:
-  // Opens (or creates, with its folder) the store at `path`. UNAVAILABLE
-  // when it cannot be opened; FAILED_PRECONDITION when its schema is newer
-  // than this gateway's.
+  // Opens (or creates, with its folder) the store at `path`, sealing under
+  // `key` (32 bytes; a store of schema version 1 has its records sealed on
+  // the way). INVALID_ARGUMENT for a key of another size; UNAVAILABLE when
+  // the store cannot be opened; FAILED_PRECONDITION when its schema is newer
+  // than this gateway's or it was sealed under another key.
   static absl::StatusOr<std::unique_ptr<SqliteBundleStore>> Open(
-      const std::string& path);
+      const std::string& path, absl::string_view key);
 
   // Checks, without creating or writing anything, that Open(path) could
   // succeed (for lienthong-gateway --check). Open's codes.
@@ -101,11 +107,13 @@ class SqliteBundleStore final : public BundleStore {
   absl::Status CheckIntegrity();
 
  private:
-  explicit SqliteBundleStore(std::unique_ptr<storage::Database> db)
-      : db_(std::move(db)) {}
+  SqliteBundleStore(std::unique_ptr<storage::Database> db,
+                    sync::OutboxCipher cipher)
+      : cipher_(std::move(cipher)), db_(std::move(db)) {}
   absl::StatusOr<std::vector<StoredRow>> Rows(storage::Statement& statement)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const sync::OutboxCipher cipher_;
   absl::Mutex mu_;
   std::unique_ptr<storage::Database> db_ ABSL_GUARDED_BY(mu_);
 };

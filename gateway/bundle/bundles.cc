@@ -1,5 +1,8 @@
 #include "gateway/bundle/bundles.h"
 
+#include <openssl/crypto.h>
+
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +11,7 @@
 #include "gateway/config/config_error.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
+#include "gateway/sync/outbox_key.h"
 
 namespace lienthong::bundle {
 namespace {
@@ -62,8 +66,13 @@ absl::StatusOr<std::unique_ptr<Bundles>> Bundles::Create(
     RuntimeStepInvoker::RuntimeSource runtime, sync::Outbox* outbox) {
   std::unique_ptr<Bundles> bundles(new Bundles());
   bundles->config_ = config.bundles();
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::string key,
+      sync::ConfiguredKey(config.bundles().key_file(), "bundles.key_file",
+                          StoreFile(config.bundles()), "bundles.key"));
   absl::StatusOr<std::unique_ptr<SqliteBundleStore>> store =
-      SqliteBundleStore::Open(StoreFile(config.bundles()));
+      SqliteBundleStore::Open(StoreFile(config.bundles()), key);
+  OPENSSL_cleanse(key.data(), key.size());
   if (!store.ok()) {
     return config::AtConfigField("bundles.store_file", store.status());
   }
@@ -123,6 +132,13 @@ absl::Status CheckBundles(const lienthong::config::v1::GatewayConfig& config,
                           const StepInvoker& invoker) {
   LIENTHONG_RETURN_IF_ERROR(CheckDefinitions(config.bundles(), invoker));
   LIENTHONG_RETURN_IF_ERROR(OpenCalendar(config.bundles()).status());
+  if (!config.bundles().key_file().empty()) {
+    absl::StatusOr<std::string> key =
+        sync::ReadOutboxKeyFile(config.bundles().key_file());
+    if (!key.ok())
+      return config::AtConfigField("bundles.key_file", key.status());
+    OPENSSL_cleanse(key->data(), key->size());
+  }
   return config::AtConfigField(
       "bundles.store_file",
       SqliteBundleStore::Check(StoreFile(config.bundles())));

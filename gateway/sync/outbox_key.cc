@@ -4,8 +4,12 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "gateway/audit/file_util.h"
+#include "gateway/log/log.h"
+#include "gateway/storage/database.h"
 #include "gateway/sync/outbox_cipher.h"
 
 namespace lienthong::sync {
@@ -17,7 +21,7 @@ absl::StatusOr<std::string> ReadOutboxKeyFile(const std::string& path) {
     const size_t size = key->size();
     OPENSSL_cleanse(key->data(), key->size());
     return absl::InvalidArgumentError(
-        absl::StrCat("outbox key file ", path, " must hold exactly ",
+        absl::StrCat("key file ", path, " must hold exactly ",
                      OutboxCipher::kKeyBytes, " bytes; it holds ", size));
   }
   return key;
@@ -30,7 +34,7 @@ absl::StatusOr<std::string> ReadOrMakeOutboxKeyFile(const std::string& path,
     std::string key(OutboxCipher::kKeyBytes, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()),
                    static_cast<int>(key.size())) != 1) {
-      return absl::InternalError("no randomness for the outbox key");
+      return absl::InternalError("no randomness for a key");
     }
     absl::Status written = audit::WriteNewSecretFile(path, key);
     OPENSSL_cleanse(key.data(), key.size());
@@ -39,6 +43,38 @@ absl::StatusOr<std::string> ReadOrMakeOutboxKeyFile(const std::string& path,
     *made = written.ok();
   }
   return ReadOutboxKeyFile(path);
+}
+
+absl::StatusOr<std::string> ConfiguredKey(const std::string& key_file,
+                                          absl::string_view field,
+                                          const std::string& store_path,
+                                          absl::string_view dev_file_name) {
+  if (!key_file.empty()) {
+    absl::StatusOr<std::string> key = ReadOutboxKeyFile(key_file);
+    if (!key.ok()) {
+      return absl::Status(key.status().code(),
+                          absl::StrCat(field, ": ", key.status().message()));
+    }
+    return key;
+  }
+  const std::filesystem::path folder =
+      std::filesystem::path(store_path).parent_path();
+  // An error surfaces below, when the key file cannot be made.
+  (void)storage::MakeFolders(folder.string());
+  const std::string path = (folder / std::string(dev_file_name)).string();
+  bool made = false;
+  absl::StatusOr<std::string> key = ReadOrMakeOutboxKeyFile(path, &made);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(),
+                        absl::StrCat("development key ", dev_file_name, ": ",
+                                     key.status().message()));
+  }
+  if (made) {
+    log::Warning(absl::StrCat("made a development key ", dev_file_name,
+                              "; configure ", field, " for production"),
+                 {{"file", path}});
+  }
+  return key;
 }
 
 }  // namespace lienthong::sync

@@ -1,5 +1,6 @@
-// The outbox key file (portal_sync.outbox_key_file): exactly 32 raw bytes,
-// the AES-256 key of OutboxCipher. Made on first start in development, like
+// Key files of the stores sealed with OutboxCipher (the outbox:
+// portal_sync.outbox_key_file; the bundle store: bundles.key_file): exactly
+// 32 raw bytes, the AES-256 key. Made on first start in development, like
 // the audit keys; in production an operator makes and keeps it.
 #ifndef LIENTHONG_GATEWAY_SYNC_OUTBOX_KEY_H_
 #define LIENTHONG_GATEWAY_SYNC_OUTBOX_KEY_H_
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace lienthong::sync {
 
@@ -22,6 +24,16 @@ absl::StatusOr<std::string> ReadOutboxKeyFile(const std::string& path);
 // made. For development only. Thread-safe.
 absl::StatusOr<std::string> ReadOrMakeOutboxKeyFile(const std::string& path,
                                                     bool* made);
+
+// Returns the key in `key_file` when it is set (errors start with `field`,
+// e.g. "portal_sync.outbox_key_file: "), or else the development key in the
+// file `dev_file_name` beside `store_path` (its folder made when missing),
+// made on first use with a warning that names `field` for production.
+// Fails as ReadOrMakeOutboxKeyFile.
+absl::StatusOr<std::string> ConfiguredKey(const std::string& key_file,
+                                          absl::string_view field,
+                                          const std::string& store_path,
+                                          absl::string_view dev_file_name);
 
 }  // namespace lienthong::sync
 

@@ -36,37 +36,9 @@ namespace {
 absl::StatusOr<std::string> OutboxKey(
     const lienthong::config::v1::PortalSync& settings,
     const std::string& outbox_path) {
-  if (!settings.outbox_key_file().empty()) {
-    absl::StatusOr<std::string> key =
-        ReadOutboxKeyFile(settings.outbox_key_file());
-    if (!key.ok()) {
-      return absl::Status(key.status().code(),
-                          absl::StrCat("portal_sync.outbox_key_file: ",
-                                       key.status().message()));
-    }
-    return key;
-  }
-  const std::filesystem::path folder =
-      std::filesystem::path(outbox_path).parent_path();
-  // An error surfaces below, when the key file cannot be made.
-  (void)storage::MakeFolders(folder.string());
-  const std::string path =
-      (folder.empty() ? std::filesystem::path("outbox.key")
-                      : folder / "outbox.key")
-          .string();
-  bool made = false;
-  absl::StatusOr<std::string> key = ReadOrMakeOutboxKeyFile(path, &made);
-  if (!key.ok()) {
-    return absl::Status(key.status().code(),
-                        absl::StrCat("development outbox key: ",
-                                     key.status().message()));
-  }
-  if (made) {
-    log::Warning("made a development outbox key; configure "
-                 "portal_sync.outbox_key_file for production",
-                 {{"file", path}});
-  }
-  return key;
+  return ConfiguredKey(settings.outbox_key_file(),
+                       "portal_sync.outbox_key_file", outbox_path,
+                       "outbox.key");
 }
 
 // The lease of an item in flight in the PostgreSQL outbox: the config's, or

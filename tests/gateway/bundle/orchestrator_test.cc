@@ -110,7 +110,7 @@ class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.File("bundles.db");
-    auto store = SqliteBundleStore::Open(path_);
+    auto store = SqliteBundleStore::Open(path_, std::string(32, 'k'));
     ASSERT_THAT(store, IsOk());
     store_ = *std::move(store);
     calendar_ = std::make_unique<calendar::CalendarSource>(
