@@ -275,6 +275,19 @@ absl::StatusOr<std::vector<StoredRow>> SqliteBundleStore::List(
   return Rows(q);
 }
 
+absl::StatusOr<int> SqliteBundleStore::DeleteEnded(absl::Time before,
+                                                   int limit) {
+  absl::MutexLock lock(&mu_);
+  LIENTHONG_ASSIGN_OR_RETURN(
+      Statement q,
+      db_->Cached("DELETE FROM bundles WHERE seq IN (SELECT seq FROM bundles "
+                  "WHERE needs_work = 0 AND updated_us < ? ORDER BY seq "
+                  "LIMIT ?)"));
+  LIENTHONG_RETURN_IF_ERROR(
+      q.Bind(1, absl::ToUnixMicros(before)).Bind(2, limit).Run());
+  return db_->Changes();
+}
+
 absl::Status SqliteBundleStore::CheckIntegrity() {
   absl::MutexLock lock(&mu_);
   LIENTHONG_ASSIGN_OR_RETURN(Statement q, db_->Prepare("PRAGMA integrity_check"));

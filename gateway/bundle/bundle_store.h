@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gateway/bundle/bundle_record.pb.h"
 #include "gateway/storage/database.h"
@@ -71,6 +72,11 @@ class BundleStore {
   // The bundles matching `query`, in creation order. UNAVAILABLE; DATA_LOSS.
   virtual absl::StatusOr<std::vector<StoredRow>> List(
       const BundleQuery& query) = 0;
+
+  // Deletes at most `limit` bundles with no work left (ended, progress all
+  // handed over) whose last write was before `before`, oldest first, and
+  // returns how many. UNAVAILABLE.
+  virtual absl::StatusOr<int> DeleteEnded(absl::Time before, int limit) = 0;
 };
 
 // Where the store lives when bundles.store_file is empty.
@@ -102,6 +108,7 @@ class SqliteBundleStore final : public BundleStore {
   absl::StatusOr<std::optional<StoredRow>> FindByDossier(
       absl::string_view dossier_code) override;
   absl::StatusOr<std::vector<StoredRow>> List(const BundleQuery& query) override;
+  absl::StatusOr<int> DeleteEnded(absl::Time before, int limit) override;
 
   // PRAGMA integrity_check: INTERNAL with the report unless "ok".
   absl::Status CheckIntegrity();

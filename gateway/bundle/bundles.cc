@@ -48,6 +48,9 @@ OrchestratorOptions OptionsOf(const lienthong::config::v1::Bundles& b) {
   if (b.holiday_refresh_seconds() > 0) {
     options.calendar_refresh = absl::Seconds(b.holiday_refresh_seconds());
   }
+  if (b.keep_ended_days() > 0) {
+    options.keep_ended = absl::Hours(24) * b.keep_ended_days();
+  }
   return options;
 }
 

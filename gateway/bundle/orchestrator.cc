@@ -113,6 +113,7 @@ absl::Status Orchestrator::Start() {
   started_ = true;
   engine_ = std::thread([this] { EngineLoop(); });
   ScheduleCalendarRefresh();
+  SchedulePrune();
   return absl::OkStatus();
 }
 

@@ -89,6 +89,10 @@ struct OrchestratorOptions {
   std::string handler = "Hệ thống liên thông";
   // How often the holiday file is looked at.
   absl::Duration calendar_refresh = absl::Seconds(60);
+  // Bundles with no work left are deleted from the store this long after
+  // their last change, looked for every prune_every.
+  absl::Duration keep_ended = absl::Hours(24 * 90);
+  absl::Duration prune_every = absl::Hours(1);
   // How long Stop waits for calls under way.
   absl::Duration stop_grace = absl::Seconds(5);
   // Makes bundle ids; default "b-" and 16 random hex digits.
@@ -252,6 +256,8 @@ class Orchestrator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PushProgress(const std::string& id);
   void ScheduleCalendarRefresh();
+  // Deletes what keep_ended allows, then schedules itself again.
+  void SchedulePrune();
   lienthong::v1::Bundle View(const Live& live) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Duration Backoff(int failures) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

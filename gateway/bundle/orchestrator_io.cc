@@ -254,6 +254,30 @@ void Orchestrator::ScheduleCalendarRefresh() {
   });
 }
 
+void Orchestrator::SchedulePrune() {
+  timers_.Schedule(absl::Now() + options_.prune_every, [this] {
+    // At most 10,000 a time: a backlog is worked off over several rounds
+    // without holding the store long.
+    constexpr int kBatch = 1000;
+    int deleted = 0;
+    for (int round = 0; round < 10; ++round) {
+      absl::StatusOr<int> n =
+          store_->DeleteEnded(absl::Now() - options_.keep_ended, kBatch);
+      if (!n.ok()) {
+        log::Error("ended bundles could not be deleted",
+                   {{"reason", n.status().message()}});
+        break;
+      }
+      deleted += *n;
+      if (*n < kBatch) break;
+    }
+    if (deleted > 0) {
+      log::Info("ended bundles deleted", {{"count", absl::StrCat(deleted)}});
+    }
+    SchedulePrune();
+  });
+}
+
 absl::StatusOr<bool> Orchestrator::RefreshCalendar() {
   return calendar_->Refresh();
 }

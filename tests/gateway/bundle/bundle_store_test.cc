@@ -1,6 +1,7 @@
 // SqliteBundleStore: records (personal data) sealed under the store's key
 // and bound to their bundle, a store opened with another key refused, and a
-// store of schema version 1 (records in the clear) sealed when opened.
+// store of schema version 1 (records in the clear) sealed when opened; and
+// only bundles with no work left deleted when their time is up.
 #include "gateway/bundle/bundle_store.h"
 
 #include <sqlite3.h>
@@ -20,9 +21,11 @@ namespace lienthong::bundle {
 namespace {
 
 using ::lienthong::testing::IsOk;
+using ::lienthong::testing::IsOkAndHolds;
 using ::lienthong::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::SizeIs;
 
 // Synthetic personal data.
 constexpr char kMotherId[] = "001190012345";
@@ -172,6 +175,44 @@ TEST_F(BundleStoreTest, AVersionOneStoreIsSealedWhenOpened) {
   EXPECT_THAT(SqliteBundleStore::Open(path_, std::string(32, 'x')),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("sealed under another key")));
+}
+
+TEST_F(BundleStoreTest, DeleteEndedTakesOnlyBundlesWithNoWorkLeft) {
+  auto store = SqliteBundleStore::Open(path_, Key());
+  ASSERT_THAT(store, IsOk());
+  internal::StoredBundle ended = Bundle("b-1", "000.00.01.H31-251201-00001");
+  ended.set_state(lienthong::v1::BUNDLE_COMPLETED);
+  const internal::StoredBundle running =
+      Bundle("b-2", "000.00.01.H31-251201-00002");
+  // Stopped, but one progress update not yet handed to the portal sync.
+  internal::StoredBundle unsent = Bundle("b-3", "000.00.01.H31-251201-00003");
+  unsent.set_state(lienthong::v1::BUNDLE_STOPPED);
+  unsent.add_progress();
+  internal::StoredBundle ended_too =
+      Bundle("b-4", "000.00.01.H31-251201-00004");
+  ended_too.set_state(lienthong::v1::BUNDLE_STOPPED);
+  const internal::StoredBundle* all[] = {&ended, &running, &unsent, &ended_too};
+  ASSERT_THAT((*store)->Write(all), IsOk());
+
+  // Written now: nothing was last changed an hour ago.
+  EXPECT_THAT((*store)->DeleteEnded(absl::Now() - absl::Hours(1), 100),
+              IsOkAndHolds(0));
+  // At most `limit`, oldest first.
+  const absl::Time later = absl::Now() + absl::Hours(1);
+  EXPECT_THAT((*store)->DeleteEnded(later, 1), IsOkAndHolds(1));
+  EXPECT_THAT((*store)->DeleteEnded(later, 100), IsOkAndHolds(1));
+  EXPECT_THAT((*store)->DeleteEnded(later, 100), IsOkAndHolds(0));
+  for (const char* gone : {"b-1", "b-4"}) {
+    auto row = (*store)->Get(gone);
+    ASSERT_THAT(row, IsOk());
+    EXPECT_FALSE(row->has_value()) << gone;
+  }
+  for (const char* kept : {"b-2", "b-3"}) {
+    auto row = (*store)->Get(kept);
+    ASSERT_THAT(row, IsOk());
+    EXPECT_TRUE(row->has_value()) << kept;
+  }
+  EXPECT_THAT((*store)->LoadOpen(), IsOkAndHolds(SizeIs(2)));
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ class FailingStore final : public BundleStore {
       const BundleQuery& query) override {
     return store_->List(query);
   }
+  absl::StatusOr<int> DeleteEnded(absl::Time before, int limit) override {
+    return store_->DeleteEnded(before, limit);
+  }
 
  private:
   BundleStore* const store_;
@@ -135,6 +138,8 @@ class OrchestratorTest : public ::testing::Test {
     options.retry_max = absl::Milliseconds(40);
     options.call_timeout = absl::Seconds(5);
     options.stop_grace = absl::Milliseconds(100);
+    options.keep_ended = keep_ended_;
+    options.prune_every = prune_every_;
     orchestrator_ = std::make_unique<Orchestrator>(
         store != nullptr ? store : store_.get(),
         invoker != nullptr ? invoker : &invoker_, &sink_, calendar_.get(),
@@ -237,6 +242,9 @@ class OrchestratorTest : public ::testing::Test {
     return b.state() == v1::BUNDLE_COMPLETED || b.state() == v1::BUNDLE_STOPPED;
   }
 
+  // OrchestratorOptions' keep_ended and prune_every for the next start.
+  absl::Duration keep_ended_ = absl::Hours(24 * 90);
+  absl::Duration prune_every_ = absl::Hours(1);
   audit::testutil::ScratchDir dir_;
   std::string path_;
   std::unique_ptr<SqliteBundleStore> store_;
@@ -342,6 +350,34 @@ TEST_F(OrchestratorTest, BirthBundleRunsEveryStepWithOutputsFlowing) {
   for (const auto& [key, count] : invoker_.applied_per_key()) {
     EXPECT_EQ(count, 1) << key;
   }
+}
+
+TEST_F(OrchestratorTest,
+       AnEndedBundleIsDeletedOnlyOnceItsProgressIsHandedOver) {
+  keep_ended_ = absl::ZeroDuration();
+  prune_every_ = absl::Milliseconds(20);
+  sink_.SetFailing(true);  // the outbox cannot take its progress yet
+  StartOrchestrator();
+  auto started = Start(BirthRequest("000.00.31.H31-260105-00007"));
+  ASSERT_THAT(started, IsOk());
+  Bundle done = WaitUntil(started->bundle_id(), Ended);
+  ASSERT_EQ(done.state(), v1::BUNDLE_COMPLETED);
+  // Ended, but its progress is not handed over: kept through many prunes.
+  absl::SleepFor(absl::Milliseconds(200));
+  auto kept = store_->Get(done.bundle_id());
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_TRUE(kept->has_value());
+
+  sink_.SetFailing(false);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  absl::StatusOr<std::optional<StoredRow>> row = store_->Get(done.bundle_id());
+  while (row.ok() && row->has_value() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    row = store_->Get(done.bundle_id());
+  }
+  ASSERT_THAT(row, IsOk());
+  EXPECT_FALSE(row->has_value()) << "still stored after 20 s";
+  EXPECT_THAT(sink_.queued(), SizeIs(8));  // all handed over first
 }
 
 TEST_F(OrchestratorTest, RefusedStepHoldsTheStepsAfterItUntilAnOfficerRetries) {
