@@ -322,7 +322,11 @@ absl::Status Journal::OpenForWriting(uint64_t number) {
 absl::Status Journal::PrepareSegment(uint64_t number) {
   const std::string name = SegmentFileName(number);
   const std::string path = absl::StrCat(options_.dir, "/", name);
-  if (::access(path.c_str(), F_OK) == 0) return absl::OkStatus();
+  // Already there (prepared ahead, perhaps by a run that stopped before it
+  // synced the folder): its name is made durable before records go in it.
+  if (::access(path.c_str(), F_OK) == 0) {
+    return SyncPath(options_.dir, "audit journal");
+  }
   const std::string tmp = absl::StrCat(path, ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create segment", tmp);
