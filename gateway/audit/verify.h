@@ -139,7 +139,9 @@ struct VerifyOptions {
 // an anchor file (a line over kMaxAnchorLineBytes included, named by its
 // number) or archive folder that cannot be parsed; NOT_FOUND when the
 // folder does not exist; UNAVAILABLE when it cannot be read. Thread-safe;
-// runs alongside a writer.
+// runs alongside a writer, and alongside archiving: a walk that does not
+// read intact while an archive was added is walked again from the new
+// anchors (`progress` then starts over), at most three walks in all.
 absl::StatusOr<VerifyReport> VerifyJournal(const std::string& journal_dir,
                                            const VerifyOptions& options);
 

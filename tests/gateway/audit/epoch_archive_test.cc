@@ -438,6 +438,38 @@ TEST_F(OperatorTest, ArchivesChainAndTheWholeHistoryStillVerifies) {
 
 // Archived without --index, the index keeps rows of records no longer in
 // the journal: a query passes over them to the records that are.
+TEST_F(OperatorTest, AVerifyThatAnArchivingOvertakesStillReadsIntact) {
+  const absl::Time old = absl::Now() - absl::Hours(24 * 400);
+  Run(6000, old);  // 1 MiB segments: ~3 sealed with old records
+  const uint64_t all = Verify().records_checked();
+  VerifyOptions verify;
+  verify.key = &key_->public_key();
+  verify.key_pinned = true;
+  verify.anchor_file = options_.anchor_file;
+  // While verify reads the first segment, `lienthong audit archive` moves
+  // the old ones away, as an operator's cron job could.
+  int archived = 0;
+  verify.progress = [&](const ReadProgress&) {
+    if (archived++ > 0) return;
+    auto moved = ArchiveSegments(Archiving());
+    ASSERT_THAT(moved, IsOk());
+    ASSERT_GE(moved->segments.size(), 2u);
+  };
+  auto report = VerifyJournal(options_.journal_dir, verify);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_GT(archived, 0);
+  EXPECT_TRUE(report->intact()) << report->detail();
+  // What a verify after the archiving reads: the records still live, from
+  // the archive's signed head.
+  const VerifyReport after = Verify();
+  EXPECT_TRUE(after.intact()) << after.detail();
+  EXPECT_GT(after.records_checked(), 0u);
+  EXPECT_EQ(report->records_checked(), after.records_checked());
+  // And with the archive folder, the whole history.
+  EXPECT_GT(all, 6000u);
+  EXPECT_EQ(Verify(true, dir_.File("archive")).records_checked(), all);
+}
+
 TEST_F(OperatorTest, AQueryPassesOverRowsOfArchivedRecords) {
   Run(6000, absl::Now() - absl::Hours(24 * 400));
   {
