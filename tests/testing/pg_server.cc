@@ -92,8 +92,14 @@ absl::StatusOr<std::unique_ptr<PgServer>> PgServer::Start() {
   return started;
 }
 
+bool PgServer::PostmasterMayRun() const {
+  return running_ || std::filesystem::exists(folder_ + "/data/postmaster.pid");
+}
+
 PgServer::~PgServer() {
-  if (running_) {
+  // Also after a start or restart that pg_ctl gave up waiting for: the
+  // server may be up all the same, and would outlive the test.
+  if (PostmasterMayRun()) {
     (void)Ctl("stop -m immediate");
   }
 }
@@ -127,7 +133,13 @@ absl::Status PgServer::Stop() {
 
 absl::Status PgServer::Resume() {
   absl::Status s = Ctl("start");
-  if (s.ok()) running_ = true;
+  if (s.ok()) {
+    running_ = true;
+  } else if (PostmasterMayRun()) {
+    // pg_ctl stopped waiting (or the server failed after its pid file was
+    // written): stop whatever started before another port is tried.
+    (void)Ctl("stop -m immediate");
+  }
   return s;
 }
 

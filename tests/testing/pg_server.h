@@ -45,6 +45,9 @@ class PgServer {
  private:
   PgServer() = default;
   absl::Status Ctl(const std::string& args);
+  // True when the server was started or its pid file is there (a start
+  // pg_ctl stopped waiting for may still have come up).
+  bool PostmasterMayRun() const;
 
   // The data folder, removed (after the server stops) with the PgServer.
   const ScratchDir scratch_{"lienthong-pg"};
