@@ -138,8 +138,9 @@ absl::Status CheckBundles(const lienthong::config::v1::GatewayConfig& config,
   if (!config.bundles().key_file().empty()) {
     absl::StatusOr<std::string> key =
         sync::ReadOutboxKeyFile(config.bundles().key_file());
-    if (!key.ok())
+    if (!key.ok()) {
       return config::AtConfigField("bundles.key_file", key.status());
+    }
     OPENSSL_cleanse(key->data(), key->size());
   }
   return config::AtConfigField(

@@ -70,9 +70,8 @@ absl::StatusOr<std::string> ConfiguredKey(const std::string& key_file,
                                      key.status().message()));
   }
   if (made) {
-    log::Warning(absl::StrCat("made a development key ", dev_file_name,
-                              "; configure ", field, " for production"),
-                 {{"file", path}});
+    log::Warning("made a development key; configure its setting for production",
+                 {{"file", path}, {"setting", field}});
   }
   return key;
 }
