@@ -235,6 +235,77 @@ TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
   }
 }
 
+// The anchor file one checkpoint behind the journal (a crash between the
+// journal's write and the anchor's) is normal; but the anchored checkpoint
+// must be the one the journal's last follows. Another replica's journal,
+// signed with the same key, put in its place is not.
+TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
+  ScratchDir a_dir;
+  ScratchDir b_dir;
+  AuditLog::Options a = TestOptions(a_dir);
+  AuditLog::Options b = TestOptions(b_dir);
+  a.checkpoint_every = b.checkpoint_every = 10;
+  b.signing_key_file = a.signing_key_file;  // replicas sharing one key
+  b.signing_key_sha256 = a.signing_key_sha256;
+  uint64_t a_last = 0;
+  {
+    auto log = OpenLog(a);
+    ASSERT_NE(log, nullptr);
+    ASSERT_THAT(AppendMany(*log, 1, 25), IsOk());
+    ASSERT_THAT(log->Close(), IsOk());
+    auto last = ReadLastAnchor(a.anchor_file);
+    ASSERT_THAT(last, IsOk());
+    ASSERT_TRUE(last->has_value());
+    a_last = (*last)->index();
+  }
+  // B's journal ends one checkpoint past A's (its clean stop's).
+  {
+    auto log = OpenLog(b);
+    ASSERT_NE(log, nullptr);
+    for (uint64_t i = 1; log->stats().checkpoints < a_last; ++i) {
+      ASSERT_THAT(AppendMany(*log, i, 1), IsOk());
+    }
+    ASSERT_EQ(log->stats().checkpoints, a_last);
+    ASSERT_THAT(log->Close(), IsOk());
+  }
+  auto b_anchors = ReadAnchorFile(b.anchor_file);
+  ASSERT_THAT(b_anchors, IsOk());
+  ASSERT_EQ(b_anchors->size(), a_last + 1);
+  // A copy of B's journal, with A's anchor file: as far behind as the case
+  // below, but of another history.
+  ScratchDir c_dir;
+  AuditLog::Options c = b;
+  c.path = c_dir.File("audit.db");
+  c.journal_dir = c_dir.File("audit-journal");
+  c.anchor_file = c_dir.File("anchors.jsonl");
+  std::filesystem::create_directories(c.journal_dir);
+  for (const auto& segment :
+       std::filesystem::directory_iterator(b.journal_dir)) {
+    if (segment.path().extension() == ".lock") continue;
+    std::filesystem::copy_file(
+        segment.path(),
+        c.journal_dir + "/" + segment.path().filename().string());
+  }
+  std::filesystem::copy_file(a.anchor_file, c.anchor_file);
+
+  // B's own anchor file without its last line: one behind, and matching.
+  const std::string b_file = ReadAll(b.anchor_file);
+  std::ofstream(b.anchor_file, std::ios::trunc | std::ios::binary)
+      << b_file.substr(0, b_file.rfind('\n', b_file.size() - 2) + 1);
+  {
+    auto log = OpenLog(b);
+    ASSERT_NE(log, nullptr);
+    EXPECT_TRUE(log->ready()) << log->Readiness();
+    EXPECT_THAT(log->Close(), IsOk());
+  }
+  auto log = OpenLog(c);
+  ASSERT_NE(log, nullptr);
+  EXPECT_FALSE(log->ready());
+  EXPECT_THAT(log->Readiness().message(),
+              HasSubstr("is not the one the journal's"));
+  EXPECT_THAT(log->Close(), IsOk());
+}
+
 TEST(AuditLogTest, GroupCommitsConcurrentAppenders) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 1000;
