@@ -12,30 +12,14 @@
 'use strict';
 const fs = require('fs');
 const grpc = require('@grpc/grpc-js');
+const { arg, field, lookupWithoutOfficer } = require('./common');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const port = arg('port');
 const certs = arg('certs');
 const client = arg('client', 'dossier-system');
 const total = Number(arg('calls', '10000'));
 
-// Protobuf wire helpers (LookupCitizenRequest: 1 citizen_id, 2 purpose,
-// 3 dossier_id, 4 fields (FieldMask: 1 paths)).
-function varint(n) {
-  const out = [];
-  while (n > 127) { out.push((n & 127) | 128); n = Math.floor(n / 128); }
-  out.push(n);
-  return Buffer.from(out);
-}
-function field(number, bytes) {
-  return Buffer.concat([varint(number * 8 + 2), varint(bytes.length), bytes]);
-}
-const good = Buffer.concat([
-  field(1, Buffer.from('033085012345')), field(2, Buffer.from('1.001193')),
-  field(3, Buffer.from('000.00.01.H31-251127-00042'))]);
+const good = lookupWithoutOfficer;
 function maskOf(n) {
   const paths = [];
   for (let i = 0; i < n; i++) paths.push(field(1, Buffer.from('name')));

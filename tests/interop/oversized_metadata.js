@@ -13,29 +13,14 @@
 'use strict';
 const fs = require('fs');
 const grpc = require('@grpc/grpc-js');
+const { arg, lookupWithoutOfficer } = require('./common');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const port = arg('port');
 const certs = arg('certs');
 const client = arg('client', 'dossier-system');
 
-function varint(n) {
-  const out = [];
-  while (n > 127) { out.push((n & 127) | 128); n = Math.floor(n / 128); }
-  out.push(n);
-  return Buffer.from(out);
-}
-function field(number, bytes) {
-  return Buffer.concat([varint(number * 8 + 2), varint(bytes.length), bytes]);
-}
-// LookupCitizenRequest without an officer: answered INVALID_ARGUMENT by the
-// gateway's own validation, so an ordinary call never leaves the gateway.
-const request = Buffer.concat([
-  field(1, Buffer.from('033085012345')), field(2, Buffer.from('1.001193')),
-  field(3, Buffer.from('000.00.01.H31-251127-00042'))]);
+// Answered INVALID_ARGUMENT by the gateway itself: an ordinary call.
+const request = lookupWithoutOfficer;
 
 function channel() {
   const credentials = grpc.credentials.createSsl(
