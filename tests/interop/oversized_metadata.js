@@ -86,14 +86,14 @@ function bystanderLoop() {
 // gRPC C++ closes the connection that carried an oversized header block
 // (its HPACK state can no longer be trusted), so an ordinary call right
 // after one may find that connection closing: UNAVAILABLE. Such a call is
-// tried again, up to 5 times 100 ms apart, and the retries are counted.
+// tried again, up to 30 times 100 ms apart, and the retries are counted.
 let offenderRetries = 0;
 function step(i, attempt = 0) {
   if (i === steps.length) { finished = true; report(); return; }
   const [name, metadata] = steps[i];
   call(offender, metadata(), (code, ms) => {
     slowestMs = Math.max(slowestMs, ms);
-    if (name === 'none' && code === 'UNAVAILABLE' && attempt < 5) {
+    if (name === 'none' && code === 'UNAVAILABLE' && attempt < 30) {
       offenderRetries++;
       setTimeout(() => step(i, attempt + 1), 100);
       return;
