@@ -24,10 +24,9 @@ using storage::Transaction;
 // cannot be moved to another row unnoticed.
 std::string Place(absl::string_view id) { return absl::StrCat("bundle:", id); }
 
-// A known text sealed under the key when the store is made (or upgraded), to
-// tell at Open that the configured key is the store's.
+// Where the store's key check (OutboxCipher::SealKeyCheck), made with the
+// store (or at its upgrade), is sealed.
 constexpr char kKeyCheckPlace[] = "bundle-store:key-check";
-constexpr char kKeyCheck[] = "lienthong bundle store key check";
 
 // Version 2 seals the records of version 1 (kept in the clear before).
 absl::Status SealPlainRecords(storage::Database& db,
@@ -47,11 +46,11 @@ absl::Status SealPlainRecords(storage::Database& db,
     OPENSSL_cleanse(record.data(), record.size());
     LIENTHONG_ASSIGN_OR_RETURN(
         Statement update,
-        db.Prepare("UPDATE bundles SET record = ? WHERE id = ?"));
+        db.Cached("UPDATE bundles SET record = ? WHERE id = ?"));
     LIENTHONG_RETURN_IF_ERROR(update.BindBlob(1, sealed).Bind(2, id).Run());
   }
   LIENTHONG_ASSIGN_OR_RETURN(std::string check,
-                             cipher.Seal(kKeyCheck, kKeyCheckPlace));
+                             cipher.SealKeyCheck(kKeyCheckPlace));
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement insert,
       db.Prepare("INSERT INTO bundle_store_keys(name, sealed) VALUES(?, ?)"));
@@ -120,7 +119,7 @@ absl::StatusOr<std::unique_ptr<SqliteBundleStore>> SqliteBundleStore::Open(
       db->Prepare(
           "SELECT sealed FROM bundle_store_keys WHERE name = 'key-check'"));
   LIENTHONG_ASSIGN_OR_RETURN(bool found, check.Step());
-  if (!found || !cipher.Open(check.Blob(0), kKeyCheckPlace).ok()) {
+  if (!found || !cipher.KeyCheckOpens(check.Blob(0), kKeyCheckPlace)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "bundle store '", path,
         "' was sealed under another key than the one configured "

@@ -29,7 +29,6 @@ using storage::Transaction;
 constexpr char kLabel[] = "outbox store";
 
 // What the key check record holds, sealed (see SqliteOutbox::CheckKey).
-constexpr char kKeyCheck[] = "lienthong outbox key check";
 
 // The partial index items_open below spells the open states as numbers, as
 // an index's WHERE must; they are the enum's.
@@ -232,7 +231,7 @@ absl::Status SqliteOutbox::CheckKey() {
   if (row) {
     // Stored as hex: meta.value is TEXT.
     std::string sealed = absl::HexStringToBytes(get.Text(0));
-    if (!cipher_.Open(sealed, place).ok()) {
+    if (!cipher_.KeyCheckOpens(sealed, place)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "outbox database '", options_.path,
           "' was sealed under another key than portal_sync.outbox_key_file "
@@ -240,8 +239,7 @@ absl::Status SqliteOutbox::CheckKey() {
     }
     return absl::OkStatus();
   }
-  LIENTHONG_ASSIGN_OR_RETURN(std::string sealed,
-                             cipher_.Seal(kKeyCheck, place));
+  LIENTHONG_ASSIGN_OR_RETURN(std::string sealed, cipher_.SealKeyCheck(place));
   LIENTHONG_ASSIGN_OR_RETURN(
       Statement put,
       db_->Cached("INSERT INTO meta(name, value) VALUES('key_check', ?)"));

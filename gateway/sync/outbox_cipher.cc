@@ -133,4 +133,16 @@ absl::StatusOr<std::string> OutboxCipher::Open(
   return plaintext;
 }
 
+absl::StatusOr<std::string> OutboxCipher::SealKeyCheck(
+    absl::string_view place) const {
+  // Any text would do (GCM authenticates it); the outbox's stores hold
+  // this one.
+  return Seal("lienthong outbox key check", place);
+}
+
+bool OutboxCipher::KeyCheckOpens(absl::string_view sealed,
+                                 absl::string_view place) const {
+  return Open(sealed, place).ok();
+}
+
 }  // namespace lienthong::sync

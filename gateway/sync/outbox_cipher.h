@@ -53,6 +53,14 @@ class OutboxCipher {
   absl::StatusOr<std::string> Open(absl::string_view sealed,
                                    absl::string_view associated_data) const;
 
+  // A store's key check: a known text sealed under this key and `place`,
+  // kept with the store when it is made, so that opening it later with
+  // another key is told at once (KeyCheckOpens) rather than at its first
+  // record. Seal's errors.
+  absl::StatusOr<std::string> SealKeyCheck(absl::string_view place) const;
+  // True when `sealed` is a key check sealed under this key and `place`.
+  bool KeyCheckOpens(absl::string_view sealed, absl::string_view place) const;
+
  private:
   explicit OutboxCipher(std::string key) : key_(std::move(key)) {}
   std::string key_;

@@ -27,8 +27,6 @@ using storage::pg::Session;
 
 namespace {
 
-constexpr char kKeyCheck[] = "lienthong outbox key check";
-
 // Version 1: the tables of the SQLite outbox (outbox.cc) in PostgreSQL's
 // types, and the lease of an item in flight: lease_owner (a replica's
 // "<node>/<random>") and lease_until (the database clock, Unix
@@ -181,8 +179,7 @@ absl::Status PgOutbox::Init() {
         Result r, s.Exec("SELECT value FROM outbox_meta WHERE name='outbox_id'"));
     id = r.Text(0, 0);
     const std::string place = absl::StrCat(id, "|key-check");
-    LIENTHONG_ASSIGN_OR_RETURN(std::string sealed,
-                               cipher_.Seal(kKeyCheck, place));
+    LIENTHONG_ASSIGN_OR_RETURN(std::string sealed, cipher_.SealKeyCheck(place));
     LIENTHONG_RETURN_IF_ERROR(
         s.Exec("INSERT INTO outbox_meta(name, value) VALUES('key_check', $1) "
                "ON CONFLICT (name) DO NOTHING",
@@ -191,7 +188,8 @@ absl::Status PgOutbox::Init() {
     LIENTHONG_ASSIGN_OR_RETURN(
         Result check,
         s.Exec("SELECT value FROM outbox_meta WHERE name='key_check'"));
-    if (!cipher_.Open(absl::HexStringToBytes(check.Text(0, 0)), place).ok()) {
+    if (!cipher_.KeyCheckOpens(absl::HexStringToBytes(check.Text(0, 0)),
+                               place)) {
       return absl::FailedPreconditionError(
           "the PostgreSQL outbox was sealed under another key than "
           "portal_sync.outbox_key_file holds: every replica needs the key "

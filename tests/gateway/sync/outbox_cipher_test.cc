@@ -81,6 +81,17 @@ TEST(OutboxCipherTest, KeyMustHave32Bytes) {
   }
 }
 
+TEST(OutboxCipherTest, AKeyCheckOpensOnlyUnderItsKeyAndPlace) {
+  OutboxCipher cipher = Cipher();
+  auto check = cipher.SealKeyCheck("store-1|key-check");
+  ASSERT_THAT(check, IsOk());
+  EXPECT_TRUE(cipher.KeyCheckOpens(*check, "store-1|key-check"));
+  EXPECT_FALSE(cipher.KeyCheckOpens(*check, "store-2|key-check"));
+  EXPECT_FALSE(
+      Cipher(std::string(32, 'x')).KeyCheckOpens(*check, "store-1|key-check"));
+  EXPECT_FALSE(cipher.KeyCheckOpens("", "store-1|key-check"));
+}
+
 TEST(OutboxCipherTest, DigestIsKeyedAndStable) {
   OutboxCipher cipher = Cipher();
   EXPECT_EQ(cipher.Digest("a"), cipher.Digest("a"));
