@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/gateway/audit/test_util.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace lienthong::bundle {
@@ -88,7 +88,7 @@ class BundleStoreTest : public ::testing::Test {
     ASSERT_THAT((*store)->Write(all), IsOk());
   }
 
-  audit::testutil::ScratchDir dir_;
+  lienthong::testing::ScratchDir dir_;
   const std::string path_ = dir_.File("bundles.db");
 };
 
