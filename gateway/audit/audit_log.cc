@@ -270,6 +270,8 @@ AuditLog::Stats AuditLog::stats() const {
   Stats s;
   s.durable_sequence = durable_sequence_.load();
   s.indexed_sequence = indexer_ != nullptr ? indexer_->indexed_sequence() : 0;
+  s.index_missing_records =
+      indexer_ != nullptr ? indexer_->missing_records() : 0;
   s.checkpoints = checkpoints_.load();
   s.torn_tail_bytes_cut = torn_cut_.load();
   s.refusals_coalesced = refusals_coalesced_.load();

@@ -144,6 +144,8 @@ class AuditLog {
   struct Stats {
     uint64_t durable_sequence = 0;
     uint64_t indexed_sequence = 0;
+    // Records missing from the journal when they were to be indexed.
+    uint64_t index_missing_records = 0;
     uint64_t checkpoints = 0;  // index of the last one
     uint64_t torn_tail_bytes_cut = 0;
     uint64_t refusals_coalesced = 0;

@@ -2,11 +2,13 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "gateway/audit/archive.h"
 #include "gateway/audit/record.h"
 #include "gateway/log/log.h"
 #include "gateway/status/status_macros.h"
@@ -158,6 +160,9 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
           if (entry.is_checkpoint) {
             entry.bytes.assign(frame.payload.data(), frame.payload.size());
           } else {
+            if (entry.record.sequence() > state.sequence + 1) {
+              NoteMissing(state.sequence + 1, entry.record.sequence() - 1, at);
+            }
             state.sequence = entry.record.sequence();
             state.hash = entry.record.hash();
             state.last_record = at;
@@ -170,6 +175,26 @@ absl::Status Indexer::IndexUpTo(JournalPosition until) {
   if (read.ok() && status.ok()) status = flush();
   if (entries_.size() > kKeptEntries) entries_.resize(kKeptEntries);
   return read.ok() ? status : read;
+}
+
+void Indexer::NoteMissing(uint64_t first, uint64_t last,
+                          const JournalPosition& at) {
+  // Archived records left the journal and the index together.
+  absl::StatusOr<std::vector<lienthong::v1::AuditArchiveAnchor>> archived =
+      ReadArchiveAnchors(options_.journal_dir);
+  if (archived.ok() && !archived->empty()) {
+    first = std::max(first, archived->back().manifest().last_sequence() + 1);
+  }
+  first = std::max(first, reported_missing_ + 1);
+  if (first > last) return;
+  reported_missing_ = last;
+  missing_records_.fetch_add(last - first + 1);
+  log::Error(
+      "audit journal is missing records: they are not indexed, and queries "
+      "do not find them; run `lienthong audit verify --journal`",
+      {{"first_missing", absl::StrCat(first)},
+       {"last_missing", absl::StrCat(last)},
+       {"next_found_segment", absl::StrCat(at.segment)}});
 }
 
 absl::Status Indexer::CatchUp(bool for_query) {

@@ -88,10 +88,18 @@ class Indexer {
 
   // The sequence of the last record indexed. Thread-safe.
   uint64_t indexed_sequence() const { return indexed_sequence_.load(); }
+  // Records the journal should hold but did not when they were to be
+  // indexed (numbers skipped, not archived: a segment removed or lost), so
+  // queries do not find them. Thread-safe.
+  uint64_t missing_records() const { return missing_records_.load(); }
 
  private:
   absl::Status Prepare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status IndexUpTo(JournalPosition until) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records first..last were skipped by the journal, the next read at `at`:
+  // counted and logged unless archived or already reported.
+  void NoteMissing(uint64_t first, uint64_t last, const JournalPosition& at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
 
   const Options options_;
@@ -106,7 +114,10 @@ class Indexer {
   std::vector<IndexEntry> entries_ ABSL_GUARDED_BY(mu_);
   // The journal damage last logged, not logged again at every pass.
   std::optional<JournalPosition> reported_damage_ ABSL_GUARDED_BY(mu_);
+  // The last missing record counted (a batch that failed is read again).
+  uint64_t reported_missing_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> indexed_sequence_{0};
+  std::atomic<uint64_t> missing_records_{0};
 
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;

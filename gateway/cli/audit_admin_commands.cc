@@ -50,7 +50,9 @@ constexpr char kReindexNotes[] =
     "index file only: with audit.index_store: postgres each gateway rebuilds\n"
     "its own rows of the shared index itself when they do not match its\n"
     "journal. A rebuild that takes more than 2 s shows its progress on the\n"
-    "error stream.";
+    "error stream. Exits 7 when record numbers are missing from the journal\n"
+    "(a segment removed or lost, not archived): the rest is indexed, and\n"
+    "`lienthong audit verify --journal` tells what is affected.";
 
 constexpr char kArchiveExamples[] =
     R"(lienthong audit archive --journal /var/lib/lienthong/audit-journal \
@@ -227,6 +229,14 @@ ExitCode RunAuditReindex(const std::string& journal, const std::string& index,
   if (!rows.ok()) return Fail(rows.status(), err);
   out << "Indexed " << *rows << " records, up to record "
       << indexer.indexed_sequence() << ", into " << index << "\n";
+  if (indexer.missing_records() > 0) {
+    err << indexer.missing_records()
+        << " records are missing from the journal (numbers skipped, not "
+           "archived) and are not in the index; run `lienthong audit verify "
+           "--journal "
+        << journal << "`\n";
+    return ExitCode::kOther;
+  }
   return ExitCode::kOk;
 }
 

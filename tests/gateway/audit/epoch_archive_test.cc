@@ -11,6 +11,7 @@
 #include "gateway/audit/archive.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/epoch.h"
+#include "gateway/audit/indexer.h"
 #include "gateway/audit/query.h"
 #include "gateway/audit/verify.h"
 #include "gmock/gmock.h"
@@ -109,6 +110,29 @@ class OperatorTest : public ::testing::Test {
     archive.cutoff = absl::Now() - age;
     archive.key = &*key_;
     return archive;
+  }
+
+  // Builds a new index of the journal at dir_/NAME with an Indexer of its
+  // own, as `lienthong audit reindex` does; returns the records it found
+  // missing (-1 on failure) and leaves the last record indexed in `*last`.
+  int64_t ReindexMissing(const std::string& name, uint64_t* last) {
+    Journal::Options journal_options;
+    journal_options.dir = options_.journal_dir;
+    journal_options.prepare_in_background = false;
+    auto journal = Journal::Open(journal_options);
+    EXPECT_THAT(journal, IsOk());
+    auto index =
+        SqliteAuditIndex::Open(dir_.File(name), {options_.journal_dir});
+    EXPECT_THAT(index, IsOk());
+    if (!journal.ok() || !index.ok()) return -1;
+    Indexer::Options indexing;
+    indexing.journal_dir = options_.journal_dir;
+    indexing.journal_id = (*journal)->tail().journal_id;
+    Indexer indexer(indexing, index->get(), [] { return Indexer::Durable{}; });
+    absl::Status ran = indexer.RunOnce();
+    EXPECT_THAT(ran, IsOk());
+    *last = indexer.indexed_sequence();
+    return ran.ok() ? static_cast<int64_t>(indexer.missing_records()) : -1;
   }
 
   NewEpochOptions Epoch() const {
@@ -492,6 +516,44 @@ TEST_F(OperatorTest, AQueryPassesOverRowsOfArchivedRecords) {
   ASSERT_EQ(page->size(), 100u);
   EXPECT_EQ(page->front().sequence(), archived->last_sequence + 1);
   EXPECT_EQ(page->back().sequence(), archived->last_sequence + 100);
+}
+
+// A live segment removed (not archived) before the indexer reached it: its
+// records are counted as missing, and the rest is still indexed. Archived
+// segments are not missing.
+TEST_F(OperatorTest, RecordsOfARemovedSegmentAreCountedMissingNotSkipped) {
+  Run(6000, absl::Now() - absl::Hours(24 * 400));  // archived below
+  Run(9000);
+  auto segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 4u);
+  uint64_t last = 0;
+  EXPECT_EQ(ReindexMissing("whole.db", &last), 0);
+  const uint64_t all = last;
+  ASSERT_GT(all, 15000u);
+
+  auto archived = ArchiveSegments(Archiving());
+  ASSERT_THAT(archived, IsOk());
+  ASSERT_GE(archived->segments.size(), 1u);
+  EXPECT_EQ(ReindexMissing("after-archive.db", &last), 0);
+  EXPECT_EQ(last, all);
+
+  segments = ListSegments(options_.journal_dir);
+  ASSERT_THAT(segments, IsOk());
+  ASSERT_GE(segments->size(), 3u);
+  auto records_in = [](const std::vector<Entry>& entries) {
+    uint64_t n = 0;
+    for (const Entry& e : entries) n += !e.is_checkpoint;
+    return n;
+  };
+  const uint64_t before = records_in(ReadEntries(options_.journal_dir));
+  std::filesystem::remove((*segments)[1].path);
+  const uint64_t removed =
+      before - records_in(ReadEntries(options_.journal_dir));
+  ASSERT_GT(removed, 0u);
+  EXPECT_EQ(ReindexMissing("after-removal.db", &last),
+            static_cast<int64_t>(removed));
+  EXPECT_EQ(last, all);
 }
 
 // Two journals given one archive folder: the second's first archive would

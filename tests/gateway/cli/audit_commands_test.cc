@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/journal.h"
 #include "gateway/cli/audit_admin_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -562,6 +564,22 @@ TEST_F(AuditCommandsTest, NewEpochAndReindexWorkOnTheJournal) {
                                  journal.c_str(), "--index", index.c_str()});
   ASSERT_EQ(reindex.code, 0) << reindex.err;
   EXPECT_THAT(reindex.out, HasSubstr("Indexed 52 records, up to record 52"));
+}
+
+TEST_F(AuditCommandsTest, AReindexThatFindsRecordsMissingSaysSoAndExits7) {
+  const std::string journal = MakeJournal(6000);
+  auto segments = audit::ListSegments(journal);
+  ASSERT_TRUE(segments.ok()) << segments.status();
+  ASSERT_GE(segments->size(), 3u);
+  ASSERT_TRUE(std::filesystem::remove((*segments)[1].path));
+  Result reindex =
+      RunLienthong({"audit", "reindex", "--journal", journal.c_str(), "--index",
+                    dir_.File("rebuilt.db").c_str()});
+  EXPECT_EQ(reindex.code, 7) << reindex.err;
+  EXPECT_THAT(reindex.out, HasSubstr("up to record 6001"));
+  EXPECT_THAT(reindex.err,
+              HasSubstr("records are missing from the journal (numbers "
+                        "skipped, not archived)"));
 }
 
 TEST_F(AuditCommandsTest, ExportSinceStartsAtThatTimeAndStillVerifies) {
