@@ -61,13 +61,62 @@ Recovery NotReady(std::string reason) {
   return r;
 }
 
+// How many segments back from the journal's end an open looks for an
+// anchored checkpoint further behind than one (anchoring failed for a
+// while): at the default 64 MiB a segment, the last GiB of the journal.
+constexpr size_t kAnchorSearchSegments = 16;
+
+// Follows the checkpoints from `last` back, each the one its successor
+// names as previous (by hash), to the one numbered like `anchored`, in at
+// most kAnchorSearchSegments segments from the journal's end. Returns
+// whether that checkpoint is `anchored`; nullopt when the chain does not
+// reach it there (further back, or archived).
+absl::StatusOr<std::optional<bool>> ChainReaches(
+    const std::string& dir, const JournalTail& tail,
+    const AuditCheckpoint& last, const AuditCheckpoint& anchored) {
+  std::string expected = last.prev_checkpoint_hash();
+  uint64_t want = last.index() - 1;
+  for (size_t back = 0;
+       back < tail.segments.size() && back < kAnchorSearchSegments; ++back) {
+    const uint64_t number =
+        tail.segments[tail.segments.size() - 1 - back].number;
+    const uint64_t end = number == tail.end.segment ? tail.end.offset : 0;
+    std::vector<AuditCheckpoint> checkpoints;
+    LIENTHONG_RETURN_IF_ERROR(
+        ReadJournal(dir, {number, 0}, {number, end},
+                    [&](const JournalPosition&, const Frame& frame) {
+                      AuditCheckpoint checkpoint;
+                      if (frame.type == FrameType::kCheckpoint &&
+                          checkpoint.ParseFromArray(
+                              frame.payload.data(),
+                              static_cast<int>(frame.payload.size()))) {
+                        checkpoints.push_back(std::move(checkpoint));
+                      }
+                      return true;
+                    }));
+    for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
+      // A checkpoint of a broken span, numbered again by a new epoch, is
+      // not the one named.
+      if (it->index() != want || it->checkpoint_hash() != expected) continue;
+      absl::StatusOr<std::string> hash = CheckpointHash(*it);
+      if (!hash.ok() || *hash != expected) continue;
+      if (want == anchored.index()) {
+        return std::optional<bool>(expected == anchored.checkpoint_hash());
+      }
+      expected = it->prev_checkpoint_hash();
+      --want;
+    }
+  }
+  return std::optional<bool>();
+}
+
 // Compares the last checkpoint with the anchor file's latest (the highest
 // index, wherever its line is: an older line appended after it must not
 // stand in for it); returns a reason when they disagree, and notes what it
 // checked in `details`.
-std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
-                                       const AuditCheckpoint& last,
-                                       std::string* details) {
+absl::StatusOr<std::optional<std::string>> CheckAnchor(
+    const RecoveryOptions& options, const JournalTail& tail,
+    const AuditCheckpoint& last, std::string* details) {
   if (options.anchor_file.empty()) {
     absl::StrAppend(details, "; anchors=none configured");
     return std::nullopt;
@@ -75,8 +124,8 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
   absl::StatusOr<std::optional<AuditCheckpoint>> anchor =
       ReadLastAnchor(options.anchor_file);
   if (!anchor.ok()) {
-    return absl::StrCat("the anchor file cannot be read: ",
-                        anchor.status().message());
+    return std::optional<std::string>(absl::StrCat(
+        "the anchor file cannot be read: ", anchor.status().message()));
   }
   if (!anchor->has_value()) {
     // Every checkpoint is anchored once it is durable in the journal: an
@@ -127,14 +176,30 @@ std::optional<std::string> CheckAnchor(const RecoveryOptions& options,
   }
   if (a.index() == last.index()) {
     absl::StrAppend(details, "; anchors=last checkpoint matches");
-  } else if (a.index() + 1 == last.index()) {
-    absl::StrAppend(details, "; anchors=file one checkpoint behind, matches");
-  } else {
-    // Anchoring failed for a while (the log said so, and /readyz): only
-    // `lienthong audit verify --anchors` compares every anchor.
-    absl::StrAppend(details, "; anchors=file ", last.index() - a.index(),
-                    " checkpoints behind the journal, not compared");
+    return std::nullopt;
   }
+  if (a.index() + 1 == last.index()) {
+    absl::StrAppend(details, "; anchors=file one checkpoint behind, matches");
+    return std::nullopt;
+  }
+  // Further behind: anchoring failed for a while (the log said so, and
+  // /readyz).
+  LIENTHONG_ASSIGN_OR_RETURN(std::optional<bool> reached,
+                             ChainReaches(options.journal_dir, tail, last, a));
+  const uint64_t behind = last.index() - a.index();
+  if (reached.has_value() && !*reached) {
+    return absl::StrCat("checkpoint #", a.index(),
+                        " in the anchor file is not the one the journal's #",
+                        last.index(), " goes back to (", behind,
+                        " checkpoints behind): the journal is not the "
+                        "anchored one");
+  }
+  // Not reached: only `lienthong audit verify --anchors` compares it.
+  absl::StrAppend(details, "; anchors=file ", behind,
+                  " checkpoints behind the journal, ",
+                  reached.has_value() ? "matches"
+                                      : "not compared (not in its last "
+                                        "segments)");
   return std::nullopt;
 }
 
@@ -326,10 +391,10 @@ absl::StatusOr<Recovery> RecoverJournal(const JournalTail& tail,
                     " (an unfinished write, never acknowledged, cut at ",
                     Where(tail.end), ")");
   }
-  if (std::optional<std::string> problem =
-          CheckAnchor(options, checkpoint, &out.details)) {
-    return NotReady(*problem);
-  }
+  LIENTHONG_ASSIGN_OR_RETURN(
+      std::optional<std::string> anchor_problem,
+      CheckAnchor(options, tail, checkpoint, &out.details));
+  if (anchor_problem.has_value()) return NotReady(*anchor_problem);
   out.ready = true;
   out.head.sequence = sequence;
   out.head.hash = hash;

@@ -235,11 +235,13 @@ TEST(AuditLogTest, TheLastAnchorIsTheAnchorFilesLastWhateverFollowsIt) {
   }
 }
 
-// The anchor file one checkpoint behind the journal (a crash between the
-// journal's write and the anchor's) is normal; but the anchored checkpoint
-// must be the one the journal's last follows. Another replica's journal,
-// signed with the same key, put in its place is not.
-TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
+// The anchor file `behind` checkpoints behind the journal (one: a crash
+// between the journal's write and the anchor's; more: anchoring failed for a
+// while) is normal; but the anchored checkpoint must be the one the
+// journal's checkpoints go back to. Another replica's journal, signed with
+// the same key, put in its place is not.
+void ExpectOnlyTheAnchoredJournalReady(uint64_t behind) {
+  SCOPED_TRACE(absl::StrCat(behind, " behind"));
   ScratchDir a_dir;
   ScratchDir b_dir;
   AuditLog::Options a = TestOptions(a_dir);
@@ -258,19 +260,20 @@ TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
     ASSERT_TRUE(last->has_value());
     a_last = (*last)->index();
   }
-  // B's journal ends one checkpoint past A's (its clean stop's).
+  // B's journal ends `behind` checkpoints past A's (the last its clean
+  // stop's).
   {
     auto log = OpenLog(b);
     ASSERT_NE(log, nullptr);
-    for (uint64_t i = 1; log->stats().checkpoints < a_last; ++i) {
+    for (uint64_t i = 1; log->stats().checkpoints < a_last + behind - 1; ++i) {
       ASSERT_THAT(AppendMany(*log, i, 1), IsOk());
     }
-    ASSERT_EQ(log->stats().checkpoints, a_last);
+    ASSERT_EQ(log->stats().checkpoints, a_last + behind - 1);
     ASSERT_THAT(log->Close(), IsOk());
   }
   auto b_anchors = ReadAnchorFile(b.anchor_file);
   ASSERT_THAT(b_anchors, IsOk());
-  ASSERT_EQ(b_anchors->size(), a_last + 1);
+  ASSERT_EQ(b_anchors->size(), a_last + behind);
   // A copy of B's journal, with A's anchor file: as far behind as the case
   // below, but of another history.
   ScratchDir c_dir;
@@ -288,10 +291,13 @@ TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
   }
   std::filesystem::copy_file(a.anchor_file, c.anchor_file);
 
-  // B's own anchor file without its last line: one behind, and matching.
-  const std::string b_file = ReadAll(b.anchor_file);
-  std::ofstream(b.anchor_file, std::ios::trunc | std::ios::binary)
-      << b_file.substr(0, b_file.rfind('\n', b_file.size() - 2) + 1);
+  // B's own anchor file without its last `behind` lines: as far behind,
+  // and matching.
+  std::string b_file = ReadAll(b.anchor_file);
+  for (uint64_t i = 0; i < behind; ++i) {
+    b_file.resize(b_file.rfind('\n', b_file.size() - 2) + 1);
+  }
+  std::ofstream(b.anchor_file, std::ios::trunc | std::ios::binary) << b_file;
   {
     auto log = OpenLog(b);
     ASSERT_NE(log, nullptr);
@@ -304,6 +310,11 @@ TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
   EXPECT_THAT(log->Readiness().message(),
               HasSubstr("is not the one the journal's"));
   EXPECT_THAT(log->Close(), IsOk());
+}
+
+TEST(AuditLogTest, AJournalThatDoesNotFollowTheAnchoredCheckpointIsNotReady) {
+  ExpectOnlyTheAnchoredJournalReady(1);
+  ExpectOnlyTheAnchoredJournalReady(3);
 }
 
 TEST(AuditLogTest, GroupCommitsConcurrentAppenders) {
