@@ -124,8 +124,8 @@ absl::StatusOr<std::optional<std::string>> CheckAnchor(
   absl::StatusOr<std::optional<AuditCheckpoint>> anchor =
       ReadLastAnchor(options.anchor_file);
   if (!anchor.ok()) {
-    return std::optional<std::string>(absl::StrCat(
-        "the anchor file cannot be read: ", anchor.status().message()));
+    return absl::StrCat("the anchor file cannot be read: ",
+                        anchor.status().message());
   }
   if (!anchor->has_value()) {
     // Every checkpoint is anchored once it is durable in the journal: an
