@@ -28,8 +28,6 @@ using storage::Transaction;
 
 constexpr char kLabel[] = "outbox store";
 
-// What the key check record holds, sealed (see SqliteOutbox::CheckKey).
-
 // The partial index items_open below spells the open states as numbers, as
 // an index's WHERE must; they are the enum's.
 static_assert(static_cast<int>(ItemState::kPending) == 0 &&
